@@ -1,0 +1,3 @@
+from envlock.cli import entry
+
+entry()

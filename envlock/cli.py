@@ -1,0 +1,93 @@
+"""Argument parsing, dispatch and exit codes: the only place that exits.
+
+Each subcommand lives in envlock/commands/<name>.py and exposes HELP,
+DESCRIPTION, add_arguments(parser) and run(args) -> int. Command modules
+import their heavy dependencies (rich, docker, tomli_w) inside run(), so
+`envlock verify` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+
+from envlock import __version__
+from envlock.errors import EnvlockError, ExitCode
+
+# Order is the order of `envlock --help`.
+COMMANDS = ("probe", "doctor", "lock", "verify", "matrix", "determinism")
+
+EPILOG = """\
+exit codes:
+  0  all good
+  1  drift, or error-level findings (warnings too with --strict)
+  2  usage error
+  3  envlock could not do its job (unreadable lock, Docker unreachable, ...)
+  4  internal error in envlock (please report it with the traceback)
+"""
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(f"envlock.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="envlock",
+        description="Environment doctor and reproducibility lock file for PyTorch on NVIDIA GPUs.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"envlock {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _load(name)
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", module.HELP),
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    try:
+        return int(args._module.run(args))
+    except EnvlockError as exc:
+        print(f"envlock: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("envlock: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. `| head`); not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
+    except Exception:
+        traceback.print_exc()
+        print(
+            "envlock: internal error (a bug in envlock): please report the traceback above",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The EnvlockError tree and the exit codes the CLI maps them to."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1  # drift or error-level findings (warnings too under --strict)
+    USAGE = 2
+    CANNOT_RUN = 3  # envlock could not do its job: unreadable lock, docker unreachable, ...
+    INTERNAL = 4  # a bug in envlock
+
+
+class EnvlockError(Exception):
+    """An expected failure: reported as one line, exit code CANNOT_RUN unless overridden."""
+
+    exit_code: ExitCode = ExitCode.CANNOT_RUN
+
+
+class UsageError(EnvlockError):
+    exit_code = ExitCode.USAGE
+
+
+class FactsError(EnvlockError):
+    """A facts document that does not match the Facts model."""
+
+
+class LockError(EnvlockError):
+    """A lock file that is missing, unreadable, corrupt or of an unknown version."""
+
+
+class ProbeError(EnvlockError):
+    """A probe that could not run at all (not: a source that was unavailable)."""
+
+
+class ContainerError(EnvlockError):
+    """Docker unreachable, image missing, container died mid-probe."""
+
+
+class DeterminismError(EnvlockError):
+    """The determinism suite could not run."""

@@ -1,0 +1,445 @@
+"""The Facts model: what envlock observed about one machine, host or container.
+
+The probe (stdlib only, possibly inside an old interpreter in a container)
+emits plain JSON; `Facts.from_dict` turns that into frozen dataclasses and
+rejects documents that do not fit, naming the dotted path of the offending
+value. Everything downstream (checks, lock, verify, fleet) reads Facts only.
+
+A source that could not be observed carries `unavailable = "<reason>"`; an
+observed absence is an empty list or a None field next to
+`unavailable = None`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, Union
+
+from envlock.errors import FactsError
+
+FACTS_VERSION = 1
+
+_FROZEN = {"frozen": True, "kw_only": True, "slots": True}
+
+
+# --------------------------------------------------------------------- system
+@dataclass(**_FROZEN)
+class OsFacts:
+    id: str | None = None
+    version_id: str | None = None
+    pretty_name: str | None = None
+
+
+@dataclass(**_FROZEN)
+class PythonFacts:
+    version: str
+    implementation: str
+    executable: str | None = None
+    virtualenv: str | None = None
+
+
+@dataclass(**_FROZEN)
+class ContainerFacts:
+    detected: bool
+    runtime: str | None = None  # docker, podman, kubernetes, containerd, lxc
+    kubernetes: bool = False
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(**_FROZEN)
+class UlimitFacts:
+    soft: int | None = None  # None: unlimited
+    hard: int | None = None
+
+
+@dataclass(**_FROZEN)
+class SystemFacts:
+    unavailable: str | None = None
+    hostname: str | None = None
+    os: OsFacts | None = None
+    kernel: str | None = None
+    arch: str | None = None
+    glibc: str | None = None
+    python: PythonFacts | None = None
+    cpu_model: str | None = None
+    cpu_count: int | None = None
+    memory_total_bytes: int | None = None
+    cgroup_version: int | None = None
+    cgroup_memory_limit_bytes: int | None = None
+    container: ContainerFacts | None = None
+    shm_total_bytes: int | None = None
+    ulimit_memlock: UlimitFacts | None = None
+    ulimit_nofile: UlimitFacts | None = None
+
+
+# --------------------------------------------------------------------- driver
+@dataclass(**_FROZEN)
+class GpuFacts:
+    index: int
+    name: str | None = None
+    uuid: str | None = None  # probe output only, never the lock
+    pci_bus_id: str | None = None
+    compute_capability: str | None = None  # "9.0"
+    memory_total_bytes: int | None = None
+    mig_mode: bool | None = None
+    ecc_mode: bool | None = None
+    persistence_mode: bool | None = None
+    brand: str | None = None
+
+
+@dataclass(**_FROZEN)
+class PciGpuFacts:
+    bus_id: str
+    device_id: str | None = None
+    driver: str | None = None  # kernel driver bound: nvidia, nouveau, vfio-pci, None
+
+
+@dataclass(**_FROZEN)
+class DriverFacts:
+    unavailable: str | None = None  # why NVML could not be used
+    source: str | None = None  # nvml, sysfs, procfs
+    version: str | None = None
+    nvml_library_version: str | None = None
+    kernel_module_version: str | None = None
+    nvml_version: str | None = None
+    cuda_version: str | None = None  # the newest CUDA this driver supports, "13.0"
+    nvml_error: str | None = None
+    gpus: list[GpuFacts] | None = None  # None: not observed
+    device_nodes: list[str] = field(default_factory=list)
+    pci_gpus: list[PciGpuFacts] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- cuda libs
+@dataclass(**_FROZEN)
+class ToolkitFacts:
+    cuda_home: str | None = None
+    nvcc_path: str | None = None
+    nvcc_version: str | None = None  # "13.0.88"
+
+
+@dataclass(**_FROZEN)
+class CudartFacts:
+    path: str | None = None
+    runtime_version: str | None = None  # "13.0"
+    driver_version: str | None = None  # None when cudaDriverGetVersion gives 0: no driver
+    unavailable: str | None = None
+
+
+@dataclass(**_FROZEN)
+class LibcudaFacts:
+    path: str | None = None
+    driver_version: str | None = None  # cuDriverGetVersion, "13.0"
+    compat: bool = False  # loaded from a cuda-compat directory
+    unavailable: str | None = None
+
+
+@dataclass(**_FROZEN)
+class WheelFacts:
+    name: str
+    version: str
+    cuda_major: int | None = None
+
+
+@dataclass(**_FROZEN)
+class LibDirFacts:
+    path: str
+    libraries: list[str] = field(default_factory=list)
+
+
+@dataclass(**_FROZEN)
+class CudaLibFacts:
+    unavailable: str | None = None
+    toolkit: ToolkitFacts | None = None
+    cudart: CudartFacts | None = None
+    libcuda: LibcudaFacts | None = None
+    wheels: list[WheelFacts] = field(default_factory=list)
+    ld_library_path: list[LibDirFacts] = field(default_factory=list)
+    ldconfig_libraries: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------- torch
+@dataclass(**_FROZEN)
+class TorchDeviceFacts:
+    index: int
+    name: str | None = None
+    compute_capability: str | None = None
+    sm_count: int | None = None
+    memory_total_bytes: int | None = None
+
+
+@dataclass(**_FROZEN)
+class TorchFlagsFacts:
+    deterministic_algorithms: bool | None = None
+    deterministic_warn_only: bool | None = None
+    cudnn_enabled: bool | None = None
+    cudnn_benchmark: bool | None = None
+    cudnn_deterministic: bool | None = None
+    tf32_matmul: bool | None = None
+    tf32_cudnn: bool | None = None
+    float32_matmul_precision: str | None = None
+
+
+@dataclass(**_FROZEN)
+class LoadedLibFacts:
+    name: str
+    path: str
+
+
+@dataclass(**_FROZEN)
+class TorchLiveFacts:
+    unavailable: str | None = None
+    cudnn_version: str | None = None
+    nccl_version: str | None = None
+    arch_flags: list[str] = field(default_factory=list)
+    cuda_available: bool | None = None
+    cuda_unavailable_reason: str | None = None
+    device_count: int | None = None
+    devices: list[TorchDeviceFacts] = field(default_factory=list)
+    bf16_supported: bool | None = None
+    flags: TorchFlagsFacts | None = None
+    loaded_libraries: list[LoadedLibFacts] = field(default_factory=list)
+    import_seconds: float | None = None
+
+
+@dataclass(**_FROZEN)
+class TorchFacts:
+    unavailable: str | None = None
+    installed: bool = False
+    version: str | None = None  # "2.14.1+cu130"
+    build: str | None = None  # "cu130", "cpu", "rocm6.2"
+    cuda: str | None = None  # torch.version.cuda
+    hip: str | None = None
+    git_version: str | None = None
+    debug: bool | None = None
+    location: str | None = None
+    live: TorchLiveFacts | None = None  # None: the live probe was not run
+
+
+# ------------------------------------------------------------ packages / env
+@dataclass(**_FROZEN)
+class PackagesFacts:
+    unavailable: str | None = None
+    distributions: dict[str, str] = field(default_factory=dict)  # normalized name -> version
+
+
+@dataclass(**_FROZEN)
+class EnvFacts:
+    unavailable: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)  # allow-listed, secrets removed
+    redacted: list[str] = field(default_factory=list)  # names whose values were withheld
+
+
+# ------------------------------------------------------------- image / determinism
+@dataclass(**_FROZEN)
+class ImageFacts:
+    """What Docker says about the image or container the facts were probed in."""
+
+    reference: str
+    kind: str = "image"  # image or container
+    id: str | None = None
+    repo_digests: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    user: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    shm_size_bytes: int | None = None
+    gpus_requested: str | None = None
+    gpu_request_error: str | None = None
+    probe_mode: str = "python"  # python, or shell when the image has no python3
+
+
+@dataclass(**_FROZEN)
+class DigestSummary:
+    sum: float
+    mean: float
+    max_abs: float
+    samples: list[float] = field(default_factory=list)
+
+
+@dataclass(**_FROZEN)
+class DigestClassFacts:
+    digest: str
+    summary: DigestSummary
+    run_to_run_identical: bool = True
+    tensors: int = 0
+
+
+@dataclass(**_FROZEN)
+class DeterminismFacts:
+    seed: int
+    suite_version: int
+    device: str  # cpu or cuda
+    context: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    classes: dict[str, DigestClassFacts] = field(default_factory=dict)
+    seconds: float | None = None
+
+
+# ----------------------------------------------------------------------- top
+@dataclass(**_FROZEN)
+class MetaFacts:
+    envlock_version: str
+    collected_at: str  # ISO 8601, UTC
+    target: str = "host"  # host, image:NAME, container:NAME, facts:FILE
+    partial: bool = False  # true when a fallback could observe only part of the facts
+    durations_ms: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(**_FROZEN)
+class Facts:
+    facts_version: int = FACTS_VERSION
+    meta: MetaFacts
+    system: SystemFacts = field(default_factory=SystemFacts)
+    driver: DriverFacts = field(default_factory=DriverFacts)
+    cuda: CudaLibFacts = field(default_factory=CudaLibFacts)
+    torch: TorchFacts = field(default_factory=TorchFacts)
+    packages: PackagesFacts = field(default_factory=PackagesFacts)
+    env: EnvFacts = field(default_factory=EnvFacts)
+    image: ImageFacts | None = None
+    determinism: DeterminismFacts | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Facts:
+        if not isinstance(data, dict):
+            raise FactsError(f"facts must be a JSON object, got {type(data).__name__}")
+        version = data.get("facts_version")
+        if version != FACTS_VERSION:
+            raise FactsError(
+                f"unsupported facts_version {version!r} (this envlock reads {FACTS_VERSION})"
+            )
+        return _build(cls, data, "")
+
+    @classmethod
+    def from_json(cls, text: str) -> Facts:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FactsError(f"facts are not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _dump(self)
+        assert isinstance(out, dict)
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    def replace(self, **changes: Any) -> Facts:
+        return dataclasses.replace(self, **changes)
+
+
+# ----------------------------------------------------------- (de)serialising
+T = TypeVar("T")
+
+
+def _dump(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _build(cls: type[T], data: Any, path: str) -> T:
+    if not isinstance(data, dict):
+        raise FactsError(f"in '{path or '<root>'}': expected an object, got {_kind(data)}")
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise FactsError(f"in '{_join(path, f.name)}': required field is missing")
+            continue
+        kwargs[f.name] = _convert(hints[f.name], data[f.name], _join(path, f.name))
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise FactsError(f"in '{path}': must not be null")
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            return _convert(inner[0], value, path)
+        for a in inner:  # e.g. int | str: first that accepts
+            try:
+                return _convert(a, value, path)
+            except FactsError:
+                continue
+        raise FactsError(f"in '{path}': unexpected {_kind(value)}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise FactsError(f"in '{path}': expected a list, got {_kind(value)}")
+        (item,) = typing.get_args(hint)
+        return [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise FactsError(f"in '{path}': expected an object, got {_kind(value)}")
+        _, item = typing.get_args(hint)
+        return {str(k): _convert(item, v, f"{path}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path)  # type: ignore[arg-type]
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif hint is Any:
+        return value
+    raise FactsError(f"in '{path}': expected {getattr(hint, '__name__', hint)}, got {_kind(value)}")
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def read_facts_file(path: str) -> Facts:
+    """Read a facts JSON file written by `envlock probe --json`."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise FactsError(f"facts file not found: {path}") from None
+    except IsADirectoryError:
+        raise FactsError(f"facts file is a directory: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FactsError(f"cannot read facts file {path}: {exc}") from None
+    try:
+        return Facts.from_json(text)
+    except FactsError as exc:
+        raise FactsError(f"{path}: {exc}") from None

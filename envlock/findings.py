@@ -1,0 +1,85 @@
+"""Findings: the one result type of checks, verify and fleet; renderers only format them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding:
+    check_id: str  # stable, e.g. EL-DRIVER-TOO-OLD; users --ignore it
+    severity: Severity
+    message: str
+    fix: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)  # the facts it used
+    field: str | None = None  # verify: the dotted lock field
+    locked: Any = None  # verify: the value in the lock
+    observed: Any = None  # verify: the value now
+    why: str | None = None  # verify: why the field matters
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.check_id,
+            "severity": self.severity.label,
+            "message": self.message,
+        }
+        if self.fix is not None:
+            out["fix"] = self.fix
+        if self.evidence:
+            out["evidence"] = self.evidence
+        if self.field is not None:
+            out["field"] = self.field
+            out["locked"] = self.locked
+            out["observed"] = self.observed
+            if self.why is not None:
+                out["why"] = self.why
+        return out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Report:
+    """Findings of one command plus what they were about."""
+
+    command: str  # doctor, verify, ...
+    target: str  # host, image:NAME, facts:FILE
+    findings: list[Finding] = field(default_factory=list)
+    strict: bool = False
+    details: dict[str, Any] = field(default_factory=dict)  # command-specific extras
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def failed(self) -> bool:
+        worst = Severity.WARNING if self.strict else Severity.ERROR
+        return any(f.severity >= worst for f in self.findings)
+
+    def sorted_findings(self) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: (-f.severity, f.check_id, f.field or ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "target": self.target,
+            "verdict": "fail" if self.failed else "pass",
+            "strict": self.strict,
+            "summary": {s.label: self.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)},
+            "findings": [f.to_dict() for f in self.sorted_findings()],
+            **({"details": self.details} if self.details else {}),
+        }
