@@ -1,0 +1,84 @@
+"""Where a command's Facts come from: this host, another interpreter, or a facts file.
+
+Shared by probe, doctor, lock and verify so the options mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from envlock.errors import ProbeError, UsageError
+from envlock.facts import Facts, read_facts_file
+
+PROBE_TIMEOUT_S = 60.0
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("where the facts come from (default: probe this machine)")
+    g.add_argument(
+        "--facts",
+        metavar="FILE",
+        help="use facts captured elsewhere with `envlock probe --json > FILE`",
+    )
+    g.add_argument(
+        "--python",
+        metavar="PY",
+        help="probe the environment of another interpreter (e.g. .venv/bin/python)",
+    )
+    g.add_argument(
+        "--no-torch-live",
+        action="store_true",
+        help="skip the child process that imports torch (no cuDNN/NCCL/arch flags; faster)",
+    )
+    g.add_argument(
+        "--probe-timeout",
+        type=float,
+        default=PROBE_TIMEOUT_S,
+        metavar="S",
+        help=f"time limit for the whole probe, seconds (default {PROBE_TIMEOUT_S:g})",
+    )
+
+
+def collect_facts(args: argparse.Namespace) -> Facts:
+    sources = [n for n in ("facts", "python") if getattr(args, n, None)]
+    if len(sources) > 1:
+        raise UsageError("give at most one of --facts, --python")
+    if args.facts:
+        return read_facts_file(args.facts)
+    torch_live = not args.no_torch_live
+    if args.python:
+        return probe_interpreter(args.python, torch_live=torch_live, timeout=args.probe_timeout)
+    from envlock.probe import probe_host
+
+    return Facts.from_dict(probe_host(torch_live=torch_live, timeout=args.probe_timeout))
+
+
+def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts:
+    """Run the stdlib-only probe under another interpreter and read its Facts JSON."""
+    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        raise ProbeError(f"--python {python}: not an executable file")
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = [python, "-m", "envlock.probe", "--timeout", str(timeout)]
+    if not torch_live:
+        cmd.append("--no-torch-live")
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=timeout + 10, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ProbeError(f"probe under {python} did not finish within {timeout + 10:g} s") from None
+    except OSError as exc:
+        raise ProbeError(f"cannot run {python}: {exc.strerror}") from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ProbeError(f"probe under {python} failed (exit {proc.returncode}): {last}")
+    try:
+        return Facts.from_dict(json.loads(proc.stdout))
+    except json.JSONDecodeError:
+        raise ProbeError(f"probe under {python} printed no facts JSON") from None

@@ -1,0 +1,32 @@
+"""envlock probe: what is on this machine, as a table or as Facts JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from envlock.commands._source import add_source_arguments, collect_facts
+
+HELP = "show what is on this machine (driver, GPUs, CUDA, cuDNN, NCCL, torch, packages)"
+DESCRIPTION = """\
+Probe this machine (or an interpreter, image, container or facts file) and
+print the Facts: a table for people, or JSON (--json) for machines. The JSON
+is the contract every other command accepts with --facts FILE, so a facts
+file captured on a GPU machine can be diagnosed, locked or verified anywhere.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the Facts as JSON")
+    add_source_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    facts = collect_facts(args)
+    if args.json:
+        sys.stdout.write(facts.to_json() + "\n")
+        return 0
+    from envlock.report.facts_table import render_facts
+
+    render_facts(facts, sys.stdout)
+    return 0

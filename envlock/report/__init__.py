@@ -1,0 +1,25 @@
+"""Renderers: they only format a Report; they decide nothing."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from envlock.errors import UsageError
+from envlock.findings import Report
+
+FORMATS = ("text", "json")
+
+
+def render(report: Report, fmt: str = "text", file: TextIO | None = None) -> None:
+    out = file if file is not None else sys.stdout
+    if fmt == "json":
+        from envlock.report.json import render_json
+
+        render_json(report, out)
+    elif fmt == "text":
+        from envlock.report.text import render_text
+
+        render_text(report, out)
+    else:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")

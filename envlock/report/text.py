@@ -1,0 +1,93 @@
+"""Human report (rich): verdict first, then findings by severity with evidence and fix.
+
+verify findings (those with a `field`) are shown as one diff table:
+field, locked, observed, why it matters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from envlock.findings import Finding, Report, Severity
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
+
+
+def console_for(out: TextIO) -> Console:
+    return Console(file=out, highlight=False, soft_wrap=False)
+
+
+def summary_line(report: Report) -> Text:
+    errors, warnings, infos = (
+        report.count(Severity.ERROR),
+        report.count(Severity.WARNING),
+        report.count(Severity.INFO),
+    )
+    verdict = "FAIL" if report.failed else "PASS"
+    style = "bold red" if report.failed else "bold green"
+    text = Text()
+    text.append(f"{verdict}", style=style)
+    text.append(
+        f"  envlock {report.command} ({report.target}): "
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}, "
+        f"{infos} info"
+    )
+    if report.strict:
+        text.append("  [--strict: warnings fail]")
+    return text
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value) or "[]"
+    return str(value)
+
+
+def render_text(report: Report, out: TextIO) -> None:
+    console = console_for(out)
+    console.print(summary_line(report))
+    drift = [f for f in report.sorted_findings() if f.field is not None]
+    other = [f for f in report.sorted_findings() if f.field is None]
+    if drift:
+        table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
+        table.add_column("", no_wrap=True)
+        table.add_column("field", no_wrap=True)
+        table.add_column("locked")
+        table.add_column("observed")
+        table.add_column("why it matters")
+        for f in drift:
+            table.add_row(
+                Text(_MARK[f.severity], style=_STYLE[f.severity]),
+                f.field or "",
+                _fmt(f.locked),
+                _fmt(f.observed),
+                f.why or f.message,
+            )
+        console.print(table)
+    for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
+        group = [f for f in other if f.severity is severity]
+        if not group:
+            continue
+        console.print(Text(f"\n{severity.label.upper()}S", style=_STYLE[severity]))
+        for f in group:
+            _print_finding(console, f)
+    if not report.findings:
+        console.print("nothing to report")
+
+
+def _print_finding(console: Console, f: Finding) -> None:
+    head = Text(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
+    head.append(f"[{f.check_id}] ", style="bold")
+    head.append(f.message)
+    console.print(head)
+    for key, value in f.evidence.items():
+        console.print(Text(f"     {key}: {_fmt(value)}", style="dim"))
+    if f.fix:
+        console.print(Text(f"     fix: {f.fix}", style="green"))
