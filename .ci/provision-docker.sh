@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Make a Docker engine answer on this machine, for the `docker` tests.
+# Idempotent: installs docker.io/debootstrap only if missing, starts dockerd
+# only if no daemon answers. The daemon gets no bridge and no iptables rules:
+# test containers run with --network none and never reach anything.
+set -euo pipefail
+
+LOG="${ENVLOCK_DOCKERD_LOG:-/var/log/envlock-dockerd.log}"
+WAIT_S="${ENVLOCK_DOCKERD_WAIT_S:-60}"
+
+log() { echo "provision-docker: $*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+if [ "${#missing[@]}" -gt 0 ]; then
+    # shellcheck disable=SC2207  # unique package names, no spaces
+    pkgs=($(printf '%s\n' "${missing[@]}" | sort -u))
+    log "installing ${pkgs[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+
+if docker info >/dev/null 2>&1; then
+    log "a Docker daemon already answers"
+    exit 0
+fi
+
+if [ -n "${DOCKER_HOST:-}" ] && [ "${DOCKER_HOST#unix://}" = "$DOCKER_HOST" ]; then
+    log "DOCKER_HOST=$DOCKER_HOST does not answer and is not local; not starting a daemon"
+    exit 1
+fi
+
+log "starting dockerd (log: $LOG)"
+as_root mkdir -p "$(dirname "$LOG")"
+# setsid: the daemon must outlive this script and the CI step that ran it
+as_root setsid dockerd --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
+    >>"$LOG" 2>&1 </dev/null &
+
+for _ in $(seq 1 "$WAIT_S"); do
+    if docker info >/dev/null 2>&1; then
+        log "daemon is up: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+        exit 0
+    fi
+    sleep 1
+done
+log "dockerd did not answer within ${WAIT_S}s; last log lines:"
+tail -n 20 "$LOG" >&2 || true
+exit 1
