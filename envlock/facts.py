@@ -253,18 +253,24 @@ class ImageFacts:
 
 @dataclass(**_FROZEN)
 class DigestSummary:
+    """Float64 statistics of a class's output tensors, for tolerance comparison."""
+
     sum: float
     mean: float
     max_abs: float
-    samples: list[float] = field(default_factory=list)
+    elements: int = 0
+    samples: list[float] = field(default_factory=list)  # values at evenly spaced positions
 
 
 @dataclass(**_FROZEN)
 class DigestClassFacts:
-    digest: str
+    digest: str  # "sha256:<hex>" of the first run's tensors (names, dtypes, shapes, bytes)
     summary: DigestSummary
     run_to_run_identical: bool = True
+    repeat_digest: str | None = None  # the second run's digest, only when it differs
     tensors: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # op -> why this torch/device cannot run it
+    seconds: float | None = None  # first run; never written to the lock
 
 
 @dataclass(**_FROZEN)
@@ -275,6 +281,7 @@ class DeterminismFacts:
     context: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
     classes: dict[str, DigestClassFacts] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # class -> why it could not run
     seconds: float | None = None
 
 
