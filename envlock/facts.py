@@ -23,18 +23,17 @@ from envlock.errors import FactsError
 
 FACTS_VERSION = 1
 
-_FROZEN = {"frozen": True, "kw_only": True, "slots": True}
 
 
 # --------------------------------------------------------------------- system
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OsFacts:
     id: str | None = None
     version_id: str | None = None
     pretty_name: str | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PythonFacts:
     version: str
     implementation: str
@@ -42,7 +41,7 @@ class PythonFacts:
     virtualenv: str | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ContainerFacts:
     detected: bool
     runtime: str | None = None  # docker, podman, kubernetes, containerd, lxc
@@ -50,13 +49,13 @@ class ContainerFacts:
     evidence: list[str] = field(default_factory=list)
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UlimitFacts:
     soft: int | None = None  # None: unlimited
     hard: int | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SystemFacts:
     unavailable: str | None = None
     hostname: str | None = None
@@ -77,7 +76,7 @@ class SystemFacts:
 
 
 # --------------------------------------------------------------------- driver
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class GpuFacts:
     index: int
     name: str | None = None
@@ -91,14 +90,14 @@ class GpuFacts:
     brand: str | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PciGpuFacts:
     bus_id: str
     device_id: str | None = None
     driver: str | None = None  # kernel driver bound: nvidia, nouveau, vfio-pci, None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DriverFacts:
     unavailable: str | None = None  # why NVML could not be used
     source: str | None = None  # nvml, sysfs, procfs
@@ -114,14 +113,14 @@ class DriverFacts:
 
 
 # ---------------------------------------------------------------- cuda libs
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ToolkitFacts:
     cuda_home: str | None = None
     nvcc_path: str | None = None
     nvcc_version: str | None = None  # "13.0.88"
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CudartFacts:
     path: str | None = None
     runtime_version: str | None = None  # "13.0"
@@ -129,7 +128,7 @@ class CudartFacts:
     unavailable: str | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LibcudaFacts:
     path: str | None = None
     driver_version: str | None = None  # cuDriverGetVersion, "13.0"
@@ -137,20 +136,20 @@ class LibcudaFacts:
     unavailable: str | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class WheelFacts:
     name: str
     version: str
     cuda_major: int | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LibDirFacts:
     path: str
     libraries: list[str] = field(default_factory=list)
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CudaLibFacts:
     unavailable: str | None = None
     toolkit: ToolkitFacts | None = None
@@ -162,7 +161,7 @@ class CudaLibFacts:
 
 
 # ---------------------------------------------------------------------- torch
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TorchDeviceFacts:
     index: int
     name: str | None = None
@@ -171,7 +170,7 @@ class TorchDeviceFacts:
     memory_total_bytes: int | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TorchFlagsFacts:
     deterministic_algorithms: bool | None = None
     deterministic_warn_only: bool | None = None
@@ -183,13 +182,13 @@ class TorchFlagsFacts:
     float32_matmul_precision: str | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LoadedLibFacts:
     name: str
     path: str
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TorchLiveFacts:
     unavailable: str | None = None
     cudnn_version: str | None = None
@@ -205,7 +204,7 @@ class TorchLiveFacts:
     import_seconds: float | None = None
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TorchFacts:
     unavailable: str | None = None
     installed: bool = False
@@ -220,13 +219,13 @@ class TorchFacts:
 
 
 # ------------------------------------------------------------ packages / env
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PackagesFacts:
     unavailable: str | None = None
     distributions: dict[str, str] = field(default_factory=dict)  # normalized name -> version
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EnvFacts:
     unavailable: str | None = None
     variables: dict[str, str] = field(default_factory=dict)  # allow-listed, secrets removed
@@ -234,7 +233,7 @@ class EnvFacts:
 
 
 # ------------------------------------------------------------- image / determinism
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ImageFacts:
     """What Docker says about the image or container the facts were probed in."""
 
@@ -251,7 +250,7 @@ class ImageFacts:
     probe_mode: str = "python"  # python, or shell when the image has no python3
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DigestSummary:
     """Float64 statistics of a class's output tensors, for tolerance comparison."""
 
@@ -262,7 +261,7 @@ class DigestSummary:
     samples: list[float] = field(default_factory=list)  # values at evenly spaced positions
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DigestClassFacts:
     digest: str  # "sha256:<hex>" of the first run's tensors (names, dtypes, shapes, bytes)
     summary: DigestSummary
@@ -273,7 +272,7 @@ class DigestClassFacts:
     seconds: float | None = None  # first run; never written to the lock
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DeterminismFacts:
     seed: int
     suite_version: int
@@ -286,7 +285,7 @@ class DeterminismFacts:
 
 
 # ----------------------------------------------------------------------- top
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MetaFacts:
     envlock_version: str
     collected_at: str  # ISO 8601, UTC
@@ -296,7 +295,7 @@ class MetaFacts:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(**_FROZEN)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Facts:
     facts_version: int = FACTS_VERSION
     meta: MetaFacts

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -207,11 +208,12 @@ def write_lock(path: str | os.PathLike[str], text: str) -> None:
 
 # ---------------------------------------------------------------- reading
 def _toml_loads(text: str) -> dict[str, Any]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    else:
         import tomli as tomllib
-    return tomllib.loads(text)
+    data: dict[str, Any] = tomllib.loads(text)
+    return data
 
 
 def read_lock(path: str | os.PathLike[str]) -> dict[str, Any]:

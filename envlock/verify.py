@@ -67,7 +67,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          why="mismatched NCCL across ranks can hang or corrupt collectives"),
     Rule(pattern="torch.arch-flags", kind="exact", extra=Severity.INFO,
          why="the GPU architectures torch ships kernels for"),
-    Rule(pattern="torch.*", kind="exact",
+    Rule(pattern="torch.*", kind="exact", extra=Severity.ERROR,
          why="another torch build: other kernels, defaults and bugs"),
     Rule(pattern="cuda.toolkit", kind="exact", severity=Severity.WARNING, extra=Severity.INFO,
          why="extensions built with nvcc must match torch's CUDA major"),
@@ -167,7 +167,7 @@ def verify(
     lock_scope = lock.get("envlock", {}).get("scope", "full")
     effective = "software" if "software" in (scope, lock_scope) else "full"
     observed_lock = build_lock(facts, scope="full")
-    skip_sections = ("determinism", "rules")
+    skip_sections: tuple[str, ...] = ("determinism", "rules")
     if effective == "software":
         skip_sections += HARDWARE_SECTIONS
 
@@ -208,7 +208,7 @@ def verify(
             findings.append(Finding(
                 check_id="EL-VERIFY-NOT-LOCKED", severity=rule.extra, field=path, locked=None,
                 observed=ov, why=rule.why,
-                message=f"{path}: {_show(ov)} is present now but not in the lock",
+                message=f"{path}: not set in the lock, observed {_show(ov)}",
                 fix="regenerate the lock with `envlock lock` if this change is intended"))
 
     if "determinism" in lock and facts.determinism is not None:

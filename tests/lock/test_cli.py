@@ -1,0 +1,129 @@
+"""lock and verify through the real CLI, in the real torch virtualenvs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from tests.conftest import clean_env, run_envlock
+
+SECRETS = {
+    "HF_TOKEN": "hf_plantedSecretValue123",
+    "WANDB_API_KEY": "wandbPlantedKey456",
+    "AWS_SECRET_ACCESS_KEY": "awsPlantedSecret789",
+    "PIP_INDEX_URL": "https://user:plantedpw@host.example/simple",
+    "NCCL_DEBUG": "INFO",
+}
+
+
+def _one_line_error(proc) -> str:  # type: ignore[no-untyped-def]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+@pytest.mark.venv
+def test_lock_then_verify_in_the_same_venv_passes(cpu_python: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "envlock.lock.toml"
+    proc = run_envlock(["lock", "-o", str(lock)], python=cpu_python)
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads(lock.read_text())
+    assert data["torch"]["version"].startswith("2.13.0")
+    assert "cuda" not in data["torch"]
+    proc = run_envlock(["verify", str(lock)], python=cpu_python)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("PASS")
+
+
+@pytest.mark.venv
+def test_cpu_lock_verified_in_cuda_venv_names_torch_version_and_cuda(
+    cpu_python: Path, cuda_python: Path, tmp_path: Path
+) -> None:
+    lock = tmp_path / "cpu.lock.toml"
+    assert run_envlock(["lock", "-o", str(lock)], python=cpu_python).returncode == 0
+    proc = run_envlock(["verify", str(lock), "--format", "json"], python=cuda_python)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["verdict"] == "fail"
+    fields = {f["field"]: f for f in report["findings"] if "field" in f}
+    assert fields["torch.version"]["severity"] == "error"
+    assert fields["torch.version"]["observed"].startswith("2.14.1")
+    assert fields["torch.cuda"]["locked"] is None
+    assert fields["torch.cuda"]["observed"] == "13.0"
+    # the text report names them too
+    text = run_envlock(["verify", str(lock)], python=cuda_python)
+    assert text.returncode == 1
+    assert "torch.version" in text.stdout and "torch.cuda" in text.stdout
+
+
+@pytest.mark.venv
+def test_secrets_never_reach_the_lock(cuda_python: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "envlock.lock.toml"
+    proc = run_envlock(["lock", "-o", str(lock)], python=cuda_python, env=clean_env(**SECRETS))
+    assert proc.returncode == 0, proc.stderr
+    text = lock.read_text()
+    for value in ("hf_plantedSecretValue123", "wandbPlantedKey456", "awsPlantedSecret789",
+                  "plantedpw", "HF_TOKEN", "WANDB_API_KEY", "AWS_SECRET"):
+        assert value not in text
+    assert tomllib.loads(text)["env"]["NCCL_DEBUG"] == "INFO"  # allow-listed, not secret
+
+
+@pytest.mark.venv
+def test_lock_and_verify_from_a_facts_file_with_scopes(cuda_python: Path, tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    proc = run_envlock(["probe", "--json"], python=cuda_python)
+    assert proc.returncode == 0, proc.stderr
+    facts.write_text(proc.stdout)
+    lock = tmp_path / "sw.lock.toml"
+    assert run_envlock(["lock", "--facts", str(facts), "--scope", "software", "-o", str(lock)]).returncode == 0
+    assert "driver" not in tomllib.loads(lock.read_text())
+    proc = run_envlock(["verify", str(lock), "--facts", str(facts), "--format", "json"])
+    assert proc.returncode == 0, proc.stdout
+    assert json.loads(proc.stdout)["verdict"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("[envlock\n", "not valid TOML"),
+        ("[envlock]\nlock-version = 99\n", "lock-version 99 is not supported"),
+        ("", "is empty"),
+    ],
+)
+def test_bad_lock_exits_3_with_one_line(tmp_path: Path, content: str, fragment: str) -> None:
+    lock = tmp_path / "envlock.lock.toml"
+    lock.write_text(content)
+    proc = run_envlock(["verify", str(lock), "--no-torch-live"])
+    assert proc.returncode == 3
+    assert fragment in _one_line_error(proc)
+    assert proc.stdout == ""
+
+
+def test_missing_lock_and_directory_exit_3(tmp_path: Path) -> None:
+    proc = run_envlock(["verify", str(tmp_path / "missing.toml")])
+    assert proc.returncode == 3 and "not found" in _one_line_error(proc)
+    proc = run_envlock(["verify", str(tmp_path)])
+    assert proc.returncode == 3 and "is a directory" in _one_line_error(proc)
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run_envlock(["verify"]).returncode == 2
+    assert run_envlock(["verify", "x.toml", "--scope", "galaxy"]).returncode == 2
+    lock = tmp_path / "l.toml"
+    lock.write_text("[envlock]\nlock-version = 1\nscope='full'\n")
+    proc = run_envlock(["verify", str(lock), "--rule", "torch.version=maybe", "--no-torch-live"])
+    assert proc.returncode == 2 and "--rule" in _one_line_error(proc)
+
+
+def test_missing_facts_file_exits_3(tmp_path: Path) -> None:
+    proc = run_envlock(["lock", "--facts", str(tmp_path / "nope.json"), "-o", str(tmp_path / "l.toml")])
+    assert proc.returncode == 3 and "facts file not found" in _one_line_error(proc)
+    assert not (tmp_path / "l.toml").exists()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"facts_version": 1, "meta": {"envlock_version": "0", "collected_at": 5}}')
+    proc = run_envlock(["lock", "--facts", str(bad), "-o", str(tmp_path / "l.toml")])
+    assert proc.returncode == 3 and "meta.collected_at" in _one_line_error(proc)
