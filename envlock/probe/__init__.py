@@ -1,0 +1,115 @@
+"""The stdlib-only probe: this machine (or container) as a Facts document (a plain dict).
+
+Runs on Python 3.8+ with the standard library alone (pynvml optional), so it
+can be copied into any image with a python3. Every source runs in its own
+thread under the overall time limit and never raises: a source that fails or
+hangs yields `unavailable: "<reason>"`. The torch child process starts first,
+and the other sources run while it imports torch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+FACTS_VERSION = 1
+SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env")
+
+
+def _envlock_version() -> str:
+    try:
+        from envlock import __version__
+
+        return str(__version__)
+    except Exception:  # the probe copied alone into an image
+        return "unknown"
+
+
+class _Source(threading.Thread):
+    def __init__(self, name: str, fn: Callable[[], dict[str, Any]]) -> None:
+        super().__init__(name="envlock-probe-" + name, daemon=True)
+        self.source = name
+        self.fn = fn
+        self.result: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.seconds: float | None = None
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.result = self.fn()
+        except Exception as exc:  # a source must never take the probe down
+            self.error = f"{self.source} probe failed: {type(exc).__name__}: {exc}"
+        finally:
+            self.seconds = time.perf_counter() - t0
+
+
+def probe_host(
+    torch_live: bool = True, timeout: float = 30.0, target: str = "host"
+) -> dict[str, Any]:
+    """Probe this interpreter's machine and environment; return the Facts dict (never raises
+    for an unavailable source)."""
+    from envlock.probe import cudalibs, envvars, nvml, packages, system, torch_info
+
+    started = time.perf_counter()
+    deadline = started + max(float(timeout), 0.5)
+    live = None
+    if torch_live and torch_info.find_torch() is not None:
+        live = torch_info.LiveProbe()  # first: it is the long pole
+
+    def remaining() -> float:
+        return max(deadline - time.perf_counter(), 0.1)
+
+    sources = [
+        _Source("system", system.collect),
+        _Source("driver", lambda: nvml.collect(nvml_timeout=min(10.0, remaining() * 0.8))),
+        _Source("cuda", lambda: cudalibs.collect(timeout=remaining())),
+        _Source("packages", packages.collect),
+        _Source("env", envvars.collect),
+        _Source(
+            "torch",
+            lambda: torch_info.collect(torch_live=torch_live, timeout=remaining(), live=live),
+        ),
+    ]
+    for s in sources:
+        s.start()
+    facts: dict[str, Any] = {"facts_version": FACTS_VERSION}
+    durations: dict[str, float] = {}
+    notes: list[str] = []
+    for s in sources:
+        s.join(remaining())
+        if s.is_alive():
+            facts[s.source] = {
+                "unavailable": f"{s.source} probe did not finish within the "
+                f"{timeout:g} s time limit"
+            }
+            durations[s.source] = round((time.perf_counter() - started) * 1000, 1)
+            notes.append(f"{s.source} timed out")
+            continue
+        durations[s.source] = round((s.seconds or 0.0) * 1000, 1)
+        facts[s.source] = s.result if s.result is not None else {"unavailable": s.error}
+    if live is not None:
+        live.kill()  # only ever alive here when the torch source itself timed out
+    if "live" in facts["torch"] and facts["torch"]["live"] is not None:
+        seconds = facts["torch"]["live"].get("import_seconds")
+        if seconds is not None:
+            durations["torch_import"] = round(seconds * 1000, 1)
+    durations["total"] = round((time.perf_counter() - started) * 1000, 1)
+    facts["meta"] = {
+        "envlock_version": _envlock_version(),
+        "collected_at": datetime.datetime.now(datetime.timezone.utc)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
+        "target": target,
+        "partial": False,
+        "durations_ms": durations,
+        "notes": notes,
+    }
+    return {k: facts[k] for k in ("facts_version", "meta", *SECTIONS)}
+
+
+__all__ = ["FACTS_VERSION", "probe_host"]

@@ -1,0 +1,59 @@
+"""python -m envlock.probe [--no-torch-live] [--timeout S] [--target NAME] -> Facts JSON on stdout.
+
+Exit 0 whenever the facts could be written, even with unavailable sources;
+exit 3 with one line on stderr only when the probe itself cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+CANNOT_RUN = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m envlock.probe",
+        description="Print this machine's envlock facts as JSON (standard library only).",
+    )
+    parser.add_argument(
+        "--no-torch-live",
+        action="store_true",
+        help="skip the child process that imports torch (no cuDNN/NCCL/arch flags; faster)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="time limit in seconds (default 30)",
+    )
+    parser.add_argument(
+        "--target", default="host", metavar="NAME", help="what meta.target says (default host)"
+    )
+    args = parser.parse_args(argv)
+    if not args.timeout > 0:
+        parser.error("--timeout must be a positive number of seconds")
+    try:
+        from envlock.probe import probe_host
+
+        facts = probe_host(
+            torch_live=not args.no_torch_live, timeout=args.timeout, target=args.target
+        )
+        text = json.dumps(facts, indent=2)
+    except Exception as exc:  # the probe itself broke: one line, no traceback
+        sys.stderr.write(f"envlock.probe: cannot run: {type(exc).__name__}: {exc}\n")
+        return CANNOT_RUN
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (BrokenPipeError, OSError) as exc:
+        sys.stderr.write(f"envlock.probe: cannot write the facts: {exc}\n")
+        return CANNOT_RUN
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""The `cuda` section: system toolkit, libcudart, libcuda, CUDA wheels, loader paths.
+
+libcudart and libcuda are loaded with ctypes in a short-lived child
+interpreter (`-I -S`, standard library only), so the caller never maps a CUDA
+library or risks a hang inside the driver; the child also reads its own
+/proc/self/maps to say which files the loader actually picked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import Any
+
+from envlock.probe import _dists
+from envlock.probe._util import is_cuda_library, run_command, which
+
+# Runs in `python -I -S -c`: argv[1] is a JSON list of libcudart candidates.
+_CTYPES_CHILD = r"""
+import ctypes, json, sys
+cands = json.loads(sys.argv[1])
+out = {}
+def version(lib, fn):
+    v = ctypes.c_int(0)
+    rc = getattr(lib, fn)(ctypes.byref(v))
+    return [int(rc), int(v.value)]
+def mapped(prefix):
+    try:
+        with open("/proc/self/maps") as fh:
+            for line in fh:
+                parts = line.split(None, 5)
+                if len(parts) == 6 and parts[5].strip().rsplit("/", 1)[-1].startswith(prefix):
+                    return parts[5].strip()
+    except OSError:
+        pass
+    return None
+errors = []
+for name in cands:
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError as exc:
+        errors.append(str(exc))
+        continue
+    r = {"loaded": name}
+    try:
+        r["runtime"] = version(lib, "cudaRuntimeGetVersion")
+        r["driver"] = version(lib, "cudaDriverGetVersion")
+    except AttributeError as exc:
+        r["error"] = str(exc)
+    r["path"] = mapped("libcudart")
+    out["cudart"] = r
+    break
+else:
+    out["cudart"] = {"errors": errors}
+try:
+    cu = ctypes.CDLL("libcuda.so.1")
+    out["libcuda"] = {"driver": version(cu, "cuDriverGetVersion"), "path": mapped("libcuda.so")}
+except OSError as exc:
+    out["libcuda"] = {"error": str(exc)}
+except AttributeError as exc:
+    out["libcuda"] = {"error": str(exc), "path": mapped("libcuda.so")}
+print(json.dumps(out))
+"""
+
+
+def collect(timeout: float = 15.0) -> dict[str, Any]:
+    toolkit = toolkit_facts(timeout=min(timeout, 10.0))
+    cudart, libcuda = runtime_facts(toolkit.get("cuda_home"), timeout=min(timeout, 10.0))
+    return {
+        "unavailable": None,
+        "toolkit": toolkit,
+        "cudart": cudart,
+        "libcuda": libcuda,
+        "wheels": wheel_facts(),
+        "ld_library_path": ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", "")),
+        "ldconfig_libraries": ldconfig_libraries(timeout=min(timeout, 5.0)),
+    }
+
+
+# ------------------------------------------------------------------ toolkit
+def toolkit_facts(timeout: float = 10.0) -> dict[str, Any]:
+    """Find nvcc as torch.utils.cpp_extension does: CUDA_HOME/CUDA_PATH, PATH, /usr/local/cuda."""
+    cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
+    nvcc = None
+    if cuda_home:
+        cand = os.path.join(cuda_home, "bin", "nvcc")
+        nvcc = cand if os.access(cand, os.X_OK) else None
+    if nvcc is None:
+        nvcc = which("nvcc")
+    if nvcc is None and os.access("/usr/local/cuda/bin/nvcc", os.X_OK):
+        nvcc = "/usr/local/cuda/bin/nvcc"
+    if cuda_home is None and nvcc is not None:
+        cuda_home = os.path.dirname(os.path.dirname(os.path.realpath(nvcc)))
+    if cuda_home is None and os.path.isdir("/usr/local/cuda"):
+        cuda_home = "/usr/local/cuda"
+    version = None
+    if nvcc is not None:
+        rc, out, _ = run_command([nvcc, "--version"], timeout)
+        version = parse_nvcc_version(out) if rc == 0 else None
+    return {"cuda_home": cuda_home, "nvcc_path": nvcc, "nvcc_version": version}
+
+
+def parse_nvcc_version(text: str) -> str | None:
+    # "Cuda compilation tools, release 13.0, V13.0.88"
+    m = re.search(r"release \d+\.\d+, V(\d+\.\d+\.\d+)", text)
+    if m:
+        return m.group(1)
+    m = re.search(r"release (\d+\.\d+)", text)
+    return m.group(1) if m else None
+
+
+# -------------------------------------------------------- cudart / libcuda
+def cudart_candidates(cuda_home: str | None) -> list[str]:
+    cands: list[str] = []
+    if cuda_home:
+        for sub in ("lib64", "lib", os.path.join("targets", "x86_64-linux", "lib")):
+            d = os.path.join(cuda_home, sub)
+            try:
+                names = sorted(n for n in os.listdir(d) if re.match(r"libcudart\.so(\.\d+)*$", n))
+            except OSError:
+                continue
+            cands.extend(os.path.join(d, n) for n in names)
+    # Then whatever the loader finds by soname (LD_LIBRARY_PATH, ldconfig).
+    cands.extend(["libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0"])
+    return cands
+
+
+def runtime_facts(
+    cuda_home: str | None, timeout: float = 10.0
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    argv = [
+        sys.executable,
+        "-I",
+        "-S",
+        "-c",
+        _CTYPES_CHILD,
+        json.dumps(cudart_candidates(cuda_home)),
+    ]
+    rc, out, err = run_command(argv, timeout)
+    if rc != 0:
+        why = (
+            f"timed out after {timeout:g} s"
+            if rc is None
+            else (err.strip().splitlines() or [f"exit {rc}"])[-1]
+        )
+        reason = f"loading CUDA libraries with ctypes failed: {why}"
+        return {"unavailable": reason}, {"unavailable": reason}
+    try:
+        data = json.loads(out)
+    except ValueError:
+        reason = "ctypes child printed no JSON"
+        return {"unavailable": reason}, {"unavailable": reason}
+    return interpret_cudart(data.get("cudart", {})), interpret_libcuda(data.get("libcuda", {}))
+
+
+def interpret_cudart(raw: dict[str, Any]) -> dict[str, Any]:
+    if "loaded" not in raw:
+        return {
+            "unavailable": "libcudart not found (no CUDA toolkit under CUDA_HOME and none on the "
+            "loader path); torch wheels bring their own, so this only matters for extensions",
+        }
+    from envlock.probe.nvml import decode_cuda_version
+
+    runtime = raw.get("runtime") or [None, 0]
+    driver = raw.get("driver") or [None, 0]
+    return {
+        "path": raw.get("path") or raw.get("loaded"),
+        "runtime_version": decode_cuda_version(runtime[1]) if runtime[0] == 0 else None,
+        # cudaDriverGetVersion gives 0 (not an error) when no driver is installed.
+        "driver_version": decode_cuda_version(driver[1]) if driver[0] == 0 else None,
+        "unavailable": raw.get("error"),
+    }
+
+
+def interpret_libcuda(raw: dict[str, Any]) -> dict[str, Any]:
+    from envlock.probe.nvml import decode_cuda_version
+
+    if "driver" not in raw:
+        error = raw.get("error") or "libcuda.so.1 could not be loaded"
+        return {
+            "path": raw.get("path"),
+            "unavailable": "libcuda.so.1 not loadable: no NVIDIA driver (or, in a container, "
+            f"no --gpus) ({error})",
+        }
+    rc, value = raw["driver"]
+    path = raw.get("path")
+    return {
+        "path": path,
+        "driver_version": decode_cuda_version(value) if rc == 0 else None,
+        "compat": is_compat_path(path),
+        "unavailable": None if rc == 0 else f"cuDriverGetVersion returned error {rc}",
+    }
+
+
+def is_compat_path(path: str | None) -> bool:
+    """True when libcuda comes from a cuda-compat package (forward compatibility)."""
+    if not path:
+        return False
+    return "compat" in os.path.dirname(path).split(os.sep)
+
+
+# ------------------------------------------------------------------- wheels
+def wheel_facts() -> list[dict[str, Any]]:
+    wheels = []
+    for dist in _dists.distributions().values():
+        name = dist.name
+        if not (name.startswith("nvidia-") or name.startswith("cuda-")):
+            continue
+        wheels.append(
+            {
+                "name": name,
+                "version": dist.version,
+                "cuda_major": wheel_cuda_major(dist),
+            }
+        )
+    return sorted(wheels, key=lambda w: w["name"])
+
+
+_VERSIONED_LIKE_CUDA = ("cuda-toolkit", "cuda-bindings", "cuda-python", "cuda-core")
+
+
+def wheel_cuda_major(dist: _dists.Dist) -> int | None:
+    """The CUDA major a wheel is built for: name suffix, install dir, or dependency pins."""
+    m = re.search(r"-cu(\d+)$", dist.name)
+    if m:
+        return int(m.group(1))
+    # CUDA 13 wheels dropped the suffix but install into site-packages/nvidia/cu13/.
+    m = re.search(r"(?:^|\n)nvidia/cu(\d+)/", dist.record_head())
+    if m:
+        return int(m.group(1))
+    if dist.name in _VERSIONED_LIKE_CUDA:
+        m = re.match(r"(\d+)\.", dist.version)
+        return int(m.group(1)) if m else None
+    for req in dist.requires():
+        m = re.match(r"[A-Za-z0-9._-]+?[-_]cu(\d+)\b", req)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+# ----------------------------------------------------------- loader paths
+def ld_library_path_facts(value: str) -> list[dict[str, Any]]:
+    out = []
+    for d in value.split(os.pathsep):
+        if not d:
+            continue
+        try:
+            names = sorted(n for n in os.listdir(d) if is_cuda_library(n))
+        except OSError:
+            continue
+        if names:
+            out.append({"path": d, "libraries": names})
+    return out
+
+
+def ldconfig_libraries(timeout: float = 5.0) -> list[str]:
+    exe = None
+    for cand in ("/sbin/ldconfig", "/usr/sbin/ldconfig"):
+        if os.access(cand, os.X_OK):
+            exe = cand
+            break
+    exe = exe or which("ldconfig")
+    if exe is None:
+        return []
+    rc, out, _ = run_command([exe, "-p"], timeout)
+    return parse_ldconfig(out) if rc == 0 else []
+
+
+def parse_ldconfig(text: str) -> list[str]:
+    # "\tlibcudnn.so.9 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcudnn.so.9"
+    found = set()
+    for line in text.splitlines():
+        name, sep, path = line.strip().partition(" => ")
+        if sep and is_cuda_library(name.split(" ", 1)[0]):
+            found.add(path.strip())
+    return sorted(found)

@@ -1,0 +1,88 @@
+"""The `env` section: allow-listed environment variables, secrets withheld.
+
+A variable is kept only when its name is on the allow-list; a name that looks
+like a secret is never kept, whatever the list says (only the name goes to
+`redacted`);
+credentials inside URLs (`scheme://user:pw@host`) are masked in every kept value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+ALLOWED_PREFIXES = (
+    "CUDA_",
+    "NVIDIA_",
+    "NCCL_",
+    "TORCH_",
+    "PYTORCH_",
+    "CUBLAS_",
+    "CUBLASLT_",
+    "CUDNN_",
+    "TORCHINDUCTOR_",
+    "TORCHELASTIC_",
+    "TRITON_",
+    "OMP_",
+    "MKL_",
+    "KMP_",
+    "HF_",
+    "TRANSFORMERS_",
+    "XLA_",
+)
+ALLOWED_NAMES = frozenset(
+    {
+        "LD_LIBRARY_PATH",
+        "LD_PRELOAD",
+        "PYTHONHASHSEED",
+        "PYTHONPATH",
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "UV_INDEX_URL",
+        "UV_EXTRA_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "UV_INDEX",
+        "CONDA_PREFIX",
+        "CONDA_DEFAULT_ENV",
+        "VIRTUAL_ENV",
+        "TOKENIZERS_PARALLELISM",
+        "TF32_OVERRIDE",
+        "NVIDIA_TF32_OVERRIDE",
+        "CUBLAS_WORKSPACE_CONFIG",
+        "WORLD_SIZE",
+        "LOCAL_WORLD_SIZE",
+        "OPENBLAS_NUM_THREADS",
+    }
+)
+SECRET_MARKERS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE")
+
+_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]+@")
+
+
+def is_allowed(name: str) -> bool:
+    return name in ALLOWED_NAMES or name.startswith(ALLOWED_PREFIXES)
+
+
+def is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return any(marker in upper for marker in SECRET_MARKERS)
+
+
+def mask_url_credentials(value: str) -> str:
+    """'https://user:pw@host/simple' -> 'https://***@host/simple' (every URL in the value)."""
+    return _URL_CREDENTIALS.sub(r"\1***@", value)
+
+
+def collect(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    variables: dict[str, str] = {}
+    redacted: list[str] = []
+    for name in sorted(env):
+        if is_secret_name(name):
+            # Listed so a reader knows it existed and was withheld on purpose.
+            redacted.append(name)
+        elif is_allowed(name):
+            variables[name] = mask_url_credentials(env[name])
+    return {"unavailable": None, "variables": variables, "redacted": redacted}

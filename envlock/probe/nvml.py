@@ -1,0 +1,381 @@
+"""The `driver` section: NVIDIA driver, the CUDA version it supports, and the GPUs.
+
+The only module that imports pynvml (optional). NVML is read through one
+chokepoint (`_Nvml.call`) that turns NVMLError into values and tries the
+`_v3`/`_v2` variants first. Without NVML the kernel module version still comes
+from /sys/module/nvidia/version or /proc/driver/nvidia/version, and the GPUs
+that exist come from PCI sysfs (with the kernel driver bound to each, which
+reveals nouveau or vfio-pci).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import threading
+from typing import Any
+
+from envlock.probe._util import read_text
+
+NVIDIA_PCI_VENDOR = "0x10de"
+
+# nvidia-ml-py error codes (compat-facts §1.4) we explain to the user.
+_ERR_UNINITIALIZED = 1
+_ERR_NOT_SUPPORTED = 3
+_ERR_NO_PERMISSION = 4
+_ERR_DRIVER_NOT_LOADED = 9
+_ERR_LIBRARY_NOT_FOUND = 12
+_ERR_FUNCTION_NOT_FOUND = 13
+_ERR_GPU_IS_LOST = 15
+_ERR_LIB_RM_VERSION_MISMATCH = 18
+
+
+class NvmlError(Exception):
+    """An NVML failure as a value: the numeric code and NVML's own text."""
+
+    def __init__(self, code: int | None, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+def decode_cuda_version(value: Any) -> str | None:
+    """1000*major + 10*minor (NVML, cuDriverGetVersion, cudart) -> "major.minor"; 0 -> None."""
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        return None
+    if v <= 0:
+        return None
+    return f"{v // 1000}.{(v % 1000) // 10}"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    value = str(value).strip()
+    return value or None
+
+
+class _Nvml:
+    """Lazy NVML session over an nvidia-ml-py style module."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+        self.initialized = False
+
+    def init(self) -> None:
+        self.call("nvmlInit", versions=("_v2", ""))
+        self.initialized = True
+
+    def shutdown(self) -> None:
+        if self.initialized:
+            with contextlib.suppress(NvmlError):
+                self.call("nvmlShutdown", versions=("",))
+            self.initialized = False
+
+    def call(self, name: str, *args: Any, versions: tuple[str, ...] = ("_v3", "_v2", "")) -> Any:
+        """Call the newest available variant of NVML function `name`; raise NvmlError."""
+        error_cls = getattr(self.module, "NVMLError", None)
+        last: NvmlError | None = None
+        for suffix in versions:
+            fn = getattr(self.module, name + suffix, None)
+            if fn is None:
+                continue
+            try:
+                return fn(*args)
+            except Exception as exc:
+                if error_cls is None or not isinstance(exc, error_cls):
+                    raise NvmlError(None, f"{type(exc).__name__}: {exc}") from None
+                code = getattr(exc, "value", None)
+                last = NvmlError(code, _nvml_text(exc))
+                if code == _ERR_FUNCTION_NOT_FOUND:
+                    continue  # older driver: fall back to the previous variant
+                raise last from None
+        if last is not None:
+            raise last
+        raise NvmlError(_ERR_FUNCTION_NOT_FOUND, f"{name} not in this pynvml")
+
+    def value(self, name: str, *args: Any, **kw: Any) -> Any:
+        """Like call, but a device that does not support the query yields None."""
+        try:
+            return self.call(name, *args, **kw)
+        except NvmlError as exc:
+            if exc.code in (_ERR_NOT_SUPPORTED, _ERR_FUNCTION_NOT_FOUND, _ERR_NO_PERMISSION):
+                return None
+            raise
+
+
+def _nvml_text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # pynvml's __str__ calls into the library, which may be half-loaded
+        return type(exc).__name__
+
+
+def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> dict[str, Any]:
+    """The driver section. `nvml_module` replaces `import pynvml` (tests replay recordings)."""
+    kernel_version, kernel_source = kernel_module_version()
+    out: dict[str, Any] = {
+        "unavailable": None,
+        "source": kernel_source,
+        "version": kernel_version,
+        "nvml_library_version": None,
+        "kernel_module_version": kernel_version,
+        "nvml_version": None,
+        "cuda_version": None,
+        "nvml_error": None,
+        "gpus": None,
+        "device_nodes": device_nodes(),
+        "pci_gpus": pci_gpus(),
+    }
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = query_nvml(nvml_module)
+        except Exception as exc:  # a source never raises; report the bug as the reason
+            box["result"] = {"unavailable": f"NVML probe failed: {type(exc).__name__}: {exc}"}
+
+    # NVML calls can block for a long time on a wedged driver: bound them here so the
+    # file-based facts above still come back.
+    t = threading.Thread(target=work, name="envlock-nvml", daemon=True)
+    t.start()
+    t.join(nvml_timeout)
+    if t.is_alive():
+        out["unavailable"] = (
+            f"NVML did not answer within {nvml_timeout:g} s (nvmlInit or a device query "
+            "hung): the driver may be wedged or a GPU fell off the bus; "
+            "check `dmesg` for NVRM/Xid errors"
+        )
+        out["nvml_error"] = "timeout"
+        return out
+    result = box.get("result", {})
+    out.update({k: v for k, v in result.items() if k != "library_path"})
+    if result.get("version"):
+        out["source"] = "nvml"
+    lib_version = library_version_from_path(result.get("library_path"))
+    if lib_version and not out.get("nvml_library_version"):
+        out["nvml_library_version"] = lib_version
+    if out.get("nvml_error") == "NVML_ERROR_LIB_RM_VERSION_MISMATCH" or (
+        kernel_version and lib_version and kernel_version != lib_version
+    ):
+        out["unavailable"] = version_mismatch_reason(kernel_version, out["nvml_library_version"])
+    return out
+
+
+def version_mismatch_reason(kernel: str | None, library: str | None) -> str:
+    return (
+        "NVIDIA driver/library version mismatch: kernel module {}, libnvidia-ml {}; the driver "
+        "was upgraded without reloading the kernel module: reboot (or unload and reload the "
+        "nvidia modules)".format(kernel or "unknown", library or "unknown")
+    )
+
+
+def query_nvml(nvml_module: Any = None) -> dict[str, Any]:
+    """Everything NVML says, or `unavailable` with a reason a person can act on."""
+    if nvml_module is None:
+        try:
+            import pynvml as nvml_module  # type: ignore[no-redef]
+        except ImportError:
+            return {
+                "unavailable": "pynvml is not installed in this interpreter "
+                "(pip install nvidia-ml-py); driver facts come from /sys and /proc only",
+                "nvml_error": "pynvml not installed",
+            }
+    nvml = _Nvml(nvml_module)
+    try:
+        nvml.init()
+    except NvmlError as exc:
+        return {
+            "unavailable": init_failure_reason(exc),
+            "nvml_error": _error_name(nvml_module, exc.code) or exc.text,
+            "library_path": _loaded_nvml_path(),
+        }
+    try:
+        return _read_nvml(nvml)
+    finally:
+        nvml.shutdown()
+
+
+def init_failure_reason(exc: NvmlError) -> str:
+    if exc.code == _ERR_LIBRARY_NOT_FOUND:
+        return (
+            "libnvidia-ml.so.1 not found: no NVIDIA driver installed (or, in a container, "
+            "the NVIDIA Container Toolkit did not mount it: run with --gpus)"
+        )
+    if exc.code == _ERR_DRIVER_NOT_LOADED:
+        return (
+            "NVIDIA driver is installed but its kernel module is not loaded "
+            "(modprobe nvidia, or check that Secure Boot did not block it)"
+        )
+    if exc.code == _ERR_LIB_RM_VERSION_MISMATCH:
+        return version_mismatch_reason(None, None)
+    if exc.code == _ERR_NO_PERMISSION:
+        return "no permission to open /dev/nvidiactl: add the user to the video group"
+    return f"nvmlInit failed: {exc.text}"
+
+
+def _error_name(module: Any, code: int | None) -> str | None:
+    if code is None:
+        return None
+    for name in dir(module):
+        if name.startswith("NVML_ERROR_") and getattr(module, name, None) == code:
+            return name
+    return f"NVML error {code}"
+
+
+def _read_nvml(nvml: _Nvml) -> dict[str, Any]:
+    out: dict[str, Any] = {"unavailable": None, "nvml_error": None}
+    try:
+        out["version"] = _text(nvml.value("nvmlSystemGetDriverVersion", versions=("",)))
+        out["nvml_library_version"] = out["version"]
+        out["nvml_version"] = _text(nvml.value("nvmlSystemGetNVMLVersion", versions=("",)))
+        # _v2 reports LIBRARY_NOT_FOUND without libcuda instead of a made-up version.
+        try:
+            cuda = nvml.call("nvmlSystemGetCudaDriverVersion", versions=("_v2", ""))
+        except NvmlError:
+            cuda = None
+        out["cuda_version"] = decode_cuda_version(cuda)
+        count = nvml.call("nvmlDeviceGetCount", versions=("_v2", ""))
+        out["gpus"] = [_read_gpu(nvml, i) for i in range(int(count))]
+    except NvmlError as exc:
+        out["unavailable"] = f"NVML query failed: {exc.text}"
+        out["nvml_error"] = _error_name(nvml.module, exc.code) or exc.text
+    out["library_path"] = _loaded_nvml_path()
+    return out
+
+
+def _read_gpu(nvml: _Nvml, index: int) -> dict[str, Any]:
+    gpu: dict[str, Any] = {"index": index}
+    try:
+        handle = nvml.call("nvmlDeviceGetHandleByIndex", index, versions=("_v2", ""))
+    except NvmlError as exc:
+        gpu["name"] = None
+        gpu["brand"] = None
+        if exc.code == _ERR_GPU_IS_LOST:
+            gpu["name"] = "GPU is lost (fell off the bus)"
+        return gpu
+    gpu["name"] = _text(_quiet(nvml, "nvmlDeviceGetName", handle))
+    gpu["uuid"] = _text(_quiet(nvml, "nvmlDeviceGetUUID", handle))
+    pci = _quiet(nvml, "nvmlDeviceGetPciInfo", handle)
+    gpu["pci_bus_id"] = normalize_bus_id(_text(getattr(pci, "busId", None)))
+    cap = _quiet(nvml, "nvmlDeviceGetCudaComputeCapability", handle)
+    gpu["compute_capability"] = f"{cap[0]}.{cap[1]}" if cap else None
+    mem = _quiet(nvml, "nvmlDeviceGetMemoryInfo", handle, versions=("",))
+    total = getattr(mem, "total", None)
+    gpu["memory_total_bytes"] = int(total) if total is not None else None
+    gpu["mig_mode"] = _mode(_quiet(nvml, "nvmlDeviceGetMigMode", handle))
+    gpu["ecc_mode"] = _mode(_quiet(nvml, "nvmlDeviceGetEccMode", handle))
+    persistence = _quiet(nvml, "nvmlDeviceGetPersistenceMode", handle)
+    gpu["persistence_mode"] = bool(persistence) if persistence is not None else None
+    gpu["brand"] = _brand_name(nvml.module, _quiet(nvml, "nvmlDeviceGetBrand", handle))
+    return gpu
+
+
+def _quiet(nvml: _Nvml, name: str, *args: Any, **kw: Any) -> Any:
+    # One unsupported or failing per-device query must not cost the other facts.
+    try:
+        return nvml.value(name, *args, **kw)
+    except NvmlError:
+        return None
+
+
+def _mode(value: Any) -> bool | None:
+    """(current, pending) pairs from NVML -> current state as a bool."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return bool(value) if value is not None else None
+
+
+def _brand_name(module: Any, value: Any) -> str | None:
+    if value is None:
+        return None
+    for name in dir(module):
+        brand = name.startswith("NVML_BRAND_") and name != "NVML_BRAND_COUNT"
+        if brand and getattr(module, name, None) == value:
+            return name[len("NVML_BRAND_") :].lower()
+    return str(value)
+
+
+def normalize_bus_id(bus_id: str | None) -> str | None:
+    """NVML's 8-digit-domain bus id ("00000000:42:00.0") -> sysfs form ("0000:42:00.0")."""
+    if not bus_id:
+        return None
+    m = re.match(r"^([0-9a-fA-F]+):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$", bus_id)
+    if not m:
+        return bus_id
+    domain = int(m.group(1), 16)
+    return f"{domain:04x}:{m.group(2).lower()}:{m.group(3).lower()}.{m.group(4)}"
+
+
+def kernel_module_version(
+    sys_path: str = "/sys/module/nvidia/version", proc_path: str = "/proc/driver/nvidia/version"
+) -> tuple[str | None, str | None]:
+    """(version, "sysfs"|"procfs") of the loaded nvidia kernel module; (None, None) if none."""
+    text = read_text(sys_path, 256)
+    if text and text.strip():
+        return text.strip(), "sysfs"
+    version = parse_nvrm_version(read_text(proc_path, 4096) or "")
+    return (version, "procfs") if version else (None, None)
+
+
+def parse_nvrm_version(text: str) -> str | None:
+    # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  Release Build ..."
+    for line in text.splitlines():
+        if line.startswith("NVRM version:"):
+            m = re.search(r"Kernel Module\D*?(\d+\.\d+(?:\.\d+)?)", line)
+            if m:
+                return m.group(1)
+    return None
+
+
+def library_version_from_path(path: str | None) -> str | None:
+    """libnvidia-ml.so.580.65.06 -> "580.65.06" (the symlink target carries the version)."""
+    if not path:
+        return None
+    m = re.search(r"libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$", os.path.basename(path))
+    return m.group(1) if m else None
+
+
+def _loaded_nvml_path() -> str | None:
+    text = read_text("/proc/self/maps") or ""
+    for line in text.splitlines():
+        parts = line.split(None, 5)
+        if len(parts) == 6 and "libnvidia-ml.so" in parts[5]:
+            return parts[5].strip()
+    return None
+
+
+def device_nodes(dev: str = "/dev") -> list[str]:
+    return sorted(glob.glob(os.path.join(dev, "nvidia*")))
+
+
+def pci_gpus(root: str = "/sys/bus/pci/devices") -> list[dict[str, Any]]:
+    """NVIDIA display/3D controllers on the PCI bus and the kernel driver bound to each."""
+    found: list[dict[str, Any]] = []
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return found
+    for bus_id in entries:
+        dev = os.path.join(root, bus_id)
+        vendor = (read_text(os.path.join(dev, "vendor"), 64) or "").strip().lower()
+        if vendor != NVIDIA_PCI_VENDOR:
+            continue
+        pci_class = (read_text(os.path.join(dev, "class"), 64) or "").strip().lower()
+        if not pci_class.startswith("0x03"):  # skip NVSwitch bridges and audio functions
+            continue
+        driver_link = os.path.join(dev, "driver")
+        driver = None
+        if os.path.islink(driver_link):
+            driver = os.path.basename(os.readlink(driver_link))
+        device_id = (read_text(os.path.join(dev, "device"), 64) or "").strip().lower() or None
+        found.append({"bus_id": bus_id, "device_id": device_id, "driver": driver})
+    return found

@@ -1,0 +1,247 @@
+"""The `system` section: OS, kernel, glibc, Python, CPU, memory, cgroups, containers, shm,
+ulimits."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from envlock.probe._util import read_int, read_text
+
+# cgroup v1 reports "no limit" as a page-rounded LONG_MAX; anything this large is unlimited.
+_UNLIMITED_FLOOR = 1 << 62
+
+
+def collect() -> dict[str, Any]:
+    return {
+        "unavailable": None,
+        "hostname": _hostname(),
+        "os": parse_os_release(read_text("/etc/os-release") or read_text("/usr/lib/os-release")),
+        "kernel": platform.release() or None,
+        "arch": platform.machine() or None,
+        "glibc": glibc_version(),
+        "python": python_facts(),
+        "cpu_model": parse_cpu_model(read_text("/proc/cpuinfo") or ""),
+        "cpu_count": cpu_count(),
+        "memory_total_bytes": parse_meminfo_total(read_text("/proc/meminfo") or ""),
+        "cgroup_version": cgroup_version(),
+        "cgroup_memory_limit_bytes": cgroup_memory_limit(),
+        "container": detect_container(
+            dockerenv=os.path.exists("/.dockerenv"),
+            containerenv=os.path.exists("/run/.containerenv"),
+            environ=os.environ,
+            cgroup_text=read_text("/proc/1/cgroup") or read_text("/proc/self/cgroup") or "",
+            mountinfo_text=read_text("/proc/self/mountinfo") or "",
+        ),
+        "shm_total_bytes": shm_total_bytes(),
+        "ulimit_memlock": ulimit("RLIMIT_MEMLOCK"),
+        "ulimit_nofile": ulimit("RLIMIT_NOFILE"),
+    }
+
+
+def _hostname() -> str | None:
+    try:
+        return socket.gethostname() or None
+    except OSError:
+        return None
+
+
+def parse_os_release(text: str | None) -> dict[str, str | None] | None:
+    if not text:
+        return None
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            values[key.strip()] = value.strip().strip("\"'")
+    return {
+        "id": values.get("ID"),
+        "version_id": values.get("VERSION_ID"),
+        "pretty_name": values.get("PRETTY_NAME"),
+    }
+
+
+def glibc_version() -> str | None:
+    try:
+        value = os.confstr("CS_GNU_LIBC_VERSION")  # "glibc 2.36"
+    except (AttributeError, ValueError, OSError):
+        value = None
+    if value and value.startswith("glibc "):
+        return value.split(" ", 1)[1]
+    lib, version = platform.libc_ver()
+    return version if lib == "glibc" and version else None
+
+
+def python_facts() -> dict[str, Any]:
+    base = getattr(sys, "base_prefix", sys.prefix)
+    return {
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable or None,
+        "virtualenv": sys.prefix if sys.prefix != base else None,
+    }
+
+
+def parse_cpu_model(cpuinfo: str) -> str | None:
+    # x86 says "model name"; arm64 kernels often only give "CPU part" or nothing useful.
+    for key in ("model name", "Model", "cpu model", "Hardware"):
+        for line in cpuinfo.splitlines():
+            name, sep, value = line.partition(":")
+            if sep and name.strip() == key and value.strip():
+                return value.strip()
+    return None
+
+
+def cpu_count() -> int | None:
+    # The CPUs this process may run on (taskset, cgroup cpusets), not the machine's.
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count()
+
+
+def parse_meminfo_total(meminfo: str) -> int | None:
+    m = re.search(r"^MemTotal:\s+(\d+)\s*kB", meminfo, re.MULTILINE)
+    return int(m.group(1)) * 1024 if m else None
+
+
+def cgroup_version(root: str = "/sys/fs/cgroup") -> int | None:
+    if os.path.exists(os.path.join(root, "cgroup.controllers")):
+        return 2
+    if os.path.isdir(os.path.join(root, "memory")) or os.path.isdir(os.path.join(root, "cpu")):
+        return 1
+    return None
+
+
+def cgroup_memory_limit(root: str = "/sys/fs/cgroup") -> int | None:
+    """The memory limit of this process's cgroup; None when unlimited or unknown."""
+    v2 = read_text(os.path.join(root, "memory.max"), 64)
+    if v2 is not None:
+        v2 = v2.strip()
+        return None if v2 == "max" or not v2.isdigit() else _limit(int(v2))
+    v1 = read_int(os.path.join(root, "memory", "memory.limit_in_bytes"))
+    return _limit(v1) if v1 is not None else None
+
+
+def _limit(value: int) -> int | None:
+    return None if value >= _UNLIMITED_FLOOR else value
+
+
+_MOUNT_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("/var/lib/docker/containers/", "docker"),
+    ("/var/lib/containers/storage/", "podman"),
+    ("/run/containerd/io.containerd", "containerd"),
+    ("/var/lib/kubelet/pods/", "kubernetes"),
+    ("/var/lib/lxc/", "lxc"),
+)
+_CGROUP_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("/docker/", "docker"),
+    ("docker-", "docker"),
+    ("/libpod-", "podman"),
+    ("/kubepods", "kubernetes"),
+    ("/lxc/", "lxc"),
+    ("/actions_job/", "docker"),
+)
+
+
+def detect_container(
+    *,
+    dockerenv: bool,
+    containerenv: bool,
+    environ: Any,
+    cgroup_text: str,
+    mountinfo_text: str,
+) -> dict[str, Any]:
+    """Whether this process runs in a container, which runtime, and why we think so.
+
+    Pure over its inputs so recorded /proc blobs can be replayed in tests.
+    """
+    evidence: list[str] = []
+    runtimes: list[str] = []
+    if dockerenv:
+        evidence.append("/.dockerenv exists")
+        runtimes.append("docker")
+    if containerenv:
+        evidence.append("/run/.containerenv exists")
+        runtimes.append("podman")
+    kubernetes = bool(environ.get("KUBERNETES_SERVICE_HOST"))
+    if kubernetes:
+        evidence.append("KUBERNETES_SERVICE_HOST is set")
+    hit = _first_match(
+        ((line.split(":", 2)[-1], line.strip()) for line in cgroup_text.splitlines()),
+        _CGROUP_PATTERNS,
+    )
+    if hit is not None:
+        evidence.append("/proc/1/cgroup: " + hit[1])
+        runtimes.append(hit[0])
+    hit = _first_match(
+        (
+            (f[3], f"mountinfo: {f[3]} mounted at {f[4]}")
+            for f in (line.split() for line in mountinfo_text.splitlines())
+            if len(f) > 4
+        ),
+        _MOUNT_PATTERNS,
+    )
+    if hit is not None:
+        evidence.append(hit[1])
+        runtimes.append(hit[0])
+    kubernetes = kubernetes or "kubernetes" in runtimes
+    if environ.get("container") and not runtimes:  # set by podman, systemd-nspawn, lxc
+        evidence.append("container={} in the environment".format(environ.get("container")))
+        runtimes.append(str(environ.get("container")))
+    runtime: str | None = None
+    for r in runtimes:
+        if r != "kubernetes":
+            runtime = r
+            break
+    if runtime is None and kubernetes:
+        runtime = "kubernetes"
+    return {
+        "detected": bool(evidence),
+        "runtime": runtime,
+        "kubernetes": kubernetes,
+        "evidence": evidence,
+    }
+
+
+def _first_match(
+    candidates: Iterable[tuple[str, str]], patterns: tuple[tuple[str, str], ...]
+) -> tuple[str, str] | None:
+    """(runtime, evidence) for the first candidate text containing a known pattern."""
+    for text, evidence in candidates:
+        for needle, runtime in patterns:
+            if needle in text:
+                return runtime, evidence
+    return None
+
+
+def shm_total_bytes(path: str = "/dev/shm") -> int | None:
+    try:
+        st = os.statvfs(path)
+    except (OSError, AttributeError):
+        return None
+    return st.f_blocks * st.f_frsize
+
+
+def ulimit(name: str) -> dict[str, int | None] | None:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    which = getattr(resource, name, None)
+    if which is None:
+        return None
+    try:
+        soft, hard = resource.getrlimit(which)
+    except (OSError, ValueError):
+        return None
+
+    def norm(v: int) -> int | None:
+        return None if v == resource.RLIM_INFINITY or v < 0 else int(v)
+
+    return {"soft": norm(soft), "hard": norm(hard)}

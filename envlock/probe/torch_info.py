@@ -1,0 +1,167 @@
+"""The `torch` section: static facts without importing torch, live facts from a child process.
+
+The caller never imports torch: static facts come from torch/version.py read
+as text; live facts (cuDNN, NCCL, arch flags, is_available, devices, flags,
+loaded libraries) come from `python -c` in a child with a time limit.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from envlock.probe import _dists
+
+_CHILD_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_torch_child.py")
+_MARKER = "ENVLOCK-TORCH-LIVE:"
+
+
+def find_torch(path: list[str] | None = None) -> str | None:
+    """The torch package directory the interpreter would import, without importing it."""
+    for entry in sys.path if path is None else path:
+        cand = os.path.join(entry or os.getcwd(), "torch")
+        if os.path.isfile(os.path.join(cand, "__init__.py")):
+            return cand
+    return None
+
+
+def parse_version_py(text: str) -> dict[str, Any]:
+    """Literal assignments of torch/version.py: `__version__`, `cuda`, `hip`, `git_version`..."""
+    values: dict[str, Any] = {}
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return values
+    for node in tree.body:
+        target = value = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        if isinstance(target, ast.Name) and value is not None:
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError:
+                continue
+    return values
+
+
+def build_tag(version: str | None, cuda: str | None, hip: str | None) -> str | None:
+    """ "cu130", "cpu", "rocm6.2": the local version label, or derived when the wheel has none."""
+    if version and "+" in version:
+        return version.split("+", 1)[1]
+    if cuda:
+        return "cu" + cuda.replace(".", "")
+    if hip:
+        return "rocm" + ".".join(hip.split(".")[:2])
+    return "cpu" if version else None
+
+
+def static_facts(path: list[str] | None = None) -> dict[str, Any]:
+    location = find_torch(path)
+    if location is None:
+        return {"unavailable": None, "installed": False}
+    try:
+        with open(os.path.join(location, "version.py"), encoding="utf-8") as fh:
+            values = parse_version_py(fh.read())
+    except OSError as exc:
+        return {
+            "unavailable": f"torch found at {location} but torch/version.py is unreadable: "
+            f"{exc.strerror}",
+            "installed": True,
+            "location": location,
+        }
+    version = values.get("__version__")
+    dist = _dists.distributions(path).get("torch")
+    if version is None and dist is not None:
+        version = dist.version
+    cuda = values.get("cuda")
+    hip = values.get("hip")
+    debug = values.get("debug")
+    return {
+        "unavailable": None,
+        "installed": True,
+        "version": str(version) if version is not None else None,
+        "build": build_tag(version, cuda, hip),
+        "cuda": str(cuda) if cuda is not None else None,
+        "hip": str(hip) if hip is not None else None,
+        "git_version": values.get("git_version"),
+        "debug": bool(debug) if debug is not None else None,
+        "location": location,
+    }
+
+
+class LiveProbe:
+    """The child process, started early so the static sources run while torch imports."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.error: str | None = None
+        try:
+            with open(_CHILD_FILE, encoding="utf-8") as fh:
+                code = fh.read()
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            self.error = f"cannot start the torch child process: {exc}"
+
+    def result(self, timeout: float) -> dict[str, Any]:
+        if self.proc is None:
+            return {"unavailable": self.error}
+        try:
+            out, err = self.proc.communicate(timeout=max(timeout, 0.1))
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return {
+                "unavailable": "importing torch and reading its CUDA facts did not finish within "
+                f"{timeout:g} s (slow filesystem, or a hang in CUDA initialisation); rerun with a "
+                "larger --timeout"
+            }
+        return parse_child_output(
+            out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), self.proc.returncode
+        )
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def parse_child_output(out: str, err: str, returncode: int | None) -> dict[str, Any]:
+    for line in reversed(out.splitlines()):
+        if line.startswith(_MARKER):
+            try:
+                data = json.loads(line[len(_MARKER) :])
+            except ValueError:
+                break
+            if isinstance(data, dict):
+                return data
+            break
+    tail = [ln for ln in err.strip().splitlines() if ln.strip()]
+    return {
+        "unavailable": "the torch child process exited with {} and no facts: {}".format(
+            returncode, tail[-1].strip() if tail else "no output"
+        )
+    }
+
+
+def collect(
+    torch_live: bool = True, timeout: float = 30.0, live: LiveProbe | None = None
+) -> dict[str, Any]:
+    facts = static_facts()
+    if not facts.get("installed"):
+        if live is not None:
+            live.kill()
+        return facts
+    if live is None and torch_live:
+        live = LiveProbe()
+    facts["live"] = live.result(timeout) if live is not None else None
+    return facts
