@@ -330,7 +330,7 @@ def parse_nvrm_version(text: str) -> str | None:
     # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  Release Build ..."
     for line in text.splitlines():
         if line.startswith("NVRM version:"):
-            m = re.search(r"Kernel Module\D*?(\d+\.\d+(?:\.\d+)?)", line)
+            m = re.search(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)(?=\s|$)", line)
             if m:
                 return m.group(1)
     return None

@@ -1,0 +1,103 @@
+"""A fake `pynvml` module at the adapter boundary, replaying recorded NVML answers.
+
+Built from a fixture's "nvml" mapping: a top-level key names a pynvml function
+and holds its recorded return value, or {"raise": CODE, "text": ...} for a
+recorded NVMLError; "devices" holds per-device mappings, reached through the
+handle nvmlDeviceGetHandleByIndex returns. A function absent from the
+recording is absent from the module, as in an older nvidia-ml-py.
+"""
+
+from __future__ import annotations
+
+import threading
+import types
+from typing import Any
+
+# nvidia-ml-py's error codes (compat-facts.md §1.4).
+ERROR_CODES = {
+    "NVML_ERROR_UNINITIALIZED": 1,
+    "NVML_ERROR_NOT_SUPPORTED": 3,
+    "NVML_ERROR_NO_PERMISSION": 4,
+    "NVML_ERROR_DRIVER_NOT_LOADED": 9,
+    "NVML_ERROR_LIBRARY_NOT_FOUND": 12,
+    "NVML_ERROR_FUNCTION_NOT_FOUND": 13,
+    "NVML_ERROR_GPU_IS_LOST": 15,
+    "NVML_ERROR_LIB_RM_VERSION_MISMATCH": 18,
+}
+
+
+class NVMLError(Exception):
+    def __init__(self, value: int, text: str = "") -> None:
+        super().__init__(value)
+        self.value = value
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text or f"NVML error {self.value}"
+
+
+def _answer(recorded: Any) -> Any:
+    if isinstance(recorded, dict) and "raise" in recorded:
+        raise NVMLError(recorded["raise"], recorded.get("text", ""))
+    if isinstance(recorded, dict):
+        return types.SimpleNamespace(**recorded)  # ctypes structs: attribute access
+    if isinstance(recorded, list):
+        return tuple(recorded)
+    return recorded
+
+
+def build_fake_pynvml(recording: dict[str, Any]) -> types.ModuleType:
+    mod = types.ModuleType("pynvml")
+    mod.NVMLError = NVMLError  # type: ignore[attr-defined]
+    for name, code in ERROR_CODES.items():
+        setattr(mod, name, code)
+    devices = recording.get("devices", [])
+    calls: list[str] = []
+    mod.calls = calls  # type: ignore[attr-defined]
+
+    def system_fn(name: str, recorded: Any) -> Any:
+        def fn(*args: Any) -> Any:
+            calls.append(name)
+            return _answer(recorded)
+
+        return fn
+
+    def device_fn(name: str) -> Any:
+        def fn(handle: Any, *args: Any) -> Any:
+            calls.append(name)
+            if name not in devices[handle.index]:
+                raise NVMLError(ERROR_CODES["NVML_ERROR_NOT_SUPPORTED"], "Not Supported")
+            return _answer(devices[handle.index][name])
+
+        return fn
+
+    for name, recorded in recording.items():
+        if name != "devices":
+            setattr(mod, name, system_fn(name, recorded))
+    if "nvmlInit" not in recording:
+        mod.nvmlInit = system_fn("nvmlInit", None)  # type: ignore[attr-defined]
+    mod.nvmlShutdown = system_fn("nvmlShutdown", None)  # type: ignore[attr-defined]
+    if devices:
+
+        def get_handle(index: int) -> Any:
+            calls.append("nvmlDeviceGetHandleByIndex")
+            return types.SimpleNamespace(index=index)
+
+        mod.nvmlDeviceGetHandleByIndex = get_handle  # type: ignore[attr-defined]
+        names = {n for d in devices for n in d}
+        for name in names:
+            setattr(mod, name, device_fn(name))
+    return mod
+
+
+def build_hung_pynvml(release: threading.Event) -> types.ModuleType:
+    """A pynvml whose nvmlInit blocks until `release` is set, like a wedged driver."""
+    mod = types.ModuleType("pynvml")
+    mod.NVMLError = NVMLError  # type: ignore[attr-defined]
+
+    def nvml_init() -> None:
+        release.wait(60)
+
+    mod.nvmlInit = nvml_init  # type: ignore[attr-defined]
+    mod.nvmlShutdown = lambda: None  # type: ignore[attr-defined]
+    return mod

@@ -1,0 +1,199 @@
+"""The driver section from NVML replays (fake pynvml at the adapter boundary) and /sys, /proc."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envlock.facts import DriverFacts, Facts
+from envlock.probe import nvml, probe_host
+from tests.conftest import load_fixture_json
+
+from .fakes import build_fake_pynvml, build_hung_pynvml
+
+DATA = Path(__file__).parent / "data"
+
+
+def _as_facts(driver: dict[str, Any]) -> DriverFacts:
+    doc = {"facts_version": 1, "meta": {"envlock_version": "t", "collected_at": "t"}}
+    return Facts.from_dict({**doc, "driver": driver}).driver
+
+
+def test_h100_driver_580_replay_gives_driver_cuda_and_gpu_facts() -> None:
+    fake = build_fake_pynvml(load_fixture_json("nvml.h100-driver-580.json")["nvml"])
+    driver = _as_facts(nvml.collect(nvml_module=fake))
+    assert driver.unavailable is None
+    assert driver.source == "nvml"
+    assert driver.version == "580.65.06"
+    assert driver.nvml_library_version == "580.65.06"
+    assert driver.cuda_version == "13.0"
+    assert driver.nvml_error is None
+    assert driver.gpus is not None and len(driver.gpus) == 1
+    gpu = driver.gpus[0]
+    assert gpu.index == 0
+    assert gpu.name == "NVIDIA H100 80GB HBM3"
+    assert gpu.compute_capability == "9.0"
+    assert gpu.memory_total_bytes == 81559 * 2**20
+    assert gpu.pci_bus_id == "0000:42:00.0"
+    assert (gpu.mig_mode, gpu.ecc_mode, gpu.persistence_mode) == (True, True, False)
+    # Not in the published recording: unknown, not invented.
+    assert gpu.uuid is None and gpu.brand is None
+    # The _v2 query is preferred (v1 makes up a version without libcuda), and NVML is shut down.
+    assert "nvmlSystemGetCudaDriverVersion_v2" in fake.calls
+    assert fake.calls[-1] == "nvmlShutdown"
+
+
+def test_nvml_missing_replay_is_an_actionable_unavailable_reason() -> None:
+    fake = build_fake_pynvml(load_fixture_json("nvml.no-driver.json")["nvml"])
+    driver = _as_facts(nvml.collect(nvml_module=fake))
+    assert driver.unavailable is not None
+    assert driver.unavailable.startswith("libnvidia-ml.so.1 not found: no NVIDIA driver installed")
+    assert driver.nvml_error == "NVML_ERROR_LIBRARY_NOT_FOUND"
+    assert driver.gpus is None  # not observed, which is not the same as "no GPUs"
+    assert driver.cuda_version is None
+
+
+def test_real_pynvml_on_this_driverless_machine_matches_the_recording() -> None:
+    pynvml = pytest.importorskip("pynvml")
+    if Path("/proc/driver/nvidia/version").exists():
+        pytest.skip("this machine has an NVIDIA driver; the recording is of one without")
+    real = nvml.query_nvml(pynvml)
+    replay = nvml.query_nvml(build_fake_pynvml(load_fixture_json("nvml.no-driver.json")["nvml"]))
+    assert real["unavailable"] == replay["unavailable"]
+    assert real["nvml_error"] == replay["nvml_error"] == "NVML_ERROR_LIBRARY_NOT_FOUND"
+
+
+def test_a_hung_nvml_init_ends_in_a_reason_not_a_hang() -> None:
+    release = threading.Event()
+    try:
+        t0 = time.monotonic()
+        driver = nvml.collect(nvml_module=build_hung_pynvml(release), nvml_timeout=0.5)
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+    assert elapsed < 3
+    assert "NVML did not answer within 0.5 s" in driver["unavailable"]
+    assert driver["nvml_error"] == "timeout"
+    _as_facts(driver)
+
+
+def test_probe_host_survives_a_hung_pynvml(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    monkeypatch.setitem(sys.modules, "pynvml", build_hung_pynvml(release))
+    try:
+        t0 = time.monotonic()
+        facts = probe_host(torch_live=False, timeout=2.0)
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+    assert elapsed < 4
+    assert "NVML did not answer" in facts["driver"]["unavailable"]
+    assert facts["system"]["unavailable"] is None
+    assert facts["meta"]["durations_ms"]["driver"] >= 1000
+    Facts.from_dict(facts)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(12040, "12.4"), (13000, "13.0"), (12080, "12.8"), (9020, "9.2"), (0, None), (None, None)],
+)
+def test_decode_cuda_version(value: Any, expected: str | None) -> None:
+    assert nvml.decode_cuda_version(value) == expected
+
+
+def test_v1_fallback_when_the_v2_function_is_missing_from_the_driver() -> None:
+    recording = load_fixture_json("nvml.h100-driver-580.json")["nvml"]
+    # An older driver: the _v2 entry point is absent (FUNCTION_NOT_FOUND) and v1 answers.
+    recording["nvmlSystemGetCudaDriverVersion_v2"] = {"raise": 13, "text": "Function Not Found"}
+    recording["nvmlSystemGetCudaDriverVersion"] = 12040
+    driver = nvml.collect(nvml_module=build_fake_pynvml(recording))
+    assert driver["cuda_version"] == "12.4"
+
+
+def test_version_mismatch_on_init_names_the_fix() -> None:
+    recording = {"nvmlInit": {"raise": 18, "text": "Driver/library version mismatch"}}
+    driver = nvml.collect(nvml_module=build_fake_pynvml(recording))
+    assert driver["nvml_error"] == "NVML_ERROR_LIB_RM_VERSION_MISMATCH"
+    assert "version mismatch" in driver["unavailable"] and "reboot" in driver["unavailable"]
+
+
+def test_version_mismatch_reason_carries_both_versions() -> None:
+    text = nvml.version_mismatch_reason("570.133.20", "580.65.06")
+    assert "kernel module 570.133.20" in text and "libnvidia-ml 580.65.06" in text
+
+
+@pytest.mark.parametrize(
+    ("blob", "expected"),
+    [
+        ("procfs-nvidia-version.open-580.txt", "580.95.05"),
+        ("procfs-nvidia-version.proprietary-515.txt", "515.76"),
+    ],
+)
+def test_kernel_module_version_from_recorded_procfs(blob: str, expected: str) -> None:
+    missing = str(DATA / "no-such-sysfs-file")
+    assert nvml.kernel_module_version(missing, str(DATA / blob)) == (expected, "procfs")
+
+
+def test_sysfs_module_version_wins_over_procfs(tmp_path: Path) -> None:
+    sysfs = tmp_path / "version"
+    sysfs.write_text("580.65.06\n")
+    procfs = str(DATA / "procfs-nvidia-version.open-580.txt")
+    assert nvml.kernel_module_version(str(sysfs), procfs) == ("580.65.06", "sysfs")
+
+
+def test_no_kernel_module_on_this_machine_gives_none() -> None:
+    if Path("/proc/driver/nvidia/version").exists():
+        pytest.skip("this machine has an NVIDIA driver")
+    assert nvml.kernel_module_version() == (None, None)
+
+
+def test_parse_nvrm_version_ignores_other_lines() -> None:
+    assert nvml.parse_nvrm_version("GCC version:  gcc version 13.3.0\n") is None
+
+
+def test_library_version_from_the_resolved_soname() -> None:
+    path = "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.65.06"
+    assert nvml.library_version_from_path(path) == "580.65.06"
+    assert nvml.library_version_from_path("/usr/lib/libnvidia-ml.so.1") is None
+
+
+def test_normalize_bus_id() -> None:
+    assert nvml.normalize_bus_id("00000000:42:00.0") == "0000:42:00.0"
+    assert nvml.normalize_bus_id("00000001:C8:00.0") == "0001:c8:00.0"
+    assert nvml.normalize_bus_id(None) is None
+
+
+def _pci(root: Path, bus: str, vendor: str, pci_class: str, driver: str | None) -> None:
+    dev = root / "devices" / bus
+    dev.mkdir(parents=True)
+    (dev / "vendor").write_text(vendor + "\n")
+    (dev / "class").write_text(pci_class + "\n")
+    (dev / "device").write_text("0x2330\n")
+    if driver:
+        target = root / "drivers" / driver
+        target.mkdir(parents=True, exist_ok=True)
+        (dev / "driver").symlink_to(target)
+
+
+def test_pci_gpus_reports_the_bound_kernel_driver(tmp_path: Path) -> None:
+    _pci(tmp_path, "0000:42:00.0", "0x10de", "0x030200", "nouveau")
+    _pci(tmp_path, "0000:43:00.0", "0x10de", "0x030200", None)
+    _pci(tmp_path, "0000:44:00.0", "0x10de", "0x068000", "nvidia")  # NVSwitch bridge
+    _pci(tmp_path, "0000:00:02.0", "0x8086", "0x030000", "i915")
+    gpus = nvml.pci_gpus(str(tmp_path / "devices"))
+    assert gpus == [
+        {"bus_id": "0000:42:00.0", "device_id": "0x2330", "driver": "nouveau"},
+        {"bus_id": "0000:43:00.0", "device_id": "0x2330", "driver": None},
+    ]
+
+
+def test_this_machine_has_no_nvidia_device_nodes_or_pci_gpus() -> None:
+    if Path("/dev/nvidiactl").exists():
+        pytest.skip("this machine has an NVIDIA driver")
+    assert nvml.device_nodes() == []
+    assert nvml.pci_gpus() == []
