@@ -20,7 +20,7 @@ from envlock import __version__
 from envlock.errors import EnvlockError, ExitCode
 
 # Order is the order of `envlock --help`.
-COMMANDS = ("probe", "doctor", "lock", "verify", "matrix", "determinism")
+COMMANDS = ("probe", "doctor", "lock", "verify", "matrix", "determinism", "run", "explain", "fleet")
 
 EPILOG = """\
 exit codes:
@@ -46,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"envlock {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = _load(name)
+        try:
+            module = _load(name)
+        except ModuleNotFoundError as exc:  # TEMPORARY while commands land; removed before submit
+            if exc.name == f"envlock.commands.{name}":
+                continue
+            raise
         p = sub.add_parser(
             name,
             help=module.HELP,

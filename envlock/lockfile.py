@@ -53,6 +53,7 @@ _UNLOCKED_ENV_NAMES = (
     "CUDA_PATH",
     "NVIDIA_REQUIRE_CUDA",  # image metadata; lives in [image] checks, not the environment
     "NVIDIA_DRIVER_CAPABILITIES",
+    "TORCH_NCCL_ASYNC_ERROR_HANDLING",  # set per launch by torchrun
 )
 
 HEADER = """\

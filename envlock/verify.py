@@ -225,6 +225,14 @@ def verify(
     return findings
 
 
+def checked_fields(lock: dict[str, Any], scope: str = "full") -> list[str]:
+    """The locked fields verify compares under `scope` (for reports that list passes)."""
+    skip = ("determinism", "rules", *(HARDWARE_SECTIONS if scope == "software" else ()))
+    rules = [*lock_rules(lock), *DEFAULT_RULES]
+    return [p for p in flatten({k: v for k, v in lock.items() if k not in skip})
+            if _rule_for(p, rules).kind != "ignore"]
+
+
 def _unobserved(facts: Facts) -> dict[str, str]:
     """Lock sections whose source could not be observed, with the reason."""
     out: dict[str, str] = {}

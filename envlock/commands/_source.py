@@ -41,17 +41,41 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help=f"time limit for the whole probe, seconds (default {PROBE_TIMEOUT_S:g})",
     )
+    c = parser.add_argument_group("containers (Docker; DOCKER_HOST is honoured)")
+    c.add_argument("--image", metavar="IMAGE",
+                   help="probe inside a new container of IMAGE, held against this host")
+    c.add_argument("--container", metavar="NAME",
+                   help="probe inside the running container NAME (through docker exec)")
+    c.add_argument("--gpus", metavar="GPUS",
+                   help="GPUs for the --image container, as docker run --gpus: all, 2, 0,1, "
+                   "device=0,1")
+    c.add_argument("--no-pull", action="store_true",
+                   help="fail (exit 3) instead of pulling an --image that is not present")
+    c.add_argument("--shm-size", metavar="SIZE",
+                   help="/dev/shm of the --image container, as docker run --shm-size "
+                   "(default: Docker's 64m)")
 
 
-def collect_facts(args: argparse.Namespace) -> Facts:
-    sources = [n for n in ("facts", "python") if getattr(args, n, None)]
+def collect_facts(args: argparse.Namespace, *, cache: bool = False) -> Facts:
+    """The Facts the options ask for. `cache`: torch's live facts may come from
+    the live-facts cache (verify, run, preflight; only for this interpreter)."""
+    sources = [n for n in ("facts", "python", "image", "container") if getattr(args, n, None)]
     if len(sources) > 1:
-        raise UsageError("give at most one of --facts, --python")
+        raise UsageError("give at most one of --facts, --python, --image, --container")
+    from envlock.container import container_probe
+
+    in_container = container_probe(args)
+    if in_container is not None:
+        return in_container()
     if args.facts:
         return read_facts_file(args.facts)
     torch_live = not args.no_torch_live
     if args.python:
         return probe_interpreter(args.python, torch_live=torch_live, timeout=args.probe_timeout)
+    if cache and torch_live:
+        from envlock.livecache import probe_with_cache
+
+        return probe_with_cache(timeout=args.probe_timeout)[0]
     from envlock.probe import probe_host
 
     return Facts.from_dict(probe_host(torch_live=torch_live, timeout=args.probe_timeout))
@@ -82,3 +106,13 @@ def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts
         return Facts.from_dict(json.loads(proc.stdout))
     except json.JSONDecodeError:
         raise ProbeError(f"probe under {python} printed no facts JSON") from None
+
+
+def collect_host_facts(args: argparse.Namespace) -> Facts | None:
+    """This host's facts when the target is an image or container (its driver and GPUs
+    are the host's), else None. Host torch is irrelevant there: no torch child."""
+    if not (getattr(args, "image", None) or getattr(args, "container", None)):
+        return None
+    from envlock.probe import probe_host
+
+    return Facts.from_dict(probe_host(torch_live=False, timeout=args.probe_timeout))

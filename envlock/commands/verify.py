@@ -6,9 +6,11 @@ import argparse
 import sys
 
 from envlock.commands._source import add_source_arguments, collect_facts
-from envlock.findings import Report
+from envlock.facts import Facts
+from envlock.findings import Finding, Report
 from envlock.lockfile import SCOPES, read_lock
-from envlock.verify import parse_rule_override, verify
+from envlock.report import FORMATS
+from envlock.verify import checked_fields, parse_rule_override, verify
 
 HELP = "compare this environment with a lock file; exit 1 on drift (for CI and pre-flight)"
 DESCRIPTION = """\
@@ -31,20 +33,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("lock", metavar="LOCK", help="the lock file (e.g. envlock.lock.toml)")
     parser.add_argument("--scope", choices=SCOPES, default="full",
                         help="full (default) or software: skip driver and GPU fields")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
+    parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format (default text)")
     parser.add_argument("--rule", action="append", default=[], metavar="PATTERN=RULE",
                         help="override the rule for matching fields (repeatable)")
     parser.add_argument("--strict", action="store_true", help="warnings fail too")
     parser.add_argument("--no-determinism", action="store_true",
                         help="do not recompute locked determinism digests")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="import torch again instead of using its cached live facts")
+    parser.add_argument("--distributed", action="store_true",
+                        help="under torchrun: every rank verifies, rank 0 reports which ranks "
+                             "and nodes differ, every rank exits 1 on a mismatch")
+    parser.add_argument("--fleet-timeout", type=float, default=60.0, metavar="S",
+                        help="seconds to wait for every rank to join (default 60)")
     add_source_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     rules = [parse_rule_override(r) for r in args.rule]
     lock = read_lock(args.lock)
-    facts = collect_facts(args)
+    facts = collect_facts(args, cache=not args.no_cache)
     if "determinism" in lock and not args.no_determinism and facts.determinism is None:
         from envlock.determinism import from_lock_table, run_suite
 
@@ -52,9 +61,37 @@ def run(args: argparse.Namespace) -> int:
         facts = facts.replace(determinism=run_suite(
             device=locked.device, seed=locked.seed, python=getattr(args, "python", None)))
     findings = verify(lock, facts, scope=args.scope, rules=rules)
+    details: dict[str, object] = {"lock": args.lock, "scope": args.scope}
+    if args.distributed:
+        return _run_distributed(args, facts, findings, details)
+    failed_fields = {f.field for f in findings}
+    details["passed"] = [f for f in checked_fields(lock, args.scope) if f not in failed_fields]
     report = Report(command="verify", target=facts.meta.target, findings=findings,
-                    strict=args.strict, details={"lock": args.lock, "scope": args.scope})
+                    strict=args.strict, details=details)
     from envlock.report import render
 
     render(report, args.format, sys.stdout)
+    return 1 if report.failed else 0
+
+
+def _run_distributed(args: argparse.Namespace, facts: Facts, findings: list[Finding],
+                     details: dict[str, object]) -> int:
+    from envlock import fleet
+
+    env = fleet.torchrun_env()
+    rank = env[0] if env else 0
+    host = fleet.hostname()
+    summary = fleet.summarize(rank, host, facts, findings, args.scope)
+    summaries = fleet.gather(summary, timeout=args.fleet_timeout)
+    fleet_findings = fleet.compare_ranks(summaries)
+    details.update(world_size=len(summaries), hosts=sorted({s.host for s in summaries}))
+    report = Report(command="verify --distributed", target=f"{len(summaries)} ranks",
+                    findings=fleet_findings, strict=args.strict, details=details)
+    if rank == 0:
+        from envlock.report import render
+
+        render(report, args.format, sys.stdout)
+    elif report.failed:
+        print(f"envlock: rank {rank} ({host}): fleet verification failed; rank 0 has the report",
+              file=sys.stderr)
     return 1 if report.failed else 0

@@ -8,7 +8,7 @@ from typing import TextIO
 from envlock.errors import UsageError
 from envlock.findings import Report
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "junit", "github")
 
 
 def render(report: Report, fmt: str = "text", file: TextIO | None = None) -> None:
@@ -21,5 +21,13 @@ def render(report: Report, fmt: str = "text", file: TextIO | None = None) -> Non
         from envlock.report.text import render_text
 
         render_text(report, out)
+    elif fmt == "junit":
+        from envlock.report.junit import render_junit
+
+        render_junit(report, out)
+    elif fmt == "github":
+        from envlock.report.github import render_github
+
+        render_github(report, out)
     else:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")

@@ -1,0 +1,212 @@
+"""Fleet: every rank verifies, rank 0 reports which ranks and nodes differ.
+
+Under torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set), each rank
+summarises its facts (the flattened lock it would write, plus its own verify
+findings), the summaries are all-gathered over a gloo process group (no GPU,
+no NCCL), and every rank computes the same verdict from the same data, so
+all of them exit non-zero together and the launch stops before the first
+collective hangs. A rank that never joins ends in a timeout naming the ranks
+that did, never in a hang.
+
+`envlock fleet report DIR` runs the same comparison over facts files written
+per node by `envlock probe --json` (srun, Kubernetes jobs without torchrun).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import socket
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from envlock.errors import EnvlockError, UsageError
+from envlock.facts import Facts
+from envlock.findings import Finding, Severity
+from envlock.lockfile import HARDWARE_SECTIONS, build_lock
+from envlock.verify import flatten
+
+# Fields that legitimately differ per rank/node and are never compared across ranks.
+_PER_RANK = ("meta.", "envlock.", "env.OMP_NUM_THREADS", "env.CUDA_VISIBLE_DEVICES")
+
+
+class FleetError(EnvlockError):
+    """The fleet could not be assembled (rendezvous timeout, missing rank)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RankSummary:
+    rank: int
+    host: str
+    fields: dict[str, Any]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "host": self.host, "fields": self.fields, "findings": self.findings}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RankSummary:
+        return cls(rank=int(d["rank"]), host=str(d["host"]), fields=dict(d["fields"]),
+                   findings=list(d.get("findings", [])))
+
+
+def summarize(rank: int, host: str, facts: Facts, findings: list[Finding], scope: str) -> RankSummary:
+    lock = build_lock(facts, scope="full", created="-")
+    if scope == "software":
+        lock = {k: v for k, v in lock.items() if k not in HARDWARE_SECTIONS}
+    fields = {k: v for k, v in flatten(lock).items() if not k.startswith(_PER_RANK)}
+    if facts.determinism is not None:
+        for name, cls in facts.determinism.classes.items():
+            fields[f"determinism.{name}"] = cls.digest
+    return RankSummary(rank=rank, host=host, fields=fields,
+                       findings=[f.to_dict() for f in findings if f.severity >= Severity.WARNING])
+
+
+def _where(ranks: list[RankSummary]) -> str:
+    by_host: dict[str, list[int]] = defaultdict(list)
+    for r in ranks:
+        by_host[r.host].append(r.rank)
+    return "; ".join(f"{h}: rank{'s' * (len(v) > 1)} {_ranges(sorted(v))}" for h, v in sorted(by_host.items()))
+
+
+def _ranges(nums: list[int]) -> str:
+    out, start = [], None
+    for i, n in enumerate(nums):
+        if start is None:
+            start = n
+        if i + 1 == len(nums) or nums[i + 1] != n + 1:
+            out.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ",".join(out)
+
+
+def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
+    """Findings over all ranks: lock drift per rank, and fields where ranks disagree."""
+    findings: list[Finding] = []
+    # 1. drift from the lock, grouped by (field, observed value) across ranks
+    drift: dict[tuple[str, str, str], list[RankSummary]] = defaultdict(list)
+    for s in summaries:
+        for f in s.findings:
+            key = (str(f.get("field") or f["id"]), repr(f.get("observed")), f["severity"])
+            drift[key].append(s)
+    for (name, observed, severity), ranks in sorted(drift.items()):
+        example = next(f for f in ranks[0].findings if str(f.get("field") or f["id"]) == name)
+        findings.append(Finding(
+            check_id="EL-FLEET-RANK-DRIFT", severity=Severity.parse(severity), field=name,
+            locked=example.get("locked"), observed=example.get("observed"),
+            why=example.get("why"),
+            message=f"{example['message']} — on {_where(ranks)}",
+            evidence={"ranks": [r.rank for r in ranks], "hosts": sorted({r.host for r in ranks})},
+            fix=example.get("fix")))
+    # 2. fields whose value is not the same on every rank
+    all_fields = sorted({k for s in summaries for k in s.fields})
+    for name in all_fields:
+        groups: dict[str, list[RankSummary]] = defaultdict(list)
+        values: dict[str, Any] = {}
+        for s in summaries:
+            v = s.fields.get(name)
+            groups[repr(v)].append(s)
+            values[repr(v)] = v
+        if len(groups) < 2:
+            continue
+        majority = max(groups, key=lambda k: (len(groups[k]), k))
+        odd = [(k, g) for k, g in groups.items() if k != majority]
+        findings.append(Finding(
+            check_id="EL-FLEET-DIVERGENT", severity=Severity.ERROR, field=name,
+            locked=None, observed=values[majority],
+            why="ranks that disagree here can hang or corrupt the first collective",
+            message=f"{name} differs across ranks: {values[majority]!r} on {len(groups[majority])} "
+                    f"rank(s), but " + "; ".join(f"{values[k]!r} on {_where(g)}" for k, g in odd),
+            evidence={"values": {repr(values[k]): [r.rank for r in g] for k, g in groups.items()}},
+            fix="make every node's environment identical (same image/venv, driver and variables)"))
+    return findings
+
+
+def torchrun_env() -> tuple[int, int] | None:
+    """(rank, world size) when launched by torchrun or an equivalent launcher."""
+    try:
+        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    except (KeyError, ValueError):
+        return None
+    if "MASTER_ADDR" not in os.environ or "MASTER_PORT" not in os.environ:
+        return None
+    return rank, world
+
+
+def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
+    """All-gather every rank's summary over gloo; a rank that never joins is a FleetError."""
+    env = torchrun_env()
+    if env is None:
+        raise UsageError(
+            "--distributed needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT "
+            "(launch with torchrun, e.g. `torchrun --nproc-per-node 8 -m envlock verify LOCK --distributed`)")
+    rank, world = env
+    # c10d logs every socket timeout at WARNING from C++; our own message says it once.
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        raise FleetError("--distributed needs torch in this interpreter") from None
+    if not dist.is_available():
+        raise FleetError("this torch build has no torch.distributed")
+    td = _dt.timedelta(seconds=timeout)
+    # The store is created by hand so a missing rank surfaces as a timeout we can name.
+    addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    use_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+    try:
+        store = dist.TCPStore(addr, port, world, is_master=(rank == 0 and not use_agent),
+                              timeout=td, wait_for_workers=False)
+    except Exception as exc:  # RuntimeError/DistNetworkError from c10d
+        raise FleetError(f"rank {rank}: cannot reach the rendezvous at {addr}:{port} "
+                         f"within {timeout:g} s: {_first_line(exc)}") from None
+    import json
+
+    prefix = f"envlock/fleet/{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/"
+    store.set(f"{prefix}{rank}", json.dumps(summary.to_dict()))
+    keys = [f"{prefix}{r}" for r in range(world)]
+    try:
+        store.wait(keys, td)
+    except Exception:
+        joined = [r for r in range(world) if store.check([keys[r]])]
+        missing = [r for r in range(world) if r not in joined]
+        raise FleetError(
+            f"fleet rendezvous timed out after {timeout:g} s: {len(joined)} of {world} ranks "
+            f"joined; missing rank(s) {_ranges(missing)} never started or crashed") from None
+    out = [RankSummary.from_dict(json.loads(store.get(k))) for k in keys]
+    # Keep rank 0's store alive until every rank has read: a last barrier on the store.
+    store.add(f"{prefix}done", 1)
+    if rank == 0:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while int(store.add(f"{prefix}done", 0)) < world and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return out
+
+
+def report_dir(directory: str, lock: dict[str, Any] | None, *, scope: str) -> tuple[list[RankSummary], list[Finding]]:
+    """Per-node facts files (from `envlock probe --json`) compared like ranks."""
+    from pathlib import Path
+
+    from envlock.facts import read_facts_file
+    from envlock.verify import verify
+
+    paths = sorted(Path(directory).glob("*.json")) if Path(directory).is_dir() else []
+    if not paths:
+        raise UsageError(f"{directory}: no *.json facts files (write them with `envlock probe --json`)")
+    summaries = []
+    for i, path in enumerate(paths):
+        facts = read_facts_file(str(path))
+        findings = verify(lock, facts, scope=scope) if lock is not None else []
+        host = facts.system.hostname or path.stem
+        summaries.append(summarize(i, f"{host} ({path.name})", facts, findings, scope))
+    return summaries, compare_ranks(summaries)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def hostname() -> str:
+    return socket.gethostname()

@@ -1,0 +1,37 @@
+"""GitHub Actions workflow commands: ::error / ::warning / ::notice lines.
+
+Properties and messages are escaped as the runner requires (%, CR, LF; and
+',' ':' in properties), so a finding can never inject another command.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from envlock.findings import Report, Severity
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report, out: TextIO) -> None:
+    lock = report.details.get("lock")
+    for f in report.sorted_findings():
+        level = _LEVEL[f.severity]
+        if report.strict and f.severity is Severity.WARNING:
+            level = "error"
+        props = [f"title={_escape_property(f'envlock {f.check_id}' + (f' {f.field}' if f.field else ''))}"]
+        if lock:
+            props.insert(0, f"file={_escape_property(str(lock))}")
+        message = f.message + (f" — fix: {f.fix}" if f.fix else "")
+        out.write(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
+    verdict = "failed" if report.failed else "passed"
+    out.write(f"envlock {report.command} {verdict}: "
+              f"{report.count(Severity.ERROR)} error(s), {report.count(Severity.WARNING)} warning(s)\n")

@@ -1,0 +1,46 @@
+"""JUnit XML: one test case per check or verified field, so CI test tabs show drift."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import TextIO
+
+from envlock.findings import Finding, Report, Severity
+
+
+def _case_name(f: Finding) -> str:
+    return f.field if f.field is not None else f.check_id
+
+
+def render_junit(report: Report, out: TextIO) -> None:
+    fails = Severity.WARNING if report.strict else Severity.ERROR
+    cases: list[tuple[str, Finding | None]] = [(_case_name(f), f) for f in report.sorted_findings()]
+    # Checked-and-clean items appear as passing cases, so a green run is visible too.
+    for name in report.details.get("passed", []):
+        cases.append((str(name), None))
+    suite = ET.Element(
+        "testsuite",
+        name=f"envlock {report.command}",
+        tests=str(len(cases)),
+        failures=str(sum(1 for _, f in cases if f is not None and f.severity >= fails)),
+        errors="0",
+        skipped=str(sum(1 for _, f in cases if f is not None and f.severity < fails)),
+    )
+    for name, f in cases:
+        case = ET.SubElement(suite, "testcase", classname=f"envlock.{report.command}", name=name)
+        if f is None:
+            continue
+        body = f.message + (f"\nfix: {f.fix}" if f.fix else "")
+        if f.why:
+            body += f"\nwhy it matters: {f.why}"
+        if f.severity >= fails:
+            el = ET.SubElement(case, "failure", message=f.message, type=f.check_id)
+        else:
+            el = ET.SubElement(case, "skipped", message=f"{f.severity.label}: {f.message}")
+        el.text = body
+    root = ET.Element("testsuites", name="envlock")
+    root.append(suite)
+    ET.indent(root)
+    out.write('<?xml version="1.0" encoding="utf-8"?>\n')
+    out.write(ET.tostring(root, encoding="unicode"))
+    out.write("\n")
