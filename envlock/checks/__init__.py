@@ -1,0 +1,24 @@
+"""Doctor checks: pure functions Facts (+ host Facts, + matrix) -> Findings.
+
+Every check registers under a stable ID (`EL-...`) that users can --ignore.
+Importing this package registers them all.
+"""
+
+from envlock.checks import container, driver, gpu, libraries, runtime
+from envlock.checks.context import EXPECTATIONS, CheckContext
+from envlock.checks.registry import CHECKS, Check, check, run_checks, validate_ignore
+
+__all__ = [
+    "CHECKS",
+    "EXPECTATIONS",
+    "Check",
+    "CheckContext",
+    "check",
+    "container",
+    "driver",
+    "gpu",
+    "libraries",
+    "run_checks",
+    "runtime",
+    "validate_ignore",
+]

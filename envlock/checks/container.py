@@ -1,0 +1,210 @@
+"""Checks that concern containers: GPU devices, the image's NVIDIA_REQUIRE_CUDA, /dev/shm.
+
+They read the container's facts and, where given, the host's (driver, GPUs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext, basename
+from envlock.checks.registry import check
+from envlock.findings import Finding, Severity
+from envlock.matrix import Version
+
+SHM_MIN_BYTES = 1 << 30  # Docker's default is 64 MiB; DataLoader workers and NCCL need more
+_CONDITION = re.compile(r"^([a-z]+)\s*(>=|<=|==|!=|>|<|=)\s*(\S+)$")
+
+
+@check(
+    "EL-CONTAINER-NO-GPU",
+    Severity.ERROR,
+    "container without NVIDIA GPU devices",
+    failure_modes=(4,),
+)
+def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.in_container:
+        return
+    nodes = {basename(n) for n in ctx.facts.driver.device_nodes}
+    if any(n.removeprefix("nvidia").isdigit() for n in nodes):
+        return
+    image = ctx.facts.image
+    visible = ctx.env("NVIDIA_VISIBLE_DEVICES")
+    reasons = []
+    if image is not None and image.gpu_request_error:
+        reasons.append(f"Docker could not provide GPUs: {image.gpu_request_error}")
+    if image is not None and image.gpus_requested:
+        reasons.append(f"GPUs were requested ({image.gpus_requested})")
+    if ctx.torch_cuda is not None:
+        reasons.append(f"torch is a CUDA {ctx.torch_cuda} build")
+    if ctx.host is not None and ctx.host.driver.gpus:
+        reasons.append(f"the host has {len(ctx.host.driver.gpus)} GPU(s)")
+    if visible not in (None, "", "void", "none"):
+        reasons.append(f"the image sets NVIDIA_VISIBLE_DEVICES={visible}")
+    if not reasons:
+        return
+    toolkit_missing = image is not None and bool(image.gpu_request_error)
+    yield Finding(
+        check_id="EL-CONTAINER-NO-GPU",
+        severity=Severity.ERROR,
+        message=(
+            "no /dev/nvidia* GPU devices inside the container ("
+            + "; ".join(reasons)
+            + "): torch.cuda.is_available() is False, nvidia-smi is missing"
+        ),
+        fix=(
+            "install the NVIDIA Container Toolkit on the host and configure Docker "
+            "(sudo nvidia-ctk runtime configure --runtime=docker; restart docker)"
+            if toolkit_missing
+            else "start the container with GPUs: docker run --gpus all ... "
+            "(Kubernetes: resources.limits nvidia.com/gpu)"
+        ),
+        evidence={
+            "driver.device_nodes": ctx.facts.driver.device_nodes,
+            "env.NVIDIA_VISIBLE_DEVICES": visible,
+            "image.gpus_requested": image.gpus_requested if image else None,
+            "image.gpu_request_error": image.gpu_request_error if image else None,
+            "system.container": ctx.facts.system.container.runtime
+            if ctx.facts.system.container
+            else None,
+        },
+    )
+
+
+def require_satisfied(
+    expr: str,
+    *,
+    cuda: Version | None,
+    driver: Version | None,
+    brands: set[str],
+) -> bool | None:
+    """Evaluate NVIDIA_REQUIRE_* the way nvidia-container-cli does: space-separated
+    groups are ORed, comma-separated conditions ANDed. None: a needed fact is missing."""
+    results: list[bool | None] = []
+    for group in expr.split():
+        results.append(_group(group, cuda=cuda, driver=driver, brands=brands))
+    if any(r is True for r in results):
+        return True
+    if results and all(r is False for r in results):
+        return False
+    return None
+
+
+def _group(
+    group: str, *, cuda: Version | None, driver: Version | None, brands: set[str]
+) -> bool | None:
+    outcome: bool | None = True
+    for cond in group.split(","):
+        m = _CONDITION.match(cond.strip().lower())
+        if m is None:
+            return None
+        key, op, value = m.groups()
+        if key == "brand":
+            if not brands:
+                outcome = None
+                continue
+            hit = value in brands
+            ok = hit if op in ("=", "==") else (not hit if op == "!=" else None)
+        elif key in ("cuda", "driver"):
+            have = cuda if key == "cuda" else driver
+            want = Version.of(value)
+            if have is None or want is None:
+                outcome = None
+                continue
+            ok = _compare(have, op, want)
+        else:
+            ok = None  # arch and unknown keys: cannot judge from facts
+        if ok is False:
+            return False
+        if ok is None:
+            outcome = None
+    return outcome
+
+
+def _compare(a: Version, op: str, b: Version) -> bool:
+    # Compare at the precision of the requirement: driver>=470 admits 470.82.01.
+    a = a.truncate(len(b.parts)) if op in ("<", "<=", "=", "==", "!=") else a
+    return {
+        ">=": a >= b,
+        "<=": a <= b,
+        ">": a > b,
+        "<": a < b,
+        "=": a == b,
+        "==": a == b,
+        "!=": a != b,
+    }[op]
+
+
+@check(
+    "EL-IMAGE-REQUIRE-CUDA",
+    Severity.ERROR,
+    "the image's NVIDIA_REQUIRE_CUDA is above what the host driver supports",
+    failure_modes=(5,),
+)
+def image_require_cuda(ctx: CheckContext) -> Iterator[Finding]:
+    expr = ctx.env("NVIDIA_REQUIRE_CUDA")
+    disabled = (ctx.env("NVIDIA_DISABLE_REQUIRE") or "").lower() in ("1", "true", "yes")
+    if not expr or disabled:
+        return
+    brands = {(g.brand or "").replace("_", "").lower() for g in ctx.gpus() if g.brand}
+    ok = require_satisfied(expr, cuda=ctx.driver_cuda, driver=ctx.driver_version, brands=brands)
+    if ok is not False:
+        return
+    needed = re.search(r"cuda>=(\S+?)(?:[\s,]|$)", expr)
+    yield Finding(
+        check_id="EL-IMAGE-REQUIRE-CUDA",
+        severity=Severity.ERROR,
+        message=(
+            f"the image requires {expr.split()[0]} but the host driver "
+            f"{ctx.driver.version or '?'} supports CUDA {ctx.driver.cuda_version or '?'}: "
+            "`docker run --gpus` fails with 'nvidia-container-cli: requirement error: "
+            "unsatisfied condition'"
+        ),
+        fix=(
+            f"upgrade the host driver to one supporting CUDA {needed.group(1)}"
+            if needed
+            else "upgrade the host driver"
+        )
+        + ", or use an image built for the host's CUDA (NVIDIA_DISABLE_REQUIRE=1 only hides "
+        "the check; the CUDA runtime will then fail)",
+        evidence={
+            "env.NVIDIA_REQUIRE_CUDA": expr,
+            "host.driver.version": ctx.driver.version,
+            "host.driver.cuda_version": ctx.driver.cuda_version,
+            "gpu.brands": sorted(brands),
+        },
+    )
+
+
+@check(
+    "EL-SHM-SMALL",
+    Severity.WARNING,
+    "/dev/shm too small in a container",
+    failure_modes=(13, 14),
+)
+def shm_small(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.in_container:
+        return
+    size = ctx.facts.system.shm_total_bytes
+    if size is None and ctx.facts.image is not None:
+        size = ctx.facts.image.shm_size_bytes
+    if size is None or size >= SHM_MIN_BYTES:
+        return
+    gpus = len(ctx.gpus())
+    yield Finding(
+        check_id="EL-SHM-SMALL",
+        severity=Severity.WARNING,
+        message=(
+            f"/dev/shm is {size / (1 << 20):.0f} MiB: DataLoader workers die with "
+            "'Bus error'" + (" and NCCL fails creating shared-memory segments" if gpus > 1 else "")
+        ),
+        fix="start the container with --shm-size=16g (or --ipc=host); Kubernetes: mount an "
+        "emptyDir with medium: Memory at /dev/shm",
+        evidence={
+            "system.shm_total_bytes": ctx.facts.system.shm_total_bytes,
+            "image.shm_size_bytes": ctx.facts.image.shm_size_bytes if ctx.facts.image else None,
+            "threshold_bytes": SHM_MIN_BYTES,
+            "gpus": gpus,
+        },
+    )

@@ -1,0 +1,263 @@
+"""Checks about the NVIDIA driver: versions, kernel module, forward compatibility, devices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext, basename
+from envlock.checks.registry import check
+from envlock.findings import Finding, Severity
+from envlock.matrix import DriverSupport, Version, cuda_variant
+from envlock.matrix.advice import pip_command
+
+# NVML brands of consumer GPUs: forward compatibility is for data-center GPUs
+# and select NGC-ready RTX SKUs only (N3).
+CONSUMER_BRANDS = frozenset({"geforce", "geforce_rtx", "titan", "titan_rtx"})
+
+
+def _driver_evidence(ctx: CheckContext) -> dict[str, object]:
+    d = ctx.driver
+    return {
+        "driver.version": d.version,
+        "driver.cuda_version": d.cuda_version,
+        "torch.version": ctx.facts.torch.version,
+        "torch.cuda": ctx.facts.torch.cuda,
+        "os": ctx.os_name,
+    }
+
+
+def _uses_forward_compat(ctx: CheckContext, torch_cuda: Version) -> bool:
+    """A cuda-compat libcuda new enough for torch's CUDA is loaded (forward compatibility)."""
+    lib = ctx.facts.cuda.libcuda
+    if lib is None or not lib.compat:
+        return False
+    compat_cuda = Version.of(lib.driver_version)
+    return compat_cuda is not None and compat_cuda >= torch_cuda.truncate(2)
+
+
+def _newer_variant_hint(ctx: CheckContext, driver: Version) -> str | None:
+    """The same torch release built for a CUDA this driver fully supports, if there is one."""
+    tv = ctx.torch_version
+    release = ctx.matrix.torch_release(tv) if tv else None
+    if release is None:
+        return None
+    ok = [
+        v
+        for v in release.variants
+        if ctx.matrix.driver_support(driver, v.cuda, ctx.os_name).support is DriverSupport.FULL
+    ]
+    if not ok:
+        return None
+    v = max(ok, key=lambda v: v.cuda)
+    return pip_command(release.release, v.name)
+
+
+def _judge(ctx: CheckContext) -> tuple[DriverSupport, Version, Version | None, Version | None]:
+    """(support, torch CUDA, needed full, needed minor) or UNKNOWN when facts are missing."""
+    torch_cuda = ctx.torch_cuda
+    driver = ctx.driver_version
+    if torch_cuda is None or _uses_forward_compat(ctx, torch_cuda):
+        return DriverSupport.UNKNOWN, Version((0,)), None, None
+    if driver is not None:
+        verdict = ctx.matrix.driver_support(driver, torch_cuda, ctx.os_name)
+        return verdict.support, torch_cuda, verdict.needed_full, verdict.needed_minor
+    driver_cuda = ctx.driver_cuda
+    if driver_cuda is None:
+        return DriverSupport.UNKNOWN, torch_cuda, None, None
+    # Only the driver's CUDA version is known: compare CUDA versions directly.
+    if driver_cuda >= torch_cuda.truncate(2):
+        return DriverSupport.FULL, torch_cuda, None, None
+    if driver_cuda.major == torch_cuda.major:
+        return DriverSupport.MINOR_COMPAT, torch_cuda, None, None
+    return DriverSupport.TOO_OLD, torch_cuda, None, None
+
+
+@check(
+    "EL-DRIVER-TOO-OLD",
+    Severity.ERROR,
+    "NVIDIA driver too old for torch's CUDA",
+    failure_modes=(2,),
+)
+def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
+    support, torch_cuda, full, floor = _judge(ctx)
+    if support is not DriverSupport.TOO_OLD:
+        return
+    driver = ctx.driver_version
+    have = f"driver {driver}" if driver else f"a driver for CUDA {ctx.driver.cuda_version}"
+    need = f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
+    fixes = [f"upgrade the NVIDIA driver to >= {full or f'one supporting CUDA {torch_cuda}'}"]
+    if driver is not None and (hint := _newer_variant_hint(ctx, driver)):
+        fixes.append(f"or install torch built for an older CUDA: {hint}")
+    yield Finding(
+        check_id="EL-DRIVER-TOO-OLD",
+        severity=Severity.ERROR,
+        message=(
+            f"torch {ctx.facts.torch.version} needs CUDA {torch_cuda} but this machine has {have}"
+            + (need if floor else "")
+            + ": CUDA init fails ('CUDA driver version is insufficient for CUDA runtime version')"
+        ),
+        fix="; ".join(fixes),
+        evidence={
+            **_driver_evidence(ctx),
+            "needed_minor_compat": str(floor) if floor else None,
+            "needed_full": str(full) if full else None,
+        },
+    )
+
+
+@check(
+    "EL-DRIVER-MINOR-COMPAT",
+    Severity.WARNING,
+    "driver runs torch's CUDA only through minor-version compatibility",
+    failure_modes=(2,),
+)
+def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
+    support, torch_cuda, full, _ = _judge(ctx)
+    if support is not DriverSupport.MINOR_COMPAT:
+        return
+    driver = ctx.driver_version
+    fixes = [f"upgrade the NVIDIA driver to >= {full}" if full else "upgrade the NVIDIA driver"]
+    if driver is not None and (hint := _newer_variant_hint(ctx, driver)):
+        fixes.append(f"or install the torch variant this driver fully supports: {hint}")
+    yield Finding(
+        check_id="EL-DRIVER-MINOR-COMPAT",
+        severity=Severity.WARNING,
+        message=(
+            f"driver {driver or ctx.driver.cuda_version} is older than CUDA {torch_cuda}'s own "
+            f"driver{f' ({full})' if full else ''}: torch runs through minor-version "
+            "compatibility, but PTX JIT and features needing the newer driver fail "
+            "(e.g. torch.compile/Triton kernels built for the newer PTX)"
+        ),
+        fix="; ".join(fixes),
+        evidence={**_driver_evidence(ctx), "needed_full": str(full) if full else None},
+    )
+
+
+@check(
+    "EL-DRIVER-LIBRARY-MISMATCH",
+    Severity.ERROR,
+    "loaded kernel module differs from the NVML/driver libraries",
+    failure_modes=(7,),
+)
+def driver_library_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    d = ctx.driver
+    kernel, library = d.kernel_module_version, d.nvml_library_version
+    mismatch = d.nvml_error == "NVML_ERROR_LIB_RM_VERSION_MISMATCH" or (
+        kernel is not None and library is not None and kernel != library
+    )
+    if not mismatch:
+        return
+    yield Finding(
+        check_id="EL-DRIVER-LIBRARY-MISMATCH",
+        severity=Severity.ERROR,
+        message=(
+            f"kernel module {kernel or 'unknown'} but libnvidia-ml {library or 'unknown'}: "
+            "'Failed to initialize NVML: Driver/library version mismatch'; CUDA fails too"
+        ),
+        fix="the driver was upgraded without reloading its kernel module: reboot "
+        "(or stop GPU processes and `sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia; "
+        "sudo modprobe nvidia`)",
+        evidence={
+            "driver.kernel_module_version": kernel,
+            "driver.nvml_library_version": library,
+            "driver.nvml_error": d.nvml_error,
+        },
+    )
+
+
+@check(
+    "EL-FORWARD-COMPAT-UNSUPPORTED",
+    Severity.ERROR,
+    "cuda-compat (forward compatibility) libcuda on a GPU that does not support it",
+    failure_modes=(6,),
+)
+def forward_compat_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    lib = ctx.facts.cuda.libcuda
+    if lib is None or not lib.compat:
+        return
+    consumer = [g for g in ctx.gpus() if (g.brand or "").lower() in CONSUMER_BRANDS]
+    if not consumer:
+        return
+    yield Finding(
+        check_id="EL-FORWARD-COMPAT-UNSUPPORTED",
+        severity=Severity.ERROR,
+        message=(
+            f"libcuda is loaded from a cuda-compat package ({lib.path}) but GPU(s) "
+            + ", ".join(f"{g.index}: {g.name} ({g.brand})" for g in consumer)
+            + " do not support forward compatibility: CUDA init fails with error 804 "
+            "'forward compatibility was attempted on non supported HW'"
+        ),
+        fix="remove the compat directory from LD_LIBRARY_PATH / ld.so.conf (or the cuda-compat "
+        "package from the image) and upgrade the host driver instead",
+        evidence={
+            "cuda.libcuda.path": lib.path,
+            "cuda.libcuda.compat": lib.compat,
+            "cuda.libcuda.driver_version": lib.driver_version,
+            "gpu.brand": {str(g.index): g.brand for g in consumer},
+        },
+    )
+
+
+def _node_names(ctx: CheckContext) -> set[str]:
+    return {basename(n) for n in ctx.facts.driver.device_nodes}
+
+
+@check(
+    "EL-UVM-MISSING",
+    Severity.ERROR,
+    "/dev/nvidia-uvm missing although GPU device nodes exist",
+    failure_modes=(15,),
+)
+def uvm_missing(ctx: CheckContext) -> Iterator[Finding]:
+    nodes = _node_names(ctx)
+    gpu_nodes = sorted(n for n in nodes if n.removeprefix("nvidia").isdigit())
+    if not gpu_nodes or "nvidia-uvm" in nodes:
+        return
+    yield Finding(
+        check_id="EL-UVM-MISSING",
+        severity=Severity.ERROR,
+        message=(
+            f"GPU device nodes ({', '.join(gpu_nodes)}) exist but /dev/nvidia-uvm does not: "
+            "cuInit fails ('CUDA unknown error'); nvidia_uvm is not loaded or broke "
+            "(often after suspend/resume)"
+        ),
+        fix="sudo modprobe nvidia_uvm (or: sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm); "
+        "in a container, restart it after fixing the host",
+        evidence={"driver.device_nodes": ctx.facts.driver.device_nodes},
+    )
+
+
+@check(
+    "EL-NO-DRIVER",
+    Severity.WARNING,
+    "CUDA build of torch on a host without an NVIDIA driver",
+    failure_modes=(3,),
+)
+def no_driver(ctx: CheckContext) -> Iterator[Finding]:
+    torch_cuda = ctx.torch_cuda
+    d = ctx.driver
+    if torch_cuda is None or ctx.in_container:
+        return
+    if d.gpus or d.version or d.kernel_module_version or _node_names(ctx) or d.pci_gpus:
+        return
+    yield Finding(
+        check_id="EL-NO-DRIVER",
+        severity=Severity.WARNING,
+        message=(
+            f"torch {ctx.facts.torch.version} is built for CUDA {torch_cuda} but no NVIDIA driver "
+            "or GPU is present: torch.cuda.is_available() is False and the job runs on CPU"
+            + (f" ({d.unavailable})" if d.unavailable else "")
+        ),
+        fix=(
+            "run on a machine with an NVIDIA GPU and driver; for CPU-only work, the smaller "
+            f"CPU wheel: {pip_command(ctx.torch_version.truncate(2), 'cpu')}"
+            if ctx.torch_version
+            else "run on a machine with an NVIDIA GPU and driver"
+        ),
+        evidence={
+            "driver.unavailable": d.unavailable,
+            "driver.device_nodes": ctx.facts.driver.device_nodes,
+            "torch.cuda": ctx.facts.torch.cuda,
+            "torch.build": ctx.facts.torch.build or cuda_variant(torch_cuda),
+        },
+    )

@@ -1,0 +1,314 @@
+"""Checks about the GPUs themselves and how torch and the OS see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext, Gpu
+from envlock.checks.hints import wheel_hint
+from envlock.checks.registry import check
+from envlock.findings import Finding, Severity
+from envlock.matrix import Version
+
+BF16_MIN = Version((8, 0))
+
+
+def _gpu_evidence(g: Gpu) -> dict[str, object]:
+    return {
+        "gpu.index": g.index,
+        "gpu.name": g.name,
+        "gpu.compute_capability": str(g.capability) if g.capability else None,
+        "gpu.capability_from": g.capability_from,
+    }
+
+
+@check(
+    "EL-ARCH-UNSUPPORTED",
+    Severity.ERROR,
+    "GPU compute capability not covered by torch's SASS or PTX",
+    failure_modes=(1,),
+)
+def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    targets = ctx.torch_targets()
+    if targets is None or not ctx.torch_cuda:
+        return
+    for g in ctx.gpus():
+        if g.capability is None:
+            continue
+        if ctx.matrix.coverage(g.capability, targets.targets).runs:
+            continue
+        hint = wheel_hint(ctx)
+        yield Finding(
+            check_id="EL-ARCH-UNSUPPORTED",
+            severity=Severity.ERROR,
+            message=(
+                f"GPU {g.index} ({g.name}, compute capability {g.capability}) has no kernels in "
+                f"torch {ctx.facts.torch.version}: CUDA calls will fail with 'no kernel image is "
+                "available for execution on the device'"
+            ),
+            fix=(
+                f"install a torch build that includes sm_{g.capability.major}{g.capability.minor}"
+                + (f": {hint}" if hint else "")
+            ),
+            evidence={
+                **_gpu_evidence(g),
+                "torch.version": ctx.facts.torch.version,
+                "torch.arch_flags": targets.flags,
+                "arch_flags_from": targets.origin,
+            },
+        )
+
+
+@check(
+    "EL-ARCH-PTX-ONLY",
+    Severity.WARNING,
+    "GPU runs torch only through PTX JIT compilation",
+    failure_modes=(1,),
+)
+def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
+    targets = ctx.torch_targets()
+    if targets is None or not ctx.torch_cuda:
+        return
+    for g in ctx.gpus():
+        if g.capability is None:
+            continue
+        cov = ctx.matrix.coverage(g.capability, targets.targets)
+        if cov.sass is None and cov.ptx is not None:
+            yield Finding(
+                check_id="EL-ARCH-PTX-ONLY",
+                severity=Severity.WARNING,
+                message=(
+                    f"GPU {g.index} ({g.name}, {g.capability}) has no SASS in torch "
+                    f"{ctx.facts.torch.version}; the driver JIT-compiles {cov.ptx} PTX at "
+                    "first use (minutes of startup; needs a driver at least as new as torch's "
+                    "CUDA)"
+                ),
+                fix="install a torch build with SASS for this GPU"
+                + (f": {h}" if (h := wheel_hint(ctx)) else ""),
+                evidence={
+                    **_gpu_evidence(g),
+                    "torch.arch_flags": targets.flags,
+                    "arch_flags_from": targets.origin,
+                },
+            )
+
+
+@check(
+    "EL-TORCH-CPU-ONLY",
+    Severity.ERROR,
+    "CPU-only torch on a machine with NVIDIA GPUs",
+    failure_modes=(3,),
+)
+def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.torch_is_cpu_only or not ctx.gpus_present():
+        return
+    gpus = ctx.gpus()
+    hint = wheel_hint(ctx)
+    yield Finding(
+        check_id="EL-TORCH-CPU-ONLY",
+        severity=Severity.ERROR,
+        message=(
+            f"torch {ctx.facts.torch.version} is a CPU-only build but this machine has "
+            f"{len(gpus) or len(ctx.driver.pci_gpus)} NVIDIA GPU(s): "
+            "torch.cuda.is_available() is False ('Torch not compiled with CUDA enabled')"
+        ),
+        fix=hint or "install a CUDA build of torch from https://download.pytorch.org/whl/cuXYZ",
+        evidence={
+            "torch.version": ctx.facts.torch.version,
+            "torch.cuda": ctx.facts.torch.cuda,
+            "driver.gpus": [g.name for g in gpus],
+            "driver.pci_gpus": [p.bus_id for p in ctx.driver.pci_gpus],
+        },
+    )
+
+
+@check(
+    "EL-BF16-UNSUPPORTED",
+    Severity.ERROR,
+    "bf16 expected on a GPU below compute capability 8.0",
+    failure_modes=(21,),
+)
+def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    old = [g for g in ctx.gpus() if g.capability is not None and g.capability < BF16_MIN]
+    if not old:
+        return
+    expected = ctx.expects_bf16()
+    names = ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in old)
+    yield Finding(
+        check_id="EL-BF16-UNSUPPORTED",
+        severity=Severity.ERROR if expected else Severity.INFO,
+        message=(
+            f"GPU(s) {names} lack native bf16 (needs compute capability 8.0): "
+            + (
+                "this job expects bf16 and will fail or run emulated, far slower"
+                if expected
+                else "use fp16 with a loss scaler, not bf16, on them"
+            )
+        ),
+        fix="train in fp16 with torch.amp.GradScaler (or fp32), or move to an sm_80+ GPU",
+        evidence={
+            "gpus": [_gpu_evidence(g) for g in old],
+            "bf16_expected": expected,
+            "ACCELERATE_MIXED_PRECISION": ctx.env("ACCELERATE_MIXED_PRECISION"),
+        },
+    )
+
+
+@check("EL-GPU-MIXED-MODELS", Severity.WARNING, "GPUs of different models in one machine")
+def gpu_mixed_models(ctx: CheckContext) -> Iterator[Finding]:
+    gpus = ctx.gpus()
+    models = sorted({(g.name or "?", str(g.capability or "?")) for g in gpus})
+    if len(models) < 2:
+        return
+    yield Finding(
+        check_id="EL-GPU-MIXED-MODELS",
+        severity=Severity.WARNING,
+        message=(
+            "this machine mixes GPU models ("
+            + "; ".join(f"{n} ({c})" for n, c in models)
+            + "): data-parallel jobs run at the pace of the slowest, results differ by "
+            "architecture, and CUDA_VISIBLE_DEVICES order may not be what you expect"
+        ),
+        fix="pin the job to one model with CUDA_VISIBLE_DEVICES (set CUDA_DEVICE_ORDER=PCI_BUS_ID)",
+        evidence={"gpus": [_gpu_evidence(g) for g in gpus]},
+    )
+
+
+@check(
+    "EL-PERSISTENCE-OFF",
+    Severity.WARNING,
+    "persistence mode off on a multi-GPU Linux host",
+    failure_modes=(19,),
+)
+def persistence_off(ctx: CheckContext) -> Iterator[Finding]:
+    gpus = ctx.gpus()
+    if ctx.os_name != "linux" or len(gpus) < 2:
+        return
+    off = [g for g in gpus if g.persistence_mode is False]
+    if not off:
+        return
+    yield Finding(
+        check_id="EL-PERSISTENCE-OFF",
+        severity=Severity.WARNING,
+        message=(
+            f"persistence mode is off on GPU(s) {', '.join(str(g.index) for g in off)} of "
+            f"{len(gpus)}: every process start re-initialises the driver (seconds per GPU; "
+            "'driver error: timed out' under load)"
+        ),
+        fix="sudo systemctl enable --now nvidia-persistenced  (or: sudo nvidia-smi -pm 1)",
+        evidence={"gpu.persistence_mode": {str(g.index): g.persistence_mode for g in gpus}},
+    )
+
+
+@check(
+    "EL-NOUVEAU-BOUND",
+    Severity.ERROR,
+    "nouveau (not nvidia) bound to an NVIDIA GPU",
+    failure_modes=(20,),
+)
+def nouveau_bound(ctx: CheckContext) -> Iterator[Finding]:
+    bound = [p for p in ctx.driver.pci_gpus if p.driver == "nouveau"]
+    if not bound:
+        return
+    yield Finding(
+        check_id="EL-NOUVEAU-BOUND",
+        severity=Severity.ERROR,
+        message=(
+            f"the nouveau driver owns NVIDIA GPU(s) {', '.join(p.bus_id for p in bound)}: "
+            "CUDA cannot see them"
+        ),
+        fix=(
+            "blacklist nouveau (echo 'blacklist nouveau' | sudo tee "
+            "/etc/modprobe.d/blacklist-nouveau.conf; sudo update-initramfs -u), install the "
+            "NVIDIA driver, reboot"
+        ),
+        evidence={"driver.pci_gpus": [{"bus_id": p.bus_id, "driver": p.driver} for p in bound]},
+    )
+
+
+@check(
+    "EL-VISIBLE-DEVICES-INVALID",
+    Severity.ERROR,
+    "CUDA_VISIBLE_DEVICES names devices that do not exist",
+    failure_modes=(16,),
+)
+def visible_devices_invalid(ctx: CheckContext) -> Iterator[Finding]:
+    value = ctx.env("CUDA_VISIBLE_DEVICES")
+    gpus = ctx.gpus()
+    if value is None or not gpus:
+        return
+    problems = visible_devices_problems(value, gpus)
+    if not problems:
+        return
+    yield Finding(
+        check_id="EL-VISIBLE-DEVICES-INVALID",
+        severity=Severity.ERROR,
+        message=f"CUDA_VISIBLE_DEVICES={value!r}: {'; '.join(problems)}",
+        fix=(
+            f"set CUDA_VISIBLE_DEVICES to indices 0-{len(gpus) - 1} or GPU UUIDs from "
+            "`nvidia-smi -L`, or unset it"
+        ),
+        evidence={
+            "env.CUDA_VISIBLE_DEVICES": value,
+            "gpu_count": len(gpus),
+            "gpu_uuids_known": sum(1 for g in gpus if g.uuid),
+        },
+    )
+
+
+def visible_devices_problems(value: str, gpus: list[Gpu]) -> list[str]:
+    """CUDA reads entries left to right and stops at the first invalid one."""
+    entries = [e.strip() for e in value.split(",")]
+    if value.strip() == "" or entries == [""]:
+        return ["empty: hides every GPU (torch.cuda.device_count() == 0)"]
+    problems: list[str] = []
+    uuids = [g.uuid for g in gpus if g.uuid]
+    for pos, entry in enumerate(entries):
+        if entry.lstrip("-").isdigit():
+            idx = int(entry)
+            if idx < 0:
+                problems.append(f"entry {pos} ({entry}) hides this and every later device")
+                break
+            if idx >= len(gpus):
+                problems.append(f"index {idx} does not exist (GPUs are 0-{len(gpus) - 1})")
+                break
+        elif entry.startswith(("GPU-", "MIG-")):
+            if entry.startswith("GPU-") and uuids and not any(u.startswith(entry) for u in uuids):
+                problems.append(f"no GPU has UUID {entry}")
+                break
+        else:
+            problems.append(f"entry {entry!r} is neither an index nor a GPU-/MIG- UUID")
+            break
+    if pos == 0 and problems:
+        problems.append("no GPU is visible")
+    return problems
+
+
+@check(
+    "EL-TORCH-CUDA-UNAVAILABLE",
+    Severity.ERROR,
+    "torch cannot use CUDA although GPUs are present",
+    failure_modes=(2, 4, 15),
+)
+def torch_cuda_unavailable(ctx: CheckContext) -> Iterator[Finding]:
+    live = ctx.facts.torch.live
+    if ctx.torch_cuda is None or live is None or live.cuda_available is not False:
+        return
+    if not ctx.driver.gpus:
+        return
+    yield Finding(
+        check_id="EL-TORCH-CUDA-UNAVAILABLE",
+        severity=Severity.ERROR,
+        message=(
+            f"torch {ctx.facts.torch.version} reports torch.cuda.is_available() == False "
+            f"although NVML sees {len(ctx.driver.gpus)} GPU(s)"
+            + (f": {live.cuda_unavailable_reason}" if live.cuda_unavailable_reason else "")
+        ),
+        fix="see the other findings (driver, container, CUDA_VISIBLE_DEVICES); "
+        "python -c 'import torch; torch.cuda.init()' shows the underlying CUDA error",
+        evidence={
+            "torch.live.cuda_available": live.cuda_available,
+            "torch.live.cuda_unavailable_reason": live.cuda_unavailable_reason,
+            "driver.gpus": [g.name for g in ctx.driver.gpus],
+        },
+    )

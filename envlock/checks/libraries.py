@@ -1,0 +1,320 @@
+"""Checks about CUDA user-space libraries: cuDNN, NCCL, nvidia-* wheels, nvcc, loader paths."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext, basename
+from envlock.checks.registry import check
+from envlock.facts import LoadedLibFacts
+from envlock.findings import Finding, Severity
+from envlock.matrix import Version
+
+# Libraries the nvidia-* wheels ship and torch loads; libcuda is the driver's own.
+WHEEL_LIBRARY_PREFIXES = (
+    "libcudnn",
+    "libcublas",
+    "libcusparse",
+    "libcufft",
+    "libcurand",
+    "libcusolver",
+    "libnccl",
+    "libnvJitLink",
+    "libcudart",
+    "libnvrtc",
+)
+_WHEEL_DIR = re.compile(r"/(site|dist)-packages/nvidia/")
+
+
+def _from_wheel(path: str) -> bool:
+    return bool(_WHEEL_DIR.search(path))
+
+
+def _loaded(ctx: CheckContext, prefix: str) -> list[LoadedLibFacts]:
+    live = ctx.facts.torch.live
+    return [lib for lib in (live.loaded_libraries if live else []) if lib.name.startswith(prefix)]
+
+
+def _file_version(name: str) -> Version | None:
+    """libcudnn.so.9.13.1 -> 9.13.1; libcudnn.so.9 -> None (too coarse to compare)."""
+    m = re.search(r"\.so\.(\d+\.\d+(?:\.\d+)*)$", name)
+    return Version.parse(m.group(1)) if m else None
+
+
+def _wheel(ctx: CheckContext, prefix: str) -> list[tuple[str, str]]:
+    """(name, version) of installed distributions named prefix*, from wheels and packages."""
+    found = {w.name: w.version for w in ctx.facts.cuda.wheels if w.name.startswith(prefix)}
+    for name, version in ctx.facts.packages.distributions.items():
+        if name.startswith(prefix):
+            found.setdefault(name, version)
+    return sorted(found.items())
+
+
+def _runtime_cudnn(ctx: CheckContext) -> tuple[Version | None, str]:
+    live = ctx.facts.torch.live
+    if live is not None and (v := Version.of(live.cudnn_version)) is not None:
+        return v, "torch.backends.cudnn.version()"
+    for lib in _loaded(ctx, "libcudnn"):
+        if (v := _file_version(basename(lib.path))) is not None:
+            return v, f"loaded file {lib.path}"
+    return None, "unknown"
+
+
+@check(
+    "EL-CUDNN-INCOMPATIBLE",
+    Severity.ERROR,
+    "loaded cuDNN is incompatible with the one torch was built with",
+    failure_modes=(8,),
+)
+def cudnn_incompatible(ctx: CheckContext) -> Iterator[Finding]:
+    variant = ctx.torch_variant()
+    compiled = variant.cudnn if variant else None
+    runtime, origin = _runtime_cudnn(ctx)
+    if compiled is None or runtime is None:
+        return
+    # torch's own rule: same major, runtime minor >= compile minor
+    if runtime.major == compiled.major and runtime.minor >= compiled.minor:
+        return
+    yield Finding(
+        check_id="EL-CUDNN-INCOMPATIBLE",
+        severity=Severity.ERROR,
+        message=(
+            f"torch {ctx.facts.torch.version} was built against cuDNN {compiled} but cuDNN "
+            f"{runtime} is loaded: torch raises 'cuDNN version incompatibility' at the first "
+            "cuDNN call"
+        ),
+        fix=(
+            f"load the cuDNN {compiled.major}.x that torch's wheel depends on: remove other "
+            "cuDNN directories from LD_LIBRARY_PATH, or pip install the matching nvidia-cudnn "
+            "wheel"
+        ),
+        evidence={
+            "torch.version": ctx.facts.torch.version,
+            "cudnn_compiled (matrix)": str(compiled),
+            "cudnn_runtime": str(runtime),
+            "cudnn_runtime_from": origin,
+            "loaded": [lib.path for lib in _loaded(ctx, "libcudnn")],
+        },
+    )
+
+
+@check(
+    "EL-CUDNN-SHADOWED",
+    Severity.WARNING,
+    "a cuDNN other than torch's wheel is loaded",
+    failure_modes=(8, 10),
+)
+def cudnn_shadowed(ctx: CheckContext) -> Iterator[Finding]:
+    wheels = _wheel(ctx, "nvidia-cudnn")
+    if not wheels:
+        return
+    outside = [lib.path for lib in _loaded(ctx, "libcudnn") if not _from_wheel(lib.path)]
+    runtime, origin = _runtime_cudnn(ctx)
+    wheel_versions = [Version.parse(v) for _, v in wheels]
+    differs = runtime is not None and all(
+        runtime.truncate(3) != w.truncate(3) for w in wheel_versions
+    )
+    if not outside and not differs:
+        return
+    yield Finding(
+        check_id="EL-CUDNN-SHADOWED",
+        severity=Severity.WARNING,
+        message=(
+            "torch loads a cuDNN that is not the installed "
+            + ", ".join(f"{n} {v}" for n, v in wheels)
+            + (f" (loaded {runtime})" if runtime else "")
+            + (f" from {', '.join(outside)}" if outside else "")
+        ),
+        fix="remove the directory of the other cuDNN from LD_LIBRARY_PATH (or ld.so.conf) so "
+        "torch loads the wheel's copy",
+        evidence={
+            "wheels": dict(wheels),
+            "cudnn_runtime": str(runtime) if runtime else None,
+            "cudnn_runtime_from": origin,
+            "loaded_outside_wheels": outside,
+        },
+    )
+
+
+@check(
+    "EL-CUDNN-GPU-UNSUPPORTED",
+    Severity.ERROR,
+    "the cuDNN torch uses does not support this GPU",
+    failure_modes=(8,),
+)
+def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    runtime, _ = _runtime_cudnn(ctx)
+    variant = ctx.torch_variant()
+    cudnn = runtime or (variant.cudnn if variant else None)
+    entry = ctx.matrix.cudnn_range(cudnn) if cudnn else None
+    if cudnn is None or entry is None:
+        return
+    bad = [g for g in ctx.gpus() if g.capability and not entry.supports_capability(g.capability)]
+    if not bad:
+        return
+    yield Finding(
+        check_id="EL-CUDNN-GPU-UNSUPPORTED",
+        severity=Severity.ERROR,
+        message=(
+            f"cuDNN {cudnn} supports compute capability {entry.capability_min or '?'}"
+            f"-{entry.capability_max or 'newest'}; GPU(s) "
+            + ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in bad)
+            + " are outside it: convolutions and attention through cuDNN fail"
+        ),
+        fix="use a torch release whose cuDNN still supports this GPU (cu126 wheels ship "
+        "cuDNN 9.10.2, which covers 5.0-12.0), or disable cuDNN (torch.backends.cudnn.enabled "
+        "= False)",
+        evidence={
+            "cudnn": str(cudnn),
+            "matrix.cudnn_range": f"{entry.min}-{entry.max or ''}",
+            "gpus": {str(g.index): str(g.capability) for g in bad},
+        },
+    )
+
+
+@check(
+    "EL-LD-LIBRARY-PATH-SHADOW",
+    Severity.WARNING,
+    "LD_LIBRARY_PATH holds CUDA libraries that shadow torch's nvidia-* wheels",
+    failure_modes=(8, 10),
+)
+def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.torch_cuda is None or not ctx.facts.cuda.wheels:
+        return
+    shadowing = {
+        d.path: [lib for lib in d.libraries if lib.startswith(WHEEL_LIBRARY_PREFIXES)]
+        for d in ctx.facts.cuda.ld_library_path
+        if not _from_wheel(d.path + "/")
+    }
+    shadowing = {p: libs for p, libs in shadowing.items() if libs}
+    if not shadowing:
+        return
+    live = ctx.facts.torch.live
+    loaded_from = [
+        lib.path
+        for lib in (live.loaded_libraries if live else [])
+        if any(lib.path.startswith(p.rstrip("/") + "/") for p in shadowing)
+    ]
+    yield Finding(
+        check_id="EL-LD-LIBRARY-PATH-SHADOW",
+        severity=Severity.WARNING,
+        message=(
+            "LD_LIBRARY_PATH puts "
+            + "; ".join(
+                f"{p} ({', '.join(libs[:4])}{', ...' if len(libs) > 4 else ''})"
+                for p, libs in shadowing.items()
+            )
+            + " ahead of the libraries torch's nvidia-* wheels ship: mismatched copies cause "
+            "'undefined symbol' errors (e.g. __nvJitLinkComplete) and cuDNN version errors"
+            + (f"; torch already loaded {', '.join(loaded_from)} from there" if loaded_from else "")
+        ),
+        fix="remove "
+        + ", ".join(shadowing)
+        + " from LD_LIBRARY_PATH for this job (the wheels need no LD_LIBRARY_PATH)",
+        evidence={"cuda.ld_library_path": shadowing, "loaded_from_there": loaded_from},
+    )
+
+
+@check(
+    "EL-WHEELS-MIXED-CUDA",
+    Severity.ERROR,
+    "nvidia-* wheels built for different CUDA majors",
+    failure_modes=(11,),
+)
+def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
+    by_major: dict[int, list[str]] = {}
+    for w in ctx.facts.cuda.wheels:
+        if w.cuda_major is not None:
+            by_major.setdefault(w.cuda_major, []).append(f"{w.name} {w.version}")
+    if len(by_major) < 2:
+        return
+    torch_major = ctx.torch_cuda.major if ctx.torch_cuda else None
+    strays = [n for m, names in by_major.items() if m != torch_major for n in names]
+    yield Finding(
+        check_id="EL-WHEELS-MIXED-CUDA",
+        severity=Severity.ERROR,
+        message=(
+            "nvidia-* wheels for several CUDA majors are installed ("
+            + "; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items()))
+            + "): libraries resolve to the wrong copy ('undefined symbol' at import)"
+        ),
+        fix=(
+            f"pip uninstall the wheels not built for torch's CUDA {torch_major}: "
+            + " ".join(s.split()[0] for s in strays)
+            if torch_major is not None
+            else "keep the nvidia-* wheels of one CUDA major only"
+        ),
+        evidence={
+            "cuda.wheels": {str(m): n for m, n in sorted(by_major.items())},
+            "torch.cuda": ctx.facts.torch.cuda,
+        },
+    )
+
+
+@check(
+    "EL-NCCL-MULTIPLE",
+    Severity.ERROR,
+    "two NCCLs: several nvidia-nccl wheels, or a loaded NCCL other than the wheel's",
+    failure_modes=(11,),
+)
+def nccl_multiple(ctx: CheckContext) -> Iterator[Finding]:
+    wheels = _wheel(ctx, "nvidia-nccl")
+    live = ctx.facts.torch.live
+    loaded = Version.of(live.nccl_version) if live else None
+    problems: list[str] = []
+    if len(wheels) > 1:
+        problems.append(
+            "several NCCL wheels are installed: " + ", ".join(f"{n} {v}" for n, v in wheels)
+        )
+    if len(wheels) == 1 and loaded is not None:
+        wheel_v = Version.parse(wheels[0][1])
+        if loaded.truncate(3) != wheel_v.truncate(3):
+            problems.append(
+                f"torch uses NCCL {loaded} but the installed wheel is {wheels[0][0]} {wheels[0][1]}"
+            )
+    if not problems:
+        return
+    yield Finding(
+        check_id="EL-NCCL-MULTIPLE",
+        severity=Severity.ERROR,
+        message="; ".join(problems)
+        + ": torch may bind the wrong one ('undefined symbol: ncclCommRegister', hangs)",
+        fix="keep one nvidia-nccl wheel, the one torch depends on (pip uninstall the others), "
+        "and no other libnccl on LD_LIBRARY_PATH",
+        evidence={
+            "wheels": dict(wheels),
+            "torch.live.nccl_version": live.nccl_version if live else None,
+        },
+    )
+
+
+@check(
+    "EL-NVCC-MISMATCH",
+    Severity.WARNING,
+    "system nvcc's CUDA major differs from torch's",
+    failure_modes=(12,),
+)
+def nvcc_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    toolkit = ctx.facts.cuda.toolkit
+    nvcc = Version.of(toolkit.nvcc_version) if toolkit else None
+    torch_cuda = ctx.torch_cuda
+    if toolkit is None or nvcc is None or torch_cuda is None or nvcc.major == torch_cuda.major:
+        return
+    yield Finding(
+        check_id="EL-NVCC-MISMATCH",
+        severity=Severity.WARNING,
+        message=(
+            f"nvcc at {toolkit.nvcc_path} is CUDA {nvcc} but torch is built with CUDA "
+            f"{torch_cuda}: building CUDA extensions (flash-attn, apex, custom ops) fails with "
+            "'The detected CUDA version mismatches the version that was used to compile PyTorch'"
+        ),
+        fix=f"point CUDA_HOME (and PATH) at a CUDA {torch_cuda.major}.x toolkit before building "
+        "extensions, or install prebuilt wheels",
+        evidence={
+            "cuda.toolkit.nvcc_version": toolkit.nvcc_version,
+            "cuda.toolkit.nvcc_path": toolkit.nvcc_path,
+            "cuda.toolkit.cuda_home": toolkit.cuda_home,
+            "torch.cuda": ctx.facts.torch.cuda,
+        },
+    )

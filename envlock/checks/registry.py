@@ -1,0 +1,83 @@
+"""The one registry of doctor checks and the function that runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from envlock.checks.context import EXPECTATIONS, CheckContext
+from envlock.errors import UsageError
+from envlock.facts import Facts
+from envlock.findings import Finding, Severity
+from envlock.matrix import Matrix, load_matrix
+
+CheckFunc = Callable[[CheckContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Check:
+    id: str  # stable: users --ignore it, CI greps for it
+    severity: Severity  # the level it usually reports at
+    title: str
+    failure_modes: tuple[int, ...] = ()  # rows of shared/reference/failure-modes.md
+    func: CheckFunc
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(
+    check_id: str, severity: Severity, title: str, *, failure_modes: tuple[int, ...] = ()
+) -> Callable[[CheckFunc], CheckFunc]:
+    """Register a check function under a stable ID."""
+
+    def register(func: CheckFunc) -> CheckFunc:
+        if check_id in CHECKS:
+            raise RuntimeError(f"duplicate check ID {check_id}")
+        CHECKS[check_id] = Check(
+            id=check_id, severity=severity, title=title, failure_modes=failure_modes, func=func
+        )
+        return func
+
+    return register
+
+
+def validate_ignore(ignore: Iterable[str]) -> frozenset[str]:
+    wanted = frozenset(i.strip().upper() for i in ignore if i.strip())
+    unknown = sorted(wanted - CHECKS.keys())
+    if unknown:
+        raise UsageError(
+            f"unknown check ID(s) {', '.join(unknown)} for --ignore "
+            "(`envlock doctor --list-checks` lists them)"
+        )
+    return wanted
+
+
+def run_checks(
+    facts: Facts,
+    *,
+    host: Facts | None = None,
+    ignore: Iterable[str] = (),
+    matrix: Matrix | None = None,
+    expect: Iterable[str] = (),
+) -> list[Finding]:
+    """Every registered check over `facts` (plus `host` facts for a container), in ID order.
+
+    `expect` names what the job will use ("bf16", "deterministic"): checks that
+    only matter then report at a higher level.
+    """
+    skip = validate_ignore(ignore)
+    expected = frozenset(expect)
+    unknown = sorted(expected - EXPECTATIONS)
+    if unknown:
+        raise UsageError(f"unknown expectation(s) {', '.join(unknown)}")
+    ctx = CheckContext(facts=facts, host=host, matrix=matrix or load_matrix(), expect=expected)
+    findings: list[Finding] = []
+    for check_id in sorted(CHECKS):
+        if check_id in skip:
+            continue
+        for finding in CHECKS[check_id].func(ctx):
+            if finding.check_id != check_id:  # a check reports only under its own ID
+                raise RuntimeError(f"check {check_id} emitted {finding.check_id}")
+            findings.append(finding)
+    return findings

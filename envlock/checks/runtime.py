@@ -1,0 +1,134 @@
+"""Checks about the Python runtime, torch settings, and what the probe could not see."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext
+from envlock.checks.registry import check
+from envlock.findings import Finding, Severity
+from envlock.matrix import Version
+
+# torch <= 2.9 needs CUBLAS_WORKSPACE_CONFIG for deterministic cuBLAS; 2.10 removed that.
+CUBLAS_CONFIG_NEEDED_UNTIL = Version((2, 9))
+CUBLAS_CONFIG_VALID = (":4096:8", ":16:8")
+_CUBLAS_CONFIG = re.compile(r"^(:\d+:\d+)+$")
+
+
+@check(
+    "EL-PYTHON-UNSUPPORTED",
+    Severity.ERROR,
+    "Python version outside the installed torch's supported range",
+)
+def python_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    tv, py = ctx.torch_version, ctx.python_version
+    release = ctx.matrix.torch_release(tv) if tv else None
+    if release is None or py is None or release.supports_python(py):
+        return
+    newest = max(
+        (r for r in ctx.matrix.torch if r.supports_python(py)),
+        key=lambda r: r.release,
+        default=None,
+    )
+    yield Finding(
+        check_id="EL-PYTHON-UNSUPPORTED",
+        severity=Severity.ERROR,
+        message=(
+            f"Python {py} is outside torch {release.release}'s supported range "
+            f"{release.python_min}-{release.python_max}: there is no official wheel for it"
+        ),
+        fix=(
+            f"use Python {release.python_min}-{release.python_max}"
+            + (
+                f", or torch {newest.release}, which supports Python {py.truncate(2)}"
+                if newest is not None and newest.release != release.release
+                else ""
+            )
+        ),
+        evidence={
+            "system.python.version": str(py),
+            "torch.version": ctx.facts.torch.version,
+            "matrix.python_range": f"{release.python_min}-{release.python_max}",
+        },
+    )
+
+
+@check(
+    "EL-DETERMINISM-INCOMPLETE",
+    Severity.WARNING,
+    "deterministic settings incomplete for this torch version",
+    failure_modes=(17,),
+)
+def determinism_incomplete(ctx: CheckContext) -> Iterator[Finding]:
+    tv = ctx.torch_version
+    if tv is None or ctx.torch_cuda is None:
+        return
+    config = ctx.env("CUBLAS_WORKSPACE_CONFIG")
+    expected = ctx.expects_determinism()
+    problems: list[str] = []
+    fixes: list[str] = []
+    if config is not None and not _CUBLAS_CONFIG.match(config):
+        problems.append(f"CUBLAS_WORKSPACE_CONFIG={config!r} is malformed (cuBLAS ignores it)")
+        fixes.append("export CUBLAS_WORKSPACE_CONFIG=:4096:8")
+    elif (
+        expected
+        and tv.truncate(2) <= CUBLAS_CONFIG_NEEDED_UNTIL
+        and (config not in CUBLAS_CONFIG_VALID)
+    ):
+        problems.append(
+            f"torch {tv} needs CUBLAS_WORKSPACE_CONFIG=:4096:8 (or :16:8) for deterministic "
+            "cuBLAS: under torch.use_deterministic_algorithms(True) mm/bmm raise without it"
+        )
+        fixes.append("export CUBLAS_WORKSPACE_CONFIG=:4096:8 before the process starts")
+    live = ctx.facts.torch.live
+    flags = live.flags if live else None
+    if expected and flags is not None and flags.cudnn_benchmark:
+        problems.append("torch.backends.cudnn.benchmark is on: algorithm choice varies run to run")
+        fixes.append(
+            "set torch.backends.cudnn.benchmark = False and "
+            "torch.backends.cudnn.deterministic = True"
+        )
+    if not problems:
+        return
+    yield Finding(
+        check_id="EL-DETERMINISM-INCOMPLETE",
+        severity=Severity.WARNING,
+        message="; ".join(problems),
+        fix="; ".join(fixes),
+        evidence={
+            "torch.version": ctx.facts.torch.version,
+            "env.CUBLAS_WORKSPACE_CONFIG": config,
+            "determinism_expected": expected,
+            "torch.live.flags.cudnn_benchmark": flags.cudnn_benchmark if flags else None,
+        },
+    )
+
+
+@check("EL-FACTS-UNAVAILABLE", Severity.INFO, "parts of the environment could not be observed")
+def facts_unavailable(ctx: CheckContext) -> Iterator[Finding]:
+    f = ctx.facts
+    missing = {
+        name: reason
+        for name, reason in (
+            ("system", f.system.unavailable),
+            ("driver", f.driver.unavailable),
+            ("cuda", f.cuda.unavailable),
+            ("torch", f.torch.unavailable),
+            ("torch.live", f.torch.live.unavailable if f.torch.live else None),
+            ("packages", f.packages.unavailable),
+            ("env", f.env.unavailable),
+        )
+        if reason
+    }
+    if f.meta.partial:
+        missing["probe"] = "partial facts (fallback probe): " + "; ".join(f.meta.notes)
+    if not missing:
+        return
+    yield Finding(
+        check_id="EL-FACTS-UNAVAILABLE",
+        severity=Severity.INFO,
+        message="not observed, so not checked: "
+        + "; ".join(f"{k}: {v}" for k, v in missing.items()),
+        evidence={"unavailable": missing},
+    )

@@ -1,0 +1,132 @@
+"""Which official torch wheels run on given GPUs and driver: `envlock matrix` and fix hints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from envlock.matrix.model import (
+    Coverage,
+    DriverSupport,
+    DriverVerdict,
+    Matrix,
+    TorchRelease,
+    TorchVariant,
+)
+from envlock.matrix.versions import Version
+
+INDEX_URL = "https://download.pytorch.org/whl/"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Fit:
+    """One torch release + CUDA variant judged against GPUs, a driver and a Python."""
+
+    release: TorchRelease
+    variant: TorchVariant
+    runs: bool | None  # None: cannot tell (arch list UNVERIFIED or unknown)
+    driver: DriverVerdict | None  # None: no driver given
+    coverage: dict[str, Coverage] = field(default_factory=dict)  # by capability
+    problems: list[str] = field(default_factory=list)  # why it does not run
+    caveats: list[str] = field(default_factory=list)  # runs, but ...
+
+    @property
+    def full(self) -> bool:
+        """Runs with no caveat about the driver (no minor-version compatibility)."""
+        return bool(self.runs) and (
+            self.driver is None or self.driver.support is DriverSupport.FULL
+        )
+
+    def pip_command(self) -> str:
+        return pip_command(self.release.release, self.variant.name)
+
+
+def pip_command(release: Version, variant: str) -> str:
+    return f'pip install "torch=={release}.*" --index-url {INDEX_URL}{variant}'
+
+
+def evaluate(
+    matrix: Matrix,
+    *,
+    capabilities: list[Version],
+    driver: Version | None,
+    os_name: str = "linux",
+    python: Version | None = None,
+) -> list[Fit]:
+    """Every (release, variant) in the matrix, newest release and CUDA first."""
+    fits: list[Fit] = []
+    for release in sorted(matrix.torch, key=lambda r: r.release, reverse=True):
+        for variant in sorted(release.variants, key=lambda v: v.cuda, reverse=True):
+            fits.append(_judge(matrix, release, variant, capabilities, driver, os_name, python))
+    return fits
+
+
+def best(fits: list[Fit]) -> Fit | None:
+    """The newest wheel that runs with full driver support, else the newest that runs."""
+    return next((f for f in fits if f.full), None) or next((f for f in fits if f.runs), None)
+
+
+def _judge(
+    matrix: Matrix,
+    release: TorchRelease,
+    variant: TorchVariant,
+    capabilities: list[Version],
+    driver: Version | None,
+    os_name: str,
+    python: Version | None,
+) -> Fit:
+    problems: list[str] = []
+    caveats: list[str] = []
+    unknown = False
+    coverage: dict[str, Coverage] = {}
+    targets = variant.targets
+    for cc in capabilities:
+        if targets is None:
+            unknown = True
+            continue
+        cov = matrix.coverage(cc, targets)
+        coverage[str(cc)] = cov
+        if not cov.runs:
+            problems.append(
+                f"no kernels for compute capability {cc} "
+                f"(wheel has {';'.join(variant.arch_list or ())})"
+            )
+        elif cov.sass is None and cov.ptx is not None:
+            caveats.append(f"capability {cc} only through PTX JIT of {cov.ptx} (slow first start)")
+    if targets is None and capabilities:
+        caveats.append("arch list of this wheel is UNVERIFIED")
+    verdict = None
+    if driver is not None:
+        verdict = matrix.driver_support(driver, variant.cuda, os_name)
+        if verdict.support is DriverSupport.TOO_OLD:
+            problems.append(
+                f"driver {driver} too old for CUDA {variant.cuda} "
+                f"(needs >= {verdict.needed_minor or verdict.needed_full})"
+            )
+        elif verdict.support is DriverSupport.MINOR_COMPAT:
+            jit_only = [cc for cc, cov in coverage.items() if cov.sass is None and cov.runs]
+            if jit_only:
+                # minor-version compatibility cannot JIT PTX from a newer toolkit
+                problems.append(
+                    f"capability {', '.join(jit_only)} needs PTX JIT, which a driver older "
+                    f"than {verdict.needed_full} cannot do for CUDA {variant.cuda}"
+                )
+            caveats.append(
+                f"driver {driver} runs CUDA {variant.cuda} only through minor-version "
+                f"compatibility (toolkit driver {verdict.needed_full}; PTX JIT unavailable)"
+            )
+        elif verdict.support is DriverSupport.UNKNOWN:
+            unknown = True
+    if python is not None and not release.supports_python(python):
+        problems.append(
+            f"Python {python.truncate(2)} not supported ({release.python_min}-{release.python_max})"
+        )
+    runs: bool | None = False if problems else (None if unknown else True)
+    return Fit(
+        release=release,
+        variant=variant,
+        runs=runs,
+        driver=verdict,
+        coverage=coverage,
+        problems=problems,
+        caveats=caveats,
+    )
