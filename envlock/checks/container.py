@@ -1,6 +1,8 @@
-"""Checks that concern containers: GPU devices, the image's NVIDIA_REQUIRE_CUDA, /dev/shm.
+"""Checks that concern containers: GPU devices, the image's NVIDIA_REQUIRE_CUDA, /dev/shm,
+and the image itself (pinning, user, GPU request, probe depth).
 
-They read the container's facts and, where given, the host's (driver, GPUs).
+They read the container's facts and, where given, the host's (driver, GPUs);
+the image checks read only what Docker said about the image (Facts.image).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.registry import check
+from envlock.facts import ImageFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
 
@@ -208,3 +211,171 @@ def shm_small(ctx: CheckContext) -> Iterator[Finding]:
             "gpus": gpus,
         },
     )
+
+
+# ------------------------------------------------------------------ the image itself
+GPU_DRIVER_ERROR = "could not select device driver"
+ROOT_USERS = frozenset({"", "root", "0"})
+
+
+def _image(ctx: CheckContext) -> ImageFacts | None:
+    return ctx.facts.image
+
+
+def reference_tag(reference: str) -> str | None:
+    """The tag in an image reference; None for a digest reference (name@sha256:...).
+
+    The last ':' after the last '/' is a tag; one before it is a registry port
+    (localhost:5000/img). No tag means Docker's implicit 'latest'.
+    """
+    if "@" in reference:
+        return None
+    last = reference.rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[1] if ":" in last else "latest"
+
+
+def is_image_id(reference: str) -> bool:
+    ref = reference.removeprefix("sha256:")
+    return len(ref) >= 12 and all(c in "0123456789abcdef" for c in ref)
+
+
+@check(
+    "EL-IMAGE-LATEST-TAG",
+    Severity.WARNING,
+    "image referenced by the moving tag 'latest'",
+    failure_modes=(25,),
+)
+def image_latest_tag(ctx: CheckContext) -> Iterator[Finding]:
+    img = _image(ctx)
+    if img is None or img.kind != "image" or is_image_id(img.reference):
+        return
+    if reference_tag(img.reference) != "latest":
+        return
+    explicit = img.reference.endswith(":latest")
+    yield Finding(
+        check_id="EL-IMAGE-LATEST-TAG",
+        severity=Severity.WARNING,
+        message=(
+            f"image {img.reference} is referenced by "
+            f"{'the tag' if explicit else 'no tag, i.e. the implicit tag'} 'latest', "
+            "which moves whenever a new image is pushed: the next run may get other content"
+        ),
+        fix=(
+            "reference the image by a version tag and digest "
+            f"(e.g. {_name(img.reference)}:2.7-cuda12.8@sha256:...), and lock it"
+        ),
+        evidence={"image.reference": img.reference, "image.tags": img.tags},
+    )
+
+
+@check(
+    "EL-IMAGE-NO-DIGEST",
+    Severity.WARNING,
+    "image has no registry digest: a lock can pin only its local id",
+    failure_modes=(25,),
+)
+def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
+    img = _image(ctx)
+    if img is None or img.kind != "image" or img.repo_digests:
+        return
+    yield Finding(
+        check_id="EL-IMAGE-NO-DIGEST",
+        severity=Severity.WARNING,
+        message=(
+            f"image {img.reference} has no registry digest (built or imported on this machine, "
+            "never pushed or pulled): the lock records only its local id, which other machines "
+            "cannot pull and a rebuild changes"
+        ),
+        fix="push the image to a registry and reference it by digest (name@sha256:...)",
+        evidence={"image.reference": img.reference, "image.id": img.id,
+                  "image.repo_digests": img.repo_digests},
+    )
+
+
+@check(
+    "EL-IMAGE-ROOT-USER",
+    Severity.INFO,
+    "the image runs as root",
+)
+def image_root_user(ctx: CheckContext) -> Iterator[Finding]:
+    img = _image(ctx)
+    if img is None:
+        return
+    user = (img.user or "").split(":", 1)[0]
+    if user not in ROOT_USERS:
+        return
+    yield Finding(
+        check_id="EL-IMAGE-ROOT-USER",
+        severity=Severity.INFO,
+        message=(
+            f"{img.kind} {img.reference} runs as root"
+            + ("" if img.user else " (no USER set)")
+            + ": files it writes to mounted volumes (checkpoints, caches) belong to root"
+        ),
+        fix="add `USER <uid>` to the Dockerfile, or start it with --user $(id -u):$(id -g)",
+        evidence={"image.user": img.user},
+    )
+
+
+@check(
+    "EL-GPU-REQUEST-FAILED",
+    Severity.ERROR,
+    "Docker could not give the container the requested GPUs",
+    failure_modes=(4,),
+)
+def gpu_request_failed(ctx: CheckContext) -> Iterator[Finding]:
+    img = _image(ctx)
+    if img is None or not img.gpu_request_error:
+        return
+    toolkit_missing = GPU_DRIVER_ERROR in img.gpu_request_error
+    yield Finding(
+        check_id="EL-GPU-REQUEST-FAILED",
+        severity=Severity.ERROR,
+        message=(
+            f"--gpus {img.gpus_requested} failed: {img.gpu_request_error}"
+            + (
+                " — the Docker daemon has no NVIDIA runtime (NVIDIA Container Toolkit missing "
+                "or not configured): containers started with --gpus will not start, and "
+                "without --gpus torch sees no GPU"
+                if toolkit_missing
+                else ""
+            )
+            + "; the image was probed without GPUs"
+        ),
+        fix=(
+            "install the NVIDIA Container Toolkit (package nvidia-container-toolkit), then "
+            "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`"
+            if toolkit_missing
+            else "check `docker run --rm --gpus all IMAGE nvidia-smi` and the daemon's log"
+        ),
+        evidence={"image.gpus_requested": img.gpus_requested,
+                  "image.gpu_request_error": img.gpu_request_error},
+    )
+
+
+@check(
+    "EL-IMAGE-PARTIAL-PROBE",
+    Severity.WARNING,
+    "the image could be probed only partially (no usable python3)",
+)
+def image_partial_probe(ctx: CheckContext) -> Iterator[Finding]:
+    img = _image(ctx)
+    if img is None or img.probe_mode != "shell":
+        return
+    why = next((n for n in ctx.facts.meta.notes if "shell fallback" in n), "no python3")
+    yield Finding(
+        check_id="EL-IMAGE-PARTIAL-PROBE",
+        severity=Severity.WARNING,
+        message=(
+            f"{img.kind} {img.reference}: {why}; torch, cuDNN, NCCL and NVML facts are missing, "
+            "so checks that need them did not run"
+        ),
+        fix="probe an image that has python3 (the one the training job actually runs)",
+        evidence={"image.probe_mode": img.probe_mode, "meta.partial": ctx.facts.meta.partial},
+    )
+
+
+def _name(reference: str) -> str:
+    ref = reference.split("@", 1)[0]
+    head, _, last = ref.rpartition("/")
+    return (f"{head}/" if head else "") + last.split(":", 1)[0]
