@@ -1,0 +1,52 @@
+"""The env section: allow-list, secret names withheld, credentials in URLs masked."""
+
+from __future__ import annotations
+
+from envlock.probe import envvars
+
+ENV = {
+    "CUDA_VISIBLE_DEVICES": "0,1",
+    "NCCL_DEBUG": "INFO",
+    "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+    "PIP_INDEX_URL": "https://user:pw@host/simple",
+    "PIP_EXTRA_INDEX_URL": "https://download.pytorch.org/whl/cu130 https://u:p@mirror/simple",
+    "HF_TOKEN": "hf_abcdefsecret",
+    "HF_HUB_OFFLINE": "1",
+    "WANDB_API_KEY": "wandbsecret",
+    "AWS_SECRET_ACCESS_KEY": "awssecret",
+    "NVIDIA_API_KEY": "nvsecret",
+    "HOME": "/root",
+    "EDITOR": "vim",
+}
+
+
+def test_allow_list_keeps_useful_variables_only() -> None:
+    got = envvars.collect(ENV)
+    assert got["variables"]["CUDA_VISIBLE_DEVICES"] == "0,1"
+    assert got["variables"]["NCCL_DEBUG"] == "INFO"
+    assert got["variables"]["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert got["variables"]["HF_HUB_OFFLINE"] == "1"
+    assert "HOME" not in got["variables"] and "EDITOR" not in got["variables"]
+
+
+def test_secret_names_are_withheld_even_when_allow_listed() -> None:
+    got = envvars.collect(ENV)
+    for name in ("HF_TOKEN", "WANDB_API_KEY", "AWS_SECRET_ACCESS_KEY", "NVIDIA_API_KEY"):
+        assert name not in got["variables"]
+        assert name in got["redacted"]
+    text = repr(got)
+    for secret in ("hf_abcdefsecret", "wandbsecret", "awssecret", "nvsecret"):
+        assert secret not in text
+
+
+def test_credentials_in_urls_are_masked() -> None:
+    got = envvars.collect(ENV)
+    assert got["variables"]["PIP_INDEX_URL"] == "https://***@host/simple"
+    assert got["variables"]["PIP_EXTRA_INDEX_URL"] == (
+        "https://download.pytorch.org/whl/cu130 https://***@mirror/simple"
+    )
+    assert envvars.mask_url_credentials("https://host/simple") == "https://host/simple"
+
+
+def test_empty_environment() -> None:
+    assert envvars.collect({}) == {"unavailable": None, "variables": {}, "redacted": []}
