@@ -108,7 +108,7 @@ def test_the_caller_never_imports_torch(cuda_python: Path) -> None:
 
 
 def test_every_probe_module_parses_as_python_3_8() -> None:
-    files = sorted(glob.glob(str(PROBE_DIR / "*.py"))) + [str(REPO / "envlock" / "__init__.py")]
+    files = [*sorted(glob.glob(str(PROBE_DIR / "*.py"))), str(REPO / "envlock" / "__init__.py")]
     assert len(files) >= 10
     for path in files:
         source = Path(path).read_text()
@@ -140,9 +140,10 @@ def test_isolated_interpreter_without_site_packages() -> None:
 
 
 def _python38() -> str:
-    for cand in [os.environ.get("ENVLOCK_TEST_PY38", "")] + sorted(
-        glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3.8"))
-    ):
+    for cand in [
+        os.environ.get("ENVLOCK_TEST_PY38", ""),
+        *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3.8"))),
+    ]:
         if cand and os.access(cand, os.X_OK):
             return cand
     pytest.skip("no Python 3.8 interpreter here (set ENVLOCK_TEST_PY38)")

@@ -134,9 +134,10 @@ def test_collect_on_this_machine() -> None:
     assert facts["kernel"] == platform.release()
     assert facts["cpu_count"] == len(os.sched_getaffinity(0))
     assert facts["memory_total_bytes"] > 0
-    assert facts["shm_total_bytes"] == os.statvfs("/dev/shm").f_blocks * os.statvfs(
-        "/dev/shm"
-    ).f_frsize
+    assert (
+        facts["shm_total_bytes"]
+        == os.statvfs("/dev/shm").f_blocks * os.statvfs("/dev/shm").f_frsize
+    )
     assert facts["ulimit_nofile"]["soft"] is not None
     assert facts["glibc"] == platform.libc_ver()[1]
     if Path("/.dockerenv").exists():
