@@ -4,6 +4,11 @@
 #   envlock-test/python:bookworm   debootstrap minbase + python3
 #   envlock-test/torch-cpu:2.13.0  the same + torch 2.13.0 CPU and its deps
 #   envlock-test/busybox           busybox-static only: no python3 at all
+#   127.0.0.1:5055/envlock-test/python:bookworm
+#                                  the python image pushed once to a registry
+#                                  on loopback (Debian's docker-registry), so it
+#                                  has a real repo digest; the registry is
+#                                  stopped again right after the push
 # Idempotent: an image that exists is skipped; the debootstrap rootfs is
 # cached as a tarball under ~/.cache/envlock-test/ so reruns take seconds.
 set -euo pipefail
@@ -15,6 +20,8 @@ CPU_VENV="${ENVLOCK_TEST_VENVS:-$CACHE/venvs}/torch-cpu"
 PY_IMAGE=envlock-test/python:bookworm
 TORCH_IMAGE=envlock-test/torch-cpu:2.13.0
 BUSYBOX_IMAGE=envlock-test/busybox
+REGISTRY=127.0.0.1:5055
+DIGEST_IMAGE=$REGISTRY/envlock-test/python:bookworm
 LABEL=org.envlock.test=1
 
 log() { echo "build-test-images: $*" >&2; }
@@ -104,4 +111,37 @@ else
     tar -C "$dir" -cf "$WORK/busybox.tar" .
     import_image "$BUSYBOX_IMAGE" "$WORK/busybox.tar" \
         --change 'ENV PATH=/bin' --change 'CMD ["sh"]'
+fi
+
+if [ -n "$(docker image inspect -f '{{join .RepoDigests ""}}' "$DIGEST_IMAGE" 2>/dev/null)" ]; then
+    log "$DIGEST_IMAGE exists (with a repo digest)"
+else
+    command -v docker-registry >/dev/null 2>&1 || { log "docker-registry missing (provision-docker.sh installs it)"; exit 1; }
+    log "pushing $PY_IMAGE to a registry on $REGISTRY for a repo digest"
+    mkdir -p "$WORK/registry"
+    cat >"$WORK/registry.yml" <<YML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $WORK/registry
+http:
+  addr: $REGISTRY
+YML
+    docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+    reg_pid=$!
+    for _ in $(seq 1 50); do
+        (exec 3<>/dev/tcp/127.0.0.1/5055) 2>/dev/null && break
+        sleep 0.1
+    done
+    docker tag "$PY_IMAGE" "$DIGEST_IMAGE"
+    if ! docker push "$DIGEST_IMAGE" >"$WORK/push.log" 2>&1; then
+        kill "$reg_pid" 2>/dev/null || true
+        tail -n 20 "$WORK/push.log" "$WORK/registry.log" >&2
+        exit 1
+    fi
+    kill "$reg_pid" 2>/dev/null || true
+    wait "$reg_pid" 2>/dev/null || true
+    log "built $DIGEST_IMAGE ($(docker image inspect -f '{{index .RepoDigests 0}}' "$DIGEST_IMAGE"))"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make a Docker engine answer on this machine, for the `docker` tests.
-# Idempotent: installs docker.io/debootstrap only if missing, starts dockerd
+# Idempotent: installs docker.io/debootstrap/docker-registry only if missing, starts dockerd
 # only if no daemon answers. The daemon gets no bridge and no iptables rules:
 # test containers run with --network none and never reach anything.
 set -euo pipefail
@@ -18,6 +18,8 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+# a registry on loopback, only so a test image gets a real repo digest
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 if [ "${#missing[@]}" -gt 0 ]; then
     # shellcheck disable=SC2207  # unique package names, no spaces
     pkgs=($(printf '%s\n' "${missing[@]}" | sort -u))
