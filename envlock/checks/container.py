@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.registry import check
+from envlock.container import digest_of, repository_of
 from envlock.facts import ImageFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
@@ -276,14 +277,19 @@ def image_latest_tag(ctx: CheckContext) -> Iterator[Finding]:
 )
 def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
     img = _image(ctx)
-    if img is None or img.kind != "image" or img.repo_digests:
+    if img is None or img.kind != "image" or is_image_id(img.reference):
         return
+    if digest_of(img.reference, img.repo_digests) is not None:
+        return
+    other = f" (only digests of other repositories: {', '.join(img.repo_digests)})" \
+        if img.repo_digests else ""
     yield Finding(
         check_id="EL-IMAGE-NO-DIGEST",
         severity=Severity.WARNING,
         message=(
-            f"image {img.reference} has no registry digest (built or imported on this machine, "
-            "never pushed or pulled): the lock records only its local id, which other machines "
+            f"image {img.reference} has no registry digest for {repository_of(img.reference)}"
+            f"{other}: built, imported or tagged on this machine, never pushed or pulled "
+            "under that name, so the lock can pin only its local id, which other machines "
             "cannot pull and a rebuild changes"
         ),
         fix="push the image to a registry and reference it by digest (name@sha256:...)",

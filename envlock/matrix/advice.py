@@ -61,8 +61,18 @@ def evaluate(
 
 
 def best(fits: list[Fit]) -> Fit | None:
-    """The newest wheel that runs with full driver support, else the newest that runs."""
-    return next((f for f in fits if f.full), None) or next((f for f in fits if f.runs), None)
+    """The newest release that runs; within it the highest CUDA with full driver support,
+    else the highest CUDA that runs through minor-version compatibility."""
+    running = [f for f in fits if f.runs]
+    if not running:
+        return None
+    newest = max(f.release.release for f in running)
+    same = sorted(
+        (f for f in running if f.release.release == newest),
+        key=lambda f: f.variant.cuda,
+        reverse=True,
+    )
+    return next((f for f in same if f.full), same[0])
 
 
 def _judge(
