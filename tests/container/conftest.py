@@ -1,0 +1,73 @@
+"""Fixtures for the container tests: a real Docker engine and the images that
+.ci/build-test-images.sh builds. Under CI=true a missing engine or image fails."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import need
+
+DATA = Path(__file__).resolve().parent / "data"
+PY_IMAGE = "envlock-test/python:bookworm"
+TORCH_IMAGE = "envlock-test/torch-cpu:2.13.0"
+BUSYBOX_IMAGE = "envlock-test/busybox"
+DIGEST_IMAGE = "127.0.0.1:5055/envlock-test/python:bookworm"
+PROBE_LABEL = "org.envlock.probe"
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def load_data_json(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def _engine_answers() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=30,
+                              check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    need(_engine_answers(), "no Docker engine answers (.ci/provision-docker.sh starts one)")
+
+
+@pytest.fixture(scope="session")
+def images(engine: None) -> None:
+    for image in (PY_IMAGE, TORCH_IMAGE, BUSYBOX_IMAGE, DIGEST_IMAGE):
+        present = subprocess.run(["docker", "image", "inspect", image], capture_output=True,
+                                 check=False).returncode == 0
+        need(present, f"test image {image} is missing (.ci/build-test-images.sh builds it)")
+
+
+def _all_containers() -> set[str]:
+    return set(docker("ps", "-a", "-q", "--no-trunc").split())
+
+
+@pytest.fixture(autouse=True)
+def no_container_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every docker test: the containers after it are exactly those before it."""
+    if request.node.get_closest_marker("docker") is None or not _engine_answers():
+        yield
+        return
+    before = _all_containers()
+    yield
+    left = _all_containers() - before
+    if left:
+        names = docker("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.Status}}")
+        docker("rm", "-f", *left, check=False)
+        pytest.fail(f"{len(left)} container(s) left behind:\n{names}")

@@ -1,0 +1,264 @@
+"""envlock.container and the image checks without a Docker engine, from recordings.
+
+Recordings (tests/container/data), all made on the dev machine with Docker 20.10:
+- shell-probe.<image>.txt: the shell fallback's raw output in the test images
+  (run with NVIDIA_VISIBLE_DEVICES, HF_TOKEN and a PIP_INDEX_URL with a password
+  set, to exercise redaction; the values are fake).
+- docker-image-inspect.python-bookworm.json: `docker image inspect` output.
+- facts.image-*.json: `envlock probe --image ... --json` output (by digest,
+  --gpus all on a daemon without the NVIDIA runtime, --shm-size 2g, busybox
+  without python3, an image with USER 65534 and a secret in its ENV).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from envlock.checks import run_checks
+from envlock.container import (
+    DOCKER_DEFAULT_SHM_BYTES,
+    digest_of,
+    facts_from_shell,
+    image_facts,
+    merge_host_facts,
+    parse_gpus,
+    parse_size,
+    python_command,
+    repository_of,
+    split_env,
+)
+from envlock.errors import ContainerError, UsageError
+from envlock.facts import Facts, LibcudaFacts
+from tests.conftest import load_fixture_json
+from tests.container.conftest import DATA, load_data_json
+
+IMAGE_CHECKS = ("EL-IMAGE-LATEST-TAG", "EL-IMAGE-NO-DIGEST", "EL-IMAGE-ROOT-USER",
+                "EL-GPU-REQUEST-FAILED", "EL-IMAGE-PARTIAL-PROBE")
+
+
+def recorded(name: str) -> Facts:
+    return Facts.from_dict(load_data_json(f"facts.image-{name}.json"))
+
+
+def fired(facts: Facts, host: Facts | None = None) -> set[str]:
+    return {f.check_id for f in run_checks(facts, host=host)}
+
+
+# ------------------------------------------------------------------- options
+@pytest.mark.parametrize(("text", "count", "ids", "canonical"), [
+    ("all", -1, (), "all"),
+    ("2", 2, (), "2"),
+    ("count=3", 3, (), "3"),
+    ("0,1", None, ("0", "1"), "device=0,1"),
+    ("device=0,1", None, ("0", "1"), "device=0,1"),
+    ('"device=2"', None, ("2",), "device=2"),
+    ("device=GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21", None,
+     ("GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21",), "device=GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21"),
+])
+def test_parse_gpus_follows_docker_run(text: str, count: int | None, ids: tuple[str, ...],
+                                       canonical: str) -> None:
+    req = parse_gpus(text)
+    assert (req.count, req.device_ids, req.text) == (count, ids, canonical)
+
+
+@pytest.mark.parametrize("text", ["", "0", "none", "0,x", "device=", "count=many"])
+def test_parse_gpus_rejects_with_usage_error(text: str) -> None:
+    with pytest.raises(UsageError, match="--gpus"):
+        parse_gpus(text)
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("2g", 2 << 30), ("512m", 512 << 20), ("64M", 64 << 20), ("1048576", 1 << 20),
+    ("1.5g", 3 << 29), ("16kb", 16 << 10),
+])
+def test_parse_size_uses_docker_binary_units(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["lots", "-1g", "0", "2x"])
+def test_parse_size_rejects(text: str) -> None:
+    with pytest.raises(UsageError, match="--shm-size"):
+        parse_size(text)
+
+
+# ------------------------------------------------------------- references
+@pytest.mark.parametrize(("ref", "repo"), [
+    ("pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime", "pytorch/pytorch"),
+    ("python", "python"),
+    ("docker.io/library/python:3.11", "python"),
+    ("127.0.0.1:5055/envlock-test/python@sha256:4add8d05", "127.0.0.1:5055/envlock-test/python"),
+    ("localhost:5000/a/b:1", "localhost:5000/a/b"),
+])
+def test_repository_of(ref: str, repo: str) -> None:
+    assert repository_of(ref) == repo
+
+
+def test_digest_of_only_matches_the_references_repository() -> None:
+    digests = recorded("python-by-digest").image.repo_digests  # type: ignore[union-attr]
+    assert digest_of("127.0.0.1:5055/envlock-test/python:bookworm", digests) == digests[0]
+    assert digest_of("envlock-test/python:bookworm", digests) is None
+
+
+# -------------------------------------------------------------- image facts
+def test_image_facts_from_recorded_inspect() -> None:
+    inspect = load_data_json("docker-image-inspect.python-bookworm.json")
+    img = image_facts("envlock-test/python:bookworm", inspect, kind="image",
+                      shm_size_bytes=DOCKER_DEFAULT_SHM_BYTES, gpus_requested=None,
+                      gpu_request_error=None, probe_mode="python")
+    assert img.id == inspect["Id"]
+    assert img.tags == sorted(inspect["RepoTags"])
+    assert img.user is None  # Config.User "" means root
+    assert img.env["PATH"].startswith("/usr/local/sbin")
+
+
+def test_split_env_withholds_secrets_and_masks_url_passwords() -> None:
+    kept, withheld = split_env([
+        "PATH=/usr/bin", "HF_TOKEN=hf_fake", "WANDB_API_KEY=fake", "AWS_SECRET_ACCESS_KEY=x",
+        "PIP_INDEX_URL=https://user:pw@pypi.example/simple", "NVIDIA_REQUIRE_CUDA=cuda>=12.8",
+        "NOEQUALS",
+    ])
+    assert kept == {"PATH": "/usr/bin", "PIP_INDEX_URL": "https://***@pypi.example/simple",
+                    "NVIDIA_REQUIRE_CUDA": "cuda>=12.8"}
+    assert withheld == ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "WANDB_API_KEY"]
+
+
+def test_recorded_image_env_secret_was_withheld() -> None:
+    facts = recorded("python-user-nobody")
+    assert facts.image is not None
+    assert "WANDB_API_KEY" not in facts.image.env
+    assert "recorded-fake" not in facts.to_json()
+    assert any("WANDB_API_KEY withheld" in n for n in facts.meta.notes)
+
+
+# ------------------------------------------------------------ probe payload
+def test_python_command_carries_the_probe_in_args_below_the_kernel_limit() -> None:
+    cmd = python_command("image:x", torch_live=False, timeout=30, with_pynvml=True)
+    assert cmd[:2] == ["python3", "-c"]
+    assert all(len(a.encode()) < 128 * 1024 for a in cmd)  # MAX_ARG_STRLEN
+    sep = cmd.index("--")
+    assert cmd[sep + 1:] == ["--target", "image:x", "--timeout", "30", "--no-torch-live"]
+
+
+# ----------------------------------------------------------- shell fallback
+def test_shell_fallback_in_torch_image_gives_partial_facts() -> None:
+    text = (DATA / "shell-probe.torch-cpu.txt").read_text()
+    facts = facts_from_shell(text, target="image:envlock-test/torch-cpu:2.13.0",
+                             why="no python3 in the image")
+    assert facts.meta.partial is True
+    assert facts.meta.notes and facts.meta.notes[0].startswith("no python3 in the image")
+    assert facts.system.os is not None and (facts.system.os.id, facts.system.os.version_id) == (
+        "debian", "12")
+    assert facts.system.glibc == "2.36"
+    assert facts.system.shm_total_bytes == 64 << 20
+    assert (facts.torch.installed, facts.torch.version, facts.torch.build, facts.torch.cuda) == (
+        True, "2.13.0+cpu", "cpu", None)
+    assert facts.torch.live is None
+    assert facts.packages.distributions == {"torch": "2.13.0+cpu"}
+    assert facts.env.variables["NVIDIA_VISIBLE_DEVICES"] == "all"
+    assert facts.env.variables["PIP_INDEX_URL"] == "https://***@example.invalid/simple"
+    assert facts.env.redacted == ["HF_TOKEN"]
+    assert "hf_recorded_fake_value" not in facts.to_json()
+    assert "HOSTNAME" not in facts.env.variables
+    assert facts.driver.unavailable is not None and "nvidia-smi" in facts.driver.unavailable
+    assert facts.cuda.ldconfig_libraries == []  # no CUDA library in this image
+
+
+def test_shell_fallback_in_busybox_observes_little_and_says_so() -> None:
+    facts = facts_from_shell((DATA / "shell-probe.busybox.txt").read_text(),
+                             target="image:envlock-test/busybox", why="no python3 in the image")
+    assert facts.meta.partial is True
+    assert facts.system.os is None and facts.system.glibc is None
+    assert facts.system.kernel and facts.system.arch == "x86_64"
+    assert facts.torch.installed is False
+    assert facts.packages.distributions == {}
+
+
+def test_shell_fallback_output_without_sections_is_a_container_error() -> None:
+    with pytest.raises(ContainerError, match="printed no facts"):
+        facts_from_shell("sh: syntax error\n", target="image:x", why="no python3")
+
+
+@pytest.mark.parametrize(("build", "cuda"), [("cu130", "13.0"), ("cu118", "11.8"),
+                                             ("cu126", "12.6"), ("cpu", None), (None, None)])
+def test_torch_cuda_from_wheel_build_tag(build: str | None, cuda: str | None) -> None:
+    from envlock.container import _cuda_of_build
+
+    assert _cuda_of_build(build) == cuda
+
+
+# ------------------------------------------------------------ host merge
+def test_merge_host_facts_takes_driver_and_gpus_from_host_only() -> None:
+    image = recorded("python-by-digest")
+    host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
+    merged = merge_host_facts(image, host)
+    assert merged.driver == host.driver and merged.driver.gpus
+    assert merged.system == image.system
+    assert merged.torch == image.torch and merged.packages == image.packages
+    assert merged.image == image.image
+    assert merged.cuda.toolkit == image.cuda.toolkit
+    assert merged.cuda.libcuda == host.cuda.libcuda
+    assert any("host" in n for n in merged.meta.notes)
+    # and the image's own facts had no driver to begin with
+    assert image.driver.gpus is None
+
+
+def test_merge_keeps_an_images_compat_libcuda() -> None:
+    image = recorded("python-by-digest")
+    host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
+    # Edited: an image with a cuda-compat package (as NGC images ship) loads its own libcuda.
+    own = LibcudaFacts(path="/usr/local/cuda-13.0/compat/libcuda.so.1", driver_version="13.0",
+                       compat=True)
+    merged = merge_host_facts(image.replace(cuda=dataclasses.replace(image.cuda, libcuda=own)),
+                              host)
+    assert merged.cuda.libcuda == own
+
+
+# ------------------------------------------------------------ image checks
+def test_checks_on_image_probed_by_digest_as_root() -> None:
+    got = fired(recorded("python-by-digest")) & set(IMAGE_CHECKS)
+    assert got == {"EL-IMAGE-ROOT-USER"}
+
+
+def test_checks_on_busybox_latest_without_python() -> None:
+    got = fired(recorded("busybox")) & set(IMAGE_CHECKS)
+    assert got == {"EL-IMAGE-LATEST-TAG", "EL-IMAGE-NO-DIGEST", "EL-IMAGE-ROOT-USER",
+                   "EL-IMAGE-PARTIAL-PROBE"}
+
+
+def test_checks_on_gpu_request_without_nvidia_runtime() -> None:
+    findings = {f.check_id: f for f in run_checks(recorded("python-gpu-request-failed"))}
+    assert "EL-GPU-REQUEST-FAILED" in findings
+    f = findings["EL-GPU-REQUEST-FAILED"]
+    assert f.severity.label == "error"
+    assert "NVIDIA Container Toolkit" in f.message and "nvidia-ctk" in (f.fix or "")
+    # only another repository's digest: the tag asked for is still unpinned
+    assert "other repositories" in findings["EL-IMAGE-NO-DIGEST"].message
+    assert "EL-IMAGE-LATEST-TAG" not in findings
+
+
+def test_checks_on_non_root_image() -> None:
+    got = fired(recorded("python-user-nobody")) & set(IMAGE_CHECKS)
+    assert "EL-IMAGE-ROOT-USER" not in got
+    assert "EL-GPU-REQUEST-FAILED" not in got and "EL-IMAGE-PARTIAL-PROBE" not in got
+
+
+def test_image_checks_do_not_fire_on_host_facts() -> None:
+    host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
+    assert not fired(host) & set(IMAGE_CHECKS)
+
+
+def test_shm_check_uses_the_size_the_container_got() -> None:
+    assert "EL-SHM-SMALL" in fired(recorded("python-by-digest"))
+    assert "EL-SHM-SMALL" not in fired(recorded("python-shm-2g"))
+
+
+def test_require_cuda_of_image_against_host_driver() -> None:
+    image = recorded("python-user-nobody")  # NVIDIA_REQUIRE_CUDA=cuda>=12.8
+    host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
+    assert "EL-IMAGE-REQUIRE-CUDA" not in fired(image, host)  # driver 580: CUDA 13.0
+    # Edited: the same host with an R550 driver (CUDA 12.4, N1 table 3).
+    old = host.replace(driver=dataclasses.replace(host.driver, version="550.54.15",
+                                                  cuda_version="12.4"))
+    assert "EL-IMAGE-REQUIRE-CUDA" in fired(image, old)
