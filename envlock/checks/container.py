@@ -34,10 +34,10 @@ def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
     if any(n.removeprefix("nvidia").isdigit() for n in nodes):
         return
     image = ctx.facts.image
+    if image is not None and image.gpu_request_error:
+        return  # EL-GPU-REQUEST-FAILED reports it, with the daemon's own error
     visible = ctx.env("NVIDIA_VISIBLE_DEVICES")
     reasons = []
-    if image is not None and image.gpu_request_error:
-        reasons.append(f"Docker could not provide GPUs: {image.gpu_request_error}")
     if image is not None and image.gpus_requested:
         reasons.append(f"GPUs were requested ({image.gpus_requested})")
     if ctx.torch_cuda is not None:
@@ -48,7 +48,6 @@ def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
         reasons.append(f"the image sets NVIDIA_VISIBLE_DEVICES={visible}")
     if not reasons:
         return
-    toolkit_missing = image is not None and bool(image.gpu_request_error)
     yield Finding(
         check_id="EL-CONTAINER-NO-GPU",
         severity=Severity.ERROR,
@@ -57,13 +56,8 @@ def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
             + "; ".join(reasons)
             + "): torch.cuda.is_available() is False, nvidia-smi is missing"
         ),
-        fix=(
-            "install the NVIDIA Container Toolkit on the host and configure Docker "
-            "(sudo nvidia-ctk runtime configure --runtime=docker; restart docker)"
-            if toolkit_missing
-            else "start the container with GPUs: docker run --gpus all ... "
-            "(Kubernetes: resources.limits nvidia.com/gpu)"
-        ),
+        fix="start the container with GPUs: docker run --gpus all ... "
+        "(Kubernetes: resources.limits nvidia.com/gpu)",
         evidence={
             "driver.device_nodes": ctx.facts.driver.device_nodes,
             "env.NVIDIA_VISIBLE_DEVICES": visible,
@@ -281,8 +275,11 @@ def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
         return
     if digest_of(img.reference, img.repo_digests) is not None:
         return
-    other = f" (only digests of other repositories: {', '.join(img.repo_digests)})" \
-        if img.repo_digests else ""
+    other = (
+        f" (only digests of other repositories: {', '.join(img.repo_digests)})"
+        if img.repo_digests
+        else ""
+    )
     yield Finding(
         check_id="EL-IMAGE-NO-DIGEST",
         severity=Severity.WARNING,
@@ -293,8 +290,11 @@ def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
             "cannot pull and a rebuild changes"
         ),
         fix="push the image to a registry and reference it by digest (name@sha256:...)",
-        evidence={"image.reference": img.reference, "image.id": img.id,
-                  "image.repo_digests": img.repo_digests},
+        evidence={
+            "image.reference": img.reference,
+            "image.id": img.id,
+            "image.repo_digests": img.repo_digests,
+        },
     )
 
 
@@ -354,8 +354,10 @@ def gpu_request_failed(ctx: CheckContext) -> Iterator[Finding]:
             if toolkit_missing
             else "check `docker run --rm --gpus all IMAGE nvidia-smi` and the daemon's log"
         ),
-        evidence={"image.gpus_requested": img.gpus_requested,
-                  "image.gpu_request_error": img.gpu_request_error},
+        evidence={
+            "image.gpus_requested": img.gpus_requested,
+            "image.gpu_request_error": img.gpu_request_error,
+        },
     )
 
 
