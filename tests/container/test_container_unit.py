@@ -34,6 +34,7 @@ from envlock.facts import Facts, LibcudaFacts
 from tests.conftest import load_fixture_json
 from tests.container.conftest import DATA, load_data_json
 
+UUID = "GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21"  # made up: the syntax only
 IMAGE_CHECKS = ("EL-IMAGE-LATEST-TAG", "EL-IMAGE-NO-DIGEST", "EL-IMAGE-ROOT-USER",
                 "EL-GPU-REQUEST-FAILED", "EL-IMAGE-PARTIAL-PROBE")
 
@@ -54,8 +55,7 @@ def fired(facts: Facts, host: Facts | None = None) -> set[str]:
     ("0,1", None, ("0", "1"), "device=0,1"),
     ("device=0,1", None, ("0", "1"), "device=0,1"),
     ('"device=2"', None, ("2",), "device=2"),
-    ("device=GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21", None,
-     ("GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21",), "device=GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21"),
+    (f"device={UUID}", None, (UUID,), f"device={UUID}"),
 ])
 def test_parse_gpus_follows_docker_run(text: str, count: int | None, ids: tuple[str, ...],
                                        canonical: str) -> None:
