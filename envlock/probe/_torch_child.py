@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 import warnings
@@ -180,6 +181,10 @@ def main() -> None:
         }
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: unloading torch and the CUDA libraries costs ~0.4 s and
+    # tells us nothing; the facts are already written.
+    os._exit(0)
 
 
 if __name__ == "__main__":
