@@ -174,14 +174,18 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
             f"fleet rendezvous timed out after {timeout:g} s: {len(joined)} of {world} ranks "
             f"joined; missing rank(s) {_ranges(missing)} never started or crashed") from None
     out = [RankSummary.from_dict(json.loads(store.get(k))) for k in keys]
-    # Keep rank 0's store alive until every rank has read: a last barrier on the store.
-    store.add(f"{prefix}done", 1)
-    if rank == 0:
-        import time
+    # A last barrier: every rank has read everything before any exits. It keeps rank 0's
+    # store alive for the others, and makes all ranks exit (with the same verdict) together,
+    # before a launcher tears the group down after the first non-zero exit.
+    import time
 
-        deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout
+    try:
+        store.add(f"{prefix}done", 1)
         while int(store.add(f"{prefix}done", 0)) < world and time.monotonic() < deadline:
-            time.sleep(0.01)
+            time.sleep(0.005)
+    except Exception:  # noqa: BLE001 - rank 0 left after everyone arrived: the store is gone
+        pass
     return out
 
 

@@ -1,0 +1,161 @@
+"""Fleet verification: real torchrun, real gloo rendezvous, 4 CPU ranks on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from envlock.facts import Facts
+from envlock.fleet import compare_ranks, summarize
+from tests.conftest import clean_env, run_envlock
+from tests.lock.facts_fixtures import cuda_venv_facts, h100_facts
+
+pytestmark = pytest.mark.venv
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def fleet_lock(cpu_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lock = tmp_path_factory.mktemp("fleet") / "envlock.lock.toml"
+    proc = run_envlock(["lock", "--no-torch-live", "-o", str(lock)], python=cpu_python)
+    assert proc.returncode == 0, proc.stderr
+    return lock
+
+
+def _torchrun(cpu_python: Path, args: list[str], tmp: Path, *, wrapper: str | None = None,
+              extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    torchrun = cpu_python.parent / "torchrun"
+    port = _free_port()
+    base = [str(torchrun), "--nnodes", "1", "--nproc-per-node", "4",
+            "--master-addr", "127.0.0.1", "--master-port", str(port),
+            # torchrun tears the group down after the first non-zero exit; ranks leave
+            # envlock's last barrier together, and a 1 s monitor lets all of them finish.
+            "--monitor-interval", "1"]
+    if wrapper:
+        script = tmp / "rank.sh"
+        script.write_text(wrapper)
+        script.chmod(0o755)
+        cmd = [*base, "--no-python", str(script), *args]
+    else:
+        cmd = [*base, "-m", "envlock", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp,
+                          env=clean_env(**(extra_env or {})), check=False)
+
+
+def _rank_exit_codes(tmp: Path) -> dict[int, int]:
+    """Per-rank exit codes from torchrun's error summary is not stable; read our own markers."""
+    out = {}
+    for p in tmp.glob("exit.*"):
+        out[int(p.suffix[1:])] = int(p.read_text())
+    return out
+
+
+WRAPPER = """#!/bin/sh
+{setup}
+{python} -m envlock "$@"
+rc=$?
+echo $rc > exit.$RANK
+exit $rc
+"""
+
+
+def test_all_ranks_agree_every_rank_exits_0(cpu_python: Path, fleet_lock: Path, tmp_path: Path) -> None:
+    proc = _torchrun(cpu_python, ["verify", str(fleet_lock), "--no-torch-live", "--distributed",
+                                  "--format", "json"], tmp_path,
+                     wrapper=WRAPPER.format(setup="", python=cpu_python))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _rank_exit_codes(tmp_path) == {0: 0, 1: 0, 2: 0, 3: 0}
+    report = json.loads(proc.stdout[proc.stdout.index("{"):])  # rank 0 alone prints the report
+    assert report["verdict"] == "pass" and report["details"]["world_size"] == 4
+
+
+@pytest.mark.parametrize(
+    ("setup", "field"),
+    [
+        ('[ "$RANK" = 2 ] && export CUBLAS_WORKSPACE_CONFIG=:16:8 || export CUBLAS_WORKSPACE_CONFIG=:4096:8',
+         "env.CUBLAS_WORKSPACE_CONFIG"),
+        ('[ "$RANK" = 2 ] && export LD_LIBRARY_PATH=/usr/local/cuda/lib64', "env.LD_LIBRARY_PATH"),
+    ],
+)
+def test_one_rank_differs_every_rank_exits_1_and_rank_0_names_it(
+    cpu_python: Path, fleet_lock: Path, tmp_path: Path, setup: str, field: str
+) -> None:
+    proc = _torchrun(cpu_python, ["verify", str(fleet_lock), "--no-torch-live", "--distributed",
+                                  "--format", "json", "--rule", "env.CUBLAS_WORKSPACE_CONFIG=ignore"],
+                     tmp_path, wrapper=WRAPPER.format(setup=setup, python=cpu_python))
+    assert proc.returncode != 0
+    assert _rank_exit_codes(tmp_path) == {0: 1, 1: 1, 2: 1, 3: 1}
+    report = json.loads(proc.stdout[proc.stdout.index("{"):])
+    divergent = [f for f in report["findings"] if f["id"] == "EL-FLEET-DIVERGENT" and f["field"] == field]
+    assert divergent, report
+    assert "rank 2" in divergent[0]["message"]
+    assert divergent[0]["evidence"]["values"]  # which ranks hold which value
+
+
+def test_a_rank_that_never_starts_times_out_with_a_clear_message(
+    cpu_python: Path, fleet_lock: Path, tmp_path: Path
+) -> None:
+    port = _free_port()
+    procs = []
+    started = time.monotonic()
+    for rank in range(3):  # rank 3 of 4 never starts
+        env = clean_env(RANK=str(rank), WORLD_SIZE="4", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+        procs.append(subprocess.Popen(
+            [str(cpu_python), "-m", "envlock", "verify", str(fleet_lock), "--no-torch-live",
+             "--distributed", "--fleet-timeout", "6"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+    results = [p.communicate(timeout=120) for p in procs]
+    elapsed = time.monotonic() - started
+    assert [p.returncode for p in procs] == [3, 3, 3]
+    for _out, err in results:
+        assert "3 of 4 ranks joined; missing rank(s) 3" in err
+        assert "Traceback" not in err
+    assert elapsed < 6 + 30  # the limit plus start-up of three interpreters importing torch
+
+
+def test_compare_ranks_from_recorded_facts() -> None:
+    """Unit level: two 'nodes' from recordings, one with the H100 driver, one without."""
+    a, b = h100_facts(), cuda_venv_facts()
+    s = [summarize(0, "node-a", a, [], "full"), summarize(1, "node-a", a, [], "full"),
+         summarize(2, "node-b", b, [], "full")]
+    findings = {f.field: f for f in compare_ranks(s)}
+    assert "driver.version" in findings
+    assert "node-b: rank 2" in findings["driver.version"].message
+    assert compare_ranks(s[:2]) == []
+    soft = [summarize(i, "n", f, [], "software") for i, f in enumerate((a, b))]
+    assert compare_ranks(soft) == []
+
+
+def test_fleet_report_dir(tmp_path: Path) -> None:
+    nodes = tmp_path / "nodes"
+    nodes.mkdir()
+    for name, facts in (("a", h100_facts()), ("b", h100_facts()), ("c", cuda_venv_facts())):
+        (nodes / f"{name}.json").write_text(facts.to_json())
+    proc = run_envlock(["fleet", "report", str(nodes), "--format", "json"])
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    fields = {f["field"] for f in report["findings"]}
+    assert {"driver.version", "hardware.gpu-count"} <= fields
+    (nodes / "c.json").unlink()
+    proc = run_envlock(["fleet", "report", str(nodes)])
+    assert proc.returncode == 0, proc.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = run_envlock(["fleet", "report", str(empty)])
+    assert proc.returncode == 2 and "no *.json facts files" in proc.stderr
+
+
+def test_facts_roundtrip_for_fleet_files() -> None:
+    f = h100_facts()
+    assert Facts.from_json(f.to_json()) == f
