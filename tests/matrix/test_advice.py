@@ -1,0 +1,70 @@
+"""Which official torch wheel fits a GPU, driver and Python."""
+
+from __future__ import annotations
+
+from envlock.matrix import DriverSupport, Version, load_matrix
+from envlock.matrix.advice import best, evaluate, pip_command
+
+V = Version.parse
+
+
+def _best(cc: str, driver: str | None, python: str | None = None) -> tuple[str, str] | None:
+    fits = evaluate(
+        load_matrix(),
+        capabilities=[V(cc)],
+        driver=V(driver) if driver else None,
+        python=V(python) if python else None,
+    )
+    b = best(fits)
+    return (str(b.release.release), b.variant.name) if b else None
+
+
+def test_rtx_5090_on_570_gets_the_newest_cu128_release() -> None:
+    # 2.12+ ship cu126 (no 12.0) and cu130/132 (need 580+); 2.11 cu128 covers 12.0.
+    assert _best("12.0", "570.86") == ("2.11", "cu128")
+
+
+def test_rtx_5090_on_580_gets_the_newest_release() -> None:
+    assert _best("12.0", "580.65.06") == ("2.14", "cu130")
+
+
+def test_v100_keeps_cu126() -> None:
+    assert _best("7.0", "580.65.06") == ("2.14", "cu126")
+
+
+def test_minor_compat_is_accepted_when_nothing_runs_fully() -> None:
+    fits = evaluate(load_matrix(), capabilities=[V("9.0")], driver=V("535.104.05"))
+    b = best(fits)
+    assert b is not None and (str(b.release.release), b.variant.name) == ("2.14", "cu126")
+    assert b.driver is not None and b.driver.support is DriverSupport.MINOR_COMPAT
+    assert any("minor-version" in c for c in b.caveats)
+
+
+def test_ptx_only_under_minor_compat_does_not_run() -> None:
+    # torch 2.9 cu130 reaches a hypothetical 12.1-only GPU through sm_120 SASS, fine;
+    # a GPU newer than 12.0 on cu129 (12.0+PTX) on a 570 driver would need PTX JIT.
+    fits = evaluate(load_matrix(), capabilities=[V("12.1")], driver=V("570.86"))
+    cu129 = next(f for f in fits if f.variant.name == "cu129")
+    assert cu129.coverage["12.1"].sass is not None  # sm_120 SASS runs on 12.1
+    assert cu129.runs
+
+
+def test_python_filter() -> None:
+    assert _best("9.0", "580.65.06", "3.9") == ("2.8", "cu129")
+    assert _best("9.0", "580.65.06", "3.7") is None
+
+
+def test_no_driver_judges_kernels_only() -> None:
+    assert _best("12.0", None) == ("2.14", "cu132")
+
+
+def test_unverified_arch_list_is_unknown_not_yes() -> None:
+    fits = evaluate(load_matrix(), capabilities=[V("9.0")], driver=V("580.65.06"))
+    f26 = next(f for f in fits if str(f.release.release) == "2.6" and f.variant.name == "cu126")
+    assert f26.runs is None and any("UNVERIFIED" in c for c in f26.caveats)
+
+
+def test_pip_command() -> None:
+    assert pip_command(V("2.11"), "cu128") == (
+        'pip install "torch==2.11.*" --index-url https://download.pytorch.org/whl/cu128'
+    )
