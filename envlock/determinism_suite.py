@@ -509,7 +509,7 @@ def main(argv: list[str]) -> int:
     except Fail as exc:
         print(ERROR_MARK + str(exc), flush=True)
         return 3
-    print(RESULT_MARK + json.dumps(result, sort_keys=True), flush=True)
+    print(RESULT_MARK + json.dumps(result), flush=True)
     return 0
 
 
