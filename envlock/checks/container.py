@@ -61,11 +61,12 @@ def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
         evidence={
             "driver.device_nodes": ctx.facts.driver.device_nodes,
             "env.NVIDIA_VISIBLE_DEVICES": visible,
-            "image.gpus_requested": image.gpus_requested if image else None,
-            "image.gpu_request_error": image.gpu_request_error if image else None,
-            "system.container": ctx.facts.system.container.runtime
+            "torch.cuda": ctx.facts.torch.cuda,
+            "system.container.runtime": ctx.facts.system.container.runtime
             if ctx.facts.system.container
             else None,
+            **({"image.gpus_requested": image.gpus_requested} if image else {}),
+            **({"host.driver.gpus": len(ctx.host.driver.gpus or [])} if ctx.host else {}),
         },
     )
 

@@ -13,6 +13,10 @@ from envlock.matrix import Version
 BF16_MIN = Version((8, 0))
 
 
+def _gpu_line(g: Gpu) -> str:
+    return f"{g.index}: {g.name} ({g.capability or '?'}, capability from {g.capability_from})"
+
+
 def _gpu_evidence(g: Gpu) -> dict[str, object]:
     return {
         "gpu.index": g.index,
@@ -147,7 +151,7 @@ def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
         ),
         fix="train in fp16 with torch.amp.GradScaler (or fp32), or move to an sm_80+ GPU",
         evidence={
-            "gpus": [_gpu_evidence(g) for g in old],
+            "gpus": [_gpu_line(g) for g in old],
             "bf16_expected": expected,
             "ACCELERATE_MIXED_PRECISION": ctx.env("ACCELERATE_MIXED_PRECISION"),
         },
@@ -170,7 +174,7 @@ def gpu_mixed_models(ctx: CheckContext) -> Iterator[Finding]:
             "architecture, and CUDA_VISIBLE_DEVICES order may not be what you expect"
         ),
         fix="pin the job to one model with CUDA_VISIBLE_DEVICES (set CUDA_DEVICE_ORDER=PCI_BUS_ID)",
-        evidence={"gpus": [_gpu_evidence(g) for g in gpus]},
+        evidence={"gpus": [_gpu_line(g) for g in gpus]},
     )
 
 

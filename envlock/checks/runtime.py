@@ -130,5 +130,5 @@ def facts_unavailable(ctx: CheckContext) -> Iterator[Finding]:
         severity=Severity.INFO,
         message="not observed, so not checked: "
         + "; ".join(f"{k}: {v}" for k, v in missing.items()),
-        evidence={"unavailable": missing},
+        evidence={f"{name}.unavailable": reason for name, reason in missing.items()},
     )
