@@ -84,7 +84,11 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
         return
     driver = ctx.driver_version
     have = f"driver {driver}" if driver else f"a driver for CUDA {ctx.driver.cuda_version}"
-    need = f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
+    need = (
+        f" (needs >= {full})"
+        if floor == full
+        else f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
+    )
     fixes = [f"upgrade the NVIDIA driver to >= {full or f'one supporting CUDA {torch_cuda}'}"]
     if driver is not None and (hint := _newer_variant_hint(ctx, driver)):
         fixes.append(f"or install torch built for an older CUDA: {hint}")
