@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from envlock.errors import ProbeError, UsageError
 from envlock.facts import Facts, read_facts_file
@@ -116,3 +117,29 @@ def collect_host_facts(args: argparse.Namespace) -> Facts | None:
     from envlock.probe import probe_host
 
     return Facts.from_dict(probe_host(torch_live=False, timeout=args.probe_timeout))
+
+
+def collect_facts_and_host(
+    args: argparse.Namespace, *, cache: bool = False, host: bool = True
+) -> tuple[Facts, Facts | None]:
+    """collect_facts() and, for an image or container target, collect_host_facts(),
+    the host probe running while the container starts (both mostly wait)."""
+    if not host or not (getattr(args, "image", None) or getattr(args, "container", None)):
+        return collect_facts(args, cache=cache), None
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def probe_this_host() -> None:
+        try:
+            box["facts"] = collect_host_facts(args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=probe_this_host, name="envlock-host-probe", daemon=True)
+    worker.start()
+    facts = collect_facts(args, cache=cache)
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return facts, box.get("facts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envlock.commands._source import add_source_arguments, collect_facts, collect_host_facts
+from envlock.commands._source import add_source_arguments, collect_facts_and_host
 from envlock.report import FORMATS
 
 HELP = "check this environment for problems that stop or slow a PyTorch GPU job"
@@ -54,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{c.id:30} {c.severity.label:8} {c.title}")
         return 0
     ignore = validate_ignore(i for arg in args.ignore for i in arg.split(","))
-    facts = collect_facts(args)
-    host = collect_host_facts(args)
+    facts, host = collect_facts_and_host(args)
     findings = run_checks(facts, host=host, ignore=ignore, expect=args.expect)
     target = f"facts:{args.facts}" if args.facts else facts.meta.target
     report = Report(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envlock.commands._source import add_source_arguments, collect_facts, collect_host_facts
+from envlock.commands._source import add_source_arguments, collect_facts_and_host
 from envlock.facts import Facts
 from envlock.findings import Finding, Report
 from envlock.lockfile import SCOPES, read_lock
@@ -53,13 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     rules = [parse_rule_override(r) for r in args.rule]
     lock = read_lock(args.lock)
-    facts = collect_facts(args, cache=not args.no_cache)
-    if args.scope != "software":
-        host = collect_host_facts(args)  # an image runs on this host's driver and GPUs
-        if host is not None:
-            from envlock.container import merge_host_facts
+    # An image runs on this host's driver and GPUs: those come from the host.
+    facts, host = collect_facts_and_host(args, cache=not args.no_cache,
+                                         host=args.scope != "software")
+    if host is not None:
+        from envlock.container import merge_host_facts
 
-            facts = merge_host_facts(facts, host)
+        facts = merge_host_facts(facts, host)
     if "determinism" in lock and not args.no_determinism and facts.determinism is None:
         from envlock.determinism import from_lock_table, run_suite
 
