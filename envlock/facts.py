@@ -281,7 +281,7 @@ class DeterminismFacts:
     settings: dict[str, str] = field(default_factory=dict)
     classes: dict[str, DigestClassFacts] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # class -> why it could not run
-    seconds: float | None = None
+    seconds: float | None = None  # both runs of the workload, without the torch import
 
 
 # ----------------------------------------------------------------------- top
