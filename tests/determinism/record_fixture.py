@@ -38,7 +38,7 @@ def main() -> int:
     facts = run_suite(device=args.device, seed=args.seed, python=args.python)
     doc = {
         "recorded": {
-            "how": "envlock.determinism.run_suite on a real machine (tests/determinism/record_fixture.py)",
+            "how": "envlock.determinism.run_suite on a real machine (record_fixture.py)",
             "python": args.python,
             "device": args.device,
             "seed": args.seed,

@@ -123,7 +123,7 @@ def test_bad_device() -> None:
 def test_suite_crash_reports_the_last_stderr_line(cpu_python: Path, tmp_path: Path) -> None:
     # An interpreter that dies before printing a result, like a segfaulting CUDA init.
     fake = tmp_path / "python"
-    fake.write_text(f"#!/bin/sh\necho 'Fatal Python error: boom' >&2\nexit 139\n")
+    fake.write_text("#!/bin/sh\necho 'Fatal Python error: boom' >&2\nexit 139\n")
     os.chmod(fake, 0o755)
     with pytest.raises(DeterminismError, match=r"failed \(exit 139\): Fatal Python error: boom"):
         run_suite(python=str(fake))
