@@ -77,7 +77,7 @@ class Case:
     def op(self, name: str) -> Iterator[None]:
         try:
             yield
-        except (RuntimeError, TypeError, NotImplementedError, AttributeError) as exc:
+        except (RuntimeError, TypeError, ValueError, NotImplementedError, AttributeError) as exc:
             # A dtype or kernel this torch/device lacks (e.g. fp16 matmul on an old CPU build):
             # recorded by name, so the digest says exactly what it covers.
             self.skipped[name] = _one_line(exc)
@@ -363,7 +363,8 @@ def collect_context(torch: Any, device: str) -> dict[str, str]:
             cublas_source=cublas_source,
         )
     else:
-        cap = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else None
+        get_cap = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
+        cap = get_cap() if get_cap is not None else None  # torch >= 2.1
         ctx.update(
             cpu_model=_cpu_model(),
             cpu_capability=str(cap) if cap else "unknown",
@@ -391,8 +392,8 @@ def apply_settings(torch: Any, device: str) -> dict[str, str]:
         "cudnn_deterministic": _b(torch.backends.cudnn.deterministic),
         "cudnn_allow_tf32": _b(torch.backends.cudnn.allow_tf32),
         "float32_matmul_precision": str(torch.get_float32_matmul_precision()),
-        "fp16_reduced_precision_reduction": _b(m.allow_fp16_reduced_precision_reduction),
-        "bf16_reduced_precision_reduction": _b(m.allow_bf16_reduced_precision_reduction),
+        "fp16_reduced_precision_reduction": _flag(m, "allow_fp16_reduced_precision_reduction"),
+        "bf16_reduced_precision_reduction": _flag(m, "allow_bf16_reduced_precision_reduction"),
     }
     if device == "cuda":
         settings["cublas_workspace_config"] = os.environ.get("CUBLAS_WORKSPACE_CONFIG", "unset")
@@ -404,6 +405,13 @@ def apply_settings(torch: Any, device: str) -> dict[str, str]:
 
 def _b(value: Any) -> str:
     return "true" if value else "false"
+
+
+def _flag(obj: Any, name: str) -> str:
+    try:
+        return _b(getattr(obj, name))
+    except AttributeError:  # a flag this torch does not have yet
+        return "absent"
 
 
 def _torch_before(torch: Any, version: tuple[int, int]) -> bool:
@@ -435,7 +443,7 @@ def run(argv: list[str]) -> dict[str, Any]:
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
     try:
         import torch
-    except ImportError as exc:
+    except Exception as exc:  # ImportError, or OSError from a broken CUDA library
         raise Fail(f"torch is not importable: {_one_line(exc)}") from None
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -464,7 +472,8 @@ def run(argv: list[str]) -> dict[str, Any]:
             try:
                 WORKLOADS[name](case)
                 sync()
-            except (RuntimeError, TypeError, NotImplementedError, AttributeError) as exc:
+            except (RuntimeError, TypeError, ValueError, NotImplementedError,
+                    AttributeError) as exc:
                 failed[name] = _one_line(exc)
                 continue
             seconds = time.perf_counter() - t0
