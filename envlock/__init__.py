@@ -25,7 +25,7 @@ _API = {
 __all__ = ["__version__", *sorted(_API)]
 
 
-def __getattr__(name):  # PEP 562: keep `import envlock` free of dependencies
+def __getattr__(name: str) -> object:  # PEP 562: keep `import envlock` free of dependencies
     module = _API.get(name)
     if module is None:
         raise AttributeError("module 'envlock' has no attribute {!r}".format(name))

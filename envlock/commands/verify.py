@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         facts = facts.replace(determinism=run_suite(
             device=locked.device, seed=locked.seed, python=getattr(args, "python", None)))
     findings = verify(lock, facts, scope=args.scope, rules=rules)
-    details: dict[str, object] = {"lock": args.lock, "scope": args.scope}
+    details: dict[str, object] = {"lock": args.lock, "scope": args.scope,
+                                  "probe_notes": list(facts.meta.notes)}
     if args.distributed:
         return _run_distributed(args, facts, findings, details)
     failed_fields = {f.field for f in findings}
