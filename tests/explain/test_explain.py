@@ -1,0 +1,74 @@
+"""envlock explain: exit codes, known messages, and the checks that confirm them here."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from envlock.checks import CHECKS
+from envlock.explain import MESSAGES, explain_exit_code, explain_message
+from tests.conftest import run_envlock
+from tests.lock.facts_fixtures import h100_facts
+
+
+@pytest.mark.parametrize(("code", "fragment"), [
+    (137, "SIGKILL"), (139, "SIGSEGV"), (134, "SIGABRT"), (143, "SIGTERM"),
+    (126, "not executable"), (127, "not found"), (-9, "SIGKILL"), (135, "SIGBUS"),
+])
+def test_exit_codes(code: int, fragment: str) -> None:
+    assert fragment in explain_exit_code(code).title + explain_exit_code(code).cause
+
+
+def test_every_referenced_check_exists() -> None:
+    referenced = {c for e in MESSAGES for c in e.checks}
+    for code in (127, 134, 135, 137, 139, 143):
+        referenced |= set(explain_exit_code(code).checks)
+    assert referenced <= set(CHECKS), referenced - set(CHECKS)
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("RuntimeError: CUDA error: no kernel image is available for execution on the device", "no-kernel-image"),
+    ("The NVIDIA driver on your system is too old (found version 12080)", "driver-too-old"),
+    ("AssertionError: Torch not compiled with CUDA enabled", "cpu-only-torch"),
+    ("Failed to initialize NVML: Driver/library version mismatch", "nvml-mismatch"),
+    ("ERROR: Unexpected bus error encountered in worker. DataLoader worker (pid 123) is killed by signal: Bus error.", "shm"),
+    ("libcusparse.so.12: undefined symbol: __nvJitLinkComplete_12_4, version libnvJitLink.so.12", "undefined-symbol"),
+])
+def test_known_messages(text: str, key: str) -> None:
+    assert key in [e.key for e in explain_message(text)]
+
+
+def test_unknown_message() -> None:
+    assert explain_message("the printer is on fire") == []
+
+
+def test_explain_runs_the_confirming_check_on_facts(tmp_path: Path) -> None:
+    """A V100 (7.0) with the recorded torch 2.14 cu130 arch flags: the check fires."""
+    facts = h100_facts()
+    assert facts.driver.gpus
+    v100 = facts.replace(driver=dataclasses.replace(facts.driver, gpus=[dataclasses.replace(
+        facts.driver.gpus[0], name="Tesla V100-SXM2-32GB", compute_capability="7.0")]))
+    path = tmp_path / "facts.v100-edited.json"
+    path.write_text(v100.to_json())
+    msg = "CUDA error: no kernel image is available for execution on the device"
+    proc = run_envlock(["explain", msg, "--facts", str(path), "--format", "json"])
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["explanations"][0]["key"] == "no-kernel-image"
+    assert [f["id"] for f in out["findings"]] == ["EL-ARCH-UNSUPPORTED"]
+    # the recorded H100 is covered: explained, nothing fires, exit 0
+    h100 = tmp_path / "facts.h100.json"
+    h100.write_text(facts.to_json())
+    proc = run_envlock(["explain", msg, "--facts", str(h100)])
+    assert proc.returncode == 0 and "none of" in proc.stdout
+
+
+def test_explain_137_reports_memory_evidence() -> None:
+    proc = run_envlock(["explain", "137", "--format", "json", "--no-torch-live"])
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert "SIGKILL" in out["explanations"][0]["title"]
+    assert "machine memory" in out["evidence"] and "dmesg" in out["evidence"]
