@@ -2,7 +2,7 @@
 # Build the Docker images the container tests run against, from Debian
 # packages only (no image registry is ever contacted):
 #   envlock-test/python:bookworm   debootstrap minbase + python3
-#   envlock-test/torch-cpu:2.13.0  the same + torch 2.13.0 CPU and its deps
+#   envlock-test/torch-cpu:2.13.0  the same + torch 2.13.0 (+cpu) and its deps (pip)
 #   envlock-test/busybox           busybox-static only: no python3 at all
 #   127.0.0.1:5055/envlock-test/python:bookworm
 #                                  the python image pushed once to a registry
@@ -16,7 +16,7 @@ set -euo pipefail
 CACHE="${ENVLOCK_TEST_CACHE:-$HOME/.cache/envlock-test}"
 SUITE=bookworm
 MIRROR="${ENVLOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-CPU_VENV="${ENVLOCK_TEST_VENVS:-$CACHE/venvs}/torch-cpu"
+TORCH_VERSION=2.13.0
 PY_IMAGE=envlock-test/python:bookworm
 TORCH_IMAGE=envlock-test/torch-cpu:2.13.0
 BUSYBOX_IMAGE=envlock-test/busybox
@@ -66,19 +66,23 @@ fi
 if have_image "$TORCH_IMAGE"; then
     log "$TORCH_IMAGE exists"
 else
-    # The CPU venv the venv tests use already holds torch 2.13.0+cpu and its
-    # resolved dependencies for cp311, the python bookworm ships: copy its
-    # site-packages into /usr/local/lib/python3.11/dist-packages, where
-    # Debian's python3 finds them, as a layer on the python image
-    # (create + cp + commit: no build context, no index, no network).
-    site="$CPU_VENV/lib/python3.11/site-packages"
-    [ -d "$site/torch" ] || { log "no torch in $site (run the venv provisioning first)"; exit 1; }
-    log "layering torch from $site onto $PY_IMAGE"
+    # torch 2.13.0 (pip's own choice here: the +cpu wheel) and its dependencies,
+    # resolved by pip for the image's cp311, installed with --target into the
+    # dist-packages Debian's python3 reads, then layered on the python image
+    # (create + cp + commit: no build context, no image registry, no network
+    # inside any container). Not copied from the CPU venv: .ci/run creates
+    # that one concurrently with this script.
+    log "installing torch==$TORCH_VERSION for cp311 with pip --target"
     dest="$WORK/dist-packages"
-    mkdir -p "$dest"
-    tar -C "$site" -cf - --exclude=__pycache__ --exclude='pip' --exclude='pip-*.dist-info' \
-        --exclude='_distutils_hack' --exclude='distutils-precedence.pth' \
-        --exclude='setuptools' --exclude='setuptools-*.dist-info' . | tar -C "$dest" -xf -
+    PY="${PYTHON:-python3}"
+    "$PY" -m pip install -q --disable-pip-version-check --no-warn-script-location \
+        --target "$dest" --python-version 3.11 --implementation cp \
+        --platform manylinux_2_28_x86_64 --only-binary=:all: "torch==$TORCH_VERSION" \
+        >"$WORK/pip.log" 2>&1 || { tail -n 20 "$WORK/pip.log" >&2; exit 1; }
+    # scripts and build tooling are not part of what the tests look at
+    rm -rf "$dest/bin" "$dest/share" "$dest"/setuptools* "$dest"/_distutils_hack \
+        "$dest/distutils-precedence.pth"
+    find "$dest" -name __pycache__ -type d -prune -exec rm -rf {} +
     cid="$(docker create --network none --label "$LABEL" "$PY_IMAGE" true)"
     trap 'docker rm -f "$cid" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
     docker cp "$dest/." "$cid:/usr/local/lib/python3.11/dist-packages/"
