@@ -94,8 +94,6 @@ def check(
 
     determinism: None recomputes digests only if the lock has them; False never.
     """
-    from envlock.verify import verify as _verify
-
     locked = read_lock(lock)
     if use_cache:
         from envlock.livecache import probe_with_cache
@@ -103,12 +101,10 @@ def check(
         facts = probe_with_cache(timeout=timeout)[0]
     else:
         facts = probe(timeout=timeout)
-    if "determinism" in locked and determinism is not False:
-        from envlock.determinism import from_lock_table, run_suite
+    from envlock.verify import verify_recomputing
 
-        table = from_lock_table(locked["determinism"])
-        facts = facts.replace(determinism=run_suite(device=table.device, seed=table.seed))
-    findings: list[Finding] = list(_verify(locked, facts, scope=scope))
+    facts, findings = verify_recomputing(locked, facts, scope=scope,
+                                         determinism=determinism is not False)
     if doctor:
         from envlock.checks import run_checks
 

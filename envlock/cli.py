@@ -46,12 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"envlock {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = _load(name)
-        except ModuleNotFoundError as exc:  # TEMPORARY while commands land; removed before submit
-            if exc.name == f"envlock.commands.{name}":
-                continue
-            raise
+        module = _load(name)
         p = sub.add_parser(
             name,
             help=module.HELP,

@@ -212,9 +212,10 @@ def verify(
                 fix="regenerate the lock with `envlock lock` if this change is intended"))
 
     if "determinism" in lock and facts.determinism is not None:
-        from envlock.determinism import compare, from_lock_table
+        from envlock.determinism import compare, from_lock_table, run_to_run_findings
 
         findings.extend(compare(from_lock_table(lock["determinism"]), facts.determinism))
+        findings.extend(run_to_run_findings(facts.determinism))
     elif "determinism" in lock:
         findings.append(Finding(
             check_id="EL-VERIFY-DETERMINISM-SKIPPED", severity=Severity.WARNING,
@@ -223,6 +224,53 @@ def verify(
             message="determinism digests are locked but were not recomputed",
             fix="run verify without --no-determinism"))
     return findings
+
+
+def recompute_determinism(
+    lock: dict[str, Any], facts: Facts, *, scope: str, python: str | None = None
+) -> tuple[Facts, list[Finding]]:
+    """Rerun the determinism suite the lock holds digests for, with its seed and device.
+
+    A GPU lock checked on a machine that cannot run CUDA is a finding, not a crash:
+    under --scope software it is information (CI without GPUs), else an error.
+    """
+    if "determinism" not in lock:
+        return facts, []
+    from envlock.determinism import from_lock_table, run_suite
+    from envlock.errors import DeterminismError
+
+    locked = from_lock_table(lock["determinism"])
+    try:
+        return facts.replace(determinism=run_suite(
+            device=locked.device, seed=locked.seed, python=python)), []
+    except DeterminismError as exc:
+        if locked.device != "cuda":
+            raise
+        sev = Severity.INFO if scope == "software" else Severity.ERROR
+        return facts, [Finding(
+            check_id="EL-VERIFY-DETERMINISM-SKIPPED", severity=sev, field="determinism",
+            locked="cuda digests", observed=None, why="the lock holds CUDA determinism digests",
+            message=f"determinism digests were locked on CUDA and cannot be recomputed here: {exc}",
+            fix="verify on a GPU machine, or pass --no-determinism")]
+
+
+def verify_recomputing(
+    lock: dict[str, Any],
+    facts: Facts,
+    *,
+    scope: str = "full",
+    rules: list[Rule] | None = None,
+    determinism: bool = True,
+    python: str | None = None,
+) -> tuple[Facts, list[Finding]]:
+    """verify(), after recomputing the lock's determinism digests when asked (and possible)."""
+    skipped: list[Finding] = []
+    if determinism and facts.determinism is None:
+        facts, skipped = recompute_determinism(lock, facts, scope=scope, python=python)
+    findings = verify(lock, facts, scope=scope, rules=rules)
+    if skipped:  # already says why the digests were not recomputed
+        findings = [f for f in findings if f.check_id != "EL-VERIFY-DETERMINISM-SKIPPED"]
+    return facts, [*skipped, *findings]
 
 
 def checked_fields(lock: dict[str, Any], scope: str = "full") -> list[str]:

@@ -39,10 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     facts = collect_facts(args)
     if args.determinism:
-        from envlock.determinism import run_suite
+        from envlock.determinism import run_suite, run_to_run_findings
+        from envlock.errors import DeterminismError
 
-        facts = facts.replace(determinism=run_suite(
-            device=args.device, seed=args.seed, python=args.python))
+        det = run_suite(device=args.device, seed=args.seed, python=args.python)
+        bad = [f for f in run_to_run_findings(det) if f.severity.label == "error"]
+        if bad:
+            raise DeterminismError(
+                f"not locking nondeterministic digests: {bad[0].message}"
+                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+        facts = facts.replace(determinism=det)
     lock = build_lock(facts, scope=args.scope)
     regen = _regenerate_args(args)
     if args.output == "-":

@@ -10,7 +10,7 @@ from envlock.facts import Facts
 from envlock.findings import Finding, Report
 from envlock.lockfile import SCOPES, read_lock
 from envlock.report import FORMATS
-from envlock.verify import checked_fields, parse_rule_override, verify
+from envlock.verify import checked_fields, parse_rule_override, verify_recomputing
 
 HELP = "compare this environment with a lock file; exit 1 on drift (for CI and pre-flight)"
 DESCRIPTION = """\
@@ -60,13 +60,9 @@ def run(args: argparse.Namespace) -> int:
         from envlock.container import merge_host_facts
 
         facts = merge_host_facts(facts, host)
-    if "determinism" in lock and not args.no_determinism and facts.determinism is None:
-        from envlock.determinism import from_lock_table, run_suite
-
-        locked = from_lock_table(lock["determinism"])
-        facts = facts.replace(determinism=run_suite(
-            device=locked.device, seed=locked.seed, python=getattr(args, "python", None)))
-    findings = verify(lock, facts, scope=args.scope, rules=rules)
+    facts, findings = verify_recomputing(lock, facts, scope=args.scope, rules=rules,
+                                         determinism=not args.no_determinism,
+                                         python=getattr(args, "python", None))
     details: dict[str, object] = {"lock": args.lock, "scope": args.scope,
                                   "probe_notes": list(facts.meta.notes)}
     if args.distributed:

@@ -127,3 +127,43 @@ def test_missing_facts_file_exits_3(tmp_path: Path) -> None:
     bad.write_text('{"facts_version": 1, "meta": {"envlock_version": "0", "collected_at": 5}}')
     proc = run_envlock(["lock", "--facts", str(bad), "-o", str(tmp_path / "l.toml")])
     assert proc.returncode == 3 and "meta.collected_at" in _one_line_error(proc)
+
+
+@pytest.mark.venv
+def test_lock_refuses_nondeterministic_digests(cpu_python: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "envlock.lock.toml"
+    env = clean_env(ENVLOCK_DETERMINISM_PERTURB="matmul")
+    proc = run_envlock(["lock", "--determinism", "--device", "cpu", "-o", str(lock)],
+                       python=cpu_python, env=env)
+    assert proc.returncode == 3
+    assert "not locking nondeterministic digests" in _one_line_error(proc)
+    assert "matmul" in proc.stderr
+    assert not lock.exists()
+
+
+@pytest.mark.venv
+def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(cpu_python: Path, tmp_path: Path) -> None:
+    """A lock whose [determinism] table came from the (constructed) H100 digests."""
+    import tomli_w
+
+    from envlock.determinism import to_lock_table
+    from envlock.facts import Facts
+    from tests.conftest import load_fixture_json
+
+    lock = tmp_path / "envlock.lock.toml"
+    assert run_envlock(["lock", "-o", str(lock)], python=cpu_python).returncode == 0
+    doc = {"facts_version": 1, "meta": {"envlock_version": "t", "collected_at": "t"},
+           "determinism": load_fixture_json("determinism.h100-sxm-torch2.14-constructed.json")["determinism"]}
+    det = Facts.from_dict(doc).determinism
+    assert det is not None and det.device == "cuda"
+    data = tomllib.loads(lock.read_text())
+    data["determinism"] = to_lock_table(det)
+    lock.write_text(tomli_w.dumps(data))
+    proc = run_envlock(["verify", str(lock), "--format", "json"], python=cpu_python)
+    assert proc.returncode == 1, proc.stderr
+    found = [f for f in json.loads(proc.stdout)["findings"] if f["id"] == "EL-VERIFY-DETERMINISM-SKIPPED"]
+    assert found and found[0]["severity"] == "error" and "CUDA" in found[0]["message"]
+    proc = run_envlock(["verify", str(lock), "--scope", "software", "--format", "json"], python=cpu_python)
+    assert proc.returncode == 0, proc.stdout
+    found = [f for f in json.loads(proc.stdout)["findings"] if f["id"] == "EL-VERIFY-DETERMINISM-SKIPPED"]
+    assert found and found[0]["severity"] == "info"
