@@ -62,7 +62,7 @@ HEADER = """\
 #  [rules]
 #  "packages.numpy" = "warn").
 # Regenerate: envlock lock{args}
-# Verify:     envlock verify {name}
+# Verify:     envlock verify {name}{verify_args}
 """
 
 _MIB = 1024 * 1024
@@ -174,10 +174,12 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
 
 
 # ---------------------------------------------------------------- writing
-def dumps_lock(lock: dict[str, Any], *, name: str = DEFAULT_LOCK_NAME, args: str = "") -> str:
+def dumps_lock(
+    lock: dict[str, Any], *, name: str = DEFAULT_LOCK_NAME, args: str = "", verify_args: str = ""
+) -> str:
     import tomli_w
 
-    header = HEADER.format(version=__version__, args=args, name=name)
+    header = HEADER.format(version=__version__, args=args, name=name, verify_args=verify_args)
     return header + "\n" + tomli_w.dumps(lock)
 
 

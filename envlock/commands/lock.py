@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(dumps_lock(lock, args=regen))
         return 0
-    write_lock(args.output, dumps_lock(lock, name=args.output, args=regen))
+    image = [f" --{o} {shlex.quote(getattr(args, o))}" for o in ("image", "container")
+             if getattr(args, o, None)]
+    write_lock(args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image)))
     print(f"wrote {args.output} ({_summary(lock)})", file=sys.stderr)
     return 0
 
