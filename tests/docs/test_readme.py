@@ -1,0 +1,56 @@
+"""The README's promises: its commands exist, exit codes match the code, hook file parses."""
+
+from __future__ import annotations
+
+import re
+
+from envlock.cli import COMMANDS, EPILOG, build_parser
+from envlock.errors import ExitCode
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def test_first_screen_has_setup_and_test_commands() -> None:
+    first = "\n".join(README.splitlines()[:25])
+    assert "pip install . && envlock doctor" in first
+    assert "python3 -m pytest" in first
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "-m pytest" in ci  # .ci/run runs the README's test command
+
+
+def test_every_command_has_a_readme_section_and_help() -> None:
+    headings = [ln for ln in README.splitlines() if ln.startswith("## ")]
+    parser = build_parser()
+    for name in COMMANDS:
+        assert any(f"envlock {name}" in h for h in headings) or f"envlock {name}" in README, name
+        sub = parser._subparsers._group_actions[0].choices[name]  # type: ignore[union-attr]
+        assert sub.format_help().strip()
+
+
+def test_exit_code_table_matches_the_code() -> None:
+    table = dict(re.findall(r"^\| (\d) \| (.+?) \|$", README, re.M))
+    assert sorted(int(k) for k in table) == sorted(int(c) for c in ExitCode)
+    for code in ExitCode:
+        assert f"  {int(code)}  " in EPILOG
+
+
+def test_every_option_in_readme_examples_exists() -> None:
+    """Options shown after `envlock <cmd>` in README code blocks are accepted by that command."""
+    parser = build_parser()
+    subs = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for cmd, rest in re.findall(r"^envlock (\w+)(.*)$", README, re.M):
+        if cmd not in subs:
+            continue
+        known = {o for a in subs[cmd]._actions for o in a.option_strings}
+        if cmd == "fleet":
+            known |= {o for a in subs[cmd]._subparsers._group_actions[0].choices["report"]._actions
+                      for o in a.option_strings}
+        own = rest.split("#")[0].split(" -- ")[0]  # after " -- " come the wrapped command's options
+        for opt in re.findall(r"(?<![\w-])(--[a-z][\w-]*)", own):
+            assert opt in known, f"README shows `envlock {cmd} ... {opt}` which it does not accept"
+
+
+def test_pre_commit_hook_file_is_valid() -> None:
+    text = (REPO / ".pre-commit-hooks.yaml").read_text()
+    assert "id: envlock-verify" in text and "entry: envlock verify" in text
