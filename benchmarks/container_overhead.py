@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                          check=False)
+    proc = subprocess.run(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False
+    )
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:6])}... failed: {proc.stderr.decode().strip()}")
@@ -42,8 +43,12 @@ def main() -> int:
         "docker run --rm python3 -c pass": bare,
         "envlock probe --image --json": envlock,
         "envlock probe --image --json --no-torch-live": [*envlock, "--no-torch-live"],
-        "python -m envlock --version (host start-up)": [sys.executable, "-m", "envlock",
-                                                        "--version"],
+        "python -m envlock --version (host start-up)": [
+            sys.executable,
+            "-m",
+            "envlock",
+            "--version",
+        ],
     }
     for cmd in variants.values():  # warm the page cache and the daemon
         timed(cmd, env)
@@ -54,8 +59,10 @@ def main() -> int:
     med = {k: statistics.median(v) for k, v in samples.items()}
     for name, m in med.items():
         spread = statistics.quantiles(samples[name], n=4) if args.n >= 4 else [m, m, m]
-        print(f"{name:48} median {m * 1000:7.1f} ms  (IQR {spread[0] * 1000:.0f}-"
-              f"{spread[2] * 1000:.0f} ms, n={args.n})")
+        print(
+            f"{name:48} median {m * 1000:7.1f} ms  (IQR {spread[0] * 1000:.0f}-"
+            f"{spread[2] * 1000:.0f} ms, n={args.n})"
+        )
     ratio = med["envlock probe --image --json"] / med["docker run --rm python3 -c pass"]
     print(f"ratio envlock probe / bare docker run: {ratio:.2f}x (target <= 1.5x)")
     return 0

@@ -57,20 +57,24 @@ def main() -> int:
         "torch": context.get("torch"),
         "repeat": args.repeat,
         "wall_s": {"min": min(walls), "median": statistics.median(walls), "max": max(walls)},
-        "workload_s": {"min": min(workloads), "median": statistics.median(workloads),
-                       "max": max(workloads)},
+        "workload_s": {
+            "min": min(workloads),
+            "median": statistics.median(workloads),
+            "max": max(workloads),
+        },
         "per_class_median_s": {k: statistics.median(v) for k, v in per_class.items() if v},
         "target_s": TARGET_S[device],
     }
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"determinism suite on {device} ({where}), torch {result['torch']}, "
-          f"{args.repeat} runs")
+    print(f"determinism suite on {device} ({where}), torch {result['torch']}, {args.repeat} runs")
     print(f"  wall      min {min(walls):6.2f} s   median {statistics.median(walls):6.2f} s")
-    print(f"  workload  min {min(workloads):6.2f} s   median {statistics.median(workloads):6.2f} s"
-          f"   (target <= {TARGET_S[device]:g} s: "
-          f"{'met' if statistics.median(workloads) <= TARGET_S[device] else 'MISSED'})")
+    print(
+        f"  workload  min {min(workloads):6.2f} s   median {statistics.median(workloads):6.2f} s"
+        f"   (target <= {TARGET_S[device]:g} s: "
+        f"{'met' if statistics.median(workloads) <= TARGET_S[device] else 'MISSED'})"
+    )
     for name, secs in result["per_class_median_s"].items():
         print(f"    {name:<12} {secs * 1000:8.1f} ms")
     return 0

@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_PY = Path(
-    os.environ.get("ENVLOCK_TEST_VENVS", Path.home() / ".cache/envlock-test/venvs")
-) / "torch-cuda/bin/python"
+DEFAULT_PY = (
+    Path(os.environ.get("ENVLOCK_TEST_VENVS", Path.home() / ".cache/envlock-test/venvs"))
+    / "torch-cuda/bin/python"
+)
 
 
 def timed(cmd: list[str], runs: int, env: dict[str, str]) -> float:

@@ -55,40 +55,75 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="envlock-bench-"))
     env = dict(os.environ, PYTHONPATH=str(REPO), ENVLOCK_CACHE_DIR=str(tmp / "cache"))
     lock = tmp / "envlock.lock.toml"
-    subprocess.run([cuda_py, "-m", "envlock", "lock", "-o", str(lock)], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [cuda_py, "-m", "envlock", "lock", "-o", str(lock)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     # fill the cache once
     subprocess.run([cuda_py, "-m", "envlock", "verify", str(lock)], env=env, capture_output=True)
 
     t_import = timed([cuda_py, "-c", "import torch"], env, args.runs)
     t_warm = timed([cuda_py, "-m", "envlock", "verify", str(lock)], env, args.runs, ok=(0, 1))
-    t_warm_json = timed([cuda_py, "-m", "envlock", "verify", str(lock), "--format", "json"], env,
-                        args.runs, ok=(0, 1))
+    t_warm_json = timed(
+        [cuda_py, "-m", "envlock", "verify", str(lock), "--format", "json"],
+        env,
+        args.runs,
+        ok=(0, 1),
+    )
     t_cold = timed([cuda_py, "-m", "envlock", "verify", str(lock), "--no-cache"], env, 3, ok=(0, 1))
     print(f"python -c 'import torch'        {t_import:6.3f} s")
-    print(f"envlock verify (warm, text)     {t_warm:6.3f} s   ratio {t_warm / t_import:.3f}  (target <= 0.15)")
-    print(f"envlock verify (warm, json)     {t_warm_json:6.3f} s   ratio {t_warm_json / t_import:.3f}")
+    print(
+        f"envlock verify (warm, text)     {t_warm:6.3f} s   ratio {t_warm / t_import:.3f}  (target <= 0.15)"
+    )
+    print(
+        f"envlock verify (warm, json)     {t_warm_json:6.3f} s   ratio {t_warm_json / t_import:.3f}"
+    )
     print(f"envlock verify --no-cache       {t_cold:6.3f} s   ratio {t_cold / t_import:.3f}")
 
     t_pass = timed([cuda_py, "-c", "pass"], env, args.runs)
-    script = (f"import envlock, envlock.api, sys\n"
-              f"envlock.api.check({str(lock)!r}, doctor=True)\n"
-              f"assert 'torch' not in sys.modules\n")
+    script = (
+        f"import envlock, envlock.api, sys\n"
+        f"envlock.api.check({str(lock)!r}, doctor=True)\n"
+        f"assert 'torch' not in sys.modules\n"
+    )
     t_pre = timed([cuda_py, "-c", script], env, args.runs)
-    print(f"preflight check (warm cache)    {t_pre:6.3f} s   adds {t_pre - t_pass:.3f} s over "
-          f"`python -c pass` ({t_pass:.3f} s)  (target <= 0.3 s)")
+    print(
+        f"preflight check (warm cache)    {t_pre:6.3f} s   adds {t_pre - t_pass:.3f} s over "
+        f"`python -c pass` ({t_pass:.3f} s)  (target <= 0.3 s)"
+    )
 
     cpu_py = str(cpu_venv / "python")
     flock = tmp / "fleet.lock.toml"
-    subprocess.run([cpu_py, "-m", "envlock", "lock", "--no-torch-live", "-o", str(flock)], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [cpu_py, "-m", "envlock", "lock", "--no-torch-live", "-o", str(flock)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     print("fleet: torchrun --nproc-per-node N -m envlock verify LOCK --distributed --no-torch-live")
     base = None
     for n in [int(x) for x in args.ranks.split(",")]:
-        cmd = [str(cpu_venv / "torchrun"), "--nnodes", "1", "--nproc-per-node", str(n),
-               "--master-addr", "127.0.0.1", "--master-port", str(free_port()),
-               "-m", "envlock", "verify", str(flock), "--distributed", "--no-torch-live",
-               "--fleet-timeout", "300"]
+        cmd = [
+            str(cpu_venv / "torchrun"),
+            "--nnodes",
+            "1",
+            "--nproc-per-node",
+            str(n),
+            "--master-addr",
+            "127.0.0.1",
+            "--master-port",
+            str(free_port()),
+            "-m",
+            "envlock",
+            "verify",
+            str(flock),
+            "--distributed",
+            "--no-torch-live",
+            "--fleet-timeout",
+            "300",
+        ]
         t = timed(cmd, env, max(1, args.runs // 3))
         base = base or t
         print(f"  {n:3d} ranks  {t:6.2f} s  ({t / base:.2f}x the 2-rank time, {t / n:.2f} s/rank)")

@@ -28,7 +28,7 @@ __all__ = ["__version__", *sorted(_API)]
 def __getattr__(name: str) -> object:  # PEP 562: keep `import envlock` free of dependencies
     module = _API.get(name)
     if module is None:
-        raise AttributeError("module 'envlock' has no attribute {!r}".format(name))
+        raise AttributeError(f"module 'envlock' has no attribute {name!r}")
     import importlib
 
     value = getattr(importlib.import_module(module), name)

@@ -15,7 +15,7 @@ from typing import Any
 
 from envlock.errors import EnvlockError, ExitCode
 from envlock.facts import Facts
-from envlock.findings import Finding, Report, Severity
+from envlock.findings import Report, Severity
 from envlock.lockfile import DEFAULT_LOCK_NAME, read_lock
 
 
@@ -26,7 +26,9 @@ def probe(*, torch_live: bool = True, timeout: float = 60.0) -> Facts:
     return Facts.from_dict(probe_host(torch_live=torch_live, timeout=timeout))
 
 
-def doctor(facts: Facts | None = None, *, strict: bool = False, ignore: Iterable[str] = ()) -> Report:
+def doctor(
+    facts: Facts | None = None, *, strict: bool = False, ignore: Iterable[str] = ()
+) -> Report:
     """Run every doctor check over `facts` (default: probe this machine)."""
     from envlock.checks import run_checks
 
@@ -61,9 +63,13 @@ def verify(
 
     locked = read_lock(path)
     facts = facts if facts is not None else probe()
-    return Report(command="verify", target=facts.meta.target, strict=strict,
-                  findings=_verify(locked, facts, scope=scope), details={"lock": os.fspath(path)})
-
+    return Report(
+        command="verify",
+        target=facts.meta.target,
+        strict=strict,
+        findings=_verify(locked, facts, scope=scope),
+        details={"lock": os.fspath(path)},
+    )
 
 
 class EnvironmentDriftError(EnvlockError):
@@ -73,10 +79,17 @@ class EnvironmentDriftError(EnvlockError):
 
     def __init__(self, report: Report) -> None:
         self.report = report
-        bad = [f for f in report.sorted_findings()
-               if f.severity >= (Severity.WARNING if report.strict else Severity.ERROR)]
-        lines = [f"envlock pre-flight failed: {len(bad)} problem(s) with {report.details.get('lock')}"]
-        lines += [f"  [{f.check_id}] {f.message}" + (f" (fix: {f.fix})" if f.fix else "") for f in bad]
+        bad = [
+            f
+            for f in report.sorted_findings()
+            if f.severity >= (Severity.WARNING if report.strict else Severity.ERROR)
+        ]
+        lines = [
+            f"envlock pre-flight failed: {len(bad)} problem(s) with {report.details.get('lock')}"
+        ]
+        lines += [
+            f"  [{f.check_id}] {f.message}" + (f" (fix: {f.fix})" if f.fix else "") for f in bad
+        ]
         super().__init__("\n".join(lines))
 
 
@@ -103,14 +116,20 @@ def check(
         facts = probe(timeout=timeout)
     from envlock.verify import verify_recomputing
 
-    facts, findings = verify_recomputing(locked, facts, scope=scope,
-                                         determinism=determinism is not False)
+    facts, findings = verify_recomputing(
+        locked, facts, scope=scope, determinism=determinism is not False
+    )
     if doctor:
         from envlock.checks import run_checks
 
         findings += [f for f in run_checks(facts) if f.severity is Severity.ERROR]
-    return Report(command="preflight", target=facts.meta.target, findings=findings, strict=strict,
-                  details={"lock": str(lock), "scope": scope})
+    return Report(
+        command="preflight",
+        target=facts.meta.target,
+        findings=findings,
+        strict=strict,
+        details={"lock": str(lock), "scope": scope},
+    )
 
 
 def preflight(
@@ -130,8 +149,15 @@ def preflight(
 
     A lock that cannot be read raises envlock.LockError.
     """
-    report = check(lock, scope=scope, strict=strict, determinism=determinism, doctor=doctor,
-                   use_cache=use_cache, timeout=timeout)
+    report = check(
+        lock,
+        scope=scope,
+        strict=strict,
+        determinism=determinism,
+        doctor=doctor,
+        use_cache=use_cache,
+        timeout=timeout,
+    )
     if report.failed:
         raise EnvironmentDriftError(report)
     return report

@@ -70,7 +70,7 @@ def parse_gpus(text: str) -> GpuRequest:
     if value in ("all", "count=all"):
         return GpuRequest(text=value, count=-1)
     if value.startswith("count="):
-        value = value[len("count="):]
+        value = value[len("count=") :]
         if not value.isdigit():
             raise UsageError(f"--gpus {text!r}: count must be a number or 'all'")
     if value.isdigit():
@@ -78,7 +78,7 @@ def parse_gpus(text: str) -> GpuRequest:
             raise UsageError(f"--gpus {text!r}: the count must be at least 1")
         return GpuRequest(text=value, count=int(value))
     if value.startswith("device="):
-        value = value[len("device="):].strip("'\"")
+        value = value[len("device=") :].strip("'\"")
     ids = tuple(v.strip() for v in value.split(","))
     if not ids or any(not re.fullmatch(r"[0-9]+|(GPU|MIG)-[0-9A-Za-z-/]+", i) for i in ids):
         raise UsageError(
@@ -183,9 +183,18 @@ def python_command(
     blob = base64.b64encode(
         zlib.compress(json.dumps(probe_files(with_pynvml=with_pynvml)).encode(), 6)
     ).decode("ascii")
-    chunks = [blob[i:i + _CHUNK] for i in range(0, len(blob), _CHUNK)]
-    cmd = ["python3", "-c", BOOTSTRAP, *chunks, "--",
-           "--target", target, "--timeout", f"{timeout:g}"]
+    chunks = [blob[i : i + _CHUNK] for i in range(0, len(blob), _CHUNK)]
+    cmd = [
+        "python3",
+        "-c",
+        BOOTSTRAP,
+        *chunks,
+        "--",
+        "--target",
+        target,
+        "--timeout",
+        f"{timeout:g}",
+    ]
     if not torch_live:
         cmd.append("--no-torch-live")
     return cmd
@@ -304,8 +313,13 @@ class _ImageRun:
     """One probe of one image: creates containers, remembers them, removes them."""
 
     def __init__(
-        self, client: Any, reference: str, image: dict[str, Any], *,
-        shm_bytes: int | None, timeout: float,
+        self,
+        client: Any,
+        reference: str,
+        image: dict[str, Any],
+        *,
+        shm_bytes: int | None,
+        timeout: float,
     ) -> None:
         self.api = client.api
         self.reference = reference
@@ -316,8 +330,9 @@ class _ImageRun:
 
     def probe(self, request: GpuRequest | None, *, torch_live: bool) -> Facts:
         target = f"image:{self.reference}"
-        python_cmd = python_command(target, torch_live=torch_live, timeout=self.timeout,
-                                    with_pynvml=request is not None)
+        python_cmd = python_command(
+            target, torch_live=torch_live, timeout=self.timeout, with_pynvml=request is not None
+        )
         gpu_error: str | None = None
         notes: list[str] = []
         mode = "python"
@@ -326,8 +341,10 @@ class _ImageRun:
         except _GpuUnavailable as exc:
             gpu_error = exc.message
             request_text = request.text if request else ""
-            notes.append(f"GPUs requested ({request_text}) but the daemon could not provide "
-                         f"them: {gpu_error}; probed without GPUs")
+            notes.append(
+                f"GPUs requested ({request_text}) but the daemon could not provide "
+                f"them: {gpu_error}; probed without GPUs"
+            )
             try:
                 cid = self._start(python_cmd, None)
             except _NoPython:
@@ -349,10 +366,13 @@ class _ImageRun:
         else:
             facts = facts_from_shell(out, target=target, why=why)
         image = image_facts(
-            self.reference, self.image, kind="image",
+            self.reference,
+            self.image,
+            kind="image",
             shm_size_bytes=self.shm_bytes or DOCKER_DEFAULT_SHM_BYTES,
             gpus_requested=request.text if request else None,
-            gpu_request_error=gpu_error, probe_mode=mode,
+            gpu_request_error=gpu_error,
+            probe_mode=mode,
         )
         withheld = split_env((self.image.get("Config") or {}).get("Env") or [])[1]
         return _with_image(facts, image, notes, withheld)
@@ -377,8 +397,11 @@ class _ImageRun:
         )
         try:
             created = self.api.create_container(
-                self.image["Id"], command=command, entrypoint=[],
-                host_config=host_config, labels={LABEL: "1"},
+                self.image["Id"],
+                command=command,
+                entrypoint=[],
+                host_config=host_config,
+                labels={LABEL: "1"},
                 name=f"envlock-probe-{secrets.token_hex(4)}",
             )
             cid: str = created["Id"]
@@ -440,13 +463,18 @@ class _ImageRun:
             except docker.errors.NotFound:
                 pass
             except docker.errors.DockerException as exc:
-                print(f"envlock: warning: could not remove container {cid[:12]}: "
-                      f"{_reason(exc)}", file=sys.stderr)
+                print(
+                    f"envlock: warning: could not remove container {cid[:12]}: {_reason(exc)}",
+                    file=sys.stderr,
+                )
         self.created.clear()
 
 
-_KILLED = {137: "SIGKILL: docker kill, docker stop timeout, or out of memory",
-           143: "SIGTERM: docker stop", 130: "SIGINT"}
+_KILLED = {
+    137: "SIGKILL: docker kill, docker stop timeout, or out of memory",
+    143: "SIGTERM: docker stop",
+    130: "SIGINT",
+}
 
 
 class _GpuUnavailable(Exception):
@@ -484,18 +512,26 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
         except docker.errors.DockerException:
             image = {"Id": info["Image"]}
         with _interruptible():
-            facts, mode = _exec_probe(api, info["Id"], name, torch_live=torch_live,
-                                      timeout=timeout)
+            facts, mode = _exec_probe(api, info["Id"], name, torch_live=torch_live, timeout=timeout)
         config = info.get("Config") or {}
         host = info.get("HostConfig") or {}
         # What this container runs with: its own user and env (image's + run-time).
-        image_view = {**image, "Config": {**(image.get("Config") or {}),
-                                          "User": config.get("User"), "Env": config.get("Env")}}
+        image_view = {
+            **image,
+            "Config": {
+                **(image.get("Config") or {}),
+                "User": config.get("User"),
+                "Env": config.get("Env"),
+            },
+        }
         img = image_facts(
-            name, image_view, kind="container",
+            name,
+            image_view,
+            kind="container",
             shm_size_bytes=host.get("ShmSize"),
             gpus_requested=_describe_device_requests(host.get("DeviceRequests")),
-            gpu_request_error=None, probe_mode=mode,
+            gpu_request_error=None,
+            probe_mode=mode,
         )
         return _with_image(facts, img, [], split_env(config.get("Env") or [])[1])
     finally:
@@ -521,14 +557,19 @@ def _exec_probe(
             ) from None
         except docker.errors.DockerException as exc:
             raise ContainerError(f"cannot exec in container {name}: {_reason(exc)}") from None
-        return (int(code) if code is not None else -1,
-                (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace"))
+        return (
+            int(code) if code is not None else -1,
+            (out or b"").decode("utf-8", "replace"),
+            (err or b"").decode("utf-8", "replace"),
+        )
 
-    code, out, err = _run(python_command(target, torch_live=torch_live, timeout=timeout,
-                                         with_pynvml=True))
+    code, out, err = _run(
+        python_command(target, torch_live=torch_live, timeout=timeout, with_pynvml=True)
+    )
     if code in _KILLED:
-        raise ContainerError(f"the probe in container {name} was killed (exit {code}: "
-                             f"{_KILLED[code]})")
+        raise ContainerError(
+            f"the probe in container {name} was killed (exit {code}: {_KILLED[code]})"
+        )
     if code == 0:
         return _facts_from_json(out, f"container {name}"), "python"
     if code in (126, 127) or "executable file not found" in out + err:
@@ -537,8 +578,10 @@ def _exec_probe(
         why = f"the python3 probe failed ({_last_line(err) or f'exit {code}'})"
     code, out, err = _run(shell_command())
     if code != 0:
-        raise ContainerError(f"the shell probe in container {name} failed (exit {code}): "
-                             f"{_last_line(err + out) or 'no output'}")
+        raise ContainerError(
+            f"the shell probe in container {name} failed (exit {code}): "
+            f"{_last_line(err + out) or 'no output'}"
+        )
     return facts_from_shell(out, target=target, why=why), "shell"
 
 
@@ -559,8 +602,14 @@ def _describe_device_requests(requests_: Any) -> str | None:
 
 # --------------------------------------------------------------- image facts
 def image_facts(
-    reference: str, image: dict[str, Any], *, kind: str, shm_size_bytes: int | None,
-    gpus_requested: str | None, gpu_request_error: str | None, probe_mode: str,
+    reference: str,
+    image: dict[str, Any],
+    *,
+    kind: str,
+    shm_size_bytes: int | None,
+    gpus_requested: str | None,
+    gpu_request_error: str | None,
+    probe_mode: str,
 ) -> ImageFacts:
     """ImageFacts from `docker image inspect` output (or a container's view of it)."""
     config = image.get("Config") or {}
@@ -570,8 +619,10 @@ def image_facts(
         kind=kind,
         id=image.get("Id"),
         # The digest of the repository that was asked for first: the lock records [0].
-        repo_digests=sorted(image.get("RepoDigests") or [],
-                            key=lambda d: (repository_of(d) != repository_of(reference), d)),
+        repo_digests=sorted(
+            image.get("RepoDigests") or [],
+            key=lambda d: (repository_of(d) != repository_of(reference), d),
+        ),
         tags=sorted(image.get("RepoTags") or []),
         user=config.get("User") or None,
         env=env,
@@ -666,8 +717,10 @@ def merge_host_facts(image_facts: Facts, host_facts: Facts) -> Facts:
     image_libcuda = cuda.libcuda
     if image_libcuda is None or image_libcuda.path is None or not image_libcuda.compat:
         cuda = dataclasses.replace(cuda, libcuda=host_facts.cuda.libcuda)
-    notes = [*image_facts.meta.notes,
-             "driver and GPU facts are the host's (a container runs on the host's driver)"]
+    notes = [
+        *image_facts.meta.notes,
+        "driver and GPU facts are the host's (a container runs on the host's driver)",
+    ]
     return image_facts.replace(
         driver=host_facts.driver,
         cuda=cuda,
@@ -724,7 +777,7 @@ def _sections(text: str) -> dict[str, list[str]]:
     current: list[str] | None = None
     for line in text.splitlines():
         if line.startswith("@@envlock "):
-            current = out.setdefault(line[len("@@envlock "):].strip(), [])
+            current = out.setdefault(line[len("@@envlock ") :].strip(), [])
         elif current is not None and line.strip():
             current.append(line.rstrip("\n"))
     return out
@@ -776,8 +829,11 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
             mem = int(m.group(1)) * 1024
     cpus = next((int(v) for v in s.get("cpus", []) if v.strip().isdigit()), None)
     system = SystemFacts(
-        os=OsFacts(id=osr.get("ID"), version_id=osr.get("VERSION_ID"),
-                   pretty_name=osr.get("PRETTY_NAME")) if osr else None,
+        os=OsFacts(
+            id=osr.get("ID"), version_id=osr.get("VERSION_ID"), pretty_name=osr.get("PRETTY_NAME")
+        )
+        if osr
+        else None,
         kernel=uname[0] if uname else None,
         arch=uname[1] if len(uname) > 1 else None,
         glibc=glibc.split()[-1] if glibc.startswith("glibc") else None,
@@ -785,42 +841,70 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
         memory_total_bytes=mem,
         shm_total_bytes=shm,
         # envlock started this container itself: no need to infer it
-        container=ContainerFacts(detected=True, runtime="docker",
-                                 evidence=[f"probed by envlock in {target}"]),
+        container=ContainerFacts(
+            detected=True, runtime="docker", evidence=[f"probed by envlock in {target}"]
+        ),
     )
-    ldconfig = sorted({ln.strip().split(" ", 1)[0] for ln in s.get("ldconfig", [])[1:]
-                       if ln.startswith(("\t", " ")) and ln.strip().startswith("lib")})
+    ldconfig = sorted(
+        {
+            ln.strip().split(" ", 1)[0]
+            for ln in s.get("ldconfig", [])[1:]
+            if ln.startswith(("\t", " ")) and ln.strip().startswith("lib")
+        }
+    )
     from envlock.probe.envvars import is_allowed
     from envlock.probe.packages import is_interesting
 
     dists = {k: v for k, v in _dist_entries(s.get("dist-info", [])).items() if is_interesting(k)}
-    wheels = [WheelFacts(name=n, version=v, cuda_major=_wheel_cuda_major(n))
-              for n, v in sorted(dists.items()) if n.startswith("nvidia-")]
+    wheels = [
+        WheelFacts(name=n, version=v, cuda_major=_wheel_cuda_major(n))
+        for n, v in sorted(dists.items())
+        if n.startswith("nvidia-")
+    ]
     cuda = CudaLibFacts(
         unavailable="no python3: only ldconfig and installed wheels were observed",
-        wheels=wheels, ldconfig_libraries=[ln for ln in ldconfig if _cuda_lib(ln)],
+        wheels=wheels,
+        ldconfig_libraries=[ln for ln in ldconfig if _cuda_lib(ln)],
     )
     torch = TorchFacts(installed=False)
     if "torch" in dists:
         version = dists["torch"]
         build = version.split("+", 1)[1] if "+" in version else None
-        torch = TorchFacts(installed=True, version=version, build=build,
-                           cuda=_cuda_of_build(build), live=None,
-                           unavailable="no python3 in the image: version from dist-info only")
+        torch = TorchFacts(
+            installed=True,
+            version=version,
+            build=build,
+            cuda=_cuda_of_build(build),
+            live=None,
+            unavailable="no python3 in the image: version from dist-info only",
+        )
     driver = _driver_from_shell(s)
     variables, withheld = split_env(s.get("env", []))
-    env = EnvFacts(variables={k: v for k, v in variables.items() if is_allowed(k)},
-                   redacted=withheld)
+    env = EnvFacts(
+        variables={k: v for k, v in variables.items() if is_allowed(k)}, redacted=withheld
+    )
     meta = MetaFacts(
         envlock_version=__version__,
         collected_at=datetime.datetime.now(datetime.timezone.utc)
-        .replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        target=target, partial=True,
-        notes=[f"{why}: shell fallback probe, partial facts (no NVML, no torch import, "
-               "no CUDA library loading)"],
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
+        target=target,
+        partial=True,
+        notes=[
+            f"{why}: shell fallback probe, partial facts (no NVML, no torch import, "
+            "no CUDA library loading)"
+        ],
     )
-    return Facts(meta=meta, system=system, driver=driver, cuda=cuda, torch=torch,
-                 packages=PackagesFacts(distributions=dists), env=env)
+    return Facts(
+        meta=meta,
+        system=system,
+        driver=driver,
+        cuda=cuda,
+        torch=torch,
+        packages=PackagesFacts(distributions=dists),
+        env=env,
+    )
 
 
 def _wheel_cuda_major(name: str) -> int | None:
@@ -829,9 +913,22 @@ def _wheel_cuda_major(name: str) -> int | None:
 
 
 def _cuda_lib(name: str) -> bool:
-    return name.startswith(("libcuda", "libcudart", "libcudnn", "libnccl", "libcublas",
-                            "libnvidia-ml", "libnvrtc", "libnvJitLink", "libcusparse",
-                            "libcufft", "libcurand", "libcusolver"))
+    return name.startswith(
+        (
+            "libcuda",
+            "libcudart",
+            "libcudnn",
+            "libnccl",
+            "libcublas",
+            "libnvidia-ml",
+            "libnvrtc",
+            "libnvJitLink",
+            "libcusparse",
+            "libcufft",
+            "libcurand",
+            "libcusolver",
+        )
+    )
 
 
 def _driver_from_shell(s: dict[str, list[str]]) -> DriverFacts:
@@ -843,19 +940,34 @@ def _driver_from_shell(s: dict[str, list[str]]) -> DriverFacts:
         if len(cols) < 6 or not cols[0].isdigit():
             continue
         mib = int(cols[3]) if cols[3].isdigit() else None
-        gpus.append(GpuFacts(index=int(cols[0]), name=cols[1], pci_bus_id=cols[2],
-                             memory_total_bytes=mib * (1 << 20) if mib is not None else None,
-                             compute_capability=cols[5] or None))
+        gpus.append(
+            GpuFacts(
+                index=int(cols[0]),
+                name=cols[1],
+                pci_bus_id=cols[2],
+                memory_total_bytes=mib * (1 << 20) if mib is not None else None,
+                compute_capability=cols[5] or None,
+            )
+        )
         version = cols[4] or version
     module = next(iter(s.get("driver", [])), None)
     if gpus:
-        return DriverFacts(source="nvidia-smi", version=version, kernel_module_version=module,
-                           gpus=gpus, device_nodes=nodes)
+        return DriverFacts(
+            source="nvidia-smi",
+            version=version,
+            kernel_module_version=module,
+            gpus=gpus,
+            device_nodes=nodes,
+        )
     if module:
-        return DriverFacts(source="sysfs", version=module, kernel_module_version=module,
-                           device_nodes=nodes)
-    return DriverFacts(unavailable="no python3 and no nvidia-smi in the image: driver and GPUs "
-                       "not observable from inside", device_nodes=nodes)
+        return DriverFacts(
+            source="sysfs", version=module, kernel_module_version=module, device_nodes=nodes
+        )
+    return DriverFacts(
+        unavailable="no python3 and no nvidia-smi in the image: driver and GPUs "
+        "not observable from inside",
+        device_nodes=nodes,
+    )
 
 
 def container_probe(args: Any) -> Callable[[], Facts] | None:
@@ -868,14 +980,19 @@ def container_probe(args: Any) -> Callable[[], Facts] | None:
     timeout = float(getattr(args, "probe_timeout", 60.0))
     if image:
         return lambda: probe_image(
-            image, gpus=getattr(args, "gpus", None), pull=not getattr(args, "no_pull", False),
-            shm_size=getattr(args, "shm_size", None), torch_live=torch_live, timeout=timeout,
+            image,
+            gpus=getattr(args, "gpus", None),
+            pull=not getattr(args, "no_pull", False),
+            shm_size=getattr(args, "shm_size", None),
+            torch_live=torch_live,
+            timeout=timeout,
         )
     if container:
         for opt in ("gpus", "shm_size"):
             if getattr(args, opt, None):
                 flag = "--" + opt.replace("_", "-")
-                raise UsageError(f"{flag} applies to --image only (a running container has "
-                                 "its own)")
+                raise UsageError(
+                    f"{flag} applies to --image only (a running container has its own)"
+                )
         return lambda: probe_container(container, torch_live=torch_live, timeout=timeout)
     return None

@@ -114,14 +114,15 @@ def parse_suite_output(stdout: str, stderr: str, returncode: int, python: str) -
 
     for line in stdout.splitlines():
         if line.startswith(ERROR_MARK):
-            raise DeterminismError(f"determinism suite under {python}: {line[len(ERROR_MARK):]}")
+            raise DeterminismError(f"determinism suite under {python}: {line[len(ERROR_MARK) :]}")
         if line.startswith(RESULT_MARK) and returncode == 0:
             try:
-                data = json.loads(line[len(RESULT_MARK):])
+                data = json.loads(line[len(RESULT_MARK) :])
                 return _build(DeterminismFacts, data, "determinism")
             except (json.JSONDecodeError, FactsError) as exc:
                 raise DeterminismError(
-                    f"determinism suite under {python}: bad result: {exc}") from None
+                    f"determinism suite under {python}: bad result: {exc}"
+                ) from None
     last = (stderr.strip().splitlines() or ["no output"])[-1]
     raise DeterminismError(f"determinism suite under {python} failed (exit {returncode}): {last}")
 
@@ -225,8 +226,14 @@ class _Reader:
 
 
 def _kind(value: Any) -> str:
-    names = {dict: "a table", list: "an array", str: "a string", bool: "a boolean",
-             int: "an integer", float: "a float"}
+    names = {
+        dict: "a table",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -281,8 +288,9 @@ def compare_summaries(a: DigestSummary, b: DigestSummary, rtol: float) -> Summar
     """Tolerance check scaled to the class's magnitude (max |x|), not to each value,
     so values near zero do not turn rounding noise into huge relative errors."""
     if a.elements != b.elements or len(a.samples) != len(b.samples):
-        return SummaryAgreement(agree=False, rtol=rtol, worst=math.inf,
-                                where=f"elements {a.elements} vs {b.elements}")
+        return SummaryAgreement(
+            agree=False, rtol=rtol, worst=math.inf, where=f"elements {a.elements} vs {b.elements}"
+        )
     scale = max(abs(a.max_abs), abs(b.max_abs)) or 1.0
     pairs: list[tuple[str, float, float, float]] = [
         ("max-abs", a.max_abs, b.max_abs, scale),
@@ -290,8 +298,10 @@ def compare_summaries(a: DigestSummary, b: DigestSummary, rtol: float) -> Summar
         # Independent rounding errors of n terms grow like sqrt(n).
         ("sum", a.sum, b.sum, scale * math.sqrt(max(a.elements, 1))),
     ]
-    pairs += [(f"samples[{i}]", x, y, scale)
-              for i, (x, y) in enumerate(zip(a.samples, b.samples, strict=True))]
+    pairs += [
+        (f"samples[{i}]", x, y, scale)
+        for i, (x, y) in enumerate(zip(a.samples, b.samples, strict=True))
+    ]
     worst, where = 0.0, "none"
     for name, x, y, s in pairs:
         dev = 0.0 if x == y else abs(x - y) / s
@@ -307,8 +317,10 @@ def context_differences(
 ) -> dict[str, tuple[str, str]]:
     """key -> (locked, observed) for context and settings ('settings.<name>') that differ."""
     out: dict[str, tuple[str, str]] = {}
-    for prefix, a, b in (("", locked.context, observed.context),
-                         ("settings.", locked.settings, observed.settings)):
+    for prefix, a, b in (
+        ("", locked.context, observed.context),
+        ("settings.", locked.settings, observed.settings),
+    ):
         for key in sorted(set(a) | set(b)):
             if key in _DESCRIPTIVE:
                 continue
@@ -341,18 +353,32 @@ def compare(locked: DeterminismFacts, observed: DeterminismFacts) -> list[Findin
     Run-to-run problems of `observed` are not repeated here: see run_to_run_findings.
     """
     if locked.suite_version != observed.suite_version:
-        return [Finding(
-            check_id="EL-DET-SUITE-VERSION", severity=Severity.WARNING, field="determinism",
-            locked=locked.suite_version, observed=observed.suite_version,
-            message=(f"determinism suite version {observed.suite_version} differs from the "
-                     f"locked {locked.suite_version}: digests were not compared"),
-            fix="regenerate the lock with `envlock lock --determinism`")]
+        return [
+            Finding(
+                check_id="EL-DET-SUITE-VERSION",
+                severity=Severity.WARNING,
+                field="determinism",
+                locked=locked.suite_version,
+                observed=observed.suite_version,
+                message=(
+                    f"determinism suite version {observed.suite_version} differs from the "
+                    f"locked {locked.suite_version}: digests were not compared"
+                ),
+                fix="regenerate the lock with `envlock lock --determinism`",
+            )
+        ]
     if locked.seed != observed.seed:
-        return [Finding(
-            check_id="EL-DET-INCOMPARABLE", severity=Severity.ERROR, field="determinism.seed",
-            locked=locked.seed, observed=observed.seed,
-            message=f"digests computed with seed {observed.seed}, the lock has {locked.seed}",
-            fix=f"recompute with --seed {locked.seed}")]
+        return [
+            Finding(
+                check_id="EL-DET-INCOMPARABLE",
+                severity=Severity.ERROR,
+                field="determinism.seed",
+                locked=locked.seed,
+                observed=observed.seed,
+                message=f"digests computed with seed {observed.seed}, the lock has {locked.seed}",
+                fix=f"recompute with --seed {locked.seed}",
+            )
+        ]
     diffs = context_differences(locked, observed)
     evidence_ctx = {k: {"locked": a, "observed": b} for k, (a, b) in diffs.items()}
     findings: list[Finding] = []
@@ -362,56 +388,96 @@ def compare(locked: DeterminismFacts, observed: DeterminismFacts) -> list[Findin
         oc = observed.classes.get(name)
         if oc is None:
             reason = observed.failed.get(name, "the suite did not run it")
-            findings.append(Finding(
-                check_id="EL-DET-CLASS-FAILED", severity=Severity.ERROR, field=field,
-                locked=short_digest(lc.digest), observed=None,
-                message=f"{field}: locked, but could not be computed here: {reason}",
-                fix="run `envlock determinism --format json` to see why"))
+            findings.append(
+                Finding(
+                    check_id="EL-DET-CLASS-FAILED",
+                    severity=Severity.ERROR,
+                    field=field,
+                    locked=short_digest(lc.digest),
+                    observed=None,
+                    message=f"{field}: locked, but could not be computed here: {reason}",
+                    fix="run `envlock determinism --format json` to see why",
+                )
+            )
             continue
         if oc.digest == lc.digest:
             continue
         tol = TOLERANCE.get(name)
         agreement = None if tol is None else compare_summaries(lc.summary, oc.summary, tol)
         numbers = _numbers(name, agreement)
-        evidence: dict[str, Any] = {"locked_digest": lc.digest, "observed_digest": oc.digest,
-                                    "context_differences": evidence_ctx}
+        evidence: dict[str, Any] = {
+            "locked_digest": lc.digest,
+            "observed_digest": oc.digest,
+            "context_differences": evidence_ctx,
+        }
         if agreement is not None:
-            evidence["summary"] = {"agree": agreement.agree, "rtol": agreement.rtol,
-                                   "worst_relative_deviation": agreement.worst,
-                                   "at": agreement.where}
+            evidence["summary"] = {
+                "agree": agreement.agree,
+                "rtol": agreement.rtol,
+                "worst_relative_deviation": agreement.worst,
+                "at": agreement.where,
+            }
         if lc.skipped != oc.skipped:
             evidence["skipped"] = {"locked": lc.skipped, "observed": oc.skipped}
-        common: dict[str, Any] = {"field": field, "locked": short_digest(lc.digest),
-                                  "observed": short_digest(oc.digest), "evidence": evidence}
+        common: dict[str, Any] = {
+            "field": field,
+            "locked": short_digest(lc.digest),
+            "observed": short_digest(oc.digest),
+            "evidence": evidence,
+        }
         if not diffs:
-            findings.append(Finding(
-                check_id="EL-DET-MISMATCH", severity=Severity.ERROR,
-                message=(f"{field}: digest differs on the same context (same device, libraries "
-                         f"and settings): a regression or a nondeterministic kernel; {numbers}"),
-                fix=("compare `envlock determinism --format json` on both machines; an op that is "
-                     "run-to-run stable but machine-dependent points at hardware or a library"),
-                **common))
+            findings.append(
+                Finding(
+                    check_id="EL-DET-MISMATCH",
+                    severity=Severity.ERROR,
+                    message=(
+                        f"{field}: digest differs on the same context (same device, libraries "
+                        f"and settings): a regression or a nondeterministic kernel; {numbers}"
+                    ),
+                    fix=(
+                        "compare `envlock determinism --format json` on both machines; an op that is "
+                        "run-to-run stable but machine-dependent points at hardware or a library"
+                    ),
+                    **common,
+                )
+            )
             continue
         keys = explaining_keys(name, locked.device, diffs)
         if not keys:
-            findings.append(Finding(
-                check_id="EL-DET-MISMATCH", severity=Severity.ERROR,
-                message=(f"{field}: digest differs although nothing it depends on changed "
-                         f"(context differs only in {_show(diffs, list(diffs))}); {numbers}"),
-                fix="treat as a regression: find what changed in the stack besides these fields",
-                **common))
+            findings.append(
+                Finding(
+                    check_id="EL-DET-MISMATCH",
+                    severity=Severity.ERROR,
+                    message=(
+                        f"{field}: digest differs although nothing it depends on changed "
+                        f"(context differs only in {_show(diffs, list(diffs))}); {numbers}"
+                    ),
+                    fix="treat as a regression: find what changed in the stack besides these fields",
+                    **common,
+                )
+            )
         elif agreement is not None and not agreement.agree:
-            findings.append(Finding(
-                check_id="EL-DET-TOLERANCE", severity=Severity.WARNING,
-                message=(f"{field}: digest differs, expected from {_show(diffs, keys)}, "
-                         f"but {numbers}"),
-                fix="differences this large are more than rounding: check the numerics of this op",
-                **common))
+            findings.append(
+                Finding(
+                    check_id="EL-DET-TOLERANCE",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"{field}: digest differs, expected from {_show(diffs, keys)}, "
+                        f"but {numbers}"
+                    ),
+                    fix="differences this large are more than rounding: check the numerics of this op",
+                    **common,
+                )
+            )
         else:
-            findings.append(Finding(
-                check_id="EL-DET-EXPECTED-DIFF", severity=Severity.INFO,
-                message=f"{field}: digest differs, expected from {_show(diffs, keys)}; {numbers}",
-                **common))
+            findings.append(
+                Finding(
+                    check_id="EL-DET-EXPECTED-DIFF",
+                    severity=Severity.INFO,
+                    message=f"{field}: digest differs, expected from {_show(diffs, keys)}; {numbers}",
+                    **common,
+                )
+            )
     return findings
 
 
@@ -425,8 +491,10 @@ def _numbers(name: str, agreement: SummaryAgreement | None) -> str:
         return f"summaries not compared ({name} streams differ wholesale, not by rounding)"
     if agreement.agree:
         return f"summaries agree within rtol {agreement.rtol:g}"
-    return (f"summaries disagree beyond rtol {agreement.rtol:g} "
-            f"(deviation {agreement.worst:.3g} at {agreement.where})")
+    return (
+        f"summaries disagree beyond rtol {agreement.rtol:g} "
+        f"(deviation {agreement.worst:.3g} at {agreement.where})"
+    )
 
 
 def run_to_run_findings(d: DeterminismFacts) -> list[Finding]:
@@ -437,27 +505,53 @@ def run_to_run_findings(d: DeterminismFacts) -> list[Finding]:
         c = d.classes[name]
         if c.run_to_run_identical:
             continue
-        findings.append(Finding(
-            check_id="EL-DET-RUN-TO-RUN", severity=Severity.ERROR, field=f"determinism.{name}",
-            locked=short_digest(c.digest), observed=short_digest(c.repeat_digest or ""),
-            message=(f"determinism.{name}: two runs in one process gave different digests: "
-                     "a nondeterministic kernel or setting"),
-            fix=("keep torch.use_deterministic_algorithms(True), cudnn.benchmark off"
-                 + (", CUBLAS_WORKSPACE_CONFIG=:4096:8" if d.device == "cuda" else "")
-                 + "; look for ops outside the deterministic list"),
-            evidence={"run_1_digest": c.digest, "run_2_digest": c.repeat_digest,
-                      "settings": dict(d.settings), "context": dict(d.context)}))
+        findings.append(
+            Finding(
+                check_id="EL-DET-RUN-TO-RUN",
+                severity=Severity.ERROR,
+                field=f"determinism.{name}",
+                locked=short_digest(c.digest),
+                observed=short_digest(c.repeat_digest or ""),
+                message=(
+                    f"determinism.{name}: two runs in one process gave different digests: "
+                    "a nondeterministic kernel or setting"
+                ),
+                fix=(
+                    "keep torch.use_deterministic_algorithms(True), cudnn.benchmark off"
+                    + (", CUBLAS_WORKSPACE_CONFIG=:4096:8" if d.device == "cuda" else "")
+                    + "; look for ops outside the deterministic list"
+                ),
+                evidence={
+                    "run_1_digest": c.digest,
+                    "run_2_digest": c.repeat_digest,
+                    "settings": dict(d.settings),
+                    "context": dict(d.context),
+                },
+            )
+        )
     for name in _ordered(d.failed):
-        findings.append(Finding(
-            check_id="EL-DET-CLASS-FAILED", severity=Severity.WARNING, field=f"determinism.{name}",
-            message=f"determinism.{name}: could not run here: {d.failed[name]}",
-            fix="this class is left out of the digests; a newer torch may support it",
-            evidence={"context": dict(d.context)}))
+        findings.append(
+            Finding(
+                check_id="EL-DET-CLASS-FAILED",
+                severity=Severity.WARNING,
+                field=f"determinism.{name}",
+                message=f"determinism.{name}: could not run here: {d.failed[name]}",
+                fix="this class is left out of the digests; a newer torch may support it",
+                evidence={"context": dict(d.context)},
+            )
+        )
     perturb = d.settings.get("perturb")
     if perturb:
-        findings.append(Finding(
-            check_id="EL-DET-PERTURBED", severity=Severity.WARNING, field="determinism",
-            message=(f"negative control ENVLOCK_DETERMINISM_PERTURB={perturb} is on: "
-                     "these digests must not be locked"),
-            fix="unset ENVLOCK_DETERMINISM_PERTURB"))
+        findings.append(
+            Finding(
+                check_id="EL-DET-PERTURBED",
+                severity=Severity.WARNING,
+                field="determinism",
+                message=(
+                    f"negative control ENVLOCK_DETERMINISM_PERTURB={perturb} is on: "
+                    "these digests must not be locked"
+                ),
+                fix="unset ENVLOCK_DETERMINISM_PERTURB",
+            )
+        )
     return findings

@@ -472,19 +472,26 @@ def run(argv: list[str]) -> dict[str, Any]:
             try:
                 WORKLOADS[name](case)
                 sync()
-            except (RuntimeError, TypeError, ValueError, NotImplementedError,
-                    AttributeError) as exc:
+            except (
+                RuntimeError,
+                TypeError,
+                ValueError,
+                NotImplementedError,
+                AttributeError,
+            ) as exc:
                 failed[name] = _one_line(exc)
                 continue
             seconds = time.perf_counter() - t0
-            runs[name].append({
-                "digest": digest(case.outputs),
-                # The second run only needs its digest.
-                "summary": summarize(torch, case.outputs) if repeat == 0 else None,
-                "tensors": len(case.outputs),
-                "skipped": case.skipped,
-                "seconds": round(seconds, 4),
-            })
+            runs[name].append(
+                {
+                    "digest": digest(case.outputs),
+                    # The second run only needs its digest.
+                    "summary": summarize(torch, case.outputs) if repeat == 0 else None,
+                    "tensors": len(case.outputs),
+                    "skipped": case.skipped,
+                    "seconds": round(seconds, 4),
+                }
+            )
     classes: dict[str, Any] = {}
     for name in CLASSES:
         if name in failed or len(runs[name]) != 2:

@@ -24,7 +24,6 @@ from envlock.errors import FactsError
 FACTS_VERSION = 1
 
 
-
 # --------------------------------------------------------------------- system
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OsFacts:
@@ -268,7 +267,9 @@ class DigestClassFacts:
     run_to_run_identical: bool = True
     repeat_digest: str | None = None  # the second run's digest, only when it differs
     tensors: int = 0
-    skipped: dict[str, str] = field(default_factory=dict)  # op -> why this torch/device cannot run it
+    skipped: dict[str, str] = field(
+        default_factory=dict
+    )  # op -> why this torch/device cannot run it
     seconds: float | None = None  # first run; never written to the lock
 
 

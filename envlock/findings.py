@@ -79,7 +79,9 @@ class Report:
             "target": self.target,
             "verdict": "fail" if self.failed else "pass",
             "strict": self.strict,
-            "summary": {s.label: self.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)},
+            "summary": {
+                s.label: self.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+            },
             "findings": [f.to_dict() for f in self.sorted_findings()],
             **({"details": self.details} if self.details else {}),
         }

@@ -43,15 +43,26 @@ class RankSummary:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "host": self.host, "fields": self.fields, "findings": self.findings}
+        return {
+            "rank": self.rank,
+            "host": self.host,
+            "fields": self.fields,
+            "findings": self.findings,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RankSummary:
-        return cls(rank=int(d["rank"]), host=str(d["host"]), fields=dict(d["fields"]),
-                   findings=list(d.get("findings", [])))
+        return cls(
+            rank=int(d["rank"]),
+            host=str(d["host"]),
+            fields=dict(d["fields"]),
+            findings=list(d.get("findings", [])),
+        )
 
 
-def summarize(rank: int, host: str, facts: Facts, findings: list[Finding], scope: str) -> RankSummary:
+def summarize(
+    rank: int, host: str, facts: Facts, findings: list[Finding], scope: str
+) -> RankSummary:
     lock = build_lock(facts, scope="full", created="-")
     if scope == "software":
         lock = {k: v for k, v in lock.items() if k not in HARDWARE_SECTIONS}
@@ -59,15 +70,21 @@ def summarize(rank: int, host: str, facts: Facts, findings: list[Finding], scope
     if facts.determinism is not None:
         for name, cls in facts.determinism.classes.items():
             fields[f"determinism.{name}"] = cls.digest
-    return RankSummary(rank=rank, host=host, fields=fields,
-                       findings=[f.to_dict() for f in findings if f.severity >= Severity.WARNING])
+    return RankSummary(
+        rank=rank,
+        host=host,
+        fields=fields,
+        findings=[f.to_dict() for f in findings if f.severity >= Severity.WARNING],
+    )
 
 
 def _where(ranks: list[RankSummary]) -> str:
     by_host: dict[str, list[int]] = defaultdict(list)
     for r in ranks:
         by_host[r.host].append(r.rank)
-    return "; ".join(f"{h}: rank{'s' * (len(v) > 1)} {_ranges(sorted(v))}" for h, v in sorted(by_host.items()))
+    return "; ".join(
+        f"{h}: rank{'s' * (len(v) > 1)} {_ranges(sorted(v))}" for h, v in sorted(by_host.items())
+    )
 
 
 def _ranges(nums: list[int]) -> str:
@@ -90,15 +107,24 @@ def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
         for f in s.findings:
             key = (str(f.get("field") or f["id"]), repr(f.get("observed")), f["severity"])
             drift[key].append(s)
-    for (name, observed, severity), ranks in sorted(drift.items()):
+    for (name, _observed, severity), ranks in sorted(drift.items()):
         example = next(f for f in ranks[0].findings if str(f.get("field") or f["id"]) == name)
-        findings.append(Finding(
-            check_id="EL-FLEET-RANK-DRIFT", severity=Severity.parse(severity), field=name,
-            locked=example.get("locked"), observed=example.get("observed"),
-            why=example.get("why"),
-            message=f"{example['message']} — on {_where(ranks)}",
-            evidence={"ranks": [r.rank for r in ranks], "hosts": sorted({r.host for r in ranks})},
-            fix=example.get("fix")))
+        findings.append(
+            Finding(
+                check_id="EL-FLEET-RANK-DRIFT",
+                severity=Severity.parse(severity),
+                field=name,
+                locked=example.get("locked"),
+                observed=example.get("observed"),
+                why=example.get("why"),
+                message=f"{example['message']} — on {_where(ranks)}",
+                evidence={
+                    "ranks": [r.rank for r in ranks],
+                    "hosts": sorted({r.host for r in ranks}),
+                },
+                fix=example.get("fix"),
+            )
+        )
     # 2. fields whose value is not the same on every rank
     all_fields = sorted({k for s in summaries for k in s.fields})
     for name in all_fields:
@@ -112,14 +138,22 @@ def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
             continue
         majority = max(groups, key=lambda k: (len(groups[k]), k))
         odd = [(k, g) for k, g in groups.items() if k != majority]
-        findings.append(Finding(
-            check_id="EL-FLEET-DIVERGENT", severity=Severity.ERROR, field=name,
-            locked=None, observed=values[majority],
-            why="ranks that disagree here can hang or corrupt the first collective",
-            message=f"{name} differs across ranks: {values[majority]!r} on {len(groups[majority])} "
-                    f"rank(s), but " + "; ".join(f"{values[k]!r} on {_where(g)}" for k, g in odd),
-            evidence={"values": {repr(values[k]): [r.rank for r in g] for k, g in groups.items()}},
-            fix="make every node's environment identical (same image/venv, driver and variables)"))
+        findings.append(
+            Finding(
+                check_id="EL-FLEET-DIVERGENT",
+                severity=Severity.ERROR,
+                field=name,
+                locked=None,
+                observed=values[majority],
+                why="ranks that disagree here can hang or corrupt the first collective",
+                message=f"{name} differs across ranks: {values[majority]!r} on {len(groups[majority])} "
+                f"rank(s), but " + "; ".join(f"{values[k]!r} on {_where(g)}" for k, g in odd),
+                evidence={
+                    "values": {repr(values[k]): [r.rank for r in g] for k, g in groups.items()}
+                },
+                fix="make every node's environment identical (same image/venv, driver and variables)",
+            )
+        )
     return findings
 
 
@@ -140,7 +174,8 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
     if env is None:
         raise UsageError(
             "--distributed needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT "
-            "(launch with torchrun, e.g. `torchrun --nproc-per-node 8 -m envlock verify LOCK --distributed`)")
+            "(launch with torchrun, e.g. `torchrun --nproc-per-node 8 -m envlock verify LOCK --distributed`)"
+        )
     rank, world = env
     # c10d logs every socket timeout at WARNING from C++; our own message says it once.
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
@@ -155,11 +190,19 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
     addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
     use_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
     try:
-        store = dist.TCPStore(addr, port, world, is_master=(rank == 0 and not use_agent),
-                              timeout=td, wait_for_workers=False)
+        store = dist.TCPStore(
+            addr,
+            port,
+            world,
+            is_master=(rank == 0 and not use_agent),
+            timeout=td,
+            wait_for_workers=False,
+        )
     except Exception as exc:  # RuntimeError/DistNetworkError from c10d
-        raise FleetError(f"rank {rank}: cannot reach the rendezvous at {addr}:{port} "
-                         f"within {timeout:g} s: {_first_line(exc)}") from None
+        raise FleetError(
+            f"rank {rank}: cannot reach the rendezvous at {addr}:{port} "
+            f"within {timeout:g} s: {_first_line(exc)}"
+        ) from None
     import json
 
     prefix = f"envlock/fleet/{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/"
@@ -172,7 +215,8 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
         missing = [r for r in range(world) if r not in joined]
         raise FleetError(
             f"fleet rendezvous timed out after {timeout:g} s: {len(joined)} of {world} ranks "
-            f"joined; missing rank(s) {_ranges(missing)} never started or crashed") from None
+            f"joined; missing rank(s) {_ranges(missing)} never started or crashed"
+        ) from None
     out = [RankSummary.from_dict(json.loads(store.get(k))) for k in keys]
     # A last barrier: every rank has read everything before any exits. It keeps rank 0's
     # store alive for the others, and makes all ranks exit (with the same verdict) together,
@@ -184,12 +228,14 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
         store.add(f"{prefix}done", 1)
         while int(store.add(f"{prefix}done", 0)) < world and time.monotonic() < deadline:
             time.sleep(0.005)
-    except Exception:  # noqa: BLE001 - rank 0 left after everyone arrived: the store is gone
+    except Exception:
         pass
     return out
 
 
-def report_dir(directory: str, lock: dict[str, Any] | None, *, scope: str) -> tuple[list[RankSummary], list[Finding]]:
+def report_dir(
+    directory: str, lock: dict[str, Any] | None, *, scope: str
+) -> tuple[list[RankSummary], list[Finding]]:
     """Per-node facts files (from `envlock probe --json`) compared like ranks."""
     from pathlib import Path
 
@@ -198,7 +244,9 @@ def report_dir(directory: str, lock: dict[str, Any] | None, *, scope: str) -> tu
 
     paths = sorted(Path(directory).glob("*.json")) if Path(directory).is_dir() else []
     if not paths:
-        raise UsageError(f"{directory}: no *.json facts files (write them with `envlock probe --json`)")
+        raise UsageError(
+            f"{directory}: no *.json facts files (write them with `envlock probe --json`)"
+        )
     summaries = []
     for i, path in enumerate(paths):
         facts = read_facts_file(str(path))

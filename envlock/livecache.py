@@ -111,7 +111,11 @@ def load(key: str) -> dict[str, Any] | None:
         data = json.loads(_entry(key).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("live"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("key") != key
+        or not isinstance(data.get("live"), dict)
+    ):
         return None
     live: dict[str, Any] = data["live"]
     return live
@@ -152,5 +156,6 @@ def probe_with_cache(*, timeout: float) -> tuple[Facts, bool]:
         store(key, live)
     data["torch"]["live"] = live
     data["meta"].setdefault("notes", []).append(
-        "torch live facts from cache" if hit else "torch live facts probed (cache miss)")
+        "torch live facts from cache" if hit else "torch live facts probed (cache miss)"
+    )
     return Facts.from_dict(data), hit

@@ -9,6 +9,7 @@ conversion from Facts' snake_case happens here and only here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import re
@@ -156,9 +157,7 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
     if facts.cuda.toolkit is not None:
         lock["cuda"] = {"toolkit": facts.cuda.toolkit.nvcc_version}
     lock["packages"] = dict(sorted(facts.packages.distributions.items()))
-    lock["env"] = {
-        k: v for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)
-    }
+    lock["env"] = {k: v for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)}
     if facts.image is not None:
         img = facts.image
         lock["image"] = {
@@ -200,10 +199,8 @@ def write_lock(path: str | os.PathLike[str], text: str) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
             raise LockError(f"cannot write lock {target}: {exc.strerror}") from None
         raise
@@ -266,7 +263,20 @@ def check_version(data: dict[str, Any], where: str) -> None:
             f"(reads lock-version {LOCK_VERSION_MAJOR}); "
             + ("upgrade envlock" if major > LOCK_VERSION_MAJOR else "regenerate the lock")
         )
-    for key in ("system", "driver", "hardware", "torch", "cuda", "packages", "env", "image",
-                "determinism", "rules", "meta"):
+    for key in (
+        "system",
+        "driver",
+        "hardware",
+        "torch",
+        "cuda",
+        "packages",
+        "env",
+        "image",
+        "determinism",
+        "rules",
+        "meta",
+    ):
         if key in data and not isinstance(data[key], dict):
-            raise LockError(f"{where}: in '{key}': expected a table, got {type(data[key]).__name__}")
+            raise LockError(
+                f"{where}: in '{key}': expected a table, got {type(data[key]).__name__}"
+            )

@@ -40,46 +40,117 @@ class Rule:
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(pattern="envlock.*", kind="ignore"),
     Rule(pattern="meta.*", kind="ignore"),
-    Rule(pattern="system.python", kind="exact",
-         why="wheels (torch, numpy, extensions) are built per Python minor version"),
+    Rule(
+        pattern="system.python",
+        kind="exact",
+        why="wheels (torch, numpy, extensions) are built per Python minor version",
+    ),
     Rule(pattern="system.python-implementation", kind="exact", why="a different interpreter"),
     Rule(pattern="system.arch", kind="exact", why="binary wheels are per CPU architecture"),
-    Rule(pattern="system.glibc", kind="at-least", severity=Severity.WARNING,
-         why="manylinux wheels need a glibc at least as new as the one they were locked on"),
-    Rule(pattern="system.os", kind="same", severity=Severity.WARNING,
-         why="another OS release can ship other system libraries"),
-    Rule(pattern="driver.version", kind="at-least",
-         why="an older driver may not run the locked CUDA; a newer one is fine"),
-    Rule(pattern="driver.cuda-version", kind="at-least",
-         why="the driver must support the CUDA version torch was built with"),
-    Rule(pattern="hardware.gpu-count", kind="same", extra=Severity.INFO,
-         why="jobs are tuned for a GPU count (world size, batch size, device maps)"),
-    Rule(pattern="hardware.gpus[*].compute-capability", kind="same", extra=Severity.INFO,
-         why="another architecture runs other kernels: numerics and kernel coverage change"),
-    Rule(pattern="hardware.gpus[*].name", kind="same", extra=Severity.INFO,
-         why="another GPU model: memory, speed and numerics differ"),
-    Rule(pattern="hardware.gpus[*].memory-mib", kind="same", severity=Severity.WARNING,
-         extra=Severity.INFO, why="batch sizes tuned for this memory may not fit"),
+    Rule(
+        pattern="system.glibc",
+        kind="at-least",
+        severity=Severity.WARNING,
+        why="manylinux wheels need a glibc at least as new as the one they were locked on",
+    ),
+    Rule(
+        pattern="system.os",
+        kind="same",
+        severity=Severity.WARNING,
+        why="another OS release can ship other system libraries",
+    ),
+    Rule(
+        pattern="driver.version",
+        kind="at-least",
+        why="an older driver may not run the locked CUDA; a newer one is fine",
+    ),
+    Rule(
+        pattern="driver.cuda-version",
+        kind="at-least",
+        why="the driver must support the CUDA version torch was built with",
+    ),
+    Rule(
+        pattern="hardware.gpu-count",
+        kind="same",
+        extra=Severity.INFO,
+        why="jobs are tuned for a GPU count (world size, batch size, device maps)",
+    ),
+    Rule(
+        pattern="hardware.gpus[*].compute-capability",
+        kind="same",
+        extra=Severity.INFO,
+        why="another architecture runs other kernels: numerics and kernel coverage change",
+    ),
+    Rule(
+        pattern="hardware.gpus[*].name",
+        kind="same",
+        extra=Severity.INFO,
+        why="another GPU model: memory, speed and numerics differ",
+    ),
+    Rule(
+        pattern="hardware.gpus[*].memory-mib",
+        kind="same",
+        severity=Severity.WARNING,
+        extra=Severity.INFO,
+        why="batch sizes tuned for this memory may not fit",
+    ),
     Rule(pattern="hardware.gpus[*].index", kind="same", extra=Severity.INFO, why="GPU order"),
-    Rule(pattern="torch.cudnn", kind="exact", extra=Severity.INFO,
-         why="cuDNN picks the conv/attention kernels: numerics and speed change"),
-    Rule(pattern="torch.nccl", kind="exact", extra=Severity.INFO,
-         why="mismatched NCCL across ranks can hang or corrupt collectives"),
-    Rule(pattern="torch.arch-flags", kind="exact", extra=Severity.INFO,
-         why="the GPU architectures torch ships kernels for"),
-    Rule(pattern="torch.*", kind="exact", extra=Severity.ERROR,
-         why="another torch build: other kernels, defaults and bugs"),
-    Rule(pattern="cuda.toolkit", kind="exact", severity=Severity.WARNING, extra=Severity.INFO,
-         why="extensions built with nvcc must match torch's CUDA major"),
-    Rule(pattern="packages.*", kind="exact", extra=Severity.WARNING,
-         why="a locked package changed version"),
-    Rule(pattern="env.OMP_NUM_THREADS", kind="exact", severity=Severity.WARNING,
-         extra=Severity.INFO, why="thread count (torchrun sets it per rank)"),
-    Rule(pattern="env.*", kind="exact", extra=Severity.ERROR,
-         why="this variable changes which libraries load or how kernels compute"),
+    Rule(
+        pattern="torch.cudnn",
+        kind="exact",
+        extra=Severity.INFO,
+        why="cuDNN picks the conv/attention kernels: numerics and speed change",
+    ),
+    Rule(
+        pattern="torch.nccl",
+        kind="exact",
+        extra=Severity.INFO,
+        why="mismatched NCCL across ranks can hang or corrupt collectives",
+    ),
+    Rule(
+        pattern="torch.arch-flags",
+        kind="exact",
+        extra=Severity.INFO,
+        why="the GPU architectures torch ships kernels for",
+    ),
+    Rule(
+        pattern="torch.*",
+        kind="exact",
+        extra=Severity.ERROR,
+        why="another torch build: other kernels, defaults and bugs",
+    ),
+    Rule(
+        pattern="cuda.toolkit",
+        kind="exact",
+        severity=Severity.WARNING,
+        extra=Severity.INFO,
+        why="extensions built with nvcc must match torch's CUDA major",
+    ),
+    Rule(
+        pattern="packages.*",
+        kind="exact",
+        extra=Severity.WARNING,
+        why="a locked package changed version",
+    ),
+    Rule(
+        pattern="env.OMP_NUM_THREADS",
+        kind="exact",
+        severity=Severity.WARNING,
+        extra=Severity.INFO,
+        why="thread count (torchrun sets it per rank)",
+    ),
+    Rule(
+        pattern="env.*",
+        kind="exact",
+        extra=Severity.ERROR,
+        why="this variable changes which libraries load or how kernels compute",
+    ),
     Rule(pattern="image.reference", kind="ignore"),
-    Rule(pattern="image.*", kind="exact",
-         why="the image content changed although its name may not have"),
+    Rule(
+        pattern="image.*",
+        kind="exact",
+        why="the image content changed although its name may not have",
+    ),
 )
 
 # Torch fields that only the live child observes; missing when it did not run.
@@ -90,7 +161,9 @@ def parse_rule_override(text: str) -> Rule:
     pattern, sep, kind = text.partition("=")
     pattern, kind = pattern.strip(), kind.strip()
     if not sep or not pattern or kind not in RULE_KINDS:
-        raise UsageError(f"--rule {text!r}: expected PATTERN=RULE with RULE one of {', '.join(RULE_KINDS)}")
+        raise UsageError(
+            f"--rule {text!r}: expected PATTERN=RULE with RULE one of {', '.join(RULE_KINDS)}"
+        )
     return _override(pattern, kind)
 
 
@@ -158,11 +231,15 @@ def verify(
 
     major, minor = lock_version(lock)
     if (major, minor) > (LOCK_VERSION_MAJOR, LOCK_VERSION_MINOR):
-        findings.append(Finding(
-            check_id="EL-LOCK-NEWER-MINOR", severity=Severity.INFO,
-            message=f"lock-version {major}.{minor} is newer than this envlock reads "
-                    f"({LOCK_VERSION_MAJOR}.{LOCK_VERSION_MINOR}); fields it does not know are compared as exact",
-            fix="upgrade envlock"))
+        findings.append(
+            Finding(
+                check_id="EL-LOCK-NEWER-MINOR",
+                severity=Severity.INFO,
+                message=f"lock-version {major}.{minor} is newer than this envlock reads "
+                f"({LOCK_VERSION_MAJOR}.{LOCK_VERSION_MINOR}); fields it does not know are compared as exact",
+                fix="upgrade envlock",
+            )
+        )
 
     lock_scope = lock.get("envlock", {}).get("scope", "full")
     effective = "software" if "software" in (scope, lock_scope) else "full"
@@ -184,32 +261,65 @@ def verify(
         if in_lock and in_obs:
             if _agrees(rule, lv, ov):
                 continue
-            findings.append(Finding(
-                check_id="EL-VERIFY-DRIFT", severity=rule.severity, field=path, locked=lv,
-                observed=ov, why=rule.why,
-                message=f"{path}: locked {_show(lv)}, observed {_show(ov)}"
-                        + (" (at least the locked version is required)" if rule.kind == "at-least" else ""),
-                fix=_fix_for(path, lv)))
+            findings.append(
+                Finding(
+                    check_id="EL-VERIFY-DRIFT",
+                    severity=rule.severity,
+                    field=path,
+                    locked=lv,
+                    observed=ov,
+                    why=rule.why,
+                    message=f"{path}: locked {_show(lv)}, observed {_show(ov)}"
+                    + (
+                        " (at least the locked version is required)"
+                        if rule.kind == "at-least"
+                        else ""
+                    ),
+                    fix=_fix_for(path, lv),
+                )
+            )
         elif in_lock:
             reason = next((r for p, r in unobserved.items() if path.startswith(p)), None)
             if reason is not None:
-                findings.append(Finding(
-                    check_id="EL-VERIFY-UNOBSERVED", severity=rule.severity, field=path,
-                    locked=lv, observed=None, why=rule.why,
-                    message=f"{path}: could not be observed: {reason}",
-                    fix="fix the probe problem above, or verify with --scope software "
-                        "on machines without the locked hardware"))
+                findings.append(
+                    Finding(
+                        check_id="EL-VERIFY-UNOBSERVED",
+                        severity=rule.severity,
+                        field=path,
+                        locked=lv,
+                        observed=None,
+                        why=rule.why,
+                        message=f"{path}: could not be observed: {reason}",
+                        fix="fix the probe problem above, or verify with --scope software "
+                        "on machines without the locked hardware",
+                    )
+                )
             else:
-                findings.append(Finding(
-                    check_id="EL-VERIFY-MISSING", severity=rule.severity, field=path,
-                    locked=lv, observed=None, why=rule.why,
-                    message=f"{path}: locked {_show(lv)}, not present now", fix=_fix_for(path, lv)))
+                findings.append(
+                    Finding(
+                        check_id="EL-VERIFY-MISSING",
+                        severity=rule.severity,
+                        field=path,
+                        locked=lv,
+                        observed=None,
+                        why=rule.why,
+                        message=f"{path}: locked {_show(lv)}, not present now",
+                        fix=_fix_for(path, lv),
+                    )
+                )
         else:
-            findings.append(Finding(
-                check_id="EL-VERIFY-NOT-LOCKED", severity=rule.extra, field=path, locked=None,
-                observed=ov, why=rule.why,
-                message=f"{path}: not set in the lock, observed {_show(ov)}",
-                fix="regenerate the lock with `envlock lock` if this change is intended"))
+            findings.append(
+                Finding(
+                    check_id="EL-VERIFY-NOT-LOCKED",
+                    severity=rule.extra,
+                    field=path,
+                    locked=None,
+                    observed=ov,
+                    why=rule.why,
+                    message=f"{path}: not set in the lock, observed {_show(ov)}",
+                    fix="regenerate the lock with `envlock lock` if this change is intended",
+                )
+            )
 
     if "determinism" in lock and facts.determinism is not None:
         from envlock.determinism import compare, from_lock_table, run_to_run_findings
@@ -217,12 +327,18 @@ def verify(
         findings.extend(compare(from_lock_table(lock["determinism"]), facts.determinism))
         findings.extend(run_to_run_findings(facts.determinism))
     elif "determinism" in lock:
-        findings.append(Finding(
-            check_id="EL-VERIFY-DETERMINISM-SKIPPED", severity=Severity.WARNING,
-            field="determinism", locked="digests", observed=None,
-            why="the lock holds determinism digests",
-            message="determinism digests are locked but were not recomputed",
-            fix="run verify without --no-determinism"))
+        findings.append(
+            Finding(
+                check_id="EL-VERIFY-DETERMINISM-SKIPPED",
+                severity=Severity.WARNING,
+                field="determinism",
+                locked="digests",
+                observed=None,
+                why="the lock holds determinism digests",
+                message="determinism digests are locked but were not recomputed",
+                fix="run verify without --no-determinism",
+            )
+        )
     return findings
 
 
@@ -241,17 +357,25 @@ def recompute_determinism(
 
     locked = from_lock_table(lock["determinism"])
     try:
-        return facts.replace(determinism=run_suite(
-            device=locked.device, seed=locked.seed, python=python)), []
+        return facts.replace(
+            determinism=run_suite(device=locked.device, seed=locked.seed, python=python)
+        ), []
     except DeterminismError as exc:
         if locked.device != "cuda":
             raise
         sev = Severity.INFO if scope == "software" else Severity.ERROR
-        return facts, [Finding(
-            check_id="EL-VERIFY-DETERMINISM-SKIPPED", severity=sev, field="determinism",
-            locked="cuda digests", observed=None, why="the lock holds CUDA determinism digests",
-            message=f"determinism digests were locked on CUDA and cannot be recomputed here: {exc}",
-            fix="verify on a GPU machine, or pass --no-determinism")]
+        return facts, [
+            Finding(
+                check_id="EL-VERIFY-DETERMINISM-SKIPPED",
+                severity=sev,
+                field="determinism",
+                locked="cuda digests",
+                observed=None,
+                why="the lock holds CUDA determinism digests",
+                message=f"determinism digests were locked on CUDA and cannot be recomputed here: {exc}",
+                fix="verify on a GPU machine, or pass --no-determinism",
+            )
+        ]
 
 
 def verify_recomputing(
@@ -277,8 +401,11 @@ def checked_fields(lock: dict[str, Any], scope: str = "full") -> list[str]:
     """The locked fields verify compares under `scope` (for reports that list passes)."""
     skip = ("determinism", "rules", *(HARDWARE_SECTIONS if scope == "software" else ()))
     rules = [*lock_rules(lock), *DEFAULT_RULES]
-    return [p for p in flatten({k: v for k, v in lock.items() if k not in skip})
-            if _rule_for(p, rules).kind != "ignore"]
+    return [
+        p
+        for p in flatten({k: v for k, v in lock.items() if k not in skip})
+        if _rule_for(p, rules).kind != "ignore"
+    ]
 
 
 def _unobserved(facts: Facts) -> dict[str, str]:

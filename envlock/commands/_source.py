@@ -43,18 +43,31 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"time limit for the whole probe, seconds (default {PROBE_TIMEOUT_S:g})",
     )
     c = parser.add_argument_group("containers (Docker; DOCKER_HOST is honoured)")
-    c.add_argument("--image", metavar="IMAGE",
-                   help="probe inside a new container of IMAGE, held against this host")
-    c.add_argument("--container", metavar="NAME",
-                   help="probe inside the running container NAME (through docker exec)")
-    c.add_argument("--gpus", metavar="GPUS",
-                   help="GPUs for the --image container, as docker run --gpus: all, 2, 0,1, "
-                   "device=0,1")
-    c.add_argument("--no-pull", action="store_true",
-                   help="fail (exit 3) instead of pulling an --image that is not present")
-    c.add_argument("--shm-size", metavar="SIZE",
-                   help="/dev/shm of the --image container, as docker run --shm-size "
-                   "(default: Docker's 64m)")
+    c.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="probe inside a new container of IMAGE, held against this host",
+    )
+    c.add_argument(
+        "--container",
+        metavar="NAME",
+        help="probe inside the running container NAME (through docker exec)",
+    )
+    c.add_argument(
+        "--gpus",
+        metavar="GPUS",
+        help="GPUs for the --image container, as docker run --gpus: all, 2, 0,1, device=0,1",
+    )
+    c.add_argument(
+        "--no-pull",
+        action="store_true",
+        help="fail (exit 3) instead of pulling an --image that is not present",
+    )
+    c.add_argument(
+        "--shm-size",
+        metavar="SIZE",
+        help="/dev/shm of the --image container, as docker run --shm-size (default: Docker's 64m)",
+    )
 
 
 def collect_facts(args: argparse.Namespace, *, cache: bool = False) -> Facts:

@@ -26,15 +26,28 @@ library version) from regressions.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="where to run the suite (default: cuda if available, else cpu)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to run the suite (default: cuda if available, else cpu)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the workload (default 0)")
-    parser.add_argument("--python", metavar="PY",
-                        help="interpreter that has torch (default: the one running envlock)")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default text)")
-    parser.add_argument("--timeout", type=float, default=300.0, metavar="S",
-                        help="time limit for the suite, seconds (default 300)")
+    parser.add_argument(
+        "--python",
+        metavar="PY",
+        help="interpreter that has torch (default: the one running envlock)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="time limit for the suite, seconds (default 300)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,11 +55,13 @@ def run(args: argparse.Namespace) -> int:
     from envlock.findings import Report
     from envlock.report import render
 
-    facts = run_suite(device=args.device, seed=args.seed, python=args.python,
-                      timeout=args.timeout)
-    report = Report(command="determinism", target=f"python:{args.python}" if args.python
-                    else "host", findings=run_to_run_findings(facts),
-                    details={"determinism": dataclasses.asdict(facts)})
+    facts = run_suite(device=args.device, seed=args.seed, python=args.python, timeout=args.timeout)
+    report = Report(
+        command="determinism",
+        target=f"python:{args.python}" if args.python else "host",
+        findings=run_to_run_findings(facts),
+        details={"determinism": dataclasses.asdict(facts)},
+    )
     if args.format == "json":
         render(report, "json", sys.stdout)
     else:
@@ -68,12 +83,16 @@ def _render_digests(d: object, out: TextIO) -> None:
     console = Console(file=out, highlight=False, soft_wrap=False)
     ctx = d.context
     if d.device == "cuda":
-        where = (f"{ctx.get('gpu_name')} (sm {ctx.get('compute_capability')}, "
-                 f"{ctx.get('sm_count')} SMs), driver {ctx.get('driver')}, "
-                 f"CUDA {ctx.get('cuda')}, cuDNN {ctx.get('cudnn')}, cuBLAS {ctx.get('cublas')}")
+        where = (
+            f"{ctx.get('gpu_name')} (sm {ctx.get('compute_capability')}, "
+            f"{ctx.get('sm_count')} SMs), driver {ctx.get('driver')}, "
+            f"CUDA {ctx.get('cuda')}, cuDNN {ctx.get('cudnn')}, cuBLAS {ctx.get('cublas')}"
+        )
     else:
-        where = (f"CPU {ctx.get('cpu_model')} ({ctx.get('cpu_capability')}, "
-                 f"{ctx.get('num_threads')} threads)")
+        where = (
+            f"CPU {ctx.get('cpu_model')} ({ctx.get('cpu_capability')}, "
+            f"{ctx.get('num_threads')} threads)"
+        )
     seconds = f", {d.seconds:.1f} s" if d.seconds is not None else ""
     console.print(f"determinism suite v{d.suite_version}, seed {d.seed}, on {d.device}{seconds}")
     console.print(f"torch {ctx.get('torch')} on {where}")
@@ -86,12 +105,20 @@ def _render_digests(d: object, out: TextIO) -> None:
     names = [n for n in CLASSES if n in d.classes] + sorted(set(d.classes) - set(CLASSES))
     for name in names:
         c = d.classes[name]
-        r2r = Text("ok", style="green") if c.run_to_run_identical else Text(
-            "DIFFERS", style="bold red")
+        r2r = (
+            Text("ok", style="green")
+            if c.run_to_run_identical
+            else Text("DIFFERS", style="bold red")
+        )
         label = name + ("*" if c.skipped else "")
-        table.add_row(label, short_digest(c.digest)[len("sha256:"):], f"{c.summary.sum:.5g}",
-                      f"{c.summary.max_abs:.5g}", r2r,
-                      f"{c.seconds:.3f}" if c.seconds is not None else "")
+        table.add_row(
+            label,
+            short_digest(c.digest)[len("sha256:") :],
+            f"{c.summary.sum:.5g}",
+            f"{c.summary.max_abs:.5g}",
+            r2r,
+            f"{c.seconds:.3f}" if c.seconds is not None else "",
+        )
     for name, why in sorted(d.failed.items()):
         table.add_row(name, Text("not run", style="yellow"), "", "", "", "")
         console.print(Text(f"{name}: {why}", style="yellow"))

@@ -23,9 +23,12 @@ the same summaries over torch.distributed (gloo) while the job starts.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
-    rep = sub.add_parser("report", help="merge and compare facts files in DIR",
-                         description=DESCRIPTION,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep = sub.add_parser(
+        "report",
+        help="merge and compare facts files in DIR",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     rep.add_argument("directory", metavar="DIR", help="directory of facts *.json files")
     rep.add_argument("--lock", metavar="LOCK", help="also verify every node against this lock")
     rep.add_argument("--scope", choices=SCOPES, default="full")
@@ -39,9 +42,16 @@ def run(args: argparse.Namespace) -> int:
 
     lock = read_lock(args.lock) if args.lock else None
     summaries, findings = fleet.report_dir(args.directory, lock, scope=args.scope)
-    report = Report(command="fleet report", target=f"{len(summaries)} nodes", findings=findings,
-                    strict=args.strict,
-                    details={"nodes": [s.host for s in summaries], **({"lock": args.lock} if args.lock else {})})
+    report = Report(
+        command="fleet report",
+        target=f"{len(summaries)} nodes",
+        findings=findings,
+        strict=args.strict,
+        details={
+            "nodes": [s.host for s in summaries],
+            **({"lock": args.lock} if args.lock else {}),
+        },
+    )
     from envlock.report import render
 
     render(report, args.format, sys.stdout)

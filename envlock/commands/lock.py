@@ -23,16 +23,28 @@ suite and records its tensor digests.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-o", "--output", default=DEFAULT_LOCK_NAME, metavar="FILE",
+        "-o",
+        "--output",
+        default=DEFAULT_LOCK_NAME,
+        metavar="FILE",
         help=f"where to write the lock (default {DEFAULT_LOCK_NAME}; '-' for stdout)",
     )
-    parser.add_argument("--scope", choices=SCOPES, default="full",
-                        help="full (default) or software: without driver and GPU fields")
-    parser.add_argument("--determinism", action="store_true",
-                        help="run the determinism suite and lock its digests")
+    parser.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default="full",
+        help="full (default) or software: without driver and GPU fields",
+    )
+    parser.add_argument(
+        "--determinism", action="store_true", help="run the determinism suite and lock its digests"
+    )
     parser.add_argument("--seed", type=int, default=0, help="determinism seed (default 0)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="determinism device (default: cuda if available, else cpu)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="determinism device (default: cuda if available, else cpu)",
+    )
     add_source_arguments(parser)
 
 
@@ -47,16 +59,22 @@ def run(args: argparse.Namespace) -> int:
         if bad:
             raise DeterminismError(
                 f"not locking nondeterministic digests: {bad[0].message}"
-                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+            )
         facts = facts.replace(determinism=det)
     lock = build_lock(facts, scope=args.scope)
     regen = _regenerate_args(args)
     if args.output == "-":
         sys.stdout.write(dumps_lock(lock, args=regen))
         return 0
-    image = [f" --{o} {shlex.quote(getattr(args, o))}" for o in ("image", "container")
-             if getattr(args, o, None)]
-    write_lock(args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image)))
+    image = [
+        f" --{o} {shlex.quote(getattr(args, o))}"
+        for o in ("image", "container")
+        if getattr(args, o, None)
+    ]
+    write_lock(
+        args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image))
+    )
     print(f"wrote {args.output} ({_summary(lock)})", file=sys.stderr)
     return 0
 

@@ -21,16 +21,25 @@ the report goes to stderr and CMD does not run (exit 1), unless --warn-only.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lock", default=DEFAULT_LOCK_NAME, metavar="LOCK",
-                        help=f"lock file (default {DEFAULT_LOCK_NAME})")
+    parser.add_argument(
+        "--lock",
+        default=DEFAULT_LOCK_NAME,
+        metavar="LOCK",
+        help=f"lock file (default {DEFAULT_LOCK_NAME})",
+    )
     parser.add_argument("--scope", choices=SCOPES, default="full")
-    parser.add_argument("--warn-only", action="store_true",
-                        help="report drift but run the command anyway")
+    parser.add_argument(
+        "--warn-only", action="store_true", help="report drift but run the command anyway"
+    )
     parser.add_argument("--strict", action="store_true", help="warnings count as drift")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="re-probe torch instead of using the cached live facts")
-    parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ...",
-                        help="the command to run")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="re-probe torch instead of using the cached live facts",
+    )
+    parser.add_argument(
+        "cmd", nargs=argparse.REMAINDER, metavar="-- CMD ...", help="the command to run"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
 
         render(report, "text", sys.stderr)
         if not args.warn_only:
-            print("envlock: drift: not running the command (use --warn-only to run anyway)",
-                  file=sys.stderr)
+            print(
+                "envlock: drift: not running the command (use --warn-only to run anyway)",
+                file=sys.stderr,
+            )
             return 1
     sys.stdout.flush()
     sys.stderr.flush()

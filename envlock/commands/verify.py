@@ -31,22 +31,44 @@ GPUs; the training machine verifies with the default --scope full.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("lock", metavar="LOCK", help="the lock file (e.g. envlock.lock.toml)")
-    parser.add_argument("--scope", choices=SCOPES, default="full",
-                        help="full (default) or software: skip driver and GPU fields")
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="output format (default text)")
-    parser.add_argument("--rule", action="append", default=[], metavar="PATTERN=RULE",
-                        help="override the rule for matching fields (repeatable)")
+    parser.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default="full",
+        help="full (default) or software: skip driver and GPU fields",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default text)"
+    )
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="PATTERN=RULE",
+        help="override the rule for matching fields (repeatable)",
+    )
     parser.add_argument("--strict", action="store_true", help="warnings fail too")
-    parser.add_argument("--no-determinism", action="store_true",
-                        help="do not recompute locked determinism digests")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="import torch again instead of using its cached live facts")
-    parser.add_argument("--distributed", action="store_true",
-                        help="under torchrun: every rank verifies, rank 0 reports which ranks "
-                             "and nodes differ, every rank exits 1 on a mismatch")
-    parser.add_argument("--fleet-timeout", type=float, default=60.0, metavar="S",
-                        help="seconds to wait for every rank to join (default 60)")
+    parser.add_argument(
+        "--no-determinism", action="store_true", help="do not recompute locked determinism digests"
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="import torch again instead of using its cached live facts",
+    )
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="under torchrun: every rank verifies, rank 0 reports which ranks "
+        "and nodes differ, every rank exits 1 on a mismatch",
+    )
+    parser.add_argument(
+        "--fleet-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds to wait for every rank to join (default 60)",
+    )
     add_source_arguments(parser)
 
 
@@ -54,31 +76,46 @@ def run(args: argparse.Namespace) -> int:
     rules = [parse_rule_override(r) for r in args.rule]
     lock = read_lock(args.lock)
     # An image runs on this host's driver and GPUs: those come from the host.
-    facts, host = collect_facts_and_host(args, cache=not args.no_cache,
-                                         host=args.scope != "software")
+    facts, host = collect_facts_and_host(
+        args, cache=not args.no_cache, host=args.scope != "software"
+    )
     if host is not None:
         from envlock.container import merge_host_facts
 
         facts = merge_host_facts(facts, host)
-    facts, findings = verify_recomputing(lock, facts, scope=args.scope, rules=rules,
-                                         determinism=not args.no_determinism,
-                                         python=getattr(args, "python", None))
-    details: dict[str, object] = {"lock": args.lock, "scope": args.scope,
-                                  "probe_notes": list(facts.meta.notes)}
+    facts, findings = verify_recomputing(
+        lock,
+        facts,
+        scope=args.scope,
+        rules=rules,
+        determinism=not args.no_determinism,
+        python=getattr(args, "python", None),
+    )
+    details: dict[str, object] = {
+        "lock": args.lock,
+        "scope": args.scope,
+        "probe_notes": list(facts.meta.notes),
+    }
     if args.distributed:
         return _run_distributed(args, facts, findings, details)
     failed_fields = {f.field for f in findings}
     details["passed"] = [f for f in checked_fields(lock, args.scope) if f not in failed_fields]
-    report = Report(command="verify", target=facts.meta.target, findings=findings,
-                    strict=args.strict, details=details)
+    report = Report(
+        command="verify",
+        target=facts.meta.target,
+        findings=findings,
+        strict=args.strict,
+        details=details,
+    )
     from envlock.report import render
 
     render(report, args.format, sys.stdout)
     return 1 if report.failed else 0
 
 
-def _run_distributed(args: argparse.Namespace, facts: Facts, findings: list[Finding],
-                     details: dict[str, object]) -> int:
+def _run_distributed(
+    args: argparse.Namespace, facts: Facts, findings: list[Finding], details: dict[str, object]
+) -> int:
     from envlock import fleet
 
     env = fleet.torchrun_env()
@@ -88,13 +125,20 @@ def _run_distributed(args: argparse.Namespace, facts: Facts, findings: list[Find
     summaries = fleet.gather(summary, timeout=args.fleet_timeout)
     fleet_findings = fleet.compare_ranks(summaries)
     details.update(world_size=len(summaries), hosts=sorted({s.host for s in summaries}))
-    report = Report(command="verify --distributed", target=f"{len(summaries)} ranks",
-                    findings=fleet_findings, strict=args.strict, details=details)
+    report = Report(
+        command="verify --distributed",
+        target=f"{len(summaries)} ranks",
+        findings=fleet_findings,
+        strict=args.strict,
+        details=details,
+    )
     if rank == 0:
         from envlock.report import render
 
         render(report, args.format, sys.stdout)
     elif report.failed:
-        print(f"envlock: rank {rank} ({host}): fleet verification failed; rank 0 has the report",
-              file=sys.stderr)
+        print(
+            f"envlock: rank {rank} ({host}): fleet verification failed; rank 0 has the report",
+            file=sys.stderr,
+        )
     return 1 if report.failed else 0

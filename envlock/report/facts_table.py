@@ -37,65 +37,125 @@ def _kv_table(title: str, rows: list[tuple[str, Any]], unavailable: str | None =
 def render_facts(facts: Facts, out: TextIO) -> None:
     console = console_for(out)
     s, d, c, t = facts.system, facts.driver, facts.cuda, facts.torch
-    console.print(Text(f"envlock probe: {facts.meta.target}" + ("  (partial)" if facts.meta.partial else ""),
-                       style="bold"))
+    console.print(
+        Text(
+            f"envlock probe: {facts.meta.target}" + ("  (partial)" if facts.meta.partial else ""),
+            style="bold",
+        )
+    )
     cont = s.container
-    console.print(_kv_table("system", [
-        ("os", s.os.pretty_name if s.os else None),
-        ("kernel", s.kernel), ("arch", s.arch), ("glibc", s.glibc),
-        ("python", f"{s.python.version} ({s.python.implementation})" if s.python else None),
-        ("virtualenv", s.python.virtualenv if s.python else None),
-        ("cpu", f"{s.cpu_model} x{s.cpu_count}" if s.cpu_model else s.cpu_count),
-        ("memory", _gib(s.memory_total_bytes)),
-        ("container", (cont.runtime or "yes") if cont and cont.detected else "no" if cont else None),
-        ("cgroup", f"v{s.cgroup_version}" if s.cgroup_version else None),
-        ("/dev/shm", _gib(s.shm_total_bytes)),
-    ], s.unavailable))
-    console.print(_kv_table("driver", [
-        ("version", d.version), ("source", d.source), ("cuda (driver)", d.cuda_version),
-        ("kernel module", d.kernel_module_version), ("nvml error", d.nvml_error),
-        ("device nodes", d.device_nodes),
-    ], d.unavailable))
+    console.print(
+        _kv_table(
+            "system",
+            [
+                ("os", s.os.pretty_name if s.os else None),
+                ("kernel", s.kernel),
+                ("arch", s.arch),
+                ("glibc", s.glibc),
+                ("python", f"{s.python.version} ({s.python.implementation})" if s.python else None),
+                ("virtualenv", s.python.virtualenv if s.python else None),
+                ("cpu", f"{s.cpu_model} x{s.cpu_count}" if s.cpu_model else s.cpu_count),
+                ("memory", _gib(s.memory_total_bytes)),
+                (
+                    "container",
+                    (cont.runtime or "yes") if cont and cont.detected else "no" if cont else None,
+                ),
+                ("cgroup", f"v{s.cgroup_version}" if s.cgroup_version else None),
+                ("/dev/shm", _gib(s.shm_total_bytes)),
+            ],
+            s.unavailable,
+        )
+    )
+    console.print(
+        _kv_table(
+            "driver",
+            [
+                ("version", d.version),
+                ("source", d.source),
+                ("cuda (driver)", d.cuda_version),
+                ("kernel module", d.kernel_module_version),
+                ("nvml error", d.nvml_error),
+                ("device nodes", d.device_nodes),
+            ],
+            d.unavailable,
+        )
+    )
     if d.gpus:
         gt = Table(title="gpus", title_justify="left")
         for col in ("#", "name", "capability", "memory", "MIG", "ECC", "persistence", "bus id"):
             gt.add_column(col)
         for g in d.gpus:
-            gt.add_row(str(g.index), g.name or "?", g.compute_capability or "?",
-                       _gib(g.memory_total_bytes) or "?", *(
-                           "?" if v is None else ("on" if v else "off")
-                           for v in (g.mig_mode, g.ecc_mode, g.persistence_mode)),
-                       g.pci_bus_id or "?")
+            gt.add_row(
+                str(g.index),
+                g.name or "?",
+                g.compute_capability or "?",
+                _gib(g.memory_total_bytes) or "?",
+                *(
+                    "?" if v is None else ("on" if v else "off")
+                    for v in (g.mig_mode, g.ecc_mode, g.persistence_mode)
+                ),
+                g.pci_bus_id or "?",
+            )
         console.print(gt)
     tk, rt, lc = c.toolkit, c.cudart, c.libcuda
-    console.print(_kv_table("cuda", [
-        ("toolkit nvcc", f"{tk.nvcc_version} ({tk.nvcc_path})" if tk and tk.nvcc_version else None),
-        ("cudart", f"{rt.runtime_version} ({rt.path})" if rt and rt.runtime_version else None),
-        ("libcuda", f"{lc.driver_version} ({lc.path})" if lc and lc.path else
-         (lc.unavailable if lc else None)),
-        ("wheels", [f"{w.name}=={w.version}" for w in c.wheels]),
-        ("LD_LIBRARY_PATH", [f"{e.path} ({', '.join(e.libraries)})" for e in c.ld_library_path]),
-    ], c.unavailable))
+    console.print(
+        _kv_table(
+            "cuda",
+            [
+                (
+                    "toolkit nvcc",
+                    f"{tk.nvcc_version} ({tk.nvcc_path})" if tk and tk.nvcc_version else None,
+                ),
+                (
+                    "cudart",
+                    f"{rt.runtime_version} ({rt.path})" if rt and rt.runtime_version else None,
+                ),
+                (
+                    "libcuda",
+                    f"{lc.driver_version} ({lc.path})"
+                    if lc and lc.path
+                    else (lc.unavailable if lc else None),
+                ),
+                ("wheels", [f"{w.name}=={w.version}" for w in c.wheels]),
+                (
+                    "LD_LIBRARY_PATH",
+                    [f"{e.path} ({', '.join(e.libraries)})" for e in c.ld_library_path],
+                ),
+            ],
+            c.unavailable,
+        )
+    )
     live = t.live
     rows: list[tuple[str, Any]] = [
         ("version", t.version if t.installed else "not installed"),
         ("cuda", t.cuda or ("none (CPU build)" if t.installed and not t.hip else None)),
-        ("hip", t.hip), ("location", t.location),
+        ("hip", t.hip),
+        ("location", t.location),
     ]
     if live is not None:
         rows += [
             ("live probe", live.unavailable),
-            ("cudnn", live.cudnn_version), ("nccl", live.nccl_version),
+            ("cudnn", live.cudnn_version),
+            ("nccl", live.nccl_version),
             ("arch flags", live.arch_flags),
             ("cuda available", live.cuda_available),
             ("why not", live.cuda_unavailable_reason),
-            ("devices", [f"{x.index}:{x.name} sm_{(x.compute_capability or '').replace('.', '')}"
-                         f" {x.sm_count} SMs" for x in live.devices]),
+            (
+                "devices",
+                [
+                    f"{x.index}:{x.name} sm_{(x.compute_capability or '').replace('.', '')}"
+                    f" {x.sm_count} SMs"
+                    for x in live.devices
+                ],
+            ),
             ("loaded libraries", [x.path for x in live.loaded_libraries]),
         ]
     console.print(_kv_table("torch", rows, t.unavailable))
-    console.print(_kv_table("packages", sorted(facts.packages.distributions.items()),
-                            facts.packages.unavailable))
+    console.print(
+        _kv_table(
+            "packages", sorted(facts.packages.distributions.items()), facts.packages.unavailable
+        )
+    )
     env_rows: list[tuple[str, Any]] = sorted(facts.env.variables.items())
     if facts.env.redacted:
         env_rows.append(("withheld (secrets)", facts.env.redacted))

@@ -27,11 +27,15 @@ def render_github(report: Report, out: TextIO) -> None:
         level = _LEVEL[f.severity]
         if report.strict and f.severity is Severity.WARNING:
             level = "error"
-        props = [f"title={_escape_property(f'envlock {f.check_id}' + (f' {f.field}' if f.field else ''))}"]
+        props = [
+            f"title={_escape_property(f'envlock {f.check_id}' + (f' {f.field}' if f.field else ''))}"
+        ]
         if lock:
             props.insert(0, f"file={_escape_property(str(lock))}")
         message = f.message + (f" — fix: {f.fix}" if f.fix else "")
         out.write(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
     verdict = "failed" if report.failed else "passed"
-    out.write(f"envlock {report.command} {verdict}: "
-              f"{report.count(Severity.ERROR)} error(s), {report.count(Severity.WARNING)} warning(s)\n")
+    out.write(
+        f"envlock {report.command} {verdict}: "
+        f"{report.count(Severity.ERROR)} error(s), {report.count(Severity.WARNING)} warning(s)\n"
+    )

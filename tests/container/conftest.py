@@ -22,8 +22,9 @@ PROBE_LABEL = "org.envlock.probe"
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
-    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    proc = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr.strip()}")
     return proc.stdout
@@ -35,8 +36,12 @@ def load_data_json(name: str) -> Any:
 
 def _engine_answers() -> bool:
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=30,
-                              check=False).returncode == 0
+        return (
+            subprocess.run(
+                ["docker", "info"], capture_output=True, timeout=30, check=False
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -49,8 +54,12 @@ def engine() -> None:
 @pytest.fixture(scope="session")
 def images(engine: None) -> None:
     for image in (PY_IMAGE, TORCH_IMAGE, BUSYBOX_IMAGE, DIGEST_IMAGE):
-        present = subprocess.run(["docker", "image", "inspect", image], capture_output=True,
-                                 check=False).returncode == 0
+        present = (
+            subprocess.run(
+                ["docker", "image", "inspect", image], capture_output=True, check=False
+            ).returncode
+            == 0
+        )
         need(present, f"test image {image} is missing (.ci/build-test-images.sh builds it)")
 
 

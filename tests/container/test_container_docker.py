@@ -68,16 +68,22 @@ def scratch_tags() -> Iterator[list[str]]:
         docker("rmi", "-f", *tags, check=False)
 
 
-def derive(base: str, tag: str, tags: list[str], *changes: str,
-           files: dict[str, str] | None = None) -> str:
+def derive(
+    base: str, tag: str, tags: list[str], *changes: str, files: dict[str, str] | None = None
+) -> str:
     """docker create + cp + commit: `base` plus files and Dockerfile-style changes."""
     cid = docker("create", "--network", "none", base, "true").strip()
     try:
         for path, content in (files or {}).items():
             tar_proc = subprocess.run(
-                [sys.executable, "-c", _TAR_ONE, path, content], capture_output=True, check=True)
-            subprocess.run(["docker", "cp", "-", f"{cid}:/"], input=tar_proc.stdout, check=True,
-                           capture_output=True)
+                [sys.executable, "-c", _TAR_ONE, path, content], capture_output=True, check=True
+            )
+            subprocess.run(
+                ["docker", "cp", "-", f"{cid}:/"],
+                input=tar_proc.stdout,
+                check=True,
+                capture_output=True,
+            )
         docker("commit", *[a for c in changes for a in ("--change", c)], cid, tag)
     finally:
         docker("rm", "-f", cid)
@@ -99,12 +105,23 @@ sys.stdout.buffer.write(buf.getvalue())
 # ------------------------------------------------------------------- probe
 def _probe_by_hand(image: str) -> dict[str, object]:
     """The same probe package, copied into a container with docker cp and run by hand."""
-    cid = docker("create", "--network", "none", "-w", "/by-hand", image,
-                 "python3", "-m", "envlock.probe", "--no-torch-live").strip()
+    cid = docker(
+        "create",
+        "--network",
+        "none",
+        "-w",
+        "/by-hand",
+        image,
+        "python3",
+        "-m",
+        "envlock.probe",
+        "--no-torch-live",
+    ).strip()
     try:
         docker("cp", str(REPO / "envlock"), f"{cid}:/by-hand/")
-        proc = subprocess.run(["docker", "start", "-a", cid], capture_output=True, text=True,
-                              timeout=120, check=False)
+        proc = subprocess.run(
+            ["docker", "start", "-a", cid], capture_output=True, text=True, timeout=120, check=False
+        )
         assert proc.returncode == 0, proc.stderr
         data: dict[str, object] = json.loads(proc.stdout)
         return data
@@ -115,8 +132,16 @@ def _probe_by_hand(image: str) -> dict[str, object]:
 def test_probe_in_python_image_matches_the_probe_run_by_hand() -> None:
     facts = probe("--image", PY_IMAGE, "--no-torch-live")
     by_hand = Facts.from_dict(_probe_by_hand(PY_IMAGE))
-    for section in ("os", "kernel", "arch", "glibc", "cpu_count", "shm_total_bytes",
-                    "memory_total_bytes", "cgroup_version"):
+    for section in (
+        "os",
+        "kernel",
+        "arch",
+        "glibc",
+        "cpu_count",
+        "shm_total_bytes",
+        "memory_total_bytes",
+        "cgroup_version",
+    ):
         assert getattr(facts.system, section) == getattr(by_hand.system, section), section
     assert facts.system.python is not None and by_hand.system.python is not None
     assert facts.system.python.version == by_hand.system.python.version
@@ -165,8 +190,14 @@ def test_image_without_python_gives_partial_facts_and_says_why() -> None:
 
 
 def test_image_whose_python_probe_fails_falls_back_to_the_shell(scratch_tags: list[str]) -> None:
-    image = derive(PY_IMAGE, "envlock-test/scratch:broken-python", scratch_tags, files={
-        "/usr/local/bin/python3": "#!/bin/sh\necho 'python3: broken on purpose' >&2\nexit 1\n"})
+    image = derive(
+        PY_IMAGE,
+        "envlock-test/scratch:broken-python",
+        scratch_tags,
+        files={
+            "/usr/local/bin/python3": "#!/bin/sh\necho 'python3: broken on purpose' >&2\nexit 1\n"
+        },
+    )
     facts = probe("--image", image)
     assert facts.meta.partial is True and facts.image is not None
     assert facts.image.probe_mode == "shell"
@@ -174,16 +205,36 @@ def test_image_whose_python_probe_fails_falls_back_to_the_shell(scratch_tags: li
 
 
 def test_probe_output_not_json_is_one_line_exit_3(scratch_tags: list[str]) -> None:
-    image = derive(PY_IMAGE, "envlock-test/scratch:garbage-python", scratch_tags, files={
-        "/usr/local/bin/python3": "#!/bin/sh\necho 'this is not JSON'\n"})
+    image = derive(
+        PY_IMAGE,
+        "envlock-test/scratch:garbage-python",
+        scratch_tags,
+        files={"/usr/local/bin/python3": "#!/bin/sh\necho 'this is not JSON'\n"},
+    )
     proc = run_envlock(["probe", "--image", image, "--json"])
     one_line_error(proc, 3, "did not print Facts JSON", "this is not JSON")
 
 
 def test_running_container_is_probed_through_exec() -> None:
     name = f"envlock-test-running-{os.getpid()}"
-    docker("run", "-d", "--rm", "--network", "none", "--name", name, "--shm-size", "256m",
-           "-e", "NCCL_DEBUG=INFO", "-e", "HF_TOKEN=fake-token-value", PY_IMAGE, "sleep", "300")
+    docker(
+        "run",
+        "-d",
+        "--rm",
+        "--network",
+        "none",
+        "--name",
+        name,
+        "--shm-size",
+        "256m",
+        "-e",
+        "NCCL_DEBUG=INFO",
+        "-e",
+        "HF_TOKEN=fake-token-value",
+        PY_IMAGE,
+        "sleep",
+        "300",
+    )
     try:
         proc = run_envlock(["probe", "--json", "--container", name, "--no-torch-live"])
         assert proc.returncode == 0, proc.stderr
@@ -216,8 +267,10 @@ def test_gpu_request_without_nvidia_runtime_is_retried_and_reported() -> None:
     assert facts.image is not None
     assert facts.image.gpus_requested == "all"
     assert facts.image.gpu_request_error is not None
-    assert 'could not select device driver "" with capabilities: [[gpu]]' in \
-        facts.image.gpu_request_error
+    assert (
+        'could not select device driver "" with capabilities: [[gpu]]'
+        in facts.image.gpu_request_error
+    )
     assert facts.system.python is not None  # probed anyway, without GPUs
     code, report = doctor("--image", PY_IMAGE, "--gpus", "0,1", "--no-torch-live")
     assert code == 1
@@ -247,13 +300,18 @@ def test_stopped_daemon_is_one_line_exit_3(tmp_path: Path) -> None:
 
 
 def _start_probe_and_wait_for_container(image: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "envlock", "probe", "--json", "--image", image],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=clean_env())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "envlock", "probe", "--json", "--image", image],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        running = docker("ps", "-q", "--filter", f"label={PROBE_LABEL}",
-                         "--filter", "status=running").split()
+        running = docker(
+            "ps", "-q", "--filter", f"label={PROBE_LABEL}", "--filter", "status=running"
+        ).split()
         if running:
             return proc, running[0]
         if proc.poll() is not None:
@@ -268,8 +326,12 @@ def test_container_killed_mid_probe_is_one_line_exit_3() -> None:
     proc, cid = _start_probe_and_wait_for_container(TORCH_IMAGE)
     docker("kill", cid)
     out, err = proc.communicate(timeout=60)
-    one_line_error(subprocess.CompletedProcess(proc.args, proc.returncode, out, err), 3,
-                   "killed mid-probe", "137")
+    one_line_error(
+        subprocess.CompletedProcess(proc.args, proc.returncode, out, err),
+        3,
+        "killed mid-probe",
+        "137",
+    )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -298,11 +360,16 @@ def test_lock_then_verify_reports_drift_when_the_image_changes(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # Same tag, new content: one more tracked package (a dist-info, as pip leaves it).
     dist = "/usr/local/lib/python3.11/dist-packages/numpy-2.3.1.dist-info"
-    derive(TORCH_IMAGE, tag, [], files={
-        f"{dist}/METADATA": "Metadata-Version: 2.1\nName: numpy\nVersion: 2.3.1\n",
-        f"{dist}/RECORD": ""})
-    proc = run_envlock(["verify", str(lock), "--image", tag, "--no-torch-live",
-                        "--format", "json"])
+    derive(
+        TORCH_IMAGE,
+        tag,
+        [],
+        files={
+            f"{dist}/METADATA": "Metadata-Version: 2.1\nName: numpy\nVersion: 2.3.1\n",
+            f"{dist}/RECORD": "",
+        },
+    )
+    proc = run_envlock(["verify", str(lock), "--image", tag, "--no-torch-live", "--format", "json"])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     fields = {f.get("field") for f in report["findings"]}

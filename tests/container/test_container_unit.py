@@ -35,8 +35,13 @@ from tests.conftest import load_fixture_json
 from tests.container.conftest import DATA, load_data_json
 
 UUID = "GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21"  # made up: the syntax only
-IMAGE_CHECKS = ("EL-IMAGE-LATEST-TAG", "EL-IMAGE-NO-DIGEST", "EL-IMAGE-ROOT-USER",
-                "EL-GPU-REQUEST-FAILED", "EL-IMAGE-PARTIAL-PROBE")
+IMAGE_CHECKS = (
+    "EL-IMAGE-LATEST-TAG",
+    "EL-IMAGE-NO-DIGEST",
+    "EL-IMAGE-ROOT-USER",
+    "EL-GPU-REQUEST-FAILED",
+    "EL-IMAGE-PARTIAL-PROBE",
+)
 
 
 def recorded(name: str) -> Facts:
@@ -48,17 +53,21 @@ def fired(facts: Facts, host: Facts | None = None) -> set[str]:
 
 
 # ------------------------------------------------------------------- options
-@pytest.mark.parametrize(("text", "count", "ids", "canonical"), [
-    ("all", -1, (), "all"),
-    ("2", 2, (), "2"),
-    ("count=3", 3, (), "3"),
-    ("0,1", None, ("0", "1"), "device=0,1"),
-    ("device=0,1", None, ("0", "1"), "device=0,1"),
-    ('"device=2"', None, ("2",), "device=2"),
-    (f"device={UUID}", None, (UUID,), f"device={UUID}"),
-])
-def test_parse_gpus_follows_docker_run(text: str, count: int | None, ids: tuple[str, ...],
-                                       canonical: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "count", "ids", "canonical"),
+    [
+        ("all", -1, (), "all"),
+        ("2", 2, (), "2"),
+        ("count=3", 3, (), "3"),
+        ("0,1", None, ("0", "1"), "device=0,1"),
+        ("device=0,1", None, ("0", "1"), "device=0,1"),
+        ('"device=2"', None, ("2",), "device=2"),
+        (f"device={UUID}", None, (UUID,), f"device={UUID}"),
+    ],
+)
+def test_parse_gpus_follows_docker_run(
+    text: str, count: int | None, ids: tuple[str, ...], canonical: str
+) -> None:
     req = parse_gpus(text)
     assert (req.count, req.device_ids, req.text) == (count, ids, canonical)
 
@@ -69,10 +78,17 @@ def test_parse_gpus_rejects_with_usage_error(text: str) -> None:
         parse_gpus(text)
 
 
-@pytest.mark.parametrize(("text", "size"), [
-    ("2g", 2 << 30), ("512m", 512 << 20), ("64M", 64 << 20), ("1048576", 1 << 20),
-    ("1.5g", 3 << 29), ("16kb", 16 << 10),
-])
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("2g", 2 << 30),
+        ("512m", 512 << 20),
+        ("64M", 64 << 20),
+        ("1048576", 1 << 20),
+        ("1.5g", 3 << 29),
+        ("16kb", 16 << 10),
+    ],
+)
 def test_parse_size_uses_docker_binary_units(text: str, size: int) -> None:
     assert parse_size(text) == size
 
@@ -84,13 +100,19 @@ def test_parse_size_rejects(text: str) -> None:
 
 
 # ------------------------------------------------------------- references
-@pytest.mark.parametrize(("ref", "repo"), [
-    ("pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime", "pytorch/pytorch"),
-    ("python", "python"),
-    ("docker.io/library/python:3.11", "python"),
-    ("127.0.0.1:5055/envlock-test/python@sha256:4add8d05", "127.0.0.1:5055/envlock-test/python"),
-    ("localhost:5000/a/b:1", "localhost:5000/a/b"),
-])
+@pytest.mark.parametrize(
+    ("ref", "repo"),
+    [
+        ("pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime", "pytorch/pytorch"),
+        ("python", "python"),
+        ("docker.io/library/python:3.11", "python"),
+        (
+            "127.0.0.1:5055/envlock-test/python@sha256:4add8d05",
+            "127.0.0.1:5055/envlock-test/python",
+        ),
+        ("localhost:5000/a/b:1", "localhost:5000/a/b"),
+    ],
+)
 def test_repository_of(ref: str, repo: str) -> None:
     assert repository_of(ref) == repo
 
@@ -104,9 +126,15 @@ def test_digest_of_only_matches_the_references_repository() -> None:
 # -------------------------------------------------------------- image facts
 def test_image_facts_from_recorded_inspect() -> None:
     inspect = load_data_json("docker-image-inspect.python-bookworm.json")
-    img = image_facts("envlock-test/python:bookworm", inspect, kind="image",
-                      shm_size_bytes=DOCKER_DEFAULT_SHM_BYTES, gpus_requested=None,
-                      gpu_request_error=None, probe_mode="python")
+    img = image_facts(
+        "envlock-test/python:bookworm",
+        inspect,
+        kind="image",
+        shm_size_bytes=DOCKER_DEFAULT_SHM_BYTES,
+        gpus_requested=None,
+        gpu_request_error=None,
+        probe_mode="python",
+    )
     assert img.id == inspect["Id"]
     assert img.tags == sorted(inspect["RepoTags"])
     assert img.user is None  # Config.User "" means root
@@ -114,13 +142,22 @@ def test_image_facts_from_recorded_inspect() -> None:
 
 
 def test_split_env_withholds_secrets_and_masks_url_passwords() -> None:
-    kept, withheld = split_env([
-        "PATH=/usr/bin", "HF_TOKEN=hf_fake", "WANDB_API_KEY=fake", "AWS_SECRET_ACCESS_KEY=x",
-        "PIP_INDEX_URL=https://user:pw@pypi.example/simple", "NVIDIA_REQUIRE_CUDA=cuda>=12.8",
-        "NOEQUALS",
-    ])
-    assert kept == {"PATH": "/usr/bin", "PIP_INDEX_URL": "https://***@pypi.example/simple",
-                    "NVIDIA_REQUIRE_CUDA": "cuda>=12.8"}
+    kept, withheld = split_env(
+        [
+            "PATH=/usr/bin",
+            "HF_TOKEN=hf_fake",
+            "WANDB_API_KEY=fake",
+            "AWS_SECRET_ACCESS_KEY=x",
+            "PIP_INDEX_URL=https://user:pw@pypi.example/simple",
+            "NVIDIA_REQUIRE_CUDA=cuda>=12.8",
+            "NOEQUALS",
+        ]
+    )
+    assert kept == {
+        "PATH": "/usr/bin",
+        "PIP_INDEX_URL": "https://***@pypi.example/simple",
+        "NVIDIA_REQUIRE_CUDA": "cuda>=12.8",
+    }
     assert withheld == ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "WANDB_API_KEY"]
 
 
@@ -138,22 +175,29 @@ def test_python_command_carries_the_probe_in_args_below_the_kernel_limit() -> No
     assert cmd[:2] == ["python3", "-c"]
     assert all(len(a.encode()) < 128 * 1024 for a in cmd)  # MAX_ARG_STRLEN
     sep = cmd.index("--")
-    assert cmd[sep + 1:] == ["--target", "image:x", "--timeout", "30", "--no-torch-live"]
+    assert cmd[sep + 1 :] == ["--target", "image:x", "--timeout", "30", "--no-torch-live"]
 
 
 # ----------------------------------------------------------- shell fallback
 def test_shell_fallback_in_torch_image_gives_partial_facts() -> None:
     text = (DATA / "shell-probe.torch-cpu.txt").read_text()
-    facts = facts_from_shell(text, target="image:envlock-test/torch-cpu:2.13.0",
-                             why="no python3 in the image")
+    facts = facts_from_shell(
+        text, target="image:envlock-test/torch-cpu:2.13.0", why="no python3 in the image"
+    )
     assert facts.meta.partial is True
     assert facts.meta.notes and facts.meta.notes[0].startswith("no python3 in the image")
     assert facts.system.os is not None and (facts.system.os.id, facts.system.os.version_id) == (
-        "debian", "12")
+        "debian",
+        "12",
+    )
     assert facts.system.glibc == "2.36"
     assert facts.system.shm_total_bytes == 64 << 20
     assert (facts.torch.installed, facts.torch.version, facts.torch.build, facts.torch.cuda) == (
-        True, "2.13.0+cpu", "cpu", None)
+        True,
+        "2.13.0+cpu",
+        "cpu",
+        None,
+    )
     assert facts.torch.live is None
     assert facts.packages.distributions == {"torch": "2.13.0+cpu"}
     assert facts.env.variables["NVIDIA_VISIBLE_DEVICES"] == "all"
@@ -166,8 +210,11 @@ def test_shell_fallback_in_torch_image_gives_partial_facts() -> None:
 
 
 def test_shell_fallback_in_busybox_observes_little_and_says_so() -> None:
-    facts = facts_from_shell((DATA / "shell-probe.busybox.txt").read_text(),
-                             target="image:envlock-test/busybox", why="no python3 in the image")
+    facts = facts_from_shell(
+        (DATA / "shell-probe.busybox.txt").read_text(),
+        target="image:envlock-test/busybox",
+        why="no python3 in the image",
+    )
     assert facts.meta.partial is True
     assert facts.system.os is None and facts.system.glibc is None
     assert facts.system.kernel and facts.system.arch == "x86_64"
@@ -180,8 +227,10 @@ def test_shell_fallback_output_without_sections_is_a_container_error() -> None:
         facts_from_shell("sh: syntax error\n", target="image:x", why="no python3")
 
 
-@pytest.mark.parametrize(("build", "cuda"), [("cu130", "13.0"), ("cu118", "11.8"),
-                                             ("cu126", "12.6"), ("cpu", None), (None, None)])
+@pytest.mark.parametrize(
+    ("build", "cuda"),
+    [("cu130", "13.0"), ("cu118", "11.8"), ("cu126", "12.6"), ("cpu", None), (None, None)],
+)
 def test_torch_cuda_from_wheel_build_tag(build: str | None, cuda: str | None) -> None:
     from envlock.container import _cuda_of_build
 
@@ -208,10 +257,12 @@ def test_merge_keeps_an_images_compat_libcuda() -> None:
     image = recorded("python-by-digest")
     host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
     # Edited: an image with a cuda-compat package (as NGC images ship) loads its own libcuda.
-    own = LibcudaFacts(path="/usr/local/cuda-13.0/compat/libcuda.so.1", driver_version="13.0",
-                       compat=True)
-    merged = merge_host_facts(image.replace(cuda=dataclasses.replace(image.cuda, libcuda=own)),
-                              host)
+    own = LibcudaFacts(
+        path="/usr/local/cuda-13.0/compat/libcuda.so.1", driver_version="13.0", compat=True
+    )
+    merged = merge_host_facts(
+        image.replace(cuda=dataclasses.replace(image.cuda, libcuda=own)), host
+    )
     assert merged.cuda.libcuda == own
 
 
@@ -223,8 +274,12 @@ def test_checks_on_image_probed_by_digest_as_root() -> None:
 
 def test_checks_on_busybox_latest_without_python() -> None:
     got = fired(recorded("busybox")) & set(IMAGE_CHECKS)
-    assert got == {"EL-IMAGE-LATEST-TAG", "EL-IMAGE-NO-DIGEST", "EL-IMAGE-ROOT-USER",
-                   "EL-IMAGE-PARTIAL-PROBE"}
+    assert got == {
+        "EL-IMAGE-LATEST-TAG",
+        "EL-IMAGE-NO-DIGEST",
+        "EL-IMAGE-ROOT-USER",
+        "EL-IMAGE-PARTIAL-PROBE",
+    }
 
 
 def test_checks_on_gpu_request_without_nvidia_runtime() -> None:
@@ -259,6 +314,7 @@ def test_require_cuda_of_image_against_host_driver() -> None:
     host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
     assert "EL-IMAGE-REQUIRE-CUDA" not in fired(image, host)  # driver 580: CUDA 13.0
     # Edited: the same host with an R550 driver (CUDA 12.4, N1 table 3).
-    old = host.replace(driver=dataclasses.replace(host.driver, version="550.54.15",
-                                                  cuda_version="12.4"))
+    old = host.replace(
+        driver=dataclasses.replace(host.driver, version="550.54.15", cuda_version="12.4")
+    )
     assert "EL-IMAGE-REQUIRE-CUDA" in fired(image, old)

@@ -16,8 +16,19 @@ pytestmark = pytest.mark.venv
 
 
 def test_determinism_json(cpu_python: Path) -> None:
-    proc = run_envlock(["determinism", "--device", "cpu", "--seed", "1234", "--format", "json",
-                        "--python", str(cpu_python)])
+    proc = run_envlock(
+        [
+            "determinism",
+            "--device",
+            "cpu",
+            "--seed",
+            "1234",
+            "--format",
+            "json",
+            "--python",
+            str(cpu_python),
+        ]
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["command"] == "determinism" and doc["verdict"] == "pass"
@@ -36,9 +47,10 @@ def test_determinism_text_table(cpu_python: Path) -> None:
 
 
 def test_determinism_negative_control_exits_1_naming_the_class(cpu_python: Path) -> None:
-    proc = run_envlock(["determinism", "--device", "cpu", "--format", "json",
-                        "--python", str(cpu_python)],
-                       env=clean_env(ENVLOCK_DETERMINISM_PERTURB="attention"))
+    proc = run_envlock(
+        ["determinism", "--device", "cpu", "--format", "json", "--python", str(cpu_python)],
+        env=clean_env(ENVLOCK_DETERMINISM_PERTURB="attention"),
+    )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     errors = [(f["id"], f["field"]) for f in doc["findings"] if f["severity"] == "error"]
@@ -86,8 +98,7 @@ def test_lock_holds_the_determinism_table(lock_path: Path) -> None:
 
 
 def test_verify_on_the_same_machine_passes(lock_path: Path, cpu_python: Path) -> None:
-    proc = run_envlock(["verify", str(lock_path), "--python", str(cpu_python),
-                        "--format", "json"])
+    proc = run_envlock(["verify", str(lock_path), "--python", str(cpu_python), "--format", "json"])
     doc = json.loads(proc.stdout)
     det = [f for f in doc["findings"] if f["id"].startswith("EL-DET")]
     assert det == [] and proc.returncode == 0, (proc.stderr, doc["findings"])
@@ -99,22 +110,28 @@ def test_verify_with_an_edited_digest_fails_naming_the_class(
     text = lock_path.read_text()
     m = re.search(r'(\[determinism\.classes\.conv\]\ndigest = "sha256:)([0-9a-f])', text)
     assert m is not None
-    edited = text[: m.end(1)] + ("0" if m.group(2) != "0" else "1") + text[m.end(2):]
+    edited = text[: m.end(1)] + ("0" if m.group(2) != "0" else "1") + text[m.end(2) :]
     bad = tmp_path / "edited.lock.toml"
     bad.write_text(edited)
     proc = run_envlock(["verify", str(bad), "--python", str(cpu_python), "--format", "json"])
     assert proc.returncode == 1, proc.stderr
-    det = [(f["id"], f["field"]) for f in json.loads(proc.stdout)["findings"]
-           if f["id"].startswith("EL-DET")]
+    det = [
+        (f["id"], f["field"])
+        for f in json.loads(proc.stdout)["findings"]
+        if f["id"].startswith("EL-DET")
+    ]
     assert det == [("EL-DET-MISMATCH", "determinism.conv")]
     text_proc = run_envlock(["verify", str(bad), "--python", str(cpu_python)])
     assert text_proc.returncode == 1 and "determinism.conv" in text_proc.stdout
 
 
-def test_verify_with_a_corrupt_determinism_table_is_exit_3(lock_path: Path, tmp_path: Path,
-                                                           cpu_python: Path) -> None:
-    text = lock_path.read_text().replace("[determinism.classes.rng.summary]\nsum = ",
-                                         '[determinism.classes.rng.summary]\nsum = "x"\nold = ')
+def test_verify_with_a_corrupt_determinism_table_is_exit_3(
+    lock_path: Path, tmp_path: Path, cpu_python: Path
+) -> None:
+    text = lock_path.read_text().replace(
+        "[determinism.classes.rng.summary]\nsum = ",
+        '[determinism.classes.rng.summary]\nsum = "x"\nold = ',
+    )
     bad = tmp_path / "corrupt.lock.toml"
     bad.write_text(text)
     proc = run_envlock(["verify", str(bad), "--python", str(cpu_python)])

@@ -93,8 +93,9 @@ def test_context_change_irrelevant_to_the_class_is_an_error() -> None:
     # elementwise does not depend on the thread count: a changed digest there is a regression.
     locked, observed = load(CPU_2_13), load(CPU_1_THREAD)
     assert "num_threads" not in DEPENDS["cpu"]["elementwise"]
-    drifted = with_class(observed, "elementwise",
-                         digest=flip_digest(observed.classes["elementwise"].digest))
+    drifted = with_class(
+        observed, "elementwise", digest=flip_digest(observed.classes["elementwise"].digest)
+    )
     verdicts = by_class(compare(locked, drifted))
     assert verdicts["elementwise"] == ("EL-DET-MISMATCH", Severity.ERROR)
     assert verdicts["reduction"] == ("EL-DET-EXPECTED-DIFF", Severity.INFO)
@@ -103,8 +104,13 @@ def test_context_change_irrelevant_to_the_class_is_an_error() -> None:
 def test_expected_difference_beyond_tolerance_is_a_warning() -> None:
     locked, observed = load(CPU_2_13), load(CPU_AVX2)
     s = observed.classes["elementwise"].summary
-    off = DigestSummary(sum=s.sum, mean=s.mean, max_abs=s.max_abs, elements=s.elements,
-                        samples=[s.samples[0] + 0.5 * s.max_abs, *s.samples[1:]])
+    off = DigestSummary(
+        sum=s.sum,
+        mean=s.mean,
+        max_abs=s.max_abs,
+        elements=s.elements,
+        samples=[s.samples[0] + 0.5 * s.max_abs, *s.samples[1:]],
+    )
     findings = compare(locked, with_class(observed, "elementwise", summary=off))
     (f,) = [f for f in findings if f.field == "determinism.elementwise"]
     assert (f.check_id, f.severity) == ("EL-DET-TOLERANCE", Severity.WARNING)
@@ -120,7 +126,10 @@ def test_h100_vs_h200_same_arch_and_sm_count_must_match() -> None:
     drifted = with_class(h200, "matmul", digest=flip_digest(h200.classes["matmul"].digest))
     (f,) = compare(h100, drifted)
     assert (f.check_id, f.severity, f.field) == (
-        "EL-DET-MISMATCH", Severity.ERROR, "determinism.matmul")
+        "EL-DET-MISMATCH",
+        Severity.ERROR,
+        "determinism.matmul",
+    )
     assert "nothing it depends on changed" in f.message and "gpu_name" in f.message
 
 
@@ -135,12 +144,20 @@ def test_h100_vs_a100_arch_change_explains_all_but_rng() -> None:
     assert by_class(compare(h100, drifted))["rng"] == ("EL-DET-MISMATCH", Severity.ERROR)
 
 
-@pytest.mark.parametrize(("key", "value", "expected", "unexpected"), [
-    ("cublas", "13.2.0", {"matmul", "conv", "attention", "train"}, {"elementwise", "reduction"}),
-    ("cudnn", "9.25.0", {"conv", "attention", "train"}, {"matmul", "elementwise", "reduction"}),
-    ("sm_count", "114", {"reduction", "matmul", "conv", "attention", "train"}, {"elementwise"}),
-    ("driver", "590.48.01", set(), {"matmul", "elementwise", "conv"}),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "expected", "unexpected"),
+    [
+        (
+            "cublas",
+            "13.2.0",
+            {"matmul", "conv", "attention", "train"},
+            {"elementwise", "reduction"},
+        ),
+        ("cudnn", "9.25.0", {"conv", "attention", "train"}, {"matmul", "elementwise", "reduction"}),
+        ("sm_count", "114", {"reduction", "matmul", "conv", "attention", "train"}, {"elementwise"}),
+        ("driver", "590.48.01", set(), {"matmul", "elementwise", "conv"}),
+    ],
+)
 def test_gpu_library_changes_explain_only_the_classes_that_use_them(
     key: str, value: str, expected: set[str], unexpected: set[str]
 ) -> None:
@@ -167,9 +184,11 @@ def test_gpu_lock_vs_cpu_run_everything_expected_rng_not_compared() -> None:
 def test_changed_setting_explains_every_class() -> None:
     h100 = load(H100)
     observed = dataclasses.replace(
-        h100, settings={**h100.settings, "cublas_workspace_config": ":16:8"})
-    observed = with_class(observed, "elementwise",
-                          digest=flip_digest(observed.classes["elementwise"].digest))
+        h100, settings={**h100.settings, "cublas_workspace_config": ":16:8"}
+    )
+    observed = with_class(
+        observed, "elementwise", digest=flip_digest(observed.classes["elementwise"].digest)
+    )
     (f,) = compare(h100, observed)
     assert f.check_id == "EL-DET-EXPECTED-DIFF"
     assert "settings.cublas_workspace_config unset -> :16:8" in f.message
@@ -191,8 +210,9 @@ def test_other_suite_version_is_a_warning() -> None:
 def test_class_that_could_not_run_is_an_error() -> None:
     d = load(CPU_2_13)
     classes = {k: v for k, v in d.classes.items() if k != "attention"}
-    observed = dataclasses.replace(d, classes=classes,
-                                   failed={"attention": "RuntimeError: no deterministic kernel"})
+    observed = dataclasses.replace(
+        d, classes=classes, failed={"attention": "RuntimeError: no deterministic kernel"}
+    )
     (f,) = compare(d, observed)
     assert (f.check_id, f.field) == ("EL-DET-CLASS-FAILED", "determinism.attention")
     assert "no deterministic kernel" in f.message
@@ -221,14 +241,18 @@ def test_failed_class_is_reported_by_run_to_run_findings() -> None:
     d = dataclasses.replace(load(CPU_2_13), failed={"attention": "RuntimeError: x"})
     (f,) = run_to_run_findings(d)
     assert (f.check_id, f.severity, f.field) == (
-        "EL-DET-CLASS-FAILED", Severity.WARNING, "determinism.attention")
+        "EL-DET-CLASS-FAILED",
+        Severity.WARNING,
+        "determinism.attention",
+    )
 
 
 # ---------------------------------------------------------------- summaries
 def test_summary_tolerance_scales_with_magnitude() -> None:
     a = DigestSummary(sum=100.0, mean=0.1, max_abs=10.0, elements=1000, samples=[1.0, -2.0])
-    near = DigestSummary(sum=100.2, mean=0.1001, max_abs=10.0, elements=1000,
-                         samples=[1.0005, -2.0])
+    near = DigestSummary(
+        sum=100.2, mean=0.1001, max_abs=10.0, elements=1000, samples=[1.0005, -2.0]
+    )
     far = DigestSummary(sum=100.0, mean=0.1, max_abs=10.0, elements=1000, samples=[2.0, -2.0])
     assert compare_summaries(a, near, 1e-3).agree
     bad = compare_summaries(a, far, 1e-3)

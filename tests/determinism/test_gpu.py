@@ -20,7 +20,10 @@ def _cuda_python() -> str | None:
         try:
             proc = subprocess.run(
                 [py, "-c", "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"],
-                capture_output=True, timeout=180, check=False)
+                capture_output=True,
+                timeout=180,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired):
             continue
         if proc.returncode == 0:
@@ -45,11 +48,14 @@ def test_cuda_suite_is_identical_across_processes(cuda_py: str) -> None:
         assert ctx.get(key) not in (None, "", "unknown"), key
     assert run_to_run_findings(first) == []
     assert {k: v.digest for k, v in first.classes.items()} == {
-        k: v.digest for k, v in second.classes.items()}
+        k: v.digest for k, v in second.classes.items()
+    }
     assert compare(first, second) == []
     # Timing is reported, not asserted (benchmarks/determinism_speed.py measures it).
-    print(f"\ncuda suite on {ctx['gpu_name']}: {first.seconds:.2f} s, {second.seconds:.2f} s "
-          f"(per class: {', '.join(f'{k} {v.seconds:.3f}' for k, v in first.classes.items())})")
+    print(
+        f"\ncuda suite on {ctx['gpu_name']}: {first.seconds:.2f} s, {second.seconds:.2f} s "
+        f"(per class: {', '.join(f'{k} {v.seconds:.3f}' for k, v in first.classes.items())})"
+    )
 
 
 def test_cuda_atomic_index_add_is_caught_run_to_run(

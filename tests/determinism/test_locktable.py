@@ -45,13 +45,25 @@ def test_table_is_toml_safe_kebab_case_and_without_timings() -> None:
     table = to_lock_table(load(CPU_2_13))
     for path, value in _walk(table):
         assert value is not None, path
-    own_keys = [*table, *table["context"], *table["settings"],
-                *table["classes"]["matmul"], *table["classes"]["matmul"]["summary"]]
+    own_keys = [
+        *table,
+        *table["context"],
+        *table["settings"],
+        *table["classes"]["matmul"],
+        *table["classes"]["matmul"]["summary"],
+    ]
     assert all("_" not in k for k in own_keys), own_keys
     assert "seconds" not in str(own_keys)
     assert table["context"]["num-threads"] == "2"
-    assert list(table["classes"]) == ["rng", "elementwise", "reduction", "matmul", "conv",
-                                      "attention", "train"]
+    assert list(table["classes"]) == [
+        "rng",
+        "elementwise",
+        "reduction",
+        "matmul",
+        "conv",
+        "attention",
+        "train",
+    ]
 
 
 def test_table_holds_no_hostname() -> None:
@@ -62,8 +74,9 @@ def test_table_holds_no_hostname() -> None:
 def test_failed_and_skipped_survive_the_round_trip() -> None:
     d = load(CPU_2_13)
     matmul = dataclasses.replace(d.classes["matmul"], skipped={"fp16": "RuntimeError: no fp16"})
-    d = dataclasses.replace(d, classes={**d.classes, "matmul": matmul},
-                            failed={"attention": "RuntimeError: no kernel"})
+    d = dataclasses.replace(
+        d, classes={**d.classes, "matmul": matmul}, failed={"attention": "RuntimeError: no kernel"}
+    )
     table = to_lock_table(d)
     assert table["failed"] == {"attention": "RuntimeError: no kernel"}
     assert table["classes"]["matmul"]["skipped"] == {"fp16": "RuntimeError: no fp16"}
@@ -76,24 +89,37 @@ def _edited(edit: Any) -> dict[str, Any]:
     return table
 
 
-@pytest.mark.parametrize(("edit", "path"), [
-    (lambda t: t["classes"]["matmul"].pop("digest"), "determinism.classes.matmul.digest"),
-    (lambda t: t["classes"]["matmul"].__setitem__("digest", 12),
-     "determinism.classes.matmul.digest"),
-    (lambda t: t["classes"]["conv"].__setitem__("digest", "md5:abc"),
-     "determinism.classes.conv.digest"),
-    (lambda t: t["classes"]["rng"]["summary"].__setitem__("max-abs", "big"),
-     "determinism.classes.rng.summary.max-abs"),
-    (lambda t: t["classes"]["rng"]["summary"]["samples"].__setitem__(2, "x"),
-     "determinism.classes.rng.summary.samples[2]"),
-    (lambda t: t["classes"]["train"].__setitem__("tensors", True),
-     "determinism.classes.train.tensors"),
-    (lambda t: t.__setitem__("seed", "0"), "determinism.seed"),
-    (lambda t: t.__setitem__("device", "tpu"), "determinism.device"),
-    (lambda t: t["context"].__setitem__("torch", 2.13), "determinism.context.torch"),
-    (lambda t: t.__setitem__("classes", []), "determinism.classes"),
-    (lambda t: t.pop("suite-version"), "determinism.suite-version"),
-])
+@pytest.mark.parametrize(
+    ("edit", "path"),
+    [
+        (lambda t: t["classes"]["matmul"].pop("digest"), "determinism.classes.matmul.digest"),
+        (
+            lambda t: t["classes"]["matmul"].__setitem__("digest", 12),
+            "determinism.classes.matmul.digest",
+        ),
+        (
+            lambda t: t["classes"]["conv"].__setitem__("digest", "md5:abc"),
+            "determinism.classes.conv.digest",
+        ),
+        (
+            lambda t: t["classes"]["rng"]["summary"].__setitem__("max-abs", "big"),
+            "determinism.classes.rng.summary.max-abs",
+        ),
+        (
+            lambda t: t["classes"]["rng"]["summary"]["samples"].__setitem__(2, "x"),
+            "determinism.classes.rng.summary.samples[2]",
+        ),
+        (
+            lambda t: t["classes"]["train"].__setitem__("tensors", True),
+            "determinism.classes.train.tensors",
+        ),
+        (lambda t: t.__setitem__("seed", "0"), "determinism.seed"),
+        (lambda t: t.__setitem__("device", "tpu"), "determinism.device"),
+        (lambda t: t["context"].__setitem__("torch", 2.13), "determinism.context.torch"),
+        (lambda t: t.__setitem__("classes", []), "determinism.classes"),
+        (lambda t: t.pop("suite-version"), "determinism.suite-version"),
+    ],
+)
 def test_bad_table_names_the_dotted_path(edit: Any, path: str) -> None:
     with pytest.raises(LockError) as err:
         from_lock_table(_edited(edit))

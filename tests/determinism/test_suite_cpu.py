@@ -43,7 +43,8 @@ def test_suite_runs_every_class_with_deterministic_settings(baseline: Determinis
 def test_two_processes_give_identical_digests(baseline: DeterminismFacts, cpu_python: Path) -> None:
     again = run_suite(device="cpu", seed=0, python=str(cpu_python))
     assert {k: v.digest for k, v in again.classes.items()} == {
-        k: v.digest for k, v in baseline.classes.items()}
+        k: v.digest for k, v in baseline.classes.items()
+    }
     assert again.context == baseline.context
     assert compare(baseline, again) == []
 

@@ -44,8 +44,11 @@ def test_every_option_in_readme_examples_exists() -> None:
             continue
         known = {o for a in subs[cmd]._actions for o in a.option_strings}
         if cmd == "fleet":
-            known |= {o for a in subs[cmd]._subparsers._group_actions[0].choices["report"]._actions
-                      for o in a.option_strings}
+            known |= {
+                o
+                for a in subs[cmd]._subparsers._group_actions[0].choices["report"]._actions
+                for o in a.option_strings
+            }
         own = rest.split("#")[0].split(" -- ")[0]  # after " -- " come the wrapped command's options
         for opt in re.findall(r"(?<![\w-])(--[a-z][\w-]*)", own):
             assert opt in known, f"README shows `envlock {cmd} ... {opt}` which it does not accept"

@@ -14,10 +14,19 @@ from tests.conftest import run_envlock
 from tests.lock.facts_fixtures import h100_facts
 
 
-@pytest.mark.parametrize(("code", "fragment"), [
-    (137, "SIGKILL"), (139, "SIGSEGV"), (134, "SIGABRT"), (143, "SIGTERM"),
-    (126, "not executable"), (127, "not found"), (-9, "SIGKILL"), (135, "SIGBUS"),
-])
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        (137, "SIGKILL"),
+        (139, "SIGSEGV"),
+        (134, "SIGABRT"),
+        (143, "SIGTERM"),
+        (126, "not executable"),
+        (127, "not found"),
+        (-9, "SIGKILL"),
+        (135, "SIGBUS"),
+    ],
+)
 def test_exit_codes(code: int, fragment: str) -> None:
     assert fragment in explain_exit_code(code).title + explain_exit_code(code).cause
 
@@ -29,14 +38,26 @@ def test_every_referenced_check_exists() -> None:
     assert referenced <= set(CHECKS), referenced - set(CHECKS)
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("RuntimeError: CUDA error: no kernel image is available for execution on the device", "no-kernel-image"),
-    ("The NVIDIA driver on your system is too old (found version 12080)", "driver-too-old"),
-    ("AssertionError: Torch not compiled with CUDA enabled", "cpu-only-torch"),
-    ("Failed to initialize NVML: Driver/library version mismatch", "nvml-mismatch"),
-    ("ERROR: Unexpected bus error encountered in worker. DataLoader worker (pid 123) is killed by signal: Bus error.", "shm"),
-    ("libcusparse.so.12: undefined symbol: __nvJitLinkComplete_12_4, version libnvJitLink.so.12", "undefined-symbol"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (
+            "RuntimeError: CUDA error: no kernel image is available for execution on the device",
+            "no-kernel-image",
+        ),
+        ("The NVIDIA driver on your system is too old (found version 12080)", "driver-too-old"),
+        ("AssertionError: Torch not compiled with CUDA enabled", "cpu-only-torch"),
+        ("Failed to initialize NVML: Driver/library version mismatch", "nvml-mismatch"),
+        (
+            "ERROR: Unexpected bus error encountered in worker. DataLoader worker (pid 123) is killed by signal: Bus error.",
+            "shm",
+        ),
+        (
+            "libcusparse.so.12: undefined symbol: __nvJitLinkComplete_12_4, version libnvJitLink.so.12",
+            "undefined-symbol",
+        ),
+    ],
+)
 def test_known_messages(text: str, key: str) -> None:
     assert key in [e.key for e in explain_message(text)]
 
@@ -49,8 +70,16 @@ def test_explain_runs_the_confirming_check_on_facts(tmp_path: Path) -> None:
     """A V100 (7.0) with the recorded torch 2.14 cu130 arch flags: the check fires."""
     facts = h100_facts()
     assert facts.driver.gpus
-    v100 = facts.replace(driver=dataclasses.replace(facts.driver, gpus=[dataclasses.replace(
-        facts.driver.gpus[0], name="Tesla V100-SXM2-32GB", compute_capability="7.0")]))
+    v100 = facts.replace(
+        driver=dataclasses.replace(
+            facts.driver,
+            gpus=[
+                dataclasses.replace(
+                    facts.driver.gpus[0], name="Tesla V100-SXM2-32GB", compute_capability="7.0"
+                )
+            ],
+        )
+    )
     path = tmp_path / "facts.v100-edited.json"
     path.write_text(v100.to_json())
     msg = "CUDA error: no kernel image is available for execution on the device"

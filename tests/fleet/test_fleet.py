@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import time
@@ -33,15 +32,31 @@ def fleet_lock(cpu_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return lock
 
 
-def _torchrun(cpu_python: Path, args: list[str], tmp: Path, *, wrapper: str | None = None,
-              extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _torchrun(
+    cpu_python: Path,
+    args: list[str],
+    tmp: Path,
+    *,
+    wrapper: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     torchrun = cpu_python.parent / "torchrun"
     port = _free_port()
-    base = [str(torchrun), "--nnodes", "1", "--nproc-per-node", "4",
-            "--master-addr", "127.0.0.1", "--master-port", str(port),
-            # torchrun tears the group down after the first non-zero exit; ranks leave
-            # envlock's last barrier together, and a 1 s monitor lets all of them finish.
-            "--monitor-interval", "1"]
+    base = [
+        str(torchrun),
+        "--nnodes",
+        "1",
+        "--nproc-per-node",
+        "4",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(port),
+        # torchrun tears the group down after the first non-zero exit; ranks leave
+        # envlock's last barrier together, and a 1 s monitor lets all of them finish.
+        "--monitor-interval",
+        "1",
+    ]
     if wrapper:
         script = tmp / "rank.sh"
         script.write_text(wrapper)
@@ -49,8 +64,15 @@ def _torchrun(cpu_python: Path, args: list[str], tmp: Path, *, wrapper: str | No
         cmd = [*base, "--no-python", str(script), *args]
     else:
         cmd = [*base, "-m", "envlock", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp,
-                          env=clean_env(**(extra_env or {})), check=False)
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp,
+        env=clean_env(**(extra_env or {})),
+        check=False,
+    )
 
 
 def _rank_exit_codes(tmp: Path) -> dict[int, int]:
@@ -70,34 +92,55 @@ exit $rc
 """
 
 
-def test_all_ranks_agree_every_rank_exits_0(cpu_python: Path, fleet_lock: Path, tmp_path: Path) -> None:
-    proc = _torchrun(cpu_python, ["verify", str(fleet_lock), "--no-torch-live", "--distributed",
-                                  "--format", "json"], tmp_path,
-                     wrapper=WRAPPER.format(setup="", python=cpu_python))
+def test_all_ranks_agree_every_rank_exits_0(
+    cpu_python: Path, fleet_lock: Path, tmp_path: Path
+) -> None:
+    proc = _torchrun(
+        cpu_python,
+        ["verify", str(fleet_lock), "--no-torch-live", "--distributed", "--format", "json"],
+        tmp_path,
+        wrapper=WRAPPER.format(setup="", python=cpu_python),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _rank_exit_codes(tmp_path) == {0: 0, 1: 0, 2: 0, 3: 0}
-    report = json.loads(proc.stdout[proc.stdout.index("{"):])  # rank 0 alone prints the report
+    report = json.loads(proc.stdout[proc.stdout.index("{") :])  # rank 0 alone prints the report
     assert report["verdict"] == "pass" and report["details"]["world_size"] == 4
 
 
 @pytest.mark.parametrize(
     ("setup", "field"),
     [
-        ('[ "$RANK" = 2 ] && export CUBLAS_WORKSPACE_CONFIG=:16:8 || export CUBLAS_WORKSPACE_CONFIG=:4096:8',
-         "env.CUBLAS_WORKSPACE_CONFIG"),
+        (
+            '[ "$RANK" = 2 ] && export CUBLAS_WORKSPACE_CONFIG=:16:8 || export CUBLAS_WORKSPACE_CONFIG=:4096:8',
+            "env.CUBLAS_WORKSPACE_CONFIG",
+        ),
         ('[ "$RANK" = 2 ] && export LD_LIBRARY_PATH=/usr/local/cuda/lib64', "env.LD_LIBRARY_PATH"),
     ],
 )
 def test_one_rank_differs_every_rank_exits_1_and_rank_0_names_it(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path, setup: str, field: str
 ) -> None:
-    proc = _torchrun(cpu_python, ["verify", str(fleet_lock), "--no-torch-live", "--distributed",
-                                  "--format", "json", "--rule", "env.CUBLAS_WORKSPACE_CONFIG=ignore"],
-                     tmp_path, wrapper=WRAPPER.format(setup=setup, python=cpu_python))
+    proc = _torchrun(
+        cpu_python,
+        [
+            "verify",
+            str(fleet_lock),
+            "--no-torch-live",
+            "--distributed",
+            "--format",
+            "json",
+            "--rule",
+            "env.CUBLAS_WORKSPACE_CONFIG=ignore",
+        ],
+        tmp_path,
+        wrapper=WRAPPER.format(setup=setup, python=cpu_python),
+    )
     assert proc.returncode != 0
     assert _rank_exit_codes(tmp_path) == {0: 1, 1: 1, 2: 1, 3: 1}
-    report = json.loads(proc.stdout[proc.stdout.index("{"):])
-    divergent = [f for f in report["findings"] if f["id"] == "EL-FLEET-DIVERGENT" and f["field"] == field]
+    report = json.loads(proc.stdout[proc.stdout.index("{") :])
+    divergent = [
+        f for f in report["findings"] if f["id"] == "EL-FLEET-DIVERGENT" and f["field"] == field
+    ]
     assert divergent, report
     assert "rank 2" in divergent[0]["message"]
     assert divergent[0]["evidence"]["values"]  # which ranks hold which value
@@ -110,11 +153,28 @@ def test_a_rank_that_never_starts_times_out_with_a_clear_message(
     procs = []
     started = time.monotonic()
     for rank in range(3):  # rank 3 of 4 never starts
-        env = clean_env(RANK=str(rank), WORLD_SIZE="4", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-        procs.append(subprocess.Popen(
-            [str(cpu_python), "-m", "envlock", "verify", str(fleet_lock), "--no-torch-live",
-             "--distributed", "--fleet-timeout", "6"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+        env = clean_env(
+            RANK=str(rank), WORLD_SIZE="4", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(cpu_python),
+                    "-m",
+                    "envlock",
+                    "verify",
+                    str(fleet_lock),
+                    "--no-torch-live",
+                    "--distributed",
+                    "--fleet-timeout",
+                    "6",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        )
     results = [p.communicate(timeout=120) for p in procs]
     elapsed = time.monotonic() - started
     assert [p.returncode for p in procs] == [3, 3, 3]
@@ -127,8 +187,11 @@ def test_a_rank_that_never_starts_times_out_with_a_clear_message(
 def test_compare_ranks_from_recorded_facts() -> None:
     """Unit level: two 'nodes' from recordings, one with the H100 driver, one without."""
     a, b = h100_facts(), cuda_venv_facts()
-    s = [summarize(0, "node-a", a, [], "full"), summarize(1, "node-a", a, [], "full"),
-         summarize(2, "node-b", b, [], "full")]
+    s = [
+        summarize(0, "node-a", a, [], "full"),
+        summarize(1, "node-a", a, [], "full"),
+        summarize(2, "node-b", b, [], "full"),
+    ]
     findings = {f.field: f for f in compare_ranks(s)}
     assert "driver.version" in findings
     assert "node-b: rank 2" in findings["driver.version"].message

@@ -34,10 +34,14 @@ def h100_facts() -> Facts:
     # Edited: the published recording has no UUID; one is set so the lock's
     # "no UUIDs" rule has something to leave out.
     assert facts.driver.gpus
-    gpus = [dataclasses.replace(g, uuid=f"GPU-00000000-0000-0000-0000-00000000000{g.index}")
-            for g in facts.driver.gpus]
-    return facts.replace(driver=dataclasses.replace(facts.driver, gpus=gpus),
-                         system=dataclasses.replace(facts.system, hostname="gpu-node-17"))
+    gpus = [
+        dataclasses.replace(g, uuid=f"GPU-00000000-0000-0000-0000-00000000000{g.index}")
+        for g in facts.driver.gpus
+    ]
+    return facts.replace(
+        driver=dataclasses.replace(facts.driver, gpus=gpus),
+        system=dataclasses.replace(facts.system, hostname="gpu-node-17"),
+    )
 
 
 @cache
@@ -45,8 +49,16 @@ def rich_facts() -> Facts:
     facts = h100_facts()
     # Edited: the recording's environment held no lockable variable; a training
     # launch typically sets these.
-    facts = facts.replace(env=dataclasses.replace(facts.env, variables={
-        **facts.env.variables, "CUBLAS_WORKSPACE_CONFIG": ":4096:8", "NCCL_DEBUG": "WARN"}))
+    facts = facts.replace(
+        env=dataclasses.replace(
+            facts.env,
+            variables={
+                **facts.env.variables,
+                "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+                "NCCL_DEBUG": "WARN",
+            },
+        )
+    )
     image = sorted(FIXTURES.glob("facts.image-*.json"))
     if image:
         recorded = Facts.from_dict(load_fixture_json(image[0].name))
@@ -55,7 +67,10 @@ def rich_facts() -> Facts:
     det = sorted(FIXTURES.glob("determinism.*recorded*.json"))
     if det:
         recorded = load_fixture_json(det[0].name)["determinism"]
-        doc = {"facts_version": 1, "meta": {"envlock_version": "t", "collected_at": "t"},
-               "determinism": recorded}
+        doc = {
+            "facts_version": 1,
+            "meta": {"envlock_version": "t", "collected_at": "t"},
+            "determinism": recorded,
+        }
         facts = facts.replace(determinism=Facts.from_dict(doc).determinism)
     return facts

@@ -66,8 +66,15 @@ def test_secrets_never_reach_the_lock(cuda_python: Path, tmp_path: Path) -> None
     proc = run_envlock(["lock", "-o", str(lock)], python=cuda_python, env=clean_env(**SECRETS))
     assert proc.returncode == 0, proc.stderr
     text = lock.read_text()
-    for value in ("hf_plantedSecretValue123", "wandbPlantedKey456", "awsPlantedSecret789",
-                  "plantedpw", "HF_TOKEN", "WANDB_API_KEY", "AWS_SECRET"):
+    for value in (
+        "hf_plantedSecretValue123",
+        "wandbPlantedKey456",
+        "awsPlantedSecret789",
+        "plantedpw",
+        "HF_TOKEN",
+        "WANDB_API_KEY",
+        "AWS_SECRET",
+    ):
         assert value not in text
     assert tomllib.loads(text)["env"]["NCCL_DEBUG"] == "INFO"  # allow-listed, not secret
 
@@ -79,7 +86,12 @@ def test_lock_and_verify_from_a_facts_file_with_scopes(cuda_python: Path, tmp_pa
     assert proc.returncode == 0, proc.stderr
     facts.write_text(proc.stdout)
     lock = tmp_path / "sw.lock.toml"
-    assert run_envlock(["lock", "--facts", str(facts), "--scope", "software", "-o", str(lock)]).returncode == 0
+    assert (
+        run_envlock(
+            ["lock", "--facts", str(facts), "--scope", "software", "-o", str(lock)]
+        ).returncode
+        == 0
+    )
     assert "driver" not in tomllib.loads(lock.read_text())
     proc = run_envlock(["verify", str(lock), "--facts", str(facts), "--format", "json"])
     assert proc.returncode == 0, proc.stdout
@@ -120,7 +132,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_missing_facts_file_exits_3(tmp_path: Path) -> None:
-    proc = run_envlock(["lock", "--facts", str(tmp_path / "nope.json"), "-o", str(tmp_path / "l.toml")])
+    proc = run_envlock(
+        ["lock", "--facts", str(tmp_path / "nope.json"), "-o", str(tmp_path / "l.toml")]
+    )
     assert proc.returncode == 3 and "facts file not found" in _one_line_error(proc)
     assert not (tmp_path / "l.toml").exists()
     bad = tmp_path / "bad.json"
@@ -133,8 +147,9 @@ def test_missing_facts_file_exits_3(tmp_path: Path) -> None:
 def test_lock_refuses_nondeterministic_digests(cpu_python: Path, tmp_path: Path) -> None:
     lock = tmp_path / "envlock.lock.toml"
     env = clean_env(ENVLOCK_DETERMINISM_PERTURB="matmul")
-    proc = run_envlock(["lock", "--determinism", "--device", "cpu", "-o", str(lock)],
-                       python=cpu_python, env=env)
+    proc = run_envlock(
+        ["lock", "--determinism", "--device", "cpu", "-o", str(lock)], python=cpu_python, env=env
+    )
     assert proc.returncode == 3
     assert "not locking nondeterministic digests" in _one_line_error(proc)
     assert "matmul" in proc.stderr
@@ -142,7 +157,9 @@ def test_lock_refuses_nondeterministic_digests(cpu_python: Path, tmp_path: Path)
 
 
 @pytest.mark.venv
-def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(cpu_python: Path, tmp_path: Path) -> None:
+def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(
+    cpu_python: Path, tmp_path: Path
+) -> None:
     """A lock whose [determinism] table came from the (constructed) H100 digests."""
     import tomli_w
 
@@ -152,8 +169,13 @@ def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(cpu_python: Path, t
 
     lock = tmp_path / "envlock.lock.toml"
     assert run_envlock(["lock", "-o", str(lock)], python=cpu_python).returncode == 0
-    doc = {"facts_version": 1, "meta": {"envlock_version": "t", "collected_at": "t"},
-           "determinism": load_fixture_json("determinism.h100-sxm-torch2.14-constructed.json")["determinism"]}
+    doc = {
+        "facts_version": 1,
+        "meta": {"envlock_version": "t", "collected_at": "t"},
+        "determinism": load_fixture_json("determinism.h100-sxm-torch2.14-constructed.json")[
+            "determinism"
+        ],
+    }
     det = Facts.from_dict(doc).determinism
     assert det is not None and det.device == "cuda"
     data = tomllib.loads(lock.read_text())
@@ -161,9 +183,15 @@ def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(cpu_python: Path, t
     lock.write_text(tomli_w.dumps(data))
     proc = run_envlock(["verify", str(lock), "--format", "json"], python=cpu_python)
     assert proc.returncode == 1, proc.stderr
-    found = [f for f in json.loads(proc.stdout)["findings"] if f["id"] == "EL-VERIFY-DETERMINISM-SKIPPED"]
+    found = [
+        f for f in json.loads(proc.stdout)["findings"] if f["id"] == "EL-VERIFY-DETERMINISM-SKIPPED"
+    ]
     assert found and found[0]["severity"] == "error" and "CUDA" in found[0]["message"]
-    proc = run_envlock(["verify", str(lock), "--scope", "software", "--format", "json"], python=cpu_python)
+    proc = run_envlock(
+        ["verify", str(lock), "--scope", "software", "--format", "json"], python=cpu_python
+    )
     assert proc.returncode == 0, proc.stdout
-    found = [f for f in json.loads(proc.stdout)["findings"] if f["id"] == "EL-VERIFY-DETERMINISM-SKIPPED"]
+    found = [
+        f for f in json.loads(proc.stdout)["findings"] if f["id"] == "EL-VERIFY-DETERMINISM-SKIPPED"
+    ]
     assert found and found[0]["severity"] == "info"

@@ -44,7 +44,8 @@ def test_lock_is_deterministic_apart_from_meta() -> None:
     lock = build_lock(facts)
     assert list(lock) == sorted(lock, key=list(lock).index)  # table order fixed by the builder
     assert [g["index"] for g in lock["hardware"]["gpus"]] == sorted(
-        g["index"] for g in lock["hardware"]["gpus"])
+        g["index"] for g in lock["hardware"]["gpus"]
+    )
 
 
 def test_lock_holds_no_hostname_uuid_or_bus_id() -> None:
@@ -99,14 +100,24 @@ NOT_RECORDED = {
     ("name", "content", "message"),
     [
         ("lock.corrupt.toml", "[envlock\nlock-version = 1\n", "not valid TOML"),
-        ("lock.unknown-version.toml", "[envlock]\nlock-version = 99\n", "lock-version 99 is not supported"),
+        (
+            "lock.unknown-version.toml",
+            "[envlock]\nlock-version = 99\n",
+            "lock-version 99 is not supported",
+        ),
         ("lock.empty.toml", "", "is empty"),
         ("lock.no-header.toml", "[torch]\nversion = '2.13.0'\n", "not an envlock lock file"),
         ("lock.bad-version-type.toml", "[envlock]\nlock-version = 'one'\n", "expected an integer"),
-        ("lock.section-not-table.toml", "packages = 3\n[envlock]\nlock-version = 1\n", "expected a table"),
+        (
+            "lock.section-not-table.toml",
+            "packages = 3\n[envlock]\nlock-version = 1\n",
+            "expected a table",
+        ),
     ],
 )
-def test_bad_locks_are_refused_with_one_line(tmp_path: Path, name: str, content: str, message: str) -> None:
+def test_bad_locks_are_refused_with_one_line(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(LockError, match=message) as info:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -65,7 +66,9 @@ def test_versions_compare_as_integer_tuples_not_floats() -> None:
     facts = h100_facts()
     lock = build_lock(_with_driver(facts, cuda_version="12.9"))
     assert verify(lock, _with_driver(facts, cuda_version="12.10")) == []
-    assert "driver.cuda-version" in _by_field(verify(lock, _with_driver(facts, cuda_version="12.1")))
+    assert "driver.cuda-version" in _by_field(
+        verify(lock, _with_driver(facts, cuda_version="12.1"))
+    )
 
 
 def test_gpu_count_and_model_are_same_rules() -> None:
@@ -75,8 +78,13 @@ def test_gpu_count_and_model_are_same_rules() -> None:
     lock = build_lock(facts)
     fewer = _with_driver(facts, gpus=gpus[:-1]) if len(gpus) > 1 else _with_driver(facts, gpus=[])
     assert _by_field(verify(lock, fewer))["hardware.gpu-count"].severity is Severity.ERROR
-    other = _with_driver(facts, gpus=[dataclasses.replace(gpus[0], name="NVIDIA A100-SXM4-80GB",
-                                                          compute_capability="8.0"), *gpus[1:]])
+    other = _with_driver(
+        facts,
+        gpus=[
+            dataclasses.replace(gpus[0], name="NVIDIA A100-SXM4-80GB", compute_capability="8.0"),
+            *gpus[1:],
+        ],
+    )
     found = _by_field(verify(lock, other))
     assert found["hardware.gpus[0].name"].severity is Severity.ERROR
     assert found["hardware.gpus[0].compute-capability"].severity is Severity.ERROR
@@ -86,12 +94,27 @@ def test_software_scope_ignores_driver_and_gpu_fields() -> None:
     gpu = h100_facts()
     nodriver = cuda_venv_facts()
     lock = build_lock(gpu)
-    full = _by_field(verify(lock, nodriver.replace(torch=gpu.torch, packages=gpu.packages,
-                                                   env=gpu.env, system=gpu.system, cuda=gpu.cuda)))
+    full = _by_field(
+        verify(
+            lock,
+            nodriver.replace(
+                torch=gpu.torch,
+                packages=gpu.packages,
+                env=gpu.env,
+                system=gpu.system,
+                cuda=gpu.cuda,
+            ),
+        )
+    )
     assert "driver.version" in full and full["driver.version"].check_id == "EL-VERIFY-UNOBSERVED"
     assert "hardware.gpu-count" in full
-    soft = verify(lock, nodriver.replace(torch=gpu.torch, packages=gpu.packages, env=gpu.env,
-                                         system=gpu.system, cuda=gpu.cuda), scope="software")
+    soft = verify(
+        lock,
+        nodriver.replace(
+            torch=gpu.torch, packages=gpu.packages, env=gpu.env, system=gpu.system, cuda=gpu.cuda
+        ),
+        scope="software",
+    )
     assert soft == []
 
 
@@ -100,17 +123,24 @@ def test_env_drift_and_extra_variable_are_errors() -> None:
     base_env = dict(facts.env.variables, CUBLAS_WORKSPACE_CONFIG=":4096:8")
     locked = facts.replace(env=dataclasses.replace(facts.env, variables=base_env))
     lock = build_lock(locked)
-    changed = facts.replace(env=dataclasses.replace(
-        facts.env, variables=dict(base_env, CUBLAS_WORKSPACE_CONFIG=":16:8")))
+    changed = facts.replace(
+        env=dataclasses.replace(
+            facts.env, variables=dict(base_env, CUBLAS_WORKSPACE_CONFIG=":16:8")
+        )
+    )
     f = _by_field(verify(lock, changed))["env.CUBLAS_WORKSPACE_CONFIG"]
     assert f.severity is Severity.ERROR and f.observed == ":16:8"
-    extra = facts.replace(env=dataclasses.replace(
-        facts.env, variables=dict(base_env, LD_LIBRARY_PATH="/usr/local/cuda-12.4/lib64")))
+    extra = facts.replace(
+        env=dataclasses.replace(
+            facts.env, variables=dict(base_env, LD_LIBRARY_PATH="/usr/local/cuda-12.4/lib64")
+        )
+    )
     f = _by_field(verify(lock, extra))["env.LD_LIBRARY_PATH"]
     assert f.severity is Severity.ERROR and f.check_id == "EL-VERIFY-NOT-LOCKED"
     # scheduler-assigned variables are not locked
-    moved = facts.replace(env=dataclasses.replace(
-        facts.env, variables=dict(base_env, CUDA_VISIBLE_DEVICES="3")))
+    moved = facts.replace(
+        env=dataclasses.replace(facts.env, variables=dict(base_env, CUDA_VISIBLE_DEVICES="3"))
+    )
     assert verify(lock, moved) == []
 
 
@@ -119,14 +149,21 @@ def test_package_change_missing_and_new() -> None:
     dists = facts.packages.distributions
     name = "numpy" if "numpy" in dists else next(iter(dists))
     lock = build_lock(facts)
-    changed = facts.replace(packages=dataclasses.replace(
-        facts.packages, distributions=dict(dists, **{name: "0.0.1"})))
+    changed = facts.replace(
+        packages=dataclasses.replace(facts.packages, distributions=dict(dists, **{name: "0.0.1"}))
+    )
     assert _by_field(verify(lock, changed))[f"packages.{name}"].severity is Severity.ERROR
-    gone = facts.replace(packages=dataclasses.replace(
-        facts.packages, distributions={k: v for k, v in dists.items() if k != name}))
+    gone = facts.replace(
+        packages=dataclasses.replace(
+            facts.packages, distributions={k: v for k, v in dists.items() if k != name}
+        )
+    )
     assert _by_field(verify(lock, gone))[f"packages.{name}"].check_id == "EL-VERIFY-MISSING"
-    new = facts.replace(packages=dataclasses.replace(
-        facts.packages, distributions=dict(dists, **{"flash-attn": "2.8.3"})))
+    new = facts.replace(
+        packages=dataclasses.replace(
+            facts.packages, distributions=dict(dists, **{"flash-attn": "2.8.3"})
+        )
+    )
     f = _by_field(verify(lock, new))["packages.flash-attn"]
     assert f.severity is Severity.WARNING and f.check_id == "EL-VERIFY-NOT-LOCKED"
 
@@ -141,7 +178,7 @@ def test_rules_from_lock_and_command_line_override_defaults() -> None:
     assert verify(lock, changed, rules=[parse_rule_override("torch.*=ignore")]) == []
     with pytest.raises(UsageError):
         parse_rule_override("torch.version=sometimes")
-    with pytest.raises(LockError, match="rules.torch.version"):
+    with pytest.raises(LockError, match=re.escape("rules.torch.version")):
         verify(dict(lock, rules={"torch.version": "sometimes"}), facts)
 
 

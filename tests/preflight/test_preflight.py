@@ -23,8 +23,13 @@ OTHER_NVML = "nvidia-ml-py==12.575.51"
 
 
 def _pip(python: Path, *args: str) -> None:
-    proc = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
-                          capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
@@ -46,8 +51,13 @@ def scratch(tmp_path_factory: pytest.TempPathFactory, cpu_python: Path) -> Path:
 
 
 def _installed_nvml(python: Path) -> str:
-    out = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('nvidia-ml-py'))"],
-                         capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    out = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('nvidia-ml-py'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
     assert out and out != OTHER_NVML.split("==")[1], "scratch venv already has the other version"
     return out
 
@@ -76,7 +86,9 @@ def test_cache_hit_then_invalidated_by_reinstalls(scratch: Path, tmp_path: Path)
     _pip(scratch, "--force-reinstall", "--no-deps", "torch==2.13.0")
     third = run_envlock(verify, python=scratch, env=_env(cache))
     assert "torch live facts probed (cache miss)" in _notes(third)
-    assert "torch live facts from cache" in _notes(run_envlock(verify, python=scratch, env=_env(cache)))
+    assert "torch live facts from cache" in _notes(
+        run_envlock(verify, python=scratch, env=_env(cache))
+    )
 
     # So does another nvidia-* wheel, which verify also reports as drift.
     original = _installed_nvml(scratch)
@@ -111,15 +123,27 @@ def test_preflight_passes_then_fails_after_the_venv_changes(scratch: Path, tmp_p
     script = tmp_path / "train.py"
     script.write_text(PREFLIGHT_SCRIPT)
     assert run_envlock(["lock", "-o", str(lock)], python=scratch, env=_env(cache)).returncode == 0
-    ok = subprocess.run([str(scratch), str(script), str(lock)], capture_output=True, text=True,
-                        env=_env(cache), timeout=300, check=False)
+    ok = subprocess.run(
+        [str(scratch), str(script), str(lock)],
+        capture_output=True,
+        text=True,
+        env=_env(cache),
+        timeout=300,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "preflight ok" in ok.stdout
     original = _installed_nvml(scratch)
     _pip(scratch, "--no-deps", OTHER_NVML)
     try:
-        bad = subprocess.run([str(scratch), str(script), str(lock)], capture_output=True, text=True,
-                             env=_env(cache), timeout=300, check=False)
+        bad = subprocess.run(
+            [str(scratch), str(script), str(lock)],
+            capture_output=True,
+            text=True,
+            env=_env(cache),
+            timeout=300,
+            check=False,
+        )
         assert bad.returncode == 1, bad.stdout + bad.stderr
         assert "envlock pre-flight failed" in bad.stdout
         assert "packages.nvidia-ml-py" in bad.stdout and "12.575.51" in bad.stdout
@@ -132,12 +156,18 @@ def test_envlock_run_execs_on_pass_and_refuses_on_drift(scratch: Path, tmp_path:
     lock = tmp_path / "envlock.lock.toml"
     assert run_envlock(["lock", "-o", str(lock)], python=scratch, env=_env(cache)).returncode == 0
     # exit code passes through
-    proc = run_envlock(["run", "--lock", str(lock), "--", str(scratch), "-c", "import sys; sys.exit(7)"],
-                       python=scratch, env=_env(cache))
+    proc = run_envlock(
+        ["run", "--lock", str(lock), "--", str(scratch), "-c", "import sys; sys.exit(7)"],
+        python=scratch,
+        env=_env(cache),
+    )
     assert proc.returncode == 7, proc.stderr
     # a signal passes through: the shell kills itself with SIGTERM
-    proc = run_envlock(["run", "--lock", str(lock), "--", "sh", "-c", "kill -TERM $$"],
-                       python=scratch, env=_env(cache))
+    proc = run_envlock(
+        ["run", "--lock", str(lock), "--", "sh", "-c", "kill -TERM $$"],
+        python=scratch,
+        env=_env(cache),
+    )
     assert proc.returncode == -15
     marker = tmp_path / "ran"
     cmd = ["--", "sh", "-c", f"touch {marker}"]
@@ -145,7 +175,9 @@ def test_envlock_run_execs_on_pass_and_refuses_on_drift(scratch: Path, tmp_path:
     proc = run_envlock(["run", "--lock", str(lock), *cmd], python=scratch, env=drift_env)
     assert proc.returncode == 1 and not marker.exists()
     assert "env.CUBLAS_WORKSPACE_CONFIG" in proc.stderr and "not running the command" in proc.stderr
-    proc = run_envlock(["run", "--lock", str(lock), "--warn-only", *cmd], python=scratch, env=drift_env)
+    proc = run_envlock(
+        ["run", "--lock", str(lock), "--warn-only", *cmd], python=scratch, env=drift_env
+    )
     assert proc.returncode == 0 and marker.exists()
     proc = run_envlock(["run", "--lock", str(lock)], python=scratch, env=_env(cache))
     assert proc.returncode == 2 and "no command given" in proc.stderr
@@ -165,10 +197,22 @@ print("verdict", "fail" if report.failed else "pass", "no CUDA context")
 def test_preflight_creates_no_cuda_context_in_the_caller(cuda_python: Path, tmp_path: Path) -> None:
     lock = tmp_path / "envlock.lock.toml"
     cache = tmp_path / "cache"
-    assert run_envlock(["lock", "-o", str(lock)], python=cuda_python, env=_env(cache)).returncode == 0
+    assert (
+        run_envlock(["lock", "-o", str(lock)], python=cuda_python, env=_env(cache)).returncode == 0
+    )
     script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(NO_CONTEXT_SCRIPT).replace("import envlock\n", "import envlock, envlock.api\n"))
-    proc = subprocess.run([str(cuda_python), str(script), str(lock)], capture_output=True, text=True,
-                          env=_env(cache), timeout=300, check=False)
+    script.write_text(
+        textwrap.dedent(NO_CONTEXT_SCRIPT).replace(
+            "import envlock\n", "import envlock, envlock.api\n"
+        )
+    )
+    proc = subprocess.run(
+        [str(cuda_python), str(script), str(lock)],
+        capture_output=True,
+        text=True,
+        env=_env(cache),
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verdict pass no CUDA context" in proc.stdout

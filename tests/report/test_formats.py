@@ -19,16 +19,25 @@ def _drift_report(strict: bool = False) -> Report:
     lock = build_lock(facts)
     drifted = facts.replace(
         torch=dataclasses.replace(facts.torch, version="2.13.0+cu130"),
-        packages=dataclasses.replace(facts.packages, distributions={
-            **facts.packages.distributions, "flash-attn": "2.8.3"}),
-        env=dataclasses.replace(facts.env, variables={
-            **facts.env.variables, "NCCL_DEBUG": "INFO,\nmulti%line"}),
+        packages=dataclasses.replace(
+            facts.packages, distributions={**facts.packages.distributions, "flash-attn": "2.8.3"}
+        ),
+        env=dataclasses.replace(
+            facts.env, variables={**facts.env.variables, "NCCL_DEBUG": "INFO,\nmulti%line"}
+        ),
     )
     findings = verify(lock, drifted)
     failed = {f.field for f in findings}
-    return Report(command="verify", target="host", findings=findings, strict=strict,
-                  details={"lock": "envlock.lock.toml",
-                           "passed": [f for f in checked_fields(lock) if f not in failed]})
+    return Report(
+        command="verify",
+        target="host",
+        findings=findings,
+        strict=strict,
+        details={
+            "lock": "envlock.lock.toml",
+            "passed": [f for f in checked_fields(lock) if f not in failed],
+        },
+    )
 
 
 def test_junit_parses_with_one_case_per_field() -> None:
@@ -44,14 +53,18 @@ def test_junit_parses_with_one_case_per_field() -> None:
     assert cases["torch.version"].find("failure").get("type") == "EL-VERIFY-DRIFT"
     assert cases["packages.flash-attn"].find("skipped") is not None  # a warning: not a failure
     assert cases["torch.cuda"].find("failure") is None and len(cases["torch.cuda"]) == 0  # passed
-    assert int(suite.get("failures")) == sum(1 for c in cases.values() if c.find("failure") is not None)
+    assert int(suite.get("failures")) == sum(
+        1 for c in cases.values() if c.find("failure") is not None
+    )
     strict = io.StringIO()
     render(_drift_report(strict=True), "junit", strict)
     sroot = ET.fromstring(strict.getvalue().split("\n", 1)[1])
     assert int(sroot[0].get("failures")) > int(suite.get("failures"))
 
 
-WORKFLOW_COMMAND = re.compile(r"^::(error|warning|notice)( [a-z]+=[^,:\n]*(,[a-z]+=[^,:\n]*)*)?::[^\n]*$")
+WORKFLOW_COMMAND = re.compile(
+    r"^::(error|warning|notice)( [a-z]+=[^,:\n]*(,[a-z]+=[^,:\n]*)*)?::[^\n]*$"
+)
 
 
 def test_github_lines_match_the_workflow_command_format() -> None:
@@ -60,8 +73,12 @@ def test_github_lines_match_the_workflow_command_format() -> None:
     lines = out.getvalue().splitlines()
     commands = [ln for ln in lines if ln.startswith("::")]
     assert commands and all(WORKFLOW_COMMAND.match(ln) for ln in commands), commands
-    assert any(ln.startswith("::error file=envlock.lock.toml,title=envlock EL-VERIFY-DRIFT torch.version::")
-               for ln in commands)
+    assert any(
+        ln.startswith(
+            "::error file=envlock.lock.toml,title=envlock EL-VERIFY-DRIFT torch.version::"
+        )
+        for ln in commands
+    )
     assert any(ln.startswith("::warning ") and "flash-attn" in ln for ln in commands)
     # a value with a newline cannot start a second command
     nccl = next(ln for ln in commands if "NCCL_DEBUG" in ln)
@@ -71,8 +88,12 @@ def test_github_lines_match_the_workflow_command_format() -> None:
 
 def test_clean_report_renders_in_every_format() -> None:
     facts = h100_facts()
-    report = Report(command="verify", target="host", findings=verify(build_lock(facts), facts),
-                    details={"passed": checked_fields(build_lock(facts))})
+    report = Report(
+        command="verify",
+        target="host",
+        findings=verify(build_lock(facts), facts),
+        details={"passed": checked_fields(build_lock(facts))},
+    )
     for fmt in ("text", "json", "junit", "github"):
         out = io.StringIO()
         render(report, fmt, out)
