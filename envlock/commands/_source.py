@@ -10,10 +10,12 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envlock.errors import ProbeError, UsageError
-from envlock.facts import Facts, read_facts_file
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
 
 PROBE_TIMEOUT_S = 60.0
 
@@ -82,6 +84,8 @@ def collect_facts(args: argparse.Namespace, *, cache: bool = False) -> Facts:
     if in_container is not None:
         return in_container()
     if args.facts:
+        from envlock.facts import read_facts_file
+
         return read_facts_file(args.facts)
     torch_live = not args.no_torch_live
     if args.python:
@@ -90,6 +94,7 @@ def collect_facts(args: argparse.Namespace, *, cache: bool = False) -> Facts:
         from envlock.livecache import probe_with_cache
 
         return probe_with_cache(timeout=args.probe_timeout)[0]
+    from envlock.facts import Facts
     from envlock.probe import probe_host
 
     return Facts.from_dict(probe_host(torch_live=torch_live, timeout=args.probe_timeout))
@@ -117,6 +122,8 @@ def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ProbeError(f"probe under {python} failed (exit {proc.returncode}): {last}")
     try:
+        from envlock.facts import Facts
+
         return Facts.from_dict(json.loads(proc.stdout))
     except json.JSONDecodeError:
         raise ProbeError(f"probe under {python} printed no facts JSON") from None
@@ -127,6 +134,7 @@ def collect_host_facts(args: argparse.Namespace) -> Facts | None:
     are the host's), else None. Host torch is irrelevant there: no torch child."""
     if not (getattr(args, "image", None) or getattr(args, "container", None)):
         return None
+    from envlock.facts import Facts
     from envlock.probe import probe_host
 
     return Facts.from_dict(probe_host(torch_live=False, timeout=args.probe_timeout))

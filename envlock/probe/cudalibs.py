@@ -67,16 +67,50 @@ print(json.dumps(out))
 
 def collect(timeout: float = 15.0) -> dict[str, Any]:
     toolkit = toolkit_facts(timeout=min(timeout, 10.0))
-    cudart, libcuda = runtime_facts(toolkit.get("cuda_home"), timeout=min(timeout, 10.0))
+    ld_path = ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", ""))
+    ldconfig = ldconfig_libraries(timeout=min(timeout, 5.0))
+    if ldconfig is not None and not _runtime_candidates_exist(
+        toolkit.get("cuda_home"), ld_path, ldconfig
+    ):
+        # Nothing the loader could find: skip the ctypes child (most of this source's time).
+        cudart = interpret_cudart({"errors": ["no libcudart on the loader path"]})
+        libcuda = interpret_libcuda({"error": "no libcuda.so on the loader path"})
+    else:
+        cudart, libcuda = runtime_facts(toolkit.get("cuda_home"), timeout=min(timeout, 10.0))
     return {
         "unavailable": None,
         "toolkit": toolkit,
         "cudart": cudart,
         "libcuda": libcuda,
         "wheels": wheel_facts(),
-        "ld_library_path": ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", "")),
-        "ldconfig_libraries": ldconfig_libraries(timeout=min(timeout, 5.0)),
+        "ld_library_path": ld_path,
+        "ldconfig_libraries": ldconfig or [],
     }
+
+
+_RUNTIME_LIB = re.compile(r"libcud(art|a)\.so")
+# Searched by the dynamic loader after LD_LIBRARY_PATH and ld.so.cache.
+_DEFAULT_LIB_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
+
+
+def _runtime_candidates_exist(
+    cuda_home: str | None, ld_path: list[dict[str, Any]], ldconfig: list[str]
+) -> bool:
+    """Could ctypes load libcudart or libcuda here at all?"""
+    if any(os.path.isabs(c) for c in cudart_candidates(cuda_home)):
+        return True
+    if any(_RUNTIME_LIB.match(os.path.basename(p)) for p in ldconfig):
+        return True
+    for entry in ld_path:
+        if any(_RUNTIME_LIB.match(n) for n in entry.get("libraries", [])):
+            return True
+    for d in _DEFAULT_LIB_DIRS:
+        try:
+            if any(_RUNTIME_LIB.match(n) for n in os.listdir(d)):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 # ------------------------------------------------------------------ toolkit
@@ -255,7 +289,8 @@ def ld_library_path_facts(value: str) -> list[dict[str, Any]]:
     return out
 
 
-def ldconfig_libraries(timeout: float = 5.0) -> list[str]:
+def ldconfig_libraries(timeout: float = 5.0) -> list[str] | None:
+    """CUDA libraries in the loader cache; None when `ldconfig -p` could not be read."""
     exe = None
     for cand in ("/sbin/ldconfig", "/usr/sbin/ldconfig"):
         if os.access(cand, os.X_OK):
@@ -263,9 +298,9 @@ def ldconfig_libraries(timeout: float = 5.0) -> list[str]:
             break
     exe = exe or which("ldconfig")
     if exe is None:
-        return []
+        return None
     rc, out, _ = run_command([exe, "-p"], timeout)
-    return parse_ldconfig(out) if rc == 0 else []
+    return parse_ldconfig(out) if rc == 0 else None
 
 
 def parse_ldconfig(text: str) -> list[str]:
