@@ -199,9 +199,16 @@ def flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _rule_for(path: str, rules: list[Rule]) -> Rule:
-    generic = re.sub(r"\[\d+\]", "[*]", path)
+    # "gpus[0]" in a path; "gpus[*]" in a rule means any index. fnmatch would read
+    # brackets as a character class, so they are swapped out on both sides.
+    def plain(text: str) -> str:
+        return text.replace("[", "<").replace("]", ">")
+
+    concrete = plain(path)
+    generic = plain(re.sub(r"\[\d+\]", "[*]", path))
     for rule in rules:
-        if fnmatch.fnmatchcase(path, rule.pattern) or fnmatch.fnmatchcase(generic, rule.pattern):
+        pattern = plain(rule.pattern)
+        if fnmatch.fnmatchcase(concrete, pattern) or fnmatch.fnmatchcase(generic, pattern):
             return rule
     return Rule(pattern="*", kind="exact", why="locked field")
 

@@ -197,3 +197,79 @@ def test_newer_minor_lock_is_noted() -> None:
     lock["envlock"]["lock-version"] = "1.3"
     (f,) = verify(lock, facts)
     assert f.check_id == "EL-LOCK-NEWER-MINOR" and f.severity is Severity.INFO
+
+
+def _edit_system(facts: Facts, **changes: object) -> Facts:
+    return facts.replace(system=dataclasses.replace(facts.system, **changes))
+
+
+@pytest.mark.parametrize(
+    ("field", "edit", "severity"),
+    [
+        (
+            "system.python",
+            lambda f: _edit_system(
+                f, python=dataclasses.replace(f.system.python, version="3.12.1")
+            ),
+            Severity.ERROR,
+        ),
+        ("system.arch", lambda f: _edit_system(f, arch="aarch64"), Severity.ERROR),
+        ("system.glibc", lambda f: _edit_system(f, glibc="2.31"), Severity.WARNING),
+        (
+            "system.os",
+            lambda f: _edit_system(f, os=dataclasses.replace(f.system.os, version_id="13")),
+            Severity.WARNING,
+        ),
+        (
+            "cuda.toolkit",
+            lambda f: f.replace(
+                cuda=dataclasses.replace(
+                    f.cuda, toolkit=dataclasses.replace(f.cuda.toolkit, nvcc_version="12.4.131")
+                )
+            ),
+            Severity.WARNING,
+        ),
+        (
+            "hardware.gpus[0].memory-mib",
+            lambda f: _with_driver(
+                f, gpus=[dataclasses.replace(f.driver.gpus[0], memory_total_bytes=40 * 2**30)]
+            ),
+            Severity.WARNING,
+        ),
+        (
+            "env.OMP_NUM_THREADS",
+            lambda f: f.replace(
+                env=dataclasses.replace(
+                    f.env, variables={**f.env.variables, "OMP_NUM_THREADS": "1"}
+                )
+            ),
+            Severity.INFO,
+        ),
+    ],
+)
+def test_default_rule_severities(field: str, edit, severity: Severity) -> None:  # type: ignore[no-untyped-def]
+    facts = h100_facts()
+    found = _by_field(verify(build_lock(facts), edit(facts)))
+    assert found[field].severity is severity
+    if severity is Severity.WARNING:  # warnings do not fail a plain verify
+        assert all(f.severity is not Severity.ERROR for f in found.values())
+
+
+def test_newer_glibc_passes_older_warns() -> None:
+    facts = h100_facts()
+    lock = build_lock(facts)
+    assert verify(lock, _edit_system(facts, glibc="2.99")) == []
+
+
+def test_indexed_rule_patterns_match_every_gpu() -> None:
+    facts = h100_facts()
+    gpus = facts.driver.gpus
+    assert gpus
+    other = _with_driver(facts, gpus=[dataclasses.replace(gpus[0], name="NVIDIA H200")])
+    lock = build_lock(facts)
+    assert "hardware.gpus[0].name" in _by_field(verify(lock, other))
+    assert verify(lock, other, rules=[parse_rule_override("hardware.gpus[*].name=ignore")]) == []
+    # a GPU appearing where the lock listed none is information, not drift
+    no_gpu_lock = build_lock(_with_driver(facts, gpus=[]))
+    found = _by_field(verify(no_gpu_lock, facts))
+    assert found["hardware.gpus[0].name"].severity is Severity.INFO
