@@ -2,8 +2,9 @@
 
 Under torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set), each rank
 summarises its facts (the flattened lock it would write, plus its own verify
-findings), the summaries are all-gathered over a gloo process group (no GPU,
-no NCCL), and every rank computes the same verdict from the same data, so
+findings). The ranks first check in on the rendezvous store (so a rank that
+never starts is named, not waited on forever), then the summaries are
+all-gathered over a gloo process group (no GPU, no NCCL), and every rank computes the same verdict from the same data, so
 all of them exit non-zero together and the launch stops before the first
 collective hangs. A rank that never joins ends in a timeout naming the ranks
 that did, never in a hang.
@@ -186,7 +187,8 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
     if not dist.is_available():
         raise FleetError("this torch build has no torch.distributed")
     td = _dt.timedelta(seconds=timeout)
-    # The store is created by hand so a missing rank surfaces as a timeout we can name.
+    # The store is created by hand so a missing rank surfaces as a timeout we can name;
+    # the process group is then built on it.
     addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
     use_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
     try:
@@ -206,8 +208,9 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
     import json
 
     prefix = f"envlock/fleet/{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/"
-    store.set(f"{prefix}{rank}", json.dumps(summary.to_dict()))
-    keys = [f"{prefix}{r}" for r in range(world)]
+    # 1. Join: each rank checks in on the store; a rank that never does is named.
+    store.set(f"{prefix}joined/{rank}", "1")
+    keys = [f"{prefix}joined/{r}" for r in range(world)]
     try:
         store.wait(keys, td)
     except Exception:
@@ -217,7 +220,23 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
             f"fleet rendezvous timed out after {timeout:g} s: {len(joined)} of {world} ranks "
             f"joined; missing rank(s) {_ranges(missing)} never started or crashed"
         ) from None
-    out = [RankSummary.from_dict(json.loads(store.get(k))) for k in keys]
+    # 2. Everyone is there: a gloo process group (CPU only; no GPU, no NCCL) all-gathers
+    #    the summaries. A rank dying now surfaces as a gloo error within the timeout.
+    try:
+        dist.init_process_group(
+            "gloo",
+            store=dist.PrefixStore(f"{prefix}pg/", store),
+            rank=rank,
+            world_size=world,
+            timeout=td,
+        )
+        gathered = _all_gather_bytes(dist, json.dumps(summary.to_dict()).encode(), world)
+        dist.destroy_process_group()
+    except Exception as exc:
+        raise FleetError(
+            f"rank {rank}: gathering facts over gloo failed: {_first_line(exc)}"
+        ) from None
+    out = [RankSummary.from_dict(json.loads(data)) for data in gathered]
     # A last barrier: every rank has read everything before any exits. It keeps rank 0's
     # store alive for the others, and makes all ranks exit (with the same verdict) together,
     # before a launcher tears the group down after the first non-zero exit.
@@ -231,6 +250,21 @@ def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
     except Exception:
         pass
     return out
+
+
+def _all_gather_bytes(dist: Any, data: bytes, world: int) -> list[bytes]:
+    """all_gather of byte strings with plain tensors (all_gather_object wants numpy)."""
+    import torch
+
+    size = torch.tensor([len(data)], dtype=torch.int64)
+    sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
+    dist.all_gather(sizes, size)
+    longest = max(int(s.item()) for s in sizes)
+    buf = torch.zeros(longest, dtype=torch.uint8)
+    buf[: len(data)] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+    bufs = [torch.zeros(longest, dtype=torch.uint8) for _ in range(world)]
+    dist.all_gather(bufs, buf)
+    return [bytes(b[: int(n.item())].tolist()) for b, n in zip(bufs, sizes, strict=True)]
 
 
 def report_dir(
