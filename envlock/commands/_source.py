@@ -78,11 +78,12 @@ def collect_facts(args: argparse.Namespace, *, cache: bool = False) -> Facts:
     sources = [n for n in ("facts", "python", "image", "container") if getattr(args, n, None)]
     if len(sources) > 1:
         raise UsageError("give at most one of --facts, --python, --image, --container")
-    from envlock.container import container_probe
+    if getattr(args, "image", None) or getattr(args, "container", None):
+        from envlock.container import container_probe  # only then: keeps verify's start-up lean
 
-    in_container = container_probe(args)
-    if in_container is not None:
-        return in_container()
+        in_container = container_probe(args)
+        if in_container is not None:
+            return in_container()
     if args.facts:
         from envlock.facts import read_facts_file
 
@@ -94,10 +95,9 @@ def collect_facts(args: argparse.Namespace, *, cache: bool = False) -> Facts:
         from envlock.livecache import probe_with_cache
 
         return probe_with_cache(timeout=args.probe_timeout)[0]
-    from envlock.facts import Facts
-    from envlock.probe import probe_host
+    from envlock.api import probe
 
-    return Facts.from_dict(probe_host(torch_live=torch_live, timeout=args.probe_timeout))
+    return probe(torch_live=torch_live, timeout=args.probe_timeout)
 
 
 def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts:
@@ -134,10 +134,9 @@ def collect_host_facts(args: argparse.Namespace) -> Facts | None:
     are the host's), else None. Host torch is irrelevant there: no torch child."""
     if not (getattr(args, "image", None) or getattr(args, "container", None)):
         return None
-    from envlock.facts import Facts
-    from envlock.probe import probe_host
+    from envlock.api import probe
 
-    return Facts.from_dict(probe_host(torch_live=False, timeout=args.probe_timeout))
+    return probe(torch_live=False, timeout=args.probe_timeout)
 
 
 def collect_facts_and_host(
