@@ -7,10 +7,11 @@ locks) is swapped for another version, as a user upgrading a wheel would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
-import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,30 @@ def _installed_nvml(python: Path) -> str:
     return out
 
 
+@contextlib.contextmanager
+def _other_nvml(python: Path) -> Iterator[None]:
+    """Swap nvidia-ml-py for another version, as a user upgrading a wheel would; restore it."""
+    original = _installed_nvml(python)
+    _pip(python, "--no-deps", OTHER_NVML)
+    try:
+        yield
+    finally:
+        _pip(python, "--no-deps", f"nvidia-ml-py=={original}")
+
+
+def _run_script(
+    python: Path, script: Path, lock: Path, cache: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), str(script), str(lock)],
+        capture_output=True,
+        text=True,
+        env=_env(cache),
+        timeout=300,
+        check=False,
+    )
+
+
 def _env(cache: Path) -> dict[str, str]:
     return clean_env(ENVLOCK_CACHE_DIR=str(cache))
 
@@ -91,16 +116,12 @@ def test_cache_hit_then_invalidated_by_reinstalls(scratch: Path, tmp_path: Path)
     )
 
     # So does another nvidia-* wheel, which verify also reports as drift.
-    original = _installed_nvml(scratch)
-    _pip(scratch, "--no-deps", OTHER_NVML)
-    try:
+    with _other_nvml(scratch):
         fourth = run_envlock(verify, python=scratch, env=_env(cache))
         assert fourth.returncode == 1
         assert "torch live facts probed (cache miss)" in _notes(fourth)
         fields = {f.get("field") for f in json.loads(fourth.stdout)["findings"]}
         assert "packages.nvidia-ml-py" in fields
-    finally:
-        _pip(scratch, "--no-deps", f"nvidia-ml-py=={original}")
 
 
 PREFLIGHT_SCRIPT = """
@@ -123,32 +144,14 @@ def test_preflight_passes_then_fails_after_the_venv_changes(scratch: Path, tmp_p
     script = tmp_path / "train.py"
     script.write_text(PREFLIGHT_SCRIPT)
     assert run_envlock(["lock", "-o", str(lock)], python=scratch, env=_env(cache)).returncode == 0
-    ok = subprocess.run(
-        [str(scratch), str(script), str(lock)],
-        capture_output=True,
-        text=True,
-        env=_env(cache),
-        timeout=300,
-        check=False,
-    )
+    ok = _run_script(scratch, script, lock, cache)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "preflight ok" in ok.stdout
-    original = _installed_nvml(scratch)
-    _pip(scratch, "--no-deps", OTHER_NVML)
-    try:
-        bad = subprocess.run(
-            [str(scratch), str(script), str(lock)],
-            capture_output=True,
-            text=True,
-            env=_env(cache),
-            timeout=300,
-            check=False,
-        )
+    with _other_nvml(scratch):
+        bad = _run_script(scratch, script, lock, cache)
         assert bad.returncode == 1, bad.stdout + bad.stderr
         assert "envlock pre-flight failed" in bad.stdout
         assert "packages.nvidia-ml-py" in bad.stdout and "12.575.51" in bad.stdout
-    finally:
-        _pip(scratch, "--no-deps", f"nvidia-ml-py=={original}")
 
 
 def test_envlock_run_execs_on_pass_and_refuses_on_drift(scratch: Path, tmp_path: Path) -> None:
@@ -185,7 +188,7 @@ def test_envlock_run_execs_on_pass_and_refuses_on_drift(scratch: Path, tmp_path:
 
 NO_CONTEXT_SCRIPT = """
 import sys
-import envlock
+import envlock.api
 report = envlock.api.check(sys.argv[1], doctor=False)
 assert "torch" not in sys.modules, "check() imported torch in the caller"
 import torch
@@ -201,18 +204,7 @@ def test_preflight_creates_no_cuda_context_in_the_caller(cuda_python: Path, tmp_
         run_envlock(["lock", "-o", str(lock)], python=cuda_python, env=_env(cache)).returncode == 0
     )
     script = tmp_path / "train.py"
-    script.write_text(
-        textwrap.dedent(NO_CONTEXT_SCRIPT).replace(
-            "import envlock\n", "import envlock, envlock.api\n"
-        )
-    )
-    proc = subprocess.run(
-        [str(cuda_python), str(script), str(lock)],
-        capture_output=True,
-        text=True,
-        env=_env(cache),
-        timeout=300,
-        check=False,
-    )
+    script.write_text(NO_CONTEXT_SCRIPT)
+    proc = _run_script(cuda_python, script, lock, cache)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verdict pass no CUDA context" in proc.stdout
