@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import socket
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,87 +170,133 @@ def torchrun_env() -> tuple[int, int] | None:
     return rank, world
 
 
-def gather(summary: RankSummary, *, timeout: float) -> list[RankSummary]:
-    """All-gather every rank's summary over gloo; a rank that never joins is a FleetError."""
-    env = torchrun_env()
-    if env is None:
-        raise UsageError(
-            "--distributed needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT "
-            "(launch with torchrun, e.g. `torchrun --nproc-per-node 8 -m envlock verify LOCK --distributed`)"
-        )
-    rank, world = env
-    # c10d logs every socket timeout at WARNING from C++; our own message says it once.
-    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+class Rendezvous:
+    """One rank's membership in the fleet check: join, all-gather, then leave together.
+
+    `join()` checks in on the rendezvous store and waits for every rank, polling so a
+    rank that never starts is named (by the ranks that did) rather than waited on;
+    `all_gather()` exchanges summaries over a gloo process group; `leave()` is a last
+    barrier, called after rank 0 has printed its report, so that every rank exits with
+    the same verdict together before a launcher tears the group down on the first
+    non-zero exit.
+    """
+
+    def __init__(self, store: Any, rank: int, world: int, timeout: float) -> None:
+        self.store, self.rank, self.world, self.timeout = store, rank, world, timeout
+        self.prefix = f"envlock/fleet/{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/"
+
+    @classmethod
+    def join(cls, *, timeout: float) -> Rendezvous:
+        env = torchrun_env()
+        if env is None:
+            raise UsageError(
+                "--distributed needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT "
+                "(launch with torchrun, e.g. `torchrun --nproc-per-node 8 -m envlock verify LOCK --distributed`)"
+            )
+        rank, world = env
+        # c10d logs every socket timeout at WARNING from C++; our own message says it once.
+        os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+        dist = _dist()
+        addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+        # TORCHELASTIC_USE_AGENT_STORE: torchrun's agent already hosts the store.
+        use_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+        try:
+            store = dist.TCPStore(
+                addr,
+                port,
+                world,
+                is_master=(rank == 0 and not use_agent),
+                timeout=_dt.timedelta(seconds=timeout),
+                wait_for_workers=False,
+            )
+        except Exception as exc:  # RuntimeError/DistNetworkError from c10d
+            raise FleetError(
+                f"rank {rank}: cannot reach the rendezvous at {addr}:{port} "
+                f"within {timeout:g} s: {_first_line(exc)}"
+            ) from None
+        self = cls(store, rank, world, timeout)
+        self._check_in()
+        return self
+
+    def _key(self, name: str) -> str:
+        return self.prefix + name
+
+    def _check_in(self) -> None:
+        store, p = self.store, self.prefix
+        keys = [f"{p}joined/{r}" for r in range(self.world)]
+        deadline = time.monotonic() + self.timeout
+        try:
+            store.set(keys[self.rank], "1")
+            while not store.check(keys):
+                # Rank 0 decides for everyone once its limit passes, so every rank
+                # that did start names the same missing ranks.
+                if store.check([f"{p}abort"]):
+                    store.add(f"{p}abort-read", 1)
+                    raise FleetError(store.get(f"{p}abort").decode())
+                if time.monotonic() > deadline:
+                    joined = [r for r in range(self.world) if store.check([keys[r]])]
+                    missing = [r for r in range(self.world) if r not in joined]
+                    message = (
+                        f"fleet rendezvous timed out after {self.timeout:g} s: {len(joined)} of "
+                        f"{self.world} ranks joined; missing rank(s) {_ranges(missing)} never "
+                        "started or crashed"
+                    )
+                    if self.rank == 0:
+                        store.set(f"{p}abort", message)
+                        # Keep the store (hosted here) up until the others have read it.
+                        self._wait_count(f"{p}abort-read", len(joined) - 1, grace=self.timeout)
+                    raise FleetError(message)
+                time.sleep(0.02)
+        except FleetError:
+            raise
+        except Exception as exc:  # the store went away: rank 0 (its host) has exited
+            raise FleetError(
+                f"rank {self.rank}: lost the rendezvous store (rank 0 exited?): {_first_line(exc)}"
+            ) from None
+
+    def _wait_count(self, key: str, target: int, *, grace: float) -> None:
+        deadline = time.monotonic() + grace
+        while int(self.store.add(key, 0)) < target and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def all_gather(self, summary: RankSummary) -> list[RankSummary]:
+        """Every rank's summary, in rank order. A rank dying now is a gloo error within the limit."""
+        import json
+
+        dist = _dist()
+        try:
+            dist.init_process_group(
+                "gloo",
+                store=dist.PrefixStore(f"{self.prefix}pg/", self.store),
+                rank=self.rank,
+                world_size=self.world,
+                timeout=_dt.timedelta(seconds=self.timeout),
+            )
+            gathered = _all_gather_bytes(dist, json.dumps(summary.to_dict()).encode(), self.world)
+            dist.destroy_process_group()
+        except Exception as exc:
+            raise FleetError(
+                f"rank {self.rank}: gathering facts over gloo failed: {_first_line(exc)}"
+            ) from None
+        return [RankSummary.from_dict(json.loads(data)) for data in gathered]
+
+    def leave(self) -> None:
+        """A last barrier: rank 0's store stays up until everyone is done; all exit together."""
+        try:
+            self.store.add(f"{self.prefix}done", 1)
+            self._wait_count(f"{self.prefix}done", self.world, grace=self.timeout)
+        except Exception:
+            pass  # a rank that cannot reach the barrier still exits with its own verdict
+
+
+def _dist() -> Any:
     try:
         import torch.distributed as dist
     except ImportError:
         raise FleetError("--distributed needs torch in this interpreter") from None
     if not dist.is_available():
         raise FleetError("this torch build has no torch.distributed")
-    td = _dt.timedelta(seconds=timeout)
-    # The store is created by hand so a missing rank surfaces as a timeout we can name;
-    # the process group is then built on it.
-    addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
-    use_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
-    try:
-        store = dist.TCPStore(
-            addr,
-            port,
-            world,
-            is_master=(rank == 0 and not use_agent),
-            timeout=td,
-            wait_for_workers=False,
-        )
-    except Exception as exc:  # RuntimeError/DistNetworkError from c10d
-        raise FleetError(
-            f"rank {rank}: cannot reach the rendezvous at {addr}:{port} "
-            f"within {timeout:g} s: {_first_line(exc)}"
-        ) from None
-    import json
-
-    prefix = f"envlock/fleet/{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/"
-    # 1. Join: each rank checks in on the store; a rank that never does is named.
-    store.set(f"{prefix}joined/{rank}", "1")
-    keys = [f"{prefix}joined/{r}" for r in range(world)]
-    try:
-        store.wait(keys, td)
-    except Exception:
-        joined = [r for r in range(world) if store.check([keys[r]])]
-        missing = [r for r in range(world) if r not in joined]
-        raise FleetError(
-            f"fleet rendezvous timed out after {timeout:g} s: {len(joined)} of {world} ranks "
-            f"joined; missing rank(s) {_ranges(missing)} never started or crashed"
-        ) from None
-    # 2. Everyone is there: a gloo process group (CPU only; no GPU, no NCCL) all-gathers
-    #    the summaries. A rank dying now surfaces as a gloo error within the timeout.
-    try:
-        dist.init_process_group(
-            "gloo",
-            store=dist.PrefixStore(f"{prefix}pg/", store),
-            rank=rank,
-            world_size=world,
-            timeout=td,
-        )
-        gathered = _all_gather_bytes(dist, json.dumps(summary.to_dict()).encode(), world)
-        dist.destroy_process_group()
-    except Exception as exc:
-        raise FleetError(
-            f"rank {rank}: gathering facts over gloo failed: {_first_line(exc)}"
-        ) from None
-    out = [RankSummary.from_dict(json.loads(data)) for data in gathered]
-    # A last barrier: every rank has read everything before any exits. It keeps rank 0's
-    # store alive for the others, and makes all ranks exit (with the same verdict) together,
-    # before a launcher tears the group down after the first non-zero exit.
-    import time
-
-    deadline = time.monotonic() + timeout
-    try:
-        store.add(f"{prefix}done", 1)
-        while int(store.add(f"{prefix}done", 0)) < world and time.monotonic() < deadline:
-            time.sleep(0.005)
-    except Exception:
-        pass
-    return out
+    return dist
 
 
 def _all_gather_bytes(dist: Any, data: bytes, world: int) -> list[bytes]:

@@ -122,7 +122,8 @@ def _run_distributed(
     rank = env[0] if env else 0
     host = fleet.hostname()
     summary = fleet.summarize(rank, host, facts, findings, args.scope)
-    summaries = fleet.gather(summary, timeout=args.fleet_timeout)
+    group = fleet.Rendezvous.join(timeout=args.fleet_timeout)
+    summaries = group.all_gather(summary)
     fleet_findings = fleet.compare_ranks(summaries)
     details.update(world_size=len(summaries), hosts=sorted({s.host for s in summaries}))
     report = Report(
@@ -136,9 +137,11 @@ def _run_distributed(
         from envlock.report import render
 
         render(report, args.format, sys.stdout)
+        sys.stdout.flush()  # the report is out before any rank can exit and end the launch
     elif report.failed:
         print(
             f"envlock: rank {rank} ({host}): fleet verification failed; rank 0 has the report",
             file=sys.stderr,
         )
+    group.leave()
     return 1 if report.failed else 0
