@@ -91,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("envlock: interrupted", file=sys.stderr)
+        # CPython (3.11) remembers a KeyboardInterrupt that escaped an exec() of a
+        # string (dataclasses build methods that way, so Ctrl-C during an import can
+        # land there) and then kills the process with SIGINT at exit, however the
+        # interrupt was handled. Evaluating one string resets that flag: exit 130.
+        exec("")
         return 130
     except BrokenPipeError:
         # stdout closed early (e.g. `| head`); not an error of ours

@@ -4,11 +4,17 @@ The probe package travels inside the container's command (a compressed blob
 that a few lines of bootstrap unpack to a temporary directory), so it works
 with remote daemons and needs no bind mount and no put_archive, which costs
 the daemon a rootfs mount (~60 ms, a third of a bare `docker run`). It runs
-there and its Facts JSON is read back; what Docker itself
-knows about the image (id, digests, tags, user, env, /dev/shm, GPU request)
-becomes `Facts.image`. Containers envlock creates run with no network, no
-capabilities, a time limit, and are removed whatever happens (Ctrl-C and
-SIGTERM included). The only module that imports `docker`.
+there and its Facts JSON is read back; what Docker itself knows about the
+image (id, digests, tags, user, env, /dev/shm, GPU request) becomes
+`Facts.image` (envlock.containerfacts). Containers envlock creates run with no
+network, no capabilities, a time limit, and are removed whatever happens
+(Ctrl-C and SIGTERM included).
+
+Start-up matters here (`envlock probe --image` is held to 1.5x a bare
+`docker run`): this module imports neither `docker` nor the Facts model. It
+talks to the daemon through envlock.engine (the standard library's HTTP over
+the local socket), and imports what turns outputs into Facts only once the
+probe container is running, so that work overlaps the container's own.
 """
 
 from __future__ import annotations
@@ -16,8 +22,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import datetime
-import importlib.util
 import json
 import re
 import secrets
@@ -27,25 +31,22 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envlock import __version__
-from envlock.errors import ContainerError, FactsError, UsageError
-from envlock.facts import (
-    ContainerFacts,
-    CudaLibFacts,
-    DriverFacts,
-    EnvFacts,
-    Facts,
-    GpuFacts,
-    ImageFacts,
-    MetaFacts,
-    OsFacts,
-    PackagesFacts,
-    SystemFacts,
-    TorchFacts,
-    WheelFacts,
+from envlock.engine import (
+    Engine,
+    EngineError,
+    EngineNotFound,
+    EngineTimeout,
+    EngineUnreachable,
+    connect,
+    docker_host,
 )
+from envlock.errors import ContainerError, UsageError
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
 
 LABEL = "org.envlock.probe"
 DOCKER_DEFAULT_SHM_BYTES = 64 * 1024 * 1024
@@ -99,62 +100,55 @@ def parse_size(text: str) -> int:
 
 
 # ---------------------------------------------------------------------- client
-def connect(timeout: float = 60.0) -> Any:
-    """A docker client from the environment (DOCKER_HOST, DOCKER_TLS_VERIFY, ...)."""
-    import docker
-
+def _connect(timeout: float) -> Engine:
     try:
-        # version="auto" asks the daemon which API it speaks: one request, and
-        # the reason an unreachable daemon fails here rather than later.
-        return docker.from_env(version="auto", timeout=int(max(timeout, 1)))
-    except docker.errors.DockerException as exc:
-        raise ContainerError(
-            f"cannot reach the Docker daemon at {_docker_host()}: {_reason(exc)}"
-        ) from None
+        return connect(timeout)
+    except EngineError as exc:
+        raise _unreachable(exc) from None
 
 
-def _reason(exc: BaseException) -> str:
-    """The last, most specific line of a docker/requests error chain."""
-    explanation = getattr(exc, "explanation", None)
-    text = str(explanation) if explanation else str(exc)
-    text = text.replace("Error while fetching server API version: ", "")
-    for pattern, short in (
-        (r"FileNotFoundError\(2, 'No such file or directory'\)", "no daemon socket at that path"),
-        (r"ConnectionRefusedError|Connection refused", "connection refused"),
-        (r"PermissionError|Permission denied", "permission denied on the daemon socket"),
-    ):
-        if re.search(pattern, text):
-            return short
-    return text.strip().splitlines()[-1] if text.strip() else type(exc).__name__
-
-
-def _docker_host() -> str:
-    import os
-
-    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+def _unreachable(exc: EngineError) -> ContainerError:
+    return ContainerError(f"cannot reach the Docker daemon at {docker_host()}: {exc.message}")
 
 
 # ------------------------------------------------------------ probe payload
-# Runs under the image's python3 (3.8+ syntax only): unpack the probe files
-# into a private temp dir, run `python -m envlock.probe` from there (the torch
-# child is a file it starts by path), and remove the dir whatever happens.
+# Runs under the image's python3 (3.8+ syntax only). The probe's modules are
+# served from memory by a meta-path finder (nothing is written into the
+# container, nothing to clean up); loader.get_data gives the torch child's
+# source. Then `envlock.probe.__main__.run` runs with the options after "--"
+# (read by hand: argparse costs the container ~6 ms).
 BOOTSTRAP = """\
-import base64, json, os, runpy, shutil, sys, tempfile, zlib
+import binascii, json, sys, zlib
+from importlib.machinery import ModuleSpec
 end = sys.argv.index("--")
-files = json.loads(zlib.decompress(base64.b64decode("".join(sys.argv[1:end]))).decode())
-d = tempfile.mkdtemp(prefix="envlock-probe-")
-try:
-    for name, text in files.items():
-        path = os.path.join(d, name)
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path))
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    sys.path.insert(0, d)
-    sys.argv = ["envlock.probe"] + sys.argv[end + 1:]
-    runpy.run_module("envlock.probe", run_name="__main__", alter_sys=True)
-finally:
-    shutil.rmtree(d, ignore_errors=True)
+FILES = json.loads(zlib.decompress(binascii.a2b_base64("".join(sys.argv[1:end]))).decode())
+ROOT = "/<envlock-probe>/"
+class Finder:
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        base = name.replace(".", "/")
+        for rel, pkg in ((base + "/__init__.py", True), (base + ".py", False)):
+            if rel in FILES:
+                spec = ModuleSpec(name, cls, origin=ROOT + rel, is_package=pkg)
+                spec.has_location = True
+                return spec
+        return None
+    @staticmethod
+    def create_module(spec):
+        return None
+    @staticmethod
+    def exec_module(module):
+        path = module.__spec__.origin
+        code = compile(FILES[path[len(ROOT):]], path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+    @staticmethod
+    def get_data(path):
+        return FILES[path[len(ROOT):]].encode("utf-8")
+sys.meta_path.insert(0, Finder)
+from envlock.probe.__main__ import run
+opts = sys.argv[end + 1:]
+value = lambda flag: opts[opts.index(flag) + 1]
+sys.exit(run(torch_live="--no-torch-live" not in opts, timeout=float(value("--timeout")), target=value("--target")))
 """
 # Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN).
 _CHUNK = 96 * 1024
@@ -170,6 +164,8 @@ def probe_files(*, with_pynvml: bool) -> dict[str, str]:
         if "__pycache__" not in path.parts:
             files[path.relative_to(root.parent).as_posix()] = path.read_text(encoding="utf-8")
     if with_pynvml:
+        import importlib.util
+
         spec = importlib.util.find_spec("pynvml")
         if spec is not None and spec.origin and spec.origin.endswith(".py"):
             files["pynvml.py"] = Path(spec.origin).read_text(encoding="utf-8")
@@ -201,6 +197,8 @@ def python_command(
 
 
 def shell_command() -> list[str]:
+    from envlock.containerfacts import SHELL_PROBE
+
     return ["sh", "-c", SHELL_PROBE]
 
 
@@ -251,10 +249,10 @@ def probe_image(
     """Probe inside a new container of `reference`; the container is always removed."""
     request = parse_gpus(gpus) if gpus else None
     shm_bytes = parse_size(shm_size) if shm_size else None
-    client = connect(timeout + _GRACE_S)
+    engine = _connect(timeout + _GRACE_S)
     try:
-        image = _inspect_or_pull(client, reference, pull=pull)
-        run = _ImageRun(client, reference, image, shm_bytes=shm_bytes, timeout=timeout)
+        image = _inspect_or_pull(engine, reference, pull=pull)
+        run = _ImageRun(engine, reference, image, shm_bytes=shm_bytes, timeout=timeout)
         with _interruptible():
             try:
                 return run.probe(request, torch_live=torch_live)
@@ -262,51 +260,46 @@ def probe_image(
                 with _uninterrupted():
                     run.remove_all()
     finally:
-        client.close()
+        engine.close()
 
 
-def _inspect_or_pull(client: Any, reference: str, *, pull: bool) -> dict[str, Any]:
-    import docker
-
+def _inspect_or_pull(engine: Engine, reference: str, *, pull: bool) -> dict[str, Any]:
     try:
-        image: dict[str, Any] = client.api.inspect_image(reference)
-        return image
-    except docker.errors.ImageNotFound:
+        return engine.inspect_image(reference)
+    except EngineNotFound:
         pass
-    except docker.errors.APIError as exc:
-        raise ContainerError(f"cannot inspect image {reference}: {_reason(exc)}") from None
-    except docker.errors.DockerException as exc:
-        raise ContainerError(f"cannot reach the Docker daemon: {_reason(exc)}") from None
+    except EngineUnreachable as exc:
+        raise _unreachable(exc) from None
+    except EngineError as exc:
+        raise ContainerError(f"cannot inspect image {reference}: {exc.message}") from None
     if not pull:
         raise ContainerError(f"image {reference} is not present locally and --no-pull was given")
-    _pull(client, reference)
+    _pull(engine, reference)
     try:
-        pulled: dict[str, Any] = client.api.inspect_image(reference)
-        return pulled
-    except docker.errors.DockerException as exc:
+        return engine.inspect_image(reference)
+    except EngineError as exc:
         raise ContainerError(
-            f"image {reference} is missing after the pull: {_reason(exc)}"
+            f"image {reference} is missing after the pull: {exc.message}"
         ) from None
 
 
-def _pull(client: Any, reference: str) -> None:
+def _pull(engine: Engine, reference: str) -> None:
     """Pull with progress on stderr (one line per layer and state change)."""
-    import docker
-    from docker.utils import parse_repository_tag
-
-    repo, tag = parse_repository_tag(reference)
     print(f"envlock: pulling {reference}", file=sys.stderr)
     seen: dict[str, str] = {}
+
+    def on_event(event: dict[str, Any]) -> None:
+        if "error" in event:
+            raise ContainerError(f"cannot pull {reference}: {event['error']}")
+        layer, status = event.get("id", ""), event.get("status", "")
+        if status and seen.get(layer) != status:
+            seen[layer] = status
+            print(f"  {layer + ': ' if layer else ''}{status}", file=sys.stderr)
+
     try:
-        for event in client.api.pull(repo, tag=tag or "latest", stream=True, decode=True):
-            if "error" in event:
-                raise ContainerError(f"cannot pull {reference}: {event['error']}")
-            layer, status = event.get("id", ""), event.get("status", "")
-            if status and seen.get(layer) != status:
-                seen[layer] = status
-                print(f"  {layer + ': ' if layer else ''}{status}", file=sys.stderr)
-    except docker.errors.DockerException as exc:
-        raise ContainerError(f"cannot pull {reference}: {_reason(exc)}") from None
+        engine.pull(reference, on_event)
+    except EngineError as exc:
+        raise ContainerError(f"cannot pull {reference}: {exc.message}") from None
 
 
 class _ImageRun:
@@ -314,14 +307,14 @@ class _ImageRun:
 
     def __init__(
         self,
-        client: Any,
+        engine: Engine,
         reference: str,
         image: dict[str, Any],
         *,
         shm_bytes: int | None,
         timeout: float,
     ) -> None:
-        self.api = client.api
+        self.engine = engine
         self.reference = reference
         self.image = image
         self.shm_bytes = shm_bytes
@@ -351,21 +344,24 @@ class _ImageRun:
                 mode, cid = "shell", self._start(shell_command(), None)
         except _NoPython:
             mode, cid = "shell", self._start(shell_command(), request)
+        # The container runs: load what turns its output into Facts meanwhile.
+        from envlock import containerfacts as cf
+
         status, out, err = self._wait(cid)
         why = "no python3 in the image"
         if mode == "python" and status != 0 and status not in _KILLED:
             # An interpreter too old for the probe or a broken python3: the shell
             # fallback still observes the OS, libraries and packages.
-            why = f"the python3 probe failed ({_last_line(err) or f'exit status {status}'})"
+            why = f"the python3 probe failed ({cf.last_line(err) or f'exit status {status}'})"
             mode = "shell"
             cid = self._start(shell_command(), None if gpu_error else request)
             status, out, err = self._wait(cid)
         self._check_status(status, err)
         if mode == "python":
-            facts = _facts_from_json(out, f"image {self.reference}")
+            facts = cf.facts_from_json(out, f"image {self.reference}")
         else:
-            facts = facts_from_shell(out, target=target, why=why)
-        image = image_facts(
+            facts = cf.facts_from_shell(out, target=target, why=why)
+        image = cf.image_facts(
             self.reference,
             self.image,
             kind="image",
@@ -374,75 +370,67 @@ class _ImageRun:
             gpu_request_error=gpu_error,
             probe_mode=mode,
         )
-        withheld = split_env((self.image.get("Config") or {}).get("Env") or [])[1]
-        return _with_image(facts, image, notes, withheld)
+        withheld = cf.split_env((self.image.get("Config") or {}).get("Env") or [])[1]
+        return cf.with_image(facts, image, notes, withheld)
 
     def _start(self, command: list[str], request: GpuRequest | None) -> str:
-        import docker
-        from docker.types import DeviceRequest
-
-        device_requests = None
+        host_config: dict[str, Any] = {
+            "NetworkMode": "none",
+            "CapDrop": ["ALL"],
+            "SecurityOpt": ["no-new-privileges"],
+        }
+        if self.shm_bytes:
+            host_config["ShmSize"] = self.shm_bytes
         if request is not None:
-            if request.device_ids:
-                device = DeviceRequest(device_ids=list(request.device_ids), capabilities=[["gpu"]])
-            else:
-                device = DeviceRequest(count=request.count or -1, capabilities=[["gpu"]])
-            device_requests = [device]
-        host_config = self.api.create_host_config(
-            network_mode="none",
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            shm_size=self.shm_bytes,
-            device_requests=device_requests,
-        )
+            host_config["DeviceRequests"] = [_device_request(request)]
+        config = {
+            "Image": self.image["Id"],
+            "Cmd": command,
+            "Entrypoint": [],
+            "Labels": {LABEL: "1"},
+            "HostConfig": host_config,
+        }
         try:
-            created = self.api.create_container(
-                self.image["Id"],
-                command=command,
-                entrypoint=[],
-                host_config=host_config,
-                labels={LABEL: "1"},
-                name=f"envlock-probe-{secrets.token_hex(4)}",
-            )
-            cid: str = created["Id"]
+            cid = self.engine.create(config, name=f"envlock-probe-{secrets.token_hex(4)}")
             self.created.append(cid)
-            self.api.start(cid)
-        except docker.errors.APIError as exc:
-            text = _reason(exc)
-            if GPU_DRIVER_ERROR in text:
-                raise _GpuUnavailable(text) from None
-            if "executable file not found" in text and command[0] == "python3":
-                raise _NoPython(text) from None
-            raise ContainerError(f"cannot start a container of {self.reference}: {text}") from None
-        except docker.errors.DockerException as exc:
-            raise ContainerError(f"Docker daemon failed during the probe: {_reason(exc)}") from None
+            self.engine.start(cid)
+        except EngineUnreachable as exc:
+            raise ContainerError(f"Docker daemon failed during the probe: {exc.message}") from None
+        except EngineError as exc:
+            if GPU_DRIVER_ERROR in exc.message:
+                raise _GpuUnavailable(exc.message) from None
+            if "executable file not found" in exc.message and command[0] == "python3":
+                raise _NoPython(exc.message) from None
+            raise ContainerError(
+                f"cannot start a container of {self.reference}: {exc.message}"
+            ) from None
         return cid
 
     def _wait(self, cid: str) -> tuple[int, str, str]:
-        import docker
-        import requests
-
+        limit = self.timeout + _GRACE_S
         try:
-            result = self.api.wait(cid, timeout=self.timeout + _GRACE_S)
-            out = self.api.logs(cid, stdout=True, stderr=False).decode("utf-8", "replace")
+            status = self.engine.wait(cid, timeout=limit)
+            out = self.engine.logs(cid, stdout=True, stderr=False).decode("utf-8", "replace")
             err = ""
-            if result.get("StatusCode", 0) != 0:
-                err = self.api.logs(cid, stdout=False, stderr=True).decode("utf-8", "replace")
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            if status != 0:
+                err = self.engine.logs(cid, stdout=False, stderr=True).decode("utf-8", "replace")
+        except EngineTimeout:
             raise ContainerError(
                 f"the probe in {self.reference} did not finish within "
-                f"{self.timeout + _GRACE_S:g} s (container stopped and removed)"
+                f"{limit:g} s (container stopped and removed)"
             ) from None
-        except docker.errors.NotFound:
+        except EngineNotFound:
             raise ContainerError(
                 f"the probe container of {self.reference} disappeared mid-probe "
                 "(removed from outside)"
             ) from None
-        except docker.errors.DockerException as exc:
-            raise ContainerError(f"Docker daemon failed during the probe: {_reason(exc)}") from None
-        return int(result.get("StatusCode", -1)), out, err
+        except EngineError as exc:
+            raise ContainerError(f"Docker daemon failed during the probe: {exc.message}") from None
+        return status, out, err
 
     def _check_status(self, status: int, err: str) -> None:
+        from envlock.containerfacts import last_line
+
         if status in _KILLED:
             raise ContainerError(
                 f"the probe container of {self.reference} was killed mid-probe "
@@ -451,23 +439,31 @@ class _ImageRun:
         if status != 0:
             raise ContainerError(
                 f"the probe in {self.reference} failed (exit {status}): "
-                f"{_last_line(err) or 'no output'}"
+                f"{last_line(err) or 'no output'}"
             )
 
     def remove_all(self) -> None:
-        import docker
-
         for cid in self.created:
             try:
-                self.api.remove_container(cid, force=True)
-            except docker.errors.NotFound:
+                self.engine.remove(cid)
+            except EngineNotFound:
                 pass
-            except docker.errors.DockerException as exc:
+            except EngineError as exc:
                 print(
-                    f"envlock: warning: could not remove container {cid[:12]}: {_reason(exc)}",
+                    f"envlock: warning: could not remove container {cid[:12]}: {exc.message}",
                     file=sys.stderr,
                 )
         self.created.clear()
+
+
+def _device_request(request: GpuRequest) -> dict[str, Any]:
+    """HostConfig.DeviceRequests entry for `--gpus` (what the docker CLI sends)."""
+    device: dict[str, Any] = {"Driver": "", "Capabilities": [["gpu"]], "Options": {}}
+    if request.device_ids:
+        device.update(Count=0, DeviceIDs=list(request.device_ids))
+    else:
+        device.update(Count=request.count or -1, DeviceIDs=None)
+    return device
 
 
 _KILLED = {
@@ -490,17 +486,16 @@ class _NoPython(Exception):
 # ---------------------------------------------------------- running containers
 def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0) -> Facts:
     """Probe inside a running container through `docker exec` (nothing is left in it)."""
-    import docker
+    from envlock import containerfacts as cf
 
-    client = connect(timeout + _GRACE_S)
-    api = client.api
+    engine = _connect(timeout + _GRACE_S)
     try:
         try:
-            info: dict[str, Any] = api.inspect_container(name)
-        except docker.errors.NotFound:
+            info = engine.inspect_container(name)
+        except EngineNotFound:
             raise ContainerError(f"no container named {name}") from None
-        except docker.errors.DockerException as exc:
-            raise ContainerError(f"cannot inspect container {name}: {_reason(exc)}") from None
+        except EngineError as exc:
+            raise ContainerError(f"cannot inspect container {name}: {exc.message}") from None
         state = info.get("State") or {}
         if not state.get("Running"):
             raise ContainerError(
@@ -508,11 +503,13 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
                 "probe its image with --image instead"
             )
         try:
-            image: dict[str, Any] = api.inspect_image(info["Image"])
-        except docker.errors.DockerException:
+            image = engine.inspect_image(info["Image"])
+        except EngineError:
             image = {"Id": info["Image"]}
         with _interruptible():
-            facts, mode = _exec_probe(api, info["Id"], name, torch_live=torch_live, timeout=timeout)
+            facts, mode = _exec_probe(
+                engine, info["Id"], name, torch_live=torch_live, timeout=timeout
+            )
         config = info.get("Config") or {}
         host = info.get("HostConfig") or {}
         # What this container runs with: its own user and env (image's + run-time).
@@ -524,7 +521,7 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
                 "Env": config.get("Env"),
             },
         }
-        img = image_facts(
+        img = cf.image_facts(
             name,
             image_view,
             kind="container",
@@ -533,35 +530,28 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
             gpu_request_error=None,
             probe_mode=mode,
         )
-        return _with_image(facts, img, [], split_env(config.get("Env") or [])[1])
+        return cf.with_image(facts, img, [], cf.split_env(config.get("Env") or [])[1])
     finally:
-        client.close()
+        engine.close()
 
 
 def _exec_probe(
-    api: Any, cid: str, name: str, *, torch_live: bool, timeout: float
+    engine: Engine, cid: str, name: str, *, torch_live: bool, timeout: float
 ) -> tuple[Facts, str]:
-    import docker
-    import requests
+    from envlock import containerfacts as cf
 
     target = f"container:{name}"
 
     def _run(argv: list[str]) -> tuple[int, str, str]:
         try:
-            ex = api.exec_create(cid, argv)
-            out, err = api.exec_start(ex["Id"], demux=True)
-            code = api.exec_inspect(ex["Id"]).get("ExitCode")
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            code, out, err = engine.exec_run(cid, argv)
+        except EngineTimeout:
             raise ContainerError(
                 f"the probe in container {name} did not finish within {timeout + _GRACE_S:g} s"
             ) from None
-        except docker.errors.DockerException as exc:
-            raise ContainerError(f"cannot exec in container {name}: {_reason(exc)}") from None
-        return (
-            int(code) if code is not None else -1,
-            (out or b"").decode("utf-8", "replace"),
-            (err or b"").decode("utf-8", "replace"),
-        )
+        except EngineError as exc:
+            raise ContainerError(f"cannot exec in container {name}: {exc.message}") from None
+        return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
     code, out, err = _run(
         python_command(target, torch_live=torch_live, timeout=timeout, with_pynvml=True)
@@ -571,18 +561,18 @@ def _exec_probe(
             f"the probe in container {name} was killed (exit {code}: {_KILLED[code]})"
         )
     if code == 0:
-        return _facts_from_json(out, f"container {name}"), "python"
+        return cf.facts_from_json(out, f"container {name}"), "python"
     if code in (126, 127) or "executable file not found" in out + err:
         why = "no python3 in the container"
     else:
-        why = f"the python3 probe failed ({_last_line(err) or f'exit {code}'})"
+        why = f"the python3 probe failed ({cf.last_line(err) or f'exit {code}'})"
     code, out, err = _run(shell_command())
     if code != 0:
         raise ContainerError(
             f"the shell probe in container {name} failed (exit {code}): "
-            f"{_last_line(err + out) or 'no output'}"
+            f"{cf.last_line(err + out) or 'no output'}"
         )
-    return facts_from_shell(out, target=target, why=why), "shell"
+    return cf.facts_from_shell(out, target=target, why=why), "shell"
 
 
 def _describe_device_requests(requests_: Any) -> str | None:
@@ -598,376 +588,6 @@ def _describe_device_requests(requests_: Any) -> str | None:
         count = req.get("Count")
         return "all" if count == -1 else str(count)
     return None
-
-
-# --------------------------------------------------------------- image facts
-def image_facts(
-    reference: str,
-    image: dict[str, Any],
-    *,
-    kind: str,
-    shm_size_bytes: int | None,
-    gpus_requested: str | None,
-    gpu_request_error: str | None,
-    probe_mode: str,
-) -> ImageFacts:
-    """ImageFacts from `docker image inspect` output (or a container's view of it)."""
-    config = image.get("Config") or {}
-    env, _withheld = split_env(config.get("Env") or [])
-    return ImageFacts(
-        reference=reference,
-        kind=kind,
-        id=image.get("Id"),
-        # The digest of the repository that was asked for first: the lock records [0].
-        repo_digests=sorted(
-            image.get("RepoDigests") or [],
-            key=lambda d: (repository_of(d) != repository_of(reference), d),
-        ),
-        tags=sorted(image.get("RepoTags") or []),
-        user=config.get("User") or None,
-        env=env,
-        shm_size_bytes=shm_size_bytes,
-        gpus_requested=gpus_requested,
-        gpu_request_error=gpu_request_error,
-        probe_mode=probe_mode,
-    )
-
-
-def repository_of(reference: str) -> str:
-    """The repository of an image reference, normalized the way Docker does.
-
-    'pytorch/pytorch:2.7' -> 'pytorch/pytorch'; 'python' -> 'python' (docker.io/library/
-    dropped); 'localhost:5000/a/b@sha256:..' -> 'localhost:5000/a/b' (a ':' before the
-    last '/' is a registry port, not a tag).
-    """
-    name = reference.split("@", 1)[0]
-    head, sep, last = name.rpartition("/")
-    name = head + sep + last.split(":", 1)[0]
-    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
-        name = name.removeprefix(prefix)
-    return name.removeprefix("library/")
-
-
-def digest_of(reference: str, repo_digests: list[str]) -> str | None:
-    """The repo digest (repo@sha256:...) of the reference's own repository, if any."""
-    repo = repository_of(reference)
-    return next((d for d in repo_digests if repository_of(d) == repo), None)
-
-
-def split_env(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Image Config.Env as a dict with secrets withheld: (kept, names withheld).
-
-    The probe's env rules (envlock.probe.envvars): a secret-looking name is
-    dropped, credentials inside URLs are masked. Unlike the probe's env
-    section there is no allow-list: an image's env is all its author set.
-    """
-    from envlock.probe.envvars import is_secret_name, mask_url_credentials
-
-    kept: dict[str, str] = {}
-    withheld: list[str] = []
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            continue
-        if is_secret_name(name):
-            withheld.append(name)
-        else:
-            kept[name] = mask_url_credentials(value)
-    return kept, sorted(withheld)
-
-
-def _with_image(facts: Facts, image: ImageFacts, notes: list[str], withheld: list[str]) -> Facts:
-    if withheld:
-        notes = [*notes, f"image env: values of {', '.join(withheld)} withheld (secrets)"]
-    meta = facts.meta
-    if notes:
-        meta = dataclasses.replace(meta, notes=[*meta.notes, *notes])
-    return facts.replace(image=image, meta=meta)
-
-
-def _facts_from_json(text: str, where: str) -> Facts:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        first = _last_line(text[:200]) or "nothing"
-        raise ContainerError(
-            f"the probe in {where} did not print Facts JSON (got: {first[:80]!r})"
-        ) from None
-    try:
-        return Facts.from_dict(data)
-    except FactsError as exc:
-        raise ContainerError(f"the probe in {where} printed invalid facts: {exc}") from None
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
-
-
-# ------------------------------------------------------- merge with the host
-def merge_host_facts(image_facts: Facts, host_facts: Facts) -> Facts:
-    """The image's facts, with driver and GPU facts taken from the host.
-
-    A container uses the host's kernel driver and GPUs (the NVIDIA runtime
-    mounts the host's libcuda/libnvidia-ml in), so those are the host's to
-    report; everything else (OS, python, torch, CUDA libraries, packages, env)
-    is the image's. An image's own libcuda (a cuda-compat package) is kept.
-    """
-    cuda = image_facts.cuda
-    image_libcuda = cuda.libcuda
-    if image_libcuda is None or image_libcuda.path is None or not image_libcuda.compat:
-        cuda = dataclasses.replace(cuda, libcuda=host_facts.cuda.libcuda)
-    notes = [
-        *image_facts.meta.notes,
-        "driver and GPU facts are the host's (a container runs on the host's driver)",
-    ]
-    return image_facts.replace(
-        driver=host_facts.driver,
-        cuda=cuda,
-        meta=dataclasses.replace(image_facts.meta, notes=notes),
-    )
-
-
-# ------------------------------------------------------------- shell fallback
-# For images without python3: plain POSIX sh (busybox works), sections on
-# stdout that facts_from_shell() turns into partial Facts on the host.
-SHELL_PROBE = r"""#!/bin/sh
-# envlock shell probe: partial facts for images without python3.
-section() { printf '\n@@envlock %s\n' "$1"; }
-section os-release
-cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
-section uname
-uname -r 2>/dev/null; uname -m 2>/dev/null
-section glibc
-getconf GNU_LIBC_VERSION 2>/dev/null
-section shm
-grep ' /dev/shm ' /proc/mounts 2>/dev/null
-section meminfo
-grep '^MemTotal:' /proc/meminfo 2>/dev/null
-section cpus
-grep -c '^processor' /proc/cpuinfo 2>/dev/null
-section ldconfig
-if command -v ldconfig >/dev/null 2>&1; then ldconfig -p 2>/dev/null
-elif [ -x /sbin/ldconfig ]; then /sbin/ldconfig -p 2>/dev/null; fi
-section dist-info
-for d in /usr/lib/python3*/site-packages /usr/lib/python3*/dist-packages \
-         /usr/lib/python3/dist-packages /usr/local/lib/python3*/site-packages \
-         /usr/local/lib/python3*/dist-packages /opt/conda/lib/python3*/site-packages \
-         /opt/*/lib/python3*/site-packages; do
-    [ -d "$d" ] || continue
-    for e in "$d"/*.dist-info "$d"/*.egg-info; do [ -e "$e" ] && echo "$e"; done
-done
-section nvidia-smi
-if command -v nvidia-smi >/dev/null 2>&1; then
-    nvidia-smi --query-gpu=index,name,pci.bus_id,memory.total,driver_version,compute_cap \
-        --format=csv,noheader,nounits 2>&1
-fi
-section driver
-cat /sys/module/nvidia/version 2>/dev/null
-section devices
-for n in /dev/nvidia*; do [ -e "$n" ] && echo "$n"; done
-section env
-env 2>/dev/null
-section end
-"""
-
-
-def _sections(text: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if line.startswith("@@envlock "):
-            current = out.setdefault(line[len("@@envlock ") :].strip(), [])
-        elif current is not None and line.strip():
-            current.append(line.rstrip("\n"))
-    return out
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-_DIST_DIR = re.compile(r"(?P<name>[^-]+)-(?P<version>[^-]+?)(?:-py[\w.]+)?\.(dist|egg)-info")
-
-
-def _dist_entries(lines: list[str]) -> dict[str, str]:
-    dists: dict[str, str] = {}
-    for line in lines:
-        base = line.rsplit("/", 1)[-1]
-        m = _DIST_DIR.fullmatch(base)
-        if m:
-            dists[_normalize(m.group("name"))] = m.group("version")
-    return dists
-
-
-def _cuda_of_build(build: str | None) -> str | None:
-    m = re.fullmatch(r"cu(\d+)(\d)", build or "")
-    return f"{m.group(1)}.{m.group(2)}" if m else None
-
-
-def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
-    """Partial Facts from the shell probe's sections (meta.partial, with a note why)."""
-    s = _sections(text)
-    if "end" not in s and "os-release" not in s:
-        raise ContainerError(f"the shell probe for {target} printed no facts")
-    osr: dict[str, str] = {}
-    for line in s.get("os-release", []):
-        k, sep, v = line.partition("=")
-        if sep:
-            osr[k.strip()] = v.strip().strip('"')
-    uname = s.get("uname", [])
-    glibc = next(iter(s.get("glibc", [])), "")
-    shm = None
-    for line in s.get("shm", []):
-        m = re.search(r"size=(\d+)k", line)
-        if m:
-            shm = int(m.group(1)) * 1024
-    mem = None
-    for line in s.get("meminfo", []):
-        m = re.search(r"(\d+)\s*kB", line)
-        if m:
-            mem = int(m.group(1)) * 1024
-    cpus = next((int(v) for v in s.get("cpus", []) if v.strip().isdigit()), None)
-    system = SystemFacts(
-        os=OsFacts(
-            id=osr.get("ID"), version_id=osr.get("VERSION_ID"), pretty_name=osr.get("PRETTY_NAME")
-        )
-        if osr
-        else None,
-        kernel=uname[0] if uname else None,
-        arch=uname[1] if len(uname) > 1 else None,
-        glibc=glibc.split()[-1] if glibc.startswith("glibc") else None,
-        cpu_count=cpus,
-        memory_total_bytes=mem,
-        shm_total_bytes=shm,
-        # envlock started this container itself: no need to infer it
-        container=ContainerFacts(
-            detected=True, runtime="docker", evidence=[f"probed by envlock in {target}"]
-        ),
-    )
-    ldconfig = sorted(
-        {
-            ln.strip().split(" ", 1)[0]
-            for ln in s.get("ldconfig", [])[1:]
-            if ln.startswith(("\t", " ")) and ln.strip().startswith("lib")
-        }
-    )
-    from envlock.probe.envvars import is_allowed
-    from envlock.probe.packages import is_interesting
-
-    dists = {k: v for k, v in _dist_entries(s.get("dist-info", [])).items() if is_interesting(k)}
-    wheels = [
-        WheelFacts(name=n, version=v, cuda_major=_wheel_cuda_major(n))
-        for n, v in sorted(dists.items())
-        if n.startswith("nvidia-")
-    ]
-    cuda = CudaLibFacts(
-        unavailable="no python3: only ldconfig and installed wheels were observed",
-        wheels=wheels,
-        ldconfig_libraries=[ln for ln in ldconfig if _cuda_lib(ln)],
-    )
-    torch = TorchFacts(installed=False)
-    if "torch" in dists:
-        version = dists["torch"]
-        build = version.split("+", 1)[1] if "+" in version else None
-        torch = TorchFacts(
-            installed=True,
-            version=version,
-            build=build,
-            cuda=_cuda_of_build(build),
-            live=None,
-            unavailable="no python3 in the image: version from dist-info only",
-        )
-    driver = _driver_from_shell(s)
-    variables, withheld = split_env(s.get("env", []))
-    env = EnvFacts(
-        variables={k: v for k, v in variables.items() if is_allowed(k)}, redacted=withheld
-    )
-    meta = MetaFacts(
-        envlock_version=__version__,
-        collected_at=datetime.datetime.now(datetime.timezone.utc)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z"),
-        target=target,
-        partial=True,
-        notes=[
-            f"{why}: shell fallback probe, partial facts (no NVML, no torch import, "
-            "no CUDA library loading)"
-        ],
-    )
-    return Facts(
-        meta=meta,
-        system=system,
-        driver=driver,
-        cuda=cuda,
-        torch=torch,
-        packages=PackagesFacts(distributions=dists),
-        env=env,
-    )
-
-
-def _wheel_cuda_major(name: str) -> int | None:
-    m = re.search(r"-cu(\d+)$", name)
-    return int(m.group(1)) if m else None
-
-
-def _cuda_lib(name: str) -> bool:
-    return name.startswith(
-        (
-            "libcuda",
-            "libcudart",
-            "libcudnn",
-            "libnccl",
-            "libcublas",
-            "libnvidia-ml",
-            "libnvrtc",
-            "libnvJitLink",
-            "libcusparse",
-            "libcufft",
-            "libcurand",
-            "libcusolver",
-        )
-    )
-
-
-def _driver_from_shell(s: dict[str, list[str]]) -> DriverFacts:
-    nodes = [n for n in s.get("devices", []) if n.startswith("/dev/nvidia")]
-    gpus: list[GpuFacts] = []
-    version = None
-    for row in s.get("nvidia-smi", []):
-        cols = [c.strip() for c in row.split(",")]
-        if len(cols) < 6 or not cols[0].isdigit():
-            continue
-        mib = int(cols[3]) if cols[3].isdigit() else None
-        gpus.append(
-            GpuFacts(
-                index=int(cols[0]),
-                name=cols[1],
-                pci_bus_id=cols[2],
-                memory_total_bytes=mib * (1 << 20) if mib is not None else None,
-                compute_capability=cols[5] or None,
-            )
-        )
-        version = cols[4] or version
-    module = next(iter(s.get("driver", [])), None)
-    if gpus:
-        return DriverFacts(
-            source="nvidia-smi",
-            version=version,
-            kernel_module_version=module,
-            gpus=gpus,
-            device_nodes=nodes,
-        )
-    if module:
-        return DriverFacts(
-            source="sysfs", version=module, kernel_module_version=module, device_nodes=nodes
-        )
-    return DriverFacts(
-        unavailable="no python3 and no nvidia-smi in the image: driver and GPUs "
-        "not observable from inside",
-        device_nodes=nodes,
-    )
 
 
 def container_probe(args: Any) -> Callable[[], Facts] | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.registry import check
-from envlock.container import digest_of, repository_of
+from envlock.containerfacts import digest_of, repository_of
 from envlock.facts import ImageFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version

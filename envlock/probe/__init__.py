@@ -9,11 +9,14 @@ and the other sources run while it imports torch.
 
 from __future__ import annotations
 
-import datetime
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+
+# typing is not imported at run time (~3 ms of every container probe).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 FACTS_VERSION = 1
 SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env")
@@ -100,10 +103,7 @@ def probe_host(
     durations["total"] = round((time.perf_counter() - started) * 1000, 1)
     facts["meta"] = {
         "envlock_version": _envlock_version(),
-        "collected_at": datetime.datetime.now(datetime.timezone.utc)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z"),
+        "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "target": target,
         "partial": False,
         "durations_ms": durations,

@@ -6,7 +6,6 @@ exit 3 with one line on stderr only when the probe itself cannot run.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -14,6 +13,8 @@ CANNOT_RUN = 3
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # not in run(): argparse pulls in gettext, locale and shutil (~6 ms)
+
     parser = argparse.ArgumentParser(
         prog="python -m envlock.probe",
         description="Print this machine's envlock facts as JSON (standard library only).",
@@ -36,12 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.timeout > 0:
         parser.error("--timeout must be a positive number of seconds")
+    return run(torch_live=not args.no_torch_live, timeout=args.timeout, target=args.target)
+
+
+def run(*, torch_live: bool, timeout: float, target: str) -> int:
+    """Probe and print the Facts JSON; what the container bootstrap calls directly."""
     try:
         from envlock.probe import probe_host
 
-        facts = probe_host(
-            torch_live=not args.no_torch_live, timeout=args.timeout, target=args.target
-        )
+        facts = probe_host(torch_live=torch_live, timeout=timeout, target=target)
         text = json.dumps(facts, indent=2)
     except Exception as exc:  # the probe itself broke: one line, no traceback
         sys.stderr.write(f"envlock.probe: cannot run: {type(exc).__name__}: {exc}\n")

@@ -15,9 +15,13 @@ import glob
 import os
 import re
 import threading
-from typing import Any
 
 from envlock.probe._util import read_text
+
+# typing is not imported at run time (~3 ms of every container probe).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NVIDIA_PCI_VENDOR = "0x10de"
 

@@ -7,14 +7,17 @@ loaded libraries) come from `python -c` in a child with a time limit.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
 import sys
-from typing import Any
 
 from envlock.probe import _dists
+
+# typing is not imported at run time (~3 ms of every container probe).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _CHILD_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_torch_child.py")
 _MARKER = "ENVLOCK-TORCH-LIVE:"
@@ -31,6 +34,8 @@ def find_torch(path: list[str] | None = None) -> str | None:
 
 def parse_version_py(text: str) -> dict[str, Any]:
     """Literal assignments of torch/version.py: `__version__`, `cuda`, `hip`, `git_version`..."""
+    import ast  # only when torch is installed
+
     values: dict[str, Any] = {}
     try:
         tree = ast.parse(text)
@@ -102,8 +107,8 @@ class LiveProbe:
         self.proc: subprocess.Popen[bytes] | None = None
         self.error: str | None = None
         try:
-            with open(_CHILD_FILE, encoding="utf-8") as fh:
-                code = fh.read()
+            # Through the loader: inside a container the probe runs from memory.
+            code = __loader__.get_data(_CHILD_FILE).decode("utf-8")  # type: ignore[name-defined]
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", code],
                 stdin=subprocess.DEVNULL,

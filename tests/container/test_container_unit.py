@@ -17,15 +17,12 @@ import dataclasses
 import pytest
 
 from envlock.checks import run_checks
-from envlock.container import (
-    DOCKER_DEFAULT_SHM_BYTES,
+from envlock.container import DOCKER_DEFAULT_SHM_BYTES, parse_gpus, parse_size, python_command
+from envlock.containerfacts import (
     digest_of,
     facts_from_shell,
     image_facts,
     merge_host_facts,
-    parse_gpus,
-    parse_size,
-    python_command,
     repository_of,
     split_env,
 )
@@ -232,7 +229,7 @@ def test_shell_fallback_output_without_sections_is_a_container_error() -> None:
     [("cu130", "13.0"), ("cu118", "11.8"), ("cu126", "12.6"), ("cpu", None), (None, None)],
 )
 def test_torch_cuda_from_wheel_build_tag(build: str | None, cuda: str | None) -> None:
-    from envlock.container import _cuda_of_build
+    from envlock.containerfacts import _cuda_of_build
 
     assert _cuda_of_build(build) == cuda
 

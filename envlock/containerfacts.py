@@ -1,0 +1,403 @@
+"""Facts about images and containers: what Docker says about an image, the
+shell fallback's output, and the merge of an image's facts with the host's.
+
+Pure functions of recorded data (`docker image inspect` JSON, the shell
+probe's text), used by envlock.container after a probe container has run and
+by the container checks. Importing this module is what costs (the Facts
+model); envlock.container imports it only once its container is running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import re
+from typing import Any
+
+from envlock import __version__
+from envlock.errors import ContainerError, FactsError
+from envlock.facts import (
+    ContainerFacts,
+    CudaLibFacts,
+    DriverFacts,
+    EnvFacts,
+    Facts,
+    GpuFacts,
+    ImageFacts,
+    MetaFacts,
+    OsFacts,
+    PackagesFacts,
+    SystemFacts,
+    TorchFacts,
+    WheelFacts,
+)
+
+
+def image_facts(
+    reference: str,
+    image: dict[str, Any],
+    *,
+    kind: str,
+    shm_size_bytes: int | None,
+    gpus_requested: str | None,
+    gpu_request_error: str | None,
+    probe_mode: str,
+) -> ImageFacts:
+    """ImageFacts from `docker image inspect` output (or a container's view of it)."""
+    config = image.get("Config") or {}
+    env, _withheld = split_env(config.get("Env") or [])
+    return ImageFacts(
+        reference=reference,
+        kind=kind,
+        id=image.get("Id"),
+        # The digest of the repository that was asked for first: the lock records [0].
+        repo_digests=sorted(
+            image.get("RepoDigests") or [],
+            key=lambda d: (repository_of(d) != repository_of(reference), d),
+        ),
+        tags=sorted(image.get("RepoTags") or []),
+        user=config.get("User") or None,
+        env=env,
+        shm_size_bytes=shm_size_bytes,
+        gpus_requested=gpus_requested,
+        gpu_request_error=gpu_request_error,
+        probe_mode=probe_mode,
+    )
+
+
+def repository_of(reference: str) -> str:
+    """The repository of an image reference, normalized the way Docker does.
+
+    'pytorch/pytorch:2.7' -> 'pytorch/pytorch'; 'python' -> 'python' (docker.io/library/
+    dropped); 'localhost:5000/a/b@sha256:..' -> 'localhost:5000/a/b' (a ':' before the
+    last '/' is a registry port, not a tag).
+    """
+    name = reference.split("@", 1)[0]
+    head, sep, last = name.rpartition("/")
+    name = head + sep + last.split(":", 1)[0]
+    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
+        name = name.removeprefix(prefix)
+    return name.removeprefix("library/")
+
+
+def digest_of(reference: str, repo_digests: list[str]) -> str | None:
+    """The repo digest (repo@sha256:...) of the reference's own repository, if any."""
+    repo = repository_of(reference)
+    return next((d for d in repo_digests if repository_of(d) == repo), None)
+
+
+def split_env(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Image Config.Env as a dict with secrets withheld: (kept, names withheld).
+
+    The probe's env rules (envlock.probe.envvars): a secret-looking name is
+    dropped, credentials inside URLs are masked. Unlike the probe's env
+    section there is no allow-list: an image's env is all its author set.
+    """
+    from envlock.probe.envvars import is_secret_name, mask_url_credentials
+
+    kept: dict[str, str] = {}
+    withheld: list[str] = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            continue
+        if is_secret_name(name):
+            withheld.append(name)
+        else:
+            kept[name] = mask_url_credentials(value)
+    return kept, sorted(withheld)
+
+
+def with_image(facts: Facts, image: ImageFacts, notes: list[str], withheld: list[str]) -> Facts:
+    if withheld:
+        notes = [*notes, f"image env: values of {', '.join(withheld)} withheld (secrets)"]
+    meta = facts.meta
+    if notes:
+        meta = dataclasses.replace(meta, notes=[*meta.notes, *notes])
+    return facts.replace(image=image, meta=meta)
+
+
+def facts_from_json(text: str, where: str) -> Facts:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        first = last_line(text[:200]) or "nothing"
+        raise ContainerError(
+            f"the probe in {where} did not print Facts JSON (got: {first[:80]!r})"
+        ) from None
+    try:
+        return Facts.from_dict(data)
+    except FactsError as exc:
+        raise ContainerError(f"the probe in {where} printed invalid facts: {exc}") from None
+
+
+def last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+# ------------------------------------------------------- merge with the host
+def merge_host_facts(image_facts: Facts, host_facts: Facts) -> Facts:
+    """The image's facts, with driver and GPU facts taken from the host.
+
+    A container uses the host's kernel driver and GPUs (the NVIDIA runtime
+    mounts the host's libcuda/libnvidia-ml in), so those are the host's to
+    report; everything else (OS, python, torch, CUDA libraries, packages, env)
+    is the image's. An image's own libcuda (a cuda-compat package) is kept.
+    """
+    cuda = image_facts.cuda
+    image_libcuda = cuda.libcuda
+    if image_libcuda is None or image_libcuda.path is None or not image_libcuda.compat:
+        cuda = dataclasses.replace(cuda, libcuda=host_facts.cuda.libcuda)
+    notes = [
+        *image_facts.meta.notes,
+        "driver and GPU facts are the host's (a container runs on the host's driver)",
+    ]
+    return image_facts.replace(
+        driver=host_facts.driver,
+        cuda=cuda,
+        meta=dataclasses.replace(image_facts.meta, notes=notes),
+    )
+
+
+# ------------------------------------------------------------- shell fallback
+# For images without python3: plain POSIX sh (busybox works), sections on
+# stdout that facts_from_shell() turns into partial Facts on the host.
+SHELL_PROBE = r"""#!/bin/sh
+# envlock shell probe: partial facts for images without python3.
+section() { printf '\n@@envlock %s\n' "$1"; }
+section os-release
+cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+section uname
+uname -r 2>/dev/null; uname -m 2>/dev/null
+section glibc
+getconf GNU_LIBC_VERSION 2>/dev/null
+section shm
+grep ' /dev/shm ' /proc/mounts 2>/dev/null
+section meminfo
+grep '^MemTotal:' /proc/meminfo 2>/dev/null
+section cpus
+grep -c '^processor' /proc/cpuinfo 2>/dev/null
+section ldconfig
+if command -v ldconfig >/dev/null 2>&1; then ldconfig -p 2>/dev/null
+elif [ -x /sbin/ldconfig ]; then /sbin/ldconfig -p 2>/dev/null; fi
+section dist-info
+for d in /usr/lib/python3*/site-packages /usr/lib/python3*/dist-packages \
+         /usr/lib/python3/dist-packages /usr/local/lib/python3*/site-packages \
+         /usr/local/lib/python3*/dist-packages /opt/conda/lib/python3*/site-packages \
+         /opt/*/lib/python3*/site-packages; do
+    [ -d "$d" ] || continue
+    for e in "$d"/*.dist-info "$d"/*.egg-info; do [ -e "$e" ] && echo "$e"; done
+done
+section nvidia-smi
+if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=index,name,pci.bus_id,memory.total,driver_version,compute_cap \
+        --format=csv,noheader,nounits 2>&1
+fi
+section driver
+cat /sys/module/nvidia/version 2>/dev/null
+section devices
+for n in /dev/nvidia*; do [ -e "$n" ] && echo "$n"; done
+section env
+env 2>/dev/null
+section end
+"""
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("@@envlock "):
+            current = out.setdefault(line[len("@@envlock ") :].strip(), [])
+        elif current is not None and line.strip():
+            current.append(line.rstrip("\n"))
+    return out
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_DIST_DIR = re.compile(r"(?P<name>[^-]+)-(?P<version>[^-]+?)(?:-py[\w.]+)?\.(dist|egg)-info")
+
+
+def _dist_entries(lines: list[str]) -> dict[str, str]:
+    dists: dict[str, str] = {}
+    for line in lines:
+        base = line.rsplit("/", 1)[-1]
+        m = _DIST_DIR.fullmatch(base)
+        if m:
+            dists[_normalize(m.group("name"))] = m.group("version")
+    return dists
+
+
+def _cuda_of_build(build: str | None) -> str | None:
+    m = re.fullmatch(r"cu(\d+)(\d)", build or "")
+    return f"{m.group(1)}.{m.group(2)}" if m else None
+
+
+def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
+    """Partial Facts from the shell probe's sections (meta.partial, with a note why)."""
+    s = _sections(text)
+    if "end" not in s and "os-release" not in s:
+        raise ContainerError(f"the shell probe for {target} printed no facts")
+    osr: dict[str, str] = {}
+    for line in s.get("os-release", []):
+        k, sep, v = line.partition("=")
+        if sep:
+            osr[k.strip()] = v.strip().strip('"')
+    uname = s.get("uname", [])
+    glibc = next(iter(s.get("glibc", [])), "")
+    shm = None
+    for line in s.get("shm", []):
+        m = re.search(r"size=(\d+)k", line)
+        if m:
+            shm = int(m.group(1)) * 1024
+    mem = None
+    for line in s.get("meminfo", []):
+        m = re.search(r"(\d+)\s*kB", line)
+        if m:
+            mem = int(m.group(1)) * 1024
+    cpus = next((int(v) for v in s.get("cpus", []) if v.strip().isdigit()), None)
+    system = SystemFacts(
+        os=OsFacts(
+            id=osr.get("ID"), version_id=osr.get("VERSION_ID"), pretty_name=osr.get("PRETTY_NAME")
+        )
+        if osr
+        else None,
+        kernel=uname[0] if uname else None,
+        arch=uname[1] if len(uname) > 1 else None,
+        glibc=glibc.split()[-1] if glibc.startswith("glibc") else None,
+        cpu_count=cpus,
+        memory_total_bytes=mem,
+        shm_total_bytes=shm,
+        # envlock started this container itself: no need to infer it
+        container=ContainerFacts(
+            detected=True, runtime="docker", evidence=[f"probed by envlock in {target}"]
+        ),
+    )
+    ldconfig = sorted(
+        {
+            ln.strip().split(" ", 1)[0]
+            for ln in s.get("ldconfig", [])[1:]
+            if ln.startswith(("\t", " ")) and ln.strip().startswith("lib")
+        }
+    )
+    from envlock.probe.envvars import is_allowed
+    from envlock.probe.packages import is_interesting
+
+    dists = {k: v for k, v in _dist_entries(s.get("dist-info", [])).items() if is_interesting(k)}
+    wheels = [
+        WheelFacts(name=n, version=v, cuda_major=_wheel_cuda_major(n))
+        for n, v in sorted(dists.items())
+        if n.startswith("nvidia-")
+    ]
+    cuda = CudaLibFacts(
+        unavailable="no python3: only ldconfig and installed wheels were observed",
+        wheels=wheels,
+        ldconfig_libraries=[ln for ln in ldconfig if _cuda_lib(ln)],
+    )
+    torch = TorchFacts(installed=False)
+    if "torch" in dists:
+        version = dists["torch"]
+        build = version.split("+", 1)[1] if "+" in version else None
+        torch = TorchFacts(
+            installed=True,
+            version=version,
+            build=build,
+            cuda=_cuda_of_build(build),
+            live=None,
+            unavailable="no python3 in the image: version from dist-info only",
+        )
+    driver = _driver_from_shell(s)
+    variables, withheld = split_env(s.get("env", []))
+    env = EnvFacts(
+        variables={k: v for k, v in variables.items() if is_allowed(k)}, redacted=withheld
+    )
+    meta = MetaFacts(
+        envlock_version=__version__,
+        collected_at=datetime.datetime.now(datetime.timezone.utc)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
+        target=target,
+        partial=True,
+        notes=[
+            f"{why}: shell fallback probe, partial facts (no NVML, no torch import, "
+            "no CUDA library loading)"
+        ],
+    )
+    return Facts(
+        meta=meta,
+        system=system,
+        driver=driver,
+        cuda=cuda,
+        torch=torch,
+        packages=PackagesFacts(distributions=dists),
+        env=env,
+    )
+
+
+def _wheel_cuda_major(name: str) -> int | None:
+    m = re.search(r"-cu(\d+)$", name)
+    return int(m.group(1)) if m else None
+
+
+def _cuda_lib(name: str) -> bool:
+    return name.startswith(
+        (
+            "libcuda",
+            "libcudart",
+            "libcudnn",
+            "libnccl",
+            "libcublas",
+            "libnvidia-ml",
+            "libnvrtc",
+            "libnvJitLink",
+            "libcusparse",
+            "libcufft",
+            "libcurand",
+            "libcusolver",
+        )
+    )
+
+
+def _driver_from_shell(s: dict[str, list[str]]) -> DriverFacts:
+    nodes = [n for n in s.get("devices", []) if n.startswith("/dev/nvidia")]
+    gpus: list[GpuFacts] = []
+    version = None
+    for row in s.get("nvidia-smi", []):
+        cols = [c.strip() for c in row.split(",")]
+        if len(cols) < 6 or not cols[0].isdigit():
+            continue
+        mib = int(cols[3]) if cols[3].isdigit() else None
+        gpus.append(
+            GpuFacts(
+                index=int(cols[0]),
+                name=cols[1],
+                pci_bus_id=cols[2],
+                memory_total_bytes=mib * (1 << 20) if mib is not None else None,
+                compute_capability=cols[5] or None,
+            )
+        )
+        version = cols[4] or version
+    module = next(iter(s.get("driver", [])), None)
+    if gpus:
+        return DriverFacts(
+            source="nvidia-smi",
+            version=version,
+            kernel_module_version=module,
+            gpus=gpus,
+            device_nodes=nodes,
+        )
+    if module:
+        return DriverFacts(
+            source="sysfs", version=module, kernel_module_version=module, device_nodes=nodes
+        )
+    return DriverFacts(
+        unavailable="no python3 and no nvidia-smi in the image: driver and GPUs "
+        "not observable from inside",
+        device_nodes=nodes,
+    )
