@@ -121,8 +121,10 @@ def test_a_container_lifecycle_through_each_client(
     images: None, remote_host: str, client: str
 ) -> None:
     """create, start, wait, logs (stdout and stderr apart), remove: what a probe does."""
-    e = LocalEngine(f"unix://{SOCKET}", timeout=60) if client == "local" else SdkEngine(
-        remote_host, timeout=60
+    e = (
+        LocalEngine(f"unix://{SOCKET}", timeout=60)
+        if client == "local"
+        else SdkEngine(remote_host, timeout=60)
     )
     image = e.inspect_image(PY_IMAGE)["Id"]
     config = {
@@ -170,7 +172,7 @@ def test_a_daemon_that_never_answers_is_a_timeout_not_a_hang(tmp_path: Path) -> 
     server.listen(1)  # accepts (the kernel queues the connection) and never replies
     try:
         started = time.monotonic()
-        with pytest.raises(EngineTimeout, match="within 0.5 s"):
+        with pytest.raises(EngineTimeout, match=r"within 0\.5 s"):
             LocalEngine(f"unix://{path}", timeout=0.5).inspect_image(PY_IMAGE)
         assert time.monotonic() - started < 5
     finally:
@@ -190,10 +192,7 @@ def test_no_socket_and_a_refusing_socket_are_unreachable(tmp_path: Path) -> None
 
 def test_demux_splits_a_recorded_log_stream() -> None:
     # Bytes as dockerd 20.10 sent them for `echo out-line; echo err-line >&2` (no TTY).
-    raw = (
-        b"\x01\x00\x00\x00\x00\x00\x00\x09out-line\n"
-        b"\x02\x00\x00\x00\x00\x00\x00\x09err-line\n"
-    )
+    raw = b"\x01\x00\x00\x00\x00\x00\x00\x09out-line\n\x02\x00\x00\x00\x00\x00\x00\x09err-line\n"
     assert list(demux(raw)) == [(1, b"out-line\n"), (2, b"err-line\n")]
     assert list(demux(b"tty output\n")) == [(1, b"tty output\n")]
     assert list(demux(b"")) == [(1, b"")]
