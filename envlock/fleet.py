@@ -218,9 +218,6 @@ class Rendezvous:
         self._check_in()
         return self
 
-    def _key(self, name: str) -> str:
-        return self.prefix + name
-
     def _check_in(self) -> None:
         store, p = self.store, self.prefix
         keys = [f"{p}joined/{r}" for r in range(self.world)]
