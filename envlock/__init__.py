@@ -2,7 +2,8 @@
 
 This module stays importable by Python 3.8 with the standard library alone:
 the probe package beneath it is copied into container images. The public API
-is loaded on first use.
+(envlock/api.py) is loaded on first use. Its names are verbs that no module
+shares (envlock.lock is the lock package, so writing one is write_lock).
 """
 
 from __future__ import annotations
@@ -10,13 +11,24 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _API = {
+    "Source": "envlock.collect",
+    "collect_facts": "envlock.api",
     "doctor": "envlock.api",
-    "lock": "envlock.api",
+    "make_lock": "envlock.api",
+    "write_lock": "envlock.api",
+    "read_lock": "envlock.api",
+    "verify_lock": "envlock.api",
+    "verify_distributed": "envlock.api",
+    "fleet_report": "envlock.api",
+    "run_determinism": "envlock.api",
+    "explain": "envlock.api",
+    "check": "envlock.api",
     "preflight": "envlock.api",
     "EnvironmentDriftError": "envlock.api",
     "EnvlockError": "envlock.errors",
     "LockError": "envlock.errors",
     "Facts": "envlock.facts",
+    "Lock": "envlock.lock",
     "Report": "envlock.findings",
     "Finding": "envlock.findings",
     "Severity": "envlock.findings",

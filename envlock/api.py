@@ -1,74 +1,379 @@
-"""The public Python API. `envlock.preflight`, `envlock.doctor`, `envlock.lock` and
-`envlock.EnvironmentDriftError` are re-exported lazily by `envlock/__init__.py`;
-`probe` and `verify` live here only (envlock.probe and envlock.verify are modules).
+"""The one front door. Every command calls these functions, and so can Python code:
 
-preflight() is meant for the first lines of a training script. It never
-initialises CUDA (or imports torch) in the calling process: torch's live facts
-come from the cache or from a child process.
+    import envlock
+    envlock.preflight("envlock.lock.toml")            # raises EnvironmentDriftError on drift
+    report = envlock.doctor(expect=["bf16"])          # a Report: .failed, .findings, .to_dict()
+    lock = envlock.make_lock(envlock.Source(image="nvcr.io/nvidia/pytorch:24.05-py3"))
+    report = envlock.verify_lock("envlock.lock.toml", ignore=["EL-VERIFY-NOT-LOCKED"])
+
+Functions take typed options (a `Source` saying where the facts come from,
+plain keyword arguments for the rest) and return Facts, a Lock or a Report;
+they never print and never exit (envlock/cli.py maps a Report or an
+EnvlockError to an exit code). preflight() never imports torch or creates a
+CUDA context in the calling process: torch's live facts come from the cache
+or from a child process.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from envlock.errors import EnvlockError, ExitCode
-from envlock.facts import Facts
-from envlock.findings import Report, Severity
-from envlock.lockfile import DEFAULT_LOCK_NAME, read_lock
+from envlock.collect import Source
+from envlock.errors import DeterminismError, EnvlockError, ExitCode
+from envlock.findings import Finding, Report, Severity
+from envlock.lock.model import DEFAULT_LOCK_NAME
+
+if TYPE_CHECKING:
+    from envlock.facts import DeterminismFacts, Facts
+    from envlock.lock import Lock
+    from envlock.verify import Rule
 
 
-def probe(*, torch_live: bool = True, timeout: float = 60.0) -> Facts:
-    """Facts of this interpreter's machine and environment (torch probed in a child process)."""
-    from envlock.probe import probe_host
+def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts:
+    """Facts of this machine (default), another interpreter, an image, a container or a file."""
+    from envlock.collect import collect_facts as _collect
 
-    return Facts.from_dict(probe_host(torch_live=torch_live, timeout=timeout))
+    return _collect(source, cache=cache)
 
 
 def doctor(
-    facts: Facts | None = None, *, strict: bool = False, ignore: Iterable[str] = ()
-) -> Report:
-    """Run every doctor check over `facts` (default: probe this machine)."""
-    from envlock.checks import run_checks
-
-    facts = facts if facts is not None else probe()
-    findings = run_checks(facts, ignore=tuple(ignore))
-    return Report(command="doctor", target=facts.meta.target, findings=findings, strict=strict)
-
-
-def lock(
-    path: str | os.PathLike[str] = DEFAULT_LOCK_NAME,
-    facts: Facts | None = None,
+    source: Source | None = None,
     *,
-    scope: str = "full",
-) -> dict[str, Any]:
-    """Write a lock for `facts` (default: this machine) atomically; return its table."""
-    from envlock.lockfile import build_lock, dumps_lock, write_lock
-
-    table = build_lock(facts if facts is not None else probe(), scope=scope)
-    write_lock(path, dumps_lock(table, name=os.fspath(path)))
-    return table
-
-
-def verify(
-    path: str | os.PathLike[str] = DEFAULT_LOCK_NAME,
     facts: Facts | None = None,
-    *,
-    scope: str = "full",
+    host: Facts | None = None,
+    expect: Iterable[str] = (),
+    ignore: Iterable[str] = (),
     strict: bool = False,
 ) -> Report:
-    """Compare `facts` (default: this machine) with the lock at `path`."""
-    from envlock.verify import verify as _verify
+    """Every doctor check over `facts` (default: collected from `source`). For an image or a
+    container, `host` holds this machine's driver and GPUs (collected when not given)."""
+    from envlock.catalog import DOCTOR, ids, validate_ignore
+    from envlock.checks import run_checks
 
-    locked = read_lock(path)
-    facts = facts if facts is not None else probe()
+    skip = validate_ignore(ignore, DOCTOR)
+    expect = sorted(set(expect))
+    if facts is None:
+        from envlock.collect import collect_facts_and_host
+
+        facts, collected_host = collect_facts_and_host(source)
+        host = host or collected_host
+    findings = run_checks(facts, host=host, ignore=skip, expect=expect)
     return Report(
-        command="verify",
-        target=facts.meta.target,
+        command="doctor",
+        target=_target(source, facts),
+        findings=findings,
         strict=strict,
-        findings=_verify(locked, facts, scope=scope),
-        details={"lock": os.fspath(path)},
+        details={"checks": len(ids(DOCTOR) - skip), "ignored": sorted(skip), "expect": expect},
+    )
+
+
+def run_determinism(
+    *,
+    device: str = "auto",
+    seed: int = 0,
+    python: str | None = None,
+    timeout: float = 300.0,
+    strict: bool = False,
+) -> tuple[DeterminismFacts, Report]:
+    """Run the seeded suite in a child process; the Report holds its run-to-run findings."""
+    import dataclasses
+
+    from envlock.determinism.compare import run_to_run_findings
+    from envlock.determinism.runner import run_suite
+
+    det = run_suite(device=device, seed=seed, python=python, timeout=timeout)
+    report = Report(
+        command="determinism",
+        target=f"python:{python}" if python else "host",
+        findings=run_to_run_findings(det),
+        strict=strict,
+        details={"determinism": dataclasses.asdict(det)},
+    )
+    return det, report
+
+
+def make_lock(
+    source: Source | None = None,
+    *,
+    facts: Facts | None = None,
+    scope: str = "full",
+    determinism: bool = False,
+    seed: int = 0,
+    device: str = "auto",
+) -> Lock:
+    """The lock of `facts` (default: collected from `source`), with determinism digests when
+    asked. Digests that differ between two runs in one process are refused."""
+    from envlock.lock import build_lock
+
+    source = source or Source()
+    facts = facts if facts is not None else collect_facts(source)
+    if determinism:
+        from envlock.determinism.compare import run_to_run_findings
+        from envlock.determinism.runner import run_suite
+
+        det = run_suite(device=device, seed=seed, python=source.python)
+        bad = [f for f in run_to_run_findings(det) if f.severity is Severity.ERROR]
+        if bad:
+            raise DeterminismError(
+                f"not locking nondeterministic digests: {bad[0].message}"
+                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+            )
+        facts = facts.replace(determinism=det)
+    return build_lock(facts, scope=scope)
+
+
+def write_lock(
+    path: str | os.PathLike[str] = DEFAULT_LOCK_NAME,
+    source: Source | None = None,
+    *,
+    facts: Facts | None = None,
+    scope: str = "full",
+    determinism: bool = False,
+    seed: int = 0,
+    device: str = "auto",
+) -> Lock:
+    """make_lock(), written atomically to `path` (an interrupted write keeps the old lock)."""
+    from envlock.lock import dumps_lock
+    from envlock.lock import write_lock as _write
+
+    lock = make_lock(
+        source, facts=facts, scope=scope, determinism=determinism, seed=seed, device=device
+    )
+    _write(path, dumps_lock(lock, name=os.fspath(path)))
+    return lock
+
+
+def read_lock(path: str | os.PathLike[str] = DEFAULT_LOCK_NAME) -> Lock:
+    """The typed lock at `path`; a LockError (one line) when it cannot be read."""
+    from envlock.lock import read_lock as _read
+
+    return _read(path)
+
+
+def verify_lock(
+    lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME,
+    source: Source | None = None,
+    *,
+    facts: Facts | None = None,
+    scope: str = "full",
+    rules: Sequence[str | Rule] = (),
+    ignore: Iterable[str] = (),
+    determinism: bool = True,
+    cache: bool = False,
+    strict: bool = False,
+) -> Report:
+    """Compare this environment (or `source`, or `facts`) with a lock; the Report says what
+    drifted. `rules` override field rules ("packages.numpy=warn"); `determinism=False` does
+    not recompute locked digests; `cache` lets torch's live facts come from the cache."""
+    return _verify(
+        lock,
+        source,
+        facts=facts,
+        scope=scope,
+        rules=rules,
+        ignore=ignore,
+        determinism=determinism,
+        cache=cache,
+        strict=strict,
+    )[0]
+
+
+def _verify(
+    lock: str | os.PathLike[str] | Lock,
+    source: Source | None,
+    *,
+    facts: Facts | None,
+    scope: str,
+    rules: Sequence[str | Rule],
+    ignore: Iterable[str],
+    determinism: bool,
+    cache: bool,
+    strict: bool,
+    doctor_errors: bool = False,
+    command: str = "verify",
+) -> tuple[Report, Facts]:
+    from envlock.catalog import DETERMINISM, DOCTOR, VERIFY, validate_ignore
+    from envlock.verify import Rule, checked_fields, parse_rule_override
+    from envlock.verify import verify as compare
+
+    source = source or Source()
+    skip = validate_ignore(ignore, VERIFY, DETERMINISM, *((DOCTOR,) if doctor_errors else ()))
+    overrides = [r if isinstance(r, Rule) else parse_rule_override(r) for r in rules]
+    locked = lock if not isinstance(lock, (str, os.PathLike)) else read_lock(lock)
+    if facts is None:
+        from envlock.collect import collect_facts_and_host
+
+        # An image runs on this host's driver and GPUs: those come from the host.
+        facts, host = collect_facts_and_host(source, cache=cache, host=scope != "software")
+        if host is not None:
+            from envlock.containerfacts import merge_host_facts
+
+            facts = merge_host_facts(facts, host)
+    skipped = None
+    if determinism:
+        from envlock.collect import with_fresh_determinism
+
+        facts, skipped = with_fresh_determinism(locked, facts, python=source.python)
+    findings = compare(
+        locked,
+        facts,
+        scope=scope,
+        rules=overrides,
+        determinism_skipped=skipped if determinism else None,
+    )
+    if doctor_errors:
+        from envlock.checks import run_checks
+
+        findings += [f for f in run_checks(facts) if f.severity is Severity.ERROR]
+    findings = [f for f in findings if f.check_id not in skip]
+    failed_fields = {f.field for f in findings}
+    details: dict[str, object] = {
+        "lock": os.fspath(lock) if isinstance(lock, (str, os.PathLike)) else "<Lock>",
+        "scope": scope,
+        "probe_notes": list(facts.meta.notes),
+        "ignored": sorted(skip),
+        "passed": [p for p in checked_fields(locked, scope) if p not in failed_fields],
+    }
+    report = Report(
+        command=command,
+        target=_target(source, facts),
+        findings=findings,
+        strict=strict,
+        details=details,
+    )
+    return report, facts
+
+
+def verify_distributed(
+    lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME,
+    source: Source | None = None,
+    *,
+    scope: str = "full",
+    rules: Sequence[str | Rule] = (),
+    ignore: Iterable[str] = (),
+    determinism: bool = True,
+    cache: bool = False,
+    strict: bool = False,
+    timeout: float = 60.0,
+    on_report: Callable[[int, str, Report], None] | None = None,
+) -> Report:
+    """Under torchrun: every rank verifies, the ranks' summaries are gathered over gloo, and
+    every rank gets the same fleet Report. `on_report(rank, host, report)` runs on every rank
+    before the ranks leave together (rank 0 prints it there, while the launch is still up)."""
+    from envlock import fleet
+    from envlock.catalog import DETERMINISM, FLEET, KINDS, VERIFY, validate_ignore
+
+    skip = validate_ignore(ignore, VERIFY, DETERMINISM, FLEET)
+    own_ignore = [i for i in skip if KINDS[i].source != FLEET]
+    local, facts = _verify(
+        lock,
+        source,
+        facts=None,
+        scope=scope,
+        rules=rules,
+        ignore=own_ignore,
+        determinism=determinism,
+        cache=cache,
+        strict=strict,
+    )
+    env = fleet.torchrun_env()
+    rank = env[0] if env else 0
+    host = fleet.hostname()
+    summary = fleet.summarize(rank, host, facts, local.findings, scope)
+    group = fleet.Rendezvous.join(timeout=timeout)
+    summaries = group.all_gather(summary)
+    findings = [f for f in fleet.compare_ranks(summaries) if f.check_id not in skip]
+    details = dict(local.details)
+    details.pop("passed", None)
+    details.update(world_size=len(summaries), hosts=sorted({s.host for s in summaries}))
+    report = Report(
+        command="verify --distributed",
+        target=f"{len(summaries)} ranks",
+        findings=findings,
+        strict=strict,
+        details=details,
+    )
+    if on_report is not None:
+        on_report(rank, host, report)
+    group.leave()
+    return report
+
+
+def fleet_report(
+    directory: str,
+    lock: str | os.PathLike[str] | Lock | None = None,
+    *,
+    scope: str = "full",
+    ignore: Iterable[str] = (),
+    strict: bool = False,
+) -> Report:
+    """Per-node facts files in `directory` (from `envlock probe --json`) compared like the
+    ranks of one job, and with `lock` when given."""
+    from envlock import fleet
+    from envlock.catalog import DETERMINISM, FLEET, VERIFY, validate_ignore
+
+    skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
+    locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
+    summaries, findings = fleet.report_dir(directory, locked, scope=scope)
+    return Report(
+        command="fleet report",
+        target=f"{len(summaries)} nodes",
+        findings=[f for f in findings if f.check_id not in skip],
+        strict=strict,
+        details={
+            "nodes": [s.host for s in summaries],
+            "ignored": sorted(skip),
+            **({"lock": os.fspath(lock)} if isinstance(lock, (str, os.PathLike)) else {}),
+        },
+    )
+
+
+def explain(
+    text: str, source: Source | None = None, *, checks: bool = True, strict: bool = False
+) -> Report:
+    """What an exit code or an error message means, with the doctor checks that confirm it
+    run on this machine (or `source`). details["explanations"] holds the explanations."""
+    from envlock.explain import explain_exit_code, explain_message, memory_evidence
+
+    text = text.strip()
+    is_code = text.lstrip("-").isdigit()
+    explanations = [explain_exit_code(int(text))] if is_code else explain_message(text)
+    wanted = sorted({c for e in explanations for c in e.checks})
+    findings: list[Finding] = []
+    evidence: dict[str, str] = {}
+    oom = is_code and int(text) in (137, -9)
+    if checks and (wanted or oom):
+        from envlock.checks import run_checks
+
+        facts = collect_facts(source)
+        if wanted:
+            findings = [f for f in run_checks(facts) if f.check_id in wanted]
+        if oom:
+            evidence = memory_evidence(
+                facts.system.cgroup_memory_limit_bytes, facts.system.memory_total_bytes
+            )
+    return Report(
+        command="explain",
+        target=text,
+        findings=findings,
+        strict=strict,
+        details={
+            "explanations": [
+                {
+                    "key": e.key,
+                    "title": e.title,
+                    "cause": e.cause,
+                    "fix": e.fix,
+                    "checks": list(e.checks),
+                }
+                for e in explanations
+            ],
+            "evidence": evidence,
+            "checked": checks,
+            "wanted": wanted,
+        },
     )
 
 
@@ -94,52 +399,44 @@ class EnvironmentDriftError(EnvlockError):
 
 
 def check(
-    lock: str | os.PathLike[str] = DEFAULT_LOCK_NAME,
+    lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME,
     *,
     scope: str = "full",
     strict: bool = False,
     determinism: bool | None = None,
     doctor: bool = True,
     use_cache: bool = True,
+    ignore: Iterable[str] = (),
     timeout: float = 60.0,
 ) -> Report:
-    """Verify this environment against `lock` (+ doctor errors); return the Report.
+    """Verify this environment against `lock` (plus the doctor's errors); return the Report.
 
-    determinism: None recomputes digests only if the lock has them; False never.
+    determinism: None or True recompute the digests the lock has; False never does.
     """
-    locked = read_lock(lock)
-    if use_cache:
-        from envlock.livecache import probe_with_cache
-
-        facts = probe_with_cache(timeout=timeout)[0]
-    else:
-        facts = probe(timeout=timeout)
-    from envlock.verify import verify_recomputing
-
-    facts, findings = verify_recomputing(
-        locked, facts, scope=scope, determinism=determinism is not False
-    )
-    if doctor:
-        from envlock.checks import run_checks
-
-        findings += [f for f in run_checks(facts) if f.severity is Severity.ERROR]
-    return Report(
-        command="preflight",
-        target=facts.meta.target,
-        findings=findings,
+    return _verify(
+        lock,
+        Source(timeout=timeout),
+        facts=None,
+        scope=scope,
+        rules=(),
+        ignore=ignore,
+        determinism=determinism is not False,
+        cache=use_cache,
         strict=strict,
-        details={"lock": str(lock), "scope": scope},
-    )
+        doctor_errors=doctor,
+        command="preflight",
+    )[0]
 
 
 def preflight(
-    lock: str | os.PathLike[str] = DEFAULT_LOCK_NAME,
+    lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME,
     *,
     scope: str = "full",
     strict: bool = False,
     determinism: bool | None = None,
     doctor: bool = True,
     use_cache: bool = True,
+    ignore: Iterable[str] = (),
     timeout: float = 60.0,
 ) -> Report:
     """Raise EnvironmentDriftError if this environment drifted from `lock`; else return the Report.
@@ -156,8 +453,13 @@ def preflight(
         determinism=determinism,
         doctor=doctor,
         use_cache=use_cache,
+        ignore=ignore,
         timeout=timeout,
     )
     if report.failed:
         raise EnvironmentDriftError(report)
     return report
+
+
+def _target(source: Source | None, facts: Facts) -> str:
+    return (source.target if source else None) or facts.meta.target

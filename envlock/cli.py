@@ -1,9 +1,11 @@
-"""Argument parsing, dispatch and exit codes: the only place that exits.
+"""Argument parsing, dispatch and exit codes: the only place that maps a result to one.
 
 Each subcommand lives in envlock/commands/<name>.py and exposes HELP,
-DESCRIPTION, add_arguments(parser) and run(args) -> int. Command modules
-import their heavy dependencies (rich, docker, tomli_w) inside run(), so
-`envlock verify` starts fast.
+DESCRIPTION, add_arguments(parser) and run(args), which parses nothing more,
+calls envlock.api, renders, and returns the Report (or None for a command that
+only prints, or an ExitCode for matrix and run). Only the chosen command's
+module is imported, and it imports rich, docker and tomli_w inside run(),
+so `envlock verify` starts fast.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from envlock import __version__
 from envlock.errors import EnvlockError, ExitCode
+
+if TYPE_CHECKING:
+    from envlock.findings import Report
 
 # Order is the order of `envlock --help`.
 COMMANDS = ("probe", "doctor", "lock", "verify", "matrix", "determinism", "run", "explain", "fleet")
@@ -29,6 +35,8 @@ exit codes:
   2  usage error
   3  envlock could not do its job (unreadable lock, Docker unreachable, ...)
   4  internal error in envlock (please report it with the traceback)
+  126  envlock run: the command could not be executed
+  130  interrupted (Ctrl-C)
 """
 
 
@@ -85,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
     try:
-        return int(args._module.run(args))
+        return int(exit_code(args._module.run(args)))
     except EnvlockError as exc:
         print(f"envlock: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
@@ -96,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # land there) and then kills the process with SIGINT at exit, however the
         # interrupt was handled. Evaluating one string resets that flag: exit 130.
         exec("")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # stdout closed early (e.g. `| head`); not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -108,6 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitCode.INTERNAL
+
+
+def exit_code(outcome: Report | ExitCode | None) -> ExitCode:
+    """What a command's result means to the shell: a Report fails on error-level findings
+    (warnings too under --strict); None is success; an ExitCode is itself."""
+    if outcome is None:
+        return ExitCode.OK
+    if isinstance(outcome, ExitCode):
+        return outcome
+    return ExitCode.FINDINGS if outcome.failed else ExitCode.OK
 
 
 def entry() -> None:

@@ -11,6 +11,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     CANNOT_RUN = 3  # envlock could not do its job: unreadable lock, docker unreachable, ...
     INTERNAL = 4  # a bug in envlock
+    EXEC_FAILED = 126  # envlock run: the command was found but could not be executed
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class EnvlockError(Exception):
@@ -37,6 +39,12 @@ class ProbeError(EnvlockError):
 
 class ContainerError(EnvlockError):
     """Docker unreachable, image missing, container died mid-probe."""
+
+
+class ExecError(EnvlockError):
+    """envlock run could not execute the command (found, but not runnable)."""
+
+    exit_code = ExitCode.EXEC_FAILED
 
 
 class DeterminismError(EnvlockError):

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
-import typing
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
+from envlock import typed
 from envlock.errors import FactsError
 
 FACTS_VERSION = 1
@@ -278,8 +277,8 @@ class DeterminismFacts:
     seed: int
     suite_version: int
     device: str  # cpu or cuda
-    context: dict[str, str] = field(default_factory=dict)
-    settings: dict[str, str] = field(default_factory=dict)
+    context: dict[str, str] = field(default_factory=dict, metadata=typed.NAME_KEYS)
+    settings: dict[str, str] = field(default_factory=dict, metadata=typed.NAME_KEYS)
     classes: dict[str, DigestClassFacts] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # class -> why it could not run
     seconds: float | None = None  # both runs of the workload, without the torch import
@@ -345,94 +344,11 @@ T = TypeVar("T")
 
 
 def _dump(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list):
-        return [_dump(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _dump(v) for k, v in value.items()}
-    return value
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+    return typed.dump(value)
 
 
 def _build(cls: type[T], data: Any, path: str) -> T:
-    if not isinstance(data, dict):
-        raise FactsError(f"in '{path or '<root>'}': expected an object, got {_kind(data)}")
-    hints = _hints(cls)
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise FactsError(f"in '{_join(path, f.name)}': required field is missing")
-            continue
-        kwargs[f.name] = _convert(hints[f.name], data[f.name], _join(path, f.name))
-    return cls(**kwargs)
-
-
-def _convert(hint: Any, value: Any, path: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        args = typing.get_args(hint)
-        if value is None:
-            if type(None) in args:
-                return None
-            raise FactsError(f"in '{path}': must not be null")
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1:
-            return _convert(inner[0], value, path)
-        for a in inner:  # e.g. int | str: first that accepts
-            try:
-                return _convert(a, value, path)
-            except FactsError:
-                continue
-        raise FactsError(f"in '{path}': unexpected {_kind(value)}")
-    if origin is list:
-        if not isinstance(value, list):
-            raise FactsError(f"in '{path}': expected a list, got {_kind(value)}")
-        (item,) = typing.get_args(hint)
-        return [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise FactsError(f"in '{path}': expected an object, got {_kind(value)}")
-        _, item = typing.get_args(hint)
-        return {str(k): _convert(item, v, f"{path}.{k}") for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path)  # type: ignore[arg-type]
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif hint is Any:
-        return value
-    raise FactsError(f"in '{path}': expected {getattr(hint, '__name__', hint)}, got {_kind(value)}")
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
+    return typed.Reader(error=FactsError).build(cls, data, path)
 
 
 def read_facts_file(path: str) -> Facts:

@@ -33,6 +33,12 @@ class Finding:
     observed: Any = None  # verify: the value now
     why: str | None = None  # verify: why the field matters
 
+    def __post_init__(self) -> None:
+        from envlock.catalog import KINDS  # every ID is registered there
+
+        if self.check_id not in KINDS:
+            raise ValueError(f"finding ID {self.check_id} is not in envlock/catalog.py")
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.check_id,

@@ -26,8 +26,7 @@ from typing import Any
 from envlock.errors import EnvlockError, UsageError
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
-from envlock.lockfile import HARDWARE_SECTIONS, build_lock
-from envlock.verify import flatten
+from envlock.lock import Lock, build_lock, flatten
 
 # Fields that legitimately differ per rank/node and are never compared across ranks.
 _PER_RANK = ("meta.", "envlock.", "env.OMP_NUM_THREADS", "env.CUDA_VISIBLE_DEVICES")
@@ -66,9 +65,7 @@ def summarize(
     rank: int, host: str, facts: Facts, findings: list[Finding], scope: str
 ) -> RankSummary:
     lock = build_lock(facts, scope="full", created="-")
-    if scope == "software":
-        lock = {k: v for k, v in lock.items() if k not in HARDWARE_SECTIONS}
-    fields = {k: v for k, v in flatten(lock).items() if not k.startswith(_PER_RANK)}
+    fields = {k: v for k, v in flatten(lock, scope=scope).items() if not k.startswith(_PER_RANK)}
     if facts.determinism is not None:
         for name, cls in facts.determinism.classes.items():
             fields[f"determinism.{name}"] = cls.digest
@@ -312,7 +309,7 @@ def _all_gather_bytes(dist: Any, data: bytes, world: int) -> list[bytes]:
 
 
 def report_dir(
-    directory: str, lock: dict[str, Any] | None, *, scope: str
+    directory: str, lock: Lock | None, *, scope: str
 ) -> tuple[list[RankSummary], list[Finding]]:
     """Per-node facts files (from `envlock probe --json`) compared like ranks."""
     from pathlib import Path

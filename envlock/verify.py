@@ -1,9 +1,13 @@
-"""verify: compare a lock with the lock the current facts would produce, field by field.
+"""verify: a pure function of (Lock, Facts, rules) -> Findings.
 
-Both sides go through `build_lock`, then are flattened to dotted paths
-(`torch.cuda`, `hardware.gpus[0].name`, `packages.numpy`) and compared under
-a rule per field. Rules are data: DEFAULT_RULES, overridden by a `[rules]`
-table in the lock, overridden by `--rule PATTERN=RULE` on the command line.
+The facts go through `build_lock` too, then both sides are flattened to
+dotted paths (`torch.cuda`, `hardware.gpus[0].name`, `packages.numpy`) and
+compared under a rule per field. Rules are data: DEFAULT_RULES, overridden
+by the lock's [rules] table, overridden by `--rule PATTERN=RULE`.
+
+Determinism digests are compared when the facts carry fresh ones; running
+the suite to get them is fact collection (envlock.collect), not done here.
+Nothing in this module starts a process.
 """
 
 from __future__ import annotations
@@ -13,19 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from envlock.errors import LockError, UsageError
+from envlock.errors import UsageError
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
-from envlock.lockfile import (
-    HARDWARE_SECTIONS,
-    LOCK_VERSION_MAJOR,
-    LOCK_VERSION_MINOR,
-    SCOPES,
-    build_lock,
-    lock_version,
-)
-
-RULE_KINDS = ("exact", "at-least", "same", "warn", "ignore")
+from envlock.lock import RULE_KINDS, SCOPES, Lock, LockVersion, build_lock, flatten
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -172,30 +167,9 @@ def _override(pattern: str, kind: str) -> Rule:
     return Rule(pattern=pattern, kind=kind, severity=sev, why="rule set by the user")
 
 
-def lock_rules(lock: dict[str, Any]) -> list[Rule]:
-    table = lock.get("rules", {})
-    out = []
-    for pattern, kind in table.items():
-        if kind not in RULE_KINDS:
-            raise LockError(
-                f"in 'rules.{pattern}': unknown rule {kind!r} (one of {', '.join(RULE_KINDS)})"
-            )
-        out.append(_override(pattern, kind))
-    return out
-
-
-def flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            out.update(flatten(value, path))
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for i, item in enumerate(value):
-                out.update(flatten(item, f"{path}[{i}]"))
-        else:
-            out[path] = value
-    return out
+def lock_rules(lock: Lock) -> list[Rule]:
+    """The lock's [rules] table (its kinds were checked when the lock was read)."""
+    return [_override(pattern, kind) for pattern, kind in lock.rules.items()]
 
 
 def _rule_for(path: str, rules: list[Rule]) -> Rule:
@@ -224,195 +198,143 @@ def _agrees(rule: Rule, locked: Any, observed: Any) -> bool:
 
 
 def verify(
-    lock: dict[str, Any],
+    lock: Lock,
     facts: Facts,
     *,
     scope: str = "full",
     rules: list[Rule] | None = None,
+    determinism_skipped: str | None = None,
 ) -> list[Finding]:
-    """Findings for every locked field that drifted in `facts`. Pure."""
+    """Findings for every locked field that drifted in `facts`. Pure.
+
+    determinism_skipped: why `facts` carries no fresh digests although the lock has
+    some (the suite could not run here); None when they were not asked for.
+    """
     if scope not in SCOPES:
         raise UsageError(f"unknown scope {scope!r} (choose from {', '.join(SCOPES)})")
     all_rules = [*(rules or []), *lock_rules(lock), *DEFAULT_RULES]
     findings: list[Finding] = []
-
-    major, minor = lock_version(lock)
-    if (major, minor) > (LOCK_VERSION_MAJOR, LOCK_VERSION_MINOR):
+    if lock.version.newer_minor:
         findings.append(
             Finding(
                 check_id="EL-LOCK-NEWER-MINOR",
-                severity=Severity.INFO,
-                message=f"lock-version {major}.{minor} is newer than this envlock reads "
-                f"({LOCK_VERSION_MAJOR}.{LOCK_VERSION_MINOR}); fields it does not know are compared as exact",
+                severity=Severity.WARNING,
+                message=f"lock-version {lock.version} is newer than this envlock reads "
+                f"({LockVersion.current()}); fields it does not know are compared as exact",
                 fix="upgrade envlock",
             )
         )
-
-    lock_scope = lock.get("envlock", {}).get("scope", "full")
-    effective = "software" if "software" in (scope, lock_scope) else "full"
-    observed_lock = build_lock(facts, scope="full")
-    skip_sections: tuple[str, ...] = ("determinism", "rules")
-    if effective == "software":
-        skip_sections += HARDWARE_SECTIONS
-
-    locked = flatten({k: v for k, v in lock.items() if k not in skip_sections})
-    observed = flatten({k: v for k, v in observed_lock.items() if k not in skip_sections})
+    effective = "software" if "software" in (scope, lock.scope) else "full"
+    locked = flatten(lock, scope=effective)
+    observed = flatten(build_lock(facts, scope="full"), scope=effective)
     unobserved = _unobserved(facts)
-
     for path in sorted(set(locked) | set(observed)):
         rule = _rule_for(path, all_rules)
         if rule.kind == "ignore":
             continue
-        in_lock, in_obs = path in locked, path in observed
-        lv, ov = locked.get(path), observed.get(path)
-        if in_lock and in_obs:
-            if _agrees(rule, lv, ov):
-                continue
-            findings.append(
-                Finding(
-                    check_id="EL-VERIFY-DRIFT",
-                    severity=rule.severity,
-                    field=path,
-                    locked=lv,
-                    observed=ov,
-                    why=rule.why,
-                    message=f"{path}: locked {_show(lv)}, observed {_show(ov)}"
-                    + (
-                        " (at least the locked version is required)"
-                        if rule.kind == "at-least"
-                        else ""
-                    ),
-                    fix=_fix_for(path, lv),
-                )
-            )
-        elif in_lock:
-            reason = next((r for p, r in unobserved.items() if path.startswith(p)), None)
-            if reason is not None:
-                findings.append(
-                    Finding(
-                        check_id="EL-VERIFY-UNOBSERVED",
-                        severity=rule.severity,
-                        field=path,
-                        locked=lv,
-                        observed=None,
-                        why=rule.why,
-                        message=f"{path}: could not be observed: {reason}",
-                        fix="fix the probe problem above, or verify with --scope software "
-                        "on machines without the locked hardware",
-                    )
-                )
-            else:
-                findings.append(
-                    Finding(
-                        check_id="EL-VERIFY-MISSING",
-                        severity=rule.severity,
-                        field=path,
-                        locked=lv,
-                        observed=None,
-                        why=rule.why,
-                        message=f"{path}: locked {_show(lv)}, not present now",
-                        fix=_fix_for(path, lv),
-                    )
-                )
-        else:
-            findings.append(
-                Finding(
-                    check_id="EL-VERIFY-NOT-LOCKED",
-                    severity=rule.extra,
-                    field=path,
-                    locked=None,
-                    observed=ov,
-                    why=rule.why,
-                    message=f"{path}: not set in the lock, observed {_show(ov)}",
-                    fix="regenerate the lock with `envlock lock` if this change is intended",
-                )
-            )
-
-    if "determinism" in lock and facts.determinism is not None:
-        from envlock.determinism import compare, from_lock_table, run_to_run_findings
-
-        findings.extend(compare(from_lock_table(lock["determinism"]), facts.determinism))
-        findings.extend(run_to_run_findings(facts.determinism))
-    elif "determinism" in lock:
-        findings.append(
-            Finding(
-                check_id="EL-VERIFY-DETERMINISM-SKIPPED",
-                severity=Severity.WARNING,
-                field="determinism",
-                locked="digests",
-                observed=None,
-                why="the lock holds determinism digests",
-                message="determinism digests are locked but were not recomputed",
-                fix="run verify without --no-determinism",
-            )
-        )
+        finding = _compare_field(path, rule, locked, observed, unobserved)
+        if finding is not None:
+            findings.append(finding)
+    findings += _determinism(lock, facts, scope=scope, skipped=determinism_skipped)
     return findings
 
 
-def recompute_determinism(
-    lock: dict[str, Any], facts: Facts, *, scope: str, python: str | None = None
-) -> tuple[Facts, list[Finding]]:
-    """Rerun the determinism suite the lock holds digests for, with its seed and device.
+def _compare_field(
+    path: str,
+    rule: Rule,
+    locked: dict[str, Any],
+    observed: dict[str, Any],
+    unobserved: dict[str, str],
+) -> Finding | None:
+    lv, ov = locked.get(path), observed.get(path)
+    common: dict[str, Any] = {"field": path, "locked": lv, "why": rule.why}
+    if path in locked and path in observed:
+        if _agrees(rule, lv, ov):
+            return None
+        at_least = " (at least the locked version is required)" if rule.kind == "at-least" else ""
+        return Finding(
+            check_id="EL-VERIFY-DRIFT",
+            severity=rule.severity,
+            observed=ov,
+            message=f"{path}: locked {_show(lv)}, observed {_show(ov)}{at_least}",
+            fix=_fix_for(path, lv),
+            **common,
+        )
+    if path in locked:
+        reason = next((r for p, r in unobserved.items() if path.startswith(p)), None)
+        if reason is not None:
+            return Finding(
+                check_id="EL-VERIFY-UNOBSERVED",
+                severity=rule.severity,
+                message=f"{path}: could not be observed: {reason}",
+                fix="fix the probe problem above, or verify with --scope software "
+                "on machines without the locked hardware",
+                **common,
+            )
+        return Finding(
+            check_id="EL-VERIFY-MISSING",
+            severity=rule.severity,
+            message=f"{path}: locked {_show(lv)}, not present now",
+            fix=_fix_for(path, lv),
+            **common,
+        )
+    return Finding(
+        check_id="EL-VERIFY-NOT-LOCKED",
+        severity=rule.extra,
+        field=path,
+        locked=None,
+        observed=ov,
+        why=rule.why,
+        message=f"{path}: not set in the lock, observed {_show(ov)}",
+        fix="regenerate the lock with `envlock lock` if this change is intended",
+    )
 
-    A GPU lock checked on a machine that cannot run CUDA is a finding, not a crash:
-    under --scope software it is information (CI without GPUs), else an error.
-    """
-    if "determinism" not in lock:
-        return facts, []
-    from envlock.determinism import from_lock_table, run_suite
-    from envlock.errors import DeterminismError
 
-    locked = from_lock_table(lock["determinism"])
-    try:
-        return facts.replace(
-            determinism=run_suite(device=locked.device, seed=locked.seed, python=python)
-        ), []
-    except DeterminismError as exc:
-        if locked.device != "cuda":
-            raise
-        sev = Severity.INFO if scope == "software" else Severity.ERROR
-        return facts, [
+def _determinism(lock: Lock, facts: Facts, *, scope: str, skipped: str | None) -> list[Finding]:
+    if lock.determinism is None:
+        return []
+    if facts.determinism is not None:
+        from envlock.determinism.compare import compare, run_to_run_findings
+
+        fresh = facts.determinism
+        return [*compare(lock.determinism, fresh), *run_to_run_findings(fresh)]
+    device = lock.determinism.device
+    if skipped is not None:
+        # CI without GPUs verifying the software stack is told, not failed.
+        cuda = device == "cuda"
+        return [
             Finding(
                 check_id="EL-VERIFY-DETERMINISM-SKIPPED",
-                severity=sev,
+                severity=Severity.INFO if cuda and scope == "software" else Severity.ERROR,
                 field="determinism",
-                locked="cuda digests",
+                locked=f"{device} digests",
                 observed=None,
-                why="the lock holds CUDA determinism digests",
-                message=f"determinism digests were locked on CUDA and cannot be recomputed here: {exc}",
-                fix="verify on a GPU machine, or pass --no-determinism",
+                why=f"the lock holds {device} determinism digests",
+                message=f"determinism digests were locked on {device.upper()} and cannot be "
+                f"recomputed here: {skipped}",
+                fix="verify on a GPU machine, or pass --no-determinism"
+                if cuda
+                else "fix the problem above, or pass --no-determinism",
             )
         ]
-
-
-def verify_recomputing(
-    lock: dict[str, Any],
-    facts: Facts,
-    *,
-    scope: str = "full",
-    rules: list[Rule] | None = None,
-    determinism: bool = True,
-    python: str | None = None,
-) -> tuple[Facts, list[Finding]]:
-    """verify(), after recomputing the lock's determinism digests when asked (and possible)."""
-    skipped: list[Finding] = []
-    if determinism and facts.determinism is None:
-        facts, skipped = recompute_determinism(lock, facts, scope=scope, python=python)
-    findings = verify(lock, facts, scope=scope, rules=rules)
-    if skipped:  # already says why the digests were not recomputed
-        findings = [f for f in findings if f.check_id != "EL-VERIFY-DETERMINISM-SKIPPED"]
-    return facts, [*skipped, *findings]
-
-
-def checked_fields(lock: dict[str, Any], scope: str = "full") -> list[str]:
-    """The locked fields verify compares under `scope` (for reports that list passes)."""
-    skip = ("determinism", "rules", *(HARDWARE_SECTIONS if scope == "software" else ()))
-    rules = [*lock_rules(lock), *DEFAULT_RULES]
     return [
-        p
-        for p in flatten({k: v for k, v in lock.items() if k not in skip})
-        if _rule_for(p, rules).kind != "ignore"
+        Finding(
+            check_id="EL-VERIFY-DETERMINISM-SKIPPED",
+            severity=Severity.WARNING,
+            field="determinism",
+            locked="digests",
+            observed=None,
+            why="the lock holds determinism digests",
+            message="determinism digests are locked but were not recomputed",
+            fix="run verify without --no-determinism",
+        )
     ]
+
+
+def checked_fields(lock: Lock, scope: str = "full") -> list[str]:
+    """The locked fields verify compares under `scope` (for reports that list passes)."""
+    rules = [*lock_rules(lock), *DEFAULT_RULES]
+    return [p for p in flatten(lock, scope=scope) if _rule_for(p, rules).kind != "ignore"]
 
 
 def _unobserved(facts: Facts) -> dict[str, str]:

@@ -1,12 +1,13 @@
 """Doctor checks: pure functions Facts (+ host Facts, + matrix) -> Findings.
 
-Every check registers under a stable ID (`EL-...`) that users can --ignore.
+Every check registers under a stable ID (`EL-...`, titled in envlock/catalog.py)
+that users can --ignore.
 Importing this package registers them all.
 """
 
 from envlock.checks import container, driver, gpu, libraries, runtime
 from envlock.checks.context import EXPECTATIONS, CheckContext
-from envlock.checks.registry import CHECKS, Check, check, run_checks, validate_ignore
+from envlock.checks.registry import CHECKS, Check, check, run_checks
 
 __all__ = [
     "CHECKS",
@@ -20,5 +21,4 @@ __all__ = [
     "libraries",
     "run_checks",
     "runtime",
-    "validate_ignore",
 ]

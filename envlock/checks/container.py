@@ -21,12 +21,7 @@ SHM_MIN_BYTES = 1 << 30  # Docker's default is 64 MiB; DataLoader workers and NC
 _CONDITION = re.compile(r"^([a-z]+)\s*(>=|<=|==|!=|>|<|=)\s*(\S+)$")
 
 
-@check(
-    "EL-CONTAINER-NO-GPU",
-    Severity.ERROR,
-    "container without NVIDIA GPU devices",
-    failure_modes=(4,),
-)
+@check("EL-CONTAINER-NO-GPU")
 def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.in_container:
         return
@@ -135,12 +130,7 @@ def _compare(a: Version, op: str, b: Version) -> bool:
     }[op]
 
 
-@check(
-    "EL-IMAGE-REQUIRE-CUDA",
-    Severity.ERROR,
-    "the image's NVIDIA_REQUIRE_CUDA is above what the host driver supports",
-    failure_modes=(5,),
-)
+@check("EL-IMAGE-REQUIRE-CUDA")
 def image_require_cuda(ctx: CheckContext) -> Iterator[Finding]:
     expr = ctx.env("NVIDIA_REQUIRE_CUDA")
     disabled = (ctx.env("NVIDIA_DISABLE_REQUIRE") or "").lower() in ("1", "true", "yes")
@@ -176,12 +166,7 @@ def image_require_cuda(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-SHM-SMALL",
-    Severity.WARNING,
-    "/dev/shm too small in a container",
-    failure_modes=(13, 14),
-)
+@check("EL-SHM-SMALL")
 def shm_small(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.in_container:
         return
@@ -235,12 +220,7 @@ def is_image_id(reference: str) -> bool:
     return len(ref) >= 12 and all(c in "0123456789abcdef" for c in ref)
 
 
-@check(
-    "EL-IMAGE-LATEST-TAG",
-    Severity.WARNING,
-    "image referenced by the moving tag 'latest'",
-    failure_modes=(25,),
-)
+@check("EL-IMAGE-LATEST-TAG")
 def image_latest_tag(ctx: CheckContext) -> Iterator[Finding]:
     img = _image(ctx)
     if img is None or img.kind != "image" or is_image_id(img.reference):
@@ -264,12 +244,7 @@ def image_latest_tag(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-IMAGE-NO-DIGEST",
-    Severity.WARNING,
-    "image has no registry digest: a lock can pin only its local id",
-    failure_modes=(25,),
-)
+@check("EL-IMAGE-NO-DIGEST")
 def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
     img = _image(ctx)
     if img is None or img.kind != "image" or is_image_id(img.reference):
@@ -299,11 +274,7 @@ def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-IMAGE-ROOT-USER",
-    Severity.INFO,
-    "the image runs as root",
-)
+@check("EL-IMAGE-ROOT-USER")
 def image_root_user(ctx: CheckContext) -> Iterator[Finding]:
     img = _image(ctx)
     if img is None:
@@ -324,12 +295,7 @@ def image_root_user(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-GPU-REQUEST-FAILED",
-    Severity.ERROR,
-    "Docker could not give the container the requested GPUs",
-    failure_modes=(4,),
-)
+@check("EL-GPU-REQUEST-FAILED")
 def gpu_request_failed(ctx: CheckContext) -> Iterator[Finding]:
     img = _image(ctx)
     if img is None or not img.gpu_request_error:
@@ -362,11 +328,7 @@ def gpu_request_failed(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-IMAGE-PARTIAL-PROBE",
-    Severity.WARNING,
-    "the image could be probed only partially (no usable python3)",
-)
+@check("EL-IMAGE-PARTIAL-PROBE")
 def image_partial_probe(ctx: CheckContext) -> Iterator[Finding]:
     img = _image(ctx)
     if img is None or img.probe_mode != "shell":

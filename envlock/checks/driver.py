@@ -72,12 +72,7 @@ def _judge(ctx: CheckContext) -> tuple[DriverSupport, Version, Version | None, V
     return DriverSupport.TOO_OLD, torch_cuda, None, None
 
 
-@check(
-    "EL-DRIVER-TOO-OLD",
-    Severity.ERROR,
-    "NVIDIA driver too old for torch's CUDA",
-    failure_modes=(2,),
-)
+@check("EL-DRIVER-TOO-OLD")
 def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
     support, torch_cuda, full, floor = _judge(ctx)
     if support is not DriverSupport.TOO_OLD:
@@ -109,12 +104,7 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-DRIVER-MINOR-COMPAT",
-    Severity.WARNING,
-    "driver runs torch's CUDA only through minor-version compatibility",
-    failure_modes=(2,),
-)
+@check("EL-DRIVER-MINOR-COMPAT")
 def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
     support, torch_cuda, full, _ = _judge(ctx)
     if support is not DriverSupport.MINOR_COMPAT:
@@ -137,12 +127,7 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-DRIVER-LIBRARY-MISMATCH",
-    Severity.ERROR,
-    "loaded kernel module differs from the NVML/driver libraries",
-    failure_modes=(7,),
-)
+@check("EL-DRIVER-LIBRARY-MISMATCH")
 def driver_library_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     d = ctx.driver
     kernel, library = d.kernel_module_version, d.nvml_library_version
@@ -169,12 +154,7 @@ def driver_library_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-FORWARD-COMPAT-UNSUPPORTED",
-    Severity.ERROR,
-    "cuda-compat (forward compatibility) libcuda on a GPU that does not support it",
-    failure_modes=(6,),
-)
+@check("EL-FORWARD-COMPAT-UNSUPPORTED")
 def forward_compat_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     lib = ctx.facts.cuda.libcuda
     if lib is None or not lib.compat:
@@ -206,12 +186,7 @@ def _node_names(ctx: CheckContext) -> set[str]:
     return {basename(n) for n in ctx.facts.driver.device_nodes}
 
 
-@check(
-    "EL-UVM-MISSING",
-    Severity.ERROR,
-    "/dev/nvidia-uvm missing although GPU device nodes exist",
-    failure_modes=(15,),
-)
+@check("EL-UVM-MISSING")
 def uvm_missing(ctx: CheckContext) -> Iterator[Finding]:
     nodes = _node_names(ctx)
     gpu_nodes = sorted(n for n in nodes if n.removeprefix("nvidia").isdigit())
@@ -231,12 +206,7 @@ def uvm_missing(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-NO-DRIVER",
-    Severity.WARNING,
-    "CUDA build of torch on a host without an NVIDIA driver",
-    failure_modes=(3,),
-)
+@check("EL-NO-DRIVER")
 def no_driver(ctx: CheckContext) -> Iterator[Finding]:
     torch_cuda = ctx.torch_cuda
     d = ctx.driver

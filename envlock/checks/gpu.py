@@ -26,12 +26,7 @@ def _gpu_evidence(g: Gpu) -> dict[str, object]:
     }
 
 
-@check(
-    "EL-ARCH-UNSUPPORTED",
-    Severity.ERROR,
-    "GPU compute capability not covered by torch's SASS or PTX",
-    failure_modes=(1,),
-)
+@check("EL-ARCH-UNSUPPORTED")
 def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     targets = ctx.torch_targets()
     if targets is None or not ctx.torch_cuda:
@@ -63,12 +58,7 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(
-    "EL-ARCH-PTX-ONLY",
-    Severity.WARNING,
-    "GPU runs torch only through PTX JIT compilation",
-    failure_modes=(1,),
-)
+@check("EL-ARCH-PTX-ONLY")
 def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
     targets = ctx.torch_targets()
     if targets is None or not ctx.torch_cuda:
@@ -97,12 +87,7 @@ def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(
-    "EL-TORCH-CPU-ONLY",
-    Severity.ERROR,
-    "CPU-only torch on a machine with NVIDIA GPUs",
-    failure_modes=(3,),
-)
+@check("EL-TORCH-CPU-ONLY")
 def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.torch_is_cpu_only or not ctx.gpus_present():
         return
@@ -126,12 +111,7 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-BF16-UNSUPPORTED",
-    Severity.ERROR,
-    "bf16 expected on a GPU below compute capability 8.0",
-    failure_modes=(21,),
-)
+@check("EL-BF16-UNSUPPORTED")
 def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     old = [g for g in ctx.gpus() if g.capability is not None and g.capability < BF16_MIN]
     if not old:
@@ -158,7 +138,7 @@ def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check("EL-GPU-MIXED-MODELS", Severity.WARNING, "GPUs of different models in one machine")
+@check("EL-GPU-MIXED-MODELS")
 def gpu_mixed_models(ctx: CheckContext) -> Iterator[Finding]:
     gpus = ctx.gpus()
     models = sorted({(g.name or "?", str(g.capability or "?")) for g in gpus})
@@ -178,12 +158,7 @@ def gpu_mixed_models(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-PERSISTENCE-OFF",
-    Severity.WARNING,
-    "persistence mode off on a multi-GPU Linux host",
-    failure_modes=(19,),
-)
+@check("EL-PERSISTENCE-OFF")
 def persistence_off(ctx: CheckContext) -> Iterator[Finding]:
     gpus = ctx.gpus()
     if ctx.os_name != "linux" or len(gpus) < 2:
@@ -204,12 +179,7 @@ def persistence_off(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-NOUVEAU-BOUND",
-    Severity.ERROR,
-    "nouveau (not nvidia) bound to an NVIDIA GPU",
-    failure_modes=(20,),
-)
+@check("EL-NOUVEAU-BOUND")
 def nouveau_bound(ctx: CheckContext) -> Iterator[Finding]:
     bound = [p for p in ctx.driver.pci_gpus if p.driver == "nouveau"]
     if not bound:
@@ -230,12 +200,7 @@ def nouveau_bound(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-VISIBLE-DEVICES-INVALID",
-    Severity.ERROR,
-    "CUDA_VISIBLE_DEVICES names devices that do not exist",
-    failure_modes=(16,),
-)
+@check("EL-VISIBLE-DEVICES-INVALID")
 def visible_devices_invalid(ctx: CheckContext) -> Iterator[Finding]:
     value = ctx.env("CUDA_VISIBLE_DEVICES")
     gpus = ctx.gpus()
@@ -288,12 +253,7 @@ def visible_devices_problems(value: str, gpus: list[Gpu]) -> list[str]:
     return problems
 
 
-@check(
-    "EL-TORCH-CUDA-UNAVAILABLE",
-    Severity.ERROR,
-    "torch cannot use CUDA although GPUs are present",
-    failure_modes=(2, 4, 15),
-)
+@check("EL-TORCH-CUDA-UNAVAILABLE")
 def torch_cuda_unavailable(ctx: CheckContext) -> Iterator[Finding]:
     live = ctx.facts.torch.live
     if ctx.torch_cuda is None or live is None or live.cuda_available is not False:

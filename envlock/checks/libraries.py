@@ -61,12 +61,7 @@ def _runtime_cudnn(ctx: CheckContext) -> tuple[Version | None, str]:
     return None, "unknown"
 
 
-@check(
-    "EL-CUDNN-INCOMPATIBLE",
-    Severity.ERROR,
-    "loaded cuDNN is incompatible with the one torch was built with",
-    failure_modes=(8,),
-)
+@check("EL-CUDNN-INCOMPATIBLE")
 def cudnn_incompatible(ctx: CheckContext) -> Iterator[Finding]:
     variant = ctx.torch_variant()
     compiled = variant.cudnn if variant else None
@@ -99,12 +94,7 @@ def cudnn_incompatible(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-CUDNN-SHADOWED",
-    Severity.WARNING,
-    "a cuDNN other than torch's wheel is loaded",
-    failure_modes=(8, 10),
-)
+@check("EL-CUDNN-SHADOWED")
 def cudnn_shadowed(ctx: CheckContext) -> Iterator[Finding]:
     wheels = _wheel(ctx, "nvidia-cudnn")
     if not wheels:
@@ -137,12 +127,7 @@ def cudnn_shadowed(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-CUDNN-GPU-UNSUPPORTED",
-    Severity.ERROR,
-    "the cuDNN torch uses does not support this GPU",
-    failure_modes=(8,),
-)
+@check("EL-CUDNN-GPU-UNSUPPORTED")
 def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     runtime, _ = _runtime_cudnn(ctx)
     variant = ctx.torch_variant()
@@ -173,12 +158,7 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-LD-LIBRARY-PATH-SHADOW",
-    Severity.WARNING,
-    "LD_LIBRARY_PATH holds CUDA libraries that shadow torch's nvidia-* wheels",
-    failure_modes=(8, 10),
-)
+@check("EL-LD-LIBRARY-PATH-SHADOW")
 def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.torch_cuda is None or not ctx.facts.cuda.wheels:
         return
@@ -216,12 +196,7 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-WHEELS-MIXED-CUDA",
-    Severity.ERROR,
-    "nvidia-* wheels built for different CUDA majors",
-    failure_modes=(11,),
-)
+@check("EL-WHEELS-MIXED-CUDA")
 def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
     by_major: dict[int, list[str]] = {}
     for w in ctx.facts.cuda.wheels:
@@ -252,12 +227,7 @@ def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-NCCL-MULTIPLE",
-    Severity.ERROR,
-    "two NCCLs: several nvidia-nccl wheels, or a loaded NCCL other than the wheel's",
-    failure_modes=(11,),
-)
+@check("EL-NCCL-MULTIPLE")
 def nccl_multiple(ctx: CheckContext) -> Iterator[Finding]:
     wheels = _wheel(ctx, "nvidia-nccl")
     live = ctx.facts.torch.live
@@ -289,12 +259,7 @@ def nccl_multiple(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-NVCC-MISMATCH",
-    Severity.WARNING,
-    "system nvcc's CUDA major differs from torch's",
-    failure_modes=(12,),
-)
+@check("EL-NVCC-MISMATCH")
 def nvcc_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     toolkit = ctx.facts.cuda.toolkit
     nvcc = Version.of(toolkit.nvcc_version) if toolkit else None

@@ -1,14 +1,15 @@
-"""The one registry of doctor checks and the function that runs them."""
+"""The doctor's checks, keyed by their ID in envlock/catalog.py, and the function that runs them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from envlock.catalog import DOCTOR, KINDS, validate_ignore
 from envlock.checks.context import EXPECTATIONS, CheckContext
 from envlock.errors import UsageError
 from envlock.facts import Facts
-from envlock.findings import Finding, Severity
+from envlock.findings import Finding
 from envlock.matrix import Matrix, load_matrix
 
 CheckFunc = Callable[[CheckContext], Iterable[Finding]]
@@ -16,41 +17,26 @@ CheckFunc = Callable[[CheckContext], Iterable[Finding]]
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Check:
-    id: str  # stable: users --ignore it, CI greps for it
-    severity: Severity  # the level it usually reports at
-    title: str
-    failure_modes: tuple[int, ...] = ()  # rows of shared/reference/failure-modes.md
+    id: str  # stable: users --ignore it, CI greps for it; title and severity in the catalog
     func: CheckFunc
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(
-    check_id: str, severity: Severity, title: str, *, failure_modes: tuple[int, ...] = ()
-) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function under a stable ID."""
+def check(check_id: str) -> Callable[[CheckFunc], CheckFunc]:
+    """Register a check function under its catalog ID."""
 
     def register(func: CheckFunc) -> CheckFunc:
+        kind = KINDS.get(check_id)
+        if kind is None or kind.source != DOCTOR:
+            raise RuntimeError(f"check {check_id} is not a doctor ID in envlock/catalog.py")
         if check_id in CHECKS:
             raise RuntimeError(f"duplicate check ID {check_id}")
-        CHECKS[check_id] = Check(
-            id=check_id, severity=severity, title=title, failure_modes=failure_modes, func=func
-        )
+        CHECKS[check_id] = Check(id=check_id, func=func)
         return func
 
     return register
-
-
-def validate_ignore(ignore: Iterable[str]) -> frozenset[str]:
-    wanted = frozenset(i.strip().upper() for i in ignore if i.strip())
-    unknown = sorted(wanted - CHECKS.keys())
-    if unknown:
-        raise UsageError(
-            f"unknown check ID(s) {', '.join(unknown)} for --ignore "
-            "(`envlock doctor --list-checks` lists them)"
-        )
-    return wanted
 
 
 def run_checks(
@@ -63,10 +49,11 @@ def run_checks(
 ) -> list[Finding]:
     """Every registered check over `facts` (plus `host` facts for a container), in ID order.
 
-    `expect` names what the job will use ("bf16", "deterministic"): checks that
-    only matter then report at a higher level.
+    `ignore`: doctor IDs to skip (an unknown one is a UsageError). `expect` names what
+    the job will use ("bf16", "deterministic"): checks that only matter then report
+    at a higher level.
     """
-    skip = validate_ignore(ignore)
+    skip = validate_ignore(ignore, DOCTOR)
     expected = frozenset(expect)
     unknown = sorted(expected - EXPECTATIONS)
     if unknown:

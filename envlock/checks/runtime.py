@@ -16,11 +16,7 @@ CUBLAS_CONFIG_VALID = (":4096:8", ":16:8")
 _CUBLAS_CONFIG = re.compile(r"^(:\d+:\d+)+$")
 
 
-@check(
-    "EL-PYTHON-UNSUPPORTED",
-    Severity.ERROR,
-    "Python version outside the installed torch's supported range",
-)
+@check("EL-PYTHON-UNSUPPORTED")
 def python_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     tv, py = ctx.torch_version, ctx.python_version
     release = ctx.matrix.torch_release(tv) if tv else None
@@ -54,12 +50,7 @@ def python_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(
-    "EL-DETERMINISM-INCOMPLETE",
-    Severity.WARNING,
-    "deterministic settings incomplete for this torch version",
-    failure_modes=(17,),
-)
+@check("EL-DETERMINISM-INCOMPLETE")
 def determinism_incomplete(ctx: CheckContext) -> Iterator[Finding]:
     tv = ctx.torch_version
     if tv is None or ctx.torch_cuda is None:
@@ -105,7 +96,7 @@ def determinism_incomplete(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check("EL-FACTS-UNAVAILABLE", Severity.INFO, "parts of the environment could not be observed")
+@check("EL-FACTS-UNAVAILABLE")
 def facts_unavailable(ctx: CheckContext) -> Iterator[Finding]:
     f = ctx.facts
     missing = {

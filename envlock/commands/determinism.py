@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from envlock.facts import DeterminismFacts
+    from envlock.findings import Report
 
 HELP = "run a seeded workload and print its tensor digests per class (rng, matmul, conv, ...)"
 DESCRIPTION = """\
@@ -41,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
+    parser.add_argument("--strict", action="store_true", help="warnings fail too")
     parser.add_argument(
         "--timeout",
         type=float,
@@ -50,36 +54,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from envlock.determinism import run_suite, run_to_run_findings
-    from envlock.findings import Report
+def run(args: argparse.Namespace) -> Report:
+    from envlock.api import run_determinism
     from envlock.report import render
 
-    facts = run_suite(device=args.device, seed=args.seed, python=args.python, timeout=args.timeout)
-    report = Report(
-        command="determinism",
-        target=f"python:{args.python}" if args.python else "host",
-        findings=run_to_run_findings(facts),
-        details={"determinism": dataclasses.asdict(facts)},
+    det, report = run_determinism(
+        device=args.device,
+        seed=args.seed,
+        python=args.python,
+        timeout=args.timeout,
+        strict=args.strict,
     )
     if args.format == "json":
         render(report, "json", sys.stdout)
     else:
-        _render_digests(facts, sys.stdout)
+        _render_digests(det, sys.stdout)
         render(report, "text", sys.stdout)
-    return 1 if report.failed else 0
+    return report
 
 
-def _render_digests(d: object, out: TextIO) -> None:
+def _render_digests(d: DeterminismFacts, out: TextIO) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from envlock.determinism import CLASSES, short_digest
-    from envlock.facts import DeterminismFacts
+    from envlock.determinism import ordered, short_digest
 
-    assert isinstance(d, DeterminismFacts)
     console = Console(file=out, highlight=False, soft_wrap=False)
     ctx = d.context
     if d.device == "cuda":
@@ -102,7 +103,7 @@ def _render_digests(d: object, out: TextIO) -> None:
     for col in ("class", "digest", "sum", "max |x|", "run-to-run", "seconds"):
         right = col in ("sum", "max |x|", "seconds")
         table.add_column(col, no_wrap=True, justify="right" if right else "left")
-    names = [n for n in CLASSES if n in d.classes] + sorted(set(d.classes) - set(CLASSES))
+    names = ordered(d.classes)
     for name in names:
         c = d.classes[name]
         r2r = (

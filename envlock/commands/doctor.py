@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from envlock.commands._source import add_source_arguments, collect_facts_and_host
+from envlock.commands._source import add_source_arguments, source_of
 from envlock.report import FORMATS
+
+if TYPE_CHECKING:
+    from envlock.findings import Report
 
 HELP = "check this environment for problems that stop or slow a PyTorch GPU job"
 DESCRIPTION = """\
@@ -17,7 +21,8 @@ and a fix. A summary line comes first.
 
 Exit 1 when an error-level finding exists (or any warning with --strict).
 Silence a check with --ignore ID (repeatable or comma-separated); list the
-checks with --list-checks. --expect bf16 / --expect deterministic tells the
+finding IDs (the doctor's, then verify's, determinism's and fleet's) with
+--list-checks. --expect bf16 / --expect deterministic tells the
 doctor what the job will use, so the checks for it report errors.
 """
 
@@ -41,34 +46,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("bf16", "deterministic"),
         help="what the job will use: bf16 training, deterministic algorithms (repeatable)",
     )
-    parser.add_argument("--list-checks", action="store_true", help="list every check ID and exit")
+    parser.add_argument(
+        "--list-checks",
+        action="store_true",
+        help="list every finding ID (title, default severity, command) and exit",
+    )
     add_source_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    from envlock.checks import CHECKS, run_checks, validate_ignore
-    from envlock.findings import Report
-
+def run(args: argparse.Namespace) -> Report | None:
     if args.list_checks:
-        for c in sorted(CHECKS.values(), key=lambda c: c.id):
-            print(f"{c.id:30} {c.severity.label:8} {c.title}")
-        return 0
-    ignore = validate_ignore(i for arg in args.ignore for i in arg.split(","))
-    facts, host = collect_facts_and_host(args)
-    findings = run_checks(facts, host=host, ignore=ignore, expect=args.expect)
-    target = f"facts:{args.facts}" if args.facts else facts.meta.target
-    report = Report(
-        command="doctor",
-        target=target,
-        findings=findings,
-        strict=args.strict,
-        details={
-            "checks": len(CHECKS) - len(ignore),
-            "ignored": sorted(ignore),
-            "expect": sorted(set(args.expect)),
-        },
-    )
+        _list_checks()
+        return None
+    from envlock.api import doctor
+
+    report = doctor(source_of(args), expect=args.expect, ignore=args.ignore, strict=args.strict)
     from envlock.report import render
 
     render(report, args.format, sys.stdout)
-    return 1 if report.failed else 0
+    return report
+
+
+def _list_checks() -> None:
+    """Every finding ID, the doctor's first; the others are for verify/fleet --ignore."""
+    from envlock.catalog import DOCTOR, KINDS
+
+    kinds = sorted(KINDS.values(), key=lambda k: (k.source != DOCTOR, k.source, k.id))
+    for k in kinds:
+        print(f"{k.id:30} {k.severity.label:8} {k.source:12} {k.title}")

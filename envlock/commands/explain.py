@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from envlock.commands._source import add_source_arguments, collect_facts
+from envlock.commands._source import add_source_arguments, source_of
 
 if TYPE_CHECKING:
-    from envlock.explain import Explanation
-    from envlock.findings import Finding
+    from envlock.findings import Report
 
 HELP = "explain an exit code (137, 139, ...) or a CUDA/torch error message, and check this machine"
 DESCRIPTION = """\
@@ -21,7 +20,8 @@ DESCRIPTION = """\
 Maps exit codes (126, 127, 128+N signals: 134 abort, 137 kill/OOM, 139
 segfault, 143 term) and known error messages to their cause, runs the doctor
 checks that confirm it on this machine (or --facts FILE), and prints the fix.
-Exit 1 when a confirming check finds an error here, else 0.
+Exit 1 when a confirming check finds an error here (or a warning, with
+--strict), else 0.
 """
 
 
@@ -31,89 +31,68 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
+        "--strict", action="store_true", help="a confirming check's warning fails too (exit 1)"
+    )
+    parser.add_argument(
         "--no-checks", action="store_true", help="only explain; do not probe this machine"
     )
     add_source_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    from envlock.explain import explain_exit_code, explain_message, memory_evidence
+def run(args: argparse.Namespace) -> Report:
+    from envlock.api import explain
 
-    text = " ".join(args.what).strip()
-    is_code = text.lstrip("-").isdigit()
-    explanations = [explain_exit_code(int(text))] if is_code else explain_message(text)
-    wanted = sorted({c for e in explanations for c in e.checks})
-    findings: list[Finding] = []
-    evidence: dict[str, str] = {}
-    if not args.no_checks and (wanted or (is_code and int(text) in (137, -9))):
-        from envlock.checks import run_checks
-
-        facts = collect_facts(args)
-        if wanted:
-            findings = [f for f in run_checks(facts) if f.check_id in wanted]
-        if is_code and int(text) in (137, -9):
-            evidence = memory_evidence(
-                facts.system.cgroup_memory_limit_bytes, facts.system.memory_total_bytes
-            )
+    report = explain(
+        " ".join(args.what), source_of(args), checks=not args.no_checks, strict=args.strict
+    )
     if args.format == "json":
-        json.dump(
-            {
-                "input": text,
-                "explanations": [
-                    {
-                        "key": e.key,
-                        "title": e.title,
-                        "cause": e.cause,
-                        "fix": e.fix,
-                        "checks": list(e.checks),
-                    }
-                    for e in explanations
-                ],
-                "evidence": evidence,
-                "findings": [f.to_dict() for f in findings],
-            },
-            sys.stdout,
-            indent=2,
-        )
+        d = report.details
+        doc = {
+            "input": report.target,
+            "explanations": d["explanations"],
+            "evidence": d["evidence"],
+            "findings": [f.to_dict() for f in report.findings],
+            "verdict": "fail" if report.failed else "pass",
+        }
+        json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _render_text(text, explanations, findings, evidence, checked=not args.no_checks)
-    return 1 if any(f.severity.label == "error" for f in findings) else 0
+        _render_text(report)
+    return report
 
 
-def _render_text(
-    text: str,
-    explanations: list[Explanation],
-    findings: list[Finding],
-    evidence: dict[str, str],
-    *,
-    checked: bool,
-) -> None:
+def _render_text(report: Report) -> None:
     from rich.text import Text
 
     from envlock.report.text import _print_finding, console_for
 
     console = console_for(sys.stdout)
+    explanations: list[dict[str, Any]] = report.details["explanations"]
     if not explanations:
         console.print(
-            f"envlock does not recognise {text!r}. Run `envlock doctor` for a full check."
+            Text(
+                f"envlock does not recognise {report.target!r}. "
+                "Run `envlock doctor` for a full check."
+            )
         )
         return
     for e in explanations:
-        console.print(Text(e.title, style="bold"))
-        console.print(f"  cause: {e.cause}")
-        console.print(Text(f"  fix:   {e.fix}", style="green"))
-    for key, value in evidence.items():
+        console.print(Text(e["title"], style="bold"))
+        console.print(Text(f"  cause: {e['cause']}"))
+        console.print(Text(f"  fix:   {e['fix']}", style="green"))
+    for key, value in report.details["evidence"].items():
         console.print(Text(f"  {key}: {value}", style="dim"))
-    wanted = sorted({c for e in explanations for c in e.checks})
-    if not wanted or not checked:
+    wanted: list[str] = report.details["wanted"]
+    if not wanted or not report.details["checked"]:
         return
-    if findings:
+    if report.findings:
         console.print(Text("\non this machine:", style="bold"))
-        for f in findings:
+        for f in report.findings:
             _print_finding(console, f)
     else:
         console.print(
-            f"\non this machine: none of {', '.join(wanted)} fires; the cause is elsewhere "
-            "or only visible at run time"
+            Text(
+                f"\non this machine: none of {', '.join(wanted)} fires; the cause is elsewhere "
+                "or only visible at run time"
+            )
         )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from envlock.findings import Report
-from envlock.lockfile import SCOPES
+from envlock.lock import SCOPES
 from envlock.report import FORMATS
+
+if TYPE_CHECKING:
+    from envlock.findings import Report
 
 HELP = "compare per-node facts files (srun/Kubernetes jobs without torchrun)"
 DESCRIPTION = """\
@@ -34,25 +37,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep.add_argument("--scope", choices=SCOPES, default="full")
     rep.add_argument("--format", choices=FORMATS, default="text")
     rep.add_argument("--strict", action="store_true", help="warnings fail too")
-
-
-def run(args: argparse.Namespace) -> int:
-    from envlock import fleet
-    from envlock.lockfile import read_lock
-
-    lock = read_lock(args.lock) if args.lock else None
-    summaries, findings = fleet.report_dir(args.directory, lock, scope=args.scope)
-    report = Report(
-        command="fleet report",
-        target=f"{len(summaries)} nodes",
-        findings=findings,
-        strict=args.strict,
-        details={
-            "nodes": [s.host for s in summaries],
-            **({"lock": args.lock} if args.lock else {}),
-        },
+    rep.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="drop findings with this ID, e.g. EL-FLEET-DIVERGENT (repeatable, or comma-separated)",
     )
+
+
+def run(args: argparse.Namespace) -> Report:
+    from envlock.api import fleet_report
     from envlock.report import render
 
+    report = fleet_report(
+        args.directory, args.lock, scope=args.scope, ignore=args.ignore, strict=args.strict
+    )
     render(report, args.format, sys.stdout)
-    return 1 if report.failed else 0
+    return report

@@ -6,8 +6,8 @@ import argparse
 import shlex
 import sys
 
-from envlock.commands._source import add_source_arguments, collect_facts
-from envlock.lockfile import DEFAULT_LOCK_NAME, SCOPES, build_lock, dumps_lock, write_lock
+from envlock.commands._source import add_source_arguments, source_of
+from envlock.lock import DEFAULT_LOCK_NAME, SCOPES, Lock, dumps_lock, write_lock
 
 HELP = "write envlock.lock.toml: the driver, GPUs, CUDA stack, torch and packages in use"
 DESCRIPTION = """\
@@ -48,35 +48,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    facts = collect_facts(args)
-    if args.determinism:
-        from envlock.determinism import run_suite, run_to_run_findings
-        from envlock.errors import DeterminismError
+def run(args: argparse.Namespace) -> None:
+    from envlock.api import make_lock
 
-        det = run_suite(device=args.device, seed=args.seed, python=args.python)
-        bad = [f for f in run_to_run_findings(det) if f.severity.label == "error"]
-        if bad:
-            raise DeterminismError(
-                f"not locking nondeterministic digests: {bad[0].message}"
-                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
-            )
-        facts = facts.replace(determinism=det)
-    lock = build_lock(facts, scope=args.scope)
+    lock = make_lock(
+        source_of(args),
+        scope=args.scope,
+        determinism=args.determinism,
+        seed=args.seed,
+        device=args.device,
+    )
     regen = _regenerate_args(args)
     if args.output == "-":
         sys.stdout.write(dumps_lock(lock, args=regen))
-        return 0
+        return
     image = [
         f" --{o} {shlex.quote(getattr(args, o))}"
         for o in ("image", "container")
-        if getattr(args, o, None)
+        if getattr(args, o)
     ]
     write_lock(
         args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image))
     )
     print(f"wrote {args.output} ({_summary(lock)})", file=sys.stderr)
-    return 0
 
 
 def _regenerate_args(args: argparse.Namespace) -> str:
@@ -92,20 +86,17 @@ def _regenerate_args(args: argparse.Namespace) -> str:
         if args.device != "auto":
             parts += ["--device", args.device]
     for opt in ("image", "container", "python"):
-        value = getattr(args, opt, None)
+        value = getattr(args, opt)
         if value:
             parts += [f"--{opt}", value]
     return "".join(" " + shlex.quote(p) for p in parts)
 
 
-def _summary(lock: dict[str, object]) -> str:
-    torch = lock.get("torch")
-    bits = [f"torch {torch.get('version')}" if isinstance(torch, dict) else "no torch"]
-    hw = lock.get("hardware")
-    if isinstance(hw, dict):
-        bits.append(f"{hw.get('gpu-count')} GPU(s)")
-    pk = lock.get("packages")
-    bits.append(f"{len(pk) if isinstance(pk, dict) else 0} packages")
-    if "determinism" in lock:
+def _summary(lock: Lock) -> str:
+    bits = [f"torch {lock.torch.version}" if lock.torch else "no torch"]
+    if lock.hardware is not None:
+        bits.append(f"{lock.hardware.gpu_count} GPU(s)")
+    bits.append(f"{len(lock.packages)} packages")
+    if lock.determinism is not None:
         bits.append("determinism digests")
     return ", ".join(bits)

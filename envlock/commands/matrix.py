@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any
 
-from envlock.commands._source import add_source_arguments, collect_facts
-from envlock.errors import UsageError
+from envlock.commands._source import add_source_arguments, source_of
+from envlock.errors import ExitCode, UsageError
 
 HELP = "which torch releases and CUDA variants run on a GPU and driver (with the pip command)"
 DESCRIPTION = """\
@@ -44,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitCode:
     from envlock.checks.context import CheckContext
     from envlock.matrix import Version, load_matrix
     from envlock.matrix.advice import best, evaluate
@@ -69,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
     python = _version(args.python_version, "--python-version") if args.python_version else None
     os_name = args.os or "linux"
     if not caps or driver is None or args.facts or args.python:
-        args.no_torch_live = True  # the matrix needs no torch import
-        ctx = CheckContext(facts=collect_facts(args), host=None, matrix=matrix)
+        from envlock.api import collect_facts
+
+        # the matrix needs no torch import
+        source = dataclasses.replace(source_of(args), torch_live=False)
+        ctx = CheckContext(facts=collect_facts(source), host=None, matrix=matrix)
         if not caps:
             for g in ctx.gpus():
                 if g.capability is not None:
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _print_text(doc, show_all=args.all)
-    return 0 if chosen is not None else 1
+    return ExitCode.OK if chosen is not None else ExitCode.FINDINGS
 
 
 def _version(text: str, option: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envlock.commands._source import add_source_arguments, collect_facts
+from envlock.commands._source import add_source_arguments, source_of
 
 HELP = "show what is on this machine (driver, GPUs, CUDA, cuDNN, NCCL, torch, packages)"
 DESCRIPTION = """\
@@ -21,12 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    facts = collect_facts(args)
+def run(args: argparse.Namespace) -> None:
+    from envlock.api import collect_facts
+
+    facts = collect_facts(source_of(args))
     if args.json:
         sys.stdout.write(facts.to_json() + "\n")
-        return 0
+        return
     from envlock.report.facts_table import render_facts
 
     render_facts(facts, sys.stdout)
-    return 0

@@ -7,8 +7,8 @@ import os
 import shutil
 import sys
 
-from envlock.errors import UsageError
-from envlock.lockfile import DEFAULT_LOCK_NAME, SCOPES
+from envlock.errors import ExecError, ExitCode, UsageError
+from envlock.lock.model import DEFAULT_LOCK_NAME, SCOPES
 
 HELP = "verify against a lock, then exec a command (a pre-flight wrapper for training launches)"
 DESCRIPTION = """\
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitCode:
     cmd = list(args.cmd)
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
@@ -62,12 +62,10 @@ def run(args: argparse.Namespace) -> int:
                 "envlock: drift: not running the command (use --warn-only to run anyway)",
                 file=sys.stderr,
             )
-            return 1
+            return ExitCode.FINDINGS
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execvp(cmd[0], cmd)
+        os.execvp(cmd[0], cmd)  # only returns by raising
     except OSError as exc:
-        print(f"envlock: cannot run {cmd[0]}: {exc.strerror}", file=sys.stderr)
-        return 126
-    return 127  # not reached: execvp replaces the process
+        raise ExecError(f"cannot run {cmd[0]}: {exc.strerror}") from None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from envlock.commands._source import add_source_arguments, collect_facts_and_host
-from envlock.facts import Facts
-from envlock.findings import Finding, Report
-from envlock.lockfile import SCOPES, read_lock
+from envlock.commands._source import add_source_arguments, source_of
+from envlock.lock import SCOPES
 from envlock.report import FORMATS
-from envlock.verify import checked_fields, parse_rule_override, verify_recomputing
+
+if TYPE_CHECKING:
+    from envlock.findings import Report
 
 HELP = "compare this environment with a lock file; exit 1 on drift (for CI and pre-flight)"
 DESCRIPTION = """\
@@ -24,7 +25,8 @@ ignore (meta). Override them with --rule PATTERN=RULE (RULE: exact,
 at-least, same, warn, ignore; PATTERN like 'packages.numpy' or 'env.*'),
 or with a [rules] table in the lock.
 
---scope software skips driver and GPU fields: use it on CI machines without
+--ignore ID drops a kind of finding (EL-VERIFY-NOT-LOCKED, EL-DET-*,
+EL-FLEET-* under --distributed). --scope software skips driver and GPU fields: use it on CI machines without
 GPUs; the training machine verifies with the default --scope full.
 """
 
@@ -49,6 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strict", action="store_true", help="warnings fail too")
     parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="drop findings with this ID, e.g. EL-VERIFY-NOT-LOCKED (repeatable, or "
+        "comma-separated; `envlock doctor --list-checks` lists them)",
+    )
+    parser.add_argument(
         "--no-determinism", action="store_true", help="do not recompute locked determinism digests"
     )
     parser.add_argument(
@@ -72,76 +82,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    rules = [parse_rule_override(r) for r in args.rule]
-    lock = read_lock(args.lock)
-    # An image runs on this host's driver and GPUs: those come from the host.
-    facts, host = collect_facts_and_host(
-        args, cache=not args.no_cache, host=args.scope != "software"
-    )
-    if host is not None:
-        from envlock.containerfacts import merge_host_facts
-
-        facts = merge_host_facts(facts, host)
-    facts, findings = verify_recomputing(
-        lock,
-        facts,
-        scope=args.scope,
-        rules=rules,
-        determinism=not args.no_determinism,
-        python=getattr(args, "python", None),
-    )
-    details: dict[str, object] = {
-        "lock": args.lock,
-        "scope": args.scope,
-        "probe_notes": list(facts.meta.notes),
-    }
-    if args.distributed:
-        return _run_distributed(args, facts, findings, details)
-    failed_fields = {f.field for f in findings}
-    details["passed"] = [f for f in checked_fields(lock, args.scope) if f not in failed_fields]
-    report = Report(
-        command="verify",
-        target=facts.meta.target,
-        findings=findings,
-        strict=args.strict,
-        details=details,
-    )
+def run(args: argparse.Namespace) -> Report:
+    from envlock import api
     from envlock.report import render
 
-    render(report, args.format, sys.stdout)
-    return 1 if report.failed else 0
-
-
-def _run_distributed(
-    args: argparse.Namespace, facts: Facts, findings: list[Finding], details: dict[str, object]
-) -> int:
-    from envlock import fleet
-
-    env = fleet.torchrun_env()
-    rank = env[0] if env else 0
-    host = fleet.hostname()
-    summary = fleet.summarize(rank, host, facts, findings, args.scope)
-    group = fleet.Rendezvous.join(timeout=args.fleet_timeout)
-    summaries = group.all_gather(summary)
-    fleet_findings = fleet.compare_ranks(summaries)
-    details.update(world_size=len(summaries), hosts=sorted({s.host for s in summaries}))
-    report = Report(
-        command="verify --distributed",
-        target=f"{len(summaries)} ranks",
-        findings=fleet_findings,
-        strict=args.strict,
-        details=details,
-    )
-    if rank == 0:
-        from envlock.report import render
-
+    options = {
+        "scope": args.scope,
+        "rules": args.rule,
+        "ignore": args.ignore,
+        "determinism": not args.no_determinism,
+        "cache": not args.no_cache,
+        "strict": args.strict,
+    }
+    if not args.distributed:
+        report = api.verify_lock(args.lock, source_of(args), **options)
         render(report, args.format, sys.stdout)
-        sys.stdout.flush()  # the report is out before any rank can exit and end the launch
-    elif report.failed:
-        print(
-            f"envlock: rank {rank} ({host}): fleet verification failed; rank 0 has the report",
-            file=sys.stderr,
-        )
-    group.leave()
-    return 1 if report.failed else 0
+        return report
+
+    def show(rank: int, host: str, report: Report) -> None:
+        if rank == 0:
+            render(report, args.format, sys.stdout)
+            sys.stdout.flush()  # out before any rank can exit and end the launch
+        elif report.failed:
+            print(
+                f"envlock: rank {rank} ({host}): fleet verification failed; rank 0 has the report",
+                file=sys.stderr,
+            )
+
+    return api.verify_distributed(
+        args.lock, source_of(args), timeout=args.fleet_timeout, on_report=show, **options
+    )

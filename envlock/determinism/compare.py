@@ -1,36 +1,26 @@
-"""Determinism: run the seeded suite in a child process, lock its digests, compare them.
+"""Compare locked determinism digests with fresh ones, and find run-to-run problems.
 
-The workload itself lives in determinism_suite.py and runs under the
-interpreter that has torch (this process never imports torch: a CUDA context
-must not leak into the caller). This module turns its output into
-DeterminismFacts, writes and reads the lock's [determinism] table, and
-decides which digest differences are regressions and which are expected.
-
-Which differences are expected is data (DEPENDS): for each device type and
-class, the context keys whose change may legitimately change the bits
-(compat-facts.md §5). A changed digest with no such key changed is an error.
+Pure functions of DeterminismFacts. Which differences are expected is data
+(DEPENDS): for each device type and class, the context keys whose change may
+legitimately change the bits (a different GPU architecture, SM count, cuBLAS
+or cuDNN picks different kernels and reduction orders; see PyTorch's
+"Reproducibility" notes, https://pytorch.org/docs/stable/notes/randomness.html,
+and cuBLAS's "Results reproducibility" section,
+https://docs.nvidia.com/cuda/cublas/#results-reproducibility). A changed
+digest with no such key changed is an error.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from envlock.errors import DeterminismError, FactsError, LockError, UsageError
-from envlock.facts import DeterminismFacts, DigestClassFacts, DigestSummary, _build
+from envlock.determinism import ordered as _ordered
+from envlock.determinism import short_digest
+from envlock.facts import DeterminismFacts, DigestSummary
 from envlock.findings import Finding, Severity
-
-SUITE_PATH = Path(__file__).with_name("determinism_suite.py")
-RESULT_MARK = "ENVLOCK-DETERMINISM-RESULT "
-ERROR_MARK = "ENVLOCK-DETERMINISM-ERROR "
-DEVICES = ("auto", "cpu", "cuda")
-CLASSES = ("rng", "elementwise", "reduction", "matmul", "conv", "attention", "train")
 
 # Context keys that only describe where the numbers came from, never change them.
 _DESCRIPTIVE = frozenset({"cublas_source"})
@@ -77,205 +67,6 @@ TOLERANCE: dict[str, float | None] = {
 }
 
 
-# ------------------------------------------------------------------ running
-def run_suite(
-    *,
-    device: str = "auto",
-    seed: int = 0,
-    python: str | None = None,
-    timeout: float = 300.0,
-) -> DeterminismFacts:
-    """Run the suite under `python` (default: this interpreter) and return its facts."""
-    if device not in DEVICES:
-        raise UsageError(f"determinism device must be one of {', '.join(DEVICES)}, not {device!r}")
-    py = python or sys.executable
-    if not (os.path.isfile(py) and os.access(py, os.X_OK)):
-        raise DeterminismError(f"cannot run the determinism suite: {py} is not an executable file")
-    try:
-        source = SUITE_PATH.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DeterminismError(f"determinism suite missing from envlock: {exc.strerror}") from None
-    cmd = [py, "-", "--device", device, "--seed", str(seed)]
-    try:
-        proc = subprocess.run(
-            cmd, input=source, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise DeterminismError(
-            f"determinism suite under {py} did not finish within {timeout:g} s"
-        ) from None
-    except OSError as exc:
-        raise DeterminismError(f"cannot run {py}: {exc.strerror}") from None
-    return parse_suite_output(proc.stdout, proc.stderr, proc.returncode, py)
-
-
-def parse_suite_output(stdout: str, stderr: str, returncode: int, python: str) -> DeterminismFacts:
-    import json
-
-    for line in stdout.splitlines():
-        if line.startswith(ERROR_MARK):
-            raise DeterminismError(f"determinism suite under {python}: {line[len(ERROR_MARK) :]}")
-        if line.startswith(RESULT_MARK) and returncode == 0:
-            try:
-                data = json.loads(line[len(RESULT_MARK) :])
-                return _build(DeterminismFacts, data, "determinism")
-            except (json.JSONDecodeError, FactsError) as exc:
-                raise DeterminismError(
-                    f"determinism suite under {python}: bad result: {exc}"
-                ) from None
-    last = (stderr.strip().splitlines() or ["no output"])[-1]
-    raise DeterminismError(f"determinism suite under {python} failed (exit {returncode}): {last}")
-
-
-# ---------------------------------------------------------------- lock table
-def _kebab(key: str) -> str:
-    return key.replace("_", "-")
-
-
-def _snake(key: str) -> str:
-    return key.replace("-", "_")
-
-
-def to_lock_table(d: DeterminismFacts) -> dict[str, Any]:
-    """The [determinism] table: kebab-case keys, no None, no timings (they churn)."""
-    table: dict[str, Any] = {
-        "seed": d.seed,
-        "suite-version": d.suite_version,
-        "device": d.device,
-        "context": {_kebab(k): v for k, v in sorted(d.context.items())},
-        "settings": {_kebab(k): v for k, v in sorted(d.settings.items())},
-    }
-    classes: dict[str, Any] = {}
-    for name in _ordered(d.classes):
-        c = d.classes[name]
-        entry: dict[str, Any] = {
-            "digest": c.digest,
-            "run-to-run-identical": c.run_to_run_identical,
-        }
-        if c.repeat_digest is not None:
-            entry["repeat-digest"] = c.repeat_digest
-        entry["tensors"] = c.tensors
-        if c.skipped:
-            entry["skipped"] = dict(sorted(c.skipped.items()))
-        entry["summary"] = {
-            "sum": c.summary.sum,
-            "mean": c.summary.mean,
-            "max-abs": c.summary.max_abs,
-            "elements": c.summary.elements,
-            "samples": list(c.summary.samples),
-        }
-        classes[name] = entry
-    table["classes"] = classes
-    if d.failed:
-        table["failed"] = {k: d.failed[k] for k in _ordered(d.failed)}
-    return table
-
-
-def _ordered(names: Mapping[str, Any]) -> list[str]:
-    known = [n for n in CLASSES if n in names]
-    return known + sorted(n for n in names if n not in CLASSES)
-
-
-class _Reader:
-    """Typed getters over one lock table; errors name the dotted path."""
-
-    def __init__(self, table: Any, path: str) -> None:
-        if not isinstance(table, dict):
-            raise LockError(f"in '{path}': expected a table, got {_kind(table)}")
-        self.table: dict[str, Any] = table
-        self.path = path
-
-    def _get(self, key: str, types: tuple[type, ...], what: str, default: Any = ...) -> Any:
-        if key not in self.table:
-            if default is ...:
-                raise LockError(f"in '{self.path}.{key}': required key is missing")
-            return default
-        value = self.table[key]
-        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
-            raise LockError(f"in '{self.path}.{key}': expected {what}, got {_kind(value)}")
-        return value
-
-    def text(self, key: str, default: Any = ...) -> Any:
-        return self._get(key, (str,), "a string", default)
-
-    def integer(self, key: str) -> int:
-        value: int = self._get(key, (int,), "an integer")
-        return value
-
-    def number(self, key: str) -> float:
-        return float(self._get(key, (int, float), "a number"))
-
-    def flag(self, key: str) -> bool:
-        value: bool = self._get(key, (bool,), "true or false", True)
-        return value
-
-    def sub(self, key: str, *, required: bool = True) -> _Reader:
-        if key not in self.table and not required:
-            return _Reader({}, f"{self.path}.{key}")
-        return _Reader(self._get(key, (dict,), "a table"), f"{self.path}.{key}")
-
-    def strings(self) -> dict[str, str]:
-        return {k: self.text(k) for k in self.table}
-
-    def floats(self, key: str) -> list[float]:
-        items = self._get(key, (list,), "an array of numbers", [])
-        for i, v in enumerate(items):
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
-                raise LockError(f"in '{self.path}.{key}[{i}]': expected a number, got {_kind(v)}")
-        return [float(v) for v in items]
-
-
-def _kind(value: Any) -> str:
-    names = {
-        dict: "a table",
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-    }
-    return names.get(type(value), type(value).__name__)
-
-
-def from_lock_table(table: dict[str, Any]) -> DeterminismFacts:
-    """Inverse of to_lock_table; a LockError names the dotted path of bad data."""
-    top = _Reader(table, "determinism")
-    device = top.text("device")
-    if device not in ("cpu", "cuda"):
-        raise LockError(f"in 'determinism.device': expected cpu or cuda, got {device!r}")
-    classes: dict[str, DigestClassFacts] = {}
-    for name in top.sub("classes").table:
-        c = top.sub("classes").sub(name)
-        digest = c.text("digest")
-        if not digest.startswith("sha256:"):
-            raise LockError(f"in '{c.path}.digest': expected 'sha256:<hex>', got {digest!r}")
-        s = c.sub("summary")
-        classes[name] = DigestClassFacts(
-            digest=digest,
-            run_to_run_identical=c.flag("run-to-run-identical"),
-            repeat_digest=c.text("repeat-digest", None),
-            tensors=c.integer("tensors"),
-            skipped=c.sub("skipped", required=False).strings(),
-            summary=DigestSummary(
-                sum=s.number("sum"),
-                mean=s.number("mean"),
-                max_abs=s.number("max-abs"),
-                elements=s.integer("elements"),
-                samples=s.floats("samples"),
-            ),
-        )
-    return DeterminismFacts(
-        seed=top.integer("seed"),
-        suite_version=top.integer("suite-version"),
-        device=device,
-        context={_snake(k): v for k, v in top.sub("context").strings().items()},
-        settings={_snake(k): v for k, v in top.sub("settings").strings().items()},
-        classes=classes,
-        failed=top.sub("failed", required=False).strings(),
-    )
-
-
-# --------------------------------------------------------------- comparison
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SummaryAgreement:
     agree: bool
@@ -479,11 +270,6 @@ def compare(locked: DeterminismFacts, observed: DeterminismFacts) -> list[Findin
                 )
             )
     return findings
-
-
-def short_digest(digest: str) -> str:
-    """'sha256:' and 12 hex digits: enough to tell digests apart in a table."""
-    return digest[: len("sha256:") + 12]
 
 
 def _numbers(name: str, agreement: SummaryAgreement | None) -> str:

@@ -1,0 +1,188 @@
+"""Fact collection: where a command's Facts come from, and everything that runs a process.
+
+This host (the stdlib probe, torch in a child process, optionally the live-
+facts cache), another interpreter (`--python`: the probe run by it), an
+image or a running container (envlock.container), or a facts file. Running
+the determinism suite for fresh digests is collection too: it happens here,
+so that verify stays a pure function of (Lock, Facts, rules).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from envlock.errors import DeterminismError, ProbeError, UsageError
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
+    from envlock.lock import Lock
+
+PROBE_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Source:
+    """Where the facts come from; the default is this machine."""
+
+    facts_file: str | None = None  # facts captured with `envlock probe --json`
+    python: str | None = None  # another interpreter's environment
+    image: str | None = None  # a new container of this image, held against this host
+    container: str | None = None  # a running container (docker exec)
+    gpus: str | None = None  # for image: as docker run --gpus
+    shm_size: str | None = None  # for image: as docker run --shm-size
+    pull: bool = True  # for image: pull when absent
+    torch_live: bool = True  # run the torch child (cuDNN, NCCL, arch flags)
+    timeout: float = PROBE_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        given = [n for n in ("facts_file", "python", "image", "container") if getattr(self, n)]
+        if len(given) > 1:
+            raise UsageError("give at most one of --facts, --python, --image, --container")
+
+    @property
+    def in_container(self) -> bool:
+        return bool(self.image or self.container)
+
+    @property
+    def target(self) -> str | None:
+        """How reports name a facts file (the other targets name themselves in meta)."""
+        return f"facts:{self.facts_file}" if self.facts_file else None
+
+
+def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts:
+    """The Facts `source` names. `cache`: torch's live facts may come from the live-facts
+    cache (verify, run, preflight; only for this interpreter)."""
+    source = source or Source()
+    if source.in_container:
+        from envlock.container import container_probe  # only then: keeps verify's start-up lean
+
+        in_container = container_probe(_ContainerArgs(source))
+        if in_container is not None:
+            return in_container()
+    if source.facts_file:
+        from envlock.facts import read_facts_file
+
+        return read_facts_file(source.facts_file)
+    if source.python:
+        return probe_interpreter(
+            source.python, torch_live=source.torch_live, timeout=source.timeout
+        )
+    if cache and source.torch_live:
+        from envlock.livecache import probe_with_cache
+
+        return probe_with_cache(timeout=source.timeout)[0]
+    return probe_this_host(torch_live=source.torch_live, timeout=source.timeout)
+
+
+class _ContainerArgs:
+    """The option names envlock.container reads (until it takes typed options)."""
+
+    def __init__(self, source: Source) -> None:
+        self.image = source.image
+        self.container = source.container
+        self.gpus = source.gpus
+        self.shm_size = source.shm_size
+        self.no_pull = not source.pull
+        self.no_torch_live = not source.torch_live
+        self.probe_timeout = source.timeout
+        self.facts = source.facts_file
+        self.python = source.python
+
+
+def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S) -> Facts:
+    """Facts of this interpreter's machine and environment (torch probed in a child process)."""
+    from envlock.facts import Facts
+    from envlock.probe import probe_host
+
+    return Facts.from_dict(probe_host(torch_live=torch_live, timeout=timeout))
+
+
+def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts:
+    """Run the stdlib-only probe under another interpreter and read its Facts JSON."""
+    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        raise ProbeError(f"--python {python}: not an executable file")
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = [python, "-m", "envlock.probe", "--timeout", str(timeout)]
+    if not torch_live:
+        cmd.append("--no-torch-live")
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=timeout + 10, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ProbeError(f"probe under {python} did not finish within {timeout + 10:g} s") from None
+    except OSError as exc:
+        raise ProbeError(f"cannot run {python}: {exc.strerror}") from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ProbeError(f"probe under {python} failed (exit {proc.returncode}): {last}")
+    try:
+        from envlock.facts import Facts
+
+        return Facts.from_dict(json.loads(proc.stdout))
+    except json.JSONDecodeError:
+        raise ProbeError(f"probe under {python} printed no facts JSON") from None
+
+
+def collect_host_facts(source: Source) -> Facts | None:
+    """This host's facts when the target is an image or container (its driver and GPUs
+    are the host's), else None. Host torch is irrelevant there: no torch child."""
+    if not source.in_container:
+        return None
+    return probe_this_host(torch_live=False, timeout=source.timeout)
+
+
+def collect_facts_and_host(
+    source: Source | None = None, *, cache: bool = False, host: bool = True
+) -> tuple[Facts, Facts | None]:
+    """collect_facts() and, for an image or container target, collect_host_facts(),
+    the host probe running while the container starts (both mostly wait)."""
+    source = source or Source()
+    if not host or not source.in_container:
+        return collect_facts(source, cache=cache), None
+    box: dict[str, Any] = {}
+
+    def probe_the_host() -> None:
+        try:
+            box["facts"] = collect_host_facts(source)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=probe_the_host, name="envlock-host-probe", daemon=True)
+    worker.start()
+    facts = collect_facts(source, cache=cache)
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return facts, box.get("facts")
+
+
+def with_fresh_determinism(
+    lock: Lock, facts: Facts, *, python: str | None = None
+) -> tuple[Facts, str | None]:
+    """`facts` with digests recomputed the way the lock's were (its seed and device).
+
+    Returns (facts, None), or (facts unchanged, why) when CUDA digests cannot be
+    recomputed on this machine: that is a verify finding, not a failure. A CPU suite
+    that cannot run is a DeterminismError (exit 3).
+    """
+    if lock.determinism is None or facts.determinism is not None:
+        return facts, None
+    from envlock.determinism.runner import run_suite
+
+    locked = lock.determinism
+    try:
+        fresh = run_suite(device=locked.device, seed=locked.seed, python=python)
+    except DeterminismError as exc:
+        if locked.device != "cuda":
+            raise
+        return facts, str(exc)
+    return facts.replace(determinism=fresh), None

@@ -1,0 +1,68 @@
+"""Run the determinism suite under an interpreter (default: this one) in a child process.
+
+This process never imports torch: a CUDA context must not leak into the
+caller. The suite's source is piped to the child's stdin, so it works for
+any interpreter that has torch, whatever its site-packages.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from envlock.determinism import DEVICES, ERROR_MARK, RESULT_MARK
+from envlock.errors import DeterminismError, FactsError, UsageError
+from envlock.facts import DeterminismFacts, _build
+
+SUITE_PATH = Path(__file__).with_name("suite.py")
+
+
+def run_suite(
+    *,
+    device: str = "auto",
+    seed: int = 0,
+    python: str | None = None,
+    timeout: float = 300.0,
+) -> DeterminismFacts:
+    """Run the suite under `python` (default: this interpreter) and return its facts."""
+    if device not in DEVICES:
+        raise UsageError(f"determinism device must be one of {', '.join(DEVICES)}, not {device!r}")
+    py = python or sys.executable
+    if not (os.path.isfile(py) and os.access(py, os.X_OK)):
+        raise DeterminismError(f"cannot run the determinism suite: {py} is not an executable file")
+    try:
+        source = SUITE_PATH.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DeterminismError(f"determinism suite missing from envlock: {exc.strerror}") from None
+    cmd = [py, "-", "--device", device, "--seed", str(seed)]
+    try:
+        proc = subprocess.run(
+            cmd, input=source, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise DeterminismError(
+            f"determinism suite under {py} did not finish within {timeout:g} s"
+        ) from None
+    except OSError as exc:
+        raise DeterminismError(f"cannot run {py}: {exc.strerror}") from None
+    return parse_suite_output(proc.stdout, proc.stderr, proc.returncode, py)
+
+
+def parse_suite_output(stdout: str, stderr: str, returncode: int, python: str) -> DeterminismFacts:
+    import json
+
+    for line in stdout.splitlines():
+        if line.startswith(ERROR_MARK):
+            raise DeterminismError(f"determinism suite under {python}: {line[len(ERROR_MARK) :]}")
+        if line.startswith(RESULT_MARK) and returncode == 0:
+            try:
+                data = json.loads(line[len(RESULT_MARK) :])
+                return _build(DeterminismFacts, data, "determinism")
+            except (json.JSONDecodeError, FactsError) as exc:
+                raise DeterminismError(
+                    f"determinism suite under {python}: bad result: {exc}"
+                ) from None
+    last = (stderr.strip().splitlines() or ["no output"])[-1]
+    raise DeterminismError(f"determinism suite under {python} failed (exit {returncode}): {last}")

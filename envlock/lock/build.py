@@ -1,0 +1,160 @@
+"""Building a Lock from Facts: the one place that decides what a committed lock holds.
+
+The lock is committed to repositories, so what goes in is chosen field by
+field: no hostnames, no GPU UUIDs/serials/PCI ids, no timestamps outside
+[meta], and environment variables only from the allow-list below (secrets
+never reach Facts in the first place: see envlock/probe/envvars.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import re
+
+from envlock import __version__
+from envlock.facts import DeterminismFacts, Facts
+from envlock.lock.model import (
+    SCOPES,
+    Lock,
+    LockedCuda,
+    LockedDriver,
+    LockedGpu,
+    LockedHardware,
+    LockedImage,
+    LockedSystem,
+    LockedTorch,
+    LockHeader,
+    LockMeta,
+)
+from envlock.lock.version import LockVersion
+
+# Variables that change which libraries load or what kernels compute. Scheduler-assigned
+# per-rank/per-job values (CUDA_VISIBLE_DEVICES, RANK, ...) are not locked.
+_LOCKED_ENV_PREFIXES = (
+    "CUDA_",
+    "CUBLAS_",
+    "CUDNN_",
+    "NCCL_",
+    "TORCH_",
+    "PYTORCH_",
+    "TORCHINDUCTOR_",
+    "TRITON_",
+    "NVIDIA_",
+    "OMP_",
+    "MKL_",
+    "KMP_",
+)
+_LOCKED_ENV_NAMES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "PYTHONHASHSEED")
+_UNLOCKED_ENV_NAMES = (
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "CUDA_HOME",
+    "CUDA_PATH",
+    "NVIDIA_REQUIRE_CUDA",  # image metadata; lives in [image] checks, not the environment
+    "NVIDIA_DRIVER_CAPABILITIES",
+    "TORCH_NCCL_ASYNC_ERROR_HANDLING",  # set per launch by torchrun
+)
+
+_MIB = 1024 * 1024
+
+
+def is_locked_env(name: str) -> bool:
+    if name in _UNLOCKED_ENV_NAMES:
+        return False
+    return name in _LOCKED_ENV_NAMES or name.startswith(_LOCKED_ENV_PREFIXES)
+
+
+def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None) -> Lock:
+    """The lock for `facts` (pure: the same facts give the same lock, bar [meta])."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    s = facts.system
+    driver = hardware = None
+    if scope == "full":
+        d = facts.driver
+        driver = LockedDriver(version=d.version, cuda_version=d.cuda_version)
+        if d.gpus is not None:
+            hardware = LockedHardware(
+                gpu_count=len(d.gpus),
+                gpus=tuple(
+                    LockedGpu(
+                        index=g.index,
+                        name=g.name,
+                        compute_capability=g.compute_capability,
+                        memory_mib=(
+                            g.memory_total_bytes // _MIB
+                            if g.memory_total_bytes is not None
+                            else None
+                        ),
+                    )
+                    for g in sorted(d.gpus, key=lambda g: g.index)
+                ),
+            )
+    torch = None
+    t = facts.torch
+    if t.installed:
+        live = t.live
+        torch = LockedTorch(
+            version=t.version,
+            cuda=t.cuda,
+            hip=t.hip,
+            git_version=t.git_version,
+            debug=t.debug,
+            cudnn=live.cudnn_version if live else None,
+            nccl=live.nccl_version if live else None,
+            arch_flags=tuple(live.arch_flags) if live and live.arch_flags else None,
+        )
+    image = None
+    if facts.image is not None:
+        img = facts.image
+        image = LockedImage(
+            reference=img.reference,
+            id=img.id,
+            digest=img.repo_digests[0] if img.repo_digests else None,
+        )
+    return Lock(
+        envlock=LockHeader(
+            lock_version=LockVersion.current(), scope=scope, generated_by=f"envlock {__version__}"
+        ),
+        meta=LockMeta(
+            created=created or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            target=facts.meta.target,
+        ),
+        system=LockedSystem(
+            os=(" ".join(p for p in (s.os.id, s.os.version_id) if p) or None) if s.os else None,
+            arch=s.arch,
+            glibc=s.glibc,
+            python=_python_minor(s.python.version) if s.python else None,
+            python_implementation=s.python.implementation.lower() if s.python else None,
+        ),
+        driver=driver,
+        hardware=hardware,
+        torch=torch,
+        cuda=LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version) if facts.cuda.toolkit else None,
+        packages=dict(sorted(facts.packages.distributions.items())),
+        env={k: v for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)},
+        image=image,
+        determinism=_lockable(facts.determinism) if facts.determinism else None,
+    )
+
+
+def _lockable(d: DeterminismFacts) -> DeterminismFacts:
+    """Digests as the lock holds them: known classes first, sorted context, no timings."""
+    from envlock.determinism import ordered
+
+    return dataclasses.replace(
+        d,
+        context=dict(sorted(d.context.items())),
+        settings=dict(sorted(d.settings.items())),
+        classes={n: dataclasses.replace(d.classes[n], seconds=None) for n in ordered(d.classes)},
+        failed={n: d.failed[n] for n in ordered(d.failed)},
+        seconds=None,
+    )
+
+
+def _python_minor(version: str | None) -> str | None:
+    if not version:
+        return None
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return f"{m.group(1)}.{m.group(2)}" if m else version

@@ -1,0 +1,174 @@
+"""The lock as a typed object: one frozen dataclass per table, kebab-case in TOML.
+
+`Lock.from_dict` reads what tomllib parsed (after the version gate) and
+raises LockError naming the dotted path of bad data; `Lock.to_dict` gives
+the table tomli-w writes (no None: TOML has no null). Keys a lock holds that
+this model does not know (a newer minor version, a hand edit) are kept in
+`Lock.unknown` as dotted paths, and verify compares them as exact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from envlock import typed
+from envlock.errors import LockError
+from envlock.facts import DeterminismFacts
+from envlock.lock.version import LockVersion
+
+DEFAULT_LOCK_NAME = "envlock.lock.toml"
+SCOPES = ("full", "software")
+# Sections verified only under --scope full: they describe the machine, not the software.
+HARDWARE_SECTIONS = ("driver", "hardware")
+# How verify compares a field; a [rules] table in the lock maps field patterns to these.
+RULE_KINDS = ("exact", "at-least", "same", "warn", "ignore")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockHeader:
+    lock_version: LockVersion = field(default_factory=LockVersion.current)
+    scope: str = "full"
+    generated_by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockMeta:
+    created: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedSystem:
+    os: str | None = None
+    arch: str | None = None
+    glibc: str | None = None
+    python: str | None = None  # major.minor
+    python_implementation: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedDriver:
+    version: str | None = None
+    cuda_version: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedGpu:
+    index: int | None = None
+    name: str | None = None
+    compute_capability: str | None = None
+    memory_mib: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedHardware:
+    gpu_count: int | None = None
+    gpus: tuple[LockedGpu, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedTorch:
+    version: str | None = None
+    cuda: str | None = None
+    hip: str | None = None
+    git_version: str | None = None
+    debug: bool | None = None
+    cudnn: str | None = None
+    nccl: str | None = None
+    arch_flags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedCuda:
+    toolkit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedImage:
+    reference: str | None = None
+    id: str | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Lock:
+    envlock: LockHeader
+    meta: LockMeta = field(default_factory=LockMeta)
+    system: LockedSystem | None = None
+    driver: LockedDriver | None = None
+    hardware: LockedHardware | None = None
+    torch: LockedTorch | None = None
+    cuda: LockedCuda | None = None
+    packages: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    image: LockedImage | None = None
+    determinism: DeterminismFacts | None = None  # digests without timings
+    rules: dict[str, str] = field(default_factory=dict)  # field pattern -> rule kind
+    unknown: dict[str, Any] = field(default_factory=dict)  # dotted path -> value
+
+    @property
+    def version(self) -> LockVersion:
+        return self.envlock.lock_version
+
+    @property
+    def scope(self) -> str:
+        return self.envlock.scope
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, where: str = "lock") -> Lock:
+        """The typed lock of a parsed (and version-gated) document; LockError names the path."""
+        unknown: dict[str, Any] = {}
+        reader = typed.Reader(error=LockError, key=typed.kebab, unknown=unknown)
+        version = LockVersion.parse(data, where)  # the gate: nothing is read before it
+        head = {k: v for k, v in data["envlock"].items() if k != "lock-version"}
+        try:
+            header = reader.build(LockHeader, head, "envlock")
+            lock = reader.build(cls, {**data, "envlock": {}}, "")
+        except LockError as exc:
+            raise LockError(f"{where}: {exc}") from None
+        header = dataclasses.replace(header, lock_version=version)
+        if header.scope not in SCOPES:
+            raise LockError(
+                f"{where}: in 'envlock.scope': expected one of {', '.join(SCOPES)}, "
+                f"got {header.scope!r}"
+            )
+        for pattern, kind in lock.rules.items():
+            if kind not in RULE_KINDS:
+                raise LockError(
+                    f"{where}: in 'rules.{pattern}': unknown rule {kind!r} "
+                    f"(one of {', '.join(RULE_KINDS)})"
+                )
+        if lock.determinism is not None and lock.determinism.device not in ("cpu", "cuda"):
+            raise LockError(
+                f"{where}: in 'determinism.device': expected cpu or cuda, "
+                f"got {lock.determinism.device!r}"
+            )
+        for name, c in lock.determinism.classes.items() if lock.determinism else ():
+            if not c.digest.startswith("sha256:"):
+                raise LockError(
+                    f"{where}: in 'determinism.classes.{name}.digest': "
+                    f"expected 'sha256:<hex>', got {c.digest!r}"
+                )
+        return dataclasses.replace(lock, envlock=header, unknown=unknown)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML table: fixed section order, kebab-case keys, no None, no timings."""
+        out: dict[str, Any] = typed.dump(
+            self, key=typed.kebab, prune=True, skip=lambda f: f.name in ("unknown", "seconds")
+        )
+        out["envlock"]["lock-version"] = str(self.version)
+        for path, value in self.unknown.items():
+            _put(out, path, value)
+        return out
+
+
+def _put(table: dict[str, Any], path: str, value: Any) -> None:
+    """Put an unknown key back where it came from (a dotted path of tables)."""
+    *parents, last = path.split(".")
+    for name in parents:
+        table = table.setdefault(name, {})
+        if not isinstance(table, dict):  # a known key of another type: leave it
+            return
+    table.setdefault(last, value)
