@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from envlock.determinism import CLASSES, run_suite
+from envlock.determinism import CLASSES
+from envlock.determinism.runner import run_suite
 
 TARGET_S = {"cpu": 10.0, "cuda": 2.0}
 

@@ -136,7 +136,7 @@ class Reader:
                 return value
         elif hint is Any:
             return value
-        want = getattr(hint, "__name__", hint)
+        want = _WANT.get(hint, getattr(hint, "__name__", str(hint)))
         raise self.error(f"in '{path}': expected {want}, got {self.kind(value)}")
 
 
@@ -169,6 +169,9 @@ def dump(
             items = {k: v for k, v in items.items() if v is not None and v != {}}
         return items
     return value
+
+
+_WANT = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
 def join(path: str, name: str) -> str:

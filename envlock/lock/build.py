@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
+from typing import TypeVar
 
 from envlock import __version__
 from envlock.facts import DeterminismFacts, Facts
@@ -73,7 +74,7 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
     driver = hardware = None
     if scope == "full":
         d = facts.driver
-        driver = LockedDriver(version=d.version, cuda_version=d.cuda_version)
+        driver = _or_none(LockedDriver(version=d.version, cuda_version=d.cuda_version))
         if d.gpus is not None:
             hardware = LockedHardware(
                 gpu_count=len(d.gpus),
@@ -95,23 +96,27 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
     t = facts.torch
     if t.installed:
         live = t.live
-        torch = LockedTorch(
-            version=t.version,
-            cuda=t.cuda,
-            hip=t.hip,
-            git_version=t.git_version,
-            debug=t.debug,
-            cudnn=live.cudnn_version if live else None,
-            nccl=live.nccl_version if live else None,
-            arch_flags=tuple(live.arch_flags) if live and live.arch_flags else None,
+        torch = _or_none(
+            LockedTorch(
+                version=t.version,
+                cuda=t.cuda,
+                hip=t.hip,
+                git_version=t.git_version,
+                debug=t.debug,
+                cudnn=live.cudnn_version if live else None,
+                nccl=live.nccl_version if live else None,
+                arch_flags=tuple(live.arch_flags) if live and live.arch_flags else None,
+            )
         )
     image = None
     if facts.image is not None:
         img = facts.image
-        image = LockedImage(
-            reference=img.reference,
-            id=img.id,
-            digest=img.repo_digests[0] if img.repo_digests else None,
+        image = _or_none(
+            LockedImage(
+                reference=img.reference,
+                id=img.id,
+                digest=img.repo_digests[0] if img.repo_digests else None,
+            )
         )
     return Lock(
         envlock=LockHeader(
@@ -121,12 +126,14 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
             created=created or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             target=facts.meta.target,
         ),
-        system=LockedSystem(
-            os=(" ".join(p for p in (s.os.id, s.os.version_id) if p) or None) if s.os else None,
-            arch=s.arch,
-            glibc=s.glibc,
-            python=_python_minor(s.python.version) if s.python else None,
-            python_implementation=s.python.implementation.lower() if s.python else None,
+        system=_or_none(
+            LockedSystem(
+                os=(" ".join(p for p in (s.os.id, s.os.version_id) if p) or None) if s.os else None,
+                arch=s.arch,
+                glibc=s.glibc,
+                python=_python_minor(s.python.version) if s.python else None,
+                python_implementation=s.python.implementation.lower() if s.python else None,
+            )
         ),
         driver=driver,
         hardware=hardware,
@@ -135,11 +142,20 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
         packages=dict(sorted(facts.packages.distributions.items())),
         env={k: v for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)},
         image=image,
-        determinism=_lockable(facts.determinism) if facts.determinism else None,
+        determinism=lockable_determinism(facts.determinism) if facts.determinism else None,
     )
 
 
-def _lockable(d: DeterminismFacts) -> DeterminismFacts:
+S = TypeVar("S")
+
+
+def _or_none(section: S) -> S | None:
+    """A table with nothing in it is not written (TOML has no null), so it reads back as None."""
+    empty = all(getattr(section, f.name) in (None, (), {}) for f in dataclasses.fields(section))  # type: ignore[arg-type]
+    return None if empty else section
+
+
+def lockable_determinism(d: DeterminismFacts) -> DeterminismFacts:
     """Digests as the lock holds them: known classes first, sorted context, no timings."""
     from envlock.determinism import ordered
 

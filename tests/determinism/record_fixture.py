@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from envlock.determinism import run_suite  # noqa: E402
+from envlock.determinism.runner import run_suite  # noqa: E402
 
 
 def main() -> int:

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from envlock.determinism import (
-    CLASSES,
+from envlock.determinism import CLASSES
+from envlock.determinism.compare import (
     DEPENDS,
     compare,
     compare_summaries,

@@ -8,7 +8,9 @@ from functools import cache
 
 import pytest
 
-from envlock.determinism import CLASSES, compare, run_suite, run_to_run_findings
+from envlock.determinism import CLASSES
+from envlock.determinism.compare import compare, run_to_run_findings
+from envlock.determinism.runner import run_suite
 from tests.conftest import VENV_ROOT
 
 pytestmark = pytest.mark.gpu

@@ -11,10 +11,23 @@ import pytest
 import tomli_w
 import tomllib
 
-from envlock.determinism import from_lock_table, to_lock_table
 from envlock.errors import LockError
 from envlock.facts import DeterminismFacts
+from envlock.lock import Lock
+from envlock.lock.build import lockable_determinism
+from envlock.lock.model import LockHeader
 from tests.determinism.recordings import CPU_2_13, CPU_PERTURBED, H100, load
+
+
+def to_lock_table(d: DeterminismFacts) -> dict[str, Any]:
+    """The [determinism] table the lock writes for these digests."""
+    table = Lock(envlock=LockHeader(), determinism=lockable_determinism(d)).to_dict()
+    return dict(table["determinism"])
+
+
+def from_lock_table(table: Any) -> DeterminismFacts | None:
+    """The digests the lock reader makes of a [determinism] table."""
+    return Lock.from_dict({"envlock": {"lock-version": "1.0"}, "determinism": table}).determinism
 
 
 def _without_timings(d: DeterminismFacts) -> DeterminismFacts:

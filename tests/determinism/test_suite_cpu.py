@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from envlock.determinism import CLASSES, compare, run_suite, run_to_run_findings
+from envlock.determinism import CLASSES
+from envlock.determinism.compare import compare, run_to_run_findings
+from envlock.determinism.runner import run_suite
 from envlock.errors import DeterminismError, UsageError
 from envlock.facts import DeterminismFacts
 from envlock.findings import Severity

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -163,8 +164,9 @@ def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(
     """A lock whose [determinism] table came from the (constructed) H100 digests."""
     import tomli_w
 
-    from envlock.determinism import to_lock_table
     from envlock.facts import Facts
+    from envlock.lock import loads_lock
+    from envlock.lock.build import lockable_determinism
     from tests.conftest import load_fixture_json
 
     lock = tmp_path / "envlock.lock.toml"
@@ -178,9 +180,10 @@ def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(
     }
     det = Facts.from_dict(doc).determinism
     assert det is not None and det.device == "cuda"
-    data = tomllib.loads(lock.read_text())
-    data["determinism"] = to_lock_table(det)
-    lock.write_text(tomli_w.dumps(data))
+    locked = dataclasses.replace(
+        loads_lock(lock.read_text()), determinism=lockable_determinism(det)
+    )
+    lock.write_text(tomli_w.dumps(locked.to_dict()))
     proc = run_envlock(["verify", str(lock), "--format", "json"], python=cpu_python)
     assert proc.returncode == 1, proc.stderr
     found = [

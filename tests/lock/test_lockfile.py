@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -15,15 +16,15 @@ import pytest
 
 from envlock.errors import LockError
 from envlock.facts import Facts
-from envlock.lockfile import build_lock, dumps_lock, read_lock, write_lock
+from envlock.lock import Lock, LockVersion, build_lock, dumps_lock, read_lock, write_lock
 from tests.conftest import FIXTURES, REPO, clean_env
 from tests.lock.facts_fixtures import cuda_venv_facts, h100_facts, rich_facts
 
 SCHEMA = json.loads((REPO / "schemas" / "envlock.lock.schema.json").read_text())
 
 
-def validate(lock: dict[str, object]) -> None:
-    jsonschema.validate(lock, SCHEMA, cls=jsonschema.Draft202012Validator)
+def validate(lock: Lock) -> None:
+    jsonschema.validate(lock.to_dict(), SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
 def test_lock_from_recorded_facts_validates_and_round_trips(tmp_path: Path) -> None:
@@ -42,10 +43,12 @@ def test_lock_is_deterministic_apart_from_meta() -> None:
     b = dumps_lock(build_lock(facts, created="2026-01-01T00:00:00Z"))
     assert a == b
     lock = build_lock(facts)
-    assert list(lock) == sorted(lock, key=list(lock).index)  # table order fixed by the builder
-    assert [g["index"] for g in lock["hardware"]["gpus"]] == sorted(
-        g["index"] for g in lock["hardware"]["gpus"]
-    )
+    order = [f.name for f in dataclasses.fields(Lock)]
+    keys = list(lock.to_dict())
+    assert keys[:3] == ["envlock", "meta", "system"]
+    assert keys == sorted(keys, key=order.index)  # table order fixed by the model
+    assert lock.hardware is not None
+    assert [g.index for g in lock.hardware.gpus] == sorted(g.index for g in lock.hardware.gpus)
 
 
 def test_lock_holds_no_hostname_uuid_or_bus_id() -> None:
@@ -61,8 +64,9 @@ def test_lock_holds_no_hostname_uuid_or_bus_id() -> None:
 def test_software_scope_leaves_out_driver_and_gpus() -> None:
     lock = build_lock(h100_facts(), scope="software")
     validate(lock)
-    assert "driver" not in lock and "hardware" not in lock
-    assert lock["envlock"]["scope"] == "software"
+    assert "driver" not in lock.to_dict() and "hardware" not in lock.to_dict()
+    assert lock.driver is None and lock.hardware is None
+    assert lock.scope == "software"
 
 
 def test_schema_is_in_step_with_the_writer() -> None:
@@ -86,7 +90,7 @@ def test_schema_is_in_step_with_the_writer() -> None:
         if isinstance(items, dict) and isinstance(value, list) and value:
             walk(items, value[0], f"{path}[0]")
 
-    walk(SCHEMA, lock, "")
+    walk(SCHEMA, lock.to_dict(), "")
 
 
 # Schema properties no recording can show (with why); everything else must be written.
@@ -107,7 +111,26 @@ NOT_RECORDED = {
         ),
         ("lock.empty.toml", "", "is empty"),
         ("lock.no-header.toml", "[torch]\nversion = '2.13.0'\n", "not an envlock lock file"),
-        ("lock.bad-version-type.toml", "[envlock]\nlock-version = 'one'\n", "expected an integer"),
+        (
+            "lock.bad-version-type.toml",
+            "[envlock]\nlock-version = 'one'\n",
+            'expected "MAJOR.MINOR"',
+        ),
+        (
+            "lock.bad-scope.toml",
+            "[envlock]\nlock-version = '1.0'\nscope = 'most'\n",
+            "envlock.scope",
+        ),
+        (
+            "lock.bad-rule.toml",
+            "[envlock]\nlock-version = '1.0'\n[rules]\n'torch.*' = 'sometimes'\n",
+            "rules.torch",
+        ),
+        (
+            "lock.bad-gpu.toml",
+            "[envlock]\nlock-version = '1.0'\n[[hardware.gpus]]\nindex = 'zero'\n",
+            r"'hardware\.gpus\[0\]\.index': expected an integer",
+        ),
         (
             "lock.section-not-table.toml",
             "packages = 3\n[envlock]\nlock-version = 1\n",
@@ -132,12 +155,28 @@ def test_missing_file_and_directory_are_refused(tmp_path: Path) -> None:
         read_lock(tmp_path)
 
 
-def test_newer_minor_version_is_read(tmp_path: Path) -> None:
-    lock = build_lock(cuda_venv_facts())
-    lock["envlock"]["lock-version"] = "1.7"
+def test_newer_minor_version_is_read_and_keeps_unknown_fields(tmp_path: Path) -> None:
+    text = dumps_lock(build_lock(cuda_venv_facts()))
+    assert 'lock-version = "1.0"' in text
+    text = text.replace('lock-version = "1.0"', 'lock-version = "1.7"')
+    text += '\n[torch.compile]\nbackend = "inductor"\n'
     path = tmp_path / "l.toml"
-    path.write_text(dumps_lock(lock))
-    assert read_lock(path)["envlock"]["lock-version"] == "1.7"
+    path.write_text(text)
+    lock = read_lock(path)
+    assert lock.version == LockVersion(1, 7) and lock.version.newer_minor
+    assert lock.unknown == {"torch.compile": {"backend": "inductor"}}
+    assert lock.to_dict()["torch"]["compile"] == {"backend": "inductor"}
+
+
+def test_integer_lock_version_of_older_locks_is_read_as_1_0(tmp_path: Path) -> None:
+    text = dumps_lock(build_lock(cuda_venv_facts())).replace(
+        'lock-version = "1.0"', "lock-version = 1"
+    )
+    path = tmp_path / "l.toml"
+    path.write_text(text)
+    lock = read_lock(path)
+    assert lock.version == LockVersion(1, 0) and not lock.version.newer_minor
+    assert lock.to_dict()["envlock"]["lock-version"] == "1.0"
 
 
 def test_killed_writer_leaves_previous_lock_intact(tmp_path: Path) -> None:
@@ -146,7 +185,7 @@ def test_killed_writer_leaves_previous_lock_intact(tmp_path: Path) -> None:
     write_lock(path, good)
     # A child that writes a very large lock slowly enough to be killed mid-write.
     script = (
-        "import sys; from envlock.lockfile import write_lock; "
+        "import sys; from envlock.lock import write_lock; "
         "write_lock(sys.argv[1], '# x\\n' * 60_000_000)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(path)], env=clean_env())
@@ -158,7 +197,8 @@ def test_killed_writer_leaves_previous_lock_intact(tmp_path: Path) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert path.read_text() == good
-    assert read_lock(path) == build_lock(cuda_venv_facts()) | {"meta": read_lock(path)["meta"]}
+    again = build_lock(cuda_venv_facts())
+    assert read_lock(path) == dataclasses.replace(again, meta=read_lock(path).meta)
 
 
 def test_write_into_missing_directory_is_one_error(tmp_path: Path) -> None:

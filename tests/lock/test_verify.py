@@ -10,7 +10,8 @@ import pytest
 from envlock.errors import LockError, UsageError
 from envlock.facts import Facts
 from envlock.findings import Severity
-from envlock.lockfile import build_lock
+from envlock.lock import Lock, LockVersion, build_lock
+from envlock.lock.model import LockHeader
 from envlock.verify import parse_rule_override, verify
 from tests.lock.facts_fixtures import cuda_venv_facts, h100_facts
 
@@ -173,13 +174,13 @@ def test_rules_from_lock_and_command_line_override_defaults() -> None:
     changed = _with_torch(facts, version="2.14.0+cu130")
     lock = build_lock(facts)
     assert _by_field(verify(lock, changed))["torch.version"].severity is Severity.ERROR
-    lock_with_rules = dict(lock, rules={"torch.version": "warn"})
+    lock_with_rules = dataclasses.replace(lock, rules={"torch.version": "warn"})
     assert _by_field(verify(lock_with_rules, changed))["torch.version"].severity is Severity.WARNING
     assert verify(lock, changed, rules=[parse_rule_override("torch.*=ignore")]) == []
     with pytest.raises(UsageError):
         parse_rule_override("torch.version=sometimes")
     with pytest.raises(LockError, match=re.escape("rules.torch.version")):
-        verify(dict(lock, rules={"torch.version": "sometimes"}), facts)
+        Lock.from_dict({**lock.to_dict(), "rules": {"torch.version": "sometimes"}})
 
 
 def test_unobserved_live_torch_fields_are_not_reported_as_absent() -> None:
@@ -191,12 +192,19 @@ def test_unobserved_live_torch_fields_are_not_reported_as_absent() -> None:
     assert "--no-torch-live" in found["torch.cudnn"].message
 
 
-def test_newer_minor_lock_is_noted() -> None:
+def test_newer_minor_lock_is_a_warning_and_its_unknown_fields_are_compared() -> None:
     facts = cuda_venv_facts()
     lock = build_lock(facts)
-    lock["envlock"]["lock-version"] = "1.3"
-    (f,) = verify(lock, facts)
-    assert f.check_id == "EL-LOCK-NEWER-MINOR" and f.severity is Severity.INFO
+    newer = dataclasses.replace(lock, envlock=LockHeader(lock_version=LockVersion(1, 3)))
+    (f,) = verify(newer, facts)
+    assert f.check_id == "EL-LOCK-NEWER-MINOR" and f.severity is Severity.WARNING
+    assert verify(lock, facts) == []  # the current version is not noted
+    table = lock.to_dict()
+    table["envlock"]["lock-version"] = "1.3"
+    table["torch"]["compile-backend"] = "inductor"
+    found = _by_field(verify(Lock.from_dict(table), facts))
+    assert found["torch.compile-backend"].check_id == "EL-VERIFY-MISSING"
+    assert found["torch.compile-backend"].severity is Severity.ERROR  # torch.* is exact
 
 
 def _edit_system(facts: Facts, **changes: object) -> Facts:

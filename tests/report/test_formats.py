@@ -8,7 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from envlock.findings import Report
-from envlock.lockfile import build_lock
+from envlock.lock import build_lock
 from envlock.report import render
 from envlock.verify import checked_fields, verify
 from tests.lock.facts_fixtures import h100_facts
