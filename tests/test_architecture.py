@@ -1,0 +1,167 @@
+"""The layout ARCHITECTURE.md describes, held by reading every module's imports.
+
+Data flows one way: a module imports only from its own layer or the layers
+below it, so following a lock from the API to the findings never climbs
+back up. The pure layer starts no process. Every finding ID is registered.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from envlock.catalog import KINDS
+
+PACKAGE = Path(__file__).resolve().parent.parent / "envlock"
+
+# Top to bottom; a module belongs to the layer of its longest matching prefix.
+LAYERS: list[tuple[str, ...]] = [
+    ("envlock.cli", "envlock.__main__"),
+    ("envlock.commands",),
+    ("envlock.api",),
+    (
+        "envlock.collect",
+        "envlock.container",
+        "envlock.determinism.runner",
+        "envlock.livecache",
+        "envlock.fleet",
+        "envlock.probe",
+    ),
+    (
+        "envlock.verify",
+        "envlock.checks",
+        "envlock.explain",
+        "envlock.report",
+        "envlock.determinism.compare",
+        "envlock.container.reference",
+    ),
+    ("envlock.lock", "envlock.matrix", "envlock.determinism"),  # determinism/__init__: constants
+    (
+        "envlock.facts",
+        "envlock.typed",
+        "envlock.findings",
+        "envlock.catalog",
+        "envlock.errors",
+        "envlock",
+    ),
+]
+
+# Modules that start processes or touch the machine: never imported by the pure layers.
+PROCESS_MODULES = (
+    "subprocess",
+    "multiprocessing",
+    "envlock.collect",
+    "envlock.container",
+    "envlock.determinism.runner",
+    "envlock.livecache",
+    "envlock.probe",
+    "envlock.fleet",
+    "envlock.api",
+)
+PURE = ("envlock.verify", "envlock.lock", "envlock.determinism.compare", "envlock.checks")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _layer(name: str) -> int:
+    best, depth = -1, -1
+    for i, prefixes in enumerate(LAYERS):
+        for p in prefixes:
+            if (name == p or name.startswith(p + ".")) and len(p) > depth:
+                best, depth = i, len(p)
+    assert best >= 0, f"{name} is in no layer: add it to LAYERS and ARCHITECTURE.md"
+    return best
+
+
+def _imports(path: Path) -> list[str]:
+    """Every module an import statement names, at any depth (function-local ones too)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join([*base, node.module] if node.module else base)
+            else:
+                mod = node.module or ""
+            out.append(mod)
+            out += [f"{mod}.{a.name}" for a in node.names]  # `from envlock import api`
+    return out
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: _module_name(p))
+def test_imports_only_go_down(path: Path) -> None:
+    me = _module_name(path)
+    mine = _layer(me)
+    for target in _imports(path):
+        if not target.startswith("envlock"):
+            continue
+        if target not in {_module_name(m) for m in MODULES} and "." in target:
+            target = target.rpartition(".")[0]  # `from envlock.x import name`: the module x
+        assert _layer(target) >= mine, f"{me} (layer {mine}) imports {target} from above"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if _module_name(p).startswith(PURE)], ids=_module_name
+)
+def test_pure_layer_starts_no_process(path: Path) -> None:
+    for target in _imports(path):
+        bad = [m for m in PROCESS_MODULES if target == m or target.startswith(m + ".")]
+        assert not bad, f"{_module_name(path)} imports {target}"
+
+
+def test_the_layer_test_fires_on_an_upward_import(tmp_path: Path) -> None:
+    """The check above can fail: verify importing the API would be caught."""
+    assert _layer("envlock.verify") < _layer("envlock.lock.model")
+    assert _layer("envlock.api") < _layer("envlock.verify")
+    assert _layer("envlock.determinism.runner") < _layer("envlock.determinism.compare")
+
+
+# ---------------------------------------------------------------- finding IDs
+ID = re.compile(r"""["'](EL-[A-Z0-9]+(?:-[A-Z0-9]+)+)["']""")
+
+
+def _ids_in_source() -> set[str]:
+    found: set[str] = set()
+    for path in MODULES:
+        if path.name == "catalog.py":
+            continue
+        found |= set(ID.findall(path.read_text()))
+    return found
+
+
+def test_every_finding_id_in_the_code_is_registered() -> None:
+    assert _ids_in_source() - KINDS.keys() == set()
+
+
+def test_every_registered_id_is_reported_somewhere() -> None:
+    assert KINDS.keys() - _ids_in_source() == set()
+
+
+def test_an_unregistered_id_cannot_be_built() -> None:
+    from envlock.findings import Finding, Severity
+
+    with pytest.raises(ValueError, match="EL-NOT-A-THING"):
+        Finding(check_id="EL-NOT-A-THING", severity=Severity.ERROR, message="x")
+
+
+def test_doctor_checks_are_exactly_the_catalog_doctor_ids() -> None:
+    from envlock.catalog import DOCTOR, ids
+    from envlock.checks import CHECKS
+
+    assert set(CHECKS) == ids(DOCTOR)
