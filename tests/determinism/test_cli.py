@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,43 @@ def test_verify_with_a_corrupt_determinism_table_is_exit_3(
     assert proc.returncode == 3, (proc.stdout, proc.stderr)
     assert "'determinism.classes.rng.summary.sum'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_api_verify_recomputes_digests_like_the_cli(lock_path: Path, cpu_python: Path) -> None:
+    """The one front door: envlock.verify_lock recomputes the lock's digests (the old
+    api.verify never did, then advised running verify without --no-determinism)."""
+    script = (
+        "import json, sys, envlock\n"
+        "r = envlock.verify_lock(sys.argv[1])\n"
+        "off = envlock.verify_lock(sys.argv[1], determinism=False)\n"
+        "ids = lambda rep: sorted({f.check_id for f in rep.findings})\n"
+        "print(json.dumps([ids(r), ids(off)]))\n"
+    )
+    proc = subprocess.run(
+        [str(cpu_python), "-c", script, str(lock_path)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    recomputed, skipped = json.loads(proc.stdout)
+    assert "EL-VERIFY-DETERMINISM-SKIPPED" not in recomputed
+    assert not [i for i in recomputed if i.startswith("EL-DET")]
+    assert "EL-VERIFY-DETERMINISM-SKIPPED" in skipped
+
+
+def test_verify_ignore_drops_a_finding_kind(lock_path: Path, cpu_python: Path) -> None:
+    args = ["verify", str(lock_path), "--python", str(cpu_python), "--no-determinism"]
+    proc = run_envlock([*args, "--format", "json"])
+    ids = {f["id"] for f in json.loads(proc.stdout)["findings"]}
+    assert "EL-VERIFY-DETERMINISM-SKIPPED" in ids, proc.stderr
+    proc = run_envlock([*args, "--format", "json", "--ignore", "EL-VERIFY-DETERMINISM-SKIPPED"])
+    doc = json.loads(proc.stdout)
+    assert "EL-VERIFY-DETERMINISM-SKIPPED" not in {f["id"] for f in doc["findings"]}
+    assert doc["details"]["ignored"] == ["EL-VERIFY-DETERMINISM-SKIPPED"]
+    proc = run_envlock([*args, "--ignore", "EL-NOT-A-THING"])
+    assert proc.returncode == 2 and "EL-NOT-A-THING" in proc.stderr
+    proc = run_envlock([*args, "--ignore", "EL-SHM-SMALL"])  # a doctor ID: not verify's
+    assert proc.returncode == 2 and "another command" in proc.stderr

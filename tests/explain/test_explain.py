@@ -10,7 +10,7 @@ import pytest
 
 from envlock.checks import CHECKS
 from envlock.explain import MESSAGES, explain_exit_code, explain_message
-from tests.conftest import run_envlock
+from tests.conftest import FIXTURES, run_envlock
 from tests.lock.facts_fixtures import h100_facts
 
 
@@ -101,3 +101,18 @@ def test_explain_137_reports_memory_evidence() -> None:
     out = json.loads(proc.stdout)
     assert "SIGKILL" in out["explanations"][0]["title"]
     assert "machine memory" in out["evidence"] and "dmesg" in out["evidence"]
+
+
+def test_explain_strict_fails_on_a_confirming_warning() -> None:
+    """A 64 MB /dev/shm in a recorded image probe: EL-SHM-SMALL is a warning, so explain
+    passes by default and fails under --strict (it ignored --strict before)."""
+    facts = FIXTURES / "facts.image-python-by-digest.json"
+    msg = "RuntimeError: DataLoader worker (pid 123) is killed by signal: Bus error"
+    proc = run_envlock(["explain", msg, "--facts", str(facts), "--format", "json"])
+    assert proc.returncode == 0, proc.stderr
+    assert [(f["id"], f["severity"]) for f in json.loads(proc.stdout)["findings"]] == [
+        ("EL-SHM-SMALL", "warning")
+    ]
+    strict = run_envlock(["explain", msg, "--facts", str(facts), "--strict"])
+    assert strict.returncode == 1, strict.stdout
+    assert "EL-SHM-SMALL" in strict.stdout

@@ -218,6 +218,13 @@ def test_fleet_report_dir(tmp_path: Path) -> None:
     report = json.loads(proc.stdout)
     fields = {f["field"] for f in report["findings"]}
     assert {"driver.version", "hardware.gpu-count"} <= fields
+    ignored = run_envlock(
+        ["fleet", "report", str(nodes), "--ignore", "EL-FLEET-DIVERGENT", "--format", "json"]
+    )
+    assert ignored.returncode == 0, ignored.stdout
+    assert json.loads(ignored.stdout)["findings"] == []
+    bad = run_envlock(["fleet", "report", str(nodes), "--ignore", "EL-FLEET-NOPE"])
+    assert bad.returncode == 2 and "EL-FLEET-NOPE" in bad.stderr
     (nodes / "c.json").unlink()
     proc = run_envlock(["fleet", "report", str(nodes)])
     assert proc.returncode == 0, proc.stdout
