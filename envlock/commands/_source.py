@@ -79,11 +79,20 @@ def collect_facts(args: argparse.Namespace, *, cache: bool = False) -> Facts:
     if len(sources) > 1:
         raise UsageError("give at most one of --facts, --python, --image, --container")
     if getattr(args, "image", None) or getattr(args, "container", None):
-        from envlock.container import container_probe  # only then: keeps verify's start-up lean
+        # only then: keeps verify's start-up lean
+        from envlock.container.run import ContainerTarget, probe_target
 
-        in_container = container_probe(args)
-        if in_container is not None:
-            return in_container()
+        return probe_target(
+            ContainerTarget(
+                image=args.image,
+                container=args.container,
+                gpus=args.gpus,
+                shm_size=args.shm_size,
+                pull=not args.no_pull,
+                torch_live=not args.no_torch_live,
+                timeout=args.probe_timeout,
+            )
+        )
     if args.facts:
         from envlock.facts import read_facts_file
 

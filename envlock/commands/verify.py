@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         args, cache=not args.no_cache, host=args.scope != "software"
     )
     if host is not None:
-        from envlock.containerfacts import merge_host_facts
+        from envlock.container.parse import merge_host_facts
 
         facts = merge_host_facts(facts, host)
     facts, findings = verify_recomputing(
