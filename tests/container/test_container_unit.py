@@ -349,7 +349,8 @@ def test_require_cuda_of_image_against_host_driver() -> None:
     image = recorded("python-user-nobody")  # NVIDIA_REQUIRE_CUDA=cuda>=12.8
     host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
     assert "EL-IMAGE-REQUIRE-CUDA" not in fired(image, host)  # driver 580: CUDA 13.0
-    # Edited: the same host with an R550 driver (CUDA 12.4, N1 table 3).
+    # Edited: the same host with an R550 driver, CUDA 12.4 ("CUDA Toolkit and Corresponding
+    # Driver Versions", https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html).
     old = host.replace(
         driver=dataclasses.replace(host.driver, version="550.54.15", cuda_version="12.4")
     )
