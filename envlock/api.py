@@ -208,7 +208,7 @@ def _verify(
         # An image runs on this host's driver and GPUs: those come from the host.
         facts, host = collect_facts_and_host(source, cache=cache, host=scope != "software")
         if host is not None:
-            from envlock.containerfacts import merge_host_facts
+            from envlock.container.parse import merge_host_facts
 
             facts = merge_host_facts(facts, host)
     skipped = None

@@ -60,11 +60,20 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
     cache (verify, run, preflight; only for this interpreter)."""
     source = source or Source()
     if source.in_container:
-        from envlock.container import container_probe  # only then: keeps verify's start-up lean
+        # only then: keeps verify's start-up lean (the container starts before the rest loads)
+        from envlock.container.run import ContainerTarget, probe_target
 
-        in_container = container_probe(_ContainerArgs(source))
-        if in_container is not None:
-            return in_container()
+        return probe_target(
+            ContainerTarget(
+                image=source.image,
+                container=source.container,
+                gpus=source.gpus,
+                shm_size=source.shm_size,
+                pull=source.pull,
+                torch_live=source.torch_live,
+                timeout=source.timeout,
+            )
+        )
     if source.facts_file:
         from envlock.facts import read_facts_file
 
@@ -78,21 +87,6 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
 
         return probe_with_cache(timeout=source.timeout)[0]
     return probe_this_host(torch_live=source.torch_live, timeout=source.timeout)
-
-
-class _ContainerArgs:
-    """The option names envlock.container reads (until it takes typed options)."""
-
-    def __init__(self, source: Source) -> None:
-        self.image = source.image
-        self.container = source.container
-        self.gpus = source.gpus
-        self.shm_size = source.shm_size
-        self.no_pull = not source.pull
-        self.no_torch_live = not source.torch_live
-        self.probe_timeout = source.timeout
-        self.facts = source.facts_file
-        self.python = source.python
 
 
 def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S) -> Facts:

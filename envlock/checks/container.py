@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.registry import check
-from envlock.containerfacts import digest_of, repository_of
+from envlock.container.reference import digest_of, is_image_id, parse_or_none
 from envlock.facts import ImageFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
@@ -203,31 +203,15 @@ def _image(ctx: CheckContext) -> ImageFacts | None:
     return ctx.facts.image
 
 
-def reference_tag(reference: str) -> str | None:
-    """The tag in an image reference; None for a digest reference (name@sha256:...).
-
-    The last ':' after the last '/' is a tag; one before it is a registry port
-    (localhost:5000/img). No tag means Docker's implicit 'latest'.
-    """
-    if "@" in reference:
-        return None
-    last = reference.rsplit("/", 1)[-1]
-    return last.rsplit(":", 1)[1] if ":" in last else "latest"
-
-
-def is_image_id(reference: str) -> bool:
-    ref = reference.removeprefix("sha256:")
-    return len(ref) >= 12 and all(c in "0123456789abcdef" for c in ref)
-
-
 @check("EL-IMAGE-LATEST-TAG")
 def image_latest_tag(ctx: CheckContext) -> Iterator[Finding]:
     img = _image(ctx)
     if img is None or img.kind != "image" or is_image_id(img.reference):
         return
-    if reference_tag(img.reference) != "latest":
+    ref = parse_or_none(img.reference)
+    if ref is None or ref.digest is not None or ref.effective_tag != "latest":
         return
-    explicit = img.reference.endswith(":latest")
+    explicit = ref.tag is not None
     yield Finding(
         check_id="EL-IMAGE-LATEST-TAG",
         severity=Severity.WARNING,
@@ -238,7 +222,7 @@ def image_latest_tag(ctx: CheckContext) -> Iterator[Finding]:
         ),
         fix=(
             "reference the image by a version tag and digest "
-            f"(e.g. {_name(img.reference)}:2.7-cuda12.8@sha256:...), and lock it"
+            f"(e.g. {ref.familiar_name}:2.7-cuda12.8@sha256:...), and lock it"
         ),
         evidence={"image.reference": img.reference, "image.tags": img.tags},
     )
@@ -251,6 +235,7 @@ def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
         return
     if digest_of(img.reference, img.repo_digests) is not None:
         return
+    ref = parse_or_none(img.reference)
     other = (
         f" (only digests of other repositories: {', '.join(img.repo_digests)})"
         if img.repo_digests
@@ -260,7 +245,8 @@ def image_no_digest(ctx: CheckContext) -> Iterator[Finding]:
         check_id="EL-IMAGE-NO-DIGEST",
         severity=Severity.WARNING,
         message=(
-            f"image {img.reference} has no registry digest for {repository_of(img.reference)}"
+            f"image {img.reference} has no registry digest for "
+            f"{ref.familiar_name if ref else img.reference}"
             f"{other}: built, imported or tagged on this machine, never pushed or pulled "
             "under that name, so the lock can pin only its local id, which other machines "
             "cannot pull and a rebuild changes"
@@ -344,9 +330,3 @@ def image_partial_probe(ctx: CheckContext) -> Iterator[Finding]:
         fix="probe an image that has python3 (the one the training job actually runs)",
         evidence={"image.probe_mode": img.probe_mode, "meta.partial": ctx.facts.meta.partial},
     )
-
-
-def _name(reference: str) -> str:
-    ref = reference.split("@", 1)[0]
-    head, _, last = ref.rpartition("/")
-    return (f"{head}/" if head else "") + last.split(":", 1)[0]

@@ -128,8 +128,12 @@ def test_unknown_ignore_id_is_a_usage_error() -> None:
 def test_list_checks() -> None:
     proc = run_envlock(["doctor", "--list-checks"])
     assert proc.returncode == 0
-    ids = [line.split()[0] for line in proc.stdout.splitlines()]
-    assert "EL-ARCH-UNSUPPORTED" in ids and "EL-SHM-SMALL" in ids and ids == sorted(ids)
+    rows = [line.split()[:3] for line in proc.stdout.splitlines()]
+    ids = [r[0] for r in rows]
+    assert "EL-ARCH-UNSUPPORTED" in ids and "EL-SHM-SMALL" in ids
+    assert {"EL-VERIFY-DRIFT", "EL-DET-MISMATCH", "EL-FLEET-DIVERGENT"} <= set(ids)
+    doctor = [r[0] for r in rows if r[2] == "doctor"]
+    assert doctor == sorted(doctor) and ids[: len(doctor)] == doctor  # the doctor's first
 
 
 @pytest.mark.venv

@@ -1,4 +1,4 @@
-"""envlock.container and the image checks without a Docker engine, from recordings.
+"""envlock.container (run, parse) and the image checks without a Docker engine, from recordings.
 
 Recordings (tests/container/data), all made on the dev machine with Docker 20.10:
 - shell-probe.<image>.txt: the shell fallback's raw output in the test images
@@ -13,18 +13,20 @@ Recordings (tests/container/data), all made on the dev machine with Docker 20.10
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
 from envlock.checks import run_checks
-from envlock.container import DOCKER_DEFAULT_SHM_BYTES, parse_gpus, parse_size, python_command
-from envlock.containerfacts import (
-    digest_of,
-    facts_from_shell,
-    image_facts,
-    merge_host_facts,
-    repository_of,
-    split_env,
+from envlock.container.parse import facts_from_shell, image_facts, merge_host_facts, split_env
+from envlock.container.reference import digest_of
+from envlock.container.run import (
+    DOCKER_DEFAULT_SHM_BYTES,
+    ContainerTarget,
+    parse_gpus,
+    parse_size,
+    probe_target,
+    python_command,
 )
 from envlock.errors import ContainerError, UsageError
 from envlock.facts import Facts, LibcudaFacts
@@ -96,24 +98,33 @@ def test_parse_size_rejects(text: str) -> None:
         parse_size(text)
 
 
-# ------------------------------------------------------------- references
+def test_container_target_is_typed_and_immutable() -> None:
+    target = ContainerTarget(image="envlock-test/python:bookworm", gpus="all", timeout=30.0)
+    assert (target.container, target.pull, target.torch_live) == (None, True, True)
+    with pytest.raises(AttributeError):
+        target.image = "other"  # type: ignore[misc]
+
+
 @pytest.mark.parametrize(
-    ("ref", "repo"),
+    ("target", "message"),
     [
-        ("pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime", "pytorch/pytorch"),
-        ("python", "python"),
-        ("docker.io/library/python:3.11", "python"),
-        (
-            "127.0.0.1:5055/envlock-test/python@sha256:4add8d05",
-            "127.0.0.1:5055/envlock-test/python",
-        ),
-        ("localhost:5000/a/b:1", "localhost:5000/a/b"),
+        (ContainerTarget(image="x", container="y"), "at most one of --image, --container"),
+        (ContainerTarget(), "one of --image, --container"),
+        (ContainerTarget(container="y", gpus="all"), "--gpus applies to --image only"),
+        (ContainerTarget(container="y", shm_size="2g"), "--shm-size applies to --image only"),
+        (ContainerTarget(image="x", gpus="none"), "--gpus 'none'"),
+        (ContainerTarget(image="x", shm_size="lots"), "--shm-size 'lots'"),
     ],
 )
-def test_repository_of(ref: str, repo: str) -> None:
-    assert repository_of(ref) == repo
+def test_probe_target_refuses_bad_options_before_reaching_docker(
+    target: ContainerTarget, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(UsageError, match=re.escape(message)):
+        probe_target(target)
 
 
+# ------------------------------------------------------------- references
 def test_digest_of_only_matches_the_references_repository() -> None:
     digests = recorded("python-by-digest").image.repo_digests  # type: ignore[union-attr]
     assert digest_of("127.0.0.1:5055/envlock-test/python:bookworm", digests) == digests[0]
@@ -229,7 +240,7 @@ def test_shell_fallback_output_without_sections_is_a_container_error() -> None:
     [("cu130", "13.0"), ("cu118", "11.8"), ("cu126", "12.6"), ("cpu", None), (None, None)],
 )
 def test_torch_cuda_from_wheel_build_tag(build: str | None, cuda: str | None) -> None:
-    from envlock.containerfacts import _cuda_of_build
+    from envlock.container.parse import _cuda_of_build
 
     assert _cuda_of_build(build) == cuda
 
@@ -290,6 +301,34 @@ def test_checks_on_gpu_request_without_nvidia_runtime() -> None:
     assert "EL-IMAGE-LATEST-TAG" not in findings
 
 
+@pytest.mark.parametrize(
+    ("reference", "latest", "suggested"),
+    [
+        ("envlock-test/busybox", "the implicit tag 'latest'", "envlock-test/busybox:2.7"),
+        ("busybox:latest", "the tag 'latest'", "busybox:2.7"),
+        ("docker.io/library/busybox", "the implicit tag 'latest'", "busybox:2.7"),
+        ("localhost:5000/busybox", "the implicit tag 'latest'", "localhost:5000/busybox:2.7"),
+        ("localhost:5000/busybox:1.36", None, None),  # the port is not a tag
+        (f"busybox@sha256:{'a' * 64}", None, None),
+        (f"busybox:latest@sha256:{'a' * 64}", None, None),  # the digest decides
+        ("BusyBox", None, None),  # not a reference: nothing to judge
+    ],
+)
+def test_latest_tag_check_reads_the_reference_as_docker_does(
+    reference: str, latest: str | None, suggested: str | None
+) -> None:
+    facts = recorded("busybox")
+    assert facts.image is not None
+    facts = facts.replace(image=dataclasses.replace(facts.image, reference=reference))
+    findings = {f.check_id: f for f in run_checks(facts)}
+    if latest is None:
+        assert "EL-IMAGE-LATEST-TAG" not in findings
+        return
+    f = findings["EL-IMAGE-LATEST-TAG"]
+    assert latest in f.message
+    assert f"e.g. {suggested}-cuda12.8@sha256:" in (f.fix or "")
+
+
 def test_checks_on_non_root_image() -> None:
     got = fired(recorded("python-user-nobody")) & set(IMAGE_CHECKS)
     assert "EL-IMAGE-ROOT-USER" not in got
@@ -310,7 +349,8 @@ def test_require_cuda_of_image_against_host_driver() -> None:
     image = recorded("python-user-nobody")  # NVIDIA_REQUIRE_CUDA=cuda>=12.8
     host = Facts.from_dict(load_fixture_json("facts.cuda-venv+h100-driver-580-replayed.json"))
     assert "EL-IMAGE-REQUIRE-CUDA" not in fired(image, host)  # driver 580: CUDA 13.0
-    # Edited: the same host with an R550 driver (CUDA 12.4, N1 table 3).
+    # Edited: the same host with an R550 driver, CUDA 12.4 ("CUDA Toolkit and Corresponding
+    # Driver Versions", https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html).
     old = host.replace(
         driver=dataclasses.replace(host.driver, version="550.54.15", cuda_version="12.4")
     )

@@ -1,4 +1,4 @@
-"""envlock.engine: the standard-library client on the local socket and the SDK client
+"""envlock.container.engine: the standard-library client on the local socket and the SDK client
 agree, against the real Docker engine. The SDK is reached the way a remote daemon is:
 DOCKER_HOST=tcp://127.0.0.1:PORT, through a loopback proxy to the engine's socket."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from envlock.engine import (
+from envlock.container.engine import (
     EngineNotFound,
     EngineTimeout,
     EngineUnreachable,

@@ -1,4 +1,4 @@
-"""Docker: run the stdlib-only probe inside an image or a running container.
+"""The probe run: the stdlib-only probe inside an image or a running container.
 
 The probe package travels inside the container's command (a compressed blob
 that a few lines of bootstrap unpack to a temporary directory), so it works
@@ -6,15 +6,16 @@ with remote daemons and needs no bind mount and no put_archive, which costs
 the daemon a rootfs mount (~60 ms, a third of a bare `docker run`). It runs
 there and its Facts JSON is read back; what Docker itself knows about the
 image (id, digests, tags, user, env, /dev/shm, GPU request) becomes
-`Facts.image` (envlock.containerfacts). Containers envlock creates run with no
+`Facts.image` (envlock.container.parse). Containers envlock creates run with no
 network, no capabilities, a time limit, and are removed whatever happens
 (Ctrl-C and SIGTERM included).
 
 Start-up matters here (`envlock probe --image` is held to 1.5x a bare
 `docker run`): this module imports neither `docker` nor the Facts model. It
-talks to the daemon through envlock.engine (the standard library's HTTP over
-the local socket), and imports what turns outputs into Facts only once the
-probe container is running, so that work overlaps the container's own.
+talks to the daemon through envlock.container.engine (the standard library's
+HTTP over the local socket), and imports what turns outputs into Facts
+(envlock.container.parse) only once the probe container is running, so that
+work overlaps the container's own.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ import signal
 import sys
 import threading
 import zlib
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from envlock import __version__
-from envlock.engine import (
+from envlock.container.engine import (
     Engine,
     EngineError,
     EngineNotFound,
@@ -54,6 +55,24 @@ _GRACE_S = 15.0
 
 
 # --------------------------------------------------------------------- options
+class ContainerTarget(NamedTuple):
+    """What to probe: a new container of `image`, or the running `container`.
+
+    `gpus` and `shm_size` take `docker run`'s syntax (--gpus all, 0,1,
+    device=GPU-...; --shm-size 2g) and apply to `image` only. A NamedTuple is
+    as immutable and typed as a frozen dataclass, without importing
+    `dataclasses` (and `inspect` under it: ~5 ms) before the probe container starts.
+    """
+
+    image: str | None = None
+    container: str | None = None
+    gpus: str | None = None
+    shm_size: str | None = None
+    pull: bool = True
+    torch_live: bool = True
+    timeout: float = 60.0
+
+
 class GpuRequest:
     """`docker run --gpus` semantics: a count (-1 = all) or explicit device ids.
 
@@ -174,13 +193,13 @@ _CHUNK = 96 * 1024
 
 def probe_files(*, with_pynvml: bool) -> dict[str, str]:
     """The stdlib-only probe package as {relative path: source}."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # envlock/
     # A one-line package __init__ instead of envlock/__init__.py: the real
     # one is the public API and may import modules that are not stdlib-only.
     files = {"envlock/__init__.py": f"__version__ = {__version__!r}\n"}
-    for name in sorted(os.listdir(os.path.join(here, "probe"))):
+    for name in sorted(os.listdir(os.path.join(package, "probe"))):
         if name.endswith(".py"):
-            files[f"envlock/probe/{name}"] = _read(os.path.join(here, "probe", name))
+            files[f"envlock/probe/{name}"] = _read(os.path.join(package, "probe", name))
     if with_pynvml:
         import importlib.util
 
@@ -220,7 +239,7 @@ def python_command(
 
 
 def shell_command() -> list[str]:
-    from envlock.containerfacts import SHELL_PROBE
+    from envlock.container.parse import SHELL_PROBE
 
     return ["sh", "-c", SHELL_PROBE]
 
@@ -368,23 +387,23 @@ class _ImageRun:
         except _NoPython:
             mode, cid = "shell", self._start(shell_command(), request)
         # The container runs: load what turns its output into Facts meanwhile.
-        from envlock import containerfacts as cf
+        from envlock.container import parse
 
         status, out, err = self._wait(cid)
         why = "no python3 in the image"
         if mode == "python" and status != 0 and status not in _KILLED:
             # An interpreter too old for the probe or a broken python3: the shell
             # fallback still observes the OS, libraries and packages.
-            why = f"the python3 probe failed ({cf.last_line(err) or f'exit status {status}'})"
+            why = f"the python3 probe failed ({parse.last_line(err) or f'exit status {status}'})"
             mode = "shell"
             cid = self._start(shell_command(), None if gpu_error else request)
             status, out, err = self._wait(cid)
         self._check_status(status, err)
         if mode == "python":
-            facts = cf.facts_from_json(out, f"image {self.reference}")
+            facts = parse.facts_from_json(out, f"image {self.reference}")
         else:
-            facts = cf.facts_from_shell(out, target=target, why=why)
-        image = cf.image_facts(
+            facts = parse.facts_from_shell(out, target=target, why=why)
+        image = parse.image_facts(
             self.reference,
             self.image,
             kind="image",
@@ -393,8 +412,8 @@ class _ImageRun:
             gpu_request_error=gpu_error,
             probe_mode=mode,
         )
-        withheld = cf.split_env((self.image.get("Config") or {}).get("Env") or [])[1]
-        return cf.with_image(facts, image, notes, withheld)
+        withheld = parse.split_env((self.image.get("Config") or {}).get("Env") or [])[1]
+        return parse.with_image(facts, image, notes, withheld)
 
     def _start(self, command: list[str], request: GpuRequest | None) -> str:
         host_config: dict[str, Any] = {
@@ -452,7 +471,7 @@ class _ImageRun:
         return status, out, err
 
     def _check_status(self, status: int, err: str) -> None:
-        from envlock.containerfacts import last_line
+        from envlock.container.parse import last_line
 
         if status in _KILLED:
             raise ContainerError(
@@ -509,7 +528,7 @@ class _NoPython(Exception):
 # ---------------------------------------------------------- running containers
 def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0) -> Facts:
     """Probe inside a running container through `docker exec` (nothing is left in it)."""
-    from envlock import containerfacts as cf
+    from envlock.container import parse
 
     engine = _connect(timeout + _GRACE_S)
     try:
@@ -544,7 +563,7 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
                 "Env": config.get("Env"),
             },
         }
-        img = cf.image_facts(
+        img = parse.image_facts(
             name,
             image_view,
             kind="container",
@@ -553,7 +572,7 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
             gpu_request_error=None,
             probe_mode=mode,
         )
-        return cf.with_image(facts, img, [], cf.split_env(config.get("Env") or [])[1])
+        return parse.with_image(facts, img, [], parse.split_env(config.get("Env") or [])[1])
     finally:
         engine.close()
 
@@ -561,7 +580,7 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
 def _exec_probe(
     engine: Engine, cid: str, name: str, *, torch_live: bool, timeout: float
 ) -> tuple[Facts, str]:
-    from envlock import containerfacts as cf
+    from envlock.container import parse
 
     target = f"container:{name}"
 
@@ -584,18 +603,18 @@ def _exec_probe(
             f"the probe in container {name} was killed (exit {code}: {_KILLED[code]})"
         )
     if code == 0:
-        return cf.facts_from_json(out, f"container {name}"), "python"
+        return parse.facts_from_json(out, f"container {name}"), "python"
     if code in (126, 127) or "executable file not found" in out + err:
         why = "no python3 in the container"
     else:
-        why = f"the python3 probe failed ({cf.last_line(err) or f'exit {code}'})"
+        why = f"the python3 probe failed ({parse.last_line(err) or f'exit {code}'})"
     code, out, err = _run(shell_command())
     if code != 0:
         raise ContainerError(
             f"the shell probe in container {name} failed (exit {code}): "
-            f"{cf.last_line(err + out) or 'no output'}"
+            f"{parse.last_line(err + out) or 'no output'}"
         )
-    return cf.facts_from_shell(out, target=target, why=why), "shell"
+    return parse.facts_from_shell(out, target=target, why=why), "shell"
 
 
 def _describe_device_requests(requests_: Any) -> str | None:
@@ -613,29 +632,22 @@ def _describe_device_requests(requests_: Any) -> str | None:
     return None
 
 
-def container_probe(args: Any) -> Callable[[], Facts] | None:
-    """The container probe `args` ask for (--image / --container), or None."""
-    image = getattr(args, "image", None)
-    container = getattr(args, "container", None)
-    if image and container:
+def probe_target(target: ContainerTarget) -> Facts:
+    """Probe what `target` names (exactly one of image, container)."""
+    if target.image and target.container:
         raise UsageError("give at most one of --image, --container")
-    torch_live = not getattr(args, "no_torch_live", False)
-    timeout = float(getattr(args, "probe_timeout", 60.0))
-    if image:
-        return lambda: probe_image(
-            image,
-            gpus=getattr(args, "gpus", None),
-            pull=not getattr(args, "no_pull", False),
-            shm_size=getattr(args, "shm_size", None),
-            torch_live=torch_live,
-            timeout=timeout,
+    if target.image:
+        return probe_image(
+            target.image,
+            gpus=target.gpus,
+            pull=target.pull,
+            shm_size=target.shm_size,
+            torch_live=target.torch_live,
+            timeout=target.timeout,
         )
-    if container:
-        for opt in ("gpus", "shm_size"):
-            if getattr(args, opt, None):
-                flag = "--" + opt.replace("_", "-")
-                raise UsageError(
-                    f"{flag} applies to --image only (a running container has its own)"
-                )
-        return lambda: probe_container(container, torch_live=torch_live, timeout=timeout)
-    return None
+    if not target.container:
+        raise UsageError("give one of --image, --container")
+    for flag, value in (("--gpus", target.gpus), ("--shm-size", target.shm_size)):
+        if value:
+            raise UsageError(f"{flag} applies to --image only (a running container has its own)")
+    return probe_container(target.container, torch_live=target.torch_live, timeout=target.timeout)

@@ -2,9 +2,9 @@
 shell fallback's output, and the merge of an image's facts with the host's.
 
 Pure functions of recorded data (`docker image inspect` JSON, the shell
-probe's text), used by envlock.container after a probe container has run and
-by the container checks. Importing this module is what costs (the Facts
-model); envlock.container imports it only once its container is running.
+probe's text), used by envlock.container.run after a probe container has run
+and by `envlock verify`. Importing this module is what costs (the Facts model);
+envlock.container.run imports it only once its container is running.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from envlock import __version__
+from envlock.container.reference import same_repository
 from envlock.errors import ContainerError, FactsError
 from envlock.facts import (
     ContainerFacts,
@@ -54,7 +55,7 @@ def image_facts(
         # The digest of the repository that was asked for first: the lock records [0].
         repo_digests=sorted(
             image.get("RepoDigests") or [],
-            key=lambda d: (repository_of(d) != repository_of(reference), d),
+            key=lambda d: (not same_repository(d, reference), d),
         ),
         tags=sorted(image.get("RepoTags") or []),
         user=config.get("User") or None,
@@ -64,27 +65,6 @@ def image_facts(
         gpu_request_error=gpu_request_error,
         probe_mode=probe_mode,
     )
-
-
-def repository_of(reference: str) -> str:
-    """The repository of an image reference, normalized the way Docker does.
-
-    'pytorch/pytorch:2.7' -> 'pytorch/pytorch'; 'python' -> 'python' (docker.io/library/
-    dropped); 'localhost:5000/a/b@sha256:..' -> 'localhost:5000/a/b' (a ':' before the
-    last '/' is a registry port, not a tag).
-    """
-    name = reference.split("@", 1)[0]
-    head, sep, last = name.rpartition("/")
-    name = head + sep + last.split(":", 1)[0]
-    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
-        name = name.removeprefix(prefix)
-    return name.removeprefix("library/")
-
-
-def digest_of(reference: str, repo_digests: list[str]) -> str | None:
-    """The repo digest (repo@sha256:...) of the reference's own repository, if any."""
-    repo = repository_of(reference)
-    return next((d for d in repo_digests if repository_of(d) == repo), None)
 
 
 def split_env(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
