@@ -64,7 +64,16 @@ def images(engine: None) -> None:
 
 
 def _all_containers() -> set[str]:
-    return set(docker("ps", "-a", "-q", "--no-trunc").split())
+    """Containers envlock or its tests create (the probe's label, or an envlock- name):
+    the daemon is shared, so other people's containers are neither counted nor removed."""
+    out = docker(
+        "ps", "-a", "--no-trunc", "--format", '{{.ID}} {{.Names}} {{.Label "org.envlock.probe"}}'
+    )
+    return {
+        cid
+        for cid, name, *label in (line.split() for line in out.splitlines() if line.strip())
+        if name.startswith("envlock-") or label
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -72,7 +72,8 @@ def derive(
     base: str, tag: str, tags: list[str], *changes: str, files: dict[str, str] | None = None
 ) -> str:
     """docker create + cp + commit: `base` plus files and Dockerfile-style changes."""
-    cid = docker("create", "--network", "none", base, "true").strip()
+    name = f"envlock-test-derive-{os.getpid()}-{len(tags)}"
+    cid = docker("create", "--network", "none", "--name", name, base, "true").strip()
     try:
         for path, content in (files or {}).items():
             tar_proc = subprocess.run(
