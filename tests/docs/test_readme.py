@@ -29,7 +29,7 @@ def test_every_command_has_a_readme_section_and_help() -> None:
 
 
 def test_exit_code_table_matches_the_code() -> None:
-    table = dict(re.findall(r"^\| (\d) \| (.+?) \|$", README, re.M))
+    table = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", README, re.M))
     assert sorted(int(k) for k in table) == sorted(int(c) for c in ExitCode)
     for code in ExitCode:
         assert f"  {int(code)}  " in EPILOG
