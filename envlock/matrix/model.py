@@ -85,7 +85,8 @@ class TorchRelease:
         return next((v for v in self.variants if v.name == name), None)
 
     def supports_python(self, python: Version) -> bool:
-        return python.within(self.python_min, self.python_max)
+        """By minor version, as wheels are tagged: 3.13.0rc1 counts as 3.13."""
+        return python.truncate(2).within(self.python_min, self.python_max)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
