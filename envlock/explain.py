@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -20,7 +20,6 @@ class Explanation:
     fix: str
     checks: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
-    evidence: dict[str, str] = field(default_factory=dict)
 
 
 MESSAGES: tuple[Explanation, ...] = (

@@ -10,20 +10,10 @@ from envlock.checks.registry import check
 from envlock.facts import LoadedLibFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
+from envlock.probe._util import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
 
-# Libraries the nvidia-* wheels ship and torch loads; libcuda is the driver's own.
-WHEEL_LIBRARY_PREFIXES = (
-    "libcudnn",
-    "libcublas",
-    "libcusparse",
-    "libcufft",
-    "libcurand",
-    "libcusolver",
-    "libnccl",
-    "libnvJitLink",
-    "libcudart",
-    "libnvrtc",
-)
+# Libraries the nvidia-* wheels ship and torch loads: all but the driver's own.
+WHEEL_LIBRARY_PREFIXES = tuple(p for p in CUDA_LIBRARY_PREFIXES if p not in DRIVER_LIBRARY_PREFIXES)
 _WHEEL_DIR = re.compile(r"/(site|dist)-packages/nvidia/")
 
 

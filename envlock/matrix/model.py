@@ -31,7 +31,6 @@ class MinorFloor:
 class Capability:
     sm: Version
     first_cuda: Version
-    first_cuda_or_earlier: bool = False
     last_cuda: Version | None = None  # None: supported by the newest toolkit
     tegra: bool = False
     runs_sass_of: tuple[Version, ...] = ()
@@ -247,13 +246,6 @@ class Matrix:
             sass=max(sass, key=lambda t: t.capability) if sass else None,
             ptx=max(ptx, key=lambda t: t.capability) if ptx else None,
         )
-
-    def toolkit_supports_capability(self, cuda: Version, gpu: Version) -> bool | None:
-        """Can CUDA `cuda` compile for this GPU at all? None when the SM is not in the table."""
-        info = self.capability(gpu)
-        if info is None:
-            return None
-        return cuda.truncate(2).within(info.first_cuda, info.last_cuda)
 
     # --------------------------------------------------------------- torch
     def torch_release(self, version: Version) -> TorchRelease | None:

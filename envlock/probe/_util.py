@@ -10,11 +10,6 @@ import os
 import re
 import subprocess
 
-# typing is not imported at run time (~3 ms of every container probe).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
 
 def read_text(path: str, limit: int = 1 << 20) -> str | None:
     """The file's text, or None when it cannot be read (missing, permission, not text)."""
@@ -68,8 +63,13 @@ def which(name: str, path: str | None = None) -> str | None:
     return None
 
 
-_LIB_PREFIXES = (
-    "libcuda.so",
+# The one list of CUDA-family libraries envlock looks for (file names start with one of
+# these). The driver installs the first two with its kernel module; the others ship in
+# nvidia-* wheels and CUDA toolkits. probe/_torch_child.py keeps a copy (it runs with -c
+# and imports nothing of envlock); tests/probe/test_cuda_library_prefixes.py holds it equal.
+DRIVER_LIBRARY_PREFIXES = ("libcuda.so", "libnvidia-ml")
+CUDA_LIBRARY_PREFIXES = (
+    *DRIVER_LIBRARY_PREFIXES,
     "libcudart",
     "libcudnn",
     "libnccl",
@@ -80,7 +80,6 @@ _LIB_PREFIXES = (
     "libcusolver",
     "libnvJitLink",
     "libnvrtc",
-    "libnvidia-ml",
     "libcupti",
 )
 _SO_RE = re.compile(r"\.so(\.\d+)*$")
@@ -89,26 +88,4 @@ _SO_RE = re.compile(r"\.so(\.\d+)*$")
 def is_cuda_library(filename: str) -> bool:
     """True for the shared libraries whose version skew breaks torch (cuDNN, NCCL, cuBLAS...)."""
     base = os.path.basename(filename)
-    return base.startswith(_LIB_PREFIXES) and bool(_SO_RE.search(base))
-
-
-def mapped_libraries(maps_text: str) -> list[str]:
-    """Paths of CUDA-family libraries mapped into a process, from /proc/PID/maps text."""
-    seen: dict[str, None] = {}
-    for line in maps_text.splitlines():
-        parts = line.split(None, 5)
-        if len(parts) == 6 and parts[5].startswith("/") and is_cuda_library(parts[5]):
-            seen.setdefault(parts[5].strip(), None)
-    return list(seen)
-
-
-def first_line(text: str) -> str:
-    for line in text.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def compact(d: dict[str, Any]) -> dict[str, Any]:
-    """Drop None values so defaults of the Facts model apply."""
-    return {k: v for k, v in d.items() if v is not None}
+    return base.startswith(CUDA_LIBRARY_PREFIXES) and bool(_SO_RE.search(base))
