@@ -221,7 +221,9 @@ class Matrix:
         return partial[0] if len(partial) == 1 else None
 
     def sass_runs(self, target: ArchTarget, gpu: Version) -> bool:
-        """The CUDA binary-compatibility rule for one SASS target (compat-facts §2.2)."""
+        """The CUDA binary-compatibility rule for one SASS target: same major, minor at most
+        the GPU's (CUDA C++ Programming Guide, "Binary Compatibility", source CG); Tegra
+        parts run only their own SASS plus `runs_sass_of` (torch's DEVICE_REQUIREMENT, W)."""
         t, g = target.capability, gpu.truncate(2)
         gpu_info, target_info = self.capability(g), self.capability(t)
         if gpu_info is not None and gpu_info.tegra:
