@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envlock.errors import DeterminismError, ProbeError, UsageError
+from envlock.errors import DeterminismError, ProbeError, UsageError, last_line
 
 if TYPE_CHECKING:
     from envlock.facts import Facts
@@ -116,7 +116,7 @@ def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts
     except OSError as exc:
         raise ProbeError(f"cannot run {python}: {exc.strerror}") from None
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        last = last_line(proc.stderr, "no output")
         raise ProbeError(f"probe under {python} failed (exit {proc.returncode}): {last}")
     try:
         from envlock.facts import Facts

@@ -49,3 +49,19 @@ class ExecError(EnvlockError):
 
 class DeterminismError(EnvlockError):
     """The determinism suite could not run."""
+
+
+def first_line(text: object, default: str = "") -> str:
+    """The first non-blank line of an error's text, stripped: a one-line reason."""
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return default
+
+
+def last_line(text: object, default: str = "") -> str:
+    """The last non-blank line, stripped: where a child's stderr says why it failed."""
+    for line in reversed(str(text).splitlines()):
+        if line.strip():
+            return line.strip()
+    return default

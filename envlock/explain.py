@@ -1,15 +1,16 @@
 """envlock explain: exit codes and known error messages -> cause, the checks that confirm it, fix.
 
-The error strings are the ones users report (../shared/reference/failure-modes.md);
-each names the doctor checks that reveal the cause before a launch, so
-`explain` can run exactly those on this machine.
+The error strings are those torch, the CUDA runtime, NVML, nvidia-container-cli
+and the dynamic loader print, as users paste them into bug reports; each names
+the doctor checks that reveal the cause before a launch, so `explain` can run
+exactly those on this machine.
 """
 
 from __future__ import annotations
 
 import re
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -20,7 +21,6 @@ class Explanation:
     fix: str
     checks: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
-    evidence: dict[str, str] = field(default_factory=dict)
 
 
 MESSAGES: tuple[Explanation, ...] = (

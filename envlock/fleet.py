@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from envlock.errors import EnvlockError, UsageError
+from envlock.errors import EnvlockError, UsageError, first_line
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
 from envlock.lock import Lock, build_lock, flatten
@@ -209,7 +209,7 @@ class Rendezvous:
         except Exception as exc:  # RuntimeError/DistNetworkError from c10d
             raise FleetError(
                 f"rank {rank}: cannot reach the rendezvous at {addr}:{port} "
-                f"within {timeout:g} s: {_first_line(exc)}"
+                f"within {timeout:g} s: {first_line(exc, type(exc).__name__)}"
             ) from None
         self = cls(store, rank, world, timeout)
         self._check_in()
@@ -245,7 +245,7 @@ class Rendezvous:
             raise
         except Exception as exc:  # the store went away: rank 0 (its host) has exited
             raise FleetError(
-                f"rank {self.rank}: lost the rendezvous store (rank 0 exited?): {_first_line(exc)}"
+                f"rank {self.rank}: lost the rendezvous store (rank 0 exited?): {first_line(exc, type(exc).__name__)}"
             ) from None
 
     def _wait_count(self, key: str, target: int, *, grace: float) -> None:
@@ -270,7 +270,7 @@ class Rendezvous:
             dist.destroy_process_group()
         except Exception as exc:
             raise FleetError(
-                f"rank {self.rank}: gathering facts over gloo failed: {_first_line(exc)}"
+                f"rank {self.rank}: gathering facts over gloo failed: {first_line(exc, type(exc).__name__)}"
             ) from None
         return [RankSummary.from_dict(json.loads(data)) for data in gathered]
 
@@ -329,10 +329,6 @@ def report_dir(
         host = facts.system.hostname or path.stem
         summaries.append(summarize(i, f"{host} ({path.name})", facts, findings, scope))
     return summaries, compare_ranks(summaries)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def hostname() -> str:

@@ -21,6 +21,7 @@ from envlock.errors import UsageError
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
 from envlock.lock import RULE_KINDS, SCOPES, Lock, LockVersion, build_lock, flatten
+from envlock.versions import at_least
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -187,13 +188,9 @@ def _rule_for(path: str, rules: list[Rule]) -> Rule:
     return Rule(pattern="*", kind="exact", why="locked field")
 
 
-def _version_tuple(value: Any) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", str(value)))
-
-
 def _agrees(rule: Rule, locked: Any, observed: Any) -> bool:
     if rule.kind == "at-least":
-        return _version_tuple(observed) >= _version_tuple(locked)
+        return at_least(str(observed), str(locked))
     return bool(locked == observed)
 
 

@@ -38,7 +38,8 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.determinism.compare",
         "envlock.container.reference",
     ),
-    ("envlock.lock", "envlock.matrix", "envlock.determinism"),  # determinism/__init__: constants
+    # determinism/__init__ and probe/libnames: constants shared with child processes
+    ("envlock.lock", "envlock.matrix", "envlock.determinism", "envlock.probe.libnames"),
     (
         "envlock.facts",
         "envlock.typed",
@@ -61,7 +62,8 @@ PROCESS_MODULES = (
     "envlock.fleet",
     "envlock.api",
 )
-PURE_EXCEPTIONS = ("envlock.container.reference",)  # a pure parser inside a process package
+# Pure modules inside process packages: a parser, and the list of CUDA library names.
+PURE_EXCEPTIONS = ("envlock.container.reference", "envlock.probe.libnames")
 PURE = ("envlock.verify", "envlock.lock", "envlock.determinism.compare", "envlock.checks")
 
 

@@ -151,11 +151,11 @@ class CheckContext:
             parsed = parse_arch_flags(live.arch_flags)
             if parsed:
                 return Targets(targets=parsed, origin="installed torch (_cuda_getArchFlags)")
-        variant = self.torch_variant()
-        if variant is not None and variant.targets is not None:
+        variant, tv = self.torch_variant(), self.torch_version
+        if variant is not None and variant.targets is not None and tv is not None:
             return Targets(
                 targets=variant.targets,
-                origin=f"matrix: official torch {self.torch_version} {variant.name} wheel",
+                origin=f"matrix: official torch {tv.truncate(2)} {variant.name} wheel",
             )
         return None
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from envlock.checks.context import CheckContext, Gpu
+from envlock.checks.context import CheckContext, Gpu, Targets
 from envlock.checks.hints import wheel_hint
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
-from envlock.matrix import Version
+from envlock.matrix import Coverage, Version
 
 BF16_MIN = Version((8, 0))
 
@@ -26,27 +26,32 @@ def _gpu_evidence(g: Gpu) -> dict[str, object]:
     }
 
 
-@check("EL-ARCH-UNSUPPORTED")
-def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+def _coverage(ctx: CheckContext) -> Iterator[tuple[Gpu, Version, Targets, Coverage]]:
+    """Each GPU of known capability and how a CUDA torch's targets serve it."""
     targets = ctx.torch_targets()
     if targets is None or not ctx.torch_cuda:
         return
     for g in ctx.gpus():
-        if g.capability is None:
-            continue
-        if ctx.matrix.coverage(g.capability, targets.targets).runs:
+        if g.capability is not None:
+            yield g, g.capability, targets, ctx.matrix.coverage(g.capability, targets.targets)
+
+
+@check("EL-ARCH-UNSUPPORTED")
+def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    for g, cc, targets, cov in _coverage(ctx):
+        if cov.runs:
             continue
         hint = wheel_hint(ctx)
         yield Finding(
             check_id="EL-ARCH-UNSUPPORTED",
             severity=Severity.ERROR,
             message=(
-                f"GPU {g.index} ({g.name}, compute capability {g.capability}) has no kernels in "
+                f"GPU {g.index} ({g.name}, compute capability {cc}) has no kernels in "
                 f"torch {ctx.facts.torch.version}: CUDA calls will fail with 'no kernel image is "
                 "available for execution on the device'"
             ),
             fix=(
-                f"install a torch build that includes sm_{g.capability.major}{g.capability.minor}"
+                f"install a torch build that includes sm_{cc.major}{cc.minor}"
                 + (f": {hint}" if hint else "")
             ),
             evidence={
@@ -60,19 +65,13 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("EL-ARCH-PTX-ONLY")
 def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
-    targets = ctx.torch_targets()
-    if targets is None or not ctx.torch_cuda:
-        return
-    for g in ctx.gpus():
-        if g.capability is None:
-            continue
-        cov = ctx.matrix.coverage(g.capability, targets.targets)
+    for g, cc, targets, cov in _coverage(ctx):
         if cov.sass is None and cov.ptx is not None:
             yield Finding(
                 check_id="EL-ARCH-PTX-ONLY",
                 severity=Severity.WARNING,
                 message=(
-                    f"GPU {g.index} ({g.name}, {g.capability}) has no SASS in torch "
+                    f"GPU {g.index} ({g.name}, {cc}) has no SASS in torch "
                     f"{ctx.facts.torch.version}; the driver JIT-compiles {cov.ptx} PTX at "
                     "first use (minutes of startup; needs a driver at least as new as torch's "
                     "CUDA)"

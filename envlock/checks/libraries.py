@@ -10,20 +10,10 @@ from envlock.checks.registry import check
 from envlock.facts import LoadedLibFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
+from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
 
-# Libraries the nvidia-* wheels ship and torch loads; libcuda is the driver's own.
-WHEEL_LIBRARY_PREFIXES = (
-    "libcudnn",
-    "libcublas",
-    "libcusparse",
-    "libcufft",
-    "libcurand",
-    "libcusolver",
-    "libnccl",
-    "libnvJitLink",
-    "libcudart",
-    "libnvrtc",
-)
+# Libraries the nvidia-* wheels ship and torch loads: all but the driver's own.
+WHEEL_LIBRARY_PREFIXES = tuple(p for p in CUDA_LIBRARY_PREFIXES if p not in DRIVER_LIBRARY_PREFIXES)
 _WHEEL_DIR = re.compile(r"/(site|dist)-packages/nvidia/")
 
 
@@ -101,9 +91,11 @@ def cudnn_shadowed(ctx: CheckContext) -> Iterator[Finding]:
         return
     outside = [lib.path for lib in _loaded(ctx, "libcudnn") if not _from_wheel(lib.path)]
     runtime, origin = _runtime_cudnn(ctx)
-    wheel_versions = [Version.parse(v) for _, v in wheels]
-    differs = runtime is not None and all(
-        runtime.truncate(3) != w.truncate(3) for w in wheel_versions
+    wheel_versions = [w for _, v in wheels if (w := Version.of(v)) is not None]
+    differs = (
+        runtime is not None
+        and bool(wheel_versions)
+        and all(runtime.truncate(3) != w.truncate(3) for w in wheel_versions)
     )
     if not outside and not differs:
         return
@@ -237,12 +229,11 @@ def nccl_multiple(ctx: CheckContext) -> Iterator[Finding]:
         problems.append(
             "several NCCL wheels are installed: " + ", ".join(f"{n} {v}" for n, v in wheels)
         )
-    if len(wheels) == 1 and loaded is not None:
-        wheel_v = Version.parse(wheels[0][1])
-        if loaded.truncate(3) != wheel_v.truncate(3):
-            problems.append(
-                f"torch uses NCCL {loaded} but the installed wheel is {wheels[0][0]} {wheels[0][1]}"
-            )
+    wheel_v = Version.of(wheels[0][1]) if len(wheels) == 1 else None
+    if wheel_v is not None and loaded is not None and loaded.truncate(3) != wheel_v.truncate(3):
+        problems.append(
+            f"torch uses NCCL {loaded} but the installed wheel is {wheels[0][0]} {wheels[0][1]}"
+        )
     if not problems:
         return
     yield Finding(

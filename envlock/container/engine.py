@@ -433,6 +433,8 @@ def _sdk_reason(exc: BaseException) -> str:
     """The last, most specific line of a docker/requests error chain."""
     import re
 
+    from envlock.errors import last_line
+
     explanation = getattr(exc, "explanation", None)
     text = str(explanation) if explanation else str(exc)
     text = text.replace("Error while fetching server API version: ", "")
@@ -443,4 +445,4 @@ def _sdk_reason(exc: BaseException) -> str:
     ):
         if re.search(pattern, text):
             return short
-    return text.strip().splitlines()[-1] if text.strip() else type(exc).__name__
+    return last_line(text, type(exc).__name__)

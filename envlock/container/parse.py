@@ -17,7 +17,7 @@ from typing import Any
 
 from envlock import __version__
 from envlock.container.reference import same_repository
-from envlock.errors import ContainerError, FactsError
+from envlock.errors import ContainerError, FactsError, last_line
 from envlock.facts import (
     ContainerFacts,
     CudaLibFacts,
@@ -110,11 +110,6 @@ def facts_from_json(text: str, where: str) -> Facts:
         return Facts.from_dict(data)
     except FactsError as exc:
         raise ContainerError(f"the probe in {where} printed invalid facts: {exc}") from None
-
-
-def last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
 
 
 # ------------------------------------------------------- merge with the host
@@ -266,6 +261,7 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
         }
     )
     from envlock.probe.envvars import is_allowed
+    from envlock.probe.libnames import is_cuda_library
     from envlock.probe.packages import is_interesting
 
     dists = {k: v for k, v in _dist_entries(s.get("dist-info", [])).items() if is_interesting(k)}
@@ -277,7 +273,7 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
     cuda = CudaLibFacts(
         unavailable="no python3: only ldconfig and installed wheels were observed",
         wheels=wheels,
-        ldconfig_libraries=[ln for ln in ldconfig if _cuda_lib(ln)],
+        ldconfig_libraries=[ln for ln in ldconfig if is_cuda_library(ln.split(" ", 1)[0])],
     )
     torch = TorchFacts(installed=False)
     if "torch" in dists:
@@ -323,25 +319,6 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
 def _wheel_cuda_major(name: str) -> int | None:
     m = re.search(r"-cu(\d+)$", name)
     return int(m.group(1)) if m else None
-
-
-def _cuda_lib(name: str) -> bool:
-    return name.startswith(
-        (
-            "libcuda",
-            "libcudart",
-            "libcudnn",
-            "libnccl",
-            "libcublas",
-            "libnvidia-ml",
-            "libnvrtc",
-            "libnvJitLink",
-            "libcusparse",
-            "libcufft",
-            "libcurand",
-            "libcusolver",
-        )
-    )
 
 
 def _driver_from_shell(s: dict[str, list[str]]) -> DriverFacts:

@@ -42,7 +42,7 @@ from envlock.container.engine import (
     connect,
     docker_host,
 )
-from envlock.errors import ContainerError, UsageError
+from envlock.errors import ContainerError, UsageError, last_line
 
 if TYPE_CHECKING:
     from envlock.facts import Facts
@@ -394,7 +394,7 @@ class _ImageRun:
         if mode == "python" and status != 0 and status not in _KILLED:
             # An interpreter too old for the probe or a broken python3: the shell
             # fallback still observes the OS, libraries and packages.
-            why = f"the python3 probe failed ({parse.last_line(err) or f'exit status {status}'})"
+            why = f"the python3 probe failed ({last_line(err) or f'exit status {status}'})"
             mode = "shell"
             cid = self._start(shell_command(), None if gpu_error else request)
             status, out, err = self._wait(cid)
@@ -471,7 +471,6 @@ class _ImageRun:
         return status, out, err
 
     def _check_status(self, status: int, err: str) -> None:
-        from envlock.container.parse import last_line
 
         if status in _KILLED:
             raise ContainerError(
@@ -607,12 +606,12 @@ def _exec_probe(
     if code in (126, 127) or "executable file not found" in out + err:
         why = "no python3 in the container"
     else:
-        why = f"the python3 probe failed ({parse.last_line(err) or f'exit {code}'})"
+        why = f"the python3 probe failed ({last_line(err) or f'exit {code}'})"
     code, out, err = _run(shell_command())
     if code != 0:
         raise ContainerError(
             f"the shell probe in container {name} failed (exit {code}): "
-            f"{parse.last_line(err + out) or 'no output'}"
+            f"{last_line(err + out) or 'no output'}"
         )
     return parse.facts_from_shell(out, target=target, why=why), "shell"
 

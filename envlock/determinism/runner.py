@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from envlock.determinism import DEVICES, ERROR_MARK, RESULT_MARK
-from envlock.errors import DeterminismError, FactsError, UsageError
+from envlock.errors import DeterminismError, FactsError, UsageError, last_line
 from envlock.facts import DeterminismFacts, _build
 
 SUITE_PATH = Path(__file__).with_name("suite.py")
@@ -64,5 +64,5 @@ def parse_suite_output(stdout: str, stderr: str, returncode: int, python: str) -
                 raise DeterminismError(
                     f"determinism suite under {python}: bad result: {exc}"
                 ) from None
-    last = (stderr.strip().splitlines() or ["no output"])[-1]
+    last = last_line(stderr, "no output")
     raise DeterminismError(f"determinism suite under {python} failed (exit {returncode}): {last}")

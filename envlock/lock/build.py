@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import re
 from typing import TypeVar
 
 from envlock import __version__
@@ -29,6 +28,7 @@ from envlock.lock.model import (
     LockMeta,
 )
 from envlock.lock.version import LockVersion
+from envlock.versions import release
 
 # Variables that change which libraries load or what kernels compute. Scheduler-assigned
 # per-rank/per-job values (CUDA_VISIBLE_DEVICES, RANK, ...) are not locked.
@@ -172,5 +172,5 @@ def lockable_determinism(d: DeterminismFacts) -> DeterminismFacts:
 def _python_minor(version: str | None) -> str | None:
     if not version:
         return None
-    m = re.match(r"(\d+)\.(\d+)", version)
-    return f"{m.group(1)}.{m.group(2)}" if m else version
+    parts = release(version)
+    return f"{parts[0]}.{parts[1]}" if len(parts) >= 2 else version

@@ -1,8 +1,8 @@
 """The compatibility matrix: CUDA/driver/GPU/torch/cuDNN facts as sourced package data.
 
 `load_matrix()` reads the TOML files beside this module once per process.
-Every entry names its source (keys in sources.toml); values the reference
-marks UNVERIFIED are flagged in the data, never filled in.
+Every entry names its source (keys in sources.toml); values no source states
+are marked UNVERIFIED in the data, never filled in.
 """
 
 from envlock.matrix.loader import MatrixError, load_matrix, read_documents

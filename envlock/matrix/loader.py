@@ -129,7 +129,6 @@ class _Reader:
         return Capability(
             sm=self.version(e, "sm", path),
             first_cuda=self.version(e, "first-cuda", path),
-            first_cuda_or_earlier=bool(e.get("first-cuda-or-earlier", False)),
             last_cuda=self.opt_version(e, "last-cuda", path),
             tegra=bool(e.get("tegra", False)),
             runs_sass_of=tuple(Version.parse(v) for v in e.get("runs-sass-of", [])),

@@ -31,7 +31,6 @@ class MinorFloor:
 class Capability:
     sm: Version
     first_cuda: Version
-    first_cuda_or_earlier: bool = False
     last_cuda: Version | None = None  # None: supported by the newest toolkit
     tegra: bool = False
     runs_sass_of: tuple[Version, ...] = ()
@@ -85,7 +84,8 @@ class TorchRelease:
         return next((v for v in self.variants if v.name == name), None)
 
     def supports_python(self, python: Version) -> bool:
-        return python.within(self.python_min, self.python_max)
+        """By minor version, as wheels are tagged: 3.13.0rc1 counts as 3.13."""
+        return python.truncate(2).within(self.python_min, self.python_max)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -221,7 +221,9 @@ class Matrix:
         return partial[0] if len(partial) == 1 else None
 
     def sass_runs(self, target: ArchTarget, gpu: Version) -> bool:
-        """The CUDA binary-compatibility rule for one SASS target (compat-facts §2.2)."""
+        """The CUDA binary-compatibility rule for one SASS target: same major, minor at most
+        the GPU's (CUDA C++ Programming Guide, "Binary Compatibility", source CG); Tegra
+        parts run only their own SASS plus `runs_sass_of` (torch's DEVICE_REQUIREMENT, W)."""
         t, g = target.capability, gpu.truncate(2)
         gpu_info, target_info = self.capability(g), self.capability(t)
         if gpu_info is not None and gpu_info.tegra:
@@ -246,13 +248,6 @@ class Matrix:
             sass=max(sass, key=lambda t: t.capability) if sass else None,
             ptx=max(ptx, key=lambda t: t.capability) if ptx else None,
         )
-
-    def toolkit_supports_capability(self, cuda: Version, gpu: Version) -> bool | None:
-        """Can CUDA `cuda` compile for this GPU at all? None when the SM is not in the table."""
-        info = self.capability(gpu)
-        if info is None:
-            return None
-        return cuda.truncate(2).within(info.first_cuda, info.last_cuda)
 
     # --------------------------------------------------------------- torch
     def torch_release(self, version: Version) -> TorchRelease | None:

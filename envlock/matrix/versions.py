@@ -1,7 +1,10 @@
-"""Version numbers and CUDA arch targets, compared as integers.
+"""Version numbers and CUDA arch targets for the matrix and the checks.
 
-Versions compare as tuples of integers padded with zeros ("12.10" > "12.9",
-"12.0" == "12.0.0"), never as floats.
+`Version` wraps a PEP 440 version (`envlock.versions`): release segments
+compare as integers ("12.10" > "12.9", "12.0" == "12.0.0"), never as floats;
+a pre-release sorts before its release ("2.6.0a0" < "2.6"), a local tag after
+it ("2.14.1+cu130" > "2.14.1"). `truncate()` keeps release segments only, so
+matrix look-ups by major.minor read NGC's "2.6.0a0+ecf3bae40a" as torch 2.6.
 """
 
 from __future__ import annotations
@@ -9,21 +12,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_LEADING = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
+from envlock import versions
+from envlock.versions import Pep440
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Version:
-    parts: tuple[int, ...]
-    text: str = ""  # as written ("575.51.03"), for display; not compared
+    """A version as envlock compares it; `text` is as written ("575.51.03"), for display."""
+
+    __slots__ = ("pep440", "text")
+
+    def __init__(self, parts: tuple[int, ...] | Pep440, text: str = "") -> None:
+        if not isinstance(parts, Pep440):
+            parts = Pep440(".".join(str(p) for p in parts))
+        self.pep440: Pep440 = parts
+        self.text = text
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        """Read the leading dotted integers: "2.14.1+cu130" -> 2.14.1, "570.124.06" -> 570.124.6."""
-        m = _LEADING.match(text)
-        if m is None:
-            raise ValueError(f"not a version: {text!r}")
-        return cls(tuple(int(p) for p in m.group(1).split(".")), m.group(1))
+        """PEP 440 ("2.14.1+cu130", "570.124.06"), else the first dotted integers; ValueError."""
+        return cls(*versions.read(text))
 
     @classmethod
     def of(cls, text: str | None) -> Version | None:
@@ -35,32 +42,31 @@ class Version:
         except ValueError:
             return None
 
-    def _key(self) -> tuple[int, ...]:
-        parts = self.parts
-        while parts and parts[-1] == 0:
-            parts = parts[:-1]
-        return parts
+    @property
+    def parts(self) -> tuple[int, ...]:
+        """The release segments as written: "12.0" -> (12, 0), "2.6.0a0+x" -> (2, 6, 0)."""
+        return self.pep440.release
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Version) and self._key() == other._key()
+        return isinstance(other, Version) and self.pep440 == other.pep440
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self.pep440)
 
     def __lt__(self, other: Version) -> bool:
-        return self._key() < other._key()
+        return self.pep440 < other.pep440
 
     def __le__(self, other: Version) -> bool:
-        return self._key() <= other._key()
+        return self.pep440 <= other.pep440
 
     def __gt__(self, other: Version) -> bool:
-        return self._key() > other._key()
+        return self.pep440 > other.pep440
 
     def __ge__(self, other: Version) -> bool:
-        return self._key() >= other._key()
+        return self.pep440 >= other.pep440
 
     def __str__(self) -> str:
-        return self.text or ".".join(str(p) for p in self.parts)
+        return self.text or str(self.pep440)
 
     def __repr__(self) -> str:
         return f"Version('{self}')"
@@ -74,6 +80,7 @@ class Version:
         return self.parts[1] if len(self.parts) > 1 else 0
 
     def truncate(self, n: int) -> Version:
+        """The first n release segments, zero-padded; pre-release and local tag dropped."""
         return Version((self.parts + (0,) * n)[:n])
 
     def within(self, low: Version | None, high: Version | None) -> bool:

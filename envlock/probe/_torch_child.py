@@ -19,8 +19,11 @@ from typing import Any
 
 MARKER = "ENVLOCK-TORCH-LIVE:"
 
+# A copy of envlock.probe.libnames.CUDA_LIBRARY_PREFIXES (this script imports nothing of
+# envlock); tests/probe/test_cuda_library_prefixes.py holds the two equal.
 _LIB_PREFIXES = (
     "libcuda.so",
+    "libnvidia-ml",
     "libcudart",
     "libcudnn",
     "libnccl",
@@ -31,6 +34,7 @@ _LIB_PREFIXES = (
     "libcusolver",
     "libnvJitLink",
     "libnvrtc",
+    "libcupti",
 )
 
 

@@ -7,13 +7,7 @@ container images with old interpreters.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
-
-# typing is not imported at run time (~3 ms of every container probe).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 
 def read_text(path: str, limit: int = 1 << 20) -> str | None:
@@ -66,49 +60,3 @@ def which(name: str, path: str | None = None) -> str | None:
         if os.path.isfile(cand) and os.access(cand, os.X_OK):
             return cand
     return None
-
-
-_LIB_PREFIXES = (
-    "libcuda.so",
-    "libcudart",
-    "libcudnn",
-    "libnccl",
-    "libcublas",
-    "libcusparse",
-    "libcufft",
-    "libcurand",
-    "libcusolver",
-    "libnvJitLink",
-    "libnvrtc",
-    "libnvidia-ml",
-    "libcupti",
-)
-_SO_RE = re.compile(r"\.so(\.\d+)*$")
-
-
-def is_cuda_library(filename: str) -> bool:
-    """True for the shared libraries whose version skew breaks torch (cuDNN, NCCL, cuBLAS...)."""
-    base = os.path.basename(filename)
-    return base.startswith(_LIB_PREFIXES) and bool(_SO_RE.search(base))
-
-
-def mapped_libraries(maps_text: str) -> list[str]:
-    """Paths of CUDA-family libraries mapped into a process, from /proc/PID/maps text."""
-    seen: dict[str, None] = {}
-    for line in maps_text.splitlines():
-        parts = line.split(None, 5)
-        if len(parts) == 6 and parts[5].startswith("/") and is_cuda_library(parts[5]):
-            seen.setdefault(parts[5].strip(), None)
-    return list(seen)
-
-
-def first_line(text: str) -> str:
-    for line in text.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def compact(d: dict[str, Any]) -> dict[str, Any]:
-    """Drop None values so defaults of the Facts model apply."""
-    return {k: v for k, v in d.items() if v is not None}

@@ -14,7 +14,8 @@ import re
 import sys
 
 from envlock.probe import _dists
-from envlock.probe._util import is_cuda_library, run_command, which
+from envlock.probe._util import run_command, which
+from envlock.probe.libnames import is_cuda_library
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False

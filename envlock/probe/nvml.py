@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 NVIDIA_PCI_VENDOR = "0x10de"
 
-# nvidia-ml-py error codes (compat-facts §1.4) we explain to the user.
+# NVML return codes we explain to the user: nvmlReturn_t in the NVML API Reference,
+# Device Enums (https://docs.nvidia.com/deploy/nvml-api/group__nvmlDeviceEnumvs.html).
 _ERR_UNINITIALIZED = 1
 _ERR_NOT_SUPPORTED = 3
 _ERR_NO_PERMISSION = 4

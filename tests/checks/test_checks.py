@@ -1,6 +1,6 @@
 """Every check fires on a case built for it and stays quiet on one that is not.
 
-Bases are recorded facts (see facts_fixtures.py); each case edits only the
+Bases are recorded facts (see tests/facts_builders.py); each case edits only the
 fields it names. A meta-test makes sure every registered check has both kinds
 of case.
 """
@@ -28,7 +28,7 @@ from envlock.facts import (
     WheelFacts,
 )
 from envlock.findings import Finding, Severity
-from tests.checks.facts_fixtures import cpu_venv, cuda_venv, edit, gpu, h100_host, with_gpus
+from tests.facts_builders import cpu_venv, cuda_venv, edit, gpu, h100_host, with_gpus
 
 DATA = Path(__file__).parent / "data"
 VLLM_ENV = json.loads((DATA / "image-env.vllm-openai-v0.8.5.json").read_text())["env"]

@@ -9,8 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.checks.facts_fixtures import H100_FILE, edit, gpu, h100_host, with_gpus
 from tests.conftest import FIXTURES, REPO, clean_env, run_envlock
+from tests.facts_builders import H100_FILE, edit, gpu, h100_host, with_gpus
 
 SCHEMA = json.loads((REPO / "schemas" / "findings.schema.json").read_text())
 CUDA_VENV = str(FIXTURES / "facts.cuda-venv-nodriver.json")
@@ -30,7 +30,7 @@ def _ids(doc: dict[str, Any]) -> set[str]:
 
 
 def test_committed_h100_fixture_is_up_to_date() -> None:
-    from tests.checks.facts_fixtures import h100_json
+    from tests.facts_builders import h100_json
 
     assert (FIXTURES / H100_FILE).read_text() == h100_json()
 

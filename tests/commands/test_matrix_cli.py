@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.checks.facts_fixtures import H100_FILE
 from tests.conftest import FIXTURES, run_envlock
+from tests.facts_builders import H100_FILE
 
 
 def test_rtx_5090_on_driver_570() -> None:

@@ -30,7 +30,7 @@ from envlock.container.run import (
 )
 from envlock.errors import ContainerError, UsageError
 from envlock.facts import Facts, LibcudaFacts
-from tests.conftest import load_fixture_json
+from tests.conftest import FIXTURES, load_fixture_json
 from tests.container.conftest import DATA, load_data_json
 
 UUID = "GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21"  # made up: the syntax only
@@ -44,7 +44,11 @@ IMAGE_CHECKS = (
 
 
 def recorded(name: str) -> Facts:
-    return Facts.from_dict(load_data_json(f"facts.image-{name}.json"))
+    """A recorded image probe; the by-digest one lives in tests/fixtures (other tests use it)."""
+    name = f"facts.image-{name}.json"
+    if (FIXTURES / name).exists():
+        return Facts.from_dict(load_fixture_json(name))
+    return Facts.from_dict(load_data_json(name))
 
 
 def fired(facts: Facts, host: Facts | None = None) -> set[str]:

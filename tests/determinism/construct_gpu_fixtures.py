@@ -1,7 +1,7 @@
 """Write the *constructed* GPU determinism fixtures (not a test; no GPU was available).
 
 No GPU machine was lent when these were made, so the GPU contexts are built
-by hand: context values from public specifications (compat-facts.md: H100
+by hand: context values from public specifications (CONTEXT_SOURCES: H100
 SXM and H200 are sm_90 with 132 SMs; A100 SXM is sm_80 with 108 SMs; torch
 2.14.1+cu130 ships cuDNN 9.24.0 and the nvidia-cublas 13.1.1 wheel), digests
 derived from labels (same label = same bits, as the rules predict), and
@@ -19,6 +19,15 @@ import hashlib
 import json
 from pathlib import Path
 
+CONTEXT_SOURCES = (
+    "public specifications: compute capability from NVIDIA's CUDA GPUs page (develope"
+    "r.nvidia.com/cuda-gpus); SM counts from NVIDIA's A100 and H100 Tensor Core GPU A"
+    "rchitecture whitepapers (H200: the H100 SXM5 configuration, UNVERIFIED); cuDNN 9"
+    ".24.0 from the Requires-Dist of torch 2.14 on PyPI (pypi.org/project/torch/2.14."
+    "0/); same bits only for the same architecture and SM count per the cuBLAS docume"
+    "ntation, Results reproducibility (docs.nvidia.com/cuda/cublas/#results-reproduci"
+    "bility)"
+)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BASE = "determinism.cpu-avx512-torch2.13-recorded.json"
 
@@ -62,7 +71,7 @@ def main() -> None:
         doc = {
             "constructed": {
                 "why": "no GPU machine was available; see construct_gpu_fixtures.py",
-                "context": "public specifications (compat-facts.md sections 2.3, 3.2, 5)",
+                "context": CONTEXT_SOURCES,
                 "digests": "sha256 of a label: equal where the rules say the bits are equal",
                 "summaries": f"copied from {BASE}",
             },

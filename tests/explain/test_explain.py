@@ -11,7 +11,7 @@ import pytest
 from envlock.checks import CHECKS
 from envlock.explain import MESSAGES, explain_exit_code, explain_message
 from tests.conftest import FIXTURES, run_envlock
-from tests.lock.facts_fixtures import h100_facts
+from tests.facts_builders import h100_host
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_unknown_message() -> None:
 
 def test_explain_runs_the_confirming_check_on_facts(tmp_path: Path) -> None:
     """A V100 (7.0) with the recorded torch 2.14 cu130 arch flags: the check fires."""
-    facts = h100_facts()
+    facts = h100_host()
     assert facts.driver.gpus
     v100 = facts.replace(
         driver=dataclasses.replace(

@@ -13,7 +13,7 @@ import pytest
 from envlock.facts import Facts
 from envlock.fleet import compare_ranks, summarize
 from tests.conftest import clean_env, run_envlock
-from tests.lock.facts_fixtures import cuda_venv_facts, h100_facts
+from tests.facts_builders import cuda_venv, h100_host
 
 pytestmark = pytest.mark.venv
 
@@ -194,7 +194,7 @@ def test_a_rank_that_never_starts_times_out_with_a_clear_message(
 
 def test_compare_ranks_from_recorded_facts() -> None:
     """Unit level: two 'nodes' from recordings, one with the H100 driver, one without."""
-    a, b = h100_facts(), cuda_venv_facts()
+    a, b = h100_host(), cuda_venv()
     s = [
         summarize(0, "node-a", a, [], "full"),
         summarize(1, "node-a", a, [], "full"),
@@ -211,7 +211,7 @@ def test_compare_ranks_from_recorded_facts() -> None:
 def test_fleet_report_dir(tmp_path: Path) -> None:
     nodes = tmp_path / "nodes"
     nodes.mkdir()
-    for name, facts in (("a", h100_facts()), ("b", h100_facts()), ("c", cuda_venv_facts())):
+    for name, facts in (("a", h100_host()), ("b", h100_host()), ("c", cuda_venv())):
         (nodes / f"{name}.json").write_text(facts.to_json())
     proc = run_envlock(["fleet", "report", str(nodes), "--format", "json"])
     assert proc.returncode == 1, proc.stderr
@@ -235,5 +235,5 @@ def test_fleet_report_dir(tmp_path: Path) -> None:
 
 
 def test_facts_roundtrip_for_fleet_files() -> None:
-    f = h100_facts()
+    f = h100_host()
     assert Facts.from_json(f.to_json()) == f

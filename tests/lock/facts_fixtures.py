@@ -14,34 +14,11 @@ import dataclasses
 from functools import cache
 
 from envlock.facts import Facts
-from envlock.probe import nvml
 from tests.conftest import FIXTURES, load_fixture_json
-from tests.probe.fakes import build_fake_pynvml
+from tests.facts_builders import cuda_venv, h100_host
 
-
-@cache
-def cuda_venv_facts() -> Facts:
-    return Facts.from_dict(load_fixture_json("facts.cuda-venv-nodriver.json"))
-
-
-@cache
-def h100_facts() -> Facts:
-    fake = build_fake_pynvml(load_fixture_json("nvml.h100-driver-580.json")["nvml"])
-    driver = nvml.collect(nvml_module=fake)
-    base = cuda_venv_facts().to_dict()
-    base["driver"] = driver
-    facts = Facts.from_dict(base)
-    # Edited: the published recording has no UUID; one is set so the lock's
-    # "no UUIDs" rule has something to leave out.
-    assert facts.driver.gpus
-    gpus = [
-        dataclasses.replace(g, uuid=f"GPU-00000000-0000-0000-0000-00000000000{g.index}")
-        for g in facts.driver.gpus
-    ]
-    return facts.replace(
-        driver=dataclasses.replace(facts.driver, gpus=gpus),
-        system=dataclasses.replace(facts.system, hostname="gpu-node-17"),
-    )
+cuda_venv_facts = cuda_venv
+h100_facts = h100_host
 
 
 @cache

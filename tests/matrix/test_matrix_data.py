@@ -262,7 +262,7 @@ def test_cudnn_ranges() -> None:
     assert r.supports_capability(V("12.0")) and r.supports_cuda(V("13.0"))
     r = m.cudnn_range(V("9.10.2.21"))
     assert r is not None and r.supports_capability(V("7.0")) and not r.supports_cuda(V("13.0"))
-    assert m.cudnn_range(V("8.5.0")) is None  # not in the reference
+    assert m.cudnn_range(V("8.5.0")) is None  # no entry for cuDNN 8.0-8.9.4 (cudnn.toml)
 
 
 def test_python_ranges() -> None:

@@ -1,4 +1,4 @@
-"""Versions compare as integer tuples; arch flags parse."""
+"""Versions compare as PEP 440 (integer release segments); arch flags parse."""
 
 from __future__ import annotations
 
@@ -16,10 +16,18 @@ def test_integer_tuples_not_floats() -> None:
     assert V("12.0") == V("12.0.0") and hash(V("12.0")) == hash(V("12"))
 
 
-def test_parse_leading_numbers_and_keep_text() -> None:
-    assert V("2.14.1+cu130") == V("2.14.1")
-    assert str(V("575.51.03")) == "575.51.03"
+def test_pep440_pre_releases_and_local_tags_keep_their_meaning() -> None:
+    assert V("2.14.1+cu130") > V("2.14.1") and V("2.14.1+cu130").truncate(3) == V("2.14.1")
+    assert V("2.6.0a0+ecf3bae40a") < V("2.6.0") and V("2.6.0a0+ecf3bae40a").truncate(2) == V("2.6")
+    assert V("2.5.0.dev20240801+cu124") < V("2.5.0a0")
+    assert str(V("575.51.03")) == "575.51.03" and V("575.51.03") == V("575.51.3")
+    assert str(V("2.6.0a0+ecf3bae40a")) == "2.6.0a0+ecf3bae40a"
     assert V("2.15.0a0+git123").parts == (2, 15, 0)
+
+
+def test_not_pep440_reads_the_leading_numbers() -> None:
+    assert V("12.4.r12.4") == V("12.4") and str(V("12.4.r12.4")) == "12.4"
+    assert str(V("535.104.05-custom")) == "535.104.05"
     with pytest.raises(ValueError):
         V("cu130")
     assert Version.of(None) is None and Version.of("n/a") is None

@@ -13,7 +13,8 @@ import threading
 import types
 from typing import Any
 
-# nvidia-ml-py's error codes (compat-facts.md §1.4).
+# NVML return codes as nvidia-ml-py raises them: nvmlReturn_t in the NVML API Reference,
+# Device Enums (https://docs.nvidia.com/deploy/nvml-api/group__nvmlDeviceEnumvs.html).
 ERROR_CODES = {
     "NVML_ERROR_UNINITIALIZED": 1,
     "NVML_ERROR_NOT_SUPPORTED": 3,

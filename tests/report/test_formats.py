@@ -11,11 +11,11 @@ from envlock.findings import Report
 from envlock.lock import build_lock
 from envlock.report import render
 from envlock.verify import checked_fields, verify
-from tests.lock.facts_fixtures import h100_facts
+from tests.facts_builders import h100_host
 
 
 def _drift_report(strict: bool = False) -> Report:
-    facts = h100_facts()
+    facts = h100_host()
     lock = build_lock(facts)
     drifted = facts.replace(
         torch=dataclasses.replace(facts.torch, version="2.13.0+cu130"),
@@ -87,7 +87,7 @@ def test_github_lines_match_the_workflow_command_format() -> None:
 
 
 def test_clean_report_renders_in_every_format() -> None:
-    facts = h100_facts()
+    facts = h100_host()
     report = Report(
         command="verify",
         target="host",

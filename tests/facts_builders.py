@@ -1,4 +1,4 @@
-"""Facts for the check tests, from recordings only.
+"""Facts for the tests, from recordings only: the one place that builds them.
 
 - cpu_venv(): `envlock probe --json` recorded in the torch 2.13.0+cpu venv on the
   dev machine (a Docker container, no NVIDIA driver).
@@ -8,11 +8,15 @@
   (an H100 80GB HBM3, driver 580.65.06, published in NVIDIA's MIG user guide), and
   these edits, each needed to describe a GPU host rather than the dev container:
   kernel module 580.65.06 and /dev/nvidia* nodes (present wherever that driver
-  runs), no container, and torch's live view of the GPU (is_available, device
-  0 = that H100, 132 SMs per compat-facts §5).
+  runs), no container, a host name and a GPU UUID (the recording has none; the
+  lock's "no UUIDs" rule needs one to leave out), and torch's live view of the
+  GPU (is_available, device 0 = that H100 with 132 SMs, the H100 SXM5 count in
+  NVIDIA's "H100 Tensor Core GPU Architecture" whitepaper).
 
-Tests derive single-field edits from these with dataclasses.replace and say
-which field they edited.
+tests/fixtures/facts.cuda-venv+h100-driver-580-replayed.json is h100_host() as
+written by `python -m tests.facts_builders`; a test keeps it up to date.
+Tests derive single-field edits from these with `edit` and say which field
+they edited.
 """
 
 from __future__ import annotations
@@ -28,10 +32,10 @@ from tests.probe.fakes import build_fake_pynvml
 
 H100_FILE = "facts.cuda-venv+h100-driver-580-replayed.json"
 H100_NOTE = (
-    "derived by tests/checks/facts_fixtures.py: facts.cuda-venv-nodriver.json (recorded) with "
+    "derived by tests/facts_builders.py: facts.cuda-venv-nodriver.json (recorded) with "
     "the driver section from envlock.probe.nvml replaying nvml.h100-driver-580.json; edited: "
-    "driver.kernel_module_version, driver.device_nodes, system.container (host), "
-    "torch.live.cuda_available/device_count/devices (the H100)"
+    "driver.kernel_module_version, driver.device_nodes, driver.gpus[0].uuid, system.container "
+    "(host), system.hostname, torch.live.cuda_available/device_count/devices (the H100)"
 )
 
 
@@ -55,6 +59,10 @@ def h100_host() -> Facts:
     gpu = facts.driver.gpus[0]
     driver = dataclasses.replace(
         facts.driver,
+        gpus=[
+            dataclasses.replace(g, uuid=f"GPU-00000000-0000-0000-0000-00000000000{g.index}")
+            for g in facts.driver.gpus
+        ],
         kernel_module_version="580.65.06",
         device_nodes=["/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia0", "/dev/nvidiactl"],
     )
@@ -76,7 +84,9 @@ def h100_host() -> Facts:
     )
     return facts.replace(
         driver=driver,
-        system=dataclasses.replace(facts.system, container=ContainerFacts(detected=False)),
+        system=dataclasses.replace(
+            facts.system, container=ContainerFacts(detected=False), hostname="gpu-node-17"
+        ),
         torch=dataclasses.replace(facts.torch, live=live),
         meta=dataclasses.replace(facts.meta, notes=[*facts.meta.notes, H100_NOTE]),
     )

@@ -1,0 +1,39 @@
+"""The one list of CUDA-family shared libraries envlock looks for: constants, no I/O.
+
+Stdlib only (it is part of the probe, shipped into containers) and free of
+subprocess or file access, so the pure layers (checks) can import it too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+__all__ = ["CUDA_LIBRARY_PREFIXES", "DRIVER_LIBRARY_PREFIXES", "is_cuda_library"]
+
+# The one list of CUDA-family libraries envlock looks for (file names start with one of
+# these). The driver installs the first two with its kernel module; the others ship in
+# nvidia-* wheels and CUDA toolkits. probe/_torch_child.py keeps a copy (it runs with -c
+# and imports nothing of envlock); tests/probe/test_cuda_library_prefixes.py holds it equal.
+DRIVER_LIBRARY_PREFIXES = ("libcuda.so", "libnvidia-ml")
+CUDA_LIBRARY_PREFIXES = (
+    *DRIVER_LIBRARY_PREFIXES,
+    "libcudart",
+    "libcudnn",
+    "libnccl",
+    "libcublas",
+    "libcusparse",
+    "libcufft",
+    "libcurand",
+    "libcusolver",
+    "libnvJitLink",
+    "libnvrtc",
+    "libcupti",
+)
+_SO_RE = re.compile(r"\.so(\.\d+)*$")
+
+
+def is_cuda_library(filename: str) -> bool:
+    """True for the shared libraries whose version skew breaks torch (cuDNN, NCCL, cuBLAS...)."""
+    base = os.path.basename(filename)
+    return base.startswith(CUDA_LIBRARY_PREFIXES) and bool(_SO_RE.search(base))
