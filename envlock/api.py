@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from envlock.collect import Source
 from envlock.errors import DeterminismError, EnvlockError, ExitCode
@@ -428,34 +428,17 @@ def check(
     )[0]
 
 
-def preflight(
-    lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME,
-    *,
-    scope: str = "full",
-    strict: bool = False,
-    determinism: bool | None = None,
-    doctor: bool = True,
-    use_cache: bool = True,
-    ignore: Iterable[str] = (),
-    timeout: float = 60.0,
-) -> Report:
-    """Raise EnvironmentDriftError if this environment drifted from `lock`; else return the Report.
+def preflight(lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME, **options: Any) -> Report:
+    """Raise EnvironmentDriftError if this environment drifted from `lock`; else return the
+    Report. Takes check()'s options (scope, strict, determinism, doctor, use_cache, ignore,
+    timeout).
 
         import envlock
         envlock.preflight("envlock.lock.toml")
 
     A lock that cannot be read raises envlock.LockError.
     """
-    report = check(
-        lock,
-        scope=scope,
-        strict=strict,
-        determinism=determinism,
-        doctor=doctor,
-        use_cache=use_cache,
-        ignore=ignore,
-        timeout=timeout,
-    )
+    report = check(lock, **options)
     if report.failed:
         raise EnvironmentDriftError(report)
     return report

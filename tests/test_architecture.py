@@ -39,7 +39,13 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.container.reference",
     ),
     # determinism/__init__ and probe/libnames: constants shared with child processes
-    ("envlock.lock", "envlock.matrix", "envlock.determinism", "envlock.probe.libnames"),
+    (
+        "envlock.lock",
+        "envlock.matrix",
+        "envlock.determinism",
+        "envlock.probe.libnames",
+        "envlock.versions",
+    ),
     (
         "envlock.facts",
         "envlock.typed",

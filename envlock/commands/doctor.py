@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from envlock.commands._report_options import add_report_arguments
 from envlock.commands._source import add_source_arguments, source_of
 from envlock.report import FORMATS
 
@@ -28,17 +29,7 @@ doctor what the job will use, so the checks for it report errors.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="output format (default text)"
-    )
-    parser.add_argument("--strict", action="store_true", help="warnings fail too")
-    parser.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="skip a check by ID, e.g. EL-SHM-SMALL (repeatable, or comma-separated)",
-    )
+    add_report_arguments(parser, formats=FORMATS, example_id="EL-SHM-SMALL")
     parser.add_argument(
         "--expect",
         action="append",

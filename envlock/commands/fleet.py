@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from envlock.commands._report_options import add_report_arguments
 from envlock.lock import SCOPES
 from envlock.report import FORMATS
 
@@ -35,15 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep.add_argument("directory", metavar="DIR", help="directory of facts *.json files")
     rep.add_argument("--lock", metavar="LOCK", help="also verify every node against this lock")
     rep.add_argument("--scope", choices=SCOPES, default="full")
-    rep.add_argument("--format", choices=FORMATS, default="text")
-    rep.add_argument("--strict", action="store_true", help="warnings fail too")
-    rep.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="drop findings with this ID, e.g. EL-FLEET-DIVERGENT (repeatable, or comma-separated)",
-    )
+    add_report_arguments(rep, formats=FORMATS, example_id="EL-FLEET-DIVERGENT")
 
 
 def run(args: argparse.Namespace) -> Report:

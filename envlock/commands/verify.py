@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from envlock.commands._report_options import add_report_arguments
 from envlock.commands._source import add_source_arguments, source_of
 from envlock.lock import SCOPES
 from envlock.report import FORMATS
@@ -40,24 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="full (default) or software: skip driver and GPU fields",
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="output format (default text)"
-    )
-    parser.add_argument(
         "--rule",
         action="append",
         default=[],
         metavar="PATTERN=RULE",
         help="override the rule for matching fields (repeatable)",
     )
-    parser.add_argument("--strict", action="store_true", help="warnings fail too")
-    parser.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="drop findings with this ID, e.g. EL-VERIFY-NOT-LOCKED (repeatable, or "
-        "comma-separated; `envlock doctor --list-checks` lists them)",
-    )
+    add_report_arguments(parser, formats=FORMATS, example_id="EL-VERIFY-NOT-LOCKED")
     parser.add_argument(
         "--no-determinism", action="store_true", help="do not recompute locked determinism digests"
     )
