@@ -9,12 +9,8 @@ so that verify stays a pure function of (Lock, Facts, rules).
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envlock.errors import DeterminismError, ProbeError, UsageError, last_line
@@ -99,6 +95,10 @@ def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S
 
 def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts:
     """Run the stdlib-only probe under another interpreter and read its Facts JSON."""
+    import json
+    import subprocess
+    from pathlib import Path
+
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise ProbeError(f"--python {python}: not an executable file")
     root = str(Path(__file__).resolve().parent.parent)
@@ -142,6 +142,8 @@ def collect_facts_and_host(
     source = source or Source()
     if not host or not source.in_container:
         return collect_facts(source, cache=cache), None
+    import threading
+
     box: dict[str, Any] = {}
 
     def probe_the_host() -> None:

@@ -21,7 +21,6 @@ from envlock.errors import UsageError
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
 from envlock.lock import RULE_KINDS, SCOPES, Lock, LockVersion, build_lock, flatten
-from envlock.versions import at_least
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -190,6 +189,8 @@ def _rule_for(path: str, rules: list[Rule]) -> Rule:
 
 def _agrees(rule: Rule, locked: Any, observed: Any) -> bool:
     if rule.kind == "at-least":
+        from envlock.versions import at_least
+
         return at_least(str(observed), str(locked))
     return bool(locked == observed)
 

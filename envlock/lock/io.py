@@ -6,11 +6,8 @@ non-UTF-8, non-TOML or unknown-version lock never ends in a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from envlock import __version__
@@ -50,7 +47,7 @@ def loads_lock(text: str, *, where: str = "lock") -> Lock:
 
 def read_lock(path: str | os.PathLike[str]) -> Lock:
     """Read, gate and type a lock file; every failure is one LockError line."""
-    p = Path(path)
+    p = os.fspath(path)
     try:
         with open(p, "rb") as fh:
             raw = fh.read(MAX_LOCK_BYTES + 1)
@@ -68,11 +65,15 @@ def read_lock(path: str | os.PathLike[str]) -> Lock:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise LockError(f"{p} is not UTF-8 text: not a lock file") from None
-    return loads_lock(text, where=str(p))
+    return loads_lock(text, where=p)
 
 
 def write_lock(path: str | os.PathLike[str], text: str) -> None:
     """Atomic: a temp file in the same directory, fsync, rename. A crash leaves the old lock."""
+    import contextlib
+    import tempfile
+    from pathlib import Path
+
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
