@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from envlock.collect import Source
 from envlock.errors import DeterminismError, EnvlockError, ExitCode
-from envlock.findings import Finding, Report, Severity
-from envlock.lock.model import DEFAULT_LOCK_NAME
 
 if TYPE_CHECKING:
     from envlock.facts import DeterminismFacts, Facts
+    from envlock.findings import Finding, Report
     from envlock.lock import Lock
     from envlock.verify import Rule
+
+# envlock.lock.model.DEFAULT_LOCK_NAME, repeated so that importing this module stays light:
+# `envlock probe --image` starts its container before the Facts model is imported.
+DEFAULT_LOCK_NAME = "envlock.lock.toml"
 
 
 def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts:
@@ -51,6 +54,7 @@ def doctor(
     container, `host` holds this machine's driver and GPUs (collected when not given)."""
     from envlock.catalog import DOCTOR, ids, validate_ignore
     from envlock.checks import run_checks
+    from envlock.findings import Report
 
     skip = validate_ignore(ignore, DOCTOR)
     expect = sorted(set(expect))
@@ -82,6 +86,7 @@ def run_determinism(
 
     from envlock.determinism.compare import run_to_run_findings
     from envlock.determinism.runner import run_suite
+    from envlock.findings import Report
 
     det = run_suite(device=device, seed=seed, python=python, timeout=timeout)
     report = Report(
@@ -105,6 +110,7 @@ def make_lock(
 ) -> Lock:
     """The lock of `facts` (default: collected from `source`), with determinism digests when
     asked. Digests that differ between two runs in one process are refused."""
+    from envlock.findings import Severity
     from envlock.lock import build_lock
 
     source = source or Source()
@@ -195,6 +201,7 @@ def _verify(
     command: str = "verify",
 ) -> tuple[Report, Facts]:
     from envlock.catalog import DETERMINISM, DOCTOR, VERIFY, validate_ignore
+    from envlock.findings import Report, Severity
     from envlock.verify import Rule, checked_fields, parse_rule_override
     from envlock.verify import verify as compare
 
@@ -264,6 +271,7 @@ def verify_distributed(
     before the ranks leave together (rank 0 prints it there, while the launch is still up)."""
     from envlock import fleet
     from envlock.catalog import DETERMINISM, FLEET, KINDS, VERIFY, validate_ignore
+    from envlock.findings import Report
 
     skip = validate_ignore(ignore, VERIFY, DETERMINISM, FLEET)
     own_ignore = [i for i in skip if KINDS[i].source != FLEET]
@@ -313,6 +321,7 @@ def fleet_report(
     ranks of one job, and with `lock` when given."""
     from envlock import fleet
     from envlock.catalog import DETERMINISM, FLEET, VERIFY, validate_ignore
+    from envlock.findings import Report
 
     skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
@@ -336,6 +345,7 @@ def explain(
     """What an exit code or an error message means, with the doctor checks that confirm it
     run on this machine (or `source`). details["explanations"] holds the explanations."""
     from envlock.explain import explain_exit_code, explain_message, memory_evidence
+    from envlock.findings import Report
 
     text = text.strip()
     is_code = text.lstrip("-").isdigit()
@@ -383,6 +393,8 @@ class EnvironmentDriftError(EnvlockError):
     exit_code = ExitCode.FINDINGS
 
     def __init__(self, report: Report) -> None:
+        from envlock.findings import Severity
+
         self.report = report
         bad = [
             f

@@ -10,8 +10,7 @@ so that verify stays a pure function of (Lock, Facts, rules).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from envlock.errors import DeterminismError, ProbeError, UsageError, last_line
 
@@ -22,9 +21,9 @@ if TYPE_CHECKING:
 PROBE_TIMEOUT_S = 60.0
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Source:
-    """Where the facts come from; the default is this machine."""
+class Source(NamedTuple):
+    """Where the facts come from; the default is this machine. (A NamedTuple, not a
+    dataclass: `envlock probe --image` starts its container before `dataclasses` loads.)"""
 
     facts_file: str | None = None  # facts captured with `envlock probe --json`
     python: str | None = None  # another interpreter's environment
@@ -36,10 +35,12 @@ class Source:
     torch_live: bool = True  # run the torch child (cuDNN, NCCL, arch flags)
     timeout: float = PROBE_TIMEOUT_S
 
-    def __post_init__(self) -> None:
+    def checked(self) -> Source:
+        """This source, or a UsageError when it names more than one target."""
         given = [n for n in ("facts_file", "python", "image", "container") if getattr(self, n)]
         if len(given) > 1:
             raise UsageError("give at most one of --facts, --python, --image, --container")
+        return self
 
     @property
     def in_container(self) -> bool:
@@ -54,7 +55,7 @@ class Source:
 def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts:
     """The Facts `source` names. `cache`: torch's live facts may come from the live-facts
     cache (verify, run, preflight; only for this interpreter)."""
-    source = source or Source()
+    source = (source or Source()).checked()
     if source.in_container:
         # only then: keeps verify's start-up lean (the container starts before the rest loads)
         from envlock.container.run import ContainerTarget, probe_target
@@ -139,7 +140,7 @@ def collect_facts_and_host(
 ) -> tuple[Facts, Facts | None]:
     """collect_facts() and, for an image or container target, collect_host_facts(),
     the host probe running while the container starts (both mostly wait)."""
-    source = source or Source()
+    source = (source or Source()).checked()
     if not host or not source.in_container:
         return collect_facts(source, cache=cache), None
     import threading

@@ -65,7 +65,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 def source_of(args: argparse.Namespace) -> Source:
     """The typed Source the options name (a UsageError when they name two)."""
-    return Source(
+    source = Source(
         facts_file=args.facts,
         python=args.python,
         image=args.image,
@@ -76,3 +76,4 @@ def source_of(args: argparse.Namespace) -> Source:
         torch_live=not args.no_torch_live,
         timeout=args.probe_timeout,
     )
+    return source.checked()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from typing import Any
@@ -73,7 +72,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         from envlock.api import collect_facts
 
         # the matrix needs no torch import
-        source = dataclasses.replace(source_of(args), torch_live=False)
+        source = source_of(args)._replace(torch_live=False)
         ctx = CheckContext(facts=collect_facts(source), host=None, matrix=matrix)
         if not caps:
             for g in ctx.gpus():
