@@ -325,6 +325,8 @@ class Facts:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise FactsError(f"facts are not valid JSON: {exc}") from None
+        except RecursionError:
+            raise FactsError("facts JSON is nested too deeply") from None
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -352,16 +354,17 @@ def _build(cls: type[T], data: Any, path: str) -> T:
 
 
 def read_facts_file(path: str) -> Facts:
-    """Read a facts JSON file written by `envlock probe --json`."""
+    """Read a facts JSON file written by `envlock probe --json` (a regular file, bounded)."""
+    from envlock.safeio import UnreadableFile, read_bounded
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        raise FactsError(f"facts file not found: {path}") from None
-    except IsADirectoryError:
-        raise FactsError(f"facts file is a directory: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FactsError(f"cannot read facts file {path}: {exc}") from None
+        text = read_bounded(path).decode("utf-8")
+    except UnreadableFile as exc:
+        if str(exc) == "not found":
+            raise FactsError(f"facts file not found: {path}") from None
+        raise FactsError(f"facts file {path} {exc}") from None
+    except UnicodeDecodeError:
+        raise FactsError(f"cannot read facts file {path}: not UTF-8 text") from None
     try:
         return Facts.from_json(text)
     except FactsError as exc:

@@ -107,9 +107,11 @@ def _entry(key: str) -> Path:
 
 
 def load(key: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(_entry(key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    try:  # a cache entry that cannot be read or parsed is a miss: the probe refills it
+        data = json.loads(read_bounded(_entry(key), limit=1 << 20).decode("utf-8"))
+    except (UnreadableFile, ValueError, RecursionError):
         return None
     if (
         not isinstance(data, dict)

@@ -139,8 +139,10 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
         hardware=hardware,
         torch=torch,
         cuda=LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version) if facts.cuda.toolkit else None,
-        packages=dict(sorted(facts.packages.distributions.items())),
-        env={k: v for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)},
+        packages={_text(k): _text(v) for k, v in sorted(facts.packages.distributions.items())},
+        env={
+            _text(k): _text(v) for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)
+        },
         image=image,
         determinism=lockable_determinism(facts.determinism) if facts.determinism else None,
     )
@@ -167,6 +169,12 @@ def lockable_determinism(d: DeterminismFacts) -> DeterminismFacts:
         failed={n: d.failed[n] for n in ordered(d.failed)},
         seconds=None,
     )
+
+
+def _text(value: str) -> str:
+    """A value that UTF-8 can hold: an environment variable with undecodable bytes reaches
+    Python as lone surrogates (b"a\\xffb" -> "a\\udcffb"); the lock keeps them escaped."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _python_minor(version: str | None) -> str | None:

@@ -23,8 +23,6 @@ HEADER = """\
 # Verify:     envlock verify {name}{verify_args}
 """
 
-MAX_LOCK_BYTES = 16 * 1024 * 1024  # a real lock is a few KiB; refuse to parse a disk image
-
 
 def dumps_lock(
     lock: Lock, *, name: str = DEFAULT_LOCK_NAME, args: str = "", verify_args: str = ""
@@ -38,6 +36,7 @@ def dumps_lock(
 
 def loads_lock(text: str, *, where: str = "lock") -> Lock:
     """Parse lock text: TOML, then the version gate, then the typed model."""
+    text = text.removeprefix("\ufeff")  # editors on Windows save UTF-8 with a BOM
     try:
         data = _toml_loads(text)
     except Exception as exc:  # tomllib.TOMLDecodeError carries line/column
@@ -47,18 +46,17 @@ def loads_lock(text: str, *, where: str = "lock") -> Lock:
 
 def read_lock(path: str | os.PathLike[str]) -> Lock:
     """Read, gate and type a lock file; every failure is one LockError line."""
+    from envlock.safeio import UnreadableFile, read_bounded
+
     p = os.fspath(path)
     try:
-        with open(p, "rb") as fh:
-            raw = fh.read(MAX_LOCK_BYTES + 1)
-    except FileNotFoundError:
-        raise LockError(f"lock file not found: {p} (create one with `envlock lock`)") from None
-    except IsADirectoryError:
-        raise LockError(f"{p} is a directory, not a lock file") from None
-    except OSError as exc:
-        raise LockError(f"cannot read lock file {p}: {exc.strerror}") from None
-    if len(raw) > MAX_LOCK_BYTES:
-        raise LockError(f"{p} is larger than {MAX_LOCK_BYTES // 2**20} MiB: not a lock file")
+        raw = read_bounded(p)
+    except UnreadableFile as exc:
+        if str(exc) == "not found":
+            raise LockError(f"lock file not found: {p} (create one with `envlock lock`)") from None
+        if str(exc) == "is a directory":
+            raise LockError(f"{p} is a directory, not a lock file") from None
+        raise LockError(f"cannot read lock file {p}: {exc}") from None
     if not raw.strip():
         raise LockError(f"{p} is empty (regenerate it with `envlock lock`)")
     try:

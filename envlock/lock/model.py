@@ -122,6 +122,8 @@ class Lock:
         unknown: dict[str, Any] = {}
         reader = typed.Reader(error=LockError, key=typed.kebab, unknown=unknown)
         version = LockVersion.parse(data, where)  # the gate: nothing is read before it
+        if _deeper_than(data, MAX_DEPTH):
+            raise LockError(f"{where}: tables nested deeper than {MAX_DEPTH} levels: not a lock")
         head = {k: v for k, v in data["envlock"].items() if k != "lock-version"}
         try:
             header = reader.build(LockHeader, head, "envlock")
@@ -162,6 +164,23 @@ class Lock:
         for path, value in self.unknown.items():
             _put(out, path, value)
         return out
+
+
+MAX_DEPTH = 32  # a real lock nests 5 deep ([determinism.classes.rng.summary])
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether tables/arrays nest deeper than `limit` (iterative: no recursion to exhaust)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def _put(table: dict[str, Any], path: str, value: Any) -> None:

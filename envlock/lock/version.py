@@ -20,7 +20,7 @@ from envlock.errors import LockError
 LOCK_VERSION_MAJOR = 1
 LOCK_VERSION_MINOR = 0
 
-_FORM = re.compile(r"(\d{1,6})(?:\.(\d{1,6}))?")
+_FORM = re.compile(r"([0-9]{1,6})(?:\.([0-9]{1,6}))?")  # ASCII digits only (not Arabic-Indic ones)
 
 
 @dataclass(frozen=True, order=True, slots=True)

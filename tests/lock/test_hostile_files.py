@@ -1,0 +1,128 @@
+"""Files envlock did not write are read as hostile: regular files only, bounded, and any
+nesting, encoding or number in them ends in one line and exit 3, never a hang or exit 4."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envlock.errors import LockError
+from envlock.lock import dumps_lock, loads_lock, read_lock
+from tests.conftest import REPO, clean_env, run_envlock
+from tests.lock.facts_fixtures import cuda_venv_facts
+
+
+def _good_lock_text() -> str:
+    from envlock.lock import build_lock
+
+    return dumps_lock(build_lock(cuda_venv_facts()))
+
+
+def _one_line_exit_3(proc: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert proc.returncode == 3, (proc.returncode, proc.stderr)
+    assert fragment in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "envlock.lock.toml"
+    os.mkfifo(fifo)
+    _one_line_exit_3(run_envlock(["verify", str(fifo)], timeout=30), "not a regular file")
+    _one_line_exit_3(run_envlock(["doctor", "--facts", str(fifo)], timeout=30), "regular file")
+
+
+def test_a_symlink_to_dev_zero_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / "envlock.lock.toml"
+    link.symlink_to("/dev/zero")
+    _one_line_exit_3(run_envlock(["verify", str(link)], timeout=30), "not a regular file")
+
+
+def test_a_file_over_the_limit_is_refused_and_the_limit_can_be_raised(tmp_path: Path) -> None:
+    big = tmp_path / "big.lock.toml"
+    big.write_text(_good_lock_text() + "# " + "x" * (2 * 1024 * 1024) + "\n")
+    proc = run_envlock(["verify", str(big)], env=clean_env(ENVLOCK_MAX_FILE_MB="1"))
+    _one_line_exit_3(proc, "larger than 1 MiB")
+    assert read_lock(big).version.major == 1  # within the default limit it reads
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.lock.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + _good_lock_text().encode())
+    assert read_lock(path).version.major == 1
+
+
+@pytest.mark.parametrize("version", ['"\u0661"', '"\u0661.0"', '"1.\u00b2"'])
+def test_non_ascii_digits_are_not_a_lock_version(version: str) -> None:
+    with pytest.raises(LockError, match="lock-version"):
+        loads_lock(f"[envlock]\nlock-version = {version}\n")
+
+
+def test_deep_nesting_is_one_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.lock.toml"
+    keys = ".".join(f"k{i}" for i in range(1000))
+    deep.write_text(_good_lock_text() + f"\n[torch.{keys}]\nx = 1\n")
+    _one_line_exit_3(run_envlock(["verify", str(deep), "--facts", str(deep)]), "nested deeper")
+    facts = tmp_path / "deep.json"
+    facts.write_text("[" * 100_000 + "]" * 100_000)
+    _one_line_exit_3(run_envlock(["doctor", "--facts", str(facts)]), "nested too deeply")
+
+
+def test_an_undecodable_environment_variable_is_locked_escaped(tmp_path: Path) -> None:
+    """CUDA_X=$'a\\xffb' reaches Python as a lone surrogate; lock and verify both work."""
+    lock = tmp_path / "envlock.lock.toml"
+    env = {os.fsencode(k): os.fsencode(v) for k, v in clean_env().items()}
+    env[b"CUDA_X"] = b"a\xffb"
+    cmd = [sys.executable, "-m", "envlock"]
+    common = ["--no-torch-live"]
+    made = subprocess.run(
+        [*cmd, "lock", *common, "-o", str(lock)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    assert 'CUDA_X = "a\\\\udcffb"' in lock.read_text()
+    same = subprocess.run(
+        [*cmd, "verify", str(lock), *common, "--scope", "software"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=120,
+    )
+    assert same.returncode == 0, same.stdout
+    del env[b"CUDA_X"]
+    gone = subprocess.run(
+        [*cmd, "verify", str(lock), *common, "--scope", "software", "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=120,
+    )
+    assert gone.returncode == 1 and "env.CUDA_X" in gone.stdout
+
+
+def test_a_cache_entry_that_is_not_a_file_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envlock import livecache
+
+    monkeypatch.setenv("ENVLOCK_CACHE_DIR", str(tmp_path))
+    key = "k" * 64
+    entry = livecache._entry(key)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(entry)
+    assert livecache.load(key) is None
+    entry.unlink()
+    entry.write_text("[" * 100_000)
+    assert livecache.load(key) is None
