@@ -207,6 +207,7 @@ KINDS: dict[str, Kind] = {
         Kind("EL-DET-INCOMPARABLE", ERROR, DETERMINISM, "digests computed with another seed"),
         Kind("EL-FLEET-RANK-DRIFT", ERROR, FLEET, "ranks drifted from the lock"),
         Kind("EL-FLEET-DIVERGENT", ERROR, FLEET, "ranks or nodes disagree on a field"),
+        Kind("EL-FLEET-NODE-UNREADABLE", ERROR, FLEET, "a node's facts file could not be read"),
     )
 }
 

@@ -311,24 +311,43 @@ def _all_gather_bytes(dist: Any, data: bytes, world: int) -> list[bytes]:
 def report_dir(
     directory: str, lock: Lock | None, *, scope: str
 ) -> tuple[list[RankSummary], list[Finding]]:
-    """Per-node facts files (from `envlock probe --json`) compared like ranks."""
+    """Per-node facts files (from `envlock probe --json`) compared like ranks. A node file
+    that cannot be read is reported (EL-FLEET-NODE-UNREADABLE) and the others compared."""
     from pathlib import Path
 
+    from envlock.errors import FactsError
     from envlock.facts import read_facts_file
     from envlock.verify import verify
 
-    paths = sorted(Path(directory).glob("*.json")) if Path(directory).is_dir() else []
+    if not Path(directory).is_dir():
+        raise FleetError(f"{directory}: not a directory of facts files")
+    paths = sorted(p for p in Path(directory).glob("*.json"))
     if not paths:
-        raise UsageError(
+        raise FleetError(
             f"{directory}: no *.json facts files (write them with `envlock probe --json`)"
         )
-    summaries = []
-    for i, path in enumerate(paths):
-        facts = read_facts_file(str(path))
+    summaries: list[RankSummary] = []
+    unreadable: list[Finding] = []
+    for path in paths:
+        try:
+            facts = read_facts_file(str(path))
+        except FactsError as exc:
+            unreadable.append(
+                Finding(
+                    check_id="EL-FLEET-NODE-UNREADABLE",
+                    severity=Severity.ERROR,
+                    message=f"{path.name}: {first_line(exc)}",
+                    fix="rewrite it with `envlock probe --json` on that node",
+                    evidence={"file": str(path)},
+                )
+            )
+            continue
         findings = verify(lock, facts, scope=scope) if lock is not None else []
         host = facts.system.hostname or path.stem
-        summaries.append(summarize(i, f"{host} ({path.name})", facts, findings, scope))
-    return summaries, compare_ranks(summaries)
+        summaries.append(summarize(len(summaries), f"{host} ({path.name})", facts, findings, scope))
+    if not summaries:
+        raise FleetError(f"{directory}: none of the {len(paths)} facts files could be read")
+    return summaries, [*unreadable, *compare_ranks(summaries)]
 
 
 def hostname() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -231,7 +232,27 @@ def test_fleet_report_dir(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     proc = run_envlock(["fleet", "report", str(empty)])
-    assert proc.returncode == 2 and "no *.json facts files" in proc.stderr
+    assert proc.returncode == 3 and "no *.json facts files" in proc.stderr
+
+
+def test_fleet_report_names_an_unreadable_node_and_compares_the_rest(tmp_path: Path) -> None:
+    nodes = tmp_path / "nodes"
+    nodes.mkdir()
+    for name in ("a", "b"):
+        (nodes / f"{name}.json").write_text(h100_host().to_json())
+    (nodes / "c.json").write_text('{"facts_version": 1, "meta": ')  # cut off mid-write
+    os.mkfifo(nodes / "d.json")
+    proc = run_envlock(["fleet", "report", str(nodes), "--format", "json"], timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    bad = sorted(f["message"].split(":")[0] for f in report["findings"])
+    assert bad == ["c.json", "d.json"]
+    assert {f["id"] for f in report["findings"]} == {"EL-FLEET-NODE-UNREADABLE"}
+    assert len(report["details"]["nodes"]) == 2
+    ok = run_envlock(
+        ["fleet", "report", str(nodes), "--ignore", "EL-FLEET-NODE-UNREADABLE"], timeout=60
+    )
+    assert ok.returncode == 0, ok.stdout
 
 
 def test_facts_roundtrip_for_fleet_files() -> None:
