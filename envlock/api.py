@@ -17,6 +17,7 @@ or from a child process.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -348,7 +349,8 @@ def explain(
     from envlock.findings import Report
 
     text = text.strip()
-    is_code = text.lstrip("-").isdigit()
+    # ASCII digits and a sane length: "²" passes isdigit() and 5,000 digits crash int()
+    is_code = re.fullmatch(r"-?[0-9]{1,9}", text) is not None
     explanations = [explain_exit_code(int(text))] if is_code else explain_message(text)
     wanted = sorted({c for e in explanations for c in e.checks})
     findings: list[Finding] = []

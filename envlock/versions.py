@@ -27,13 +27,18 @@ from packaging.version import Version as Pep440
 
 __all__ = ["Pep440", "at_least", "parse", "parse_or_none", "public", "read", "release"]
 
-_LEADING = re.compile(r"\s*[vV]?(\d+(?:\.\d+)*)")
+# ASCII digits, at most 40 per part: "²" and Arabic-Indic digits are not versions, and a
+# 5,000-digit "version" must not reach int() (CPython refuses > 4,300 digits with ValueError).
+_LEADING = re.compile(r"\s*[vV]?([0-9]{1,40}(?:\.[0-9]{1,40})*)(?![0-9])")
+_TOO_LONG = re.compile(r"[0-9]{41}")
 
 
 def read(text: str) -> tuple[Pep440, str]:
     """(version, the text it was read from): the whole stripped string when it is PEP 440,
     else the dotted integers it starts with ("12.4.r12.4" -> 12.4, "12.4"); ValueError if none."""
     s = str(text).strip()
+    if _TOO_LONG.search(s) or not s.isascii():
+        raise ValueError(f"not a version: {s[:40]!r}")
     try:
         return Pep440(s), s
     except InvalidVersion:
@@ -75,6 +80,8 @@ def public(text: object) -> Pep440 | None:
 
 
 def _strict(text: str) -> Pep440 | None:
+    if _TOO_LONG.search(text) or not text.isascii():
+        return None
     try:
         return Pep440(text.strip())
     except InvalidVersion:

@@ -30,8 +30,21 @@ def dumps_lock(
     """The lock file's text: the generated header, then the TOML tables."""
     import tomli_w
 
-    header = HEADER.format(version=__version__, args=args, name=name, verify_args=verify_args)
+    header = HEADER.format(
+        version=__version__,
+        args=_comment_safe(args),
+        name=_comment_safe(name),
+        verify_args=_comment_safe(verify_args),
+    )
     return header + "\n" + tomli_w.dumps(lock.to_dict())
+
+
+def _comment_safe(text: str) -> str:
+    """Text for a TOML comment line: a newline in a path or an argument (`-o $'x\\n[rules]'`)
+    would end the comment and inject TOML, and TOML comments allow no control characters."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def loads_lock(text: str, *, where: str = "lock") -> Lock:

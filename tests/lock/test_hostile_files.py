@@ -126,3 +126,29 @@ def test_a_cache_entry_that_is_not_a_file_is_a_miss(
     entry.unlink()
     entry.write_text("[" * 100_000)
     assert livecache.load(key) is None
+
+
+def test_a_newline_in_the_output_path_cannot_inject_toml(tmp_path: Path) -> None:
+    """`-o $'x\\n[rules]\\n"*" = "ignore"\\ny'` once wrote a [rules] table into the lock
+    header's comment, turning real drift into a pass."""
+    out = tmp_path / 'x\n[rules]\n"*" = "ignore"\ny.toml'
+    made = run_envlock(["lock", "--no-torch-live", "-o", str(out)])
+    assert made.returncode == 0, made.stderr
+    lock = read_lock(out)
+    assert lock.rules == {} and lock.unknown == {}
+    assert all(line.startswith("#") for line in out.read_text().split("\n\n", 1)[0].splitlines())
+
+
+@pytest.mark.parametrize("what", ["\u00b2", "\u0661\u0663\u0667", "9" * 5000, "-" + "9" * 5000])
+def test_explain_odd_numbers_are_not_exit_codes(what: str) -> None:
+    proc = run_envlock(["explain", what, "--no-checks"])
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_huge_and_non_ascii_versions_do_not_crash_at_least() -> None:
+    from envlock.versions import at_least, parse_or_none
+
+    assert at_least("9" * 5000, "1") is False
+    assert parse_or_none("\u00b2") is None and parse_or_none("1" * 5000) is None
+    assert at_least("580.65.06", "570.86.15") and not at_least("535.104.05", "570.86.15")
