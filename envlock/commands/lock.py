@@ -88,8 +88,23 @@ def _regenerate_args(args: argparse.Namespace) -> str:
     for opt in ("image", "container", "python"):
         value = getattr(args, opt)
         if value:
-            parts += [f"--{opt}", value]
+            parts += [f"--{opt}", _shareable_path(value) if opt == "python" else value]
     return "".join(" " + shlex.quote(p) for p in parts)
+
+
+def _shareable_path(path: str) -> str:
+    """An interpreter path for a committed file: relative to the working directory when
+    inside it, else with the home directory as ~ (a user name is identity, not data)."""
+    import os
+
+    absolute = os.path.abspath(path)
+    here = os.getcwd()
+    if absolute == here or absolute.startswith(here.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, here)
+    home = os.path.expanduser("~")
+    if home not in ("", "/", "~") and absolute.startswith(home.rstrip(os.sep) + os.sep):
+        return "~" + absolute[len(home.rstrip(os.sep)) :]
+    return path
 
 
 def _summary(lock: Lock) -> str:

@@ -67,14 +67,19 @@ def image_facts(
     )
 
 
+# Beyond the probe's allow-list: what says how an image runs its programs.
+_IMAGE_NAMES = ("PATH", "PYTHONUNBUFFERED", "LANG", "LC_ALL")
+
+
 def split_env(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
     """Image Config.Env as a dict with secrets withheld: (kept, names withheld).
 
-    The probe's env rules (envlock.probe.envvars): a secret-looking name is
-    dropped, credentials inside URLs are masked. Unlike the probe's env
-    section there is no allow-list: an image's env is all its author set.
+    The probe's env rules (envlock.probe.envvars) apply as they do on a host: only
+    allow-listed names are kept, a secret-looking name is withheld (named, never its
+    value), credentials inside URLs are masked. An image's author can set anything
+    (a webhook URL, a database password under an innocent name).
     """
-    from envlock.probe.envvars import is_secret_name, mask_url_credentials
+    from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
 
     kept: dict[str, str] = {}
     withheld: list[str] = []
@@ -84,7 +89,7 @@ def split_env(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
             continue
         if is_secret_name(name):
             withheld.append(name)
-        else:
+        elif is_allowed(name) or name in _IMAGE_NAMES:
             kept[name] = mask_url_credentials(value)
     return kept, sorted(withheld)
 

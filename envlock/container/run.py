@@ -145,7 +145,12 @@ def _connect(timeout: float) -> Engine:
 
 
 def _unreachable(exc: EngineError) -> ContainerError:
-    return ContainerError(f"cannot reach the Docker daemon at {docker_host()}: {exc.message}")
+    from envlock.probe.envvars import mask_url_credentials
+
+    where = mask_url_credentials(docker_host())
+    return ContainerError(
+        f"cannot reach the Docker daemon at {where}: {mask_url_credentials(exc.message)}"
+    )
 
 
 # ------------------------------------------------------------ probe payload

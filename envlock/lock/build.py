@@ -55,6 +55,8 @@ _UNLOCKED_ENV_NAMES = (
     "NVIDIA_REQUIRE_CUDA",  # image metadata; lives in [image] checks, not the environment
     "NVIDIA_DRIVER_CAPABILITIES",
     "TORCH_NCCL_ASYNC_ERROR_HANDLING",  # set per launch by torchrun
+    "NCCL_COMM_ID",  # host:port of a job's rendezvous: per launch, and a hostname
+    "NCCL_HOSTID",
 )
 
 _MIB = 1024 * 1024

@@ -60,9 +60,27 @@ ALLOWED_NAMES = frozenset(
         "OPENBLAS_NUM_THREADS",
     }
 )
-SECRET_MARKERS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE")
+SECRET_MARKERS = (
+    "TOKEN",
+    "KEY",
+    "SECRET",
+    "PASS",  # PASSWORD, PASSWD, APP_DB_PASS
+    "CREDENTIAL",
+    "AUTH",
+    "COOKIE",
+    "WEBHOOK",  # a Slack/Teams webhook URL is its own credential
+    "PRIVATE",
+    "SESSION",
+    "SIGNATURE",
+)
 
-_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]+@")
+# scheme://authority[/path][?query][#fragment]; the authority ends at the first / ? # or space.
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s]*)([^?#\s]*)(\?[^#\s]*)?(#\S*)?")
+# A path segment that looks like a token (long, letters and digits, no dots): tokens in
+# index URLs such as https://host/<TOKEN>/simple.
+_TOKEN_SEGMENT = re.compile(
+    r"(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}"
+)
 
 
 def is_allowed(name: str) -> bool:
@@ -75,8 +93,31 @@ def is_secret_name(name: str) -> bool:
 
 
 def mask_url_credentials(value: str) -> str:
-    """'https://user:pw@host/simple' -> 'https://***@host/simple' (every URL in the value)."""
-    return _URL_CREDENTIALS.sub(r"\1***@", value)
+    """Every URL in `value` with its credentials masked: the userinfo (everything before the
+    LAST '@' of the authority, so a password holding '@' or '/' is masked whole), every
+    query value, and path segments that look like tokens.
+
+    'https://user:p@ss@host/simple' -> 'https://***@host/simple';
+    'https://host/simple?token=abc' -> 'https://host/simple?token=***'.
+    """
+
+    def one(m: re.Match[str]) -> str:
+        scheme, authority, path, query, fragment = m.groups()
+        if "@" in authority or (":" in authority and "@" in path):
+            # A password may hold '@' or '/' unencoded: the host follows the last '@'.
+            rest = (authority + path).rpartition("@")[2]
+            cut = rest.find("/")
+            authority, path = (
+                "***@" + (rest if cut < 0 else rest[:cut]),
+                "" if cut < 0 else rest[cut:],
+            )
+        path = _TOKEN_SEGMENT.sub("***", path)
+        if query:
+            pairs = query[1:].split("&")
+            query = "?" + "&".join((p.partition("=")[0] + "=***") if "=" in p else p for p in pairs)
+        return scheme + authority + path + (query or "") + (fragment or "")
+
+    return _URL.sub(one, value)
 
 
 def collect(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

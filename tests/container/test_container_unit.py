@@ -162,6 +162,9 @@ def test_split_env_withholds_secrets_and_masks_url_passwords() -> None:
             "AWS_SECRET_ACCESS_KEY=x",
             "PIP_INDEX_URL=https://user:pw@pypi.example/simple",
             "NVIDIA_REQUIRE_CUDA=cuda>=12.8",
+            "SLACK_WEBHOOK=https://hooks.slack.example/services/T000/B000/XXXXXXXX",
+            "APP_DB_PASS=hunter2",
+            "APP_SETTINGS=postgres://app:hunter2@db:5432/prod",
             "NOEQUALS",
         ]
     )
@@ -170,7 +173,14 @@ def test_split_env_withholds_secrets_and_masks_url_passwords() -> None:
         "PIP_INDEX_URL": "https://***@pypi.example/simple",
         "NVIDIA_REQUIRE_CUDA": "cuda>=12.8",
     }
-    assert withheld == ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "WANDB_API_KEY"]
+    assert withheld == [
+        "APP_DB_PASS",
+        "AWS_SECRET_ACCESS_KEY",
+        "HF_TOKEN",
+        "SLACK_WEBHOOK",
+        "WANDB_API_KEY",
+    ]
+    assert "hunter2" not in repr(kept) and "APP_SETTINGS" not in kept  # not allow-listed
 
 
 def test_recorded_image_env_secret_was_withheld() -> None:

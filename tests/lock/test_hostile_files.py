@@ -152,3 +152,34 @@ def test_huge_and_non_ascii_versions_do_not_crash_at_least() -> None:
     assert at_least("9" * 5000, "1") is False
     assert parse_or_none("\u00b2") is None and parse_or_none("1" * 5000) is None
     assert at_least("580.65.06", "570.86.15") and not at_least("535.104.05", "570.86.15")
+
+
+def test_a_rendezvous_address_is_not_locked() -> None:
+    """NCCL_COMM_ID=host:port names a node (and changes per launch): never in a lock."""
+    import dataclasses
+
+    from envlock.lock import build_lock
+
+    facts = cuda_venv_facts()
+    env = {**facts.env.variables, "NCCL_COMM_ID": "gpu-node-017.cluster.example:29500"}
+    facts = facts.replace(env=dataclasses.replace(facts.env, variables=env))
+    text = dumps_lock(build_lock(facts))
+    assert "gpu-node-017" not in text and "NCCL_COMM_ID" not in text
+
+
+def test_the_interpreter_path_in_the_header_holds_no_home_directory(tmp_path: Path) -> None:
+    home = tmp_path / "home" / "alice"
+    py = home / "venvs" / "train" / "bin" / "python"
+    py.parent.mkdir(parents=True)
+    py.symlink_to(sys.executable)
+    project = tmp_path / "project"
+    project.mkdir()
+    out = project / "envlock.lock.toml"
+    proc = run_envlock(
+        ["lock", "--no-torch-live", "--python", str(py), "-o", str(out)],
+        env=clean_env(HOME=str(home)),
+        cwd=project,
+    )
+    assert proc.returncode == 0, proc.stderr
+    header = out.read_text().split("\n\n", 1)[0]
+    assert "alice" not in header and "--python '~/venvs/train/bin/python'" in header

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from envlock.probe import envvars
 
 ENV = {
@@ -46,6 +48,31 @@ def test_credentials_in_urls_are_masked() -> None:
         "https://download.pytorch.org/whl/cu130 https://***@mirror/simple"
     )
     assert envvars.mask_url_credentials("https://host/simple") == "https://host/simple"
+
+
+@pytest.mark.parametrize(
+    ("value", "masked", "secret"),
+    [
+        ("https://user:p@ss@host/simple", "https://***@host/simple", "ss@"),
+        ("https://user:p/w@host/simple", "https://***@host/simple", "p/w"),
+        ("https://host/simple?token=abc123&x=1", "https://host/simple?token=***&x=***", "abc123"),
+        (
+            "name=https://host/ghp_abcdefghij1234567890XY/simple",
+            "name=https://host/***/simple",
+            "ghp_",
+        ),
+        ("tcp://admin:pw@10.0.0.1:2376", "tcp://***@10.0.0.1:2376", "admin"),
+        (
+            "https://download.pytorch.org/whl/cu130",
+            "https://download.pytorch.org/whl/cu130",
+            None,
+        ),
+    ],
+)
+def test_url_credentials_are_masked_whole(value: str, masked: str, secret: str | None) -> None:
+    assert envvars.mask_url_credentials(value) == masked
+    if secret is not None:
+        assert secret not in envvars.mask_url_credentials(value)
 
 
 def test_empty_environment() -> None:
