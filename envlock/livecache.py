@@ -19,6 +19,7 @@ GPU changes the key. Entries are written atomically; a corrupt entry is a miss.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from envlock.errors import FactsError
 from envlock.facts import Facts
 
 CACHE_FORMAT = 1
@@ -123,6 +125,11 @@ def load(key: str) -> dict[str, Any] | None:
     return live
 
 
+def drop(key: str) -> None:
+    with contextlib.suppress(OSError):
+        _entry(key).unlink()
+
+
 def store(key: str, live: dict[str, Any]) -> None:
     """Best effort: a cache that cannot be written is only a slower next run."""
     if live.get("unavailable"):
@@ -160,4 +167,15 @@ def probe_with_cache(*, timeout: float) -> tuple[Facts, bool]:
     data["meta"].setdefault("notes", []).append(
         "torch live facts from cache" if hit else "torch live facts probed (cache miss)"
     )
-    return Facts.from_dict(data), hit
+    try:
+        return Facts.from_dict(data), hit
+    except FactsError:
+        if not hit:
+            raise
+    # A cache entry that parses as JSON but not as live facts (written by another
+    # envlock, or damaged): drop it and probe again instead of failing every verify.
+    drop(key)
+    data["torch"]["live"] = live = LiveProbe().result(timeout)
+    store(key, live)
+    data["meta"]["notes"][-1] = "torch live facts probed (cache entry was invalid, replaced)"
+    return Facts.from_dict(data), False

@@ -144,10 +144,13 @@ def compare(locked: DeterminismFacts, observed: DeterminismFacts) -> list[Findin
     Run-to-run problems of `observed` are not repeated here: see run_to_run_findings.
     """
     if locked.suite_version != observed.suite_version:
+        # A newer suite than this envlock runs cannot be checked at all: an error, not a
+        # pass. An older one is a known workload whose digests need regenerating.
+        newer = locked.suite_version > observed.suite_version
         return [
             Finding(
                 check_id="EL-DET-SUITE-VERSION",
-                severity=Severity.WARNING,
+                severity=Severity.ERROR if newer else Severity.WARNING,
                 field="determinism",
                 locked=locked.suite_version,
                 observed=observed.suite_version,
@@ -155,7 +158,9 @@ def compare(locked: DeterminismFacts, observed: DeterminismFacts) -> list[Findin
                     f"determinism suite version {observed.suite_version} differs from the "
                     f"locked {locked.suite_version}: digests were not compared"
                 ),
-                fix="regenerate the lock with `envlock lock --determinism`",
+                fix="upgrade envlock to the version that wrote the lock"
+                if newer
+                else "regenerate the lock with `envlock lock --determinism`",
             )
         ]
     if locked.seed != observed.seed:

@@ -36,7 +36,19 @@ def dumps_lock(
         name=_comment_safe(name),
         verify_args=_comment_safe(verify_args),
     )
-    return header + "\n" + tomli_w.dumps(lock.to_dict())
+    return header + "\n" + tomli_w.dumps(_utf8_safe(lock.to_dict()))
+
+
+def _utf8_safe(value: Any) -> Any:
+    """Strings UTF-8 can hold: lone surrogates (undecodable bytes from an environment or a
+    facts file) become backslash escapes instead of failing the write."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_utf8_safe(k): _utf8_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utf8_safe(v) for v in value]
+    return value
 
 
 def _comment_safe(text: str) -> str:

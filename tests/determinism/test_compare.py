@@ -259,3 +259,12 @@ def test_summary_tolerance_scales_with_magnitude() -> None:
     assert not bad.agree and bad.where == "samples[0]" and bad.worst == pytest.approx(0.1)
     other_size = DigestSummary(sum=100.0, mean=0.1, max_abs=10.0, elements=999, samples=[1, -2])
     assert not compare_summaries(a, other_size, 1.0).agree
+
+
+def test_a_newer_suite_version_is_an_error_an_older_one_a_warning() -> None:
+    d = load(CPU_2_13)
+    (newer,) = compare(dataclasses.replace(d, suite_version=99), d)
+    assert (newer.check_id, newer.severity) == ("EL-DET-SUITE-VERSION", Severity.ERROR)
+    assert "upgrade envlock" in (newer.fix or "")
+    (older,) = compare(dataclasses.replace(d, suite_version=0), d)
+    assert older.severity is Severity.WARNING

@@ -3,6 +3,7 @@ nesting, encoding or number in them ends in one line and exit 3, never a hang or
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -183,3 +184,14 @@ def test_the_interpreter_path_in_the_header_holds_no_home_directory(tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     header = out.read_text().split("\n\n", 1)[0]
     assert "alice" not in header and "--python '~/venvs/train/bin/python'" in header
+
+
+def test_lone_surrogates_in_a_facts_file_do_not_break_the_lock(tmp_path: Path) -> None:
+    doc = cuda_venv_facts().to_dict()
+    doc["torch"]["version"] = "2.14.1+cu130\udcff"
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(doc))  # json escapes the surrogate as \\udcff
+    out = tmp_path / "envlock.lock.toml"
+    proc = run_envlock(["lock", "--facts", str(facts), "-o", str(out)])
+    assert proc.returncode == 0, proc.stderr
+    assert read_lock(out).torch is not None
