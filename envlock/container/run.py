@@ -641,6 +641,12 @@ def probe_target(target: ContainerTarget) -> Facts:
     if target.image and target.container:
         raise UsageError("give at most one of --image, --container")
     if target.image:
+        from envlock.container.reference import is_image_id, parse_or_none
+
+        # Checked before any request: the name goes into the Engine API's URL path, and
+        # `../../x` there reached another endpoint (a 301 and exit 4).
+        if not is_image_id(target.image) and parse_or_none(target.image) is None:
+            raise UsageError(f"--image {target.image!r} is not a valid image reference")
         return probe_image(
             target.image,
             gpus=target.gpus,
@@ -654,4 +660,10 @@ def probe_target(target: ContainerTarget) -> Facts:
     for flag, value in (("--gpus", target.gpus), ("--shm-size", target.shm_size)):
         if value:
             raise UsageError(f"{flag} applies to --image only (a running container has its own)")
+    if not _CONTAINER_NAME.fullmatch(target.container):
+        raise UsageError(f"--container {target.container!r} is not a container name or id")
     return probe_container(target.container, torch_live=target.torch_live, timeout=target.timeout)
+
+
+# Docker's container names (and ids): [a-zA-Z0-9][a-zA-Z0-9_.-]*, optionally with a leading /.
+_CONTAINER_NAME = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}")

@@ -30,7 +30,7 @@ from envlock.container.run import (
 )
 from envlock.errors import ContainerError, UsageError
 from envlock.facts import Facts, LibcudaFacts
-from tests.conftest import FIXTURES, load_fixture_json
+from tests.conftest import FIXTURES, clean_env, load_fixture_json, run_envlock
 from tests.container.conftest import DATA, load_data_json
 
 UUID = "GPU-8a5e5b1c-2f4d-4d5e-9c1a-0b8e3d7f6a21"  # made up: the syntax only
@@ -369,3 +369,21 @@ def test_require_cuda_of_image_against_host_driver() -> None:
         driver=dataclasses.replace(host.driver, version="550.54.15", cuda_version="12.4")
     )
     assert "EL-IMAGE-REQUIRE-CUDA" in fired(image, old)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--image", "../../x"),
+        ("--image", "Upper/Case"),
+        ("--image", "a b"),
+        ("--container", "a/../b"),
+    ],
+)
+def test_names_that_are_not_references_are_refused_before_any_request(
+    flag: str, value: str
+) -> None:
+    """`--image ../../x` once went into the Engine API's URL path (a 301, exit 4)."""
+    proc = run_envlock(["probe", flag, value], env=clean_env(DOCKER_HOST="unix:///nonexistent"))
+    assert proc.returncode == 2, proc.stderr
+    assert "not a valid image reference" in proc.stderr or "not a container name" in proc.stderr
