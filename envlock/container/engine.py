@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -87,14 +88,23 @@ class _Disconnected(Exception):
     """A kept-alive connection the daemon had closed: the request may be retried."""
 
 
+# What a daemon may send: a status or header line, the number of headers, a whole body.
+# A daemon that exceeds them (or drips bytes past the request's deadline) is not trusted.
+MAX_LINE = 64 * 1024
+MAX_HEADERS = 200
+MAX_BODY = 256 * 1024 * 1024
+
+
 class _UnixHTTP:
     """One HTTP/1.1 connection over a unix socket: requests in turn, responses read
-    whole (Content-Length, chunked, or until close), the connection kept alive."""
+    whole (Content-Length, chunked, or until close), the connection kept alive.
+    Every request has one overall deadline, and every buffer a bound."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.sock: socket.socket | None = None
         self.buf = b""
+        self.deadline = 0.0
 
     def close(self) -> None:
         if self.sock is not None:
@@ -104,6 +114,7 @@ class _UnixHTTP:
     def request(
         self, method: str, target: str, body: bytes | None, timeout: float
     ) -> tuple[int, bytes]:
+        self.deadline = time.monotonic() + timeout
         fresh = self.sock is None
         if self.sock is None:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -138,20 +149,25 @@ class _UnixHTTP:
     def _response(self, method: str, status: int) -> tuple[int, bytes]:
         headers: dict[str, str] = {}
         while line := self._line():
+            if len(headers) >= MAX_HEADERS:
+                raise OSError(f"the daemon sent more than {MAX_HEADERS} header lines")
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
             data = b""
         elif "chunked" in headers.get("transfer-encoding", "").lower():
-            chunks = []
-            while size := int(self._line().split(b";", 1)[0].strip() or b"0", 16):
+            chunks, total = [], 0
+            while size := _length(self._line().split(b";", 1)[0].strip() or b"0", 16):
+                total += size
+                if total > MAX_BODY:
+                    raise OSError("the daemon's answer is larger than envlock accepts")
                 chunks.append(self._exactly(size))
                 self._line()  # the CRLF after each chunk
             while self._line():  # trailers, then the empty line
                 pass
             data = b"".join(chunks)
         elif "content-length" in headers:
-            data = self._exactly(int(headers["content-length"]))
+            data = self._exactly(_length(headers["content-length"].encode("latin-1"), 10))
         else:  # delimited by the daemon closing the connection
             data = self.buf + self._until_close()
             self.close()
@@ -162,6 +178,10 @@ class _UnixHTTP:
 
     def _recv(self) -> bytes:
         assert self.sock is not None
+        left = self.deadline - time.monotonic()
+        if left <= 0:  # a daemon that drips bytes does not extend the request's time
+            raise TimeoutError()
+        self.sock.settimeout(left)
         data = self.sock.recv(65536)
         if not data:
             raise _Disconnected()
@@ -169,6 +189,8 @@ class _UnixHTTP:
 
     def _line(self) -> bytes:
         while (end := self.buf.find(b"\r\n")) < 0:
+            if len(self.buf) > MAX_LINE:
+                raise OSError(f"the daemon sent a line longer than {MAX_LINE} bytes")
             self.buf += self._recv()
         line, self.buf = self.buf[:end], self.buf[end + 2 :]
         return line
@@ -180,10 +202,15 @@ class _UnixHTTP:
         return data
 
     def _until_close(self) -> bytes:
-        assert self.sock is not None
-        chunks = []
-        while data := self.sock.recv(65536):
-            chunks.append(data)
+        chunks, total = [], len(self.buf)
+        try:
+            while data := self._recv():
+                total += len(data)
+                if total > MAX_BODY:
+                    raise OSError("the daemon's answer is larger than envlock accepts")
+                chunks.append(data)
+        except _Disconnected:
+            pass
         self.buf = b""
         return b"".join(chunks)
 
@@ -250,7 +277,13 @@ class LocalEngine:
         return data
 
     def _json(self, method: str, path: str, **kw: Any) -> Any:
-        return json.loads(self._request(method, path, **kw) or b"null")
+        data = self._request(method, path, **kw)
+        try:
+            return json.loads(data or b"null")
+        except (ValueError, RecursionError):
+            raise EngineError(
+                f"the Docker daemon answered {method} {path} with something that is not JSON"
+            ) from None
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -276,6 +309,8 @@ class LocalEngine:
 
     def create(self, config: dict[str, Any], name: str) -> str:
         created = self._json("POST", "/containers/create", query={"name": name}, body=config)
+        if not isinstance(created, dict) or not isinstance(created.get("Id"), str):
+            raise EngineError("the Docker daemon created a container but sent no id")
         return str(created["Id"])
 
     def start(self, cid: str) -> None:
@@ -283,7 +318,10 @@ class LocalEngine:
 
     def wait(self, cid: str, timeout: float) -> int:
         result = self._json("POST", f"/containers/{cid}/wait", timeout=timeout)
-        return int(result.get("StatusCode", -1))
+        code = result.get("StatusCode") if isinstance(result, dict) else None
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise EngineError(f"the Docker daemon's wait answer has no exit status: {result!r:.80}")
+        return code
 
     def logs(self, cid: str, *, stdout: bool, stderr: bool) -> bytes:
         raw = self._request(
@@ -321,6 +359,17 @@ def demux(raw: bytes) -> Iterator[tuple[int, bytes]]:
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/:@")
 
 
+def _length(text: bytes, base: int) -> int:
+    """A Content-Length or chunk size: digits only, never negative, within MAX_BODY."""
+    digits = b"0123456789abcdefABCDEF" if base == 16 else b"0123456789"
+    if not text or len(text) > 16 or any(c not in digits for c in text):
+        raise OSError(f"the daemon sent a bad length {text[:20]!r}")
+    n = int(text, base)
+    if n > MAX_BODY:
+        raise OSError("the daemon's answer is larger than envlock accepts")
+    return n
+
+
 def _quote(part: str) -> str:
     """Percent-encoding for a path segment or query value (urllib.parse.quote, safe="/:@")."""
     return "".join(c if c in _SAFE else "".join(f"%{b:02X}" for b in c.encode()) for c in part)
@@ -348,7 +397,15 @@ class SdkEngine:
 
             # version="auto" asks the daemon which API it speaks: one request, and
             # the reason an unreachable daemon fails here rather than later.
-            self.client = docker.from_env(version="auto", timeout=int(max(timeout, 1)))
+            try:
+                self.client = docker.from_env(version="auto", timeout=int(max(timeout, 1)))
+            except (ValueError, TypeError) as exc:  # a malformed DOCKER_HOST (tcp://[::1, ...)
+                from envlock.probe.envvars import mask_url_credentials
+
+                raise EngineUnreachable(
+                    f"DOCKER_HOST {mask_url_credentials(host)!r} is not a usable address: "
+                    f"{_sdk_reason(exc)}"
+                ) from None
         self.api: Any = self.client.api
 
     def inspect_image(self, reference: str) -> dict[str, Any]:
