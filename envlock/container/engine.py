@@ -93,6 +93,7 @@ class _Disconnected(Exception):
 MAX_LINE = 64 * 1024
 MAX_HEADERS = 200
 MAX_BODY = 256 * 1024 * 1024
+MAX_LOGS = 32 * 1024 * 1024  # a probe prints ~100 KiB of facts; an image may print anything
 
 
 class _UnixHTTP:
@@ -105,6 +106,7 @@ class _UnixHTTP:
         self.sock: socket.socket | None = None
         self.buf = b""
         self.deadline = 0.0
+        self.max_body = MAX_BODY
 
     def close(self) -> None:
         if self.sock is not None:
@@ -112,9 +114,15 @@ class _UnixHTTP:
         self.sock, self.buf = None, b""
 
     def request(
-        self, method: str, target: str, body: bytes | None, timeout: float
+        self,
+        method: str,
+        target: str,
+        body: bytes | None,
+        timeout: float,
+        max_body: int = MAX_BODY,
     ) -> tuple[int, bytes]:
         self.deadline = time.monotonic() + timeout
+        self.max_body = max_body
         fresh = self.sock is None
         if self.sock is None:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -159,8 +167,8 @@ class _UnixHTTP:
             chunks, total = [], 0
             while size := _length(self._line().split(b";", 1)[0].strip() or b"0", 16):
                 total += size
-                if total > MAX_BODY:
-                    raise OSError("the daemon's answer is larger than envlock accepts")
+                if total > self.max_body:
+                    raise OSError(_too_large(self.max_body))
                 chunks.append(self._exactly(size))
                 self._line()  # the CRLF after each chunk
             while self._line():  # trailers, then the empty line
@@ -168,6 +176,8 @@ class _UnixHTTP:
             data = b"".join(chunks)
         elif "content-length" in headers:
             data = self._exactly(_length(headers["content-length"].encode("latin-1"), 10))
+            if len(data) > self.max_body:
+                raise OSError(_too_large(self.max_body))
         else:  # delimited by the daemon closing the connection
             data = self.buf + self._until_close()
             self.close()
@@ -206,8 +216,8 @@ class _UnixHTTP:
         try:
             while data := self._recv():
                 total += len(data)
-                if total > MAX_BODY:
-                    raise OSError("the daemon's answer is larger than envlock accepts")
+                if total > self.max_body:
+                    raise OSError(_too_large(self.max_body))
                 chunks.append(data)
         except _Disconnected:
             pass
@@ -234,6 +244,7 @@ class LocalEngine:
         query: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         timeout: float | None = None,
+        max_body: int = MAX_BODY,
     ) -> bytes:
         target = f"/v{API_VERSION}{path}"
         if query:
@@ -244,7 +255,7 @@ class LocalEngine:
             if self._conn is None:
                 self._conn = _UnixHTTP(self.path)
             try:
-                status, data = self._conn.request(method, target, payload, limit)
+                status, data = self._conn.request(method, target, payload, limit, max_body)
                 break
             except _Disconnected:
                 # A kept-alive connection the daemon closed meanwhile: one fresh try.
@@ -328,6 +339,7 @@ class LocalEngine:
             "GET",
             f"/containers/{cid}/logs",
             query={"stdout": str(int(stdout)), "stderr": str(int(stderr))},
+            max_body=MAX_LOGS,
         )
         return b"".join(payload for _stream, payload in demux(raw))
 
@@ -357,6 +369,10 @@ def demux(raw: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/:@")
+
+
+def _too_large(limit: int) -> str:
+    return f"the daemon's answer is larger than {limit // (1024 * 1024)} MiB (envlock's limit)"
 
 
 def _length(text: bytes, base: int) -> int:

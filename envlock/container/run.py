@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from envlock.facts import Facts
 
 LABEL = "org.envlock.probe"
+PROBE_MEMORY = 4 * 1024 * 1024 * 1024
 DOCKER_DEFAULT_SHM_BYTES = 64 * 1024 * 1024
 GPU_DRIVER_ERROR = "could not select device driver"
 # Seconds the daemon gets on top of the probe's own limit before we kill it.
@@ -425,6 +426,13 @@ class _ImageRun:
             "NetworkMode": "none",
             "CapDrop": ["ALL"],
             "SecurityOpt": ["no-new-privileges"],
+            # Bounded: importing a CUDA torch build takes ~1 GiB; the probe writes nothing
+            # but Python's own temp files.
+            "Memory": PROBE_MEMORY,
+            "MemorySwap": PROBE_MEMORY,
+            "PidsLimit": 256,
+            "ReadonlyRootfs": True,
+            "Tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m"},
         }
         if self.shm_bytes:
             host_config["ShmSize"] = self.shm_bytes

@@ -216,6 +216,41 @@ def test_probe_output_not_json_is_one_line_exit_3(scratch_tags: list[str]) -> No
     one_line_error(proc, 3, "did not print Facts JSON", "this is not JSON")
 
 
+def test_an_image_that_floods_its_output_costs_bounded_memory(scratch_tags: list[str]) -> None:
+    """300 MB printed by an image's python3 once cost envlock 877 MB; now the logs are read
+    with a cap and the probe ends in one line."""
+    image = derive(
+        PY_IMAGE,
+        "envlock-test/scratch:flood-python",
+        scratch_tags,
+        files={"/usr/local/bin/python3": "#!/bin/sh\nhead -c 300000000 /dev/zero | tr '\\0' a\n"},
+    )
+    script = (
+        "import resource, subprocess, sys\n"
+        "p = subprocess.run([sys.executable, '-m', 'envlock', 'probe', '--image', sys.argv[1],"
+        " '--json'], capture_output=True, text=True)\n"
+        "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "sys.stderr.write(p.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, image],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=300,
+        check=False,
+    )
+    code, max_rss_kib = map(int, proc.stdout.split())
+    assert code == 3, proc.stderr
+    assert max_rss_kib < 200 * 1024, max_rss_kib  # well under the 300 MB printed
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_the_probe_container_has_memory_pid_and_filesystem_limits() -> None:
+    facts = Facts.from_json(run_envlock(["probe", "--image", PY_IMAGE, "--json"]).stdout)
+    assert facts.system.cgroup_memory_limit_bytes == 4 * 1024**3
+
+
 def test_running_container_is_probed_through_exec() -> None:
     name = f"envlock-test-running-{os.getpid()}"
     docker(
