@@ -28,6 +28,18 @@ class Fit:
     coverage: dict[str, Coverage] = field(default_factory=dict)  # by capability
     problems: list[str] = field(default_factory=list)  # why it does not run
     caveats: list[str] = field(default_factory=list)  # runs, but ...
+    needs_driver: Version | None = None  # driver unknown: runs with a driver >= this
+    arch_unknown: bool = False  # GPU coverage rests on an unknown or UNVERIFIED arch list
+
+    @property
+    def runs_if_driver(self) -> bool:
+        """Nothing but the unknown driver stands in the way."""
+        return (
+            self.runs is None
+            and self.needs_driver is not None
+            and not self.problems
+            and not self.arch_unknown
+        )
 
     @property
     def full(self) -> bool:
@@ -62,8 +74,9 @@ def evaluate(
 
 def best(fits: list[Fit]) -> Fit | None:
     """The newest release that runs; within it the highest CUDA with full driver support,
-    else the highest CUDA that runs through minor-version compatibility."""
-    running = [f for f in fits if f.runs]
+    else the highest CUDA that runs through minor-version compatibility. With the driver
+    unknown, the same among the builds that run given a new enough driver."""
+    running = [f for f in fits if f.runs] or [f for f in fits if f.runs_if_driver]
     if not running:
         return None
     newest = max(f.release.release for f in running)
@@ -89,6 +102,7 @@ def _judge(
     unknown = False
     coverage: dict[str, Coverage] = {}
     targets = variant.targets
+    arch_unknown = targets is None and bool(capabilities)
     for cc in capabilities:
         if targets is None:
             unknown = True
@@ -101,11 +115,39 @@ def _judge(
                 f"(wheel has {';'.join(variant.arch_list or ())})"
             )
         elif cov.sass is None and cov.ptx is not None:
-            caveats.append(f"capability {cc} only through PTX JIT of {cov.ptx} (slow first start)")
+            if "arch-list" in variant.unverified:
+                # the PTX target is what a build script lists, not what a wheel was seen to hold
+                unknown = arch_unknown = True
+                caveats.append(
+                    f"capability {cc} would run only through PTX JIT of {cov.ptx}, and this "
+                    "wheel's PTX target is UNVERIFIED"
+                )
+            else:
+                caveats.append(
+                    f"capability {cc} only through PTX JIT of {cov.ptx} (slow first start)"
+                )
     if targets is None and capabilities:
         caveats.append("arch list of this wheel is UNVERIFIED")
     verdict = None
-    if driver is not None:
+    needs_driver = None
+    if driver is None:
+        # never "runs: yes" without a driver: it runs only on one new enough for its CUDA
+        needs_driver = matrix.minor_floor(variant.cuda.major, os_name) or matrix.toolkit_driver(
+            variant.cuda, os_name
+        )
+        unknown = True
+        caveats.append(
+            f"depends on the driver: needs >= {needs_driver}"
+            + (
+                f" ({matrix.toolkit_driver(variant.cuda, os_name)} for full CUDA "
+                f"{variant.cuda} support)"
+                if needs_driver != matrix.toolkit_driver(variant.cuda, os_name)
+                else ""
+            )
+            if needs_driver
+            else f"depends on the driver: CUDA {variant.cuda} is not in the matrix"
+        )
+    else:
         verdict = matrix.driver_support(driver, variant.cuda, os_name)
         if verdict.support is DriverSupport.TOO_OLD:
             problems.append(
@@ -139,4 +181,6 @@ def _judge(
         coverage=coverage,
         problems=problems,
         caveats=caveats,
+        needs_driver=needs_driver,
+        arch_unknown=arch_unknown,
     )

@@ -599,7 +599,7 @@ CASES = [
         lambda: edit(cuda_venv(), "system.python.version", "3.9.18"),
         True,
         Severity.ERROR,
-        says="3.10-3.15",
+        says="3.10-3.14",
     ),
     # mixed GPU models
     Case("EL-GPU-MIXED-MODELS", "two H100s", lambda: _two_gpus(h100_host()), False),
