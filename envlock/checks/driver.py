@@ -60,7 +60,9 @@ def _judge(ctx: CheckContext) -> tuple[DriverSupport, Version, Version | None, V
         return DriverSupport.UNKNOWN, Version((0,)), None, None
     if driver is not None:
         verdict = ctx.matrix.driver_support(driver, torch_cuda, ctx.os_name)
-        return verdict.support, torch_cuda, verdict.needed_full, verdict.needed_minor
+        if verdict.support is not DriverSupport.UNKNOWN:
+            return verdict.support, torch_cuda, verdict.needed_full, verdict.needed_minor
+        # a CUDA newer than the matrix knows: judge by the driver's own CUDA (NVML) below
     driver_cuda = ctx.driver_cuda
     if driver_cuda is None:
         return DriverSupport.UNKNOWN, torch_cuda, None, None
@@ -79,12 +81,20 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
         return
     driver = ctx.driver_version
     have = f"driver {driver}" if driver else f"a driver for CUDA {ctx.driver.cuda_version}"
+    unknown_cuda = ctx.matrix.toolkit_driver(torch_cuda, ctx.os_name) is None
+    if unknown_cuda:
+        have = (
+            f"driver {driver or '?'} whose own CUDA is {ctx.driver.cuda_version} (NVML); the "
+            f"matrix does not know CUDA {torch_cuda}, so this is judged by CUDA versions alone"
+        )
     need = (
         f" (needs >= {full})"
         if floor == full
         else f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
     )
-    fixes = [f"upgrade the NVIDIA driver to >= {full or f'one supporting CUDA {torch_cuda}'}"]
+    fixes = [
+        f"upgrade the NVIDIA driver to >= {full or f'one whose CUDA is {torch_cuda} or newer'}"
+    ]
     if driver is not None and (hint := _newer_variant_hint(ctx, driver)):
         fixes.append(f"or install torch built for an older CUDA: {hint}")
     yield Finding(

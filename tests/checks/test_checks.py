@@ -177,6 +177,14 @@ CASES = [
     ),
     Case(
         "EL-DRIVER-TOO-OLD",
+        "torch edited to a CUDA 14.0 build the matrix does not know; driver CUDA 13.0",
+        lambda: _torch(h100_host(), "2.14.1+cu140", "14.0"),
+        True,
+        Severity.ERROR,
+        says="the matrix does not know CUDA 14.0",
+    ),
+    Case(
+        "EL-DRIVER-TOO-OLD",
         "driver 570 but a cuda-compat 13.0 libcuda loaded",
         lambda: edit(_driver(h100_host(), "570.133.20", "12.8"), "cuda.libcuda", COMPAT_LIBCUDA),
         False,
