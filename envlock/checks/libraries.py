@@ -152,6 +152,9 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("EL-LD-LIBRARY-PATH-SHADOW")
 def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
+    """Judged from evidence: a copy torch really loaded from LD_LIBRARY_PATH is a warning;
+    copies that sit there while torch loaded every library from its wheels (torch's
+    libraries carry DT_RPATH, searched before LD_LIBRARY_PATH) are information only."""
     if ctx.torch_cuda is None or not ctx.facts.cuda.wheels:
         return
     shadowing = {
@@ -163,28 +166,54 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     if not shadowing:
         return
     live = ctx.facts.torch.live
+    loaded = live.loaded_libraries if live else []
     loaded_from = [
         lib.path
-        for lib in (live.loaded_libraries if live else [])
+        for lib in loaded
         if any(lib.path.startswith(p.rstrip("/") + "/") for p in shadowing)
     ]
+    where = "; ".join(
+        f"{p} ({', '.join(libs[:4])}{', ...' if len(libs) > 4 else ''})"
+        for p, libs in shadowing.items()
+    )
+    if loaded_from:
+        severity = Severity.WARNING
+        message = (
+            f"torch loaded {', '.join(loaded_from)} from LD_LIBRARY_PATH, not the copies its "
+            f"nvidia-* wheels ship ({where}): a copy of another version causes 'undefined "
+            "symbol' errors (e.g. __nvJitLinkComplete) and cuDNN version errors"
+        )
+    elif loaded:
+        severity = Severity.INFO
+        message = (
+            f"LD_LIBRARY_PATH holds CUDA libraries ({where}), but torch loaded every CUDA "
+            "library from its wheels (torch's own RPATH is searched first): harmless for "
+            "torch; programs and extensions built against that directory use its copies"
+        )
+    else:
+        severity = Severity.WARNING
+        message = (
+            f"LD_LIBRARY_PATH holds CUDA libraries ({where}) and torch's live facts are "
+            "missing, so which copy torch loads could not be seen: a copy of another version "
+            "ahead of the wheels' causes 'undefined symbol' and cuDNN version errors"
+        )
     yield Finding(
         check_id="EL-LD-LIBRARY-PATH-SHADOW",
-        severity=Severity.WARNING,
-        message=(
-            "LD_LIBRARY_PATH puts "
-            + "; ".join(
-                f"{p} ({', '.join(libs[:4])}{', ...' if len(libs) > 4 else ''})"
-                for p, libs in shadowing.items()
-            )
-            + " ahead of the libraries torch's nvidia-* wheels ship: mismatched copies cause "
-            "'undefined symbol' errors (e.g. __nvJitLinkComplete) and cuDNN version errors"
-            + (f"; torch already loaded {', '.join(loaded_from)} from there" if loaded_from else "")
+        severity=severity,
+        message=message,
+        fix=(
+            "remove "
+            + ", ".join(shadowing)
+            + " from LD_LIBRARY_PATH for this job (the wheels need no LD_LIBRARY_PATH)"
+            if severity is not Severity.INFO
+            else "nothing to do for torch; unset LD_LIBRARY_PATH for the job if other "
+            "libraries should come from the wheels too"
         ),
-        fix="remove "
-        + ", ".join(shadowing)
-        + " from LD_LIBRARY_PATH for this job (the wheels need no LD_LIBRARY_PATH)",
-        evidence={"cuda.ld_library_path": shadowing, "loaded_from_there": loaded_from},
+        evidence={
+            "cuda.ld_library_path": shadowing,
+            "loaded_from_there": loaded_from,
+            "torch_live_libraries_seen": len(loaded),
+        },
     )
 
 

@@ -88,6 +88,18 @@ COMPAT_LIBCUDA = LibcudaFacts(
 )
 
 
+def _loaded_from_cuda12(f: Facts) -> Facts:
+    """LD_LIBRARY_PATH = CUDA12_LIBS, and torch's libnvJitLink loaded from it."""
+    assert f.torch.live is not None
+    libs = [
+        LoadedLibFacts(name=lib.name, path=CUDA12_LIBS.path + "/libnvJitLink.so.12")
+        if lib.name.startswith("libnvJitLink")
+        else lib
+        for lib in f.torch.live.loaded_libraries
+    ]
+    return _live(edit(f, "cuda.ld_library_path", [CUDA12_LIBS]), loaded_libraries=libs)
+
+
 def _loaded_cudnn(f: Facts, path: str, version: str | None) -> Facts:
     assert f.torch.live is not None
     libs = [lib for lib in f.torch.live.loaded_libraries if not lib.name.startswith("libcudnn")]
@@ -386,11 +398,27 @@ CASES = [
     ),
     Case(
         "EL-LD-LIBRARY-PATH-SHADOW",
-        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64",
+        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64; torch loaded all from its wheels",
         lambda: edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]),
         True,
+        Severity.INFO,
+        says="harmless for torch",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64, libnvJitLink loaded from there",
+        lambda: _loaded_from_cuda12(cuda_venv()),
+        True,
         Severity.WARNING,
-        says="cuda-12.4",
+        says="/usr/local/cuda-12.4/lib64/libnvJitLink.so.12",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64, torch live facts removed",
+        lambda: edit(edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]), "torch.live", None),
+        True,
+        Severity.WARNING,
+        says="could not be seen",
     ),
     Case(
         "EL-LD-LIBRARY-PATH-SHADOW",
