@@ -139,6 +139,9 @@ class WheelFacts:
     name: str
     version: str
     cuda_major: int | None = None
+    # installed distributions whose Requires-Dist names this wheel; probed only when
+    # wheels of several CUDA majors are installed
+    required_by: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -217,8 +217,19 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
+def _suffix_base(name: str) -> str | None:
+    """nvidia-nccl-cu12 -> nvidia-nccl; None for names without a -cuNN suffix."""
+    m = re.fullmatch(r"(.+)-cu\d+", name)
+    return m.group(1) if m else None
+
+
 @check("EL-WHEELS-MIXED-CUDA")
 def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
+    """What really breaks: suffixed wheels of two CUDA majors (nvidia-nccl-cu12 and -cu13)
+    install the same files (nvidia/nccl/lib/libnccl.so.2), so the copy on disk is the last
+    one installed and uninstalling either deletes it. Other wheels of another major hold
+    other sonames (libcudart.so.12 beside a cu13 stack): torch never loads them; they are
+    there for the package that requires them."""
     by_major: dict[int, list[str]] = {}
     for w in ctx.facts.cuda.wheels:
         if w.cuda_major is not None:
@@ -226,24 +237,75 @@ def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
     if len(by_major) < 2:
         return
     torch_major = ctx.torch_cuda.major if ctx.torch_cuda else None
-    strays = [n for m, names in by_major.items() if m != torch_major for n in names]
+    if torch_major is None or torch_major not in by_major:
+        torch_major = max(by_major, key=lambda m: len(by_major[m]))
+    ours = {w.name: w for w in ctx.facts.cuda.wheels if w.cuda_major == torch_major}
+    strays = [w for w in ctx.facts.cuda.wheels if w.cuda_major not in (None, torch_major)]
+    clashes = [
+        (w, o)
+        for w in strays
+        if (base := _suffix_base(w.name)) is not None
+        for o in ours.values()
+        if _suffix_base(o.name) == base
+    ]
+    pulled = {w.name: w.required_by for w in strays}
+    who = "; ".join(
+        f"{n} required by {', '.join(r)}" if r else f"{n} required by no installed package"
+        for n, r in pulled.items()
+    )
+    listing = "; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items()))
+    if clashes:
+        severity = Severity.ERROR
+        message = (
+            f"nvidia-* wheels for several CUDA majors are installed ({listing}): "
+            + "; ".join(
+                f"{w.name} and {o.name} install the same library files, so the copy on disk "
+                "is whichever was installed last and uninstalling either deletes it"
+                for w, o in clashes
+            )
+            + f" ({who})"
+        )
+        fixes = []
+        for w, o in clashes:
+            need = (
+                f"{', '.join(w.required_by)} needs {w.name}: install its CUDA {torch_major} "
+                "build or run it in its own environment, then "
+                if w.required_by
+                else ""
+            )
+            fixes.append(
+                f"{need}pip uninstall {w.name} && pip install --force-reinstall --no-deps "
+                f"{o.name}=={o.version} (uninstalling {w.name} removes the shared files, the "
+                "reinstall puts torch's copy back)"
+            )
+        fix = "; ".join(fixes)
+    else:
+        severity = Severity.INFO
+        message = (
+            f"nvidia-* wheels for several CUDA majors are installed ({listing}): their "
+            f"libraries carry other sonames than torch's CUDA {torch_major} ones, so torch "
+            f"does not load them ({who}); two CUDA runtimes in one process work, but each "
+            "package uses its own"
+        )
+        fix = (
+            "nothing to do for torch; keep them: "
+            + ", ".join(sorted({r for w in strays for r in w.required_by}))
+            + " requires them"
+            if any(w.required_by for w in strays)
+            else "pip uninstall "
+            + " ".join(w.name for w in strays)
+            + " frees the space: no installed package requires them"
+        )
     yield Finding(
         check_id="EL-WHEELS-MIXED-CUDA",
-        severity=Severity.ERROR,
-        message=(
-            "nvidia-* wheels for several CUDA majors are installed ("
-            + "; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items()))
-            + "): libraries resolve to the wrong copy ('undefined symbol' at import)"
-        ),
-        fix=(
-            f"pip uninstall the wheels not built for torch's CUDA {torch_major}: "
-            + " ".join(s.split()[0] for s in strays)
-            if torch_major is not None
-            else "keep the nvidia-* wheels of one CUDA major only"
-        ),
+        severity=severity,
+        message=message,
+        fix=fix,
         evidence={
             "cuda.wheels": {str(m): n for m, n in sorted(by_major.items())},
             "torch.cuda": ctx.facts.torch.cuda,
+            "same_files": [[w.name, o.name] for w, o in clashes],
+            "required_by (Requires-Dist)": pulled,
         },
     )
 

@@ -83,6 +83,12 @@ CUDA12_LIBS = LibDirFacts(
     libraries=["libcublas.so.12", "libcusparse.so.12", "libnvJitLink.so.12"],
 )
 NCCL_CU12 = WheelFacts(name="nvidia-nccl-cu12", version="2.21.5", cuda_major=12)
+CUDART_CU12 = WheelFacts(
+    name="nvidia-cuda-runtime-cu12",
+    version="12.8.90",
+    cuda_major=12,
+    required_by=["cupy-cuda12x"],
+)
 COMPAT_LIBCUDA = LibcudaFacts(
     path="/usr/local/cuda-13.0/compat/libcuda.so.580.65.06", driver_version="13.0", compat=True
 )
@@ -436,6 +442,15 @@ CASES = [
         Severity.ERROR,
         says="nvidia-nccl-cu12",
     ),
+    Case(
+        "EL-WHEELS-MIXED-CUDA",
+        "nvidia-cuda-runtime-cu12 added, required by cupy-cuda12x: other sonames, torch "
+        "does not load them",
+        lambda: edit(cuda_venv(), "cuda.wheels", [*cuda_venv().cuda.wheels, CUDART_CU12]),
+        True,
+        Severity.INFO,
+        says="torch does not load them (nvidia-cuda-runtime-cu12 required by cupy-cuda12x)",
+    ),
     Case("EL-NCCL-MULTIPLE", "cuda venv as recorded", cuda_venv, False),
     Case(
         "EL-NCCL-MULTIPLE",
@@ -764,3 +779,18 @@ def test_unknown_expectation_is_a_usage_error() -> None:
 def test_check_ids_are_stable_strings() -> None:
     for check_id, c in CHECKS.items():
         assert check_id == c.id and check_id.startswith("EL-") and check_id.upper() == check_id
+
+
+def test_mixed_wheels_fix_never_leaves_a_required_package_broken() -> None:
+    """Issue 10, item 7: name who pulled the stray wheel in; no bare uninstall."""
+    quiet = edit(cuda_venv(), "cuda.wheels", [*cuda_venv().cuda.wheels, CUDART_CU12])
+    (info,) = [f for f in run_checks(quiet) if f.check_id == "EL-WHEELS-MIXED-CUDA"]
+    assert info.fix is not None and "pip uninstall" not in info.fix
+    assert "keep them: cupy-cuda12x requires them" in info.fix
+    assert "resolve to the wrong copy" not in info.message
+    nccl = dataclasses.replace(NCCL_CU12, required_by=["some-cu12-extension"])
+    clash = edit(cuda_venv(), "cuda.wheels", [*cuda_venv().cuda.wheels, nccl])
+    (err,) = [f for f in run_checks(clash) if f.check_id == "EL-WHEELS-MIXED-CUDA"]
+    assert err.severity is Severity.ERROR and "same library files" in err.message
+    assert err.fix is not None and "some-cu12-extension needs nvidia-nccl-cu12" in err.fix
+    assert "pip install --force-reinstall --no-deps nvidia-nccl-cu13==2.30.7" in err.fix
