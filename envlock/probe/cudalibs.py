@@ -243,7 +243,7 @@ def is_compat_path(path: str | None) -> bool:
 # ------------------------------------------------------------------- wheels
 def wheel_facts(path: list[str] | None = None) -> list[dict[str, Any]]:
     dists = _dists.distributions(path)
-    wheels = []
+    wheels: list[dict[str, Any]] = []
     for dist in dists.values():
         name = dist.name
         if not (name.startswith("nvidia-") or name.startswith("cuda-")):
@@ -258,16 +258,17 @@ def wheel_facts(path: list[str] | None = None) -> list[dict[str, Any]]:
     majors = {w["cuda_major"] for w in wheels if w["cuda_major"] is not None}
     if len(majors) > 1:
         # wheels of several CUDA majors: who pulled each in (read only in this rare case)
-        by_name = {w["name"]: w for w in wheels}
+        required_by: dict[str, list[str]] = {}
+        names = {w["name"] for w in wheels}
         for dist in dists.values():
             for req in dist.requires():
                 m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
-                wanted = by_name.get(_dists.normalize(m.group(1))) if m else None
-                if wanted is not None and dist.name not in wanted.setdefault("required_by", []):
-                    wanted["required_by"].append(dist.name)
+                wanted = _dists.normalize(m.group(1)) if m else ""
+                if wanted in names and dist.name not in required_by.get(wanted, []):
+                    required_by.setdefault(wanted, []).append(dist.name)
         for w in wheels:
-            if "required_by" in w:
-                w["required_by"].sort()
+            if w["name"] in required_by:
+                w["required_by"] = sorted(required_by[w["name"]])
     return sorted(wheels, key=lambda w: w["name"])
 
 
