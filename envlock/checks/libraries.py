@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
+from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.facts import LoadedLibFacts
 from envlock.findings import Finding, Severity
@@ -139,13 +140,18 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
             + ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in bad)
             + " are outside it: convolutions and attention through cuDNN fail"
         ),
-        fix="use a torch release whose cuDNN still supports this GPU (cu126 wheels ship "
-        "cuDNN 9.10.2, which covers 5.0-12.0), or disable cuDNN (torch.backends.cudnn.enabled "
-        "= False)",
+        fix=(
+            f"install a torch build whose cuDNN supports these GPUs and that has their "
+            f"kernels: {hint}"
+            if (hint := wheel_hint(ctx))
+            else "no official torch build pairs a cuDNN for these GPUs with their kernels: "
+            "disable cuDNN (torch.backends.cudnn.enabled = False)"
+        ),
         evidence={
             "cudnn": str(cudnn),
             "matrix.cudnn_range": f"{entry.min}-{entry.max or ''}",
             "gpus": {str(g.index): str(g.capability) for g in bad},
+            "fix.roads": roads(ctx),
         },
     )
 
