@@ -82,6 +82,9 @@ def run(args: argparse.Namespace) -> ExitCode:
                 if g.capability is not None:
                     caps.append(g.capability)
                     gpu_desc.append(f"GPU {g.index}: {g.name} ({g.capability})")
+            machine = (ctx.facts.system.arch or "").lower()
+            if caps and machine in ("aarch64", "arm64"):
+                arm.append(f"this {machine} machine's GPU")
         if driver is None:
             driver = ctx.driver_version
         if python is None:
@@ -105,7 +108,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         chosen = None
         doc["best"] = None
         doc["does_not_apply"] = (
-            f"{', '.join(arm)} ships in aarch64 (Arm) systems; these arch lists are those of "
+            f"{', '.join(arm)}: an aarch64 (Arm) system; these arch lists are those of "
             "the x86_64 wheels, so this table does not say what runs there: check the "
             "aarch64 wheel's own torch.cuda.get_arch_list()"
         )

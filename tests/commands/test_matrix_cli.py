@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from tests.conftest import FIXTURES, run_envlock
 from tests.facts_builders import H100_FILE
@@ -117,3 +118,12 @@ def test_python_is_the_probed_one_and_hidden_releases_say_why() -> None:
     assert doc["python"] == probed
     old = next(f for f in doc["fits"] if f["torch"] == "2.0" and f["variant"] == "cu118")
     assert old["runs"] is (sys.version_info < (3, 12))
+
+
+def test_probed_aarch64_machine_is_not_answered_from_x86_64_arch_lists(tmp_path: Path) -> None:
+    facts = json.loads((FIXTURES / H100_FILE).read_text())
+    facts["system"]["arch"] = "aarch64"  # edited: the H100 host as if it were a Grace system
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(facts))
+    proc = run_envlock(["matrix", "--facts", str(path)])
+    assert proc.returncode == 1 and "does not apply" in proc.stdout, proc.stdout
