@@ -216,6 +216,9 @@ class TorchFacts:
     git_version: str | None = None
     debug: bool | None = None
     location: str | None = None
+    # libtorch_cuda.so's own search path: "rpath" (before LD_LIBRARY_PATH), "runpath"
+    # (after it), "none"; None: not read
+    lib_search_path: str | None = None
     live: TorchLiveFacts | None = None  # None: the live probe was not run
 
 

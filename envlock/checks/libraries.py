@@ -196,12 +196,26 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
             "library from its wheels (torch's own RPATH is searched first): harmless for "
             "torch; programs and extensions built against that directory use its copies"
         )
+    elif ctx.facts.torch.lib_search_path == "rpath":
+        severity = Severity.INFO
+        message = (
+            f"LD_LIBRARY_PATH holds CUDA libraries ({where}), but libtorch_cuda.so carries "
+            "DT_RPATH to its wheels' directories, which the loader searches before "
+            "LD_LIBRARY_PATH: torch's own dependencies come from the wheels (torch's live "
+            "facts, which would show every loaded copy, are missing)"
+        )
     else:
         severity = Severity.WARNING
+        search = ctx.facts.torch.lib_search_path
         message = (
-            f"LD_LIBRARY_PATH holds CUDA libraries ({where}) and torch's live facts are "
-            "missing, so which copy torch loads could not be seen: a copy of another version "
-            "ahead of the wheels' causes 'undefined symbol' and cuDNN version errors"
+            f"LD_LIBRARY_PATH holds CUDA libraries ({where}) ahead of the wheels' copies"
+            + (
+                " (libtorch_cuda.so uses DT_RUNPATH, searched after LD_LIBRARY_PATH)"
+                if search == "runpath"
+                else " (libtorch_cuda.so's search path and torch's live facts are unknown)"
+            )
+            + ": a copy of another version causes 'undefined symbol' errors "
+            "(e.g. __nvJitLinkComplete) and cuDNN version errors"
         )
     yield Finding(
         check_id="EL-LD-LIBRARY-PATH-SHADOW",
@@ -219,6 +233,7 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
             "cuda.ld_library_path": shadowing,
             "loaded_from_there": loaded_from,
             "torch_live_libraries_seen": len(loaded),
+            "torch.lib_search_path": ctx.facts.torch.lib_search_path,
         },
     )
 

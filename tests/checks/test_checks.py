@@ -424,7 +424,32 @@ CASES = [
         lambda: edit(edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]), "torch.live", None),
         True,
         Severity.WARNING,
-        says="could not be seen",
+        says="search path and torch's live facts are unknown",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "CUDA 12.4 lib64 on LD_LIBRARY_PATH, no live facts, libtorch_cuda.so edited to RUNPATH",
+        lambda: edit(
+            edit(edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]), "torch.live", None),
+            "torch.lib_search_path",
+            "runpath",
+        ),
+        True,
+        Severity.WARNING,
+        says="DT_RUNPATH, searched after LD_LIBRARY_PATH",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "CUDA 12.4 lib64 on LD_LIBRARY_PATH, no live facts, libtorch_cuda.so with DT_RPATH "
+        "(as the real 2.14.1+cu130 wheel)",
+        lambda: edit(
+            edit(edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]), "torch.live", None),
+            "torch.lib_search_path",
+            "rpath",
+        ),
+        True,
+        Severity.INFO,
+        says="searches before LD_LIBRARY_PATH",
     ),
     Case(
         "EL-LD-LIBRARY-PATH-SHADOW",

@@ -178,3 +178,21 @@ def test_toolkit_on_ld_library_path_is_at_most_information(cuda_python: Path) ->
     if shadow:
         assert shadow[0]["evidence"]["loaded_from_there"] == []
         assert shadow[0]["evidence"]["torch_live_libraries_seen"] > 0
+
+
+@pytest.mark.venv
+def test_toolkit_on_ld_library_path_without_live_facts_reads_rpath(cuda_python: Path) -> None:
+    """The same, with --no-torch-live: judged from libtorch_cuda.so's DT_RPATH, read by the
+    probe from the real wheel."""
+    lib64 = Path("/usr/local/cuda/lib64")
+    if not (lib64 / "libcudart.so.13").exists():
+        pytest.skip("no CUDA 13 toolkit in /usr/local/cuda")
+    proc = run_envlock(
+        ["doctor", "--python", str(cuda_python), "--no-torch-live", "--format", "json"],
+        env=clean_env(LD_LIBRARY_PATH=str(lib64)),
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = json.loads(proc.stdout)
+    (shadow,) = [f for f in doc["findings"] if f["id"] == "EL-LD-LIBRARY-PATH-SHADOW"]
+    assert shadow["severity"] == "info" and "DT_RPATH" in shadow["message"]
+    assert shadow["evidence"]["torch.lib_search_path"] == "rpath"
