@@ -139,6 +139,9 @@ class WheelFacts:
     name: str
     version: str
     cuda_major: int | None = None
+    # installed distributions whose Requires-Dist names this wheel; probed only when
+    # wheels of several CUDA majors are installed
+    required_by: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -213,6 +216,9 @@ class TorchFacts:
     git_version: str | None = None
     debug: bool | None = None
     location: str | None = None
+    # libtorch_cuda.so's own search path: "rpath" (before LD_LIBRARY_PATH), "runpath"
+    # (after it), "none"; None: not read
+    lib_search_path: str | None = None
     live: TorchLiveFacts | None = None  # None: the live probe was not run
 
 

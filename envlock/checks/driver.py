@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
+from envlock.checks.hints import remedy_for
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import DriverSupport, Version, cuda_variant
@@ -35,21 +36,27 @@ def _uses_forward_compat(ctx: CheckContext, torch_cuda: Version) -> bool:
     return compat_cuda is not None and compat_cuda >= torch_cuda.truncate(2)
 
 
-def _newer_variant_hint(ctx: CheckContext, driver: Version) -> str | None:
-    """The same torch release built for a CUDA this driver fully supports, if there is one."""
-    tv = ctx.torch_version
-    release = ctx.matrix.torch_release(tv) if tv else None
-    if release is None:
-        return None
-    ok = [
-        v
-        for v in release.variants
-        if ctx.matrix.driver_support(driver, v.cuda, ctx.os_name).support is DriverSupport.FULL
+def _build_road(
+    ctx: CheckContext, *, full_only: bool = False
+) -> tuple[str | None, list[dict[str, str]]]:
+    """The nearest official build that runs with this driver, on these GPUs (when known),
+    computed by the matrix: (pip command, roads as data)."""
+    r = remedy_for(ctx, need_gpus=False, full_only=full_only)
+    if r is None or r.build is None:
+        return None, []
+    b = r.build
+    return f"{b.pip_command()}  (torch {b.release.release} {b.variant.name})", [
+        {"torch": str(b.release.release), "variant": b.variant.name}
     ]
-    if not ok:
-        return None
-    v = max(ok, key=lambda v: v.cuda)
-    return pip_command(release.release, v.name)
+
+
+def _driver_road(ctx: CheckContext, full: Version | None) -> list[dict[str, str]]:
+    tv, tc = ctx.torch_version, ctx.torch_cuda
+    if full is None or tv is None or tc is None:
+        return []
+    return [
+        {"driver_at_least": str(full), "torch": str(tv.truncate(2)), "variant": cuda_variant(tc)}
+    ]
 
 
 def _judge(ctx: CheckContext) -> tuple[DriverSupport, Version, Version | None, Version | None]:
@@ -60,7 +67,9 @@ def _judge(ctx: CheckContext) -> tuple[DriverSupport, Version, Version | None, V
         return DriverSupport.UNKNOWN, Version((0,)), None, None
     if driver is not None:
         verdict = ctx.matrix.driver_support(driver, torch_cuda, ctx.os_name)
-        return verdict.support, torch_cuda, verdict.needed_full, verdict.needed_minor
+        if verdict.support is not DriverSupport.UNKNOWN:
+            return verdict.support, torch_cuda, verdict.needed_full, verdict.needed_minor
+        # a CUDA newer than the matrix knows: judge by the driver's own CUDA (NVML) below
     driver_cuda = ctx.driver_cuda
     if driver_cuda is None:
         return DriverSupport.UNKNOWN, torch_cuda, None, None
@@ -79,13 +88,22 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
         return
     driver = ctx.driver_version
     have = f"driver {driver}" if driver else f"a driver for CUDA {ctx.driver.cuda_version}"
+    unknown_cuda = ctx.matrix.toolkit_driver(torch_cuda, ctx.os_name) is None
+    if unknown_cuda:
+        have = (
+            f"driver {driver or '?'} whose own CUDA is {ctx.driver.cuda_version} (NVML); the "
+            f"matrix does not know CUDA {torch_cuda}, so this is judged by CUDA versions alone"
+        )
     need = (
         f" (needs >= {full})"
         if floor == full
         else f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
     )
-    fixes = [f"upgrade the NVIDIA driver to >= {full or f'one supporting CUDA {torch_cuda}'}"]
-    if driver is not None and (hint := _newer_variant_hint(ctx, driver)):
+    fixes = [
+        f"upgrade the NVIDIA driver to >= {full or f'one whose CUDA is {torch_cuda} or newer'}"
+    ]
+    hint, build_road = _build_road(ctx) if driver is not None else (None, [])
+    if hint:
         fixes.append(f"or install torch built for an older CUDA: {hint}")
     yield Finding(
         check_id="EL-DRIVER-TOO-OLD",
@@ -100,6 +118,7 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
             **_driver_evidence(ctx),
             "needed_minor_compat": str(floor) if floor else None,
             "needed_full": str(full) if full else None,
+            "fix.roads": _driver_road(ctx, full) + build_road,
         },
     )
 
@@ -111,7 +130,8 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         return
     driver = ctx.driver_version
     fixes = [f"upgrade the NVIDIA driver to >= {full}" if full else "upgrade the NVIDIA driver"]
-    if driver is not None and (hint := _newer_variant_hint(ctx, driver)):
+    hint, build_road = _build_road(ctx, full_only=True) if driver is not None else (None, [])
+    if hint:
         fixes.append(f"or install the torch variant this driver fully supports: {hint}")
     yield Finding(
         check_id="EL-DRIVER-MINOR-COMPAT",
@@ -123,7 +143,11 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
             "(e.g. torch.compile/Triton kernels built for the newer PTX)"
         ),
         fix="; ".join(fixes),
-        evidence={**_driver_evidence(ctx), "needed_full": str(full) if full else None},
+        evidence={
+            **_driver_evidence(ctx),
+            "needed_full": str(full) if full else None,
+            "fix.roads": _driver_road(ctx, full) + build_road,
+        },
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
-from envlock.checks.hints import wheel_hint
+from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
@@ -59,6 +59,7 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
                 "torch.version": ctx.facts.torch.version,
                 "torch.arch_flags": targets.flags,
                 "arch_flags_from": targets.origin,
+                "fix.roads": roads(ctx),
             },
         )
 
@@ -82,6 +83,7 @@ def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
                     **_gpu_evidence(g),
                     "torch.arch_flags": targets.flags,
                     "arch_flags_from": targets.origin,
+                    "fix.roads": roads(ctx),
                 },
             )
 
@@ -106,6 +108,7 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
             "torch.cuda": ctx.facts.torch.cuda,
             "driver.gpus": [g.name for g in gpus],
             "driver.pci_gpus": [p.bus_id for p in ctx.driver.pci_gpus],
+            "fix.roads": roads(ctx),
         },
     )
 

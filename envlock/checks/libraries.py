@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
+from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.facts import LoadedLibFacts
 from envlock.findings import Finding, Severity
@@ -139,19 +140,27 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
             + ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in bad)
             + " are outside it: convolutions and attention through cuDNN fail"
         ),
-        fix="use a torch release whose cuDNN still supports this GPU (cu126 wheels ship "
-        "cuDNN 9.10.2, which covers 5.0-12.0), or disable cuDNN (torch.backends.cudnn.enabled "
-        "= False)",
+        fix=(
+            f"install a torch build whose cuDNN supports these GPUs and that has their "
+            f"kernels: {hint}"
+            if (hint := wheel_hint(ctx))
+            else "no official torch build pairs a cuDNN for these GPUs with their kernels: "
+            "disable cuDNN (torch.backends.cudnn.enabled = False)"
+        ),
         evidence={
             "cudnn": str(cudnn),
             "matrix.cudnn_range": f"{entry.min}-{entry.max or ''}",
             "gpus": {str(g.index): str(g.capability) for g in bad},
+            "fix.roads": roads(ctx),
         },
     )
 
 
 @check("EL-LD-LIBRARY-PATH-SHADOW")
 def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
+    """Judged from evidence: a copy torch really loaded from LD_LIBRARY_PATH is a warning;
+    copies that sit there while torch loaded every library from its wheels (torch's
+    libraries carry DT_RPATH, searched before LD_LIBRARY_PATH) are information only."""
     if ctx.torch_cuda is None or not ctx.facts.cuda.wheels:
         return
     shadowing = {
@@ -163,33 +172,85 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     if not shadowing:
         return
     live = ctx.facts.torch.live
+    loaded = live.loaded_libraries if live else []
     loaded_from = [
         lib.path
-        for lib in (live.loaded_libraries if live else [])
+        for lib in loaded
         if any(lib.path.startswith(p.rstrip("/") + "/") for p in shadowing)
     ]
+    where = "; ".join(
+        f"{p} ({', '.join(libs[:4])}{', ...' if len(libs) > 4 else ''})"
+        for p, libs in shadowing.items()
+    )
+    if loaded_from:
+        severity = Severity.WARNING
+        message = (
+            f"torch loaded {', '.join(loaded_from)} from LD_LIBRARY_PATH, not the copies its "
+            f"nvidia-* wheels ship ({where}): a copy of another version causes 'undefined "
+            "symbol' errors (e.g. __nvJitLinkComplete) and cuDNN version errors"
+        )
+    elif loaded:
+        severity = Severity.INFO
+        message = (
+            f"LD_LIBRARY_PATH holds CUDA libraries ({where}), but torch loaded every CUDA "
+            "library from its wheels (torch's own RPATH is searched first): harmless for "
+            "torch; programs and extensions built against that directory use its copies"
+        )
+    elif ctx.facts.torch.lib_search_path == "rpath":
+        severity = Severity.INFO
+        message = (
+            f"LD_LIBRARY_PATH holds CUDA libraries ({where}), but libtorch_cuda.so carries "
+            "DT_RPATH to its wheels' directories, which the loader searches before "
+            "LD_LIBRARY_PATH: torch's own dependencies come from the wheels (torch's live "
+            "facts, which would show every loaded copy, are missing)"
+        )
+    else:
+        severity = Severity.WARNING
+        search = ctx.facts.torch.lib_search_path
+        message = (
+            f"LD_LIBRARY_PATH holds CUDA libraries ({where}) ahead of the wheels' copies"
+            + (
+                " (libtorch_cuda.so uses DT_RUNPATH, searched after LD_LIBRARY_PATH)"
+                if search == "runpath"
+                else " (libtorch_cuda.so's search path and torch's live facts are unknown)"
+            )
+            + ": a copy of another version causes 'undefined symbol' errors "
+            "(e.g. __nvJitLinkComplete) and cuDNN version errors"
+        )
     yield Finding(
         check_id="EL-LD-LIBRARY-PATH-SHADOW",
-        severity=Severity.WARNING,
-        message=(
-            "LD_LIBRARY_PATH puts "
-            + "; ".join(
-                f"{p} ({', '.join(libs[:4])}{', ...' if len(libs) > 4 else ''})"
-                for p, libs in shadowing.items()
-            )
-            + " ahead of the libraries torch's nvidia-* wheels ship: mismatched copies cause "
-            "'undefined symbol' errors (e.g. __nvJitLinkComplete) and cuDNN version errors"
-            + (f"; torch already loaded {', '.join(loaded_from)} from there" if loaded_from else "")
+        severity=severity,
+        message=message,
+        fix=(
+            "remove "
+            + ", ".join(shadowing)
+            + " from LD_LIBRARY_PATH for this job (the wheels need no LD_LIBRARY_PATH)"
+            if severity is not Severity.INFO
+            else "nothing to do for torch; unset LD_LIBRARY_PATH for the job if other "
+            "libraries should come from the wheels too"
         ),
-        fix="remove "
-        + ", ".join(shadowing)
-        + " from LD_LIBRARY_PATH for this job (the wheels need no LD_LIBRARY_PATH)",
-        evidence={"cuda.ld_library_path": shadowing, "loaded_from_there": loaded_from},
+        evidence={
+            "cuda.ld_library_path": shadowing,
+            "loaded_from_there": loaded_from,
+            "torch_live_libraries_seen": len(loaded),
+            "torch.lib_search_path": ctx.facts.torch.lib_search_path,
+        },
     )
+
+
+def _suffix_base(name: str) -> str | None:
+    """nvidia-nccl-cu12 -> nvidia-nccl; None for names without a -cuNN suffix."""
+    m = re.fullmatch(r"(.+)-cu\d+", name)
+    return m.group(1) if m else None
 
 
 @check("EL-WHEELS-MIXED-CUDA")
 def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
+    """What really breaks: suffixed wheels of two CUDA majors (nvidia-nccl-cu12 and -cu13)
+    install the same files (nvidia/nccl/lib/libnccl.so.2), so the copy on disk is the last
+    one installed and uninstalling either deletes it. Other wheels of another major hold
+    other sonames (libcudart.so.12 beside a cu13 stack): torch never loads them; they are
+    there for the package that requires them."""
     by_major: dict[int, list[str]] = {}
     for w in ctx.facts.cuda.wheels:
         if w.cuda_major is not None:
@@ -197,24 +258,75 @@ def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
     if len(by_major) < 2:
         return
     torch_major = ctx.torch_cuda.major if ctx.torch_cuda else None
-    strays = [n for m, names in by_major.items() if m != torch_major for n in names]
+    if torch_major is None or torch_major not in by_major:
+        torch_major = max(by_major, key=lambda m: len(by_major[m]))
+    ours = {w.name: w for w in ctx.facts.cuda.wheels if w.cuda_major == torch_major}
+    strays = [w for w in ctx.facts.cuda.wheels if w.cuda_major not in (None, torch_major)]
+    clashes = [
+        (w, o)
+        for w in strays
+        if (base := _suffix_base(w.name)) is not None
+        for o in ours.values()
+        if _suffix_base(o.name) == base
+    ]
+    pulled = {w.name: w.required_by for w in strays}
+    who = "; ".join(
+        f"{n} required by {', '.join(r)}" if r else f"{n} required by no installed package"
+        for n, r in pulled.items()
+    )
+    listing = "; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items()))
+    if clashes:
+        severity = Severity.ERROR
+        message = (
+            f"nvidia-* wheels for several CUDA majors are installed ({listing}): "
+            + "; ".join(
+                f"{w.name} and {o.name} install the same library files, so the copy on disk "
+                "is whichever was installed last and uninstalling either deletes it"
+                for w, o in clashes
+            )
+            + f" ({who})"
+        )
+        fixes = []
+        for w, o in clashes:
+            need = (
+                f"{', '.join(w.required_by)} needs {w.name}: install its CUDA {torch_major} "
+                "build or run it in its own environment, then "
+                if w.required_by
+                else ""
+            )
+            fixes.append(
+                f"{need}pip uninstall {w.name} && pip install --force-reinstall --no-deps "
+                f"{o.name}=={o.version} (uninstalling {w.name} removes the shared files, the "
+                "reinstall puts torch's copy back)"
+            )
+        fix = "; ".join(fixes)
+    else:
+        severity = Severity.INFO
+        message = (
+            f"nvidia-* wheels for several CUDA majors are installed ({listing}): their "
+            f"libraries carry other sonames than torch's CUDA {torch_major} ones, so torch "
+            f"does not load them ({who}); two CUDA runtimes in one process work, but each "
+            "package uses its own"
+        )
+        fix = (
+            "nothing to do for torch; keep them: "
+            + ", ".join(sorted({r for w in strays for r in w.required_by}))
+            + " requires them"
+            if any(w.required_by for w in strays)
+            else "pip uninstall "
+            + " ".join(w.name for w in strays)
+            + " frees the space: no installed package requires them"
+        )
     yield Finding(
         check_id="EL-WHEELS-MIXED-CUDA",
-        severity=Severity.ERROR,
-        message=(
-            "nvidia-* wheels for several CUDA majors are installed ("
-            + "; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items()))
-            + "): libraries resolve to the wrong copy ('undefined symbol' at import)"
-        ),
-        fix=(
-            f"pip uninstall the wheels not built for torch's CUDA {torch_major}: "
-            + " ".join(s.split()[0] for s in strays)
-            if torch_major is not None
-            else "keep the nvidia-* wheels of one CUDA major only"
-        ),
+        severity=severity,
+        message=message,
+        fix=fix,
         evidence={
             "cuda.wheels": {str(m): n for m, n in sorted(by_major.items())},
             "torch.cuda": ctx.facts.torch.cuda,
+            "same_files": [[w.name, o.name] for w, o in clashes],
+            "required_by (Requires-Dist)": pulled,
         },
     )
 

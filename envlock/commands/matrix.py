@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     matrix = load_matrix()
     caps: list[Version] = []
     gpu_desc: list[str] = []
+    arm: list[str] = []  # GPUs sold only in aarch64 systems
     if args.capability:
         cc = _version(args.capability, "--capability")
         caps.append(cc.truncate(2))
@@ -63,6 +64,8 @@ def run(args: argparse.Namespace) -> ExitCode:
                 f"unknown GPU {args.gpu!r}: give its compute capability with --capability X.Y"
             )
         caps.append(model.capability)
+        if model.cpu != "x86_64":
+            arm.append(model.name)
         note = ", UNVERIFIED" if model.unverified else ""
         gpu_desc.append(f"{model.name} ({model.capability}{note})")
     driver = _version(args.driver, "--driver") if args.driver else None
@@ -79,12 +82,18 @@ def run(args: argparse.Namespace) -> ExitCode:
                 if g.capability is not None:
                     caps.append(g.capability)
                     gpu_desc.append(f"GPU {g.index}: {g.name} ({g.capability})")
+            machine = (ctx.facts.system.arch or "").lower()
+            if caps and machine in ("aarch64", "arm64"):
+                arm.append(f"this {machine} machine's GPU")
         if driver is None:
             driver = ctx.driver_version
         if python is None:
             python = ctx.python_version
         if args.os is None:
             os_name = ctx.os_name
+    if python is None:
+        # the interpreter envlock runs under is the one the host probe reports
+        python = Version((sys.version_info.major, sys.version_info.minor))
     if not caps and driver is None:
         raise UsageError(
             "no GPU or driver given and none found here: use --gpu NAME or --capability X.Y, "
@@ -94,6 +103,15 @@ def run(args: argparse.Namespace) -> ExitCode:
     fits = evaluate(matrix, capabilities=caps, driver=driver, os_name=os_name, python=python)
     chosen = best(fits)
     doc = _document(fits, chosen, caps, gpu_desc, driver, os_name, python, matrix)
+    if arm:
+        # the matrix holds the x86_64 wheels' arch lists; aarch64 wheels are built apart
+        chosen = None
+        doc["best"] = None
+        doc["does_not_apply"] = (
+            f"{', '.join(arm)}: an aarch64 (Arm) system; these arch lists are those of "
+            "the x86_64 wheels, so this table does not say what runs there: check the "
+            "aarch64 wheel's own torch.cuda.get_arch_list()"
+        )
     if args.format == "json":
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -162,6 +180,7 @@ def _fit_dict(f: Any) -> dict[str, Any]:
         "variant": f.variant.name,
         "cuda": str(f.variant.cuda),
         "runs": f.runs,
+        "runs_with_driver_at_least": str(f.needs_driver) if f.runs_if_driver else None,
         "driver_support": f.driver.support.value if f.driver else None,
         "problems": f.problems,
         "caveats": f.caveats,
@@ -173,22 +192,45 @@ def _print_text(doc: dict[str, Any], *, show_all: bool) -> None:
     out = sys.stdout
     gpus = "; ".join(doc["gpus"]) or "none given (GPU coverage not checked)"
     out.write(f"GPU: {gpus}\n")
-    out.write(f"driver: {doc['driver'] or 'unknown (driver support not checked)'} ({doc['os']})\n")
+    if doc.get("does_not_apply"):
+        out.write(f"does not apply: {doc['does_not_apply']}\n")
+    driver = doc["driver"] or "unknown (each build says the driver it needs)"
+    out.write(f"driver: {driver} ({doc['os']})\n")
     if doc["python"]:
         out.write(f"Python: {doc['python']}\n")
-    rows = [f for f in doc["fits"] if show_all or f["runs"]]
+    rows = [f for f in doc["fits"] if show_all or f["runs"] or f["runs_with_driver_at_least"]]
     out.write("\n")
     if rows:
         out.write(f"{'torch':7} {'variant':8} {'runs':6} notes\n")
     for f in rows:
         runs = {True: "yes", False: "no", None: "?"}[f["runs"]]
+        if f["runs_with_driver_at_least"]:
+            runs = "driver"
         notes = "; ".join(f["problems"] + f["caveats"])
         out.write(f"{f['torch']:7} {f['variant']:8} {runs:6} {notes}\n")
     if not rows:
         out.write("no official torch build runs here (--all shows why)\n")
+    hidden: dict[str, set[str]] = {}
+    for f in doc["fits"]:
+        if f in rows:
+            continue
+        why = (f["problems"] or f["caveats"] or ["cannot tell"])[0]
+        if f["runs"] is None:
+            why = "cannot tell: " + why
+        hidden.setdefault(why, set()).add(f["torch"])
+    if hidden:
+        out.write("\nnot listed (--all shows them):\n")
+        for why, releases in hidden.items():
+            names = ", ".join(sorted(releases, key=lambda r: tuple(map(int, r.split(".")))))
+            out.write(f"  torch {names}: {why}\n")
     best = doc["best"]
     if best:
-        out.write(f"\nnewest that runs: torch {best['torch']} {best['variant']}\n  {best['pip']}\n")
+        cond = best["runs_with_driver_at_least"]
+        out.write(
+            "\nnewest that runs"
+            + (f" (with a driver >= {cond}; the driver is unknown)" if cond else "")
+            + f": torch {best['torch']} {best['variant']}\n  {best['pip']}\n"
+        )
     up = doc["upgrade_driver_for_newest"]
     if up:
         out.write(

@@ -141,7 +141,14 @@ class _Reader:
         src = self.source(e, path)
         unverified = "capability" in e.get("unverified", [])
         return [
-            GpuModel(name=n, capability=cc, source=src, unverified=unverified) for n in e["names"]
+            GpuModel(
+                name=n,
+                capability=cc,
+                source=src,
+                unverified=unverified,
+                cpu=str(e.get("cpu", "x86_64")),
+            )
+            for n in e["names"]
         ]
 
     def torch(self, e: dict[str, Any], path: str) -> TorchRelease:

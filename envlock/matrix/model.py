@@ -44,6 +44,7 @@ class GpuModel:
     capability: Version
     source: tuple[str, ...]
     unverified: bool = False
+    cpu: str = "x86_64"  # "aarch64": sold only in Arm systems (Grace, Jetson)
 
     @property
     def tokens(self) -> tuple[str, ...]:

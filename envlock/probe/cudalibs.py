@@ -241,9 +241,10 @@ def is_compat_path(path: str | None) -> bool:
 
 
 # ------------------------------------------------------------------- wheels
-def wheel_facts() -> list[dict[str, Any]]:
-    wheels = []
-    for dist in _dists.distributions().values():
+def wheel_facts(path: list[str] | None = None) -> list[dict[str, Any]]:
+    dists = _dists.distributions(path)
+    wheels: list[dict[str, Any]] = []
+    for dist in dists.values():
         name = dist.name
         if not (name.startswith("nvidia-") or name.startswith("cuda-")):
             continue
@@ -254,6 +255,20 @@ def wheel_facts() -> list[dict[str, Any]]:
                 "cuda_major": wheel_cuda_major(dist),
             }
         )
+    majors = {w["cuda_major"] for w in wheels if w["cuda_major"] is not None}
+    if len(majors) > 1:
+        # wheels of several CUDA majors: who pulled each in (read only in this rare case)
+        required_by: dict[str, list[str]] = {}
+        names = {w["name"] for w in wheels}
+        for dist in dists.values():
+            for req in dist.requires():
+                m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+                wanted = _dists.normalize(m.group(1)) if m else ""
+                if wanted in names and dist.name not in required_by.get(wanted, []):
+                    required_by.setdefault(wanted, []).append(dist.name)
+        for w in wheels:
+            if w["name"] in required_by:
+                w["required_by"] = sorted(required_by[w["name"]])
     return sorted(wheels, key=lambda w: w["name"])
 
 

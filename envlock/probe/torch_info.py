@@ -97,7 +97,15 @@ def static_facts(path: list[str] | None = None) -> dict[str, Any]:
         "git_version": values.get("git_version"),
         "debug": bool(debug) if debug is not None else None,
         "location": location,
+        "lib_search_path": _lib_search_path(location) if cuda is not None else None,
     }
+
+
+def _lib_search_path(location: str) -> str | None:
+    """DT_RPATH ("rpath": searched before LD_LIBRARY_PATH) or DT_RUNPATH of libtorch_cuda.so."""
+    from envlock.probe.elf import search_path_kind
+
+    return search_path_kind(os.path.join(location, "lib", "libtorch_cuda.so"))
 
 
 class LiveProbe:

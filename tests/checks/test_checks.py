@@ -83,9 +83,27 @@ CUDA12_LIBS = LibDirFacts(
     libraries=["libcublas.so.12", "libcusparse.so.12", "libnvJitLink.so.12"],
 )
 NCCL_CU12 = WheelFacts(name="nvidia-nccl-cu12", version="2.21.5", cuda_major=12)
+CUDART_CU12 = WheelFacts(
+    name="nvidia-cuda-runtime-cu12",
+    version="12.8.90",
+    cuda_major=12,
+    required_by=["cupy-cuda12x"],
+)
 COMPAT_LIBCUDA = LibcudaFacts(
     path="/usr/local/cuda-13.0/compat/libcuda.so.580.65.06", driver_version="13.0", compat=True
 )
+
+
+def _loaded_from_cuda12(f: Facts) -> Facts:
+    """LD_LIBRARY_PATH = CUDA12_LIBS, and torch's libnvJitLink loaded from it."""
+    assert f.torch.live is not None
+    libs = [
+        LoadedLibFacts(name=lib.name, path=CUDA12_LIBS.path + "/libnvJitLink.so.12")
+        if lib.name.startswith("libnvJitLink")
+        else lib
+        for lib in f.torch.live.loaded_libraries
+    ]
+    return _live(edit(f, "cuda.ld_library_path", [CUDA12_LIBS]), loaded_libraries=libs)
 
 
 def _loaded_cudnn(f: Facts, path: str, version: str | None) -> Facts:
@@ -174,6 +192,14 @@ CASES = [
         ),
         True,
         Severity.ERROR,
+    ),
+    Case(
+        "EL-DRIVER-TOO-OLD",
+        "torch edited to a CUDA 14.0 build the matrix does not know; driver CUDA 13.0",
+        lambda: _torch(h100_host(), "2.14.1+cu140", "14.0"),
+        True,
+        Severity.ERROR,
+        says="the matrix does not know CUDA 14.0",
     ),
     Case(
         "EL-DRIVER-TOO-OLD",
@@ -378,11 +404,52 @@ CASES = [
     ),
     Case(
         "EL-LD-LIBRARY-PATH-SHADOW",
-        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64",
+        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64; torch loaded all from its wheels",
         lambda: edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]),
         True,
+        Severity.INFO,
+        says="harmless for torch",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64, libnvJitLink loaded from there",
+        lambda: _loaded_from_cuda12(cuda_venv()),
+        True,
         Severity.WARNING,
-        says="cuda-12.4",
+        says="/usr/local/cuda-12.4/lib64/libnvJitLink.so.12",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "LD_LIBRARY_PATH edited to a CUDA 12.4 lib64, torch live facts removed",
+        lambda: edit(edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]), "torch.live", None),
+        True,
+        Severity.WARNING,
+        says="search path and torch's live facts are unknown",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "CUDA 12.4 lib64 on LD_LIBRARY_PATH, no live facts, libtorch_cuda.so edited to RUNPATH",
+        lambda: edit(
+            edit(edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]), "torch.live", None),
+            "torch.lib_search_path",
+            "runpath",
+        ),
+        True,
+        Severity.WARNING,
+        says="DT_RUNPATH, searched after LD_LIBRARY_PATH",
+    ),
+    Case(
+        "EL-LD-LIBRARY-PATH-SHADOW",
+        "CUDA 12.4 lib64 on LD_LIBRARY_PATH, no live facts, libtorch_cuda.so with DT_RPATH "
+        "(as the real 2.14.1+cu130 wheel)",
+        lambda: edit(
+            edit(edit(cuda_venv(), "cuda.ld_library_path", [CUDA12_LIBS]), "torch.live", None),
+            "torch.lib_search_path",
+            "rpath",
+        ),
+        True,
+        Severity.INFO,
+        says="searches before LD_LIBRARY_PATH",
     ),
     Case(
         "EL-LD-LIBRARY-PATH-SHADOW",
@@ -399,6 +466,15 @@ CASES = [
         True,
         Severity.ERROR,
         says="nvidia-nccl-cu12",
+    ),
+    Case(
+        "EL-WHEELS-MIXED-CUDA",
+        "nvidia-cuda-runtime-cu12 added, required by cupy-cuda12x: other sonames, torch "
+        "does not load them",
+        lambda: edit(cuda_venv(), "cuda.wheels", [*cuda_venv().cuda.wheels, CUDART_CU12]),
+        True,
+        Severity.INFO,
+        says="torch does not load them (nvidia-cuda-runtime-cu12 required by cupy-cuda12x)",
     ),
     Case("EL-NCCL-MULTIPLE", "cuda venv as recorded", cuda_venv, False),
     Case(
@@ -599,7 +675,7 @@ CASES = [
         lambda: edit(cuda_venv(), "system.python.version", "3.9.18"),
         True,
         Severity.ERROR,
-        says="3.10-3.15",
+        says="3.10-3.14",
     ),
     # mixed GPU models
     Case("EL-GPU-MIXED-MODELS", "two H100s", lambda: _two_gpus(h100_host()), False),
@@ -728,3 +804,18 @@ def test_unknown_expectation_is_a_usage_error() -> None:
 def test_check_ids_are_stable_strings() -> None:
     for check_id, c in CHECKS.items():
         assert check_id == c.id and check_id.startswith("EL-") and check_id.upper() == check_id
+
+
+def test_mixed_wheels_fix_never_leaves_a_required_package_broken() -> None:
+    """Issue 10, item 7: name who pulled the stray wheel in; no bare uninstall."""
+    quiet = edit(cuda_venv(), "cuda.wheels", [*cuda_venv().cuda.wheels, CUDART_CU12])
+    (info,) = [f for f in run_checks(quiet) if f.check_id == "EL-WHEELS-MIXED-CUDA"]
+    assert info.fix is not None and "pip uninstall" not in info.fix
+    assert "keep them: cupy-cuda12x requires them" in info.fix
+    assert "resolve to the wrong copy" not in info.message
+    nccl = dataclasses.replace(NCCL_CU12, required_by=["some-cu12-extension"])
+    clash = edit(cuda_venv(), "cuda.wheels", [*cuda_venv().cuda.wheels, nccl])
+    (err,) = [f for f in run_checks(clash) if f.check_id == "EL-WHEELS-MIXED-CUDA"]
+    assert err.severity is Severity.ERROR and "same library files" in err.message
+    assert err.fix is not None and "some-cu12-extension needs nvidia-nccl-cu12" in err.fix
+    assert "pip install --force-reinstall --no-deps nvidia-nccl-cu13==2.30.7" in err.fix

@@ -157,3 +157,42 @@ def test_edit_helper_leaves_the_recording_alone() -> None:
     edited = edit(h100_host(), "system.shm_total_bytes", 1)
     assert edited.system.shm_total_bytes == 1
     assert h100_host().system.shm_total_bytes != 1
+
+
+@pytest.mark.venv
+def test_toolkit_on_ld_library_path_is_at_most_information(cuda_python: Path) -> None:
+    """A real probe in the CUDA venv with LD_LIBRARY_PATH at the CUDA 13.0 toolkit: torch's
+    libraries carry DT_RPATH, so every CUDA library comes from the wheels and nothing is
+    shadowed (issue 10, item 7)."""
+    lib64 = Path("/usr/local/cuda/lib64")
+    if not (lib64 / "libcudart.so.13").exists():
+        pytest.skip("no CUDA 13 toolkit in /usr/local/cuda")
+    proc = run_envlock(
+        ["doctor", "--python", str(cuda_python), "--format", "json"],
+        env=clean_env(LD_LIBRARY_PATH=str(lib64)),
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = json.loads(proc.stdout)
+    shadow = [f for f in doc["findings"] if f["id"] == "EL-LD-LIBRARY-PATH-SHADOW"]
+    assert [f["severity"] for f in shadow] in ([], ["info"]), shadow
+    if shadow:
+        assert shadow[0]["evidence"]["loaded_from_there"] == []
+        assert shadow[0]["evidence"]["torch_live_libraries_seen"] > 0
+
+
+@pytest.mark.venv
+def test_toolkit_on_ld_library_path_without_live_facts_reads_rpath(cuda_python: Path) -> None:
+    """The same, with --no-torch-live: judged from libtorch_cuda.so's DT_RPATH, read by the
+    probe from the real wheel."""
+    lib64 = Path("/usr/local/cuda/lib64")
+    if not (lib64 / "libcudart.so.13").exists():
+        pytest.skip("no CUDA 13 toolkit in /usr/local/cuda")
+    proc = run_envlock(
+        ["doctor", "--python", str(cuda_python), "--no-torch-live", "--format", "json"],
+        env=clean_env(LD_LIBRARY_PATH=str(lib64)),
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = json.loads(proc.stdout)
+    (shadow,) = [f for f in doc["findings"] if f["id"] == "EL-LD-LIBRARY-PATH-SHADOW"]
+    assert shadow["severity"] == "info" and "DT_RPATH" in shadow["message"]
+    assert shadow["evidence"]["torch.lib_search_path"] == "rpath"

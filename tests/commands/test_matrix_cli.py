@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 from tests.conftest import FIXTURES, run_envlock
 from tests.facts_builders import H100_FILE
@@ -56,3 +58,72 @@ def test_unknown_gpu_and_bad_driver_are_usage_errors() -> None:
     proc = run_envlock(["matrix", "--gpu", "H100", "--driver", "latest"])
     assert proc.returncode == 2 and "--driver" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------- issue 10, item 6: never guess
+def test_unknown_driver_is_never_a_plain_yes() -> None:
+    proc = run_envlock(["matrix", "--gpu", "A100", "--python-version", "3.12", "--format", "json"])
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["driver"] is None
+    assert all(f["runs"] is not True for f in doc["fits"])
+    cu132 = next(f for f in doc["fits"] if f["torch"] == "2.14" and f["variant"] == "cu132")
+    assert cu132["runs_with_driver_at_least"] == "580.65.06"
+    assert any("depends on the driver: needs >= 580.65.06" in c for c in cu132["caveats"])
+    text = run_envlock(["matrix", "--gpu", "A100", "--python-version", "3.12"]).stdout
+    assert "with a driver >= " in text and " yes " not in text
+
+
+def test_capability_13_gets_no_promised_ptx_from_the_2_14_cu130_wheel() -> None:
+    proc = run_envlock(
+        ["matrix", "--capability", "13.0", "--driver", "580.65.06", "--all", "--format", "json"]
+    )
+    doc = json.loads(proc.stdout)
+    cu130 = next(f for f in doc["fits"] if f["torch"] == "2.14" and f["variant"] == "cu130")
+    assert cu130["runs"] is False  # sm_120 SASS only, no compute_120 (the real wheel)
+    # 2.12/2.13 cu13x list 12.0+PTX from the build script only: UNVERIFIED, so "?" not "yes"
+    cu130_213 = next(f for f in doc["fits"] if f["torch"] == "2.13" and f["variant"] == "cu130")
+    assert cu130_213["runs"] is None and "UNVERIFIED" in " ".join(cu130_213["caveats"])
+
+
+def test_turing_and_kepler_names() -> None:
+    for name, cc in (
+        ("RTX 2080 Ti", "7.5"),
+        ("NVIDIA GeForce GTX 1660 SUPER", "7.5"),
+        ("Tesla K80", "3.7"),
+        ("NVIDIA L20", "8.9"),
+        ("NVIDIA H800", "9.0"),
+    ):
+        proc = run_envlock(["matrix", "--gpu", name, "--driver", "470.82.01", "--format", "json"])
+        assert proc.returncode in (0, 1), (name, proc.stderr)
+        assert json.loads(proc.stdout)["capabilities"] == [cc], name
+
+
+def test_aarch64_systems_are_not_answered_from_x86_64_arch_lists() -> None:
+    for name in ("GH200", "NVIDIA GB10"):
+        proc = run_envlock(["matrix", "--gpu", name, "--driver", "580.65.06"])
+        assert proc.returncode == 1, name
+        assert "does not apply" in proc.stdout and "aarch64" in proc.stdout
+        assert "newest that runs" not in proc.stdout
+
+
+def test_python_is_the_probed_one_and_hidden_releases_say_why() -> None:
+    proc = run_envlock(["matrix", "--gpu", "H100", "--driver", "580.65.06"])
+    assert proc.returncode == 0, proc.stderr
+    probed = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"Python: {probed}" in proc.stdout
+    assert "torch 2.6, 2.7: cannot tell: arch list of this wheel is UNVERIFIED" in proc.stdout
+    proc = run_envlock(["matrix", "--gpu", "H100", "--driver", "580.65.06", "--format", "json"])
+    doc = json.loads(proc.stdout)
+    assert doc["python"] == probed
+    old = next(f for f in doc["fits"] if f["torch"] == "2.0" and f["variant"] == "cu118")
+    assert old["runs"] is (sys.version_info < (3, 12))
+
+
+def test_probed_aarch64_machine_is_not_answered_from_x86_64_arch_lists(tmp_path: Path) -> None:
+    facts = json.loads((FIXTURES / H100_FILE).read_text())
+    facts["system"]["arch"] = "aarch64"  # edited: the H100 host as if it were a Grace system
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(facts))
+    proc = run_envlock(["matrix", "--facts", str(path)])
+    assert proc.returncode == 1 and "does not apply" in proc.stdout, proc.stdout

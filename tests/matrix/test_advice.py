@@ -46,7 +46,17 @@ def test_ptx_only_under_minor_compat_does_not_run() -> None:
     fits = evaluate(load_matrix(), capabilities=[V("12.1")], driver=V("570.86"))
     cu129 = next(f for f in fits if f.variant.name == "cu129")
     assert cu129.coverage["12.1"].sass is not None  # sm_120 SASS runs on 12.1
-    assert cu129.runs
+    # no PTX/driver problem; its cuDNN 9.10.2 stops at 12.0 (N6), which the doctor's
+    # EL-CUDNN-GPU-UNSUPPORTED reports too, so that is its one problem
+    assert [p for p in cu129.problems if "cuDNN" not in p] == []
+    assert cu129.problems == ["its cuDNN 9.10.2.21 does not support compute capability 12.1"]
+
+
+def test_a_build_whose_cudnn_lacks_the_gpu_does_not_run() -> None:
+    """Issue 10, item 5: RTX 5090 (12.0) and cu126 (cuDNN 9.10.2 covers it, no sm_120
+    kernels) or cuDNN 9.1 builds: the matrix never calls them runnable."""
+    fits = evaluate(load_matrix(), capabilities=[V("12.0")], driver=V("580.65.06"))
+    assert all(not f.runs for f in fits if f.variant.name == "cu126")
 
 
 def test_python_filter() -> None:

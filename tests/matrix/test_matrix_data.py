@@ -268,6 +268,7 @@ def test_cudnn_ranges() -> None:
 def test_python_ranges() -> None:
     m = load_matrix()
     r = m.torch_release(V("2.14.1"))
-    assert r is not None and r.supports_python(V("3.15.0")) and not r.supports_python(V("3.9"))
+    assert r is not None and r.supports_python(V("3.14.0")) and not r.supports_python(V("3.9"))
+    assert not r.supports_python(V("3.15"))  # the 2.14.1 wheel's classifiers stop at 3.14 (WH)
     r = m.torch_release(V("2.0"))
     assert r is not None and not r.supports_python(V("3.12.1"))

@@ -162,3 +162,27 @@ def test_child_output_parsing() -> None:
     assert broken["unavailable"] == (
         "the torch child process exited with -11 and no facts: Segmentation fault"
     )
+
+
+@pytest.mark.venv
+def test_stray_cuda_12_wheels_name_who_requires_them(tmp_path: Path) -> None:
+    """The real CUDA venv's wheels (torch's cu13 stack, read through the probe) plus, on a
+    second path entry, constructed dist-infos: nvidia-cuda-runtime-cu12 and the package
+    whose Requires-Dist pulls it in (issue 10, item 7)."""
+    need(CUDA_SITE.is_dir(), f"{CUDA_SITE} is missing")
+    _dist_info(
+        tmp_path,
+        "nvidia_cuda_runtime_cu12-12.8.90.dist-info",
+        "Name: nvidia-cuda-runtime-cu12\nVersion: 12.8.90\n",
+    )
+    _dist_info(
+        tmp_path,
+        "cupy_cuda12x-13.6.0.dist-info",
+        "Name: cupy-cuda12x\nVersion: 13.6.0\nRequires-Dist: numpy\n"
+        "Requires-Dist: nvidia-cuda-runtime-cu12==12.8.*; extra == 'ctk'\n",
+    )
+    wheels = {w["name"]: w for w in cudalibs.wheel_facts([str(CUDA_SITE), str(tmp_path)])}
+    assert wheels["nvidia-cuda-runtime-cu12"]["required_by"] == ["cupy-cuda12x"]
+    assert wheels["nvidia-nccl-cu13"]["required_by"] == ["torch"]
+    alone = {w["name"]: w for w in cudalibs.wheel_facts([str(CUDA_SITE)])}
+    assert "required_by" not in alone["nvidia-nccl-cu13"]  # one CUDA major: not read

@@ -1,0 +1,64 @@
+"""How a shared library's own search path is recorded: DT_RPATH or DT_RUNPATH (stdlib only).
+
+The dynamic loader searches DT_RPATH before LD_LIBRARY_PATH, and DT_RUNPATH
+after it (ld.so(8)): whether an LD_LIBRARY_PATH directory can shadow the
+libraries a torch wheel ships depends on which one libtorch_cuda.so carries.
+Only the ELF header, the program headers and the dynamic segment are read.
+"""
+
+from __future__ import annotations
+
+import struct
+
+DT_NULL, DT_RPATH, DT_RUNPATH = 0, 15, 29
+PT_DYNAMIC = 2
+
+
+def search_path_kind(path: str) -> str | None:
+    """ "rpath", "runpath" or "none" for an ELF file; None when it cannot be read as ELF."""
+    try:
+        with open(path, "rb") as fh:
+            ident = fh.read(64)
+            if len(ident) < 64 or ident[:4] != b"\x7fELF":
+                return None
+            is64 = ident[4] == 2
+            end = "<" if ident[5] == 1 else ">"
+            if is64:
+                (phoff,) = struct.unpack_from(end + "Q", ident, 0x20)
+                phentsize, phnum = struct.unpack_from(end + "HH", ident, 0x36)
+            else:
+                (phoff,) = struct.unpack_from(end + "I", ident, 0x1C)
+                phentsize, phnum = struct.unpack_from(end + "HH", ident, 0x2A)
+            fh.seek(phoff)
+            table = fh.read(phentsize * phnum)
+            dyn_off = dyn_size = None
+            for i in range(phnum):
+                entry = table[i * phentsize : (i + 1) * phentsize]
+                if len(entry) < phentsize:
+                    return None
+                (p_type,) = struct.unpack_from(end + "I", entry, 0)
+                if p_type != PT_DYNAMIC:
+                    continue
+                if is64:
+                    (dyn_off,) = struct.unpack_from(end + "Q", entry, 8)
+                    (dyn_size,) = struct.unpack_from(end + "Q", entry, 32)
+                else:
+                    (dyn_off,) = struct.unpack_from(end + "I", entry, 4)
+                    (dyn_size,) = struct.unpack_from(end + "I", entry, 16)
+                break
+            if dyn_off is None or dyn_size is None:
+                return "none"
+            fh.seek(dyn_off)
+            dyn = fh.read(min(dyn_size, 1 << 20))
+    except (OSError, struct.error):
+        return None
+    fmt, size = (end + "qQ", 16) if is64 else (end + "iI", 8)
+    tags = set()
+    for pos in range(0, len(dyn) - size + 1, size):
+        tag, _ = struct.unpack_from(fmt, dyn, pos)
+        if tag == DT_NULL:
+            break
+        tags.add(tag)
+    if DT_RUNPATH in tags:  # with both, the loader ignores DT_RPATH
+        return "runpath"
+    return "rpath" if DT_RPATH in tags else "none"
