@@ -81,7 +81,7 @@ def _render_digests(d: DeterminismFacts, out: TextIO) -> None:
 
     from envlock.determinism import ordered, short_digest
 
-    console = Console(file=out, highlight=False, soft_wrap=False)
+    console = Console(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
     ctx = d.context
     if d.device == "cuda":
         where = (

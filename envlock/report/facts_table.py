@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from envlock.facts import Facts
+from envlock.report.safe import plain
 from envlock.report.text import console_for
 
 _GIB = 1024**3
@@ -22,7 +23,7 @@ def _kv_table(title: str, rows: list[tuple[str, Any]], unavailable: str | None =
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     if unavailable:
-        table.add_row("unavailable", Text(unavailable, style="yellow"))
+        table.add_row("unavailable", Text(plain(unavailable), style="yellow"))
     for key, value in rows:
         if value is None or value == [] or value == "":
             continue
@@ -30,7 +31,7 @@ def _kv_table(title: str, rows: list[tuple[str, Any]], unavailable: str | None =
             value = "yes" if value else "no"
         elif isinstance(value, list):
             value = " ".join(map(str, value))
-        table.add_row(key, str(value))
+        table.add_row(Text(plain(key)), Text(plain(value)))
     return table
 
 

@@ -6,10 +6,11 @@ import xml.etree.ElementTree as ET
 from typing import TextIO
 
 from envlock.findings import Finding, Report, Severity
+from envlock.report.safe import plain
 
 
 def _case_name(f: Finding) -> str:
-    return f.field if f.field is not None else f.check_id
+    return plain(f.field if f.field is not None else f.check_id, newlines=False)
 
 
 def render_junit(report: Report, out: TextIO) -> None:
@@ -17,10 +18,10 @@ def render_junit(report: Report, out: TextIO) -> None:
     cases: list[tuple[str, Finding | None]] = [(_case_name(f), f) for f in report.sorted_findings()]
     # Checked-and-clean items appear as passing cases, so a green run is visible too.
     for name in report.details.get("passed", []):
-        cases.append((str(name), None))
+        cases.append((plain(name, newlines=False), None))
     suite = ET.Element(
         "testsuite",
-        name=f"envlock {report.command}",
+        name=plain(f"envlock {report.command}", newlines=False),
         tests=str(len(cases)),
         failures=str(sum(1 for _, f in cases if f is not None and f.severity >= fails)),
         errors="0",
@@ -30,13 +31,14 @@ def render_junit(report: Report, out: TextIO) -> None:
         case = ET.SubElement(suite, "testcase", classname=f"envlock.{report.command}", name=name)
         if f is None:
             continue
-        body = f.message + (f"\nfix: {f.fix}" if f.fix else "")
+        message = plain(f.message, newlines=False)
+        body = plain(f.message + (f"\nfix: {f.fix}" if f.fix else ""))
         if f.why:
-            body += f"\nwhy it matters: {f.why}"
+            body += plain(f"\nwhy it matters: {f.why}")
         if f.severity >= fails:
-            el = ET.SubElement(case, "failure", message=f.message, type=f.check_id)
+            el = ET.SubElement(case, "failure", message=message, type=f.check_id)
         else:
-            el = ET.SubElement(case, "skipped", message=f"{f.severity.label}: {f.message}")
+            el = ET.SubElement(case, "skipped", message=f"{f.severity.label}: {message}")
         el.text = body
     root = ET.Element("testsuites", name="envlock")
     root.append(suite)

@@ -13,13 +13,16 @@ from rich.table import Table
 from rich.text import Text
 
 from envlock.findings import Finding, Report, Severity
+from envlock.report.safe import plain
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
 
 def console_for(out: TextIO) -> Console:
-    return Console(file=out, highlight=False, soft_wrap=False)
+    # markup=False: a string is never parsed as rich markup ("[/x]" in a value crashed
+    # the report; "[link=...]" became a live hyperlink); values go through plain() too.
+    return Console(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def summary_line(report: Report) -> Text:
@@ -33,7 +36,7 @@ def summary_line(report: Report) -> Text:
     text = Text()
     text.append(f"{verdict}", style=style)
     text.append(
-        f"  envlock {report.command} ({report.target}): "
+        f"  envlock {report.command} ({plain(report.target, newlines=False)}): "
         f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}, "
         f"{infos} info"
     )
@@ -46,8 +49,8 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, list):
-        return " ".join(str(v) for v in value) or "[]"
-    return str(value)
+        return plain(" ".join(str(v) for v in value) or "[]")
+    return plain(value)
 
 
 def render_text(report: Report, out: TextIO) -> None:
@@ -65,10 +68,10 @@ def render_text(report: Report, out: TextIO) -> None:
         for f in drift:
             table.add_row(
                 Text(_MARK[f.severity], style=_STYLE[f.severity]),
-                f.field or "",
-                _fmt(f.locked),
-                _fmt(f.observed),
-                f.why or f.message,
+                Text(plain(f.field or "")),
+                Text(_fmt(f.locked)),
+                Text(_fmt(f.observed)),
+                Text(plain(f.why or f.message)),
             )
         console.print(table)
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
@@ -79,15 +82,15 @@ def render_text(report: Report, out: TextIO) -> None:
         for f in group:
             _print_finding(console, f)
     if not report.findings:
-        console.print("nothing to report")
+        console.print(Text("nothing to report"))
 
 
 def _print_finding(console: Console, f: Finding) -> None:
     head = Text(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
     head.append(f"[{f.check_id}] ", style="bold")
-    head.append(f.message)
+    head.append(plain(f.message))
     console.print(head)
     for key, value in f.evidence.items():
-        console.print(Text(f"     {key}: {_fmt(value)}", style="dim"))
+        console.print(Text(f"     {plain(key)}: {_fmt(value)}", style="dim"))
     if f.fix:
-        console.print(Text(f"     fix: {f.fix}", style="green"))
+        console.print(Text(f"     fix: {plain(f.fix)}", style="green"))

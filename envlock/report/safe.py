@@ -1,0 +1,28 @@
+"""The one rendering boundary for untrusted text (environment values, lock and facts files,
+what an image printed): data, never markup, never terminal control.
+
+`plain()` escapes control characters (ESC sequences, NUL, CR), bidirectional overrides,
+lone surrogates and the characters XML cannot hold, so the text, JUnit and GitHub
+renderers can print any value; rich receives it as `Text`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls but tab and newline, DEL and C1 controls, bidi overrides/isolates, surrogates,
+# and the two XML non-characters.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def plain(value: object, *, newlines: bool = True) -> str:
+    """`value` as printable text; with newlines=False a newline is escaped too (one line)."""
+    text = _UNSAFE.sub(_escape, str(value))
+    return text if newlines else text.replace("\n", "\\n")
