@@ -209,3 +209,35 @@ def test_write_into_missing_directory_is_one_error(tmp_path: Path) -> None:
 def test_fixtures_parse_as_facts() -> None:
     for p in sorted(FIXTURES.glob("facts.*.json")):
         Facts.from_dict(json.loads(p.read_text()))
+
+
+def test_new_lock_gets_the_umask_mode(tmp_path: Path) -> None:
+    """A lock is meant to be committed and read by teammates: not mkstemp's 0600."""
+    path = tmp_path / "envlock.lock.toml"
+    old = os.umask(0o022)
+    try:
+        write_lock(path, dumps_lock(build_lock(cuda_venv_facts())))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+    other = tmp_path / "other.lock.toml"
+    old = os.umask(0o077)
+    try:
+        write_lock(other, "x")
+    finally:
+        os.umask(old)
+    assert other.stat().st_mode & 0o777 == 0o600
+
+
+def test_relocking_keeps_the_existing_mode(tmp_path: Path) -> None:
+    path = tmp_path / "envlock.lock.toml"
+    for mode in (0o644, 0o640, 0o664):
+        path.write_text("old")
+        path.chmod(mode)
+        old = os.umask(0o077)
+        try:
+            write_lock(path, dumps_lock(build_lock(cuda_venv_facts())))
+        finally:
+            os.umask(old)
+        assert path.stat().st_mode & 0o777 == mode
+        assert read_lock(path).torch == build_lock(cuda_venv_facts()).torch
