@@ -6,6 +6,7 @@ field, locked, observed, why it matters.
 
 from __future__ import annotations
 
+import os
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -18,8 +19,20 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
 
+# Output that is not a terminal (a CI log, a pipe, a file) is read later, often by a
+# program: no value may be cut or folded to fit a screen nobody is looking at.
+UNBOUNDED = 1_000_000
+
+
 def console_for(out: TextIO) -> Console:
-    return Console(file=out, highlight=False, soft_wrap=False)
+    """A terminal gets its own width; anything else COLUMNS when set, else no limit
+    (rich would use 80 and truncate digests, versions and library paths)."""
+    isatty = getattr(out, "isatty", None)
+    if callable(isatty) and isatty():
+        return Console(file=out, highlight=False, soft_wrap=False)
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else UNBOUNDED
+    return Console(file=out, highlight=False, soft_wrap=False, width=width)
 
 
 def summary_line(report: Report) -> Text:
@@ -58,9 +71,9 @@ def render_text(report: Report, out: TextIO) -> None:
     if drift:
         table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
         table.add_column("", no_wrap=True)
-        table.add_column("field", no_wrap=True)
-        table.add_column("locked")
-        table.add_column("observed")
+        table.add_column("field", overflow="fold")
+        table.add_column("locked", overflow="fold")
+        table.add_column("observed", overflow="fold")
         table.add_column("why it matters")
         for f in drift:
             table.add_row(
