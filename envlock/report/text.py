@@ -75,6 +75,10 @@ def render_text(report: Report, out: TextIO) -> None:
         table.add_column("locked", overflow="fold")
         table.add_column("observed", overflow="fold")
         table.add_column("why it matters")
+        # fleet findings say on which nodes (hostlists, counts per value)
+        where = any(f.evidence.get("where") for f in drift)
+        if where:
+            table.add_column("where", overflow="fold")
         for f in drift:
             table.add_row(
                 Text(_MARK[f.severity], style=_STYLE[f.severity]),
@@ -82,6 +86,7 @@ def render_text(report: Report, out: TextIO) -> None:
                 _fmt(f.locked),
                 _fmt(f.observed),
                 f.why or f.message,
+                *([_fmt(f.evidence.get("where"))] if where else []),
             )
         console.print(table)
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
