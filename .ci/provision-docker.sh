@@ -14,6 +14,30 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# apt-get ARGS as root. Another apt or dpkg (unattended-upgrades, cloud-init, a
+# concurrent provisioning) may hold the apt/dpkg lock: wait for it, up to
+# ENVLOCK_APT_LOCK_WAIT_S seconds, instead of failing with apt's exit 100.
+APT_LOCK_WAIT_S="${ENVLOCK_APT_LOCK_WAIT_S:-600}"
+APT_RETRY_S="${ENVLOCK_APT_RETRY_S:-5}"
+apt_get() {
+    local deadline=$((SECONDS + APT_LOCK_WAIT_S)) err rc
+    err=$(mktemp)
+    while :; do
+        rc=0
+        as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get -o DPkg::Lock::Timeout=60 "$@" 2>"$err" || rc=$?
+        if [ "$rc" -eq 100 ] && [ "$SECONDS" -lt "$deadline" ] &&
+            grep -qE 'Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock' "$err"; then
+            log "apt-get $1: the apt/dpkg lock is held ($(grep -m1 -oE 'held by process [0-9]+( \([^)]*\))?' "$err" || echo busy)); waiting"
+            sleep "$APT_RETRY_S"
+            continue
+        fi
+        cat "$err" >&2
+        rm -f "$err"
+        return "$rc"
+    done
+}
+
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
@@ -24,8 +48,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     # shellcheck disable=SC2207  # unique package names, no spaces
     pkgs=($(printf '%s\n' "${missing[@]}" | sort -u))
     log "installing ${pkgs[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+    apt_get update -qq
+    apt_get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 
 if docker info >/dev/null 2>&1; then

@@ -11,13 +11,14 @@ so `envlock verify` starts fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from envlock import __version__
 from envlock.errors import EnvlockError, ExitCode
@@ -92,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    stdout = sys.stdout
+    sys.stdout = ReaderMayLeave(stdout)
     try:
         return int(exit_code(args._module.run(args)))
     except EnvlockError as exc:
@@ -105,10 +108,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # interrupt was handled. Evaluating one string resets that flag: exit 130.
         exec("")
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        # stdout closed early (e.g. `| head`); not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return ExitCode.OK
     except Exception:
         traceback.print_exc()
         print(
@@ -116,6 +115,56 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitCode.INTERNAL
+    finally:
+        # flushed here, so a reader that left early (`| head -c1`, `| true`) changes no
+        # exit code and the interpreter's last flush cannot fail
+        if isinstance(sys.stdout, ReaderMayLeave):
+            sys.stdout.flush()
+        sys.stdout = stdout
+
+
+class ReaderMayLeave:
+    """sys.stdout while a command runs. The verdict is the Report's, decided whatever
+    happens to the output: when the reader closes the pipe (EPIPE), later output goes to
+    /dev/null, silently, and the command goes on to its own exit code. (Without this a
+    write raises BrokenPipeError mid-render, or rich turns it into exit 1.)"""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.reader_left = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_left:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._to_devnull()
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if not self.reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        self.reader_left = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+        # what is still buffered goes to /dev/null now; the interpreter's flush at exit too
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def exit_code(outcome: Report | ExitCode | None) -> ExitCode:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 import socket
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,13 +88,54 @@ def _where(ranks: list[RankSummary]) -> str:
     )
 
 
-def _ranges(nums: list[int]) -> str:
+def _nodes(ranks: list[RankSummary]) -> str:
+    """'2 nodes gpu-node-[007,041]': how many nodes and which, compressed like a Slurm hostlist."""
+    hosts = {r.host for r in ranks}
+    return f"{len(hosts)} node{'s' * (len(hosts) != 1)} {compress_hostlist(hosts)}"
+
+
+_HOST_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$")
+
+
+def compress_hostlist(hosts: Iterable[str]) -> str:
+    """Host names the way cluster tools write them: `gpu-node-[001-006,008]`.
+
+    Names that differ only in their last run of digits share one bracket (ranges for
+    consecutive numbers); zero padding is kept, so `node09,node10` -> `node[09-10]` and
+    `node9,node10` -> `node[9-10]`. Other names are listed as they are. Sorted, no repeats.
+    """
+    unique = sorted(set(hosts))
+    parsed = [(h, _HOST_NUMBER.match(h)) for h in unique]
+    padded = {(m[1], m[3], len(m[2])) for _, m in parsed if m and len(m[2]) > 1 and m[2][0] == "0"}
+    groups: dict[tuple[str, str, int], set[int]] = defaultdict(set)
+    plain: list[str] = []
+    for host, m in parsed:
+        if m is None:
+            plain.append(host)
+            continue
+        prefix, digits, suffix = m[1], m[2], m[3]
+        width = len(digits) if (prefix, suffix, len(digits)) in padded else 0
+        groups[(prefix, suffix, width)].add(int(digits))
+    out = []
+    for (prefix, suffix, width), numbers in sorted(groups.items()):
+        nums = sorted(numbers)
+        if len(nums) == 1:
+            out.append(
+                f"{prefix}{nums[0]:0{width}d}{suffix}" if width else f"{prefix}{nums[0]}{suffix}"
+            )
+            continue
+        out.append(f"{prefix}[{_ranges(nums, width)}]{suffix}")
+    return ",".join(sorted(out + plain))
+
+
+def _ranges(nums: list[int], width: int = 0) -> str:
     out, start = [], None
     for i, n in enumerate(nums):
         if start is None:
             start = n
         if i + 1 == len(nums) or nums[i + 1] != n + 1:
-            out.append(str(start) if start == n else f"{start}-{n}")
+            a, b = f"{start:0{width}d}", f"{n:0{width}d}"
+            out.append(a if start == n else f"{a}-{b}")
             start = None
     return ",".join(out)
 
@@ -120,6 +163,7 @@ def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
                 evidence={
                     "ranks": [r.rank for r in ranks],
                     "hosts": sorted({r.host for r in ranks}),
+                    "where": f"on {_nodes(ranks)}",
                 },
                 fix=example.get("fix"),
             )
@@ -137,6 +181,9 @@ def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
             continue
         majority = max(groups, key=lambda k: (len(groups[k]), k))
         odd = [(k, g) for k, g in groups.items() if k != majority]
+        # every value with how many nodes hold it and which, the odd ones first
+        by_size = sorted(groups, key=lambda k: (len(groups[k]), k))
+        where = "; ".join(f"{_show(values[k])} on {_nodes(groups[k])}" for k in by_size)
         findings.append(
             Finding(
                 check_id="EL-FLEET-DIVERGENT",
@@ -148,12 +195,17 @@ def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
                 message=f"{name} differs across ranks: {values[majority]!r} on {len(groups[majority])} "
                 f"rank(s), but " + "; ".join(f"{values[k]!r} on {_where(g)}" for k, g in odd),
                 evidence={
-                    "values": {repr(values[k]): [r.rank for r in g] for k, g in groups.items()}
+                    "values": {repr(values[k]): [r.rank for r in g] for k, g in groups.items()},
+                    "where": where,
                 },
                 fix="make every node's environment identical (same image/venv, driver and variables)",
             )
         )
     return findings
+
+
+def _show(value: Any) -> str:
+    return "(none)" if value is None else str(value)
 
 
 def torchrun_env() -> tuple[int, int] | None:
@@ -328,9 +380,10 @@ def report_dir(
         )
     summaries: list[RankSummary] = []
     unreadable: list[Finding] = []
+    loaded = []
     for path in paths:
         try:
-            facts = read_facts_file(str(path))
+            loaded.append((path, read_facts_file(str(path))))
         except FactsError as exc:
             unreadable.append(
                 Finding(
@@ -341,12 +394,15 @@ def report_dir(
                     evidence={"file": str(path)},
                 )
             )
-            continue
-        findings = verify(lock, facts, scope=scope) if lock is not None else []
-        host = facts.system.hostname or path.stem
-        summaries.append(summarize(len(summaries), f"{host} ({path.name})", facts, findings, scope))
-    if not summaries:
+    if not loaded:
         raise FleetError(f"{directory}: none of the {len(paths)} facts files could be read")
+    # a node is named by its hostname; files that share one are told apart by file name
+    names = [facts.system.hostname or path.stem for path, facts in loaded]
+    for i, ((path, facts), host) in enumerate(zip(loaded, names, strict=True)):
+        findings = verify(lock, facts, scope=scope) if lock is not None else []
+        if names.count(host) > 1:
+            host = f"{host} ({path.name})"
+        summaries.append(summarize(i, host, facts, findings, scope))
     return summaries, [*unreadable, *compare_ranks(summaries)]
 
 

@@ -1,4 +1,5 @@
-"""Facts for the tests, from recordings only: the one place that builds them.
+"""Facts for the tests: two recordings, and an H100 host built from one of them with a
+replayed NVML recording and the edits named below. The one place that builds them.
 
 - cpu_venv(): `envlock probe --json` recorded in the torch 2.13.0+cpu venv on the
   dev machine (a Docker container, no NVIDIA driver).
@@ -90,6 +91,11 @@ def h100_host() -> Facts:
         torch=dataclasses.replace(facts.torch, live=live),
         meta=dataclasses.replace(facts.meta, notes=[*facts.meta.notes, H100_NOTE]),
     )
+
+
+# The facts files written by `envlock probe --json` and used as they are: only cases on
+# these may call themselves "recorded" (h100_host is built: replayed and edited).
+RECORDINGS = (cpu_venv, cuda_venv)
 
 
 def h100_json() -> str:

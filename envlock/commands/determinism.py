@@ -75,13 +75,13 @@ def run(args: argparse.Namespace) -> Report:
 
 def _render_digests(d: DeterminismFacts, out: TextIO) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from envlock.determinism import ordered, short_digest
+    from envlock.report.text import console_for
 
-    console = Console(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    console = console_for(out)
     ctx = d.context
     if d.device == "cuda":
         where = (

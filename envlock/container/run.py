@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 
 LABEL = "org.envlock.probe"
 PROBE_MEMORY = 4 * 1024 * 1024 * 1024
+# A test run sets ENVLOCK_TEST_RUN to its own id: its probe containers carry it, so
+# the run counts and removes exactly the containers it created, on a shared daemon.
+TEST_RUN_ENV = "ENVLOCK_TEST_RUN"
+TEST_RUN_LABEL = "org.envlock.test-run"
 DOCKER_DEFAULT_SHM_BYTES = 64 * 1024 * 1024
 GPU_DRIVER_ERROR = "could not select device driver"
 # Seconds the daemon gets on top of the probe's own limit before we kill it.
@@ -442,7 +446,7 @@ class _ImageRun:
             "Image": self.image["Id"],
             "Cmd": command,
             "Entrypoint": [],
-            "Labels": {LABEL: "1"},
+            "Labels": _labels(),
             "HostConfig": host_config,
         }
         try:
@@ -508,6 +512,14 @@ class _ImageRun:
                     file=sys.stderr,
                 )
         self.created.clear()
+
+
+def _labels() -> dict[str, str]:
+    labels = {LABEL: "1"}
+    run_id = os.environ.get(TEST_RUN_ENV)
+    if run_id:
+        labels[TEST_RUN_LABEL] = run_id
+    return labels
 
 
 def _device_request(request: GpuRequest) -> dict[str, Any]:

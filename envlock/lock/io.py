@@ -106,6 +106,9 @@ def write_lock(path: str | os.PathLike[str], text: str) -> None:
     except OSError as exc:
         raise LockError(f"cannot write lock in {directory}: {exc.strerror}") from None
     try:
+        # mkstemp creates 0600; a lock is meant to be committed and read by others:
+        # keep an existing lock's mode, else what the umask gives a new file.
+        os.chmod(tmp, _mode_for(target))
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -117,6 +120,18 @@ def write_lock(path: str | os.PathLike[str], text: str) -> None:
         if isinstance(exc, OSError):
             raise LockError(f"cannot write lock {target}: {exc.strerror}") from None
         raise
+
+
+def _mode_for(target: os.PathLike[str]) -> int:
+    """The permission bits the written lock gets: the existing file's, or 0666 less the umask."""
+    import stat
+
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _toml_loads(text: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def _gib(n: int | None) -> str | None:
 def _kv_table(title: str, rows: list[tuple[str, Any]], unavailable: str | None = None) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")
     if unavailable:
         table.add_row("unavailable", Text(plain(unavailable), style="yellow"))
     for key, value in rows:

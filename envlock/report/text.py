@@ -6,6 +6,7 @@ field, locked, observed, why it matters.
 
 from __future__ import annotations
 
+import os
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -19,10 +20,23 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
 
+# Output that is not a terminal (a CI log, a pipe, a file) is read later, often by a
+# program: no value may be cut or folded to fit a screen nobody is looking at.
+UNBOUNDED = 1_000_000
+
+
 def console_for(out: TextIO) -> Console:
-    # markup=False: a string is never parsed as rich markup ("[/x]" in a value crashed
-    # the report; "[link=...]" became a live hyperlink); values go through plain() too.
-    return Console(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    """Never parses markup (a value "[/x]" crashed the report, "[link=...]" became a live
+    hyperlink; values also go through plain()). A terminal gets its own width; anything else COLUMNS when set, else no limit
+    (rich would use 80 and truncate digests, versions and library paths)."""
+    isatty = getattr(out, "isatty", None)
+    if callable(isatty) and isatty():
+        return Console(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else UNBOUNDED
+    return Console(
+        file=out, highlight=False, soft_wrap=False, width=width, markup=False, emoji=False
+    )
 
 
 def summary_line(report: Report) -> Text:
@@ -61,10 +75,14 @@ def render_text(report: Report, out: TextIO) -> None:
     if drift:
         table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
         table.add_column("", no_wrap=True)
-        table.add_column("field", no_wrap=True)
-        table.add_column("locked")
-        table.add_column("observed")
+        table.add_column("field", overflow="fold")
+        table.add_column("locked", overflow="fold")
+        table.add_column("observed", overflow="fold")
         table.add_column("why it matters")
+        # fleet findings say on which nodes (hostlists, counts per value)
+        where = any(f.evidence.get("where") for f in drift)
+        if where:
+            table.add_column("where", overflow="fold")
         for f in drift:
             table.add_row(
                 Text(_MARK[f.severity], style=_STYLE[f.severity]),
@@ -72,6 +90,7 @@ def render_text(report: Report, out: TextIO) -> None:
                 Text(_fmt(f.locked)),
                 Text(_fmt(f.observed)),
                 Text(plain(f.why or f.message)),
+                *([Text(_fmt(f.evidence.get("where")))] if where else []),
             )
         console.print(table)
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):

@@ -1,8 +1,10 @@
 """Every check fires on a case built for it and stays quiet on one that is not.
 
-Bases are recorded facts (see tests/facts_builders.py); each case edits only the
-fields it names. A meta-test makes sure every registered check has both kinds
-of case.
+Bases are the recorded venv facts, or the H100 host built from them with a
+replayed NVML recording and named edits (see tests/facts_builders.py); each
+case edits only the fields it names, and only a case run on a recording itself
+says "as recorded". A meta-test makes sure every registered check has both
+kinds of case.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from envlock.facts import (
     WheelFacts,
 )
 from envlock.findings import Finding, Severity
-from tests.facts_builders import cpu_venv, cuda_venv, edit, gpu, h100_host, with_gpus
+from tests.facts_builders import RECORDINGS, cpu_venv, cuda_venv, edit, gpu, h100_host, with_gpus
 
 DATA = Path(__file__).parent / "data"
 VLLM_ENV = json.loads((DATA / "image-env.vllm-openai-v0.8.5.json").read_text())["env"]
@@ -126,7 +128,7 @@ def _driver(f: Facts, version: str, cuda: str) -> Facts:
 
 CASES = [
     # 1: arch coverage under the real binary-compatibility rule
-    Case("EL-ARCH-UNSUPPORTED", "h100 as recorded (sm_90 in torch's flags)", h100_host, False),
+    Case("EL-ARCH-UNSUPPORTED", "h100 host as built (sm_90 in torch's flags)", h100_host, False),
     Case(
         "EL-ARCH-UNSUPPORTED",
         "h100, torch flags edited to sm_50..sm_86 without PTX",
@@ -163,7 +165,7 @@ CASES = [
         Severity.ERROR,
         says="2.0.1",
     ),
-    Case("EL-ARCH-PTX-ONLY", "h100 as recorded", h100_host, False),
+    Case("EL-ARCH-PTX-ONLY", "h100 host as built", h100_host, False),
     Case(
         "EL-ARCH-PTX-ONLY",
         "flags edited to sm_80 sm_86 compute_86",
@@ -173,7 +175,7 @@ CASES = [
         says="compute_86",
     ),
     # 2: driver vs torch's CUDA
-    Case("EL-DRIVER-TOO-OLD", "h100 as recorded (580.65.06, torch cu130)", h100_host, False),
+    Case("EL-DRIVER-TOO-OLD", "h100 host as built (580.65.06, torch cu130)", h100_host, False),
     Case(
         "EL-DRIVER-TOO-OLD",
         "driver edited to 570.133.20 / CUDA 12.8",
@@ -207,7 +209,7 @@ CASES = [
         lambda: edit(_driver(h100_host(), "570.133.20", "12.8"), "cuda.libcuda", COMPAT_LIBCUDA),
         False,
     ),
-    Case("EL-DRIVER-MINOR-COMPAT", "h100 as recorded", h100_host, False),
+    Case("EL-DRIVER-MINOR-COMPAT", "h100 host as built", h100_host, False),
     Case(
         "EL-DRIVER-MINOR-COMPAT",
         "torch edited to 2.14.1+cu132 (needs 595.45.04) on 580",
@@ -338,7 +340,7 @@ CASES = [
         says="804",
     ),
     # 7: kernel module vs NVML library
-    Case("EL-DRIVER-LIBRARY-MISMATCH", "h100 as recorded", h100_host, False),
+    Case("EL-DRIVER-LIBRARY-MISMATCH", "h100 host as built", h100_host, False),
     Case(
         "EL-DRIVER-LIBRARY-MISMATCH",
         "kernel module edited to 570.133.20",
@@ -387,7 +389,7 @@ CASES = [
         Severity.WARNING,
         says="/usr/lib",
     ),
-    Case("EL-CUDNN-GPU-UNSUPPORTED", "h100 as recorded", h100_host, False),
+    Case("EL-CUDNN-GPU-UNSUPPORTED", "h100 host as built", h100_host, False),
     Case(
         "EL-CUDNN-GPU-UNSUPPORTED",
         "gpu edited to V100 (7.0): cuDNN 9.24 needs 7.5",
@@ -520,7 +522,7 @@ CASES = [
         False,
     ),
     # 15: nvidia_uvm
-    Case("EL-UVM-MISSING", "h100 as recorded (device nodes edited in)", h100_host, False),
+    Case("EL-UVM-MISSING", "h100 host as built (device nodes edited in)", h100_host, False),
     Case(
         "EL-UVM-MISSING",
         "/dev/nvidia-uvm removed from device nodes",
@@ -607,7 +609,7 @@ CASES = [
         Severity.WARNING,
     ),
     # 19: persistence mode (the recording has it off)
-    Case("EL-PERSISTENCE-OFF", "one H100 as recorded (persistence off)", h100_host, False),
+    Case("EL-PERSISTENCE-OFF", "one H100 host as built (persistence off)", h100_host, False),
     Case(
         "EL-PERSISTENCE-OFF",
         "a second identical H100 added",
@@ -688,7 +690,7 @@ CASES = [
         says="A100",
     ),
     # torch sees no CUDA although NVML sees GPUs
-    Case("EL-TORCH-CUDA-UNAVAILABLE", "h100 as recorded", h100_host, False),
+    Case("EL-TORCH-CUDA-UNAVAILABLE", "h100 host as built", h100_host, False),
     Case(
         "EL-TORCH-CUDA-UNAVAILABLE",
         "torch's recorded live view (no driver) on the h100",
@@ -707,7 +709,7 @@ CASES = [
         says="13.0",
     ),
     Case("EL-NO-DRIVER", "cpu venv edited to a host", lambda: _host(cpu_venv()), False),
-    Case("EL-NO-DRIVER", "h100 as recorded", h100_host, False),
+    Case("EL-NO-DRIVER", "h100 host as built", h100_host, False),
     # unobserved sources
     Case(
         "EL-FACTS-UNAVAILABLE",
@@ -717,7 +719,7 @@ CASES = [
         Severity.INFO,
         says="libnvidia-ml.so.1",
     ),
-    Case("EL-FACTS-UNAVAILABLE", "h100 as recorded", h100_host, False),
+    Case("EL-FACTS-UNAVAILABLE", "h100 host as built", h100_host, False),
 ]
 
 
@@ -769,7 +771,15 @@ def test_every_check_has_a_firing_and_a_quiet_case() -> None:
         assert check_id in (repo / test_file).read_text(), f"{check_id} untested"
 
 
-def test_recorded_h100_host_is_clean() -> None:
+def test_cases_called_recorded_are_recordings() -> None:
+    """A case that says "as recorded" runs on a recording itself (a facts file written by
+    `envlock probe --json`), not on a base built with edits (h100_host) or edited in place."""
+    for case in CASES:
+        if "as recorded" in case.name:
+            assert case.build in RECORDINGS, f"{case.check_id}: {case.name!r} is not a recording"
+
+
+def test_h100_host_as_built_is_clean() -> None:
     assert run_checks(h100_host()) == []
 
 

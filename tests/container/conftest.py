@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from envlock.container.run import TEST_RUN_ENV, TEST_RUN_LABEL
 from tests.conftest import need
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -19,6 +22,11 @@ TORCH_IMAGE = "envlock-test/torch-cpu:2.13.0"
 BUSYBOX_IMAGE = "envlock-test/busybox"
 DIGEST_IMAGE = "127.0.0.1:5055/envlock-test/python:bookworm"
 PROBE_LABEL = "org.envlock.probe"
+# This test run's id: the CLI under test labels its probe containers with it, and every
+# container a test creates by hand carries it too (`docker create *RUN_LABELS ...`).
+TEST_RUN = uuid.uuid4().hex
+os.environ[TEST_RUN_ENV] = TEST_RUN
+RUN_LABELS = ("--label", f"{TEST_RUN_LABEL}={TEST_RUN}")
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
@@ -63,29 +71,33 @@ def images(engine: None) -> None:
         need(present, f"test image {image} is missing (.ci/build-test-images.sh builds it)")
 
 
-def _all_containers() -> set[str]:
-    """Containers envlock or its tests create (the probe's label, or an envlock- name):
-    the daemon is shared, so other people's containers are neither counted nor removed."""
-    out = docker(
-        "ps", "-a", "--no-trunc", "--format", '{{.ID}} {{.Names}} {{.Label "org.envlock.probe"}}'
-    )
-    return {
-        cid
-        for cid, name, *label in (line.split() for line in out.splitlines() if line.strip())
-        if name.startswith("envlock-") or label
-    }
+def containers_of_this_run() -> set[str]:
+    """The containers this test run created, and no others: every one carries the run's
+    label (envlock's probe containers through ENVLOCK_TEST_RUN, the tests' own through
+    RUN_LABELS). The daemon is shared: a concurrent run's containers, even envlock's
+    probe containers with envlock- names, are neither counted nor removed."""
+    out = docker("ps", "-a", "--no-trunc", "-q", "--filter", f"label={TEST_RUN_LABEL}={TEST_RUN}")
+    return set(out.split())
 
 
 @pytest.fixture(autouse=True)
 def no_container_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every docker test: the containers after it are exactly those before it."""
+    """Every docker test: this run's containers after it are exactly those before it."""
     if request.node.get_closest_marker("docker") is None or not _engine_answers():
         yield
         return
-    before = _all_containers()
+    before = containers_of_this_run()
     yield
-    left = _all_containers() - before
+    left = containers_of_this_run() - before
     if left:
-        names = docker("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.Status}}")
+        names = docker(
+            "ps",
+            "-a",
+            "--no-trunc",
+            "--filter",
+            f"label={TEST_RUN_LABEL}={TEST_RUN}",
+            "--format",
+            "{{.ID}} {{.Names}} {{.Status}}",
+        )
         docker("rm", "-f", *left, check=False)
         pytest.fail(f"{len(left)} container(s) left behind:\n{names}")

@@ -24,7 +24,11 @@ from tests.container.conftest import (
     DIGEST_IMAGE,
     PROBE_LABEL,
     PY_IMAGE,
+    RUN_LABELS,
+    TEST_RUN,
+    TEST_RUN_LABEL,
     TORCH_IMAGE,
+    containers_of_this_run,
     docker,
 )
 
@@ -73,7 +77,7 @@ def derive(
 ) -> str:
     """docker create + cp + commit: `base` plus files and Dockerfile-style changes."""
     name = f"envlock-test-derive-{os.getpid()}-{len(tags)}"
-    cid = docker("create", "--network", "none", "--name", name, base, "true").strip()
+    cid = docker("create", *RUN_LABELS, "--network", "none", "--name", name, base, "true").strip()
     try:
         for path, content in (files or {}).items():
             tar_proc = subprocess.run(
@@ -108,6 +112,7 @@ def _probe_by_hand(image: str) -> dict[str, object]:
     """The same probe package, copied into a container with docker cp and run by hand."""
     cid = docker(
         "create",
+        *RUN_LABELS,
         "--network",
         "none",
         "-w",
@@ -255,6 +260,7 @@ def test_running_container_is_probed_through_exec() -> None:
     name = f"envlock-test-running-{os.getpid()}"
     docker(
         "run",
+        *RUN_LABELS,
         "-d",
         "--rm",
         "--network",
@@ -345,8 +351,16 @@ def _start_probe_and_wait_for_container(image: str) -> tuple[subprocess.Popen[st
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        # this run's probe container: a concurrent run's is not ours to kill
         running = docker(
-            "ps", "-q", "--filter", f"label={PROBE_LABEL}", "--filter", "status=running"
+            "ps",
+            "-q",
+            "--filter",
+            f"label={PROBE_LABEL}",
+            "--filter",
+            f"label={TEST_RUN_LABEL}={TEST_RUN}",
+            "--filter",
+            "status=running",
         ).split()
         if running:
             return proc, running[0]
@@ -411,3 +425,34 @@ def test_lock_then_verify_reports_drift_when_the_image_changes(
     fields = {f.get("field") for f in report["findings"]}
     assert "image.id" in fields
     assert any(f and f.startswith("packages.numpy") for f in fields), fields
+
+
+# ------------------------------------------------------ a shared daemon
+def test_a_concurrent_runs_containers_are_not_counted_or_removed() -> None:
+    """Another test run on the same daemon (its envlock probe container: envlock- name,
+    probe label, its own run id) is invisible to this run's leftover check; this run's
+    probe containers carry this run's id."""
+    foreign = docker(
+        "create",
+        "--label",
+        f"{PROBE_LABEL}=1",
+        "--label",
+        f"{TEST_RUN_LABEL}=another-run",
+        "--name",
+        f"envlock-probe-another-run-{os.getpid()}",
+        PY_IMAGE,
+        "true",
+    ).strip()
+    try:
+        assert foreign not in containers_of_this_run()
+        proc, cid = _start_probe_and_wait_for_container(PY_IMAGE)
+        try:
+            assert cid != foreign[: len(cid)]
+            labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}", cid))
+            assert labels.get(TEST_RUN_LABEL) == TEST_RUN
+            assert any(c.startswith(cid) for c in containers_of_this_run())
+        finally:
+            proc.communicate(timeout=120)
+        assert docker("inspect", "--format", "{{.Id}}", foreign).strip() == foreign
+    finally:
+        docker("rm", "-f", foreign, check=False)

@@ -19,13 +19,34 @@ def test_first_screen_has_setup_and_test_commands() -> None:
     assert "-m pytest" in ci  # .ci/run runs the README's test command
 
 
-def test_every_command_has_a_readme_section_and_help() -> None:
+def _long_options(help_text: str) -> set[str]:
+    """The long options an `envlock CMD --help` lists: its option lines, read up to the
+    two spaces where the option's description starts (not its prose)."""
+    return {
+        opt
+        for line in help_text.splitlines()
+        if line.lstrip().startswith("-")
+        for opt in re.findall(r"(?<![\w-])(--[a-z][\w-]*)", line.strip().split("  ")[0])
+        if opt != "--help"
+    }
+
+
+def test_every_command_has_a_readme_section_and_its_help_is_in_the_readme() -> None:
+    """README and `--help` in step: a section heading per command, and every option
+    `envlock CMD --help` lists is documented (as `--option`) in the README."""
     headings = [ln for ln in README.splitlines() if ln.startswith("## ")]
     parser = build_parser()
+    documented = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", README))
     for name in COMMANDS:
-        assert any(f"envlock {name}" in h for h in headings) or f"envlock {name}" in README, name
+        assert any(f"`envlock {name}" in h for h in headings), f"no README section for {name}"
         sub = parser._subparsers._group_actions[0].choices[name]  # type: ignore[union-attr]
-        assert sub.format_help().strip()
+        helps = [sub.format_help()]
+        if name == "fleet":
+            helps += [a.format_help() for a in sub._subparsers._group_actions[0].choices.values()]
+        options = set().union(*(_long_options(h) for h in helps))
+        assert options or name == "run", f"could not read the options of `envlock {name} --help`"
+        missing = sorted(options - documented)
+        assert not missing, f"`envlock {name} --help` lists {missing}, which the README never names"
 
 
 def test_exit_code_table_matches_the_code() -> None:
@@ -56,4 +77,6 @@ def test_every_option_in_readme_examples_exists() -> None:
 
 def test_pre_commit_hook_file_is_valid() -> None:
     text = (REPO / ".pre-commit-hooks.yaml").read_text()
-    assert "id: envlock-verify" in text and "entry: envlock verify" in text
+    assert "id: envlock-verify" in text and "entry: python -m envlock verify" in text
+    # the project's environment, not an isolated one pre-commit builds (tests/docs/test_pre_commit_hook.py)
+    assert "language: system" in text

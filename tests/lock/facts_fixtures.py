@@ -1,11 +1,11 @@
-"""Facts for lock/verify tests, from recordings only.
+"""Facts for lock/verify tests: a recording, and facts built from it (replayed, edited).
 
 - cuda_venv_facts: `envlock probe --json` recorded in the torch 2.14.1+cu130 venv
   on the dev machine (no driver).
 - h100_facts: the same, with the driver section produced by the real NVML parsing
   code (envlock.probe.nvml) replaying the H100 / driver 580.65.06 recording.
-- rich_facts: h100_facts plus recorded image facts and determinism digests where
-  recordings exist, so every lock table is exercised.
+- rich_facts: h100_facts with two variables edited in, plus recorded image facts and
+  determinism digests where recordings exist, so every lock table is exercised.
 """
 
 from __future__ import annotations

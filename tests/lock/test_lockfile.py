@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from envlock.errors import LockError
 from envlock.facts import Facts
 from envlock.lock import Lock, LockVersion, build_lock, dumps_lock, read_lock, write_lock
 from tests.conftest import FIXTURES, REPO, clean_env
+from tests.facts_builders import gpu as gpu_of
+from tests.facts_builders import with_gpus
 from tests.lock.facts_fixtures import cuda_venv_facts, h100_facts, rich_facts
 
 SCHEMA = json.loads((REPO / "schemas" / "envlock.lock.schema.json").read_text())
@@ -27,7 +30,7 @@ def validate(lock: Lock) -> None:
     jsonschema.validate(lock.to_dict(), SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
-def test_lock_from_recorded_facts_validates_and_round_trips(tmp_path: Path) -> None:
+def test_lock_from_recorded_and_built_facts_validates_and_round_trips(tmp_path: Path) -> None:
     for facts in (cuda_venv_facts(), h100_facts(), rich_facts()):
         lock = build_lock(facts, created="2026-11-23T00:00:00Z")
         validate(lock)
@@ -42,13 +45,28 @@ def test_lock_is_deterministic_apart_from_meta() -> None:
     a = dumps_lock(build_lock(facts, created="2026-01-01T00:00:00Z"))
     b = dumps_lock(build_lock(facts, created="2026-01-01T00:00:00Z"))
     assert a == b
-    lock = build_lock(facts)
-    order = [f.name for f in dataclasses.fields(Lock)]
-    keys = list(lock.to_dict())
-    assert keys[:3] == ["envlock", "meta", "system"]
-    assert keys == sorted(keys, key=order.index)  # table order fixed by the model
+    # the written tables in a fixed order (the model's), whatever order the facts hold
+    tables = re.findall(r"^\[([\w-]+)\]$", dumps_lock(build_lock(rich_facts())), re.M)
+    assert tables == [
+        "envlock",
+        "meta",
+        "system",
+        "driver",
+        "hardware",
+        "torch",
+        "cuda",
+        "packages",
+        "env",
+        "image",
+        "determinism",
+    ]
+    # GPUs in index order although the facts list them shuffled (and as dicts, by index)
+    shuffled = with_gpus(
+        facts, *(gpu_of(facts, index=i, pci_bus_id=f"0:{i}") for i in (3, 0, 2, 1))
+    )
+    lock = build_lock(shuffled)
     assert lock.hardware is not None
-    assert [g.index for g in lock.hardware.gpus] == sorted(g.index for g in lock.hardware.gpus)
+    assert [g.index for g in lock.hardware.gpus] == [0, 1, 2, 3]
 
 
 def test_lock_holds_no_hostname_uuid_or_bus_id() -> None:
@@ -209,3 +227,35 @@ def test_write_into_missing_directory_is_one_error(tmp_path: Path) -> None:
 def test_fixtures_parse_as_facts() -> None:
     for p in sorted(FIXTURES.glob("facts.*.json")):
         Facts.from_dict(json.loads(p.read_text()))
+
+
+def test_new_lock_gets_the_umask_mode(tmp_path: Path) -> None:
+    """A lock is meant to be committed and read by teammates: not mkstemp's 0600."""
+    path = tmp_path / "envlock.lock.toml"
+    old = os.umask(0o022)
+    try:
+        write_lock(path, dumps_lock(build_lock(cuda_venv_facts())))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+    other = tmp_path / "other.lock.toml"
+    old = os.umask(0o077)
+    try:
+        write_lock(other, "x")
+    finally:
+        os.umask(old)
+    assert other.stat().st_mode & 0o777 == 0o600
+
+
+def test_relocking_keeps_the_existing_mode(tmp_path: Path) -> None:
+    path = tmp_path / "envlock.lock.toml"
+    for mode in (0o644, 0o640, 0o664):
+        path.write_text("old")
+        path.chmod(mode)
+        old = os.umask(0o077)
+        try:
+            write_lock(path, dumps_lock(build_lock(cuda_venv_facts())))
+        finally:
+            os.umask(old)
+        assert path.stat().st_mode & 0o777 == mode
+        assert read_lock(path).torch == build_lock(cuda_venv_facts()).torch
