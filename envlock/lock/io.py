@@ -92,17 +92,34 @@ def read_lock(path: str | os.PathLike[str]) -> Lock:
 
 
 def write_lock(path: str | os.PathLike[str], text: str) -> None:
-    """Atomic: a temp file in the same directory, fsync, rename. A crash leaves the old lock."""
+    """Atomic: a temp file in the same directory, fsync, rename. A crash leaves the old lock.
+
+    Only a regular file (or nothing) is replaced: `-o /dev/null` as root once turned the
+    device into a file. A symlinked lock is followed on purpose: its target is updated
+    and the link stays. Every failure is one LockError line.
+    """
     import contextlib
+    import stat
     import tempfile
     from pathlib import Path
 
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise LockError(f"cannot write lock: {target} is a directory")
+    target = Path(os.path.realpath(path))  # follows a symlinked lock to the file it names
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise LockError(f"cannot write lock {path}: {exc.strerror}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise LockError(f"cannot write lock: {path} is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise LockError(
+            f"cannot write lock: {path} is not a regular file (a device, pipe or socket); "
+            "use -o - for stdout"
+        )
+    directory = target.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".envlock-lock.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise LockError(f"cannot write lock in {directory}: {exc.strerror}") from None
     try:
@@ -118,7 +135,7 @@ def write_lock(path: str | os.PathLike[str], text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise LockError(f"cannot write lock {target}: {exc.strerror}") from None
+            raise LockError(f"cannot write lock {path}: {exc.strerror}") from None
         raise
 
 

@@ -195,3 +195,34 @@ def test_lone_surrogates_in_a_facts_file_do_not_break_the_lock(tmp_path: Path) -
     proc = run_envlock(["lock", "--facts", str(facts), "-o", str(out)])
     assert proc.returncode == 0, proc.stderr
     assert read_lock(out).torch is not None
+
+
+def test_lock_refuses_to_replace_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    _one_line_exit_3(run_envlock(["lock", "--no-torch-live", "-o", str(fifo)]), "regular file")
+    assert fifo.is_fifo()
+    _one_line_exit_3(run_envlock(["lock", "--no-torch-live", "-o", "/dev/null"]), "regular file")
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_symlinked_lock_updates_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "locks" / "real.lock.toml"
+    real.parent.mkdir()
+    real.write_text("# old\n")
+    link = tmp_path / "envlock.lock.toml"
+    link.symlink_to(real)
+    proc = run_envlock(["lock", "--no-torch-live", "-o", str(link)])
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and real.read_text().startswith("# envlock.lock.toml")
+
+
+def test_an_overlong_output_name_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / ("x" * 300 + ".toml")
+    _one_line_exit_3(run_envlock(["lock", "--no-torch-live", "-o", str(out)]), "too long")
+
+
+def test_lock_to_stdout(tmp_path: Path) -> None:
+    proc = run_envlock(["lock", "--no-torch-live", "-o", "-"], cwd=tmp_path)
+    assert proc.returncode == 0 and loads_lock(proc.stdout).version.major == 1
+    assert list(tmp_path.iterdir()) == []

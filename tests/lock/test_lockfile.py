@@ -208,7 +208,7 @@ def test_killed_writer_leaves_previous_lock_intact(tmp_path: Path) -> None:
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(path)], env=clean_env())
     deadline = time.monotonic() + 60
-    while not list(tmp_path.glob(".envlock.lock.toml.*.tmp")):
+    while not list(tmp_path.glob(".envlock-lock.*.tmp")):
         assert proc.poll() is None, "writer finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.005)
