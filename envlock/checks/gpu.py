@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
@@ -235,7 +236,7 @@ def visible_devices_problems(value: str, gpus: list[Gpu]) -> list[str]:
     problems: list[str] = []
     uuids = [g.uuid for g in gpus if g.uuid]
     for pos, entry in enumerate(entries):
-        if entry.lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]{1,9}", entry):  # ASCII, and short enough for int()
             idx = int(entry)
             if idx < 0:
                 problems.append(f"entry {pos} ({entry}) hides this and every later device")
@@ -243,6 +244,9 @@ def visible_devices_problems(value: str, gpus: list[Gpu]) -> list[str]:
             if idx >= len(gpus):
                 problems.append(f"index {idx} does not exist (GPUs are 0-{len(gpus) - 1})")
                 break
+        elif entry.isascii() and entry.lstrip("-").isdigit():
+            problems.append(f"index {entry[:12]}... ({len(entry)} digits) does not exist")
+            break
         elif entry.startswith(("GPU-", "MIG-")):
             if entry.startswith("GPU-") and uuids and not any(u.startswith(entry) for u in uuids):
                 problems.append(f"no GPU has UUID {entry}")

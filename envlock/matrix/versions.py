@@ -101,7 +101,8 @@ def variant_cuda(name: str) -> Version | None:
     return Version((int(m.group(1)), int(m.group(2)))) if m else None
 
 
-_FLAG = re.compile(r"^(sm|compute)_(\d+)(\d)([af]?)$")
+# ASCII digits, at most 3 for the major: sm_120 is real, sm_9999...9 (or "sm_\u0661\u0662") is not.
+_FLAG = re.compile(r"^(sm|compute)_([0-9]{1,3})([0-9])([af]?)$")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from envlock.checks import run_checks
@@ -211,6 +211,7 @@ def test_mutated_real_facts_run_the_whole_pipeline(data: st.DataObject) -> None:
 
 @FUZZ
 @given(st.dictionaries(st.text(max_size=30), nasty_text, max_size=6))
+@example({"VISIBLE_DEVICES": "9" * 5000})  # int() of > 4,300 digits raised ValueError
 def test_any_environment_values_lock_and_render(variables: dict[str, str]) -> None:
     doc = copy.deepcopy(_real_facts()[0])
     doc["env"]["variables"] = {f"CUDA_{k}": v for k, v in variables.items()}
@@ -219,6 +220,8 @@ def test_any_environment_values_lock_and_render(variables: dict[str, str]) -> No
 
 @FUZZ
 @given(st.lists(nasty_text, max_size=5), st.lists(nasty_text, max_size=3))
+@example([], ["sm_" + "9" * 5000])  # the same, in the arch-flag parser
+@example([], ["[/x]", "\udcff"])  # markup and a lone surrogate crashed the text and JUnit output
 def test_any_package_names_and_arch_flags(names: list[str], flags: list[str]) -> None:
     doc = copy.deepcopy(_real_facts()[0])
     doc["packages"]["distributions"] = {n: n[::-1] for n in names}
