@@ -37,7 +37,9 @@ exit codes:
   3  envlock could not do its job (unreadable lock, Docker unreachable, ...)
   4  internal error in envlock (please report it with the traceback)
   126  envlock run: the command could not be executed
+  129  hangup (SIGHUP)
   130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM, e.g. docker stop)
 """
 
 
@@ -100,14 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnvlockError as exc:
         print(f"envlock: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("envlock: interrupted", file=sys.stderr)
         # CPython (3.11) remembers a KeyboardInterrupt that escaped an exec() of a
         # string (dataclasses build methods that way, so Ctrl-C during an import can
         # land there) and then kills the process with SIGINT at exit, however the
         # interrupt was handled. Evaluating one string resets that flag: exit 130.
         exec("")
-        return ExitCode.INTERRUPTED
+        signum = int(getattr(exc, "signum", 2))  # Signalled carries SIGTERM/SIGHUP; Ctrl-C 2
+        return 128 + signum  # what a shell reports: 130, 143, 129
     except Exception:
         traceback.print_exc()
         print(

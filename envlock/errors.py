@@ -12,13 +12,23 @@ class ExitCode(enum.IntEnum):
     CANNOT_RUN = 3  # envlock could not do its job: unreadable lock, docker unreachable, ...
     INTERNAL = 4  # a bug in envlock
     EXEC_FAILED = 126  # envlock run: the command was found but could not be executed
+    HANGUP = 129  # 128 + SIGHUP: the terminal went away mid-run
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+    TERMINATED = 143  # 128 + SIGTERM: docker stop, a scheduler's kill
 
 
 class EnvlockError(Exception):
     """An expected failure: reported as one line, exit code CANNOT_RUN unless overridden."""
 
     exit_code: ExitCode = ExitCode.CANNOT_RUN
+
+
+class Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP turned into an exception so cleanup runs; exit 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
 
 
 class UsageError(EnvlockError):

@@ -263,7 +263,9 @@ def _interruptible() -> Iterator[None]:
         return
 
     def _raise(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+        from envlock.errors import Signalled
+
+        raise Signalled(signum)
 
     old = {s: signal.signal(s, _raise) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:

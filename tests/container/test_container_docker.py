@@ -389,7 +389,7 @@ def test_interrupted_envlock_removes_its_container(sig: signal.Signals) -> None:
     proc, cid = _start_probe_and_wait_for_container(TORCH_IMAGE)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 128 + sig, err  # 130 for Ctrl-C, 143 for SIGTERM
     assert "Traceback" not in err
     assert docker("ps", "-a", "-q", "--filter", f"id={cid}").strip() == ""
 
