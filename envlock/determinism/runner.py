@@ -39,7 +39,13 @@ def run_suite(
     cmd = [py, "-", "--device", device, "--seed", str(seed)]
     try:
         proc = subprocess.run(
-            cmd, input=source, capture_output=True, text=True, timeout=timeout, check=False
+            cmd,
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=dict(os.environ, ENVLOCK_PARENT_PID=str(os.getpid())),
         )
     except subprocess.TimeoutExpired:
         raise DeterminismError(

@@ -519,7 +519,39 @@ def run(argv: list[str]) -> dict[str, Any]:
     }
 
 
+def _exit_with_parent() -> None:
+    """Exit when the parent dies (kill -9 of envlock): a child must not run on, holding a GPU.
+
+    Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG; the
+    parent starts this child from its main thread, which lives as long as it does). A
+    polling thread covers other systems, between the GIL-holding parts of an import.
+    """
+    import threading
+
+    # The parent passes its pid: if it died before this line, getppid() is already
+    # another process (init or a subreaper), and comparing with it would miss that.
+    expected = os.environ.get("ENVLOCK_PARENT_PID", "")
+    parent = int(expected) if expected.isdigit() else os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
+    except Exception:  # not Linux, or no prctl: the thread below still watches
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(3)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.25)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="envlock-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _exit_with_parent()
     try:
         result = run(argv)
     except Fail as exc:

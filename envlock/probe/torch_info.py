@@ -119,6 +119,7 @@ class LiveProbe:
             code = __loader__.get_data(_CHILD_FILE).decode("utf-8")  # type: ignore[name-defined]
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", code],
+                env=dict(os.environ, ENVLOCK_PARENT_PID=str(os.getpid())),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
