@@ -362,7 +362,9 @@ def explain(
             findings = [f for f in run_checks(facts) if f.check_id in wanted]
         if oom:
             evidence = memory_evidence(
-                facts.system.cgroup_memory_limit_bytes, facts.system.memory_total_bytes
+                facts.system.cgroup_memory_limit_bytes,
+                facts.system.memory_total_bytes,
+                facts.system.cgroup_version,
             )
     return Report(
         command="explain",

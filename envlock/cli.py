@@ -36,6 +36,7 @@ exit codes:
   3  envlock could not do its job (unreadable lock, Docker unreachable, ...)
   4  internal error in envlock (please report it with the traceback)
   126  envlock run: the command could not be executed
+  127  envlock run: the command was not found
   130  interrupted (Ctrl-C)
 """
 
