@@ -69,8 +69,43 @@ def doctor(
         target=_target(source, facts),
         findings=findings,
         strict=strict,
-        details={"checks": len(ids(DOCTOR) - skip), "ignored": sorted(skip), "expect": expect},
+        details={
+            "checks": len(ids(DOCTOR) - skip),
+            "ignored": sorted(skip),
+            "expect": expect,
+            "interpreter": _interpreter(facts),
+            "not_checked": not_checked(facts),
+        },
     )
+
+
+def _interpreter(facts: Facts) -> str | None:
+    """The interpreter the facts describe ("/usr/bin/python3 (Python 3.11.2)")."""
+    py = facts.system.python
+    if py is None or not (py.executable or py.version):
+        return None
+    return " ".join(
+        part for part in (py.executable, f"(Python {py.version})" if py.version else None) if part
+    )
+
+
+def not_checked(facts: Facts) -> list[str]:
+    """What a partial probe (a shell fallback, an unobservable torch) could not see, one
+    "section: why" each: a pass says nothing about these."""
+    if not facts.meta.partial and not facts.torch.unavailable:
+        return []
+    live = facts.torch.live
+    return [
+        f"{name}: {why}"
+        for name, why in (
+            ("torch", facts.torch.unavailable),
+            ("torch.live", live.unavailable if live else None),
+            ("driver", facts.driver.unavailable),
+            ("cuda", facts.cuda.unavailable),
+            ("packages", facts.packages.unavailable),
+        )
+        if why
+    ]
 
 
 def run_determinism(

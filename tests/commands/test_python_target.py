@@ -121,3 +121,46 @@ def test_a_venv_without_torch_is_reported_without_torch(
     assert isinstance(distributions, dict)
     names = {str(n).lower() for n in distributions}
     assert not {"torch", "rich", "envlock", "nvidia-ml-py"} & names, names
+
+
+def test_doctor_in_a_fresh_venv_without_torch_fails_and_names_the_interpreter(
+    envlock_wheel: Path, tmp_path: Path
+) -> None:
+    """The README's first command: `pip install . && envlock doctor` in a fresh venv."""
+    fresh = tmp_path / "fresh"
+    venv.EnvBuilder(with_pip=True).create(fresh)
+    subprocess.run(
+        [str(fresh / "bin" / "python"), "-m", "pip", "install", "-q", str(envlock_wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    cmd = [str(fresh / "bin" / "envlock"), "doctor", "--no-torch-live"]
+    proc = subprocess.run(
+        [*cmd, "--format", "json"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    (missing,) = [f for f in report["findings"] if f["id"] == "EL-TORCH-MISSING"]
+    assert missing["severity"] == "error"
+    python = str(fresh / "bin" / "python")
+    assert python in missing["message"]
+    assert report["details"]["interpreter"].startswith(python + " (Python ")
+    # the target is what the probe found: a container is not called the host
+    probed = subprocess.run(
+        [*cmd[:1], "probe", "--json", "--no-torch-live"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    container = json.loads(probed.stdout)["system"]["container"]
+    runtime = container.get("runtime") if container and container.get("detected") else None
+    if container and container.get("detected"):
+        assert report["target"] == (f"this {runtime} container" if runtime else "this container")
+    else:
+        assert report["target"] == "host"
+    text = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert text.stdout.startswith("FAIL") and f"interpreter: {python}" in text.stdout
