@@ -142,14 +142,27 @@ def make_lock(
     determinism: bool = False,
     seed: int = 0,
     device: str = "auto",
+    allow_partial: bool = False,
 ) -> Lock:
     """The lock of `facts` (default: collected from `source`), with determinism digests when
-    asked. Digests that differ between two runs in one process are refused."""
+    asked. Digests that differ between two runs in one process are refused, and so are
+    partial facts without torch's (an image without a usable python3) unless
+    `allow_partial`: such a lock would pin almost nothing and verify would pass."""
     from envlock.findings import Severity
     from envlock.lock import build_lock
 
     source = source or Source()
     facts = facts if facts is not None else collect_facts(source)
+    if facts.meta.partial and not (facts.torch.installed and facts.torch.version):
+        missing = not_checked(facts)
+        if not allow_partial:
+            from envlock.errors import FactsError
+
+            raise FactsError(
+                f"not locking partial facts of {_target(source, facts)}: torch was not "
+                f"observed ({missing[0] if missing else 'partial probe'}); "
+                "--allow-partial writes the lock anyway"
+            )
     if determinism:
         from envlock.determinism.compare import run_to_run_findings
         from envlock.determinism.runner import run_suite
@@ -174,13 +187,20 @@ def write_lock(
     determinism: bool = False,
     seed: int = 0,
     device: str = "auto",
+    allow_partial: bool = False,
 ) -> Lock:
     """make_lock(), written atomically to `path` (an interrupted write keeps the old lock)."""
     from envlock.lock import dumps_lock
     from envlock.lock import write_lock as _write
 
     lock = make_lock(
-        source, facts=facts, scope=scope, determinism=determinism, seed=seed, device=device
+        source,
+        facts=facts,
+        scope=scope,
+        determinism=determinism,
+        seed=seed,
+        device=device,
+        allow_partial=allow_partial,
     )
     _write(path, dumps_lock(lock, name=os.fspath(path)))
     return lock

@@ -404,7 +404,10 @@ class _ImageRun:
         if mode == "python" and status != 0 and status not in _KILLED:
             # An interpreter too old for the probe or a broken python3: the shell
             # fallback still observes the OS, libraries and packages.
-            why = f"the python3 probe failed ({last_line(err) or f'exit status {status}'})"
+            why = (
+                "python3 is there but cannot run the probe "
+                f"({last_line(err) or f'exit status {status}'})"
+            )
             mode = "shell"
             cid = self._start(shell_command(), None if gpu_error else request)
             status, out, err = self._wait(cid)
@@ -616,7 +619,7 @@ def _exec_probe(
     if code in (126, 127) or "executable file not found" in out + err:
         why = "no python3 in the container"
     else:
-        why = f"the python3 probe failed ({last_line(err) or f'exit {code}'})"
+        why = f"python3 is there but cannot run the probe ({last_line(err) or f'exit {code}'})"
     code, out, err = _run(shell_command())
     if code != 0:
         raise ContainerError(
