@@ -59,3 +59,6 @@ def test_verify_of_a_facts_file_names_the_file_not_the_host(tmp_path: Path) -> N
         proc = run_envlock(["verify", str(lock), "--facts", str(facts), "--format", fmt])
         assert proc.returncode == 0, proc.stderr
         assert f"facts:{facts}" in proc.stdout and "(host)" not in proc.stdout
+    shown = run_envlock(["probe", "--facts", str(facts)])
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"envlock probe: facts:{facts} (recorded on: host)")
