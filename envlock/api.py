@@ -70,8 +70,43 @@ def doctor(
         target=_target(source, facts),
         findings=findings,
         strict=strict,
-        details={"checks": len(ids(DOCTOR) - skip), "ignored": sorted(skip), "expect": expect},
+        details={
+            "checks": len(ids(DOCTOR) - skip),
+            "ignored": sorted(skip),
+            "expect": expect,
+            "interpreter": _interpreter(facts),
+            "not_checked": not_checked(facts),
+        },
     )
+
+
+def _interpreter(facts: Facts) -> str | None:
+    """The interpreter the facts describe ("/usr/bin/python3 (Python 3.11.2)")."""
+    py = facts.system.python
+    if py is None or not (py.executable or py.version):
+        return None
+    return " ".join(
+        part for part in (py.executable, f"(Python {py.version})" if py.version else None) if part
+    )
+
+
+def not_checked(facts: Facts) -> list[str]:
+    """What a partial probe (a shell fallback, an unobservable torch) could not see, one
+    "section: why" each: a pass says nothing about these."""
+    if not facts.meta.partial and not facts.torch.unavailable:
+        return []
+    live = facts.torch.live
+    return [
+        f"{name}: {why}"
+        for name, why in (
+            ("torch", facts.torch.unavailable),
+            ("torch.live", live.unavailable if live else None),
+            ("driver", facts.driver.unavailable),
+            ("cuda", facts.cuda.unavailable),
+            ("packages", facts.packages.unavailable),
+        )
+        if why
+    ]
 
 
 def run_determinism(
@@ -108,14 +143,27 @@ def make_lock(
     determinism: bool = False,
     seed: int = 0,
     device: str = "auto",
+    allow_partial: bool = False,
 ) -> Lock:
     """The lock of `facts` (default: collected from `source`), with determinism digests when
-    asked. Digests that differ between two runs in one process are refused."""
+    asked. Digests that differ between two runs in one process are refused, and so are
+    partial facts without torch's (an image without a usable python3) unless
+    `allow_partial`: such a lock would pin almost nothing and verify would pass."""
     from envlock.findings import Severity
     from envlock.lock import build_lock
 
     source = source or Source()
     facts = facts if facts is not None else collect_facts(source)
+    if facts.meta.partial and not (facts.torch.installed and facts.torch.version):
+        missing = not_checked(facts)
+        if not allow_partial:
+            from envlock.errors import FactsError
+
+            raise FactsError(
+                f"not locking partial facts of {_target(source, facts)}: torch was not "
+                f"observed ({missing[0] if missing else 'partial probe'}); "
+                "--allow-partial writes the lock anyway"
+            )
     if determinism:
         from envlock.determinism.compare import run_to_run_findings
         from envlock.determinism.runner import run_suite
@@ -140,13 +188,20 @@ def write_lock(
     determinism: bool = False,
     seed: int = 0,
     device: str = "auto",
+    allow_partial: bool = False,
 ) -> Lock:
     """make_lock(), written atomically to `path` (an interrupted write keeps the old lock)."""
     from envlock.lock import dumps_lock
     from envlock.lock import write_lock as _write
 
     lock = make_lock(
-        source, facts=facts, scope=scope, determinism=determinism, seed=seed, device=device
+        source,
+        facts=facts,
+        scope=scope,
+        determinism=determinism,
+        seed=seed,
+        device=device,
+        allow_partial=allow_partial,
     )
     _write(path, dumps_lock(lock, name=os.fspath(path)))
     return lock
@@ -364,7 +419,9 @@ def explain(
             findings = [f for f in run_checks(facts) if f.check_id in wanted]
         if oom:
             evidence = memory_evidence(
-                facts.system.cgroup_memory_limit_bytes, facts.system.memory_total_bytes
+                facts.system.cgroup_memory_limit_bytes,
+                facts.system.memory_total_bytes,
+                facts.system.cgroup_version,
             )
     return Report(
         command="explain",

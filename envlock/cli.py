@@ -37,6 +37,7 @@ exit codes:
   3  envlock could not do its job (unreadable lock, Docker unreachable, ...)
   4  internal error in envlock (please report it with the traceback)
   126  envlock run: the command could not be executed
+  127  envlock run: the command was not found
   129  hangup (SIGHUP)
   130  interrupted (Ctrl-C)
   143  terminated (SIGTERM, e.g. docker stop)

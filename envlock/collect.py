@@ -98,16 +98,19 @@ def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts
     """Run the stdlib-only probe under another interpreter and read its Facts JSON."""
     import json
     import subprocess
-    from pathlib import Path
+
+    from envlock.container.run import python_command
 
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise ProbeError(f"--python {python}: not an executable file")
-    root = str(Path(__file__).resolve().parent.parent)
+    # Only the probe package travels (served from memory by the bootstrap, as in a
+    # container): nothing of envlock's own install is put on the child's path, so the
+    # child sees the target's site-packages and never the caller's. The environment is
+    # passed unchanged (the user's PYTHONPATH included: the job would see it too).
+    cmd = python_command(
+        "host", torch_live=torch_live, timeout=timeout, with_pynvml=True, python=python
+    )
     env = dict(os.environ)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    cmd = [python, "-m", "envlock.probe", "--timeout", str(timeout)]
-    if not torch_live:
-        cmd.append("--no-torch-live")
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, env=env, timeout=timeout + 10, check=False

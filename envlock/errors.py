@@ -12,6 +12,7 @@ class ExitCode(enum.IntEnum):
     CANNOT_RUN = 3  # envlock could not do its job: unreadable lock, docker unreachable, ...
     INTERNAL = 4  # a bug in envlock
     EXEC_FAILED = 126  # envlock run: the command was found but could not be executed
+    NOT_FOUND = 127  # envlock run: the command was not found (what a shell gives)
     HANGUP = 129  # 128 + SIGHUP: the terminal went away mid-run
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
     TERMINATED = 143  # 128 + SIGTERM: docker stop, a scheduler's kill
@@ -55,6 +56,12 @@ class ExecError(EnvlockError):
     """envlock run could not execute the command (found, but not runnable)."""
 
     exit_code = ExitCode.EXEC_FAILED
+
+
+class CommandNotFoundError(EnvlockError):
+    """envlock run: no such command (on PATH, or the path given)."""
+
+    exit_code = ExitCode.NOT_FOUND
 
 
 class DeterminismError(EnvlockError):

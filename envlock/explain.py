@@ -309,10 +309,18 @@ def explain_message(text: str) -> list[Explanation]:
     return [e for e in MESSAGES if any(re.search(p, text, re.IGNORECASE) for p in e.patterns)]
 
 
-def memory_evidence(cgroup_limit: int | None, total: int | None) -> dict[str, str]:
+def memory_evidence(
+    cgroup_limit: int | None, total: int | None, cgroup_version: int | None = None
+) -> dict[str, str]:
+    """What exit 137 promises to look at: the cgroup memory limit is always named (a
+    size, none set, or why it is unknown), then the machine's memory and dmesg."""
     out: dict[str, str] = {}
     if cgroup_limit is not None:
         out["cgroup memory limit"] = f"{cgroup_limit / 2**30:.1f} GiB"
+    elif cgroup_version is not None:
+        out["cgroup memory limit"] = f"none set (cgroup v{cgroup_version}: unlimited)"
+    else:
+        out["cgroup memory limit"] = "unknown (no cgroup memory controller readable)"
     if total is not None:
         out["machine memory"] = f"{total / 2**30:.1f} GiB"
     try:

@@ -295,7 +295,7 @@ class DeterminismFacts:
 class MetaFacts:
     envlock_version: str
     collected_at: str  # ISO 8601, UTC
-    target: str = "host"  # host, image:NAME, container:NAME, facts:FILE
+    target: str = "host"  # host, this RUNTIME container, image:NAME, container:NAME, facts:FILE
     partial: bool = False  # true when a fallback could observe only part of the facts
     durations_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -20,7 +20,15 @@ from typing import Any
 from envlock.errors import UsageError
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
-from envlock.lock import RULE_KINDS, SCOPES, Lock, LockVersion, build_lock, flatten
+from envlock.lock import (
+    RULE_KINDS,
+    SCOPES,
+    TOOL_PACKAGES,
+    Lock,
+    LockVersion,
+    build_lock,
+    flatten,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -121,6 +129,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         extra=Severity.INFO,
         why="extensions built with nvcc must match torch's CUDA major",
     ),
+    # envlock's own requirements, written by older envlocks: the tool's, not the job's
+    *(Rule(pattern=f"packages.{name}", kind="ignore") for name in sorted(TOOL_PACKAGES)),
     Rule(
         pattern="packages.*",
         kind="exact",

@@ -320,13 +320,30 @@ def image_partial_probe(ctx: CheckContext) -> Iterator[Finding]:
     if img is None or img.probe_mode != "shell":
         return
     why = next((n for n in ctx.facts.meta.notes if "shell fallback" in n), "no python3")
+    py = ctx.facts.system.python
+    found = py is not None and "python3 is there" in why
+    if py is not None and found:  # say what was found: which python3, which version
+        why = why.replace(
+            "python3 is there",
+            f"python3 ({py.executable or 'python3'}, Python {py.version}) is there",
+        )
     yield Finding(
         check_id="EL-IMAGE-PARTIAL-PROBE",
         severity=Severity.WARNING,
         message=(
-            f"{img.kind} {img.reference}: {why}; torch, cuDNN, NCCL and NVML facts are missing, "
-            "so checks that need them did not run"
+            f"{img.kind} {img.reference}: {why}; torch, cuDNN, NCCL and NVML facts are "
+            "missing, so checks that need them did not run"
         ),
-        fix="probe an image that has python3 (the one the training job actually runs)",
-        evidence={"image.probe_mode": img.probe_mode, "meta.partial": ctx.facts.meta.partial},
+        fix=(
+            "give the image a complete Python standard library (Debian's python3, not "
+            "python3-minimal), or probe the image the training job actually runs"
+            if found
+            else "probe an image that has python3 (the one the training job actually runs)"
+        ),
+        evidence={
+            "image.probe_mode": img.probe_mode,
+            "meta.partial": ctx.facts.meta.partial,
+            "system.python.executable": py.executable if py else None,
+            "system.python.version": py.version if py else None,
+        },
     )

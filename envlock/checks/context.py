@@ -10,7 +10,9 @@ from envlock.matrix import ArchTarget, Matrix, TorchVariant, Version, parse_arch
 
 EXPECTATIONS = frozenset({"bf16", "deterministic"})
 
-# Environment variables that say the job will train in bf16 (accelerate, Lightning).
+# Environment variables that say the job will train in bf16 (accelerate, Lightning), and
+# the prefix of the values that do: "bf16", and Lightning 2's "bf16-mixed"/"bf16-true".
+# The probe's allow-list (probe/envvars.py) keeps each of these names.
 BF16_ENV = {"ACCELERATE_MIXED_PRECISION": "bf16", "PL_PRECISION": "bf16"}
 
 
@@ -167,7 +169,7 @@ class CheckContext:
 
     def expects_bf16(self) -> bool:
         return "bf16" in self.expect or any(
-            (self.env(name) or "").lower() == value for name, value in BF16_ENV.items()
+            (self.env(name) or "").lower().startswith(value) for name, value in BF16_ENV.items()
         )
 
     def expects_determinism(self) -> bool:

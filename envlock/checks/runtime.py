@@ -50,6 +50,31 @@ def python_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
+@check("EL-TORCH-MISSING")
+def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
+    """The probe looked and found no torch (not: could not look, see EL-FACTS-UNAVAILABLE)."""
+    f = ctx.facts
+    if f.torch.installed or f.torch.unavailable or f.meta.partial:
+        return
+    py = f.system.python
+    where = py.executable if py is not None and py.executable else "the checked interpreter"
+    version = f" (Python {py.version})" if py is not None and py.version else ""
+    yield Finding(
+        check_id="EL-TORCH-MISSING",
+        severity=Severity.ERROR,
+        message=f"torch is not installed for {where}{version}: a PyTorch job cannot run there",
+        fix=(
+            f"install torch into that environment ({where} -m pip install torch), or check "
+            "the interpreter your job uses: envlock doctor --python /path/to/venv/bin/python"
+        ),
+        evidence={
+            "torch.installed": False,
+            "system.python.executable": py.executable if py is not None else None,
+            "meta.target": f.meta.target,
+        },
+    )
+
+
 @check("EL-DETERMINISM-INCOMPLETE")
 def determinism_incomplete(ctx: CheckContext) -> Iterator[Finding]:
     tv = ctx.torch_version

@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="determinism device (default: cuda if available, else cpu)",
     )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="lock partial facts without torch (an image without a usable python3); "
+        "refused otherwise",
+    )
     add_source_arguments(parser)
 
 
@@ -57,6 +63,7 @@ def run(args: argparse.Namespace) -> None:
         determinism=args.determinism,
         seed=args.seed,
         device=args.device,
+        allow_partial=args.allow_partial,
     )
     regen = _regenerate_args(args)
     if args.output == "-":
@@ -71,6 +78,12 @@ def run(args: argparse.Namespace) -> None:
         args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image))
     )
     print(f"wrote {args.output} ({_summary(lock)})", file=sys.stderr)
+    if args.allow_partial and lock.torch is None:
+        print(
+            f"envlock lock: warning: {args.output} holds partial facts: torch was not observed, "
+            "so verify cannot compare it",
+            file=sys.stderr,
+        )
 
 
 def _regenerate_args(args: argparse.Namespace) -> str:
@@ -85,6 +98,8 @@ def _regenerate_args(args: argparse.Namespace) -> str:
             parts += ["--seed", str(args.seed)]
         if args.device != "auto":
             parts += ["--device", args.device]
+    if args.allow_partial:
+        parts.append("--allow-partial")
     for opt in ("image", "container", "python"):
         value = getattr(args, opt)
         if value:

@@ -24,10 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from envlock.api import collect_facts
 
-    facts = collect_facts(source_of(args))
+    source = source_of(args)
+    facts = collect_facts(source)
     if args.json:
         sys.stdout.write(facts.to_json() + "\n")
         return
     from envlock.report.facts_table import render_facts
 
-    render_facts(facts, sys.stdout)
+    render_facts(facts, sys.stdout, target=source.target)

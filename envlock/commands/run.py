@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 
-from envlock.errors import ExecError, ExitCode, UsageError
+from envlock.errors import CommandNotFoundError, ExecError, ExitCode, UsageError
 from envlock.lock.model import DEFAULT_LOCK_NAME, SCOPES
 
 HELP = "verify against a lock, then exec a command (a pre-flight wrapper for training launches)"
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     if not cmd:
         raise UsageError("no command given: envlock run --lock LOCK -- CMD ...")
     if shutil.which(cmd[0]) is None:
-        raise UsageError(f"command not found: {cmd[0]}")
+        raise CommandNotFoundError(f"command not found: {cmd[0]}")
     from envlock.api import check
 
     report = check(args.lock, scope=args.scope, strict=args.strict, use_cache=not args.no_cache)
@@ -67,5 +67,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     sys.stderr.flush()
     try:
         os.execvp(cmd[0], cmd)  # only returns by raising
+    except FileNotFoundError:
+        raise CommandNotFoundError(f"command not found: {cmd[0]}") from None
     except OSError as exc:
         raise ExecError(f"cannot run {cmd[0]}: {exc.strerror}") from None

@@ -29,6 +29,7 @@ from envlock.facts import (
     MetaFacts,
     OsFacts,
     PackagesFacts,
+    PythonFacts,
     SystemFacts,
     TorchFacts,
     WheelFacts,
@@ -170,6 +171,8 @@ for d in /usr/lib/python3*/site-packages /usr/lib/python3*/dist-packages \
     [ -d "$d" ] || continue
     for e in "$d"/*.dist-info "$d"/*.egg-info; do [ -e "$e" ] && echo "$e"; done
 done
+section python3
+if command -v python3 >/dev/null 2>&1; then command -v python3; python3 -V 2>&1; fi
 section nvidia-smi
 if command -v nvidia-smi >/dev/null 2>&1; then
     nvidia-smi --query-gpu=index,name,pci.bus_id,memory.total,driver_version,compute_cap \
@@ -241,6 +244,7 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
         if m:
             mem = int(m.group(1)) * 1024
     cpus = next((int(v) for v in s.get("cpus", []) if v.strip().isdigit()), None)
+    python = _python_from_shell(s.get("python3", []))
     system = SystemFacts(
         os=OsFacts(
             id=osr.get("ID"), version_id=osr.get("VERSION_ID"), pretty_name=osr.get("PRETTY_NAME")
@@ -253,6 +257,7 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
         cpu_count=cpus,
         memory_total_bytes=mem,
         shm_total_bytes=shm,
+        python=python,
         # envlock started this container itself: no need to infer it
         container=ContainerFacts(
             detected=True, runtime="docker", evidence=[f"probed by envlock in {target}"]
@@ -276,11 +281,16 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
         if n.startswith("nvidia-")
     ]
     cuda = CudaLibFacts(
-        unavailable="no python3: only ldconfig and installed wheels were observed",
+        unavailable=f"{why}: only ldconfig and installed wheels were observed",
         wheels=wheels,
         ldconfig_libraries=[ln for ln in ldconfig if is_cuda_library(ln.split(" ", 1)[0])],
     )
-    torch = TorchFacts(installed=False)
+    # Not observed, not "not installed": the shell only lists the usual site-packages.
+    torch = TorchFacts(
+        installed=False,
+        unavailable=f"{why}: not imported, and no torch dist-info in the usual "
+        "site-packages directories",
+    )
     if "torch" in dists:
         version = dists["torch"]
         build = version.split("+", 1)[1] if "+" in version else None
@@ -290,9 +300,9 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
             build=build,
             cuda=_cuda_of_build(build),
             live=None,
-            unavailable="no python3 in the image: version from dist-info only",
+            unavailable=f"{why}: version from dist-info only, not imported",
         )
-    driver = _driver_from_shell(s)
+    driver = _driver_from_shell(s, why)
     variables, withheld = split_env(s.get("env", []))
     env = EnvFacts(
         variables={k: v for k, v in variables.items() if is_allowed(k)}, redacted=withheld
@@ -326,7 +336,19 @@ def _wheel_cuda_major(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _driver_from_shell(s: dict[str, list[str]]) -> DriverFacts:
+def _python_from_shell(lines: list[str]) -> PythonFacts | None:
+    """The python3 the shell found (path, `python3 -V`) even when the probe cannot run
+    under it (too old, or no json module as in Debian's python3-minimal)."""
+    path = next((ln.strip() for ln in lines if ln.strip().startswith("/")), None)
+    version = next(
+        (ln.split()[1] for ln in lines if ln.startswith("Python ") and len(ln.split()) > 1), None
+    )
+    if path is None and version is None:
+        return None
+    return PythonFacts(version=version or "unknown", implementation="unknown", executable=path)
+
+
+def _driver_from_shell(s: dict[str, list[str]], why: str) -> DriverFacts:
     nodes = [n for n in s.get("devices", []) if n.startswith("/dev/nvidia")]
     gpus: list[GpuFacts] = []
     version = None
@@ -359,7 +381,6 @@ def _driver_from_shell(s: dict[str, list[str]]) -> DriverFacts:
             source="sysfs", version=module, kernel_module_version=module, device_nodes=nodes
         )
     return DriverFacts(
-        unavailable="no python3 and no nvidia-smi in the image: driver and GPUs "
-        "not observable from inside",
+        unavailable=f"{why}, and no nvidia-smi: driver and GPUs not observable from inside",
         device_nodes=nodes,
     )

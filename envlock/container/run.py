@@ -165,7 +165,10 @@ def _unreachable(exc: EngineError) -> ContainerError:
 # source. Then `envlock.probe.__main__.run` runs with the options after "--"
 # (read by hand: argparse costs the container ~6 ms).
 BOOTSTRAP = """\
-import binascii, json, sys, zlib
+import sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # -c puts the working directory first: probe the interpreter, not the cwd
+import binascii, json, zlib
 from importlib.machinery import ModuleSpec
 end = sys.argv.index("--")
 FILES = json.loads(zlib.decompress(binascii.a2b_base64("".join(sys.argv[1:end]))).decode())
@@ -225,15 +228,22 @@ def _read(path: str) -> str:
 
 
 def python_command(
-    target: str, *, torch_live: bool, timeout: float, with_pynvml: bool
+    target: str,
+    *,
+    torch_live: bool,
+    timeout: float,
+    with_pynvml: bool,
+    python: str = "python3",
 ) -> list[str]:
-    """argv that runs the probe under the image's python3 with no file copied in."""
+    """argv that runs the probe under `python` (the image's python3, or another
+    interpreter for --python) with no file copied in and nothing of envlock's own
+    environment on its path: the probe package is served from memory."""
     blob = binascii.b2a_base64(
         zlib.compress(json.dumps(probe_files(with_pynvml=with_pynvml)).encode(), 6), newline=False
     ).decode("ascii")
     chunks = [blob[i : i + _CHUNK] for i in range(0, len(blob), _CHUNK)]
     cmd = [
-        "python3",
+        python,
         "-c",
         BOOTSTRAP,
         *chunks,
@@ -406,7 +416,10 @@ class _ImageRun:
         if mode == "python" and status != 0 and status not in _KILLED:
             # An interpreter too old for the probe or a broken python3: the shell
             # fallback still observes the OS, libraries and packages.
-            why = f"the python3 probe failed ({last_line(err) or f'exit status {status}'})"
+            why = (
+                "python3 is there but cannot run the probe "
+                f"({last_line(err) or f'exit status {status}'})"
+            )
             mode = "shell"
             cid = self._start(shell_command(), None if gpu_error else request)
             status, out, err = self._wait(cid)
@@ -633,7 +646,7 @@ def _exec_probe(
     if code in (126, 127) or "executable file not found" in out + err:
         why = "no python3 in the container"
     else:
-        why = f"the python3 probe failed ({last_line(err) or f'exit {code}'})"
+        why = f"python3 is there but cannot run the probe ({last_line(err) or f'exit {code}'})"
     code, out, err = _run(shell_command())
     if code != 0:
         raise ContainerError(

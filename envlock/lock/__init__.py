@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from envlock.lock.build import build_lock, is_locked_env
+    from envlock.lock.build import TOOL_PACKAGES, build_lock, is_locked_env
     from envlock.lock.flatten import flatten, flatten_table
     from envlock.lock.io import dumps_lock, loads_lock, read_lock, write_lock
     from envlock.lock.model import (
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from envlock.lock.version import LockVersion
 
 _WHERE = {
+    "TOOL_PACKAGES": "build",
     "build_lock": "build",
     "is_locked_env": "build",
     "flatten": "flatten",
@@ -49,6 +50,7 @@ __all__ = [
     "HARDWARE_SECTIONS",
     "RULE_KINDS",
     "SCOPES",
+    "TOOL_PACKAGES",
     "Lock",
     "LockVersion",
     "build_lock",

@@ -61,6 +61,19 @@ _UNLOCKED_ENV_NAMES = (
 
 _MIB = 1024 * 1024
 
+# envlock itself and its own requirements (pyproject's [project] dependencies; a test
+# holds the two equal) are the tool's, not the job's: they are never written to
+# [packages], and verify ignores them in older locks (verify.DEFAULT_RULES), so that
+# installing or upgrading envlock cannot turn `run`/`preflight` into drift. The rule:
+# a direct requirement of envlock is left out even when the job imports it too
+# (nvidia-ml-py for GPU monitoring, packaging): none of them changes what the job
+# computes. What they pull in (requests, urllib3, pygments, ...) is not listed: jobs use
+# those in their own right, and the probe does not record them anyway. numpy, torch and
+# the other training packages are never envlock's requirements and are always locked.
+TOOL_PACKAGES = frozenset(
+    {"envlock", "nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker"}
+)
+
 
 def is_locked_env(name: str) -> bool:
     if name in _UNLOCKED_ENV_NAMES:
@@ -141,7 +154,11 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
         hardware=hardware,
         torch=torch,
         cuda=LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version) if facts.cuda.toolkit else None,
-        packages={_text(k): _text(v) for k, v in sorted(facts.packages.distributions.items())},
+        packages={
+            _text(name): _text(version)
+            for name, version in sorted(facts.packages.distributions.items())
+            if name not in TOOL_PACKAGES
+        },
         env={
             _text(k): _text(v) for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)
         },

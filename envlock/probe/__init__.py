@@ -101,6 +101,8 @@ def probe_host(
         if seconds is not None:
             durations["torch_import"] = round(seconds * 1000, 1)
     durations["total"] = round((time.perf_counter() - started) * 1000, 1)
+    if target == "host":
+        target = _local_target(facts.get("system"))
     facts["meta"] = {
         "envlock_version": _envlock_version(),
         "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -110,6 +112,16 @@ def probe_host(
         "notes": notes,
     }
     return {k: facts[k] for k in ("facts_version", "meta", *SECTIONS)}
+
+
+def _local_target(system: Any) -> str:
+    """ "host", or "this docker container" where the probe finds itself in one: reports
+    never call a container the host."""
+    container = system.get("container") if isinstance(system, dict) else None
+    if not isinstance(container, dict) or not container.get("detected"):
+        return "host"
+    runtime = container.get("runtime")
+    return f"this {runtime} container" if runtime else "this container"
 
 
 __all__ = ["FACTS_VERSION", "probe_host"]

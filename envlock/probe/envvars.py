@@ -58,6 +58,9 @@ ALLOWED_NAMES = frozenset(
         "WORLD_SIZE",
         "LOCAL_WORLD_SIZE",
         "OPENBLAS_NUM_THREADS",
+        # the job's precision, as accelerate and Lightning read it (checks/context.BF16_ENV)
+        "ACCELERATE_MIXED_PRECISION",
+        "PL_PRECISION",
     }
 )
 SECRET_MARKERS = (

@@ -35,14 +35,18 @@ def _kv_table(title: str, rows: list[tuple[str, Any]], unavailable: str | None =
     return table
 
 
-def render_facts(facts: Facts, out: TextIO) -> None:
+def render_facts(facts: Facts, out: TextIO, *, target: str | None = None) -> None:
+    """`target`: how the source names itself (facts:FILE) when it is not the facts' own
+    target: a facts file is labelled as the file, with where it was recorded."""
     console = console_for(out)
     s, d, c, t = facts.system, facts.driver, facts.cuda, facts.torch
+    label = f"{target} (recorded on: {facts.meta.target})" if target else facts.meta.target
     console.print(
         Text(
-            f"envlock probe: {facts.meta.target}" + ("  (partial)" if facts.meta.partial else ""),
+            f"envlock probe: {label}" + ("  (partial)" if facts.meta.partial else ""),
             style="bold",
-        )
+        ),
+        soft_wrap=True,  # a path is never broken across lines
     )
     cont = s.container
     console.print(

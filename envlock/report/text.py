@@ -45,8 +45,9 @@ def summary_line(report: Report) -> Text:
         report.count(Severity.WARNING),
         report.count(Severity.INFO),
     )
-    verdict = "FAIL" if report.failed else "PASS"
-    style = "bold red" if report.failed else "bold green"
+    partial = bool(report.details.get("not_checked"))
+    verdict = "FAIL" if report.failed else ("PARTIAL" if partial else "PASS")
+    style = "bold red" if report.failed else ("bold yellow" if partial else "bold green")
     text = Text()
     text.append(f"{verdict}", style=style)
     text.append(
@@ -70,6 +71,11 @@ def _fmt(value: Any) -> str:
 def render_text(report: Report, out: TextIO) -> None:
     console = console_for(out)
     console.print(summary_line(report))
+    if report.details.get("interpreter"):
+        # soft_wrap: a path is never broken across lines
+        console.print(f"  interpreter: {report.details['interpreter']}", soft_wrap=True)
+    for item in report.details.get("not_checked") or ():
+        console.print(Text(f"  not checked: {item}", style="yellow"), soft_wrap=True)
     drift = [f for f in report.sorted_findings() if f.field is not None]
     other = [f for f in report.sorted_findings() if f.field is None]
     if drift:

@@ -30,6 +30,7 @@ from envlock.facts import (
     WheelFacts,
 )
 from envlock.findings import Finding, Severity
+from tests.conftest import load_fixture_json
 from tests.facts_builders import RECORDINGS, cpu_venv, cuda_venv, edit, gpu, h100_host, with_gpus
 
 DATA = Path(__file__).parent / "data"
@@ -113,6 +114,10 @@ def _loaded_cudnn(f: Facts, path: str, version: str | None) -> Facts:
     libs = [lib for lib in f.torch.live.loaded_libraries if not lib.name.startswith("libcudnn")]
     libs.append(LoadedLibFacts(name=path.rsplit("/", 1)[-1], path=path))
     return _live(f, loaded_libraries=libs, cudnn_version=version)
+
+
+def _python_image() -> Facts:
+    return Facts.from_dict(load_fixture_json("facts.image-python-by-digest.json"))
 
 
 def _image(f: Facts, env: dict[str, str]) -> Facts:
@@ -671,6 +676,22 @@ CASES = [
     ),
     # Python range
     Case("EL-PYTHON-UNSUPPORTED", "cuda venv as recorded (3.11.7, torch 2.14)", cuda_venv, False),
+    # torch not installed (python:bookworm image probe, recorded: no torch)
+    Case("EL-TORCH-MISSING", "cpu venv as recorded", cpu_venv, False),
+    Case(
+        "EL-TORCH-MISSING",
+        "python image as recorded (no torch)",
+        _python_image,
+        True,
+        Severity.ERROR,
+        says="torch is not installed for /usr/bin/python3 (Python 3.11.2)",
+    ),
+    Case(
+        "EL-TORCH-MISSING",
+        "python image, marked partial (a fallback that could not look for torch)",
+        lambda: edit(_python_image(), "meta.partial", True),
+        False,
+    ),
     Case(
         "EL-PYTHON-UNSUPPORTED",
         "python edited to 3.9.18",

@@ -101,6 +101,9 @@ def test_explain_137_reports_memory_evidence() -> None:
     out = json.loads(proc.stdout)
     assert "SIGKILL" in out["explanations"][0]["title"]
     assert "machine memory" in out["evidence"] and "dmesg" in out["evidence"]
+    # the cause promises the cgroup memory limit: it is always shown, "none set" included
+    limit = out["evidence"]["cgroup memory limit"]
+    assert limit.endswith("GiB") or limit.startswith(("none set (cgroup v", "unknown ("))
 
 
 def test_explain_strict_fails_on_a_confirming_warning() -> None:

@@ -77,3 +77,36 @@ def test_url_credentials_are_masked_whole(value: str, masked: str, secret: str |
 
 def test_empty_environment() -> None:
     assert envvars.collect({}) == {"unavailable": None, "variables": {}, "redacted": []}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACCELERATE_MIXED_PRECISION", "bf16"),
+        ("PL_PRECISION", "bf16"),
+        ("PL_PRECISION", "bf16-mixed"),
+    ],
+)
+def test_bf16_from_the_environment_reaches_the_check_through_a_real_probe(
+    name: str, value: str
+) -> None:
+    """The variable set for a real `envlock probe --json`; its env section put on the
+    recorded V100 host (no V100 here): EL-BF16-UNSUPPORTED is an error, as with --expect."""
+    import dataclasses
+    import json
+
+    from envlock.checks import run_checks
+    from envlock.facts import Facts
+    from envlock.findings import Severity
+    from tests.conftest import clean_env, run_envlock
+    from tests.facts_builders import gpu, h100_host, with_gpus
+
+    proc = run_envlock(["probe", "--json", "--no-torch-live"], env=clean_env(**{name: value}))
+    assert proc.returncode == 0, proc.stderr
+    probed = Facts.from_dict(json.loads(proc.stdout))
+    assert probed.env.variables.get(name) == value
+    host = h100_host()
+    v100 = with_gpus(host, gpu(host, name="Tesla V100-SXM2-16GB", compute_capability="7.0"))
+    facts = dataclasses.replace(v100, env=probed.env)
+    bf16 = [f for f in run_checks(facts) if f.check_id == "EL-BF16-UNSUPPORTED"]
+    assert [f.severity for f in bf16] == [Severity.ERROR], bf16
