@@ -22,9 +22,13 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+MAX_ANNOTATIONS = 100
+
+
 def render_github(report: Report, out: TextIO) -> None:
     lock = report.details.get("lock")
-    for f in report.sorted_findings():
+    findings = report.sorted_findings()
+    for f in findings[:MAX_ANNOTATIONS]:
         level = _LEVEL[f.severity]
         if report.strict and f.severity is Severity.WARNING:
             level = "error"
@@ -35,6 +39,11 @@ def render_github(report: Report, out: TextIO) -> None:
             props.insert(0, f"file={_escape_property(str(lock))}")
         message = f.message + (f" — fix: {f.fix}" if f.fix else "")
         out.write(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
+    if len(findings) > MAX_ANNOTATIONS:  # GitHub shows a handful per step anyway
+        out.write(
+            f"::notice title=envlock::{len(findings) - MAX_ANNOTATIONS} more findings "
+            "not annotated (--format json lists them all)\n"
+        )
     verdict = "failed" if report.failed else "passed"
     out.write(
         f"envlock {report.command} {verdict}: "
