@@ -21,6 +21,9 @@ from envlock import typed
 from envlock.errors import FactsError
 
 FACTS_VERSION = 1
+# One host sees at most a few dozen GPUs (an NVL72 rack is 72 across 18 hosts); a facts
+# file claiming a million is hostile input, refused before a million objects are built.
+MAX_GPUS = 4096
 
 
 # --------------------------------------------------------------------- system
@@ -323,6 +326,15 @@ class Facts:
             raise FactsError(
                 f"unsupported facts_version {version!r} (this envlock reads {FACTS_VERSION})"
             )
+        for key, items in (
+            ("driver.gpus", _get(data, "gpus")),
+            ("driver.pci_gpus", _get(data, "pci_gpus")),
+        ):
+            if isinstance(items, list) and len(items) > MAX_GPUS:
+                raise FactsError(
+                    f"in '{key}': {len(items)} GPUs in one machine is not a real probe "
+                    f"(at most {MAX_GPUS})"
+                )
         return _build(cls, data, "")
 
     @classmethod
@@ -353,6 +365,11 @@ T = TypeVar("T")
 
 def _dump(value: Any) -> Any:
     return typed.dump(value)
+
+
+def _get(data: dict[str, Any], key: str) -> Any:
+    driver = data.get("driver")
+    return driver.get(key) if isinstance(driver, dict) else None
 
 
 def _build(cls: type[T], data: Any, path: str) -> T:

@@ -226,3 +226,29 @@ def test_lock_to_stdout(tmp_path: Path) -> None:
     proc = run_envlock(["lock", "--no-torch-live", "-o", "-"], cwd=tmp_path)
     assert proc.returncode == 0 and loads_lock(proc.stdout).version.major == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_million_gpus_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    doc = cuda_venv_facts().to_dict()
+    gpu = {"index": 0, "name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}
+    doc["driver"]["gpus"] = [dict(gpu, index=i) for i in range(1_000_000)]
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(doc))
+    proc = run_envlock(
+        ["doctor", "--facts", str(facts)], env=clean_env(ENVLOCK_MAX_FILE_MB="512"), timeout=120
+    )
+    _one_line_exit_3(proc, "1000000 GPUs in one machine")
+
+
+def test_a_wheel_with_a_non_numeric_version_does_not_crash_the_doctor(tmp_path: Path) -> None:
+    from tests.facts_builders import h100_host
+
+    doc = h100_host().to_dict()
+    assert doc["cuda"]["wheels"]
+    for w in doc["cuda"]["wheels"]:
+        w["version"] = "custom-build"
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(doc))
+    proc = run_envlock(["doctor", "--facts", str(facts), "--format", "json"])
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr
