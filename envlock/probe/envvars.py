@@ -79,10 +79,12 @@ SECRET_MARKERS = (
 
 # scheme://authority[/path][?query][#fragment]; the authority ends at the first / ? # or space.
 _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s]*)([^?#\s]*)(\?[^#\s]*)?(#\S*)?")
-# A path segment that looks like a token (long, letters and digits, no dots): tokens in
-# index URLs such as https://host/<TOKEN>/simple.
+# A path segment of an http(s) URL that looks like a token: tokens in index URLs such as
+# https://host/<TOKEN>/simple. Random-looking: 20+ characters with 4+ digits, or 32+ hex
+# digits; a word_like_name_1 is not one.
 _TOKEN_SEGMENT = re.compile(
-    r"(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}"
+    r"(?<![^/])(?=(?:[A-Za-z_\-]*[0-9]){4})[A-Za-z0-9_\-]{20,}(?![^/])"
+    r"|(?<![^/])[0-9a-fA-F]{32,}(?![^/])"
 )
 
 
@@ -114,7 +116,8 @@ def mask_url_credentials(value: str) -> str:
                 "***@" + (rest if cut < 0 else rest[:cut]),
                 "" if cut < 0 else rest[cut:],
             )
-        path = _TOKEN_SEGMENT.sub("***", path)
+        if scheme.lower() in ("http://", "https://"):
+            path = _TOKEN_SEGMENT.sub("***", path)
         if query:
             pairs = query[1:].split("&")
             query = "?" + "&".join((p.partition("=")[0] + "=***") if "=" in p else p for p in pairs)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-# C0 controls but tab and newline, DEL and C1 controls, bidi overrides/isolates, surrogates,
-# and the two XML non-characters.
+# C0 controls but tab and newline, DEL and C1 controls, the Unicode line and paragraph
+# separators, bidi overrides/isolates, surrogates, and the two XML non-characters.
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
 
 

@@ -232,6 +232,7 @@ def test_any_package_names_and_arch_flags(names: list[str], flags: list[str]) ->
 
 @FUZZ
 @given(nasty_text, nasty_text, nasty_text)
+@example("x", "", "\u20280")  # U+2028 split a GitHub annotation line in two
 def test_findings_with_any_text_render_in_every_format(message: str, fix: str, field: str) -> None:
     from envlock.findings import Finding, Severity
 

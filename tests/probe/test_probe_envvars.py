@@ -67,6 +67,11 @@ def test_credentials_in_urls_are_masked() -> None:
             "https://download.pytorch.org/whl/cu130",
             None,
         ),
+        (  # a long word with a digit is a name, not a token; unix sockets have no tokens
+            "unix:///tmp/pytest-155/test_stopped_daemon_is_one_line0/d.sock",
+            "unix:///tmp/pytest-155/test_stopped_daemon_is_one_line0/d.sock",
+            None,
+        ),
     ],
 )
 def test_url_credentials_are_masked_whole(value: str, masked: str, secret: str | None) -> None:
