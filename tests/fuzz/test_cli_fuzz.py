@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 import tomli_w
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envlock.cli import main
-from tests.fuzz.test_fuzz import FUZZ, _real_facts, _real_lock, mutated
+from tests.fuzz.test_fuzz import EXAMPLES, FUZZ, _real_facts, _real_lock, mutated
 
 pytestmark = pytest.mark.fuzz
 
@@ -64,6 +64,7 @@ def _dump_json(doc: Any, path: Path) -> None:
 
 
 @FUZZ
+@settings(max_examples=max(EXAMPLES // 3, 1))  # four CLI runs per example
 @given(st.data(), st.sampled_from(["text", "json", "junit", "github"]))
 def test_cli_over_mutated_facts_and_locks(data: st.DataObject, fmt: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
