@@ -63,8 +63,7 @@ def _dump_json(doc: Any, path: Path) -> None:
         path.write_text("{}")
 
 
-@FUZZ
-@settings(max_examples=max(EXAMPLES // 3, 1))  # four CLI runs per example
+@settings(FUZZ, max_examples=max(EXAMPLES // 3, 1))  # four CLI runs per example
 @given(st.data(), st.sampled_from(["text", "json", "junit", "github"]))
 def test_cli_over_mutated_facts_and_locks(data: st.DataObject, fmt: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
