@@ -34,3 +34,22 @@ def test_suite_imports_nothing_of_envlock() -> None:
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not [n for n in names if n.startswith("envlock")]
+
+
+def test_the_parent_watch_is_the_same_in_both_child_scripts() -> None:
+    """Both children are self-contained, so each carries `_exit_with_parent`: one copy."""
+    import inspect
+
+    from envlock.determinism import suite
+    from envlock.probe import _torch_child
+
+    assert inspect.getsource(suite._exit_with_parent) == inspect.getsource(
+        _torch_child._exit_with_parent
+    )
+
+
+def test_the_api_repeats_the_default_lock_name_exactly() -> None:
+    from envlock import api
+    from envlock.lock.model import DEFAULT_LOCK_NAME
+
+    assert api.DEFAULT_LOCK_NAME == DEFAULT_LOCK_NAME
