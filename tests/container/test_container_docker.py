@@ -371,6 +371,18 @@ def _start_probe_and_wait_for_container(image: str) -> tuple[subprocess.Popen[st
     raise AssertionError(f"no running probe container appeared: {proc.communicate()}")
 
 
+def _start_paused_probe(image: str) -> tuple[subprocess.Popen[str], str]:
+    """A probe container caught running and paused, so that inspecting and listing it
+    cannot race its exit (a fast probe finishes and is removed within milliseconds).
+    Paused too late, it has already gone: wait for that probe and start another."""
+    for _ in range(5):
+        proc, cid = _start_probe_and_wait_for_container(image)
+        if subprocess.run(["docker", "pause", cid], capture_output=True).returncode == 0:
+            return proc, cid
+        proc.communicate(timeout=120)
+    raise AssertionError("no probe container could be paused while running")
+
+
 def test_container_killed_mid_probe_is_one_line_exit_3() -> None:
     # The torch image's probe imports torch in a child (seconds): time to kill it.
     proc, cid = _start_probe_and_wait_for_container(TORCH_IMAGE)
@@ -445,13 +457,14 @@ def test_a_concurrent_runs_containers_are_not_counted_or_removed() -> None:
     ).strip()
     try:
         assert foreign not in containers_of_this_run()
-        proc, cid = _start_probe_and_wait_for_container(PY_IMAGE)
+        proc, cid = _start_paused_probe(TORCH_IMAGE)
         try:
             assert cid != foreign[: len(cid)]
             labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}", cid))
             assert labels.get(TEST_RUN_LABEL) == TEST_RUN
             assert any(c.startswith(cid) for c in containers_of_this_run())
         finally:
+            docker("unpause", cid, check=False)
             proc.communicate(timeout=120)
         assert docker("inspect", "--format", "{{.Id}}", foreign).strip() == foreign
     finally:
