@@ -51,9 +51,10 @@ def cuda_python() -> Path:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a child envlock: this checkout first on the path."""
+    """The environment for a child envlock: this checkout first on the path (then what
+    PYTHONPATH held: the GPU kit puts the dependencies it installs offline there)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
-    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
     env.update(extra)
     return env
 

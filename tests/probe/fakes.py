@@ -3,8 +3,10 @@
 Built from a fixture's "nvml" mapping: a top-level key names a pynvml function
 and holds its recorded return value, or {"raise": CODE, "text": ...} for a
 recorded NVMLError; "devices" holds per-device mappings, reached through the
-handle nvmlDeviceGetHandleByIndex returns. A function absent from the
-recording is absent from the module, as in an older nvidia-ml-py.
+handle nvmlDeviceGetHandleByIndex returns; "constants" holds module constants
+(NVML_BRAND_*). A function absent from the recording is absent from the module,
+as in an older nvidia-ml-py. tests/gpu/nvml_recorder.py writes this format from
+the real pynvml.
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ def build_fake_pynvml(recording: dict[str, Any]) -> types.ModuleType:
 
         return fn
 
+    for name, value in recording.get("constants", {}).items():
+        setattr(mod, name, value)  # recorded module constants (NVML_BRAND_*)
     for name, recorded in recording.items():
-        if name != "devices":
+        if name not in ("devices", "constants"):
             setattr(mod, name, system_fn(name, recorded))
     if "nvmlInit" not in recording:
         mod.nvmlInit = system_fn("nvmlInit", None)  # type: ignore[attr-defined]
