@@ -24,15 +24,8 @@ def test_cuda_suite_is_identical_across_processes(
 ) -> None:
     first = run_suite(device="cuda", seed=0, python=gpu_python)
     second = run_suite(device="cuda", seed=0, python=gpu_python)
-    assert first.device == "cuda" and list(first.classes) == list(CLASSES), first.failed
     ctx = first.context
-    for key in ("gpu_name", "compute_capability", "sm_count", "driver", "cuda", "cudnn", "cublas"):
-        assert ctx.get(key) not in (None, "", "unknown"), key
-    assert run_to_run_findings(first) == []
-    assert {k: v.digest for k, v in first.classes.items()} == {
-        k: v.digest for k, v in second.classes.items()
-    }
-    assert compare(first, second) == []
+    # Recorded first: a failed assertion below must not cost the data.
     torch_xy = ".".join(str(ctx.get("torch", "")).split("+")[0].split(".")[:2])
     doc = {
         "recorded": {
@@ -56,6 +49,15 @@ def test_cuda_suite_is_identical_across_processes(
         {k: round(v.seconds or 0.0, 4) for k, v in first.classes.items()},
     )
     record("determinism digests", {k: v.digest for k, v in first.classes.items()})
+
+    assert first.device == "cuda" and list(first.classes) == list(CLASSES), first.failed
+    for key in ("gpu_name", "compute_capability", "sm_count", "driver", "cuda", "cudnn", "cublas"):
+        assert ctx.get(key) not in (None, "", "unknown"), key
+    assert run_to_run_findings(first) == []
+    assert {k: v.digest for k, v in first.classes.items()} == {
+        k: v.digest for k, v in second.classes.items()
+    }
+    assert compare(first, second) == []
 
 
 def test_cuda_atomic_index_add_is_caught_run_to_run(

@@ -56,6 +56,10 @@ def test_probe_reads_the_real_driver_gpus_and_torch(
 ) -> None:
     facts, doc = _probe(gpu_python)
     driver = facts.driver
+    # Recorded first: a failed assertion below must not cost the data.
+    first_gpu = (driver.gpus or [None])[0]
+    name = fixture_name("facts", first_gpu.name if first_gpu else None, f"driver-{driver.version}")
+    (gpu_out / name).write_text(json.dumps(_scrubbed(doc), indent=1, sort_keys=True) + "\n")
     assert driver.source == "nvml" and driver.unavailable is None, driver
     assert driver.version and re.fullmatch(r"\d+\.\d+(\.\d+)?", driver.version)
     assert driver.kernel_module_version in (None, driver.version)
@@ -84,8 +88,6 @@ def test_probe_reads_the_real_driver_gpus_and_torch(
     loaded = {lib.name for lib in live.loaded_libraries}
     assert any(n.startswith("libcudnn") for n in loaded), loaded
     assert any(n.startswith("libnccl") for n in loaded), loaded
-    name = fixture_name("facts", gpu.name, f"driver-{driver.version}")
-    (gpu_out / name).write_text(json.dumps(_scrubbed(doc), indent=1, sort_keys=True) + "\n")
     record("gpu", f"{gpu.name} (cc {gpu.compute_capability}, {dev.sm_count} SMs)")
     record("driver", f"{driver.version} (CUDA {driver.cuda_version})")
     record(
@@ -102,9 +104,6 @@ def test_nvml_recorded_from_the_real_library_replays_to_the_same_facts(
     pynvml = pytest.importorskip("pynvml", reason="nvidia-ml-py is not installed here")
     recorder = RecordingNvml(pynvml)
     real = nvml.collect(nvml_module=recorder)
-    assert real["unavailable"] is None and real["gpus"], real
-    replayed = nvml.collect(nvml_module=build_fake_pynvml(recorder.recording))
-    assert replayed == real
     gpus = recorder.recording["devices"]
     for dev in gpus:
         if "nvmlDeviceGetUUID" in dev and isinstance(dev["nvmlDeviceGetUUID"], str):
@@ -119,8 +118,15 @@ def test_nvml_recorded_from_the_real_library_replays_to_the_same_facts(
         },
         "nvml": recorder.recording,
     }
-    name = fixture_name("nvml", real["gpus"][0]["name"], f"driver-{real['version']}")
+    first_gpu = (real.get("gpus") or [{}])[0]
+    name = fixture_name("nvml", first_gpu.get("name"), f"driver-{real.get('version')}")
     (gpu_out / name).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    assert real["unavailable"] is None and real["gpus"], real
+    # Replayed from the recording (UUIDs replaced above: compare without them).
+    replayed = nvml.collect(nvml_module=build_fake_pynvml(recorder.recording))
+    for gpu_facts in (*real["gpus"], *replayed["gpus"]):
+        gpu_facts.pop("uuid", None)
+    assert replayed == real
     record("nvml functions answered", sorted(k for k in recorder.recording if k.startswith("nvml")))
 
 
