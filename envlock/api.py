@@ -75,9 +75,19 @@ def doctor(
             "ignored": sorted(skip),
             "expect": expect,
             "interpreter": _interpreter(facts),
-            "not_checked": not_checked(facts),
+            "not_checked": not_checked(facts) + _checks_without_facts(facts, host, skip),
         },
     )
+
+
+def _checks_without_facts(facts: Facts, host: Facts | None, skip: frozenset[str]) -> list[str]:
+    """For partial facts (a pasted report, a fallback probe): the checks that had nothing
+    to look at, so that their silence is not read as a pass."""
+    if not facts.meta.partial:
+        return []
+    from envlock.checks.needs import missing_for
+
+    return [f"{cid}: {why}" for cid, why in missing_for(facts, host, skip=skip).items()]
 
 
 def _interpreter(facts: Facts) -> str | None:
