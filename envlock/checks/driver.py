@@ -238,6 +238,8 @@ def no_driver(ctx: CheckContext) -> Iterator[Finding]:
         return
     if d.gpus or d.version or d.kernel_module_version or _node_names(ctx) or d.pci_gpus:
         return
+    if d.source == "pasted" and d.gpus is None:
+        return  # a pasted report that does not mention the driver: not observed, not absent
     yield Finding(
         check_id="EL-NO-DRIVER",
         severity=Severity.WARNING,

@@ -48,6 +48,7 @@ KEYS = {
     "is xnnpack available": "xnnpack",
     "cpu": "cpu",
     "versions of relevant libraries": "versions",
+    "version of relevant libraries": "versions",
     "vllm version": "vllm",
     "vllm build flags": "vllm_flags",
     "gpu topology": "topology",
@@ -57,10 +58,20 @@ KEYS = {
 # blocks: the lines after the key line belong to it until the next known key
 BLOCKS = frozenset({"gpus", "cudnn", "cpu", "versions", "vllm_flags", "topology"})
 
-_KEY_LINE = re.compile(r"^\s{0,4}([A-Za-z][A-Za-z0-9_ ]{0,40}?)\s*:\s?(.*)$")
+_KEY_LINE = re.compile(r"^\s{0,4}([A-Za-z][A-Za-z0-9_ ]{0,40}?)\s*[:\uff1a]\s?(.*)$")
+# "PyTorch version 1.5.0": the colon lost in an edited paste (pytorch/pytorch#37320)
+_NO_COLON = re.compile(r"^\s{0,4}(PyTorch version)\s+(\d.*)$")
+_QUOTE = re.compile(r"^\s{0,3}>\s?")
 _VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)*)")
 _TORCH_VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?)")
-_GPU_LINE = re.compile(r"^\s*GPU (\d{1,3}):\s*(.+?)\s*$")
+_GPU_LINE = re.compile(r"^\s*GPU (\d{1,3})[:\uff1a]\s*(.+?)\s*$")
+# torch's own warnings, printed into the report by collect_env's `import torch`:
+# "NVIDIA GeForce RTX 5090 D with CUDA capability sm_120 is not compatible with ..."
+_CAPABILITY_WARNING = re.compile(r"^\s*(.+?) with CUDA capability sm_(\d{2,3}) is not compatible")
+# "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
+_ARCH_WARNING = re.compile(r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)")
+# "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8)
+_OLD_GPU_WARNING = re.compile(r"Found GPU(\d+) (.+?) which is of cuda capability (\d+)\.(\d+)")
 _PIP_EQ = re.compile(r"^\[(pip3?|uv)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)")
 _PIP_PAREN = re.compile(r"^\[(pip3?)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+\(([^)\s]+)\)")
 _CONDA = re.compile(r"^\[conda\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+(\d[^\s]*)")
@@ -88,7 +99,11 @@ def parse_collect_env(text: str, draft: Draft) -> int:
     current: str | None = None
     in_env_block = False
     for raw in text.splitlines():
-        line = raw.rstrip()
+        line = _QUOTE.sub("", raw.rstrip(), count=1)
+        _warnings(line, draft)
+        no_colon = _NO_COLON.match(line)
+        if no_colon:
+            line = f"{no_colon.group(1)}: {no_colon.group(2)}"
         if _BANNER.match(line):
             current = None
             continue
@@ -126,6 +141,22 @@ def parse_collect_env(text: str, draft: Draft) -> int:
             _env(draft, env.group(1), env.group(2))
     _apply(fields, draft)
     return len(fields)
+
+
+def _warnings(line: str, d: Draft) -> None:
+    """What torch itself printed about this GPU and its own arch list."""
+    m = _CAPABILITY_WARNING.match(line)
+    if m:
+        cc = m.group(2)
+        d.warned_capabilities[m.group(1).strip()] = f"{cc[:-1]}.{cc[-1]}"
+        return
+    m = _ARCH_WARNING.search(line)
+    if m:
+        d.live.setdefault("arch_flags", m.group(1).split())
+        return
+    m = _OLD_GPU_WARNING.search(line)
+    if m:
+        d.warned_capabilities[m.group(2).strip()] = f"{m.group(3)}.{m.group(4)}"
 
 
 def _env(draft: Draft, name: str, value: str) -> None:
@@ -198,7 +229,10 @@ def _torch(fields: dict[str, list[str]], d: Draft) -> None:
     cuda_known = False
     if built is not None:
         b = built[0].strip()
-        if b.lower() == "none":
+        # collect_env prints torch.version.cuda; its pretty_str() writes every None as
+        # "Could not collect" (or "None" when no CUDA at all is seen): with torch imported
+        # (its version printed), both mean torch.version.cuda is None, a CPU (or ROCm) build.
+        if b.lower() in ("none", "could not collect"):
             cuda, cuda_known = None, True
         elif _version(b):
             cuda, cuda_known = _version(b), True
@@ -318,7 +352,13 @@ def _gpus(fields: dict[str, list[str]], d: Draft) -> None:
         m = _GPU_LINE.match(line)
         if m:
             name = re.sub(r"\s*\(UUID: [^)]*\)\s*$", "", m.group(2)).strip()
-            d.add_gpu({"index": int(m.group(1)), "name": name[:120]})
+            d.add_gpu(
+                {
+                    "index": int(m.group(1)),
+                    "name": name[:120],
+                    "compute_capability": d.warned_capabilities.get(name),
+                }
+            )
 
 
 def _versions(lines: list[str], d: Draft) -> None:

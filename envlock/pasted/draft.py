@@ -43,6 +43,8 @@ class Draft:
     env: dict[str, str] = field(default_factory=dict)
     redacted: list[str] = field(default_factory=list)
     system_libraries: list[str] = field(default_factory=list)
+    # GPU name -> compute capability, from torch's own warnings printed into the report
+    warned_capabilities: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
@@ -104,10 +106,9 @@ class Draft:
         driver: dict[str, Any] = {k: v for k, v in self.driver.items() if v is not None}
         if self.gpus is not None:
             driver["gpus"] = sorted(self.gpus, key=lambda g: g["index"])
-        if driver:
-            driver.setdefault("source", "pasted")
-        else:
-            driver = {"unavailable": NOT_IN_PASTE}
+        # source "pasted": the checks tell a driver the report does not mention from none
+        driver = driver or {"unavailable": NOT_IN_PASTE}
+        driver["source"] = "pasted"
 
         cuda: dict[str, Any] = {}
         if self.toolkit:
