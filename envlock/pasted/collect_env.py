@@ -70,6 +70,8 @@ _GPU_LINE = re.compile(r"^\s*GPU (\d{1,3})[:\uff1a]\s*(.+?)\s*$")
 _CAPABILITY_WARNING = re.compile(r"^\s*(.+?) with CUDA capability sm_(\d{2,3}) is not compatible")
 # "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
 _ARCH_WARNING = re.compile(r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)")
+# "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
+_DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
 # "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8)
 _OLD_GPU_WARNING = re.compile(r"Found GPU(\d+) (.+?) which is of cuda capability (\d+)\.(\d+)")
 _PIP_EQ = re.compile(r"^\[(pip3?|uv)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)")
@@ -153,6 +155,11 @@ def _warnings(line: str, d: Draft) -> None:
     m = _ARCH_WARNING.search(line)
     if m:
         d.live.setdefault("arch_flags", m.group(1).split())
+        return
+    m = _DRIVER_WARNING.search(line)
+    if m:
+        v = int(m.group(1))
+        d.set_default(d.driver, "cuda_version", f"{v // 1000}.{v % 1000 // 10}")
         return
     m = _OLD_GPU_WARNING.search(line)
     if m:

@@ -87,6 +87,8 @@ def _query(text: str, d: Draft) -> int:
             continue
         m = _Q_KEY.match(line)
         if not m:
+            if line.strip() and gpu is not None:
+                parent = line.strip()  # a group heading: "    MIG Mode", "    FB Memory Usage"
             continue
         indent, key, value = len(m.group(1)), m.group(2).strip(), m.group(3)
         if not value:
