@@ -456,6 +456,56 @@ def explain(
     )
 
 
+def bug_report(
+    source: Source | None = None, *, facts: Facts | None = None, anonymize: bool = True
+) -> dict[str, Any]:
+    """A report to paste into a bug tracker: the facts (of `source`, or `facts`) as a facts
+    document that `doctor --facts` reads back, with the doctor's findings, the top one and
+    the checks that lacked facts under "envlock_report". `anonymize` replaces hostnames,
+    usernames, home directories, GPU UUIDs and secrets (envlock/report/anonymize.py)."""
+    from envlock.checks.triage import top_finding
+
+    host: Facts | None = None
+    if facts is None:
+        from envlock.collect import collect_facts_and_host
+
+        facts, host = collect_facts_and_host(source)
+    report = doctor(source, facts=facts, host=host)
+    top = top_finding(report.findings)
+    doctor_doc = report.to_dict()
+    doctor_doc["not_checked"] = report.details.get("not_checked", [])
+    doctor_doc.pop("details", None)
+    doc: dict[str, Any] = {
+        **facts.to_dict(),
+        "envlock_report": {
+            "report_version": 1,
+            "anonymized": anonymize,
+            "doctor": doctor_doc,
+            "top": top.to_dict() if top else None,
+        },
+    }
+    if not anonymize:
+        return doc
+    import getpass
+    import socket
+
+    from envlock.report.anonymize import anonymize as scrub
+
+    hostnames = [h for h in (facts.system.hostname, host.system.hostname if host else None) if h]
+    usernames: list[str] = []
+    homes: list[str] = []
+    if source is None or not (source.pasted or source.facts_file):
+        # facts of this machine: its own names are known for certain
+        hostnames.append(socket.gethostname())
+        try:
+            usernames.append(getpass.getuser())
+        except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+            pass
+        homes.append(os.path.expanduser("~"))
+    out: dict[str, Any] = scrub(doc, hostnames=hostnames, usernames=usernames, homes=homes)
+    return out
+
+
 class EnvironmentDriftError(EnvlockError):
     """The environment differs from the lock, or the doctor found an error. `.report` has why."""
 
