@@ -410,7 +410,7 @@ def explain(
 ) -> Report:
     """What an exit code or an error message means, with the doctor checks that confirm it
     run on this machine (or `source`). details["explanations"] holds the explanations."""
-    from envlock.explain import explain_exit_code, explain_message, memory_evidence
+    from envlock.explain import explain_exit_code, explain_message, memory_evidence, oom_evidence
     from envlock.findings import Report
 
     text = text.strip()
@@ -421,7 +421,11 @@ def explain(
     findings: list[Finding] = []
     evidence: dict[str, str] = {}
     oom = is_code and int(text) in (137, -9)
-    if checks and (wanted or oom):
+    cuda_oom = any(e.key == "cuda-oom" for e in explanations)
+    gpu_error = any(e.gpu for e in explanations)
+    gpu_note: str | None = None
+    facts: Facts | None = None
+    if checks and (wanted or oom or cuda_oom or gpu_error):
         from envlock.checks import run_checks
 
         facts = collect_facts(source)
@@ -433,6 +437,17 @@ def explain(
                 facts.system.memory_total_bytes,
                 facts.system.cgroup_version,
             )
+        if gpu_error and not (facts.driver.gpus or facts.driver.pci_gpus):
+            # a GPU runtime error explained on a machine that has none: nothing here
+            # can confirm or rule out its cause
+            gpu_note = (
+                "no NVIDIA GPU is visible here "
+                f"({facts.driver.unavailable or 'none found'}): the cause cannot be "
+                "confirmed on this machine; run `envlock explain` where the error happened"
+            )
+    if cuda_oom:
+        conf = facts.env.variables.get("PYTORCH_CUDA_ALLOC_CONF") if facts else None
+        evidence.update(oom_evidence(text, conf, observed=facts is not None))
     return Report(
         command="explain",
         target=text,
@@ -446,12 +461,14 @@ def explain(
                     "cause": e.cause,
                     "fix": e.fix,
                     "checks": list(e.checks),
+                    "source": list(e.source),
                 }
                 for e in explanations
             ],
             "evidence": evidence,
             "checked": checks,
             "wanted": wanted,
+            "gpu_note": gpu_note,
         },
     )
 

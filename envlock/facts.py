@@ -89,6 +89,8 @@ class GpuFacts:
     ecc_mode: bool | None = None
     persistence_mode: bool | None = None
     brand: str | None = None
+    # NVML compute mode: default, exclusive_process, exclusive_thread, prohibited
+    compute_mode: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -71,6 +71,9 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         ("the libcuda torch loads", lambda c: c.facts.cuda.libcuda is not None),
     ),
     "EL-GPU-MIXED-MODELS": (("the GPU list", _gpus),),
+    "EL-GPU-COMPUTE-MODE": (
+        ("the GPUs' compute mode", lambda c: any(g.compute_mode for g in c.driver.gpus or [])),
+    ),
     "EL-LD-LIBRARY-PATH-SHADOW": (
         ("LD_LIBRARY_PATH's libraries", lambda c: c.facts.cuda.unavailable is None
          and c.facts.env.unavailable is None),

@@ -7,7 +7,7 @@ import re
 from envlock.pasted.draft import Draft
 
 _HEADER = re.compile(
-    r"NVIDIA-SMI\s+([\d.]+)\s+Driver Version:\s*([\d.]+)\s+CUDA Version:\s*([\d.]+|N/A)"
+    r"NVIDIA-SMI\s+([\d.]+)\s+Driver Version:\s*([\d.]+)(?:\s+CUDA Version:\s*([\d.]+|N/A))?"
 )
 # |   0  NVIDIA A100-SXM4-80GB          On  | 00000000:07:00.0 Off |                    0 |
 _ROW = re.compile(
@@ -16,6 +16,16 @@ _ROW = re.compile(
 )
 _MEMORY = re.compile(r"(\d+)MiB\s*/\s*(\d+)MiB")
 _MIG = re.compile(r"\|\s*(Enabled|Disabled|N/A)\s*\|\s*$")
+# the "Compute M." column of the memory row: "|      0%   E. Process |"
+_COMPUTE = re.compile(r"(Default|E\. Process|E\. Thread|Prohibited)\s*\|\s*$")
+_COMPUTE_NAMES = {
+    "Default": "default",
+    "E. Process": "exclusive_process",
+    "E. Thread": "exclusive_thread",
+    "Prohibited": "prohibited",
+    "Exclusive_Process": "exclusive_process",
+    "Exclusive_Thread": "exclusive_thread",
+}
 _Q_KEY = re.compile(r"^(\s*)([A-Za-z][A-Za-z0-9 ./()_-]*?)\s*:\s*(.*?)\s*$")
 _Q_GPU = re.compile(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])\s*$")
 
@@ -36,7 +46,7 @@ def _table(text: str, d: Draft) -> int:
     header = _HEADER.search(text)
     if header:
         d.set_default(d.driver, "version", header.group(2))
-        if header.group(3) != "N/A":
+        if header.group(3) not in (None, "N/A"):
             d.set_default(d.driver, "cuda_version", header.group(3))
         found += 1
     last: dict[str, object] | None = None
@@ -62,6 +72,9 @@ def _table(text: str, d: Draft) -> int:
             mem = _MEMORY.search(line)
             if mem and last.get("memory_total_bytes") is None:
                 last["memory_total_bytes"] = int(mem.group(2)) * 1024 * 1024
+                mode = _COMPUTE.search(line.strip())
+                if mode:
+                    last["compute_mode"] = _COMPUTE_NAMES[mode.group(1)]
                 mig = _MIG.search(line.strip())
                 if mig and mig.group(1) != "N/A":
                     last["mig_mode"] = mig.group(1) == "Enabled"
@@ -115,6 +128,8 @@ def _query(text: str, d: Draft) -> int:
             gpu["mig_mode"] = value == "Enabled"
         elif key == "Current" and parent == "Ecc Mode" and value in ("Enabled", "Disabled"):
             gpu["ecc_mode"] = value == "Enabled"
+        elif key == "Compute Mode" and value in _COMPUTE_NAMES:
+            gpu["compute_mode"] = _COMPUTE_NAMES[value]
         elif key == "Total" and parent == "FB Memory Usage":
             mem = re.match(r"(\d+) MiB", value)
             if mem:
