@@ -514,10 +514,11 @@ def bug_report(
     if source is None or not (source.pasted or source.facts_file):
         # facts of this machine: its own names are known for certain
         hostnames.append(socket.gethostname())
-        try:
+        import contextlib
+
+        # no passwd entry (a container's arbitrary uid): KeyError/OSError
+        with contextlib.suppress(KeyError, OSError):
             usernames.append(getpass.getuser())
-        except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
-            pass
         homes.append(os.path.expanduser("~"))
     out: dict[str, Any] = scrub(doc, hostnames=hostnames, usernames=usernames, homes=homes)
     return out

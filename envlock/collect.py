@@ -51,7 +51,9 @@ class Source(NamedTuple):
             )
         stdin = [n for n in ("collect_env", "nvidia_smi", "pip_freeze") if getattr(self, n) == "-"]
         if len(stdin) > 1:
-            raise UsageError("only one of --collect-env, --nvidia-smi, --pip-freeze can read stdin (-)")
+            raise UsageError(
+                "only one of --collect-env, --nvidia-smi, --pip-freeze can read stdin (-)"
+            )
         return self
 
     @property

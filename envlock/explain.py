@@ -98,7 +98,11 @@ MESSAGES: tuple[Explanation, ...] = (
     Explanation(
         key="device-busy",
         title="GPU busy or unavailable",
-        patterns=(r"busy or unavailable", r"cuda runtime error \(46\)", r"cudaErrorDevicesUnavailable"),
+        patterns=(
+            r"busy or unavailable",
+            r"cuda runtime error \(46\)",
+            r"cudaErrorDevicesUnavailable",
+        ),
         cause="the GPU is in an exclusive compute mode (EXCLUSIVE_PROCESS: one process at a "
         "time) and another process holds it, or in PROHIBITED mode, or it has fallen off "
         "the bus",
@@ -199,9 +203,7 @@ MESSAGES: tuple[Explanation, ...] = (
     Explanation(
         key="extension-abi",
         title="an extension built for another torch (undefined c10/at/torch symbol)",
-        patterns=(
-            r"undefined symbol: _Z\w*?(3c10|2at|5torch|6caffe2)\w*",
-        ),
+        patterns=(r"undefined symbol: _Z\w*?(3c10|2at|5torch|6caffe2)\w*",),
         cause="a compiled extension (.so) was built against another torch release, C++ ABI or "
         "CUDA than the installed torch: the libtorch/c10 symbol it links does not exist here "
         "(a family mismatch, not a broken driver)",

@@ -285,7 +285,11 @@ def torch_cuda_unavailable(ctx: CheckContext) -> Iterator[Finding]:
 
 
 # nvidia-smi's names of the modes, for the fix line
-_SMI_MODE = {"exclusive_process": "E. Process", "exclusive_thread": "E. Thread", "prohibited": "Prohibited"}
+_SMI_MODE = {
+    "exclusive_process": "E. Process",
+    "exclusive_thread": "E. Thread",
+    "prohibited": "Prohibited",
+}
 
 
 @check("EL-GPU-COMPUTE-MODE")
@@ -301,7 +305,9 @@ def gpu_compute_mode(ctx: CheckContext) -> Iterator[Finding]:
         severity=Severity.ERROR if prohibited else Severity.WARNING,
         message=(
             "GPU(s) "
-            + ", ".join(f"{g.index} ({_SMI_MODE.get(g.compute_mode or '', g.compute_mode)})" for g in odd)
+            + ", ".join(
+                f"{g.index} ({_SMI_MODE.get(g.compute_mode or '', g.compute_mode)})" for g in odd
+            )
             + ": "
             + (
                 "a prohibited GPU accepts no CUDA context"

@@ -75,15 +75,21 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         ("the GPUs' compute mode", lambda c: any(g.compute_mode for g in c.driver.gpus or [])),
     ),
     "EL-LD-LIBRARY-PATH-SHADOW": (
-        ("LD_LIBRARY_PATH's libraries", lambda c: c.facts.cuda.unavailable is None
-         and c.facts.env.unavailable is None),
+        (
+            "LD_LIBRARY_PATH's libraries",
+            lambda c: c.facts.cuda.unavailable is None and c.facts.env.unavailable is None,
+        ),
     ),
     "EL-NCCL-MULTIPLE": (("the NCCL torch loaded", _loaded_nccl),),
     "EL-NO-DRIVER": (("torch's CUDA build", _torch_cuda), ("the GPU list", _gpus)),
     "EL-NOUVEAU-BOUND": (("the PCI devices", lambda c: bool(c.driver.pci_gpus)),),
     "EL-NVCC-MISMATCH": (
-        ("the system nvcc", lambda c: c.facts.cuda.toolkit is not None
-         and c.facts.cuda.toolkit.nvcc_version is not None),
+        (
+            "the system nvcc",
+            lambda c: (
+                c.facts.cuda.toolkit is not None and c.facts.cuda.toolkit.nvcc_version is not None
+            ),
+        ),
     ),
     "EL-PERSISTENCE-OFF": (
         ("persistence mode", lambda c: any(g.persistence_mode is not None for g in c.gpus())),
@@ -92,12 +98,23 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         ("the Python version", lambda c: c.python_version is not None),
         ("torch's version", lambda c: c.torch_version is not None),
     ),
-    "EL-SHM-SMALL": (("/dev/shm's size", lambda c: c.facts.system.shm_total_bytes is not None
-                      or (c.facts.image is not None and c.facts.image.shm_size_bytes is not None)),),
+    "EL-SHM-SMALL": (
+        (
+            "/dev/shm's size",
+            lambda c: (
+                c.facts.system.shm_total_bytes is not None
+                or (c.facts.image is not None and c.facts.image.shm_size_bytes is not None)
+            ),
+        ),
+    ),
     "EL-TORCH-CPU-ONLY": (("torch's CUDA build", _torch_cuda), ("the GPU list", _gpus)),
     "EL-TORCH-CUDA-UNAVAILABLE": (
-        ("torch.cuda.is_available()", lambda c: c.facts.torch.live is not None
-         and c.facts.torch.live.cuda_available is not None),
+        (
+            "torch.cuda.is_available()",
+            lambda c: (
+                c.facts.torch.live is not None and c.facts.torch.live.cuda_available is not None
+            ),
+        ),
         ("the GPU list", _gpus),
     ),
     "EL-UVM-MISSING": (("the /dev/nvidia* device nodes", lambda c: bool(c.driver.device_nodes)),),
@@ -105,9 +122,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         ("the environment", lambda c: c.facts.env.unavailable is None),
         ("the GPU list", _gpus),
     ),
-    "EL-WHEELS-MIXED-CUDA": (
-        ("the nvidia-* wheels", lambda c: c.facts.cuda.unavailable is None),
-    ),
+    "EL-WHEELS-MIXED-CUDA": (("the nvidia-* wheels", lambda c: c.facts.cuda.unavailable is None),),
 }
 
 
@@ -123,7 +138,9 @@ def missing_facts(ctx: CheckContext, *, skip: frozenset[str] = frozenset()) -> d
     return out
 
 
-def missing_for(facts: Facts, host: Facts | None = None, *, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+def missing_for(
+    facts: Facts, host: Facts | None = None, *, skip: frozenset[str] = frozenset()
+) -> dict[str, str]:
     """missing_facts() for facts (and host facts) with the shipped matrix."""
     from envlock.matrix import load_matrix
 

@@ -30,7 +30,9 @@ def text_of(data: bytes, what: str) -> str:
     """Pasted bytes as text: UTF-8 (a UTF-16 file from Windows PowerShell redirection too);
     binary data is refused as one line."""
     if len(data) > MAX_PASTE_BYTES:
-        raise FactsError(f"{what} is larger than {MAX_PASTE_BYTES // 2**20} MiB: not a pasted report")
+        raise FactsError(
+            f"{what} is larger than {MAX_PASTE_BYTES // 2**20} MiB: not a pasted report"
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")

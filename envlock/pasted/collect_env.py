@@ -69,7 +69,9 @@ _GPU_LINE = re.compile(r"^\s*GPU (\d{1,3})[:\uff1a]\s*(.+?)\s*$")
 # "NVIDIA GeForce RTX 5090 D with CUDA capability sm_120 is not compatible with ..."
 _CAPABILITY_WARNING = re.compile(r"^\s*(.+?) with CUDA capability sm_(\d{2,3}) is not compatible")
 # "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
-_ARCH_WARNING = re.compile(r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)")
+_ARCH_WARNING = re.compile(
+    r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
+)
 # "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
 _DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
 # "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8)
@@ -91,7 +93,9 @@ _CPU_ARCH = re.compile(r"^\s*Architecture\s*:\s*([A-Za-z0-9_]+)\s*$")
 
 def looks_like_collect_env(text: str) -> bool:
     return bool(
-        re.search(r"(?m)^\s*(PyTorch version|CUDA used to build PyTorch|Is CUDA available)\s*:", text)
+        re.search(
+            r"(?m)^\s*(PyTorch version|CUDA used to build PyTorch|Is CUDA available)\s*:", text
+        )
     )
 
 
@@ -110,9 +114,16 @@ def parse_collect_env(text: str, draft: Draft) -> int:
             current = None
             continue
         stripped = line.strip()
-        if stripped.lower() in ("environment variables", "system info", "pytorch info",
-                                "python environment", "cuda / gpu info", "cpu info",
-                                "versions of relevant libraries", "vllm info"):
+        if stripped.lower() in (
+            "environment variables",
+            "system info",
+            "pytorch info",
+            "python environment",
+            "cuda / gpu info",
+            "cpu info",
+            "versions of relevant libraries",
+            "vllm info",
+        ):
             in_env_block = stripped.lower() == "environment variables"
             if stripped.lower() == "versions of relevant libraries":
                 current = "versions"
@@ -137,9 +148,13 @@ def parse_collect_env(text: str, draft: Draft) -> int:
             if stripped:
                 fields[current].append(stripped)
             continue
-        if env and (in_env_block or "vllm" in fields or env.group(1).startswith(
-            ("CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "VLLM_", "LD_LIBRARY_PATH")
-        )):
+        if env and (
+            in_env_block
+            or "vllm" in fields
+            or env.group(1).startswith(
+                ("CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "VLLM_", "LD_LIBRARY_PATH")
+            )
+        ):
             _env(draft, env.group(1), env.group(2))
     _apply(fields, draft)
     return len(fields)
@@ -207,9 +222,7 @@ def _apply(fields: dict[str, list[str]], d: Draft) -> None:
         for lib in _CUDNN_FILE.findall(line):
             d.system_libraries.append(lib)
     if fields.get("cudnn") and d.system_libraries:
-        d.note(
-            "cuDNN: collect_env lists the cuDNN files on the system, not the one torch loads"
-        )
+        d.note("cuDNN: collect_env lists the cuDNN files on the system, not the one torch loads")
     _versions(fields.get("versions", []), d)
     vllm = _value(fields, "vllm")
     if vllm:
@@ -239,7 +252,7 @@ def _torch(fields: dict[str, list[str]], d: Draft) -> None:
         # collect_env prints torch.version.cuda; its pretty_str() writes every None as
         # "Could not collect" (or "None" when no CUDA at all is seen): with torch imported
         # (its version printed), both mean torch.version.cuda is None, a CPU (or ROCm) build.
-        if b.lower() in ("none", "could not collect"):
+        if b.lower() in ("none", "could not collect") or (b.lower() == "n/a" and hip):
             cuda, cuda_known = None, True
         elif _version(b):
             cuda, cuda_known = _version(b), True
@@ -257,6 +270,8 @@ def _torch(fields: dict[str, list[str]], d: Draft) -> None:
         return
     d.torch.update(installed=True, version=version, cuda=cuda, hip=hip_version)
     suffix = version.partition("+")[2]
+    if not re.fullmatch(r"cu\d+|cpu|rocm[\d.]+|xpu", suffix):
+        suffix = ""  # a local version such as +9ddd3df (a git hash) names no build
     if suffix:
         d.torch["build"] = suffix
     elif hip_version:
@@ -297,7 +312,11 @@ def _system(fields: dict[str, list[str]], d: Draft) -> None:
     if py:
         v = _version(py)
         if v:
-            impl = "PyPy" if "PyPy" in py else ("CPython" if re.search(r"\[(GCC|MSC|Clang)", py) else "unknown")
+            impl = (
+                "PyPy"
+                if "PyPy" in py
+                else ("CPython" if re.search(r"\[(GCC|MSC|Clang)", py) else "unknown")
+            )
             d.system["python"] = {"version": v, "implementation": impl}
     plat = _value(fields, "platform")
     if plat:

@@ -26,7 +26,9 @@ def parse_pip_freeze(text: str, draft: Draft) -> int:
         if direct:
             unpinned.append(direct.group(1))
         elif line.startswith(("-e ", "--editable")):
-            unpinned.append(line.split("#egg=")[-1][:60] if "#egg=" in line else "an editable install")
+            unpinned.append(
+                line.split("#egg=")[-1][:60] if "#egg=" in line else "an editable install"
+            )
     if unpinned:
         draft.note(
             f"pip freeze: {len(unpinned)} package(s) without a version (direct URL or "

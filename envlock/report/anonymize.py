@@ -46,7 +46,9 @@ class Anonymizer:
     ) -> None:
         self.hostnames = sorted({h for h in hostnames if h and len(h) >= 2}, key=len, reverse=True)
         self.usernames = {u for u in usernames if u}
-        self.homes = sorted({h.rstrip("/\\") for h in homes if h and len(h) > 1}, key=len, reverse=True)
+        self.homes = sorted(
+            {h.rstrip("/\\") for h in homes if h and len(h) > 1}, key=len, reverse=True
+        )
         self._uuids: dict[str, str] = {}
 
     def learn(self, value: Any) -> None:

@@ -28,19 +28,31 @@ def cell(value: Any) -> str:
     """A value as inline Markdown: HTML-escaped, pipes and backticks neutralised, one line."""
     if value is None or value == "" or value == []:
         return "—"
-    text = plain(value if not isinstance(value, list) else ", ".join(map(str, value)), newlines=False)
+    text = plain(
+        value if not isinstance(value, list) else ", ".join(map(str, value)), newlines=False
+    )
     text = html.escape(text, quote=False)
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", text)
 
 
 def code_block(lines: list[str]) -> list[str]:
-    fence = "```"
-    body = [plain(line, newlines=False).replace("```", "ˋˋˋ") for line in lines]
+    body = [plain(line, newlines=False) for line in lines]
+    # a fence longer than any run of backticks inside: a value cannot close it
+    longest = max((len(run) for line in body for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
     return [f"{fence}text", *body, fence]
 
 
 def details(summary: str, body: list[str]) -> list[str]:
-    return ["<details>", f"<summary>{html.escape(summary)}</summary>", "", *body, "", "</details>", ""]
+    return [
+        "<details>",
+        f"<summary>{html.escape(summary)}</summary>",
+        "",
+        *body,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _get(d: Any, *path: str) -> Any:
@@ -65,7 +77,7 @@ def _gpus(facts: dict[str, Any]) -> str:
         if g.get("compute_capability"):
             label += f" (sm_{str(g['compute_capability']).replace('.', '')})"
         counts[label] = counts.get(label, 0) + 1
-    return ", ".join(f"{n}× {label}" for label, n in counts.items())
+    return ", ".join(f"{n}x {label}" for label, n in counts.items())
 
 
 def _summary_rows(facts: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -112,7 +124,17 @@ def _summary_rows(facts: dict[str, Any]) -> list[tuple[str, Any]]:
             (c.get("runtime") or "yes") if c.get("detected") else ("no" if c else None),
         ),
         ("/dev/shm", f"{shm / 2**30:.1f} GiB" if isinstance(shm, int) else None),
-        ("CPU", " ".join(str(x) for x in (s.get("cpu_model"), f"({s['cpu_count']} CPUs)" if s.get("cpu_count") else None) if x)),
+        (
+            "CPU",
+            " ".join(
+                str(x)
+                for x in (
+                    s.get("cpu_model"),
+                    f"({s['cpu_count']} CPUs)" if s.get("cpu_count") else None,
+                )
+                if x
+            ),
+        ),
     ]
 
 
@@ -143,7 +165,9 @@ def markdown_lines(doc: dict[str, Any]) -> list[str]:
     findings = [f for f in rep.get("findings") or [] if isinstance(f, dict)]
     body: list[str] = []
     for f in findings[:MAX_FINDINGS]:
-        body.append(f"- **{cell(f.get('severity'))}** `{cell(f.get('id'))}`: {cell(f.get('message'))}")
+        body.append(
+            f"- **{cell(f.get('severity'))}** `{cell(f.get('id'))}`: {cell(f.get('message'))}"
+        )
         if f.get("fix"):
             body.append(f"  - fix: {cell(f['fix'])}")
     if len(findings) > MAX_FINDINGS:

@@ -34,7 +34,9 @@ def test_every_most_hit_error_has_real_text_and_a_source() -> None:
     assert len({e.key for e in MESSAGES}) == len(MESSAGES)
 
 
-@pytest.mark.parametrize(("key", "text"), EXAMPLES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(EXAMPLES)])
+@pytest.mark.parametrize(
+    ("key", "text"), EXAMPLES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(EXAMPLES)]
+)
 def test_real_message_is_recognised(key: str, text: str) -> None:
     assert key in [e.key for e in explain_message(text)]
 
@@ -44,7 +46,9 @@ def test_missing_cudnn_is_not_blamed_on_shadowing() -> None:
         "ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory"
     )
     assert [e.key for e in matched] == ["cudnn-missing"]
-    assert not {"EL-CUDNN-SHADOWED", "EL-LD-LIBRARY-PATH-SHADOW"} & {c for e in matched for c in e.checks}
+    assert not {"EL-CUDNN-SHADOWED", "EL-LD-LIBRARY-PATH-SHADOW"} & {
+        c for e in matched for c in e.checks
+    }
     mismatch = explain_message(
         "RuntimeError: cuDNN version incompatibility: PyTorch was compiled  against (8, 5, 0) "
         "but found runtime version (8, 3, 3)."

@@ -31,11 +31,22 @@ def test_torch_2x_report_with_torchs_own_capability_warning() -> None:
     assert (gpu.name, gpu.compute_capability) == ("NVIDIA GeForce RTX 5090 D", "12.0")
     assert f.torch.live is not None and f.torch.live.cuda_available is True
     # the arch list torch printed in its warning is the installed torch's own list
-    assert f.torch.live.arch_flags == ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"]
+    assert f.torch.live.arch_flags == [
+        "sm_50",
+        "sm_60",
+        "sm_70",
+        "sm_75",
+        "sm_80",
+        "sm_86",
+        "sm_90",
+    ]
     assert f.system.glibc == "2.40"
     assert f.system.kernel == "6.11.0-21-generic"
     assert f.system.arch == "x86_64"
-    assert f.system.os is not None and (f.system.os.id, f.system.os.version_id) == ("ubuntu", "24.10")
+    assert f.system.os is not None and (f.system.os.id, f.system.os.version_id) == (
+        "ubuntu",
+        "24.10",
+    )
     assert f.system.python is not None
     assert (f.system.python.version, f.system.python.implementation) == ("3.12.9", "CPython")
     assert "libcudnn.so.9.8.0" in f.cuda.ldconfig_libraries
@@ -124,8 +135,10 @@ def test_environment_block_keeps_allowed_names_and_withholds_secrets() -> None:
 
 
 def test_a_value_that_does_not_parse_is_not_observed() -> None:
-    text = (CE / "pytorch-43058.txt").read_text().replace(
-        "PyTorch version: 1.6.0", "PyTorch version: see below"
+    text = (
+        (CE / "pytorch-43058.txt")
+        .read_text()
+        .replace("PyTorch version: 1.6.0", "PyTorch version: see below")
     )
     f = facts_from_texts(collect_env=text)
     assert f.torch.installed is False and f.torch.version is None

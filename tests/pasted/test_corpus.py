@@ -69,8 +69,7 @@ def test_a_cut_report_names_the_check_it_could_not_run(entry: dict[str, Any]) ->
     report = doctor(facts=facts)
     assert not report.failed
     assert any(
-        item.startswith(f"{entry['expect_top']}: needs")
-        for item in report.details["not_checked"]
+        item.startswith(f"{entry['expect_top']}: needs") for item in report.details["not_checked"]
     )
 
 

@@ -84,15 +84,16 @@ def test_json_round_trips_into_doctor_with_the_same_findings(
     path = tmp_path / "report.json"
     path.write_text(rep.stdout)
     again = run_envlock(["doctor", "--facts", str(path), "--format", "json"], env=env)
-    direct = run_envlock(
-        ["doctor", "--python", str(cuda_python), "--format", "json"], env=env
-    )
+    direct = run_envlock(["doctor", "--python", str(cuda_python), "--format", "json"], env=env)
     assert again.returncode == direct.returncode, again.stderr + direct.stderr
 
     def ids(out: str) -> list[tuple[str, str]]:
         return [(f["id"], f["severity"]) for f in json.loads(out)["findings"]]
 
-    embedded = [(f["id"], f["severity"]) for f in json.loads(rep.stdout)["envlock_report"]["doctor"]["findings"]]
+    embedded = [
+        (f["id"], f["severity"])
+        for f in json.loads(rep.stdout)["envlock_report"]["doctor"]["findings"]
+    ]
     assert ids(again.stdout) == ids(direct.stdout) == embedded
 
 
@@ -112,7 +113,9 @@ def test_pasted_report_renders_and_round_trips(tmp_path: Path) -> None:
 
 def test_anonymizer_is_consistent_and_covers_keys() -> None:
     doc = {
-        "driver": {"gpus": [{"uuid": PLANTED_UUID}, {"uuid": "GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}]},
+        "driver": {
+            "gpus": [{"uuid": PLANTED_UUID}, {"uuid": "GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}]
+        },
         "env": {"CUDA_VISIBLE_DEVICES": PLANTED_UUID + ",MIG-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"},
         "paths": ["/home/bob/venv/lib", "C:\\Users\\carol\\AppData", "/Users/dave/x"],
         "hostkeys": {"gpu-node-007.example.org": "gpu-node-007"},
@@ -131,4 +134,3 @@ def test_cells_cannot_open_tags_or_cells() -> None:
     assert cell("<script>|x`") == "&lt;script&gt;\\|x\\`"
     assert cell(None) == "—"
     assert "\n" not in cell("a\nb")
-
