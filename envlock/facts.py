@@ -241,6 +241,22 @@ class EnvFacts:
     redacted: list[str] = field(default_factory=list)  # names whose values were withheld
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ToolchainFacts:
+    """What builds extensions and what the CPU offers (collect_env parity): None values are
+    absent tools; a section from an older probe has every value None (not observed)."""
+
+    unavailable: str | None = None
+    compilers: dict[str, str | None] = field(default_factory=dict)  # gcc, clang, cmake, ninja
+    pip: str | None = None
+    uv: str | None = None
+    cpu_isa: list[str] | None = None  # avx2, avx512f, amx_bf16, sve, ... (None: not read)
+    numa_nodes: int | None = None
+    conda_prefix: str | None = None
+    conda_packages: dict[str, str] = field(default_factory=dict)  # name -> "version build"
+    notes: list[str] = field(default_factory=list)
+
+
 # ------------------------------------------------------------- image / determinism
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ImageFacts:
@@ -318,6 +334,7 @@ class Facts:
     env: EnvFacts = field(default_factory=EnvFacts)
     image: ImageFacts | None = None
     determinism: DeterminismFacts | None = None
+    toolchain: ToolchainFacts = field(default_factory=ToolchainFacts)
 
     @classmethod
     def from_dict(cls, data: Any) -> Facts:

@@ -223,6 +223,7 @@ def _apply(fields: dict[str, list[str]], d: Draft) -> None:
             d.system_libraries.append(lib)
     if fields.get("cudnn") and d.system_libraries:
         d.note("cuDNN: collect_env lists the cuDNN files on the system, not the one torch loads")
+    _toolchain(fields, d)
     _versions(fields.get("versions", []), d)
     vllm = _value(fields, "vllm")
     if vllm:
@@ -351,6 +352,55 @@ _OS_IDS = (
     ("macos", "macos"),
     ("mac osx", "macos"),
 )
+
+
+_TOOL_VERSION = {
+    "gcc": r"(\d+\.\d+(?:\.\d+)?)",
+    "clang": r"^(\d+\.\d+(?:\.\d+)?)",
+    "cmake": r"version (\d+\.\d+(?:\.\d+)?)",
+}
+_ISA = [
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "asimd",
+    "asimdhp",
+    "sve",
+    "sve2",
+    "bf16",
+    "i8mm",
+]
+
+
+def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
+    """GCC/Clang/CMake lines and lscpu's Flags and NUMA lines (the probe's toolchain)."""
+    compilers: dict[str, str] = {}
+    for name, pattern in _TOOL_VERSION.items():
+        value = _value(fields, name)
+        m = re.search(pattern, value or "")
+        if m:
+            compilers[name] = m.group(1)
+    if compilers:
+        d.toolchain["compilers"] = compilers
+    for line in fields.get("cpu", [])[1:]:
+        flags = re.match(r"^\s*Flags\s*:\s*(.+)$", line)
+        if flags:
+            present = set(flags.group(1).split())
+            d.toolchain["cpu_isa"] = [f for f in _ISA if f in present]
+        numa = re.match(r"^\s*NUMA node\(s\)\s*:\s*(\d{1,4})\s*$", line)
+        if numa:
+            d.toolchain["numa_nodes"] = int(numa.group(1))
 
 
 def _os_id(pretty: str) -> str | None:

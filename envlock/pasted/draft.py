@@ -41,6 +41,7 @@ class Draft:
     packages_complete: bool = False  # pip freeze lists all; collect_env only a few
     conda: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    toolchain: dict[str, Any] = field(default_factory=dict)
     redacted: list[str] = field(default_factory=list)
     system_libraries: list[str] = field(default_factory=list)
     # GPU name -> compute capability, from torch's own warnings printed into the report
@@ -139,14 +140,16 @@ class Draft:
             if self.env or self.redacted
             else {"unavailable": NOT_IN_PASTE}
         )
+        toolchain: dict[str, Any] = {k: v for k, v in self.toolchain.items() if v is not None}
+        if self.conda:
+            toolchain["conda_packages"] = dict(sorted(self.conda.items()))
+        if not toolchain:
+            toolchain = {"unavailable": NOT_IN_PASTE}
         notes = list(self.notes)
         if self.packages and not self.packages_complete:
             notes.append(
                 "packages: only the few that collect_env lists (give --pip-freeze for all)"
             )
-        if self.conda:
-            shown = ", ".join(f"{n} {v}" for n, v in sorted(self.conda.items())[:12])
-            notes.append(f"conda packages listed: {shown}")
         return {
             "facts_version": 1,
             "meta": {
@@ -162,6 +165,7 @@ class Draft:
             "torch": torch,
             "packages": packages,
             "env": env,
+            "toolchain": toolchain,
         }
 
 

@@ -80,6 +80,11 @@ def _gpus(facts: dict[str, Any]) -> str:
     return ", ".join(f"{n}x {label}" for label, n in counts.items())
 
 
+def _compilers(facts: dict[str, Any]) -> str | None:
+    compilers = _get(facts, "toolchain", "compilers") or {}
+    return ", ".join(f"{n} {v}" for n, v in compilers.items() if v) or None
+
+
 def _summary_rows(facts: dict[str, Any]) -> list[tuple[str, Any]]:
     t = facts.get("torch") or {}
     live = t.get("live") or {}
@@ -124,6 +129,30 @@ def _summary_rows(facts: dict[str, Any]) -> list[tuple[str, Any]]:
             (c.get("runtime") or "yes") if c.get("detected") else ("no" if c else None),
         ),
         ("/dev/shm", f"{shm / 2**30:.1f} GiB" if isinstance(shm, int) else None),
+        ("compilers", _compilers(facts)),
+        (
+            "CPU ISA / NUMA nodes",
+            " / ".join(
+                str(x)
+                for x in (
+                    " ".join(_get(facts, "toolchain", "cpu_isa") or []) or None,
+                    _get(facts, "toolchain", "numa_nodes"),
+                )
+                if x
+            ),
+        ),
+        (
+            "pip / uv / conda",
+            " / ".join(
+                str(x)
+                for x in (
+                    _get(facts, "toolchain", "pip"),
+                    _get(facts, "toolchain", "uv"),
+                    "conda env" if _get(facts, "toolchain", "conda_prefix") else None,
+                )
+                if x
+            ),
+        ),
         (
             "CPU",
             " ".join(
@@ -209,6 +238,16 @@ def markdown_lines(doc: dict[str, Any]) -> list[str]:
         body = [f"{k}={v}" for k, v in sorted(variables.items())]
         body += [f"{k}=<withheld>" for k in env.get("redacted") or []]
         lines += details(f"Environment variables ({len(body)})", code_block(body[:40]))
+
+    conda = _get(facts, "toolchain", "conda_packages") or {}
+    if conda:
+        shown = [
+            f"{n} {v}" for n, v in sorted(conda.items()) if RELEVANT.match(n) or n == "pytorch"
+        ]
+        lines += details(
+            f"conda packages ({len(shown)} of {len(conda)})",
+            code_block(shown[:MAX_PACKAGES]) if shown else ["none relevant"],
+        )
 
     notes = _get(facts, "meta", "notes") or []
     if notes:

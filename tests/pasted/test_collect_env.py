@@ -259,3 +259,13 @@ def test_every_prefix_of_a_report_parses_or_is_refused_in_one_line() -> None:
             facts_from_texts(collect_env=text[:cut])
         except FactsError as exc:
             assert "\n" not in str(exc)
+
+
+def test_toolchain_from_the_report() -> None:
+    """collect_env's GCC/Clang/CMake lines, lscpu's NUMA line and the [conda] list."""
+    f = facts_from_texts(collect_env=(CE / "vllm-12378.txt").read_text())
+    assert f.toolchain.compilers == {"gcc": "8.4.1", "cmake": "3.18.2"}
+    assert f.toolchain.numa_nodes == 4
+    g = facts_from_texts(collect_env=(CE / "pytorch-40682.txt").read_text())
+    assert g.toolchain.conda_packages["mkl"] == "2019.4"
+    assert g.toolchain.compilers == {"gcc": "9.2.0"}
