@@ -208,6 +208,7 @@ class TorchLiveFacts:
     flags: TorchFlagsFacts | None = None
     loaded_libraries: list[LoadedLibFacts] = field(default_factory=list)
     import_seconds: float | None = None
+    xnnpack: bool | None = None  # torch.backends.xnnpack.enabled
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

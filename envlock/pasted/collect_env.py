@@ -290,6 +290,9 @@ def _torch(fields: dict[str, list[str]], d: Draft) -> None:
     available = _bool(_value(fields, "cuda_available"))
     if available is not None:
         d.live["cuda_available"] = available
+    xnnpack = _bool(_value(fields, "xnnpack"))
+    if xnnpack is not None:
+        d.live["xnnpack"] = xnnpack
 
 
 def _system(fields: dict[str, list[str]], d: Draft) -> None:

@@ -106,6 +106,7 @@ def _summary_rows(facts: dict[str, Any]) -> list[tuple[str, Any]]:
         ("cuDNN loaded by torch", live.get("cudnn_version") or live.get("unavailable")),
         ("NCCL loaded by torch", live.get("nccl_version")),
         ("arch flags", live.get("arch_flags")),
+        ("XNNPACK", live.get("xnnpack")),
         ("GPUs", _gpus(facts)),
         (
             "driver",

@@ -269,3 +269,8 @@ def test_toolchain_from_the_report() -> None:
     g = facts_from_texts(collect_env=(CE / "pytorch-40682.txt").read_text())
     assert g.toolchain.conda_packages["mkl"] == "2019.4"
     assert g.toolchain.compilers == {"gcc": "9.2.0"}
+
+
+def test_xnnpack_line() -> None:
+    f = facts_from_texts(collect_env=(CE / "vllm-9293.txt").read_text())
+    assert f.torch.live is not None and f.torch.live.xnnpack is True

@@ -94,3 +94,24 @@ def test_nvcc_wrapper_resolves_to_the_toolkit_behind_it(monkeypatch: pytest.Monk
         os.path.dirname(os.path.realpath(nvcc))
     )
     assert cudalibs.is_toolkit(home)
+
+
+def test_probe_of_the_cuda_venv_has_xnnpack_and_toolchain(cuda_python: Path) -> None:
+    import json
+
+    from tests.conftest import run_envlock
+
+    proc = run_envlock(["probe", "--json", "--python", str(cuda_python)])
+    assert proc.returncode == 0, proc.stderr
+    facts = Facts.from_dict(json.loads(proc.stdout))
+    truth = subprocess.run(
+        [str(cuda_python), "-c", "import torch.backends.xnnpack as x; print(x.enabled)"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert facts.torch.live is not None and str(facts.torch.live.xnnpack) == truth
+    pip = subprocess.run(
+        [str(cuda_python), "-m", "pip", "--version"], capture_output=True, text=True
+    ).stdout.split()[1]
+    assert facts.toolchain.pip == pip
+    assert facts.toolchain.cpu_isa is not None
