@@ -4,6 +4,7 @@ input as one line with exit 3 (never a traceback)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,11 @@ def test_rocm_report_gets_no_nvidia_errors() -> None:
     assert proc.returncode == 0, proc.stdout
     doc = json.loads(proc.stdout)
     assert [f["id"] for f in doc["findings"] if f["severity"] == "error"] == []
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "paste.fifo"
+    os.mkfifo(fifo)
+    proc = run_envlock(["doctor", "--collect-env", str(fifo)], timeout=60)
+    assert proc.returncode == 3
+    assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
