@@ -75,9 +75,19 @@ def doctor(
             "ignored": sorted(skip),
             "expect": expect,
             "interpreter": _interpreter(facts),
-            "not_checked": not_checked(facts),
+            "not_checked": not_checked(facts) + _checks_without_facts(facts, host, skip),
         },
     )
+
+
+def _checks_without_facts(facts: Facts, host: Facts | None, skip: frozenset[str]) -> list[str]:
+    """For partial facts (a pasted report, a fallback probe): the checks that had nothing
+    to look at, so that their silence is not read as a pass."""
+    if not facts.meta.partial:
+        return []
+    from envlock.checks.needs import missing_for
+
+    return [f"{cid}: {why}" for cid, why in missing_for(facts, host, skip=skip).items()]
 
 
 def _interpreter(facts: Facts) -> str | None:
@@ -400,7 +410,7 @@ def explain(
 ) -> Report:
     """What an exit code or an error message means, with the doctor checks that confirm it
     run on this machine (or `source`). details["explanations"] holds the explanations."""
-    from envlock.explain import explain_exit_code, explain_message, memory_evidence
+    from envlock.explain import explain_exit_code, explain_message, memory_evidence, oom_evidence
     from envlock.findings import Report
 
     text = text.strip()
@@ -411,7 +421,11 @@ def explain(
     findings: list[Finding] = []
     evidence: dict[str, str] = {}
     oom = is_code and int(text) in (137, -9)
-    if checks and (wanted or oom):
+    cuda_oom = any(e.key == "cuda-oom" for e in explanations)
+    gpu_error = any(e.gpu for e in explanations)
+    gpu_note: str | None = None
+    facts: Facts | None = None
+    if checks and (wanted or oom or cuda_oom or gpu_error):
         from envlock.checks import run_checks
 
         facts = collect_facts(source)
@@ -423,6 +437,17 @@ def explain(
                 facts.system.memory_total_bytes,
                 facts.system.cgroup_version,
             )
+        if gpu_error and not (facts.driver.gpus or facts.driver.pci_gpus):
+            # a GPU runtime error explained on a machine that has none: nothing here
+            # can confirm or rule out its cause
+            gpu_note = (
+                "no NVIDIA GPU is visible here "
+                f"({facts.driver.unavailable or 'none found'}): the cause cannot be "
+                "confirmed on this machine; run `envlock explain` where the error happened"
+            )
+    if cuda_oom:
+        conf = facts.env.variables.get("PYTORCH_CUDA_ALLOC_CONF") if facts else None
+        evidence.update(oom_evidence(text, conf, observed=facts is not None))
     return Report(
         command="explain",
         target=text,
@@ -436,14 +461,67 @@ def explain(
                     "cause": e.cause,
                     "fix": e.fix,
                     "checks": list(e.checks),
+                    "source": list(e.source),
                 }
                 for e in explanations
             ],
             "evidence": evidence,
             "checked": checks,
             "wanted": wanted,
+            "gpu_note": gpu_note,
         },
     )
+
+
+def bug_report(
+    source: Source | None = None, *, facts: Facts | None = None, anonymize: bool = True
+) -> dict[str, Any]:
+    """A report to paste into a bug tracker: the facts (of `source`, or `facts`) as a facts
+    document that `doctor --facts` reads back, with the doctor's findings, the top one and
+    the checks that lacked facts under "envlock_report". `anonymize` replaces hostnames,
+    usernames, home directories, GPU UUIDs and secrets (envlock/report/anonymize.py)."""
+    from envlock.checks.triage import top_finding
+
+    host: Facts | None = None
+    if facts is None:
+        from envlock.collect import collect_facts_and_host
+
+        facts, host = collect_facts_and_host(source)
+    report = doctor(source, facts=facts, host=host)
+    top = top_finding(report.findings)
+    doctor_doc = report.to_dict()
+    doctor_doc["not_checked"] = report.details.get("not_checked", [])
+    doctor_doc.pop("details", None)
+    doc: dict[str, Any] = {
+        **facts.to_dict(),
+        "envlock_report": {
+            "report_version": 1,
+            "anonymized": anonymize,
+            "doctor": doctor_doc,
+            "top": top.to_dict() if top else None,
+        },
+    }
+    if not anonymize:
+        return doc
+    import getpass
+    import socket
+
+    from envlock.report.anonymize import anonymize as scrub
+
+    hostnames = [h for h in (facts.system.hostname, host.system.hostname if host else None) if h]
+    usernames: list[str] = []
+    homes: list[str] = []
+    if source is None or not (source.pasted or source.facts_file):
+        # facts of this machine: its own names are known for certain
+        hostnames.append(socket.gethostname())
+        import contextlib
+
+        # no passwd entry (a container's arbitrary uid): KeyError/OSError
+        with contextlib.suppress(KeyError, OSError):
+            usernames.append(getpass.getuser())
+        homes.append(os.path.expanduser("~"))
+    out: dict[str, Any] = scrub(doc, hostnames=hostnames, usernames=usernames, homes=homes)
+    return out
 
 
 class EnvironmentDriftError(EnvlockError):

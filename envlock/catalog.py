@@ -170,6 +170,12 @@ KINDS: dict[str, Kind] = {
         Kind(
             "EL-WHEELS-MIXED-CUDA", ERROR, DOCTOR, "nvidia-* wheels built for different CUDA majors"
         ),
+        Kind(
+            "EL-GPU-COMPUTE-MODE",
+            WARNING,
+            DOCTOR,
+            "GPU in an exclusive or prohibited compute mode",
+        ),
         Kind("EL-VERIFY-DRIFT", ERROR, VERIFY, "a locked field has another value now"),
         Kind("EL-VERIFY-MISSING", ERROR, VERIFY, "a locked field is absent now"),
         Kind("EL-VERIFY-UNOBSERVED", ERROR, VERIFY, "a locked field could not be observed here"),

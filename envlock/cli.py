@@ -27,7 +27,18 @@ if TYPE_CHECKING:
     from envlock.findings import Report
 
 # Order is the order of `envlock --help`.
-COMMANDS = ("probe", "doctor", "lock", "verify", "matrix", "determinism", "run", "explain", "fleet")
+COMMANDS = (
+    "probe",
+    "doctor",
+    "lock",
+    "verify",
+    "matrix",
+    "determinism",
+    "run",
+    "explain",
+    "fleet",
+    "report",
+)
 
 EPILOG = """\
 exit codes:

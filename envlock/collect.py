@@ -34,13 +34,32 @@ class Source(NamedTuple):
     pull: bool = True  # for image: pull when absent
     torch_live: bool = True  # run the torch child (cuDNN, NCCL, arch flags)
     timeout: float = PROBE_TIMEOUT_S
+    # pasted text (a bug report): FILE, or "-" for stdin; read by envlock.pasted
+    collect_env: str | None = None  # `python -m torch.utils.collect_env` output
+    nvidia_smi: str | None = None  # `nvidia-smi` or `nvidia-smi -q` output
+    pip_freeze: str | None = None  # `pip freeze` output
 
     def checked(self) -> Source:
         """This source, or a UsageError when it names more than one target."""
         given = [n for n in ("facts_file", "python", "image", "container") if getattr(self, n)]
         if len(given) > 1:
             raise UsageError("give at most one of --facts, --python, --image, --container")
+        if given and self.pasted:
+            raise UsageError(
+                "--collect-env/--nvidia-smi/--pip-freeze read a pasted report: "
+                "give them without --facts, --python, --image or --container"
+            )
+        stdin = [n for n in ("collect_env", "nvidia_smi", "pip_freeze") if getattr(self, n) == "-"]
+        if len(stdin) > 1:
+            raise UsageError(
+                "only one of --collect-env, --nvidia-smi, --pip-freeze can read stdin (-)"
+            )
         return self
+
+    @property
+    def pasted(self) -> bool:
+        """The facts come from pasted text (collect_env, nvidia-smi, pip freeze)."""
+        return bool(self.collect_env or self.nvidia_smi or self.pip_freeze)
 
     @property
     def in_container(self) -> bool:
@@ -49,6 +68,16 @@ class Source(NamedTuple):
     @property
     def target(self) -> str | None:
         """How reports name a facts file (the other targets name themselves in meta)."""
+        if self.pasted:
+            return " + ".join(
+                f"{label}:{path}"
+                for label, path in (
+                    ("collect-env", self.collect_env),
+                    ("nvidia-smi", self.nvidia_smi),
+                    ("pip-freeze", self.pip_freeze),
+                )
+                if path
+            )
         return f"facts:{self.facts_file}" if self.facts_file else None
 
 
@@ -71,6 +100,8 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
                 timeout=source.timeout,
             )
         )
+    if source.pasted:
+        return read_pasted(source)
     if source.facts_file:
         from envlock.facts import read_facts_file
 
@@ -84,6 +115,47 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
 
         return probe_with_cache(timeout=source.timeout)[0]
     return probe_this_host(torch_live=source.torch_live, timeout=source.timeout)
+
+
+def read_pasted(source: Source) -> Facts:
+    """Partial Facts from the pasted texts `source` names (files, or "-" for stdin)."""
+    from envlock.pasted import facts_from_texts
+
+    texts: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for key, option in (
+        ("collect_env", "--collect-env"),
+        ("nvidia_smi", "--nvidia-smi"),
+        ("pip_freeze", "--pip-freeze"),
+    ):
+        path = getattr(source, key)
+        if path:
+            names[key] = "stdin" if path == "-" else path
+            texts[key] = _read_paste(path, option)
+    return facts_from_texts(**texts, names=names)
+
+
+def _read_paste(path: str, option: str) -> str:
+    """A pasted text, bounded (a FIFO or a 50 MB file is refused as one line, exit 3)."""
+    import sys
+
+    from envlock.errors import FactsError
+    from envlock.pasted import MAX_PASTE_BYTES, text_of
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    what = f"{option} {'stdin' if path == '-' else path}"
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_PASTE_BYTES + 1)
+    else:
+        try:
+            data = read_bounded(path, limit=MAX_PASTE_BYTES)
+        except UnreadableFile as exc:
+            if "larger than" in str(exc):
+                raise FactsError(
+                    f"{what} is larger than {MAX_PASTE_BYTES // 2**20} MiB: not a pasted report"
+                ) from None
+            raise FactsError(f"{what}: {exc}") from None
+    return text_of(data, what)
 
 
 def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S) -> Facts:

@@ -21,9 +21,223 @@ class Explanation:
     fix: str
     checks: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    # a GPU runtime error: on a machine without a GPU its cause cannot be confirmed
+    gpu: bool = False
+    # where the message was seen: public issues whose text `examples` reproduces (a test
+    # holds every example to its entry)
+    source: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
 
 MESSAGES: tuple[Explanation, ...] = (
+    # ---- the errors people hit most, each from real reports (source, examples) ----
+    Explanation(
+        key="cuda-oom",
+        title="CUDA out of memory",
+        patterns=(r"CUDA out of memory", r"OutOfMemoryError"),
+        cause="the GPU's memory is used up: the job (batch, sequence length, model) needs more "
+        "than is free, other processes hold part of it, or the caching allocator's free "
+        "blocks are fragmented ('reserved by PyTorch but unallocated' at least as large as "
+        "the request)",
+        fix="lower the batch size or use activation checkpointing; stop other processes on "
+        "the GPU (nvidia-smi); when reserved-but-unallocated memory is large set "
+        "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True",
+        gpu=True,
+        source=(
+            "https://github.com/jhc13/taggui/issues/188",
+            "https://github.com/kaito-project/kaito/issues/976",
+            "https://github.com/murong-xu/CADS/issues/4",
+        ),
+        examples=(
+            "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. "
+            "GPU 0 has a total capacity of 4.00 GiB of which 2.35 GiB is free. Of the allocated "
+            "memory 825.15 MiB is allocated by PyTorch, and 24.85 MiB is reserved by PyTorch but "
+            "unallocated. If reserved but unallocated memory is large try setting "
+            "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation. See "
+            "documentation for Memory Management",
+            "ERROR 04-01 23:46:56 [engine.py:160] torch.OutOfMemoryError: CUDA out of memory. "
+            "Tried to allocate 546.00 MiB. GPU 0 has a total capacity of 15.77 GiB of which "
+            "514.19 MiB is free. Process 562167 has 15.25 GiB memory in use. Of the allocated "
+            "memory 13.73 GiB is allocated by PyTorch, with 46.00 MiB allocated in private pools "
+            "(e.g., CUDA Graphs), and 736.86 MiB is reserved by PyTorch but unallocated. If "
+            "reserved but unallocated memory is large try setting "
+            "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation.  See "
+            "documentation for Memory Management  "
+            "(https://pytorch.org/docs/stable/notes/cuda.html#environment-variables)",
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 22.78 GiB. GPU 0 has a "
+            "total capacity of 31.47 GiB of which 12.73 GiB is free. Including non-PyTorch "
+            "memory, this process has 18.73 GiB memory in use. Of the allocated memory 9.08 GiB "
+            "is allocated by PyTorch, and 9.35 GiB is reserved by PyTorch but unallocated. If "
+            "reserved but unallocated memory is large try setting "
+            "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation.  See "
+            "documentation for Memory Management  "
+            "(https://pytorch.org/docs/stable/notes/cuda.html#environment-variables)",
+        ),
+    ),
+    Explanation(
+        key="illegal-memory-access",
+        title="illegal memory access on the GPU",
+        patterns=(r"an illegal memory access was encountered", r"cudaErrorIllegalAddress"),
+        cause="a kernel read or wrote outside its memory: most often a bug in a kernel or an "
+        "extension (an out-of-range index), an extension built for another torch/CUDA, or, "
+        "when it moves around between runs, faulty GPU memory; the reported line is usually "
+        "not where it happened (CUDA errors are asynchronous)",
+        fix="rerun with CUDA_LAUNCH_BLOCKING=1 to find the failing op (compute-sanitizer for "
+        "the kernel); rebuild extensions against the installed torch; check `nvidia-smi -q "
+        "-d ECC` for memory errors",
+        checks=("EL-ARCH-PTX-ONLY", "EL-WHEELS-MIXED-CUDA"),
+        gpu=True,
+        source=("https://github.com/VITA-Group/TEGNAS/issues/19",),
+        examples=(
+            "RuntimeError: CUDA error: an illegal memory access was encountered\n"
+            "CUDA kernel errors might be asynchronously reported at some other API call,so the "
+            "stacktrace below might be incorrect.\n"
+            "For debugging consider passing CUDA_LAUNCH_BLOCKING=1.",
+        ),
+    ),
+    Explanation(
+        key="device-busy",
+        title="GPU busy or unavailable",
+        patterns=(
+            r"busy or unavailable",
+            r"cuda runtime error \(46\)",
+            r"cudaErrorDevicesUnavailable",
+        ),
+        cause="the GPU is in an exclusive compute mode (EXCLUSIVE_PROCESS: one process at a "
+        "time) and another process holds it, or in PROHIBITED mode, or it has fallen off "
+        "the bus",
+        fix="free the GPU (nvidia-smi lists who holds it), pick another one with "
+        "CUDA_VISIBLE_DEVICES, or set the mode back: `sudo nvidia-smi -i N -c DEFAULT`",
+        checks=("EL-GPU-COMPUTE-MODE",),
+        gpu=True,
+        source=(
+            "https://github.com/pytorch/pytorch/issues/2704",
+            "https://github.com/facebookresearch/detectron2/issues/2580",
+        ),
+        examples=(
+            "RuntimeError: cuda runtime error (46) : all CUDA-capable devices are busy or "
+            "unavailable at /opt/conda/conda-bld/pytorch_1502004572321/work/torch/lib/THC/"
+            "generic/THCStorage.cu:66",
+            "RuntimeError: CUDA error: all CUDA-capable devices are busy or unavailable",
+        ),
+    ),
+    Explanation(
+        key="system-not-ready",
+        title="CUDA system not yet initialized (error 802)",
+        patterns=(
+            r"system not yet initialized",
+            r"cudaErrorSystemNotReady",
+            r"CUDA_ERROR_SYSTEM_NOT_READY",
+        ),
+        cause="on NVSwitch systems (HGX/DGX A100, H100, H200, B200) CUDA cannot start until the "
+        "NVIDIA Fabric Manager has configured the NVSwitch fabric: the nvidia-fabricmanager "
+        "service is not installed, not running, or not the driver's exact version",
+        fix="install nvidia-fabricmanager of exactly the driver's version and start it "
+        "(`systemctl enable --now nvidia-fabricmanager`); `nvidia-smi -q | grep -A2 -i fabric` "
+        "shows the fabric state",
+        gpu=True,
+        source=(
+            "https://github.com/pytorch/pytorch/issues/35710",
+            "https://github.com/aws-samples/aws-deep-learning-ami-ubuntu-dcv-desktop/issues/33",
+        ),
+        examples=(
+            "RuntimeError: cuda runtime error (802) : system not yet initialized at "
+            "/opt/conda/conda-bld/pytorch_1579022034529/work/aten/src/THC/THCGeneral.cpp:50",
+        ),
+    ),
+    Explanation(
+        key="nccl-timeout",
+        title="NCCL watchdog timeout",
+        patterns=(
+            r"Watchdog caught collective operation timeout",
+            r"WorkNCCL\(.*Timeout\(ms\)",
+        ),
+        cause="a collective did not complete on every rank within the timeout: one rank is "
+        "stuck or far behind (an exception or a hang on one rank, uneven data, a rank that "
+        "skipped a collective), or the network path between ranks does not work (a wrong "
+        "NCCL_SOCKET_IFNAME / NCCL_IB_HCA, a firewall)",
+        fix="find the first rank that stopped (run with NCCL_DEBUG=INFO and "
+        "TORCH_DISTRIBUTED_DEBUG=DETAIL); make every rank call the same collectives; "
+        "`envlock verify --distributed` names ranks whose environment differs",
+        checks=("EL-NCCL-MULTIPLE", "EL-SHM-SMALL"),
+        gpu=True,
+        source=("https://github.com/OFA-Sys/OFA/issues/271",),
+        examples=(
+            "[E ProcessGroupNCCL.cpp:737] [Rank 1] Watchdog caught collective operation timeout: "
+            "WorkNCCL(SeqNum=469508, OpType=ALLREDUCE, Timeout(ms)=1800000) ran for 1802212 "
+            "milliseconds before timing out.",
+        ),
+    ),
+    Explanation(
+        key="nccl-error",
+        title="NCCL unhandled system / CUDA error",
+        patterns=(
+            r"unhandled system error",
+            r"unhandled cuda error",
+            r"ncclSystemError",
+            r"ncclUnhandledCudaError",
+        ),
+        cause="system error: NCCL could not set up its transports (/dev/shm too small in a "
+        "container, a missing network interface or InfiniBand device, ranks with different "
+        "NCCL versions); CUDA error: a CUDA call inside NCCL failed (driver and CUDA mismatch, "
+        "peer-to-peer not supported between the GPUs, a GPU fault)",
+        fix="rerun with NCCL_DEBUG=INFO: its WARN line names the failing call; in a container "
+        "use --shm-size 16g or --ipc=host; keep one NCCL in the environment",
+        checks=("EL-SHM-SMALL", "EL-NCCL-MULTIPLE", "EL-DRIVER-TOO-OLD"),
+        gpu=True,
+        source=(
+            "https://github.com/vllm-project/vllm/issues/10523",
+            "https://github.com/NVIDIA/nccl/issues/1410",
+        ),
+        examples=(
+            "torch.distributed.DistBackendError: NCCL error in: "
+            "../torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1333, unhandled system error "
+            "(run with NCCL_DEBUG=INFO for details), NCCL version 2.18.1",
+            "[rank7]: torch.distributed.DistBackendError: NCCL error in: "
+            "../torch/csrc/distributed/c10d/NCCLUtils.hpp:275, unhandled cuda error (run with "
+            "NCCL_DEBUG=INFO for details), NCCL version 2.20.5\n"
+            "[rank7]: ncclUnhandledCudaError: Call to CUDA function failed.\n"
+            "[rank7]: Last error:\n[rank7]: Cuda failure 1 'invalid argument'",
+        ),
+    ),
+    Explanation(
+        key="extension-abi",
+        title="an extension built for another torch (undefined c10/at/torch symbol)",
+        patterns=(r"undefined symbol: _Z\w*?(3c10|2at|5torch|6caffe2)\w*",),
+        cause="a compiled extension (.so) was built against another torch release, C++ ABI or "
+        "CUDA than the installed torch: the libtorch/c10 symbol it links does not exist here "
+        "(a family mismatch, not a broken driver)",
+        fix="rebuild the extension against the installed torch (`pip install "
+        "--no-build-isolation --no-cache-dir --force-reinstall <package>`), or install the "
+        "torch release its wheel was built for",
+        source=(
+            "https://github.com/rusty1s/pytorch_cluster/issues/100",
+            "https://github.com/guyuchao/PyramidCSA/issues/2",
+        ),
+        examples=(
+            "OSError: ~/miniconda3/envs/py38/lib/python3.8/site-packages/torch_cluster/"
+            "_grid_cuda.so: undefined symbol: _ZNK3c104Type14isSubtypeOfExtESt10shared_ptrIS0_EPSo",
+            "ImportError: /xxxxxxx/Models/PCSA/self_cuda_backend.cpython-36m-x86_64-linux-gnu.so: "
+            "undefined symbol: _ZN3c105ErrorC1ENS_14SourceLocationERKSs",
+        ),
+    ),
+    Explanation(
+        key="cudnn-missing",
+        title="cuDNN library not found",
+        patterns=(
+            r"libcudnn\w*\.so(\.\d+)*: cannot open shared object file",
+            r"Could not load library libcudnn",
+        ),
+        cause="the cuDNN that torch links is missing from where the loader looks: the "
+        "nvidia-cudnn wheel is not installed, or installed into another site-packages than "
+        "torch (lib vs lib64, another environment); it is missing, not shadowed by another copy",
+        fix="install the nvidia-cudnn-cuXX wheel torch requires (`pip install --force-reinstall "
+        "torch` restores it), and keep torch and the nvidia/ packages in one site-packages",
+        source=("https://github.com/pytorch/pytorch/issues/165812",),
+        examples=(
+            "ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory",
+        ),
+    ),
     Explanation(
         key="no-kernel-image",
         title="no kernel image for this GPU",
@@ -105,11 +319,7 @@ MESSAGES: tuple[Explanation, ...] = (
     Explanation(
         key="cudnn-mismatch",
         title="cuDNN version incompatibility",
-        patterns=(
-            r"cuDNN version incompatibility",
-            r"libcudnn\w*\.so\.\d.*(cannot open|Could not load)",
-            r"Could not load library libcudnn",
-        ),
+        patterns=(r"cuDNN version incompatibility", r"cuDNN version mismatch"),
         cause="another cuDNN (often a system copy on LD_LIBRARY_PATH) shadows the one torch was built with",
         fix="remove the system cuDNN directory from LD_LIBRARY_PATH so the wheel's copy loads",
         checks=("EL-CUDNN-INCOMPATIBLE", "EL-CUDNN-SHADOWED", "EL-LD-LIBRARY-PATH-SHADOW"),
@@ -141,6 +351,8 @@ MESSAGES: tuple[Explanation, ...] = (
         key="shm",
         title="shared memory exhausted",
         patterns=(
+            r"Unexpected bus error encountered in worker",
+            r"insufficient shared memory",
             r"killed by signal: Bus error",
             r"Error while creating shared memory segment",
             r"No space left on device.*shm",
@@ -149,6 +361,17 @@ MESSAGES: tuple[Explanation, ...] = (
         cause="/dev/shm is too small (Docker's default is 64 MB) for DataLoader workers or NCCL",
         fix="run the container with --shm-size 16g or --ipc=host",
         checks=("EL-SHM-SMALL",),
+        source=(
+            "https://github.com/nianticlabs/simplerecon/issues/3",
+            "https://github.com/THU-DA-6D-Pose-Group/GDR-Net/issues/16",
+        ),
+        examples=(
+            "ERROR: Unexpected bus error encountered in worker. This might be caused by "
+            "insufficient shared memory (shm).",
+            "RuntimeError: DataLoader worker (pid 3216) is killed by signal: Bus error. It is "
+            "possible that dataloader's workers are out of shared memory. Please try to raise "
+            "your shared memory limit.",
+        ),
     ),
     Explanation(
         key="invalid-ordinal",
@@ -307,6 +530,39 @@ def explain_exit_code(code: int) -> Explanation:
 
 def explain_message(text: str) -> list[Explanation]:
     return [e for e in MESSAGES if any(re.search(p, text, re.IGNORECASE) for p in e.patterns)]
+
+
+_SIZE = r"([\d.]+) (B|KiB|MiB|GiB|TiB)"
+_UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _bytes(m: re.Match[str] | None) -> int | None:
+    return int(float(m.group(1)) * _UNITS[m.group(2)]) if m else None
+
+
+def oom_evidence(text: str, alloc_conf: str | None, *, observed: bool) -> dict[str, str]:
+    """What a CUDA OOM message says about fragmentation, and the allocator configuration
+    (PYTORCH_CUDA_ALLOC_CONF) of the checked environment (`observed`: it was looked at)."""
+    out: dict[str, str] = {}
+    asked = _bytes(re.search(r"Tried to allocate " + _SIZE, text))
+    idle = _bytes(re.search(_SIZE + r" is reserved by PyTorch but unallocated", text))
+    if asked is not None and idle is not None:
+        out["fragmentation"] = (
+            f"likely: {idle / 2**20:.0f} MiB reserved but unallocated >= the "
+            f"{asked / 2**20:.0f} MiB requested (set expandable_segments:True)"
+            if idle >= asked
+            else f"not the cause: {idle / 2**20:.0f} MiB reserved but unallocated < the "
+            f"{asked / 2**20:.0f} MiB requested (the job needs more memory)"
+        )
+    if not observed:
+        out["PYTORCH_CUDA_ALLOC_CONF"] = "not checked"
+    elif alloc_conf:
+        out["PYTORCH_CUDA_ALLOC_CONF"] = alloc_conf + (
+            "" if "expandable_segments:True" in alloc_conf else " (expandable_segments is off)"
+        )
+    else:
+        out["PYTORCH_CUDA_ALLOC_CONF"] = "unset (expandable_segments is off)"
+    return out
 
 
 def memory_evidence(

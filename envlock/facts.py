@@ -89,6 +89,8 @@ class GpuFacts:
     ecc_mode: bool | None = None
     persistence_mode: bool | None = None
     brand: str | None = None
+    # NVML compute mode: default, exclusive_process, exclusive_thread, prohibited
+    compute_mode: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -206,6 +208,7 @@ class TorchLiveFacts:
     flags: TorchFlagsFacts | None = None
     loaded_libraries: list[LoadedLibFacts] = field(default_factory=list)
     import_seconds: float | None = None
+    xnnpack: bool | None = None  # torch.backends.xnnpack.enabled
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -237,6 +240,22 @@ class EnvFacts:
     unavailable: str | None = None
     variables: dict[str, str] = field(default_factory=dict)  # allow-listed, secrets removed
     redacted: list[str] = field(default_factory=list)  # names whose values were withheld
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ToolchainFacts:
+    """What builds extensions and what the CPU offers (collect_env parity): None values are
+    absent tools; a section from an older probe has every value None (not observed)."""
+
+    unavailable: str | None = None
+    compilers: dict[str, str | None] = field(default_factory=dict)  # gcc, clang, cmake, ninja
+    pip: str | None = None
+    uv: str | None = None
+    cpu_isa: list[str] | None = None  # avx2, avx512f, amx_bf16, sve, ... (None: not read)
+    numa_nodes: int | None = None
+    conda_prefix: str | None = None
+    conda_packages: dict[str, str] = field(default_factory=dict)  # name -> "version build"
+    notes: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------- image / determinism
@@ -316,6 +335,7 @@ class Facts:
     env: EnvFacts = field(default_factory=EnvFacts)
     image: ImageFacts | None = None
     determinism: DeterminismFacts | None = None
+    toolchain: ToolchainFacts = field(default_factory=ToolchainFacts)
 
     @classmethod
     def from_dict(cls, data: Any) -> Facts:

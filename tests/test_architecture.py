@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.checks",
         "envlock.explain",
         "envlock.report",
+        "envlock.pasted",
         "envlock.determinism.compare",
         "envlock.container.reference",
     ),
@@ -44,6 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.matrix",
         "envlock.determinism",
         "envlock.probe.libnames",
+        "envlock.probe.envvars",
         "envlock.versions",
     ),
     (
@@ -69,8 +71,14 @@ PROCESS_MODULES = (
     "envlock.api",
 )
 # Pure modules inside process packages: a parser, and the list of CUDA library names.
-PURE_EXCEPTIONS = ("envlock.container.reference", "envlock.probe.libnames")
-PURE = ("envlock.verify", "envlock.lock", "envlock.determinism.compare", "envlock.checks")
+PURE_EXCEPTIONS = ("envlock.container.reference", "envlock.probe.libnames", "envlock.probe.envvars")
+PURE = (
+    "envlock.verify",
+    "envlock.lock",
+    "envlock.determinism.compare",
+    "envlock.checks",
+    "envlock.pasted",
+)
 
 
 def _module_name(path: Path) -> str:

@@ -61,6 +61,24 @@ def _driver_road(ctx: CheckContext, full: Version | None) -> list[dict[str, str]
 
 def _judge(ctx: CheckContext) -> tuple[DriverSupport, Version, Version | None, Version | None]:
     """(support, torch CUDA, needed full, needed minor) or UNKNOWN when facts are missing."""
+    verdict = _judge_versions(ctx)
+    live = ctx.facts.torch.live
+    if (
+        verdict[0] is DriverSupport.TOO_OLD
+        and live is not None
+        and live.cuda_available is True
+        and ctx.facts.cuda.libcuda is None
+    ):
+        # torch initialised CUDA (is_available() counts devices through the driver: an
+        # insufficient driver gives 0) and the libcuda it loaded was not observed (a pasted
+        # report): a cuda-compat library, or a newer driver than reported, is in use
+        return DriverSupport.UNKNOWN, verdict[1], None, None
+    return verdict
+
+
+def _judge_versions(
+    ctx: CheckContext,
+) -> tuple[DriverSupport, Version, Version | None, Version | None]:
     torch_cuda = ctx.torch_cuda
     driver = ctx.driver_version
     if torch_cuda is None or _uses_forward_compat(ctx, torch_cuda):
@@ -238,6 +256,8 @@ def no_driver(ctx: CheckContext) -> Iterator[Finding]:
         return
     if d.gpus or d.version or d.kernel_module_version or _node_names(ctx) or d.pci_gpus:
         return
+    if d.source == "pasted" and d.gpus is None:
+        return  # a pasted report that does not mention the driver: not observed, not absent
     yield Finding(
         check_id="EL-NO-DRIVER",
         severity=Severity.WARNING,

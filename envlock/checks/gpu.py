@@ -282,3 +282,42 @@ def torch_cuda_unavailable(ctx: CheckContext) -> Iterator[Finding]:
             "driver.gpus": [g.name for g in ctx.driver.gpus],
         },
     )
+
+
+# nvidia-smi's names of the modes, for the fix line
+_SMI_MODE = {
+    "exclusive_process": "E. Process",
+    "exclusive_thread": "E. Thread",
+    "prohibited": "Prohibited",
+}
+
+
+@check("EL-GPU-COMPUTE-MODE")
+def gpu_compute_mode(ctx: CheckContext) -> Iterator[Finding]:
+    """EXCLUSIVE_PROCESS lets one process at a time create a context on the GPU (a second
+    one gets 'all CUDA-capable devices are busy or unavailable'); PROHIBITED lets none."""
+    odd = [g for g in ctx.driver.gpus or [] if g.compute_mode not in (None, "default")]
+    if not odd:
+        return
+    prohibited = [g for g in odd if g.compute_mode == "prohibited"]
+    yield Finding(
+        check_id="EL-GPU-COMPUTE-MODE",
+        severity=Severity.ERROR if prohibited else Severity.WARNING,
+        message=(
+            "GPU(s) "
+            + ", ".join(
+                f"{g.index} ({_SMI_MODE.get(g.compute_mode or '', g.compute_mode)})" for g in odd
+            )
+            + ": "
+            + (
+                "a prohibited GPU accepts no CUDA context"
+                if prohibited
+                else "only one process at a time can use each; a second one (another job, "
+                "a DataLoader worker touching CUDA) fails with 'all CUDA-capable devices are "
+                "busy or unavailable'"
+            )
+        ),
+        fix="give each process its own GPU (CUDA_VISIBLE_DEVICES), or set the default mode: "
+        + "; ".join(f"sudo nvidia-smi -i {g.index} -c DEFAULT" for g in odd[:4]),
+        evidence={"gpus": {str(g.index): g.compute_mode for g in odd}},
+    )

@@ -137,7 +137,11 @@ def facts_unavailable(ctx: CheckContext) -> Iterator[Finding]:
         )
         if reason
     }
-    if f.meta.partial:
+    if f.meta.partial and f.driver.source == "pasted":
+        missing["report"] = "facts read from pasted text" + (
+            ": " + "; ".join(f.meta.notes) if f.meta.notes else ""
+        )
+    elif f.meta.partial:
         missing["probe"] = "partial facts (fallback probe): " + "; ".join(f.meta.notes)
     if not missing:
         return

@@ -35,6 +35,18 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help=f"time limit for the whole probe, seconds (default {PROBE_TIMEOUT_S:g})",
     )
+    r = parser.add_argument_group("a pasted bug report (FILE, or - for stdin)")
+    r.add_argument(
+        "--collect-env",
+        metavar="FILE",
+        help="read the output of `python -m torch.utils.collect_env` (vLLM's too)",
+    )
+    r.add_argument(
+        "--nvidia-smi",
+        metavar="FILE",
+        help="read the output of `nvidia-smi` or `nvidia-smi -q`",
+    )
+    r.add_argument("--pip-freeze", metavar="FILE", help="read the output of `pip freeze`")
     c = parser.add_argument_group("containers (Docker; DOCKER_HOST is honoured)")
     c.add_argument(
         "--image",
@@ -75,5 +87,8 @@ def source_of(args: argparse.Namespace) -> Source:
         pull=not args.no_pull,
         torch_live=not args.no_torch_live,
         timeout=args.probe_timeout,
+        collect_env=getattr(args, "collect_env", None),
+        nvidia_smi=getattr(args, "nvidia_smi", None),
+        pip_freeze=getattr(args, "pip_freeze", None),
     )
     return source.checked()

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> Report:
             "input": report.target,
             "explanations": d["explanations"],
             "evidence": d["evidence"],
+            "gpu_note": d["gpu_note"],
             "findings": [f.to_dict() for f in report.findings],
             "verdict": "fail" if report.failed else "pass",
         }
@@ -80,9 +81,15 @@ def _render_text(report: Report) -> None:
         console.print(Text(e["title"], style="bold"))
         console.print(Text(f"  cause: {e['cause']}"))
         console.print(Text(f"  fix:   {e['fix']}", style="green"))
+        for url in e.get("source") or ():
+            console.print(Text(f"  seen in: {url}", style="dim"))
     for key, value in report.details["evidence"].items():
         console.print(Text(f"  {key}: {value}", style="dim"))
     wanted: list[str] = report.details["wanted"]
+    gpu_note = report.details.get("gpu_note")
+    if gpu_note:
+        console.print(Text(f"\non this machine: {gpu_note}", style="yellow"))
+        return
     if not wanted or not report.details["checked"]:
         return
     if report.findings:

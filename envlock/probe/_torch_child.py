@@ -113,6 +113,12 @@ def unavailable_reason(torch: Any, caught: list[Any]) -> str:
     return "torch.cuda.is_available() returned False"
 
 
+def _xnnpack_enabled() -> bool:
+    import torch.backends.xnnpack  # not imported by `import torch`
+
+    return bool(torch.backends.xnnpack.enabled)
+
+
 def collect() -> dict[str, Any]:
     facts: dict[str, Any] = {"unavailable": None}
     t0 = time.perf_counter()
@@ -126,6 +132,8 @@ def collect() -> dict[str, Any]:
     facts["cudnn_version"] = decode_cudnn(cudnn)
     if getattr(torch.version, "cuda", None):
         facts["nccl_version"] = _safe(lambda: decode_nccl(torch.cuda.nccl.version()))
+    # collect_env's "Is XNNPACK available" (the CPU inference backend of mobile/quantized ops)
+    facts["xnnpack"] = _safe(_xnnpack_enabled)
     flags = _safe(lambda: torch._C._cuda_getArchFlags())
     facts["arch_flags"] = str(flags).split() if flags else []
     with warnings.catch_warnings(record=True) as caught:

@@ -132,13 +132,26 @@ def toolkit_facts(timeout: float = 10.0) -> dict[str, Any]:
         nvcc = "/usr/local/cuda/bin/nvcc"
     if cuda_home is None and nvcc is not None:
         cuda_home = os.path.dirname(os.path.dirname(os.path.realpath(nvcc)))
+        if not is_toolkit(cuda_home) and is_toolkit("/usr/local/cuda"):
+            # nvcc is a wrapper script (/usr/local/bin/nvcc): its parent is no toolkit
+            cuda_home = "/usr/local/cuda"
     if cuda_home is None and os.path.isdir("/usr/local/cuda"):
         cuda_home = "/usr/local/cuda"
+    if cuda_home is not None:
+        # the real toolkit directory: /usr/local/cuda -> /usr/local/cuda-13.0
+        cuda_home = os.path.realpath(cuda_home)
     version = None
     if nvcc is not None:
         rc, out, _ = run_command([nvcc, "--version"], timeout)
         version = parse_nvcc_version(out) if rc == 0 else None
     return {"cuda_home": cuda_home, "nvcc_path": nvcc, "nvcc_version": version}
+
+
+def is_toolkit(path: str) -> bool:
+    """A CUDA toolkit directory: its own headers and nvvm next to bin/nvcc."""
+    return os.path.isfile(os.path.join(path, "include", "cuda.h")) or os.path.isdir(
+        os.path.join(path, "nvvm")
+    )
 
 
 def parse_nvcc_version(text: str) -> str | None:

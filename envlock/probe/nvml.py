@@ -279,7 +279,13 @@ def _read_gpu(nvml: _Nvml, index: int) -> dict[str, Any]:
     persistence = _quiet(nvml, "nvmlDeviceGetPersistenceMode", handle)
     gpu["persistence_mode"] = bool(persistence) if persistence is not None else None
     gpu["brand"] = _brand_name(nvml.module, _quiet(nvml, "nvmlDeviceGetBrand", handle))
+    gpu["compute_mode"] = _COMPUTE_MODES.get(_quiet(nvml, "nvmlDeviceGetComputeMode", handle))
     return gpu
+
+
+# nvmlComputeMode_t: NVML_COMPUTEMODE_DEFAULT 0, _EXCLUSIVE_THREAD 1, _PROHIBITED 2,
+# _EXCLUSIVE_PROCESS 3 (nvml.h)
+_COMPUTE_MODES = {0: "default", 1: "exclusive_thread", 2: "prohibited", 3: "exclusive_process"}
 
 
 def _quiet(nvml: _Nvml, name: str, *args: Any, **kw: Any) -> Any:

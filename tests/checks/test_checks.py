@@ -741,6 +741,29 @@ CASES = [
         says="libnvidia-ml.so.1",
     ),
     Case("EL-FACTS-UNAVAILABLE", "h100 host as built", h100_host, False),
+    # compute mode (NVML nvmlDeviceGetComputeMode; the recording has none: not observed)
+    Case("EL-GPU-COMPUTE-MODE", "h100 host as built", h100_host, False),
+    Case(
+        "EL-GPU-COMPUTE-MODE",
+        "h100 compute mode edited to default",
+        lambda: with_gpus(h100_host(), gpu(h100_host(), compute_mode="default")),
+        False,
+    ),
+    Case(
+        "EL-GPU-COMPUTE-MODE",
+        "h100 compute mode edited to exclusive_process",
+        lambda: with_gpus(h100_host(), gpu(h100_host(), compute_mode="exclusive_process")),
+        True,
+        Severity.WARNING,
+        says="busy or unavailable",
+    ),
+    Case(
+        "EL-GPU-COMPUTE-MODE",
+        "h100 compute mode edited to prohibited",
+        lambda: with_gpus(h100_host(), gpu(h100_host(), compute_mode="prohibited")),
+        True,
+        Severity.ERROR,
+    ),
 ]
 
 

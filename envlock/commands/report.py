@@ -1,0 +1,57 @@
+"""envlock report: a paste-ready bug report (Markdown, or JSON that doctor --facts reads)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from envlock.commands._source import add_source_arguments, source_of
+
+HELP = "write a paste-ready, anonymized bug report of this environment (Markdown or JSON)"
+DESCRIPTION = """\
+  envlock report > report.md
+  envlock report --collect-env pasted.txt
+  envlock report --format json > facts.json && envlock doctor --facts facts.json
+
+The facts collect_env gives and what it lacks (the cuDNN and NCCL torch
+loaded, its arch flags, container and /dev/shm, the driver from NVML), the
+doctor's findings and the checks that had no facts, in collapsible <details>
+sections. Hostnames, usernames, home directories, GPU UUIDs and secrets are
+replaced unless --no-anonymize. --format json writes the same as a facts
+document (with the findings under "envlock_report") that `envlock doctor
+--facts` re-checks. Exit 0 when the report is written, 3 when the facts
+cannot be read.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument(
+        "--no-anonymize",
+        action="store_true",
+        help="keep hostnames, usernames, home paths and GPU UUIDs (secrets are never printed)",
+    )
+    add_source_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> None:
+    from envlock.api import bug_report
+
+    doc = bug_report(source_of(args), anonymize=not args.no_anonymize)
+    if args.format == "json":
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    from envlock.report.markdown import render_markdown
+
+    meta = doc["envlock_report"]
+    render_markdown(
+        {
+            "facts": doc,
+            "doctor": meta["doctor"],
+            "top": meta["top"],
+            "anonymized": meta["anonymized"],
+        },
+        sys.stdout,
+    )

@@ -1,0 +1,452 @@
+"""PyTorch's `python -m torch.utils.collect_env` text (and vLLM's extended copy) -> a Draft.
+
+The layouts read, from torch/utils/collect_env.py across releases:
+
+- 1.0-1.6: `Is debug build: No`, `[pip] numpy (1.15.4)` or `[pip3] numpy==1.19.0`,
+  no ROCm line, `Python version: 3.7`;
+- 1.7-2.x: `ROCM used to build PyTorch`, `Clang version`, `Libc version`,
+  `Python platform`, `CUDA_MODULE_LOADING set to`, `Is XNNPACK available`, a
+  `CPU:` block (lscpu on Linux, wmic `Key=Value` on Windows), then
+  `Versions of relevant libraries:` with `[pip3]` and `[conda]` lines;
+- vLLM's copy: the same keys, plus `vLLM Version`, `vLLM Build Flags`,
+  `GPU Topology:` and the environment variables it prints (`NAME=value`); newer
+  vLLM aligns the keys (`PyTorch version              : 2.7.0`) under banner
+  lines (`=====` / `System Info`).
+
+Only lines whose key is known are read; a value that says "Could not collect",
+"N/A" or does not look like what the key promises is not observed, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from envlock.pasted.draft import Draft, normalize
+from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
+
+# key (lowercase, single spaces) -> field name
+KEYS = {
+    "pytorch version": "torch_version",
+    "is debug build": "debug",
+    "cuda used to build pytorch": "torch_cuda",
+    "rocm used to build pytorch": "torch_hip",
+    "os": "os",
+    "gcc version": "gcc",
+    "clang version": "clang",
+    "cmake version": "cmake",
+    "libc version": "libc",
+    "python version": "python",
+    "python platform": "platform",
+    "is cuda available": "cuda_available",
+    "cuda runtime version": "nvcc",
+    "cuda_module_loading set to": "module_loading",
+    "gpu models and configuration": "gpus",
+    "nvidia driver version": "driver",
+    "cudnn version": "cudnn",
+    "hip runtime version": "hip_runtime",
+    "miopen runtime version": "miopen",
+    "is xnnpack available": "xnnpack",
+    "cpu": "cpu",
+    "versions of relevant libraries": "versions",
+    "version of relevant libraries": "versions",
+    "vllm version": "vllm",
+    "vllm build flags": "vllm_flags",
+    "gpu topology": "topology",
+    "rocm version": "rocm",
+    "neuron sdk version": "neuron",
+}
+# blocks: the lines after the key line belong to it until the next known key
+BLOCKS = frozenset({"gpus", "cudnn", "cpu", "versions", "vllm_flags", "topology"})
+
+_KEY_LINE = re.compile(r"^\s{0,4}([A-Za-z][A-Za-z0-9_ ]{0,40}?)\s*[:\uff1a]\s?(.*)$")
+# "PyTorch version 1.5.0": the colon lost in an edited paste (pytorch/pytorch#37320)
+_NO_COLON = re.compile(r"^\s{0,4}(PyTorch version)\s+(\d.*)$")
+_QUOTE = re.compile(r"^\s{0,3}>\s?")
+_VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)*)")
+_TORCH_VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?)")
+_GPU_LINE = re.compile(r"^\s*GPU (\d{1,3})[:\uff1a]\s*(.+?)\s*$")
+# torch's own warnings, printed into the report by collect_env's `import torch`:
+# "NVIDIA GeForce RTX 5090 D with CUDA capability sm_120 is not compatible with ..."
+_CAPABILITY_WARNING = re.compile(r"^\s*(.+?) with CUDA capability sm_(\d{2,3}) is not compatible")
+# "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
+_ARCH_WARNING = re.compile(
+    r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
+)
+# "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
+_DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
+# "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8)
+_OLD_GPU_WARNING = re.compile(r"Found GPU(\d+) (.+?) which is of cuda capability (\d+)\.(\d+)")
+_PIP_EQ = re.compile(r"^\[(pip3?|uv)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)")
+_PIP_PAREN = re.compile(r"^\[(pip3?)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+\(([^)\s]+)\)")
+_CONDA = re.compile(r"^\[conda\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+(\d[^\s]*)")
+_ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]{1,80})=(.*)$")
+_CUDNN_FILE = re.compile(r"(libcudnn[\w]*\.so[\d.]*|cudnn[\w]*64_\d+\.dll)")
+_NOT_COLLECTED = ("could not collect", "n/a", "none", "no cuda", "")
+_SUFFIX_CUDA = re.compile(r"\+cu(\d{2,4})$")
+_BANNER = re.compile(r"^\s*(=+|-+|\*+)\s*$")
+
+# lscpu keys of the CPU block
+_CPU_MODEL = re.compile(r"^\s*(Model name|Name)\s*[:=]\s*(.+?)\s*$")
+_CPU_COUNT = re.compile(r"^\s*CPU\(s\)\s*:\s*(\d{1,6})\s*$")
+_CPU_ARCH = re.compile(r"^\s*Architecture\s*:\s*([A-Za-z0-9_]+)\s*$")
+
+
+def looks_like_collect_env(text: str) -> bool:
+    return bool(
+        re.search(
+            r"(?m)^\s*(PyTorch version|CUDA used to build PyTorch|Is CUDA available)\s*:", text
+        )
+    )
+
+
+def parse_collect_env(text: str, draft: Draft) -> int:
+    """Read collect_env text into `draft`; returns how many known fields were read."""
+    fields: dict[str, list[str]] = {}
+    current: str | None = None
+    in_env_block = False
+    for raw in text.splitlines():
+        line = _QUOTE.sub("", raw.rstrip(), count=1)
+        _warnings(line, draft)
+        no_colon = _NO_COLON.match(line)
+        if no_colon:
+            line = f"{no_colon.group(1)}: {no_colon.group(2)}"
+        if _BANNER.match(line):
+            current = None
+            continue
+        stripped = line.strip()
+        if stripped.lower() in (
+            "environment variables",
+            "system info",
+            "pytorch info",
+            "python environment",
+            "cuda / gpu info",
+            "cpu info",
+            "versions of relevant libraries",
+            "vllm info",
+        ):
+            in_env_block = stripped.lower() == "environment variables"
+            if stripped.lower() == "versions of relevant libraries":
+                current = "versions"
+                fields.setdefault("versions", [""])
+            else:
+                current = None
+            continue
+        m = _KEY_LINE.match(line)
+        key = " ".join(m.group(1).lower().split()) if m else ""
+        if m and key in KEYS and not _GPU_LINE.match(line):
+            name = KEYS[key]
+            # the CPU block's own keys (lscpu "CPU(s):" etc.) never collide with these
+            if name in fields and name not in BLOCKS:
+                current = None
+                continue  # a second copy (two reports pasted): the first wins
+            fields[name] = [m.group(2).strip()]
+            current = name if name in BLOCKS else None
+            in_env_block = False
+            continue
+        env = _ENV_LINE.match(stripped) if current != "cpu" else None
+        if current is not None and current in BLOCKS and env is None:
+            if stripped:
+                fields[current].append(stripped)
+            continue
+        if env and (
+            in_env_block
+            or "vllm" in fields
+            or env.group(1).startswith(
+                ("CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "VLLM_", "LD_LIBRARY_PATH")
+            )
+        ):
+            _env(draft, env.group(1), env.group(2))
+    _apply(fields, draft)
+    return len(fields)
+
+
+def _warnings(line: str, d: Draft) -> None:
+    """What torch itself printed about this GPU and its own arch list."""
+    m = _CAPABILITY_WARNING.match(line)
+    if m:
+        cc = m.group(2)
+        d.warned_capabilities[m.group(1).strip()] = f"{cc[:-1]}.{cc[-1]}"
+        return
+    m = _ARCH_WARNING.search(line)
+    if m:
+        d.live.setdefault("arch_flags", m.group(1).split())
+        return
+    m = _DRIVER_WARNING.search(line)
+    if m:
+        v = int(m.group(1))
+        d.set_default(d.driver, "cuda_version", f"{v // 1000}.{v % 1000 // 10}")
+        return
+    m = _OLD_GPU_WARNING.search(line)
+    if m:
+        d.warned_capabilities[m.group(2).strip()] = f"{m.group(3)}.{m.group(4)}"
+
+
+def _env(draft: Draft, name: str, value: str) -> None:
+    if is_secret_name(name):
+        if name not in draft.redacted:
+            draft.redacted.append(name)
+    elif is_allowed(name) or name.startswith("VLLM_"):
+        draft.env.setdefault(name, mask_url_credentials(value))
+
+
+def _value(fields: dict[str, list[str]], name: str) -> str | None:
+    lines = fields.get(name)
+    if not lines:
+        return None
+    v = lines[0].strip()
+    return None if v.lower() in _NOT_COLLECTED else v
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    return True if v in ("true", "yes") else False if v in ("false", "no") else None
+
+
+def _version(value: str | None) -> str | None:
+    m = _VERSION.match(value or "")
+    return m.group(1) if m else None
+
+
+def _apply(fields: dict[str, list[str]], d: Draft) -> None:
+    _torch(fields, d)
+    _system(fields, d)
+    _gpus(fields, d)
+    drv = _version(_value(fields, "driver"))
+    d.set_default(d.driver, "version", drv)
+    nvcc = _version(_value(fields, "nvcc"))
+    if nvcc:
+        d.set_default(d.toolkit, "nvcc_version", nvcc)
+    for line in fields.get("cudnn", []):
+        for lib in _CUDNN_FILE.findall(line):
+            d.system_libraries.append(lib)
+    if fields.get("cudnn") and d.system_libraries:
+        d.note("cuDNN: collect_env lists the cuDNN files on the system, not the one torch loads")
+    _toolchain(fields, d)
+    _versions(fields.get("versions", []), d)
+    vllm = _value(fields, "vllm")
+    if vllm:
+        d.note(f"vLLM version {vllm[:60]}")
+
+
+def _torch(fields: dict[str, list[str]], d: Draft) -> None:
+    raw = fields.get("torch_version")
+    if raw is None:
+        return
+    value = raw[0].strip()
+    m = _TORCH_VERSION.match(value)
+    if value.lower() in ("n/a", "none"):
+        d.torch["installed"] = False
+        d.note("PyTorch version: N/A: collect_env could not import torch")
+        return
+    if not m:
+        d.note(f"PyTorch version {value[:40]!r} not understood")
+        return
+    version = m.group(1)
+    hip = _value(fields, "torch_hip")
+    built = fields.get("torch_cuda")
+    cuda: str | None = None
+    cuda_known = False
+    if built is not None:
+        b = built[0].strip()
+        # collect_env prints torch.version.cuda; its pretty_str() writes every None as
+        # "Could not collect" (or "None" when no CUDA at all is seen): with torch imported
+        # (its version printed), both mean torch.version.cuda is None, a CPU (or ROCm) build.
+        if b.lower() in ("none", "could not collect") or (b.lower() == "n/a" and hip):
+            cuda, cuda_known = None, True
+        elif _version(b):
+            cuda, cuda_known = _version(b), True
+    if not cuda_known:
+        s = _SUFFIX_CUDA.search(version)
+        if s:
+            digits = s.group(1)
+            cuda, cuda_known = f"{digits[:-1]}.{digits[-1]}", True
+        elif version.endswith("+cpu"):
+            cuda, cuda_known = None, True
+    hip_version = _version(hip) if hip else None
+    if not cuda_known and hip_version is None:
+        d.torch["unavailable"] = "the report does not say which CUDA torch was built with"
+        d.torch["version"] = version
+        return
+    d.torch.update(installed=True, version=version, cuda=cuda, hip=hip_version)
+    suffix = version.partition("+")[2]
+    if not re.fullmatch(r"cu\d+|cpu|rocm[\d.]+|xpu", suffix):
+        suffix = ""  # a local version such as +9ddd3df (a git hash) names no build
+    if suffix:
+        d.torch["build"] = suffix
+    elif hip_version:
+        d.torch["build"] = f"rocm{hip_version}"
+    elif cuda:
+        major, _, rest = cuda.partition(".")
+        d.torch["build"] = f"cu{major}{rest.partition('.')[0]}"
+    else:
+        d.torch["build"] = "cpu"
+    debug = _bool(_value(fields, "debug"))
+    if debug is not None:
+        d.torch["debug"] = debug
+    if hip_version:
+        d.note(f"ROCm build of torch (HIP {hip_version}): the NVIDIA checks do not apply")
+    available = _bool(_value(fields, "cuda_available"))
+    if available is not None:
+        d.live["cuda_available"] = available
+    xnnpack = _bool(_value(fields, "xnnpack"))
+    if xnnpack is not None:
+        d.live["xnnpack"] = xnnpack
+
+
+def _system(fields: dict[str, list[str]], d: Draft) -> None:
+    os_value = _value(fields, "os")
+    if os_value:
+        arch = re.search(r"\(([A-Za-z0-9_]+)\)\s*$", os_value)
+        pretty = os_value[: arch.start()].strip() if arch else os_value
+        d.system["os"] = {
+            "pretty_name": pretty,
+            "id": _os_id(pretty),
+            "version_id": _os_version(pretty),
+        }
+        if arch:
+            d.set_default(d.system, "arch", arch.group(1))
+    libc = _value(fields, "libc")
+    if libc:
+        m = re.match(r"glibc-(\d+\.\d+)", libc)
+        if m:
+            d.system["glibc"] = m.group(1)
+    py = _value(fields, "python")
+    if py:
+        v = _version(py)
+        if v:
+            impl = (
+                "PyPy"
+                if "PyPy" in py
+                else ("CPython" if re.search(r"\[(GCC|MSC|Clang)", py) else "unknown")
+            )
+            d.system["python"] = {"version": v, "implementation": impl}
+    plat = _value(fields, "platform")
+    if plat:
+        m = re.match(r"Linux-(.+?)-(x86_64|aarch64|ppc64le|s390x)(?:-with|$)", plat)
+        if m:
+            d.system["kernel"] = m.group(1)
+            d.set_default(d.system, "arch", m.group(2))
+    for line in fields.get("cpu", [])[1:]:
+        model = _CPU_MODEL.match(line)
+        if model and "cpu_model" not in d.system:
+            d.system["cpu_model"] = model.group(2)[:200]
+        count = _CPU_COUNT.match(line)
+        if count and "cpu_count" not in d.system:
+            d.system["cpu_count"] = int(count.group(1))
+        arch = _CPU_ARCH.match(line)
+        if arch:
+            d.set_default(d.system, "arch", arch.group(1))
+
+
+_OS_IDS = (
+    ("microsoft windows", "windows"),
+    ("ubuntu", "ubuntu"),
+    ("debian", "debian"),
+    ("centos", "centos"),
+    ("red hat", "rhel"),
+    ("rocky", "rocky"),
+    ("almalinux", "almalinux"),
+    ("fedora", "fedora"),
+    ("amazon linux", "amzn"),
+    ("arch linux", "arch"),
+    ("opensuse", "opensuse"),
+    ("macos", "macos"),
+    ("mac osx", "macos"),
+)
+
+
+_TOOL_VERSION = {
+    "gcc": r"(\d+\.\d+(?:\.\d+)?)",
+    "clang": r"^(\d+\.\d+(?:\.\d+)?)",
+    "cmake": r"version (\d+\.\d+(?:\.\d+)?)",
+}
+_ISA = [
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "asimd",
+    "asimdhp",
+    "sve",
+    "sve2",
+    "bf16",
+    "i8mm",
+]
+
+
+def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
+    """GCC/Clang/CMake lines and lscpu's Flags and NUMA lines (the probe's toolchain)."""
+    compilers: dict[str, str] = {}
+    for name, pattern in _TOOL_VERSION.items():
+        value = _value(fields, name)
+        m = re.search(pattern, value or "")
+        if m:
+            compilers[name] = m.group(1)
+    if compilers:
+        d.toolchain["compilers"] = compilers
+    for line in fields.get("cpu", [])[1:]:
+        flags = re.match(r"^\s*Flags\s*:\s*(.+)$", line)
+        if flags:
+            present = set(flags.group(1).split())
+            d.toolchain["cpu_isa"] = [f for f in _ISA if f in present]
+        numa = re.match(r"^\s*NUMA node\(s\)\s*:\s*(\d{1,4})\s*$", line)
+        if numa:
+            d.toolchain["numa_nodes"] = int(numa.group(1))
+
+
+def _os_id(pretty: str) -> str | None:
+    low = pretty.lower()
+    return next((i for prefix, i in _OS_IDS if low.startswith(prefix)), None)
+
+
+def _os_version(pretty: str) -> str | None:
+    m = re.search(r"\b(\d+(?:\.\d+)?)", pretty)
+    return m.group(1) if m else None
+
+
+def _gpus(fields: dict[str, list[str]], d: Draft) -> None:
+    lines = fields.get("gpus")
+    if lines is None:
+        return
+    first = lines[0].strip().lower()
+    if first == "no cuda":
+        d.gpus = d.gpus if d.gpus is not None else []
+        d.note("collect_env found no NVIDIA GPU or driver (GPU models: No CUDA)")
+        return
+    if d.torch.get("hip"):
+        return  # AMD GPUs: not NVIDIA facts
+    for line in lines:
+        m = _GPU_LINE.match(line)
+        if m:
+            name = re.sub(r"\s*\(UUID: [^)]*\)\s*$", "", m.group(2)).strip()
+            d.add_gpu(
+                {
+                    "index": int(m.group(1)),
+                    "name": name[:120],
+                    "compute_capability": d.warned_capabilities.get(name),
+                }
+            )
+
+
+def _versions(lines: list[str], d: Draft) -> None:
+    for line in lines:
+        s = line.strip()
+        m = _PIP_EQ.match(s) or _PIP_PAREN.match(s)
+        if m:
+            d.add_package(m.group(2), m.group(3))
+            continue
+        c = _CONDA.match(s)
+        if c and len(d.conda) < 500:
+            d.conda.setdefault(normalize(c.group(1)), c.group(2))

@@ -1,0 +1,181 @@
+"""What a pasted text says, gathered section by section before it becomes Facts.
+
+The parsers of pasted text (collect_env, nvidia-smi, pip freeze) fill one Draft;
+`Draft.facts()` turns it into partial Facts. A section nothing was read for is
+"unavailable: not in the pasted text": the checks then skip it rather than
+judge an absence that was never observed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+NOT_IN_PASTE = "not in the pasted text"
+MAX_NOTES = 50
+MAX_GPUS = 256
+MAX_PACKAGES = 5000
+
+_NAME_NORMALIZE = re.compile(r"[-_.]+")
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name normalization."""
+    return _NAME_NORMALIZE.sub("-", name).lower()
+
+
+@dataclass
+class Draft:
+    """Sections of a probe-shaped facts document, filled by the parsers."""
+
+    sources: list[str] = field(default_factory=list)
+    system: dict[str, Any] = field(default_factory=dict)
+    driver: dict[str, Any] = field(default_factory=dict)
+    gpus: list[dict[str, Any]] | None = None  # None: not observed
+    toolkit: dict[str, Any] = field(default_factory=dict)
+    wheels: dict[str, str] = field(default_factory=dict)
+    torch: dict[str, Any] = field(default_factory=dict)
+    live: dict[str, Any] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=dict)
+    packages_complete: bool = False  # pip freeze lists all; collect_env only a few
+    conda: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    toolchain: dict[str, Any] = field(default_factory=dict)
+    redacted: list[str] = field(default_factory=list)
+    system_libraries: list[str] = field(default_factory=list)
+    # GPU name -> compute capability, from torch's own warnings printed into the report
+    warned_capabilities: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < MAX_NOTES and text not in self.notes:
+            self.notes.append(text)
+
+    def set_default(self, section: dict[str, Any], key: str, value: Any) -> None:
+        """Set a value unless an earlier source already gave one."""
+        if value is not None and section.get(key) is None:
+            section[key] = value
+
+    def add_gpu(self, gpu: dict[str, Any]) -> None:
+        if self.gpus is None:
+            self.gpus = []
+        if len(self.gpus) >= MAX_GPUS:
+            self.note(f"more than {MAX_GPUS} GPUs listed: the rest are ignored")
+            return
+        for known in self.gpus:
+            if known["index"] == gpu["index"]:
+                for k, v in gpu.items():
+                    if v is not None and known.get(k) is None:
+                        known[k] = v
+                return
+        self.gpus.append(gpu)
+
+    def add_package(self, name: str, version: str) -> None:
+        if len(self.packages) >= MAX_PACKAGES:
+            self.note(f"more than {MAX_PACKAGES} packages listed: the rest are ignored")
+            return
+        key = normalize(name)
+        self.packages.setdefault(key, version)
+        if key.startswith(("nvidia-", "cuda-")):
+            self.wheels.setdefault(key, version)
+
+    @property
+    def observed(self) -> bool:
+        return bool(
+            self.system
+            or self.driver
+            or self.gpus is not None
+            or self.toolkit
+            or self.torch
+            or self.packages
+            or self.env
+        )
+
+    def facts_dict(self, *, envlock_version: str, collected_at: str, target: str) -> dict[str, Any]:
+        """A probe-shaped facts document (validated by Facts.from_dict)."""
+        system: dict[str, Any] = {
+            k: v for k, v in self.system.items() if k not in ("os", "python") and v is not None
+        }
+        if self.system.get("os"):
+            system["os"] = self.system["os"]
+        if self.system.get("python"):
+            system["python"] = self.system["python"]
+        if not system:
+            system = {"unavailable": NOT_IN_PASTE}
+
+        driver: dict[str, Any] = {k: v for k, v in self.driver.items() if v is not None}
+        if self.gpus is not None:
+            driver["gpus"] = sorted(self.gpus, key=lambda g: g["index"])
+        # source "pasted": the checks tell a driver the report does not mention from none
+        driver = driver or {"unavailable": NOT_IN_PASTE}
+        driver["source"] = "pasted"
+
+        cuda: dict[str, Any] = {}
+        if self.toolkit:
+            cuda["toolkit"] = dict(self.toolkit)
+        if self.wheels:
+            cuda["wheels"] = [
+                {"name": n, "version": v, "cuda_major": _wheel_major(n, v)}
+                for n, v in sorted(self.wheels.items())
+            ]
+        if self.system_libraries:
+            cuda["ldconfig_libraries"] = sorted(set(self.system_libraries))
+        if not cuda:
+            cuda = {"unavailable": NOT_IN_PASTE}
+
+        torch: dict[str, Any] = {k: v for k, v in self.torch.items() if v is not None}
+        if self.live:
+            torch["live"] = dict(self.live)
+        if not torch:
+            torch = {"unavailable": NOT_IN_PASTE}
+
+        packages: dict[str, Any] = (
+            {"distributions": dict(sorted(self.packages.items()))}
+            if self.packages
+            else {"unavailable": NOT_IN_PASTE}
+        )
+        env: dict[str, Any] = (
+            {"variables": dict(sorted(self.env.items())), "redacted": sorted(self.redacted)}
+            if self.env or self.redacted
+            else {"unavailable": NOT_IN_PASTE}
+        )
+        toolchain: dict[str, Any] = {k: v for k, v in self.toolchain.items() if v is not None}
+        if self.conda:
+            toolchain["conda_packages"] = dict(sorted(self.conda.items()))
+        if not toolchain:
+            toolchain = {"unavailable": NOT_IN_PASTE}
+        notes = list(self.notes)
+        if self.packages and not self.packages_complete:
+            notes.append(
+                "packages: only the few that collect_env lists (give --pip-freeze for all)"
+            )
+        return {
+            "facts_version": 1,
+            "meta": {
+                "envlock_version": envlock_version,
+                "collected_at": collected_at,
+                "target": target,
+                "partial": True,
+                "notes": notes[:MAX_NOTES],
+            },
+            "system": system,
+            "driver": driver,
+            "cuda": cuda,
+            "torch": torch,
+            "packages": packages,
+            "env": env,
+            "toolchain": toolchain,
+        }
+
+
+def _wheel_major(name: str, version: str) -> int | None:
+    """The CUDA major of an nvidia-*/cuda-* wheel from its name (-cu12), as the probe does;
+    the unsuffixed CUDA 13 wheels say it only in their install paths: not known here."""
+    m = re.search(r"-cu(\d+)$", name)
+    if m:
+        return int(m.group(1))
+    if name in ("cuda-toolkit", "cuda-bindings", "cuda-python", "cuda-core"):
+        m = re.match(r"(\d+)\.", version)
+        return int(m.group(1)) if m else None
+    return None

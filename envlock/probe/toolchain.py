@@ -1,0 +1,143 @@
+"""What builds extensions and what the CPU offers: the facts collect_env prints that the
+rest of the probe did not (compilers, CPU ISA and NUMA nodes, conda packages, pip and uv).
+
+Standard library only, Python 3.8+, never raises: a tool that is absent is None, a tool
+that fails or hangs is "unavailable: <reason>" in `notes`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+
+from envlock.probe._util import read_text, run_command, which
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# tool -> (argv after the executable, the version pattern in its first lines)
+TOOLS = {
+    "gcc": (["--version"], r"(\d+\.\d+(?:\.\d+)?)"),
+    "clang": (["--version"], r"clang version (\d+\.\d+(?:\.\d+)?)"),
+    "cmake": (["--version"], r"cmake version (\d+\.\d+(?:\.\d+)?)"),
+    "ninja": (["--version"], r"^(\d+\.\d+(?:\.\d+)?)"),
+    "uv": (["--version"], r"^uv (\d+\.\d+(?:\.\d+)?)"),
+}
+# The CPU features that decide which kernels run (x86 /proc/cpuinfo "flags", Arm "Features")
+ISA_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "asimd",
+    "asimdhp",
+    "sve",
+    "sve2",
+    "bf16",
+    "i8mm",
+)
+MAX_CONDA_PACKAGES = 5000
+
+
+def tool_version(name: str, timeout: float) -> tuple[str | None, str | None]:
+    """(version, None), (None, None) when the tool is absent, (None, why) when it failed."""
+    exe = which(name)
+    if exe is None:
+        return None, None
+    args, pattern = TOOLS[name]
+    rc, out, err = run_command([exe, *args], timeout)
+    if rc != 0:
+        return None, "{}: unavailable: {}".format(
+            name, (err.strip().splitlines() or [f"exit {rc}"])[-1][:120]
+        )
+    head = "\n".join(out.splitlines()[:3])
+    m = re.search(pattern, head, re.MULTILINE)
+    return (m.group(1), None) if m else (None, f"{name}: unavailable: no version in its output")
+
+
+def cpu_isa(cpuinfo: str | None) -> list[str] | None:
+    """The ISA features of the first CPU listed, in ISA_FLAGS order; None: not readable."""
+    if not cpuinfo:
+        return None
+    m = re.search(r"^(?:flags|Features)\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
+    if not m:
+        return None
+    present = set(m.group(1).split())
+    return [f for f in ISA_FLAGS if f in present]
+
+
+def numa_nodes(root: str = "/sys/devices/system/node") -> int | None:
+    nodes = glob.glob(os.path.join(root, "node[0-9]*"))
+    return len(nodes) if nodes else None
+
+
+def conda_prefix() -> str | None:
+    """The conda environment this interpreter runs in: CONDA_PREFIX, or sys.prefix when it
+    holds conda-meta/ (an environment used without `conda activate`)."""
+    for cand in (os.environ.get("CONDA_PREFIX"), sys.prefix):
+        if cand and os.path.isdir(os.path.join(cand, "conda-meta")):
+            return cand
+    return None
+
+
+def conda_packages(prefix: str) -> dict[str, str]:
+    """name -> "version build" from conda-meta/<name>-<version>-<build>.json file names
+    (no JSON read, no conda call: conda itself names the files so)."""
+    out: dict[str, str] = {}
+    for path in sorted(glob.glob(os.path.join(prefix, "conda-meta", "*.json")))[
+        :MAX_CONDA_PACKAGES
+    ]:
+        stem = os.path.basename(path)[: -len(".json")]
+        parts = stem.rsplit("-", 2)
+        if len(parts) == 3 and parts[0]:
+            out[parts[0]] = f"{parts[1]} {parts[2]}"
+    return out
+
+
+def pip_version() -> str | None:
+    try:
+        from importlib import metadata
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return None
+    try:
+        return metadata.version("pip")
+    except Exception:  # PackageNotFoundError, or a broken dist-info
+        return None
+
+
+def collect(timeout: float = 10.0) -> dict[str, Any]:
+    notes: list[str] = []
+    compilers: dict[str, str | None] = {}
+    for name in ("gcc", "clang", "cmake", "ninja"):
+        version, why = tool_version(name, timeout=min(timeout, 5.0))
+        compilers[name] = version
+        if why:
+            notes.append(why)
+    uv, why = tool_version("uv", timeout=min(timeout, 5.0))
+    if why:
+        notes.append(why)
+    prefix = conda_prefix()
+    return {
+        "unavailable": None,
+        "compilers": compilers,
+        "pip": pip_version(),
+        "uv": uv,
+        "cpu_isa": cpu_isa(read_text("/proc/cpuinfo", 1 << 16)),
+        "numa_nodes": numa_nodes(),
+        "conda_prefix": prefix,
+        "conda_packages": conda_packages(prefix) if prefix else {},
+        "notes": notes,
+    }
