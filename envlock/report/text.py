@@ -68,6 +68,21 @@ def _fmt(value: Any) -> str:
     return plain(value)
 
 
+def not_checked_lines(items: Any) -> tuple[list[str], list[str]]:
+    """What could not be checked: (sections, checks). Sections ("cuda: not in the pasted
+    text") keep a line each; checks that lack the same facts ("EL-X: needs the GPU list",
+    "EL-Y: needs the GPU list") share one. --format json lists each check."""
+    sections: list[str] = []
+    by_reason: dict[str, list[str]] = {}
+    for item in items:
+        check, sep, reason = str(item).partition(": ")
+        if sep and check.startswith("EL-") and reason.startswith("needs "):
+            by_reason.setdefault(reason, []).append(check)
+        else:
+            sections.append(str(item))
+    return sections, [f"{', '.join(checks)}: {reason}" for reason, checks in by_reason.items()]
+
+
 def render_text(report: Report, out: TextIO) -> None:
     console = console_for(out)
     console.print(summary_line(report))
@@ -76,8 +91,9 @@ def render_text(report: Report, out: TextIO) -> None:
         console.print(
             Text(f"  interpreter: {plain(report.details['interpreter'])}"), soft_wrap=True
         )
-    for item in report.details.get("not_checked") or ():
-        console.print(Text(f"  not checked: {plain(item)}", style="yellow"), soft_wrap=True)
+    sections, checks = not_checked_lines(report.details.get("not_checked") or ())
+    for line in sections:
+        console.print(Text(f"  not checked: {plain(line)}", style="yellow"), soft_wrap=True)
     drift = [f for f in report.sorted_findings() if f.field is not None]
     other = [f for f in report.sorted_findings() if f.field is None]
     if drift:
@@ -110,6 +126,10 @@ def render_text(report: Report, out: TextIO) -> None:
         for f in group[:MAX_ROWS]:
             _print_finding(console, f)
         _more(console, len(group))
+    if checks:  # after the findings: what was found comes first
+        console.print(Text("\nNOT CHECKED (the facts they need were not given)", style="yellow"))
+        for line in checks:
+            console.print(Text(f"  {plain(line)}", style="yellow"), soft_wrap=True)
     if not report.findings:
         console.print(Text("nothing to report"))
 

@@ -28,7 +28,10 @@ def test_doctor_reads_a_pasted_report_and_names_what_it_could_not_check() -> Non
         x.startswith("EL-CUDNN-INCOMPATIBLE: needs the cuDNN torch loaded") for x in not_checked
     )
     text = run_envlock(["doctor", "--collect-env", str(CE / "pytorch-110153.txt")])
-    assert "not checked: EL-SHM-SMALL: needs /dev/shm's size" in text.stdout
+    # after the findings, checks that lack the same facts on one line
+    tail = text.stdout[text.stdout.index("NOT CHECKED") :]
+    assert "\n  EL-SHM-SMALL: needs /dev/shm's size\n" in tail
+    assert "\n  EL-CUDNN-INCOMPATIBLE, EL-CUDNN-SHADOWED: needs the cuDNN torch loaded\n" in tail
 
 
 def test_stdin() -> None:
