@@ -91,12 +91,15 @@ def _judge_versions(
     driver_cuda = ctx.driver_cuda
     if driver_cuda is None:
         return DriverSupport.UNKNOWN, torch_cuda, None, None
-    # Only the driver's CUDA version is known: compare CUDA versions directly.
+    # Only the driver's CUDA version is known: compare CUDA versions directly. The driver
+    # to install still comes from the matrix when it knows torch's CUDA.
     if driver_cuda >= torch_cuda.truncate(2):
         return DriverSupport.FULL, torch_cuda, None, None
+    full = ctx.matrix.toolkit_driver(torch_cuda, ctx.os_name)
+    floor = ctx.matrix.minor_floor(torch_cuda.major, ctx.os_name)
     if driver_cuda.major == torch_cuda.major:
-        return DriverSupport.MINOR_COMPAT, torch_cuda, None, None
-    return DriverSupport.TOO_OLD, torch_cuda, None, None
+        return DriverSupport.MINOR_COMPAT, torch_cuda, full, floor
+    return DriverSupport.TOO_OLD, torch_cuda, full, floor
 
 
 @check("EL-DRIVER-TOO-OLD")

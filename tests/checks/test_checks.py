@@ -199,6 +199,7 @@ CASES = [
         ),
         True,
         Severity.ERROR,
+        says=">= 580.65.06",  # the driver to install still comes from the matrix
     ),
     Case(
         "EL-DRIVER-TOO-OLD",
