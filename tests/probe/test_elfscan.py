@@ -107,7 +107,7 @@ def _elf64(sections: list[tuple[str, int, int, bytes]]) -> bytes:
     shoff = len(body)
     headers = [b"\0" * 64]
     pos = 1
-    for (name, type_, flags, payload), off in zip(sections, offsets):
+    for (name, type_, flags, payload), off in zip(sections, offsets, strict=True):
         headers.append(
             struct.pack("<IIQQQQIIQQ", pos, type_, flags, 0, off, len(payload), 0, 0, 8, 0)
         )
