@@ -5,7 +5,8 @@ Three views, each from facts alone:
   (facts.packages.requires), evaluated with packaging's requirements and markers
   against what is installed, as `pip check` does;
 - the release pairings of matrix/family.toml (torchvision 0.29 goes with torch
-  2.14), which catch a pin that is too loose (">=2.14" lets torch 2.15 in);
+  2.14), which catch a pin that is too loose (">=2.14" lets torch 2.15 in); triton
+  is left to torch's own pin;
 - local tags: a +cu126 torchvision next to a +cu130 torch is a mismatch even
   when the versions pair.
 The fix is one pip line: the series the installed torch's row names, from the
@@ -21,7 +22,7 @@ from envlock.checks.context import CheckContext
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
-from envlock.matrix.family import FAMILY, MEMBERS, Family, FamilyRow, load_family, pip_line
+from envlock.matrix.family import FAMILY, Family, FamilyRow, load_family, pip_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,9 @@ def _pairing(family: Family, torch: Version, installed: dict[str, str]) -> Itera
     row = family.row_for_torch(torch)
     if row is None:
         return
-    for member in MEMBERS:
+    # triton is pinned by torch's own Requires-Dist (the first view); torchvision and
+    # torchaudio are released beside torch with pins that may be looser than the table
+    for member in ("torchvision", "torchaudio"):
         have = installed.get(member)
         want = row.members.get(member)
         if have is None or want is None:
