@@ -9,7 +9,7 @@ extensions that link torch and CUDA, 8 MB of fatbins):
   without   the extension scan replaced by an empty section
   warm      the scan, its per-file cache (livecache.py) filled by an earlier run
   cold      the scan with an empty cache directory each run (reads and hashes every file)
-Runs alternate between the modes; the medians and the ratios to `without` are printed
+Each round runs the three modes in a shuffled order; the medians and the ratios to `without` are printed
 (target: warm <= 1.1x). Also the scan alone (extensions.collect) cold and warm.
 Asserts nothing: timings are noisy; the report quotes them.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -78,11 +79,15 @@ def main() -> int:
         warm_env = dict(base, ENVLOCK_CACHE_DIR=str(warm_dir))
         run(args.python, DOCTOR, "with", warm_env)  # warm-up: page cache, scan cache, pyc
         samples: dict[str, list[float]] = {"without": [], "warm": [], "cold": []}
+        order = random.Random(14)
         for i in range(args.runs):
-            samples["without"].append(run(args.python, DOCTOR, "without", warm_env))
-            samples["warm"].append(run(args.python, DOCTOR, "with", warm_env))
             cold_env = dict(base, ENVLOCK_CACHE_DIR=str(Path(tmp) / f"cold{i}"))
-            samples["cold"].append(run(args.python, DOCTOR, "with", cold_env))
+            modes = [("without", warm_env), ("warm", warm_env), ("cold", cold_env)]
+            order.shuffle(modes)  # no mode always runs right after another
+            for name, env in modes:
+                samples[name].append(
+                    run(args.python, DOCTOR, "without" if name == "without" else "with", env)
+                )
         scans = {}
         import json
 
