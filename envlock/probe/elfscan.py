@@ -91,9 +91,10 @@ class ElfFile:
 
     def __init__(self, fh: BinaryIO, size: int) -> None:
         self.r = _Reader(fh, size)
-        ident = self.r.read(0, 16, "ELF identification")
-        if ident[:4] != b"\x7fELF":
+        head = self.r.read(0, min(16, size), "ELF identification")
+        if head[:4] != b"\x7fELF"[: len(head)] or not head:
             raise ElfError("not an ELF file")
+        ident = self.r.read(0, 16, "ELF identification")
         if ident[4] not in (1, 2) or ident[5] not in (1, 2):
             raise ElfError("unknown ELF class or byte order")
         self.is64 = ident[4] == 2

@@ -145,13 +145,23 @@ def test_crafted_fatbin_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "note"),
     [
-        (b"", "outside the file"),
+        (b"", "not an ELF file"),
+        (b"\x7fELF\x02", "outside the file"),
+        (b"short", "not an ELF file"),
         (b"not an elf at all, just text\n" * 4, "not an ELF file"),
         (_elf64([(".nv_fatbin", 1, 2, _fatbin(version=7))]), "unknown version 7"),
         (_elf64([(".nv_fatbin", 1, 2 | 0x800, _fatbin())]), "compressed"),
         (_elf64([(".nv_fatbin", 1, 2, b"\x11" * 64)]), "no fatbin header"),
     ],
-    ids=["empty", "not-elf", "unknown-version", "compressed-section", "garbage"],
+    ids=[
+        "empty",
+        "truncated-ident",
+        "short",
+        "not-elf",
+        "unknown-version",
+        "compressed-section",
+        "garbage",
+    ],
 )
 def test_bad_input_is_a_partial_note(tmp_path: Path, data: bytes, note: str) -> None:
     out = _read(tmp_path, data)
