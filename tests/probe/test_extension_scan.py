@@ -80,3 +80,16 @@ def test_cache_file_round_trip_keeps_only_what_the_last_scan_used(
     assert "stale-key" not in again and len(again) == 3
     (tmp_path / "cache" / "extensions-v1.json").write_text("{not json")
     assert len(livecache.load_extension_cache()) == 0  # a damaged cache is a miss
+
+
+def test_probe_table_lists_the_recorded_extensions() -> None:
+    import io
+
+    from envlock.report.facts_table import render_facts
+    from tests.lock.facts_fixtures import rich_facts
+
+    out = io.StringIO()
+    render_facts(rich_facts(), out)
+    text = out.getvalue()
+    assert "extensions" in text and "_C_stable.so" in text
+    assert "sm_75 sm_80 sm_86 sm_90 sm_100 sm_120 compute_120" in text
