@@ -177,3 +177,22 @@ def test_probe_records_torchs_cxx11_abi_flag(cuda_python: Path) -> None:
     facts = Facts.from_json(proc.stdout)
     assert facts.torch.live is not None and facts.torch.live.cxx11_abi is True
     assert dataclasses.asdict(facts.extensions)["unavailable"] is None
+
+
+def test_family_table_refuses_unsourced_or_unknown_rows() -> None:
+    import pytest
+
+    from envlock.matrix.family import parse_family
+    from envlock.matrix.loader import MatrixError
+
+    sources = {"V"}
+    with pytest.raises(MatrixError, match=r"family\[0\].source"):
+        parse_family({"family": [{"torch": "2.14", "torchvision": "0.29"}]}, sources)
+    with pytest.raises(MatrixError, match="unknown source"):
+        parse_family({"family": [{"torch": "2.14", "source": ["N99"]}]}, sources)
+    with pytest.raises(MatrixError, match="unknown key"):
+        parse_family({"family": [{"torch": "2.14", "torchtext": "0.1", "source": ["V"]}]}, sources)
+    with pytest.raises(MatrixError, match="unverified"):
+        parse_family(
+            {"family": [{"torch": "2.14", "unverified": ["triton"], "source": ["V"]}]}, sources
+        )
