@@ -217,6 +217,36 @@ KINDS: dict[str, Kind] = {
         Kind("EL-FLEET-RANK-DRIFT", ERROR, FLEET, "ranks drifted from the lock"),
         Kind("EL-FLEET-DIVERGENT", ERROR, FLEET, "ranks or nodes disagree on a field"),
         Kind("EL-FLEET-NODE-UNREADABLE", ERROR, FLEET, "a node's facts file could not be read"),
+        Kind(
+            "EL-EXT-ARCH-UNSUPPORTED",
+            ERROR,
+            DOCTOR,
+            "a CUDA extension carries no SASS or PTX that runs on this GPU",
+        ),
+        Kind(
+            "EL-EXT-ARCH-PTX-ONLY",
+            WARNING,
+            DOCTOR,
+            "a CUDA extension runs on this GPU only through PTX JIT compilation",
+        ),
+        Kind(
+            "EL-EXT-TORCH-ABI",
+            ERROR,
+            DOCTOR,
+            "an extension needs torch symbols this torch does not export, or another C++ ABI",
+        ),
+        Kind(
+            "EL-EXT-CUDA-MAJOR",
+            ERROR,
+            DOCTOR,
+            "an extension links a CUDA runtime of another major than torch's",
+        ),
+        Kind(
+            "EL-FAMILY-MISMATCH",
+            ERROR,
+            DOCTOR,
+            "torchvision/torchaudio/triton or a package requiring torch does not match this torch",
+        ),
     )
 }
 

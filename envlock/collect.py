@@ -161,9 +161,13 @@ def _read_paste(path: str, option: str) -> str:
 def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S) -> Facts:
     """Facts of this interpreter's machine and environment (torch probed in a child process)."""
     from envlock.facts import Facts
+    from envlock.livecache import load_extension_cache, store_extension_cache
     from envlock.probe import probe_host
 
-    return Facts.from_dict(probe_host(torch_live=torch_live, timeout=timeout))
+    ext_cache = load_extension_cache()
+    data = probe_host(torch_live=torch_live, timeout=timeout, extension_cache=ext_cache)
+    store_extension_cache(ext_cache)
+    return Facts.from_dict(data)
 
 
 def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts:

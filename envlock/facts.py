@@ -209,6 +209,7 @@ class TorchLiveFacts:
     loaded_libraries: list[LoadedLibFacts] = field(default_factory=list)
     import_seconds: float | None = None
     xnnpack: bool | None = None  # torch.backends.xnnpack.enabled
+    cxx11_abi: bool | None = None  # torch._C._GLIBCXX_USE_CXX11_ABI; None: not observed
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -230,9 +231,19 @@ class TorchFacts:
 
 # ------------------------------------------------------------ packages / env
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RequiresFacts:
+    """An installed distribution's Requires-Dist lines that name a torch family member."""
+
+    distribution: str
+    version: str
+    requires: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PackagesFacts:
     unavailable: str | None = None
     distributions: dict[str, str] = field(default_factory=dict)  # normalized name -> version
+    requires: list[RequiresFacts] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -256,6 +267,35 @@ class ToolchainFacts:
     conda_prefix: str | None = None
     conda_packages: dict[str, str] = field(default_factory=dict)  # name -> "version build"
     notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- extensions
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExtensionFacts:
+    """One native module of an installed distribution that links torch or CUDA."""
+
+    distribution: str
+    version: str | None = None
+    file: str
+    links: list[str] = field(default_factory=list)  # its DT_NEEDED torch/CUDA libraries
+    size: int | None = None
+    sha256: str | None = None  # "sha256:<hex>"
+    sass: list[str] = field(default_factory=list)  # "sm_80", "sm_90a"
+    ptx: list[str] = field(default_factory=list)  # "compute_90"
+    cuda_major: int | None = None  # of the libcudart it links; None: links none
+    cxx11_abi: bool | None = None  # inferred from its symbols; None: they do not tell
+    torch_symbols: int | None = None  # c10/ATen/torch symbols it needs
+    missing_torch_symbols: list[str] = field(default_factory=list)  # the first few
+    missing_torch_symbols_total: int | None = None  # None: no torch to check against
+    partial: str | None = None  # what could not be read
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExtensionsFacts:
+    unavailable: str | None = None
+    files_scanned: int | None = None
+    torch_libraries: int | None = None  # torch libraries the symbols were checked against
+    items: list[ExtensionFacts] = field(default_factory=list)
 
 
 # ------------------------------------------------------------- image / determinism
@@ -333,6 +373,7 @@ class Facts:
     torch: TorchFacts = field(default_factory=TorchFacts)
     packages: PackagesFacts = field(default_factory=PackagesFacts)
     env: EnvFacts = field(default_factory=EnvFacts)
+    extensions: ExtensionsFacts = field(default_factory=ExtensionsFacts)
     image: ImageFacts | None = None
     determinism: DeterminismFacts | None = None
     toolchain: ToolchainFacts = field(default_factory=ToolchainFacts)

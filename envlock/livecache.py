@@ -153,7 +153,9 @@ def probe_with_cache(*, timeout: float) -> tuple[Facts, bool]:
     from envlock.probe import probe_host
     from envlock.probe.torch_info import LiveProbe
 
-    data = probe_host(torch_live=False, timeout=timeout)
+    ext_cache = load_extension_cache()
+    data = probe_host(torch_live=False, timeout=timeout, extension_cache=ext_cache)
+    store_extension_cache(ext_cache)
     static = Facts.from_dict(data)
     key = cache_key(static)
     if key is None:
@@ -179,3 +181,66 @@ def probe_with_cache(*, timeout: float) -> tuple[Facts, bool]:
     store(key, live)
     data["meta"]["notes"][-1] = "torch live facts probed (cache entry was invalid, replaced)"
     return Facts.from_dict(data), False
+
+
+# ----------------------------------------------------------------- extensions
+# The extension scan (probe/extensions.py) per file, keyed by the file's path, size and
+# mtime and by torch's own libraries (the missing-symbol check reads them): an unchanged
+# venv is not re-read or re-hashed. One file per user; entries not used by the last scan
+# are dropped when it is written back.
+EXTENSIONS_FORMAT = 1
+_EXTENSIONS_LIMIT = 32 << 20
+
+
+class ExtensionCache(dict[str, Any]):
+    """The entries read from disk; remembers which keys this run looked up or filled."""
+
+    def __init__(self, entries: dict[str, Any]) -> None:
+        super().__init__(entries)
+        self.used: set[str] = set()
+        self.changed = False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.used.add(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.used.add(key)
+        self.changed = True
+        super().__setitem__(key, value)
+
+
+def _extensions_entry() -> Path:
+    return cache_dir() / f"extensions-v{EXTENSIONS_FORMAT}.json"
+
+
+def load_extension_cache() -> ExtensionCache:
+    """The cached scans; empty when missing, unreadable or of another format."""
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    try:
+        data = json.loads(
+            read_bounded(_extensions_entry(), limit=_EXTENSIONS_LIMIT).decode("utf-8")
+        )
+    except (UnreadableFile, ValueError, RecursionError):
+        return ExtensionCache({})
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict) or data.get("format") != EXTENSIONS_FORMAT:
+        return ExtensionCache({})
+    return ExtensionCache({k: v for k, v in entries.items() if isinstance(v, dict)})
+
+
+def store_extension_cache(cache: ExtensionCache) -> None:
+    """Write back the entries this run used, when anything changed (best effort)."""
+    if not cache.changed and set(cache) <= cache.used:
+        return
+    entries = {k: cache[k] for k in sorted(cache.used) if k in cache}
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".extensions-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"format": EXTENSIONS_FORMAT, "entries": entries}, fh)
+        os.replace(tmp, _extensions_entry())
+    except OSError:
+        pass

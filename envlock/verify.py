@@ -150,6 +150,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         extra=Severity.ERROR,
         why="this variable changes which libraries load or how kernels compute",
     ),
+    Rule(
+        pattern="extensions.*",
+        kind="exact",
+        extra=Severity.INFO,
+        why="an extension file was rebuilt or replaced: other GPU code, other torch symbols",
+    ),
     Rule(pattern="image.reference", kind="ignore"),
     Rule(
         pattern="image.*",
@@ -394,6 +400,8 @@ def _unobserved(facts: Facts) -> dict[str, str]:
         out["packages."] = facts.packages.unavailable
     if facts.env.unavailable:
         out["env."] = facts.env.unavailable
+    if facts.extensions.unavailable:
+        out["extensions."] = facts.extensions.unavailable
     if facts.cuda.unavailable:
         out["cuda."] = facts.cuda.unavailable
     if facts.system.unavailable:
@@ -419,4 +427,9 @@ def _fix_for(path: str, locked: Any) -> str:
         return f"export {name}={locked!r}" if locked is not None else f"unset {name}"
     if path.startswith("hardware."):
         return "run on the locked hardware, or verify with --scope software"
+    if path.startswith("extensions."):
+        return (
+            f"reinstall the locked build of {path.removeprefix('extensions.')} (its file "
+            "digest is in the lock), or regenerate the lock if the rebuild is intended"
+        )
     return "restore the locked value, or regenerate the lock if the change is intended"

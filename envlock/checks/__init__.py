@@ -5,7 +5,7 @@ that users can --ignore.
 Importing this package registers them all.
 """
 
-from envlock.checks import container, driver, gpu, libraries, runtime
+from envlock.checks import container, driver, extensions, family, gpu, libraries, runtime
 from envlock.checks.context import EXPECTATIONS, CheckContext
 from envlock.checks.registry import CHECKS, Check, check, run_checks
 
@@ -17,6 +17,8 @@ __all__ = [
     "check",
     "container",
     "driver",
+    "extensions",
+    "family",
     "gpu",
     "libraries",
     "run_checks",

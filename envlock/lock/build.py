@@ -162,6 +162,7 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
         env={
             _text(k): _text(v) for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)
         },
+        extensions=extension_digests(facts),
         image=image,
         determinism=lockable_determinism(facts.determinism) if facts.determinism else None,
     )
@@ -188,6 +189,25 @@ def lockable_determinism(d: DeterminismFacts) -> DeterminismFacts:
         failed={n: d.failed[n] for n in ordered(d.failed)},
         seconds=None,
     )
+
+
+def extension_key(file: str, distribution: str) -> str:
+    """Where an extension lies, the same on every machine: its path under site-packages
+    (torchvision/_C.so); outside one, the distribution and the file name."""
+    norm = file.replace("\\", "/")
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in norm:
+            return norm.rsplit(marker, 1)[1]
+    return f"{distribution}:{norm.rsplit('/', 1)[-1]}"
+
+
+def extension_digests(facts: Facts) -> dict[str, str]:
+    """The sha256 of every scanned extension file, by extension_key (rebuilt -> drift)."""
+    return {
+        _text(extension_key(e.file, e.distribution)): e.sha256
+        for e in sorted(facts.extensions.items, key=lambda e: e.file)
+        if e.sha256
+    }
 
 
 def _text(value: str) -> str:

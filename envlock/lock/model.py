@@ -103,6 +103,8 @@ class Lock:
     cuda: LockedCuda | None = None
     packages: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    # native extensions linking torch/CUDA: site-packages path -> "sha256:<hex>" (lock 1.1)
+    extensions: dict[str, str] = field(default_factory=dict)
     image: LockedImage | None = None
     determinism: DeterminismFacts | None = None  # digests without timings
     rules: dict[str, str] = field(default_factory=dict)  # field pattern -> rule kind

@@ -18,7 +18,7 @@ from envlock import __version__
 from envlock.errors import LockError
 
 LOCK_VERSION_MAJOR = 1
-LOCK_VERSION_MINOR = 0
+LOCK_VERSION_MINOR = 1  # 1.1: [extensions] file digests (issue 14)
 
 _FORM = re.compile(r"([0-9]{1,6})(?:\.([0-9]{1,6}))?")  # ASCII digits only (not Arabic-Indic ones)
 

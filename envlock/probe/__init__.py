@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 FACTS_VERSION = 1
-SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env", "toolchain")
+SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env", "toolchain", "extensions")
 
 
 def _envlock_version() -> str:
@@ -51,11 +51,24 @@ class _Source(threading.Thread):
 
 
 def probe_host(
-    torch_live: bool = True, timeout: float = 30.0, target: str = "host"
+    torch_live: bool = True,
+    timeout: float = 30.0,
+    target: str = "host",
+    extension_cache: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Probe this interpreter's machine and environment; return the Facts dict (never raises
-    for an unavailable source)."""
-    from envlock.probe import cudalibs, envvars, nvml, packages, system, toolchain, torch_info
+    for an unavailable source). `extension_cache`: earlier extension scans by file key,
+    read and filled (livecache.py keeps it between runs)."""
+    from envlock.probe import (
+        cudalibs,
+        envvars,
+        extensions,
+        nvml,
+        packages,
+        system,
+        toolchain,
+        torch_info,
+    )
 
     started = time.perf_counter()
     deadline = started + max(float(timeout), 0.5)
@@ -73,6 +86,7 @@ def probe_host(
         _Source("packages", packages.collect),
         _Source("env", envvars.collect),
         _Source("toolchain", lambda: toolchain.collect(timeout=remaining())),
+        _Source("extensions", lambda: extensions.collect(cache=extension_cache)),
         _Source(
             "torch",
             lambda: torch_info.collect(torch_live=torch_live, timeout=remaining(), live=live),

@@ -136,6 +136,8 @@ def collect() -> dict[str, Any]:
     facts["xnnpack"] = _safe(_xnnpack_enabled)
     flags = _safe(lambda: torch._C._cuda_getArchFlags())
     facts["arch_flags"] = str(flags).split() if flags else []
+    abi = _safe(lambda: torch._C._GLIBCXX_USE_CXX11_ABI)
+    facts["cxx11_abi"] = bool(abi) if abi is not None else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         available = bool(_safe_raw(torch.cuda.is_available, False))

@@ -7,7 +7,7 @@ from typing import Any, TextIO
 from rich.table import Table
 from rich.text import Text
 
-from envlock.facts import Facts
+from envlock.facts import ExtensionFacts, Facts
 from envlock.report.safe import plain
 from envlock.report.text import console_for
 
@@ -154,6 +154,7 @@ def render_facts(facts: Facts, out: TextIO, *, target: str | None = None) -> Non
                 ],
             ),
             ("loaded libraries", [x.path for x in live.loaded_libraries]),
+            ("c++11 abi", live.cxx11_abi),
         ]
     console.print(_kv_table("torch", rows, t.unavailable))
     console.print(
@@ -161,7 +162,26 @@ def render_facts(facts: Facts, out: TextIO, *, target: str | None = None) -> Non
             "packages", sorted(facts.packages.distributions.items()), facts.packages.unavailable
         )
     )
+    ext = facts.extensions
+    if ext.items or ext.unavailable:
+        console.print(
+            _kv_table(
+                "extensions", [(e.file, _extension_line(e)) for e in ext.items], ext.unavailable
+            )
+        )
     env_rows: list[tuple[str, Any]] = sorted(facts.env.variables.items())
     if facts.env.redacted:
         env_rows.append(("withheld (secrets)", facts.env.redacted))
     console.print(_kv_table("environment", env_rows, facts.env.unavailable))
+
+
+def _extension_line(e: ExtensionFacts) -> str:
+    """torchvision 0.29.1: sm_75 ... compute_120, CUDA 13, 0 missing torch symbols."""
+    parts = [" ".join([*e.sass, *e.ptx]) or "no GPU code"]
+    if e.cuda_major is not None:
+        parts.append(f"CUDA {e.cuda_major}")
+    if e.missing_torch_symbols_total is not None:
+        parts.append(f"{e.missing_torch_symbols_total} missing torch symbols")
+    if e.partial:
+        parts.append(f"partial: {e.partial}")
+    return f"{e.distribution} {e.version or ''}: " + ", ".join(parts)

@@ -801,6 +801,12 @@ TESTED_ELSEWHERE = {
     "EL-IMAGE-ROOT-USER": "tests/container/test_container_unit.py",
     "EL-GPU-REQUEST-FAILED": "tests/container/test_container_unit.py",
     "EL-IMAGE-PARTIAL-PROBE": "tests/container/test_container_unit.py",
+    # extension and family checks read real binaries and wheels (issue 14)
+    "EL-EXT-ARCH-UNSUPPORTED": "tests/checks/test_extensions.py",
+    "EL-EXT-ARCH-PTX-ONLY": "tests/checks/test_extensions.py",
+    "EL-EXT-TORCH-ABI": "tests/checks/test_extensions.py",
+    "EL-EXT-CUDA-MAJOR": "tests/checks/test_extensions.py",
+    "EL-FAMILY-MISMATCH": "tests/checks/test_family.py",
 }
 
 

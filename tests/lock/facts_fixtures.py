@@ -4,8 +4,9 @@
   on the dev machine (no driver).
 - h100_facts: the same, with the driver section produced by the real NVML parsing
   code (envlock.probe.nvml) replaying the H100 / driver 580.65.06 recording.
-- rich_facts: h100_facts with two variables edited in, plus recorded image facts and
-  determinism digests where recordings exist, so every lock table is exercised.
+- rich_facts: h100_facts with two variables edited in, plus recorded image facts,
+  determinism digests and extensions where recordings exist, so every lock table is
+  exercised.
 """
 
 from __future__ import annotations
@@ -50,4 +51,11 @@ def rich_facts() -> Facts:
             "determinism": recorded,
         }
         facts = facts.replace(determinism=Facts.from_dict(doc).determinism)
+    # the extensions section recorded with torchvision 0.29.1 beside the CUDA venv's torch
+    ext = load_fixture_json(EXTENSIONS_FILE)["extensions"]
+    doc = {"facts_version": 1, "meta": {"envlock_version": "t", "collected_at": "t"}}
+    facts = facts.replace(extensions=Facts.from_dict({**doc, "extensions": ext}).extensions)
     return facts
+
+
+EXTENSIONS_FILE = "extensions.torchvision-0.29.1-cuda-venv-recorded.json"

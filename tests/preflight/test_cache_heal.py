@@ -19,7 +19,7 @@ def test_an_invalid_cache_entry_is_replaced(cpu_python: Path, tmp_path: Path) ->
     assert run_envlock(["lock", "-o", str(lock)], python=cpu_python, env=env).returncode == 0
     first = run_envlock(["verify", str(lock), "--format", "json"], python=cpu_python, env=env)
     assert first.returncode == 0, first.stdout
-    (entry,) = (tmp_path / "cache").rglob("*.json")
+    (entry,) = (tmp_path / "cache").rglob("torch-live-*.json")  # beside extensions-v1.json
     doc = json.loads(entry.read_text())
     doc["live"]["cudnn_version"] = ["not", "a", "version"]  # valid JSON, wrong type
     entry.write_text(json.dumps(doc))

@@ -1,0 +1,194 @@
+"""Checks about native extensions around torch: their GPU code, torch symbols, C++ ABI, CUDA.
+
+Each reads facts.extensions (probe/extensions.py): what the extension's ELF
+headers and fatbin index say, before anything imports it. The arch rule is
+torch's own (matrix.coverage: SASS of the same major and a minor at most the
+GPU's; PTX of any capability at most the GPU's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext, Gpu
+from envlock.checks.registry import check
+from envlock.facts import ExtensionFacts
+from envlock.findings import Finding, Severity
+from envlock.matrix import ArchTarget, Coverage, Version
+
+
+def _targets(ext: ExtensionFacts) -> list[ArchTarget]:
+    return [t for f in (*ext.sass, *ext.ptx) if (t := ArchTarget.from_flag(f)) is not None]
+
+
+def _evidence(ext: ExtensionFacts) -> dict[str, object]:
+    return {
+        "extension.distribution": ext.distribution,
+        "extension.version": ext.version,
+        "extension.file": ext.file,
+        "extension.sass": list(ext.sass),
+        "extension.ptx": list(ext.ptx),
+        "extension.partial": ext.partial,
+    }
+
+
+def _coverage(ctx: CheckContext) -> Iterator[tuple[ExtensionFacts, Gpu, Version, Coverage]]:
+    """Each extension with GPU code, and each GPU of known capability it is judged on."""
+    gpus = [g for g in ctx.gpus() if g.capability is not None]
+    for ext in ctx.facts.extensions.items:
+        targets = _targets(ext)
+        if not targets:
+            continue  # no GPU code read: nothing to judge
+        for g in gpus:
+            assert g.capability is not None
+            yield ext, g, g.capability, ctx.matrix.coverage(g.capability, targets)
+
+
+def _family_fix(ctx: CheckContext, ext: ExtensionFacts) -> str | None:
+    """For torchvision/torchaudio: the release of the installed torch's row (family.toml)."""
+    from envlock.matrix.family import MEMBERS, load_family, pip_line
+
+    tv = ctx.torch_version
+    if ext.distribution not in MEMBERS or tv is None:
+        return None
+    row = load_family().row_for_torch(tv)
+    if row is None or ext.distribution not in row.members:
+        return None
+    version = ctx.facts.torch.version or ""
+    tag = version.split("+", 1)[1] if "+" in version else ctx.facts.torch.build
+    return pip_line({ext.distribution: row.members[ext.distribution]}, tag)
+
+
+def _rebuild(ext: ExtensionFacts, what: str) -> str:
+    pin = f"{ext.distribution}=={ext.version}" if ext.version else ext.distribution
+    return (
+        f"install a {ext.distribution} build {what}, or rebuild it here: "
+        f"pip install --no-build-isolation --no-cache-dir --force-reinstall --no-deps "
+        f"--no-binary {ext.distribution} {pin}"
+    )
+
+
+@check("EL-EXT-ARCH-UNSUPPORTED")
+def ext_arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    for ext, g, cc, cov in _coverage(ctx):
+        if cov.runs:
+            continue
+        yield Finding(
+            check_id="EL-EXT-ARCH-UNSUPPORTED",
+            severity=Severity.ERROR,
+            message=(
+                f"{ext.distribution} {ext.version or ''} ({ext.file}) carries GPU code for "
+                f"{', '.join([*ext.sass, *ext.ptx])} only: nothing runs on GPU {g.index} "
+                f"({g.name}, compute capability {cc}); its kernels fail with 'no kernel image "
+                "is available for execution on the device'"
+            ),
+            fix=_rebuild(
+                ext,
+                f"with sm_{cc.major}{cc.minor} (TORCH_CUDA_ARCH_LIST={cc.major}.{cc.minor})",
+            ),
+            evidence={
+                **_evidence(ext),
+                "gpu.index": g.index,
+                "gpu.name": g.name,
+                "gpu.compute_capability": str(cc),
+                "gpu.capability_from": g.capability_from,
+            },
+        )
+
+
+@check("EL-EXT-ARCH-PTX-ONLY")
+def ext_arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
+    for ext, g, cc, cov in _coverage(ctx):
+        if cov.sass is not None or cov.ptx is None:
+            continue
+        yield Finding(
+            check_id="EL-EXT-ARCH-PTX-ONLY",
+            severity=Severity.WARNING,
+            message=(
+                f"{ext.distribution} {ext.version or ''} ({ext.file}) has no SASS for GPU "
+                f"{g.index} ({g.name}, {cc}); the driver JIT-compiles its {cov.ptx} PTX at "
+                "first use (slow start, and a driver at least as new as its CUDA)"
+            ),
+            fix=_rebuild(
+                ext,
+                f"with sm_{cc.major}{cc.minor} SASS (TORCH_CUDA_ARCH_LIST={cc.major}.{cc.minor})",
+            ),
+            evidence={
+                **_evidence(ext),
+                "gpu.index": g.index,
+                "gpu.name": g.name,
+                "gpu.compute_capability": str(cc),
+                "ptx_used": str(cov.ptx),
+            },
+        )
+
+
+@check("EL-EXT-TORCH-ABI")
+def ext_torch_abi(ctx: CheckContext) -> Iterator[Finding]:
+    t = ctx.facts.torch
+    if not t.installed:
+        return
+    torch_abi = t.live.cxx11_abi if t.live is not None else None
+    for ext in ctx.facts.extensions.items:
+        missing = ext.missing_torch_symbols_total or 0
+        abi_differs = (
+            ext.cxx11_abi is not None and torch_abi is not None and ext.cxx11_abi != torch_abi
+        )
+        if not missing and not abi_differs:
+            continue
+        reasons: list[str] = []
+        if missing:
+            shown = ", ".join(ext.missing_torch_symbols[:3])
+            more = f" and {missing - 3} more" if missing > 3 else ""
+            reasons.append(
+                f"needs {missing} torch symbol(s) that torch {t.version} does not export "
+                f"({shown}{more}): importing it fails with 'undefined symbol'"
+            )
+        if abi_differs:
+            reasons.append(
+                f"was built with _GLIBCXX_USE_CXX11_ABI={int(bool(ext.cxx11_abi))} but torch "
+                f"{t.version} with {int(bool(torch_abi))}"
+            )
+        yield Finding(
+            check_id="EL-EXT-TORCH-ABI",
+            severity=Severity.ERROR,
+            message=f"{ext.distribution} {ext.version or ''} ({ext.file}) " + "; ".join(reasons),
+            fix=_family_fix(ctx, ext) or _rebuild(ext, f"for torch {t.version}"),
+            evidence={
+                **_evidence(ext),
+                "torch.version": t.version,
+                "torch.cxx11_abi": torch_abi,
+                "extension.cxx11_abi": ext.cxx11_abi,
+                "extension.torch_symbols": ext.torch_symbols,
+                "extension.missing_torch_symbols": list(ext.missing_torch_symbols),
+                "extension.missing_torch_symbols_total": ext.missing_torch_symbols_total,
+            },
+        )
+
+
+@check("EL-EXT-CUDA-MAJOR")
+def ext_cuda_major(ctx: CheckContext) -> Iterator[Finding]:
+    tc = ctx.torch_cuda
+    if tc is None:
+        return
+    for ext in ctx.facts.extensions.items:
+        if ext.cuda_major is None or ext.cuda_major == tc.major:
+            continue
+        yield Finding(
+            check_id="EL-EXT-CUDA-MAJOR",
+            severity=Severity.ERROR,
+            message=(
+                f"{ext.distribution} {ext.version or ''} ({ext.file}) links the CUDA "
+                f"{ext.cuda_major} runtime (libcudart.so.{ext.cuda_major}) but torch "
+                f"{ctx.facts.torch.version} uses CUDA {tc}: two CUDA runtimes in one process, "
+                "or an import failure where libcudart.so."
+                f"{ext.cuda_major} is missing"
+            ),
+            fix=_rebuild(ext, f"for CUDA {tc.major} (torch's {ctx.facts.torch.build or tc})"),
+            evidence={
+                **_evidence(ext),
+                "extension.links": list(ext.links),
+                "extension.cuda_major": ext.cuda_major,
+                "torch.cuda": ctx.facts.torch.cuda,
+            },
+        )

@@ -1,0 +1,229 @@
+"""EL-FAMILY-MISMATCH: the torch family against the installed torch.
+
+Three views, each from facts alone:
+- Requires-Dist: every installed distribution's requirements on a family member
+  (facts.packages.requires), evaluated with packaging's requirements and markers
+  against what is installed, as `pip check` does;
+- the release pairings of matrix/family.toml (torchvision 0.29 goes with torch
+  2.14), which catch a pin that is too loose (">=2.14" lets torch 2.15 in); triton
+  is left to torch's own pin;
+- local tags: a +cu126 torchvision next to a +cu130 torch is a mismatch even
+  when the versions pair.
+The fix is one pip line: the series the installed torch's row names, from the
+index of torch's own local tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from envlock.checks.context import CheckContext
+from envlock.checks.registry import check
+from envlock.findings import Finding, Severity
+from envlock.matrix import Version
+from envlock.matrix.family import FAMILY, Family, FamilyRow, load_family, pip_line
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    package: str
+    version: str
+    why: str
+    source: str  # "Requires-Dist", "pairing", "local tag"
+
+
+def _local(version: str | None) -> str | None:
+    if not version or "+" not in version:
+        return None
+    return version.split("+", 1)[1].lower()
+
+
+def _public(version: str) -> str:
+    return version.split("+", 1)[0]
+
+
+def _marker_env(ctx: CheckContext) -> dict[str, str]:
+    py = ctx.facts.system.python
+    version = py.version if py else ""
+    parts = version.split(".")
+    impl = (py.implementation if py else "CPython").lower()
+    return {
+        "python_version": ".".join(parts[:2]),
+        "python_full_version": version,
+        "implementation_name": impl,
+        "platform_python_implementation": py.implementation if py else "CPython",
+        "platform_system": "Windows" if ctx.os_name == "windows" else "Linux",
+        "sys_platform": "win32" if ctx.os_name == "windows" else "linux",
+        "os_name": "nt" if ctx.os_name == "windows" else "posix",
+        "platform_machine": ctx.facts.system.arch or "x86_64",
+        "extra": "",
+    }
+
+
+def _installed(ctx: CheckContext) -> dict[str, str]:
+    found = dict(ctx.facts.packages.distributions)
+    for r in ctx.facts.packages.requires:
+        found.setdefault(r.distribution, r.version)
+    if ctx.facts.torch.installed and ctx.facts.torch.version:
+        found["torch"] = ctx.facts.torch.version  # with its local tag
+    return found
+
+
+def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Problem]:
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion
+    from packaging.version import Version as Pep440
+
+    env = _marker_env(ctx)
+    for r in ctx.facts.packages.requires:
+        for line in r.requires:
+            try:
+                req = Requirement(line)
+                if req.marker is not None and not req.marker.evaluate(env):
+                    continue
+            except (
+                InvalidRequirement,
+                InvalidMarker,
+                UndefinedComparison,
+                UndefinedEnvironmentName,
+            ):
+                continue  # pip check skips what it cannot parse too
+            name = canonicalize_name(req.name)
+            if name not in FAMILY:
+                continue
+            have = installed.get(name)
+            # torch's own pins (triton) are reported on the member they name
+            package, version = (
+                (name, have or "(not installed)")
+                if r.distribution == "torch"
+                else (r.distribution, r.version)
+            )
+            if have is None:
+                if name == "torch" or r.distribution in FAMILY:
+                    yield _Problem(
+                        package,
+                        version,
+                        f"{r.distribution} requires {line.strip()}, not installed",
+                        "Requires-Dist",
+                    )
+                continue
+            try:
+                ok = req.specifier.contains(Pep440(_public(have)), prereleases=True)
+            except InvalidVersion:
+                continue
+            if not ok:
+                yield _Problem(
+                    package,
+                    version,
+                    f"{r.distribution} requires {req.name}{req.specifier}, installed {name} {have}",
+                    "Requires-Dist",
+                )
+
+
+def _pairing(family: Family, torch: Version, installed: dict[str, str]) -> Iterator[_Problem]:
+    row = family.row_for_torch(torch)
+    if row is None:
+        return
+    # triton is pinned by torch's own Requires-Dist (the first view); torchvision and
+    # torchaudio are released beside torch with pins that may be looser than the table
+    for member in ("torchvision", "torchaudio"):
+        have = installed.get(member)
+        want = row.members.get(member)
+        if have is None or want is None:
+            continue
+        v = Version.of(_public(have))
+        if v is None or v.truncate(2) == want:
+            continue
+        built_for = family.torch_for(member, v)
+        yield _Problem(
+            member,
+            have,
+            f"{member} {want}.x is the release for torch {row.torch}"
+            + (
+                f"; {member} {v.truncate(2)} goes with torch {built_for.torch}" if built_for else ""
+            ),
+            "pairing",
+        )
+
+
+def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[_Problem]:
+    if torch_tag is None:
+        return
+    for member in ("torchvision", "torchaudio"):
+        tag = _local(installed.get(member))
+        if tag is not None and tag != torch_tag:
+            yield _Problem(
+                member,
+                installed[member],
+                f"built for {tag}, torch is +{torch_tag}",
+                "local tag",
+            )
+
+
+@check("EL-FAMILY-MISMATCH")
+def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    tv = ctx.torch_version
+    if tv is None:
+        return
+    family = load_family()
+    installed = _installed(ctx)
+    torch_tag = _local(ctx.facts.torch.version) or ctx.facts.torch.build
+    problems = [
+        *_requires_dist(ctx, installed),
+        *_pairing(family, tv, installed),
+        *_local_tags(_local(ctx.facts.torch.version), installed),
+    ]
+    row = family.row_for_torch(tv)
+    by_package: dict[str, list[_Problem]] = {}
+    for p in problems:
+        by_package.setdefault(p.package, []).append(p)
+    for package, found in sorted(by_package.items()):
+        version = found[0].version
+        fix = _fix(package, version, row, family, torch_tag)
+        yield Finding(
+            check_id="EL-FAMILY-MISMATCH",
+            severity=Severity.ERROR,
+            message=(
+                f"{package} {version} does not match torch {ctx.facts.torch.version}: "
+                + "; ".join(dict.fromkeys(p.why for p in found))
+            ),
+            fix=fix,
+            evidence={
+                "package": package,
+                "package.version": version,
+                "torch.version": ctx.facts.torch.version,
+                "found_by": sorted({p.source for p in found}),
+                "pairing (matrix/family.toml)": (
+                    {m: str(v) for m, v in row.members.items()} if row else None
+                ),
+                "pairing.source": list(row.source) if row else [],
+                "pairing.unverified": list(row.unverified) if row else [],
+            },
+        )
+
+
+def _fix(
+    package: str,
+    version: str,
+    row: FamilyRow | None,
+    family: Family,
+    torch_tag: str | None,
+) -> str:
+    if row is not None and package in row.members:
+        line = pip_line({package: row.members[package]}, torch_tag)
+        v = Version.of(_public(version))
+        other = family.torch_for(package, v) if v is not None else None
+        if other is not None and other.torch != row.torch:
+            pins = {"torch": other.torch, package: other.members[package]}
+            line += f"; or move torch to the release {package} {version} was built for: "
+            line += pip_line(pins, torch_tag)
+        return line
+    # not a member the matrix pairs: a package built for another torch
+    return (
+        f"install a {package} release built for this torch (its requirements name the torch "
+        f"it supports), or rebuild it: pip install --no-build-isolation --no-cache-dir "
+        f"--force-reinstall --no-deps --no-binary {package} {package}"
+    )

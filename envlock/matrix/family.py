@@ -1,0 +1,103 @@
+"""The torch family's release pairings (family.toml) and the pip line that repairs a mismatch."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from envlock.matrix.advice import INDEX_URL
+from envlock.matrix.loader import MatrixError, read_documents
+from envlock.matrix.versions import Version
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+# The distributions released in lockstep with torch, and what a row may name.
+MEMBERS = ("torchvision", "torchaudio", "triton")
+# Distributions whose requirements on these count as family requirements.
+FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "triton", "pytorch-triton"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FamilyRow:
+    torch: Version  # major.minor
+    members: dict[str, Version]  # member -> its release series (major.minor)
+    unverified: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Family:
+    rows: tuple[FamilyRow, ...]
+
+    def row_for_torch(self, torch: Version) -> FamilyRow | None:
+        series = torch.truncate(2)
+        return next((r for r in self.rows if r.torch == series), None)
+
+    def torch_for(self, member: str, version: Version) -> FamilyRow | None:
+        """The row whose `member` series is that of `version`."""
+        series = version.truncate(2)
+        return next((r for r in self.rows if r.members.get(member) == series), None)
+
+
+def parse_family(doc: dict[str, Any], sources: set[str]) -> Family:
+    rows: list[FamilyRow] = []
+    entries = doc.get("family")
+    if not isinstance(entries, list) or not entries:
+        raise MatrixError("family.toml: no [[family]] rows")
+    for i, e in enumerate(entries):
+        path = f"family.toml:family[{i}]"
+        src = e.get("source")
+        if not isinstance(src, list) or not src:
+            raise MatrixError(f"in '{path}.source': every entry needs a non-empty source list")
+        unknown = [s for s in src if s not in sources]
+        if unknown:
+            raise MatrixError(f"in '{path}.source': unknown source key(s) {unknown}")
+        extra = sorted(set(e) - {"torch", "source", "unverified", *MEMBERS})
+        if extra:
+            raise MatrixError(f"in '{path}': unknown key(s) {extra}")
+        try:
+            torch = Version.parse(str(e["torch"]))
+            members = {m: Version.parse(str(e[m])) for m in MEMBERS if m in e}
+        except (KeyError, ValueError) as exc:
+            raise MatrixError(f"in '{path}': {exc}") from None
+        unverified = tuple(e.get("unverified", ()))
+        if not set(unverified) <= set(members):
+            raise MatrixError(f"in '{path}.unverified': names a member the row does not give")
+        rows.append(
+            FamilyRow(torch=torch, members=members, unverified=unverified, source=tuple(src))
+        )
+    return Family(rows=tuple(rows))
+
+
+@functools.cache
+def load_family() -> Family:
+    root = resources.files("envlock.matrix")
+    try:
+        doc = tomllib.loads(root.joinpath("family.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise MatrixError(f"matrix file family.toml: {exc}") from None
+    return parse_family(doc, set(read_documents()["sources.toml"]["sources"]))
+
+
+def index_for(local_tag: str | None) -> str | None:
+    """download.pytorch.org's index for a local tag ("cu130", "cpu", "rocm6.4"); None for a
+    wheel from PyPI itself (no local tag) or a tag that names no index."""
+    if not local_tag:
+        return None
+    tag = local_tag.lower()
+    if tag == "cpu" or tag.startswith(("cu", "rocm", "xpu")):
+        return INDEX_URL + tag
+    return None
+
+
+def pip_line(pins: dict[str, Version], local_tag: str | None) -> str:
+    """pip install "torchvision==0.29.*" ... --index-url <torch's index>."""
+    specs = " ".join(f'"{name}=={series.truncate(2)}.*"' for name, series in pins.items())
+    index = index_for(local_tag)
+    return f"pip install {specs}" + (f" --index-url {index}" if index else "")

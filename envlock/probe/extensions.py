@@ -1,0 +1,288 @@
+"""The `extensions` section: native modules of installed distributions that link torch or CUDA.
+
+For every installed distribution (torch itself and the nvidia-*/cuda-* library
+wheels aside: they are checked elsewhere), the shared objects its RECORD lists
+are opened, and those whose DT_NEEDED names libtorch*, libc10*, libcudart or
+libcuda are described: the GPU code they carry (SASS and PTX targets of the
+fatbin index), the CUDA major of the libcudart they link, the c10/ATen/torch
+symbols they need that the installed torch does not export, the C++ ABI their
+symbols show, and the file's sha256.
+
+Stdlib only (the probe). Each file is read through its headers (elfscan.py);
+the sha256 streams the file once. A `cache` dict (filled by livecache.py's
+extension cache) keyed by path, size, mtime and torch's own libraries skips
+all of it for an unchanged file. One unreadable file is a `partial` note on
+that extension, never an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import struct
+
+from envlock.probe import _dists
+from envlock.probe._util import read_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+SCAN_FORMAT = 1
+SKIP_DISTRIBUTIONS = frozenset({"torch"})
+SKIP_PREFIXES = ("nvidia-", "cuda-")
+MAX_RECORD_BYTES = 8 << 20
+MAX_FILES = 20000
+MAX_MISSING_LISTED = 20
+_NATIVE = re.compile(r"\.so(\.\d+)*$")
+_LINKS = re.compile(r"^(libtorch\w*\.so|libc10\w*\.so|libcudart\b|libcuda\.so)")
+# libcudart.so.13; auditwheel's vendored copies: libcudart-d0da41ae.so.11.0, libcudart.faf08d9a.so.13
+_CUDART = re.compile(r"^libcudart(?:[.-][0-9a-f]{8})?\.so\.(\d+)")
+# Names torch's libraries export: C++ in the c10, at, torch and caffe2 namespaces (functions,
+# methods, vtables, typeinfo), and the C stable ABI (aoti_torch_*, torch_*) that
+# extensions such as torchvision 0.29 use instead.
+_TORCH_SYMBOL = re.compile(
+    r"^(?:_Z(?:N|NK|TV|TI|TS)N?K?(?:3c10|2at|5torch|6caffe2)|aoti_torch_|torch_)"
+)
+# std::string in the old (pre-C++11) ABI: the "Ss" substitution as a parameter type.
+_OLD_ABI = re.compile(r"(?:RK|PK|R|P)Ss")
+
+
+def torch_libraries(torch_dir: str | None) -> list[str]:
+    """torch's own libc10*/libtorch* libraries, where an extension's torch symbols live."""
+    if not torch_dir:
+        return []
+    lib = os.path.join(torch_dir, "lib")
+    try:
+        names = sorted(os.listdir(lib))
+    except OSError:
+        return []
+    return [
+        os.path.join(lib, n)
+        for n in names
+        if n.startswith(("libc10", "libtorch")) and _NATIVE.search(n)
+    ]
+
+
+def _stat_key(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def collect(
+    path: list[str] | None = None,
+    *,
+    torch_dir: str | None = None,
+    cache: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `extensions` section dict. `cache`: entries by file key, read and filled."""
+    if torch_dir is None:
+        from envlock.probe.torch_info import find_torch
+
+        torch_dir = find_torch(path)
+    libs = torch_libraries(torch_dir)
+    torch_key = "|".join(k for k in (_stat_key(p) for p in libs) if k)
+    lookup = _TorchExports(libs)
+    items: list[dict[str, Any]] = []
+    scanned = 0
+    try:
+        for name, dist in sorted(_dists.distributions(path).items()):
+            if name in SKIP_DISTRIBUTIONS or name.startswith(SKIP_PREFIXES):
+                continue
+            for full in native_files(dist):
+                scanned += 1
+                if scanned > MAX_FILES:
+                    break
+                key = _stat_key(full)
+                if key is None:
+                    continue
+                key = f"{SCAN_FORMAT}:{key}:{torch_key}"
+                entry = cache.get(key) if cache is not None else None
+                if not isinstance(entry, dict):
+                    entry = scan_file(full, lookup if libs else None)
+                    if cache is not None:
+                        cache[key] = entry
+                if entry.get("links"):
+                    items.append({"distribution": name, "version": dist.version, **entry})
+    finally:
+        lookup.close()
+    return {
+        "unavailable": None,
+        "files_scanned": scanned,
+        "torch_libraries": len(libs),
+        "items": items,
+    }
+
+
+def native_files(dist: _dists.Dist) -> list[str]:
+    """Absolute paths of the shared objects the distribution's RECORD lists."""
+    if not dist.path.endswith(".dist-info"):
+        return []
+    text = read_text(os.path.join(dist.path, "RECORD"), MAX_RECORD_BYTES) or ""
+    base = os.path.dirname(dist.path)
+    out: list[str] = []
+    for line in text.splitlines():
+        rel = line.split(",", 1)[0].strip().strip('"')
+        if rel and _NATIVE.search(rel):
+            out.append(os.path.normpath(os.path.join(base, rel)))
+    return out
+
+
+def scan_file(path: str, lookup: _TorchExports | None) -> dict[str, Any]:
+    """One file's entry (without distribution and version); never raises."""
+    from envlock.probe.elfscan import ElfError, open_elf
+
+    entry: dict[str, Any] = {"file": path, "links": [], "partial": None}
+    notes: list[str] = []
+    try:
+        fh, elf = open_elf(path)
+    except (OSError, ElfError, struct.error, ValueError) as exc:
+        # not ELF at all (a text stub named .so) is not an extension; anything else is
+        return _unreadable(entry, exc)
+    with fh:
+        try:
+            needed = elf.needed()
+        except (OSError, ElfError, struct.error, ValueError) as exc:
+            return _unreadable(entry, exc)
+        links = [n for n in needed if _LINKS.match(n)]
+        if not links:
+            return {"file": path, "links": []}
+        entry["links"] = links
+        majors = [int(m.group(1)) for n in needed if (m := _CUDART.match(n))]
+        entry["cuda_major"] = majors[0] if majors else None
+        try:
+            sass, ptx, odd = elf.fatbin_targets()
+            entry["sass"] = _targets(sass)
+            entry["ptx"] = _targets(ptx)
+            notes += odd
+        except (OSError, ElfError, struct.error, ValueError) as exc:
+            entry["sass"], entry["ptx"] = [], []
+            notes.append(_note(exc))
+        try:
+            undefined = elf.undefined_symbols()
+        except (OSError, ElfError, struct.error, ValueError) as exc:
+            undefined = []
+            notes.append(_note(exc))
+        torch_syms = [s for s in undefined if _TORCH_SYMBOL.match(s)]
+        entry["torch_symbols"] = len(torch_syms)
+        entry["cxx11_abi"] = _abi(undefined)
+        if lookup is not None:
+            missing = [s for s in torch_syms if not lookup.has(s)]
+            entry["missing_torch_symbols"] = missing[:MAX_MISSING_LISTED]
+            entry["missing_torch_symbols_total"] = len(missing)
+            notes += lookup.notes
+        else:
+            entry["missing_torch_symbols"] = []
+            entry["missing_torch_symbols_total"] = None  # no torch to check against
+    try:
+        entry["size"] = os.path.getsize(path)
+        entry["sha256"] = _sha256(path)
+    except OSError as exc:
+        notes.append(_note(exc))
+    entry["partial"] = "; ".join(dict.fromkeys(notes)) or None
+    return entry
+
+
+def _unreadable(entry: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    note = _note(exc)
+    if note == "not an ELF file":
+        return {"file": entry["file"], "links": []}
+    # a file that claims to be ELF but cannot be read: keep it, with the note
+    entry["links"] = ["(unreadable)"]
+    entry["partial"] = note
+    entry["sass"], entry["ptx"] = [], []
+    try:
+        entry["size"] = os.path.getsize(entry["file"])
+    except OSError:
+        entry["size"] = None
+    return entry
+
+
+def _note(exc: BaseException) -> str:
+    from envlock.probe.elfscan import ElfError
+
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc.strerror or exc}"
+    if isinstance(exc, ElfError):
+        return str(exc)
+    return f"malformed ELF ({type(exc).__name__})"
+
+
+def _targets(names: list[str]) -> list[str]:
+    def order(t: str) -> tuple[int, str]:
+        digits = re.sub(r"\D", "", t)
+        return (int(digits) if digits else 0, t)
+
+    return sorted(set(names), key=order)
+
+
+def _abi(symbols: list[str]) -> bool | None:
+    """True: built with the C++11 ABI (std::__cxx11 names among the symbols it needs);
+    False: the old std::string ("Ss") and no __cxx11; None: its symbols do not tell."""
+    if any("cxx11" in s for s in symbols):
+        return True
+    if any(_OLD_ABI.search(s) for s in symbols):
+        return False
+    return None
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+class _TorchExports:
+    """Lookups of symbol names in torch's libraries, each opened once, on first use."""
+
+    def __init__(self, libs: list[str]) -> None:
+        self.libs = libs
+        self._opened: list[Any] | None = None
+        self._files: list[Any] = []
+        self.notes: list[str] = []
+
+    def _open(self) -> list[Any]:
+        from envlock.probe.elfscan import ElfError, open_elf
+
+        tables: list[Any] = []
+        for lib in self.libs:
+            try:
+                fh, elf = open_elf(lib)
+            except (OSError, ElfError, struct.error, ValueError) as exc:
+                self.notes.append(f"torch library {os.path.basename(lib)}: {_note(exc)}")
+                continue
+            self._files.append(fh)
+            try:
+                table = elf.exports()
+                tables.append(table if table is not None else elf.defined_symbols())
+            except (OSError, ElfError, struct.error, ValueError) as exc:
+                self.notes.append(f"torch library {os.path.basename(lib)}: {_note(exc)}")
+        return tables
+
+    def has(self, name: str) -> bool:
+        if self._opened is None:
+            self._opened = self._open()
+        for table in self._opened:
+            try:
+                if (name in table) if isinstance(table, set) else table.has(name):
+                    return True
+            except (OSError, struct.error, ValueError):
+                continue
+            except Exception as exc:  # ElfError from a damaged table: that library is skipped
+                self.notes.append(f"torch symbol lookup: {exc}")
+                continue
+        return False
+
+    def close(self) -> None:
+        for fh in self._files:
+            fh.close()
+        self._files = []
