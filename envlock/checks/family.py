@@ -15,6 +15,7 @@ index of torch's own local tag.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -33,10 +34,21 @@ class _Problem:
     source: str  # "Requires-Dist", "pairing", "local tag"
 
 
+# The local tags that name a build variant (PyTorch's wheel indexes); a source build's tag
+# is its git hash ("1.7.0a0+9ddd3df"), which differs between torch and torchvision by design.
+_VARIANT_TAG = re.compile(r"(cpu|cu\d{2,3}|rocm\d+(\.\d+)*|xpu)(\.|$)")
+
+
 def _local(version: str | None) -> str | None:
     if not version or "+" not in version:
         return None
     return version.split("+", 1)[1].lower()
+
+
+def _variant(version: str | None) -> str | None:
+    """The build variant a local tag names ("cu130", "cpu", "rocm6.2"), or None."""
+    tag = _local(version)
+    return tag if tag is not None and _VARIANT_TAG.match(tag) else None
 
 
 def _public(version: str) -> str:
@@ -153,7 +165,7 @@ def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[_P
     if torch_tag is None:
         return
     for member in ("torchvision", "torchaudio"):
-        tag = _local(installed.get(member))
+        tag = _variant(installed.get(member))
         if tag is not None and tag != torch_tag:
             yield _Problem(
                 member,
@@ -174,7 +186,7 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     problems = [
         *_requires_dist(ctx, installed),
         *_pairing(family, tv, installed),
-        *_local_tags(_local(ctx.facts.torch.version), installed),
+        *_local_tags(_variant(ctx.facts.torch.version), installed),
     ]
     row = family.row_for_torch(tv)
     by_package: dict[str, list[_Problem]] = {}

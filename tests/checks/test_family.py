@@ -76,6 +76,15 @@ def test_local_tag_disagreement_fires_even_when_versions_pair() -> None:
     assert _family(_torchvision(cuda_venv(), "0.29.1+cu130", ["torch==2.14.1"])) == []
 
 
+def test_source_builds_git_hash_tags_are_not_variants() -> None:
+    """A source build's local tag is its git hash (pytorch#44106: torch 1.7.0a0+9ddd3df,
+    torchvision 0.8.0a0+a4736ea): different by design, not a variant mismatch."""
+    facts = edit(cuda_venv(), "torch.version", "2.14.0a0+9ddd3df")
+    assert _family(_torchvision(facts, "0.29.0a0+a4736ea", ["torch"])) == []
+    # a variant tag against a hash-tagged torch names no variant either
+    assert _family(_torchvision(facts, "0.29.0a0+cu126", ["torch"])) == []
+
+
 def test_markers_and_extras_are_evaluated_like_pip_check() -> None:
     quiet = _torchvision(
         cuda_venv(),
