@@ -112,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(exit_code(args._module.run(args)))
     except EnvlockError as exc:
-        print(f"envlock: error: {exc}", file=sys.stderr)
+        from envlock.report.safe import plain  # one line, whatever a file's keys held
+
+        print(f"envlock: error: {plain(exc, newlines=False)}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt as exc:
         print("envlock: interrupted", file=sys.stderr)

@@ -62,6 +62,15 @@ def test_non_ascii_digits_are_not_a_lock_version(version: str) -> None:
         loads_lock(f"[envlock]\nlock-version = {version}\n")
 
 
+def test_a_key_holding_a_line_break_is_still_one_line(tmp_path: Path) -> None:
+    """Found by the CLI fuzz: a [packages] key "\\r\\n" with a boolean value; the dotted
+    path in the error carries the key, escaped (\\x0d\\n), never a second line."""
+    lock = tmp_path / "key.lock.toml"
+    lock.write_text(_good_lock_text().replace("[packages]\n", '[packages]\n"\\r\\n" = true\n', 1))
+    proc = run_envlock(["verify", str(lock), "--facts", str(lock)])
+    _one_line_exit_3(proc, "in 'packages.\\x0d\\n': expected a string, got a boolean")
+
+
 def test_deep_nesting_is_one_error(tmp_path: Path) -> None:
     deep = tmp_path / "deep.lock.toml"
     keys = ".".join(f"k{i}" for i in range(1000))
