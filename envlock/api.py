@@ -372,16 +372,22 @@ def fleet_report(
     scope: str = "full",
     ignore: Iterable[str] = (),
     strict: bool = False,
+    nodes: str | Sequence[str] | None = None,
 ) -> Report:
     """Per-node facts files in `directory` (from `envlock probe --json`) compared like the
-    ranks of one job, and with `lock` when given."""
+    ranks of one job, and with `lock` when given. `nodes`: the nodes expected (a Slurm
+    hostlist such as 'gpu-node-[000-063]', or names); those without a file are missing."""
     from envlock import fleet
     from envlock.catalog import DETERMINISM, FLEET, VERIFY, validate_ignore
     from envlock.findings import Report
 
     skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
-    summaries, findings = fleet.report_dir(directory, locked, scope=scope)
+    expected = None
+    if nodes is not None:
+        texts = [nodes] if isinstance(nodes, str) else list(nodes)
+        expected = [h for t in texts for h in fleet.parse_hostlist(t)]
+    summaries, findings = fleet.report_dir(directory, locked, scope=scope, expected=expected)
     return Report(
         command="fleet report",
         target=f"{len(summaries)} nodes",
@@ -389,6 +395,7 @@ def fleet_report(
         strict=strict,
         details={
             "nodes": [s.host for s in summaries],
+            **({"expected_nodes": len(expected)} if expected is not None else {}),
             "ignored": sorted(skip),
             **({"lock": os.fspath(lock)} if isinstance(lock, (str, os.PathLike)) else {}),
         },

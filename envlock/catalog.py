@@ -211,6 +211,7 @@ KINDS: dict[str, Kind] = {
         Kind("EL-FLEET-RANK-DRIFT", ERROR, FLEET, "ranks drifted from the lock"),
         Kind("EL-FLEET-DIVERGENT", ERROR, FLEET, "ranks or nodes disagree on a field"),
         Kind("EL-FLEET-NODE-UNREADABLE", ERROR, FLEET, "a node's facts file could not be read"),
+        Kind("EL-FLEET-NODE-MISSING", ERROR, FLEET, "an expected node (--nodes) sent no facts"),
     )
 }
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 import socket
 import time
 from collections import defaultdict
@@ -28,6 +27,8 @@ from typing import Any
 from envlock.errors import EnvlockError, UsageError, first_line
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
+from envlock.hostlist import compress_hostlist, parse_hostlist
+from envlock.hostlist import ranges as _ranges
 from envlock.lock import Lock, build_lock, flatten
 
 # Fields that legitimately differ per rank/node and are never compared across ranks.
@@ -79,10 +80,17 @@ def summarize(
     )
 
 
+# Up to this many nodes a message names each node with its ranks; past it, a hostlist.
+_NAME_EACH_UP_TO = 8
+
+
 def _where(ranks: list[RankSummary]) -> str:
+    """Each node with its ranks (`node-a: ranks 0-3`) for a few nodes; a hostlist past that."""
     by_host: dict[str, list[int]] = defaultdict(list)
     for r in ranks:
         by_host[r.host].append(r.rank)
+    if len(by_host) > _NAME_EACH_UP_TO:
+        return _nodes(ranks)
     return "; ".join(
         f"{h}: rank{'s' * (len(v) > 1)} {_ranges(sorted(v))}" for h, v in sorted(by_host.items())
     )
@@ -94,63 +102,46 @@ def _nodes(ranks: list[RankSummary]) -> str:
     return f"{len(hosts)} node{'s' * (len(hosts) != 1)} {compress_hostlist(hosts)}"
 
 
-_HOST_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$")
+def _identical(summaries: list[RankSummary]) -> list[list[RankSummary]]:
+    """Summaries grouped by identical fields and findings (one group per kind of node): a
+    10,000-node fleet of a few kinds is compared as a few groups. Summaries that share
+    their dicts (fleet report's files with the same content) are serialised once."""
+    import json
 
-
-def compress_hostlist(hosts: Iterable[str]) -> str:
-    """Host names the way cluster tools write them: `gpu-node-[001-006,008]`.
-
-    Names that differ only in their last run of digits share one bracket (ranges for
-    consecutive numbers); zero padding is kept, so `node09,node10` -> `node[09-10]` and
-    `node9,node10` -> `node[9-10]`. Other names are listed as they are. Sorted, no repeats.
-    """
-    unique = sorted(set(hosts))
-    parsed = [(h, _HOST_NUMBER.match(h)) for h in unique]
-    padded = {(m[1], m[3], len(m[2])) for _, m in parsed if m and len(m[2]) > 1 and m[2][0] == "0"}
-    groups: dict[tuple[str, str, int], set[int]] = defaultdict(set)
-    plain: list[str] = []
-    for host, m in parsed:
-        if m is None:
-            plain.append(host)
-            continue
-        prefix, digits, suffix = m[1], m[2], m[3]
-        width = len(digits) if (prefix, suffix, len(digits)) in padded else 0
-        groups[(prefix, suffix, width)].add(int(digits))
-    out = []
-    for (prefix, suffix, width), numbers in sorted(groups.items()):
-        nums = sorted(numbers)
-        if len(nums) == 1:
-            out.append(
-                f"{prefix}{nums[0]:0{width}d}{suffix}" if width else f"{prefix}{nums[0]}{suffix}"
+    keys: dict[tuple[int, int], str] = {}
+    groups: dict[str, list[RankSummary]] = {}
+    for s in summaries:
+        ident = (id(s.fields), id(s.findings))
+        key = keys.get(ident)
+        if key is None:
+            key = keys[ident] = json.dumps(
+                [s.fields, s.findings], sort_keys=True, default=repr, separators=(",", ":")
             )
-            continue
-        out.append(f"{prefix}[{_ranges(nums, width)}]{suffix}")
-    return ",".join(sorted(out + plain))
+        groups.setdefault(key, []).append(s)
+    return list(groups.values())
 
 
-def _ranges(nums: list[int], width: int = 0) -> str:
-    out, start = [], None
-    for i, n in enumerate(nums):
-        if start is None:
-            start = n
-        if i + 1 == len(nums) or nums[i + 1] != n + 1:
-            a, b = f"{start:0{width}d}", f"{n:0{width}d}"
-            out.append(a if start == n else f"{a}-{b}")
-            start = None
-    return ",".join(out)
+def compare_ranks(
+    summaries: list[RankSummary], reference: dict[str, Any] | None = None
+) -> list[Finding]:
+    """Findings over all ranks: lock drift per rank, and fields where ranks disagree.
 
-
-def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
-    """Findings over all ranks: lock drift per rank, and fields where ranks disagree."""
+    `reference`: the lock's flattened fields, shown as the locked value of a field the
+    nodes disagree on."""
     findings: list[Finding] = []
+    kinds = _identical(summaries)
     # 1. drift from the lock, grouped by (field, observed value) across ranks
     drift: dict[tuple[str, str, str], list[RankSummary]] = defaultdict(list)
-    for s in summaries:
-        for f in s.findings:
+    examples: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for kind in kinds:
+        for f in kind[0].findings:
             key = (str(f.get("field") or f["id"]), repr(f.get("observed")), f["severity"])
-            drift[key].append(s)
-    for (name, _observed, severity), ranks in sorted(drift.items()):
-        example = next(f for f in ranks[0].findings if str(f.get("field") or f["id"]) == name)
+            drift[key].extend(kind)
+            examples.setdefault(key, f)
+    for key, ranks in sorted(drift.items()):
+        name, _observed, severity = key
+        example = examples[key]
+        ranks.sort(key=lambda r: r.rank)
         findings.append(
             Finding(
                 check_id="EL-FLEET-RANK-DRIFT",
@@ -163,45 +154,66 @@ def compare_ranks(summaries: list[RankSummary]) -> list[Finding]:
                 evidence={
                     "ranks": [r.rank for r in ranks],
                     "hosts": sorted({r.host for r in ranks}),
-                    "where": f"on {_nodes(ranks)}",
+                    "where": f"{_show(example.get('observed'))} on {_nodes(ranks)}",
                 },
                 fix=example.get("fix"),
             )
         )
     # 2. fields whose value is not the same on every rank
-    all_fields = sorted({k for s in summaries for k in s.fields})
+    all_fields = sorted({k for kind in kinds for k in kind[0].fields})
     for name in all_fields:
         groups: dict[str, list[RankSummary]] = defaultdict(list)
         values: dict[str, Any] = {}
-        for s in summaries:
-            v = s.fields.get(name)
-            groups[repr(v)].append(s)
+        for kind in kinds:
+            v = kind[0].fields.get(name)
+            groups[repr(v)].extend(kind)
             values[repr(v)] = v
         if len(groups) < 2:
             continue
-        majority = max(groups, key=lambda k: (len(groups[k]), k))
-        odd = [(k, g) for k, g in groups.items() if k != majority]
-        # every value with how many nodes hold it and which, the odd ones first
-        by_size = sorted(groups, key=lambda k: (len(groups[k]), k))
+        for g in groups.values():
+            g.sort(key=lambda r: r.rank)
+        # majority first, then the smaller groups: the outliers, each named
+        by_size = sorted(groups, key=lambda k: (-len(groups[k]), k))
+        majority, odd = by_size[0], by_size[1:]
         where = "; ".join(f"{_show(values[k])} on {_nodes(groups[k])}" for k in by_size)
+        total = sum(len(g) for g in groups.values())
         findings.append(
             Finding(
                 check_id="EL-FLEET-DIVERGENT",
                 severity=Severity.ERROR,
                 field=name,
-                locked=None,
+                locked=None if reference is None else reference.get(name),
                 observed=values[majority],
                 why="ranks that disagree here can hang or corrupt the first collective",
-                message=f"{name} differs across ranks: {values[majority]!r} on {len(groups[majority])} "
-                f"rank(s), but " + "; ".join(f"{values[k]!r} on {_where(g)}" for k, g in odd),
+                message=f"{name} differs across ranks: {values[majority]!r} on "
+                f"{len(groups[majority])} of {total} rank(s), but "
+                + "; ".join(f"{values[k]!r} on {_where(groups[k])}" for k in odd),
                 evidence={
-                    "values": {repr(values[k]): [r.rank for r in g] for k, g in groups.items()},
+                    "values": {k: [r.rank for r in groups[k]] for k in by_size},
+                    "hosts": {k: sorted({r.host for r in groups[k]}) for k in by_size},
                     "where": where,
                 },
                 fix="make every node's environment identical (same image/venv, driver and variables)",
             )
         )
     return findings
+
+
+def missing_nodes(expected: list[str], seen: Iterable[str]) -> Finding | None:
+    """EL-FLEET-NODE-MISSING: nodes named by --nodes that sent no facts."""
+    present = set(seen)
+    missing = [h for h in expected if h not in present]
+    if not missing:
+        return None
+    return Finding(
+        check_id="EL-FLEET-NODE-MISSING",
+        severity=Severity.ERROR,
+        message=f"{len(missing)} of {len(expected)} expected node(s) sent no facts: "
+        f"{compress_hostlist(missing)}",
+        evidence={"missing": missing, "where": compress_hostlist(missing)},
+        fix="run `envlock probe --json > DIR/$(hostname).json` on those nodes "
+        "(or check why the job did not reach them)",
+    )
 
 
 def _show(value: Any) -> str:
@@ -361,15 +373,20 @@ def _all_gather_bytes(dist: Any, data: bytes, world: int) -> list[bytes]:
 
 
 def report_dir(
-    directory: str, lock: Lock | None, *, scope: str
+    directory: str,
+    lock: Lock | None,
+    *,
+    scope: str,
+    expected: list[str] | None = None,
 ) -> tuple[list[RankSummary], list[Finding]]:
     """Per-node facts files (from `envlock probe --json`) compared like ranks. A node file
-    that cannot be read is reported (EL-FLEET-NODE-UNREADABLE) and the others compared."""
-    from pathlib import Path
+    that cannot be read is reported (EL-FLEET-NODE-UNREADABLE) and the others compared;
+    `expected` (from --nodes) names nodes that must have sent a file (EL-FLEET-NODE-MISSING).
 
-    from envlock.errors import FactsError
-    from envlock.facts import read_facts_file
-    from envlock.verify import verify
+    Streamed: each file is read, summarised and dropped, so memory holds one summary per
+    kind of node, not 10,000 Facts. Files whose content differs only in per-node values
+    (host name, timestamps, timings, GPU UUIDs) share one summary (`NodeSummarizer`)."""
+    from pathlib import Path
 
     if not Path(directory).is_dir():
         raise FleetError(f"{directory}: not a directory of facts files")
@@ -378,13 +395,13 @@ def report_dir(
         raise FleetError(
             f"{directory}: no *.json facts files (write them with `envlock probe --json`)"
         )
-    summaries: list[RankSummary] = []
+    summarizer = NodeSummarizer(lock, scope)
+    read: list[tuple[Path, str, dict[str, Any], list[dict[str, Any]]]] = []
     unreadable: list[Finding] = []
-    loaded = []
     for path in paths:
         try:
-            loaded.append((path, read_facts_file(str(path))))
-        except FactsError as exc:
+            host, fields, findings = summarizer.summarize_file(path)
+        except EnvlockError as exc:
             unreadable.append(
                 Finding(
                     check_id="EL-FLEET-NODE-UNREADABLE",
@@ -394,16 +411,118 @@ def report_dir(
                     evidence={"file": str(path)},
                 )
             )
-    if not loaded:
+            continue
+        read.append((path, host, fields, findings))
+    if not read:
         raise FleetError(f"{directory}: none of the {len(paths)} facts files could be read")
     # a node is named by its hostname; files that share one are told apart by file name
-    names = [facts.system.hostname or path.stem for path, facts in loaded]
-    for i, ((path, facts), host) in enumerate(zip(loaded, names, strict=True)):
-        findings = verify(lock, facts, scope=scope) if lock is not None else []
-        if names.count(host) > 1:
-            host = f"{host} ({path.name})"
-        summaries.append(summarize(i, host, facts, findings, scope))
-    return summaries, [*unreadable, *compare_ranks(summaries)]
+    from collections import Counter
+
+    counts = Counter(host for _, host, _, _ in read)
+    summaries = [
+        RankSummary(
+            rank=i,
+            host=host if counts[host] == 1 else f"{host} ({path.name})",
+            fields=fields,
+            findings=findings,
+        )
+        for i, (path, host, fields, findings) in enumerate(read)
+    ]
+    reference = flatten(lock, scope=scope) if lock is not None else None
+    out = [*unreadable, *compare_ranks(summaries, reference)]
+    if expected is not None:
+        missing = missing_nodes(expected, counts)
+        if missing is not None:
+            out.insert(0, missing)
+    return summaries, out
+
+
+# Values that differ from node to node and never reach a summary (the lock holds no host
+# names, timestamps, timings or GPU UUIDs): two files equal but for these summarise alike.
+def _per_node(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    spots: list[tuple[dict[str, Any], str]] = []
+
+    def table(d: Any, *keys: str) -> Any:
+        for k in keys:
+            d = d.get(k) if isinstance(d, dict) else None
+        return d if isinstance(d, dict) else None
+
+    for parent, key in (
+        (table(doc, "meta"), "collected_at"),
+        (table(doc, "meta"), "durations_ms"),
+        (table(doc, "system"), "hostname"),
+        (table(doc, "torch", "live"), "import_seconds"),
+        (table(doc, "determinism"), "seconds"),
+    ):
+        if parent is not None and key in parent:
+            spots.append((parent, key))
+    gpus = (table(doc, "driver") or {}).get("gpus")
+    if isinstance(gpus, list):
+        spots.extend((g, "uuid") for g in gpus if isinstance(g, dict) and "uuid" in g)
+    classes = table(doc, "determinism", "classes") or {}
+    spots.extend((c, "seconds") for c in classes.values() if isinstance(c, dict) and "seconds" in c)
+    return spots
+
+
+def _valid_per_node(key: str, value: Any) -> bool:
+    """The type Facts gives each per-node value (checked on files that reuse a summary)."""
+    if key == "collected_at":
+        return isinstance(value, str)
+    if key in ("hostname", "uuid"):
+        return value is None or isinstance(value, str)
+    if key == "durations_ms":
+        return isinstance(value, dict) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+        )
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+class NodeSummarizer:
+    """One facts file -> (host, fields, findings), reusing the summary of an earlier file
+    whose content is the same but for per-node values (`_per_node`). A file that reuses
+    one is still checked: its JSON parsed, its per-node values type-checked, and the rest
+    is byte-for-byte what an earlier file held that Facts validated in full."""
+
+    def __init__(self, lock: Lock | None, scope: str) -> None:
+        self.lock, self.scope = lock, scope
+        self.seen: dict[bytes, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+
+    def summarize_file(self, path: Any) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        import hashlib
+        import json
+
+        from envlock.errors import FactsError
+        from envlock.facts import FACTS_VERSION, read_facts_file
+        from envlock.safeio import UnreadableFile, read_bounded
+
+        try:
+            doc = json.loads(read_bounded(path))
+        except (UnreadableFile, ValueError, RecursionError):
+            doc = None
+        if not isinstance(doc, dict) or doc.get("facts_version") != FACTS_VERSION:
+            read_facts_file(str(path))  # raises with the message a single file gets
+            raise FactsError(f"{path}: not a facts document")  # pragma: no cover
+        spots = _per_node(doc)
+        saved = [(parent, key, parent.pop(key)) for parent, key in spots]
+        digest = hashlib.blake2b(
+            json.dumps(doc, separators=(",", ":")).encode(), digest_size=20
+        ).digest()
+        for parent, key, value in saved:
+            parent[key] = value
+        host_value = next((v for p, k, v in saved if k == "hostname"), None)
+        known = self.seen.get(digest)
+        if known is not None and all(_valid_per_node(k, v) for _, k, v in saved):
+            return str(host_value or path.stem), *known
+        try:
+            facts = Facts.from_dict(doc)
+        except FactsError as exc:
+            raise FactsError(f"{path}: {exc}") from None
+        from envlock.verify import verify
+
+        findings = verify(self.lock, facts, scope=self.scope) if self.lock is not None else []
+        summary = summarize(0, "", facts, findings, self.scope)
+        self.seen[digest] = (summary.fields, summary.findings)
+        return facts.system.hostname or path.stem, summary.fields, summary.findings
 
 
 def hostname() -> str:
