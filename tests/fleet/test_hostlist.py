@@ -176,16 +176,47 @@ def test_nodes_expected_but_silent_are_reported_missing(fleet64: Path) -> None:
     assert "Traceback" not in bad.stderr
 
 
-def test_a_file_that_reuses_a_summary_is_still_checked(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ('"hostname": "gpu-node-002"', '"hostname": 42', "system.hostname"),
+        ('"collected_at": "', '"collected_at": 7, "x": "', "meta.collected_at"),
+        ('"import_seconds": ', '"import_seconds": "fast", "y": ', "torch.live.import_seconds"),
+        ('"durations_ms": {', '"durations_ms": {"z": "slow", ', "meta.durations_ms.z"),
+        ('"uuid": "GPU-', '"uuid": "GPU-\\u0000-', None),  # a valid value: still read
+        ('"uuid": "GPU-', '"uuid": "GPU-', "not valid JSON"),
+        ('"uuid": "GPU-', '"uuid": ["GPU-"], "u": "', "driver.gpus[0].uuid"),
+    ],
+)
+def test_a_file_that_reuses_a_summary_is_still_checked(
+    tmp_path: Path, old: str, new: str, where: str | None
+) -> None:
     """Files equal but for per-node values share one summary; a bad per-node value in one
-    of them is still refused, naming the file."""
+    of them is still refused, naming the file and the field."""
     write_fleet(tmp_path, 3)
-    doc = json.loads((tmp_path / "gpu-node-002.json").read_text())
-    doc["system"]["hostname"] = 42
-    (tmp_path / "gpu-node-002.json").write_text(json.dumps(doc))
+    path = tmp_path / "gpu-node-002.json"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
     proc = run_envlock(["fleet", "report", str(tmp_path), "--format", "json"])
     report = json.loads(proc.stdout)
+    if where is None:
+        assert proc.returncode == 0 and report["findings"] == [], proc.stdout
+        return
     (bad,) = report["findings"]
     assert bad["id"] == "EL-FLEET-NODE-UNREADABLE"
-    assert bad["message"].startswith("gpu-node-002.json:") and "system.hostname" in bad["message"]
+    assert bad["message"].startswith("gpu-node-002.json:") and where in bad["message"]
     assert report["details"]["nodes"] == ["gpu-node-000", "gpu-node-001"]
+
+
+@pytest.mark.parametrize("name", ["hostname", "uuid", "seconds"])
+def test_a_package_named_like_a_per_node_value_still_counts(tmp_path: Path, name: str) -> None:
+    """A package called `hostname` (it exists on PyPI) differs between two nodes: the nodes
+    differ, although the value sits under a per-node key name."""
+    drift = {i: [(f"packages.distributions.{name}", f"1.{i}")] for i in range(3)}
+    write_fleet(tmp_path, 3, {0: drift[0], 1: drift[0], 2: drift[2]})
+    proc = run_envlock(["fleet", "report", str(tmp_path), "--format", "json"])
+    assert proc.returncode == 1, proc.stdout
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert finding["field"] == f"packages.{name}"
+    assert finding["evidence"]["hosts"]["'1.2'"] == ["gpu-node-002"]
