@@ -212,6 +212,19 @@ KINDS: dict[str, Kind] = {
         Kind("EL-FLEET-DIVERGENT", ERROR, FLEET, "ranks or nodes disagree on a field"),
         Kind("EL-FLEET-NODE-UNREADABLE", ERROR, FLEET, "a node's facts file could not be read"),
         Kind("EL-FLEET-NODE-MISSING", ERROR, FLEET, "an expected node (--nodes) sent no facts"),
+        Kind(
+            "EL-NET-IFNAME-MISSING",
+            ERROR,
+            DOCTOR,
+            "NCCL_SOCKET_IFNAME/GLOO_SOCKET_IFNAME names no interface of this node",
+        ),
+        Kind("EL-NET-IB-HCA-MISSING", ERROR, DOCTOR, "NCCL_IB_HCA names no usable RDMA device"),
+        Kind(
+            "EL-NET-NO-GPUDIRECT",
+            WARNING,
+            DOCTOR,
+            "RDMA devices and GPUs, but no GPUDirect RDMA module (nvidia_peermem)",
+        ),
     )
 }
 

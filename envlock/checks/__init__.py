@@ -5,7 +5,7 @@ that users can --ignore.
 Importing this package registers them all.
 """
 
-from envlock.checks import container, driver, gpu, libraries, runtime
+from envlock.checks import container, driver, gpu, libraries, network, runtime
 from envlock.checks.context import EXPECTATIONS, CheckContext
 from envlock.checks.registry import CHECKS, Check, check, run_checks
 
@@ -19,6 +19,7 @@ __all__ = [
     "driver",
     "gpu",
     "libraries",
+    "network",
     "run_checks",
     "runtime",
 ]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 FACTS_VERSION = 1
-SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env")
+SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env", "network")
 
 
 def _envlock_version() -> str:
@@ -55,7 +55,7 @@ def probe_host(
 ) -> dict[str, Any]:
     """Probe this interpreter's machine and environment; return the Facts dict (never raises
     for an unavailable source)."""
-    from envlock.probe import cudalibs, envvars, nvml, packages, system, torch_info
+    from envlock.probe import cudalibs, envvars, network, nvml, packages, system, torch_info
 
     started = time.perf_counter()
     deadline = started + max(float(timeout), 0.5)
@@ -72,6 +72,7 @@ def probe_host(
         _Source("cuda", lambda: cudalibs.collect(timeout=remaining())),
         _Source("packages", packages.collect),
         _Source("env", envvars.collect),
+        _Source("network", network.collect),
         _Source(
             "torch",
             lambda: torch_info.collect(torch_live=torch_live, timeout=remaining(), live=live),

@@ -80,6 +80,10 @@ def render_text(report: Report, out: TextIO) -> None:
         console.print(Text(f"  not checked: {plain(item)}", style="yellow"), soft_wrap=True)
     # fleet findings (which nodes hold which value): one line each, at any fleet size
     nodes = [f for f in report.sorted_findings() if f.field is not None and f.evidence.get("where")]
+    # a field the nodes disagree on has one line (its lock value included); drift from the
+    # lock that every node shares keeps its own
+    divergent = {f.field for f in nodes if f.check_id == "EL-FLEET-DIVERGENT"}
+    nodes = [f for f in nodes if f.check_id == "EL-FLEET-DIVERGENT" or f.field not in divergent]
     drift = [
         f for f in report.sorted_findings() if f.field is not None and not f.evidence.get("where")
     ]

@@ -53,7 +53,7 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
 def write_fleet(
     directory: Path,
     count: int,
-    drift: Mapping[int, Sequence[tuple[str, Any]]] = {},  # noqa: B006 - read only
+    drift: Mapping[int, Sequence[tuple[str, Any]]] = {},
     *,
     name: Callable[[int], str] = gpu_node,
     start: int = 0,
