@@ -74,6 +74,7 @@ def summarize(
     if facts.determinism is not None:
         for name, cls in facts.determinism.classes.items():
             fields[f"determinism.{name}"] = cls.digest
+    fields.update(network_fields(facts))
     return RankSummary(
         rank=rank,
         host=host,
@@ -84,6 +85,25 @@ def summarize(
 
 # Up to this many nodes a message names each node with its ranks; past it, a hostlist.
 _NAME_EACH_UP_TO = 8
+
+
+def network_fields(facts: Facts) -> dict[str, Any]:
+    """What the nodes of one job must agree on about their network (not in the lock: the
+    lock describes a software environment, a fleet also its wiring): physical interface
+    names (NCCL_SOCKET_IFNAME/GLOO_SOCKET_IFNAME select among them), RDMA ports with
+    state and link layer, the GPUDirect RDMA module. Nothing when not probed."""
+    net = facts.network
+    if net is None or net.unavailable is not None:
+        return {}
+    return {
+        "network.interfaces": sorted(i.name for i in net.interfaces if i.physical),
+        "network.rdma-ports": [
+            f"{d.name}:{p.port} {p.state or '?'} {p.link_layer or '?'}"
+            for d in net.ib_devices
+            for p in d.ports
+        ],
+        "network.gpudirect-module": net.gpudirect_module,
+    }
 
 
 def _where(ranks: list[RankSummary]) -> str:

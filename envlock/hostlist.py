@@ -83,7 +83,9 @@ def parse_hostlist(text: str) -> list[str]:
 
 
 def _split_top(text: str) -> list[str]:
-    items, depth, cur = [], 0, []
+    items: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for c in text.strip():
         if c == "[":
             depth += 1

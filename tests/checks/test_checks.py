@@ -777,6 +777,9 @@ TESTED_ELSEWHERE = {
     "EL-IMAGE-ROOT-USER": "tests/container/test_container_unit.py",
     "EL-GPU-REQUEST-FAILED": "tests/container/test_container_unit.py",
     "EL-IMAGE-PARTIAL-PROBE": "tests/container/test_container_unit.py",
+    "EL-NET-IFNAME-MISSING": "tests/checks/test_network.py",
+    "EL-NET-IB-HCA-MISSING": "tests/checks/test_network.py",
+    "EL-NET-NO-GPUDIRECT": "tests/checks/test_network.py",
 }
 
 
