@@ -213,6 +213,12 @@ KINDS: dict[str, Kind] = {
         Kind("EL-FLEET-NODE-UNREADABLE", ERROR, FLEET, "a node's facts file could not be read"),
         Kind("EL-FLEET-NODE-MISSING", ERROR, FLEET, "an expected node (--nodes) sent no facts"),
         Kind(
+            "EL-FLEET-SMOKE-FAILED",
+            ERROR,
+            FLEET,
+            "a rank failed or timed out in the --smoke all-reduce",
+        ),
+        Kind(
             "EL-NET-IFNAME-MISSING",
             ERROR,
             DOCTOR,

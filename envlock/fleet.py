@@ -340,25 +340,78 @@ class Rendezvous:
             time.sleep(0.005)
 
     def all_gather(self, summary: RankSummary) -> list[RankSummary]:
-        """Every rank's summary, in rank order. A rank dying now is a gloo error within the limit."""
+        """Every rank's summary, in rank order, through the rendezvous store (TCP to rank 0's
+        store, no process group): a wrong GLOO_SOCKET_IFNAME or NCCL setting on one rank
+        cannot stop the facts from arriving, so the report can name that rank. A rank dying
+        now ends in a FleetError within the limit."""
         import json
 
-        dist = _dist()
+        p = f"{self.prefix}summary/"
+        data = self._exchange(p, json.dumps(summary.to_dict()), what="gathering facts")
+        return [RankSummary.from_dict(json.loads(d)) for d in data]
+
+    def _exchange(self, prefix: str, value: str, *, what: str) -> list[str]:
+        """Set this rank's value under `prefix`, then read every rank's (polling, limit)."""
+        keys = [f"{prefix}{r}" for r in range(self.world)]
+        deadline = time.monotonic() + self.timeout
         try:
-            dist.init_process_group(
-                "gloo",
-                store=dist.PrefixStore(f"{self.prefix}pg/", self.store),
-                rank=self.rank,
-                world_size=self.world,
-                timeout=_dt.timedelta(seconds=self.timeout),
-            )
-            gathered = _all_gather_bytes(dist, json.dumps(summary.to_dict()).encode(), self.world)
-            dist.destroy_process_group()
+            self.store.set(keys[self.rank], value)
+            while not self.store.check(keys):
+                if time.monotonic() > deadline:
+                    missing = [r for r in range(self.world) if not self.store.check([keys[r]])]
+                    raise FleetError(
+                        f"rank {self.rank}: {what} timed out after {self.timeout:g} s: "
+                        f"rank(s) {_ranges(missing)} sent nothing"
+                    )
+                time.sleep(0.02)
+            return [self.store.get(k).decode() for k in keys]
+        except FleetError:
+            raise
         except Exception as exc:
             raise FleetError(
-                f"rank {self.rank}: gathering facts over gloo failed: {first_line(exc, type(exc).__name__)}"
+                f"rank {self.rank}: {what} through the rendezvous store failed: "
+                f"{first_line(exc, type(exc).__name__)}"
             ) from None
-        return [RankSummary.from_dict(json.loads(data)) for data in gathered]
+
+    def smoke(self, *, timeout: float) -> list[Finding]:
+        """One small all-reduce on the job's backend (NCCL with GPUs, else gloo) within
+        `timeout` s. Each rank runs it in a thread and posts its outcome (ok, the error,
+        or no answer in time) to the store; every rank reads all outcomes, so every rank
+        reports the same ranks, with their host and interface variables, and exits alike."""
+        import json
+        import threading
+
+        from envlock.probe.envvars import collect as collect_env
+
+        backend = smoke_backend()
+        outcome: dict[str, str] = {}
+
+        def run() -> None:
+            try:
+                seconds = _all_reduce(backend, self, timeout)
+                outcome["status"], outcome["detail"] = "ok", f"{seconds * 1000:.0f} ms"
+            except Exception as exc:  # any failure of init or the collective is the verdict
+                outcome["status"] = "error"
+                outcome["detail"] = first_line(exc, type(exc).__name__)[:500]
+
+        started = time.monotonic()
+        worker = threading.Thread(target=run, name="envlock-smoke", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        variables = collect_env().get("variables", {})
+        mine = {
+            "host": hostname(),
+            "status": outcome.get("status", "timeout"),
+            "detail": outcome.get("detail", f"no result within {timeout:g} s"),
+            "vars": {k: v for k, v in variables.items() if k in SMOKE_VARIABLES},
+        }
+        # the others may still be waiting out their own limit: give them that long
+        self.timeout = max(self.timeout, timeout + 5)
+        results = [
+            json.loads(r)
+            for r in self._exchange(f"{self.prefix}smoke/", json.dumps(mine), what="smoke test")
+        ]
+        return smoke_findings(results, backend, timeout, time.monotonic() - started)
 
     def leave(self) -> None:
         """A last barrier: rank 0's store stays up until everyone is done; all exit together."""
@@ -379,19 +432,93 @@ def _dist() -> Any:
     return dist
 
 
-def _all_gather_bytes(dist: Any, data: bytes, world: int) -> list[bytes]:
-    """all_gather of byte strings with plain tensors (all_gather_object wants numpy)."""
+# What a smoke-test failure shows of each rank: the variables that pick its interface.
+SMOKE_VARIABLES = (
+    "NCCL_SOCKET_IFNAME",
+    "GLOO_SOCKET_IFNAME",
+    "NCCL_IB_HCA",
+    "NCCL_IB_DISABLE",
+    "NCCL_NET",
+)
+
+
+def smoke_backend() -> str:
+    """The backend the job's collectives will use: NCCL where CUDA is, else gloo."""
     import torch
 
-    size = torch.tensor([len(data)], dtype=torch.int64)
-    sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
-    dist.all_gather(sizes, size)
-    longest = max(int(s.item()) for s in sizes)
-    buf = torch.zeros(longest, dtype=torch.uint8)
-    buf[: len(data)] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
-    bufs = [torch.zeros(longest, dtype=torch.uint8) for _ in range(world)]
-    dist.all_gather(bufs, buf)
-    return [bytes(b[: int(n.item())].tolist()) for b, n in zip(bufs, sizes, strict=True)]
+    dist = _dist()
+    return "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+
+
+def _all_reduce(backend: str, group: Rendezvous, timeout: float) -> float:
+    """init_process_group on `backend` and one all-reduce of a 1-element tensor; seconds."""
+    import torch
+
+    dist = _dist()
+    t0 = time.monotonic()
+    device = "cpu"
+    if backend == "nccl":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = f"cuda:{local}"
+    dist.init_process_group(
+        backend,
+        store=dist.PrefixStore(f"{group.prefix}smoke-pg/", group.store),
+        rank=group.rank,
+        world_size=group.world,
+        timeout=_dt.timedelta(seconds=timeout),
+    )
+    value = torch.ones(1, device=device)
+    dist.all_reduce(value)
+    if int(value.item()) != group.world:
+        raise FleetError(f"all-reduce gave {value.item():g}, not {group.world}")
+    return time.monotonic() - t0
+
+
+def smoke_findings(
+    results: list[dict[str, Any]], backend: str, timeout: float, seconds: float
+) -> list[Finding]:
+    """EL-FLEET-SMOKE-FAILED for the ranks that failed or gave no answer, the failed first
+    (a rank that errors leaves the others waiting until their limit)."""
+    failed = [(r, x) for r, x in enumerate(results) if x.get("status") == "error"]
+    silent = [(r, x) for r, x in enumerate(results) if x.get("status") not in ("ok", "error")]
+    findings = []
+    for rank, x in failed:
+        findings.append(
+            Finding(
+                check_id="EL-FLEET-SMOKE-FAILED",
+                severity=Severity.ERROR,
+                message=f"rank {rank} on {x.get('host')} failed the {backend} all-reduce: "
+                f"{x.get('detail')}" + _vars_text(x),
+                evidence={"rank": rank, "host": x.get("host"), **x.get("vars", {})},
+                fix="check the interface variables against `ip link` on that node "
+                "(`envlock doctor` there names a missing interface), then relaunch",
+            )
+        )
+    if silent:
+        ranks = [r for r, _ in silent]
+        hosts = sorted({str(x.get("host")) for _, x in silent})
+        findings.append(
+            Finding(
+                check_id="EL-FLEET-SMOKE-FAILED",
+                severity=Severity.ERROR,
+                message=f"rank(s) {_ranges(ranks)} on {compress_hostlist(hosts)} did not finish "
+                f"the {backend} all-reduce within {timeout:g} s"
+                + (" (waiting for the rank(s) that failed)" if failed else "")
+                + (_vars_text(silent[0][1]) if len(silent) == 1 else ""),
+                evidence={"ranks": ranks, "hosts": hosts, "where": compress_hostlist(hosts)},
+                fix="a rank that cannot reach the others: check NCCL_SOCKET_IFNAME/"
+                "GLOO_SOCKET_IFNAME and the firewall between the nodes",
+            )
+        )
+    return findings
+
+
+def _vars_text(result: dict[str, Any]) -> str:
+    variables = result.get("vars") or {}
+    if not variables:
+        return " (no interface variables set)"
+    return " (" + ", ".join(f"{k}={v}" for k, v in sorted(variables.items())) + ")"
 
 
 def report_dir(
