@@ -52,7 +52,7 @@ def parse_nccl_list(value: str, *, ports: bool = False) -> NcclList:
         port: int | None = None
         if ports and ":" in item:
             item, _, p = item.partition(":")
-            port = int(p) if p.isdigit() else None
+            port = int(p) if p.isascii() and p.isdigit() else None
         entries.append((item, port))
     return NcclList(exclude=exclude, exact=exact, entries=entries)
 

@@ -47,7 +47,9 @@ def _interface(net: str, name: str) -> dict[str, Any]:
         "name": name,
         "operstate": state.strip() if state else None,
         # ARPHRD_*: 1 Ethernet, 32 InfiniBand (IPoIB), 772 loopback
-        "arp_type": int(kind) if kind and kind.strip().isdigit() else None,
+        "arp_type": int(kind)
+        if kind and kind.strip().isascii() and kind.strip().isdigit()
+        else None,
         # a physical interface has a device behind it; veth, bridges, lo have none
         "physical": os.path.exists(os.path.join(path, "device")),
     }
@@ -67,7 +69,7 @@ def _ib_devices(root: str) -> list[dict[str, Any]]:
             port_names = []
         ports = []
         for port in port_names:
-            if not port.isdigit():
+            if not (port.isascii() and port.isdigit()):
                 continue
             state = read_text(os.path.join(ports_dir, port, "state"), 64)
             layer = read_text(os.path.join(ports_dir, port, "link_layer"), 64)
@@ -83,7 +85,7 @@ def _ib_devices(root: str) -> list[dict[str, Any]]:
 
 
 def _port_order(name: str) -> tuple[int, str]:
-    return (int(name), "") if name.isdigit() else (1 << 30, name)
+    return (int(name), "") if name.isascii() and name.isdigit() else (1 << 30, name)
 
 
 def parse_port_state(text: str | None) -> str | None:
