@@ -331,9 +331,12 @@ def verify_distributed(
     strict: bool = False,
     timeout: float = 60.0,
     on_report: Callable[[int, str, Report], None] | None = None,
+    smoke: bool = False,
+    smoke_timeout: float = 30.0,
 ) -> Report:
     """Under torchrun: every rank verifies, the ranks' summaries are gathered over gloo, and
-    every rank gets the same fleet Report. `on_report(rank, host, report)` runs on every rank
+    every rank gets the same fleet Report (with `smoke`, also the outcome of one all-reduce on
+    the job's backend within `smoke_timeout` s). `on_report(rank, host, report)` runs on every rank
     before the ranks leave together (rank 0 prints it there, while the launch is still up)."""
     from envlock import fleet
     from envlock.catalog import DETERMINISM, FLEET, KINDS, VERIFY, validate_ignore
@@ -359,9 +362,23 @@ def verify_distributed(
     group = fleet.Rendezvous.join(timeout=timeout)
     summaries = group.all_gather(summary)
     findings = [f for f in fleet.compare_ranks(summaries) if f.check_id not in skip]
+    smoke_failed: list[Finding] = []
+    smoke_seconds = 0.0
+    if smoke:  # one all-reduce on the job's backend, before the training script starts
+        import time
+
+        started = time.monotonic()
+        smoke_failed = group.smoke(timeout=smoke_timeout)
+        smoke_seconds = round(time.monotonic() - started, 2)
+        findings += [f for f in smoke_failed if f.check_id not in skip]
     details = dict(local.details)
     details.pop("passed", None)
     details.update(world_size=len(summaries), hosts=sorted({s.host for s in summaries}))
+    if smoke:
+        details["smoke"] = (
+            "failed" if smoke_failed else f"all-reduce over {len(summaries)} ranks: ok"
+        )
+        details["smoke_seconds"] = smoke_seconds
     report = Report(
         command="verify --distributed",
         target=f"{len(summaries)} ranks",
@@ -382,16 +399,22 @@ def fleet_report(
     scope: str = "full",
     ignore: Iterable[str] = (),
     strict: bool = False,
+    nodes: str | Sequence[str] | None = None,
 ) -> Report:
     """Per-node facts files in `directory` (from `envlock probe --json`) compared like the
-    ranks of one job, and with `lock` when given."""
+    ranks of one job, and with `lock` when given. `nodes`: the nodes expected (a Slurm
+    hostlist such as 'gpu-node-[000-063]', or names); those without a file are missing."""
     from envlock import fleet
     from envlock.catalog import DETERMINISM, FLEET, VERIFY, validate_ignore
     from envlock.findings import Report
 
     skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
-    summaries, findings = fleet.report_dir(directory, locked, scope=scope)
+    expected = None
+    if nodes is not None:
+        texts = [nodes] if isinstance(nodes, str) else list(nodes)
+        expected = [h for t in texts for h in fleet.parse_hostlist(t)]
+    summaries, findings = fleet.report_dir(directory, locked, scope=scope, expected=expected)
     return Report(
         command="fleet report",
         target=f"{len(summaries)} nodes",
@@ -399,6 +422,7 @@ def fleet_report(
         strict=strict,
         details={
             "nodes": [s.host for s in summaries],
+            **({"expected_nodes": len(expected)} if expected is not None else {}),
             "ignored": sorted(skip),
             **({"lock": os.fspath(lock)} if isinstance(lock, (str, os.PathLike)) else {}),
         },

@@ -247,6 +247,26 @@ KINDS: dict[str, Kind] = {
             DOCTOR,
             "torchvision/torchaudio/triton or a package requiring torch does not match this torch",
         ),
+        Kind("EL-FLEET-NODE-MISSING", ERROR, FLEET, "an expected node (--nodes) sent no facts"),
+        Kind(
+            "EL-FLEET-SMOKE-FAILED",
+            ERROR,
+            FLEET,
+            "a rank failed or timed out in the --smoke all-reduce",
+        ),
+        Kind(
+            "EL-NET-IFNAME-MISSING",
+            ERROR,
+            DOCTOR,
+            "NCCL_SOCKET_IFNAME/GLOO_SOCKET_IFNAME names no interface of this node",
+        ),
+        Kind("EL-NET-IB-HCA-MISSING", ERROR, DOCTOR, "NCCL_IB_HCA names no usable RDMA device"),
+        Kind(
+            "EL-NET-NO-GPUDIRECT",
+            WARNING,
+            DOCTOR,
+            "RDMA devices and GPUs, but no GPUDirect RDMA module (nvidia_peermem)",
+        ),
     )
 }
 

@@ -352,6 +352,38 @@ class DeterminismFacts:
     seconds: float | None = None  # both runs of the workload, without the torch import
 
 
+# -------------------------------------------------------------------- network
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NetInterfaceFacts:
+    name: str
+    operstate: str | None = None  # up, down, unknown (lo), dormant, ...
+    arp_type: int | None = None  # ARPHRD_*: 1 Ethernet, 32 InfiniBand, 772 loopback
+    physical: bool = False  # a device behind it (not veth, bridge, lo)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IbPortFacts:
+    port: int
+    state: str | None = None  # ACTIVE, DOWN, INIT, ARMED
+    link_layer: str | None = None  # InfiniBand, or Ethernet (RoCE)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IbDeviceFacts:
+    name: str  # mlx5_0
+    ports: list[IbPortFacts] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NetworkFacts:
+    """What a multi-node job's NCCL/gloo traffic depends on (envlock/probe/network.py)."""
+
+    unavailable: str | None = None
+    interfaces: list[NetInterfaceFacts] = field(default_factory=list)
+    ib_devices: list[IbDeviceFacts] = field(default_factory=list)
+    gpudirect_module: str | None = None  # nvidia_peermem / nv_peer_mem when loaded
+
+
 # ----------------------------------------------------------------------- top
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MetaFacts:
@@ -377,6 +409,7 @@ class Facts:
     image: ImageFacts | None = None
     determinism: DeterminismFacts | None = None
     toolchain: ToolchainFacts = field(default_factory=ToolchainFacts)
+    network: NetworkFacts | None = None  # None: not probed (facts from before issue 16)
 
     @classmethod
     def from_dict(cls, data: Any) -> Facts:

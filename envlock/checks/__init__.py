@@ -5,7 +5,16 @@ that users can --ignore.
 Importing this package registers them all.
 """
 
-from envlock.checks import container, driver, extensions, family, gpu, libraries, runtime
+from envlock.checks import (
+    container,
+    driver,
+    extensions,
+    family,
+    gpu,
+    libraries,
+    network,
+    runtime,
+)
 from envlock.checks.context import EXPECTATIONS, CheckContext
 from envlock.checks.registry import CHECKS, Check, check, run_checks
 
@@ -21,6 +30,7 @@ __all__ = [
     "family",
     "gpu",
     "libraries",
+    "network",
     "run_checks",
     "runtime",
 ]

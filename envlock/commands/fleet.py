@@ -36,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep.add_argument("directory", metavar="DIR", help="directory of facts *.json files")
     rep.add_argument("--lock", metavar="LOCK", help="also verify every node against this lock")
     rep.add_argument("--scope", choices=SCOPES, default="full")
+    rep.add_argument(
+        "--nodes",
+        metavar="HOSTLIST",
+        help="the nodes expected, as a Slurm hostlist (e.g. 'gpu-node-[000-063]'); "
+        "those that sent no facts file are reported missing",
+    )
     add_report_arguments(rep, formats=FORMATS, example_id="EL-FLEET-DIVERGENT")
 
 
@@ -44,7 +50,12 @@ def run(args: argparse.Namespace) -> Report:
     from envlock.report import render
 
     report = fleet_report(
-        args.directory, args.lock, scope=args.scope, ignore=args.ignore, strict=args.strict
+        args.directory,
+        args.lock,
+        scope=args.scope,
+        ignore=args.ignore,
+        strict=args.strict,
+        nodes=args.nodes,
     )
     render(report, args.format, sys.stdout)
     return report

@@ -69,6 +69,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds to wait for every rank to join (default 60)",
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="with --distributed: after the facts exchange, one small all-reduce on the job's "
+        "backend (NCCL on GPUs, gloo on CPU); a rank that does not complete is named and "
+        "every rank exits 1",
+    )
+    parser.add_argument(
+        "--smoke-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds the --smoke all-reduce may take (default 30)",
+    )
     add_source_arguments(parser)
 
 
@@ -84,6 +98,10 @@ def run(args: argparse.Namespace) -> Report:
         "cache": not args.no_cache,
         "strict": args.strict,
     }
+    if args.smoke and not args.distributed:
+        from envlock.errors import UsageError
+
+        raise UsageError("--smoke runs under torchrun with --distributed")
     if not args.distributed:
         report = api.verify_lock(args.lock, source_of(args), **options)
         render(report, args.format, sys.stdout)
@@ -100,5 +118,11 @@ def run(args: argparse.Namespace) -> Report:
             )
 
     return api.verify_distributed(
-        args.lock, source_of(args), timeout=args.fleet_timeout, on_report=show, **options
+        args.lock,
+        source_of(args),
+        timeout=args.fleet_timeout,
+        on_report=show,
+        smoke=args.smoke,
+        smoke_timeout=args.smoke_timeout,
+        **options,
     )

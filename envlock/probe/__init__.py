@@ -19,7 +19,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 FACTS_VERSION = 1
-SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env", "toolchain", "extensions")
+SECTIONS = (
+    "system",
+    "driver",
+    "cuda",
+    "torch",
+    "packages",
+    "env",
+    "toolchain",
+    "extensions",
+    "network",
+)
 
 
 def _envlock_version() -> str:
@@ -63,6 +73,7 @@ def probe_host(
         cudalibs,
         envvars,
         extensions,
+        network,
         nvml,
         packages,
         system,
@@ -87,6 +98,7 @@ def probe_host(
         _Source("env", envvars.collect),
         _Source("toolchain", lambda: toolchain.collect(timeout=remaining())),
         _Source("extensions", lambda: extensions.collect(cache=extension_cache)),
+        _Source("network", network.collect),
         _Source(
             "torch",
             lambda: torch_info.collect(torch_live=torch_live, timeout=remaining(), live=live),

@@ -61,6 +61,8 @@ ALLOWED_NAMES = frozenset(
         # the job's precision, as accelerate and Lightning read it (checks/context.BF16_ENV)
         "ACCELERATE_MIXED_PRECISION",
         "PL_PRECISION",
+        # the interface gloo binds to (checks/network.py validates it against the node's)
+        "GLOO_SOCKET_IFNAME",
     }
 )
 SECRET_MARKERS = (

@@ -8,7 +8,7 @@ from typing import TextIO
 from envlock.errors import UsageError
 from envlock.findings import Report
 
-FORMATS = ("text", "json", "junit", "github")
+FORMATS = ("text", "json", "junit", "github", "html")
 
 
 def render(report: Report, fmt: str = "text", file: TextIO | None = None) -> None:
@@ -29,5 +29,9 @@ def render(report: Report, fmt: str = "text", file: TextIO | None = None) -> Non
         from envlock.report.github import render_github
 
         render_github(report, out)
+    elif fmt == "html":
+        from envlock.report.html import render_html
+
+        render_html(report, out)
     else:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")

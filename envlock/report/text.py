@@ -94,8 +94,21 @@ def render_text(report: Report, out: TextIO) -> None:
     sections, checks = not_checked_lines(report.details.get("not_checked") or ())
     for line in sections:
         console.print(Text(f"  not checked: {plain(line)}", style="yellow"), soft_wrap=True)
-    drift = [f for f in report.sorted_findings() if f.field is not None]
+    # fleet findings (which nodes hold which value): one line each, at any fleet size
+    nodes = [f for f in report.sorted_findings() if f.field is not None and f.evidence.get("where")]
+    # a field the nodes disagree on has one line (its lock value included); drift from the
+    # lock that every node shares keeps its own
+    divergent = {f.field for f in nodes if f.check_id == "EL-FLEET-DIVERGENT"}
+    nodes = [f for f in nodes if f.check_id == "EL-FLEET-DIVERGENT" or f.field not in divergent]
+    drift = [
+        f for f in report.sorted_findings() if f.field is not None and not f.evidence.get("where")
+    ]
     other = [f for f in report.sorted_findings() if f.field is None]
+    if nodes:
+        console.print(Text("\nDIFFERENT NODES (value on nodes; majority first)", style="bold"))
+        for f in nodes[:MAX_ROWS]:
+            _print_fleet_line(console, f)
+        _more(console, len(nodes))
     if drift:
         table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
         table.add_column("", no_wrap=True)
@@ -103,10 +116,6 @@ def render_text(report: Report, out: TextIO) -> None:
         table.add_column("locked", overflow="fold")
         table.add_column("observed", overflow="fold")
         table.add_column("why it matters")
-        # fleet findings say on which nodes (hostlists, counts per value)
-        where = any(f.evidence.get("where") for f in drift)
-        if where:
-            table.add_column("where", overflow="fold")
         for f in drift[:MAX_ROWS]:
             table.add_row(
                 Text(_MARK[f.severity], style=_STYLE[f.severity]),
@@ -114,7 +123,6 @@ def render_text(report: Report, out: TextIO) -> None:
                 Text(_fmt(f.locked)),
                 Text(_fmt(f.observed)),
                 Text(plain(f.why or f.message)),
-                *([Text(_fmt(f.evidence.get("where")))] if where else []),
             )
         console.print(table)
         _more(console, len(drift))
@@ -137,6 +145,8 @@ def render_text(report: Report, out: TextIO) -> None:
 # A person reads a few hundred lines; a 230,000-package drift is summarised, not printed
 # (rich takes ~0.5 ms a row). `--format json` always has every finding.
 MAX_ROWS = 200
+# An evidence list longer than this (10,000 missing nodes) is counted, not printed.
+MAX_LIST = 64
 
 
 def _more(console: Console, total: int) -> None:
@@ -146,12 +156,28 @@ def _more(console: Console, total: int) -> None:
         )
 
 
+def _print_fleet_line(console: Console, f: Finding) -> None:
+    """`✗ driver.version: 580.65.06 on 62 nodes gpu-node-[...]; 570.86.15 on 2 nodes
+    gpu-node-[007,041]`, never folded (a hostlist is copied into srun/kubectl)."""
+    line = Text(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
+    line.append(plain(f.field or "", newlines=False), style="bold")
+    line.append(": ")
+    if f.check_id == "EL-FLEET-RANK-DRIFT":
+        line.append(f"lock {_fmt(f.locked)}, observed ")
+    line.append(plain(f.evidence["where"], newlines=False))
+    if f.check_id != "EL-FLEET-RANK-DRIFT" and f.locked is not None:
+        line.append(f"  (lock: {plain(f.locked, newlines=False)})", style="dim")
+    console.print(line, soft_wrap=True)
+
+
 def _print_finding(console: Console, f: Finding) -> None:
     head = Text(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
     head.append(f"[{f.check_id}] ", style="bold")
     head.append(plain(f.message))
     console.print(head)
     for key, value in f.evidence.items():
+        if isinstance(value, list) and len(value) > MAX_LIST:
+            value = f"{len(value)} items (--format json lists them all)"
         console.print(Text(f"     {plain(key)}: {_fmt(value)}", style="dim"))
     if f.fix:
         console.print(Text(f"     fix: {plain(f.fix)}", style="green"))

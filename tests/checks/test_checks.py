@@ -807,6 +807,9 @@ TESTED_ELSEWHERE = {
     "EL-EXT-TORCH-ABI": "tests/checks/test_extensions.py",
     "EL-EXT-CUDA-MAJOR": "tests/checks/test_extensions.py",
     "EL-FAMILY-MISMATCH": "tests/checks/test_family.py",
+    "EL-NET-IFNAME-MISSING": "tests/checks/test_network.py",
+    "EL-NET-IB-HCA-MISSING": "tests/checks/test_network.py",
+    "EL-NET-NO-GPUDIRECT": "tests/checks/test_network.py",
 }
 
 

@@ -143,6 +143,9 @@ def _check_renderers(report: Report) -> None:
         elif fmt == "github":
             for line in text.splitlines():
                 assert line.startswith("::") or not line.strip() or line.startswith("envlock"), line
+        elif fmt == "html":  # untrusted text never becomes markup: only the page's own tags
+            assert text.startswith("<!DOCTYPE html>") and text.count("<script") in (0, 2)
+            assert "<img" not in text and text.count("<body") == 1
 
 
 def _pipeline(facts: Facts) -> None:
