@@ -56,6 +56,7 @@ def test_lock_is_deterministic_apart_from_meta() -> None:
         "torch",
         "cuda",
         "packages",
+        "tools",
         "env",
         "image",
         "determinism",
@@ -115,6 +116,8 @@ def test_schema_is_in_step_with_the_writer() -> None:
 NOT_RECORDED = {
     ".torch.hip": "ROCm builds only; no ROCm machine recorded",
     ".determinism.failed": "written only when a class fails to run; no such run recorded",
+    ".sources": "the recordings were made before the probe read direct_url.json",
+    ".files": "written by `lock --hashes` (tests/lock/test_hashes.py checks it against the schema)",
 }
 
 
@@ -175,8 +178,8 @@ def test_missing_file_and_directory_are_refused(tmp_path: Path) -> None:
 
 def test_newer_minor_version_is_read_and_keeps_unknown_fields(tmp_path: Path) -> None:
     text = dumps_lock(build_lock(cuda_venv_facts()))
-    assert 'lock-version = "1.0"' in text
-    text = text.replace('lock-version = "1.0"', 'lock-version = "1.7"')
+    assert 'lock-version = "1.1"' in text
+    text = text.replace('lock-version = "1.1"', 'lock-version = "1.7"')
     text += '\n[torch.compile]\nbackend = "inductor"\n'
     path = tmp_path / "l.toml"
     path.write_text(text)
@@ -188,7 +191,7 @@ def test_newer_minor_version_is_read_and_keeps_unknown_fields(tmp_path: Path) ->
 
 def test_integer_lock_version_of_older_locks_is_read_as_1_0(tmp_path: Path) -> None:
     text = dumps_lock(build_lock(cuda_venv_facts())).replace(
-        'lock-version = "1.0"', "lock-version = 1"
+        'lock-version = "1.1"', "lock-version = 1"
     )
     path = tmp_path / "l.toml"
     path.write_text(text)
