@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # Order is the order of `envlock --help`.
 COMMANDS = ("probe", "doctor", "lock", "verify", "matrix", "determinism", "run", "explain", "fleet")
+COMMANDS += ("export", "restore")  # issue 13: from a lock back to an environment
 
 EPILOG = """\
 exit codes:

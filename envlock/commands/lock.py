@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="determinism device (default: cuda if available, else cpu)",
     )
     parser.add_argument(
+        "--hashes",
+        action="store_true",
+        help="record sha256 hashes of the files that fit this platform, from the package "
+        "index's JSON API (PEP 691; the index pip is configured with)",
+    )
+    parser.add_argument(
         "--allow-partial",
         action="store_true",
         help="lock partial facts without torch (an image without a usable python3); "
@@ -55,9 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from envlock.api import make_lock
+    from envlock import api
 
-    lock = make_lock(
+    lock = api.make_lock(
         source_of(args),
         scope=args.scope,
         determinism=args.determinism,
@@ -65,6 +71,8 @@ def run(args: argparse.Namespace) -> None:
         device=args.device,
         allow_partial=args.allow_partial,
     )
+    if args.hashes:
+        lock = api.add_hashes(lock, python=args.python)
     regen = _regenerate_args(args)
     if args.output == "-":
         sys.stdout.write(dumps_lock(lock, args=regen))
@@ -98,6 +106,8 @@ def _regenerate_args(args: argparse.Namespace) -> str:
             parts += ["--seed", str(args.seed)]
         if args.device != "auto":
             parts += ["--device", args.device]
+    if args.hashes:
+        parts.append("--hashes")
     if args.allow_partial:
         parts.append("--allow-partial")
     for opt in ("image", "container", "python"):

@@ -14,6 +14,12 @@ from typing import TypeVar
 
 from envlock import __version__
 from envlock.facts import DeterminismFacts, Facts
+from envlock.lock.closure import (
+    INSTALLER_PACKAGES,
+    UNRESTORABLE_KINDS,
+    torch_index,
+    torch_variant,
+)
 from envlock.lock.model import (
     SCOPES,
     Lock,
@@ -27,12 +33,6 @@ from envlock.lock.model import (
     LockedTorch,
     LockHeader,
     LockMeta,
-)
-from envlock.lock.closure import (
-    INSTALLER_PACKAGES,
-    UNRESTORABLE_KINDS,
-    torch_index,
-    torch_variant,
 )
 from envlock.lock.version import LockVersion
 from envlock.versions import release

@@ -32,7 +32,9 @@ def test_scan_normalizes_names_and_first_on_path_wins(tmp_path: Path) -> None:
     _dist_info(second, "flash_attn-2.7.0.dist-info", "Name: flash-attn\nVersion: 2.7.0\n")
     _dist_info(second, "requests-2.32.0.dist-info", "Name: requests\nVersion: 2.32.0\n")
     got = packages.collect([str(first), str(second)])
-    assert got["distributions"] == {"flash-attn": "2.8.3"}
+    # the full closure (not an allow-list): requests too
+    assert got["distributions"] == {"flash-attn": "2.8.3", "requests": "2.32.0"}
+    assert got["sources"] == {}
 
 
 def test_wheel_cuda_major_from_suffix_record_and_pins(tmp_path: Path) -> None:
