@@ -85,11 +85,13 @@ def plan_steps(
         raise RestoreError("give exactly one of --venv DIR and --python PY")
     if venv is not None:
         final = Path(venv).absolute()
-        if final.exists() and not (final / "pyvenv.cfg").is_file():
-            if not final.is_dir() or any(final.iterdir()):
-                raise RestoreError(
-                    f"--venv {venv}: exists and is not a virtual environment: not replaced"
-                )
+        foreign = not (final / "pyvenv.cfg").is_file() and (
+            not final.is_dir() or any(final.iterdir())
+        )
+        if final.exists() and foreign:
+            raise RestoreError(
+                f"--venv {venv}: exists and is not a virtual environment: not replaced"
+            )
         base = base_python or sys.executable
         have = python_minor(base)
         if locked_python and have != locked_python:
@@ -232,7 +234,7 @@ def _run(argv: tuple[str, ...], who: str) -> None:
 def _why(stderr: str) -> str:
     """The line of an installer's error output that says what went wrong."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    for marker in ("ERROR:", "error:", "×", "hint:"):
+    for marker in ("ERROR:", "error:", "\u00d7", "hint:"):  # uv marks errors with a cross
         for ln in lines:
             if ln.startswith(marker):
                 return ln
