@@ -211,6 +211,12 @@ KINDS: dict[str, Kind] = {
         Kind("EL-FLEET-RANK-DRIFT", ERROR, FLEET, "ranks drifted from the lock"),
         Kind("EL-FLEET-DIVERGENT", ERROR, FLEET, "ranks or nodes disagree on a field"),
         Kind("EL-FLEET-NODE-UNREADABLE", ERROR, FLEET, "a node's facts file could not be read"),
+        Kind(
+            "EL-LOCK-UNRESTORABLE",
+            INFO,
+            VERIFY,
+            "a locked distribution is an editable or local-path install: not restorable elsewhere",
+        ),
     )
 }
 

@@ -286,6 +286,9 @@ def verify(
         if finding is not None:
             findings.append(finding)
     findings += _determinism(lock, facts, scope=scope, skipped=determinism_skipped)
+    from envlock.lock.closure import unrestorable_findings
+
+    findings += unrestorable_findings(lock.sources, lock.packages)
     return findings
 
 

@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> None:
         args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image))
     )
     print(f"wrote {args.output} ({_summary(lock)})", file=sys.stderr)
+    from envlock.lock.closure import unrestorable_findings
+
+    for finding in unrestorable_findings(lock.sources, lock.packages):
+        print(f"envlock lock: note: {finding.message} ({finding.check_id})", file=sys.stderr)
     if args.allow_partial and lock.torch is None:
         print(
             f"envlock lock: warning: {args.output} holds partial facts: torch was not observed, "

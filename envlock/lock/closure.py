@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
+from envlock.findings import Finding, Severity
 from envlock.matrix.advice import INDEX_URL
+
+if TYPE_CHECKING:
+    from envlock.lock.model import LockedSource
 
 # The installer's own tooling: present in every venv at whatever version the
 # installer brought; recorded in [tools], never drift.
@@ -120,3 +126,27 @@ def unrestorable_reason(kind: str) -> str:
     if kind == "editable":
         return "an editable install: its source tree is on the locking machine only"
     return "installed from a local path: the file is on the locking machine only"
+
+
+def unrestorable_findings(
+    sources: dict[str, LockedSource], packages: dict[str, str]
+) -> list[Finding]:
+    """One finding per locked distribution that an index cannot give back."""
+    out = []
+    for name, src in sorted(sources.items()):
+        if src.kind not in UNRESTORABLE_KINDS:
+            continue
+        version = packages.get(name, "?")
+        out.append(
+            Finding(
+                check_id="EL-LOCK-UNRESTORABLE",
+                severity=Severity.INFO,
+                field=f"sources.{name}",
+                locked=src.kind,
+                observed=None,
+                why="restore and export install from a package index",
+                message=f"{name}=={version} is {unrestorable_reason(src.kind)}",
+                fix=f"publish {name} to an index (or install it from a VCS URL) and lock again",
+            )
+        )
+    return out

@@ -151,13 +151,19 @@ def test_provenance_is_recorded_and_a_local_path_is_not_committed() -> None:
     assert lock.sources["mypkg"].kind == "editable" and lock.sources["mypkg"].url is None
     assert lock.sources["other"].url == "https://github.com/o/other"
     assert "alice" not in json.dumps(lock.to_dict())
-    assert verify(lock, facts, scope="software") == []
+    # the editable install is a finding (not drift: it is what was locked)
+    (note,) = verify(lock, facts, scope="software")
+    assert (note.check_id, note.severity.name) == ("EL-LOCK-UNRESTORABLE", "INFO")
+    assert "mypkg==0.1 is an editable install" in note.message
     # installed from the index now: the provenance changed
     moved = facts.replace(
         packages=dataclasses.replace(facts.packages, sources={"other": sources["other"]})
     )
-    (finding,) = verify(lock, moved, scope="software")
-    assert finding.field == "sources.mypkg.kind" and finding.severity.name == "ERROR"
+    drift = [f for f in verify(lock, moved, scope="software") if f.severity.name == "ERROR"]
+    assert [f.field for f in drift] == ["sources.mypkg.kind"]
+    # a VCS install alone is restorable: no finding
+    vcs_only = dataclasses.replace(lock, sources={"other": lock.sources["other"]})
+    assert [f.check_id for f in verify(vcs_only, moved, scope="software")] == []
 
 
 def test_direct_url_json_of_a_real_editable_and_a_real_wheel(tmp_path: Path) -> None:
