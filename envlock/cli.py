@@ -27,7 +27,17 @@ if TYPE_CHECKING:
     from envlock.findings import Report
 
 # Order is the order of `envlock --help`.
-COMMANDS = ("probe", "doctor", "lock", "verify", "matrix", "determinism", "run", "explain", "fleet")
+COMMANDS: tuple[str, ...] = (
+    "probe",
+    "doctor",
+    "lock",
+    "verify",
+    "matrix",
+    "determinism",
+    "run",
+    "explain",
+    "fleet",
+)
 COMMANDS += ("export", "restore")  # issue 13: from a lock back to an environment
 
 EPILOG = """\

@@ -138,7 +138,9 @@ def files_for(index: str, name: str, version: str, accepted: set[str]) -> tuple[
     wheels: list[LockedFile] = []
     sdists: list[LockedFile] = []
     base = index.rstrip("/") + "/" + name + "/"
-    for entry in page["files"]:  # type: ignore[union-attr]
+    listed = page["files"]
+    assert isinstance(listed, list)  # fetch_page checked it
+    for entry in listed:
         if not isinstance(entry, dict):
             continue
         fname, url, hashes = entry.get("filename"), entry.get("url"), entry.get("hashes")

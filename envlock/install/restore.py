@@ -133,7 +133,7 @@ def plan_steps(
     if locked_python and have != locked_python:
         raise RestoreError(f"the lock is for Python {locked_python}, {python} is {have}")
     if installer == "uv":
-        install = ("uv", "pip", "install", "--python", python, "-r", requirements)
+        install: tuple[str, ...] = ("uv", "pip", "install", "--python", python, "-r", requirements)
         if plan.complete:
             install = (*install[:5], "--no-deps", *install[5:])
         steps = [

@@ -196,7 +196,7 @@ def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[s
         doc.validate()
     except PylockValidationError as exc:
         raise LockError(f"the pylock built from this lock is not valid: {exc}") from None
-    return doc.to_dict()
+    return dict(doc.to_dict())
 
 
 def dockerfile_text(
