@@ -614,7 +614,9 @@ def restore_lock(
         from envlock.errors import RestoreError
 
         raise RestoreError(f"{os.fspath(lock)}: the lock holds no [packages]: nothing to restore")
-    if host is None:
+    wanted = variant or (locked.torch.variant if locked.torch else None)
+    if host is None and wanted and wanted.startswith("cu"):
+        # only a CUDA build is held against this machine's driver and GPUs
         from envlock.collect import probe_this_host
 
         host = probe_this_host(torch_live=False)

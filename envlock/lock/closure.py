@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envlock.findings import Finding, Severity
-from envlock.matrix.advice import INDEX_URL
 
 if TYPE_CHECKING:
     from envlock.lock.model import LockedSource
@@ -100,8 +99,15 @@ def torch_index(version: str | None) -> str | None:
     if not version:
         return None
     if "+" in version:
-        return INDEX_URL + version.split("+", 1)[1]
+        return _pytorch_index(version.split("+", 1)[1])
     return DEFAULT_INDEX
+
+
+def _pytorch_index(variant: str) -> str:
+    # imported here: the lock builder (and so `envlock verify`) does not load the matrix
+    from envlock.matrix.advice import INDEX_URL
+
+    return INDEX_URL + variant
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -119,7 +125,9 @@ def torch_pin_for(version: str, variant: str, default_variant: str | None) -> To
     public = version.split("+", 1)[0]
     if variant == default_variant:
         return TorchPin(version=public, variant=variant, index=DEFAULT_INDEX)
-    return TorchPin(version=f"{public}+{variant}", variant=variant, index=INDEX_URL + variant)
+    return TorchPin(
+        version=f"{public}+{variant}", variant=variant, index=_pytorch_index(variant)
+    )
 
 
 def unrestorable_reason(kind: str) -> str:

@@ -55,6 +55,13 @@ def hold_variant(lock: Lock, host: Facts, matrix: Matrix, *, requested: str | No
             "against this machine",
             default_variant=default,
         )
+    if host is None:
+        return Hold(
+            variant=variant,
+            runs=None,
+            reason=f"the {variant} build was not held against a machine (no facts given)",
+            default_variant=default,
+        )
     driver = Version.of(host.driver.version)
     if driver is None:
         return Hold(
