@@ -207,6 +207,35 @@ def test_bad_input_is_one_line_and_exit_3(tiny_lock: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.venv
+def test_restore_into_an_existing_interpreter_and_a_version_the_index_lacks(
+    tiny_lock: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "existing"
+    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
+    python = str(target / "bin" / "python")
+    missing = tmp_path / "missing.toml"
+    missing.write_text(
+        "\n".join(ln for ln in tiny_lock.read_text().splitlines() if "[files" not in ln
+                  and not ln.startswith(("name =", "url =", "sha256 =")))
+        .replace('six = "1.17.0"', 'six = "0.0.1"')
+    )  # fmt: skip
+    before = _freeze(target / "bin" / "python")
+    bad = run_envlock(
+        ["restore", str(missing), "--python", python, "--installer", "pip"], env=_no_uv_env()
+    )
+    assert bad.returncode == 3, bad.stderr
+    # the commands run are logged ("$ ..."); what went wrong is one line
+    (error,) = [ln for ln in bad.stderr.splitlines() if not ln.startswith("$ ")]
+    assert error.startswith("envlock: error: pip failed") and "six==0.0.1" in error
+    assert _freeze(target / "bin" / "python") == before  # the dry run stopped it: nothing in
+    ok = run_envlock(
+        ["restore", str(tiny_lock), "--python", python, "--installer", "pip"], env=_no_uv_env()
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert {"six==1.17.0", "idna==3.10"} <= set(_freeze(target / "bin" / "python"))
+
+
+@pytest.mark.venv
 def test_unreachable_index_and_a_version_the_index_lacks(tiny_venv: Path, tmp_path: Path) -> None:
     out = tmp_path / "l.toml"
     args = ["lock", "--python", str(tiny_venv), "--hashes", "--no-torch-live", "-o", str(out)]
