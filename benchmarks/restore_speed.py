@@ -39,14 +39,16 @@ PACKAGES = (
 )
 
 
-def timed(make: list[list[str]], clean: Path, runs: int, env: dict[str, str]) -> float:
+def timed(
+    make: list[list[str]], clean: Path, runs: int, env: dict[str, str], *, warm: bool = True
+) -> float:
     samples = []
-    for i in range(runs + 1):
+    for i in range(runs + 1 if warm else runs):
         shutil.rmtree(clean, ignore_errors=True)
         t0 = time.perf_counter()
         for cmd in make:
             subprocess.run(cmd, capture_output=True, env=env, check=True)
-        if i:  # the first run warms the caches
+        if i or not warm:  # the first run warms the caches
             samples.append(time.perf_counter() - t0)
     return statistics.median(samples)
 
@@ -148,44 +150,37 @@ def torch_cpu(runs: int) -> int:
             capture_output=True,
         )
         target, plain = work / "restored", work / "plain"
-        restore = timed(
+        make_restore = [
             [
-                [
-                    *envlock,
-                    "restore",
-                    str(lock),
-                    "--venv",
-                    str(target),
-                    "--installer",
-                    "pip",
-                    "--torch-index",
-                    "none",
-                ]
-            ],
-            target,
-            runs,
-            env,
-        )
-        pip = timed(
-            [
-                [sys.executable, "-m", "venv", str(plain)],
-                [
-                    str(plain / "bin" / "python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--no-deps",
-                    "-r",
-                    str(req),
-                ],
-            ],
-            plain,
-            runs,
-            env,
-        )
+                *envlock,
+                "restore",
+                str(lock),
+                "--venv",
+                str(target),
+                "--installer",
+                "pip",
+                "--torch-index",
+                "none",
+            ]
+        ]
+        make_pip = [
+            [sys.executable, "-m", "venv", str(plain)],
+            [str(plain / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-r", str(req)],
+        ]
+        # alternated, one run of each at a time: a shared machine's load drifts over
+        # minutes, and both sides should see the same drift (wheels are local: no warm-up)
+        r_samples, p_samples = [], []
+        for _ in range(runs):
+            r_samples.append(timed(make_restore, target, 1, env, warm=False))
+            p_samples.append(timed(make_pip, plain, 1, env, warm=False))
+        restore, pip = statistics.median(r_samples), statistics.median(p_samples)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"torch-cpu venv, pip  runs: {runs} (median, after one warm-up)  cpus: {os.cpu_count()}")
+    print(f"torch-cpu venv, pip  runs: {runs} each, alternated (median)  cpus: {os.cpu_count()}")
+    print(
+        f"  restore samples {' '.join(f'{x:.1f}' for x in r_samples)}  "
+        f"pip samples {' '.join(f'{x:.1f}' for x in p_samples)}"
+    )
     print(f"envlock restore --venv (install + verify)  {restore:7.3f} s")
     print(f"python -m venv + pip install --no-deps -r  {pip:7.3f} s")
     print(f"  ratio {restore / pip:.3f}  (goal <= 1.200)")
