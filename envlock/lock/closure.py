@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from envlock.findings import Finding, Severity
@@ -125,9 +124,7 @@ def torch_pin_for(version: str, variant: str, default_variant: str | None) -> To
     public = version.split("+", 1)[0]
     if variant == default_variant:
         return TorchPin(version=public, variant=variant, index=DEFAULT_INDEX)
-    return TorchPin(
-        version=f"{public}+{variant}", variant=variant, index=_pytorch_index(variant)
-    )
+    return TorchPin(version=f"{public}+{variant}", variant=variant, index=_pytorch_index(variant))
 
 
 def unrestorable_reason(kind: str) -> str:

@@ -28,7 +28,10 @@ class Hold:
     default_variant: str | None = None  # the one the default index carries for the release
 
 
-def hold_variant(lock: Lock, host: Facts, matrix: Matrix, *, requested: str | None = None) -> Hold:
+def hold_variant(
+    lock: Lock, host: Facts | None, matrix: Matrix, *, requested: str | None = None
+) -> Hold:
+    """host: facts of the machine to hold a CUDA build against (only read for one)."""
     torch = lock.torch
     if torch is None or not torch.version or not torch.variant:
         if requested is not None:

@@ -247,7 +247,7 @@ def test_unreachable_index_and_a_version_the_index_lacks(tiny_venv: Path, tmp_pa
     from envlock.errors import RestoreError
     from envlock.install.index import files_for
 
-    with pytest.raises(RestoreError, match="has no file of six==0.0.1 for this platform"):
+    with pytest.raises(RestoreError, match=r"has no file of six==0\.0\.1 for this platform"):
         files_for("https://pypi.org/simple", "six", "0.0.1", {"py3-none-any"})
 
 

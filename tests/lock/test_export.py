@@ -89,7 +89,7 @@ def test_pylock_needs_hashes_and_validates_with_packaging() -> None:
     from packaging.pylock import Pylock
 
     lock = build_lock(cuda_venv_facts())
-    with pytest.raises(RestoreError, match="needs file hashes.*envlock lock --hashes"):
+    with pytest.raises(RestoreError, match=r"needs file hashes.*envlock lock --hashes"):
         pylock_document(lock, plan_install(lock), created_by="envlock test")
     small = dataclasses.replace(
         lock,
@@ -175,7 +175,7 @@ def test_another_variant_is_pinned_from_its_index_and_names_what_will_differ() -
 
 def test_unknown_variant_and_empty_lock_are_refused() -> None:
     lock = build_lock(h100_facts())
-    with pytest.raises(RestoreError, match="not a variant of torch 2.14.1 .known: cpu, cu126"):
+    with pytest.raises(RestoreError, match=r"not a variant of torch 2\.14\.1 \(known: cpu, cu126"):
         hold_variant(lock, h100_facts(), load_matrix(), requested="cu999")
     with pytest.raises(RestoreError, match="holds no \\[packages\\]"):
         plan_install(dataclasses.replace(lock, packages={}))
