@@ -649,9 +649,13 @@ def restore_lock(
         header=f"envlock {__version__} restore of {os.fspath(lock)}",
         log=log,
     )
+    # torch's live child (an import of torch) only when the lock holds what it observes
+    live = locked.torch is not None and any(
+        v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
+    )
     report = verify_lock(
         locked,
-        Source(python=inst.python),
+        Source(python=inst.python, torch_live=live),
         scope="software",
         rules=[f"{f}=warn" for f in plan.differs],
         determinism=False,
