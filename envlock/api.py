@@ -520,12 +520,20 @@ def _target(source: Source | None, facts: Facts) -> str:
 
 
 # ------------------------------------------------------------- export / restore (issue 13)
-def add_hashes(lock: Lock, *, index: str | None = None, python: str | None = None) -> Lock:
-    """The lock with [files]: sha256 of the files that fit its platform, from the JSON
-    simple API (PEP 691) of `index` (default: the one pip is configured with)."""
-    from envlock.install.index import with_hashes
+def add_hashes(
+    lock: Lock,
+    *,
+    index: str | None = None,
+    python: str | None = None,
+    pylock: str | None = None,
+) -> Lock:
+    """The lock with [files]: sha256 of the files that fit its platform, from a resolver's
+    `pylock` file where it has the locked version, else from the JSON simple API (PEP 691)
+    of `index` (default: the one pip is configured with)."""
+    from envlock.install.index import files_from_pylock, with_hashes
 
-    return with_hashes(lock, index=index, python=python)
+    known = files_from_pylock(pylock, lock) if pylock else None
+    return with_hashes(lock, index=index, python=python, known=known)
 
 
 def export_lock(

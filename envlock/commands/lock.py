@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "index's JSON API (PEP 691; the index pip is configured with)",
     )
     parser.add_argument(
+        "--hashes-from",
+        metavar="PYLOCK",
+        help="with --hashes: take the files and hashes a resolver's PEP 751 lock "
+        "(pylock.*.toml) has for the locked versions; the index gives the rest",
+    )
+    parser.add_argument(
         "--allow-partial",
         action="store_true",
         help="lock partial facts without torch (an image without a usable python3); "
@@ -71,8 +77,12 @@ def run(args: argparse.Namespace) -> None:
         device=args.device,
         allow_partial=args.allow_partial,
     )
+    if args.hashes_from and not args.hashes:
+        from envlock.errors import UsageError
+
+        raise UsageError("--hashes-from needs --hashes")
     if args.hashes:
-        lock = api.add_hashes(lock, python=args.python)
+        lock = api.add_hashes(lock, python=args.python, pylock=args.hashes_from)
     regen = _regenerate_args(args)
     if args.output == "-":
         sys.stdout.write(dumps_lock(lock, args=regen))
@@ -112,6 +122,8 @@ def _regenerate_args(args: argparse.Namespace) -> str:
             parts += ["--device", args.device]
     if args.hashes:
         parts.append("--hashes")
+    if args.hashes_from:
+        parts += ["--hashes-from", args.hashes_from]
     if args.allow_partial:
         parts.append("--allow-partial")
     for opt in ("image", "container", "python"):

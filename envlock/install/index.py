@@ -17,7 +17,6 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from envlock.errors import RestoreError, first_line
@@ -169,27 +168,79 @@ def files_for(index: str, name: str, version: str, accepted: set[str]) -> tuple[
     return tuple(sorted(found, key=lambda f: f.name))
 
 
-def with_hashes(lock: Lock, *, index: str | None = None, python: str | None = None) -> Lock:
-    """The lock with [files] filled for every package and tool an installer would fetch."""
+def with_hashes(
+    lock: Lock,
+    *,
+    index: str | None = None,
+    python: str | None = None,
+    known: dict[str, tuple[LockedFile, ...]] | None = None,
+) -> Lock:
+    """The lock with [files] filled for every package and tool an installer would fetch;
+    `known` (from a resolver's lock) first, the index for the rest."""
     if lock.system is None or not lock.system.python or not lock.system.arch:
         raise RestoreError("the lock holds no Python version and architecture to choose files for")
     if not lock.packages:
         raise RestoreError("the lock holds no [packages]: no files to hash")
     accepted = platform_tags(lock.system.python, lock.system.arch, lock.system.glibc)
-    default = index or pip_index_url(python)
+    default = index or DEFAULT_INDEX  # pip's configured index, asked only when needed
     torch_index = lock.torch.index if lock.torch else None
     # a tagged torch distribution (2.13.0+cpu) and its tagged companions come from the
     # variant's index; an untagged one (the default index's 2.14.1) from the default
     torch_tag = lock.packages.get("torch", "").partition("+")[2]
     wanted = {**lock.packages, **lock.tools}
-    skip = INSTALLER_PACKAGES | {"envlock"} | set(lock.sources)
+    known = known or {}
+    skip = INSTALLER_PACKAGES | {"envlock"} | set(lock.sources) | set(known)
 
     def one(item: tuple[str, str]) -> tuple[str, tuple[LockedFile, ...]]:
         name, version = item
         tagged = torch_tag and version.endswith("+" + torch_tag) and torch_index
         return name, files_for(torch_index if tagged else default, name, version, accepted)  # type: ignore[arg-type]
 
-    todo: Iterable[tuple[str, str]] = sorted((n, v) for n, v in wanted.items() if n not in skip)
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        files = dict(pool.map(one, todo))
-    return dataclasses.replace(lock, files=files)
+    todo: list[tuple[str, str]] = sorted((n, v) for n, v in wanted.items() if n not in skip)
+    files = {n: f for n, f in known.items() if n in wanted and n not in INSTALLER_PACKAGES}
+    if todo:
+        if not index:
+            default = pip_index_url(python)
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            files.update(pool.map(one, todo))
+    return dataclasses.replace(lock, files=dict(sorted(files.items())))
+
+
+def files_from_pylock(path: str, lock: Lock) -> dict[str, tuple[LockedFile, ...]]:
+    """[files] from a resolver's PEP 751 lock next to the project (pylock.*.toml): the
+    files it names for exactly the locked versions; the rest come from the index."""
+    from packaging.pylock import Pylock, PylockValidationError
+    from packaging.utils import canonicalize_name
+
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    try:
+        text = read_bounded(path).decode("utf-8")
+        doc = Pylock.from_dict(tomllib.loads(text))
+    except UnreadableFile as exc:
+        raise RestoreError(f"{path}: {first_line(exc)}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as exc:
+        raise RestoreError(f"{path}: not a valid pylock file: {first_line(exc)}") from None
+    wanted = {**lock.packages, **lock.tools}
+    out: dict[str, tuple[LockedFile, ...]] = {}
+    for package in doc.packages:
+        name = canonicalize_name(package.name)
+        if name not in wanted or package.version is None:
+            continue
+        if str(package.version) != wanted[name]:
+            continue
+        files = [
+            LockedFile(
+                name=f.name or f.url.rsplit("/", 1)[-1], url=f.url, sha256=f.hashes["sha256"]
+            )
+            for f in [*(package.wheels or ()), *((package.sdist,) if package.sdist else ())]
+            if f.url and "sha256" in f.hashes
+        ]
+        if files:
+            out[name] = tuple(sorted(files, key=lambda f: f.name))
+    return out

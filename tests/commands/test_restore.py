@@ -134,6 +134,41 @@ def test_pylock_export_installs_with_uv_pip_sync_and_verifies(
 
 
 @pytest.mark.venv
+def test_hashes_from_a_resolvers_pylock_need_no_index(
+    tiny_lock: Path, tiny_venv: Path, tmp_path: Path
+) -> None:
+    pylock = tmp_path / "pylock.toml"
+    assert (
+        run_envlock(["export", str(tiny_lock), "--format", "pylock", "-o", str(pylock)]).returncode
+        == 0
+    )
+    out = tmp_path / "from-pylock.toml"
+    args = ["lock", "--python", str(tiny_venv), "--no-torch-live", "-o", str(out), "--hashes"]
+    # the index is unreachable: every file must come from the pylock
+    offline = clean_env(PIP_INDEX_URL="http://127.0.0.1:9/simple")
+    proc = run_envlock([*args, "--hashes-from", str(pylock)], env=offline)
+    assert proc.returncode == 0, proc.stderr
+    assert read_lock(out).files == read_lock(tiny_lock).files
+    # a pylock without idna: idna is asked of the (unreachable) index
+    import tomli_w
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    doc = tomllib.loads(pylock.read_text())
+    doc["packages"] = [p for p in doc["packages"] if p["name"] != "idna"]
+    partial = tmp_path / "partial.toml"
+    partial.write_text(tomli_w.dumps(doc))
+    proc = run_envlock([*args, "--hashes-from", str(partial)], env=offline)
+    assert proc.returncode == 3 and "is unreachable" in proc.stderr, proc.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text("not = [toml")
+    proc = run_envlock([*args, "--hashes-from", str(bad)], env=offline)
+    assert proc.returncode == 3 and "not a valid pylock file" in proc.stderr, proc.stderr
+
+
+@pytest.mark.venv
 def test_restore_with_uv_builds_a_venv_that_verifies(tiny_lock: Path, tmp_path: Path) -> None:
     target = tmp_path / "with-uv"
     proc = run_envlock(["restore", str(tiny_lock), "--venv", str(target)], env=_uv_env())
