@@ -267,6 +267,12 @@ KINDS: dict[str, Kind] = {
             DOCTOR,
             "RDMA devices and GPUs, but no GPUDirect RDMA module (nvidia_peermem)",
         ),
+        Kind(
+            "EL-LOCK-UNRESTORABLE",
+            INFO,
+            VERIFY,
+            "a locked distribution is an editable or local-path install: not restorable elsewhere",
+        ),
     )
 }
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from envlock.findings import Report
 
 # Order is the order of `envlock --help`.
-COMMANDS = (
+COMMANDS: tuple[str, ...] = (
     "probe",
     "doctor",
     "lock",
@@ -38,6 +38,8 @@ COMMANDS = (
     "explain",
     "fleet",
     "report",
+    "export",
+    "restore",
 )
 
 EPILOG = """\

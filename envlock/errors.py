@@ -82,3 +82,9 @@ def last_line(text: object, default: str = "") -> str:
         if line.strip():
             return line.strip()
     return default
+
+
+class RestoreError(EnvlockError):
+    """export/restore/lock --hashes could not do its job (a lock without packages, an
+    unknown variant, an unreachable index, a version or hash the index does not have):
+    exit 3, nothing installed."""

@@ -240,10 +240,21 @@ class RequiresFacts:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PackageSourceFacts:
+    """Where a distribution came from, as its direct_url.json (PEP 610) says."""
+
+    kind: str  # url, vcs, editable, local
+    url: str
+    commit: str | None = None  # vcs only
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PackagesFacts:
     unavailable: str | None = None
     distributions: dict[str, str] = field(default_factory=dict)  # normalized name -> version
     requires: list[RequiresFacts] = field(default_factory=list)
+    # only the distributions with a direct_url.json (not installed from an index)
+    sources: dict[str, PackageSourceFacts] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -131,6 +131,16 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     # envlock's own requirements, written by older envlocks: the tool's, not the job's
     *(Rule(pattern=f"packages.{name}", kind="ignore") for name in sorted(TOOL_PACKAGES)),
+    # lock-version 1.1: the installer's and envlock's own (never drift), the files that
+    # --hashes found (what an installer checks, not what verify observes), provenance
+    Rule(pattern="tools.*", kind="ignore"),
+    Rule(pattern="files.*", kind="ignore"),
+    Rule(
+        pattern="sources.*",
+        kind="exact",
+        extra=Severity.WARNING,
+        why="where a distribution came from (a URL, a VCS commit, a local or editable path)",
+    ),
     Rule(
         pattern="packages.*",
         kind="exact",
@@ -270,6 +280,8 @@ def verify(
     effective = "software" if "software" in (scope, lock.scope) else "full"
     locked = flatten(lock, scope=effective)
     observed = flatten(build_lock(facts, scope="full"), scope=effective)
+    if lock.version < _FULL_CLOSURE:
+        observed = _as_v1_0_wrote(observed, locked)
     unobserved = _unobserved(facts)
     rule_for = _Rules(all_rules)
     for path in sorted(set(locked) | set(observed)):
@@ -280,7 +292,32 @@ def verify(
         if finding is not None:
             findings.append(finding)
     findings += _determinism(lock, facts, scope=scope, skipped=determinism_skipped)
+    from envlock.lock.closure import unrestorable_findings
+
+    findings += unrestorable_findings(lock.sources, lock.packages)
     return findings
+
+
+# The first lock-version that records the full closure (1.0: an allow-list of packages).
+_FULL_CLOSURE = LockVersion(1, 1)
+_NEW_IN_1_1 = ("torch.variant", "torch.index", "sources.", "tools.", "files.")
+
+
+def _as_v1_0_wrote(observed: dict[str, Any], locked: dict[str, Any]) -> dict[str, Any]:
+    """The observed fields a lock-version 1.0 writer would have recorded: packages outside
+    its allow-list and the fields new in 1.1 were never locked, so they are not drift."""
+    from envlock.lock.closure import in_v1_0
+
+    def kept(path: str) -> bool:
+        if path in locked:
+            return True
+        if path.startswith(_NEW_IN_1_1):
+            return False
+        if path.startswith("packages."):
+            return in_v1_0(path.removeprefix("packages."))
+        return True
+
+    return {p: v for p, v in observed.items() if kept(p)}
 
 
 def _compare_field(

@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.livecache",
         "envlock.fleet",
         "envlock.probe",
+        "envlock.install",
     ),
     (
         "envlock.verify",
@@ -69,6 +70,7 @@ PROCESS_MODULES = (
     "envlock.probe",
     "envlock.fleet",
     "envlock.api",
+    "envlock.install",
 )
 # Pure modules inside process packages: a parser, and the list of CUDA library names.
 PURE_EXCEPTIONS = ("envlock.container.reference", "envlock.probe.libnames", "envlock.probe.envvars")

@@ -46,6 +46,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="determinism device (default: cuda if available, else cpu)",
     )
     parser.add_argument(
+        "--hashes",
+        action="store_true",
+        help="record sha256 hashes of the files that fit this platform, from the package "
+        "index's JSON API (PEP 691; the index pip is configured with)",
+    )
+    parser.add_argument(
+        "--hashes-from",
+        metavar="PYLOCK",
+        help="with --hashes: take the files and hashes a resolver's PEP 751 lock "
+        "(pylock.*.toml) has for the locked versions; the index gives the rest",
+    )
+    parser.add_argument(
         "--allow-partial",
         action="store_true",
         help="lock partial facts without torch (an image without a usable python3); "
@@ -55,9 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from envlock.api import make_lock
+    from envlock import api
 
-    lock = make_lock(
+    lock = api.make_lock(
         source_of(args),
         scope=args.scope,
         determinism=args.determinism,
@@ -65,6 +77,12 @@ def run(args: argparse.Namespace) -> None:
         device=args.device,
         allow_partial=args.allow_partial,
     )
+    if args.hashes_from and not args.hashes:
+        from envlock.errors import UsageError
+
+        raise UsageError("--hashes-from needs --hashes")
+    if args.hashes:
+        lock = api.add_hashes(lock, python=args.python, pylock=args.hashes_from)
     regen = _regenerate_args(args)
     if args.output == "-":
         sys.stdout.write(dumps_lock(lock, args=regen))
@@ -78,6 +96,10 @@ def run(args: argparse.Namespace) -> None:
         args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image))
     )
     print(f"wrote {args.output} ({_summary(lock)})", file=sys.stderr)
+    from envlock.lock.closure import unrestorable_findings
+
+    for finding in unrestorable_findings(lock.sources, lock.packages):
+        print(f"envlock lock: note: {finding.message} ({finding.check_id})", file=sys.stderr)
     if args.allow_partial and lock.torch is None:
         print(
             f"envlock lock: warning: {args.output} holds partial facts: torch was not observed, "
@@ -98,6 +120,10 @@ def _regenerate_args(args: argparse.Namespace) -> str:
             parts += ["--seed", str(args.seed)]
         if args.device != "auto":
             parts += ["--device", args.device]
+    if args.hashes:
+        parts.append("--hashes")
+    if args.hashes_from:
+        parts += ["--hashes-from", args.hashes_from]
     if args.allow_partial:
         parts.append("--allow-partial")
     for opt in ("image", "container", "python"):

@@ -272,9 +272,8 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
     )
     from envlock.probe.envvars import is_allowed
     from envlock.probe.libnames import is_cuda_library
-    from envlock.probe.packages import is_interesting
 
-    dists = {k: v for k, v in _dist_entries(s.get("dist-info", [])).items() if is_interesting(k)}
+    dists = dict(_dist_entries(s.get("dist-info", [])))
     wheels = [
         WheelFacts(name=n, version=v, cuda_major=_wheel_cuda_major(n))
         for n, v in sorted(dists.items())

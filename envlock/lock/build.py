@@ -14,6 +14,12 @@ from typing import TypeVar
 
 from envlock import __version__
 from envlock.facts import DeterminismFacts, Facts
+from envlock.lock.closure import (
+    INSTALLER_PACKAGES,
+    UNRESTORABLE_KINDS,
+    torch_index,
+    torch_variant,
+)
 from envlock.lock.model import (
     SCOPES,
     Lock,
@@ -22,6 +28,7 @@ from envlock.lock.model import (
     LockedGpu,
     LockedHardware,
     LockedImage,
+    LockedSource,
     LockedSystem,
     LockedTorch,
     LockHeader,
@@ -75,6 +82,11 @@ TOOL_PACKAGES = frozenset(
 )
 
 
+def is_tool(name: str) -> bool:
+    """The installer's tooling or envlock's own: recorded in [tools], never drift."""
+    return name in TOOL_PACKAGES or name in INSTALLER_PACKAGES
+
+
 def is_locked_env(name: str) -> bool:
     if name in _UNLOCKED_ENV_NAMES:
         return False
@@ -121,6 +133,10 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
                 cudnn=live.cudnn_version if live else None,
                 nccl=live.nccl_version if live else None,
                 arch_flags=tuple(live.arch_flags) if live and live.arch_flags else None,
+                variant=torch_variant(t.version, t.cuda, t.hip),
+                # the distribution's version says where it came from: torch 2.14.1 from the
+                # default index reports __version__ 2.14.1+cu130, its metadata 2.14.1
+                index=torch_index(facts.packages.distributions.get("torch") or t.version),
             )
         )
     image = None
@@ -157,7 +173,22 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
         packages={
             _text(name): _text(version)
             for name, version in sorted(facts.packages.distributions.items())
-            if name not in TOOL_PACKAGES
+            if not is_tool(name)
+        },
+        tools={
+            _text(name): _text(version)
+            for name, version in sorted(facts.packages.distributions.items())
+            if is_tool(name)
+        },
+        sources={
+            _text(name): LockedSource(
+                kind=src.kind,
+                # a local path names the locking machine's directories: not committed
+                url=None if src.kind in UNRESTORABLE_KINDS else _text(src.url),
+                commit=src.commit,
+            )
+            for name, src in sorted(facts.packages.sources.items())
+            if name in facts.packages.distributions and not is_tool(name)
         },
         env={
             _text(k): _text(v) for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)

@@ -78,6 +78,8 @@ class LockedTorch:
     cudnn: str | None = None
     nccl: str | None = None
     arch_flags: tuple[str, ...] | None = None
+    variant: str | None = None  # cpu, cu130, rocm6.2: from the local tag or torch.version.cuda
+    index: str | None = None  # the index this build is installed from
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -93,6 +95,24 @@ class LockedImage:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class LockedSource:
+    """Where a distribution came from when not from an index (its direct_url.json)."""
+
+    kind: str  # url, vcs, editable, local
+    url: str | None = None  # not written for editable and local installs (a local path)
+    commit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedFile:
+    """One distribution file that fits the locked platform, with its sha256."""
+
+    name: str
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Lock:
     envlock: LockHeader
     meta: LockMeta = field(default_factory=LockMeta)
@@ -102,6 +122,9 @@ class Lock:
     torch: LockedTorch | None = None
     cuda: LockedCuda | None = None
     packages: dict[str, str] = field(default_factory=dict)
+    tools: dict[str, str] = field(default_factory=dict)  # installer's and envlock's own
+    sources: dict[str, LockedSource] = field(default_factory=dict)  # lock-version 1.1
+    files: dict[str, tuple[LockedFile, ...]] = field(default_factory=dict)  # lock --hashes
     env: dict[str, str] = field(default_factory=dict)
     # native extensions linking torch/CUDA: site-packages path -> "sha256:<hex>" (lock 1.1)
     extensions: dict[str, str] = field(default_factory=dict)
@@ -149,6 +172,13 @@ class Lock:
                 f"{where}: in 'determinism.device': expected cpu or cuda, "
                 f"got {lock.determinism.device!r}"
             )
+        for name, files in lock.files.items():
+            for i, f in enumerate(files):
+                if len(f.sha256) != 64 or any(c not in "0123456789abcdef" for c in f.sha256):
+                    raise LockError(
+                        f"{where}: in 'files.{name}[{i}].sha256': expected 64 lowercase hex "
+                        f"digits, got {f.sha256!r}"
+                    )
         for name, c in lock.determinism.classes.items() if lock.determinism else ():
             if not c.digest.startswith("sha256:"):
                 raise LockError(

@@ -18,7 +18,10 @@ from envlock import __version__
 from envlock.errors import LockError
 
 LOCK_VERSION_MAJOR = 1
-LOCK_VERSION_MINOR = 1  # 1.1: [extensions] file digests (issue 14)
+# 1.1: the full closure in [packages] (1.0: an allow-list), [tools], [sources], [files],
+# torch.variant and torch.index (issue 13); [extensions] file digests (issue 14). A 1.0
+# lock is verified as 1.0 wrote it (verify.py).
+LOCK_VERSION_MINOR = 1
 
 _FORM = re.compile(r"([0-9]{1,6})(?:\.([0-9]{1,6}))?")  # ASCII digits only (not Arabic-Indic ones)
 

@@ -1,39 +1,29 @@
-"""The `packages` section: versions of the distributions that decide whether training runs."""
+"""The `packages` section: every installed distribution, and where each came from.
+
+The full closure: every *.dist-info / *.egg-info on the path (the first on
+sys.path wins, as for imports), name normalised as PEP 503, exact version.
+`sources` holds what an installer wrote to `direct_url.json` (PEP 610) for the
+distributions installed from a URL, a VCS, a local path or as editable: the
+lock records it, and an editable or local-path install cannot be restored
+elsewhere. `requires` holds, for the family check, every distribution's
+Requires-Dist lines that name a torch family member.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 
 from envlock.probe import _dists
+from envlock.probe._util import read_text
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-INTERESTING = frozenset(
-    {
-        "torch",
-        "torchvision",
-        "torchaudio",
-        "triton",
-        "pytorch-triton",
-        "numpy",
-        "jax",
-        "jaxlib",
-        "transformers",
-        "accelerate",
-        "deepspeed",
-        "flash-attn",
-        "xformers",
-        "bitsandbytes",
-        "vllm",
-        "apex",
-        "transformer-engine",
-        "nvidia-ml-py",
-        "pynvml",
-    }
-)
+_DIRECT_URL_LIMIT = 64 * 1024
 _PREFIXES = ("nvidia-", "cuda-")
 # The torch family (envlock/matrix/family.py FAMILY): every installed distribution's
 # Requires-Dist lines naming one of these are recorded, for the family check.
@@ -41,16 +31,18 @@ FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "triton",
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def is_interesting(name: str) -> bool:
-    return name in INTERESTING or name.startswith(_PREFIXES)
-
-
 def collect(path: list[str] | None = None) -> dict[str, Any]:
     dists = _dists.distributions(path)
-    found = {n: d.version for n, d in dists.items() if is_interesting(n)}
+    found = {n: d.version for n, d in dists.items()}
+    sources = {}
+    for name, dist in sorted(dists.items()):
+        source = direct_url(dist.path)
+        if source is not None:
+            sources[name] = source
     return {
         "unavailable": None,
         "distributions": dict(sorted(found.items())),
+        "sources": sources,
         "requires": family_requires(dists),
     }
 
@@ -69,4 +61,34 @@ def family_requires(dists: dict[str, _dists.Dist]) -> list[dict[str, Any]]:
                 lines.append(req)
         if lines:
             out.append({"distribution": name, "version": dist.version, "requires": lines})
+    return out
+
+
+def direct_url(dist_path: str) -> dict[str, Any] | None:
+    """PEP 610's direct_url.json of one distribution, reduced to what a lock needs:
+    kind (url, vcs, editable, local), the URL, and for a VCS its commit. None when the
+    distribution came from an index (no file), or the file is unreadable."""
+    if not os.path.isdir(dist_path):
+        return None
+    text = read_text(os.path.join(dist_path, "direct_url.json"), _DIRECT_URL_LIMIT)
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("url"), str):
+        return None
+    url = doc["url"]
+    out: dict[str, Any] = {"url": url, "kind": "url", "commit": None}
+    vcs = doc.get("vcs_info")
+    directory = doc.get("dir_info")
+    if isinstance(vcs, dict):
+        out["kind"] = "vcs"
+        commit = vcs.get("commit_id")
+        out["commit"] = commit if isinstance(commit, str) else None
+    elif isinstance(directory, dict):
+        out["kind"] = "editable" if directory.get("editable") is True else "local"
+    elif url.startswith("file:"):
+        out["kind"] = "local"  # a wheel or sdist file on this machine's disk
     return out

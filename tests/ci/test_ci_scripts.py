@@ -139,7 +139,7 @@ esac
         out = proc.stdout + proc.stderr
         assert "FAILED in step 'docker engine' (exit 1)" in out, out
         started = [int(p) for p in pids.read_text().split()]
-        assert len(started) == 2, out  # both venv jobs had started building
+        assert len(started) == 3, out  # the venv jobs (torch-cpu, torch-cuda, uv-13) started
         deadline = time.monotonic() + 10
         while any(_alive(p) for p in started) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -221,7 +221,9 @@ def test_shell_fallback_in_torch_image_gives_partial_facts() -> None:
         None,
     )
     assert facts.torch.live is None
-    assert facts.packages.distributions == {"torch": "2.13.0+cpu"}
+    # the shell fallback lists every dist-info it finds (the full closure)
+    assert facts.packages.distributions["torch"] == "2.13.0+cpu"
+    assert {"filelock", "fsspec", "sympy"} <= facts.packages.distributions.keys()
     assert facts.env.variables["NVIDIA_VISIBLE_DEVICES"] == "all"
     assert facts.env.variables["PIP_INDEX_URL"] == "https://***@example.invalid/simple"
     assert facts.env.redacted == ["HF_TOKEN"]

@@ -32,7 +32,9 @@ def test_scan_normalizes_names_and_first_on_path_wins(tmp_path: Path) -> None:
     _dist_info(second, "flash_attn-2.7.0.dist-info", "Name: flash-attn\nVersion: 2.7.0\n")
     _dist_info(second, "requests-2.32.0.dist-info", "Name: requests\nVersion: 2.32.0\n")
     got = packages.collect([str(first), str(second)])
-    assert got["distributions"] == {"flash-attn": "2.8.3"}
+    # the full closure (not an allow-list): requests too
+    assert got["distributions"] == {"flash-attn": "2.8.3", "requests": "2.32.0"}
+    assert got["sources"] == {}
 
 
 def test_wheel_cuda_major_from_suffix_record_and_pins(tmp_path: Path) -> None:
@@ -64,7 +66,7 @@ def test_wheels_of_the_real_cuda_venv() -> None:
     assert cudalibs.wheel_cuda_major(dists["nvidia-cusparse"]) == 13  # version 12.x, CUDA 13
     got = packages.collect([str(CUDA_SITE)])["distributions"]
     assert got["nvidia-nccl-cu13"] == "2.30.7" and "torch" in got and "triton" in got
-    assert "sympy" not in got
+    assert got["sympy"]  # torch's own requirements: the full closure (lock-version 1.1)
 
 
 def test_parse_nvcc_version() -> None:

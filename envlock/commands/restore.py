@@ -1,0 +1,121 @@
+"""envlock restore LOCK: from a lock back to a working environment, then verify it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from envlock.commands._report_options import add_report_arguments
+from envlock.errors import ExitCode
+from envlock.report import FORMATS
+
+if TYPE_CHECKING:
+    from envlock.findings import Report
+
+HELP = "install exactly a lock into a venv (or an interpreter), then verify it"
+DESCRIPTION = """\
+Install exactly what a lock holds, with uv when it is on PATH, else pip, then
+verify the result against the lock (--scope software): exit 0 = identical.
+
+--venv DIR builds a new virtual environment beside DIR and swaps it in only
+when the install succeeded: a failed install leaves an existing DIR as it was.
+--python PY installs into an existing interpreter (after a dry run of the same
+install).
+
+Before anything is installed, the locked torch build is held against this
+machine's driver and GPUs with the compatibility matrix: if it cannot run
+here, restore stops with exit 1 and names the variant of the same torch
+release that would. --variant cu126 restores that variant instead and says
+which lock fields will then differ. --dry-run prints the commands and runs
+nothing. Editable and local-path installs in the lock cannot be restored: they
+are left out and verify reports them missing.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("lock", metavar="LOCK", help="the lock file (e.g. envlock.lock.toml)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--venv", metavar="DIR", help="create or replace this virtual environment")
+    target.add_argument("--python", metavar="PY", help="install into this existing interpreter")
+    parser.add_argument(
+        "--base-python",
+        metavar="PY",
+        help="--venv: the interpreter to create it from (default: the one running envlock)",
+    )
+    parser.add_argument("--variant", metavar="VARIANT", help="another torch variant (cu126, cpu)")
+    parser.add_argument(
+        "--installer", choices=("auto", "uv", "pip"), default="auto", help="default: uv if found"
+    )
+    parser.add_argument(
+        "--torch-index",
+        metavar="URL",
+        help="a mirror of the torch variant's index, or 'none' for the pip/uv configuration",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    parser.add_argument(
+        "--host-facts",
+        metavar="FILE",
+        help="hold the torch variant against these facts (`envlock probe --json`) "
+        "instead of this machine's",
+    )
+    add_report_arguments(parser, formats=FORMATS, example_id="EL-VERIFY-NOT-LOCKED")
+
+
+def run(args: argparse.Namespace) -> Report | ExitCode:
+    import shlex
+
+    from envlock import api
+    from envlock.install.restore import REQUIREMENTS
+    from envlock.report import render
+
+    host = None
+    if args.host_facts:
+        from envlock.collect import Source
+
+        host = api.collect_facts(Source(facts_file=args.host_facts))
+    outcome = api.restore_lock(
+        args.lock,
+        venv=args.venv,
+        python=args.python,
+        base_python=args.base_python,
+        variant=args.variant,
+        installer=args.installer,
+        torch_index=args.torch_index,
+        dry_run=args.dry_run,
+        host=host,
+        strict=args.strict,
+        ignore=args.ignore,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    hold = outcome.hold
+    if outcome.blocked:
+        hint = (
+            f"; variant {hold.instead} of the same release would: "
+            f"envlock restore {args.lock} --variant {hold.instead} ..."
+            if hold.instead
+            else "; no variant of the same release runs here"
+        )
+        print(f"envlock restore: {hold.reason}{hint}", file=sys.stderr)
+        return ExitCode.FINDINGS
+    print(f"envlock restore: {hold.reason}", file=sys.stderr)
+    plan = outcome.plan
+    if plan is not None and plan.differs:
+        print(
+            f"envlock restore: --variant {plan.variant}: these lock fields will differ: "
+            + ", ".join(plan.differs),
+            file=sys.stderr,
+        )
+    for what, why in plan.skipped.items() if plan is not None else ():
+        print(f"envlock restore: not restorable: {what}: {why}", file=sys.stderr)
+    if outcome.dry_run:
+        export = ["envlock", "export", args.lock, "--format", "requirements"]
+        export += ["--variant", args.variant] if args.variant else []
+        export += ["--torch-index", args.torch_index] if args.torch_index else []
+        sys.stdout.write(f"{shlex.join([*export, '-o', REQUIREMENTS])}\n")
+        for line in outcome.commands:
+            sys.stdout.write(line + "\n")
+        return ExitCode.OK
+    assert outcome.report is not None
+    render(outcome.report, args.format, sys.stdout)
+    return outcome.report

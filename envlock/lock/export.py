@@ -1,0 +1,266 @@
+"""From a lock to what installers read: the install plan, requirements, pylock, Dockerfile.
+
+Pure: a function of the Lock (and the matrix, for another torch variant). The plan
+is shared by `envlock export` and `envlock restore`, so that what restore installs is
+exactly what export writes.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+
+from envlock.errors import LockError, RestoreError, UsageError
+from envlock.lock.closure import (
+    DEFAULT_INDEX,
+    INSTALLER_PACKAGES,
+    TORCH_FAMILY,
+    UNRESTORABLE_KINDS,
+    follows_variant,
+    torch_pin_for,
+    unrestorable_reason,
+)
+from envlock.lock.model import Lock
+from envlock.lock.version import LockVersion
+
+# Not installed by a restore: the installer's tooling (the new venv brings its own) and
+# envlock itself (verify runs from outside the restored environment).
+_NOT_INSTALLED = INSTALLER_PACKAGES | {"envlock"}
+_FULL_CLOSURE = LockVersion(1, 1)
+
+# Environment variables a Dockerfile sets: those that change numerics or loading and
+# mean the same in another container (a library path names this machine's layout).
+_NOT_IN_IMAGE = ("LD_LIBRARY_PATH", "LD_PRELOAD")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Pin:
+    name: str
+    version: str
+    hashes: tuple[str, ...] = ()  # sha256 hex of the files that fit the locked platform
+    files: tuple[tuple[str, str, str], ...] = ()  # (file name, url, sha256)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InstallPlan:
+    pins: tuple[Pin, ...]
+    indexes: tuple[str, ...]  # extra indexes the torch variant needs (not the default)
+    complete: bool  # the lock holds the full closure: install with --no-deps / sync
+    hashed: bool  # every pin carries hashes
+    skipped: dict[str, str] = field(default_factory=dict)  # name==version -> why
+    variant: str | None = None  # the torch variant installed
+    differs: tuple[str, ...] = ()  # lock fields that will differ (another --variant)
+
+
+def plan_install(
+    lock: Lock,
+    *,
+    variant: str | None = None,
+    default_variant: str | None = None,
+    torch_index: str | None = None,
+) -> InstallPlan:
+    """What installing `lock` means: the exact pins, the indexes, what cannot be restored.
+
+    variant: another CUDA variant of the same torch release (checked against the matrix
+    by the caller; `default_variant` is the one the default index carries for it).
+    torch_index: an index (a mirror) to use instead of the variant's; "none": the
+    installer's own configuration only.
+    """
+    if not lock.packages:
+        raise RestoreError("the lock holds no [packages]: nothing to install")
+    locked_variant = lock.torch.variant if lock.torch else None
+    change = variant is not None and variant != locked_variant
+    if change and (lock.torch is None or "torch" not in lock.packages):
+        raise RestoreError(f"--variant {variant}: the lock holds no torch to choose a variant of")
+    pins: list[Pin] = []
+    skipped: dict[str, str] = {}
+    differs: list[str] = []
+    indexes: list[str] = []
+    torch_idx = lock.torch.index if lock.torch else None
+    wanted = {**lock.packages, **{k: v for k, v in lock.tools.items() if k not in _NOT_INSTALLED}}
+    for name, version in sorted(wanted.items()):
+        if name in _NOT_INSTALLED:
+            continue
+        source = lock.sources.get(name)
+        if source is not None and source.kind in UNRESTORABLE_KINDS:
+            skipped[f"{name}=={version}"] = unrestorable_reason(source.kind)
+            continue
+        if change and follows_variant(name):
+            differs.append(f"packages.{name}")  # the installer picks the variant's own
+            continue
+        if change and name in TORCH_FAMILY and variant is not None:
+            pin = torch_pin_for(version, variant, default_variant)
+            if pin.version != version:
+                differs.append(f"packages.{name}")
+            pins.append(Pin(name=name, version=pin.version))
+            torch_idx = pin.index
+            continue
+        files = lock.files.get(name, ())
+        pins.append(
+            Pin(
+                name=name,
+                version=version,
+                hashes=tuple(sorted({f.sha256 for f in files})),
+                files=tuple((f.name, f.url, f.sha256) for f in files),
+            )
+        )
+    if change:
+        differs = [
+            "torch.variant",
+            "torch.cuda",
+            "torch.version",
+            "torch.cudnn",
+            "torch.nccl",
+            "torch.arch-flags",
+            *(["torch.index"] if torch_idx != (lock.torch.index if lock.torch else None) else []),
+            *differs,
+        ]
+    if torch_index is not None:
+        torch_idx = None if torch_index == "none" else torch_index
+    if torch_idx and torch_idx != DEFAULT_INDEX:
+        indexes.append(torch_idx)
+    hashed = bool(pins) and all(p.hashes for p in pins)
+    return InstallPlan(
+        pins=tuple(pins),
+        indexes=tuple(indexes),
+        complete=lock.version >= _FULL_CLOSURE and not change,
+        hashed=hashed and not change,
+        skipped=skipped,
+        variant=variant if change else locked_variant,
+        differs=tuple(differs),
+    )
+
+
+def requirements_text(plan: InstallPlan, *, header: str = "") -> str:
+    """pip/uv requirements: `name==version` (with --hash when every pin has one), the
+    index lines the torch variant needs, and comments for what cannot be restored."""
+    out = [f"# {line}" for line in header.splitlines()] if header else []
+    if not plan.complete:
+        out.append("# the lock does not hold the full closure: install with dependencies")
+    out += [f"--extra-index-url {url}" for url in plan.indexes]
+    for pin in plan.pins:
+        line = f"{pin.name}=={pin.version}"
+        if plan.hashed:
+            line += "".join(f" \\\n    --hash=sha256:{h}" for h in pin.hashes)
+        out.append(line)
+    for what, why in plan.skipped.items():
+        out.append(f"# not restorable: {what}: {why}")
+    return "\n".join(out) + "\n"
+
+
+def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[str, object]:
+    """A PEP 751 pylock.toml, built and validated with packaging.pylock. Needs the files
+    and hashes `envlock lock --hashes` records (a pylock names every file with its hash)."""
+    from packaging.pylock import Package, PackageWheel, Pylock, PylockValidationError
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    missing = [p.name for p in plan.pins if not p.files]
+    if missing:
+        raise RestoreError(
+            f"--format pylock needs file hashes, and the lock has none for {missing[0]}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + ": regenerate it with `envlock lock --hashes`"
+        )
+    packages = []
+    for pin in plan.pins:
+        wheels = [
+            PackageWheel(name=name, url=url, hashes={"sha256": sha})
+            for name, url, sha in pin.files
+            if name.endswith(".whl")
+        ]
+        sdists = [(n, u, s) for n, u, s in pin.files if not n.endswith(".whl")]
+        sdist = None
+        if not wheels and sdists:
+            from packaging.pylock import PackageSdist
+
+            n, u, s = sdists[0]
+            sdist = PackageSdist(name=n, url=u, hashes={"sha256": s})
+        packages.append(
+            Package(
+                name=canonicalize_name(pin.name),
+                version=Version(pin.version),
+                wheels=wheels or None,
+                sdist=sdist,
+            )
+        )
+    python = lock.system.python if lock.system else None
+    doc = Pylock(
+        lock_version=Version("1.0"),
+        created_by=created_by,
+        requires_python=SpecifierSet(f"=={python}.*") if python else None,
+        packages=packages,
+    )
+    try:
+        doc.validate()
+    except PylockValidationError as exc:
+        raise LockError(f"the pylock built from this lock is not valid: {exc}") from None
+    return dict(doc.to_dict())
+
+
+def dockerfile_text(
+    lock: Lock,
+    plan: InstallPlan,
+    *,
+    base: str,
+    lock_name: str,
+    requirements_name: str,
+    wheelhouse: str | None = None,
+    envlock_spec: str = "envlock",
+) -> str:
+    """A Dockerfile that recreates the locked software on `base`: the pinned install from
+    the exported requirements, the locked variables that change numerics or loading, a
+    non-root user, and `envlock verify --scope software` as the last build step."""
+    if any(c in base for c in " \n\t"):
+        raise UsageError(f"--base {base!r}: not an image reference")
+    q = shlex.quote
+    pip = "python -m pip install --no-cache-dir --disable-pip-version-check"
+    find = f" --no-index --find-links /tmp/envlock/{q(wheelhouse)}" if wheelhouse else ""
+    lines = [
+        f"# generated by envlock export from {lock_name} (lock-version {lock.version})",
+        f"FROM {base}",
+        "ENV PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1",
+    ]
+    env = {k: v for k, v in lock.env.items() if k not in _NOT_IN_IMAGE}
+    if env:
+        lines.append("ENV " + " \\\n    ".join(f"{k}={_docker_quote(v)}" for k, v in env.items()))
+    lines += [
+        "RUN useradd --create-home --uid 1000 envlock || adduser -D -u 1000 envlock",
+        f"COPY {q(requirements_name)} {q(lock_name)} /tmp/envlock/",
+    ]
+    if wheelhouse:
+        lines.append(f"COPY {q(wheelhouse)} /tmp/envlock/{q(wheelhouse)}")
+    deps = " --no-deps" if plan.complete else ""
+    job, tool = "/home/envlock/venv", "/home/envlock/.envlock"
+    lines += [
+        "USER envlock",
+        "WORKDIR /home/envlock",
+        f"ENV VIRTUAL_ENV={job} PATH={job}/bin:$PATH",
+        _make_venv(job, wheelhouse),
+        f"RUN {job}/bin/{pip}{find}{deps} -r /tmp/envlock/{q(requirements_name)}",
+        "# envlock checks the result from its own venv, so that it is not part of the job's",
+        _make_venv(tool, wheelhouse),
+        f"RUN {tool}/bin/{pip}{find} {q(envlock_spec)}",
+        f"RUN {tool}/bin/envlock verify /tmp/envlock/{q(lock_name)} --python {job}/bin/python "
+        "--scope software --no-determinism",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _make_venv(path: str, wheelhouse: str | None) -> str:
+    """A venv with pip: from the base's ensurepip, or (for builds without network, on
+    bases without pip such as Debian's python3) from the pip wheel in the wheelhouse."""
+    if not wheelhouse:
+        return f"RUN python3 -m venv {path}"
+    house = f"/tmp/envlock/{shlex.quote(wheelhouse)}"
+    return (
+        f"RUN python3 -m venv --without-pip {path} && {path}/bin/python "
+        f'"$(ls {house}/pip-*.whl | head -n 1)/pip" install --no-cache-dir --no-index '
+        f"--find-links {house} pip"
+    )
+
+
+def _docker_quote(value: str) -> str:
+    """A value for an ENV line: double-quoted, with Docker's escapes."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'

@@ -1,0 +1,142 @@
+"""Hardware-aware restore: hold the locked torch variant against a machine's driver and
+GPUs with the matrix, before anything is installed. Pure (Lock, Facts, Matrix).
+
+The locked build runs here -> restore it. It does not -> say which variant of the
+same torch release would (`--variant` restores that one, and the fields that then
+differ from the lock are named). No driver here -> nothing to hold against: a CPU
+machine or CI installs the locked build as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from envlock.errors import RestoreError
+from envlock.facts import Facts
+from envlock.lock.model import Lock
+from envlock.matrix.advice import Fit, best, evaluate
+from envlock.matrix.model import Matrix, TorchRelease
+from envlock.matrix.versions import Version
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Hold:
+    variant: str | None  # the variant to install (None: no torch in the lock)
+    runs: bool | None  # whether it runs here (None: cannot tell, e.g. no driver)
+    reason: str  # one line: why, for the report
+    instead: str | None = None  # when it does not run: a variant of the release that does
+    default_variant: str | None = None  # the one the default index carries for the release
+
+
+def hold_variant(
+    lock: Lock, host: Facts | None, matrix: Matrix, *, requested: str | None = None
+) -> Hold:
+    """host: facts of the machine to hold a CUDA build against (only read for one)."""
+    torch = lock.torch
+    if torch is None or not torch.version or not torch.variant:
+        if requested is not None:
+            raise RestoreError(f"--variant {requested}: the lock holds no torch")
+        return Hold(variant=None, runs=None, reason="the lock holds no torch")
+    version = Version.of(torch.version.split("+", 1)[0])
+    release = matrix.torch_release(version) if version is not None else None
+    default = release.default_variant if release else None
+    if requested is not None:
+        _check_requested(requested, torch.version, release)
+    variant = requested or torch.variant
+    if not variant.startswith("cu"):
+        return Hold(
+            variant=variant,
+            runs=True if variant == "cpu" else None,
+            reason=f"torch {torch.version} ({variant}) needs no NVIDIA driver",
+            default_variant=default,
+        )
+    if release is None:
+        return Hold(
+            variant=variant,
+            runs=None,
+            reason=f"torch {torch.version} is not in the compatibility matrix: not held "
+            "against this machine",
+            default_variant=default,
+        )
+    if host is None:
+        return Hold(
+            variant=variant,
+            runs=None,
+            reason=f"the {variant} build was not held against a machine (no facts given)",
+            default_variant=default,
+        )
+    driver = Version.of(host.driver.version)
+    if driver is None:
+        return Hold(
+            variant=variant,
+            runs=None,
+            reason=f"no NVIDIA driver observed here ({host.driver.unavailable or 'none'}): "
+            f"the {variant} build is installed but cannot run CUDA on this machine",
+            default_variant=default,
+        )
+    capabilities = sorted(
+        {cc for g in host.driver.gpus or [] if (cc := Version.of(g.compute_capability)) is not None}
+    )
+    python = Version.of(host.system.python.version) if host.system.python else None
+    fits = [
+        f
+        for f in evaluate(matrix, capabilities=capabilities, driver=driver, python=python)
+        if f.release.release == release.release
+    ]
+    fit = next((f for f in fits if f.variant.name == variant), None)
+    if fit is None:  # not a variant the matrix lists for this release
+        return Hold(
+            variant=variant,
+            runs=None,
+            reason=f"{variant} is not in the matrix for torch {release.release}: not held "
+            "against this machine",
+            default_variant=default,
+        )
+    if fit.runs is False:
+        other = best([f for f in fits if f.variant.name != variant])
+        return Hold(
+            variant=variant,
+            runs=False,
+            reason=f"torch {torch.version} ({variant}) cannot run here: {_why(fit)}",
+            instead=other.variant.name if other is not None else None,
+            default_variant=default,
+        )
+    return Hold(
+        variant=variant,
+        runs=fit.runs,
+        reason=f"torch {torch.version} ({variant}) "
+        + ("runs here" if fit.runs else "may run here")
+        + f" (driver {driver}"
+        + (f", compute capability {', '.join(map(str, capabilities))}" if capabilities else "")
+        + ")"
+        + (f"; {fit.caveats[0]}" if fit.caveats else ""),
+        default_variant=default,
+    )
+
+
+def default_variant(lock: Lock, matrix: Matrix, *, requested: str | None = None) -> str | None:
+    """The variant the default index carries for the locked torch release (None when the
+    release is not in the matrix); checks a requested variant against the release."""
+    torch = lock.torch
+    if torch is None or not torch.version:
+        if requested is not None:
+            raise RestoreError(f"--variant {requested}: the lock holds no torch")
+        return None
+    version = Version.of(torch.version.split("+", 1)[0])
+    release = matrix.torch_release(version) if version is not None else None
+    if requested is not None:
+        _check_requested(requested, torch.version, release)
+    return release.default_variant if release else None
+
+
+def _check_requested(requested: str, locked: str, release: TorchRelease | None) -> None:
+    known = ["cpu", *(v.name for v in release.variants)] if release else ["cpu"]
+    if requested not in known:
+        raise RestoreError(
+            f"--variant {requested}: not a variant of torch {locked.split('+', 1)[0]} "
+            f"(known: {', '.join(known)})"
+        )
+
+
+def _why(fit: Fit) -> str:
+    return "; ".join(fit.problems) or "the matrix says it does not"

@@ -1,0 +1,107 @@
+"""Dockerfile round trip, for real: lock a small venv -> export requirements and a
+Dockerfile -> `docker build --network none` on the Debian base image (the wheels staged
+in the build context from a wheelhouse `pip download` filled) -> the build's own last
+step verifies -> `envlock verify LOCK --image <built> --scope software` exits 0.
+
+The image is labelled with this run's label and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, clean_env, run_envlock
+from tests.container.conftest import PY_IMAGE, RUN_LABELS, docker
+
+pytestmark = [pytest.mark.docker, pytest.mark.venv]
+
+TINY = ("six==1.17.0", "idna==3.10")
+
+
+def _pip(*args: str, cwd: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1"),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_exported_dockerfile_builds_without_network_and_verifies(
+    images: None, tmp_path: Path
+) -> None:
+    # the job: a venv of two tiny packages, on the same Python minor as the base image
+    src = tmp_path / "src"
+    subprocess.run([sys.executable, "-m", "venv", str(src)], check=True)
+    subprocess.run(
+        [str(src / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", *TINY],
+        check=True,
+        env=clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1"),
+    )
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    lock = ctx / "envlock.lock.toml"
+    made = run_envlock(
+        ["lock", "--python", str(src / "bin" / "python"), "--scope", "software",
+         "--no-torch-live", "-o", str(lock)]
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+
+    req = ctx / "requirements.envlock.txt"
+    assert run_envlock(["export", str(lock), "-o", str(req)]).returncode == 0
+    # the wheelhouse: the job's wheels, pip, and envlock (built from this checkout) with
+    # its requirements
+    house = ctx / "wheels"
+    _pip("download", "-q", "--only-binary=:all:", "--no-deps", "-d", str(house), "-r", str(req),
+         cwd=ctx)  # fmt: skip
+    _pip("download", "-q", "--only-binary=:all:", "-d", str(house), "pip", cwd=ctx)
+    _pip("wheel", "-q", "--no-deps", "-w", str(house), str(REPO), cwd=ctx)
+    (envlock_wheel,) = house.glob("envlock-*.whl")
+    _pip("download", "-q", "--only-binary=:all:", "-d", str(house), str(envlock_wheel), cwd=ctx)
+
+    dockerfile = ctx / "Dockerfile"
+    exported = run_envlock(
+        ["export", str(lock), "--format", "dockerfile", "--base", PY_IMAGE,
+         "--wheelhouse", "wheels", "-o", str(dockerfile)]
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    text = dockerfile.read_text()
+    assert "USER envlock" in text and "--scope software" in text.splitlines()[-1]
+
+    tag = f"envlock-test/restore-13:{uuid.uuid4().hex[:12]}"
+    try:
+        build = subprocess.run(
+            ["docker", "build", "--network", "none", "-q", *RUN_LABELS, "-t", tag, str(ctx)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert build.returncode == 0, build.stderr[-3000:]
+        verify = run_envlock(
+            ["verify", str(lock), "--image", tag, "--scope", "software", "--no-determinism"]
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        # the build fails when the result drifts: a lock the image cannot satisfy
+        drifted = ctx / "envlock.lock.toml"
+        drifted.write_text(lock.read_text().replace('six = "1.17.0"', 'six = "1.16.0"'))
+        bad = subprocess.run(
+            ["docker", "build", "--network", "none", "-q", *RUN_LABELS, "-t", tag + "-bad",
+             str(ctx)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )  # fmt: skip
+        assert bad.returncode != 0
+        assert "packages.six" in bad.stderr
+    finally:
+        docker("image", "rm", "-f", tag, tag + "-bad", check=False)
