@@ -338,7 +338,7 @@ def _compare_field(
             severity=rule.severity,
             observed=ov,
             message=f"{path}: locked {_show(lv)}, observed {_show(ov)}{at_least}",
-            fix=_fix_for(path, lv),
+            fix=_fix_for(path, lv, locked),
             **common,
         )
     if path in locked:
@@ -356,7 +356,7 @@ def _compare_field(
             check_id="EL-VERIFY-MISSING",
             severity=rule.severity,
             message=f"{path}: locked {_show(lv)}, not present now",
-            fix=_fix_for(path, lv),
+            fix=_fix_for(path, lv, locked),
             **common,
         )
     return Finding(
@@ -452,7 +452,30 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _fix_for(path: str, locked: Any) -> str:
+_DEFAULT_INDEXES = ("https://pypi.org/simple", "https://pypi.org/simple/")
+
+
+def _torch_install(lock: dict[str, Any]) -> str | None:
+    """The pip line that installs the locked torch build: the distribution's version from
+    the index the lock names (1.1), or from the variant's index its local tag names (1.0:
+    "2.14.1+cu130" -> download.pytorch.org/whl/cu130). None when the lock says neither."""
+    version = lock.get("packages.torch")
+    index = lock.get("torch.index")
+    tagged = str(lock.get("torch.version") or "")
+    if not (isinstance(version, str) and isinstance(index, str)):
+        if "+" not in tagged:
+            return None
+        version = tagged.split("+", 1)[0]
+        index = f"https://download.pytorch.org/whl/{tagged.split('+', 1)[1]}"
+    line = f"pip install 'torch=={version}'"
+    return line if index in _DEFAULT_INDEXES else f"{line} --index-url {index}"
+
+
+def _fix_for(path: str, locked: Any, lock: dict[str, Any] | None = None) -> str:
+    if path in ("torch.version", "packages.torch"):
+        line = _torch_install(lock or {})
+        if line is not None:
+            return line
     if path.startswith("packages."):
         return f"pip install '{path.removeprefix('packages.')}=={locked}'"
     if path == "torch.version":

@@ -41,6 +41,23 @@ def test_torch_version_drift_is_an_error_naming_the_field() -> None:
     assert f.severity is Severity.ERROR and f.check_id == "EL-VERIFY-DRIFT"
     assert (f.locked, f.observed) == (facts.torch.version, "2.13.0+cu130")
     assert f.why
+    # the fix installs the locked build from the index the lock names: torch 2.14.1 from
+    # the default index is the cu130 build (its distribution version has no +cu130)
+    assert facts.packages.distributions["torch"] == "2.14.1"
+    assert f.fix == "pip install 'torch==2.14.1'"
+
+
+def test_torch_fix_names_the_variants_index() -> None:
+    cpu = _with_torch(cuda_venv_facts(), version="2.13.0+cpu", build="cpu", cuda=None)
+    cpu = cpu.replace(
+        packages=dataclasses.replace(
+            cpu.packages, distributions={**cpu.packages.distributions, "torch": "2.13.0+cpu"}
+        )
+    )
+    found = _by_field(verify(build_lock(cpu), cuda_venv_facts()))
+    assert found["torch.version"].fix == (
+        "pip install 'torch==2.13.0+cpu' --index-url https://download.pytorch.org/whl/cpu"
+    )
 
 
 def test_cpu_lock_against_cuda_torch_names_version_and_cuda() -> None:
