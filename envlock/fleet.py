@@ -207,9 +207,9 @@ def compare_ranks(
                 locked=None if reference is None else reference.get(name),
                 observed=values[majority],
                 why="ranks that disagree here can hang or corrupt the first collective",
-                message=f"{name} differs across ranks: {values[majority]!r} on "
+                message=f"{name} differs across ranks: {_said(values[majority])} on "
                 f"{len(groups[majority])} of {total} rank(s), but "
-                + "; ".join(f"{values[k]!r} on {_where(groups[k])}" for k in odd),
+                + "; ".join(f"{_said(values[k])} on {_where(groups[k])}" for k in odd),
                 evidence={
                     "values": {k: [r.rank for r in groups[k]] for k in by_size},
                     "hosts": {k: sorted({r.host for r in groups[k]}) for k in by_size},
@@ -240,6 +240,11 @@ def missing_nodes(expected: list[str], seen: Iterable[str]) -> Finding | None:
 
 def _show(value: Any) -> str:
     return "(none)" if value is None else str(value)
+
+
+def _said(value: Any) -> str:
+    """A value in a sentence: quoted, and an unset one as "(none)", as in `where`."""
+    return "(none)" if value is None else repr(value)
 
 
 def torchrun_env() -> tuple[int, int] | None:
