@@ -452,23 +452,21 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-_DEFAULT_INDEXES = ("https://pypi.org/simple", "https://pypi.org/simple/")
-
-
 def _torch_install(lock: dict[str, Any]) -> str | None:
     """The pip line that installs the locked torch build: the distribution's version from
     the index the lock names (1.1), or from the variant's index its local tag names (1.0:
     "2.14.1+cu130" -> download.pytorch.org/whl/cu130). None when the lock says neither."""
+    from envlock.lock.closure import DEFAULT_INDEX, torch_index
+
     version = lock.get("packages.torch")
     index = lock.get("torch.index")
-    tagged = str(lock.get("torch.version") or "")
     if not (isinstance(version, str) and isinstance(index, str)):
-        if "+" not in tagged:
+        tagged = lock.get("torch.version")
+        if not isinstance(tagged, str) or "+" not in tagged:
             return None
-        version = tagged.split("+", 1)[0]
-        index = f"https://download.pytorch.org/whl/{tagged.split('+', 1)[1]}"
+        version, index = tagged.split("+", 1)[0], torch_index(tagged)
     line = f"pip install 'torch=={version}'"
-    return line if index in _DEFAULT_INDEXES else f"{line} --index-url {index}"
+    return line if str(index).rstrip("/") == DEFAULT_INDEX else f"{line} --index-url {index}"
 
 
 def _fix_for(path: str, locked: Any, lock: dict[str, Any] | None = None) -> str:

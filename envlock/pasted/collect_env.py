@@ -23,6 +23,7 @@ import re
 
 from envlock.pasted.draft import Draft, normalize
 from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
+from envlock.probe.libnames import ISA_FLAGS
 
 # key (lowercase, single spaces) -> field name
 KEYS = {
@@ -362,28 +363,6 @@ _TOOL_VERSION = {
     "clang": r"^(\d+\.\d+(?:\.\d+)?)",
     "cmake": r"version (\d+\.\d+(?:\.\d+)?)",
 }
-_ISA = [
-    "sse4_2",
-    "avx",
-    "avx2",
-    "fma",
-    "f16c",
-    "avx512f",
-    "avx512bw",
-    "avx512vl",
-    "avx512_vnni",
-    "avx512_bf16",
-    "avx512_fp16",
-    "amx_tile",
-    "amx_bf16",
-    "amx_int8",
-    "asimd",
-    "asimdhp",
-    "sve",
-    "sve2",
-    "bf16",
-    "i8mm",
-]
 
 
 def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
@@ -400,7 +379,7 @@ def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
         flags = re.match(r"^\s*Flags\s*:\s*(.+)$", line)
         if flags:
             present = set(flags.group(1).split())
-            d.toolchain["cpu_isa"] = [f for f in _ISA if f in present]
+            d.toolchain["cpu_isa"] = [f for f in ISA_FLAGS if f in present]
         numa = re.match(r"^\s*NUMA node\(s\)\s*:\s*(\d{1,4})\s*$", line)
         if numa:
             d.toolchain["numa_nodes"] = int(numa.group(1))

@@ -376,7 +376,7 @@ def read_gpu_code(path: str) -> dict[str, Any]:
     try:
         fh, elf = open_elf(path)
     except (OSError, ElfError, struct.error, ValueError) as exc:
-        out["partial"] = _note(exc)
+        out["partial"] = failure_note(exc)
         return out
     with fh:
         try:
@@ -386,11 +386,12 @@ def read_gpu_code(path: str) -> dict[str, Any]:
             if notes:
                 out["partial"] = "; ".join(sorted(set(notes)))
         except (OSError, ElfError, struct.error, ValueError) as exc:
-            out["partial"] = _note(exc)
+            out["partial"] = failure_note(exc)
     return out
 
 
-def _note(exc: BaseException) -> str:
+def failure_note(exc: BaseException) -> str:
+    """Why a file could not be read, as a partial note (also probe/extensions.py's)."""
     if isinstance(exc, OSError):
         return f"cannot read: {exc.strerror or exc}"
     if isinstance(exc, ElfError):

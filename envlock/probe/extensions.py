@@ -203,13 +203,9 @@ def _unreadable(entry: dict[str, Any], exc: BaseException) -> dict[str, Any]:
 
 
 def _note(exc: BaseException) -> str:
-    from envlock.probe.elfscan import ElfError
+    from envlock.probe.elfscan import failure_note
 
-    if isinstance(exc, OSError):
-        return f"cannot read: {exc.strerror or exc}"
-    if isinstance(exc, ElfError):
-        return str(exc)
-    return f"malformed ELF ({type(exc).__name__})"
+    return failure_note(exc)
 
 
 def _targets(names: list[str]) -> list[str]:

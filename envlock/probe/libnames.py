@@ -1,4 +1,5 @@
-"""The one list of CUDA-family shared libraries envlock looks for: constants, no I/O.
+"""The one list of CUDA-family shared libraries envlock looks for, and of the CPU ISA
+features it reports: constants, no I/O.
 
 Stdlib only (it is part of the probe, shipped into containers) and free of
 subprocess or file access, so the pure layers (checks) can import it too.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["CUDA_LIBRARY_PREFIXES", "DRIVER_LIBRARY_PREFIXES", "is_cuda_library"]
+__all__ = ["CUDA_LIBRARY_PREFIXES", "DRIVER_LIBRARY_PREFIXES", "ISA_FLAGS", "is_cuda_library"]
 
 # The one list of CUDA-family libraries envlock looks for (file names start with one of
 # these). The driver installs the first two with its kernel module; the others ship in
@@ -37,3 +38,30 @@ def is_cuda_library(filename: str) -> bool:
     """True for the shared libraries whose version skew breaks torch (cuDNN, NCCL, cuBLAS...)."""
     base = os.path.basename(filename)
     return base.startswith(CUDA_LIBRARY_PREFIXES) and bool(_SO_RE.search(base))
+
+
+# The CPU features that decide which kernels run: the probe (probe/toolchain.py) and
+# pasted reports (pasted/collect_env.py) read the same list.
+# (x86 /proc/cpuinfo "flags", Arm "Features")
+ISA_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "asimd",
+    "asimdhp",
+    "sve",
+    "sve2",
+    "bf16",
+    "i8mm",
+)

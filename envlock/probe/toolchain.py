@@ -13,6 +13,7 @@ import re
 import sys
 
 from envlock.probe._util import read_text, run_command, which
+from envlock.probe.libnames import ISA_FLAGS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,29 +27,6 @@ TOOLS = {
     "ninja": (["--version"], r"^(\d+\.\d+(?:\.\d+)?)"),
     "uv": (["--version"], r"^uv (\d+\.\d+(?:\.\d+)?)"),
 }
-# The CPU features that decide which kernels run (x86 /proc/cpuinfo "flags", Arm "Features")
-ISA_FLAGS = (
-    "sse4_2",
-    "avx",
-    "avx2",
-    "fma",
-    "f16c",
-    "avx512f",
-    "avx512bw",
-    "avx512vl",
-    "avx512_vnni",
-    "avx512_bf16",
-    "avx512_fp16",
-    "amx_tile",
-    "amx_bf16",
-    "amx_int8",
-    "asimd",
-    "asimdhp",
-    "sve",
-    "sve2",
-    "bf16",
-    "i8mm",
-)
 MAX_CONDA_PACKAGES = 5000
 
 
