@@ -12,27 +12,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from probe_speed import timed  # benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PY = (
     Path(os.environ.get("ENVLOCK_TEST_VENVS", Path.home() / ".cache/envlock-test/venvs"))
     / "torch-cpu/bin/python"
 )
-
-
-def timed(cmd: list[str], runs: int, env: dict[str, str]) -> float:
-    subprocess.run(cmd, capture_output=True, env=env, check=True)  # warm the page cache
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, env=env, check=True)
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def main() -> int:
