@@ -44,6 +44,10 @@ class LockError(EnvlockError):
     """A lock file that is missing, unreadable, corrupt or of an unknown version."""
 
 
+class OutputError(EnvlockError):
+    """An output file (-o) that cannot or must not be written."""
+
+
 class ProbeError(EnvlockError):
     """A probe that could not run at all (not: a source that was unavailable)."""
 

@@ -63,3 +63,78 @@ def read_bounded(path: str | os.PathLike[str], limit: int | None = None) -> byte
 
 def _too_big(limit: int) -> str:
     return f"is larger than {limit // (1024 * 1024)} MiB (raise ENVLOCK_MAX_FILE_MB to read it)"
+
+
+class UnwritableFile(Exception):
+    """Why an output file was not written, as one line (the caller names what it wrote)."""
+
+
+def write_atomic(path: str | os.PathLike[str], text: str, *, prefix: str = ".envlock-out.") -> None:
+    """Write `text` to `path` atomically: a temp file beside the target, fsync, rename.
+
+    An interrupted write keeps the old file. Only a regular file (or nothing) is
+    replaced: `-o /dev/null` as root once turned the device into a file. A symlink is
+    followed when its target lies inside the directory that holds the link (users
+    commit such links on purpose: `envlock.lock.toml -> locks/cu126.toml`); one that
+    points elsewhere (`-> /etc/cron.d/x`, run as root in CI) is refused. Every failure
+    is one UnwritableFile line.
+    """
+    import contextlib
+    import tempfile
+
+    target = _checked_target(path)
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise UnwritableFile(exc.strerror or type(exc).__name__) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UnwritableFile("is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise UnwritableFile(
+            "is not a regular file (a device, pipe or socket); use -o - for stdout"
+        )
+    directory = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UnwritableFile(f"cannot create a file in {directory}: {exc.strerror}") from None
+    try:
+        # mkstemp creates 0600; what envlock writes is meant to be committed and read by
+        # others: keep an existing file's mode, else what the umask gives a new file.
+        os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else _umask_mode())
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UnwritableFile(exc.strerror or type(exc).__name__) from None
+        raise
+
+
+def _checked_target(path: str | os.PathLike[str]) -> str:
+    """The file a write to `path` lands on. A symlink (or a chain of them) must resolve
+    inside the directory that holds the link; a dangling link is judged by where it
+    points, so it cannot create a file elsewhere either."""
+    given = os.path.abspath(os.fspath(path))
+    if not os.path.islink(given):
+        return os.path.realpath(given)
+    holder = os.path.realpath(os.path.dirname(given))
+    target = os.path.realpath(given)
+    if os.path.commonpath([holder, target]) != holder:
+        raise UnwritableFile(
+            f"is a symlink to {target}, outside {holder}: not followed "
+            "(replace the link, or write to the target's path directly)"
+        )
+    return target
+
+
+def _umask_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
-from envlock.commands._report_options import add_report_arguments
+from envlock.commands._report_options import add_report_arguments, emit
 from envlock.commands._source import add_source_arguments, source_of
 from envlock.report import FORMATS
 
@@ -29,7 +28,7 @@ doctor what the job will use, so the checks for it report errors.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_report_arguments(parser, formats=FORMATS, example_id="EL-SHM-SMALL")
+    add_report_arguments(parser, formats=FORMATS, example_id="EL-SHM-SMALL", output=True)
     parser.add_argument(
         "--expect",
         action="append",
@@ -52,9 +51,7 @@ def run(args: argparse.Namespace) -> Report | None:
     from envlock.api import doctor
 
     report = doctor(source_of(args), expect=args.expect, ignore=args.ignore, strict=args.strict)
-    from envlock.report import render
-
-    render(report, args.format, sys.stdout)
+    emit(report, args)
     return report
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
-from envlock.commands._report_options import add_report_arguments
+from envlock.commands._report_options import add_report_arguments, emit
 from envlock.lock import SCOPES
 from envlock.report import FORMATS
 
@@ -42,12 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the nodes expected, as a Slurm hostlist (e.g. 'gpu-node-[000-063]'); "
         "those that sent no facts file are reported missing",
     )
-    add_report_arguments(rep, formats=FORMATS, example_id="EL-FLEET-DIVERGENT")
+    add_report_arguments(rep, formats=FORMATS, example_id="EL-FLEET-DIVERGENT", output=True)
 
 
 def run(args: argparse.Namespace) -> Report:
     from envlock.api import fleet_report
-    from envlock.report import render
 
     report = fleet_report(
         args.directory,
@@ -57,5 +55,5 @@ def run(args: argparse.Namespace) -> Report:
         strict=args.strict,
         nodes=args.nodes,
     )
-    render(report, args.format, sys.stdout)
+    emit(report, args)
     return report

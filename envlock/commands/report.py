@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 
+from envlock.commands._report_options import add_output_argument, write_output
 from envlock.commands._source import add_source_arguments, source_of
 
 HELP = "write a paste-ready, anonymized bug report of this environment (Markdown or JSON)"
 DESCRIPTION = """\
-  envlock report > report.md
+  envlock report -o report.md
   envlock report --collect-env pasted.txt
   envlock report --format json > facts.json && envlock doctor --facts facts.json
 
@@ -32,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep hostnames, usernames, home paths and GPU UUIDs (secrets are never printed)",
     )
+    add_output_argument(parser)
     add_source_arguments(parser)
 
 
@@ -39,19 +42,22 @@ def run(args: argparse.Namespace) -> None:
     from envlock.api import bug_report
 
     doc = bug_report(source_of(args), anonymize=not args.no_anonymize)
+    out = sys.stdout if args.output == "-" else io.StringIO()
     if args.format == "json":
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return
-    from envlock.report.markdown import render_markdown
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+    else:
+        from envlock.report.markdown import render_markdown
 
-    meta = doc["envlock_report"]
-    render_markdown(
-        {
-            "facts": doc,
-            "doctor": meta["doctor"],
-            "top": meta["top"],
-            "anonymized": meta["anonymized"],
-        },
-        sys.stdout,
-    )
+        meta = doc["envlock_report"]
+        render_markdown(
+            {
+                "facts": doc,
+                "doctor": meta["doctor"],
+                "top": meta["top"],
+                "anonymized": meta["anonymized"],
+            },
+            out,
+        )
+    if isinstance(out, io.StringIO):
+        write_output(args.output, out.getvalue(), args.format)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from envlock.commands._report_options import add_report_arguments
+from envlock.commands._report_options import add_report_arguments, emit
 from envlock.commands._source import add_source_arguments, source_of
 from envlock.lock import SCOPES
 from envlock.report import FORMATS
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATTERN=RULE",
         help="override the rule for matching fields (repeatable)",
     )
-    add_report_arguments(parser, formats=FORMATS, example_id="EL-VERIFY-NOT-LOCKED")
+    add_report_arguments(parser, formats=FORMATS, example_id="EL-VERIFY-NOT-LOCKED", output=True)
     parser.add_argument(
         "--no-determinism", action="store_true", help="do not recompute locked determinism digests"
     )
@@ -88,7 +88,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> Report:
     from envlock import api
-    from envlock.report import render
 
     options = {
         "scope": args.scope,
@@ -104,12 +103,12 @@ def run(args: argparse.Namespace) -> Report:
         raise UsageError("--smoke runs under torchrun with --distributed")
     if not args.distributed:
         report = api.verify_lock(args.lock, source_of(args), **options)
-        render(report, args.format, sys.stdout)
+        emit(report, args)
         return report
 
     def show(rank: int, host: str, report: Report) -> None:
         if rank == 0:
-            render(report, args.format, sys.stdout)
+            emit(report, args)
             sys.stdout.flush()  # out before any rank can exit and end the launch
         elif report.failed:
             print(

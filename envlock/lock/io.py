@@ -94,61 +94,16 @@ def read_lock(path: str | os.PathLike[str]) -> Lock:
 def write_lock(path: str | os.PathLike[str], text: str) -> None:
     """Atomic: a temp file in the same directory, fsync, rename. A crash leaves the old lock.
 
-    Only a regular file (or nothing) is replaced: `-o /dev/null` as root once turned the
-    device into a file. A symlinked lock is followed on purpose: its target is updated
-    and the link stays. Every failure is one LockError line.
+    Only a regular file (or nothing) is replaced, and a symlinked lock is followed only
+    when it points inside its own directory (safeio.write_atomic). Every failure is one
+    LockError line.
     """
-    import contextlib
-    import stat
-    import tempfile
-    from pathlib import Path
-
-    target = Path(os.path.realpath(path))  # follows a symlinked lock to the file it names
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise LockError(f"cannot write lock {path}: {exc.strerror}") from None
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise LockError(f"cannot write lock: {path} is a directory")
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        raise LockError(
-            f"cannot write lock: {path} is not a regular file (a device, pipe or socket); "
-            "use -o - for stdout"
-        )
-    directory = target.parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".envlock-lock.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise LockError(f"cannot write lock in {directory}: {exc.strerror}") from None
-    try:
-        # mkstemp creates 0600; a lock is meant to be committed and read by others:
-        # keep an existing lock's mode, else what the umask gives a new file.
-        os.chmod(tmp, _mode_for(target))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise LockError(f"cannot write lock {path}: {exc.strerror}") from None
-        raise
-
-
-def _mode_for(target: os.PathLike[str]) -> int:
-    """The permission bits the written lock gets: the existing file's, or 0666 less the umask."""
-    import stat
+    from envlock.safeio import UnwritableFile, write_atomic
 
     try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        write_atomic(path, text, prefix=".envlock-lock.")
+    except UnwritableFile as exc:
+        raise LockError(f"cannot write lock {os.fspath(path)}: {exc}") from None
 
 
 def _toml_loads(text: str) -> dict[str, Any]:
