@@ -429,6 +429,18 @@ def fleet_report(
     )
 
 
+def _kernel_log(source: Source | None) -> str:
+    """This machine's kernel log, only when the facts are this machine's (the host, another
+    interpreter, or a container, which runs on this kernel): never beside a facts file or
+    a pasted report from elsewhere."""
+    source = source or Source()
+    if source.facts_file or source.pasted:
+        return f"not read: the facts come from {source.target}, not this machine"
+    from envlock.probe.kernellog import last_oom_line
+
+    return last_oom_line()
+
+
 def explain(
     text: str, source: Source | None = None, *, checks: bool = True, strict: bool = False
 ) -> Report:
@@ -460,6 +472,7 @@ def explain(
                 facts.system.cgroup_memory_limit_bytes,
                 facts.system.memory_total_bytes,
                 facts.system.cgroup_version,
+                kernel_log=_kernel_log(source),
             )
         if gpu_error and not (facts.driver.gpus or facts.driver.pci_gpus):
             # a GPU runtime error explained on a machine that has none: nothing here

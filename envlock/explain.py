@@ -566,10 +566,15 @@ def oom_evidence(text: str, alloc_conf: str | None, *, observed: bool) -> dict[s
 
 
 def memory_evidence(
-    cgroup_limit: int | None, total: int | None, cgroup_version: int | None = None
+    cgroup_limit: int | None,
+    total: int | None,
+    cgroup_version: int | None = None,
+    *,
+    kernel_log: str,
 ) -> dict[str, str]:
     """What exit 137 promises to look at: the cgroup memory limit is always named (a
-    size, none set, or why it is unknown), then the machine's memory and dmesg."""
+    size, none set, or why it is unknown), then the machine's memory and its kernel log's
+    last OOM-killer line (`kernel_log`, read by the caller where the facts come from)."""
     out: dict[str, str] = {}
     if cgroup_limit is not None:
         out["cgroup memory limit"] = f"{cgroup_limit / 2**30:.1f} GiB"
@@ -579,18 +584,5 @@ def memory_evidence(
         out["cgroup memory limit"] = "unknown (no cgroup memory controller readable)"
     if total is not None:
         out["machine memory"] = f"{total / 2**30:.1f} GiB"
-    try:
-        import subprocess
-
-        proc = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=2, check=False)
-        hits = [
-            ln for ln in proc.stdout.splitlines() if re.search(r"out of memory|oom-kill", ln, re.I)
-        ]
-        out["dmesg"] = (
-            hits[-1].strip()
-            if hits
-            else ("no OOM-killer lines" if proc.returncode == 0 else "not readable (needs root)")
-        )
-    except (OSError, subprocess.SubprocessError):
-        out["dmesg"] = "not available"
+    out["dmesg"] = kernel_log
     return out

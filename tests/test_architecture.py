@@ -80,6 +80,8 @@ PURE = (
     "envlock.determinism.compare",
     "envlock.checks",
     "envlock.pasted",
+    "envlock.explain",  # reading the kernel log is collection (probe/kernellog.py)
+    "envlock.report",
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from envlock.checks import CHECKS
 from envlock.explain import MESSAGES, explain_exit_code, explain_message
-from tests.conftest import FIXTURES, run_envlock
+from tests.conftest import FIXTURES, clean_env, run_envlock
 from tests.facts_builders import h100_host
 
 
@@ -104,6 +104,37 @@ def test_explain_137_reports_memory_evidence() -> None:
     # the cause promises the cgroup memory limit: it is always shown, "none set" included
     limit = out["evidence"]["cgroup memory limit"]
     assert limit.endswith("GiB") or limit.startswith(("none set (cgroup v", "unknown ("))
+
+
+def _fake_dmesg(tmp_path: Path) -> dict[str, str]:
+    """A `dmesg` first on PATH that prints a recognisable OOM-killer line (root may read
+    the real log here, and it may hold no such line)."""
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dmesg"
+    fake.write_text("#!/bin/sh\necho '[12.3] Out of memory: Killed process 4242 (python3)'\n")
+    fake.chmod(0o755)
+    return clean_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_explain_137_reads_this_machines_kernel_log(tmp_path: Path) -> None:
+    env = _fake_dmesg(tmp_path)
+    proc = run_envlock(["explain", "137", "--format", "json", "--no-torch-live"], env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Killed process 4242" in json.loads(proc.stdout)["evidence"]["dmesg"]
+
+
+def test_explain_137_of_other_facts_never_shows_this_machines_kernel_log(tmp_path: Path) -> None:
+    """Reading the kernel log is collection for this host: the facts of another machine
+    (a file, a pasted report) get no line of this machine's log."""
+    env = _fake_dmesg(tmp_path)
+    facts = FIXTURES / "facts.cuda-venv+h100-driver-580-replayed.json"
+    proc = run_envlock(["explain", "137", "--format", "json", "--facts", str(facts)], env=env)
+    assert proc.returncode == 0, proc.stderr
+    dmesg = json.loads(proc.stdout)["evidence"]["dmesg"]
+    assert "4242" not in dmesg and dmesg.startswith("not read: the facts come from facts:")
 
 
 def test_explain_strict_fails_on_a_confirming_warning() -> None:
