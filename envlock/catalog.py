@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from envlock.errors import UsageError
-from envlock.findings import Severity
+from envlock.severity import Severity
 
 DOCTOR, VERIFY, DETERMINISM, FLEET = "doctor", "verify", "determinism", "fleet"
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO

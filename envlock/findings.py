@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from envlock.severity import Severity
 
-class Severity(enum.IntEnum):
-    INFO = 0
-    WARNING = 1
-    ERROR = 2
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.upper()]
+__all__ = ["Finding", "Report", "Severity"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -34,7 +23,7 @@ class Finding:
     why: str | None = None  # verify: why the field matters
 
     def __post_init__(self) -> None:
-        from envlock.catalog import KINDS  # every ID is registered there
+        from envlock.catalog import KINDS  # every ID is registered there (loaded when used)
 
         if self.check_id not in KINDS:
             raise ValueError(f"finding ID {self.check_id} is not in envlock/catalog.py")

@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.typed",
         "envlock.findings",
         "envlock.catalog",
+        "envlock.severity",
         "envlock.errors",
         "envlock",
     ),
@@ -188,3 +189,68 @@ def test_doctor_checks_are_exactly_the_catalog_doctor_ids() -> None:
     from envlock.checks import CHECKS
 
     assert set(CHECKS) == ids(DOCTOR)
+
+
+# ---------------------------------------------------------------- import circles
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the envlock modules it imports (function-local imports too)."""
+    names = {_module_name(m) for m in MODULES}
+    graph: dict[str, set[str]] = {}
+    for path in MODULES:
+        me = _module_name(path)
+        edges = set()
+        for target in _imports(path):
+            if not target.startswith("envlock"):
+                continue
+            if target not in names and "." in target:
+                target = target.rpartition(".")[0]
+            # a package's __init__ re-exporting its own modules is not a circle
+            if target in names and target != me and not me.startswith(target + "."):
+                edges.add(target)
+        graph[me] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected component with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_circles() -> None:
+    assert _cycles(_module_graph()) == []
+
+
+def test_the_circle_test_fires_on_a_circle() -> None:
+    graph = {"envlock.catalog": {"envlock.findings"}, "envlock.findings": {"envlock.catalog"}}
+    assert _cycles(graph) == [["envlock.catalog", "envlock.findings"]]
+    assert _cycles({"envlock.a": {"envlock.b"}, "envlock.b": set()}) == []
