@@ -17,6 +17,7 @@ import io
 import json
 import os
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,8 @@ pytestmark = pytest.mark.fuzz
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1500"))
 FUZZ = settings(
     max_examples=EXAMPLES,
-    deadline=None,
+    # 2 s per example: a quadratic path on hostile input fails the suite, not a user
+    deadline=timedelta(seconds=2),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=os.environ.get("CI", "").lower() == "true",  # CI: reproducible runs
 )
