@@ -1,0 +1,140 @@
+"""Complexity, measured with radon as CI measures it: no function over {MAX_LINES} lines or
+cyclomatic complexity over {MAX_CC} (issue 20), outside data tables and the self-contained
+child suite. The functions over the limits when the target was set are listed with their
+measure; each may only shrink, and comes off the list (the test says so) once it is
+within the limits. A new function over the limits fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from radon.complexity import cc_visit
+
+PACKAGE = Path(__file__).resolve().parent.parent / "envlock"
+MAX_CC = 15
+MAX_LINES = 60
+# The child suite is one self-contained script piped to another interpreter.
+EXEMPT_FILES = {"determinism/suite.py"}
+# Declarations, not logic: a function that only lists argparse options.
+DATA_TABLES = {"commands/_source.py::add_source_arguments"}
+
+# name -> (complexity, lines) when the target was set; may only go down.
+OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
+    "api.py::_verify": (19, 65),
+    "api.py::verify_distributed": (13, 71),
+    "api.py::explain": (23, 65),
+    "api.py::restore_lock": (13, 80),
+    "checks/container.py::container_no_gpu": (18, 40),
+    "checks/gpu.py::visible_devices_problems": (19, 29),
+    "checks/libraries.py::cudnn_gpu_unsupported": (16, 31),
+    "checks/libraries.py::ld_library_path_shadow": (21, 77),
+    "checks/libraries.py::wheels_mixed_cuda": (30, 82),
+    "checks/network.py::ifname_missing": (26, 44),
+    "checks/network.py::ib_hca_missing": (33, 45),
+    "commands/matrix.py::run": (28, 74),
+    "commands/matrix.py::_document": (16, 42),
+    "commands/matrix.py::_print_text": (23, 48),
+    "container/engine.py::LocalEngine._request": (17, 50),
+    "container/parse.py::facts_from_shell": (26, 106),
+    "container/reference.py::ImageReference.parse": (18, 42),
+    "determinism/compare.py::compare": (16, 137),
+    "fleet.py::compare_ranks": (21, 76),
+    "fleet.py::report_dir": (15, 65),
+    "fleet.py::NodeSummarizer.summarize_file": (18, 40),
+    "install/index.py::files_for": (21, 42),
+    "install/restore.py::plan_steps": (18, 77),
+    "lock/build.py::build_lock": (33, 113),
+    "lock/build.py::lockable": (27, 84),
+    "lock/export.py::plan_install": (34, 76),
+    "lock/export.py::pylock_document": (16, 49),
+    "lock/hold.py::hold_variant": (31, 83),
+    "lock/model.py::lock_problems": (26, 61),
+    "lock/model.py::Lock.from_dict": (17, 43),
+    "matrix/advice.py::_judge": (31, 99),
+    "matrix/advice.py::remedy": (24, 49),
+    "pasted/collect_env.py::parse_collect_env": (22, 59),
+    "pasted/collect_env.py::_torch": (23, 63),
+    "pasted/collect_env.py::_system": (18, 43),
+    "pasted/draft.py::Draft.facts_dict": (29, 74),
+    "pasted/nvidia_smi.py::_query": (29, 53),
+    "probe/__init__.py::probe_host": (14, 79),
+    "probe/cudalibs.py::toolkit_facts": (16, 26),
+    "probe/elf.py::search_path_kind": (17, 48),
+    "probe/elfscan.py::ElfFile.fatbin_targets": (18, 48),
+    "probe/extensions.py::collect": (16, 42),
+    "probe/extensions.py::scan_file": (18, 53),
+    "probe/system.py::detect_container": (17, 57),
+    "report/facts_table.py::render_facts": (43, 138),
+    "report/html.py::fleet_matrix": (37, 79),
+    "report/junit.py::render_junit": (22, 45),
+    "report/markdown.py::_summary_rows": (39, 78),
+    "report/markdown.py::markdown_lines": (47, 86),
+    "report/text.py::render_text": (31, 57),
+    "typed.py::dump": (20, 29),
+    "typed.py::Reader.convert": (28, 46),
+    "verify.py::_unobserved": (16, 25),
+}
+
+
+def measure() -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel in EXEMPT_FILES:
+            continue
+        for block in cc_visit(path.read_text()):
+            if type(block).__name__ == "Class":
+                continue
+            name = f"{rel}::{block.fullname}"
+            size = (block.complexity, block.endline - block.lineno + 1)
+            out[name] = max(out.get(name, size), size)  # same name twice: the worse one
+    return out
+
+
+def over_limits(measured: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    return {
+        name: (cc, lines)
+        for name, (cc, lines) in measured.items()
+        if (cc > MAX_CC or lines > MAX_LINES) and name not in DATA_TABLES
+    }
+
+
+def problems(
+    measured: dict[str, tuple[int, int]],
+    listed: dict[str, tuple[int, int]] = OVER_THE_LIMIT,
+) -> list[str]:
+    out = []
+    for name, (cc, lines) in sorted(over_limits(measured).items()):
+        if name not in listed:
+            out.append(f"{name}: complexity {cc}, {lines} lines (limits {MAX_CC}, {MAX_LINES})")
+            continue
+        was_cc, was_lines = listed[name]
+        if cc > max(was_cc, MAX_CC) or lines > max(was_lines, MAX_LINES):
+            out.append(
+                f"{name} grew: complexity {cc} (was {was_cc}), {lines} lines (was {was_lines})"
+            )
+    for name in sorted(listed.keys() - over_limits(measured).keys()):
+        out.append(f"{name} is within the limits now (or gone): take it off OVER_THE_LIMIT")
+    return out
+
+
+def test_no_function_over_the_limits() -> None:
+    assert problems(measure()) == []
+
+
+def test_the_limits_fire() -> None:
+    listed = {"a.py::big": (20, 70)}
+    base = {"a.py::f": (3, 10), "a.py::big": (20, 70)}
+    assert problems(base, listed) == []
+    assert problems({**base, "a.py::g": (16, 10)}, listed) == [
+        "a.py::g: complexity 16, 10 lines (limits 15, 60)"
+    ]
+    assert problems({**base, "a.py::h": (2, 61)}, listed) == [
+        "a.py::h: complexity 2, 61 lines (limits 15, 60)"
+    ]
+    assert problems({**base, "a.py::big": (21, 70)}, listed) == [
+        "a.py::big grew: complexity 21 (was 20), 70 lines (was 70)"
+    ]
+    assert problems({"a.py::f": (3, 10), "a.py::big": (15, 60)}, listed) == [
+        "a.py::big is within the limits now (or gone): take it off OVER_THE_LIMIT"
+    ]
