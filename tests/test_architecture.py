@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.report",
         "envlock.pasted",
         "envlock.determinism.compare",
-        "envlock.container.reference",
+        "envlock.imageref",
     ),
     # determinism/__init__ and probe/libnames: constants shared with child processes
     (
@@ -73,8 +73,8 @@ PROCESS_MODULES = (
     "envlock.api",
     "envlock.install",
 )
-# Pure modules inside process packages: a parser, and the list of CUDA library names.
-PURE_EXCEPTIONS = ("envlock.container.reference", "envlock.probe.libnames", "envlock.probe.envvars")
+# Pure modules inside process packages: the list of CUDA library names, the env allow-list.
+PURE_EXCEPTIONS = ("envlock.probe.libnames", "envlock.probe.envvars")
 PURE = (
     "envlock.verify",
     "envlock.lock",
@@ -83,6 +83,7 @@ PURE = (
     "envlock.pasted",
     "envlock.explain",  # reading the kernel log is collection (probe/kernellog.py)
     "envlock.report",
+    "envlock.imageref",  # the image-reference parser: pure, so checks need no Docker package
 )
 
 
@@ -147,6 +148,17 @@ def test_pure_layer_starts_no_process(path: Path) -> None:
             continue
         bad = [m for m in PROCESS_MODULES if target == m or target.startswith(m + ".")]
         assert not bad, f"{_module_name(path)} imports {target}"
+
+
+def test_checks_import_nothing_from_the_docker_package() -> None:
+    """A pure check reads Facts; the image-reference parser it needs is pure
+    (envlock.imageref), so no check imports envlock.container, even lazily."""
+    checks = [p for p in MODULES if _module_name(p).startswith("envlock.checks")]
+    assert checks
+    for path in checks:
+        targets = _imports(path)
+        bad = [t for t in targets if t == "envlock.container" or t.startswith("envlock.container.")]
+        assert not bad, f"{_module_name(path)} imports {bad}"
 
 
 def test_the_layer_test_fires_on_an_upward_import(tmp_path: Path) -> None:

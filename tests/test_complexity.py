@@ -36,7 +36,7 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "commands/matrix.py::_print_text": (23, 48),
     "container/engine.py::LocalEngine._request": (17, 50),
     "container/parse.py::facts_from_shell": (26, 106),
-    "container/reference.py::ImageReference.parse": (18, 42),
+    "imageref.py::ImageReference.parse": (18, 42),
     "determinism/compare.py::compare": (16, 137),
     "fleet.py::compare_ranks": (21, 76),
     "fleet.py::report_dir": (15, 65),

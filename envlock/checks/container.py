@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.registry import check
-from envlock.container.reference import digest_of, is_image_id, parse_or_none
 from envlock.facts import ImageFacts
 from envlock.findings import Finding, Severity
+from envlock.imageref import digest_of, is_image_id, parse_or_none
 from envlock.matrix import Version
 
 SHM_MIN_BYTES = 1 << 30  # Docker's default is 64 MiB; DataLoader workers and NCCL need more

@@ -6,7 +6,6 @@
 - envlock.container.run: the probe run (options, payload, container lifecycle).
 - envlock.container.parse: Facts from what Docker and the probe print
   (`docker image inspect`, the shell fallback), and their merge with the host's.
-- envlock.container.reference: image references (`registry/repository:tag@digest`).
 
 This file imports nothing: `envlock probe --image` starts its container before
 the rest of envlock has loaded, and every import here would come first.

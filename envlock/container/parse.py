@@ -16,7 +16,6 @@ import re
 from typing import Any
 
 from envlock import __version__
-from envlock.container.reference import same_repository
 from envlock.errors import ContainerError, FactsError, last_line
 from envlock.facts import (
     ContainerFacts,
@@ -34,6 +33,7 @@ from envlock.facts import (
     TorchFacts,
     WheelFacts,
 )
+from envlock.imageref import same_repository
 
 
 def image_facts(

@@ -676,7 +676,7 @@ def probe_target(target: ContainerTarget) -> Facts:
     if target.image and target.container:
         raise UsageError("give at most one of --image, --container")
     if target.image:
-        from envlock.container.reference import is_image_id, parse_or_none
+        from envlock.imageref import is_image_id, parse_or_none
 
         # Checked before any request: the name goes into the Engine API's URL path, and
         # `../../x` there reached another endpoint (a 301 and exit 4).

@@ -19,7 +19,6 @@ import pytest
 
 from envlock.checks import run_checks
 from envlock.container.parse import facts_from_shell, image_facts, merge_host_facts, split_env
-from envlock.container.reference import digest_of
 from envlock.container.run import (
     DOCKER_DEFAULT_SHM_BYTES,
     ContainerTarget,
@@ -30,6 +29,7 @@ from envlock.container.run import (
 )
 from envlock.errors import ContainerError, UsageError
 from envlock.facts import Facts, LibcudaFacts
+from envlock.imageref import digest_of
 from tests.conftest import FIXTURES, clean_env, load_fixture_json, run_envlock
 from tests.container.conftest import DATA, load_data_json
 

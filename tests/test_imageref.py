@@ -1,11 +1,11 @@
-"""envlock.container.reference: image references parsed as Docker parses them
+"""envlock.imageref: image references parsed as Docker parses them
 (https://github.com/distribution/reference), on a table of real references."""
 
 from __future__ import annotations
 
 import pytest
 
-from envlock.container.reference import (
+from envlock.imageref import (
     ImageReference,
     InvalidReference,
     digest_of,
