@@ -175,7 +175,7 @@ def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts
     import json
     import subprocess
 
-    from envlock.container.run import python_command
+    from envlock.payload import python_command
 
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise ProbeError(f"--python {python}: not an executable file")

@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.fleet",
         "envlock.probe",
         "envlock.install",
+        "envlock.payload",
     ),
     (
         "envlock.verify",

@@ -25,11 +25,11 @@ from envlock.container.run import (
     parse_gpus,
     parse_size,
     probe_target,
-    python_command,
 )
 from envlock.errors import ContainerError, UsageError
 from envlock.facts import Facts, LibcudaFacts
 from envlock.imageref import digest_of
+from envlock.payload import python_command
 from tests.conftest import FIXTURES, clean_env, load_fixture_json, run_envlock
 from tests.container.conftest import DATA, load_data_json
 
