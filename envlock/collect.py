@@ -87,19 +87,9 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
     source = (source or Source()).checked()
     if source.in_container:
         # only then: keeps verify's start-up lean (the container starts before the rest loads)
-        from envlock.container.run import ContainerTarget, probe_target
+        from envlock.container.run import probe_target
 
-        return probe_target(
-            ContainerTarget(
-                image=source.image,
-                container=source.container,
-                gpus=source.gpus,
-                shm_size=source.shm_size,
-                pull=source.pull,
-                torch_live=source.torch_live,
-                timeout=source.timeout,
-            )
-        )
+        return probe_target(source)  # a Source is a ContainerTarget
     if source.pasted:
         return read_pasted(source)
     if source.facts_file:

@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from envlock.errors import ContainerError
+
 # Docker 20.10 (2020): DeviceRequests (--gpus) and everything else envlock sends.
 API_VERSION = "1.41"
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -519,3 +521,26 @@ def _sdk_reason(exc: BaseException) -> str:
         if re.search(pattern, text):
             return short
     return last_line(text, type(exc).__name__)
+
+
+# ------------------------------------------------------------------ for a probe
+# Seconds the daemon gets on top of the probe's own limit before we give up on it.
+GRACE_S = 15.0
+
+
+def open_engine(probe_timeout: float) -> Engine:
+    """The client for DOCKER_HOST, its requests limited to the probe's time and GRACE_S;
+    a ContainerError (one line, the address's password masked) when no daemon answers."""
+    try:
+        return connect(probe_timeout + GRACE_S)
+    except EngineError as exc:
+        raise unreachable(exc) from None
+
+
+def unreachable(exc: EngineError) -> ContainerError:
+    from envlock.probe.envvars import mask_url_credentials
+
+    where = mask_url_credentials(docker_host())
+    return ContainerError(
+        f"cannot reach the Docker daemon at {where}: {mask_url_credentials(exc.message)}"
+    )

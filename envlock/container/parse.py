@@ -2,9 +2,9 @@
 shell fallback's output, and the merge of an image's facts with the host's.
 
 Pure functions of recorded data (`docker image inspect` JSON, the shell
-probe's text), used by envlock.container.run after a probe container has run
+probe's text), used by envlock.container.image and .exec after a probe container has run
 and by `envlock verify`. Importing this module is what costs (the Facts model);
-envlock.container.run imports it only once its container is running.
+envlock.container.image imports it only once its container is running.
 """
 
 from __future__ import annotations
@@ -186,6 +186,11 @@ section env
 env 2>/dev/null
 section end
 """
+
+
+def shell_command() -> list[str]:
+    """argv of the shell fallback, for images and containers without python3."""
+    return ["sh", "-c", SHELL_PROBE]
 
 
 def _sections(text: str) -> dict[str, list[str]]:

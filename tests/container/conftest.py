@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from envlock.container.run import TEST_RUN_ENV, TEST_RUN_LABEL
+from envlock.container.image import TEST_RUN_ENV, TEST_RUN_LABEL
 from tests.conftest import need
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -18,14 +18,11 @@ import re
 import pytest
 
 from envlock.checks import run_checks
+from envlock.collect import Source
+from envlock.container.image import DOCKER_DEFAULT_SHM_BYTES
+from envlock.container.options import ContainerTarget, parse_gpus, parse_size
 from envlock.container.parse import facts_from_shell, image_facts, merge_host_facts, split_env
-from envlock.container.run import (
-    DOCKER_DEFAULT_SHM_BYTES,
-    ContainerTarget,
-    parse_gpus,
-    parse_size,
-    probe_target,
-)
+from envlock.container.run import probe_target
 from envlock.errors import ContainerError, UsageError
 from envlock.facts import Facts, LibcudaFacts
 from envlock.imageref import digest_of
@@ -103,7 +100,8 @@ def test_parse_size_rejects(text: str) -> None:
 
 
 def test_container_target_is_typed_and_immutable() -> None:
-    target = ContainerTarget(image="envlock-test/python:bookworm", gpus="all", timeout=30.0)
+    """The target is the Source itself (its options are declared once, there)."""
+    target: ContainerTarget = Source(image="envlock-test/python:bookworm", gpus="all", timeout=30.0)
     assert (target.container, target.pull, target.torch_live) == (None, True, True)
     with pytest.raises(AttributeError):
         target.image = "other"  # type: ignore[misc]
@@ -112,12 +110,12 @@ def test_container_target_is_typed_and_immutable() -> None:
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        (ContainerTarget(image="x", container="y"), "at most one of --image, --container"),
-        (ContainerTarget(), "one of --image, --container"),
-        (ContainerTarget(container="y", gpus="all"), "--gpus applies to --image only"),
-        (ContainerTarget(container="y", shm_size="2g"), "--shm-size applies to --image only"),
-        (ContainerTarget(image="x", gpus="none"), "--gpus 'none'"),
-        (ContainerTarget(image="x", shm_size="lots"), "--shm-size 'lots'"),
+        (Source(image="x", container="y"), "at most one of --image, --container"),
+        (Source(), "one of --image, --container"),
+        (Source(container="y", gpus="all"), "--gpus applies to --image only"),
+        (Source(container="y", shm_size="2g"), "--shm-size applies to --image only"),
+        (Source(image="x", gpus="none"), "--gpus 'none'"),
+        (Source(image="x", shm_size="lots"), "--shm-size 'lots'"),
     ],
 )
 def test_probe_target_refuses_bad_options_before_reaching_docker(

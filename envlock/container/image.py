@@ -1,0 +1,312 @@
+"""A probe in a new container of an image: inspect (or pull) the image, create and start
+the container, read its output back, and remove it whatever happens (Ctrl-C and
+SIGTERM included).
+
+Containers envlock creates run with no network, no capabilities, bounded memory
+and processes, a read-only root and a time limit, and carry the LABEL below, so
+that one left by a SIGKILLed envlock can be found (`docker ps -a --filter
+label=org.envlock.probe`). An image without python3, or whose python3 cannot run
+the probe, gets the shell fallback (partial facts); a GPU request the daemon
+cannot serve is retried without GPUs and reported.
+
+Start-up matters here (`envlock probe --image` is held to 1.5x a bare `docker
+run`): this module imports neither `docker` nor the Facts model, and imports what
+turns outputs into Facts (envlock.container.parse) only once the probe container
+is running, so that work overlaps the container's own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from envlock.container.engine import (
+    GRACE_S,
+    Engine,
+    EngineError,
+    EngineNotFound,
+    EngineTimeout,
+    EngineUnreachable,
+    open_engine,
+    unreachable,
+)
+from envlock.container.options import GpuRequest, parse_gpus, parse_size
+from envlock.container.signals import KILLED, interruptible, uninterrupted
+from envlock.errors import ContainerError, last_line
+from envlock.payload import python_command
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
+
+LABEL = "org.envlock.probe"
+PROBE_MEMORY = 4 * 1024 * 1024 * 1024
+# A test run sets ENVLOCK_TEST_RUN to its own id: its probe containers carry it, so
+# the run counts and removes exactly the containers it created, on a shared daemon.
+TEST_RUN_ENV = "ENVLOCK_TEST_RUN"
+TEST_RUN_LABEL = "org.envlock.test-run"
+DOCKER_DEFAULT_SHM_BYTES = 64 * 1024 * 1024
+GPU_DRIVER_ERROR = "could not select device driver"
+
+
+def probe_image(
+    reference: str,
+    *,
+    gpus: str | None = None,
+    pull: bool = True,
+    shm_size: str | None = None,
+    torch_live: bool = True,
+    timeout: float = 60.0,
+) -> Facts:
+    """Probe inside a new container of `reference`; the container is always removed."""
+    request = parse_gpus(gpus) if gpus else None
+    shm_bytes = parse_size(shm_size) if shm_size else None
+    engine = open_engine(timeout)
+    try:
+        image = _inspect_or_pull(engine, reference, pull=pull)
+        run = _ImageRun(engine, reference, image, shm_bytes=shm_bytes, timeout=timeout)
+        with interruptible():
+            try:
+                return run.probe(request, torch_live=torch_live)
+            finally:
+                with uninterrupted():
+                    run.remove_all()
+    finally:
+        engine.close()
+
+
+def _inspect_or_pull(engine: Engine, reference: str, *, pull: bool) -> dict[str, Any]:
+    try:
+        return engine.inspect_image(reference)
+    except EngineNotFound:
+        pass
+    except EngineUnreachable as exc:
+        raise unreachable(exc) from None
+    except EngineError as exc:
+        raise ContainerError(f"cannot inspect image {reference}: {exc.message}") from None
+    if not pull:
+        raise ContainerError(f"image {reference} is not present locally and --no-pull was given")
+    _pull(engine, reference)
+    try:
+        return engine.inspect_image(reference)
+    except EngineError as exc:
+        raise ContainerError(
+            f"image {reference} is missing after the pull: {exc.message}"
+        ) from None
+
+
+def _pull(engine: Engine, reference: str) -> None:
+    """Pull with progress on stderr (one line per layer and state change)."""
+    print(f"envlock: pulling {reference}", file=sys.stderr)
+    seen: dict[str, str] = {}
+
+    def on_event(event: dict[str, Any]) -> None:
+        if "error" in event:
+            raise ContainerError(f"cannot pull {reference}: {event['error']}")
+        layer, status = event.get("id", ""), event.get("status", "")
+        if status and seen.get(layer) != status:
+            seen[layer] = status
+            print(f"  {layer + ': ' if layer else ''}{status}", file=sys.stderr)
+
+    try:
+        engine.pull(reference, on_event)
+    except EngineError as exc:
+        raise ContainerError(f"cannot pull {reference}: {exc.message}") from None
+
+
+class _ImageRun:
+    """One probe of one image: creates containers, remembers them, removes them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        reference: str,
+        image: dict[str, Any],
+        *,
+        shm_bytes: int | None,
+        timeout: float,
+    ) -> None:
+        self.engine = engine
+        self.reference = reference
+        self.image = image
+        self.shm_bytes = shm_bytes
+        self.timeout = timeout
+        self.created: list[str] = []
+
+    def probe(self, request: GpuRequest | None, *, torch_live: bool) -> Facts:
+        target = f"image:{self.reference}"
+        python_cmd = python_command(
+            target, torch_live=torch_live, timeout=self.timeout, with_pynvml=request is not None
+        )
+        gpu_error: str | None = None
+        notes: list[str] = []
+        mode = "python"
+        try:
+            cid = self._start(python_cmd, request)
+        except _GpuUnavailable as exc:
+            gpu_error = exc.message
+            request_text = request.text if request else ""
+            notes.append(
+                f"GPUs requested ({request_text}) but the daemon could not provide "
+                f"them: {gpu_error}; probed without GPUs"
+            )
+            try:
+                cid = self._start(python_cmd, None)
+            except _NoPython:
+                mode, cid = "shell", self._start(_shell_command(), None)
+        except _NoPython:
+            mode, cid = "shell", self._start(_shell_command(), request)
+        # The container runs: load what turns its output into Facts meanwhile.
+        from envlock.container import parse
+
+        status, out, err = self._wait(cid)
+        why = "no python3 in the image"
+        if mode == "python" and status != 0 and status not in KILLED:
+            # An interpreter too old for the probe or a broken python3: the shell
+            # fallback still observes the OS, libraries and packages.
+            why = (
+                "python3 is there but cannot run the probe "
+                f"({last_line(err) or f'exit status {status}'})"
+            )
+            mode = "shell"
+            cid = self._start(_shell_command(), None if gpu_error else request)
+            status, out, err = self._wait(cid)
+        self._check_status(status, err)
+        if mode == "python":
+            facts = parse.facts_from_json(out, f"image {self.reference}")
+        else:
+            facts = parse.facts_from_shell(out, target=target, why=why)
+        image = parse.image_facts(
+            self.reference,
+            self.image,
+            kind="image",
+            shm_size_bytes=self.shm_bytes or DOCKER_DEFAULT_SHM_BYTES,
+            gpus_requested=request.text if request else None,
+            gpu_request_error=gpu_error,
+            probe_mode=mode,
+        )
+        withheld = parse.split_env((self.image.get("Config") or {}).get("Env") or [])[1]
+        return parse.with_image(facts, image, notes, withheld)
+
+    def _start(self, command: list[str], request: GpuRequest | None) -> str:
+        host_config: dict[str, Any] = {
+            "NetworkMode": "none",
+            "CapDrop": ["ALL"],
+            "SecurityOpt": ["no-new-privileges"],
+            # Bounded: importing a CUDA torch build takes ~1 GiB; the probe writes nothing
+            # but Python's own temp files.
+            "Memory": PROBE_MEMORY,
+            "MemorySwap": PROBE_MEMORY,
+            "PidsLimit": 256,
+            "ReadonlyRootfs": True,
+            "Tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m"},
+        }
+        if self.shm_bytes:
+            host_config["ShmSize"] = self.shm_bytes
+        if request is not None:
+            host_config["DeviceRequests"] = [_device_request(request)]
+        config = {
+            "Image": self.image["Id"],
+            "Cmd": command,
+            "Entrypoint": [],
+            "Labels": _labels(),
+            "HostConfig": host_config,
+        }
+        try:
+            cid = self.engine.create(config, name=f"envlock-probe-{os.urandom(4).hex()}")
+            self.created.append(cid)
+            self.engine.start(cid)
+        except EngineUnreachable as exc:
+            raise ContainerError(f"Docker daemon failed during the probe: {exc.message}") from None
+        except EngineError as exc:
+            if GPU_DRIVER_ERROR in exc.message:
+                raise _GpuUnavailable(exc.message) from None
+            if "executable file not found" in exc.message and command[0] == "python3":
+                raise _NoPython(exc.message) from None
+            raise ContainerError(
+                f"cannot start a container of {self.reference}: {exc.message}"
+            ) from None
+        return cid
+
+    def _wait(self, cid: str) -> tuple[int, str, str]:
+        limit = self.timeout + GRACE_S
+        try:
+            status = self.engine.wait(cid, timeout=limit)
+            out = self.engine.logs(cid, stdout=True, stderr=False).decode("utf-8", "replace")
+            err = ""
+            if status != 0:
+                err = self.engine.logs(cid, stdout=False, stderr=True).decode("utf-8", "replace")
+        except EngineTimeout:
+            raise ContainerError(
+                f"the probe in {self.reference} did not finish within "
+                f"{limit:g} s (container stopped and removed)"
+            ) from None
+        except EngineNotFound:
+            raise ContainerError(
+                f"the probe container of {self.reference} disappeared mid-probe "
+                "(removed from outside)"
+            ) from None
+        except EngineError as exc:
+            raise ContainerError(f"Docker daemon failed during the probe: {exc.message}") from None
+        return status, out, err
+
+    def _check_status(self, status: int, err: str) -> None:
+
+        if status in KILLED:
+            raise ContainerError(
+                f"the probe container of {self.reference} was killed mid-probe "
+                f"(exit {status}: {KILLED[status]})"
+            )
+        if status != 0:
+            raise ContainerError(
+                f"the probe in {self.reference} failed (exit {status}): "
+                f"{last_line(err) or 'no output'}"
+            )
+
+    def remove_all(self) -> None:
+        for cid in self.created:
+            try:
+                self.engine.remove(cid)
+            except EngineNotFound:
+                pass
+            except EngineError as exc:
+                print(
+                    f"envlock: warning: could not remove container {cid[:12]}: {exc.message}",
+                    file=sys.stderr,
+                )
+        self.created.clear()
+
+
+def _labels() -> dict[str, str]:
+    labels = {LABEL: "1"}
+    run_id = os.environ.get(TEST_RUN_ENV)
+    if run_id:
+        labels[TEST_RUN_LABEL] = run_id
+    return labels
+
+
+def _shell_command() -> list[str]:
+    # The fallback's script lives with its parser, loaded only when a fallback is needed.
+    from envlock.container.parse import shell_command
+
+    return shell_command()
+
+
+def _device_request(request: GpuRequest) -> dict[str, Any]:
+    """HostConfig.DeviceRequests entry for `--gpus` (what the docker CLI sends)."""
+    device: dict[str, Any] = {"Driver": "", "Capabilities": [["gpu"]], "Options": {}}
+    if request.device_ids:
+        device.update(Count=0, DeviceIDs=list(request.device_ids))
+    else:
+        device.update(Count=request.count or -1, DeviceIDs=None)
+    return device
+
+
+class _GpuUnavailable(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _NoPython(Exception):
+    pass
