@@ -307,6 +307,7 @@ class ExtensionsFacts:
     files_scanned: int | None = None
     torch_libraries: int | None = None  # torch libraries the symbols were checked against
     items: list[ExtensionFacts] = field(default_factory=list)
+    partial: str | None = None  # the scan stopped early (its time or byte budget): why
 
 
 # ------------------------------------------------------------- image / determinism

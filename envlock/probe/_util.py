@@ -11,9 +11,14 @@ import subprocess
 
 
 def read_text(path: str, limit: int = 1 << 20) -> str | None:
-    """The file's text, or None when it cannot be read (missing, permission, not text)."""
+    """The file's text, or None when it cannot be read (missing, permission, not text, not
+    a regular file: a FIFO named METADATA must not block the probe)."""
+    import io
+
+    from envlock.probe._regular import open_regular
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
+        with open_regular(path) as raw, io.TextIOWrapper(raw, "utf-8", "replace") as fh:
             return fh.read(limit)
     except (OSError, ValueError):
         return None

@@ -10,7 +10,11 @@ per symbol.
 
 Nothing here raises on bad input: a truncated file, a file that is not ELF,
 compressed sections, a fatbin of an unknown version or absurd sizes give a
-`partial` note and whatever could be read before it.
+`partial` note and whatever could be read before it. Nothing here can take long
+either, whatever a file claims: only regular files are opened (never blocking on a
+FIFO), one file may make us read at most MAX_FILE_BYTES, a whole scan (`Budget`)
+at most MAX_SCAN_BYTES and SCAN_SECONDS, and the loops over a file's tables stop at
+counts far above any real binary's (symbols, fatbins, name bytes, hash chains).
 
 The fatbin layout (NVIDIA does not document it; cuda-fatbin-decompression and
 LLVM's offload tooling describe the same structure, and tests hold this reader
@@ -24,7 +28,12 @@ at offset 28 the u32 target (90 for sm_90/compute_90). Entry flags at offset
 
 from __future__ import annotations
 
+import array
 import struct
+import sys
+import time
+
+from envlock.probe._regular import NotRegularFile, open_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,7 +51,23 @@ SHN_XINDEX = 0xFFFF
 MAX_SECTIONS = 1 << 16
 MAX_TABLE_BYTES = 64 << 20
 MAX_FATBIN_ENTRIES = 1 << 16
+MAX_FATBINS = 1 << 16  # fatbin headers (and runs of padding) in one .nv_fatbin
 MAX_NEEDED = 4096
+MAX_DYNAMIC_ENTRIES = 1 << 16  # a real .dynamic has a few dozen
+# Symbols examined in one .dynsym (libtorch_cpu.so has ~76,000; an extension a few
+# thousand), the bytes of their names together, and one name (long C++ templates reach
+# a few KB), and the steps of one .gnu.hash chain (a real one has a handful).
+MAX_SYMBOLS = 200_000
+MAX_NAME_BYTES = 32 << 20
+MAX_NAME = 16 << 10
+MAX_CHAIN = 1024
+# Bytes read from one file's headers and tables (libtorch_cuda.so's, a 500 MB library
+# with 2,975 cubins, are a few MB), and by a whole scan; the scan's time.
+MAX_FILE_BYTES = 64 << 20
+MAX_SCAN_BYTES = 512 << 20
+SCAN_SECONDS = 20.0
+# Padding between fatbins is read in chunks growing from the first to the last size.
+_PAD_CHUNKS = (256, 1 << 20)
 # Entry flags (cuda-fatbin-decompression): bit 13 the old LZ4 compression, bit 15 the
 # newer one; the index is read either way, only the payload would need decompressing.
 _FLAG_COMPRESSED = 0x2000 | 0x8000
@@ -56,14 +81,55 @@ class ElfError(Exception):
     """This file cannot be read (further) as ELF: the message becomes the partial note."""
 
 
+class ScanStopped(ElfError):
+    """The whole scan's budget (bytes or time) is spent: no further file is examined."""
+
+
+class Budget:
+    """What one scan may still read, and until when; shared by every file it opens."""
+
+    def __init__(self, seconds: float = SCAN_SECONDS, max_bytes: int = MAX_SCAN_BYTES) -> None:
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self.deadline = time.monotonic() + seconds
+        self.used = 0
+        self.stopped: str | None = None  # "20 s", "512 MiB": what ran out
+
+    def expired(self) -> bool:
+        """Whether the scan must stop: its deadline has passed or its bytes ran out."""
+        if self.stopped is None and time.monotonic() > self.deadline:
+            self.stopped = f"{self.seconds:g} s"
+        return self.stopped is not None
+
+    def check(self) -> None:
+        """ScanStopped once the scan must stop."""
+        if self.expired():
+            raise ScanStopped(f"scan stopped after {self.stopped}")
+
+    def spend(self, length: int) -> None:
+        if self.stopped is None and self.used + length > self.max_bytes:
+            self.stopped = _size(self.max_bytes)
+        self.check()
+        self.used += length
+
+
 class _Reader:
-    def __init__(self, fh: BinaryIO, size: int) -> None:
+    def __init__(self, fh: BinaryIO, size: int, budget: Budget) -> None:
         self.fh = fh
         self.size = size
+        self.budget = budget
+        self.left = MAX_FILE_BYTES
 
     def read(self, offset: int, length: int, what: str) -> bytes:
         if offset < 0 or length < 0 or offset + length > self.size:
             raise ElfError(f"{what} lies outside the file (truncated?)")
+        if length > self.left:
+            raise ElfError(
+                f"{what}: stopped after reading {MAX_FILE_BYTES >> 20} MiB of this file "
+                "(no real binary's headers and tables need more)"
+            )
+        self.budget.spend(length)
+        self.left -= length
         self.fh.seek(offset)
         data = self.fh.read(length)
         if len(data) != length:
@@ -89,8 +155,9 @@ class Section:
 class ElfFile:
     """An open ELF file's header and section table; methods read the rest on demand."""
 
-    def __init__(self, fh: BinaryIO, size: int) -> None:
-        self.r = _Reader(fh, size)
+    def __init__(self, fh: BinaryIO, size: int, budget: Budget | None = None) -> None:
+        self.r = _Reader(fh, size, budget if budget is not None else Budget())
+        self.notes: list[str] = []  # what was read only in part (symbols past the cap)
         head = self.r.read(0, min(16, size), "ELF identification")
         if head[:4] != b"\x7fELF"[: len(head)] or not head:
             raise ElfError("not an ELF file")
@@ -150,12 +217,18 @@ class ElfFile:
                 return s
         return None
 
-    def _table(self, s: Section, what: str) -> bytes:
+    def _table(self, s: Section, what: str, limit: int | None = None) -> bytes:
+        """The section's bytes; only its first `limit` bytes when it states more."""
         if s.flags & SHF_COMPRESSED:
             raise ElfError(f"{what} is compressed (SHF_COMPRESSED)")
-        if s.size > MAX_TABLE_BYTES:
+        size = s.size if limit is None else min(s.size, limit)
+        if size > MAX_TABLE_BYTES:
             raise ElfError(f"{what} of {s.size} bytes is not a real table")
-        return self.r.read(s.offset, s.size, what)
+        return self.r.read(s.offset, size, what)
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
     def _strtab(self, index: int, what: str) -> bytes:
         if not 0 < index < len(self.sections):
@@ -168,12 +241,11 @@ class ElfFile:
         dyn = next((s for s in self.sections if s.type == SHT_DYNAMIC), None)
         if dyn is None:
             return []
-        data = self._table(dyn, ".dynamic")
-        strtab = self._strtab(dyn.link, ".dynamic")
         fmt, size = (self.end + "qQ", 16) if self.is64 else (self.end + "iI", 8)
+        data = self._table(dyn, ".dynamic", MAX_DYNAMIC_ENTRIES * size)
+        strtab = self._strtab(dyn.link, ".dynamic")
         out: list[str] = []
-        for pos in range(0, len(data) - size + 1, size):
-            tag, value = struct.unpack_from(fmt, data, pos)
+        for tag, value in struct.iter_unpack(fmt, data[: len(data) - len(data) % size]):
             if tag == DT_NULL:
                 break
             if tag == DT_NEEDED and len(out) < MAX_NEEDED:
@@ -181,48 +253,51 @@ class ElfFile:
         return out
 
     def _dynsym(self) -> tuple[Section, bytes, bytes] | None:
+        """(.dynsym, its first MAX_SYMBOLS entries after the null one, .dynstr)."""
         sym = next((s for s in self.sections if s.type == SHT_DYNSYM), None)
         if sym is None:
             return None
-        return sym, self._table(sym, ".dynsym"), self._strtab(sym.link, ".dynsym")
-
-    def undefined_symbols(self) -> list[str]:
-        """Names the dynamic loader must find elsewhere (global, not weak), sorted."""
-        found = self._dynsym()
-        if found is None:
-            return []
-        _s, data, strtab = found
-        out: set[str] = set()
         entsize = 24 if self.is64 else 16
-        for pos in range(entsize, len(data) - entsize + 1, entsize):  # entry 0 is null
-            if self.is64:
-                name, info, _other, shndx = struct.unpack_from(self.end + "IBBH", data, pos)
-            else:
-                name, _v, _z, info, _other, shndx = struct.unpack_from(
-                    self.end + "IIIBBH", data, pos
-                )
-            if shndx == 0 and name and info >> 4 == 1:  # STB_GLOBAL; STB_WEAK may be absent
-                out.add(_cstr(strtab, name))
-        return sorted(out)
+        stated = sym.size // entsize - 1
+        if stated > MAX_SYMBOLS:
+            self._note(f"only the first {MAX_SYMBOLS} of {stated} dynamic symbols examined")
+        data = self._table(sym, ".dynsym", (MAX_SYMBOLS + 1) * entsize)
+        data = data[entsize : len(data) - len(data) % entsize]  # entry 0 is null
+        return sym, data, self._strtab(sym.link, ".dynsym")
 
-    def defined_symbols(self) -> set[str]:
-        """Names this object exports (global or weak, defined); for small objects and tests."""
+    def _symbols(self, defined: bool) -> set[str]:
         found = self._dynsym()
         if found is None:
             return set()
         _s, data, strtab = found
+        if self.is64:
+            entries = (
+                (n, i, x) for n, i, _o, x, _v, _z in struct.iter_unpack(self.end + "IBBHQQ", data)
+            )
+        else:
+            entries = (
+                (n, i, x) for n, _v, _z, i, _o, x in struct.iter_unpack(self.end + "IIIBBH", data)
+            )
+        names = _Names(strtab)
         out: set[str] = set()
-        entsize = 24 if self.is64 else 16
-        for pos in range(entsize, len(data) - entsize + 1, entsize):
-            if self.is64:
-                name, info, _other, shndx = struct.unpack_from(self.end + "IBBH", data, pos)
-            else:
-                name, _v, _z, info, _other, shndx = struct.unpack_from(
-                    self.end + "IIIBBH", data, pos
-                )
-            if shndx != 0 and name and info >> 4 in (1, 2):
-                out.add(_cstr(strtab, name))
+        for name, info, shndx in entries:
+            if not name or (shndx != 0) != defined:
+                continue
+            # undefined: STB_GLOBAL only (STB_WEAK may be absent); defined: global or weak
+            if info >> 4 == 1 or (defined and info >> 4 == 2):
+                out.add(names.get(name))
+                if names.spent:
+                    self._note(f"symbol names past {MAX_NAME_BYTES >> 20} MiB not examined")
+                    break
         return out
+
+    def undefined_symbols(self) -> list[str]:
+        """Names the dynamic loader must find elsewhere (global, not weak), sorted."""
+        return sorted(self._symbols(defined=False))
+
+    def defined_symbols(self) -> set[str]:
+        """Names this object exports (global or weak, defined); for small objects and tests."""
+        return self._symbols(defined=True)
 
     # ------------------------------------------------------------- fatbin
     def fatbin_targets(self) -> tuple[list[str], list[str], list[str]]:
@@ -238,14 +313,21 @@ class ElfFile:
         sass: list[str] = []
         ptx: list[str] = []
         notes: list[str] = []
-        pos, end, entries = s.offset, s.offset + s.size, 0
+        pos, end, entries, fatbins, chunk = s.offset, s.offset + s.size, 0, 0, _PAD_CHUNKS[0]
         while pos + 16 <= end:
+            fatbins += 1
+            if fatbins > MAX_FATBINS:
+                raise ElfError(f"more than {MAX_FATBINS} fatbins in .nv_fatbin")
             magic, version, hsize, fsize = struct.unpack_from(
                 "<IHHQ", self.r.read(pos, 16, "fatbin header"), 0
             )
             if magic != FATBIN_MAGIC:
-                if magic == 0:  # padding between fatbins
-                    pos += 8
+                if magic == 0:  # padding between fatbins: skipped in 8-byte steps, read
+                    # in growing chunks (a hole of 512 MiB is not 67 M reads)
+                    pad = self.r.read(pos, min(chunk, end - pos), ".nv_fatbin padding")
+                    zeros = len(pad) - len(pad.lstrip(b"\0"))
+                    pos += max(8, zeros - zeros % 8)
+                    chunk = min(chunk * 2, _PAD_CHUNKS[1]) if zeros == len(pad) else _PAD_CHUNKS[0]
                     continue
                 raise ElfError(f"no fatbin header at .nv_fatbin+{pos - s.offset:#x}")
             if version != FATBIN_VERSION:
@@ -307,12 +389,11 @@ class GnuHash:
         need = pos + bloom_size * word + self.nbuckets * 4
         if need > len(table):
             raise ElfError(".gnu.hash is truncated")
-        self.bloom = struct.unpack_from(f"{end}{bloom_size}{'Q' if word == 8 else 'I'}", table, pos)
+        self.bloom = _words(table[pos : pos + bloom_size * word], word, end)
         pos += bloom_size * word
-        self.buckets = struct.unpack_from(f"{end}{self.nbuckets}I", table, pos)
+        self.buckets = _words(table[pos : pos + self.nbuckets * 4], 4, end)
         pos += self.nbuckets * 4
-        count = (len(table) - pos) // 4
-        self.chain = struct.unpack_from(f"{end}{count}I", table, pos)
+        self.chain = _words(table[pos : len(table) - (len(table) - pos) % 4], 4, end)
 
     def has(self, name: str) -> bool:
         """Whether `name` is defined (exported) here."""
@@ -330,7 +411,9 @@ class GnuHash:
             return False
         r, end = self.elf.r, self.elf.end
         entsize = 24 if self.elf.is64 else 16
-        while 0 <= idx - self.symoffset < len(self.chain):
+        for _step in range(MAX_CHAIN):
+            if not 0 <= idx - self.symoffset < len(self.chain):
+                return False
             h2 = self.chain[idx - self.symoffset]
             if h | 1 == h2 | 1:
                 ent = r.read(self.dynsym.offset + idx * entsize, entsize, ".dynsym entry")
@@ -347,23 +430,60 @@ class GnuHash:
             if h2 & 1:
                 return False
             idx += 1
-        return False
+        return False  # a chain longer than any real one: not found
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def _words(data: bytes, size: int, end: str) -> array.array[int]:
+    """Unsigned words of `size` bytes in byte order `end`, kept packed (a .gnu.hash of
+    64 MiB as a tuple of ints would be 600 MB)."""
+    out = array.array(next(c for c in "IQL" if array.array(c).itemsize == size))
+    out.frombytes(data)
+    if (end == "<") != (sys.byteorder == "little"):
+        out.byteswap()
+    return out
+
+
+class _Names:
+    """Names from a string table, each decoded once, and at most MAX_NAME_BYTES in all: a
+    table without NULs cannot make every symbol a copy of the rest of it."""
+
+    def __init__(self, table: bytes) -> None:
+        self.table = table
+        self.seen: dict[int, str] = {}
+        self.total = 0
+        self.spent = False
+
+    def get(self, offset: int) -> str:
+        name = self.seen.get(offset)
+        if name is None:
+            name = _cstr(self.table, offset)
+            self.seen[offset] = name
+            self.total += len(name)
+            self.spent = self.total > MAX_NAME_BYTES
+        return name
 
 
 def _cstr(table: bytes, offset: int) -> str:
     if not 0 <= offset < len(table):
         return ""
-    stop = table.find(b"\0", offset)
-    return table[offset : stop if stop >= 0 else len(table)].decode("utf-8", "replace")
+    limit = min(len(table), offset + MAX_NAME)
+    stop = table.find(b"\0", offset, limit)
+    return table[offset : stop if stop >= 0 else limit].decode("utf-8", "replace")
 
 
-def open_elf(path: str) -> tuple[BinaryIO, ElfFile]:
-    """Open `path` and read its headers (the caller closes the file); ElfError or OSError."""
+def open_elf(path: str, budget: Budget | None = None) -> tuple[BinaryIO, ElfFile]:
+    """Open `path` and read its headers (the caller closes the file); ElfError or OSError
+    (NotRegularFile for a FIFO, socket, device or directory, never opened for reading).
+    `budget`: the scan's, shared by the files it opens; a fresh one by default."""
     import os
 
-    fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    fh = open_regular(path)
     try:
-        return fh, ElfFile(fh, os.fstat(fh.fileno()).st_size)
+        return fh, ElfFile(fh, os.fstat(fh.fileno()).st_size, budget)
     except BaseException:
         fh.close()
         raise
@@ -383,6 +503,7 @@ def read_gpu_code(path: str) -> dict[str, Any]:
             out["needed"] = elf.needed()
             sass, ptx, notes = elf.fatbin_targets()
             out["sass"], out["ptx"] = sass, ptx
+            notes += elf.notes
             if notes:
                 out["partial"] = "; ".join(sorted(set(notes)))
         except (OSError, ElfError, struct.error, ValueError) as exc:
@@ -392,6 +513,8 @@ def read_gpu_code(path: str) -> dict[str, Any]:
 
 def failure_note(exc: BaseException) -> str:
     """Why a file could not be read, as a partial note (also probe/extensions.py's)."""
+    if isinstance(exc, NotRegularFile):
+        return f"{exc.strerror}: skipped"
     if isinstance(exc, OSError):
         return f"cannot read: {exc.strerror or exc}"
     if isinstance(exc, ElfError):

@@ -12,7 +12,10 @@ Stdlib only (the probe). Each file is read through its headers (elfscan.py);
 the sha256 streams the file once. A `cache` dict (filled by livecache.py's
 extension cache) keyed by path, size, mtime and torch's own libraries skips
 all of it for an unchanged file. One unreadable file is a `partial` note on
-that extension, never an exception.
+that extension, never an exception; a FIFO, socket or device listed in a RECORD
+is never opened for reading. The whole scan is bounded (elfscan.Budget: bytes
+read and seconds, whatever the files claim): when it runs out, the section's
+`partial` says after what and how many files were not examined.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import re
 import struct
 
 from envlock.probe import _dists
-from envlock.probe._util import read_text
+from envlock.probe._regular import open_regular
+from envlock.probe.elfscan import MAX_SCAN_BYTES, SCAN_SECONDS, Budget, ScanStopped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,10 +39,15 @@ SKIP_PREFIXES = ("nvidia-", "cuda-")
 MAX_RECORD_BYTES = 8 << 20
 MAX_FILES = 20000
 MAX_MISSING_LISTED = 20
+# torch symbols of one extension looked up in torch's libraries (torchvision needs ~2,000)
+MAX_LOOKUPS = 20_000
+# Files larger than this are not hashed (the largest real extensions are ~1 GB).
+MAX_HASH_BYTES = 4 << 30
 _NATIVE = re.compile(r"\.so(\.\d+)*$")
 _LINKS = re.compile(r"^(libtorch\w*\.so|libc10\w*\.so|libcudart\b|libcuda\.so)")
 # libcudart.so.13; auditwheel's vendored copies: libcudart-d0da41ae.so.11.0, libcudart.faf08d9a.so.13
-_CUDART = re.compile(r"^libcudart(?:[.-][0-9a-f]{8})?\.so\.(\d+)")
+# (a major of at most 6 ASCII digits: 5,000 digits would crash int())
+_CUDART = re.compile(r"^libcudart(?:[.-][0-9a-f]{8})?\.so\.([0-9]{1,6})(?![0-9])")
 # Names torch's libraries export: C++ in the c10, at, torch and caffe2 namespaces (functions,
 # methods, vtables, typeinfo), and the C stable ABI (aoti_torch_*, torch_*) that
 # extensions such as torchvision 0.29 use instead.
@@ -78,43 +87,67 @@ def collect(
     *,
     torch_dir: str | None = None,
     cache: dict[str, Any] | None = None,
+    timeout: float = SCAN_SECONDS,
+    max_bytes: int = MAX_SCAN_BYTES,
 ) -> dict[str, Any]:
-    """The `extensions` section dict. `cache`: entries by file key, read and filled."""
+    """The `extensions` section dict. `cache`: entries by file key, read and filled.
+    `timeout`, `max_bytes`: the scan's budget (seconds; bytes of headers and tables)."""
     if torch_dir is None:
         from envlock.probe.torch_info import find_torch
 
         torch_dir = find_torch(path)
+    budget = Budget(timeout, max_bytes)
     libs = torch_libraries(torch_dir)
     torch_key = "|".join(k for k in (_stat_key(p) for p in libs) if k)
-    lookup = _TorchExports(libs)
+    files: list[tuple[str, _dists.Dist, str]] = []
+    listed = 0
+    for name, dist in sorted(_dists.distributions(path).items()):
+        if name in SKIP_DISTRIBUTIONS or name.startswith(SKIP_PREFIXES):
+            continue
+        for full in native_files(dist):
+            listed += 1
+            if len(files) < MAX_FILES:
+                files.append((name, dist, full))
+    lookup = _TorchExports(libs, budget)
     items: list[dict[str, Any]] = []
     scanned = 0
     try:
-        for name, dist in sorted(_dists.distributions(path).items()):
-            if name in SKIP_DISTRIBUTIONS or name.startswith(SKIP_PREFIXES):
+        for name, dist, full in files:
+            if budget.expired():
+                break
+            key = _stat_key(full)
+            scanned += 1
+            if key is None:
                 continue
-            for full in native_files(dist):
-                scanned += 1
-                if scanned > MAX_FILES:
-                    break
-                key = _stat_key(full)
-                if key is None:
-                    continue
-                key = f"{SCAN_FORMAT}:{key}:{torch_key}"
-                entry = cache.get(key) if cache is not None else None
-                if not isinstance(entry, dict):
-                    entry = scan_file(full, lookup if libs else None)
-                    if cache is not None:
-                        cache[key] = entry
-                if entry.get("links"):
-                    items.append({"distribution": name, "version": dist.version, **entry})
+            key = f"{SCAN_FORMAT}:{key}:{torch_key}"
+            entry = cache.get(key) if cache is not None else None
+            if not isinstance(entry, dict):
+                entry = scan_file(full, lookup if libs else None, budget)
+                if budget.stopped is not None:
+                    # cut short: not cached, and kept only when it was seen to link torch/CUDA
+                    if entry.get("links") in ([], ["(unreadable)"]):
+                        entry = {"links": []}
+                        scanned -= 1
+                elif cache is not None:
+                    cache[key] = entry
+            if entry.get("links"):
+                items.append({"distribution": name, "version": dist.version, **entry})
     finally:
         lookup.close()
+    notes = []
+    if budget.stopped is not None:
+        notes.append(
+            f"scan stopped after {budget.stopped}: {listed - scanned} of {listed} "
+            "files not examined"
+        )
+    elif listed > len(files):
+        notes.append(f"only the first {MAX_FILES} of {listed} files examined")
     return {
         "unavailable": None,
         "files_scanned": scanned,
         "torch_libraries": len(libs),
         "items": items,
+        "partial": "; ".join(notes) or None,
     }
 
 
@@ -122,7 +155,7 @@ def native_files(dist: _dists.Dist) -> list[str]:
     """Absolute paths of the shared objects the distribution's RECORD lists."""
     if not dist.path.endswith(".dist-info"):
         return []
-    text = read_text(os.path.join(dist.path, "RECORD"), MAX_RECORD_BYTES) or ""
+    text = _read_record(os.path.join(dist.path, "RECORD"))
     base = os.path.dirname(dist.path)
     out: list[str] = []
     for line in text.splitlines():
@@ -132,14 +165,29 @@ def native_files(dist: _dists.Dist) -> list[str]:
     return out
 
 
-def scan_file(path: str, lookup: _TorchExports | None) -> dict[str, Any]:
-    """One file's entry (without distribution and version); never raises."""
+def _read_record(path: str) -> str:
+    """A RECORD's text (at most MAX_RECORD_BYTES); "" when it is not a readable file."""
+    try:
+        with open_regular(path) as fh:
+            return fh.read(MAX_RECORD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def scan_file(
+    path: str, lookup: _TorchExports | None, budget: Budget | None = None
+) -> dict[str, Any]:
+    """One file's entry (without distribution and version); never raises. `budget`: the
+    scan's (a fresh one by default)."""
     from envlock.probe.elfscan import ElfError, open_elf
 
+    budget = budget if budget is not None else Budget()
     entry: dict[str, Any] = {"file": path, "links": [], "partial": None}
     notes: list[str] = []
     try:
-        fh, elf = open_elf(path)
+        fh, elf = open_elf(path, budget)
+    except ScanStopped:
+        return {"file": path, "links": []}  # not examined: the caller says so
     except (OSError, ElfError, struct.error, ValueError) as exc:
         # not ELF at all (a text stub named .so) is not an extension; anything else is
         return _unreadable(entry, exc)
@@ -167,11 +215,24 @@ def scan_file(path: str, lookup: _TorchExports | None) -> dict[str, Any]:
         except (OSError, ElfError, struct.error, ValueError) as exc:
             undefined = []
             notes.append(_note(exc))
+        notes += elf.notes
         torch_syms = [s for s in undefined if _TORCH_SYMBOL.match(s)]
         entry["torch_symbols"] = len(torch_syms)
         entry["cxx11_abi"] = _abi(undefined)
         if lookup is not None:
-            missing = [s for s in torch_syms if not lookup.has(s)]
+            if len(torch_syms) > MAX_LOOKUPS:
+                notes.append(
+                    f"only the first {MAX_LOOKUPS} of {len(torch_syms)} torch symbols "
+                    "looked up in torch's libraries"
+                )
+            missing = []
+            lookup.begin_file()
+            try:
+                for s in torch_syms[:MAX_LOOKUPS]:
+                    if lookup.has(s) is False:  # None: a library could not tell
+                        missing.append(s)
+            except ScanStopped as exc:
+                notes.append(_note(exc))
             entry["missing_torch_symbols"] = missing[:MAX_MISSING_LISTED]
             entry["missing_torch_symbols_total"] = len(missing)
             notes += lookup.notes
@@ -180,8 +241,10 @@ def scan_file(path: str, lookup: _TorchExports | None) -> dict[str, Any]:
             entry["missing_torch_symbols_total"] = None  # no torch to check against
     try:
         entry["size"] = os.path.getsize(path)
-        entry["sha256"] = _sha256(path)
-    except OSError as exc:
+        entry["sha256"] = _sha256(path, budget)
+        if entry["sha256"] is None:
+            notes.append(f"not hashed: larger than {MAX_HASH_BYTES >> 30} GiB")
+    except (OSError, ElfError) as exc:
         notes.append(_note(exc))
     entry["partial"] = "; ".join(dict.fromkeys(notes)) or None
     return entry
@@ -226,10 +289,15 @@ def _abi(symbols: list[str]) -> bool | None:
     return None
 
 
-def _sha256(path: str) -> str:
+def _sha256(path: str, budget: Budget) -> str | None:
+    """The file's sha256, read within the scan's time; None for a file over MAX_HASH_BYTES.
+    OSError, ScanStopped when the time runs out."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
+        if os.fstat(fh.fileno()).st_size > MAX_HASH_BYTES:
+            return None
         while True:
+            budget.check()
             chunk = fh.read(1 << 20)
             if not chunk:
                 break
@@ -240,11 +308,21 @@ def _sha256(path: str) -> str:
 class _TorchExports:
     """Lookups of symbol names in torch's libraries, each opened once, on first use."""
 
-    def __init__(self, libs: list[str]) -> None:
+    def __init__(self, libs: list[str], budget: Budget | None = None) -> None:
         self.libs = libs
+        self.budget = budget if budget is not None else Budget()
         self._opened: list[Any] | None = None
         self._files: list[Any] = []
+        self._elves: list[Any] = []
         self.notes: list[str] = []
+
+    def begin_file(self) -> None:
+        """Each extension's lookups get a full per-file read allowance in torch's libraries
+        (they are one file for the budget, but read for every extension)."""
+        from envlock.probe.elfscan import MAX_FILE_BYTES
+
+        for elf in self._elves:
+            elf.r.left = MAX_FILE_BYTES
 
     def _open(self) -> list[Any]:
         from envlock.probe.elfscan import ElfError, open_elf
@@ -252,31 +330,43 @@ class _TorchExports:
         tables: list[Any] = []
         for lib in self.libs:
             try:
-                fh, elf = open_elf(lib)
+                fh, elf = open_elf(lib, self.budget)
+            except ScanStopped:
+                raise
             except (OSError, ElfError, struct.error, ValueError) as exc:
                 self.notes.append(f"torch library {os.path.basename(lib)}: {_note(exc)}")
                 continue
             self._files.append(fh)
+            self._elves.append(elf)
             try:
                 table = elf.exports()
                 tables.append(table if table is not None else elf.defined_symbols())
+            except ScanStopped:
+                raise
             except (OSError, ElfError, struct.error, ValueError) as exc:
                 self.notes.append(f"torch library {os.path.basename(lib)}: {_note(exc)}")
         return tables
 
-    def has(self, name: str) -> bool:
+    def has(self, name: str) -> bool | None:
+        """Whether a torch library exports `name`; None when one could not be read to tell.
+        ScanStopped when the scan's budget runs out."""
+        from envlock.probe.elfscan import ElfError
+
         if self._opened is None:
             self._opened = self._open()
+        unknown = False
         for table in self._opened:
             try:
                 if (name in table) if isinstance(table, set) else table.has(name):
                     return True
-            except (OSError, struct.error, ValueError):
-                continue
-            except Exception as exc:  # ElfError from a damaged table: that library is skipped
-                self.notes.append(f"torch symbol lookup: {exc}")
-                continue
-        return False
+            except ScanStopped:
+                raise
+            except (OSError, ElfError, struct.error, ValueError) as exc:
+                note = f"torch symbol lookup: {_note(exc)}"
+                if note not in self.notes:
+                    self.notes.append(note)
+                unknown = True
+        return None if unknown else False
 
     def close(self) -> None:
         for fh in self._files:
