@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 
 LABEL = "org.envlock.probe"
 PROBE_MEMORY = 4 * 1024 * 1024 * 1024
-# A test run sets ENVLOCK_TEST_RUN to its own id: its probe containers carry it, so
-# the run counts and removes exactly the containers it created, on a shared daemon.
-TEST_RUN_ENV = "ENVLOCK_TEST_RUN"
-TEST_RUN_LABEL = "org.envlock.test-run"
 DOCKER_DEFAULT_SHM_BYTES = 64 * 1024 * 1024
 GPU_DRIVER_ERROR = "could not select device driver"
 
@@ -209,7 +205,7 @@ class _ImageRun:
             "Image": self.image["Id"],
             "Cmd": command,
             "Entrypoint": [],
-            "Labels": _labels(),
+            "Labels": {LABEL: "1"},
             "HostConfig": host_config,
         }
         try:
@@ -275,14 +271,6 @@ class _ImageRun:
                     file=sys.stderr,
                 )
         self.created.clear()
-
-
-def _labels() -> dict[str, str]:
-    labels = {LABEL: "1"}
-    run_id = os.environ.get(TEST_RUN_ENV)
-    if run_id:
-        labels[TEST_RUN_LABEL] = run_id
-    return labels
 
 
 def _shell_command() -> list[str]:

@@ -30,6 +30,7 @@ from tests.container.conftest import (
     TORCH_IMAGE,
     containers_of_this_run,
     docker,
+    docker_env,
 )
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("images")]
@@ -88,6 +89,7 @@ def derive(
                 input=tar_proc.stdout,
                 check=True,
                 capture_output=True,
+                env=docker_env(),
             )
         docker("commit", *[a for c in changes for a in ("--change", c)], cid, tag)
     finally:
@@ -126,7 +128,12 @@ def _probe_by_hand(image: str) -> dict[str, object]:
     try:
         docker("cp", str(REPO / "envlock"), f"{cid}:/by-hand/")
         proc = subprocess.run(
-            ["docker", "start", "-a", cid], capture_output=True, text=True, timeout=120, check=False
+            ["docker", "start", "-a", cid],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=docker_env(),
         )
         assert proc.returncode == 0, proc.stderr
         data: dict[str, object] = json.loads(proc.stdout)
@@ -377,7 +384,12 @@ def _start_paused_probe(image: str) -> tuple[subprocess.Popen[str], str]:
     Paused too late, it has already gone: wait for that probe and start another."""
     for _ in range(5):
         proc, cid = _start_probe_and_wait_for_container(image)
-        if subprocess.run(["docker", "pause", cid], capture_output=True).returncode == 0:
+        if (
+            subprocess.run(
+                ["docker", "pause", cid], capture_output=True, env=docker_env()
+            ).returncode
+            == 0
+        ):
             return proc, cid
         proc.communicate(timeout=120)
     raise AssertionError("no probe container could be paused while running")

@@ -26,7 +26,7 @@ from envlock.container.engine import (
 )
 from envlock.facts import Facts
 from tests.conftest import clean_env, run_envlock
-from tests.container.conftest import PY_IMAGE, docker
+from tests.container.conftest import PY_IMAGE, docker, envlock_socket
 
 SOCKET = "/var/run/docker.sock"
 
@@ -75,7 +75,8 @@ def tcp_proxy_to(path: str) -> Iterator[str]:
 
 @pytest.fixture
 def remote_host(engine: None) -> Iterator[str]:
-    with tcp_proxy_to(SOCKET) as host:
+    # through the session's labelling proxy: the containers made this way are this run's
+    with tcp_proxy_to(envlock_socket()) as host:
         yield host
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, clean_env, run_envlock
-from tests.container.conftest import PY_IMAGE, RUN_LABELS, docker
+from tests.container.conftest import PY_IMAGE, RUN_LABELS, docker, docker_env
 
 pytestmark = [pytest.mark.docker, pytest.mark.venv]
 
@@ -84,6 +84,7 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
             text=True,
             timeout=600,
             check=False,
+            env=docker_env(),
         )
         assert build.returncode == 0, build.stderr[-3000:]
         verify = run_envlock(
@@ -100,6 +101,7 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
             text=True,
             timeout=600,
             check=False,
+            env=docker_env(),
         )  # fmt: skip
         assert bad.returncode != 0
         assert "packages.six" in bad.stderr
