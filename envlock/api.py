@@ -722,10 +722,12 @@ def restore_lock(
     strict: bool = False,
     ignore: Iterable[str] = (),
     log: Callable[[str], None] = lambda line: None,
+    force: bool = False,
 ) -> RestoreOutcome:
-    """Install exactly the lock (into a new venv swapped in on success, or into `python`),
-    after holding its torch variant against this machine's driver and GPUs (`host`:
-    facts of the machine to hold it against; default: probed here), then verify it."""
+    """Install exactly the lock (into a new venv that replaces only the old one's own
+    entries, and only once it verified; `force`: build beside foreign files, which stay;
+    or into `python`), after holding its torch variant against this machine's driver and
+    GPUs (`host`: facts of the machine to hold it against; default: probed here)."""
     from envlock import __version__
     from envlock.install.restore import choose_installer, dry_run_lines, install, plan_steps
     from envlock.lock.export import plan_install
@@ -763,32 +765,67 @@ def restore_lock(
         base_python=base_python,
         installer=chosen,
         locked_python=locked.system.python if locked.system else None,
+        force=force,
     )
     if dry_run:
         return RestoreOutcome(hold=held, plan=plan, commands=dry_run_lines(inst), dry_run=True)
-    install(
-        inst,
-        plan,
-        header=f"envlock {__version__} restore of {os.fspath(lock)}",
-        log=log,
-    )
-    # torch's live child (an import of torch) only when the lock holds what it observes
-    live = locked.torch is not None and any(
-        v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
-    )
-    report = verify_lock(
-        locked,
-        Source(python=inst.python, torch_live=live),
-        scope="software",
-        rules=[f"{f}=warn" for f in plan.differs],
-        determinism=False,
-        strict=strict,
-        ignore=ignore,
-    )
+    header = f"envlock {__version__} restore of {os.fspath(lock)}"
+    swap = install(inst, plan, header=header, log=log)
+    report = _verify_restored(locked, inst.python, plan, swap, strict=strict, ignore=ignore)
     report.details["lock"] = os.fspath(lock)
     return RestoreOutcome(
         hold=held, plan=plan, commands=dry_run_lines(inst), report=report, installer=chosen
     )
+
+
+def _verify_restored(
+    locked: Lock, python: str, plan: Any, swap: Any, *, strict: bool, ignore: Iterable[str]
+) -> Report:
+    """verify's Report on what restore installed. A new venv (`swap`) stays only when it
+    verified, bar what the plan knew it could not restore: else the old one goes back."""
+    # torch's live child (an import of torch) only when the lock holds what it observes
+    live = locked.torch is not None and any(
+        v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
+    )
+    try:
+        report = verify_lock(
+            locked,
+            Source(python=python, torch_live=live),
+            scope="software",
+            rules=[f"{f}=warn" for f in plan.differs],
+            determinism=False,
+            strict=strict,
+            ignore=ignore,
+        )
+    except BaseException:
+        if swap is not None:
+            swap.roll_back("verify did not finish")
+        raise
+    if swap is not None and _restore_failed(report, plan):
+        swap.roll_back("the new venv did not verify")
+        report.details["venv"] = "not replaced: the new venv did not verify"
+    elif swap is not None:
+        swap.commit()
+        report.details["venv"] = "replaced"
+    return report
+
+
+def _restore_failed(report: Report, plan: Any) -> bool:
+    """Failing findings other than those on the packages restore skipped on purpose
+    (editable and local installs: verify reports them missing, and the venv is still
+    the one to keep)."""
+    from envlock.findings import Severity
+
+    skipped = {key.partition("==")[0] for key in plan.skipped}
+    worst = Severity.WARNING if report.strict else Severity.ERROR
+
+    def expected(field: str | None) -> bool:  # names may hold dots (zope.interface)
+        return field is not None and any(
+            field in (f"packages.{n}", f"sources.{n}") or field.startswith(f"sources.{n}.")
+            for n in skipped
+        )
+
+    return any(f.severity >= worst and not expected(f.field) for f in report.findings)
 
 
 class RestoreOutcome:

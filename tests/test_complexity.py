@@ -42,7 +42,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "fleet.py::report_dir": (15, 65),
     "fleet.py::NodeSummarizer.summarize_file": (18, 40),
     "install/index.py::files_for": (21, 42),
-    "install/restore.py::plan_steps": (18, 77),
     "lock/build.py::build_lock": (33, 113),
     "lock/build.py::lockable": (27, 84),
     "lock/export.py::plan_install": (34, 76),

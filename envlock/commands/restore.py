@@ -18,10 +18,14 @@ DESCRIPTION = """\
 Install exactly what a lock holds, with uv when it is on PATH, else pip, then
 verify the result against the lock (--scope software): exit 0 = identical.
 
---venv DIR builds a new virtual environment beside DIR and swaps it in only
-when the install succeeded: a failed install leaves an existing DIR as it was.
---python PY installs into an existing interpreter (after a dry run of the same
-install).
+--venv DIR builds a new virtual environment inside DIR (in a hidden working
+directory, so a mount point works too) and swaps it in entry by entry: DIR's own
+venv entries (bin, lib, include, share, pyvenv.cfg, uv's marker files) are held
+aside until the new venv verified, then deleted; a failed install or verify puts
+them back. Anything else in DIR is refused (exit 3, named) unless --force, which
+leaves it in place: restore never removes what it did not make. What a killed
+restore left is undone by the next one. --python PY installs into an existing
+interpreter (after a dry run of the same install).
 
 Before anything is installed, the locked torch build is held against this
 machine's driver and GPUs with the compatibility matrix: if it cannot run
@@ -54,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="--venv: build even when DIR holds files that are not a venv's (they stay as they are)",
+    )
+    parser.add_argument(
         "--host-facts",
         metavar="FILE",
         help="hold the torch variant against these facts (`envlock probe --json`) "
@@ -68,7 +77,9 @@ def run(args: argparse.Namespace) -> Report | ExitCode:
     from envlock import api
     from envlock.install.restore import REQUIREMENTS
     from envlock.report import render
+    from envlock.report.safe import plain
 
+    _check_force(args)
     host = None
     if args.host_facts:
         from envlock.collect import Source
@@ -86,7 +97,8 @@ def run(args: argparse.Namespace) -> Report | ExitCode:
         host=host,
         strict=args.strict,
         ignore=args.ignore,
-        log=lambda line: print(line, file=sys.stderr),
+        log=lambda line: print(plain(line, newlines=False), file=sys.stderr),
+        force=args.force,
     )
     hold = outcome.hold
     if outcome.blocked:
@@ -119,3 +131,10 @@ def run(args: argparse.Namespace) -> Report | ExitCode:
     assert outcome.report is not None
     render(outcome.report, args.format, sys.stdout)
     return outcome.report
+
+
+def _check_force(args: argparse.Namespace) -> None:
+    if args.force and not args.venv:
+        from envlock.errors import UsageError
+
+        raise UsageError("--force goes with --venv DIR")

@@ -1,5 +1,6 @@
-"""Installing a lock: into a new venv that replaces the old one only when the install
-succeeded, or into an existing interpreter after a dry run of the same install.
+"""Installing a lock: into a new venv that replaces the old one's entries only once it
+is built (install/swap.py: the old one is held until the caller's verify passes), or into
+an existing interpreter after a dry run of the same install.
 
 uv when it is on PATH, else pip. The pins are `envlock export --format requirements`
 of the same lock (lock.export.plan_install), so what restore installs is what export
@@ -8,17 +9,25 @@ writes. Verifying the result is the API's (api.restore_lock), after this returns
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from envlock.errors import RestoreError, last_line
+from envlock.install.swap import (
+    Swap,
+    VenvTarget,
+    entries,
+    os_failure,
+    remove_run,
+    target,
+    temp_run,
+)
 from envlock.lock.export import InstallPlan, requirements_text
 
 INSTALLERS = ("auto", "uv", "pip")
@@ -39,8 +48,7 @@ class Installation:
     installer: str  # uv or pip
     python: str  # the interpreter the result runs under
     steps: tuple[Step, ...]
-    swap: tuple[str, str] | None = None  # (new directory, final directory) for --venv
-    notes: list[str] = field(default_factory=list)
+    venv: VenvTarget | None = None  # --venv: where it is built and swapped in
 
 
 def choose_installer(wanted: str) -> str:
@@ -79,54 +87,20 @@ def plan_steps(
     base_python: str | None,
     installer: str,
     locked_python: str | None,
+    force: bool = False,
 ) -> Installation:
-    """The exact commands; nothing runs here except asking interpreters their version."""
+    """The exact commands; nothing runs here except asking interpreters their version
+    (and reading --venv DIR: what it holds that is not a venv's own is refused)."""
     if (venv is None) == (python is None):
         raise RestoreError("give exactly one of --venv DIR and --python PY")
     if venv is not None:
-        final = Path(venv).absolute()
-        foreign = not (final / "pyvenv.cfg").is_file() and (
-            not final.is_dir() or any(final.iterdir())
-        )
-        if final.exists() and foreign:
-            raise RestoreError(
-                f"--venv {venv}: exists and is not a virtual environment: not replaced"
-            )
-        base = base_python or sys.executable
-        have = python_minor(base)
-        if locked_python and have != locked_python:
-            raise RestoreError(
-                f"the lock is for Python {locked_python}, {base} is {have}: "
-                "pass --base-python with a Python " + locked_python
-            )
-        new = final.parent / f".{final.name}.envlock-new-{os.getpid()}"
-        new_python = str(new / "bin" / "python")
-        if installer == "uv":
-            steps = [
-                Step(argv=("uv", "venv", "--quiet", "--python", base, str(new)), what="venv"),
-                Step(
-                    argv=(
-                        "uv",
-                        "pip",
-                        "sync" if plan.complete else "install",
-                        "--python",
-                        new_python,
-                        *(() if plan.complete else ("-r",)),
-                        requirements,
-                    ),
-                    what="install",
-                ),
-            ]
-        else:
-            steps = [
-                Step(argv=(base, "-m", "venv", str(new)), what="venv"),
-                Step(argv=_pip(new_python, plan, requirements), what="install"),
-            ]
-        return Installation(
+        return _venv_steps(
+            plan,
+            target(venv, force=force),
+            requirements=requirements,
+            base=base_python or sys.executable,
             installer=installer,
-            python=str(final / "bin" / "python"),
-            steps=tuple(steps),
-            swap=(str(new), str(final)),
+            locked_python=locked_python,
         )
     assert python is not None
     have = python_minor(python)
@@ -149,6 +123,41 @@ def plan_steps(
     return Installation(installer=installer, python=python, steps=tuple(steps))
 
 
+def _venv_steps(
+    plan: InstallPlan,
+    venv: VenvTarget,
+    *,
+    requirements: str,
+    base: str,
+    installer: str,
+    locked_python: str | None,
+) -> Installation:
+    """A new venv at venv.build (inside DIR), named for DIR in the shell's prompt."""
+    have = python_minor(base)
+    if locked_python and have != locked_python:
+        raise RestoreError(
+            f"the lock is for Python {locked_python}, {base} is {have}: "
+            "pass --base-python with a Python " + locked_python
+        )
+    new, prompt = venv.build, os.path.basename(venv.final) or "venv"
+    new_python = os.path.join(new, "bin", "python")
+    create: tuple[str, ...]
+    if installer == "uv":
+        create = ("uv", "venv", "--quiet", "--python", base, "--prompt", prompt, new)
+        sync = "sync" if plan.complete else "install"
+        deps = () if plan.complete else ("-r",)
+        fill = ("uv", "pip", sync, "--python", new_python, *deps, requirements)
+    else:
+        create = (base, "-m", "venv", "--prompt", prompt, new)
+        fill = _pip(new_python, plan, requirements)
+    return Installation(
+        installer=installer,
+        python=os.path.join(venv.final, "bin", "python"),
+        steps=(Step(argv=create, what="venv"), Step(argv=fill, what="install")),
+        venv=venv,
+    )
+
+
 def _pip(python: str, plan: InstallPlan, requirements: str) -> tuple[str, ...]:
     return (
         python,
@@ -165,14 +174,14 @@ def _pip(python: str, plan: InstallPlan, requirements: str) -> tuple[str, ...]:
 
 def dry_run_lines(inst: Installation) -> list[str]:
     lines = [step.shell() for step in inst.steps]
-    if inst.swap is not None:
-        new, final = inst.swap
-        old = f"{final}.envlock-old"
+    if inst.venv is not None:
+        t = inst.venv
+        ours = entries(t.final)[0]
         lines += [
-            f"# then: rewrite {new} to {final} in {new}/bin/* and {new}/pyvenv.cfg",
-            f"[ ! -e {shlex.quote(final)} ] || mv {shlex.quote(final)} {shlex.quote(old)}",
-            f"mv {shlex.quote(new)} {shlex.quote(final)}",
-            f"rm -rf {shlex.quote(old)}",
+            f"# then: drop {t.suffix} from the paths in {t.build}/bin/* and pyvenv.cfg",
+            f"# move {t.final}'s own venv entries ({', '.join(ours) or 'none'}) into "
+            f"{t.run}/old, and {t.build}/* into {t.final}",
+            f"# verify; passed: rm -rf {shlex.quote(t.run)}; failed: the old entries go back",
         ]
     return lines
 
@@ -183,26 +192,45 @@ def install(
     *,
     header: str,
     log: Callable[[str], None] = lambda line: None,
+) -> Swap | None:
+    """Run the steps. Into a venv: build it inside DIR and swap it in; the caller
+    verifies, then commits or rolls back the returned Swap. A failure leaves the target
+    as it was (RestoreError, exit 3)."""
+    if inst.venv is None:
+        workdir = temp_run(log)
+        try:
+            _run_steps(inst, plan, os.path.join(workdir, REQUIREMENTS), header=header, log=log)
+        finally:
+            with contextlib.suppress(OSError):
+                remove_run(workdir)
+        return None
+    swap = Swap.begin(inst.venv, log)
+    try:
+        _run_steps(inst, plan, os.path.join(inst.venv.run, REQUIREMENTS), header=header, log=log)
+        swap.swap_in()
+    except OSError as exc:
+        swap.roll_back()
+        raise os_failure(inst.venv, exc) from None
+    except BaseException:
+        swap.roll_back()
+        raise
+    return swap
+
+
+def _run_steps(
+    inst: Installation,
+    plan: InstallPlan,
+    requirements: str,
+    *,
+    header: str,
+    log: Callable[[str], None],
 ) -> None:
-    """Run the steps; a failure leaves the target as it was (RestoreError, exit 3)."""
-    workdir = tempfile.mkdtemp(prefix="envlock-restore-")
-    requirements = os.path.join(workdir, "requirements.envlock.txt")
     with open(requirements, "w", encoding="utf-8") as fh:
         fh.write(requirements_text(plan, header=header))
-    new = inst.swap[0] if inst.swap else None
-    try:
-        for step in inst.steps:
-            argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
-            log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
-            _run(argv, inst.installer if step.what != "venv" else "venv")
-        if inst.swap is not None:
-            _swap(*inst.swap)
-    except BaseException:
-        if new is not None:
-            shutil.rmtree(new, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    for step in inst.steps:
+        argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
+        log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
+        _run(argv, inst.installer if step.what != "venv" else "venv")
 
 
 # The requirements file's name in planned steps; install() puts the real path there.
@@ -239,35 +267,3 @@ def _why(stderr: str) -> str:
             if ln.startswith(marker):
                 return ln
     return lines[-1] if lines else ""
-
-
-def _swap(new: str, final: str) -> None:
-    """Make the venv built at `new` the one at `final`: its scripts name the final path,
-    then the old venv (if any) moves aside, the new one takes its place, the old goes."""
-    _relocate(Path(new), new, final)
-    old = f"{final}.envlock-old-{os.getpid()}"
-    had_old = os.path.lexists(final)
-    if had_old:
-        os.rename(final, old)
-    try:
-        os.rename(new, final)
-    except OSError:
-        if had_old:
-            os.rename(old, final)
-        raise
-    if had_old:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _relocate(root: Path, old: str, new: str) -> None:
-    """Rewrite the venv's own path in its scripts (shebangs, activate) and pyvenv.cfg."""
-    candidates = [root / "pyvenv.cfg", *(p for p in (root / "bin").iterdir() if p.is_file())]
-    for path in candidates:
-        if path.is_symlink():
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        if old.encode() in data and b"\0" not in data[:4096]:
-            path.write_bytes(data.replace(old.encode(), new.encode()))

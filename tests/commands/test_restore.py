@@ -24,6 +24,7 @@ import pytest
 
 from envlock.lock import read_lock
 from tests.conftest import VENV_ROOT, clean_env, need, run_envlock
+from tests.install.test_swap import tree
 
 TINY = ("six==1.17.0", "idna==3.10")
 
@@ -174,7 +175,8 @@ def test_restore_with_uv_builds_a_venv_that_verifies(tiny_lock: Path, tmp_path: 
     proc = run_envlock(["restore", str(tiny_lock), "--venv", str(target)], env=_uv_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "$ uv pip sync" in proc.stderr
-    assert not list(tmp_path.glob(".with-uv.envlock-new-*"))
+    assert _leftovers(tmp_path) == []
+    _runs(target)
     again = run_envlock(
         [
             "verify",
@@ -194,8 +196,8 @@ def test_a_failed_install_leaves_the_existing_venv_as_it_was(
 ) -> None:
     target = tmp_path / "keep"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True)
-    marker = target / "marker"
-    marker.write_text("mine")
+    (_site(target) / "marker.py").write_text("mine")
+    before = tree(target)
     bad_hash = tmp_path / "bad-hash.toml"
     six = read_lock(tiny_lock).files["six"][0].sha256
     bad_hash.write_text(tiny_lock.read_text().replace(six, "f" * 64))
@@ -206,8 +208,215 @@ def test_a_failed_install_leaves_the_existing_venv_as_it_was(
     assert proc.returncode == 3, proc.stderr
     assert "pip failed" in proc.stderr and "nothing changed" in proc.stderr
     assert "HASH" in proc.stderr.upper()
-    assert marker.read_text() == "mine"
-    assert not list(tmp_path.glob(".keep.envlock-new-*"))
+    assert tree(target) == before
+    assert _leftovers(tmp_path) == []
+
+
+# ------------------------------------------------- issue 19: restore never hurts the user
+def _site(venv: Path) -> Path:
+    (site,) = (venv / "lib").glob("python3.*/site-packages")
+    return site
+
+
+def _leftovers(*places: Path) -> list[str]:
+    """What a restore may leave: its working directories, envlock 0.1's beside DIR."""
+    found: list[str] = []
+    for place in places:
+        for here, dirs, files in os.walk(place):
+            found += [
+                os.path.join(here, n)
+                for n in dirs + files
+                if n.startswith((".envlock-restore-", "envlock-restore-")) or ".envlock-" in n
+            ]
+    return sorted(found)
+
+
+def _restore(
+    lock: Path, venv: str, *more: str, cwd: Path | None = None, uv: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """restore --venv with pip, or with uv (seconds instead of pip's tens: for the tests
+    where the installer is not the point)."""
+    return run_envlock(
+        ["restore", str(lock), "--venv", venv, "--installer", "uv" if uv else "pip", *more],
+        env=_uv_env() if uv else _no_uv_env(),
+        cwd=cwd,
+    )
+
+
+def _runs(venv: Path) -> None:
+    """The restored venv works where it is: pip starts, six imports from DIR."""
+    if (venv / "bin" / "pip").exists():  # uv's venvs have none
+        pip = subprocess.run(
+            [str(venv / "bin" / "pip"), "--version"], capture_output=True, text=True
+        )
+        assert pip.returncode == 0, pip.stderr
+        assert f"from {venv}/lib/" in pip.stdout
+    six = subprocess.check_output(
+        [str(venv / "bin" / "python"), "-c", "import six; print(six.__file__)"], text=True
+    )
+    assert six.startswith(f"{venv}/lib/")
+    for path in [venv / "pyvenv.cfg", *(p for p in (venv / "bin").iterdir() if not p.is_symlink())]:
+        assert b".envlock-restore-" not in path.read_bytes(), path
+
+
+@pytest.mark.venv
+def test_a_project_dir_with_a_venv_in_it_is_refused_and_left_whole(
+    tiny_lock: Path, tmp_path: Path
+) -> None:
+    """The issue's case: `python3 -m venv . && echo code > train.py && git init &&
+    envlock restore L --venv .` removed train.py and .git."""
+    proj = tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(proj)], check=True)
+    (proj / "train.py").write_text("code\n")
+    subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
+    before = tree(proj)
+    proc = _restore(tiny_lock, ".", cwd=proj)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert ".git, train.py" in line and "--force" in line, line
+    assert tree(proj) == before
+
+
+@pytest.mark.venv
+def test_a_venv_holding_notes_is_refused_and_force_keeps_the_notes(
+    tiny_lock: Path, tmp_path: Path
+) -> None:
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (venv / "NOTES.md").write_text("mine")
+    before = tree(venv)
+    refused = _restore(tiny_lock, str(venv), uv=True)
+    assert refused.returncode == 3 and "NOTES.md" in refused.stderr, refused.stderr
+    assert tree(venv) == before
+    forced = _restore(tiny_lock, str(venv), "--force", uv=True)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert (venv / "NOTES.md").read_text() == "mine"
+    _runs(venv)
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.venv
+def test_a_mount_point_is_restored_in_place(tiny_lock: Path, tmp_path: Path) -> None:
+    """A Docker volume or k8s emptyDir as DIR: the mount cannot be renamed (was exit 4)."""
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(vol)], capture_output=True)
+    need(mounted.returncode == 0, f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(vol)], check=True)
+        (_site(vol) / "old.py").write_text("old")
+        proc = _restore(tiny_lock, str(vol), uv=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert os.path.ismount(vol)
+        assert not (_site(vol) / "old.py").exists()  # the old venv was replaced
+        _runs(vol)
+        assert _leftovers(tmp_path) == []
+    finally:
+        subprocess.run(["umount", str(vol)], check=True)
+
+
+@pytest.mark.venv
+def test_what_a_kill_9_left_is_removed_by_the_next_run(tiny_lock: Path, tmp_path: Path) -> None:
+    """kill -9 in the middle of the install (an index that never answers holds pip there):
+    the half-built venv and the requirements' temp dir are the next run's to remove."""
+    import signal
+    import socket
+
+    venv, tmp = tmp_path / "v", tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in _no_uv_env().items() if not k.startswith("PIP_")}
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(240)
+        hang = {
+            **env,
+            "TMPDIR": str(tmp),
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_INDEX_URL": f"http://127.0.0.1:{server.getsockname()[1]}/simple",
+        }
+        args = ["restore", str(tiny_lock), "--venv", str(venv), "--installer", "pip"]
+        with subprocess.Popen(
+            [sys.executable, "-m", "envlock", *args],
+            env=hang,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ) as proc:
+            conn, _ = server.accept()  # pip asks the index: the venv is built
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            conn.close()
+    assert _leftovers(tmp_path)  # what the killed run left: the venv being built
+    again = run_envlock(args, env={**_no_uv_env(), "TMPDIR": str(tmp)})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"killed restore (pid {proc.pid})" in again.stderr
+    assert _leftovers(tmp_path) == []
+    _runs(venv)
+
+
+@pytest.mark.venv
+def test_a_symlinked_venv_stays_a_link_and_leaves_nothing(tiny_lock: Path, tmp_path: Path) -> None:
+    real, link = tmp_path / "real", tmp_path / "link"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(real)], check=True)
+    link.symlink_to(real)
+    proc = _restore(tiny_lock, str(link), uv=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert sorted(os.listdir(tmp_path)) == ["link", "real"]
+    _runs(real)
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.venv
+def test_relative_dirs_end_as_their_absolute_path_in_every_script(
+    tiny_lock: Path, tmp_path: Path
+) -> None:
+    """`--venv ../DIR` left shebangs naming the deleted build directory: bin/pip died."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for given, final in (("../up", tmp_path / "up"), ("./rel v", work / "rel v")):
+        proc = _restore(tiny_lock, given, cwd=work)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        _runs(final)
+        assert f'VIRTUAL_ENV="{final}"' in (final / "bin" / "activate").read_text()
+        assert f'setenv VIRTUAL_ENV "{final}"' in (final / "bin" / "activate.csh").read_text()
+        cfg = (final / "pyvenv.cfg").read_text()
+        assert f" {final}\n" in cfg and "prompt = " in cfg, cfg
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.venv
+def test_a_new_venv_that_does_not_verify_puts_the_old_one_back(
+    tiny_lock: Path, tmp_path: Path
+) -> None:
+    """The lock records an environment variable this shell lacks: the install succeeds,
+    verify fails (exit 1), the old venv is back as it was and a new DIR is not left."""
+    lock = tmp_path / "env.lock.toml"
+    lock.write_text(tiny_lock.read_text() + '\n[env]\nENVLOCK_TEST_RESTORE_FLAG = "1"\n')
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (_site(venv) / "old.py").write_text("old")
+    before = tree(venv)
+    proc = _restore(lock, str(venv), uv=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "env.ENVLOCK_TEST_RESTORE_FLAG" in proc.stdout
+    assert f"the new venv did not verify: {venv} is as it was" in proc.stderr
+    assert tree(venv) == before
+    fresh = _restore(lock, str(tmp_path / "fresh"), uv=True)
+    assert fresh.returncode == 1 and not (tmp_path / "fresh").exists()
+    assert _leftovers(tmp_path) == []
+    # what restore knowingly cannot install (an editable, a local path) does not count:
+    # verify reports it missing, and the new venv stays
+    local = tmp_path / "local.lock.toml"
+    local.write_text(
+        tiny_lock.read_text().replace('six = "1.17.0"\n', 'six = "1.17.0"\nmine = "1.0"\n', 1)
+        + '\n[sources.mine]\nkind = "editable"\n'
+    )
+    kept = _restore(local, str(venv), uv=True)
+    assert kept.returncode == 1 and "packages.mine" in kept.stdout, kept.stdout + kept.stderr
+    assert not (_site(venv) / "old.py").exists()
+    _runs(venv)
 
 
 @pytest.mark.venv
@@ -318,3 +527,24 @@ def test_torch_cpu_round_trip_with_pip(cpu_python: Path, tmp_path: Path) -> None
     assert job(_freeze(target / "bin" / "python")) == job(_freeze(cpu_python))
     assert (target / "bin" / "pip").read_text().startswith(f"#!{target}/bin/python")
     shutil.rmtree(target)
+
+
+def test_force_goes_with_venv_only(tmp_path: Path) -> None:
+    proc = run_envlock(["restore", str(tmp_path / "l.toml"), "--python", "py", "--force"])
+    assert proc.returncode == 2 and "--force goes with --venv" in proc.stderr, proc.stderr
+
+
+@pytest.mark.venv
+def test_a_dry_run_names_what_would_move_and_refuses_like_the_run(
+    tiny_lock: Path, tmp_path: Path
+) -> None:
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    before = tree(venv)
+    proc = _restore(tiny_lock, str(venv), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert f"# move {venv}'s own venv entries (bin, include, lib, lib64, pyvenv.cfg)" in proc.stdout
+    (venv / "train.py").write_text("code")
+    refused = _restore(tiny_lock, str(venv), "--dry-run")
+    assert refused.returncode == 3 and "train.py" in refused.stderr
+    assert tree(venv) == {**before, "train.py": tree(venv)["train.py"]}
