@@ -14,21 +14,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from envlock.container.sdk import SdkTransport
+from envlock.container.unix import UnixTransport
 
 from envlock.container.engine import (
+    Engine,
     EngineNotFound,
     EngineTimeout,
     EngineUnreachable,
-    LocalEngine,
-    SdkEngine,
     connect,
     demux,
 )
 from envlock.facts import Facts
 from tests.conftest import clean_env, run_envlock
-from tests.container.conftest import PY_IMAGE, docker, envlock_socket
+from tests.container.conftest import PY_IMAGE, RUN_LABELS, docker, envlock_socket
 
 SOCKET = "/var/run/docker.sock"
+
+
+def local(host: str, timeout: float = 60.0) -> Engine:
+    """The Engine over the standard-library transport (the local socket's client)."""
+    return Engine(UnixTransport(host, timeout=timeout), timeout=timeout)
+
+
+def sdk(host: str, timeout: float = 60.0) -> Engine:
+    """The Engine over the SDK's transport (remote daemons' client)."""
+    return Engine(SdkTransport(host, timeout=timeout), timeout=timeout)
 
 
 @contextlib.contextmanager
@@ -85,16 +96,16 @@ def test_connect_picks_the_local_client_for_a_socket_and_the_sdk_otherwise(
     remote_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DOCKER_HOST", raising=False)
-    local = connect(10)
-    assert isinstance(local, LocalEngine)
+    local_ = connect(10)
+    assert isinstance(local_.transport, UnixTransport)
     monkeypatch.setenv("DOCKER_HOST", remote_host)
     remote = connect(10)
-    assert isinstance(remote, SdkEngine)
+    assert isinstance(remote.transport, SdkTransport)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{SOCKET}")
     monkeypatch.setenv("ENVLOCK_DOCKER_CLIENT", "sdk")
     forced = connect(10)
-    assert isinstance(forced, SdkEngine)
-    for e in (local, remote, forced):
+    assert isinstance(forced.transport, SdkTransport)
+    for e in (local_, remote, forced):
         e.close()
 
 
@@ -102,18 +113,22 @@ def test_connect_picks_the_local_client_for_a_socket_and_the_sdk_otherwise(
 def test_both_clients_see_the_same_image_and_the_same_errors(
     images: None, remote_host: str
 ) -> None:
-    local, sdk = LocalEngine(f"unix://{SOCKET}", timeout=30), SdkEngine(remote_host, timeout=30)
+    by_socket, by_sdk = local(f"unix://{SOCKET}", 30), sdk(remote_host, 30)
     try:
         expected = json.loads(docker("image", "inspect", PY_IMAGE))[0]["Id"]
-        assert local.inspect_image(PY_IMAGE)["Id"] == sdk.inspect_image(PY_IMAGE)["Id"] == expected
-        for e in (local, sdk):
+        assert (
+            by_socket.inspect_image(PY_IMAGE)["Id"]
+            == by_sdk.inspect_image(PY_IMAGE)["Id"]
+            == expected
+        )
+        for e in (by_socket, by_sdk):
             with pytest.raises(EngineNotFound):
                 e.inspect_image("envlock-test/never-built:0")
             with pytest.raises(EngineNotFound):
                 e.inspect_container("envlock-no-such-container")
     finally:
-        local.close()
-        sdk.close()
+        by_socket.close()
+        by_sdk.close()
 
 
 @pytest.mark.docker
@@ -122,11 +137,7 @@ def test_a_container_lifecycle_through_each_client(
     images: None, remote_host: str, client: str
 ) -> None:
     """create, start, wait, logs (stdout and stderr apart), remove: what a probe does."""
-    e = (
-        LocalEngine(f"unix://{SOCKET}", timeout=60)
-        if client == "local"
-        else SdkEngine(remote_host, timeout=60)
-    )
+    e = local(f"unix://{SOCKET}") if client == "local" else sdk(remote_host)
     image = e.inspect_image(PY_IMAGE)["Id"]
     config = {
         "Image": image,
@@ -144,10 +155,29 @@ def test_a_container_lifecycle_through_each_client(
     finally:
         e.remove(cid)
         e.close()
-    check = LocalEngine(f"unix://{SOCKET}")
+    check = local(f"unix://{SOCKET}")
     with pytest.raises(EngineNotFound):
         check.inspect_container(cid)
     check.close()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("client", ["local", "sdk"])
+def test_exec_in_a_running_container_through_each_client(
+    images: None, remote_host: str, client: str
+) -> None:
+    """exec: create, start (the output streamed, stdout and stderr apart), exit status."""
+    name = f"envlock-engine-exec-{client}-{os.getpid()}"
+    docker("run", *RUN_LABELS, "-d", "--network", "none", "--name", name, PY_IMAGE, "sleep", "300")
+    e = local(f"unix://{SOCKET}") if client == "local" else sdk(remote_host)
+    try:
+        argv = ["sh", "-c", "echo out-line; echo err-line >&2; exit 3"]
+        assert e.exec_run(name, argv) == (3, b"out-line\n", b"err-line\n")
+        assert e.exec_run(name, ["true"]) == (0, b"", b"")
+        assert e.exec_run(name, ["no-such-command"])[0] in (126, 127)
+    finally:
+        e.close()
+        docker("rm", "-f", name, check=False)
 
 
 @pytest.mark.docker
@@ -174,7 +204,7 @@ def test_a_daemon_that_never_answers_is_a_timeout_not_a_hang(tmp_path: Path) -> 
     try:
         started = time.monotonic()
         with pytest.raises(EngineTimeout, match=r"within 0\.5 s"):
-            LocalEngine(f"unix://{path}", timeout=0.5).inspect_image(PY_IMAGE)
+            local(f"unix://{path}", 0.5).inspect_image(PY_IMAGE)
         assert time.monotonic() - started < 5
     finally:
         server.close()
@@ -182,13 +212,13 @@ def test_a_daemon_that_never_answers_is_a_timeout_not_a_hang(tmp_path: Path) -> 
 
 def test_no_socket_and_a_refusing_socket_are_unreachable(tmp_path: Path) -> None:
     with pytest.raises(EngineUnreachable, match="no daemon socket"):
-        LocalEngine(f"unix://{tmp_path}/absent.sock").inspect_image(PY_IMAGE)
+        local(f"unix://{tmp_path}/absent.sock").inspect_image(PY_IMAGE)
     path = tmp_path / "closed.sock"
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(path))
     s.close()  # the file stays, nothing listens
     with pytest.raises(EngineUnreachable, match="connection refused"):
-        LocalEngine(f"unix://{path}").inspect_image(PY_IMAGE)
+        local(f"unix://{path}").inspect_image(PY_IMAGE)
 
 
 def test_demux_splits_a_recorded_log_stream() -> None:

@@ -1,9 +1,11 @@
 """A daemon is not trusted: every malformed, endless or slow answer of a fake daemon (a
 unix socket served by a thread here) ends in an EngineError within the request's time
-limit and with bounded memory; through the CLI, in exit 3 with one line."""
+limit and with bounded memory, through either client (the standard-library one and the
+SDK's, which remote daemons use); through the CLI, in exit 3 with one line."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -11,11 +13,43 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from envlock.container.sdk import SdkTransport
+from envlock.container.unix import UnixTransport
 
-from envlock.container.engine import EngineError, LocalEngine
+from envlock.container.engine import Engine, EngineError
 from tests.conftest import clean_env, run_envlock
 
 Behaviour = Callable[[socket.socket], None]
+
+# What a daemon says to the SDK's version negotiation before the request under test.
+VERSION = json.dumps({"ApiVersion": "1.41", "Version": "20.10.24", "MinAPIVersion": "1.12"})
+
+
+# Both clients: the standard-library transport (the local socket's) and the SDK's (remote
+# daemons'; it reaches this fake through a unix socket as it would a tcp:// one).
+CLIENTS = {"local": UnixTransport, "sdk": SdkTransport}
+
+
+def client(kind: str, host: str) -> Engine:
+    """The Engine over the transport `kind`, talking to the daemon at `host`."""
+    return Engine(CLIENTS[kind](host, timeout=2.0), timeout=2.0)
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    """The request line, headers and body (Content-Length) of one request."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            while len(body) < int(value.strip()):
+                body += conn.recv(65536)
+    return head
 
 
 def _serve(path: Path, behave: Behaviour) -> Iterator[str]:
@@ -33,8 +67,15 @@ def _serve(path: Path, behave: Behaviour) -> Iterator[str]:
                 continue
             conn.settimeout(10)
             try:
-                conn.recv(65536)  # the request
-                behave(conn)
+                head = _read_request(conn)
+                if b" /version " in head.split(b"\r\n", 1)[0]:
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
+                        % (len(VERSION), VERSION.encode())
+                    )
+                else:
+                    behave(conn)
             except OSError:
                 pass
             finally:
@@ -54,6 +95,13 @@ def _drip(conn: socket.socket) -> None:
     conn.sendall(b"HTTP/1.1 200 OK\r\n")
     for _ in range(200):  # one header byte every 50 ms, for 10 s: never a whole answer
         conn.sendall(b"X")
+        time.sleep(0.05)
+
+
+def _drip_body(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    for _ in range(200):  # one body byte every 50 ms, for 10 s: never the whole body
+        conn.sendall(b" ")
         time.sleep(0.05)
 
 
@@ -77,8 +125,16 @@ def _answer(body: bytes, *, length: bytes | None = None) -> Behaviour:
     return send
 
 
+def _endless_chunks(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"%x\r\n%s\r\n" % (65536, b"a" * 65536)
+    for _ in range(5000):  # 320 MiB of log, in chunks, never the last one
+        conn.sendall(chunk)
+
+
 CASES: dict[str, tuple[Behaviour, str]] = {
     "drips bytes": (_drip, "no answer"),
+    "drips the body": (_drip_body, "no answer"),
     "floods without a line end": (_flood, "longer than"),
     "endless headers": (_endless_headers, "header lines"),
     "negative content-length": (_answer(b"{}", length=b"-5"), "bad length"),
@@ -87,11 +143,12 @@ CASES: dict[str, tuple[Behaviour, str]] = {
 }
 
 
+@pytest.mark.parametrize("kind", list(CLIENTS))
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_hostile_daemon_is_one_error_in_time(tmp_path: Path, case: str) -> None:
+def test_a_hostile_daemon_is_one_error_in_time(tmp_path: Path, case: str, kind: str) -> None:
     behave, fragment = CASES[case]
     for host in _serve(tmp_path / "d.sock", behave):
-        engine = LocalEngine(host, timeout=2.0)
+        engine = client(kind, host)
         started = time.monotonic()
         with pytest.raises(EngineError) as err:
             engine.inspect_image("python:3.11")
@@ -100,6 +157,49 @@ def test_a_hostile_daemon_is_one_error_in_time(tmp_path: Path, case: str) -> Non
         engine.close()
 
 
+@pytest.mark.parametrize("kind", list(CLIENTS))
+def test_a_container_log_over_the_limit_is_an_error_not_a_memory_hog(
+    tmp_path: Path, kind: str
+) -> None:
+    for host in _serve(tmp_path / "d.sock", _endless_chunks):
+        engine = client(kind, host)
+        with pytest.raises(EngineError, match="larger than"):
+            engine.logs("abc", stdout=True, stderr=False)
+        engine.close()
+
+
+def _drip_chunks(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for _ in range(200):  # one byte of progress every 50 ms, for 10 s: never a whole event
+        conn.sendall(b"1\r\n{\r\n")
+        time.sleep(0.05)
+
+
+PULLS: dict[str, tuple[Behaviour, str]] = {
+    "an endless line": (_endless_chunks, "longer than"),
+    "drips an event": (_drip_chunks, "no answer"),
+    "not json": (_answer(b"<html>hello</html>\n"), "not JSON"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CLIENTS))
+@pytest.mark.parametrize("case", list(PULLS))
+def test_a_hostile_pull_stream_is_one_error_in_time(tmp_path: Path, case: str, kind: str) -> None:
+    """A pull has no overall limit (big images take minutes), but each event has one, and
+    each event is a bounded line of JSON."""
+    behave, fragment = PULLS[case]
+    for host in _serve(tmp_path / "d.sock", behave):
+        engine = client(kind, host)
+        events: list[dict[str, object]] = []
+        started = time.monotonic()
+        with pytest.raises(EngineError) as err:
+            engine.pull("python:3.11", events.append)
+        assert time.monotonic() - started < 8
+        assert fragment in str(err.value), str(err.value)
+        engine.close()
+
+
+@pytest.mark.parametrize("kind", list(CLIENTS))
 @pytest.mark.parametrize(
     ("body", "call"),
     [
@@ -108,16 +208,26 @@ def test_a_hostile_daemon_is_one_error_in_time(tmp_path: Path, case: str) -> Non
         (b'{"Error": null}', "wait"),
         (b'{"StatusCode": "zero"}', "wait"),
         (b"[]", "wait"),
+        (b"{}", "exec"),
+        (b"[]", "exec"),
+        (b"[]", "inspect"),
+        (b'"an image"', "inspect"),
     ],
 )
-def test_odd_but_valid_json_answers_are_errors(tmp_path: Path, body: bytes, call: str) -> None:
+def test_odd_but_valid_json_answers_are_errors(
+    tmp_path: Path, body: bytes, call: str, kind: str
+) -> None:
     for host in _serve(tmp_path / "d.sock", _answer(body)):
-        engine = LocalEngine(host, timeout=2.0)
+        engine = client(kind, host)
         with pytest.raises(EngineError):
             if call == "create":
                 engine.create({"Image": "x"}, name="envlock-test-hostile")
-            else:
+            elif call == "wait":
                 engine.wait("abc", timeout=2.0)
+            elif call == "inspect":
+                engine.inspect_image("python:3.11")
+            else:
+                engine.exec_run("abc", ["true"])
         engine.close()
 
 
