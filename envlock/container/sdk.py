@@ -43,17 +43,20 @@ class SdkTransport:
     def __init__(self, host: str, *, timeout: float = 60.0) -> None:
         self.host = host
         self.timeout = timeout
-        self.api: Any = _bounded(lambda: _client(host, timeout), timeout)
         self.version = API_VERSION
+        self.api: Any = _bounded(lambda: _client(host, timeout, API_VERSION), timeout)
         # The API version the daemon speaks (what the SDK's version="auto" asks): one
         # request, and the reason an unreachable daemon fails here rather than later.
         status, data = self.request("GET", "/version", timeout=timeout, versioned=False)
         version = _json_field(data, "ApiVersion") if status == 200 else None
-        if not isinstance(version, str) or not re.fullmatch(r"1\.[0-9]{1,3}", version):
+        if not isinstance(version, str) or not re.fullmatch(r"[0-9]{1,3}\.[0-9]{1,3}", version):
             raise EngineUnreachable(
                 f"the Docker daemon's /version answer names no API version (HTTP {status})"
             )
-        self.version = version
+        if version != self.version:  # the SDK's own calls (pull) speak it too
+            self.api.close()
+            self.api = _bounded(lambda: _client(host, timeout, version), timeout)
+            self.version = version
 
     def request(
         self,
@@ -121,14 +124,15 @@ class SdkTransport:
         self.api.close()
 
 
-def _client(host: str, timeout: float) -> Any:
-    """The SDK's low-level client for `host` (with the environment's TLS settings)."""
+def _client(host: str, timeout: float, version: str) -> Any:
+    """The SDK's low-level client for `host` (with the environment's TLS settings),
+    speaking API `version` (made without a request)."""
     import docker
 
     try:
         with _sdk_errors(timeout):  # the SDK's own refusals (a bad address) too
             client = docker.from_env(
-                version=API_VERSION,  # no request: the version is asked for, bounded, after
+                version=version,
                 timeout=int(max(timeout, 1)),
                 environment={**os.environ, "DOCKER_HOST": host},
             )

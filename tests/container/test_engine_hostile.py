@@ -13,16 +13,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from envlock.container.sdk import SdkTransport
-from envlock.container.unix import UnixTransport
 
 from envlock.container.engine import Engine, EngineError
+from envlock.container.sdk import SdkTransport
+from envlock.container.unix import UnixTransport
 from tests.conftest import clean_env, run_envlock
 
 Behaviour = Callable[[socket.socket], None]
 
+
 # What a daemon says to the SDK's version negotiation before the request under test.
-VERSION = json.dumps({"ApiVersion": "1.41", "Version": "20.10.24", "MinAPIVersion": "1.12"})
+def _version(api: str) -> bytes:
+    return json.dumps({"ApiVersion": api, "Version": "20.10.24", "MinAPIVersion": "1.12"}).encode()
 
 
 # Both clients: the standard-library transport (the local socket's) and the SDK's (remote
@@ -52,7 +54,11 @@ def _read_request(conn: socket.socket) -> bytes:
     return head
 
 
-def _serve(path: Path, behave: Behaviour) -> Iterator[str]:
+def _serve(
+    path: Path, behave: Behaviour, *, api: str = "1.41", seen: list[bytes] | None = None
+) -> Iterator[str]:
+    """A fake daemon at `path`: /version answered (speaking `api`), every other request
+    (its request line appended to `seen`) answered by `behave`."""
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     server.listen(4)
@@ -68,13 +74,16 @@ def _serve(path: Path, behave: Behaviour) -> Iterator[str]:
             conn.settimeout(10)
             try:
                 head = _read_request(conn)
-                if b" /version " in head.split(b"\r\n", 1)[0]:
+                request_line = head.split(b"\r\n", 1)[0]
+                if b" /version " in request_line:
                     conn.sendall(
                         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                         b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
-                        % (len(VERSION), VERSION.encode())
+                        % (len(_version(api)), _version(api))
                     )
                 else:
+                    if seen is not None:
+                        seen.append(request_line)
                     behave(conn)
             except OSError:
                 pass
@@ -229,6 +238,23 @@ def test_odd_but_valid_json_answers_are_errors(
             else:
                 engine.exec_run("abc", ["true"])
         engine.close()
+
+
+def test_the_sdk_client_speaks_the_daemons_api_version(tmp_path: Path) -> None:
+    """What the SDK's version="auto" did: a daemon that speaks 1.44 (one whose minimum
+    is above 1.41, as newer engines' is) is asked in 1.44, by envlock's calls and the
+    SDK's own (a pull)."""
+    seen: list[bytes] = []
+    answer = _answer(b'{"Id": "sha256:abc"}\n')
+    for host in _serve(tmp_path / "d.sock", answer, api="1.44", seen=seen):
+        engine = client("sdk", host)
+        assert engine.inspect_image("python:3.11")["Id"] == "sha256:abc"
+        engine.pull("python:3.11", lambda event: None)
+        engine.close()
+    assert [line.split(b" ")[1].split(b"?")[0] for line in seen] == [
+        b"/v1.44/images/python:3.11/json",
+        b"/v1.44/images/create",
+    ]
 
 
 def test_through_the_cli_a_hostile_daemon_is_exit_3_one_line(tmp_path: Path) -> None:
