@@ -412,8 +412,7 @@ def fleet_report(
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
     expected = None
     if nodes is not None:
-        texts = [nodes] if isinstance(nodes, str) else list(nodes)
-        expected = [h for t in texts for h in fleet.parse_hostlist(t)]
+        expected = fleet.Hostlist.parse(nodes)  # held as ranges, never expanded
     summaries, findings = fleet.report_dir(directory, locked, scope=scope, expected=expected)
     return Report(
         command="fleet report",

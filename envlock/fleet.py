@@ -28,8 +28,9 @@ from typing import Any
 from envlock.errors import EnvlockError, UsageError, first_line
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
+from envlock.hostlist import Hostlist as Hostlist  # fleet owns hostlists
 from envlock.hostlist import compress_hostlist
-from envlock.hostlist import parse_hostlist as parse_hostlist  # fleet owns hostlists
+from envlock.hostlist import parse_hostlist as parse_hostlist
 from envlock.hostlist import ranges as _ranges
 from envlock.lock import Lock, build_lock, flatten
 
@@ -221,18 +222,18 @@ def compare_ranks(
     return findings
 
 
-def missing_nodes(expected: list[str], seen: Iterable[str]) -> Finding | None:
-    """EL-FLEET-NODE-MISSING: nodes named by --nodes that sent no facts."""
-    present = set(seen)
-    missing = [h for h in expected if h not in present]
-    if not missing:
+def missing_nodes(expected: Hostlist, seen: Iterable[str]) -> Finding | None:
+    """EL-FLEET-NODE-MISSING: nodes named by --nodes that sent no facts. Computed on the
+    hostlist's ranges: evidence names the first 10,000 (`count` says how many in all)."""
+    missing = expected.missing(seen)
+    if not missing.count:
         return None
     return Finding(
         check_id="EL-FLEET-NODE-MISSING",
         severity=Severity.ERROR,
-        message=f"{len(missing)} of {len(expected)} expected node(s) sent no facts: "
-        f"{compress_hostlist(missing)}",
-        evidence={"missing": missing, "where": compress_hostlist(missing)},
+        message=f"{missing.count} of {len(expected)} expected node(s) sent no facts: "
+        f"{missing.where}",
+        evidence={"missing": missing.first, "count": missing.count, "where": missing.where},
         fix="run `envlock probe --json > DIR/$(hostname).json` on those nodes "
         "(or check why the job did not reach them)",
     )
@@ -531,7 +532,7 @@ def report_dir(
     lock: Lock | None,
     *,
     scope: str,
-    expected: list[str] | None = None,
+    expected: Hostlist | None = None,
 ) -> tuple[list[RankSummary], list[Finding]]:
     """Per-node facts files (from `envlock probe --json`) compared like ranks. A node file
     that cannot be read is reported (EL-FLEET-NODE-UNREADABLE) and the others compared;

@@ -116,9 +116,13 @@ def fleet_matrix(report: Report) -> dict[str, Any] | None:
         for key, hosts in sorted(kinds.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
     missing: list[str] = []
+    where: Any = None
+    count: Any = None
     for f in report.findings:
         if f.check_id == "EL-FLEET-NODE-MISSING":
             missing = _str_list(f.evidence.get("missing")) or []
+            # the list names the first 10,000; the hostlist and the count, all of them
+            where, count = f.evidence.get("where"), f.evidence.get("count")
     return {
         "columns": [
             {
@@ -130,7 +134,10 @@ def fleet_matrix(report: Report) -> dict[str, Any] | None:
             for n in names
         ],
         "rows": rows,
-        "missing": {"nodes": plain(compress_hostlist(missing)), "count": len(missing)},
+        "missing": {
+            "nodes": plain(where if isinstance(where, str) else compress_hostlist(missing)),
+            "count": count if isinstance(count, int) else len(missing),
+        },
         "total": len(all_nodes),
     }
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,3 +223,188 @@ def test_a_package_named_like_a_per_node_value_still_counts(tmp_path: Path, name
     (finding,) = json.loads(proc.stdout)["findings"]
     assert finding["field"] == f"packages.{name}"
     assert finding["evidence"]["hosts"]["'1.2'"] == ["gpu-node-002"]
+
+
+# ------------------------------------------- issue 19: held as ranges, never expanded
+def _expand(text: str) -> set[str]:
+    """The names a (small) hostlist stands for, the plain way: the reference."""
+    names: set[str] = set()
+    depth, item, items = 0, "", []
+    for c in text:
+        depth += (c == "[") - (c == "]")
+        if c == "," and depth == 0:
+            items.append(item)
+            item = ""
+        else:
+            item += c
+    items.append(item)
+    for raw in items:
+        partial = [""]
+        for i, part in enumerate(re.split(r"\[([^\]]*)\]", raw.strip())):
+            if i % 2 == 0:
+                partial = [p + part for p in partial]
+                continue
+            numbers = []
+            for piece in part.split(","):
+                lo, _, hi = piece.strip().partition("-")
+                width = len(lo) if len(lo) > 1 and lo[0] == "0" else 0
+                numbers += [f"{n:0{width}d}" for n in range(int(lo), int(hi or lo) + 1)]
+            partial = [p + n for p in partial for n in numbers]
+        names.update(partial)
+    return names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "n[1-5],n[3-8]",  # overlapping ranges count once
+        "a1[0-9],a[10-19]",  # a range next to digits names the same hosts as one without
+        "n[08-100],n100,n[100-101]",  # padded to 2 digits, then unpadded from 10 on
+        "n[007-010],n7,n10",  # n007 and n7 are two hosts
+        "r[1-2]n[01-02],r1n[01-04]",  # several ranges per name, overlapping
+        "a[1-2][3-4],a13",  # two ranges side by side make one number
+        "n[1-2].r1,n1.r[1-2]",
+        "[1-3]a,2a",
+        "a" + "1" * 20 + "[1-2]",  # a 21-digit run is text, not a number
+        "n[0-9,0-9,0-9],n[5-12]",  # a range repeated inside a bracket
+        "x1, x1 ,x2",
+    ],
+)
+def test_count_membership_and_missing_agree_with_expansion(text: str) -> None:
+    from envlock.hostlist import Hostlist
+
+    want = _expand(text)
+    hl = Hostlist.parse(text)
+    assert len(hl) == len(want)
+    assert all(h in hl for h in want) and "zz9" not in hl and "n99999" not in hl
+    assert sorted(parse_hostlist(text)) == sorted(want)
+    seen = [*sorted(want)[::2], "stranger1"]
+    missing = hl.missing(seen, listed=2)
+    rest = want - set(seen)
+    assert missing.count == len(rest) and set(missing.first) <= rest
+    assert len(missing.first) == min(2, len(rest))
+    # `where` names exactly the missing hosts, whether written from ranges or names
+    assert (_expand(missing.where) if missing.where else set()) == rest
+    assert hl.missing(seen).where == compress_hostlist(rest)
+
+
+def _fleet_report_child(nodes_dir: Path, nodes: str, timeout: float = 60) -> dict[str, Any]:
+    """api.fleet_report in a child process: (its findings, peak traced memory in MiB)."""
+    code = (
+        "import json, sys, tracemalloc\n"
+        "from envlock import api\n"
+        "tracemalloc.start()\n"
+        "report = api.fleet_report(sys.argv[1], nodes=sys.stdin.read(), "
+        "ignore=['EL-FLEET-DIVERGENT'])\n"
+        "peak = tracemalloc.get_traced_memory()[1] / 2**20\n"
+        "print(json.dumps({'peak_mib': peak, 'expected': report.details['expected_nodes'],"
+        " 'findings': [{'id': f.check_id, 'message': f.message, 'evidence': f.evidence}"
+        " for f in report.findings]}))\n"
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(nodes_dir)],
+            input=nodes,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=clean_env(),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"fleet report --nodes did not finish within {timeout} s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out: dict[str, Any] = json.loads(proc.stdout)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fleet3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    nodes = tmp_path_factory.mktemp("fleet3")
+    write_fleet(nodes, 3)  # gpu-node-000 .. 002
+    return nodes
+
+
+def test_a_million_expected_nodes_are_ranges_not_strings(fleet3: Path) -> None:
+    """The issue's legal 10^6-host list: before, 32 s and 438 MB."""
+    out = _fleet_report_child(fleet3, "gpu-node-[000-999999]")
+    (missing,) = out["findings"]
+    assert out["expected"] == 1_000_000
+    assert missing["evidence"]["count"] == 999_997
+    assert missing["evidence"]["where"] == "gpu-node-[003-099,100-999999]"
+    assert missing["message"].endswith(
+        "999997 of 1000000 expected node(s) sent no facts: gpu-node-[003-099,100-999999]"
+    )
+    assert missing["evidence"]["missing"][:2] == ["gpu-node-003", "gpu-node-004"]
+    assert len(missing["evidence"]["missing"]) == 10_000
+    assert out["peak_mib"] < 32, out["peak_mib"]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "count", "where"),
+    [
+        # a 1,000-character prefix on a million hosts (before: a GB of names)
+        ("x" * 1000 + "[0-999999]", 1_000_000, "x" * 1000 + "[0-999999]"),
+        # the same range 200 times (before: 200 million names made, then dropped)
+        (",".join(["gpu-node-[000-999999]"] * 200), 999_997, "gpu-node-[003-099,100-999999]"),
+        # ... and 200 times inside one bracket (before: refused as 20 million hosts)
+        (
+            "gpu-node-[" + ",".join(["000-099999"] * 200) + "]",
+            99_997,
+            "gpu-node-[003-099,100-99999]",
+        ),
+        # a 100 KB prefix (before: MemoryError, exit 4)
+        ("y" * 100_000 + "[0-9999]", 10_000, "y" * 100_000 + "[0-9999]"),
+    ],
+    ids=["1000-char-prefix", "range-200-times", "range-200-times-in-a-bracket", "100kb-prefix"],
+)
+def test_adversarial_but_legal_hostlists_are_read_on_their_ranges(
+    fleet3: Path, nodes: str, count: int, where: str
+) -> None:
+    out = _fleet_report_child(fleet3, nodes, timeout=30)
+    (missing,) = out["findings"]
+    assert missing["id"] == "EL-FLEET-NODE-MISSING"
+    assert missing["evidence"]["count"] == count and missing["evidence"]["where"] == where
+    assert sum(map(len, missing["evidence"]["missing"])) <= (1 << 20) + 100_010
+    assert out["peak_mib"] < 64, out["peak_mib"]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "why"),
+    [
+        ("x" * 100_000 + "[1-", "never closed"),
+        ("gpu[1-" + "9" * 5000 + "]", "more than 18 digits"),
+        ("n[0-999999],m[0-999999]", "names more than 1000000 hosts"),
+        ("[1-2]" * 17, "more than 100000 hosts"),  # ranges side by side are expanded
+    ],
+    ids=["100kb-unclosed", "5000-digit-number", "two-million", "17-joined-ranges"],
+)
+def test_a_bad_nodes_value_is_one_short_line_and_exit_2(fleet3: Path, nodes: str, why: str) -> None:
+    proc = run_envlock(["fleet", "report", str(fleet3), "--nodes", nodes], timeout=60)
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert why in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and len(proc.stderr) < 400, proc.stderr[:500]
+
+
+def test_compress_hostlist_treats_long_or_non_ascii_digits_as_text() -> None:
+    """A 5,000-digit number (before: ValueError, exit 4) and Arabic-Indic digits (before:
+    'node٣' was folded into node3) are names, not numbers."""
+    huge = "node" + "7" * 5000
+    assert compress_hostlist([huge, "node1", "node2"]) == f"{huge},node[1-2]"
+    assert compress_hostlist(["node3", "node\u0663"]) == "node3,node\u0663"
+    eighteen = "1" * 18  # still a number; 19 digits are text
+    assert compress_hostlist(["n" + eighteen, "n" + eighteen[:-1] + "2"]) == (
+        f"n[{eighteen}-{eighteen[:-1]}2]"
+    )
+    assert compress_hostlist(["n1" + eighteen, "n2" + eighteen]) == f"n1{eighteen},n2{eighteen}"
+
+
+def test_a_hostlist_over_1_mib_is_refused_before_it_is_read(fleet3: Path) -> None:
+    """(The command line passes at most 128 KiB in one argument; the API takes any str.)"""
+    from envlock import api
+
+    with pytest.raises(UsageError, match=r"longer than 1 MiB \(1200002 characters\)") as exc:
+        api.fleet_report(str(fleet3), nodes="n1," * 400_000 + "n2")
+    assert "\n" not in str(exc.value) and len(str(exc.value)) < 200
+    with pytest.raises(UsageError, match="longer than 1 MiB"):
+        api.fleet_report(str(fleet3), nodes=["n[1-2]," * 100_000] * 2)
