@@ -690,11 +690,23 @@ def export_lock(
 
         return tomli_w.dumps(pylock_document(locked, plan, created_by=f"envlock {__version__}"))
     if fmt == "dockerfile":
+        from envlock.errors import LockError, UsageError
+        from envlock.imageref import ImageReference, InvalidReference
+
         image = base or (locked.image.digest if locked.image else None)
         if not image:
             raise RestoreError(
                 "--format dockerfile needs --base IMAGE (the lock did not come from an image)"
             )
+        try:  # FROM takes exactly an image reference: nothing else reaches the line
+            ImageReference.parse(image)
+        except InvalidReference as exc:
+            if base:
+                raise UsageError(f"--base {base!r}: not an image reference ({exc})") from None
+            where = os.fspath(lock) if isinstance(lock, (str, os.PathLike)) else "the lock"
+            raise LockError(
+                f"{where}: in 'image.digest': {image!r} is not an image reference ({exc})"
+            ) from None
         return dockerfile_text(
             locked,
             plan,

@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> None:
         device=args.device,
         allow_partial=args.allow_partial,
     )
+    for note in lock.notes:  # what was left out or escaped so that the lock reads back
+        print(f"envlock lock: note: {note}", file=sys.stderr)
     if args.hashes_from and not args.hashes:
         from envlock.errors import UsageError
 

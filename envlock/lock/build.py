@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from envlock import __version__
 from envlock.facts import DeterminismFacts, Facts
+from envlock.lock import valid
 from envlock.lock.closure import (
     INSTALLER_PACKAGES,
     UNRESTORABLE_KINDS,
@@ -93,8 +94,13 @@ def is_locked_env(name: str) -> bool:
     return name in _LOCKED_ENV_NAMES or name.startswith(_LOCKED_ENV_PREFIXES)
 
 
-def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None) -> Lock:
-    """The lock for `facts` (pure: the same facts give the same lock, bar [meta])."""
+def build_lock(
+    facts: Facts, *, scope: str = "full", created: str | None = None, lockable: bool = True
+) -> Lock:
+    """The lock for `facts` (pure: the same facts give the same lock, bar [meta]).
+
+    lockable=False keeps every value as observed, even one no lock file may hold (verify's
+    observed side: such a value is then drift against the lock, not hidden)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     s = facts.system
@@ -149,9 +155,11 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
                 digest=img.repo_digests[0] if img.repo_digests else None,
             )
         )
-    return Lock(
+    lock = Lock(
         envlock=LockHeader(
-            lock_version=LockVersion.current(), scope=scope, generated_by=f"envlock {__version__}"
+            lock_version=LockVersion.current(),
+            scope=scope,
+            generated_by=f"envlock {__version__}",
         ),
         meta=LockMeta(
             created=created or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -169,7 +177,10 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
         driver=driver,
         hardware=hardware,
         torch=torch,
-        cuda=LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version) if facts.cuda.toolkit else None,
+        # an empty table is not written: None, so that the lock reads back equal
+        cuda=_or_none(LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version))
+        if facts.cuda.toolkit
+        else None,
         packages={
             _text(name): _text(version)
             for name, version in sorted(facts.packages.distributions.items())
@@ -197,9 +208,115 @@ def build_lock(facts: Facts, *, scope: str = "full", created: str | None = None)
         image=image,
         determinism=lockable_determinism(facts.determinism) if facts.determinism else None,
     )
+    return lockable_lock(lock) if lockable else lock
 
 
 S = TypeVar("S")
+T = TypeVar("T")
+
+
+def lockable_lock(lock: Lock) -> Lock:
+    """The lock the reader accepts (model.lock_problems): an entry export could not write
+    safely (a name that is not PEP 508, a version pip cannot install, an environment
+    value with a line break) is left out, and control characters in free text (a GPU
+    name, a path) are written escaped, each with a note, instead of writing a lock that
+    no envlock can read back."""
+    notes: list[str] = []
+
+    def keep(table: str, entries: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for name, version in entries.items():
+            why = valid.name_problem(name) or valid.version_problem(version)
+            if why:
+                notes.append(f"{table}: {valid.show(name)} not locked: {why}")
+            else:
+                out[name] = version
+        return out
+
+    packages, tools = keep("packages", lock.packages), keep("tools", lock.tools)
+    sources = {
+        n: s for n, s in lock.sources.items() if n in packages and not valid.kind_problem(s.kind)
+    }
+    files = {
+        n: fs
+        for n, fs in lock.files.items()
+        if not valid.name_problem(n)
+        and not any(
+            valid.file_name_problem(f.name)
+            or valid.url_problem(f.url)
+            or valid.sha256_problem(f.sha256)
+            for f in fs
+        )
+    }
+    notes += [
+        f"files: no hashes for {valid.show(n)}: a file is not valid"
+        for n in lock.files
+        if n not in files
+    ]
+    env = {}
+    for key, value in lock.env.items():
+        why = valid.env_key_problem(key) or valid.text_problem(value)
+        if why:
+            notes.append(f"env: {valid.show(key)} not locked: {why}")
+        else:
+            env[key] = value
+    extensions = {}
+    for path, digest in lock.extensions.items():
+        why = valid.prefixed_sha256_problem(digest)
+        if why:
+            notes.append(f"extensions: {valid.show(path)} not locked: {why}")
+        else:
+            extensions[path] = digest
+    torch = lock.torch
+    if torch is not None:
+        variant, index = torch.variant, torch.index
+        if variant is not None and valid.variant_problem(variant):
+            notes.append(f"torch.variant not locked: {valid.variant_problem(variant)}")
+            variant = index = None  # the index is the variant's
+        if index is not None and valid.url_problem(index):
+            notes.append(f"torch.index not locked: {valid.url_problem(index)}")
+            index = None
+        torch = dataclasses.replace(torch, variant=variant, index=index)
+    image = lock.image
+    if image is not None and image.digest is not None:
+        why = valid.repo_digest_problem(image.digest)
+        if why:
+            notes.append(f"image.digest not locked: {why}")
+            image = dataclasses.replace(image, digest=None)
+    lock = dataclasses.replace(
+        lock,
+        packages=packages,
+        tools=tools,
+        sources=sources,
+        files=files,
+        env=env,
+        extensions=extensions,
+        torch=torch,
+        image=image,
+    )
+    text = list(valid.text_problems(lock.to_dict(), ""))
+    if text:
+        notes += [f"{path}: {why}: written escaped" for path, why in text]
+        lock = _escaped(lock)
+    return dataclasses.replace(lock, notes=(*lock.notes, *notes))
+
+
+def _escaped(value: T) -> T:
+    """`value` with control characters in every string (keys too) written as escapes."""
+    if isinstance(value, str):
+        return valid.escaped(value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _escaped(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "notes"
+        }
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, (tuple, list)):
+        return type(value)(_escaped(v) for v in value)
+    return value
 
 
 def _or_none(section: S) -> S | None:

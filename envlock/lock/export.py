@@ -7,10 +7,12 @@ exactly what export writes.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 
 from envlock.errors import LockError, RestoreError, UsageError
+from envlock.lock import valid
 from envlock.lock.closure import (
     DEFAULT_INDEX,
     INSTALLER_PACKAGES,
@@ -20,7 +22,7 @@ from envlock.lock.closure import (
     torch_pin_for,
     unrestorable_reason,
 )
-from envlock.lock.model import Lock
+from envlock.lock.model import Lock, lock_problems
 from envlock.lock.version import LockVersion
 
 # Not installed by a restore: the installer's tooling (the new venv brings its own) and
@@ -31,6 +33,14 @@ _FULL_CLOSURE = LockVersion(1, 1)
 # Environment variables a Dockerfile sets: those that change numerics or loading and
 # mean the same in another container (a library path names this machine's layout).
 _NOT_IN_IMAGE = ("LD_LIBRARY_PATH", "LD_PRELOAD")
+
+# Names a Dockerfile COPYs and its RUN lines pass to the shell: exactly the characters
+# shlex.quote leaves bare, so the name is the same word for COPY (which splits on
+# whitespace and expands $VARS) and for sh; no leading '-' (a COPY flag, a pip option).
+_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./][A-Za-z0-9_@%+=:,./-]*")
+# What FROM takes after a validated image reference (api.export_lock parses it).
+_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@\[\]-]*")
+_PYTHON_MINOR = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,6 +76,12 @@ def plan_install(
     torch_index: an index (a mirror) to use instead of the variant's; "none": the
     installer's own configuration only.
     """
+    for path, why in lock_problems(lock):  # a Lock built in Python, not read from a file
+        raise LockError(f"the lock: in '{path}': {why}")
+    if torch_index is not None and torch_index != "none" and valid.url_problem(torch_index):
+        raise UsageError(f"--torch-index: {valid.url_problem(torch_index)} (or 'none')")
+    if variant is not None and valid.variant_problem(variant):
+        raise UsageError(f"--variant: {valid.variant_problem(variant)}")
     if not lock.packages:
         raise RestoreError("the lock holds no [packages]: nothing to install")
     locked_variant = lock.torch.variant if lock.torch else None
@@ -134,18 +150,39 @@ def plan_install(
 def requirements_text(plan: InstallPlan, *, header: str = "") -> str:
     """pip/uv requirements: `name==version` (with --hash when every pin has one), the
     index lines the torch variant needs, and comments for what cannot be restored."""
-    out = [f"# {line}" for line in header.splitlines()] if header else []
+    _check_plan(plan)
+    # pip reads a file as str.splitlines() gives it, joins a line that ends in a backslash
+    # with the next, drops text after ' #', and shlex-splits option values: comments
+    # hold no line break, and every value is of a grammar that holds none of these.
+    out = [f"# {valid.comment(header)}"] if header else []
     if not plan.complete:
         out.append("# the lock does not hold the full closure: install with dependencies")
-    out += [f"--extra-index-url {url}" for url in plan.indexes]
+    out += [f"--extra-index-url {shlex.quote(url)}" for url in plan.indexes]
     for pin in plan.pins:
         line = f"{pin.name}=={pin.version}"
         if plan.hashed:
             line += "".join(f" \\\n    --hash=sha256:{h}" for h in pin.hashes)
         out.append(line)
     for what, why in plan.skipped.items():
-        out.append(f"# not restorable: {what}: {why}")
+        out.append(f"# not restorable: {valid.comment(what)}: {valid.comment(why)}")
     return "\n".join(out) + "\n"
+
+
+def _check_plan(plan: InstallPlan) -> None:
+    """Refuse what the requirement and pylock grammars cannot hold (a plan made from a
+    valid lock never is: this guards plans built by hand)."""
+    for pin in plan.pins:
+        why = valid.name_problem(pin.name) or valid.version_problem(pin.version)
+        why = why or next(filter(None, map(valid.sha256_problem, pin.hashes)), None)
+        for name, url, sha in pin.files:
+            why = why or valid.file_name_problem(name) or valid.url_problem(url)
+            why = why or valid.sha256_problem(sha)
+        if why:
+            raise LockError(f"cannot export {valid.show(pin.name)}: {why}")
+    for url in plan.indexes:
+        why = valid.url_problem(url)
+        if why:
+            raise LockError(f"cannot export the index: {why}")
 
 
 def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[str, object]:
@@ -156,6 +193,7 @@ def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[s
     from packaging.utils import canonicalize_name
     from packaging.version import Version
 
+    _check_plan(plan)
     missing = [p.name for p in plan.pins if not p.files]
     if missing:
         raise RestoreError(
@@ -186,6 +224,8 @@ def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[s
             )
         )
     python = lock.system.python if lock.system else None
+    if python and not _PYTHON_MINOR.fullmatch(python):
+        raise LockError(f"in 'system.python': {valid.show(python)} is not MAJOR.MINOR")
     doc = Pylock(
         lock_version=Version("1.0"),
         created_by=created_by,
@@ -212,17 +252,36 @@ def dockerfile_text(
     """A Dockerfile that recreates the locked software on `base`: the pinned install from
     the exported requirements, the locked variables that change numerics or loading, a
     non-root user, and `envlock verify --scope software` as the last build step."""
-    if any(c in base for c in " \n\t"):
-        raise UsageError(f"--base {base!r}: not an image reference")
+    if not _IMAGE.fullmatch(base):
+        raise UsageError(f"--base {valid.show(base)}: not an image reference")
+    for what, name in (
+        ("the lock's file name", lock_name),
+        ("the requirements file name", requirements_name),
+        ("--wheelhouse", wheelhouse),
+    ):
+        if name is not None and not _PLAIN.fullmatch(name):
+            raise UsageError(
+                f"{what} {valid.show(name)} cannot be named in a Dockerfile: use letters, "
+                "digits and _@%+=:,./- only (not first: -)"
+            )
+    if not envlock_spec or envlock_spec.startswith("-") or valid.text_problem(envlock_spec):
+        raise UsageError(
+            f"--envlock-spec {valid.show(envlock_spec)}: not a requirement "
+            "(empty, an option, or a control character)"
+        )
+    env = {k: v for k, v in lock.env.items() if k not in _NOT_IN_IMAGE}
+    for key, value in env.items():
+        why = valid.env_key_problem(key) or valid.text_problem(value)
+        if why:
+            raise LockError(f"in 'env': {why}")
     q = shlex.quote
     pip = "python -m pip install --no-cache-dir --disable-pip-version-check"
     find = f" --no-index --find-links /tmp/envlock/{q(wheelhouse)}" if wheelhouse else ""
     lines = [
-        f"# generated by envlock export from {lock_name} (lock-version {lock.version})",
+        f"# generated by envlock export from {valid.comment(lock_name)} (lock-version {lock.version})",
         f"FROM {base}",
         "ENV PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1",
     ]
-    env = {k: v for k, v in lock.env.items() if k not in _NOT_IN_IMAGE}
     if env:
         lines.append("ENV " + " \\\n    ".join(f"{k}={_docker_quote(v)}" for k, v in env.items()))
     lines += [
@@ -262,5 +321,6 @@ def _make_venv(path: str, wheelhouse: str | None) -> str:
 
 
 def _docker_quote(value: str) -> str:
-    """A value for an ENV line: double-quoted, with Docker's escapes."""
+    """A value for an ENV line: double-quoted, with Docker's escapes (the value holds no
+    control character: dockerfile_text refuses those)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'

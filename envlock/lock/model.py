@@ -10,6 +10,7 @@ this model does not know (a newer minor version, a hand edit) are kept in
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +133,9 @@ class Lock:
     determinism: DeterminismFacts | None = None  # digests without timings
     rules: dict[str, str] = field(default_factory=dict)  # field pattern -> rule kind
     unknown: dict[str, Any] = field(default_factory=dict)  # dotted path -> value
+    # What build_lock left out or escaped so that the lock stays readable (printed by
+    # `envlock lock`); never written, and not part of equality.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def version(self) -> LockVersion:
@@ -150,12 +154,18 @@ class Lock:
         if _deeper_than(data, MAX_DEPTH):
             raise LockError(f"{where}: tables nested deeper than {MAX_DEPTH} levels: not a lock")
         head = {k: v for k, v in data["envlock"].items() if k != "lock-version"}
+        body = {k: v for k, v in data.items() if k != "notes"}
+        if "notes" in data:  # not a lock key: kept as any unknown key is
+            unknown["notes"] = data["notes"]
         try:
             header = reader.build(LockHeader, head, "envlock")
-            lock = reader.build(cls, {**data, "envlock": {}}, "")
+            lock = reader.build(cls, {**body, "envlock": {}}, "")
         except LockError as exc:
             raise LockError(f"{where}: {exc}") from None
         header = dataclasses.replace(header, lock_version=version)
+        lock = dataclasses.replace(lock, envlock=header, unknown=unknown)
+        for path, why in lock_problems(lock):  # first: the messages below quote keys raw
+            raise LockError(f"{where}: in '{path}': {why}")
         if header.scope not in SCOPES:
             raise LockError(
                 f"{where}: in 'envlock.scope': expected one of {', '.join(SCOPES)}, "
@@ -172,30 +182,89 @@ class Lock:
                 f"{where}: in 'determinism.device': expected cpu or cuda, "
                 f"got {lock.determinism.device!r}"
             )
-        for name, files in lock.files.items():
-            for i, f in enumerate(files):
-                if len(f.sha256) != 64 or any(c not in "0123456789abcdef" for c in f.sha256):
-                    raise LockError(
-                        f"{where}: in 'files.{name}[{i}].sha256': expected 64 lowercase hex "
-                        f"digits, got {f.sha256!r}"
-                    )
         for name, c in lock.determinism.classes.items() if lock.determinism else ():
             if not c.digest.startswith("sha256:"):
                 raise LockError(
                     f"{where}: in 'determinism.classes.{name}.digest': "
                     f"expected 'sha256:<hex>', got {c.digest!r}"
                 )
-        return dataclasses.replace(lock, envlock=header, unknown=unknown)
+        return lock
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML table: fixed section order, kebab-case keys, no None, no timings."""
         out: dict[str, Any] = typed.dump(
-            self, key=typed.kebab, prune=True, skip=lambda f: f.name in ("unknown", "seconds")
+            self,
+            key=typed.kebab,
+            prune=True,
+            skip=lambda f: f.name in ("unknown", "notes", "seconds"),
         )
         out["envlock"]["lock-version"] = str(self.version)
         for path, value in self.unknown.items():
             _put(out, path, value)
         return out
+
+
+def lock_problems(lock: Lock) -> Iterator[tuple[str, str]]:
+    """(dotted path, why) for every value that export or restore could not write safely
+    (valid.py's grammars), the named fields first, then control characters anywhere."""
+    from envlock.lock import valid
+
+    for table, entries in (("packages", lock.packages), ("tools", lock.tools)):
+        for name, version in entries.items():
+            why = valid.name_problem(name)
+            if why:
+                yield table, why
+                continue
+            why = valid.version_problem(version)
+            if why:
+                yield f"{table}.{name}", why
+    for name, src in lock.sources.items():
+        why = valid.name_problem(name)
+        if why:
+            yield "sources", why
+            continue
+        why = valid.kind_problem(src.kind)
+        if why:
+            yield f"sources.{name}.kind", why
+    for name, files in lock.files.items():
+        why = valid.name_problem(name)
+        if why:
+            yield "files", why
+            continue
+        for i, f in enumerate(files):
+            for part, why in (
+                ("name", valid.file_name_problem(f.name)),
+                ("url", valid.url_problem(f.url)),
+                ("sha256", valid.sha256_problem(f.sha256)),
+            ):
+                if why:
+                    yield f"files.{name}[{i}].{part}", why
+    for key in lock.env:
+        why = valid.env_key_problem(key)
+        if why:
+            yield "env", why
+    for path, digest in lock.extensions.items():
+        why = valid.text_problem(path)
+        if why:
+            yield "extensions", f"key {why}"
+            continue
+        why = valid.prefixed_sha256_problem(digest)
+        if why:
+            yield f"extensions.{path}", why
+    if lock.torch is not None:
+        if lock.torch.index is not None:
+            why = valid.url_problem(lock.torch.index)
+            if why:
+                yield "torch.index", why
+        if lock.torch.variant is not None:
+            why = valid.variant_problem(lock.torch.variant)
+            if why:
+                yield "torch.variant", why
+    if lock.image is not None and lock.image.digest is not None:
+        why = valid.repo_digest_problem(lock.image.digest)
+        if why:
+            yield "image.digest", why
+    yield from valid.text_problems(lock.to_dict(), "")
 
 
 MAX_DEPTH = 32  # a real lock nests 5 deep ([determinism.classes.rng.summary])
