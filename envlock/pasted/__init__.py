@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from envlock.errors import FactsError
 from envlock.pasted.collect_env import looks_like_collect_env, parse_collect_env
-from envlock.pasted.draft import Draft
+from envlock.pasted.draft import MAX_LINE_CHARS, Draft
+from envlock.pasted.names import names_in_text, names_note
 from envlock.pasted.nvidia_smi import parse_nvidia_smi
 from envlock.pasted.pip_freeze import parse_pip_freeze
 
@@ -23,7 +24,14 @@ if TYPE_CHECKING:
 # a pip freeze of a large environment some 50 KiB. Anything past this is not a paste.
 MAX_PASTE_BYTES = 16 * 1024 * 1024
 
-__all__ = ["MAX_PASTE_BYTES", "Draft", "facts_from_texts", "looks_like_collect_env", "text_of"]
+__all__ = [
+    "MAX_LINE_CHARS",
+    "MAX_PASTE_BYTES",
+    "Draft",
+    "facts_from_texts",
+    "looks_like_collect_env",
+    "text_of",
+]
 
 
 def text_of(data: bytes, what: str) -> str:
@@ -57,7 +65,9 @@ def facts_from_texts(
 ) -> Facts:
     """Partial Facts from the texts given. `names` says how each was given (a file name,
     "-" for stdin) for the target and error messages. A text of which nothing at all
-    could be read is bad input (FactsError, exit 3)."""
+    could be read is bad input (FactsError, exit 3). Lines longer than MAX_LINE_CHARS, and
+    those after the first MAX_LINES, are skipped with a note; the names in shell prompts
+    and home paths are kept for `envlock report`'s anonymizer (envlock/pasted/names.py)."""
     from envlock import __version__
     from envlock.facts import Facts
 
@@ -66,10 +76,13 @@ def facts_from_texts(
     targets: list[str] = []
     if collect_env is not None:
         name = names.get("collect_env", "collect_env text")
+        collect_env = draft.readable(collect_env, name)
+        names_in_text(collect_env, draft)
         if not parse_collect_env(collect_env, draft):
             raise FactsError(
                 f"{name}: no collect_env fields found (expected lines such as "
                 "'PyTorch version: ...' from `python -m torch.utils.collect_env`)"
+                + _skipped(draft, name)
             )
         # nvidia-smi output pasted next to it
         if parse_nvidia_smi(collect_env, draft):
@@ -77,15 +90,23 @@ def facts_from_texts(
         targets.append(f"collect-env:{name}")
     if nvidia_smi is not None:
         name = names.get("nvidia_smi", "nvidia-smi text")
+        nvidia_smi = draft.readable(nvidia_smi, name)
+        names_in_text(nvidia_smi, draft)
         if not parse_nvidia_smi(nvidia_smi, draft):
             raise FactsError(
                 f"{name}: no nvidia-smi output found (expected its table or `nvidia-smi -q`)"
+                + _skipped(draft, name)
             )
         targets.append(f"nvidia-smi:{name}")
     if pip_freeze is not None:
         name = names.get("pip_freeze", "pip freeze text")
+        pip_freeze = draft.readable(pip_freeze, name)
+        names_in_text(pip_freeze, draft)
         if not parse_pip_freeze(pip_freeze, draft):
-            raise FactsError(f"{name}: no 'name==version' lines found (expected `pip freeze`)")
+            raise FactsError(
+                f"{name}: no 'name==version' lines found (expected `pip freeze`)"
+                + _skipped(draft, name)
+            )
         targets.append(f"pip-freeze:{name}")
     if not targets:
         raise FactsError("no pasted text given")
@@ -100,7 +121,15 @@ def facts_from_texts(
         collected_at=collected_at,
         target=" + ".join(targets),
     )
+    if draft.users or draft.hosts:  # for envlock report's anonymizer (report/anonymize.py)
+        doc["meta"]["notes"] = [names_note(draft.users, draft.hosts), *doc["meta"]["notes"]]
     return Facts.from_dict(doc)
+
+
+def _skipped(draft: Draft, name: str) -> str:
+    """The skipped-lines note, for an error about a text nothing could be read from."""
+    skipped = draft.skipped.get(name)
+    return f"; {skipped}" if skipped else ""
 
 
 def _torch_from_packages(draft: Draft) -> None:

@@ -59,35 +59,47 @@ KEYS = {
 # blocks: the lines after the key line belong to it until the next known key
 BLOCKS = frozenset({"gpus", "cudnn", "cpu", "versions", "vllm_flags", "topology"})
 
-_KEY_LINE = re.compile(r"^\s{0,4}([A-Za-z][A-Za-z0-9_ ]{0,40}?)\s*[:\uff1a]\s?(.*)$")
+# Every pattern below is anchored or starts with a literal, and none has two unbounded
+# repeats that can share characters: each line costs time linear in its length (issue 19;
+# a lazy `(.+?)` before a literal, tried at every 'Found GPU', took minutes on one line).
+# A key line, "Key: value" ("Key    : value" in newer vLLM), is split at its first colon.
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,40}")
 # "PyTorch version 1.5.0": the colon lost in an edited paste (pytorch/pytorch#37320)
 _NO_COLON = re.compile(r"^\s{0,4}(PyTorch version)\s+(\d.*)$")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
 _VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)*)")
 _TORCH_VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?)")
-_GPU_LINE = re.compile(r"^\s*GPU (\d{1,3})[:\uff1a]\s*(.+?)\s*$")
+# matched on the stripped line: "GPU 0: NVIDIA A100-SXM4-80GB"
+_GPU_LINE = re.compile(r"GPU (\d{1,3})[:\uff1a]\s*(.+)")
 # torch's own warnings, printed into the report by collect_env's `import torch`:
 # "NVIDIA GeForce RTX 5090 D with CUDA capability sm_120 is not compatible with ..."
-_CAPABILITY_WARNING = re.compile(r"^\s*(.+?) with CUDA capability sm_(\d{2,3}) is not compatible")
+_CAPABILITY = " with CUDA capability sm_"
+_CAPABILITY_TAIL = re.compile(r"(\d{2,3}) is not compatible")
 # "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
 _ARCH_WARNING = re.compile(
     r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
 )
 # "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
 _DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
-# "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8)
-_OLD_GPU_WARNING = re.compile(r"Found GPU(\d+) (.+?) which is of cuda capability (\d+)\.(\d+)")
+# "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8): found by
+# its two literal halves, the name is what lies between
+_OLD_GPU = "Found GPU"
+_OLD_GPU_HEAD = re.compile(r"Found GPU(\d{1,3}) ")
+_OLD_GPU_CAPABILITY = " which is of cuda capability "
+_OLD_GPU_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
 _PIP_EQ = re.compile(r"^\[(pip3?|uv)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)")
 _PIP_PAREN = re.compile(r"^\[(pip3?)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+\(([^)\s]+)\)")
 _CONDA = re.compile(r"^\[conda\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+(\d[^\s]*)")
 _ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]{1,80})=(.*)$")
-_CUDNN_FILE = re.compile(r"(libcudnn[\w]*\.so[\d.]*|cudnn[\w]*64_\d+\.dll)")
+# one word of a cuDNN block line (split at separators): a library file name
+_CUDNN_FILE = re.compile(r"libcudnn\w*\.so[\d.]*|cudnn\w*64_\d+\.dll")
+_WORD_SEPARATORS = re.compile(r"[^\w.]+")
 _NOT_COLLECTED = ("could not collect", "n/a", "none", "no cuda", "")
 _SUFFIX_CUDA = re.compile(r"\+cu(\d{2,4})$")
 _BANNER = re.compile(r"^\s*(=+|-+|\*+)\s*$")
 
-# lscpu keys of the CPU block
-_CPU_MODEL = re.compile(r"^\s*(Model name|Name)\s*[:=]\s*(.+?)\s*$")
+# lscpu keys of the CPU block (its lines are stripped)
+_CPU_MODEL = re.compile(r"(Model name|Name)\s*[:=]\s*(.+)")
 _CPU_COUNT = re.compile(r"^\s*CPU\(s\)\s*:\s*(\d{1,6})\s*$")
 _CPU_ARCH = re.compile(r"^\s*Architecture\s*:\s*([A-Za-z0-9_]+)\s*$")
 
@@ -95,7 +107,8 @@ _CPU_ARCH = re.compile(r"^\s*Architecture\s*:\s*([A-Za-z0-9_]+)\s*$")
 def looks_like_collect_env(text: str) -> bool:
     return bool(
         re.search(
-            r"(?m)^\s*(PyTorch version|CUDA used to build PyTorch|Is CUDA available)\s*:", text
+            r"(?m)^[ \t]*(PyTorch version|CUDA used to build PyTorch|Is CUDA available)[ \t]*:",
+            text,
         )
     )
 
@@ -132,15 +145,15 @@ def parse_collect_env(text: str, draft: Draft) -> int:
             else:
                 current = None
             continue
-        m = _KEY_LINE.match(line)
-        key = " ".join(m.group(1).lower().split()) if m else ""
-        if m and key in KEYS and not _GPU_LINE.match(line):
+        m = _key_line(line)
+        key = " ".join(m[0].lower().split()) if m else ""
+        if m and key in KEYS and not _GPU_LINE.match(stripped):
             name = KEYS[key]
             # the CPU block's own keys (lscpu "CPU(s):" etc.) never collide with these
             if name in fields and name not in BLOCKS:
                 current = None
                 continue  # a second copy (two reports pasted): the first wins
-            fields[name] = [m.group(2).strip()]
+            fields[name] = [m[1].strip()]
             current = name if name in BLOCKS else None
             in_env_block = False
             continue
@@ -161,12 +174,84 @@ def parse_collect_env(text: str, draft: Draft) -> int:
     return len(fields)
 
 
+def _key_line(line: str) -> tuple[str, str] | None:
+    """("Key", "value") of a "Key: value" line (up to 4 spaces before the key, a full-width
+    colon too); None for any other line."""
+    colon = min((i for i in (line.find(":"), line.find("\uff1a")) if i >= 0), default=-1)
+    if colon < 0:
+        return None
+    head = line[:colon].rstrip()
+    key = head.lstrip()
+    if len(head) - len(key) > 4 or not _KEY.fullmatch(key):
+        return None
+    value = line[colon + 1 :]
+    return key, value[1:] if value[:1].isspace() else value
+
+
+def _capability_warning(line: str) -> tuple[str, str] | None:
+    """(GPU name, "12.0") of torch's "NAME with CUDA capability sm_120 is not compatible"."""
+    at = line.find(_CAPABILITY)
+    while at >= 0:
+        tail = _CAPABILITY_TAIL.match(line, at + len(_CAPABILITY))
+        if tail:
+            name = line[:at].strip()
+            cc = tail.group(1)
+            return (name, f"{cc[:-1]}.{cc[-1]}") if name else None
+        at = line.find(_CAPABILITY, at + 1)
+    return None
+
+
+def _old_gpu_warning(line: str) -> tuple[str, str] | None:
+    """(GPU name, "3.0") of torch < 1.8's "Found GPU0 NAME which is of cuda capability 3.0":
+    the first "Found GPU<n> " and the first capability after it."""
+    at = line.find(_OLD_GPU)
+    while at >= 0:
+        head = _OLD_GPU_HEAD.match(line, at)
+        if head:
+            break
+        at = line.find(_OLD_GPU, at + 1)
+    else:
+        return None
+    tail_at = line.find(_OLD_GPU_CAPABILITY, head.end() + 1)
+    while tail_at >= 0:
+        tail = _OLD_GPU_TAIL.match(line, tail_at + len(_OLD_GPU_CAPABILITY))
+        if tail:
+            name = line[head.end() : tail_at].strip()
+            return (name, f"{tail.group(1)}.{tail.group(2)}") if name else None
+        tail_at = line.find(_OLD_GPU_CAPABILITY, tail_at + 1)
+    return None
+
+
+def _cudnn_files(line: str) -> list[str]:
+    """The cuDNN library file names in a line of collect_env's cuDNN block, as
+    `_CUDNN_FILE.findall` finds them, each run of word characters tried at most twice."""
+    found = []
+    for word in _WORD_SEPARATORS.split(line):
+        pos = 0
+        while (at := word.find("cudnn", pos)) >= 0:
+            lib = at >= pos + 3 and word.startswith("lib", at - 3)
+            m = (lib and _CUDNN_FILE.match(word, at - 3)) or _CUDNN_FILE.match(word, at)
+            if not m:
+                # Either form matches only where this run of word characters ends (in .so or
+                # 64_N.dll): a later "cudnn" in the run fails too, a later "libcudnn" is
+                # still worth one try if there was no "lib" here.
+                run_end = word.find(".", at)
+                run_end = len(word) if run_end < 0 else run_end
+                later = -1 if lib else word.find("libcudnn", at, run_end)
+                m = _CUDNN_FILE.match(word, later) if later >= 0 else None
+                if not m:
+                    pos = run_end
+                    continue
+            found.append(m.group())
+            pos = m.end()
+    return found
+
+
 def _warnings(line: str, d: Draft) -> None:
     """What torch itself printed about this GPU and its own arch list."""
-    m = _CAPABILITY_WARNING.match(line)
-    if m:
-        cc = m.group(2)
-        d.warned_capabilities[m.group(1).strip()] = f"{cc[:-1]}.{cc[-1]}"
+    warned = _capability_warning(line)
+    if warned:
+        d.warned_capabilities[warned[0]] = warned[1]
         return
     m = _ARCH_WARNING.search(line)
     if m:
@@ -177,9 +262,9 @@ def _warnings(line: str, d: Draft) -> None:
         v = int(m.group(1))
         d.set_default(d.driver, "cuda_version", f"{v // 1000}.{v % 1000 // 10}")
         return
-    m = _OLD_GPU_WARNING.search(line)
-    if m:
-        d.warned_capabilities[m.group(2).strip()] = f"{m.group(3)}.{m.group(4)}"
+    warned = _old_gpu_warning(line)
+    if warned:
+        d.warned_capabilities[warned[0]] = warned[1]
 
 
 def _env(draft: Draft, name: str, value: str) -> None:
@@ -220,8 +305,7 @@ def _apply(fields: dict[str, list[str]], d: Draft) -> None:
     if nvcc:
         d.set_default(d.toolkit, "nvcc_version", nvcc)
     for line in fields.get("cudnn", []):
-        for lib in _CUDNN_FILE.findall(line):
-            d.system_libraries.append(lib)
+        d.system_libraries.extend(_cudnn_files(line))
     if fields.get("cudnn") and d.system_libraries:
         d.note("cuDNN: collect_env lists the cuDNN files on the system, not the one torch loads")
     _toolchain(fields, d)
@@ -299,15 +383,16 @@ def _torch(fields: dict[str, list[str]], d: Draft) -> None:
 def _system(fields: dict[str, list[str]], d: Draft) -> None:
     os_value = _value(fields, "os")
     if os_value:
-        arch = re.search(r"\(([A-Za-z0-9_]+)\)\s*$", os_value)
-        pretty = os_value[: arch.start()].strip() if arch else os_value
+        # "Ubuntu 22.04.4 LTS (x86_64)": the architecture in the last parentheses
+        arch = re.fullmatch(r"(.*)\(([A-Za-z0-9_]+)\)", os_value.rstrip(), flags=re.DOTALL)
+        pretty = arch.group(1).strip() if arch else os_value
         d.system["os"] = {
             "pretty_name": pretty,
             "id": _os_id(pretty),
             "version_id": _os_version(pretty),
         }
         if arch:
-            d.set_default(d.system, "arch", arch.group(1))
+            d.set_default(d.system, "arch", arch.group(2))
     libc = _value(fields, "libc")
     if libc:
         m = re.match(r"glibc-(\d+\.\d+)", libc)
@@ -359,7 +444,8 @@ _OS_IDS = (
 
 
 _TOOL_VERSION = {
-    "gcc": r"(\d+\.\d+(?:\.\d+)?)",
+    # (?<!\d): a run of digits is tried once, not from each of its digits
+    "gcc": r"(?<!\d)(\d+\.\d+(?:\.\d+)?)",
     "clang": r"^(\d+\.\d+(?:\.\d+)?)",
     "cmake": r"version (\d+\.\d+(?:\.\d+)?)",
 }
@@ -409,7 +495,7 @@ def _gpus(fields: dict[str, list[str]], d: Draft) -> None:
     for line in lines:
         m = _GPU_LINE.match(line)
         if m:
-            name = re.sub(r"\s*\(UUID: [^)]*\)\s*$", "", m.group(2)).strip()
+            name = _without_uuid(m.group(2))
             d.add_gpu(
                 {
                     "index": int(m.group(1)),
@@ -417,6 +503,15 @@ def _gpus(fields: dict[str, list[str]], d: Draft) -> None:
                     "compute_capability": d.warned_capabilities.get(name),
                 }
             )
+
+
+def _without_uuid(name: str) -> str:
+    """A GPU line's name without its "(UUID: GPU-...)"."""
+    name = name.rstrip()
+    at = name.rfind("(UUID: ")
+    if at >= 0 and name.endswith(")") and ")" not in name[at:-1]:
+        name = name[:at]
+    return name.strip()
 
 
 def _versions(lines: list[str], d: Draft) -> None:

@@ -16,6 +16,14 @@ NOT_IN_PASTE = "not in the pasted text"
 MAX_NOTES = 50
 MAX_GPUS = 256
 MAX_PACKAGES = 5000
+# The longest line in the recorded reports is some 500 characters (an lscpu Flags line or
+# a long LD_LIBRARY_PATH reaches 2,000): a longer line is not part of a report, nor are
+# more lines than MAX_LINES. Skipping them bounds what the parsers see, whatever a paste
+# holds (a 16 MiB paste of line breaks is 16 million lines).
+MAX_LINE_CHARS = 8192
+MAX_LINES = 20_000  # nvidia-smi -q of 16 GPUs is some 5,000 lines, a pip freeze 5,000 at most
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+MAX_NAMES = 8  # user and host names kept from a paste's prompts and home paths
 
 _NAME_NORMALIZE = re.compile(r"[-_.]+")
 
@@ -46,11 +54,40 @@ class Draft:
     system_libraries: list[str] = field(default_factory=list)
     # GPU name -> compute capability, from torch's own warnings printed into the report
     warned_capabilities: dict[str, str] = field(default_factory=dict)
+    # who ran the commands and where (shell prompts, home paths): for envlock report to replace
+    users: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # text -> what of it was skipped
     notes: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         if len(self.notes) < MAX_NOTES and text not in self.notes:
             self.notes.append(text)
+
+    def readable(self, text: str, what: str) -> str:
+        """`text` as the parsers read it: its first MAX_LINES lines, without those longer
+        than MAX_LINE_CHARS; what was left out is noted (`what` names the text)."""
+        # every line break str.splitlines() knows, as "\n": one split, bounded by MAX_LINES
+        lines = _LINE_BREAKS.sub("\n", text).split("\n", MAX_LINES)
+        rest = lines.pop() if len(lines) > MAX_LINES else None
+        kept = [line for line in lines if len(line) <= MAX_LINE_CHARS]
+        notes = []
+        if len(kept) < len(lines):
+            n = len(lines) - len(kept)
+            notes.append(
+                f"{n} line{'s' if n > 1 else ''} longer than {MAX_LINE_CHARS} characters skipped"
+            )
+        if rest is not None:
+            notes.append(f"lines after the {MAX_LINES}th skipped")
+        if not notes:
+            return text
+        self.skipped[what] = "; ".join(notes)
+        self.note(f"{what}: {self.skipped[what]} (no report is that long)")
+        return "\n".join(kept)
+
+    def add_name(self, kind: list[str], name: str) -> None:
+        if name not in kind and len(kind) < MAX_NAMES:
+            kind.append(name)
 
     def set_default(self, section: dict[str, Any], key: str, value: Any) -> None:
         """Set a value unless an earlier source already gave one."""

@@ -9,15 +9,17 @@ from envlock.pasted.draft import Draft
 _HEADER = re.compile(
     r"NVIDIA-SMI\s+([\d.]+)\s+Driver Version:\s*([\d.]+)(?:\s+CUDA Version:\s*([\d.]+|N/A))?"
 )
-# |   0  NVIDIA A100-SXM4-80GB          On  | 00000000:07:00.0 Off |                    0 |
-_ROW = re.compile(
-    r"^\|\s+(\d{1,3})\s+(.+?)\s+(On|Off|WDDM|TCC)\s*\|\s*([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:"
-    r"[0-9A-Fa-f]{2}\.[0-7])"
-)
-_MEMORY = re.compile(r"(\d+)MiB\s*/\s*(\d+)MiB")
-_MIG = re.compile(r"\|\s*(Enabled|Disabled|N/A)\s*\|\s*$")
+# The table is read cell by cell (split at "|") and -q lines at their first colon: a lazy
+# `(.+?)\s+` or `\s*:\s*(.*?)\s*$` over a line of spaces took seconds per 20 KB line
+# (issue 19). What is still a pattern is anchored, or starts at a run's first digit.
+_BUS_ID = re.compile(r"[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]")
+_INDEX = re.compile(r"\d{1,3}")
+_MODES = ("On", "Off", "WDDM", "TCC")
+# "|     74MiB / 11439MiB |": (?<!\d) starts a number at its first digit only
+_MEMORY = re.compile(r"(?<!\d)(\d+)MiB\s*/\s*(\d+)MiB")
+_MIG = ("Enabled", "Disabled", "N/A")
 # the "Compute M." column of the memory row: "|      0%   E. Process |"
-_COMPUTE = re.compile(r"(Default|E\. Process|E\. Thread|Prohibited)\s*\|\s*$")
+_COMPUTE = ("Default", "E. Process", "E. Thread", "Prohibited")
 _COMPUTE_NAMES = {
     "Default": "default",
     "E. Process": "exclusive_process",
@@ -26,7 +28,7 @@ _COMPUTE_NAMES = {
     "Exclusive_Process": "exclusive_process",
     "Exclusive_Thread": "exclusive_thread",
 }
-_Q_KEY = re.compile(r"^(\s*)([A-Za-z][A-Za-z0-9 ./()_-]*?)\s*:\s*(.*?)\s*$")
+_Q_KEY = re.compile(r"[A-Za-z][A-Za-z0-9 ./()_-]*")
 _Q_GPU = re.compile(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])\s*$")
 
 
@@ -51,19 +53,19 @@ def _table(text: str, d: Draft) -> int:
         found += 1
     last: dict[str, object] | None = None
     for line in text.splitlines():
-        row = _ROW.match(line.strip())
+        row = _row(line.strip())
         if row:
-            name = row.group(2).strip()
+            index, name, mode, bus_id = row
             gpu: dict[str, object] = {
-                "index": int(row.group(1)),
+                "index": int(index),
                 # a name cut by the table ("NVIDIA GeForce ...") is not a model name
                 "name": None if name.endswith("...") else name,
-                "pci_bus_id": row.group(4),
+                "pci_bus_id": bus_id,
             }
-            if row.group(3) in ("On", "Off"):
-                gpu["persistence_mode"] = row.group(3) == "On"
+            if mode in ("On", "Off"):
+                gpu["persistence_mode"] = mode == "On"
             if name.endswith("..."):
-                d.note(f"nvidia-smi cut GPU {row.group(1)}'s name ({name}): model not known")
+                d.note(f"nvidia-smi cut GPU {index}'s name ({name}): model not known")
             d.add_gpu(gpu)
             last = gpu
             found += 1
@@ -72,14 +74,51 @@ def _table(text: str, d: Draft) -> int:
             mem = _MEMORY.search(line)
             if mem and last.get("memory_total_bytes") is None:
                 last["memory_total_bytes"] = int(mem.group(2)) * 1024 * 1024
-                mode = _COMPUTE.search(line.strip())
-                if mode:
-                    last["compute_mode"] = _COMPUTE_NAMES[mode.group(1)]
-                mig = _MIG.search(line.strip())
-                if mig and mig.group(1) != "N/A":
-                    last["mig_mode"] = mig.group(1) == "Enabled"
+                cell = _last_cell(line)
+                compute = next((c for c in _COMPUTE if cell and cell.endswith(c)), None)
+                if compute:
+                    last["compute_mode"] = _COMPUTE_NAMES[compute]
+                if cell in _MIG and cell != "N/A":
+                    last["mig_mode"] = cell == "Enabled"
                 last = None
     return found
+
+
+def _row(line: str) -> tuple[str, str, str, str] | None:
+    """(index, name, mode, bus id) of a GPU row (a stripped line):
+    "|   0  NVIDIA A100-SXM4-80GB          On  | 00000000:07:00.0 Off |     0 |"."""
+    if not line.startswith("|"):
+        return None
+    cells = line[1:].split("|", 2)
+    if len(cells) < 2 or not cells[0][:1].isspace():
+        return None
+    parts = cells[0].split(None, 1)
+    if len(parts) < 2 or not _INDEX.fullmatch(parts[0]):
+        return None
+    name_mode = parts[1].rsplit(None, 1)
+    if len(name_mode) < 2 or name_mode[1] not in _MODES:
+        return None
+    bus_id = _BUS_ID.match(cells[1].lstrip())
+    if not bus_id:
+        return None
+    return parts[0], name_mode[0].strip(), name_mode[1], bus_id.group()
+
+
+def _last_cell(line: str) -> str | None:
+    """The last cell of a table line that ends in "|", stripped."""
+    line = line.strip()
+    if not line.endswith("|"):
+        return None
+    return line[:-1].rpartition("|")[2].strip()
+
+
+def _query_line(line: str) -> tuple[int, str, str] | None:
+    """(indent, key, value) of a `-q` line, "    Product Name         : NVIDIA A100"."""
+    head, colon, value = line.partition(":")
+    key = head.strip()
+    if not colon or not _Q_KEY.fullmatch(key):
+        return None
+    return len(head) - len(head.lstrip()), key, value.strip()
 
 
 def _query(text: str, d: Draft) -> int:
@@ -98,12 +137,12 @@ def _query(text: str, d: Draft) -> int:
             found += 1
             parent = ""
             continue
-        m = _Q_KEY.match(line)
+        m = _query_line(line)
         if not m:
             if line.strip() and gpu is not None:
                 parent = line.strip()  # a group heading: "    MIG Mode", "    FB Memory Usage"
             continue
-        indent, key, value = len(m.group(1)), m.group(2).strip(), m.group(3)
+        indent, key, value = m
         if not value:
             parent = key
             continue

@@ -80,7 +80,12 @@ SECRET_MARKERS = (
 )
 
 # scheme://authority[/path][?query][#fragment]; the authority ends at the first / ? # or space.
-_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s]*)([^?#\s]*)(\?[^#\s]*)?(#\S*)?")
+# A scheme is tried once per run of scheme characters, from the run's first letter (group 1
+# is what comes before it): tried at every letter, a long run without "://" is quadratic.
+_URL = re.compile(
+    r"(?<![A-Za-z0-9+.\-])([0-9+.\-]*)([A-Za-z][A-Za-z0-9+.\-]*://)"
+    r"([^/?#\s]*)([^?#\s]*)(\?[^#\s]*)?(#\S*)?"
+)
 # A path segment of an http(s) URL that looks like a token: tokens in index URLs such as
 # https://host/<TOKEN>/simple. Random-looking: 20+ characters with 4+ digits, or 32+ hex
 # digits; a word_like_name_1 is not one.
@@ -109,7 +114,7 @@ def mask_url_credentials(value: str) -> str:
     """
 
     def one(m: re.Match[str]) -> str:
-        scheme, authority, path, query, fragment = m.groups()
+        before, scheme, authority, path, query, fragment = m.groups()
         if "@" in authority or (":" in authority and "@" in path):
             # A password may hold '@' or '/' unencoded: the host follows the last '@'.
             rest = (authority + path).rpartition("@")[2]
@@ -123,7 +128,7 @@ def mask_url_credentials(value: str) -> str:
         if query:
             pairs = query[1:].split("&")
             query = "?" + "&".join((p.partition("=")[0] + "=***") if "=" in p else p for p in pairs)
-        return scheme + authority + path + (query or "") + (fragment or "")
+        return before + scheme + authority + path + (query or "") + (fragment or "")
 
     return _URL.sub(one, value)
 

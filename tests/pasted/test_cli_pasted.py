@@ -149,3 +149,39 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     proc = run_envlock(["doctor", "--collect-env", str(fifo)], timeout=60)
     assert proc.returncode == 3
     assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_line_longer_than_any_report_line_is_skipped_and_said(tmp_path: Path) -> None:
+    """Issue 19: one 400 KB line ran `report --collect-env` past 60 s. A line past the bound
+    is skipped, and doctor's and report's output say so; the rest of the report is read."""
+    paste = tmp_path / "paste.txt"
+    text = (CE / "pytorch-150733.txt").read_text()
+    paste.write_text("Found GPU1 x" * 40_000 + "\n" + text + "\n" + " " * 9000 + "x\n")
+    said = "paste.txt: 2 lines longer than 8192 characters skipped (no report is that long)"
+    doctor = run_envlock(["doctor", "--collect-env", str(paste)])
+    assert doctor.returncode == 1, doctor.stderr  # the report's own finding, as without them
+    assert "EL-ARCH-UNSUPPORTED" in doctor.stdout and said in doctor.stdout
+    report = run_envlock(["report", "--collect-env", str(paste)])
+    assert report.returncode == 0, report.stderr
+    notes = report.stdout[report.stdout.index("<summary>Notes</summary>") :]
+    assert [n for n in notes.splitlines() if n.startswith("- ") and n.endswith(said)]
+
+
+def test_a_paste_of_only_overlong_lines_is_one_line_exit_3(tmp_path: Path) -> None:
+    paste = tmp_path / "freeze.txt"
+    paste.write_text("torch==" + "2" * 20_000 + "\n")
+    proc = run_envlock(["doctor", "--pip-freeze", str(paste)])
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines() == [
+        f"envlock: error: {paste}: no 'name==version' lines found (expected `pip freeze`); "
+        "1 line longer than 8192 characters skipped"
+    ]
+
+
+def test_a_paste_of_a_million_line_breaks_reads_its_first_lines(tmp_path: Path) -> None:
+    paste = tmp_path / "paste.txt"
+    paste.write_text((CE / "pytorch-150733.txt").read_text() + "\n" * 1_000_000)
+    proc = run_envlock(["doctor", "--collect-env", str(paste), "--format", "json"])
+    assert proc.returncode == 1, proc.stderr
+    notes = json.loads(proc.stdout)["findings"]
+    assert "lines after the 20000th skipped" in json.dumps(notes)
