@@ -48,7 +48,7 @@ def test_library_writer_refuses_a_link_out_of_its_directory(project: Path, outsi
     link.symlink_to(outside)
     with pytest.raises(UnwritableFile, match="outside"):
         write_atomic(link, "pwned\n")
-    with pytest.raises(LockError, match="cannot write lock .*symlink"):
+    with pytest.raises(LockError, match=r"cannot write lock .*symlink"):
         write_lock(link, "pwned\n")
     assert outside.read_text() == "keep\n" and link.is_symlink()
     assert sorted(p.name for p in project.iterdir()) == ["envlock.lock.toml"]  # no temp left
@@ -89,9 +89,7 @@ def test_links_inside_the_directory_are_followed(project: Path) -> None:
 def test_lock_and_export_cli_refuse_a_link_out(project: Path, outside: Path) -> None:
     link = project / "envlock.lock.toml"
     link.symlink_to(outside)
-    _refused(
-        run_envlock(["lock", "--facts", str(FACTS), "-o", str(link)], cwd=project), outside
-    )
+    _refused(run_envlock(["lock", "--facts", str(FACTS), "-o", str(link)], cwd=project), outside)
     lock = project / "real.lock.toml"
     proc = run_envlock(["lock", "--facts", str(FACTS), "-o", str(lock)], cwd=project)
     assert proc.returncode == 0, proc.stderr
