@@ -8,6 +8,7 @@ The image is labelled with this run's label and removed afterwards.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
@@ -107,3 +108,45 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
         assert "packages.six" in bad.stderr
     finally:
         docker("image", "rm", "-f", tag, tag + "-bad", check=False)
+
+
+def test_the_engine_sets_each_locked_variable_exactly_whatever_it_holds(
+    images: None, tmp_path: Path
+) -> None:
+    """The lock may hold any variable value without a control character: `$(...)`,
+    backticks, quotes, `#`, `${VAR}` and a trailing backslash reach the image's
+    environment as they are, in the ENV instructions the engine itself parses (issue
+    19: the quoting is proven by Docker, beyond BuildKit's parser in tests/lock/)."""
+    from envlock.lock.export import dockerfile_text, plan_install
+    from envlock.lock.model import Lock, LockHeader
+
+    values = {
+        "NCCL_DEBUG": "a $(touch /tmp/pwned) `id` 'q' \"d\" # c ${HOME} $HOME \\",
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+        "TORCH_LOGS": "\\",
+    }
+    lock = Lock(envlock=LockHeader(), packages={"six": "1.17.0"}, env=values)
+    text = dockerfile_text(
+        lock,
+        plan_install(lock),
+        base=PY_IMAGE,
+        lock_name="envlock.lock.toml",
+        requirements_name="requirements.envlock.txt",
+    )
+    # FROM and the ENV instructions: what the image's environment is made of
+    (tmp_path / "Dockerfile").write_text(text.split("\nRUN ", 1)[0] + "\n")
+    tag = f"envlock-test/env-quoting:{uuid.uuid4().hex[:12]}"
+    try:
+        build = subprocess.run(
+            ["docker", "build", "--network", "none", "-q", *RUN_LABELS, "-t", tag, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert build.returncode == 0, build.stderr[-3000:]
+        env = json.loads(docker("image", "inspect", "--format", "{{json .Config.Env}}", tag))
+        got = dict(e.split("=", 1) for e in env)
+        assert {k: got.get(k) for k in values} == values
+    finally:
+        docker("image", "rm", "-f", tag, check=False)
