@@ -40,7 +40,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "fleet.py::compare_ranks": (21, 76),
     "fleet.py::report_dir": (15, 65),
     "fleet.py::NodeSummarizer.summarize_file": (18, 40),
-    "install/index.py::files_for": (21, 42),
     "lock/build.py::build_lock": (33, 113),
     "lock/build.py::lockable": (27, 84),
     "lock/export.py::plan_install": (34, 76),
