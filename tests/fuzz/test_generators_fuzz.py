@@ -27,7 +27,7 @@ from envlock.facts import Facts
 from envlock.lock import build_lock, dumps_lock, loads_lock
 from envlock.lock.export import dockerfile_text, plan_install, pylock_document, requirements_text
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
-from tests.lock.consumers import pip_lines, pylock
+from tests.lock.consumers import docker_instructions, pip_lines, pylock
 from tests.lock.facts_fixtures import rich_facts
 from tests.lock.test_generators_property import (
     BASE,
@@ -37,6 +37,16 @@ from tests.lock.test_generators_property import (
 )
 
 pytestmark = pytest.mark.fuzz
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _consumers_loaded() -> None:
+    """Load pip's parser (its session scans the installed distributions), BuildKit's and
+    packaging's once, outside the examples' 2 s deadline."""
+    pip_lines("six==1.17.0\n")
+    docker_instructions("FROM scratch\n")
+    pylock('lock-version = "1.0"\ncreated-by = "x"\npackages = []\n')
+
 
 # each example writes and parses three files: a third of the suite's count
 GENERATORS = settings(FUZZ, deadline=2000, max_examples=max(50, EXAMPLES // 6))
