@@ -445,13 +445,7 @@ class Facts:
 
     @classmethod
     def from_json(cls, text: str) -> Facts:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FactsError(f"facts are not valid JSON: {exc}") from None
-        except RecursionError:
-            raise FactsError("facts JSON is nested too deeply") from None
-        return cls.from_dict(data)
+        return cls.from_dict(load_json(text))
 
     def to_dict(self) -> dict[str, Any]:
         out = _dump(self)
@@ -467,6 +461,40 @@ class Facts:
 
 # ----------------------------------------------------------- (de)serialising
 T = TypeVar("T")
+# A facts integer is a count or a byte size (20 digits at most). json.loads hands longer
+# digit runs to int(), which refuses more than 4,300 digits with a ValueError that is
+# not a JSONDecodeError: the bound is checked first, and said as one line.
+MAX_INT_DIGITS = 100
+
+
+class _HugeInt(Exception):
+    def __init__(self, digits: int) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INT_DIGITS:
+        raise _HugeInt(digits)
+    return int(text)
+
+
+def load_json(text: str | bytes) -> Any:
+    """A facts document's JSON; FactsError (one line) when it is not JSON, is nested too
+    deeply, or holds an integer of more than MAX_INT_DIGITS digits."""
+    try:
+        return json.loads(text, parse_int=_bounded_int)
+    except _HugeInt as exc:
+        raise FactsError(
+            f"facts JSON holds an integer of {exc.digits} digits (at most {MAX_INT_DIGITS})"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise FactsError(f"facts are not valid JSON: {exc}") from None
+    except RecursionError:
+        raise FactsError("facts JSON is nested too deeply") from None
+    except ValueError as exc:  # bytes that are not UTF-8, or any other refusal of json's
+        raise FactsError(f"facts are not valid JSON: {str(exc).splitlines()[0][:200]}") from None
 
 
 def _dump(value: Any) -> Any:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envlock.errors import EnvlockError, UsageError, first_line
-from envlock.facts import Facts
+from envlock.facts import MAX_INT_DIGITS, Facts
 from envlock.findings import Finding, Severity
 from envlock.hostlist import Hostlist as Hostlist  # fleet owns hostlists
 from envlock.hostlist import compress_hostlist
@@ -634,7 +634,11 @@ def _scalar(text: bytes) -> Any:
     if text[:1] == b'"' and b"\\" not in text:
         return text[1:-1].decode("utf-8")
     if text[:1].isdigit() or text[:1] == b"-":
-        return float(text) if any(c in text for c in b".eE") else int(text)
+        if any(c in text for c in b".eE"):
+            return float(text)
+        if len(text.lstrip(b"-")) > MAX_INT_DIGITS:  # as load_json refuses it
+            raise ValueError("integer too long")
+        return int(text)
     return json.loads(text)
 
 
@@ -717,10 +721,9 @@ class NodeSummarizer:
         self.seen: dict[bytes, _Kind | None] = {}  # None: parse every file with it
 
     def summarize_file(self, path: Any) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
-        import json
 
         from envlock.errors import FactsError
-        from envlock.facts import read_facts_file
+        from envlock.facts import load_json, read_facts_file
         from envlock.safeio import UnreadableFile, read_bounded
 
         try:
@@ -741,8 +744,8 @@ class NodeSummarizer:
                 host = values[known.host] if known.host is not None else None
                 return str(host or path.stem), known.fields, known.findings
         try:
-            doc = json.loads(raw)
-        except (ValueError, RecursionError):
+            doc = load_json(raw)  # integers bounded: one such file is that node's finding
+        except FactsError:
             read_facts_file(str(path))  # raises with the message a single file gets
             raise FactsError(f"{path}: facts are not valid JSON") from None  # pragma: no cover
         try:

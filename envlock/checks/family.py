@@ -55,7 +55,12 @@ def _public(version: str) -> str:
     return version.split("+", 1)[0]
 
 
+_NAMES_PYTHON = re.compile(r"\bpython_(?:full_)?version\b")
+
+
 def _marker_env(ctx: CheckContext) -> dict[str, str]:
+    """The marker environment of the facts' interpreter (packaging fills in what it does
+    not name from envlock's own interpreter: every key is named)."""
     py = ctx.facts.system.python
     version = py.version if py else ""
     parts = version.split(".")
@@ -89,11 +94,23 @@ def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Pr
     from packaging.version import InvalidVersion
     from packaging.version import Version as Pep440
 
+    from envlock.versions import parse_or_none
+
     env = _marker_env(ctx)
+    # A Python version that is not one (a 5,000-digit part would crash packaging's int())
+    # leaves the markers that name it unknown: their requirements are skipped, as pip
+    # check skips what it cannot evaluate.
+    python_unknown = parse_or_none(env["python_full_version"]) is None
     for r in ctx.facts.packages.requires:
         for line in r.requires:
             try:
                 req = Requirement(line)
+                if (
+                    req.marker is not None
+                    and python_unknown
+                    and _NAMES_PYTHON.search(str(req.marker))
+                ):
+                    continue
                 if req.marker is not None and not req.marker.evaluate(env):
                     continue
             except (
@@ -101,6 +118,7 @@ def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Pr
                 InvalidMarker,
                 UndefinedComparison,
                 UndefinedEnvironmentName,
+                ValueError,  # a version in the marker packaging's int() refuses
             ):
                 continue  # pip check skips what it cannot parse too
             name = canonicalize_name(req.name)
@@ -124,7 +142,7 @@ def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Pr
                 continue
             try:
                 ok = req.specifier.contains(Pep440(_public(have)), prereleases=True)
-            except InvalidVersion:
+            except (InvalidVersion, ValueError):  # not PEP 440, or digits int() refuses
                 continue
             if not ok:
                 yield _Problem(
