@@ -80,12 +80,12 @@ def target(venv: str, *, force: bool, pid: int | None = None) -> VenvTarget:
     """The target of `--venv venv`; RestoreError when it holds what is not a venv's own
     (unless force) or is not a directory. Reads DIR, changes nothing."""
     if not venv or "\0" in venv:
-        raise RestoreError(f"--venv {venv!r}: not a path")
+        raise _error(f"--venv {venv!r}: not a path")
     final = os.path.realpath(venv)  # absolute; `..`, `.` and symlinks resolved
     if os.path.islink(final):
-        raise RestoreError(f"--venv {venv}: a symlink that does not resolve (a loop)")
+        raise _error(f"--venv {venv}: a symlink that does not resolve (a loop)")
     if os.path.lexists(final) and not os.path.isdir(final):
-        raise RestoreError(f"--venv {venv}: exists and is not a directory: not replaced")
+        raise _error(f"--venv {venv}: exists and is not a directory: not replaced")
     run = os.path.join(final, f"{RUN_PREFIX}{os.getpid() if pid is None else pid}")
     made = target_of(venv, final, force, run)
     refuse_foreign(made, entries(final)[1])
@@ -108,14 +108,25 @@ def refuse_foreign(t: VenvTarget, foreign: list[str]) -> None:
         if os.path.isfile(os.path.join(t.final, "pyvenv.cfg"))
         else "is not a virtual environment (no pyvenv.cfg) and not empty"
     )
-    raise RestoreError(
+    raise _error(
         f"--venv {t.given}: {t.final} {what}: {shown}{more}; restore replaces only a venv's "
         "own entries (bin, lib, include, share, pyvenv.cfg): move those out, or pass "
         "--force to build beside them (they are left in place)"
     )
 
 
+def _error(text: str) -> RestoreError:
+    """One line whatever DIR and its entries are called (a name may hold a newline)."""
+    from envlock.report.safe import plain
+
+    return RestoreError(plain(text, newlines=False))
+
+
 def _short(name: str) -> str:
+    """A name as it goes into a one-line message: escaped, and cut when long."""
+    from envlock.report.safe import plain
+
+    name = plain(name, newlines=False)
     return name if len(name) <= 60 else name[:57] + "..."
 
 
@@ -127,7 +138,7 @@ def entries(final: str) -> tuple[list[str], list[str]]:
     except (FileNotFoundError, NotADirectoryError):
         return [], []
     except OSError as exc:
-        raise RestoreError(f"{final}: cannot list it: {exc.strerror}") from None
+        raise _error(f"{final}: cannot list it: {exc.strerror}") from None
     is_venv = _is_regular(os.path.join(final, "pyvenv.cfg"))
     recorded = recorded_entries(os.path.join(final, "pyvenv.cfg")) if is_venv else set()
     ours: list[str] = []
@@ -242,6 +253,8 @@ def _marker(run: str) -> Marker | None:
 
 def _marker_of(doc: object, pid: int) -> Marker | None:
     if not isinstance(doc, dict) or doc.get("envlock-restore") != 1 or doc.get("pid") != pid:
+        return None
+    if type(doc["envlock-restore"]) is not int or type(doc["pid"]) is not int:  # not true
         return None
     phase, moved = doc.get("phase"), doc.get("moved-in")
     started, boot = doc.get("started"), doc.get("boot")
@@ -437,7 +450,7 @@ class Swap:
             swap._begin()
         except OSError as exc:
             swap._release()
-            raise RestoreError(_os_message(t, exc, "cannot prepare it")) from None
+            raise _error(_os_message(t, exc, "cannot prepare it")) from None
         except BaseException:
             swap._release()
             raise
@@ -452,7 +465,7 @@ class Swap:
 
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RestoreError(
+            raise _error(
                 f"--venv {t.given}: another envlock restore is working on {t.final}"
             ) from None
         except (ImportError, OSError):
@@ -471,7 +484,7 @@ class Swap:
         refuse_foreign(t, foreign)  # something appeared during the install
         blocked = [n for n in new if n in foreign and n not in OPTIONAL]
         if blocked:
-            raise RestoreError(
+            raise _error(
                 f"--venv {t.given}: {', '.join(_short(n) for n in blocked[:NAMED])} in "
                 f"{t.final} is not the old venv's (left in place under --force) and the new "
                 "venv has one too: move it out and restore again; nothing changed"
@@ -487,7 +500,7 @@ class Swap:
         for name in sorted(moving, key=lambda n: n == "pyvenv.cfg"):  # and last in
             dest = os.path.join(t.final, name)
             if os.path.lexists(dest):  # a rename would replace a file silently
-                raise RestoreError(f"--venv {t.given}: {dest} appeared meanwhile; nothing changed")
+                raise _error(f"--venv {t.given}: {dest} appeared meanwhile; nothing changed")
             _rename(os.path.join(t.build, name), dest)
 
     def commit(self) -> None:
@@ -573,7 +586,7 @@ def _os_message(t: VenvTarget, exc: OSError, what: str) -> str:
 
 
 def os_failure(t: VenvTarget, exc: OSError) -> RestoreError:
-    return RestoreError(_os_message(t, exc, "cannot swap the new venv in"))
+    return _error(_os_message(t, exc, "cannot swap the new venv in"))
 
 
 def relocate(build: str, suffix: str) -> None:
