@@ -437,7 +437,13 @@ def test_hashes_from_a_pylock_read_back(
 PYLOCK_REFUSED = {
     "200,000-deep array": {"text": "lock-version = " + "[" * 200_000},
     "200,000-deep inline table": {"text": "x = " + "{a = " * 200_000},
-    "40-deep tables": {"text": "x = " + "[" * 40 + "]" * 40 + "\n"},
+    "40-deep [tool] table": {
+        "text": PYLOCK.format(url="https://f.example/six.whl", sha=GOOD_SHA)
+        + "\n[tool.x]\ny = "
+        + "[" * 40
+        + "]" * 40
+        + "\n"
+    },
     "sha256 not hex": {"sha256": "not-a-hash"},
     "file url": {"url": "file:///etc/passwd"},
     "javascript url": {"url": "javascript:alert(1)"},
