@@ -600,8 +600,8 @@ def _gather(
         budget.cut_all()
     if not finished:
         with lock:
-            late = sorted(in_flight.values(), key=lambda t: t.name) or tasks
-        more = f" (and {len(late) - 1} more)" if len(late) > 1 else ""
+            late = sorted(in_flight.values(), key=lambda t: t.name) + todo[::-1] or tasks
+        more = f" (and {len(late) - 1} more projects)" if len(late) > 1 else ""
         raise RestoreError(
             f"index {late[0].index.shown}: no complete answer for {late[0].name!r}{more} "
             f"within the {budget.seconds:g} s deadline of all index requests "
