@@ -143,6 +143,7 @@ def test_the_engine_sets_each_locked_variable_exactly_whatever_it_holds(
             text=True,
             timeout=300,
             check=False,
+            env=docker_env(),
         )
         assert build.returncode == 0, build.stderr[-3000:]
         env = json.loads(docker("image", "inspect", "--format", "{{json .Config.Env}}", tag))
