@@ -3,21 +3,26 @@
 The dynamic loader searches DT_RPATH before LD_LIBRARY_PATH, and DT_RUNPATH
 after it (ld.so(8)): whether an LD_LIBRARY_PATH directory can shadow the
 libraries a torch wheel ships depends on which one libtorch_cuda.so carries.
-Only the ELF header, the program headers and the dynamic segment are read.
+Only the ELF header, the program headers and the dynamic segment are read, each
+bounded (1 MiB), and only from a regular file: a FIFO named libtorch_cuda.so does not
+block the probe.
 """
 
 from __future__ import annotations
 
 import struct
 
+from envlock.probe._regular import open_regular
+
 DT_NULL, DT_RPATH, DT_RUNPATH = 0, 15, 29
 PT_DYNAMIC = 2
+MAX_READ = 1 << 20  # a real program header table is a few hundred bytes
 
 
 def search_path_kind(path: str) -> str | None:
     """ "rpath", "runpath" or "none" for an ELF file; None when it cannot be read as ELF."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             ident = fh.read(64)
             if len(ident) < 64 or ident[:4] != b"\x7fELF":
                 return None
@@ -29,6 +34,8 @@ def search_path_kind(path: str) -> str | None:
             else:
                 (phoff,) = struct.unpack_from(end + "I", ident, 0x1C)
                 phentsize, phnum = struct.unpack_from(end + "HH", ident, 0x2A)
+            if phentsize * phnum > MAX_READ:
+                return None  # 65,535 entries of 65,535 bytes: not a real table
             fh.seek(phoff)
             table = fh.read(phentsize * phnum)
             dyn_off = dyn_size = None
@@ -49,7 +56,7 @@ def search_path_kind(path: str) -> str | None:
             if dyn_off is None or dyn_size is None:
                 return "none"
             fh.seek(dyn_off)
-            dyn = fh.read(min(dyn_size, 1 << 20))
+            dyn = fh.read(min(dyn_size, MAX_READ))
     except (OSError, struct.error):
         return None
     fmt, size = (end + "qQ", 16) if is64 else (end + "iI", 8)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import glob
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from envlock.probe.elf import search_path_kind
-from tests.conftest import VENV_ROOT, need
+from tests.conftest import REPO, VENV_ROOT, clean_env, need
 
 
 def _readelf(path: str) -> str | None:
@@ -47,3 +49,41 @@ def test_not_elf(tmp_path: Path) -> None:
     p.write_bytes(b"not an elf file" * 10)
     assert search_path_kind(str(p)) is None
     assert search_path_kind(str(tmp_path / "missing.so")) is None
+
+
+def test_a_fifo_named_like_the_library_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "libtorch_cuda.so"
+    os.mkfifo(fifo)
+    code = f"from envlock.probe.elf import search_path_kind; print(search_path_kind({str(fifo)!r}))"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=clean_env(),
+            cwd=REPO,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("search_path_kind blocked on a FIFO")
+    assert proc.stdout.strip() == "None", proc.stderr
+
+
+def test_a_huge_program_header_table_is_not_read(tmp_path: Path) -> None:
+    """2,000 program headers of 65,535 bytes each (131 MB, sparse): before, read whole."""
+    import struct
+    import tracemalloc
+
+    p = tmp_path / "x.so"
+    header = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    header += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, 64, 0, 0, 64, 65535, 2000, 64, 0, 0)
+    p.write_bytes(header)
+    os.truncate(p, 64 + 65535 * 2000)
+    tracemalloc.start()
+    try:
+        assert search_path_kind(str(p)) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak
