@@ -197,9 +197,14 @@ def install(
     verifies, then commits or rolls back the returned Swap. A failure leaves the target
     as it was (RestoreError, exit 3)."""
     if inst.venv is None:
-        workdir = temp_run(log)
+        try:
+            workdir = temp_run(log)
+        except OSError as exc:
+            raise RestoreError(f"cannot write the requirements file: {exc.strerror}") from None
         try:
             _run_steps(inst, plan, os.path.join(workdir, REQUIREMENTS), header=header, log=log)
+        except OSError as exc:
+            raise RestoreError(f"cannot write the requirements file: {exc.strerror}") from None
         finally:
             with contextlib.suppress(OSError):
                 remove_run(workdir)

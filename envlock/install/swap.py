@@ -586,7 +586,7 @@ def _os_message(t: VenvTarget, exc: OSError, what: str) -> str:
 
 
 def os_failure(t: VenvTarget, exc: OSError) -> RestoreError:
-    return _error(_os_message(t, exc, "cannot swap the new venv in"))
+    return _error(_os_message(t, exc, "cannot build the new venv in it and swap it in"))
 
 
 def relocate(build: str, suffix: str) -> None:
@@ -611,8 +611,28 @@ def relocate(build: str, suffix: str) -> None:
             data = head + fh.read()
         if needle in data:
             with open(path, "r+b") as fh:  # same inode: mode and owner stay
-                fh.write(data.replace(needle, b""))
+                fh.write(plain_shebang(data.replace(needle, b"")))
                 fh.truncate()
+
+
+# pip (distlib) and uv write this instead of `#!PYTHON` when PYTHON is over 127 bytes
+# or holds a space; the build path is longer than DIR's, so a script may hold one that
+# DIR's own path would not need
+_TRAMPOLINE = re.compile(
+    rb"#!/bin/sh\n'''exec' (?:\"([^\"\n]*)\"|'([^'\n]*)'|([^\s\"']+)) \"\$0\" \"\$@\"\n' '''\n?"
+)
+SHEBANG_MAX = 127
+
+
+def plain_shebang(script: bytes) -> bytes:
+    """The script as the installer writes it for a path that needs no trampoline."""
+    match = _TRAMPOLINE.match(script)
+    if match is None:
+        return script
+    exe = match.group(1) or match.group(2) or match.group(3)
+    if len(b"#!" + exe + b"\n") > SHEBANG_MAX or re.search(rb"[\s\"'\\$`]", exe):
+        return script
+    return b"#!" + exe + b"\n" + script[match.end() :]
 
 
 # ------------------------------------------------------------------ --python's temp dir

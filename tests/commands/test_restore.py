@@ -372,13 +372,20 @@ def test_a_symlinked_venv_stays_a_link_and_leaves_nothing(tiny_lock: Path, tmp_p
 def test_relative_dirs_end_as_their_absolute_path_in_every_script(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
-    """`--venv ../DIR` left shebangs naming the deleted build directory: bin/pip died."""
+    """`--venv ../DIR` left shebangs naming the deleted build directory: bin/pip died.
+    ../DIR's name is as long as a plain `#!DIR/bin/python` allows (127 bytes): pip writes
+    its /bin/sh trampoline for the longer build path, and DIR's scripts get the plain
+    shebang back, as `python -m venv DIR` would have written them."""
     work = tmp_path / "work"
     work.mkdir()
-    for given, final in (("../up", tmp_path / "up"), ("./rel v", work / "rel v")):
+    up = "u" * (124 - len(f"{tmp_path}//bin/python"))
+    need(len(up) > 5, f"{tmp_path} is too long for this test")
+    for given, final in ((f"../{up}", tmp_path / up), ("./rel v", work / "rel v")):
         proc = _restore(tiny_lock, given, cwd=work)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         _runs(final)
+        if given.startswith("../"):
+            assert (final / "bin" / "pip").read_text().startswith(f"#!{final}/bin/python\n")
         assert f'VIRTUAL_ENV="{final}"' in (final / "bin" / "activate").read_text()
         assert f'setenv VIRTUAL_ENV "{final}"' in (final / "bin" / "activate.csh").read_text()
         cfg = (final / "pyvenv.cfg").read_text()

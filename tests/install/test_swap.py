@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -362,3 +363,28 @@ def test_relocate_drops_the_build_suffix_whatever_the_quoting(tmp_path: Path) ->
     assert os.stat(build / "bin" / "activate").st_mode & 0o777 == 0o751
     assert (build / "bin" / "tool").read_bytes().endswith(suffix.encode())
     assert (build / "pyvenv.cfg").read_text() == f"command = python -m venv {final}\n"
+
+
+def test_a_trampoline_the_final_path_does_not_need_becomes_a_plain_shebang(
+    tmp_path: Path,
+) -> None:
+    """pip's /bin/sh trampoline for a long build path; DIR's own path fits a shebang."""
+    final = tmp_path / "v"
+    (final / "bin").mkdir(parents=True)
+    (final / "bin" / "python").symlink_to(sys.executable)
+    suffix = "/.envlock-restore-7/venv" + "/x" * 60  # a build path over 127 bytes
+    build = tmp_path / "build"
+    (build / "bin").mkdir(parents=True)
+    body = "import sys\nprint('ran', sys.argv[1])\n"
+    script = build / "bin" / "tool"
+    script.write_text(f"#!/bin/sh\n'''exec' {final}{suffix}/bin/python \"$0\" \"$@\"\n' '''{body}")
+    script.chmod(0o755)
+    relocate(str(build), suffix)
+    assert script.read_text() == f"#!{final}/bin/python\n{body}"
+    assert subprocess.check_output([str(script), "x"], text=True) == "ran x\n"
+    # a path that needs it keeps it: a space, or too long
+    for exe in ('"/a b/bin/python"', "/" + "l" * 130 + "/bin/python", "'/a/$x/python'"):
+        kept = f"#!/bin/sh\n'''exec' {exe} \"$0\" \"$@\"\n' '''{body}".encode()
+        assert swap.plain_shebang(kept) == kept
+    uv = f"#!/bin/sh\n'''exec' '/a/bin/python' \"$0\" \"$@\"\n' '''\n{body}".encode()
+    assert swap.plain_shebang(uv) == f"#!/a/bin/python\n{body}".encode()
