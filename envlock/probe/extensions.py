@@ -37,6 +37,7 @@ SCAN_FORMAT = 1
 SKIP_DISTRIBUTIONS = frozenset({"torch"})
 SKIP_PREFIXES = ("nvidia-", "cuda-")
 MAX_RECORD_BYTES = 8 << 20
+MAX_RECORDS_BYTES = 64 << 20  # all of one scan's (a big environment's are ~30 MB)
 MAX_FILES = 20000
 MAX_MISSING_LISTED = 20
 # torch symbols of one extension looked up in torch's libraries (torchvision needs ~2,000)
@@ -100,11 +101,16 @@ def collect(
     libs = torch_libraries(torch_dir)
     torch_key = "|".join(k for k in (_stat_key(p) for p in libs) if k)
     files: list[tuple[str, _dists.Dist, str]] = []
-    listed = 0
+    listed = unlisted = record_bytes = 0
     for name, dist in sorted(_dists.distributions(path).items()):
         if name in SKIP_DISTRIBUTIONS or name.startswith(SKIP_PREFIXES):
             continue
-        for full in native_files(dist):
+        if record_bytes > MAX_RECORDS_BYTES:  # thousands of 8 MiB RECORDs: not a real site
+            unlisted += 1
+            continue
+        found, size = native_files(dist)
+        record_bytes += size
+        for full in found:
             listed += 1
             if len(files) < MAX_FILES:
                 files.append((name, dist, full))
@@ -142,6 +148,11 @@ def collect(
         )
     elif listed > len(files):
         notes.append(f"only the first {MAX_FILES} of {listed} files examined")
+    if unlisted:
+        notes.append(
+            f"RECORDs past {MAX_RECORDS_BYTES >> 20} MiB not read: {unlisted} distributions "
+            "not examined"
+        )
     return {
         "unavailable": None,
         "files_scanned": scanned,
@@ -151,10 +162,11 @@ def collect(
     }
 
 
-def native_files(dist: _dists.Dist) -> list[str]:
-    """Absolute paths of the shared objects the distribution's RECORD lists."""
+def native_files(dist: _dists.Dist) -> tuple[list[str], int]:
+    """(absolute paths of the shared objects the distribution's RECORD lists, the
+    RECORD's size in characters)."""
     if not dist.path.endswith(".dist-info"):
-        return []
+        return [], 0
     text = _read_record(os.path.join(dist.path, "RECORD"))
     base = os.path.dirname(dist.path)
     out: list[str] = []
@@ -162,7 +174,7 @@ def native_files(dist: _dists.Dist) -> list[str]:
         rel = line.split(",", 1)[0].strip().strip('"')
         if rel and _NATIVE.search(rel):
             out.append(os.path.normpath(os.path.join(base, rel)))
-    return out
+    return out, len(text)
 
 
 def _read_record(path: str) -> str:

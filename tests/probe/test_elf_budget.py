@@ -324,3 +324,18 @@ def test_facts_keep_the_scan_note() -> None:
     facts = edit(cpu_venv(), "extensions", ExtensionsFacts(partial="scan stopped after 20 s"))
     again = Facts.from_json(facts.to_json())
     assert again.extensions.partial == "scan stopped after 20 s"
+
+
+def test_records_past_their_bound_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _three_files(tmp_path)
+    so = shared_object(tmp_path / "y.so", needed=["libc10.so"])
+    _dist(site, "later-ext", {"later_ext/_y.so": so})
+    record = (site / "budget-ext-0.1.dist-info" / "RECORD").read_text()
+    monkeypatch.setattr(extensions, "MAX_RECORDS_BYTES", len(record) - 1)
+    section = extensions.collect([str(site)], torch_dir="")
+    assert section["partial"] == (
+        f"RECORDs past {(len(record) - 1) >> 20} MiB not read: 1 distributions not examined"
+    )
+    assert [Path(i["file"]).name for i in section["items"]] == ["_0.so", "_1.so", "_2.so"]
