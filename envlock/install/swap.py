@@ -87,15 +87,11 @@ def target(venv: str, *, force: bool, pid: int | None = None) -> VenvTarget:
     if os.path.lexists(final) and not os.path.isdir(final):
         raise _error(f"--venv {venv}: exists and is not a directory: not replaced")
     run = os.path.join(final, f"{RUN_PREFIX}{os.getpid() if pid is None else pid}")
-    made = target_of(venv, final, force, run)
+    made = VenvTarget(
+        given=venv, final=final, force=force, run=run, build=os.path.join(run, "venv")
+    )
     refuse_foreign(made, entries(final)[1])
     return made
-
-
-def target_of(given: str, final: str, force: bool, run: str) -> VenvTarget:
-    return VenvTarget(
-        given=given, final=final, force=force, run=run, build=os.path.join(run, "venv")
-    )
 
 
 def refuse_foreign(t: VenvTarget, foreign: list[str]) -> None:
@@ -441,6 +437,7 @@ class Swap:
         self.made: list[str] = []  # directories this run created (DIR, its parents)
         self.moved_in: tuple[str, ...] = ()
         self.fd: int | None = None
+        self.run_made = False
         self.done = False
 
     @classmethod
@@ -449,16 +446,25 @@ class Swap:
         try:
             swap._begin()
         except OSError as exc:
-            swap._release()
+            swap._abandon()
             raise _error(_os_message(t, exc, "cannot prepare it")) from None
         except BaseException:
-            swap._release()
+            swap._abandon()
             raise
         return swap
 
+    def _abandon(self) -> None:
+        """begin() failed: take away what it made (nothing else is there yet)."""
+        self._release()
+        with contextlib.suppress(OSError):
+            if self.run_made:
+                remove_run(self.target.run)
+            for made in reversed(self.made):
+                os.rmdir(made)
+
     def _begin(self) -> None:
         t = self.target
-        self.made = _makedirs(t.final)
+        _makedirs(t.final, self.made)
         self.fd = os.open(t.final, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
         try:
             import fcntl
@@ -472,6 +478,7 @@ class Swap:
             pass  # no flock here (some network filesystems): the markers still guard
         sweep(t.final, self.log)
         os.mkdir(t.run)
+        self.run_made = True
         write_marker(t.run, "build")
 
     def swap_in(self) -> None:
@@ -551,8 +558,9 @@ class Swap:
             self.fd = None
 
 
-def _makedirs(path: str) -> list[str]:
-    """os.makedirs that returns the directories it made, outermost first."""
+def _makedirs(path: str, made: list[str]) -> None:
+    """os.makedirs that adds the directories it made to `made`, outermost first (also
+    when it fails halfway)."""
     missing: list[str] = []
     head = path
     while head and not os.path.lexists(head):
@@ -561,11 +569,9 @@ def _makedirs(path: str) -> list[str]:
         if parent == head:
             break
         head = parent
-    made: list[str] = []
     for directory in reversed(missing):
         os.mkdir(directory)
         made.append(directory)
-    return made
 
 
 def _record_entries(build: str, moving: list[str]) -> None:

@@ -298,9 +298,11 @@ def test_the_temp_dir_of_a_killed_python_restore_is_removed(
 
 
 @contextlib.contextmanager
-def _tmpfs(path: Path) -> Iterator[None]:
+def _tmpfs(path: Path, *options: str) -> Iterator[None]:
     path.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(path)], capture_output=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", *options, "tmpfs", str(path)], capture_output=True
+    )
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
     try:
@@ -388,3 +390,16 @@ def test_a_trampoline_the_final_path_does_not_need_becomes_a_plain_shebang(
         assert swap.plain_shebang(kept) == kept
     uv = f"#!/bin/sh\n'''exec' '/a/bin/python' \"$0\" \"$@\"\n' '''\n{body}".encode()
     assert swap.plain_shebang(uv) == f"#!/a/bin/python\n{body}".encode()
+
+
+def test_a_full_disk_while_preparing_leaves_nothing(tmp_path: Path) -> None:
+    vol = tmp_path / "full"
+    with _tmpfs(vol, "-o", "size=64k"):
+        with contextlib.suppress(OSError), open(vol / "filler", "wb") as fh:
+            while True:
+                fh.write(b"x" * 4096)
+                fh.flush()
+        with pytest.raises(RestoreError) as err:
+            Swap.begin(target(str(vol / "a" / "venv"), force=False), [].append)
+        assert "No space left on device" in str(err.value), err.value
+        assert sorted(os.listdir(vol)) == ["filler"]
