@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from envlock.container.sdk import SdkTransport
-from envlock.container.unix import UnixTransport
 
 from envlock.container.engine import (
     Engine,
@@ -25,6 +23,8 @@ from envlock.container.engine import (
     connect,
     demux,
 )
+from envlock.container.sdk import SdkTransport
+from envlock.container.unix import UnixTransport
 from envlock.facts import Facts
 from tests.conftest import clean_env, run_envlock
 from tests.container.conftest import PY_IMAGE, RUN_LABELS, docker, envlock_socket
