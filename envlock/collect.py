@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from envlock.errors import DeterminismError, ProbeError, UsageError, last_line
+from envlock.errors import DeterminismError, FactsError, ProbeError, UsageError, last_line
 
 if TYPE_CHECKING:
     from envlock.facts import Facts
@@ -162,7 +162,6 @@ def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S
 
 def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts:
     """Run the stdlib-only probe under another interpreter and read its Facts JSON."""
-    import json
     import subprocess
 
     from envlock.payload import python_command
@@ -188,12 +187,13 @@ def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts
     if proc.returncode != 0:
         last = last_line(proc.stderr, "no output")
         raise ProbeError(f"probe under {python} failed (exit {proc.returncode}): {last}")
-    try:
-        from envlock.facts import Facts
+    from envlock.facts import Facts, load_json
 
-        return Facts.from_dict(json.loads(proc.stdout))
-    except json.JSONDecodeError:
-        raise ProbeError(f"probe under {python} printed no facts JSON") from None
+    try:
+        data = load_json(proc.stdout)
+    except FactsError as exc:
+        raise ProbeError(f"probe under {python} printed no facts JSON ({exc})") from None
+    return Facts.from_dict(data)
 
 
 def collect_host_facts(source: Source) -> Facts | None:

@@ -532,7 +532,7 @@ def explain_message(text: str) -> list[Explanation]:
     return [e for e in MESSAGES if any(re.search(p, text, re.IGNORECASE) for p in e.patterns)]
 
 
-_SIZE = r"([\d.]+) (B|KiB|MiB|GiB|TiB)"
+_SIZE = r"(\d{1,15}(?:\.\d{1,15})?) (B|KiB|MiB|GiB|TiB)"  # bounded: float() of 400 digits overflows
 _UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from envlock.errors import EnvlockError, UsageError, first_line
+from envlock.errors import EnvlockError, FactsError, UsageError, first_line
 from envlock.facts import MAX_INT_DIGITS, Facts
 from envlock.findings import Finding, Severity
 from envlock.hostlist import Hostlist as Hostlist  # fleet owns hostlists
@@ -40,6 +40,17 @@ _PER_RANK = ("meta.", "envlock.", "env.OMP_NUM_THREADS", "env.CUDA_VISIBLE_DEVIC
 
 class FleetError(EnvlockError):
     """The fleet could not be assembled (rendezvous timeout, missing rank)."""
+
+
+def _peer_json(text: str, what: str) -> Any:
+    """Another rank's JSON from the rendezvous store: bounded like a facts file (depth,
+    integer digits), a FleetError line when it is not."""
+    from envlock.facts import load_json
+
+    try:
+        return load_json(text)
+    except FactsError as exc:
+        raise FleetError(f"a rank sent an unreadable {what}: {exc}") from None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -354,7 +365,7 @@ class Rendezvous:
 
         p = f"{self.prefix}summary/"
         data = self._exchange(p, json.dumps(summary.to_dict()), what="gathering facts")
-        return [RankSummary.from_dict(json.loads(d)) for d in data]
+        return [RankSummary.from_dict(_peer_json(d, "facts")) for d in data]
 
     def _exchange(self, prefix: str, value: str, *, what: str) -> list[str]:
         """Set this rank's value under `prefix`, then read every rank's (polling, limit)."""
@@ -414,7 +425,7 @@ class Rendezvous:
         # the others may still be waiting out their own limit: give them that long
         self.timeout = max(self.timeout, timeout + 5)
         results = [
-            json.loads(r)
+            _peer_json(r, "smoke test result")
             for r in self._exchange(f"{self.prefix}smoke/", json.dumps(mine), what="smoke test")
         ]
         return smoke_findings(results, backend, timeout, time.monotonic() - started)

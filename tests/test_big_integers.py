@@ -138,3 +138,65 @@ def test_an_installed_version_of_5000_digits_is_not_compared() -> None:
     facts = edit(facts, "packages.requires", [*facts.packages.requires[:-1], req])
     found = [f for f in run_checks(facts) if f.check_id == "EL-FAMILY-MISMATCH"]
     assert not any("requires torchaudio" in f.message for f in found)
+
+
+# ------------------------------------------- the other readers of numbers from outside
+def test_a_cuda_oom_message_with_a_400_digit_size_is_explained_not_a_crash() -> None:
+    from envlock.explain import oom_evidence
+
+    text = f"CUDA out of memory. Tried to allocate {'9' * 400} GiB"
+    assert "fragmentation" not in oom_evidence(text, None, observed=False)
+    real = "Tried to allocate 2.00 GiB. 3.50 GiB is reserved by PyTorch but unallocated."
+    assert oom_evidence(real, None, observed=False)["fragmentation"].startswith("likely")
+
+
+def test_a_suite_result_with_a_huge_integer_is_one_determinism_error() -> None:
+    from envlock.determinism import RESULT_MARK
+    from envlock.determinism.runner import parse_suite_output
+    from envlock.errors import DeterminismError
+
+    out = f'{RESULT_MARK}{{"seed": {HUGE}}}\n'
+    with pytest.raises(DeterminismError, match="digits"):
+        parse_suite_output(out, "", 0, "python3")
+
+
+def test_a_probe_printing_a_huge_integer_is_exit_3_in_one_line(tmp_path: Path) -> None:
+    fake = tmp_path / "python3"
+    fake.write_text(f"#!/bin/sh\necho '{{\"facts_version\": {HUGE}}}'\n")
+    fake.chmod(0o755)
+    proc = run_envlock(["doctor", "--python", str(fake)])
+    assert proc.returncode == 3, proc.stderr
+    assert "printed no facts JSON" in proc.stderr and "digits" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+
+
+def test_a_wheel_naming_a_huge_cuda_major_is_not_a_crash(tmp_path: Path) -> None:
+    from envlock.probe._dists import Dist
+    from envlock.probe.cudalibs import wheel_cuda_major
+
+    info = tmp_path / "x.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Name: x\nRequires-Dist: nvidia-foo-cu{HUGE}\n\n")
+    (info / "RECORD").write_text(f"nvidia/cu{HUGE}/lib/x.so,,\n")
+    assert wheel_cuda_major(Dist(f"nvidia-x-cu{HUGE}", f"{HUGE}.0", str(info))) is None
+    assert wheel_cuda_major(Dist("nvidia-cublas-cu12", "12.4.5", str(info))) == 12
+
+
+@pytest.mark.parametrize("glibc", ["2.1000000000", "2.x", f"2.{HUGE}"])
+def test_a_locked_glibc_that_is_no_small_version_is_one_error(glibc: str) -> None:
+    """A glibc minor of 10**9 would make a billion platform tags (a hang), 5,000 digits
+    crashed int()."""
+    from envlock.errors import RestoreError
+    from envlock.install.index import platform_tags
+
+    with pytest.raises(RestoreError, match="glibc version"):
+        platform_tags("3.11", "x86_64", glibc)
+    assert "cp311-cp311-manylinux_2_17_x86_64" in platform_tags("3.11", "x86_64", "2.36")
+
+
+def test_a_rank_sending_a_huge_integer_is_a_fleet_error() -> None:
+    from envlock.fleet import FleetError, _peer_json
+
+    with pytest.raises(FleetError, match="unreadable facts"):
+        _peer_json(f'{{"rank": {HUGE}}}', "facts")
+    assert _peer_json('{"rank": 3}', "facts") == {"rank": 3}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from envlock.determinism import DEVICES, ERROR_MARK, RESULT_MARK
 from envlock.errors import DeterminismError, FactsError, UsageError, last_line
-from envlock.facts import DeterminismFacts, _build
+from envlock.facts import DeterminismFacts, _build, load_json
 
 SUITE_PATH = Path(__file__).with_name("suite.py")
 
@@ -57,16 +57,14 @@ def run_suite(
 
 
 def parse_suite_output(stdout: str, stderr: str, returncode: int, python: str) -> DeterminismFacts:
-    import json
-
     for line in stdout.splitlines():
         if line.startswith(ERROR_MARK):
             raise DeterminismError(f"determinism suite under {python}: {line[len(ERROR_MARK) :]}")
         if line.startswith(RESULT_MARK) and returncode == 0:
             try:
-                data = json.loads(line[len(RESULT_MARK) :])
+                data = load_json(line[len(RESULT_MARK) :])
                 return _build(DeterminismFacts, data, "determinism")
-            except (json.JSONDecodeError, FactsError) as exc:
+            except FactsError as exc:
                 raise DeterminismError(
                     f"determinism suite under {python}: bad result: {exc}"
                 ) from None

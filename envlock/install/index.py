@@ -463,10 +463,10 @@ def platform_tags(python: str, arch: str, glibc: str | None) -> set[str]:
     """Every wheel tag an installer would accept on the locked platform (CPython)."""
     from packaging import tags
 
-    major, minor = (int(p) for p in python.split(".")[:2])
+    major, minor = _major_minor(python, "Python")
     platforms = []
     if glibc:
-        g_major, g_minor = (int(p) for p in glibc.split(".")[:2])
+        g_major, g_minor = _major_minor(glibc, "glibc")
         for m in range(g_minor, -1, -1):
             platforms.append(f"manylinux_{g_major}_{m}_{arch}")
         legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
@@ -475,6 +475,15 @@ def platform_tags(python: str, arch: str, glibc: str | None) -> set[str]:
     found = set(tags.cpython_tags((major, minor), platforms=platforms))
     found |= set(tags.compatible_tags((major, minor), f"cp{major}{minor}", platforms))
     return {str(t) for t in found}
+
+
+def _major_minor(version: str, what: str) -> tuple[int, int]:
+    """(major, minor) of a locked Python or glibc version: small ASCII numbers only (a
+    glibc minor of 10**9 would make as many platform tags)."""
+    parts = version.split(".")[:2]
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):
+        raise RestoreError(f"the lock's {what} version {version[:40]!r} is not MAJOR.MINOR")
+    return int(parts[0]), int(parts[1])
 
 
 def _kind(filename: str, name: str, want: Version, accepted: set[str]) -> str | None:

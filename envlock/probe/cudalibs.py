@@ -290,18 +290,18 @@ _VERSIONED_LIKE_CUDA = ("cuda-toolkit", "cuda-bindings", "cuda-python", "cuda-co
 
 def wheel_cuda_major(dist: _dists.Dist) -> int | None:
     """The CUDA major a wheel is built for: name suffix, install dir, or dependency pins."""
-    m = re.search(r"-cu(\d+)$", dist.name)
+    m = re.search(r"-cu(\d{1,4})$", dist.name)
     if m:
         return int(m.group(1))
     # CUDA 13 wheels dropped the suffix but install into site-packages/nvidia/cu13/.
-    m = re.search(r"(?:^|\n)nvidia/cu(\d+)/", dist.record_head())
+    m = re.search(r"(?:^|\n)nvidia/cu(\d{1,4})/", dist.record_head())
     if m:
         return int(m.group(1))
     if dist.name in _VERSIONED_LIKE_CUDA:
-        m = re.match(r"(\d+)\.", dist.version)
+        m = re.match(r"(\d{1,4})\.", dist.version)
         return int(m.group(1)) if m else None
     for req in dist.requires():
-        m = re.match(r"[A-Za-z0-9._-]+?[-_]cu(\d+)\b", req)
+        m = re.match(r"[A-Za-z0-9._-]+?[-_]cu(\d{1,4})\b", req)
         if m:
             return int(m.group(1))
     return None
