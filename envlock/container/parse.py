@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import re
 from typing import Any
 
@@ -32,6 +31,7 @@ from envlock.facts import (
     SystemFacts,
     TorchFacts,
     WheelFacts,
+    load_json,
 )
 from envlock.imageref import same_repository
 
@@ -106,8 +106,8 @@ def with_image(facts: Facts, image: ImageFacts, notes: list[str], withheld: list
 
 def facts_from_json(text: str, where: str) -> Facts:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        data = load_json(text)
+    except FactsError:
         first = last_line(text[:200]) or "nothing"
         raise ContainerError(
             f"the probe in {where} did not print Facts JSON (got: {first[:80]!r})"
@@ -240,15 +240,15 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
     glibc = next(iter(s.get("glibc", [])), "")
     shm = None
     for line in s.get("shm", []):
-        m = re.search(r"size=(\d+)k", line)
+        m = re.search(r"size=([0-9]{1,18})k", line)
         if m:
             shm = int(m.group(1)) * 1024
     mem = None
     for line in s.get("meminfo", []):
-        m = re.search(r"(\d+)\s*kB", line)
+        m = re.search(r"(?<![0-9])([0-9]{1,18})\s*kB", line)
         if m:
             mem = int(m.group(1)) * 1024
-    cpus = next((int(v) for v in s.get("cpus", []) if v.strip().isdigit()), None)
+    cpus = next((n for n in map(_small_int, s.get("cpus", [])) if n is not None), None)
     python = _python_from_shell(s.get("python3", []))
     system = SystemFacts(
         os=OsFacts(
@@ -336,8 +336,15 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
 
 
 def _wheel_cuda_major(name: str) -> int | None:
-    m = re.search(r"-cu(\d+)$", name)
+    m = re.search(r"-cu([0-9]{1,4})$", name)
     return int(m.group(1)) if m else None
+
+
+def _small_int(text: str) -> int | None:
+    """An ASCII decimal of at most 18 digits from an image's output, else None: "²" passes
+    str.isdigit() and int() refuses it; 5,000 digits crash int()."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _python_from_shell(lines: list[str]) -> PythonFacts | None:
@@ -358,12 +365,13 @@ def _driver_from_shell(s: dict[str, list[str]], why: str) -> DriverFacts:
     version = None
     for row in s.get("nvidia-smi", []):
         cols = [c.strip() for c in row.split(",")]
-        if len(cols) < 6 or not cols[0].isdigit():
+        index = _small_int(cols[0]) if len(cols) >= 6 else None
+        if index is None:
             continue
-        mib = int(cols[3]) if cols[3].isdigit() else None
+        mib = _small_int(cols[3])
         gpus.append(
             GpuFacts(
-                index=int(cols[0]),
+                index=index,
                 name=cols[1],
                 pci_bus_id=cols[2],
                 memory_total_bytes=mib * (1 << 20) if mib is not None else None,

@@ -387,3 +387,28 @@ def test_names_that_are_not_references_are_refused_before_any_request(
     proc = run_envlock(["probe", flag, value], env=clean_env(DOCKER_HOST="unix:///nonexistent"))
     assert proc.returncode == 2, proc.stderr
     assert "not a valid image reference" in proc.stderr or "not a container name" in proc.stderr
+
+
+def test_shell_fallback_numbers_from_a_hostile_image_are_bounded() -> None:
+    """An image's shell output is untrusted: 5,000-digit numbers, "²" (str.isdigit() but
+    not int()) and a probe JSON with a huge integer are dropped or one ContainerError,
+    never a ValueError (exit 4)."""
+    from envlock.container.parse import facts_from_json
+
+    huge = "9" * 5000
+    text = (
+        "@@envlock os-release\nID=debian\n"
+        f"@@envlock shm\nshm /dev/shm tmpfs rw,size={huge}k 0 0\n"
+        f"@@envlock meminfo\nMemTotal: {huge} kB\n"
+        "@@envlock cpus\n\u00b2\n" + huge + "\n8\n"
+        f"@@envlock nvidia-smi\n\u00b2, A100, 0000:00:01.0, 40960, 535.1, 8.0\n"
+        f"0, A100, 0000:00:01.0, {huge}, 535.1, 8.0\n"
+        "@@envlock end\n"
+    )
+    facts = facts_from_shell(text, target="image:x", why="no python3")
+    assert facts.system.shm_total_bytes is None and facts.system.memory_total_bytes is None
+    assert facts.system.cpu_count == 8
+    assert [g.index for g in facts.driver.gpus] == [0]
+    assert facts.driver.gpus[0].memory_total_bytes is None
+    with pytest.raises(ContainerError, match="did not print Facts JSON"):
+        facts_from_json(f'{{"facts_version": {huge}}}', "image:x")
