@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+from collections.abc import Callable
 from typing import TypeVar
 
 from envlock import __version__
@@ -26,6 +27,7 @@ from envlock.lock.model import (
     Lock,
     LockedCuda,
     LockedDriver,
+    LockedFile,
     LockedGpu,
     LockedHardware,
     LockedImage,
@@ -103,58 +105,9 @@ def build_lock(
     observed side: such a value is then drift against the lock, not hidden)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
-    s = facts.system
-    driver = hardware = None
-    if scope == "full":
-        d = facts.driver
-        driver = _or_none(LockedDriver(version=d.version, cuda_version=d.cuda_version))
-        if d.gpus is not None:
-            hardware = LockedHardware(
-                gpu_count=len(d.gpus),
-                gpus=tuple(
-                    LockedGpu(
-                        index=g.index,
-                        name=g.name,
-                        compute_capability=g.compute_capability,
-                        memory_mib=(
-                            g.memory_total_bytes // _MIB
-                            if g.memory_total_bytes is not None
-                            else None
-                        ),
-                    )
-                    for g in sorted(d.gpus, key=lambda g: g.index)
-                ),
-            )
-    torch = None
-    t = facts.torch
-    if t.installed:
-        live = t.live
-        torch = _or_none(
-            LockedTorch(
-                version=t.version,
-                cuda=t.cuda,
-                hip=t.hip,
-                git_version=t.git_version,
-                debug=t.debug,
-                cudnn=live.cudnn_version if live else None,
-                nccl=live.nccl_version if live else None,
-                arch_flags=tuple(live.arch_flags) if live and live.arch_flags else None,
-                variant=torch_variant(t.version, t.cuda, t.hip),
-                # the distribution's version says where it came from: torch 2.14.1 from the
-                # default index reports __version__ 2.14.1+cu130, its metadata 2.14.1
-                index=torch_index(facts.packages.distributions.get("torch") or t.version),
-            )
-        )
-    image = None
-    if facts.image is not None:
-        img = facts.image
-        image = _or_none(
-            LockedImage(
-                reference=img.reference,
-                id=img.id,
-                digest=img.repo_digests[0] if img.repo_digests else None,
-            )
-        )
+    d = facts.driver
+    full = scope == "full"
+    distributions = sorted(facts.packages.distributions.items())
     lock = Lock(
         envlock=LockHeader(
             lock_version=LockVersion.current(),
@@ -165,50 +118,109 @@ def build_lock(
             created=created or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             target=facts.meta.target,
         ),
-        system=_or_none(
-            LockedSystem(
-                os=(" ".join(p for p in (s.os.id, s.os.version_id) if p) or None) if s.os else None,
-                arch=s.arch,
-                glibc=s.glibc,
-                python=_python_minor(s.python.version) if s.python else None,
-                python_implementation=s.python.implementation.lower() if s.python else None,
-            )
-        ),
-        driver=driver,
-        hardware=hardware,
-        torch=torch,
+        system=_locked_system(facts),
+        driver=_or_none(LockedDriver(version=d.version, cuda_version=d.cuda_version))
+        if full
+        else None,
+        hardware=_locked_hardware(facts) if full else None,
+        torch=_locked_torch(facts),
         # an empty table is not written: None, so that the lock reads back equal
         cuda=_or_none(LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version))
         if facts.cuda.toolkit
         else None,
-        packages={
-            _text(name): _text(version)
-            for name, version in sorted(facts.packages.distributions.items())
-            if not is_tool(name)
-        },
-        tools={
-            _text(name): _text(version)
-            for name, version in sorted(facts.packages.distributions.items())
-            if is_tool(name)
-        },
-        sources={
-            _text(name): LockedSource(
-                kind=src.kind,
-                # a local path names the locking machine's directories: not committed
-                url=None if src.kind in UNRESTORABLE_KINDS else _text(src.url),
-                commit=src.commit,
-            )
-            for name, src in sorted(facts.packages.sources.items())
-            if name in facts.packages.distributions and not is_tool(name)
-        },
+        packages={_text(n): _text(v) for n, v in distributions if not is_tool(n)},
+        tools={_text(n): _text(v) for n, v in distributions if is_tool(n)},
+        sources=_locked_sources(facts),
         env={
             _text(k): _text(v) for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)
         },
         extensions=extension_digests(facts),
-        image=image,
+        image=_locked_image(facts),
         determinism=lockable_determinism(facts.determinism) if facts.determinism else None,
     )
     return lockable_lock(lock) if lockable else lock
+
+
+def _locked_sources(facts: Facts) -> dict[str, LockedSource]:
+    return {
+        _text(name): LockedSource(
+            kind=src.kind,
+            # a local path names the locking machine's directories: not committed
+            url=None if src.kind in UNRESTORABLE_KINDS else _text(src.url),
+            commit=src.commit,
+        )
+        for name, src in sorted(facts.packages.sources.items())
+        if name in facts.packages.distributions and not is_tool(name)
+    }
+
+
+def _locked_system(facts: Facts) -> LockedSystem | None:
+    s = facts.system
+    return _or_none(
+        LockedSystem(
+            os=(" ".join(p for p in (s.os.id, s.os.version_id) if p) or None) if s.os else None,
+            arch=s.arch,
+            glibc=s.glibc,
+            python=_python_minor(s.python.version) if s.python else None,
+            python_implementation=s.python.implementation.lower() if s.python else None,
+        )
+    )
+
+
+def _locked_hardware(facts: Facts) -> LockedHardware | None:
+    gpus = facts.driver.gpus
+    if gpus is None:
+        return None
+    return LockedHardware(
+        gpu_count=len(gpus),
+        gpus=tuple(
+            LockedGpu(
+                index=g.index,
+                name=g.name,
+                compute_capability=g.compute_capability,
+                memory_mib=(
+                    g.memory_total_bytes // _MIB if g.memory_total_bytes is not None else None
+                ),
+            )
+            for g in sorted(gpus, key=lambda g: g.index)
+        ),
+    )
+
+
+def _locked_torch(facts: Facts) -> LockedTorch | None:
+    t = facts.torch
+    if not t.installed:
+        return None
+    live = t.live
+    return _or_none(
+        LockedTorch(
+            version=t.version,
+            cuda=t.cuda,
+            hip=t.hip,
+            git_version=t.git_version,
+            debug=t.debug,
+            cudnn=live.cudnn_version if live else None,
+            nccl=live.nccl_version if live else None,
+            arch_flags=tuple(live.arch_flags) if live and live.arch_flags else None,
+            variant=torch_variant(t.version, t.cuda, t.hip),
+            # the distribution's version says where it came from: torch 2.14.1 from the
+            # default index reports __version__ 2.14.1+cu130, its metadata 2.14.1
+            index=torch_index(facts.packages.distributions.get("torch") or t.version),
+        )
+    )
+
+
+def _locked_image(facts: Facts) -> LockedImage | None:
+    img = facts.image
+    if img is None:
+        return None
+    return _or_none(
+        LockedImage(
+            reference=img.reference,
+            id=img.id,
+            digest=img.repo_digests[0] if img.repo_digests else None,
+        )
+    )
 
 
 S = TypeVar("S")
@@ -222,83 +234,83 @@ def lockable_lock(lock: Lock) -> Lock:
     name, a path) are written escaped, each with a note, instead of writing a lock that
     no envlock can read back."""
     notes: list[str] = []
-
-    def keep(table: str, entries: dict[str, str]) -> dict[str, str]:
-        out = {}
-        for name, version in entries.items():
-            why = valid.name_problem(name) or valid.version_problem(version)
-            if why:
-                notes.append(f"{table}: {valid.show(name)} not locked: {why}")
-            else:
-                out[name] = version
-        return out
-
-    packages, tools = keep("packages", lock.packages), keep("tools", lock.tools)
-    sources = {
-        n: s for n, s in lock.sources.items() if n in packages and not valid.kind_problem(s.kind)
-    }
-    files = {
-        n: fs
-        for n, fs in lock.files.items()
-        if not valid.name_problem(n)
-        and not any(
-            valid.file_name_problem(f.name)
-            or valid.url_problem(f.url)
-            or valid.sha256_problem(f.sha256)
-            for f in fs
-        )
-    }
-    notes += [
-        f"files: no hashes for {valid.show(n)}: a file is not valid"
-        for n in lock.files
-        if n not in files
-    ]
-    env = {}
-    for key, value in lock.env.items():
-        why = valid.env_key_problem(key) or valid.text_problem(value)
-        if why:
-            notes.append(f"env: {valid.show(key)} not locked: {why}")
-        else:
-            env[key] = value
-    extensions = {}
-    for path, digest in lock.extensions.items():
-        why = valid.prefixed_sha256_problem(digest)
-        if why:
-            notes.append(f"extensions: {valid.show(path)} not locked: {why}")
-        else:
-            extensions[path] = digest
-    torch = lock.torch
-    if torch is not None:
-        variant, index = torch.variant, torch.index
-        if variant is not None and valid.variant_problem(variant):
-            notes.append(f"torch.variant not locked: {valid.variant_problem(variant)}")
-            variant = index = None  # the index is the variant's
-        if index is not None and valid.url_problem(index):
-            notes.append(f"torch.index not locked: {valid.url_problem(index)}")
-            index = None
-        torch = dataclasses.replace(torch, variant=variant, index=index)
-    image = lock.image
-    if image is not None and image.digest is not None:
-        why = valid.repo_digest_problem(image.digest)
-        if why:
-            notes.append(f"image.digest not locked: {why}")
-            image = dataclasses.replace(image, digest=None)
+    packages = _kept("packages", lock.packages, _pin_problem, notes)
     lock = dataclasses.replace(
         lock,
         packages=packages,
-        tools=tools,
-        sources=sources,
-        files=files,
-        env=env,
-        extensions=extensions,
-        torch=torch,
-        image=image,
+        tools=_kept("tools", lock.tools, _pin_problem, notes),
+        sources=_kept(
+            "sources",
+            {n: s for n, s in lock.sources.items() if n in packages},
+            lambda n, s: valid.kind_problem(s.kind),
+            notes,
+        ),
+        files=_kept("files", lock.files, _files_problem, notes),
+        env=_kept(
+            "env", lock.env, lambda k, v: valid.env_key_problem(k) or valid.text_problem(v), notes
+        ),
+        extensions=_kept(
+            "extensions", lock.extensions, lambda p, d: valid.prefixed_sha256_problem(d), notes
+        ),
+        torch=_lockable_torch(lock.torch, notes),
+        image=_lockable_image(lock.image, notes),
     )
     text = list(valid.text_problems(lock.to_dict(), ""))
     if text:
         notes += [f"{path}: {why}: written escaped" for path, why in text]
         lock = _escaped(lock)
     return dataclasses.replace(lock, notes=(*lock.notes, *notes))
+
+
+V = TypeVar("V")
+
+
+def _kept(
+    table: str, entries: dict[str, V], problem: Callable[[str, V], str | None], notes: list[str]
+) -> dict[str, V]:
+    """The entries of a table without those `problem` refuses (each noted)."""
+    out = {}
+    for key, value in entries.items():
+        why = problem(key, value)
+        if why:
+            notes.append(f"{table}: {valid.show(key)} not locked: {why}")
+        else:
+            out[key] = value
+    return out
+
+
+def _pin_problem(name: str, version: str) -> str | None:
+    return valid.name_problem(name) or valid.version_problem(version)
+
+
+def _files_problem(name: str, files: tuple[LockedFile, ...]) -> str | None:
+    for f in files:
+        why = valid.file_name_problem(f.name) or valid.url_problem(f.url)
+        why = why or valid.sha256_problem(f.sha256)
+        if why:
+            return why
+    return valid.name_problem(name)
+
+
+def _lockable_torch(torch: LockedTorch | None, notes: list[str]) -> LockedTorch | None:
+    if torch is None:
+        return None
+    variant, index = torch.variant, torch.index
+    if variant is not None and valid.variant_problem(variant):
+        notes.append(f"torch.variant not locked: {valid.variant_problem(variant)}")
+        variant = index = None  # the index is the variant's
+    if index is not None and valid.url_problem(index):
+        notes.append(f"torch.index not locked: {valid.url_problem(index)}")
+        index = None
+    return dataclasses.replace(torch, variant=variant, index=index)
+
+
+def _lockable_image(image: LockedImage | None, notes: list[str]) -> LockedImage | None:
+    why = valid.repo_digest_problem(image.digest) if image and image.digest else None
+    if image is None or why is None:
+        return image
+    notes.append(f"image.digest not locked: {why}")
+    return dataclasses.replace(image, digest=None)
 
 
 def _escaped(value: T) -> T:

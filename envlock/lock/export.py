@@ -76,14 +76,7 @@ def plan_install(
     torch_index: an index (a mirror) to use instead of the variant's; "none": the
     installer's own configuration only.
     """
-    for path, why in lock_problems(lock):  # a Lock built in Python, not read from a file
-        raise LockError(f"the lock: in '{path}': {why}")
-    if torch_index is not None and torch_index != "none" and valid.url_problem(torch_index):
-        raise UsageError(f"--torch-index: {valid.url_problem(torch_index)} (or 'none')")
-    if variant is not None and valid.variant_problem(variant):
-        raise UsageError(f"--variant: {valid.variant_problem(variant)}")
-    if not lock.packages:
-        raise RestoreError("the lock holds no [packages]: nothing to install")
+    _check_inputs(lock, variant, torch_index)
     locked_variant = lock.torch.variant if lock.torch else None
     change = variant is not None and variant != locked_variant
     if change and (lock.torch is None or "torch" not in lock.packages):
@@ -147,6 +140,19 @@ def plan_install(
     )
 
 
+def _check_inputs(lock: Lock, variant: str | None, torch_index: str | None) -> None:
+    """The lock (a Lock built in Python is not read from a file), the options, and
+    that there is something to install."""
+    for path, why in lock_problems(lock):
+        raise LockError(f"the lock: in '{path}': {why}")
+    if torch_index is not None and torch_index != "none" and valid.url_problem(torch_index):
+        raise UsageError(f"--torch-index: {valid.url_problem(torch_index)} (or 'none')")
+    if variant is not None and valid.variant_problem(variant):
+        raise UsageError(f"--variant: {valid.variant_problem(variant)}")
+    if not lock.packages:
+        raise RestoreError("the lock holds no [packages]: nothing to install")
+
+
 def requirements_text(plan: InstallPlan, *, header: str = "") -> str:
     """pip/uv requirements: `name==version` (with --hash when every pin has one), the
     index lines the torch variant needs, and comments for what cannot be restored."""
@@ -193,14 +199,7 @@ def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[s
     from packaging.utils import canonicalize_name
     from packaging.version import Version
 
-    _check_plan(plan)
-    missing = [p.name for p in plan.pins if not p.files]
-    if missing:
-        raise RestoreError(
-            f"--format pylock needs file hashes, and the lock has none for {missing[0]}"
-            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-            + ": regenerate it with `envlock lock --hashes`"
-        )
+    python = _pylock_inputs(lock, plan)
     packages = []
     for pin in plan.pins:
         wheels = [
@@ -223,9 +222,6 @@ def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[s
                 sdist=sdist,
             )
         )
-    python = lock.system.python if lock.system else None
-    if python and not _PYTHON_MINOR.fullmatch(python):
-        raise LockError(f"in 'system.python': {valid.show(python)} is not MAJOR.MINOR")
     doc = Pylock(
         lock_version=Version("1.0"),
         created_by=created_by,
@@ -237,6 +233,22 @@ def pylock_document(lock: Lock, plan: InstallPlan, *, created_by: str) -> dict[s
     except PylockValidationError as exc:
         raise LockError(f"the pylock built from this lock is not valid: {exc}") from None
     return dict(doc.to_dict())
+
+
+def _pylock_inputs(lock: Lock, plan: InstallPlan) -> str | None:
+    """Refuse what a pylock cannot say; the Python minor it requires (or None)."""
+    _check_plan(plan)
+    missing = [p.name for p in plan.pins if not p.files]
+    if missing:
+        raise RestoreError(
+            f"--format pylock needs file hashes, and the lock has none for {missing[0]}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + ": regenerate it with `envlock lock --hashes`"
+        )
+    python = lock.system.python if lock.system else None
+    if python and not _PYTHON_MINOR.fullmatch(python):
+        raise LockError(f"in 'system.python': {valid.show(python)} is not MAJOR.MINOR")
+    return python
 
 
 def dockerfile_text(
@@ -252,28 +264,7 @@ def dockerfile_text(
     """A Dockerfile that recreates the locked software on `base`: the pinned install from
     the exported requirements, the locked variables that change numerics or loading, a
     non-root user, and `envlock verify --scope software` as the last build step."""
-    if not _IMAGE.fullmatch(base):
-        raise UsageError(f"--base {valid.show(base)}: not an image reference")
-    for what, name in (
-        ("the lock's file name", lock_name),
-        ("the requirements file name", requirements_name),
-        ("--wheelhouse", wheelhouse),
-    ):
-        if name is not None and not _PLAIN.fullmatch(name):
-            raise UsageError(
-                f"{what} {valid.show(name)} cannot be named in a Dockerfile: use letters, "
-                "digits and _@%+=:,./- only (not first: -)"
-            )
-    if not envlock_spec or envlock_spec.startswith("-") or valid.text_problem(envlock_spec):
-        raise UsageError(
-            f"--envlock-spec {valid.show(envlock_spec)}: not a requirement "
-            "(empty, an option, or a control character)"
-        )
-    env = {k: v for k, v in lock.env.items() if k not in _NOT_IN_IMAGE}
-    for key, value in env.items():
-        why = valid.env_key_problem(key) or valid.text_problem(value)
-        if why:
-            raise LockError(f"in 'env': {why}")
+    env = _dockerfile_inputs(lock, base, lock_name, requirements_name, wheelhouse, envlock_spec)
     q = shlex.quote
     pip = "python -m pip install --no-cache-dir --disable-pip-version-check"
     find = f" --no-index --find-links /tmp/envlock/{q(wheelhouse)}" if wheelhouse else ""
@@ -305,6 +296,41 @@ def dockerfile_text(
         "--scope software --no-determinism",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _dockerfile_inputs(
+    lock: Lock,
+    base: str,
+    lock_name: str,
+    requirements_name: str,
+    wheelhouse: str | None,
+    envlock_spec: str,
+) -> dict[str, str]:
+    """Refuse what a Dockerfile line cannot hold as one word (exit 2 for an option, 3 for
+    the lock); the variables the image sets."""
+    if not _IMAGE.fullmatch(base):
+        raise UsageError(f"--base {valid.show(base)}: not an image reference")
+    for what, name in (
+        ("the lock's file name", lock_name),
+        ("the requirements file name", requirements_name),
+        ("--wheelhouse", wheelhouse),
+    ):
+        if name is not None and not _PLAIN.fullmatch(name):
+            raise UsageError(
+                f"{what} {valid.show(name)} cannot be named in a Dockerfile: use letters, "
+                "digits and _@%+=:,./- only (not first: -)"
+            )
+    if not envlock_spec or envlock_spec.startswith("-") or valid.text_problem(envlock_spec):
+        raise UsageError(
+            f"--envlock-spec {valid.show(envlock_spec)}: not a requirement "
+            "(empty, an option, or a control character)"
+        )
+    env = {k: v for k, v in lock.env.items() if k not in _NOT_IN_IMAGE}
+    for key, value in env.items():
+        why = valid.env_key_problem(key) or valid.text_problem(value)
+        if why:
+            raise LockError(f"in 'env': {why}")
+    return env
 
 
 def _make_venv(path: str, wheelhouse: str | None) -> str:

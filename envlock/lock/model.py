@@ -209,23 +209,38 @@ def lock_problems(lock: Lock) -> Iterator[tuple[str, str]]:
     (valid.py's grammars), the named fields first, then control characters anywhere."""
     from envlock.lock import valid
 
+    yield from _table_problems(lock)
+    yield from _file_problems(lock)
+    for key in lock.env:
+        why = valid.env_key_problem(key)
+        if why:
+            yield "env", why
+    yield from _field_problems(lock)
+    yield from valid.text_problems(lock.to_dict(), "")
+
+
+def _table_problems(lock: Lock) -> Iterator[tuple[str, str]]:
+    """[packages], [tools]: names and versions; [sources]: names and kinds."""
+    from envlock.lock import valid
+
     for table, entries in (("packages", lock.packages), ("tools", lock.tools)):
         for name, version in entries.items():
             why = valid.name_problem(name)
             if why:
                 yield table, why
-                continue
-            why = valid.version_problem(version)
-            if why:
-                yield f"{table}.{name}", why
+            elif valid.version_problem(version):
+                yield f"{table}.{name}", str(valid.version_problem(version))
     for name, src in lock.sources.items():
         why = valid.name_problem(name)
         if why:
             yield "sources", why
-            continue
-        why = valid.kind_problem(src.kind)
-        if why:
-            yield f"sources.{name}.kind", why
+        elif valid.kind_problem(src.kind):
+            yield f"sources.{name}.kind", str(valid.kind_problem(src.kind))
+
+
+def _file_problems(lock: Lock) -> Iterator[tuple[str, str]]:
+    from envlock.lock import valid
+
     for name, files in lock.files.items():
         why = valid.name_problem(name)
         if why:
@@ -239,32 +254,28 @@ def lock_problems(lock: Lock) -> Iterator[tuple[str, str]]:
             ):
                 if why:
                     yield f"files.{name}[{i}].{part}", why
-    for key in lock.env:
-        why = valid.env_key_problem(key)
-        if why:
-            yield "env", why
+
+
+def _field_problems(lock: Lock) -> Iterator[tuple[str, str]]:
+    """[extensions] digests, torch.index and .variant, image.digest."""
+    from envlock.lock import valid
+
     for path, digest in lock.extensions.items():
         why = valid.text_problem(path)
         if why:
             yield "extensions", f"key {why}"
-            continue
-        why = valid.prefixed_sha256_problem(digest)
+        elif valid.prefixed_sha256_problem(digest):
+            yield f"extensions.{path}", str(valid.prefixed_sha256_problem(digest))
+    torch, image = lock.torch, lock.image
+    checks = (
+        ("torch.index", torch and torch.index, valid.url_problem),
+        ("torch.variant", torch and torch.variant, valid.variant_problem),
+        ("image.digest", image and image.digest, valid.repo_digest_problem),
+    )
+    for path, value, problem in checks:
+        why = problem(value) if value else None
         if why:
-            yield f"extensions.{path}", why
-    if lock.torch is not None:
-        if lock.torch.index is not None:
-            why = valid.url_problem(lock.torch.index)
-            if why:
-                yield "torch.index", why
-        if lock.torch.variant is not None:
-            why = valid.variant_problem(lock.torch.variant)
-            if why:
-                yield "torch.variant", why
-    if lock.image is not None and lock.image.digest is not None:
-        why = valid.repo_digest_problem(lock.image.digest)
-        if why:
-            yield "image.digest", why
-    yield from valid.text_problems(lock.to_dict(), "")
+            yield path, why
 
 
 MAX_DEPTH = 32  # a real lock nests 5 deep ([determinism.classes.rng.summary])
