@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from envlock.checks import CHECKS
-from envlock.explain import MESSAGES, explain_exit_code, explain_message
+from envlock.explain import explain_exit_code, explain_message, messages
 from tests.conftest import FIXTURES, clean_env, run_envlock
 from tests.facts_builders import h100_host
 
@@ -32,7 +32,7 @@ def test_exit_codes(code: int, fragment: str) -> None:
 
 
 def test_every_referenced_check_exists() -> None:
-    referenced = {c for e in MESSAGES for c in e.checks}
+    referenced = {c for e in messages() for c in e.checks}
     for code in (127, 134, 135, 137, 139, 143):
         referenced |= set(explain_exit_code(code).checks)
     assert referenced <= set(CHECKS), referenced - set(CHECKS)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from envlock.explain import MESSAGES, explain_message, oom_evidence
+from envlock.explain import explain_message, messages, oom_evidence
 from tests.conftest import FIXTURES, run_envlock
 
-EXAMPLES = [(e.key, x) for e in MESSAGES for x in e.examples]
+EXAMPLES = [(e.key, x) for e in messages() for x in e.examples]
 # The errors the issue lists, each needing real text and a source
 MOST_HIT = {
     "cuda-oom",
@@ -26,12 +26,12 @@ MOST_HIT = {
 
 
 def test_every_most_hit_error_has_real_text_and_a_source() -> None:
-    by_key = {e.key: e for e in MESSAGES}
+    by_key = {e.key: e for e in messages()}
     for key in MOST_HIT:
         entry = by_key[key]
         assert entry.examples, key
         assert entry.source and all(u.startswith("https://github.com/") for u in entry.source)
-    assert len({e.key for e in MESSAGES}) == len(MESSAGES)
+    assert len({e.key for e in messages()}) == len(messages())
 
 
 @pytest.mark.parametrize(
