@@ -8,14 +8,14 @@ exactly those on this machine. The messages are data (explain_messages.toml).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import signal
 import sys
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Explanation:
     key: str
     title: str
@@ -41,9 +41,29 @@ def messages() -> tuple[Explanation, ...]:
     from importlib import resources
 
     text = resources.files("envlock").joinpath("explain_messages.toml").read_text("utf-8")
-    return tuple(
-        Explanation(**{k: tuple(v) if isinstance(v, list) else v for k, v in row.items()})
-        for row in tomllib.loads(text)["message"]
+    return tuple(_explanation(row) for row in tomllib.loads(text)["message"])
+
+
+def _explanation(row: dict[str, object]) -> Explanation:
+    unknown = row.keys() - {f.name for f in dataclasses.fields(Explanation)}
+    if unknown:  # a typo in the data file must not silently drop a field
+        raise ValueError(f"explain_messages.toml: {row.get('key')}: unknown {sorted(unknown)}")
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = row.get(key, [])
+        assert isinstance(value, list), key
+        return tuple(str(v) for v in value)
+
+    return Explanation(
+        key=str(row["key"]),
+        title=str(row["title"]),
+        cause=str(row["cause"]),
+        fix=str(row["fix"]),
+        checks=strings("checks"),
+        patterns=strings("patterns"),
+        gpu=row.get("gpu") is True,
+        source=strings("source"),
+        examples=strings("examples"),
     )
 
 

@@ -150,3 +150,12 @@ def test_explain_strict_fails_on_a_confirming_warning() -> None:
     strict = run_envlock(["explain", msg, "--facts", str(facts), "--strict"])
     assert strict.returncode == 1, strict.stdout
     assert "EL-SHM-SMALL" in strict.stdout
+
+
+def test_a_message_row_with_an_unknown_key_is_refused() -> None:
+    from envlock.explain import _explanation
+
+    row = {"key": "k", "title": "t", "cause": "c", "fix": "f", "pattern": ["typo"]}
+    with pytest.raises(ValueError, match="unknown \\['pattern'\\]"):
+        _explanation(row)
+    assert _explanation({**row, "patterns": row.pop("pattern")}).patterns == ("typo",)
