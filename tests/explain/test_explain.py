@@ -158,4 +158,5 @@ def test_a_message_row_with_an_unknown_key_is_refused() -> None:
     row = {"key": "k", "title": "t", "cause": "c", "fix": "f", "pattern": ["typo"]}
     with pytest.raises(ValueError, match="unknown \\['pattern'\\]"):
         _explanation(row)
-    assert _explanation({**row, "patterns": row.pop("pattern")}).patterns == ("typo",)
+    fixed = {k: v for k, v in row.items() if k != "pattern"} | {"patterns": ["typo"]}
+    assert _explanation(fixed).patterns == ("typo",)
