@@ -55,7 +55,7 @@ def doctor(
     container, `host` holds this machine's driver and GPUs (collected when not given)."""
     from envlock.catalog import DOCTOR, ids, validate_ignore
     from envlock.checks import run_checks
-    from envlock.findings import Report
+    from envlock.findings import DoctorDetails, Report
 
     skip = validate_ignore(ignore, DOCTOR)
     expect = sorted(set(expect))
@@ -70,13 +70,13 @@ def doctor(
         target=_target(source, facts),
         findings=findings,
         strict=strict,
-        details={
-            "checks": len(ids(DOCTOR) - skip),
-            "ignored": sorted(skip),
-            "expect": expect,
-            "interpreter": _interpreter(facts),
-            "not_checked": not_checked(facts) + _checks_without_facts(facts, host, skip),
-        },
+        details=DoctorDetails(
+            checks=len(ids(DOCTOR) - skip),
+            ignored=tuple(sorted(skip)),
+            expect=tuple(expect),
+            interpreter=_interpreter(facts),
+            not_checked=(*not_checked(facts), *_checks_without_facts(facts, host, skip)),
+        ),
     )
 
 
@@ -128,11 +128,9 @@ def run_determinism(
     strict: bool = False,
 ) -> tuple[DeterminismFacts, Report]:
     """Run the seeded suite in a child process; the Report holds its run-to-run findings."""
-    import dataclasses
-
     from envlock.determinism.compare import run_to_run_findings
     from envlock.determinism.runner import run_suite
-    from envlock.findings import Report
+    from envlock.findings import DeterminismDetails, Report
 
     det = run_suite(device=device, seed=seed, python=python, timeout=timeout)
     report = Report(
@@ -140,7 +138,7 @@ def run_determinism(
         target=f"python:{python}" if python else "host",
         findings=run_to_run_findings(det),
         strict=strict,
-        details={"determinism": dataclasses.asdict(det)},
+        details=DeterminismDetails(determinism=det),
     )
     return det, report
 
@@ -267,7 +265,7 @@ def _verify(
     command: str = "verify",
 ) -> tuple[Report, Facts]:
     from envlock.catalog import DETERMINISM, DOCTOR, VERIFY, validate_ignore
-    from envlock.findings import Report, Severity
+    from envlock.findings import Report, Severity, VerifyDetails
     from envlock.verify import Rule, checked_fields, parse_rule_override
     from envlock.verify import verify as compare
 
@@ -302,13 +300,13 @@ def _verify(
         findings += [f for f in run_checks(facts) if f.severity is Severity.ERROR]
     findings = [f for f in findings if f.check_id not in skip]
     failed_fields = {f.field for f in findings}
-    details: dict[str, object] = {
-        "lock": os.fspath(lock) if isinstance(lock, (str, os.PathLike)) else "<Lock>",
-        "scope": scope,
-        "probe_notes": list(facts.meta.notes),
-        "ignored": sorted(skip),
-        "passed": [p for p in checked_fields(locked, scope) if p not in failed_fields],
-    }
+    details = VerifyDetails(
+        lock=os.fspath(lock) if isinstance(lock, (str, os.PathLike)) else "<Lock>",
+        scope=scope,
+        probe_notes=tuple(facts.meta.notes),
+        ignored=tuple(sorted(skip)),
+        passed=tuple(p for p in checked_fields(locked, scope) if p not in failed_fields),
+    )
     report = Report(
         command=command,
         target=_target(source, facts),
@@ -340,7 +338,7 @@ def verify_distributed(
     before the ranks leave together (rank 0 prints it there, while the launch is still up)."""
     from envlock import fleet
     from envlock.catalog import DETERMINISM, FLEET, KINDS, VERIFY, validate_ignore
-    from envlock.findings import Report
+    from envlock.findings import DistributedDetails, Report
 
     skip = validate_ignore(ignore, VERIFY, DETERMINISM, FLEET)
     own_ignore = [i for i in skip if KINDS[i].source != FLEET]
@@ -371,14 +369,12 @@ def verify_distributed(
         smoke_failed = group.smoke(timeout=smoke_timeout)
         smoke_seconds = round(time.monotonic() - started, 2)
         findings += [f for f in smoke_failed if f.check_id not in skip]
-    details = dict(local.details)
-    details.pop("passed", None)
-    details.update(world_size=len(summaries), hosts=sorted({s.host for s in summaries}))
-    if smoke:
-        details["smoke"] = (
-            "failed" if smoke_failed else f"all-reduce over {len(summaries)} ranks: ok"
-        )
-        details["smoke_seconds"] = smoke_seconds
+    details = DistributedDetails.gathered(
+        local.details,
+        world_size=len(summaries),
+        hosts=sorted({s.host for s in summaries}),
+        smoke=(bool(smoke_failed), smoke_seconds) if smoke else None,
+    )
     report = Report(
         command="verify --distributed",
         target=f"{len(summaries)} ranks",
@@ -406,7 +402,7 @@ def fleet_report(
     hostlist such as 'gpu-node-[000-063]', or names); those without a file are missing."""
     from envlock import fleet
     from envlock.catalog import DETERMINISM, FLEET, VERIFY, validate_ignore
-    from envlock.findings import Report
+    from envlock.findings import FleetDetails, Report
 
     skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
@@ -419,12 +415,12 @@ def fleet_report(
         target=f"{len(summaries)} nodes",
         findings=[f for f in findings if f.check_id not in skip],
         strict=strict,
-        details={
-            "nodes": [s.host for s in summaries],
-            **({"expected_nodes": len(expected)} if expected is not None else {}),
-            "ignored": sorted(skip),
-            **({"lock": os.fspath(lock)} if isinstance(lock, (str, os.PathLike)) else {}),
-        },
+        details=FleetDetails(
+            nodes=tuple(s.host for s in summaries),
+            expected_nodes=len(expected) if expected is not None else None,
+            ignored=tuple(sorted(skip)),
+            lock=os.fspath(lock) if isinstance(lock, (str, os.PathLike)) else None,
+        ),
     )
 
 
@@ -444,9 +440,9 @@ def explain(
     text: str, source: Source | None = None, *, checks: bool = True, strict: bool = False
 ) -> Report:
     """What an exit code or an error message means, with the doctor checks that confirm it
-    run on this machine (or `source`). details["explanations"] holds the explanations."""
+    run on this machine (or `source`). details (ExplainDetails) holds the explanations."""
     from envlock.explain import explain_exit_code, explain_message, memory_evidence, oom_evidence
-    from envlock.findings import Report
+    from envlock.findings import ExplainDetails, ExplanationItem, Report
 
     text = text.strip()
     # ASCII digits and a sane length: "²" passes isdigit() and 5,000 digits crash int()
@@ -489,23 +485,23 @@ def explain(
         target=text,
         findings=findings,
         strict=strict,
-        details={
-            "explanations": [
-                {
-                    "key": e.key,
-                    "title": e.title,
-                    "cause": e.cause,
-                    "fix": e.fix,
-                    "checks": list(e.checks),
-                    "source": list(e.source),
-                }
+        details=ExplainDetails(
+            explanations=tuple(
+                ExplanationItem(
+                    key=e.key,
+                    title=e.title,
+                    cause=e.cause,
+                    fix=e.fix,
+                    checks=e.checks,
+                    source=e.source,
+                )
                 for e in explanations
-            ],
-            "evidence": evidence,
-            "checked": checks,
-            "wanted": wanted,
-            "gpu_note": gpu_note,
-        },
+            ),
+            evidence=evidence,
+            checked=checks,
+            wanted=tuple(wanted),
+            gpu_note=gpu_note,
+        ),
     )
 
 
@@ -517,6 +513,7 @@ def bug_report(
     the checks that lacked facts under "envlock_report". `anonymize` replaces hostnames,
     usernames, home directories, GPU UUIDs and secrets (envlock/report/anonymize.py)."""
     from envlock.checks.triage import top_finding
+    from envlock.findings import DoctorDetails, ReportDetails
 
     host: Facts | None = None
     if facts is None:
@@ -526,17 +523,13 @@ def bug_report(
     report = doctor(source, facts=facts, host=host)
     top = top_finding(report.findings)
     doctor_doc = report.to_dict()
-    doctor_doc["not_checked"] = report.details.get("not_checked", [])
+    own = report.details
+    doctor_doc["not_checked"] = list(own.not_checked) if isinstance(own, DoctorDetails) else []
     doctor_doc.pop("details", None)
-    doc: dict[str, Any] = {
-        **facts.to_dict(),
-        "envlock_report": {
-            "report_version": 1,
-            "anonymized": anonymize,
-            "doctor": doctor_doc,
-            "top": top.to_dict() if top else None,
-        },
-    }
+    meta = ReportDetails(
+        anonymized=anonymize, doctor=doctor_doc, top=top.to_dict() if top else None
+    )
+    doc: dict[str, Any] = {**facts.to_dict(), "envlock_report": meta.to_dict()}
     if not anonymize:
         return doc
     import getpass
@@ -566,17 +559,16 @@ class EnvironmentDriftError(EnvlockError):
     exit_code = ExitCode.FINDINGS
 
     def __init__(self, report: Report) -> None:
-        from envlock.findings import Severity
+        from envlock.findings import Severity, VerifyDetails
 
         self.report = report
+        lock = report.details.lock if isinstance(report.details, VerifyDetails) else None
         bad = [
             f
             for f in report.sorted_findings()
             if f.severity >= (Severity.WARNING if report.strict else Severity.ERROR)
         ]
-        lines = [
-            f"envlock pre-flight failed: {len(bad)} problem(s) with {report.details.get('lock')}"
-        ]
+        lines = [f"envlock pre-flight failed: {len(bad)} problem(s) with {lock}"]
         lines += [
             f"  [{f.check_id}] {f.message}" + (f" (fix: {f.fix})" if f.fix else "") for f in bad
         ]
@@ -789,7 +781,7 @@ def restore_lock(
     header = f"envlock {__version__} restore of {os.fspath(lock)}"
     swap = install(inst, plan, header=header, log=log)
     report = _verify_restored(locked, inst.python, plan, swap, strict=strict, ignore=ignore)
-    report.details["lock"] = os.fspath(lock)
+    report = report.with_details(lock=os.fspath(lock))
     return RestoreOutcome(
         hold=held, plan=plan, commands=dry_run_lines(inst), report=report, installer=chosen
     )
@@ -820,10 +812,10 @@ def _verify_restored(
         raise
     if swap is not None and _restore_failed(report, plan):
         swap.roll_back("the new venv did not verify")
-        report.details["venv"] = "not replaced: the new venv did not verify"
+        report = report.with_details(venv="not replaced: the new venv did not verify")
     elif swap is not None:
         swap.commit()
-        report.details["venv"] = "replaced"
+        report = report.with_details(venv="replaced")
     return report
 
 

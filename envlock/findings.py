@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from envlock.details import (
+    Details,
+    DeterminismDetails,
+    DistributedDetails,
+    DoctorDetails,
+    ExplainDetails,
+    ExplanationItem,
+    FleetDetails,
+    ReportDetails,
+    VerifyDetails,
+)
 from envlock.severity import Severity
 
-__all__ = ["Finding", "Report", "Severity"]
+# the details classes are Report's: importable from here too
+__all__ = [
+    "Details",
+    "DeterminismDetails",
+    "DistributedDetails",
+    "DoctorDetails",
+    "ExplainDetails",
+    "ExplanationItem",
+    "Finding",
+    "FleetDetails",
+    "Report",
+    "ReportDetails",
+    "Severity",
+    "VerifyDetails",
+]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,7 +81,7 @@ class Report:
     target: str  # host, image:NAME, facts:FILE
     findings: list[Finding] = field(default_factory=list)
     strict: bool = False
-    details: dict[str, Any] = field(default_factory=dict)  # command-specific extras
+    details: Details | None = None  # what the command adds: one class per command (details.py)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -64,6 +90,13 @@ class Report:
     def failed(self) -> bool:
         worst = Severity.WARNING if self.strict else Severity.ERROR
         return any(f.severity >= worst for f in self.findings)
+
+    def with_details(self, **changes: Any) -> Report:
+        """This Report, its details changed (restore adds the lock's path and the venv's fate
+        to verify's)."""
+        if self.details is None:
+            raise ValueError(f"envlock {self.command}'s report has no details to change")
+        return dataclasses.replace(self, details=dataclasses.replace(self.details, **changes))
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=lambda f: (-f.severity, f.check_id, f.field or ""))
@@ -78,5 +111,5 @@ class Report:
                 s.label: self.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
             },
             "findings": [f.to_dict() for f in self.sorted_findings()],
-            **({"details": self.details} if self.details else {}),
+            **({"details": self.details.to_dict()} if self.details is not None else {}),
         }

@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.facts",
         "envlock.typed",
         "envlock.findings",
+        "envlock.details",
         "envlock.catalog",
         "envlock.severity",
         "envlock.errors",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envlock.commands._source import add_source_arguments, source_of
 
@@ -46,60 +46,12 @@ def run(args: argparse.Namespace) -> Report:
         " ".join(args.what), source_of(args), checks=not args.no_checks, strict=args.strict
     )
     if args.format == "json":
-        d = report.details
-        doc = {
-            "input": report.target,
-            "explanations": d["explanations"],
-            "evidence": d["evidence"],
-            "gpu_note": d["gpu_note"],
-            "findings": [f.to_dict() for f in report.findings],
-            "verdict": "fail" if report.failed else "pass",
-        }
-        json.dump(doc, sys.stdout, indent=2)
+        from envlock.report.explain import explain_document
+
+        json.dump(explain_document(report), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _render_text(report)
+        from envlock.report.explain import render_explain_text
+
+        render_explain_text(report, sys.stdout)
     return report
-
-
-def _render_text(report: Report) -> None:
-    from rich.text import Text
-
-    from envlock.report.text import _print_finding, console_for
-
-    console = console_for(sys.stdout)
-    explanations: list[dict[str, Any]] = report.details["explanations"]
-    if not explanations:
-        console.print(
-            Text(
-                f"envlock does not recognise {report.target!r}. "
-                "Run `envlock doctor` for a full check."
-            )
-        )
-        return
-    for e in explanations:
-        console.print(Text(e["title"], style="bold"))
-        console.print(Text(f"  cause: {e['cause']}"))
-        console.print(Text(f"  fix:   {e['fix']}", style="green"))
-        for url in e.get("source") or ():
-            console.print(Text(f"  seen in: {url}", style="dim"))
-    for key, value in report.details["evidence"].items():
-        console.print(Text(f"  {key}: {value}", style="dim"))
-    wanted: list[str] = report.details["wanted"]
-    gpu_note = report.details.get("gpu_note")
-    if gpu_note:
-        console.print(Text(f"\non this machine: {gpu_note}", style="yellow"))
-        return
-    if not wanted or not report.details["checked"]:
-        return
-    if report.findings:
-        console.print(Text("\non this machine:", style="bold"))
-        for f in report.findings:
-            _print_finding(console, f)
-    else:
-        console.print(
-            Text(
-                f"\non this machine: none of {', '.join(wanted)} fires; the cause is elsewhere "
-                "or only visible at run time"
-            )
-        )

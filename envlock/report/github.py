@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from envlock.details import lock_of
 from envlock.findings import Report, Severity
 from envlock.report.safe import plain
 
@@ -26,7 +27,7 @@ MAX_ANNOTATIONS = 100
 
 
 def render_github(report: Report, out: TextIO) -> None:
-    lock = report.details.get("lock")
+    lock = lock_of(report.details)
     findings = report.sorted_findings()
     for f in findings[:MAX_ANNOTATIONS]:
         level = _LEVEL[f.severity]
@@ -36,7 +37,7 @@ def render_github(report: Report, out: TextIO) -> None:
             f"title={_escape_property(f'envlock {f.check_id}' + (f' {f.field}' if f.field else ''))}"
         ]
         if lock:
-            props.insert(0, f"file={_escape_property(str(lock))}")
+            props.insert(0, f"file={_escape_property(lock)}")
         message = f.message + (f" — fix: {f.fix}" if f.fix else "")
         out.write(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
     if len(findings) > MAX_ANNOTATIONS:  # GitHub shows a handful per step anyway

@@ -16,8 +16,10 @@ from __future__ import annotations
 import ast
 import html
 import json
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from envlock.details import Details, DistributedDetails, FleetDetails, lock_of
 from envlock.findings import Finding, Report, Severity
 from envlock.report.safe import plain
 
@@ -53,91 +55,123 @@ def _str_list(value: Any) -> list[str] | None:
     return None
 
 
-def fleet_matrix(report: Report) -> dict[str, Any] | None:
-    """The matrix the page draws: columns (field, lock value, the values in group order,
-    majority first), rows (a kind of node: hostlist, count, value index per column), and
-    the missing nodes. None when the report holds no per-node values."""
-    from envlock.hostlist import compress_hostlist
+@dataclass
+class _Grid:
+    """The matrix as it is filled, finding by finding: per field a column (its lock value,
+    its values in group order, how many nodes hold each), and each node's value index per
+    field."""
 
-    columns: dict[str, dict[str, Any]] = {}
-    node_value: dict[str, dict[str, int]] = {}  # host -> field -> value index
-    drifted: dict[str, set[str]] = {}
-    for f in report.findings:
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    node_value: dict[str, dict[str, int]] = field(default_factory=dict)  # host -> field -> index
+    drifted: dict[str, set[str]] = field(default_factory=dict)  # field -> hosts off the lock
+
+    def add(self, f: Finding) -> None:
         if f.check_id not in _FLEET_VALUE_IDS or f.field is None:
-            continue
-        col = columns.setdefault(
+            return
+        col = self.columns.setdefault(
             f.field, {"field": plain(f.field), "reference": None, "values": [], "sizes": []}
         )
         if f.locked is not None:
             col["reference"] = _show(f.locked)
         if f.check_id == "EL-FLEET-DIVERGENT":
-            hosts = f.evidence.get("hosts")
-            if not isinstance(hosts, dict):
-                continue
-            groups = [(k, _str_list(v)) for k, v in hosts.items()]
-            col["values"], col["sizes"] = [], []  # the divergence has every node's value
-            for index, (key, members) in enumerate(g for g in groups if g[1] is not None):
-                col["values"].append(_show(_from_repr(key)))
-                col["sizes"].append(len(members or ()))
-                for host in members or ():
-                    node_value.setdefault(host, {})[f.field] = index
-            col["complete"] = True
+            self._divergent(f.field, col, f.evidence.get("hosts"))
         elif not col.get("complete"):
-            members = _str_list(f.evidence.get("hosts")) or []
-            col["values"].append(_show(f.observed))
-            col["sizes"].append(len(members))
-            for host in members:
-                node_value.setdefault(host, {})[f.field] = len(col["values"]) - 1
-                drifted.setdefault(f.field, set()).add(host)
-    if not columns:
-        return None
-    if report.details.get("lock"):  # a field the lock does not hold: unset there
-        for col in columns.values():
-            col["reference"] = col["reference"] or "(none)"
-    nodes = _str_list(report.details.get("nodes")) or _str_list(report.details.get("hosts"))
-    all_nodes = list(dict.fromkeys([*(nodes or ()), *node_value]))
-    names = sorted(columns)
-    for name in names:
-        col = columns[name]
-        if not col.get("complete"):
-            # nodes with no drift finding on this field hold the lock's value
-            rest = [h for h in all_nodes if h not in drifted.get(name, set())]
+            self._drift(f.field, col, f)
+
+    def _divergent(self, name: str, col: dict[str, Any], hosts: Any) -> None:
+        """The divergence has every node's value: it replaces what drift findings gave."""
+        if not isinstance(hosts, dict):
+            return
+        groups = [(k, _str_list(v)) for k, v in hosts.items()]
+        col["values"], col["sizes"] = [], []
+        for index, (key, members) in enumerate(g for g in groups if g[1] is not None):
+            col["values"].append(_show(_from_repr(key)))
+            col["sizes"].append(len(members or ()))
+            for host in members or ():
+                self.node_value.setdefault(host, {})[name] = index
+        col["complete"] = True
+
+    def _drift(self, name: str, col: dict[str, Any], f: Finding) -> None:
+        members = _str_list(f.evidence.get("hosts")) or []
+        col["values"].append(_show(f.observed))
+        col["sizes"].append(len(members))
+        for host in members:
+            self.node_value.setdefault(host, {})[name] = len(col["values"]) - 1
+            self.drifted.setdefault(name, set()).add(host)
+
+    def fill_locked(self, names: list[str], all_nodes: list[str]) -> None:
+        """Nodes with no drift finding on a field hold the lock's value."""
+        for name in names:
+            col = self.columns[name]
+            if col.get("complete"):
+                continue
+            rest = [h for h in all_nodes if h not in self.drifted.get(name, set())]
             if rest:
                 col["values"].append(col["reference"] or "(locked value)")
                 col["sizes"].append(len(rest))
                 for host in rest:
-                    node_value.setdefault(host, {})[name] = len(col["values"]) - 1
-    kinds: dict[tuple[int, ...], list[str]] = {}
-    for host in all_nodes:
-        values = node_value.get(host, {})
-        kinds.setdefault(tuple(values.get(n, -1) for n in names), []).append(host)
-    rows = [
-        {"nodes": plain(compress_hostlist(hosts)), "count": len(hosts), "cells": list(key)}
-        for key, hosts in sorted(kinds.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    ]
+                    self.node_value.setdefault(host, {})[name] = len(col["values"]) - 1
+
+    def rows(self, names: list[str], all_nodes: list[str]) -> list[dict[str, Any]]:
+        """One row per kind of node (the same value index in every column), largest first."""
+        from envlock.hostlist import compress_hostlist
+
+        kinds: dict[tuple[int, ...], list[str]] = {}
+        for host in all_nodes:
+            values = self.node_value.get(host, {})
+            kinds.setdefault(tuple(values.get(n, -1) for n in names), []).append(host)
+        return [
+            {"nodes": plain(compress_hostlist(hosts)), "count": len(hosts), "cells": list(key)}
+            for key, hosts in sorted(kinds.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        ]
+
+
+def _nodes_of(details: Details | None) -> tuple[str, ...]:
+    """The nodes a fleet report read, or the ranks' hosts of verify --distributed."""
+    if isinstance(details, FleetDetails):
+        return details.nodes
+    if isinstance(details, DistributedDetails):
+        return details.hosts
+    return ()
+
+
+def _missing(findings: list[Finding]) -> dict[str, Any]:
+    from envlock.hostlist import compress_hostlist
+
     missing: list[str] = []
     where: Any = None
     count: Any = None
-    for f in report.findings:
+    for f in findings:
         if f.check_id == "EL-FLEET-NODE-MISSING":
             missing = _str_list(f.evidence.get("missing")) or []
             # the list names the first 10,000; the hostlist and the count, all of them
             where, count = f.evidence.get("where"), f.evidence.get("count")
     return {
-        "columns": [
-            {
-                "field": columns[n]["field"],
-                "reference": columns[n]["reference"],
-                "values": columns[n]["values"],
-                "sizes": columns[n]["sizes"],
-            }
-            for n in names
-        ],
-        "rows": rows,
-        "missing": {
-            "nodes": plain(where if isinstance(where, str) else compress_hostlist(missing)),
-            "count": count if isinstance(count, int) else len(missing),
-        },
+        "nodes": plain(where if isinstance(where, str) else compress_hostlist(missing)),
+        "count": count if isinstance(count, int) else len(missing),
+    }
+
+
+def fleet_matrix(report: Report) -> dict[str, Any] | None:
+    """The matrix the page draws: columns (field, lock value, the values in group order,
+    majority first), rows (a kind of node: hostlist, count, value index per column), and
+    the missing nodes. None when the report holds no per-node values."""
+    grid = _Grid()
+    for f in report.findings:
+        grid.add(f)
+    if not grid.columns:
+        return None
+    if lock_of(report.details):  # a field the lock does not hold: unset there
+        for col in grid.columns.values():
+            col["reference"] = col["reference"] or "(none)"
+    all_nodes = list(dict.fromkeys([*_nodes_of(report.details), *grid.node_value]))
+    names = sorted(grid.columns)
+    grid.fill_locked(names, all_nodes)
+    keys = ("field", "reference", "values", "sizes")
+    return {
+        "columns": [{k: grid.columns[n][k] for k in keys} for n in names],
+        "rows": grid.rows(names, all_nodes),
+        "missing": _missing(report.findings),
         "total": len(all_nodes),
     }
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from envlock.details import DoctorDetails
 from envlock.findings import Finding, Report, Severity
 from envlock.report.safe import plain
 
@@ -45,7 +46,7 @@ def summary_line(report: Report) -> Text:
         report.count(Severity.WARNING),
         report.count(Severity.INFO),
     )
-    partial = bool(report.details.get("not_checked"))
+    partial = bool(_not_checked(report))
     verdict = "FAIL" if report.failed else ("PARTIAL" if partial else "PASS")
     style = "bold red" if report.failed else ("bold yellow" if partial else "bold green")
     text = Text()
@@ -83,49 +84,73 @@ def not_checked_lines(items: Any) -> tuple[list[str], list[str]]:
     return sections, [f"{', '.join(checks)}: {reason}" for reason, checks in by_reason.items()]
 
 
+def _not_checked(report: Report) -> tuple[str, ...]:
+    details = report.details
+    return details.not_checked if isinstance(details, DoctorDetails) else ()
+
+
 def render_text(report: Report, out: TextIO) -> None:
     console = console_for(out)
     console.print(summary_line(report))
-    if report.details.get("interpreter"):
+    details = report.details
+    if isinstance(details, DoctorDetails) and details.interpreter:
         # soft_wrap: a path is never broken across lines
-        console.print(
-            Text(f"  interpreter: {plain(report.details['interpreter'])}"), soft_wrap=True
-        )
-    sections, checks = not_checked_lines(report.details.get("not_checked") or ())
+        console.print(Text(f"  interpreter: {plain(details.interpreter)}"), soft_wrap=True)
+    sections, checks = not_checked_lines(_not_checked(report))
     for line in sections:
         console.print(Text(f"  not checked: {plain(line)}", style="yellow"), soft_wrap=True)
-    # fleet findings (which nodes hold which value): one line each, at any fleet size
-    nodes = [f for f in report.sorted_findings() if f.field is not None and f.evidence.get("where")]
+    findings = report.sorted_findings()
+    _print_fleet_lines(console, findings)
+    _print_drift(
+        console, [f for f in findings if f.field is not None and not f.evidence.get("where")]
+    )
+    _print_by_severity(console, [f for f in findings if f.field is None])
+    if checks:  # after the findings: what was found comes first
+        console.print(Text("\nNOT CHECKED (the facts they need were not given)", style="yellow"))
+        for line in checks:
+            console.print(Text(f"  {plain(line)}", style="yellow"), soft_wrap=True)
+    if not report.findings:
+        console.print(Text("nothing to report"))
+
+
+def _print_fleet_lines(console: Console, findings: list[Finding]) -> None:
+    """Fleet findings (which nodes hold which value): one line each, at any fleet size."""
+    nodes = [f for f in findings if f.field is not None and f.evidence.get("where")]
     # a field the nodes disagree on has one line (its lock value included); drift from the
     # lock that every node shares keeps its own
     divergent = {f.field for f in nodes if f.check_id == "EL-FLEET-DIVERGENT"}
     nodes = [f for f in nodes if f.check_id == "EL-FLEET-DIVERGENT" or f.field not in divergent]
-    drift = [
-        f for f in report.sorted_findings() if f.field is not None and not f.evidence.get("where")
-    ]
-    other = [f for f in report.sorted_findings() if f.field is None]
-    if nodes:
-        console.print(Text("\nDIFFERENT NODES (value on nodes; majority first)", style="bold"))
-        for f in nodes[:MAX_ROWS]:
-            _print_fleet_line(console, f)
-        _more(console, len(nodes))
-    if drift:
-        table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
-        table.add_column("", no_wrap=True)
-        table.add_column("field", overflow="fold")
-        table.add_column("locked", overflow="fold")
-        table.add_column("observed", overflow="fold")
-        table.add_column("why it matters")
-        for f in drift[:MAX_ROWS]:
-            table.add_row(
-                Text(_MARK[f.severity], style=_STYLE[f.severity]),
-                Text(plain(f.field or "")),
-                Text(_fmt(f.locked)),
-                Text(_fmt(f.observed)),
-                Text(plain(f.why or f.message)),
-            )
-        console.print(table)
-        _more(console, len(drift))
+    if not nodes:
+        return
+    console.print(Text("\nDIFFERENT NODES (value on nodes; majority first)", style="bold"))
+    for f in nodes[:MAX_ROWS]:
+        _print_fleet_line(console, f)
+    _more(console, len(nodes))
+
+
+def _print_drift(console: Console, drift: list[Finding]) -> None:
+    """verify's findings as one table: field, locked, observed, why it matters."""
+    if not drift:
+        return
+    table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("field", overflow="fold")
+    table.add_column("locked", overflow="fold")
+    table.add_column("observed", overflow="fold")
+    table.add_column("why it matters")
+    for f in drift[:MAX_ROWS]:
+        table.add_row(
+            Text(_MARK[f.severity], style=_STYLE[f.severity]),
+            Text(plain(f.field or "")),
+            Text(_fmt(f.locked)),
+            Text(_fmt(f.observed)),
+            Text(plain(f.why or f.message)),
+        )
+    console.print(table)
+    _more(console, len(drift))
+
+
+def _print_by_severity(console: Console, other: list[Finding]) -> None:
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
         group = [f for f in other if f.severity is severity]
         if not group:
@@ -134,12 +159,6 @@ def render_text(report: Report, out: TextIO) -> None:
         for f in group[:MAX_ROWS]:
             _print_finding(console, f)
         _more(console, len(group))
-    if checks:  # after the findings: what was found comes first
-        console.print(Text("\nNOT CHECKED (the facts they need were not given)", style="yellow"))
-        for line in checks:
-            console.print(Text(f"  {plain(line)}", style="yellow"), soft_wrap=True)
-    if not report.findings:
-        console.print(Text("nothing to report"))
 
 
 # A person reads a few hundred lines; a 230,000-package drift is summarised, not printed

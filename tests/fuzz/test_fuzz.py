@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from envlock.checks import run_checks
+from envlock.details import VerifyDetails
 from envlock.errors import FactsError, LockError
 from envlock.facts import Facts
 from envlock.findings import Report
@@ -252,5 +253,10 @@ def test_findings_with_any_text_render_in_every_format(message: str, fix: str, f
         why=field,
     )
     _check_renderers(
-        Report(command="verify", target=field, findings=[f], details={"passed": [message]})
+        Report(
+            command="verify",
+            target=field,
+            findings=[f],
+            details=VerifyDetails(lock="envlock.lock.toml", scope="full", passed=(message,)),
+        )
     )

@@ -7,6 +7,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
+from envlock.details import VerifyDetails
 from envlock.findings import Report
 from envlock.lock import build_lock
 from envlock.report import render
@@ -33,10 +34,11 @@ def _drift_report(strict: bool = False) -> Report:
         target="host",
         findings=findings,
         strict=strict,
-        details={
-            "lock": "envlock.lock.toml",
-            "passed": [f for f in checked_fields(lock) if f not in failed],
-        },
+        details=VerifyDetails(
+            lock="envlock.lock.toml",
+            scope="full",
+            passed=tuple(f for f in checked_fields(lock) if f not in failed),
+        ),
     )
 
 
@@ -92,7 +94,9 @@ def test_clean_report_renders_in_every_format() -> None:
         command="verify",
         target="host",
         findings=verify(build_lock(facts), facts),
-        details={"passed": checked_fields(build_lock(facts))},
+        details=VerifyDetails(
+            lock="envlock.lock.toml", scope="full", passed=tuple(checked_fields(build_lock(facts)))
+        ),
     )
     for fmt in ("text", "json", "junit", "github"):
         out = io.StringIO()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from envlock.details import FleetDetails
 from envlock.findings import Finding, Report, Severity
 from envlock.fleet import RankSummary, compare_ranks
 from envlock.report import FORMATS, render
@@ -112,7 +113,7 @@ def test_10000_nodes_of_four_kinds_are_four_rows() -> None:
         command="fleet report",
         target="10000 nodes",
         findings=compare_ranks(summaries),
-        details={"nodes": [s.host for s in summaries]},
+        details=FleetDetails(nodes=tuple(s.host for s in summaries)),
     )
     matrix = fleet_matrix(report)
     assert matrix is not None
