@@ -18,12 +18,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from envlock.checks.context import CheckContext
 from envlock.checks.registry import check
+from envlock.facts import RequiresFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
 from envlock.matrix.family import FAMILY, Family, FamilyRow, load_family, pip_line
+
+if TYPE_CHECKING:  # at run time packaging is imported inside the functions that use it
+    from packaging.requirements import Requirement
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +92,72 @@ def _installed(ctx: CheckContext) -> dict[str, str]:
     return found
 
 
-def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Problem]:
+def _applicable(line: str, env: dict[str, str], python_unknown: bool) -> Requirement | None:
+    """The requirement a Requires-Dist line names, or None where pip check would skip it:
+    a line or marker it cannot parse or evaluate, or a marker false in `env`."""
     from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
     from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(line)
+        if req.marker is not None and python_unknown and _NAMES_PYTHON.search(str(req.marker)):
+            return None
+        if req.marker is not None and not req.marker.evaluate(env):
+            return None
+    except (
+        InvalidRequirement,
+        InvalidMarker,
+        UndefinedComparison,
+        UndefinedEnvironmentName,
+        ValueError,  # a version in the marker packaging's int() refuses
+    ):
+        return None  # pip check skips what it cannot parse too
+    return req
+
+
+def _unmet(
+    requirer: RequiresFacts, line: str, req: Requirement, installed: dict[str, str]
+) -> _Problem | None:
+    """The problem with one family requirement of `requirer`, or None when it is met or
+    cannot be judged."""
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion
     from packaging.version import Version as Pep440
 
+    name = canonicalize_name(req.name)
+    if name not in FAMILY:
+        return None
+    have = installed.get(name)
+    # torch's own pins (triton) are reported on the member they name
+    package, version = (
+        (name, have or "(not installed)")
+        if requirer.distribution == "torch"
+        else (requirer.distribution, requirer.version)
+    )
+    if have is None:
+        if name == "torch" or requirer.distribution in FAMILY:
+            return _Problem(
+                package,
+                version,
+                f"{requirer.distribution} requires {line.strip()}, not installed",
+                "Requires-Dist",
+            )
+        return None
+    try:
+        ok = req.specifier.contains(Pep440(_public(have)), prereleases=True)
+    except (InvalidVersion, ValueError):  # not PEP 440, or digits int() refuses
+        return None
+    if ok:
+        return None
+    return _Problem(
+        package,
+        version,
+        f"{requirer.distribution} requires {req.name}{req.specifier}, installed {name} {have}",
+        "Requires-Dist",
+    )
+
+
+def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Problem]:
     from envlock.versions import parse_or_none
 
     env = _marker_env(ctx)
@@ -103,54 +167,10 @@ def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Pr
     python_unknown = parse_or_none(env["python_full_version"]) is None
     for r in ctx.facts.packages.requires:
         for line in r.requires:
-            try:
-                req = Requirement(line)
-                if (
-                    req.marker is not None
-                    and python_unknown
-                    and _NAMES_PYTHON.search(str(req.marker))
-                ):
-                    continue
-                if req.marker is not None and not req.marker.evaluate(env):
-                    continue
-            except (
-                InvalidRequirement,
-                InvalidMarker,
-                UndefinedComparison,
-                UndefinedEnvironmentName,
-                ValueError,  # a version in the marker packaging's int() refuses
-            ):
-                continue  # pip check skips what it cannot parse too
-            name = canonicalize_name(req.name)
-            if name not in FAMILY:
-                continue
-            have = installed.get(name)
-            # torch's own pins (triton) are reported on the member they name
-            package, version = (
-                (name, have or "(not installed)")
-                if r.distribution == "torch"
-                else (r.distribution, r.version)
-            )
-            if have is None:
-                if name == "torch" or r.distribution in FAMILY:
-                    yield _Problem(
-                        package,
-                        version,
-                        f"{r.distribution} requires {line.strip()}, not installed",
-                        "Requires-Dist",
-                    )
-                continue
-            try:
-                ok = req.specifier.contains(Pep440(_public(have)), prereleases=True)
-            except (InvalidVersion, ValueError):  # not PEP 440, or digits int() refuses
-                continue
-            if not ok:
-                yield _Problem(
-                    package,
-                    version,
-                    f"{r.distribution} requires {req.name}{req.specifier}, installed {name} {have}",
-                    "Requires-Dist",
-                )
+            req = _applicable(line, env, python_unknown)
+            problem = None if req is None else _unmet(r, line, req, installed)
+            if problem is not None:
+                yield problem
 
 
 def _pairing(family: Family, torch: Version, installed: dict[str, str]) -> Iterator[_Problem]:
