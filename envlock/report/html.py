@@ -14,9 +14,10 @@ JSON with `<`, `>` and `&` escaped (the data block), and the script writes text 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import html
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from envlock.details import Details, DistributedDetails, FleetDetails, lock_of
@@ -32,7 +33,7 @@ def _e(value: object) -> str:
     return html.escape(plain(value), quote=True)
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if value is None:
         return "(none)"
     if isinstance(value, list):
@@ -49,70 +50,91 @@ def _from_repr(key: str) -> Any:
         return key
 
 
-def _str_list(value: Any) -> list[str] | None:
+def _str_list(value: object) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     return None
 
 
 @dataclass
-class _Grid:
-    """The matrix as it is filled, finding by finding: per field a column (its lock value,
-    its values in group order, how many nodes hold each), and each node's value index per
-    field."""
+class _Column:
+    """One field of the matrix: its lock value, its values in group order and how many
+    nodes hold each. `complete`: a divergence gave every node's value."""
 
-    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
-    node_value: dict[str, dict[str, int]] = field(default_factory=dict)  # host -> field -> index
-    drifted: dict[str, set[str]] = field(default_factory=dict)  # field -> hosts off the lock
+    field: str
+    reference: str | None = None
+    values: list[str] = dataclasses.field(default_factory=list)
+    sizes: list[int] = dataclasses.field(default_factory=list)
+    complete: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "reference": self.reference,
+            "values": self.values,
+            "sizes": self.sizes,
+        }
+
+
+@dataclass
+class _Grid:
+    """The matrix as it is filled, finding by finding: a column per field, and each node's
+    value index per field."""
+
+    columns: dict[str, _Column] = dataclasses.field(default_factory=dict)
+    node_value: dict[str, dict[str, int]] = dataclasses.field(
+        default_factory=dict
+    )  # host -> field -> index
+    drifted: dict[str, set[str]] = dataclasses.field(
+        default_factory=dict
+    )  # field -> hosts off the lock
 
     def add(self, f: Finding) -> None:
         if f.check_id not in _FLEET_VALUE_IDS or f.field is None:
             return
-        col = self.columns.setdefault(
-            f.field, {"field": plain(f.field), "reference": None, "values": [], "sizes": []}
-        )
+        col = self.columns.setdefault(f.field, _Column(field=plain(f.field)))
         if f.locked is not None:
-            col["reference"] = _show(f.locked)
+            col.reference = _show(f.locked)
         if f.check_id == "EL-FLEET-DIVERGENT":
             self._divergent(f.field, col, f.evidence.get("hosts"))
-        elif not col.get("complete"):
+        elif not col.complete:
             self._drift(f.field, col, f)
 
-    def _divergent(self, name: str, col: dict[str, Any], hosts: Any) -> None:
+    def _divergent(self, name: str, col: _Column, hosts: object) -> None:
         """The divergence has every node's value: it replaces what drift findings gave."""
         if not isinstance(hosts, dict):
             return
         groups = [(k, _str_list(v)) for k, v in hosts.items()]
-        col["values"], col["sizes"] = [], []
+        col.values, col.sizes = [], []
         for index, (key, members) in enumerate(g for g in groups if g[1] is not None):
-            col["values"].append(_show(_from_repr(key)))
-            col["sizes"].append(len(members or ()))
+            col.values.append(_show(_from_repr(key)))
+            col.sizes.append(len(members or ()))
             for host in members or ():
                 self.node_value.setdefault(host, {})[name] = index
-        col["complete"] = True
+        col.complete = True
 
-    def _drift(self, name: str, col: dict[str, Any], f: Finding) -> None:
+    def _drift(self, name: str, col: _Column, f: Finding) -> None:
         members = _str_list(f.evidence.get("hosts")) or []
-        col["values"].append(_show(f.observed))
-        col["sizes"].append(len(members))
+        col.values.append(_show(f.observed))
+        col.sizes.append(len(members))
         for host in members:
-            self.node_value.setdefault(host, {})[name] = len(col["values"]) - 1
+            self.node_value.setdefault(host, {})[name] = len(col.values) - 1
             self.drifted.setdefault(name, set()).add(host)
 
     def fill_locked(self, names: list[str], all_nodes: list[str]) -> None:
         """Nodes with no drift finding on a field hold the lock's value."""
         for name in names:
             col = self.columns[name]
-            if col.get("complete"):
+            if col.complete:
                 continue
             rest = [h for h in all_nodes if h not in self.drifted.get(name, set())]
             if rest:
-                col["values"].append(col["reference"] or "(locked value)")
-                col["sizes"].append(len(rest))
+                col.values.append(col.reference or "(locked value)")
+                col.sizes.append(len(rest))
                 for host in rest:
-                    self.node_value.setdefault(host, {})[name] = len(col["values"]) - 1
+                    self.node_value.setdefault(host, {})[name] = len(col.values) - 1
 
-    def rows(self, names: list[str], all_nodes: list[str]) -> list[dict[str, Any]]:
+    def rows(self, names: list[str], all_nodes: list[str]) -> list[dict[str, object]]:
         """One row per kind of node (the same value index in every column), largest first."""
         from envlock.hostlist import compress_hostlist
 
@@ -135,12 +157,12 @@ def _nodes_of(details: Details | None) -> tuple[str, ...]:
     return ()
 
 
-def _missing(findings: list[Finding]) -> dict[str, Any]:
+def _missing(findings: list[Finding]) -> dict[str, object]:
     from envlock.hostlist import compress_hostlist
 
     missing: list[str] = []
-    where: Any = None
-    count: Any = None
+    where: object = None
+    count: object = None
     for f in findings:
         if f.check_id == "EL-FLEET-NODE-MISSING":
             missing = _str_list(f.evidence.get("missing")) or []
@@ -163,20 +185,19 @@ def fleet_matrix(report: Report) -> dict[str, Any] | None:
         return None
     if lock_of(report.details):  # a field the lock does not hold: unset there
         for col in grid.columns.values():
-            col["reference"] = col["reference"] or "(none)"
+            col.reference = col.reference or "(none)"
     all_nodes = list(dict.fromkeys([*_nodes_of(report.details), *grid.node_value]))
     names = sorted(grid.columns)
     grid.fill_locked(names, all_nodes)
-    keys = ("field", "reference", "values", "sizes")
     return {
-        "columns": [{k: grid.columns[n][k] for k in keys} for n in names],
+        "columns": [grid.columns[n].to_dict() for n in names],
         "rows": grid.rows(names, all_nodes),
         "missing": _missing(report.findings),
         "total": len(all_nodes),
     }
 
 
-def _json_for_script(data: Any) -> str:
+def _json_for_script(data: object) -> str:
     """JSON that cannot end the <script> element or open a comment inside it."""
     text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
