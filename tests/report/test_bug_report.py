@@ -134,3 +134,18 @@ def test_cells_cannot_open_tags_or_cells() -> None:
     assert cell("<script>|x`") == "&lt;script&gt;\\|x\\`"
     assert cell(None) == "—"
     assert "\n" not in cell("a\nb")
+
+
+def test_markdown_reads_a_value_of_another_shape_as_missing() -> None:
+    """The document is read leniently: a section that is not an object (a hand-edited or
+    truncated report) renders as not observed, never as a traceback."""
+    from envlock.report.markdown import markdown_lines
+
+    facts = json.loads((FIXTURES / "facts.cuda-venv+h100-driver-580-replayed.json").read_text())
+    odd = {**facts, "torch": "2.14.1", "system": ["linux"], "cuda": {"libcuda": 7}}
+    odd["driver"] = {**facts["driver"], "gpus": ["H100"]}
+    doc = {"facts": odd, "doctor": {"summary": [], "findings": "none"}, "top": "EL-X"}
+    text = "\n".join(markdown_lines(doc))
+    assert "| torch | not installed |" in text
+    assert "| GPUs | 1x unknown model |" in text
+    assert "| OS | — |" in text and "Findings (0)" in text
