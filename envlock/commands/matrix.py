@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from envlock.commands._source import add_source_arguments, source_of
 from envlock.errors import ExitCode, UsageError
@@ -200,30 +200,40 @@ def _print_text(doc: dict[str, Any], *, show_all: bool) -> None:
         out.write(f"Python: {doc['python']}\n")
     rows = [f for f in doc["fits"] if show_all or f["runs"] or f["runs_with_driver_at_least"]]
     out.write("\n")
-    if rows:
-        out.write(f"{'torch':7} {'variant':8} {'runs':6} notes\n")
+    _write_rows(out, rows)
+    _write_hidden(out, [f for f in doc["fits"] if f not in rows])
+    _write_advice(out, doc["best"], doc["upgrade_driver_for_newest"])
+
+
+def _write_rows(out: TextIO, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        out.write("no official torch build runs here (--all shows why)\n")
+        return
+    out.write(f"{'torch':7} {'variant':8} {'runs':6} notes\n")
     for f in rows:
         runs = {True: "yes", False: "no", None: "?"}[f["runs"]]
         if f["runs_with_driver_at_least"]:
             runs = "driver"
         notes = "; ".join(f["problems"] + f["caveats"])
         out.write(f"{f['torch']:7} {f['variant']:8} {runs:6} {notes}\n")
-    if not rows:
-        out.write("no official torch build runs here (--all shows why)\n")
+
+
+def _write_hidden(out: TextIO, hidden_fits: list[dict[str, Any]]) -> None:
+    """The builds not listed, one line per reason."""
     hidden: dict[str, set[str]] = {}
-    for f in doc["fits"]:
-        if f in rows:
-            continue
+    for f in hidden_fits:
         why = (f["problems"] or f["caveats"] or ["cannot tell"])[0]
         if f["runs"] is None:
             why = "cannot tell: " + why
         hidden.setdefault(why, set()).add(f["torch"])
     if hidden:
         out.write("\nnot listed (--all shows them):\n")
-        for why, releases in hidden.items():
-            names = ", ".join(sorted(releases, key=lambda r: tuple(map(int, r.split(".")))))
-            out.write(f"  torch {names}: {why}\n")
-    best = doc["best"]
+    for why, releases in hidden.items():
+        names = ", ".join(sorted(releases, key=lambda r: tuple(map(int, r.split(".")))))
+        out.write(f"  torch {names}: {why}\n")
+
+
+def _write_advice(out: TextIO, best: dict[str, Any] | None, up: dict[str, Any] | None) -> None:
     if best:
         cond = best["runs_with_driver_at_least"]
         out.write(
@@ -231,7 +241,6 @@ def _print_text(doc: dict[str, Any], *, show_all: bool) -> None:
             + (f" (with a driver >= {cond}; the driver is unknown)" if cond else "")
             + f": torch {best['torch']} {best['variant']}\n  {best['pip']}\n"
         )
-    up = doc["upgrade_driver_for_newest"]
     if up:
         out.write(
             f"\nfor torch {up['torch']} ({up['variant']}): upgrade the driver to >= "
