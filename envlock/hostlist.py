@@ -42,6 +42,9 @@ MAX_KEYS = 100_000
 
 _Num = tuple[int, int]  # (value, width): width 0 unpadded, else the zero-padded length
 _Ranges = tuple[tuple[int, int, int], ...]  # (width, lo, hi), merged, sorted
+_Skeleton = tuple[str, ...]  # a name's text around its numbers
+_Box = tuple[_Skeleton, tuple[_Ranges, ...]]  # a skeleton, one range set per number
+_Key = tuple[_Skeleton, tuple[_Num, ...]]  # a skeleton, the values of all but its free number
 
 
 def _num(digits: str) -> _Num:
@@ -224,7 +227,7 @@ def _term(item: str, text: str) -> _Term:
     return _Term(tuple(parts[::2]), tuple(_bracket(b, text) for b in parts[1::2]))
 
 
-def _boxes(term: _Term, text: str) -> Iterator[tuple[tuple[str, ...], tuple[_Ranges, ...]]]:
+def _boxes(term: _Term, text: str) -> Iterator[_Box]:
     """The term as (skeleton, one range set per number) boxes. A bracket next to digits
     (or to another bracket) is part of a longer number: it is expanded into the text."""
     lits, brackets = term.literals, term.brackets
@@ -277,6 +280,60 @@ def _add_text(literal: str, texts: list[str], dims: list[_Ranges]) -> None:
         texts.append(rest)
 
 
+def _read_terms(values: list[str]) -> list[_Term]:
+    """Every top-level item of every text, parsed; repeats dropped before anything."""
+    terms: dict[_Term, None] = {}
+    for text in values:
+        for item in _split_top(text.strip()):
+            terms.setdefault(_term(item, text), None)
+    return list(terms)
+
+
+def _check_hosts(term: _Term, whole: str) -> None:
+    """UsageError when the term alone names more than MAX_HOSTS hosts (counted on its
+    ranges, bracket by bracket, before anything is expanded)."""
+    hosts = 1
+    for b in term.brackets:
+        hosts *= _size(_merge(r for lo, hi, w in b for r in _canonical(lo, hi, w)))
+        if hosts > MAX_HOSTS:
+            raise UsageError(f"hostlist {_show(whole)} names more than {MAX_HOSTS} hosts")
+
+
+def _free_numbers(boxes: Iterable[_Box]) -> dict[_Skeleton, int]:
+    """Per skeleton, the number the ranges run over: the one that varies most (the last
+    on a tie); -1 for a skeleton without numbers."""
+    spread: dict[_Skeleton, list[int]] = {}
+    for skeleton, dims in boxes:
+        sizes = spread.setdefault(skeleton, [0] * len(dims))
+        for i, d in enumerate(dims):
+            sizes[i] += _size(d)
+    return {
+        skeleton: max(range(len(sizes)), key=lambda i: (sizes[i], i), default=-1)
+        for skeleton, sizes in spread.items()
+    }
+
+
+def _collect(
+    boxes: Iterable[_Box], free: dict[_Skeleton, int], whole: str
+) -> dict[_Key, list[tuple[int, int, int]]]:
+    """The boxes' ranges of their free number, per key (skeleton, the other numbers);
+    UsageError past MAX_KEYS keys."""
+    collected: dict[_Key, list[tuple[int, int, int]]] = {}
+    for skeleton, dims in boxes:
+        at = free[skeleton]
+        keys = 1
+        for i, d in enumerate(dims):
+            keys *= _size(d) if i != at else 1
+        if len(collected) + keys > MAX_KEYS:
+            raise UsageError(f"hostlist {_show(whole)}: more than {MAX_KEYS} separate ranges")
+        others = [list(_values(d)) for i, d in enumerate(dims) if i != at]
+        for fixed in itertools.product(*others):
+            collected.setdefault((skeleton, fixed), []).extend(
+                dims[at] if at >= 0 else ((0, 0, 0),)
+            )
+    return collected
+
+
 @dataclass(frozen=True, slots=True)
 class Missing:
     """Expected hosts absent from a set: how many, all of them as a hostlist, and the
@@ -294,9 +351,9 @@ class Hostlist:
     text: str
     terms: list[_Term] = field(default_factory=list)
     # skeleton -> which of its numbers the ranges run over
-    free: dict[tuple[str, ...], int] = field(default_factory=dict)
+    free: dict[_Skeleton, int] = field(default_factory=dict)
     # (skeleton, the other numbers) -> ranges of the free one
-    ranges: dict[tuple[tuple[str, ...], tuple[_Num, ...]], _Ranges] = field(default_factory=dict)
+    ranges: dict[_Key, _Ranges] = field(default_factory=dict)
     count: int = 0
 
     @classmethod
@@ -311,42 +368,14 @@ class Hostlist:
                 "characters)"
             )
         out = cls(whole)
-        terms: dict[_Term, None] = {}
-        for text in values:
-            for item in _split_top(text.strip()):
-                terms.setdefault(_term(item, text), None)  # repeats dropped before anything
-        out.terms = list(terms)
-        boxes: dict[tuple[tuple[str, ...], tuple[_Ranges, ...]], None] = {}
+        out.terms = _read_terms(values)
+        boxes: dict[_Box, None] = {}
         for term in out.terms:
-            hosts = 1
-            for b in term.brackets:
-                hosts *= _size(_merge(r for lo, hi, w in b for r in _canonical(lo, hi, w)))
-                if hosts > MAX_HOSTS:
-                    raise UsageError(f"hostlist {_show(whole)} names more than {MAX_HOSTS} hosts")
+            _check_hosts(term, whole)
             for box in _boxes(term, whole):
                 boxes.setdefault(box, None)
-        # per skeleton, the ranges run over the number that varies most (the last on a tie)
-        spread: dict[tuple[str, ...], list[int]] = {}
-        for skeleton, dims in boxes:
-            sizes = spread.setdefault(skeleton, [0] * len(dims))
-            for i, d in enumerate(dims):
-                sizes[i] += _size(d)
-        for skeleton, sizes in spread.items():
-            out.free[skeleton] = max(range(len(sizes)), key=lambda i: (sizes[i], i), default=-1)
-        collected: dict[tuple[tuple[str, ...], tuple[_Num, ...]], list[tuple[int, int, int]]] = {}
-        for skeleton, dims in boxes:
-            free = out.free[skeleton]
-            keys = 1
-            for i, d in enumerate(dims):
-                keys *= _size(d) if i != free else 1
-            if len(collected) + keys > MAX_KEYS:
-                raise UsageError(f"hostlist {_show(whole)}: more than {MAX_KEYS} separate ranges")
-            others = [list(_values(d)) for i, d in enumerate(dims) if i != free]
-            for fixed in itertools.product(*others):
-                collected.setdefault((skeleton, fixed), []).extend(
-                    dims[free] if free >= 0 else ((0, 0, 0),)
-                )
-        for key, pieces in collected.items():
+        out.free = _free_numbers(boxes)
+        for key, pieces in _collect(boxes, out.free, whole).items():
             out.ranges[key] = _merge(pieces)
             out.count += _size(out.ranges[key])
             if out.count > MAX_HOSTS:
@@ -356,7 +385,7 @@ class Hostlist:
     def __len__(self) -> int:
         return self.count
 
-    def _locate(self, host: str) -> tuple[tuple[tuple[str, ...], tuple[_Num, ...]], _Num] | None:
+    def _locate(self, host: str) -> tuple[_Key, _Num] | None:
         skeleton, nums = _runs(host)
         free = self.free.get(skeleton)
         if free is None:
@@ -386,8 +415,17 @@ class Hostlist:
     def missing(self, seen: Iterable[str], *, listed: int = 10_000) -> Missing:
         """The hosts of this list not in `seen`; at most `listed` of them (and 1 MiB of
         names) by name."""
+        present, removed = self._present(seen)
+        count = self.count - len(present)
+        first = self._first_absent(present, min(count, listed)) if count else []
+        if len(first) == count:
+            return Missing(count, compress_hostlist(first), first)
+        return Missing(count, self._without(removed), first)
+
+    def _present(self, seen: Iterable[str]) -> tuple[dict[str, None], dict[_Key, list[_Num]]]:
+        """The hosts of `seen` in this list (once each), and their numbers per range key."""
         present: dict[str, None] = {}
-        removed: dict[tuple[tuple[str, ...], tuple[_Num, ...]], list[_Num]] = {}
+        removed: dict[_Key, list[_Num]] = {}
         for host in seen:
             if host in present or host not in self:
                 continue
@@ -395,19 +433,24 @@ class Hostlist:
             found = self._locate(host)
             assert found is not None
             removed.setdefault(found[0], []).append(found[1])
-        count = self.count - len(present)
+        return present, removed
+
+    def _first_absent(self, present: dict[str, None], wanted: int) -> list[str]:
+        """The first `wanted` hosts not `present`, in the order written (at most about
+        MAX_CHARS of names)."""
         first: list[str] = []
         chars = 0
-        if count:
-            for host in self.hosts():
-                if host in present:
-                    continue
-                first.append(host)
-                chars += len(host)
-                if len(first) >= min(count, listed) or chars > MAX_CHARS:
-                    break
-        if len(first) == count:
-            return Missing(count, compress_hostlist(first), first)
+        for host in self.hosts():
+            if host in present:
+                continue
+            first.append(host)
+            chars += len(host)
+            if len(first) >= wanted or chars > MAX_CHARS:
+                break
+        return first
+
+    def _without(self, removed: dict[_Key, list[_Num]]) -> str:
+        """This list without the `removed` numbers, as a hostlist (one item per key)."""
         parts = []
         for (skeleton, fixed), ranges in self.ranges.items():
             left = _minus(ranges, removed.get((skeleton, fixed), ()))
@@ -423,7 +466,7 @@ class Hostlist:
             for number, rest in zip(numbers, skeleton[1:], strict=True):
                 text += [number, rest]
             parts.append("".join(text))
-        return Missing(count, ",".join(sorted(parts)), first)
+        return ",".join(sorted(parts))
 
 
 def parse_hostlist(text: str) -> list[str]:
