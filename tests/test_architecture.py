@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.pasted",
         "envlock.determinism.compare",
         "envlock.imageref",
+        "envlock.fleet.compare",
     ),
     # determinism/__init__ and probe/libnames: constants shared with child processes
     (
@@ -75,8 +76,9 @@ PROCESS_MODULES = (
     "envlock.api",
     "envlock.install",
 )
-# Pure modules inside process packages: the list of CUDA library names, the env allow-list.
-PURE_EXCEPTIONS = ("envlock.probe.libnames", "envlock.probe.envvars")
+# Pure modules inside process packages: the list of CUDA library names, the env allow-list,
+# the fleet's comparison.
+PURE_EXCEPTIONS = ("envlock.probe.libnames", "envlock.probe.envvars", "envlock.fleet.compare")
 PURE = (
     "envlock.verify",
     "envlock.lock",
@@ -86,6 +88,7 @@ PURE = (
     "envlock.explain",  # reading the kernel log is collection (probe/kernellog.py)
     "envlock.report",
     "envlock.imageref",  # the image-reference parser: pure, so checks need no Docker package
+    "envlock.fleet.compare",  # the fleet's comparison; its rendezvous and files are collection
 )
 
 

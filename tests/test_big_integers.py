@@ -195,7 +195,8 @@ def test_a_locked_glibc_that_is_no_small_version_is_one_error(glibc: str) -> Non
 
 
 def test_a_rank_sending_a_huge_integer_is_a_fleet_error() -> None:
-    from envlock.fleet import FleetError, _peer_json
+    from envlock.fleet import FleetError
+    from envlock.fleet.rendezvous import _peer_json
 
     with pytest.raises(FleetError, match="unreadable facts"):
         _peer_json(f'{{"rank": {HUGE}}}', "facts")

@@ -1,0 +1,277 @@
+"""Per-node facts files (`envlock fleet report DIR`, written by `envlock probe --json` on
+each node: srun, Kubernetes jobs without torchrun), compared like the ranks of one job.
+
+Streamed: each file is read, summarised and dropped, so memory holds one summary per kind
+of node, not 10,000 Facts. Files are decoded by msgspec (`facts.fast_facts`; the
+reference, `Facts.from_dict`, reads only what msgspec refuses, and says what is wrong).
+Files equal but for their per-node values (`PER_NODE`: host name, timestamps, timings,
+GPU UUIDs) share one summary: each file is first read as a *node view*, its per-node
+values typed and everything else kept as raw JSON, and the view without the per-node
+values names the kind of node. msgspec is imported on first use (host side only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import types
+import typing
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from envlock.errors import EnvlockError, FactsError, first_line
+from envlock.facts import (
+    FACTS_VERSION,
+    MAX_GPUS,
+    Facts,
+    fast_facts,
+    load_json,
+    plain_json,
+    read_facts_file,
+)
+from envlock.findings import Finding, Severity
+from envlock.fleet.compare import FleetError, RankSummary, compare_ranks, missing_nodes, summarize
+from envlock.hostlist import Hostlist
+from envlock.lock import Lock, flatten
+
+# Where Facts holds the values that differ between identical nodes ("[]": each item of a
+# list, each value of a table). None of them reaches a summary (the lock holds no host
+# names, timestamps, timings or GPU UUIDs), so two files equal but for these summarise alike.
+PER_NODE = (
+    "meta.collected_at",
+    "meta.durations_ms",
+    "system.hostname",
+    "driver.gpus[].uuid",
+    "torch.live.import_seconds",
+    "determinism.seconds",
+    "determinism.classes[].seconds",
+)
+
+
+def report_dir(
+    directory: str,
+    lock: Lock | None,
+    *,
+    scope: str,
+    expected: Hostlist | None = None,
+) -> tuple[list[RankSummary], list[Finding]]:
+    """Per-node facts files (from `envlock probe --json`) compared like ranks. A node file
+    that cannot be read is reported (EL-FLEET-NODE-UNREADABLE) and the others compared;
+    `expected` (from --nodes) names nodes that must have sent a file (EL-FLEET-NODE-MISSING)."""
+    paths = _facts_files(directory)
+    summarizer = NodeSummarizer(lock, scope)
+    read: list[tuple[Path, str, dict[str, Any], list[dict[str, Any]]]] = []
+    unreadable: list[Finding] = []
+    for path in paths:
+        try:
+            read.append((path, *summarizer.summarize_file(path)))
+        except EnvlockError as exc:
+            unreadable.append(_unreadable(path, exc))
+    if not read:
+        raise FleetError(f"{directory}: none of the {len(paths)} facts files could be read")
+    # a node is named by its hostname; files that share one are told apart by file name
+    counts = Counter(host for _, host, _, _ in read)
+    summaries = [
+        RankSummary(
+            rank=i,
+            host=host if counts[host] == 1 else f"{host} ({path.name})",
+            fields=fields,
+            findings=findings,
+        )
+        for i, (path, host, fields, findings) in enumerate(read)
+    ]
+    reference = flatten(lock, scope=scope) if lock is not None else None
+    out = [*unreadable, *compare_ranks(summaries, reference)]
+    if expected is not None:
+        missing = missing_nodes(expected, counts)
+        if missing is not None:
+            out.insert(0, missing)
+    return summaries, out
+
+
+def _facts_files(directory: str) -> list[Path]:
+    """DIR's *.json files, sorted by name (as strings: no Path per comparison)."""
+    if not Path(directory).is_dir():
+        raise FleetError(f"{directory}: not a directory of facts files")
+    with os.scandir(directory) as entries:
+        names = sorted(e.name for e in entries if e.name.endswith(".json"))
+    if not names:
+        raise FleetError(
+            f"{directory}: no *.json facts files (write them with `envlock probe --json`)"
+        )
+    return [Path(directory, n) for n in names]
+
+
+def _unreadable(path: Path, exc: EnvlockError) -> Finding:
+    return Finding(
+        check_id="EL-FLEET-NODE-UNREADABLE",
+        severity=Severity.ERROR,
+        message=f"{path.name}: {first_line(exc)}",
+        fix="rewrite it with `envlock probe --json` on that node",
+        evidence={"file": str(path)},
+    )
+
+
+class NodeSummarizer:
+    """One facts file -> (host, fields, findings); files of one kind of node share one
+    summary (`node_view`): 10,000 files of a few kinds are 10,000 node views and a few
+    decodes, verifies and summaries."""
+
+    def __init__(self, lock: Lock | None, scope: str) -> None:
+        self.lock, self.scope = lock, scope
+        self.seen: dict[bytes, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+
+    def summarize_file(self, path: Path) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        raw = _read(path)
+        view = node_view(raw)
+        if view is not None and view.kind in self.seen:
+            return view.host or path.stem, *self.seen[view.kind]
+        facts = _decode(path, raw)
+        from envlock.verify import verify
+
+        findings = verify(self.lock, facts, scope=self.scope) if self.lock is not None else []
+        summary = summarize(0, "", facts, findings, self.scope)
+        if view is not None:
+            self.seen[view.kind] = (summary.fields, summary.findings)
+        return facts.system.hostname or path.stem, summary.fields, summary.findings
+
+
+def _read(path: Path) -> bytes:
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    try:
+        return read_bounded(path)
+    except UnreadableFile:
+        read_facts_file(str(path))  # raises with the message a single file gets
+        raise  # pragma: no cover - read_facts_file raised
+
+
+def _decode(path: Path, raw: bytes) -> Facts:
+    """The file's Facts: msgspec, else the reference, whose error a bad file gets."""
+    facts = fast_facts(raw)
+    if facts is not None:
+        return facts
+    try:
+        doc = load_json(raw)  # integers bounded: one such file is that node's finding
+    except FactsError:
+        read_facts_file(str(path))  # raises with the message a single file gets
+        raise  # pragma: no cover - read_facts_file raised
+    try:
+        return Facts.from_dict(doc)
+    except FactsError as exc:
+        raise FactsError(f"{path}: {exc}") from None
+
+
+# ------------------------------------------------------------------ node views
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """What the node view of one file says: its host name, and its kind (a digest of the
+    file without its per-node values)."""
+
+    host: str | None
+    kind: bytes
+
+
+def node_view(raw: bytes) -> NodeView | None:
+    """The file's node view, or None when it has none (it is then decoded in full).
+
+    The view is the document decoded by msgspec with the per-node values (`PER_NODE`)
+    typed as Facts types them, the objects on the way to them decoded as objects, and
+    every other value kept as its raw JSON text. Two files with the same kind are the
+    same document but for per-node values, field order and unknown keys (which Facts
+    skips): the first file of a kind is decoded and checked in full; a later one has the
+    same raw JSON everywhere else, so it is valid Facts once its own per-node values,
+    the facts version, the GPU count and what load_json bounds (`plain_json`) are."""
+    import msgspec
+
+    decoder, encoder, paths = _views()
+    if not plain_json(raw):
+        return None
+    try:
+        view = decoder.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    driver = view.driver
+    gpus = [] if driver is msgspec.UNSET else driver.gpus
+    if view.facts_version != FACTS_VERSION or len(gpus or ()) > MAX_GPUS:
+        return None
+    system = view.system
+    host = None if system is msgspec.UNSET else system.hostname
+    _drop_per_node(view, paths)
+    kind = hashlib.sha256(encoder.encode(view)).digest()
+    return NodeView(host if isinstance(host, str) else None, kind)
+
+
+def _drop_per_node(view: Any, paths: dict[type, tuple[tuple[str, ...], tuple[str, ...]]]) -> None:
+    """Unset the per-node values of a view (in place, recursively): they are left out of
+    its encoding. `paths`: view type -> (its per-node fields, its fields holding views)."""
+    from msgspec import UNSET
+
+    per_node, inner = paths[type(view)]
+    for name in per_node:
+        setattr(view, name, UNSET)
+    for name in inner:
+        value = getattr(view, name)
+        if isinstance(value, dict):
+            items: Any = value.values()
+        elif isinstance(value, list):
+            items = value
+        else:
+            items = (value,)  # a view, None or UNSET
+        for item in items:
+            if type(item) in paths:
+                _drop_per_node(item, paths)
+
+
+@functools.cache
+def _views() -> tuple[Any, Any, dict[type, tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """(decoder, encoder, paths) of the node view, generated from the Facts dataclasses and
+    PER_NODE (only the classes on its paths are looked into): a field added to Facts is in
+    the view without a change here."""
+    import msgspec
+
+    paths: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    tree: dict[str, Any] = {}  # PER_NODE as a tree: name -> subtree, None at a value
+    for path in PER_NODE:
+        *parents, leaf = path.replace("[]", "").split(".")
+        node = tree
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = None
+
+    def swap(hint: Any, tree: dict[str, Any]) -> Any:
+        """The type with the dataclass in it replaced by that dataclass's view."""
+        if dataclasses.is_dataclass(hint):
+            return view(hint, tree)
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):
+            return functools.reduce(lambda a, b: a | b, (swap(a, tree) for a in args))
+        return typing.get_origin(hint)[tuple(swap(a, tree) for a in args)] if args else hint
+
+    def view(cls: Any, tree: dict[str, Any]) -> Any:
+        hints = typing.get_type_hints(cls)
+        if tree.keys() - hints.keys():
+            raise TypeError(f"PER_NODE names {sorted(tree.keys() - hints.keys())} in {cls}")
+        fields: list[Any] = []
+        for f in dataclasses.fields(cls):
+            kind: Any = msgspec.Raw
+            if f.name in tree:
+                kind = hints[f.name] if tree[f.name] is None else swap(hints[f.name], tree[f.name])
+            required = f.default is f.default_factory is dataclasses.MISSING
+            if cls is Facts and f.name == "facts_version":  # from_dict requires it
+                kind, required = int, True
+            fields.append(
+                (f.name, kind) if required else (f.name, kind | msgspec.UnsetType, msgspec.UNSET)
+            )
+        struct = msgspec.defstruct(f"{cls.__name__}NodeView", fields, kw_only=True)
+        paths[struct] = (
+            tuple(k for k, v in tree.items() if v is None),
+            tuple(k for k, v in tree.items() if v is not None),
+        )
+        return struct
+
+    return msgspec.json.Decoder(view(Facts, tree)), msgspec.json.Encoder(), paths
