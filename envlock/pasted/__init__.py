@@ -8,6 +8,7 @@ could not run (envlock/checks/needs.py) instead of passing them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envlock.errors import FactsError
@@ -68,50 +69,69 @@ def facts_from_texts(
     could be read is bad input (FactsError, exit 3). Lines longer than MAX_LINE_CHARS, and
     those after the first MAX_LINES, are skipped with a note; the names in shell prompts
     and home paths are kept for `envlock report`'s anonymizer (envlock/pasted/names.py)."""
-    from envlock import __version__
-    from envlock.facts import Facts
-
     names = names or {}
     draft = Draft()
     targets: list[str] = []
     if collect_env is not None:
         name = names.get("collect_env", "collect_env text")
-        collect_env = draft.readable(collect_env, name)
-        names_in_text(collect_env, draft)
-        if not parse_collect_env(collect_env, draft):
-            raise FactsError(
-                f"{name}: no collect_env fields found (expected lines such as "
-                "'PyTorch version: ...' from `python -m torch.utils.collect_env`)"
-                + _skipped(draft, name)
-            )
+        collect_env = _read(
+            draft,
+            collect_env,
+            name,
+            parse_collect_env,
+            "no collect_env fields found (expected lines such as "
+            "'PyTorch version: ...' from `python -m torch.utils.collect_env`)",
+        )
         # nvidia-smi output pasted next to it
         if parse_nvidia_smi(collect_env, draft):
             draft.note("nvidia-smi output found in the report: read too")
         targets.append(f"collect-env:{name}")
     if nvidia_smi is not None:
         name = names.get("nvidia_smi", "nvidia-smi text")
-        nvidia_smi = draft.readable(nvidia_smi, name)
-        names_in_text(nvidia_smi, draft)
-        if not parse_nvidia_smi(nvidia_smi, draft):
-            raise FactsError(
-                f"{name}: no nvidia-smi output found (expected its table or `nvidia-smi -q`)"
-                + _skipped(draft, name)
-            )
+        _read(
+            draft,
+            nvidia_smi,
+            name,
+            parse_nvidia_smi,
+            "no nvidia-smi output found (expected its table or `nvidia-smi -q`)",
+        )
         targets.append(f"nvidia-smi:{name}")
     if pip_freeze is not None:
         name = names.get("pip_freeze", "pip freeze text")
-        pip_freeze = draft.readable(pip_freeze, name)
-        names_in_text(pip_freeze, draft)
-        if not parse_pip_freeze(pip_freeze, draft):
-            raise FactsError(
-                f"{name}: no 'name==version' lines found (expected `pip freeze`)"
-                + _skipped(draft, name)
-            )
+        _read(
+            draft,
+            pip_freeze,
+            name,
+            parse_pip_freeze,
+            "no 'name==version' lines found (expected `pip freeze`)",
+        )
         targets.append(f"pip-freeze:{name}")
     if not targets:
         raise FactsError("no pasted text given")
     if collect_env is None and pip_freeze is not None and draft.packages.get("torch"):
         _torch_from_packages(draft)
+    return _facts(draft, targets, envlock_version, collected_at)
+
+
+def _read(
+    draft: Draft, text: str, name: str, parse: Callable[[str, Draft], int], nothing: str
+) -> str:
+    """Read one pasted text into the draft; the text as read (see Draft.readable). A text
+    `parse` finds nothing in is a FactsError: `nothing`, and what was skipped."""
+    text = draft.readable(text, name)
+    names_in_text(text, draft)
+    if not parse(text, draft):
+        raise FactsError(f"{name}: {nothing}" + _skipped(draft, name))
+    return text
+
+
+def _facts(
+    draft: Draft, targets: list[str], envlock_version: str | None, collected_at: str | None
+) -> Facts:
+    """The draft as Facts, named for the texts read (`targets`)."""
+    from envlock import __version__
+    from envlock.facts import Facts
+
     if collected_at is None:
         from datetime import datetime, timezone
 

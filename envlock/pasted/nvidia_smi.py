@@ -44,44 +44,61 @@ def parse_nvidia_smi(text: str, draft: Draft) -> int:
 
 
 def _table(text: str, d: Draft) -> int:
-    found = 0
-    header = _HEADER.search(text)
-    if header:
-        d.set_default(d.driver, "version", header.group(2))
-        if header.group(3) not in (None, "N/A"):
-            d.set_default(d.driver, "cuda_version", header.group(3))
-        found += 1
-    last: dict[str, object] | None = None
+    found = _table_header(text, d)
+    last: dict[str, object] | None = None  # the GPU whose memory row comes next
     for line in text.splitlines():
         row = _row(line.strip())
         if row:
-            index, name, mode, bus_id = row
-            gpu: dict[str, object] = {
-                "index": int(index),
-                # a name cut by the table ("NVIDIA GeForce ...") is not a model name
-                "name": None if name.endswith("...") else name,
-                "pci_bus_id": bus_id,
-            }
-            if mode in ("On", "Off"):
-                gpu["persistence_mode"] = mode == "On"
-            if name.endswith("..."):
-                d.note(f"nvidia-smi cut GPU {index}'s name ({name}): model not known")
-            d.add_gpu(gpu)
-            last = gpu
+            last = _table_gpu(row, d)
             found += 1
             continue
-        if last is not None:
-            mem = _MEMORY.search(line)
-            if mem and last.get("memory_total_bytes") is None:
-                last["memory_total_bytes"] = int(mem.group(2)) * 1024 * 1024
-                cell = _last_cell(line)
-                compute = next((c for c in _COMPUTE if cell and cell.endswith(c)), None)
-                if compute:
-                    last["compute_mode"] = _COMPUTE_NAMES[compute]
-                if cell in _MIG and cell != "N/A":
-                    last["mig_mode"] = cell == "Enabled"
-                last = None
+        if last is not None and _table_memory(line, last):
+            last = None
     return found
+
+
+def _table_header(text: str, d: Draft) -> int:
+    """The driver and CUDA versions of the table's "NVIDIA-SMI ..." line; 1 if found."""
+    header = _HEADER.search(text)
+    if not header:
+        return 0
+    d.set_default(d.driver, "version", header.group(2))
+    if header.group(3) not in (None, "N/A"):
+        d.set_default(d.driver, "cuda_version", header.group(3))
+    return 1
+
+
+def _table_gpu(row: tuple[str, str, str, str], d: Draft) -> dict[str, object]:
+    """The GPU of a table row (see _row), added to the draft; its memory row fills it."""
+    index, name, mode, bus_id = row
+    gpu: dict[str, object] = {
+        "index": int(index),
+        # a name cut by the table ("NVIDIA GeForce ...") is not a model name
+        "name": None if name.endswith("...") else name,
+        "pci_bus_id": bus_id,
+    }
+    if mode in ("On", "Off"):
+        gpu["persistence_mode"] = mode == "On"
+    if name.endswith("..."):
+        d.note(f"nvidia-smi cut GPU {index}'s name ({name}): model not known")
+    d.add_gpu(gpu)
+    return gpu
+
+
+def _table_memory(line: str, gpu: dict[str, object]) -> bool:
+    """Fill `gpu` from its memory row (total memory, compute and MIG modes); False when
+    `line` is not that row."""
+    mem = _MEMORY.search(line)
+    if not mem or gpu.get("memory_total_bytes") is not None:
+        return False
+    gpu["memory_total_bytes"] = int(mem.group(2)) * 1024 * 1024
+    cell = _last_cell(line)
+    compute = next((c for c in _COMPUTE if cell and cell.endswith(c)), None)
+    if compute:
+        gpu["compute_mode"] = _COMPUTE_NAMES[compute]
+    if cell in _MIG and cell != "N/A":
+        gpu["mig_mode"] = cell == "Enabled"
+    return True
 
 
 def _row(line: str) -> tuple[str, str, str, str] | None:
