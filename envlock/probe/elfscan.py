@@ -152,6 +152,27 @@ class Section:
         self.entsize = entsize
 
 
+class _Targets:
+    """What the entries of one `.nv_fatbin` name, and how many entries were read."""
+
+    __slots__ = ("entries", "notes", "ptx", "sass")
+
+    def __init__(self) -> None:
+        self.sass: list[str] = []
+        self.ptx: list[str] = []
+        self.notes: list[str] = []
+        self.entries = 0  # across the section's fatbins, for MAX_FATBIN_ENTRIES
+
+    def add(self, kind: int, arch: int, flags: int) -> None:
+        suffix = "a" if flags & _FLAG_ARCH_A else ""
+        if kind == KIND_ELF:
+            self.sass.append(f"sm_{arch}{suffix}")
+        elif kind == KIND_PTX:
+            self.ptx.append(f"compute_{arch}{suffix}")
+        else:
+            self.notes.append(f"fatbin entry of unknown kind {kind}")
+
+
 class ElfFile:
     """An open ELF file's header and section table; methods read the rest on demand."""
 
@@ -310,10 +331,8 @@ class ElfFile:
             raise ElfError(".nv_fatbin is compressed (SHF_COMPRESSED): targets not read")
         if s.offset + s.size > self.r.size:
             raise ElfError(".nv_fatbin lies outside the file (truncated?)")
-        sass: list[str] = []
-        ptx: list[str] = []
-        notes: list[str] = []
-        pos, end, entries, fatbins, chunk = s.offset, s.offset + s.size, 0, 0, _PAD_CHUNKS[0]
+        found = _Targets()
+        pos, end, fatbins, chunk = s.offset, s.offset + s.size, 0, _PAD_CHUNKS[0]
         while pos + 16 <= end:
             fatbins += 1
             if fatbins > MAX_FATBINS:
@@ -321,40 +340,44 @@ class ElfFile:
             magic, version, hsize, fsize = struct.unpack_from(
                 "<IHHQ", self.r.read(pos, 16, "fatbin header"), 0
             )
+            if magic == 0:
+                pos, chunk = self._skip_padding(pos, end, chunk)
+                continue
+            where = f".nv_fatbin+{pos - s.offset:#x}"
             if magic != FATBIN_MAGIC:
-                if magic == 0:  # padding between fatbins: skipped in 8-byte steps, read
-                    # in growing chunks (a hole of 512 MiB is not 67 M reads)
-                    pad = self.r.read(pos, min(chunk, end - pos), ".nv_fatbin padding")
-                    zeros = len(pad) - len(pad.lstrip(b"\0"))
-                    pos += max(8, zeros - zeros % 8)
-                    chunk = min(chunk * 2, _PAD_CHUNKS[1]) if zeros == len(pad) else _PAD_CHUNKS[0]
-                    continue
-                raise ElfError(f"no fatbin header at .nv_fatbin+{pos - s.offset:#x}")
+                raise ElfError(f"no fatbin header at {where}")
             if version != FATBIN_VERSION:
                 raise ElfError(f"fatbin of unknown version {version}: targets not read")
             if hsize < 16 or pos + hsize + fsize > end:
-                raise ElfError(f"fatbin at .nv_fatbin+{pos - s.offset:#x} overruns the section")
-            e, stop = pos + hsize, pos + hsize + fsize
-            while e + 32 <= stop:
-                entries += 1
-                if entries > MAX_FATBIN_ENTRIES:
-                    raise ElfError(f"more than {MAX_FATBIN_ENTRIES} fatbin entries")
-                head = self.r.read(e, min(64, stop - e), "fatbin entry")
-                kind, _v, ehsize, psize = struct.unpack_from("<HHIQ", head, 0)
-                arch = struct.unpack_from("<I", head, 28)[0]
-                flags = struct.unpack_from("<Q", head, 40)[0] if len(head) >= 48 else 0
-                if ehsize < 32 or e + ehsize + psize > stop:
-                    raise ElfError("fatbin entry overruns its fatbin")
-                suffix = "a" if flags & _FLAG_ARCH_A else ""
-                if kind == KIND_ELF:
-                    sass.append(f"sm_{arch}{suffix}")
-                elif kind == KIND_PTX:
-                    ptx.append(f"compute_{arch}{suffix}")
-                else:
-                    notes.append(f"fatbin entry of unknown kind {kind}")
-                e += ehsize + psize
-            pos = stop
-        return sass, ptx, notes
+                raise ElfError(f"fatbin at {where} overruns the section")
+            self._fatbin_entries(pos + hsize, pos + hsize + fsize, found)
+            pos += hsize + fsize
+        return found.sass, found.ptx, found.notes
+
+    def _skip_padding(self, pos: int, end: int, chunk: int) -> tuple[int, int]:
+        """Past the zeros between fatbins at `pos`: (the next position, the next chunk).
+        Skipped in 8-byte steps, read in chunks that grow while all is zeros (a hole of
+        512 MiB is not 67 M reads)."""
+        pad = self.r.read(pos, min(chunk, end - pos), ".nv_fatbin padding")
+        zeros = len(pad) - len(pad.lstrip(b"\0"))
+        pos += max(8, zeros - zeros % 8)
+        chunk = min(chunk * 2, _PAD_CHUNKS[1]) if zeros == len(pad) else _PAD_CHUNKS[0]
+        return pos, chunk
+
+    def _fatbin_entries(self, e: int, stop: int, found: _Targets) -> None:
+        """The entries of one fatbin, from `e` to `stop`, into `found`."""
+        while e + 32 <= stop:
+            found.entries += 1
+            if found.entries > MAX_FATBIN_ENTRIES:
+                raise ElfError(f"more than {MAX_FATBIN_ENTRIES} fatbin entries")
+            head = self.r.read(e, min(64, stop - e), "fatbin entry")
+            kind, _v, ehsize, psize = struct.unpack_from("<HHIQ", head, 0)
+            arch = struct.unpack_from("<I", head, 28)[0]
+            flags = struct.unpack_from("<Q", head, 40)[0] if len(head) >= 48 else 0
+            if ehsize < 32 or e + ehsize + psize > stop:
+                raise ElfError("fatbin entry overruns its fatbin")
+            found.add(kind, arch, flags)
+            e += ehsize + psize
 
     # ----------------------------------------------------- symbol lookup
     def exports(self) -> GnuHash | None:
