@@ -33,6 +33,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from envlock.probe.elfscan import ElfFile
+
 SCAN_FORMAT = 1
 SKIP_DISTRIBUTIONS = frozenset({"torch"})
 SKIP_PREFIXES = ("nvidia-", "cuda-")
@@ -100,46 +102,8 @@ def collect(
     budget = Budget(timeout, max_bytes)
     libs = torch_libraries(torch_dir)
     torch_key = "|".join(k for k in (_stat_key(p) for p in libs) if k)
-    files: list[tuple[str, _dists.Dist, str]] = []
-    listed = unlisted = record_bytes = 0
-    for name, dist in sorted(_dists.distributions(path).items()):
-        if name in SKIP_DISTRIBUTIONS or name.startswith(SKIP_PREFIXES):
-            continue
-        if record_bytes > MAX_RECORDS_BYTES:  # thousands of 8 MiB RECORDs: not a real site
-            unlisted += 1
-            continue
-        found, size = native_files(dist)
-        record_bytes += size
-        for full in found:
-            listed += 1
-            if len(files) < MAX_FILES:
-                files.append((name, dist, full))
-    lookup = _TorchExports(libs, budget)
-    items: list[dict[str, Any]] = []
-    scanned = 0
-    try:
-        for name, dist, full in files:
-            if budget.expired():
-                break
-            key = _stat_key(full)
-            scanned += 1
-            if key is None:
-                continue
-            key = f"{SCAN_FORMAT}:{key}:{torch_key}"
-            entry = cache.get(key) if cache is not None else None
-            if not isinstance(entry, dict):
-                entry = scan_file(full, lookup if libs else None, budget)
-                if budget.stopped is not None:
-                    # cut short: not cached, and kept only when it was seen to link torch/CUDA
-                    if entry.get("links") in ([], ["(unreadable)"]):
-                        entry = {"links": []}
-                        scanned -= 1
-                elif cache is not None:
-                    cache[key] = entry
-            if entry.get("links"):
-                items.append({"distribution": name, "version": dist.version, **entry})
-    finally:
-        lookup.close()
+    files, listed, unlisted = _files_to_scan(path)
+    items, scanned = _scan(files, libs, torch_key, cache, budget)
     notes = []
     if budget.stopped is not None:
         notes.append(
@@ -160,6 +124,81 @@ def collect(
         "items": items,
         "partial": "; ".join(notes) or None,
     }
+
+
+def _files_to_scan(
+    path: list[str] | None,
+) -> tuple[list[tuple[str, _dists.Dist, str]], int, int]:
+    """(the first MAX_FILES shared objects the RECORDs list, with their distribution; how
+    many they list; how many distributions were not read, past MAX_RECORDS_BYTES)."""
+    files: list[tuple[str, _dists.Dist, str]] = []
+    listed = unlisted = record_bytes = 0
+    for name, dist in sorted(_dists.distributions(path).items()):
+        if name in SKIP_DISTRIBUTIONS or name.startswith(SKIP_PREFIXES):
+            continue
+        if record_bytes > MAX_RECORDS_BYTES:  # thousands of 8 MiB RECORDs: not a real site
+            unlisted += 1
+            continue
+        found, size = native_files(dist)
+        record_bytes += size
+        for full in found:
+            listed += 1
+            if len(files) < MAX_FILES:
+                files.append((name, dist, full))
+    return files, listed, unlisted
+
+
+def _scan(
+    files: list[tuple[str, _dists.Dist, str]],
+    libs: list[str],
+    torch_key: str,
+    cache: dict[str, Any] | None,
+    budget: Budget,
+) -> tuple[list[dict[str, Any]], int]:
+    """(the items of the files that link torch or CUDA, how many files were examined),
+    until the budget runs out."""
+    lookup = _TorchExports(libs, budget)
+    items: list[dict[str, Any]] = []
+    scanned = 0
+    try:
+        for name, dist, full in files:
+            if budget.expired():
+                break
+            key = _stat_key(full)
+            scanned += 1
+            if key is None:
+                continue
+            key = f"{SCAN_FORMAT}:{key}:{torch_key}"
+            entry = _cached_scan(full, key, cache, lookup if libs else None, budget)
+            if entry is None:  # cut short before it was seen to link anything
+                scanned -= 1
+                continue
+            if entry.get("links"):
+                items.append({"distribution": name, "version": dist.version, **entry})
+    finally:
+        lookup.close()
+    return items, scanned
+
+
+def _cached_scan(
+    full: str,
+    key: str,
+    cache: dict[str, Any] | None,
+    lookup: _TorchExports | None,
+    budget: Budget,
+) -> dict[str, Any] | None:
+    """The file's entry, from the cache or scanned (and cached); None when the scan was
+    cut short before the file was seen to link torch or CUDA (not examined)."""
+    entry = cache.get(key) if cache is not None else None
+    if isinstance(entry, dict):
+        return entry
+    entry = scan_file(full, lookup, budget)
+    if budget.stopped is not None:
+        # cut short: not cached, and kept only when it was seen to link torch/CUDA
+        return None if entry.get("links") in ([], ["(unreadable)"]) else entry
+    if cache is not None:
+        cache[key] = entry
+    return entry
 
 
 def native_files(dist: _dists.Dist) -> tuple[list[str], int]:
@@ -214,43 +253,85 @@ def scan_file(
         entry["links"] = links
         majors = [int(m.group(1)) for n in needed if (m := _CUDART.match(n))]
         entry["cuda_major"] = majors[0] if majors else None
-        try:
-            sass, ptx, odd = elf.fatbin_targets()
-            entry["sass"] = _targets(sass)
-            entry["ptx"] = _targets(ptx)
-            notes += odd
-        except (OSError, ElfError, struct.error, ValueError) as exc:
-            entry["sass"], entry["ptx"] = [], []
-            notes.append(_note(exc))
-        try:
-            undefined = elf.undefined_symbols()
-        except (OSError, ElfError, struct.error, ValueError) as exc:
-            undefined = []
-            notes.append(_note(exc))
+        _read_targets(elf, entry, notes)
+        undefined = _read_undefined(elf, notes)
         notes += elf.notes
-        torch_syms = [s for s in undefined if _TORCH_SYMBOL.match(s)]
-        entry["torch_symbols"] = len(torch_syms)
-        entry["cxx11_abi"] = _abi(undefined)
-        if lookup is not None:
-            if len(torch_syms) > MAX_LOOKUPS:
-                notes.append(
-                    f"only the first {MAX_LOOKUPS} of {len(torch_syms)} torch symbols "
-                    "looked up in torch's libraries"
-                )
-            missing = []
-            lookup.begin_file()
-            try:
-                for s in torch_syms[:MAX_LOOKUPS]:
-                    if lookup.has(s) is False:  # None: a library could not tell
-                        missing.append(s)
-            except ScanStopped as exc:
-                notes.append(_note(exc))
-            entry["missing_torch_symbols"] = missing[:MAX_MISSING_LISTED]
-            entry["missing_torch_symbols_total"] = len(missing)
-            notes += lookup.notes
-        else:
-            entry["missing_torch_symbols"] = []
-            entry["missing_torch_symbols_total"] = None  # no torch to check against
+        _check_torch_symbols(entry, undefined, lookup, notes)
+    _read_hash(entry, path, budget, notes)
+    entry["partial"] = "; ".join(dict.fromkeys(notes)) or None
+    return entry
+
+
+def _read_targets(elf: ElfFile, entry: dict[str, Any], notes: list[str]) -> None:
+    """The SASS and PTX targets of the file's fatbin index into `entry` (none when it
+    cannot be read: a note says why)."""
+    from envlock.probe.elfscan import ElfError
+
+    try:
+        sass, ptx, odd = elf.fatbin_targets()
+        entry["sass"] = _targets(sass)
+        entry["ptx"] = _targets(ptx)
+        notes += odd
+    except (OSError, ElfError, struct.error, ValueError) as exc:
+        entry["sass"], entry["ptx"] = [], []
+        notes.append(_note(exc))
+
+
+def _read_undefined(elf: ElfFile, notes: list[str]) -> list[str]:
+    """The symbols the file needs from elsewhere ([] when they cannot be read: a note)."""
+    from envlock.probe.elfscan import ElfError
+
+    try:
+        return elf.undefined_symbols()
+    except (OSError, ElfError, struct.error, ValueError) as exc:
+        notes.append(_note(exc))
+        return []
+
+
+def _check_torch_symbols(
+    entry: dict[str, Any],
+    undefined: list[str],
+    lookup: _TorchExports | None,
+    notes: list[str],
+) -> None:
+    """The torch symbols the file needs, its C++ ABI, and (with `lookup`) those of its
+    torch symbols the installed torch does not export, into `entry`."""
+    torch_syms = [s for s in undefined if _TORCH_SYMBOL.match(s)]
+    entry["torch_symbols"] = len(torch_syms)
+    entry["cxx11_abi"] = _abi(undefined)
+    if lookup is None:
+        entry["missing_torch_symbols"] = []
+        entry["missing_torch_symbols_total"] = None  # no torch to check against
+        return
+    missing = _missing_symbols(lookup, torch_syms, notes)
+    entry["missing_torch_symbols"] = missing[:MAX_MISSING_LISTED]
+    entry["missing_torch_symbols_total"] = len(missing)
+    notes += lookup.notes
+
+
+def _missing_symbols(lookup: _TorchExports, torch_syms: list[str], notes: list[str]) -> list[str]:
+    """The first MAX_LOOKUPS of `torch_syms` that torch's libraries do not export (those
+    looked up before the scan's budget ran out)."""
+    if len(torch_syms) > MAX_LOOKUPS:
+        notes.append(
+            f"only the first {MAX_LOOKUPS} of {len(torch_syms)} torch symbols "
+            "looked up in torch's libraries"
+        )
+    missing = []
+    lookup.begin_file()
+    try:
+        for s in torch_syms[:MAX_LOOKUPS]:
+            if lookup.has(s) is False:  # None: a library could not tell
+                missing.append(s)
+    except ScanStopped as exc:
+        notes.append(_note(exc))
+    return missing
+
+
+def _read_hash(entry: dict[str, Any], path: str, budget: Budget, notes: list[str]) -> None:
+    """The file's size and sha256 into `entry` (a note when it is not hashed)."""
+    from envlock.probe.elfscan import ElfError
+
     try:
         entry["size"] = os.path.getsize(path)
         entry["sha256"] = _sha256(path, budget)
@@ -258,8 +339,6 @@ def scan_file(
             notes.append(f"not hashed: larger than {MAX_HASH_BYTES >> 30} GiB")
     except (OSError, ElfError) as exc:
         notes.append(_note(exc))
-    entry["partial"] = "; ".join(dict.fromkeys(notes)) or None
-    return entry
 
 
 def _unreadable(entry: dict[str, Any], exc: BaseException) -> dict[str, Any]:
