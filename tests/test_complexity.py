@@ -48,7 +48,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "pasted/nvidia_smi.py::_query": (29, 53),
     "probe/__init__.py::probe_host": (14, 79),
     "probe/cudalibs.py::toolkit_facts": (16, 26),
-    "probe/extensions.py::scan_file": (18, 53),
     "probe/system.py::detect_container": (17, 57),
     "typed.py::dump": (20, 29),
     "typed.py::Reader.convert": (28, 46),
