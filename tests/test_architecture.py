@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("envlock.cli", "envlock.__main__"),
     ("envlock.commands",),
     ("envlock.api",),
+    ("envlock.usecases",),  # one module per use case, behind the API
     (
         "envlock.collect",
         "envlock.container",
@@ -74,6 +75,7 @@ PROCESS_MODULES = (
     "envlock.probe",
     "envlock.fleet",
     "envlock.api",
+    "envlock.usecases",
     "envlock.install",
 )
 # Pure modules inside process packages: the list of CUDA library names, the env allow-list,

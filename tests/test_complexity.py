@@ -20,10 +20,6 @@ DATA_TABLES = {"commands/_source.py::add_source_arguments"}
 
 # name -> (complexity, lines) when the target was set; may only go down.
 OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
-    "api.py::_verify": (19, 65),
-    "api.py::verify_distributed": (13, 71),
-    "api.py::explain": (23, 65),
-    "api.py::restore_lock": (13, 80),
     "checks/container.py::container_no_gpu": (18, 40),
     "checks/gpu.py::visible_devices_problems": (19, 29),
     "checks/libraries.py::cudnn_gpu_unsupported": (16, 31),
@@ -37,7 +33,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "imageref.py::ImageReference.parse": (18, 42),
     "determinism/compare.py::compare": (16, 137),
     "lock/export.py::plan_install": (33, 75),
-    "lock/hold.py::hold_variant": (31, 83),
     "lock/model.py::Lock.from_dict": (17, 43),
     "matrix/advice.py::_judge": (31, 99),
     "matrix/advice.py::remedy": (24, 49),

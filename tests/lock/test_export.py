@@ -25,9 +25,9 @@ from envlock.lock.export import (
     pylock_document,
     requirements_text,
 )
-from envlock.lock.hold import default_variant, hold_variant
 from envlock.lock.model import LockedFile
 from envlock.matrix import load_matrix
+from envlock.usecases.hold import default_variant, hold_variant
 from tests.conftest import run_envlock
 from tests.lock.facts_fixtures import cuda_venv_facts, h100_facts
 

@@ -1,5 +1,7 @@
 """Hardware-aware restore: hold the locked torch variant against a machine's driver and
-GPUs with the matrix, before anything is installed. Pure (Lock, Facts, Matrix).
+GPUs with the matrix, before anything is installed; and the variant the default index
+carries for the locked release (the torch-index choice restore and export make). Pure
+(Lock, Facts, Matrix): a use case's decision, not the lock's, so it lives here.
 
 The locked build runs here -> restore it. It does not -> say which variant of the
 same torch release would (`--variant` restores that one, and the fields that then
@@ -37,46 +39,53 @@ def hold_variant(
         if requested is not None:
             raise RestoreError(f"--variant {requested}: the lock holds no torch")
         return Hold(variant=None, runs=None, reason="the lock holds no torch")
-    version = Version.of(torch.version.split("+", 1)[0])
-    release = matrix.torch_release(version) if version is not None else None
+    release = _release(matrix, torch.version)
     default = release.default_variant if release else None
     if requested is not None:
         _check_requested(requested, torch.version, release)
     variant = requested or torch.variant
+    unheld = _not_held(torch.version, variant, release, host)
+    if unheld is not None:
+        runs, reason = unheld
+        return Hold(variant=variant, runs=runs, reason=reason, default_variant=default)
+    assert release is not None and host is not None  # _not_held answered for both
+    return _held(torch.version, variant, release, host, matrix, default)
+
+
+def _not_held(
+    locked: str, variant: str, release: TorchRelease | None, host: Facts | None
+) -> tuple[bool | None, str] | None:
+    """(runs, reason) when the variant is not held against the machine: not a CUDA
+    build, not in the matrix, no facts of a machine, or no driver on it."""
     if not variant.startswith("cu"):
-        return Hold(
-            variant=variant,
-            runs=True if variant == "cpu" else None,
-            reason=f"torch {torch.version} ({variant}) needs no NVIDIA driver",
-            default_variant=default,
-        )
+        runs = True if variant == "cpu" else None
+        return runs, f"torch {locked} ({variant}) needs no NVIDIA driver"
     if release is None:
-        return Hold(
-            variant=variant,
-            runs=None,
-            reason=f"torch {torch.version} is not in the compatibility matrix: not held "
-            "against this machine",
-            default_variant=default,
+        return None, (
+            f"torch {locked} is not in the compatibility matrix: not held against this machine"
         )
     if host is None:
-        return Hold(
-            variant=variant,
-            runs=None,
-            reason=f"the {variant} build was not held against a machine (no facts given)",
-            default_variant=default,
+        return None, f"the {variant} build was not held against a machine (no facts given)"
+    if Version.of(host.driver.version) is None:
+        return None, (
+            f"no NVIDIA driver observed here ({host.driver.unavailable or 'none'}): "
+            f"the {variant} build is installed but cannot run CUDA on this machine"
         )
+    return None
+
+
+def _held(
+    locked: str,
+    variant: str,
+    release: TorchRelease,
+    host: Facts,
+    matrix: Matrix,
+    default: str | None,
+) -> Hold:
+    """The matrix's verdict on the variant for this machine's driver, GPUs and Python."""
     driver = Version.of(host.driver.version)
-    if driver is None:
-        return Hold(
-            variant=variant,
-            runs=None,
-            reason=f"no NVIDIA driver observed here ({host.driver.unavailable or 'none'}): "
-            f"the {variant} build is installed but cannot run CUDA on this machine",
-            default_variant=default,
-        )
-    capabilities = sorted(
-        {cc for g in host.driver.gpus or [] if (cc := Version.of(g.compute_capability)) is not None}
-    )
+    assert driver is not None  # _not_held answered for a machine without one
+    capabilities = _capabilities(host)
     python = Version.of(host.system.python.version) if host.system.python else None
     fits = [
         f
@@ -97,20 +106,35 @@ def hold_variant(
         return Hold(
             variant=variant,
             runs=False,
-            reason=f"torch {torch.version} ({variant}) cannot run here: {_why(fit)}",
+            reason=f"torch {locked} ({variant}) cannot run here: {_why(fit)}",
             instead=other.variant.name if other is not None else None,
             default_variant=default,
         )
     return Hold(
         variant=variant,
         runs=fit.runs,
-        reason=f"torch {torch.version} ({variant}) "
+        reason=_runs_here(f"torch {locked} ({variant})", fit, driver, capabilities),
+        default_variant=default,
+    )
+
+
+def _capabilities(host: Facts) -> list[Version]:
+    """The compute capabilities of the machine's GPUs, each once, lowest first."""
+    return sorted(
+        {cc for g in host.driver.gpus or [] if (cc := Version.of(g.compute_capability)) is not None}
+    )
+
+
+def _runs_here(build: str, fit: Fit, driver: Version, capabilities: list[Version]) -> str:
+    """'torch 2.7.1+cu126 (cu126) runs here (driver 570.86, compute capability 9.0)', and
+    the matrix's first caveat."""
+    return (
+        f"{build} "
         + ("runs here" if fit.runs else "may run here")
         + f" (driver {driver}"
         + (f", compute capability {', '.join(map(str, capabilities))}" if capabilities else "")
         + ")"
-        + (f"; {fit.caveats[0]}" if fit.caveats else ""),
-        default_variant=default,
+        + (f"; {fit.caveats[0]}" if fit.caveats else "")
     )
 
 
@@ -122,11 +146,16 @@ def default_variant(lock: Lock, matrix: Matrix, *, requested: str | None = None)
         if requested is not None:
             raise RestoreError(f"--variant {requested}: the lock holds no torch")
         return None
-    version = Version.of(torch.version.split("+", 1)[0])
-    release = matrix.torch_release(version) if version is not None else None
+    release = _release(matrix, torch.version)
     if requested is not None:
         _check_requested(requested, torch.version, release)
     return release.default_variant if release else None
+
+
+def _release(matrix: Matrix, locked: str) -> TorchRelease | None:
+    """The matrix's release of a locked torch version ("2.7.1+cu126" -> 2.7)."""
+    version = Version.of(locked.split("+", 1)[0])
+    return matrix.torch_release(version) if version is not None else None
 
 
 def _check_requested(requested: str, locked: str, release: TorchRelease | None) -> None:

@@ -1,0 +1,28 @@
+"""The seeded determinism suite in a child process, and its run-to-run findings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envlock.facts import DeterminismFacts
+    from envlock.findings import Report
+
+
+def run_determinism(
+    *, device: str, seed: int, python: str | None, timeout: float, strict: bool
+) -> tuple[DeterminismFacts, Report]:
+    """The suite's digests, and a Report of the classes whose two runs differ."""
+    from envlock.determinism.compare import run_to_run_findings
+    from envlock.determinism.runner import run_suite
+    from envlock.findings import DeterminismDetails, Report
+
+    det = run_suite(device=device, seed=seed, python=python, timeout=timeout)
+    report = Report(
+        command="determinism",
+        target=f"python:{python}" if python else "host",
+        findings=run_to_run_findings(det),
+        strict=strict,
+        details=DeterminismDetails(determinism=det),
+    )
+    return det, report

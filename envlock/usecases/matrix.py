@@ -1,0 +1,243 @@
+"""envlock matrix: which torch builds run on given GPUs and driver, and how to install the
+newest that does. What is not given comes from the facts (this machine's, probed without
+importing torch, or a file's)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from envlock.collect import Source
+from envlock.errors import UsageError
+
+if TYPE_CHECKING:
+    from envlock.matrix.advice import Fit
+    from envlock.matrix.model import Matrix
+    from envlock.matrix.versions import Version
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Build:
+    """One torch release + CUDA variant, judged."""
+
+    torch: str
+    variant: str
+    cuda: str
+    runs: bool | None  # None: cannot tell
+    runs_with_driver_at_least: str | None  # the driver is unknown: runs with one >= this
+    driver_support: str | None  # full, minor-version compatibility, too old (None: no driver)
+    problems: tuple[str, ...]  # why it does not run
+    caveats: tuple[str, ...]  # runs, but ...
+    pip: str  # the command that installs it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DriverUpgrade:
+    """What it takes to run the newest release: a driver upgrade alone."""
+
+    torch: str
+    variant: str
+    driver_at_least: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MatrixAdvice:
+    """The builds judged against the GPUs, driver, OS and Python; `to_dict()` is the
+    `--format json` document."""
+
+    gpus: tuple[str, ...]  # how each GPU was given or found
+    capabilities: tuple[str, ...]
+    driver: str | None
+    os: str
+    python: str | None
+    best: Build | None  # the newest that runs (None: none does, or the table does not apply)
+    upgrade_driver_for_newest: DriverUpgrade | None
+    fits: tuple[Build, ...]  # every build, newest release and CUDA first
+    sources: dict[str, str]  # where the matrix's rows come from
+    does_not_apply: str | None = None  # why this table says nothing (aarch64 systems)
+
+    @property
+    def runs(self) -> bool:
+        return self.best is not None
+
+    def to_dict(self) -> dict[str, object]:
+        out = dataclasses.asdict(self)
+        if out["does_not_apply"] is None:
+            del out["does_not_apply"]
+        return out
+
+
+@dataclass(kw_only=True, slots=True)
+class _Asked:
+    """What the advice is for, as it is gathered: the options first, then the facts."""
+
+    capabilities: list[Version] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)  # how each GPU was given or found
+    arm: list[str] = field(default_factory=list)  # GPUs sold only in aarch64 systems
+    driver: Version | None = None
+    python: Version | None = None
+    os_name: str | None = None
+
+
+def matrix_advice(
+    source: Source | None,
+    *,
+    gpu: str | None,
+    capability: str | None,
+    driver: str | None,
+    os_name: str | None,
+    python_version: str | None,
+) -> MatrixAdvice:
+    """The builds that run on the GPU (`gpu`'s name or its `capability`) with `driver`
+    and `python_version`; what is not given comes from the facts of `source`."""
+    from envlock.matrix import load_matrix
+
+    matrix = load_matrix()
+    asked = _given(matrix, gpu, capability)
+    asked.driver = _version(driver, "--driver") if driver else None
+    asked.python = _version(python_version, "--python-version") if python_version else None
+    asked.os_name = os_name
+    source = source or Source()
+    if not asked.capabilities or asked.driver is None or source.facts_file or source.python:
+        _from_facts(source, matrix, asked)
+    if not asked.capabilities and asked.driver is None:
+        raise UsageError(
+            "no GPU or driver given and none found here: use --gpu NAME or --capability X.Y, "
+            "and --driver VERSION"
+        )
+    advice = _advice(matrix, asked)
+    return _for_arm(advice, asked.arm) if asked.arm else advice
+
+
+def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
+    from envlock.matrix.advice import best, evaluate
+
+    caps = sorted(set(asked.capabilities))
+    os_name = asked.os_name or "linux"
+    python = asked.python or _this_python()
+    fits = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
+    chosen = best(fits)
+    return MatrixAdvice(
+        gpus=tuple(asked.described),
+        capabilities=tuple(str(c) for c in caps),
+        driver=str(asked.driver) if asked.driver else None,
+        os=os_name,
+        python=str(python.truncate(2)),
+        best=_build(chosen) if chosen else None,
+        upgrade_driver_for_newest=_upgrade(fits, chosen),
+        fits=tuple(_build(f) for f in fits),
+        sources=matrix.sources,
+    )
+
+
+def _this_python() -> Version:
+    """The interpreter envlock runs under: the one the host probe reports."""
+    from envlock.matrix import Version
+
+    return Version((sys.version_info.major, sys.version_info.minor))
+
+
+def _for_arm(advice: MatrixAdvice, arm: list[str]) -> MatrixAdvice:
+    """The matrix holds the x86_64 wheels' arch lists; aarch64 wheels are built apart, so
+    for an Arm system the table says nothing and names no build."""
+    return dataclasses.replace(
+        advice,
+        best=None,
+        does_not_apply=f"{', '.join(arm)}: an aarch64 (Arm) system; these arch lists are "
+        "those of the x86_64 wheels, so this table does not say what runs there: check the "
+        "aarch64 wheel's own torch.cuda.get_arch_list()",
+    )
+
+
+def _given(matrix: Matrix, gpu: str | None, capability: str | None) -> _Asked:
+    """The GPU the options name: its capability, or its model name in the matrix."""
+    asked = _Asked()
+    if capability:
+        cc = _version(capability, "--capability").truncate(2)
+        asked.capabilities.append(cc)
+        asked.described.append(f"compute capability {cc}")
+    elif gpu:
+        model = matrix.gpu_by_name(gpu)
+        if model is None:
+            raise UsageError(
+                f"unknown GPU {gpu!r}: give its compute capability with --capability X.Y"
+            )
+        asked.capabilities.append(model.capability)
+        if model.cpu != "x86_64":
+            asked.arm.append(model.name)
+        note = ", UNVERIFIED" if model.unverified else ""
+        asked.described.append(f"{model.name} ({model.capability}{note})")
+    return asked
+
+
+def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
+    """What the options left out, from the facts: the GPUs, the driver, the Python and
+    the OS."""
+    from envlock.checks.context import CheckContext
+    from envlock.collect import collect_facts
+
+    # the matrix needs no torch import
+    facts = collect_facts(source._replace(torch_live=False))
+    ctx = CheckContext(facts=facts, host=None, matrix=matrix)
+    if not asked.capabilities:
+        for g in ctx.gpus():
+            if g.capability is not None:
+                asked.capabilities.append(g.capability)
+                asked.described.append(f"GPU {g.index}: {g.name} ({g.capability})")
+        machine = (facts.system.arch or "").lower()
+        if asked.capabilities and machine in ("aarch64", "arm64"):
+            asked.arm.append(f"this {machine} machine's GPU")
+    if asked.driver is None:
+        asked.driver = ctx.driver_version
+    if asked.python is None:
+        asked.python = ctx.python_version
+    if asked.os_name is None:
+        asked.os_name = ctx.os_name
+
+
+def _upgrade(fits: list[Fit], chosen: Fit | None) -> DriverUpgrade | None:
+    """When the newest release does not run: its variant that fails only on the driver,
+    and the driver it needs."""
+    from envlock.matrix import DriverSupport
+
+    newest = fits[0].release.release if fits else None
+    if chosen is not None and chosen.release.release == newest:
+        return None
+    needs: list[tuple[Version, Fit]] = [
+        (f.driver.needed_full, f)
+        for f in fits
+        if f.release.release == newest
+        and f.driver is not None
+        and f.driver.support is DriverSupport.TOO_OLD
+        and len(f.problems) == 1
+        and f.driver.needed_full is not None
+    ]
+    if not needs:
+        return None
+    needed, fit = min(needs, key=lambda pair: pair[0])
+    return DriverUpgrade(torch=str(newest), variant=fit.variant.name, driver_at_least=str(needed))
+
+
+def _build(f: Fit) -> Build:
+    return Build(
+        torch=str(f.release.release),
+        variant=f.variant.name,
+        cuda=str(f.variant.cuda),
+        runs=f.runs,
+        runs_with_driver_at_least=str(f.needs_driver) if f.runs_if_driver else None,
+        driver_support=f.driver.support.value if f.driver else None,
+        problems=tuple(f.problems),
+        caveats=tuple(f.caveats),
+        pip=f.pip_command(),
+    )
+
+
+def _version(text: str, option: str) -> Version:
+    from envlock.matrix import Version
+
+    try:
+        return Version.parse(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: not a version number") from None

@@ -1,0 +1,189 @@
+"""envlock restore: from a lock back to a working environment, held against this machine
+first (usecases/hold.py), verified after, and a new venv kept only once it verified."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envlock.collect import Source
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
+    from envlock.findings import Report
+    from envlock.install.restore import Installation
+    from envlock.install.swap import Swap
+    from envlock.lock.export import InstallPlan
+    from envlock.lock.model import Lock
+    from envlock.usecases.hold import Hold
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RestoreOptions:
+    venv: str | None = None  # build a new venv here and swap it in
+    python: str | None = None  # or install into this interpreter
+    base_python: str | None = None  # the venv's interpreter (default: envlock's)
+    variant: str | None = None  # another torch variant of the locked release
+    installer: str = "auto"
+    torch_index: str | None = None  # a mirror of the variant's index, or "none"
+    dry_run: bool = False
+    host: Facts | None = None  # facts of the machine to hold the variant against
+    strict: bool = False
+    ignore: Iterable[str] = ()
+    force: bool = False  # build beside foreign files in the venv directory
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RestoreOutcome:
+    """What restore did: the variant verdict, the plan, the commands and verify's Report
+    (None for a dry run or when the locked build cannot run here)."""
+
+    hold: Hold
+    requirements: str  # the requirements file the commands read
+    plan: InstallPlan | None = None
+    commands: tuple[str, ...] = ()
+    report: Report | None = None
+    blocked: bool = False  # the locked build cannot run here: nothing was installed
+    dry_run: bool = False
+    installer: str | None = None
+
+
+def restore_lock(
+    lock: str | os.PathLike[str],
+    options: RestoreOptions,
+    log: Callable[[str], None] = lambda line: None,
+) -> RestoreOutcome:
+    """Hold the locked torch variant against the machine, then install exactly the lock
+    (or print the commands) and verify what was installed."""
+    from envlock.install.restore import REQUIREMENTS, choose_installer, dry_run_lines
+    from envlock.lock.export import plan_install
+    from envlock.lock.io import read_lock
+
+    locked = read_lock(lock)
+    if not locked.packages:
+        from envlock.errors import RestoreError
+
+        raise RestoreError(f"{os.fspath(lock)}: the lock holds no [packages]: nothing to restore")
+    held = _hold(locked, options)
+    if held.runs is False:
+        return RestoreOutcome(hold=held, blocked=True, requirements=REQUIREMENTS)
+    plan = plan_install(
+        locked,
+        variant=options.variant,
+        default_variant=held.default_variant,
+        torch_index=options.torch_index,
+    )
+    chosen = choose_installer(options.installer)
+    inst = _installation(locked, plan, chosen, options)
+    if options.dry_run:
+        return RestoreOutcome(
+            hold=held,
+            plan=plan,
+            commands=tuple(dry_run_lines(inst)),
+            dry_run=True,
+            requirements=REQUIREMENTS,
+        )
+    from envlock import __version__
+    from envlock.install.restore import install
+
+    swap = install(
+        inst, plan, header=f"envlock {__version__} restore of {os.fspath(lock)}", log=log
+    )
+    report = _verify_restored(locked, inst.python, plan, swap, options)
+    return RestoreOutcome(
+        hold=held,
+        plan=plan,
+        commands=tuple(dry_run_lines(inst)),
+        report=report.with_details(lock=os.fspath(lock)),
+        installer=chosen,
+        requirements=REQUIREMENTS,
+    )
+
+
+def _hold(locked: Lock, options: RestoreOptions) -> Hold:
+    """The locked (or requested) variant held against the given facts, or this machine's
+    when it is a CUDA build (only a CUDA build needs a driver and GPUs)."""
+    from envlock.matrix import load_matrix
+    from envlock.usecases.hold import hold_variant
+
+    host = options.host
+    wanted = options.variant or (locked.torch.variant if locked.torch else None)
+    if host is None and wanted and wanted.startswith("cu"):
+        from envlock.collect import probe_this_host
+
+        host = probe_this_host(torch_live=False)
+    return hold_variant(locked, host, load_matrix(), requested=options.variant)
+
+
+def _installation(
+    locked: Lock, plan: InstallPlan, installer: str, options: RestoreOptions
+) -> Installation:
+    from envlock.install.restore import REQUIREMENTS, plan_steps
+
+    return plan_steps(
+        plan,
+        requirements=REQUIREMENTS,
+        venv=options.venv,
+        python=options.python,
+        base_python=options.base_python,
+        installer=installer,
+        locked_python=locked.system.python if locked.system else None,
+        force=options.force,
+    )
+
+
+def _verify_restored(
+    locked: Lock, python: str, plan: InstallPlan, swap: Swap | None, options: RestoreOptions
+) -> Report:
+    """verify's Report on what restore installed. A new venv (`swap`) stays only when it
+    verified, bar what the plan knew it could not restore: else the old one goes back."""
+    from envlock.usecases.verify import VerifyOptions, verify
+
+    # torch's live child (an import of torch) only when the lock holds what it observes
+    live = locked.torch is not None and any(
+        v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
+    )
+    try:
+        report = verify(
+            locked,
+            Source(python=python, torch_live=live),
+            facts=None,
+            options=VerifyOptions(
+                scope="software",
+                rules=[f"{f}=warn" for f in plan.differs],
+                ignore=options.ignore,
+                determinism=False,
+                strict=options.strict,
+            ),
+        ).report
+    except BaseException:
+        if swap is not None:
+            swap.roll_back("verify did not finish")
+        raise
+    if swap is not None and _restore_failed(report, plan):
+        swap.roll_back("the new venv did not verify")
+        report = report.with_details(venv="not replaced: the new venv did not verify")
+    elif swap is not None:
+        swap.commit()
+        report = report.with_details(venv="replaced")
+    return report
+
+
+def _restore_failed(report: Report, plan: InstallPlan) -> bool:
+    """Failing findings other than those on the packages restore skipped on purpose
+    (editable and local installs: verify reports them missing, and the venv is still
+    the one to keep)."""
+    from envlock.findings import Severity
+
+    skipped = {key.partition("==")[0] for key in plan.skipped}
+    worst = Severity.WARNING if report.strict else Severity.ERROR
+
+    def expected(field: str | None) -> bool:  # names may hold dots (zope.interface)
+        return field is not None and any(
+            field in (f"packages.{n}", f"sources.{n}") or field.startswith(f"sources.{n}.")
+            for n in skipped
+        )
+
+    return any(f.severity >= worst and not expected(f.field) for f in report.findings)

@@ -1,0 +1,123 @@
+"""Verifying an environment against a lock: what drifted, as a Report (verify, run,
+preflight, and the local half of verify --distributed)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envlock.collect import Source
+from envlock.usecases._shared import target_of
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
+    from envlock.findings import Finding, Report, VerifyDetails
+    from envlock.lock.model import Lock
+    from envlock.verify import Rule
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Verified:
+    """verify's Report and the facts it compared (the fleet summarizes them)."""
+
+    report: Report
+    facts: Facts
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VerifyOptions:
+    scope: str = "full"
+    rules: Sequence[str | Rule] = ()  # field rule overrides ("packages.numpy=warn")
+    ignore: Iterable[str] = ()
+    determinism: bool = True  # recompute the digests the lock holds
+    cache: bool = False  # torch's live facts may come from the cache
+    strict: bool = False
+    doctor_errors: bool = False  # the doctor's errors count too (preflight)
+    command: str = "verify"
+
+
+def verify(
+    lock: str | os.PathLike[str] | Lock,
+    source: Source | None,
+    *,
+    facts: Facts | None,
+    options: VerifyOptions,
+) -> Verified:
+    """Compare this environment (or `source`, or `facts`) with a lock."""
+    from envlock.catalog import DETERMINISM, DOCTOR, VERIFY, validate_ignore
+    from envlock.findings import Report
+    from envlock.lock.io import read_lock
+    from envlock.verify import Rule, parse_rule_override
+    from envlock.verify import verify as compare
+
+    source = source or Source()
+    extra = (DOCTOR,) if options.doctor_errors else ()
+    skip = validate_ignore(options.ignore, VERIFY, DETERMINISM, *extra)
+    overrides = [r if isinstance(r, Rule) else parse_rule_override(r) for r in options.rules]
+    locked = lock if not isinstance(lock, (str, os.PathLike)) else read_lock(lock)
+    if facts is None:
+        facts = _observe(source, options)
+    skipped = None
+    if options.determinism:
+        from envlock.collect import with_fresh_determinism
+
+        facts, skipped = with_fresh_determinism(locked, facts, python=source.python)
+    findings = compare(
+        locked, facts, scope=options.scope, rules=overrides, determinism_skipped=skipped
+    )
+    if options.doctor_errors:
+        findings += _doctor_errors(facts)
+    findings = [f for f in findings if f.check_id not in skip]
+    report = Report(
+        command=options.command,
+        target=target_of(source, facts),
+        findings=findings,
+        strict=options.strict,
+        details=_details(lock, locked, facts, findings, skip, options.scope),
+    )
+    return Verified(report=report, facts=facts)
+
+
+def _observe(source: Source, options: VerifyOptions) -> Facts:
+    """The facts `source` names; an image runs on this host's driver and GPUs, so those
+    come from the host (unless only the software is verified)."""
+    from envlock.collect import collect_facts_and_host
+
+    facts, host = collect_facts_and_host(
+        source, cache=options.cache, host=options.scope != "software"
+    )
+    if host is not None:
+        from envlock.container.parse import merge_host_facts
+
+        facts = merge_host_facts(facts, host)
+    return facts
+
+
+def _doctor_errors(facts: Facts) -> list[Finding]:
+    from envlock.checks import run_checks
+    from envlock.findings import Severity
+
+    return [f for f in run_checks(facts) if f.severity is Severity.ERROR]
+
+
+def _details(
+    lock: str | os.PathLike[str] | Lock,
+    locked: Lock,
+    facts: Facts,
+    findings: list[Finding],
+    skip: frozenset[str],
+    scope: str,
+) -> VerifyDetails:
+    from envlock.findings import VerifyDetails
+    from envlock.verify import checked_fields
+
+    failed_fields = {f.field for f in findings}
+    return VerifyDetails(
+        lock=os.fspath(lock) if isinstance(lock, (str, os.PathLike)) else "<Lock>",
+        scope=scope,
+        probe_notes=tuple(facts.meta.notes),
+        ignored=tuple(sorted(skip)),
+        passed=tuple(p for p in checked_fields(locked, scope) if p not in failed_fields),
+    )
