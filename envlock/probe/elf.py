@@ -37,7 +37,8 @@ def search_path_kind(path: str) -> str | None:
                 return "none"
             fh.seek(dynamic[0])
             dyn = fh.read(min(dynamic[1], MAX_READ))
-    except (OSError, struct.error, _NotElf):
+    except (OSError, struct.error, _NotElf, ValueError, OverflowError):
+        # ValueError/OverflowError: an offset of 2**63 or more, which seek() refuses
         return None
     tags = _dynamic_tags(dyn, is64, end)
     if DT_RUNPATH in tags:  # with both, the loader ignores DT_RPATH

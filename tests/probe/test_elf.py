@@ -87,3 +87,19 @@ def test_a_huge_program_header_table_is_not_read(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 8 << 20, peak
+
+
+@pytest.mark.parametrize("where", ["program headers", "dynamic segment"])
+def test_an_offset_past_2_to_the_63_is_not_elf_not_a_crash(tmp_path: Path, where: str) -> None:
+    """seek() refuses offsets >= 2**63 with ValueError: once exit 4 from the probe."""
+    import struct
+
+    p = tmp_path / "x.so"
+    huge = 1 << 63
+    phoff = huge if where == "program headers" else 64
+    header = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    header += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, phoff, 0, 0, 64, 56, 1, 64, 0, 0)
+    # one PT_DYNAMIC (type 2) entry whose file offset is 2**63
+    entry = struct.pack("<IIQQQQQQ", 2, 0, huge, 0, 0, 16, 16, 8)
+    p.write_bytes(header + entry)
+    assert search_path_kind(str(p)) is None
