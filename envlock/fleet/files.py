@@ -181,11 +181,12 @@ def node_view(raw: bytes) -> NodeView | None:
 
     The view is the document decoded by msgspec with the per-node values (`PER_NODE`)
     typed as Facts types them, the objects on the way to them decoded as objects, and
-    every other value kept as its raw JSON text. Two files with the same kind are the
-    same document but for per-node values, field order and unknown keys (which Facts
-    skips): the first file of a kind is decoded and checked in full; a later one has the
-    same raw JSON everywhere else, so it is valid Facts once its own per-node values,
-    the facts version, the GPU count and what load_json bounds (`plain_json`) are."""
+    every other value kept as its raw JSON text. Two files of one kind are the same
+    document but for per-node values, the key order of the objects on the way to them and
+    unknown keys (which Facts skips): the first file of a kind is decoded and checked in
+    full; a later one has the same raw JSON everywhere else, so it is valid Facts once its
+    own per-node values, the facts version, the GPU count and what load_json bounds
+    (`plain_json`) are."""
     import msgspec
 
     decoder, encoder, paths = _views()
