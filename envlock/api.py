@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from envlock.usecases.hold import Hold as Hold
     from envlock.usecases.lock import LockFile as LockFile
     from envlock.usecases.matrix import MatrixAdvice as MatrixAdvice
+    from envlock.usecases.matrix import TorchBuild as TorchBuild
     from envlock.usecases.report import BugReport as BugReport
     from envlock.usecases.restore import RestoreOutcome as RestoreOutcome
     from envlock.verify import Rule
@@ -48,6 +49,7 @@ _RESULTS = {
     "LockFile": "envlock.usecases.lock",
     "MatrixAdvice": "envlock.usecases.matrix",
     "RestoreOutcome": "envlock.usecases.restore",
+    "TorchBuild": "envlock.usecases.matrix",
 }
 
 

@@ -115,8 +115,13 @@ def _imports(path: Path) -> list[str]:
     """Every module an import statement names, at any depth (function-local ones too)."""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return _imports_in(path.read_text(), package, str(path))
+
+
+def _imports_in(text: str, package: str, where: str = "<text>") -> list[str]:
+    """_imports() of a module's text; `package`: the one relative imports start from."""
     out: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(text, where)):
         if isinstance(node, ast.Import):
             out += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -173,6 +178,74 @@ def test_the_layer_test_fires_on_an_upward_import(tmp_path: Path) -> None:
     assert _layer("envlock.verify") < _layer("envlock.lock.model")
     assert _layer("envlock.api") < _layer("envlock.verify")
     assert _layer("envlock.determinism.runner") < _layer("envlock.determinism.compare")
+
+
+# ------------------------------------------------------ commands only through the API
+# What a command may import from envlock: the API (the use cases behind it), its own
+# shared option modules, the renderers, the error tree, and the typed results it renders.
+COMMAND_MAY_IMPORT = (
+    "envlock.api",
+    "envlock.commands",  # _source.py, _report_options.py
+    "envlock.report",
+    "envlock.errors",
+    "envlock.findings",  # Report, Finding
+    "envlock.details",  # a Report's details, typed per command
+    "envlock.facts",  # Facts, DeterminismFacts: what probe and determinism render
+    "envlock.lock.model",  # Lock, SCOPES, DEFAULT_LOCK_NAME: the lock command's result
+)
+
+
+def _around_the_api(targets: list[str]) -> list[str]:
+    """The envlock modules among `targets` that a command may not import."""
+    modules = {_module_name(m) for m in MODULES}
+    bad: list[str] = []
+    for target in targets:
+        if not target.startswith("envlock"):
+            continue
+        if target not in modules and "." in target:
+            target = target.rpartition(".")[0]  # `from envlock.x import name`: the module x
+        allowed = target == "envlock" or any(
+            target == p or target.startswith(p + ".") for p in COMMAND_MAY_IMPORT
+        )
+        if not allowed:
+            bad.append(target)
+    return sorted(set(bad))
+
+
+COMMANDS = [p for p in MODULES if _module_name(p).startswith("envlock.commands.")]
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=_module_name)
+def test_commands_only_go_through_the_api(path: Path) -> None:
+    """A command parses, calls envlock.api and renders: evaluating the matrix or writing a
+    lock's header itself is how `envlock lock` and api.write_lock came to differ."""
+    assert _around_the_api(_imports(path)) == [], _module_name(path)
+
+
+def test_the_api_rule_fires_on_a_command_going_around_it() -> None:
+    text = (PACKAGE / "commands" / "lock.py").read_text()
+    assert _around_the_api(_imports_in(text, "envlock.commands")) == []
+    sneaky = text + (
+        "\n\ndef _sneak() -> None:\n"
+        "    from envlock.lock.io import write_lock\n"
+        "    from envlock import matrix\n"
+        "    from envlock.lock import SCOPES\n"
+        "    from . import _source\n"
+        "    import envlock.usecases.lock\n"
+    )
+    assert _around_the_api(_imports_in(sneaky, "envlock.commands")) == [
+        "envlock.lock",
+        "envlock.lock.io",
+        "envlock.matrix",
+        "envlock.usecases.lock",
+    ]
+
+
+def test_what_commands_may_import_exists() -> None:
+    """A renamed module does not leave a stale entry that would let its new name in."""
+    modules = {_module_name(m) for m in MODULES}
+    assert [p for p in COMMAND_MAY_IMPORT if p not in modules] == []
+    assert len(COMMANDS) >= 12
 
 
 # ---------------------------------------------------------------- finding IDs

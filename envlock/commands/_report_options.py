@@ -49,13 +49,9 @@ def add_output_argument(parser: argparse.ArgumentParser) -> None:
 def write_output(path: str, text: str, what: str) -> None:
     """Write a rendered report to -o FILE: atomic, regular files only, a symlink only to a
     file beside it (OutputError, exit 3, otherwise); `wrote FILE (what)` on stderr."""
-    from envlock.errors import OutputError
-    from envlock.safeio import UnwritableFile, write_atomic
+    from envlock.api import write_output as write
 
-    try:
-        write_atomic(path, text)
-    except UnwritableFile as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from None
+    write(path, text)
     print(f"wrote {path} ({what})", file=sys.stderr)
 
 

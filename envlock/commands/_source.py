@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from envlock.collect import PROBE_TIMEOUT_S, Source
+from envlock.api import PROBE_TIMEOUT_S, Source
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from envlock.facts import DeterminismFacts
     from envlock.findings import Report
 
 HELP = "run a seeded workload and print its tensor digests per class (rng, matmul, conv, ...)"
@@ -57,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> Report:
     from envlock.api import run_determinism
     from envlock.report import render
+    from envlock.report.digests import render_digests
 
     det, report = run_determinism(
         device=args.device,
@@ -68,62 +68,6 @@ def run(args: argparse.Namespace) -> Report:
     if args.format == "json":
         render(report, "json", sys.stdout)
     else:
-        _render_digests(det, sys.stdout)
+        render_digests(det, sys.stdout)
         render(report, "text", sys.stdout)
     return report
-
-
-def _render_digests(d: DeterminismFacts, out: TextIO) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from envlock.determinism import ordered, short_digest
-    from envlock.report.text import console_for
-
-    console = console_for(out)
-    ctx = d.context
-    if d.device == "cuda":
-        where = (
-            f"{ctx.get('gpu_name')} (sm {ctx.get('compute_capability')}, "
-            f"{ctx.get('sm_count')} SMs), driver {ctx.get('driver')}, "
-            f"CUDA {ctx.get('cuda')}, cuDNN {ctx.get('cudnn')}, cuBLAS {ctx.get('cublas')}"
-        )
-    else:
-        where = (
-            f"CPU {ctx.get('cpu_model')} ({ctx.get('cpu_capability')}, "
-            f"{ctx.get('num_threads')} threads)"
-        )
-    seconds = f", {d.seconds:.1f} s" if d.seconds is not None else ""
-    console.print(f"determinism suite v{d.suite_version}, seed {d.seed}, on {d.device}{seconds}")
-    console.print(f"torch {ctx.get('torch')} on {where}")
-    flags = ", ".join(f"{k}={v}" for k, v in sorted(d.settings.items()))
-    console.print(Text(f"settings: {flags}", style="dim"))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    for col in ("class", "digest", "sum", "max |x|", "run-to-run", "seconds"):
-        right = col in ("sum", "max |x|", "seconds")
-        table.add_column(col, no_wrap=True, justify="right" if right else "left")
-    names = ordered(d.classes)
-    for name in names:
-        c = d.classes[name]
-        r2r = (
-            Text("ok", style="green")
-            if c.run_to_run_identical
-            else Text("DIFFERS", style="bold red")
-        )
-        label = name + ("*" if c.skipped else "")
-        table.add_row(
-            label,
-            short_digest(c.digest)[len("sha256:") :],
-            f"{c.summary.sum:.5g}",
-            f"{c.summary.max_abs:.5g}",
-            r2r,
-            f"{c.seconds:.3f}" if c.seconds is not None else "",
-        )
-    for name, why in sorted(d.failed.items()):
-        table.add_row(name, Text("not run", style="yellow"), "", "", "", "")
-        console.print(Text(f"{name}: {why}", style="yellow"))
-    console.print(table)
-    for name in names:
-        for op, why in sorted(d.classes[name].skipped.items()):
-            console.print(Text(f"* {name}: skipped {op}: {why}", style="dim"))

@@ -57,8 +57,7 @@ def run(args: argparse.Namespace) -> Report | None:
 
 def _list_checks() -> None:
     """Every finding ID, the doctor's first; the others are for verify/fleet --ignore."""
-    from envlock.catalog import DOCTOR, KINDS
+    from envlock.api import list_checks
 
-    kinds = sorted(KINDS.values(), key=lambda k: (k.source != DOCTOR, k.source, k.id))
-    for k in kinds:
+    for k in list_checks():
         print(f"{k.id:30} {k.severity.label:8} {k.source:12} {k.title}")

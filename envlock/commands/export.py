@@ -66,7 +66,5 @@ def run(args: argparse.Namespace) -> None:
     if args.output == "-":
         sys.stdout.write(text)
         return
-    from envlock.lock import write_lock
-
-    write_lock(args.output, text)
+    api.write_export(args.output, text)
     print(f"wrote {args.output} ({args.format})", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from envlock.commands._report_options import add_report_arguments, emit
-from envlock.lock import SCOPES
+from envlock.lock.model import SCOPES
 from envlock.report import FORMATS
 
 if TYPE_CHECKING:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
+from typing import TYPE_CHECKING
 
 from envlock.commands._source import add_source_arguments, source_of
-from envlock.lock import DEFAULT_LOCK_NAME, SCOPES, Lock, dumps_lock, write_lock
+from envlock.lock.model import DEFAULT_LOCK_NAME, SCOPES
+
+if TYPE_CHECKING:
+    from envlock.lock.model import Lock
 
 HELP = "write envlock.lock.toml: the driver, GPUs, CUDA stack, torch and packages in use"
 DESCRIPTION = """\
@@ -69,85 +72,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from envlock import api
 
-    lock = api.make_lock(
+    result = api.lock_file(
+        None if args.output == "-" else args.output,
         source_of(args),
         scope=args.scope,
         determinism=args.determinism,
         seed=args.seed,
         device=args.device,
         allow_partial=args.allow_partial,
+        hashes=args.hashes,
+        hashes_from=args.hashes_from,
     )
+    lock = result.lock
     for note in lock.notes:  # what was left out or escaped so that the lock reads back
         print(f"envlock lock: note: {note}", file=sys.stderr)
-    if args.hashes_from and not args.hashes:
-        from envlock.errors import UsageError
-
-        raise UsageError("--hashes-from needs --hashes")
-    if args.hashes:
-        lock = api.add_hashes(lock, python=args.python, pylock=args.hashes_from)
-    regen = _regenerate_args(args)
-    if args.output == "-":
-        sys.stdout.write(dumps_lock(lock, args=regen))
+    if result.path is None:
+        sys.stdout.write(result.text)
         return
-    image = [
-        f" --{o} {shlex.quote(getattr(args, o))}"
-        for o in ("image", "container")
-        if getattr(args, o)
-    ]
-    write_lock(
-        args.output, dumps_lock(lock, name=args.output, args=regen, verify_args="".join(image))
-    )
-    print(f"wrote {args.output} ({_summary(lock)})", file=sys.stderr)
-    from envlock.lock.closure import unrestorable_findings
-
-    for finding in unrestorable_findings(lock.sources, lock.packages):
+    print(f"wrote {result.path} ({_summary(lock)})", file=sys.stderr)
+    for finding in result.unrestorable:
         print(f"envlock lock: note: {finding.message} ({finding.check_id})", file=sys.stderr)
     if args.allow_partial and lock.torch is None:
         print(
-            f"envlock lock: warning: {args.output} holds partial facts: torch was not observed, "
+            f"envlock lock: warning: {result.path} holds partial facts: torch was not observed, "
             "so verify cannot compare it",
             file=sys.stderr,
         )
-
-
-def _regenerate_args(args: argparse.Namespace) -> str:
-    parts: list[str] = []
-    if args.output != DEFAULT_LOCK_NAME:
-        parts += ["-o", args.output]
-    if args.scope != "full":
-        parts += ["--scope", args.scope]
-    if args.determinism:
-        parts.append("--determinism")
-        if args.seed:
-            parts += ["--seed", str(args.seed)]
-        if args.device != "auto":
-            parts += ["--device", args.device]
-    if args.hashes:
-        parts.append("--hashes")
-    if args.hashes_from:
-        parts += ["--hashes-from", args.hashes_from]
-    if args.allow_partial:
-        parts.append("--allow-partial")
-    for opt in ("image", "container", "python"):
-        value = getattr(args, opt)
-        if value:
-            parts += [f"--{opt}", _shareable_path(value) if opt == "python" else value]
-    return "".join(" " + shlex.quote(p) for p in parts)
-
-
-def _shareable_path(path: str) -> str:
-    """An interpreter path for a committed file: relative to the working directory when
-    inside it, else with the home directory as ~ (a user name is identity, not data)."""
-    import os
-
-    absolute = os.path.abspath(path)
-    here = os.getcwd()
-    if absolute == here or absolute.startswith(here.rstrip(os.sep) + os.sep):
-        return os.path.relpath(absolute, here)
-    home = os.path.expanduser("~")
-    if home not in ("", "/", "~") and absolute.startswith(home.rstrip(os.sep) + os.sep):
-        return "~" + absolute[len(home.rstrip(os.sep)) :]
-    return path
 
 
 def _summary(lock: Lock) -> str:

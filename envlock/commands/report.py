@@ -39,25 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from envlock.api import bug_report
+    from envlock.api import make_bug_report
 
-    doc = bug_report(source_of(args), anonymize=not args.no_anonymize)
+    report = make_bug_report(source_of(args), anonymize=not args.no_anonymize)
     out = sys.stdout if args.output == "-" else io.StringIO()
     if args.format == "json":
-        json.dump(doc, out, indent=2)
+        json.dump(report.document, out, indent=2)
         out.write("\n")
     else:
         from envlock.report.markdown import render_markdown
 
-        meta = doc["envlock_report"]
-        render_markdown(
-            {
-                "facts": doc,
-                "doctor": meta["doctor"],
-                "top": meta["top"],
-                "anonymized": meta["anonymized"],
-            },
-            out,
-        )
+        render_markdown(report.markdown_doc(), out)
     if isinstance(out, io.StringIO):
         write_output(args.output, out.getvalue(), args.format)

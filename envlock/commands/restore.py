@@ -75,16 +75,13 @@ def run(args: argparse.Namespace) -> Report | ExitCode:
     import shlex
 
     from envlock import api
-    from envlock.install.restore import REQUIREMENTS
     from envlock.report import render
     from envlock.report.safe import plain
 
     _check_force(args)
     host = None
     if args.host_facts:
-        from envlock.collect import Source
-
-        host = api.collect_facts(Source(facts_file=args.host_facts))
+        host = api.collect_facts(api.Source(facts_file=args.host_facts))
     outcome = api.restore_lock(
         args.lock,
         venv=args.venv,
@@ -124,7 +121,7 @@ def run(args: argparse.Namespace) -> Report | ExitCode:
         export = ["envlock", "export", args.lock, "--format", "requirements"]
         export += ["--variant", args.variant] if args.variant else []
         export += ["--torch-index", args.torch_index] if args.torch_index else []
-        sys.stdout.write(f"{shlex.join([*export, '-o', REQUIREMENTS])}\n")
+        sys.stdout.write(f"{shlex.join([*export, '-o', outcome.requirements])}\n")
         for line in outcome.commands:
             sys.stdout.write(line + "\n")
         return ExitCode.OK

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from envlock.commands._report_options import add_report_arguments, emit
 from envlock.commands._source import add_source_arguments, source_of
-from envlock.lock import SCOPES
+from envlock.lock.model import SCOPES
 from envlock.report import FORMATS
 
 if TYPE_CHECKING:

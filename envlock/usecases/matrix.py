@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Build:
+class TorchBuild:
     """One torch release + CUDA variant, judged."""
 
     torch: str
@@ -52,9 +52,9 @@ class MatrixAdvice:
     driver: str | None
     os: str
     python: str | None
-    best: Build | None  # the newest that runs (None: none does, or the table does not apply)
+    best: TorchBuild | None  # the newest that runs (None: none does, or the table does not apply)
     upgrade_driver_for_newest: DriverUpgrade | None
-    fits: tuple[Build, ...]  # every build, newest release and CUDA first
+    fits: tuple[TorchBuild, ...]  # every build, newest release and CUDA first
     sources: dict[str, str]  # where the matrix's rows come from
     does_not_apply: str | None = None  # why this table says nothing (aarch64 systems)
 
@@ -220,8 +220,8 @@ def _upgrade(fits: list[Fit], chosen: Fit | None) -> DriverUpgrade | None:
     return DriverUpgrade(torch=str(newest), variant=fit.variant.name, driver_at_least=str(needed))
 
 
-def _build(f: Fit) -> Build:
-    return Build(
+def _build(f: Fit) -> TorchBuild:
+    return TorchBuild(
         torch=str(f.release.release),
         variant=f.variant.name,
         cuda=str(f.variant.cuda),
