@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.collect",
         "envlock.container",
         "envlock.determinism.runner",
+        "envlock.determinism.suite",  # a child process, like the probe it shares code with
         "envlock.livecache",
         "envlock.fleet",
         "envlock.probe",
@@ -346,3 +347,76 @@ def test_the_circle_test_fires_on_a_circle() -> None:
     graph = {"envlock.catalog": {"envlock.findings"}, "envlock.findings": {"envlock.catalog"}}
     assert _cycles(graph) == [["envlock.catalog", "envlock.findings"]]
     assert _cycles({"envlock.a": {"envlock.b"}, "envlock.b": set()}) == []
+
+
+# ------------------------------------------------------------ one copy of each
+def _function_bodies() -> dict[str, list[str]]:
+    """ast.dump of each function's body (docstring left out) -> where it is defined."""
+    out: dict[str, list[str]] = {}
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            tree = ast.Module(body=body, type_ignores=[])
+            if sum(1 for _ in ast.walk(tree)) > 20:  # a one-line helper may recur
+                out.setdefault(ast.dump(tree), []).append(f"{_module_name(path)}.{node.name}")
+    return out
+
+
+def test_no_function_is_written_twice() -> None:
+    """The children are served envlock's stdlib-only modules (probe/_served.py), so no
+    code needs a copy: the parent watch, say, is probe/_parentwatch.py alone."""
+    twice = [places for places in _function_bodies().values() if len(places) > 1]
+    assert twice == []
+
+
+def _constants(path: Path) -> dict[str, object]:
+    """Module-level NAME = literal (a tuple may unpack an earlier one: `(*DRIVER, ...)`)."""
+    out: dict[str, object] = {}
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target, value = node.targets[0], node.value
+        if not isinstance(target, ast.Name):
+            continue
+        try:
+            if isinstance(value, ast.Tuple):
+                items: list[object] = []
+                for e in value.elts:
+                    name = (
+                        e.value.id
+                        if isinstance(e, ast.Starred) and isinstance(e.value, ast.Name)
+                        else ""
+                    )
+                    earlier = out.get(name)
+                    if isinstance(earlier, tuple):
+                        items += earlier
+                    else:
+                        items.append(ast.literal_eval(e))
+                out[target.id] = tuple(items)
+            else:
+                out[target.id] = ast.literal_eval(value)
+        except (ValueError, KeyError, TypeError, SyntaxError):
+            continue
+    return out
+
+
+def test_the_child_packages_define_no_constant_twice() -> None:
+    """A marker, class list or library list the probe or the suite shares with the host
+    is defined once (the children import it): none equal to another module's."""
+    where: dict[str, list[str]] = {}
+    for path in MODULES:
+        for name, value in _constants(path).items():
+            if isinstance(value, str | tuple) and len(value) >= (
+                6 if isinstance(value, str) else 3
+            ):
+                where.setdefault(repr(value), []).append(f"{_module_name(path)}.{name}")
+    child = ("envlock.probe", "envlock.determinism")
+    twice = [
+        places
+        for places in where.values()
+        if len({p.rpartition(".")[0] for p in places}) > 1
+        and any(p.startswith(child) for p in places)
+    ]
+    assert twice == []

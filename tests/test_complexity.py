@@ -13,7 +13,7 @@ from radon.complexity import cc_visit
 PACKAGE = Path(__file__).resolve().parent.parent / "envlock"
 MAX_CC = 15
 MAX_LINES = 60
-# The child suite is one self-contained script piped to another interpreter.
+# The child suite: the seeded workload, run under another interpreter (probe/_served.py).
 EXEMPT_FILES = {"determinism/suite.py"}
 # Declarations, not logic: a function that only lists argparse options.
 DATA_TABLES = {"commands/_source.py::add_source_arguments"}

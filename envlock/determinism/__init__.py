@@ -1,13 +1,14 @@
 """Determinism: a seeded workload whose tensor digests go into the lock.
 
-    suite.py    the workload: a self-contained script run by another interpreter
-                (stdlib + torch only; it never imports envlock)
+    suite.py    the workload, run by another interpreter (stdlib + torch only), served
+                from memory with the stdlib-only modules it imports
     runner.py   runs it in a child process (no CUDA context in the caller) -> DeterminismFacts
     compare.py  locked vs fresh digests: which differences are expected (DEPENDS) and
                 within tolerance (TOLERANCE), and run-to-run problems -> Findings
 
-This module holds the constants shared with the child (kept equal to the
-suite's own copies by tests/determinism/test_constants.py) and imports nothing.
+This module holds the constants of the suite and of the host that reads its
+output (the suite imports them: it is served to the child with the suite), so
+it imports the standard library alone and parses as Python 3.8.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Run the determinism suite under an interpreter (default: this one) in a child process.
 
 This process never imports torch: a CUDA context must not leak into the
-caller. The suite's source is piped to the child's stdin, so it works for
-any interpreter that has torch, whatever its site-packages.
+caller. The suite and the stdlib-only modules it imports are served from
+memory (probe/_served.py), so it works for any interpreter that has torch,
+whatever its site-packages, with or without envlock installed.
 """
 
 from __future__ import annotations
@@ -10,13 +11,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from envlock.determinism import DEVICES, ERROR_MARK, RESULT_MARK
 from envlock.errors import DeterminismError, FactsError, UsageError, last_line
 from envlock.facts import DeterminismFacts, _build, load_json
+from envlock.probe._parentwatch import child_env
+from envlock.probe._served import command, served
 
-SUITE_PATH = Path(__file__).with_name("suite.py")
+# What the suite imports, and nothing more (tests/probe/test_served.py holds this to
+# the suite's imports): the modules travel in its command line.
+SUITE_FILES = (
+    "envlock/determinism/__init__.py",
+    "envlock/determinism/suite.py",
+    "envlock/probe/__init__.py",
+    "envlock/probe/_parentwatch.py",
+    "envlock/probe/libnames.py",
+)
+SUITE_ENTRY = "envlock.determinism.suite:main"
 
 
 def run_suite(
@@ -33,19 +44,19 @@ def run_suite(
     if not (os.path.isfile(py) and os.access(py, os.X_OK)):
         raise DeterminismError(f"cannot run the determinism suite: {py} is not an executable file")
     try:
-        source = SUITE_PATH.read_text(encoding="utf-8")
+        files = served(SUITE_FILES)
     except OSError as exc:
         raise DeterminismError(f"determinism suite missing from envlock: {exc.strerror}") from None
-    cmd = [py, "-", "--device", device, "--seed", str(seed)]
+    cmd = command(py, files, SUITE_ENTRY, ["--device", device, "--seed", str(seed)])
     try:
         proc = subprocess.run(
             cmd,
-            input=source,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
-            env=dict(os.environ, ENVLOCK_PARENT_PID=str(os.getpid())),
+            env=child_env(),
         )
     except subprocess.TimeoutExpired:
         raise DeterminismError(

@@ -1,9 +1,11 @@
-"""The seeded determinism workload. Runs as a child process, never imported by envlock.
+"""The seeded determinism workload. Runs in a child process, never in envlock's own.
 
-envlock feeds this file's source to `PYTHON -` (stdin), so it must stay
-self-contained: standard library and torch only, Python 3.8 syntax, torch
-2.0+ with newer APIs guarded. It prints one line
-`ENVLOCK-DETERMINISM-RESULT {json}` on stdout; on a failure it can explain it
+determinism/runner.py starts `main` under the chosen interpreter through the
+bootstrap of probe/_served.py: this module and the stdlib-only ones it imports
+(the constants of envlock.determinism, the parent watch, the cuDNN decoding) are
+served from memory, so envlock need not be installed there. Standard library and
+torch only, Python 3.8 syntax, torch 2.0+ with newer APIs guarded. It prints one
+line `ENVLOCK-DETERMINISM-RESULT {json}` on stdout; on a failure it can explain it
 prints `ENVLOCK-DETERMINISM-ERROR <one line>` and exits 3.
 
 Every class runs twice in this process (all classes, then all again) and each
@@ -32,18 +34,17 @@ import json
 import math
 import os
 import platform
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-SUITE_VERSION = 1
-RESULT_MARK = "ENVLOCK-DETERMINISM-RESULT "
-ERROR_MARK = "ENVLOCK-DETERMINISM-ERROR "
+from envlock.determinism import CLASSES, DEVICES, ERROR_MARK, RESULT_MARK, SUITE_VERSION
+from envlock.probe._parentwatch import exit_with_parent
+from envlock.probe.libnames import decode_cudnn
+
 PERTURB_ENV = "ENVLOCK_DETERMINISM_PERTURB"
 ATOMIC_PERTURB = "atomic-index-add"
-CLASSES = ("rng", "elementwise", "reduction", "matmul", "conv", "attention", "train")
 SAMPLES = 8
 # cuBLAS needs a fixed workspace for deterministic results before torch 2.10
 # (torch raises in mm otherwise); 2.10 gave each handle its own workspace.
@@ -341,10 +342,7 @@ def _cudnn_version(torch: Any) -> str:
         return "unknown"
     if not v:
         return "none"
-    v = int(v)
-    if v >= 90000:  # cuDNN 9: major*10000 + minor*100 + patch
-        return f"{v // 10000}.{v % 10000 // 100}.{v % 100}"
-    return f"{v // 1000}.{v % 1000 // 100}.{v % 100}"
+    return decode_cudnn(v) or "none"
 
 
 def collect_context(torch: Any, device: str) -> dict[str, str]:
@@ -433,8 +431,8 @@ def parse_args(argv: list[str]) -> tuple[str, int]:
             seed = int(next(it, "0"))
         else:
             raise Fail(f"unknown suite argument {arg!r}")
-    if device not in ("auto", "cpu", "cuda"):
-        raise Fail(f"--device must be auto, cpu or cuda, not {device!r}")
+    if device not in DEVICES:
+        raise Fail(f"--device must be one of {', '.join(DEVICES)}, not {device!r}")
     return device, seed
 
 
@@ -519,39 +517,8 @@ def run(argv: list[str]) -> dict[str, Any]:
     }
 
 
-def _exit_with_parent() -> None:
-    """Exit when the parent dies (kill -9 of envlock): a child must not run on, holding a GPU.
-
-    Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG; the
-    parent starts this child from its main thread, which lives as long as it does). A
-    polling thread covers other systems, between the GIL-holding parts of an import.
-    """
-    import threading
-
-    # The parent passes its pid: if it died before this line, getppid() is already
-    # another process (init or a subreaper), and comparing with it would miss that.
-    expected = os.environ.get("ENVLOCK_PARENT_PID", "")
-    parent = int(expected) if expected.isdigit() else os.getppid()
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
-    except Exception:  # not Linux, or no prctl: the thread below still watches
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(3)
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.25)
-            if os.getppid() != parent:
-                os._exit(3)
-
-    threading.Thread(target=watch, name="envlock-parent-watch", daemon=True).start()
-
-
 def main(argv: list[str]) -> int:
-    _exit_with_parent()
+    exit_with_parent()
     try:
         result = run(argv)
     except Fail as exc:
@@ -559,7 +526,3 @@ def main(argv: list[str]) -> int:
         return 3
     print(RESULT_MARK + json.dumps(result), flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

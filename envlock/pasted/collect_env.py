@@ -23,7 +23,7 @@ import re
 
 from envlock.pasted.draft import Draft, normalize
 from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
-from envlock.probe.libnames import ISA_FLAGS
+from envlock.probe.libnames import ISA_FLAGS, decode_cuda_version
 
 # key (lowercase, single spaces) -> field name
 KEYS = {
@@ -259,8 +259,7 @@ def _warnings(line: str, d: Draft) -> None:
         return
     m = _DRIVER_WARNING.search(line)
     if m:
-        v = int(m.group(1))
-        d.set_default(d.driver, "cuda_version", f"{v // 1000}.{v % 1000 // 10}")
+        d.set_default(d.driver, "cuda_version", decode_cuda_version(m.group(1)))
         return
     warned = _old_gpu_warning(line)
     if warned:

@@ -40,8 +40,22 @@ def main(argv: list[str] | None = None) -> int:
     return run(torch_live=not args.no_torch_live, timeout=args.timeout, target=args.target)
 
 
+def served(opts: list[str]) -> int:
+    """The entry under the bootstrap (probe/_served.py) that serves the probe to an image
+    or to --python: the options envlock.payload writes, read by hand (argparse ~6 ms)."""
+
+    def value(flag: str) -> str:
+        return opts[opts.index(flag) + 1]
+
+    return run(
+        torch_live="--no-torch-live" not in opts,
+        timeout=float(value("--timeout")),
+        target=value("--target"),
+    )
+
+
 def run(*, torch_live: bool, timeout: float, target: str) -> int:
-    """Probe and print the Facts JSON; what the container bootstrap calls directly."""
+    """Probe and print the Facts JSON."""
     try:
         from envlock.probe import probe_host
 

@@ -1,9 +1,10 @@
-"""Live torch facts, run as `python -c <this file's text>` in a child process.
+"""Live torch facts, in a child process: the probe starts `main` under its own interpreter
+through the bootstrap of probe/_served.py, this module and the few it imports served
+from memory with it (envlock need not be installed there).
 
-Self-contained (no envlock imports): the parent reads this file and passes it
-with -c, so the child imports torch exactly as the user's code would, and any
-CUDA context or loaded library stays in the child. The last stdout line is
-MARKER followed by the JSON facts.
+The child imports torch exactly as the user's code would, and any CUDA context or
+loaded library stays in the child. Standard library only apart from torch, Python
+3.8. The last stdout line is the marker the parent passes, followed by the JSON facts.
 """
 
 from __future__ import annotations
@@ -14,50 +15,17 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
-from typing import Any
 
-MARKER = "ENVLOCK-TORCH-LIVE:"
+from envlock.probe._parentwatch import exit_with_parent
+from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, decode_cudnn, decode_nccl
 
-# A copy of envlock.probe.libnames.CUDA_LIBRARY_PREFIXES (this script imports nothing of
-# envlock); tests/probe/test_cuda_library_prefixes.py holds the two equal.
-_LIB_PREFIXES = (
-    "libcuda.so",
-    "libnvidia-ml",
-    "libcudart",
-    "libcudnn",
-    "libnccl",
-    "libcublas",
-    "libcusparse",
-    "libcufft",
-    "libcurand",
-    "libcusolver",
-    "libnvJitLink",
-    "libnvrtc",
-    "libcupti",
-)
+# typing is not imported at run time: the child starts before torch.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-
-def decode_cudnn(value: Any) -> str | None:
-    """cuDNN 9: major*10000 + minor*100 + patch; cuDNN <= 8: major*1000 + minor*100 + patch."""
-    if value is None:
-        return None
-    v = int(value)
-    if v >= 90000:
-        return f"{v // 10000}.{(v % 10000) // 100}.{v % 100}"
-    return f"{v // 1000}.{(v % 1000) // 100}.{v % 100}"
-
-
-def decode_nccl(value: Any) -> str | None:
-    """(2, 30, 7) or the packed int of older torch (NCCL >= 2.9: major*10000+minor*100+patch)."""
-    if value is None:
-        return None
-    if isinstance(value, (tuple, list)):
-        return ".".join(str(int(p)) for p in value[:3])
-    v = int(value)
-    if v >= 20900:
-        return f"{v // 10000}.{(v % 10000) // 100}.{v % 100}"
-    return f"{v // 1000}.{(v % 1000) // 100}.{v % 100}"
+__all__ = ["collect", "decode_cudnn", "decode_nccl", "main"]
 
 
 def _first_line(text: Any) -> str:
@@ -87,7 +55,7 @@ def loaded_libraries() -> list[dict[str, str]]:
                     continue
                 path = parts[5].strip()
                 base = path.rsplit("/", 1)[-1]
-                wanted = base.startswith(_LIB_PREFIXES) and ".so" in base
+                wanted = base.startswith(CUDA_LIBRARY_PREFIXES) and ".so" in base
                 if path.startswith("/") and wanted and path not in seen:
                     seen.add(path)
                     out.append({"name": base, "path": path})
@@ -186,52 +154,18 @@ def _safe_raw(fn: Callable[[], Any], default: Any) -> Any:
         return default
 
 
-def _exit_with_parent() -> None:
-    """Exit when the parent dies (kill -9 of envlock): a child must not run on, holding a GPU.
-
-    Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG; the
-    parent starts this child from its main thread, which lives as long as it does). A
-    polling thread covers other systems, between the GIL-holding parts of an import.
-    """
-    import threading
-
-    # The parent passes its pid: if it died before this line, getppid() is already
-    # another process (init or a subreaper), and comparing with it would miss that.
-    expected = os.environ.get("ENVLOCK_PARENT_PID", "")
-    parent = int(expected) if expected.isdigit() else os.getppid()
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
-    except Exception:  # not Linux, or no prctl: the thread below still watches
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(3)
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.25)
-            if os.getppid() != parent:
-                os._exit(3)
-
-    threading.Thread(target=watch, name="envlock-parent-watch", daemon=True).start()
-
-
-def main() -> None:
-    _exit_with_parent()
+def main(argv: list[str]) -> None:
+    """argv: the marker that starts the facts line (the parent's, so it is written once)."""
+    exit_with_parent()
     try:
         facts = collect()
     except Exception as exc:  # report, never a traceback the parent must parse
         facts = {
             "unavailable": f"torch live probe failed: {type(exc).__name__}: {_first_line(exc)}"
         }
-    sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
+    sys.stdout.write("\n" + argv[0] + json.dumps(facts) + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: unloading torch and the CUDA libraries costs ~0.4 s and
     # tells us nothing; the facts are already written.
     os._exit(0)
-
-
-if __name__ == "__main__":
-    main()

@@ -15,7 +15,7 @@ import sys
 
 from envlock.probe import _dists
 from envlock.probe._util import run_command, which
-from envlock.probe.libnames import is_cuda_library
+from envlock.probe.libnames import decode_cuda_version, is_cuda_library
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
@@ -213,8 +213,6 @@ def interpret_cudart(raw: dict[str, Any]) -> dict[str, Any]:
             "unavailable": "libcudart not found (no CUDA toolkit under CUDA_HOME and none on the "
             "loader path); torch wheels bring their own, so this only matters for extensions",
         }
-    from envlock.probe.nvml import decode_cuda_version
-
     runtime = raw.get("runtime") or [None, 0]
     driver = raw.get("driver") or [None, 0]
     return {
@@ -227,8 +225,6 @@ def interpret_cudart(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def interpret_libcuda(raw: dict[str, Any]) -> dict[str, Any]:
-    from envlock.probe.nvml import decode_cuda_version
-
     if "driver" not in raw:
         error = raw.get("error") or "libcuda.so.1 could not be loaded"
         return {

@@ -17,6 +17,7 @@ import re
 import threading
 
 from envlock.probe._util import read_text
+from envlock.probe.libnames import decode_cuda_version
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
@@ -44,17 +45,6 @@ class NvmlError(Exception):
         super().__init__(text)
         self.code = code
         self.text = text
-
-
-def decode_cuda_version(value: Any) -> str | None:
-    """1000*major + 10*minor (NVML, cuDriverGetVersion, cudart) -> "major.minor"; 0 -> None."""
-    try:
-        v = int(value)
-    except (TypeError, ValueError):
-        return None
-    if v <= 0:
-        return None
-    return f"{v // 1000}.{(v % 1000) // 10}"
 
 
 def _text(value: Any) -> str | None:

@@ -2,7 +2,8 @@
 
 The caller never imports torch: static facts come from torch/version.py read
 as text; live facts (cuDNN, NCCL, arch flags, is_available, devices, flags,
-loaded libraries) come from `python -c` in a child with a time limit.
+loaded libraries) come from probe/_torch_child.py in a child process of the same
+interpreter, served from memory (probe/_served.py), with a time limit.
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_CHILD_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_torch_child.py")
 _MARKER = "ENVLOCK-TORCH-LIVE:"
+# What the torch child imports, and nothing more (tests/probe/test_served.py holds
+# this to the child's imports): the modules travel in its command line.
+CHILD_FILES = (
+    "envlock/probe/__init__.py",
+    "envlock/probe/_torch_child.py",
+    "envlock/probe/_parentwatch.py",
+    "envlock/probe/libnames.py",
+)
+CHILD_ENTRY = "envlock.probe._torch_child:main"
 
 
 def find_torch(path: list[str] | None = None) -> str | None:
@@ -111,15 +120,20 @@ def _lib_search_path(location: str) -> str | None:
 class LiveProbe:
     """The child process, started early so the static sources run while torch imports."""
 
-    def __init__(self) -> None:
+    def __init__(self, python: str | None = None) -> None:
+        """`python`: the interpreter whose torch is probed (default: this one)."""
+        from envlock.probe._parentwatch import child_env
+        from envlock.probe._served import command, served
+
         self.proc: subprocess.Popen[bytes] | None = None
         self.error: str | None = None
         try:
-            # Through the loader: inside a container the probe runs from memory.
-            code = __loader__.get_data(_CHILD_FILE).decode("utf-8")  # type: ignore[name-defined]
+            # Read through the loader: inside a container the probe itself runs from memory.
+            files = served(CHILD_FILES)
+            cmd = command(python or sys.executable, files, CHILD_ENTRY, [_MARKER])
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", code],
-                env=dict(os.environ, ENVLOCK_PARENT_PID=str(os.getpid())),
+                cmd,
+                env=child_env(),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -1,0 +1,87 @@
+"""Run one of envlock's stdlib-only modules under another interpreter, served from memory.
+
+The one way envlock starts its code under a Python that need not have envlock
+installed: the probe in an image or running container and under `--python`
+(envlock/payload.py), the torch child (probe/torch_info.py) and the determinism
+suite (determinism/runner.py). The modules travel inside the command line (a
+compressed blob that BOOTSTRAP unpacks into a meta-path finder), so nothing is
+written where the child runs, a remote daemon needs no bind mount, and the child
+sees its own site-packages, never envlock's. Then BOOTSTRAP calls
+`module:function` with the arguments after "--" and exits with what it returns.
+
+Standard library only, Python 3.8: the probe, itself served into containers,
+starts the torch child through it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import os
+import zlib
+
+# Runs under the child's python (3.8+ syntax only). argv: ENTRY BLOB-CHUNK... -- ARGS.
+# loader.get_data gives a served module's source, so a served probe can serve on.
+BOOTSTRAP = """\
+import sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # -c puts the working directory first: the interpreter's path, not the cwd
+import binascii, json, zlib
+from importlib import import_module
+from importlib.machinery import ModuleSpec
+end = sys.argv.index("--")
+FILES = json.loads(zlib.decompress(binascii.a2b_base64("".join(sys.argv[2:end]))).decode())
+ROOT = "/<envlock-probe>/"
+class Finder:
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        base = name.replace(".", "/")
+        for rel, pkg in ((base + "/__init__.py", True), (base + ".py", False)):
+            if rel in FILES:
+                spec = ModuleSpec(name, cls, origin=ROOT + rel, is_package=pkg)
+                spec.has_location = True
+                return spec
+        return None
+    @staticmethod
+    def create_module(spec):
+        return None
+    @staticmethod
+    def exec_module(module):
+        path = module.__spec__.origin
+        code = compile(FILES[path[len(ROOT):]], path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+    @staticmethod
+    def get_data(path):
+        if not path.startswith(ROOT) or path[len(ROOT):] not in FILES:
+            raise OSError(2, "not served", path)
+        return FILES[path[len(ROOT):]].encode("utf-8")
+sys.meta_path.insert(0, Finder)
+module, _, function = sys.argv[1].partition(":")
+sys.exit(getattr(import_module(module), function)(sys.argv[end + 1:]))
+"""
+# Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN).
+_CHUNK = 96 * 1024
+# The directory holding envlock/: on disk, or the served probe's ROOT.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def served(paths: tuple[str, ...], *, version: str | None = None) -> dict[str, str]:
+    """{path: source} of envlock's modules at `paths` ("envlock/probe/libnames.py"), read
+    through the loader of this module (the files on disk, or a served probe's memory),
+    under a one-line envlock/__init__.py: the real one is the public API and imports
+    more than the standard library. OSError when one is missing."""
+    files = {"envlock/__init__.py": f"__version__ = {version!r}\n" if version else ""}
+    for rel in paths:
+        data = __loader__.get_data(os.path.join(_ROOT, rel))  # type: ignore[name-defined]
+        files[rel] = data.decode("utf-8")
+    return files
+
+
+def command(python: str, files: dict[str, str], entry: str, args: list[str]) -> list[str]:
+    """argv that runs `entry` ("package.module:function", called with `args` as one list;
+    its return value is the exit status) under `python`, with `files` served from memory."""
+    blob = binascii.b2a_base64(zlib.compress(json.dumps(files).encode(), 6), newline=False).decode(
+        "ascii"
+    )
+    chunks = [blob[i : i + _CHUNK] for i in range(0, len(blob), _CHUNK)]
+    return [python, "-c", BOOTSTRAP, entry, *chunks, "--", *args]
