@@ -12,6 +12,7 @@ from tests.conftest import load_fixture_json
 CPU_2_13 = "cpu-avx512-torch2.13-recorded"
 CPU_2_14 = "cpu-avx512-torch2.14-recorded"  # the torch-cuda venv, no driver: ran on CPU
 CPU_AVX2 = "cpu-avx2-torch2.13-recorded"  # ATEN_CPU_CAPABILITY=avx2
+CPU_INTEL = "cpu-avx512-intel-xeon-torch2.13-recorded"  # CPU_2_13's venv on an Intel Xeon
 CPU_1_THREAD = "cpu-1thread-torch2.13-recorded"  # OMP_NUM_THREADS=1
 CPU_PERTURBED = "cpu-perturb-matmul-torch2.13-recorded"  # ENVLOCK_DETERMINISM_PERTURB=matmul
 # Constructed by construct_gpu_fixtures.py: no GPU machine was available.

@@ -22,6 +22,7 @@ from tests.determinism.recordings import (
     CPU_2_13,
     CPU_2_14,
     CPU_AVX2,
+    CPU_INTEL,
     CPU_PERTURBED,
     H100,
     H200,
@@ -268,3 +269,32 @@ def test_a_newer_suite_version_is_an_error_an_older_one_a_warning() -> None:
     assert "upgrade envlock" in (newer.fix or "")
     (older,) = compare(dataclasses.replace(d, suite_version=0), d)
     assert older.severity is Severity.WARNING
+
+
+def test_another_cpu_model_of_the_same_capability_is_expected_for_elementwise() -> None:
+    """Both recorded: torch 2.13 AVX512 on an AMD EPYC and on an Intel Xeon. Elementwise,
+    matmul, attention and train bits differ, each expected from cpu_model (warnings, the
+    summaries within tolerance); rng, reduction and conv are bitwise equal."""
+    amd, intel = load(CPU_2_13), load(CPU_INTEL)
+    assert amd.context["cpu_capability"] == intel.context["cpu_capability"] == "AVX512"
+    assert amd.context["cpu_model"] != intel.context["cpu_model"]
+    findings = compare(amd, intel)
+    assert [f for f in findings if f.severity is Severity.ERROR] == []
+    changed = {f.field for f in findings}
+    assert "determinism.elementwise" in changed
+    assert all("expected from cpu_model" in f.message for f in findings)
+
+
+def test_elementwise_bits_changed_on_the_same_cpu_model_are_an_error() -> None:
+    intel = load(CPU_INTEL)
+    other = dataclasses.replace(
+        intel,
+        classes={
+            **intel.classes,
+            "elementwise": dataclasses.replace(
+                intel.classes["elementwise"], digest="sha256:" + "0" * 64
+            ),
+        },
+    )
+    errors = [f for f in compare(intel, other) if f.severity is Severity.ERROR]
+    assert [f.field for f in errors] == ["determinism.elementwise"]
