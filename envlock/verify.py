@@ -2,8 +2,9 @@
 
 The facts go through `build_lock` too, then both sides are flattened to
 dotted paths (`torch.cuda`, `hardware.gpus[0].name`, `packages.numpy`) and
-compared under a rule per field. Rules are data: DEFAULT_RULES, overridden
-by the lock's [rules] table, overridden by `--rule PATTERN=RULE`.
+compared under a rule per field. Rules are data: DEFAULT_RULES, read from the
+lock model's field metadata (lock/fields.py: each field says how it is compared and
+why), overridden by the lock's [rules] table, overridden by `--rule PATTERN=RULE`.
 
 Determinism digests are compared when the facts carry fresh ones; running
 the suite to get them is fact collection (envlock.collect), not done here.
@@ -23,12 +24,12 @@ from envlock.findings import Finding, Severity
 from envlock.lock import (
     RULE_KINDS,
     SCOPES,
-    TOOL_PACKAGES,
     Lock,
     LockVersion,
     build_lock,
     flatten,
 )
+from envlock.lock.fields import lock_fields
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -40,142 +41,14 @@ class Rule:
     why: str = ""
 
 
-DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule(pattern="envlock.*", kind="ignore"),
-    Rule(pattern="meta.*", kind="ignore"),
-    Rule(
-        pattern="system.python",
-        kind="exact",
-        why="wheels (torch, numpy, extensions) are built per Python minor version",
-    ),
-    Rule(pattern="system.python-implementation", kind="exact", why="a different interpreter"),
-    Rule(pattern="system.arch", kind="exact", why="binary wheels are per CPU architecture"),
-    Rule(
-        pattern="system.glibc",
-        kind="at-least",
-        severity=Severity.WARNING,
-        why="manylinux wheels need a glibc at least as new as the one they were locked on",
-    ),
-    Rule(
-        pattern="system.os",
-        kind="same",
-        severity=Severity.WARNING,
-        why="another OS release can ship other system libraries",
-    ),
-    Rule(
-        pattern="driver.version",
-        kind="at-least",
-        why="an older driver may not run the locked CUDA; a newer one is fine",
-    ),
-    Rule(
-        pattern="driver.cuda-version",
-        kind="at-least",
-        why="the driver must support the CUDA version torch was built with",
-    ),
-    Rule(
-        pattern="hardware.gpu-count",
-        kind="same",
-        extra=Severity.INFO,
-        why="jobs are tuned for a GPU count (world size, batch size, device maps)",
-    ),
-    Rule(
-        pattern="hardware.gpus[*].compute-capability",
-        kind="same",
-        extra=Severity.INFO,
-        why="another architecture runs other kernels: numerics and kernel coverage change",
-    ),
-    Rule(
-        pattern="hardware.gpus[*].name",
-        kind="same",
-        extra=Severity.INFO,
-        why="another GPU model: memory, speed and numerics differ",
-    ),
-    Rule(
-        pattern="hardware.gpus[*].memory-mib",
-        kind="same",
-        severity=Severity.WARNING,
-        extra=Severity.INFO,
-        why="batch sizes tuned for this memory may not fit",
-    ),
-    Rule(pattern="hardware.gpus[*].index", kind="same", extra=Severity.INFO, why="GPU order"),
-    Rule(
-        pattern="torch.cudnn",
-        kind="exact",
-        extra=Severity.INFO,
-        why="cuDNN picks the conv/attention kernels: numerics and speed change",
-    ),
-    Rule(
-        pattern="torch.nccl",
-        kind="exact",
-        extra=Severity.INFO,
-        why="mismatched NCCL across ranks can hang or corrupt collectives",
-    ),
-    Rule(
-        pattern="torch.arch-flags",
-        kind="exact",
-        extra=Severity.INFO,
-        why="the GPU architectures torch ships kernels for",
-    ),
-    Rule(
-        pattern="torch.*",
-        kind="exact",
-        extra=Severity.ERROR,
-        why="another torch build: other kernels, defaults and bugs",
-    ),
-    Rule(
-        pattern="cuda.toolkit",
-        kind="exact",
-        severity=Severity.WARNING,
-        extra=Severity.INFO,
-        why="extensions built with nvcc must match torch's CUDA major",
-    ),
-    # envlock's own requirements, written by older envlocks: the tool's, not the job's
-    *(Rule(pattern=f"packages.{name}", kind="ignore") for name in sorted(TOOL_PACKAGES)),
-    # lock-version 1.1: the installer's and envlock's own (never drift), the files that
-    # --hashes found (what an installer checks, not what verify observes), provenance
-    Rule(pattern="tools.*", kind="ignore"),
-    Rule(pattern="files.*", kind="ignore"),
-    Rule(
-        pattern="sources.*",
-        kind="exact",
-        extra=Severity.WARNING,
-        why="where a distribution came from (a URL, a VCS commit, a local or editable path)",
-    ),
-    Rule(
-        pattern="packages.*",
-        kind="exact",
-        extra=Severity.WARNING,
-        why="a locked package changed version",
-    ),
-    Rule(
-        pattern="env.OMP_NUM_THREADS",
-        kind="exact",
-        severity=Severity.WARNING,
-        extra=Severity.INFO,
-        why="thread count (torchrun sets it per rank)",
-    ),
-    Rule(
-        pattern="env.*",
-        kind="exact",
-        extra=Severity.ERROR,
-        why="this variable changes which libraries load or how kernels compute",
-    ),
-    Rule(
-        pattern="extensions.*",
-        kind="exact",
-        extra=Severity.INFO,
-        why="an extension file was rebuilt or replaced: other GPU code, other torch symbols",
-    ),
-    Rule(pattern="image.reference", kind="ignore"),
-    Rule(
-        pattern="image.*",
-        kind="exact",
-        why="the image content changed although its name may not have",
-    ),
-)
+_FIELDS = lock_fields()
 
-# Torch fields that only the live child observes; missing when it did not run.
-_LIVE_TORCH_FIELDS = ("torch.cudnn", "torch.nccl", "torch.arch-flags")
+# Per section of the model: its keys and fields with a rule of their own, then the
+# section's wildcard ("torch.*"); a field without one falls back to exact.
+DEFAULT_RULES: tuple[Rule, ...] = tuple(
+    Rule(pattern=path, kind=str(m.rule), severity=m.severity, extra=m.extra, why=m.why)
+    for path, m in _FIELDS.rules()
+)
 
 
 def parse_rule_override(text: str) -> Rule:
@@ -281,15 +154,15 @@ def verify(
     locked = flatten(lock, scope=effective)
     # as observed: a value no lock file may hold (a line break) is drift, not hidden
     observed = flatten(build_lock(facts, scope="full", lockable=False), scope=effective)
-    if lock.version < _FULL_CLOSURE:
-        observed = _as_v1_0_wrote(observed, locked)
+    if lock.version < LockVersion.current():
+        observed = _as_written_by(lock.version, observed, locked)
     unobserved = _unobserved(facts)
     rule_for = _Rules(all_rules)
     for path in sorted(set(locked) | set(observed)):
         rule = rule_for(path)
         if rule.kind == "ignore":
             continue
-        finding = _compare_field(path, rule, locked, observed, unobserved)
+        finding = _compare_field(path, rule, locked, observed, unobserved, lock)
         if finding is not None:
             findings.append(finding)
     findings += _determinism(lock, facts, scope=scope, skipped=determinism_skipped)
@@ -301,20 +174,25 @@ def verify(
 
 # The first lock-version that records the full closure (1.0: an allow-list of packages).
 _FULL_CLOSURE = LockVersion(1, 1)
-_NEW_IN_1_1 = ("torch.variant", "torch.index", "sources.", "tools.", "files.")
 
 
-def _as_v1_0_wrote(observed: dict[str, Any], locked: dict[str, Any]) -> dict[str, Any]:
-    """The observed fields a lock-version 1.0 writer would have recorded: packages outside
-    its allow-list and the fields new in 1.1 were never locked, so they are not drift."""
+def _as_written_by(
+    version: LockVersion, observed: dict[str, Any], locked: dict[str, Any]
+) -> dict[str, Any]:
+    """The observed fields a writer of lock-version `version` would have recorded: the
+    fields the model says are newer (their `since`) were never locked, nor, before the
+    full closure, packages outside 1.0's allow-list: they are not drift."""
     from envlock.lock.closure import in_v1_0
+
+    newer = _FIELDS.newer_than(version)
+    allow_list = version < _FULL_CLOSURE
 
     def kept(path: str) -> bool:
         if path in locked:
             return True
-        if path.startswith(_NEW_IN_1_1):
+        if newer and path.startswith(newer):
             return False
-        if path.startswith("packages."):
+        if allow_list and path.startswith("packages."):
             return in_v1_0(path.removeprefix("packages."))
         return True
 
@@ -327,6 +205,7 @@ def _compare_field(
     locked: dict[str, Any],
     observed: dict[str, Any],
     unobserved: dict[str, str],
+    lock: Lock,
 ) -> Finding | None:
     lv, ov = locked.get(path), observed.get(path)
     common: dict[str, Any] = {"field": path, "locked": lv, "why": rule.why}
@@ -339,7 +218,7 @@ def _compare_field(
             severity=rule.severity,
             observed=ov,
             message=f"{path}: locked {_show(lv)}, observed {_show(ov)}{at_least}",
-            fix=_fix_for(path, lv, locked),
+            fix=_fix_for(path, lv, lock),
             **common,
         )
     if path in locked:
@@ -357,7 +236,7 @@ def _compare_field(
             check_id="EL-VERIFY-MISSING",
             severity=rule.severity,
             message=f"{path}: locked {_show(lv)}, not present now",
-            fix=_fix_for(path, lv, locked),
+            fix=_fix_for(path, lv, lock),
             **common,
         )
     return Finding(
@@ -421,29 +300,16 @@ def checked_fields(lock: Lock, scope: str = "full") -> list[str]:
 
 
 def _unobserved(facts: Facts) -> dict[str, str]:
-    """Lock sections whose source could not be observed, with the reason."""
-    out: dict[str, str] = {}
-    if facts.driver.unavailable and facts.driver.version is None:
-        out["driver."] = facts.driver.unavailable
-    if facts.driver.gpus is None:
-        out["hardware."] = facts.driver.unavailable or "GPUs could not be listed"
-    if facts.torch.unavailable:
-        out["torch."] = facts.torch.unavailable
+    """Lock sections (and live torch fields) whose source could not be observed, with
+    the reason: the sections' `unavailable` in the model, then the live torch child."""
+    out = {
+        prefix: why for prefix, unavailable in _FIELDS.unavailable() if (why := unavailable(facts))
+    }
     live = facts.torch.live
     if live is None or live.unavailable:
         reason = live.unavailable if live else "the live torch probe was not run (--no-torch-live)"
-        for f in _LIVE_TORCH_FIELDS:
-            out[f] = reason or "torch live probe failed"
-    if facts.packages.unavailable:
-        out["packages."] = facts.packages.unavailable
-    if facts.env.unavailable:
-        out["env."] = facts.env.unavailable
-    if facts.extensions.unavailable:
-        out["extensions."] = facts.extensions.unavailable
-    if facts.cuda.unavailable:
-        out["cuda."] = facts.cuda.unavailable
-    if facts.system.unavailable:
-        out["system."] = facts.system.unavailable
+        for path in _FIELDS.paths(lambda m: m.live):
+            out[path] = reason or "torch live probe failed"
     return out
 
 
@@ -453,42 +319,32 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _torch_install(lock: dict[str, Any]) -> str | None:
+def _torch_install(lock: Lock) -> str | None:
     """The pip line that installs the locked torch build: the distribution's version from
     the index the lock names (1.1), or from the variant's index its local tag names (1.0:
     "2.14.1+cu130" -> download.pytorch.org/whl/cu130). None when the lock says neither."""
     from envlock.lock.closure import DEFAULT_INDEX, torch_index
 
-    version = lock.get("packages.torch")
-    index = lock.get("torch.index")
-    if not (isinstance(version, str) and isinstance(index, str)):
-        tagged = lock.get("torch.version")
-        if not isinstance(tagged, str) or "+" not in tagged:
+    version = lock.packages.get("torch")
+    index = lock.torch.index if lock.torch else None
+    if version is None or index is None:
+        tagged = lock.torch.version if lock.torch else None
+        if tagged is None or "+" not in tagged:
             return None
         version, index = tagged.split("+", 1)[0], torch_index(tagged)
     line = f"pip install 'torch=={version}'"
     return line if str(index).rstrip("/") == DEFAULT_INDEX else f"{line} --index-url {index}"
 
 
-def _fix_for(path: str, locked: Any, lock: dict[str, Any] | None = None) -> str:
-    if path in ("torch.version", "packages.torch"):
-        line = _torch_install(lock or {})
+_FIX = "restore the locked value, or regenerate the lock if the change is intended"
+
+
+def _fix_for(path: str, locked: Any, lock: Lock) -> str:
+    """The field's fix from the model (its own, else its section's), filled in."""
+    own, section, key = _FIELDS.at(path)
+    if own.installs_torch:
+        line = _torch_install(lock)
         if line is not None:
             return line
-    if path.startswith("packages."):
-        return f"pip install '{path.removeprefix('packages.')}=={locked}'"
-    if path == "torch.version":
-        return f"pip install 'torch=={locked}' (from the index of its CUDA variant)"
-    if path.startswith("driver."):
-        return "install a driver at least as new as the locked one"
-    if path.startswith("env."):
-        name = path.removeprefix("env.")
-        return f"export {name}={locked!r}" if locked is not None else f"unset {name}"
-    if path.startswith("hardware."):
-        return "run on the locked hardware, or verify with --scope software"
-    if path.startswith("extensions."):
-        return (
-            f"reinstall the locked build of {path.removeprefix('extensions.')} (its file "
-            "digest is in the lock), or regenerate the lock if the rebuild is intended"
-        )
-    return "restore the locked value, or regenerate the lock if the change is intended"
+    template = own.fix or section.fix
+    return template.format(key=key, locked=locked) if template else _FIX

@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from envlock.lock.build import TOOL_PACKAGES, build_lock, is_locked_env
+    from envlock.lock.build import build_lock, is_locked_env
     from envlock.lock.flatten import flatten, flatten_table
     from envlock.lock.io import dumps_lock, loads_lock, read_lock, write_lock
     from envlock.lock.model import (
@@ -23,12 +23,12 @@ if TYPE_CHECKING:
         HARDWARE_SECTIONS,
         RULE_KINDS,
         SCOPES,
+        TOOL_PACKAGES,
         Lock,
     )
     from envlock.lock.version import LockVersion
 
 _WHERE = {
-    "TOOL_PACKAGES": "build",
     "build_lock": "build",
     "is_locked_env": "build",
     "flatten": "flatten",
@@ -41,6 +41,7 @@ _WHERE = {
     "HARDWARE_SECTIONS": "model",
     "RULE_KINDS": "model",
     "SCOPES": "model",
+    "TOOL_PACKAGES": "model",
     "Lock": "model",
     "LockVersion": "version",
 }

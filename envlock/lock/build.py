@@ -24,6 +24,7 @@ from envlock.lock.closure import (
 )
 from envlock.lock.model import (
     SCOPES,
+    TOOL_PACKAGES,
     Lock,
     LockedCuda,
     LockedDriver,
@@ -71,22 +72,10 @@ _UNLOCKED_ENV_NAMES = (
 
 _MIB = 1024 * 1024
 
-# envlock itself and its own requirements (pyproject's [project] dependencies; a test
-# holds the two equal) are the tool's, not the job's: they are never written to
-# [packages], and verify ignores them in older locks (verify.DEFAULT_RULES), so that
-# installing or upgrading envlock cannot turn `run`/`preflight` into drift. The rule:
-# a direct requirement of envlock is left out even when the job imports it too
-# (nvidia-ml-py for GPU monitoring, packaging): none of them changes what the job
-# computes. What they pull in (requests, urllib3, pygments, ...) is not listed: jobs use
-# those in their own right, and the probe does not record them anyway. numpy, torch and
-# the other training packages are never envlock's requirements and are always locked.
-TOOL_PACKAGES = frozenset(
-    {"envlock", "nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker"}
-)
-
 
 def is_tool(name: str) -> bool:
-    """The installer's tooling or envlock's own: recorded in [tools], never drift."""
+    """The installer's tooling or envlock's own (model.TOOL_PACKAGES): recorded in [tools],
+    never drift."""
     return name in TOOL_PACKAGES or name in INSTALLER_PACKAGES
 
 

@@ -1,17 +1,20 @@
 """Dotted fields of a lock: what verify compares and fleet groups by.
 
 `torch.cuda`, `hardware.gpus[0].name`, `packages.numpy`: tables become dots,
-arrays of tables become indices, arrays of values stay values.
+arrays of tables become indices, arrays of values stay values. `flatten` reads the
+typed Lock field by field, with the keys, order and values `Lock.to_dict()` writes
+(no None, no empty tables, lists for tuples), without building that table first.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 
-from envlock.lock.model import HARDWARE_SECTIONS, Lock
-
-# Never compared field by field: determinism has its own comparison, rules are verify's input.
-NOT_FIELDS = ("determinism", "rules")
+from envlock.lock.fields import lock_fields
+from envlock.lock.model import Lock
+from envlock.lock.version import LockVersion
 
 
 def flatten_table(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -30,6 +33,56 @@ def flatten_table(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def flatten(lock: Lock, *, scope: str = "full") -> dict[str, Any]:
     """The lock's comparable fields under `scope` (software: no driver or hardware)."""
-    skip = NOT_FIELDS + (HARDWARE_SECTIONS if scope == "software" else ())
-    table = lock.to_dict()
-    return flatten_table({k: v for k, v in table.items() if k not in skip})
+    sections, skipped = _sections(scope == "software")
+    if lock.unknown:
+        # keys this model does not know go where the file had them: the written table
+        table = lock.to_dict()
+        return flatten_table({k: v for k, v in table.items() if k not in skipped})
+    out: dict[str, Any] = {}
+    for attr, key in sections:
+        _walk(getattr(lock, attr), key, out)
+    return out
+
+
+@functools.cache
+def _sections(software: bool) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """(attribute, key) of the sections compared field by field under the scope, and the
+    keys of the written sections that are not (determinism, rules; software: hardware)."""
+    compared, skipped = [], set()
+    for sec in lock_fields().sections():
+        if sec.meta.compared and not (software and sec.meta.hardware):
+            compared.append((sec.attr, sec.path))
+        else:
+            skipped.add(sec.path)
+    return tuple(compared), frozenset(skipped)
+
+
+@functools.cache
+def _keys(cls: type) -> tuple[tuple[str, str], ...]:
+    return tuple((f.name, f.name.replace("_", "-")) for f in dataclasses.fields(cls))
+
+
+def _walk(value: Any, path: str, out: dict[str, Any]) -> None:
+    if value is None:
+        return
+    if isinstance(value, LockVersion):  # written as "MAJOR.MINOR"
+        out[path] = str(value)
+    elif dataclasses.is_dataclass(value):
+        cls: type = type(value)
+        for attr, key in _keys(cls):
+            _walk(getattr(value, attr), f"{path}.{key}", out)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _walk(item, f"{path}.{key}", out)
+    elif isinstance(value, tuple | list):
+        if value and all(dataclasses.is_dataclass(v) for v in value):
+            for i, item in enumerate(value):
+                _walk(item, f"{path}[{i}]", out)
+        else:
+            out[path] = [_plain(v) for v in value]
+    else:
+        out[path] = value
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, tuple | list) else value

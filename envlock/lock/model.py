@@ -5,11 +5,19 @@ raises LockError naming the dotted path of bad data; `Lock.to_dict` gives
 the table tomli-w writes (no None: TOML has no null). Keys a lock holds that
 this model does not know (a newer minor version, a hand edit) are kept in
 `Lock.unknown` as dotted paths, and verify compares them as exact.
+
+Each field carries what the rest of envlock needs to know about it (a
+fieldmeta.FieldMeta in its `metadata`; the sections' own fields in sections.py):
+verify's rule and the reason it prints, whether only torch's live child observes it,
+the lock-version that introduced it, whether it describes the machine. Verify, export
+and fleet derive their tables from it (fields.lock_fields), so a field is added or
+renamed here and nowhere else.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,125 +25,209 @@ from typing import Any
 from envlock import typed
 from envlock.errors import LockError
 from envlock.facts import DeterminismFacts
+from envlock.lock.fieldmeta import V1_1, FieldMeta, about, meta_of, written
+from envlock.lock.sections import (
+    LockedCuda,
+    LockedDriver,
+    LockedFile,
+    LockedGpu,
+    LockedHardware,
+    LockedImage,
+    LockedSource,
+    LockedSystem,
+    LockedTorch,
+    LockHeader,
+    LockMeta,
+)
 from envlock.lock.version import LockVersion
+from envlock.severity import Severity
+
+# the section tables are importable from here, where Lock holds them
+__all__ = [
+    "DEFAULT_LOCK_NAME",
+    "HARDWARE_SECTIONS",
+    "MAX_DEPTH",
+    "RULE_KINDS",
+    "SCOPES",
+    "TOOL_PACKAGES",
+    "Lock",
+    "LockHeader",
+    "LockMeta",
+    "LockedCuda",
+    "LockedDriver",
+    "LockedFile",
+    "LockedGpu",
+    "LockedHardware",
+    "LockedImage",
+    "LockedSource",
+    "LockedSystem",
+    "LockedTorch",
+    "lock_problems",
+]
 
 DEFAULT_LOCK_NAME = "envlock.lock.toml"
 SCOPES = ("full", "software")
-# Sections verified only under --scope full: they describe the machine, not the software.
-HARDWARE_SECTIONS = ("driver", "hardware")
 # How verify compares a field; a [rules] table in the lock maps field patterns to these.
 RULE_KINDS = ("exact", "at-least", "same", "warn", "ignore")
 
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockHeader:
-    lock_version: LockVersion = field(default_factory=LockVersion.current)
-    scope: str = "full"
-    generated_by: str = ""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockMeta:
-    created: str | None = None
-    target: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedSystem:
-    os: str | None = None
-    arch: str | None = None
-    glibc: str | None = None
-    python: str | None = None  # major.minor
-    python_implementation: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedDriver:
-    version: str | None = None
-    cuda_version: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedGpu:
-    index: int | None = None
-    name: str | None = None
-    compute_capability: str | None = None
-    memory_mib: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedHardware:
-    gpu_count: int | None = None
-    gpus: tuple[LockedGpu, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedTorch:
-    version: str | None = None
-    cuda: str | None = None
-    hip: str | None = None
-    git_version: str | None = None
-    debug: bool | None = None
-    cudnn: str | None = None
-    nccl: str | None = None
-    arch_flags: tuple[str, ...] | None = None
-    variant: str | None = None  # cpu, cu130, rocm6.2: from the local tag or torch.version.cuda
-    index: str | None = None  # the index this build is installed from
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedCuda:
-    toolkit: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedImage:
-    reference: str | None = None
-    id: str | None = None
-    digest: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedSource:
-    """Where a distribution came from when not from an index (its direct_url.json)."""
-
-    kind: str  # url, vcs, editable, local
-    url: str | None = None  # not written for editable and local installs (a local path)
-    commit: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedFile:
-    """One distribution file that fits the locked platform, with its sha256."""
-
-    name: str
-    url: str
-    sha256: str
+# envlock itself and its own requirements (pyproject's [project] dependencies; a test
+# holds the two equal) are the tool's, not the job's: they are never written to
+# [packages], and verify ignores them in older locks (the packages section's keys below),
+# so that installing or upgrading envlock cannot turn `run`/`preflight` into drift. The
+# rule: a direct requirement of envlock is left out even when the job imports it too
+# (nvidia-ml-py for GPU monitoring, packaging): none of them changes what the job
+# computes. What they pull in (requests, urllib3, pygments, ...) is not listed: jobs use
+# those in their own right, and the probe does not record them anyway. numpy, torch and
+# the other training packages are never envlock's requirements and are always locked.
+TOOL_PACKAGES = frozenset(
+    {"envlock", "nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec"}
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Lock:
-    envlock: LockHeader
-    meta: LockMeta = field(default_factory=LockMeta)
-    system: LockedSystem | None = None
-    driver: LockedDriver | None = None
-    hardware: LockedHardware | None = None
-    torch: LockedTorch | None = None
-    cuda: LockedCuda | None = None
-    packages: dict[str, str] = field(default_factory=dict)
-    tools: dict[str, str] = field(default_factory=dict)  # installer's and envlock's own
-    sources: dict[str, LockedSource] = field(default_factory=dict)  # lock-version 1.1
-    files: dict[str, tuple[LockedFile, ...]] = field(default_factory=dict)  # lock --hashes
-    env: dict[str, str] = field(default_factory=dict)
-    # native extensions linking torch/CUDA: site-packages path -> "sha256:<hex>" (lock 1.1)
-    extensions: dict[str, str] = field(default_factory=dict)
-    image: LockedImage | None = None
-    determinism: DeterminismFacts | None = None  # digests without timings
-    rules: dict[str, str] = field(default_factory=dict)  # field pattern -> rule kind
-    unknown: dict[str, Any] = field(default_factory=dict)  # dotted path -> value
+    envlock: LockHeader = field(metadata=about(FieldMeta(rule="ignore", per_rank=True)))
+    meta: LockMeta = field(
+        default_factory=LockMeta, metadata=about(FieldMeta(rule="ignore", per_rank=True))
+    )
+    system: LockedSystem | None = field(
+        default=None, metadata=about(FieldMeta(unavailable=lambda f: f.system.unavailable))
+    )
+    driver: LockedDriver | None = field(
+        default=None,
+        metadata=about(
+            FieldMeta(
+                hardware=True,
+                fix="install a driver at least as new as the locked one",
+                # nvidia-smi may tell the version when NVML cannot
+                unavailable=lambda f: f.driver.unavailable if f.driver.version is None else None,
+            )
+        ),
+    )
+    hardware: LockedHardware | None = field(
+        default=None,
+        metadata=about(
+            FieldMeta(
+                hardware=True,
+                fix="run on the locked hardware, or verify with --scope software",
+                unavailable=lambda f: (
+                    (f.driver.unavailable or "GPUs could not be listed")
+                    if f.driver.gpus is None
+                    else None
+                ),
+            )
+        ),
+    )
+    torch: LockedTorch | None = field(
+        default=None,
+        metadata=about(
+            FieldMeta(
+                rule="exact",
+                extra=Severity.ERROR,
+                why="another torch build: other kernels, defaults and bugs",
+                unavailable=lambda f: f.torch.unavailable,
+            )
+        ),
+    )
+    cuda: LockedCuda | None = field(
+        default=None, metadata=about(FieldMeta(unavailable=lambda f: f.cuda.unavailable))
+    )
+    packages: dict[str, str] = field(
+        default_factory=dict,
+        metadata=about(
+            FieldMeta(
+                rule="exact",
+                extra=Severity.WARNING,
+                why="a locked package changed version",
+                fix="pip install '{key}=={locked}'",
+                unavailable=lambda f: f.packages.unavailable,
+                keys=(
+                    ("torch", FieldMeta(installs_torch=True)),
+                    # envlock's own requirements, written by older envlocks: the tool's
+                    *((name, FieldMeta(rule="ignore")) for name in sorted(TOOL_PACKAGES)),
+                ),
+            )
+        ),
+    )
+    # the installer's and envlock's own: recorded, never drift
+    tools: dict[str, str] = field(
+        default_factory=dict, metadata=about(FieldMeta(rule="ignore", since=V1_1))
+    )
+    sources: dict[str, LockedSource] = field(
+        default_factory=dict,
+        metadata=about(
+            FieldMeta(
+                rule="exact",
+                extra=Severity.WARNING,
+                why="where a distribution came from (a URL, a VCS commit, a local or editable path)",
+                since=V1_1,
+            )
+        ),
+    )
+    # lock --hashes: what an installer checks, not what verify observes
+    files: dict[str, tuple[LockedFile, ...]] = field(
+        default_factory=dict, metadata=about(FieldMeta(rule="ignore", since=V1_1))
+    )
+    env: dict[str, str] = field(
+        default_factory=dict,
+        metadata=about(
+            FieldMeta(
+                rule="exact",
+                extra=Severity.ERROR,
+                why="this variable changes which libraries load or how kernels compute",
+                fix="export {key}={locked!r}",
+                unavailable=lambda f: f.env.unavailable,
+                keys=(
+                    (
+                        "OMP_NUM_THREADS",
+                        FieldMeta(
+                            rule="exact",
+                            severity=Severity.WARNING,
+                            extra=Severity.INFO,
+                            why="thread count (torchrun sets it per rank)",
+                            per_rank=True,
+                        ),
+                    ),
+                ),
+            )
+        ),
+    )
+    # native extensions linking torch/CUDA: site-packages path -> "sha256:<hex>"
+    extensions: dict[str, str] = field(
+        default_factory=dict,
+        metadata=about(
+            FieldMeta(
+                rule="exact",
+                extra=Severity.INFO,
+                why="an extension file was rebuilt or replaced: other GPU code, other torch symbols",
+                fix="reinstall the locked build of {key} (its file digest is in the lock), "
+                "or regenerate the lock if the rebuild is intended",
+                since=V1_1,
+                unavailable=lambda f: f.extensions.unavailable,
+            )
+        ),
+    )
+    image: LockedImage | None = field(
+        default=None,
+        metadata=about(
+            FieldMeta(rule="exact", why="the image content changed although its name may not have")
+        ),
+    )
+    # digests without timings; compared by determinism.compare, not field by field
+    determinism: DeterminismFacts | None = field(
+        default=None, metadata=about(FieldMeta(compared=False))
+    )
+    # field pattern -> rule kind: verify's input
+    rules: dict[str, str] = field(default_factory=dict, metadata=about(FieldMeta(compared=False)))
+    # dotted path -> value: keys this model does not know, written back as they were
+    unknown: dict[str, Any] = field(
+        default_factory=dict, metadata=about(FieldMeta(compared=False, written=False))
+    )
     # What build_lock left out or escaped so that the lock stays readable (printed by
     # `envlock lock`); never written, and not part of equality.
-    notes: tuple[str, ...] = field(default=(), compare=False)
+    notes: tuple[str, ...] = field(
+        default=(), compare=False, metadata=about(FieldMeta(compared=False, written=False))
+    )
 
     @property
     def version(self) -> LockVersion:
@@ -164,30 +256,9 @@ class Lock:
             raise LockError(f"{where}: {exc}") from None
         header = dataclasses.replace(header, lock_version=version)
         lock = dataclasses.replace(lock, envlock=header, unknown=unknown)
-        for path, why in lock_problems(lock):  # first: the messages below quote keys raw
+        # lock_problems first: the messages of _value_problems quote keys raw
+        for path, why in itertools.chain(lock_problems(lock), _value_problems(lock)):
             raise LockError(f"{where}: in '{path}': {why}")
-        if header.scope not in SCOPES:
-            raise LockError(
-                f"{where}: in 'envlock.scope': expected one of {', '.join(SCOPES)}, "
-                f"got {header.scope!r}"
-            )
-        for pattern, kind in lock.rules.items():
-            if kind not in RULE_KINDS:
-                raise LockError(
-                    f"{where}: in 'rules.{pattern}': unknown rule {kind!r} "
-                    f"(one of {', '.join(RULE_KINDS)})"
-                )
-        if lock.determinism is not None and lock.determinism.device not in ("cpu", "cuda"):
-            raise LockError(
-                f"{where}: in 'determinism.device': expected cpu or cuda, "
-                f"got {lock.determinism.device!r}"
-            )
-        for name, c in lock.determinism.classes.items() if lock.determinism else ():
-            if not c.digest.startswith("sha256:"):
-                raise LockError(
-                    f"{where}: in 'determinism.classes.{name}.digest': "
-                    f"expected 'sha256:<hex>', got {c.digest!r}"
-                )
         return lock
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,12 +267,35 @@ class Lock:
             self,
             key=typed.kebab,
             prune=True,
-            skip=lambda f: f.name in ("unknown", "notes", "seconds"),
+            skip=lambda f: not written(f),
         )
         out["envlock"]["lock-version"] = str(self.version)
         for path, value in self.unknown.items():
             _put(out, path, value)
         return out
+
+
+# Sections verified only under --scope full: they describe the machine, not the software.
+HARDWARE_SECTIONS = tuple(
+    f.name for f in dataclasses.fields(Lock) if (m := meta_of(f)) is not None and m.hardware
+)
+
+
+def _value_problems(lock: Lock) -> Iterator[tuple[str, str]]:
+    """(dotted path, why) for a scope, rule or determinism value the reader refuses."""
+    if lock.scope not in SCOPES:
+        yield "envlock.scope", f"expected one of {', '.join(SCOPES)}, got {lock.scope!r}"
+    for pattern, kind in lock.rules.items():
+        if kind not in RULE_KINDS:
+            yield f"rules.{pattern}", f"unknown rule {kind!r} (one of {', '.join(RULE_KINDS)})"
+    det = lock.determinism
+    if det is None:
+        return
+    if det.device not in ("cpu", "cuda"):
+        yield "determinism.device", f"expected cpu or cuda, got {det.device!r}"
+    for name, c in det.classes.items():
+        if not c.digest.startswith("sha256:"):
+            yield f"determinism.classes.{name}.digest", f"expected 'sha256:<hex>', got {c.digest!r}"
 
 
 def lock_problems(lock: Lock) -> Iterator[tuple[str, str]]:
