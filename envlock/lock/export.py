@@ -22,7 +22,8 @@ from envlock.lock.closure import (
     torch_pin_for,
     unrestorable_reason,
 )
-from envlock.lock.model import Lock, lock_problems
+from envlock.lock.fields import field_path, lock_fields
+from envlock.lock.model import Lock, LockedTorch, lock_problems
 from envlock.lock.version import LockVersion
 
 # Not installed by a restore: the installer's tooling (the new venv brings its own) and
@@ -78,66 +79,86 @@ def plan_install(
     """
     _check_inputs(lock, variant, torch_index)
     locked_variant = lock.torch.variant if lock.torch else None
-    change = variant is not None and variant != locked_variant
-    if change and (lock.torch is None or "torch" not in lock.packages):
+    other = _other_variant(lock, variant)
+    found = _pinned(lock, other, default_variant)
+    differs = found.differs
+    if other is not None:
+        moved = found.torch_index != (lock.torch.index if lock.torch else None)
+        differs = [*_variant_fields(index_moves=moved), *differs]
+    torch_idx = found.torch_index
+    if torch_index is not None:
+        torch_idx = None if torch_index == "none" else torch_index
+    hashed = bool(found.pins) and all(p.hashes for p in found.pins)
+    return InstallPlan(
+        pins=tuple(found.pins),
+        indexes=(torch_idx,) if torch_idx and torch_idx != DEFAULT_INDEX else (),
+        complete=lock.version >= _FULL_CLOSURE and other is None,
+        hashed=hashed and other is None,
+        skipped=found.skipped,
+        variant=other or locked_variant,
+        differs=tuple(differs),
+    )
+
+
+def _other_variant(lock: Lock, variant: str | None) -> str | None:
+    """`variant` when it is another than the locked one (None: the locked one), and the
+    lock holds a torch to choose it for."""
+    if variant is None or variant == (lock.torch.variant if lock.torch else None):
+        return None
+    if lock.torch is None or "torch" not in lock.packages:
         raise RestoreError(f"--variant {variant}: the lock holds no torch to choose a variant of")
-    pins: list[Pin] = []
-    skipped: dict[str, str] = {}
-    differs: list[str] = []
-    indexes: list[str] = []
-    torch_idx = lock.torch.index if lock.torch else None
+    return variant
+
+
+@dataclass(kw_only=True, slots=True)
+class _Pinned:
+    """What the locked distributions come to: plan_install's working state."""
+
+    torch_index: str | None
+    pins: list[Pin] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # name==version -> why
+    differs: list[str] = field(default_factory=list)  # packages another variant changes
+
+
+def _pinned(lock: Lock, variant: str | None, default_variant: str | None) -> _Pinned:
+    """The pins of the locked distributions (bar the installer's own), those that cannot
+    be restored, and under another `variant` the torch family's pins from its index."""
+    out = _Pinned(torch_index=lock.torch.index if lock.torch else None)
     wanted = {**lock.packages, **{k: v for k, v in lock.tools.items() if k not in _NOT_INSTALLED}}
     for name, version in sorted(wanted.items()):
         if name in _NOT_INSTALLED:
             continue
         source = lock.sources.get(name)
         if source is not None and source.kind in UNRESTORABLE_KINDS:
-            skipped[f"{name}=={version}"] = unrestorable_reason(source.kind)
-            continue
-        if change and follows_variant(name):
-            differs.append(f"packages.{name}")  # the installer picks the variant's own
-            continue
-        if change and name in TORCH_FAMILY and variant is not None:
+            out.skipped[f"{name}=={version}"] = unrestorable_reason(source.kind)
+        elif variant is not None and follows_variant(name):
+            out.differs.append(f"packages.{name}")  # the installer picks the variant's own
+        elif variant is not None and name in TORCH_FAMILY:
             pin = torch_pin_for(version, variant, default_variant)
             if pin.version != version:
-                differs.append(f"packages.{name}")
-            pins.append(Pin(name=name, version=pin.version))
-            torch_idx = pin.index
-            continue
-        files = lock.files.get(name, ())
-        pins.append(
-            Pin(
-                name=name,
-                version=version,
-                hashes=tuple(sorted({f.sha256 for f in files})),
-                files=tuple((f.name, f.url, f.sha256) for f in files),
+                out.differs.append(f"packages.{name}")
+            out.pins.append(Pin(name=name, version=pin.version))
+            out.torch_index = pin.index
+        else:
+            files = lock.files.get(name, ())
+            out.pins.append(
+                Pin(
+                    name=name,
+                    version=version,
+                    hashes=tuple(sorted({f.sha256 for f in files})),
+                    files=tuple((f.name, f.url, f.sha256) for f in files),
+                )
             )
-        )
-    if change:
-        differs = [
-            "torch.variant",
-            "torch.cuda",
-            "torch.version",
-            "torch.cudnn",
-            "torch.nccl",
-            "torch.arch-flags",
-            *(["torch.index"] if torch_idx != (lock.torch.index if lock.torch else None) else []),
-            *differs,
-        ]
-    if torch_index is not None:
-        torch_idx = None if torch_index == "none" else torch_index
-    if torch_idx and torch_idx != DEFAULT_INDEX:
-        indexes.append(torch_idx)
-    hashed = bool(pins) and all(p.hashes for p in pins)
-    return InstallPlan(
-        pins=tuple(pins),
-        indexes=tuple(indexes),
-        complete=lock.version >= _FULL_CLOSURE and not change,
-        hashed=hashed and not change,
-        skipped=skipped,
-        variant=variant if change else locked_variant,
-        differs=tuple(differs),
-    )
+    return out
+
+
+def _variant_fields(*, index_moves: bool) -> list[str]:
+    """The lock fields another variant of the same torch changes (the model's `variant`):
+    the variant first, then as the lock writes them; the index only when it moves."""
+    fields = lock_fields()
+    variant, index = field_path(LockedTorch, "variant"), field_path(LockedTorch, "index")
+    paths = [p for p in fields.paths(lambda m: m.variant) if index_moves or p != index]
+    return sorted(paths, key=lambda p: p != variant)
 
 
 def _check_inputs(lock: Lock, variant: str | None, torch_index: str | None) -> None:
