@@ -17,9 +17,11 @@ from envlock.findings import Finding, Severity
 from envlock.hostlist import Hostlist, compress_hostlist
 from envlock.hostlist import ranges as _ranges
 from envlock.lock import build_lock, flatten
+from envlock.lock.fields import lock_fields
 
-# Fields that legitimately differ per rank/node and are never compared across ranks.
-_PER_RANK = ("meta.", "envlock.", "env.OMP_NUM_THREADS", "env.CUDA_VISIBLE_DEVICES")
+# Fields that legitimately differ per rank/node and are never compared across ranks:
+# the lock model says which (FieldMeta.per_rank).
+_PER_RANK = lock_fields().prefixes(lambda m: m.per_rank)
 # Up to this many nodes a message names each node with its ranks; past it, a hostlist.
 _NAME_EACH_UP_TO = 8
 
@@ -56,7 +58,9 @@ class RankSummary:
 def summarize(
     rank: int, host: str, facts: Facts, findings: list[Finding], scope: str
 ) -> RankSummary:
-    lock = build_lock(facts, scope="full", created="-")
+    # every value as observed: one no lock may hold (a version with a line break) is still
+    # compared across nodes, not dropped on each of them alike
+    lock = build_lock(facts, scope="full", created="-", lockable=False)
     fields = {k: v for k, v in flatten(lock, scope=scope).items() if not k.startswith(_PER_RANK)}
     if facts.determinism is not None:
         for name, cls in facts.determinism.classes.items():

@@ -209,6 +209,29 @@ def test_compare_ranks_from_recorded_facts() -> None:
     assert compare_ranks(soft) == []
 
 
+def test_values_no_lock_may_hold_are_still_compared_across_nodes() -> None:
+    """Two nodes whose numpy versions hold line breaks (a hostile or broken install): a
+    lock drops such a value, but the fleet compares what each node observed, so they
+    differ instead of both looking like 'no numpy'."""
+    import dataclasses
+
+    base = h100_host()
+
+    def with_numpy(version: str) -> Facts:
+        dists = {**base.packages.distributions, "numpy": version}
+        return dataclasses.replace(
+            base, packages=dataclasses.replace(base.packages, distributions=dists)
+        )
+
+    s = [
+        summarize(0, "node-a", with_numpy("2.0\n-r /etc/a"), [], "full"),
+        summarize(1, "node-b", with_numpy("2.0\n-r /etc/b"), [], "full"),
+    ]
+    assert "packages.numpy" in {f.field for f in compare_ranks(s)}
+    same = [summarize(i, f"n{i}", with_numpy("2.0\n-r /etc/a"), [], "full") for i in (0, 1)]
+    assert compare_ranks(same) == []
+
+
 def test_fleet_report_dir(tmp_path: Path) -> None:
     nodes = tmp_path / "nodes"
     nodes.mkdir()
