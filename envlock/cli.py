@@ -99,6 +99,19 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+def interrupt_in_chain(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or Signalled that caused `exc`: a signal arriving while dataclasses runs
+    __set_name__ during an import comes back wrapped in a RuntimeError."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_of(argv))
@@ -127,7 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         exec("")
         signum = int(getattr(exc, "signum", 2))  # Signalled carries SIGTERM/SIGHUP; Ctrl-C 2
         return 128 + signum  # what a shell reports: 130, 143, 129
-    except Exception:
+    except Exception as exc:
+        signal_exc = interrupt_in_chain(exc)
+        if signal_exc is not None:  # a signal landed inside a class being built (an import)
+            print("envlock: interrupted", file=sys.stderr)
+            exec("")
+            return 128 + int(getattr(signal_exc, "signum", 2))
         traceback.print_exc()
         print(
             "envlock: internal error (a bug in envlock): please report the traceback above",

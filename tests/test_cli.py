@@ -62,3 +62,20 @@ def test_verify_of_a_facts_file_names_the_file_not_the_host(tmp_path: Path) -> N
     shown = run_envlock(["probe", "--facts", str(facts)])
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith(f"envlock probe: facts:{facts} (recorded on: host)")
+
+
+def test_a_signal_wrapped_by_an_import_is_still_a_signal_exit() -> None:
+    """SIGTERM landing while dataclasses builds a class (during a lazy import) reached the
+    CLI as a RuntimeError from __set_name__: a traceback and exit 4 instead of 143."""
+    from envlock.cli import interrupt_in_chain
+    from envlock.errors import Signalled
+
+    try:
+        try:
+            raise Signalled(15)
+        except Signalled as inner:
+            raise RuntimeError("Error calling __set_name__") from inner
+    except RuntimeError as wrapped:
+        found = interrupt_in_chain(wrapped)
+    assert isinstance(found, Signalled) and found.signum == 15
+    assert interrupt_in_chain(RuntimeError("a bug")) is None
