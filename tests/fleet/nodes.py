@@ -10,6 +10,7 @@ a value of None deletes the key).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,31 @@ def three_drifts(count: int) -> dict[int, list[tuple[str, Any]]]:
     for i in range(count - rack, count):
         drift.setdefault(i, []).append(("torch.version", "2.14.0+cu130"))
     return drift
+
+
+def expand_hostlist(text: str) -> set[str]:
+    """The names a (small) hostlist stands for, the plain way: the reference."""
+    names: set[str] = set()
+    depth, item, items = 0, "", []
+    for c in text.strip():
+        depth += (c == "[") - (c == "]")
+        if c == "," and depth == 0:
+            items.append(item)
+            item = ""
+        else:
+            item += c
+    items.append(item)
+    for raw in items:
+        partial = [""]
+        for i, part in enumerate(re.split(r"\[([^\]]*)\]", raw.strip())):
+            if i % 2 == 0:
+                partial = [p + part for p in partial]
+                continue
+            numbers = []
+            for piece in part.split(","):
+                lo, _, hi = piece.strip().partition("-")
+                width = len(lo) if len(lo) > 1 and lo[0] == "0" else 0
+                numbers += [f"{n:0{width}d}" for n in range(int(lo), int(hi or lo) + 1)]
+            partial = [p + n for p in partial for n in numbers]
+        names.update(partial)
+    return names

@@ -15,7 +15,7 @@ from envlock.errors import UsageError
 from envlock.fleet import compress_hostlist, parse_hostlist
 from tests.conftest import clean_env, run_envlock
 from tests.facts_builders import edit, h100_host
-from tests.fleet.nodes import OLD_DRIVER, write_fleet
+from tests.fleet.nodes import OLD_DRIVER, expand_hostlist, write_fleet
 
 
 @pytest.mark.parametrize(
@@ -226,34 +226,6 @@ def test_a_package_named_like_a_per_node_value_still_counts(tmp_path: Path, name
 
 
 # ------------------------------------------- issue 19: held as ranges, never expanded
-def _expand(text: str) -> set[str]:
-    """The names a (small) hostlist stands for, the plain way: the reference."""
-    names: set[str] = set()
-    depth, item, items = 0, "", []
-    for c in text:
-        depth += (c == "[") - (c == "]")
-        if c == "," and depth == 0:
-            items.append(item)
-            item = ""
-        else:
-            item += c
-    items.append(item)
-    for raw in items:
-        partial = [""]
-        for i, part in enumerate(re.split(r"\[([^\]]*)\]", raw.strip())):
-            if i % 2 == 0:
-                partial = [p + part for p in partial]
-                continue
-            numbers = []
-            for piece in part.split(","):
-                lo, _, hi = piece.strip().partition("-")
-                width = len(lo) if len(lo) > 1 and lo[0] == "0" else 0
-                numbers += [f"{n:0{width}d}" for n in range(int(lo), int(hi or lo) + 1)]
-            partial = [p + n for p in partial for n in numbers]
-        names.update(partial)
-    return names
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -273,7 +245,7 @@ def _expand(text: str) -> set[str]:
 def test_count_membership_and_missing_agree_with_expansion(text: str) -> None:
     from envlock.hostlist import Hostlist
 
-    want = _expand(text)
+    want = expand_hostlist(text)
     hl = Hostlist.parse(text)
     assert len(hl) == len(want)
     assert all(h in hl for h in want) and "zz9" not in hl and "n99999" not in hl
@@ -284,7 +256,7 @@ def test_count_membership_and_missing_agree_with_expansion(text: str) -> None:
     assert missing.count == len(rest) and set(missing.first) <= rest
     assert len(missing.first) == min(2, len(rest))
     # `where` names exactly the missing hosts, whether written from ranges or names
-    assert (_expand(missing.where) if missing.where else set()) == rest
+    assert (expand_hostlist(missing.where) if missing.where else set()) == rest
     assert hl.missing(seen).where == compress_hostlist(rest)
 
 

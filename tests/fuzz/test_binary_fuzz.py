@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from envlock.errors import UsageError
 from envlock.hostlist import Hostlist, compress_hostlist, parse_hostlist
 from envlock.probe import elfscan, extensions
+from tests.fleet.nodes import expand_hostlist
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 from tests.probe.elf_build import fatbin, shared_object
 
@@ -131,34 +132,6 @@ def test_the_unmutated_seeds_read_in_full() -> None:
 
 
 # -------------------------------------------------------------------- hostlists
-def _expand(text: str) -> set[str]:
-    """The plain expansion of a valid list (the reference)."""
-    names: set[str] = set()
-    depth, item, items = 0, "", []
-    for c in text.strip():
-        depth += (c == "[") - (c == "]")
-        if c == "," and depth == 0:
-            items.append(item)
-            item = ""
-        else:
-            item += c
-    items.append(item)
-    for raw in items:
-        partial = [""]
-        for i, part in enumerate(re.split(r"\[([^\]]*)\]", raw.strip())):
-            if i % 2 == 0:
-                partial = [p + part for p in partial]
-                continue
-            numbers = []
-            for piece in part.split(","):
-                lo, _, hi = piece.strip().partition("-")
-                width = len(lo) if len(lo) > 1 and lo[0] == "0" else 0
-                numbers += [f"{n:0{width}d}" for n in range(int(lo), int(hi or lo) + 1)]
-            partial = [p + n for p in partial for n in numbers]
-        names.update(partial)
-    return names
-
-
 literal = st.text("ab-.1_0", max_size=4)
 
 
@@ -202,7 +175,7 @@ def test_any_hostlist_agrees_with_its_expansion(text: str, seen_every: int) -> N
     except UsageError as exc:
         assert _ONE_LINE.match(str(exc)), str(exc)
         return
-    want = _expand(text)
+    want = expand_hostlist(text)
     assert len(hl) == len(want)
     assert all(h in hl for h in want)
     assert sorted(parse_hostlist(text)) == sorted(want)
@@ -210,7 +183,7 @@ def test_any_hostlist_agrees_with_its_expansion(text: str, seen_every: int) -> N
     missing = hl.missing(seen, listed=5)
     rest = want - set(seen)
     assert missing.count == len(rest) and set(missing.first) <= rest
-    assert (_expand(missing.where) if missing.where else set()) == rest
+    assert (expand_hostlist(missing.where) if missing.where else set()) == rest
 
 
 @st.composite
