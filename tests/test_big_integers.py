@@ -187,7 +187,7 @@ def test_a_locked_glibc_that_is_no_small_version_is_one_error(glibc: str) -> Non
     """A glibc minor of 10**9 would make a billion platform tags (a hang), 5,000 digits
     crashed int()."""
     from envlock.errors import RestoreError
-    from envlock.install.index import platform_tags
+    from envlock.install.files import platform_tags
 
     with pytest.raises(RestoreError, match="glibc version"):
         platform_tags("3.11", "x86_64", glibc)

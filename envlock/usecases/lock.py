@@ -105,7 +105,8 @@ def add_hashes(
     """The lock with [files]: sha256 of the files that fit its platform, from a resolver's
     `pylock` file where it has the locked version, else from the JSON simple API (PEP 691)
     of `index` (default: the one pip is configured with)."""
-    from envlock.install.index import files_from_pylock, with_hashes
+    from envlock.install.index import with_hashes
+    from envlock.install.pylock import files_from_pylock
 
     known = files_from_pylock(pylock, lock) if pylock else None
     return with_hashes(lock, index=index, python=python, known=known)

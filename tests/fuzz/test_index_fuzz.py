@@ -19,7 +19,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from envlock.errors import RestoreError
-from envlock.install.index import files_from_pylock, with_hashes
+from envlock.install.index import with_hashes
+from envlock.install.pylock import files_from_pylock
 from envlock.lock import Lock, dumps_lock, loads_lock
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ, mutated, nasty_text, trees
 from tests.install.fakeindex import FakeIndex, http, sha, wheel_entry

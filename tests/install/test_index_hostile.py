@@ -167,7 +167,7 @@ def test_a_broken_answer_is_one_line_and_exit_3(
 
 
 def test_deep_json_is_refused_by_a_depth_limit_not_by_recursion() -> None:
-    from envlock.install.index import MAX_DEPTH, json_deeper_than
+    from envlock.install.fetch import MAX_DEPTH, json_deeper_than
 
     assert not json_deeper_than(b'{"a": [1, {"b": "[[[[[[[[[[[[[[[[[[[["}]}', 3)
     assert json_deeper_than(b"[" * (MAX_DEPTH + 1), MAX_DEPTH)
@@ -260,7 +260,7 @@ def test_a_file_is_written_as_the_reader_reads_it(
 
 
 def test_a_plain_http_file_from_an_https_index_is_refused() -> None:
-    from envlock.install.index import file_url
+    from envlock.install.files import file_url
 
     base = "https://pypi.example/simple/six/"
     assert file_url(base, "../../f/six.whl") == "https://pypi.example/f/six.whl"
@@ -314,7 +314,7 @@ def test_a_redirect_within_the_index_host_is_followed(
 
 
 def test_the_redirect_rule() -> None:
-    from envlock.install.index import same_origin_or_upgrade as ok
+    from envlock.install.indexurl import same_origin_or_upgrade as ok
 
     assert ok("http://a.example/s/x/", "http://a.example/t/x/")
     assert ok("http://a.example/s/x/", "https://a.example/s/x/")  # an upgrade
@@ -383,7 +383,7 @@ def test_the_password_is_never_printed(
 
 
 def test_a_token_as_the_user_name_is_masked_too() -> None:
-    from envlock.install.index import Index
+    from envlock.install.indexurl import Index
 
     index = Index.parse("https://ghp_abc123@pkgs.example/simple/", where="PIP_INDEX_URL")
     assert index.url == "https://pkgs.example/simple/"
