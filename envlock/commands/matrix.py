@@ -74,7 +74,7 @@ def _print_text(advice: MatrixAdvice, out: TextIO, *, show_all: bool) -> None:
         out.write(f"{'torch':7} {'variant':8} {'runs':6} notes\n")
         for f in rows:
             notes = "; ".join((*f.problems, *f.caveats))
-            out.write(f"{f.torch:7} {f.variant:8} {_runs(f):6} {notes}\n")
+            out.write(f"{f.torch:7} {f.variant:8} {_runs(f):6} {notes}".rstrip() + "\n")
     else:
         out.write("no official torch build runs here (--all shows why)\n")
     _print_hidden([f for f in advice.fits if f not in rows], out)

@@ -7,7 +7,7 @@ field, locked, observed, why it matters.
 from __future__ import annotations
 
 import os
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -26,17 +26,56 @@ _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 UNBOUNDED = 1_000_000
 
 
+class _Unpadded:
+    """The stream under a console that is not a terminal: each line ends in its last
+    visible character. rich pads cells, and an empty table's title, to the console width,
+    which is UNBOUNDED here: `envlock probe | cat` wrote a million spaces per empty section.
+    rich writes a print at a time, so the blanks that end a write are held back until the
+    next write says whether they were inside a line (written) or at its end (dropped)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._held = ""
+        # rich draws boxes in ASCII for a stream that cannot encode them
+        self.encoding: str = getattr(out, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        lines = (self._held + text).split("\n")
+        last = lines.pop()
+        kept = last.rstrip(" ")
+        self._held = last[len(kept) :]
+        done = "".join(f"{line.rstrip(' ')}\n" for line in lines) + kept
+        if done:
+            self._out.write(done)
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+
 def console_for(out: TextIO) -> Console:
     """Never parses markup (a value "[/x]" crashed the report, "[link=...]" became a live
     hyperlink; values also go through plain()). A terminal gets its own width; anything else COLUMNS when set, else no limit
-    (rich would use 80 and truncate digests, versions and library paths)."""
+    (rich would use 80 and truncate digests, versions and library paths), and no padding at
+    the end of a line."""
     isatty = getattr(out, "isatty", None)
     if callable(isatty) and isatty():
         return Console(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
     columns = os.environ.get("COLUMNS", "")
     width = int(columns) if columns.isdigit() and int(columns) > 0 else UNBOUNDED
     return Console(
-        file=out, highlight=False, soft_wrap=False, width=width, markup=False, emoji=False
+        file=cast(TextIO, _Unpadded(out)),
+        highlight=False,
+        soft_wrap=False,
+        width=width,
+        markup=False,
+        emoji=False,
     )
 
 
