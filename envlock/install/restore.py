@@ -19,15 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from envlock.errors import RestoreError, last_line
-from envlock.install.swap import (
-    Swap,
-    VenvTarget,
-    entries,
-    os_failure,
-    remove_run,
-    target,
-    temp_run,
-)
+from envlock.install.swap import Swap, os_failure, remove_run, temp_run
+from envlock.install.venvdir import VenvTarget, entries, target
 from envlock.lock.export import InstallPlan, requirements_text
 
 INSTALLERS = ("auto", "uv", "pip")

@@ -22,298 +22,40 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
 import shutil
-import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from envlock.errors import RestoreError
-from envlock.safeio import UnreadableFile, read_bounded
-
-# What `python -m venv` and `uv venv` (and pip's data files: share/) make in a venv.
-# lib* is spelled out: lib32/lib64 are the only siblings venv makes, and a user's
-# `libs/` or `library/` beside a venv must stay foreign.
-VENV_DIRS = frozenset(
-    {"bin", "Scripts", "include", "Include", "lib", "Lib", "lib32", "lib64", "share"}
+from envlock.install.marker import (
+    MARKER,
+    RUN_RE,
+    TMP_PREFIX,
+    TMP_RE,
+    alive,
+    pid_exists,
+    read_marker,
+    started_at,
+    write_marker,
 )
-VENV_FILES = frozenset({"pyvenv.cfg", ".gitignore", "CACHEDIR.TAG", ".lock"})
-# uv's own markers: not needed by the venv, so a user's file of that name wins
-OPTIONAL = frozenset({".gitignore", "CACHEDIR.TAG", ".lock"})
-CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
-# pyvenv.cfg key naming the entries beyond VENV_DIRS/VENV_FILES that a restore moved in
-# (a package's data files, e.g. etc/jupyter), so the next restore may replace them too
-ENTRIES_KEY = "envlock-entries"
-RUN_PREFIX = ".envlock-restore-"
-TMP_PREFIX = "envlock-restore-"
-MARKER = "envlock-restore.json"
-REQUIREMENTS_FILE = "requirements.envlock.txt"
-PHASES = ("build", "swap", "commit")
-NAMED = 5  # foreign names in a refusal; the rest are counted
+from envlock.install.relocate import relocate
+from envlock.install.venvdir import (
+    ENTRIES_KEY,
+    NAMED,
+    OPTIONAL,
+    VENV_DIRS,
+    VENV_FILES,
+    VenvTarget,
+    entries,
+    error,
+    is_empty_dir,
+    is_regular,
+    refuse_foreign,
+    short,
+)
 
-_RUN_RE = re.compile(r"\.envlock-restore-([0-9]{1,10})")
-_TMP_RE = re.compile(r"envlock-restore-([0-9]{1,10})-[A-Za-z0-9_]{1,32}")
 _rename = os.rename  # one name for every move (the fuzz test counts them)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class VenvTarget:
-    """Where a venv goes (`final`, absolute, symlinks and `..` resolved) and where it is
-    built (`build`, inside `run`, inside `final`)."""
-
-    given: str  # --venv as given, for messages
-    final: str
-    force: bool
-    run: str
-    build: str
-
-    @property
-    def suffix(self) -> str:
-        """What the build path adds to the final one: removed from scripts on relocation
-        (whatever quoting a tool used for the path, the suffix has nothing to quote)."""
-        return self.build[len(self.final.rstrip("/")) :]
-
-
-def target(venv: str, *, force: bool, pid: int | None = None) -> VenvTarget:
-    """The target of `--venv venv`; RestoreError when it holds what is not a venv's own
-    (unless force) or is not a directory. Reads DIR, changes nothing."""
-    if not venv or "\0" in venv:
-        raise _error(f"--venv {venv!r}: not a path")
-    final = os.path.realpath(venv)  # absolute; `..`, `.` and symlinks resolved
-    if os.path.islink(final):
-        raise _error(f"--venv {venv}: a symlink that does not resolve (a loop)")
-    if os.path.lexists(final) and not os.path.isdir(final):
-        raise _error(f"--venv {venv}: exists and is not a directory: not replaced")
-    run = os.path.join(final, f"{RUN_PREFIX}{os.getpid() if pid is None else pid}")
-    made = VenvTarget(
-        given=venv, final=final, force=force, run=run, build=os.path.join(run, "venv")
-    )
-    refuse_foreign(made, entries(final)[1])
-    return made
-
-
-def refuse_foreign(t: VenvTarget, foreign: list[str]) -> None:
-    if not foreign or t.force:
-        return
-    shown = ", ".join(_short(n) for n in foreign[:NAMED])
-    more = f" (and {len(foreign) - NAMED} more)" if len(foreign) > NAMED else ""
-    what = (
-        "holds what a virtual environment's tools did not make"
-        if os.path.isfile(os.path.join(t.final, "pyvenv.cfg"))
-        else "is not a virtual environment (no pyvenv.cfg) and not empty"
-    )
-    raise _error(
-        f"--venv {t.given}: {t.final} {what}: {shown}{more}; restore replaces only a venv's "
-        "own entries (bin, lib, include, share, pyvenv.cfg): move those out, or pass "
-        "--force to build beside them (they are left in place)"
-    )
-
-
-def _error(text: str) -> RestoreError:
-    """One line whatever DIR and its entries are called (a name may hold a newline)."""
-    from envlock.report.safe import plain
-
-    return RestoreError(plain(text, newlines=False))
-
-
-def _short(name: str) -> str:
-    """A name as it goes into a one-line message: escaped, and cut when long."""
-    from envlock.report.safe import plain
-
-    name = plain(name, newlines=False)
-    return name if len(name) <= 60 else name[:57] + "..."
-
-
-def entries(final: str) -> tuple[list[str], list[str]]:
-    """(ours, foreign): DIR's entries a venv's tools made (only when DIR is a venv: it
-    has a pyvenv.cfg) and all others. A restore's working directory is neither."""
-    try:
-        names = sorted(os.listdir(final))
-    except (FileNotFoundError, NotADirectoryError):
-        return [], []
-    except OSError as exc:
-        raise _error(f"{final}: cannot list it: {exc.strerror}") from None
-    is_venv = _is_regular(os.path.join(final, "pyvenv.cfg"))
-    recorded = recorded_entries(os.path.join(final, "pyvenv.cfg")) if is_venv else set()
-    ours: list[str] = []
-    foreign: list[str] = []
-    for name in names:
-        path = os.path.join(final, name)
-        if _RUN_RE.fullmatch(name) and (_marker(path) is not None or _is_empty_dir(path)):
-            continue
-        if is_venv and (venv_made(path) or (name in recorded and _exists(path))):
-            ours.append(name)
-        else:
-            foreign.append(name)
-    return ours, foreign
-
-
-def venv_made(path: str) -> bool:
-    """Whether an entry is one a venv's tools make: the name, and for uv's marker files
-    their content (a project's own .gitignore is not uv's `*`)."""
-    name = os.path.basename(path)
-    if name in VENV_DIRS:
-        return os.path.isdir(path) or os.path.islink(path)  # lib64 -> lib; a link frees nothing
-    if name == "pyvenv.cfg":
-        return _is_regular(path)
-    if name not in VENV_FILES or not _is_regular(path):
-        return False
-    data = _small(path)
-    if data is None:
-        return False
-    if name == ".lock":
-        return data == b""
-    if name == "CACHEDIR.TAG":
-        return data.startswith(CACHEDIR_SIGNATURE)
-    lines = [ln.strip() for ln in data.splitlines()]
-    return [ln for ln in lines if ln and not ln.startswith(b"#")] == [b"*"]
-
-
-def recorded_entries(cfg: str) -> set[str]:
-    """The names pyvenv.cfg's ENTRIES_KEY line lists (written by an earlier restore)."""
-    data = _small(cfg, 64 * 1024)
-    out: set[str] = set()
-    for line in (data or b"").decode("utf-8", "replace").splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == ENTRIES_KEY:
-            out |= {n.strip() for n in value.split(",") if _plain_name(n.strip())}
-    return out
-
-
-def _plain_name(name: str) -> bool:
-    return bool(name) and name not in (".", "..") and "/" not in name and "\0" not in name
-
-
-def _is_regular(path: str) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
-def _exists(path: str) -> bool:
-    return os.path.lexists(path)
-
-
-def _is_empty_dir(path: str) -> bool:
-    try:
-        return not os.path.islink(path) and os.path.isdir(path) and not os.listdir(path)
-    except OSError:
-        return False
-
-
-def _small(path: str, limit: int = 1024) -> bytes | None:
-    try:
-        return read_bounded(path, limit)
-    except UnreadableFile:
-        return None
-
-
-# ------------------------------------------------------------------ the run's marker
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Marker:
-    pid: int
-    started: str | None  # the process's start time (/proc/PID/stat), against pid reuse
-    boot: str | None  # /proc/sys/kernel/random/boot_id: a start time is per boot
-    phase: str
-    moved_in: tuple[str, ...] = ()
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "envlock-restore": 1,
-                "pid": self.pid,
-                "started": self.started,
-                "boot": self.boot,
-                "phase": self.phase,
-                "moved-in": list(self.moved_in),
-            }
-        )
-
-
-def _marker(run: str) -> Marker | None:
-    """The marker of a restore's working directory; None unless it is one, valid, and
-    written by the process its name says (a user's look-alike directory is not ours)."""
-    match = _RUN_RE.fullmatch(os.path.basename(run)) or _TMP_RE.fullmatch(os.path.basename(run))
-    if match is None or os.path.islink(run) or not os.path.isdir(run):
-        return None
-    data = _small(os.path.join(run, MARKER), 64 * 1024)
-    try:
-        doc = json.loads(data.decode("utf-8")) if data is not None else None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return _marker_of(doc, int(match.group(1)))
-
-
-def _marker_of(doc: object, pid: int) -> Marker | None:
-    if not isinstance(doc, dict) or doc.get("envlock-restore") != 1 or doc.get("pid") != pid:
-        return None
-    if type(doc["envlock-restore"]) is not int or type(doc["pid"]) is not int:  # not true
-        return None
-    phase, moved = doc.get("phase"), doc.get("moved-in")
-    started, boot = doc.get("started"), doc.get("boot")
-    if phase not in PHASES or not isinstance(moved, list):
-        return None
-    names = [n for n in moved if isinstance(n, str) and _plain_name(n)]
-    if len(names) != len(moved) or not all(
-        v is None or isinstance(v, str) for v in (started, boot)
-    ):
-        return None
-    return Marker(pid=pid, started=started, boot=boot, phase=phase, moved_in=tuple(names))
-
-
-def write_marker(run: str, phase: str, moved_in: Iterable[str] = ()) -> None:
-    """Atomically (a half-written marker would make the run look foreign)."""
-    pid = os.getpid()
-    mark = Marker(
-        pid=pid, started=_started(pid), boot=_boot(), phase=phase, moved_in=tuple(moved_in)
-    )
-    tmp = os.path.join(run, MARKER + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(mark.to_json())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, os.path.join(run, MARKER))
-
-
-def _started(pid: int) -> str | None:
-    stat_line = _proc_stat(pid)
-    return stat_line[19] if stat_line and len(stat_line) > 19 else None
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """/proc/PID/stat's fields after the command name (state first), or None."""
-    data = _small(f"/proc/{pid}/stat", 4096)
-    if data is None:
-        return None
-    return data.decode("ascii", "replace").rpartition(")")[2].split()
-
-
-def _boot() -> str | None:
-    data = _small("/proc/sys/kernel/random/boot_id", 256)
-    return data.decode("ascii", "replace").strip() if data else None
-
-
-def alive(mark: Marker) -> bool:
-    """Whether the process that wrote the marker still runs (a reused pid does not)."""
-    if mark.boot is not None and _boot() not in (None, mark.boot):
-        return False
-    try:
-        os.kill(mark.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's process: it exists
-    except (OSError, OverflowError):
-        return False
-    fields = _proc_stat(mark.pid)
-    if fields is None:
-        return True
-    if fields[0] in ("Z", "X"):  # killed, not yet reaped
-        return False
-    return mark.started is None or len(fields) <= 19 or fields[19] == mark.started
 
 
 # ------------------------------------------------------------------ leftovers
@@ -323,29 +65,29 @@ def sweep(final: str | None, log: Callable[[str], None]) -> None:
     import tempfile
 
     # DIR's own working directories (may hold an old venv), the temp dir's requirements
-    places = [(final, _RUN_RE)] if final else []
-    for place, pattern in [*places, (tempfile.gettempdir(), _TMP_RE)]:
+    places = [(final, RUN_RE)] if final else []
+    for place, pattern in [*places, (tempfile.gettempdir(), TMP_RE)]:
         try:
             names = sorted(os.listdir(place))
         except OSError:
             continue
         for name in names:
             if pattern.fullmatch(name):
-                _sweep_one(os.path.join(place, name), final if pattern is _RUN_RE else None, log)
+                _sweep_one(os.path.join(place, name), final if pattern is RUN_RE else None, log)
     if final:
         _name_old_style(final, log)
 
 
 def _sweep_one(run: str, final: str | None, log: Callable[[str], None]) -> None:
-    mark = _marker(run)
+    mark = read_marker(run)
     if mark is None:
-        if _is_empty_dir(run):  # killed between mkdir and the marker
+        if is_empty_dir(run):  # killed between mkdir and the marker
             with contextlib.suppress(OSError):
                 os.rmdir(run)
         elif final is not None and os.path.isdir(run):
             log(f"envlock restore: not removed (named like restore's own, but no marker): {run}")
         return
-    if mark.pid == os.getpid() and mark.started == _started(mark.pid):
+    if mark.pid == os.getpid() and mark.started == started_at(mark.pid):
         return  # this very run
     if alive(mark):
         log(f"envlock restore: left in place: {run} belongs to a running restore (pid {mark.pid})")
@@ -378,13 +120,9 @@ def _name_old_style(final: str, log: Callable[[str], None]) -> None:
         return
     for name in sorted(names):
         match = pattern.fullmatch(name)
-        if match and not _pid_exists(int(match.group(1))):
+        if match and not pid_exists(int(match.group(1))):
             log(f"envlock restore: left by an older envlock restore (remove it yourself): "
                 f"{os.path.join(parent, name)}")  # fmt: skip
-
-
-def _pid_exists(pid: int) -> bool:
-    return alive(Marker(pid=pid, started=None, boot=None, phase="build"))
 
 
 def undo(run: str, final: str, moved_in: Iterable[str]) -> list[str]:
@@ -447,7 +185,7 @@ class Swap:
             swap._begin()
         except OSError as exc:
             swap._abandon()
-            raise _error(_os_message(t, exc, "cannot prepare it")) from None
+            raise error(_os_message(t, exc, "cannot prepare it")) from None
         except BaseException:
             swap._abandon()
             raise
@@ -471,7 +209,7 @@ class Swap:
 
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise _error(
+            raise error(
                 f"--venv {t.given}: another envlock restore is working on {t.final}"
             ) from None
         except (ImportError, OSError):
@@ -491,8 +229,8 @@ class Swap:
         refuse_foreign(t, foreign)  # something appeared during the install
         blocked = [n for n in new if n in foreign and n not in OPTIONAL]
         if blocked:
-            raise _error(
-                f"--venv {t.given}: {', '.join(_short(n) for n in blocked[:NAMED])} in "
+            raise error(
+                f"--venv {t.given}: {', '.join(short(n) for n in blocked[:NAMED])} in "
                 f"{t.final} is not the old venv's (left in place under --force) and the new "
                 "venv has one too: move it out and restore again; nothing changed"
             )
@@ -507,7 +245,7 @@ class Swap:
         for name in sorted(moving, key=lambda n: n == "pyvenv.cfg"):  # and last in
             dest = os.path.join(t.final, name)
             if os.path.lexists(dest):  # a rename would replace a file silently
-                raise _error(f"--venv {t.given}: {dest} appeared meanwhile; nothing changed")
+                raise error(f"--venv {t.given}: {dest} appeared meanwhile; nothing changed")
             _rename(os.path.join(t.build, name), dest)
 
     def commit(self) -> None:
@@ -579,7 +317,7 @@ def _record_entries(build: str, moving: list[str]) -> None:
     restore replaces those too instead of calling them foreign."""
     extra = [n for n in moving if n not in VENV_DIRS and n not in VENV_FILES]
     cfg = os.path.join(build, "pyvenv.cfg")
-    if not extra or not _is_regular(cfg):
+    if not extra or not is_regular(cfg):
         return
     with open(cfg, "a", encoding="utf-8") as fh:
         fh.write(f"{ENTRIES_KEY} = {', '.join(extra)}\n")
@@ -592,53 +330,7 @@ def _os_message(t: VenvTarget, exc: OSError, what: str) -> str:
 
 
 def os_failure(t: VenvTarget, exc: OSError) -> RestoreError:
-    return _error(_os_message(t, exc, "cannot build the new venv in it and swap it in"))
-
-
-def relocate(build: str, suffix: str) -> None:
-    """Make a venv built at `build` name its final path: `suffix` (build = final + suffix)
-    is dropped wherever it appears in its scripts (shebangs, pip's `exec` trampolines,
-    activate*) and pyvenv.cfg. The suffix needs no quoting, so this holds whatever quoting
-    a tool applied to the path around it (a space, a quote, non-ASCII in DIR)."""
-    needle = suffix.encode()
-    scripts = [
-        os.path.join(build, d) for d in ("bin", "Scripts") if os.path.isdir(os.path.join(build, d))
-    ]
-    candidates = [os.path.join(build, "pyvenv.cfg")]
-    for folder in scripts:
-        candidates += [os.path.join(folder, n) for n in sorted(os.listdir(folder))]
-    for path in candidates:
-        if not _is_regular(path):
-            continue  # bin/python -> the base interpreter: not ours to touch
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-            if b"\0" in head:
-                continue  # a binary (uv, ninja): no script
-            data = head + fh.read()
-        if needle in data:
-            with open(path, "r+b") as fh:  # same inode: mode and owner stay
-                fh.write(plain_shebang(data.replace(needle, b"")))
-                fh.truncate()
-
-
-# pip (distlib) and uv write this instead of `#!PYTHON` when PYTHON is over 127 bytes
-# or holds a space; the build path is longer than DIR's, so a script may hold one that
-# DIR's own path would not need
-_TRAMPOLINE = re.compile(
-    rb"#!/bin/sh\n'''exec' (?:\"([^\"\n]*)\"|'([^'\n]*)'|([^\s\"']+)) \"\$0\" \"\$@\"\n' '''\n?"
-)
-SHEBANG_MAX = 127
-
-
-def plain_shebang(script: bytes) -> bytes:
-    """The script as the installer writes it for a path that needs no trampoline."""
-    match = _TRAMPOLINE.match(script)
-    if match is None:
-        return script
-    exe = match.group(1) or match.group(2) or match.group(3)
-    if len(b"#!" + exe + b"\n") > SHEBANG_MAX or re.search(rb"[\s\"'\\$`]", exe):
-        return script
-    return b"#!" + exe + b"\n" + script[match.end() :]
+    return error(_os_message(t, exc, "cannot build the new venv in it and swap it in"))
 
 
 # ------------------------------------------------------------------ --python's temp dir

@@ -26,8 +26,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from envlock.errors import RestoreError
-from envlock.install import swap
-from envlock.install.swap import MARKER, Swap, entries, relocate, sweep, target
+from envlock.install import marker, swap, venvdir
+from envlock.install.marker import MARKER
+from envlock.install.relocate import relocate
+from envlock.install.swap import Swap, sweep
+from envlock.install.venvdir import entries, target
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 from tests.install.test_swap import tree
 
@@ -35,7 +38,7 @@ pytestmark = pytest.mark.fuzz
 
 RESTORE = settings(FUZZ, deadline=2000, max_examples=max(30, EXAMPLES // 15))
 
-VENV_NAMES = sorted(swap.VENV_DIRS | swap.VENV_FILES)
+VENV_NAMES = sorted(venvdir.VENV_DIRS | venvdir.VENV_FILES)
 USER_NAMES = [
     "train.py",
     ".git",
@@ -183,7 +186,7 @@ def test_a_swap_never_touches_what_is_not_a_venvs(
             s.commit()
             assert _parts(d, foreign) == kept
             for name in new:
-                assert os.path.lexists(d / name) or name in swap.OPTIONAL
+                assert os.path.lexists(d / name) or name in venvdir.OPTIONAL
             gone = set(ours) - set(new)
             assert not any(os.path.lexists(d / n) for n in gone)
         else:
@@ -378,7 +381,7 @@ def test_a_directory_without_a_valid_marker_is_never_removed(data: bytes) -> Non
         run.mkdir(parents=True)
         (run / MARKER).write_bytes(data)
         (run / "data").write_text("someone's")
-        mark = swap._marker(str(run))
+        mark = marker.read_marker(str(run))
         assert (mark is not None) == _valid(data)
         sweep(str(d), [].append)
         if mark is None:

@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 
 from envlock.errors import RestoreError
-from envlock.install import swap
-from envlock.install.swap import MARKER, Swap, entries, relocate, sweep, target
+from envlock.install import marker, swap, venvdir
+from envlock.install.marker import MARKER
+from envlock.install.relocate import plain_shebang, relocate
+from envlock.install.swap import Swap, sweep
+from envlock.install.venvdir import entries, target
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -68,7 +71,7 @@ def test_only_a_venvs_own_entries_are_ours(tmp_path: Path) -> None:
     d = tmp_path / "v"
     fake_venv(d)
     (d / ".gitignore").write_text("*")  # uv's
-    (d / "CACHEDIR.TAG").write_text(swap.CACHEDIR_SIGNATURE.decode() + "\n")
+    (d / "CACHEDIR.TAG").write_text(venvdir.CACHEDIR_SIGNATURE.decode() + "\n")
     (d / ".lock").write_text("")
     (d / "share").mkdir()
     for name in ("train.py", "libs", "NOTES.md", ".git"):
@@ -211,7 +214,7 @@ def test_what_a_killed_run_left_is_undone_by_the_next(tmp_path: Path, phase: str
         if phase != "build":
             s.swap_in()
         if phase == "commit":
-            swap.write_marker(s.target.run, "commit", s.moved_in)
+            marker.write_marker(s.target.run, "commit", s.moved_in)
             swap.shutil.rmtree(Path(s.target.run) / "old" / "lib")  # killed mid-removal
 
     pid = _killed(d, steps)
@@ -235,7 +238,7 @@ def test_a_reused_pid_is_not_a_live_run(tmp_path: Path) -> None:
     run = d / f".envlock-restore-{os.getpid()}"
     run.mkdir()
     (run / "venv").mkdir()
-    mark = swap.Marker(pid=os.getpid(), started="1", boot=swap._boot(), phase="build")
+    mark = marker.Marker(pid=os.getpid(), started="1", boot=marker.boot_id(), phase="build")
     (run / MARKER).write_text(mark.to_json())
     s = new_swap(d)  # sweeps it (another start time), then makes its own
     s.roll_back()
@@ -268,8 +271,11 @@ def test_a_live_runs_directory_is_left_alone(tmp_path: Path) -> None:
         try:
             run = d / f".envlock-restore-{child.pid}"
             run.mkdir()
-            mark = swap.Marker(
-                pid=child.pid, started=swap._started(child.pid), boot=swap._boot(), phase="build"
+            mark = marker.Marker(
+                pid=child.pid,
+                started=marker.started_at(child.pid),
+                boot=marker.boot_id(),
+                phase="build",
             )
             (run / MARKER).write_text(mark.to_json())
             notes: list[str] = []
@@ -387,9 +393,9 @@ def test_a_trampoline_the_final_path_does_not_need_becomes_a_plain_shebang(
     # a path that needs it keeps it: a space, or too long
     for exe in ('"/a b/bin/python"', "/" + "l" * 130 + "/bin/python", "'/a/$x/python'"):
         kept = f"#!/bin/sh\n'''exec' {exe} \"$0\" \"$@\"\n' '''{body}".encode()
-        assert swap.plain_shebang(kept) == kept
+        assert plain_shebang(kept) == kept
     uv = f"#!/bin/sh\n'''exec' '/a/bin/python' \"$0\" \"$@\"\n' '''\n{body}".encode()
-    assert swap.plain_shebang(uv) == f"#!/a/bin/python\n{body}".encode()
+    assert plain_shebang(uv) == f"#!/a/bin/python\n{body}".encode()
 
 
 def test_a_full_disk_while_preparing_leaves_nothing(tmp_path: Path) -> None:

@@ -1,0 +1,141 @@
+"""The marker of a restore's working directory (install/swap.py): which process made it,
+when that process started (against pid reuse), and how far it got, so that the next
+restore can tell a dead run's leftovers from a running one's and from a user's
+look-alike directory, which is never removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from envlock.safeio import UnreadableFile, read_bounded
+
+RUN_PREFIX = ".envlock-restore-"
+TMP_PREFIX = "envlock-restore-"
+MARKER = "envlock-restore.json"
+PHASES = ("build", "swap", "commit")
+
+RUN_RE = re.compile(r"\.envlock-restore-([0-9]{1,10})")
+TMP_RE = re.compile(r"envlock-restore-([0-9]{1,10})-[A-Za-z0-9_]{1,32}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Marker:
+    pid: int
+    started: str | None  # the process's start time (/proc/PID/stat), against pid reuse
+    boot: str | None  # /proc/sys/kernel/random/boot_id: a start time is per boot
+    phase: str
+    moved_in: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "envlock-restore": 1,
+                "pid": self.pid,
+                "started": self.started,
+                "boot": self.boot,
+                "phase": self.phase,
+                "moved-in": list(self.moved_in),
+            }
+        )
+
+
+def read_marker(run: str) -> Marker | None:
+    """The marker of a restore's working directory; None unless it is one, valid, and
+    written by the process its name says (a user's look-alike directory is not ours)."""
+    match = RUN_RE.fullmatch(os.path.basename(run)) or TMP_RE.fullmatch(os.path.basename(run))
+    if match is None or os.path.islink(run) or not os.path.isdir(run):
+        return None
+    data = read_small(os.path.join(run, MARKER), 64 * 1024)
+    try:
+        doc = json.loads(data.decode("utf-8")) if data is not None else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return marker_of(doc, int(match.group(1)))
+
+
+def marker_of(doc: object, pid: int) -> Marker | None:
+    if not isinstance(doc, dict) or doc.get("envlock-restore") != 1 or doc.get("pid") != pid:
+        return None
+    if type(doc["envlock-restore"]) is not int or type(doc["pid"]) is not int:  # not true
+        return None
+    phase, moved = doc.get("phase"), doc.get("moved-in")
+    started, boot = doc.get("started"), doc.get("boot")
+    if phase not in PHASES or not isinstance(moved, list):
+        return None
+    names = [n for n in moved if isinstance(n, str) and plain_name(n)]
+    if len(names) != len(moved) or not all(
+        v is None or isinstance(v, str) for v in (started, boot)
+    ):
+        return None
+    return Marker(pid=pid, started=started, boot=boot, phase=phase, moved_in=tuple(names))
+
+
+def write_marker(run: str, phase: str, moved_in: Iterable[str] = ()) -> None:
+    """Atomically (a half-written marker would make the run look foreign)."""
+    pid = os.getpid()
+    mark = Marker(
+        pid=pid, started=started_at(pid), boot=boot_id(), phase=phase, moved_in=tuple(moved_in)
+    )
+    tmp = os.path.join(run, MARKER + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(mark.to_json())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, os.path.join(run, MARKER))
+
+
+def started_at(pid: int) -> str | None:
+    stat_line = _proc_stat(pid)
+    return stat_line[19] if stat_line and len(stat_line) > 19 else None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name (state first), or None."""
+    data = read_small(f"/proc/{pid}/stat", 4096)
+    if data is None:
+        return None
+    return data.decode("ascii", "replace").rpartition(")")[2].split()
+
+
+def boot_id() -> str | None:
+    data = read_small("/proc/sys/kernel/random/boot_id", 256)
+    return data.decode("ascii", "replace").strip() if data else None
+
+
+def alive(mark: Marker) -> bool:
+    """Whether the process that wrote the marker still runs (a reused pid does not)."""
+    if mark.boot is not None and boot_id() not in (None, mark.boot):
+        return False
+    try:
+        os.kill(mark.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    except (OSError, OverflowError):
+        return False
+    fields = _proc_stat(mark.pid)
+    if fields is None:
+        return True
+    if fields[0] in ("Z", "X"):  # killed, not yet reaped
+        return False
+    return mark.started is None or len(fields) <= 19 or fields[19] == mark.started
+
+
+def pid_exists(pid: int) -> bool:
+    return alive(Marker(pid=pid, started=None, boot=None, phase="build"))
+
+
+def plain_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\0" not in name
+
+
+def read_small(path: str, limit: int = 1024) -> bytes | None:
+    try:
+        return read_bounded(path, limit)
+    except UnreadableFile:
+        return None
