@@ -20,10 +20,12 @@ Only lines whose key is known are read; a value that says "Could not collect",
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from envlock.pasted.draft import Draft, normalize
+from envlock.pasted.lscpu import cpu_system, cpu_toolchain
+from envlock.pasted.torch_warnings import torch_warnings
 from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
-from envlock.probe.libnames import ISA_FLAGS, decode_cuda_version
 
 # key (lowercase, single spaces) -> field name
 KEYS = {
@@ -71,22 +73,6 @@ _VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)*)")
 _TORCH_VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?)")
 # matched on the stripped line: "GPU 0: NVIDIA A100-SXM4-80GB"
 _GPU_LINE = re.compile(r"GPU (\d{1,3})[:\uff1a]\s*(.+)")
-# torch's own warnings, printed into the report by collect_env's `import torch`:
-# "NVIDIA GeForce RTX 5090 D with CUDA capability sm_120 is not compatible with ..."
-_CAPABILITY = " with CUDA capability sm_"
-_CAPABILITY_TAIL = re.compile(r"(\d{2,3}) is not compatible")
-# "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
-_ARCH_WARNING = re.compile(
-    r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
-)
-# "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
-_DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
-# "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8): found by
-# its two literal halves, the name is what lies between
-_OLD_GPU = "Found GPU"
-_OLD_GPU_HEAD = re.compile(r"Found GPU(\d{1,3}) ")
-_OLD_GPU_CAPABILITY = " which is of cuda capability "
-_OLD_GPU_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
 _PIP_EQ = re.compile(r"^\[(pip3?|uv)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)")
 _PIP_PAREN = re.compile(r"^\[(pip3?)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+\(([^)\s]+)\)")
 _CONDA = re.compile(r"^\[conda\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+(\d[^\s]*)")
@@ -98,11 +84,6 @@ _NOT_COLLECTED = ("could not collect", "n/a", "none", "no cuda", "")
 _SUFFIX_CUDA = re.compile(r"\+cu(\d{2,4})$")
 _BANNER = re.compile(r"^\s*(=+|-+|\*+)\s*$")
 
-# lscpu keys of the CPU block (its lines are stripped)
-_CPU_MODEL = re.compile(r"(Model name|Name)\s*[:=]\s*(.+)")
-_CPU_COUNT = re.compile(r"^\s*CPU\(s\)\s*:\s*(\d{1,6})\s*$")
-_CPU_ARCH = re.compile(r"^\s*Architecture\s*:\s*([A-Za-z0-9_]+)\s*$")
-
 
 def looks_like_collect_env(text: str) -> bool:
     return bool(
@@ -113,65 +94,90 @@ def looks_like_collect_env(text: str) -> bool:
     )
 
 
+# Section headings of newer reports: each ends the block before it.
+_HEADINGS = frozenset(
+    {
+        "environment variables",
+        "system info",
+        "pytorch info",
+        "python environment",
+        "cuda / gpu info",
+        "cpu info",
+        "versions of relevant libraries",
+        "vllm info",
+    }
+)
+# Variables read outside an "Environment Variables" block (and outside vLLM's reports).
+_ENV_PREFIXES = ("CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "VLLM_", "LD_LIBRARY_PATH")
+
+
+@dataclass
+class _Reading:
+    """Where parse_collect_env is: the fields read (name -> lines), the block being read."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    current: str | None = None
+    in_env_block: bool = False
+
+
 def parse_collect_env(text: str, draft: Draft) -> int:
     """Read collect_env text into `draft`; returns how many known fields were read."""
-    fields: dict[str, list[str]] = {}
-    current: str | None = None
-    in_env_block = False
+    r = _Reading()
     for raw in text.splitlines():
         line = _QUOTE.sub("", raw.rstrip(), count=1)
-        _warnings(line, draft)
+        torch_warnings(line, draft)
         no_colon = _NO_COLON.match(line)
         if no_colon:
             line = f"{no_colon.group(1)}: {no_colon.group(2)}"
         if _BANNER.match(line):
-            current = None
+            r.current = None
             continue
         stripped = line.strip()
-        if stripped.lower() in (
-            "environment variables",
-            "system info",
-            "pytorch info",
-            "python environment",
-            "cuda / gpu info",
-            "cpu info",
-            "versions of relevant libraries",
-            "vllm info",
-        ):
-            in_env_block = stripped.lower() == "environment variables"
-            if stripped.lower() == "versions of relevant libraries":
-                current = "versions"
-                fields.setdefault("versions", [""])
-            else:
-                current = None
-            continue
-        m = _key_line(line)
-        key = " ".join(m[0].lower().split()) if m else ""
-        if m and key in KEYS and not _GPU_LINE.match(stripped):
-            name = KEYS[key]
-            # the CPU block's own keys (lscpu "CPU(s):" etc.) never collide with these
-            if name in fields and name not in BLOCKS:
-                current = None
-                continue  # a second copy (two reports pasted): the first wins
-            fields[name] = [m[1].strip()]
-            current = name if name in BLOCKS else None
-            in_env_block = False
-            continue
-        env = _ENV_LINE.match(stripped) if current != "cpu" else None
-        if current is not None and current in BLOCKS and env is None:
-            if stripped:
-                fields[current].append(stripped)
-            continue
-        if env and (
-            in_env_block
-            or "vllm" in fields
-            or env.group(1).startswith(
-                ("CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "VLLM_", "LD_LIBRARY_PATH")
-            )
-        ):
-            _env(draft, env.group(1), env.group(2))
-    _apply(fields, draft)
-    return len(fields)
+        if not _heading(r, stripped.lower()) and not _known_key(r, line, stripped):
+            _block_or_env(r, stripped, draft)
+    _apply(r.fields, draft)
+    return len(r.fields)
+
+
+def _heading(r: _Reading, heading: str) -> bool:
+    """A section heading (lowercased): it ends the block before it; True if it was one."""
+    if heading not in _HEADINGS:
+        return False
+    r.in_env_block = heading == "environment variables"
+    if heading == "versions of relevant libraries":
+        r.current = "versions"
+        r.fields.setdefault("versions", [""])
+    else:
+        r.current = None
+    return True
+
+
+def _known_key(r: _Reading, line: str, stripped: str) -> bool:
+    """A "Key: value" line of a known key: its field (a block's first line); True if it was one."""
+    m = _key_line(line)
+    key = " ".join(m[0].lower().split()) if m else ""
+    if not m or key not in KEYS or _GPU_LINE.match(stripped):
+        return False
+    name = KEYS[key]
+    # the CPU block's own keys (lscpu "CPU(s):" etc.) never collide with these
+    if name in r.fields and name not in BLOCKS:
+        r.current = None
+        return True  # a second copy (two reports pasted): the first wins
+    r.fields[name] = [m[1].strip()]
+    r.current = name if name in BLOCKS else None
+    r.in_env_block = False
+    return True
+
+
+def _block_or_env(r: _Reading, stripped: str, draft: Draft) -> None:
+    """Any other line: part of the block being read, or an environment variable."""
+    env = _ENV_LINE.match(stripped) if r.current != "cpu" else None
+    if r.current is not None and r.current in BLOCKS and env is None:
+        if stripped:
+            r.fields[r.current].append(stripped)
+        return
+    if env and (r.in_env_block or "vllm" in r.fields or env.group(1).startswith(_ENV_PREFIXES)):
+        _env(draft, env.group(1), env.group(2))
 
 
 def _key_line(line: str) -> tuple[str, str] | None:
@@ -186,40 +192,6 @@ def _key_line(line: str) -> tuple[str, str] | None:
         return None
     value = line[colon + 1 :]
     return key, value[1:] if value[:1].isspace() else value
-
-
-def _capability_warning(line: str) -> tuple[str, str] | None:
-    """(GPU name, "12.0") of torch's "NAME with CUDA capability sm_120 is not compatible"."""
-    at = line.find(_CAPABILITY)
-    while at >= 0:
-        tail = _CAPABILITY_TAIL.match(line, at + len(_CAPABILITY))
-        if tail:
-            name = line[:at].strip()
-            cc = tail.group(1)
-            return (name, f"{cc[:-1]}.{cc[-1]}") if name else None
-        at = line.find(_CAPABILITY, at + 1)
-    return None
-
-
-def _old_gpu_warning(line: str) -> tuple[str, str] | None:
-    """(GPU name, "3.0") of torch < 1.8's "Found GPU0 NAME which is of cuda capability 3.0":
-    the first "Found GPU<n> " and the first capability after it."""
-    at = line.find(_OLD_GPU)
-    while at >= 0:
-        head = _OLD_GPU_HEAD.match(line, at)
-        if head:
-            break
-        at = line.find(_OLD_GPU, at + 1)
-    else:
-        return None
-    tail_at = line.find(_OLD_GPU_CAPABILITY, head.end() + 1)
-    while tail_at >= 0:
-        tail = _OLD_GPU_TAIL.match(line, tail_at + len(_OLD_GPU_CAPABILITY))
-        if tail:
-            name = line[head.end() : tail_at].strip()
-            return (name, f"{tail.group(1)}.{tail.group(2)}") if name else None
-        tail_at = line.find(_OLD_GPU_CAPABILITY, tail_at + 1)
-    return None
 
 
 def _cudnn_files(line: str) -> list[str]:
@@ -245,25 +217,6 @@ def _cudnn_files(line: str) -> list[str]:
             found.append(m.group())
             pos = m.end()
     return found
-
-
-def _warnings(line: str, d: Draft) -> None:
-    """What torch itself printed about this GPU and its own arch list."""
-    warned = _capability_warning(line)
-    if warned:
-        d.warned_capabilities[warned[0]] = warned[1]
-        return
-    m = _ARCH_WARNING.search(line)
-    if m:
-        d.live.setdefault("arch_flags", m.group(1).split())
-        return
-    m = _DRIVER_WARNING.search(line)
-    if m:
-        d.set_default(d.driver, "cuda_version", decode_cuda_version(m.group(1)))
-        return
-    warned = _old_gpu_warning(line)
-    if warned:
-        d.warned_capabilities[warned[0]] = warned[1]
 
 
 def _env(draft: Draft, name: str, value: str) -> None:
@@ -318,111 +271,119 @@ def _torch(fields: dict[str, list[str]], d: Draft) -> None:
     raw = fields.get("torch_version")
     if raw is None:
         return
-    value = raw[0].strip()
-    m = _TORCH_VERSION.match(value)
-    if value.lower() in ("n/a", "none"):
-        d.torch["installed"] = False
-        d.note("PyTorch version: N/A: collect_env could not import torch")
+    version = _torch_version(raw[0].strip(), d)
+    if version is None:
         return
-    if not m:
-        d.note(f"PyTorch version {value[:40]!r} not understood")
-        return
-    version = m.group(1)
     hip = _value(fields, "torch_hip")
-    built = fields.get("torch_cuda")
-    cuda: str | None = None
-    cuda_known = False
-    if built is not None:
-        b = built[0].strip()
-        # collect_env prints torch.version.cuda; its pretty_str() writes every None as
-        # "Could not collect" (or "None" when no CUDA at all is seen): with torch imported
-        # (its version printed), both mean torch.version.cuda is None, a CPU (or ROCm) build.
-        if b.lower() in ("none", "could not collect") or (b.lower() == "n/a" and hip):
-            cuda, cuda_known = None, True
-        elif _version(b):
-            cuda, cuda_known = _version(b), True
-    if not cuda_known:
-        s = _SUFFIX_CUDA.search(version)
-        if s:
-            digits = s.group(1)
-            cuda, cuda_known = f"{digits[:-1]}.{digits[-1]}", True
-        elif version.endswith("+cpu"):
-            cuda, cuda_known = None, True
+    cuda, cuda_known = _torch_cuda(fields.get("torch_cuda"), hip, version)
     hip_version = _version(hip) if hip else None
     if not cuda_known and hip_version is None:
         d.torch["unavailable"] = "the report does not say which CUDA torch was built with"
         d.torch["version"] = version
         return
     d.torch.update(installed=True, version=version, cuda=cuda, hip=hip_version)
-    suffix = version.partition("+")[2]
-    if not re.fullmatch(r"cu\d+|cpu|rocm[\d.]+|xpu", suffix):
-        suffix = ""  # a local version such as +9ddd3df (a git hash) names no build
-    if suffix:
-        d.torch["build"] = suffix
-    elif hip_version:
-        d.torch["build"] = f"rocm{hip_version}"
-    elif cuda:
-        major, _, rest = cuda.partition(".")
-        d.torch["build"] = f"cu{major}{rest.partition('.')[0]}"
-    else:
-        d.torch["build"] = "cpu"
+    d.torch["build"] = _torch_build(version, hip_version, cuda)
     debug = _bool(_value(fields, "debug"))
     if debug is not None:
         d.torch["debug"] = debug
     if hip_version:
         d.note(f"ROCm build of torch (HIP {hip_version}): the NVIDIA checks do not apply")
-    available = _bool(_value(fields, "cuda_available"))
-    if available is not None:
-        d.live["cuda_available"] = available
-    xnnpack = _bool(_value(fields, "xnnpack"))
-    if xnnpack is not None:
-        d.live["xnnpack"] = xnnpack
+    for name, key in (("cuda_available", "cuda_available"), ("xnnpack", "xnnpack")):
+        flag = _bool(_value(fields, name))
+        if flag is not None:
+            d.live[key] = flag
+
+
+def _torch_version(value: str, d: Draft) -> str | None:
+    """torch's version from its line; None (noted) when torch was not imported or the
+    value is not a version."""
+    m = _TORCH_VERSION.match(value)
+    if value.lower() in ("n/a", "none"):
+        d.torch["installed"] = False
+        d.note("PyTorch version: N/A: collect_env could not import torch")
+        return None
+    if not m:
+        d.note(f"PyTorch version {value[:40]!r} not understood")
+        return None
+    return m.group(1)
+
+
+def _torch_cuda(built: list[str] | None, hip: str | None, version: str) -> tuple[str | None, bool]:
+    """(torch.version.cuda, whether the report says it): from "CUDA used to build PyTorch",
+    else from the version's local part (+cu121, +cpu)."""
+    if built is not None:
+        b = built[0].strip()
+        # collect_env prints torch.version.cuda; its pretty_str() writes every None as
+        # "Could not collect" (or "None" when no CUDA at all is seen): with torch imported
+        # (its version printed), both mean torch.version.cuda is None, a CPU (or ROCm) build.
+        if b.lower() in ("none", "could not collect") or (b.lower() == "n/a" and hip):
+            return None, True
+        if _version(b):
+            return _version(b), True
+    s = _SUFFIX_CUDA.search(version)
+    if s:
+        digits = s.group(1)
+        return f"{digits[:-1]}.{digits[-1]}", True
+    if version.endswith("+cpu"):
+        return None, True
+    return None, False
+
+
+def _torch_build(version: str, hip_version: str | None, cuda: str | None) -> str:
+    """The build torch's version names (cu121, cpu, rocm6.0, xpu), else the one its CUDA or
+    HIP version implies."""
+    suffix = version.partition("+")[2]
+    if re.fullmatch(r"cu\d+|cpu|rocm[\d.]+|xpu", suffix):
+        return suffix  # a local version such as +9ddd3df (a git hash) names no build
+    if hip_version:
+        return f"rocm{hip_version}"
+    if cuda:
+        major, _, rest = cuda.partition(".")
+        return f"cu{major}{rest.partition('.')[0]}"
+    return "cpu"
 
 
 def _system(fields: dict[str, list[str]], d: Draft) -> None:
-    os_value = _value(fields, "os")
-    if os_value:
-        # "Ubuntu 22.04.4 LTS (x86_64)": the architecture in the last parentheses
-        arch = re.fullmatch(r"(.*)\(([A-Za-z0-9_]+)\)", os_value.rstrip(), flags=re.DOTALL)
-        pretty = arch.group(1).strip() if arch else os_value
-        d.system["os"] = {
-            "pretty_name": pretty,
-            "id": _os_id(pretty),
-            "version_id": _os_version(pretty),
-        }
-        if arch:
-            d.set_default(d.system, "arch", arch.group(2))
+    _os(_value(fields, "os"), d)
     libc = _value(fields, "libc")
     if libc:
         m = re.match(r"glibc-(\d+\.\d+)", libc)
         if m:
             d.system["glibc"] = m.group(1)
-    py = _value(fields, "python")
-    if py:
-        v = _version(py)
-        if v:
-            impl = (
-                "PyPy"
-                if "PyPy" in py
-                else ("CPython" if re.search(r"\[(GCC|MSC|Clang)", py) else "unknown")
-            )
-            d.system["python"] = {"version": v, "implementation": impl}
+    _python(_value(fields, "python"), d)
     plat = _value(fields, "platform")
     if plat:
         m = re.match(r"Linux-(.+?)-(x86_64|aarch64|ppc64le|s390x)(?:-with|$)", plat)
         if m:
             d.system["kernel"] = m.group(1)
             d.set_default(d.system, "arch", m.group(2))
-    for line in fields.get("cpu", [])[1:]:
-        model = _CPU_MODEL.match(line)
-        if model and "cpu_model" not in d.system:
-            d.system["cpu_model"] = model.group(2)[:200]
-        count = _CPU_COUNT.match(line)
-        if count and "cpu_count" not in d.system:
-            d.system["cpu_count"] = int(count.group(1))
-        arch = _CPU_ARCH.match(line)
-        if arch:
-            d.set_default(d.system, "arch", arch.group(1))
+    cpu_system(fields.get("cpu", [])[1:], d)
+
+
+def _os(os_value: str | None, d: Draft) -> None:
+    """ "Ubuntu 22.04.4 LTS (x86_64)": the OS, and the architecture in the last parentheses."""
+    if not os_value:
+        return
+    arch = re.fullmatch(r"(.*)\(([A-Za-z0-9_]+)\)", os_value.rstrip(), flags=re.DOTALL)
+    pretty = arch.group(1).strip() if arch else os_value
+    d.system["os"] = {
+        "pretty_name": pretty,
+        "id": _os_id(pretty),
+        "version_id": _os_version(pretty),
+    }
+    if arch:
+        d.set_default(d.system, "arch", arch.group(2))
+
+
+def _python(py: str | None, d: Draft) -> None:
+    v = _version(py) if py else None
+    if py and v:
+        impl = (
+            "PyPy"
+            if "PyPy" in py
+            else ("CPython" if re.search(r"\[(GCC|MSC|Clang)", py) else "unknown")
+        )
+        d.system["python"] = {"version": v, "implementation": impl}
 
 
 _OS_IDS = (
@@ -451,7 +412,7 @@ _TOOL_VERSION = {
 
 
 def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
-    """GCC/Clang/CMake lines and lscpu's Flags and NUMA lines (the probe's toolchain)."""
+    """GCC/Clang/CMake lines and the CPU block's Flags and NUMA lines (the probe's toolchain)."""
     compilers: dict[str, str] = {}
     for name, pattern in _TOOL_VERSION.items():
         value = _value(fields, name)
@@ -460,14 +421,7 @@ def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
             compilers[name] = m.group(1)
     if compilers:
         d.toolchain["compilers"] = compilers
-    for line in fields.get("cpu", [])[1:]:
-        flags = re.match(r"^\s*Flags\s*:\s*(.+)$", line)
-        if flags:
-            present = set(flags.group(1).split())
-            d.toolchain["cpu_isa"] = [f for f in ISA_FLAGS if f in present]
-        numa = re.match(r"^\s*NUMA node\(s\)\s*:\s*(\d{1,4})\s*$", line)
-        if numa:
-            d.toolchain["numa_nodes"] = int(numa.group(1))
+    cpu_toolchain(fields.get("cpu", [])[1:], d)
 
 
 def _os_id(pretty: str) -> str | None:

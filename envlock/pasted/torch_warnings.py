@@ -1,0 +1,86 @@
+"""What torch itself printed into a collect_env report when collect_env imported it.
+
+The GPU's compute capability ("NAME with CUDA capability sm_120 is not compatible",
+torch < 1.8's "Found GPU0 NAME which is of cuda capability 3.0"), torch's own arch
+list, and the driver's CUDA version from "driver on your system is too old": read
+from any line of the report, wherever it was pasted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from envlock.pasted.draft import Draft
+from envlock.probe.libnames import decode_cuda_version
+
+# Every pattern is anchored or starts with a literal (see collect_env.py): each line
+# costs time linear in its length.
+# torch's own warnings, printed into the report by collect_env's `import torch`:
+# "NVIDIA GeForce RTX 5090 D with CUDA capability sm_120 is not compatible with ..."
+_CAPABILITY = " with CUDA capability sm_"
+_CAPABILITY_TAIL = re.compile(r"(\d{2,3}) is not compatible")
+# "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
+_ARCH_WARNING = re.compile(
+    r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
+)
+# "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
+_DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
+# "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8): found by
+# its two literal halves, the name is what lies between
+_OLD_GPU = "Found GPU"
+_OLD_GPU_HEAD = re.compile(r"Found GPU(\d{1,3}) ")
+_OLD_GPU_CAPABILITY = " which is of cuda capability "
+_OLD_GPU_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
+
+
+def torch_warnings(line: str, d: Draft) -> None:
+    """What torch itself printed about this GPU and its own arch list."""
+    warned = _capability_warning(line)
+    if warned:
+        d.warned_capabilities[warned[0]] = warned[1]
+        return
+    m = _ARCH_WARNING.search(line)
+    if m:
+        d.live.setdefault("arch_flags", m.group(1).split())
+        return
+    m = _DRIVER_WARNING.search(line)
+    if m:
+        d.set_default(d.driver, "cuda_version", decode_cuda_version(m.group(1)))
+        return
+    warned = _old_gpu_warning(line)
+    if warned:
+        d.warned_capabilities[warned[0]] = warned[1]
+
+
+def _capability_warning(line: str) -> tuple[str, str] | None:
+    """(GPU name, "12.0") of torch's "NAME with CUDA capability sm_120 is not compatible"."""
+    at = line.find(_CAPABILITY)
+    while at >= 0:
+        tail = _CAPABILITY_TAIL.match(line, at + len(_CAPABILITY))
+        if tail:
+            name = line[:at].strip()
+            cc = tail.group(1)
+            return (name, f"{cc[:-1]}.{cc[-1]}") if name else None
+        at = line.find(_CAPABILITY, at + 1)
+    return None
+
+
+def _old_gpu_warning(line: str) -> tuple[str, str] | None:
+    """(GPU name, "3.0") of torch < 1.8's "Found GPU0 NAME which is of cuda capability 3.0":
+    the first "Found GPU<n> " and the first capability after it."""
+    at = line.find(_OLD_GPU)
+    while at >= 0:
+        head = _OLD_GPU_HEAD.match(line, at)
+        if head:
+            break
+        at = line.find(_OLD_GPU, at + 1)
+    else:
+        return None
+    tail_at = line.find(_OLD_GPU_CAPABILITY, head.end() + 1)
+    while tail_at >= 0:
+        tail = _OLD_GPU_TAIL.match(line, tail_at + len(_OLD_GPU_CAPABILITY))
+        if tail:
+            name = line[head.end() : tail_at].strip()
+            return (name, f"{tail.group(1)}.{tail.group(2)}") if name else None
+        tail_at = line.find(_OLD_GPU_CAPABILITY, tail_at + 1)
+    return None
