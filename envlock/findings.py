@@ -101,6 +101,26 @@ class Report:
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=lambda f: (-f.severity, f.check_id, f.field or ""))
 
+    def _repr_html_(self) -> str:
+        """How Jupyter shows a Report: the page of `--format html`, in a frame. The page
+        brings its own stylesheet (it would restyle the notebook) and its Content Security
+        Policy (it applies inside the frame only); sandboxed, its script sorts the fleet
+        matrix but reaches nothing of the notebook."""
+        import html
+        import io
+
+        # Presentation, the one upward import of the model (tests/test_architecture.py):
+        # loaded when a notebook first shows a Report.
+        from envlock.report.html import render_html
+
+        page = io.StringIO()
+        render_html(self, page)
+        return (
+            '<iframe sandbox="allow-scripts" title="envlock report" style="width:100%;'
+            'height:32em;border:1px solid #d0d7de;resize:vertical" '
+            f'srcdoc="{html.escape(page.getvalue(), quote=True)}"></iframe>'
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "command": self.command,
