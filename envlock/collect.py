@@ -160,8 +160,11 @@ def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S
     return Facts.from_dict(data)
 
 
-def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts:
-    """Run the stdlib-only probe under another interpreter and read its Facts JSON."""
+def probe_interpreter(
+    python: str, *, torch_live: bool, timeout: float, sections: tuple[str, ...] | None = None
+) -> Facts:
+    """Run the stdlib-only probe under another interpreter and read its Facts JSON
+    (only `sections`, when given: the others keep their defaults)."""
     import subprocess
 
     from envlock.payload import python_command
@@ -173,7 +176,12 @@ def probe_interpreter(python: str, *, torch_live: bool, timeout: float) -> Facts
     # child sees the target's site-packages and never the caller's. The environment is
     # passed unchanged (the user's PYTHONPATH included: the job would see it too).
     cmd = python_command(
-        "host", torch_live=torch_live, timeout=timeout, with_pynvml=True, python=python
+        "host",
+        torch_live=torch_live,
+        timeout=timeout,
+        with_pynvml=sections is None or "driver" in sections,
+        python=python,
+        sections=sections,
     )
     env = dict(os.environ)
     try:

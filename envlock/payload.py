@@ -42,11 +42,15 @@ def python_command(
     timeout: float,
     with_pynvml: bool,
     python: str = "python3",
+    sections: tuple[str, ...] | None = None,
 ) -> list[str]:
     """argv that runs the probe under `python` (the image's python3, or another
     interpreter for --python) with no file copied in and nothing of envlock's own
-    environment on its path: the probe package is served from memory."""
+    environment on its path: the probe package is served from memory. `sections`: only
+    those sources (default: all)."""
     args = ["--target", target, "--timeout", f"{timeout:g}"]
     if not torch_live:
         args.append("--no-torch-live")
+    if sections is not None:
+        args += ["--sections", ",".join(sections)]
     return command(python, probe_files(with_pynvml=with_pynvml), PROBE_ENTRY, args)

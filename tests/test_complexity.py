@@ -33,8 +33,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "matrix/advice.py::_judge": (31, 99),
     "matrix/advice.py::remedy": (24, 49),
     "pasted/draft.py::Draft.facts_dict": (29, 74),
-    "pasted/nvidia_smi.py::_query": (29, 53),
-    "probe/__init__.py::probe_host": (14, 79),
     "probe/cudalibs.py::toolkit_facts": (16, 26),
     "probe/system.py::detect_container": (17, 57),
     "typed.py::dump": (20, 29),

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from envlock.probe.torch_info import LiveProbe
+
 FACTS_VERSION = 1
 SECTIONS = (
     "system",
@@ -65,44 +67,23 @@ def probe_host(
     timeout: float = 30.0,
     target: str = "host",
     extension_cache: dict[str, Any] | None = None,
+    sections: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Probe this interpreter's machine and environment; return the Facts dict (never raises
     for an unavailable source). `extension_cache`: earlier extension scans by file key,
-    read and filled (livecache.py keeps it between runs)."""
-    from envlock.probe import (
-        cudalibs,
-        envvars,
-        extensions,
-        network,
-        nvml,
-        packages,
-        system,
-        toolchain,
-        torch_info,
-    )
-
+    read and filled (livecache.py keeps it between runs). `sections`: only these sources
+    (default: all of SECTIONS); the others are left out of the dict."""
     started = time.perf_counter()
     deadline = started + max(float(timeout), 0.5)
-    live = None
-    if torch_live and torch_info.find_torch() is not None:
-        live = torch_info.LiveProbe()  # first: it is the long pole
+    wanted = _START_ORDER if sections is None else _only(sections)
+    live = _live_probe(torch_live, wanted)  # first: it is the long pole
 
     def remaining() -> float:
         return max(deadline - time.perf_counter(), 0.1)
 
     sources = [
-        _Source("system", system.collect),
-        _Source("driver", lambda: nvml.collect(nvml_timeout=min(10.0, remaining() * 0.8))),
-        _Source("cuda", lambda: cudalibs.collect(timeout=remaining())),
-        _Source("packages", packages.collect),
-        _Source("env", envvars.collect),
-        _Source("toolchain", lambda: toolchain.collect(timeout=remaining())),
-        _Source("extensions", lambda: extensions.collect(cache=extension_cache)),
-        _Source("network", network.collect),
-        _Source(
-            "torch",
-            lambda: torch_info.collect(torch_live=torch_live, timeout=remaining(), live=live),
-        ),
+        _Source(name, _collector(name, remaining, torch_live, live, extension_cache))
+        for name in wanted
     ]
     for s in sources:
         s.start()
@@ -123,7 +104,7 @@ def probe_host(
         facts[s.source] = s.result if s.result is not None else {"unavailable": s.error}
     if live is not None:
         live.kill()  # only ever alive here when the torch source itself timed out
-    if "live" in facts["torch"] and facts["torch"]["live"] is not None:
+    if facts.get("torch", {}).get("live") is not None:
         seconds = facts["torch"]["live"].get("import_seconds")
         if seconds is not None:
             durations["torch_import"] = round(seconds * 1000, 1)
@@ -138,7 +119,61 @@ def probe_host(
         "durations_ms": durations,
         "notes": notes,
     }
-    return {k: facts[k] for k in ("facts_version", "meta", *SECTIONS)}
+    return {k: facts[k] for k in ("facts_version", "meta", *SECTIONS) if k in facts}
+
+
+def _only(sections: tuple[str, ...]) -> tuple[str, ...]:
+    """The `sections` asked for, in the threads' start order."""
+    return tuple(name for name in _START_ORDER if name in sections)
+
+
+def _live_probe(torch_live: bool, wanted: tuple[str, ...]) -> LiveProbe | None:
+    """The torch child, started when torch's live facts are wanted and torch is there."""
+    from envlock.probe import torch_info
+
+    if not torch_live or "torch" not in wanted or torch_info.find_torch() is None:
+        return None
+    return torch_info.LiveProbe()
+
+
+# the threads' start order: torch's waits on the child started first
+_START_ORDER = (
+    "system",
+    "driver",
+    "cuda",
+    "packages",
+    "env",
+    "toolchain",
+    "extensions",
+    "network",
+    "torch",
+)
+# section -> the module that collects it (imported only when its section is probed: a
+# served probe compiles each module it imports from source)
+_MODULES = {"driver": "nvml", "cuda": "cudalibs", "env": "envvars", "torch": "torch_info"}
+
+
+def _collector(
+    name: str,
+    remaining: Callable[[], float],
+    torch_live: bool,
+    live: LiveProbe | None,
+    extension_cache: dict[str, Any] | None,
+) -> Callable[[], dict[str, Any]]:
+    """The call that collects section `name` within the time `remaining()` leaves."""
+    import importlib
+
+    module = importlib.import_module("envlock.probe." + _MODULES.get(name, name))
+    collect: Callable[..., dict[str, Any]] = module.collect
+    if name == "driver":
+        return lambda: collect(nvml_timeout=min(10.0, remaining() * 0.8))
+    if name in ("cuda", "toolchain"):
+        return lambda: collect(timeout=remaining())
+    if name == "extensions":
+        return lambda: collect(cache=extension_cache)
+    if name == "torch":
+        return lambda: collect(torch_live=torch_live, timeout=remaining(), live=live)
+    return collect
 
 
 def _local_target(system: Any) -> str:

@@ -51,15 +51,18 @@ def served(opts: list[str]) -> int:
         torch_live="--no-torch-live" not in opts,
         timeout=float(value("--timeout")),
         target=value("--target"),
+        sections=tuple(value("--sections").split(",")) if "--sections" in opts else None,
     )
 
 
-def run(*, torch_live: bool, timeout: float, target: str) -> int:
-    """Probe and print the Facts JSON."""
+def run(
+    *, torch_live: bool, timeout: float, target: str, sections: tuple[str, ...] | None = None
+) -> int:
+    """Probe (only `sections`, when given) and print the Facts JSON."""
     try:
         from envlock.probe import probe_host
 
-        facts = probe_host(torch_live=torch_live, timeout=timeout, target=target)
+        facts = probe_host(torch_live=torch_live, timeout=timeout, target=target, sections=sections)
         text = json.dumps(facts, indent=2)
     except Exception as exc:  # the probe itself broke: one line, no traceback
         sys.stderr.write(f"envlock.probe: cannot run: {type(exc).__name__}: {exc}\n")
