@@ -162,32 +162,46 @@ def _query(text: str, d: Draft) -> int:
         indent, key, value = m
         if not value:
             parent = key
-            continue
-        if gpu is None:
-            if key == "Driver Version" and re.match(r"\d+\.\d+", value):
-                d.set_default(d.driver, "version", value)
-                found += 1
-            elif key == "CUDA Version" and re.match(r"\d+\.\d+$", value):
-                d.set_default(d.driver, "cuda_version", value)
-            continue
-        if indent <= 4:
-            parent = ""
-        if key == "Product Name":
-            gpu["name"] = value[:120]
-        elif key == "Product Brand":
-            gpu["brand"] = value.lower().replace(" ", "_")[:40]
-        elif key == "GPU UUID":
-            gpu["uuid"] = value[:80]
-        elif key == "Persistence Mode" and value in ("Enabled", "Disabled"):
-            gpu["persistence_mode"] = value == "Enabled"
-        elif key == "Current" and parent == "MIG Mode" and value in ("Enabled", "Disabled"):
-            gpu["mig_mode"] = value == "Enabled"
-        elif key == "Current" and parent == "Ecc Mode" and value in ("Enabled", "Disabled"):
-            gpu["ecc_mode"] = value == "Enabled"
-        elif key == "Compute Mode" and value in _COMPUTE_NAMES:
-            gpu["compute_mode"] = _COMPUTE_NAMES[value]
-        elif key == "Total" and parent == "FB Memory Usage":
-            mem = re.match(r"(\d+) MiB", value)
-            if mem:
-                gpu["memory_total_bytes"] = int(mem.group(1)) * 1024 * 1024
+        elif gpu is None:
+            found += _query_top(key, value, d)
+        else:
+            parent = "" if indent <= 4 else parent
+            _query_gpu(gpu, parent, key, value)
     return found
+
+
+def _query_top(key: str, value: str, d: Draft) -> int:
+    """A line before the first GPU block: the driver's version (1) or its CUDA version."""
+    if key == "Driver Version" and re.match(r"\d+\.\d+", value):
+        d.set_default(d.driver, "version", value)
+        return 1
+    if key == "CUDA Version" and re.match(r"\d+\.\d+$", value):
+        d.set_default(d.driver, "cuda_version", value)
+    return 0
+
+
+# Enabled/Disabled lines: a key, or ("Current", the group it is in)
+_Q_FLAGS = {
+    ("", "Persistence Mode"): "persistence_mode",
+    ("MIG Mode", "Current"): "mig_mode",
+    ("Ecc Mode", "Current"): "ecc_mode",
+}
+
+
+def _query_gpu(gpu: dict[str, object], parent: str, key: str, value: str) -> None:
+    """One line of a GPU block (`parent`: the group heading it is under, if any)."""
+    flag = _Q_FLAGS.get((parent if key == "Current" else "", key))
+    if flag and value in ("Enabled", "Disabled"):
+        gpu[flag] = value == "Enabled"
+    elif key == "Product Name":
+        gpu["name"] = value[:120]
+    elif key == "Product Brand":
+        gpu["brand"] = value.lower().replace(" ", "_")[:40]
+    elif key == "GPU UUID":
+        gpu["uuid"] = value[:80]
+    elif key == "Compute Mode" and value in _COMPUTE_NAMES:
+        gpu["compute_mode"] = _COMPUTE_NAMES[value]
+    elif key == "Total" and parent == "FB Memory Usage":
+        mem = re.match(r"(\d+) MiB", value)
+        if mem:
+            gpu["memory_total_bytes"] = int(mem.group(1)) * 1024 * 1024
