@@ -32,7 +32,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "determinism/compare.py::compare": (16, 137),
     "matrix/advice.py::_judge": (31, 99),
     "matrix/advice.py::remedy": (24, 49),
-    "pasted/draft.py::Draft.facts_dict": (29, 74),
     "probe/cudalibs.py::toolkit_facts": (16, 26),
     "probe/system.py::detect_container": (17, 57),
     "typed.py::dump": (20, 29),

@@ -131,57 +131,6 @@ class Draft:
 
     def facts_dict(self, *, envlock_version: str, collected_at: str, target: str) -> dict[str, Any]:
         """A probe-shaped facts document (validated by Facts.from_dict)."""
-        system: dict[str, Any] = {
-            k: v for k, v in self.system.items() if k not in ("os", "python") and v is not None
-        }
-        if self.system.get("os"):
-            system["os"] = self.system["os"]
-        if self.system.get("python"):
-            system["python"] = self.system["python"]
-        if not system:
-            system = {"unavailable": NOT_IN_PASTE}
-
-        driver: dict[str, Any] = {k: v for k, v in self.driver.items() if v is not None}
-        if self.gpus is not None:
-            driver["gpus"] = sorted(self.gpus, key=lambda g: g["index"])
-        # source "pasted": the checks tell a driver the report does not mention from none
-        driver = driver or {"unavailable": NOT_IN_PASTE}
-        driver["source"] = "pasted"
-
-        cuda: dict[str, Any] = {}
-        if self.toolkit:
-            cuda["toolkit"] = dict(self.toolkit)
-        if self.wheels:
-            cuda["wheels"] = [
-                {"name": n, "version": v, "cuda_major": _wheel_major(n, v)}
-                for n, v in sorted(self.wheels.items())
-            ]
-        if self.system_libraries:
-            cuda["ldconfig_libraries"] = sorted(set(self.system_libraries))
-        if not cuda:
-            cuda = {"unavailable": NOT_IN_PASTE}
-
-        torch: dict[str, Any] = {k: v for k, v in self.torch.items() if v is not None}
-        if self.live:
-            torch["live"] = dict(self.live)
-        if not torch:
-            torch = {"unavailable": NOT_IN_PASTE}
-
-        packages: dict[str, Any] = (
-            {"distributions": dict(sorted(self.packages.items()))}
-            if self.packages
-            else {"unavailable": NOT_IN_PASTE}
-        )
-        env: dict[str, Any] = (
-            {"variables": dict(sorted(self.env.items())), "redacted": sorted(self.redacted)}
-            if self.env or self.redacted
-            else {"unavailable": NOT_IN_PASTE}
-        )
-        toolchain: dict[str, Any] = {k: v for k, v in self.toolchain.items() if v is not None}
-        if self.conda:
-            toolchain["conda_packages"] = dict(sorted(self.conda.items()))
-        if not toolchain:
-            toolchain = {"unavailable": NOT_IN_PASTE}
         notes = list(self.notes)
         if self.packages and not self.packages_complete:
             notes.append(
@@ -196,14 +145,66 @@ class Draft:
                 "partial": True,
                 "notes": notes[:MAX_NOTES],
             },
-            "system": system,
-            "driver": driver,
-            "cuda": cuda,
-            "torch": torch,
-            "packages": packages,
-            "env": env,
-            "toolchain": toolchain,
+            "system": self._system_section(),
+            "driver": self._driver_section(),
+            "cuda": self._cuda_section(),
+            "torch": self._torch_section(),
+            "packages": (
+                {"distributions": dict(sorted(self.packages.items()))}
+                if self.packages
+                else {"unavailable": NOT_IN_PASTE}
+            ),
+            "env": (
+                {"variables": dict(sorted(self.env.items())), "redacted": sorted(self.redacted)}
+                if self.env or self.redacted
+                else {"unavailable": NOT_IN_PASTE}
+            ),
+            "toolchain": self._toolchain_section(),
         }
+
+    def _system_section(self) -> dict[str, Any]:
+        system: dict[str, Any] = {
+            k: v for k, v in self.system.items() if k not in ("os", "python") and v is not None
+        }
+        if self.system.get("os"):
+            system["os"] = self.system["os"]
+        if self.system.get("python"):
+            system["python"] = self.system["python"]
+        return system or {"unavailable": NOT_IN_PASTE}
+
+    def _driver_section(self) -> dict[str, Any]:
+        driver: dict[str, Any] = {k: v for k, v in self.driver.items() if v is not None}
+        if self.gpus is not None:
+            driver["gpus"] = sorted(self.gpus, key=lambda g: g["index"])
+        # source "pasted": the checks tell a driver the report does not mention from none
+        driver = driver or {"unavailable": NOT_IN_PASTE}
+        driver["source"] = "pasted"
+        return driver
+
+    def _cuda_section(self) -> dict[str, Any]:
+        cuda: dict[str, Any] = {}
+        if self.toolkit:
+            cuda["toolkit"] = dict(self.toolkit)
+        if self.wheels:
+            cuda["wheels"] = [
+                {"name": n, "version": v, "cuda_major": _wheel_major(n, v)}
+                for n, v in sorted(self.wheels.items())
+            ]
+        if self.system_libraries:
+            cuda["ldconfig_libraries"] = sorted(set(self.system_libraries))
+        return cuda or {"unavailable": NOT_IN_PASTE}
+
+    def _torch_section(self) -> dict[str, Any]:
+        torch: dict[str, Any] = {k: v for k, v in self.torch.items() if v is not None}
+        if self.live:
+            torch["live"] = dict(self.live)
+        return torch or {"unavailable": NOT_IN_PASTE}
+
+    def _toolchain_section(self) -> dict[str, Any]:
+        toolchain: dict[str, Any] = {k: v for k, v in self.toolchain.items() if v is not None}
+        if self.conda:
+            toolchain["conda_packages"] = dict(sorted(self.conda.items()))
+        return toolchain or {"unavailable": NOT_IN_PASTE}
 
 
 def _wheel_major(name: str, version: str) -> int | None:
