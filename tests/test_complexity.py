@@ -27,7 +27,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "checks/libraries.py::wheels_mixed_cuda": (30, 82),
     "checks/network.py::ifname_missing": (26, 44),
     "checks/network.py::ib_hca_missing": (33, 45),
-    "container/parse.py::facts_from_shell": (26, 106),
     "imageref.py::ImageReference.parse": (18, 42),
     "determinism/compare.py::compare": (16, 137),
     "matrix/advice.py::_judge": (31, 99),

@@ -231,87 +231,26 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
     s = _sections(text)
     if "end" not in s and "os-release" not in s:
         raise ContainerError(f"the shell probe for {target} printed no facts")
-    osr: dict[str, str] = {}
-    for line in s.get("os-release", []):
-        k, sep, v = line.partition("=")
-        if sep:
-            osr[k.strip()] = v.strip().strip('"')
-    uname = s.get("uname", [])
-    glibc = next(iter(s.get("glibc", [])), "")
-    shm = None
-    for line in s.get("shm", []):
-        m = re.search(r"size=([0-9]{1,18})k", line)
-        if m:
-            shm = int(m.group(1)) * 1024
-    mem = None
-    for line in s.get("meminfo", []):
-        m = re.search(r"(?<![0-9])([0-9]{1,18})\s*kB", line)
-        if m:
-            mem = int(m.group(1)) * 1024
-    cpus = next((n for n in map(_small_int, s.get("cpus", [])) if n is not None), None)
-    python = _python_from_shell(s.get("python3", []))
-    system = SystemFacts(
-        os=OsFacts(
-            id=osr.get("ID"), version_id=osr.get("VERSION_ID"), pretty_name=osr.get("PRETTY_NAME")
-        )
-        if osr
-        else None,
-        kernel=uname[0] if uname else None,
-        arch=uname[1] if len(uname) > 1 else None,
-        glibc=glibc.split()[-1] if glibc.startswith("glibc") else None,
-        cpu_count=cpus,
-        memory_total_bytes=mem,
-        shm_total_bytes=shm,
-        python=python,
-        # envlock started this container itself: no need to infer it
-        container=ContainerFacts(
-            detected=True, runtime="docker", evidence=[f"probed by envlock in {target}"]
-        ),
-    )
-    ldconfig = sorted(
-        {
-            ln.strip().split(" ", 1)[0]
-            for ln in s.get("ldconfig", [])[1:]
-            if ln.startswith(("\t", " ")) and ln.strip().startswith("lib")
-        }
-    )
     from envlock.probe.envvars import is_allowed
-    from envlock.probe.libnames import is_cuda_library
 
     dists = dict(_dist_entries(s.get("dist-info", [])))
-    wheels = [
-        WheelFacts(name=n, version=v, cuda_major=_wheel_cuda_major(n))
-        for n, v in sorted(dists.items())
-        if n.startswith("nvidia-")
-    ]
-    cuda = CudaLibFacts(
-        unavailable=f"{why}: only ldconfig and installed wheels were observed",
-        wheels=wheels,
-        ldconfig_libraries=[ln for ln in ldconfig if is_cuda_library(ln.split(" ", 1)[0])],
-    )
-    # Not observed, not "not installed": the shell only lists the usual site-packages.
-    torch = TorchFacts(
-        installed=False,
-        unavailable=f"{why}: not imported, and no torch dist-info in the usual "
-        "site-packages directories",
-    )
-    if "torch" in dists:
-        version = dists["torch"]
-        build = version.split("+", 1)[1] if "+" in version else None
-        torch = TorchFacts(
-            installed=True,
-            version=version,
-            build=build,
-            cuda=_cuda_of_build(build),
-            live=None,
-            unavailable=f"{why}: version from dist-info only, not imported",
-        )
-    driver = _driver_from_shell(s, why)
     variables, withheld = split_env(s.get("env", []))
     env = EnvFacts(
         variables={k: v for k, v in variables.items() if is_allowed(k)}, redacted=withheld
     )
-    meta = MetaFacts(
+    return Facts(
+        meta=_shell_meta(target, why),
+        system=_system_from_shell(s, target),
+        driver=_driver_from_shell(s, why),
+        cuda=_cuda_from_shell(s, dists, why),
+        torch=_torch_from_shell(dists, why),
+        packages=PackagesFacts(distributions=dists),
+        env=env,
+    )
+
+
+def _shell_meta(target: str, why: str) -> MetaFacts:
+    return MetaFacts(
         envlock_version=__version__,
         collected_at=datetime.datetime.now(datetime.timezone.utc)
         .replace(microsecond=0)
@@ -324,14 +263,89 @@ def facts_from_shell(text: str, *, target: str, why: str) -> Facts:
             "no CUDA library loading)"
         ],
     )
-    return Facts(
-        meta=meta,
-        system=system,
-        driver=driver,
-        cuda=cuda,
-        torch=torch,
-        packages=PackagesFacts(distributions=dists),
-        env=env,
+
+
+def _system_from_shell(s: dict[str, list[str]], target: str) -> SystemFacts:
+    osr: dict[str, str] = {}
+    for line in s.get("os-release", []):
+        k, sep, v = line.partition("=")
+        if sep:
+            osr[k.strip()] = v.strip().strip('"')
+    uname = s.get("uname", [])
+    glibc = next(iter(s.get("glibc", [])), "")
+    return SystemFacts(
+        os=OsFacts(
+            id=osr.get("ID"), version_id=osr.get("VERSION_ID"), pretty_name=osr.get("PRETTY_NAME")
+        )
+        if osr
+        else None,
+        kernel=uname[0] if uname else None,
+        arch=uname[1] if len(uname) > 1 else None,
+        glibc=glibc.split()[-1] if glibc.startswith("glibc") else None,
+        cpu_count=next((n for n in map(_small_int, s.get("cpus", [])) if n is not None), None),
+        memory_total_bytes=_last_kib(s.get("meminfo", []), _MEM_TOTAL),
+        shm_total_bytes=_last_kib(s.get("shm", []), _SHM_SIZE),
+        python=_python_from_shell(s.get("python3", [])),
+        # envlock started this container itself: no need to infer it
+        container=ContainerFacts(
+            detected=True, runtime="docker", evidence=[f"probed by envlock in {target}"]
+        ),
+    )
+
+
+_SHM_SIZE = re.compile(r"size=([0-9]{1,18})k")  # a /proc/mounts line's size=NNNk
+_MEM_TOTAL = re.compile(r"(?<![0-9])([0-9]{1,18})\s*kB")  # "MemTotal:  65843012 kB"
+
+
+def _last_kib(lines: list[str], pattern: re.Pattern[str]) -> int | None:
+    """Bytes of the last line's KiB number that `pattern` finds (None: no line has one)."""
+    found = None
+    for line in lines:
+        m = pattern.search(line)
+        if m:
+            found = int(m.group(1)) * 1024
+    return found
+
+
+def _cuda_from_shell(s: dict[str, list[str]], dists: dict[str, str], why: str) -> CudaLibFacts:
+    from envlock.probe.libnames import is_cuda_library
+
+    ldconfig = sorted(
+        {
+            ln.strip().split(" ", 1)[0]
+            for ln in s.get("ldconfig", [])[1:]
+            if ln.startswith(("\t", " ")) and ln.strip().startswith("lib")
+        }
+    )
+    wheels = [
+        WheelFacts(name=n, version=v, cuda_major=_wheel_cuda_major(n))
+        for n, v in sorted(dists.items())
+        if n.startswith("nvidia-")
+    ]
+    return CudaLibFacts(
+        unavailable=f"{why}: only ldconfig and installed wheels were observed",
+        wheels=wheels,
+        ldconfig_libraries=[ln for ln in ldconfig if is_cuda_library(ln.split(" ", 1)[0])],
+    )
+
+
+def _torch_from_shell(dists: dict[str, str], why: str) -> TorchFacts:
+    if "torch" not in dists:
+        # Not observed, not "not installed": the shell only lists the usual site-packages.
+        return TorchFacts(
+            installed=False,
+            unavailable=f"{why}: not imported, and no torch dist-info in the usual "
+            "site-packages directories",
+        )
+    version = dists["torch"]
+    build = version.split("+", 1)[1] if "+" in version else None
+    return TorchFacts(
+        installed=True,
+        version=version,
+        build=build,
+        cuda=_cuda_of_build(build),
+        live=None,
+        unavailable=f"{why}: version from dist-info only, not imported",
     )
 
 
