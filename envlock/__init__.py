@@ -8,7 +8,12 @@ shares (envlock.lock is the lock package, so writing one is write_lock).
 
 from __future__ import annotations
 
+# The one place the version is written: pyproject reads it ([tool.setuptools.dynamic]).
 __version__ = "0.1.0"
+# The distribution on PyPI (`envlock` there is an unrelated project that also installs an
+# `envlock` command): every install line and error message names this one, and
+# tests/docs/test_install_lines.py holds it to pyproject's [project].name.
+DISTRIBUTION = "torch-envlock"
 
 _API = {
     "Source": "envlock.collect",
@@ -34,7 +39,7 @@ _API = {
     "Severity": "envlock.findings",
 }
 
-__all__ = ["__version__", *sorted(_API)]
+__all__ = ["DISTRIBUTION", "__version__", *sorted(_API)]
 
 
 def __getattr__(name: str) -> object:  # PEP 562: keep `import envlock` free of dependencies

@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from envlock import DISTRIBUTION
 from envlock.collect import PROBE_TIMEOUT_S as PROBE_TIMEOUT_S
 from envlock.collect import Source as Source
 from envlock.errors import EnvlockError, ExitCode
@@ -447,7 +448,7 @@ def export_lock(
     torch_index: str | None = None,
     base: str | None = None,
     wheelhouse: str | None = None,
-    envlock_spec: str = "envlock",
+    envlock_spec: str = DISTRIBUTION,
 ) -> str:
     """The lock as `requirements`, `pylock` (PEP 751 TOML) or `dockerfile` text."""
     from envlock.usecases.export import ExportOptions

@@ -17,10 +17,11 @@ import os
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from envlock import __version__
+from envlock import DISTRIBUTION, __version__
 from envlock.errors import EnvlockError, ExitCode
 
 if TYPE_CHECKING:
@@ -70,7 +71,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"envlock {__version__}")
+    # which `envlock` is on PATH: the unrelated PyPI project `envlock` installs one too
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"envlock {__version__} (PyTorch/NVIDIA environment doctor; distribution "
+        f"{DISTRIBUTION}, {Path(__file__).resolve().parent})",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         if command is not None and name != command:

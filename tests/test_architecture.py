@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "envlock"
 
 # Top to bottom; a module belongs to the layer of its longest matching prefix.
 LAYERS: list[tuple[str, ...]] = [
-    ("envlock.cli", "envlock.__main__"),
+    ("envlock.cli", "envlock.__main__", "envlock.precommit"),  # entry points
     ("envlock.commands",),
     ("envlock.api",),
     ("envlock.usecases",),  # one module per use case, behind the API

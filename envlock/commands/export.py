@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from envlock import DISTRIBUTION
+
 HELP = "write a lock as requirements, a PEP 751 pylock.toml or a Dockerfile"
 DESCRIPTION = """\
 Turn a lock into what installers read:
@@ -45,9 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--envlock-spec",
-        default="envlock",
+        default=DISTRIBUTION,
         metavar="REQ",
-        help="dockerfile: what to pip install for the final verify step (default: envlock)",
+        help=f"dockerfile: what to pip install for the final verify step (default: {DISTRIBUTION})",
     )
 
 

@@ -11,6 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from envlock import DISTRIBUTION
 from envlock.errors import LockError, RestoreError, UsageError
 from envlock.lock import valid
 from envlock.lock.closure import (
@@ -23,12 +24,12 @@ from envlock.lock.closure import (
     unrestorable_reason,
 )
 from envlock.lock.fields import field_path, lock_fields
-from envlock.lock.model import Lock, LockedTorch, lock_problems
+from envlock.lock.model import SELF_PACKAGES, Lock, LockedTorch, lock_problems
 from envlock.lock.version import LockVersion
 
 # Not installed by a restore: the installer's tooling (the new venv brings its own) and
 # envlock itself (verify runs from outside the restored environment).
-_NOT_INSTALLED = INSTALLER_PACKAGES | {"envlock"}
+_NOT_INSTALLED = INSTALLER_PACKAGES | SELF_PACKAGES
 _FULL_CLOSURE = LockVersion(1, 1)
 
 # Environment variables a Dockerfile sets: those that change numerics or loading and
@@ -280,7 +281,7 @@ def dockerfile_text(
     lock_name: str,
     requirements_name: str,
     wheelhouse: str | None = None,
-    envlock_spec: str = "envlock",
+    envlock_spec: str = DISTRIBUTION,
 ) -> str:
     """A Dockerfile that recreates the locked software on `base`: the pinned install from
     the exported requirements, the locked variables that change numerics or loading, a

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from envlock import typed
+from envlock import DISTRIBUTION, typed
 from envlock.errors import LockError
 from envlock.facts import DeterminismFacts
 from envlock.lock.fieldmeta import V1_1, FieldMeta, about, meta_of, written
@@ -49,6 +49,7 @@ __all__ = [
     "MAX_DEPTH",
     "RULE_KINDS",
     "SCOPES",
+    "SELF_PACKAGES",
     "TOOL_PACKAGES",
     "Lock",
     "LockHeader",
@@ -79,8 +80,11 @@ RULE_KINDS = ("exact", "at-least", "same", "warn", "ignore")
 # computes. What they pull in (requests, urllib3, pygments, ...) is not listed: jobs use
 # those in their own right, and the probe does not record them anyway. numpy, torch and
 # the other training packages are never envlock's requirements and are always locked.
-TOOL_PACKAGES = frozenset(
-    {"envlock", "nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec"}
+# envlock itself under both names: its distribution, and `envlock`, the name its
+# installs had before the rename (envlock on PyPI is another project: issue 22).
+SELF_PACKAGES = frozenset({DISTRIBUTION, "envlock"})
+TOOL_PACKAGES = SELF_PACKAGES | frozenset(
+    {"nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec"}
 )
 
 

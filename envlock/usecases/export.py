@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envlock import DISTRIBUTION
+
 if TYPE_CHECKING:
     from envlock.lock.export import InstallPlan
     from envlock.lock.model import Lock
@@ -18,7 +20,7 @@ class ExportOptions:
     torch_index: str | None = None  # a mirror of the variant's index, or "none"
     base: str | None = None  # dockerfile: the image FROM names (default: the lock's)
     wheelhouse: str | None = None  # dockerfile: install from this directory only
-    envlock_spec: str = "envlock"  # dockerfile: what the final verify step installs
+    envlock_spec: str = DISTRIBUTION  # dockerfile: what the final verify step installs
 
 
 def export_lock(lock: str | os.PathLike[str] | Lock, fmt: str, options: ExportOptions) -> str:

@@ -1,11 +1,14 @@
-"""The shipped pre-commit hook, run by the real pre-commit (`pre-commit try-repo`) against
-a real venv: it verifies the project's environment, so it passes where the environment
-matches the lock and fails on drift (with language: python it verified pre-commit's own
-isolated hook environment, which has no torch, and could not pass)."""
+"""The README's pre-commit snippet, as printed, run by the real pre-commit: its YAML is
+taken from the README with only `repo:` pointed at a local clone of this checkout and
+`rev:` at that clone's HEAD. pre-commit builds the hook's environment (language: python),
+so the hook runs without an activated venv, and verifies the project's interpreter
+(the activated venv, else the project's .venv): it passes where that environment
+matches the lock and fails on drift."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,8 +32,8 @@ def _git(cwd: Path, *args: str) -> None:
 
 
 def _hook_repo(tmp: Path) -> Path:
-    """A git clone of this checkout with its working-tree hook file committed: try-repo
-    needs a repository, and gets envlock's whole source, as from a real `repo:` URL."""
+    """A git clone of this checkout with its working tree committed (the hook file and the
+    package pre-commit installs): a real `repo:` to point the README's snippet at."""
     repo = tmp / "envlock-hooks"
     subprocess.run(
         ["git", "clone", "-q", "--no-local", str(REPO), str(repo)],
@@ -38,14 +41,40 @@ def _hook_repo(tmp: Path) -> Path:
         capture_output=True,
         timeout=120,
     )
-    shutil.copy(REPO / ".pre-commit-hooks.yaml", repo / ".pre-commit-hooks.yaml")
-    _git(repo, "add", ".pre-commit-hooks.yaml")
-    _git(repo, "commit", "-q", "--allow-empty", "-m", "this checkout's hook file")
+    for name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, repo / name)
+    shutil.rmtree(repo / "envlock")
+    shutil.copytree(
+        REPO / "envlock", repo / "envlock", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    _git(repo, "add", "-A", ".")
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "this checkout's working tree")
     return repo
 
 
-def _project(tmp: Path, locked_in: Path) -> Path:
-    """A project repo whose committed envlock.lock.toml was made in the venv `locked_in`."""
+def readme_snippet() -> str:
+    """The README's pre-commit YAML block, as printed."""
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    (block,) = [b for b in blocks if "id: envlock-verify" in b]
+    return block
+
+
+def _config(hooks: Path) -> str:
+    """The README's snippet with `repo:` pointed at the clone and `rev:` at its HEAD."""
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=hooks, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    text = readme_snippet()
+    text, repos = re.subn(r"(?m)^(\s*- repo: )\S+.*$", rf"\g<1>{hooks}", text)
+    text, revs = re.subn(r"(?m)^(\s*rev: )\S+.*$", rf"\g<1>{head}", text)
+    assert repos == 1 and revs == 1, text
+    return text
+
+
+def _project(tmp: Path, locked_in: Path, hooks: Path) -> Path:
+    """A project repo whose committed envlock.lock.toml was made in the venv `locked_in`,
+    with the README's pre-commit config."""
     project = tmp / "project"
     project.mkdir()
     proc = run_envlock(
@@ -53,37 +82,42 @@ def _project(tmp: Path, locked_in: Path) -> Path:
         python=locked_in,
     )
     assert proc.returncode == 0, proc.stderr
+    (project / ".pre-commit-config.yaml").write_text(_config(hooks))
     _git(project, "init", "-q")
-    _git(project, "add", "envlock.lock.toml")
+    _git(project, "add", "envlock.lock.toml", ".pre-commit-config.yaml")
     _git(project, "commit", "-q", "-m", "lock")
     return project
 
 
-def _try_repo(
-    project: Path, hooks: Path, venv_python: Path, tmp: Path
-) -> subprocess.CompletedProcess[str]:
-    """`pre-commit try-repo HOOKS envlock-verify --all-files`, with the venv activated
-    (its bin first on PATH, as `source .venv/bin/activate` does)."""
-    env = clean_env(
-        PATH=f"{venv_python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        VIRTUAL_ENV=str(venv_python.parent.parent),
-        PRE_COMMIT_HOME=str(tmp / "pre-commit-cache"),
+def _no_venv_path() -> str:
+    """PATH without any venv: what a shell has before `source .venv/bin/activate`."""
+    return os.pathsep.join(
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
+        if p and not (Path(p).parent / "pyvenv.cfg").is_file()
     )
+
+
+def _pre_commit(
+    project: Path, tmp: Path, activated: Path | None
+) -> subprocess.CompletedProcess[str]:
+    """`pre-commit run --all-files` in the project; `activated`: a venv's python whose bin
+    is first on PATH (as `source .venv/bin/activate` does), or None: no venv activated."""
+    path = _no_venv_path()
+    env = clean_env(PRE_COMMIT_HOME=str(tmp / "pre-commit-cache"))
+    env.pop("PYTHONPATH", None)  # the hook runs the envlock pre-commit installed
+    env.pop("VIRTUAL_ENV", None)
+    if activated is not None:
+        path = f"{activated.parent}{os.pathsep}{path}"
+        env["VIRTUAL_ENV"] = str(activated.parent.parent)
+    env["PATH"] = path
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pre_commit",
-            "try-repo",
-            str(hooks),
-            "envlock-verify",
-            "--all-files",
-        ],
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
         cwd=project,
         capture_output=True,
         text=True,
         env=env,
-        timeout=600,
+        timeout=900,
         check=False,
     )
 
@@ -97,23 +131,34 @@ def hooks(tmp_path: Path) -> Path:
     return _hook_repo(tmp_path)
 
 
-def test_hook_passes_in_the_venv_that_matches_the_lock(
+def test_the_readme_snippet_is_a_whole_config_with_a_release_rev() -> None:
+    """`repos:` at the top, and the rev of this version's release tag."""
+    from envlock import __version__
+
+    config = readme_snippet()
+    assert config.startswith("repos:\n"), config
+    assert re.search(rf"(?m)^\s*rev: v{re.escape(__version__)}$", config), config
+
+
+def test_hook_passes_without_an_activated_venv(
     hooks: Path, cpu_python: Path, tmp_path: Path
 ) -> None:
-    project = _project(tmp_path, cpu_python)
-    proc = _try_repo(project, hooks, cpu_python, tmp_path)
+    """No venv activated; the project's .venv is the venv the lock was made in."""
+    project = _project(tmp_path, cpu_python, hooks)
+    (project / ".venv").symlink_to(cpu_python.parent.parent, target_is_directory=True)
+    proc = _pre_commit(project, tmp_path, activated=None)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "envlock verify (software scope)" in out and "Passed" in out, out
 
 
-def test_hook_fails_on_drift(
+def test_hook_fails_on_drift_in_the_activated_venv(
     hooks: Path, cpu_python: Path, cuda_python: Path, tmp_path: Path
 ) -> None:
-    """Locked in the CPU venv, committed from the CUDA venv: torch drifted."""
-    project = _project(tmp_path, cpu_python)
-    proc = _try_repo(project, hooks, cuda_python, tmp_path)
+    """Locked in the CPU venv, committed with the CUDA venv activated: torch drifted."""
+    project = _project(tmp_path, cpu_python, hooks)
+    proc = _pre_commit(project, tmp_path, activated=cuda_python)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "Failed" in out and "torch.version" in out, out
-    assert "2.14.1+cu130" in out, out
+    assert "2.14.1+cu130" in out and f"checking {cuda_python}" in out, out

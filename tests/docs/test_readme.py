@@ -11,12 +11,27 @@ from tests.conftest import REPO
 README = (REPO / "README.md").read_text()
 
 
+def first_screen_commands() -> list[str]:
+    """The command lines of the README's first code block: install + doctor, then tests."""
+    block = README.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
 def test_first_screen_has_setup_and_test_commands() -> None:
     first = "\n".join(README.splitlines()[:25])
-    assert "pip install . && envlock doctor" in first
-    assert "python3 -m pytest" in first
+    install, tests = first_screen_commands()
+    assert install in first and tests in first
+    # PEP 668 (Debian 12, Ubuntu 24.04): no pip install into the system Python
+    for line in (install, tests):
+        assert line.startswith("python3 -m venv "), line
+        assert not re.search(r"(?<![\w/.])(python3? -m )?pip install", line), line
+    assert re.search(r"/bin/pip install \. && \S*/bin/envlock doctor$", install), install
+    assert "--group dev" in tests and tests.endswith("python -m pytest"), tests
+    prose = " ".join(first.split())
+    assert "EL-TORCH-MISSING" in prose and "--python" in prose  # what the first run says
+    assert "uv tool install" in prose or "pipx install" in prose
     ci = (REPO / ".ci" / "run").read_text()
-    assert "-m pytest" in ci  # .ci/run runs the README's test command
+    assert "-m pytest" in ci and "--group dev" in ci  # .ci/run runs the README's test command
 
 
 def _long_options(help_text: str) -> set[str]:

@@ -53,7 +53,8 @@ def test_lock_holds_every_distribution_pip_lists(cpu_lock: Path, cpu_python: Pat
     # torch's own requirements are locked, not only an allow-list
     assert {"sympy", "jinja2", "networkx", "torch"} <= lock.packages.keys()
     # the installer's tooling and envlock's own requirements are apart
-    assert {"pip", "envlock", "packaging", "nvidia-ml-py"} <= lock.tools.keys()
+    assert {"pip", "packaging", "nvidia-ml-py"} <= lock.tools.keys()
+    assert {"envlock", "torch-envlock"} & lock.tools.keys()  # the venv's envlock, either name
     assert not lock.tools.keys() & lock.packages.keys()
     assert lock.torch is not None
     assert (lock.torch.variant, lock.torch.index) == (
