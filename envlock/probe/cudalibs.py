@@ -122,14 +122,30 @@ def _runtime_candidates_exist(
 def toolkit_facts(timeout: float = 10.0) -> dict[str, Any]:
     """Find nvcc as torch.utils.cpp_extension does: CUDA_HOME/CUDA_PATH, PATH, /usr/local/cuda."""
     cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
-    nvcc = None
+    nvcc = _find_nvcc(cuda_home)
+    cuda_home = _toolkit_home(cuda_home, nvcc)
+    version = None
+    if nvcc is not None:
+        rc, out, _ = run_command([nvcc, "--version"], timeout)
+        version = parse_nvcc_version(out) if rc == 0 else None
+    return {"cuda_home": cuda_home, "nvcc_path": nvcc, "nvcc_version": version}
+
+
+def _find_nvcc(cuda_home: str | None) -> str | None:
+    """CUDA_HOME's nvcc, else the one on PATH, else /usr/local/cuda's."""
     if cuda_home:
         cand = os.path.join(cuda_home, "bin", "nvcc")
-        nvcc = cand if os.access(cand, os.X_OK) else None
-    if nvcc is None:
-        nvcc = which("nvcc")
+        if os.access(cand, os.X_OK):
+            return cand
+    nvcc = which("nvcc")
     if nvcc is None and os.access("/usr/local/cuda/bin/nvcc", os.X_OK):
         nvcc = "/usr/local/cuda/bin/nvcc"
+    return nvcc
+
+
+def _toolkit_home(cuda_home: str | None, nvcc: str | None) -> str | None:
+    """The toolkit directory: CUDA_HOME as given, else nvcc's, else /usr/local/cuda; its
+    real path (/usr/local/cuda -> /usr/local/cuda-13.0)."""
     if cuda_home is None and nvcc is not None:
         cuda_home = os.path.dirname(os.path.dirname(os.path.realpath(nvcc)))
         if not is_toolkit(cuda_home) and is_toolkit("/usr/local/cuda"):
@@ -137,14 +153,7 @@ def toolkit_facts(timeout: float = 10.0) -> dict[str, Any]:
             cuda_home = "/usr/local/cuda"
     if cuda_home is None and os.path.isdir("/usr/local/cuda"):
         cuda_home = "/usr/local/cuda"
-    if cuda_home is not None:
-        # the real toolkit directory: /usr/local/cuda -> /usr/local/cuda-13.0
-        cuda_home = os.path.realpath(cuda_home)
-    version = None
-    if nvcc is not None:
-        rc, out, _ = run_command([nvcc, "--version"], timeout)
-        version = parse_nvcc_version(out) if rc == 0 else None
-    return {"cuda_home": cuda_home, "nvcc_path": nvcc, "nvcc_version": version}
+    return None if cuda_home is None else os.path.realpath(cuda_home)
 
 
 def is_toolkit(path: str) -> bool:

@@ -185,41 +185,49 @@ def detect_container(
     kubernetes = bool(environ.get("KUBERNETES_SERVICE_HOST"))
     if kubernetes:
         evidence.append("KUBERNETES_SERVICE_HOST is set")
-    hit = _first_match(
-        ((line.split(":", 2)[-1], line.strip()) for line in cgroup_text.splitlines()),
-        _CGROUP_PATTERNS,
-    )
-    if hit is not None:
-        evidence.append("/proc/1/cgroup: " + hit[1])
-        runtimes.append(hit[0])
-    hit = _first_match(
-        (
-            (f[3], f"mountinfo: {f[3]} mounted at {f[4]}")
-            for f in (line.split() for line in mountinfo_text.splitlines())
-            if len(f) > 4
-        ),
-        _MOUNT_PATTERNS,
-    )
-    if hit is not None:
+    for hit in _proc_hits(cgroup_text, mountinfo_text):
         evidence.append(hit[1])
         runtimes.append(hit[0])
     kubernetes = kubernetes or "kubernetes" in runtimes
     if environ.get("container") and not runtimes:  # set by podman, systemd-nspawn, lxc
         evidence.append("container={} in the environment".format(environ.get("container")))
         runtimes.append(str(environ.get("container")))
-    runtime: str | None = None
-    for r in runtimes:
-        if r != "kubernetes":
-            runtime = r
-            break
-    if runtime is None and kubernetes:
-        runtime = "kubernetes"
     return {
         "detected": bool(evidence),
-        "runtime": runtime,
+        "runtime": _runtime(runtimes, kubernetes),
         "kubernetes": kubernetes,
         "evidence": evidence,
     }
+
+
+def _proc_hits(cgroup_text: str, mountinfo_text: str) -> list[tuple[str, str]]:
+    """(runtime, evidence) from /proc/1/cgroup's first known path, then mountinfo's."""
+    hits = [
+        _first_match(
+            ((line.split(":", 2)[-1], line.strip()) for line in cgroup_text.splitlines()),
+            _CGROUP_PATTERNS,
+        ),
+        _first_match(
+            (
+                (f[3], f"mountinfo: {f[3]} mounted at {f[4]}")
+                for f in (line.split() for line in mountinfo_text.splitlines())
+                if len(f) > 4
+            ),
+            _MOUNT_PATTERNS,
+        ),
+    ]
+    if hits[0] is not None:
+        hits[0] = (hits[0][0], "/proc/1/cgroup: " + hits[0][1])
+    return [hit for hit in hits if hit is not None]
+
+
+def _runtime(runtimes: list[str], kubernetes: bool) -> str | None:
+    """The first runtime other than kubernetes (the one a pod's containers run on), else
+    kubernetes when that is all there is to say."""
+    for r in runtimes:
+        if r != "kubernetes":
+            return r
+    return "kubernetes" if kubernetes else None
 
 
 def _first_match(
