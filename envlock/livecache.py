@@ -1,20 +1,37 @@
-"""Cache of torch's live facts, so an unchanged environment verifies without importing torch.
+"""Cache of torch's live facts, so an unchanged environment is checked without importing torch.
 
-Importing torch (about 2 s on a small machine) is the only slow part of a
-probe. Its live facts (cuDNN, NCCL, arch flags, devices, loaded libraries)
-change only when the installation or the driver changes, so they are cached
-under a key made of:
+Importing torch (seconds on a small machine) is the only slow part of a probe. Its
+live facts (cuDNN, NCCL, arch flags, devices, loaded libraries) change only when a
+file, the driver or the GPUs' state changes, so every command that probes this
+interpreter (doctor, report, explain, verify, run, preflight, restore's verify of the
+venv it built) takes them from here when the key matches. The rest of the probe
+(NVML's GPUs, MIG, ECC and compute mode, the CUDA libraries, packages...) is read
+fresh on every run, and the key is made of it, so a change it sees is a miss:
 
-- the interpreter and torch's location and version;
-- size, mtime and inode of torch's own binaries (torch/_C*.so, torch/lib/*)
-  and of every shared library under site-packages/nvidia/ (cuDNN, NCCL,
-  cuBLAS wheels), plus the name==version of every nvidia-*/cuda-* wheel;
-- the driver version, kernel module version and the GPUs (NVML UUIDs);
-- the variables that change what loads or what torch sees
-  (LD_LIBRARY_PATH, LD_PRELOAD, CUDA_VISIBLE_DEVICES, ...).
+- the interpreter: its path, version and the stat of its binary;
+- torch: location, version, CUDA, git version, and size, mtime and inode of its own
+  binaries (torch/_C*.so, torch/lib/*, version.py) and of every shared library under
+  site-packages/nvidia/ (cuDNN, NCCL, cuBLAS wheels); every installed distribution's
+  name==version and the nvidia-*/cuda-* wheels;
+- the driver (version, kernel module, CUDA version) and each GPU as NVML sees it now
+  (UUID, name, memory, MIG, ECC and compute mode), and the /dev/nvidia* nodes;
+- what decides which libraries load: the variables in _KEY_ENV (LD_LIBRARY_PATH,
+  LD_PRELOAD, CUDA_VISIBLE_DEVICES, PYTHONPATH, ...), the stat of each
+  LD_LIBRARY_PATH directory (a library added to one changes its mtime) and of
+  /etc/ld.so.cache (ldconfig);
+- checked when an entry is read: the stat of every library the torch child had
+  loaded (a cuDNN replaced in /usr/lib is a miss even though no key part moved).
 
-Reinstalling torch or any nvidia-* wheel, upgrading the driver or swapping a
-GPU changes the key. Entries are written atomically; a corrupt entry is a miss.
+What it cannot see: a file changed in place with its size, mtime and inode kept
+(touch -r after an edit), or a change outside these files that alters what torch
+reports. `--no-cache` (every command that probes) bypasses it; deleting the cache
+directory (ENVLOCK_CACHE_DIR, default ~/.cache/envlock) empties it.
+
+Concurrent ranks: entries are written to a temporary file and renamed (a reader sees
+the old entry or the new one, never part of one), and on a miss one process probes
+while the others wait on a lock file for its entry (flock; at most the probe's time
+limit) instead of all importing torch at once. A failure is never cached; an entry
+that cannot be read or parsed is a miss.
 """
 
 from __future__ import annotations
@@ -24,13 +41,15 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from envlock.errors import FactsError
 from envlock.facts import Facts
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _KEY_ENV = (
     "LD_LIBRARY_PATH",
     "LD_PRELOAD",
@@ -40,7 +59,15 @@ _KEY_ENV = (
     "PYTORCH_NVML_BASED_CUDA_CHECK",
     "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE",
     "NVIDIA_TF32_OVERRIDE",
+    "PYTHONPATH",
+    "PYTHONHOME",
 )
+_LD_CACHE = "/etc/ld.so.cache"
+HIT = "torch live facts from cache"
+MISS = "torch live facts probed (cache miss)"
+SHARED = "torch live facts from cache (probed by another process just now)"
+INVALID = "torch live facts probed (cache entry was invalid, replaced)"
+OFF = "torch live facts probed (--no-cache)"
 
 
 def cache_dir() -> Path:
@@ -73,34 +100,59 @@ def _binaries(torch_dir: str) -> list[str]:
     return sorted(out)
 
 
+def _interpreter_parts(facts: Facts) -> Iterator[object]:
+    py = facts.system.python
+    executable = py.executable if py else None
+    yield from (executable, py.version if py else None)
+    if executable:
+        yield _stat_line(os.path.realpath(executable))
+
+
+def _torch_parts(facts: Facts) -> Iterator[object]:
+    t = facts.torch
+    yield from (t.location, t.version, t.cuda, t.git_version)
+    yield from (_stat_line(path) for path in _binaries(t.location or ""))
+    for name, version in sorted(facts.packages.distributions.items()):
+        yield from (name, version)
+    for w in facts.cuda.wheels:
+        yield from (w.name, w.version)
+
+
+def _driver_parts(facts: Facts) -> Iterator[object]:
+    """The driver and the GPUs as NVML sees them on this run: what torch would see."""
+    d = facts.driver
+    yield from (d.version, d.kernel_module_version, d.cuda_version, d.unavailable is None)
+    for g in d.gpus or []:
+        yield from (g.index, g.uuid, g.name, g.memory_total_bytes)
+        yield from (g.mig_mode, g.ecc_mode, g.compute_mode)
+    yield from d.device_nodes
+
+
+def _loader_parts() -> Iterator[object]:
+    """What decides which libraries load, beside the files of torch and its wheels."""
+    for name in _KEY_ENV:
+        yield from (name, os.environ.get(name))
+    for directory in (os.environ.get("LD_LIBRARY_PATH") or "").split(os.pathsep):
+        if directory:
+            yield _stat_line(directory)
+    yield _stat_line(_LD_CACHE)
+
+
 def cache_key(facts: Facts) -> str | None:
     """The key for `facts` (probed without the live torch child), or None if not cacheable."""
-    t = facts.torch
-    if not t.installed or not t.location:
+    if not facts.torch.installed or not facts.torch.location:
         return None
     h = hashlib.sha256()
-
-    def add(*parts: object) -> None:
-        for p in parts:
-            h.update(str(p).encode())
-            h.update(b"\0")
-
-    py = facts.system.python
-    add(CACHE_FORMAT, py.executable if py else None, py.version if py else None)
-    add(t.location, t.version, t.cuda, t.git_version)
-    for path in _binaries(t.location):
-        add(_stat_line(path))
-    for name, version in sorted(facts.packages.distributions.items()):
-        add(name, version)
-    for w in facts.cuda.wheels:
-        add(w.name, w.version)
-    d = facts.driver
-    add(d.version, d.kernel_module_version, d.cuda_version, d.unavailable is None)
-    for g in d.gpus or []:
-        add(g.index, g.uuid, g.name)
-    add(*d.device_nodes)
-    for name in _KEY_ENV:
-        add(name, os.environ.get(name))
+    parts = (
+        CACHE_FORMAT,
+        *_interpreter_parts(facts),
+        *_torch_parts(facts),
+        *_driver_parts(facts),
+        *_loader_parts(),
+    )
+    for part in parts:
+        h.update(str(part).encode())
+        h.update(b"\0")
     return h.hexdigest()
 
 
@@ -108,7 +160,22 @@ def _entry(key: str) -> Path:
     return cache_dir() / f"torch-live-{key[:32]}.json"
 
 
+def _loaded(live: dict[str, Any]) -> list[str]:
+    """The paths of the libraries the torch child had loaded (from its own facts)."""
+    libs = live.get("loaded_libraries")
+    listed = libs if isinstance(libs, list) else []
+    return sorted(
+        {
+            lib["path"]
+            for lib in listed
+            if isinstance(lib, dict) and isinstance(lib.get("path"), str)
+        }
+    )
+
+
 def load(key: str) -> dict[str, Any] | None:
+    """The live facts stored under `key`, or None: no entry, an unreadable one, or one
+    whose loaded libraries changed since it was written."""
     from envlock.safeio import UnreadableFile, read_bounded
 
     try:  # a cache entry that cannot be read or parsed is a miss: the probe refills it
@@ -119,9 +186,12 @@ def load(key: str) -> dict[str, Any] | None:
         not isinstance(data, dict)
         or data.get("key") != key
         or not isinstance(data.get("live"), dict)
+        or not isinstance(data.get("libs"), list)
     ):
         return None
     live: dict[str, Any] = data["live"]
+    if data["libs"] != [_stat_line(path) for path in _loaded(live)]:
+        return None  # a library torch loaded was replaced (or is gone)
     return live
 
 
@@ -135,51 +205,115 @@ def store(key: str, live: dict[str, Any]) -> None:
     if live.get("unavailable"):
         return  # never cache a failure (a timeout may pass next time)
     directory = cache_dir()
+    entry = {"key": key, "live": live, "libs": [_stat_line(p) for p in _loaded(live)]}
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".torch-live-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"key": key, "live": live}, fh)
-        os.replace(tmp, _entry(key))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(entry, fh)
+            os.replace(tmp, _entry(key))  # atomic: readers see the old entry or this one
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     except OSError:
         pass
 
 
-def probe_with_cache(*, timeout: float) -> tuple[Facts, bool]:
-    """Probe this interpreter; torch's live facts from the cache when the key matches.
+@contextlib.contextmanager
+def _only_one(key: str, timeout: float) -> Iterator[None]:
+    """Hold the entry's lock file while probing, so that ranks starting together probe
+    once; after `timeout` s a waiter goes on without it (the holder may hang)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: every process probes for itself
+        yield
+        return
+    fd = None
+    with contextlib.suppress(OSError):
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        fd = os.open(cache_dir() / f".torch-live-{key[:32]}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    while fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                fd = None
+            else:
+                time.sleep(0.05)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
 
-    Returns the facts and whether the cache was hit.
-    """
+
+def live_facts(
+    key: str, probe: Callable[[], dict[str, Any]], timeout: float
+) -> tuple[dict[str, Any], str]:
+    """torch's live facts for `key` and the note that says where they came from: the
+    cache, or `probe()` (once for all the processes that miss together)."""
+    live = load(key)
+    if live is not None:
+        return live, HIT
+    with _only_one(key, timeout):
+        live = load(key)  # another process may have filled it while this one waited
+        if live is not None:
+            return live, SHARED
+        live = probe()
+        store(key, live)
+    return live, MISS
+
+
+def _static(python: str | None, timeout: float, sections: tuple[str, ...] | None) -> dict[str, Any]:
+    """The probe without torch's child: of this interpreter, or of `python`'s."""
+    if python is not None:
+        from envlock.collect import probe_interpreter
+
+        return probe_interpreter(
+            python, torch_live=False, timeout=timeout, sections=sections
+        ).to_dict()
     from envlock.probe import probe_host
-    from envlock.probe.torch_info import LiveProbe
 
     ext_cache = load_extension_cache()
-    data = probe_host(torch_live=False, timeout=timeout, extension_cache=ext_cache)
+    data = probe_host(
+        torch_live=False, timeout=timeout, extension_cache=ext_cache, sections=sections
+    )
     store_extension_cache(ext_cache)
+    return data
+
+
+def probe_with_cache(
+    *, timeout: float, python: str | None = None, sections: tuple[str, ...] | None = None
+) -> tuple[Facts, bool]:
+    """Probe this interpreter (or `python`; only `sections`, when given); torch's live
+    facts from the cache when the key matches. Returns the facts and whether the cache
+    was hit."""
+    from envlock.probe.torch_info import LiveProbe
+
+    data = _static(python, timeout, sections)
     static = Facts.from_dict(data)
     key = cache_key(static)
     if key is None:
         return static, False
-    live = load(key)
-    hit = live is not None
-    if live is None:
-        live = LiveProbe().result(timeout)
-        store(key, live)
+    live, note = live_facts(key, lambda: LiveProbe(python).result(timeout), timeout)
     data["torch"]["live"] = live
-    data["meta"].setdefault("notes", []).append(
-        "torch live facts from cache" if hit else "torch live facts probed (cache miss)"
-    )
+    data["meta"].setdefault("notes", []).append(note)
     try:
-        return Facts.from_dict(data), hit
+        return Facts.from_dict(data), note != MISS
     except FactsError:
-        if not hit:
+        if note == MISS:
             raise
     # A cache entry that parses as JSON but not as live facts (written by another
     # envlock, or damaged): drop it and probe again instead of failing every verify.
     drop(key)
-    data["torch"]["live"] = live = LiveProbe().result(timeout)
+    data["torch"]["live"] = live = LiveProbe(python).result(timeout)
     store(key, live)
-    data["meta"]["notes"][-1] = "torch live facts probed (cache entry was invalid, replaced)"
+    data["meta"]["notes"][-1] = INVALID
     return Facts.from_dict(data), False
 
 
