@@ -14,6 +14,7 @@ Nothing in this module starts a process.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -84,17 +85,14 @@ class _Rules:
     """
 
     def __init__(self, rules: list[Rule]) -> None:
-        self.compiled = [
-            (re.compile(fnmatch.translate(_angle(r.pattern)), re.DOTALL), r, _section(r.pattern))
-            for r in rules
-        ]
+        self.compiled = [(*_compiled(r.pattern), r) for r in rules]
         self.by_section: dict[str, list[tuple[re.Pattern[str], Rule]]] = {}
 
     def __call__(self, path: str) -> Rule:
         section = path.split(".", 1)[0]
         candidates = self.by_section.get(section)
         if candidates is None:  # the rules that can match in this section, in order
-            candidates = [(rx, r) for rx, r, sec in self.compiled if sec in (None, section)]
+            candidates = [(rx, r) for rx, sec, r in self.compiled if sec in (None, section)]
             self.by_section[section] = candidates
         concrete = _angle(path)
         generic = _angle(_INDEX.sub("[*]", path)) if "[" in path else concrete
@@ -102,6 +100,13 @@ class _Rules:
             if regex.match(concrete) or (generic is not concrete and regex.match(generic)):
                 return rule
         return _FALLBACK
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> tuple[re.Pattern[str], str | None]:
+    """A rule pattern's regex and literal section, translated once per process (the
+    default rules are the same on every call: verify, checked_fields, every rank)."""
+    return re.compile(fnmatch.translate(_angle(pattern)), re.DOTALL), _section(pattern)
 
 
 def _section(pattern: str) -> str | None:
@@ -151,9 +156,13 @@ def verify(
             )
         )
     effective = "software" if "software" in (scope, lock.scope) else "full"
-    locked = flatten(lock, scope=effective)
     # as observed: a value no lock file may hold (a line break) is drift, not hidden
-    observed = flatten(build_lock(facts, scope="full", lockable=False), scope=effective)
+    now = build_lock(facts, scope="full", lockable=False)
+    # A section equal on both sides (typed equality) has no field that can differ: it is
+    # neither flattened nor matched against the rules. Unchanged is cheap.
+    same = _equal_sections(lock, now)
+    locked = flatten(lock, scope=effective, without=same)
+    observed = flatten(now, scope=effective, without=same)
     if lock.version < LockVersion.current():
         observed = _as_written_by(lock.version, observed, locked)
     unobserved = _unobserved(facts)
@@ -170,6 +179,18 @@ def verify(
 
     findings += unrestorable_findings(lock.sources, lock.packages)
     return findings
+
+
+def _equal_sections(lock: Lock, now: Lock) -> frozenset[str]:
+    """The keys of the compared sections whose locked and observed values are equal. None
+    for a lock with keys this model does not know (they are compared as the file has them)."""
+    if lock.unknown:
+        return frozenset()
+    return frozenset(
+        sec.path
+        for sec in _FIELDS.sections()
+        if sec.meta.compared and getattr(lock, sec.attr) == getattr(now, sec.attr)
+    )
 
 
 # The first lock-version that records the full closure (1.0: an allow-list of packages).

@@ -31,16 +31,20 @@ def flatten_table(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def flatten(lock: Lock, *, scope: str = "full") -> dict[str, Any]:
-    """The lock's comparable fields under `scope` (software: no driver or hardware)."""
+def flatten(
+    lock: Lock, *, scope: str = "full", without: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The lock's comparable fields under `scope` (software: no driver or hardware), but
+    for the sections keyed in `without` (verify leaves out those equal on both sides)."""
     sections, skipped = _sections(scope == "software")
     if lock.unknown:
         # keys this model does not know go where the file had them: the written table
         table = lock.to_dict()
-        return flatten_table({k: v for k, v in table.items() if k not in skipped})
+        return flatten_table({k: v for k, v in table.items() if k not in skipped | without})
     out: dict[str, Any] = {}
     for attr, key in sections:
-        _walk(getattr(lock, attr), key, out)
+        if key not in without:
+            _walk(getattr(lock, attr), key, out)
     return out
 
 

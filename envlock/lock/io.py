@@ -69,8 +69,26 @@ def loads_lock(text: str, *, where: str = "lock") -> Lock:
     return Lock.from_dict(data, where=where)
 
 
-def read_lock(path: str | os.PathLike[str]) -> Lock:
-    """Read, gate and type a lock file; every failure is one LockError line."""
+def read_lock(
+    path: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
+) -> Lock:
+    """Read, gate and type a lock file; every failure is one LockError line.
+
+    `cache_dir`: the Lock these exact bytes parsed to before may come from the parsed-lock
+    cache there (lock/parsedcache.py: verify's warm path), and a fresh parse is stored."""
+    raw = _read_raw(path)
+    if cache_dir is None:
+        return _parse(raw, os.fspath(path))
+    from envlock.lock import parsedcache
+
+    lock = parsedcache.load(cache_dir, raw)
+    if lock is None:
+        lock = _parse(raw, os.fspath(path))
+        parsedcache.store(cache_dir, raw, lock)
+    return lock
+
+
+def _read_raw(path: str | os.PathLike[str]) -> bytes:
     from envlock.safeio import UnreadableFile, read_bounded
 
     p = os.fspath(path)
@@ -84,6 +102,10 @@ def read_lock(path: str | os.PathLike[str]) -> Lock:
         raise LockError(f"cannot read lock file {p}: {exc}") from None
     if not raw.strip():
         raise LockError(f"{p} is empty (regenerate it with `envlock lock`)")
+    return raw
+
+
+def _parse(raw: bytes, p: str) -> Lock:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

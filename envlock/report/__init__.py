@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from envlock.errors import UsageError
-from envlock.findings import Report
+
+if TYPE_CHECKING:  # `from envlock.report import FORMATS` loads no Report model
+    from envlock.findings import Report
 
 FORMATS = ("text", "json", "junit", "github", "html")
 

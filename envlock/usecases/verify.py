@@ -46,19 +46,21 @@ def verify(
     options: VerifyOptions,
 ) -> Verified:
     """Compare this environment (or `source`, or `facts`) with a lock."""
+    source = source or Source()
+    # This host's probe starts first and runs while the lock is read and the comparison
+    # loads: it mostly waits (subprocesses, files), the imports mostly compute.
+    observing = _Observing(source, options) if facts is None and _local(source) else None
     from envlock.catalog import DETERMINISM, DOCTOR, VERIFY, validate_ignore
     from envlock.findings import Report
-    from envlock.lock.io import read_lock
     from envlock.verify import Rule, parse_rule_override
     from envlock.verify import verify as compare
 
-    source = source or Source()
     extra = (DOCTOR,) if options.doctor_errors else ()
     skip = validate_ignore(options.ignore, VERIFY, DETERMINISM, *extra)
     overrides = [r if isinstance(r, Rule) else parse_rule_override(r) for r in options.rules]
-    locked = lock if not isinstance(lock, (str, os.PathLike)) else read_lock(lock)
+    locked = lock if not isinstance(lock, (str, os.PathLike)) else _read(lock, options)
     if facts is None:
-        facts = _observe(source, options)
+        facts = observing.facts() if observing is not None else _observe(source, options)
     skipped = None
     if options.determinism:
         from envlock.collect import with_fresh_determinism
@@ -78,6 +80,51 @@ def verify(
         details=_details(lock, locked, facts, findings, skip, options.scope),
     )
     return Verified(report=report, facts=facts)
+
+
+def _read(path: str | os.PathLike[str], options: VerifyOptions) -> Lock:
+    """The lock at `path`; with the cache allowed, an unchanged lock is not parsed again."""
+    from envlock.lock.io import read_lock
+
+    if not options.cache:
+        return read_lock(path)
+    from envlock.livecache import cache_dir
+
+    return read_lock(path, cache_dir=cache_dir())
+
+
+def _local(source: Source) -> bool:
+    """The facts come from probing this host (no container, interpreter, file or paste)."""
+    return not (source.in_container or source.pasted or source.facts_file or source.python)
+
+
+class _Observing:
+    """`_observe(source, options)` in a thread, started now; `facts()` waits for it and
+    raises what it raised. Daemon: a lock that cannot be read ends envlock without
+    waiting for a probe whose facts nobody needs (the torch child ends with it)."""
+
+    def __init__(self, source: Source, options: VerifyOptions) -> None:
+        import threading
+
+        self._facts: Facts | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(source, options), name="envlock-observe", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, source: Source, options: VerifyOptions) -> None:
+        try:
+            self._facts = _observe(source, options)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def facts(self) -> Facts:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._facts is not None
+        return self._facts
 
 
 def _observe(source: Source, options: VerifyOptions) -> Facts:

@@ -1,0 +1,132 @@
+"""Parsed locks, cached: an unchanged lock is read, not parsed and validated again.
+
+`verify` runs before every training launch with the same lock; parsing it (tomllib,
+the version gate, every field's grammar in `Lock.from_dict`) is the same work each
+time. An entry holds the typed Lock that the lock's exact bytes gave, keyed by
+
+- the SHA-256 of those bytes (the file is read anyway: any edit, however it keeps the
+  size or mtime, is another key), and
+- the reader itself: envlock's version, the interpreter's, and the size, mtime and
+  inode of the modules that parse and validate a lock (an upgraded or edited envlock
+  is a miss, so a rule it tightened is never skipped).
+
+Only locks that parsed are stored (an error is raised again, the same line, by the
+reader). Entries live under the directory the caller names (verify: the live-facts
+cache's, `livecache.cache_dir()`), in `locks/`, written atomically and best effort, at
+most `MAX_ENTRIES` of them. An entry is a pickle read by an unpickler that builds only
+the lock model's own dataclasses and enums: a damaged or foreign entry is a miss,
+never code run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+from envlock.facts import DeterminismFacts
+from envlock.lock.model import Lock, LockHeader
+from envlock.lock.version import LockVersion
+from envlock.severity import Severity
+
+FORMAT = 1
+MAX_ENTRIES = 64
+_MAX_ENTRY_BYTES = 16 << 20
+
+# The modules whose classes a Lock holds (named by their classes: the unpickler's allow-list).
+_MODEL_MODULES = frozenset(
+    c.__module__ for c in (Lock, LockHeader, LockVersion, DeterminismFacts, Severity)
+)
+# The other files of the code that reads a lock, in the package (stat'ed, not imported:
+# a hit needs no grammar).
+_READER_FILES = (
+    "__init__.py",
+    "typed.py",
+    "versions.py",
+    "lock/io.py",
+    "lock/valid.py",
+    "lock/fieldmeta.py",
+)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Builds the lock model's dataclasses and enums and nothing else."""
+
+    def find_class(self, module: str, name: str) -> type:
+        found = getattr(sys.modules.get(module), name, None) if module in _MODEL_MODULES else None
+        if isinstance(found, type) and (
+            dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)
+        ):
+            return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of the lock model")
+
+
+def _reader_stamp() -> bytes:
+    """What changes when the code that parses a lock changes."""
+    import envlock
+
+    package = os.path.dirname(envlock.__file__ or "")
+    parts = [f"{FORMAT}:{envlock.__version__}:{sys.version}"]
+    model_files = sorted(str(getattr(sys.modules[m], "__file__", m)) for m in _MODEL_MODULES)
+    for path in [*model_files, *(os.path.join(package, name) for name in _READER_FILES)]:
+        try:
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+        except OSError:
+            parts.append(f"{path}:missing")
+    return "\n".join(parts).encode()
+
+
+def _entry(cache_dir: str | os.PathLike[str], raw: bytes) -> Path:
+    digest = hashlib.sha256(_reader_stamp() + b"\0" + raw).hexdigest()
+    return Path(cache_dir) / "locks" / f"lock-{digest[:40]}.pickle"
+
+
+def load(cache_dir: str | os.PathLike[str], raw: bytes) -> Lock | None:
+    """The Lock these bytes parsed to before, or None (a miss, whatever went wrong)."""
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    try:
+        data = read_bounded(_entry(cache_dir, raw), limit=_MAX_ENTRY_BYTES)
+    except UnreadableFile:
+        return None
+    try:
+        lock = _ModelUnpickler(io.BytesIO(data)).load()
+    except Exception:  # a damaged or foreign entry (pickle raises many kinds) is a miss
+        return None
+    return lock if isinstance(lock, Lock) else None
+
+
+def store(cache_dir: str | os.PathLike[str], raw: bytes, lock: Lock) -> None:
+    """Best effort: a cache that cannot be written is only a slower next run."""
+    path = _entry(cache_dir, raw)
+    try:
+        data = pickle.dumps(lock, protocol=pickle.HIGHEST_PROTOCOL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".lock-", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        _prune(path.parent)
+    except (OSError, pickle.PicklingError, TypeError, RecursionError):
+        return
+
+
+def _prune(directory: Path) -> None:
+    """Keep the newest MAX_ENTRIES entries (a lock regenerated on every CI run would
+    otherwise leave one entry per run)."""
+    entries = []
+    for p in directory.glob("lock-*.pickle"):
+        with contextlib.suppress(OSError):
+            entries.append((p.stat().st_mtime_ns, p))
+    entries.sort(reverse=True)
+    for _, old in entries[MAX_ENTRIES:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
