@@ -68,53 +68,9 @@ def main() -> int:
     env["PATH"] = f"{Path(args.uv).parent}{os.pathsep}{env.get('PATH', '')}"
     work = Path(tempfile.mkdtemp(prefix="envlock-bench-restore-"))
     try:
-        src = work / "src"
-        subprocess.run([sys.executable, "-m", "venv", str(src)], check=True)
-        subprocess.run(
-            [str(src / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", *PACKAGES],
-            check=True,
-            env=env,
-        )
-        lock, req = work / "envlock.lock.toml", work / "requirements.txt"
-        envlock = [sys.executable, "-m", "envlock"]
-        subprocess.run(
-            [
-                *envlock,
-                "lock",
-                "--python",
-                str(src / "bin" / "python"),
-                "--hashes",
-                "--no-torch-live",
-                "-o",
-                str(lock),
-            ],
-            check=True,
-            env=env,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*envlock, "export", str(lock), "-o", str(req)],
-            check=True,
-            env=env,
-            capture_output=True,
-        )
-        target = work / "restored"
-        restore = timed(
-            [[*envlock, "restore", str(lock), "--venv", str(target), "--installer", "uv"]],
-            target,
-            args.runs,
-            env,
-        )
-        plain = work / "plain"
-        uv = timed(
-            [
-                [args.uv, "venv", "--quiet", "--python", sys.executable, str(plain)],
-                [args.uv, "pip", "sync", "--python", str(plain / "bin" / "python"), str(req)],
-            ],
-            plain,
-            args.runs,
-            env,
-        )
+        target, make_restore, plain, make_uv = prepare(args.uv, env, work)
+        restore = timed(make_restore, target, args.runs, env)
+        uv = timed(make_uv, plain, args.runs, env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(
@@ -125,6 +81,50 @@ def main() -> int:
     print(f"uv venv + uv pip sync                      {uv:7.3f} s")
     print(f"  ratio {restore / uv:.3f}  (goal <= 1.200)")
     return 0
+
+
+def prepare(
+    uv: str, env: dict[str, str], work: Path
+) -> tuple[Path, list[list[str]], Path, list[list[str]]]:
+    """Lock (with --hashes) and export a venv of PACKAGES made in `work`; return the
+    restore's target and commands, and the plain uv venv's (benchmarks/run_all.py too)."""
+    src = work / "src"
+    subprocess.run([sys.executable, "-m", "venv", str(src)], check=True)
+    subprocess.run(
+        [str(src / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", *PACKAGES],
+        check=True,
+        env=env,
+    )
+    lock, req = work / "envlock.lock.toml", work / "requirements.txt"
+    envlock = [sys.executable, "-m", "envlock"]
+    subprocess.run(
+        [
+            *envlock,
+            "lock",
+            "--python",
+            str(src / "bin" / "python"),
+            "--hashes",
+            "--no-torch-live",
+            "-o",
+            str(lock),
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*envlock, "export", str(lock), "-o", str(req)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    target, plain = work / "restored", work / "plain"
+    make_restore = [[*envlock, "restore", str(lock), "--venv", str(target), "--installer", "uv"]]
+    make_uv = [
+        [uv, "venv", "--quiet", "--python", sys.executable, str(plain)],
+        [uv, "pip", "sync", "--python", str(plain / "bin" / "python"), str(req)],
+    ]
+    return target, make_restore, plain, make_uv
 
 
 def torch_cpu(runs: int) -> int:

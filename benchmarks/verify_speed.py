@@ -5,7 +5,7 @@
 Measured in one run, in the CUDA-torch venv (and the CPU venv for the fleet,
 whose ranks import torch.distributed):
   1. warm `envlock verify` (live torch facts from the cache) vs `python -c "import torch"`
-     (target <= 0.15x);
+     (target <= 0.05x, issue 23);
   2. envlock.preflight() from a process that has not imported torch: time added over
      `python -c pass` (target <= 0.3 s);
   3. `verify --distributed` under torchrun with 2, 4, 8, 16 local gloo ranks.
@@ -45,6 +45,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def warm_lock(py: str, env: dict[str, str], directory: Path) -> Path:
+    """A lock of `py`'s environment in `directory`, verified once so that the caches
+    (torch's live facts, the parsed lock) are warm for the runs measured after it.
+    benchmarks/run_all.py uses it too."""
+    lock = directory / "envlock.lock.toml"
+    subprocess.run(
+        [py, "-m", "envlock", "lock", "-o", str(lock)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run([py, "-m", "envlock", "verify", str(lock)], env=env, capture_output=True)
+    return lock
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
@@ -54,15 +69,7 @@ def main() -> None:
     cpu_venv = VENVS / "torch-cpu" / "bin"
     tmp = Path(tempfile.mkdtemp(prefix="envlock-bench-"))
     env = dict(os.environ, PYTHONPATH=str(REPO), ENVLOCK_CACHE_DIR=str(tmp / "cache"))
-    lock = tmp / "envlock.lock.toml"
-    subprocess.run(
-        [cuda_py, "-m", "envlock", "lock", "-o", str(lock)],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    # fill the cache once
-    subprocess.run([cuda_py, "-m", "envlock", "verify", str(lock)], env=env, capture_output=True)
+    lock = warm_lock(cuda_py, env, tmp)
 
     t_import = timed([cuda_py, "-c", "import torch"], env, args.runs)
     t_warm = timed([cuda_py, "-m", "envlock", "verify", str(lock)], env, args.runs, ok=(0, 1))
@@ -75,7 +82,7 @@ def main() -> None:
     t_cold = timed([cuda_py, "-m", "envlock", "verify", str(lock), "--no-cache"], env, 3, ok=(0, 1))
     print(f"python -c 'import torch'        {t_import:6.3f} s")
     print(
-        f"envlock verify (warm, text)     {t_warm:6.3f} s   ratio {t_warm / t_import:.3f}  (target <= 0.15)"
+        f"envlock verify (warm, text)     {t_warm:6.3f} s   ratio {t_warm / t_import:.3f}  (target <= 0.05)"
     )
     print(
         f"envlock verify (warm, json)     {t_warm_json:6.3f} s   ratio {t_warm_json / t_import:.3f}"
