@@ -1,9 +1,5 @@
-"""The Facts model: what envlock observed about one machine, host or container.
-
-The probe (stdlib only, possibly inside an old interpreter in a container)
-emits plain JSON; `Facts.from_dict` turns that into frozen dataclasses and
-rejects documents that do not fit, naming the dotted path of the offending
-value. Everything downstream (checks, lock, verify, fleet) reads Facts only.
+"""The Facts model: what envlock observed about one machine, host or container, as
+frozen dataclasses (envlock/facts/__init__.py says how they are read).
 
 A source that could not be observed carries `unavailable = "<reason>"`; an
 observed absence is an empty list or a None field next to
@@ -13,14 +9,13 @@ observed absence is an empty list or a None field next to
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from envlock import typed
 from envlock.errors import FactsError
+from envlock.facts.load import load_json
 
 FACTS_VERSION = 1
 # One host sees at most a few dozen GPUs (an NVL72 rack is 72 across 18 hosts); a facts
@@ -461,124 +456,7 @@ class Facts:
         return dataclasses.replace(self, **changes)
 
 
-# ----------------------------------------------------------- (de)serialising
 T = TypeVar("T")
-# A facts integer is a count or a byte size (20 digits at most). json.loads hands longer
-# digit runs to int(), which refuses more than 4,300 digits with a ValueError that is
-# not a JSONDecodeError: the bound is checked first, and said as one line.
-MAX_INT_DIGITS = 100
-
-
-class _HugeInt(Exception):
-    def __init__(self, digits: int) -> None:
-        super().__init__(digits)
-        self.digits = digits
-
-
-def _bounded_int(text: str) -> int:
-    digits = len(text) - text.startswith("-")
-    if digits > MAX_INT_DIGITS:
-        raise _HugeInt(digits)
-    return int(text)
-
-
-def load_json(text: str | bytes) -> Any:
-    """A facts document's JSON; FactsError (one line) when it is not JSON, is nested too
-    deeply, or holds an integer of more than MAX_INT_DIGITS digits."""
-    try:
-        return json.loads(text, parse_int=_bounded_int)
-    except _HugeInt as exc:
-        raise FactsError(
-            f"facts JSON holds an integer of {exc.digits} digits (at most {MAX_INT_DIGITS})"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise FactsError(f"facts are not valid JSON: {exc}") from None
-    except RecursionError:
-        raise FactsError("facts JSON is nested too deeply") from None
-    except ValueError as exc:  # bytes that are not UTF-8, or any other refusal of json's
-        raise FactsError(f"facts are not valid JSON: {str(exc).splitlines()[0][:200]}") from None
-
-
-# ----------------------------------------------------------- the fast decoder
-# `Facts.from_dict` is the reference (every error names its dotted path) but costs ~2-4 ms
-# for an 11 KB probe; msgspec's typed decoder reads the same dataclasses in ~50-75 us. A
-# fleet report reads thousands of files, so it decodes with msgspec and goes to the
-# reference only for a document msgspec refuses or might read differently: the reference
-# then reads it or raises its exact error. Host side only (the probe stays stdlib, and
-# preflight never needs it): msgspec is imported on first use.
-_RUN = MAX_INT_DIGITS + 1  # digits of the shortest integer load_json refuses
-_STRIDE = 25  # a run of _RUN digits covers _RUN // _STRIDE consecutive bytes of raw[::_STRIDE]
-_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
-
-
-def _long_digit_run(raw: bytes) -> bool:
-    """Whether `raw` holds _RUN digits in a row (in a number or a string): msgspec reads an
-    integer of up to 4,300 digits, and skips unknown keys unread, where load_json refuses
-    more than MAX_INT_DIGITS. Sampled first: a real file has no such run."""
-    if b"0" * (_RUN // _STRIDE) not in raw[::_STRIDE].translate(_ZERO):
-        return False
-    return b"0" * _RUN in raw.translate(_ZERO)
-
-
-def plain_json(raw: bytes) -> bool:
-    """True when what load_json refuses beyond JSON's grammar cannot be in `raw`: it is
-    UTF-8 (msgspec does not check the strings it skips) and holds no integer of more than
-    MAX_INT_DIGITS digits. Nesting needs no check: msgspec refuses depth past Python's
-    recursion limit, as json does (RecursionError, caught)."""
-    if not raw.isascii():
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-    return not _long_digit_run(raw)
-
-
-@functools.cache
-def _decoder() -> Any:
-    """msgspec's decoder for a facts document: Facts' fields, types and defaults (msgspec
-    reads the nested dataclasses as declared, unknown keys skipped as from_dict skips them),
-    with facts_version required, as from_dict requires it."""
-    import msgspec
-
-    hints = typing.get_type_hints(Facts)
-    fields: list[Any] = []
-    for f in dataclasses.fields(Facts):
-        if f.name == "facts_version":
-            fields.append((f.name, int))
-        elif f.default is not dataclasses.MISSING:
-            fields.append((f.name, hints[f.name], f.default))
-        elif f.default_factory is not dataclasses.MISSING:
-            factory = msgspec.field(default_factory=f.default_factory)
-            fields.append((f.name, hints[f.name], factory))
-        else:
-            fields.append((f.name, hints[f.name]))
-    return msgspec.json.Decoder(msgspec.defstruct("FactsDocument", fields, kw_only=True))
-
-
-def fast_facts(raw: bytes) -> Facts | None:
-    """Facts from a facts file's bytes by msgspec, or None where the reference must read
-    them: not plain JSON (`plain_json`), refused by msgspec (its grammar is as strict as
-    json's, it refuses NaN, lone surrogates and a BOM, which json reads), another
-    facts_version, more GPUs than MAX_GPUS."""
-    import msgspec
-
-    if not plain_json(raw):
-        return None
-    try:
-        doc = _decoder().decode(raw)
-    except (msgspec.MsgspecError, RecursionError):
-        return None
-    gpus = doc.driver.gpus or ()
-    if doc.facts_version != FACTS_VERSION or max(len(gpus), len(doc.driver.pci_gpus)) > MAX_GPUS:
-        return None
-    return Facts(**msgspec.structs.asdict(doc))
-
-
-def decode_facts(raw: bytes) -> Facts:
-    """A facts file's bytes as Facts: `fast_facts`, else the reference,
-    `Facts.from_dict(load_json(raw))`, which reads the document or raises its FactsError."""
-    facts = fast_facts(raw)
-    return facts if facts is not None else Facts.from_dict(load_json(raw))
 
 
 def _dump(value: Any) -> Any:
@@ -592,21 +470,3 @@ def _get(data: dict[str, Any], key: str) -> Any:
 
 def _build(cls: type[T], data: Any, path: str) -> T:
     return typed.Reader(error=FactsError).build(cls, data, path)
-
-
-def read_facts_file(path: str) -> Facts:
-    """Read a facts JSON file written by `envlock probe --json` (a regular file, bounded)."""
-    from envlock.safeio import UnreadableFile, read_bounded
-
-    try:
-        text = read_bounded(path).decode("utf-8")
-    except UnreadableFile as exc:
-        if str(exc) == "not found":
-            raise FactsError(f"facts file not found: {path}") from None
-        raise FactsError(f"facts file {path} {exc}") from None
-    except UnicodeDecodeError:
-        raise FactsError(f"cannot read facts file {path}: not UTF-8 text") from None
-    try:
-        return Facts.from_json(text)
-    except FactsError as exc:
-        raise FactsError(f"{path}: {exc}") from None
