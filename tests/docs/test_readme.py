@@ -92,6 +92,7 @@ def test_every_option_in_readme_examples_exists() -> None:
 
 def test_pre_commit_hook_file_is_valid() -> None:
     text = (REPO / ".pre-commit-hooks.yaml").read_text()
-    assert "id: envlock-verify" in text and "entry: python -m envlock verify" in text
-    # the project's environment, not an isolated one pre-commit builds (tests/docs/test_pre_commit_hook.py)
-    assert "language: system" in text
+    assert "id: envlock-verify" in text and "entry: python -m envlock.precommit" in text
+    # pre-commit installs envlock for the hook: no activated venv needed; the hook verifies
+    # the project's interpreter through --python (tests/docs/test_pre_commit_hook.py)
+    assert "language: python" in text
