@@ -95,20 +95,7 @@ class Reader:
     def convert(self, hint: Any, value: Any, path: str) -> Any:
         origin = typing.get_origin(hint)
         if origin in (Union, types.UnionType):
-            args = typing.get_args(hint)
-            if value is None:
-                if type(None) in args:
-                    return None
-                raise self.error(f"in '{path}': must not be null")
-            inner = [a for a in args if a is not type(None)]
-            if len(inner) == 1:
-                return self.convert(inner[0], value, path)
-            for a in inner:  # e.g. int | str: the first that accepts
-                try:
-                    return self.convert(a, value, path)
-                except self.error:
-                    continue
-            raise self.error(f"in '{path}': unexpected {self.kind(value)}")
+            return self._union(hint, value, path)
         if origin in (list, tuple):
             if not isinstance(value, list):
                 raise self.error(f"in '{path}': expected a list, got {self.kind(value)}")
@@ -122,22 +109,41 @@ class Reader:
             return {str(k): self.convert(item, v, f"{path}.{k}") for k, v in value.items()}
         if dataclasses.is_dataclass(hint):
             return self.build(hint, value, path)  # type: ignore[arg-type]
-        if hint is bool:
-            if isinstance(value, bool):
-                return value
-        elif hint is int:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-        elif hint is float:
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value)
-        elif hint is str:
-            if isinstance(value, str):
-                return value
-        elif hint is Any:
-            return value
+        if _accepts(hint, value):
+            return float(value) if hint is float else value
         want = _WANT.get(hint, getattr(hint, "__name__", str(hint)))
         raise self.error(f"in '{path}': expected {want}, got {self.kind(value)}")
+
+    def _union(self, hint: Any, value: Any, path: str) -> Any:
+        """`X | None`: None, or an X; `X | Y`: the first of them that accepts the value."""
+        args = typing.get_args(hint)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise self.error(f"in '{path}': must not be null")
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            return self.convert(inner[0], value, path)
+        for a in inner:  # e.g. int | str: the first that accepts
+            try:
+                return self.convert(a, value, path)
+            except self.error:
+                continue
+        raise self.error(f"in '{path}': unexpected {self.kind(value)}")
+
+
+def _accepts(hint: Any, value: Any) -> bool:
+    """Whether a plain value is of a scalar hint (bool, int, float, str, Any): a bool is
+    never an int or a float, an int is a float."""
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    return hint is Any
 
 
 def dump(
@@ -150,17 +156,7 @@ def dump(
     """Plain data for `value`. `prune` drops None values and empty tables (TOML has no
     null); `skip` leaves out dataclass fields (e.g. timings the lock never holds)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            if skip is not None and skip(f):
-                continue
-            v = dump(getattr(value, f.name), key=key, prune=prune, skip=skip)
-            if _name_keys(f) and isinstance(v, dict):
-                v = {key(k): x for k, x in v.items()}
-            if prune and (v is None or v == {}):
-                continue
-            out[key(f.name)] = v
-        return out
+        return _dump_fields(value, key, prune, skip)
     if isinstance(value, (list, tuple)):
         return [dump(v, key=key, prune=prune, skip=skip) for v in value]
     if isinstance(value, dict):
@@ -169,6 +165,26 @@ def dump(
             items = {k: v for k, v in items.items() if v is not None and v != {}}
         return items
     return value
+
+
+def _dump_fields(
+    value: Any,
+    key: Callable[[str], str],
+    prune: bool,
+    skip: Callable[[dataclasses.Field[Any]], bool] | None,
+) -> dict[str, Any]:
+    """A dataclass's fields as a table (see dump)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(value):
+        if skip is not None and skip(f):
+            continue
+        v = dump(getattr(value, f.name), key=key, prune=prune, skip=skip)
+        if _name_keys(f) and isinstance(v, dict):
+            v = {key(k): x for k, x in v.items()}
+        if prune and (v is None or v == {}):
+            continue
+        out[key(f.name)] = v
+    return out
 
 
 _WANT = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}

@@ -24,8 +24,6 @@ OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
     "determinism/compare.py::compare": (16, 137),
     "matrix/advice.py::_judge": (31, 99),
     "matrix/advice.py::remedy": (24, 49),
-    "typed.py::dump": (20, 29),
-    "typed.py::Reader.convert": (28, 46),
 }
 
 
