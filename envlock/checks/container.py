@@ -23,24 +23,13 @@ _CONDITION = re.compile(r"^([a-z]+)\s*(>=|<=|==|!=|>|<|=)\s*(\S+)$")
 
 @check("EL-CONTAINER-NO-GPU")
 def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
-    if not ctx.in_container:
-        return
-    nodes = {basename(n) for n in ctx.facts.driver.device_nodes}
-    if any(n.removeprefix("nvidia").isdigit() for n in nodes):
+    if not ctx.in_container or _has_gpu_nodes(ctx):
         return
     image = ctx.facts.image
     if image is not None and image.gpu_request_error:
         return  # EL-GPU-REQUEST-FAILED reports it, with the daemon's own error
     visible = ctx.env("NVIDIA_VISIBLE_DEVICES")
-    reasons = []
-    if image is not None and image.gpus_requested:
-        reasons.append(f"GPUs were requested ({image.gpus_requested})")
-    if ctx.torch_cuda is not None:
-        reasons.append(f"torch is a CUDA {ctx.torch_cuda} build")
-    if ctx.host is not None and ctx.host.driver.gpus:
-        reasons.append(f"the host has {len(ctx.host.driver.gpus)} GPU(s)")
-    if visible not in (None, "", "void", "none"):
-        reasons.append(f"the image sets NVIDIA_VISIBLE_DEVICES={visible}")
+    reasons = _gpu_expected_because(ctx, image, visible)
     if not reasons:
         return
     yield Finding(
@@ -53,17 +42,47 @@ def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
         ),
         fix="start the container with GPUs: docker run --gpus all ... "
         "(Kubernetes: resources.limits nvidia.com/gpu)",
-        evidence={
-            "driver.device_nodes": ctx.facts.driver.device_nodes,
-            "env.NVIDIA_VISIBLE_DEVICES": visible,
-            "torch.cuda": ctx.facts.torch.cuda,
-            "system.container.runtime": ctx.facts.system.container.runtime
-            if ctx.facts.system.container
-            else None,
-            **({"image.gpus_requested": image.gpus_requested} if image else {}),
-            **({"host.driver.gpus": len(ctx.host.driver.gpus or [])} if ctx.host else {}),
-        },
+        evidence=_no_gpu_evidence(ctx, image, visible),
     )
+
+
+def _has_gpu_nodes(ctx: CheckContext) -> bool:
+    """A /dev/nvidiaN node: the container was given a GPU."""
+    nodes = {basename(n) for n in ctx.facts.driver.device_nodes}
+    return any(n.removeprefix("nvidia").isdigit() for n in nodes)
+
+
+def _gpu_expected_because(
+    ctx: CheckContext, image: ImageFacts | None, visible: str | None
+) -> list[str]:
+    """Why this container should have had GPUs; empty: nothing says it should."""
+    reasons = []
+    if image is not None and image.gpus_requested:
+        reasons.append(f"GPUs were requested ({image.gpus_requested})")
+    if ctx.torch_cuda is not None:
+        reasons.append(f"torch is a CUDA {ctx.torch_cuda} build")
+    if ctx.host is not None and ctx.host.driver.gpus:
+        reasons.append(f"the host has {len(ctx.host.driver.gpus)} GPU(s)")
+    if visible not in (None, "", "void", "none"):
+        reasons.append(f"the image sets NVIDIA_VISIBLE_DEVICES={visible}")
+    return reasons
+
+
+def _no_gpu_evidence(
+    ctx: CheckContext, image: ImageFacts | None, visible: str | None
+) -> dict[str, object]:
+    container = ctx.facts.system.container
+    evidence: dict[str, object] = {
+        "driver.device_nodes": ctx.facts.driver.device_nodes,
+        "env.NVIDIA_VISIBLE_DEVICES": visible,
+        "torch.cuda": ctx.facts.torch.cuda,
+        "system.container.runtime": container.runtime if container else None,
+    }
+    if image:
+        evidence["image.gpus_requested"] = image.gpus_requested
+    if ctx.host:
+        evidence["host.driver.gpus"] = len(ctx.host.driver.gpus or [])
+    return evidence
 
 
 def require_satisfied(

@@ -233,30 +233,31 @@ def visible_devices_problems(value: str, gpus: list[Gpu]) -> list[str]:
     entries = [e.strip() for e in value.split(",")]
     if value.strip() == "" or entries == [""]:
         return ["empty: hides every GPU (torch.cuda.device_count() == 0)"]
-    problems: list[str] = []
     uuids = [g.uuid for g in gpus if g.uuid]
     for pos, entry in enumerate(entries):
-        if re.fullmatch(r"-?[0-9]{1,9}", entry):  # ASCII, and short enough for int()
-            idx = int(entry)
-            if idx < 0:
-                problems.append(f"entry {pos} ({entry}) hides this and every later device")
-                break
-            if idx >= len(gpus):
-                problems.append(f"index {idx} does not exist (GPUs are 0-{len(gpus) - 1})")
-                break
-        elif entry.isascii() and entry.lstrip("-").isdigit():
-            problems.append(f"index {entry[:12]}... ({len(entry)} digits) does not exist")
-            break
-        elif entry.startswith(("GPU-", "MIG-")):
-            if entry.startswith("GPU-") and uuids and not any(u.startswith(entry) for u in uuids):
-                problems.append(f"no GPU has UUID {entry}")
-                break
-        else:
-            problems.append(f"entry {entry!r} is neither an index nor a GPU-/MIG- UUID")
-            break
-    if pos == 0 and problems:
-        problems.append("no GPU is visible")
-    return problems
+        problem = _entry_problem(pos, entry, len(gpus), uuids)
+        if problem is not None:  # CUDA stops here: nothing after it counts
+            return [problem, "no GPU is visible"] if pos == 0 else [problem]
+    return []
+
+
+def _entry_problem(pos: int, entry: str, count: int, uuids: list[str]) -> str | None:
+    """What is wrong with one entry of CUDA_VISIBLE_DEVICES; None: CUDA accepts it."""
+    if re.fullmatch(r"-?[0-9]{1,9}", entry):  # ASCII, and short enough for int()
+        idx = int(entry)
+        if idx < 0:
+            return f"entry {pos} ({entry}) hides this and every later device"
+        if idx >= count:
+            return f"index {idx} does not exist (GPUs are 0-{count - 1})"
+        return None
+    if entry.isascii() and entry.lstrip("-").isdigit():
+        return f"index {entry[:12]}... ({len(entry)} digits) does not exist"
+    if entry.startswith("GPU-"):
+        known = not uuids or any(u.startswith(entry) for u in uuids)
+        return None if known else f"no GPU has UUID {entry}"
+    if entry.startswith("MIG-"):
+        return None
+    return f"entry {entry!r} is neither an index nor a GPU-/MIG- UUID"
 
 
 @check("EL-TORCH-CUDA-UNAVAILABLE")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
-from envlock.facts import LoadedLibFacts
+from envlock.facts import LoadedLibFacts, WheelFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
 from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
@@ -122,15 +123,14 @@ def cudnn_shadowed(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("EL-CUDNN-GPU-UNSUPPORTED")
 def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
-    runtime, _ = _runtime_cudnn(ctx)
-    variant = ctx.torch_variant()
-    cudnn = runtime or (variant.cudnn if variant else None)
+    cudnn = _cudnn_in_use(ctx)
     entry = ctx.matrix.cudnn_range(cudnn) if cudnn else None
     if cudnn is None or entry is None:
         return
     bad = [g for g in ctx.gpus() if g.capability and not entry.supports_capability(g.capability)]
     if not bad:
         return
+    hint = wheel_hint(ctx)
     yield Finding(
         check_id="EL-CUDNN-GPU-UNSUPPORTED",
         severity=Severity.ERROR,
@@ -143,7 +143,7 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
         fix=(
             f"install a torch build whose cuDNN supports these GPUs and that has their "
             f"kernels: {hint}"
-            if (hint := wheel_hint(ctx))
+            if hint
             else "no official torch build pairs a cuDNN for these GPUs with their kernels: "
             "disable cuDNN (torch.backends.cudnn.enabled = False)"
         ),
@@ -156,6 +156,13 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
+def _cudnn_in_use(ctx: CheckContext) -> Version | None:
+    """The cuDNN torch loads; when that is unknown, the one its build was made with."""
+    runtime, _ = _runtime_cudnn(ctx)
+    variant = ctx.torch_variant()
+    return runtime or (variant.cudnn if variant else None)
+
+
 @check("EL-LD-LIBRARY-PATH-SHADOW")
 def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     """Judged from evidence: a copy torch really loaded from LD_LIBRARY_PATH is a warning;
@@ -163,12 +170,7 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     libraries carry DT_RPATH, searched before LD_LIBRARY_PATH) are information only."""
     if ctx.torch_cuda is None or not ctx.facts.cuda.wheels:
         return
-    shadowing = {
-        d.path: [lib for lib in d.libraries if lib.startswith(WHEEL_LIBRARY_PREFIXES)]
-        for d in ctx.facts.cuda.ld_library_path
-        if not _from_wheel(d.path + "/")
-    }
-    shadowing = {p: libs for p, libs in shadowing.items() if libs}
+    shadowing = _shadowing_dirs(ctx)
     if not shadowing:
         return
     live = ctx.facts.torch.live
@@ -182,41 +184,7 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
         f"{p} ({', '.join(libs[:4])}{', ...' if len(libs) > 4 else ''})"
         for p, libs in shadowing.items()
     )
-    if loaded_from:
-        severity = Severity.WARNING
-        message = (
-            f"torch loaded {', '.join(loaded_from)} from LD_LIBRARY_PATH, not the copies its "
-            f"nvidia-* wheels ship ({where}): a copy of another version causes 'undefined "
-            "symbol' errors (e.g. __nvJitLinkComplete) and cuDNN version errors"
-        )
-    elif loaded:
-        severity = Severity.INFO
-        message = (
-            f"LD_LIBRARY_PATH holds CUDA libraries ({where}), but torch loaded every CUDA "
-            "library from its wheels (torch's own RPATH is searched first): harmless for "
-            "torch; programs and extensions built against that directory use its copies"
-        )
-    elif ctx.facts.torch.lib_search_path == "rpath":
-        severity = Severity.INFO
-        message = (
-            f"LD_LIBRARY_PATH holds CUDA libraries ({where}), but libtorch_cuda.so carries "
-            "DT_RPATH to its wheels' directories, which the loader searches before "
-            "LD_LIBRARY_PATH: torch's own dependencies come from the wheels (torch's live "
-            "facts, which would show every loaded copy, are missing)"
-        )
-    else:
-        severity = Severity.WARNING
-        search = ctx.facts.torch.lib_search_path
-        message = (
-            f"LD_LIBRARY_PATH holds CUDA libraries ({where}) ahead of the wheels' copies"
-            + (
-                " (libtorch_cuda.so uses DT_RUNPATH, searched after LD_LIBRARY_PATH)"
-                if search == "runpath"
-                else " (libtorch_cuda.so's search path and torch's live facts are unknown)"
-            )
-            + ": a copy of another version causes 'undefined symbol' errors "
-            "(e.g. __nvJitLinkComplete) and cuDNN version errors"
-        )
+    severity, message = _shadow_verdict(ctx, where, loaded_from, bool(loaded))
     yield Finding(
         check_id="EL-LD-LIBRARY-PATH-SHADOW",
         severity=severity,
@@ -238,6 +206,59 @@ def ld_library_path_shadow(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
+def _shadowing_dirs(ctx: CheckContext) -> dict[str, list[str]]:
+    """LD_LIBRARY_PATH directories outside the wheels -> the wheels' libraries they hold."""
+    shadowing = {
+        d.path: [lib for lib in d.libraries if lib.startswith(WHEEL_LIBRARY_PREFIXES)]
+        for d in ctx.facts.cuda.ld_library_path
+        if not _from_wheel(d.path + "/")
+    }
+    return {p: libs for p, libs in shadowing.items() if libs}
+
+
+_SHADOW_HARMLESS_LOADED = (
+    "LD_LIBRARY_PATH holds CUDA libraries ({where}), but torch loaded every CUDA "
+    "library from its wheels (torch's own RPATH is searched first): harmless for "
+    "torch; programs and extensions built against that directory use its copies"
+)
+_SHADOW_HARMLESS_RPATH = (
+    "LD_LIBRARY_PATH holds CUDA libraries ({where}), but libtorch_cuda.so carries "
+    "DT_RPATH to its wheels' directories, which the loader searches before "
+    "LD_LIBRARY_PATH: torch's own dependencies come from the wheels (torch's live "
+    "facts, which would show every loaded copy, are missing)"
+)
+_SHADOW_CONSEQUENCE = (
+    "a copy of another version causes 'undefined symbol' errors "
+    "(e.g. __nvJitLinkComplete) and cuDNN version errors"
+)
+
+
+def _shadow_verdict(
+    ctx: CheckContext, where: str, loaded_from: list[str], saw_loaded: bool
+) -> tuple[Severity, str]:
+    """How bad the shadowing copies are, from the best evidence there is: the libraries
+    torch loaded, else libtorch_cuda.so's search path."""
+    if loaded_from:
+        return Severity.WARNING, (
+            f"torch loaded {', '.join(loaded_from)} from LD_LIBRARY_PATH, not the copies its "
+            f"nvidia-* wheels ship ({where}): {_SHADOW_CONSEQUENCE}"
+        )
+    if saw_loaded:
+        return Severity.INFO, _SHADOW_HARMLESS_LOADED.format(where=where)
+    search = ctx.facts.torch.lib_search_path
+    if search == "rpath":
+        return Severity.INFO, _SHADOW_HARMLESS_RPATH.format(where=where)
+    return Severity.WARNING, (
+        f"LD_LIBRARY_PATH holds CUDA libraries ({where}) ahead of the wheels' copies"
+        + (
+            " (libtorch_cuda.so uses DT_RUNPATH, searched after LD_LIBRARY_PATH)"
+            if search == "runpath"
+            else " (libtorch_cuda.so's search path and torch's live facts are unknown)"
+        )
+        + f": {_SHADOW_CONSEQUENCE}"
+    )
+
+
 def _suffix_base(name: str) -> str | None:
     """nvidia-nccl-cu12 -> nvidia-nccl; None for names without a -cuNN suffix."""
     m = re.fullmatch(r"(.+)-cu\d+", name)
@@ -251,72 +272,25 @@ def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
     one installed and uninstalling either deletes it. Other wheels of another major hold
     other sonames (libcudart.so.12 beside a cu13 stack): torch never loads them; they are
     there for the package that requires them."""
-    by_major: dict[int, list[str]] = {}
-    for w in ctx.facts.cuda.wheels:
-        if w.cuda_major is not None:
-            by_major.setdefault(w.cuda_major, []).append(f"{w.name} {w.version}")
+    wheels = ctx.facts.cuda.wheels
+    by_major = _by_major(wheels)
     if len(by_major) < 2:
         return
     torch_major = ctx.torch_cuda.major if ctx.torch_cuda else None
     if torch_major is None or torch_major not in by_major:
+        # torch's CUDA unknown, or none of its wheels here: the major most wheels are for
         torch_major = max(by_major, key=lambda m: len(by_major[m]))
-    ours = {w.name: w for w in ctx.facts.cuda.wheels if w.cuda_major == torch_major}
-    strays = [w for w in ctx.facts.cuda.wheels if w.cuda_major not in (None, torch_major)]
-    clashes = [
-        (w, o)
-        for w in strays
-        if (base := _suffix_base(w.name)) is not None
-        for o in ours.values()
-        if _suffix_base(o.name) == base
-    ]
+    strays = [w for w in wheels if w.cuda_major not in (None, torch_major)]
+    clashes = _same_files(wheels, strays, torch_major)
     pulled = {w.name: w.required_by for w in strays}
-    who = "; ".join(
-        f"{n} required by {', '.join(r)}" if r else f"{n} required by no installed package"
-        for n, r in pulled.items()
+    mixed = _Mixed(
+        listing="; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items())),
+        who="; ".join(f"{n} required by {_names_or_none(r)}" for n, r in pulled.items()),
+        torch_major=torch_major,
+        strays=strays,
+        clashes=clashes,
     )
-    listing = "; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items()))
-    if clashes:
-        severity = Severity.ERROR
-        message = (
-            f"nvidia-* wheels for several CUDA majors are installed ({listing}): "
-            + "; ".join(
-                f"{w.name} and {o.name} install the same library files, so the copy on disk "
-                "is whichever was installed last and uninstalling either deletes it"
-                for w, o in clashes
-            )
-            + f" ({who})"
-        )
-        fixes = []
-        for w, o in clashes:
-            need = (
-                f"{', '.join(w.required_by)} needs {w.name}: install its CUDA {torch_major} "
-                "build or run it in its own environment, then "
-                if w.required_by
-                else ""
-            )
-            fixes.append(
-                f"{need}pip uninstall {w.name} && pip install --force-reinstall --no-deps "
-                f"{o.name}=={o.version} (uninstalling {w.name} removes the shared files, the "
-                "reinstall puts torch's copy back)"
-            )
-        fix = "; ".join(fixes)
-    else:
-        severity = Severity.INFO
-        message = (
-            f"nvidia-* wheels for several CUDA majors are installed ({listing}): their "
-            f"libraries carry other sonames than torch's CUDA {torch_major} ones, so torch "
-            f"does not load them ({who}); two CUDA runtimes in one process work, but each "
-            "package uses its own"
-        )
-        fix = (
-            "nothing to do for torch; keep them: "
-            + ", ".join(sorted({r for w in strays for r in w.required_by}))
-            + " requires them"
-            if any(w.required_by for w in strays)
-            else "pip uninstall "
-            + " ".join(w.name for w in strays)
-            + " frees the space: no installed package requires them"
-        )
+    severity, message, fix = mixed.clash() if clashes else mixed.apart()
     yield Finding(
         check_id="EL-WHEELS-MIXED-CUDA",
         severity=severity,
@@ -329,6 +303,87 @@ def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
             "required_by (Requires-Dist)": pulled,
         },
     )
+
+
+def _by_major(wheels: list[WheelFacts]) -> dict[int, list[str]]:
+    """CUDA major -> "name version" of its wheels, in install order."""
+    by_major: dict[int, list[str]] = {}
+    for w in wheels:
+        if w.cuda_major is not None:
+            by_major.setdefault(w.cuda_major, []).append(f"{w.name} {w.version}")
+    return by_major
+
+
+def _names_or_none(required_by: list[str]) -> str:
+    return ", ".join(required_by) if required_by else "no installed package"
+
+
+def _same_files(
+    wheels: list[WheelFacts], strays: list[WheelFacts], torch_major: int
+) -> list[tuple[WheelFacts, WheelFacts]]:
+    """(stray, torch's) pairs of suffixed wheels that install the same library files."""
+    ours = {w.name: w for w in wheels if w.cuda_major == torch_major}
+    return [
+        (w, o)
+        for w in strays
+        if (base := _suffix_base(w.name)) is not None
+        for o in ours.values()
+        if _suffix_base(o.name) == base
+    ]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Mixed:
+    """Wheels of several CUDA majors, and the two ways to say it."""
+
+    listing: str  # "CUDA 12: name version, ...; CUDA 13: ..."
+    who: str  # which package pulled in each stray wheel
+    torch_major: int
+    strays: list[WheelFacts]  # of another CUDA major than torch's
+    clashes: list[tuple[WheelFacts, WheelFacts]]  # (stray, torch's) installing the same files
+
+    def clash(self) -> tuple[Severity, str, str]:
+        message = (
+            f"nvidia-* wheels for several CUDA majors are installed ({self.listing}): "
+            + "; ".join(
+                f"{w.name} and {o.name} install the same library files, so the copy on disk "
+                "is whichever was installed last and uninstalling either deletes it"
+                for w, o in self.clashes
+            )
+            + f" ({self.who})"
+        )
+        return Severity.ERROR, message, "; ".join(self._clash_fix(w, o) for w, o in self.clashes)
+
+    def _clash_fix(self, w: WheelFacts, o: WheelFacts) -> str:
+        need = (
+            f"{', '.join(w.required_by)} needs {w.name}: install its CUDA {self.torch_major} "
+            "build or run it in its own environment, then "
+            if w.required_by
+            else ""
+        )
+        return (
+            f"{need}pip uninstall {w.name} && pip install --force-reinstall --no-deps "
+            f"{o.name}=={o.version} (uninstalling {w.name} removes the shared files, the "
+            "reinstall puts torch's copy back)"
+        )
+
+    def apart(self) -> tuple[Severity, str, str]:
+        message = (
+            f"nvidia-* wheels for several CUDA majors are installed ({self.listing}): their "
+            f"libraries carry other sonames than torch's CUDA {self.torch_major} ones, so torch "
+            f"does not load them ({self.who}); two CUDA runtimes in one process work, but each "
+            "package uses its own"
+        )
+        fix = (
+            "nothing to do for torch; keep them: "
+            + ", ".join(sorted({r for w in self.strays for r in w.required_by}))
+            + " requires them"
+            if any(w.required_by for w in self.strays)
+            else "pip uninstall "
+            + " ".join(w.name for w in self.strays)
+            + " frees the space: no installed package requires them"
+        )
+        return Severity.INFO, message, fix
 
 
 @check("EL-NCCL-MULTIPLE")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from envlock.checks.context import CheckContext
 from envlock.checks.registry import check
-from envlock.facts import NetworkFacts
+from envlock.facts import IbDeviceFacts, IbPortFacts, NetworkFacts
 from envlock.findings import Finding, Severity
 
 
@@ -75,43 +75,53 @@ def ifname_missing(ctx: CheckContext) -> Iterator[Finding]:
     names = _names(net)
     nccl = variables.get("NCCL_SOCKET_IFNAME")
     if nccl is not None and nccl.strip():
-        spec = parse_nccl_list(nccl)
-        if spec.exclude:
-            if not [n for n in names if n != "lo" and not spec.matches(n)]:
-                yield _ifname_finding(
-                    "NCCL_SOCKET_IFNAME",
-                    nccl,
-                    "excludes every interface this node has (but lo)",
-                    names,
-                    Severity.ERROR,
-                )
-        else:
-            bad = [e for e, _ in spec.entries if not any(spec.hit(e, n) for n in names)]
-            if bad:
-                some = len(bad) < len(spec.entries)
-                yield _ifname_finding(
-                    "NCCL_SOCKET_IFNAME",
-                    nccl,
-                    f"names {', '.join(repr(b) for b in bad)}, "
-                    f"not {'the name' if spec.exact else 'a prefix'} of any interface here"
-                    + (" (NCCL uses the others)" if some else ""),
-                    names,
-                    Severity.WARNING if some else Severity.ERROR,
-                )
+        yield from _nccl_ifname(nccl, names)
     gloo = variables.get("GLOO_SOCKET_IFNAME")
     if gloo is not None and gloo.strip():
-        wanted = [g.strip() for g in gloo.split(",") if g.strip()]
-        bad = [g for g in wanted if g not in names]
-        if bad:
+        yield from _gloo_ifname(gloo, names)
+
+
+def _nccl_ifname(nccl: str, names: list[str]) -> Iterator[Finding]:
+    spec = parse_nccl_list(nccl)
+    if spec.exclude:
+        if not [n for n in names if n != "lo" and not spec.matches(n)]:
             yield _ifname_finding(
-                "GLOO_SOCKET_IFNAME",
-                gloo,
-                f"names {', '.join(repr(b) for b in bad)}, which "
-                + ("does" if len(bad) == 1 else "do")
-                + " not exist here (gloo needs every listed interface)",
+                "NCCL_SOCKET_IFNAME",
+                nccl,
+                "excludes every interface this node has (but lo)",
                 names,
                 Severity.ERROR,
             )
+        return
+    bad = [e for e, _ in spec.entries if not any(spec.hit(e, n) for n in names)]
+    if not bad:
+        return
+    some = len(bad) < len(spec.entries)
+    yield _ifname_finding(
+        "NCCL_SOCKET_IFNAME",
+        nccl,
+        f"names {', '.join(repr(b) for b in bad)}, "
+        f"not {'the name' if spec.exact else 'a prefix'} of any interface here"
+        + (" (NCCL uses the others)" if some else ""),
+        names,
+        Severity.WARNING if some else Severity.ERROR,
+    )
+
+
+def _gloo_ifname(gloo: str, names: list[str]) -> Iterator[Finding]:
+    wanted = [g.strip() for g in gloo.split(",") if g.strip()]
+    bad = [g for g in wanted if g not in names]
+    if not bad:
+        return
+    yield _ifname_finding(
+        "GLOO_SOCKET_IFNAME",
+        gloo,
+        f"names {', '.join(repr(b) for b in bad)}, which "
+        + ("does" if len(bad) == 1 else "do")
+        + " not exist here (gloo needs every listed interface)",
+        names,
+        Severity.ERROR,
+    )
 
 
 def _ifname_finding(
@@ -136,16 +146,38 @@ def ib_hca_missing(ctx: CheckContext) -> Iterator[Finding]:
     spec = parse_nccl_list(value, ports=True)
     devices = {d.name: d for d in net.ib_devices}
     present = [f"{d.name}:{p.port}" for d in net.ib_devices for p in d.ports] or sorted(devices)
-    if spec.exclude:
-        left = [n for n in devices if not spec.matches(n)]
-        if devices and not left:
-            yield _hca_finding(
-                value,
-                "excludes every RDMA device here: NCCL uses TCP sockets",
-                present,
-                Severity.WARNING,
-            )
-        return
+    problem = _hca_excluded(spec, devices) if spec.exclude else _hca_selected(spec, devices)
+    if problem is not None:
+        text, severity = problem
+        yield _hca_finding(value, text, present, severity)
+
+
+def _hca_excluded(spec: NcclList, devices: dict[str, IbDeviceFacts]) -> tuple[str, Severity] | None:
+    """`^list`: a problem only when it leaves no RDMA device."""
+    left = [n for n in devices if not spec.matches(n)]
+    if devices and not left:
+        return "excludes every RDMA device here: NCCL uses TCP sockets", Severity.WARNING
+    return None
+
+
+def _hca_selected(spec: NcclList, devices: dict[str, IbDeviceFacts]) -> tuple[str, Severity] | None:
+    """A list of devices: the names missing here first, else the ports that are down."""
+    missing, down = _hca_entries(spec, devices)
+    if missing:
+        none_left = len(missing) == len(spec.entries)
+        return (
+            f"names {', '.join(repr(m) for m in missing)}, not on this node"
+            + (": NCCL falls back to TCP sockets" if none_left else " (NCCL uses the others)"),
+            Severity.ERROR if none_left else Severity.WARNING,
+        )
+    if down:
+        return f"names ports that are not ACTIVE: {'; '.join(down)}", Severity.WARNING
+    return None
+
+
+def _hca_entries(spec: NcclList, devices: dict[str, IbDeviceFacts]) -> tuple[list[str], list[str]]:
+    """The entries of NCCL_IB_HCA that name no port here, and those whose ports are all
+    down (each with its ports' states)."""
     missing, down = [], []
     for name, port in spec.entries:
         hits = [d for n, d in devices.items() if spec.hit(name, n)]
@@ -153,27 +185,17 @@ def ib_hca_missing(ctx: CheckContext) -> Iterator[Finding]:
         if not ports:
             missing.append(name if port is None else f"{name}:{port}")
         elif all(p.state != "ACTIVE" for p in ports):
-            down.append(
-                ", ".join(
-                    f"{d.name}:{p.port} {p.state or 'state unknown'}"
-                    for d in hits
-                    for p in d.ports
-                    if p in ports
-                )
-            )
-    if missing:
-        none_left = len(missing) == len(spec.entries)
-        yield _hca_finding(
-            value,
-            f"names {', '.join(repr(m) for m in missing)}, not on this node"
-            + (": NCCL falls back to TCP sockets" if none_left else " (NCCL uses the others)"),
-            present,
-            Severity.ERROR if none_left else Severity.WARNING,
-        )
-    elif down:
-        yield _hca_finding(
-            value, f"names ports that are not ACTIVE: {'; '.join(down)}", present, Severity.WARNING
-        )
+            down.append(_port_states(hits, ports))
+    return missing, down
+
+
+def _port_states(hits: list[IbDeviceFacts], ports: list[IbPortFacts]) -> str:
+    return ", ".join(
+        f"{d.name}:{p.port} {p.state or 'state unknown'}"
+        for d in hits
+        for p in d.ports
+        if p in ports
+    )
 
 
 def _hca_finding(value: str, problem: str, present: list[str], severity: Severity) -> Finding:
