@@ -14,324 +14,43 @@ overlaps count once, and the count, membership and the names missing from a set
 are computed on the ranges. A range next to other digits (`a1[0-9]`) is the one
 thing expanded, to at most MAX_EXPANDED names. The text itself is bounded
 (MAX_CHARS), and every message quotes at most its first 80 characters.
+
+Here: the set (count, membership, missing hosts) and writing hostlists; the numbers
+and range sets are hostranges.py's, reading the text is hostparse.py's.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from envlock.errors import UsageError
-
-# What a host name may hold besides the brackets: DNS labels, dots, underscores.
-_NAME = re.compile(r"^[A-Za-z0-9._-]*$")
-_DIGIT_RUN = re.compile(r"[0-9]+")
-_BRACKET = re.compile(r"\[([^\[\]]*)\]")
-# A hostlist naming more hosts than this is a typo (`[0-99999999]`), not a fleet.
-MAX_HOSTS = 1_000_000
-# Longer than any real --nodes value (10,000 nodes listed one by one are ~150 KB).
-MAX_CHARS = 1 << 20
-# A longer run of digits is text, not a node number (int() refuses 4,300 digits).
-MAX_DIGITS = 18
-# Ranges next to other digits expanded, and separate ranges held, at most.
-MAX_EXPANDED = 100_000
-MAX_KEYS = 100_000
-
-_Num = tuple[int, int]  # (value, width): width 0 unpadded, else the zero-padded length
-_Ranges = tuple[tuple[int, int, int], ...]  # (width, lo, hi), merged, sorted
-_Skeleton = tuple[str, ...]  # a name's text around its numbers
-_Box = tuple[_Skeleton, tuple[_Ranges, ...]]  # a skeleton, one range set per number
-_Key = tuple[_Skeleton, tuple[_Num, ...]]  # a skeleton, the values of all but its free number
-
-
-def _num(digits: str) -> _Num:
-    return int(digits), (len(digits) if len(digits) > 1 and digits[0] == "0" else 0)
-
-
-def _fmt(value: int, width: int) -> str:
-    return f"{value:0{width}d}" if width else str(value)
-
-
-def _runs(name: str) -> tuple[tuple[str, ...], tuple[_Num, ...]]:
-    """(texts, numbers): `name` is texts[0] + numbers[0] + texts[1] + ...; each number a
-    maximal run of at most MAX_DIGITS ASCII digits (longer runs stay text)."""
-    texts: list[str] = []
-    nums: list[_Num] = []
-    start = 0
-    for m in _DIGIT_RUN.finditer(name):
-        if m.end() - m.start() > MAX_DIGITS:
-            continue
-        texts.append(name[start : m.start()])
-        nums.append(_num(m.group()))
-        start = m.end()
-    texts.append(name[start:])
-    return tuple(texts), tuple(nums)
-
-
-def _merge(ranges: Iterable[tuple[int, int, int]]) -> _Ranges:
-    out: list[tuple[int, int, int]] = []
-    for w, lo, hi in sorted(ranges):
-        if out and out[-1][0] == w and lo <= out[-1][2] + 1:
-            if hi > out[-1][2]:
-                out[-1] = (w, out[-1][1], hi)
-        else:
-            out.append((w, lo, hi))
-    return tuple(out)
-
-
-def _size(ranges: _Ranges) -> int:
-    return sum(hi - lo + 1 for _w, lo, hi in ranges)
-
-
-def _has(ranges: _Ranges, num: _Num) -> bool:
-    value, width = num
-    i = bisect.bisect_right(ranges, (width, value, float("inf"))) - 1
-    return i >= 0 and ranges[i][0] == width and ranges[i][1] <= value <= ranges[i][2]
-
-
-def _minus(ranges: _Ranges, nums: Iterable[_Num]) -> _Ranges:
-    """`ranges` without the numbers `nums` (each of which lies in them)."""
-    out = list(ranges)
-    for value, width in sorted(set(nums)):
-        i = bisect.bisect_right(out, (width, value, float("inf"))) - 1
-        w, lo, hi = out[i]
-        pieces = [(w, lo, value - 1)] if lo < value else []
-        if value < hi:
-            pieces.append((w, value + 1, hi))
-        out[i : i + 1] = pieces
-    return tuple(out)
-
-
-def _bracket_text(ranges: _Ranges) -> str:
-    if len(ranges) == 1 and ranges[0][1] == ranges[0][2]:
-        return _fmt(ranges[0][1], ranges[0][0])
-    by_number = sorted(ranges, key=lambda r: (r[1], r[0]))
-    parts = [_fmt(lo, w) if lo == hi else f"{_fmt(lo, w)}-{_fmt(hi, w)}" for w, lo, hi in by_number]
-    return "[" + ",".join(parts) + "]"
-
-
-def _values(ranges: _Ranges) -> Iterator[_Num]:
-    for w, lo, hi in ranges:
-        for v in range(lo, hi + 1):
-            yield v, w
-
-
-# ------------------------------------------------------------------------ parsing
-@dataclass(frozen=True, slots=True)
-class _Term:
-    """One top-level item as written: literals around brackets, each bracket's ranges
-    (lo, hi, width) in the order written (for `Hostlist.hosts()`)."""
-
-    literals: tuple[str, ...]
-    brackets: tuple[tuple[tuple[int, int, int], ...], ...]
-
-    def _numbers(self, i: int) -> Iterator[str]:
-        return (_fmt(n, w) for lo, hi, w in self.brackets[i] for n in range(lo, hi + 1))
-
-    def names(self) -> Iterator[str]:
-        """Expanded lazily, one bracket at a time (itertools.product would first read
-        every bracket in full)."""
-        k = len(self.brackets)
-        if not k:
-            yield self.literals[0]
-            return
-        prefixes = [self.literals[0]] + [""] * k
-        numbers = [self._numbers(0)]
-        while numbers:
-            i = len(numbers) - 1
-            n = next(numbers[i], None)
-            if n is None:
-                numbers.pop()
-                continue
-            prefixes[i + 1] = prefixes[i] + n + self.literals[i + 1]
-            if i + 1 == k:
-                yield prefixes[k]
-            else:
-                numbers.append(self._numbers(i + 1))
-
-
-def _show(text: str) -> str:
-    return repr(text[:80]) + ("..." if len(text) > 80 else "")
-
-
-def _split_top(text: str) -> list[str]:
-    """The comma-separated items outside brackets; brackets checked (none nested)."""
-    items: list[str] = []
-    depth, start = 0, 0
-    for m in re.finditer(r"[\[\],]", text):
-        c = m.group()
-        if c == "[":
-            depth += 1
-            if depth > 1:
-                raise UsageError(f"hostlist {_show(text)}: nested '['")
-        elif c == "]":
-            depth -= 1
-            if depth < 0:
-                raise UsageError(f"hostlist {_show(text)}: ']' without '['")
-        elif depth == 0:
-            items.append(text[start : m.start()])
-            start = m.end()
-    if depth:
-        raise UsageError(f"hostlist {_show(text)}: '[' is never closed")
-    items.append(text[start:])
-    if any(not i.strip() for i in items):
-        raise UsageError(f"hostlist {_show(text)}: an empty name")
-    return [i.strip() for i in items]
-
-
-def _bracket(inner: str, text: str) -> tuple[tuple[int, int, int], ...]:
-    out: list[tuple[int, int, int]] = []
-    for piece in inner.split(","):
-        piece = piece.strip()
-        lo, sep, hi = piece.partition("-")
-        hi = hi if sep else lo
-        for d in (lo, hi):
-            if not (d.isascii() and d.isdigit()):
-                raise UsageError(
-                    f"hostlist {_show(text)}: [{inner[:40]}] is not a list of numbers and ranges"
-                )
-            if len(d) > MAX_DIGITS:
-                raise UsageError(
-                    f"hostlist {_show(text)}: {d[:20]}... is not a node number "
-                    f"(more than {MAX_DIGITS} digits)"
-                )
-        a, b = int(lo), int(hi)
-        if b < a:
-            raise UsageError(f"hostlist {_show(text)}: range {piece} runs backwards")
-        out.append((a, b, len(lo) if len(lo) > 1 and lo[0] == "0" else 0))
-    return tuple(dict.fromkeys(out))  # a range repeated is read once
-
-
-def _canonical(lo: int, hi: int, width: int) -> list[tuple[int, int, int]]:
-    """A written range as (width, lo, hi) of names' numbers: with padding 3, 7-1234 names
-    007-099 (padded) and 100-1234 (as unpadded numbers are written)."""
-    if width < 2:
-        return [(0, lo, hi)]
-    full = 10 ** (width - 1)  # the first number that fills the width
-    out = []
-    if lo < full:
-        out.append((width, lo, min(hi, full - 1)))
-    if hi >= full:
-        out.append((0, max(lo, full), hi))
-    return out
-
-
-def _term(item: str, text: str) -> _Term:
-    parts = _BRACKET.split(item)  # literal, bracket, literal, bracket, ..., literal
-    for literal in parts[::2]:
-        if not _NAME.match(literal):
-            raise UsageError(f"hostlist {_show(text)}: {_show(literal)} is not a host name")
-    return _Term(tuple(parts[::2]), tuple(_bracket(b, text) for b in parts[1::2]))
-
-
-def _boxes(term: _Term, text: str) -> Iterator[_Box]:
-    """The term as (skeleton, one range set per number) boxes. A bracket next to digits
-    (or to another bracket) is part of a longer number: it is expanded into the text."""
-    lits, brackets = term.literals, term.brackets
-
-    def joined(i: int) -> bool:  # bracket i touches digits or a bracket
-        before, after = lits[i], lits[i + 1]
-        return (
-            (before[-1:].isdigit() or (not before and i > 0))
-            or after[:1].isdigit()
-            or (not after and i + 1 < len(brackets))
-        )
-
-    joined_at = [i for i in range(len(brackets)) if joined(i)]
-    count = 1
-    for i in joined_at:
-        count *= sum(hi - lo + 1 for lo, hi, _w in brackets[i])
-        if count > MAX_EXPANDED:
-            raise UsageError(
-                f"hostlist {_show(text)}: a range next to other digits is expanded, and this "
-                f"one names more than {MAX_EXPANDED} hosts"
-            )
-    choices = [
-        [_fmt(n, w) for lo, hi, w in brackets[i] for n in range(lo, hi + 1)]
-        if i in joined_at
-        else [None]
-        for i in range(len(brackets))
-    ]
-    for combo in itertools.product(*choices):
-        texts = [""]
-        dims: list[_Ranges] = []
-        pending = lits[0]
-        for i, fixed in enumerate(combo):
-            if fixed is not None:
-                pending += fixed + lits[i + 1]
-                continue
-            _add_text(pending, texts, dims)
-            dims.append(_merge(r for lo, hi, w in brackets[i] for r in _canonical(lo, hi, w)))
-            texts.append("")
-            pending = lits[i + 1]
-        _add_text(pending, texts, dims)
-        yield tuple(texts), tuple(dims)
-
-
-def _add_text(literal: str, texts: list[str], dims: list[_Ranges]) -> None:
-    """Append literal text to a skeleton being built: its digit runs are numbers of one value."""
-    t, nums = _runs(literal)
-    texts[-1] += t[0]
-    for num, rest in zip(nums, t[1:], strict=True):
-        dims.append(((num[1], num[0], num[0]),))
-        texts.append(rest)
-
-
-def _read_terms(values: list[str]) -> list[_Term]:
-    """Every top-level item of every text, parsed; repeats dropped before anything."""
-    terms: dict[_Term, None] = {}
-    for text in values:
-        for item in _split_top(text.strip()):
-            terms.setdefault(_term(item, text), None)
-    return list(terms)
-
-
-def _check_hosts(term: _Term, whole: str) -> None:
-    """UsageError when the term alone names more than MAX_HOSTS hosts (counted on its
-    ranges, bracket by bracket, before anything is expanded)."""
-    hosts = 1
-    for b in term.brackets:
-        hosts *= _size(_merge(r for lo, hi, w in b for r in _canonical(lo, hi, w)))
-        if hosts > MAX_HOSTS:
-            raise UsageError(f"hostlist {_show(whole)} names more than {MAX_HOSTS} hosts")
-
-
-def _free_numbers(boxes: Iterable[_Box]) -> dict[_Skeleton, int]:
-    """Per skeleton, the number the ranges run over: the one that varies most (the last
-    on a tie); -1 for a skeleton without numbers."""
-    spread: dict[_Skeleton, list[int]] = {}
-    for skeleton, dims in boxes:
-        sizes = spread.setdefault(skeleton, [0] * len(dims))
-        for i, d in enumerate(dims):
-            sizes[i] += _size(d)
-    return {
-        skeleton: max(range(len(sizes)), key=lambda i: (sizes[i], i), default=-1)
-        for skeleton, sizes in spread.items()
-    }
-
-
-def _collect(
-    boxes: Iterable[_Box], free: dict[_Skeleton, int], whole: str
-) -> dict[_Key, list[tuple[int, int, int]]]:
-    """The boxes' ranges of their free number, per key (skeleton, the other numbers);
-    UsageError past MAX_KEYS keys."""
-    collected: dict[_Key, list[tuple[int, int, int]]] = {}
-    for skeleton, dims in boxes:
-        at = free[skeleton]
-        keys = 1
-        for i, d in enumerate(dims):
-            keys *= _size(d) if i != at else 1
-        if len(collected) + keys > MAX_KEYS:
-            raise UsageError(f"hostlist {_show(whole)}: more than {MAX_KEYS} separate ranges")
-        others = [list(_values(d)) for i, d in enumerate(dims) if i != at]
-        for fixed in itertools.product(*others):
-            collected.setdefault((skeleton, fixed), []).extend(
-                dims[at] if at >= 0 else ((0, 0, 0),)
-            )
-    return collected
+from envlock.hostparse import (
+    MAX_CHARS,
+    MAX_HOSTS,
+    Box,
+    Key,
+    Term,
+    boxes_of,
+    check_hosts,
+    collect_ranges,
+    free_numbers,
+    read_terms,
+    show,
+)
+from envlock.hostranges import (
+    MAX_DIGITS,
+    Num,
+    Ranges,
+    Skeleton,
+    bracket_text,
+    count_of,
+    holds,
+    merged,
+    split_numbers,
+    without,
+    written,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,11 +68,11 @@ class Hostlist:
     """The hosts a hostlist names, held as ranges (see the module's description)."""
 
     text: str
-    terms: list[_Term] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
     # skeleton -> which of its numbers the ranges run over
-    free: dict[_Skeleton, int] = field(default_factory=dict)
+    free: dict[Skeleton, int] = field(default_factory=dict)
     # (skeleton, the other numbers) -> ranges of the free one
-    ranges: dict[_Key, _Ranges] = field(default_factory=dict)
+    ranges: dict[Key, Ranges] = field(default_factory=dict)
     count: int = 0
 
     @classmethod
@@ -364,29 +83,29 @@ class Hostlist:
         whole = ",".join(values)
         if len(whole) > MAX_CHARS:
             raise UsageError(
-                f"hostlist {_show(whole)}: longer than {MAX_CHARS >> 20} MiB ({len(whole)} "
+                f"hostlist {show(whole)}: longer than {MAX_CHARS >> 20} MiB ({len(whole)} "
                 "characters)"
             )
         out = cls(whole)
-        out.terms = _read_terms(values)
-        boxes: dict[_Box, None] = {}
+        out.terms = read_terms(values)
+        boxes: dict[Box, None] = {}
         for term in out.terms:
-            _check_hosts(term, whole)
-            for box in _boxes(term, whole):
+            check_hosts(term, whole)
+            for box in boxes_of(term, whole):
                 boxes.setdefault(box, None)
-        out.free = _free_numbers(boxes)
-        for key, pieces in _collect(boxes, out.free, whole).items():
-            out.ranges[key] = _merge(pieces)
-            out.count += _size(out.ranges[key])
+        out.free = free_numbers(boxes)
+        for key, pieces in collect_ranges(boxes, out.free, whole).items():
+            out.ranges[key] = merged(pieces)
+            out.count += count_of(out.ranges[key])
             if out.count > MAX_HOSTS:
-                raise UsageError(f"hostlist {_show(whole)} names more than {MAX_HOSTS} hosts")
+                raise UsageError(f"hostlist {show(whole)} names more than {MAX_HOSTS} hosts")
         return out
 
     def __len__(self) -> int:
         return self.count
 
-    def _locate(self, host: str) -> tuple[_Key, _Num] | None:
-        skeleton, nums = _runs(host)
+    def _locate(self, host: str) -> tuple[Key, Num] | None:
+        skeleton, nums = split_numbers(host)
         free = self.free.get(skeleton)
         if free is None:
             return None
@@ -401,7 +120,7 @@ class Hostlist:
         if found is None:
             return False
         ranges = self.ranges.get(found[0])
-        return ranges is not None and _has(ranges, found[1])
+        return ranges is not None and holds(ranges, found[1])
 
     def hosts(self) -> Iterator[str]:
         """The names, in the order written, without repeats (expanded as they are read)."""
@@ -422,10 +141,10 @@ class Hostlist:
             return Missing(count, compress_hostlist(first), first)
         return Missing(count, self._without(removed), first)
 
-    def _present(self, seen: Iterable[str]) -> tuple[dict[str, None], dict[_Key, list[_Num]]]:
+    def _present(self, seen: Iterable[str]) -> tuple[dict[str, None], dict[Key, list[Num]]]:
         """The hosts of `seen` in this list (once each), and their numbers per range key."""
         present: dict[str, None] = {}
-        removed: dict[_Key, list[_Num]] = {}
+        removed: dict[Key, list[Num]] = {}
         for host in seen:
             if host in present or host not in self:
                 continue
@@ -449,19 +168,19 @@ class Hostlist:
                 break
         return first
 
-    def _without(self, removed: dict[_Key, list[_Num]]) -> str:
+    def _without(self, removed: dict[Key, list[Num]]) -> str:
         """This list without the `removed` numbers, as a hostlist (one item per key)."""
         parts = []
         for (skeleton, fixed), ranges in self.ranges.items():
-            left = _minus(ranges, removed.get((skeleton, fixed), ()))
+            left = without(ranges, removed.get((skeleton, fixed), ()))
             if not left:
                 continue
             free = self.free[skeleton]
             if free < 0:
                 parts.append(skeleton[0])
                 continue
-            numbers = [_fmt(v, w) for v, w in fixed]
-            numbers.insert(free, _bracket_text(left))
+            numbers = [written(v, w) for v, w in fixed]
+            numbers.insert(free, bracket_text(left))
             text = [skeleton[0]]
             for number, rest in zip(numbers, skeleton[1:], strict=True):
                 text += [number, rest]
