@@ -41,7 +41,10 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "export",
     "restore",
+    "completion",
 )
+# Commands that read the whole parser (the others load only their own module).
+WHOLE_PARSER = ("completion",)
 
 EPILOG = """\
 exit codes:
@@ -78,6 +81,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         version=f"envlock {__version__} (PyTorch/NVIDIA environment doctor; distribution "
         f"{DISTRIBUTION}, {Path(__file__).resolve().parent})",
     )
+    parser.set_defaults(_root=parser)  # `envlock completion` writes its script from it
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         if command is not None and name != command:
@@ -102,7 +106,7 @@ def _command_of(argv: Sequence[str]) -> str | None:
         if arg in ("-h", "--help"):
             return None
         if not arg.startswith("-"):
-            return arg if arg in COMMANDS else None
+            return arg if arg in COMMANDS and arg not in WHOLE_PARSER else None
     return None
 
 
