@@ -78,12 +78,16 @@ def doctor(
     expect: Iterable[str] = (),
     ignore: Iterable[str] = (),
     strict: bool = False,
+    cache: bool = False,
 ) -> Report:
     """Every doctor check over `facts` (default: collected from `source`). For an image or a
-    container, `host` holds this machine's driver and GPUs (collected when not given)."""
+    container, `host` holds this machine's driver and GPUs (collected when not given).
+    `cache` lets torch's live facts come from the cache (envlock/livecache.py)."""
     from envlock.usecases.doctor import doctor as _doctor
 
-    return _doctor(source, facts=facts, host=host, expect=expect, ignore=ignore, strict=strict)
+    return _doctor(
+        source, facts=facts, host=host, expect=expect, ignore=ignore, strict=strict, cache=cache
+    )
 
 
 def list_checks() -> list[Kind]:
@@ -295,33 +299,49 @@ def fleet_report(
 
 
 def explain(
-    text: str, source: Source | None = None, *, checks: bool = True, strict: bool = False
+    text: str,
+    source: Source | None = None,
+    *,
+    checks: bool = True,
+    strict: bool = False,
+    cache: bool = False,
 ) -> Report:
     """What an exit code or an error message means, with the doctor checks that confirm it
-    run on this machine (or `source`). details (ExplainDetails) holds the explanations."""
+    run on this machine (or `source`). details (ExplainDetails) holds the explanations.
+    `cache` lets torch's live facts come from the cache; text that no check confirms
+    (an exit code 137) needs no torch at all."""
     from envlock.usecases.explain import explain as _explain
 
-    return _explain(text, source, checks=checks, strict=strict)
+    return _explain(text, source, checks=checks, strict=strict, cache=cache)
 
 
 def bug_report(
-    source: Source | None = None, *, facts: Facts | None = None, anonymize: bool = True
+    source: Source | None = None,
+    *,
+    facts: Facts | None = None,
+    anonymize: bool = True,
+    cache: bool = False,
 ) -> dict[str, Any]:
     """A report to paste into a bug tracker: the facts (of `source`, or `facts`) as a facts
     document that `doctor --facts` reads back, with the doctor's findings, the top one and
     the checks that lacked facts under "envlock_report". `anonymize` replaces hostnames,
-    usernames, home directories, GPU UUIDs and secrets (envlock/report/anonymize.py)."""
-    return make_bug_report(source, facts=facts, anonymize=anonymize).document
+    usernames, home directories, GPU UUIDs and secrets (envlock/report/anonymize.py).
+    `cache` lets torch's live facts come from the cache."""
+    return make_bug_report(source, facts=facts, anonymize=anonymize, cache=cache).document
 
 
 def make_bug_report(
-    source: Source | None = None, *, facts: Facts | None = None, anonymize: bool = True
+    source: Source | None = None,
+    *,
+    facts: Facts | None = None,
+    anonymize: bool = True,
+    cache: bool = False,
 ) -> BugReport:
     """bug_report() as a typed result: its `document`, and the view the Markdown renderer
     reads (`markdown_doc()`)."""
     from envlock.usecases.report import bug_report as _report
 
-    return _report(source, facts=facts, anonymize=anonymize)
+    return _report(source, facts=facts, anonymize=anonymize, cache=cache)
 
 
 class EnvironmentDriftError(EnvlockError):
@@ -487,11 +507,13 @@ def restore_lock(
     ignore: Iterable[str] = (),
     log: Callable[[str], None] = lambda line: None,
     force: bool = False,
+    cache: bool = False,
 ) -> RestoreOutcome:
     """Install exactly the lock (into a new venv that replaces only the old one's own
     entries, and only once it verified; `force`: build beside foreign files, which stay;
     or into `python`), after holding its torch variant against this machine's driver and
-    GPUs (`host`: facts of the machine to hold it against; default: probed here)."""
+    GPUs (`host`: facts of the machine to hold it against; default: probed here). `cache`
+    lets torch's live facts of what was installed come from the cache."""
     from envlock.usecases.restore import RestoreOptions
     from envlock.usecases.restore import restore_lock as _restore
 
@@ -507,5 +529,6 @@ def restore_lock(
         strict=strict,
         ignore=ignore,
         force=force,
+        cache=cache,
     )
     return _restore(lock, options, log=log)

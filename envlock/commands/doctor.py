@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="list every finding ID (title, default severity, command) and exit",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="probe torch again (a child that imports it) instead of its cached live facts",
+    )
     add_source_arguments(parser)
 
 
@@ -50,7 +55,13 @@ def run(args: argparse.Namespace) -> Report | None:
         return None
     from envlock.api import doctor
 
-    report = doctor(source_of(args), expect=args.expect, ignore=args.ignore, strict=args.strict)
+    report = doctor(
+        source_of(args),
+        expect=args.expect,
+        ignore=args.ignore,
+        strict=args.strict,
+        cache=not args.no_cache,
+    )
     emit(report, args)
     return report
 

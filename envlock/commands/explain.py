@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-checks", action="store_true", help="only explain; do not probe this machine"
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="probe torch again (a child that imports it) instead of its cached live facts",
+    )
     add_source_arguments(parser)
 
 
@@ -43,7 +48,11 @@ def run(args: argparse.Namespace) -> Report:
     from envlock.api import explain
 
     report = explain(
-        " ".join(args.what), source_of(args), checks=not args.no_checks, strict=args.strict
+        " ".join(args.what),
+        source_of(args),
+        checks=not args.no_checks,
+        strict=args.strict,
+        cache=not args.no_cache,
     )
     if args.format == "json":
         from envlock.report.explain import explain_document

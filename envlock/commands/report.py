@@ -34,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep hostnames, usernames, home paths and GPU UUIDs (secrets are never printed)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="probe torch again (a child that imports it) instead of its cached live facts",
+    )
     add_output_argument(parser)
     add_source_arguments(parser)
 
@@ -41,7 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from envlock.api import make_bug_report
 
-    report = make_bug_report(source_of(args), anonymize=not args.no_anonymize)
+    report = make_bug_report(
+        source_of(args), anonymize=not args.no_anonymize, cache=not args.no_cache
+    )
     out = sys.stdout if args.output == "-" else io.StringIO()
     if args.format == "json":
         json.dump(report.document, out, indent=2)

@@ -68,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="hold the torch variant against these facts (`envlock probe --json`) "
         "instead of this machine's",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="probe torch again (a child that imports it) instead of its cached live facts",
+    )
     add_report_arguments(parser, formats=FORMATS, example_id="EL-VERIFY-NOT-LOCKED")
 
 
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace) -> Report | ExitCode:
         ignore=args.ignore,
         log=lambda line: print(plain(line, newlines=False), file=sys.stderr),
         force=args.force,
+        cache=not args.no_cache,
     )
     hold = outcome.hold
     if outcome.blocked:

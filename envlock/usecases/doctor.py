@@ -22,9 +22,11 @@ def doctor(
     expect: Iterable[str],
     ignore: Iterable[str],
     strict: bool,
+    cache: bool = False,
 ) -> Report:
     """Every doctor check over `facts` (collected from `source` when None), with `host`'s
-    driver and GPUs for an image or a container (collected with the facts)."""
+    driver and GPUs for an image or a container (collected with the facts). `cache`:
+    torch's live facts of this interpreter may come from the live-facts cache."""
     from envlock.catalog import DOCTOR, ids, validate_ignore
     from envlock.checks import run_checks
     from envlock.findings import DoctorDetails, Report
@@ -34,7 +36,7 @@ def doctor(
     if facts is None:
         from envlock.collect import collect_facts_and_host
 
-        facts, collected_host = collect_facts_and_host(source)
+        facts, collected_host = collect_facts_and_host(source, cache=cache)
         host = host or collected_host
     findings = run_checks(facts, host=host, ignore=skip, expect=wanted)
     return Report(

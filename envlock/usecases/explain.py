@@ -24,9 +24,12 @@ class _Confirmed:
     gpu_note: str | None = None
 
 
-def explain(text: str, source: Source | None, *, checks: bool, strict: bool) -> Report:
+def explain(
+    text: str, source: Source | None, *, checks: bool, strict: bool, cache: bool = False
+) -> Report:
     """The explanations of `text` (an exit code or an error message), with the checks that
-    confirm them run on the facts of `source` when `checks`."""
+    confirm them run on the facts of `source` when `checks` (torch's live facts from the
+    live-facts cache with `cache`)."""
     from envlock.explain import explain_exit_code, explain_message, oom_evidence
     from envlock.findings import Report
 
@@ -41,7 +44,7 @@ def explain(text: str, source: Source | None, *, checks: bool, strict: bool) -> 
     facts: Facts | None = None
     confirmed = _Confirmed()
     if checks and (wanted or oom or cuda_oom or gpu_error):
-        facts = _collect(source)
+        facts = _collect(source, wanted=wanted, cache=cache)
         confirmed = _confirm(facts, source, wanted=wanted, oom=oom, gpu_error=gpu_error)
     if cuda_oom:
         conf = facts.env.variables.get("PYTORCH_CUDA_ALLOC_CONF") if facts else None
@@ -55,10 +58,28 @@ def explain(text: str, source: Source | None, *, checks: bool, strict: bool) -> 
     )
 
 
-def _collect(source: Source | None) -> Facts:
+# What the evidence reads when no check is wanted: the memory limits of a kill (system),
+# a GPU error's "no GPU here" (driver), a CUDA OOM's allocator setting (env).
+EVIDENCE_SECTIONS = ("system", "driver", "env")
+
+
+def _collect(source: Source | None, *, wanted: list[str], cache: bool) -> Facts:
+    """The facts the explanation reads: everything the wanted checks may read, else only
+    the evidence's sections, without torch (`explain 137` imports no torch, here or in a
+    child, and this host's probe reads only those sections)."""
     from envlock.collect import collect_facts
 
-    return collect_facts(source)
+    source = source or Source()
+    if wanted:
+        return collect_facts(source, cache=cache)
+    if source.facts_file or source.python or source.in_container or source.pasted:
+        return collect_facts(source._replace(torch_live=False))
+    from envlock.facts import Facts
+    from envlock.probe import probe_host
+
+    return Facts.from_dict(
+        probe_host(torch_live=False, timeout=source.timeout, sections=EVIDENCE_SECTIONS)
+    )
 
 
 def _confirm(

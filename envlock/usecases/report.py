@@ -31,10 +31,12 @@ class BugReport:
         }
 
 
-def bug_report(source: Source | None, *, facts: Facts | None, anonymize: bool) -> BugReport:
-    """The report of `facts` (default: collected from `source`); `anonymize` replaces
-    hostnames, usernames, home directories, GPU UUIDs and secrets as data, all through
-    (envlock/report/anonymize.py)."""
+def bug_report(
+    source: Source | None, *, facts: Facts | None, anonymize: bool, cache: bool = False
+) -> BugReport:
+    """The report of `facts` (default: collected from `source`, torch's live facts from
+    the live-facts cache with `cache`); `anonymize` replaces hostnames, usernames, home
+    directories, GPU UUIDs and secrets as data, all through (envlock/report/anonymize.py)."""
     from envlock.checks.triage import top_finding
     from envlock.findings import DoctorDetails, ReportDetails
     from envlock.usecases.doctor import doctor
@@ -43,7 +45,7 @@ def bug_report(source: Source | None, *, facts: Facts | None, anonymize: bool) -
     if facts is None:
         from envlock.collect import collect_facts_and_host
 
-        facts, host = collect_facts_and_host(source)
+        facts, host = collect_facts_and_host(source, cache=cache)
     report = doctor(source, facts=facts, host=host, expect=(), ignore=(), strict=False)
     top = top_finding(report.findings)
     doctor_doc = report.to_dict()

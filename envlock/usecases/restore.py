@@ -33,6 +33,7 @@ class RestoreOptions:
     strict: bool = False
     ignore: Iterable[str] = ()
     force: bool = False  # build beside foreign files in the venv directory
+    cache: bool = False  # the new venv's torch live facts may come from the live-facts cache
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,7 +67,7 @@ def restore_lock(
         from envlock.errors import RestoreError
 
         raise RestoreError(f"{os.fspath(lock)}: the lock holds no [packages]: nothing to restore")
-    held = _hold(locked, options)
+    held, host = _hold(locked, options)
     if held.runs is False:
         return RestoreOutcome(hold=held, blocked=True, requirements=REQUIREMENTS)
     plan = plan_install(
@@ -91,7 +92,7 @@ def restore_lock(
     swap = install(
         inst, plan, header=f"envlock {__version__} restore of {os.fspath(lock)}", log=log
     )
-    report = _verify_restored(locked, inst.python, plan, swap, options)
+    report = _verify_restored(locked, inst.python, plan, swap, options, host)
     return RestoreOutcome(
         hold=held,
         plan=plan,
@@ -102,19 +103,21 @@ def restore_lock(
     )
 
 
-def _hold(locked: Lock, options: RestoreOptions) -> Hold:
+def _hold(locked: Lock, options: RestoreOptions) -> tuple[Hold, Facts | None]:
     """The locked (or requested) variant held against the given facts, or this machine's
-    when it is a CUDA build (only a CUDA build needs a driver and GPUs)."""
+    when it is a CUDA build (only a CUDA build needs a driver and GPUs); with this
+    machine's facts when they were probed here (verify reuses them)."""
     from envlock.matrix import load_matrix
     from envlock.usecases.hold import hold_variant
 
-    host = options.host
+    probed = None
     wanted = options.variant or (locked.torch.variant if locked.torch else None)
-    if host is None and wanted and wanted.startswith("cu"):
+    if options.host is None and wanted and wanted.startswith("cu"):
         from envlock.collect import probe_this_host
 
-        host = probe_this_host(torch_live=False)
-    return hold_variant(locked, host, load_matrix(), requested=options.variant)
+        probed = probe_this_host(torch_live=False)
+    held = hold_variant(locked, options.host or probed, load_matrix(), requested=options.variant)
+    return held, probed
 
 
 def _installation(
@@ -135,21 +138,22 @@ def _installation(
 
 
 def _verify_restored(
-    locked: Lock, python: str, plan: InstallPlan, swap: Swap | None, options: RestoreOptions
+    locked: Lock,
+    python: str,
+    plan: InstallPlan,
+    swap: Swap | None,
+    options: RestoreOptions,
+    host: Facts | None,
 ) -> Report:
     """verify's Report on what restore installed. A new venv (`swap`) stays only when it
     verified, bar what the plan knew it could not restore: else the old one goes back."""
     from envlock.usecases.verify import VerifyOptions, verify
 
-    # torch's live child (an import of torch) only when the lock holds what it observes
-    live = locked.torch is not None and any(
-        v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
-    )
     try:
         report = verify(
             locked,
-            Source(python=python, torch_live=live),
-            facts=None,
+            Source(python=python),
+            facts=_restored_facts(locked, python, host, cache=options.cache),
             options=VerifyOptions(
                 scope="software",
                 rules=[f"{f}=warn" for f in plan.differs],
@@ -169,6 +173,44 @@ def _verify_restored(
         swap.commit()
         report = report.with_details(venv="replaced")
     return report
+
+
+# What a new venv changes: its interpreter, packages, torch and extensions, and the
+# environment its processes see (envlock's own). The machine's side (driver, GPUs,
+# compilers, network) is not the venv's: verify --scope software reads none of it, so it
+# is not probed again under the new interpreter (NVML, `gcc --version`...), and comes
+# from the host probe of the hold when there was one.
+VENV_SECTIONS = ("system", "env", "packages", "torch", "extensions")
+
+
+def _restored_facts(locked: Lock, python: str, host: Facts | None, *, cache: bool) -> Facts:
+    """The new venv's facts: its own sections probed under `python`, the rest `host`'s."""
+    from envlock.collect import PROBE_TIMEOUT_S, probe_interpreter
+
+    sections = VENV_SECTIONS + (("cuda",) if locked.cuda and locked.cuda.toolkit else ())
+    # torch's live child (an import of torch) only when the lock holds what it observes
+    live = locked.torch is not None and any(
+        v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
+    )
+    if live and cache:
+        from envlock.livecache import probe_with_cache
+
+        # the driver too: it is part of the cache's key (what torch sees)
+        facts = probe_with_cache(
+            timeout=PROBE_TIMEOUT_S, python=python, sections=(*sections, "driver")
+        )[0]
+    else:
+        facts = probe_interpreter(
+            python, torch_live=live, timeout=PROBE_TIMEOUT_S, sections=sections
+        )
+    if host is None:
+        return facts
+    return facts.replace(
+        driver=host.driver,
+        toolchain=host.toolchain,
+        network=host.network,
+        cuda=facts.cuda if "cuda" in sections else host.cuda,
+    )
 
 
 def _restore_failed(report: Report, plan: InstallPlan) -> bool:
