@@ -55,6 +55,7 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     (
         "envlock.facts",
+        "envlock.probe.shapes",  # the facts document as TypedDicts: types only
         "envlock.typed",
         "envlock.findings",
         "envlock.details",
@@ -80,8 +81,13 @@ PROCESS_MODULES = (
     "envlock.install",
 )
 # Pure modules inside process packages: the list of CUDA library names, the env allow-list,
-# the fleet's comparison.
-PURE_EXCEPTIONS = ("envlock.probe.libnames", "envlock.probe.envvars", "envlock.fleet.compare")
+# the facts document's TypedDicts, the fleet's comparison.
+PURE_EXCEPTIONS = (
+    "envlock.probe.libnames",
+    "envlock.probe.envvars",
+    "envlock.probe.shapes",
+    "envlock.fleet.compare",
+)
 PURE = (
     "envlock.verify",
     "envlock.lock",

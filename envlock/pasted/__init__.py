@@ -162,12 +162,19 @@ def _torch_from_packages(draft: Draft) -> None:
     if m:
         digits = m.group(1)
         draft.torch.update(
-            installed=True, version=version, cuda=f"{digits[:-1]}.{digits[-1]}", build=f"cu{digits}"
+            {
+                "installed": True,
+                "version": version,
+                "cuda": f"{digits[:-1]}.{digits[-1]}",
+                "build": f"cu{digits}",
+            }
         )
     elif version.endswith("+cpu"):
-        draft.torch.update(installed=True, version=version, cuda=None, build="cpu")
+        draft.torch.update({"installed": True, "version": version, "cuda": None, "build": "cpu"})
     else:
         draft.torch.update(
-            version=version,
-            unavailable="pip freeze does not say which CUDA torch was built with",
+            {
+                "version": version,
+                "unavailable": "pip freeze does not say which CUDA torch was built with",
+            }
         )

@@ -281,17 +281,19 @@ def _torch(fields: dict[str, list[str]], d: Draft) -> None:
         d.torch["unavailable"] = "the report does not say which CUDA torch was built with"
         d.torch["version"] = version
         return
-    d.torch.update(installed=True, version=version, cuda=cuda, hip=hip_version)
+    d.torch.update({"installed": True, "version": version, "cuda": cuda, "hip": hip_version})
     d.torch["build"] = _torch_build(version, hip_version, cuda)
     debug = _bool(_value(fields, "debug"))
     if debug is not None:
         d.torch["debug"] = debug
     if hip_version:
         d.note(f"ROCm build of torch (HIP {hip_version}): the NVIDIA checks do not apply")
-    for name, key in (("cuda_available", "cuda_available"), ("xnnpack", "xnnpack")):
-        flag = _bool(_value(fields, name))
-        if flag is not None:
-            d.live[key] = flag
+    available = _bool(_value(fields, "cuda_available"))
+    if available is not None:
+        d.live["cuda_available"] = available
+    xnnpack = _bool(_value(fields, "xnnpack"))
+    if xnnpack is not None:
+        d.live["xnnpack"] = xnnpack
 
 
 def _torch_version(value: str, d: Draft) -> str | None:
@@ -413,7 +415,7 @@ _TOOL_VERSION = {
 
 def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
     """GCC/Clang/CMake lines and the CPU block's Flags and NUMA lines (the probe's toolchain)."""
-    compilers: dict[str, str] = {}
+    compilers: dict[str, str | None] = {}
     for name, pattern in _TOOL_VERSION.items():
         value = _value(fields, name)
         m = re.search(pattern, value or "")

@@ -9,8 +9,21 @@ judge an absence that was never observed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar, cast
+
+from envlock.probe.shapes import (
+    CudaLibDoc,
+    DriverDoc,
+    FactsDoc,
+    GpuDoc,
+    SystemDoc,
+    ToolchainDoc,
+    ToolkitDoc,
+    TorchDoc,
+    TorchLiveDoc,
+)
 
 NOT_IN_PASTE = "not in the pasted text"
 MAX_NOTES = 50
@@ -38,18 +51,18 @@ class Draft:
     """Sections of a probe-shaped facts document, filled by the parsers."""
 
     sources: list[str] = field(default_factory=list)
-    system: dict[str, Any] = field(default_factory=dict)
-    driver: dict[str, Any] = field(default_factory=dict)
-    gpus: list[dict[str, Any]] | None = None  # None: not observed
-    toolkit: dict[str, Any] = field(default_factory=dict)
+    system: SystemDoc = field(default_factory=SystemDoc)
+    driver: DriverDoc = field(default_factory=DriverDoc)
+    gpus: list[GpuDoc] | None = None  # None: not observed
+    toolkit: ToolkitDoc = field(default_factory=ToolkitDoc)
     wheels: dict[str, str] = field(default_factory=dict)
-    torch: dict[str, Any] = field(default_factory=dict)
-    live: dict[str, Any] = field(default_factory=dict)
+    torch: TorchDoc = field(default_factory=TorchDoc)
+    live: TorchLiveDoc = field(default_factory=TorchLiveDoc)
     packages: dict[str, str] = field(default_factory=dict)
     packages_complete: bool = False  # pip freeze lists all; collect_env only a few
     conda: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    toolchain: dict[str, Any] = field(default_factory=dict)
+    toolchain: ToolchainDoc = field(default_factory=ToolchainDoc)
     redacted: list[str] = field(default_factory=list)
     system_libraries: list[str] = field(default_factory=list)
     # GPU name -> compute capability, from torch's own warnings printed into the report
@@ -89,12 +102,12 @@ class Draft:
         if name not in kind and len(kind) < MAX_NAMES:
             kind.append(name)
 
-    def set_default(self, section: dict[str, Any], key: str, value: Any) -> None:
-        """Set a value unless an earlier source already gave one."""
+    def set_default(self, section: Mapping[str, object], key: str, value: object) -> None:
+        """Set a value of one of the draft's sections unless an earlier source gave one."""
         if value is not None and section.get(key) is None:
-            section[key] = value
+            cast("dict[str, object]", section)[key] = value
 
-    def add_gpu(self, gpu: dict[str, Any]) -> None:
+    def add_gpu(self, gpu: GpuDoc) -> None:
         if self.gpus is None:
             self.gpus = []
         if len(self.gpus) >= MAX_GPUS:
@@ -103,8 +116,7 @@ class Draft:
         for known in self.gpus:
             if known["index"] == gpu["index"]:
                 for k, v in gpu.items():
-                    if v is not None and known.get(k) is None:
-                        known[k] = v
+                    self.set_default(known, k, v)
                 return
         self.gpus.append(gpu)
 
@@ -129,7 +141,7 @@ class Draft:
             or self.env
         )
 
-    def facts_dict(self, *, envlock_version: str, collected_at: str, target: str) -> dict[str, Any]:
+    def facts_dict(self, *, envlock_version: str, collected_at: str, target: str) -> FactsDoc:
         """A probe-shaped facts document (validated by Facts.from_dict)."""
         notes = list(self.notes)
         if self.packages and not self.packages_complete:
@@ -162,18 +174,16 @@ class Draft:
             "toolchain": self._toolchain_section(),
         }
 
-    def _system_section(self) -> dict[str, Any]:
-        system: dict[str, Any] = {
-            k: v for k, v in self.system.items() if k not in ("os", "python") and v is not None
-        }
+    def _system_section(self) -> SystemDoc:
+        system = _present(self.system, leave_out=("os", "python"))
         if self.system.get("os"):
             system["os"] = self.system["os"]
         if self.system.get("python"):
             system["python"] = self.system["python"]
         return system or {"unavailable": NOT_IN_PASTE}
 
-    def _driver_section(self) -> dict[str, Any]:
-        driver: dict[str, Any] = {k: v for k, v in self.driver.items() if v is not None}
+    def _driver_section(self) -> DriverDoc:
+        driver = _present(self.driver)
         if self.gpus is not None:
             driver["gpus"] = sorted(self.gpus, key=lambda g: g["index"])
         # source "pasted": the checks tell a driver the report does not mention from none
@@ -181,10 +191,10 @@ class Draft:
         driver["source"] = "pasted"
         return driver
 
-    def _cuda_section(self) -> dict[str, Any]:
-        cuda: dict[str, Any] = {}
+    def _cuda_section(self) -> CudaLibDoc:
+        cuda: CudaLibDoc = {}
         if self.toolkit:
-            cuda["toolkit"] = dict(self.toolkit)
+            cuda["toolkit"] = self.toolkit.copy()
         if self.wheels:
             cuda["wheels"] = [
                 {"name": n, "version": v, "cuda_major": _wheel_major(n, v)}
@@ -194,17 +204,26 @@ class Draft:
             cuda["ldconfig_libraries"] = sorted(set(self.system_libraries))
         return cuda or {"unavailable": NOT_IN_PASTE}
 
-    def _torch_section(self) -> dict[str, Any]:
-        torch: dict[str, Any] = {k: v for k, v in self.torch.items() if v is not None}
+    def _torch_section(self) -> TorchDoc:
+        torch = _present(self.torch)
         if self.live:
-            torch["live"] = dict(self.live)
+            torch["live"] = self.live.copy()
         return torch or {"unavailable": NOT_IN_PASTE}
 
-    def _toolchain_section(self) -> dict[str, Any]:
-        toolchain: dict[str, Any] = {k: v for k, v in self.toolchain.items() if v is not None}
+    def _toolchain_section(self) -> ToolchainDoc:
+        toolchain = _present(self.toolchain)
         if self.conda:
             toolchain["conda_packages"] = dict(sorted(self.conda.items()))
         return toolchain or {"unavailable": NOT_IN_PASTE}
+
+
+_Section = TypeVar("_Section", bound=Mapping[str, object])
+
+
+def _present(section: _Section, leave_out: tuple[str, ...] = ()) -> _Section:
+    """A copy of a section without its None values (and the keys in `leave_out`)."""
+    kept = {k: v for k, v in section.items() if k not in leave_out and v is not None}
+    return cast("_Section", kept)
 
 
 def _wheel_major(name: str, version: str) -> int | None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Literal
 
 from envlock.pasted.draft import Draft
+
+if TYPE_CHECKING:
+    from envlock.probe.shapes import GpuDoc
 
 _HEADER = re.compile(
     r"NVIDIA-SMI\s+([\d.]+)\s+Driver Version:\s*([\d.]+)(?:\s+CUDA Version:\s*([\d.]+|N/A))?"
@@ -45,7 +49,7 @@ def parse_nvidia_smi(text: str, draft: Draft) -> int:
 
 def _table(text: str, d: Draft) -> int:
     found = _table_header(text, d)
-    last: dict[str, object] | None = None  # the GPU whose memory row comes next
+    last: GpuDoc | None = None  # the GPU whose memory row comes next
     for line in text.splitlines():
         row = _row(line.strip())
         if row:
@@ -68,10 +72,10 @@ def _table_header(text: str, d: Draft) -> int:
     return 1
 
 
-def _table_gpu(row: tuple[str, str, str, str], d: Draft) -> dict[str, object]:
+def _table_gpu(row: tuple[str, str, str, str], d: Draft) -> GpuDoc:
     """The GPU of a table row (see _row), added to the draft; its memory row fills it."""
     index, name, mode, bus_id = row
-    gpu: dict[str, object] = {
+    gpu: GpuDoc = {
         "index": int(index),
         # a name cut by the table ("NVIDIA GeForce ...") is not a model name
         "name": None if name.endswith("...") else name,
@@ -85,7 +89,7 @@ def _table_gpu(row: tuple[str, str, str, str], d: Draft) -> dict[str, object]:
     return gpu
 
 
-def _table_memory(line: str, gpu: dict[str, object]) -> bool:
+def _table_memory(line: str, gpu: GpuDoc) -> bool:
     """Fill `gpu` from its memory row (total memory, compute and MIG modes); False when
     `line` is not that row."""
     mem = _MEMORY.search(line)
@@ -141,7 +145,7 @@ def _query_line(line: str) -> tuple[int, str, str] | None:
 def _query(text: str, d: Draft) -> int:
     """`nvidia-smi -q`: top-level Driver/CUDA Version, then one block per `GPU <bus id>`."""
     found = 0
-    gpu: dict[str, object] | None = None
+    gpu: GpuDoc | None = None
     parent = ""
     index = 0
     for raw in text.splitlines():
@@ -181,14 +185,14 @@ def _query_top(key: str, value: str, d: Draft) -> int:
 
 
 # Enabled/Disabled lines: a key, or ("Current", the group it is in)
-_Q_FLAGS = {
+_Q_FLAGS: dict[tuple[str, str], Literal["persistence_mode", "mig_mode", "ecc_mode"]] = {
     ("", "Persistence Mode"): "persistence_mode",
     ("MIG Mode", "Current"): "mig_mode",
     ("Ecc Mode", "Current"): "ecc_mode",
 }
 
 
-def _query_gpu(gpu: dict[str, object], parent: str, key: str, value: str) -> None:
+def _query_gpu(gpu: GpuDoc, parent: str, key: str, value: str) -> None:
     """One line of a GPU block (`parent`: the group heading it is under, if any)."""
     flag = _Q_FLAGS.get((parent if key == "Current" else "", key))
     if flag and value in ("Enabled", "Disabled"):
