@@ -15,7 +15,8 @@ import re
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
+
+    from envlock.probe.shapes import EnvDoc
 
 ALLOWED_PREFIXES = (
     "CUDA_",
@@ -133,7 +134,7 @@ def mask_url_credentials(value: str) -> str:
     return _URL.sub(one, value)
 
 
-def collect(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def collect(environ: Mapping[str, str] | None = None) -> EnvDoc:
     env = os.environ if environ is None else environ
     variables: dict[str, str] = {}
     redacted: list[str] = []

@@ -16,7 +16,7 @@ from envlock.probe._util import read_text
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from envlock.probe.shapes import IbDeviceDoc, IbPortDoc, NetInterfaceDoc, NetworkDoc
 
 # GPUDirect RDMA kernel modules, newest first: nvidia_peermem ships with the driver
 # since R470; nv_peer_mem is Mellanox's older out-of-tree module.
@@ -25,7 +25,7 @@ GPUDIRECT_MODULES = ("nvidia_peermem", "nv_peer_mem")
 _MAX_ENTRIES = 4096
 
 
-def collect(sys_root: str = "/sys", proc_root: str = "/proc") -> dict[str, Any]:
+def collect(sys_root: str = "/sys", proc_root: str = "/proc") -> NetworkDoc:
     net = os.path.join(sys_root, "class", "net")
     try:
         names = sorted(os.listdir(net))[:_MAX_ENTRIES]
@@ -39,7 +39,7 @@ def collect(sys_root: str = "/sys", proc_root: str = "/proc") -> dict[str, Any]:
     }
 
 
-def _interface(net: str, name: str) -> dict[str, Any]:
+def _interface(net: str, name: str) -> NetInterfaceDoc:
     path = os.path.join(net, name)
     state = read_text(os.path.join(path, "operstate"), 64)
     kind = read_text(os.path.join(path, "type"), 64)
@@ -55,19 +55,19 @@ def _interface(net: str, name: str) -> dict[str, Any]:
     }
 
 
-def _ib_devices(root: str) -> list[dict[str, Any]]:
+def _ib_devices(root: str) -> list[IbDeviceDoc]:
     try:
         names = sorted(os.listdir(root))[:_MAX_ENTRIES]
     except OSError:
         return []  # no RDMA devices (or no rdma core): an observed absence
-    devices = []
+    devices: list[IbDeviceDoc] = []
     for name in names:
         ports_dir = os.path.join(root, name, "ports")
         try:
             port_names = sorted(os.listdir(ports_dir), key=_port_order)[:_MAX_ENTRIES]
         except OSError:
             port_names = []
-        ports = []
+        ports: list[IbPortDoc] = []
         for port in port_names:
             if not (port.isascii() and port.isdigit()):
                 continue

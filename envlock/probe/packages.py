@@ -21,7 +21,7 @@ from envlock.probe._util import read_text
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from envlock.probe.shapes import PackagesDoc, PackageSourceDoc, RequiresDoc
 
 _DIRECT_URL_LIMIT = 64 * 1024
 _PREFIXES = ("nvidia-", "cuda-")
@@ -31,10 +31,10 @@ FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "triton",
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def collect(path: list[str] | None = None) -> dict[str, Any]:
+def collect(path: list[str] | None = None) -> PackagesDoc:
     dists = _dists.distributions(path)
     found = {n: d.version for n, d in dists.items()}
-    sources = {}
+    sources: dict[str, PackageSourceDoc] = {}
     for name, dist in sorted(dists.items()):
         source = direct_url(dist.path)
         if source is not None:
@@ -47,10 +47,10 @@ def collect(path: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def family_requires(dists: dict[str, _dists.Dist]) -> list[dict[str, Any]]:
+def family_requires(dists: dict[str, _dists.Dist]) -> list[RequiresDoc]:
     """Each installed distribution's Requires-Dist lines that name a torch family member
     (read from its METADATA headers), with its own version."""
-    out: list[dict[str, Any]] = []
+    out: list[RequiresDoc] = []
     for name, dist in sorted(dists.items()):
         if name.startswith(_PREFIXES):
             continue  # CUDA library wheels never require torch; their METADATA is skipped
@@ -64,7 +64,7 @@ def family_requires(dists: dict[str, _dists.Dist]) -> list[dict[str, Any]]:
     return out
 
 
-def direct_url(dist_path: str) -> dict[str, Any] | None:
+def direct_url(dist_path: str) -> PackageSourceDoc | None:
     """PEP 610's direct_url.json of one distribution, reduced to what a lock needs:
     kind (url, vcs, editable, local), the URL, and for a VCS its commit. None when the
     distribution came from an index (no file), or the file is unreadable."""
@@ -80,7 +80,7 @@ def direct_url(dist_path: str) -> dict[str, Any] | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("url"), str):
         return None
     url = doc["url"]
-    out: dict[str, Any] = {"url": url, "kind": "url", "commit": None}
+    out: PackageSourceDoc = {"url": url, "kind": "url", "commit": None}
     vcs = doc.get("vcs_info")
     directory = doc.get("dir_info")
     if isinstance(vcs, dict):

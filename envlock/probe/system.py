@@ -12,14 +12,15 @@ from envlock.probe._util import read_int, read_text
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from typing import Any
+    from collections.abc import Iterable, Mapping
+
+    from envlock.probe.shapes import ContainerDoc, OsDoc, PythonDoc, SystemDoc, UlimitDoc
 
 # cgroup v1 reports "no limit" as a page-rounded LONG_MAX; anything this large is unlimited.
 _UNLIMITED_FLOOR = 1 << 62
 
 
-def collect() -> dict[str, Any]:
+def collect() -> SystemDoc:
     return {
         "unavailable": None,
         "hostname": _hostname(),
@@ -50,7 +51,7 @@ def _hostname() -> str | None:
     return os.uname().nodename or None  # what socket.gethostname() reads on Linux
 
 
-def parse_os_release(text: str | None) -> dict[str, str | None] | None:
+def parse_os_release(text: str | None) -> OsDoc | None:
     if not text:
         return None
     values: dict[str, str] = {}
@@ -78,7 +79,7 @@ def glibc_version() -> str | None:
     return version if lib == "glibc" and version else None
 
 
-def python_facts() -> dict[str, Any]:
+def python_facts() -> PythonDoc:
     base = getattr(sys, "base_prefix", sys.prefix)
     return {
         "version": python_version(),
@@ -166,10 +167,10 @@ def detect_container(
     *,
     dockerenv: bool,
     containerenv: bool,
-    environ: Any,
+    environ: Mapping[str, str],
     cgroup_text: str,
     mountinfo_text: str,
-) -> dict[str, Any]:
+) -> ContainerDoc:
     """Whether this process runs in a container, which runtime, and why we think so.
 
     Pure over its inputs so recorded /proc blobs can be replayed in tests.
@@ -249,7 +250,7 @@ def shm_total_bytes(path: str = "/dev/shm") -> int | None:
     return st.f_blocks * st.f_frsize
 
 
-def ulimit(name: str) -> dict[str, int | None] | None:
+def ulimit(name: str) -> UlimitDoc | None:
     try:
         import resource
     except ImportError:  # not on Windows

@@ -17,7 +17,7 @@ from envlock.probe.libnames import ISA_FLAGS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from envlock.probe.shapes import ToolchainDoc
 
 # tool -> (argv after the executable, the version pattern in its first lines)
 TOOLS = {
@@ -96,7 +96,7 @@ def pip_version() -> str | None:
         return None
 
 
-def collect(timeout: float = 10.0) -> dict[str, Any]:
+def collect(timeout: float = 10.0) -> ToolchainDoc:
     notes: list[str] = []
     compilers: dict[str, str | None] = {}
     for name in ("gcc", "clang", "cmake", "ninja"):
