@@ -4,6 +4,7 @@ checks that confirm its cause on the machine the facts describe."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,57 @@ class _Confirmed:
     gpu_note: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Observed:
+    """What the evidence reads of the facts (the checks read the whole Facts)."""
+
+    cgroup_limit: int | None = None
+    memory_total: int | None = None
+    cgroup_version: int | None = None
+    gpus: bool = False  # an NVIDIA GPU is visible (NVML or PCI)
+    driver_unavailable: str | None = None
+    alloc_conf: str | None = None  # PYTORCH_CUDA_ALLOC_CONF
+
+    @classmethod
+    def of(cls, facts: Facts) -> _Observed:
+        s, d = facts.system, facts.driver
+        return cls(
+            cgroup_limit=s.cgroup_memory_limit_bytes,
+            memory_total=s.memory_total_bytes,
+            cgroup_version=s.cgroup_version,
+            gpus=bool(d.gpus or d.pci_gpus),
+            driver_unavailable=d.unavailable,
+            alloc_conf=facts.env.variables.get("PYTORCH_CUDA_ALLOC_CONF"),
+        )
+
+    @classmethod
+    def probed(cls, data: Mapping[str, object]) -> _Observed:
+        """From this host's probe, as it printed them (the Facts model is not loaded for
+        what a few values answer: `explain 137` stays well under 0.3 s)."""
+        system, driver, env = (_table(data.get(k)) for k in ("system", "driver", "env"))
+        variables = _table(env.get("variables"))
+        return cls(
+            cgroup_limit=_integer(system.get("cgroup_memory_limit_bytes")),
+            memory_total=_integer(system.get("memory_total_bytes")),
+            cgroup_version=_integer(system.get("cgroup_version")),
+            gpus=bool(driver.get("gpus") or driver.get("pci_gpus")),
+            driver_unavailable=_text(driver.get("unavailable")),
+            alloc_conf=_text(variables.get("PYTORCH_CUDA_ALLOC_CONF")),
+        )
+
+
+def _table(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def explain(
     text: str, source: Source | None, *, checks: bool, strict: bool, cache: bool = False
 ) -> Report:
@@ -41,14 +93,21 @@ def explain(
     oom = code in (137, -9)
     cuda_oom = any(e.key == "cuda-oom" for e in explanations)
     gpu_error = any(e.gpu for e in explanations)
-    facts: Facts | None = None
+    observed: _Observed | None = None
     confirmed = _Confirmed()
     if checks and (wanted or oom or cuda_oom or gpu_error):
-        facts = _collect(source, wanted=wanted, cache=cache)
-        confirmed = _confirm(facts, source, wanted=wanted, oom=oom, gpu_error=gpu_error)
+        # the sections the evidence reads: a kill's memory limits, a GPU error's "no GPU
+        # here", a CUDA OOM's allocator setting
+        sections = tuple(
+            name
+            for name, needed in (("system", oom), ("driver", gpu_error), ("env", cuda_oom))
+            if needed
+        )
+        observed, findings = _observe(source, wanted=wanted, sections=sections, cache=cache)
+        confirmed = _confirm(observed, findings, source, oom=oom, gpu_error=gpu_error)
     if cuda_oom:
-        conf = facts.env.variables.get("PYTORCH_CUDA_ALLOC_CONF") if facts else None
-        confirmed.evidence.update(oom_evidence(text, conf, observed=facts is not None))
+        conf = observed.alloc_conf if observed else None
+        confirmed.evidence.update(oom_evidence(text, conf, observed=observed is not None))
     return Report(
         command="explain",
         target=text,
@@ -58,57 +117,56 @@ def explain(
     )
 
 
-# What the evidence reads when no check is wanted: the memory limits of a kill (system),
-# a GPU error's "no GPU here" (driver), a CUDA OOM's allocator setting (env).
-EVIDENCE_SECTIONS = ("system", "driver", "env")
-
-
-def _collect(source: Source | None, *, wanted: list[str], cache: bool) -> Facts:
-    """The facts the explanation reads: everything the wanted checks may read, else only
-    the evidence's sections, without torch (`explain 137` imports no torch, here or in a
-    child, and this host's probe reads only those sections)."""
+def _observe(
+    source: Source | None, *, wanted: list[str], sections: tuple[str, ...], cache: bool
+) -> tuple[_Observed, list[Finding]]:
+    """What the evidence reads, and the wanted checks' findings. Without wanted checks no
+    torch is probed (`explain 137` imports no torch, here or in a child), and this host's
+    probe reads only the evidence's `sections`."""
     from envlock.collect import collect_facts
 
     source = source or Source()
-    if wanted:
-        return collect_facts(source, cache=cache)
-    if source.facts_file or source.python or source.in_container or source.pasted:
-        return collect_facts(source._replace(torch_live=False))
-    from envlock.facts import Facts
-    from envlock.probe import probe_host
+    elsewhere = source.facts_file or source.python or source.in_container or source.pasted
+    if not wanted and not elsewhere:
+        from envlock.probe import probe_host
 
-    return Facts.from_dict(
-        probe_host(torch_live=False, timeout=source.timeout, sections=EVIDENCE_SECTIONS)
-    )
+        data = probe_host(torch_live=False, timeout=source.timeout, sections=sections)
+        return _Observed.probed(data), []
+    if not wanted:
+        return _Observed.of(collect_facts(source._replace(torch_live=False))), []
+    from envlock.checks import run_checks
+
+    facts = collect_facts(source, cache=cache)
+    return _Observed.of(facts), [f for f in run_checks(facts) if f.check_id in wanted]
 
 
 def _confirm(
-    facts: Facts, source: Source | None, *, wanted: list[str], oom: bool, gpu_error: bool
+    observed: _Observed,
+    findings: list[Finding],
+    source: Source | None,
+    *,
+    oom: bool,
+    gpu_error: bool,
 ) -> _Confirmed:
     """The wanted checks' findings, the memory evidence of a kill, and a note when a GPU
     error is explained on a machine without a GPU."""
     from envlock.explain import memory_evidence
 
-    findings: list[Finding] = []
-    if wanted:
-        from envlock.checks import run_checks
-
-        findings = [f for f in run_checks(facts) if f.check_id in wanted]
     evidence: dict[str, str] = {}
     if oom:
         evidence = memory_evidence(
-            facts.system.cgroup_memory_limit_bytes,
-            facts.system.memory_total_bytes,
-            facts.system.cgroup_version,
+            observed.cgroup_limit,
+            observed.memory_total,
+            observed.cgroup_version,
             kernel_log=_kernel_log(source),
         )
     gpu_note = None
-    if gpu_error and not (facts.driver.gpus or facts.driver.pci_gpus):
+    if gpu_error and not observed.gpus:
         # a GPU runtime error explained on a machine that has none: nothing here
         # can confirm or rule out its cause
         gpu_note = (
             "no NVIDIA GPU is visible here "
-            f"({facts.driver.unavailable or 'none found'}): the cause cannot be "
+            f"({observed.driver_unavailable or 'none found'}): the cause cannot be "
             "confirmed on this machine; run `envlock explain` where the error happened"
         )
     return _Confirmed(findings=findings, evidence=evidence, gpu_note=gpu_note)
