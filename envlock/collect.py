@@ -148,6 +148,16 @@ def _read_paste(path: str, option: str) -> str:
     return text_of(data, what)
 
 
+def local_target() -> str:
+    """How a report names the machine envlock runs on, exactly as the probe names it in
+    facts.meta.target: `host`, or `this docker container` inside one (determinism, which
+    runs no probe, says the same as doctor)."""
+    from envlock.probe import _local_target
+    from envlock.probe.system import collect as system_facts
+
+    return _local_target(system_facts())
+
+
 def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S) -> Facts:
     """Facts of this interpreter's machine and environment (torch probed in a child process)."""
     from envlock.facts import Facts

@@ -41,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="interpreter that has torch (default: the one running envlock)",
     )
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="output format (default text; html: one self-contained page)",
     )
     parser.add_argument("--strict", action="store_true", help="warnings fail too")
     parser.add_argument(
@@ -65,8 +68,8 @@ def run(args: argparse.Namespace) -> Report:
         timeout=args.timeout,
         strict=args.strict,
     )
-    if args.format == "json":
-        render(report, "json", sys.stdout)
+    if args.format in ("json", "html"):
+        render(report, args.format, sys.stdout)
     else:
         render_digests(det, sys.stdout)
         render(report, "text", sys.stdout)

@@ -29,7 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "what", metavar="CODE|MESSAGE", nargs="+", help="an exit code, or the error text (quote it)"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="output format (default text; html: one self-contained page)",
+    )
     parser.add_argument(
         "--strict", action="store_true", help="a confirming check's warning fails too (exit 1)"
     )
@@ -54,7 +59,11 @@ def run(args: argparse.Namespace) -> Report:
         strict=args.strict,
         cache=not args.no_cache,
     )
-    if args.format == "json":
+    if args.format == "html":
+        from envlock.report import render
+
+        render(report, "html", sys.stdout)
+    elif args.format == "json":
         from envlock.report.explain import explain_document
 
         json.dump(explain_document(report), sys.stdout, indent=2)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # envlock.lock.model.SCOPES, repeated (a test holds them equal) so that parsing verify's
 # options loads no model: the probe starts before the lock model and Facts are imported.
 SCOPES = ("full", "software")
+DEFAULT_LOCK_NAME = "envlock.lock.toml"  # envlock.lock.model's, repeated for the same reason
 
 HELP = "compare this environment with a lock file; exit 1 on drift (for CI and pre-flight)"
 DESCRIPTION = """\
@@ -36,7 +37,13 @@ GPUs; the training machine verifies with the default --scope full.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("lock", metavar="LOCK", help="the lock file (e.g. envlock.lock.toml)")
+    parser.add_argument(
+        "lock",
+        metavar="LOCK",
+        nargs="?",
+        default=DEFAULT_LOCK_NAME,
+        help=f"the lock file (default {DEFAULT_LOCK_NAME}, as `envlock run` finds it)",
+    )
     parser.add_argument(
         "--scope",
         choices=SCOPES,

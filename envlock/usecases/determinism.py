@@ -13,6 +13,7 @@ def run_determinism(
     *, device: str, seed: int, python: str | None, timeout: float, strict: bool
 ) -> tuple[DeterminismFacts, Report]:
     """The suite's digests, and a Report of the classes whose two runs differ."""
+    from envlock.collect import local_target
     from envlock.determinism.compare import run_to_run_findings
     from envlock.determinism.runner import run_suite
     from envlock.findings import DeterminismDetails, Report
@@ -20,7 +21,8 @@ def run_determinism(
     det = run_suite(device=device, seed=seed, python=python, timeout=timeout)
     report = Report(
         command="determinism",
-        target=f"python:{python}" if python else "host",
+        # the machine, named as every command names it; --python is the interpreter, not it
+        target=local_target(),
         findings=run_to_run_findings(det),
         strict=strict,
         details=DeterminismDetails(determinism=det),
