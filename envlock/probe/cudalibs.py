@@ -20,7 +20,35 @@ from envlock.probe.libnames import decode_cuda_version, is_cuda_library
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Sequence
+    from typing import TypedDict
+
+    from envlock.probe.shapes import (
+        CudaLibDoc,
+        CudartDoc,
+        LibcudaDoc,
+        LibDirDoc,
+        ToolkitDoc,
+        WheelDoc,
+    )
+
+    class CudartRaw(TypedDict, total=False):
+        """What _CTYPES_CHILD prints about libcudart: [rc, value] of each call."""
+
+        loaded: str
+        runtime: list[int]
+        driver: list[int]
+        error: str
+        path: str | None
+        errors: list[str]
+
+    class LibcudaRaw(TypedDict, total=False):
+        """What _CTYPES_CHILD prints about libcuda.so.1."""
+
+        driver: list[int]
+        path: str | None
+        error: str
+
 
 # Runs in `python -I -S -c`: argv[1] is a JSON list of libcudart candidates.
 _CTYPES_CHILD = r"""
@@ -70,7 +98,7 @@ print(json.dumps(out))
 """
 
 
-def collect(timeout: float = 15.0) -> dict[str, Any]:
+def collect(timeout: float = 15.0) -> CudaLibDoc:
     toolkit = toolkit_facts(timeout=min(timeout, 10.0))
     ld_path = ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", ""))
     ldconfig = ldconfig_libraries(timeout=min(timeout, 5.0))
@@ -99,7 +127,7 @@ _DEFAULT_LIB_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
 
 
 def _runtime_candidates_exist(
-    cuda_home: str | None, ld_path: list[dict[str, Any]], ldconfig: list[str]
+    cuda_home: str | None, ld_path: list[LibDirDoc], ldconfig: list[str]
 ) -> bool:
     """Could ctypes load libcudart or libcuda here at all?"""
     if any(os.path.isabs(c) for c in cudart_candidates(cuda_home)):
@@ -119,7 +147,7 @@ def _runtime_candidates_exist(
 
 
 # ------------------------------------------------------------------ toolkit
-def toolkit_facts(timeout: float = 10.0) -> dict[str, Any]:
+def toolkit_facts(timeout: float = 10.0) -> ToolkitDoc:
     """Find nvcc as torch.utils.cpp_extension does: CUDA_HOME/CUDA_PATH, PATH, /usr/local/cuda."""
     cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
     nvcc = _find_nvcc(cuda_home)
@@ -188,9 +216,7 @@ def cudart_candidates(cuda_home: str | None) -> list[str]:
     return cands
 
 
-def runtime_facts(
-    cuda_home: str | None, timeout: float = 10.0
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def runtime_facts(cuda_home: str | None, timeout: float = 10.0) -> tuple[CudartDoc, LibcudaDoc]:
     argv = [
         sys.executable,
         "-I",
@@ -216,14 +242,14 @@ def runtime_facts(
     return interpret_cudart(data.get("cudart", {})), interpret_libcuda(data.get("libcuda", {}))
 
 
-def interpret_cudart(raw: dict[str, Any]) -> dict[str, Any]:
+def interpret_cudart(raw: CudartRaw) -> CudartDoc:
     if "loaded" not in raw:
         return {
             "unavailable": "libcudart not found (no CUDA toolkit under CUDA_HOME and none on the "
             "loader path); torch wheels bring their own, so this only matters for extensions",
         }
-    runtime = raw.get("runtime") or [None, 0]
-    driver = raw.get("driver") or [None, 0]
+    runtime: Sequence[int | None] = raw.get("runtime") or [None, 0]
+    driver: Sequence[int | None] = raw.get("driver") or [None, 0]
     return {
         "path": raw.get("path") or raw.get("loaded"),
         "runtime_version": decode_cuda_version(runtime[1]) if runtime[0] == 0 else None,
@@ -233,7 +259,7 @@ def interpret_cudart(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def interpret_libcuda(raw: dict[str, Any]) -> dict[str, Any]:
+def interpret_libcuda(raw: LibcudaRaw) -> LibcudaDoc:
     if "driver" not in raw:
         error = raw.get("error") or "libcuda.so.1 could not be loaded"
         return {
@@ -259,9 +285,9 @@ def is_compat_path(path: str | None) -> bool:
 
 
 # ------------------------------------------------------------------- wheels
-def wheel_facts(path: list[str] | None = None) -> list[dict[str, Any]]:
+def wheel_facts(path: list[str] | None = None) -> list[WheelDoc]:
     dists = _dists.distributions(path)
-    wheels: list[dict[str, Any]] = []
+    wheels: list[WheelDoc] = []
     for dist in dists.values():
         name = dist.name
         if not (name.startswith("nvidia-") or name.startswith("cuda-")):
@@ -313,8 +339,8 @@ def wheel_cuda_major(dist: _dists.Dist) -> int | None:
 
 
 # ----------------------------------------------------------- loader paths
-def ld_library_path_facts(value: str) -> list[dict[str, Any]]:
-    out = []
+def ld_library_path_facts(value: str) -> list[LibDirDoc]:
+    out: list[LibDirDoc] = []
     for d in value.split(os.pathsep):
         if not d:
             continue
