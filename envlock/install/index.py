@@ -48,7 +48,7 @@ from envlock.install.fetch import TIMEOUT_S, Budget, fetch_page, opener
 from envlock.install.files import platform_tags, select_files
 from envlock.install.indexurl import Index
 from envlock.lock.closure import DEFAULT_INDEX, INSTALLER_PACKAGES
-from envlock.lock.model import Lock, LockedFile
+from envlock.lock.model import SELF_PACKAGES, Lock, LockedFile
 
 DEADLINE_S = 120.0  # all requests of one command together
 _WORKERS = 8
@@ -212,7 +212,7 @@ def with_hashes(
     accepted = platform_tags(lock.system.python, lock.system.arch, lock.system.glibc)
     wanted = {**lock.packages, **lock.tools}
     known = known or {}
-    skip = INSTALLER_PACKAGES | {"envlock"} | set(lock.sources) | set(known)
+    skip = INSTALLER_PACKAGES | SELF_PACKAGES | set(lock.sources) | set(known)
     todo = sorted((n, v) for n, v in wanted.items() if n not in skip)
     files = {n: f for n, f in known.items() if n in wanted and n not in INSTALLER_PACKAGES}
     if todo:
