@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from envlock.probe.shapes import LoadedLibDoc, TorchDeviceDoc, TorchLiveDoc
+
 __all__ = ["collect", "decode_cudnn", "decode_nccl", "main"]
 
 
@@ -44,8 +46,8 @@ def _safe(fn: Callable[[], Any], default: Any = None) -> Any:
         return default
 
 
-def loaded_libraries() -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
+def loaded_libraries() -> list[LoadedLibDoc]:
+    out: list[LoadedLibDoc] = []
     seen = set()
     try:
         with open("/proc/self/maps") as fh:
@@ -87,8 +89,8 @@ def _xnnpack_enabled() -> bool:
     return bool(torch.backends.xnnpack.enabled)
 
 
-def collect() -> dict[str, Any]:
-    facts: dict[str, Any] = {"unavailable": None}
+def collect() -> TorchLiveDoc:
+    facts: TorchLiveDoc = {"unavailable": None}
     t0 = time.perf_counter()
     try:
         import torch
@@ -112,7 +114,7 @@ def collect() -> dict[str, Any]:
     facts["cuda_available"] = available
     facts["cuda_unavailable_reason"] = None if available else unavailable_reason(torch, caught)
     facts["device_count"] = _safe(lambda: torch.cuda.device_count()) if available else 0
-    devices: list[dict[str, Any]] = []
+    devices: list[TorchDeviceDoc] = []
     if available:
         for i in range(facts["device_count"] or 0):
             p = _safe(functools.partial(torch.cuda.get_device_properties, i))

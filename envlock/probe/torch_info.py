@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from envlock.probe.shapes import TorchDoc, TorchLiveDoc
+
 _MARKER = "ENVLOCK-TORCH-LIVE:"
 # What the torch child imports, and nothing more (tests/probe/test_served.py holds
 # this to the child's imports): the modules travel in its command line.
@@ -75,7 +77,7 @@ def build_tag(version: str | None, cuda: str | None, hip: str | None) -> str | N
     return "cpu" if version else None
 
 
-def static_facts(path: list[str] | None = None) -> dict[str, Any]:
+def static_facts(path: list[str] | None = None) -> TorchDoc:
     location = find_torch(path)
     if location is None:
         return {"unavailable": None, "installed": False}
@@ -141,7 +143,7 @@ class LiveProbe:
         except OSError as exc:
             self.error = f"cannot start the torch child process: {exc}"
 
-    def result(self, timeout: float) -> dict[str, Any]:
+    def result(self, timeout: float) -> TorchLiveDoc:
         if self.proc is None:
             return {"unavailable": self.error}
         try:
@@ -163,11 +165,11 @@ class LiveProbe:
             self.proc.wait()
 
 
-def parse_child_output(out: str, err: str, returncode: int | None) -> dict[str, Any]:
+def parse_child_output(out: str, err: str, returncode: int | None) -> TorchLiveDoc:
     for line in reversed(out.splitlines()):
         if line.startswith(_MARKER):
             try:
-                data = json.loads(line[len(_MARKER) :])
+                data: TorchLiveDoc = json.loads(line[len(_MARKER) :])  # the child's dump
             except ValueError:
                 break
             if isinstance(data, dict):
@@ -183,7 +185,7 @@ def parse_child_output(out: str, err: str, returncode: int | None) -> dict[str, 
 
 def collect(
     torch_live: bool = True, timeout: float = 30.0, live: LiveProbe | None = None
-) -> dict[str, Any]:
+) -> TorchDoc:
     facts = static_facts()
     if not facts.get("installed"):
         if live is not None:
