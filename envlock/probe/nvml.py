@@ -24,6 +24,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from envlock.probe.shapes import DriverDoc, GpuDoc, PciGpuDoc
+
+    class NvmlResult(DriverDoc, total=False):
+        """What query_nvml read: the driver section's NVML keys, and where libnvidia-ml was."""
+
+        library_path: str | None
+
+
 NVIDIA_PCI_VENDOR = "0x10de"
 
 # NVML return codes we explain to the user: nvmlReturn_t in the NVML API Reference,
@@ -112,10 +120,10 @@ def _nvml_text(exc: BaseException) -> str:
         return type(exc).__name__
 
 
-def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> dict[str, Any]:
+def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> DriverDoc:
     """The driver section. `nvml_module` replaces `import pynvml` (tests replay recordings)."""
     kernel_version, kernel_source = kernel_module_version()
-    out: dict[str, Any] = {
+    out: DriverDoc = {
         "unavailable": None,
         "source": kernel_source,
         "version": kernel_version,
@@ -128,7 +136,7 @@ def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> dict[str, An
         "device_nodes": device_nodes(),
         "pci_gpus": pci_gpus(),
     }
-    box: dict[str, Any] = {}
+    box: dict[str, NvmlResult] = {}
 
     def work() -> None:
         try:
@@ -150,7 +158,9 @@ def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> dict[str, An
         out["nvml_error"] = "timeout"
         return out
     result = box.get("result", {})
-    out.update({k: v for k, v in result.items() if k != "library_path"})
+    nvml_keys = result.copy()
+    nvml_keys.pop("library_path", None)  # not a fact: only how the library's version is read
+    out.update(nvml_keys)
     if result.get("version"):
         out["source"] = "nvml"
     lib_version = library_version_from_path(result.get("library_path"))
@@ -171,7 +181,7 @@ def version_mismatch_reason(kernel: str | None, library: str | None) -> str:
     )
 
 
-def query_nvml(nvml_module: Any = None) -> dict[str, Any]:
+def query_nvml(nvml_module: Any = None) -> NvmlResult:
     """Everything NVML says, or `unavailable` with a reason a person can act on."""
     if nvml_module is None:
         try:
@@ -224,8 +234,8 @@ def _error_name(module: Any, code: int | None) -> str | None:
     return f"NVML error {code}"
 
 
-def _read_nvml(nvml: _Nvml) -> dict[str, Any]:
-    out: dict[str, Any] = {"unavailable": None, "nvml_error": None}
+def _read_nvml(nvml: _Nvml) -> NvmlResult:
+    out: NvmlResult = {"unavailable": None, "nvml_error": None}
     try:
         out["version"] = _text(nvml.value("nvmlSystemGetDriverVersion", versions=("",)))
         out["nvml_library_version"] = out["version"]
@@ -245,8 +255,8 @@ def _read_nvml(nvml: _Nvml) -> dict[str, Any]:
     return out
 
 
-def _read_gpu(nvml: _Nvml, index: int) -> dict[str, Any]:
-    gpu: dict[str, Any] = {"index": index}
+def _read_gpu(nvml: _Nvml, index: int) -> GpuDoc:
+    gpu: GpuDoc = {"index": index}
     try:
         handle = nvml.call("nvmlDeviceGetHandleByIndex", index, versions=("_v2", ""))
     except NvmlError as exc:
@@ -358,9 +368,9 @@ def device_nodes(dev: str = "/dev") -> list[str]:
     return sorted(glob.glob(os.path.join(dev, "nvidia*")))
 
 
-def pci_gpus(root: str = "/sys/bus/pci/devices") -> list[dict[str, Any]]:
+def pci_gpus(root: str = "/sys/bus/pci/devices") -> list[PciGpuDoc]:
     """NVIDIA display/3D controllers on the PCI bus and the kernel driver bound to each."""
-    found: list[dict[str, Any]] = []
+    found: list[PciGpuDoc] = []
     try:
         entries = sorted(os.listdir(root))
     except OSError:
