@@ -57,17 +57,7 @@ class ImageReference:
             raise InvalidReference(
                 f"invalid repository name ({text}): cannot specify 64-byte hexadecimal strings"
             )
-        first, slash, rest = text.partition("/")
-        if slash and (
-            any(c in first for c in ".:") or first == "localhost" or first.lower() != first
-        ):
-            registry, remainder = first, rest
-        else:
-            registry, remainder = DEFAULT_REGISTRY, text
-        if registry == _LEGACY_DEFAULT_REGISTRY:
-            registry = DEFAULT_REGISTRY
-        if registry == DEFAULT_REGISTRY and "/" not in remainder:
-            remainder = _OFFICIAL_PREFIX + remainder
+        registry, remainder = _split_registry(text)
         if not _REGISTRY.fullmatch(registry):
             raise InvalidReference(f"invalid reference format: {text!r}")
         remote = remainder.split(":", 1)[0]
@@ -82,11 +72,7 @@ class ImageReference:
             raise InvalidReference(f"repository name must not be more than {_NAME_MAX} characters")
         digest = m["digest"]
         if digest is not None:
-            algorithm, _, hexits = digest.partition(":")
-            if algorithm not in _DIGEST_HEX:
-                raise InvalidReference(f"unsupported digest algorithm: {digest}")
-            if len(hexits) != _DIGEST_HEX[algorithm] or hexits.lower() != hexits:
-                raise InvalidReference(f"invalid checksum digest format: {digest}")
+            _check_digest(digest)
         return cls(registry=registry, repository=m["path"], tag=m["tag"], digest=digest)
 
     @property
@@ -113,6 +99,30 @@ class ImageReference:
         tag = f":{self.tag}" if self.tag else ""
         digest = f"@{self.digest}" if self.digest else ""
         return f"{self.name}{tag}{digest}"
+
+
+def _split_registry(text: str) -> tuple[str, str]:
+    """(registry, the rest), with Docker Hub's defaults filled in: `docker.io` for
+    `index.docker.io` or no registry, `library/` before a one-component name there."""
+    first, slash, rest = text.partition("/")
+    if slash and (any(c in first for c in ".:") or first == "localhost" or first.lower() != first):
+        registry, remainder = first, rest
+    else:
+        registry, remainder = DEFAULT_REGISTRY, text
+    if registry == _LEGACY_DEFAULT_REGISTRY:
+        registry = DEFAULT_REGISTRY
+    if registry == DEFAULT_REGISTRY and "/" not in remainder:
+        remainder = _OFFICIAL_PREFIX + remainder
+    return registry, remainder
+
+
+def _check_digest(digest: str) -> None:
+    """An algorithm the daemon accepts, with its length of lowercase hex."""
+    algorithm, _, hexits = digest.partition(":")
+    if algorithm not in _DIGEST_HEX:
+        raise InvalidReference(f"unsupported digest algorithm: {digest}")
+    if len(hexits) != _DIGEST_HEX[algorithm] or hexits.lower() != hexits:
+        raise InvalidReference(f"invalid checksum digest format: {digest}")
 
 
 def parse_or_none(text: str) -> ImageReference | None:

@@ -20,10 +20,6 @@ DATA_TABLES = {"commands/_source.py::add_source_arguments"}
 
 # name -> (complexity, lines) when the target was set; may only go down.
 OVER_THE_LIMIT: dict[str, tuple[int, int]] = {
-    "imageref.py::ImageReference.parse": (18, 42),
-    "determinism/compare.py::compare": (16, 137),
-    "matrix/advice.py::_judge": (31, 99),
-    "matrix/advice.py::remedy": (24, 49),
 }
 
 

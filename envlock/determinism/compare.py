@@ -15,11 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from envlock.determinism import ordered as _ordered
 from envlock.determinism import short_digest
-from envlock.facts import DeterminismFacts, DigestSummary
+from envlock.facts import DeterminismFacts, DigestClassFacts, DigestSummary
 from envlock.findings import Finding, Severity
 
 # Context keys that only describe where the numbers came from, never change them.
@@ -146,138 +145,167 @@ def compare(locked: DeterminismFacts, observed: DeterminismFacts) -> list[Findin
 
     Run-to-run problems of `observed` are not repeated here: see run_to_run_findings.
     """
-    if locked.suite_version != observed.suite_version:
-        # A newer suite than this envlock runs cannot be checked at all: an error, not a
-        # pass. An older one is a known workload whose digests need regenerating.
-        newer = locked.suite_version > observed.suite_version
-        return [
-            Finding(
-                check_id="EL-DET-SUITE-VERSION",
-                severity=Severity.ERROR if newer else Severity.WARNING,
-                field="determinism",
-                locked=locked.suite_version,
-                observed=observed.suite_version,
-                message=(
-                    f"determinism suite version {observed.suite_version} differs from the "
-                    f"locked {locked.suite_version}: digests were not compared"
-                ),
-                fix="upgrade envlock to the version that wrote the lock"
-                if newer
-                else "regenerate the lock with `envlock lock --determinism`",
-            )
-        ]
-    if locked.seed != observed.seed:
-        return [
-            Finding(
-                check_id="EL-DET-INCOMPARABLE",
-                severity=Severity.ERROR,
-                field="determinism.seed",
-                locked=locked.seed,
-                observed=observed.seed,
-                message=f"digests computed with seed {observed.seed}, the lock has {locked.seed}",
-                fix=f"recompute with --seed {locked.seed}",
-            )
-        ]
+    incomparable = _incomparable(locked, observed)
+    if incomparable is not None:
+        return [incomparable]
     diffs = context_differences(locked, observed)
     evidence_ctx = {k: {"locked": a, "observed": b} for k, (a, b) in diffs.items()}
     findings: list[Finding] = []
     for name in _ordered(locked.classes):
-        lc = locked.classes[name]
-        field = f"determinism.{name}"
-        oc = observed.classes.get(name)
-        if oc is None:
-            reason = observed.failed.get(name, "the suite did not run it")
-            findings.append(
-                Finding(
-                    check_id="EL-DET-CLASS-FAILED",
-                    severity=Severity.ERROR,
-                    field=field,
-                    locked=short_digest(lc.digest),
-                    observed=None,
-                    message=f"{field}: locked, but could not be computed here: {reason}",
-                    fix="run `envlock determinism --format json` to see why",
-                )
-            )
-            continue
-        if oc.digest == lc.digest:
-            continue
-        tol = TOLERANCE.get(name)
-        agreement = None if tol is None else compare_summaries(lc.summary, oc.summary, tol)
-        numbers = _numbers(name, agreement)
-        evidence: dict[str, Any] = {
-            "locked_digest": lc.digest,
-            "observed_digest": oc.digest,
-            "context_differences": evidence_ctx,
-        }
-        if agreement is not None:
-            evidence["summary"] = {
-                "agree": agreement.agree,
-                "rtol": agreement.rtol,
-                "worst_relative_deviation": agreement.worst,
-                "at": agreement.where,
-            }
-        if lc.skipped != oc.skipped:
-            evidence["skipped"] = {"locked": lc.skipped, "observed": oc.skipped}
-        common: dict[str, Any] = {
-            "field": field,
-            "locked": short_digest(lc.digest),
-            "observed": short_digest(oc.digest),
-            "evidence": evidence,
-        }
-        if not diffs:
-            findings.append(
-                Finding(
-                    check_id="EL-DET-MISMATCH",
-                    severity=Severity.ERROR,
-                    message=(
-                        f"{field}: digest differs on the same context (same device, libraries "
-                        f"and settings): a regression or a nondeterministic kernel; {numbers}"
-                    ),
-                    fix=(
-                        "compare `envlock determinism --format json` on both machines; an op that is "
-                        "run-to-run stable but machine-dependent points at hardware or a library"
-                    ),
-                    **common,
-                )
-            )
-            continue
-        keys = explaining_keys(name, locked.device, diffs)
-        if not keys:
-            findings.append(
-                Finding(
-                    check_id="EL-DET-MISMATCH",
-                    severity=Severity.ERROR,
-                    message=(
-                        f"{field}: digest differs although nothing it depends on changed "
-                        f"(context differs only in {_show(diffs, list(diffs))}); {numbers}"
-                    ),
-                    fix="treat as a regression: find what changed in the stack besides these fields",
-                    **common,
-                )
-            )
-        elif agreement is not None and not agreement.agree:
-            findings.append(
-                Finding(
-                    check_id="EL-DET-TOLERANCE",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"{field}: digest differs, expected from {_show(diffs, keys)}, "
-                        f"but {numbers}"
-                    ),
-                    fix="differences this large are more than rounding: check the numerics of this op",
-                    **common,
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    check_id="EL-DET-EXPECTED-DIFF",
-                    severity=Severity.INFO,
-                    message=f"{field}: digest differs, expected from {_show(diffs, keys)}; {numbers}",
-                    **common,
-                )
-            )
+        finding = _class_finding(name, locked, observed, diffs, evidence_ctx)
+        if finding is not None:
+            findings.append(finding)
     return findings
+
+
+def _incomparable(locked: DeterminismFacts, observed: DeterminismFacts) -> Finding | None:
+    """Another suite version or seed: no digest can be compared."""
+    if locked.suite_version != observed.suite_version:
+        # A newer suite than this envlock runs cannot be checked at all: an error, not a
+        # pass. An older one is a known workload whose digests need regenerating.
+        newer = locked.suite_version > observed.suite_version
+        return Finding(
+            check_id="EL-DET-SUITE-VERSION",
+            severity=Severity.ERROR if newer else Severity.WARNING,
+            field="determinism",
+            locked=locked.suite_version,
+            observed=observed.suite_version,
+            message=(
+                f"determinism suite version {observed.suite_version} differs from the "
+                f"locked {locked.suite_version}: digests were not compared"
+            ),
+            fix="upgrade envlock to the version that wrote the lock"
+            if newer
+            else "regenerate the lock with `envlock lock --determinism`",
+        )
+    if locked.seed != observed.seed:
+        return Finding(
+            check_id="EL-DET-INCOMPARABLE",
+            severity=Severity.ERROR,
+            field="determinism.seed",
+            locked=locked.seed,
+            observed=observed.seed,
+            message=f"digests computed with seed {observed.seed}, the lock has {locked.seed}",
+            fix=f"recompute with --seed {locked.seed}",
+        )
+    return None
+
+
+def _class_finding(
+    name: str,
+    locked: DeterminismFacts,
+    observed: DeterminismFacts,
+    diffs: Mapping[str, tuple[str, str]],
+    evidence_ctx: dict[str, dict[str, str]],
+) -> Finding | None:
+    """One locked class against its fresh digest; None when they are equal."""
+    lc = locked.classes[name]
+    field = f"determinism.{name}"
+    oc = observed.classes.get(name)
+    if oc is None:
+        reason = observed.failed.get(name, "the suite did not run it")
+        return Finding(
+            check_id="EL-DET-CLASS-FAILED",
+            severity=Severity.ERROR,
+            field=field,
+            locked=short_digest(lc.digest),
+            observed=None,
+            message=f"{field}: locked, but could not be computed here: {reason}",
+            fix="run `envlock determinism --format json` to see why",
+        )
+    if oc.digest == lc.digest:
+        return None
+    tol = TOLERANCE.get(name)
+    agreement = None if tol is None else compare_summaries(lc.summary, oc.summary, tol)
+    verdict = _verdict(name, locked.device, diffs, agreement)
+    return Finding(
+        check_id=verdict.check_id,
+        severity=verdict.severity,
+        message=verdict.message,
+        fix=verdict.fix,
+        field=field,
+        locked=short_digest(lc.digest),
+        observed=short_digest(oc.digest),
+        evidence=_digest_evidence(lc, oc, evidence_ctx, agreement),
+    )
+
+
+def _digest_evidence(
+    lc: DigestClassFacts,
+    oc: DigestClassFacts,
+    evidence_ctx: dict[str, dict[str, str]],
+    agreement: SummaryAgreement | None,
+) -> dict[str, object]:
+    evidence: dict[str, object] = {
+        "locked_digest": lc.digest,
+        "observed_digest": oc.digest,
+        "context_differences": evidence_ctx,
+    }
+    if agreement is not None:
+        evidence["summary"] = {
+            "agree": agreement.agree,
+            "rtol": agreement.rtol,
+            "worst_relative_deviation": agreement.worst,
+            "at": agreement.where,
+        }
+    if lc.skipped != oc.skipped:
+        evidence["skipped"] = {"locked": lc.skipped, "observed": oc.skipped}
+    return evidence
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Verdict:
+    check_id: str
+    severity: Severity
+    message: str
+    fix: str | None = None
+
+
+def _verdict(
+    name: str,
+    device: str,
+    diffs: Mapping[str, tuple[str, str]],
+    agreement: SummaryAgreement | None,
+) -> _Verdict:
+    """What a changed digest of class `name` means, given what else changed."""
+    field = f"determinism.{name}"
+    numbers = _numbers(name, agreement)
+    if not diffs:
+        return _Verdict(
+            check_id="EL-DET-MISMATCH",
+            severity=Severity.ERROR,
+            message=(
+                f"{field}: digest differs on the same context (same device, libraries "
+                f"and settings): a regression or a nondeterministic kernel; {numbers}"
+            ),
+            fix=(
+                "compare `envlock determinism --format json` on both machines; an op that is "
+                "run-to-run stable but machine-dependent points at hardware or a library"
+            ),
+        )
+    keys = explaining_keys(name, device, diffs)
+    if not keys:
+        return _Verdict(
+            check_id="EL-DET-MISMATCH",
+            severity=Severity.ERROR,
+            message=(
+                f"{field}: digest differs although nothing it depends on changed "
+                f"(context differs only in {_show(diffs, list(diffs))}); {numbers}"
+            ),
+            fix="treat as a regression: find what changed in the stack besides these fields",
+        )
+    if agreement is not None and not agreement.agree:
+        return _Verdict(
+            check_id="EL-DET-TOLERANCE",
+            severity=Severity.WARNING,
+            message=(f"{field}: digest differs, expected from {_show(diffs, keys)}, but {numbers}"),
+            fix="differences this large are more than rounding: check the numerics of this op",
+        )
+    return _Verdict(
+        check_id="EL-DET-EXPECTED-DIFF",
+        severity=Severity.INFO,
+        message=f"{field}: digest differs, expected from {_show(diffs, keys)}; {numbers}",
+    )
 
 
 def _numbers(name: str, agreement: SummaryAgreement | None) -> str:

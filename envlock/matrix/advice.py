@@ -88,6 +88,15 @@ def best(fits: list[Fit]) -> Fit | None:
     return next((f for f in same if f.full), same[0])
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Part:
+    """What one concern (kernels, cuDNN, driver, Python) adds to a Fit, in Fit's order."""
+
+    problems: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+    unknown: bool = False  # this concern cannot be judged from what is known
+
+
 def _judge(
     matrix: Matrix,
     release: TorchRelease,
@@ -97,85 +106,21 @@ def _judge(
     os_name: str,
     python: Version | None,
 ) -> Fit:
-    problems: list[str] = []
-    caveats: list[str] = []
-    unknown = False
-    coverage: dict[str, Coverage] = {}
-    targets = variant.targets
-    arch_unknown = targets is None and bool(capabilities)
-    for cc in capabilities:
-        if targets is None:
-            unknown = True
-            continue
-        cov = matrix.coverage(cc, targets)
-        coverage[str(cc)] = cov
-        if not cov.runs:
-            problems.append(
-                f"no kernels for compute capability {cc} "
-                f"(wheel has {';'.join(variant.arch_list or ())})"
-            )
-        elif cov.sass is None and cov.ptx is not None:
-            if "arch-list" in variant.unverified:
-                # the PTX target is what a build script lists, not what a wheel was seen to hold
-                unknown = arch_unknown = True
-                caveats.append(
-                    f"capability {cc} would run only through PTX JIT of {cov.ptx}, and this "
-                    "wheel's PTX target is UNVERIFIED"
-                )
-            else:
-                caveats.append(
-                    f"capability {cc} only through PTX JIT of {cov.ptx} (slow first start)"
-                )
-    if targets is None and capabilities:
-        caveats.append("arch list of this wheel is UNVERIFIED")
-    cudnn = matrix.cudnn_range(variant.cudnn) if variant.cudnn is not None else None
-    for cc in capabilities:
-        if cudnn is not None and not cudnn.supports_capability(cc):
-            problems.append(f"its cuDNN {variant.cudnn} does not support compute capability {cc}")
+    coverage, kernels = _kernels(matrix, variant, capabilities)
     verdict = None
     needs_driver = None
     if driver is None:
-        # never "runs: yes" without a driver: it runs only on one new enough for its CUDA
-        needs_driver = matrix.minor_floor(variant.cuda.major, os_name) or matrix.toolkit_driver(
-            variant.cuda, os_name
-        )
-        unknown = True
-        caveats.append(
-            f"depends on the driver: needs >= {needs_driver}"
-            + (
-                f" ({matrix.toolkit_driver(variant.cuda, os_name)} for full CUDA "
-                f"{variant.cuda} support)"
-                if needs_driver != matrix.toolkit_driver(variant.cuda, os_name)
-                else ""
-            )
-            if needs_driver
-            else f"depends on the driver: CUDA {variant.cuda} is not in the matrix"
-        )
+        needs_driver, drv = _driver_unknown(matrix, variant, os_name)
     else:
         verdict = matrix.driver_support(driver, variant.cuda, os_name)
-        if verdict.support is DriverSupport.TOO_OLD:
-            problems.append(
-                f"driver {driver} too old for CUDA {variant.cuda} "
-                f"(needs >= {verdict.needed_minor or verdict.needed_full})"
-            )
-        elif verdict.support is DriverSupport.MINOR_COMPAT:
-            jit_only = [cc for cc, cov in coverage.items() if cov.sass is None and cov.runs]
-            if jit_only:
-                # minor-version compatibility cannot JIT PTX from a newer toolkit
-                problems.append(
-                    f"capability {', '.join(jit_only)} needs PTX JIT, which a driver older "
-                    f"than {verdict.needed_full} cannot do for CUDA {variant.cuda}"
-                )
-            caveats.append(
-                f"driver {driver} runs CUDA {variant.cuda} only through minor-version "
-                f"compatibility (toolkit driver {verdict.needed_full}; PTX JIT unavailable)"
-            )
-        elif verdict.support is DriverSupport.UNKNOWN:
-            unknown = True
-    if python is not None and not release.supports_python(python):
-        problems.append(
-            f"Python {python.truncate(2)} not supported ({release.python_min}-{release.python_max})"
-        )
+        drv = _driver_known(verdict, driver, variant, coverage)
+    problems = [
+        *kernels.problems,
+        *_cudnn_problems(matrix, variant, capabilities),
+        *drv.problems,
+        *_python_problems(release, python),
+    ]
+    unknown = kernels.unknown or drv.unknown
     runs: bool | None = False if problems else (None if unknown else True)
     return Fit(
         release=release,
@@ -184,10 +129,113 @@ def _judge(
         driver=verdict,
         coverage=coverage,
         problems=problems,
-        caveats=caveats,
+        caveats=[*kernels.caveats, *drv.caveats],
         needs_driver=needs_driver,
-        arch_unknown=arch_unknown,
+        # the GPUs' coverage rests on an arch list that is unknown or UNVERIFIED
+        arch_unknown=kernels.unknown,
     )
+
+
+def _kernels(
+    matrix: Matrix, variant: TorchVariant, capabilities: list[Version]
+) -> tuple[dict[str, Coverage], _Part]:
+    """The wheel's kernels (SASS, else PTX) for each GPU capability."""
+    targets = variant.targets
+    if targets is None:
+        unverified = ("arch list of this wheel is UNVERIFIED",) if capabilities else ()
+        return {}, _Part(caveats=unverified, unknown=bool(capabilities))
+    coverage: dict[str, Coverage] = {}
+    problems: list[str] = []
+    caveats: list[str] = []
+    unknown = False
+    for cc in capabilities:
+        cov = matrix.coverage(cc, targets)
+        coverage[str(cc)] = cov
+        if not cov.runs:
+            problems.append(
+                f"no kernels for compute capability {cc} "
+                f"(wheel has {';'.join(variant.arch_list or ())})"
+            )
+        elif cov.sass is None and cov.ptx is not None:
+            # the PTX target is what a build script lists, not what a wheel was seen to hold
+            ptx_unverified = "arch-list" in variant.unverified
+            unknown = unknown or ptx_unverified
+            caveats.append(_ptx_caveat(cc, cov, ptx_unverified))
+    return coverage, _Part(problems=tuple(problems), caveats=tuple(caveats), unknown=unknown)
+
+
+def _ptx_caveat(cc: Version, cov: Coverage, unverified: bool) -> str:
+    if unverified:
+        return (
+            f"capability {cc} would run only through PTX JIT of {cov.ptx}, and this "
+            "wheel's PTX target is UNVERIFIED"
+        )
+    return f"capability {cc} only through PTX JIT of {cov.ptx} (slow first start)"
+
+
+def _cudnn_problems(
+    matrix: Matrix, variant: TorchVariant, capabilities: list[Version]
+) -> list[str]:
+    cudnn = matrix.cudnn_range(variant.cudnn) if variant.cudnn is not None else None
+    return [
+        f"its cuDNN {variant.cudnn} does not support compute capability {cc}"
+        for cc in capabilities
+        if cudnn is not None and not cudnn.supports_capability(cc)
+    ]
+
+
+def _driver_unknown(
+    matrix: Matrix, variant: TorchVariant, os_name: str
+) -> tuple[Version | None, _Part]:
+    """No driver given: never "runs: yes"; it runs only on one new enough for its CUDA."""
+    needs_driver = matrix.minor_floor(variant.cuda.major, os_name) or matrix.toolkit_driver(
+        variant.cuda, os_name
+    )
+    full = matrix.toolkit_driver(variant.cuda, os_name)
+    caveat = (
+        f"depends on the driver: needs >= {needs_driver}"
+        + (f" ({full} for full CUDA {variant.cuda} support)" if needs_driver != full else "")
+        if needs_driver
+        else f"depends on the driver: CUDA {variant.cuda} is not in the matrix"
+    )
+    return needs_driver, _Part(caveats=(caveat,), unknown=True)
+
+
+def _driver_known(
+    verdict: DriverVerdict, driver: Version, variant: TorchVariant, coverage: dict[str, Coverage]
+) -> _Part:
+    if verdict.support is DriverSupport.TOO_OLD:
+        return _Part(
+            problems=(
+                f"driver {driver} too old for CUDA {variant.cuda} "
+                f"(needs >= {verdict.needed_minor or verdict.needed_full})",
+            )
+        )
+    if verdict.support is DriverSupport.MINOR_COMPAT:
+        jit_only = [cc for cc, cov in coverage.items() if cov.sass is None and cov.runs]
+        # minor-version compatibility cannot JIT PTX from a newer toolkit
+        problems = (
+            (
+                f"capability {', '.join(jit_only)} needs PTX JIT, which a driver older "
+                f"than {verdict.needed_full} cannot do for CUDA {variant.cuda}",
+            )
+            if jit_only
+            else ()
+        )
+        caveat = (
+            f"driver {driver} runs CUDA {variant.cuda} only through minor-version "
+            f"compatibility (toolkit driver {verdict.needed_full}; PTX JIT unavailable)"
+        )
+        return _Part(problems=problems, caveats=(caveat,))
+    return _Part(unknown=verdict.support is DriverSupport.UNKNOWN)
+
+
+def _python_problems(release: TorchRelease, python: Version | None) -> list[str]:
+    if python is None or release.supports_python(python):
+        return []
+    return [
+        f"Python {python.truncate(2)} not supported ({release.python_min}-{release.python_max})"
+    ]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -241,45 +289,74 @@ def remedy(
 ) -> Remedy:
     """Nearest first: the installed release, then the closest releases (the newer of two
     equally close); within a release full driver support first, then the highest CUDA."""
-    releases = sorted({f.release.release for f in fits})
-    here = installed.truncate(2) if installed is not None else None
-
-    def distance(f: Fit) -> tuple[int, int]:
-        r = f.release.release
-        if here is None or here not in releases:
-            return (0, -releases.index(r))  # nothing installed to stay near: the newest
-        return (abs(releases.index(r) - releases.index(here)), -releases.index(r))
-
-    def key(f: Fit) -> tuple[int, int, int, tuple[int, ...]]:
-        d = distance(f)
-        return (d[0], d[1], 0 if f.full else 1, tuple(-p for p in f.variant.cuda.parts))
-
-    def same(f: Fit) -> bool:
-        return (
-            exclude_installed
-            and here is not None
-            and f.release.release == here
-            and f.variant.name == installed_variant
-        )
-
-    running = [f for f in fits if f.runs and not same(f) and (f.full or not full_only)] or [
-        f for f in fits if f.runs_if_driver and not same(f)
-    ]
-    build = min(running, key=key) if running else None
-    # the driver road: the installed build itself when the driver is all it lacks, else the
-    # nearest build that a newer driver would run, when it is nearer than the build road
-    by_driver = [f for f in fits if _driver_only(f)]
-    driver_build = next((f for f in by_driver if same(f) or _is(f, here, installed_variant)), None)
-    if driver_build is None and by_driver:
-        cand = min(by_driver, key=key)
-        if build is None or key(cand) < key(build):
-            driver_build = cand
+    near = _Nearness(
+        releases=sorted({f.release.release for f in fits}),
+        here=installed.truncate(2) if installed is not None else None,
+        variant=installed_variant,
+        exclude_installed=exclude_installed,
+    )
+    build = _build_road(fits, near, full_only)
+    driver_build = _driver_road(fits, near, build)
     needed = (
         driver_build.driver.needed_full
         if driver_build is not None and driver_build.driver is not None
         else None
     )
     return Remedy(build=build, driver_at_least=needed, driver_build=driver_build)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Nearness:
+    """How near a build is to the installed one (remedy's order)."""
+
+    releases: list[Version]  # every release judged, oldest first
+    here: Version | None  # the installed release (X.Y)
+    variant: str | None  # the installed variant
+    exclude_installed: bool
+
+    def distance(self, f: Fit) -> tuple[int, int]:
+        r = f.release.release
+        if self.here is None or self.here not in self.releases:
+            return (0, -self.releases.index(r))  # nothing installed to stay near: the newest
+        return (
+            abs(self.releases.index(r) - self.releases.index(self.here)),
+            -self.releases.index(r),
+        )
+
+    def key(self, f: Fit) -> tuple[int, int, int, tuple[int, ...]]:
+        d = self.distance(f)
+        return (d[0], d[1], 0 if f.full else 1, tuple(-p for p in f.variant.cuda.parts))
+
+    def same(self, f: Fit) -> bool:
+        return (
+            self.exclude_installed
+            and self.here is not None
+            and f.release.release == self.here
+            and f.variant.name == self.variant
+        )
+
+
+def _build_road(fits: list[Fit], near: _Nearness, full_only: bool) -> Fit | None:
+    """The nearest other build that runs here as the machine is (with the driver unknown:
+    that would run given a new enough driver)."""
+    running = [f for f in fits if f.runs and not near.same(f) and (f.full or not full_only)] or [
+        f for f in fits if f.runs_if_driver and not near.same(f)
+    ]
+    return min(running, key=near.key) if running else None
+
+
+def _driver_road(fits: list[Fit], near: _Nearness, build: Fit | None) -> Fit | None:
+    """The installed build itself when the driver is all it lacks, else the nearest build
+    that a newer driver would run, when it is nearer than the build road."""
+    by_driver = [f for f in fits if _driver_only(f)]
+    driver_build = next(
+        (f for f in by_driver if near.same(f) or _is(f, near.here, near.variant)), None
+    )
+    if driver_build is None and by_driver:
+        cand = min(by_driver, key=near.key)
+        if build is None or near.key(cand) < near.key(build):
+            driver_build = cand
+    return driver_build
 
 
 def _is(f: Fit, release: Version | None, variant: str | None) -> bool:
