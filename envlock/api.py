@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envlock import DISTRIBUTION
 from envlock.collect import PROBE_TIMEOUT_S as PROBE_TIMEOUT_S
 from envlock.collect import Source as Source
-from envlock.errors import EnvlockError, ExitCode
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack  # for mypy only (PEP 692 on Python 3.10)
+
     from envlock.catalog import Kind
     from envlock.facts import DeterminismFacts, Facts
     from envlock.findings import Report
     from envlock.lock import Lock
+    from envlock.usecases.drift import CheckOptions
+    from envlock.usecases.drift import EnvironmentDriftError as EnvironmentDriftError
     from envlock.usecases.hold import Hold as Hold
     from envlock.usecases.lock import LockFile as LockFile
     from envlock.usecases.matrix import MatrixAdvice as MatrixAdvice
@@ -43,9 +46,11 @@ if TYPE_CHECKING:
 # `envlock probe --image` starts its container before the Facts model is imported.
 DEFAULT_LOCK_NAME = "envlock.lock.toml"
 
-# The use cases' typed results, loaded on first use like the use cases themselves.
+# The use cases' typed results (and preflight's error), loaded on first use like the use
+# cases themselves.
 _RESULTS = {
     "BugReport": "envlock.usecases.report",
+    "EnvironmentDriftError": "envlock.usecases.drift",
     "Hold": "envlock.usecases.hold",
     "LockFile": "envlock.usecases.lock",
     "MatrixAdvice": "envlock.usecases.matrix",
@@ -321,7 +326,7 @@ def bug_report(
     facts: Facts | None = None,
     anonymize: bool = True,
     cache: bool = False,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """A report to paste into a bug tracker: the facts (of `source`, or `facts`) as a facts
     document that `doctor --facts` reads back, with the doctor's findings, the top one and
     the checks that lacked facts under "envlock_report". `anonymize` replaces hostnames,
@@ -342,28 +347,6 @@ def make_bug_report(
     from envlock.usecases.report import bug_report as _report
 
     return _report(source, facts=facts, anonymize=anonymize, cache=cache)
-
-
-class EnvironmentDriftError(EnvlockError):
-    """The environment differs from the lock, or the doctor found an error. `.report` has why."""
-
-    exit_code = ExitCode.FINDINGS
-
-    def __init__(self, report: Report) -> None:
-        from envlock.findings import Severity, VerifyDetails
-
-        self.report = report
-        lock = report.details.lock if isinstance(report.details, VerifyDetails) else None
-        bad = [
-            f
-            for f in report.sorted_findings()
-            if f.severity >= (Severity.WARNING if report.strict else Severity.ERROR)
-        ]
-        lines = [f"envlock pre-flight failed: {len(bad)} problem(s) with {lock}"]
-        lines += [
-            f"  [{f.check_id}] {f.message}" + (f" (fix: {f.fix})" if f.fix else "") for f in bad
-        ]
-        super().__init__("\n".join(lines))
 
 
 def check(
@@ -395,7 +378,9 @@ def check(
     return verify(lock, Source(timeout=timeout), facts=None, options=options).report
 
 
-def preflight(lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME, **options: Any) -> Report:
+def preflight(
+    lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME, **options: Unpack[CheckOptions]
+) -> Report:
     """Raise EnvironmentDriftError if this environment drifted from `lock`; else return the
     Report. Takes check()'s options (scope, strict, determinism, doctor, use_cache, ignore,
     timeout).
@@ -405,6 +390,8 @@ def preflight(lock: str | os.PathLike[str] | Lock = DEFAULT_LOCK_NAME, **options
 
     A lock that cannot be read raises envlock.LockError.
     """
+    from envlock.usecases.drift import EnvironmentDriftError
+
     report = check(lock, **options)
     if report.failed:
         raise EnvironmentDriftError(report)
