@@ -15,9 +15,10 @@ import time
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
+    from envlock.probe.shapes import ExtensionDoc
     from envlock.probe.torch_info import LiveProbe
 
 FACTS_VERSION = 1
@@ -44,11 +45,11 @@ def _envlock_version() -> str:
 
 
 class _Source(threading.Thread):
-    def __init__(self, name: str, fn: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, name: str, fn: Callable[[], Mapping[str, object]]) -> None:
         super().__init__(name="envlock-probe-" + name, daemon=True)
         self.source = name
         self.fn = fn
-        self.result: dict[str, Any] | None = None
+        self.result: Mapping[str, object] | None = None
         self.error: str | None = None
         self.seconds: float | None = None
 
@@ -66,7 +67,7 @@ def probe_host(
     torch_live: bool = True,
     timeout: float = 30.0,
     target: str = "host",
-    extension_cache: dict[str, Any] | None = None,
+    extension_cache: dict[str, ExtensionDoc] | None = None,
     sections: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Probe this interpreter's machine and environment; return the Facts dict (never raises
@@ -158,13 +159,13 @@ def _collector(
     remaining: Callable[[], float],
     torch_live: bool,
     live: LiveProbe | None,
-    extension_cache: dict[str, Any] | None,
-) -> Callable[[], dict[str, Any]]:
+    extension_cache: dict[str, ExtensionDoc] | None,
+) -> Callable[[], Mapping[str, object]]:
     """The call that collects section `name` within the time `remaining()` leaves."""
     import importlib
 
     module = importlib.import_module("envlock.probe." + _MODULES.get(name, name))
-    collect: Callable[..., dict[str, Any]] = module.collect
+    collect: Callable[..., Mapping[str, object]] = module.collect
     if name == "driver":
         return lambda: collect(nvml_timeout=min(10.0, remaining() * 0.8))
     if name in ("cuda", "toolchain"):
@@ -176,7 +177,7 @@ def _collector(
     return collect
 
 
-def _local_target(system: Any) -> str:
+def _local_target(system: object) -> str:
     """ "host", or "this docker container" where the probe finds itself in one: reports
     never call a container the host."""
     container = system.get("container") if isinstance(system, dict) else None

@@ -31,9 +31,11 @@ from envlock.probe.elfscan import MAX_SCAN_BYTES, SCAN_SECONDS, Budget, ScanStop
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import BinaryIO
 
     from envlock.probe.elfscan import ElfFile
+    from envlock.probe.gnuhash import GnuHash
+    from envlock.probe.shapes import ExtensionDoc, ExtensionsDoc
 
 SCAN_FORMAT = 1
 SKIP_DISTRIBUTIONS = frozenset({"torch"})
@@ -89,10 +91,10 @@ def collect(
     path: list[str] | None = None,
     *,
     torch_dir: str | None = None,
-    cache: dict[str, Any] | None = None,
+    cache: dict[str, ExtensionDoc] | None = None,
     timeout: float = SCAN_SECONDS,
     max_bytes: int = MAX_SCAN_BYTES,
-) -> dict[str, Any]:
+) -> ExtensionsDoc:
     """The `extensions` section dict. `cache`: entries by file key, read and filled.
     `timeout`, `max_bytes`: the scan's budget (seconds; bytes of headers and tables)."""
     if torch_dir is None:
@@ -152,13 +154,13 @@ def _scan(
     files: list[tuple[str, _dists.Dist, str]],
     libs: list[str],
     torch_key: str,
-    cache: dict[str, Any] | None,
+    cache: dict[str, ExtensionDoc] | None,
     budget: Budget,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[ExtensionDoc], int]:
     """(the items of the files that link torch or CUDA, how many files were examined),
     until the budget runs out."""
     lookup = _TorchExports(libs, budget)
-    items: list[dict[str, Any]] = []
+    items: list[ExtensionDoc] = []
     scanned = 0
     try:
         for name, dist, full in files:
@@ -183,10 +185,10 @@ def _scan(
 def _cached_scan(
     full: str,
     key: str,
-    cache: dict[str, Any] | None,
+    cache: dict[str, ExtensionDoc] | None,
     lookup: _TorchExports | None,
     budget: Budget,
-) -> dict[str, Any] | None:
+) -> ExtensionDoc | None:
     """The file's entry, from the cache or scanned (and cached); None when the scan was
     cut short before the file was seen to link torch or CUDA (not examined)."""
     entry = cache.get(key) if cache is not None else None
@@ -227,13 +229,13 @@ def _read_record(path: str) -> str:
 
 def scan_file(
     path: str, lookup: _TorchExports | None, budget: Budget | None = None
-) -> dict[str, Any]:
+) -> ExtensionDoc:
     """One file's entry (without distribution and version); never raises. `budget`: the
     scan's (a fresh one by default)."""
     from envlock.probe.elfscan import ElfError, open_elf
 
     budget = budget if budget is not None else Budget()
-    entry: dict[str, Any] = {"file": path, "links": [], "partial": None}
+    entry: ExtensionDoc = {"file": path, "links": [], "partial": None}
     notes: list[str] = []
     try:
         fh, elf = open_elf(path, budget)
@@ -262,7 +264,7 @@ def scan_file(
     return entry
 
 
-def _read_targets(elf: ElfFile, entry: dict[str, Any], notes: list[str]) -> None:
+def _read_targets(elf: ElfFile, entry: ExtensionDoc, notes: list[str]) -> None:
     """The SASS and PTX targets of the file's fatbin index into `entry` (none when it
     cannot be read: a note says why)."""
     from envlock.probe.elfscan import ElfError
@@ -289,7 +291,7 @@ def _read_undefined(elf: ElfFile, notes: list[str]) -> list[str]:
 
 
 def _check_torch_symbols(
-    entry: dict[str, Any],
+    entry: ExtensionDoc,
     undefined: list[str],
     lookup: _TorchExports | None,
     notes: list[str],
@@ -328,7 +330,7 @@ def _missing_symbols(lookup: _TorchExports, torch_syms: list[str], notes: list[s
     return missing
 
 
-def _read_hash(entry: dict[str, Any], path: str, budget: Budget, notes: list[str]) -> None:
+def _read_hash(entry: ExtensionDoc, path: str, budget: Budget, notes: list[str]) -> None:
     """The file's size and sha256 into `entry` (a note when it is not hashed)."""
     from envlock.probe.elfscan import ElfError
 
@@ -341,7 +343,7 @@ def _read_hash(entry: dict[str, Any], path: str, budget: Budget, notes: list[str
         notes.append(_note(exc))
 
 
-def _unreadable(entry: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+def _unreadable(entry: ExtensionDoc, exc: BaseException) -> ExtensionDoc:
     note = _note(exc)
     if note == "not an ELF file":
         return {"file": entry["file"], "links": []}
@@ -402,9 +404,9 @@ class _TorchExports:
     def __init__(self, libs: list[str], budget: Budget | None = None) -> None:
         self.libs = libs
         self.budget = budget if budget is not None else Budget()
-        self._opened: list[Any] | None = None
-        self._files: list[Any] = []
-        self._elves: list[Any] = []
+        self._opened: list[GnuHash | set[str]] | None = None
+        self._files: list[BinaryIO] = []
+        self._elves: list[ElfFile] = []
         self.notes: list[str] = []
 
     def begin_file(self) -> None:
@@ -415,10 +417,10 @@ class _TorchExports:
         for elf in self._elves:
             elf.r.left = MAX_FILE_BYTES
 
-    def _open(self) -> list[Any]:
+    def _open(self) -> list[GnuHash | set[str]]:
         from envlock.probe.elfscan import ElfError, open_elf
 
-        tables: list[Any] = []
+        tables: list[GnuHash | set[str]] = []
         for lib in self.libs:
             try:
                 fh, elf = open_elf(lib, self.budget)

@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from envlock.probe.shapes import TorchDoc, TorchLiveDoc
+    from envlock.probe.shapes import TorchDoc
 
 _MARKER = "ENVLOCK-TORCH-LIVE:"
 # What the torch child imports, and nothing more (tests/probe/test_served.py holds
@@ -143,7 +143,7 @@ class LiveProbe:
         except OSError as exc:
             self.error = f"cannot start the torch child process: {exc}"
 
-    def result(self, timeout: float) -> TorchLiveDoc:
+    def result(self, timeout: float) -> dict[str, Any]:
         if self.proc is None:
             return {"unavailable": self.error}
         try:
@@ -165,11 +165,11 @@ class LiveProbe:
             self.proc.wait()
 
 
-def parse_child_output(out: str, err: str, returncode: int | None) -> TorchLiveDoc:
+def parse_child_output(out: str, err: str, returncode: int | None) -> dict[str, Any]:
     for line in reversed(out.splitlines()):
         if line.startswith(_MARKER):
             try:
-                data: TorchLiveDoc = json.loads(line[len(_MARKER) :])  # the child's dump
+                data = json.loads(line[len(_MARKER) :])
             except ValueError:
                 break
             if isinstance(data, dict):
@@ -193,5 +193,6 @@ def collect(
         return facts
     if live is None and torch_live:
         live = LiveProbe()
-    facts["live"] = live.result(timeout) if live is not None else None
+    # the child's JSON as it printed it (livecache stores it as such); Facts.from_dict checks it
+    facts["live"] = live.result(timeout) if live is not None else None  # type: ignore[typeddict-item]
     return facts
