@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 NAME_KEYS = {"envlock.name-keys": True}
 
-_HINTS: dict[type, dict[str, Any]] = {}
+_HINTS: dict[type, dict[str, object]] = {}  # field name -> its type hint
 
 
 def kebab(name: str) -> str:
@@ -37,7 +37,7 @@ def _same(name: str) -> str:
     return name
 
 
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: type) -> dict[str, object]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
@@ -57,7 +57,7 @@ class Reader:
         *,
         error: type[Exception],
         key: Callable[[str], str] = _same,
-        unknown: dict[str, Any] | None = None,
+        unknown: dict[str, object] | None = None,
     ) -> None:
         self.error = error
         self.key = key
@@ -69,7 +69,7 @@ class Reader:
                 f"in '{path or '<root>'}': expected {_table(self)}, got {self.kind(data)}"
             )
         hints = _hints(cls)
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, object] = {}
         known: set[str] = set()
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             name = self.key(f.name)
@@ -172,9 +172,9 @@ def _dump_fields(
     key: Callable[[str], str],
     prune: bool,
     skip: Callable[[dataclasses.Field[Any]], bool] | None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """A dataclass's fields as a table (see dump)."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for f in dataclasses.fields(value):
         if skip is not None and skip(f):
             continue
