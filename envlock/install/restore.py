@@ -58,6 +58,8 @@ def python_minor(python: str) -> str:
     """major.minor of an interpreter (run it: the file may be a wrapper or a symlink)."""
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise RestoreError(f"{python}: not an executable file")
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return "%d.%d" % sys.version_info[:2]  # the binary running envlock: no child
     try:
         out = subprocess.run(
             [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
