@@ -59,7 +59,9 @@ def python_minor(python: str) -> str:
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise RestoreError(f"{python}: not an executable file")
     if os.path.realpath(python) == os.path.realpath(sys.executable):
-        return "%d.%d" % sys.version_info[:2]  # the binary running envlock: no child
+        return (
+            f"{sys.version_info[0]}.{sys.version_info[1]}"  # the binary running envlock: no child
+        )
     try:
         out = subprocess.run(
             [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],

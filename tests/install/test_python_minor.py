@@ -17,11 +17,11 @@ def test_the_running_interpreter_is_not_started_again(monkeypatch: pytest.Monkey
         raise AssertionError("started a child to learn its own version")
 
     monkeypatch.setattr(subprocess, "run", no_child)
-    assert python_minor(sys.executable) == "%d.%d" % sys.version_info[:2]
+    assert python_minor(sys.executable) == f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def test_another_interpreter_is_asked(tmp_path: Path) -> None:
     wrapper = tmp_path / "python"  # a wrapper script: another file, run to be asked
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     wrapper.chmod(0o755)
-    assert python_minor(str(wrapper)) == "%d.%d" % sys.version_info[:2]
+    assert python_minor(str(wrapper)) == f"{sys.version_info[0]}.{sys.version_info[1]}"
