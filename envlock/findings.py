@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from envlock.details import (
     Details,
@@ -18,6 +18,9 @@ from envlock.details import (
     VerifyDetails,
 )
 from envlock.severity import Severity
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 # the details classes are Report's: importable from here too
 __all__ = [
@@ -42,10 +45,10 @@ class Finding:
     severity: Severity
     message: str
     fix: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)  # the facts it used
+    evidence: dict[str, object] = field(default_factory=dict)  # the facts it used
     field: str | None = None  # verify: the dotted lock field
-    locked: Any = None  # verify: the value in the lock
-    observed: Any = None  # verify: the value now
+    locked: object = None  # verify: the value in the lock
+    observed: object = None  # verify: the value now
     why: str | None = None  # verify: why the field matters
 
     def __post_init__(self) -> None:
@@ -54,8 +57,8 @@ class Finding:
         if self.check_id not in KINDS:
             raise ValueError(f"finding ID {self.check_id} is not in envlock/catalog.py")
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
             "id": self.check_id,
             "severity": self.severity.label,
             "message": self.message,
@@ -91,12 +94,15 @@ class Report:
         worst = Severity.WARNING if self.strict else Severity.ERROR
         return any(f.severity >= worst for f in self.findings)
 
-    def with_details(self, **changes: Any) -> Report:
+    def with_details(self, **changes: object) -> Report:
         """This Report, its details changed (restore adds the lock's path and the venv's fate
         to verify's)."""
         if self.details is None:
             raise ValueError(f"envlock {self.command}'s report has no details to change")
-        return dataclasses.replace(self, details=dataclasses.replace(self.details, **changes))
+        # replace() keeps the class; typed as any dataclass, as the fields vary by class
+        details: DataclassInstance = self.details
+        changed = cast(Details, dataclasses.replace(details, **changes))
+        return dataclasses.replace(self, details=changed)
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=lambda f: (-f.severity, f.check_id, f.field or ""))
@@ -121,7 +127,7 @@ class Report:
             f'srcdoc="{html.escape(page.getvalue(), quote=True)}"></iframe>'
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "command": self.command,
             "target": self.target,

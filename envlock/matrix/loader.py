@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Mapping
 from importlib import resources
-from typing import Any
+from typing import TypedDict, cast
 
 from envlock.errors import EnvlockError, ExitCode
 from envlock.matrix.model import (
@@ -29,22 +30,152 @@ else:  # pragma: no cover - exercised on 3.10 only
 FILES = ("sources.toml", "drivers.toml", "gpus.toml", "torch.toml", "cudnn.toml")
 
 
+# The files as tomllib reads them: schemas/matrix.schema.json, as types (a test holds the
+# keys equal). Which keys are required is the schema's to say (each file is validated
+# against it in the tests), so every entry is total=False; a bad version or source here is
+# a MatrixError naming its file and path.
+class ToolkitEntry(TypedDict, total=False):
+    cuda: str
+    release: str
+    linux: str
+    windows: str
+    source: list[str]
+
+
+MinorFloorEntry = TypedDict(
+    "MinorFloorEntry",
+    {"cuda-major": int, "linux": str, "windows": str, "note": str, "source": list[str]},
+    total=False,
+)
+CapabilityEntry = TypedDict(
+    "CapabilityEntry",
+    {
+        "sm": str,
+        "first-cuda": str,
+        "first-cuda-or-earlier": bool,
+        "last-cuda": str,
+        "tegra": bool,
+        "runs-sass-of": list[str],
+        "note": str,
+        "source": list[str],
+    },
+    total=False,
+)
+
+
+class GpuEntry(TypedDict, total=False):
+    capability: str
+    names: list[str]
+    unverified: list[str]
+    cpu: str
+    note: str
+    source: list[str]
+
+
+VariantEntry = TypedDict(
+    "VariantEntry",
+    {
+        "name": str,
+        "cuda": str,
+        "cudnn": str,
+        "cudnn-pypi": str,
+        "nccl": str,
+        "arch-list": list[str],
+        "unverified": list[str],
+        "note": str,
+        "source": list[str],
+    },
+    total=False,
+)
+TorchEntry = TypedDict(
+    "TorchEntry",
+    {
+        "release": str,
+        "python-min": str,
+        "python-max": str,
+        "requires-python": str,
+        "default-variant": str,
+        "variant": list[VariantEntry],
+        "note": str,
+        "source": list[str],
+    },
+    total=False,
+)
+
+
+class CudaRangeEntry(TypedDict, total=False):
+    min: str
+    max: str
+
+
+CudnnEntry = TypedDict(
+    "CudnnEntry",
+    {
+        "min": str,
+        "max": str,
+        "cuda": list[CudaRangeEntry],
+        "capability-min": str,
+        "capability-max": str,
+        "note": str,
+        "source": list[str],
+    },
+    total=False,
+)
+
+
+class SourcesDoc(TypedDict):
+    sources: dict[str, str]
+
+
+DriversDoc = TypedDict(
+    "DriversDoc", {"toolkit": list[ToolkitEntry], "minor-floor": list[MinorFloorEntry]}
+)
+
+
+class GpusDoc(TypedDict):
+    capability: list[CapabilityEntry]
+    gpu: list[GpuEntry]
+
+
+class TorchDoc(TypedDict):
+    torch: list[TorchEntry]
+
+
+class CudnnDoc(TypedDict):
+    cudnn: list[CudnnEntry]
+
+
+MatrixDocuments = TypedDict(
+    "MatrixDocuments",
+    {
+        "sources.toml": SourcesDoc,
+        "drivers.toml": DriversDoc,
+        "gpus.toml": GpusDoc,
+        "torch.toml": TorchDoc,
+        "cudnn.toml": CudnnDoc,
+    },
+)
+# an entry as the getters that take any of them read it
+_Entry = Mapping[str, object]
+
+
 class MatrixError(EnvlockError):
     """The packaged matrix data is broken: a bug in envlock, named by file and path."""
 
     exit_code = ExitCode.INTERNAL
 
 
-def read_documents() -> dict[str, dict[str, Any]]:
+def read_documents() -> MatrixDocuments:
     """The raw TOML of every matrix file, by file name (what the JSON Schema describes)."""
     root = resources.files("envlock.matrix")
-    out: dict[str, dict[str, Any]] = {}
+    out = {}
     for name in FILES:
         try:
             out[name] = tomllib.loads(root.joinpath(name).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise MatrixError(f"matrix file {name}: {exc}") from None
-    return out
+    # the shape is the schema's (tests/matrix/test_matrix_data.py validates each file)
+    return cast(MatrixDocuments, out)
 
 
 @functools.cache
@@ -52,7 +183,7 @@ def load_matrix() -> Matrix:
     return build_matrix(read_documents())
 
 
-def build_matrix(docs: dict[str, dict[str, Any]]) -> Matrix:
+def build_matrix(docs: MatrixDocuments) -> Matrix:
     sources = docs["sources.toml"]["sources"]
     r = _Reader(set(sources))
     drivers, gpus = docs["drivers.toml"], docs["gpus.toml"]
@@ -86,7 +217,7 @@ class _Reader:
     def __init__(self, source_keys: set[str]) -> None:
         self.source_keys = source_keys
 
-    def version(self, e: dict[str, Any], key: str, path: str) -> Version:
+    def version(self, e: _Entry, key: str, path: str) -> Version:
         value = e.get(key)
         if not isinstance(value, str):
             raise MatrixError(f"in '{path}.{key}': expected a version string, got {value!r}")
@@ -95,10 +226,10 @@ class _Reader:
         except ValueError:
             raise MatrixError(f"in '{path}.{key}': not a version: {value!r}") from None
 
-    def opt_version(self, e: dict[str, Any], key: str, path: str) -> Version | None:
+    def opt_version(self, e: _Entry, key: str, path: str) -> Version | None:
         return self.version(e, key, path) if key in e else None
 
-    def source(self, e: dict[str, Any], path: str) -> tuple[str, ...]:
+    def source(self, e: _Entry, path: str) -> tuple[str, ...]:
         value = e.get("source")
         if not isinstance(value, list) or not value:
             raise MatrixError(f"in '{path}.source': every entry needs a non-empty source list")
@@ -107,7 +238,7 @@ class _Reader:
             raise MatrixError(f"in '{path}.source': unknown source key(s) {unknown}")
         return tuple(value)
 
-    def toolkit(self, e: dict[str, Any], path: str) -> ToolkitDriver:
+    def toolkit(self, e: ToolkitEntry, path: str) -> ToolkitDriver:
         return ToolkitDriver(
             cuda=self.version(e, "cuda", path),
             release=str(e["release"]),
@@ -116,7 +247,7 @@ class _Reader:
             source=self.source(e, path),
         )
 
-    def floor(self, e: dict[str, Any], path: str) -> MinorFloor:
+    def floor(self, e: MinorFloorEntry, path: str) -> MinorFloor:
         return MinorFloor(
             cuda_major=int(e["cuda-major"]),
             linux=self.version(e, "linux", path),
@@ -125,7 +256,7 @@ class _Reader:
             note=e.get("note"),
         )
 
-    def capability(self, e: dict[str, Any], path: str) -> Capability:
+    def capability(self, e: CapabilityEntry, path: str) -> Capability:
         return Capability(
             sm=self.version(e, "sm", path),
             first_cuda=self.version(e, "first-cuda", path),
@@ -136,7 +267,7 @@ class _Reader:
             note=e.get("note"),
         )
 
-    def gpu_models(self, e: dict[str, Any], path: str) -> list[GpuModel]:
+    def gpu_models(self, e: GpuEntry, path: str) -> list[GpuModel]:
         cc = self.version(e, "capability", path)
         src = self.source(e, path)
         unverified = "capability" in e.get("unverified", [])
@@ -151,7 +282,7 @@ class _Reader:
             for n in e["names"]
         ]
 
-    def torch(self, e: dict[str, Any], path: str) -> TorchRelease:
+    def torch(self, e: TorchEntry, path: str) -> TorchRelease:
         variants = tuple(
             self.variant(v, f"{path}.variant[{i}]") for i, v in enumerate(e.get("variant", []))
         )
@@ -169,7 +300,7 @@ class _Reader:
             raise MatrixError(f"in '{path}.default-variant': {release.default_variant} not listed")
         return release
 
-    def variant(self, e: dict[str, Any], path: str) -> TorchVariant:
+    def variant(self, e: VariantEntry, path: str) -> TorchVariant:
         arch = e.get("arch-list")
         if arch is not None:
             for item in arch:  # fail here, not in a check, on a malformed item
@@ -189,7 +320,7 @@ class _Reader:
             note=e.get("note"),
         )
 
-    def cudnn(self, e: dict[str, Any], path: str) -> CudnnRange:
+    def cudnn(self, e: CudnnEntry, path: str) -> CudnnRange:
         return CudnnRange(
             min=self.version(e, "min", path),
             max=self.opt_version(e, "max", path),
