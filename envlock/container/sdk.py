@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from envlock import DISTRIBUTION
 from envlock.container.transport import (
     API_VERSION,
     MAX_BODY,
@@ -124,10 +125,21 @@ class SdkTransport:
         self.api.close()
 
 
+# Only pulls and daemons not on a local socket need the SDK (requests, urllib3, ...: six
+# distributions a training environment need not carry); the local socket needs none.
+NO_SDK = (
+    "pulling an image or reaching a daemon not on a local socket needs the docker SDK: "
+    f"pip install '{DISTRIBUTION}[docker]' (or `docker pull` the image first)"
+)
+
+
 def _client(host: str, timeout: float, version: str) -> Any:
     """The SDK's low-level client for `host` (with the environment's TLS settings),
     speaking API `version` (made without a request)."""
-    import docker
+    try:
+        import docker
+    except ImportError:  # a plain install: the SDK is an extra (issue 22 item 8)
+        raise EngineUnreachable(NO_SDK) from None
 
     try:
         with _sdk_errors(timeout):  # the SDK's own refusals (a bad address) too

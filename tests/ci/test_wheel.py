@@ -195,3 +195,16 @@ def test_the_readme_commands_run_from_the_wheel(installed: Path, tmp_path: Path)
     assert lock.returncode == 0, lock.stdout + lock.stderr
     verify = _sh(f"{bin_dir}/envlock verify other.lock.toml --facts {facts}", tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_a_plain_install_leaves_the_docker_sdk_out(installed: Path, tmp_path: Path) -> None:
+    """The SDK (and requests, urllib3, ...) is the [docker] extra: a daemon elsewhere, or a
+    pull, without it is one line naming the extra, exit 3."""
+    out = _sh(f"{installed} -m pip list --format=json", tmp_path).stdout
+    names = {d["name"].lower() for d in json.loads(out)}
+    assert not names & {"docker", "requests", "urllib3"}, names
+    cmd = f"DOCKER_HOST=tcp://127.0.0.1:9 {installed.parent}/envlock probe --image busybox:1"
+    proc = _sh(cmd, tmp_path)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert f"pip install '{PROJECT['name']}[docker]'" in line, line
