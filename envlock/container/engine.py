@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from envlock.container.transport import (
     MAX_BODY,
@@ -30,6 +30,9 @@ from envlock.container.transport import (
     Transport,
     quote,
 )
+
+if TYPE_CHECKING:
+    from envlock.container.transport import Body, Object, OnEvent
 from envlock.errors import ContainerError
 
 __all__ = [
@@ -80,16 +83,16 @@ class Engine:
     def host(self) -> str:
         return self.transport.host
 
-    def inspect_image(self, reference: str) -> dict[str, Any]:
+    def inspect_image(self, reference: str) -> Object:
         return self._object("GET", f"/images/{quote(reference)}/json")
 
-    def inspect_container(self, name: str) -> dict[str, Any]:
+    def inspect_container(self, name: str) -> Object:
         return self._object("GET", f"/containers/{quote(name)}/json")
 
-    def pull(self, reference: str, on_event: Callable[[dict[str, Any]], None]) -> None:
+    def pull(self, reference: str, on_event: OnEvent) -> None:
         self.transport.pull(reference, on_event, idle_timeout=self.timeout)
 
-    def create(self, config: dict[str, Any], name: str) -> str:
+    def create(self, config: Body, name: str) -> str:
         created = self._object("POST", "/containers/create", query={"name": name}, body=config)
         return _id_of(created, "container")
 
@@ -149,7 +152,7 @@ class Engine:
         path: str,
         *,
         query: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
+        body: Body | None = None,
         timeout: float | None = None,
         max_body: int = MAX_BODY,
     ) -> bytes:
@@ -165,8 +168,16 @@ class Engine:
             raise _api_error(status, data)
         return data
 
-    def _object(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        data = self._request(method, path, **kw)
+    def _object(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        body: Body | None = None,
+        timeout: float | None = None,
+    ) -> Object:
+        data = self._request(method, path, query=query, body=body, timeout=timeout)
         try:
             answer = json.loads(data or b"null")
         except (ValueError, RecursionError):
@@ -181,14 +192,32 @@ class Engine:
         return answer
 
 
-def _id_of(created: dict[str, Any], what: str) -> str:
+def member(answer: Object, key: str) -> Object:
+    """answer[key] when it is a JSON object, else {} (absent, null or of another type)."""
+    value = answer.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def text_of(answer: Object, key: str) -> str | None:
+    """answer[key] when it is a string, else None."""
+    value = answer.get(key)
+    return value if isinstance(value, str) else None
+
+
+def strings_of(answer: Object, key: str) -> list[str]:
+    """The strings of the list answer[key] ([] when it is not a list)."""
+    value = answer.get(key)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _id_of(created: Object, what: str) -> str:
     cid = created.get("Id")
     if not isinstance(cid, str) or not cid:
         raise EngineError(f"the Docker daemon sent no id for the new {what}")
     return cid
 
 
-def _exit_status(answer: dict[str, Any], field: str, call: str) -> int:
+def _exit_status(answer: Object, field: str, call: str) -> int:
     code = answer.get(field)
     if not isinstance(code, int) or isinstance(code, bool):
         raise EngineError(f"the Docker daemon's {call} answer has no exit status: {answer!r:.80}")

@@ -5,7 +5,7 @@ request) joins the image's facts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envlock.container.engine import (
     GRACE_S,
@@ -13,7 +13,10 @@ from envlock.container.engine import (
     EngineError,
     EngineNotFound,
     EngineTimeout,
+    member,
     open_engine,
+    strings_of,
+    text_of,
 )
 from envlock.container.signals import KILLED, interruptible
 from envlock.errors import ContainerError, last_line
@@ -35,41 +38,42 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
             raise ContainerError(f"no container named {name}") from None
         except EngineError as exc:
             raise ContainerError(f"cannot inspect container {name}: {exc.message}") from None
-        state = info.get("State") or {}
+        state = member(info, "State")
         if not state.get("Running"):
             raise ContainerError(
                 f"container {name} is not running (status {state.get('Status', 'unknown')}); "
                 "probe its image with --image instead"
             )
+        cid, image_id = text_of(info, "Id"), text_of(info, "Image")
+        if not cid or not image_id:
+            raise ContainerError(f"the Docker daemon's answer for container {name} has no id")
         try:
-            image = engine.inspect_image(info["Image"])
+            image = engine.inspect_image(image_id)
         except EngineError:
-            image = {"Id": info["Image"]}
+            image = {"Id": image_id}
         with interruptible():
-            facts, mode = _exec_probe(
-                engine, info["Id"], name, torch_live=torch_live, timeout=timeout
-            )
-        config = info.get("Config") or {}
-        host = info.get("HostConfig") or {}
+            facts, mode = _exec_probe(engine, cid, name, torch_live=torch_live, timeout=timeout)
+        config, host = member(info, "Config"), member(info, "HostConfig")
         # What this container runs with: its own user and env (image's + run-time).
         image_view = {
             **image,
             "Config": {
-                **(image.get("Config") or {}),
+                **member(image, "Config"),
                 "User": config.get("User"),
                 "Env": config.get("Env"),
             },
         }
+        shm = host.get("ShmSize")
         img = parse.image_facts(
             name,
             image_view,
             kind="container",
-            shm_size_bytes=host.get("ShmSize"),
+            shm_size_bytes=shm if isinstance(shm, int) and not isinstance(shm, bool) else None,
             gpus_requested=_describe_device_requests(host.get("DeviceRequests")),
             gpu_request_error=None,
             probe_mode=mode,
         )
-        return parse.with_image(facts, img, [], parse.split_env(config.get("Env") or [])[1])
+        return parse.with_image(facts, img, [], parse.split_env(strings_of(config, "Env"))[1])
     finally:
         engine.close()
 
@@ -114,16 +118,25 @@ def _exec_probe(
     return parse.facts_from_shell(out, target=target, why=why), "shell"
 
 
-def _describe_device_requests(requests_: Any) -> str | None:
+def _describe_device_requests(requests_: object) -> str | None:
     """HostConfig.DeviceRequests back in `--gpus` syntax (None: no GPUs requested)."""
-    if not requests_:
+    if not isinstance(requests_, list):
         return None
     for req in requests_:
-        caps = [c for group in (req.get("Capabilities") or []) for c in group]
+        if not isinstance(req, dict):
+            continue
+        groups = req.get("Capabilities")
+        caps = [
+            c
+            for group in (groups if isinstance(groups, list) else [])
+            if isinstance(group, list)
+            for c in group
+        ]
         if "gpu" not in caps:
             continue
-        if req.get("DeviceIDs"):
-            return "device=" + ",".join(req["DeviceIDs"])
+        ids = strings_of(req, "DeviceIDs")
+        if ids:
+            return "device=" + ",".join(ids)
         count = req.get("Count")
         return "all" if count == -1 else str(count)
     return None

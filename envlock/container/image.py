@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from envlock.container.engine import (
     GRACE_S,
@@ -28,7 +28,10 @@ from envlock.container.engine import (
     EngineNotFound,
     EngineTimeout,
     EngineUnreachable,
+    member,
     open_engine,
+    strings_of,
+    text_of,
     unreachable,
 )
 from envlock.container.options import GpuRequest, parse_gpus, parse_size
@@ -37,6 +40,7 @@ from envlock.errors import ContainerError, last_line
 from envlock.payload import python_command
 
 if TYPE_CHECKING:
+    from envlock.container.transport import Object
     from envlock.facts import Facts
 
 LABEL = "org.envlock.probe"
@@ -71,7 +75,7 @@ def probe_image(
         engine.close()
 
 
-def _inspect_or_pull(engine: Engine, reference: str, *, pull: bool) -> dict[str, Any]:
+def _inspect_or_pull(engine: Engine, reference: str, *, pull: bool) -> Object:
     try:
         return engine.inspect_image(reference)
     except EngineNotFound:
@@ -96,10 +100,10 @@ def _pull(engine: Engine, reference: str) -> None:
     print(f"envlock: pulling {reference}", file=sys.stderr)
     seen: dict[str, str] = {}
 
-    def on_event(event: dict[str, Any]) -> None:
+    def on_event(event: Object) -> None:
         if "error" in event:
             raise ContainerError(f"cannot pull {reference}: {event['error']}")
-        layer, status = event.get("id", ""), event.get("status", "")
+        layer, status = text_of(event, "id") or "", text_of(event, "status") or ""
         if status and seen.get(layer) != status:
             seen[layer] = status
             print(f"  {layer + ': ' if layer else ''}{status}", file=sys.stderr)
@@ -117,7 +121,7 @@ class _ImageRun:
         self,
         engine: Engine,
         reference: str,
-        image: dict[str, Any],
+        image: Object,
         *,
         shm_bytes: int | None,
         timeout: float,
@@ -125,6 +129,10 @@ class _ImageRun:
         self.engine = engine
         self.reference = reference
         self.image = image
+        image_id = text_of(image, "Id")
+        if not image_id:
+            raise ContainerError(f"the Docker daemon's answer for image {reference} has no id")
+        self.image_id = image_id
         self.shm_bytes = shm_bytes
         self.timeout = timeout
         self.created: list[str] = []
@@ -181,11 +189,11 @@ class _ImageRun:
             gpu_request_error=gpu_error,
             probe_mode=mode,
         )
-        withheld = parse.split_env((self.image.get("Config") or {}).get("Env") or [])[1]
+        withheld = parse.split_env(strings_of(member(self.image, "Config"), "Env"))[1]
         return parse.with_image(facts, image, notes, withheld)
 
     def _start(self, command: list[str], request: GpuRequest | None) -> str:
-        host_config: dict[str, Any] = {
+        host_config: HostConfig = {
             "NetworkMode": "none",
             "CapDrop": ["ALL"],
             "SecurityOpt": ["no-new-privileges"],
@@ -201,8 +209,8 @@ class _ImageRun:
             host_config["ShmSize"] = self.shm_bytes
         if request is not None:
             host_config["DeviceRequests"] = [_device_request(request)]
-        config = {
-            "Image": self.image["Id"],
+        config: ContainerConfig = {
+            "Image": self.image_id,
             "Cmd": command,
             "Entrypoint": [],
             "Labels": {LABEL: "1"},
@@ -280,14 +288,54 @@ def _shell_command() -> list[str]:
     return shell_command()
 
 
-def _device_request(request: GpuRequest) -> dict[str, Any]:
+class DeviceRequest(TypedDict):
+    """HostConfig.DeviceRequests[] of the Engine API."""
+
+    Driver: str
+    Capabilities: list[list[str]]
+    Options: dict[str, str]
+    Count: int
+    DeviceIDs: list[str] | None
+
+
+class HostConfig(TypedDict, total=False):
+    """The part of the Engine API's HostConfig a probe container sets."""
+
+    NetworkMode: str
+    CapDrop: list[str]
+    SecurityOpt: list[str]
+    Memory: int
+    MemorySwap: int
+    PidsLimit: int
+    ReadonlyRootfs: bool
+    Tmpfs: dict[str, str]
+    ShmSize: int
+    DeviceRequests: list[DeviceRequest]
+
+
+class ContainerConfig(TypedDict):
+    """POST /containers/create's body, as a probe container's."""
+
+    Image: str
+    Cmd: list[str]
+    Entrypoint: list[str]
+    Labels: dict[str, str]
+    HostConfig: HostConfig
+
+
+def _device_request(request: GpuRequest) -> DeviceRequest:
     """HostConfig.DeviceRequests entry for `--gpus` (what the docker CLI sends)."""
-    device: dict[str, Any] = {"Driver": "", "Capabilities": [["gpu"]], "Options": {}}
     if request.device_ids:
-        device.update(Count=0, DeviceIDs=list(request.device_ids))
+        count, ids = 0, list(request.device_ids)
     else:
-        device.update(Count=request.count or -1, DeviceIDs=None)
-    return device
+        count, ids = request.count or -1, None
+    return {
+        "Driver": "",
+        "Capabilities": [["gpu"]],
+        "Options": {},
+        "Count": count,
+        "DeviceIDs": ids,
+    }
 
 
 class _GpuUnavailable(Exception):

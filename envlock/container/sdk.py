@@ -27,9 +27,12 @@ from envlock.container.transport import (
     API_VERSION,
     MAX_BODY,
     MAX_LINE,
+    Body,
     EngineError,
     EngineNotFound,
     EngineUnreachable,
+    Object,
+    OnEvent,
     check_length,
     timeout_error,
     too_large,
@@ -65,7 +68,7 @@ class SdkTransport:
         path: str,
         *,
         query: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
+        body: Body | None = None,
         timeout: float,
         max_body: int = MAX_BODY,
         versioned: bool = True,
@@ -91,9 +94,7 @@ class SdkTransport:
 
         return _bounded(call, timeout)
 
-    def pull(
-        self, reference: str, on_event: Callable[[dict[str, Any]], None], *, idle_timeout: float
-    ) -> None:
+    def pull(self, reference: str, on_event: OnEvent, *, idle_timeout: float) -> None:
         from docker.utils import parse_repository_tag
 
         repo, tag = parse_repository_tag(reference)
@@ -180,7 +181,7 @@ def _json_field(data: bytes, name: str) -> object:
     return answer.get(name) if isinstance(answer, dict) else None
 
 
-def _event(line: bytes) -> dict[str, Any] | None:
+def _event(line: bytes) -> Object | None:
     if not line.strip():
         return None
     try:

@@ -12,8 +12,8 @@ raises one of the errors below; one fake-daemon suite holds both transports to i
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 # Docker 20.10 (2020): DeviceRequests (--gpus) and everything else envlock sends.
 API_VERSION = "1.41"
@@ -23,6 +23,13 @@ MAX_LINE = 64 * 1024
 MAX_HEADERS = 200
 MAX_BODY = 256 * 1024 * 1024
 MAX_LOGS = 32 * 1024 * 1024  # a probe prints ~100 KiB of facts; an image may print anything
+
+
+# The Engine API speaks JSON: envlock sends a Body (a TypedDict of image.py's or a small
+# literal) and reads Objects, whose values are checked where they are read (engine.py).
+Body = Mapping[str, object]
+Object = dict[str, object]
+OnEvent = Callable[[Object], None]  # one progress event of a pull
 
 
 class EngineError(Exception):
@@ -61,16 +68,14 @@ class Transport(Protocol):
         path: str,
         *,
         query: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
+        body: Body | None = None,
         timeout: float,
         max_body: int = MAX_BODY,
     ) -> tuple[int, bytes]:
         """(HTTP status, body) of `method path` (path without the /vX.Y prefix)."""
         ...
 
-    def pull(
-        self, reference: str, on_event: Callable[[dict[str, Any]], None], *, idle_timeout: float
-    ) -> None: ...
+    def pull(self, reference: str, on_event: OnEvent, *, idle_timeout: float) -> None: ...
 
     def close(self) -> None: ...
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envlock.container.transport import (
     API_VERSION,
     MAX_BODY,
     MAX_HEADERS,
     MAX_LINE,
+    Body,
     EngineUnreachable,
+    OnEvent,
     check_length,
     quote,
     timeout_error,
@@ -196,7 +197,7 @@ class UnixTransport:
         path: str,
         *,
         query: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
+        body: Body | None = None,
         timeout: float,
         max_body: int = MAX_BODY,
     ) -> tuple[int, bytes]:
@@ -234,9 +235,7 @@ class UnixTransport:
         except _Disconnected:
             raise EngineUnreachable("the Docker daemon closed the connection") from None
 
-    def pull(
-        self, reference: str, on_event: Callable[[dict[str, Any]], None], *, idle_timeout: float
-    ) -> None:
+    def pull(self, reference: str, on_event: OnEvent, *, idle_timeout: float) -> None:
         # the SDK knows registry credentials (~/.docker/config.json, credential helpers)
         if self._sdk is None:
             from envlock.container.sdk import SdkTransport
