@@ -25,10 +25,41 @@ def run(args: argparse.Namespace) -> None:
     from envlock.api import collect_facts
 
     source = source_of(args)
-    facts = collect_facts(source)
+    # The probe mostly waits (its subprocesses, files, a container): what renders its
+    # facts loads meanwhile, on the other core.
+    renderer = _Preload("envlock.facts" if args.json else "envlock.report.facts_table")
+    try:
+        facts = collect_facts(source)
+    finally:
+        renderer.join()
     if args.json:
         sys.stdout.write(facts.to_json() + "\n")
         return
     from envlock.report.facts_table import render_facts
 
     render_facts(facts, sys.stdout, target=source.target)
+
+
+class _Preload:
+    """Imports a module in a thread; join() waits for it. An import error is left to the
+    import that needs the module (it raises there, as without the preload)."""
+
+    def __init__(self, module: str) -> None:
+        import threading
+
+        self._thread = threading.Thread(
+            target=self._load, args=(module,), name="envlock-preload", daemon=True
+        )
+        self._thread.start()
+
+    @staticmethod
+    def _load(module: str) -> None:
+        import importlib
+
+        try:
+            importlib.import_module(module)
+        except Exception:  # raised again, where it is imported for use
+            return
+
+    def join(self) -> None:
+        self._thread.join()
