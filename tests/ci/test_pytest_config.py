@@ -62,3 +62,33 @@ def test_plain_pytest_from_another_directory(where: str, tmp_path: Path) -> None
     done = _plain_pytest(os.path.relpath(target, cwd), cwd=cwd)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "test_bash_completes_commands_options_and_values" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, 100),  # a local run: quick
+        ({"CI": "true"}, 1500),  # CI: the full depth
+        ({"CI": "true", "FUZZ_EXAMPLES": "7"}, 7),  # asked for: always
+        ({"FUZZ_EXAMPLES": "3000"}, 3000),
+    ],
+)
+def test_fuzz_depth_is_full_in_ci_and_quick_locally(env: dict[str, str], expected: int) -> None:
+    base = clean_env(**env)
+    for name in ("CI", "FUZZ_EXAMPLES"):
+        if name not in env:
+            base.pop(name, None)
+    code = (
+        "from tests.fuzz.test_fuzz import EXAMPLES, FUZZ; "
+        "print(EXAMPLES, FUZZ.max_examples, FUZZ.derandomize)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(expected), str(expected), str(env.get("CI") == "true")]
