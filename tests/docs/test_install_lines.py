@@ -115,6 +115,9 @@ def test_the_readme_installs_it_by_name_and_warns_of_the_other_envlock() -> None
     prose = " ".join(readme.split())
     assert "also installs an `envlock` command" in prose
     assert "`envlock --version` says which one is on PATH" in prose
+    # what the exported Dockerfile installs by default, as export's --help says
+    defaults = re.findall(r"`--envlock-spec`, default `([^`]+)`", prose)
+    assert defaults == [NAME], defaults
 
 
 def test_the_exported_dockerfile_installs_this_project(tmp_path: Path) -> None:
