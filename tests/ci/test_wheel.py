@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,6 +22,7 @@ import pytest
 import tomllib
 
 from envlock import __version__
+from tests.ci.tree import tracked_copy
 from tests.conftest import FIXTURES, REPO, need
 from tests.docs.test_readme import first_screen_commands
 
@@ -40,24 +40,6 @@ DATA = (
 )
 
 
-def _tracked_copy(dest: Path) -> Path:
-    """The tracked (and new, not ignored) files of this checkout, copied to `dest`."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for raw in filter(None, listed):
-        rel = raw.decode()
-        src = REPO / rel
-        if src.is_symlink() or not src.is_file():
-            continue
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest / rel)
-    return dest
-
-
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built = os.environ.get("ENVLOCK_DIST")
@@ -67,7 +49,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # run outside the checkout: its build/ directory would shadow the `build` package
     has_build = subprocess.run([sys.executable, "-c", "import build.__main__"], cwd=out)
     need(has_build.returncode == 0, "`build` is not installed (`--group dev` installs it)")
-    tree = _tracked_copy(tmp_path_factory.mktemp("tree"))
+    tree = tracked_copy(tmp_path_factory.mktemp("tree"))
     proc = subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(out), str(tree)],
         cwd=out,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci.tree import tracked_copy
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.venv
@@ -34,13 +35,14 @@ def _site_packages(python: Path) -> Path:
 @pytest.fixture(scope="module")
 def envlock_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    tree = tracked_copy(tmp_path_factory.mktemp("tree"))  # no egg-info left in the checkout
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(tree)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = out.glob("envlock-*.whl")
+    (wheel,) = out.glob("*.whl")  # torch_envlock-*.whl: the distribution's name
     return wheel
 
 
@@ -120,7 +122,7 @@ def test_a_venv_without_torch_is_reported_without_torch(
     distributions = packages.get("distributions") or {}
     assert isinstance(distributions, dict)
     names = {str(n).lower() for n in distributions}
-    assert not {"torch", "rich", "envlock", "nvidia-ml-py"} & names, names
+    assert not {"torch", "rich", "envlock", "torch-envlock", "nvidia-ml-py"} & names, names
 
 
 def test_doctor_in_a_fresh_venv_without_torch_fails_and_names_the_interpreter(
