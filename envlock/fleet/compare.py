@@ -1,15 +1,25 @@
 """The fleet's comparison, pure: one node's or rank's facts as a summary, and the findings
 over all of them (drift from the lock per rank, fields where ranks disagree, nodes that
 sent nothing). The rendezvous (`rendezvous.py`) and the facts files (`files.py`) only
-bring the summaries here."""
+bring the summaries here.
+
+Cost: O(nodes + distinct values), never nodes x fields. Identical summaries are one kind
+of node (`FleetTable`); each kind after the first holds only its *delta* from the first
+kind, so 10,000 nodes that each add one package hold 10,000 one-field deltas, not a
+10,000 x 10,000 table. A field is compared only where some delta names it, and the nodes
+that keep the first kind's value are listed only when a finding shows them. A long tail
+(more than `LONG_TAIL` fields of one section that most nodes lack: a package, a variable,
+an extension on one node each) is reported per field without the list of every node
+lacking it (`evidence["absent"]` counts them), which renderers fold into one line.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeAlias, TypedDict
 
 from envlock.errors import EnvlockError
 from envlock.facts import Facts
@@ -24,6 +34,28 @@ from envlock.lock.fields import lock_fields
 _PER_RANK = lock_fields().prefixes(lambda m: m.per_rank)
 # Up to this many nodes a message names each node with its ranks; past it, a hostlist.
 _NAME_EACH_UP_TO = 8
+# A section with more fields than this that most nodes lack is a long tail: its findings
+# count the nodes lacking each field instead of listing them (renderers fold them).
+LONG_TAIL = 10
+
+# A summary's field values: what a flattened lock holds (str, int, float, bool, lists of
+# them) and the network's lists; compared by repr, shown by str.
+Value: TypeAlias = object
+Member: TypeAlias = tuple[int, str]  # (rank, host)
+
+
+class FindingDoc(TypedDict, total=False):
+    """A rank's own finding as it travels (Finding.to_dict(), JSON between ranks)."""
+
+    id: str
+    severity: str
+    message: str
+    fix: str
+    evidence: dict[str, object]
+    field: str
+    locked: object
+    observed: object
+    why: str
 
 
 class FleetError(EnvlockError):
@@ -34,10 +66,10 @@ class FleetError(EnvlockError):
 class RankSummary:
     rank: int
     host: str
-    fields: dict[str, Any]
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, Value]
+    findings: list[FindingDoc] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "rank": self.rank,
             "host": self.host,
@@ -46,13 +78,37 @@ class RankSummary:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RankSummary:
-        return cls(
-            rank=int(d["rank"]),
-            host=str(d["host"]),
-            fields=dict(d["fields"]),
-            findings=list(d.get("findings", [])),
-        )
+    def from_dict(cls, d: object) -> RankSummary:
+        """A summary another rank sent (JSON); a FleetError line when it is not one."""
+        try:
+            if not isinstance(d, dict):
+                raise TypeError("not a table")
+            fields, findings = d["fields"], d.get("findings", [])
+            if not isinstance(fields, dict) or not isinstance(findings, list):
+                raise TypeError("its fields are not a table or its findings not a list")
+            return cls(
+                rank=int(d["rank"]),
+                host=str(d["host"]),
+                fields=dict(fields),
+                findings=[_finding_doc(f) for f in findings],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FleetError(f"a rank sent an unreadable summary: {exc!r}") from None
+
+
+def _finding_doc(d: object) -> FindingDoc:
+    """A finding from another rank, its keys typed (as Finding.to_dict() writes them)."""
+    if not isinstance(d, dict):
+        raise TypeError("a finding is a table")
+    doc = FindingDoc(id=str(d["id"]), severity=str(d["severity"]), message=str(d["message"]))
+    for key in ("fix", "field", "why"):
+        if d.get(key) is not None:
+            doc[key] = str(d[key])
+    if isinstance(d.get("evidence"), dict):
+        doc["evidence"] = dict(d["evidence"])
+    if "locked" in d or "observed" in d:
+        doc["locked"], doc["observed"] = d.get("locked"), d.get("observed")
+    return doc
 
 
 def summarize(
@@ -70,11 +126,16 @@ def summarize(
         rank=rank,
         host=host,
         fields=fields,
-        findings=[f.to_dict() for f in findings if f.severity >= Severity.WARNING],
+        findings=rank_findings(findings),
     )
 
 
-def network_fields(facts: Facts) -> dict[str, Any]:
+def rank_findings(findings: Iterable[Finding]) -> list[FindingDoc]:
+    """A rank's own findings that the fleet compares (warnings and errors), as they travel."""
+    return [_finding_doc(f.to_dict()) for f in findings if f.severity >= Severity.WARNING]
+
+
+def network_fields(facts: Facts) -> dict[str, Value]:
     """What the nodes of one job must agree on about their network (not in the lock: the
     lock describes a software environment, a fleet also its wiring): physical interface
     names (NCCL_SOCKET_IFNAME/GLOO_SOCKET_IFNAME select among them), RDMA ports with
@@ -93,11 +154,94 @@ def network_fields(facts: Facts) -> dict[str, Any]:
     }
 
 
-def _where(ranks: list[RankSummary]) -> str:
+@dataclass(slots=True)
+class _Kind:
+    """Ranks with identical summaries: their fields as a delta from the first kind's (a
+    field they lack, the first kind has: None), their own findings, and who they are."""
+
+    delta: dict[str, Value]
+    findings: list[FindingDoc]
+    members: list[Member] = field(default_factory=list)
+
+
+class FleetTable:
+    """Every rank's summary, held as kinds of node (identical summaries share one), each a
+    delta from the first kind: memory grows with nodes and distinct values, not with
+    nodes x fields. `add` takes one rank's fields and findings; `join` adds a rank to a
+    kind already added (files of one node-view kind)."""
+
+    def __init__(self) -> None:
+        self.base: dict[str, Value] = {}  # the first kind's fields (no None: a None is absent)
+        self._base_repr: dict[str, str] = {}
+        self.kinds: list[_Kind] = []
+        self._by_key: dict[str, int] = {}
+        self.ranks = 0
+
+    def add(
+        self, rank: int, host: str, fields: Mapping[str, Value], findings: list[FindingDoc]
+    ) -> int:
+        """Add one rank; its kind's index (a new kind when no earlier summary is the same)."""
+        if not self.kinds:
+            self.base = {k: v for k, v in fields.items() if v is not None}
+            self._base_repr = {k: repr(v) for k, v in self.base.items()}
+        delta = self._delta(fields)
+        key = json.dumps([delta, findings], sort_keys=True, default=repr, separators=(",", ":"))
+        index = self._by_key.get(key)
+        if index is None:
+            index = self._by_key[key] = len(self.kinds)
+            self.kinds.append(_Kind(delta, findings))
+        self.join(index, rank, host)
+        return index
+
+    def join(self, index: int, rank: int, host: str) -> None:
+        self.kinds[index].members.append((rank, host))
+        self.ranks += 1
+
+    def _delta(self, fields: Mapping[str, Value]) -> dict[str, Value]:
+        """The fields that differ from the first kind's (compared by repr, as findings
+        group values); a field of the first kind this one lacks is None."""
+        delta: dict[str, Value] = {}
+        shared = 0
+        for name, value in fields.items():
+            if value is None:  # flatten leaves None out: absent and None are one
+                continue
+            known = self._base_repr.get(name)
+            shared += known is not None
+            if known != repr(value):
+                delta[name] = value
+        if shared < len(self.base):
+            delta.update((k, None) for k in self.base if fields.get(k) is None)
+        return delta
+
+
+def compare_ranks(
+    summaries: Iterable[RankSummary], reference: Mapping[str, Value] | None = None
+) -> list[Finding]:
+    """Findings over all ranks: lock drift per rank, and fields where ranks disagree.
+
+    `reference`: the lock's flattened fields, shown as the locked value of a field the
+    nodes disagree on."""
+    table = FleetTable()
+    kinds: dict[tuple[int, int], int] = {}  # summaries sharing their dicts: one delta
+    for s in summaries:
+        ident = (id(s.fields), id(s.findings))
+        if ident in kinds:
+            table.join(kinds[ident], s.rank, s.host)
+        else:
+            kinds[ident] = table.add(s.rank, s.host, s.fields, s.findings)
+    return compare_table(table, reference)
+
+
+def compare_table(table: FleetTable, reference: Mapping[str, Value] | None = None) -> list[Finding]:
+    """`compare_ranks` over a table filled rank by rank (fleet report's files)."""
+    return [*_drift(table.kinds), *_divergent(table, reference)]
+
+
+def _where(ranks: list[Member]) -> str:
     """Each node with its ranks (`node-a: ranks 0-3`) for a few nodes; a hostlist past that."""
     by_host: dict[str, list[int]] = defaultdict(list)
-    for r in ranks:
-        by_host[r.host].append(r.rank)
+    for rank, host in ranks:
+        by_host[host].append(rank)
     if len(by_host) > _NAME_EACH_UP_TO:
         return _nodes(ranks)
     return "; ".join(
@@ -105,55 +249,27 @@ def _where(ranks: list[RankSummary]) -> str:
     )
 
 
-def _nodes(ranks: list[RankSummary]) -> str:
+def _nodes(ranks: list[Member]) -> str:
     """'2 nodes gpu-node-[007,041]': how many nodes and which, compressed like a Slurm hostlist."""
-    hosts = {r.host for r in ranks}
+    hosts = {host for _, host in ranks}
     return f"{len(hosts)} node{'s' * (len(hosts) != 1)} {compress_hostlist(hosts)}"
 
 
-def _identical(summaries: list[RankSummary]) -> list[list[RankSummary]]:
-    """Summaries grouped by identical fields and findings (one group per kind of node): a
-    10,000-node fleet of a few kinds is compared as a few groups. Summaries that share
-    their dicts (fleet report's files with the same content) are serialised once."""
-    keys: dict[tuple[int, int], str] = {}
-    groups: dict[str, list[RankSummary]] = {}
-    for s in summaries:
-        ident = (id(s.fields), id(s.findings))
-        key = keys.get(ident)
-        if key is None:
-            key = keys[ident] = json.dumps(
-                [s.fields, s.findings], sort_keys=True, default=repr, separators=(",", ":")
-            )
-        groups.setdefault(key, []).append(s)
-    return list(groups.values())
-
-
-def compare_ranks(
-    summaries: list[RankSummary], reference: dict[str, Any] | None = None
-) -> list[Finding]:
-    """Findings over all ranks: lock drift per rank, and fields where ranks disagree.
-
-    `reference`: the lock's flattened fields, shown as the locked value of a field the
-    nodes disagree on."""
-    kinds = _identical(summaries)
-    return [*_drift(kinds), *_divergent(kinds, reference)]
-
-
-def _drift(kinds: list[list[RankSummary]]) -> list[Finding]:
+def _drift(kinds: list[_Kind]) -> list[Finding]:
     """EL-FLEET-RANK-DRIFT: each rank's own drift from the lock, grouped by (field,
     observed value, severity) across ranks."""
-    drift: dict[tuple[str, str, str], list[RankSummary]] = defaultdict(list)
-    examples: dict[tuple[str, str, str], dict[str, Any]] = {}
+    drift: dict[tuple[str, str, str], list[Member]] = defaultdict(list)
+    examples: dict[tuple[str, str, str], FindingDoc] = {}
     for kind in kinds:
-        for f in kind[0].findings:
+        for f in kind.findings:
             key = (str(f.get("field") or f["id"]), repr(f.get("observed")), f["severity"])
-            drift[key].extend(kind)
+            drift[key].extend(kind.members)
             examples.setdefault(key, f)
     findings = []
     for key, ranks in sorted(drift.items()):
         name, _observed, severity = key
         example = examples[key]
-        ranks.sort(key=lambda r: r.rank)
+        ranks.sort()
         findings.append(
             Finding(
                 check_id="EL-FLEET-RANK-DRIFT",
@@ -164,8 +280,8 @@ def _drift(kinds: list[list[RankSummary]]) -> list[Finding]:
                 why=example.get("why"),
                 message=f"{example['message']} — on {_where(ranks)}",
                 evidence={
-                    "ranks": [r.rank for r in ranks],
-                    "hosts": sorted({r.host for r in ranks}),
+                    "ranks": [rank for rank, _ in ranks],
+                    "hosts": sorted({host for _, host in ranks}),
                     "where": f"{_show(example.get('observed'))} on {_nodes(ranks)}",
                 },
                 fix=example.get("fix"),
@@ -174,47 +290,110 @@ def _drift(kinds: list[list[RankSummary]]) -> list[Finding]:
     return findings
 
 
-def _divergent(kinds: list[list[RankSummary]], reference: dict[str, Any] | None) -> list[Finding]:
+@dataclass(slots=True)
+class _Field:
+    """One field some kind changes: its values (by repr) and the kinds holding each; the
+    first kind's value is held by every kind not named (`rest`)."""
+
+    name: str
+    values: dict[str, Value]
+    kinds: dict[str, list[int]]
+    sizes: dict[str, int]
+    rest: str  # the repr of the first kind's value
+
+    def order(self) -> list[str]:
+        """The values, the most ranks first (ties by repr)."""
+        return sorted(self.sizes, key=lambda k: (-self.sizes[k], k))
+
+    @property
+    def section(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def sparse(self) -> bool:
+        """Most ranks lack it."""
+        return self.order()[0] == "None"
+
+
+def _fields(table: FleetTable) -> list[_Field]:
+    """The fields some kind changes, each with its value groups: O(the deltas' size)."""
+    changed: dict[str, list[int]] = defaultdict(list)
+    for i, kind in enumerate(table.kinds):
+        for name in kind.delta:
+            changed[name].append(i)
+    out = []
+    for name in sorted(changed):
+        base = table.base.get(name)
+        f = _Field(
+            name, {repr(base): base}, defaultdict(list), {repr(base): table.ranks}, repr(base)
+        )
+        for i in changed[name]:
+            kind = table.kinds[i]
+            value = kind.delta[name]
+            key = repr(value)
+            f.values[key] = value
+            f.kinds[key].append(i)
+            f.sizes[key] = f.sizes.get(key, 0) + len(kind.members)
+            f.sizes[f.rest] -= len(kind.members)
+        if not f.sizes[f.rest]:
+            del f.sizes[f.rest]
+        out.append(f)
+    return out
+
+
+def _divergent(table: FleetTable, reference: Mapping[str, Value] | None) -> list[Finding]:
     """EL-FLEET-DIVERGENT: one finding per field whose value is not the same on every rank."""
+    fields = _fields(table)
+    sparse: dict[str, int] = defaultdict(int)
+    for f in fields:
+        sparse[f.section] += f.sparse
     findings = []
-    for name in sorted({k for kind in kinds for k in kind[0].fields}):
-        groups: dict[str, list[RankSummary]] = defaultdict(list)
-        values: dict[str, Any] = {}
-        for kind in kinds:
-            v = kind[0].fields.get(name)
-            groups[repr(v)].extend(kind)
-            values[repr(v)] = v
-        if len(groups) > 1:
-            locked = None if reference is None else reference.get(name)
-            findings.append(_divergent_finding(name, groups, values, locked))
+    for f in fields:
+        tail = f.sparse and sparse[f.section] > LONG_TAIL
+        locked = None if reference is None else reference.get(f.name)
+        findings.append(_divergent_finding(table, f, locked, tail=tail))
     return findings
 
 
-def _divergent_finding(
-    name: str, groups: dict[str, list[RankSummary]], values: dict[str, Any], locked: Any
-) -> Finding:
+def _members(table: FleetTable, f: _Field, key: str) -> list[Member]:
+    """The ranks holding one value of a field, by rank (the first kind's value: every kind
+    the field's deltas do not name)."""
+    if key == f.rest:
+        named = {i for ks in f.kinds.values() for i in ks}
+        kinds = [k for i, k in enumerate(table.kinds) if i not in named]
+    else:
+        kinds = [table.kinds[i] for i in f.kinds[key]]
+    return sorted(m for k in kinds for m in k.members)
+
+
+def _divergent_finding(table: FleetTable, f: _Field, locked: Value, *, tail: bool) -> Finding:
     """The finding for one field: the majority value first, then the smaller groups (the
-    outliers), each named."""
-    for g in groups.values():
-        g.sort(key=lambda r: r.rank)
-    by_size = sorted(groups, key=lambda k: (-len(groups[k]), k))
+    outliers), each named. In a long tail (`tail`) the ranks lacking the field are counted,
+    not listed."""
+    by_size = f.order()
     majority, odd = by_size[0], by_size[1:]
-    where = "; ".join(f"{_show(values[k])} on {_nodes(groups[k])}" for k in by_size)
-    total = sum(len(g) for g in groups.values())
+    shown = odd if tail else by_size
+    groups = {k: _members(table, f, k) for k in shown}
+    where = [f"{_show(f.values[k])} on {_nodes(groups[k])}" for k in shown]
+    evidence: dict[str, object] = {}
+    if tail:
+        where.insert(0, f"(none) on the other {f.sizes[majority]} of {table.ranks}")
+        evidence = {"absent": f.sizes[majority], "tail": f.section}
     return Finding(
         check_id="EL-FLEET-DIVERGENT",
         severity=Severity.ERROR,
-        field=name,
+        field=f.name,
         locked=locked,
-        observed=values[majority],
+        observed=f.values[majority],
         why="ranks that disagree here can hang or corrupt the first collective",
-        message=f"{name} differs across ranks: {_said(values[majority])} on "
-        f"{len(groups[majority])} of {total} rank(s), but "
-        + "; ".join(f"{_said(values[k])} on {_where(groups[k])}" for k in odd),
+        message=f"{f.name} differs across ranks: {_said(f.values[majority])} on "
+        f"{f.sizes[majority]} of {table.ranks} rank(s), but "
+        + "; ".join(f"{_said(f.values[k])} on {_where(groups[k])}" for k in odd),
         evidence={
-            "values": {k: [r.rank for r in groups[k]] for k in by_size},
-            "hosts": {k: sorted({r.host for r in groups[k]}) for k in by_size},
-            "where": where,
+            "values": {k: [rank for rank, _ in groups[k]] for k in shown},
+            "hosts": {k: sorted({host for _, host in groups[k]}) for k in shown},
+            "where": "; ".join(where),
+            **evidence,
         },
         fix="make every node's environment identical (same image/venv, driver and variables)",
     )
@@ -237,10 +416,10 @@ def missing_nodes(expected: Hostlist, seen: Iterable[str]) -> Finding | None:
     )
 
 
-def _show(value: Any) -> str:
+def _show(value: Value) -> str:
     return "(none)" if value is None else str(value)
 
 
-def _said(value: Any) -> str:
+def _said(value: Value) -> str:
     """A value in a sentence: quoted, and an unset one as "(none)", as in `where`."""
     return "(none)" if value is None else repr(value)

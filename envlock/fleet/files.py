@@ -21,7 +21,7 @@ import typing
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from envlock.errors import EnvlockError, FactsError, first_line
 from envlock.facts import (
@@ -34,7 +34,13 @@ from envlock.facts import (
     read_facts_file,
 )
 from envlock.findings import Finding, Severity
-from envlock.fleet.compare import FleetError, RankSummary, compare_ranks, missing_nodes, summarize
+from envlock.fleet.compare import (
+    FleetError,
+    FleetTable,
+    compare_table,
+    missing_nodes,
+    summarize,
+)
 from envlock.hostlist import Hostlist
 from envlock.lock import Lock, flatten
 
@@ -58,39 +64,37 @@ def report_dir(
     *,
     scope: str,
     expected: Hostlist | None = None,
-) -> tuple[list[RankSummary], list[Finding]]:
-    """Per-node facts files (from `envlock probe --json`) compared like ranks. A node file
-    that cannot be read is reported (EL-FLEET-NODE-UNREADABLE) and the others compared;
-    `expected` (from --nodes) names nodes that must have sent a file (EL-FLEET-NODE-MISSING)."""
+) -> tuple[list[str], list[Finding]]:
+    """Per-node facts files (from `envlock probe --json`) compared like ranks: the nodes
+    read (in file order) and the findings. A node file that cannot be read is reported
+    (EL-FLEET-NODE-UNREADABLE) and the others compared; `expected` (from --nodes) names
+    nodes that must have sent a file (EL-FLEET-NODE-MISSING)."""
     paths = _facts_files(directory)
     summarizer = NodeSummarizer(lock, scope)
-    read: list[tuple[Path, str, dict[str, Any], list[dict[str, Any]]]] = []
+    read: list[tuple[str, str]] = []  # (host, file name) by rank
     unreadable: list[Finding] = []
     for path in paths:
         try:
-            read.append((path, *summarizer.summarize_file(path)))
+            host = summarizer.add_file(path, len(read))
         except EnvlockError as exc:
             unreadable.append(_unreadable(path, exc))
+            continue
+        read.append((host, path.name))
     if not read:
         raise FleetError(f"{directory}: none of the {len(paths)} facts files could be read")
     # a node is named by its hostname; files that share one are told apart by file name
-    counts = Counter(host for _, host, _, _ in read)
-    summaries = [
-        RankSummary(
-            rank=i,
-            host=host if counts[host] == 1 else f"{host} ({path.name})",
-            fields=fields,
-            findings=findings,
-        )
-        for i, (path, host, fields, findings) in enumerate(read)
-    ]
+    counts = Counter(host for host, _ in read)
+    hosts = [host if counts[host] == 1 else f"{host} ({name})" for host, name in read]
+    if len(counts) < len(read):
+        for kind in summarizer.table.kinds:
+            kind.members = [(rank, hosts[rank]) for rank, _ in kind.members]
     reference = flatten(lock, scope=scope) if lock is not None else None
-    out = [*unreadable, *compare_ranks(summaries, reference)]
+    out = [*unreadable, *compare_table(summarizer.table, reference)]
     if expected is not None:
         missing = missing_nodes(expected, counts)
         if missing is not None:
             out.insert(0, missing)
-    return summaries, out
+    return hosts, out
 
 
 def _facts_files(directory: str) -> list[Path]:
@@ -117,27 +121,34 @@ def _unreadable(path: Path, exc: EnvlockError) -> Finding:
 
 
 class NodeSummarizer:
-    """One facts file -> (host, fields, findings); files of one kind of node share one
+    """Facts files -> the fleet's table, rank by rank; files of one kind of node share one
     summary (`node_view`): 10,000 files of a few kinds are 10,000 node views and a few
-    decodes, verifies and summaries."""
+    decodes, verifies and summaries. Only the table keeps what a summary says (as a delta
+    from the first kind's)."""
 
     def __init__(self, lock: Lock | None, scope: str) -> None:
         self.lock, self.scope = lock, scope
-        self.seen: dict[bytes, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        self.table = FleetTable()
+        self.seen: dict[bytes, int] = {}  # node-view kind -> the table's kind
 
-    def summarize_file(self, path: Path) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    def add_file(self, path: Path, rank: int) -> str:
+        """Add one file as `rank`; the node's host name."""
         raw = _read(path)
         view = node_view(raw)
         if view is not None and view.kind in self.seen:
-            return view.host or path.stem, *self.seen[view.kind]
+            host = view.host or path.stem
+            self.table.join(self.seen[view.kind], rank, host)
+            return host
         facts = _decode(path, raw)
+        host = facts.system.hostname or path.stem
         from envlock.verify import verify
 
         findings = verify(self.lock, facts, scope=self.scope) if self.lock is not None else []
-        summary = summarize(0, "", facts, findings, self.scope)
+        summary = summarize(rank, host, facts, findings, self.scope)
+        kind = self.table.add(rank, host, summary.fields, summary.findings)
         if view is not None:
-            self.seen[view.kind] = (summary.fields, summary.findings)
-        return facts.system.hostname or path.stem, summary.fields, summary.findings
+            self.seen[view.kind] = kind
+        return host
 
 
 def _read(path: Path) -> bytes:
@@ -228,6 +239,9 @@ def _drop_per_node(view: Any, paths: dict[type, tuple[tuple[str, ...], tuple[str
                 _drop_per_node(item, paths)
 
 
+_Tree: TypeAlias = "dict[str, _Tree | None]"
+
+
 @functools.cache
 def _views() -> tuple[Any, Any, dict[type, tuple[tuple[str, ...], tuple[str, ...]]]]:
     """(decoder, encoder, paths) of the node view, generated from the Facts dataclasses and
@@ -236,15 +250,18 @@ def _views() -> tuple[Any, Any, dict[type, tuple[tuple[str, ...], tuple[str, ...
     import msgspec
 
     paths: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-    tree: dict[str, Any] = {}  # PER_NODE as a tree: name -> subtree, None at a value
+    tree: _Tree = {}  # PER_NODE as a tree: name -> subtree, None at a value
     for path in PER_NODE:
         *parents, leaf = path.replace("[]", "").split(".")
         node = tree
         for p in parents:
-            node = node.setdefault(p, {})
+            child = node.setdefault(p, {})
+            if child is None:
+                raise TypeError(f"PER_NODE names {p} as a value and as a table ({path})")
+            node = child
         node[leaf] = None
 
-    def swap(hint: Any, tree: dict[str, Any]) -> Any:
+    def swap(hint: Any, tree: _Tree) -> Any:
         """The type with the dataclass in it replaced by that dataclass's view."""
         if dataclasses.is_dataclass(hint):
             return view(hint, tree)
@@ -253,15 +270,16 @@ def _views() -> tuple[Any, Any, dict[type, tuple[tuple[str, ...], tuple[str, ...
             return functools.reduce(lambda a, b: a | b, (swap(a, tree) for a in args))
         return typing.get_origin(hint)[tuple(swap(a, tree) for a in args)] if args else hint
 
-    def view(cls: Any, tree: dict[str, Any]) -> Any:
+    def view(cls: Any, tree: _Tree) -> Any:
         hints = typing.get_type_hints(cls)
         if tree.keys() - hints.keys():
             raise TypeError(f"PER_NODE names {sorted(tree.keys() - hints.keys())} in {cls}")
         fields: list[Any] = []
         for f in dataclasses.fields(cls):
             kind: Any = msgspec.Raw
+            sub = tree.get(f.name, {})
             if f.name in tree:
-                kind = hints[f.name] if tree[f.name] is None else swap(hints[f.name], tree[f.name])
+                kind = hints[f.name] if sub is None else swap(hints[f.name], sub)
             required = f.default is f.default_factory is dataclasses.MISSING
             if cls is Facts and f.name == "facts_version":  # from_dict requires it
                 kind, required = int, True

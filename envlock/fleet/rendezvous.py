@@ -18,7 +18,7 @@ import datetime as _dt
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from envlock.errors import FactsError, UsageError, first_line
 from envlock.findings import Finding, Severity
@@ -27,7 +27,7 @@ from envlock.hostlist import compress_hostlist
 from envlock.hostlist import ranges as _ranges
 
 
-def _peer_json(text: str, what: str) -> Any:
+def _peer_json(text: str, what: str) -> object:
     """Another rank's JSON from the rendezvous store: bounded like a facts file (depth,
     integer digits), a FleetError line when it is not."""
     from envlock.facts import load_json
@@ -195,7 +195,7 @@ class Rendezvous:
         worker.start()
         worker.join(timeout)
         variables = collect_env().get("variables", {})
-        mine = {
+        mine: SmokeResult = {
             "host": hostname(),
             "status": outcome.get("status", "timeout"),
             "detail": outcome.get("detail", f"no result within {timeout:g} s"),
@@ -204,7 +204,7 @@ class Rendezvous:
         # the others may still be waiting out their own limit: give them that long
         self.timeout = max(self.timeout, timeout + 5)
         results = [
-            _peer_json(r, "smoke test result")
+            smoke_result(_peer_json(r, "smoke test result"))
             for r in self._exchange(f"{self.prefix}smoke/", json.dumps(mine), what="smoke test")
         ]
         return smoke_findings(results, backend, timeout, time.monotonic() - started)
@@ -271,8 +271,32 @@ def _all_reduce(backend: str, group: Rendezvous, timeout: float) -> float:
     return time.monotonic() - t0
 
 
+class SmokeResult(TypedDict, total=False):
+    """One rank's outcome of the smoke all-reduce, as the ranks exchange it."""
+
+    host: str
+    status: str  # ok, error, timeout
+    detail: str
+    vars: dict[str, str]  # the interface variables (SMOKE_VARIABLES) set on that rank
+
+
+def smoke_result(value: object) -> SmokeResult:
+    """A rank's smoke outcome as sent (JSON): what is not a string is left out, so a rank
+    that sent something else is reported as one that gave no answer."""
+    if not isinstance(value, dict):
+        return SmokeResult()
+    out = SmokeResult()
+    for key in ("host", "status", "detail"):
+        if isinstance(value.get(key), str):
+            out[key] = value[key]
+    variables = value.get("vars")
+    if isinstance(variables, dict):
+        out["vars"] = {str(k): str(v) for k, v in variables.items()}
+    return out
+
+
 def smoke_findings(
-    results: list[dict[str, Any]], backend: str, timeout: float, seconds: float
+    results: list[SmokeResult], backend: str, timeout: float, seconds: float
 ) -> list[Finding]:
     """EL-FLEET-SMOKE-FAILED for the ranks that failed or gave no answer, the failed first
     (a rank that errors leaves the others waiting until their limit)."""
@@ -310,7 +334,7 @@ def smoke_findings(
     return findings
 
 
-def _vars_text(result: dict[str, Any]) -> str:
+def _vars_text(result: SmokeResult) -> str:
     variables = result.get("vars") or {}
     if not variables:
         return " (no interface variables set)"

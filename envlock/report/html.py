@@ -5,7 +5,9 @@ The findings come first. A fleet report (`fleet report`, `verify --distributed`)
 nodes x fields matrix of the fields the nodes disagree on: one row per kind of node
 (identical nodes share a row, with their count and hostlist, so 10,000 nodes of four
 kinds are four rows), the lock's value as the reference row, each cell coloured by the
-value group it belongs to (the majority's colour, or one of the outliers'). Columns sort
+value group it belongs to (the majority's colour, or one of the outliers'). A long tail
+(many fields of a section, each on a few nodes: report/longtail.py) is one row of the
+findings and no columns. Columns sort
 on a click; a filter box hides fields. The page's script draws the matrix from a JSON
 block; every untrusted string goes through `plain()` and then `html.escape` (markup) or
 JSON with `<`, `>` and `&` escaped (the data block), and the script writes text nodes only.
@@ -18,11 +20,14 @@ import dataclasses
 import html
 import json
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from envlock.details import Details, DistributedDetails, FleetDetails, lock_of
 from envlock.findings import Finding, Report, Severity
 from envlock.report.safe import plain
+
+if TYPE_CHECKING:
+    from envlock.report.longtail import LongTail
 
 # A person reads a few hundred findings; `--format json` has every one.
 MAX_FINDINGS = 500
@@ -178,8 +183,11 @@ def fleet_matrix(report: Report) -> dict[str, Any] | None:
     """The matrix the page draws: columns (field, lock value, the values in group order,
     majority first), rows (a kind of node: hostlist, count, value index per column), and
     the missing nodes. None when the report holds no per-node values."""
+    from envlock.report.longtail import long_tails
+
     grid = _Grid()
-    for f in report.findings:
+    # a long tail's fields (a package on one node each) are no columns: a 10,000-field row
+    for f in long_tails(report.findings)[0]:
         grid.add(f)
     if not grid.columns:
         return None
@@ -218,6 +226,32 @@ def _finding_row(f: Finding) -> str:
     )
 
 
+def _tail_row(tail: LongTail) -> str:
+    return (
+        f'<tr class="{_SEVERITY_CLASS[tail.severity]}"><td>{_e(tail.severity.label)}</td>'
+        f"<td><code>EL-FLEET-DIVERGENT</code></td><td>{_e(tail.section)}.*</td>"
+        f"<td>{_e(tail.line())}</td></tr>"
+    )
+
+
+def _findings_table(findings: list[Finding]) -> list[str]:
+    """The findings, a long tail's (a package on one node each) folded into one row."""
+    from envlock.report.longtail import long_tails
+
+    rest, tails = long_tails(findings)
+    parts = [
+        '<h2>Findings</h2><table class="findings"><thead><tr><th>severity</th><th>id</th>'
+        "<th>field</th><th>what</th></tr></thead><tbody>",
+        *(_finding_row(f) for f in rest[:MAX_FINDINGS]),
+        *(_tail_row(t) for t in tails[:MAX_FINDINGS]),
+        "</tbody></table>",
+    ]
+    hidden = max(len(rest) - MAX_FINDINGS, 0) + max(len(tails) - MAX_FINDINGS, 0)
+    if hidden:
+        parts.append(f'<p class="more">... and {hidden} more (--format json lists them all)</p>')
+    return parts
+
+
 def render_html(report: Report, out: TextIO) -> None:
     findings = report.sorted_findings()
     verdict = "FAIL" if report.failed else "PASS"
@@ -239,17 +273,7 @@ def render_html(report: Report, out: TextIO) -> None:
         f'<p class="counts">{_e(counts)}</p>',
     ]
     if findings:
-        parts.append(
-            '<h2>Findings</h2><table class="findings"><thead><tr><th>severity</th><th>id</th>'
-            "<th>field</th><th>what</th></tr></thead><tbody>"
-        )
-        parts.extend(_finding_row(f) for f in findings[:MAX_FINDINGS])
-        parts.append("</tbody></table>")
-        if len(findings) > MAX_FINDINGS:
-            parts.append(
-                f'<p class="more">... and {len(findings) - MAX_FINDINGS} more '
-                "(--format json lists them all)</p>"
-            )
+        parts.extend(_findings_table(findings))
     else:
         parts.append("<p>nothing to report</p>")
     if matrix is not None:

@@ -154,17 +154,28 @@ def render_text(report: Report, out: TextIO) -> None:
 
 def _print_fleet_lines(console: Console, findings: list[Finding]) -> None:
     """Fleet findings (which nodes hold which value): one line each, at any fleet size."""
-    nodes = [f for f in findings if f.field is not None and f.evidence.get("where")]
+    from envlock.report.longtail import long_tails
+
+    # fields most nodes lack, many of one section (a package on one node each): one line
+    # per section and count
+    nodes, tails = long_tails(
+        f for f in findings if f.field is not None and f.evidence.get("where")
+    )
     # a field the nodes disagree on has one line (its lock value included); drift from the
     # lock that every node shares keeps its own
     divergent = {f.field for f in nodes if f.check_id == "EL-FLEET-DIVERGENT"}
     nodes = [f for f in nodes if f.check_id == "EL-FLEET-DIVERGENT" or f.field not in divergent]
-    if not nodes:
+    if not nodes and not tails:
         return
     console.print(Text("\nDIFFERENT NODES (value on nodes; majority first)", style="bold"))
     for f in nodes[:MAX_ROWS]:
         _print_fleet_line(console, f)
     _more(console, len(nodes))
+    for tail in tails[:MAX_ROWS]:
+        line = Text(f" {_MARK[tail.severity]} ", style=_STYLE[tail.severity])
+        line.append(plain(tail.line(), newlines=False))
+        console.print(line, soft_wrap=True)
+    _more(console, len(tails))
 
 
 def _print_drift(console: Console, drift: list[Finding]) -> None:

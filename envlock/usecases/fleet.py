@@ -30,14 +30,14 @@ def fleet_report(
     skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
     expected = fleet.Hostlist.parse(nodes) if nodes is not None else None
-    summaries, findings = fleet.report_dir(directory, locked, scope=scope, expected=expected)
+    hosts, findings = fleet.report_dir(directory, locked, scope=scope, expected=expected)
     return Report(
         command="fleet report",
-        target=f"{len(summaries)} nodes",
+        target=f"{len(hosts)} nodes",
         findings=[f for f in findings if f.check_id not in skip],
         strict=strict,
         details=FleetDetails(
-            nodes=tuple(s.host for s in summaries),
+            nodes=tuple(hosts),
             expected_nodes=len(expected) if expected is not None else None,
             ignored=tuple(sorted(skip)),
             lock=os.fspath(lock) if isinstance(lock, (str, os.PathLike)) else None,

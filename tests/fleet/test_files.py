@@ -131,8 +131,8 @@ def test_valid_files_never_reach_the_reference_decoder(
         return reference(data)
 
     monkeypatch.setattr(Facts, "from_dict", counting)
-    summaries, findings = report_dir(str(tmp_path), None, scope="full")
-    assert len(summaries) == 64 and calls == []
+    hosts, findings = report_dir(str(tmp_path), None, scope="full")
+    assert len(hosts) == 64 and calls == []
     assert {f.field for f in findings} == {"driver.version", "env.NCCL_IB_DISABLE", "torch.version"}
 
 
@@ -189,9 +189,11 @@ def test_the_node_view_names_the_host() -> None:
 PREFLIGHT_THEN_FLEET = """
 import sys
 import envlock
-from envlock.facts import read_facts_file
+from envlock.facts import Facts
 
-lock = envlock.make_lock(facts=read_facts_file(sys.argv[1]))
+# the reference decoder: reading a facts file (--facts) loads msgspec, preflight must not
+with open(sys.argv[1], encoding="utf-8") as fh:
+    lock = envlock.make_lock(facts=Facts.from_json(fh.read()))
 try:
     envlock.preflight(lock, doctor=False, use_cache=False)
 except envlock.EnvironmentDriftError:
