@@ -64,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="import torch again instead of using its cached live facts",
+        help="import torch again instead of using its cached live facts, and parse the lock "
+        "again instead of using the parsed-lock cache",
     )
     parser.add_argument(
         "--distributed",
