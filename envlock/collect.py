@@ -205,8 +205,11 @@ def probe_interpreter(
     if proc.returncode != 0:
         last = last_line(proc.stderr, "no output")
         raise ProbeError(f"probe under {python} failed (exit {proc.returncode}): {last}")
-    from envlock.facts import Facts, load_json
+    from envlock.facts import Facts, fast_if_cheaper, load_json
 
+    facts = fast_if_cheaper(proc.stdout.encode())  # msgspec where it reads alike and pays
+    if facts is not None:
+        return facts
     try:
         data = load_json(proc.stdout)
     except FactsError as exc:

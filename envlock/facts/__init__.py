@@ -19,6 +19,7 @@ from envlock.facts.decode import (
     _long_digit_run,
     decode_facts,
     fast_facts,
+    fast_if_cheaper,
     plain_json,
     read_facts_file,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "_long_digit_run",
     "decode_facts",
     "fast_facts",
+    "fast_if_cheaper",
     "load_json",
     "plain_json",
     "read_facts_file",

@@ -191,7 +191,7 @@ import sys
 import envlock
 from envlock.facts import Facts
 
-# the reference decoder: reading a facts file (--facts) loads msgspec, preflight must not
+# the reference decoder: reading a facts file (--facts) may load msgspec, preflight must not
 with open(sys.argv[1], encoding="utf-8") as fh:
     lock = envlock.make_lock(facts=Facts.from_json(fh.read()))
 try:
