@@ -1,12 +1,20 @@
 """Probe speed against the tools it replaces, in the CUDA-torch virtualenv.
 
     python benchmarks/probe_speed.py [--python PY] [--runs N]
+    python benchmarks/probe_speed.py --commands [--baseline DIR]   # doctor, explain 137
 
 Times, as the median of N runs after one warm-up each:
   static probe  `python -m envlock.probe --no-torch-live`  vs  `python -m torch.utils.collect_env`
       (target: <= 1/10)
   full probe    `python -m envlock.probe`                  vs  `python -c "import torch"`
       (target: <= 1.2x; the static sources run while the torch child imports torch)
+With --commands, N interleaved rounds (one run of each command per round), medians:
+  `envlock doctor`, second run (torch's live facts cached)  vs  `python -c "import torch"`
+      (target <= 0.10)
+  `envlock explain 137`  (target < 0.3 s: no torch, here or in a child)
+and wall and CPU seconds (user + system, the children's included: on a loaded
+machine the CPU time is the steadier measure); --baseline DIR times another checkout's
+commands in the same rounds (its doctor has no cache: every run imports torch).
 Prints the ratios; asserts nothing (timings are noisy; the report quotes them).
 """
 
@@ -37,14 +45,72 @@ def timed(cmd: list[str], runs: int, env: dict[str, str]) -> float:
     return statistics.median(samples)
 
 
+def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (this child's and its children's) of one run. `-m envlock`
+    runs from the working directory first: each checkout's runs from its own tree."""
+    before = os.times()
+    t0 = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, env=env, cwd=env["PYTHONPATH"], check=False)
+    wall = time.perf_counter() - t0
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return wall, cpu
+
+
+def commands(py: str, runs: int, baseline: str | None) -> int:
+    """doctor's second run against `import torch`, and explain 137, interleaved."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="envlock-bench-commands-") as tmp:
+        trees = {"new": str(REPO)}
+        if baseline:
+            trees["baseline"] = str(Path(baseline).resolve())
+        envs = {
+            label: dict(os.environ, PYTHONPATH=tree, ENVLOCK_CACHE_DIR=f"{tmp}/cache-{label}")
+            for label, tree in trees.items()
+        }
+        cmds: dict[str, tuple[list[str], dict[str, str]]] = {
+            "import torch": ([py, "-c", "import torch"], envs["new"])
+        }
+        for label, env in envs.items():
+            run_once([py, "-m", "envlock", "doctor"], env)  # fills the cache
+            cmds[f"doctor ({label})"] = ([py, "-m", "envlock", "doctor"], env)
+            cmds[f"explain 137 ({label})"] = ([py, "-m", "envlock", "explain", "137"], env)
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
+        for _ in range(runs):
+            for name, (cmd, env) in cmds.items():
+                samples[name].append(run_once(cmd, env))
+    wall = {n: statistics.median(w for w, _ in s) for n, s in samples.items()}
+    cpu = {n: statistics.median(c for _, c in s) for n, s in samples.items()}
+    print(f"interpreter: {py}  rounds: {runs} (interleaved, medians)  cpus: {os.cpu_count()}")
+    for name in cmds:
+        print(f"{name:24} wall {wall[name]:7.3f} s   cpu {cpu[name]:7.3f} s")
+    for label in trees:
+        doctor = f"doctor ({label})"
+        print(
+            f"{label}: doctor second run / import torch: wall {wall[doctor] / wall['import torch']:.3f}"
+            f", cpu {cpu[doctor] / cpu['import torch']:.3f}  (target <= 0.100)"
+        )
+        print(
+            f"{label}: explain 137: wall {wall[f'explain 137 ({label})']:.3f} s  (target < 0.3 s)"
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=str(DEFAULT_PY), help="interpreter with torch")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--commands", action="store_true", help="doctor and explain 137")
+    parser.add_argument("--baseline", metavar="DIR", help="--commands: another checkout too")
     args = parser.parse_args()
     if not os.access(args.python, os.X_OK):
         print(f"no interpreter at {args.python}", file=sys.stderr)
         return 3
+    if args.commands:
+        return commands(args.python, args.runs, args.baseline)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     py = args.python
     static = timed([py, "-m", "envlock.probe", "--no-torch-live"], args.runs, env)
