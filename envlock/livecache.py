@@ -239,12 +239,15 @@ def _only_one(key: str, timeout: float) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
-        except OSError:
+        except BlockingIOError:  # another process holds it: wait for its entry
             if time.monotonic() > deadline:
                 os.close(fd)
                 fd = None
             else:
                 time.sleep(0.05)
+        except OSError:  # no locks here (some network filesystems): probe alone
+            os.close(fd)
+            fd = None
     try:
         yield
     finally:

@@ -239,3 +239,26 @@ def test_ranks_starting_together_import_torch_once(fake: FakeTorch) -> None:
     notes = [json.loads(r.communicate(timeout=120)[0]) for r in ranks]
     assert fake.imports() == 1, notes
     assert sorted(n for (n,) in notes) == sorted([livecache.MISS] + [livecache.SHARED] * 3)
+
+
+def test_a_filesystem_without_locks_probes_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flock refused (ENOLCK: some network filesystems) is not another process holding
+    the lock: no waiting for an entry nobody is writing."""
+    import errno
+    import fcntl
+    import time
+
+    def no_locks(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    def no_wait(seconds: float) -> None:
+        raise AssertionError("waited for a lock nobody holds")
+
+    monkeypatch.setenv("ENVLOCK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    monkeypatch.setattr(time, "sleep", no_wait)
+    live, note = livecache.live_facts("k" * 64, lambda: {"cudnn_version": "9.1"}, timeout=30)
+    assert (live, note) == ({"cudnn_version": "9.1"}, livecache.MISS)
+    assert livecache.load("k" * 64) == {"cudnn_version": "9.1"}
