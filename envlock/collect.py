@@ -10,7 +10,7 @@ so that verify stays a pure function of (Lock, Facts, rules).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from envlock.errors import DeterminismError, FactsError, ProbeError, UsageError, last_line
 
@@ -82,8 +82,8 @@ class Source(NamedTuple):
 
 
 def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts:
-    """The Facts `source` names. `cache`: torch's live facts may come from the live-facts
-    cache (verify, run, preflight; only for this interpreter)."""
+    """The Facts `source` names. `cache`: torch's live facts of this interpreter (or of
+    `--python`'s) may come from the live-facts cache."""
     source = (source or Source()).checked()
     if source.in_container:
         # only then: keeps verify's start-up lean (the container starts before the rest loads)
@@ -96,14 +96,14 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
         from envlock.facts import read_facts_file
 
         return read_facts_file(source.facts_file)
+    if cache and source.torch_live:  # this interpreter or --python's
+        from envlock.livecache import probe_with_cache
+
+        return probe_with_cache(timeout=source.timeout, python=source.python)[0]
     if source.python:
         return probe_interpreter(
             source.python, torch_live=source.torch_live, timeout=source.timeout
         )
-    if cache and source.torch_live:
-        from envlock.livecache import probe_with_cache
-
-        return probe_with_cache(timeout=source.timeout)[0]
     return probe_this_host(torch_live=source.torch_live, timeout=source.timeout)
 
 
@@ -235,21 +235,22 @@ def collect_facts_and_host(
         return collect_facts(source, cache=cache), None
     import threading
 
-    box: dict[str, Any] = {}
+    host_facts: list[Facts | None] = []
+    error: list[BaseException] = []
 
     def probe_the_host() -> None:
         try:
-            box["facts"] = collect_host_facts(source)
+            host_facts.append(collect_host_facts(source))
         except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
+            error.append(exc)
 
     worker = threading.Thread(target=probe_the_host, name="envlock-host-probe", daemon=True)
     worker.start()
     facts = collect_facts(source, cache=cache)
     worker.join()
-    if "error" in box:
-        raise box["error"]
-    return facts, box.get("facts")
+    if error:
+        raise error[0]
+    return facts, host_facts[0] if host_facts else None
 
 
 def with_fresh_determinism(

@@ -20,7 +20,6 @@ import dataclasses
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from envlock import DISTRIBUTION, typed
 from envlock.errors import LockError
@@ -224,7 +223,7 @@ class Lock:
     # field pattern -> rule kind: verify's input
     rules: dict[str, str] = field(default_factory=dict, metadata=about(FieldMeta(compared=False)))
     # dotted path -> value: keys this model does not know, written back as they were
-    unknown: dict[str, Any] = field(
+    unknown: dict[str, object] = field(
         default_factory=dict, metadata=about(FieldMeta(compared=False, written=False))
     )
     # What build_lock left out or escaped so that the lock stays readable (printed by
@@ -242,14 +241,16 @@ class Lock:
         return self.envlock.scope
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, where: str = "lock") -> Lock:
+    def from_dict(cls, data: dict[str, object], *, where: str = "lock") -> Lock:
         """The typed lock of a parsed (and version-gated) document; LockError names the path."""
-        unknown: dict[str, Any] = {}
+        unknown: dict[str, object] = {}
         reader = typed.Reader(error=LockError, key=typed.kebab, unknown=unknown)
         version = LockVersion.parse(data, where)  # the gate: nothing is read before it
         if _deeper_than(data, MAX_DEPTH):
             raise LockError(f"{where}: tables nested deeper than {MAX_DEPTH} levels: not a lock")
-        head = {k: v for k, v in data["envlock"].items() if k != "lock-version"}
+        table = data["envlock"]
+        assert isinstance(table, dict)  # the version gate read it as a table
+        head = {k: v for k, v in table.items() if k != "lock-version"}
         body = {k: v for k, v in data.items() if k != "notes"}
         if "notes" in data:  # not a lock key: kept as any unknown key is
             unknown["notes"] = data["notes"]
@@ -265,15 +266,17 @@ class Lock:
             raise LockError(f"{where}: in '{path}': {why}")
         return lock
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The TOML table: fixed section order, kebab-case keys, no None, no timings."""
-        out: dict[str, Any] = typed.dump(
+        out: dict[str, object] = typed.dump(
             self,
             key=typed.kebab,
             prune=True,
             skip=lambda f: not written(f),
         )
-        out["envlock"]["lock-version"] = str(self.version)
+        header = out["envlock"]
+        assert isinstance(header, dict)  # [envlock] is always written
+        header["lock-version"] = str(self.version)
         for path, value in self.unknown.items():
             _put(out, path, value)
         return out
@@ -379,7 +382,7 @@ def _field_problems(lock: Lock) -> Iterator[tuple[str, str]]:
 MAX_DEPTH = 32  # a real lock nests 5 deep ([determinism.classes.rng.summary])
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
+def _deeper_than(value: object, limit: int) -> bool:
     """Whether tables/arrays nest deeper than `limit` (iterative: no recursion to exhaust)."""
     stack = [(value, 0)]
     while stack:
@@ -393,11 +396,12 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def _put(table: dict[str, Any], path: str, value: Any) -> None:
+def _put(table: dict[str, object], path: str, value: object) -> None:
     """Put an unknown key back where it came from (a dotted path of tables)."""
     *parents, last = path.split(".")
     for name in parents:
-        table = table.setdefault(name, {})
-        if not isinstance(table, dict):  # a known key of another type: leave it
+        inner = table.setdefault(name, {})
+        if not isinstance(inner, dict):  # a known key of another type: leave it
             return
+        table = inner
     table.setdefault(last, value)
