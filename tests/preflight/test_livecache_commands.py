@@ -79,3 +79,14 @@ def test_explaining_what_no_check_confirms_imports_no_torch(fake: FakeTorch, cod
     doc = json.loads(proc.stdout)
     if code == "137":  # the evidence was still read on this machine
         assert "cgroup memory limit" in json.dumps(doc)
+
+
+def test_another_interpreter_is_cached_too(fake: FakeTorch, tmp_path: Path) -> None:
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    args = ("doctor", "--python", str(venv / "bin" / "python"), "--format", "json")
+    assert _run(fake, *args) == 1
+    assert _run(fake, *args) == 1
+    assert _run(fake, *args, "--no-cache") == 2
