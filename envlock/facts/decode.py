@@ -7,11 +7,14 @@ import dataclasses
 import functools
 import sys
 import typing
-from typing import Any
+from typing import TYPE_CHECKING
 
 from envlock.errors import FactsError
 from envlock.facts.load import MAX_INT_DIGITS, load_json
 from envlock.facts.model import FACTS_VERSION, MAX_GPUS, Facts
+
+if TYPE_CHECKING:
+    import msgspec
 
 # ----------------------------------------------------------- the fast decoder
 # `Facts.from_dict` is the reference (every error names its dotted path) but costs ~2-4 ms
@@ -48,14 +51,14 @@ def plain_json(raw: bytes) -> bool:
 
 
 @functools.cache
-def _decoder() -> Any:
+def _decoder() -> msgspec.json.Decoder[msgspec.Struct]:
     """msgspec's decoder for a facts document: Facts' fields, types and defaults (msgspec
     reads the nested dataclasses as declared, unknown keys skipped as from_dict skips them),
     with facts_version required, as from_dict requires it."""
     import msgspec
 
     hints = typing.get_type_hints(Facts)
-    fields: list[Any] = []
+    fields: list[tuple[str, object] | tuple[str, object, object]] = []
     for f in dataclasses.fields(Facts):
         if f.name == "facts_version":
             fields.append((f.name, int))
@@ -82,10 +85,9 @@ def fast_facts(raw: bytes) -> Facts | None:
         doc = _decoder().decode(raw)
     except (msgspec.MsgspecError, RecursionError):
         return None
-    gpus = doc.driver.gpus or ()
-    if doc.facts_version != FACTS_VERSION or max(len(gpus), len(doc.driver.pci_gpus)) > MAX_GPUS:
-        return None
-    return Facts(**msgspec.structs.asdict(doc))
+    facts = Facts(**msgspec.structs.asdict(doc))
+    gpus = max(len(facts.driver.gpus or ()), len(facts.driver.pci_gpus))
+    return facts if facts.facts_version == FACTS_VERSION and gpus <= MAX_GPUS else None
 
 
 # One file in a fresh process (`--facts FILE`, `--python`): importing msgspec and building

@@ -4,7 +4,6 @@ digits, and every refusal (not JSON, not UTF-8, nested too deeply) one FactsErro
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from envlock.errors import FactsError
 
@@ -27,7 +26,7 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def load_json(text: str | bytes) -> Any:
+def load_json(text: str | bytes) -> object:
     """A facts document's JSON; FactsError (one line) when it is not JSON, is nested too
     deeply, or holds an integer of more than MAX_INT_DIGITS digits."""
     try:

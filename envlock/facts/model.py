@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from envlock import typed
 from envlock.errors import FactsError
 from envlock.facts.load import load_json
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # for mypy only (PEP 692 on Python 3.10)
 
 FACTS_VERSION = 1
 # One host sees at most a few dozen GPUs (an NVL72 rack is 72 across 18 hosts); a facts
@@ -342,6 +345,7 @@ class DigestClassFacts:
     summary: DigestSummary
     run_to_run_identical: bool = True
     repeat_digest: str | None = None  # the second run's digest, only when it differs
+    differing_ops: list[str] = field(default_factory=list)  # ops whose outputs differed, then
     tensors: int = 0
     skipped: dict[str, str] = field(
         default_factory=dict
@@ -421,7 +425,7 @@ class Facts:
     network: NetworkFacts | None = None  # None: not probed (facts from before issue 16)
 
     @classmethod
-    def from_dict(cls, data: Any) -> Facts:
+    def from_dict(cls, data: object) -> Facts:
         if not isinstance(data, dict):
             raise FactsError(f"facts must be a JSON object, got {type(data).__name__}")
         version = data.get("facts_version")
@@ -444,7 +448,7 @@ class Facts:
     def from_json(cls, text: str) -> Facts:
         return cls.from_dict(load_json(text))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         out = _dump(self)
         assert isinstance(out, dict)
         return out
@@ -452,21 +456,39 @@ class Facts:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
 
-    def replace(self, **changes: Any) -> Facts:
+    def replace(self, **changes: Unpack[FactsChanges]) -> Facts:
         return dataclasses.replace(self, **changes)
+
+
+class FactsChanges(TypedDict, total=False):
+    """What Facts.replace() may change: any top-level field, with its type."""
+
+    facts_version: int
+    meta: MetaFacts
+    system: SystemFacts
+    driver: DriverFacts
+    cuda: CudaLibFacts
+    torch: TorchFacts
+    packages: PackagesFacts
+    env: EnvFacts
+    extensions: ExtensionsFacts
+    image: ImageFacts | None
+    determinism: DeterminismFacts | None
+    toolchain: ToolchainFacts
+    network: NetworkFacts | None
 
 
 T = TypeVar("T")
 
 
-def _dump(value: Any) -> Any:
+def _dump(value: object) -> object:
     return typed.dump(value)
 
 
-def _get(data: dict[str, Any], key: str) -> Any:
+def _get(data: dict[str, object], key: str) -> object:
     driver = data.get("driver")
     return driver.get(key) if isinstance(driver, dict) else None
 
 
-def _build(cls: type[T], data: Any, path: str) -> T:
+def _build(cls: type[T], data: object, path: str) -> T:
     return typed.Reader(error=FactsError).build(cls, data, path)
