@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import IO
 
 from envlock.errors import RestoreError, first_line
 from envlock.install.indexurl import Index, same_origin_or_upgrade
@@ -74,8 +74,9 @@ def _shut(sock: socket.socket) -> None:
 
 
 class _DeadlineConnection(http.client.HTTPConnection):
-    def __init__(self, host: str, *, budget: Budget, **kwargs: Any) -> None:
-        super().__init__(host, **kwargs)
+    # urllib's do_open makes a connection as http_class(host, timeout=req.timeout)
+    def __init__(self, host: str, *, budget: Budget, timeout: float | None = None) -> None:
+        super().__init__(host, timeout=timeout)
         self._budget = budget
 
     def connect(self) -> None:
@@ -86,7 +87,12 @@ class _DeadlineConnection(http.client.HTTPConnection):
 
 
 class _DeadlineHTTPSConnection(_DeadlineConnection, http.client.HTTPSConnection):
-    pass
+    def __init__(
+        self, host: str, *, budget: Budget, context: ssl.SSLContext, timeout: float | None = None
+    ) -> None:
+        # HTTPSConnection's own init (the TLS context), then HTTPConnection's through it
+        http.client.HTTPSConnection.__init__(self, host, timeout=timeout, context=context)
+        self._budget = budget
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
@@ -126,10 +132,10 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(
         self,
         req: urllib.request.Request,
-        fp: Any,
+        fp: IO[bytes],
         code: int,
         msg: str,
-        headers: Any,
+        headers: http.client.HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
         if not same_origin_or_upgrade(req.full_url, newurl):
@@ -142,8 +148,13 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
     def http_error_302(
-        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any
-    ) -> Any:
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+    ) -> object:
         # urllib leaves `fp` open when the Location does not parse (http://[::1/x) or the
         # redirect's own body is broken (bad chunking): the connection would leak
         try:
@@ -244,7 +255,7 @@ def json_deeper_than(text: bytes, limit: int) -> bool:
 
 def fetch_page(
     opener: urllib.request.OpenerDirector, budget: Budget, index: Index, name: str
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, object], str]:
     """The PEP 691 page of `name` and the URL it came from (after redirects)."""
     body, kind, final = _get(opener, budget, index, name)
     where = f"index {index.shown}: the page of {name!r}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envlock.errors import RestoreError
 from envlock.install.indexurl import Index
@@ -128,9 +128,10 @@ def _kind(filename: str, name: str, want: Version, accepted: set[str]) -> str | 
     return "sdist" if canonicalize_name(sname) == name and sversion == want else None
 
 
-def _entries(page: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:
+def _entries(page: dict[str, object]) -> Iterator[tuple[str, object, object]]:
     """(file name, url, sha256 or None) of each listed, unyanked file."""
-    for entry in page["files"]:
+    files = page.get("files")
+    for entry in files if isinstance(files, list) else ():
         if not isinstance(entry, dict) or entry.get("yanked") not in (None, False):
             continue
         fname, hashes = entry.get("filename"), entry.get("hashes")
@@ -143,7 +144,12 @@ def _entries(page: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:
 
 
 def select_files(
-    page: dict[str, Any], page_url: str, index: Index, name: str, version: str, accepted: set[str]
+    page: dict[str, object],
+    page_url: str,
+    index: Index,
+    name: str,
+    version: str,
+    accepted: set[str],
 ) -> tuple[LockedFile, ...]:
     """The files of name==version on a PEP 691 page that fit the locked platform: the
     wheels, else the sdist. A listed file that would be locked but holds a hash or URL

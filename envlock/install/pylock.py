@@ -5,15 +5,18 @@ hash or URL the lock reader would refuse makes the pylock an error."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from envlock.errors import RestoreError, first_line
 from envlock.install.fetch import MAX_DEPTH
 from envlock.install.files import locked_file
 from envlock.lock.model import Lock, LockedFile
 
+if TYPE_CHECKING:
+    from packaging.pylock import Pylock
 
-def _pylock_document(path: str) -> Any:
+
+def _pylock_document(path: str) -> Pylock:
     """A pylock file read as hostile input: bounded size, bounded nesting, validated by
     packaging.pylock; RestoreError (one line) otherwise."""
     from packaging.pylock import Pylock, PylockValidationError

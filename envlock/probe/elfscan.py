@@ -53,7 +53,16 @@ from envlock.probe.gnuhash import GnuHash
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO
+    from typing import BinaryIO, TypedDict
+
+    class GpuCode(TypedDict):
+        """read_gpu_code's answer for one file."""
+
+        sass: list[str]
+        ptx: list[str]
+        needed: list[str]
+        partial: str | None
+
 
 # what extensions.py and the tests read from here
 __all__ = [
@@ -272,10 +281,10 @@ def open_elf(path: str, budget: Budget | None = None) -> tuple[BinaryIO, ElfFile
         raise
 
 
-def read_gpu_code(path: str) -> dict[str, Any]:
+def read_gpu_code(path: str) -> GpuCode:
     """{"sass": [...], "ptx": [...], "needed": [...], "partial": note or None} for one file;
     never raises."""
-    out: dict[str, Any] = {"sass": [], "ptx": [], "needed": [], "partial": None}
+    out: GpuCode = {"sass": [], "ptx": [], "needed": [], "partial": None}
     try:
         fh, elf = open_elf(path)
     except (OSError, ElfError, struct.error, ValueError) as exc:
