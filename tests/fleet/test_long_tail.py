@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +205,51 @@ def test_fleet_report_of_files_folds_the_long_tail(tmp_path: Path) -> None:
     assert {f["evidence"]["hosts"][repr("1.0")][0] for f in doc["findings"]} == {
         f"gpu-node-{i:03d}" for i in range(30)
     }
+
+
+def _views_called(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drift: dict[int, Any]
+) -> tuple[int, list[Finding]]:
+    from envlock.fleet import files
+
+    write_fleet(tmp_path, 200, drift, indent=None)
+    calls: list[bytes] = []
+    real = files.node_view
+
+    def counting(raw: bytes) -> files.NodeView | None:
+        calls.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(files, "node_view", counting)
+    _, findings = files.report_dir(str(tmp_path), None, scope="full")
+    return len(calls), findings
+
+
+def test_node_views_are_sampled_when_no_node_shares_a_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 nodes each with another numpy: views share nothing, so after UNSHARED files only
+    one in SAMPLE gets one; the findings are those of a view for every file."""
+    from envlock.fleet import files
+
+    drift = {i: [("packages.distributions.numpy", f"2.{i}.0")] for i in range(200)}
+    views, findings = _views_called(tmp_path / "a", monkeypatch, drift)
+    assert views == files.UNSHARED + len(range(files.UNSHARED, 200, files.SAMPLE))
+    monkeypatch.setattr(files, "UNSHARED", 10**9)
+    every, same = _views_called(tmp_path / "b", monkeypatch, drift)
+    assert every == 200
+    assert [f.to_dict() for f in findings] == [f.to_dict() for f in same]
+
+
+def test_node_views_stay_on_while_nodes_share_summaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first 100 nodes differ, the next 100 are one kind: views come back within
+    two samples and the rest share one summary."""
+    from envlock.fleet import files
+
+    drift = {i: [("packages.distributions.numpy", f"2.{i}.0")] for i in range(100)}
+    views, _ = _views_called(tmp_path, monkeypatch, drift)
+    # views for the first UNSHARED, a sample in SAMPLE until two samples of the one kind
+    # (the first registers it), then every file
+    assert views >= 200 - (100 - files.UNSHARED) - 2 * files.SAMPLE
