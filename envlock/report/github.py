@@ -26,23 +26,34 @@ def _escape_property(text: str) -> str:
 MAX_ANNOTATIONS = 100
 
 
-def render_github(report: Report, out: TextIO) -> None:
+def _annotation(report: Report, severity: Severity, title: str, message: str) -> str:
+    level = _LEVEL[severity]
+    if report.strict and severity is Severity.WARNING:
+        level = "error"
+    props = [f"title={_escape_property(title)}"]
     lock = lock_of(report.details)
-    findings = report.sorted_findings()
+    if lock:
+        props.insert(0, f"file={_escape_property(lock)}")
+    return f"::{level} {','.join(props)}::{_escape_data(message)}\n"
+
+
+def render_github(report: Report, out: TextIO) -> None:
+    from envlock.report.longtail import long_tails
+
+    # a fleet's long tail (a package on one node each) is one annotation, not one a field
+    findings, tails = long_tails(report.sorted_findings())
     for f in findings[:MAX_ANNOTATIONS]:
-        level = _LEVEL[f.severity]
-        if report.strict and f.severity is Severity.WARNING:
-            level = "error"
-        props = [
-            f"title={_escape_property(f'envlock {f.check_id}' + (f' {f.field}' if f.field else ''))}"
-        ]
-        if lock:
-            props.insert(0, f"file={_escape_property(lock)}")
+        title = f"envlock {f.check_id}" + (f" {f.field}" if f.field else "")
         message = f.message + (f" — fix: {f.fix}" if f.fix else "")
-        out.write(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
-    if len(findings) > MAX_ANNOTATIONS:  # GitHub shows a handful per step anyway
+        out.write(_annotation(report, f.severity, title, message))
+    for t in tails[:MAX_ANNOTATIONS]:
         out.write(
-            f"::notice title=envlock::{len(findings) - MAX_ANNOTATIONS} more findings "
+            _annotation(report, t.severity, f"envlock EL-FLEET-DIVERGENT {t.section}", t.line())
+        )
+    more = max(len(findings) - MAX_ANNOTATIONS, 0) + max(len(tails) - MAX_ANNOTATIONS, 0)
+    if more:  # GitHub shows a handful per step anyway
+        out.write(
+            f"::notice title=envlock::{more} more findings "
             "not annotated (--format json lists them all)\n"
         )
     verdict = "failed" if report.failed else "passed"

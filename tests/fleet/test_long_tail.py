@@ -253,3 +253,14 @@ def test_node_views_stay_on_while_nodes_share_summaries(
     # views for the first UNSHARED, a sample in SAMPLE until two samples of the one kind
     # (the first registers it), then every file
     assert views >= 200 - (100 - files.UNSHARED) - 2 * files.SAMPLE
+
+
+def test_github_annotates_a_long_tail_once() -> None:
+    lines = _render(_report(_unique_fleet(150)), "github").splitlines()
+    assert lines == [
+        "::error title=envlock EL-FLEET-DIVERGENT packages::150 packages present on 1 node "
+        "each (150 nodes node-[00000-00149]): "
+        + ", ".join(sorted(f"only-{i}-0" for i in range(150))[:10])
+        + " ... and 140 more (--format json lists all)",
+        "envlock fleet report failed: 150 error(s), 0 warning(s)",
+    ]
