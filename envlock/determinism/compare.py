@@ -322,35 +322,11 @@ def _numbers(name: str, agreement: SummaryAgreement | None) -> str:
 def run_to_run_findings(d: DeterminismFacts) -> list[Finding]:
     """Problems visible in one run: classes whose two in-process runs differ, classes that
     could not run, and a negative-control perturbation that is switched on."""
-    findings: list[Finding] = []
-    for name in _ordered(d.classes):
-        c = d.classes[name]
-        if c.run_to_run_identical:
-            continue
-        findings.append(
-            Finding(
-                check_id="EL-DET-RUN-TO-RUN",
-                severity=Severity.ERROR,
-                field=f"determinism.{name}",
-                locked=short_digest(c.digest),
-                observed=short_digest(c.repeat_digest or ""),
-                message=(
-                    f"determinism.{name}: two runs in one process gave different digests: "
-                    "a nondeterministic kernel or setting"
-                ),
-                fix=(
-                    "keep torch.use_deterministic_algorithms(True), cudnn.benchmark off"
-                    + (", CUBLAS_WORKSPACE_CONFIG=:4096:8" if d.device == "cuda" else "")
-                    + "; look for ops outside the deterministic list"
-                ),
-                evidence={
-                    "run_1_digest": c.digest,
-                    "run_2_digest": c.repeat_digest,
-                    "settings": dict(d.settings),
-                    "context": dict(d.context),
-                },
-            )
-        )
+    findings = [
+        _run_to_run(d, name)
+        for name in _ordered(d.classes)
+        if not d.classes[name].run_to_run_identical
+    ]
     for name in _ordered(d.failed):
         findings.append(
             Finding(
@@ -377,3 +353,32 @@ def run_to_run_findings(d: DeterminismFacts) -> list[Finding]:
             )
         )
     return findings
+
+
+def _run_to_run(d: DeterminismFacts, name: str) -> Finding:
+    c = d.classes[name]
+    # The ops whose outputs differed (suites before the per-op digests do not say).
+    ops = f" ({', '.join(c.differing_ops)} differ)" if c.differing_ops else ""
+    return Finding(
+        check_id="EL-DET-RUN-TO-RUN",
+        severity=Severity.ERROR,
+        field=f"determinism.{name}",
+        locked=short_digest(c.digest),
+        observed=short_digest(c.repeat_digest or ""),
+        message=(
+            f"determinism.{name}: two runs in one process gave different digests{ops}: "
+            "a nondeterministic kernel or setting"
+        ),
+        fix=(
+            "keep torch.use_deterministic_algorithms(True), cudnn.benchmark off"
+            + (", CUBLAS_WORKSPACE_CONFIG=:4096:8" if d.device == "cuda" else "")
+            + "; look for ops outside the deterministic list"
+        ),
+        evidence={
+            "run_1_digest": c.digest,
+            "run_2_digest": c.repeat_digest,
+            "differing_ops": list(c.differing_ops),
+            "settings": dict(d.settings),
+            "context": dict(d.context),
+        },
+    )

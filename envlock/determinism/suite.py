@@ -244,15 +244,35 @@ WORKLOADS: dict[str, Callable[[Case], None]] = {
 
 # ------------------------------------------------------------------- digests
 def digest(outputs: list[tuple[str, Any]]) -> str:
+    return digests(outputs)[0]
+
+
+def digests(outputs: list[tuple[str, Any]]) -> tuple[str, dict[str, str]]:
+    """The class digest, and one digest per op output (to name the ops that differ
+    when two runs do not agree)."""
     h = hashlib.sha256()
+    per_op: dict[str, str] = {}
     for name, t in outputs:
         t = t.contiguous().cpu()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
+        head = f"{name}|{t.dtype}|{tuple(t.shape)}\n".encode()
+        one = hashlib.sha256(head)
+        h.update(head)
         nbytes = t.numel() * t.element_size()
         if nbytes:
             # Raw bytes without numpy (not every torch environment has it).
-            h.update(ctypes.string_at(t.data_ptr(), nbytes))
-    return "sha256:" + h.hexdigest()
+            data = ctypes.string_at(t.data_ptr(), nbytes)
+            h.update(data)
+            one.update(data)
+        per_op[name] = one.hexdigest()
+    return "sha256:" + h.hexdigest(), per_op
+
+
+def differing_ops(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """Ops whose outputs differ between two runs of one class, in run order; an op that
+    ran in one run only (skipped in the other) counts as differing."""
+    a, b = first["ops"], second["ops"]
+    names = list(a) + [n for n in b if n not in a]
+    return [n for n in names if a.get(n) != b.get(n)]
 
 
 def summarize(torch: Any, outputs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -480,9 +500,11 @@ def run(argv: list[str]) -> dict[str, Any]:
                 failed[name] = _one_line(exc)
                 continue
             seconds = time.perf_counter() - t0
+            class_digest, per_op = digests(case.outputs)
             runs[name].append(
                 {
-                    "digest": digest(case.outputs),
+                    "digest": class_digest,
+                    "ops": per_op,
                     # The second run only needs its digest.
                     "summary": summarize(torch, case.outputs) if repeat == 0 else None,
                     "tensors": len(case.outputs),
@@ -501,6 +523,7 @@ def run(argv: list[str]) -> dict[str, Any]:
             "summary": first["summary"],
             "run_to_run_identical": same,
             "repeat_digest": None if same else second["digest"],
+            "differing_ops": [] if same else differing_ops(first, second),
             "tensors": first["tensors"],
             "skipped": first["skipped"],
             "seconds": first["seconds"],

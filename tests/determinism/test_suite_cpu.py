@@ -77,8 +77,14 @@ def test_negative_control_is_caught_run_to_run(
     monkeypatch.setenv("ENVLOCK_DETERMINISM_PERTURB", "conv")
     d = run_suite(device="cpu", seed=0, python=str(cpu_python))
     assert [n for n, c in d.classes.items() if not c.run_to_run_identical] == ["conv"]
-    ids = {(f.check_id, f.field) for f in run_to_run_findings(d)}
+    # Another seed changes every output of the class; the classes that agree name none.
+    assert d.classes["conv"].differing_ops == ["forward", "grad_input", "grad_weight", "grad_bias"]
+    assert all(c.differing_ops == [] for n, c in d.classes.items() if n != "conv")
+    findings = run_to_run_findings(d)
+    ids = {(f.check_id, f.field) for f in findings}
     assert ("EL-DET-RUN-TO-RUN", "determinism.conv") in ids
+    r2r = next(f for f in findings if f.check_id == "EL-DET-RUN-TO-RUN")
+    assert "(forward, grad_input, grad_weight, grad_bias differ)" in r2r.message
     assert ("EL-DET-PERTURBED", "determinism") in ids
 
 
