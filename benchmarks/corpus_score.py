@@ -1,0 +1,124 @@
+"""envlock's doctor on the real collect_env corpus (issue 21): per report, the expected
+finding against envlock's top finding, then the two scores and the false errors.
+
+    python benchmarks/corpus_score.py [--part tuning|heldout|all] [--json]
+
+A diagnosed report (arch, driver, no-driver, cpu-wheel, family, two-torch, cudnn, nccl) is a
+hit when the top finding is the ID that states the established diagnosis (expect_top; a
+report whose cause no check states yet, expect_top_new, is a miss). A healthy report
+(fine) is a hit when envlock raises no error; an error there is a false error. layout and
+evidence-cut reports are listed, not scored. The held-out part (heldout.json) is scored
+here only: no test asserts it until the checks are done (issue 21).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from envlock.checks import run_checks  # noqa: E402
+from envlock.checks.triage import top_finding  # noqa: E402
+from envlock.findings import Severity  # noqa: E402
+from envlock.pasted import facts_from_texts  # noqa: E402
+
+CE = REPO / "tests" / "fixtures" / "collect_env"
+PARTS = {"tuning": (CE / "corpus.json", CE), "heldout": (CE / "heldout.json", CE / "heldout")}
+DIAGNOSED = frozenset(
+    {"arch", "driver", "no-driver", "cpu-wheel", "family", "two-torch", "cudnn", "nccl"}
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    part: str
+    file: str
+    category: str
+    expected: str
+    top: str
+    errors: tuple[str, ...]
+    verdict: str  # "hit", "miss" or "-" (not scored)
+
+
+def _expected(entry: dict[str, object]) -> str:
+    if entry["category"] == "fine":
+        return "no error"
+    if entry.get("expect_top"):
+        return str(entry["expect_top"])
+    if entry.get("expect_top_new"):
+        return f"new:{entry['expect_top_new']}"
+    return "-"
+
+
+def _verdict(category: str, expected: str, top: str, errors: tuple[str, ...]) -> str:
+    if category == "fine":
+        return "miss" if errors else "hit"
+    if category in DIAGNOSED:
+        return "hit" if top == expected else "miss"
+    return "-"
+
+
+def score_entry(part: str, folder: Path, entry: dict[str, object]) -> Row:
+    facts = facts_from_texts(collect_env=(folder / str(entry["file"])).read_text())
+    findings = run_checks(facts)
+    top = top_finding(findings)
+    errors = tuple(f.check_id for f in findings if f.severity is Severity.ERROR)
+    category, expected = str(entry["category"]), _expected(entry)
+    top_id = top.check_id if top else "none"
+    verdict = _verdict(category, expected, top_id, errors)
+    return Row(part, str(entry["file"]), category, expected, top_id, errors, verdict)
+
+
+def score_part(part: str) -> list[Row]:
+    index, folder = PARTS[part]
+    reports = json.loads(index.read_text())["reports"]
+    return [score_entry(part, folder, entry) for entry in reports]
+
+
+def summary(rows: list[Row]) -> dict[str, object]:
+    scored = [r for r in rows if r.verdict != "-"]
+    hits = sum(r.verdict == "hit" for r in scored)
+    healthy = [r for r in rows if r.category == "fine"]
+    false_errors = [r.file for r in healthy if r.errors]
+    return {
+        "hits": hits,
+        "scored": len(scored),
+        "score": round(hits / len(scored), 3) if scored else None,
+        "healthy": len(healthy),
+        "false_errors": false_errors,
+    }
+
+
+def print_text(rows: list[Row], summaries: dict[str, dict[str, object]]) -> None:
+    print(f"{'part':8} {'file':30} {'category':12} {'expected':24} {'top finding':28} verdict")
+    for r in rows:
+        print(f"{r.part:8} {r.file:30} {r.category:12} {r.expected:24} {r.top:28} {r.verdict}")
+    for part, s in summaries.items():
+        print(
+            f"{part} score: {s['hits']}/{s['scored']} = {s['score']}; "
+            f"false errors on healthy: {len(s['false_errors'])}/{s['healthy']} {s['false_errors']}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=("tuning", "heldout", "all"), default="all")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    args = parser.parse_args(argv)
+    parts = list(PARTS) if args.part == "all" else [args.part]
+    rows = [row for part in parts for row in score_part(part)]
+    summaries = {part: summary([r for r in rows if r.part == part]) for part in parts}
+    if args.json:
+        print(json.dumps({"rows": [asdict(r) for r in rows], "scores": summaries}, indent=2))
+    else:
+        print_text(rows, summaries)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
