@@ -97,14 +97,26 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
 
         return read_facts_file(source.facts_file)
     if cache and source.torch_live:  # this interpreter or --python's
-        from envlock.livecache import probe_with_cache
-
-        return probe_with_cache(timeout=source.timeout, python=source.python)[0]
+        return _with_cached_live(source)
     if source.python:
         return probe_interpreter(
             source.python, torch_live=source.torch_live, timeout=source.timeout
         )
     return probe_this_host(torch_live=source.torch_live, timeout=source.timeout)
+
+
+def _with_cached_live(source: Source) -> Facts:
+    """This interpreter's facts, or --python's, torch's live facts from the cache."""
+    from envlock.livecache import probe_with_cache
+
+    python = source.python
+    if python is None:
+        return probe_with_cache(timeout=source.timeout)[0]
+
+    def static() -> Facts:
+        return probe_interpreter(python, torch_live=False, timeout=source.timeout)
+
+    return probe_with_cache(timeout=source.timeout, python=python, static=static)[0]
 
 
 def read_pasted(source: Source) -> Facts:

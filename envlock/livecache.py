@@ -272,14 +272,8 @@ def live_facts(
     return live, MISS
 
 
-def _static(python: str | None, timeout: float, sections: tuple[str, ...] | None) -> dict[str, Any]:
-    """The probe without torch's child: of this interpreter, or of `python`'s."""
-    if python is not None:
-        from envlock.collect import probe_interpreter
-
-        return probe_interpreter(
-            python, torch_live=False, timeout=timeout, sections=sections
-        ).to_dict()
+def _host_static(timeout: float, sections: tuple[str, ...] | None) -> dict[str, Any]:
+    """This interpreter's probe without torch's child."""
     from envlock.probe import probe_host
 
     ext_cache = load_extension_cache()
@@ -291,18 +285,26 @@ def _static(python: str | None, timeout: float, sections: tuple[str, ...] | None
 
 
 def probe_with_cache(
-    *, timeout: float, python: str | None = None, sections: tuple[str, ...] | None = None
+    *,
+    timeout: float,
+    sections: tuple[str, ...] | None = None,
+    python: str | None = None,
+    static: Callable[[], Facts] | None = None,
 ) -> tuple[Facts, bool]:
-    """Probe this interpreter (or `python`; only `sections`, when given); torch's live
-    facts from the cache when the key matches. Returns the facts and whether the cache
-    was hit."""
+    """Probe this interpreter (only `sections`, when given), or another one: `python`,
+    whose facts without torch's child `static()` gives (collect.probe_interpreter);
+    torch's live facts from the cache when the key matches. Returns the facts and
+    whether the cache was hit."""
     from envlock.probe.torch_info import LiveProbe
 
-    data = _static(python, timeout, sections)
-    static = Facts.from_dict(data)
-    key = cache_key(static)
+    if (python is None) != (static is None):
+        raise ValueError("probe_with_cache: give python and static together")
+    # the probe's plain JSON document, as probe_host returns it (to_dict writes the same)
+    data: dict[str, Any] = _host_static(timeout, sections) if static is None else static().to_dict()
+    static_facts = Facts.from_dict(data)
+    key = cache_key(static_facts)
     if key is None:
-        return static, False
+        return static_facts, False
     live, note = live_facts(key, lambda: LiveProbe(python).result(timeout), timeout)
     data["torch"]["live"] = live
     data["meta"].setdefault("notes", []).append(note)

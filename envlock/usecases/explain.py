@@ -96,13 +96,7 @@ def explain(
     observed: _Observed | None = None
     confirmed = _Confirmed()
     if checks and (wanted or oom or cuda_oom or gpu_error):
-        # the sections the evidence reads: a kill's memory limits, a GPU error's "no GPU
-        # here", a CUDA OOM's allocator setting
-        sections = tuple(
-            name
-            for name, needed in (("system", oom), ("driver", gpu_error), ("env", cuda_oom))
-            if needed
-        )
+        sections = _evidence_sections(oom=oom, gpu_error=gpu_error, cuda_oom=cuda_oom)
         observed, findings = _observe(source, wanted=wanted, sections=sections, cache=cache)
         confirmed = _confirm(observed, findings, source, oom=oom, gpu_error=gpu_error)
     if cuda_oom:
@@ -115,6 +109,13 @@ def explain(
         strict=strict,
         details=_details(explanations, confirmed, checks=checks, wanted=wanted),
     )
+
+
+def _evidence_sections(*, oom: bool, gpu_error: bool, cuda_oom: bool) -> tuple[str, ...]:
+    """The sections the evidence reads: a kill's memory limits, a GPU error's "no GPU
+    here", a CUDA OOM's allocator setting."""
+    needed = (("system", oom), ("driver", gpu_error), ("env", cuda_oom))
+    return tuple(name for name, wanted in needed if wanted)
 
 
 def _observe(

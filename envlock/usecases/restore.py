@@ -195,10 +195,13 @@ def _restored_facts(locked: Lock, python: str, host: Facts | None, *, cache: boo
     if live and cache:
         from envlock.livecache import probe_with_cache
 
-        # the driver too: it is part of the cache's key (what torch sees)
-        facts = probe_with_cache(
-            timeout=PROBE_TIMEOUT_S, python=python, sections=(*sections, "driver")
-        )[0]
+        def static() -> Facts:  # the driver too: it is part of the cache's key
+            keyed = (*sections, "driver")
+            return probe_interpreter(
+                python, torch_live=False, timeout=PROBE_TIMEOUT_S, sections=keyed
+            )
+
+        facts = probe_with_cache(timeout=PROBE_TIMEOUT_S, python=python, static=static)[0]
     else:
         facts = probe_interpreter(
             python, torch_live=live, timeout=PROBE_TIMEOUT_S, sections=sections

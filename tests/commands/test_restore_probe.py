@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, run_envlock
+from tests.conftest import clean_env
 
 pytestmark = pytest.mark.venv
 
@@ -20,6 +20,18 @@ FAKE_GCC = """#!/bin/sh
 echo "$0 $*" >> "{log}"
 echo "gcc (GCC) 12.2.0"
 """
+
+
+def run_envlock(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m envlock ARGS` in a process of its own, with `env` (PATH's gcc)."""
+    return subprocess.run(
+        [sys.executable, "-m", "envlock", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_restore_verifies_the_new_venv_without_probing_the_machine_again(

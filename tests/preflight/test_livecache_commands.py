@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_envlock
+from tests.conftest import REPO
 from tests.preflight.test_livecache_keys import FakeTorch
 
 
@@ -34,9 +35,21 @@ def _env(fake: FakeTorch) -> dict[str, str]:
     return env
 
 
+def run_envlock(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m envlock ARGS` in a process of its own: its path finds the stand-in."""
+    return subprocess.run(
+        [sys.executable, "-m", "envlock", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
 def _run(fake: FakeTorch, *args: str) -> int:
     """Run `envlock ARGS`; the torch imports so far."""
-    proc = run_envlock(list(args), python=sys.executable, env=_env(fake))
+    proc = run_envlock(list(args), env=_env(fake))
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     return fake.imports()
 
@@ -64,8 +77,8 @@ def test_commands_share_the_cache(fake: FakeTorch) -> None:
 
 def test_doctor_report_says_where_torch_came_from(fake: FakeTorch) -> None:
     env = _env(fake)
-    first = run_envlock(["report", "--format", "json"], python=sys.executable, env=env)
-    second = run_envlock(["report", "--format", "json"], python=sys.executable, env=env)
+    first = run_envlock(["report", "--format", "json"], env=env)
+    second = run_envlock(["report", "--format", "json"], env=env)
     notes = [json.loads(p.stdout)["meta"]["notes"] for p in (first, second)]
     assert "torch live facts probed (cache miss)" in notes[0]
     assert "torch live facts from cache" in notes[1]
@@ -73,7 +86,7 @@ def test_doctor_report_says_where_torch_came_from(fake: FakeTorch) -> None:
 
 @pytest.mark.parametrize("code", ["137", "1", "143"])
 def test_explaining_what_no_check_confirms_imports_no_torch(fake: FakeTorch, code: str) -> None:
-    proc = run_envlock(["explain", code, "--format", "json"], python=sys.executable, env=_env(fake))
+    proc = run_envlock(["explain", code, "--format", "json"], env=_env(fake))
     assert proc.returncode == 0, proc.stderr
     assert fake.imports() == 0
     doc = json.loads(proc.stdout)
@@ -82,8 +95,6 @@ def test_explaining_what_no_check_confirms_imports_no_torch(fake: FakeTorch, cod
 
 
 def test_another_interpreter_is_cached_too(fake: FakeTorch, tmp_path: Path) -> None:
-    import subprocess
-
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     args = ("doctor", "--python", str(venv / "bin" / "python"), "--format", "json")

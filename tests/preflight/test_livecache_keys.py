@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from envlock import livecache
+from envlock.collect import probe_interpreter
 from envlock.probe import _dists
 from tests.conftest import REPO, load_fixture_json
 from tests.probe.fakes import build_fake_pynvml
@@ -88,7 +89,15 @@ def _nvml(monkeypatch: pytest.MonkeyPatch, recording: dict[str, Any]) -> None:
 def _probe(fake: FakeTorch, python: str | None = None) -> tuple[str, int]:
     """The note saying where torch's live facts came from, and the torch imports so far."""
     _dists._cache.clear()  # a per-process memo: each envlock command is a new process
-    facts, _ = livecache.probe_with_cache(timeout=60, python=python)
+    if python is None:
+        facts, _ = livecache.probe_with_cache(timeout=60)
+    else:
+        other = python
+        facts, _ = livecache.probe_with_cache(
+            timeout=60,
+            python=other,
+            static=lambda: probe_interpreter(other, torch_live=False, timeout=60),
+        )
     live = facts.torch.live
     assert live is not None and live.unavailable is None, live
     assert any(lib.path == str(fake.cudnn) for lib in live.loaded_libraries)
@@ -219,6 +228,7 @@ def test_another_interpreter_is_another_entry(fake: FakeTorch, tmp_path: Path) -
 RANK = """
 import json, sys
 from envlock import livecache
+from envlock.collect import probe_interpreter
 facts, hit = livecache.probe_with_cache(timeout=60)
 print(json.dumps([n for n in facts.meta.notes if n.startswith("torch live")]))
 """
