@@ -67,7 +67,6 @@ HIT = "torch live facts from cache"
 MISS = "torch live facts probed (cache miss)"
 SHARED = "torch live facts from cache (probed by another process just now)"
 INVALID = "torch live facts probed (cache entry was invalid, replaced)"
-OFF = "torch live facts probed (--no-cache)"
 
 
 def cache_dir() -> Path:
