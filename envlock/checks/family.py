@@ -25,7 +25,8 @@ from envlock.checks.registry import check
 from envlock.facts import RequiresFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
-from envlock.matrix.family import FAMILY, Family, FamilyRow, load_family, pip_line
+from envlock.matrix.builds import NVIDIA, SOURCE, is_released, torch_origin
+from envlock.matrix.family import FAMILY, PAIRED, Family, FamilyRow, load_family, pip_line
 
 if TYPE_CHECKING:  # at run time packaging is imported inside the functions that use it
     from packaging.requirements import Requirement
@@ -177,15 +178,13 @@ def _pairing(family: Family, torch: Version, installed: dict[str, str]) -> Itera
     row = family.row_for_torch(torch)
     if row is None:
         return
-    # triton is pinned by torch's own Requires-Dist (the first view); torchvision and
-    # torchaudio are released beside torch with pins that may be looser than the table
-    for member in ("torchvision", "torchaudio"):
+    # triton is pinned by torch's own Requires-Dist (the first view); torchvision,
+    # torchaudio and torchtext are released beside torch with pins looser than the table
+    for member in PAIRED:
         have = installed.get(member)
         want = row.members.get(member)
-        if have is None or want is None:
-            continue
-        v = Version.of(_public(have))
-        if v is None or v.truncate(2) == want:
+        v = Version.of(_public(have)) if have is not None else None
+        if have is None or want is None or v is None or family.pairs(member, v, torch):
             continue
         built_for = family.torch_for(member, v)
         yield _Problem(
@@ -199,17 +198,57 @@ def _pairing(family: Family, torch: Version, installed: dict[str, str]) -> Itera
         )
 
 
+def _torch_variant(ctx: CheckContext) -> str | None:
+    """The variant torch's version names (+cu118), else the one its build implies when its
+    version has no local tag at all (a conda or PyPI torch reported with its CUDA)."""
+    version = ctx.facts.torch.version
+    if _local(version) is not None:
+        return _variant(version)
+    build = (ctx.facts.torch.build or "").lower()
+    return build if _VARIANT_TAG.fullmatch(build) else None
+
+
 def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[_Problem]:
     if torch_tag is None:
         return
-    for member in ("torchvision", "torchaudio"):
-        tag = _variant(installed.get(member))
+    for member in PAIRED:
+        have = installed.get(member)
+        tag = _variant(have)
         if tag is not None and tag != torch_tag:
             yield _Problem(
+                member, installed[member], f"built for {tag}, torch is +{torch_tag}", "local tag"
+            )
+        elif (
+            have is not None
+            and torch_tag.startswith("rocm")
+            and _local(have) is None
+            and is_released(have)  # PyPI's own builds are CUDA builds
+        ):
+            yield _Problem(
                 member,
-                installed[member],
-                f"built for {tag}, torch is +{torch_tag}",
-                "local tag",
+                have,
+                f"a PyPI build (for CUDA), torch is +{torch_tag}",
+                "build origin",
+            )
+
+
+def _vendor(version: str | None, installed: dict[str, str]) -> Iterator[_Problem]:
+    """A released member (PyPI, download.pytorch.org) beside NVIDIA's or a source build of
+    torch: built against the released torch's ABI, not this one."""
+    if not version:
+        return
+    origin = torch_origin(version)
+    if origin.kind not in (NVIDIA, SOURCE):
+        return
+    for member in PAIRED:
+        have = installed.get(member)
+        if have is not None and is_released(have):
+            yield _Problem(
+                member,
+                have,
+                f"{member} {have} is a released wheel built against the released torch; "
+                f"this torch is {origin.label}",
+                "build origin",
             )
 
 
@@ -224,7 +263,8 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     problems = [
         *_requires_dist(ctx, installed),
         *_pairing(family, tv, installed),
-        *_local_tags(_variant(ctx.facts.torch.version), installed),
+        *_local_tags(_torch_variant(ctx), installed),
+        *_vendor(ctx.facts.torch.version, installed),
     ]
     row = family.row_for_torch(tv)
     by_package: dict[str, list[_Problem]] = {}
@@ -232,7 +272,11 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         by_package.setdefault(p.package, []).append(p)
     for package, found in sorted(by_package.items()):
         version = found[0].version
-        fix = _fix(package, version, row, family, torch_tag)
+        fix = (
+            _source_fix(package, row)
+            if any(p.source == "build origin" for p in found) and not _rocm(torch_tag)
+            else _fix(package, version, row, family, torch_tag)
+        )
         yield Finding(
             check_id="EL-FAMILY-MISMATCH",
             severity=Severity.ERROR,
@@ -253,6 +297,25 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
                 "pairing.unverified": list(row.unverified) if row else [],
             },
         )
+
+
+_REPOS = {"torchvision": "vision", "torchaudio": "audio", "torchtext": "text"}
+
+
+def _rocm(torch_tag: str | None) -> bool:
+    return bool(torch_tag) and str(torch_tag).lower().startswith("rocm")
+
+
+def _source_fix(package: str, row: FamilyRow | None) -> str:
+    """A member for NVIDIA's or a source build of torch: built against that torch, never
+    the released wheel (pip would also replace the torch it needs with PyPI's)."""
+    series = row.members.get(package) if row else None
+    ref = f"@v{series}.0" if series else ""
+    return (
+        f"pip uninstall -y {package}; use the {package} that came with this torch (NGC "
+        f"containers and JetPack ship one), or build it against this torch: pip install "
+        f"--no-build-isolation --no-deps git+https://github.com/pytorch/{_REPOS[package]}.git{ref}"
+    )
 
 
 def _fix(

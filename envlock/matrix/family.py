@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -18,7 +18,9 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 # The distributions released in lockstep with torch, and what a row may name.
-MEMBERS = ("torchvision", "torchaudio", "triton")
+MEMBERS = ("torchvision", "torchaudio", "torchtext", "triton")
+# The members whose pairing the table holds (triton is left to torch's own pin).
+PAIRED = ("torchvision", "torchaudio", "torchtext")
 # Distributions whose requirements on these count as family requirements.
 FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "triton", "pytorch-triton"})
 
@@ -34,6 +36,19 @@ class FamilyRow:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Family:
     rows: tuple[FamilyRow, ...]
+    # member -> the first series built against torch's stable ABI: such a member of series
+    # S runs on torch S and every later torch (torchaudio 2.11, family.toml [stable_abi])
+    stable_abi: dict[str, Version] = field(default_factory=dict)
+
+    def pairs(self, member: str, have: Version, torch: Version) -> bool:
+        """Whether `member` at version `have` goes with `torch`: the series of torch's row,
+        or a stable-ABI series no newer than torch."""
+        row = self.row_for_torch(torch)
+        want = row.members.get(member) if row else None
+        if want is None or have.truncate(2) == want:
+            return True
+        since = self.stable_abi.get(member)
+        return since is not None and since <= have.truncate(2) <= torch.truncate(2)
 
     def row_for_torch(self, torch: Version) -> FamilyRow | None:
         series = torch.truncate(2)
@@ -72,7 +87,25 @@ def parse_family(doc: dict[str, Any], sources: set[str]) -> Family:
         rows.append(
             FamilyRow(torch=torch, members=members, unverified=unverified, source=tuple(src))
         )
-    return Family(rows=tuple(rows))
+    return Family(rows=tuple(rows), stable_abi=_stable_abi(doc.get("stable_abi", {}), sources))
+
+
+def _stable_abi(table: object, sources: set[str]) -> dict[str, Version]:
+    if not isinstance(table, dict):
+        raise MatrixError("family.toml: [stable_abi] must be a table")
+    out: dict[str, Version] = {}
+    for member, entry in table.items():
+        path = f"family.toml:stable_abi.{member}"
+        if member not in MEMBERS or not isinstance(entry, dict):
+            raise MatrixError(f"in '{path}': not a family member's table")
+        src = entry.get("source")
+        if not isinstance(src, list) or not src or not set(src) <= sources:
+            raise MatrixError(f"in '{path}.source': needs known source keys")
+        try:
+            out[member] = Version.parse(str(entry["since"])).truncate(2)
+        except (KeyError, ValueError) as exc:
+            raise MatrixError(f"in '{path}': {exc}") from None
+    return out
 
 
 @functools.cache

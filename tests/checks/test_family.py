@@ -200,7 +200,7 @@ def test_family_table_refuses_unsourced_or_unknown_rows() -> None:
     with pytest.raises(MatrixError, match="unknown source"):
         parse_family({"family": [{"torch": "2.14", "source": ["N99"]}]}, sources)
     with pytest.raises(MatrixError, match="unknown key"):
-        parse_family({"family": [{"torch": "2.14", "torchtext": "0.1", "source": ["V"]}]}, sources)
+        parse_family({"family": [{"torch": "2.14", "torchdata": "0.1", "source": ["V"]}]}, sources)
     with pytest.raises(MatrixError, match="unverified"):
         parse_family(
             {"family": [{"torch": "2.14", "unverified": ["triton"], "source": ["V"]}]}, sources
