@@ -135,6 +135,9 @@ def main() -> int:
         print(f"no uv at {args.uv}", file=sys.stderr)
         return 3
     work = Path(tempfile.mkdtemp(prefix="envlock-bench-restore-"))
+    # `python -m envlock` looks in the working directory first: run where no checkout
+    # is, so that PYTHONPATH says which one runs
+    os.chdir(work)
     env = dict(os.environ, PYTHONPATH=envlock_only(work))
     env["PATH"] = f"{Path(args.uv).parent}{os.pathsep}{env.get('PATH', '')}"
     try:
