@@ -26,6 +26,12 @@ class Verified:
     facts: Facts
 
 
+# The probe's sections a lock's fields come from, and those the live-facts cache's key
+# reads: the others (compilers, network) are not compared, so verify's own probe of this
+# host skips them. The fleet (network) and the doctor's errors (preflight) need them all.
+LOCKED_SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env", "extensions")
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class VerifyOptions:
     scope: str = "full"
@@ -36,6 +42,9 @@ class VerifyOptions:
     strict: bool = False
     doctor_errors: bool = False  # the doctor's errors count too (preflight)
     command: str = "verify"
+    # what a probe of this host collects (None: every section; the doctor's errors need
+    # them all whatever this says)
+    sections: tuple[str, ...] | None = LOCKED_SECTIONS
 
 
 def verify(
@@ -130,6 +139,11 @@ class _Observing:
 def _observe(source: Source, options: VerifyOptions) -> Facts:
     """The facts `source` names; an image runs on this host's driver and GPUs, so those
     come from the host (unless only the software is verified)."""
+    sections = None if options.doctor_errors else options.sections
+    if options.cache and sections is not None and source.torch_live and _local(source):
+        from envlock.livecache import probe_with_cache
+
+        return probe_with_cache(timeout=source.checked().timeout, sections=sections)[0]
     from envlock.collect import collect_facts_and_host
 
     facts, host = collect_facts_and_host(

@@ -313,3 +313,30 @@ def test_the_commands_scopes_are_the_models() -> None:
     from envlock.commands import verify as command
 
     assert command.SCOPES == SCOPES
+
+
+@pytest.mark.parametrize("doctor_errors", [False, True])
+def test_verify_probes_only_the_sections_a_lock_holds(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, doctor_errors: bool
+) -> None:
+    """Compilers and the network are in no lock: verify's probe of this host skips them
+    (the doctor's errors, under preflight, read them: then they are probed)."""
+    import envlock.livecache
+    import envlock.usecases.verify as uc
+    from envlock.probe import network, toolchain
+
+    ran: list[str] = []
+    for module in (toolchain, network):
+        real = module.collect
+
+        def recording(*args, _real=real, _name=module.__name__, **kwargs):  # type: ignore[no-untyped-def]
+            ran.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, "collect", recording)
+    monkeypatch.setattr(envlock.livecache, "cache_key", lambda facts: None)  # no torch child
+    lock_path = _write(tmp_path / "envlock.lock.toml", cuda_venv_facts())
+    options = uc.VerifyOptions(determinism=False, cache=True, doctor_errors=doctor_errors)
+    uc.verify(str(lock_path), None, facts=None, options=options)
+    expected = ["envlock.probe.network", "envlock.probe.toolchain"] if doctor_errors else []
+    assert sorted(ran) == expected
