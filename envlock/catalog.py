@@ -147,6 +147,12 @@ KINDS: dict[str, Kind] = {
         Kind("EL-SHM-SMALL", WARNING, DOCTOR, "/dev/shm too small in a container"),
         Kind("EL-TORCH-CPU-ONLY", ERROR, DOCTOR, "CPU-only torch on a machine with NVIDIA GPUs"),
         Kind(
+            "EL-TORCH-TWO-INSTALLS",
+            ERROR,
+            DOCTOR,
+            "torch installed twice in one environment (conda's pytorch and pip's torch)",
+        ),
+        Kind(
             "EL-TORCH-MISSING", ERROR, DOCTOR, "torch is not installed in the checked interpreter"
         ),
         Kind(

@@ -25,7 +25,7 @@ from envlock.checks.registry import check
 from envlock.facts import RequiresFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
-from envlock.matrix.builds import NVIDIA, SOURCE, is_released, torch_origin
+from envlock.matrix.builds import NVIDIA, SOURCE, is_released, torch_origin, two_installs
 from envlock.matrix.family import FAMILY, PAIRED, Family, FamilyRow, load_family, pip_line
 
 if TYPE_CHECKING:  # at run time packaging is imported inside the functions that use it
@@ -339,4 +339,35 @@ def _fix(
         f"install a {package} release built for this torch (its requirements name the torch "
         f"it supports), or rebuild it: pip install --no-build-isolation --no-cache-dir "
         f"--force-reinstall --no-deps --no-binary {package} {package}"
+    )
+
+
+@check("EL-TORCH-TWO-INSTALLS")
+def torch_two_installs(ctx: CheckContext) -> Iterator[Finding]:
+    """conda's pytorch and pip's torch in one environment: both unpack into
+    site-packages/torch, so what Python imports is whichever wrote last, or a mix of both
+    (pytorch/pytorch#28321: pip's torch 1.2.0 over conda's pytorch 1.3.0)."""
+    conda = ctx.facts.toolchain.conda_packages
+    both = two_installs(conda, dict(ctx.facts.packages.distributions))
+    if both is None:
+        return
+    conda_version, pip_version = both
+    yield Finding(
+        check_id="EL-TORCH-TWO-INSTALLS",
+        severity=Severity.ERROR,
+        message=(
+            f"torch is installed twice in this environment: conda's pytorch {conda_version} "
+            f"and pip's torch {pip_version}; both write site-packages/torch, so Python imports "
+            "whichever was installed last or a mix of the two"
+        ),
+        fix=(
+            "keep one installer for torch and its family: pip uninstall -y torch (repeat "
+            f"until pip finds none), then conda install --force-reinstall pytorch={conda_version}"
+            "; or conda remove --force pytorch and install torch with pip alone"
+        ),
+        evidence={
+            "conda.pytorch": conda.get("pytorch"),
+            "conda.torch": conda.get("torch"),
+            "packages.torch": ctx.facts.packages.distributions.get("torch"),
+        },
     )

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from envlock.pasted.draft import Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
+from envlock.pasted.signals import collect_env_signals
 from envlock.pasted.torch_warnings import torch_warnings
 from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
 
@@ -75,7 +76,8 @@ _TORCH_VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:
 _GPU_LINE = re.compile(r"GPU (\d{1,3})[:\uff1a]\s*(.+)")
 _PIP_EQ = re.compile(r"^\[(pip3?|uv)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)")
 _PIP_PAREN = re.compile(r"^\[(pip3?)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+\(([^)\s]+)\)")
-_CONDA = re.compile(r"^\[conda\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+(\d[^\s]*)")
+# "[conda] pytorch  2.0.1  py3.10_cuda11.8_cudnn8.7.0_0  pytorch": name, version, build
+_CONDA = re.compile(r"^\[conda\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s+(\d[^\s]*)(?:\s+(\S+))?")
 _ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]{1,80})=(.*)$")
 # one word of a cuDNN block line (split at separators): a library file name
 _CUDNN_FILE = re.compile(r"libcudnn\w*\.so[\d.]*|cudnn\w*64_\d+\.dll")
@@ -265,6 +267,7 @@ def _apply(fields: dict[str, list[str]], d: Draft) -> None:
     vllm = _value(fields, "vllm")
     if vllm:
         d.note(f"vLLM version {vllm[:60]}")
+    collect_env_signals(fields, d)
 
 
 def _torch(fields: dict[str, list[str]], d: Draft) -> None:
@@ -478,4 +481,5 @@ def _versions(lines: list[str], d: Draft) -> None:
             continue
         c = _CONDA.match(s)
         if c and len(d.conda) < 500:
-            d.conda.setdefault(normalize(c.group(1)), c.group(2))
+            # "version build", as the probe records conda-meta's file names
+            d.conda.setdefault(normalize(c.group(1)), " ".join(filter(None, c.group(2, 3))))

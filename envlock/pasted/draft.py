@@ -67,6 +67,8 @@ class Draft:
     system_libraries: list[str] = field(default_factory=list)
     # GPU name -> compute capability, from torch's own warnings printed into the report
     warned_capabilities: dict[str, str] = field(default_factory=dict)
+    # torch printed "Found no NVIDIA driver on your system" into the paste
+    torch_found_no_driver: bool = False
     # who ran the commands and where (shell prompts, home paths): for envlock report to replace
     users: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)

@@ -31,13 +31,22 @@ _OLD_GPU = "Found GPU"
 _OLD_GPU_HEAD = re.compile(r"Found GPU(\d{1,3}) ")
 _OLD_GPU_CAPABILITY = " which is of cuda capability "
 _OLD_GPU_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
+# "UserWarning: CUDA initialization: Found no NVIDIA driver on your system." (torch >= 1.5
+# at import), "AssertionError: Found no NVIDIA driver on your system." (older torch)
+_NO_DRIVER = "Found no NVIDIA driver on your system"
+# what Python's warnings module prints before the message on the same line:
+# ".../torch/cuda/__init__.py:215: UserWarning: NVIDIA GeForce RTX 5090 with ..."
+_WARNING_PREFIX = "Warning: "
 
 
 def torch_warnings(line: str, d: Draft) -> None:
     """What torch itself printed about this GPU and its own arch list."""
     warned = _capability_warning(line)
     if warned:
+        # pasted on one line, the supported list follows the GPU's (voice-cloning-app#60)
         d.warned_capabilities[warned[0]] = warned[1]
+    if _NO_DRIVER in line:
+        d.torch_found_no_driver = True
         return
     m = _ARCH_WARNING.search(line)
     if m:
@@ -58,7 +67,7 @@ def _capability_warning(line: str) -> tuple[str, str] | None:
     while at >= 0:
         tail = _CAPABILITY_TAIL.match(line, at + len(_CAPABILITY))
         if tail:
-            name = line[:at].strip()
+            name = _after_prefix(line[:at]).strip()
             cc = tail.group(1)
             return (name, f"{cc[:-1]}.{cc[-1]}") if name else None
         at = line.find(_CAPABILITY, at + 1)
@@ -84,3 +93,10 @@ def _old_gpu_warning(line: str) -> tuple[str, str] | None:
             return (name, f"{tail.group(1)}.{tail.group(2)}") if name else None
         tail_at = line.find(_OLD_GPU_CAPABILITY, tail_at + 1)
     return None
+
+
+def _after_prefix(head: str) -> str:
+    """A warning's text without what `warnings` printed before it on its line (the file,
+    line and category: "...__init__.py:215: UserWarning: ")."""
+    at = head.rfind(_WARNING_PREFIX)
+    return head[at + len(_WARNING_PREFIX) :] if at >= 0 else head
