@@ -293,10 +293,11 @@ ROWS: dict[str, Callable[[Ctx], Row]] = {
 
 def measure(rows: list[Row], trees: dict[str, str], runs: int) -> None:
     """`runs` rounds; in each, every row runs each checkout's command and its baseline."""
-    for _ in range(runs):
+    for round_ in range(runs):
         for row in rows:
             if row.error is not None:
                 continue
+            print(f"[round {round_ + 1}/{runs}] {row.what}", file=sys.stderr, flush=True)
             try:
                 for label, tree in trees.items():
                     _sample(row, label, row.envlock(tree).run)

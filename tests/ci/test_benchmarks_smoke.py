@@ -23,7 +23,7 @@ def test_every_benchmark_still_runs() -> None:
     )
     lines = proc.stdout.splitlines()
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
-    assert len(lines) == 9 and all(line.startswith("ok  ") for line in lines), proc.stdout
+    assert len(lines) >= 9 and all(line.startswith("ok  ") for line in lines), proc.stdout
 
 
 def test_the_smoke_run_fails_when_a_benchmark_breaks(tmp_path) -> None:  # type: ignore[no-untyped-def]
