@@ -35,6 +35,12 @@ KINDS: dict[str, Kind] = {
             "EL-ARCH-PTX-ONLY", WARNING, DOCTOR, "GPU runs torch only through PTX JIT compilation"
         ),
         Kind(
+            "EL-GPU-UNSERVABLE",
+            ERROR,
+            DOCTOR,
+            "no official torch build and no driver for it can run this GPU",
+        ),
+        Kind(
             "EL-ARCH-UNSUPPORTED",
             ERROR,
             DOCTOR,

@@ -116,6 +116,10 @@ class CheckContext:
         if cc is not None:
             return cc.truncate(2), origin
         model = self.matrix.gpu_by_name(name) if name else None
+        if model is not None and model.ambiguous:
+            # one name, several chips: say so rather than guess
+            ccs = " or ".join(str(c) for c in (model.capability, *model.also))
+            return None, f"name table: {model.name} is compute capability {ccs} by board"
         if model is not None:
             return model.capability, "name table (unverified)" if model.unverified else "name table"
         return None, "unknown"

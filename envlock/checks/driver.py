@@ -120,12 +120,7 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
         if floor == full
         else f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
     )
-    fixes = [
-        f"upgrade the NVIDIA driver to >= {full or f'one whose CUDA is {torch_cuda} or newer'}"
-    ]
-    hint, build_road = _build_road(ctx) if driver is not None else (None, [])
-    if hint:
-        fixes.append(f"or install torch built for an older CUDA: {hint}")
+    fix, roads = _ranked_fix(ctx, full, floor, torch_cuda)
     yield Finding(
         check_id="EL-DRIVER-TOO-OLD",
         severity=Severity.ERROR,
@@ -134,14 +129,30 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
             + (need if floor else "")
             + ": CUDA init fails ('CUDA driver version is insufficient for CUDA runtime version')"
         ),
-        fix="; ".join(fixes),
+        fix=fix,
         evidence={
             **_driver_evidence(ctx),
             "needed_minor_compat": str(floor) if floor else None,
             "needed_full": str(full) if full else None,
-            "fix.roads": _driver_road(ctx, full) + build_road,
+            "fix.roads": roads,
         },
     )
+
+
+def _ranked_fix(
+    ctx: CheckContext, full: Version | None, floor: Version | None, torch_cuda: Version
+) -> tuple[str, list[dict[str, str]]]:
+    """The roads by cost: another build of the same torch release first, then a driver
+    upgrade (only to a driver that exists for these GPUs), then another release."""
+    upgrade, driver_roads = _upgrade_fix(ctx, full, floor, torch_cuda)
+    hint, build_road = _build_road(ctx) if ctx.driver_version is not None else (None, [])
+    tv = ctx.torch_version
+    same = bool(build_road) and tv is not None and build_road[0]["torch"] == str(tv.truncate(2))
+    built = [f"install torch built for an older CUDA: {hint}"] if hint else []
+    upgraded = [upgrade] if upgrade else []
+    fixes = [*built, *upgraded] if same else [*upgraded, *built]
+    roads = build_road + driver_roads if same else driver_roads + build_road
+    return ("; or ".join(fixes) if fixes else _no_road(ctx, torch_cuda)), roads
 
 
 @check("EL-DRIVER-MINOR-COMPAT")
@@ -150,10 +161,17 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
     if support is not DriverSupport.MINOR_COMPAT:
         return
     driver = ctx.driver_version
-    fixes = [f"upgrade the NVIDIA driver to >= {full}" if full else "upgrade the NVIDIA driver"]
+    possible = full is None or _driver_exists(ctx, full)
+    fixes = (
+        [f"upgrade the NVIDIA driver to >= {full}" if full else "upgrade the NVIDIA driver"]
+        if possible
+        else []
+    )
     hint, build_road = _build_road(ctx, full_only=True) if driver is not None else (None, [])
     if hint:
         fixes.append(f"or install the torch variant this driver fully supports: {hint}")
+    if not fixes:
+        fixes = [_no_road(ctx, torch_cuda, minor_compat=True)]
     yield Finding(
         check_id="EL-DRIVER-MINOR-COMPAT",
         severity=Severity.WARNING,
@@ -167,8 +185,60 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         evidence={
             **_driver_evidence(ctx),
             "needed_full": str(full) if full else None,
-            "fix.roads": _driver_road(ctx, full) + build_road,
+            "fix.roads": (_driver_road(ctx, full) if possible else []) + build_road,
         },
+    )
+
+
+def _gpu_caps(ctx: CheckContext) -> list[Version]:
+    return [g.capability for g in ctx.gpus() if g.capability is not None]
+
+
+def _driver_exists(ctx: CheckContext, need: Version) -> bool:
+    """A driver >= `need` exists for every GPU here (none past its last branch)."""
+    return ctx.matrix.driver_exists_for(need, _gpu_caps(ctx), ctx.os_name)
+
+
+def _upgrade_fix(
+    ctx: CheckContext, full: Version | None, floor: Version | None, torch_cuda: Version
+) -> tuple[str | None, list[dict[str, str]]]:
+    """The driver upgrade to offer, only where a driver that new exists for these GPUs:
+    the toolkit's driver, else the CUDA major's minor-compatibility floor."""
+    if full is None:
+        return f"upgrade the NVIDIA driver to one whose CUDA is {torch_cuda} or newer", []
+    if _driver_exists(ctx, full):
+        return f"upgrade the NVIDIA driver to >= {full}", _driver_road(ctx, full)
+    if floor is not None and floor != full and _driver_exists(ctx, floor):
+        return (
+            f"upgrade the NVIDIA driver to >= {floor} (the newest driver for these GPUs runs "
+            f"CUDA {torch_cuda} only through minor-version compatibility)",
+            _driver_road(ctx, floor),
+        )
+    return None, []
+
+
+def _no_road(ctx: CheckContext, torch_cuda: Version, *, minor_compat: bool = False) -> str:
+    """No driver that runs this CUDA exists for these GPUs, and no build fits: say so."""
+    from envlock.matrix.advice import unservable
+
+    if any(unservable(ctx.matrix, cc, ctx.os_name) for cc in _gpu_caps(ctx)):
+        return (
+            "no official torch build runs on these GPUs with any driver that exists for "
+            "them: see EL-GPU-UNSERVABLE (CPU wheel, source build, or a newer GPU)"
+        )
+    archs = [a for cc in _gpu_caps(ctx) if (a := ctx.matrix.architecture(cc)) is not None]
+    legacy = [a for a in archs if a.last_branch is not None]
+    last = min(legacy, key=lambda a: a.last_branch or 0) if legacy else None
+    why = (
+        f"R{last.last_branch} is the last driver branch for {last.name} GPUs"
+        if last is not None
+        else "no newer driver for these GPUs is known"
+    )
+    what = "fully supports" if minor_compat else "runs"
+    return (
+        f"no driver that {what} CUDA {torch_cuda} exists for these GPUs ({why}): install a "
+        "torch build for an older CUDA (`envlock matrix` lists those that run here), or run "
+        "on a newer GPU"
     )
 
 

@@ -10,6 +10,7 @@ from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
+from envlock.matrix.advice import INDEX_URL, Unservable, pip_command, unservable
 
 BF16_MIN = Version((8, 0))
 
@@ -37,10 +38,64 @@ def _coverage(ctx: CheckContext) -> Iterator[tuple[Gpu, Version, Targets, Covera
             yield g, g.capability, targets, ctx.matrix.coverage(g.capability, targets.targets)
 
 
+def _unservable(ctx: CheckContext, g: Gpu) -> Unservable | None:
+    return unservable(ctx.matrix, g.capability, ctx.os_name) if g.capability else None
+
+
+def _cpu_wheel(ctx: CheckContext) -> str:
+    tv = ctx.torch_version
+    if tv is not None:
+        return pip_command(tv.truncate(2), "cpu")
+    return f"pip install torch --index-url {INDEX_URL}cpu"
+
+
+@check("EL-GPU-UNSERVABLE")
+def gpu_unservable(ctx: CheckContext) -> Iterator[Finding]:
+    """A GPU no official build can serve with any driver that exists for it: its own
+    finding, not a fix that cannot work (a build it has no kernels in, a driver past its
+    architecture's last branch). Only for a CUDA build of torch: a CPU build is right."""
+    if ctx.torch_cuda is None:
+        return
+    tv = ctx.torch_version
+    cpu_road = [{"torch": str(tv.truncate(2)), "variant": "cpu"}] if tv is not None else []
+    for g in ctx.gpus():
+        u = _unservable(ctx, g)
+        if u is None:
+            continue
+        cc = u.capability
+        arch = ctx.matrix.architecture(cc)
+        source_build = f"TORCH_CUDA_ARCH_LIST={cc}" + (
+            f" and CUDA {u.last_cuda} (the last toolkit that compiles sm_{cc.major}{cc.minor})"
+            if u.last_cuda
+            else ""
+        )
+        yield Finding(
+            check_id="EL-GPU-UNSERVABLE",
+            severity=Severity.ERROR,
+            message=(
+                f"GPU {g.index} ({g.name}, compute capability {cc}"
+                + (f", {arch.name}" if arch else "")
+                + f") can run no official torch build: {u.reason}; torch warns 'PyTorch no "
+                "longer supports this GPU because it is too old' and CUDA calls fail"
+            ),
+            fix=(
+                f"run on CPU ({_cpu_wheel(ctx)}), move to a newer GPU, or build torch from "
+                f"source with {source_build}"
+            ),
+            evidence={
+                **_gpu_evidence(g),
+                "torch.version": ctx.facts.torch.version,
+                "last_cuda": str(u.last_cuda) if u.last_cuda else None,
+                "last_driver_branch": arch.last_branch if arch else None,
+                "fix.roads": cpu_road,
+            },
+        )
+
+
 @check("EL-ARCH-UNSUPPORTED")
 def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     for g, cc, targets, cov in _coverage(ctx):
-        if cov.runs:
+        if cov.runs or _unservable(ctx, g) is not None:  # EL-GPU-UNSERVABLE says it
             continue
         hint = wheel_hint(ctx)
         yield Finding(
@@ -94,7 +149,9 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.torch_is_cpu_only or not ctx.gpus_present():
         return
     gpus = ctx.gpus()
-    hint = wheel_hint(ctx)
+    if gpus and all(_unservable(ctx, g) is not None for g in gpus):
+        return  # no CUDA build runs on these GPUs: EL-GPU-UNSERVABLE says what does
+    hint = wheel_hint(ctx) or _unknown_gpu_hint(ctx)
     yield Finding(
         check_id="EL-TORCH-CPU-ONLY",
         severity=Severity.ERROR,
@@ -103,7 +160,7 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
             f"{len(gpus) or len(ctx.driver.pci_gpus)} NVIDIA GPU(s): "
             "torch.cuda.is_available() is False ('Torch not compiled with CUDA enabled')"
         ),
-        fix=hint or "install a CUDA build of torch from https://download.pytorch.org/whl/cuXYZ",
+        fix=hint,
         evidence={
             "torch.version": ctx.facts.torch.version,
             "torch.cuda": ctx.facts.torch.cuda,
@@ -111,6 +168,26 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
             "driver.pci_gpus": [p.bus_id for p in ctx.driver.pci_gpus],
             "fix.roads": roads(ctx),
         },
+    )
+
+
+def _unknown_gpu_hint(ctx: CheckContext) -> str:
+    """No build computed (the GPUs' capability or the driver unknown): the command that
+    computes it, never a placeholder index."""
+    gpus = ctx.gpus()
+    known = [g for g in gpus if g.capability is not None]
+    named = [g for g in gpus if g.name]
+    args = []
+    if known:
+        args.append(f"--capability {known[0].capability}")
+    elif named:
+        args.append(f'--gpu "{named[0].name}"')
+    if ctx.driver_version:
+        args.append(f"--driver {ctx.driver_version}")
+    # with no GPU or driver named, `envlock matrix` reads this machine's
+    return (
+        f"install a CUDA build of torch: `{' '.join(['envlock matrix', *args])}` names the "
+        "one that runs on this GPU and driver"
     )
 
 

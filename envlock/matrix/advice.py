@@ -29,6 +29,9 @@ class Fit:
     problems: list[str] = field(default_factory=list)  # why it does not run
     caveats: list[str] = field(default_factory=list)  # runs, but ...
     needs_driver: Version | None = None  # driver unknown: runs with a driver >= this
+    # driver known and all that stands in the way: the driver that clears it, one that
+    # exists for these GPUs (None: no driver upgrade makes it run)
+    driver_needed: Version | None = None
     arch_unknown: bool = False  # GPU coverage rests on an unknown or UNVERIFIED arch list
 
     @property
@@ -107,30 +110,27 @@ def _judge(
     python: Version | None,
 ) -> Fit:
     coverage, kernels = _kernels(matrix, variant, capabilities)
-    verdict = None
-    needs_driver = None
-    if driver is None:
-        needs_driver, drv = _driver_unknown(matrix, variant, os_name)
-    else:
-        verdict = matrix.driver_support(driver, variant.cuda, os_name)
-        drv = _driver_known(verdict, driver, variant, coverage)
-    problems = [
+    drv = _driver_part(matrix, variant, capabilities, driver, os_name, coverage)
+    other = [
         *kernels.problems,
+        *_dropped_problems(matrix, variant, capabilities),
         *_cudnn_problems(matrix, variant, capabilities),
-        *drv.problems,
         *_python_problems(release, python),
     ]
-    unknown = kernels.unknown or drv.unknown
+    problems = [*other, *drv.part.problems]
+    unknown = kernels.unknown or drv.part.unknown
     runs: bool | None = False if problems else (None if unknown else True)
     return Fit(
         release=release,
         variant=variant,
         runs=runs,
-        driver=verdict,
+        driver=drv.verdict,
         coverage=coverage,
         problems=problems,
-        caveats=[*kernels.caveats, *drv.caveats],
-        needs_driver=needs_driver,
+        caveats=[*kernels.caveats, *drv.part.caveats],
+        needs_driver=drv.needs_driver,
+        # a driver upgrade is the whole road only when nothing else stands in the way
+        driver_needed=None if other else drv.driver_needed,
         # the GPUs' coverage rests on an arch list that is unknown or UNVERIFIED
         arch_unknown=kernels.unknown,
     )
@@ -184,14 +184,101 @@ def _cudnn_problems(
     ]
 
 
+def _dropped_problems(
+    matrix: Matrix, variant: TorchVariant, capabilities: list[Version]
+) -> list[str]:
+    """CUDA majors drop architectures (12 dropped Kepler, 13 needs 7.5+): a build for a
+    newer CUDA than the last toolkit of a GPU's capability cannot run on it."""
+    out = []
+    for cc in capabilities:
+        cap = matrix.capability(cc)
+        if cap is not None and cap.last_cuda is not None and variant.cuda > cap.last_cuda:
+            out.append(
+                f"CUDA {variant.cuda} no longer supports compute capability {cc} "
+                f"(CUDA {cap.last_cuda} was its last toolkit)"
+            )
+    return out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _DriverPart:
+    part: _Part
+    verdict: DriverVerdict | None = None  # None: no driver given
+    needs_driver: Version | None = None  # driver unknown: the one it would need
+    driver_needed: Version | None = None  # driver known: the upgrade that clears it
+
+
+def _driver_part(
+    matrix: Matrix,
+    variant: TorchVariant,
+    capabilities: list[Version],
+    driver: Version | None,
+    os_name: str,
+    coverage: dict[str, Coverage],
+) -> _DriverPart:
+    if driver is None:
+        needs, part = _driver_unknown(matrix, variant, capabilities, os_name)
+        return _DriverPart(part=part, needs_driver=needs)
+    verdict = matrix.driver_support(driver, variant.cuda, os_name)
+    cuda = _driver_known(verdict, driver, variant, coverage)
+    gpus = [p for cc in capabilities if (p := matrix.driver_gpu_problem(driver, cc, os_name))]
+    return _DriverPart(
+        part=_Part(problems=(*cuda.problems, *gpus), caveats=cuda.caveats, unknown=cuda.unknown),
+        verdict=verdict,
+        driver_needed=_upgrade_clears(matrix, verdict, driver, capabilities, os_name)
+        if cuda.problems or gpus
+        else None,
+    )
+
+
+def _upgrade_clears(
+    matrix: Matrix,
+    verdict: DriverVerdict,
+    driver: Version,
+    capabilities: list[Version],
+    os_name: str,
+) -> Version | None:
+    """The driver that clears every driver problem of a build: the newest of its CUDA's
+    toolkit driver and each GPU architecture's first driver; None when the problem is not
+    the driver's age, or no driver that new runs these GPUs (a legacy architecture)."""
+    needs: list[Version] = []
+    if verdict.support is DriverSupport.TOO_OLD:
+        if verdict.needed_full is None:
+            return None
+        needs.append(verdict.needed_full)
+    elif verdict.support is DriverSupport.MINOR_COMPAT:
+        return None  # PTX JIT under minor-version compatibility: not a driver-only road
+    for cc in capabilities:
+        if matrix.driver_gpu_problem(driver, cc, os_name) is None:
+            continue
+        first = matrix.gpu_min_driver(cc, os_name)
+        if first is None or first <= driver:  # past the architecture's last branch
+            return None
+        needs.append(first)
+    need = max(needs) if needs else None
+    if need is None or not matrix.driver_exists_for(need, capabilities, os_name):
+        return None
+    return need
+
+
 def _driver_unknown(
-    matrix: Matrix, variant: TorchVariant, os_name: str
+    matrix: Matrix, variant: TorchVariant, capabilities: list[Version], os_name: str
 ) -> tuple[Version | None, _Part]:
-    """No driver given: never "runs: yes"; it runs only on one new enough for its CUDA."""
+    """No driver given: never "runs: yes"; it runs only on one new enough for its CUDA
+    and for the GPUs' architectures, and never past an architecture's last driver."""
     needs_driver = matrix.minor_floor(variant.cuda.major, os_name) or matrix.toolkit_driver(
         variant.cuda, os_name
     )
     full = matrix.toolkit_driver(variant.cuda, os_name)
+    firsts = [d for cc in capabilities if (d := matrix.gpu_min_driver(cc, os_name))]
+    if needs_driver is not None and firsts:
+        needs_driver = max(needs_driver, *firsts)
+    if needs_driver is not None and not matrix.driver_exists_for(
+        needs_driver, capabilities, os_name
+    ):
+        return None, _Part(
+            problems=(_past_last_branch(matrix, variant, needs_driver, capabilities),)
+        )
     caveat = (
         f"depends on the driver: needs >= {needs_driver}"
         + (f" ({full} for full CUDA {variant.cuda} support)" if needs_driver != full else "")
@@ -199,6 +286,17 @@ def _driver_unknown(
         else f"depends on the driver: CUDA {variant.cuda} is not in the matrix"
     )
     return needs_driver, _Part(caveats=(caveat,), unknown=True)
+
+
+def _past_last_branch(
+    matrix: Matrix, variant: TorchVariant, needs: Version, capabilities: list[Version]
+) -> str:
+    archs = [a for cc in capabilities if (a := matrix.architecture(cc)) is not None]
+    last = min((a for a in archs if a.last_branch is not None), key=lambda a: a.last_branch or 0)
+    return (
+        f"CUDA {variant.cuda} needs a driver >= {needs}, but R{last.last_branch} is the last "
+        f"driver branch for {last.name} GPUs"
+    )
 
 
 def _driver_known(
@@ -267,16 +365,9 @@ class Remedy:
 
 
 def _driver_only(f: Fit) -> bool:
-    """It fails only because the driver is too old for its CUDA."""
-    return (
-        f.runs is False
-        and f.driver is not None
-        and f.driver.support is DriverSupport.TOO_OLD
-        and f.driver.needed_full is not None
-        and len(f.problems) == 1
-        and f.problems[0].startswith("driver ")
-        and not f.arch_unknown
-    )
+    """It fails only because the driver is too old (for its CUDA or for the GPUs), and a
+    driver that clears it exists for these GPUs."""
+    return f.runs is False and f.driver_needed is not None and not f.arch_unknown
 
 
 def remedy(
@@ -297,11 +388,7 @@ def remedy(
     )
     build = _build_road(fits, near, full_only)
     driver_build = _driver_road(fits, near, build)
-    needed = (
-        driver_build.driver.needed_full
-        if driver_build is not None and driver_build.driver is not None
-        else None
-    )
+    needed = driver_build.driver_needed if driver_build is not None else None
     return Remedy(build=build, driver_at_least=needed, driver_build=driver_build)
 
 
@@ -361,3 +448,32 @@ def _driver_road(fits: list[Fit], near: _Nearness, build: Fit | None) -> Fit | N
 
 def _is(f: Fit, release: Version | None, variant: str | None) -> bool:
     return release is not None and f.release.release == release and f.variant.name == variant
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Unservable:
+    """A GPU no official build runs on with any driver that exists for it: why, and the
+    last toolkit that still compiles for it (what a source build must use)."""
+
+    capability: Version
+    reason: str
+    last_cuda: Version | None
+
+
+def unservable(matrix: Matrix, cc: Version, os_name: str = "linux") -> Unservable | None:
+    """None when some build of the matrix runs on `cc` given the right driver, or when
+    that cannot be ruled out (an unknown arch list); else why none does."""
+    fits = evaluate(matrix, capabilities=[cc], driver=None, os_name=os_name)
+    if not fits or any(not f.problems for f in fits):
+        return None
+    with_kernels = [f for f in fits if (c := f.coverage.get(str(cc))) is not None and c.runs]
+    cap = matrix.capability(cc)
+    if not with_kernels:
+        reason = f"no official torch wheel has kernels for compute capability {cc}"
+    else:
+        reason = (
+            "every official torch wheel with its kernels fails here: " + with_kernels[0].problems[0]
+        )
+    return Unservable(
+        capability=cc, reason=reason, last_cuda=cap.last_cuda if cap is not None else None
+    )

@@ -10,6 +10,7 @@ from typing import TypedDict, cast
 
 from envlock.errors import EnvlockError, ExitCode
 from envlock.matrix.model import (
+    ArchDriver,
     Capability,
     CudaRange,
     CudnnRange,
@@ -66,6 +67,7 @@ CapabilityEntry = TypedDict(
 class GpuEntry(TypedDict, total=False):
     capability: str
     names: list[str]
+    also: list[str]
     unverified: list[str]
     cpu: str
     note: str
@@ -127,8 +129,25 @@ class SourcesDoc(TypedDict):
     sources: dict[str, str]
 
 
+ArchitectureEntry = TypedDict(
+    "ArchitectureEntry",
+    {
+        "name": str,
+        "capabilities": list[str],
+        "min-branch": int,
+        "last-branch": int,
+        "note": str,
+        "source": list[str],
+    },
+    total=False,
+)
 DriversDoc = TypedDict(
-    "DriversDoc", {"toolkit": list[ToolkitEntry], "minor-floor": list[MinorFloorEntry]}
+    "DriversDoc",
+    {
+        "toolkit": list[ToolkitEntry],
+        "minor-floor": list[MinorFloorEntry],
+        "architecture": list[ArchitectureEntry],
+    },
 )
 
 
@@ -208,6 +227,10 @@ def build_matrix(docs: MatrixDocuments) -> Matrix:
         cudnn=tuple(
             r.cudnn(e, f"cudnn.toml:cudnn[{i}]") for i, e in enumerate(docs["cudnn.toml"]["cudnn"])
         ),
+        architectures=tuple(
+            r.architecture(e, f"drivers.toml:architecture[{i}]")
+            for i, e in enumerate(drivers.get("architecture", []))
+        ),
     )
 
 
@@ -256,6 +279,19 @@ class _Reader:
             note=e.get("note"),
         )
 
+    def architecture(self, e: ArchitectureEntry, path: str) -> ArchDriver:
+        caps = e.get("capabilities", [])
+        if not caps:
+            raise MatrixError(f"in '{path}.capabilities': an architecture names its SMs")
+        return ArchDriver(
+            name=str(e["name"]),
+            capabilities=tuple(self.version({"sm": c}, "sm", f"{path}.capabilities") for c in caps),
+            min_branch=e.get("min-branch"),
+            last_branch=e.get("last-branch"),
+            source=self.source(e, path),
+            note=e.get("note"),
+        )
+
     def capability(self, e: CapabilityEntry, path: str) -> Capability:
         return Capability(
             sm=self.version(e, "sm", path),
@@ -278,6 +314,9 @@ class _Reader:
                 source=src,
                 unverified=unverified,
                 cpu=str(e.get("cpu", "x86_64")),
+                also=tuple(
+                    self.version({"sm": c}, "sm", f"{path}.also") for c in e.get("also", [])
+                ),
             )
             for n in e["names"]
         ]

@@ -28,6 +28,19 @@ class MinorFloor:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ArchDriver:
+    """The driver branches that run one GPU architecture: from `min_branch` (the first
+    that knows it) to `last_branch` (the last before it went legacy); None: open-ended."""
+
+    name: str
+    capabilities: tuple[Version, ...]
+    min_branch: int | None = None
+    last_branch: int | None = None
+    source: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Capability:
     sm: Version
     first_cuda: Version
@@ -45,6 +58,12 @@ class GpuModel:
     source: tuple[str, ...]
     unverified: bool = False
     cpu: str = "x86_64"  # "aarch64": sold only in Arm systems (Grace, Jetson)
+    also: tuple[Version, ...] = ()  # other capabilities sold under this name
+
+    @property
+    def ambiguous(self) -> bool:
+        """The name alone does not say the capability (GT 730: Kepler 3.5 or Fermi 2.1)."""
+        return bool(self.also)
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -159,6 +178,7 @@ class Matrix:
     gpus: tuple[GpuModel, ...]
     torch: tuple[TorchRelease, ...]
     cudnn: tuple[CudnnRange, ...]
+    architectures: tuple[ArchDriver, ...] = ()
     _by_sm: dict[Version, Capability] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -206,6 +226,52 @@ class Matrix:
     @staticmethod
     def _driver_of(t: ToolkitDriver, os_name: str) -> Version | None:
         return t.windows if os_name == "windows" else t.linux
+
+    # ------------------------------------------------ drivers per architecture
+    def architecture(self, cc: Version) -> ArchDriver | None:
+        key = cc.truncate(2)
+        return next((a for a in self.architectures if key in a.capabilities), None)
+
+    def gpu_min_driver(self, cc: Version, os_name: str = "linux") -> Version | None:
+        """The oldest driver of the table on the first branch that runs `cc` (the toolkit
+        drivers name concrete versions; a branch alone is no version to install)."""
+        arch = self.architecture(cc)
+        if arch is None or arch.min_branch is None:
+            return None
+        found = [
+            d
+            for d in (self._driver_of(t, os_name) for t in self.toolkits)
+            if d is not None and d.major >= arch.min_branch
+        ]
+        return min(found) if found else None
+
+    def driver_exists_for(self, needed: Version, caps: list[Version], os_name: str) -> bool:
+        """A driver >= `needed` that still runs every GPU of `caps` exists: no GPU's last
+        branch is older. Windows numbers a branch's releases past it (R580: 580-581), so
+        the last branch is a Linux bound only."""
+        if os_name == "windows":
+            return True
+        lasts = [a.last_branch for cc in caps if (a := self.architecture(cc)) is not None]
+        return all(last is None or needed.major <= last for last in lasts)
+
+    def driver_gpu_problem(self, driver: Version, cc: Version, os_name: str) -> str | None:
+        """Why `driver` cannot run a GPU of capability `cc`, if it cannot: a branch older
+        than the architecture's first, or (Linux) newer than its last."""
+        arch = self.architecture(cc)
+        if arch is None:
+            return None
+        if arch.min_branch is not None and driver.major < arch.min_branch:
+            return (
+                f"driver {driver} is older than any driver for {arch.name} GPUs (compute "
+                f"capability {cc.truncate(2)} needs an R{arch.min_branch} driver or newer)"
+            )
+        last = arch.last_branch
+        if os_name != "windows" and last is not None and driver.major > last:
+            return (
+                f"driver {driver} no longer supports {arch.name} GPUs (compute capability "
+                f"{cc.truncate(2)}): R{last} is their last driver branch"
+            )
+        return None
 
     # -------------------------------------------------------- capabilities
     def capability(self, sm: Version) -> Capability | None:

@@ -164,6 +164,13 @@ def _given(matrix: Matrix, gpu: str | None, capability: str | None) -> _Asked:
             raise UsageError(
                 f"unknown GPU {gpu!r}: give its compute capability with --capability X.Y"
             )
+        if model.ambiguous:
+            ccs = [str(c) for c in (model.capability, *model.also)]
+            raise UsageError(
+                f"{model.name} is compute capability {' or '.join(ccs)} depending on the "
+                f"board: give it with {' or '.join(f'--capability {c}' for c in ccs)} "
+                "(nvidia-smi --query-gpu=compute_cap --format=csv says which)"
+            )
         asked.capabilities.append(model.capability)
         if model.cpu != "x86_64":
             asked.arm.append(model.name)
@@ -200,19 +207,15 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
 def _upgrade(fits: list[Fit], chosen: Fit | None) -> DriverUpgrade | None:
     """When the newest release does not run: its variant that fails only on the driver,
     and the driver it needs."""
-    from envlock.matrix import DriverSupport
-
     newest = fits[0].release.release if fits else None
     if chosen is not None and chosen.release.release == newest:
         return None
+    # the driver that clears it, where one exists for these GPUs (never past the last
+    # driver branch of a legacy architecture)
     needs: list[tuple[Version, Fit]] = [
-        (f.driver.needed_full, f)
+        (f.driver_needed, f)
         for f in fits
-        if f.release.release == newest
-        and f.driver is not None
-        and f.driver.support is DriverSupport.TOO_OLD
-        and len(f.problems) == 1
-        and f.driver.needed_full is not None
+        if f.release.release == newest and f.driver_needed is not None and not f.arch_unknown
     ]
     if not needs:
         return None

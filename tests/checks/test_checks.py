@@ -810,6 +810,8 @@ TESTED_ELSEWHERE = {
     "EL-NET-IFNAME-MISSING": "tests/checks/test_network.py",
     "EL-NET-IB-HCA-MISSING": "tests/checks/test_network.py",
     "EL-NET-NO-GPUDIRECT": "tests/checks/test_network.py",
+    # a GPU no build or driver serves (issue 21 item 2), beside its fix cases
+    "EL-GPU-UNSERVABLE": "tests/checks/test_gpu_needs.py",
 }
 
 

@@ -40,6 +40,8 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
         facts = _driver(facts, v, str(cuda))
         if not road.get("torch"):
             return facts
+    if road["variant"] == "cpu":  # the CPU wheel (issue 21: no build serves the GPU)
+        return _cpu_build(facts, f"{road['torch']}.0+cpu")
     release = m.torch_release(Version.parse(road["torch"]))
     assert release is not None
     variant = release.variant(road["variant"])
@@ -79,6 +81,25 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
             nccl_version=str(variant.nccl) if variant.nccl else None,
             loaded_libraries=[],
             # not observable before the new build runs: the checks that need it stay quiet
+            cuda_available=None,
+            cuda_unavailable_reason=None,
+        )
+    return facts
+
+
+def _cpu_build(facts: Facts, version: str) -> Facts:
+    """pip's CPU wheel: no CUDA, no nvidia-* wheels, no GPU arch flags."""
+    facts = _torch(edit(facts, "torch.installed", True), version, None)
+    facts = edit(facts, "cuda.wheels", [])
+    dists = {n: v for n, v in facts.packages.distributions.items() if not n.startswith("nvidia-")}
+    facts = edit(facts, "packages.distributions", dists)
+    if facts.torch.live is not None:
+        facts = _live(
+            facts,
+            arch_flags=[],
+            cudnn_version=None,
+            nccl_version=None,
+            loaded_libraries=[],
             cuda_available=None,
             cuda_unavailable_reason=None,
         )

@@ -17,6 +17,7 @@ SCHEMA = json.loads(
 TABLES = {
     "toolkit": loader.ToolkitEntry,
     "minor-floor": loader.MinorFloorEntry,
+    "architecture": loader.ArchitectureEntry,
     "capability": loader.CapabilityEntry,
     "gpu": loader.GpuEntry,
     "torch": loader.TorchEntry,
