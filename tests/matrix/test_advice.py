@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from envlock.matrix import DriverSupport, Version, load_matrix
 from envlock.matrix.advice import best, evaluate, pip_command
 
@@ -61,7 +63,9 @@ def test_a_build_whose_cudnn_lacks_the_gpu_does_not_run() -> None:
 
 def test_python_filter() -> None:
     assert _best("9.0", "580.65.06", "3.9") == ("2.8", "cu129")
-    assert _best("9.0", "580.65.06", "3.7") is None
+    # Python 3.7: only torch 1.x; an H100 runs the newest of them with PTX (1.5's 3.7+PTX)
+    assert _best("9.0", "580.65.06", "3.7") == ("1.5", "cu102")
+    assert _best("9.0", "580.65.06", "3.4") is None
 
 
 def test_no_driver_judges_kernels_only() -> None:
@@ -69,7 +73,13 @@ def test_no_driver_judges_kernels_only() -> None:
 
 
 def test_unverified_arch_list_is_unknown_not_yes() -> None:
-    fits = evaluate(load_matrix(), capabilities=[V("9.0")], driver=V("580.65.06"))
+    """A variant without an arch list (no source gives one): every row has one today, so the
+    2.6 row is read with its lists taken away."""
+    m = load_matrix()
+    r26 = m.torch_release(V("2.6"))
+    assert r26 is not None
+    unknown = replace(r26, variants=tuple(replace(v, arch_list=None) for v in r26.variants))
+    fits = evaluate(replace(m, torch=(unknown,)), capabilities=[V("9.0")], driver=V("580.65.06"))
     f26 = next(f for f in fits if str(f.release.release) == "2.6" and f.variant.name == "cu126")
     assert f26.runs is None and any("UNVERIFIED" in c for c in f26.caveats)
 

@@ -7,15 +7,21 @@ the cuDNN and NCCL wheels: the matrix row of that build must say the same.
 
 from __future__ import annotations
 
+import email.parser
+import hashlib
 import json
+import os
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from envlock.matrix import Version, load_matrix, parse_arch_flags, variant_cuda
+from envlock.matrix import ArchTarget, Version, load_matrix, parse_arch_flags, variant_cuda
+from envlock.probe.elfscan import read_gpu_code
+from tests.conftest import FIXTURES
 
 REPORT = r"""
 import importlib.metadata as md, json, torch
@@ -86,3 +92,183 @@ def test_cuda_build_matches_the_matrix_row(cuda_python: Path) -> None:
     assert pinned_cudnn is not None
     assert (variant.cudnn_pypi or variant.cudnn) == pinned_cudnn
     assert variant.nccl == _pin(wheel["requires_dist"], f"nvidia-nccl-cu{major}")
+
+
+# ------------------------------------------------------------------------------------------
+# Every torch wheel reachable here, read as files: libtorch_cuda.so's .nv_fatbin through
+# envlock's own ELF reader, METADATA, torch/version.py. A wheel read once is recorded in
+# tests/fixtures/wheel.*-recorded.json (provenance in the record), so the matrix is held to
+# it where the wheel is gone; where the wheel is here, the same reading must give the record.
+
+WHEEL_DIRS = ("/opt/wheels", "/opt/pypi-more/files", "/tmp/wh")
+PROVENANCE = ("obtained", "wheel", "sha256")
+
+
+def _wheel_dirs() -> list[Path]:
+    """ENVLOCK_TORCH_WHEELS (os.pathsep-separated), else the wheelhouses provisioned here
+    and the folder the 2.7.0 wheel was downloaded to (`pip download torch==2.7.0 -d /tmp/wh`)."""
+    env = os.environ.get("ENVLOCK_TORCH_WHEELS")
+    return [Path(p) for p in (env.split(os.pathsep) if env else WHEEL_DIRS) if p]
+
+
+def reachable_wheels() -> list[Path]:
+    return sorted(w for d in _wheel_dirs() if d.is_dir() for w in d.glob("torch-*.whl"))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fatbin(lib: Path) -> tuple[list[str], list[str]]:
+    code = read_gpu_code(str(lib))
+    assert code["partial"] is None, (lib, code["partial"])
+    return sorted(set(code["sass"])), sorted(set(code["ptx"]))
+
+
+def read_wheel(path: Path, workdir: Path) -> dict[str, Any]:
+    """What the matrix says of a wheel, read from the wheel itself."""
+    with zipfile.ZipFile(path) as z:
+        meta_name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        meta = email.parser.Parser().parsestr(z.read(meta_name).decode())
+        version_py = z.read("torch/version.py").decode()
+        version = re.search(r"^__version__\s*=\s*'([^']+)'", version_py, re.M)
+        cuda = re.search(r"^cuda\b[^=\n]*=\s*'([^']+)'", version_py, re.M)
+        sass: list[str] = []
+        ptx: list[str] = []
+        if cuda is not None:
+            lib = Path(z.extract("torch/lib/libtorch_cuda.so", workdir))
+            sass, ptx = _fatbin(lib)
+            lib.unlink()
+    assert version is not None
+    return {
+        "wheel": path.name,
+        "sha256": _sha256(path),
+        "version": version.group(1),
+        "cuda": cuda.group(1) if cuda else None,
+        "libtorch_cuda_sass": sass,
+        "libtorch_cuda_ptx": ptx,
+        "requires_python": meta["Requires-Python"],
+        "python_classifiers": sorted(
+            (m.group(1) for c in meta.get_all("Classifier") or [] if (m := _PY.fullmatch(c))),
+            key=Version.parse,
+        ),
+        "pins": {
+            name: pin
+            for req in meta.get_all("Requires-Dist") or []
+            if (m := _PIN.match(req))
+            for name, pin in [m.groups()]
+            if name.startswith(("nvidia-cudnn-", "nvidia-nccl-"))
+        },
+    }
+
+
+_PY = re.compile(r"Programming Language :: Python :: (3\.\d+)")
+_PIN = re.compile(r"([A-Za-z0-9_.-]+)\s*==\s*([0-9.]+)")
+
+
+def _records() -> list[Path]:
+    return sorted(FIXTURES.glob("wheel.torch-*-recorded.json"))
+
+
+def hold_matrix(record: dict[str, Any]) -> None:
+    """The matrix row of the wheel's release and variant says what the wheel holds."""
+    m = load_matrix()
+    release = m.torch_release(Version.parse(record["version"]))
+    assert release is not None, record["version"]
+    assert release.requires_python == record["requires_python"]
+    minors = record["python_classifiers"]
+    assert (str(release.python_min), str(release.python_max)) == (minors[0], minors[-1])
+    if record["cuda"] is None:
+        return
+    variant = m.torch_variant(Version.parse(record["version"]), Version.parse(record["cuda"]))
+    assert variant is not None and variant.targets is not None, record["version"]
+    assert "arch-list" not in variant.unverified, "a row a wheel confirms is not UNVERIFIED"
+    sass = {str(t) for t in variant.targets if not t.ptx}
+    ptx = {str(t) for t in variant.targets if t.ptx}
+    found = set(record["libtorch_cuda_sass"])
+    # every listed SASS target is in the binary and PTX exactly where the list says +PTX
+    assert sass <= found, sorted(sass - found)
+    assert ptx == set(record["libtorch_cuda_ptx"])
+    # the binary's other plain targets (single kernels built for sm_89, sm_103) run on a
+    # listed target of the same major: no major is missing from the row
+    extra = [ArchTarget.from_flag(f) for f in found - sass]
+    for t in extra:
+        assert t is not None
+        if not t.variant:
+            assert any(m.sass_runs(s, t.capability) for s in variant.targets if not s.ptx), t
+    pins = record["pins"]
+    major = variant.cuda.major
+    if f"nvidia-cudnn-cu{major}" in pins:
+        want = Version.parse(pins[f"nvidia-cudnn-cu{major}"])
+        assert (variant.cudnn_pypi or variant.cudnn) == want
+    if f"nvidia-nccl-cu{major}" in pins:
+        assert variant.nccl == Version.parse(pins[f"nvidia-nccl-cu{major}"])
+
+
+@pytest.mark.parametrize("path", _records(), ids=lambda p: p.name)
+def test_recorded_wheel_holds_the_matrix(path: Path) -> None:
+    hold_matrix(json.loads(path.read_text()))
+
+
+def test_a_wheel_is_recorded() -> None:
+    """The records exist, one per wheel, with where each came from."""
+    records = [json.loads(p.read_text()) for p in _records()]
+    assert {r["version"] for r in records} >= {"2.7.0+cu126"}
+    for r in records:
+        assert r["obtained"] and re.fullmatch(r"[0-9a-f]{64}", r["sha256"])
+
+
+@pytest.mark.parametrize("wheel_path", reachable_wheels(), ids=lambda p: p.name)
+def test_reachable_wheel_holds_the_matrix(wheel_path: Path, tmp_path: Path) -> None:
+    record = read_wheel(wheel_path, tmp_path)
+    hold_matrix(record)
+    for path in _records():
+        recorded = json.loads(path.read_text())
+        if recorded["sha256"] == record["sha256"]:
+            # the record says what this reader reads from the wheel, key for key
+            assert {k: v for k, v in recorded.items() if k != "obtained"} == record
+
+
+def test_cuda_venv_library_holds_the_matrix(cuda_python: Path) -> None:
+    """The provisioned CUDA venv's libtorch_cuda.so through the same reader."""
+    out = subprocess.run(
+        [str(cuda_python), "-c", _LIB],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    sass, ptx = _fatbin(Path(info["lib"]))
+    hold_matrix(
+        {
+            "version": info["version"],
+            "cuda": info["cuda"],
+            "libtorch_cuda_sass": sass,
+            "libtorch_cuda_ptx": ptx,
+            "requires_python": info["requires_python"],
+            "python_classifiers": info["classifiers"],
+            "pins": {},  # held by test_cuda_build_matches_the_matrix_row
+        }
+    )
+
+
+# without importing torch: where it is, and what its METADATA says
+_LIB = r"""
+import importlib.metadata as md, json, re
+d = md.distribution("torch")
+ns = {}
+version_py = d.locate_file("torch/version.py").read_text()
+ns["__version__"] = re.search(r"^__version__\s*=\s*'([^']+)'", version_py, re.M).group(1)
+ns["cuda"] = re.search(r"^cuda\b[^=\n]*=\s*'([^']+)'", version_py, re.M).group(1)
+lib = d.locate_file("torch/lib/libtorch_cuda.so")
+classifiers = [m.group(1) for c in d.metadata.get_all("Classifier") or []
+               if (m := re.fullmatch(r"Programming Language :: Python :: (3\.\d+)", c))]
+classifiers.sort(key=lambda v: tuple(map(int, v.split("."))))
+print(json.dumps({"version": ns["__version__"], "cuda": ns["cuda"], "lib": str(lib),
+                  "requires_python": d.metadata["Requires-Python"], "classifiers": classifiers}))
+"""

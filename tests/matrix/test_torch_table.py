@@ -1,0 +1,187 @@
+"""torch.toml: every official release 1.0-2.14 with its CUDA variants, each row sourced, and
+the answers `envlock matrix` and EL-ARCH-UNSUPPORTED give from it for GPUs of every era."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from envlock.checks import run_checks
+from envlock.facts import Facts
+from envlock.matrix import Version, load_matrix
+from tests.conftest import run_envlock
+from tests.facts_builders import edit, gpu, h100_host, with_gpus
+
+V = Version.parse
+
+# The Linux wheel variants of each 1.x release, as pytorch.org's previous-versions page
+# lists them (source PV), plus the CUDA versions the release's builder branch built where
+# that page leaves one out (1.3 is not on it; cu113 for 1.10, cu115 for 1.11: source BR).
+VARIANTS_1X = {
+    "1.0": {"cu80", "cu90", "cu100"},
+    "1.1": {"cu90", "cu100"},
+    "1.2": {"cu92", "cu100"},
+    "1.3": {"cu92", "cu100", "cu101"},
+    "1.4": {"cu92", "cu101"},
+    "1.5": {"cu92", "cu101", "cu102"},
+    "1.6": {"cu92", "cu101", "cu102"},
+    "1.7": {"cu92", "cu101", "cu102", "cu110"},
+    "1.8": {"cu101", "cu102", "cu111"},
+    "1.9": {"cu102", "cu111"},
+    "1.10": {"cu102", "cu111", "cu113"},
+    "1.11": {"cu102", "cu113", "cu115"},
+    "1.12": {"cu102", "cu113", "cu116"},
+    "1.13": {"cu116", "cu117"},
+}
+# where a builder's TORCH_CUDA_ARCH_LIST comes from: a main commit before the release, the
+# 1.8 LTS branch, or the release/X.Y branch (sources.toml says which commit each one is)
+BUILDER_KEYS = {f"B1{n}" for n in range(9)} | {"BR"}
+
+
+def test_every_release_from_1_0_to_2_14_is_listed() -> None:
+    releases = {str(r.release) for r in load_matrix().torch}
+    assert releases == {f"1.{n}" for n in range(14)} | {f"2.{n}" for n in range(15)}
+
+
+@pytest.mark.parametrize("release", sorted(VARIANTS_1X, key=V))
+def test_1x_variants(release: str) -> None:
+    r = load_matrix().torch_release(V(release))
+    assert r is not None
+    assert {v.name for v in r.variants} == VARIANTS_1X[release]
+
+
+def test_every_variant_has_an_arch_list() -> None:
+    for r in load_matrix().torch:
+        for v in r.variants:
+            assert v.arch_list, (str(r.release), v.name)
+
+
+def test_builder_era_rows_name_the_builder() -> None:
+    """1.0-2.5 were built by pytorch/builder: each row names the script it was read from."""
+    for r in load_matrix().torch:
+        if r.release <= V("2.5"):
+            for v in r.variants:
+                assert BUILDER_KEYS & set(v.source), (str(r.release), v.name, v.source)
+
+
+def test_rows_no_script_or_wheel_confirms_stay_unverified() -> None:
+    """2.6 and 2.7's lists were read from no build script; 2.7 cu126 from its wheel (WH27)."""
+    m = load_matrix()
+    for release, name in [("2.6", "cu118"), ("2.6", "cu124"), ("2.6", "cu126")]:
+        v = m.torch_variant(V(release), V(name[2:-1] + "." + name[-1]))
+        assert v is not None and "arch-list" in v.unverified, (release, name)
+    cu128 = m.torch_variant(V("2.7"), V("12.8"))
+    assert cu128 is not None and "arch-list" in cu128.unverified
+    cu126 = m.torch_variant(V("2.7"), V("12.6"))
+    assert cu126 is not None and not cu126.unverified and "WH27" in cu126.source
+
+
+def test_unverified_release_fields_are_said() -> None:
+    """Release fields no source read states are named UNVERIFIED in the row's note."""
+    for r in load_matrix().torch:
+        if r.release < V("1.12"):
+            assert r.note is not None and "UNVERIFIED" in r.note and "python-min" in r.note
+
+
+# ---------------------------------------------------------------------- the answers
+def _matrix(*args: str) -> dict[str, Any]:
+    proc = run_envlock(["matrix", *args, "--all", "--format", "json"])
+    assert proc.returncode in (0, 1), proc.stderr
+    out: dict[str, Any] = json.loads(proc.stdout)
+    return out
+
+
+def _fits(answer: dict[str, Any], release: str) -> dict[str, dict[str, Any]]:
+    return {f["variant"]: f for f in answer["fits"] if f["torch"] == release}
+
+
+def _running(fits: dict[str, dict[str, Any]]) -> set[str]:
+    return {name for name, f in fits.items() if f["runs"] or f["runs_with_driver_at_least"]}
+
+
+def test_rtx_5090_is_offered_2_7_cu128() -> None:
+    """2.7 cu128, the first build with sm_120 kernels, runs on an RTX 5090 (given a driver
+    for CUDA 12.8); 2.7's other builds and every 2.6 build have no kernels for it."""
+    answer = _matrix("--gpu", "RTX 5090")
+    fits = _fits(answer, "2.7")
+    assert _running(fits) == {"cu128"}
+    assert not any("UNVERIFIED" in c for c in fits["cu128"]["caveats"])
+    assert all(
+        "no kernels for compute capability 12.0" in " ".join(f["problems"])
+        for name, f in fits.items()
+        if name != "cu128"
+    )
+    assert _running(_fits(answer, "2.6")) == set()
+
+
+def test_rtx_5090_on_driver_570_runs_2_7_cu128() -> None:
+    fits = _fits(_matrix("--gpu", "RTX 5090", "--driver", "570.86"), "2.7")
+    assert fits["cu128"]["runs"] is True
+
+
+@pytest.mark.parametrize(
+    ("gpu_name", "torch"),
+    [("A100", "1.7"), ("RTX 3090", "1.7.1")],
+)
+def test_ampere_on_torch_1_7_runs_only_the_cuda_11_build(gpu_name: str, torch: str) -> None:
+    """The most common arch complaint of 2020-2022: an A100 or RTX 30xx with a cu10x build.
+    1.7's CUDA 9.2/10.x wheels stop at sm_70/sm_75 (no PTX); its cu110 wheel has sm_80 SASS,
+    which runs on 8.0 and 8.6."""
+    answer = _matrix("--gpu", gpu_name, "--python-version", "3.8", "--driver", "460.32.03")
+    fits = _fits(answer, str(V(torch).truncate(2)))
+    assert set(fits) == {"cu92", "cu101", "cu102", "cu110"}
+    assert fits["cu110"]["runs"] is True
+    cc = answer["capabilities"][0]
+    for name in ("cu92", "cu101", "cu102"):
+        assert fits[name]["runs"] is False
+        assert f"no kernels for compute capability {cc}" in " ".join(fits[name]["problems"])
+
+
+@pytest.mark.parametrize(
+    ("release", "variants"),
+    [("2.6", {"cu118", "cu124", "cu126"}), ("2.7", {"cu118", "cu126", "cu128"})],
+)
+def test_rtx_3090_on_2_6_and_2_7(release: str, variants: set[str]) -> None:
+    """Every 2.6 and 2.7 build has sm_86: real answers, no "cannot tell"."""
+    fits = _fits(_matrix("--gpu", "RTX 3090", "--driver", "580.65.06"), release)
+    assert set(fits) == variants
+    assert {name for name, f in fits.items() if f["runs"] is True} == variants
+
+
+# ------------------------------------------------------------- EL-ARCH-UNSUPPORTED
+def _torch_1x(version: str, cuda: str, gpu_name: str, cc: str) -> Facts:
+    """The H100 host edited to another GPU and a torch 1.x wheel, without torch's live facts
+    (as in a pasted report): the check reads the matrix's arch list of that wheel."""
+    f = h100_host()
+    f = with_gpus(f, gpu(f, name=gpu_name, compute_capability=cc))
+    build = "cu" + cuda.replace(".", "")
+    torch = dataclasses.replace(f.torch, version=version, cuda=cuda, build=build, live=None)
+    return edit(f, "torch", torch)
+
+
+@pytest.mark.parametrize(
+    ("version", "cuda", "gpu_name", "cc", "fires"),
+    [
+        ("1.7.1+cu101", "10.1", "NVIDIA GeForce RTX 3090", "8.6", True),
+        ("1.7.1", "10.2", "A100-SXM4-40GB", "8.0", True),
+        ("1.10.2+cu102", "10.2", "NVIDIA GeForce RTX 3080", "8.6", True),
+        ("1.7.1+cu110", "11.0", "NVIDIA GeForce RTX 3090", "8.6", False),
+        ("1.10.2+cu113", "11.3", "NVIDIA A100-SXM4-80GB", "8.0", False),
+        ("2.6.0+cu124", "12.4", "NVIDIA GeForce RTX 5090", "12.0", True),
+        ("2.7.0+cu128", "12.8", "NVIDIA GeForce RTX 5090", "12.0", False),
+    ],
+)
+def test_arch_unsupported_sees_torch_1x(
+    version: str, cuda: str, gpu_name: str, cc: str, fires: bool
+) -> None:
+    found = [
+        f
+        for f in run_checks(_torch_1x(version, cuda, gpu_name, cc))
+        if f.check_id == "EL-ARCH-UNSUPPORTED"
+    ]
+    assert bool(found) is fires, [f.message for f in found]
+    if fires:
+        assert cc in found[0].message
