@@ -1,4 +1,4 @@
-"""The README's Slurm and Kubernetes recipes run: the manifests are valid YAML of the kinds
+"""The Slurm and Kubernetes recipes (docs/fleet-recipes.md) run: the manifests are valid YAML of the kinds
 they claim, and every envlock command they run is accepted by envlock's own parser."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import yaml
 
 from envlock.cli import build_parser
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+RECIPES = (Path(__file__).resolve().parents[2] / "docs" / "fleet-recipes.md").read_text()
 
 
 def _blocks(lang: str) -> list[str]:
-    return re.findall(rf"^```{lang}\n(.*?)^```$", README, re.M | re.S)
+    return re.findall(rf"^```{lang}\n(.*?)^```$", RECIPES, re.M | re.S)
 
 
 def _envlock_argv(script: str) -> list[list[str]]:

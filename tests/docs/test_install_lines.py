@@ -97,9 +97,13 @@ def test_the_collector_finds_the_unrelated_project() -> None:
 
 
 def test_every_install_line_names_this_distribution() -> None:
+    shipped = _shipped_files()
+    # the documentation site is read too, every page of it
+    docs = {p for p in (REPO / "docs").rglob("*.md")}
+    assert docs and docs <= set(shipped), sorted(map(str, docs - set(shipped)))
     wrong = []
     ours = 0
-    for path in _shipped_files():
+    for path in shipped:
         for number, name, line in install_lines(path.read_text(errors="replace")):
             if name == "envlock":
                 wrong.append(f"{path.relative_to(REPO)}:{number}: {line}")
@@ -115,8 +119,14 @@ def test_the_readme_installs_it_by_name_and_warns_of_the_other_envlock() -> None
     prose = " ".join(readme.split())
     assert "also installs an `envlock` command" in prose
     assert "`envlock --version` says which one is on PATH" in prose
-    # what the exported Dockerfile installs by default, as export's --help says
-    defaults = re.findall(r"`--envlock-spec`, default `([^`]+)`", prose)
+    # the documentation site installs it by name too (the docs' home, the CI page)
+    for page in ("index.md", "ci.md"):
+        named = {name for _, name, _ in install_lines((REPO / "docs" / page).read_text())}
+        assert canonicalize_name(NAME) in named, page
+    # what the exported Dockerfile installs by default, as export's --help says: on
+    # export's page since the README became a front page (issue 22 item 10)
+    export_page = " ".join((REPO / "docs" / "commands" / "export.md").read_text().split())
+    defaults = re.findall(r"`--envlock-spec`, default `([^`]+)`", export_page)
     assert defaults == [NAME], defaults
 
 

@@ -1,9 +1,9 @@
-"""The README's pre-commit snippet, as printed, run by the real pre-commit: its YAML is
-taken from the README with only `repo:` pointed at a local clone of this checkout and
-`rev:` at that clone's HEAD. pre-commit builds the hook's environment (language: python),
-so the hook runs without an activated venv, and verifies the project's interpreter
-(the activated venv, else the project's .venv): it passes where that environment
-matches the lock and fails on drift."""
+"""The documented pre-commit snippet (docs/ci.md, the README's until issue 22 item 10), as
+printed, run by the real pre-commit: its YAML is taken from the page with only `repo:`
+pointed at a local clone of this checkout and `rev:` at that clone's HEAD. pre-commit
+builds the hook's environment (language: python), so the hook runs without an activated
+venv, and verifies the project's interpreter (the activated venv, else the project's
+.venv): it passes where that environment matches the lock and fails on drift."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _git(cwd: Path, *args: str) -> None:
 
 def _hook_repo(tmp: Path) -> Path:
     """A git clone of this checkout with its working tree committed (the hook file and the
-    package pre-commit installs): a real `repo:` to point the README's snippet at."""
+    package pre-commit installs): a real `repo:` to point the documented snippet at."""
     repo = tmp / "envlock-hooks"
     subprocess.run(
         ["git", "clone", "-q", "--no-local", str(REPO), str(repo)],
@@ -52,20 +52,20 @@ def _hook_repo(tmp: Path) -> Path:
     return repo
 
 
-def readme_snippet() -> str:
-    """The README's pre-commit YAML block, as printed."""
-    readme = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+def documented_snippet() -> str:
+    """The documented pre-commit YAML block (docs/ci.md), as printed."""
+    page = (REPO / "docs" / "ci.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
     (block,) = [b for b in blocks if "id: envlock-verify" in b]
     return block
 
 
 def _config(hooks: Path) -> str:
-    """The README's snippet with `repo:` pointed at the clone and `rev:` at its HEAD."""
+    """The documented snippet with `repo:` pointed at the clone and `rev:` at its HEAD."""
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=hooks, capture_output=True, text=True, check=True
     ).stdout.strip()
-    text = readme_snippet()
+    text = documented_snippet()
     text, repos = re.subn(r"(?m)^(\s*- repo: )\S+.*$", rf"\g<1>{hooks}", text)
     text, revs = re.subn(r"(?m)^(\s*rev: )\S+.*$", rf"\g<1>{head}", text)
     assert repos == 1 and revs == 1, text
@@ -74,7 +74,7 @@ def _config(hooks: Path) -> str:
 
 def _project(tmp: Path, locked_in: Path, hooks: Path) -> Path:
     """A project repo whose committed envlock.lock.toml was made in the venv `locked_in`,
-    with the README's pre-commit config."""
+    with the documented pre-commit config."""
     project = tmp / "project"
     project.mkdir()
     proc = run_envlock(
@@ -131,11 +131,11 @@ def hooks(tmp_path: Path) -> Path:
     return _hook_repo(tmp_path)
 
 
-def test_the_readme_snippet_is_a_whole_config_with_a_release_rev() -> None:
+def test_the_documented_snippet_is_a_whole_config_with_a_release_rev() -> None:
     """`repos:` at the top, and the rev of this version's release tag."""
     from envlock import __version__
 
-    config = readme_snippet()
+    config = documented_snippet()
     assert config.startswith("repos:\n"), config
     assert re.search(rf"(?m)^\s*rev: v{re.escape(__version__)}$", config), config
 

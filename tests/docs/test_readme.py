@@ -1,14 +1,24 @@
-"""The README's promises: its commands exist, exit codes match the code, hook file parses."""
+"""The README's and the documentation's promises: their commands exist, every option of a
+command is on its page, exit codes match the code, hook file parses, the README stays a
+front page."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from envlock.cli import COMMANDS, EPILOG, build_parser
 from envlock.errors import ExitCode
 from tests.conftest import REPO
+from tests.docs.reference import DOCS, page_of
 
 README = (REPO / "README.md").read_text()
+EXIT_CODES = DOCS / "exit-codes.md"
+
+
+def doc_pages() -> list[Path]:
+    """Every Markdown page of the documentation site."""
+    return sorted(DOCS.rglob("*.md"))
 
 
 def first_screen_commands() -> list[str]:
@@ -46,14 +56,16 @@ def _long_options(help_text: str) -> set[str]:
     }
 
 
-def test_every_command_has_a_readme_section_and_its_help_is_in_the_readme() -> None:
-    """README and `--help` in step: a section heading per command, and every option
-    `envlock CMD --help` lists is documented (as `--option`) in the README."""
-    headings = [ln for ln in README.splitlines() if ln.startswith("## ")]
+def test_every_command_has_a_page_and_its_help_is_on_it() -> None:
+    """Docs and `--help` in step: a page per command titled with it, and every option
+    `envlock CMD --help` lists is documented (as `--option`) on that page."""
     parser = build_parser()
-    documented = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", README))
     for name in COMMANDS:
-        assert any(f"`envlock {name}" in h for h in headings), f"no README section for {name}"
+        page = page_of(name)
+        assert page.is_file(), f"no documentation page for {name}"
+        text = page.read_text()
+        assert text.startswith(f"# envlock {name}"), f"{page} is not titled `envlock {name}`"
+        documented = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", text))
         sub = parser._subparsers._group_actions[0].choices[name]  # type: ignore[union-attr]
         helps = [sub.format_help()]
         if name == "fleet":
@@ -64,21 +76,42 @@ def test_every_command_has_a_readme_section_and_its_help_is_in_the_readme() -> N
             f"could not read the options of `envlock {name} --help`"
         )
         missing = sorted(options - documented)
-        assert not missing, f"`envlock {name} --help` lists {missing}, which the README never names"
+        assert not missing, f"`envlock {name} --help` lists {missing}, which {page} never names"
+
+
+def test_the_readme_is_a_front_page_that_links_every_command() -> None:
+    """At most about 250 lines (issue 22 item 10): what it is, install, five commands,
+    exit codes, links; every command's page is one link away."""
+    assert len(README.splitlines()) <= 250, len(README.splitlines())
+    headings = [ln for ln in README.splitlines() if ln.startswith("### ")]
+    assert len([h for h in headings if "`envlock " in h]) == 5, headings
+    for name in COMMANDS:
+        link = f"({page_of(name).relative_to(REPO)})"
+        assert link in README, f"the README does not link {link}"
+    for heading in ("## Exit codes", "## Documentation"):
+        assert heading in README.splitlines(), heading
 
 
 def test_exit_code_table_matches_the_code() -> None:
-    table = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", README, re.M))
+    """The README's table and the exit-codes page's: the same codes, those of the code."""
+    readme = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", README, re.M))
+    page = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", EXIT_CODES.read_text(), re.M))
+    assert page == readme
+    table = readme
     assert sorted(int(k) for k in table) == sorted(int(c) for c in ExitCode)
     for code in ExitCode:
         assert f"  {int(code)}  " in EPILOG
 
 
 def test_every_option_in_readme_examples_exists() -> None:
-    """Options shown after `envlock <cmd>` in README code blocks are accepted by that command."""
+    """Options shown after `envlock <cmd>` in the code blocks of the README and of every
+    documentation page are accepted by that command."""
     parser = build_parser()
     subs = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    for cmd, rest in re.findall(r"^envlock (\w+)(.*)$", README, re.M):
+    texts = "\n".join([README, *(p.read_text() for p in doc_pages())])
+    shown = re.findall(r"^(?:\$ )?envlock (\w+)(.*)$", texts, re.M)
+    assert len(shown) >= 50, len(shown)  # the examples moved with the text, not dropped
+    for cmd, rest in shown:
         if cmd not in subs:
             continue
         known = {o for a in subs[cmd]._actions for o in a.option_strings}
@@ -90,7 +123,9 @@ def test_every_option_in_readme_examples_exists() -> None:
             }
         own = rest.split("#")[0].split(" -- ")[0]  # after " -- " come the wrapped command's options
         for opt in re.findall(r"(?<![\w-])(--[a-z][\w-]*)", own):
-            assert opt in known, f"README shows `envlock {cmd} ... {opt}` which it does not accept"
+            assert opt in known, (
+                f"the docs show `envlock {cmd} ... {opt}`, which it does not accept"
+            )
 
 
 def test_pre_commit_hook_file_is_valid() -> None:
