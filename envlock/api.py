@@ -411,11 +411,14 @@ def matrix_advice(
     driver: str | None = None,
     os_name: str | None = None,
     python_version: str | None = None,
+    check_index: bool = False,
 ) -> MatrixAdvice:
     """Which official torch builds run on a GPU (`gpu`, a model name, or its `capability`,
     "8.9") with `driver` ("570.86") on `os_name` (linux, windows) for `python_version`
     ("3.12"), and the pip command for the newest; what is not given comes from the facts
-    of `source` (this machine by default, probed without importing torch)."""
+    of `source` (this machine by default, probed without importing torch). With
+    `check_index`, the newest's wheel is confirmed on its index for this Python, CPU and
+    glibc (PEP 691; ENVLOCK_TORCH_INDEX names a mirror); offline, a note."""
     from envlock.usecases.matrix import matrix_advice as _advice
 
     return _advice(
@@ -425,6 +428,7 @@ def matrix_advice(
         driver=driver,
         os_name=os_name,
         python_version=python_version,
+        check_index=check_index,
     )
 
 

@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VENV_ROOT = Path(os.environ.get("ENVLOCK_TEST_VENVS", Path.home() / ".cache/envlock-test/venvs"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# `envlock matrix` confirms its wheel on download.pytorch.org; the suite reaches no index
+# but its own fakes: a closed loopback port, so the check is the offline note at once
+os.environ.setdefault("ENVLOCK_TORCH_INDEX", "http://127.0.0.1:9/whl/")
 
 
 def need(condition: bool, why: str) -> None:

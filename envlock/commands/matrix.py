@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         driver=args.driver,
         os_name=args.os,
         python_version=args.python_version,
+        check_index=True,
     )
     if args.format == "json":
         json.dump(advice.to_dict(), sys.stdout, indent=2)
@@ -122,6 +123,8 @@ def _print_advice(advice: MatrixAdvice, out: TextIO) -> None:
             + (f" (with a driver >= {cond}; the driver is unknown)" if cond else "")
             + f": torch {best.torch} {best.variant}\n  {best.pip}\n"
         )
+        if advice.wheel_check:  # its wheel on the index, or why that was not confirmed
+            out.write(f"  index: {advice.wheel_check}\n")
     up = advice.upgrade_driver_for_newest
     if up:
         out.write(

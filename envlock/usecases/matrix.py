@@ -57,6 +57,10 @@ class MatrixAdvice:
     fits: tuple[TorchBuild, ...]  # every build, newest release and CUDA first
     sources: dict[str, str]  # where the matrix's rows come from
     does_not_apply: str | None = None  # why this table says nothing (aarch64 systems)
+    # the best build's wheel on its index for this Python and platform: True found, False
+    # missing, None not checked (offline, or not asked); the note says which
+    wheel_found: bool | None = None
+    wheel_check: str | None = None
 
     @property
     def runs(self) -> bool:
@@ -64,8 +68,9 @@ class MatrixAdvice:
 
     def to_dict(self) -> dict[str, object]:
         out = dataclasses.asdict(self)
-        if out["does_not_apply"] is None:
-            del out["does_not_apply"]
+        for key in ("does_not_apply", "wheel_found", "wheel_check"):
+            if out[key] is None:
+                del out[key]
         return out
 
 
@@ -89,9 +94,12 @@ def matrix_advice(
     driver: str | None,
     os_name: str | None,
     python_version: str | None,
+    check_index: bool = False,
 ) -> MatrixAdvice:
     """The builds that run on the GPU (`gpu`'s name or its `capability`) with `driver`
-    and `python_version`; what is not given comes from the facts of `source`."""
+    and `python_version`; what is not given comes from the facts of `source`. With
+    `check_index`, the best build's wheel is looked up on its index (PEP 691) for this
+    Python and this machine's CPU and glibc; offline that is a note, never an error."""
     from envlock.matrix import load_matrix
 
     matrix = load_matrix()
@@ -108,7 +116,30 @@ def matrix_advice(
             "and --driver VERSION"
         )
     advice = _advice(matrix, asked)
-    return _for_arm(advice, asked.arm) if asked.arm else advice
+    if asked.arm:
+        return _for_arm(advice, asked.arm)
+    return _confirmed(advice) if check_index else advice
+
+
+def _confirmed(advice: MatrixAdvice) -> MatrixAdvice:
+    """The best build's wheel confirmed on its index for this machine's platform (Linux
+    wheels: manylinux tags need the glibc)."""
+    import platform
+
+    best = advice.best
+    if best is None or advice.os != "linux" or advice.python is None:
+        return advice
+    from envlock.install.wheelcheck import confirm_torch_wheel
+
+    libc, libc_version = platform.libc_ver()
+    check = confirm_torch_wheel(
+        best.torch,
+        best.variant,
+        python=advice.python,
+        arch=platform.machine(),
+        glibc=libc_version if libc == "glibc" and libc_version else None,
+    )
+    return dataclasses.replace(advice, wheel_found=check.found, wheel_check=check.note)
 
 
 def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:

@@ -1,0 +1,92 @@
+"""Is the torch wheel a fix recommends really on its index, for this Python, CPU and glibc?
+
+The matrix says which (release, CUDA variant) runs on a GPU and driver; that the index
+holds a wheel of it for the machine's interpreter and platform is a separate fact, read
+from the variant index's PEP 691 page (the client of install/fetch.py, under its deadline
+and bounds). What `uv --torch-backend=auto` lacks (astral-sh/uv#14742). Offline, or when
+the index does not answer, the check is skipped with a note: never an error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from envlock.errors import RestoreError
+from envlock.install.fetch import Budget, fetch_page, opener
+from envlock.install.files import platform_tags
+from envlock.install.indexurl import Index
+
+# the variants' index (download.pytorch.org/whl/<variant>); a mirror or a test's fake
+# index replaces it through ENVLOCK_TORCH_INDEX
+TORCH_INDEX = "https://download.pytorch.org/whl/"
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WheelCheck:
+    """found: True (a wheel fits), False (the index has none for this platform), None
+    (not checked: the index did not answer); note: what was found or why not."""
+
+    found: bool | None
+    note: str
+
+
+def torch_index() -> str:
+    base = os.environ.get("ENVLOCK_TORCH_INDEX", "").strip() or TORCH_INDEX
+    return base if base.endswith("/") else base + "/"
+
+
+def confirm_torch_wheel(
+    release: str,
+    variant: str,
+    *,
+    python: str,
+    arch: str,
+    glibc: str | None,
+    timeout: float = TIMEOUT_S,
+) -> WheelCheck:
+    """Whether `torch==<release>.*` of `variant` (cu128, cpu) has a wheel on its index
+    that an installer on CPython `python`, `arch` and `glibc` accepts."""
+    where = f"{torch_index()}{variant}"
+    try:
+        index = Index.parse(where, where="ENVLOCK_TORCH_INDEX")
+        accepted = platform_tags(python, arch, glibc)
+        budget = Budget(timeout)
+        page, _ = fetch_page(opener(budget), budget, index, "torch")
+    except (RestoreError, OSError) as exc:
+        return WheelCheck(found=None, note=f"not confirmed on the index (offline?): {exc}")
+    platform = f"Python {python}, {arch}" + (f", glibc {glibc}" if glibc else "")
+    fits = _fitting(page, release, variant, accepted)
+    if fits:
+        return WheelCheck(found=True, note=f"on {index.shown}: {fits[-1]} ({platform})")
+    return WheelCheck(
+        found=False,
+        note=f"{index.shown} has no torch {release} wheel for {platform}",
+    )
+
+
+def _fitting(page: dict[str, object], release: str, variant: str, accepted: set[str]) -> list[str]:
+    """The wheel names of torch <release>.* on the page whose local tag is `variant` (or
+    none: a variant index's default build) and whose tags the platform accepts."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    want = tuple(int(p) for p in release.split("."))
+    files = page.get("files")
+    out = []
+    for entry in files if isinstance(files, list) else ():
+        name = entry.get("filename") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.endswith(".whl"):
+            continue
+        if entry.get("yanked") not in (None, False):
+            continue
+        try:
+            project, version, _, tags = parse_wheel_filename(name)
+        except InvalidWheelFilename:
+            continue
+        if project != "torch" or version.release[: len(want)] != want:
+            continue
+        if version.local not in (None, variant) or not any(str(t) in accepted for t in tags):
+            continue
+        out.append(name)
+    return sorted(out)
