@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
+from envlock.checks.cpubuild import cpu_build_unseen_gpus
 from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
@@ -146,7 +147,10 @@ def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("EL-TORCH-CPU-ONLY")
 def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
-    if not ctx.torch_is_cpu_only or not ctx.gpus_present():
+    if not ctx.torch_is_cpu_only:
+        return
+    if not ctx.gpus_present():  # a paste that does not show the GPUs (checks/cpubuild.py)
+        yield from cpu_build_unseen_gpus(ctx, _unknown_gpu_hint(ctx))
         return
     gpus = ctx.gpus()
     if gpus and all(_unservable(ctx, g) is not None for g in gpus):

@@ -107,7 +107,11 @@ NEEDS: dict[str, tuple[Need, ...]] = {
             ),
         ),
     ),
-    "EL-TORCH-CPU-ONLY": (("torch's CUDA build", _torch_cuda), ("the GPU list", _gpus)),
+    # a CPU-only build is said without the GPU list (checks/cpubuild.py)
+    "EL-TORCH-CPU-ONLY": (
+        ("torch's CUDA build", _torch_cuda),
+        ("the GPU list", lambda c: _gpus(c) or c.torch_is_cpu_only),
+    ),
     "EL-TORCH-CUDA-UNAVAILABLE": (
         (
             "torch.cuda.is_available()",

@@ -807,6 +807,8 @@ TESTED_ELSEWHERE = {
     "EL-EXT-TORCH-ABI": "tests/checks/test_extensions.py",
     "EL-EXT-CUDA-MAJOR": "tests/checks/test_extensions.py",
     "EL-FAMILY-MISMATCH": "tests/checks/test_family.py",
+    # read from real pasted reports' conda and pip lists (issue 21 item 4)
+    "EL-TORCH-TWO-INSTALLS": "tests/pasted/test_paste_signals.py",
     "EL-NET-IFNAME-MISSING": "tests/checks/test_network.py",
     "EL-NET-IB-HCA-MISSING": "tests/checks/test_network.py",
     "EL-NET-NO-GPUDIRECT": "tests/checks/test_network.py",

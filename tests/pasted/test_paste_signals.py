@@ -155,3 +155,28 @@ def test_pip_lists_condas_pytorch_as_torch_of_the_same_version() -> None:
     )
     both = two_installs({"pytorch": "1.4.0 py3.7_cpu_0", "torch": "1.4.0 pypi_0"}, {})
     assert both == ("1.4.0", "1.4.0")
+
+
+def _cpu_only(folder_file: str) -> list[Finding]:
+    return [f for f in _findings(folder_file) if f.check_id == "EL-TORCH-CPU-ONLY"]
+
+
+def test_cpu_build_in_a_paste_without_gpu_lines() -> None:
+    """pytorch#49325 (torch 1.7.1+cpu, cut before the GPU lines): a warning, the build alone
+    says CUDA is unavailable; pytorch#108607 (the conda nightly's CPU build, cut before
+    the GPU lines, a CUDA 11.8 toolkit installed): an error."""
+    (warned,) = _cpu_only("pytorch-49325.txt")
+    assert warned.severity.name == "WARNING" and "does not list the GPUs" in warned.message
+    assert warned.fix is not None and "envlock matrix" in warned.fix
+    (error,) = _cpu_only("pytorch-108607.txt")
+    assert error.severity.name == "ERROR"
+    assert "a CUDA toolkit (11.8.89) is installed" in error.message
+
+
+def test_cpu_build_where_the_paste_says_no_gpu_or_on_a_live_probe_is_quiet() -> None:
+    """pytorch#137846: a CPU machine ('No CUDA') with a CPU build: nothing to fix; a live
+    probe of the CPU venv (no GPU): the GPU check's own rule, quiet."""
+    from tests.facts_builders import cpu_venv
+
+    assert _cpu_only("pytorch-137846.txt") == []
+    assert [f for f in run_checks(cpu_venv()) if f.check_id == "EL-TORCH-CPU-ONLY"] == []

@@ -1,0 +1,49 @@
+"""EL-TORCH-CPU-ONLY for a pasted report that does not show the GPUs (issue 21 item 4).
+
+A report cut before its GPU lines, or one whose "GPU models" line says nothing, still
+says that torch is a CPU-only build ("+cpu", "CUDA used to build PyTorch: Could not
+collect", conda's py3.9_cpu_0): torch.cuda.is_available() is False on any machine. It is
+an error when something beside it asks for CUDA (conda's pytorch-cuda or cudatoolkit, a
++cu118 torchvision, nvidia-* wheels, a CUDA toolkit), a warning otherwise. A report that
+says there is no NVIDIA GPU ("No CUDA") and every live probe are left to the GPU check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext
+from envlock.findings import Finding, Severity
+from envlock.matrix.builds import cuda_wanted
+from envlock.matrix.family import PAIRED
+
+
+def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
+    """The finding for a CPU-only torch in a paste that lists no GPU (`fix`: the GPU
+    check's own, for an unknown GPU)."""
+    driver = ctx.driver
+    if driver.source != "pasted" or driver.gpus is not None or driver.pci_gpus:
+        return
+    facts = ctx.facts
+    packages = facts.packages.distributions
+    wanted = cuda_wanted(
+        facts.toolchain.conda_packages,
+        [w.name for w in facts.cuda.wheels],
+        facts.cuda.toolkit.nvcc_version if facts.cuda.toolkit else None,
+        {m: packages[m] for m in PAIRED if m in packages},
+    )
+    yield Finding(
+        check_id="EL-TORCH-CPU-ONLY",
+        severity=Severity.ERROR if wanted else Severity.WARNING,
+        message=(
+            f"torch {facts.torch.version} is a CPU-only build: torch.cuda.is_available() is "
+            "False on any machine ('Torch not compiled with CUDA enabled'); the report does "
+            "not list the GPUs" + (f", but {wanted}" if wanted else "")
+        ),
+        fix=fix,
+        evidence={
+            "torch.version": facts.torch.version,
+            "torch.cuda": facts.torch.cuda,
+            "cuda_wanted": wanted,
+        },
+    )
