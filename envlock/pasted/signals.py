@@ -1,28 +1,23 @@
 """What a collect_env report says beyond its keys, read once every key is: a machine
-without a usable NVIDIA driver, and torch's build as conda's build string states it.
+without a usable NVIDIA driver.
 
 - torch printed "Found no NVIDIA driver on your system" and the report lists no GPU: no
   GPU is usable here (torch's own word);
 - "Is CUDA available: False" from a CUDA build of torch while "Nvidia driver version" and
   "GPU models and configuration" say "Could not collect": nvidia-smi did not run and torch
   found no device, the signature of a machine (or container) without the driver; a Jetson
-  (a tegra kernel) has no nvidia-smi at all and is left alone;
-- a report that does not say which CUDA torch was built with, beside conda's pytorch of
-  the same version: the build conda's build string names (py3.10_cuda11.8_..., py3.9_cpu_0).
+  (a tegra kernel) has no nvidia-smi at all and is left alone.
 """
 
 from __future__ import annotations
 
-from envlock.matrix.builds import conda_torch
 from envlock.pasted.draft import Draft
 
 _NOT_COLLECTED = "could not collect"
-_UNSAID = "the report does not say which CUDA torch was built with"
 
 
 def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
     """Apply what the report's fields say together (`fields`: collect_env's, as read)."""
-    _conda_build(d)
     if d.gpus is None and d.torch.get("cuda") and not _tegra(fields):
         if d.torch_found_no_driver:
             _no_driver(d, "torch printed 'Found no NVIDIA driver on your system'")
@@ -56,19 +51,3 @@ def _no_driver(d: Draft, why: str) -> None:
     d.gpus = []
     d.set_default(d.driver, "unavailable", f"no NVIDIA driver usable here: {why}")
     d.note(f"no NVIDIA driver: {why}")
-
-
-def _conda_build(d: Draft) -> None:
-    """torch's CUDA from conda's build string, when the report does not say it."""
-    if d.torch.get("unavailable") != _UNSAID:
-        return
-    conda = conda_torch(d.conda)
-    version = str(d.torch.get("version") or "")
-    if conda is None or version.split("+", 1)[0] != conda.version:
-        return
-    build = "cpu" if conda.cpu else f"cu{(conda.cuda or '').replace('.', '')}"
-    if not conda.cpu and conda.cuda is None:
-        return
-    del d.torch["unavailable"]
-    d.torch.update({"installed": True, "cuda": conda.cuda, "hip": None, "build": build})
-    d.note(f"torch's build from conda's build string: pytorch {conda.version} {conda.build}")
