@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from envlock.usecases.matrix import TorchBuild as TorchBuild
     from envlock.usecases.report import BugReport as BugReport
     from envlock.usecases.restore import RestoreOutcome as RestoreOutcome
+    from envlock.usecases.run import RunCheck as RunCheck
     from envlock.verify import Rule
 
 # envlock.lock.model.DEFAULT_LOCK_NAME, repeated so that importing this module stays light:
@@ -381,6 +382,22 @@ def check(
         command="preflight",
     )
     return verify(lock, Source(timeout=timeout), facts=None, options=options).report
+
+
+def run_check(
+    cmd: Sequence[str],
+    lock: str | os.PathLike[str] = DEFAULT_LOCK_NAME,
+    *,
+    python: str | None = None,
+    scope: str = "full",
+    strict: bool = False,
+    use_cache: bool = True,
+) -> RunCheck:
+    """check() for `envlock run -- CMD`: the interpreter CMD runs (`python` on its PATH, a
+    console script's shebang, else `python` given here or envlock's own), and the Report."""
+    from envlock.usecases.run import run_check as _run_check
+
+    return _run_check(cmd, lock, python=python, scope=scope, strict=strict, use_cache=use_cache)
 
 
 def preflight(

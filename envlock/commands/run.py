@@ -17,6 +17,12 @@ Verify this environment against LOCK, then replace this process with CMD
 the report goes to stderr and CMD does not run (exit 1), unless --warn-only.
 
   envlock run --lock envlock.lock.toml -- python train.py --bf16
+
+The environment checked is the one CMD runs: `python`/`python3` as CMD's PATH
+resolves it (`python -m ...` too), or the interpreter in a console script's
+shebang (torchrun, accelerate, deepspeed). For a shell script or a launcher
+(srun, mpirun) name it with --python; without it envlock's own interpreter is
+checked, and the output says so.
 """
 
 
@@ -26,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_LOCK_NAME,
         metavar="LOCK",
         help=f"lock file (default {DEFAULT_LOCK_NAME})",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PY",
+        help="the interpreter CMD runs, when CMD is a shell script or a launcher (srun)",
     )
     parser.add_argument("--scope", choices=SCOPES, default="full")
     parser.add_argument(
@@ -50,9 +61,18 @@ def run(args: argparse.Namespace) -> ExitCode:
         raise UsageError("no command given: envlock run --lock LOCK -- CMD ...")
     if shutil.which(cmd[0]) is None:
         raise CommandNotFoundError(f"command not found: {cmd[0]}")
-    from envlock.api import check
+    from envlock.api import run_check
 
-    report = check(args.lock, scope=args.scope, strict=args.strict, use_cache=not args.no_cache)
+    checked = run_check(
+        cmd,
+        args.lock,
+        python=args.python,
+        scope=args.scope,
+        strict=args.strict,
+        use_cache=not args.no_cache,
+    )
+    report = checked.report
+    print(f"envlock: checked {checked.interpreter.describe()}", file=sys.stderr)
     if report.failed:
         from envlock.report import render
 
