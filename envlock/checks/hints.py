@@ -62,6 +62,8 @@ def remedy_text(r: Remedy | None, ctx: CheckContext) -> str | None:
             else f"{pip_command(keep.release.release, keep.variant.name)}"
         )
         parts.append(f"upgrade the NVIDIA driver to >= {r.driver_at_least} and {what}")
+    if r.driver_first:  # roads by cost: keeping the release before changing it
+        parts.reverse()
     return "; or ".join(parts) if parts else None
 
 

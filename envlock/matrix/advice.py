@@ -345,9 +345,24 @@ class Remedy:
     build: Fit | None = None
     driver_at_least: Version | None = None
     driver_build: Fit | None = None
+    installed: Version | None = None  # the installed release (X.Y)
+
+    @property
+    def driver_first(self) -> bool:
+        """Roads by cost: another build of the installed release first, then a driver
+        upgrade, then another release; so the driver comes first when the build road
+        changes the release and the driver road does not."""
+        return (
+            self.build is not None
+            and self.driver_build is not None
+            and self.driver_at_least is not None
+            and self.build.release.release != self.installed
+            and self.driver_build.release.release == self.installed
+        )
 
     def roads(self) -> list[dict[str, str]]:
-        """As data (a finding's evidence "fix.roads"): what to change, road by road."""
+        """As data (a finding's evidence "fix.roads"): what to change, road by road, in
+        the order of their cost."""
         out: list[dict[str, str]] = []
         if self.build is not None:
             out.append(
@@ -361,7 +376,7 @@ class Remedy:
                     "variant": self.driver_build.variant.name,
                 }
             )
-        return out
+        return out[::-1] if self.driver_first else out
 
 
 def _driver_only(f: Fit) -> bool:
@@ -389,7 +404,9 @@ def remedy(
     build = _build_road(fits, near, full_only)
     driver_build = _driver_road(fits, near, build)
     needed = driver_build.driver_needed if driver_build is not None else None
-    return Remedy(build=build, driver_at_least=needed, driver_build=driver_build)
+    return Remedy(
+        build=build, driver_at_least=needed, driver_build=driver_build, installed=near.here
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -142,3 +142,19 @@ def test_every_new_case_fix_holds() -> None:
     ids = {c for c, _ in checked}
     assert {"EL-GPU-UNSERVABLE", "EL-DRIVER-TOO-OLD"} <= ids  # not a vacuous pass
     assert {"torch": "2.0", "variant": "cpu"} in [r for _, r in checked]
+
+
+def cpu_torch_2_9_on_driver_520() -> Facts:
+    """torch 2.9.0+cpu on the H100 with driver 520.61.05 (CUDA 11.8): no 2.9 CUDA build
+    runs on that driver; an R580 driver runs 2.9 cu130, an older release runs as it is."""
+    f = _live(_torch(h100_host(), "2.9.0+cpu", None), arch_flags=[])
+    return _driver(f, "520.61.05", "11.8")
+
+
+def test_a_driver_upgrade_that_keeps_the_release_comes_before_another_release() -> None:
+    f = _by_id(cpu_torch_2_9_on_driver_520())["EL-TORCH-CPU-ONLY"]
+    roads = f.evidence["fix.roads"]
+    assert roads[0].get("torch") == "2.9" and "driver_at_least" in roads[0], roads
+    assert any(r.get("torch") != "2.9" for r in roads[1:]), roads  # the other release, after
+    assert (f.fix or "").startswith("upgrade the NVIDIA driver to >= "), f.fix
+    _recheck(cpu_torch_2_9_on_driver_520())
