@@ -25,7 +25,14 @@ from envlock.checks.registry import check
 from envlock.facts import RequiresFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
-from envlock.matrix.builds import NVIDIA, SOURCE, is_released, torch_origin, two_installs
+from envlock.matrix.builds import (
+    NVIDIA,
+    SOURCE,
+    conda_torch,
+    is_released,
+    torch_origin,
+    two_installs,
+)
 from envlock.matrix.family import FAMILY, PAIRED, Family, FamilyRow, load_family, pip_line
 
 if TYPE_CHECKING:  # at run time packaging is imported inside the functions that use it
@@ -352,12 +359,19 @@ def torch_two_installs(ctx: CheckContext) -> Iterator[Finding]:
     if both is None:
         return
     conda_version, pip_version = both
+    built = conda_torch(conda)
+    kind = (
+        ""
+        if built is None
+        else f" (the {built.channel} channel's "
+        + ("CPU build)" if built.cpu else f"CUDA {built.cuda} build)")
+    )
     yield Finding(
         check_id="EL-TORCH-TWO-INSTALLS",
         severity=Severity.ERROR,
         message=(
-            f"torch is installed twice in this environment: conda's pytorch {conda_version} "
-            f"and pip's torch {pip_version}; both write site-packages/torch, so Python imports "
+            f"torch is installed twice in this environment: conda's pytorch {conda_version}"
+            f"{kind} and pip's torch {pip_version}; both write site-packages/torch, so Python imports "
             "whichever was installed last or a mix of the two"
         ),
         fix=(

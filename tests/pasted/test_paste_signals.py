@@ -130,7 +130,8 @@ def test_conda_build_strings_are_kept_and_read() -> None:
 def test_two_torch_installs_conda_and_pip() -> None:
     """pytorch#28321: conda's pytorch 1.3.0 and pip's torch 1.2.0 in one environment."""
     (f,) = [f for f in _findings("pytorch-28321.txt") if f.check_id == "EL-TORCH-TWO-INSTALLS"]
-    assert "conda's pytorch 1.3.0" in f.message and "pip's torch 1.2.0" in f.message
+    assert "conda's pytorch 1.3.0 (the pytorch channel's CUDA 10.1 build)" in f.message
+    assert "pip's torch 1.2.0" in f.message
     assert f.fix is not None and "pip uninstall -y torch" in f.fix
 
 
