@@ -140,6 +140,37 @@ KINDS: dict[str, Kind] = {
             "CUDA build of torch on a host without an NVIDIA driver",
         ),
         Kind("EL-NOUVEAU-BOUND", ERROR, DOCTOR, "nouveau (not nvidia) bound to an NVIDIA GPU"),
+        Kind("EL-GPU-LOST", ERROR, DOCTOR, "a GPU fell off the bus (NVML: GPU is lost)"),
+        Kind(
+            "EL-GPU-ECC-UNCORRECTED",
+            ERROR,
+            DOCTOR,
+            "volatile uncorrectable ECC errors on a GPU since the driver loaded",
+        ),
+        Kind(
+            "EL-GPU-MEMORY-REPAIR-PENDING",
+            ERROR,
+            DOCTOR,
+            "a GPU's row remap or page retirement waits for a reset (or failed)",
+        ),
+        Kind(
+            "EL-MIG-NO-DEVICE",
+            ERROR,
+            DOCTOR,
+            "MIG enabled while CUDA_VISIBLE_DEVICES names no MIG device: torch sees none",
+        ),
+        Kind(
+            "EL-FABRIC-MANAGER",
+            ERROR,
+            DOCTOR,
+            "NVSwitch fabric not set up: the NVIDIA Fabric Manager is not running",
+        ),
+        Kind(
+            "EL-FAMILY-MISSING-DEP",
+            ERROR,
+            DOCTOR,
+            "a torch family package lacks a dependency it requires (pip check)",
+        ),
         Kind("EL-NVCC-MISMATCH", WARNING, DOCTOR, "system nvcc's CUDA major differs from torch's"),
         Kind(
             "EL-PERSISTENCE-OFF", WARNING, DOCTOR, "persistence mode off on a multi-GPU Linux host"
