@@ -294,6 +294,7 @@ ROWS: dict[str, Callable[[Ctx], Row]] = {
 def measure(rows: list[Row], trees: dict[str, str], runs: int) -> None:
     """`runs` rounds; in each, every row runs each checkout's command and its baseline."""
     for round_ in range(runs):
+        compile_trees(trees)
         for row in rows:
             if row.error is not None:
                 continue
@@ -305,6 +306,19 @@ def measure(rows: list[Row], trees: dict[str, str], runs: int) -> None:
                     _sample(row, "versus", row.versus.run)
             except (RuntimeError, OSError) as exc:
                 row.error = str(exc)
+
+
+def compile_trees(trees: dict[str, str]) -> None:
+    """Bytecode for each checkout's envlock, as an install leaves it: under
+    PYTHONDONTWRITEBYTECODE=1 (CI, this machine's shells) a module edited since its .pyc
+    would otherwise be compiled from source in every run of one side only. Each round:
+    files edited meanwhile are compiled again."""
+    for tree in trees.values():
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(Path(tree) / "envlock")],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 def _sample(row: Row, label: str, run: Callable[[], float]) -> None:
