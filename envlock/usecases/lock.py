@@ -84,12 +84,18 @@ def lock_file(
     if path is None:
         text = dumps_lock(lock, args=regenerate)
     else:
-        image = "".join(
+        # what was locked is what the copied line verifies: an image, a container or
+        # another interpreter (without --python it would verify envlock's own)
+        target = "".join(
             f" --{o} {shlex.quote(value)}"
-            for o, value in (("image", source.image), ("container", source.container))
+            for o, value in (
+                ("image", source.image),
+                ("container", source.container),
+                ("python", source.python),
+            )
             if value
         )
-        text = dumps_lock(lock, name=path, args=regenerate, verify_args=image)
+        text = dumps_lock(lock, name=path, args=regenerate, verify_args=target)
         write_lock(path, text)
     return LockFile(
         lock=lock,
