@@ -7,11 +7,14 @@ because a skipped integration test there would hide a broken provisioning step.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,14 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Commands whose process is part of what they do: `run` replaces itself with the command
+# (os.execvp), `restore` starts installers whose output a later change may pass through.
+NEEDS_A_PROCESS = ("run", "restore")
+# ENVLOCK_TEST_SUBPROCESS=1: every call in a subprocess, as before (to compare, or to tell
+# whether a failure comes from running in-process)
+ALWAYS_A_PROCESS = os.environ.get("ENVLOCK_TEST_SUBPROCESS") == "1"
+
+
 def run_envlock(
     args: Sequence[str],
     *,
@@ -69,16 +80,58 @@ def run_envlock(
     env: dict[str, str] | None = None,
     cwd: Path | str | None = None,
     timeout: float = 300,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess (`python -m envlock ARGS`)."""
-    return subprocess.run(
-        [str(python), "-m", "envlock", *args],
-        capture_output=True,
-        text=True,
-        env=env if env is not None else clean_env(),
-        cwd=cwd,
-        timeout=timeout,
-        check=False,
+    """Run the real CLI (`python -m envlock ARGS`): in this process, through cli.main with
+    the environment, working directory and output streams it would have had (start-up
+    and imports are then paid once per test session, not per call); in a subprocess when
+    the process boundary is what a test looks at (`process=True`: exit statuses from
+    signals, pipes, what a fresh interpreter imports), for another interpreter, and for
+    the commands in NEEDS_A_PROCESS."""
+    env = env if env is not None else clean_env()
+    if (
+        process
+        or ALWAYS_A_PROCESS
+        or str(python) != sys.executable
+        or (args and args[0] in NEEDS_A_PROCESS)
+    ):
+        return subprocess.run(
+            [str(python), "-m", "envlock", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=timeout,
+            check=False,
+        )
+    return _in_process(list(args), env, cwd)
+
+
+def _in_process(
+    args: list[str], env: dict[str, str], cwd: Path | str | None
+) -> subprocess.CompletedProcess[str]:
+    from envlock.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        # a subprocess would not turn envlock's warnings into errors as this suite does
+        with warnings.catch_warnings(), redirect_stdout(out), redirect_stderr(err):
+            warnings.simplefilter("ignore")
+            try:
+                code = main(args)
+            except SystemExit as exc:  # what `python -m envlock` would exit with
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(
+        [sys.executable, "-m", "envlock", *args], code, out.getvalue(), err.getvalue()
     )
 
 
