@@ -14,6 +14,7 @@ from envlock import DISTRIBUTION
 if TYPE_CHECKING:
     from envlock.facts import Facts
     from envlock.lock import Lock
+    from envlock.report.progress import Progress
     from envlock.usecases.restore import RestoreOutcome
 
 
@@ -80,12 +81,14 @@ def restore_lock(
     log: Callable[[str], None] = lambda line: None,
     force: bool = False,
     cache: bool = False,
+    progress: Progress | None = None,
 ) -> RestoreOutcome:
     """Install exactly the lock (into a new venv that replaces only the old one's own
     entries, and only once it verified; `force`: build beside foreign files, which stay;
     or into `python`), after holding its torch variant against this machine's driver and
     GPUs (`host`: facts of the machine to hold it against; default: probed here). `cache`
-    lets torch's live facts of what was installed come from the cache."""
+    lets torch's live facts of what was installed come from the cache; `progress` hears
+    each phase and the installer's own lines (envlock.report.progress; default: silent)."""
     from envlock.usecases.restore import RestoreOptions
     from envlock.usecases.restore import restore_lock as _restore
 
@@ -103,4 +106,4 @@ def restore_lock(
         force=force,
         cache=cache,
     )
-    return _restore(lock, options, log=log)
+    return _restore(lock, options, log=log, progress=progress)

@@ -11,7 +11,10 @@ from envlock.errors import ExitCode
 from envlock.report import FORMATS
 
 if TYPE_CHECKING:
+    from envlock.api import RestoreOutcome
+    from envlock.facts import Facts
     from envlock.findings import Report
+    from envlock.report.progress import Progress
 
 HELP = "install exactly a lock into a venv (or an interpreter), then verify it"
 DESCRIPTION = """\
@@ -81,28 +84,17 @@ def run(args: argparse.Namespace) -> Report | ExitCode:
 
     from envlock import api
     from envlock.report import render
-    from envlock.report.safe import plain
+    from envlock.report.progress import on_stderr
 
     _check_force(args)
     host = None
     if args.host_facts:
         host = api.collect_facts(api.Source(facts_file=args.host_facts))
-    outcome = api.restore_lock(
-        args.lock,
-        venv=args.venv,
-        python=args.python,
-        base_python=args.base_python,
-        variant=args.variant,
-        installer=args.installer,
-        torch_index=args.torch_index,
-        dry_run=args.dry_run,
-        host=host,
-        strict=args.strict,
-        ignore=args.ignore,
-        log=lambda line: print(plain(line, newlines=False), file=sys.stderr),
-        force=args.force,
-        cache=not args.no_cache,
-    )
+    progress = on_stderr("envlock restore")
+    try:
+        outcome = _restore(args, host, progress)
+    finally:
+        progress.close()
     hold = outcome.hold
     if outcome.blocked:
         hint = (
@@ -141,3 +133,26 @@ def _check_force(args: argparse.Namespace) -> None:
         from envlock.errors import UsageError
 
         raise UsageError("--force goes with --venv DIR")
+
+
+def _restore(args: argparse.Namespace, host: Facts | None, progress: Progress) -> RestoreOutcome:
+    from envlock import api
+    from envlock.report.safe import plain
+
+    return api.restore_lock(
+        args.lock,
+        venv=args.venv,
+        python=args.python,
+        base_python=args.base_python,
+        variant=args.variant,
+        installer=args.installer,
+        torch_index=args.torch_index,
+        dry_run=args.dry_run,
+        host=host,
+        strict=args.strict,
+        ignore=args.ignore,
+        log=lambda line: print(plain(line, newlines=False), file=sys.stderr),
+        force=args.force,
+        cache=not args.no_cache,
+        progress=progress,
+    )

@@ -23,6 +23,7 @@ from envlock.facts.decode import (
     plain_json,
     read_facts_file,
 )
+from envlock.facts.health import FabricFacts, GpuHealthFacts
 from envlock.facts.load import MAX_INT_DIGITS, load_json
 from envlock.facts.model import (
     FACTS_VERSION,
@@ -80,8 +81,10 @@ __all__ = [
     "EnvFacts",
     "ExtensionFacts",
     "ExtensionsFacts",
+    "FabricFacts",
     "Facts",
     "GpuFacts",
+    "GpuHealthFacts",
     "IbDeviceFacts",
     "IbPortFacts",
     "ImageFacts",

@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from envlock import typed
 from envlock.errors import FactsError
+
+# re-exported (`X as X`): the driver section and its health facts, modules of their own
+from envlock.facts.driver import DriverFacts as DriverFacts
+from envlock.facts.driver import GpuFacts as GpuFacts
+from envlock.facts.driver import PciGpuFacts as PciGpuFacts
+from envlock.facts.health import FabricFacts as FabricFacts
+from envlock.facts.health import GpuHealthFacts as GpuHealthFacts
 from envlock.facts.load import load_json
 
 if TYPE_CHECKING:
@@ -74,45 +81,6 @@ class SystemFacts:
     shm_total_bytes: int | None = None
     ulimit_memlock: UlimitFacts | None = None
     ulimit_nofile: UlimitFacts | None = None
-
-
-# --------------------------------------------------------------------- driver
-@dataclass(frozen=True, kw_only=True, slots=True)
-class GpuFacts:
-    index: int
-    name: str | None = None
-    uuid: str | None = None  # probe output only, never the lock
-    pci_bus_id: str | None = None
-    compute_capability: str | None = None  # "9.0"
-    memory_total_bytes: int | None = None
-    mig_mode: bool | None = None
-    ecc_mode: bool | None = None
-    persistence_mode: bool | None = None
-    brand: str | None = None
-    # NVML compute mode: default, exclusive_process, exclusive_thread, prohibited
-    compute_mode: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PciGpuFacts:
-    bus_id: str
-    device_id: str | None = None
-    driver: str | None = None  # kernel driver bound: nvidia, nouveau, vfio-pci, None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class DriverFacts:
-    unavailable: str | None = None  # why NVML could not be used
-    source: str | None = None  # nvml, sysfs, procfs
-    version: str | None = None
-    nvml_library_version: str | None = None
-    kernel_module_version: str | None = None
-    nvml_version: str | None = None
-    cuda_version: str | None = None  # the newest CUDA this driver supports, "13.0"
-    nvml_error: str | None = None
-    gpus: list[GpuFacts] | None = None  # None: not observed
-    device_nodes: list[str] = field(default_factory=list)
-    pci_gpus: list[PciGpuFacts] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- cuda libs
@@ -253,6 +221,7 @@ class PackagesFacts:
     unavailable: str | None = None
     distributions: dict[str, str] = field(default_factory=dict)  # normalized name -> version
     requires: list[RequiresFacts] = field(default_factory=list)
+    family_dependencies: list[RequiresFacts] = field(default_factory=list)  # their own
     # only the distributions with a direct_url.json (not installed from an index)
     sources: dict[str, PackageSourceFacts] = field(default_factory=dict)
 

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from envlock.errors import RestoreError, last_line
+from envlock.errors import RestoreError
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
 from envlock.lock.export import InstallPlan, requirements_text
+from envlock.report.progress import SILENT, TAIL, Progress
 
 INSTALLERS = ("auto", "uv", "pip")
 INSTALL_TIMEOUT_S = 3600.0
@@ -71,6 +75,8 @@ def python_minor(python: str) -> str:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
+        from envlock.errors import last_line
+
         raise RestoreError(f"cannot run {python}: {last_line(str(exc))}") from None
     return out
 
@@ -189,6 +195,7 @@ def install(
     *,
     header: str,
     log: Callable[[str], None] = lambda line: None,
+    progress: Progress = SILENT,
 ) -> Swap | None:
     """Run the steps. Into a venv: build it inside DIR and swap it in; the caller
     verifies, then commits or rolls back the returned Swap. A failure leaves the target
@@ -199,7 +206,8 @@ def install(
         except OSError as exc:
             raise RestoreError(f"cannot write the requirements file: {exc.strerror}") from None
         try:
-            _run_steps(inst, plan, os.path.join(workdir, REQUIREMENTS), header=header, log=log)
+            steps = _Steps(inst=inst, plan=plan, header=header, log=log, progress=progress)
+            steps.run(os.path.join(workdir, REQUIREMENTS))
         except OSError as exc:
             raise RestoreError(f"cannot write the requirements file: {exc.strerror}") from None
         finally:
@@ -208,7 +216,9 @@ def install(
         return None
     swap = Swap.begin(inst.venv, log)
     try:
-        _run_steps(inst, plan, os.path.join(inst.venv.run, REQUIREMENTS), header=header, log=log)
+        steps = _Steps(inst=inst, plan=plan, header=header, log=log, progress=progress)
+        steps.run(os.path.join(inst.venv.run, REQUIREMENTS))
+        progress.step(f"swapping the new venv into {inst.venv.final}")
         swap.swap_in()
     except OSError as exc:
         swap.roll_back()
@@ -219,53 +229,131 @@ def install(
     return swap
 
 
-def _run_steps(
-    inst: Installation,
-    plan: InstallPlan,
-    requirements: str,
-    *,
-    header: str,
-    log: Callable[[str], None],
-) -> None:
-    with open(requirements, "w", encoding="utf-8") as fh:
-        fh.write(requirements_text(plan, header=header))
-    for step in inst.steps:
-        argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
-        log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
-        _run(argv, inst.installer if step.what != "venv" else "venv")
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Steps:
+    inst: Installation
+    plan: InstallPlan
+    header: str
+    log: Callable[[str], None]
+    progress: Progress
+
+    def run(self, requirements: str) -> None:
+        with open(requirements, "w", encoding="utf-8") as fh:
+            fh.write(requirements_text(self.plan, header=self.header))
+        for step in self.inst.steps:
+            argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
+            self.log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
+            phase = self._phase(step, argv)
+            self.progress.step(phase)
+            who = self.inst.installer if step.what != "venv" else "venv"
+            counted = len(self.plan.pins) if step.what != "venv" else 0
+            _run(argv, who, self.progress, (phase, counted))
+
+    def _phase(self, step: Step, argv: tuple[str, ...]) -> str:
+        tool = " ".join(argv[:2]) if argv[0] == "uv" else "python -m venv"
+        if step.what == "venv":
+            return f"building the venv ({tool})"
+        n = len(self.plan.pins)
+        what = "checking" if step.what == "check" else "installing"
+        return f"{what} {n} package{'s' if n != 1 else ''} with {self.inst.installer}"
 
 
 # The requirements file's name in planned steps; install() puts the real path there.
 REQUIREMENTS = "requirements.envlock.txt"
 
+# What a child may print that is not text for a log: terminal escape sequences (colour,
+# cursor moves), and the password of a URL's credentials (pip masks it; not every tool).
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
+# A line that names one package being collected (pip) or installed (uv).
+_PACKAGE = re.compile(r"^(?:Collecting |Processing |Requirement already satisfied: | ?\+ )\S")
 
-def _run(argv: tuple[str, ...], who: str) -> None:
+
+def _clean(raw: str) -> str:
+    """One line of a child's output as a log shows it: what a terminal would have left
+    after carriage returns (a progress bar's last state), no escapes, no password."""
+    line = raw.rstrip("\n").split("\r")[-1]
+    return _PASSWORD.sub(r"\1****@", _ESCAPES.sub("", line))
+
+
+def _run(argv: tuple[str, ...], who: str, progress: Progress, counted: tuple[str, int]) -> None:
+    """Run one installer step, its output (stdout and stderr, as a terminal interleaves
+    them) streamed to `progress` line by line; a failure names the installer's error and
+    shows its last lines."""
     env = dict(os.environ)
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT_S,
-            env=env,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=env,
+            text=True,
+            errors="replace",
         )
-    except subprocess.TimeoutExpired:
-        raise RestoreError(f"{who} did not finish within {INSTALL_TIMEOUT_S:g} s") from None
     except OSError as exc:
         raise RestoreError(f"cannot run {argv[0]}: {exc.strerror}") from None
-    if proc.returncode != 0:
-        why = _why(proc.stderr) or last_line(proc.stdout, "no output")
-        raise RestoreError(f"{who} failed (exit {proc.returncode}), nothing changed: {why}")
+    expired = threading.Event()
+
+    def expire() -> None:  # the whole step's limit
+        expired.set()
+        proc.kill()
+
+    timer = threading.Timer(INSTALL_TIMEOUT_S, expire)
+    timer.start()
+    tail: deque[str] = deque(maxlen=TAIL)
+    phase, packages = counted
+    seen = 0
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = _clean(raw)
+            if not line.strip():
+                continue
+            tail.append(line)
+            progress.output(line)
+            if packages and _PACKAGE.match(line) and seen < packages:
+                seen += 1
+                progress.count(phase, seen, packages)
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        timer.cancel()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    _check(who, code, list(tail), progress, timed_out=expired.is_set())
 
 
-def _why(stderr: str) -> str:
-    """The line of an installer's error output that says what went wrong."""
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+def _check(who: str, code: int, tail: list[str], progress: Progress, *, timed_out: bool) -> None:
+    if timed_out:
+        progress.failed(who, tail)
+        raise RestoreError(f"{who} did not finish within {INSTALL_TIMEOUT_S:g} s")
+    if code == 0:
+        return
+    progress.failed(who, tail)
+    why = _why(tail) or "no output"
+    raise RestoreError(f"{who} failed (exit {code}), nothing changed: {why}")
+
+
+def _why(lines: list[str]) -> str:
+    """The line of an installer's output that says what went wrong, and the URL that
+    failed when that line does not name it (uv puts it on a line of its own)."""
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    found = ""
     for marker in ("ERROR:", "error:", "\u00d7", "hint:"):  # uv marks errors with a cross
-        for ln in lines:
-            if ln.startswith(marker):
-                return ln
-    return lines[-1] if lines else ""
+        found = next((ln for ln in lines if ln.startswith(marker)), "")
+        if found:
+            break
+    found = found or (lines[-1] if lines else "")
+    if "://" not in found:
+        url = next((m.group() for ln in reversed(lines) for m in [_URL.search(ln)] if m), "")
+        if url:
+            found = f"{found} ({url})"
+    return found
+
+
+_URL = re.compile(r"https?://[^\s`'\")]+")

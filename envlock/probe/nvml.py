@@ -24,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from envlock.probe.shapes import DriverDoc, GpuDoc, PciGpuDoc
+    from envlock.probe.shapes import DriverDoc, FabricDoc, GpuDoc, GpuHealthDoc, PciGpuDoc
 
     class NvmlResult(DriverDoc, total=False):
         """What query_nvml read: the driver section's NVML keys, and where libnvidia-ml was."""
@@ -135,6 +135,7 @@ def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> DriverDoc:
         "gpus": None,
         "device_nodes": device_nodes(),
         "pci_gpus": pci_gpus(),
+        "fabric": fabric(),
     }
     box: dict[str, NvmlResult] = {}
 
@@ -264,6 +265,9 @@ def _read_gpu(nvml: _Nvml, index: int) -> GpuDoc:
         gpu["brand"] = None
         if exc.code == _ERR_GPU_IS_LOST:
             gpu["name"] = "GPU is lost (fell off the bus)"
+        lost = exc.code == _ERR_GPU_IS_LOST
+        handle_return = exc.code if exc.code is not None else -1
+        gpu["health"] = {"lost": lost, "returns": {"nvmlDeviceGetHandleByIndex": handle_return}}
         return gpu
     gpu["name"] = _text(_quiet(nvml, "nvmlDeviceGetName", handle))
     gpu["uuid"] = _text(_quiet(nvml, "nvmlDeviceGetUUID", handle))
@@ -280,7 +284,58 @@ def _read_gpu(nvml: _Nvml, index: int) -> GpuDoc:
     gpu["persistence_mode"] = bool(persistence) if persistence is not None else None
     gpu["brand"] = _brand_name(nvml.module, _quiet(nvml, "nvmlDeviceGetBrand", handle))
     gpu["compute_mode"] = _COMPUTE_MODES.get(_quiet(nvml, "nvmlDeviceGetComputeMode", handle))
+    gpu["health"] = _health(nvml, handle)
     return gpu
+
+
+# NVML API Reference (https://docs.nvidia.com/deploy/nvml-api/): nvmlMemoryErrorType_t
+# NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1, nvmlEccCounterType_t NVML_VOLATILE_ECC = 0,
+# nvmlPageRetirementCause_t NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR = 1,
+# nvmlGpuFabricState_t NVML_GPU_FABRIC_STATE_NOT_SUPPORTED 0 .. _COMPLETED 3.
+_UNCORRECTED, _VOLATILE, _DOUBLE_BIT = 1, 0, 1
+_FABRIC_STATES = {0: "not_supported", 1: "not_started", 2: "in_progress", 3: "completed"}
+
+
+def _health(nvml: _Nvml, handle: Any) -> GpuHealthDoc:
+    """What an expert reads first: ECC, row remapping, page retirement, the fabric; each
+    query's nvmlReturn_t kept (0 = success), so "not read" is never "healthy"."""
+    returns: dict[str, int] = {}
+
+    def ask(name: str, *args: Any) -> Any:
+        try:
+            value = nvml.call(name, handle, *args, versions=("",))
+        except NvmlError as exc:
+            returns[name] = exc.code if exc.code is not None else -1
+            return None
+        returns[name] = 0
+        return value
+
+    ecc = ask("nvmlDeviceGetTotalEccErrors", _UNCORRECTED, _VOLATILE)
+    # (corrRows, uncRows, isPending, failureOccurred)
+    rows = ask("nvmlDeviceGetRemappedRows")
+    rows = rows if isinstance(rows, (list, tuple)) and len(rows) == 4 else None
+    pending = ask("nvmlDeviceGetRetiredPagesPendingStatus")
+    pages = ask("nvmlDeviceGetRetiredPages", _DOUBLE_BIT)
+    info_cls = getattr(nvml.module, "c_nvmlGpuFabricInfo_t", None)
+    info = info_cls() if info_cls is not None else None
+    fabric_ok = info is not None and ask("nvmlDeviceGetGpuFabricInfo", info) is not None
+    state = _int(getattr(info, "state", None)) if fabric_ok else None
+    return {
+        "lost": False,
+        "ecc_volatile_uncorrected": _int(ecc),
+        "remapped_rows_uncorrectable": _int(rows[1]) if rows else None,
+        "remap_pending": bool(rows[2]) if rows else None,
+        "remap_failed": bool(rows[3]) if rows else None,
+        "retired_pages_pending": bool(pending) if pending is not None else None,
+        "retired_pages_dbe": len(pages) if isinstance(pages, (list, tuple)) else None,
+        "fabric_state": None if state is None else _FABRIC_STATES.get(state, f"state {state}"),
+        "fabric_status": _int(getattr(info, "status", None)) if fabric_ok else None,
+        "returns": returns,
+    }
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # nvmlComputeMode_t: NVML_COMPUTEMODE_DEFAULT 0, _EXCLUSIVE_THREAD 1, _PROHIBITED 2,
@@ -362,6 +417,36 @@ def _loaded_nvml_path() -> str | None:
         if len(parts) == 6 and "libnvidia-ml.so" in parts[5]:
             return parts[5].strip()
     return None
+
+
+def fabric(root: str = "/sys/bus/pci/devices", proc: str = "/proc") -> FabricDoc:
+    """NVSwitches on the PCI bus (NVIDIA bridges, class 0x0680) and, where there are
+    any, whether nv-fabricmanager runs: its process is visible in /proc without root."""
+    count = 0
+    with contextlib.suppress(OSError):
+        for bus_id in os.listdir(root):
+            dev = os.path.join(root, bus_id)
+            vendor = (read_text(os.path.join(dev, "vendor"), 64) or "").strip().lower()
+            pci_class = (read_text(os.path.join(dev, "class"), 64) or "").strip().lower()
+            count += vendor == NVIDIA_PCI_VENDOR and pci_class.startswith("0x0680")
+    return {
+        "nvswitch_count": count,
+        "manager_running": fabric_manager_running(proc) if count else None,
+    }
+
+
+def fabric_manager_running(proc: str = "/proc") -> bool | None:
+    """True: a process named nv-fabricmanager; False: none in the host's process list;
+    None: this /proc is a container's own (pid 1 is not an init), which cannot say."""
+    comms = []
+    with contextlib.suppress(OSError):
+        for pid in os.listdir(proc)[:100000]:
+            if pid.isdigit():
+                comms.append((read_text(os.path.join(proc, pid, "comm"), 64) or "").strip())
+    if any(c.startswith("nv-fabricmanage") for c in comms):  # comm is cut at 15 characters
+        return True
+    init = (read_text(os.path.join(proc, "1", "comm"), 64) or "").strip()
+    return False if init in ("systemd", "init") else None
 
 
 def device_nodes(dev: str = "/dev") -> list[str]:

@@ -6,7 +6,9 @@ sys.path wins, as for imports), name normalised as PEP 503, exact version.
 distributions installed from a URL, a VCS, a local path or as editable: the
 lock records it, and an editable or local-path install cannot be restored
 elsewhere. `requires` holds, for the family check, every distribution's
-Requires-Dist lines that name a torch family member.
+Requires-Dist lines that name a torch family member, and `family_dependencies`
+the family's own Requires-Dist lines (torchvision's numpy and pillow), read raw:
+the host evaluates their markers and versions (`pip check` without pip).
 """
 
 from __future__ import annotations
@@ -44,7 +46,21 @@ def collect(path: list[str] | None = None) -> PackagesDoc:
         "distributions": dict(sorted(found.items())),
         "sources": sources,
         "requires": family_requires(dists),
+        "family_dependencies": family_dependencies(dists),
     }
+
+
+# Whose own dependencies are checked: the family members a user installs by name.
+_CHECKED = ("torch", "torchvision", "torchaudio", "torchtext")
+
+
+def family_dependencies(dists: dict[str, _dists.Dist]) -> list[RequiresDoc]:
+    """torch's, torchvision's, torchaudio's and torchtext's Requires-Dist lines, as written."""
+    return [
+        {"distribution": name, "version": dists[name].version, "requires": dists[name].requires()}
+        for name in _CHECKED
+        if name in dists
+    ]
 
 
 def family_requires(dists: dict[str, _dists.Dist]) -> list[RequiresDoc]:

@@ -78,6 +78,25 @@ class GpuDoc(TypedDict, total=False):
     persistence_mode: bool | None
     brand: str | None
     compute_mode: str | None
+    health: GpuHealthDoc | None
+
+
+class GpuHealthDoc(TypedDict, total=False):
+    lost: bool
+    ecc_volatile_uncorrected: int | None
+    remapped_rows_uncorrectable: int | None
+    remap_pending: bool | None
+    remap_failed: bool | None
+    retired_pages_pending: bool | None
+    retired_pages_dbe: int | None
+    fabric_state: str | None
+    fabric_status: int | None
+    returns: dict[str, int]
+
+
+class FabricDoc(TypedDict, total=False):
+    nvswitch_count: int
+    manager_running: bool | None
 
 
 class PciGpuDoc(TypedDict, total=False):
@@ -98,6 +117,7 @@ class DriverDoc(TypedDict, total=False):
     gpus: list[GpuDoc] | None
     device_nodes: list[str]
     pci_gpus: list[PciGpuDoc]
+    fabric: FabricDoc | None
 
 
 class ToolkitDoc(TypedDict, total=False):
@@ -213,6 +233,7 @@ class PackagesDoc(TypedDict, total=False):
     unavailable: str | None
     distributions: dict[str, str]
     requires: list[RequiresDoc]
+    family_dependencies: list[RequiresDoc]
     sources: dict[str, PackageSourceDoc]
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from envlock.install.swap import Swap
     from envlock.lock.export import InstallPlan
     from envlock.lock.model import Lock
+    from envlock.report.progress import Progress
     from envlock.usecases.hold import Hold
 
 
@@ -55,12 +56,16 @@ def restore_lock(
     lock: str | os.PathLike[str],
     options: RestoreOptions,
     log: Callable[[str], None] = lambda line: None,
+    progress: Progress | None = None,
 ) -> RestoreOutcome:
     """Hold the locked torch variant against the machine, then install exactly the lock
-    (or print the commands) and verify what was installed."""
+    (or print the commands) and verify what was installed; each phase told to `progress`."""
     from envlock.install.restore import REQUIREMENTS, choose_installer, dry_run_lines
     from envlock.lock.export import plan_install
     from envlock.lock.io import read_lock
+    from envlock.report.progress import SILENT
+
+    progress = progress or SILENT
 
     locked = read_lock(lock)
     if not locked.packages:
@@ -89,9 +94,9 @@ def restore_lock(
     from envlock import __version__
     from envlock.install.restore import install
 
-    swap = install(
-        inst, plan, header=f"envlock {__version__} restore of {os.fspath(lock)}", log=log
-    )
+    header = f"envlock {__version__} restore of {os.fspath(lock)}"
+    swap = install(inst, plan, header=header, log=log, progress=progress)
+    progress.step(f"verifying {inst.python} against the lock (--scope software)")
     report = _verify_restored(locked, inst.python, plan, swap, options, host)
     return RestoreOutcome(
         hold=held,

@@ -814,6 +814,13 @@ TESTED_ELSEWHERE = {
     "EL-NET-NO-GPUDIRECT": "tests/checks/test_network.py",
     # a GPU no build or driver serves (issue 21 item 2), beside its fix cases
     "EL-GPU-UNSERVABLE": "tests/checks/test_gpu_needs.py",
+    # health an expert checks first (issue 21 item 5): edited NVML answers, replayed
+    "EL-GPU-LOST": "tests/checks/test_health.py",
+    "EL-GPU-ECC-UNCORRECTED": "tests/checks/test_health.py",
+    "EL-GPU-MEMORY-REPAIR-PENDING": "tests/checks/test_health.py",
+    "EL-MIG-NO-DEVICE": "tests/checks/test_health.py",
+    "EL-FABRIC-MANAGER": "tests/checks/test_health.py",
+    "EL-FAMILY-MISSING-DEP": "tests/checks/test_health.py",
 }
 
 

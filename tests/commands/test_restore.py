@@ -478,8 +478,11 @@ def test_restore_into_an_existing_interpreter_and_a_version_the_index_lacks(
         ["restore", str(missing), "--python", python, "--installer", "pip"], env=_no_uv_env()
     )
     assert bad.returncode == 3, bad.stderr
-    # the commands run are logged ("$ ..."); what went wrong is one line
-    (error,) = [ln for ln in bad.stderr.splitlines() if not ln.startswith("$ ")]
+    # the commands run are logged ("$ ..."), the progress too ("envlock restore: ...",
+    # pip's own lines); what went wrong is one line
+    (error,) = [
+        ln for ln in bad.stderr.splitlines() if not ln.startswith(("$ ", "envlock restore: "))
+    ]
     assert error.startswith("envlock: error: pip failed") and "six==0.0.1" in error
     assert _freeze(target / "bin" / "python") == before  # the dry run stopped it: nothing in
     ok = run_envlock(

@@ -3,7 +3,10 @@
 A proxy module over the real pynvml: every `nvml*` function the probe calls is
 passed through, and its answer (or NVMLError) written down under the exact name
 called, per device for functions that take a handle. ctypes structures become
-dicts of their fields, (current, pending) pairs lists, bytes text. Handles are
+dicts of their fields, (current, pending) pairs lists, bytes text. A device
+function's other arguments key its answer ({"by_args": {"1,0": ...}}), and a
+structure it fills is recorded as filled ({"fills": {...}}), as tests/probe/fakes.py
+replays them. Handles are
 not recorded: the fake makes its own (`nvmlDeviceGetHandleByIndex`). The brand
 constants go under "constants" so that a replay names the brand as the real
 module does.
@@ -82,19 +85,27 @@ class RecordingNvml:
             try:
                 value = real_fn(*real_args)
             except self._real.NVMLError as exc:
-                self._store(device, name, {"raise": exc.value, "text": _text(exc)})
+                self._store(device, name, {"raise": exc.value, "text": _text(exc)}, args)
                 raise
-            self._store(device, name, plain(value))
+            filled = [a for a in real_args if isinstance(a, ctypes.Structure)]
+            self._store(
+                device, name, {"fills": plain(filled[-1])} if filled else plain(value), args
+            )
             return value
 
         return call
 
-    def _store(self, device: int | None, name: str, answer: Any) -> None:
+    def _store(self, device: int | None, name: str, answer: Any, args: tuple[Any, ...]) -> None:
         with self._lock:
             if device is None:
                 self.recording[name] = answer
-            else:
+                return
+            extra = [a for a in args[1:] if isinstance(a, (int, str))]
+            if not extra or isinstance(answer, dict) and "fills" in answer:
                 self.recording["devices"][device][name] = answer
+                return
+            by_args = self.recording["devices"][device].setdefault(name, {"by_args": {}})
+            by_args["by_args"][",".join(str(a) for a in extra)] = answer
 
 
 class _Handle:

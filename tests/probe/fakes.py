@@ -5,8 +5,12 @@ and holds its recorded return value, or {"raise": CODE, "text": ...} for a
 recorded NVMLError; "devices" holds per-device mappings, reached through the
 handle nvmlDeviceGetHandleByIndex returns; "constants" holds module constants
 (NVML_BRAND_*). A function absent from the recording is absent from the module,
-as in an older nvidia-ml-py. tests/gpu/nvml_recorder.py writes this format from
-the real pynvml.
+as in an older nvidia-ml-py. A device function called with arguments besides the
+handle holds {"by_args": {"1,0": answer}} (the arguments joined by commas, e.g.
+nvmlDeviceGetTotalEccErrors(handle, 1, 0)); one that fills a structure it is given
+(nvmlDeviceGetGpuFabricInfo(handle, info)) holds {"fills": {field: value}} and
+returns NVML_SUCCESS. tests/gpu/nvml_recorder.py writes this format from the real
+pynvml.
 """
 
 from __future__ import annotations
@@ -49,6 +53,19 @@ def _answer(recorded: Any) -> Any:
     return recorded
 
 
+def _device_answer(recorded: Any, args: tuple[Any, ...]) -> Any:
+    if isinstance(recorded, dict) and "by_args" in recorded:
+        key = ",".join(str(a) for a in args)
+        if key not in recorded["by_args"]:
+            raise NVMLError(ERROR_CODES["NVML_ERROR_NOT_SUPPORTED"], "Not Supported")
+        return _answer(recorded["by_args"][key])
+    if isinstance(recorded, dict) and "fills" in recorded:
+        for name, value in recorded["fills"].items():
+            setattr(args[-1], name, value)  # the structure the caller passed in
+        return 0  # NVML_SUCCESS, as nvidia-ml-py returns it
+    return _answer(recorded)
+
+
 def build_fake_pynvml(recording: dict[str, Any]) -> types.ModuleType:
     mod = types.ModuleType("pynvml")
     mod.NVMLError = NVMLError  # type: ignore[attr-defined]
@@ -70,10 +87,12 @@ def build_fake_pynvml(recording: dict[str, Any]) -> types.ModuleType:
             calls.append(name)
             if name not in devices[handle.index]:
                 raise NVMLError(ERROR_CODES["NVML_ERROR_NOT_SUPPORTED"], "Not Supported")
-            return _answer(devices[handle.index][name])
+            return _device_answer(devices[handle.index][name], args)
 
         return fn
 
+    # the structure nvmlDeviceGetGpuFabricInfo fills (c_nvmlGpuFabricInfo_t in nvidia-ml-py)
+    mod.c_nvmlGpuFabricInfo_t = types.SimpleNamespace  # type: ignore[attr-defined]
     for name, value in recording.get("constants", {}).items():
         setattr(mod, name, value)  # recorded module constants (NVML_BRAND_*)
     for name, recorded in recording.items():

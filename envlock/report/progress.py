@@ -1,0 +1,191 @@
+"""Progress of long work (restore, lock --hashes, image pulls, determinism, fleet report),
+always on stderr: stdout carries the report, so `--format json | jq` keeps working.
+
+On a terminal: rich progress (a spinner or bar per phase, as pip and uv show; rich is
+imported only then). Elsewhere (CI logs, pipes): one plain line per step, no spinner, no
+carriage return, no escape sequence. The use cases call a `Progress`; `SILENT` (the
+API's default) prints nothing, so Python callers see nothing unless they ask.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from envlock.report.safe import plain
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichBar
+    from rich.progress import TaskID
+
+TAIL = 20  # a failed child's last lines shown (the error and the URL it names are there)
+
+
+class Progress(Protocol):
+    def step(self, text: str) -> None:
+        """A phase begins (the previous one ends): 'building the venv (uv venv)'."""
+
+    def count(self, text: str, done: int, total: int) -> None:
+        """`done` of `total` in the current phase: 'projects asked of the index', 3, 40."""
+
+    def output(self, line: str) -> None:
+        """A line a child printed (the installer's own progress)."""
+
+    def failed(self, who: str, tail: Sequence[str]) -> None:
+        """A child failed: its last lines, shown before envlock's one-line error."""
+
+    def close(self) -> None:
+        """The work ended: stop any live display."""
+
+
+class Silent:
+    """Nothing at all: the API's default."""
+
+    def step(self, text: str) -> None:
+        pass
+
+    def count(self, text: str, done: int, total: int) -> None:
+        pass
+
+    def output(self, line: str) -> None:
+        pass
+
+    def failed(self, who: str, tail: Sequence[str]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+SILENT: Progress = Silent()
+
+
+class Lines:
+    """Not a terminal: one line per step, prefixed with the command ('envlock restore: ...').
+    A count prints at its first item, at each tenth of the total and at its last, so
+    10,000 fleet files are a dozen lines, not 10,000."""
+
+    def __init__(self, stream: TextIO, prefix: str) -> None:
+        self._stream, self._prefix = stream, prefix
+        self._shown: tuple[str, int] | None = None  # the last count printed: text, tenth
+        self._streamed = 0
+
+    def _line(self, text: str) -> None:
+        self._stream.write(f"{self._prefix}: {plain(text, newlines=False)}\n")
+        self._stream.flush()
+
+    def step(self, text: str) -> None:
+        self._shown = None
+        self._line(text)
+
+    def count(self, text: str, done: int, total: int) -> None:
+        tenth = done * 10 // total if total > 0 else 10
+        if self._shown is not None and self._shown == (text, tenth) and done != total:
+            return
+        self._shown = (text, tenth)
+        self._line(f"{text}: {done}/{total}")
+
+    def output(self, line: str) -> None:
+        self._streamed += 1
+        self._line(f"  {line}")
+
+    def failed(self, who: str, tail: Sequence[str]) -> None:
+        if self._streamed:  # every line is in the log already, the last ones just above
+            return
+        for line in tail[-TAIL:]:
+            self._line(f"{who}: {line}")
+
+    def close(self) -> None:
+        pass
+
+
+class Live:
+    """A terminal: rich's progress display, one spinner or bar per phase; a child's latest
+    line beside it; phases that ended stay on screen with a check mark."""
+
+    def __init__(self, stream: TextIO, prefix: str) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.progress import Progress as RichBar
+
+        self._console = Console(file=stream, highlight=False, soft_wrap=False)
+        self._prefix = prefix
+        self._bar: RichBar = RichBar(
+            SpinnerColumn(),
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}", markup=False, style="dim"),
+            console=self._console,
+            transient=True,
+        )
+        self._task: TaskID | None = None
+        self._text = ""
+        self._tail: deque[str] = deque(maxlen=TAIL)
+        self._bar.start()
+
+    def _done(self) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+            self._console.print(f"{self._prefix}: \u2714 {self._text}", markup=False)
+            self._task = None
+
+    def step(self, text: str) -> None:
+        self._done()
+        self._text = plain(text, newlines=False)
+        self._task = self._bar.add_task(self._text, total=None, last="")
+
+    def count(self, text: str, done: int, total: int) -> None:
+        if self._task is None:
+            self.step(text)
+        assert self._task is not None
+        self._bar.update(
+            self._task, description=plain(text, newlines=False), completed=done, total=total
+        )
+
+    def output(self, line: str) -> None:
+        clean = plain(line, newlines=False)
+        self._tail.append(clean)
+        if self._task is not None:
+            self._bar.update(self._task, last=clean[:80])
+
+    def failed(self, who: str, tail: Sequence[str]) -> None:
+        if self._task is not None:  # the phase did not end well: no check mark
+            self._bar.remove_task(self._task)
+            self._task = None
+        self._bar.stop()
+        for line in tail[-TAIL:]:
+            self._console.print(f"{who}: {plain(line, newlines=False)}", markup=False)
+
+    def close(self) -> None:
+        self._done()
+        self._bar.stop()
+
+
+def on_stderr(prefix: str, *, quiet: bool = False, stream: TextIO | None = None) -> Progress:
+    """The progress a command shows: rich on a terminal, lines elsewhere, none when quiet."""
+    out = stream if stream is not None else sys.stderr
+    if quiet:
+        return SILENT
+    if _is_terminal(out):
+        return Live(out, prefix)
+    return Lines(out, prefix)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    """rich only where a person watches: a TTY that is not TERM=dumb."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+    return tty and os.environ.get("TERM", "") != "dumb"
