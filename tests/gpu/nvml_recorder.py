@@ -101,7 +101,7 @@ class RecordingNvml:
                 self.recording[name] = answer
                 return
             extra = [a for a in args[1:] if isinstance(a, (int, str))]
-            if not extra or isinstance(answer, dict) and "fills" in answer:
+            if not extra or (isinstance(answer, dict) and "fills" in answer):
                 self.recording["devices"][device][name] = answer
                 return
             by_args = self.recording["devices"][device].setdefault(name, {"by_args": {}})
