@@ -143,7 +143,7 @@ def verify(
     """
     if scope not in SCOPES:
         raise UsageError(f"unknown scope {scope!r} (choose from {', '.join(SCOPES)})")
-    all_rules = [*(rules or []), *lock_rules(lock), *DEFAULT_RULES]
+    all_rules = [*(rules or []), *lock_rules(lock), *_tool_rules(lock), *DEFAULT_RULES]
     findings: list[Finding] = []
     if lock.version.newer_minor:
         findings.append(
@@ -179,6 +179,18 @@ def verify(
 
     findings += unrestorable_findings(lock.sources, lock.packages)
     return findings
+
+
+def _tool_rules(lock: Lock) -> list[Rule]:
+    """envlock's own requirements in a lock written before [tools] (1.0 wrote nvidia-ml-py
+    in [packages]): the tool's then, never drift. Later locks hold in [packages] only
+    those the job's own distributions require (lock/build.py): checked like the rest."""
+    if lock.version >= _FULL_CLOSURE:
+        return []
+    from envlock.lock import TOOL_PACKAGES
+
+    why = "envlock's own requirement"
+    return [Rule(pattern=f"packages.{n}", kind="ignore", why=why) for n in sorted(TOOL_PACKAGES)]
 
 
 def _equal_sections(lock: Lock, now: Lock) -> frozenset[str]:

@@ -222,6 +222,9 @@ class PackagesFacts:
     distributions: dict[str, str] = field(default_factory=dict)  # normalized name -> version
     requires: list[RequiresFacts] = field(default_factory=list)
     family_dependencies: list[RequiresFacts] = field(default_factory=list)  # their own
+    # envlock's requirements installed -> the distributions requiring them (None: an
+    # older probe or a paste, which did not read them)
+    tool_dependents: dict[str, list[str]] | None = None
     # only the distributions with a direct_url.json (not installed from an index)
     sources: dict[str, PackageSourceFacts] = field(default_factory=dict)
 

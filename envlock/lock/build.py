@@ -73,10 +73,22 @@ _UNLOCKED_ENV_NAMES = (
 _MIB = 1024 * 1024
 
 
-def is_tool(name: str) -> bool:
-    """The installer's tooling or envlock's own (model.TOOL_PACKAGES): recorded in [tools],
-    never drift."""
-    return name in TOOL_PACKAGES or name in INSTALLER_PACKAGES
+def tool_names(facts: Facts) -> frozenset[str]:
+    """The installer's tooling and what only envlock needs (model.TOOL_PACKAGES): recorded
+    in [tools], never drift. One of envlock's requirements that another installed
+    distribution requires (the probe's dependency graph), directly or through another
+    such one, is the job's. Without the graph (an older probe, a paste): all of them."""
+    dependents = facts.packages.tool_dependents
+    job: set[str] = set()
+    if dependents:
+        grew = True
+        while grew:  # requirements of requirements: at most one pass per package
+            grew = False
+            for name, by in dependents.items():
+                if name not in job and any(d not in TOOL_PACKAGES or d in job for d in by):
+                    job.add(name)
+                    grew = True
+    return (TOOL_PACKAGES - job) | INSTALLER_PACKAGES
 
 
 def is_locked_env(name: str) -> bool:
@@ -97,6 +109,7 @@ def build_lock(
     d = facts.driver
     full = scope == "full"
     distributions = sorted(facts.packages.distributions.items())
+    tools = tool_names(facts)
     lock = Lock(
         envlock=LockHeader(
             lock_version=LockVersion.current(),
@@ -117,9 +130,9 @@ def build_lock(
         cuda=_or_none(LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version))
         if facts.cuda.toolkit
         else None,
-        packages={_text(n): _text(v) for n, v in distributions if not is_tool(n)},
-        tools={_text(n): _text(v) for n, v in distributions if is_tool(n)},
-        sources=_locked_sources(facts),
+        packages={_text(n): _text(v) for n, v in distributions if n not in tools},
+        tools={_text(n): _text(v) for n, v in distributions if n in tools},
+        sources=_locked_sources(facts, tools),
         env={
             _text(k): _text(v) for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)
         },
@@ -130,7 +143,7 @@ def build_lock(
     return lockable_lock(lock) if lockable else lock
 
 
-def _locked_sources(facts: Facts) -> dict[str, LockedSource]:
+def _locked_sources(facts: Facts, tools: frozenset[str]) -> dict[str, LockedSource]:
     return {
         _text(name): LockedSource(
             kind=src.kind,
@@ -139,7 +152,7 @@ def _locked_sources(facts: Facts) -> dict[str, LockedSource]:
             commit=src.commit,
         )
         for name, src in sorted(facts.packages.sources.items())
-        if name in facts.packages.distributions and not is_tool(name)
+        if name in facts.packages.distributions and name not in tools
     }
 
 

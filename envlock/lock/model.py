@@ -70,17 +70,17 @@ SCOPES = ("full", "software")
 # How verify compares a field; a [rules] table in the lock maps field patterns to these.
 RULE_KINDS = ("exact", "at-least", "same", "warn", "ignore")
 
-# envlock itself and its own requirements (pyproject's [project] dependencies; a test
-# holds the two equal) are the tool's, not the job's: they are never written to
-# [packages], and verify ignores them in older locks (the packages section's keys below),
-# so that installing or upgrading envlock cannot turn `run`/`preflight` into drift. The
-# rule: a direct requirement of envlock is left out even when the job imports it too
-# (nvidia-ml-py for GPU monitoring, packaging): none of them changes what the job
-# computes. What they pull in (requests, urllib3, pygments, ...) is not listed: jobs use
-# those in their own right, and the probe does not record them anyway. numpy, torch and
-# the other training packages are never envlock's requirements and are always locked.
-# envlock itself under both names: its distribution, and `envlock`, the name its
-# installs had before the rename (envlock on PyPI is another project: issue 22).
+# envlock itself and its own requirements (pyproject's [project] dependencies and extras
+# but torch; a test holds the two equal) are the tool's, recorded in [tools] and never
+# drift, so that installing or upgrading envlock cannot turn `run`/`preflight` into
+# drift: unless the job's own distributions require one too (tomli for a project's
+# config, nvidia-ml-py for its monitoring), read from the installed dependency graph
+# (the probe's packages.tool_dependents; lock/build.py): that one is the job's, locked
+# in [packages] and checked. What they pull in (requests, pygments, ...) is the job's
+# anyway. envlock itself is under both names: its distribution, and `envlock`, the name
+# its installs had before the rename (envlock on PyPI is another project: issue 22).
+# The probe names them too (probe/packages.py: it is stdlib-only and imports no model; a
+# test holds the two equal).
 SELF_PACKAGES = frozenset({DISTRIBUTION, "envlock"})
 TOOL_PACKAGES = SELF_PACKAGES | frozenset(
     {"nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec"}
@@ -146,8 +146,9 @@ class Lock:
                 unavailable=lambda f: f.packages.unavailable,
                 keys=(
                     ("torch", FieldMeta(installs_torch=True)),
-                    # envlock's own requirements, written by older envlocks: the tool's
-                    *((name, FieldMeta(rule="ignore")) for name in sorted(TOOL_PACKAGES)),
+                    # envlock itself, written by older envlocks: the tool's (its
+                    # requirements in a 1.0 lock: verify's _tool_rules)
+                    *((name, FieldMeta(rule="ignore")) for name in sorted(SELF_PACKAGES)),
                 ),
             )
         ),

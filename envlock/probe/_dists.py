@@ -25,6 +25,7 @@ class Dist:
         self.name = name  # normalized
         self.version = version
         self.path = path  # the .dist-info / .egg-info directory
+        self._requires: list[str] | None = None
 
     def _metadata_file(self) -> str:
         if os.path.isfile(self.path):
@@ -40,9 +41,12 @@ class Dist:
         return head.splitlines()
 
     def requires(self) -> list[str]:
-        return [
-            h.split(":", 1)[1].strip() for h in self.headers() if h.startswith("Requires-Dist:")
-        ]
+        # read once: the family check and envlock's own requirements both walk them
+        if self._requires is None:
+            self._requires = [
+                h.split(":", 1)[1].strip() for h in self.headers() if h.startswith("Requires-Dist:")
+            ]
+        return self._requires
 
     def record_head(self, size: int = 4096) -> str:
         return read_text(os.path.join(self.path, "RECORD"), size) or ""

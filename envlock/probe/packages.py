@@ -31,6 +31,16 @@ _PREFIXES = ("nvidia-", "cuda-")
 # Requires-Dist lines naming one of these are recorded, for the family check.
 FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "triton", "pytorch-triton"})
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# envlock's own requirements (pyproject's dependencies and extras but torch; lock/model.py's
+# TOOL_PACKAGES: a test holds the two equal)
+ENVLOCK_REQUIREMENTS = frozenset(
+    {"nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec"}
+)
+# envlock's distribution (envlock.DISTRIBUTION) and `envlock`, its installs' name before
+# the rename (envlock on PyPI is another project: issue 22)
+SELF_PACKAGES = frozenset({"torch-envlock", "envlock"})
+# a Requires-Dist line for an extra: installed only when that extra was asked for
+_EXTRA_MARKER = re.compile(r";.*\bextra\s*==")
 
 
 def collect(path: list[str] | None = None) -> PackagesDoc:
@@ -47,6 +57,7 @@ def collect(path: list[str] | None = None) -> PackagesDoc:
         "sources": sources,
         "requires": family_requires(dists),
         "family_dependencies": family_dependencies(dists),
+        "tool_dependents": tool_dependents(dists),
     }
 
 
@@ -61,6 +72,25 @@ def family_dependencies(dists: dict[str, _dists.Dist]) -> list[RequiresDoc]:
         for name in _CHECKED
         if name in dists
     ]
+
+
+def tool_dependents(dists: dict[str, _dists.Dist]) -> dict[str, list[str]]:
+    """For each of envlock's requirements installed, the other distributions whose
+    Requires-Dist names it (not for an extra): the host decides from them whether it is
+    only envlock's (lock/build.py). Markers are not evaluated: a line that may apply
+    makes the package the job's, which only locks one more installed package."""
+    out: dict[str, list[str]] = {n: [] for n in sorted(ENVLOCK_REQUIREMENTS) if n in dists}
+    if not out:
+        return out
+    for name, dist in sorted(dists.items()):
+        if name in SELF_PACKAGES or name.startswith(_PREFIXES):
+            continue
+        for req in dist.requires():
+            m = _REQ_NAME.match(req)
+            wanted = _dists.normalize(m.group(1)) if m else ""
+            if wanted in out and name not in out[wanted] and not _EXTRA_MARKER.search(req):
+                out[wanted].append(name)
+    return out
 
 
 def family_requires(dists: dict[str, _dists.Dist]) -> list[RequiresDoc]:

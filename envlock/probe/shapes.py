@@ -234,6 +234,7 @@ class PackagesDoc(TypedDict, total=False):
     distributions: dict[str, str]
     requires: list[RequiresDoc]
     family_dependencies: list[RequiresDoc]
+    tool_dependents: dict[str, list[str]] | None
     sources: dict[str, PackageSourceDoc]
 
 
