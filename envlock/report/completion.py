@@ -106,24 +106,24 @@ def _value_cases(all_levels: list[Level], pattern: str) -> list[str]:
 _BASH_WALK = """\
 _{fn}() {{
     local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD-1]}}
-    local path="" word i
+    local cmdpath="" word i
     local -a _subs _opts _takes _words _choices
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${{COMP_WORDS[i]}}
         [[ $word == -- ]] && return 0  # `run -- CMD`: the shell's own completion (-o default)
-        _{fn}_level "$path"
+        _{fn}_level "$cmdpath"
         if [[ $word == -* ]]; then
             [[ $word != *=* && " ${{_takes[*]}} " == *" $word "* ]] && i=$((i + 1))
         elif [[ " ${{_subs[*]}} " == *" $word "* ]]; then
-            path=${{path:+$path }}$word
+            cmdpath=${{cmdpath:+$cmdpath }}$word
         fi
     done
-    _{fn}_level "$path"
+    _{fn}_level "$cmdpath"
     if [[ $cur == --*=* ]]; then  # --format=j
-        _{fn}_value "${{path:+$path }}${{cur%%=*}}"
+        _{fn}_value "${{cmdpath:+$cmdpath }}${{cur%%=*}}"
         COMPREPLY=($(compgen -P "${{cur%%=*}}=" -W "${{_choices[*]}}" -- "${{cur#*=}}"))
     elif [[ $prev == -* && " ${{_takes[*]}} " == *" $prev "* ]]; then
-        _{fn}_value "${{path:+$path }}$prev"
+        _{fn}_value "${{cmdpath:+$cmdpath }}$prev"
         COMPREPLY=($(compgen -W "${{_choices[*]}}" -- "$cur"))  # none: file names (-o default)
     elif [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "${{_opts[*]}}" -- "$cur"))
@@ -177,7 +177,7 @@ def _described(name: str, help_text: str) -> str:
 
 _ZSH_WALK = """\
 _{fn}() {{
-    local path="" word i
+    local cmdpath="" word i
     local -a _subs _opts _takes _words _choices
     for ((i = 2; i < CURRENT; i++)); do
         word=${{words[i]}}
@@ -187,17 +187,17 @@ _{fn}() {{
             _normal
             return
         fi
-        _{fn}_level "$path"
+        _{fn}_level "$cmdpath"
         if [[ $word == -* ]]; then
             [[ $word != *=* ]] && (( ${{_takes[(Ie)$word]}} )) && (( i++ ))
         elif (( ${{${{_subs[@]%%:*}}[(Ie)$word]}} )); then
-            path=${{path:+$path }}$word
+            cmdpath=${{cmdpath:+$cmdpath }}$word
         fi
     done
-    _{fn}_level "$path"
+    _{fn}_level "$cmdpath"
     local cur=${{words[CURRENT]}} prev=${{words[CURRENT-1]}}
     if [[ $cur == --*=* ]]; then
-        _{fn}_value "${{path:+$path }}${{cur%%=*}}"
+        _{fn}_value "${{cmdpath:+$cmdpath }}${{cur%%=*}}"
         if (( $#_choices )); then
             compadd -P "${{cur%%=*}}=" -- $_choices
         else
@@ -205,7 +205,7 @@ _{fn}() {{
             _files
         fi
     elif [[ $prev == -* ]] && (( ${{_takes[(Ie)$prev]}} )); then
-        _{fn}_value "${{path:+$path }}$prev"
+        _{fn}_value "${{cmdpath:+$cmdpath }}$prev"
         if (( $#_choices )); then compadd -- $_choices; else _files; fi
     elif [[ $cur == -* ]]; then
         _describe -t options option _opts
