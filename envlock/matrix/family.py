@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from envlock.matrix.advice import INDEX_URL
-from envlock.matrix.loader import MatrixError, read_documents
+from envlock.matrix.loader import MatrixError, read_documents, read_toml
 from envlock.matrix.versions import Version
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 # The distributions released in lockstep with torch, and what a row may name.
 MEMBERS = ("torchvision", "torchaudio", "torchtext", "triton")
@@ -110,11 +103,8 @@ def _stable_abi(table: object, sources: set[str]) -> dict[str, Version]:
 
 @functools.cache
 def load_family() -> Family:
-    root = resources.files("envlock.matrix")
-    try:
-        doc = tomllib.loads(root.joinpath("family.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise MatrixError(f"matrix file family.toml: {exc}") from None
+    # parsed through the loader's cache, as the other matrix files are
+    doc = read_toml("family.toml")
     return parse_family(doc, set(read_documents()["sources.toml"]["sources"]))
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import functools
+import marshal
+import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from importlib import resources
-from typing import TypedDict, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, cast
 
+from envlock import __version__
 from envlock.errors import EnvlockError, ExitCode
 from envlock.matrix.model import (
     ArchDriver,
@@ -23,12 +28,12 @@ from envlock.matrix.model import (
 )
 from envlock.matrix.versions import Version
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 FILES = ("sources.toml", "drivers.toml", "gpus.toml", "torch.toml", "cudnn.toml")
+# every TOML file of the package (family.py reads the last), parsed through one cache
+CACHED = (*FILES, "family.toml")
 
 
 # The files as tomllib reads them: schemas/matrix.schema.json, as types (a test holds the
@@ -185,16 +190,107 @@ class MatrixError(EnvlockError):
 
 
 def read_documents() -> MatrixDocuments:
-    """The raw TOML of every matrix file, by file name (what the JSON Schema describes)."""
-    root = resources.files("envlock.matrix")
-    out = {}
-    for name in FILES:
-        try:
-            out[name] = tomllib.loads(root.joinpath(name).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise MatrixError(f"matrix file {name}: {exc}") from None
+    """The raw TOML of every matrix file, by file name (what the JSON Schema describes);
+    new objects on every call (a caller may change them)."""
+    docs = marshal.loads(_parsed())
     # the shape is the schema's (tests/matrix/test_matrix_data.py validates each file)
-    return cast(MatrixDocuments, out)
+    return cast(MatrixDocuments, {name: docs[name] for name in FILES})
+
+
+def read_toml(name: str) -> dict[str, object]:
+    """One of CACHED, parsed (new objects on every call)."""
+    doc: dict[str, object] = marshal.loads(_parsed())[name]
+    return doc
+
+
+# The parsed files are kept, marshalled, in the cache directory: parsing the TOML was
+# most of the doctor's matrix time. The entry is keyed by envlock's version, the
+# interpreter (marshal's format is its own) and every file's path, size and mtime, so an
+# edited or reinstalled file is parsed again; an entry that cannot be read, or a
+# directory that cannot be written, only costs the parse.
+def _cache_file() -> Path:
+    # livecache.cache_dir's directory (that module is above this layer)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    root = Path(os.environ.get("ENVLOCK_CACHE_DIR") or Path(base) / "envlock")
+    tag = f"{__version__}-{sys.implementation.cache_tag}-m{marshal.version}"
+    return root / f"matrix-{tag}.marshal"
+
+
+def _stamp(root: object) -> tuple[tuple[str, int, int], ...] | None:
+    """Each file's path, size and mtime; None where the package is not plain files."""
+    if not isinstance(root, Path):
+        return None
+    stamp = []
+    for name in CACHED:
+        try:
+            st = os.stat(root / name)
+        except OSError:
+            return None
+        stamp.append((str(root / name), st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
+@functools.cache
+def _parsed() -> bytes:
+    """Every CACHED file parsed, as marshal bytes: from the cache when its key matches."""
+    root = resources.files("envlock.matrix")
+    stamp = _stamp(root)
+    if stamp is not None:
+        hit = _cached(stamp)
+        if hit is not None:
+            return hit
+    docs = {name: _parse(root, name) for name in CACHED}
+    try:
+        data = marshal.dumps(docs)
+    except ValueError as exc:  # a TOML date or time: no matrix file has one
+        raise MatrixError(f"matrix files: a value the cache cannot hold: {exc}") from None
+    if stamp is not None:
+        _store(stamp, data)
+    return data
+
+
+def _parse(root: Traversable, name: str) -> dict[str, object]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        doc: dict[str, object] = tomllib.loads(root.joinpath(name).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise MatrixError(f"matrix file {name}: {exc}") from None
+    return doc
+
+
+def _cached(stamp: tuple[tuple[str, int, int], ...]) -> bytes | None:
+    try:
+        entry = marshal.loads(_cache_file().read_bytes())
+        key, data = entry
+        docs = marshal.loads(data)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    ok = (
+        key == stamp
+        and isinstance(docs, dict)
+        and all(isinstance(docs.get(n), dict) for n in CACHED)
+    )
+    return data if ok else None
+
+
+def _store(stamp: tuple[tuple[str, int, int], ...], data: bytes) -> None:
+    """Written to a temporary file and renamed: a reader sees a whole entry or none."""
+    path = _cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".matrix-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(marshal.dumps((stamp, data)))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # no cache this time: the parse is the fallback
 
 
 @functools.cache
