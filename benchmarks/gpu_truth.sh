@@ -10,7 +10,10 @@
 #
 # What comes back in $OUT (at most 8 files, as the device tool returns them):
 #   facts.<gpu>-driver-<version>-recorded.json    the real probe's facts (hostname, UUIDs replaced)
-#   nvml.<gpu>-driver-<version>-recorded.json     raw NVML answers, replay format (tests/probe/fakes.py)
+#   nvml.<gpu>-driver-<version>-recorded.json     raw NVML answers, replay format (tests/probe/fakes.py),
+#        with every health query the probe makes (MIG and ECC mode, volatile uncorrectable ECC
+#        count, remapped rows, retired pages and their pending status, fabric info) and, in
+#        summary.md, each query's nvmlReturn_t per GPU (tests/gpu/nvml_health.py)
 #   determinism.<gpu>-torch<X.Y>-recorded.json    the suite's digests with their context
 #   junit.xml, pytest.log, summary.md             results, the log, the figures for the note
 #
@@ -111,6 +114,9 @@ PYTHONUNBUFFERED=1 timeout "${GPU_TRUTH_TIMEOUT:-400}" "$PY" -m pytest tests/gpu
     tests/probe/test_nvml_recorder.py -p no:cacheprovider -W default -rA \
     --junitxml="$OUT/junit.xml" "${TIMEOUT_OPTS[@]}" >"$OUT/pytest.log" 2>&1
 RC=$?
+# NVML's health answers as recorded: each query's return code per GPU into summary.md; a
+# query the recording lacks is a problem (tests/checks/test_health.py waits for them)
+"$PY" -m tests.gpu.nvml_health "$OUT" || { [ "$RC" -ne 0 ] || RC=1; }
 set -e
 tail -n 25 "$OUT/pytest.log"
 echo "- pytest exit status: $RC; kit seconds so far: $(($(date +%s) - T0))" >>"$OUT/summary.md"

@@ -9,6 +9,7 @@ $ENVLOCK_GPU_OUT (see conftest.py) to be committed as fixtures.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -96,6 +97,13 @@ def test_probe_reads_the_real_driver_gpus_and_torch(
     )
     record("arch flags", live.arch_flags)
     record("torch import seconds", live.import_seconds)
+    # health (issue 21 item 5): every query answered, or refused in a documented way
+    # (nvmlReturn_t NOT_SUPPORTED 3, NO_PERMISSION 4); what came back goes in the summary
+    for g in driver.gpus:
+        assert g.health is not None and not g.health.lost, g
+        assert len(g.health.returns) == 5 and set(g.health.returns.values()) <= {0, 3, 4}, g
+    record("gpu health", [dataclasses.asdict(g.health) for g in driver.gpus if g.health])
+    record("fabric", dataclasses.asdict(driver.fabric) if driver.fabric else None)
 
 
 def test_nvml_recorded_from_the_real_library_replays_to_the_same_facts(
