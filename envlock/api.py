@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from envlock.facts import DeterminismFacts, Facts
     from envlock.findings import Report
     from envlock.lock import Lock
+    from envlock.report.progress import Progress
     from envlock.usecases.drift import CheckOptions
     from envlock.usecases.drift import EnvironmentDriftError as EnvironmentDriftError
     from envlock.usecases.hold import Hold as Hold
@@ -197,9 +198,11 @@ def lock_file(
     allow_partial: bool = False,
     hashes: bool = False,
     hashes_from: str | None = None,
+    progress: Progress | None = None,
 ) -> LockFile:
     """write_lock()'s whole result: the Lock, the file's text and the installs restore
-    cannot repeat. `path` None writes nothing (the text is for stdout)."""
+    cannot repeat. `path` None writes nothing (the text is for stdout). `progress` hears
+    the long work (envlock.report.progress; default: silent)."""
     from envlock.usecases.lock import LockOptions
     from envlock.usecases.lock import lock_file as _lock_file
 
@@ -211,6 +214,7 @@ def lock_file(
         allow_partial=allow_partial,
         hashes=hashes,
         hashes_from=hashes_from,
+        progress=progress,
     )
     where = os.fspath(path) if path is not None else None
     return _lock_file(where, source, facts=facts, options=options)
@@ -300,13 +304,17 @@ def fleet_report(
     ignore: Iterable[str] = (),
     strict: bool = False,
     nodes: str | Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Per-node facts files in `directory` (from `envlock probe --json`) compared like the
     ranks of one job, and with `lock` when given. `nodes`: the nodes expected (a Slurm
-    hostlist such as 'gpu-node-[000-063]', or names); those without a file are missing."""
+    hostlist such as 'gpu-node-[000-063]', or names); those without a file are missing.
+    `progress` hears the files read (envlock.report.progress; default: silent)."""
     from envlock.usecases.fleet import fleet_report as _fleet
 
-    return _fleet(directory, lock, scope=scope, ignore=ignore, strict=strict, nodes=nodes)
+    return _fleet(
+        directory, lock, scope=scope, ignore=ignore, strict=strict, nodes=nodes, progress=progress
+    )
 
 
 def explain(

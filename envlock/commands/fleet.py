@@ -46,14 +46,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> Report:
     from envlock.api import fleet_report
+    from envlock.report.progress import on_stderr
 
-    report = fleet_report(
-        args.directory,
-        args.lock,
-        scope=args.scope,
-        ignore=args.ignore,
-        strict=args.strict,
-        nodes=args.nodes,
-    )
+    progress = on_stderr("envlock fleet report")
+    try:
+        report = fleet_report(
+            args.directory,
+            args.lock,
+            scope=args.scope,
+            ignore=args.ignore,
+            strict=args.strict,
+            nodes=args.nodes,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     emit(report, args)
     return report

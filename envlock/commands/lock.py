@@ -10,7 +10,9 @@ from envlock.commands._source import add_source_arguments, source_of
 from envlock.lock.model import DEFAULT_LOCK_NAME, SCOPES
 
 if TYPE_CHECKING:
+    from envlock.api import LockFile
     from envlock.lock.model import Lock
+    from envlock.report.progress import Progress
 
 HELP = "write envlock.lock.toml: the driver, GPUs, CUDA stack, torch and packages in use"
 DESCRIPTION = """\
@@ -70,19 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from envlock import api
+    from envlock.report.progress import on_stderr
 
-    result = api.lock_file(
-        None if args.output == "-" else args.output,
-        source_of(args),
-        scope=args.scope,
-        determinism=args.determinism,
-        seed=args.seed,
-        device=args.device,
-        allow_partial=args.allow_partial,
-        hashes=args.hashes,
-        hashes_from=args.hashes_from,
-    )
+    progress = on_stderr("envlock lock")
+    try:
+        result = _lock_file(args, progress)
+    finally:
+        progress.close()
     lock = result.lock
     for note in lock.notes:  # what was left out or escaped so that the lock reads back
         print(f"envlock lock: note: {note}", file=sys.stderr)
@@ -108,3 +104,20 @@ def _summary(lock: Lock) -> str:
     if lock.determinism is not None:
         bits.append("determinism digests")
     return ", ".join(bits)
+
+
+def _lock_file(args: argparse.Namespace, progress: Progress) -> LockFile:
+    from envlock import api
+
+    return api.lock_file(
+        None if args.output == "-" else args.output,
+        source_of(args),
+        scope=args.scope,
+        determinism=args.determinism,
+        seed=args.seed,
+        device=args.device,
+        allow_partial=args.allow_partial,
+        hashes=args.hashes,
+        hashes_from=args.hashes_from,
+        progress=progress,
+    )

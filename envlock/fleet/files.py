@@ -43,6 +43,7 @@ from envlock.fleet.compare import (
 )
 from envlock.hostlist import Hostlist
 from envlock.lock import Lock, flatten
+from envlock.report.progress import SILENT, Progress
 
 # Where Facts holds the values that differ between identical nodes ("[]": each item of a
 # list, each value of a table). None of them reaches a summary (the lock holds no host
@@ -68,16 +69,19 @@ def report_dir(
     *,
     scope: str,
     expected: Hostlist | None = None,
+    progress: Progress = SILENT,
 ) -> tuple[list[str], list[Finding]]:
     """Per-node facts files (from `envlock probe --json`) compared like ranks: the nodes
     read (in file order) and the findings. A node file that cannot be read is reported
     (EL-FLEET-NODE-UNREADABLE) and the others compared; `expected` (from --nodes) names
-    nodes that must have sent a file (EL-FLEET-NODE-MISSING)."""
+    nodes that must have sent a file (EL-FLEET-NODE-MISSING). Each file read is counted
+    to `progress`."""
     paths = _facts_files(directory)
     summarizer = NodeSummarizer(lock, scope)
     read: list[tuple[str, str]] = []  # (host, file name) by rank
     unreadable: list[Finding] = []
-    for path in paths:
+    for done, path in enumerate(paths, 1):
+        progress.count(f"reading the facts files in {directory}", done, len(paths))
         try:
             host = summarizer.add_file(path, len(read))
         except EnvlockError as exc:

@@ -49,9 +49,11 @@ from envlock.install.files import platform_tags, select_files
 from envlock.install.indexurl import Index
 from envlock.lock.closure import DEFAULT_INDEX, INSTALLER_PACKAGES
 from envlock.lock.model import SELF_PACKAGES, Lock, LockedFile
+from envlock.report.progress import SILENT, Progress
 
 DEADLINE_S = 120.0  # all requests of one command together
 _WORKERS = 8
+ASKED = "projects asked of the index"  # the count lock --hashes shows
 
 
 def deadline_s() -> float:
@@ -101,10 +103,11 @@ class _Task:
 
 
 def _gather(
-    tasks: list[_Task], accepted: set[str], budget: Budget
+    tasks: list[_Task], accepted: set[str], budget: Budget, progress: Progress = SILENT
 ) -> dict[str, tuple[LockedFile, ...]]:
     """Every task's files, fetched by up to _WORKERS daemon threads under `budget`: the
-    first failure, or the deadline, ends them all (open connections are shut)."""
+    first failure, or the deadline, ends them all (open connections are shut). Each answer
+    is counted to `progress` (N of M projects)."""
     http = opener(budget)
     tasks = list({t.name: t for t in tasks}.values())  # one request per project
     results: dict[str, tuple[LockedFile, ...]] = {}
@@ -132,9 +135,12 @@ def _gather(
             with lock:
                 results[task.name] = found
                 del in_flight[task.name]
+                progress.count(ASKED, len(results), len(tasks))
                 if len(results) == len(tasks):
                     done.set()
 
+    shown = ", ".join(sorted({t.index.shown for t in tasks}))
+    progress.step(f"asking {shown} for the files of {len(tasks)} projects (PEP 691)")
     # daemon threads: one stuck in a DNS lookup cannot hold the process past the deadline
     for _ in range(min(_WORKERS, len(tasks))):
         threading.Thread(target=work, daemon=True, name="envlock-index").start()
@@ -200,6 +206,7 @@ def with_hashes(
     python: str | None = None,
     known: dict[str, tuple[LockedFile, ...]] | None = None,
     timeout: float | None = None,
+    progress: Progress = SILENT,
 ) -> Lock:
     """The lock with [files] filled for every package and tool an installer would fetch;
     `known` (from a resolver's lock) first, the index for the rest, all requests within
@@ -217,6 +224,6 @@ def with_hashes(
     files = {n: f for n, f in known.items() if n in wanted and n not in INSTALLER_PACKAGES}
     if todo:
         tasks = _tasks(lock, todo, index, python, budget.left())
-        found = _gather(tasks, accepted, budget)
+        found = _gather(tasks, accepted, budget, progress)
         files.update((n, found[t.name]) for (n, _), t in zip(todo, tasks, strict=True))
     return dataclasses.replace(lock, files=dict(sorted(files.items())))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, TextIO
 
@@ -104,72 +103,78 @@ class Lines:
 
 class Live:
     """A terminal: rich's progress display, one spinner or bar per phase; a child's latest
-    line beside it; phases that ended stay on screen with a check mark."""
+    line beside it; phases that ended stay on screen with a check mark. rich is imported,
+    and the display started, at the first step: a command with no long work shows none."""
 
     def __init__(self, stream: TextIO, prefix: str) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-        from rich.progress import Progress as RichBar
-
-        self._console = Console(file=stream, highlight=False, soft_wrap=False)
-        self._prefix = prefix
-        self._bar: RichBar = RichBar(
-            SpinnerColumn(),
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[last]}", markup=False, style="dim"),
-            console=self._console,
-            transient=True,
-        )
+        self._stream, self._prefix = stream, prefix
+        self._bar: RichBar | None = None
         self._task: TaskID | None = None
-        self._text = ""
-        self._tail: deque[str] = deque(maxlen=TAIL)
-        self._bar.start()
+        self._text, self._done = "", ""
 
-    def _done(self) -> None:
-        if self._task is not None:
+    def _started(self) -> RichBar:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as RichBar
+
+            console = Console(file=self._stream, highlight=False, soft_wrap=False)
+            self._bar = RichBar(
+                SpinnerColumn(),
+                TextColumn("{task.description}", markup=False),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[last]}", markup=False, style="dim"),
+                console=console,
+                transient=True,
+            )
+            self._bar.start()
+        return self._bar
+
+    def _end_task(self, *, ok: bool) -> None:
+        if self._bar is not None and self._task is not None:
             self._bar.remove_task(self._task)
-            self._console.print(f"{self._prefix}: \u2714 {self._text}", markup=False)
-            self._task = None
+            if ok:  # a phase that ended stays on screen
+                line = f"{self._prefix}: \u2714 {self._text}{self._done}"
+                self._bar.console.print(line, markup=False, soft_wrap=True)
+        self._task = None
 
     def step(self, text: str) -> None:
-        self._done()
-        self._text = plain(text, newlines=False)
-        self._task = self._bar.add_task(self._text, total=None, last="")
+        self._end_task(ok=True)
+        self._text, self._done = plain(text, newlines=False), ""
+        self._task = self._started().add_task(self._text, total=None, last="")
 
     def count(self, text: str, done: int, total: int) -> None:
         if self._task is None:
             self.step(text)
-        assert self._task is not None
+        assert self._bar is not None and self._task is not None
+        self._text, self._done = plain(text, newlines=False), f" ({done}/{total})"
         self._bar.update(
             self._task, description=plain(text, newlines=False), completed=done, total=total
         )
 
     def output(self, line: str) -> None:
-        clean = plain(line, newlines=False)
-        self._tail.append(clean)
-        if self._task is not None:
-            self._bar.update(self._task, last=clean[:80])
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, last=plain(line, newlines=False)[:80])
 
     def failed(self, who: str, tail: Sequence[str]) -> None:
-        if self._task is not None:  # the phase did not end well: no check mark
-            self._bar.remove_task(self._task)
-            self._task = None
-        self._bar.stop()
+        self._end_task(ok=False)
+        bar = self._started()
+        bar.stop()
         for line in tail[-TAIL:]:
-            self._console.print(f"{who}: {plain(line, newlines=False)}", markup=False)
+            bar.console.print(f"{who}: {plain(line, newlines=False)}", markup=False, soft_wrap=True)
 
     def close(self) -> None:
-        self._done()
-        self._bar.stop()
+        self._end_task(ok=True)
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def on_stderr(prefix: str, *, quiet: bool = False, stream: TextIO | None = None) -> Progress:

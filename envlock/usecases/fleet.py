@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from envlock.findings import Report
     from envlock.lock.model import Lock
+    from envlock.report.progress import Progress
 
 
 def fleet_report(
@@ -19,6 +20,7 @@ def fleet_report(
     ignore: Iterable[str],
     strict: bool,
     nodes: str | Sequence[str] | None,
+    progress: Progress | None = None,
 ) -> Report:
     """The nodes' files compared with each other (and with `lock`); `nodes`, the nodes
     expected, held as ranges and never expanded."""
@@ -26,11 +28,14 @@ def fleet_report(
     from envlock.catalog import DETERMINISM, FLEET, VERIFY, validate_ignore
     from envlock.findings import FleetDetails, Report
     from envlock.lock.io import read_lock
+    from envlock.report.progress import SILENT
 
     skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
     expected = fleet.Hostlist.parse(nodes) if nodes is not None else None
-    hosts, findings = fleet.report_dir(directory, locked, scope=scope, expected=expected)
+    hosts, findings = fleet.report_dir(
+        directory, locked, scope=scope, expected=expected, progress=progress or SILENT
+    )
     return Report(
         command="fleet report",
         target=f"{len(hosts)} nodes",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from envlock.collect import Source
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from envlock.facts import DeterminismFacts, Facts
     from envlock.findings import Finding
     from envlock.lock.model import Lock
+    from envlock.report.progress import Progress
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,6 +33,9 @@ class LockOptions:
     allow_partial: bool = False  # lock partial facts without torch
     hashes: bool = False  # sha256 of the files that fit the platform, from the index
     hashes_from: str | None = None  # a resolver's pylock to take them from first
+    # told each phase of the long work (the index's answers counted): not an option of
+    # the lock, so not compared and not in the header
+    progress: Progress | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,7 +70,9 @@ def make_lock(source: Source | None, *, facts: Facts | None, options: LockOption
         facts = facts.replace(determinism=_deterministic_digests(source, options))
     lock = build_lock(facts, scope=options.scope)
     if options.hashes:
-        lock = add_hashes(lock, python=source.python, pylock=options.hashes_from)
+        lock = add_hashes(
+            lock, python=source.python, pylock=options.hashes_from, progress=options.progress
+        )
     return lock
 
 
@@ -106,16 +112,22 @@ def lock_file(
 
 
 def add_hashes(
-    lock: Lock, *, index: str | None = None, python: str | None = None, pylock: str | None = None
+    lock: Lock,
+    *,
+    index: str | None = None,
+    python: str | None = None,
+    pylock: str | None = None,
+    progress: Progress | None = None,
 ) -> Lock:
     """The lock with [files]: sha256 of the files that fit its platform, from a resolver's
     `pylock` file where it has the locked version, else from the JSON simple API (PEP 691)
     of `index` (default: the one pip is configured with)."""
     from envlock.install.index import with_hashes
     from envlock.install.pylock import files_from_pylock
+    from envlock.report.progress import SILENT
 
     known = files_from_pylock(pylock, lock) if pylock else None
-    return with_hashes(lock, index=index, python=python, known=known)
+    return with_hashes(lock, index=index, python=python, known=known, progress=progress or SILENT)
 
 
 def _refuse_partial(source: Source, facts: Facts, *, allow: bool) -> None:
