@@ -12,6 +12,7 @@ import os
 import re
 import sys
 
+from envlock.probe import _dists
 from envlock.probe._util import read_text, run_command, which
 from envlock.probe.libnames import ISA_FLAGS
 
@@ -86,14 +87,10 @@ def conda_packages(prefix: str) -> dict[str, str]:
 
 
 def pip_version() -> str | None:
-    try:
-        from importlib import metadata
-    except ImportError:  # pragma: no cover - Python < 3.8
-        return None
-    try:
-        return metadata.version("pip")
-    except Exception:  # PackageNotFoundError, or a broken dist-info
-        return None
+    """The first pip on sys.path, from the scan the packages section shares: importlib.metadata
+    and the email package under it cost more than the rest of this section (issue 23)."""
+    dist = _dists.distributions().get("pip")
+    return None if dist is None else dist.version
 
 
 def collect(timeout: float = 10.0) -> ToolchainDoc:
