@@ -36,14 +36,45 @@ _Q_KEY = re.compile(r"[A-Za-z][A-Za-z0-9 ./()_-]*")
 _Q_GPU = re.compile(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])\s*$")
 
 
+# What nvidia-smi prints (and only that) for a GPU whose handle NVML cannot get: one that
+# fell off the bus ("...: Unknown Error", or "...: GPU is lost" for NVML_ERROR_GPU_IS_LOST)
+_LOST = "Unable to determine the device handle for GPU"
+# nvmlReturn_t: NVML_ERROR_GPU_IS_LOST 15, NVML_ERROR_UNKNOWN 999 (NVML API Reference)
+_GPU_IS_LOST, _UNKNOWN = 15, 999
+
+
 def looks_like_nvidia_smi(text: str) -> bool:
-    return bool(_HEADER.search(text) or re.search(r"(?m)^Driver Version\s*:\s*\d", text))
+    return bool(
+        _HEADER.search(text) or re.search(r"(?m)^Driver Version\s*:\s*\d", text) or _LOST in text
+    )
 
 
 def parse_nvidia_smi(text: str, draft: Draft) -> int:
     """Read either layout; returns how many facts were read (0: neither layout)."""
     found = _table(text, draft)
     found += _query(text, draft)
+    found += _lost(text, draft)
+    return found
+
+
+def _lost(text: str, d: Draft) -> int:
+    """Each GPU nvidia-smi could not get a handle for: a GPU, lost, at the next index."""
+    found = 0
+    for line in text.splitlines():
+        at = line.find(_LOST)
+        if at < 0:
+            continue
+        bus = _BUS_ID.search(line, at + len(_LOST))
+        code = _GPU_IS_LOST if "GPU is lost" in line else _UNKNOWN
+        index = len(d.gpus or [])
+        gpu: GpuDoc = {
+            "index": index,
+            "name": None,
+            "pci_bus_id": bus.group(0) if bus else None,
+            "health": {"lost": True, "returns": {"nvmlDeviceGetHandleByIndex": code}},
+        }
+        d.add_gpu(gpu)
+        found += 1
     return found
 
 
