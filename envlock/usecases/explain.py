@@ -90,7 +90,8 @@ def explain(
     code = int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else None
     explanations = [explain_exit_code(code)] if code is not None else explain_message(text)
     wanted = sorted({c for e in explanations for c in e.checks})
-    oom = code in (137, -9)
+    # a DataLoader worker's SIGKILL is the same kill: the same memory evidence
+    oom = code in (137, -9) or any(e.key == "dataloader-worker-killed" for e in explanations)
     cuda_oom = any(e.key == "cuda-oom" for e in explanations)
     gpu_error = any(e.gpu for e in explanations)
     observed: _Observed | None = None
@@ -102,6 +103,8 @@ def explain(
     if cuda_oom:
         conf = observed.alloc_conf if observed else None
         confirmed.evidence.update(oom_evidence(text, conf, observed=observed is not None))
+    if any(e.key == "no-kernel-image" for e in explanations):
+        confirmed.evidence.update(arch_evidence(text))
     return Report(
         command="explain",
         target=text,
@@ -207,3 +210,51 @@ def _details(
         wanted=tuple(wanted),
         gpu_note=confirmed.gpu_note,
     )
+
+
+# torch's warning as pasted: one line, or a few (a warning wrapped by a terminal)
+_LINE_CHARS = 8192
+_LINES = 200
+
+
+def arch_evidence(text: str) -> dict[str, str]:
+    """What torch's "NAME with CUDA capability sm_XY is not compatible ... supports sm_..."
+    says, read as a pasted report's line is (pasted/torch_warnings.py): the GPU, torch's
+    kernels and whether any serves it, and the newest official build that has them."""
+    from envlock.matrix import load_matrix
+    from envlock.matrix.versions import Version, parse_arch_flags
+    from envlock.pasted.draft import Draft
+    from envlock.pasted.torch_warnings import torch_warnings
+
+    draft = Draft()
+    for line in text.splitlines()[:_LINES]:
+        torch_warnings(line[:_LINE_CHARS], draft)
+    if not draft.warned_capabilities:
+        return {}
+    name, capability = next(iter(draft.warned_capabilities.items()))
+    out = {"GPU (in the message)": f"{name}, compute capability {capability}"}
+    cc = Version.parse(capability)
+    flags = draft.live.get("arch_flags") or []
+    targets = parse_arch_flags(flags)
+    if targets:
+        runs = load_matrix().coverage(cc, targets).runs
+        verdict = "one of them serves it" if runs else f"none for compute capability {capability}"
+        out["torch's kernels (in the message)"] = f"{' '.join(map(str, targets))}: {verdict}"
+    out["a build with its kernels"] = _build_for(capability)
+    return out
+
+
+def _build_for(capability: str) -> str:
+    """The newest official build with kernels for `capability` (the driver unknown)."""
+    from envlock.usecases.matrix import matrix_advice
+
+    advice = matrix_advice(
+        None, gpu=None, capability=capability, driver=None, os_name="linux", python_version=None
+    )
+    best = advice.best
+    if best is None:
+        return "no official torch build has kernels for it (`envlock matrix` says why)"
+    needs = (
+        f" (driver >= {best.runs_with_driver_at_least})" if best.runs_with_driver_at_least else ""
+    )
+    return f"torch {best.torch} {best.variant}{needs}: {best.pip}"
