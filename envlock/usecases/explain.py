@@ -82,7 +82,7 @@ def explain(
     """The explanations of `text` (an exit code or an error message), with the checks that
     confirm them run on the facts of `source` when `checks` (torch's live facts from the
     live-facts cache with `cache`)."""
-    from envlock.explain import explain_exit_code, explain_message, oom_evidence
+    from envlock.explain import explain_exit_code, explain_message
     from envlock.findings import Report
 
     text = text.strip()
@@ -100,11 +100,7 @@ def explain(
         sections = _evidence_sections(oom=oom, gpu_error=gpu_error, cuda_oom=cuda_oom)
         observed, findings = _observe(source, wanted=wanted, sections=sections, cache=cache)
         confirmed = _confirm(observed, findings, source, oom=oom, gpu_error=gpu_error)
-    if cuda_oom:
-        conf = observed.alloc_conf if observed else None
-        confirmed.evidence.update(oom_evidence(text, conf, observed=observed is not None))
-    if any(e.key == "no-kernel-image" for e in explanations):
-        confirmed.evidence.update(arch_evidence(text))
+    confirmed.evidence.update(_message_evidence(text, explanations, observed))
     return Report(
         command="explain",
         target=text,
@@ -112,6 +108,23 @@ def explain(
         strict=strict,
         details=_details(explanations, confirmed, checks=checks, wanted=wanted),
     )
+
+
+def _message_evidence(
+    text: str, explanations: list[Explanation], observed: _Observed | None
+) -> dict[str, str]:
+    """What the message itself says: a CUDA OOM's sizes (with the allocator setting
+    observed), a capability warning's GPU and arch list."""
+    from envlock.explain import oom_evidence
+
+    keys = {e.key for e in explanations}
+    out: dict[str, str] = {}
+    if "cuda-oom" in keys:
+        conf = observed.alloc_conf if observed else None
+        out.update(oom_evidence(text, conf, observed=observed is not None))
+    if "no-kernel-image" in keys:
+        out.update(arch_evidence(text))
+    return out
 
 
 def _evidence_sections(*, oom: bool, gpu_error: bool, cuda_oom: bool) -> tuple[str, ...]:
