@@ -54,25 +54,43 @@ def python_unsupported(ctx: CheckContext) -> Iterator[Finding]:
 def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
     """The probe looked and found no torch (not: could not look, see EL-FACTS-UNAVAILABLE)."""
     f = ctx.facts
-    if f.torch.installed or f.torch.unavailable or f.meta.partial:
+    bare = _image_without_python(ctx)
+    if f.torch.installed or (not bare and (f.torch.unavailable or f.meta.partial)):
         return
     py = f.system.python
     where = py.executable if py is not None and py.executable else "the checked interpreter"
     version = f" (Python {py.version})" if py is not None and py.version else ""
+    fix = (
+        f"install torch into that environment ({where} -m pip install torch), or check "
+        "the interpreter your job uses: envlock doctor --python /path/to/venv/bin/python"
+    )
+    if bare:  # the shell probe found no python3: no interpreter to import torch
+        where = f"{bare} (no python3 in it)"
+        fix = (
+            "build the image from one with Python and torch (FROM a pytorch/pytorch or "
+            "python image, then pip install torch), or probe the image the job runs"
+        )
     yield Finding(
         check_id="EL-TORCH-MISSING",
         severity=Severity.ERROR,
         message=f"torch is not installed for {where}{version}: a PyTorch job cannot run there",
-        fix=(
-            f"install torch into that environment ({where} -m pip install torch), or check "
-            "the interpreter your job uses: envlock doctor --python /path/to/venv/bin/python"
-        ),
+        fix=fix,
         evidence={
             "torch.installed": False,
             "system.python.executable": py.executable if py is not None else None,
             "meta.target": f.meta.target,
         },
     )
+
+
+def _image_without_python(ctx: CheckContext) -> str | None:
+    """The image (or container) the shell fallback probed and found no python3 nor torch in:
+    the same missing torch as an image with python3 and no torch (issue 21 item 10)."""
+    f = ctx.facts
+    img = f.image
+    if img is None or img.probe_mode != "shell" or f.system.python is not None:
+        return None
+    return f"{img.kind} {img.reference}"
 
 
 @check("EL-DETERMINISM-INCOMPLETE")
