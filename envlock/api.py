@@ -125,11 +125,20 @@ def run_determinism(
     python: str | None = None,
     timeout: float = 300.0,
     strict: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[DeterminismFacts, Report]:
-    """Run the seeded suite in a child process; the Report holds its run-to-run findings."""
+    """Run the seeded suite in a child process; the Report holds its run-to-run findings.
+    `progress` hears the classes run (envlock.report.progress; default: silent)."""
     from envlock.usecases.determinism import run_determinism as _run
 
-    return _run(device=device, seed=seed, python=python, timeout=timeout, strict=strict)
+    return _run(
+        device=device,
+        seed=seed,
+        python=python,
+        timeout=timeout,
+        strict=strict,
+        progress=progress,
+    )
 
 
 def make_lock(

@@ -60,14 +60,20 @@ def run(args: argparse.Namespace) -> Report:
     from envlock.api import run_determinism
     from envlock.report import render
     from envlock.report.digests import render_digests
+    from envlock.report.progress import on_stderr
 
-    det, report = run_determinism(
-        device=args.device,
-        seed=args.seed,
-        python=args.python,
-        timeout=args.timeout,
-        strict=args.strict,
-    )
+    progress = on_stderr("envlock determinism")
+    try:
+        det, report = run_determinism(
+            device=args.device,
+            seed=args.seed,
+            python=args.python,
+            timeout=args.timeout,
+            strict=args.strict,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     if args.format in ("json", "html"):
         render(report, args.format, sys.stdout)
     else:

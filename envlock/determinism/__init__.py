@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 RESULT_MARK = "ENVLOCK-DETERMINISM-RESULT "
 ERROR_MARK = "ENVLOCK-DETERMINISM-ERROR "
+# "<i> <n> <class>": the suite is about to run its i-th class of n (each class runs twice)
+PROGRESS_MARK = "ENVLOCK-DETERMINISM-CLASS "
 SUITE_VERSION = 1
 DEVICES = ("auto", "cpu", "cuda")
 CLASSES = ("rng", "elementwise", "reduction", "matmul", "conv", "attention", "train")

@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 
-from envlock.determinism import DEVICES, ERROR_MARK, RESULT_MARK
+from envlock.determinism import DEVICES, ERROR_MARK, PROGRESS_MARK, RESULT_MARK
 from envlock.errors import DeterminismError, FactsError, UsageError, last_line
 from envlock.facts import DeterminismFacts, _build, load_json
 from envlock.probe._parentwatch import child_env
 from envlock.probe._served import command, served
+from envlock.report.progress import SILENT, Progress
 
 # What the suite imports, and nothing more (tests/probe/test_served.py holds this to
 # the suite's imports): the modules travel in its command line.
@@ -36,8 +39,10 @@ def run_suite(
     seed: int = 0,
     python: str | None = None,
     timeout: float = 300.0,
+    progress: Progress = SILENT,
 ) -> DeterminismFacts:
-    """Run the suite under `python` (default: this interpreter) and return its facts."""
+    """Run the suite under `python` (default: this interpreter) and return its facts;
+    each class it starts is counted to `progress` (class i of n)."""
     if device not in DEVICES:
         raise UsageError(f"determinism device must be one of {', '.join(DEVICES)}, not {device!r}")
     py = python or sys.executable
@@ -48,23 +53,64 @@ def run_suite(
     except OSError as exc:
         raise DeterminismError(f"determinism suite missing from envlock: {exc.strerror}") from None
     cmd = command(py, files, SUITE_ENTRY, ["--device", device, "--seed", str(seed)])
-    try:
-        proc = subprocess.run(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env=child_env(),
-        )
-    except subprocess.TimeoutExpired:
-        raise DeterminismError(
-            f"determinism suite under {py} did not finish within {timeout:g} s"
-        ) from None
-    except OSError as exc:
-        raise DeterminismError(f"cannot run {py}: {exc.strerror}") from None
-    return parse_suite_output(proc.stdout, proc.stderr, proc.returncode, py)
+    # no line before the first class: a bad interpreter stays one line (its error)
+    stdout, stderr, code = _run(cmd, timeout, progress)
+    if code is None:
+        raise DeterminismError(f"determinism suite under {py} did not finish within {timeout:g} s")
+    return parse_suite_output(stdout, stderr, code, py)
+
+
+def _run(cmd: list[str], timeout: float, progress: Progress) -> tuple[str, str, int | None]:
+    """The child's stdout (read as it comes: its class marks go to `progress`), stderr
+    (a file: it cannot fill a pipe) and exit status; None when `timeout` ended it."""
+    expired = threading.Event()
+    lines: list[str] = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                errors="replace",
+                env=child_env(),
+            )
+        except OSError as exc:
+            raise DeterminismError(f"cannot run {cmd[0]}: {exc.strerror}") from None
+
+        def expire() -> None:
+            expired.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                _show(line, progress)
+            code = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            timer.cancel()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        err.seek(0)
+        stderr = err.read()
+    return "".join(lines), stderr, None if expired.is_set() else code
+
+
+def _show(line: str, progress: Progress) -> None:
+    """A class mark ('3 14 matmul') as 'class 3 of 14'."""
+    if not line.startswith(PROGRESS_MARK):
+        return
+    parts = line[len(PROGRESS_MARK) :].split()
+    if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+        progress.count(f"determinism class {parts[2]}", int(parts[0]), int(parts[1]))
 
 
 def parse_suite_output(stdout: str, stderr: str, returncode: int, python: str) -> DeterminismFacts:

@@ -39,7 +39,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from envlock.determinism import CLASSES, DEVICES, ERROR_MARK, RESULT_MARK, SUITE_VERSION
+from envlock.determinism import (
+    CLASSES,
+    DEVICES,
+    ERROR_MARK,
+    PROGRESS_MARK,
+    RESULT_MARK,
+    SUITE_VERSION,
+)
 from envlock.probe._parentwatch import exit_with_parent
 from envlock.probe.libnames import decode_cudnn
 
@@ -480,9 +487,12 @@ def run(argv: list[str]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in CLASSES}
     failed: dict[str, str] = {}
     for repeat in (0, 1):
-        for name in CLASSES:
+        for i, name in enumerate(CLASSES):
             if name in failed:
                 continue
+            # the parent shows it (class i of n): the suite can take minutes on a CPU
+            step = f"{repeat * len(CLASSES) + i + 1} {2 * len(CLASSES)} {name}"
+            print(PROGRESS_MARK + step, flush=True)
             class_seed = seed + 1 if (repeat == 1 and perturb == name) else seed
             torch.manual_seed(class_seed)
             case = Case(torch, device, class_seed)

@@ -149,8 +149,14 @@ def _deterministic_digests(source: Source, options: LockOptions) -> DeterminismF
     from envlock.determinism.runner import run_suite
     from envlock.errors import DeterminismError
     from envlock.findings import Severity
+    from envlock.report.progress import SILENT
 
-    det = run_suite(device=options.device, seed=options.seed, python=source.python)
+    det = run_suite(
+        device=options.device,
+        seed=options.seed,
+        python=source.python,
+        progress=options.progress or SILENT,
+    )
     bad = [f for f in run_to_run_findings(det) if f.severity is Severity.ERROR]
     if bad:
         raise DeterminismError(

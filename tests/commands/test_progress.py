@@ -72,3 +72,21 @@ def test_lock_hashes_counts_the_projects_asked_of_the_index(
     counts = _counts(proc.stderr, "envlock lock: projects asked of the index")
     assert counts == [(1, 2), (2, 2)], proc.stderr
     assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
+
+
+@pytest.mark.venv
+def test_determinism_counts_its_classes_in_order(cpu_python: Path) -> None:
+    from envlock.determinism import CLASSES
+
+    args = ["determinism", "--python", str(cpu_python), "--device", "cpu", "--format", "json"]
+    proc = run_envlock(args, process=True)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads(proc.stdout)["command"] == "determinism"  # progress is not on stdout
+    n = 2 * len(CLASSES)
+    shown = re.findall(
+        r"^envlock determinism: determinism class (\w+): (\d+)/(\d+)$", proc.stderr, re.M
+    )
+    assert [(name, int(i), int(t)) for name, i, t in shown] == [
+        (name, i + 1, n) for i, name in enumerate(CLASSES * 2)
+    ], proc.stderr
+    assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
