@@ -65,7 +65,7 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
          cwd=ctx)  # fmt: skip
     _pip("download", "-q", "--only-binary=:all:", "-d", str(house), "pip", cwd=ctx)
     _pip("wheel", "-q", "--no-deps", "-w", str(house), str(REPO), cwd=ctx)
-    (envlock_wheel,) = house.glob("envlock-*.whl")
+    (envlock_wheel,) = house.glob("torch_envlock-*.whl")
     _pip("download", "-q", "--only-binary=:all:", "-d", str(house), str(envlock_wheel), cwd=ctx)
 
     dockerfile = ctx / "Dockerfile"
