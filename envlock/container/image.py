@@ -96,9 +96,14 @@ def _inspect_or_pull(engine: Engine, reference: str, *, pull: bool) -> Object:
 
 
 def _pull(engine: Engine, reference: str) -> None:
-    """Pull with progress on stderr (one line per layer and state change)."""
-    print(f"envlock: pulling {reference}", file=sys.stderr)
+    """Pull with progress on stderr: rich on a terminal (the layers' bytes), elsewhere one
+    line per layer and state change."""
+    from envlock.report.progress import on_stderr
+
+    progress = on_stderr("envlock")
+    progress.step(f"pulling {reference}")
     seen: dict[str, str] = {}
+    sizes: dict[str, tuple[int, int]] = {}  # layer: bytes downloaded, of
 
     def on_event(event: Object) -> None:
         if "error" in event:
@@ -106,12 +111,21 @@ def _pull(engine: Engine, reference: str) -> None:
         layer, status = text_of(event, "id") or "", text_of(event, "status") or ""
         if status and seen.get(layer) != status:
             seen[layer] = status
-            print(f"  {layer + ': ' if layer else ''}{status}", file=sys.stderr)
+            progress.output(f"{layer + ': ' if layer else ''}{status}")
+        detail = event.get("progressDetail")
+        if layer and status == "Downloading" and isinstance(detail, dict):
+            done, total = detail.get("current"), detail.get("total")
+            if isinstance(done, int) and isinstance(total, int) and 0 <= done <= total:
+                sizes[layer] = (done, total)
+                got, of = (sum(x) for x in zip(*sizes.values(), strict=True))
+                progress.count(f"pulling {reference}: bytes downloaded", got, of)
 
     try:
         engine.pull(reference, on_event)
     except EngineError as exc:
         raise ContainerError(f"cannot pull {reference}: {exc.message}") from None
+    finally:
+        progress.close()
 
 
 class _ImageRun:
