@@ -147,7 +147,8 @@ def mig_no_device(ctx: CheckContext) -> Iterator[Finding]:
         ),
         fix=(
             f"name a MIG device: CUDA_VISIBLE_DEVICES=MIG-<uuid> from `nvidia-smi -L` (create one "
-            f"first if none exists: `sudo nvidia-smi mig -i {first} -cgi 9 -C`); or turn MIG "
+            f"first if none exists: `nvidia-smi mig -i {first} -lgip` lists the profiles, "
+            f"`sudo nvidia-smi mig -i {first} -cgi <profile id> -C` creates one); or turn MIG "
             f"off: `sudo nvidia-smi -i {first} -mig 0` (then reset the GPU)"
         ),
         evidence={
