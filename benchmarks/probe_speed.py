@@ -59,6 +59,18 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, cpu
 
 
+def compile_trees(trees: dict[str, str]) -> None:
+    """Bytecode for each checkout, as run_all.py does: under PYTHONDONTWRITEBYTECODE=1 a
+    module edited (or copied) since its .pyc is compiled from source in every run of that
+    side only, which made a copied baseline look ~0.1 s slower. Outside the timed runs."""
+    for tree in trees.values():
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(Path(tree) / "envlock")],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+
+
 def commands(py: str, runs: int, baseline: str | None) -> int:
     """doctor's second run against `import torch`, and explain 137, interleaved."""
     import tempfile
@@ -80,6 +92,7 @@ def commands(py: str, runs: int, baseline: str | None) -> int:
             cmds[f"explain 137 ({label})"] = ([py, "-m", "envlock", "explain", "137"], env)
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
         for _ in range(runs):
+            compile_trees(trees)
             for name, (cmd, env) in cmds.items():
                 samples[name].append(run_once(cmd, env))
     wall = {n: statistics.median(w for w, _ in s) for n, s in samples.items()}
