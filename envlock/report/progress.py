@@ -134,6 +134,9 @@ class Live:
                 TextColumn("{task.fields[last]}", markup=False, style="dim"),
                 console=console,
                 transient=True,
+                # stdout is the report's, whatever happens: never routed to the terminal's
+                # display; stderr lines (restore's "$ command") print above the bar
+                redirect_stdout=False,
             )
             self._bar.start()
         return self._bar
