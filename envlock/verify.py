@@ -13,6 +13,7 @@ Nothing in this module starts a process.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import re
@@ -174,6 +175,7 @@ def verify(
         finding = _compare_field(path, rule, locked, observed, unobserved, lock)
         if finding is not None:
             findings.append(finding)
+    findings = _fold_torch(findings)
     findings += _determinism(lock, facts, scope=scope, skipped=determinism_skipped)
     from envlock.lock.closure import unrestorable_findings
 
@@ -278,7 +280,8 @@ def _compare_field(
         field=path,
         locked=None,
         observed=ov,
-        why=rule.why,
+        # a package the lock never held did not "change version": it is extra
+        why=_NOT_LOCKED_PACKAGE if path.startswith("packages.") else rule.why,
         message=f"{path}: not set in the lock, observed {_show(ov)}",
         fix="regenerate the lock with `envlock lock` if this change is intended",
     )
@@ -381,3 +384,45 @@ def _fix_for(path: str, locked: Any, lock: Lock) -> str:
             return line
     template = own.fix or section.fix
     return template.format(key=key, locked=locked) if template else _FIX
+
+
+_NOT_LOCKED_PACKAGE = "not in the lock: installed here, never locked"
+
+
+def _moves_with_torch(path: str) -> bool:
+    """A field another torch build changes with it: torch's own, the torch package, and
+    the CUDA wheels (and triton) its variant brings."""
+    from envlock.lock.closure import follows_variant
+
+    if path.startswith("torch.") or path == "packages.torch":
+        return True
+    return path.startswith("packages.") and follows_variant(path.removeprefix("packages."))
+
+
+def _fold_torch(findings: list[Finding]) -> list[Finding]:
+    """One torch change is one finding: torch.version's, carrying what changed with it
+    (its variant, index, CUDA, the CUDA wheels) in its evidence, at the worst severity."""
+    head = next((f for f in findings if f.field == "torch.version"), None)
+    if head is None or head.check_id != "EL-VERIFY-DRIFT":
+        return findings
+    folded = _moved_with(head, findings)
+    if not folded:
+        return findings
+    changed = [f"{f.field}: {_plain(f.locked)} -> {_plain(f.observed)}" for f in folded]
+    worst = max(f.severity for f in (head, *folded))
+    merged = dataclasses.replace(
+        head, severity=worst, evidence={**head.evidence, "changed with torch": changed}
+    )
+    gone = {id(f) for f in folded}
+    return [merged if f is head else f for f in findings if id(f) not in gone]
+
+
+def _moved_with(head: Finding, findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f is not head and _moves_with_torch(f.field or "")]
+
+
+def _plain(value: Any) -> str:
+    """A value in a "locked -> observed" line: "(none)" where a side has none."""
+    if value is None:
+        return "(none)"
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)

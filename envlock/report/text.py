@@ -7,13 +7,14 @@ field, locked, observed, why it matters.
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from envlock.details import DoctorDetails
+from envlock.details import DoctorDetails, VerifyDetails
 from envlock.findings import Finding, Report, Severity
 from envlock.report.safe import plain
 
@@ -141,7 +142,9 @@ def render_text(report: Report, out: TextIO) -> None:
     findings = report.sorted_findings()
     _print_fleet_lines(console, findings)
     _print_drift(
-        console, [f for f in findings if f.field is not None and not f.evidence.get("where")]
+        console,
+        [f for f in findings if f.field is not None and not f.evidence.get("where")],
+        _lock_of(report),
     )
     _print_by_severity(console, [f for f in findings if f.field is None])
     if checks:  # after the findings: what was found comes first
@@ -178,26 +181,77 @@ def _print_fleet_lines(console: Console, findings: list[Finding]) -> None:
     _more(console, len(tails))
 
 
-def _print_drift(console: Console, drift: list[Finding]) -> None:
-    """verify's findings as one table: field, locked, observed, why it matters."""
+def _print_drift(console: Console, drift: list[Finding], lock: str | None) -> None:
+    """verify's findings as one table: ID, field, locked, observed, why it matters, fix;
+    then `envlock restore` where reinstalling the locked packages is the fix."""
     if not drift:
         return
     table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
     table.add_column("", no_wrap=True)
+    table.add_column("ID", no_wrap=True)
     table.add_column("field", overflow="fold")
     table.add_column("locked", overflow="fold")
     table.add_column("observed", overflow="fold")
     table.add_column("why it matters")
+    table.add_column("fix", overflow="fold")
     for f in drift[:MAX_ROWS]:
         table.add_row(
             Text(_MARK[f.severity], style=_STYLE[f.severity]),
+            Text(f.check_id),
             Text(plain(f.field or "")),
             Text(_fmt(f.locked)),
             Text(_fmt(f.observed)),
-            Text(plain(f.why or f.message)),
+            Text(plain(_why(f))),
+            Text(plain(f.fix or ""), style="green"),
         )
     console.print(table)
     _more(console, len(drift))
+    for f in drift[:MAX_ROWS]:
+        _print_changed_with(console, f)
+    if lock is not None and any(_reinstall(f) for f in drift):
+        # folded at the width like the table (a long path is folded, never cut)
+        console.print(
+            Text(f"  or put the locked environment back at once: envlock restore {lock}"),
+            style="green",
+        )
+
+
+def _print_changed_with(console: Console, f: Finding) -> None:
+    """The fields that changed with a finding's torch (one finding), each locked -> seen."""
+    changed = f.evidence.get("changed with torch")
+    if not isinstance(changed, list) or not changed:
+        return
+    console.print(Text(f"  {plain(f.field or '')} changed, and with it:", style="dim"))
+    for line in changed[:MAX_LIST]:
+        console.print(Text(f"    {plain(str(line))}", style="dim"))
+    if len(changed) > MAX_LIST:
+        console.print(Text(f"    ... and {len(changed) - MAX_LIST} more", style="dim"))
+
+
+# what a reinstall of the locked distributions fixes (torch and its CUDA wheels included)
+_REINSTALLED = ("packages.", "torch.")
+
+
+def _reinstall(f: Finding) -> bool:
+    return f.check_id in ("EL-VERIFY-DRIFT", "EL-VERIFY-MISSING") and (f.field or "").startswith(
+        _REINSTALLED
+    )
+
+
+def _why(f: Finding) -> str:
+    """Why it matters, and how many fields changed with it (one torch change is one row)."""
+    why = f.why or f.message
+    changed = f.evidence.get("changed with torch")
+    if isinstance(changed, list) and changed:
+        why += f" ({len(changed)} more changed with it: listed below)"
+    return why
+
+
+def _lock_of(report: Report) -> str | None:
+    """The lock's path for `envlock restore` (None: no file, a Lock object was verified)."""
+    details = report.details
+    lock = getattr(details, "lock", None) if isinstance(details, VerifyDetails) else None
+    return shlex.quote(lock) if isinstance(lock, str) and lock != "<Lock>" else None
 
 
 def _print_by_severity(console: Console, other: list[Finding]) -> None:

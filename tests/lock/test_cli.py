@@ -53,12 +53,13 @@ def test_cpu_lock_verified_in_cuda_venv_names_torch_version_and_cuda(
     fields = {f["field"]: f for f in report["findings"] if "field" in f}
     assert fields["torch.version"]["severity"] == "error"
     assert fields["torch.version"]["observed"].startswith("2.14.1")
-    assert fields["torch.cuda"]["locked"] is None
-    assert fields["torch.cuda"]["observed"] == "13.0"
+    # one torch change is one finding (issue 21 item 7): torch.cuda changed with it
+    changed = fields["torch.version"]["evidence"]["changed with torch"]
+    assert "torch.cuda: (none) -> 13.0" in changed
     # the text report names them too
     text = run_envlock(["verify", str(lock)], python=cuda_python)
     assert text.returncode == 1
-    assert "torch.version" in text.stdout and "torch.cuda" in text.stdout
+    assert "torch.version" in text.stdout and "torch.cuda: (none) -> 13.0" in text.stdout
 
 
 @pytest.mark.venv
@@ -123,8 +124,14 @@ def test_missing_lock_and_directory_exit_3(tmp_path: Path) -> None:
     assert proc.returncode == 3 and "is a directory" in _one_line_error(proc)
 
 
+def test_verify_without_a_lock_here_is_exit_3_naming_the_default(tmp_path: Path) -> None:
+    """verify defaults its lock to envlock.lock.toml, as run does (issue 22 item 6)."""
+    proc = run_envlock(["verify"], cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "lock file not found: envlock.lock.toml" in _one_line_error(proc)
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert run_envlock(["verify"]).returncode == 2
     assert run_envlock(["verify", "x.toml", "--scope", "galaxy"]).returncode == 2
     lock = tmp_path / "l.toml"
     lock.write_text("[envlock]\nlock-version = 1\nscope='full'\n")

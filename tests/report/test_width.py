@@ -46,7 +46,7 @@ def test_drift_table_in_a_pipe_keeps_every_value(tmp_path: Path) -> None:
         "5c4886908584029761b579af026dcfb627c84070",
     ):
         assert value in out, value
-    # one finding, one line: the torch row holds field, locked and observed together
+    # one torch change, one finding: what changed with it is a line each, locked -> seen
     assert any("packages.torch" in ln and LONG_VERSION in ln for ln in out.splitlines())
 
 
@@ -72,13 +72,17 @@ def test_columns_is_a_width_that_folds_but_never_cuts(tmp_path: Path) -> None:
     rows: list[list[str]] = []
     for ln in lines:
         cells = ln.split("│")[1:-1]
-        if len(cells) != 5:
+        if len(cells) != 7:  # mark, ID, field, locked, observed, why, fix
             continue
         if cells[0].strip():  # a row starts with its severity mark
             rows.append(["" for _ in cells])
         for i, cell in enumerate(cells):
             rows[-1][i] += cell.strip()
-    by_field = {row[1]: row for row in rows}
-    assert by_field["torch.git-version"][2] == "cf30153c4c131c8164ee7798e5022d810682e2cb"
-    assert by_field["torch.git-version"][3] == "5c4886908584029761b579af026dcfb627c84070"
-    assert by_field["packages.torch"][3] == LONG_VERSION
+    by_field = {row[2]: row for row in rows}
+    assert by_field["torch.version"][1] == "EL-VERIFY-DRIFT"
+    assert by_field["torch.version"][4] == "2.14.1+cu130"
+    # what changed with torch, under the table: whole values, folded at the width
+    text = " ".join(lines)
+    assert "torch.git-version: cf30153c4c131c8164ee7798e5022d810682e2cb -> " in text
+    assert "5c4886908584029761b579af026dcfb627c84070" in text
+    assert LONG_VERSION in text
