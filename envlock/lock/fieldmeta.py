@@ -60,8 +60,12 @@ def meta_of(f: dataclasses.Field[Any]) -> FieldMeta | None:
     return value if isinstance(value, FieldMeta) else None
 
 
+_RUN_ONLY = frozenset({"seconds", "differing_ops"})
+
+
 def written(f: dataclasses.Field[Any]) -> bool:
     """Whether a dataclass field is a key of the lock file: not what the reader kept
-    aside (Lock.unknown, Lock.notes), nor the determinism facts' timings."""
+    aside (Lock.unknown, Lock.notes), nor the determinism facts' timings, nor the outputs
+    that differed between two runs (a lock holds only classes whose runs agree)."""
     meta = meta_of(f)
-    return (meta is None or meta.written) and f.name != "seconds"
+    return (meta is None or meta.written) and f.name not in _RUN_ONLY
