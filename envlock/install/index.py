@@ -139,8 +139,7 @@ def _gather(
                 if len(results) == len(tasks):
                     done.set()
 
-    shown = ", ".join(sorted({t.index.shown for t in tasks}))
-    progress.step(f"asking {shown} for the files of {len(tasks)} projects (PEP 691)")
+    # counted from the first answer: an index that does not answer stays one line (its error)
     # daemon threads: one stuck in a DNS lookup cannot hold the process past the deadline
     for _ in range(min(_WORKERS, len(tasks))):
         threading.Thread(target=work, daemon=True, name="envlock-index").start()
