@@ -98,6 +98,8 @@ def report_dir(
             kind.members = [(rank, hosts[rank]) for rank, _ in kind.members]
     reference = flatten(lock, scope=scope) if lock is not None else None
     out = [*unreadable, *compare_table(summarizer.table, reference)]
+    members = {i: [hosts[r] for r, _ in k.members] for i, k in enumerate(summarizer.table.kinds)}
+    out += summarizer.doctor.findings(members)
     if expected is not None:
         missing = missing_nodes(expected, counts)
         if missing is not None:
@@ -139,6 +141,9 @@ class NodeSummarizer:
         self.table = FleetTable()
         self.seen: dict[bytes, int] = {}  # node-view kind -> the table's kind
         self.unshared = 0  # files in a row that shared no summary
+        from envlock.fleet.doctor import NodeDoctor
+
+        self.doctor = NodeDoctor()  # the doctor's errors per kind (issue 21 item 11)
 
     def add_file(self, path: Path, rank: int) -> str:
         """Add one file as `rank`; the node's host name."""
@@ -157,6 +162,7 @@ class NodeSummarizer:
         findings = verify(self.lock, facts, scope=self.scope) if self.lock is not None else []
         summary = summarize(rank, host, facts, findings, self.scope)
         kind = self.table.add(rank, host, summary.fields, summary.findings)
+        self.doctor.add(kind, facts)
         if view is not None:
             self.seen[view.kind] = kind
         return host

@@ -25,12 +25,12 @@ def fleet_report(
     """The nodes' files compared with each other (and with `lock`); `nodes`, the nodes
     expected, held as ranges and never expanded."""
     from envlock import fleet
-    from envlock.catalog import DETERMINISM, FLEET, VERIFY, validate_ignore
+    from envlock.catalog import DETERMINISM, DOCTOR, FLEET, VERIFY, validate_ignore
     from envlock.findings import FleetDetails, Report
     from envlock.lock.io import read_lock
     from envlock.report.progress import SILENT
 
-    skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM)
+    skip = validate_ignore(ignore, FLEET, VERIFY, DETERMINISM, DOCTOR)  # the doctor per kind
     locked = read_lock(lock) if isinstance(lock, (str, os.PathLike)) else lock
     expected = fleet.Hostlist.parse(nodes) if nodes is not None else None
     hosts, findings = fleet.report_dir(

@@ -1,0 +1,62 @@
+"""The doctor on each kind of node (`fleet report`): a node whose driver is too old for
+its torch is an error naming the nodes, not only a difference between them.
+
+The doctor runs once per distinct set of what its errors read (driver, GPUs, torch,
+CUDA libraries), not once per file: a fleet whose nodes differ only in a package each
+is one doctor run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
+    from envlock.findings import Finding
+
+
+class NodeDoctor:
+    """The doctor's errors per kind of node, remembered by what they read."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[int, list[Finding]] = {}
+        self._by_facts: dict[str, list[Finding]] = {}
+
+    def add(self, kind: int, facts: Facts) -> None:
+        """The doctor's errors for the table's `kind`, whose facts these are."""
+        if kind in self.by_kind:
+            return
+        key = repr((facts.driver, facts.torch.version, facts.torch.cuda, facts.cuda))
+        errors = self._by_facts.get(key)
+        if errors is None:
+            from envlock.checks import run_checks
+            from envlock.findings import Severity
+
+            errors = [f for f in run_checks(facts) if f.severity is Severity.ERROR]
+            self._by_facts[key] = errors
+        self.by_kind[kind] = errors
+
+    def findings(self, members: dict[int, list[str]]) -> list[Finding]:
+        """One finding per doctor error, naming the nodes of every kind it holds for
+        (`members`: each kind's node names)."""
+        import dataclasses
+
+        from envlock.hostlist import compress_hostlist
+
+        nodes_of: dict[tuple[str, str], list[str]] = {}
+        first: dict[tuple[str, str], Finding] = {}
+        for kind, errors in self.by_kind.items():
+            for f in errors:
+                key = (f.check_id, f.message)
+                first.setdefault(key, f)
+                nodes_of.setdefault(key, []).extend(members.get(kind, []))
+        out = []
+        for key, f in first.items():
+            nodes = compress_hostlist(nodes_of[key])
+            count = len(set(nodes_of[key]))
+            where = f"{count} node{'s' if count != 1 else ''} {nodes}"
+            out.append(
+                dataclasses.replace(
+                    f, message=f"on {where}: {f.message}", evidence={"nodes": nodes, **f.evidence}
+                )
+            )
+        return out
