@@ -253,4 +253,10 @@ def zsh_script(parser: argparse.ArgumentParser) -> str:
         "}",
         _ZSH_WALK.format(fn=fn, prog=prog),
     ]
-    return "\n".join(lines)
+    # zsh's own completion functions declare locals named _opts, _subs, ... (_describe
+    # does): arrays of ours under those names would be shadowed there, and _describe
+    # would complete nothing. Ours carry the program's prefix.
+    return _ZSH_ARRAYS.sub(lambda m: f"_{fn}{m.group(0)}", "\n".join(lines))
+
+
+_ZSH_ARRAYS = re.compile(r"(?<!\w)_(?:subs|opts|takes|words|choices)\b")

@@ -4,6 +4,7 @@ COMP_CWORD for bash; words and CURRENT for zsh, with the completion builtins rec
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -178,3 +179,63 @@ def test_every_command_path_is_in_the_scripts(scripts: dict[str, Path]) -> None:
 def test_an_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["completion", "fish"]) == 2
     assert "invalid choice: 'fish'" in capsys.readouterr().err
+
+
+# ------------------------------------------------ a real interactive zsh, keys typed
+# The stand-in test above records what the function hands to zsh's builtins; this one
+# types TAB into an interactive zsh (zpty) with compinit loaded, as a user's shell has
+# it, and reads the line back: zsh's own functions (_describe declares locals named
+# _opts, _subs, ...) run for real, which the stand-ins cannot show.
+_ZPTY = r"""
+zmodload zsh/zpty
+drain() { local chunk n=0; REPLY=""; while (( n < 15 )); do
+    if zpty -rt z chunk 2>/dev/null; then REPLY+=$chunk; n=0; else sleep 0.1; (( n++ )); fi
+done }
+zpty z zsh -f -i
+zpty -w z "PS1='>'; autoload -U compinit; compinit -u -D; source ${(q)1}; envlock() { :; }"
+drain
+for line in "${@[2,-1]}"; do
+    zpty -w -n z "$line"$'\t'
+    drain
+    print -r -- "${line}=>${REPLY//$'\e'\[[0-9;]#[A-Za-z]/}"
+    zpty -w -n z $'\C-e\C-u'
+    drain
+done
+zpty -d z
+"""
+
+
+def zsh_typed(script: Path, lines: list[str]) -> dict[str, str]:
+    """What each line reads after TAB in an interactive zsh."""
+    done = subprocess.run(
+        [ZSH or "zsh", "-f", "-c", _ZPTY, "zpty-test", str(script), *lines],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = {}
+    for row in done.stdout.splitlines():
+        line, sep, shown = row.partition("=>")
+        if sep and line in lines:
+            out[line] = shown
+    return out
+
+
+@pytest.mark.skipif(
+    ZSH is None and not os.environ.get("CI"), reason="zsh is not installed (CI installs it)"
+)
+def test_tab_in_a_real_interactive_zsh(scripts: dict[str, Path]) -> None:
+    cases = {
+        "envlock veri": "envlock verify",
+        "envlock verify --for": "envlock verify --format",
+        "envlock doctor --no-c": "envlock doctor --no-cache",
+        "envlock verify --format ju": "envlock verify --format junit",
+        "envlock verify --format=ju": "envlock verify --format=junit",
+        "envlock fleet re": "envlock fleet report",
+        "envlock completion b": "envlock completion bash",
+    }
+    shown = zsh_typed(scripts["zsh"], list(cases))
+    for line, completed in cases.items():
+        assert completed in shown.get(line, ""), (line, shown.get(line))

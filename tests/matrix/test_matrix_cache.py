@@ -4,12 +4,12 @@ stat and envlock's version, silent when it cannot be read or written."""
 from __future__ import annotations
 
 import shutil
-import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from envlock.matrix import loader
 
