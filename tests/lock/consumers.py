@@ -46,11 +46,18 @@ def pip_lines(text: str) -> list[PipLine]:
     return [
         PipLine(
             # pip keeps the spaces before a line's options; its requirement parser strips them
-            requirement=line.requirement.strip() if line.is_requirement else None,
+            requirement=_requirement(line),
             options={k: v for k, v in vars(line.opts).items() if _set(v)},
         )
         for line in parsed
     ]
+
+
+def _requirement(line: Any) -> str | None:
+    """The line's requirement, or None for an option line: pip before 25 says so with
+    `is_requirement`; later pips give `requirement` None for an option line."""
+    is_requirement = getattr(line, "is_requirement", line.requirement is not None)
+    return line.requirement.strip() if is_requirement else None
 
 
 def _set(value: Any) -> bool:
@@ -58,6 +65,8 @@ def _set(value: Any) -> bool:
     FormatControl)."""
     if hasattr(value, "no_binary"):
         return bool(value.no_binary or value.only_binary)
+    if hasattr(value, "all_releases"):  # pip >= 26: a ReleaseControl, empty unless set
+        return bool(value.all_releases or value.only_final)
     return value not in (None, [], False)
 
 
