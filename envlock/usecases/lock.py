@@ -94,13 +94,11 @@ def lock_file(
         # another interpreter (without --python it would verify envlock's own)
         target = "".join(
             f" --{o} {shlex.quote(value)}"
-            for o, value in (
-                ("image", source.image),
-                ("container", source.container),
-                ("python", source.python),
-            )
+            for o, value in (("image", source.image), ("container", source.container))
             if value
         )
+        if source.python:
+            target += " --python " + shell_path(source.python)
         text = dumps_lock(lock, name=path, args=regenerate, verify_args=target)
         write_lock(path, text)
     return LockFile(
@@ -191,9 +189,20 @@ def _regenerate_args(path: str | None, source: Source, options: LockOptions) -> 
     for opt, value in (("image", source.image), ("container", source.container)):
         if value:
             parts += [f"--{opt}", value]
+    args = "".join(" " + shlex.quote(p) for p in parts)
     if source.python:
-        parts += ["--python", _shareable_path(source.python)]
-    return "".join(" " + shlex.quote(p) for p in parts)
+        args += " --python " + shell_path(source.python)
+    return args
+
+
+def shell_path(path: str) -> str:
+    """An interpreter path for a header line a user copies into a shell: shareable (no
+    home directory by name), quoted for the shell with a leading ~/ left outside the
+    quotes, where the shell still expands it."""
+    shareable = _shareable_path(path)
+    if shareable.startswith("~/"):
+        return "~/" + shlex.quote(shareable[2:])
+    return shlex.quote(shareable)
 
 
 def _shareable_path(path: str) -> str:
