@@ -39,14 +39,28 @@ def interruptible() -> Iterator[None]:
 
 @contextlib.contextmanager
 def uninterrupted() -> Iterator[None]:
-    """Cleanup must finish: a second Ctrl-C must not leave the container behind."""
+    """Cleanup must finish: a second Ctrl-C must not leave the container behind. A signal
+    that lands during the cleanup is held, not dropped: once the cleanup is done it ends
+    the command as it would have (130 for Ctrl-C, 128 + N for SIGTERM/SIGHUP), unless the
+    command is already ending on another exception."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    held: list[int] = []
+
+    def _hold(signum: int, _frame: object) -> None:
+        held.append(signum)
+
     sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    old = {s: signal.signal(s, signal.SIG_IGN) for s in sigs}
+    old = {s: signal.signal(s, _hold) for s in sigs}
     try:
         yield
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
+    if held:
+        from envlock.errors import Signalled
+
+        if held[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Signalled(held[0])

@@ -130,9 +130,11 @@ def _gather(
             except Exception as exc:  # the caller raises it
                 with lock:
                     errors.append(exc)
-                done.set()
+                    done.set()
                 return
             with lock:
+                if done.is_set():  # ended (a failure, the deadline): nothing more is said
+                    return
                 results[task.name] = found
                 del in_flight[task.name]
                 progress.count(ASKED, len(results), len(tasks))

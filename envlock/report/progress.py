@@ -71,8 +71,11 @@ class Lines:
         self._stream, self._prefix = stream, prefix
         self._shown: tuple[str, int] | None = None  # the last count printed: text, tenth
         self._streamed = 0
+        self._closed = False
 
     def _line(self, text: str) -> None:
+        if self._closed:  # a worker thread late after the command ended: its error is last
+            return
         self._stream.write(f"{self._prefix}: {plain(text, newlines=False)}\n")
         self._stream.flush()
 
@@ -98,7 +101,7 @@ class Lines:
             self._line(f"{who}: {line}")
 
     def close(self) -> None:
-        pass
+        self._closed = True
 
 
 class Live:

@@ -13,7 +13,10 @@ Recordings (tests/container/data), all made on the dev machine with Docker 20.10
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import signal
+import time
 
 import pytest
 
@@ -412,3 +415,35 @@ def test_shell_fallback_numbers_from_a_hostile_image_are_bounded() -> None:
     assert facts.driver.gpus[0].memory_total_bytes is None
     with pytest.raises(ContainerError, match="did not print Facts JSON"):
         facts_from_json(f'{{"facts_version": {huge}}}', "image:x")
+
+
+# ------------------------------------------ a signal that lands during the cleanup
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_cleanup_ends_the_command_after_the_cleanup(sig: signal.Signals) -> None:
+    """The container's removal runs under uninterrupted(): a Ctrl-C or SIGTERM that lands
+    there (a fast probe is being removed) is held, not dropped; the cleanup finishes and
+    the command then ends as interrupted (it used to exit 0: seen in CI)."""
+    from envlock.container.signals import uninterrupted
+    from envlock.errors import Signalled
+
+    cleaned = []
+    with pytest.raises(KeyboardInterrupt) as raised, uninterrupted():
+        os.kill(os.getpid(), sig)
+        time.sleep(0.05)  # the handler runs between bytecodes: the cleanup goes on
+        cleaned.append(True)
+    assert cleaned == [True]
+    if sig == signal.SIGINT:
+        assert type(raised.value) is KeyboardInterrupt
+    else:
+        assert isinstance(raised.value, Signalled) and raised.value.signum == sig
+    # the handlers in force before are back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_cleanup_ending_on_an_error_keeps_that_error() -> None:
+    from envlock.container.signals import uninterrupted
+
+    with pytest.raises(RuntimeError, match="removal failed"), uninterrupted():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        raise RuntimeError("removal failed")

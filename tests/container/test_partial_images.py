@@ -63,15 +63,18 @@ def test_a_python3_without_json_is_named_not_called_missing(nojson_image: str) -
     assert not any("no python3" in str(n) for n in details["not_checked"])
 
 
-def test_busybox_is_partial_not_pass_and_says_what_was_not_checked() -> None:
-    report = _doctor(BUSYBOX_IMAGE)
+def test_busybox_fails_as_an_image_without_torch_and_says_what_was_not_checked() -> None:
+    """No python3 is no torch: the same verdict as a python3 image without torch
+    (EL-TORCH-MISSING, exit 1; issue 21 item 10), and what could not be checked is said."""
+    report = _doctor(BUSYBOX_IMAGE, code=1)
     details = report["details"]
     assert isinstance(details, dict)
     not_checked = [str(n) for n in details["not_checked"]]
     assert any(n.startswith("torch: no python3 in the image") for n in not_checked), not_checked
+    assert "no python3" in str(_finding(report, "EL-TORCH-MISSING")["message"])
     text = run_envlock(["doctor", "--image", BUSYBOX_IMAGE, "--no-torch-live"])
-    assert text.returncode == 0, text.stderr
-    assert text.stdout.startswith("PARTIAL") and not text.stdout.startswith("PASS")
+    assert text.returncode == 1, text.stderr
+    assert text.stdout.startswith("FAIL") and not text.stdout.startswith("PASS")
     assert "not checked: torch: no python3 in the image" in text.stdout
 
 
