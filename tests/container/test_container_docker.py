@@ -355,6 +355,9 @@ def _start_probe_and_wait_for_container(image: str) -> tuple[subprocess.Popen[st
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
+        # as a terminal starts it: CI runs the suite in the background, where SIGINT is
+        # ignored and a child would inherit that (Ctrl-C never reaches a background job)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
