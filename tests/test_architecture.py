@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
         "envlock.explain",
         "envlock.report",
         "envlock.pasted",
+        "envlock.plan",  # plan files (Dockerfile, compose, locks) -> Plans -> partial Facts
         "envlock.determinism.compare",
         "envlock.imageref",
         "envlock.fleet.compare",
@@ -94,6 +95,7 @@ PURE = (
     "envlock.determinism.compare",
     "envlock.checks",
     "envlock.pasted",
+    "envlock.plan",
     "envlock.explain",  # reading the kernel log is collection (probe/kernellog.py)
     "envlock.report",
     "envlock.imageref",  # the image-reference parser: pure, so checks need no Docker package
