@@ -197,3 +197,36 @@ def test_this_machine_has_no_nvidia_device_nodes_or_pci_gpus() -> None:
         pytest.skip("this machine has an NVIDIA driver")
     assert nvml.device_nodes() == []
     assert nvml.pci_gpus() == []
+
+
+def _nvml_loadable() -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")
+    except OSError:
+        return False
+    return True
+
+
+def test_no_libnvidia_ml_answers_as_pynvml_would_without_importing_it() -> None:
+    """pynvml costs 50-130 ms to import; where the library it would load is absent, its
+    answer is known (LIBRARY_NOT_FOUND): the same result, with pynvml never imported."""
+    import json
+    import subprocess
+
+    pynvml = pytest.importorskip("pynvml")
+    if _nvml_loadable():
+        pytest.skip("libnvidia-ml.so.1 loads here: NVML itself is asked")
+    code = (
+        "import json, sys\n"
+        "from envlock.probe import nvml\n"
+        "print(json.dumps([nvml.query_nvml(), 'pynvml' in sys.modules]))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    result, imported = json.loads(out.stdout)
+    assert not imported
+    assert result == nvml.query_nvml(pynvml)
