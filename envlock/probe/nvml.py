@@ -14,11 +14,11 @@ import contextlib
 import glob
 import os
 import re
-import sys
 import threading
 
 from envlock.probe._util import read_text
 from envlock.probe.libnames import decode_cuda_version
+from envlock.probe.nvml_lib import no_library
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
@@ -186,7 +186,7 @@ def version_mismatch_reason(kernel: str | None, library: str | None) -> str:
 def query_nvml(nvml_module: Any = None) -> NvmlResult:
     """Everything NVML says, or `unavailable` with a reason a person can act on."""
     if nvml_module is None:
-        if _no_library():
+        if no_library():
             return {
                 "unavailable": init_failure_reason(NvmlError(_ERR_LIBRARY_NOT_FOUND, "")),
                 "nvml_error": "NVML_ERROR_LIBRARY_NOT_FOUND",
@@ -213,25 +213,6 @@ def query_nvml(nvml_module: Any = None) -> NvmlResult:
         return _read_nvml(nvml)
     finally:
         nvml.shutdown()
-
-
-def _no_library() -> bool:
-    """True when pynvml's nvmlInit could only fail with LIBRARY_NOT_FOUND: the dlopen of
-    libnvidia-ml.so.1 it does (Linux) fails here, so importing it (50-130 ms) is skipped.
-    An imported pynvml (or a fake in its place) is asked as before."""
-    if not sys.platform.startswith("linux") or "pynvml" in sys.modules:
-        return False
-    import importlib.util
-
-    try:
-        import ctypes
-
-        ctypes.CDLL("libnvidia-ml.so.1")
-    except ImportError:  # no _ctypes in this interpreter: pynvml says what it can
-        return False
-    except OSError:  # pynvml not installed: query_nvml says so
-        return importlib.util.find_spec("pynvml") is not None
-    return False
 
 
 def init_failure_reason(exc: NvmlError) -> str:
