@@ -92,6 +92,7 @@ class Requirement:
     markers: str | None = None  # "platform_machine == 'x86_64'"
     url: str | None = None  # a direct reference: name @ https://.../torch-...whl
     index: str | None = None  # the index a lock or a uv source pins it to
+    build: str | None = None  # conda's build string: pytorch=2.1.0=py3.10_cuda12.1_cudnn8.9.2_0
     span: Span | None = None  # its own line, where the file has one (requirements, locks)
 
     @property

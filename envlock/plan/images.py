@@ -1,0 +1,145 @@
+"""What a base image's reference states, from envlock/matrix/images.toml (sourced).
+
+A repository the table does not list, or a tag its pattern does not match, states nothing:
+every field stays None ("not stated"), never guessed from the name.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import TypedDict, cast
+
+from envlock.imageref import ImageReference, InvalidReference
+from envlock.plan._toml import loads
+from envlock.plan.model import BaseImage, Flavor, Span, Stated
+
+_FLAVORS: dict[str, Flavor] = {"base": "base", "runtime": "runtime", "devel": "devel"}
+
+
+class _RepositoryEntry(TypedDict, total=False):
+    name: str
+    aliases: list[str]
+    kind: str
+    # mypy: the hyphenated keys are read through .get below
+    source: list[str]
+
+
+class _CudaEntry(TypedDict):
+    version: str
+    cudnn: str
+    os: list[str]
+    source: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageRepository:
+    names: tuple[str, ...]  # fully qualified: docker.io/nvidia/cuda
+    kind: str  # nvidia-cuda, pytorch
+    pattern: re.Pattern[str]
+    unnumbered_cudnn_major: int | None
+    require_cuda: bool
+    source: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CudaImage:
+    """An nvidia/cuda version a fix may name."""
+
+    version: str  # "12.8.1"
+    cudnn: str  # the tag word of its cuDNN images: "cudnn", "cudnn8"
+    os: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageTable:
+    repositories: tuple[ImageRepository, ...]
+    cuda_images: tuple[CudaImage, ...]
+
+    def repository(self, name: str) -> ImageRepository | None:
+        return next((r for r in self.repositories if name in r.names), None)
+
+
+@functools.cache
+def image_table() -> ImageTable:
+    """images.toml, read once (its sources are checked against sources.toml by a test)."""
+    data = loads(resources.files("envlock.matrix").joinpath("images.toml").read_text("utf-8"))
+    repos = []
+    for entry in cast("list[dict[str, object]]", data["repository"]):
+        e = cast("_RepositoryEntry", entry)
+        major = entry.get("unnumbered-cudnn-major")
+        repos.append(
+            ImageRepository(
+                names=(e["name"], *e.get("aliases", [])),
+                kind=e["kind"],
+                pattern=re.compile(str(entry["tag-pattern"]), re.ASCII),
+                unnumbered_cudnn_major=major if isinstance(major, int) else None,
+                require_cuda=entry.get("require-cuda") is True,
+                source=tuple(e["source"]),
+            )
+        )
+    cuda = [
+        CudaImage(version=c["version"], cudnn=c["cudnn"], os=tuple(c["os"]))
+        for c in cast("list[_CudaEntry]", data["nvidia-cuda"])
+    ]
+    return ImageTable(repositories=tuple(repos), cuda_images=tuple(cuda))
+
+
+def base_image(reference: str, span: Span, platform: str | None = None) -> BaseImage:
+    """A FROM's (or compose `image:`'s) reference and what its tag states."""
+    stated_ref = Stated(reference, span)
+    try:
+        ref = ImageReference.parse(reference)
+    except InvalidReference:
+        return BaseImage(reference=stated_ref, platform=platform)
+    repo = image_table().repository(ref.name)
+    m = repo.pattern.fullmatch(ref.tag) if repo is not None and ref.tag else None
+    if repo is None or m is None:
+        return BaseImage(reference=stated_ref, platform=platform)
+    groups = m.groupdict()
+    cuda_full = groups.get("cuda")
+    cuda = ".".join(cuda_full.split(".")[:2]) if cuda_full else None
+    return BaseImage(
+        reference=stated_ref,
+        platform=platform,
+        cuda=Stated(cuda, span) if cuda else None,
+        full_cuda=cuda_full,
+        cudnn_major=_cudnn(groups.get("cudnn"), repo, span),
+        flavor=Stated(_FLAVORS[groups["flavor"]], span) if groups.get("flavor") else None,
+        os=Stated(groups["os"], span) if groups.get("os") else None,
+        torch=Stated(groups["torch"], span) if groups.get("torch") else None,
+        known_from="tag",
+    )
+
+
+def _cudnn(word: str | None, repo: ImageRepository, span: Span) -> Stated[int] | None:
+    if not word:
+        return None
+    digits = word.removeprefix("cudnn")
+    if digits.isdigit():
+        return Stated(int(digits), span)
+    return Stated(repo.unnumbered_cudnn_major, span) if repo.unnumbered_cudnn_major else None
+
+
+def require_cuda(base: BaseImage) -> str | None:
+    """The NVIDIA_REQUIRE_CUDA the image sets (`cuda>=12.1`), where the table says it does."""
+    if base.cuda is None:
+        return None
+    try:
+        ref = ImageReference.parse(base.reference.value)
+    except InvalidReference:
+        return None
+    repo = image_table().repository(ref.name)
+    return f"cuda>={base.cuda.value}" if repo is not None and repo.require_cuda else None
+
+
+def repository_kind(reference: str) -> str | None:
+    """nvidia-cuda, pytorch, or None for a repository the table does not list."""
+    try:
+        ref = ImageReference.parse(reference)
+    except InvalidReference:
+        return None
+    repo = image_table().repository(ref.name)
+    return repo.kind if repo is not None else None
