@@ -33,24 +33,37 @@ def _indices(gpus: list[GpuFacts]) -> str:
     return ",".join(str(g.index) for g in gpus)
 
 
+# nvmlReturn_t of nvmlDeviceGetHandleByIndex for a GPU that is gone: GPU_IS_LOST (15), and
+# UNKNOWN (999), which nvidia-smi prints as "Unable to determine the device handle for GPU
+# <bus>: Unknown Error" for a failed GPU (recorded: tests/fixtures/nvidia_smi/README.md)
+_HANDLE_LOST = {15: "NVML_ERROR_GPU_IS_LOST", 999: "NVML_ERROR_UNKNOWN (Unknown Error)"}
+
+
+def _lost(h: GpuHealthFacts) -> bool:
+    return h.lost or h.returns.get("nvmlDeviceGetHandleByIndex") in _HANDLE_LOST
+
+
 @check("EL-GPU-LOST")
 def gpu_lost(ctx: CheckContext) -> Iterator[Finding]:
-    lost = [g for g, h in _health(ctx) if h.lost]
+    lost = [(g, h) for g, h in _health(ctx) if _lost(h)]
     if not lost:
         return
+    said = sorted(
+        {_HANDLE_LOST.get(h.returns.get("nvmlDeviceGetHandleByIndex", 15), "") for _, h in lost}
+    )
     yield Finding(
         check_id="EL-GPU-LOST",
         severity=Severity.ERROR,
         message=(
-            f"{_names(lost)} fell off the bus: NVML answers NVML_ERROR_GPU_IS_LOST, so no "
-            "process can use it until the node is reset"
+            f"{_names([g for g, _ in lost])} cannot be reached (fell off the bus): NVML answers "
+            f"{' / '.join(said)} for its handle, so no process can use it until the node is reset"
         ),
         fix=(
             "drain the node (no new jobs); read `sudo dmesg | grep -i xid` (Xid 79: fallen off "
             "the bus); reboot the node (a lost GPU seldom comes back from `nvidia-smi -r`); if "
             "it recurs, check the GPU's power and PCIe seating and open an RMA"
         ),
-        evidence={"driver.gpus[].health.lost": [g.index for g in lost]},
+        evidence={"driver.gpus[].health.lost": [g.index for g, _ in lost]},
     )
 
 

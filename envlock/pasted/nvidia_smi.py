@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Literal
 
 from envlock.pasted.draft import Draft
+from envlock.pasted.smi_health import read_health
 
 if TYPE_CHECKING:
     from envlock.probe.shapes import GpuDoc
@@ -53,6 +54,7 @@ def parse_nvidia_smi(text: str, draft: Draft) -> int:
     """Read either layout; returns how many facts were read (0: neither layout)."""
     found = _table(text, draft)
     found += _query(text, draft)
+    read_health(text, draft)  # the -q blocks' ECC, row remap, page retirement, fabric lines
     found += _lost(text, draft)
     return found
 

@@ -3,10 +3,12 @@ quiet on another, both built by editing the recorded H100 NVML answers
 (tests/fixtures/nvml.h100-driver-580.json) and replaying them through the real probe
 (envlock.probe.nvml with the fake pynvml of tests/probe/fakes.py).
 
-No recording of a faulty GPU exists yet: each edit writes an answer in the form the NVML
-API Reference documents it (https://docs.nvidia.com/deploy/nvml-api/), cited beside it.
-benchmarks/gpu_truth.sh records these same functions on a real GPU, so recorded cases
-can replace the edited ones.
+Each edit writes an answer in the form the NVML API Reference documents it
+(https://docs.nvidia.com/deploy/nvml-api/), cited beside it: the edge cases (NOT_STARTED,
+a failed remap, a pre-Ampere page retirement, a volatile ECC count) no public recording
+shows. tests/checks/test_health_recorded.py replays faulty and healthy GPUs RECORDED by
+`nvidia-smi -q` on real systems; benchmarks/gpu_truth.sh records these same functions
+on a real GPU.
 """
 
 from __future__ import annotations
