@@ -94,9 +94,10 @@ class TorchRelease:
     release: Version  # major.minor
     python_min: Version
     python_max: Version
-    requires_python: str
+    requires_python: str | None  # None: the wheels declare none (1.0-1.2)
     default_variant: str
     variants: tuple[TorchVariant, ...]
+    unverified: tuple[str, ...] = ()  # release fields none of the sources states
     source: tuple[str, ...]
     note: str | None = None
 

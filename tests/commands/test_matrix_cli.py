@@ -81,9 +81,12 @@ def test_capability_13_gets_no_promised_ptx_from_the_2_14_cu130_wheel() -> None:
     doc = json.loads(proc.stdout)
     cu130 = next(f for f in doc["fits"] if f["torch"] == "2.14" and f["variant"] == "cu130")
     assert cu130["runs"] is False  # sm_120 SASS only, no compute_120 (the real wheel)
-    # 2.12/2.13 cu13x list 12.0+PTX from the build script only: UNVERIFIED, so "?" not "yes"
+    # 2.13 cu130's PyPI wheel (WH213) has no compute_120 either; its cu132 lists 12.0+PTX
+    # from the build matrix only: UNVERIFIED, so "?" not "yes"
     cu130_213 = next(f for f in doc["fits"] if f["torch"] == "2.13" and f["variant"] == "cu130")
-    assert cu130_213["runs"] is None and "UNVERIFIED" in " ".join(cu130_213["caveats"])
+    assert cu130_213["runs"] is False
+    cu132_213 = next(f for f in doc["fits"] if f["torch"] == "2.13" and f["variant"] == "cu132")
+    assert cu132_213["runs"] is not True and "UNVERIFIED" in " ".join(cu132_213["caveats"])
 
 
 def test_turing_and_kepler_names() -> None:

@@ -68,22 +68,31 @@ def test_builder_era_rows_name_the_builder() -> None:
 
 
 def test_rows_no_script_or_wheel_confirms_stay_unverified() -> None:
-    """2.6 and 2.7's lists were read from no build script; 2.7 cu126 from its wheel (WH27)."""
+    """2.6 cu118/cu126 and 2.7 cu118/cu128 were read from no build script and no wheel;
+    2.6 cu124 (WH26) and 2.7 cu126 (WH27) from their PyPI wheels."""
     m = load_matrix()
-    for release, name in [("2.6", "cu118"), ("2.6", "cu124"), ("2.6", "cu126")]:
-        v = m.torch_variant(V(release), V(name[2:-1] + "." + name[-1]))
-        assert v is not None and "arch-list" in v.unverified, (release, name)
-    cu128 = m.torch_variant(V("2.7"), V("12.8"))
-    assert cu128 is not None and "arch-list" in cu128.unverified
-    cu126 = m.torch_variant(V("2.7"), V("12.6"))
-    assert cu126 is not None and not cu126.unverified and "WH27" in cu126.source
+    for release, cuda in [("2.6", "11.8"), ("2.6", "12.6"), ("2.7", "11.8"), ("2.7", "12.8")]:
+        v = m.torch_variant(V(release), V(cuda))
+        assert v is not None and "arch-list" in v.unverified, (release, cuda)
+    for release, cuda, key in [("2.6", "12.4", "WH26"), ("2.7", "12.6", "WH27")]:
+        v = m.torch_variant(V(release), V(cuda))
+        assert v is not None and not v.unverified and key in v.source, (release, cuda)
 
 
-def test_unverified_release_fields_are_said() -> None:
-    """Release fields no source read states are named UNVERIFIED in the row's note."""
+def test_no_release_field_is_unverified() -> None:
+    """Every release's Python range, Requires-Python and default variant is PyPI's (PJ)."""
     for r in load_matrix().torch:
-        if r.release < V("1.12"):
-            assert r.note is not None and "UNVERIFIED" in r.note and "python-min" in r.note
+        assert not r.unverified and "PJ" in r.source, str(r.release)
+        assert r.note is None or "UNVERIFIED" not in r.note, str(r.release)
+
+
+def test_cu130_wheels_carry_no_ptx() -> None:
+    """T lists 12.0+PTX for cu130, but the 2.12, 2.13 and 2.14 wheels hold no compute_120."""
+    m = load_matrix()
+    for release in ("2.12", "2.13", "2.14"):
+        v = m.torch_variant(V(release), V("13.0"))
+        assert v is not None and v.arch_list is not None and "12.0" in v.arch_list
+        assert not any(t.ptx for t in v.targets or []), release
 
 
 # ---------------------------------------------------------------------- the answers
