@@ -32,6 +32,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
+from envlock.errors import EnvlockError
+
 T = TypeVar("T")
 
 Installer = Literal["pip", "uv", "conda"]
@@ -97,11 +99,13 @@ class Requirement:
 
     @property
     def pinned(self) -> str | None:
-        """The version an `==` / `===` specifier pins (with its local part), else None."""
+        """The version an `==` / `===` specifier pins (with its local part), else None; a
+        prefix pin (`==2.1.*`, conda's `=2.1`) pins its release series: "2.1"."""
         spec = self.specifier
         for op in ("===", "=="):
-            if spec.startswith(op) and "," not in spec and "*" not in spec:
-                return spec[len(op) :].strip()
+            if spec.startswith(op) and "," not in spec:
+                version = spec[len(op) :].strip().removesuffix(".*")
+                return None if "*" in version or not version else version
         return None
 
 
@@ -202,5 +206,5 @@ class ReadOptions:
     read_beside: Callable[[str, str], str | None] | None = None  # (from_file, relative) -> text
 
 
-class PlanError(ValueError):
-    """A plan file envlock cannot read: one line, exit 3 (the use case maps it)."""
+class PlanError(EnvlockError):
+    """A plan file envlock cannot read: one line, exit 3."""

@@ -1,0 +1,208 @@
+"""A plan finding's fix as the replacement text of the instruction that states the fact:
+the whole `FROM ...`, the whole `RUN pip install ... --index-url ...` (every line of it),
+a requirements line. The build is the one the matrix picks for the host's GPUs and driver
+(matrix/advice.py: the same release first, then the nearest that runs); the use case
+applies the replacement to the file and re-checks it before offering it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from envlock.facts import Facts
+from envlock.matrix import Matrix, TorchVariant, Version
+from envlock.matrix.advice import INDEX_URL, Fit, evaluate, remedy
+from envlock.matrix.family import PAIRED, load_family
+from envlock.plan.images import CudaImage, image_table, repository_kind
+from envlock.plan.model import Replacement, Span
+from envlock.plan.tofacts import PlanFacts, PlannedTorch
+
+_PYTORCH_URL = re.compile(
+    r"(https?://[^\s\"']*/whl/(?:nightly/|test/)?)(cu\d{2,4}|cpu)(?=[/\s\"']|$)"
+)
+_TAG = re.compile(r"(?P<name>[^\s:@]+):(?P<tag>[\w][\w.-]*)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Build:
+    """A torch build to plan instead: a release's version and its variant."""
+
+    version: str  # "2.7.0"
+    variant: TorchVariant
+    same_release: bool
+
+
+def capabilities(host: Facts | None) -> list[Version]:
+    gpus = host.driver.gpus if host is not None else []
+    return [
+        v.truncate(2) for g in gpus or [] if (v := Version.of(g.compute_capability)) is not None
+    ]
+
+
+def driver_of(host: Facts | None) -> Version | None:
+    return Version.of(host.driver.version) if host is not None else None
+
+
+def build_for_host(torch: PlannedTorch | None, host: Facts | None, matrix: Matrix) -> Build | None:
+    """The build the matrix picks for the host: nearest the planned one (its release, then
+    the closest that runs), full driver support before minor-version compatibility."""
+    caps, driver = capabilities(host), driver_of(host)
+    if not caps and driver is None:
+        return None
+    fits: list[Fit] = evaluate(matrix, capabilities=caps, driver=driver)
+    fits = [f for f in fits if f.variant.cuda is not None and not f.variant.name.startswith("cpu")]
+    planned = Version.of(torch.version) if torch is not None else None
+    chosen = remedy(
+        fits,
+        installed=planned,
+        installed_variant=torch.variant if torch is not None else None,
+        exclude_installed=False,
+    ).build
+    if chosen is None:
+        return None
+    release = chosen.release.release
+    same = planned is not None and planned.truncate(2) == release
+    version = (
+        torch.version if same and torch is not None and torch.version.count(".") >= 2 else None
+    )
+    return Build(version=version or f"{release}.0", variant=chosen.variant, same_release=same)
+
+
+def torch_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Replacement | None:
+    """The planned torch's instruction, rewritten for the build the host runs."""
+    torch = pf.torch
+    build = build_for_host(torch, host, matrix)
+    if torch is None or build is None:
+        return None
+    if torch.install is None:
+        return _image_torch(torch.span, build)
+    if torch.install.installer == "conda":
+        return None  # the pytorch conda channel has no new builds: the fix text says what to do
+    if torch.requirement is not None and torch.requirement.span is not None:
+        return _requirement_line(torch.requirement.span, build)
+    text = _rewrite_pip(torch.span.text, build, has_index=torch.install.index_url is not None)
+    return Replacement(span=torch.span, text=text) if text != torch.span.text else None
+
+
+def _pin(build: Build, local: bool) -> str:
+    return f"torch=={build.version}+{build.variant.name}" if local else f"torch=={build.version}"
+
+
+def _rewrite_pip(text: str, build: Build, *, has_index: bool) -> str:
+    """A pip/uv install instruction with torch's pin, its index and its family moved."""
+    url = f"{INDEX_URL}{build.variant.name}"
+    moved = _PYTORCH_URL.sub(lambda m: m[1] + build.variant.name, text)
+    token = _requirement_token("torch")
+    if moved != text:
+        return _family(token.sub(lambda m: m[1] + _pin(build, "+" in m[0]) + m[1], moved, 1), build)
+    option = "--extra-index-url" if has_index else "--index-url"
+    return _family(
+        token.sub(lambda m: f"{m[1]}{_pin(build, has_index)}{m[1]} {option} {url}", text, 1), build
+    )
+
+
+def _requirement_token(name: str) -> re.Pattern[str]:
+    """A requirement word for `name` as written in a shell line (quoted or not)."""
+    return re.compile(
+        rf"(?<![\w./=-])([\"']?){re.escape(name)}(?:\[[^\]\s]*\])?"
+        r"(?:\s*(?:===|==|~=|>=|<=|!=|<|>)[^\s\"';&|\\]*)?\1(?=[\s;&|\\]|$)"
+    )
+
+
+def _family(text: str, build: Build) -> str:
+    """torchvision/torchaudio/torchtext pins moved to the release the build pairs with."""
+    row = load_family().row_for_torch(Version.parse(build.version))
+    if row is None or build.same_release:
+        return _local_tags(text, build)
+    for member in PAIRED:
+        series = row.members.get(member)
+        if series is not None:
+            text = _requirement_token(member).sub(_member_pin(member, series), text)
+    return text
+
+
+def _member_pin(member: str, series: Version) -> Callable[[re.Match[str]], str]:
+    def pin(m: re.Match[str]) -> str:
+        return f"{m[1]}{member}=={series}.*{m[1]}" if "==" in m[0] else m[0]
+
+    return pin
+
+
+def _local_tags(text: str, build: Build) -> str:
+    """Family pins with a local CUDA tag (+cu121) follow the new variant."""
+    return re.sub(
+        r"(\b(?:torchvision|torchaudio|torchtext)==[\w.]+)\+(?:cu\d{2,4}|cpu)\b",
+        lambda m: f"{m[1]}+{build.variant.name}",
+        text,
+    )
+
+
+def _requirement_line(span: Span, build: Build) -> Replacement:
+    """A requirements-file line: the pin, and the PyPI-index line that carries it."""
+    url = f"{INDEX_URL}{build.variant.name}"
+    return Replacement(span=span, text=f"--extra-index-url {url}\n{_pin(build, local=True)}")
+
+
+def _image_torch(span: Span, build: Build) -> Replacement | None:
+    """A pytorch/pytorch FROM moved to the tag of the build (one image per variant)."""
+    cuda = build.variant.cuda
+    cudnn = build.variant.cudnn.major if build.variant.cudnn is not None else None
+    m = re.search(
+        r"pytorch/pytorch:(\d+\.\d+\.\d+)-cuda[\d.]+-cudnn(\d+)-(runtime|devel)", span.text
+    )
+    if m is None:
+        return None
+    tag = f"{build.version}-cuda{cuda.major}.{cuda.minor}-cudnn{cudnn or m[2]}-{m[3]}"
+    return Replacement(
+        span=span, text=span.text[: m.start()] + f"pytorch/pytorch:{tag}" + span.text[m.end() :]
+    )
+
+
+def base_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Replacement | None:
+    """An nvidia/cuda FROM moved to the newest CUDA image the host driver fully supports,
+    keeping its flavor, cuDNN and (where that version has it) its OS."""
+    base = pf.plan.base
+    driver = driver_of(host)
+    if base is None or base.cuda is None or driver is None:
+        return None
+    if repository_kind(base.reference.value) != "nvidia-cuda":
+        return None
+    chosen = _cuda_image(driver, matrix)
+    if chosen is None:
+        return None
+    parts = [chosen.version]
+    if base.cudnn_major is not None:
+        parts.append(chosen.cudnn)
+    parts.append(base.flavor.value if base.flavor else "runtime")
+    os_tag = base.os.value if base.os and base.os.value in chosen.os else chosen.os[0]
+    parts.append(os_tag)
+    old_ref = base.reference.value
+    new_ref = f"{old_ref.rsplit(':', 1)[0]}:{'-'.join(parts)}"
+    text = base.reference.span.text
+    if old_ref in text:  # as written (a compose image: line, a literal FROM)
+        return Replacement(span=base.reference.span, text=text.replace(old_ref, new_ref, 1))
+    if pf.plan.kind != "dockerfile":
+        return None
+    return Replacement(span=base.reference.span, text=_from_with(text, new_ref))
+
+
+def _cuda_image(driver: Version, matrix: Matrix) -> CudaImage | None:
+    from envlock.matrix import DriverSupport
+
+    for image in sorted(
+        image_table().cuda_images, key=lambda c: Version.parse(c.version), reverse=True
+    ):
+        cuda = Version.parse(image.version).truncate(2)
+        if matrix.driver_support(driver, cuda).support is DriverSupport.FULL:
+            return image
+    return None
+
+
+def _from_with(text: str, reference: str) -> str:
+    """A FROM instruction with its image word replaced (flags and AS name kept)."""
+    m = re.match(r"(\s*FROM\s+(?:--\S+\s+)*)(\S+)(.*)", text, re.IGNORECASE | re.S)
+    if m is None:
+        return f"FROM {reference}"
+    return f"{m[1]}{reference}{m[3]}"
