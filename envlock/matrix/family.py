@@ -32,13 +32,19 @@ class Family:
     # member -> the first series built against torch's stable ABI: such a member of series
     # S runs on torch S and every later torch (torchaudio 2.11, family.toml [stable_abi])
     stable_abi: dict[str, Version] = field(default_factory=dict)
+    # member -> the first series with a compiled extension: an earlier series is pure
+    # Python, linked to no torch, and goes with any torch (torchvision < 0.3, [pure_python])
+    pure_python: dict[str, Version] = field(default_factory=dict)
 
     def pairs(self, member: str, have: Version, torch: Version) -> bool:
         """Whether `member` at version `have` goes with `torch`: the series of torch's row,
-        or a stable-ABI series no newer than torch."""
+        a pure-Python series, or a stable-ABI series no newer than torch."""
         row = self.row_for_torch(torch)
         want = row.members.get(member) if row else None
         if want is None or have.truncate(2) == want:
+            return True
+        compiled_from = self.pure_python.get(member)
+        if compiled_from is not None and have.truncate(2) < compiled_from:
             return True
         since = self.stable_abi.get(member)
         return since is not None and since <= have.truncate(2) <= torch.truncate(2)
@@ -80,22 +86,30 @@ def parse_family(doc: dict[str, Any], sources: set[str]) -> Family:
         rows.append(
             FamilyRow(torch=torch, members=members, unverified=unverified, source=tuple(src))
         )
-    return Family(rows=tuple(rows), stable_abi=_stable_abi(doc.get("stable_abi", {}), sources))
+    return Family(
+        rows=tuple(rows),
+        stable_abi=_member_series(doc, "stable_abi", "since", sources),
+        pure_python=_member_series(doc, "pure_python", "before", sources),
+    )
 
 
-def _stable_abi(table: object, sources: set[str]) -> dict[str, Version]:
+def _member_series(
+    doc: dict[str, Any], name: str, key: str, sources: set[str]
+) -> dict[str, Version]:
+    """A [name] table of `member = { <key> = "series", source = [...] }` entries."""
+    table = doc.get(name, {})
     if not isinstance(table, dict):
-        raise MatrixError("family.toml: [stable_abi] must be a table")
+        raise MatrixError(f"family.toml: [{name}] must be a table")
     out: dict[str, Version] = {}
     for member, entry in table.items():
-        path = f"family.toml:stable_abi.{member}"
+        path = f"family.toml:{name}.{member}"
         if member not in MEMBERS or not isinstance(entry, dict):
             raise MatrixError(f"in '{path}': not a family member's table")
         src = entry.get("source")
         if not isinstance(src, list) or not src or not set(src) <= sources:
             raise MatrixError(f"in '{path}.source': needs known source keys")
         try:
-            out[member] = Version.parse(str(entry["since"])).truncate(2)
+            out[member] = Version.parse(str(entry[key])).truncate(2)
         except (KeyError, ValueError) as exc:
             raise MatrixError(f"in '{path}': {exc}") from None
     return out
