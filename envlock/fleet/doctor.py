@@ -25,7 +25,7 @@ class NodeDoctor:
         """The doctor's errors for the table's `kind`, whose facts these are."""
         if kind in self.by_kind:
             return
-        key = repr((facts.driver, facts.torch.version, facts.torch.cuda, facts.cuda))
+        key = _key(facts)
         errors = self._by_facts.get(key)
         if errors is None:
             from envlock.checks import run_checks
@@ -34,6 +34,11 @@ class NodeDoctor:
             errors = [f for f in run_checks(facts) if f.severity is Severity.ERROR]
             self._by_facts[key] = errors
         self.by_kind[kind] = errors
+
+    @property
+    def runs(self) -> int:
+        """How many times the doctor ran (once per distinct key)."""
+        return len(self._by_facts)
 
     def findings(self, members: dict[int, list[str]]) -> list[Finding]:
         """One finding per doctor error, naming the nodes of every kind it holds for
@@ -60,3 +65,16 @@ class NodeDoctor:
                 )
             )
         return out
+
+
+def _key(facts: Facts) -> str:
+    """What the doctor's errors read, without the per-node values among it (GPU UUIDs):
+    with them every node of a fleet whose nodes differ in a package was its own run."""
+    import dataclasses
+
+    driver = facts.driver
+    if driver.gpus:
+        driver = dataclasses.replace(
+            driver, gpus=[dataclasses.replace(g, uuid=None) for g in driver.gpus]
+        )
+    return repr((driver, facts.torch.version, facts.torch.cuda, facts.cuda))

@@ -32,3 +32,28 @@ def test_healthy_identical_nodes_have_no_doctor_error(tmp_path: Path) -> None:
     write_fleet(nodes, 4)
     proc = run_envlock(["fleet", "report", str(nodes), "--format", "json"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_nodes_differing_in_a_package_and_their_gpu_uuids_are_one_doctor_run(
+    tmp_path: Path,
+) -> None:
+    """Issue 23: 10,000 nodes with another numpy each ran the doctor 10,000 times (the key
+    held each node's GPU UUIDs, a per-node value): it runs once per driver, torch and CUDA."""
+    from envlock.fleet.doctor import NodeDoctor
+    from envlock.fleet.files import _decode, _read
+
+    nodes = tmp_path / "nodes"
+    names = write_fleet(
+        nodes, 6, {i: [("packages.distributions.numpy", f"2.{i}.0")] for i in range(6)}
+    )
+    doctor = NodeDoctor()
+    for kind, name in enumerate(names):
+        path = nodes / f"{name}.json"
+        doctor.add(kind, _decode(path, _read(path)))
+    assert doctor.runs == 1
+    assert len(doctor.by_kind) == 6
+    # another driver is another run
+    old = tmp_path / "old"
+    (name,) = write_fleet(old, 1, {0: [("driver.version", OLD_DRIVER)]})
+    doctor.add(6, _decode(old / f"{name}.json", _read(old / f"{name}.json")))
+    assert doctor.runs == 2
