@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from rich.console import Console
-from rich.text import Text
-
 from envlock.details import ExplainDetails
 from envlock.findings import Report
-from envlock.report.text import _print_finding, console_for
+from envlock.report.printer import Line, Printer
+from envlock.report.text import _print_finding
 
 
 def _details(report: Report) -> ExplainDetails:
@@ -33,38 +31,38 @@ def explain_document(report: Report) -> dict[str, object]:
 
 def render_explain_text(report: Report, out: TextIO) -> None:
     d = _details(report)
-    console = console_for(out)
+    console = Printer(out)
     if not d.explanations:
         console.print(
-            Text(
+            Line(
                 f"envlock does not recognise {report.target!r}. "
                 "Run `envlock doctor` for a full check."
             )
         )
         return
     for e in d.explanations:
-        console.print(Text(e.title, style="bold"))
-        console.print(Text(f"  cause: {e.cause}"))
-        console.print(Text(f"  fix:   {e.fix}", style="green"))
+        console.print(Line(e.title, style="bold"))
+        console.print(Line(f"  cause: {e.cause}"))
+        console.print(Line(f"  fix:   {e.fix}", style="green"))
         for url in e.source:
-            console.print(Text(f"  seen in: {url}", style="dim"))
+            console.print(Line(f"  seen in: {url}", style="dim"))
     for key, value in d.evidence.items():
-        console.print(Text(f"  {key}: {value}", style="dim"))
+        console.print(Line(f"  {key}: {value}", style="dim"))
     if d.gpu_note:
-        console.print(Text(f"\non this machine: {d.gpu_note}", style="yellow"))
+        console.print(Line(f"\non this machine: {d.gpu_note}", style="yellow"))
     elif d.wanted and d.checked:
         _print_confirming(console, report, d.wanted)
 
 
-def _print_confirming(console: Console, report: Report, wanted: tuple[str, ...]) -> None:
+def _print_confirming(console: Printer, report: Report, wanted: tuple[str, ...]) -> None:
     """What the checks that confirm the cause found on this machine."""
     if report.findings:
-        console.print(Text("\non this machine:", style="bold"))
+        console.print(Line("\non this machine:", style="bold"))
         for f in report.findings:
             _print_finding(console, f)
     else:
         console.print(
-            Text(
+            Line(
                 f"\non this machine: none of {', '.join(wanted)} fires; the cause is elsewhere "
                 "or only visible at run time"
             )

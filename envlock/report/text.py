@@ -1,4 +1,5 @@
-"""Human report (rich): verdict first, then findings by severity with evidence and fix.
+"""Human report: verdict first, then findings by severity with evidence and fix (rich on
+a terminal and for tables; report/printer.py's plain lines elsewhere).
 
 verify findings (those with a `field`) are shown as one diff table:
 field, locked, observed, why it matters.
@@ -6,81 +7,21 @@ field, locked, observed, why it matters.
 
 from __future__ import annotations
 
-import os
 import shlex
-from typing import Any, TextIO, cast
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import Any, TextIO
 
 from envlock.details import DoctorDetails, VerifyDetails
 from envlock.findings import Finding, Report, Severity
+from envlock.report.printer import UNBOUNDED as UNBOUNDED  # re-exported
+from envlock.report.printer import Line, Printer
+from envlock.report.printer import console_for as console_for  # re-exported
 from envlock.report.safe import plain
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
 
-# Output that is not a terminal (a CI log, a pipe, a file) is read later, often by a
-# program: no value may be cut or folded to fit a screen nobody is looking at.
-UNBOUNDED = 1_000_000
-
-
-class _Unpadded:
-    """The stream under a console that is not a terminal: each line ends in its last
-    visible character. rich pads cells, and an empty table's title, to the console width,
-    which is UNBOUNDED here: `envlock probe | cat` wrote a million spaces per empty section.
-    rich writes a print at a time, so the blanks that end a write are held back until the
-    next write says whether they were inside a line (written) or at its end (dropped)."""
-
-    def __init__(self, out: TextIO) -> None:
-        self._out = out
-        self._held = ""
-        # rich draws boxes in ASCII for a stream that cannot encode them
-        self.encoding: str = getattr(out, "encoding", None) or "utf-8"
-
-    def write(self, text: str) -> int:
-        lines = (self._held + text).split("\n")
-        last = lines.pop()
-        kept = last.rstrip(" ")
-        self._held = last[len(kept) :]
-        done = "".join(f"{line.rstrip(' ')}\n" for line in lines) + kept
-        if done:
-            self._out.write(done)
-        return len(text)
-
-    def flush(self) -> None:
-        self._out.flush()
-
-    def isatty(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return True
-
-
-def console_for(out: TextIO) -> Console:
-    """Never parses markup (a value "[/x]" crashed the report, "[link=...]" became a live
-    hyperlink; values also go through plain()). A terminal gets its own width; anything else COLUMNS when set, else no limit
-    (rich would use 80 and truncate digests, versions and library paths), and no padding at
-    the end of a line."""
-    isatty = getattr(out, "isatty", None)
-    if callable(isatty) and isatty():
-        return Console(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
-    columns = os.environ.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() and int(columns) > 0 else UNBOUNDED
-    return Console(
-        file=cast(TextIO, _Unpadded(out)),
-        highlight=False,
-        soft_wrap=False,
-        width=width,
-        markup=False,
-        emoji=False,
-    )
-
-
-def summary_line(report: Report) -> Text:
+def summary_line(report: Report) -> Line:
     errors, warnings, infos = (
         report.count(Severity.ERROR),
         report.count(Severity.WARNING),
@@ -89,7 +30,7 @@ def summary_line(report: Report) -> Text:
     partial = bool(_not_checked(report))
     verdict = "FAIL" if report.failed else ("PARTIAL" if partial else "PASS")
     style = "bold red" if report.failed else ("bold yellow" if partial else "bold green")
-    text = Text()
+    text = Line()
     text.append(f"{verdict}", style=style)
     text.append(
         f"  envlock {report.command} ({plain(report.target, newlines=False)}): "
@@ -130,15 +71,15 @@ def _not_checked(report: Report) -> tuple[str, ...]:
 
 
 def render_text(report: Report, out: TextIO) -> None:
-    console = console_for(out)
+    console = Printer(out)
     console.print(summary_line(report))
     details = report.details
     if isinstance(details, DoctorDetails) and details.interpreter:
         # soft_wrap: a path is never broken across lines
-        console.print(Text(f"  interpreter: {plain(details.interpreter)}"), soft_wrap=True)
+        console.print(Line(f"  interpreter: {plain(details.interpreter)}"), soft_wrap=True)
     sections, checks = not_checked_lines(_not_checked(report))
     for line in sections:
-        console.print(Text(f"  not checked: {plain(line)}", style="yellow"), soft_wrap=True)
+        console.print(Line(f"  not checked: {plain(line)}", style="yellow"), soft_wrap=True)
     findings = report.sorted_findings()
     _print_fleet_lines(console, findings)
     _print_drift(
@@ -148,14 +89,14 @@ def render_text(report: Report, out: TextIO) -> None:
     )
     _print_by_severity(console, [f for f in findings if f.field is None])
     if checks:  # after the findings: what was found comes first
-        console.print(Text("\nNOT CHECKED (the facts they need were not given)", style="yellow"))
+        console.print(Line("\nNOT CHECKED (the facts they need were not given)", style="yellow"))
         for line in checks:
-            console.print(Text(f"  {plain(line)}", style="yellow"), soft_wrap=True)
+            console.print(Line(f"  {plain(line)}", style="yellow"), soft_wrap=True)
     if not report.findings:
-        console.print(Text("nothing to report"))
+        console.print(Line("nothing to report"))
 
 
-def _print_fleet_lines(console: Console, findings: list[Finding]) -> None:
+def _print_fleet_lines(console: Printer, findings: list[Finding]) -> None:
     """Fleet findings (which nodes hold which value): one line each, at any fleet size."""
     from envlock.report.longtail import long_tails
 
@@ -170,22 +111,25 @@ def _print_fleet_lines(console: Console, findings: list[Finding]) -> None:
     nodes = [f for f in nodes if f.check_id == "EL-FLEET-DIVERGENT" or f.field not in divergent]
     if not nodes and not tails:
         return
-    console.print(Text("\nDIFFERENT NODES (value on nodes; majority first)", style="bold"))
+    console.print(Line("\nDIFFERENT NODES (value on nodes; majority first)", style="bold"))
     for f in nodes[:MAX_ROWS]:
         _print_fleet_line(console, f)
     _more(console, len(nodes))
     for tail in tails[:MAX_ROWS]:
-        line = Text(f" {_MARK[tail.severity]} ", style=_STYLE[tail.severity])
+        line = Line(f" {_MARK[tail.severity]} ", style=_STYLE[tail.severity])
         line.append(plain(tail.line(), newlines=False))
         console.print(line, soft_wrap=True)
     _more(console, len(tails))
 
 
-def _print_drift(console: Console, drift: list[Finding], lock: str | None) -> None:
+def _print_drift(console: Printer, drift: list[Finding], lock: str | None) -> None:
     """verify's findings as one table: ID, field, locked, observed, why it matters, fix;
     then `envlock restore` where reinstalling the locked packages is the fix."""
     if not drift:
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="drift", title_justify="left", show_lines=False, expand=False)
     table.add_column("", no_wrap=True)
     table.add_column("ID", no_wrap=True)
@@ -211,21 +155,21 @@ def _print_drift(console: Console, drift: list[Finding], lock: str | None) -> No
     if lock is not None and any(_reinstall(f) for f in drift):
         # folded at the width like the table (a long path is folded, never cut)
         console.print(
-            Text(f"  or put the locked environment back at once: envlock restore {lock}"),
+            Line(f"  or put the locked environment back at once: envlock restore {lock}"),
             style="green",
         )
 
 
-def _print_changed_with(console: Console, f: Finding) -> None:
+def _print_changed_with(console: Printer, f: Finding) -> None:
     """The fields that changed with a finding's torch (one finding), each locked -> seen."""
     changed = f.evidence.get("changed with torch")
     if not isinstance(changed, list) or not changed:
         return
-    console.print(Text(f"  {plain(f.field or '')} changed, and with it:", style="dim"))
+    console.print(Line(f"  {plain(f.field or '')} changed, and with it:", style="dim"))
     for line in changed[:MAX_LIST]:
-        console.print(Text(f"    {plain(str(line))}", style="dim"))
+        console.print(Line(f"    {plain(str(line))}", style="dim"))
     if len(changed) > MAX_LIST:
-        console.print(Text(f"    ... and {len(changed) - MAX_LIST} more", style="dim"))
+        console.print(Line(f"    ... and {len(changed) - MAX_LIST} more", style="dim"))
 
 
 # what a reinstall of the locked distributions fixes (torch and its CUDA wheels included)
@@ -254,12 +198,12 @@ def _lock_of(report: Report) -> str | None:
     return shlex.quote(lock) if isinstance(lock, str) and lock != "<Lock>" else None
 
 
-def _print_by_severity(console: Console, other: list[Finding]) -> None:
+def _print_by_severity(console: Printer, other: list[Finding]) -> None:
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
         group = [f for f in other if f.severity is severity]
         if not group:
             continue
-        console.print(Text(f"\n{severity.label.upper()}S", style=_STYLE[severity]))
+        console.print(Line(f"\n{severity.label.upper()}S", style=_STYLE[severity]))
         for f in group[:MAX_ROWS]:
             _print_finding(console, f)
         _more(console, len(group))
@@ -272,17 +216,17 @@ MAX_ROWS = 200
 MAX_LIST = 64
 
 
-def _more(console: Console, total: int) -> None:
+def _more(console: Printer, total: int) -> None:
     if total > MAX_ROWS:
         console.print(
-            Text(f"  ... and {total - MAX_ROWS} more (--format json lists them all)", style="dim")
+            Line(f"  ... and {total - MAX_ROWS} more (--format json lists them all)", style="dim")
         )
 
 
-def _print_fleet_line(console: Console, f: Finding) -> None:
+def _print_fleet_line(console: Printer, f: Finding) -> None:
     """`✗ driver.version: 580.65.06 on 62 nodes gpu-node-[...]; 570.86.15 on 2 nodes
     gpu-node-[007,041]`, never folded (a hostlist is copied into srun/kubectl)."""
-    line = Text(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
+    line = Line(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
     line.append(plain(f.field or "", newlines=False), style="bold")
     line.append(": ")
     if f.check_id == "EL-FLEET-RANK-DRIFT":
@@ -293,14 +237,14 @@ def _print_fleet_line(console: Console, f: Finding) -> None:
     console.print(line, soft_wrap=True)
 
 
-def _print_finding(console: Console, f: Finding) -> None:
-    head = Text(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
+def _print_finding(console: Printer, f: Finding) -> None:
+    head = Line(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
     head.append(f"[{f.check_id}] ", style="bold")
     head.append(plain(f.message))
     console.print(head)
     for key, value in f.evidence.items():
         if isinstance(value, list) and len(value) > MAX_LIST:
             value = f"{len(value)} items (--format json lists them all)"
-        console.print(Text(f"     {plain(key)}: {_fmt(value)}", style="dim"))
+        console.print(Line(f"     {plain(key)}: {_fmt(value)}", style="dim"))
     if f.fix:
-        console.print(Text(f"     fix: {plain(f.fix)}", style="green"))
+        console.print(Line(f"     fix: {plain(f.fix)}", style="green"))
