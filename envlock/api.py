@@ -27,6 +27,8 @@ from envlock.api_install import add_hashes as add_hashes
 from envlock.api_install import export_lock as export_lock
 from envlock.api_install import restore_lock as restore_lock
 from envlock.api_install import write_export as write_export
+from envlock.api_plan import doctor_plan as doctor_plan
+from envlock.api_plan import plan_advice as plan_advice
 from envlock.collect import PROBE_TIMEOUT_S as PROBE_TIMEOUT_S
 from envlock.collect import Source as Source
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from envlock.usecases.lock import LockFile as LockFile
     from envlock.usecases.matrix import MatrixAdvice as MatrixAdvice
     from envlock.usecases.matrix import TorchBuild as TorchBuild
+    from envlock.usecases.plan import PlanAdvice as PlanAdvice
     from envlock.usecases.report import BugReport as BugReport
     from envlock.usecases.restore import RestoreOutcome as RestoreOutcome
     from envlock.usecases.run import RunCheck as RunCheck
@@ -61,6 +64,7 @@ _RESULTS = {
     "Hold": "envlock.usecases.hold",
     "LockFile": "envlock.usecases.lock",
     "MatrixAdvice": "envlock.usecases.matrix",
+    "PlanAdvice": "envlock.usecases.plan",
     "RestoreOutcome": "envlock.usecases.restore",
     "TorchBuild": "envlock.usecases.matrix",
 }

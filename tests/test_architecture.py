@@ -21,7 +21,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "envlock"
 LAYERS: list[tuple[str, ...]] = [
     ("envlock.cli", "envlock.__main__", "envlock.precommit"),  # entry points
     ("envlock.commands",),
-    ("envlock.api", "envlock.api_install"),  # api_install: export and restore, re-exported
+    # api_install (export, restore) and api_plan (doctor/matrix --plan): re-exported by api
+    ("envlock.api", "envlock.api_install", "envlock.api_plan"),
     ("envlock.usecases",),  # one module per use case, behind the API
     (
         "envlock.collect",

@@ -169,6 +169,11 @@ def base_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Repla
         return None
     if repository_kind(base.reference.value) != "nvidia-cuda":
         return None
+    from envlock.matrix import DriverSupport
+
+    current = matrix.driver_support(driver, Version.parse(base.cuda.value))
+    if current.support is DriverSupport.FULL:
+        return None  # the image runs on this driver as it is
     chosen = _cuda_image(driver, matrix)
     if chosen is None:
         return None

@@ -81,6 +81,9 @@ def _from_install(
     pinned = req.pinned
     span = req.span or install.span
     if pinned is None:
+        newest = _newest_on_index(install, req, matrix)
+        if newest is not None:
+            return newest, None
         what = f"{req.name}{req.specifier}" if req.specifier else req.name
         return None, f"{span.where}: {what} pins no version (a resolver picks one)"
     public, _, local = pinned.partition("+")
@@ -95,6 +98,29 @@ def _from_install(
             variant_from=why,
         ),
         None,
+    )
+
+
+def _newest_on_index(install: Install, req: Requirement, matrix: Matrix) -> PlannedTorch | None:
+    """An unpinned torch installed from a PyTorch variant index (--index-url .../whl/cu121,
+    the only index): the index's newest torch, the newest release the matrix has with that
+    variant (old variants' indexes no longer change)."""
+    if install.installer == "conda" or req.specifier or install.extra_index_urls:
+        return None
+    m = _VARIANT_IN_URL.search(install.index_url or "")
+    if m is None:
+        return None
+    releases = [r for r in matrix.torch if r.variant(m[1]) is not None]
+    if not releases:
+        return None
+    newest = max(releases, key=lambda r: r.release)
+    return PlannedTorch(
+        version=str(newest.release),
+        variant=m[1],
+        span=req.span or install.span,
+        install=install,
+        requirement=req,
+        variant_from=f"the index {install.index_url} (unpinned: its newest, torch {newest.release})",
     )
 
 
