@@ -132,7 +132,6 @@ def plan_finding(item: Located, plan_label: str | None) -> Finding:
         evidence["plan.file"] = item.span.file
         evidence["plan.line"] = item.span.line
         evidence["plan.end_line"] = item.span.end_line
-        evidence["plan.instruction"] = item.span.text
     fix = f.fix
     if item.replacement is not None:
         evidence["plan.replacement"] = item.replacement.text
