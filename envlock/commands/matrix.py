@@ -7,11 +7,12 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from envlock.commands._plan import add_plan_arguments, plan_options
 from envlock.commands._source import add_source_arguments, source_of
 from envlock.errors import ExitCode
 
 if TYPE_CHECKING:
-    from envlock.api import MatrixAdvice, TorchBuild
+    from envlock.api import MatrixAdvice, PlanAdvice, TorchBuild
 
 HELP = "which torch releases and CUDA variants run on a GPU and driver (with the pip command)"
 DESCRIPTION = """\
@@ -23,6 +24,10 @@ machine (probed without importing torch) or from --facts FILE.
 A wheel runs when its compiled kernels (SASS, or PTX the driver can JIT)
 cover the GPU, the driver supports its CUDA (fully, or through minor-version
 compatibility, which is flagged), and it supports the Python version.
+
+With --plan FILE (a Dockerfile, compose file, requirements file or lock),
+what would run here instead of the plan's torch and CUDA base image: each
+instruction's replacement text, re-checked against the plan.
 
 Exit 0 when at least one build runs, 1 when none does.
 """
@@ -45,9 +50,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
     add_source_arguments(parser)
+    add_plan_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> ExitCode:
+    build_args, target = plan_options(args)
+    if args.plan:
+        from envlock.api import plan_advice
+
+        plan = plan_advice(args.plan, facts=args.facts, build_args=build_args, target=target)
+        _print_plan(plan, sys.stdout, json_format=args.format == "json")
+        return (
+            ExitCode.OK
+            if all(line.replacement or "already" in line.why for line in plan.lines)
+            else ExitCode.FINDINGS
+        )
     from envlock.api import matrix_advice
 
     advice = matrix_advice(
@@ -131,3 +148,21 @@ def _print_advice(advice: MatrixAdvice, out: TextIO) -> None:
             f"\nfor torch {up.torch} ({up.variant}): upgrade the driver to >= "
             f"{up.driver_at_least}\n"
         )
+
+
+def _print_plan(plan: PlanAdvice, out: TextIO, *, json_format: bool) -> None:
+    """Each instruction and its replacement as a patch: - the lines now, + the lines then."""
+    if json_format:
+        json.dump(plan.to_dict(), out, indent=2)
+        out.write("\n")
+        return
+    out.write(f"held against: {plan.host}\n")
+    if not plan.lines:
+        out.write("the plan states no torch build and no CUDA base image to hold against it\n")
+    for line in plan.lines:
+        out.write(f"\n{line.where} ({line.plan}): {line.why}\n")
+        if line.replacement is not None:
+            out.writelines(f"- {text}\n" for text in line.instruction.split("\n"))
+            out.writelines(f"+ {text}\n" for text in line.replacement.split("\n"))
+    for note in plan.notes:
+        out.write(f"note: {note}\n")

@@ -354,7 +354,12 @@ def _advice_lines(pf: PlanFacts, ctx: _Context, recheck: functools.partial[bool]
     if base is not None and base.cuda is not None:
         new = base_replacement(pf, ctx.host, ctx.matrix)
         if new is not None and new.text != base.reference.span.text and recheck("", new):
-            out.append(_line(pf, base.reference.span, new, f"CUDA {base.cuda.value} image"))
+            why = (
+                f"the CUDA {base.cuda.value} image needs a newer driver than "
+                f"{ctx.host.driver.version if ctx.host else '?'}: the newest CUDA image it "
+                "fully supports"
+            )
+            out.append(_line(pf, base.reference.span, new, why))
     return out
 
 

@@ -1,0 +1,52 @@
+"""The options naming a plan (envlock doctor --plan, envlock matrix --plan): the files,
+--build-arg and --target, checked into typed arguments."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    p = parser.add_argument_group("a plan, checked before anything is built")
+    p.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Dockerfile, compose file, Kubernetes manifest, requirements file, pylock.toml, "
+        "uv.lock, pyproject.toml or environment.yml (repeatable; the kind is detected)",
+    )
+    p.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Dockerfile build argument, as docker build --build-arg (repeatable)",
+    )
+    p.add_argument(
+        "--target", metavar="STAGE", help="the Dockerfile stage to check (default: the last)"
+    )
+
+
+def plan_options(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
+    """--build-arg and --target, checked (a UsageError without --plan or without '=')."""
+    from envlock.errors import UsageError
+
+    if not args.plan and (args.build_arg or args.target):
+        raise UsageError("--build-arg and --target apply to a --plan file")
+    others = [
+        o
+        for o in ("python", "image", "container", "collect_env", "nvidia_smi", "pip_freeze")
+        if getattr(args, o, None)
+    ]
+    if args.plan and others:
+        raise UsageError(
+            f"--plan is held against this host or --facts, not --{others[0].replace('_', '-')}"
+        )
+    build_args: dict[str, str] = {}
+    for item in args.build_arg:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise UsageError(f"--build-arg {item!r}: expected NAME=VALUE")
+        build_args[name] = value
+    return build_args, args.target
