@@ -450,13 +450,15 @@ def matrix_advice(
     os_name: str | None = None,
     python_version: str | None = None,
     check_index: bool = False,
+    torch: str | None = None,
 ) -> MatrixAdvice:
     """Which official torch builds run on a GPU (`gpu`, a model name, or its `capability`,
     "8.9") with `driver` ("570.86") on `os_name` (linux, windows) for `python_version`
     ("3.12"), and the pip command for the newest; what is not given comes from the facts
-    of `source` (this machine by default, probed without importing torch). With
-    `check_index`, the newest's wheel is confirmed on its index for this Python, CPU and
-    glibc (PEP 691; ENVLOCK_TORCH_INDEX names a mirror); offline, a note."""
+    of `source` (this machine by default, probed without importing torch). `torch`
+    ("2.6", "1.8.1", "2.7.0+cu128") judges only that release's builds (or that build).
+    With `check_index`, the newest's wheel is confirmed on its index for this Python, CPU
+    and glibc (PEP 691; ENVLOCK_TORCH_INDEX names a mirror); offline, a note."""
     from envlock.usecases.matrix import matrix_advice as _advice
 
     return _advice(
@@ -467,6 +469,7 @@ def matrix_advice(
         os_name=os_name,
         python_version=python_version,
         check_index=check_index,
+        torch=torch,
     )
 
 

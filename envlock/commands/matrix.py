@@ -25,6 +25,10 @@ A wheel runs when its compiled kernels (SASS, or PTX the driver can JIT)
 cover the GPU, the driver supports its CUDA (fully, or through minor-version
 compatibility, which is flagged), and it supports the Python version.
 
+With --torch VERSION (2.6, 1.8.1, or one build: 2.7.0+cu128) only that
+release's builds are judged, each with why it does or does not run; when
+none runs, the driver it would take and the nearest release that runs here.
+
 With --plan FILE (a Dockerfile, compose file, requirements file or lock),
 what would run here instead of the plan's torch and CUDA base image: each
 instruction's replacement text, re-checked against the plan.
@@ -42,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--python-version", metavar="X.Y", help="only wheels for this Python (default: probed)"
+    )
+    parser.add_argument(
+        "--torch",
+        metavar="VERSION",
+        help="only the builds of this torch release (2.6, 1.8.1) or this one build "
+        "(2.7.0+cu128), each with why it does or does not run",
     )
     parser.add_argument(
         "--all", action="store_true", help="also list the builds that do not run, and why"
@@ -75,12 +85,14 @@ def run(args: argparse.Namespace) -> ExitCode:
         os_name=args.os,
         python_version=args.python_version,
         check_index=True,
+        torch=args.torch,
     )
     if args.format == "json":
         json.dump(advice.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_text(advice, sys.stdout, show_all=args.all)
+        # asked about one release: every build of it, and why
+        _print_text(advice, sys.stdout, show_all=args.all or advice.torch is not None)
     return ExitCode.OK if advice.runs else ExitCode.FINDINGS
 
 
@@ -93,6 +105,8 @@ def _print_text(advice: MatrixAdvice, out: TextIO, *, show_all: bool) -> None:
         for f in rows:
             notes = "; ".join((*f.problems, *f.caveats))
             out.write(f"{f.torch:7} {f.variant:8} {_runs(f):6} {notes}".rstrip() + "\n")
+    elif advice.torch is not None:
+        out.write(f"torch {advice.torch}: no such build in this table\n")
     else:
         out.write("no official torch build runs here (--all shows why)\n")
     _print_hidden([f for f in advice.fits if f not in rows], out)
@@ -108,6 +122,8 @@ def _print_head(advice: MatrixAdvice, out: TextIO) -> None:
     out.write(f"driver: {driver} ({advice.os})\n")
     if advice.python:
         out.write(f"Python: {advice.python}\n")
+    if advice.torch:
+        out.write(f"torch: {advice.torch} (only its builds)\n")
 
 
 def _runs(build: TorchBuild) -> str:
@@ -133,6 +149,8 @@ def _print_hidden(hidden_builds: list[TorchBuild], out: TextIO) -> None:
 
 def _print_advice(advice: MatrixAdvice, out: TextIO) -> None:
     best = advice.best
+    if advice.torch and best is None:
+        out.write(f"\nno build of torch {advice.torch} runs here\n")
     if best:
         cond = best.runs_with_driver_at_least
         out.write(
@@ -147,6 +165,11 @@ def _print_advice(advice: MatrixAdvice, out: TextIO) -> None:
         out.write(
             f"\nfor torch {up.torch} ({up.variant}): upgrade the driver to >= "
             f"{up.driver_at_least}\n"
+        )
+    other = advice.other_release
+    if other:
+        out.write(
+            f"\nnearest release that runs: torch {other.torch} {other.variant}\n  {other.pip}\n"
         )
 
 

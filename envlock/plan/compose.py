@@ -62,7 +62,8 @@ def _service(tree: Tree, name: str, key: Node, service: Node, options: ReadOptio
     image = tree.get(service, "image")
     base = built.base if built is not None else None
     image_text = scalar_text(image)
-    if built is None and image is not None and image_text:
+    # with `build:`, `image:` names what the build produces, not what it starts from
+    if tree.get(service, "build") is None and image is not None and image_text:
         base = base_image(image_text, tree.span(image, tree.key(service, "image")))
     for k in ("env_file", "extends"):
         if tree.get(service, k) is not None:

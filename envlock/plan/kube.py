@@ -44,7 +44,7 @@ def read(text: str, source: str, options: ReadOptions) -> list[Plan]:
     del options  # a manifest names images; nothing is built, no other file is read
     tree = load(text, source)
     plans: list[Plan] = []
-    for document in tree.documents:
+    for document in _objects(tree):
         kind = tree.text(document, "kind") or "?"
         name = tree.text(document, "metadata", "name") or kind
         for path, pod in _pod_specs(tree, document, (), 0):
@@ -54,6 +54,15 @@ def read(text: str, source: str, options: ReadOptions) -> list[Plan]:
             if len(plans) > MAX_CONTAINERS:
                 return plans[:MAX_CONTAINERS]
     return plans
+
+
+def _objects(tree: Tree) -> list[Node]:
+    """The documents, a `kind: List`'s items in its place."""
+    out: list[Node] = []
+    for document in tree.documents:
+        items = tree.sequence(tree.get(document, "items"))
+        out.extend(items if tree.text(document, "kind") == "List" else [document])
+    return out
 
 
 def _pod_specs(
@@ -70,7 +79,7 @@ def _pod_specs(
         if key in ("metadata", "status", "volumes", "initContainers"):
             continue
         found.extend(_pod_specs(tree, value, (*path, key), depth + 1))
-        for item in tree.sequence(value):  # kind: List, and `items:` of any kind
+        for item in tree.sequence(value):  # pod specs in lists (an operator's replicas)
             found.extend(_pod_specs(tree, item, (*path, key), depth + 1))
     return found
 

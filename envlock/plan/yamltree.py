@@ -20,6 +20,7 @@ MAX_YAML_BYTES = 4 << 20  # a compose file or a manifest bundle is kilobytes
 MAX_DOCUMENTS = 1000  # a multi-document manifest (`---`)
 MAX_VISITS = 200_000  # mapping pairs and sequence items reached, aliases counted each time
 MAX_SPAN_LINES = 200  # the text a span keeps of a long block
+MAX_MERGE_DEPTH = 64  # `<<` merges of merges (compose's x- templates nest a few)
 
 Scalar = str | int | float | bool | None
 _MERGE = "tag:yaml.org,2002:merge"
@@ -34,6 +35,7 @@ class Tree:
     lines: list[str]
     documents: list[Node]
     visits: int = 0
+    _merging: int = 0  # how deep mapping() is in merge sources now
     _mappings: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ walking
@@ -62,9 +64,8 @@ class Tree:
         self._spend(len(node.value))
         for key, value in node.value:
             if key.tag == _MERGE:
-                for source in self._merge_sources(value):
-                    for name, pair in self.mapping(source).items():
-                        merged.setdefault(name, pair)
+                for name, pair in self._merged(value).items():
+                    merged.setdefault(name, pair)
                 continue
             text = scalar(key)
             if text is not None and not isinstance(text, bool):
@@ -73,10 +74,22 @@ class Tree:
         self._mappings[id(node)] = result
         return result
 
-    def _merge_sources(self, value: Node) -> list[Node]:
+    def _merged(self, value: Node) -> dict[str, tuple[Node, Node]]:
+        """What a `<<` key merges: one mapping or a sequence of them, earlier ones first."""
         from yaml.nodes import SequenceNode
 
-        return self.sequence(value) if isinstance(value, SequenceNode) else [value]
+        if self._merging >= MAX_MERGE_DEPTH:
+            raise PlanError(f"{self.source}: YAML merge keys nested over {MAX_MERGE_DEPTH} deep")
+        self._merging += 1
+        try:
+            out: dict[str, tuple[Node, Node]] = {}
+            sources = self.sequence(value) if isinstance(value, SequenceNode) else [value]
+            for source in sources:
+                for name, pair in self.mapping(source).items():
+                    out.setdefault(name, pair)
+            return out
+        finally:
+            self._merging -= 1
 
     def sequence(self, node: Node | None) -> list[Node]:
         """A sequence's items; [] for anything else."""

@@ -57,6 +57,10 @@ class MatrixAdvice:
     fits: tuple[TorchBuild, ...]  # every build, newest release and CUDA first
     sources: dict[str, str]  # where the matrix's rows come from
     does_not_apply: str | None = None  # why this table says nothing (aarch64 systems)
+    # --torch: the release asked about (its builds only: fits, best, the driver upgrade),
+    # and where none of them runs here, the nearest other release that does
+    torch: str | None = None
+    other_release: TorchBuild | None = None
     # the best build's wheel on its index for this Python and platform: True found, False
     # missing, None not checked (offline, or not asked); the note says which
     wheel_found: bool | None = None
@@ -68,7 +72,7 @@ class MatrixAdvice:
 
     def to_dict(self) -> dict[str, object]:
         out = dataclasses.asdict(self)
-        for key in ("does_not_apply", "wheel_found", "wheel_check"):
+        for key in ("does_not_apply", "wheel_found", "wheel_check", "torch", "other_release"):
             if out[key] is None:
                 del out[key]
         return out
@@ -84,6 +88,8 @@ class _Asked:
     driver: Version | None = None
     python: Version | None = None
     os_name: str | None = None
+    release: Version | None = None  # --torch: only this release's builds
+    variant: str | None = None  # --torch X.Y.Z+cuXYZ: only this build
 
 
 def matrix_advice(
@@ -95,15 +101,20 @@ def matrix_advice(
     os_name: str | None,
     python_version: str | None,
     check_index: bool = False,
+    torch: str | None = None,
 ) -> MatrixAdvice:
     """The builds that run on the GPU (`gpu`'s name or its `capability`) with `driver`
     and `python_version`; what is not given comes from the facts of `source`. With
-    `check_index`, the best build's wheel is looked up on its index (PEP 691) for this
-    Python and this machine's CPU and glibc; offline that is a note, never an error."""
+    `torch` ("2.6", "1.8.1", "2.7.0+cu128"), only the builds of that release (or that
+    one build) are judged. With `check_index`, the best build's wheel is looked up on its
+    index (PEP 691) for this Python and this machine's CPU and glibc; offline that is a
+    note, never an error."""
     from envlock.matrix import load_matrix
 
     matrix = load_matrix()
     asked = _given(matrix, gpu, capability)
+    if torch is not None:
+        asked.release, asked.variant = _torch_asked(matrix, torch)
     asked.driver = _version(driver, "--driver") if driver else None
     asked.python = _version(python_version, "--python-version") if python_version else None
     asked.os_name = os_name
@@ -148,7 +159,8 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
     caps = sorted(set(asked.capabilities))
     os_name = asked.os_name or "linux"
     python = asked.python or _this_python()
-    fits = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
+    every = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
+    fits = [f for f in every if _selected(f, asked)]
     chosen = best(fits)
     return MatrixAdvice(
         gpus=tuple(asked.described),
@@ -160,7 +172,57 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
         upgrade_driver_for_newest=_upgrade(fits, chosen),
         fits=tuple(_build(f) for f in fits),
         sources=matrix.sources,
+        torch=_torch_name(asked),
+        other_release=_other_release(every, asked) if chosen is None else None,
     )
+
+
+def _selected(f: Fit, asked: _Asked) -> bool:
+    """--torch: only the asked release's builds (or the one build asked)."""
+    if asked.release is not None and f.release.release != asked.release:
+        return False
+    return asked.variant is None or f.variant.name == asked.variant
+
+
+def _torch_name(asked: _Asked) -> str | None:
+    if asked.release is None:
+        return None
+    return f"{asked.release}+{asked.variant}" if asked.variant else str(asked.release)
+
+
+def _other_release(every: list[Fit], asked: _Asked) -> TorchBuild | None:
+    """No build of the asked release runs: the nearest release that does (remedy's order,
+    the newer of two equally near)."""
+    if asked.release is None:
+        return None
+    from envlock.matrix.advice import remedy
+
+    # none of the asked release's builds runs (best() found none), so the build road
+    # remedy finds, nearest to it, is another release's
+    road = remedy(every, installed=asked.release, installed_variant=None).build
+    return _build(road) if road is not None else None
+
+
+def _torch_asked(matrix: Matrix, text: str) -> tuple[Version, str | None]:
+    """--torch X.Y[.Z][+cuXYZ]: the release in the matrix, and the CUDA build if named."""
+    public, _, local = text.strip().partition("+")
+    release = _version(public, "--torch").truncate(2)
+    row = matrix.torch_release(release)
+    if row is None:
+        known = sorted(r.release for r in matrix.torch)
+        raise UsageError(
+            f"--torch {text!r}: torch {release} is not an official release this table knows "
+            f"(it knows {known[0]}-{known[-1]})"
+        )
+    if not local:
+        return release, None
+    if row.variant(local) is None:
+        names = ", ".join(v.name for v in row.variants)
+        raise UsageError(
+            f"--torch {text!r}: torch {release} has no {local} build in this table of CUDA "
+            f"wheels (its builds: {names})"
+        )
+    return release, local
 
 
 def _this_python() -> Version:
