@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
-from envlock.checks.hints import remedy_for
+from envlock.checks.hints import build_road, install_command, remedy_for
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import DriverSupport, Version, cuda_variant
-from envlock.matrix.advice import pip_command
 
 # NVML brands of consumer GPUs: forward compatibility is for data-center GPUs
 # and select NGC-ready RTX SKUs only (N3).
@@ -45,8 +44,9 @@ def _build_road(
     if r is None or r.build is None:
         return None, []
     b = r.build
-    return f"{b.pip_command()}  (torch {b.release.release} {b.variant.name})", [
-        {"torch": str(b.release.release), "variant": b.variant.name}
+    command = install_command(ctx, b.release.release, b.variant.name)
+    return f"{command}  (torch {b.release.release} {b.variant.name})", [
+        build_road(ctx, {"torch": str(b.release.release), "variant": b.variant.name})
     ]
 
 
@@ -341,7 +341,7 @@ def no_driver(ctx: CheckContext) -> Iterator[Finding]:
         ),
         fix=(
             "run on a machine with an NVIDIA GPU and driver; for CPU-only work, the smaller "
-            f"CPU wheel: {pip_command(ctx.torch_version.truncate(2), 'cpu')}"
+            f"CPU wheel: {install_command(ctx, ctx.torch_version.truncate(2), 'cpu')}"
             if ctx.torch_version
             else "run on a machine with an NVIDIA GPU and driver"
         ),

@@ -222,9 +222,28 @@ def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
+def _job_gpus(ctx: CheckContext) -> list[Gpu]:
+    """The GPUs CUDA_VISIBLE_DEVICES gives the job, where it says which: UUIDs, or indices
+    in PCI bus order (CUDA_DEVICE_ORDER=PCI_BUS_ID, NVML's order; CUDA's default order is
+    fastest first). Otherwise every GPU."""
+    gpus = ctx.gpus()
+    value = ctx.env("CUDA_VISIBLE_DEVICES")
+    if value is None or visible_devices_problems(value, gpus):
+        return gpus
+    entries = [e.strip() for e in value.split(",")]
+    by_index = ctx.env("CUDA_DEVICE_ORDER") == "PCI_BUS_ID"
+    if not all(e.startswith("GPU-") or (by_index and e.isdigit()) for e in entries):
+        return gpus
+    return [
+        g
+        for g in gpus
+        if any(e == str(g.index) or (g.uuid and g.uuid.startswith(e)) for e in entries)
+    ]
+
+
 @check("EL-GPU-MIXED-MODELS")
 def gpu_mixed_models(ctx: CheckContext) -> Iterator[Finding]:
-    gpus = ctx.gpus()
+    gpus = _job_gpus(ctx)
     models = sorted({(g.name or "?", str(g.capability or "?")) for g in gpus})
     if len(models) < 2:
         return

@@ -3,8 +3,47 @@
 from __future__ import annotations
 
 from envlock.checks.context import CheckContext
-from envlock.matrix import cuda_variant
-from envlock.matrix.advice import Remedy, evaluate, pip_command, remedy
+from envlock.matrix import Version, cuda_variant
+from envlock.matrix.advice import INDEX_URL, Remedy, evaluate, remedy
+from envlock.matrix.family import PAIRED, load_family
+
+
+def family_pins(ctx: CheckContext, release: Version) -> dict[str, Version]:
+    """The torch family members installed here, at the series matrix/family.toml pairs with
+    `release`: a fix that installs another torch build names them too, since pip leaves a
+    torchvision built for the old torch in place (re-checked: tests/checks/
+    test_fixes_recheck.py, pytorch/pytorch#37320's torchvision 0.6 beside torch 1.3)."""
+    row = load_family().row_for_torch(release)
+    have = ctx.facts.packages.distributions
+    if row is None:
+        return {}
+    return {m: row.members[m] for m in PAIRED if m in have and m in row.members}
+
+
+def install_command(ctx: CheckContext, release: Version, variant: str) -> str:
+    """pip install "torch==X.Y.*" and the paired family members from the variant's index."""
+    pins = "".join(f' "{m}=={s}.*"' for m, s in family_pins(ctx, release).items())
+    return f'pip install "torch=={release}.*"{pins} --index-url {INDEX_URL}{variant}'
+
+
+def build_road(ctx: CheckContext, road: dict[str, str]) -> dict[str, str]:
+    """A road as data with the family members it reinstalls (see family_pins)."""
+    if not road.get("torch") or not road.get("variant") or _keeps(ctx, road):
+        return road
+    pins = family_pins(ctx, Version.parse(road["torch"]))
+    return {**road, **{m: str(s) for m, s in pins.items()}}
+
+
+def _keeps(ctx: CheckContext, road: dict[str, str]) -> bool:
+    """The road keeps the installed build (a driver upgrade alone)."""
+    tv, tc = ctx.torch_version, ctx.torch_cuda
+    return (
+        "driver_at_least" in road
+        and tv is not None
+        and tc is not None
+        and road["torch"] == str(tv.truncate(2))
+        and road["variant"] == cuda_variant(tc)
+    )
 
 
 def remedy_for(
@@ -44,9 +83,9 @@ def remedy_text(r: Remedy | None, ctx: CheckContext) -> str | None:
         return None
     parts: list[str] = []
     if r.build is not None:
-        parts.append(
-            f"{r.build.pip_command()}  (torch {r.build.release.release} {r.build.variant.name})"
-        )
+        b = r.build
+        command = install_command(ctx, b.release.release, b.variant.name)
+        parts.append(f"{command}  (torch {b.release.release} {b.variant.name})")
     if r.driver_at_least is not None and r.driver_build is not None:
         keep = r.driver_build
         tv = ctx.torch_version
@@ -59,7 +98,7 @@ def remedy_text(r: Remedy | None, ctx: CheckContext) -> str | None:
         what = (
             f"keep torch {ctx.facts.torch.version}"
             if installed
-            else f"{pip_command(keep.release.release, keep.variant.name)}"
+            else install_command(ctx, keep.release.release, keep.variant.name)
         )
         parts.append(f"upgrade the NVIDIA driver to >= {r.driver_at_least} and {what}")
     if r.driver_first:  # roads by cost: keeping the release before changing it
@@ -75,4 +114,4 @@ def wheel_hint(ctx: CheckContext) -> str | None:
 def roads(ctx: CheckContext) -> list[dict[str, str]]:
     """The computed fix as data, for a finding's evidence ("fix.roads")."""
     r = remedy_for(ctx)
-    return r.roads() if r is not None else []
+    return [build_road(ctx, road) for road in r.roads()] if r is not None else []

@@ -1,4 +1,5 @@
-"""Issue 10, item 5: every fix that names a build or a driver is re-checked.
+"""Issue 10, item 5: every fix that names a build or a driver is re-checked; issue 21:
+also over every pasted report of the corpus, and every class of fix a paste can raise.
 
 For every scenario the check tests hold (tests/checks/test_checks.py CASES, the
 recorded and derived fixtures) and the scenarios of the issue, each finding
@@ -7,10 +8,20 @@ that names a build or a driver carries its roads as data (evidence
 facts as pip or a driver upgrade would change them (torch version, CUDA,
 arch flags, cuDNN, NCCL and their wheels; driver version and its CUDA), the
 checks run again, and the finding must be gone with no new error.
+
+The pasted reports (tests/fixtures/collect_env/corpus.json, its tuning part, read when the
+tests are collected so reports added later flow in) raise fixes of other classes too: a
+family member to reinstall, a CPU wheel, one of two torch installs to remove, a toolkit to
+point CUDA_HOME at, the GPUs to pin. Each class has an applier below that changes the
+facts as following the printed fix would (pip lines are read from the fix text itself);
+a class with none fails the test until it gets one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +31,10 @@ from envlock.checks.registry import run_checks
 from envlock.facts import Facts, GpuFacts, WheelFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version, load_matrix
-from tests.checks.test_checks import CASES, _driver, _live, _torch
+from envlock.matrix.family import PAIRED
+from envlock.pasted import facts_from_texts
+from tests.checks.test_checks import CASES, _driver, _env, _live, _torch
+from tests.conftest import FIXTURES
 from tests.facts_builders import cpu_venv, cuda_venv, edit, gpu, h100_host, with_gpus
 
 _WHEEL_LIBS = ("nvidia-cudnn", "nvidia-nccl")
@@ -71,6 +85,10 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
     facts = edit(facts, "cuda.wheels", wheels)
     dists = {n: v for n, v in facts.packages.distributions.items() if not n.startswith("nvidia-")}
     dists.update({w.name: w.version for w in wheels if w.name.startswith("nvidia-")})
+    if "torch" in dists:
+        dists["torch"] = f"{base}+{variant.name}"
+    # the family members the fix reinstalls with torch (pip leaves the others as they are)
+    dists.update({m: f"{road[m]}.0+{variant.name}" for m in PAIRED if m in road})
     facts = edit(facts, "packages.distributions", dists)
     if facts.torch.live is not None:
         cudnn_v = variant.cudnn.truncate(3) if variant.cudnn is not None else None
@@ -226,3 +244,160 @@ def test_every_check_case_fix_holds() -> None:
         checked += _recheck(case.build(), host=host, expect=case.expect)
     # the check cases hold findings with roads (arch, CPU-only, driver): not a vacuous pass
     assert {c for c, _ in checked} >= {"EL-ARCH-UNSUPPORTED", "EL-DRIVER-TOO-OLD"}
+
+
+# ------------------------------------------------------------- pasted reports (issue 21)
+CE = FIXTURES / "collect_env"
+TUNING = [e["file"] for e in json.loads((CE / "corpus.json").read_text())["reports"]]
+
+_PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*)\.\*"')
+_INDEX = re.compile(r"--index-url https://download\.pytorch\.org/whl/([a-z0-9.]+)")
+_UNINSTALL = re.compile(r"pip uninstall -y ([A-Za-z0-9_.-]+)")
+
+
+def apply_pip_line(facts: Facts, text: str) -> Facts:
+    """`pip install "torch==X.*" "torchvision==Y.*" --index-url .../<variant>` or `pip
+    uninstall -y NAME`, as pip would leave the environment: torch through apply_road (the
+    build the matrix holds for that variant), each other pin at its series."""
+    index = _INDEX.search(text)
+    variant = index.group(1) if index else None
+    pins = dict(_PIN.findall(text))
+    if "torch" in pins:
+        assert variant is not None, text  # a torch line names its index (issue 21 item 6)
+        road = {"torch": pins.pop("torch"), "variant": variant}
+        facts = apply_road(facts, {**road, **{m: v for m, v in pins.items() if m in PAIRED}})
+        pins = {m: v for m, v in pins.items() if m not in PAIRED}
+    dists = dict(facts.packages.distributions)
+    for name, series in pins.items():
+        dists[name] = f"{series}.0" + (f"+{variant}" if variant else "")
+    for name in _UNINSTALL.findall(text):
+        if name != "torch":
+            dists.pop(name, None)
+    return edit(facts, "packages.distributions", dists)
+
+
+def _pip_ways(facts: Facts, finding: Finding) -> list[Facts]:
+    """Each '; or' alternative of the fix that holds a pip line, applied."""
+    ways = [w for w in (finding.fix or "").split("; or ") if "pip install" in w or "uninstall" in w]
+    assert ways, finding.fix
+    return [apply_pip_line(facts, w) for w in ways]
+
+
+def _two_installs(facts: Facts, finding: Finding) -> list[Facts]:
+    """pip's torch removed and conda's reinstalled (pip then lists conda's version), or
+    conda's removed and pip's torch reinstalled alone."""
+    conda = dict(facts.toolchain.conda_packages)
+    kept_conda = conda.pop("pytorch").split(" ", 1)[0]
+    conda.pop("torch", None)  # conda's record of the pip install goes with it
+    dists = {**facts.packages.distributions, "torch": kept_conda}
+    conda_only = edit(facts, "packages.distributions", dists)
+    conda_only = edit(conda_only, "toolchain.conda_packages", {**conda, "pytorch": kept_conda})
+    pip_only = edit(facts, "toolchain.conda_packages", conda)
+    return [conda_only, pip_only]
+
+
+def _toolkit(facts: Facts, finding: Finding) -> list[Facts]:
+    """CUDA_HOME pointed at a toolkit of torch's CUDA major (the one it was built with)."""
+    toolkit = facts.cuda.toolkit
+    assert toolkit is not None and facts.torch.cuda is not None
+    moved = dataclasses.replace(toolkit, nvcc_version=facts.torch.cuda)
+    return [edit(facts, "cuda.toolkit", moved)]
+
+
+def _one_model(facts: Facts, finding: Finding) -> list[Facts]:
+    """The job pinned to the first model's GPUs, in PCI bus order."""
+    gpus = facts.driver.gpus or []
+    first = [g.index for g in gpus if g.name == gpus[0].name]
+    pinned = ",".join(str(i) for i in first)
+    return [_env(facts, CUDA_VISIBLE_DEVICES=pinned, CUDA_DEVICE_ORDER="PCI_BUS_ID")]
+
+
+APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
+    "EL-FAMILY-MISMATCH": _pip_ways,
+    "EL-NO-DRIVER": _pip_ways,  # for CPU-only work, the CPU wheel
+    "EL-TORCH-TWO-INSTALLS": _two_installs,
+    "EL-NVCC-MISMATCH": _toolkit,
+    "EL-GPU-MIXED-MODELS": _one_model,
+}
+# Fixes that change no environment fact, each with why; the test checks the why.
+NOT_APPLIED = {
+    # the job's dtype (fp16 instead of bf16), not the environment: the GPUs stay as they are
+    "EL-BF16-UNSUPPORTED": lambda f: f.severity is not Severity.ERROR or "fp16" in (f.fix or ""),
+    # points at the other findings: it must be gone once the first of those is followed
+    "EL-TORCH-CUDA-UNAVAILABLE": lambda f: (f.fix or "").startswith("see the other findings"),
+    # the paste lists no GPU: the fix names no build (no placeholder), only `envlock matrix`
+    "EL-TORCH-CPU-ONLY": lambda f: "download.pytorch.org" not in (f.fix or ""),
+}
+
+
+def _ways(facts: Facts, finding: Finding) -> list[Facts]:
+    roads = finding.evidence.get("fix.roads")
+    if roads:
+        return [apply_road(facts, road) for road in roads]
+    applier = APPLIERS.get(finding.check_id)
+    assert applier is not None, f"{finding.check_id} prints a fix with no applier: {finding.fix}"
+    return applier(facts, finding)
+
+
+def _recheck_pasted(facts: Facts) -> list[str]:
+    """Every fix the doctor prints for this paste, followed, then the checks again."""
+    before = run_checks(facts)
+    checked = []
+    for finding in before:
+        if not finding.fix:
+            continue
+        if "download.pytorch.org/whl/cu" in finding.fix and "torch==" in finding.fix:
+            assert finding.evidence.get("fix.roads") or finding.check_id in APPLIERS, finding.fix
+        if finding.check_id in NOT_APPLIED and not finding.evidence.get("fix.roads"):
+            assert NOT_APPLIED[finding.check_id](finding), (finding.check_id, finding.fix)
+            continue
+        for after_facts in _ways(facts, finding):
+            after = run_checks(after_facts)
+            assert finding.check_id not in {f.check_id for f in after}, (
+                finding.check_id,
+                finding.fix,
+            )
+            new = _errors(after) - _errors(before)
+            assert not new, (finding.check_id, finding.fix, [f.message for f in after])
+            checked.append(finding.check_id)
+    return checked
+
+
+def _consequence_clears(facts: Facts) -> bool:
+    """EL-TORCH-CUDA-UNAVAILABLE is gone once the first other error's first way is taken."""
+    before = run_checks(facts)
+    causes = [
+        f
+        for f in before
+        if f.severity is Severity.ERROR
+        and f.fix
+        and f.check_id not in NOT_APPLIED
+        and f.check_id != "EL-TORCH-CUDA-UNAVAILABLE"
+    ]
+    if not causes:
+        return False
+    after = run_checks(_ways(facts, causes[0])[0])
+    return "EL-TORCH-CUDA-UNAVAILABLE" not in {f.check_id for f in after}
+
+
+def _pasted(name: str) -> Facts:
+    return facts_from_texts(collect_env=(CE / name).read_text())
+
+
+@pytest.mark.parametrize("name", TUNING)
+def test_every_fix_printed_for_a_pasted_report_holds(name: str) -> None:
+    facts = _pasted(name)
+    _recheck_pasted(facts)
+    if "EL-TORCH-CUDA-UNAVAILABLE" in {f.check_id for f in run_checks(facts)}:
+        assert _consequence_clears(facts), name
+
+
+def test_the_pasted_reports_exercise_every_class_of_fix() -> None:
+    """Not a vacuous pass: the tuning reports raise roads of each kind (a build, a driver,
+    the CPU wheel) and every applier's class."""
+    checked: set[str] = set()
+    for name in TUNING:
+        checked |= set(_recheck_pasted(_pasted(name)))
+    want = {"EL-ARCH-UNSUPPORTED", "EL-DRIVER-TOO-OLD", "EL-TORCH-CPU-ONLY"}
+    want |= {"EL-DRIVER-MINOR-COMPAT", "EL-CUDNN-GPU-UNSUPPORTED"} | set(APPLIERS)
+    assert checked >= want, want - checked
