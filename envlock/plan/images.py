@@ -13,6 +13,7 @@ from importlib import resources
 from typing import TypedDict, cast
 
 from envlock.imageref import ImageReference, InvalidReference
+from envlock.matrix import Version
 from envlock.plan._toml import loads
 from envlock.plan.model import BaseImage, Flavor, Span, Stated
 
@@ -54,9 +55,20 @@ class CudaImage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequireClauses:
+    """The driver branches nvidia/cuda images of CUDA min..max accept on these brands."""
+
+    cuda_min: str
+    cuda_max: str
+    brands: tuple[str, ...]
+    branches: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImageTable:
     repositories: tuple[ImageRepository, ...]
     cuda_images: tuple[CudaImage, ...]
+    require: tuple[RequireClauses, ...] = ()
 
     def repository(self, name: str) -> ImageRepository | None:
         return next((r for r in self.repositories if name in r.names), None)
@@ -84,7 +96,16 @@ def image_table() -> ImageTable:
         CudaImage(version=c["version"], cudnn=c["cudnn"], os=tuple(c["os"]))
         for c in cast("list[_CudaEntry]", data["nvidia-cuda"])
     ]
-    return ImageTable(repositories=tuple(repos), cuda_images=tuple(cuda))
+    require = [
+        RequireClauses(
+            cuda_min=str(r["cuda-min"]),
+            cuda_max=str(r["cuda-max"]),
+            brands=tuple(cast("list[str]", r["brands"])),
+            branches=tuple(cast("list[int]", r["branches"])),
+        )
+        for r in cast("list[dict[str, object]]", data.get("nvidia-cuda-require", []))
+    ]
+    return ImageTable(repositories=tuple(repos), cuda_images=tuple(cuda), require=tuple(require))
 
 
 def base_image(reference: str, span: Span, platform: str | None = None) -> BaseImage:
@@ -131,8 +152,20 @@ def require_cuda(base: BaseImage) -> str | None:
         ref = ImageReference.parse(base.reference.value)
     except InvalidReference:
         return None
-    repo = image_table().repository(ref.name)
-    return f"cuda>={base.cuda.value}" if repo is not None and repo.require_cuda else None
+    table = image_table()
+    repo = table.repository(ref.name)
+    if repo is None or not repo.require_cuda:
+        return None
+    cuda = Version.parse(base.cuda.value)
+    clauses = [f"cuda>={base.cuda.value}"]
+    for row in table.require:
+        if Version.parse(row.cuda_min) <= cuda <= Version.parse(row.cuda_max):
+            clauses.extend(
+                f"brand={brand},driver>={n},driver<{n + 1}"
+                for n in row.branches
+                for brand in row.brands
+            )
+    return " ".join(clauses)
 
 
 def repository_kind(reference: str) -> str | None:

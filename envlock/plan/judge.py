@@ -68,8 +68,20 @@ def locate(pf: PlanFacts, findings: list[Finding]) -> list[Located]:
             continue  # about the host, or a fact no plan states
         if finding.check_id == "EL-CONTAINER-NO-GPU" and pf.plan.gpu_request is None:
             continue  # the plan does not say how it is run: not "no GPUs"
+        if finding.check_id == "EL-VISIBLE-DEVICES-INVALID" and _within_request(pf):
+            continue  # the container numbers the GPUs it is given, not the host's
         out.append(Located(finding=finding, span=_span(pf, roles)))
     return out
+
+
+def _within_request(pf: PlanFacts) -> bool:
+    """CUDA_VISIBLE_DEVICES names only indices below the count of GPUs the plan requests."""
+    request = pf.plan.gpu_request.value if pf.plan.gpu_request else None
+    var = pf.plan.env_value("CUDA_VISIBLE_DEVICES")
+    if request is None or request.count is None or var is None:
+        return False
+    items = [v.strip() for v in var.value.split(",") if v.strip()]
+    return all(i.isdigit() and int(i) < request.count for i in items)
 
 
 def _span(pf: PlanFacts, roles: tuple[str, ...]) -> Span | None:

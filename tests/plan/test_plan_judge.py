@@ -1,0 +1,48 @@
+"""The doctor's findings held to a plan (envlock/plan/judge.py, tofacts.py): which facts a
+plan states, which checks apply, and what the container of a plan will see."""
+
+from __future__ import annotations
+
+from envlock.checks import run_checks
+from envlock.facts import Facts
+from envlock.matrix import load_matrix
+from envlock.plan.dockerfile import read
+from envlock.plan.judge import locate
+from envlock.plan.model import EnvVar, GpuRequest, Plan, ReadOptions, Span, Stated
+from envlock.plan.tofacts import plan_facts
+from tests.plan import hosts
+
+
+def _ids(plan: Plan, host: Facts) -> set[str]:
+    pf = plan_facts(plan, load_matrix(), collected_at="2026-01-01T00:00:00+00:00", version="0")
+    return {item.finding.check_id for item in locate(pf, run_checks(pf.facts, host=host))}
+
+
+def _dockerfile(text: str) -> Plan:
+    return read(text, "Dockerfile", ReadOptions())[0]
+
+
+def test_a_cuda_image_runs_on_a_data_center_driver_branch_it_lists() -> None:
+    # nvidia/cuda:12.x images accept the 470, 535 and 550 branches on data-center brands
+    # (forward compatibility through their cuda-compat): a V100 with 535 runs the 12.8 image
+    plan = _dockerfile("FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04\n")
+    assert "EL-IMAGE-REQUIRE-CUDA" not in _ids(plan, hosts.v100())
+    # a GeForce with the same driver has no such clause: the container does not start
+    assert "EL-IMAGE-REQUIRE-CUDA" in _ids(plan, hosts.rtx4090_535())
+
+
+def _service(visible: str, count: int) -> Plan:
+    span = Span(file="compose.yml", line=3, end_line=3, text="  trainer:")
+    return Plan(
+        kind="compose",
+        name="trainer",
+        sources=("compose.yml",),
+        env=(EnvVar(name="CUDA_VISIBLE_DEVICES", value=visible, span=span),),
+        gpu_request=Stated(GpuRequest(count=count, source="nvidia.com/gpu"), span),
+    )
+
+
+def test_visible_devices_are_numbered_within_the_gpus_the_plan_requests() -> None:
+    # the container of a 2-GPU request sees GPUs 0 and 1, whatever the host it is held against
+    assert "EL-VISIBLE-DEVICES-INVALID" not in _ids(_service("0,1", 2), hosts.h100())
+    assert "EL-VISIBLE-DEVICES-INVALID" in _ids(_service("0,2", 2), hosts.h100())
