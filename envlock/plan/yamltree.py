@@ -187,8 +187,9 @@ def load(text: str, source: str) -> Tree:
         raise PlanError(f"{source}: over {MAX_YAML_BYTES >> 20} MiB of YAML: not read")
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     documents: list[Node] = []
-    loader = loader_class(text)
+    loader = None
     try:
+        loader = loader_class(text)
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
@@ -197,10 +198,13 @@ def load(text: str, source: str) -> Tree:
                 raise PlanError(f"{source}: more than {MAX_DOCUMENTS} YAML documents: not read")
     except yaml.YAMLError as e:
         raise PlanError(f"{source}: not valid YAML: {_first_line(e)}") from None
+    except UnicodeError:  # libyaml takes UTF-8: a lone surrogate (undecodable bytes) is none
+        raise PlanError(f"{source}: not valid YAML: not UTF-8 text") from None
     except RecursionError:
         raise PlanError(f"{source}: YAML nested too deeply: not read") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Tree(source=source, lines=text.splitlines(), documents=documents)
 
 
