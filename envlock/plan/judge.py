@@ -70,7 +70,10 @@ def locate(pf: PlanFacts, findings: list[Finding]) -> list[Located]:
             continue  # the plan does not say how it is run: not "no GPUs"
         if finding.check_id == "EL-VISIBLE-DEVICES-INVALID" and _within_request(pf):
             continue  # the container numbers the GPUs it is given, not the host's
-        out.append(Located(finding=finding, span=_span(pf, roles)))
+        span = _span(pf, roles)
+        if span is None:
+            continue  # its fact is not one the plan states (an image it does not name)
+        out.append(Located(finding=finding, span=span))
     return out
 
 

@@ -24,6 +24,11 @@ _CONDA = re.compile(r"(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?P<spec>(?:[=<>!~
 _PER_LINE = re.compile(r"\s--(?:hash|global-option|config-settings|install-option)[= ]\S+")
 
 
+def canonical(name: str) -> str:
+    """PEP 503's normalized name."""
+    return str(canonicalize_name(name))
+
+
 def pip_requirement(word: str, *, span: Span | None) -> Requirement | None:
     """A requirement as pip reads one argument: PEP 508, or a wheel file or URL; None for
     what names no distribution (a path, a VCS URL, a word with a shell variable)."""

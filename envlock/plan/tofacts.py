@@ -131,7 +131,13 @@ def _variant(
         return _conda_variant(install, req)
     if re.fullmatch(r"cu\d{2,4}|cpu|rocm[\d.]+", local):
         return local, f"its local version +{local}"
-    for url in (install.index_url, *install.extra_index_urls, *install.find_links, req.url):
+    for url in (
+        req.index,
+        install.index_url,
+        *install.extra_index_urls,
+        *install.find_links,
+        req.url,
+    ):
         m = _VARIANT_IN_URL.search(url or "")
         if m:
             return m[1], f"the index {url}"

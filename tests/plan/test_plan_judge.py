@@ -46,3 +46,12 @@ def test_visible_devices_are_numbered_within_the_gpus_the_plan_requests() -> Non
     # the container of a 2-GPU request sees GPUs 0 and 1, whatever the host it is held against
     assert "EL-VISIBLE-DEVICES-INVALID" not in _ids(_service("0,1", 2), hosts.h100())
     assert "EL-VISIBLE-DEVICES-INVALID" in _ids(_service("0,2", 2), hosts.h100())
+
+
+def test_a_plan_without_a_base_image_gets_no_image_findings() -> None:
+    from envlock.plan.requirements import read as read_requirements
+
+    plan = read_requirements("torch==2.1.0+cu121\n", "requirements.txt", ReadOptions())[0]
+    assert _ids(plan, hosts.h100()) == set()
+    # a base image referenced without a tag is the moving 'latest': that one is the plan's
+    assert "EL-IMAGE-LATEST-TAG" in _ids(_dockerfile("FROM pytorch/pytorch\n"), hosts.h100())
