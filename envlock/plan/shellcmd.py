@@ -176,7 +176,9 @@ def _without_prefix(argv: list[str]) -> list[str]:
     """argv past `VAR=value` assignments, sudo, env and the like."""
     i = 0
     while i < len(argv) and (
-        argv[i] in _SKIP_WORDS or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", argv[i], re.S)
+        argv[i] in _SKIP_WORDS
+        or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", argv[i], re.S)
+        or (i > 0 and argv[i].startswith("-") and argv[i - 1] in _SKIP_WORDS)  # sudo -H
     ):
         i += 1
     return argv[i:]
