@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from envlock.facts import DriverFacts, Facts
 from envlock.matrix import ArchTarget, Matrix, TorchVariant, Version, parse_arch_flags
+from envlock.matrix.builds import not_the_official_wheel
 
 EXPECTATIONS = frozenset({"bf16", "deterministic"})
 
@@ -145,10 +146,20 @@ class CheckContext:
         return t.installed and t.cuda is None and t.hip is None
 
     def torch_variant(self) -> TorchVariant | None:
+        """The official wheel's row of the installed torch; None for another build (NVIDIA's,
+        a source build, a nightly, conda-forge's), whose arch list and cuDNN are its own."""
         tv, tc = self.torch_version, self.torch_cuda
-        if tv is None or tc is None:
+        if tv is None or tc is None or self.torch_not_official is not None:
             return None
         return self.matrix.torch_variant(tv, tc)
+
+    @property
+    def torch_not_official(self) -> str | None:
+        """Why the installed torch is not the official wheel of its version, or None."""
+        t = self.facts.torch
+        if not t.installed or not t.version:
+            return None
+        return not_the_official_wheel(t.version, self.facts.toolchain.conda_packages)
 
     def torch_targets(self) -> Targets | None:
         """The installed torch's arch flags; else the official wheel's arch list."""

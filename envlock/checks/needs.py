@@ -32,6 +32,20 @@ def _capabilities(ctx: CheckContext) -> bool:
     return bool(gpus) and all(g.capability is not None for g in gpus)
 
 
+def _arch_list(ctx: CheckContext) -> bool:
+    """The installed torch's own arch flags, or an official wheel whose row says them."""
+    live = ctx.facts.torch.live
+    return bool(live is not None and live.arch_flags) or ctx.torch_not_official is None
+
+
+# a vendor or source build is compiled for its own arch list: cannot tell without it
+_OWN_ARCH_LIST = (
+    "this build's own arch list (torch.cuda.get_arch_list()): a vendor or source build of "
+    "torch is not the official wheel, whose list does not apply",
+    _arch_list,
+)
+
+
 def _loaded_cudnn(ctx: CheckContext) -> bool:
     live = ctx.facts.torch.live
     return live is not None and (
@@ -53,10 +67,12 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "EL-ARCH-UNSUPPORTED": (
         ("torch's CUDA build", _torch_cuda),
         ("the GPUs' compute capabilities", _capabilities),
+        _OWN_ARCH_LIST,
     ),
     "EL-ARCH-PTX-ONLY": (
         ("torch's CUDA build", _torch_cuda),
         ("the GPUs' compute capabilities", _capabilities),
+        _OWN_ARCH_LIST,
     ),
     "EL-CONTAINER-NO-GPU": (("container detection", _container),),
     "EL-CUDNN-INCOMPATIBLE": (("the cuDNN torch loaded", _loaded_cudnn),),

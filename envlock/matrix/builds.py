@@ -58,6 +58,20 @@ def torch_origin(version: str) -> Origin:
     return Origin(PYPI, "a release without a local tag (PyPI or conda)")
 
 
+def not_the_official_wheel(version: str, conda: dict[str, str]) -> str | None:
+    """Why this torch is not the official wheel of its version (NVIDIA's, a source build,
+    a nightly, conda-forge's), or None when it is one (a download.pytorch.org or PyPI
+    release, or the pytorch channel's conda build of it): another build is compiled for
+    its own arch list and against its own cuDNN, so the official row's do not apply."""
+    origin = torch_origin(version)
+    if origin.kind in (NVIDIA, SOURCE, NIGHTLY):
+        return origin.label
+    built = conda_torch(conda)
+    if built is not None and built.channel == "conda-forge":
+        return f"conda-forge's build ({built.build})"
+    return None
+
+
 def is_released(version: str) -> bool:
     """A plain release as PyPI carries it ("0.18.0", "0.18.0+cu121"): no pre-release,
     dev or source tag. A vendor's own torchvision ("0.18.0a0", "0.16.0a0+git") is not."""
