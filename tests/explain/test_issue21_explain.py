@@ -66,6 +66,41 @@ REAL = [
         "dataloader-worker-killed",
         "DataLoader worker (pid 2287) is killed by signal: Killed.",
     ),
+    # found missing when tried as a user (each failed before its entry was extended):
+    # the kernel's own assert line, pasted without the RuntimeError that follows it
+    (
+        "device-side-assert",
+        "../aten/src/ATen/native/cuda/Loss.cu:271: nll_loss_forward_reduce_cuda_kernel_2d: "
+        "block: [0,0,0], thread: [0,0,0] Assertion `t >= 0 && t < n_classes` failed.",
+    ),
+    (
+        "device-side-assert",
+        "../aten/src/ATen/native/cuda/NLLLoss2d.cu:103: nll_loss2d_forward_kernel: block: "
+        "[5,0,0], thread: [996,0,0] Assertion `t >= 0 && t < n_classes` failed.",
+    ),
+    # a CPU-only torchvision beside a CUDA torch: the op exists, not for the CUDA backend
+    (
+        "torchvision-ops-missing",
+        "NotImplementedError: Could not run 'torchvision::nms' with arguments from the 'CUDA' "
+        "backend. This could be because the operator doesn't exist for this backend, or was "
+        "omitted during the selective/custom build process (if using custom build).",
+    ),
+    (
+        "torchvision-ops-missing",
+        "RuntimeError: Could not run 'torchvision::nms' with arguments from the 'CUDA' backend. "
+        "'torchvision::nms' is only available for these backends: [CPU, BackendSelect, Named, "
+        "AutogradOther, AutogradCPU, AutogradCUDA, AutogradXLA, Tracer, Autocast, Batched, "
+        "VmapMode].",
+    ),
+    # the DataLoader's own line when a worker died of anything
+    (
+        "dataloader-worker-exited",
+        "RuntimeError: DataLoader worker (pid(s) 16732) exited unexpectedly",
+    ),
+    (
+        "dataloader-worker-exited",
+        "RuntimeError: DataLoader worker (pid(s) 1448, 8988) exited unexpectedly",
+    ),
 ]
 
 
@@ -134,3 +169,26 @@ def test_a_pasted_capability_warning_is_read_for_the_gpu_and_the_arch_list() -> 
     assert "pip install" in evidence["a build with its kernels"]
     text = run_envlock(["explain", SM120, "--no-checks"]).stdout
     assert "RTX 5090" in text and "sm_90" in text
+
+
+def test_explain_137_imports_no_torch(tmp_path: Path) -> None:
+    """A torch on the path that writes down each import: `explain 137` (an exit status)
+    never loads it, in envlock or in a child; a pasted message (whose checks probe torch)
+    does, so the marker can tell."""
+    from tests.conftest import clean_env
+
+    fake = tmp_path / "site" / "torch"
+    fake.mkdir(parents=True)
+    marker = tmp_path / "imported"
+    fake.joinpath("__init__.py").write_text(
+        f"open({str(marker)!r}, 'a').write('x')\n__version__ = '9.9.9'\n"
+    )
+    env = {**clean_env(), "PYTHONPATH": str(tmp_path / "site")}
+    proc = run_envlock(["explain", "137", "--no-cache"], env=env, process=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "SIGKILL" in proc.stdout
+    assert not marker.exists()
+    run_envlock(
+        ["explain", "RuntimeError: No CUDA GPUs are available", "--no-cache"], env=env, process=True
+    )
+    assert marker.exists()  # the control: a message's checks do import it
