@@ -35,7 +35,7 @@ def pip_requirement(word: str, *, span: Span | None) -> Requirement | None:
     if "$" in word:
         return None
     base = word.rsplit("/", 1)[-1].split("#", 1)[0]
-    if base.endswith(".whl"):
+    if base.endswith(".whl") and "@" not in word.split("://", 1)[0]:  # not `name @ URL`
         try:
             name, version, _, _ = parse_wheel_filename(base.replace("%2B", "+"))
         except InvalidWheelFilename:
