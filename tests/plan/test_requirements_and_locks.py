@@ -90,7 +90,7 @@ def test_pylock_each_package_pinned_with_its_block() -> None:
     assert pylock.detect(PYLOCK)
     plan = pylock.read(PYLOCK, "pylock.toml", ReadOptions())[0]
     torch = next(r for r in plan.installs[0].requirements if r.name == "torch")
-    assert torch.span is not None and (torch.span.line, torch.span.end_line) == (11, 15)
+    assert torch.span is not None and (torch.span.line, torch.span.end_line) == (11, 17)
     assert _torch(plan) == ("2.7.0", "cu128")
     with pytest.raises(PlanError, match=r"not a pylock\.toml packaging reads"):
         pylock.read('lock-version = "9.0"\n', "pylock.toml", ReadOptions())
