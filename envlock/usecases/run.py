@@ -48,7 +48,14 @@ def command_interpreter(
     otherwise (a shell script, srun) envlock's own, flagged as a guess."""
     if python:
         return Interpreter(path=python, how="--python")
-    path = (env if env is not None else os.environ).get("PATH", os.defpath)
+    environ = dict(env if env is not None else os.environ)
+    if cmd and os.path.basename(cmd[0]) == "env":
+        rest = _after_env(cmd[1:], environ)
+        found = command_interpreter(rest, env=environ) if rest else None
+        if found is None or found.guessed:
+            return _own("env runs no Python command here: name it with --python")
+        return Interpreter(path=found.path, how=f"{found.how}, after env")
+    path = environ.get("PATH", os.defpath)
     program = shutil.which(cmd[0], path=path) if cmd else None
     if program is None:
         return _own("the command was not found")
@@ -59,6 +66,31 @@ def command_interpreter(
     if named is not None:
         return Interpreter(path=named, how=f"the shebang of {program}")
     return _own(f"{os.path.basename(cmd[0])} is not a Python command: name it with --python")
+
+
+def _after_env(args: Sequence[str], environ: dict[str, str]) -> list[str]:
+    """The command `env ARGS` runs, `environ` changed as env(1) changes it: -i (or -)
+    clears it, -u NAME / --unset=NAME removes NAME, NAME=VALUE sets it."""
+    i, options = 0, True
+    while i < len(args):
+        a = args[i]
+        if options and a in ("-i", "--ignore-environment", "-"):
+            environ.clear()
+        elif options and a in ("-u", "--unset") and i + 1 < len(args):
+            environ.pop(args[i + 1], None)
+            i += 1
+        elif options and a.startswith(("--unset=", "-u")) and len(a) > 2:
+            environ.pop(a.split("=", 1)[1] if a.startswith("--") else a[2:], None)
+        elif options and a == "--":
+            options = False
+        elif "=" in a and not a.startswith("="):
+            name, _, value = a.partition("=")
+            environ[name] = value
+            options = False  # env reads its options only before the first assignment
+        else:
+            return list(args[i:])
+        i += 1
+    return []
 
 
 def _own(why: str) -> Interpreter:
