@@ -44,10 +44,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from envlock.errors import FactsError
-from envlock.facts import Facts
+
+if TYPE_CHECKING:
+    from envlock.facts import Facts
+    from envlock.probe.shapes import FactsDoc
 
 CACHE_FORMAT = 2
 _KEY_ENV = (
@@ -99,32 +102,33 @@ def _binaries(torch_dir: str) -> list[str]:
     return sorted(out)
 
 
-def _interpreter_parts(facts: Facts) -> Iterator[object]:
-    py = facts.system.python
-    executable = py.executable if py else None
-    yield from (executable, py.version if py else None)
+def _interpreter_parts(doc: FactsDoc) -> Iterator[object]:
+    py = doc.get("system", {}).get("python")
+    executable = py.get("executable") if py else None
+    yield from (executable, py.get("version") if py else None)
     if executable:
         yield _stat_line(os.path.realpath(executable))
 
 
-def _torch_parts(facts: Facts) -> Iterator[object]:
-    t = facts.torch
-    yield from (t.location, t.version, t.cuda, t.git_version)
-    yield from (_stat_line(path) for path in _binaries(t.location or ""))
-    for name, version in sorted(facts.packages.distributions.items()):
+def _torch_parts(doc: FactsDoc) -> Iterator[object]:
+    t = doc.get("torch", {})
+    yield from (t.get("location"), t.get("version"), t.get("cuda"), t.get("git_version"))
+    yield from (_stat_line(path) for path in _binaries(t.get("location") or ""))
+    for name, version in sorted(doc.get("packages", {}).get("distributions", {}).items()):
         yield from (name, version)
-    for w in facts.cuda.wheels:
-        yield from (w.name, w.version)
+    for w in doc.get("cuda", {}).get("wheels", []):
+        yield from (w.get("name"), w.get("version"))
 
 
-def _driver_parts(facts: Facts) -> Iterator[object]:
+def _driver_parts(doc: FactsDoc) -> Iterator[object]:
     """The driver and the GPUs as NVML sees them on this run: what torch would see."""
-    d = facts.driver
-    yield from (d.version, d.kernel_module_version, d.cuda_version, d.unavailable is None)
-    for g in d.gpus or []:
-        yield from (g.index, g.uuid, g.name, g.memory_total_bytes)
-        yield from (g.mig_mode, g.ecc_mode, g.compute_mode)
-    yield from d.device_nodes
+    d = doc.get("driver", {})
+    yield from (d.get("version"), d.get("kernel_module_version"), d.get("cuda_version"))
+    yield d.get("unavailable") is None
+    for g in d.get("gpus") or []:
+        yield from (g.get("index"), g.get("uuid"), g.get("name"), g.get("memory_total_bytes"))
+        yield from (g.get("mig_mode"), g.get("ecc_mode"), g.get("compute_mode"))
+    yield from d.get("device_nodes", [])
 
 
 def _loader_parts() -> Iterator[object]:
@@ -137,16 +141,18 @@ def _loader_parts() -> Iterator[object]:
     yield _stat_line(_LD_CACHE)
 
 
-def cache_key(facts: Facts) -> str | None:
-    """The key for `facts` (probed without the live torch child), or None if not cacheable."""
-    if not facts.torch.installed or not facts.torch.location:
+def cache_key(doc: FactsDoc) -> str | None:
+    """The key for a facts document probed without the live torch child (the probe's own
+    dict: no Facts model is built for a hit), or None if not cacheable."""
+    torch = doc.get("torch", {})
+    if not torch.get("installed") or not torch.get("location"):
         return None
     h = hashlib.sha256()
     parts = (
         CACHE_FORMAT,
-        *_interpreter_parts(facts),
-        *_torch_parts(facts),
-        *_driver_parts(facts),
+        *_interpreter_parts(doc),
+        *_torch_parts(doc),
+        *_driver_parts(doc),
         *_loader_parts(),
     )
     for part in parts:
@@ -294,31 +300,72 @@ def probe_with_cache(
     whose facts without torch's child `static()` gives (collect.probe_interpreter);
     torch's live facts from the cache when the key matches. Returns the facts and
     whether the cache was hit."""
-    from envlock.probe.torch_info import LiveProbe
+    probed = probe_document(timeout=timeout, sections=sections, python=python, static=static)
+    facts = probed.facts()
+    return facts, probed.hit
 
+
+def probe_document(
+    *,
+    timeout: float,
+    sections: tuple[str, ...] | None = None,
+    python: str | None = None,
+    static: Callable[[], Facts] | None = None,
+) -> Probed:
+    """probe_with_cache's facts as the probe's document, no Facts model built yet: a hit
+    of the report cache (reportcache.py) compares documents and never needs one."""
     if (python is None) != (static is None):
         raise ValueError("probe_with_cache: give python and static together")
     # the probe's plain JSON document, as probe_host returns it (to_dict writes the same)
     data: dict[str, Any] = _host_static(timeout, sections) if static is None else static().to_dict()
-    static_facts = Facts.from_dict(data)
-    key = cache_key(static_facts)
-    if key is None:
-        return static_facts, False
-    live, note = live_facts(key, lambda: LiveProbe(python).result(timeout), timeout)
-    data["torch"]["live"] = live
-    data["meta"].setdefault("notes", []).append(note)
-    try:
-        return Facts.from_dict(data), note != MISS
-    except FactsError:
-        if note == MISS:
-            raise
-    # A cache entry that parses as JSON but not as live facts (written by another
-    # envlock, or damaged): drop it and probe again instead of failing every verify.
-    drop(key)
-    data["torch"]["live"] = live = LiveProbe(python).result(timeout)
-    store(key, live)
-    data["meta"]["notes"][-1] = INVALID
-    return Facts.from_dict(data), False
+    key = cache_key(cast("FactsDoc", data))
+    probed = Probed(data, key, python, timeout)
+    if key is not None:
+        live, probed.note = live_facts(key, probed.live_probe, timeout)
+        data["torch"]["live"] = live
+        data["meta"].setdefault("notes", []).append(probed.note)
+    return probed
+
+
+class Probed:
+    """A probe's document with torch's live facts, and where they came from."""
+
+    __slots__ = ("_python", "_timeout", "document", "key", "note")
+
+    def __init__(
+        self, document: dict[str, Any], key: str | None, python: str | None, timeout: float
+    ) -> None:
+        self.document = document
+        self.key = key
+        self.note: str | None = None  # HIT, SHARED, MISS or INVALID; None: not cacheable
+        self._python = python
+        self._timeout = timeout
+
+    @property
+    def hit(self) -> bool:
+        return self.note in (HIT, SHARED)
+
+    def live_probe(self) -> dict[str, Any]:
+        from envlock.probe.torch_info import LiveProbe
+
+        return LiveProbe(self._python).result(self._timeout)
+
+    def facts(self) -> Facts:
+        """The document as Facts. A cache entry that parses as JSON but not as live facts
+        (written by another envlock, or damaged) is dropped and probed again instead of
+        failing every command."""
+        from envlock.facts import Facts
+
+        try:
+            return Facts.from_dict(self.document)
+        except FactsError:
+            if self.key is None or self.note == MISS:
+                raise
+        drop(self.key)
+        self.document["torch"]["live"] = live = self.live_probe()
+        store(self.key, live)
+        self.document["meta"]["notes"][-1] = self.note = INVALID
+        return Facts.from_dict(self.document)
 
 
 # ----------------------------------------------------------------- extensions

@@ -272,3 +272,15 @@ def test_a_filesystem_without_locks_probes_at_once(
     live, note = livecache.live_facts("k" * 64, lambda: {"cudnn_version": "9.1"}, timeout=30)
     assert (live, note) == ({"cudnn_version": "9.1"}, livecache.MISS)
     assert livecache.load("k" * 64) == {"cudnn_version": "9.1"}
+
+
+def test_an_entry_that_is_not_live_facts_is_probed_again(fake: FakeTorch) -> None:
+    """JSON that the live facts' model refuses (another envlock's, or damaged) is dropped
+    and probed again, not an error in every later command."""
+    before = _filled(fake)
+    (entry,) = (Path(os.environ["ENVLOCK_CACHE_DIR"])).glob("torch-live-*.json")
+    data = json.loads(entry.read_text())
+    data["live"]["device_count"] = "many"
+    entry.write_text(json.dumps(data))
+    assert _probe(fake) == (livecache.INVALID, before + 1)
+    assert _probe(fake) == (livecache.HIT, before + 1)
