@@ -22,13 +22,27 @@ def doctor_plan(
     target: str | None = None,
     ignore: Iterable[str] = (),
     strict: bool = False,
+    facts_dir: str | None = None,
 ) -> Report:
     """The doctor on plan files before anything is built (a Dockerfile, compose file,
     Kubernetes manifest, requirements file, pylock.toml, uv.lock, pyproject.toml, conda
     environment.yml; the kind detected by name, then content): each finding names the
     file:line that states its fact and, where the matrix gives one, its fix is that
     instruction's replacement text, re-checked. Held against this machine's driver and GPUs,
-    or those of the facts file `facts`. `build_args` and `target` as `docker build`'s."""
+    or those of the facts file `facts`. `build_args` and `target` as `docker build`'s.
+    `facts_dir`: a directory of per-node facts files (`fleet report`'s): each kind of node
+    judged, each finding naming the nodes it holds on."""
+    if facts_dir is not None:
+        from envlock.usecases.planfleet import doctor_plan_fleet
+
+        return doctor_plan_fleet(
+            plans,
+            facts_dir=facts_dir,
+            build_args=build_args or {},
+            target=target,
+            ignore=ignore,
+            strict=strict,
+        )
     from envlock.usecases.plan import doctor_plan as _doctor_plan
 
     return _doctor_plan(

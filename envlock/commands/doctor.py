@@ -55,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_source_arguments(parser)
     add_plan_arguments(parser)
+    parser.add_argument(
+        "--facts-dir",
+        metavar="DIR",
+        help="hold the --plan against every kind of node of DIR's per-node facts files "
+        "(fleet report's: `envlock probe --json` on each node)",
+    )
 
 
 def run(args: argparse.Namespace) -> Report | None:
@@ -62,6 +68,10 @@ def run(args: argparse.Namespace) -> Report | None:
         _list_checks()
         return None
     build_args, target = plan_options(args)
+    if args.facts_dir and (not args.plan or args.facts):
+        from envlock.errors import UsageError
+
+        raise UsageError("--facts-dir holds a --plan against a fleet, instead of --facts")
     if args.plan:
         from envlock.api import doctor_plan
 
@@ -72,6 +82,7 @@ def run(args: argparse.Namespace) -> Report | None:
             target=target,
             ignore=args.ignore,
             strict=args.strict,
+            facts_dir=args.facts_dir,
         )
         emit(report, args)
         return report
