@@ -105,8 +105,8 @@ def _judge_versions(
 @check("EL-DRIVER-TOO-OLD")
 def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
     support, torch_cuda, full, floor = _judge(ctx)
-    if support is not DriverSupport.TOO_OLD:
-        return
+    if support is not DriverSupport.TOO_OLD or _all_unservable(ctx):
+        return  # no driver makes any build run on these GPUs: EL-GPU-UNSERVABLE says so
     driver = ctx.driver_version
     have = f"driver {driver}" if driver else f"a driver for CUDA {ctx.driver.cuda_version}"
     unknown_cuda = ctx.matrix.toolkit_driver(torch_cuda, ctx.os_name) is None
@@ -115,18 +115,14 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
             f"driver {driver or '?'} whose own CUDA is {ctx.driver.cuda_version} (NVML); the "
             f"matrix does not know CUDA {torch_cuda}, so this is judged by CUDA versions alone"
         )
-    need = (
-        f" (needs >= {full})"
-        if floor == full
-        else f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
-    )
+    need = _needed(full, floor, torch_cuda)
     fix, roads = _ranked_fix(ctx, full, floor, torch_cuda)
     yield Finding(
         check_id="EL-DRIVER-TOO-OLD",
         severity=Severity.ERROR,
         message=(
             f"torch {ctx.facts.torch.version} needs CUDA {torch_cuda} but this machine has {have}"
-            + (need if floor else "")
+            + need
             + ": CUDA init fails ('CUDA driver version is insufficient for CUDA runtime version')"
         ),
         fix=fix,
@@ -137,6 +133,16 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
             "fix.roads": roads,
         },
     )
+
+
+def _needed(full: Version | None, floor: Version | None, torch_cuda: Version) -> str:
+    """The driver the message names: the toolkit's own (before CUDA 11 there is no
+    minor-version floor), or the major's floor beside it."""
+    if full is not None and floor not in (None, full):
+        return f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
+    if full is not None:
+        return f" (needs >= {full})"
+    return f" (needs >= {floor} for any CUDA {torch_cuda.major}.x)" if floor else ""
 
 
 def _ranked_fix(
@@ -192,6 +198,15 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
 
 def _gpu_caps(ctx: CheckContext) -> list[Version]:
     return [g.capability for g in ctx.gpus() if g.capability is not None]
+
+
+def _all_unservable(ctx: CheckContext) -> bool:
+    """Every GPU here is one no official build serves with any driver (a driver upgrade is
+    then no road at all)."""
+    from envlock.matrix.advice import unservable
+
+    caps = _gpu_caps(ctx)
+    return bool(caps) and all(unservable(ctx.matrix, cc, ctx.os_name) for cc in caps)
 
 
 def _driver_exists(ctx: CheckContext, need: Version) -> bool:

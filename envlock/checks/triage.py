@@ -10,12 +10,20 @@ from envlock.findings import Finding, Severity
 # "see the other findings"), and the note about unobserved facts: read after the causes.
 CONSEQUENCES = frozenset({"EL-TORCH-CUDA-UNAVAILABLE", "EL-FACTS-UNAVAILABLE"})
 
+# Causes that no change of build, family or install can get past, in the order they bind:
+# a GPU that no official build serves (a driver fix is moot on it), then a machine whose
+# driver is missing or runs no install here (two installs or a family mismatch are moot
+# until a driver runs torch at all).
+ROOTS = ("EL-GPU-UNSERVABLE", "EL-NO-DRIVER", "EL-DRIVER-TOO-OLD")
+
+
+def _rank(f: Finding) -> tuple[int, bool, int, str]:
+    root = ROOTS.index(f.check_id) if f.check_id in ROOTS else len(ROOTS)
+    return (-f.severity, f.check_id in CONSEQUENCES, root, f.check_id)
+
 
 def top_finding(findings: Iterable[Finding]) -> Finding | None:
-    """The most severe finding, a cause before a consequence, then in check-ID order;
-    None when nothing is above info level."""
-    ranked = sorted(
-        (f for f in findings if f.severity > Severity.INFO),
-        key=lambda f: (-f.severity, f.check_id in CONSEQUENCES, f.check_id),
-    )
+    """The most severe finding, a root cause before the rest and a cause before a
+    consequence, then in check-ID order; None when nothing is above info level."""
+    ranked = sorted((f for f in findings if f.severity > Severity.INFO), key=_rank)
     return ranked[0] if ranked else None

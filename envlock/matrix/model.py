@@ -248,12 +248,17 @@ class Matrix:
 
     def driver_exists_for(self, needed: Version, caps: list[Version], os_name: str) -> bool:
         """A driver >= `needed` that still runs every GPU of `caps` exists: no GPU's last
-        branch is older. Windows numbers a branch's releases past it (R580: 580-581), so
-        the last branch is a Linux bound only."""
-        if os_name == "windows":
-            return True
+        branch is older. Windows numbers a branch's releases past it (R470: 471-475), but
+        below the next branch: there the bound is the first toolkit branch after the last."""
         lasts = [a.last_branch for cc in caps if (a := self.architecture(cc)) is not None]
-        return all(last is None or needed.major <= last for last in lasts)
+        if os_name != "windows":
+            return all(last is None or needed.major <= last for last in lasts)
+        branches = {t.linux.major for t in self.toolkits if t.linux is not None}
+        for last in lasts:
+            after = [b for b in branches if last is not None and b > last]
+            if after and needed.major >= min(after):
+                return False
+        return True
 
     def driver_gpu_problem(self, driver: Version, cc: Version, os_name: str) -> str | None:
         """Why `driver` cannot run a GPU of capability `cc`, if it cannot: a branch older

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from envlock.checks.registry import run_checks
+from envlock.checks.triage import top_finding
 from envlock.facts import Facts, GpuFacts, WheelFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version, load_matrix
@@ -364,7 +365,8 @@ def _recheck_pasted(facts: Facts) -> list[str]:
 
 
 def _consequence_clears(facts: Facts) -> bool:
-    """EL-TORCH-CUDA-UNAVAILABLE is gone once the first other error's first way is taken."""
+    """EL-TORCH-CUDA-UNAVAILABLE is gone once the first way of the error the doctor reads
+    first (its top finding among the others) is taken."""
     before = run_checks(facts)
     causes = [
         f
@@ -376,7 +378,9 @@ def _consequence_clears(facts: Facts) -> bool:
     ]
     if not causes:
         return False
-    after = run_checks(_ways(facts, causes[0])[0])
+    first = top_finding(causes)
+    assert first is not None
+    after = run_checks(_ways(facts, first)[0])
     return "EL-TORCH-CUDA-UNAVAILABLE" not in {f.check_id for f in after}
 
 

@@ -2,9 +2,10 @@
 the thread (or the report itself) established. tests/fixtures/collect_env/corpus.json
 names each tuning report's issue, category and the finding that states its cause;
 heldout.json (files in heldout/) is the held-out part of issue 21's corpus, split by a fixed
-rule before any rule was written for it (session 3's second batch; session 2's held-out part and
-session 3's first held-out part were scored once, so they are tuning now, each entry marked seen). Only its shape is tested here: its score is read by
-benchmarks/corpus_score.py, not asserted (the lead adds that assertion at the end)."""
+rule before any rule was written for it (session 3's second batch; session 2's held-out
+part and session 3's first were scored once, so they are tuning now, each entry marked
+seen). Only its shape is tested here: its score is read by benchmarks/corpus_score.py, not
+asserted (the lead adds that assertion at the end)."""
 
 from __future__ import annotations
 
