@@ -132,3 +132,33 @@ def test_the_corpus_is_sourced_and_mixed() -> None:
         kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
     assert kinds["dockerfile"] >= 20 and kinds["compose"] >= 5 and kinds["kubernetes"] >= 3
     assert kinds["conda-env"] >= 2
+
+
+def test_the_readme_shows_the_real_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's `--plan` example is the command's output on the corpus's detectron2
+    Dockerfile and the H100 host, line for line (off a terminal: no colour, no folding)."""
+    readme = (CORPUS.parents[2] / "README.md").read_text()
+    command = "$ envlock doctor --plan Dockerfile --facts h100.json\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    (tmp_path / "h100.json").write_text(json.dumps(host_facts("h100").to_dict()))
+    monkeypatch.chdir(CORPUS / "detectron2")
+    capsys.readouterr()
+    code = cli.main(["doctor", "--plan", "Dockerfile", "--facts", str(tmp_path / "h100.json")])
+    assert code == 1
+    assert capsys.readouterr().out == shown
+
+
+def _cell(want: dict[str, object]) -> str:
+    text = f"`{want['error']}`" if want["error"] else "no error"
+    also = want.get("also") or []
+    assert isinstance(also, list)
+    return text + (" (+ " + ", ".join(f"`{a}`" for a in also) + ")" if also else "")
+
+
+def test_the_plan_page_lists_the_written_verdicts() -> None:
+    page = (CORPUS.parents[2] / "docs" / "plan.md").read_text()
+    for v in EXPECTED:
+        cells = " | ".join(_cell(v[h]) for h in HOSTS)
+        assert f"| `{v['fixture']}` | {cells} |" in page, v["fixture"]
