@@ -49,10 +49,22 @@ def read(text: str, source: str, options: ReadOptions) -> list[Plan]:
     tree = load(text, source)
     plans: list[Plan] = []
     for document in tree.documents:
-        services = tree.get(document, "services")
-        for name, (key, service) in list(tree.mapping(services).items())[:MAX_SERVICES]:
+        for name, (key, service) in _services(tree, document)[:MAX_SERVICES]:
             plans.append(_service(tree, name, key, service, options))
     return plans
+
+
+def _services(tree: Tree, document: Node) -> list[tuple[str, tuple[Node, Node]]]:
+    """The `services:` mapping's entries; in the legacy format (compose 1.x: no `services`
+    and no `version` key) the top-level entries with an `image` or a `build`."""
+    top = tree.mapping(document)
+    if "services" in top or "version" in top:
+        return list(tree.mapping(tree.get(document, "services")).items())
+    return [
+        (name, pair)
+        for name, pair in top.items()
+        if not name.startswith("x-") and {"image", "build"} & set(tree.mapping(pair[1]))
+    ]
 
 
 def _service(tree: Tree, name: str, key: Node, service: Node, options: ReadOptions) -> Plan:

@@ -282,3 +282,12 @@ def test_a_merge_chain_is_bounded() -> None:
 def test_not_a_mapping_at_the_top_reads_as_no_services() -> None:
     assert read_text("compose", "- services\n- a\n") == []
     assert read_text("compose", "services:\n") == []
+
+
+def test_compose_file_format_v1_has_its_services_at_the_top() -> None:
+    # the legacy format (docker-compose 1.x): no `services:` key, no `version:`
+    text = "train:\n  image: pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime\n  shm_size: 8g\n"
+    text += "db:\n  image: postgres:16\nx-note: not a service\n"
+    plans = read_text("compose", text)
+    assert [p.name for p in plans] == ["train", "db"]
+    assert plans[0].shm_size_bytes is not None and plans[0].shm_size_bytes.value == 8 << 30
