@@ -29,6 +29,9 @@ from envlock.plan.shellcmd import ReadRequirements, ScriptRead, command_install,
 
 MAX_STAGES = 256
 MAX_INSTRUCTIONS = 10_000
+# The longest RUN lines of real Dockerfiles are some 20 KB (apt lists, chained installs):
+# an instruction or heredoc past this is not read (a note), which bounds the shell reading.
+MAX_INSTRUCTION_CHARS = 256 * 1024
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 _DETECT = re.compile(r"^\s*FROM\s+\S", re.IGNORECASE | re.MULTILINE)
 _INSTRUCTION_WORDS = frozenset(
@@ -79,9 +82,7 @@ class _Reader:
     notes: list[str] = field(default_factory=list)
 
     def run(self, text: str) -> Plan:
-        found, self.escape = instructions(text, self.source)
-        if len(found) > MAX_INSTRUCTIONS:
-            raise PlanError(f"{self.source}: more than {MAX_INSTRUCTIONS} instructions")
+        found, self.escape = instructions(text, self.source, MAX_INSTRUCTIONS)
         for ins in found:
             self._instruction(ins)
         if not self.stages:
@@ -89,6 +90,12 @@ class _Reader:
         return self._plan(self._chosen())
 
     def _instruction(self, ins: Instruction) -> None:
+        if len(ins.args) > MAX_INSTRUCTION_CHARS and ins.keyword != "FROM":
+            self.notes.append(
+                f"{ins.span.where}: {ins.keyword} longer than {MAX_INSTRUCTION_CHARS} "
+                "characters: not read"
+            )
+            return
         if ins.keyword == "FROM":
             self._from(ins)
         elif ins.keyword == "ARG":
@@ -134,6 +141,8 @@ class _Reader:
                 platform = value
         if not parts:
             raise PlanError(f"{ins.span.where}: FROM names no image")
+        if len(parts[0]) > 4096:
+            raise PlanError(f"{ins.span.where}: FROM names no image reference (too long)")
         name = parts[2].lower() if len(parts) >= 3 and parts[1].lower() == "as" else None
         image = parts[0]
         parent = next((s for s in self.stages if s.name == image.lower()), None)
@@ -174,6 +183,9 @@ class _Reader:
         command = expand(args, stage.variables(), self.escape)
         if ins.heredocs and _runs_heredoc(command):
             for doc in ins.heredocs:
+                if len(doc.body) > MAX_INSTRUCTION_CHARS:
+                    self.notes.append(f"{ins.span.where}: heredoc <<{doc.word} too long: not read")
+                    continue
                 body = expand(doc.body, stage.variables(), self.escape) if doc.expand else doc.body
                 self._take(stage, installs_in(body, ins.span, read))
             return

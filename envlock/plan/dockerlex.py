@@ -49,8 +49,8 @@ class Instruction:
     span: Span
 
 
-def instructions(text: str, source: str) -> tuple[list[Instruction], str]:
-    """The instructions of a Dockerfile, and its escape character."""
+def instructions(text: str, source: str, limit: int) -> tuple[list[Instruction], str]:
+    """The instructions of a Dockerfile, and its escape character (PlanError past `limit`)."""
     lines = text.split("\n")
     escape, i = _directives(lines, source)
     continuation = re.compile(re.escape(escape) + r"[ \t]*$")
@@ -60,10 +60,13 @@ def instructions(text: str, source: str) -> tuple[list[Instruction], str]:
         if not stripped or stripped.startswith("#"):
             i += 1
             continue
+        if len(out) >= limit:
+            raise PlanError(f"{source}: more than {limit} instructions")
         start = i
         logical, i = _logical_line(lines, i, continuation)
         m = re.match(r"\s*(\S+)[ \t]*(.*)", logical, re.S)
-        assert m is not None  # the first line is not blank
+        if m is None:  # only an escape character, continued to nothing: no instruction
+            continue
         keyword = m[1].upper()
         heredocs: list[Heredoc] = []
         if keyword in _HEREDOC_KEYWORDS:
@@ -172,7 +175,13 @@ class _Lexer:
     def text(self) -> str:
         out: list[str] = []
         quote = None
+        plain = re.compile(f"[^$'\"{re.escape(self.esc)}]+")
         while self.i < len(self.s):
+            run = plain.match(self.s, self.i)
+            if run is not None:  # ordinary characters: copied in one step
+                out.append(run[0])
+                self.i = run.end()
+                continue
             c = self.s[self.i]
             if c == self.esc and quote != "'" and self.i + 1 < len(self.s):
                 out.append(self.s[self.i : self.i + 2])
@@ -192,6 +201,7 @@ class _Lexer:
         result: list[str] = []
         word: list[str] = []
         started = False
+        plain = re.compile(f"[^$'\" \t\n{re.escape(self.esc)}]+")
         while self.i < len(self.s):
             c = self.s[self.i]
             if c in " \t\n":
@@ -201,7 +211,12 @@ class _Lexer:
                 self.i += 1
                 continue
             started = True
-            word.append(self._word_part(c))
+            run = plain.match(self.s, self.i)
+            if run is not None:
+                word.append(run[0])
+                self.i = run.end()
+            else:
+                word.append(self._word_part(c))
         if started:
             result.append("".join(word))
         return result

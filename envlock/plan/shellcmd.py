@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from envlock.plan.model import Install, Installer, Requirement, Span
-from envlock.plan.reqs import conda_requirement, pip_requirement
+from envlock.plan.reqs import MAX_REQUIREMENTS, conda_requirement, pip_requirement
 
 # options that take a value (the next word, or after "="): pip's and uv's install options
 PIP_VALUE_OPTIONS = frozenset(
@@ -123,11 +122,51 @@ def installs_in(script: str, span: Span, read_requirements: ReadRequirements | N
     return out
 
 
+# One shell token piece: a quoted string, an escaped character, an operator run, a comment,
+# blanks, or a run of ordinary characters; an opening quote with no close is its own piece
+# (the line cannot be split). Each alternative is a plain character class run: linear.
+_PIECE = re.compile(
+    r"(?P<single>'[^']*')|(?P<double>\"(?:[^\"\\]|\\.)*\")|(?P<escaped>\\.?)"
+    r"|(?P<op>[;&|()]+)|(?P<blank>[ \t\r\f\v]+)|(?P<word>[^\s'\"\\;&|()]+)|(?P<open>['\"])",
+    re.S,
+)
+_DOUBLE_ESCAPE = re.compile(r"\\([\"\\$`])")
+
+
 def _tokens(line: str) -> list[str]:
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    return list(lexer)
+    """The words and operators of one shell line, quotes removed (POSIX rules: a `#` that
+    starts a word starts a comment); ValueError for a quote that is not closed."""
+    tokens: list[str] = []
+    word: list[str] = []
+    in_word = False
+    for m in _PIECE.finditer(line):
+        kind, text = m.lastgroup, m[0]
+        if kind == "open":
+            raise ValueError("no closing quotation")
+        if kind in ("blank", "op"):
+            if in_word:
+                tokens.append("".join(word))
+            word, in_word = [], False
+            if kind == "op":
+                tokens.append(text)
+            continue
+        if kind == "word" and not in_word and text.startswith("#"):
+            break  # a comment, to the end of the line
+        in_word = True
+        word.append(_unquoted(kind, text))
+    if in_word:
+        tokens.append("".join(word))
+    return tokens
+
+
+def _unquoted(kind: str | None, text: str) -> str:
+    if kind == "single":
+        return text[1:-1]
+    if kind == "double":
+        return _DOUBLE_ESCAPE.sub(r"\1", text[1:-1])
+    if kind == "escaped":
+        return text[1:]
+    return text
 
 
 def _commands(tokens: list[str]) -> Iterator[list[str]]:
@@ -238,7 +277,9 @@ def _pip(
 ) -> Install:
     parsed = _pip_args(args)
     requirements: list[Requirement] = []
-    for word in parsed.positional:
+    if len(parsed.positional) > MAX_REQUIREMENTS:
+        notes.append(f"{span.where}: more than {MAX_REQUIREMENTS} requirements: the rest skipped")
+    for word in parsed.positional[:MAX_REQUIREMENTS]:
         req = pip_requirement(word, span=None)
         if req is None:
             if "$" in word:
@@ -267,7 +308,7 @@ def _conda(args: list[str], span: Span, notes: list[str]) -> Install:
     channels: list[str] = []
     requirements: list[Requirement] = []
     i = 0
-    while i < len(args):
+    while i < len(args) and len(requirements) < MAX_REQUIREMENTS:
         word = args[i]
         name, eq, value = word.partition("=") if word.startswith("--") else (word, "", "")
         if name in ("-c", "--channel"):
