@@ -98,20 +98,22 @@ def _ecc(lines: Lines, health: GpuHealthDoc, returns: dict[str, int]) -> None:
 
 
 def _remap(lines: Lines, health: GpuHealthDoc, returns: dict[str, int]) -> None:
-    pending = lines.get(("Remapped Rows", "Pending"))
+    """Remapped Rows: one NVML answer (nvmlDeviceGetRemappedRows) printed as four lines, so
+    one line it could not give ("N/A") is the whole answer's."""
+    rows = "Remapped Rows"
+    pending = lines.get((rows, "Pending"))
     if pending is None:
         return
-    if pending not in _YES_NO:
+    counts = [lines.get((rows, k)) for k in ("Correctable Error", "Uncorrectable Error")]
+    failed = lines.get((rows, "Remapping Failure Occurred"), "No")  # an excerpt may end
+    valid = pending in _YES_NO and failed in _YES_NO
+    if not valid or not all(c is None or _count(c) is not None for c in counts):
         returns["nvmlDeviceGetRemappedRows"] = _NOT_SUPPORTED
         return
     returns["nvmlDeviceGetRemappedRows"] = 0
     health["remap_pending"] = _YES_NO[pending]
-    health["remap_failed"] = _YES_NO.get(
-        lines.get(("Remapped Rows", "Remapping Failure Occurred"), "")
-    )
-    health["remapped_rows_uncorrectable"] = _count(
-        lines.get(("Remapped Rows", "Uncorrectable Error"))
-    )
+    health["remap_failed"] = _YES_NO[failed]
+    health["remapped_rows_uncorrectable"] = _count(counts[1])
 
 
 def _pages(lines: Lines, health: GpuHealthDoc, returns: dict[str, int]) -> None:

@@ -103,9 +103,11 @@ def _remapped_rows(tree: Tree) -> list[int] | None:
     # an excerpt may stop before the failure line: absent there is "no failure" only
     # when the excerpt printed the pending line (NVML answers all four together)
     failed = _flag(tree.get((*rows, "Remapping Failure Occurred"), "No"))
-    if corr is None or unc is None or pending is None or not (corr + unc).isdigit():
+    if corr is None or unc is None or pending is None or failed is None:
+        return None  # one line "N/A" is the one answer's (NVML gives the four together)
+    if not (corr.isdigit() and unc.isdigit()):
         return None
-    return [int(corr), int(unc), pending, failed or 0]
+    return [int(corr), int(unc), pending, failed]
 
 
 def _fabric(tree: Tree) -> dict[str, Any] | None:
@@ -113,8 +115,11 @@ def _fabric(tree: Tree) -> dict[str, Any] | None:
     state = FABRIC_STATES.get(tree.get(("Fabric", "State"), ""))
     if state is None:
         return None  # "N/A": the query is not supported on this GPU
-    status = ERROR_TEXTS.get(tree.get(("Fabric", "Status"), ""))
-    return {"fills": {"state": state, "status": 0 if status is None else status}}
+    printed = tree.get(("Fabric", "Status"), "N/A")
+    if printed == "N/A":  # no status to give: the structure's field is left unread
+        return {"fills": {"state": state}}
+    # a text without its code here is still an error (-1, as the probe records one)
+    return {"fills": {"state": state, "status": ERROR_TEXTS.get(printed, -1)}}
 
 
 def _device(bus: str | None, tree: Tree) -> dict[str, Any]:
