@@ -133,16 +133,7 @@ class _Reader:
     def _from(self, ins: Instruction) -> None:
         if len(self.stages) >= MAX_STAGES:
             raise PlanError(f"{ins.span.where}: more than {MAX_STAGES} build stages")
-        parts = words(ins.args, self.global_args, self.escape)
-        platform = None
-        while parts and parts[0].startswith("--"):
-            flag, _, value = parts.pop(0).partition("=")
-            if flag == "--platform":
-                platform = value
-        if not parts:
-            raise PlanError(f"{ins.span.where}: FROM names no image")
-        if len(parts[0]) > 4096:
-            raise PlanError(f"{ins.span.where}: FROM names no image reference (too long)")
+        parts, platform = _from_words(words(ins.args, self.global_args, self.escape), ins.span)
         name = parts[2].lower() if len(parts) >= 3 and parts[1].lower() == "as" else None
         image = parts[0]
         parent = next((s for s in self.stages if s.name == image.lower()), None)
@@ -236,6 +227,20 @@ class _Reader:
             platform=stage.platform,
             notes=tuple(dict.fromkeys(self.notes))[:50],
         )
+
+
+def _from_words(parts: list[str], span: Span) -> tuple[list[str], str | None]:
+    """FROM's words past its flags, and its --platform."""
+    platform = None
+    while parts and parts[0].startswith("--"):
+        flag, _, value = parts.pop(0).partition("=")
+        if flag == "--platform":
+            platform = value
+    if not parts:
+        raise PlanError(f"{span.where}: FROM names no image")
+    if len(parts[0]) > 4096:
+        raise PlanError(f"{span.where}: FROM names no image reference (too long)")
+    return parts, platform
 
 
 def read(text: str, source: str, options: ReadOptions) -> list[Plan]:
