@@ -95,7 +95,7 @@ def _rewrite_pip(text: str, build: Build, *, has_index: bool) -> str:
     url = f"{INDEX_URL}{build.variant.name}"
     moved = _PYTORCH_URL.sub(lambda m: m[1] + build.variant.name, text)
     token = _requirement_token("torch")
-    if moved != text:
+    if _PYTORCH_URL.search(text) is not None:  # its PyTorch index moves to the variant
         return _family(token.sub(lambda m: m[1] + _pin(build, "+" in m[0]) + m[1], moved, 1), build)
     option = "--extra-index-url" if has_index else "--index-url"
     return _family(
@@ -211,3 +211,25 @@ def _from_with(text: str, reference: str) -> str:
     if m is None:
         return f"FROM {reference}"
     return f"{m[1]}{reference}{m[3]}"
+
+
+def family_replacement(pf: PlanFacts) -> Replacement | None:
+    """The torchvision/torchaudio/torchtext pins of the instruction that states them, moved
+    to the series the planned torch pairs with (family.toml)."""
+    torch = pf.torch
+    if torch is None or Version.of(torch.version) is None:
+        return None
+    row = load_family().row_for_torch(Version.parse(torch.version))
+    if row is None:
+        return None
+    for member in PAIRED:
+        span = pf.origins.get(f"package:{member}")
+        series = row.members.get(member)
+        if span is None or series is None:
+            continue
+        text = _requirement_token(member).sub(_member_pin(member, series), span.text)
+        if text == span.text and span.end_line == span.line and "==" in span.text:
+            text = f"{member}=={series}.*"  # a requirements line written another way
+        if text != span.text:
+            return Replacement(span=span, text=text)
+    return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from envlock.facts import Facts
 from envlock.findings import Finding
 from envlock.matrix import Matrix
-from envlock.plan.fixes import base_replacement, torch_replacement
+from envlock.plan.fixes import base_replacement, family_replacement, torch_replacement
 from envlock.plan.model import Replacement, Span
 from envlock.plan.tofacts import PlanFacts
 
@@ -44,7 +44,7 @@ PLAN_CHECKS: dict[str, tuple[str, ...]] = {
     "EL-NET-IB-HCA-MISSING": ("env:NCCL_IB_HCA",),
 }
 # checks whose fix is a new torch build, and those whose fix is another base image
-_TORCH_FIXED = frozenset(k for k, v in PLAN_CHECKS.items() if v == _TORCH) | {"EL-FAMILY-MISMATCH"}
+_TORCH_FIXED = frozenset(k for k, v in PLAN_CHECKS.items() if v == _TORCH)
 _BASE_FIXED = frozenset({"EL-IMAGE-REQUIRE-CUDA"})
 
 # (replacement) -> whether the plan, with it applied, no longer has the finding and has no
@@ -128,6 +128,8 @@ def _replacement(
         if key not in cache:
             cache[key] = torch_replacement(pf, host, matrix)
         return cache[key]
+    if check_id == "EL-FAMILY-MISMATCH":
+        return family_replacement(pf)
     if check_id in _BASE_FIXED:
         if "base" not in cache:
             cache["base"] = base_replacement(pf, host, matrix)

@@ -55,3 +55,22 @@ def test_a_plan_without_a_base_image_gets_no_image_findings() -> None:
     assert _ids(plan, hosts.h100()) == set()
     # a base image referenced without a tag is the moving 'latest': that one is the plan's
     assert "EL-IMAGE-LATEST-TAG" in _ids(_dockerfile("FROM pytorch/pytorch\n"), hosts.h100())
+
+
+def test_a_family_mismatch_is_fixed_by_pinning_the_member_torch_pairs_with() -> None:
+    from envlock.plan.judge import with_replacements
+
+    plan = _dockerfile(
+        "FROM ubuntu:22.04\n"
+        "RUN pip install torch==2.1.0 torchvision==0.17.0 \\\n"
+        "    --index-url https://download.pytorch.org/whl/cu121\n"
+    )
+    pf = plan_facts(plan, load_matrix(), collected_at="2026-01-01T00:00:00+00:00", version="0")
+    located = locate(pf, run_checks(pf.facts, host=hosts.h100()))
+    fixed = with_replacements(pf, located, hosts.h100(), load_matrix(), None)
+    family = next(item for item in fixed if item.finding.check_id == "EL-FAMILY-MISMATCH")
+    assert family.replacement is not None
+    assert family.replacement.text == (
+        "RUN pip install torch==2.1.0 torchvision==0.16.* \\\n"
+        "    --index-url https://download.pytorch.org/whl/cu121"
+    )
