@@ -23,6 +23,7 @@ def doctor_plan(
     ignore: Iterable[str] = (),
     strict: bool = False,
     facts_dir: str | None = None,
+    probe_base: bool = False,
 ) -> Report:
     """The doctor on plan files before anything is built (a Dockerfile, compose file,
     Kubernetes manifest, requirements file, pylock.toml, uv.lock, pyproject.toml, conda
@@ -31,7 +32,9 @@ def doctor_plan(
     instruction's replacement text, re-checked. Held against this machine's driver and GPUs,
     or those of the facts file `facts`. `build_args` and `target` as `docker build`'s.
     `facts_dir`: a directory of per-node facts files (`fleet report`'s): each kind of node
-    judged, each finding naming the nodes it holds on."""
+    judged, each finding naming the nodes it holds on. `probe_base`: a base image whose tag
+    states nothing is probed as `--image` would, when it is present in the local engine
+    (never pulled)."""
     if facts_dir is not None:
         from envlock.usecases.planfleet import doctor_plan_fleet
 
@@ -52,6 +55,7 @@ def doctor_plan(
         target=target,
         ignore=ignore,
         strict=strict,
+        probe_base=probe_base,
     )
 
 
@@ -61,9 +65,12 @@ def plan_advice(
     facts: str | None = None,
     build_args: Mapping[str, str] | None = None,
     target: str | None = None,
+    probe_base: bool = False,
 ) -> PlanAdvice:
     """What would run on this machine (or `facts`'s) instead of each plan's torch and CUDA
     base image: the replacement text of each instruction, re-checked against the plan."""
     from envlock.usecases.plan import plan_advice as _plan_advice
 
-    return _plan_advice(plans, facts_file=facts, build_args=build_args or {}, target=target)
+    return _plan_advice(
+        plans, facts_file=facts, build_args=build_args or {}, target=target, probe_base=probe_base
+    )

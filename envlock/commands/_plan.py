@@ -26,14 +26,20 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target", metavar="STAGE", help="the Dockerfile stage to check (default: the last)"
     )
+    p.add_argument(
+        "--probe-base",
+        action="store_true",
+        help="probe a base image whose tag states nothing (python:3.11, an NGC tag) as "
+        "--image does, when it is present locally (never pulled)",
+    )
 
 
 def plan_options(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
     """--build-arg and --target, checked (a UsageError without --plan or without '=')."""
     from envlock.errors import UsageError
 
-    if not args.plan and (args.build_arg or args.target):
-        raise UsageError("--build-arg and --target apply to a --plan file")
+    if not args.plan and (args.build_arg or args.target or args.probe_base):
+        raise UsageError("--build-arg, --target and --probe-base apply to a --plan file")
     others = [
         o
         for o in ("python", "image", "container", "collect_env", "nvidia_smi", "pip_freeze")

@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> Report | None:
             ignore=args.ignore,
             strict=args.strict,
             facts_dir=args.facts_dir,
+            probe_base=args.probe_base,
         )
         emit(report, args)
         return report

@@ -68,7 +68,13 @@ def run(args: argparse.Namespace) -> ExitCode:
     if args.plan:
         from envlock.api import plan_advice
 
-        plan = plan_advice(args.plan, facts=args.facts, build_args=build_args, target=target)
+        plan = plan_advice(
+            args.plan,
+            facts=args.facts,
+            build_args=build_args,
+            target=target,
+            probe_base=args.probe_base,
+        )
         _print_plan(plan, sys.stdout, json_format=args.format == "json")
         return (
             ExitCode.OK

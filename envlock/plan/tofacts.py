@@ -163,11 +163,25 @@ def _conda_variant(install: Install, req: Requirement) -> tuple[str | None, str]
     return None, "conda (no pytorch-cuda, cudatoolkit or cpuonly pin)"
 
 
-def plan_facts(plan: Plan, matrix: Matrix, *, collected_at: str, version: str) -> PlanFacts:
-    """The plan as partial Facts, with where each fact is stated."""
+def plan_facts(
+    plan: Plan,
+    matrix: Matrix,
+    *,
+    collected_at: str,
+    version: str,
+    base_facts: Facts | None = None,
+) -> PlanFacts:
+    """The plan as partial Facts, with where each fact is stated. `base_facts`: the base
+    image's own facts, probed (a tag that states nothing, present locally): its torch when
+    the plan installs none, and its packages under the plan's."""
     torch, why_not = planned_torch(plan, matrix)
     origins: dict[str, Span] = {}
     packages = _packages(plan, origins)
+    probed = _probed_torch(plan, base_facts) if torch is None else None
+    if probed is not None:
+        torch, why_not = probed, None
+        base_packages = base_facts.packages.distributions if base_facts is not None else {}
+        packages = {**base_packages, **packages}
     doc: FactsDoc = {
         "facts_version": 1,
         "meta": {
@@ -187,11 +201,29 @@ def plan_facts(plan: Plan, matrix: Matrix, *, collected_at: str, version: str) -
         else {"unavailable": NOT_STATED},
         "toolchain": {"unavailable": NOT_STATED},
     }
+    if probed is not None and base_facts is not None:
+        doc["torch"] = base_facts.to_dict()["torch"]  # type: ignore[typeddict-item]
+        origins["torch"] = probed.span
     facts = Facts.from_dict(doc)
     facts = dataclasses.replace(facts, image=_image(plan, origins))
     for var in plan.env:
         origins[f"env:{var.name}"] = var.span
     return PlanFacts(plan=plan, facts=facts, torch=torch, torch_not_stated=why_not, origins=origins)
+
+
+def _probed_torch(plan: Plan, base_facts: Facts | None) -> PlannedTorch | None:
+    """The torch a probed base image holds, stated by its FROM line."""
+    if base_facts is None or plan.base is None or not base_facts.torch.installed:
+        return None
+    t = base_facts.torch
+    return PlannedTorch(
+        version=(t.version or "").partition("+")[0],
+        variant=t.build,
+        span=plan.base.reference.span,
+        install=None,
+        requirement=None,
+        variant_from=f"the image {plan.base.reference.value}, probed",
+    )
 
 
 def _packages(plan: Plan, origins: dict[str, Span]) -> dict[str, str]:

@@ -138,6 +138,10 @@ class _Context:
     ignore: frozenset[str]
     build_args: Mapping[str, str]
     target: str | None
+    probe_base: bool = False
+    # base image reference -> its probed facts (None: not present here, or no Docker)
+    probed: dict[str, Facts | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def judge_plans(
@@ -147,13 +151,19 @@ def judge_plans(
     build_args: Mapping[str, str],
     target: str | None,
     ignore: frozenset[str],
+    probe_base: bool = False,
 ) -> PlanJudgement:
     """Every plan of every file, held against `host`, each fix re-checked."""
     from envlock.matrix import load_matrix
     from envlock.plan.judge import plan_finding, with_replacements
 
     ctx = _Context(
-        host=host, matrix=load_matrix(), ignore=ignore, build_args=build_args, target=target
+        host=host,
+        matrix=load_matrix(),
+        ignore=ignore,
+        build_args=build_args,
+        target=target,
+        probe_base=probe_base,
     )
     findings: list[Finding] = []
     not_checked: list[str] = []
@@ -167,6 +177,7 @@ def judge_plans(
             for item in with_replacements(pf, located, host, ctx.matrix, recheck):
                 findings.append(plan_finding(item, plan.name if several else None))
             not_checked.extend(_not_checked(pf, several))
+    not_checked.extend(ctx.notes)
     return PlanJudgement(findings=tuple(findings), not_checked=tuple(dict.fromkeys(not_checked)))
 
 
@@ -176,9 +187,40 @@ def _judge_one(plan: Plan, ctx: _Context) -> tuple[PlanFacts, list[Located]]:
     from envlock.plan.judge import locate
     from envlock.plan.tofacts import plan_facts
 
-    pf = plan_facts(plan, ctx.matrix, collected_at=_now(), version=__version__)
+    pf = plan_facts(
+        plan,
+        ctx.matrix,
+        collected_at=_now(),
+        version=__version__,
+        base_facts=_base_facts(plan, ctx),
+    )
     found = run_checks(pf.facts, host=ctx.host, ignore=ctx.ignore, matrix=ctx.matrix)
     return pf, locate(pf, found)
+
+
+def _base_facts(plan: Plan, ctx: _Context) -> Facts | None:
+    """With --probe-base, the facts of a base image whose tag states nothing, probed as
+    --image probes it when the image is present in the local engine (never pulled): once
+    per reference; absent, or Docker unreachable, it stays "not stated" with a note."""
+    base = plan.base
+    if not ctx.probe_base or base is None or base.known_from is not None:
+        return None
+    reference = base.reference.value
+    if reference not in ctx.probed:
+        from envlock.collect import Source, collect_facts
+        from envlock.errors import EnvlockError
+
+        try:
+            ctx.probed[reference] = collect_facts(Source(image=reference, pull=False))
+            ctx.notes.append(
+                f"base image {reference}: its tag states nothing; its torch is from probing "
+                "it (present locally)"
+            )
+        except EnvlockError as e:
+            ctx.probed[reference] = None
+            why = str(e).replace(" and --no-pull was given", " (never pulled)")
+            ctx.notes.append(f"base image {reference}: its tag states nothing, not probed: {why}")
+    return ctx.probed[reference]
 
 
 def _recheck(
@@ -246,6 +288,7 @@ def doctor_plan(
     target: str | None,
     ignore: Iterable[str],
     strict: bool,
+    probe_base: bool = False,
 ) -> Report:
     """`envlock doctor --plan`: the plans' findings on this host (or `facts_file`'s)."""
     from envlock.catalog import DOCTOR, validate_ignore
@@ -255,7 +298,9 @@ def doctor_plan(
     skip = validate_ignore(ignore, DOCTOR)
     paths = list(paths)
     host = host_facts(facts_file)
-    judged = judge_plans(paths, host=host, build_args=build_args, target=target, ignore=skip)
+    judged = judge_plans(
+        paths, host=host, build_args=build_args, target=target, ignore=skip, probe_base=probe_base
+    )
     return Report(
         command="doctor",
         target="plan:" + ", ".join(paths) + f" on {host.meta.target}",
@@ -311,6 +356,7 @@ def plan_advice(
     facts_file: str | None,
     build_args: Mapping[str, str],
     target: str | None,
+    probe_base: bool = False,
 ) -> PlanAdvice:
     """What would run here instead of each plan's torch and base image, as replacement
     lines the plan is re-checked with."""
@@ -318,7 +364,12 @@ def plan_advice(
 
     host = host_facts(facts_file)
     ctx = _Context(
-        host=host, matrix=load_matrix(), ignore=frozenset(), build_args=build_args, target=target
+        host=host,
+        matrix=load_matrix(),
+        ignore=frozenset(),
+        build_args=build_args,
+        target=target,
+        probe_base=probe_base,
     )
     lines: list[PlanLine] = []
     notes: list[str] = []
@@ -329,6 +380,7 @@ def plan_advice(
             recheck = functools.partial(_recheck, plan, run, files, ctx)
             lines.extend(_advice_lines(pf, ctx, recheck))
             notes.extend(_not_checked(pf, len(run.plans) > 1))
+    notes.extend(ctx.notes)
     return PlanAdvice(host=host.meta.target, lines=tuple(lines), notes=tuple(dict.fromkeys(notes)))
 
 
