@@ -169,7 +169,7 @@ def test_a_requirement_file_outside_the_plans_directory_is_not_read(
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--build-arg", "A=1"], "--build-arg and --target apply to a --plan file"),
+        (["--build-arg", "A=1"], "--build-arg, --target and --probe-base apply to a --plan file"),
         (["--plan", "Dockerfile", "--build-arg", "NOEQUALS"], "expected NAME=VALUE"),
         (
             ["--plan", "Dockerfile", "--python", "python3"],
