@@ -26,7 +26,7 @@ from envlock.facts import Facts
 from envlock.findings import Finding, Severity
 from envlock.hostlist import Hostlist, compress_hostlist
 from envlock.hostlist import ranges as _ranges
-from envlock.lock import build_lock, flatten
+from envlock.lock import Lock, build_lock, flatten
 from envlock.lock.fields import lock_fields
 
 # Fields that legitimately differ per rank/node and are never compared across ranks:
@@ -111,13 +111,54 @@ def _finding_doc(d: object) -> FindingDoc:
     return doc
 
 
+class SectionFlattener:
+    """`flatten` for a stream of locks that share most sections (the nodes of a fleet): a
+    section equal to the previous lock's is not walked again, its fields are reused. Nodes
+    that differ in one package each flatten only their packages. Fields a rank's summary
+    never holds (`_PER_RANK`) are left out here."""
+
+    def __init__(self, scope: str) -> None:
+        from envlock.lock.flatten import compared_sections
+
+        self.scope = scope
+        self.sections = compared_sections(scope)
+        self._keys = frozenset(key for _, key in self.sections)
+        self._last: dict[str, tuple[object, dict[str, Value]]] = {}
+
+    def __call__(self, lock: Lock) -> dict[str, Value]:
+        if lock.unknown:  # keys the model does not know: flatten places them
+            return flatten(lock, scope=self.scope)
+        out: dict[str, Value] = {}
+        for attr, key in self.sections:
+            value = getattr(lock, attr)
+            last = self._last.get(attr)
+            if last is None or not (last[0] is value or last[0] == value):
+                part = flatten(lock, scope=self.scope, without=self._keys - {key})
+                last = (value, {k: v for k, v in part.items() if not k.startswith(_PER_RANK)})
+                self._last[attr] = last
+            out.update(last[1])
+        return out
+
+
 def summarize(
-    rank: int, host: str, facts: Facts, findings: list[Finding], scope: str
+    rank: int,
+    host: str,
+    facts: Facts,
+    findings: list[Finding],
+    scope: str,
+    *,
+    flattener: SectionFlattener | None = None,
 ) -> RankSummary:
+    """One rank's or node's summary; `flattener` (one per stream of nodes) reuses the
+    fields of the sections equal to the previous node's."""
     # every value as observed: one no lock may hold (a version with a line break) is still
     # compared across nodes, not dropped on each of them alike
     lock = build_lock(facts, scope="full", created="-", lockable=False)
-    fields = {k: v for k, v in flatten(lock, scope=scope).items() if not k.startswith(_PER_RANK)}
+    if flattener is not None:
+        fields = flattener(lock)
+    else:
+        flat = flatten(lock, scope=scope)
+        fields = {k: v for k, v in flat.items() if not k.startswith(_PER_RANK)}
     if facts.determinism is not None:
         for name, cls in facts.determinism.classes.items():
             fields[f"determinism.{name}"] = cls.digest
@@ -202,8 +243,12 @@ class FleetTable:
         group values); a field of the first kind this one lacks is None."""
         delta: dict[str, Value] = {}
         shared = 0
+        base = self.base
         for name, value in fields.items():
             if value is None:  # flatten leaves None out: absent and None are one
+                continue
+            if base.get(name) is value:  # a section reused from the first kind's flatten
+                shared += 1
                 continue
             known = self._base_repr.get(name)
             shared += known is not None

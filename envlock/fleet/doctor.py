@@ -19,7 +19,7 @@ class NodeDoctor:
 
     def __init__(self) -> None:
         self.by_kind: dict[int, list[Finding]] = {}
-        self._by_facts: dict[str, list[Finding]] = {}
+        self._by_facts: dict[bytes, list[Finding]] = {}
 
     def add(self, kind: int, facts: Facts) -> None:
         """The doctor's errors for the table's `kind`, whose facts these are."""
@@ -67,14 +67,15 @@ class NodeDoctor:
         return out
 
 
-def _key(facts: Facts) -> str:
+def _key(facts: Facts) -> bytes:
     """What the doctor's errors read, without the per-node values among it (GPU UUIDs):
-    with them every node of a fleet whose nodes differ in a package was its own run."""
-    import dataclasses
+    with them every node of a fleet whose nodes differ in a package was its own run.
+    Encoded by msgspec (a tenth of repr's time over these dataclasses)."""
+    import msgspec
 
-    driver = facts.driver
-    if driver.gpus:
-        driver = dataclasses.replace(
-            driver, gpus=[dataclasses.replace(g, uuid=None) for g in driver.gpus]
-        )
-    return repr((driver, facts.torch.version, facts.torch.cuda, facts.cuda))
+    driver = msgspec.to_builtins(facts.driver)
+    for gpu in driver.get("gpus") or ():
+        gpu.pop("uuid", None)
+    return msgspec.json.encode(
+        [driver, facts.torch.version, facts.torch.cuda, msgspec.to_builtins(facts.cuda)]
+    )

@@ -37,6 +37,7 @@ from envlock.findings import Finding, Severity
 from envlock.fleet.compare import (
     FleetError,
     FleetTable,
+    SectionFlattener,
     compare_table,
     missing_nodes,
     summarize,
@@ -139,6 +140,7 @@ class NodeSummarizer:
     def __init__(self, lock: Lock | None, scope: str) -> None:
         self.lock, self.scope = lock, scope
         self.table = FleetTable()
+        self.flatten = SectionFlattener(scope)  # sections equal to the last node's reused
         self.seen: dict[bytes, int] = {}  # node-view kind -> the table's kind
         self.unshared = 0  # files in a row that shared no summary
         from envlock.fleet.doctor import NodeDoctor
@@ -160,7 +162,7 @@ class NodeSummarizer:
         from envlock.verify import verify
 
         findings = verify(self.lock, facts, scope=self.scope) if self.lock is not None else []
-        summary = summarize(rank, host, facts, findings, self.scope)
+        summary = summarize(rank, host, facts, findings, self.scope, flattener=self.flatten)
         kind = self.table.add(rank, host, summary.fields, summary.findings)
         self.doctor.add(kind, facts)
         if view is not None:

@@ -375,6 +375,8 @@ def extension_digests(facts: Facts) -> dict[str, str]:
 def _text(value: str) -> str:
     """A value that UTF-8 can hold: an environment variable with undecodable bytes reaches
     Python as lone surrogates (b"a\\xffb" -> "a\\udcffb"); the lock keeps them escaped."""
+    if value.isascii():  # O(1) in CPython: most values, and none of them can need escaping
+        return value
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 

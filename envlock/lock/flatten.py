@@ -48,6 +48,11 @@ def flatten(
     return out
 
 
+def compared_sections(scope: str) -> tuple[tuple[str, str], ...]:
+    """(attribute, key) of the sections `flatten` walks under `scope`, in its order."""
+    return _sections(scope == "software")[0]
+
+
 @functools.cache
 def _sections(software: bool) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
     """(attribute, key) of the sections compared field by field under the scope, and the
