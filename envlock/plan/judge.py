@@ -57,6 +57,24 @@ class Located:
     finding: Finding
     span: Span | None
     replacement: Replacement | None = None
+    fix: str | None = None  # the fix in the plan file's own terms, where it has them
+
+
+# what to write in a compose file or a Kubernetes manifest, for the findings about how a
+# container is run (the checks' own fixes speak of `docker run`)
+_RUNTIME_FIXES: dict[tuple[str, str], str] = {
+    ("compose", "EL-CONTAINER-NO-GPU"): (
+        "give the service GPUs: deploy.resources.reservations.devices: "
+        "[{driver: nvidia, count: all, capabilities: [gpu]}]"
+    ),
+    ("kubernetes", "EL-CONTAINER-NO-GPU"): (
+        "request GPUs for the container: resources.limits: nvidia.com/gpu: 1 (or more)"
+    ),
+    ("compose", "EL-SHM-SMALL"): "set shm_size: 16gb on the service (or ipc: host)",
+    ("kubernetes", "EL-SHM-SMALL"): (
+        "mount an emptyDir with medium: Memory (sizeLimit: 16Gi) at /dev/shm in the container"
+    ),
+}
 
 
 def locate(pf: PlanFacts, findings: list[Finding]) -> list[Located]:
@@ -73,7 +91,8 @@ def locate(pf: PlanFacts, findings: list[Finding]) -> list[Located]:
         span = _span(pf, roles)
         if span is None:
             continue  # its fact is not one the plan states (an image it does not name)
-        out.append(Located(finding=finding, span=span))
+        fix = _RUNTIME_FIXES.get((pf.plan.kind, finding.check_id))
+        out.append(Located(finding=finding, span=span, fix=fix))
     return out
 
 
@@ -149,7 +168,7 @@ def plan_finding(item: Located, plan_label: str | None) -> Finding:
         evidence["plan.file"] = item.span.file
         evidence["plan.line"] = item.span.line
         evidence["plan.end_line"] = item.span.end_line
-    fix = f.fix
+    fix = item.fix or f.fix
     if item.replacement is not None:
         evidence["plan.replacement"] = item.replacement.text
         fix = f"replace {item.replacement.span.where} with:\n{item.replacement.text}"

@@ -74,3 +74,28 @@ def test_a_family_mismatch_is_fixed_by_pinning_the_member_torch_pairs_with() -> 
         "RUN pip install torch==2.1.0 torchvision==0.16.* \\\n"
         "    --index-url https://download.pytorch.org/whl/cu121"
     )
+
+
+def test_runtime_findings_of_compose_and_kubernetes_plans_say_what_to_write() -> None:
+    from envlock.plan.judge import plan_finding
+
+    span = Span(file="compose.yml", line=3, end_line=3, text="  trainer:")
+    for kind, words in (
+        ("compose", "deploy.resources.reservations.devices"),
+        ("kubernetes", "resources.limits: nvidia.com/gpu"),
+    ):
+        plan = Plan(
+            kind=kind,  # type: ignore[arg-type]
+            name="trainer",
+            sources=("compose.yml",),
+            gpu_request=Stated(GpuRequest(count=0, source="none"), span),
+            shm_size_bytes=Stated(64 << 20, span),
+        )
+        pf = plan_facts(plan, load_matrix(), collected_at="2026-01-01T00:00:00+00:00", version="0")
+        fixes = {
+            item.finding.check_id: plan_finding(item, None).fix
+            for item in locate(pf, run_checks(pf.facts, host=hosts.h100()))
+        }
+        assert words in str(fixes["EL-CONTAINER-NO-GPU"]), fixes
+        assert "docker run" not in str(fixes["EL-CONTAINER-NO-GPU"])
+        assert ("shm_size" if kind == "compose" else "medium: Memory") in str(fixes["EL-SHM-SMALL"])
