@@ -122,6 +122,7 @@ class Install:
     requirement_files: tuple[str, ...] = ()  # -r FILE, as written
     channels: tuple[str, ...] = ()  # conda -c
     uninstall: bool = False  # pip uninstall / conda remove: packages leave
+    torch_backend: str | None = None  # uv's --torch-backend: cu128, cpu, auto
     span: Span
 
 

@@ -230,6 +230,7 @@ class _PipArgs:
     extra: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    torch_backend: str | None = None
 
 
 def _pip_args(args: list[str]) -> _PipArgs:
@@ -263,6 +264,7 @@ _PIP_URL_OPTIONS: dict[str, Callable[[_PipArgs, str], None]] = {
     "--find-links": lambda a, v: a.find_links.append(v),
     "-r": lambda a, v: a.files.append(v),
     "--requirement": lambda a, v: a.files.append(v),
+    "--torch-backend": lambda a, v: setattr(a, "torch_backend", v),
 }
 
 
@@ -300,6 +302,7 @@ def _pip(
         find_links=tuple(parsed.find_links),
         requirement_files=tuple(parsed.files),
         uninstall=uninstall,
+        torch_backend=parsed.torch_backend,
         span=span,
     )
 

@@ -131,6 +131,11 @@ def _variant(
         return _conda_variant(install, req)
     if re.fullmatch(r"cu\d{2,4}|cpu|rocm[\d.]+", local):
         return local, f"its local version +{local}"
+    backend = install.torch_backend
+    if backend is not None:
+        if re.fullmatch(r"cu\d{2,4}|cpu|rocm[\d.]+", backend):
+            return backend, f"uv's --torch-backend {backend}"
+        return None, f"uv's --torch-backend {backend}: the build machine decides"
     for url in (
         req.index,
         install.index_url,

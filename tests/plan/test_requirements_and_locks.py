@@ -221,6 +221,9 @@ def test_every_image_row_is_sourced() -> None:
             "pip install 'torch>=2.4'",
             (None, "Dockerfile:2: torch>=2.4 pins no version (a resolver picks one)"),
         ),
+        # uv's --torch-backend names the PyTorch index; auto is the build machine's driver
+        ("uv pip install --system torch==2.7.0 --torch-backend=cu118", ("2.7.0", "cu118")),
+        ("uv pip install torch==2.7.0 --torch-backend auto", ("2.7.0", None)),
         ("conda install pytorch=2.1.0 pytorch-cuda=12.1", ("2.1.0", "cu121")),
         ("conda install pytorch==1.2.0=py3.7_cuda9.2.148_cudnn7.6.2_0", ("1.2.0", "cu92")),
         (
