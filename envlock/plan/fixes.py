@@ -53,6 +53,10 @@ def build_for_host(torch: PlannedTorch | None, host: Facts | None, matrix: Matri
         return None
     fits: list[Fit] = evaluate(matrix, capabilities=caps, driver=driver)
     fits = [f for f in fits if f.variant.cuda is not None and not f.variant.name.startswith("cpu")]
+    # a build with the GPUs' own kernels before one that runs them through PTX JIT only
+    clean = [f for f in fits if not f.caveats]
+    if any(f.runs for f in clean):
+        fits = clean
     planned = Version.of(torch.version) if torch is not None else None
     chosen = remedy(
         fits,
@@ -152,12 +156,17 @@ def _image_torch(span: Span, build: Build) -> Replacement | None:
     m = re.search(
         r"pytorch/pytorch:(\d+\.\d+\.\d+)-cuda[\d.]+-cudnn(\d+)-(runtime|devel)", span.text
     )
-    if m is None:
+    if m is not None:
+        tag = f"{build.version}-cuda{cuda.major}.{cuda.minor}-cudnn{cudnn or m[2]}-{m[3]}"
+        new = span.text[: m.start()] + f"pytorch/pytorch:{tag}" + span.text[m.end() :]
+        return Replacement(span=span, text=new)
+    if cudnn is None or not re.match(r"\s*FROM\s", span.text, re.IGNORECASE):
         return None
-    tag = f"{build.version}-cuda{cuda.major}.{cuda.minor}-cudnn{cudnn or m[2]}-{m[3]}"
-    return Replacement(
-        span=span, text=span.text[: m.start()] + f"pytorch/pytorch:{tag}" + span.text[m.end() :]
-    )
+    # the tag written with build arguments (pytorch/pytorch:${PYTORCH}-cuda${CUDA}-...):
+    # the FROM names the image literally
+    flavor = "devel" if "devel" in span.text else "runtime"
+    tag = f"{build.version}-cuda{cuda.major}.{cuda.minor}-cudnn{cudnn}-{flavor}"
+    return Replacement(span=span, text=_from_with(span.text, f"pytorch/pytorch:{tag}"))
 
 
 def base_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Replacement | None:
