@@ -99,3 +99,17 @@ def test_runtime_findings_of_compose_and_kubernetes_plans_say_what_to_write() ->
         assert words in str(fixes["EL-CONTAINER-NO-GPU"]), fixes
         assert "docker run" not in str(fixes["EL-CONTAINER-NO-GPU"])
         assert ("shm_size" if kind == "compose" else "medium: Memory") in str(fixes["EL-SHM-SMALL"])
+
+
+def test_a_torch_fix_gives_the_gpus_own_kernels_not_ptx_jit() -> None:
+    from envlock.plan.fixes import torch_replacement
+    from tests.conftest import FIXTURES
+
+    # mmdetection: FROM pytorch/pytorch:${PYTORCH}-cuda${CUDA}-cudnn${CUDNN}-devel (1.6 cu101)
+    text = (FIXTURES / "plan" / "mmdetection" / "Dockerfile").read_text()
+    plan = read(text, "Dockerfile", ReadOptions())[0]
+    pf = plan_facts(plan, load_matrix(), collected_at="2026-01-01T00:00:00+00:00", version="0")
+    fix = torch_replacement(pf, hosts.h100(), load_matrix())
+    assert fix is not None and fix.span.line == 6
+    # not 1.5 cu102, which reaches sm_90 only through compute_75 PTX
+    assert fix.text.startswith("FROM pytorch/pytorch:2.") and fix.text.endswith("-devel")
