@@ -274,6 +274,18 @@ def _not_checked(pf: PlanFacts, several: bool) -> list[str]:
     return out
 
 
+def _host_gaps(host: Facts) -> list[str]:
+    """What the plan could not be held against: a host whose facts show no driver or GPU."""
+    driver = host.driver
+    if driver.version or driver.cuda_version or driver.gpus:
+        return []
+    why = driver.unavailable or "none seen"
+    return [
+        f"host: no NVIDIA driver or GPU in its facts ({why}): the plan's CUDA, kernels and "
+        "cuDNN not judged (give --facts of a GPU machine, or --facts-dir of a fleet)"
+    ]
+
+
 def _now() -> str:
     from datetime import datetime, timezone
 
@@ -301,6 +313,7 @@ def doctor_plan(
     judged = judge_plans(
         paths, host=host, build_args=build_args, target=target, ignore=skip, probe_base=probe_base
     )
+    not_checked = (*_host_gaps(host), *judged.not_checked)
     return Report(
         command="doctor",
         target="plan:" + ", ".join(paths) + f" on {host.meta.target}",
@@ -309,7 +322,7 @@ def doctor_plan(
         details=DoctorDetails(
             checks=len(set(PLAN_CHECKS) - skip),
             ignored=tuple(sorted(skip)),
-            not_checked=judged.not_checked,
+            not_checked=not_checked,
         ),
     )
 

@@ -180,3 +180,14 @@ def test_a_requirement_file_outside_the_plans_directory_is_not_read(
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     proc = run_envlock(["doctor", *args])
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_a_host_without_gpus_says_what_the_plan_was_not_held_against(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES as F
+
+    dockerfile = _copy(tmp_path, "uzi0espil-llm-torch/Dockerfile")
+    nodriver = F / "facts.cuda-venv-nodriver.json"  # recorded where no NVIDIA driver runs
+    code, report, err = _doctor("--plan", str(dockerfile), "--facts", str(nodriver))
+    assert code == 0, err
+    notes = report["details"]["not_checked"]  # type: ignore[index]
+    assert any(n.startswith("host: no NVIDIA driver or GPU in its facts") for n in notes), notes
