@@ -255,7 +255,7 @@ def verify_lock(
     """Compare this environment (or `source`, or `facts`) with a lock; the Report says what
     drifted. `rules` override field rules ("packages.numpy=warn"); `determinism=False` does
     not recompute locked digests; `cache` lets torch's live facts come from the cache."""
-    from envlock.usecases.verify import VerifyOptions, verify
+    from envlock.usecases.verify import VerifyOptions, verify_report
 
     options = VerifyOptions(
         scope=scope,
@@ -265,7 +265,7 @@ def verify_lock(
         cache=cache,
         strict=strict,
     )
-    return verify(lock, source, facts=facts, options=options).report
+    return verify_report(lock, source, facts=facts, options=options)
 
 
 def verify_distributed(
@@ -391,7 +391,7 @@ def check(
 
     determinism: None or True recompute the digests the lock has; False never does.
     """
-    from envlock.usecases.verify import VerifyOptions, verify
+    from envlock.usecases.verify import VerifyOptions, verify_report
 
     options = VerifyOptions(
         scope=scope,
@@ -402,7 +402,7 @@ def check(
         doctor_errors=doctor,
         command="preflight",
     )
-    return verify(lock, Source(timeout=timeout), facts=None, options=options).report
+    return verify_report(lock, Source(timeout=timeout), facts=None, options=options)
 
 
 def run_check(

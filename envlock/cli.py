@@ -15,7 +15,6 @@ import contextlib
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -157,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("envlock: interrupted", file=sys.stderr)
             exec("")
             return 128 + int(getattr(signal_exc, "signum", 2))
+        import traceback  # only for a bug: ~3 ms of every start otherwise
+
         traceback.print_exc()
         print(
             "envlock: internal error (a bug in envlock): please report the traceback above",

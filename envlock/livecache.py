@@ -25,7 +25,9 @@ fresh on every run, and the key is made of it, so a change it sees is a miss:
 What it cannot see: a file changed in place with its size, mtime and inode kept
 (touch -r after an edit), or a change outside these files that alters what torch
 reports. `--no-cache` (every command that probes) bypasses it; deleting the cache
-directory (ENVLOCK_CACHE_DIR, default ~/.cache/envlock) empties it.
+directory (ENVLOCK_CACHE_DIR, default ~/.cache/envlock) empties it. The doctor's and
+verify's reports are cached beside it (reportcache.py), keyed by the document this
+probe gives on each run.
 
 Concurrent ranks: entries are written to a temporary file and renamed (a reader sees
 the old entry or the new one, never part of one), and on a miss one process probes

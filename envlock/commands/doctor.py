@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="probe torch again (a child that imports it) instead of its cached live facts",
+        help="probe torch again (a child that imports it) instead of its cached live facts, "
+        "and run the checks again instead of reusing the report of the same facts",
     )
     add_source_arguments(parser)
     add_plan_arguments(parser)

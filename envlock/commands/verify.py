@@ -64,8 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="import torch again instead of using its cached live facts, and parse the lock "
-        "again instead of using the parsed-lock cache",
+        help="import torch again instead of using its cached live facts, parse the lock "
+        "again instead of using the parsed-lock cache, and compare again instead of reusing "
+        "the report of the same lock and facts",
     )
     parser.add_argument(
         "--distributed",

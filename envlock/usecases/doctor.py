@@ -27,17 +27,69 @@ def doctor(
     """Every doctor check over `facts` (collected from `source` when None), with `host`'s
     driver and GPUs for an image or a container (collected with the facts). `cache`:
     torch's live facts of this interpreter may come from the live-facts cache."""
-    from envlock.catalog import DOCTOR, ids, validate_ignore
-    from envlock.checks import run_checks
-    from envlock.findings import DoctorDetails, Report
+    from envlock.catalog import DOCTOR, validate_ignore
 
     skip = validate_ignore(ignore, DOCTOR)
     wanted = sorted(set(expect))
+    if facts is None and host is None and cache and _this_interpreter(source):
+        return _cached(source, skip=skip, wanted=wanted, strict=strict)
     if facts is None:
         from envlock.collect import collect_facts_and_host
 
         facts, collected_host = collect_facts_and_host(source, cache=cache)
         host = host or collected_host
+    return _report(source, facts, host, skip=skip, wanted=wanted, strict=strict)
+
+
+def _this_interpreter(source: Source | None) -> bool:
+    """The facts are this interpreter's own probe, torch's live facts cacheable."""
+    return source is None or not (
+        source.in_container
+        or source.pasted
+        or source.facts_file
+        or source.python
+        or not source.torch_live
+    )
+
+
+def _cached(
+    source: Source | None, *, skip: frozenset[str], wanted: list[str], strict: bool
+) -> Report:
+    """The doctor's report of this interpreter; the one an earlier run gave for the same
+    facts document and options when there is one (reportcache.py: the checks are pure),
+    without loading the Facts model, the checks or the matrix."""
+    from envlock import reportcache
+    from envlock.collect import Source
+    from envlock.livecache import INVALID, cache_dir, probe_document
+
+    source = (source or Source()).checked()
+    probed = probe_document(timeout=source.timeout)
+    settings = repr([sorted(skip), wanted, strict, source.target]).encode()
+    # the key of the document as probed (building and checking the facts may share and
+    # change its values)
+    key = reportcache.key("doctor", reportcache.document_bytes(probed.document), settings)
+    directory = cache_dir()
+    report = reportcache.load(directory, key)
+    if report is None:
+        report = _report(source, probed.facts(), None, skip=skip, wanted=wanted, strict=strict)
+        if probed.note != INVALID:  # else the facts are not the document the key names
+            reportcache.store(directory, key, report)
+    return report
+
+
+def _report(
+    source: Source | None,
+    facts: Facts,
+    host: Facts | None,
+    *,
+    skip: frozenset[str],
+    wanted: list[str],
+    strict: bool,
+) -> Report:
+    from envlock.catalog import DOCTOR, ids
+    from envlock.checks import run_checks
+    from envlock.findings import DoctorDetails, Report
+
     findings = run_checks(facts, host=host, ignore=skip, expect=wanted)
     return Report(
         command="doctor",

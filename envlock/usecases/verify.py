@@ -3,10 +3,11 @@ preflight, and the local half of verify --distributed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from envlock.collect import Source
 from envlock.usecases._shared import target_of
@@ -14,8 +15,11 @@ from envlock.usecases._shared import target_of
 if TYPE_CHECKING:
     from envlock.facts import Facts
     from envlock.findings import Finding, Report, VerifyDetails
+    from envlock.livecache import Probed
     from envlock.lock.model import Lock
     from envlock.verify import Rule
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -24,6 +28,8 @@ class Verified:
 
     report: Report
     facts: Facts
+    # the determinism suite ran for it: a report that read more than the lock and facts
+    suite_ran: bool = False
 
 
 # The probe's sections a lock's fields come from, and those the live-facts cache's key
@@ -58,7 +64,9 @@ def verify(
     source = source or Source()
     # This host's probe starts first and runs while the lock is read and the comparison
     # loads: it mostly waits (subprocesses, files), the imports mostly compute.
-    observing = _Observing(source, options) if facts is None and _local(source) else None
+    observing = (
+        _Observing(lambda: _observe(source, options)) if facts is None and _local(source) else None
+    )
     from envlock.catalog import DETERMINISM, DOCTOR, VERIFY, validate_ignore
     from envlock.findings import Report
     from envlock.verify import Rule, parse_rule_override
@@ -69,8 +77,9 @@ def verify(
     overrides = [r if isinstance(r, Rule) else parse_rule_override(r) for r in options.rules]
     locked = lock if not isinstance(lock, (str, os.PathLike)) else _read(lock, options)
     if facts is None:
-        facts = observing.facts() if observing is not None else _observe(source, options)
+        facts = observing.result() if observing is not None else _observe(source, options)
     skipped = None
+    suite_ran = options.determinism and locked.determinism is not None
     if options.determinism:
         from envlock.collect import with_fresh_determinism
 
@@ -88,7 +97,87 @@ def verify(
         strict=options.strict,
         details=_details(lock, locked, facts, findings, skip, options.scope),
     )
-    return Verified(report=report, facts=facts)
+    return Verified(report=report, facts=facts, suite_ran=suite_ran)
+
+
+def verify_report(
+    lock: str | os.PathLike[str] | Lock,
+    source: Source | None,
+    *,
+    facts: Facts | None,
+    options: VerifyOptions,
+) -> Report:
+    """verify()'s Report; for this interpreter with the caches allowed, the one an earlier
+    run gave for the same lock bytes, facts document and options when there is one
+    (reportcache.py: the comparison is pure), without loading the models or comparing."""
+    source = (source or Source()).checked()
+    if (
+        facts is not None
+        or not isinstance(lock, (str, os.PathLike))
+        or not _cacheable(source, options)
+    ):
+        return verify(lock, source, facts=facts, options=options).report
+    from envlock import reportcache
+    from envlock.livecache import INVALID, cache_dir, probe_document
+
+    # a generator given as ignore or rules is read once, here
+    options = dataclasses.replace(options, ignore=tuple(options.ignore), rules=tuple(options.rules))
+    probing = _Observing(lambda: probe_document(timeout=source.timeout, sections=options.sections))
+    raw = _lock_bytes(lock)
+    probed = probing.result()
+    directory = cache_dir()
+    # the key of the document as probed (building and comparing the facts may share and
+    # change its values)
+    key = None if raw is None else _key(raw, lock, probed, options)
+    report = None if key is None else reportcache.load(directory, key)
+    if report is not None:
+        return report
+    verified = verify(lock, source, facts=probed.facts(), options=options)
+    if key is not None and not verified.suite_ran and probed.note != INVALID:
+        reportcache.store(directory, key, verified.report)
+    return verified.report
+
+
+def _cacheable(source: Source, options: VerifyOptions) -> bool:
+    """The comparison reads only the lock and this interpreter's cached facts."""
+    return (
+        options.cache
+        and options.sections is not None
+        and not options.doctor_errors
+        and source.torch_live
+        and _local(source)
+    )
+
+
+def _lock_bytes(lock: str | os.PathLike[str]) -> bytes | None:
+    """The lock's bytes as verify would read them; None when it cannot (verify says why)."""
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    try:
+        return read_bounded(lock)
+    except UnreadableFile:
+        return None
+
+
+def _key(raw: bytes, lock: str | os.PathLike[str], probed: Probed, options: VerifyOptions) -> str:
+    from envlock import reportcache
+
+    settings = [
+        options.scope,
+        [repr(r) for r in options.rules],
+        sorted(options.ignore),
+        options.determinism,
+        options.strict,
+        options.command,
+        options.sections,
+    ]
+    return reportcache.key(
+        "verify",
+        raw,
+        os.fsencode(lock),
+        reportcache.document_bytes(probed.document),
+        repr(settings).encode(),
+    )
 
 
 def _read(path: str | os.PathLike[str], options: VerifyOptions) -> Lock:
@@ -107,33 +196,33 @@ def _local(source: Source) -> bool:
     return not (source.in_container or source.pasted or source.facts_file or source.python)
 
 
-class _Observing:
-    """`_observe(source, options)` in a thread, started now; `facts()` waits for it and
-    raises what it raised. Daemon: a lock that cannot be read ends envlock without
-    waiting for a probe whose facts nobody needs (the torch child ends with it)."""
+class _Observing(Generic[T]):
+    """`work()` in a thread, started now; `result()` waits for it and raises what it
+    raised. Daemon: a lock that cannot be read ends envlock without waiting for a probe
+    whose facts nobody needs (the torch child ends with it)."""
 
-    def __init__(self, source: Source, options: VerifyOptions) -> None:
+    def __init__(self, work: Callable[[], T]) -> None:
         import threading
 
-        self._facts: Facts | None = None
+        self._result: T | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(source, options), name="envlock-observe", daemon=True
+            target=self._run, args=(work,), name="envlock-observe", daemon=True
         )
         self._thread.start()
 
-    def _run(self, source: Source, options: VerifyOptions) -> None:
+    def _run(self, work: Callable[[], T]) -> None:
         try:
-            self._facts = _observe(source, options)
+            self._result = work()
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc
 
-    def facts(self) -> Facts:
+    def result(self) -> T:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        assert self._facts is not None
-        return self._facts
+        assert self._result is not None
+        return self._result
 
 
 def _observe(source: Source, options: VerifyOptions) -> Facts:

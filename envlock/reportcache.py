@@ -1,0 +1,189 @@
+"""Reports of the pure comparisons, cached: a warm doctor or verify of an unchanged machine
+loads neither the Facts model nor the checks, the lock model or the comparison.
+
+The doctor's checks and verify's comparison are pure functions of what they are given
+(ARCHITECTURE: everything under the Facts line). An entry holds the Report they gave,
+keyed by all of it:
+
+- the facts document as probed on this run, torch's live facts included (the probe
+  runs every time: NVML's GPUs, MIG, ECC and compute mode are read fresh, and any
+  change in any section is another key); only when it was collected and how long each
+  section took are left out;
+- the command's inputs: its options, and for verify the lock's exact bytes and path;
+- the code and data that compute the report: envlock's version, the interpreter's,
+  and the size, mtime and inode of every file in the envlock package (the matrix data
+  included) and of the `packaging` modules the version comparisons use: an upgraded
+  or edited envlock is a miss.
+
+What it cannot see: a file of the package edited in place with its size, mtime and
+inode kept. `--no-cache` bypasses it, with the live-facts cache it sits beside.
+
+Only reports of a comparison that read nothing else are stored (not verify's fresh
+determinism digests, not a container's or another interpreter's facts). Entries live in
+`reports/` under the live-facts cache's directory, written atomically and best effort, at
+most `MAX_ENTRIES`; an entry is a pickle read by an unpickler that builds only the
+Report's own dataclasses and enums: a damaged or foreign entry is a miss, never code run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envlock.findings import Report
+
+FORMAT = 1
+MAX_ENTRIES = 64
+_MAX_ENTRY_BYTES = 16 << 20
+# what differs between two probes of an unchanged machine, and no check reads
+_VOLATILE_META = ("collected_at", "durations_ms")
+# the modules whose classes a Report holds (the unpickler's allow-list)
+_REPORT_MODULES = frozenset({"envlock.findings", "envlock.details", "envlock.severity"})
+
+
+def document_bytes(document: Mapping[str, object]) -> bytes:
+    """A facts document as key material: canonical JSON, without the volatile meta."""
+    meta = document.get("meta")
+    if isinstance(meta, Mapping):
+        kept = {k: v for k, v in meta.items() if k not in _VOLATILE_META}
+        document = {**document, "meta": kept}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=repr)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def key(command: str, *parts: bytes) -> str:
+    """The entry for `command`'s report over these inputs, with the code that computes it."""
+    h = hashlib.sha256(_code_stamp())
+    for part in (command.encode(), *parts):
+        h.update(len(part).to_bytes(8, "big"))  # no two inputs run into each other
+        h.update(part)
+    return h.hexdigest()
+
+
+def _code_stamp() -> bytes:
+    import envlock
+
+    parts = [f"{FORMAT}:{envlock.__version__}:{sys.version}"]
+    for directory in _code_dirs():
+        parts += _stat_lines(directory)
+    return "\n".join(parts).encode("utf-8", "surrogatepass")
+
+
+def _code_dirs() -> list[str]:
+    """envlock's package (code and the matrix data), and packaging's (version rules)."""
+    import envlock
+
+    dirs = [os.path.dirname(envlock.__file__ or "")]
+    packaging = _package_dir("packaging")
+    return dirs if packaging is None else [*dirs, packaging]
+
+
+def _package_dir(name: str) -> str | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    locations = spec.submodule_search_locations if spec is not None else None
+    return next(iter(locations), None) if locations else None
+
+
+def _stat_lines(directory: str) -> Iterator[str]:
+    """size, mtime and inode of every file under `directory` but bytecode, in order."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        yield f"{directory}:missing"
+        return
+    for entry in entries:
+        if entry.name == "__pycache__":
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _stat_lines(entry.path)
+                continue
+            st = entry.stat()
+        except OSError:
+            yield f"{entry.path}:missing"
+            continue
+        yield f"{entry.path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def _entry(cache_dir: Path, key: str) -> Path:
+    return cache_dir / "reports" / f"report-{key[:40]}.pickle"
+
+
+class _ReportUnpickler(pickle.Unpickler):
+    """Builds the Report's dataclasses and enums and nothing else."""
+
+    def find_class(self, module: str, name: str) -> type:
+        import dataclasses
+        import enum
+
+        found = getattr(sys.modules.get(module), name, None) if module in _REPORT_MODULES else None
+        if isinstance(found, type) and (
+            dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)
+        ):
+            return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a Report")
+
+
+def load(cache_dir: Path, key: str) -> Report | None:
+    """The Report stored under `key`, or None (a miss, whatever went wrong)."""
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    try:
+        data = read_bounded(_entry(cache_dir, key), limit=_MAX_ENTRY_BYTES)
+    except UnreadableFile:
+        return None
+    from envlock.findings import Report
+
+    try:
+        report = _ReportUnpickler(io.BytesIO(data)).load()
+    except Exception:  # a damaged or foreign entry (pickle raises many kinds) is a miss
+        return None
+    return report if isinstance(report, Report) else None
+
+
+def store(cache_dir: Path, key: str, report: Report) -> None:
+    """Best effort: a cache that cannot be written is only a slower next run."""
+    import tempfile
+
+    path = _entry(cache_dir, key)
+    try:
+        data = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".report-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)  # atomic: readers see the old entry or this one
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _prune(path.parent)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return
+
+
+def _prune(directory: Path) -> None:
+    """Keep the newest MAX_ENTRIES entries (every changed machine state is a new one)."""
+    entries = []
+    for p in directory.glob("report-*.pickle"):
+        with contextlib.suppress(OSError):
+            entries.append((p.stat().st_mtime_ns, p))
+    entries.sort(reverse=True)
+    for _, old in entries[MAX_ENTRIES:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
