@@ -443,3 +443,51 @@ def test_the_matrix_build_for_a_pasted_report_runs_there(name: str) -> None:
     # pytorch#37320 first); the doctor's own roads name the family (checks/hints.py)
     new = errors - _errors(before) - {"EL-FAMILY-MISMATCH"}
     assert not new, (advice.best.pip, [f.message for f in after])
+
+
+# ------------------------------------------------------------- verify's fix for a torch change
+_PIP_ONE = re.compile(r"pip install '([A-Za-z0-9_.-]+)==([^']+)'")
+
+
+def _follow_verify_fix(facts: Facts, fix: str, build: Facts) -> Facts:
+    """As pip leaves the environment after verify's fix: each `pip install 'name==V'`
+    installs that version (torch: the recorded facts of that very build, `build`, with the
+    wheels it pins), each `pip uninstall -y ...` removes what it names; pip removes
+    nothing else."""
+    from envlock.lock.closure import follows_variant
+
+    dists = dict(facts.packages.distributions)
+    for name, version in _PIP_ONE.findall(fix):
+        dists[name] = version
+        if name == "torch":
+            assert build.packages.distributions["torch"] == version, version
+            facts = edit(facts, "torch", build.torch)
+            # torch's Requires-Dist pins its CUDA wheels and triton exactly: pip brings them
+            brought = build.packages.distributions.items()
+            dists.update({n: v for n, v in brought if follows_variant(n)})
+    for names in re.findall(r"pip uninstall -y ([A-Za-z0-9_. -]+)", fix):
+        for name in names.split():
+            dists.pop(name, None)
+    return edit(facts, "packages.distributions", dists)
+
+
+@pytest.mark.parametrize(
+    ("locked", "observed"),
+    [(cpu_venv, cuda_venv), (cuda_venv, cpu_venv)],
+    ids=["to-cpu", "to-cuda"],
+)
+def test_following_verifys_fix_for_a_torch_change_leaves_no_drift(
+    locked: Callable[[], Facts], observed: Callable[[], Facts]
+) -> None:
+    """The recorded venvs: a lock of one, the other observed. verify's one torch finding
+    printed a pip line; followed (pip keeps the CUDA wheels and triton the other torch
+    brought), verify must find nothing, --strict included (it left 19 warnings before)."""
+    from envlock.lock.build import build_lock
+    from envlock.verify import verify
+
+    lock = build_lock(locked())
+    (finding,) = [f for f in verify(lock, observed()) if f.severity is Severity.ERROR]
+    assert finding.field == "torch.version" and finding.fix
+    after = _follow_verify_fix(observed(), finding.fix, build=locked())
+    left = verify(lock, after)
+    assert left == [], [(f.check_id, f.field, f.fix) for f in left]
