@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("envlock.usecases",),  # one module per use case, behind the API
     (
         "envlock.collect",
+        "envlock.childio",  # a child's output read as it comes (install/, determinism/runner)
         "envlock.container",
         "envlock.determinism.runner",
         "envlock.determinism.suite",  # a child process, like the probe it shares code with
@@ -72,6 +73,7 @@ LAYERS: list[tuple[str, ...]] = [
 PROCESS_MODULES = (
     "subprocess",
     "multiprocessing",
+    "envlock.childio",
     "envlock.collect",
     "envlock.container",
     "envlock.determinism.runner",

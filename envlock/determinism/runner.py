@@ -12,8 +12,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 
+from envlock.childio import stream_lines
 from envlock.determinism import DEVICES, ERROR_MARK, PROGRESS_MARK, RESULT_MARK
 from envlock.errors import DeterminismError, FactsError, UsageError, last_line
 from envlock.facts import DeterminismFacts, _build, load_json
@@ -63,8 +63,12 @@ def run_suite(
 def _run(cmd: list[str], timeout: float, progress: Progress) -> tuple[str, str, int | None]:
     """The child's stdout (read as it comes: its class marks go to `progress`), stderr
     (a file: it cannot fill a pipe) and exit status; None when `timeout` ended it."""
-    expired = threading.Event()
     lines: list[str] = []
+
+    def on_line(line: str) -> None:
+        lines.append(line)
+        _show(line, progress)
+
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
         try:
             proc = subprocess.Popen(
@@ -78,30 +82,10 @@ def _run(cmd: list[str], timeout: float, progress: Progress) -> tuple[str, str, 
             )
         except OSError as exc:
             raise DeterminismError(f"cannot run {cmd[0]}: {exc.strerror}") from None
-
-        def expire() -> None:
-            expired.set()
-            proc.kill()
-
-        timer = threading.Timer(timeout, expire)
-        timer.start()
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                lines.append(line)
-                _show(line, progress)
-            code = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            timer.cancel()
-            if proc.stdout is not None:
-                proc.stdout.close()
+        code = stream_lines(proc, timeout, on_line)
         err.seek(0)
         stderr = err.read()
-    return "".join(lines), stderr, None if expired.is_set() else code
+    return "".join(lines), stderr, code
 
 
 def _show(line: str, progress: Progress) -> None:

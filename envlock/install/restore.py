@@ -16,11 +16,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from envlock.childio import stream_lines
 from envlock.errors import RestoreError
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
@@ -294,42 +294,28 @@ def _run(argv: tuple[str, ...], who: str, progress: Progress, counted: tuple[str
         )
     except OSError as exc:
         raise RestoreError(f"cannot run {argv[0]}: {exc.strerror}") from None
-    expired = threading.Event()
-
-    def expire() -> None:  # the whole step's limit
-        expired.set()
-        proc.kill()
-
-    timer = threading.Timer(INSTALL_TIMEOUT_S, expire)
-    timer.start()
     tail: deque[str] = deque(maxlen=TAIL)
     phase, packages = counted
     seen = 0
-    try:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = _clean(raw)
-            if not line.strip():
-                continue
-            tail.append(line)
-            progress.output(line)
-            if packages and _PACKAGE.match(line) and seen < packages:
-                seen += 1
-                progress.count(phase, seen, packages)
-        code = proc.wait()
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    finally:
-        timer.cancel()
-        if proc.stdout is not None:
-            proc.stdout.close()
-    _check(who, code, list(tail), progress, timed_out=expired.is_set())
+
+    def on_line(raw: str) -> None:
+        nonlocal seen
+        line = _clean(raw)
+        if not line.strip():
+            return
+        tail.append(line)
+        progress.output(line)
+        if packages and _PACKAGE.match(line) and seen < packages:
+            seen += 1
+            progress.count(phase, seen, packages)
+
+    code = stream_lines(proc, INSTALL_TIMEOUT_S, on_line)
+    _check(who, code, list(tail), progress)
 
 
-def _check(who: str, code: int, tail: list[str], progress: Progress, *, timed_out: bool) -> None:
-    if timed_out:
+def _check(who: str, code: int | None, tail: list[str], progress: Progress) -> None:
+    """Nothing when the step passed; else its RestoreError (code None: past its limit)."""
+    if code is None:
         progress.failed(who, tail)
         raise RestoreError(f"{who} did not finish within {INSTALL_TIMEOUT_S:g} s")
     if code == 0:

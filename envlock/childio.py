@@ -1,0 +1,47 @@
+"""A child's output read as it comes, under a time limit: the one loop behind the
+installers' progress (install/restore.py) and the determinism suite's class marks
+(determinism/runner.py).
+
+Each line of the child's stdout goes to a callback as soon as the child writes it; a
+timer kills the child at its limit (the loop then ends at the pipe's EOF); whatever ends
+the reading (the callback raising, Ctrl-C) kills and reaps the child before it
+propagates, and the pipe is always closed. Starting the child stays the caller's: who it
+is, where its stderr goes and what a failure to start says differ.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Callable
+
+
+def stream_lines(
+    proc: subprocess.Popen[str], timeout: float, on_line: Callable[[str], None]
+) -> int | None:
+    """Read `proc`'s stdout (a text pipe) line by line into `on_line` until it ends; its
+    exit status, or None when `timeout` seconds passed first and it was killed."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True  # a timer left by an interrupted read never holds the exit
+    timer.start()
+    try:
+        if proc.stdout is None:
+            raise ValueError("stream_lines needs the child's stdout as a pipe")
+        for line in proc.stdout:
+            on_line(line)
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        timer.cancel()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    return None if expired.is_set() else code
