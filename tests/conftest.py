@@ -24,6 +24,16 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VENV_ROOT = Path(os.environ.get("ENVLOCK_TEST_VENVS", Path.home() / ".cache/envlock-test/venvs"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The suite's depth (issue 22 item 11). Full under CI=true or ENVLOCK_TEST_FULL=1: every
+# test, fuzz at CI's example count. A local run leaves out the tests marked `slow` (minutes
+# of real installs, determinism suites, torchrun launches and image builds on 2 cores),
+# fuzzes at a small example count (tests/fuzz/test_fuzz.py) and says so at the end.
+FULL = IN_CI or os.environ.get("ENVLOCK_TEST_FULL") == "1"
+FULL_COMMAND = "ENVLOCK_TEST_FULL=1 python -m pytest"
+# hypothesis cases per fuzz test (tests/fuzz/test_fuzz.py's EXAMPLES): FUZZ_EXAMPLES when
+# set, else 1,500 at the full depth (over 10,000 a run) and LOCAL_EXAMPLES locally
+LOCAL_EXAMPLES = 100
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (1500 if FULL else LOCAL_EXAMPLES))
 # `envlock matrix` confirms its wheel on download.pytorch.org; the suite reaches no index
 # but its own fakes: a closed loopback port, so the check is the offline note at once
 os.environ.setdefault("ENVLOCK_TORCH_INDEX", "http://127.0.0.1:9/whl/")
@@ -137,3 +147,51 @@ def _in_process(
 
 def load_fixture_json(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
+
+
+# ------------------------------------------------------------------------------------------
+# The local depth: `slow` tests deselected unless the run is full, `-m` chooses by markers,
+# or the arguments name the test's file (`pytest tests/x/test_y.py[::test]` runs it).
+
+_DESELECTED = pytest.StashKey[int]()
+
+
+def _named_files(config: pytest.Config) -> set[Path]:
+    here = config.invocation_params.dir
+    paths = ((here / arg.split("::")[0]).resolve() for arg in config.args)
+    return {path for path in paths if path.is_file()}
+
+
+@pytest.hookimpl(trylast=True)  # after -k: the count is of tests that would have run
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if FULL or config.option.markexpr:
+        return
+    named = _named_files(config)
+    slow = [i for i in items if i.get_closest_marker("slow") and i.path not in named]
+    if not slow:
+        return
+    config.hook.pytest_deselected(items=slow)
+    left_out = set(map(id, slow))
+    items[:] = [i for i in items if id(i) not in left_out]
+    config.stash[_DESELECTED] = len(slow)
+    if hasattr(config, "workeroutput"):  # an xdist worker: the controller writes the summary
+        config.workeroutput["envlock_slow_deselected"] = len(slow)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist's controller collects nothing itself: its count is the workers'."""
+    count = getattr(node, "workeroutput", {}).get("envlock_slow_deselected", 0)
+    node.config.stash[_DESELECTED] = max(count, node.config.stash.get(_DESELECTED, 0))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if FULL:
+        return
+    count = config.stash.get(_DESELECTED, 0)
+    slow = f"{count} slow test{'s' if count != 1 else ''} deselected, " if count else ""
+    terminalreporter.write_line(
+        f"envlock: a local run ({slow}fuzz at {FUZZ_EXAMPLES} examples); "
+        f"the full depth, as CI runs it: {FULL_COMMAND}",
+        yellow=bool(count),
+    )

@@ -1,6 +1,8 @@
 """How contributors run the tests (issue 22 item 11): plain `pytest`, from the checkout or
 from anywhere else, collects the suite: the tests import `tests.conftest`, which only
-worked under `python -m pytest` because that puts the working directory on sys.path."""
+worked under `python -m pytest` because that puts the working directory on sys.path.
+The suite's two depths: a local run leaves out the tests marked `slow` and fuzzes at a
+small example count, saying so in one line; CI=true or ENVLOCK_TEST_FULL=1 runs it all."""
 
 from __future__ import annotations
 
@@ -13,12 +15,18 @@ import pytest
 
 from tests.conftest import REPO, clean_env
 
+DEPTH = ("CI", "ENVLOCK_TEST_FULL", "FUZZ_EXAMPLES")
 
-def _plain_pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+
+def _plain_pytest(
+    *args: str, cwd: Path, depth: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`pytest ARGS` as the console script runs it: -P keeps the working directory off
-    sys.path, as for /usr/bin/pytest, and nothing of this run's PYTHONPATH is passed on."""
-    env = clean_env()
+    sys.path, as for /usr/bin/pytest, and nothing of this run's PYTHONPATH is passed on;
+    the depth is `depth`'s (a local run when empty), not this run's."""
+    env = {k: v for k, v in clean_env().items() if k not in DEPTH}
     env.pop("PYTHONPATH")
+    env.update(depth or {})
     return subprocess.run(
         [
             sys.executable,
@@ -41,7 +49,7 @@ def _plain_pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_plain_pytest_in_the_checkout_collects_every_test_module() -> None:
-    done = _plain_pytest(cwd=REPO)
+    done = _plain_pytest(cwd=REPO, depth={"ENVLOCK_TEST_FULL": "1"})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " error" not in done.stdout.splitlines()[-1]
     collected = {ln.split("::")[0] for ln in done.stdout.splitlines() if "::" in ln}
@@ -71,11 +79,12 @@ def test_plain_pytest_from_another_directory(where: str, tmp_path: Path) -> None
         ({"CI": "true"}, 1500),  # CI: the full depth
         ({"CI": "true", "FUZZ_EXAMPLES": "7"}, 7),  # asked for: always
         ({"FUZZ_EXAMPLES": "3000"}, 3000),
+        ({"ENVLOCK_TEST_FULL": "1"}, 1500),  # the full depth, asked for locally
     ],
 )
 def test_fuzz_depth_is_full_in_ci_and_quick_locally(env: dict[str, str], expected: int) -> None:
     base = clean_env(**env)
-    for name in ("CI", "FUZZ_EXAMPLES"):
+    for name in DEPTH:
         if name not in env:
             base.pop(name, None)
     code = (
@@ -92,3 +101,60 @@ def test_fuzz_depth_is_full_in_ci_and_quick_locally(env: dict[str, str], expecte
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(expected), str(expected), str(env.get("CI") == "true")]
+
+
+ZSH = "test_tab_in_a_real_interactive_zsh"  # marked slow: a real interactive zsh
+BASH = "test_bash_completes_commands_options_and_values"
+LOCAL_LINE = "envlock: a local run (1 slow test deselected, fuzz at "
+FULL_LINE = "the full depth, as CI runs it: ENVLOCK_TEST_FULL=1 python -m pytest"
+
+
+def test_a_local_run_leaves_out_the_slow_tests_and_says_how_to_run_them() -> None:
+    done = _plain_pytest("tests/commands", "-k", "completion", cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert BASH in done.stdout and ZSH not in done.stdout
+    (line,) = [ln for ln in done.stdout.splitlines() if ln.startswith("envlock: ")]
+    assert line.startswith(LOCAL_LINE) and line.endswith(FULL_LINE), line
+
+
+@pytest.mark.parametrize("depth", [{"CI": "true"}, {"ENVLOCK_TEST_FULL": "1"}])
+def test_the_full_depth_runs_every_test(depth: dict[str, str]) -> None:
+    """Under CI nothing is left out (and nothing is said about a local run)."""
+    done = _plain_pytest("tests/commands", "-k", "completion", cwd=REPO, depth=depth)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert BASH in done.stdout and ZSH in done.stdout
+    assert "envlock: a local run" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("tests/commands/test_completion.py",),  # the file named: all of it
+        (f"tests/commands/test_completion.py::{ZSH}",),  # the test named
+        ("tests/commands", "-k", "completion", "-m", "slow"),  # chosen by marker
+    ],
+)
+def test_a_slow_test_asked_for_runs_locally(args: tuple[str, ...]) -> None:
+    done = _plain_pytest(*args, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert ZSH in done.stdout
+    assert "slow test" not in done.stdout
+
+
+TARGET = ("tests/commands", "-k", f"{ZSH} or {BASH}")
+
+
+def test_the_summary_counts_what_xdist_workers_left_out() -> None:
+    """With `-n 2` the controller collects nothing: the count comes from the workers."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q", *TARGET],
+        cwd=REPO,
+        env={k: v for k, v in clean_env().items() if k not in DEPTH},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed in " in done.stdout.splitlines()[-1], done.stdout[-2000:]
+    assert LOCAL_LINE in done.stdout, done.stdout[-2000:]

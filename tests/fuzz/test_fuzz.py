@@ -6,9 +6,9 @@ fixtures). Properties: parsing ends in a typed object or in its own one-line err
 (LockError / FactsError), never another exception; the pipeline over any Facts that
 parse does not raise; JSON output parses, JUnit output is well-formed XML, GitHub
 annotations are one line each, text output renders. The number of cases per test is
-FUZZ_EXAMPLES (default 1,500 under CI=true, where 7 tests give > 10,000 per run; 100 in a
-local run). Inputs that once failed
-are pinned with @example.
+FUZZ_EXAMPLES (default 1,500 at the full depth, CI=true or ENVLOCK_TEST_FULL=1, where 7
+tests give > 10,000 per run; a small count in a local run: tests/conftest.py). Inputs that
+once failed are pinned with @example.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from functools import cache
@@ -35,14 +34,14 @@ from envlock.findings import Report
 from envlock.lock import build_lock, dumps_lock, loads_lock
 from envlock.report import FORMATS, render
 from envlock.verify import verify
-from tests.conftest import load_fixture_json
+from tests.conftest import FUZZ_EXAMPLES, IN_CI, load_fixture_json
 
 pytestmark = pytest.mark.fuzz
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-# Cases per test: FUZZ_EXAMPLES when set; else the full depth under CI=true (1,500: over
-# 10,000 a run) and a quick local run (100: the suite's default run stays within minutes).
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (1500 if IN_CI else 100))
+# Cases per test: the suite's depth (tests/conftest.py): FUZZ_EXAMPLES when set; else the
+# full depth under CI=true or ENVLOCK_TEST_FULL=1 (1,500: over 10,000 a run), and a quick
+# local run (the suite's default run stays within minutes).
+EXAMPLES = FUZZ_EXAMPLES
 FUZZ = settings(
     max_examples=EXAMPLES,
     # 2 s per example: a quadratic path on hostile input fails the suite, not a user
