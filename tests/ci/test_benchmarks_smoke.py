@@ -6,9 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, VENV_ROOT, clean_env, need
 
 
+@pytest.mark.slow
 def test_every_benchmark_still_runs() -> None:
     need((VENV_ROOT / "torch-cuda" / "bin" / "python").exists(), "no torch-cuda venv")
     need((VENV_ROOT / "uv-13" / "bin" / "uv").exists(), "no uv venv")

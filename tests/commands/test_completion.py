@@ -226,6 +226,7 @@ def zsh_typed(script: Path, lines: list[str]) -> dict[str, str]:
 @pytest.mark.skipif(
     ZSH is None and not os.environ.get("CI"), reason="zsh is not installed (CI installs it)"
 )
+@pytest.mark.slow
 def test_tab_in_a_real_interactive_zsh(scripts: dict[str, Path]) -> None:
     cases = {
         "envlock veri": "envlock verify",

@@ -74,6 +74,7 @@ def test_lock_hashes_counts_the_projects_asked_of_the_index(
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_determinism_counts_its_classes_in_order(cpu_python: Path) -> None:
     from envlock.determinism import CLASSES
 

@@ -125,6 +125,7 @@ def test_a_venv_without_torch_is_reported_without_torch(
     assert not {"torch", "rich", "envlock", "torch-envlock", "nvidia-ml-py"} & names, names
 
 
+@pytest.mark.slow
 def test_doctor_in_a_fresh_venv_without_torch_fails_and_names_the_interpreter(
     envlock_wheel: Path, tmp_path: Path
 ) -> None:

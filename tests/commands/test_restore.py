@@ -192,6 +192,7 @@ def test_restore_with_uv_builds_a_venv_that_verifies(tiny_lock: Path, tmp_path: 
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_a_failed_install_leaves_the_existing_venv_as_it_was(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
@@ -317,6 +318,7 @@ def test_a_mount_point_is_restored_in_place(tiny_lock: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_what_a_kill_9_left_is_removed_by_the_next_run(tiny_lock: Path, tmp_path: Path) -> None:
     """kill -9 in the middle of the install (an index that never answers holds pip there):
     the half-built venv and the requirements' temp dir are the next run's to remove."""
@@ -370,6 +372,7 @@ def test_a_symlinked_venv_stays_a_link_and_leaves_nothing(tiny_lock: Path, tmp_p
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_relative_dirs_end_as_their_absolute_path_in_every_script(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
@@ -461,6 +464,7 @@ def test_bad_input_is_one_line_and_exit_3(tiny_lock: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_restore_into_an_existing_interpreter_and_a_version_the_index_lacks(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
@@ -509,6 +513,7 @@ def test_unreachable_index_and_a_version_the_index_lacks(tiny_venv: Path, tmp_pa
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_torch_cpu_round_trip_with_pip(cpu_python: Path, tmp_path: Path) -> None:
     lock = tmp_path / "envlock.lock.toml"
     made = run_envlock(["lock", "--python", str(cpu_python), "-o", str(lock)], cwd=tmp_path)

@@ -34,6 +34,7 @@ def run_envlock(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.slow
 def test_restore_verifies_the_new_venv_without_probing_the_machine_again(
     tmp_path: Path,
 ) -> None:

@@ -32,6 +32,7 @@ def _order(text: str, *parts: str) -> None:
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_a_pipe_gets_one_plain_line_per_step_and_stdout_stays_json(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
@@ -54,6 +55,7 @@ def test_a_pipe_gets_one_plain_line_per_step_and_stdout_stays_json(
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_pip_streams_its_own_lines_per_package(tiny_lock: Path, tmp_path: Path) -> None:
     target = tmp_path / "pip"
     args = ["restore", str(tiny_lock), "--venv", str(target), "--installer", "pip"]
@@ -119,7 +121,7 @@ def _failing_index_env(index: FakeIndex, *, uv: bool) -> dict[str, str]:
 
 
 @pytest.mark.venv
-@pytest.mark.parametrize("installer", ["uv", "pip"])
+@pytest.mark.parametrize("installer", ["uv", pytest.param("pip", marks=pytest.mark.slow)])
 def test_a_failed_install_shows_the_installers_error_and_its_url(
     installer: str, tiny_lock: Path, tmp_path: Path
 ) -> None:

@@ -68,6 +68,7 @@ def test_python_m_without_torch_is_refused_and_named(
     assert "not running the command" in proc.stderr and not marker.exists()
 
 
+@pytest.mark.slow
 def test_console_script_shebang_is_checked(
     cpu_lock: Path, cpu_python: Path, bare_bin: Path, tmp_path: Path
 ) -> None:

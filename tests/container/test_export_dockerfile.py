@@ -36,6 +36,7 @@ def _pip(*args: str, cwd: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_exported_dockerfile_builds_without_network_and_verifies(
     images: None, tmp_path: Path
 ) -> None:

@@ -39,6 +39,7 @@ def test_determinism_json(cpu_python: Path) -> None:
     assert all(c["run_to_run_identical"] for c in d["classes"].values())
 
 
+@pytest.mark.slow
 def test_determinism_text_table(cpu_python: Path) -> None:
     proc = run_envlock(["determinism", "--device", "cpu", "--python", str(cpu_python)])
     assert proc.returncode == 0, proc.stderr
@@ -47,6 +48,7 @@ def test_determinism_text_table(cpu_python: Path) -> None:
     assert "torch 2.13.0" in proc.stdout and "PASS" in proc.stdout
 
 
+@pytest.mark.slow
 def test_determinism_negative_control_exits_1_naming_the_class(cpu_python: Path) -> None:
     proc = run_envlock(
         ["determinism", "--device", "cpu", "--format", "json", "--python", str(cpu_python)],
@@ -98,6 +100,7 @@ def test_lock_holds_the_determinism_table(lock_path: Path) -> None:
     assert table["settings"]["deterministic-algorithms"] == "true"
 
 
+@pytest.mark.slow
 def test_verify_on_the_same_machine_passes(lock_path: Path, cpu_python: Path) -> None:
     proc = run_envlock(["verify", str(lock_path), "--python", str(cpu_python), "--format", "json"])
     doc = json.loads(proc.stdout)
@@ -105,6 +108,7 @@ def test_verify_on_the_same_machine_passes(lock_path: Path, cpu_python: Path) ->
     assert det == [] and proc.returncode == 0, (proc.stderr, doc["findings"])
 
 
+@pytest.mark.slow
 def test_verify_with_an_edited_digest_fails_naming_the_class(
     lock_path: Path, cpu_python: Path, tmp_path: Path
 ) -> None:
@@ -141,6 +145,7 @@ def test_verify_with_a_corrupt_determinism_table_is_exit_3(
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_api_verify_recomputes_digests_like_the_cli(lock_path: Path, cpu_python: Path) -> None:
     """The one front door: envlock.verify_lock recomputes the lock's digests (the old
     api.verify never did, then advised running verify without --no-determinism)."""

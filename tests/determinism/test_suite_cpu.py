@@ -42,6 +42,7 @@ def test_suite_runs_every_class_with_deterministic_settings(baseline: Determinis
     assert run_to_run_findings(d) == []
 
 
+@pytest.mark.slow
 def test_two_processes_give_identical_digests(baseline: DeterminismFacts, cpu_python: Path) -> None:
     again = run_suite(device="cpu", seed=0, python=str(cpu_python))
     assert {k: v.digest for k, v in again.classes.items()} == {
@@ -51,6 +52,7 @@ def test_two_processes_give_identical_digests(baseline: DeterminismFacts, cpu_py
     assert compare(baseline, again) == []
 
 
+@pytest.mark.slow
 def test_a_different_seed_changes_every_class(baseline: DeterminismFacts, cpu_python: Path) -> None:
     other = run_suite(device="cpu", seed=1234, python=str(cpu_python))
     assert other.seed == 1234
@@ -64,6 +66,7 @@ def test_live_run_agrees_with_the_recording(baseline: DeterminismFacts) -> None:
     assert errors == []
 
 
+@pytest.mark.slow
 def test_cuda_build_without_driver_runs_on_cpu(cuda_python: Path) -> None:
     d = run_suite(device="auto", seed=0, python=str(cuda_python))
     assert d.device == "cpu" and d.context["torch"].startswith("2.14.1")
@@ -71,6 +74,7 @@ def test_cuda_build_without_driver_runs_on_cpu(cuda_python: Path) -> None:
     assert errors == []
 
 
+@pytest.mark.slow
 def test_negative_control_is_caught_run_to_run(
     cpu_python: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

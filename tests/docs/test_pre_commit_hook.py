@@ -140,6 +140,7 @@ def test_the_documented_snippet_is_a_whole_config_with_a_release_rev() -> None:
     assert re.search(rf"(?m)^\s*rev: v{re.escape(__version__)}$", config), config
 
 
+@pytest.mark.slow
 def test_hook_passes_without_an_activated_venv(
     hooks: Path, cpu_python: Path, tmp_path: Path
 ) -> None:
@@ -152,6 +153,7 @@ def test_hook_passes_without_an_activated_venv(
     assert "envlock verify (software scope)" in out and "Passed" in out, out
 
 
+@pytest.mark.slow
 def test_hook_fails_on_drift_in_the_activated_venv(
     hooks: Path, cpu_python: Path, cuda_python: Path, tmp_path: Path
 ) -> None:

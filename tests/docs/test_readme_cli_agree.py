@@ -75,6 +75,7 @@ def test_verify_reads_envlock_lock_toml_by_default(tmp_path: Path) -> None:
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_every_command_names_this_machine_the_same_way(cpu_python: Path) -> None:
     """doctor and determinism on the same interpreter name the same target: `host`, or
     `this docker container` where envlock runs in one (the interpreter is not the target)."""

@@ -122,6 +122,7 @@ def test_all_ranks_agree_every_rank_exits_0(
         ('[ "$RANK" = 2 ] && export LD_LIBRARY_PATH=/usr/local/cuda/lib64', "env.LD_LIBRARY_PATH"),
     ],
 )
+@pytest.mark.slow
 def test_one_rank_differs_every_rank_exits_1_and_rank_0_names_it(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path, setup: str, field: str
 ) -> None:
@@ -151,6 +152,7 @@ def test_one_rank_differs_every_rank_exits_1_and_rank_0_names_it(
     assert divergent[0]["evidence"]["values"]  # which ranks hold which value
 
 
+@pytest.mark.slow
 def test_a_rank_that_never_starts_times_out_with_a_clear_message(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.venv
 SMOKE_S = 10
 
 
+@pytest.mark.slow
 def test_a_rank_with_a_missing_interface_stops_the_launch_named(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path
 ) -> None:
@@ -58,6 +59,7 @@ def test_a_rank_with_a_missing_interface_stops_the_launch_named(
     assert "internal error" not in proc.stderr  # (torchrun prints its own traceback)
 
 
+@pytest.mark.slow
 def test_a_healthy_launch_passes_the_smoke_test_and_rank_0_writes_html(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path
 ) -> None:

@@ -156,6 +156,7 @@ def test_missing_facts_file_exits_3(tmp_path: Path) -> None:
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_lock_refuses_nondeterministic_digests(cpu_python: Path, tmp_path: Path) -> None:
     lock = tmp_path / "envlock.lock.toml"
     env = clean_env(ENVLOCK_DETERMINISM_PERTURB="matmul")
@@ -169,6 +170,7 @@ def test_lock_refuses_nondeterministic_digests(cpu_python: Path, tmp_path: Path)
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_cuda_digests_on_a_machine_without_gpu_are_a_finding(
     cpu_python: Path, tmp_path: Path
 ) -> None:

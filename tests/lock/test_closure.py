@@ -167,6 +167,7 @@ def test_provenance_is_recorded_and_a_local_path_is_not_committed() -> None:
     assert [f.check_id for f in verify(vcs_only, moved, scope="software")] == []
 
 
+@pytest.mark.slow
 def test_direct_url_json_of_a_real_editable_and_a_real_wheel(tmp_path: Path) -> None:
     """pip writes direct_url.json; the probe reads its kind (pip runs for real)."""
     env = tmp_path / "v"

@@ -238,6 +238,7 @@ def test_lock_to_stdout(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_million_gpus_is_refused_before_it_is_built(tmp_path: Path) -> None:
     doc = cuda_venv_facts().to_dict()
     gpu = {"index": 0, "name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}

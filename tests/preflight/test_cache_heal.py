@@ -13,6 +13,7 @@ from tests.conftest import clean_env, run_envlock
 pytestmark = pytest.mark.venv
 
 
+@pytest.mark.slow
 def test_an_invalid_cache_entry_is_replaced(cpu_python: Path, tmp_path: Path) -> None:
     env = clean_env(ENVLOCK_CACHE_DIR=str(tmp_path / "cache"))
     lock = tmp_path / "envlock.lock.toml"

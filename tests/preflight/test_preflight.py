@@ -96,6 +96,7 @@ def _notes(proc: subprocess.CompletedProcess[str]) -> list[str]:
     return list(json.loads(proc.stdout)["details"]["probe_notes"])
 
 
+@pytest.mark.slow
 def test_cache_hit_then_invalidated_by_reinstalls(scratch: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     lock = tmp_path / "envlock.lock.toml"
@@ -140,6 +141,7 @@ print("preflight ok:", report.details["lock"])
 """
 
 
+@pytest.mark.slow
 def test_preflight_passes_then_fails_after_the_venv_changes(scratch: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     lock = tmp_path / "envlock.lock.toml"
@@ -160,6 +162,7 @@ def test_preflight_passes_then_fails_after_the_venv_changes(scratch: Path, tmp_p
     assert "env.CUBLAS_WORKSPACE_CONFIG" in bad.stdout
 
 
+@pytest.mark.slow
 def test_envlock_run_execs_on_pass_and_refuses_on_drift(scratch: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     lock = tmp_path / "envlock.lock.toml"
