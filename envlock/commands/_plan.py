@@ -34,9 +34,30 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_matrix_fleet_refusal(parser: argparse.ArgumentParser) -> None:
+    """matrix's --facts-dir: declared so that it is refused with one usage line (and said
+    in --help) instead of argparse's "unrecognized arguments"."""
+    parser.add_argument(
+        "--facts-dir",
+        dest="matrix_facts_dir",
+        metavar="DIR",
+        help="not taken: a replacement line is written for one machine (this host or "
+        "--facts); `envlock doctor --plan FILE --facts-dir DIR` holds a plan against every "
+        "kind of node of a fleet",
+    )
+
+
 def plan_options(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
     """--build-arg and --target, checked (a UsageError without --plan or without '=')."""
     from envlock.errors import UsageError
+
+    if getattr(args, "matrix_facts_dir", None):
+        # one replacement per instruction: which kind of node it would be written for is
+        # the user's choice, so name the command that judges every kind instead
+        raise UsageError(
+            "matrix --plan holds a plan against one machine (this host or --facts), not "
+            "--facts-dir: envlock doctor --plan FILE --facts-dir DIR judges every kind of node"
+        )
 
     if not args.plan and (args.build_arg or args.target or args.probe_base):
         raise UsageError("--build-arg, --target and --probe-base apply to a --plan file")

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from envlock.commands._plan import add_plan_arguments, plan_options
+from envlock.commands._plan import add_matrix_fleet_refusal, add_plan_arguments, plan_options
 from envlock.commands._source import add_source_arguments, source_of
 from envlock.errors import ExitCode
 
@@ -61,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_source_arguments(parser)
     add_plan_arguments(parser)
+    add_matrix_fleet_refusal(parser)
 
 
 def run(args: argparse.Namespace) -> ExitCode:

@@ -245,6 +245,12 @@ def _print_finding(console: Printer, f: Finding) -> None:
     for key, value in f.evidence.items():
         if isinstance(value, list) and len(value) > MAX_LIST:
             value = f"{len(value)} items (--format json lists them all)"
-        console.print(Line(f"     {plain(key)}: {_fmt(value)}", style="dim"))
+        console.print(Line(_hanging(f"     {plain(key)}: ", _fmt(value)), style="dim"))
     if f.fix:
-        console.print(Line(f"     fix: {plain(f.fix)}", style="green"))
+        console.print(Line(_hanging("     fix: ", plain(f.fix)), style="green"))
+
+
+def _hanging(label: str, text: str) -> str:
+    """`label` then `text`, its later lines (a replacement RUN spanning lines) indented
+    under the first so they read as part of the fix, not as lines of the report."""
+    return label + text.replace("\n", "\n" + " " * len(label))
