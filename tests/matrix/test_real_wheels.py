@@ -71,8 +71,7 @@ def test_python_range_matches_metadata(wheel: dict[str, Any]) -> None:
     )
     # the classifiers may name a Python no wheel is tagged for (2.13.0+cpu names 3.15):
     # the row's range, PyPI's tags (test_pypi_record.py), lies within them
-    assert release.python_min == minors[0], wheel["version"]
-    assert release.python_max <= minors[-1], wheel["version"]
+    assert minors[0] <= release.python_min <= release.python_max <= minors[-1], wheel["version"]
 
 
 def test_cuda_build_matches_the_matrix_row(cuda_python: Path) -> None:
@@ -180,27 +179,31 @@ def hold_matrix(record: dict[str, Any]) -> None:
     release = m.torch_release(Version.parse(record["version"]))
     assert release is not None, record["version"]
     assert release.requires_python == record["requires_python"]
-    minors = [Version.parse(m) for m in record["python_classifiers"]]
-    # within the classifiers: the row's range is the wheels' tags (test_pypi_record.py)
-    assert release.python_min == minors[0] and release.python_max <= minors[-1]
+    # the wheel's own Python tag is in the row's range (the range is PyPI's tags, held by
+    # test_pypi_record.py; classifiers are not: 1.11's stop at 3.9 beside its cp310 wheels)
+    tag = re.search(r"-cp(\d)(\d+)-", record.get("wheel", ""))
+    if tag:
+        assert release.supports_python(Version.parse(f"{tag.group(1)}.{tag.group(2)}"))
     if record["cuda"] is None:
         return
     variant = m.torch_variant(Version.parse(record["version"]), Version.parse(record["cuda"]))
     assert variant is not None and variant.targets is not None, record["version"]
-    assert "arch-list" not in variant.unverified, "a row a wheel confirms is not UNVERIFIED"
     sass = {str(t) for t in variant.targets if not t.ptx}
     ptx = {str(t) for t in variant.targets if t.ptx}
     found = set(record["libtorch_cuda_sass"])
-    # every listed SASS target is in the binary and PTX exactly where the list says +PTX
+    found_ptx = set(record["libtorch_cuda_ptx"])
+    # every listed SASS target is in the binary and every listed PTX target too
     assert sass <= found, sorted(sass - found)
-    assert ptx == set(record["libtorch_cuda_ptx"])
-    # the binary's other plain targets (single kernels built for sm_89, sm_103) run on a
-    # listed target of the same major: no major is missing from the row
-    extra = [ArchTarget.from_flag(f) for f in found - sass]
-    for t in extra:
-        assert t is not None
-        if not t.variant:
-            assert any(m.sass_runs(s, t.capability) for s in variant.targets if not s.ptx), t
+    assert ptx <= found_ptx, sorted(ptx - found_ptx)
+    # PTX the row does not list (1.x wheels link NCCL and MAGMA into one library, whose
+    # kernels are built for their own targets): the row must say it is UNVERIFIED
+    confirmed = found_ptx == ptx
+    assert ("arch-list" not in variant.unverified) is confirmed, (record["version"], found_ptx)
+    # the binary's other targets are not held: single kernels (sm_89, sm_103, sm_90a), the
+    # kernels of libraries 1.x links in (NCCL, MAGMA: sm_30, sm_35) and the few sm_50/sm_60
+    # kernels of 2.8-2.10's cu128 wheels, whose release notes say these builds dropped
+    # Maxwell and Pascal; a target set does not say which operators it serves
+    assert all(ArchTarget.from_flag(f) is not None for f in found)
     pins = record["pins"]
     major = variant.cuda.major
     if f"nvidia-cudnn-cu{major}" in pins:
