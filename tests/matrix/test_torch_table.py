@@ -86,10 +86,18 @@ def test_no_release_field_is_unverified() -> None:
         assert r.note is None or "UNVERIFIED" not in r.note, str(r.release)
 
 
+def test_every_default_variant_is_read_from_its_wheel() -> None:
+    """The wheel a plain `pip install torch==X.Y.0` gets, for every release 1.0-2.14, was
+    read through the fatbin reader (WH, WH26, WH27, WH212, WH213, WHP)."""
+    for r in load_matrix().torch:
+        v = r.variant(r.default_variant)
+        assert v is not None and any(s.startswith("WH") for s in v.source), str(r.release)
+
+
 def test_cu130_wheels_carry_no_ptx() -> None:
-    """T lists 12.0+PTX for cu130, but the 2.12, 2.13 and 2.14 wheels hold no compute_120."""
+    """T lists 12.0+PTX for cu130, but the 2.11-2.14 wheels hold no compute_120."""
     m = load_matrix()
-    for release in ("2.12", "2.13", "2.14"):
+    for release in ("2.11", "2.12", "2.13", "2.14"):
         v = m.torch_variant(V(release), V("13.0"))
         assert v is not None and v.arch_list is not None and "12.0" in v.arch_list
         assert not any(t.ptx for t in v.targets or []), release
