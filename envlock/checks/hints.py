@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from envlock.checks.context import CheckContext
 from envlock.matrix import Version, cuda_variant
 from envlock.matrix.advice import INDEX_URL, Remedy, evaluate, remedy
@@ -13,17 +15,25 @@ def family_pins(ctx: CheckContext, release: Version) -> dict[str, Version]:
     `release`: a fix that installs another torch build names them too, since pip leaves a
     torchvision built for the old torch in place (re-checked: tests/checks/
     test_fixes_recheck.py, pytorch/pytorch#37320's torchvision 0.6 beside torch 1.3)."""
+    return paired_members(ctx.facts.packages.distributions, release)
+
+
+def paired_members(installed: Collection[str], release: Version) -> dict[str, Version]:
+    """Of the family members `installed` names, each at the series paired with `release`."""
     row = load_family().row_for_torch(release)
-    have = ctx.facts.packages.distributions
     if row is None:
         return {}
-    return {m: row.members[m] for m in PAIRED if m in have and m in row.members}
+    return {m: row.members[m] for m in PAIRED if m in installed and m in row.members}
 
 
 def install_command(ctx: CheckContext, release: Version, variant: str) -> str:
     """pip install "torch==X.Y.*" and the paired family members from the variant's index."""
-    pins = "".join(f' "{m}=={s}.*"' for m, s in family_pins(ctx, release).items())
-    return f'pip install "torch=={release}.*"{pins} --index-url {INDEX_URL}{variant}'
+    return install_line(release, variant, family_pins(ctx, release))
+
+
+def install_line(release: Version, variant: str, pins: dict[str, Version]) -> str:
+    extra = "".join(f' "{m}=={s}.*"' for m, s in pins.items())
+    return f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
 
 
 def build_road(ctx: CheckContext, road: dict[str, str]) -> dict[str, str]:
@@ -52,10 +62,12 @@ def remedy_for(
     exclude_installed: bool = True,
     need_gpus: bool = True,
     full_only: bool = False,
+    own_kernels: bool = False,
 ) -> Remedy | None:
     """The roads out for this machine: the nearest official build that runs on these GPUs,
     this driver and this Python, and/or the driver that the installed build (or the nearest
-    one) needs."""
+    one) needs. `own_kernels`: builds with the GPUs' own kernels (SASS) before those that
+    run them through PTX JIT only, where one runs (a fix for missing kernels)."""
     caps = [g.capability for g in ctx.gpus() if g.capability is not None]
     if not caps and need_gpus:
         return None
@@ -66,6 +78,9 @@ def remedy_for(
         os_name=ctx.os_name,
         python=ctx.python_version,
     )
+    clean = [f for f in fits if not f.caveats]
+    if own_kernels and any(f.runs for f in clean):
+        fits = clean
     tc = ctx.torch_cuda
     return remedy(
         fits,
@@ -106,12 +121,12 @@ def remedy_text(r: Remedy | None, ctx: CheckContext) -> str | None:
     return "; or ".join(parts) if parts else None
 
 
-def wheel_hint(ctx: CheckContext) -> str | None:
+def wheel_hint(ctx: CheckContext, *, own_kernels: bool = False) -> str | None:
     """The computed fix as text (see remedy_for)."""
-    return remedy_text(remedy_for(ctx), ctx)
+    return remedy_text(remedy_for(ctx, own_kernels=own_kernels), ctx)
 
 
-def roads(ctx: CheckContext) -> list[dict[str, str]]:
+def roads(ctx: CheckContext, *, own_kernels: bool = False) -> list[dict[str, str]]:
     """The computed fix as data, for a finding's evidence ("fix.roads")."""
-    r = remedy_for(ctx)
+    r = remedy_for(ctx, own_kernels=own_kernels)
     return [build_road(ctx, road) for road in r.roads()] if r is not None else []

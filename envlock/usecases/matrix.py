@@ -90,6 +90,9 @@ class _Asked:
     os_name: str | None = None
     release: Version | None = None  # --torch: only this release's builds
     variant: str | None = None  # --torch X.Y.Z+cuXYZ: only this build
+    # the torch family members the facts list: each build's pip line reinstalls them at
+    # the series paired with it (pip would leave a torchvision built for the old torch)
+    family: tuple[str, ...] = ()
 
 
 def matrix_advice(
@@ -168,9 +171,9 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
         driver=str(asked.driver) if asked.driver else None,
         os=os_name,
         python=str(python.truncate(2)),
-        best=_build(chosen) if chosen else None,
+        best=_build(chosen, asked.family) if chosen else None,
         upgrade_driver_for_newest=_upgrade(fits, chosen),
-        fits=tuple(_build(f) for f in fits),
+        fits=tuple(_build(f, asked.family) for f in fits),
         sources=matrix.sources,
         torch=_torch_name(asked),
         other_release=_other_release(every, asked) if chosen is None else None,
@@ -200,7 +203,7 @@ def _other_release(every: list[Fit], asked: _Asked) -> TorchBuild | None:
     # none of the asked release's builds runs (best() found none), so the build road
     # remedy finds, nearest to it, is another release's
     road = remedy(every, installed=asked.release, installed_variant=None).build
-    return _build(road) if road is not None else None
+    return _build(road, asked.family) if road is not None else None
 
 
 def _torch_asked(matrix: Matrix, text: str) -> tuple[Version, str | None]:
@@ -289,6 +292,7 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
         machine = (facts.system.arch or "").lower()
         if asked.capabilities and machine in ("aarch64", "arm64"):
             asked.arm.append(f"this {machine} machine's GPU")
+    asked.family = tuple(facts.packages.distributions)
     if asked.driver is None:
         asked.driver = ctx.driver_version
     if asked.python is None:
@@ -316,7 +320,10 @@ def _upgrade(fits: list[Fit], chosen: Fit | None) -> DriverUpgrade | None:
     return DriverUpgrade(torch=str(newest), variant=fit.variant.name, driver_at_least=str(needed))
 
 
-def _build(f: Fit) -> TorchBuild:
+def _build(f: Fit, family: tuple[str, ...] = ()) -> TorchBuild:
+    from envlock.checks.hints import install_line, paired_members
+
+    pins = paired_members(family, f.release.release)
     return TorchBuild(
         torch=str(f.release.release),
         variant=f.variant.name,
@@ -326,7 +333,7 @@ def _build(f: Fit) -> TorchBuild:
         driver_support=f.driver.support.value if f.driver else None,
         problems=tuple(f.problems),
         caveats=tuple(f.caveats),
-        pip=f.pip_command(),
+        pip=install_line(f.release.release, f.variant.name, pins) if pins else f.pip_command(),
     )
 
 

@@ -438,10 +438,9 @@ def test_the_matrix_build_for_a_pasted_report_runs_there(name: str) -> None:
     after = run_checks(apply_pip_line(facts, advice.best.pip))
     errors = _errors(after)
     assert not errors & _BUILD_CLASSES, (advice.best.pip, [f.message for f in after])
-    # KNOWN GAP (reported to the lead, issue 21): matrix's pip line installs torch alone,
-    # so a torchvision the paste lists stays paired with the old torch (6 tuning reports,
-    # pytorch#37320 first); the doctor's own roads name the family (checks/hints.py)
-    new = errors - _errors(before) - {"EL-FAMILY-MISMATCH"}
+    # the paste's torchvision is reinstalled with it (it stayed paired with the old torch
+    # before: 6 tuning reports, pytorch#37320 first)
+    new = errors - _errors(before)
     assert not new, (advice.best.pip, [f.message for f in after])
 
 
