@@ -8,14 +8,19 @@ case's roads are re-applied by the fix property test (tests/checks/test_fixes_re
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
+import pytest
+
 from envlock.checks.context import CheckContext
 from envlock.checks.registry import run_checks
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
-from envlock.matrix import load_matrix
+from envlock.matrix import Version, load_matrix
 from tests.checks.test_checks import _driver, _live, _torch
 from tests.checks.test_fixes_recheck import _recheck
-from tests.facts_builders import gpu, h100_host, with_gpus
+from tests.facts_builders import edit, gpu, h100_host, with_gpus
 
 CU117_FLAGS = ["sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86"]
 CU118_FLAGS = [*CU117_FLAGS, "sm_90"]
@@ -158,3 +163,59 @@ def test_a_driver_upgrade_that_keeps_the_release_comes_before_another_release() 
     assert any(r.get("torch") != "2.9" for r in roads[1:]), roads  # the other release, after
     assert (f.fix or "").startswith("upgrade the NVIDIA driver to >= "), f.fix
     _recheck(cpu_torch_2_9_on_driver_520())
+
+
+# ------------------------------------------------- issue 21 item 6: an audit of the fixes
+def _no_driver(f: Facts) -> Facts:
+    d = dataclasses.replace(
+        f.driver,
+        version=None,
+        nvml_library_version=None,
+        kernel_module_version=None,
+        cuda_version=None,
+        gpus=None,
+        pci_gpus=[],
+        device_nodes=[],
+    )
+    return edit(f, "driver", d)
+
+
+def test_without_a_driver_the_fix_names_the_cpu_index() -> None:
+    f = _by_id(_no_driver(h100_host()))["EL-NO-DRIVER"]
+    fix = f.fix or ""
+    assert "--index-url https://download.pytorch.org/whl/cpu" in fix, fix
+    assert 'torch==2.14.*"' in fix, fix
+
+
+_INSTALL = re.compile(
+    r'torch==(\d+\.\d+)\.\*".*?--index-url https://download\.pytorch\.org/whl/(\w+)'
+)
+_DRIVER = re.compile(r"driver to >= (\d+)")
+
+
+@pytest.mark.slow  # ~100 doctor runs
+@pytest.mark.parametrize("cc", ["3.5", "5.0", "7.0", "8.6", "12.0"])
+def test_every_fix_names_a_build_that_exists_and_a_driver_this_gpu_can_have(cc: str) -> None:
+    """Over old and new GPUs, drivers and the default build of releases from 1.0 to 2.14:
+    no placeholder, every (torch, variant) a fix installs is in the matrix (or the CPU
+    index), no driver upgrade past the GPU's last branch. (An audit: it found no gap.)"""
+    m = load_matrix()
+    arch = m.architecture(Version.parse(cc))
+    last = arch.last_branch if arch is not None else None
+    fixes = 0
+    for drv in ("470.82.01", "580.65.06"):
+        for rel in m.torch[::3]:
+            v = rel.variant(rel.default_variant)
+            assert v is not None
+            f = _on("GPU", cc, _driver(h100_host(), drv, "12.0"))
+            f = _torch(f, f"{rel.release}.0+{v.name}", str(v.cuda))
+            for x in run_checks(f):
+                fix = x.fix or ""
+                fixes += bool(fix)
+                assert not re.search(r"XYZ|\{|\}|None", fix), fix
+                for torch, variant in _INSTALL.findall(fix):
+                    row = m.torch_release(Version.parse(torch))
+                    assert variant == "cpu" or (row and row.variant(variant)), fix
+                for needed in _DRIVER.findall(fix):
+                    assert last is None or int(needed) <= last, (cc, fix)
+    assert fixes  # not vacuous
