@@ -98,7 +98,7 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     for g, cc, targets, cov in _coverage(ctx):
         if cov.runs or _unservable(ctx, g) is not None:  # EL-GPU-UNSERVABLE says it
             continue
-        hint = wheel_hint(ctx)
+        hint = wheel_hint(ctx, own_kernels=True)
         yield Finding(
             check_id="EL-ARCH-UNSUPPORTED",
             severity=Severity.ERROR,
@@ -116,7 +116,7 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
                 "torch.version": ctx.facts.torch.version,
                 "torch.arch_flags": targets.flags,
                 "arch_flags_from": targets.origin,
-                "fix.roads": roads(ctx),
+                "fix.roads": roads(ctx, own_kernels=True),
             },
         )
 

@@ -51,15 +51,9 @@ def build_for_host(torch: PlannedTorch | None, host: Facts | None, matrix: Matri
     caps, driver = capabilities(host), driver_of(host)
     if not caps and driver is None:
         return None
-    fits: list[Fit] = evaluate(matrix, capabilities=caps, driver=driver)
-    fits = [f for f in fits if f.variant.cuda is not None and not f.variant.name.startswith("cpu")]
-    # a build with the GPUs' own kernels before one that runs them through PTX JIT only
-    clean = [f for f in fits if not f.caveats]
-    if any(f.runs for f in clean):
-        fits = clean
     planned = Version.of(torch.version) if torch is not None else None
     chosen = remedy(
-        fits,
+        _cuda_fits(matrix, caps, driver),
         installed=planned,
         installed_variant=torch.variant if torch is not None else None,
         exclude_installed=False,
@@ -68,10 +62,22 @@ def build_for_host(torch: PlannedTorch | None, host: Facts | None, matrix: Matri
         return None
     release = chosen.release.release
     same = planned is not None and planned.truncate(2) == release
-    version = (
-        torch.version if same and torch is not None and torch.version.count(".") >= 2 else None
-    )
-    return Build(version=version or f"{release}.0", variant=chosen.variant, same_release=same)
+    version = torch.version if same and torch is not None else None
+    if version is None or version.count(".") < 2:
+        version = f"{release}.0"
+    return Build(version=version, variant=chosen.variant, same_release=same)
+
+
+def _cuda_fits(matrix: Matrix, caps: list[Version], driver: Version | None) -> list[Fit]:
+    """The CUDA builds judged for the host, those with the GPUs' own kernels only where
+    one of them runs (a build that runs them through PTX JIT only is the last resort)."""
+    fits = [
+        f
+        for f in evaluate(matrix, capabilities=caps, driver=driver)
+        if f.variant.cuda is not None and not f.variant.name.startswith("cpu")
+    ]
+    clean = [f for f in fits if not f.caveats]
+    return clean if any(f.runs for f in clean) else fits
 
 
 def torch_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Replacement | None:

@@ -76,3 +76,36 @@ def test_matrix_plan_with_facts_dir_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     helptext = " ".join(run_envlock(["matrix", "--help"]).stdout.split())
     assert "--facts-dir" in helptext and "envlock doctor --plan FILE --facts-dir" in helptext
+
+
+def _sass_for(torch: str, variant: str, capability: str) -> bool:
+    from envlock.matrix import Version, load_matrix
+
+    matrix = load_matrix()
+    release = matrix.torch_release(Version.parse(torch))
+    row = release.variant(variant) if release is not None else None
+    targets = row.targets if row is not None else None
+    assert targets is not None, (torch, variant)
+    return matrix.coverage(Version.parse(capability), targets).sass is not None
+
+
+@pytest.mark.parametrize(
+    "fixture", ["mmdetection/Dockerfile", "compvis-latent-diffusion/environment.yaml"]
+)
+def test_an_arch_fix_names_a_build_with_the_gpus_own_kernels(
+    fixture: str, host_files: dict[str, Path]
+) -> None:
+    """H8's report: mmdetection's torch 1.6 cu101 on an H100 was told to 'install a torch
+    build that includes sm_90' with the road torch 1.5 cu102, whose sm_90 is PTX JIT only
+    (torch.toml's 1.5 cu102 arch list); the road must have sm_90 SASS."""
+    path = CORPUS / fixture
+    found = _findings("--plan", str(path), "--facts", str(host_files["h100"]))
+    arch = [f for f in found if f["id"] == "EL-ARCH-UNSUPPORTED"]
+    assert arch, found
+    for f in arch:
+        evidence = f["evidence"]
+        assert isinstance(evidence, dict)
+        roads = [r for r in evidence["fix.roads"] if r.get("torch") and r.get("variant")]
+        assert roads, evidence
+        for road in roads:
+            assert _sass_for(road["torch"], road["variant"], "9.0"), road
