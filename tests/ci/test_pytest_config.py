@@ -129,8 +129,7 @@ def test_the_full_depth_runs_every_test(depth: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("tests/commands/test_completion.py",),  # the file named: all of it
-        (f"tests/commands/test_completion.py::{ZSH}",),  # the test named
+        (f"tests/commands/test_completion.py::{ZSH}",),  # its file or the test named
         ("tests/commands", "-k", "completion", "-m", "slow"),  # chosen by marker
     ],
 )
@@ -144,6 +143,7 @@ def test_a_slow_test_asked_for_runs_locally(args: tuple[str, ...]) -> None:
 TARGET = ("tests/commands", "-k", f"{ZSH} or {BASH}")
 
 
+@pytest.mark.slow  # two workers' start-up: CI holds it
 def test_the_summary_counts_what_xdist_workers_left_out() -> None:
     """With `-n 2` the controller collects nothing: the count comes from the workers."""
     done = subprocess.run(
