@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
 from envlock.checks.cpubuild import cpu_build_unseen_gpus
-from envlock.checks.hints import roads, wheel_hint
+from envlock.checks.hints import build_road, install_command, roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
-from envlock.matrix.advice import INDEX_URL, Unservable, pip_command, unservable
+from envlock.matrix.advice import INDEX_URL, Unservable, unservable
 
 BF16_MIN = Version((8, 0))
 
@@ -45,8 +45,8 @@ def _unservable(ctx: CheckContext, g: Gpu) -> Unservable | None:
 
 def _cpu_wheel(ctx: CheckContext) -> str:
     tv = ctx.torch_version
-    if tv is not None:
-        return pip_command(tv.truncate(2), "cpu")
+    if tv is not None:  # with the family members installed, from the CPU index too
+        return install_command(ctx, tv.truncate(2), "cpu")
     return f"pip install torch --index-url {INDEX_URL}cpu"
 
 
@@ -58,7 +58,11 @@ def gpu_unservable(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.torch_cuda is None:
         return
     tv = ctx.torch_version
-    cpu_road = [{"torch": str(tv.truncate(2)), "variant": "cpu"}] if tv is not None else []
+    cpu_road = (
+        [build_road(ctx, {"torch": str(tv.truncate(2)), "variant": "cpu"})]
+        if tv is not None
+        else []
+    )
     for g in ctx.gpus():
         u = _unservable(ctx, g)
         if u is None:

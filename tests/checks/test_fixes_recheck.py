@@ -56,7 +56,9 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
         if not road.get("torch"):
             return facts
     if road["variant"] == "cpu":  # the CPU wheel (issue 21: no build serves the GPU)
-        return _cpu_build(facts, f"{road['torch']}.0+cpu")
+        facts = _cpu_build(facts, f"{road['torch']}.0+cpu")
+        pins = {m: f"{road[m]}.0+cpu" for m in PAIRED if m in road}
+        return edit(facts, "packages.distributions", {**facts.packages.distributions, **pins})
     release = m.torch_release(Version.parse(road["torch"]))
     assert release is not None
     variant = release.variant(road["variant"])
@@ -490,3 +492,18 @@ def test_following_verifys_fix_for_a_torch_change_leaves_no_drift(
     after = _follow_verify_fix(observed(), finding.fix, build=locked())
     left = verify(lock, after)
     assert left == [], [(f.check_id, f.field, f.fix) for f in left]
+
+
+def test_the_cpu_road_for_a_gpu_no_build_serves_takes_torchvision_along() -> None:
+    """A GeForce GTX 680 (3.0: no official build serves it) with torch 2.3.0+cu121 and its
+    torchvision 0.18.0+cu121: the CPU road reinstalls torchvision from the CPU index too
+    (a +cu121 torchvision beside a +cpu torch is a family mismatch)."""
+    kepler = gpu(h100_host(), name="NVIDIA GeForce GTX 680", compute_capability="3.0")
+    facts = _torch(with_gpus(h100_host(), kepler), "2.3.0+cu121", "12.1")
+    dists = {**facts.packages.distributions, "torchvision": "0.18.0+cu121"}
+    facts = edit(facts, "packages.distributions", dists)
+    (finding,) = [f for f in run_checks(facts) if f.check_id == "EL-GPU-UNSERVABLE"]
+    assert '"torchvision==0.18.*" --index-url https://download.pytorch.org/whl/cpu' in (
+        finding.fix or ""
+    )
+    assert _recheck(facts)
