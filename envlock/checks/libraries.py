@@ -428,7 +428,8 @@ def nvcc_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         check_id="EL-NVCC-MISMATCH",
         severity=Severity.WARNING,
         message=(
-            f"nvcc at {toolkit.nvcc_path} is CUDA {nvcc} but torch is built with CUDA "
+            f"nvcc{f' at {toolkit.nvcc_path}' if toolkit.nvcc_path else ''} is CUDA {nvcc} "
+            "but torch is built with CUDA "
             f"{torch_cuda}: building CUDA extensions (flash-attn, apex, custom ops) fails with "
             "'The detected CUDA version mismatches the version that was used to compile PyTorch'"
         ),
