@@ -15,7 +15,7 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -80,6 +80,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         version=f"envlock {__version__} (PyTorch/NVIDIA environment doctor; distribution "
         f"{DISTRIBUTION}, {Path(__file__).resolve().parent})",
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (before the command: `envlock -q restore ...`); "
+        "the report and errors still print",
+    )
     parser.set_defaults(_root=parser)  # `envlock completion` writes its script from it
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -109,6 +116,16 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _quiet() -> Callable[[], None]:
+    from envlock.report.progress import quiet_until_done  # only when asked: start-up
+
+    return quiet_until_done()
+
+
+def _nothing() -> None:
+    return None
+
+
 def interrupt_in_chain(exc: BaseException) -> KeyboardInterrupt | None:
     """The Ctrl-C or Signalled that caused `exc`: a signal arriving while dataclasses runs
     __set_name__ during an import comes back wrapped in a RuntimeError."""
@@ -134,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     stdout = sys.stdout
     sys.stdout = ReaderMayLeave(stdout)
+    loud_again = _quiet() if args.quiet else _nothing
     try:
         return int(exit_code(args._module.run(args)))
     except EnvlockError as exc:
@@ -165,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return ExitCode.INTERNAL
     finally:
+        loud_again()
         # flushed here, so a reader that left early (`| head -c1`, `| true`) changes no
         # exit code and the interpreter's last flush cannot fail
         if isinstance(sys.stdout, ReaderMayLeave):

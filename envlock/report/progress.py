@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from envlock.report.safe import plain
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
 TAIL = 20  # a failed child's last lines shown (the error and the URL it names are there)
+# `envlock -q`: no progress for the command running in this context (a context variable,
+# not a global: in-process callers run one command after another)
+_QUIET: ContextVar[bool] = ContextVar("envlock_quiet", default=False)
 
 
 class Progress(Protocol):
@@ -183,10 +187,17 @@ class Live:
             self._bar.stop()
 
 
+def quiet_until_done() -> Callable[[], None]:
+    """Progress off (`envlock -q`) until the returned function is called."""
+    token = _QUIET.set(True)
+    return lambda: _QUIET.reset(token)
+
+
 def on_stderr(prefix: str, *, quiet: bool = False, stream: TextIO | None = None) -> Progress:
-    """The progress a command shows: rich on a terminal, lines elsewhere, none when quiet."""
+    """The progress a command shows: rich on a terminal, lines elsewhere, none when quiet
+    (asked here or by `envlock -q`)."""
     out = stream if stream is not None else sys.stderr
-    if quiet:
+    if quiet or _QUIET.get():
         return SILENT
     if _is_terminal(out):
         return Live(out, prefix)
