@@ -7,6 +7,8 @@ applies the replacement to the file and re-checks it before offering it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,27 +47,57 @@ def driver_of(host: Facts | None) -> Version | None:
     return Version.of(host.driver.version) if host is not None else None
 
 
-def build_for_host(torch: PlannedTorch | None, host: Facts | None, matrix: Matrix) -> Build | None:
+def build_for_host(
+    torch: PlannedTorch | None, host: Facts | None, matrix: Matrix, *, image: bool = False
+) -> Build | None:
     """The build the matrix picks for the host: nearest the planned one (its release, then
-    the closest that runs), full driver support before minor-version compatibility."""
+    the closest that runs), full driver support before minor-version compatibility. With
+    `image`, only builds whose pytorch/pytorch image was published (images.toml)."""
     caps, driver = capabilities(host), driver_of(host)
     if not caps and driver is None:
         return None
     planned = Version.of(torch.version) if torch is not None else None
+    named = functools.partial(_named_version, torch.version if torch is not None else None)
+    fits = _cuda_fits(matrix, caps, driver)
+    if image:  # kept, not dropped: remedy measures nearness over every release judged
+        fits = [
+            f if _image_version(f, named(f)) is not None else dataclasses.replace(f, runs=False)
+            for f in fits
+        ]
     chosen = remedy(
-        _cuda_fits(matrix, caps, driver),
+        fits,
         installed=planned,
         installed_variant=torch.variant if torch is not None else None,
         exclude_installed=False,
     ).build
     if chosen is None:
         return None
-    release = chosen.release.release
-    same = planned is not None and planned.truncate(2) == release
-    version = torch.version if same and torch is not None else None
-    if version is None or version.count(".") < 2:
-        version = f"{release}.0"
-    return Build(version=version, variant=chosen.variant, same_release=same)
+    version = _image_version(chosen, named(chosen)) if image else named(chosen)
+    same = planned is not None and planned.truncate(2) == chosen.release.release
+    return Build(version=version or named(chosen), variant=chosen.variant, same_release=same)
+
+
+def _named_version(planned: str | None, fit: Fit) -> str:
+    """The version a fix names for `fit`: the planned one within its release, else X.Y.0."""
+    release = fit.release.release
+    p = Version.of(planned) if planned is not None else None
+    if planned and p is not None and p.truncate(2) == release and planned.count(".") >= 2:
+        return planned
+    return f"{release}.0"
+
+
+def _image_version(fit: Fit, wanted: str) -> str | None:
+    """The torch version of a published pytorch/pytorch image of `fit`'s release and CUDA:
+    `wanted` where it was published, else the release's lowest published one."""
+    cuda = fit.variant.cuda
+    word = f"{cuda.major}.{cuda.minor}"
+    table = image_table()
+    found = sorted(
+        (v for row in table.pytorch_images if word in row.cuda for v in row.versions
+         if Version.parse(v).truncate(2) == fit.release.release),
+        key=Version.parse,
+    )  # fmt: skip
+    return wanted if wanted in found else (found[0] if found else None)
 
 
 def _cuda_fits(matrix: Matrix, caps: list[Version], driver: Version | None) -> list[Fit]:
@@ -83,7 +115,8 @@ def _cuda_fits(matrix: Matrix, caps: list[Version], driver: Version | None) -> l
 def torch_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Replacement | None:
     """The planned torch's instruction, rewritten for the build the host runs."""
     torch = pf.torch
-    build = build_for_host(torch, host, matrix)
+    image = torch is not None and torch.install is None  # a pytorch/pytorch FROM
+    build = build_for_host(torch, host, matrix, image=image)
     if torch is None or build is None:
         return None
     if torch.install is None:
@@ -156,17 +189,20 @@ def _requirement_line(span: Span, build: Build) -> Replacement:
 
 
 def _image_torch(span: Span, build: Build) -> Replacement | None:
-    """A pytorch/pytorch FROM moved to the tag of the build (one image per variant)."""
+    """A pytorch/pytorch FROM moved to the published tag of the build (images.toml: its
+    cuDNN major is the published image's)."""
     cuda = build.variant.cuda
-    cudnn = build.variant.cudnn.major if build.variant.cudnn is not None else None
+    cudnn = image_table().pytorch_cudnn(build.version, f"{cuda.major}.{cuda.minor}")
+    if cudnn is None:
+        return None
     m = re.search(
         r"pytorch/pytorch:(\d+\.\d+\.\d+)-cuda[\d.]+-cudnn(\d+)-(runtime|devel)", span.text
     )
     if m is not None:
-        tag = f"{build.version}-cuda{cuda.major}.{cuda.minor}-cudnn{cudnn or m[2]}-{m[3]}"
+        tag = f"{build.version}-cuda{cuda.major}.{cuda.minor}-cudnn{cudnn}-{m[3]}"
         new = span.text[: m.start()] + f"pytorch/pytorch:{tag}" + span.text[m.end() :]
         return Replacement(span=span, text=new)
-    if cudnn is None or not re.match(r"\s*FROM\s", span.text, re.IGNORECASE):
+    if not re.match(r"\s*FROM\s", span.text, re.IGNORECASE):
         return None
     # the tag written with build arguments (pytorch/pytorch:${PYTORCH}-cuda${CUDA}-...):
     # the FROM names the image literally

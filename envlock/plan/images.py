@@ -55,6 +55,15 @@ class CudaImage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PytorchImage:
+    """pytorch/pytorch tags published: each version with each CUDA, runtime and devel."""
+
+    versions: tuple[str, ...]  # "2.7.0", "2.7.1"
+    cuda: tuple[str, ...]  # "12.8"
+    cudnn: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequireClauses:
     """The driver branches nvidia/cuda images of CUDA min..max accept on these brands."""
 
@@ -69,9 +78,36 @@ class ImageTable:
     repositories: tuple[ImageRepository, ...]
     cuda_images: tuple[CudaImage, ...]
     require: tuple[RequireClauses, ...] = ()
+    pytorch_images: tuple[PytorchImage, ...] = ()
 
     def repository(self, name: str) -> ImageRepository | None:
         return next((r for r in self.repositories if name in r.names), None)
+
+    def pytorch_cudnn(self, version: str, cuda: str) -> int | None:
+        """The cuDNN major of the published pytorch/pytorch image of torch `version` built
+        with CUDA `cuda` ("12.8"); None where no such image was published."""
+        row = next(
+            (r for r in self.pytorch_images if version in r.versions and cuda in r.cuda), None
+        )
+        return row.cudnn if row is not None else None
+
+    def published(self, repository: str, tag: str) -> bool:
+        """Whether `repository:tag` is one of the tags the tables list as published (the
+        only ones a fix names): a pytorch/pytorch or nvidia/cuda tag, any flavor."""
+        repo = self.repository(repository)
+        m = repo.pattern.fullmatch(tag) if repo is not None else None
+        if repo is None or m is None:
+            return False
+        cuda, cudnn = m["cuda"], m["cudnn"]
+        if repo.kind == "pytorch":
+            return cudnn == f"cudnn{self.pytorch_cudnn(m['torch'], cuda)}"
+        image = next((c for c in self.cuda_images if c.version == cuda), None)
+        return (
+            image is not None
+            and cudnn in (None, image.cudnn)
+            and (m["os"] in image.os)
+            and not (cudnn and m["flavor"] == "base")  # cuDNN comes in runtime and devel only
+        )
 
 
 @functools.cache
@@ -105,7 +141,20 @@ def image_table() -> ImageTable:
         )
         for r in cast("list[dict[str, object]]", data.get("nvidia-cuda-require", []))
     ]
-    return ImageTable(repositories=tuple(repos), cuda_images=tuple(cuda), require=tuple(require))
+    pytorch = [
+        PytorchImage(
+            versions=tuple(cast("list[str]", r["versions"])),
+            cuda=tuple(cast("list[str]", r["cuda"])),
+            cudnn=cast("int", r["cudnn"]),
+        )
+        for r in cast("list[dict[str, object]]", data.get("pytorch-image", []))
+    ]
+    return ImageTable(
+        repositories=tuple(repos),
+        cuda_images=tuple(cuda),
+        require=tuple(require),
+        pytorch_images=tuple(pytorch),
+    )
 
 
 def base_image(reference: str, span: Span, platform: str | None = None) -> BaseImage:

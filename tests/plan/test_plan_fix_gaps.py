@@ -109,3 +109,77 @@ def test_an_arch_fix_names_a_build_with_the_gpus_own_kernels(
         assert roads, evidence
         for road in roads:
             assert _sass_for(road["torch"], road["variant"], "9.0"), road
+
+
+def test_a_pytorch_image_fix_names_a_published_tag(host_files: dict[str, Path]) -> None:
+    """mmdetection's FROM pytorch/pytorch:1.6.0-cuda10.1-cudnn7-devel on an H100: the nearest
+    build with sm_90 kernels is torch 2.0 cu118, but 2.0's images were published for CUDA
+    11.7 only (SBU-BMI/wsinfer#111; one CUDA version a release until pytorch#115949), so
+    the fix names the next release that has one, its highest CUDA as the matrix orders
+    builds: 2.1.0-cuda12.1-cudnn8-devel (uploaded after the release, pytorch#110643)."""
+    found = _findings(
+        "--plan", str(CORPUS / "mmdetection" / "Dockerfile"), "--facts", str(host_files["h100"])
+    )
+    arch = next(f for f in found if f["id"] == "EL-ARCH-UNSUPPORTED")
+    evidence = arch["evidence"]
+    assert isinstance(evidence, dict)
+    assert evidence["plan.replacement"] == "FROM pytorch/pytorch:2.1.0-cuda12.1-cudnn8-devel"
+
+
+def _named_tags(text: str) -> list[tuple[str, str]]:
+    import re
+
+    return re.findall(r"(pytorch/pytorch|nvidia/cuda):([\w.-]+)", text)
+
+
+def test_every_image_a_corpus_fix_names_is_in_the_published_tables(
+    host_files: dict[str, Path],
+) -> None:
+    """Over the corpus on the three hosts, each FROM/image a replacement writes is a tag of
+    images.toml's published lists (pytorch/pytorch per release and CUDA; nvidia/cuda per
+    version, cuDNN word and OS), never one built from the naming rule alone."""
+    from envlock.plan.images import image_table
+
+    table = image_table()
+    named = 0
+    for path in sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix != ".toml"):
+        for host in host_files.values():
+            for f in _findings("--plan", str(path), "--facts", str(host)):
+                evidence = f["evidence"]
+                assert isinstance(evidence, dict)
+                for repo, tag in _named_tags(str(evidence.get("plan.replacement", ""))):
+                    named += 1
+                    assert table.published(f"docker.io/{repo}", tag), (path, repo, tag)
+    assert named >= 3
+
+
+def test_the_published_pytorch_images_from_2_2_are_the_releases_cuda_builds() -> None:
+    """From 2.2 the docker release builds every CUDA version of the release's build matrix
+    (IP3): the table's rows there hold torch.toml's variants of that release, cuDNN too."""
+    from envlock.matrix import Version, load_matrix
+    from envlock.plan.images import image_table
+
+    matrix = load_matrix()
+    for row in image_table().pytorch_images:
+        for version in row.versions:
+            release = matrix.torch_release(Version.parse(version))
+            assert release is not None, version
+            if release.release < Version.parse("2.2"):
+                continue
+            cudas = {f"{v.cuda.major}.{v.cuda.minor}" for v in release.variants}
+            assert set(row.cuda) == cudas, (version, row.cuda, cudas)
+            assert {v.cudnn.major for v in release.variants if v.cudnn} == {row.cudnn}, version
+
+
+def test_the_same_releases_published_image_is_offered_first(
+    tmp_path: Path, host_files: dict[str, Path]
+) -> None:
+    """A V100 plan of 2.7.1 cu128 (no sm_70 in 2.7's 12.8 builds): the same release's
+    published 11.8 image, at the planned 2.7.1, is the fix."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime\n")
+    found = _findings("--plan", str(dockerfile), "--facts", str(host_files["v100"]))
+    arch = next(f for f in found if f["id"] == "EL-ARCH-UNSUPPORTED")
+    evidence = arch["evidence"]
+    assert isinstance(evidence, dict)
+    assert evidence["plan.replacement"] == "FROM pytorch/pytorch:2.7.1-cuda11.8-cudnn9-runtime"
