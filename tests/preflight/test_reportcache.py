@@ -271,3 +271,16 @@ def test_a_damaged_or_foreign_entry_is_a_miss_and_runs_nothing(
     path.write_bytes(entry)
     assert reportcache.load(tmp_path, key) is None
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_cache_directory_that_cannot_be_used_is_only_a_miss(tmp_path: Path) -> None:
+    """ENVLOCK_CACHE_DIR naming a file (or an unwritable place): nothing stored, nothing
+    raised; the command computes its report as without the cache."""
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    key = reportcache.key("doctor", b"facts")
+    report = Report(command="doctor", target="host")
+    reportcache.store(not_a_dir, key, report)
+    assert reportcache.load(not_a_dir, key) is None
+    reportcache.store(tmp_path, key, report)
+    assert reportcache.load(tmp_path, key) == report
