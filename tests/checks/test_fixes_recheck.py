@@ -20,6 +20,7 @@ a class with none fails the test until it gets one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -390,10 +391,16 @@ def _pasted(name: str) -> Facts:
     return facts_from_texts(collect_env=(CE / name).read_text())
 
 
+@functools.cache
+def _rechecked(name: str) -> tuple[str, ...]:
+    """The classes re-checked for this report (once a session: two tests read it)."""
+    return tuple(_recheck_pasted(_pasted(name)))
+
+
 @pytest.mark.parametrize("name", TUNING)
 def test_every_fix_printed_for_a_pasted_report_holds(name: str) -> None:
     facts = _pasted(name)
-    _recheck_pasted(facts)
+    _rechecked(name)
     if "EL-TORCH-CUDA-UNAVAILABLE" in {f.check_id for f in run_checks(facts)}:
         assert _consequence_clears(facts), name
 
@@ -403,7 +410,7 @@ def test_the_pasted_reports_exercise_every_class_of_fix() -> None:
     the CPU wheel) and every applier's class."""
     checked: set[str] = set()
     for name in TUNING:
-        checked |= set(_recheck_pasted(_pasted(name)))
+        checked |= set(_rechecked(name))
     want = {"EL-ARCH-UNSUPPORTED", "EL-DRIVER-TOO-OLD", "EL-TORCH-CPU-ONLY"}
     want |= {"EL-DRIVER-MINOR-COMPAT", "EL-CUDNN-GPU-UNSUPPORTED"} | set(APPLIERS)
     assert checked >= want, want - checked
