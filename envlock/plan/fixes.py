@@ -47,21 +47,30 @@ def driver_of(host: Facts | None) -> Version | None:
     return Version.of(host.driver.version) if host is not None else None
 
 
+# (a fit, the version a fix would name) -> the published version to name, or None where
+# the artifact the fix names (a pytorch/pytorch image, a conda build) was never published
+Published = Callable[[Fit, str], "str | None"]
+
+
 def build_for_host(
-    torch: PlannedTorch | None, host: Facts | None, matrix: Matrix, *, image: bool = False
+    torch: PlannedTorch | None,
+    host: Facts | None,
+    matrix: Matrix,
+    *,
+    published: Published | None = None,
 ) -> Build | None:
     """The build the matrix picks for the host: nearest the planned one (its release, then
     the closest that runs), full driver support before minor-version compatibility. With
-    `image`, only builds whose pytorch/pytorch image was published (images.toml)."""
+    `published`, only builds whose artifact was published (images.toml)."""
     caps, driver = capabilities(host), driver_of(host)
     if not caps and driver is None:
         return None
     planned = Version.of(torch.version) if torch is not None else None
     named = functools.partial(_named_version, torch.version if torch is not None else None)
     fits = _cuda_fits(matrix, caps, driver)
-    if image:  # kept, not dropped: remedy measures nearness over every release judged
+    if published is not None:  # kept, not dropped: remedy measures nearness over them all
         fits = [
-            f if _image_version(f, named(f)) is not None else dataclasses.replace(f, runs=False)
+            f if published(f, named(f)) is not None else dataclasses.replace(f, runs=False)
             for f in fits
         ]
     chosen = remedy(
@@ -72,7 +81,7 @@ def build_for_host(
     ).build
     if chosen is None:
         return None
-    version = _image_version(chosen, named(chosen)) if image else named(chosen)
+    version = published(chosen, named(chosen)) if published is not None else None
     same = planned is not None and planned.truncate(2) == chosen.release.release
     return Build(version=version or named(chosen), variant=chosen.variant, same_release=same)
 
@@ -91,13 +100,14 @@ def _image_version(fit: Fit, wanted: str) -> str | None:
     `wanted` where it was published, else the release's lowest published one."""
     cuda = fit.variant.cuda
     word = f"{cuda.major}.{cuda.minor}"
-    table = image_table()
-    found = sorted(
-        (v for row in table.pytorch_images if word in row.cuda for v in row.versions
-         if Version.parse(v).truncate(2) == fit.release.release),
-        key=Version.parse,
-    )  # fmt: skip
-    return wanted if wanted in found else (found[0] if found else None)
+    rows = image_table().pytorch_images
+    return _pick(fit, wanted, [v for r in rows if word in r.cuda for v in r.versions])
+
+
+def _conda_version(fit: Fit, wanted: str) -> str | None:
+    """The torch version of a pytorch conda channel build of `fit`'s release and CUDA."""
+    cuda = fit.variant.cuda
+    return _pick(fit, wanted, image_table().conda_versions(f"{cuda.major}.{cuda.minor}"))
 
 
 def _cuda_fits(matrix: Matrix, caps: list[Version], driver: Version | None) -> list[Fit]:
@@ -112,21 +122,77 @@ def _cuda_fits(matrix: Matrix, caps: list[Version], driver: Version | None) -> l
     return clean if any(f.runs for f in clean) else fits
 
 
+def _pick(fit: Fit, wanted: str, versions: list[str]) -> str | None:
+    found = sorted(
+        (v for v in versions if Version.parse(v).truncate(2) == fit.release.release),
+        key=Version.parse,
+    )
+    return wanted if wanted in found else (found[0] if found else None)
+
+
 def torch_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Replacement | None:
     """The planned torch's instruction, rewritten for the build the host runs."""
     torch = pf.torch
-    image = torch is not None and torch.install is None  # a pytorch/pytorch FROM
-    build = build_for_host(torch, host, matrix, image=image)
-    if torch is None or build is None:
+    if torch is None:
+        return None
+    if torch.install is not None and torch.install.installer == "conda":
+        return _conda_torch(torch, host, matrix)
+    image = torch.install is None  # a pytorch/pytorch FROM
+    build = build_for_host(torch, host, matrix, published=_image_version if image else None)
+    if build is None:
         return None
     if torch.install is None:
         return _image_torch(torch.span, build)
-    if torch.install.installer == "conda":
-        return None  # the pytorch conda channel has no new builds: the fix text says what to do
     if torch.requirement is not None and torch.requirement.span is not None:
         return _requirement_line(torch.requirement.span, build)
     text = _rewrite_pip(torch.span.text, build, has_index=torch.install.index_url is not None)
     return Replacement(span=torch.span, text=text) if text != torch.span.text else None
+
+
+_CONDA_CUDA = re.compile(r"(?<![\w-])(pytorch-cuda\s*==?\s*)(\d+\.\d+)")
+_CONDA_TORCH = re.compile(r"(?<![\w-])(pytorch\s*==?\s*)(\d+(?:\.\d+)*)(?![\w.])")
+
+
+def _conda_torch(torch: PlannedTorch, host: Facts | None, matrix: Matrix) -> Replacement | None:
+    """A conda line's pytorch and pytorch-cuda pins moved to a build the pytorch channel
+    published (images.toml [[conda-pytorch]]); None where the line pins no pytorch-cuda or
+    no channel build runs here (conda_note says which)."""
+    text = torch.span.text
+    if _CONDA_CUDA.search(text) is None or _CONDA_TORCH.search(text) is None:
+        return None
+    build = build_for_host(torch, host, matrix, published=_conda_version)
+    if build is None:
+        return None
+    cuda = f"{build.variant.cuda.major}.{build.variant.cuda.minor}"
+    new = _CONDA_CUDA.sub(lambda m: m[1] + cuda, text, 1)
+    new = _CONDA_TORCH.sub(lambda m: f"{m[1]}{build.version}", new, 1)
+    row = load_family().row_for_torch(Version.parse(build.version))
+    if row is not None and not build.same_release:
+        for member in PAIRED:  # conda's fuzzy pin: member=0.16 is any 0.16.x
+            series = row.members.get(member)
+            if series is not None:
+                pattern = rf"(?<![\w-]){member}\s*==?\s*[\w.*]+"
+                new = re.sub(pattern, f"{member}={series}", new)
+    return Replacement(span=torch.span, text=new) if new != text else None
+
+
+def conda_note(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> str | None:
+    """Why a conda torch line gets no replacement, said in its finding's fix."""
+    torch = pf.torch
+    if torch is None or torch.install is None or torch.install.installer != "conda":
+        return None
+    if _CONDA_CUDA.search(torch.span.text) is None:
+        return (
+            "no conda replacement: this line pins no pytorch-cuda (the pytorch channel's "
+            "CUDA selector from 1.13 on) to move"
+        )
+    if build_for_host(torch, host, matrix, published=_conda_version) is None:
+        last = max((v for r in image_table().conda_builds for v in r.versions), key=Version.parse)
+        return (
+            f"no conda replacement: the pytorch conda channel published builds up to {last} "
+            "and none of them runs on these GPUs and driver; install torch with pip instead"
+        )
+    return None
 
 
 def _pin(build: Build, local: bool) -> str:

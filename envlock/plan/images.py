@@ -64,6 +64,14 @@ class PytorchImage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CondaBuilds:
+    """The pytorch conda channel's builds: each version with each pytorch-cuda."""
+
+    versions: tuple[str, ...]
+    pytorch_cuda: tuple[str, ...]  # "12.1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequireClauses:
     """The driver branches nvidia/cuda images of CUDA min..max accept on these brands."""
 
@@ -79,6 +87,7 @@ class ImageTable:
     cuda_images: tuple[CudaImage, ...]
     require: tuple[RequireClauses, ...] = ()
     pytorch_images: tuple[PytorchImage, ...] = ()
+    conda_builds: tuple[CondaBuilds, ...] = ()
 
     def repository(self, name: str) -> ImageRepository | None:
         return next((r for r in self.repositories if name in r.names), None)
@@ -90,6 +99,10 @@ class ImageTable:
             (r for r in self.pytorch_images if version in r.versions and cuda in r.cuda), None
         )
         return row.cudnn if row is not None else None
+
+    def conda_versions(self, cuda: str) -> list[str]:
+        """The torch versions the pytorch conda channel published with pytorch-cuda=`cuda`."""
+        return [v for r in self.conda_builds if cuda in r.pytorch_cuda for v in r.versions]
 
     def published(self, repository: str, tag: str) -> bool:
         """Whether `repository:tag` is one of the tags the tables list as published (the
@@ -149,7 +162,15 @@ def image_table() -> ImageTable:
         )
         for r in cast("list[dict[str, object]]", data.get("pytorch-image", []))
     ]
+    conda = [
+        CondaBuilds(
+            versions=tuple(cast("list[str]", r["versions"])),
+            pytorch_cuda=tuple(cast("list[str]", r["pytorch-cuda"])),
+        )
+        for r in cast("list[dict[str, object]]", data.get("conda-pytorch", []))
+    ]
     return ImageTable(
+        conda_builds=tuple(conda),
         repositories=tuple(repos),
         cuda_images=tuple(cuda),
         require=tuple(require),

@@ -12,6 +12,7 @@ appears.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Iterable, Mapping
@@ -175,10 +176,26 @@ def judge_plans(
 
             recheck = functools.partial(_recheck, plan, run, files, ctx)
             for item in with_replacements(pf, located, host, ctx.matrix, recheck):
+                item = _with_conda_note(item, pf, ctx)
                 findings.append(plan_finding(item, plan.name if several else None))
             not_checked.extend(_not_checked(pf, several))
     not_checked.extend(ctx.notes)
     return PlanJudgement(findings=tuple(findings), not_checked=tuple(dict.fromkeys(not_checked)))
+
+
+def _with_conda_note(item: Located, pf: PlanFacts, ctx: _Context) -> Located:
+    """A conda torch line's build finding without a replacement says why there is none
+    (no pytorch-cuda pin to move, or no build of the pytorch channel runs here)."""
+    from envlock.plan.fixes import conda_note
+    from envlock.plan.judge import PLAN_CHECKS
+
+    if item.replacement is not None or PLAN_CHECKS.get(item.finding.check_id) != ("torch",):
+        return item
+    note = conda_note(pf, ctx.host, ctx.matrix)
+    if note is None:
+        return item
+    fix = item.fix or item.finding.fix
+    return dataclasses.replace(item, fix=f"{note}; {fix}" if fix else note)
 
 
 def _judge_one(plan: Plan, ctx: _Context) -> tuple[PlanFacts, list[Located]]:

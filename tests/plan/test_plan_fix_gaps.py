@@ -183,3 +183,43 @@ def test_the_same_releases_published_image_is_offered_first(
     evidence = arch["evidence"]
     assert isinstance(evidence, dict)
     assert evidence["plan.replacement"] == "FROM pytorch/pytorch:2.7.1-cuda11.8-cudnn9-runtime"
+
+
+CONDA = (
+    "FROM continuumio/miniconda3\n"
+    "RUN conda install -y pytorch==2.0.1 torchvision==0.15.2 pytorch-cuda=11.7 "
+    "-c pytorch -c nvidia\n"
+)
+
+
+def test_a_conda_torch_line_gets_a_conda_replacement_the_channel_published(
+    tmp_path: Path, host_files: dict[str, Path]
+) -> None:
+    """torch 2.0.1 with pytorch-cuda=11.7 has no sm_90 kernels; the pytorch channel
+    published 2.0.1 with pytorch-cuda 11.7 and 11.8 (CP1), and 2.0 cu118 has sm_90 SASS:
+    the same conda line with pytorch-cuda=11.8, re-checked."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(CONDA)
+    found = _findings("--plan", str(dockerfile), "--facts", str(host_files["h100"]))
+    arch = next(f for f in found if f["id"] == "EL-ARCH-UNSUPPORTED")
+    evidence = arch["evidence"]
+    assert isinstance(evidence, dict)
+    assert evidence["plan.replacement"] == (
+        "RUN conda install -y pytorch==2.0.1 torchvision==0.15.2 pytorch-cuda=11.8 "
+        "-c pytorch -c nvidia"
+    )
+
+
+def test_a_conda_line_no_channel_build_serves_says_why_it_has_no_replacement(
+    tmp_path: Path, host_files: dict[str, Path]
+) -> None:
+    """An RTX 5090 (sm_120) needs torch 2.7 cu128 or later; the pytorch conda channel's
+    last build is 2.5.1: the finding says so instead of a bare pip hint."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(CONDA)
+    found = _findings("--plan", str(dockerfile), "--facts", str(host_files["rtx5090"]))
+    arch = next(f for f in found if f["id"] == "EL-ARCH-UNSUPPORTED")
+    evidence = arch["evidence"]
+    assert isinstance(evidence, dict) and "plan.replacement" not in evidence
+    assert "no conda replacement" in str(arch["fix"]), arch["fix"]
+    assert "pytorch conda channel" in str(arch["fix"]) and "2.5" in str(arch["fix"])

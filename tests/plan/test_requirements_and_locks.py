@@ -193,7 +193,7 @@ def test_every_image_row_is_sourced() -> None:
     sources = tomllib.loads(resources.files("envlock.matrix").joinpath("sources.toml").read_text())
     table = tomllib.loads(resources.files("envlock.matrix").joinpath("images.toml").read_text())
     rows = [*table["repository"], *table["nvidia-cuda"], *table["nvidia-cuda-require"]]
-    rows += table["pytorch-image"]
+    rows += table["pytorch-image"] + table["conda-pytorch"]
     assert rows and all(r["source"] and set(r["source"]) <= set(sources["sources"]) for r in rows)
 
 
