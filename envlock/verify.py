@@ -410,21 +410,27 @@ def _fold_torch(findings: list[Finding]) -> list[Finding]:
         return findings
     changed = [f"{f.field}: {_plain(f.locked)} -> {_plain(f.observed)}" for f in folded]
     worst = max(f.severity for f in (head, *folded))
-    # pip installs the locked torch and the wheels it pins, but removes none the other
-    # build brought: those the lock never held are uninstalled too, or they stay as drift
+    merged = dataclasses.replace(
+        head,
+        severity=worst,
+        fix=_fix_with_uninstalls(head.fix, folded),
+        evidence={**head.evidence, "changed with torch": changed},
+    )
+    gone = {id(f) for f in folded}
+    return [merged if f is head else f for f in findings if id(f) not in gone]
+
+
+def _fix_with_uninstalls(fix: str | None, folded: list[Finding]) -> str | None:
+    """pip installs the locked torch and the wheels it pins, but removes none the other
+    build brought: those the lock never held are uninstalled too, or they stay as drift."""
     extra = sorted(
         (f.field or "").removeprefix("packages.")
         for f in folded
         if f.locked is None and (f.field or "").startswith("packages.")
     )
-    fix = head.fix
     if fix and extra:
-        fix = f"{fix}; then pip uninstall -y {' '.join(extra)} (the other build's, never locked)"
-    merged = dataclasses.replace(
-        head, severity=worst, fix=fix, evidence={**head.evidence, "changed with torch": changed}
-    )
-    gone = {id(f) for f in folded}
-    return [merged if f is head else f for f in findings if id(f) not in gone]
+        return f"{fix}; then pip uninstall -y {' '.join(extra)} (the other build's, never locked)"
+    return fix
 
 
 def _moved_with(head: Finding, findings: list[Finding]) -> list[Finding]:
