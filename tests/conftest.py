@@ -154,6 +154,30 @@ def load_fixture_json(name: str) -> Any:
 # or the arguments name the test's file (`pytest tests/x/test_y.py[::test]` runs it).
 
 _DESELECTED = pytest.StashKey[int]()
+LOCAL_WORKERS = 2
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which turns -n into workers
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The default local run (`pytest` with no path: the whole suite) on two xdist
+    workers: on two cores a process-bound test waits while the other worker computes.
+    Not under the full depth (CI's serial run), nor where the run asks for a worker
+    count (`-n 0`: serial), a debugger, uncaptured output or only collection."""
+    opt = config.option
+    if (
+        FULL
+        or hasattr(config, "workerinput")  # an xdist worker
+        or not config.pluginmanager.has_plugin("xdist")
+        or config.args_source is not pytest.Config.ArgsSource.TESTPATHS
+        or opt.numprocesses is not None
+        or opt.usepdb
+        or opt.collectonly
+        or opt.capture == "no"
+    ):
+        return
+    opt.numprocesses = LOCAL_WORKERS
+    if opt.dist == "no":  # a module's tests on one worker: its module fixtures run once
+        opt.dist = "loadscope"
 
 
 def _named_files(config: pytest.Config) -> set[Path]:

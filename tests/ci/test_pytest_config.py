@@ -7,6 +7,7 @@ small example count, saying so in one line; CI=true or ENVLOCK_TEST_FULL=1 runs 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,31 @@ def test_the_summary_counts_what_xdist_workers_left_out() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed in " in done.stdout.splitlines()[-1], done.stdout[-2000:]
     assert LOCAL_LINE in done.stdout, done.stdout[-2000:]
+
+
+@pytest.mark.slow  # the whole suite collected by two workers: CI holds it
+@pytest.mark.parametrize(
+    ("depth", "args", "workers"),
+    [
+        ({}, (), True),  # the default local run: two workers
+        ({}, ("-n", "0"), False),  # asked for serial
+        ({}, ("tests/commands",), False),  # a path named: serial, as asked
+        ({"CI": "true"}, (), False),  # CI's run stays serial
+    ],
+)
+def test_the_default_local_run_takes_two_workers(
+    depth: dict[str, str], args: tuple[str, ...], workers: bool
+) -> None:
+    env = {k: v for k, v in clean_env().items() if k not in DEPTH}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-k", BASH, *args],
+        cwd=REPO,
+        env={**env, **depth},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert ("bringing up nodes" in done.stdout) is workers, done.stdout[-2000:]
+    assert re.match(r"\d+ passed\b", done.stdout.splitlines()[-1]), done.stdout[-2000:]
