@@ -42,6 +42,7 @@ LONG_TAIL = 10
 # them) and the network's lists; compared by repr, shown by str.
 Value: TypeAlias = object
 Member: TypeAlias = tuple[int, str]  # (rank, host)
+_ABSENT = object()  # a field the first kind lacks
 
 
 class FindingDoc(TypedDict, total=False):
@@ -133,11 +134,21 @@ class SectionFlattener:
             value = getattr(lock, attr)
             last = self._last.get(attr)
             if last is None or not (last[0] is value or last[0] == value):
-                part = flatten(lock, scope=self.scope, without=self._keys - {key})
+                part = _text_table(value, key)
+                if part is None:
+                    part = flatten(lock, scope=self.scope, without=self._keys - {key})
                 last = (value, {k: v for k, v in part.items() if not k.startswith(_PER_RANK)})
                 self._last[attr] = last
             out.update(last[1])
         return out
+
+
+def _text_table(value: object, key: str) -> dict[str, Value] | None:
+    """A section that is a table of text (packages, env) flattened as `flatten` would
+    (`key.name`: text), without its walk per value; None for any other section."""
+    if not isinstance(value, dict) or not all(type(v) is str for v in value.values()):
+        return None
+    return {f"{key}.{name}": text for name, text in value.items()}
 
 
 def summarize(
@@ -247,12 +258,14 @@ class FleetTable:
         for name, value in fields.items():
             if value is None:  # flatten leaves None out: absent and None are one
                 continue
-            if base.get(name) is value:  # a section reused from the first kind's flatten
-                shared += 1
+            first = base.get(name, _ABSENT)
+            shared += first is not _ABSENT
+            if first is value:  # a section reused from the first kind's flatten
                 continue
-            known = self._base_repr.get(name)
-            shared += known is not None
-            if known != repr(value):
+            if type(value) is str and type(first) is str:  # equal text: equal repr
+                if first != value:
+                    delta[name] = value
+            elif self._base_repr.get(name) != repr(value):
                 delta[name] = value
         if shared < len(self.base):
             delta.update((k, None) for k in self.base if fields.get(k) is None)

@@ -44,3 +44,22 @@ def test_a_section_equal_to_the_last_nodes_is_not_flattened_again(tmp_path: Path
     # the torch section is the same objects (not walked again); packages were walked
     assert a["torch.version"] is b["torch.version"]
     assert b["packages.numpy"] == "2.1.0"
+
+
+def test_a_table_of_text_flattens_as_the_walk_does(tmp_path: Path) -> None:
+    """packages and env, the sections that differ node by node, skip flatten's walk: the
+    same keys, values and order; any other section is left to the walk."""
+    from envlock.fleet.compare import _text_table
+    from envlock.lock import build_lock, flatten
+    from envlock.lock.flatten import compared_sections
+
+    facts = _facts(tmp_path, 6)[5]  # NCCL_DEBUG set: a locked variable
+    lock = build_lock(facts, scope="full", created="-", lockable=False)
+    keys = frozenset(key for _, key in compared_sections("full"))
+    for key in ("packages", "env"):
+        walked = flatten(lock, without=keys - {key})
+        assert walked  # this node has packages and a locked variable
+        table = _text_table(getattr(lock, key), key)
+        assert table == walked and list(table or ()) == list(walked)
+    assert _text_table(lock.torch, "torch") is None
+    assert _text_table({"a": 1}, "x") is None
