@@ -174,6 +174,7 @@ def _step(name: str) -> dict[str, Any]:
     return next(s for s in steps if s["name"] == name)
 
 
+@pytest.mark.slow
 def test_a_matching_environment_passes_and_its_report_is_uploaded(installed: Runner) -> None:
     runner = installed
     assert runner.outputs["verify"]["exit-code"] == "0"
@@ -196,6 +197,7 @@ def test_a_matching_environment_passes_and_its_report_is_uploaded(installed: Run
     assert runner.outputs["target"]["python"] == str(JOB_PYTHON)
 
 
+@pytest.mark.slow
 def test_drift_is_annotated_reported_and_fails_the_job(installed: Runner, tmp_path: Path) -> None:
     """The same runner, a drifted lock: the verify step annotates, the report is still
     written and uploaded, and the last step fails the job with verify's exit code."""

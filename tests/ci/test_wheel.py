@@ -67,6 +67,7 @@ def _one(dist: Path, pattern: str) -> Path:
     return found
 
 
+@pytest.mark.slow
 def test_build_makes_an_sdist_and_a_wheel_that_twine_accepts(dist: Path) -> None:
     wheel = _one(dist, f"{STEM}-{__version__}-py3-none-any.whl")
     sdist = _one(dist, f"{STEM}-{__version__}.tar.gz")
@@ -84,6 +85,7 @@ def test_build_makes_an_sdist_and_a_wheel_that_twine_accepts(dist: Path) -> None
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_the_data_and_the_metadata(dist: Path) -> None:
     wheel = _one(dist, f"{STEM}-*.whl")
     with zipfile.ZipFile(wheel) as zf:
@@ -136,6 +138,7 @@ def _sh(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_readme_first_command_with_the_wheel(installed: Path, tmp_path: Path) -> None:
     """The README's install-and-doctor line, `pip install .` replaced by the wheel and
     .venv by the fresh venv: FAIL with EL-TORCH-MISSING (no torch there), exit 1."""
@@ -152,6 +155,7 @@ def test_the_readme_first_command_with_the_wheel(installed: Path, tmp_path: Path
     assert PROJECT["name"] in version and str(venv_dir) in version, version
 
 
+@pytest.mark.slow
 def test_the_readme_commands_run_from_the_wheel(installed: Path, tmp_path: Path) -> None:
     """matrix (its TOML), explain (its messages), doctor's JSON against the schema the
     wheel ships, lock and verify from a facts file: all from the installed wheel."""
@@ -179,6 +183,7 @@ def test_the_readme_commands_run_from_the_wheel(installed: Path, tmp_path: Path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+@pytest.mark.slow
 def test_a_plain_install_leaves_the_docker_sdk_out(installed: Path, tmp_path: Path) -> None:
     """The SDK (and requests, urllib3, ...) is the [docker] extra: a daemon elsewhere, or a
     pull, without it is one line naming the extra, exit 3."""

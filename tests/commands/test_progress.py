@@ -57,6 +57,7 @@ def test_fleet_report_on_a_terminal_shows_rich_progress(tmp_path: Path) -> None:
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_lock_hashes_counts_the_projects_asked_of_the_index(
     tiny_venv: Path, tmp_path: Path
 ) -> None:

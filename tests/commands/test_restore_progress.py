@@ -99,6 +99,7 @@ def _in_a_pty(argv: list[str], env: dict[str, str], out: Path) -> tuple[int, str
 
 
 @pytest.mark.venv
+@pytest.mark.slow
 def test_a_terminal_gets_rich_progress(tiny_lock: Path, tmp_path: Path) -> None:
     target = tmp_path / "tty"
     env = _uv_env(TERM="xterm-256color", COLUMNS="120")

@@ -16,6 +16,7 @@ from tests.conftest import clean_env, run_envlock
 pytestmark = pytest.mark.venv
 
 
+@pytest.mark.slow
 def test_determinism_json(cpu_python: Path) -> None:
     proc = run_envlock(
         [
