@@ -102,7 +102,7 @@ def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts
         return probe_interpreter(
             source.python, torch_live=source.torch_live, timeout=source.timeout
         )
-    return probe_this_host(torch_live=source.torch_live, timeout=source.timeout)
+    return probe_this_host(torch_live=source.torch_live, timeout=source.timeout, cache=cache)
 
 
 def _with_cached_live(source: Source) -> Facts:
@@ -170,14 +170,23 @@ def local_target() -> str:
     return _local_target(system_facts())
 
 
-def probe_this_host(*, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S) -> Facts:
-    """Facts of this interpreter's machine and environment (torch probed in a child process)."""
+def probe_this_host(
+    *, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S, cache: bool = False
+) -> Facts:
+    """Facts of this interpreter's machine and environment (torch probed in a child process).
+    `cache`: what files decide in the probe's child processes may come from the cache
+    (probe/statcache.py)."""
     from envlock.facts import Facts
-    from envlock.livecache import load_extension_cache, store_extension_cache
+    from envlock.livecache import cache_dir, load_extension_cache, store_extension_cache
     from envlock.probe import probe_host
 
     ext_cache = load_extension_cache()
-    data = probe_host(torch_live=torch_live, timeout=timeout, extension_cache=ext_cache)
+    data = probe_host(
+        torch_live=torch_live,
+        timeout=timeout,
+        extension_cache=ext_cache,
+        file_cache_dir=str(cache_dir()) if cache else None,
+    )
     store_extension_cache(ext_cache)
     return Facts.from_dict(data)
 

@@ -285,7 +285,11 @@ def _host_static(timeout: float, sections: tuple[str, ...] | None) -> dict[str, 
 
     ext_cache = load_extension_cache()
     data = probe_host(
-        torch_live=False, timeout=timeout, extension_cache=ext_cache, sections=sections
+        torch_live=False,
+        timeout=timeout,
+        extension_cache=ext_cache,
+        sections=sections,
+        file_cache_dir=str(cache_dir()),  # what files decide in its children, too
     )
     store_extension_cache(ext_cache)
     return data

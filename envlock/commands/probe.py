@@ -18,6 +18,12 @@ file captured on a GPU machine can be diagnosed, locked or verified anywhere.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the Facts as JSON")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every probe again (torch's child, ldconfig, nvcc, the compilers, the "
+        "CUDA libraries' loading) instead of what the cache holds for unchanged files",
+    )
     add_source_arguments(parser)
 
 
@@ -29,7 +35,7 @@ def run(args: argparse.Namespace) -> None:
     # facts loads meanwhile, on the other core.
     renderer = _Preload("envlock.facts" if args.json else "envlock.report.facts_table")
     try:
-        facts = collect_facts(source)
+        facts = collect_facts(source, cache=not args.no_cache)
     finally:
         renderer.join()
     if args.json:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from envlock.probe.shapes import ExtensionDoc
+    from envlock.probe.statcache import StatCache
     from envlock.probe.torch_info import LiveProbe
 
 FACTS_VERSION = 1
@@ -69,12 +70,16 @@ def probe_host(
     target: str = "host",
     extension_cache: dict[str, ExtensionDoc] | None = None,
     sections: tuple[str, ...] | None = None,
+    file_cache_dir: str | None = None,
 ) -> dict[str, Any]:
     """Probe this interpreter's machine and environment; return the Facts dict (never raises
     for an unavailable source). `extension_cache`: earlier extension scans by file key,
     read and filled (livecache.py keeps it between runs). `sections`: only these sources
-    (default: all of SECTIONS); the others are left out of the dict."""
+    (default: all of SECTIONS); the others are left out of the dict. `file_cache_dir`:
+    where what ldconfig, nvcc, the compilers and the ctypes child said is cached by their
+    files' stat (probe/statcache.py): the host's caller names it, a served probe never."""
     started = time.perf_counter()
+    files = _file_cache(file_cache_dir)
     deadline = started + max(float(timeout), 0.5)
     wanted = _START_ORDER if sections is None else _only(sections)
     live = _live_probe(torch_live, wanted)  # first: it is the long pole
@@ -83,7 +88,7 @@ def probe_host(
         return max(deadline - time.perf_counter(), 0.1)
 
     sources = [
-        _Source(name, _collector(name, remaining, torch_live, live, extension_cache))
+        _Source(name, _collector(name, remaining, torch_live, live, extension_cache, files))
         for name in wanted
     ]
     for s in sources:
@@ -105,22 +110,36 @@ def probe_host(
         facts[s.source] = s.result if s.result is not None else {"unavailable": s.error}
     if live is not None:
         live.kill()  # only ever alive here when the torch source itself timed out
+    if files is not None:
+        files.save()
     if facts.get("torch", {}).get("live") is not None:
         seconds = facts["torch"]["live"].get("import_seconds")
         if seconds is not None:
             durations["torch_import"] = round(seconds * 1000, 1)
     durations["total"] = round((time.perf_counter() - started) * 1000, 1)
-    if target == "host":
-        target = _local_target(facts.get("system"))
-    facts["meta"] = {
+    facts["meta"] = _meta(target, facts.get("system"), durations, notes)
+    return {k: facts[k] for k in ("facts_version", "meta", *SECTIONS) if k in facts}
+
+
+def _meta(
+    target: str, system: object, durations: dict[str, float], notes: list[str]
+) -> dict[str, object]:
+    return {
         "envlock_version": _envlock_version(),
         "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "target": target,
+        "target": _local_target(system) if target == "host" else target,
         "partial": False,
         "durations_ms": durations,
         "notes": notes,
     }
-    return {k: facts[k] for k in ("facts_version", "meta", *SECTIONS) if k in facts}
+
+
+def _file_cache(directory: str | None) -> StatCache | None:
+    if directory is None:
+        return None
+    from envlock.probe.statcache import open_cache
+
+    return open_cache(directory)
 
 
 def _only(sections: tuple[str, ...]) -> tuple[str, ...]:
@@ -160,6 +179,7 @@ def _collector(
     torch_live: bool,
     live: LiveProbe | None,
     extension_cache: dict[str, ExtensionDoc] | None,
+    files: StatCache | None,
 ) -> Callable[[], Mapping[str, object]]:
     """The call that collects section `name` within the time `remaining()` leaves."""
     import importlib
@@ -169,7 +189,7 @@ def _collector(
     if name == "driver":
         return lambda: collect(nvml_timeout=min(10.0, remaining() * 0.8))
     if name in ("cuda", "toolchain"):
-        return lambda: collect(timeout=remaining())
+        return lambda: collect(timeout=remaining(), cache=files)
     if name == "extensions":
         return lambda: collect(cache=extension_cache)
     if name == "torch":

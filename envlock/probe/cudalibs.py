@@ -16,12 +16,13 @@ import sys
 from envlock.probe import _dists
 from envlock.probe._util import run_command, which
 from envlock.probe.libnames import decode_cuda_version, is_cuda_library
+from envlock.probe.statcache import cached, is_str_list, stat_line, tool_key
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import TypedDict
+    from typing import Any, TypedDict
 
     from envlock.probe.shapes import (
         CudaLibDoc,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         ToolkitDoc,
         WheelDoc,
     )
+    from envlock.probe.statcache import StatCache
 
     class CudartRaw(TypedDict, total=False):
         """What _CTYPES_CHILD prints about libcudart: [rc, value] of each call."""
@@ -98,10 +100,12 @@ print(json.dumps(out))
 """
 
 
-def collect(timeout: float = 15.0) -> CudaLibDoc:
-    toolkit = toolkit_facts(timeout=min(timeout, 10.0))
+def collect(timeout: float = 15.0, cache: StatCache | None = None) -> CudaLibDoc:
+    """`cache`: what ldconfig, nvcc and the ctypes child said, by their files' stat
+    (probe/statcache.py; host side only)."""
+    toolkit = toolkit_facts(timeout=min(timeout, 10.0), cache=cache)
     ld_path = ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", ""))
-    ldconfig = ldconfig_libraries(timeout=min(timeout, 5.0))
+    ldconfig = ldconfig_libraries(timeout=min(timeout, 5.0), cache=cache)
     if ldconfig is not None and not _runtime_candidates_exist(
         toolkit.get("cuda_home"), ld_path, ldconfig
     ):
@@ -109,7 +113,9 @@ def collect(timeout: float = 15.0) -> CudaLibDoc:
         cudart = interpret_cudart({"errors": ["no libcudart on the loader path"]})
         libcuda = interpret_libcuda({"error": "no libcuda.so on the loader path"})
     else:
-        cudart, libcuda = runtime_facts(toolkit.get("cuda_home"), timeout=min(timeout, 10.0))
+        cudart, libcuda = runtime_facts(
+            toolkit.get("cuda_home"), timeout=min(timeout, 10.0), cache=cache
+        )
     return {
         "unavailable": None,
         "toolkit": toolkit,
@@ -147,15 +153,20 @@ def _runtime_candidates_exist(
 
 
 # ------------------------------------------------------------------ toolkit
-def toolkit_facts(timeout: float = 10.0) -> ToolkitDoc:
+def toolkit_facts(timeout: float = 10.0, cache: StatCache | None = None) -> ToolkitDoc:
     """Find nvcc as torch.utils.cpp_extension does: CUDA_HOME/CUDA_PATH, PATH, /usr/local/cuda."""
     cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
     nvcc = _find_nvcc(cuda_home)
     cuda_home = _toolkit_home(cuda_home, nvcc)
     version = None
     if nvcc is not None:
-        rc, out, _ = run_command([nvcc, "--version"], timeout)
-        version = parse_nvcc_version(out) if rc == 0 else None
+        exe = nvcc
+
+        def run() -> tuple[str | None, bool]:
+            rc, out, _ = run_command([exe, "--version"], timeout)
+            return (parse_nvcc_version(out) if rc == 0 else None), rc == 0
+
+        version = cached(cache, "nvcc", tool_key("nvcc", nvcc), run, lambda v: isinstance(v, str))
     return {"cuda_home": cuda_home, "nvcc_path": nvcc, "nvcc_version": version}
 
 
@@ -216,15 +227,27 @@ def cudart_candidates(cuda_home: str | None) -> list[str]:
     return cands
 
 
-def runtime_facts(cuda_home: str | None, timeout: float = 10.0) -> tuple[CudartDoc, LibcudaDoc]:
-    argv = [
-        sys.executable,
-        "-I",
-        "-S",
-        "-c",
-        _CTYPES_CHILD,
-        json.dumps(cudart_candidates(cuda_home)),
-    ]
+def runtime_facts(
+    cuda_home: str | None, timeout: float = 10.0, cache: StatCache | None = None
+) -> tuple[CudartDoc, LibcudaDoc]:
+    cands = cudart_candidates(cuda_home)
+    data = cached(
+        cache,
+        "ctypes",
+        _runtime_key(cands),
+        lambda: _ctypes_child(cands, timeout),
+        _is_child_output,
+        _loaded_by_child,
+    )
+    if "unavailable" in data:
+        reason = str(data["unavailable"])
+        return {"unavailable": reason}, {"unavailable": reason}
+    return interpret_cudart(data.get("cudart", {})), interpret_libcuda(data.get("libcuda", {}))
+
+
+def _ctypes_child(cands: list[str], timeout: float) -> tuple[dict[str, Any], bool]:
+    """What _CTYPES_CHILD printed, and whether it ran ({"unavailable": why} when not)."""
+    argv = [sys.executable, "-I", "-S", "-c", _CTYPES_CHILD, json.dumps(cands)]
     rc, out, err = run_command(argv, timeout)
     if rc != 0:
         why = (
@@ -232,14 +255,55 @@ def runtime_facts(cuda_home: str | None, timeout: float = 10.0) -> tuple[CudartD
             if rc is None
             else (err.strip().splitlines() or [f"exit {rc}"])[-1]
         )
-        reason = f"loading CUDA libraries with ctypes failed: {why}"
-        return {"unavailable": reason}, {"unavailable": reason}
+        return {"unavailable": f"loading CUDA libraries with ctypes failed: {why}"}, False
     try:
         data = json.loads(out)
     except ValueError:
-        reason = "ctypes child printed no JSON"
-        return {"unavailable": reason}, {"unavailable": reason}
-    return interpret_cudart(data.get("cudart", {})), interpret_libcuda(data.get("libcuda", {}))
+        return {"unavailable": "ctypes child printed no JSON"}, False
+    return data, _is_child_output(data)
+
+
+# The loader's default directories (searched after LD_LIBRARY_PATH and ld.so.cache) and
+# the files that decide what it finds: a library added to a directory changes its mtime.
+_LOADER_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload", *_DEFAULT_LIB_DIRS)
+
+
+def _runtime_key(cands: list[str]) -> list[str]:
+    """What decides what the ctypes child loads (probe/statcache.py lists it)."""
+    machine = os.uname().machine
+    key = [sys.executable, stat_line(os.path.realpath(sys.executable)), *cands]
+    key += [stat_line(c) for c in cands if os.path.isabs(c)]
+    for var in ("LD_LIBRARY_PATH", "LD_PRELOAD"):
+        key.append(f"{var}={os.environ.get(var, '')}")
+    dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if d]
+    dirs += [*_LOADER_FILES, f"/lib/{machine}-linux-gnu", f"/usr/lib/{machine}-linux-gnu"]
+    return key + [stat_line(d) for d in dirs]
+
+
+def _is_child_output(data: object) -> bool:
+    """The shape _CTYPES_CHILD prints (a cache entry of another shape is a miss)."""
+    if not isinstance(data, dict):
+        return False
+    cudart, libcuda = data.get("cudart"), data.get("libcuda")
+    if not (isinstance(cudart, dict) and isinstance(libcuda, dict)):
+        return False
+    for raw in (cudart, libcuda):
+        for name in ("runtime", "driver"):
+            pair = raw.get(name)
+            if pair is not None and not (
+                isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)
+            ):
+                return False
+        for name in ("loaded", "path", "error"):
+            if raw.get(name) is not None and not isinstance(raw.get(name), str):
+                return False
+    return is_str_list(cudart.get("errors", []))
+
+
+def _loaded_by_child(data: dict[str, Any]) -> list[str]:
+    """The libraries the child loaded: a later read checks they are unchanged."""
+    paths = [data.get("cudart", {}).get("path"), data.get("libcuda", {}).get("path")]
+    return [p for p in paths if isinstance(p, str)]
 
 
 def interpret_cudart(raw: CudartRaw) -> CudartDoc:
@@ -353,7 +417,7 @@ def ld_library_path_facts(value: str) -> list[LibDirDoc]:
     return out
 
 
-def ldconfig_libraries(timeout: float = 5.0) -> list[str] | None:
+def ldconfig_libraries(timeout: float = 5.0, cache: StatCache | None = None) -> list[str] | None:
     """CUDA libraries in the loader cache; None when `ldconfig -p` could not be read."""
     exe = None
     for cand in ("/sbin/ldconfig", "/usr/sbin/ldconfig"):
@@ -363,8 +427,15 @@ def ldconfig_libraries(timeout: float = 5.0) -> list[str] | None:
     exe = exe or which("ldconfig")
     if exe is None:
         return None
-    rc, out, _ = run_command([exe, "-p"], timeout)
-    return parse_ldconfig(out) if rc == 0 else None
+    ldconfig = exe
+
+    def run() -> tuple[list[str] | None, bool]:
+        rc, out, _ = run_command([ldconfig, "-p"], timeout)
+        return (parse_ldconfig(out) if rc == 0 else None), rc == 0
+
+    key = [exe, stat_line(exe), stat_line("/etc/ld.so.cache")]
+    libs: list[str] | None = cached(cache, "ldconfig", key, run, is_str_list)
+    return libs
 
 
 def parse_ldconfig(text: str) -> list[str]:

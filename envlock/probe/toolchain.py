@@ -15,10 +15,12 @@ import sys
 from envlock.probe import _dists
 from envlock.probe._util import read_text, run_command, which
 from envlock.probe.libnames import ISA_FLAGS
+from envlock.probe.statcache import cached, tool_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envlock.probe.shapes import ToolchainDoc
+    from envlock.probe.statcache import StatCache
 
 # tool -> (argv after the executable, the version pattern in its first lines)
 TOOLS = {
@@ -31,11 +33,37 @@ TOOLS = {
 MAX_CONDA_PACKAGES = 5000
 
 
-def tool_version(name: str, timeout: float) -> tuple[str | None, str | None]:
-    """(version, None), (None, None) when the tool is absent, (None, why) when it failed."""
+def tool_version(
+    name: str, timeout: float, cache: StatCache | None = None
+) -> tuple[str | None, str | None]:
+    """(version, None), (None, None) when the tool is absent, (None, why) when it failed.
+    `cache`: what it said before, by its files' stat (probe/statcache.py)."""
     exe = which(name)
     if exe is None:
         return None, None
+    found = exe
+
+    def run() -> tuple[list[str | None], bool]:
+        version, why = _run_tool(name, found, timeout)
+        return [version, why], why is None or why.endswith(_NO_VERSION)
+
+    said = cached(cache, "tool:" + name, tool_key(name, exe), run, _is_said)
+    return said[0], said[1]
+
+
+_NO_VERSION = ": unavailable: no version in its output"
+
+
+def _is_said(value: object) -> bool:
+    """What run() stores: [version, why] (a damaged cache entry is a miss)."""
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(v is None or isinstance(v, str) for v in value)
+    )
+
+
+def _run_tool(name: str, exe: str, timeout: float) -> tuple[str | None, str | None]:
     args, pattern = TOOLS[name]
     rc, out, err = run_command([exe, *args], timeout)
     if rc != 0:
@@ -44,7 +72,7 @@ def tool_version(name: str, timeout: float) -> tuple[str | None, str | None]:
         )
     head = "\n".join(out.splitlines()[:3])
     m = re.search(pattern, head, re.MULTILINE)
-    return (m.group(1), None) if m else (None, f"{name}: unavailable: no version in its output")
+    return (m.group(1), None) if m else (None, name + _NO_VERSION)
 
 
 def cpu_isa(cpuinfo: str | None) -> list[str] | None:
@@ -93,15 +121,16 @@ def pip_version() -> str | None:
     return None if dist is None else dist.version
 
 
-def collect(timeout: float = 10.0) -> ToolchainDoc:
+def collect(timeout: float = 10.0, cache: StatCache | None = None) -> ToolchainDoc:
+    """`cache`: the tools' versions by their files' stat (host side only)."""
     notes: list[str] = []
     compilers: dict[str, str | None] = {}
     for name in ("gcc", "clang", "cmake", "ninja"):
-        version, why = tool_version(name, timeout=min(timeout, 5.0))
+        version, why = tool_version(name, timeout=min(timeout, 5.0), cache=cache)
         compilers[name] = version
         if why:
             notes.append(why)
-    uv, why = tool_version("uv", timeout=min(timeout, 5.0))
+    uv, why = tool_version("uv", timeout=min(timeout, 5.0), cache=cache)
     if why:
         notes.append(why)
     prefix = conda_prefix()
