@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
 from envlock.checks.cpubuild import cpu_build_unseen_gpus
-from envlock.checks.hints import build_road, install_command, roads, wheel_hint
+from envlock.checks.hints import build_road, install_command, remedy_for, roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
@@ -111,10 +111,7 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
                 f"torch {ctx.facts.torch.version}: CUDA calls will fail with 'no kernel image is "
                 "available for execution on the device'"
             ),
-            fix=(
-                f"install a torch build that includes sm_{cc.major}{cc.minor}"
-                + (f": {hint}" if hint else "")
-            ),
+            fix=_arch_fix(ctx, cc) + (f": {hint}" if hint else ""),
             evidence={
                 **_gpu_evidence(g),
                 "torch.version": ctx.facts.torch.version,
@@ -123,6 +120,18 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
                 "fix.roads": roads(ctx, own_kernels=True),
             },
         )
+
+
+def _arch_fix(ctx: CheckContext, cc: Version) -> str:
+    """What the road installs: a build with sm_XY's own kernels, or, where none runs here
+    (a Jetson's sm_87 among the official wheels), one that runs it through PTX JIT only."""
+    r = remedy_for(ctx, own_kernels=True)
+    if r is not None and r.build is not None and r.build.caveats:
+        return (
+            f"no official torch build has sm_{cc.major}{cc.minor} kernels that run here; "
+            "install one that runs it through PTX JIT (slow first start, EL-ARCH-PTX-ONLY)"
+        )
+    return f"install a torch build that includes sm_{cc.major}{cc.minor}"
 
 
 @check("EL-ARCH-PTX-ONLY")

@@ -223,3 +223,18 @@ def test_a_conda_line_no_channel_build_serves_says_why_it_has_no_replacement(
     assert isinstance(evidence, dict) and "plan.replacement" not in evidence
     assert "no conda replacement" in str(arch["fix"]), arch["fix"]
     assert "pytorch conda channel" in str(arch["fix"]) and "2.5" in str(arch["fix"])
+
+
+def test_a_ptx_only_road_is_not_called_a_build_that_includes_the_gpus_kernels(
+    tmp_path: Path,
+) -> None:
+    """A Jetson Orin (sm_87): no official build has sm_87 SASS and only torch 1.5 cu102
+    runs it, through PTX JIT; the fix must not say 'a torch build that includes sm_87'."""
+    orin = hosts._edited("NVIDIA Jetson AGX Orin", "8.7", "unknown", "580.65.06", "13.0")
+    facts = hosts.write(orin, tmp_path / "orin.json")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM pytorch/pytorch:2.0.0-cuda11.7-cudnn8-runtime\n")
+    found = _findings("--plan", str(dockerfile), "--facts", str(facts))
+    arch = next(f for f in found if f["id"] == "EL-ARCH-UNSUPPORTED")
+    fix = str(arch["fix"])
+    assert "includes sm_87" not in fix and "through PTX JIT" in fix, fix
