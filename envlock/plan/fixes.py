@@ -130,6 +130,22 @@ def _pick(fit: Fit, wanted: str, versions: list[str]) -> str | None:
     return wanted if wanted in found else (found[0] if found else None)
 
 
+def _publisher(torch: PlannedTorch) -> Published | None:
+    """What a fix of this instruction names and must find published: a pytorch/pytorch
+    image (a FROM), a pytorch conda channel build, or (None) a wheel of the matrix."""
+    if torch.install is None:
+        return _image_version
+    return _conda_version if torch.install.installer == "conda" else None
+
+
+def planned_build(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Build | None:
+    """The build a fix of the plan's torch instruction names (matrix --plan's why-line)."""
+    torch = pf.torch
+    if torch is None:
+        return None
+    return build_for_host(torch, host, matrix, published=_publisher(torch))
+
+
 def torch_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Replacement | None:
     """The planned torch's instruction, rewritten for the build the host runs."""
     torch = pf.torch
@@ -137,8 +153,7 @@ def torch_replacement(pf: PlanFacts, host: Facts | None, matrix: Matrix) -> Repl
         return None
     if torch.install is not None and torch.install.installer == "conda":
         return _conda_torch(torch, host, matrix)
-    image = torch.install is None  # a pytorch/pytorch FROM
-    build = build_for_host(torch, host, matrix, published=_image_version if image else None)
+    build = planned_build(pf, host, matrix)
     if build is None:
         return None
     if torch.install is None:

@@ -415,18 +415,21 @@ def plan_advice(
 
 
 def _advice_lines(pf: PlanFacts, ctx: _Context, recheck: functools.partial[bool]) -> list[PlanLine]:
-    from envlock.plan.fixes import base_replacement, build_for_host, torch_replacement
+    from envlock.plan.fixes import base_replacement, conda_note, planned_build, torch_replacement
 
     out = []
     torch = pf.torch
     if torch is not None:
-        build = build_for_host(torch, ctx.host, ctx.matrix)
+        build = planned_build(pf, ctx.host, ctx.matrix)
         new = torch_replacement(pf, ctx.host, ctx.matrix)
         ok = new is not None and recheck("", new)
         planned = f"torch {torch.version}+{torch.variant or '?'}"
+        note = conda_note(pf, ctx.host, ctx.matrix) if new is None else None
         why = (
             f"{planned} -> torch {build.version}+{build.variant.name}"
             if build is not None and ok
+            else f"{planned}: {note}"
+            if note is not None
             else f"{planned}: already the build the matrix picks here"
             if build is not None and new is None
             else f"{planned}: no official build runs here that the matrix re-checks"

@@ -238,3 +238,22 @@ def test_a_ptx_only_road_is_not_called_a_build_that_includes_the_gpus_kernels(
     arch = next(f for f in found if f["id"] == "EL-ARCH-UNSUPPORTED")
     fix = str(arch["fix"])
     assert "includes sm_87" not in fix and "through PTX JIT" in fix, fix
+
+
+def test_matrix_plan_says_the_build_its_replacement_names(
+    tmp_path: Path, host_files: dict[str, Path]
+) -> None:
+    """matrix --plan's why-line named the build the matrix picks before the published
+    filter (torch 2.0.0+cu118) above a replacement naming 2.1.0 cu121; and a conda line no
+    channel build serves was 'already the build the matrix picks here'."""
+    plan = str(CORPUS / "mmdetection" / "Dockerfile")
+    image = run_envlock(["matrix", "--plan", plan, "--facts", str(host_files["h100"])])
+    assert "torch 1.6.0+cu101 -> torch 2.1.0+cu121\n" in image.stdout, image.stdout
+    assert "+ FROM pytorch/pytorch:2.1.0-cuda12.1-cudnn8-devel\n" in image.stdout
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(CONDA)
+    conda = run_envlock(
+        ["matrix", "--plan", str(dockerfile), "--facts", str(host_files["rtx5090"])]
+    )
+    assert conda.returncode == 1, conda.stdout
+    assert "already" not in conda.stdout and "no conda replacement" in conda.stdout
