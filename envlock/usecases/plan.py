@@ -415,26 +415,17 @@ def plan_advice(
 
 
 def _advice_lines(pf: PlanFacts, ctx: _Context, recheck: functools.partial[bool]) -> list[PlanLine]:
-    from envlock.plan.fixes import base_replacement, conda_note, planned_build, torch_replacement
+    from envlock.plan.fixes import base_replacement, torch_replacement
 
     out = []
     torch = pf.torch
     if torch is not None:
-        build = planned_build(pf, ctx.host, ctx.matrix)
         new = torch_replacement(pf, ctx.host, ctx.matrix)
         ok = new is not None and recheck("", new)
         planned = f"torch {torch.version}+{torch.variant or '?'}"
-        note = conda_note(pf, ctx.host, ctx.matrix) if new is None else None
-        why = (
-            f"{planned} -> torch {build.version}+{build.variant.name}"
-            if build is not None and ok
-            else f"{planned}: {note}"
-            if note is not None
-            else f"{planned}: already the build the matrix picks here"
-            if build is not None and new is None
-            else f"{planned}: no official build runs here that the matrix re-checks"
+        out.append(
+            _line(pf, torch.span, new if ok else None, f"{planned}{_torch_why(pf, ctx, new, ok)}")
         )
-        out.append(_line(pf, torch.span, new if ok else None, why))
     base = pf.plan.base
     if base is not None and base.cuda is not None:
         new = base_replacement(pf, ctx.host, ctx.matrix)
@@ -446,6 +437,21 @@ def _advice_lines(pf: PlanFacts, ctx: _Context, recheck: functools.partial[bool]
             )
             out.append(_line(pf, base.reference.span, new, why))
     return out
+
+
+def _torch_why(pf: PlanFacts, ctx: _Context, new: Replacement | None, ok: bool) -> str:
+    """What the torch line's replacement does, or why there is none."""
+    from envlock.plan.fixes import conda_note, planned_build
+
+    build = planned_build(pf, ctx.host, ctx.matrix)
+    note = conda_note(pf, ctx.host, ctx.matrix) if new is None else None
+    if build is not None and ok:
+        return f" -> torch {build.version}+{build.variant.name}"
+    if note is not None:
+        return f": {note}"
+    if build is not None and new is None:
+        return ": already the build the matrix picks here"
+    return ": no official build runs here that the matrix re-checks"
 
 
 def _line(pf: PlanFacts, span: Span, new: Replacement | None, why: str) -> PlanLine:
