@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from envlock.facts import DeterminismFacts, Facts
     from envlock.findings import Report
     from envlock.lock import Lock
+    from envlock.probe.shapes import FactsDoc
     from envlock.report.progress import Progress
     from envlock.usecases.drift import CheckOptions
     from envlock.usecases.drift import EnvironmentDriftError as EnvironmentDriftError
@@ -82,6 +83,14 @@ def __getattr__(name: str) -> object:  # PEP 562
 def collect_facts(source: Source | None = None, *, cache: bool = False) -> Facts:
     """Facts of this machine (default), another interpreter, an image, a container or a file."""
     from envlock.collect import collect_facts as _collect
+
+    return _collect(source, cache=cache)
+
+
+def collect_document(source: Source | None = None, *, cache: bool = False) -> FactsDoc:
+    """collect_facts() as the facts' JSON document; this host's probe builds no Facts model
+    for it (`envlock probe`'s tables)."""
+    from envlock.collect import collect_document as _collect
 
     return _collect(source, cache=cache)
 

@@ -10,13 +10,14 @@ so that verify stays a pure function of (Lock, Facts, rules).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from envlock.errors import DeterminismError, FactsError, ProbeError, UsageError, last_line
 
 if TYPE_CHECKING:
     from envlock.facts import Facts
     from envlock.lock import Lock
+    from envlock.probe.shapes import FactsDoc
 
 PROBE_TIMEOUT_S = 60.0
 
@@ -170,6 +171,17 @@ def local_target() -> str:
     return _local_target(system_facts())
 
 
+def collect_document(source: Source | None = None, *, cache: bool = False) -> FactsDoc:
+    """The facts `source` names as their JSON document: this host's probe as it gives it,
+    no Facts model built; any other source (or torch's live facts from the cache, which
+    the model checks) through collect_facts."""
+    source = (source or Source()).checked()
+    other = source.in_container or source.pasted or source.facts_file or source.python
+    if other or (cache and source.torch_live):
+        return cast("FactsDoc", collect_facts(source, cache=cache).to_dict())
+    return host_document(torch_live=source.torch_live, timeout=source.timeout, cache=cache)
+
+
 def probe_this_host(
     *, torch_live: bool = True, timeout: float = PROBE_TIMEOUT_S, cache: bool = False
 ) -> Facts:
@@ -177,6 +189,12 @@ def probe_this_host(
     `cache`: what files decide in the probe's child processes may come from the cache
     (probe/statcache.py)."""
     from envlock.facts import Facts
+
+    return Facts.from_dict(host_document(torch_live=torch_live, timeout=timeout, cache=cache))
+
+
+def host_document(*, torch_live: bool, timeout: float, cache: bool) -> FactsDoc:
+    """probe_this_host's facts as the probe's document."""
     from envlock.livecache import cache_dir, load_extension_cache, store_extension_cache
     from envlock.probe import probe_host
 
@@ -188,7 +206,7 @@ def probe_this_host(
         file_cache_dir=str(cache_dir()) if cache else None,
     )
     store_extension_cache(ext_cache)
-    return Facts.from_dict(data)
+    return cast("FactsDoc", data)
 
 
 def probe_interpreter(

@@ -28,14 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from envlock.api import collect_facts
+    from envlock import api
 
     source = source_of(args)
     # The probe mostly waits (its subprocesses, files, a container): what renders its
     # facts loads meanwhile, on the other core.
     renderer = _Preload("envlock.facts" if args.json else "envlock.report.facts_table")
     try:
-        facts = collect_facts(source, cache=not args.no_cache)
+        if args.json:
+            facts = api.collect_facts(source, cache=not args.no_cache)
+        else:  # the tables read the document: this host's needs no Facts model
+            document = api.collect_document(source, cache=not args.no_cache)
     finally:
         renderer.join()
     if args.json:
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> None:
         return
     from envlock.report.facts_table import render_facts
 
-    render_facts(facts, sys.stdout, target=source.target)
+    render_facts(document, sys.stdout, target=source.target)
 
 
 class _Preload:

@@ -82,8 +82,10 @@ def test_cache_file_round_trip_keeps_only_what_the_last_scan_used(
     assert len(livecache.load_extension_cache()) == 0  # a damaged cache is a miss
 
 
-def test_probe_table_lists_the_recorded_extensions() -> None:
+def test_probe_table_lists_the_recorded_extensions(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
+
+    monkeypatch.delenv("COLUMNS", raising=False)  # a width would fold the arch list
 
     from envlock.report.facts_table import render_facts
     from tests.lock.facts_fixtures import rich_facts
