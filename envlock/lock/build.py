@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from envlock import __version__
@@ -130,8 +131,8 @@ def build_lock(
         cuda=_or_none(LockedCuda(toolkit=facts.cuda.toolkit.nvcc_version))
         if facts.cuda.toolkit
         else None,
-        packages={_text(n): _text(v) for n, v in distributions if n not in tools},
-        tools={_text(n): _text(v) for n, v in distributions if n in tools},
+        packages=_text_table((n, v) for n, v in distributions if n not in tools),
+        tools=_text_table((n, v) for n, v in distributions if n in tools),
         sources=_locked_sources(facts, tools),
         env={
             _text(k): _text(v) for k, v in sorted(facts.env.variables.items()) if is_locked_env(k)
@@ -335,8 +336,14 @@ def _escaped(value: T) -> T:
 
 def _or_none(section: S) -> S | None:
     """A table with nothing in it is not written (TOML has no null), so it reads back as None."""
-    empty = all(getattr(section, f.name) in (None, (), {}) for f in dataclasses.fields(section))  # type: ignore[arg-type]
+    names = _field_names(type(section))  # type: ignore[arg-type]
+    empty = all(getattr(section, name) in (None, (), {}) for name in names)
     return None if empty else section
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def lockable_determinism(d: DeterminismFacts) -> DeterminismFacts:
@@ -380,6 +387,13 @@ def _text(value: str) -> str:
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _text_table(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """{name: value} of text, each through `_text` (inline for ASCII: a fleet builds
+    10,000 package tables)."""
+    return {(n if n.isascii() else _text(n)): (v if v.isascii() else _text(v)) for n, v in items}
+
+
+@functools.lru_cache(maxsize=64)  # one per distinct version: a fleet's nodes share a few
 def _python_minor(version: str | None) -> str | None:
     if not version:
         return None
