@@ -19,7 +19,7 @@ from envlock.matrix.advice import INDEX_URL, Fit, evaluate, remedy
 from envlock.matrix.family import PAIRED, load_family
 from envlock.plan.images import CudaImage, image_table, repository_kind
 from envlock.plan.model import Replacement, Span
-from envlock.plan.tofacts import PlanFacts, PlannedTorch
+from envlock.plan.tofacts import TORCH_WHEELS, PlanFacts, PlannedTorch, torch_wheel_major
 
 _PYTORCH_URL = re.compile(
     r"(https?://[^\s\"']*/whl/(?:nightly/|test/)?)(cu\d{2,4}|cpu)(?=[/\s\"']|$)"
@@ -365,3 +365,52 @@ def family_replacement(pf: PlanFacts) -> Replacement | None:
         if text != span.text:
             return Replacement(span=span, text=text)
     return None
+
+
+def stray_wheels(pf: PlanFacts) -> list[tuple[str, Span]]:
+    """(name, where pinned) of the plan's pinned wheels of another CUDA major than the
+    wheels its torch pulls in."""
+    major = torch_wheel_major(pf.torch)
+    if major is None:
+        return []
+    return [
+        (w.name, span)
+        for w in pf.facts.cuda.wheels
+        if w.cuda_major not in (None, major)
+        and (span := pf.origins.get(f"package:{w.name}")) is not None
+    ]
+
+
+def _counterpart(name: str, major: int) -> str | None:
+    """nvidia-cublas-cu12 -> nvidia-cublas (CUDA 13's), nvidia-nccl-cu13 -> nvidia-nccl-cu12:
+    the wheel of torch's CUDA major that torch itself pins, None where torch has none."""
+    base = re.sub(r"-cu\d+$", "", name)
+    return next((w for w in TORCH_WHEELS[major] if re.sub(r"-cu\d+$", "", w) == base), None)
+
+
+def _renamed(name: str, m: re.Match[str]) -> str:
+    return f"{m[1]}{name}{m[1]}"  # the quotes kept, the version dropped
+
+
+def wheels_replacement(pf: PlanFacts) -> Replacement | None:
+    """The instruction pinning a stray wheel, its pin moved to torch's CUDA major unpinned
+    (torch's own pin decides the version), or dropped where torch has no such wheel."""
+    strays = stray_wheels(pf)
+    major = torch_wheel_major(pf.torch)
+    if not strays or major is None:
+        return None
+    span = strays[0][1]
+    text = span.text
+    for name, where in strays:
+        if where != span:
+            continue
+        other = _counterpart(name, major)
+        token = _requirement_token(name)
+        if other is not None:
+            text = token.sub(functools.partial(_renamed, other), text)
+        else:  # the word and the blank before it
+            text = re.sub(r"[ \t]+" + token.pattern, "", text)
+    # dropping the only package leaves `pip install` with nothing: no replacement then
+    if re.search(r"\binstall(?:\s+-\S+)*\s*(?:$|&&|;|\|)", text):
+        return None
+    return Replacement(span=span, text=text) if text != span.text else None

@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from envlock.facts import Facts
 from envlock.findings import Finding
 from envlock.matrix import Matrix
-from envlock.plan.fixes import base_replacement, family_replacement, torch_replacement
+from envlock.plan.fixes import (
+    base_replacement,
+    family_replacement,
+    stray_wheels,
+    torch_replacement,
+    wheels_replacement,
+)
 from envlock.plan.model import Replacement, Span
-from envlock.plan.tofacts import PlanFacts
+from envlock.plan.tofacts import IMPLIED, PlanFacts, torch_wheel_major
 
 _TORCH = ("torch",)
 # check ID -> the plan facts it judges, in the order their statement is looked for
@@ -58,6 +64,7 @@ class Located:
     span: Span | None
     replacement: Replacement | None = None
     fix: str | None = None  # the fix in the plan file's own terms, where it has them
+    note: str | None = None  # appended to the message: another line the finding involves
 
 
 # what to write in a compose file or a Kubernetes manifest, for the findings about how a
@@ -88,12 +95,28 @@ def locate(pf: PlanFacts, findings: list[Finding]) -> list[Located]:
             continue  # the plan does not say how it is run: not "no GPUs"
         if finding.check_id == "EL-VISIBLE-DEVICES-INVALID" and _within_request(pf):
             continue  # the container numbers the GPUs it is given, not the host's
-        span = _span(pf, roles)
+        span, note = _span(pf, roles), None
+        if finding.check_id == "EL-WHEELS-MIXED-CUDA":
+            span, note = _stray_span(pf)
         if span is None:
             continue  # its fact is not one the plan states (an image it does not name)
         fix = _RUNTIME_FIXES.get((pf.plan.kind, finding.check_id))
-        out.append(Located(finding=finding, span=span, fix=fix))
+        out.append(Located(finding=finding, span=span, fix=fix, note=note))
     return out
+
+
+def _stray_span(pf: PlanFacts) -> tuple[Span | None, str | None]:
+    """The first pinned wheel of another CUDA major than torch's, and the torch line that
+    pulls torch's own wheels in (None: the wheels are all the plan's own pins)."""
+    strays = stray_wheels(pf)
+    span = strays[0][1] if strays else _span(pf, ("package:nvidia-",))
+    torch = pf.torch
+    if torch is None or not any(k.startswith(IMPLIED) for k in pf.origins):
+        return span, None
+    return span, (
+        f"torch {torch.version}+{torch.variant} ({torch.span.where}) pulls in its own "
+        f"CUDA {torch_wheel_major(torch)} wheels"
+    )
 
 
 def _within_request(pf: PlanFacts) -> bool:
@@ -149,6 +172,8 @@ def _replacement(
         return cache[key]
     if check_id == "EL-FAMILY-MISMATCH":
         return family_replacement(pf)
+    if check_id == "EL-WHEELS-MIXED-CUDA":
+        return wheels_replacement(pf)
     if check_id in _BASE_FIXED:
         if "base" not in cache:
             cache["base"] = base_replacement(pf, host, matrix)
@@ -172,4 +197,5 @@ def plan_finding(item: Located, plan_label: str | None) -> Finding:
     if item.replacement is not None:
         evidence["plan.replacement"] = item.replacement.text
         fix = f"replace {item.replacement.span.where} with:\n{item.replacement.text}"
-    return dataclasses.replace(f, message=prefix + f.message, fix=fix, evidence=evidence)
+    message = prefix + f.message + (f"; {item.note}" if item.note else "")
+    return dataclasses.replace(f, message=message, fix=fix, evidence=evidence)

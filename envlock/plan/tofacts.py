@@ -29,6 +29,33 @@ NOT_STATED = "not stated in the plan"
 _VARIANT_IN_URL = re.compile(r"/whl/(?:nightly/|test/)?(cu\d{2,4}|cpu|rocm[\d.]+)(?:/|$)")
 _CONDA_CUDA = re.compile(r"cuda(\d+)\.(\d+)")
 
+# The CUDA wheels a pip torch build's Requires-Dist names, by CUDA major (torch 2.1 on; the
+# PyTorch index's older builds bundle their libraries). Named as the probe sees them: CUDA
+# 13's unsuffixed wheels install into nvidia/cu13/ (probe/cudalibs.py), as in the recorded
+# torch 2.14.1+cu130 venv (cuda-toolkit[...] extras, nvidia-*-cu13).
+_CU11_12 = (
+    "cublas", "cuda-cupti", "cuda-nvrtc", "cuda-runtime", "cudnn", "cufft", "curand",
+    "cusolver", "cusparse", "nccl", "nvtx",
+)  # fmt: skip
+_CU13_UNSUFFIXED = (
+    "nvidia-cublas", "nvidia-cuda-cupti", "nvidia-cuda-nvrtc", "nvidia-cuda-runtime",
+    "nvidia-cufft", "nvidia-cufile", "nvidia-curand", "nvidia-cusolver", "nvidia-cusparse",
+    "nvidia-nvjitlink", "nvidia-nvtx",
+)  # fmt: skip
+TORCH_WHEELS: dict[int, tuple[str, ...]] = {
+    11: tuple(f"nvidia-{n}-cu11" for n in _CU11_12),
+    12: (*(f"nvidia-{n}-cu12" for n in _CU11_12), "nvidia-nvjitlink-cu12"),
+    13: (
+        *_CU13_UNSUFFIXED,
+        "nvidia-cudnn-cu13",
+        "nvidia-cusparselt-cu13",
+        "nvidia-nccl-cu13",
+        "nvidia-nvshmem-cu13",
+    ),
+}
+_WHEELS_FROM = Version((2, 1))
+IMPLIED = "implied:"  # origins key prefix: a wheel the planned torch pulls in
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlannedTorch:
@@ -198,7 +225,7 @@ def plan_facts(
         },
         "system": {"unavailable": NOT_STATED},
         "driver": _driver(plan),
-        "cuda": _cuda(plan, packages),
+        "cuda": _cuda(plan, packages, torch, origins),
         "torch": _torch(torch, why_not, origins),
         "packages": {"distributions": packages} if packages else {"unavailable": NOT_STATED},
         "env": {"variables": {v.name: v.value for v in plan.env}}
@@ -252,12 +279,15 @@ def _driver(plan: Plan) -> DriverDoc:
     return {"unavailable": NOT_STATED, "source": "pasted", "device_nodes": nodes}
 
 
-def _cuda(plan: Plan, packages: dict[str, str]) -> CudaLibDoc:
+def _cuda(
+    plan: Plan, packages: dict[str, str], torch: PlannedTorch | None, origins: dict[str, Span]
+) -> CudaLibDoc:
     wheels: list[WheelDoc] = [
         {"name": name, "version": version, "cuda_major": _wheel_major(name, version)}
         for name, version in sorted(packages.items())
         if name.startswith(("nvidia-", "cuda-"))
     ]
+    wheels += _torch_wheels(torch, set(packages), origins)
     base_cuda = plan.base.cuda.value if plan.base and plan.base.cuda else None
     out: CudaLibDoc = {}
     if wheels:
@@ -267,10 +297,42 @@ def _cuda(plan: Plan, packages: dict[str, str]) -> CudaLibDoc:
     return out or {"unavailable": NOT_STATED}
 
 
+def _torch_wheels(
+    torch: PlannedTorch | None, pinned: set[str], origins: dict[str, Span]
+) -> list[WheelDoc]:
+    """The CUDA wheels the planned pip torch pulls in itself (its variant's CUDA major),
+    each marked in `origins` as implied by the torch line; a wheel the plan pins is its own."""
+    major = torch_wheel_major(torch)
+    if torch is None or major is None:
+        return []
+    version = "(torch's)"  # its exact pin is in torch's metadata, not in the plan
+    out: list[WheelDoc] = []
+    for name in TORCH_WHEELS[major]:
+        if name not in pinned:
+            out.append({"name": name, "version": version, "cuda_major": major})
+            out[-1]["required_by"] = ["torch"]
+            origins[IMPLIED + name] = torch.span
+    return out
+
+
+def torch_wheel_major(torch: PlannedTorch | None) -> int | None:
+    """The CUDA major of the wheels a pip-installed torch build pulls in, or None (conda's
+    and a base image's torch bring none; a CPU build, an unknown variant, torch < 2.1)."""
+    if torch is None or torch.install is None or torch.install.installer == "conda":
+        return None
+    cuda = variant_cuda(torch.variant) if torch.variant else None
+    release = Version.of(torch.version)
+    if cuda is None or release is None or release.truncate(2) < _WHEELS_FROM:
+        return None
+    return cuda.major if cuda.major in TORCH_WHEELS else None
+
+
 def _wheel_major(name: str, version: str) -> int | None:
     m = re.search(r"-cu(\d+)$", name)
     if m:
         return int(m[1])
+    if name in _CU13_UNSUFFIXED:  # the probe: installed into nvidia/cu13/
+        return 13
     m = re.match(r"(\d+)\.", version)
     return int(m[1]) if m and name.startswith("cuda-") else None
 
