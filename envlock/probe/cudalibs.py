@@ -417,6 +417,9 @@ def ld_library_path_facts(value: str) -> list[LibDirDoc]:
     return out
 
 
+LD_SO_CACHE = "/etc/ld.so.cache"  # what `ldconfig -p` prints
+
+
 def ldconfig_libraries(timeout: float = 5.0, cache: StatCache | None = None) -> list[str] | None:
     """CUDA libraries in the loader cache; None when `ldconfig -p` could not be read."""
     exe = None
@@ -427,13 +430,15 @@ def ldconfig_libraries(timeout: float = 5.0, cache: StatCache | None = None) -> 
     exe = exe or which("ldconfig")
     if exe is None:
         return None
-    ldconfig = exe
+    ld_cache = LD_SO_CACHE
+    # the loader's own cache by default; another one only where a test names it
+    argv = [exe, "-p"] if ld_cache == "/etc/ld.so.cache" else [exe, "-C", ld_cache, "-p"]
 
     def run() -> tuple[list[str] | None, bool]:
-        rc, out, _ = run_command([ldconfig, "-p"], timeout)
+        rc, out, _ = run_command(argv, timeout)
         return (parse_ldconfig(out) if rc == 0 else None), rc == 0
 
-    key = [exe, stat_line(exe), stat_line("/etc/ld.so.cache")]
+    key = [exe, stat_line(exe), stat_line(ld_cache)]
     libs: list[str] | None = cached(cache, "ldconfig", key, run, is_str_list)
     return libs
 

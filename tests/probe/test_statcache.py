@@ -171,6 +171,28 @@ def test_nvcc_of_a_toolkit_runs_once_and_again_when_replaced(
     assert runs(log) == 2
 
 
+def test_ldconfig_runs_again_when_the_loader_cache_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not Path("/etc/ld.so.cache").is_file() or cudalibs.ldconfig_libraries() is None:
+        pytest.skip("no ldconfig -p here")
+    ld_cache = tmp_path / "ld.so.cache"
+    shutil.copyfile("/etc/ld.so.cache", ld_cache)
+    monkeypatch.setattr(cudalibs, "LD_SO_CACHE", str(ld_cache))
+    first = fresh(tmp_path)
+    libs = cudalibs.ldconfig_libraries(5.0, first)
+    assert libs == cudalibs.ldconfig_libraries()  # what the loader's own cache lists
+    first.save()
+    again = fresh(tmp_path)
+    assert cudalibs.ldconfig_libraries(5.0, again) == libs
+    assert not again._new  # answered from the cache: nothing to write back
+    st = ld_cache.stat()  # ldconfig ran again (a driver install runs it)
+    os.utime(ld_cache, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    after = fresh(tmp_path)
+    assert cudalibs.ldconfig_libraries(5.0, after) == libs
+    assert list(after._new) == ["ldconfig"]  # run again, and its answer kept
+
+
 def test_a_damaged_cache_is_a_miss(tmp_path: Path) -> None:
     path = tmp_path / statcache.FILE_NAME
     for text in ("{not json", "[]", '{"format": 99, "entries": {}}', "\xff"):
