@@ -23,7 +23,7 @@ def doctor_plan(
     ignore: Iterable[str] = (),
     strict: bool = False,
     facts_dir: str | None = None,
-    probe_base: bool = False,
+    probe_base: bool = True,
 ) -> Report:
     """The doctor on plan files before anything is built (a Dockerfile, compose file,
     Kubernetes manifest, requirements file, pylock.toml, uv.lock, pyproject.toml, conda
@@ -32,9 +32,9 @@ def doctor_plan(
     instruction's replacement text, re-checked. Held against this machine's driver and GPUs,
     or those of the facts file `facts`. `build_args` and `target` as `docker build`'s.
     `facts_dir`: a directory of per-node facts files (`fleet report`'s): each kind of node
-    judged, each finding naming the nodes it holds on. `probe_base`: a base image whose tag
-    states nothing is probed as `--image` would, when it is present in the local engine
-    (never pulled)."""
+    judged, each finding naming the nodes it holds on. `probe_base` (the default): a base
+    image whose tag states nothing is probed as `--image` would, when it is present in the
+    local engine (never pulled; a bounded wait where no engine answers)."""
     if facts_dir is not None:
         from envlock.usecases.planfleet import doctor_plan_fleet
 
@@ -65,7 +65,7 @@ def plan_advice(
     facts: str | None = None,
     build_args: Mapping[str, str] | None = None,
     target: str | None = None,
-    probe_base: bool = False,
+    probe_base: bool = True,
 ) -> PlanAdvice:
     """What would run on this machine (or `facts`'s) instead of each plan's torch and CUDA
     base image: the replacement text of each instruction, re-checked against the plan."""

@@ -26,11 +26,22 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target", metavar="STAGE", help="the Dockerfile stage to check (default: the last)"
     )
+    # None unless given: probing is the default, and either flag without --plan is refused
+    p.add_argument(
+        "--no-probe-base",
+        dest="probe_base",
+        action="store_const",
+        const=False,
+        default=None,
+        help="do not probe a base image whose tag states nothing; by default one (python:3.11, "
+        "an NGC tag) is probed as --image does when it is present locally (never pulled)",
+    )
     p.add_argument(
         "--probe-base",
-        action="store_true",
-        help="probe a base image whose tag states nothing (python:3.11, an NGC tag) as "
-        "--image does, when it is present locally (never pulled)",
+        dest="probe_base",
+        action="store_const",
+        const=True,
+        help="the default (kept for scripts that name it)",
     )
 
 
@@ -59,8 +70,9 @@ def plan_options(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
             "--facts-dir: envlock doctor --plan FILE --facts-dir DIR judges every kind of node"
         )
 
-    if not args.plan and (args.build_arg or args.target or args.probe_base):
+    if not args.plan and (args.build_arg or args.target or args.probe_base is not None):
         raise UsageError("--build-arg, --target and --probe-base apply to a --plan file")
+    args.probe_base = args.probe_base is not False  # the default: probe
     others = [
         o
         for o in ("python", "image", "container", "collect_env", "nvidia_smi", "pip_freeze")

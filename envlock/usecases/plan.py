@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from envlock.errors import FactsError
+from envlock.usecases.planbase import BaseProber
 
 if TYPE_CHECKING:
     from envlock.facts import Facts
@@ -139,10 +140,8 @@ class _Context:
     ignore: frozenset[str]
     build_args: Mapping[str, str]
     target: str | None
-    probe_base: bool = False
-    # base image reference -> its probed facts (None: not present here, or no Docker)
-    probed: dict[str, Facts | None] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    probe_base: bool = True
+    prober: BaseProber = field(default_factory=BaseProber)
 
 
 def judge_plans(
@@ -152,7 +151,7 @@ def judge_plans(
     build_args: Mapping[str, str],
     target: str | None,
     ignore: frozenset[str],
-    probe_base: bool = False,
+    probe_base: bool = True,
 ) -> PlanJudgement:
     """Every plan of every file, held against `host`, each fix re-checked."""
     from envlock.matrix import load_matrix
@@ -179,7 +178,7 @@ def judge_plans(
                 item = _with_conda_note(item, pf, ctx)
                 findings.append(plan_finding(item, plan.name if several else None))
             not_checked.extend(_not_checked(pf, several))
-    not_checked.extend(ctx.notes)
+    not_checked.extend(ctx.prober.notes)
     return PlanJudgement(findings=tuple(findings), not_checked=tuple(dict.fromkeys(not_checked)))
 
 
@@ -216,28 +215,12 @@ def _judge_one(plan: Plan, ctx: _Context) -> tuple[PlanFacts, list[Located]]:
 
 
 def _base_facts(plan: Plan, ctx: _Context) -> Facts | None:
-    """With --probe-base, the facts of a base image whose tag states nothing, probed as
-    --image probes it when the image is present in the local engine (never pulled): once
-    per reference; absent, or Docker unreachable, it stays "not stated" with a note."""
+    """The facts of a base image whose tag states nothing, probed as --image probes it
+    when the local engine holds it (planbase.py); None without probing (--no-probe-base)."""
     base = plan.base
     if not ctx.probe_base or base is None or base.known_from is not None:
         return None
-    reference = base.reference.value
-    if reference not in ctx.probed:
-        from envlock.collect import Source, collect_facts
-        from envlock.errors import EnvlockError
-
-        try:
-            ctx.probed[reference] = collect_facts(Source(image=reference, pull=False))
-            ctx.notes.append(
-                f"base image {reference}: its tag states nothing; its torch is from probing "
-                "it (present locally)"
-            )
-        except EnvlockError as e:
-            ctx.probed[reference] = None
-            why = str(e).replace(" and --no-pull was given", " (never pulled)")
-            ctx.notes.append(f"base image {reference}: its tag states nothing, not probed: {why}")
-    return ctx.probed[reference]
+    return ctx.prober.facts(base.reference.value)
 
 
 def _recheck(
@@ -317,7 +300,7 @@ def doctor_plan(
     target: str | None,
     ignore: Iterable[str],
     strict: bool,
-    probe_base: bool = False,
+    probe_base: bool = True,
 ) -> Report:
     """`envlock doctor --plan`: the plans' findings on this host (or `facts_file`'s)."""
     from envlock.catalog import DOCTOR, validate_ignore
@@ -386,7 +369,7 @@ def plan_advice(
     facts_file: str | None,
     build_args: Mapping[str, str],
     target: str | None,
-    probe_base: bool = False,
+    probe_base: bool = True,
 ) -> PlanAdvice:
     """What would run here instead of each plan's torch and base image, as replacement
     lines the plan is re-checked with."""
@@ -410,7 +393,7 @@ def plan_advice(
             recheck = functools.partial(_recheck, plan, run, files, ctx)
             lines.extend(_advice_lines(pf, ctx, recheck))
             notes.extend(_not_checked(pf, len(run.plans) > 1))
-    notes.extend(ctx.notes)
+    notes.extend(ctx.prober.notes)
     return PlanAdvice(host=host.meta.target, lines=tuple(lines), notes=tuple(dict.fromkeys(notes)))
 
 
