@@ -67,7 +67,6 @@ _KEY_ENV = (
     "PYTHONPATH",
     "PYTHONHOME",
 )
-_LD_CACHE = "/etc/ld.so.cache"
 HIT = "torch live facts from cache"
 MISS = "torch live facts probed (cache miss)"
 SHARED = "torch live facts from cache (probed by another process just now)"
@@ -140,7 +139,9 @@ def _loader_parts() -> Iterator[object]:
     for directory in (os.environ.get("LD_LIBRARY_PATH") or "").split(os.pathsep):
         if directory:
             yield _stat_line(directory)
-    yield _stat_line(_LD_CACHE)
+    from envlock.probe.cudalibs import LD_SO_CACHE  # the probe's, read by ldconfig -p
+
+    yield _stat_line(LD_SO_CACHE)
 
 
 def cache_key(doc: FactsDoc) -> str | None:

@@ -265,7 +265,7 @@ def _ctypes_child(cands: list[str], timeout: float) -> tuple[dict[str, Any], boo
 
 # The loader's default directories (searched after LD_LIBRARY_PATH and ld.so.cache) and
 # the files that decide what it finds: a library added to a directory changes its mtime.
-_LOADER_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload", *_DEFAULT_LIB_DIRS)
+_LOADER_FILES = ("/etc/ld.so.preload", *_DEFAULT_LIB_DIRS)
 
 
 def _runtime_key(cands: list[str]) -> list[str]:
@@ -276,7 +276,12 @@ def _runtime_key(cands: list[str]) -> list[str]:
     for var in ("LD_LIBRARY_PATH", "LD_PRELOAD"):
         key.append(f"{var}={os.environ.get(var, '')}")
     dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if d]
-    dirs += [*_LOADER_FILES, f"/lib/{machine}-linux-gnu", f"/usr/lib/{machine}-linux-gnu"]
+    dirs += [
+        LD_SO_CACHE,
+        *_LOADER_FILES,
+        f"/lib/{machine}-linux-gnu",
+        f"/usr/lib/{machine}-linux-gnu",
+    ]
     return key + [stat_line(d) for d in dirs]
 
 
