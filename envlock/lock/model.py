@@ -83,7 +83,7 @@ RULE_KINDS = ("exact", "at-least", "same", "warn", "ignore")
 # test holds the two equal).
 SELF_PACKAGES = frozenset({DISTRIBUTION, "envlock"})
 TOOL_PACKAGES = SELF_PACKAGES | frozenset(
-    {"nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec"}
+    {"nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec", "pyyaml"}
 )
 
 

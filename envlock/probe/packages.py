@@ -34,7 +34,7 @@ _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # envlock's own requirements (pyproject's dependencies and extras but torch; lock/model.py's
 # TOOL_PACKAGES: a test holds the two equal)
 ENVLOCK_REQUIREMENTS = frozenset(
-    {"nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec"}
+    {"nvidia-ml-py", "packaging", "tomli", "tomli-w", "rich", "docker", "msgspec", "pyyaml"}
 )
 # envlock's distribution (envlock.DISTRIBUTION) and `envlock`, its installs' name before
 # the rename (envlock on PyPI is another project: issue 22)
