@@ -202,6 +202,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.workeroutput["envlock_slow_deselected"] = len(slow)
 
 
+# A worker's environment has COLUMNS=80 and LINES=24 that the run's did not: envlock's
+# tables would be cut to 80 columns in the workers only. Each worker gets the run's own.
+_TERMINAL_SIZE = ("COLUMNS", "LINES")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["envlock_terminal_size"] = {k: os.environ.get(k) for k in _TERMINAL_SIZE}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    size = getattr(config, "workerinput", {}).get("envlock_terminal_size", {})
+    for name, value in size.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """xdist's controller collects nothing itself: its count is the workers'."""
