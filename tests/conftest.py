@@ -159,14 +159,13 @@ LOCAL_WORKERS = 2
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which turns -n into workers
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """The default local run (`pytest` with no path: the whole suite) on two xdist
-    workers: on two cores a process-bound test waits while the other worker computes.
-    Not under the full depth (CI's serial run), nor where the run asks for a worker
-    count (`-n 0`: serial), a debugger, uncaptured output or only collection."""
+    """The whole suite (`pytest` with no path, locally and in CI) on two xdist workers:
+    on two cores a process-bound test waits while the other worker computes (CI's serial
+    run grew past 25 minutes). Not where the run asks for a worker count (`-n 0`:
+    serial), a debugger, uncaptured output or only collection."""
     opt = config.option
     if (
-        FULL
-        or hasattr(config, "workerinput")  # an xdist worker
+        hasattr(config, "workerinput")  # an xdist worker
         or not config.pluginmanager.has_plugin("xdist")
         or config.args_source is not pytest.Config.ArgsSource.TESTPATHS
         or opt.numprocesses is not None

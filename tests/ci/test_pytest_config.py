@@ -168,7 +168,7 @@ def test_the_summary_counts_what_xdist_workers_left_out() -> None:
         ({}, (), True),  # the default local run: two workers
         ({}, ("-n", "0"), False),  # asked for serial
         ({}, ("tests/commands",), False),  # a path named: serial, as asked
-        ({"CI": "true"}, (), False),  # CI's run stays serial
+        ({"CI": "true"}, (), True),  # CI's run too: two workers on its two cores
     ],
 )
 def test_the_default_local_run_takes_two_workers(
