@@ -27,12 +27,9 @@ Report's own dataclasses and enums: a damaged or foreign entry is a miss, never 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
-import pickle
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -123,67 +120,23 @@ def _entry(cache_dir: Path, key: str) -> Path:
     return cache_dir / "reports" / f"report-{key[:40]}.pickle"
 
 
-class _ReportUnpickler(pickle.Unpickler):
-    """Builds the Report's dataclasses and enums and nothing else."""
-
-    def find_class(self, module: str, name: str) -> type:
-        import dataclasses
-        import enum
-
-        found = getattr(sys.modules.get(module), name, None) if module in _REPORT_MODULES else None
-        if isinstance(found, type) and (
-            dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)
-        ):
-            return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of a Report")
-
-
 def load(cache_dir: Path, key: str) -> Report | None:
     """The Report stored under `key`, or None (a miss, whatever went wrong)."""
-    from envlock.safeio import UnreadableFile, read_bounded
-
-    try:
-        data = read_bounded(_entry(cache_dir, key), limit=_MAX_ENTRY_BYTES)
-    except UnreadableFile:
-        return None
+    from envlock import picklecache
     from envlock.findings import Report
 
-    try:
-        report = _ReportUnpickler(io.BytesIO(data)).load()
-    except Exception:  # a damaged or foreign entry (pickle raises many kinds) is a miss
-        return None
-    return report if isinstance(report, Report) else None
+    return picklecache.load(
+        _entry(cache_dir, key),
+        Report,
+        modules=_REPORT_MODULES,
+        what="a Report",
+        limit=_MAX_ENTRY_BYTES,
+    )
 
 
 def store(cache_dir: Path, key: str, report: Report) -> None:
-    """Best effort: a cache that cannot be written is only a slower next run."""
-    import tempfile
+    """Best effort: a cache that cannot be written is only a slower next run; the newest
+    MAX_ENTRIES entries are kept (every changed machine state is a new one)."""
+    from envlock import picklecache
 
-    path = _entry(cache_dir, key)
-    try:
-        data = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".report-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)  # atomic: readers see the old entry or this one
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _prune(path.parent)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        return
-
-
-def _prune(directory: Path) -> None:
-    """Keep the newest MAX_ENTRIES entries (every changed machine state is a new one)."""
-    entries = []
-    for p in directory.glob("report-*.pickle"):
-        with contextlib.suppress(OSError):
-            entries.append((p.stat().st_mtime_ns, p))
-    entries.sort(reverse=True)
-    for _, old in entries[MAX_ENTRIES:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+    picklecache.store(_entry(cache_dir, key), report, keep=MAX_ENTRIES)

@@ -20,15 +20,9 @@ never code run.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import enum
 import hashlib
-import io
 import os
-import pickle
 import sys
-import tempfile
 from pathlib import Path
 
 from envlock.facts import DeterminismFacts
@@ -56,18 +50,6 @@ _READER_FILES = (
 )
 
 
-class _ModelUnpickler(pickle.Unpickler):
-    """Builds the lock model's dataclasses and enums and nothing else."""
-
-    def find_class(self, module: str, name: str) -> type:
-        found = getattr(sys.modules.get(module), name, None) if module in _MODEL_MODULES else None
-        if isinstance(found, type) and (
-            dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)
-        ):
-            return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of the lock model")
-
-
 def _reader_stamp() -> bytes:
     """What changes when the code that parses a lock changes."""
     import envlock
@@ -91,42 +73,21 @@ def _entry(cache_dir: str | os.PathLike[str], raw: bytes) -> Path:
 
 def load(cache_dir: str | os.PathLike[str], raw: bytes) -> Lock | None:
     """The Lock these bytes parsed to before, or None (a miss, whatever went wrong)."""
-    from envlock.safeio import UnreadableFile, read_bounded
+    from envlock import picklecache
 
-    try:
-        data = read_bounded(_entry(cache_dir, raw), limit=_MAX_ENTRY_BYTES)
-    except UnreadableFile:
-        return None
-    try:
-        lock = _ModelUnpickler(io.BytesIO(data)).load()
-    except Exception:  # a damaged or foreign entry (pickle raises many kinds) is a miss
-        return None
-    return lock if isinstance(lock, Lock) else None
+    return picklecache.load(
+        _entry(cache_dir, raw),
+        Lock,
+        modules=_MODEL_MODULES,
+        what="the lock model",
+        limit=_MAX_ENTRY_BYTES,
+    )
 
 
 def store(cache_dir: str | os.PathLike[str], raw: bytes, lock: Lock) -> None:
-    """Best effort: a cache that cannot be written is only a slower next run."""
-    path = _entry(cache_dir, raw)
-    try:
-        data = pickle.dumps(lock, protocol=pickle.HIGHEST_PROTOCOL)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".lock-", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-        _prune(path.parent)
-    except (OSError, pickle.PicklingError, TypeError, RecursionError):
-        return
+    """Best effort: a cache that cannot be written is only a slower next run; the newest
+    MAX_ENTRIES entries are kept (a lock regenerated on every CI run would otherwise
+    leave one entry per run)."""
+    from envlock import picklecache
 
-
-def _prune(directory: Path) -> None:
-    """Keep the newest MAX_ENTRIES entries (a lock regenerated on every CI run would
-    otherwise leave one entry per run)."""
-    entries = []
-    for p in directory.glob("lock-*.pickle"):
-        with contextlib.suppress(OSError):
-            entries.append((p.stat().st_mtime_ns, p))
-    entries.sort(reverse=True)
-    for _, old in entries[MAX_ENTRIES:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+    picklecache.store(_entry(cache_dir, raw), lock, keep=MAX_ENTRIES)
