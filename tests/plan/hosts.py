@@ -39,3 +39,11 @@ def rtx4090_535() -> Facts:
 def write(facts: Facts, path: Path) -> Path:
     path.write_text(json.dumps(facts.to_dict()))
     return path
+
+
+def write_three(directory: Path) -> dict[str, Path]:
+    """The H100, V100 and RTX 5090 hosts as facts files in `directory`, by name."""
+    return {
+        name: write(make(), directory / f"{name}.json")
+        for name, make in (("h100", h100), ("v100", v100), ("rtx5090", rtx5090))
+    }

@@ -25,11 +25,7 @@ MULTI_LINE = (
 
 @pytest.fixture(scope="module")
 def host_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("hosts")
-    return {
-        name: hosts.write(make(), d / f"{name}.json")
-        for name, make in (("h100", hosts.h100), ("v100", hosts.v100), ("rtx5090", hosts.rtx5090))
-    }
+    return hosts.write_three(tmp_path_factory.mktemp("hosts"))
 
 
 def _findings(*args: str) -> list[dict[str, object]]:
