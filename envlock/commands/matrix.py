@@ -77,11 +77,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             probe_base=args.probe_base,
         )
         _print_plan(plan, sys.stdout, json_format=args.format == "json")
-        return (
-            ExitCode.OK
-            if all(line.replacement or "already" in line.why for line in plan.lines)
-            else ExitCode.FINDINGS
-        )
+        return ExitCode.OK if all(line.settled for line in plan.lines) else ExitCode.FINDINGS
     from envlock.api import matrix_advice
 
     advice = matrix_advice(

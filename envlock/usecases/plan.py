@@ -336,6 +336,8 @@ class PlanLine:
     instruction: str  # as written
     replacement: str | None  # None: nothing to change, or no build runs here
     why: str
+    # runs here: with its replacement, or as written (already the build the matrix picks)
+    settled: bool
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -406,9 +408,9 @@ def _advice_lines(pf: PlanFacts, ctx: _Context, recheck: functools.partial[bool]
         new = torch_replacement(pf, ctx.host, ctx.matrix)
         ok = new is not None and recheck("", new)
         planned = f"torch {torch.version}+{torch.variant or '?'}"
-        out.append(
-            _line(pf, torch.span, new if ok else None, f"{planned}{_torch_why(pf, ctx, new, ok)}")
-        )
+        why, as_written = _torch_why(pf, ctx, new, ok)
+        replacement = new if ok else None
+        out.append(_line(pf, torch.span, replacement, f"{planned}{why}", as_written))
     base = pf.plan.base
     if base is not None and base.cuda is not None:
         new = base_replacement(pf, ctx.host, ctx.matrix)
@@ -418,30 +420,34 @@ def _advice_lines(pf: PlanFacts, ctx: _Context, recheck: functools.partial[bool]
                 f"{ctx.host.driver.version if ctx.host else '?'}: the newest CUDA image it "
                 "fully supports"
             )
-            out.append(_line(pf, base.reference.span, new, why))
+            out.append(_line(pf, base.reference.span, new, why, False))
     return out
 
 
-def _torch_why(pf: PlanFacts, ctx: _Context, new: Replacement | None, ok: bool) -> str:
-    """What the torch line's replacement does, or why there is none."""
+def _torch_why(pf: PlanFacts, ctx: _Context, new: Replacement | None, ok: bool) -> tuple[str, bool]:
+    """What the torch line's replacement does, or why there is none; and whether the line
+    runs here as written."""
     from envlock.plan.fixes import conda_note, planned_build
 
     build = planned_build(pf, ctx.host, ctx.matrix)
     note = conda_note(pf, ctx.host, ctx.matrix) if new is None else None
     if build is not None and ok:
-        return f" -> torch {build.version}+{build.variant.name}"
+        return f" -> torch {build.version}+{build.variant.name}", False
     if note is not None:
-        return f": {note}"
+        return f": {note}", False
     if build is not None and new is None:
-        return ": already the build the matrix picks here"
-    return ": no official build runs here that the matrix re-checks"
+        return ": already the build the matrix picks here", True
+    return ": no official build runs here that the matrix re-checks", False
 
 
-def _line(pf: PlanFacts, span: Span, new: Replacement | None, why: str) -> PlanLine:
+def _line(
+    pf: PlanFacts, span: Span, new: Replacement | None, why: str, as_written: bool
+) -> PlanLine:
     return PlanLine(
         plan=pf.plan.name,
         where=span.where,
         instruction=span.text,
         replacement=new.text if new is not None else None,
         why=why,
+        settled=new is not None or as_written,
     )
