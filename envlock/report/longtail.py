@@ -51,6 +51,39 @@ class LongTail:
         )
 
 
+def many_values(f: Finding) -> str | None:
+    """A field the nodes hold more than SHOWN values of (another numpy on every node), for
+    its line: '10000 distinct values over 10000 nodes: 2.0.0 on 1 node gpu-node-000; ...
+    ... and 9990 more (--format json lists all)', the largest groups first, each with its
+    hostlist; None for a field of a few values (each is named) or one whose values do not
+    read back (its line is printed in full)."""
+    import ast
+
+    from envlock.hostlist import compress_hostlist
+
+    values, hosts = f.evidence.get("values"), f.evidence.get("hosts")
+    if f.check_id != "EL-FLEET-DIVERGENT" or "tail" in f.evidence:
+        return None
+    if not isinstance(values, dict) or not isinstance(hosts, dict) or len(hosts) <= SHOWN:
+        return None
+    groups = []
+    for key in list(hosts)[:SHOWN]:  # the comparison's order: the most nodes first
+        try:  # the value's repr (str, int, float, bool, None, a list of them)
+            value = ast.literal_eval(key)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None
+        held = [str(h) for h in hosts[key]]
+        count = f"{len(held)} node{'s' * (len(held) != 1)}"
+        groups.append(
+            f"{'(none)' if value is None else value} on {count} {compress_hostlist(held)}"
+        )
+    nodes = len({h for group in hosts.values() if isinstance(group, list) for h in group})
+    return (
+        f"{len(hosts)} distinct values over {nodes} nodes: {'; '.join(groups)}"
+        f" ... and {len(hosts) - SHOWN} more (--format json lists all)"
+    )
+
+
 def _short(section: str, name: str) -> str:
     return name[len(section) + 1 :] if name.startswith(f"{section}.") else name
 

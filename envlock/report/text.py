@@ -225,13 +225,17 @@ def _more(console: Printer, total: int) -> None:
 
 def _print_fleet_line(console: Printer, f: Finding) -> None:
     """`✗ driver.version: 580.65.06 on 62 nodes gpu-node-[...]; 570.86.15 on 2 nodes
-    gpu-node-[007,041]`, never folded (a hostlist is copied into srun/kubectl)."""
+    gpu-node-[007,041]`, never folded (a hostlist is copied into srun/kubectl); past
+    SHOWN values, the first ones (each with its hostlist) and a count."""
+    from envlock.report.longtail import many_values
+
     line = Line(f" {_MARK[f.severity]} ", style=_STYLE[f.severity])
     line.append(plain(f.field or "", newlines=False), style="bold")
     line.append(": ")
     if f.check_id == "EL-FLEET-RANK-DRIFT":
         line.append(f"lock {_fmt(f.locked)}, observed ")
-    line.append(plain(f.evidence["where"], newlines=False))
+    # thousands of values (another numpy on each node): the first groups and a count
+    line.append(plain(many_values(f) or f.evidence["where"], newlines=False))
     if f.check_id != "EL-FLEET-RANK-DRIFT" and f.locked is not None:
         line.append(f"  (lock: {plain(f.locked, newlines=False)})", style="dim")
     console.print(line, soft_wrap=True)

@@ -264,3 +264,51 @@ def test_github_annotates_a_long_tail_once() -> None:
         + " ... and 140 more (--format json lists all)",
         "envlock fleet report failed: 150 error(s), 0 warning(s)",
     ]
+
+
+def _numpy_each(n: int, majority: int = 0) -> list[RankSummary]:
+    """n nodes: the first `majority` on numpy 1.26.0, every other one on its own version."""
+    return [
+        RankSummary(
+            rank=i,
+            host=_node(i),
+            fields={**COMMON, "packages.numpy": "1.26.0" if i < majority else f"2.{i}.0"},
+        )
+        for i in range(n)
+    ]
+
+
+def test_text_names_a_field_with_many_values_compactly() -> None:
+    """Another numpy on every node (issue 23 item 3): the text names the first values with
+    their nodes and counts the rest, one short line at any fleet size; JSON keeps all."""
+    small, large = (_report(_numpy_each(n)) for n in (300, 3000))
+    text, big = _render(small, "text"), _render(large, "text")
+    line = next(x for x in text.splitlines() if "packages.numpy" in x)
+    shown = sorted(f"2.{i}.0" for i in range(300))[:10]
+    assert line == (
+        " ✗ packages.numpy: 300 distinct values over 300 nodes: "
+        + "; ".join(f"{v} on 1 node node-{int(v.split('.')[1]):05d}" for v in shown)
+        + " ... and 290 more (--format json lists all)"
+    )
+    assert len(big) < len(text) + 100  # not a value more per node
+    doc = json.loads(_render(large, "json"))
+    (numpy,) = [f for f in doc["findings"] if f["field"] == "packages.numpy"]
+    assert len(numpy["evidence"]["values"]) == 3000
+
+
+def test_many_values_keep_the_majority_and_its_hostlist_first() -> None:
+    text = _render(_report(_numpy_each(400, majority=100)), "text")
+    line = next(x for x in text.splitlines() if "packages.numpy" in x)
+    assert line.startswith(
+        " ✗ packages.numpy: 301 distinct values over 400 nodes: "
+        "1.26.0 on 100 nodes node-[00000-00099]; 2.100.0 on 1 node node-00100; "
+    )
+    assert line.endswith(" ... and 291 more (--format json lists all)")
+
+
+def test_ten_values_are_each_named() -> None:
+    """Up to SHOWN values a field's line is as before: every value with its nodes."""
+    text = _render(_report(_numpy_each(10)), "text")
+    line = next(x for x in text.splitlines() if "packages.numpy" in x)
+    assert "distinct values" not in line and "more" not in line
+    assert line.count(" on 1 node ") == 10
