@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import hashlib
 import os
+import stat
 import types
 import typing
 from collections import Counter
@@ -77,20 +78,21 @@ def report_dir(
     (EL-FLEET-NODE-UNREADABLE) and the others compared; `expected` (from --nodes) names
     nodes that must have sent a file (EL-FLEET-NODE-MISSING). Each file read is counted
     to `progress`."""
-    paths = _facts_files(directory)
+    names = _facts_names(directory)
     summarizer = NodeSummarizer(lock, scope)
     read: list[tuple[str, str]] = []  # (host, file name) by rank
     unreadable: list[Finding] = []
-    for done, path in enumerate(paths, 1):
-        progress.count(f"reading the facts files in {directory}", done, len(paths))
-        try:
-            host = summarizer.add_file(path, len(read))
-        except EnvlockError as exc:
-            unreadable.append(_unreadable(path, exc))
-            continue
-        read.append((host, path.name))
+    with _Directory(directory) as files:
+        for done, name in enumerate(names, 1):
+            progress.count(f"reading the facts files in {directory}", done, len(names))
+            try:
+                host = summarizer.add_file(files, name, len(read))
+            except EnvlockError as exc:
+                unreadable.append(_unreadable(Path(directory, name), exc))
+                continue
+            read.append((host, name))
     if not read:
-        raise FleetError(f"{directory}: none of the {len(paths)} facts files could be read")
+        raise FleetError(f"{directory}: none of the {len(names)} facts files could be read")
     # a node is named by its hostname; files that share one are told apart by file name
     counts = Counter(host for host, _ in read)
     hosts = [host if counts[host] == 1 else f"{host} ({name})" for host, name in read]
@@ -109,7 +111,12 @@ def report_dir(
 
 
 def _facts_files(directory: str) -> list[Path]:
-    """DIR's *.json files, sorted by name (as strings: no Path per comparison)."""
+    """DIR's *.json files, sorted by name."""
+    return [Path(directory, n) for n in _facts_names(directory)]
+
+
+def _facts_names(directory: str) -> list[str]:
+    """The names of DIR's *.json files, sorted (as strings: no Path per file)."""
     if not Path(directory).is_dir():
         raise FleetError(f"{directory}: not a directory of facts files")
     with os.scandir(directory) as entries:
@@ -118,7 +125,61 @@ def _facts_files(directory: str) -> list[Path]:
         raise FleetError(
             f"{directory}: no *.json facts files (write them with `envlock probe --json`)"
         )
-    return [Path(directory, n) for n in names]
+    return names
+
+
+class _Directory:
+    """DIR opened once, its files read by name relative to it: 10,000 files are not
+    10,000 walks of DIR's path, nor a Path each. A file the quick read does not take as
+    it is (not a regular file, too big, an error) is read by `_read`, which raises the
+    line a single file gets."""
+
+    _FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)  # a FIFO never waits
+
+    def __init__(self, directory: str) -> None:
+        from envlock.safeio import limit_bytes
+
+        self.directory, self.limit = directory, limit_bytes()
+        self.fd: int | None = None
+
+    def __enter__(self) -> _Directory:
+        try:
+            flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+            self.fd = os.open(self.directory, flags)
+        except OSError:
+            self.fd = None  # each file read by its path
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+    def read(self, name: str) -> bytes:
+        """The bytes of DIR/name, bounded as `safeio.read_bounded` bounds them."""
+        raw = self._quick(name) if self.fd is not None else None
+        return raw if raw is not None else _read(Path(self.directory, name))
+
+    def _quick(self, name: str) -> bytes | None:
+        """A regular file within the limit, read; None for anything else."""
+        try:
+            fd = os.open(name, self._FLAGS, dir_fd=self.fd)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > self.limit:
+                return None
+            chunks, total = [], 0
+            while chunk := os.read(fd, min(1 << 20, self.limit + 1 - total)):
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > self.limit:  # grew while being read
+                    return None
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
 
 def _unreadable(path: Path, exc: EnvlockError) -> Finding:
@@ -147,18 +208,18 @@ class NodeSummarizer:
 
         self.doctor = NodeDoctor()  # the doctor's errors per kind (issue 21 item 11)
 
-    def add_file(self, path: Path, rank: int) -> str:
-        """Add one file as `rank`; the node's host name."""
-        raw = _read(path)
+    def add_file(self, files: _Directory, name: str, rank: int) -> str:
+        """Add DIR/name as `rank`; the node's host name (else the file's stem)."""
+        raw = files.read(name)
         view = self._view(raw)
         if view is not None and view.kind in self.seen:
             self.unshared = 0
-            host = view.host or path.stem
+            host = view.host or Path(name).stem
             self.table.join(self.seen[view.kind], rank, host)
             return host
         self.unshared += 1
-        facts = _decode(path, raw)
-        host = facts.system.hostname or path.stem
+        facts = _decode(os.path.join(files.directory, name), raw)
+        host = facts.system.hostname or Path(name).stem
         from envlock.verify import verify
 
         findings = verify(self.lock, facts, scope=self.scope) if self.lock is not None else []
@@ -180,7 +241,7 @@ class NodeSummarizer:
         return node_view(raw)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str | Path) -> bytes:
     from envlock.safeio import UnreadableFile, read_bounded
 
     try:
@@ -190,7 +251,7 @@ def _read(path: Path) -> bytes:
         raise  # pragma: no cover - read_facts_file raised
 
 
-def _decode(path: Path, raw: bytes) -> Facts:
+def _decode(path: str | Path, raw: bytes) -> Facts:
     """The file's Facts: msgspec, else the reference, whose error a bad file gets."""
     facts = fast_facts(raw)
     if facts is not None:

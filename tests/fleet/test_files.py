@@ -223,3 +223,38 @@ def test_preflight_does_not_import_msgspec_the_fleet_report_does(tmp_path: Path)
         timeout=300,
     )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_files_that_are_not_facts_files_are_each_one_line(tmp_path: Path) -> None:
+    """DIR opened once and its files read by name: a FIFO, a directory, a dangling link and
+    a file over ENVLOCK_MAX_FILE_MB are each named on one line (no wait on the FIFO), the
+    other nodes compared."""
+    import os
+
+    write_fleet(tmp_path, 2)
+    os.mkfifo(tmp_path / "a-fifo.json")
+    (tmp_path / "b-dir.json").mkdir()
+    (tmp_path / "c-link.json").symlink_to(tmp_path / "nowhere.json")
+    (tmp_path / "d-big.json").write_bytes(b" " * (2 << 20))
+    proc = subprocess.run(
+        [sys.executable, "-m", "envlock", "fleet", "report", str(tmp_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=clean_env(ENVLOCK_MAX_FILE_MB="1"),
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    messages = sorted(
+        f["message"] for f in doc["findings"] if f["id"] == "EL-FLEET-NODE-UNREADABLE"
+    )
+    assert [m.split(":", 1)[0] for m in messages] == [
+        "a-fifo.json",
+        "b-dir.json",
+        "c-link.json",
+        "d-big.json",
+    ]
+    assert all("\n" not in m for m in messages)
+    assert "not a regular file" in messages[0] and "directory" in messages[1]
+    assert "not found" in messages[2] and "larger than 1 MiB" in messages[3]
+    assert doc["details"]["nodes"] == ["gpu-node-000", "gpu-node-001"]

@@ -57,3 +57,31 @@ def test_nodes_differing_in_a_package_and_their_gpu_uuids_are_one_doctor_run(
     (name,) = write_fleet(old, 1, {0: [("driver.version", OLD_DRIVER)]})
     doctor.add(6, _decode(old / f"{name}.json", _read(old / f"{name}.json")))
     assert doctor.runs == 2
+
+
+def test_the_doctor_key_holds_every_driver_and_gpu_field_but_the_uuid() -> None:
+    """Nodes share a doctor run only when all the doctor reads is the same: any field of
+    the driver or a GPU but the GPU's UUID makes another key."""
+    import dataclasses
+
+    from envlock.facts import fast_facts
+    from envlock.fleet.doctor import _key
+    from tests.fleet.nodes import FIXTURE
+
+    facts = fast_facts(FIXTURE.read_bytes())
+    assert facts is not None and facts.driver.gpus
+    gpu = facts.driver.gpus[0]
+
+    def with_gpu(**change: object) -> bytes:
+        gpus = [dataclasses.replace(gpu, **change), *facts.driver.gpus[1:]]  # type: ignore[arg-type]
+        return _key(dataclasses.replace(facts, driver=dataclasses.replace(facts.driver, gpus=gpus)))
+
+    assert with_gpu(uuid="GPU-another") == _key(facts)
+    for f in dataclasses.fields(gpu):
+        if f.name != "uuid":
+            assert with_gpu(**{f.name: "x"}) != _key(facts), f.name
+    for f in dataclasses.fields(facts.driver):
+        if f.name == "gpus":  # each GPU's fields: above
+            continue
+        other = dataclasses.replace(facts.driver, **{f.name: "x"})  # type: ignore[arg-type]
+        assert _key(dataclasses.replace(facts, driver=other)) != _key(facts), f.name
