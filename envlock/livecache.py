@@ -323,6 +323,9 @@ def probe_document(
     of the report cache (reportcache.py) compares documents and never needs one."""
     if (python is None) != (static is None):
         raise ValueError("probe_with_cache: give python and static together")
+    ahead = _AHEAD.pop((timeout, sections), None) if python is None else None
+    if ahead is not None:
+        return ahead
     # the probe's plain JSON document, as probe_host returns it (to_dict writes the same)
     data: dict[str, Any] = _host_static(timeout, sections) if static is None else static().to_dict()
     key = cache_key(cast("FactsDoc", data))
@@ -334,10 +337,23 @@ def probe_document(
     return probed
 
 
+# A probe this process has already taken (probe_ahead), for its next probe_document
+# with the same arguments: warm verify's key needs the probe before the CLI loads.
+_AHEAD: dict[tuple[float, tuple[str, ...] | None], Probed] = {}
+
+
+def probe_ahead(*, timeout: float, sections: tuple[str, ...] | None) -> Probed:
+    """probe_document() of this interpreter now; this process's next probe_document with
+    the same arguments returns it (once) instead of probing again."""
+    probed = probe_document(timeout=timeout, sections=sections)
+    _AHEAD[(timeout, sections)] = probed
+    return probed
+
+
 class Probed:
     """A probe's document with torch's live facts, and where they came from."""
 
-    __slots__ = ("_python", "_timeout", "document", "key", "note")
+    __slots__ = ("_python", "_timeout", "document", "key", "note", "reused")
 
     def __init__(
         self, document: dict[str, Any], key: str | None, python: str | None, timeout: float
@@ -345,6 +361,8 @@ class Probed:
         self.document = document
         self.key = key
         self.note: str | None = None  # HIT, SHARED, MISS or INVALID; None: not cacheable
+        # the report on this document came from, or went into, the report cache
+        self.reused = False
         self._python = python
         self._timeout = timeout
 

@@ -75,12 +75,12 @@ def store(path: Path, value: object, *, keep: int) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _prune(path.parent, f"{prefix}-*{path.suffix}", keep)
+        prune(path.parent, f"{prefix}-*{path.suffix}", keep)
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return
 
 
-def _prune(directory: Path, pattern: str, keep: int) -> None:
+def prune(directory: Path, pattern: str, keep: int) -> None:
     """Keep the newest `keep` entries (every new key would otherwise stay forever)."""
     entries = []
     for p in directory.glob(pattern):

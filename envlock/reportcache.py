@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 MAX_ENTRIES = 64
-_MAX_ENTRY_BYTES = 16 << 20
+MAX_ENTRY_BYTES = 16 << 20
 # what differs between two probes of an unchanged machine, and no check reads
 _VOLATILE_META = ("collected_at", "durations_ms")
 # the modules whose classes a Report holds (the unpickler's allow-list)
@@ -130,7 +130,7 @@ def load(cache_dir: Path, key: str) -> Report | None:
         Report,
         modules=_REPORT_MODULES,
         what="a Report",
-        limit=_MAX_ENTRY_BYTES,
+        limit=MAX_ENTRY_BYTES,
     )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from envlock.collect import Source
 from envlock.usecases._shared import target_of
+from envlock.usecases.warmverify import LOCKED_SECTIONS
 
 if TYPE_CHECKING:
     from envlock.facts import Facts
@@ -32,10 +33,9 @@ class Verified:
     suite_ran: bool = False
 
 
-# The probe's sections a lock's fields come from, and those the live-facts cache's key
-# reads: the others (compilers, network) are not compared, so verify's own probe of this
-# host skips them. The fleet (network) and the doctor's errors (preflight) need them all.
-LOCKED_SECTIONS = ("system", "driver", "cuda", "torch", "packages", "env", "extensions")
+# The probe's sections a lock's fields come from (warmverify.py's: the warm path probes
+# them before this module loads). The fleet (network) and the doctor's errors (preflight)
+# need them all.
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -131,10 +131,12 @@ def verify_report(
     key = None if raw is None else _key(raw, lock, probed, options)
     report = None if key is None else reportcache.load(directory, key)
     if report is not None:
+        probed.reused = True
         return report
     verified = verify(lock, source, facts=probed.facts(), options=options)
     if key is not None and not verified.suite_ran and probed.note != INVALID:
         reportcache.store(directory, key, verified.report)
+        probed.reused = True
     return verified.report
 
 

@@ -1,0 +1,295 @@
+"""verify's warm path (usecases/warmverify.py): a plain `envlock verify` of an unchanged
+machine writes the output the full CLI wrote for the same inputs, byte for byte and with
+its exit code, before the CLI loads; a change in any input (NVML's state, read fresh, the
+lock's bytes, an option, the environment, the working directory, envlock's own files) runs
+the full CLI again; the probe runs once per run, miss or hit; only what the report cache
+would keep is stored.
+
+torch is tests/preflight/test_livecache_keys.py's stand-in, NVML a replayed H100.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envlock import api, cli, collect, livecache, reportcache
+from envlock.commands import verify as verify_command
+from envlock.facts import DeterminismFacts
+from envlock.lock.io import dumps_lock
+from envlock.probe import _dists
+from envlock.usecases import verify as verify_usecase
+from envlock.usecases import warmverify
+from tests.conftest import REPO
+from tests.preflight.test_livecache_keys import FakeTorch, _mig, fake
+from tests.preflight.test_reportcache import recording
+
+__all__ = ["fake", "recording"]  # the fixtures, shared
+
+
+class Runs:
+    """warmverify.run() as `envlock verify` would call it, counting the full CLI's runs and
+    the probes taken."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+        self.capsys = capsys
+        self.full = 0
+        self.probes = 0
+        real = livecache._host_static
+
+        def counted(*args: Any, **kw: Any) -> Any:
+            self.probes += 1
+            return real(*args, **kw)
+
+        monkeypatch.setattr(livecache, "_host_static", counted)
+
+    def __call__(self, *argv: str) -> tuple[int | None, str, str]:
+        _dists._cache.clear()  # a per-process memo: each envlock command is a new process
+        livecache._AHEAD.clear()
+
+        def full(args: list[str]) -> int:
+            self.full += 1
+            return cli.main(args)
+
+        code = warmverify.run(["verify", *argv], full)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runs:
+    return Runs(monkeypatch, capsys)
+
+
+def _warm(runs: Runs, *argv: str) -> tuple[int | None, str, str]:
+    """Run until the stored output answers (the first run's live facts say "probed", the
+    second's "from cache": another document); that answer."""
+    runs(*argv)
+    runs(*argv)
+    before = runs.full
+    answer = runs(*argv)
+    assert runs.full == before, "the third run was not answered from the stored output"
+    return answer
+
+
+def _lock(path: Path) -> Path:
+    api.write_lock(path)
+    return path
+
+
+def _drifted(path: Path) -> Path:
+    lock = api.make_lock()
+    assert lock.torch is not None
+    torch = dataclasses.replace(lock.torch, version="1.0.0")
+    path.write_text(dumps_lock(dataclasses.replace(lock, torch=torch)))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "junit"])
+@pytest.mark.parametrize("make", [_lock, _drifted], ids=["unchanged", "drifted"])
+def test_the_answer_is_the_full_clis_output_byte_for_byte(
+    fake: FakeTorch,
+    recording: dict[str, Any],
+    runs: Runs,
+    tmp_path: Path,
+    fmt: str,
+    make: Callable[[Path], Path],
+) -> None:
+    lock = str(make(tmp_path / "envlock.lock.toml"))
+    code, out, err = _warm(runs, lock, "--format", fmt)
+    assert (code, err) == ((0, "") if make is _lock else (1, ""))
+    _dists._cache.clear()
+    livecache._AHEAD.clear()
+    assert cli.main(["verify", lock, "--format", fmt]) == code  # the full CLI alone
+    assert runs.capsys.readouterr() == (out, "")
+
+
+def test_the_probe_runs_once_per_run_miss_or_hit(
+    fake: FakeTorch, recording: dict[str, Any], runs: Runs, tmp_path: Path
+) -> None:
+    lock = str(_lock(tmp_path / "envlock.lock.toml"))
+    for n, expected_full in enumerate((1, 2, 2, 2), start=1):
+        runs(lock)
+        assert (runs.full, runs.probes) == (expected_full, n)  # a miss hands its probe over
+
+
+def _edit_lock(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lock.write_text(lock.read_text().replace("[torch]", "# a comment\n[torch]", 1))
+
+
+def _env_var(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVLOCK_TEST_SOMETHING", "1")
+
+
+def _code(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = lock.parent / "code"
+    code.mkdir()
+    (code / "checks.py").write_text("")
+    monkeypatch.setattr(reportcache, "_code_dirs", lambda: [str(code)])
+
+
+def _cwd(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = lock.parent / "elsewhere"
+    other.mkdir()
+    (other / lock.name).write_bytes(lock.read_bytes())
+    monkeypatch.chdir(other)
+
+
+CHANGES = {
+    "MIG mode (NVML, read fresh)": None,
+    "the lock's bytes": _edit_lock,
+    "an environment variable": _env_var,
+    "envlock's own files": _code,
+    "the working directory (the same lock bytes)": _cwd,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_each_input_changed_runs_the_full_cli_again(
+    fake: FakeTorch,
+    recording: dict[str, Any],
+    runs: Runs,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+) -> None:
+    lock = _lock(tmp_path / "envlock.lock.toml")
+    monkeypatch.chdir(tmp_path)
+    _warm(runs, lock.name)
+    change = CHANGES[name]
+    if change is None:
+        _mig(recording)
+    else:
+        change(lock, monkeypatch)
+    before = runs.full
+    runs(lock.name)
+    assert runs.full == before + 1
+
+
+def test_options_are_part_of_the_key(
+    fake: FakeTorch, recording: dict[str, Any], runs: Runs, tmp_path: Path
+) -> None:
+    lock = str(_lock(tmp_path / "envlock.lock.toml"))
+    _warm(runs, lock)
+    for options in (["--strict"], ["--scope", "software"], ["--ignore", "EL-VERIFY-NOT-LOCKED"]):
+        before = runs.full
+        runs(lock, *options)
+        assert runs.full == before + 1, options
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["doctor"],
+        ["verify", "x.toml", "--no-cache"],
+        ["verify", "x.toml", "-o", "out.txt"],
+        ["verify", "x.toml", "--python", "/usr/bin/python3"],
+        ["verify", "x.toml", "--format=json"],
+        ["verify", "x.toml", "--format"],
+        ["verify", "x.toml", "--ignore", "--strict"],
+        ["verify", "a.toml", "b.toml"],
+        ["verify", "--", "x.toml"],
+        ["verify", "x.toml", "--distributed"],
+        ["verify", "-h"],
+    ],
+)
+def test_anything_but_a_plain_verify_goes_to_the_full_cli(argv: list[str]) -> None:
+    assert warmverify.lock_of(argv) is None
+    called: list[list[str]] = []
+    assert warmverify.run(argv, lambda a: called.append(a) or 0) is None
+    assert not called
+
+
+def test_a_plain_verify_names_its_lock() -> None:
+    assert warmverify.lock_of(["verify"]) == verify_command.DEFAULT_LOCK_NAME
+    argv = ["verify", "--format", "json", "l.toml", "--strict", "--rule", "env.*=warn"]
+    assert warmverify.lock_of(argv) == "l.toml"
+
+
+def test_a_terminal_goes_to_the_full_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal:
+        buffer = None
+
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert warmverify.run(["verify", str(tmp_path / "l.toml")], lambda a: 0) is None
+
+
+def test_what_the_report_cache_would_not_keep_is_not_stored(
+    fake: FakeTorch, recording: dict[str, Any], runs: Runs, tmp_path: Path
+) -> None:
+    """Fresh determinism digests (read more than the lock and facts), an unreadable lock
+    (exit 3, on stderr): the full CLI every time."""
+    lock = api.make_lock()
+    digests = DeterminismFacts(seed=0, suite_version=1, device="cuda")
+    path = tmp_path / "envlock.lock.toml"
+    path.write_text(dumps_lock(dataclasses.replace(lock, determinism=digests)))
+    for _ in range(3):
+        runs(str(path))
+    assert runs.full == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[torch\n")
+    for _ in range(2):
+        code, _, err = runs(str(bad))
+        assert code == 3 and err.startswith("envlock: error:")
+    assert runs.full == 5
+    reports = Path(os.environ["ENVLOCK_CACHE_DIR"]) / "reports"
+    assert not list(reports.glob("output-*"))
+
+
+def test_a_damaged_or_foreign_entry_is_a_miss(tmp_path: Path) -> None:
+    key = "a" * 64
+    warmverify.store(tmp_path, key, 1, b"FAIL\n")
+    assert warmverify.load(tmp_path, key) == (1, b"FAIL\n")
+    entry = next((tmp_path / "reports").glob("output-*.out"))
+    good = entry.read_bytes()
+    for damaged in (good[:-1], good.replace(b" 1 ", b" 7 "), b"junk", good.replace(b"a", b"b")):
+        entry.write_bytes(damaged)
+        assert warmverify.load(tmp_path, key) is None
+    assert warmverify.load(tmp_path, "b" * 64) is None
+
+
+def test_the_constants_it_repeats_are_the_clis() -> None:
+    assert warmverify.PROBE_TIMEOUT_S == collect.PROBE_TIMEOUT_S
+    assert warmverify._DEFAULT_LOCK == verify_command.DEFAULT_LOCK_NAME
+    assert verify_usecase.VerifyOptions().sections == warmverify.LOCKED_SECTIONS
+
+
+def test_a_warm_verify_answers_before_the_cli_loads(fake: FakeTorch, tmp_path: Path) -> None:
+    """What the warm path is for: `python -m envlock verify` of an unchanged machine loads
+    neither argparse, the CLI, the API, the Report model nor a renderer, and prints what
+    the full CLI printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env["PYTHONPATH"] = os.pathsep.join((str(REPO), str(fake.site)))
+    lock = str(_lock(tmp_path / "envlock.lock.toml"))
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['envlock', 'verify', sys.argv[1]]\n"
+        "try:\n"
+        "    runpy.run_module('envlock', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as exc:\n"
+        "    rc = exc.code\n"
+        "heavy = ('argparse', 'envlock.cli', 'envlock.api', 'envlock.findings',\n"
+        "         'envlock.report.', 'envlock.commands', 'rich')\n"
+        "loaded = [m for m in sys.modules if m.startswith(heavy) or m == 'envlock.report']\n"
+        "print(rc, sorted(loaded), file=sys.stderr)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, lock], env=env, capture_output=True, cwd=tmp_path
+        )
+        for _ in range(3)  # torch probed, then from the live-facts cache, then warm
+    ]
+    assert runs[1].stdout == runs[2].stdout
+    assert runs[1].stdout.startswith((b"PASS", b"FAIL")), runs[1].stdout + runs[1].stderr
+    assert runs[1].stderr.strip().splitlines()[-1].startswith(b"0 ['argparse'")
+    assert runs[2].stderr.strip().splitlines()[-1] == b"0 []", runs[2].stderr
