@@ -297,6 +297,8 @@ def compare_table(table: FleetTable, reference: Mapping[str, Value] | None = Non
 
 def _where(ranks: list[Member]) -> str:
     """Each node with its ranks (`node-a: ranks 0-3`) for a few nodes; a hostlist past that."""
+    if len(ranks) == 1:  # one value on each of 10,000 nodes: no grouping per value
+        return f"{ranks[0][1]}: rank {ranks[0][0]}"
     by_host: dict[str, list[int]] = defaultdict(list)
     for rank, host in ranks:
         by_host[host].append(rank)
@@ -309,6 +311,8 @@ def _where(ranks: list[Member]) -> str:
 
 def _nodes(ranks: list[Member]) -> str:
     """'2 nodes gpu-node-[007,041]': how many nodes and which, compressed like a Slurm hostlist."""
+    if len(ranks) == 1:  # one name compresses to itself
+        return f"1 node {ranks[0][1]}"
     hosts = {host for _, host in ranks}
     return f"{len(hosts)} node{'s' * (len(hosts) != 1)} {compress_hostlist(hosts)}"
 

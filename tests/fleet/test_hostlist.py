@@ -383,3 +383,16 @@ def test_a_hostlist_over_1_mib_is_refused_before_it_is_read(fleet3: Path) -> Non
     assert "\n" not in str(exc.value) and len(str(exc.value)) < 200
     with pytest.raises(UsageError, match="longer than 1 MiB"):
         api.fleet_report(str(fleet3), nodes=["n[1-2]," * 100_000] * 2)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["gpu-node-007", "gpu-node-1000", "n0", "00", "a1b2", "x" + "9" * 30, "", "é٣", "[x]", "a,b"],
+)
+def test_one_node_is_named_as_a_hostlist_of_one(host: str) -> None:
+    """A value held by one node (another numpy on each) is named without building a
+    hostlist: what compress_hostlist makes of one name."""
+    from envlock.fleet.compare import _nodes, _where
+
+    assert _nodes([(5, host)]) == f"1 node {compress_hostlist([host])}"
+    assert _where([(5, host)]) == f"{host}: rank 5"
