@@ -191,7 +191,9 @@ def _collector(
     if name in ("cuda", "toolchain"):
         return lambda: collect(timeout=remaining(), cache=files)
     if name == "extensions":
-        return lambda: collect(cache=extension_cache)
+        return lambda: collect(cache=extension_cache, files=files)
+    if name == "packages":
+        return lambda: collect(cache=files)
     if name == "torch":
         return lambda: collect(torch_live=torch_live, timeout=remaining(), live=live)
     return collect

@@ -14,6 +14,12 @@ import threading
 
 from envlock.probe._util import read_text
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from envlock.probe.statcache import StatCache
+
 
 def normalize(name: str) -> str:
     """PEP 503 normalized project name."""
@@ -26,6 +32,8 @@ class Dist:
         self.version = version
         self.path = path  # the .dist-info / .egg-info directory
         self._requires: list[str] | None = None
+        # what its files say, cached by their stat (this host's probe: statcache.py)
+        self.files: StatCache | None = None
 
     def _metadata_file(self) -> str:
         if os.path.isfile(self.path):
@@ -43,10 +51,24 @@ class Dist:
     def requires(self) -> list[str]:
         # read once: the family check and envlock's own requirements both walk them
         if self._requires is None:
-            self._requires = [
-                h.split(":", 1)[1].strip() for h in self.headers() if h.startswith("Requires-Dist:")
-            ]
+            self._requires = self.by_stat("requires", self._metadata_file(), self._read_requires)
         return self._requires
+
+    def _read_requires(self) -> list[str]:
+        return [
+            h.split(":", 1)[1].strip() for h in self.headers() if h.startswith("Requires-Dist:")
+        ]
+
+    def by_stat(self, what: str, path: str, compute: Callable[[], list[str]]) -> list[str]:
+        """compute(), what `path` says; from `self.files` while its stat is unchanged (an
+        unchanged venv is not read again on every probe of this host)."""
+        from envlock.probe.statcache import cached, is_str_list, stat_line
+
+        key = None if self.files is None else [stat_line(path)]
+        value: list[str] = cached(
+            self.files, f"{what}:{path}", key, lambda: (compute(), True), is_str_list
+        )
+        return value
 
     def record_head(self, size: int = 4096) -> str:
         return read_text(os.path.join(self.path, "RECORD"), size) or ""
@@ -56,14 +78,19 @@ _lock = threading.Lock()
 _cache: dict[str, dict[str, Dist]] = {}
 
 
-def distributions(path: list[str] | None = None) -> dict[str, Dist]:
-    """normalized name -> Dist; the first on sys.path wins, as for imports."""
+def distributions(path: list[str] | None = None, files: StatCache | None = None) -> dict[str, Dist]:
+    """normalized name -> Dist; the first on sys.path wins, as for imports. `files`: what
+    their files say is cached there by the files' stat (this host's probe)."""
     entries = list(sys.path if path is None else path)
     key = os.pathsep.join(entries)
     with _lock:
         if key not in _cache:
             _cache[key] = _scan(entries)
-        return _cache[key]
+        found = _cache[key]
+        if files is not None:
+            for dist in found.values():
+                dist.files = files
+        return found
 
 
 def _scan(entries: list[str]) -> dict[str, Dist]:

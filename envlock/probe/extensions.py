@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from envlock.probe.elfscan import ElfFile
     from envlock.probe.gnuhash import GnuHash
     from envlock.probe.shapes import ExtensionDoc, ExtensionsDoc
+    from envlock.probe.statcache import StatCache
 
 SCAN_FORMAT = 1
 SKIP_DISTRIBUTIONS = frozenset({"torch"})
@@ -94,9 +95,12 @@ def collect(
     cache: dict[str, ExtensionDoc] | None = None,
     timeout: float = SCAN_SECONDS,
     max_bytes: int = MAX_SCAN_BYTES,
+    files: StatCache | None = None,
 ) -> ExtensionsDoc:
     """The `extensions` section dict. `cache`: entries by file key, read and filled.
-    `timeout`, `max_bytes`: the scan's budget (seconds; bytes of headers and tables)."""
+    `timeout`, `max_bytes`: the scan's budget (seconds; bytes of headers and tables).
+    `files`: the shared objects each RECORD lists, by the RECORD's stat (this host's
+    probe: probe/statcache.py)."""
     if torch_dir is None:
         from envlock.probe.torch_info import find_torch
 
@@ -104,15 +108,15 @@ def collect(
     budget = Budget(timeout, max_bytes)
     libs = torch_libraries(torch_dir)
     torch_key = "|".join(k for k in (_stat_key(p) for p in libs) if k)
-    files, listed, unlisted = _files_to_scan(path)
-    items, scanned = _scan(files, libs, torch_key, cache, budget)
+    found, listed, unlisted = _files_to_scan(path, files)
+    items, scanned = _scan(found, libs, torch_key, cache, budget)
     notes = []
     if budget.stopped is not None:
         notes.append(
             f"scan stopped after {budget.stopped}: {listed - scanned} of {listed} "
             "files not examined"
         )
-    elif listed > len(files):
+    elif listed > len(found):
         notes.append(f"only the first {MAX_FILES} of {listed} files examined")
     if unlisted:
         notes.append(
@@ -129,19 +133,19 @@ def collect(
 
 
 def _files_to_scan(
-    path: list[str] | None,
+    path: list[str] | None, cache: StatCache | None = None
 ) -> tuple[list[tuple[str, _dists.Dist, str]], int, int]:
     """(the first MAX_FILES shared objects the RECORDs list, with their distribution; how
     many they list; how many distributions were not read, past MAX_RECORDS_BYTES)."""
     files: list[tuple[str, _dists.Dist, str]] = []
     listed = unlisted = record_bytes = 0
-    for name, dist in sorted(_dists.distributions(path).items()):
+    for name, dist in sorted(_dists.distributions(path, cache).items()):
         if name in SKIP_DISTRIBUTIONS or name.startswith(SKIP_PREFIXES):
             continue
         if record_bytes > MAX_RECORDS_BYTES:  # thousands of 8 MiB RECORDs: not a real site
             unlisted += 1
             continue
-        found, size = native_files(dist)
+        found, size = _native_files_by_stat(dist)
         record_bytes += size
         for full in found:
             listed += 1
@@ -201,6 +205,22 @@ def _cached_scan(
     if cache is not None:
         cache[key] = entry
     return entry
+
+
+def _native_files_by_stat(dist: _dists.Dist) -> tuple[list[str], int]:
+    """native_files(), from the distribution's file cache while its RECORD's stat is
+    unchanged (the RECORD's size in characters rides as the list's last item)."""
+    if dist.files is None:
+        return native_files(dist)
+
+    def listing() -> list[str]:
+        found, size = native_files(dist)
+        return [*found, str(size)]
+
+    value = dist.by_stat("record", os.path.join(dist.path, "RECORD"), listing)
+    if not value or not value[-1].isdigit():  # not what listing() stores: read it again
+        return native_files(dist)
+    return value[:-1], int(value[-1])
 
 
 def native_files(dist: _dists.Dist) -> tuple[list[str], int]:

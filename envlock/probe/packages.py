@@ -24,6 +24,7 @@ from envlock.probe._util import read_text
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envlock.probe.shapes import PackagesDoc, PackageSourceDoc, RequiresDoc
+    from envlock.probe.statcache import StatCache
 
 _DIRECT_URL_LIMIT = 64 * 1024
 _PREFIXES = ("nvidia-", "cuda-")
@@ -43,8 +44,10 @@ SELF_PACKAGES = frozenset({"torch-envlock", "envlock"})
 _EXTRA_MARKER = re.compile(r";.*\bextra\s*==")
 
 
-def collect(path: list[str] | None = None) -> PackagesDoc:
-    dists = _dists.distributions(path)
+def collect(path: list[str] | None = None, cache: StatCache | None = None) -> PackagesDoc:
+    """`cache`: each distribution's Requires-Dist lines by its METADATA's stat (this host's
+    probe: probe/statcache.py)."""
+    dists = _dists.distributions(path, cache)
     found = {n: d.version for n, d in dists.items()}
     sources: dict[str, PackageSourceDoc] = {}
     for name, dist in sorted(dists.items()):
