@@ -67,16 +67,50 @@ def test_builder_era_rows_name_the_builder() -> None:
                 assert BUILDER_KEYS & set(v.source), (str(r.release), v.name, v.source)
 
 
-def test_rows_no_script_or_wheel_confirms_stay_unverified() -> None:
-    """2.6 cu118/cu126 and 2.7 cu118/cu128 were read from no build script and no wheel;
-    2.6 cu124 (WH26) and 2.7 cu126 (WH27) from their PyPI wheels."""
-    m = load_matrix()
-    for release, cuda in [("2.6", "11.8"), ("2.6", "12.6"), ("2.7", "11.8"), ("2.7", "12.8")]:
-        v = m.torch_variant(V(release), V(cuda))
-        assert v is not None and "arch-list" in v.unverified, (release, cuda)
-    for release, cuda, key in [("2.6", "12.4", "WH26"), ("2.7", "12.6", "WH27")]:
-        v = m.torch_variant(V(release), V(cuda))
-        assert v is not None and not v.unverified and key in v.source, (release, cuda)
+# Every field no source settles, exactly: a field resolved or newly flagged changes this set.
+STILL_UNVERIFIED = {
+    # NCCL of the cu118 builds of 2.1-2.3: no release branch's build matrix or wheel read
+    ("2.1", "cu118", "nccl"),
+    ("2.2", "cu118", "nccl"),
+    ("2.3", "cu118", "nccl"),
+    # no build script at the 2.7 branch cut and no wheel reading names the cu118 list
+    ("2.7", "cu118", "arch-list"),
+    # 2.13.0's PTX: PX says release wheels shipped 12.0+PTX, the cu130 wheel (WH213) has none
+    ("2.13", "cu132", "arch-list"),
+}
+
+
+def test_the_unverified_fields_are_exactly_these() -> None:
+    found = {
+        (str(r.release), v.name, field)
+        for r in load_matrix().torch
+        for v in r.variants
+        for field in v.unverified
+    }
+    assert found == STILL_UNVERIFIED
+
+
+@pytest.mark.parametrize(
+    ("release", "cuda", "key", "arch_list"),
+    [
+        # the 1.2.0 wheel read per fatbin: torch's own kernels carry compute_50 only (WHF12)
+        ("1.2", "10.0", "WHF12", ["3.5", "5.0+PTX", "6.0", "6.1", "7.0", "7.5"]),
+        # main's build script around the 2.6 cut, 12.6's PTX removed for the release (PR26)
+        ("2.6", "11.8", "BM26", ["3.7", "5.0", "6.0", "7.0", "7.5", "8.0", "8.6", "9.0"]),
+        ("2.6", "12.6", "PR26", ["5.0", "6.0", "7.0", "7.5", "8.0", "8.6", "9.0"]),
+        # the 2.7.1 cu128 wheel's get_arch_list() as a user printed it (CK27)
+        ("2.7", "12.8", "CK27", ["7.5", "8.0", "8.6", "9.0", "10.0", "12.0+PTX"]),
+        # release builds without +PTX: the branch-cut sed to 2.12, the release rule from 2.14 (PX)
+        ("2.12", "13.2", "PX", ["7.5", "8.0", "8.6", "9.0", "10.0", "12.0"]),
+        ("2.14", "13.2", "PX", ["7.5", "8.0", "8.6", "9.0", "10.0", "12.0"]),
+    ],
+)
+def test_resolved_rows_name_their_source(
+    release: str, cuda: str, key: str, arch_list: list[str]
+) -> None:
+    v = load_matrix().torch_variant(V(release), V(cuda))
+    assert v is not None and not v.unverified and key in v.source, (release, cuda)
+    assert v.arch_list is not None and [str(a) for a in v.arch_list] == arch_list
 
 
 def test_no_release_field_is_unverified() -> None:
