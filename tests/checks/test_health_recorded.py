@@ -21,7 +21,7 @@ from envlock.findings import Finding, Severity
 from envlock.pasted import facts_from_texts
 from envlock.probe import nvml
 from tests.checks.smi_nvml import recording_from_smi
-from tests.conftest import FIXTURES, load_fixture_json
+from tests.conftest import FIXTURES
 from tests.facts_builders import edit, h100_host
 from tests.probe.fakes import build_fake_pynvml
 
@@ -117,20 +117,63 @@ def test_a_recorded_gpu_without_a_handle_is_lost() -> None:
     assert finding.severity is Severity.ERROR and "Unknown Error" in finding.message
 
 
-def test_recorded_mig_mode_without_a_mig_device_in_visible_devices() -> None:
-    """The H100 of NVIDIA's MIG guide (nvml.h100-driver-580.json, MIG M. Enabled), unedited;
-    the job's CUDA_VISIBLE_DEVICES=0 and a torch that saw no device are the job's, not NVML's."""
-    facts = _replayed(load_fixture_json("nvml.h100-driver-580.json")["nvml"])
+MIG_QUERY = "k8s-device-plugin-257-mig-enabled.q.txt"
+# the job's, not the recording's: a MIG device named as CUDA_VISIBLE_DEVICES takes it
+MIG_UUID = "MIG-0d8a4b3c-8b7e-5f8c-9d3a-1e2f3a4b5c6d"
+
+
+def _job(facts: Facts, visible: str | None, torch_sees: bool | None = None) -> Facts:
+    """`facts` with the job's CUDA_VISIBLE_DEVICES and, when given, what its torch saw."""
+    variables = {k: v for k, v in facts.env.variables.items() if k != "CUDA_VISIBLE_DEVICES"}
+    if visible is not None:
+        variables["CUDA_VISIBLE_DEVICES"] = visible
+    facts = edit(facts, "env.variables", variables)
     live = facts.torch.live
-    assert live is not None
-    facts = edit(
-        facts, "torch.live", dataclasses.replace(live, cuda_available=False, device_count=0)
+    if torch_sees is None or live is None:
+        return facts
+    seen = dataclasses.replace(live, cuda_available=torch_sees, device_count=int(torch_sees))
+    return edit(facts, "torch.live", seen)
+
+
+def test_the_mig_recording_is_read_as_nvml_answers() -> None:
+    """The A100 of NVIDIA/k8s-device-plugin#257: MIG Mode Current Enabled, one MIG device."""
+    recording = recording_from_smi((SMI / MIG_QUERY).read_text())
+    (device,) = recording["devices"]
+    assert device["nvmlDeviceGetMigMode"] == [1, 1]
+    (gpu,) = _smi(MIG_QUERY).driver.gpus or []
+    assert (gpu.name, gpu.pci_bus_id, gpu.mig_mode) == (
+        "A100-PCIE-40GB",
+        "0000:86:00.0",
+        True,
     )
-    visible = edit(facts, "env.variables", {**facts.env.variables, "CUDA_VISIBLE_DEVICES": "0"})
-    assert "EL-MIG-NO-DEVICE" in _health(visible)
-    mig = "MIG-0d8a4b3c-8b7e-5f8c-9d3a-1e2f3a4b5c6d"
-    named = edit(facts, "env.variables", {**facts.env.variables, "CUDA_VISIBLE_DEVICES": mig})
-    assert "EL-MIG-NO-DEVICE" not in _health(named)
+
+
+@pytest.mark.parametrize(
+    ("visible", "torch_sees", "fires"),
+    [
+        ("0", False, True),  # the whole GPU named: CUDA sees none of its MIG devices
+        (None, False, True),  # unset, and torch saw no device
+        (MIG_UUID, True, False),  # a MIG device named
+        (None, True, False),  # unset: CUDA enumerates the first MIG device, torch saw it
+    ],
+)
+def test_recorded_mig_mode_and_the_jobs_visible_devices(
+    visible: str | None, torch_sees: bool, fires: bool
+) -> None:
+    facts = _job(_smi(MIG_QUERY), visible, torch_sees)
+    found = _health(facts)
+    assert ("EL-MIG-NO-DEVICE" in found) is fires, found
+    assert set(found) <= {"EL-MIG-NO-DEVICE"}  # MIG is the recording's only health state
+    if fires:
+        assert "GPU 0 (0000:86:00.0)" in found["EL-MIG-NO-DEVICE"].message
+
+
+def test_a_mig_disabled_recording_never_fires_mig() -> None:
+    """The negative control: the A100 node's GPUs have MIG Disabled; the same job settings
+    raise no MIG finding."""
+    facts = _job(_smi("gls-a100-sxm4x4-remap-pending.q.txt"), "0", False)
+    assert all(g.mig_mode is False for g in facts.driver.gpus or [])
+    assert "EL-MIG-NO-DEVICE" not in _health(facts)
 
 
 @pytest.mark.parametrize(
@@ -159,6 +202,15 @@ def test_pasted_recordings_give_the_same_finding(name: str, check_id: str, says:
     facts = facts_from_texts(nvidia_smi=(SMI / name).read_text())
     finding = _health(facts)[check_id]
     assert says.lower() in finding.message.lower()
+
+
+@pytest.mark.parametrize(("visible", "fires"), [("0", True), (MIG_UUID, False)])
+def test_the_pasted_mig_recording_and_the_jobs_visible_devices(visible: str, fires: bool) -> None:
+    """Pasted, no torch was seen: the variable alone decides (set to the GPU, it fires)."""
+    facts = facts_from_texts(nvidia_smi=(SMI / MIG_QUERY).read_text())
+    (gpu,) = facts.driver.gpus or []
+    assert gpu.mig_mode is True
+    assert ("EL-MIG-NO-DEVICE" in _health(_job(facts, visible))) is fires
 
 
 def test_a_pasted_healthy_q_raises_no_health_finding() -> None:
