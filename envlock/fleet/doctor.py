@@ -43,30 +43,37 @@ class NodeDoctor:
         return len(self._by_facts)
 
     def findings(self, members: dict[int, list[str]]) -> list[Finding]:
-        """One finding per doctor error, naming the nodes of every kind it holds for
-        (`members`: each kind's node names)."""
-        import dataclasses
+        """`doctor_findings` of this doctor's errors."""
+        return doctor_findings(self.by_kind, members)
 
-        from envlock.hostlist import compress_hostlist
 
-        nodes_of: dict[tuple[str, str], list[str]] = {}
-        first: dict[tuple[str, str], Finding] = {}
-        for kind, errors in self.by_kind.items():
-            for f in errors:
-                key = (f.check_id, f.message)
-                first.setdefault(key, f)
-                nodes_of.setdefault(key, []).extend(members.get(kind, []))
-        out = []
-        for key, f in first.items():
-            nodes = compress_hostlist(nodes_of[key])
-            count = len(set(nodes_of[key]))
-            where = f"{count} node{'s' if count != 1 else ''} {nodes}"
-            out.append(
-                dataclasses.replace(
-                    f, message=f"on {where}: {f.message}", evidence={"nodes": nodes, **f.evidence}
-                )
+def doctor_findings(
+    by_kind: dict[int, list[Finding]], members: dict[int, list[str]]
+) -> list[Finding]:
+    """One finding per doctor error, naming the nodes of every kind it holds for
+    (`by_kind`: each kind's errors; `members`: each kind's node names)."""
+    import dataclasses
+
+    from envlock.hostlist import compress_hostlist
+
+    nodes_of: dict[tuple[str, str], list[str]] = {}
+    first: dict[tuple[str, str], Finding] = {}
+    for kind, errors in by_kind.items():
+        for f in errors:
+            key = (f.check_id, f.message)
+            first.setdefault(key, f)
+            nodes_of.setdefault(key, []).extend(members.get(kind, []))
+    out = []
+    for key, f in first.items():
+        nodes = compress_hostlist(nodes_of[key])
+        count = len(set(nodes_of[key]))
+        where = f"{count} node{'s' if count != 1 else ''} {nodes}"
+        out.append(
+            dataclasses.replace(
+                f, message=f"on {where}: {f.message}", evidence={"nodes": nodes, **f.evidence}
             )
-        return out
+        )
+    return out
 
 
 def _key(facts: Facts) -> bytes:

@@ -35,6 +35,7 @@ from envlock.facts import (
     read_facts_file,
 )
 from envlock.findings import Finding, Severity
+from envlock.fleet import split
 from envlock.fleet.compare import (
     FleetError,
     FleetTable,
@@ -43,6 +44,8 @@ from envlock.fleet.compare import (
     missing_nodes,
     summarize,
 )
+from envlock.fleet.doctor import doctor_findings
+from envlock.fleet.split import Part
 from envlock.hostlist import Hostlist
 from envlock.lock import Lock, flatten
 from envlock.report.progress import SILENT, Progress
@@ -79,35 +82,69 @@ def report_dir(
     nodes that must have sent a file (EL-FLEET-NODE-MISSING). Each file read is counted
     to `progress`."""
     names = _facts_names(directory)
-    summarizer = NodeSummarizer(lock, scope)
-    read: list[tuple[str, str]] = []  # (host, file name) by rank
-    unreadable: list[Finding] = []
     with _Directory(directory) as files:
-        for done, name in enumerate(names, 1):
-            progress.count(f"reading the facts files in {directory}", done, len(names))
-            try:
-                host = summarizer.add_file(files, name, len(read))
-            except EnvlockError as exc:
-                unreadable.append(_unreadable(Path(directory, name), exc))
-                continue
-            read.append((host, name))
-    if not read:
+        part = _read_all(files, names, lock, scope, progress)
+    if not part.read:
         raise FleetError(f"{directory}: none of the {len(names)} facts files could be read")
     # a node is named by its hostname; files that share one are told apart by file name
-    counts = Counter(host for host, _ in read)
-    hosts = [host if counts[host] == 1 else f"{host} ({name})" for host, name in read]
-    if len(counts) < len(read):
-        for kind in summarizer.table.kinds:
+    counts = Counter(host for host, _ in part.read)
+    hosts = [host if counts[host] == 1 else f"{host} ({name})" for host, name in part.read]
+    if len(counts) < len(part.read):
+        for kind in part.table.kinds:
             kind.members = [(rank, hosts[rank]) for rank, _ in kind.members]
     reference = flatten(lock, scope=scope) if lock is not None else None
-    out = [*unreadable, *compare_table(summarizer.table, reference)]
-    members = {i: [hosts[r] for r, _ in k.members] for i, k in enumerate(summarizer.table.kinds)}
-    out += summarizer.doctor.findings(members)
+    out = [*part.unreadable, *compare_table(part.table, reference)]
+    members = {i: [hosts[r] for r, _ in k.members] for i, k in enumerate(part.table.kinds)}
+    out += doctor_findings(part.doctor, members)
     if expected is not None:
         missing = missing_nodes(expected, counts)
         if missing is not None:
             out.insert(0, missing)
     return hosts, out
+
+
+def _read_all(
+    files: _Directory, names: list[str], lock: Lock | None, scope: str, progress: Progress
+) -> Part:
+    """Every file summarised, over two processes where a large fleet pays for it
+    (`split.py`: the same Part either way)."""
+    if not split.worth_it(len(names)):
+        return _read_part(files, names, lock, scope, progress)
+    cut = (len(names) + 1) // 2
+    child = split.Child(lambda: _read_part(files, names[cut:], lock, scope, SILENT))
+    try:
+        part = _read_part(files, names[:cut], lock, scope, progress, total=len(names))
+        later = child.result()
+    except BaseException:
+        child.stop()
+        raise
+    if later is None:  # the child failed: its half is read here
+        later = _read_part(files, names[cut:], lock, scope, SILENT)
+    part.merge(later)
+    progress.count(f"reading the facts files in {files.directory}", len(names), len(names))
+    return part
+
+
+def _read_part(
+    files: _Directory,
+    names: list[str],
+    lock: Lock | None,
+    scope: str,
+    progress: Progress,
+    total: int | None = None,
+) -> Part:
+    """`names` summarised in order, ranks from 0, each counted to `progress` (of `total`)."""
+    summarizer = NodeSummarizer(lock, scope)
+    part = Part(table=summarizer.table, doctor=summarizer.doctor.by_kind)
+    for done, name in enumerate(names, 1):
+        progress.count(f"reading the facts files in {files.directory}", done, total or len(names))
+        try:
+            host = summarizer.add_file(files, name, len(part.read))
+        except EnvlockError as exc:
+            part.unreadable.append(_unreadable(Path(files.directory, name), exc))
+            continue
+        part.read.append((host, name))
+    return part
 
 
 def _facts_files(directory: str) -> list[Path]:
