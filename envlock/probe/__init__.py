@@ -195,7 +195,7 @@ def _collector(
     if name == "packages":
         return lambda: collect(cache=files)
     if name == "torch":
-        return lambda: collect(torch_live=torch_live, timeout=remaining(), live=live)
+        return lambda: collect(torch_live=torch_live, timeout=remaining(), live=live, cache=files)
     return collect
 
 

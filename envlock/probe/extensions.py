@@ -20,7 +20,6 @@ read and seconds, whatever the files claim): when it runs out, the section's
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import struct
@@ -405,6 +404,8 @@ def _abi(symbols: list[str]) -> bool | None:
 def _sha256(path: str, budget: Budget) -> str | None:
     """The file's sha256, read within the scan's time; None for a file over MAX_HASH_BYTES.
     OSError, ScanStopped when the time runs out."""
+    import hashlib  # only for a file not scanned before: OpenSSL loads in ~3 ms
+
     h = hashlib.sha256()
     with open_regular(path) as fh:
         if os.fstat(fh.fileno()).st_size > MAX_HASH_BYTES:

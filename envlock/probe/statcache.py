@@ -5,8 +5,9 @@ loads libcudart and libcuda (probe/cudalibs.py, probe/toolchain.py) cost most of
 without torch's child (tens of ms of CPU, ~100 ms wall), and what they print changes
 only when a file does. So do what each distribution's RECORD and METADATA say (the
 shared objects the extension scan examines, the Requires-Dist lines): reading and
-matching every line of every RECORD was a third of a warm probe's CPU. Host side only: `probe_host` uses a cache only when its caller
-names the directory (this interpreter's probe: collect.probe_this_host, livecache.py);
+matching every line of every RECORD was a third of a warm probe's CPU; and torch's
+version.py (parsing it loads `ast`). Host side only: `probe_host` uses a cache only when
+its caller names the directory (this interpreter's probe: collect.probe_this_host, livecache.py);
 a probe served to a container or to another interpreter gets none and runs everything.
 Standard library only, Python 3.8 (it lives in the probe package).
 
@@ -19,7 +20,8 @@ What keys each entry (a change in any one is a miss, and the command runs again)
   prints depends on what it runs (pyenv shims, conda's nvcc wrapper), so a script runs
   every time;
 - a distribution's RECORD (the shared objects it lists) or METADATA (its Requires-Dist
-  lines): that file's stat (pip rewrites both on every install: another inode);
+  lines), torch's version.py (what it assigns): that file's stat (pip rewrites them on
+  every install: another inode);
 - the ctypes child: the interpreter's path and stat, the libcudart candidates it tries
   (listed fresh from CUDA_HOME) and the stat of those with a path, LD_LIBRARY_PATH and
   LD_PRELOAD, the stat of each LD_LIBRARY_PATH directory, of /etc/ld.so.cache,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from envlock.probe.shapes import TorchDoc
+    from envlock.probe.statcache import StatCache
 
 _MARKER = "ENVLOCK-TORCH-LIVE:"
 # What the torch child imports, and nothing more (tests/probe/test_served.py holds
@@ -77,13 +78,37 @@ def build_tag(version: str | None, cuda: str | None, hip: str | None) -> str | N
     return "cpu" if version else None
 
 
-def static_facts(path: list[str] | None = None) -> TorchDoc:
+# what static_facts reads of version.py
+_VERSION_NAMES = ("__version__", "cuda", "hip", "git_version", "debug")
+
+
+def _version_values(version_py: str, cache: StatCache | None) -> dict[str, Any]:
+    """version.py's _VERSION_NAMES (OSError as open() raises it); from `cache` while its
+    stat is unchanged (parsing it loads `ast`, a third of this section's time)."""
+    from envlock.probe.statcache import cached, stat_line
+
+    def parse() -> tuple[dict[str, Any], bool]:
+        with open(version_py, encoding="utf-8") as fh:
+            values = parse_version_py(fh.read())
+        kept = {name: values[name] for name in _VERSION_NAMES if name in values}
+        # stored only what JSON gives back as it was (a tuple would come back a list)
+        plain = all(v is None or isinstance(v, (str, bool, int, float)) for v in kept.values())
+        return kept, plain
+
+    key = None if cache is None else [stat_line(version_py)]
+    found: dict[str, Any] = cached(
+        cache, "torch-version:" + version_py, key, parse, lambda v: isinstance(v, dict)
+    )
+    return found
+
+
+def static_facts(path: list[str] | None = None, cache: StatCache | None = None) -> TorchDoc:
+    """`cache`: what version.py says, by its stat (this host's probe: statcache.py)."""
     location = find_torch(path)
     if location is None:
         return {"unavailable": None, "installed": False}
     try:
-        with open(os.path.join(location, "version.py"), encoding="utf-8") as fh:
-            values = parse_version_py(fh.read())
+        values = _version_values(os.path.join(location, "version.py"), cache)
     except OSError as exc:
         return {
             "unavailable": f"torch found at {location} but torch/version.py is unreadable: "
@@ -184,9 +209,12 @@ def parse_child_output(out: str, err: str, returncode: int | None) -> dict[str, 
 
 
 def collect(
-    torch_live: bool = True, timeout: float = 30.0, live: LiveProbe | None = None
+    torch_live: bool = True,
+    timeout: float = 30.0,
+    live: LiveProbe | None = None,
+    cache: StatCache | None = None,
 ) -> TorchDoc:
-    facts = static_facts()
+    facts = static_facts(cache=cache)
     if not facts.get("installed"):
         if live is not None:
             live.kill()

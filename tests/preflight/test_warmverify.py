@@ -266,21 +266,23 @@ def test_the_constants_it_repeats_are_the_clis() -> None:
 
 def test_a_warm_verify_answers_before_the_cli_loads(fake: FakeTorch, tmp_path: Path) -> None:
     """What the warm path is for: `python -m envlock verify` of an unchanged machine loads
-    neither argparse, the CLI, the API, the Report model nor a renderer, and prints what
-    the full CLI printed."""
+    neither argparse, the CLI, the API, the Report model nor a renderer (nor typing,
+    tempfile or ast: ~15 ms together), and prints what the full CLI printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env["PYTHONPATH"] = os.pathsep.join((str(REPO), str(fake.site)))
     lock = str(_lock(tmp_path / "envlock.lock.toml"))
     code = (
         "import runpy, sys\n"
+        "before = set(sys.modules)  # what site loaded (a .pth may load typing)\n"
         "sys.argv = ['envlock', 'verify', sys.argv[1]]\n"
         "try:\n"
         "    runpy.run_module('envlock', run_name='__main__', alter_sys=True)\n"
         "except SystemExit as exc:\n"
         "    rc = exc.code\n"
         "heavy = ('argparse', 'envlock.cli', 'envlock.api', 'envlock.findings',\n"
-        "         'envlock.report.', 'envlock.commands', 'rich')\n"
-        "loaded = [m for m in sys.modules if m.startswith(heavy) or m == 'envlock.report']\n"
+        "         'envlock.report.', 'envlock.commands', 'rich', 'typing', 'tempfile', 'ast')\n"
+        "new = set(sys.modules) - before\n"
+        "loaded = [m for m in new if m.startswith(heavy) or m == 'envlock.report']\n"
         "print(rc, sorted(loaded), file=sys.stderr)\n"
     )
     runs = [

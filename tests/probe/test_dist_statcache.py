@@ -1,7 +1,8 @@
 """What a distribution's files say, cached by their stat (probe/statcache.py): the shared
-objects its RECORD lists (the extension scan) and its METADATA's Requires-Dist lines (the
-packages section) are read once while the file stays; a file changed (another size,
-mtime or inode) is read again; a probe without a cache reads them every time."""
+objects its RECORD lists (the extension scan), its METADATA's Requires-Dist lines (the
+packages section) and torch's version.py are read once while the file stays; a file
+changed (another size, mtime or inode) is read again; a probe without a cache reads them
+every time."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from envlock.probe import _dists, _util, extensions, packages, statcache
+from envlock.probe import _dists, _util, extensions, packages, statcache, torch_info
 
 
 @pytest.fixture
@@ -97,3 +98,38 @@ def test_a_damaged_entry_is_read_again(site: Path, tmp_path: Path) -> None:
     cache.put(f"record:{record}", [statcache.stat_line(record)], [])
     cache.save()
     assert _probe(site, tmp_path / "cache") == first
+
+
+def _torch_site(tmp_path: Path, cuda: str, git_version: str = "'abc'") -> Path:
+    site = tmp_path / "torch-site"
+    (site / "torch").mkdir(parents=True, exist_ok=True)
+    (site / "torch" / "__init__.py").write_text("")
+    (site / "torch" / "version.py").write_text(
+        f"__version__ = '2.5.0'\ncuda = {cuda}\ngit_version = {git_version}\nhip = None\n"
+    )
+    return site
+
+
+def _torch(site: Path, cache_dir: Path) -> tuple[object, object]:
+    cache = statcache.open_cache(str(cache_dir))
+    doc = torch_info.static_facts([str(site)], cache=cache)
+    cache.save()
+    return doc.get("version"), doc.get("cuda")
+
+
+def test_torchs_version_py_is_parsed_once_while_it_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _torch_site(tmp_path, "'12.4'")
+    parses: list[str] = []
+    real = torch_info.parse_version_py
+    monkeypatch.setattr(torch_info, "parse_version_py", lambda t: parses.append(t) or real(t))
+    assert _torch(site, tmp_path / "cache") == ("2.5.0", "12.4")
+    assert _torch(site, tmp_path / "cache") == ("2.5.0", "12.4")
+    assert len(parses) == 1
+    _torch_site(tmp_path, "'13.0'")  # rewritten: another size or mtime
+    assert _torch(site, tmp_path / "cache") == ("2.5.0", "13.0")
+    assert len(parses) == 2
+    _torch_site(tmp_path, "'13.0'", "('a', 'b')")  # JSON would give a list back: not stored
+    assert _torch(site, tmp_path / "cache") == _torch(site, tmp_path / "cache")
+    assert len(parses) == 4
