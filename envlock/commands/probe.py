@@ -32,15 +32,20 @@ def run(args: argparse.Namespace) -> None:
 
     source = source_of(args)
     # The probe mostly waits (its subprocesses, files, a container): what renders its
-    # facts loads meanwhile, on the other core.
-    renderer = _Preload("envlock.facts" if args.json else "envlock.report.facts_table")
+    # facts loads meanwhile, on the other core. Not for --image: there the thread would
+    # hold the GIL while the container is being created; envlock.container.image loads
+    # the Facts model once the daemon is starting the container.
+    renderer = None
+    if not source.image:
+        renderer = _Preload("envlock.facts" if args.json else "envlock.report.facts_table")
     try:
         if args.json:
             facts = api.collect_facts(source, cache=not args.no_cache)
         else:  # the tables read the document: this host's needs no Facts model
             document = api.collect_document(source, cache=not args.no_cache)
     finally:
-        renderer.join()
+        if renderer is not None:
+            renderer.join()
     if args.json:
         sys.stdout.write(facts.to_json() + "\n")
         return

@@ -1,6 +1,6 @@
 """The Docker Engine API, as envlock uses it: the calls a probe makes, over either transport.
 
-`Engine` makes the calls (inspect, create, start, wait, logs, remove, exec, pull)
+`Engine` makes the calls (inspect, create, attach, start, wait, logs, remove, exec, pull)
 and checks every answer here, once, whichever transport carried it: the
 standard-library one on the local socket (envlock.container.unix, what `envlock
 probe --image` uses in the common case: DOCKER_HOST unset or unix://) or the
@@ -32,7 +32,7 @@ from envlock.container.transport import (
 )
 
 if TYPE_CHECKING:
-    from envlock.container.transport import Body, Object, OnEvent
+    from envlock.container.transport import Attached, Body, Object, OnEvent
 from envlock.errors import ContainerError
 
 __all__ = [
@@ -83,6 +83,11 @@ class Engine:
     def host(self) -> str:
         return self.transport.host
 
+    @property
+    def hijacks(self) -> bool:
+        """Whether attach() gives a container's stdin (the local socket's transport)."""
+        return self.transport.hijacks
+
     def inspect_image(self, reference: str) -> Object:
         return self._object("GET", f"/images/{quote(reference)}/json")
 
@@ -102,6 +107,22 @@ class Engine:
     def wait(self, cid: str, timeout: float) -> int:
         result = self._object("POST", f"/containers/{quote(cid)}/wait", timeout=timeout)
         return _exit_status(result, "StatusCode", "wait")
+
+    def attach(self, cid: str) -> Attached | None:
+        """The stdin and output of the created container `cid`, attached before it starts
+        (as `docker run` attaches), the output bounded as logs; None over a transport that
+        cannot hijack (the SDK's)."""
+        status, data, stream = self.transport.attach(
+            f"/containers/{quote(cid)}/attach",
+            query={"stream": "1", "stdin": "1", "stdout": "1", "stderr": "1"},
+            timeout=self.timeout,
+            max_body=MAX_LOGS,
+        )
+        if stream is not None or status == 0:
+            return stream
+        if status >= 400:
+            raise _api_error(status, data)
+        raise EngineError(f"the Docker daemon did not attach to the container (HTTP {status})")
 
     def logs(self, cid: str, *, stdout: bool, stderr: bool) -> bytes:
         raw = self._request(

@@ -9,17 +9,24 @@ label=org.envlock.probe`). An image without python3, or whose python3 cannot run
 the probe, gets the shell fallback (partial facts); a GPU request the daemon
 cannot serve is retried without GPUs and reported.
 
-Start-up matters here (`envlock probe --image` is held to 1.5x a bare `docker
-run`): this module imports neither `docker` nor the Facts model, and imports what
-turns outputs into Facts (envlock.container.parse) only once the probe container
-is running, so that work overlaps the container's own.
+Start-up matters here (`envlock probe --image` is held to 1.2x a bare `docker
+run`): this module imports neither `docker` nor the Facts model; what turns outputs
+into Facts (envlock.container.parse) loads in a thread while the daemon starts the
+container. On the local socket a probe makes the requests `docker run` makes: inspect,
+create, attach (the probe's package written to the container's stdin, with the host's
+bytecode for a python3 of its magic number, while its output is read: no logs call,
+and a command line the daemon stores and passes on without ~70 KiB of package), start,
+wait, removal. Over the SDK (remote daemons) the package travels in the command line
+and the output is read by a logs call.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, TypedDict
+import threading
+import time
+from typing import TYPE_CHECKING, NamedTuple, NoReturn, TypedDict
 
 from envlock.container.engine import (
     GRACE_S,
@@ -28,6 +35,7 @@ from envlock.container.engine import (
     EngineNotFound,
     EngineTimeout,
     EngineUnreachable,
+    demux,
     member,
     open_engine,
     strings_of,
@@ -37,10 +45,10 @@ from envlock.container.engine import (
 from envlock.container.options import GpuRequest, parse_gpus, parse_size
 from envlock.container.signals import KILLED, interruptible, uninterrupted
 from envlock.errors import ContainerError, last_line
-from envlock.payload import python_command
+from envlock.payload import python_command, python_stdin
 
 if TYPE_CHECKING:
-    from envlock.container.transport import Object
+    from envlock.container.transport import Attached, Object
     from envlock.facts import Facts
 
 LABEL = "org.envlock.probe"
@@ -153,14 +161,12 @@ class _ImageRun:
 
     def probe(self, request: GpuRequest | None, *, torch_live: bool) -> Facts:
         target = f"image:{self.reference}"
-        python_cmd = python_command(
-            target, torch_live=torch_live, timeout=self.timeout, with_pynvml=request is not None
-        )
+        python_cmd = self._python(target, torch_live=torch_live, with_pynvml=request is not None)
         gpu_error: str | None = None
         notes: list[str] = []
         mode = "python"
         try:
-            cid = self._start(python_cmd, request)
+            running = self._start(python_cmd, request)
         except _GpuUnavailable as exc:
             gpu_error = exc.message
             request_text = request.text if request else ""
@@ -169,15 +175,14 @@ class _ImageRun:
                 f"them: {gpu_error}; probed without GPUs"
             )
             try:
-                cid = self._start(python_cmd, None)
+                running = self._start(python_cmd, None)
             except _NoPython:
-                mode, cid = "shell", self._start(_shell_command(), None)
+                mode, running = "shell", self._start(_shell_command(), None)
         except _NoPython:
-            mode, cid = "shell", self._start(_shell_command(), request)
-        # The container runs: load what turns its output into Facts meanwhile.
-        from envlock.container import parse
+            mode, running = "shell", self._start(_shell_command(), request)
+        from envlock.container import parse  # loaded while the first container started
 
-        status, out, err = self._wait(cid)
+        status, out, err = self._wait(running)
         why = "no python3 in the image"
         if mode == "python" and status != 0 and status not in KILLED:
             # An interpreter too old for the probe or a broken python3: the shell
@@ -187,8 +192,8 @@ class _ImageRun:
                 f"({last_line(err) or f'exit status {status}'})"
             )
             mode = "shell"
-            cid = self._start(_shell_command(), None if gpu_error else request)
-            status, out, err = self._wait(cid)
+            running = self._start(_shell_command(), None if gpu_error else request)
+            status, out, err = self._wait(running)
         self._check_status(status, err)
         if mode == "python":
             facts = parse.facts_from_json(out, f"image {self.reference}")
@@ -206,7 +211,45 @@ class _ImageRun:
         withheld = parse.split_env(strings_of(member(self.image, "Config"), "Env"))[1]
         return parse.with_image(facts, image, notes, withheld)
 
-    def _start(self, command: list[str], request: GpuRequest | None) -> str:
+    def _python(self, target: str, *, torch_live: bool, with_pynvml: bool) -> _Command:
+        """The probe's command: on a local daemon its package goes to the container's stdin
+        (a small command line: the daemon stores and passes on less), else in its argv."""
+        if self.engine.hijacks:
+            argv, stdin = python_stdin(
+                target, torch_live=torch_live, timeout=self.timeout, with_pynvml=with_pynvml
+            )
+            return _Command(argv, stdin)
+        return _Command(
+            python_command(
+                target, torch_live=torch_live, timeout=self.timeout, with_pynvml=with_pynvml
+            )
+        )
+
+    def _start(self, command: _Command, request: GpuRequest | None) -> _Running:
+        config = self._config(command, request)
+        attached: Attached | None = None
+        try:
+            cid = self.engine.create(config, name=f"envlock-probe-{os.urandom(4).hex()}")
+            self.created.append(cid)
+            if command.stdin is not None:  # before the start, as `docker run -i` attaches
+                attached = self.engine.attach(cid)
+            # The daemon takes ~0.2 s to start it: what turns the output into Facts loads
+            # meanwhile (this thread waits on the socket, the GIL free).
+            loading = _load_parse() if len(self.created) == 1 else None
+            try:
+                self.engine.start(cid)
+            finally:
+                if loading is not None:
+                    loading.join()
+        except BaseException as exc:
+            if attached is not None:
+                attached.close()
+            if isinstance(exc, EngineError):
+                self._start_failed(exc, command)
+            raise
+        return _Running(cid, attached, command.stdin)
+
+    def _config(self, command: _Command, request: GpuRequest | None) -> ContainerConfig:
         host_config: HostConfig = {
             "NetworkMode": "none",
             "CapDrop": ["ALL"],
@@ -225,35 +268,37 @@ class _ImageRun:
             host_config["DeviceRequests"] = [_device_request(request)]
         config: ContainerConfig = {
             "Image": self.image_id,
-            "Cmd": command,
+            "Cmd": command.argv,
             "Entrypoint": [],
             "Labels": {LABEL: "1"},
             "HostConfig": host_config,
         }
-        try:
-            cid = self.engine.create(config, name=f"envlock-probe-{os.urandom(4).hex()}")
-            self.created.append(cid)
-            self.engine.start(cid)
-        except EngineUnreachable as exc:
-            raise ContainerError(f"Docker daemon failed during the probe: {exc.message}") from None
-        except EngineError as exc:
-            if GPU_DRIVER_ERROR in exc.message:
-                raise _GpuUnavailable(exc.message) from None
-            if "executable file not found" in exc.message and command[0] == "python3":
-                raise _NoPython(exc.message) from None
-            raise ContainerError(
-                f"cannot start a container of {self.reference}: {exc.message}"
-            ) from None
-        return cid
+        if command.stdin is not None:  # stdin open until the probe's package is written
+            config["OpenStdin"] = config["StdinOnce"] = config["AttachStdin"] = True
+            config["AttachStdout"] = config["AttachStderr"] = True
+        return config
 
-    def _wait(self, cid: str) -> tuple[int, str, str]:
+    def _start_failed(self, exc: EngineError, command: _Command) -> NoReturn:
+        if isinstance(exc, EngineUnreachable):
+            raise ContainerError(f"Docker daemon failed during the probe: {exc.message}") from None
+        if GPU_DRIVER_ERROR in exc.message:
+            raise _GpuUnavailable(exc.message) from None
+        if "executable file not found" in exc.message and command.argv[0] == "python3":
+            raise _NoPython(exc.message) from None
+        raise ContainerError(
+            f"cannot start a container of {self.reference}: {exc.message}"
+        ) from None
+
+    def _wait(self, running: _Running) -> tuple[int, str, str]:
         limit = self.timeout + GRACE_S
         try:
-            status = self.engine.wait(cid, timeout=limit)
-            out = self.engine.logs(cid, stdout=True, stderr=False).decode("utf-8", "replace")
-            err = ""
+            if running.attached is not None:
+                return self._exchange(running, running.attached, limit)
+            status = self.engine.wait(running.cid, timeout=limit)
+            out = self.engine.logs(running.cid, stdout=True, stderr=False)
+            err = b""
             if status != 0:
-                err = self.engine.logs(cid, stdout=False, stderr=True).decode("utf-8", "replace")
+                err = self.engine.logs(running.cid, stdout=False, stderr=True)
         except EngineTimeout:
             raise ContainerError(
                 f"the probe in {self.reference} did not finish within "
@@ -266,6 +311,24 @@ class _ImageRun:
             ) from None
         except EngineError as exc:
             raise ContainerError(f"Docker daemon failed during the probe: {exc.message}") from None
+        return status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    def _exchange(
+        self, running: _Running, attached: Attached, limit: float
+    ) -> tuple[int, str, str]:
+        """The probe's package to its stdin, its output read as it comes (no logs call)."""
+        started = time.monotonic()
+        try:
+            raw = attached.exchange(running.stdin or b"", limit)
+        finally:
+            attached.close()
+        status = self.engine.wait(
+            running.cid, timeout=max(limit - (time.monotonic() - started), 1.0)
+        )
+        streams: dict[int, list[bytes]] = {1: [], 2: []}
+        for stream, payload in demux(raw):
+            streams.setdefault(stream, []).append(payload)
+        out, err = (b"".join(streams[n]).decode("utf-8", "replace") for n in (1, 2))
         return status, out, err
 
     def _check_status(self, status: int, err: str) -> None:
@@ -295,11 +358,41 @@ class _ImageRun:
         self.created.clear()
 
 
-def _shell_command() -> list[str]:
+def _load_parse() -> threading.Thread:
+    """envlock.container.parse (and the Facts model under it, ~50 ms) imported in a
+    thread. An import error is left to the import that needs the module."""
+
+    def load() -> None:
+        try:
+            import envlock.container.parse  # noqa: F401
+        except Exception:  # raised again where parse is imported for use
+            return
+
+    thread = threading.Thread(target=load, name="envlock-load-parse", daemon=True)
+    thread.start()
+    return thread
+
+
+def _shell_command() -> _Command:
     # The fallback's script lives with its parser, loaded only when a fallback is needed.
     from envlock.container.parse import shell_command
 
-    return shell_command()
+    return _Command(shell_command())
+
+
+class _Command(NamedTuple):
+    """A container's command, and what its stdin is given (None: stdin closed)."""
+
+    argv: list[str]
+    stdin: bytes | None = None
+
+
+class _Running(NamedTuple):
+    """A started container; `attached`: its stdin and output, for `stdin`."""
+
+    cid: str
+    attached: Attached | None
+    stdin: bytes | None
 
 
 class DeviceRequest(TypedDict):
@@ -327,14 +420,22 @@ class HostConfig(TypedDict, total=False):
     DeviceRequests: list[DeviceRequest]
 
 
-class ContainerConfig(TypedDict):
-    """POST /containers/create's body, as a probe container's."""
-
+class _Config(TypedDict):
     Image: str
     Cmd: list[str]
     Entrypoint: list[str]
     Labels: dict[str, str]
     HostConfig: HostConfig
+
+
+class ContainerConfig(_Config, total=False):
+    """POST /containers/create's body, as a probe container's."""
+
+    OpenStdin: bool
+    StdinOnce: bool
+    AttachStdin: bool
+    AttachStdout: bool
+    AttachStderr: bool
 
 
 def _device_request(request: GpuRequest) -> DeviceRequest:

@@ -27,6 +27,7 @@ from envlock.container.transport import (
     API_VERSION,
     MAX_BODY,
     MAX_LINE,
+    Attached,
     Body,
     EngineError,
     EngineNotFound,
@@ -43,6 +44,10 @@ T = TypeVar("T")
 
 class SdkTransport:
     """The `docker` SDK's session to DOCKER_HOST (`host`), every call bounded."""
+
+    # The SDK's hijacked sockets are read outside envlock's bounds (its timeout is per
+    # read): a remote daemon's container gets its probe in the command line.
+    hijacks = False
 
     def __init__(self, host: str, *, timeout: float = 60.0) -> None:
         self.host = host
@@ -93,6 +98,11 @@ class SdkTransport:
                     resp.close()
 
         return _bounded(call, timeout)
+
+    def attach(
+        self, path: str, *, query: dict[str, str], timeout: float, max_body: int
+    ) -> tuple[int, bytes, Attached | None]:
+        return 0, b"", None  # hijacks is False
 
     def pull(self, reference: str, on_event: OnEvent, *, idle_timeout: float) -> None:
         from docker.utils import parse_repository_tag

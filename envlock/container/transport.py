@@ -53,6 +53,19 @@ class EngineTimeout(EngineError):
     """The daemon did not answer within the limit."""
 
 
+class Attached(Protocol):
+    """A container's attached stdin and output on a hijacked connection of its own."""
+
+    def exchange(self, stdin: bytes, timeout: float) -> bytes:
+        """Writes `stdin` to the container, then closes its stdin, while reading its output
+        until the daemon ends the stream (the container exited): at most the attach's
+        `max_body` bytes, within `timeout` seconds. A container that stops reading its
+        stdin (it exited) gets no more of it: its status and output say why."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Transport(Protocol):
     """One way to a daemon, bounded: a request ends within `timeout` seconds of its start
     (however slowly the daemon drips its answer) and reads at most `max_body` bytes of
@@ -61,6 +74,7 @@ class Transport(Protocol):
     each event (a pull may rightly take longer than any fixed limit)."""
 
     host: str
+    hijacks: bool  # whether attach() can hijack a connection (the container's stdin)
 
     def request(
         self,
@@ -73,6 +87,13 @@ class Transport(Protocol):
         max_body: int = MAX_BODY,
     ) -> tuple[int, bytes]:
         """(HTTP status, body) of `method path` (path without the /vX.Y prefix)."""
+        ...
+
+    def attach(
+        self, path: str, *, query: dict[str, str], timeout: float, max_body: int
+    ) -> tuple[int, bytes, Attached | None]:
+        """`POST path` hijacked: (101 or 200, b"", the stream), or (an error status, its
+        body, None). One that cannot hijack (`hijacks` False) answers (0, b"", None)."""
         ...
 
     def pull(self, reference: str, on_event: OnEvent, *, idle_timeout: float) -> None: ...

@@ -11,7 +11,9 @@ knows the registry credentials in ~/.docker/config.json.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import select
 import socket
 import time
 from typing import TYPE_CHECKING
@@ -21,6 +23,7 @@ from envlock.container.transport import (
     MAX_BODY,
     MAX_HEADERS,
     MAX_LINE,
+    Attached,
     Body,
     EngineUnreachable,
     OnEvent,
@@ -65,6 +68,39 @@ class _UnixHTTP:
         timeout: float,
         max_body: int = MAX_BODY,
     ) -> tuple[int, bytes]:
+        head = f"{method} {target} HTTP/1.1\r\nHost: docker\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        elif method in ("POST", "PUT"):
+            head += "Content-Length: 0\r\n"
+        status = self._send(head.encode("ascii") + b"\r\n" + (body or b""), timeout, max_body)
+        try:
+            return self._response(method, status)
+        except _Disconnected:
+            raise ConnectionResetError("the daemon closed the connection mid-response") from None
+
+    def hijack(self, target: str, timeout: float, max_body: int) -> tuple[int, bytes]:
+        """POST `target` with the upgrade the docker CLI asks for. On 101 (or 200, from a
+        daemon that hijacks without saying so) the connection is the raw stream from then
+        on (see _Attached); any other status is an answer read as `request` reads it."""
+        head = (
+            f"POST {target} HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n"
+            "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
+        )
+        status = self._send(head.encode("ascii"), timeout, max_body)
+        try:
+            if status not in (101, 200):
+                return self._response("POST", status)
+            for _ in range(MAX_HEADERS + 1):
+                if not self._line():
+                    return status, b""
+            raise OSError(f"the daemon sent more than {MAX_HEADERS} header lines")
+        except _Disconnected:
+            raise ConnectionResetError("the daemon closed the connection mid-response") from None
+
+    def _send(self, request: bytes, timeout: float, max_body: int) -> int:
+        """Sends `request` (on the kept-alive connection, or a new one) and reads the
+        answer's status line: its status."""
         self.deadline = time.monotonic() + timeout
         self.max_body = max_body
         fresh = self.sock is None
@@ -78,13 +114,8 @@ class _UnixHTTP:
                 raise
             self.sock = sock
         self.sock.settimeout(timeout)
-        head = f"{method} {target} HTTP/1.1\r\nHost: docker\r\n"
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        elif method in ("POST", "PUT"):
-            head += "Content-Length: 0\r\n"
         try:
-            self.sock.sendall(head.encode("ascii") + b"\r\n" + (body or b""))
+            self.sock.sendall(request)
             status_line = self._line()
         except (BrokenPipeError, ConnectionResetError, _Disconnected):
             if fresh:
@@ -93,10 +124,7 @@ class _UnixHTTP:
         parts = status_line.split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
             raise OSError(f"not an HTTP response from the daemon: {status_line[:60]!r}")
-        try:
-            return self._response(method, int(parts[1]))
-        except _Disconnected:
-            raise ConnectionResetError("the daemon closed the connection mid-response") from None
+        return int(parts[1])
 
     def _response(self, method: str, status: int) -> tuple[int, bytes]:
         headers: dict[str, str] = {}
@@ -173,6 +201,82 @@ class _UnixHTTP:
         return b"".join(chunks)
 
 
+class _Attached:
+    """A container's attach stream (envlock.container.transport.Attached) on its own
+    hijacked connection: stdin written while the output is read, so a container that
+    prints before it reads cannot leave both sides waiting, all within one deadline and
+    the attach's `max_body`."""
+
+    def __init__(self, conn: _UnixHTTP) -> None:
+        self.conn = conn
+
+    def exchange(self, stdin: bytes, timeout: float) -> bytes:
+        try:
+            return self._exchange(stdin, timeout)
+        except BaseException as exc:
+            self.close()
+            _raise_engine_error(exc, timeout)
+            raise
+
+    def _exchange(self, stdin: bytes, timeout: float) -> bytes:
+        conn, sock = self.conn, self.conn.sock
+        assert sock is not None  # a hijacked connection, open until close()
+        deadline = time.monotonic() + timeout
+        pending = memoryview(stdin)
+        if not pending:
+            _write_some(sock, pending)  # only closes stdin
+        chunks, total = [conn.buf], len(conn.buf)
+        conn.buf = b""
+        sock.setblocking(False)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:  # a daemon that drips bytes does not extend the limit
+                    raise TimeoutError()
+                readable, writable, _ = select.select([sock], [sock] if pending else [], [], left)
+                if writable:
+                    pending = _write_some(sock, pending)
+                data = _read_some(sock) if readable else None
+                if data == b"":
+                    return b"".join(chunks)
+                if data:
+                    total += len(data)
+                    if total > conn.max_body:
+                        raise OSError(too_large(conn.max_body))
+                    chunks.append(data)
+        finally:
+            sock.setblocking(True)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _write_some(sock: socket.socket, pending: memoryview) -> memoryview:
+    """Writes what the socket takes of `pending` (its end closes stdin); what is left.
+    A container that stopped reading (it exited) gets nothing more."""
+    try:
+        sent = sock.send(pending[:65536]) if pending else 0
+    except BlockingIOError:
+        return pending
+    except (BrokenPipeError, ConnectionResetError):
+        return memoryview(b"")
+    pending = pending[sent:]
+    if not pending:  # all written (or nothing to write): the container's stdin ends
+        with contextlib.suppress(OSError):  # the daemon closed already: the read side says so
+            sock.shutdown(socket.SHUT_WR)
+    return pending
+
+
+def _read_some(sock: socket.socket) -> bytes | None:
+    """What the socket has (b"" at its end), or None when it has nothing yet."""
+    try:
+        return sock.recv(65536)
+    except BlockingIOError:
+        return None
+    except ConnectionResetError:
+        return b""
+
+
 # Why a request failed, for the ways a socket fails (checked in this order).
 _UNREACHABLE: tuple[tuple[type[BaseException], str], ...] = (
     (FileNotFoundError, "no daemon socket at that path"),
@@ -181,8 +285,23 @@ _UNREACHABLE: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+def _raise_engine_error(exc: BaseException, timeout: float) -> None:
+    """The EngineError for the ways a request on the socket fails; returns for others
+    (Ctrl-C, a bug), which the caller raises as they are."""
+    if isinstance(exc, TimeoutError):
+        raise timeout_error(timeout) from None
+    for kind, why in _UNREACHABLE:
+        if isinstance(exc, kind):
+            raise EngineUnreachable(why) from None
+    if isinstance(exc, (OSError, ValueError)):
+        raise EngineUnreachable(str(exc) or type(exc).__name__) from None
+
+
 class UnixTransport:
-    """The Engine API over a unix socket, standard library only; one kept-alive connection."""
+    """The Engine API over a unix socket, standard library only; one kept-alive connection
+    (and one of its own for each attach)."""
+
+    hijacks = True
 
     def __init__(self, host: str = DEFAULT_HOST, *, timeout: float = 60.0) -> None:
         self.host = host
@@ -211,14 +330,26 @@ class UnixTransport:
             # Whatever happened mid-request (Ctrl-C too), the connection is mid-response:
             # the next request (the cleanup's) needs a new one.
             self._drop()
-            if isinstance(exc, TimeoutError):
-                raise timeout_error(timeout) from None
-            for kind, why in _UNREACHABLE:
-                if isinstance(exc, kind):
-                    raise EngineUnreachable(why) from None
-            if isinstance(exc, (OSError, ValueError)):
-                raise EngineUnreachable(str(exc) or type(exc).__name__) from None
+            _raise_engine_error(exc, timeout)
             raise
+
+    def attach(
+        self, path: str, *, query: dict[str, str], timeout: float, max_body: int
+    ) -> tuple[int, bytes, Attached | None]:
+        target = f"/v{API_VERSION}{path}?" + "&".join(
+            f"{quote(k)}={quote(v)}" for k, v in query.items()
+        )
+        conn = _UnixHTTP(self.path)  # hijacked: never the kept-alive connection
+        try:
+            status, body = conn.hijack(target, timeout, max_body)
+        except BaseException as exc:
+            conn.close()
+            _raise_engine_error(exc, timeout)
+            raise
+        if status in (101, 200):
+            return status, b"", _Attached(conn)
+        conn.close()
+        return status, body, None
 
     def _send(
         self, method: str, target: str, payload: bytes | None, timeout: float, max_body: int

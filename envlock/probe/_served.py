@@ -4,7 +4,8 @@ The one way envlock starts its code under a Python that need not have envlock
 installed: the probe in an image or running container and under `--python`
 (envlock/payload.py), the torch child (probe/torch_info.py) and the determinism
 suite (determinism/runner.py). The modules travel inside the command line (a
-compressed blob that BOOTSTRAP unpacks into a meta-path finder), so nothing is
+compressed blob that BOOTSTRAP unpacks into a meta-path finder; or on stdin, read by
+STDIN_BOOTSTRAP with code objects for a child of the host's magic number), so nothing is
 written where the child runs, a remote daemon needs no bind mount, and the child
 sees its own site-packages, never envlock's. Then BOOTSTRAP calls
 `module:function` with the arguments after "--" and exits with what it returns.
@@ -20,17 +21,11 @@ import json
 import os
 import zlib
 
-# Runs under the child's python (3.8+ syntax only). argv: ENTRY BLOB-CHUNK... -- ARGS.
-# loader.get_data gives a served module's source, so a served probe can serve on.
-BOOTSTRAP = """\
-import sys
-if sys.path and sys.path[0] == "":
-    del sys.path[0]  # -c puts the working directory first: the interpreter's path, not the cwd
-import binascii, json, zlib
-from importlib import import_module
-from importlib.machinery import ModuleSpec
-end = sys.argv.index("--")
-FILES = json.loads(zlib.decompress(binascii.a2b_base64("".join(sys.argv[2:end]))).decode())
+# Runs under the child's python (3.8+ syntax only), after a reader that sets FILES ({path:
+# source}), CODES ({path: marshalled code object}, compiled by a Python of the child's own
+# magic number) and `end` (sys.argv.index("--")). loader.get_data gives a served module's
+# source, so a served probe can serve on.
+_FINDER = """\
 ROOT = "/<envlock-probe>/"
 class Finder:
     @classmethod
@@ -48,7 +43,11 @@ class Finder:
     @staticmethod
     def exec_module(module):
         path = module.__spec__.origin
-        code = compile(FILES[path[len(ROOT):]], path, "exec", dont_inherit=True)
+        rel = path[len(ROOT):]
+        if rel in CODES:
+            code = marshal.loads(CODES[rel])
+        else:
+            code = compile(FILES[rel], path, "exec", dont_inherit=True)
         exec(code, module.__dict__)
     @staticmethod
     def get_data(path):
@@ -59,6 +58,40 @@ sys.meta_path.insert(0, Finder)
 module, _, function = sys.argv[1].partition(":")
 sys.exit(getattr(import_module(module), function)(sys.argv[end + 1:]))
 """
+_HEAD = """\
+import sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # -c puts the working directory first: the interpreter's path, not the cwd
+import json, marshal
+from importlib import import_module
+from importlib.machinery import ModuleSpec
+end = sys.argv.index("--")
+"""
+# argv: ENTRY BLOB-CHUNK... -- ARGS; the blob: the sources, JSON, compressed, base64.
+BOOTSTRAP = (
+    _HEAD
+    + """\
+import binascii, zlib
+FILES = json.loads(zlib.decompress(binascii.a2b_base64("".join(sys.argv[2:end]))).decode())
+CODES = {}
+"""
+    + _FINDER
+)
+# argv: ENTRY -- ARGS; stdin: what stdin_payload() writes (the container probe over a
+# local daemon: the command line stays small, and the daemon copies less).
+STDIN_BOOTSTRAP = (
+    _HEAD
+    + """\
+import _frozen_importlib_external as _bootstrap
+raw = sys.stdin.buffer.read()
+n = int.from_bytes(raw[:8], "big")
+FILES = json.loads(raw[8:8 + n].decode("utf-8"))
+magic = raw[8 + n:12 + n]
+CODES = marshal.loads(raw[12 + n:]) if magic == _bootstrap.MAGIC_NUMBER else {}
+del raw
+"""
+    + _FINDER
+)
 # Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN).
 _CHUNK = 96 * 1024
 # The directory holding envlock/: on disk, or the served probe's ROOT.
@@ -75,6 +108,21 @@ def served(paths: tuple[str, ...], *, version: str | None = None) -> dict[str, s
         data = __loader__.get_data(os.path.join(_ROOT, rel))  # type: ignore[name-defined]
         files[rel] = data.decode("utf-8")
     return files
+
+
+def stdin_command(python: str, entry: str, args: list[str]) -> list[str]:
+    """argv that runs `entry` as command() does, the modules read from stdin, where
+    stdin_payload()'s bytes are to be written."""
+    return [python, "-c", STDIN_BOOTSTRAP, entry, "--", *args]
+
+
+def stdin_payload(files: dict[str, str], codes: dict[str, bytes], magic: bytes) -> bytes:
+    """What STDIN_BOOTSTRAP reads: `files` ({path: source}) and, for a child whose Python
+    has the magic number `magic`, `codes` ({path: marshalled code object}, a subset)."""
+    import marshal
+
+    sources = json.dumps(files).encode("utf-8")
+    return len(sources).to_bytes(8, "big") + sources + magic + marshal.dumps(codes)
 
 
 def command(python: str, files: dict[str, str], entry: str, args: list[str]) -> list[str]:

@@ -40,6 +40,8 @@ class LabellingProxy:
         self._server.bind(path)
         self._server.listen(64)
         self._open: list[socket.socket] = []
+        # (request line, body) of every request, in order: what a test counts
+        self.seen: list[tuple[bytes, bytes]] = []
         self._closed = threading.Event()
         threading.Thread(target=self._accept, name="label-proxy", daemon=True).start()
 
@@ -99,6 +101,7 @@ class LabellingProxy:
                 for name, _, value in (line.partition(b":") for line in lines[1:])
             }
             if b"upgrade" in fields or b"chunked" in fields.get(b"transfer-encoding", b""):
+                self.seen.append((lines[0], b""))
                 upstream.sendall(head + b"\r\n\r\n" + buf)
                 _pump(client, upstream)
                 return
@@ -109,6 +112,7 @@ class LabellingProxy:
                     return
                 buf += data
             body, buf = buf[:size], buf[size:]
+            self.seen.append((lines[0], body))
             method, target = [*lines[0].split(b" "), b"", b""][:2]
             if method == b"POST" and _CREATE.fullmatch(target) and body:
                 body = self._labelled(body)

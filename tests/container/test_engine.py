@@ -227,3 +227,49 @@ def test_demux_splits_a_recorded_log_stream() -> None:
     assert list(demux(raw)) == [(1, b"out-line\n"), (2, b"err-line\n")]
     assert list(demux(b"tty output\n")) == [(1, b"tty output\n")]
     assert list(demux(b"")) == [(1, b"")]
+
+
+@pytest.mark.docker
+def test_attach_writes_stdin_while_it_reads_the_output(images: None) -> None:
+    """What `probe --image` does on the local socket: attached before the start, the
+    container's stdin gets 1 MiB (more than the socket and pipe buffers hold) while its
+    output, stdout and stderr apart, is read until it exits; no logs call."""
+    e = local(f"unix://{envlock_socket()}")
+    assert e.hijacks
+    config = {
+        "Image": e.inspect_image(PY_IMAGE)["Id"],
+        # prints before it reads: a client that wrote all of stdin first would wait forever
+        "Cmd": ["sh", "-c", "head -c 300000 /dev/zero; wc -c; echo err-line >&2; exit 5"],
+        "Entrypoint": [],
+        "Labels": {"org.envlock.probe": "1"},
+        "HostConfig": {"NetworkMode": "none", "CapDrop": ["ALL"]},
+        "OpenStdin": True,
+        "StdinOnce": True,
+        "AttachStdin": True,
+        "AttachStdout": True,
+        "AttachStderr": True,
+    }
+    cid = e.create(config, name=f"envlock-engine-attach-{os.getpid()}")
+    try:
+        attached = e.attach(cid)
+        assert attached is not None
+        e.start(cid)
+        try:
+            raw = attached.exchange(b"x" * (1 << 20), timeout=60)
+        finally:
+            attached.close()
+        assert e.wait(cid, timeout=60) == 5
+    finally:
+        e.remove(cid)
+        e.close()
+    streams: dict[int, bytes] = {1: b"", 2: b""}
+    for stream, payload in demux(raw):
+        streams[stream] += payload
+    assert streams[1] == b"\0" * 300000 + b"1048576\n"
+    assert streams[2] == b"err-line\n"
+
+
+def test_the_sdk_client_does_not_hijack() -> None:
+    """Remote daemons (the SDK's transport) get the probe in the command line: its
+    hijacked sockets are not held to envlock's bounds."""
+    assert SdkTransport.hijacks is False and UnixTransport.hijacks is True

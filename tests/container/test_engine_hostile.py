@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from envlock.container.engine import Engine, EngineError
+from envlock.container.engine import Engine, EngineError, EngineNotFound, demux
 from envlock.container.sdk import SdkTransport
 from envlock.container.unix import UnixTransport
 from tests.conftest import clean_env, run_envlock
@@ -273,3 +273,74 @@ def test_a_malformed_docker_host_is_exit_3_without_its_password(host: str) -> No
     proc = run_envlock(["probe", "--image", "python:3.11"], env=clean_env(DOCKER_HOST=host))
     assert proc.returncode == 3, proc.stderr
     assert "secret" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _attach_then(behave: Behaviour) -> Behaviour:
+    def send(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+        behave(conn)
+
+    return send
+
+
+def _frame(stream: int, payload: bytes) -> bytes:
+    return bytes([stream, 0, 0, 0]) + len(payload).to_bytes(4, "big") + payload
+
+
+def _prints_then_reads(conn: socket.socket) -> None:
+    """A container that prints 2 MiB before it reads its stdin, then says how much it read."""
+    for _ in range(32):
+        conn.sendall(_frame(1, b"o" * 65536))
+    got = 0
+    while data := conn.recv(65536):
+        got += len(data)
+    conn.sendall(_frame(2, b"read %d\n" % got))
+
+
+def test_attach_reads_the_output_while_it_writes_stdin(tmp_path: Path) -> None:
+    for host in _serve(tmp_path / "d.sock", _attach_then(_prints_then_reads)):
+        engine = client("local", host)
+        attached = engine.attach("abc")
+        assert attached is not None
+        started = time.monotonic()
+        raw = attached.exchange(b"i" * (4 << 20), timeout=5.0)
+        assert time.monotonic() - started < 5
+        attached.close()
+        engine.close()
+    frames = list(demux(raw))
+    assert sum(len(p) for s, p in frames if s == 1) == 32 * 65536
+    assert frames[-1] == (2, b"read %d\n" % (4 << 20))
+
+
+ATTACHES: dict[str, tuple[Behaviour, str]] = {
+    "drips the stream": (_attach_then(_drip_body), "no answer"),
+    "floods the stream": (_attach_then(_flood), "larger than"),
+}
+
+
+@pytest.mark.parametrize("case", list(ATTACHES))
+def test_a_hostile_attach_stream_is_one_error_in_time(tmp_path: Path, case: str) -> None:
+    behave, fragment = ATTACHES[case]
+    for host in _serve(tmp_path / "d.sock", behave):
+        engine = client("local", host)
+        attached = engine.attach("abc")
+        assert attached is not None
+        started = time.monotonic()
+        with pytest.raises(EngineError) as err:
+            attached.exchange(b"stdin", timeout=2.0)
+        assert time.monotonic() - started < 8
+        assert fragment in str(err.value), str(err.value)
+        attached.close()
+        engine.close()
+
+
+def test_an_attach_the_daemon_refuses_is_its_error(tmp_path: Path) -> None:
+    def missing(conn: socket.socket) -> None:
+        body = b'{"message": "No such container: abc"}'
+        conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    for host in _serve(tmp_path / "d.sock", missing):
+        engine = client("local", host)
+        with pytest.raises(EngineNotFound, match="No such container"):
+            engine.attach("abc")
+        engine.close()
