@@ -19,13 +19,16 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from envlock.childio import stream_lines
 from envlock.errors import RestoreError
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
-from envlock.lock.export import InstallPlan, requirements_text
 from envlock.report.progress import SILENT, TAIL, Progress
+
+if TYPE_CHECKING:  # the lock's models load while the venv is being built (start_venv)
+    from envlock.lock.export import InstallPlan
 
 INSTALLERS = ("auto", "uv", "pip")
 INSTALL_TIMEOUT_S = 3600.0
@@ -142,16 +145,13 @@ def _venv_steps(
             f"the lock is for Python {locked_python}, {base} is {have}: "
             "pass --base-python with a Python " + locked_python
         )
-    new, prompt = venv.build, os.path.basename(venv.final) or "venv"
-    new_python = os.path.join(new, "bin", "python")
-    create: tuple[str, ...]
+    new_python = os.path.join(venv.build, "bin", "python")
+    create = _create(venv, installer=installer, base=base)
     if installer == "uv":
-        create = ("uv", "venv", "--quiet", "--python", base, "--prompt", prompt, new)
         sync = "sync" if plan.complete else "install"
         deps = () if plan.complete else ("-r",)
         fill = ("uv", "pip", sync, "--python", new_python, *deps, requirements)
     else:
-        create = (base, "-m", "venv", "--prompt", prompt, new)
         fill = _pip(new_python, plan, requirements)
     return Installation(
         installer=installer,
@@ -159,6 +159,57 @@ def _venv_steps(
         steps=(Step(argv=create, what="venv"), Step(argv=fill, what="install")),
         venv=venv,
     )
+
+
+def _create(venv: VenvTarget, *, installer: str, base: str) -> tuple[str, ...]:
+    """The command that makes the new venv at venv.build, named for DIR in its prompt."""
+    new, prompt = venv.build, os.path.basename(venv.final) or "venv"
+    if installer == "uv":
+        return ("uv", "venv", "--quiet", "--python", base, "--prompt", prompt, new)
+    return (base, "-m", "venv", "--prompt", prompt, new)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Started:
+    """A venv's build begun before the lock is read (it needs nothing of the lock): DIR
+    prepared (its Swap) and the venv step running; install() takes it over, or abandon()
+    undoes it (the lock cannot be restored here)."""
+
+    swap: Swap
+    argv: tuple[str, ...]
+    proc: subprocess.Popen[str]
+
+    def abandon(self) -> None:
+        """Stop the venv step and put DIR back as it was."""
+        self.stop()
+        self.swap.roll_back()
+
+    def stop(self) -> None:
+        """The venv step killed (when still running) and reaped, its pipe closed."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def start_venv(
+    venv: str, *, force: bool, base_python: str | None, installer: str, log: Callable[[str], None]
+) -> Started:
+    """Prepare DIR (install/swap.py) and start building the new venv in it, the first of
+    the steps plan_steps() will name, while the caller reads the lock and plans. Nothing
+    is told yet (a lock that cannot be restored ends in its one line): install() tells
+    the step when it takes it over."""
+    t = target(venv, force=force)
+    argv = _create(t, installer=installer, base=base_python or sys.executable)
+    swap = Swap.begin(t, log)
+    try:
+        proc = _start(argv)
+    except BaseException:
+        swap.roll_back()
+        raise
+    return Started(swap=swap, argv=argv, proc=proc)
 
 
 def _pip(python: str, plan: InstallPlan, requirements: str) -> tuple[str, ...]:
@@ -196,10 +247,13 @@ def install(
     header: str,
     log: Callable[[str], None] = lambda line: None,
     progress: Progress = SILENT,
+    started: Started | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> Swap | None:
-    """Run the steps. Into a venv: build it inside DIR and swap it in; the caller
-    verifies, then commits or rolls back the returned Swap. A failure leaves the target
-    as it was (RestoreError, exit 3)."""
+    """Run the steps (the venv's first one already `started` by start_venv(), when given;
+    `meanwhile()` runs while the installer does). Into a venv: build it inside DIR and
+    swap it in; the caller verifies, then commits or rolls back the returned Swap. A
+    failure leaves the target as it was (RestoreError, exit 3)."""
     if inst.venv is None:
         try:
             workdir = temp_run(log)
@@ -214,16 +268,23 @@ def install(
             with contextlib.suppress(OSError):
                 remove_run(workdir)
         return None
-    swap = Swap.begin(inst.venv, log)
+    if started is not None and started.argv != inst.steps[0].argv:
+        started.abandon()  # not the venv the plan needs (cannot happen: the same inputs)
+        started = None
+    swap = Swap.begin(inst.venv, log) if started is None else started.swap
     try:
         steps = _Steps(inst=inst, plan=plan, header=header, log=log, progress=progress)
-        steps.run(os.path.join(inst.venv.run, REQUIREMENTS))
+        steps.run(os.path.join(inst.venv.run, REQUIREMENTS), started, meanwhile)
         progress.step(f"swapping the new venv into {inst.venv.final}")
         swap.swap_in()
     except OSError as exc:
+        if started is not None:
+            started.stop()
         swap.roll_back()
         raise os_failure(inst.venv, exc) from None
     except BaseException:
+        if started is not None:
+            started.stop()
         swap.roll_back()
         raise
     return swap
@@ -237,25 +298,51 @@ class _Steps:
     log: Callable[[str], None]
     progress: Progress
 
-    def run(self, requirements: str) -> None:
+    def run(
+        self,
+        requirements: str,
+        started: Started | None = None,
+        meanwhile: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Each step in turn; the venv's taken over from `started` when given, its output
+        read only now (the pipe holds it); `meanwhile()` once the last step started."""
+        from envlock.lock.export import requirements_text
+
         with open(requirements, "w", encoding="utf-8") as fh:
             fh.write(requirements_text(self.plan, header=self.header))
-        for step in self.inst.steps:
+        for i, step in enumerate(self.inst.steps):
             argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
-            self.log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
-            phase = self._phase(step, argv)
-            self.progress.step(phase)
-            who = self.inst.installer if step.what != "venv" else "venv"
             counted = len(self.plan.pins) if step.what != "venv" else 0
-            _run(argv, who, self.progress, (phase, counted))
+            phase = _phase_of(argv, step.what, counted, self.inst.installer)
+            self.log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
+            self.progress.step(phase)
+            proc = started.proc if step.what == "venv" and started is not None else _start(argv)
+            if i == len(self.inst.steps) - 1:
+                _meanwhile(proc, meanwhile)
+            who = self.inst.installer if step.what != "venv" else "venv"
+            _finish(proc, who, self.progress, (phase, counted))
 
-    def _phase(self, step: Step, argv: tuple[str, ...]) -> str:
-        tool = " ".join(argv[:2]) if argv[0] == "uv" else "python -m venv"
-        if step.what == "venv":
-            return f"building the venv ({tool})"
-        n = len(self.plan.pins)
-        what = "checking" if step.what == "check" else "installing"
-        return f"{what} {n} package{'s' if n != 1 else ''} with {self.inst.installer}"
+
+def _meanwhile(proc: subprocess.Popen[str], work: Callable[[], None]) -> None:
+    """`work()` while `proc` runs (its output waits in the pipe); the child is stopped
+    when work raises."""
+    try:
+        work()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        raise
+
+
+def _phase_of(argv: tuple[str, ...], what: str, packages: int, installer: str) -> str:
+    """How progress names a step."""
+    tool = " ".join(argv[:2]) if argv[0] == "uv" else "python -m venv"
+    if what == "venv":
+        return f"building the venv ({tool})"
+    doing = "checking" if what == "check" else "installing"
+    return f"{doing} {packages} package{'s' if packages != 1 else ''} with {installer}"
 
 
 # The requirements file's name in planned steps; install() puts the real path there.
@@ -276,10 +363,9 @@ def _clean(raw: str) -> str:
     return _PASSWORD.sub(r"\1****@", _ESCAPES.sub("", line))
 
 
-def _run(argv: tuple[str, ...], who: str, progress: Progress, counted: tuple[str, int]) -> None:
-    """Run one installer step, its output (stdout and stderr, as a terminal interleaves
-    them) streamed to `progress` line by line; a failure names the installer's error and
-    shows its last lines."""
+def _start(argv: tuple[str, ...]) -> subprocess.Popen[str]:
+    """Start one installer step, its stdout and stderr in one pipe (as a terminal
+    interleaves them)."""
     env = dict(os.environ)
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     try:
@@ -294,6 +380,14 @@ def _run(argv: tuple[str, ...], who: str, progress: Progress, counted: tuple[str
         )
     except OSError as exc:
         raise RestoreError(f"cannot run {argv[0]}: {exc.strerror}") from None
+    return proc
+
+
+def _finish(
+    proc: subprocess.Popen[str], who: str, progress: Progress, counted: tuple[str, int]
+) -> None:
+    """A started step's output streamed to `progress` line by line until it ends; a
+    failure names the installer's error and shows its last lines."""
     tail: deque[str] = deque(maxlen=TAIL)
     phase, packages = counted
     seen = 0

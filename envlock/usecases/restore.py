@@ -13,7 +13,7 @@ from envlock.collect import Source
 if TYPE_CHECKING:
     from envlock.facts import Facts
     from envlock.findings import Report
-    from envlock.install.restore import Installation
+    from envlock.install.restore import Installation, Started
     from envlock.install.swap import Swap
     from envlock.lock.export import InstallPlan
     from envlock.lock.model import Lock
@@ -59,13 +59,44 @@ def restore_lock(
     progress: Progress | None = None,
 ) -> RestoreOutcome:
     """Hold the locked torch variant against the machine, then install exactly the lock
-    (or print the commands) and verify what was installed; each phase told to `progress`."""
-    from envlock.install.restore import REQUIREMENTS, choose_installer, dry_run_lines
-    from envlock.lock.export import plan_install
-    from envlock.lock.io import read_lock
+    (or print the commands) and verify what was installed; each phase told to `progress`.
+    Into a venv, its building starts first: the lock is read and planned meanwhile, and
+    what was started is undone when the lock cannot be restored."""
+    from envlock.install.restore import choose_installer
     from envlock.report.progress import SILENT
 
     progress = progress or SILENT
+    chosen = choose_installer(options.installer)
+    started = None
+    if options.venv is not None and options.python is None and not options.dry_run:
+        from envlock.install.restore import start_venv
+
+        started = start_venv(
+            options.venv,
+            force=options.force,
+            base_python=options.base_python,
+            installer=chosen,
+            log=log,
+        )
+    try:
+        return _restore(lock, options, chosen, log, progress, started)
+    except BaseException:
+        if started is not None:
+            started.abandon()  # a no-op once the swap was committed or rolled back
+        raise
+
+
+def _restore(
+    lock: str | os.PathLike[str],
+    options: RestoreOptions,
+    chosen: str,
+    log: Callable[[str], None],
+    progress: Progress,
+    started: Started | None,
+) -> RestoreOutcome:
+    from envlock.install.restore import REQUIREMENTS, dry_run_lines
+    from envlock.lock.export import plan_install
+    from envlock.lock.io import read_lock
 
     locked = read_lock(lock)
     if not locked.packages:
@@ -74,6 +105,8 @@ def restore_lock(
         raise RestoreError(f"{os.fspath(lock)}: the lock holds no [packages]: nothing to restore")
     held, host = _hold(locked, options)
     if held.runs is False:
+        if started is not None:
+            started.abandon()
         return RestoreOutcome(hold=held, blocked=True, requirements=REQUIREMENTS)
     plan = plan_install(
         locked,
@@ -81,7 +114,6 @@ def restore_lock(
         default_variant=held.default_variant,
         torch_index=options.torch_index,
     )
-    chosen = choose_installer(options.installer)
     inst = _installation(locked, plan, chosen, options)
     if options.dry_run:
         return RestoreOutcome(
@@ -95,7 +127,9 @@ def restore_lock(
     from envlock.install.restore import install
 
     header = f"envlock {__version__} restore of {os.fspath(lock)}"
-    swap = install(inst, plan, header=header, log=log, progress=progress)
+    swap = install(
+        inst, plan, header=header, log=log, progress=progress, started=started, meanwhile=_preload
+    )
     progress.step(f"verifying {inst.python} against the lock (--scope software)")
     report = _verify_restored(locked, inst.python, plan, swap, options, host)
     return RestoreOutcome(
@@ -106,6 +140,14 @@ def restore_lock(
         installer=chosen,
         requirements=REQUIREMENTS,
     )
+
+
+def _preload() -> None:
+    """What verifying the new venv imports, loaded while the installer runs (it mostly
+    waits on files and the network; this process would wait on it)."""
+    import envlock.install.venvfacts
+    import envlock.usecases.verify
+    import envlock.verify  # noqa: F401
 
 
 def _hold(locked: Lock, options: RestoreOptions) -> tuple[Hold, Facts | None]:
@@ -158,7 +200,7 @@ def _verify_restored(
         report = verify(
             locked,
             Source(python=python),
-            facts=_restored_facts(locked, python, host, cache=options.cache),
+            facts=_restored_facts(locked, python, host, cache=options.cache, venv=swap is not None),
             options=VerifyOptions(
                 scope="software",
                 rules=[f"{f}=warn" for f in plan.differs],
@@ -188,15 +230,70 @@ def _verify_restored(
 VENV_SECTIONS = ("system", "env", "packages", "torch", "extensions")
 
 
-def _restored_facts(locked: Lock, python: str, host: Facts | None, *, cache: bool) -> Facts:
-    """The new venv's facts: its own sections probed under `python`, the rest `host`'s."""
-    from envlock.collect import PROBE_TIMEOUT_S, probe_interpreter
-
+def _restored_facts(
+    locked: Lock, python: str, host: Facts | None, *, cache: bool, venv: bool
+) -> Facts:
+    """The new venv's facts: its own sections read from its files (a venv restore built:
+    install/venvfacts.py) or probed under `python`, the rest `host`'s."""
     sections = VENV_SECTIONS + (("cuda",) if locked.cuda and locked.cuda.toolkit else ())
     # torch's live child (an import of torch) only when the lock holds what it observes
     live = locked.torch is not None and any(
         v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
     )
+    facts = _from_files(python, sections, live, cache=cache, host=host) if venv else None
+    if facts is None:
+        facts = _probed(python, sections, live, cache=cache)
+    if host is None:
+        return facts
+    return facts.replace(
+        driver=host.driver,
+        toolchain=host.toolchain,
+        network=host.network,
+        cuda=facts.cuda if "cuda" in sections else host.cuda,
+    )
+
+
+def _from_files(
+    python: str, sections: tuple[str, ...], live: bool, *, cache: bool, host: Facts | None
+) -> Facts | None:
+    """The facts read from the venv's files, torch's live facts from the cache or its
+    child when `live`; None when the files cannot tell them (the caller probes)."""
+    from envlock.collect import PROBE_TIMEOUT_S
+    from envlock.facts import Facts
+    from envlock.install.venvfacts import venv_document
+
+    cache_dir = None
+    if cache:
+        from envlock.livecache import cache_dir as live_cache_dir
+
+        cache_dir = str(live_cache_dir())
+    doc = venv_document(python, sections, cache_dir=cache_dir)
+    if doc is None:
+        return None
+    torch = doc.get("torch")
+    if not live or torch is None or not torch.get("installed"):
+        return Facts.from_dict(doc)
+    if not cache:
+        from envlock.probe.torch_info import LiveProbe
+
+        torch["live"] = LiveProbe(python).result(PROBE_TIMEOUT_S)  # type: ignore[typeddict-item]
+        return Facts.from_dict(doc)
+    from envlock.livecache import probe_with_cache
+
+    def static() -> Facts:  # the driver too: it is part of the cache's key
+        if host is not None:
+            return Facts.from_dict(doc).replace(driver=host.driver)
+        from envlock.probe import nvml
+
+        return Facts.from_dict({**doc, "driver": nvml.collect(nvml_timeout=10.0)})
+
+    return probe_with_cache(timeout=PROBE_TIMEOUT_S, python=python, static=static)[0]
+
+
+def _probed(python: str, sections: tuple[str, ...], live: bool, *, cache: bool) -> Facts:
+    """The facts probed under `python` (the served probe, torch's child when `live`)."""
+    from envlock.collect import PROBE_TIMEOUT_S, probe_interpreter
+
     if live and cache:
         from envlock.livecache import probe_with_cache
 
@@ -206,19 +303,8 @@ def _restored_facts(locked: Lock, python: str, host: Facts | None, *, cache: boo
                 python, torch_live=False, timeout=PROBE_TIMEOUT_S, sections=keyed
             )
 
-        facts = probe_with_cache(timeout=PROBE_TIMEOUT_S, python=python, static=static)[0]
-    else:
-        facts = probe_interpreter(
-            python, torch_live=live, timeout=PROBE_TIMEOUT_S, sections=sections
-        )
-    if host is None:
-        return facts
-    return facts.replace(
-        driver=host.driver,
-        toolchain=host.toolchain,
-        network=host.network,
-        cuda=facts.cuda if "cuda" in sections else host.cuda,
-    )
+        return probe_with_cache(timeout=PROBE_TIMEOUT_S, python=python, static=static)[0]
+    return probe_interpreter(python, torch_live=live, timeout=PROBE_TIMEOUT_S, sections=sections)
 
 
 def _restore_failed(report: Report, plan: InstallPlan) -> bool:

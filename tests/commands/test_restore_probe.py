@@ -1,6 +1,8 @@
-"""restore's verify probes only what the new venv changes (its interpreter, packages,
-torch, extensions, environment), not the machine again under the new interpreter: no
-NVML, no compilers' `--version` (issue 23 item 4). Real venvs, real installer."""
+"""What restore starts, and when (issue 23): its verify reads only what the new venv
+changes (its interpreter, packages, torch, extensions, environment), from its files, and
+not the machine again under the new interpreter: no NVML, no compilers' `--version`,
+no probe child; the venv is built while the lock is read, and a lock that cannot be
+restored undoes that in its one line. Real venvs, real installers."""
 
 from __future__ import annotations
 
@@ -75,3 +77,116 @@ def test_restore_verifies_the_new_venv_without_probing_the_machine_again(
     assert report["details"]["venv"] == "replaced"
     assert "packages.six" in report["details"]["passed"]
     assert log.read_text() == "", "restore's verify ran the toolchain probe again"
+
+
+# envlock run with an audit hook that logs what its process starts and when it opens the
+# lock: the processes themselves are what the test looks at, nothing is replaced.
+AUDITED = """
+import json, runpy, sys
+log = open(sys.argv[1], "w")
+def hook(event, args):
+    if event == "subprocess.Popen":
+        print(json.dumps(["exec", [str(a) for a in args[1]]]), file=log, flush=True)
+    elif event == "open" and str(args[0]).endswith(".lock.toml"):
+        print(json.dumps(["open", [str(args[0])]]), file=log, flush=True)
+sys.addaudithook(hook)
+sys.argv = ["envlock", *sys.argv[2:]]
+runpy.run_module("envlock", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.slow
+def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_the_lock(
+    tmp_path: Path,
+) -> None:
+    """restore --venv with uv: `uv venv` starts before the lock is even opened, and the
+    new venv is verified from its files: no process under its interpreter (the served
+    probe, the ctypes child), only uv's two steps (and nvcc --version, which a lock with
+    a CUDA toolkit compares, when it is a script the probe's cache does not keep)."""
+    from tests.conftest import VENV_ROOT, need
+
+    uv = VENV_ROOT / "uv-13" / "bin" / "uv"
+    need(uv.exists(), f"uv is missing: {uv} (provisioned by .ci/run)")
+    src = tmp_path / "src"
+    subprocess.run([sys.executable, "-m", "venv", str(src)], check=True)
+    env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1")
+    subprocess.run(
+        [str(src / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "six==1.17.0"],
+        check=True,
+        env=env,
+    )
+    lock = tmp_path / "envlock.lock.toml"
+    made = run_envlock(
+        ["lock", "--python", str(src / "bin" / "python"), "--no-torch-live", "-o", str(lock)],
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    env["PATH"] = f"{uv.parent}{os.pathsep}{env['PATH']}"
+    target, log = tmp_path / "restored", tmp_path / "audit.log"
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDITED, str(log), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["details"]["venv"] == "replaced"
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    execs = [argv for what, argv in events if what == "exec"]
+    assert [argv[:3] for argv in execs if argv[0] == "uv"] == [
+        ["uv", "venv", "--quiet"],
+        ["uv", "pip", "sync"],
+    ], events
+    others = [argv for argv in execs if argv[0] != "uv"]
+    assert all(argv[0].endswith("/nvcc") and argv[1:] == ["--version"] for argv in others), events
+    kinds = [what if what == "open" else " ".join(argv[:2]) for what, argv in events]
+    assert kinds.index("uv venv") < kinds.index("open"), events
+
+
+@pytest.mark.parametrize("case", ["unreadable", "no packages", "python", "blocked"])
+@pytest.mark.parametrize("existing", [True, False], ids=["existing-venv", "new-dir"])
+def test_a_lock_that_cannot_be_restored_undoes_the_venv_begun_meanwhile(
+    tmp_path: Path, case: str, existing: bool
+) -> None:
+    """The venv's building starts before the lock is read; a lock that cannot be
+    restored (bad input: exit 3, one line; a build that cannot run here: exit 1) leaves
+    DIR exactly as it was, or not there at all, and nothing of the run behind."""
+    import dataclasses
+
+    from envlock.lock import build_lock, dumps_lock
+    from tests.install.test_swap import tree
+    from tests.lock.facts_fixtures import h100_facts
+    from tests.lock.test_export import driver_570
+
+    lock = build_lock(h100_facts())
+    host = tmp_path / "host.json"
+    host.write_text(json.dumps(driver_570().to_dict()))
+    text = {
+        "unreadable": "[envlock\n",
+        "no packages": dumps_lock(dataclasses.replace(lock, packages={})),
+        "python": dumps_lock(
+            dataclasses.replace(lock, system=dataclasses.replace(lock.system, python="3.8"))
+        ),
+        "blocked": dumps_lock(lock),
+    }[case]
+    path = tmp_path / "envlock.lock.toml"
+    path.write_text(text)
+    venv = tmp_path / "v"
+    if existing:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    before = tree(venv)
+    args = ["restore", str(path), "--venv", str(venv), "--installer", "pip"]
+    args += ["--host-facts", str(host), *(["--variant", "cu126"] if case == "python" else [])]
+    proc = run_envlock(args, env=clean_env())
+    lines = proc.stderr.strip().splitlines()
+    if case == "blocked":
+        assert proc.returncode == 1 and "cannot run here" in proc.stderr, proc.stderr
+    else:
+        assert proc.returncode == 3 and len(lines) == 1, proc.stderr
+    assert tree(venv) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["envlock.lock.toml", "host.json", *(["v"] if existing else [])]
+    )

@@ -1,0 +1,255 @@
+"""The facts of a venv `restore --venv` just built, read from its files in envlock's own
+process instead of probed under its interpreter (issue 23 item 4): no child, no served
+probe compiled again, no `nvcc --version` nor ctypes child under the new interpreter.
+
+Only where that reads what the probe would: the venv's interpreter is the very binary
+running envlock (so its version, implementation and standard library are this one's),
+and its import path is known from files alone. That path is what `python -c` gives the
+probe (the bootstrap drops the working directory): PYTHONPATH's entries, absolute, in
+order, without repeats (an empty one is the working directory, as CPython reads it);
+the base interpreter's standard library; the venv's site-packages; the directories its
+.pth files name (site.addpackage's rules). What could change that path or run code
+first makes this return None and the caller probe as before: a .pth line that imports
+anything but the known shims below, a sitecustomize or usercustomize on the path,
+PYTHONHOME, the system site-packages, another interpreter binary.
+
+The sections are then the probe's own collectors called with that path (packages,
+torch's static facts, extensions, CUDA wheels) or on this process (system, env: the
+probe child inherits envlock's environment, the machine is the same); nvcc's version
+through the probe's stat-keyed cache when the caller allows it. A test holds the
+result equal to the served probe's for the fields verify compares.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envlock.probe.shapes import CudaLibDoc, FactsDoc, SystemDoc
+
+# .pth lines that import code known to leave sys.path alone: setuptools' distutils shim
+# (distutils-precedence.pth) and virtualenv's/uv's patch of distutils (_virtualenv.pth).
+KNOWN_IMPORTS = frozenset(
+    {
+        "import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local')"
+        " == 'local'; enabled and __import__('_distutils_hack').add_shim(); ",
+        "import _virtualenv",
+    }
+)
+_KNOWN = frozenset(k.strip() for k in KNOWN_IMPORTS)
+# What site imports from the path before any code of ours would run.
+_CUSTOMIZE = ("sitecustomize", "usercustomize")
+_PTH_LIMIT = 1 << 20
+
+
+def venv_document(
+    python: str, sections: Sequence[str], *, cache_dir: str | None = None
+) -> FactsDoc | None:
+    """The probe's document of `sections` for the venv whose interpreter is `python`
+    (VENV/bin/python), read without running it; None when its files cannot tell (the
+    caller probes). torch's live facts are not read here (`torch.live` absent)."""
+    prefix = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    path = import_path(python, prefix)
+    if path is None:
+        return None
+    from envlock.probe import FACTS_VERSION, _local_target
+    from envlock.probe import system as system_probe
+
+    started = time.perf_counter()
+    system = system_probe.collect()
+    doc: FactsDoc = {"facts_version": FACTS_VERSION}
+    if "system" in sections:
+        doc["system"] = _venv_system(system, python, prefix)
+    _fill(doc, sections, path, cache_dir)
+    doc["meta"] = {
+        "envlock_version": _version(),
+        "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "target": _local_target(system),
+        "partial": False,
+        "durations_ms": {"total": round((time.perf_counter() - started) * 1000, 1)},
+        "notes": [],
+    }
+    return doc
+
+
+def _fill(doc: FactsDoc, sections: Sequence[str], path: list[str], cache_dir: str | None) -> None:
+    """The sections read from the venv's import path (or this process's environment)."""
+    from envlock.probe import extensions, packages, torch_info
+
+    if "packages" in sections:
+        doc["packages"] = packages.collect(path)
+    if "torch" in sections:
+        doc["torch"] = torch_info.static_facts(path)
+    if "extensions" in sections:
+        doc["extensions"] = extensions.collect(path, torch_dir=torch_info.find_torch(path))
+    if "env" in sections:
+        from envlock.probe import envvars
+
+        doc["env"] = envvars.collect()
+    if "cuda" in sections:
+        doc["cuda"] = _cuda(path, cache_dir)
+
+
+def _venv_system(system: SystemDoc, python: str, prefix: str) -> SystemDoc:
+    """This machine's system section, with the venv's interpreter as the probe under it
+    names itself (the same binary: version and implementation are this one's)."""
+    from envlock.probe.system import python_facts
+
+    own = python_facts()
+    return {**system, "python": {**own, "executable": python, "virtualenv": prefix}}
+
+
+def _cuda(path: list[str], cache_dir: str | None) -> CudaLibDoc:
+    """The toolkit (found through PATH and CUDA_HOME: the same for any interpreter here),
+    the venv's CUDA wheels and the loader's path; the runtime libraries' ctypes child is
+    not run (verify compares only the toolkit)."""
+    from envlock.probe import cudalibs
+
+    files = None
+    if cache_dir is not None:
+        from envlock.probe.statcache import open_cache
+
+        files = open_cache(cache_dir)
+    toolkit = cudalibs.toolkit_facts(cache=files)
+    if files is not None:
+        files.save()
+    return {
+        "unavailable": None,
+        "toolkit": toolkit,
+        "wheels": cudalibs.wheel_facts(path),
+        "ld_library_path": cudalibs.ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", "")),
+    }
+
+
+def _version() -> str:
+    from envlock import __version__
+
+    return str(__version__)
+
+
+def import_path(python: str, prefix: str) -> list[str] | None:
+    """sys.path of `python -c` under the venv at `prefix`, less the working directory the
+    probe's bootstrap drops; None when its files cannot tell it."""
+    if not _same_interpreter(python) or os.environ.get("PYTHONHOME"):
+        return None
+    if _system_site(os.path.join(prefix, "pyvenv.cfg")) is not False:
+        return None  # no pyvenv.cfg, unreadable, or the system site-packages on the path
+    path: list[str] = []
+    seen: set[str] = set()
+
+    def add(entry: str) -> None:
+        entry = os.path.abspath(entry)
+        if entry not in seen:
+            seen.add(entry)
+            path.append(entry)
+
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if _pythonpath() else ():
+        add(entry)
+    for entry in _stdlib():
+        add(entry)
+    for site in _site_dirs(prefix):
+        add(site)
+        if not _read_pth_files(site, add):
+            return None
+    if any(_has_module(entry, name) for entry in path for name in _CUSTOMIZE):
+        return None
+    return path
+
+
+def _same_interpreter(python: str) -> bool:
+    """The venv's python is the binary running envlock (a link to it, as venv and uv make)."""
+    try:
+        return os.path.samefile(os.path.realpath(python), os.path.realpath(sys.executable))
+    except OSError:
+        return False
+
+
+def _pythonpath() -> bool:
+    """Whether a child reads PYTHONPATH (unset, or set but empty, adds nothing)."""
+    return bool(os.environ.get("PYTHONPATH"))
+
+
+def _system_site(cfg: str) -> bool | None:
+    """pyvenv.cfg's include-system-site-packages (false when absent), None when there is
+    no readable pyvenv.cfg."""
+    from envlock.install.marker import read_small
+
+    data = read_small(cfg, 64 * 1024)
+    if data is None:
+        return None
+    for line in data.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip().lower() == "include-system-site-packages":
+            return value.strip().lower() == "true"
+    return False
+
+
+def _stdlib() -> list[str]:
+    """The base interpreter's standard library entries, as its path configuration makes
+    them on POSIX (the zip, the library, lib-dynload)."""
+    major, minor = sys.version_info[:2]
+    lib = getattr(sys, "platlibdir", "lib")
+    return [
+        os.path.join(sys.base_prefix, lib, f"python{major}{minor}.zip"),
+        os.path.join(sys.base_prefix, lib, f"python{major}.{minor}"),
+        os.path.join(sys.base_exec_prefix, lib, f"python{major}.{minor}", "lib-dynload"),
+    ]
+
+
+def _site_dirs(prefix: str) -> list[str]:
+    """site.getsitepackages([prefix]) that exist, as site adds them."""
+    major, minor = sys.version_info[:2]
+    libs = [getattr(sys, "platlibdir", "lib")]
+    if libs[0] != "lib":
+        libs.append("lib")
+    dirs = [os.path.join(prefix, lib, f"python{major}.{minor}", "site-packages") for lib in libs]
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def _read_pth_files(site: str, add: Callable[[str], None]) -> bool:
+    """The directories `site`'s .pth files add (site.addpackage: sorted names, no hidden
+    files, comment and blank lines skipped, an existing directory added once); False
+    when one would run code not known to leave the path alone."""
+    try:
+        names = sorted(n for n in os.listdir(site) if n.endswith(".pth") and not n.startswith("."))
+    except OSError:
+        return False
+    for name in names:
+        lines = _pth_lines(os.path.join(site, name))
+        if lines is None:
+            return False
+        for line in lines:
+            entry = os.path.join(site, line.rstrip())
+            if os.path.exists(entry):
+                add(entry)
+    return True
+
+
+def _pth_lines(pth: str) -> list[str] | None:
+    """A .pth file's path lines; None when it cannot be read or imports what is not a
+    known shim, or a shim beside other lines (when its import fails, site ignores the
+    rest of the file)."""
+    from envlock.install.marker import read_small
+
+    data = read_small(pth, _PTH_LIMIT)
+    if data is None:
+        return None
+    text = data.decode("utf-8", "replace")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    if any(ln.startswith(("import ", "import\t")) for ln in lines):
+        return [] if len(lines) == 1 and lines[0].strip() in _KNOWN else None
+    return lines
+
+
+def _has_module(entry: str, name: str) -> bool:
+    if not os.path.isdir(entry):
+        return os.path.exists(entry) and entry.endswith(".zip")  # a zip could hold one
+    try:
+        names = os.listdir(entry)
+    except OSError:
+        return False
+    return any(n == name or n.startswith(name + ".") for n in names)
