@@ -104,6 +104,28 @@ def parse_size(text: str) -> int:
 _CONTAINER_NAME = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}")
 
 
+# A Docker Hub reference without dots, digest or registry (`python:3.11`,
+# `pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime`): a subset of envlock.imageref's grammar
+# (a fuzz test holds it), read without loading that module's dataclass ahead of the
+# probe container's creation (`dataclasses` and `inspect` under it, ~8 ms).
+_PLAIN_REFERENCE = re.compile(
+    r"[a-z0-9]+(?:[_-][a-z0-9]+)*(?:/[a-z0-9]+(?:[_-][a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?",
+    re.ASCII,
+)
+_HEX64 = re.compile(r"[a-f0-9]{64}")
+
+
+def plainly_a_reference(text: str) -> bool:
+    """Whether `text` is an image reference Docker accepts, by the plain form above;
+    False says nothing (envlock.imageref then decides)."""
+    return (
+        len(text) <= 200  # the name's limit, 255 with `docker.io/library/`, is never reached
+        and _PLAIN_REFERENCE.fullmatch(text) is not None
+        and _HEX64.fullmatch(text) is None
+    )
+
+
 def check_target(target: ContainerTarget) -> None:
     """UsageError unless `target` names exactly one of image, container, with only the
     options that apply to it. The names go into the Engine API's URL path: they are
@@ -111,6 +133,8 @@ def check_target(target: ContainerTarget) -> None:
     if target.image and target.container:
         raise UsageError("give at most one of --image, --container")
     if target.image:
+        if plainly_a_reference(target.image):
+            return
         from envlock.imageref import is_image_id, parse_or_none
 
         if not is_image_id(target.image) and parse_or_none(target.image) is None:

@@ -16,6 +16,8 @@ import dataclasses
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -23,7 +25,13 @@ import pytest
 from envlock.checks import run_checks
 from envlock.collect import Source
 from envlock.container.image import DOCKER_DEFAULT_SHM_BYTES
-from envlock.container.options import ContainerTarget, parse_gpus, parse_size
+from envlock.container.options import (
+    ContainerTarget,
+    check_target,
+    parse_gpus,
+    parse_size,
+    plainly_a_reference,
+)
 from envlock.container.parse import facts_from_shell, image_facts, merge_host_facts, split_env
 from envlock.container.run import probe_target
 from envlock.errors import ContainerError, UsageError
@@ -448,3 +456,37 @@ def test_cleanup_ending_on_an_error_keeps_that_error() -> None:
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
         raise RuntimeError("removal failed")
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "envlock-test/python:bookworm",
+        "python:3.11",
+        "pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime",
+        "ubuntu",
+        "nvidia/cuda_x:12.4.1-base_ubuntu22.04",
+    ],
+)
+def test_a_plain_image_reference_is_checked_without_imageref(image: str) -> None:
+    """The image checks' parser (its dataclass loads dataclasses and inspect, ~8 ms) is
+    not loaded before `probe --image`'s container is created, for the usual references."""
+    script = (
+        "import sys\n"
+        "from envlock.collect import Source\n"
+        "from envlock.container.options import check_target\n"
+        "check_target(Source(image=sys.argv[1]))\n"
+        "print('envlock.imageref' in sys.modules, 'dataclasses' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, image], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.split() == ["False", "False"], proc.stdout
+
+
+@pytest.mark.parametrize(
+    "image", ["registry.example.com/a/b:1", "localhost:5000/x", "python@sha256:" + "a" * 64]
+)
+def test_other_references_are_left_to_imageref(image: str) -> None:
+    assert not plainly_a_reference(image)
+    check_target(Source(image=image))  # accepted, by envlock.imageref
