@@ -236,7 +236,13 @@ class FleetTable:
         if not self.kinds:
             self.base = {k: v for k, v in fields.items() if v is not None}
             self._base_repr = {k: repr(v) for k, v in self.base.items()}
-        delta = self._delta(fields)
+        return self.add_delta(rank, host, self._delta(fields), findings)
+
+    def add_delta(
+        self, rank: int, host: str, delta: dict[str, Value], findings: list[FindingDoc]
+    ) -> int:
+        """`add` of a rank whose delta from the first kind is known (another table's, over
+        the same first kind: `same_base`)."""
         key = json.dumps([delta, findings], sort_keys=True, default=repr, separators=(",", ":"))
         index = self._by_key.get(key)
         if index is None:
@@ -244,6 +250,10 @@ class FleetTable:
             self.kinds.append(_Kind(delta, findings))
         self.join(index, rank, host)
         return index
+
+    def same_base(self, other: FleetTable) -> bool:
+        """Whether `other`'s first kind is this one's, as `_delta` compares (by repr)."""
+        return bool(self.kinds) and self._base_repr == other._base_repr
 
     def join(self, index: int, rank: int, host: str) -> None:
         self.kinds[index].members.append((rank, host))

@@ -108,43 +108,50 @@ def _read_all(
 ) -> Part:
     """Every file summarised, over two processes where a large fleet pays for it
     (`split.py`: the same Part either way)."""
+    here = _Reader(files, lock, scope)
     if not split.worth_it(len(names)):
-        return _read_part(files, names, lock, scope, progress)
+        return here.read(names, progress)
+    # the first file here and uncounted (a terminal's progress display starts a thread): the
+    # child inherits what it loaded (the doctor's modules, the decoders), not loading it again
+    here.read(names[:1])
     cut = (len(names) + 1) // 2
-    child = split.Child(lambda: _read_part(files, names[cut:], lock, scope, SILENT))
+    child = split.Child(lambda: _Reader(files, lock, scope).read(names[cut:]))
     try:
-        part = _read_part(files, names[:cut], lock, scope, progress, total=len(names))
+        part = here.read(names[1:cut], progress, before=1, total=len(names))
         later = child.result()
     except BaseException:
         child.stop()
         raise
     if later is None:  # the child failed: its half is read here
-        later = _read_part(files, names[cut:], lock, scope, SILENT)
+        later = _Reader(files, lock, scope).read(names[cut:])
     part.merge(later)
     progress.count(f"reading the facts files in {files.directory}", len(names), len(names))
     return part
 
 
-def _read_part(
-    files: _Directory,
-    names: list[str],
-    lock: Lock | None,
-    scope: str,
-    progress: Progress,
-    total: int | None = None,
-) -> Part:
-    """`names` summarised in order, ranks from 0, each counted to `progress` (of `total`)."""
-    summarizer = NodeSummarizer(lock, scope)
-    part = Part(table=summarizer.table, doctor=summarizer.doctor.by_kind)
-    for done, name in enumerate(names, 1):
-        progress.count(f"reading the facts files in {files.directory}", done, total or len(names))
-        try:
-            host = summarizer.add_file(files, name, len(part.read))
-        except EnvlockError as exc:
-            part.unreadable.append(_unreadable(Path(files.directory, name), exc))
-            continue
-        part.read.append((host, name))
-    return part
+class _Reader:
+    """Files summarised in order into one Part, ranks from 0."""
+
+    def __init__(self, files: _Directory, lock: Lock | None, scope: str) -> None:
+        self.files = files
+        self.summarizer = NodeSummarizer(lock, scope)
+        self.part = Part(table=self.summarizer.table, doctor=self.summarizer.doctor.by_kind)
+
+    def read(
+        self, names: list[str], progress: Progress = SILENT, before: int = 0, total: int = 0
+    ) -> Part:
+        """`names` added; each counted to `progress` after the `before` counted already, of
+        `total` (default: `names`)."""
+        directory, part = self.files.directory, self.part
+        for done, name in enumerate(names, before + 1):
+            progress.count(f"reading the facts files in {directory}", done, total or len(names))
+            try:
+                host = self.summarizer.add_file(self.files, name, len(part.read))
+            except EnvlockError as exc:
+                part.unreadable.append(_unreadable(Path(directory, name), exc))
+                continue
+            part.read.append((host, name))
+        return part
 
 
 def _facts_files(directory: str) -> list[Path]:

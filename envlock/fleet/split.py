@@ -41,13 +41,15 @@ class Part:
 
     def merge(self, later: Part) -> None:
         """`later`'s files appended after this part's, as if read here in order."""
-        offset = len(self.read)
-        base = later.table.base
+        offset, base = len(self.read), later.table.base
+        same = self.table.same_base(later.table)  # most fleets: its deltas are deltas here
         for index, kind in enumerate(later.table.kinds):
-            fields = {**base, **kind.delta}  # a None in a delta: a field this kind lacks
-            fields = {k: v for k, v in fields.items() if v is not None}
             (rank, host), *rest = kind.members
-            mine = self.table.add(rank + offset, host, fields, kind.findings)
+            if same:
+                mine = self.table.add_delta(rank + offset, host, kind.delta, kind.findings)
+            else:  # a None in a delta: a field this kind lacks
+                fields = {k: v for k, v in {**base, **kind.delta}.items() if v is not None}
+                mine = self.table.add(rank + offset, host, fields, kind.findings)
             for rank, host in rest:
                 self.table.join(mine, rank + offset, host)
             # a kind this part held already keeps its first node's errors

@@ -60,6 +60,7 @@ def _pids(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
 def test_a_large_fleet_is_read_by_two_processes_as_by_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The child's first node differs from this process's: its kinds are added as fields."""
     fleet = _fleet(tmp_path / "fleet")
     one = _report(fleet)  # below SPLIT_FROM: this process reads every file
     monkeypatch.setattr(split, "SPLIT_FROM", 10)
@@ -76,6 +77,28 @@ def test_a_large_fleet_is_read_by_two_processes_as_by_one(
     assert "gpu-node-002 (gpu-node-030.json)" in two["details"]["nodes"]
 
 
+def test_halves_whose_first_nodes_agree_merge_as_deltas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both halves start with the same kind of node: the child's deltas are this table's."""
+    drift: dict[int, list[tuple[str, Any]]] = {i: [("driver.version", OLD_DRIVER)] for i in (7, 30)}
+    drift |= {i: [("packages.distributions.numpy", f"2.{i}.0")] for i in range(33, 40)}
+    drift[41] = [("packages.distributions.numpy", None)]  # a field the first kind has, absent
+    write_fleet(tmp_path / "fleet", NODES, drift)
+    one = _report(tmp_path / "fleet")
+    monkeypatch.setattr(split, "SPLIT_FROM", 10)
+    merged: list[bool] = []
+    same_base = files.FleetTable.same_base
+
+    def same(self: files.FleetTable, other: files.FleetTable) -> bool:
+        merged.append(same_base(self, other))
+        return merged[-1]
+
+    monkeypatch.setattr(files.FleetTable, "same_base", same)
+    assert _report(tmp_path / "fleet") == one
+    assert merged == [True]
+
+
 @pytest.mark.parametrize("how", ["raises", "exits", "killed", "garbage"])
 def test_a_child_that_fails_costs_nothing_but_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
@@ -89,9 +112,9 @@ def test_a_child_that_fails_costs_nothing_but_time(
     one = _report(fleet)
     monkeypatch.setattr(split, "SPLIT_FROM", 10)
     parent = os.getpid()
-    read_part = files._read_part
+    read = files._Reader.read
 
-    def failing(*args: Any, **kwargs: Any) -> split.Part:
+    def failing(self: files._Reader, *args: Any, **kwargs: Any) -> split.Part:
         if os.getpid() != parent:
             if how == "raises":
                 raise RuntimeError("a bug in the child")
@@ -99,9 +122,9 @@ def test_a_child_that_fails_costs_nothing_but_time(
                 os._exit(0)
             if how == "killed":
                 os.kill(os.getpid(), signal.SIGKILL)
-        return read_part(*args, **kwargs)
+        return read(self, *args, **kwargs)
 
-    monkeypatch.setattr(files, "_read_part", failing)
+    monkeypatch.setattr(files._Reader, "read", failing)
     if how == "garbage":
         monkeypatch.setattr(pickle, "dumps", lambda *a, **k: b"\x80\x05not a pickle")
     assert _report(fleet) == one
@@ -128,15 +151,15 @@ def test_an_error_here_ends_the_child(tmp_path: Path, monkeypatch: pytest.Monkey
         children.append(self.pid)
 
     parent = os.getpid()
-    read_part = files._read_part
+    read = files._Reader.read
 
-    def interrupted(*args: Any, **kwargs: Any) -> split.Part:
-        if os.getpid() == parent:
+    def interrupted(self: files._Reader, names: list[str], *args: Any, **kw: Any) -> split.Part:
+        if os.getpid() == parent and len(names) > 1:  # after the fork
             raise KeyboardInterrupt
-        return read_part(*args, **kwargs)
+        return read(self, names, *args, **kw)
 
     monkeypatch.setattr(split.Child, "__init__", child)
-    monkeypatch.setattr(files, "_read_part", interrupted)
+    monkeypatch.setattr(files._Reader, "read", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _report(fleet)
     (pid,) = children
