@@ -7,7 +7,6 @@ container images with old interpreters.
 from __future__ import annotations
 
 import os
-import subprocess
 
 
 def read_text(path: str, limit: int = 1 << 20) -> str | None:
@@ -40,6 +39,8 @@ def run_command(argv: list[str], timeout: float) -> tuple[int | None, str, str]:
     The one subprocess chokepoint of the probe: a missing executable, a hang or
     undecodable output is a value here, never an exception.
     """
+    import subprocess  # only when something runs: a warm probe of this host runs nothing
+
     try:
         proc = subprocess.run(
             argv,

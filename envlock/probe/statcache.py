@@ -16,9 +16,10 @@ What keys each entry (a change in any one is a miss, and the command runs again)
 - `ldconfig -p`: ldconfig's path and stat, and the stat of /etc/ld.so.cache;
 - `TOOL --version` (nvcc, gcc, clang, cmake, ninja, uv): PATH and the locale variables,
   the path and stat of every file of that name on PATH (a wrapper such as ccache runs
-  the next one) and of the one run; only an ELF executable is cached: what a script
-  prints depends on what it runs (pyenv shims, conda's nvcc wrapper), so a script runs
-  every time;
+  the next one) and of the one run; only an ELF executable is cached, or a script that
+  is nothing but `exec /absolute/path "$@"` of one (its target's path and stat join the
+  key): what any other script prints depends on what it runs (pyenv shims, conda's nvcc
+  wrapper), so it runs every time;
 - a distribution's RECORD (the shared objects it lists) or METADATA (its Requires-Dist
   lines), torch's version.py (what it assigns): that file's stat (pip rewrites them on
   every install: another inode);
@@ -90,14 +91,52 @@ def on_path(name: str) -> list[str]:
     return out
 
 
+# The one kind of script whose output is its target's: `#!/bin/sh` (or bash) and one
+# `exec /absolute/path "$@"` (a toolkit's nvcc put on PATH so). Anything else a script
+# may do (set variables, pick a version, run a shim) runs it every time.
+_SHELLS = (b"/bin/sh", b"/bin/bash", b"/usr/bin/sh", b"/usr/bin/bash")
+_UNSAFE_PATH = frozenset(b" \t\"'$`\\;&|<>()*?[]{}~#=")
+# what a non-interactive shell reads before the script (BASH_ENV, SHELLOPTS...)
+SHELL_ENV = ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS")
+
+
+def exec_target(path: str) -> str | None:
+    """The ELF executable that `path`, a script of only `exec /abs/path "$@"`, runs; None
+    for any other file (or when the environment could make the shell do more)."""
+    if any(os.environ.get(var) for var in SHELL_ENV):
+        return None
+    try:
+        with open(os.path.realpath(path), "rb") as fh:
+            text = fh.read(4097)
+    except OSError:
+        return None
+    target = _only_exec(text) if len(text) <= 4096 else None
+    return target if target is not None and is_elf(target) else None
+
+
+def _only_exec(text: bytes) -> str | None:
+    """The path a shell script's one `exec /abs/path "$@"` line names, if that is all it does."""
+    lines = [line.strip() for line in text.splitlines()]
+    if not lines or not lines[0].startswith(b"#!") or lines[0][2:].strip() not in _SHELLS:
+        return None
+    body = [line for line in lines[1:] if line and not line.startswith(b"#")]
+    if len(body) != 1 or not body[0].startswith(b"exec /") or not body[0].endswith(b' "$@"'):
+        return None
+    target = body[0][len(b"exec ") : -len(b' "$@"')]
+    return None if any(c in _UNSAFE_PATH for c in target) else os.fsdecode(target)
+
+
 def tool_key(name: str, exe: str) -> list[str] | None:
-    """The key of `exe --version` (found as `name` on PATH), or None when it is not an
-    ELF executable (a script: never cached)."""
-    if not is_elf(exe):
+    """The key of `exe --version` (found as `name` on PATH), or None when it is neither an
+    ELF executable nor a script that only execs one (any other script: never cached)."""
+    target = exe if is_elf(exe) else exec_target(exe)
+    if target is None:
         return None
     key = ["PATH=" + os.environ.get("PATH", "")]
     key += [f"{var}={os.environ.get(var, '')}" for var in LOCALE_ENV]
     key += [exe, os.path.realpath(exe), stat_line(exe)]
+    if target != exe:  # the script's own stat is above: an edited script is a miss
+        key += [target, os.path.realpath(target), stat_line(target)]
     return key + on_path(name)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 from envlock.probe import _dists
@@ -18,6 +17,7 @@ from envlock.probe import _dists
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from typing import Any
 
     from envlock.probe.shapes import TorchDoc
@@ -149,6 +149,8 @@ class LiveProbe:
 
     def __init__(self, python: str | None = None) -> None:
         """`python`: the interpreter whose torch is probed (default: this one)."""
+        import subprocess  # only when the child starts: a warm probe runs none
+
         from envlock.probe._parentwatch import child_env
         from envlock.probe._served import command, served
 
@@ -171,6 +173,8 @@ class LiveProbe:
     def result(self, timeout: float) -> dict[str, Any]:
         if self.proc is None:
             return {"unavailable": self.error}
+        import subprocess
+
         try:
             out, err = self.proc.communicate(timeout=max(timeout, 0.1))
         except subprocess.TimeoutExpired:

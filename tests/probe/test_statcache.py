@@ -138,7 +138,7 @@ def test_a_script_or_a_failure_is_never_stored(
     real = build_tool(tmp_path / "real" / "ninja", "1.11.1")
     bin_dir.mkdir()
     script = bin_dir / "ninja"
-    script.write_text(f'#!/bin/sh\nexec {real} "$@"\n')
+    script.write_text(f'#!/bin/sh\nNINJA_STATUS=x\nexec {real} "$@"\n')
     script.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
     assert ninja_twice(tmp_path / "cache") == ("1.11.1", None)
@@ -148,6 +148,45 @@ def test_a_script_or_a_failure_is_never_stored(
     version, why = ninja_twice(tmp_path / "cache2")
     assert version is None and why is not None and "exit 2" in why
     assert runs(log) == 4
+
+
+@needs_cc
+def test_a_script_that_only_execs_a_binary_is_that_binary(
+    tmp_path: Path, log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`exec /abs/path "$@"` and nothing else (a toolkit's nvcc on PATH): stored, keyed
+    by the script and its target; any other line, or a variable that makes the shell read
+    more first, runs it every time."""
+    real = build_tool(tmp_path / "real" / "ninja", "1.11.1")
+    script = tmp_path / "bin" / "ninja"
+    script.parent.mkdir()
+    script.write_text(f'#!/bin/sh\n# a wrapper\nexec {real} "$@"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(script.parent))
+    assert statcache.exec_target(str(script)) == str(real)
+    assert ninja_twice(tmp_path / "cache") == ("1.11.1", None)
+    assert runs(log) == 1
+    real.unlink()
+    build_tool(real, "1.12.0")  # the target replaced
+    assert ninja_twice(tmp_path / "cache") == ("1.12.0", None)
+    assert runs(log) == 2
+    script.write_text(f'#!/bin/sh\nexec {real} "$@"\n')  # the script edited
+    assert ninja_twice(tmp_path / "cache") == ("1.12.0", None)
+    assert runs(log) == 3
+    monkeypatch.setenv("BASH_ENV", str(tmp_path / "rc"))
+    assert ninja_twice(tmp_path / "cache") == ("1.12.0", None)
+    assert runs(log) == 5
+    monkeypatch.delenv("BASH_ENV")
+    for text in (
+        f'#!/bin/sh\nexec {real} --version "$@"\n',
+        f'#!/bin/sh\nexec {real}$X "$@"\n',
+        f'#!/bin/sh\nexec {real} "$@"\necho more\n',
+        f'#!/usr/bin/python3\nexec {real} "$@"\n',
+        f'exec {real} "$@"\n',
+    ):
+        script.write_text(text)
+        assert statcache.exec_target(str(script)) is None, text
+    assert statcache.exec_target(str(real)) is None  # an ELF file is no script
 
 
 @needs_cc
