@@ -19,9 +19,12 @@ if TYPE_CHECKING:
 class NodeDoctor:
     """The doctor's errors per kind of node, remembered by what they read."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: NodeDoctor | None = None) -> None:
         self.by_kind: dict[int, list[Finding]] = {}
         self._by_facts: dict[bytes, list[Finding]] = {}
+        # what another doctor found (a forked reader's parent's): not run again
+        self._known = known._by_facts if known is not None else {}
+        self.runs = 0  # how many times the doctor ran (once per distinct key)
 
     def add(self, kind: int, facts: Facts) -> None:
         """The doctor's errors for the table's `kind`, whose facts these are."""
@@ -30,17 +33,15 @@ class NodeDoctor:
         key = _key(facts)
         errors = self._by_facts.get(key)
         if errors is None:
+            errors = self._known.get(key)
+        if errors is None:
             from envlock.checks import run_checks
             from envlock.findings import Severity
 
             errors = [f for f in run_checks(facts) if f.severity is Severity.ERROR]
-            self._by_facts[key] = errors
+            self.runs += 1
+        self._by_facts[key] = errors
         self.by_kind[kind] = errors
-
-    @property
-    def runs(self) -> int:
-        """How many times the doctor ran (once per distinct key)."""
-        return len(self._by_facts)
 
     def findings(self, members: dict[int, list[str]]) -> list[Finding]:
         """`doctor_findings` of this doctor's errors."""

@@ -44,7 +44,7 @@ from envlock.fleet.compare import (
     missing_nodes,
     summarize,
 )
-from envlock.fleet.doctor import doctor_findings
+from envlock.fleet.doctor import NodeDoctor, doctor_findings
 from envlock.fleet.split import Part
 from envlock.hostlist import Hostlist
 from envlock.lock import Lock, flatten
@@ -115,7 +115,8 @@ def _read_all(
     # child inherits what it loaded (the doctor's modules, the decoders), not loading it again
     here.read(names[:1])
     cut = (len(names) + 1) // 2
-    child = split.Child(lambda: _Reader(files, lock, scope).read(names[cut:]))
+    known = here.summarizer.doctor
+    child = split.Child(lambda: _Reader(files, lock, scope, known).read(names[cut:]))
     try:
         part = here.read(names[1:cut], progress, before=1, total=len(names))
         later = child.result()
@@ -123,7 +124,7 @@ def _read_all(
         child.stop()
         raise
     if later is None:  # the child failed: its half is read here
-        later = _Reader(files, lock, scope).read(names[cut:])
+        later = _Reader(files, lock, scope, known).read(names[cut:])
     part.merge(later)
     progress.count(f"reading the facts files in {files.directory}", len(names), len(names))
     return part
@@ -132,9 +133,11 @@ def _read_all(
 class _Reader:
     """Files summarised in order into one Part, ranks from 0."""
 
-    def __init__(self, files: _Directory, lock: Lock | None, scope: str) -> None:
+    def __init__(
+        self, files: _Directory, lock: Lock | None, scope: str, known: NodeDoctor | None = None
+    ) -> None:
         self.files = files
-        self.summarizer = NodeSummarizer(lock, scope)
+        self.summarizer = NodeSummarizer(lock, scope, known)
         self.part = Part(table=self.summarizer.table, doctor=self.summarizer.doctor.by_kind)
 
     def read(
@@ -242,15 +245,14 @@ class NodeSummarizer:
     decodes, verifies and summaries. Only the table keeps what a summary says (as a delta
     from the first kind's)."""
 
-    def __init__(self, lock: Lock | None, scope: str) -> None:
+    def __init__(self, lock: Lock | None, scope: str, known: NodeDoctor | None = None) -> None:
         self.lock, self.scope = lock, scope
         self.table = FleetTable()
         self.flatten = SectionFlattener(scope)  # sections equal to the last node's reused
         self.seen: dict[bytes, int] = {}  # node-view kind -> the table's kind
         self.unshared = 0  # files in a row that shared no summary
-        from envlock.fleet.doctor import NodeDoctor
-
-        self.doctor = NodeDoctor()  # the doctor's errors per kind (issue 21 item 11)
+        # the doctor's errors per kind (issue 21 item 11); `known`: another doctor's runs
+        self.doctor = NodeDoctor(known)
 
     def add_file(self, files: _Directory, name: str, rank: int) -> str:
         """Add DIR/name as `rank`; the node's host name (else the file's stem)."""

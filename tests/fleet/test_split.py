@@ -165,3 +165,26 @@ def test_an_error_here_ends_the_child(tmp_path: Path, monkeypatch: pytest.Monkey
     (pid,) = children
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_child_does_not_run_the_doctor_again_for_what_was_known_at_the_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first node is read before the fork: the child knows its doctor's errors. The
+    old driver on a node of each half is a run in each process (found after the fork)."""
+    import envlock.checks
+
+    fleet = _fleet(tmp_path / "fleet")
+    monkeypatch.setattr(split, "SPLIT_FROM", 10)
+    record = tmp_path / "runs"
+    run_checks = envlock.checks.run_checks
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        with record.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return run_checks(*args, **kwargs)
+
+    monkeypatch.setattr(envlock.checks, "run_checks", counted)
+    _report(fleet)
+    runs = record.read_text().split()
+    assert len(runs) == 3 and runs.count(str(os.getpid())) == 2
