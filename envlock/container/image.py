@@ -158,6 +158,7 @@ class _ImageRun:
         self.shm_bytes = shm_bytes
         self.timeout = timeout
         self.created: list[str] = []
+        self.removing: threading.Thread | None = None
 
     def probe(self, request: GpuRequest | None, *, torch_live: bool) -> Facts:
         target = f"image:{self.reference}"
@@ -195,6 +196,7 @@ class _ImageRun:
             running = self._start(_shell_command(), None if gpu_error else request)
             status, out, err = self._wait(running)
         self._check_status(status, err)
+        self._remove_meanwhile()  # the daemon removes it while its output becomes Facts
         if mode == "python":
             facts = parse.facts_from_json(out, f"image {self.reference}")
         else:
@@ -344,7 +346,21 @@ class _ImageRun:
                 f"{last_line(err) or 'no output'}"
             )
 
+    def _remove_meanwhile(self) -> None:
+        """The removal in a thread (it waits on the socket, the GIL free); the
+        remove_all() that always follows waits for it."""
+        self.removing = threading.Thread(
+            target=self._remove_created, name="envlock-remove", daemon=True
+        )
+        self.removing.start()
+
     def remove_all(self) -> None:
+        if self.removing is not None:
+            self.removing.join()  # the engine's one connection serves one request at a time
+            self.removing = None
+        self._remove_created()
+
+    def _remove_created(self) -> None:
         for cid in self.created:
             try:
                 self.engine.remove(cid)
@@ -359,13 +375,18 @@ class _ImageRun:
 
 
 def _load_parse() -> threading.Thread:
-    """envlock.container.parse (and the Facts model under it, ~50 ms) imported in a
-    thread. An import error is left to the import that needs the module."""
+    """envlock.container.parse (and the Facts model under it, ~50 ms) imported and its
+    decoder built, in a thread. An import error is left to the import that needs the
+    module."""
 
     def load() -> None:
         try:
-            import envlock.container.parse  # noqa: F401
+            from envlock.container.parse import warm_decoder
         except Exception:  # raised again where parse is imported for use
+            return
+        try:
+            warm_decoder()
+        except Exception:  # no msgspec: facts_from_json reads with the reference
             return
 
     thread = threading.Thread(target=load, name="envlock-load-parse", daemon=True)
