@@ -241,8 +241,8 @@ class FleetTable:
     def add_delta(
         self, rank: int, host: str, delta: dict[str, Value], findings: list[FindingDoc]
     ) -> int:
-        """`add` of a rank whose delta from the first kind is known (another table's, over
-        the same first kind: `same_base`)."""
+        """`add` of a rank whose delta from the first kind is known (a forked reader's
+        table's, rebased: `split.py`)."""
         key = json.dumps([delta, findings], sort_keys=True, default=repr, separators=(",", ":"))
         index = self._by_key.get(key)
         if index is None:
@@ -250,10 +250,6 @@ class FleetTable:
             self.kinds.append(_Kind(delta, findings))
         self.join(index, rank, host)
         return index
-
-    def same_base(self, other: FleetTable) -> bool:
-        """Whether `other`'s first kind is this one's, as `_delta` compares (by repr)."""
-        return bool(self.kinds) and self._base_repr == other._base_repr
 
     def join(self, index: int, rank: int, host: str) -> None:
         self.kinds[index].members.append((rank, host))
