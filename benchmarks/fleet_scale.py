@@ -54,7 +54,9 @@ def child_usage(
 ) -> tuple[float, float, int, int]:
     """(wall s, CPU s user+sys, peak RSS MiB, stdout bytes) of one command, CPU and RSS
     from getrusage(RUSAGE_CHILDREN) in a fresh parent (CPU time does not count the wait
-    for cores other processes hold); wall -1 when it ran past `timeout`."""
+    for cores other processes hold; it includes the forked reader of a large fleet,
+    `envlock/fleet/split.py`, and peak RSS is the larger process's); wall -1 when it ran
+    past `timeout`."""
     script = (
         "import resource, subprocess, sys, tempfile, time\n"
         "t0 = time.perf_counter()\n"

@@ -43,6 +43,7 @@ LONG_TAIL = 10
 Value: TypeAlias = object
 Member: TypeAlias = tuple[int, str]  # (rank, host)
 _ABSENT = object()  # a field the first kind lacks
+_KEY = json.JSONEncoder(sort_keys=True, default=repr, separators=(",", ":"))  # a kind's key
 
 
 class FindingDoc(TypedDict, total=False):
@@ -243,7 +244,7 @@ class FleetTable:
     ) -> int:
         """`add` of a rank whose delta from the first kind is known (a forked reader's
         table's, rebased: `split.py`)."""
-        key = json.dumps([delta, findings], sort_keys=True, default=repr, separators=(",", ":"))
+        key = _KEY.encode([delta, findings])
         index = self._by_key.get(key)
         if index is None:
             index = self._by_key[key] = len(self.kinds)
