@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-import sys
 from typing import Any
 
 from envlock import __version__
@@ -105,20 +104,25 @@ def with_image(facts: Facts, image: ImageFacts, notes: list[str], withheld: list
     return facts.replace(image=image, meta=meta)
 
 
+_warm: list[bool] = []  # [True] once warm_decoder() built msgspec's decoder
+
+
 def warm_decoder() -> None:
     """Loads msgspec and builds its facts decoder (~25 ms), so that facts_from_json
     reads a probe's output with it (~0.1 ms, where the reference's first document costs
-    ~10 ms of type hints): envlock.container.image calls it while a container starts."""
+    ~10 ms of type hints): envlock.container.image calls it while a container starts.
+    Raises ImportError without msgspec (facts_from_json then reads with the reference)."""
     from envlock.facts.decode import fast_facts
 
     fast_facts(b'{"facts_version": 1}')
+    _warm[:] = [True]
 
 
 def facts_from_json(text: str, where: str) -> Facts:
     """The probe's output as Facts: by msgspec's decoder once warm_decoder() loaded it and
     it reads the document exactly as the reference would, else by the reference (whose
     errors are these)."""
-    if "envlock.facts.decode" in sys.modules:
+    if _warm:
         from envlock.facts.decode import fast_facts
 
         facts = fast_facts(text.encode("utf-8", "surrogatepass"))

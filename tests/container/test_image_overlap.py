@@ -5,6 +5,8 @@ The engine is faked (the Docker boundary); everything else runs for real."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -14,7 +16,7 @@ from envlock.container import parse
 from envlock.container.image import _ImageRun
 from envlock.errors import ContainerError
 from envlock.facts import Facts
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, clean_env
 from tests.container.conftest import load_data_json
 
 DOC = (FIXTURES / "facts.cuda-venv+h100-driver-580-replayed.json").read_text()
@@ -82,3 +84,21 @@ def test_the_container_is_removed_while_its_output_becomes_facts() -> None:
     assert engine.removed == [("c1", False)]  # once, and not in the main thread
     run.remove_all()
     assert engine.removed == [("c1", False)]
+
+
+def test_without_msgspec_the_output_is_read_by_the_reference() -> None:
+    """msgspec is a requirement, but an environment that lost it still probes."""
+    script = (
+        "import sys\n"
+        "sys.modules['msgspec'] = None  # import msgspec: ImportError\n"
+        "from envlock.container.image import _load_parse\n"
+        "_load_parse().join()\n"
+        "from envlock.container import parse\n"
+        "facts = parse.facts_from_json(open(sys.argv[1]).read(), 'image x')\n"
+        "print(facts.facts_version)\n"
+    )
+    doc = str(FIXTURES / "facts.cuda-venv+h100-driver-580-replayed.json")
+    proc = subprocess.run(
+        [sys.executable, "-c", script, doc], capture_output=True, text=True, env=clean_env()
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "1\n", "")
