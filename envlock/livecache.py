@@ -39,7 +39,6 @@ that cannot be read or parsed is a miss.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -47,6 +46,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from envlock.errors import FactsError
+from envlock.reportcache import new_sha256
 
 # typing (and tempfile, below) are not imported at run time: ~10 ms of a warm verify
 TYPE_CHECKING = False
@@ -157,7 +157,7 @@ def cache_key(doc: FactsDoc) -> str | None:
     torch = doc.get("torch", {})
     if not torch.get("installed") or not torch.get("location"):
         return None
-    h = hashlib.sha256()
+    h = new_sha256()
     parts = (
         CACHE_FORMAT,
         *_interpreter_parts(doc),
