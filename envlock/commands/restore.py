@@ -74,7 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="probe torch again (a child that imports it) instead of its cached live facts",
+        help="use no cache: probe torch again (a child that imports it) instead of its cached "
+        "live facts, and start no install an earlier restore of the same lock planned "
+        "before this one has planned it",
     )
     add_report_arguments(parser, formats=FORMATS, example_id="EL-VERIFY-NOT-LOCKED")
 

@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING
 
 from envlock.childio import stream_lines
 from envlock.errors import RestoreError
+from envlock.install.early import Started, begin, start_step, stop, with_install
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
 from envlock.report.progress import SILENT, TAIL, Progress
 
 if TYPE_CHECKING:  # the lock's models load while the venv is being built (start_venv)
+    from envlock.install.plancache import Guess
     from envlock.lock.export import InstallPlan
 
 INSTALLERS = ("auto", "uv", "pip")
@@ -121,7 +123,7 @@ def plan_steps(
             Step(argv=install, what="install"),
         ]
     else:
-        install = _pip(python, plan, requirements)
+        install = _pip(python, plan.complete, requirements)
         steps = [
             Step(argv=(*install, "--dry-run"), what="check"),
             Step(argv=install, what="install"),
@@ -145,14 +147,8 @@ def _venv_steps(
             f"the lock is for Python {locked_python}, {base} is {have}: "
             "pass --base-python with a Python " + locked_python
         )
-    new_python = os.path.join(venv.build, "bin", "python")
     create = _create(venv, installer=installer, base=base)
-    if installer == "uv":
-        sync = "sync" if plan.complete else "install"
-        deps = () if plan.complete else ("-r",)
-        fill = ("uv", "pip", sync, "--python", new_python, *deps, requirements)
-    else:
-        fill = _pip(new_python, plan, requirements)
+    fill = _fill(venv, installer=installer, complete=plan.complete, requirements=requirements)
     return Installation(
         installer=installer,
         python=os.path.join(venv.final, "bin", "python"),
@@ -169,50 +165,40 @@ def _create(venv: VenvTarget, *, installer: str, base: str) -> tuple[str, ...]:
     return (base, "-m", "venv", "--prompt", prompt, new)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Started:
-    """A venv's build begun before the lock is read (it needs nothing of the lock): DIR
-    prepared (its Swap) and the venv step running; install() takes it over, or abandon()
-    undoes it (the lock cannot be restored here)."""
-
-    swap: Swap
-    argv: tuple[str, ...]
-    proc: subprocess.Popen[str]
-
-    def abandon(self) -> None:
-        """Stop the venv step and put DIR back as it was."""
-        self.stop()
-        self.swap.roll_back()
-
-    def stop(self) -> None:
-        """The venv step killed (when still running) and reaped, its pipe closed."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(OSError):
-                self.proc.kill()
-        self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+def _fill(
+    venv: VenvTarget, *, installer: str, complete: bool, requirements: str
+) -> tuple[str, ...]:
+    """The command that installs the requirements into the new venv."""
+    new_python = os.path.join(venv.build, "bin", "python")
+    if installer == "uv":
+        sync = "sync" if complete else "install"
+        deps = () if complete else ("-r",)
+        return ("uv", "pip", sync, "--python", new_python, *deps, requirements)
+    return _pip(new_python, complete, requirements)
 
 
 def start_venv(
     venv: str, *, force: bool, base_python: str | None, installer: str, log: Callable[[str], None]
 ) -> Started:
     """Prepare DIR (install/swap.py) and start building the new venv in it, the first of
-    the steps plan_steps() will name, while the caller reads the lock and plans. Nothing
-    is told yet (a lock that cannot be restored ends in its one line): install() tells
-    the step when it takes it over."""
+    the steps plan_steps() will name, while the caller reads the lock and plans (install/
+    early.py). Nothing is told yet (a lock that cannot be restored ends in its one
+    line): install() tells each step when it takes it over."""
     t = target(venv, force=force)
-    argv = _create(t, installer=installer, base=base_python or sys.executable)
-    swap = Swap.begin(t, log)
-    try:
-        proc = _start(argv)
-    except BaseException:
-        swap.roll_back()
-        raise
-    return Started(swap=swap, argv=argv, proc=proc)
+    return begin(t, _create(t, installer=installer, base=base_python or sys.executable), log)
 
 
-def _pip(python: str, plan: InstallPlan, requirements: str) -> tuple[str, ...]:
+def start_guessed(started: Started, guess: Guess, *, installer: str) -> Started:
+    """`started` with the install an earlier plan's `guess` names launched the moment
+    the venv is built (install/plancache.py); install() keeps it only when this run's
+    plan names the same."""
+    t = started.swap.target
+    path = os.path.join(t.run, REQUIREMENTS)
+    fill = _fill(t, installer=installer, complete=guess.complete, requirements=path)
+    return with_install(started, fill, path, guess.requirements)
+
+
+def _pip(python: str, complete: bool, requirements: str) -> tuple[str, ...]:
     return (
         python,
         "-m",
@@ -220,7 +206,7 @@ def _pip(python: str, plan: InstallPlan, requirements: str) -> tuple[str, ...]:
         "install",
         "--disable-pip-version-check",
         "--no-input",
-        *(("--no-deps",) if plan.complete else ()),
+        *(("--no-deps",) if complete else ()),
         "-r",
         requirements,
     )
@@ -268,8 +254,12 @@ def install(
             with contextlib.suppress(OSError):
                 remove_run(workdir)
         return None
-    if started is not None and started.argv != inst.steps[0].argv:
-        started.abandon()  # not the venv the plan needs (cannot happen: the same inputs)
+    from envlock.lock.export import requirements_text
+
+    where = os.path.join(inst.venv.run, REQUIREMENTS)
+    argvs = [tuple(where if a == REQUIREMENTS else a for a in s.argv) for s in inst.steps]
+    if started is not None and not started.fits(argvs, requirements_text(plan, header=header)):
+        started.abandon()  # a guess this plan does not confirm: build again from scratch
         started = None
     swap = Swap.begin(inst.venv, log) if started is None else started.swap
     try:
@@ -308,15 +298,20 @@ class _Steps:
         read only now (the pipe holds it); `meanwhile()` once the last step started."""
         from envlock.lock.export import requirements_text
 
-        with open(requirements, "w", encoding="utf-8") as fh:
-            fh.write(requirements_text(self.plan, header=self.header))
+        launch = started.launch if started is not None else None
+        if launch is None:  # else written when the guessed install started (the same text)
+            with open(requirements, "w", encoding="utf-8") as fh:
+                fh.write(requirements_text(self.plan, header=self.header))
         for i, step in enumerate(self.inst.steps):
             argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
             counted = len(self.plan.pins) if step.what != "venv" else 0
             phase = _phase_of(argv, step.what, counted, self.inst.installer)
             self.log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
             self.progress.step(phase)
-            proc = started.proc if step.what == "venv" and started is not None else _start(argv)
+            if started is not None and step.what == "venv":
+                proc = started.proc
+            else:
+                proc = launch.take() if launch is not None else start_step(argv)
             if i == len(self.inst.steps) - 1:
                 _meanwhile(proc, meanwhile)
             who = self.inst.installer if step.what != "venv" else "venv"
@@ -329,10 +324,7 @@ def _meanwhile(proc: subprocess.Popen[str], work: Callable[[], None]) -> None:
     try:
         work()
     except BaseException:
-        proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+        stop(proc)
         raise
 
 
@@ -361,26 +353,6 @@ def _clean(raw: str) -> str:
     after carriage returns (a progress bar's last state), no escapes, no password."""
     line = raw.rstrip("\n").split("\r")[-1]
     return _PASSWORD.sub(r"\1****@", _ESCAPES.sub("", line))
-
-
-def _start(argv: tuple[str, ...]) -> subprocess.Popen[str]:
-    """Start one installer step, its stdout and stderr in one pipe (as a terminal
-    interleaves them)."""
-    env = dict(os.environ)
-    env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            text=True,
-            errors="replace",
-        )
-    except OSError as exc:
-        raise RestoreError(f"cannot run {argv[0]}: {exc.strerror}") from None
-    return proc
 
 
 def _finish(

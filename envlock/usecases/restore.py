@@ -4,6 +4,7 @@ first (usecases/hold.py), verified after, and a new venv kept only once it verif
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,7 +14,9 @@ from envlock.collect import Source
 if TYPE_CHECKING:
     from envlock.facts import Facts
     from envlock.findings import Report
-    from envlock.install.restore import Installation, Started
+    from envlock.install.early import Started
+    from envlock.install.plancache import Guess
+    from envlock.install.restore import Installation
     from envlock.install.swap import Swap
     from envlock.lock.export import InstallPlan
     from envlock.lock.model import Lock
@@ -79,7 +82,13 @@ def restore_lock(
             log=log,
         )
     try:
-        return _restore(lock, options, chosen, log, progress, started)
+        guess = _Guessed(lock, options, chosen)
+        earlier = guess.load() if started is not None else None
+        if started is not None and earlier is not None:
+            from envlock.install.restore import start_guessed
+
+            started = start_guessed(started, earlier, installer=chosen)
+        return _restore(lock, options, chosen, log, progress, started, guess)
     except BaseException:
         if started is not None:
             started.abandon()  # a no-op once the swap was committed or rolled back
@@ -93,6 +102,7 @@ def _restore(
     log: Callable[[str], None],
     progress: Progress,
     started: Started | None,
+    guess: _Guessed,
 ) -> RestoreOutcome:
     from envlock.install.restore import REQUIREMENTS, dry_run_lines
     from envlock.lock.export import plan_install
@@ -127,6 +137,8 @@ def _restore(
     from envlock.install.restore import install
 
     header = f"envlock {__version__} restore of {os.fspath(lock)}"
+    if started is not None and _planned_here(locked, options):
+        guess.store(plan, header)
     swap = install(
         inst, plan, header=header, log=log, progress=progress, started=started, meanwhile=_preload
     )
@@ -140,6 +152,58 @@ def _restore(
         installer=chosen,
         requirements=REQUIREMENTS,
     )
+
+
+class _Guessed:
+    """The plan an earlier restore of the same lock bytes and options made
+    (install/plancache.py): loaded before the lock is read, stored once this run planned
+    (only with the cache allowed)."""
+
+    def __init__(self, lock: str | os.PathLike[str], options: RestoreOptions, chosen: str) -> None:
+        self.key: str | None = None
+        if not options.cache or options.venv is None or options.dry_run:
+            return
+        from envlock.install.plancache import key
+        from envlock.safeio import UnreadableFile, read_bounded
+
+        try:
+            raw = read_bounded(lock)
+        except UnreadableFile:
+            return  # reading the lock says why
+        base = options.base_python or sys.executable
+        settings = (options.variant, options.torch_index, chosen, base)
+        self.key = key(raw, os.fspath(lock), settings)
+
+    def load(self) -> Guess | None:
+        if self.key is None:
+            return None
+        from envlock.install.plancache import load
+        from envlock.livecache import cache_dir
+
+        return load(cache_dir(), self.key)
+
+    def store(self, plan: InstallPlan, header: str) -> None:
+        if self.key is None:
+            return
+        from envlock.install.plancache import Guess, store
+        from envlock.livecache import cache_dir
+        from envlock.lock.export import requirements_text
+
+        text = requirements_text(plan, header=header)
+        store(cache_dir(), self.key, Guess(requirements=text, complete=plan.complete))
+
+
+def _planned_here(locked: Lock, options: RestoreOptions) -> bool:
+    """The plan read nothing of a machine (_hold probed none and was given none), so the
+    same inputs plan the same: a guess for the next restore."""
+    return options.host is None and not _held_against_this_host(locked, options)
+
+
+def _held_against_this_host(locked: Lock, options: RestoreOptions) -> bool:
+    """Only a CUDA build needs a driver and GPUs: held against this machine's facts
+    when no others were given."""
+    wanted = options.variant or (locked.torch.variant if locked.torch else None)
+    return options.host is None and bool(wanted and wanted.startswith("cu"))
 
 
 def _preload() -> None:
@@ -158,8 +222,7 @@ def _hold(locked: Lock, options: RestoreOptions) -> tuple[Hold, Facts | None]:
     from envlock.usecases.hold import hold_variant
 
     probed = None
-    wanted = options.variant or (locked.torch.variant if locked.torch else None)
-    if options.host is None and wanted and wanted.startswith("cu"):
+    if _held_against_this_host(locked, options):
         from envlock.collect import probe_this_host
 
         probed = probe_this_host(torch_live=False)

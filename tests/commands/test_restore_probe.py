@@ -89,27 +89,24 @@ def hook(event, args):
         print(json.dumps(["exec", [str(a) for a in args[1]]]), file=log, flush=True)
     elif event == "open" and str(args[0]).endswith(".lock.toml"):
         print(json.dumps(["open", [str(args[0])]]), file=log, flush=True)
+    elif event == "import" and args[0] == "envlock.lock.model":
+        print(json.dumps(["import", [args[0]]]), file=log, flush=True)
 sys.addaudithook(hook)
 sys.argv = ["envlock", *sys.argv[2:]]
 runpy.run_module("envlock", run_name="__main__", alter_sys=True)
 """
 
 
-@pytest.mark.slow
-def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_the_lock(
-    tmp_path: Path,
-) -> None:
-    """restore --venv with uv: `uv venv` starts before the lock is even opened, and the
-    new venv is verified from its files: no process under its interpreter (the served
-    probe, the ctypes child), only uv's two steps (and nvcc --version, which a lock with
-    a CUDA toolkit compares, when it is a script the probe's cache does not keep)."""
+def _six_lock(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A lock of a venv holding six, and the environment with the provisioned uv first
+    on PATH and a cache directory of the test's own."""
     from tests.conftest import VENV_ROOT, need
 
     uv = VENV_ROOT / "uv-13" / "bin" / "uv"
     need(uv.exists(), f"uv is missing: {uv} (provisioned by .ci/run)")
     src = tmp_path / "src"
     subprocess.run([sys.executable, "-m", "venv", str(src)], check=True)
-    env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", ENVLOCK_CACHE_DIR=str(tmp_path / "cache"))
     subprocess.run(
         [str(src / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "six==1.17.0"],
         check=True,
@@ -122,7 +119,15 @@ def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_th
     )
     assert made.returncode == 0, made.stderr
     env["PATH"] = f"{uv.parent}{os.pathsep}{env['PATH']}"
-    target, log = tmp_path / "restored", tmp_path / "audit.log"
+    return lock, env
+
+
+def _audited(
+    lock: Path, target: Path, env: dict[str, str], report: list[dict[str, object]] | None = None
+) -> list[list[str]]:
+    """restore --venv with uv, its process's events: ["exec", argv], ["open", [lock]],
+    ["import", ["envlock.lock.model"]]; its JSON report appended to `report`."""
+    log = target.parent / "audit.log"
     args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
     proc = subprocess.run(
         [sys.executable, "-c", AUDITED, str(log), *args],
@@ -134,16 +139,75 @@ def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_th
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["details"]["venv"] == "replaced"
-    events = [json.loads(line) for line in log.read_text().splitlines()]
-    execs = [argv for what, argv in events if what == "exec"]
+    if report is not None:
+        report.append(json.loads(proc.stdout))
+    return [[what, *argv] for what, argv in (json.loads(ln) for ln in log.read_text().splitlines())]
+
+
+def _kinds(events: list[list[str]]) -> list[str]:
+    return [" ".join(e[1:3]) if e[0] == "exec" else e[0] for e in events]
+
+
+@pytest.mark.slow
+def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_the_lock(
+    tmp_path: Path,
+) -> None:
+    """restore --venv with uv: `uv venv` starts before the lock is even opened, and the
+    new venv is verified from its files: no process under its interpreter (the served
+    probe, the ctypes child), only uv's two steps (and nvcc --version, which a lock with
+    a CUDA toolkit compares, when it is a script the probe's cache does not keep)."""
+    lock, env = _six_lock(tmp_path)
+    target, reports = tmp_path / "restored", []
+    events = _audited(lock, target, env, reports)
+    # the verdict a cold verify of the new venv gives (its served probe): the same
+    python = str(target / "bin" / "python")
+    args = ["verify", str(lock), "--python", python, "--scope", "software", "--no-cache"]
+    cold = json.loads(run_envlock([*args, "--format", "json"], env=env).stdout)
+    assert reports[0]["findings"] == cold["findings"]
+    details = reports[0]["details"]
+    assert isinstance(details, dict) and details["passed"] == cold["details"]["passed"]
+    assert "packages.six" in cold["details"]["passed"]
+    execs = [e[1:] for e in events if e[0] == "exec"]
     assert [argv[:3] for argv in execs if argv[0] == "uv"] == [
         ["uv", "venv", "--quiet"],
         ["uv", "pip", "sync"],
     ], events
     others = [argv for argv in execs if argv[0] != "uv"]
     assert all(argv[0].endswith("/nvcc") and argv[1:] == ["--version"] for argv in others), events
-    kinds = [what if what == "open" else " ".join(argv[:2]) for what, argv in events]
-    assert kinds.index("uv venv") < kinds.index("open"), events
+    kinds = _kinds(events)
+    assert kinds.index("uv venv") < kinds.index("open") < kinds.index("uv pip"), events
+
+
+@pytest.mark.slow
+def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_is_redone(
+    tmp_path: Path,
+) -> None:
+    """The plan of the first restore is the next one's guess: its install starts as soon
+    as the venv is built, before the lock's model is even loaded. A guess the lock's own plan does not
+    confirm (an entry changed here to name another six) is stopped, the venv built again
+    from scratch, and the result is the lock's, verified."""
+    from envlock import picklecache
+    from envlock.install.plancache import Guess
+
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    first = _kinds(_audited(lock, target, env))
+    assert first.index("uv venv") < first.index("import") < first.index("uv pip"), first
+    second = _kinds(_audited(lock, target, env))
+    assert second.index("uv venv") < second.index("uv pip") < second.index("import"), second
+    entries = list((tmp_path / "cache").glob("restore/plan-*.pickle"))
+    assert len(entries) == 1
+    guess = picklecache.load(
+        entries[0], Guess, modules={"envlock.install.plancache"}, what="a plan", limit=1 << 20
+    )
+    assert guess is not None and "six==1.17.0" in guess.requirements
+    wrong = Guess(requirements=guess.requirements.replace("1.17.0", "1.16.0"), complete=True)
+    picklecache.store(entries[0], wrong, keep=8)
+    third = _audited(lock, target, env)
+    assert _kinds(third).count("uv venv") == 2 and _kinds(third).count("uv pip") == 2, third
+    dists = [p.name for p in target.glob("lib/python*/site-packages/six-*.dist-info")]
+    assert dists == ["six-1.17.0.dist-info"]
+    assert sorted(p.name for p in target.iterdir() if p.name.startswith(".envlock")) == []
 
 
 @pytest.mark.parametrize("case", ["unreadable", "no packages", "python", "blocked"])

@@ -1,0 +1,58 @@
+"""restore's guess of the install it is about to plan: what an earlier `restore --venv`
+of the same lock bytes, options and envlock code planned (the requirements text, and
+whether the installer may skip dependencies), so that the install starts the moment the
+new venv is built while this run reads the lock, holds its torch build and plans for
+itself (issue 23: the lock's models take longer to load than `uv venv` takes to run).
+
+A guess, never trusted: install/restore.py goes on with the started install only when
+this run's own plan gives the same text and command; else it stops it and builds the
+venv again from scratch. Guesses are kept only for plans that read nothing of the
+machine (no CUDA build held against a driver, no --host-facts), so the same inputs plan
+the same, and a run that ends blocked or in bad input stops the guessed install before
+anything of it reaches DIR. The key: the lock's bytes and path as given (the text's
+header names it), the options that change the plan, and envlock's own files by stat
+(reportcache.key). `--no-cache` neither reads nor writes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_ENTRIES = 32
+MAX_ENTRY_BYTES = 16 << 20
+_MODULES = frozenset({"envlock.install.plancache"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Guess:
+    requirements: str  # the requirements file's text
+    complete: bool  # the plan pins the whole closure (the installer skips dependencies)
+
+
+def key(raw: bytes, lock: str, settings: tuple[str | None, ...]) -> str:
+    """The entry for a lock's bytes as read at `lock` and the plan's options."""
+    from envlock import reportcache
+
+    return reportcache.key("restore-plan", raw, lock.encode("utf-8", "surrogateescape"),
+                           repr(settings).encode())  # fmt: skip
+
+
+def _entry(cache_dir: Path, key: str) -> Path:
+    return cache_dir / "restore" / f"plan-{key[:40]}.pickle"
+
+
+def load(cache_dir: Path, key: str) -> Guess | None:
+    """The guess stored under `key`, or None (a miss, whatever went wrong)."""
+    from envlock import picklecache
+
+    return picklecache.load(
+        _entry(cache_dir, key), Guess, modules=_MODULES, what="a plan", limit=MAX_ENTRY_BYTES
+    )
+
+
+def store(cache_dir: Path, key: str, guess: Guess) -> None:
+    """Best effort: a cache that cannot be written is only a slower next restore."""
+    from envlock import picklecache
+
+    picklecache.store(_entry(cache_dir, key), guess, keep=MAX_ENTRIES)
