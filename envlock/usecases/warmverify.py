@@ -86,15 +86,16 @@ def run(argv: Sequence[str], full: Callable[[list[str]], int]) -> int | None:
     try:
         key, probed = _key(list(argv), lock)
         stored = None if key is None else load(_cache_dir(), key)
-        if stored is not None:
-            _write_all(stdout, stored[1])
-            return stored[0]
     except KeyboardInterrupt:
         print("envlock: interrupted", file=sys.stderr)
         exec("")  # cli.main's reason: a Ctrl-C inside an exec() would kill the exit code
         return 130
     except Exception:  # anything unusual: the full CLI says what (and probes again)
         return None
+    if stored is not None:
+        # not inside the try above: output begun is never written twice by the full CLI
+        _write_all(stdout, stored[1])
+        return stored[0]
     return None if key is None else _recorded(list(argv), full, key, probed)
 
 

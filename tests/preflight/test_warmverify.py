@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -306,3 +307,39 @@ def test_a_warm_verify_answers_before_the_cli_loads(fake: FakeTorch, tmp_path: P
     assert runs[1].stdout.startswith((b"PASS", b"FAIL")), runs[1].stdout + runs[1].stderr
     assert b"'argparse'" in runs[1].stderr.strip().splitlines()[-1]  # the full CLI ran
     assert runs[2].stderr.strip().splitlines()[-1] == b"0 []", runs[2].stderr
+
+
+@pytest.mark.parametrize("reader", [" | true", " | head -c1 >/dev/null"])
+def test_a_reader_that_leaves_early_changes_no_exit_code(
+    fake: FakeTorch, tmp_path: Path, reader: str
+) -> None:
+    """The stored output written to a pipe its reader closed: the report's exit code, and
+    no word about the pipe (as the full CLI: tests/test_pipes.py). An output its reader
+    left is never stored (it may be cut short)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env["PYTHONPATH"] = os.pathsep.join((str(REPO), str(fake.site)))
+    lock = _drifted(tmp_path / "envlock.lock.toml")
+    cmd = f"{shlex.quote(sys.executable)} -m envlock verify {shlex.quote(str(lock))}"
+
+    def run(shell: str) -> str:
+        script = f'{shell}; echo "status=$? envlock=${{PIPESTATUS[0]}}" >&2'
+        done = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        return done.stderr
+
+    assert run(cmd + " | true") == run(cmd + " | true") == "status=1 envlock=1\n"
+    reports = Path(os.environ["ENVLOCK_CACHE_DIR"]) / "reports"
+    assert not list(reports.glob("output-*.out"))  # its reader left: not stored
+    assert run(cmd + " >/dev/null") == "status=1 envlock=1\n"  # stored now
+    (stored,) = reports.glob("output-*.out")
+    assert run(cmd + reader) == "status=1 envlock=1\n"  # answered from it
+    # (proof it was: the stored exit code, edited, is the one the shell sees)
+    head, _, body = stored.read_bytes().partition(b"\n")
+    stored.write_bytes(head.replace(b" 1 ", b" 0 ") + b"\n" + body)
+    assert run(cmd + reader) == "status=0 envlock=0\n"
