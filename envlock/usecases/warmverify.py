@@ -158,10 +158,12 @@ def store(cache_dir: Path, key: str, code: int, data: bytes) -> None:
     import tempfile
 
     from envlock.picklecache import prune
-    from envlock.reportcache import MAX_ENTRIES
+    from envlock.reportcache import MAX_ENTRIES, MAX_ENTRY_BYTES
 
     path = _entry(cache_dir, key)
     head = b" ".join((_MAGIC, key.encode(), str(code).encode(), str(len(data)).encode()))
+    if len(head) + 1 + len(data) > MAX_ENTRY_BYTES:
+        return  # load() would refuse it: every run would write it again
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".output-", dir=path.parent)

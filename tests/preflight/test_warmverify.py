@@ -247,6 +247,16 @@ def test_what_the_report_cache_would_not_keep_is_not_stored(
     assert not list(reports.glob("output-*"))
 
 
+def test_an_output_too_large_to_load_is_not_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reportcache, "MAX_ENTRY_BYTES", 1000)
+    warmverify.store(tmp_path, "a" * 64, 0, b"x" * 900)
+    assert warmverify.load(tmp_path, "a" * 64) == (0, b"x" * 900)
+    warmverify.store(tmp_path, "b" * 64, 0, b"x" * 1000)
+    assert len(list((tmp_path / "reports").glob("output-*.out"))) == 1
+
+
 def test_a_damaged_or_foreign_entry_is_a_miss(tmp_path: Path) -> None:
     key = "a" * 64
     warmverify.store(tmp_path, key, 1, b"FAIL\n")
