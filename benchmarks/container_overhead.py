@@ -1,16 +1,20 @@
 """Overhead of `envlock probe --image IMG --json` over a bare `docker run`.
 
-Both run in one process, interleaved, N times each; prints the medians and their
-ratio (target: <= 1.2x, issue 23). Needs the engine and images from .ci/provision-docker.sh
-and .ci/build-test-images.sh.
+Both run in one process, interleaved, N times each; prints the medians of wall and CPU
+seconds (user + system of the command's own process and its children: envlock's, or the
+docker CLI's, never the daemon's; on a loaded machine the steadier measure) and the wall
+ratio (target: <= 1.2x, issue 23). --baseline DIR times another checkout's envlock in the
+same rounds. Needs the engine and images from .ci/provision-docker.sh and
+.ci/build-test-images.sh.
 
-    python benchmarks/container_overhead.py [--image IMG] [-n N]
+    python benchmarks/container_overhead.py [--image IMG] [-n N] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,15 +24,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of `cmd` (in `cwd`: `python -m` imports from there
+    first)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd, check=False
     )
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:6])}... failed: {proc.stderr.decode().strip()}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def pair(image: str, python: str = sys.executable) -> tuple[list[str], list[str]]:
@@ -42,42 +51,49 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--image", default="envlock-test/python:bookworm")
     ap.add_argument("-n", type=int, default=15, help="runs of each (default 15)")
+    ap.add_argument("--baseline", metavar="DIR", help="another checkout, timed in the same rounds")
     args = ap.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     bare, envlock = pair(args.image)
-    variants = {
-        "docker run --rm python3 -c pass": bare,
-        "envlock probe --image --json": envlock,
-        "envlock probe --image --json --no-torch-live": [*envlock, "--no-torch-live"],
-        "python -m envlock --version (host start-up)": [
-            sys.executable,
-            "-m",
-            "envlock",
-            "--version",
-        ],
+    trees = {"": REPO} | ({" (baseline)": Path(args.baseline)} if args.baseline else {})
+    variants: dict[str, tuple[list[str], dict[str, str], Path | None]] = {
+        "docker run --rm python3 -c pass": (bare, dict(os.environ), None)
     }
-    # Bytecode as `pip install` leaves it (PYTHONDONTWRITEBYTECODE=1 would otherwise
-    # make every run recompile envlock from source, which no installed copy does).
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO / "envlock")],
-        stdout=subprocess.DEVNULL,
-        check=True,
-    )
-    for cmd in variants.values():  # warm the page cache and the daemon
-        timed(cmd, env)
-    samples: dict[str, list[float]] = {k: [] for k in variants}
-    for _ in range(args.n):
-        for name, cmd in variants.items():
-            samples[name].append(timed(cmd, env))
-    med = {k: statistics.median(v) for k, v in samples.items()}
-    for name, m in med.items():
-        spread = statistics.quantiles(samples[name], n=4) if args.n >= 4 else [m, m, m]
-        print(
-            f"{name:48} median {m * 1000:7.1f} ms  (IQR {spread[0] * 1000:.0f}-"
-            f"{spread[2] * 1000:.0f} ms, n={args.n})"
+    for label, tree in trees.items():
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        variants[f"envlock probe --image --json{label}"] = (envlock, env, tree)
+        variants[f"... --no-torch-live{label}"] = ([*envlock, "--no-torch-live"], env, tree)
+        variants[f"python -m envlock --version{label}"] = (
+            [sys.executable, "-m", "envlock", "--version"],
+            env,
+            tree,
         )
-    ratio = med["envlock probe --image --json"] / med["docker run --rm python3 -c pass"]
-    print(f"ratio envlock probe / bare docker run: {ratio:.2f}x (target <= 1.2x)")
+        # Bytecode as `pip install` leaves it (PYTHONDONTWRITEBYTECODE=1 would otherwise
+        # make every run recompile envlock from source, which no installed copy does).
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(tree / "envlock")],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+    for cmd, env, cwd in variants.values():  # warm the page cache and the daemon
+        timed(cmd, env, cwd)
+    samples: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}
+    for _ in range(args.n):
+        for name, (cmd, env, cwd) in variants.items():
+            samples[name].append(timed(cmd, env, cwd))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
+    for name, runs in samples.items():
+        walls = [w for w, _ in runs]
+        spread = statistics.quantiles(walls, n=4) if args.n >= 4 else [wall[name]] * 3
+        cpu = statistics.median(c for _, c in runs)
+        print(
+            f"{name:48} median {wall[name] * 1000:7.1f} ms  (IQR {spread[0] * 1000:.0f}-"
+            f"{spread[2] * 1000:.0f} ms, n={args.n})  CPU {cpu * 1000:6.1f} ms"
+        )
+    bare_wall = wall["docker run --rm python3 -c pass"]
+    for label in trees:
+        ratio = wall[f"envlock probe --image --json{label}"] / bare_wall
+        print(f"ratio envlock probe{label} / bare docker run: {ratio:.2f}x (target <= 1.2x)")
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 
