@@ -228,6 +228,20 @@ def test_probe_output_not_json_is_one_line_exit_3(scratch_tags: list[str]) -> No
     one_line_error(proc, 3, "did not print Facts JSON", "this is not JSON")
 
 
+def test_a_hung_probe_is_one_line_exit_3(scratch_tags: list[str]) -> None:
+    """A python3 that neither reads the probe's package on its stdin nor exits: the probe's
+    time limit, and the daemon's grace on top, end it in one line (the autouse fixture
+    sees the container removed)."""
+    image = derive(
+        PY_IMAGE,
+        "envlock-test/scratch:hung-python",
+        scratch_tags,
+        files={"/usr/local/bin/python3": "#!/bin/sh\nexec sleep 600\n"},
+    )
+    proc = run_envlock(["probe", "--image", image, "--json", "--probe-timeout", "1"], timeout=120)
+    one_line_error(proc, 3, "did not finish within 16 s", "removed")
+
+
 def test_an_image_that_floods_its_output_costs_bounded_memory(scratch_tags: list[str]) -> None:
     """300 MB printed by an image's python3 once cost envlock 877 MB; now the logs are read
     with a cap and the probe ends in one line."""
