@@ -11,14 +11,18 @@ machine or CI installs the locked build as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from envlock.errors import RestoreError
-from envlock.facts import Facts
-from envlock.lock.model import Lock
-from envlock.matrix.advice import Fit, best, evaluate
-from envlock.matrix.model import Matrix, TorchRelease
-from envlock.matrix.versions import Version
+
+if TYPE_CHECKING:  # the matrix loads only for a lock that holds torch (restore's start)
+    from envlock.facts import Facts
+    from envlock.lock.model import Lock
+    from envlock.matrix.advice import Fit
+    from envlock.matrix.model import Matrix, TorchRelease
+    from envlock.matrix.versions import Version
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -31,14 +35,20 @@ class Hold:
 
 
 def hold_variant(
-    lock: Lock, host: Facts | None, matrix: Matrix, *, requested: str | None = None
+    lock: Lock,
+    host: Facts | None,
+    matrix: Matrix | Callable[[], Matrix],
+    *,
+    requested: str | None = None,
 ) -> Hold:
-    """host: facts of the machine to hold a CUDA build against (only read for one)."""
+    """host: facts of the machine to hold a CUDA build against (only read for one);
+    matrix: the matrix, or what loads it (called only for a lock that holds torch)."""
     torch = lock.torch
     if torch is None or not torch.version or not torch.variant:
         if requested is not None:
             raise RestoreError(f"--variant {requested}: the lock holds no torch")
         return Hold(variant=None, runs=None, reason="the lock holds no torch")
+    matrix = matrix() if callable(matrix) else matrix
     release = _release(matrix, torch.version)
     default = release.default_variant if release else None
     if requested is not None:
@@ -66,6 +76,8 @@ def _not_held(
         )
     if host is None:
         return None, f"the {variant} build was not held against a machine (no facts given)"
+    from envlock.matrix.versions import Version
+
     if Version.of(host.driver.version) is None:
         return None, (
             f"no NVIDIA driver observed here ({host.driver.unavailable or 'none'}): "
@@ -83,6 +95,9 @@ def _held(
     default: str | None,
 ) -> Hold:
     """The matrix's verdict on the variant for this machine's driver, GPUs and Python."""
+    from envlock.matrix.advice import best, evaluate
+    from envlock.matrix.versions import Version
+
     driver = Version.of(host.driver.version)
     assert driver is not None  # _not_held answered for a machine without one
     capabilities = _capabilities(host)
@@ -120,6 +135,8 @@ def _held(
 
 def _capabilities(host: Facts) -> list[Version]:
     """The compute capabilities of the machine's GPUs, each once, lowest first."""
+    from envlock.matrix.versions import Version
+
     return sorted(
         {cc for g in host.driver.gpus or [] if (cc := Version.of(g.compute_capability)) is not None}
     )
@@ -154,6 +171,8 @@ def default_variant(lock: Lock, matrix: Matrix, *, requested: str | None = None)
 
 def _release(matrix: Matrix, locked: str) -> TorchRelease | None:
     """The matrix's release of a locked torch version ("2.7.1+cu126" -> 2.7)."""
+    from envlock.matrix.versions import Version
+
     version = Version.of(locked.split("+", 1)[0])
     return matrix.torch_release(version) if version is not None else None
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from envlock.install.swap import Swap
     from envlock.lock.export import InstallPlan
     from envlock.lock.model import Lock
+    from envlock.matrix.model import Matrix
     from envlock.report.progress import Progress
     from envlock.usecases.hold import Hold
 
@@ -218,7 +219,6 @@ def _hold(locked: Lock, options: RestoreOptions) -> tuple[Hold, Facts | None]:
     """The locked (or requested) variant held against the given facts, or this machine's
     when it is a CUDA build (only a CUDA build needs a driver and GPUs); with this
     machine's facts when they were probed here (verify reuses them)."""
-    from envlock.matrix import load_matrix
     from envlock.usecases.hold import hold_variant
 
     probed = None
@@ -226,8 +226,15 @@ def _hold(locked: Lock, options: RestoreOptions) -> tuple[Hold, Facts | None]:
         from envlock.collect import probe_this_host
 
         probed = probe_this_host(torch_live=False)
-    held = hold_variant(locked, options.host or probed, load_matrix(), requested=options.variant)
+    held = hold_variant(locked, options.host or probed, _matrix, requested=options.variant)
     return held, probed
+
+
+def _matrix() -> Matrix:
+    """The compatibility matrix, loaded only for a lock that holds torch."""
+    from envlock.matrix import load_matrix
+
+    return load_matrix()
 
 
 def _installation(

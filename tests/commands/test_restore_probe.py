@@ -82,14 +82,16 @@ def test_restore_verifies_the_new_venv_without_probing_the_machine_again(
 # envlock run with an audit hook that logs what its process starts and when it opens the
 # lock: the processes themselves are what the test looks at, nothing is replaced.
 AUDITED = """
-import json, runpy, sys
+import json, runpy, sys, threading
 log = open(sys.argv[1], "w")
 def hook(event, args):
     if event == "subprocess.Popen":
-        print(json.dumps(["exec", [str(a) for a in args[1]]]), file=log, flush=True)
+        thread = threading.current_thread()
+        what = "exec" if thread is threading.main_thread() else "exec@" + thread.name
+        print(json.dumps([what, [str(a) for a in args[1]]]), file=log, flush=True)
     elif event == "open" and str(args[0]).endswith(".lock.toml"):
         print(json.dumps(["open", [str(args[0])]]), file=log, flush=True)
-    elif event == "import" and args[0] == "envlock.lock.model":
+    elif event == "import" and args[0] in ("envlock.lock.model", "envlock.matrix.model"):
         print(json.dumps(["import", [args[0]]]), file=log, flush=True)
 sys.addaudithook(hook)
 sys.argv = ["envlock", *sys.argv[2:]]
@@ -125,8 +127,9 @@ def _six_lock(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def _audited(
     lock: Path, target: Path, env: dict[str, str], report: list[dict[str, object]] | None = None
 ) -> list[list[str]]:
-    """restore --venv with uv, its process's events: ["exec", argv], ["open", [lock]],
-    ["import", ["envlock.lock.model"]]; its JSON report appended to `report`."""
+    """restore --venv with uv, its process's events: ["exec", argv] (exec@THREAD when a
+    thread other than the main one started it), ["open", [lock]],
+    ["import", [the lock's or the matrix's model]]; its JSON report appended to `report`."""
     log = target.parent / "audit.log"
     args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
     proc = subprocess.run(
@@ -145,7 +148,16 @@ def _audited(
 
 
 def _kinds(events: list[list[str]]) -> list[str]:
-    return [" ".join(e[1:3]) if e[0] == "exec" else e[0] for e in events]
+    """exec: the command's first two words; import: "import" for the lock's model, the
+    module's name for any other."""
+    return [
+        " ".join(e[1:3])
+        if e[0].startswith("exec")
+        else e[1]
+        if e[1:] == ["envlock.matrix.model"]
+        else e[0]
+        for e in events
+    ]
 
 
 @pytest.mark.slow
@@ -167,7 +179,7 @@ def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_th
     details = reports[0]["details"]
     assert isinstance(details, dict) and details["passed"] == cold["details"]["passed"]
     assert "packages.six" in cold["details"]["passed"]
-    execs = [e[1:] for e in events if e[0] == "exec"]
+    execs = [e[1:] for e in events if e[0].startswith("exec")]
     assert [argv[:3] for argv in execs if argv[0] == "uv"] == [
         ["uv", "venv", "--quiet"],
         ["uv", "pip", "sync"],
@@ -176,6 +188,8 @@ def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_th
     assert all(argv[0].endswith("/nvcc") and argv[1:] == ["--version"] for argv in others), events
     kinds = _kinds(events)
     assert kinds.index("uv venv") < kinds.index("open") < kinds.index("uv pip"), events
+    # a lock without torch is held against nothing: the compatibility matrix never loads
+    assert "envlock.matrix.model" not in kinds, events
 
 
 @pytest.mark.slow
@@ -183,7 +197,8 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     tmp_path: Path,
 ) -> None:
     """The plan of the first restore is the next one's guess: its install starts as soon
-    as the venv is built, before the lock's model is even loaded. A guess the lock's own plan does not
+    as the venv is built, by the thread that waits for it, whatever the lock's reading
+    and planning still do. A guess the lock's own plan does not
     confirm (an entry changed here to name another six) is stopped, the venv built again
     from scratch, and the result is the lock's, verified."""
     from envlock import picklecache
@@ -191,10 +206,14 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
 
     lock, env = _six_lock(tmp_path)
     target = tmp_path / "restored"
-    first = _kinds(_audited(lock, target, env))
-    assert first.index("uv venv") < first.index("import") < first.index("uv pip"), first
-    second = _kinds(_audited(lock, target, env))
-    assert second.index("uv venv") < second.index("uv pip") < second.index("import"), second
+    first = _audited(lock, target, env)
+    kinds = _kinds(first)
+    assert kinds.index("uv venv") < kinds.index("import") < kinds.index("uv pip"), first
+    assert [e[0] for e in first if e[1:3] == ["uv", "pip"]] == ["exec"]  # after planning
+    # the second: started by the thread that waits for the venv, not after the plan
+    second = _audited(lock, target, env)
+    assert [e[0] for e in second if e[1:3] == ["uv", "pip"]] == ["exec@envlock-install"], second
+    assert _kinds(second).index("uv venv") < _kinds(second).index("uv pip"), second
     entries = list((tmp_path / "cache").glob("restore/plan-*.pickle"))
     assert len(entries) == 1
     guess = picklecache.load(
