@@ -74,6 +74,7 @@ def facts_from_texts(
     targets: list[str] = []
     if collect_env is not None:
         name = names.get("collect_env", "collect_env text")
+        collect_env = _layout(draft, collect_env)
         collect_env = _read(
             draft,
             collect_env,
@@ -111,6 +112,16 @@ def facts_from_texts(
     if collect_env is None and pip_freeze is not None and draft.packages.get("torch"):
         _torch_from_packages(draft)
     return _facts(draft, targets, envlock_version, collected_at)
+
+
+def _layout(draft: Draft, text: str) -> str:
+    """The report's own lines, whatever layout it was pasted in (envlock/pasted/layout.py)."""
+    from envlock.pasted.layout import undo_layout
+
+    layout = undo_layout(text)
+    for note in layout.notes:
+        draft.note(note)
+    return layout.text
 
 
 def _read(

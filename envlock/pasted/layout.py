@@ -1,0 +1,359 @@
+"""How a collect_env report was pasted, undone before it is read (issue 21).
+
+Real pastes wrap the report in layouts of their own: quoted as a reply ("> ", "> > ",
+">"), inside Markdown fences, <details>/<pre>/<code>, indented as a code block, behind
+list bullets of an issue form, HTML-escaped or Markdown-escaped when copied from a
+rendered page, with non-breaking or zero-width spaces and smart quotes, blank lines
+removed or doubled, hard-wrapped at a terminal's width, or flattened onto one line by a
+chat tool. `undo_layout` turns any of these (and their combinations) back into the
+report's own lines, so the parser reads one layout: the report as collect_env printed it.
+
+A paste of two reports (before/after, two machines) is read for its first: the second is
+cut where its keys start again, with a note (the doctor judges one environment).
+
+Every step is one pass over the text, or one per line, with literal searches and patterns
+that are anchored or bounded: linear in the paste, whatever it holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from envlock.pasted.collect_env import BLOCKS, KEYS
+
+# characters a rendered page or a word processor puts in for plain ones
+_CHARS = str.maketrans(
+    {
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u202f": " ",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+    }
+)
+# "&amp;" last: "&amp;gt;" is the text "&gt;", not ">"
+_ENTITIES = (
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&quot;", '"'),
+    ("&#39;", "'"),
+    ("&#x27;", "'"),
+    ("&apos;", "'"),
+    ("&nbsp;", " "),
+    ("&amp;", "&"),
+)
+# Markdown's escapes of the characters it would render (\_ in CUDA\_HOME)
+_MD_ESCAPE = re.compile(r"\\([_*\[\]#`])")
+# the HTML tags an issue wraps a report in; <br> is a line break
+_BR = re.compile(r"<br\s{0,8}/?>", re.IGNORECASE)
+_TAG = re.compile(
+    r"</?(?:details|summary|pre|code|p|tt|kbd|samp|blockquote)\b[^<>\n]{0,100}>", re.IGNORECASE
+)
+
+# collect_env's keys as printed, those the parser ignores too (a flattened paste is split
+# at each of them, so none runs into the value before it)
+_OTHER_KEYS = (
+    "Is XPU available",
+    "XPU used to build PyTorch",
+    "Intel GPU driver version",
+    "Intel GPU models onboard",
+    "Intel GPU models detected",
+    "Caching allocator config",
+    "CUDA Archs",
+    "Aphrodite Version",
+    "OneFlow version",
+    "OneDiff version",
+    "OneDiffX version",
+    "Nexfort version",
+    "Legend",
+)
+# lscpu's keys (the CPU block), and wmic's on Windows (Key=Value)
+_LSCPU_KEYS = (
+    r"Architecture|CPU op-mode\(s\)|Address sizes|Byte Order|CPU\(s\)|On-line CPU\(s\) list"
+    r"|Off-line CPU\(s\) list|Vendor ID|BIOS Vendor ID|Model name|BIOS Model name|CPU family"
+    r"|Model|Thread\(s\) per core|Core\(s\) per socket|Core\(s\) per cluster|Socket\(s\)"
+    r"|Cluster\(s\)|Stepping|Frequency boost|CPU max MHz|CPU min MHz|CPU MHz"
+    r"|CPU\(s\) scaling MHz|BogoMIPS|Virtualization|Hypervisor vendor|Virtualization type"
+    r"|L1d cache|L1i cache|L2 cache|L3 cache|NUMA node\(s\)|NUMA node\d{1,4} CPU\(s\)"
+    r"|Vulnerability [A-Za-z0-9 ]{1,40}|Flags|Caches \(sum of all\)"
+)
+_WMIC_KEYS = (
+    r"Architecture|CurrentClockSpeed|DeviceID|Family|L2CacheSize|L2CacheSpeed|Manufacturer"
+    r"|MaxClockSpeed|Name|ProcessorType|Revision"
+)
+
+
+def _alternatives(keys: list[str]) -> str:
+    # longest first, so "CUDA used to build PyTorch" wins over a key it ends with
+    return "|".join(re.escape(k).replace(r"\ ", r"[ \t]{1,8}") for k in sorted(keys, key=len)[::-1])
+
+
+_REPORT_KEYS = [k for k in KEYS if k != "cpu"] + [k.lower() for k in _OTHER_KEYS]
+# A known key where a line of the report can start: after whitespace (or at the start),
+# its colon after at most 40 blanks (vLLM aligns its keys).
+_KEY_AT = re.compile(
+    rf"(?<!\S)(?:{_alternatives(_REPORT_KEYS)}|CPU)[ \t]{{0,40}}[:\uff1a]", re.IGNORECASE
+)
+# What else starts a line of a report: its block lines, its header, banners, variables.
+_LINE_START_AT = re.compile(
+    r"(?<!\S)(?:\[(?:pip3?|conda|uv)\][ \t]"
+    r"|GPU[ \t]\d{1,3}[ \t]?[:\uff1a]"
+    r"|MIG[ \t][\w.]{1,20}[ \t]{1,4}Device[ \t]{1,4}\d{1,3}[:\uff1a]"
+    r"|Collecting environment information"
+    rf"|(?:{_LSCPU_KEYS})[ \t]{{0,40}}:"
+    rf"|(?:{_WMIC_KEYS})="
+    r"|[A-Z][A-Z0-9_]{1,80}="
+    r"|={5,}|-{5,}"
+    r"|(?:System|PyTorch|CUDA / GPU|CPU|vLLM) Info(?!\S)"
+    r"|Python Environment(?!\S)|Environment Variables(?!\S))"
+)
+_BANNER_END = re.compile(r"={5,}|-{5,}")
+# keys of blocks: a report holds them once, their lines may repeat words of other keys
+_BLOCK_KEYS = frozenset(k for k, name in KEYS.items() if name in BLOCKS)
+_HEADER = "Collecting environment information"
+# a text whose longest line is longer than this was not hard-wrapped
+_MAX_WRAP = 160
+# the widths terminals and mail clients wrap at (a word wrap's lines fall short of it)
+_WIDTHS = (72, 80, 100, 120, 132)
+# the keys only collect_env prints (an issue form's "- Python version: 3.8" is the user's)
+_REPORT_ONLY = ("is debug build", "cuda used to build pytorch", "is cuda available")
+
+
+@dataclass
+class Layout:
+    """The report's own lines, and what was noted about the paste."""
+
+    text: str
+    notes: list[str] = field(default_factory=list)
+
+
+def undo_layout(text: str) -> Layout:
+    """The pasted `text` as the report's own lines (see the module's docstring)."""
+    text = _plain(text)
+    lines = text.split("\n")
+    bullets = _bulleted(lines)
+    lines = [_undecorated(line, bullets) for line in lines]
+    lines = [line.rstrip() for line in _unwrapped(lines)]
+    lines = _split_flattened(lines)
+    lines = _dedented(lines)
+    lines, notes = _first_report(lines)
+    return Layout("\n".join(lines), notes)
+
+
+def _plain(text: str) -> str:
+    """Plain characters, line breaks, no HTML escapes, Markdown escapes or wrapping tags."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CHARS)
+    if "&" in text:
+        for entity, char in _ENTITIES:
+            text = text.replace(entity, char)
+    if "\\" in text:
+        text = _MD_ESCAPE.sub(r"\1", text)
+    if "<" in text:
+        text = _TAG.sub("", _BR.sub("\n", text))
+    return text
+
+
+def _quote_end(line: str) -> int:
+    """Where a line's quote markers (">", "> > ", "  >") end; 0 if it has none."""
+    end = at = 0
+    n = len(line)
+    while True:
+        while at < n and line[at] in " \t":
+            at += 1
+        if at < n and line[at] == ">":
+            at += 1
+            at += 1 if line[at : at + 1] == " " else 0
+            end = at
+            continue
+        return end
+
+
+def _bullet_end(line: str, start: int) -> int:
+    """Where a list bullet ("- ", "* ", "+ ") after `start` ends; `start` if none."""
+    at = start
+    while at < len(line) and line[at] in " \t" and at - start < 4:
+        at += 1
+    if line[at : at + 1] in ("-", "*", "+") and line[at + 1 : at + 2] in (" ", "\t"):
+        return at + 2
+    return start
+
+
+def _bulleted(lines: list[str]) -> bool:
+    """Whether the report's lines carry an issue form's bullets: a line only collect_env
+    prints, behind a bullet."""
+    for line in lines:
+        bare = line[_decoration_end(line, True) :].lstrip().lower()
+        if bare.startswith(_REPORT_ONLY):
+            return _decoration_end(line, True) > _decoration_end(line, False)
+    return False
+
+
+def _decoration_end(line: str, bullets: bool) -> int:
+    """Where a line's quote markers and (with `bullets`) list bullets end, in any order."""
+    at = _quote_end(line)
+    while bullets:
+        after = _bullet_end(line, at)
+        if after == at:
+            break
+        at = after + _quote_end(line[after:])
+    return at
+
+
+def _undecorated(line: str, bullets: bool) -> str:
+    """The line without its quote markers and (where the report has them) its bullets; an
+    undecorated line as it is, its indentation kept."""
+    at = _decoration_end(line, bullets)
+    return line[at:] if at else line
+
+
+def _without_trailing_marks(segment: str) -> str:
+    """A flattened line's piece without the quote markers and bullets of the line after it
+    (" > ", " - "), which flattening left at its end."""
+    end = len(segment.rstrip())
+    while end >= 2 and segment[end - 1] in ">-*+" and segment[end - 2] in " \t":
+        end = len(segment[: end - 2].rstrip())
+    return segment[:end]
+
+
+def _starts_line(line: str) -> bool:
+    """Whether a line reads as the start of a report's line (not a wrapped value's rest)."""
+    s = line.lstrip()
+    return not s or bool(_KEY_AT.match(s) or _LINE_START_AT.match(s)) or s[0] in "|+"
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Lines hard-wrapped at a width (every cut line as wide as the widest, or the next word
+    would not have fit on it) joined back. The width is the widest line, its indentation
+    aside, of those a terminal could have wrapped (a longer line was not)."""
+    indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
+    raw = [max(len(x.rstrip()) - indent, 0) for x in lines]
+    width = max((n for n in raw if n <= _MAX_WRAP), default=0)
+    cuts = {i for i in range(len(lines) - 1) if _cut(lines, raw, i, width)}
+    if width < 20 or not cuts or (len(cuts) < 2 and not _common_width(width)):
+        return lines
+    # a column cut leaves the cut lines as wide as the widest; a word wrap dropped a blank
+    exact_cuts = {i for i in cuts if raw[i] == width}
+    if len(exact_cuts) > 2 * (len(cuts) - len(exact_cuts)):
+        return _joined(lines, exact_cuts, indent)
+    return _joined(lines, cuts, None)
+
+
+def _common_width(width: int) -> bool:
+    """Whether a text as wide as `width` may be wrapped at a common width (a word wrap's
+    lines fall short of it by a word at most)."""
+    return any(w - 12 <= width <= w for w in _WIDTHS)
+
+
+def _joined(lines: list[str], cuts: set[int], indent: int | None) -> list[str]:
+    """Each line in `cuts` joined with the next: as cut at a column (`indent`: the
+    continuation's indentation to drop), else at a blank (None)."""
+    out: list[str] = []
+    parts: list[str] = []
+    for i, line in enumerate(lines):
+        if indent is not None:
+            # a cut that fell on a blank kept it, as one
+            line = line[indent:] if parts else line
+            parts.append(line.rstrip() + (" " if line[-1:].isspace() else ""))
+        else:
+            parts.append(line.strip() if parts else line.rstrip())
+        if i not in cuts:
+            out.append(("" if indent is not None else " ").join(parts))
+            parts = []
+    return out
+
+
+def _cut(lines: list[str], raw: list[int], i: int, width: int) -> bool:
+    """Whether line i was cut at `width`: the next line is no line's start, and either line
+    i is exactly that wide or the next line's first word would not have fit on it."""
+    nxt = lines[i + 1]
+    if _starts_line(nxt) or not lines[i].strip():
+        return False
+    first = nxt.split(None, 1)[0]
+    return raw[i] <= width < raw[i] + 1 + len(first) or raw[i] == width
+
+
+def _split_flattened(lines: list[str]) -> list[str]:
+    """A line holding two of the report's keys or more (a paste flattened onto one line)
+    split before each key, block line and variable it holds."""
+    out: list[str] = []
+    for line in lines:
+        keys = _KEY_AT.finditer(line)
+        if next(keys, None) is None or next(keys, None) is None:
+            out.append(line)
+            continue
+        starts = sorted(
+            {m.start() for m in _KEY_AT.finditer(line)}
+            | {m.start() for m in _LINE_START_AT.finditer(line)}
+            | {m.end() for m in _BANNER_END.finditer(line)}
+        )
+        cut = 0
+        for at in starts:
+            if at > cut:
+                out.append(_without_trailing_marks(line[cut:at]))
+                cut = at
+        out.append(_without_trailing_marks(line[cut:]))
+    return out
+
+
+def _key_of(line: str) -> str | None:
+    """The known key a line starts with (lowercase, single spaces), if any."""
+    s = line.lstrip()
+    m = _KEY_AT.match(s)
+    return " ".join(m.group().rstrip(":\uff1a").lower().split()) if m else None
+
+
+def _dedented(lines: list[str]) -> list[str]:
+    """The lines without the indentation all the report's key lines share (a code block's
+    four spaces or tab on top of the report's own)."""
+    indents = [len(line) - len(line.lstrip()) for line in lines if _key_of(line)]
+    cut = min(indents, default=0)
+    if cut == 0:
+        return lines
+    return [line[min(cut, len(line) - len(line.lstrip())) :] for line in lines]
+
+
+def _header_before(lines: list[str], cut: int) -> int:
+    """Where the second report starts: its header before `cut` (torch's warnings follow it),
+    where it has one after the first report's first key."""
+    first = next(i for i, line in enumerate(lines) if _key_of(line))
+    header = [i for i in range(first, cut) if _HEADER in lines[i]]
+    return header[-1] if header else cut
+
+
+def _first_report(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The first report of a paste that holds more (a key only collect_env prints, seen
+    again): its lines up to where its keys start again, and a note."""
+    starts = [i for i, line in enumerate(lines) if _key_of(line) in _REPORT_ONLY[:2]]
+    firsts = {_key_of(lines[i]) for i in starts}
+    if len(starts) <= len(firsts):
+        return lines, []
+    seen: set[str] = set()
+    reports = 1
+    cut = None
+    for i, line in enumerate(lines):
+        key = _key_of(line)
+        if key is None or key in _BLOCK_KEYS:
+            continue
+        if key in seen:
+            cut = i if cut is None else cut
+            reports += 1
+            seen = set()
+        seen.add(key)
+    cut = _header_before(lines, cut or 0)
+    note = (
+        f"the paste holds {reports} collect_env reports: the first is read "
+        "(give each on its own to check it)"
+    )
+    return lines[:cut], [note]

@@ -1,0 +1,315 @@
+"""The reader of pasted collect_env text sees through the layouts real pastes come in
+(issue 21: an unseen report costs a whole verdict when its layout slips).
+
+Property, over every tuning report of the corpus (tests/fixtures/collect_env/corpus.json;
+the held-out part is never read here): for each transformation T that real pastes show
+(quoted as a reply, fenced, in <details>, indented, CRLF, HTML- or Markdown-escaped,
+bulleted, blank lines changed, hard-wrapped, flattened onto one line, ...) and for each
+ordered pair of them, the Facts read from T(text) equal those read from the text (every
+section the checks read, meta aside), and the doctor's findings are the same.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import textwrap
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from envlock.checks import run_checks
+from envlock.errors import FactsError
+from envlock.pasted import facts_from_texts
+from tests.conftest import FIXTURES
+
+CE = FIXTURES / "collect_env"
+# the tuning part only: heldout.json and heldout/ stay unseen
+TUNING: list[str] = [e["file"] for e in json.loads((CE / "corpus.json").read_text())["reports"]]
+
+Transform = Callable[[str], str]
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _each_line(prefix: str) -> Transform:
+    return lambda text: "\n".join(prefix + line for line in _lines(text))
+
+
+def _quote_reply(text: str) -> str:
+    # GitHub's "Quote reply": a blank line becomes a lone ">"
+    return "\n".join(f"> {line}" if line else ">" for line in _lines(text))
+
+
+def _fenced(opening: str, closing: str) -> Transform:
+    return lambda text: f"Environment:\n\n{opening}\n{text}\n{closing}\n\nThanks!"
+
+
+def _details_pre(text: str) -> str:
+    return "<details><summary>Output of collect_env</summary>\n<pre>" + text + "</pre>\n</details>"
+
+
+def _details_blank(text: str) -> str:
+    return f"<details>\n<summary>collect_env</summary>\n\n{text}\n\n</details>\n"
+
+
+def _code(text: str) -> str:
+    return f"<code>{text}</code>"
+
+
+def _prompt(text: str) -> str:
+    return (
+        "$ python -m torch.utils.collect_env\n"
+        "<frozen runpy>:128: RuntimeWarning: 'torch.utils.collect_env' found in sys.modules "
+        "after import of package 'torch.utils', but prior to execution of "
+        "'torch.utils.collect_env'; this may result in unpredictable behaviour\n"
+        "Collecting environment information...\n" + text
+    )
+
+
+def _tabs_after_keys(text: str) -> str:
+    return "\n".join(line.replace(": ", ":\t", 1) for line in _lines(text))
+
+
+def _smart_quotes(text: str) -> str:
+    return text.replace('"', "\u201c").replace("'", "\u2019")
+
+
+def _zero_width(text: str) -> str:
+    return "\n".join("\u200b" + line.replace(": ", ":\u200b ", 1) for line in _lines(text))
+
+
+def _markdown_escaped(text: str) -> str:
+    return text.replace("_", "\\_").replace("*", "\\*")
+
+
+def _bullets(bullet: str) -> Transform:
+    return lambda text: "\n".join(
+        f"{bullet}{line}" if line.strip() else "" for line in _lines(text)
+    )
+
+
+def _no_blank_lines(text: str) -> str:
+    return "\n".join(line for line in _lines(text) if line.strip())
+
+
+def _doubled_blank_lines(text: str) -> str:
+    return "\n".join(line if line.strip() else "\n" for line in _lines(text))
+
+
+def _hard_wrap(width: int) -> Transform:
+    # a column cut, as a terminal or a mail client with a fixed width makes it
+    def wrap(text: str) -> str:
+        out = []
+        for line in _lines(text.rstrip()):
+            line = line.rstrip()
+            out.extend(line[i : i + width] for i in range(0, max(len(line), 1), width))
+        return "\n".join(out)
+
+    return wrap
+
+
+def _word_wrap(width: int) -> Transform:
+    def wrap(text: str) -> str:
+        out = []
+        for line in _lines(text.rstrip()):
+            wrapped = textwrap.wrap(
+                line.rstrip(),
+                width,
+                break_long_words=True,
+                drop_whitespace=True,
+                replace_whitespace=False,
+                initial_indent="",
+            )
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend([indent + wrapped[0].lstrip(), *wrapped[1:]] if wrapped else [""])
+        return "\n".join(out)
+
+    return wrap
+
+
+def _flattened(text: str) -> str:
+    return " ".join(line.strip() for line in _lines(text) if line.strip())
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "quote-reply": _quote_reply,
+    "quote-nested": lambda t: _quote_reply(_quote_reply(t)),
+    "quote-email": _each_line(">"),
+    "fence-backticks": _fenced("```", "```"),
+    "fence-text": _fenced("```text", "```"),
+    "fence-tildes": _fenced("~~~", "~~~"),
+    "details-pre": _details_pre,
+    "details-blank": _details_blank,
+    "code-tag": _code,
+    "indent-4": _each_line("    "),
+    "indent-tab": _each_line("\t"),
+    "prompt-first": _prompt,
+    "crlf": lambda t: t.replace("\n", "\r\n"),
+    "cr": lambda t: t.replace("\n", "\r"),
+    "trailing-spaces": lambda t: t.replace("\n", "   \n"),
+    "tab-after-key": _tabs_after_keys,
+    "nbsp": lambda t: t.replace(" ", "\u00a0"),
+    "zero-width": _zero_width,
+    "smart-quotes": _smart_quotes,
+    "html-escaped": lambda t: html.escape(t, quote=True),
+    "markdown-escaped": _markdown_escaped,
+    "bullet-dash": _bullets("- "),
+    "bullet-star": _bullets("* "),
+    "no-blank-lines": _no_blank_lines,
+    "doubled-blank-lines": _doubled_blank_lines,
+    "wrap-80": _hard_wrap(80),
+    "wrap-100": _hard_wrap(100),
+    "word-wrap-80": _word_wrap(80),
+    "flattened": _flattened,
+}
+
+
+def _document(text: str) -> str:
+    """The Facts read from `text`, as JSON, meta aside (its target and notes say how the text
+    came, not what it says)."""
+    try:
+        facts = facts_from_texts(collect_env=text, collected_at="2026-01-01T00:00:00+00:00")
+    except FactsError as e:
+        return f"FactsError: {e}"
+    doc = facts.to_dict()
+    doc.pop("meta")
+    return json.dumps(doc, sort_keys=True, indent=1)
+
+
+@cache
+def _findings(document: str) -> tuple[str, ...]:
+    """The doctor's finding IDs on Facts read from the document (cached by its text: the
+    checks are a function of the Facts)."""
+    from envlock.facts import Facts
+
+    if document.startswith("FactsError"):
+        return (document,)
+    doc = json.loads(document)
+    doc["meta"] = {
+        "envlock_version": "0",
+        "collected_at": "2026-01-01T00:00:00+00:00",
+        "target": "collect-env:x",
+        "partial": True,
+        "notes": [],
+    }
+    return tuple(sorted(f.check_id for f in run_checks(Facts.from_dict(doc))))
+
+
+@cache
+def _text(name: str) -> str:
+    return (CE / name).read_text()
+
+
+@cache
+def _expected(name: str) -> str:
+    return _document(_text(name))
+
+
+def _assert_same(name: str, changed: str, how: str) -> None:
+    expected = _expected(name)
+    got = _document(changed)
+    assert got == expected, f"{name} {how}: the Facts differ"
+
+
+# Where the layout is still read differently, each with why: held exact, so a fix shows
+# here (the test fails until the entry goes) and no new miss hides among them.
+LEFT = {
+    # a wrapped cuDNN file name ("cudn" / "n64_7.dll") flattened: the cut is a blank now
+    ("flattened", "pytorch-31876.txt"),
+    # the same wrapped line with blanks after every line: the cut is no longer a column's
+    ("trailing-spaces", "pytorch-31876.txt"),
+    # the CPU block's wmic lines and lscpu's CPU(s) of these two, flattened
+    ("flattened", "pytorch-137846.txt"),
+    ("flattened", "vllm-8004-rocm.txt"),
+    # a conda build string word-wrapped onto the next line
+    ("word-wrap-80", "pytorch-28321.txt"),
+    # torch's warnings and a cuDNN file name cut at a column among word-wrapped lines
+    ("wrap-80", "pytorch-150733.txt"),
+    ("wrap-80", "lhotse-793.txt"),
+    ("wrap-80", "vllm-12440.txt"),
+}
+LEFT_PAIRS = {
+    ("bullet-star", "flattened", "vllm-8004-rocm.txt"),
+    ("flattened", "cr", "vllm-8004-rocm.txt"),
+    ("flattened", "word-wrap-80", "vllm-omni-2238.txt"),
+    ("flattened", "wrap-80", "vllm-16494.txt"),
+    ("quote-email", "flattened", "scale-mae-7.txt"),
+    ("wrap-80", "zero-width", "vllm-12440.txt"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(TRANSFORMS))
+def test_each_layout_reads_as_the_report(how: str) -> None:
+    transform = TRANSFORMS[how]
+    wrong = {n for n in TUNING if _document(transform(_text(n))) != _expected(n)}
+    left = {n for h, n in LEFT if h == how}
+    assert wrong == left, f"{how}: read differently: {sorted(wrong - left)}; fixed: {left - wrong}"
+
+
+def test_each_pair_of_layouts_reads_as_the_report() -> None:
+    """Every ordered pair of transformations (the second applied to the first's output), each
+    pair on one report in turn, so every report meets many pairs."""
+    names = sorted(TRANSFORMS)
+    wrong = set()
+    i = 0
+    for first in names:
+        for second in names:
+            if first == second:
+                continue
+            report = TUNING[i % len(TUNING)]
+            i += 1
+            text = TRANSFORMS[second](TRANSFORMS[first](_text(report)))
+            if _document(text) != _expected(report):
+                wrong.add((first, second, report))
+    assert wrong == LEFT_PAIRS, (sorted(wrong - LEFT_PAIRS), LEFT_PAIRS - wrong)
+
+
+def test_a_layout_never_changes_the_doctors_findings() -> None:
+    """The findings, not only the Facts: on every report, under every layout read alike."""
+    for how, transform in sorted(TRANSFORMS.items()):
+        for name in TUNING:
+            if (how, name) in LEFT:
+                continue
+            got = _findings(_document(transform(_text(name))))
+            assert got == _findings(_expected(name)), f"{name} {how}"
+
+
+def test_the_transformations_change_every_report() -> None:
+    """No transformation is the identity on the corpus (a property that cannot fail)."""
+    for how, transform in TRANSFORMS.items():
+        changed = [n for n in TUNING if transform(_text(n)) != _text(n)]
+        assert changed, f"{how} changes no report"
+
+
+def test_the_corpus_is_read_from_the_tuning_part_only() -> None:
+    assert TUNING and all((CE / n).is_file() for n in TUNING)
+    assert not any(Path(n).parts[0] == "heldout" for n in TUNING)
+
+
+def _notes(text: str) -> list[str]:
+    return facts_from_texts(collect_env=text, collected_at="2026-01-01T00:00:00+00:00").meta.notes
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("pytorch-150733.txt", "vllm-9293.txt"),
+        ("vllm-9293.txt", "pytorch-150733.txt"),
+        ("pytorch-110153.txt", "pytorch-30071.txt"),
+        ("vllm-12378.txt", "vllm-18285.txt"),
+    ],
+)
+def test_two_reports_in_one_paste_read_the_first_with_a_note(first: str, second: str) -> None:
+    """Before/after (or two machines) in one paste: the first report is read, alone, never a
+    mix of the two, and a note says the paste held two."""
+    paste = (
+        f"Before:\n\n```\n{_text(first)}\n```\n\nAfter upgrading:\n\n```\n{_text(second)}\n```\n"
+    )
+    assert _document(paste) == _expected(first)
+    assert any("holds 2 collect_env reports: the first is read" in n for n in _notes(paste))
+    assert not any("collect_env reports" in n for n in _notes(_text(first)))
