@@ -76,6 +76,17 @@ def venv_document(
     return doc
 
 
+def preload() -> None:
+    """Import what venv_document() reads with (while the installer runs, say)."""
+    import envlock.probe.cudalibs
+    import envlock.probe.envvars
+    import envlock.probe.extensions
+    import envlock.probe.packages
+    import envlock.probe.statcache
+    import envlock.probe.system
+    import envlock.probe.torch_info  # noqa: F401
+
+
 def _fill(doc: FactsDoc, sections: Sequence[str], path: list[str], cache_dir: str | None) -> None:
     """The sections read from the venv's import path (or this process's environment)."""
     from envlock.probe import extensions, packages, torch_info

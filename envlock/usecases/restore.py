@@ -210,9 +210,11 @@ def _held_against_this_host(locked: Lock, options: RestoreOptions) -> bool:
 def _preload() -> None:
     """What verifying the new venv imports, loaded while the installer runs (it mostly
     waits on files and the network; this process would wait on it)."""
-    import envlock.install.venvfacts
     import envlock.usecases.verify
     import envlock.verify  # noqa: F401
+    from envlock.install.venvfacts import preload
+
+    preload()
 
 
 def _hold(locked: Lock, options: RestoreOptions) -> tuple[Hold, Facts | None]:
