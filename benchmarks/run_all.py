@@ -109,6 +109,7 @@ class Ctx:
     work: Path
     nodes: int
     smoke: bool
+    installed: bool = False  # envlock's console script from a non-editable install, per tree
     cache: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +122,27 @@ class Ctx:
         return env
 
 
+def _installed(ctx: Ctx, tree: str) -> Path:
+    """A venv holding `pip install TREE` (not editable, its dependencies from the index),
+    built once per tree and run: envlock as a user's install runs it, without this
+    checkout's editable finder or any .pth of the machine's own Python."""
+    venv = ctx.work / f"venv-{abs(hash(tree)):x}"
+    if not (venv / "bin" / "envlock").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "--disable-pip-version-check", tree], check=True)
+    return venv / "bin" / "envlock"
+
+
+def _as_run(ctx: Ctx, tree: str, argv: list[str], env: dict[str, str]) -> Cmd:
+    """`python -m envlock ARGS` from TREE, or with --installed the installed `envlock ARGS`
+    (no PYTHONPATH, run outside the tree so nothing is imported from it)."""
+    if ctx.installed and argv[:3] == [sys.executable, "-m", "envlock"]:
+        env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+        return Cmd([str(_installed(ctx, tree)), *argv[3:]], env, cwd=str(ctx.work))
+    return Cmd(argv, {**env, "PYTHONPATH": tree}, cwd=tree)
+
+
 def _need(path: Path, what: str) -> str:
     if not os.access(path, os.X_OK):
         raise Unavailable(f"no {what} at {path}")
@@ -129,7 +151,12 @@ def _need(path: Path, what: str) -> str:
 
 def _envlock(py: str, ctx: Ctx, *args: str, ok: tuple[int, ...] = (0, 1)) -> Callable[[str], Cmd]:
     # -m runs from the working directory first: each checkout runs from its own tree
-    return lambda tree: Cmd([py, "-m", "envlock", *args], ctx.env(tree), ok=ok, cwd=tree)
+    def make(tree: str) -> Cmd:
+        cmd = _as_run(ctx, tree, [py, "-m", "envlock", *args], ctx.env())
+        cmd.ok = ok
+        return cmd
+
+    return make
 
 
 def verify_warm(ctx: Ctx) -> Row:
@@ -195,9 +222,14 @@ def restore_venv(ctx: Ctx) -> Row:
         "`restore --venv` / `uv venv && uv pip sync` (6 small packages)",
         "<= 1.2x",
         1.2,
-        lambda tree: Cmd(restore, {**env, "PYTHONPATH": tree}, before=clean(target), cwd=tree),
+        lambda tree: _with_before(_as_run(ctx, tree, restore, env), clean(target)),
         Cmd(both, env, before=clean(plain)),
     )
+
+
+def _with_before(cmd: Cmd, before: Callable[[], None]) -> Cmd:
+    cmd.before = before
+    return cmd
 
 
 def _sequence(*cmds: list[str]) -> str:
@@ -224,7 +256,7 @@ def probe_image(ctx: Ctx) -> Row:
         "`probe --image` / bare `docker run IMAGE python3 -c pass` (Debian test image)",
         "<= 1.2x",
         1.2,
-        lambda tree: Cmd(envlock, ctx.env(tree), cwd=tree),
+        lambda tree: _as_run(ctx, tree, envlock, ctx.env()),
         Cmd(bare, ctx.env()),
     )
 
@@ -447,7 +479,14 @@ def write_doc(lines: list[str], args: argparse.Namespace) -> None:
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {commit}"
         + (f", against {args.baseline} (the first column)" if args.baseline else "")
-        + ".",
+        + "."
+        + (
+            " The rows envlock runs under its own interpreter (restore, image, fleet) ran"
+            " the `envlock` console script of a non-editable `pip install` of each checkout"
+            " in a fresh venv (`--installed`), as a user's install runs it."
+            if args.installed
+            else ""
+        ),
         "",
         *lines,
         "",
@@ -467,6 +506,13 @@ def main() -> int:
     ap.add_argument("--only", help=f"comma-separated rows: {', '.join(ROWS)}")
     ap.add_argument("--smoke", action="store_true", help="each row once, tiny fleets, no timing")
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    ap.add_argument(
+        "--installed",
+        action="store_true",
+        help="run the rows of envlock's own interpreter (restore, image, fleet) from a "
+        "non-editable `pip install` of each checkout in a fresh venv, as a user runs it "
+        "(the CUDA venv's rows keep `python -m envlock` from the checkout)",
+    )
     args = ap.parse_args()
     names = args.only.split(",") if args.only else list(ROWS)
     unknown = [n for n in names if n not in ROWS]
@@ -476,7 +522,7 @@ def main() -> int:
     if args.baseline:
         trees = {"baseline": str(Path(args.baseline).resolve()), **trees}
     with tempfile.TemporaryDirectory(prefix="envlock-run-all-") as tmp:
-        ctx = Ctx(Path(tmp), 20 if args.smoke else args.nodes, args.smoke)
+        ctx = Ctx(Path(tmp), 20 if args.smoke else args.nodes, args.smoke, args.installed)
         rows = [_row(ROWS[n], ctx) for n in names]
         if args.smoke:
             return smoke(rows, trees)
