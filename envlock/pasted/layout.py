@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from envlock.pasted.collect_env import BLOCKS, KEYS
+from envlock.pasted.draft import MAX_LINES
 
 # characters a rendered page or a word processor puts in for plain ones
 _CHARS = str.maketrans(
@@ -55,7 +56,13 @@ _ENTITIES = (
     ("&amp;", "&"),
 )
 # Markdown's escapes of the characters it would render (\_ in CUDA\_HOME)
-_MD_ESCAPE = re.compile(r"\\([_*\[\]#`])")
+_MD_ESCAPES = ("_", "*", "[", "]", "#", "`")
+# a line's quote markers; possessive: each character is looked at once
+_QUOTES = re.compile(r"(?:[ \t]*+>[ \t]?)++")
+# a list bullet, wherever the list is indented
+_BULLET = re.compile(r"[ \t]*+[-*+][ \t]")
+# what flattening left at the end of a piece (" > > ", " - "), read on the reversed piece
+_MARKS_REVERSED = re.compile(r"[ \t]*+(?:[>*+\-][ \t]++)*+")
 # the HTML tags an issue wraps a report in; <br> is a line break
 _BR = re.compile(r"<br\s{0,8}/?>", re.IGNORECASE)
 _TAG = re.compile(
@@ -104,11 +111,12 @@ _REPORT_KEYS = [k for k in KEYS if k != "cpu"] + [k.lower() for k in _OTHER_KEYS
 # A known key where a line of the report can start: after whitespace (or at the start),
 # its colon after at most 40 blanks (vLLM aligns its keys).
 _KEY_AT = re.compile(
-    rf"(?<!\S)(?:{_alternatives(_REPORT_KEYS)}|CPU)[ \t]{{0,40}}[:\uff1a]", re.IGNORECASE
+    rf"(?<!\S)(?=[A-Za-z])(?:{_alternatives(_REPORT_KEYS)}|CPU)[ \t]{{0,40}}[:\uff1a]",
+    re.IGNORECASE,
 )
 # What else starts a line of a report: its block lines, its header, banners, variables.
 _LINE_START_AT = re.compile(
-    r"(?<!\S)(?:\[(?:pip3?|conda|uv)\][ \t]"
+    r"(?<!\S)(?=[A-Za-z\[=\-])(?:\[(?:pip3?|conda|uv)\][ \t]"
     r"|GPU[ \t]\d{1,3}[ \t]?[:\uff1a]"
     r"|MIG[ \t][\w.]{1,20}[ \t]{1,4}Device[ \t]{1,4}\d{1,3}[:\uff1a]"
     r"|Collecting environment information"
@@ -140,16 +148,17 @@ class Layout:
 
 
 def undo_layout(text: str) -> Layout:
-    """The pasted `text` as the report's own lines (see the module's docstring)."""
-    text = _plain(text)
-    lines = text.split("\n")
+    """The pasted `text` as the report's own lines (see the module's docstring). Only its
+    first MAX_LINES lines are looked at: the reader skips the rest (Draft.readable)."""
+    lines = _plain(text).split("\n", MAX_LINES)
+    rest = lines.pop() if len(lines) > MAX_LINES else None
     bullets = _bulleted(lines)
     lines = [_undecorated(line, bullets) for line in lines]
     lines = [line.rstrip() for line in _unwrapped(lines)]
     lines = _split_flattened(lines)
-    lines = _dedented(lines)
-    lines, notes = _first_report(lines)
-    return Layout("\n".join(lines), notes)
+    keys = [_key_of(line) for line in lines]
+    lines, notes = _first_report(_dedented(lines, keys), keys)
+    return Layout("\n".join(lines if rest is None else [*lines, rest]), notes)
 
 
 def _plain(text: str) -> str:
@@ -159,35 +168,23 @@ def _plain(text: str) -> str:
         for entity, char in _ENTITIES:
             text = text.replace(entity, char)
     if "\\" in text:
-        text = _MD_ESCAPE.sub(r"\1", text)
+        for char in _MD_ESCAPES:
+            text = text.replace("\\" + char, char)
     if "<" in text:
         text = _TAG.sub("", _BR.sub("\n", text))
     return text
 
 
-def _quote_end(line: str) -> int:
-    """Where a line's quote markers (">", "> > ", "  >") end; 0 if it has none."""
-    end = at = 0
-    n = len(line)
-    while True:
-        while at < n and line[at] in " \t":
-            at += 1
-        if at < n and line[at] == ">":
-            at += 1
-            at += 1 if line[at : at + 1] == " " else 0
-            end = at
-            continue
-        return end
+def _quote_end(line: str, start: int = 0) -> int:
+    """Where a line's quote markers (">", "> > ", "  >") from `start` end; `start` if none."""
+    m = _QUOTES.match(line, start)
+    return m.end() if m else start
 
 
 def _bullet_end(line: str, start: int) -> int:
     """Where a list bullet ("- ", "* ", "+ ") after `start` ends; `start` if none."""
-    at = start
-    while at < len(line) and line[at] in " \t" and at - start < 4:
-        at += 1
-    if line[at : at + 1] in ("-", "*", "+") and line[at + 1 : at + 2] in (" ", "\t"):
-        return at + 2
-    return start
+    m = _BULLET.match(line, start)
+    return m.end() if m else start
 
 
 def _bulleted(lines: list[str]) -> bool:
@@ -207,7 +204,7 @@ def _decoration_end(line: str, bullets: bool) -> int:
         after = _bullet_end(line, at)
         if after == at:
             break
-        at = after + _quote_end(line[after:])
+        at = _quote_end(line, after)
     return at
 
 
@@ -221,10 +218,8 @@ def _undecorated(line: str, bullets: bool) -> str:
 def _without_trailing_marks(segment: str) -> str:
     """A flattened line's piece without the quote markers and bullets of the line after it
     (" > ", " - "), which flattening left at its end."""
-    end = len(segment.rstrip())
-    while end >= 2 and segment[end - 1] in ">-*+" and segment[end - 2] in " \t":
-        end = len(segment[: end - 2].rstrip())
-    return segment[:end]
+    m = _MARKS_REVERSED.match(segment[::-1])
+    return segment[: len(segment) - m.end()] if m else segment
 
 
 def _starts_line(line: str) -> bool:
@@ -289,6 +284,10 @@ def _split_flattened(lines: list[str]) -> list[str]:
     split before each key, block line and variable it holds."""
     out: list[str] = []
     for line in lines:
+        # two keys need two colons: most lines are passed over without a search
+        if line.count(":") + line.count("\uff1a") < 2:
+            out.append(line)
+            continue
         keys = _KEY_AT.finditer(line)
         if next(keys, None) is None or next(keys, None) is None:
             out.append(line)
@@ -309,41 +308,40 @@ def _split_flattened(lines: list[str]) -> list[str]:
 
 def _key_of(line: str) -> str | None:
     """The known key a line starts with (lowercase, single spaces), if any."""
-    s = line.lstrip()
-    m = _KEY_AT.match(s)
+    if ":" not in line and "\uff1a" not in line:
+        return None
+    m = _KEY_AT.match(line.lstrip())
     return " ".join(m.group().rstrip(":\uff1a").lower().split()) if m else None
 
 
-def _dedented(lines: list[str]) -> list[str]:
+def _dedented(lines: list[str], keys: list[str | None]) -> list[str]:
     """The lines without the indentation all the report's key lines share (a code block's
     four spaces or tab on top of the report's own)."""
-    indents = [len(line) - len(line.lstrip()) for line in lines if _key_of(line)]
+    indents = [len(x) - len(x.lstrip()) for x, key in zip(lines, keys, strict=True) if key]
     cut = min(indents, default=0)
     if cut == 0:
         return lines
     return [line[min(cut, len(line) - len(line.lstrip())) :] for line in lines]
 
 
-def _header_before(lines: list[str], cut: int) -> int:
+def _header_before(lines: list[str], keys: list[str | None], cut: int) -> int:
     """Where the second report starts: its header before `cut` (torch's warnings follow it),
     where it has one after the first report's first key."""
-    first = next(i for i, line in enumerate(lines) if _key_of(line))
+    first = next(i for i, key in enumerate(keys) if key)
     header = [i for i in range(first, cut) if _HEADER in lines[i]]
     return header[-1] if header else cut
 
 
-def _first_report(lines: list[str]) -> tuple[list[str], list[str]]:
+def _first_report(lines: list[str], keys: list[str | None]) -> tuple[list[str], list[str]]:
     """The first report of a paste that holds more (a key only collect_env prints, seen
     again): its lines up to where its keys start again, and a note."""
-    starts = [i for i, line in enumerate(lines) if _key_of(line) in _REPORT_ONLY[:2]]
-    firsts = {_key_of(lines[i]) for i in starts}
-    if len(starts) <= len(firsts):
+    starts = [key for key in keys if key in _REPORT_ONLY[:2]]
+    if len(starts) <= len(set(starts)):
         return lines, []
     seen: set[str] = set()
     reports = 1
     cut = None
-    for i, line in enumerate(lines):
-        key = _key_of(line)
+    for i, key in enumerate(keys):
         if key is None or key in _BLOCK_KEYS:
             continue
         if key in seen:
@@ -351,7 +349,7 @@ def _first_report(lines: list[str]) -> tuple[list[str], list[str]]:
             reports += 1
             seen = set()
         seen.add(key)
-    cut = _header_before(lines, cut or 0)
+    cut = _header_before(lines, keys, cut or 0)
     note = (
         f"the paste holds {reports} collect_env reports: the first is read "
         "(give each on its own to check it)"

@@ -1,0 +1,132 @@
+"""The layout step of the pasted-report reader (envlock/pasted/layout.py) on outside input:
+random compositions of real pastes' layouts read as the report itself, any text ends in Facts
+or one FactsError line, and adversarial 1 MB pastes finish well under 1 s (each step is one
+pass: quote markers, bullets, trailing marks, flattened keys, wrapped lines, two reports).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from envlock.errors import FactsError
+from envlock.pasted import facts_from_texts
+from envlock.pasted.layout import undo_layout
+from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
+from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
+from tests.pasted.test_layouts import TRANSFORMS, TUNING, _document, _expected, _text
+
+pytestmark = pytest.mark.fuzz
+
+# The layouts that change characters, line starts or blank lines: any composition of them
+# must read as the report. (Wrapping and flattening lose where lines were; their pairs are
+# held in tests/pasted/test_layouts.py.)
+COMPOSABLE = sorted(
+    set(TRANSFORMS) - {"wrap-80", "wrap-100", "word-wrap-80", "flattened", "trailing-spaces"}
+)
+
+
+@settings(FUZZ, deadline=2000, max_examples=max(10, EXAMPLES // 4))
+@given(
+    report=st.sampled_from(TUNING),
+    # each at most once: an escape applied twice is another text (&amp;gt; is "&gt;")
+    layouts=st.lists(st.sampled_from(COMPOSABLE), min_size=1, max_size=3, unique=True),
+)
+def test_layouts_composed_read_as_the_report(report: str, layouts: list[str]) -> None:
+    text = _text(report)
+    for how in layouts:
+        text = TRANSFORMS[how](text)
+    assert _document(text) == _expected(report), layouts
+
+
+# what pastes are made of: quote markers, bullets, fences, tags, escapes, keys, breaks
+_PIECES = st.sampled_from(
+    [
+        ">",
+        "> ",
+        "- ",
+        "* ",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\u00a0",
+        "\u200b",
+        "```",
+        "<pre>",
+        "</details>",
+        "<br>",
+        "&gt;",
+        "&amp;",
+        "\\_",
+        "PyTorch version: 2.5.1+cu121",
+        "Is debug build: False",
+        "CUDA used to build PyTorch: 12.1",
+        "GPU 0: NVIDIA A100",
+        "[pip3] torch==2.5.1",
+        "CPU:",
+        "Model name: x",
+        "NCCL_DEBUG=INFO",
+        "=====",
+        "Collecting environment information...",
+        "x" * 79,
+        "abc def",
+    ]
+)
+
+
+@settings(FUZZ, deadline=2000, max_examples=max(10, EXAMPLES // 4))
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=60))
+def test_any_paste_reads_as_facts_or_one_error_line(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    layout = undo_layout(text)
+    # the layout only removes decoration and breaks lines: never more than one break a char
+    assert len(layout.text) <= 2 * len(text) + 1
+    assert len(layout.notes) <= 1
+    try:
+        facts_from_texts(collect_env=text)
+    except FactsError as exc:
+        assert "\n" not in str(exc)
+
+
+# (context, fragment, tail): a line of CONTEXT + FRAGMENT * n + TAIL, 1 MB, built so that each
+# step of the layout meets its worst case (the trailing-marks and bullets steps took 8 s and
+# 4 s on these before they became single passes)
+CASES = [
+    ("", "> ", "x"),
+    (">", " ", "x"),
+    ("", "- > ", "Is debug build: 1"),
+    ("PyTorch version: 1 Is debug build:", " >", ""),
+    ("PyTorch version: 1 Is debug build: 1", " - ", "x"),
+    ("", "PyTorch version: 1 Is debug build: 0 ", ""),
+    ("PyTorch version", " ", "x Is debug build: 1"),
+    ("PyTorch version: 1 CPU: Vulnerability ", "ab ", ":"),
+    ("Is debug build: 1 PyTorch version: 1 ", "GPU 1 ", ":"),
+    ("Is debug build: 1 PyTorch version: 1 ", "A", "="),
+    ("Is debug build: 1 PyTorch version: 1 ", "=", ""),
+    ("Is debug build: 1 PyTorch version: 1 ", "a: ", ""),
+    ("", "<pre ", ""),
+    ("", "&amp;", ""),
+    ("", "\\_", ""),
+    ("", "\n", "PyTorch version: 1"),
+    ("", "\r", "PyTorch version: 1"),
+    ("", "a" * 79 + "\n", "PyTorch version: 1"),
+    ("", "ab " * 26 + "\n", "PyTorch version: 1"),
+    ("", "Is debug build: 1\nCUDA used to build PyTorch: 1\n", ""),
+    ("", " " * 4000 + "PyTorch version: 1\n", ""),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[repr(c)[:60] for c in CASES])
+def test_a_1_mb_paste_is_undone_in_under_1_s(case: tuple[str, str, str]) -> None:
+    text = line_of(*case, MB)
+
+    def whole() -> None:
+        with contextlib.suppress(FactsError):
+            facts_from_texts(collect_env=text)
+
+    assert seconds(lambda: undo_layout(text), "undo_layout") < BOUND_S
+    assert seconds(whole, "facts_from_texts") < BOUND_S
