@@ -26,8 +26,10 @@ import os
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, NamedTuple, NoReturn, TypedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
+from envlock.container.createbody import ContainerConfig, HostConfig, device_request
 from envlock.container.engine import (
     GRACE_S,
     Engine,
@@ -159,6 +161,7 @@ class _ImageRun:
         self.timeout = timeout
         self.created: list[str] = []
         self.removing: threading.Thread | None = None
+        self.attach_refused = False  # the daemon answered attach with an error: argv from now on
 
     def probe(self, request: GpuRequest | None, *, torch_live: bool) -> Facts:
         target = f"image:{self.reference}"
@@ -216,25 +219,47 @@ class _ImageRun:
     def _python(self, target: str, *, torch_live: bool, with_pynvml: bool) -> _Command:
         """The probe's command: on a local daemon its package goes to the container's stdin
         (a small command line: the daemon stores and passes on less), else in its argv."""
-        if self.engine.hijacks:
+
+        def in_argv() -> _Command:
+            return _Command(
+                python_command(
+                    target, torch_live=torch_live, timeout=self.timeout, with_pynvml=with_pynvml
+                )
+            )
+
+        if self.engine.hijacks and not self.attach_refused:
             argv, stdin = python_stdin(
                 target, torch_live=torch_live, timeout=self.timeout, with_pynvml=with_pynvml
             )
-            return _Command(argv, stdin)
-        return _Command(
-            python_command(
-                target, torch_live=torch_live, timeout=self.timeout, with_pynvml=with_pynvml
-            )
-        )
+            return _Command(argv, stdin, in_argv)
+        return in_argv()
 
     def _start(self, command: _Command, request: GpuRequest | None) -> _Running:
+        if self.attach_refused and command.in_argv is not None:
+            command = command.in_argv()
+        try:
+            return self._start_once(command, request)
+        except _AttachRefused as refused:
+            # A Docker-compatible daemon that will not attach (an API subset): the probe's
+            # package rides in its command line, as a remote daemon's does, in a new
+            # container; the refused one is envlock's own and is removed now.
+            self.attach_refused = True
+            self.created.remove(refused.cid)
+            try:
+                self.engine.remove(refused.cid)
+            except EngineError:
+                self.created.append(refused.cid)  # remove_all tries again
+            assert command.in_argv is not None
+            return self._start_once(command.in_argv(), request)
+
+    def _start_once(self, command: _Command, request: GpuRequest | None) -> _Running:
         config = self._config(command, request)
         attached: Attached | None = None
         try:
             cid = self.engine.create(config, name=f"envlock-probe-{os.urandom(4).hex()}")
             self.created.append(cid)
             if command.stdin is not None:  # before the start, as `docker run -i` attaches
-                attached = self.engine.attach(cid)
+                attached = self._attach(cid, command)
             # The daemon takes ~0.2 s to start it: what turns the output into Facts loads
             # meanwhile (this thread waits on the socket, the GIL free).
             loading = _load_parse() if len(self.created) == 1 else None
@@ -250,6 +275,16 @@ class _ImageRun:
                 self._start_failed(exc, command)
             raise
         return _Running(cid, attached, command.stdin)
+
+    def _attach(self, cid: str, command: _Command) -> Attached | None:
+        try:
+            return self.engine.attach(cid)
+        except (EngineUnreachable, EngineTimeout):
+            raise
+        except EngineError:
+            if command.in_argv is None:
+                raise
+            raise _AttachRefused(cid) from None
 
     def _config(self, command: _Command, request: GpuRequest | None) -> ContainerConfig:
         host_config: HostConfig = {
@@ -267,7 +302,7 @@ class _ImageRun:
         if self.shm_bytes:
             host_config["ShmSize"] = self.shm_bytes
         if request is not None:
-            host_config["DeviceRequests"] = [_device_request(request)]
+            host_config["DeviceRequests"] = [device_request(request)]
         config: ContainerConfig = {
             "Image": self.image_id,
             "Cmd": command.argv,
@@ -402,10 +437,21 @@ def _shell_command() -> _Command:
 
 
 class _Command(NamedTuple):
-    """A container's command, and what its stdin is given (None: stdin closed)."""
+    """A container's command, and what its stdin is given (None: stdin closed);
+    `in_argv`: the same probe with its package in the command line, for a daemon that
+    refuses to attach."""
 
     argv: list[str]
     stdin: bytes | None = None
+    in_argv: Callable[[], _Command] | None = None
+
+
+class _AttachRefused(Exception):
+    """The daemon answered the attach of the created container `cid` with an error."""
+
+    def __init__(self, cid: str) -> None:
+        super().__init__(cid)
+        self.cid = cid
 
 
 class _Running(NamedTuple):
@@ -414,64 +460,6 @@ class _Running(NamedTuple):
     cid: str
     attached: Attached | None
     stdin: bytes | None
-
-
-class DeviceRequest(TypedDict):
-    """HostConfig.DeviceRequests[] of the Engine API."""
-
-    Driver: str
-    Capabilities: list[list[str]]
-    Options: dict[str, str]
-    Count: int
-    DeviceIDs: list[str] | None
-
-
-class HostConfig(TypedDict, total=False):
-    """The part of the Engine API's HostConfig a probe container sets."""
-
-    NetworkMode: str
-    CapDrop: list[str]
-    SecurityOpt: list[str]
-    Memory: int
-    MemorySwap: int
-    PidsLimit: int
-    ReadonlyRootfs: bool
-    Tmpfs: dict[str, str]
-    ShmSize: int
-    DeviceRequests: list[DeviceRequest]
-
-
-class _Config(TypedDict):
-    Image: str
-    Cmd: list[str]
-    Entrypoint: list[str]
-    Labels: dict[str, str]
-    HostConfig: HostConfig
-
-
-class ContainerConfig(_Config, total=False):
-    """POST /containers/create's body, as a probe container's."""
-
-    OpenStdin: bool
-    StdinOnce: bool
-    AttachStdin: bool
-    AttachStdout: bool
-    AttachStderr: bool
-
-
-def _device_request(request: GpuRequest) -> DeviceRequest:
-    """HostConfig.DeviceRequests entry for `--gpus` (what the docker CLI sends)."""
-    if request.device_ids:
-        count, ids = 0, list(request.device_ids)
-    else:
-        count, ids = request.count or -1, None
-    return {
-        "Driver": "",
-        "Capabilities": [["gpu"]],
-        "Options": {},
-        "Count": count,
-        "DeviceIDs": ids,
-    }
 
 
 class _GpuUnavailable(Exception):

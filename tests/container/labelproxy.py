@@ -34,8 +34,18 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
 class LabellingProxy:
     """Listens on `path`, forwards to the daemon socket `upstream`."""
 
-    def __init__(self, upstream: str, path: str, labels: dict[str, str]) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        path: str,
+        labels: dict[str, str],
+        *,
+        refuse: re.Pattern[bytes] | None = None,
+    ) -> None:
         self.upstream, self.path, self.labels = upstream, path, labels
+        # requests whose request line matches are answered 404 here, never passed on (a
+        # Docker-compatible daemon without that endpoint)
+        self.refuse = refuse
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(path)
         self._server.listen(64)
@@ -100,6 +110,14 @@ class LabellingProxy:
                 name.strip().lower(): value.strip()
                 for name, _, value in (line.partition(b":") for line in lines[1:])
             }
+            if self.refuse is not None and self.refuse.search(lines[0]):
+                self.seen.append((lines[0], b""))
+                answer = b'{"message":"page not found"}'
+                client.sendall(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer)
+                )
+                continue
             if b"upgrade" in fields or b"chunked" in fields.get(b"transfer-encoding", b""):
                 self.seen.append((lines[0], b""))
                 upstream.sendall(head + b"\r\n\r\n" + buf)

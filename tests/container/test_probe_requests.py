@@ -59,3 +59,39 @@ def test_a_probe_is_six_requests_with_its_package_on_stdin(recorder: LabellingPr
     assert create["OpenStdin"] and create["StdinOnce"] and create["AttachStdin"]
     assert len(json.dumps(create["Cmd"])) < 8192  # the ~70 KiB package is not in it
     assert create["HostConfig"]["NetworkMode"] == "none"
+
+
+def test_a_daemon_that_refuses_attach_gets_the_package_in_the_command_line() -> None:
+    """A Docker-compatible daemon without attach (an API subset): the refused container
+    is removed and the probe runs again with its package in the command line, read by a
+    logs call, as over a remote daemon; the same facts, one clear run, no error."""
+    where = tempfile.mkdtemp(prefix="envlock-rec-")
+    proxy = LabellingProxy(envlock_socket(), f"{where}/d.sock", {}, refuse=re.compile(rb"/attach"))
+    try:
+        proc = run_envlock(
+            ["probe", "--image", PY_IMAGE, "--json"],
+            env=clean_env(DOCKER_HOST=f"unix://{proxy.path}"),
+        )
+    finally:
+        proxy.close()
+        shutil.rmtree(where, ignore_errors=True)
+    assert proc.returncode == 0, proc.stderr
+    facts = json.loads(proc.stdout)
+    assert facts["image"]["probe_mode"] == "python"
+    assert facts["system"]["python"]["executable"] == "/usr/bin/python3"
+    assert facts["system"]["os"]["id"] == "debian"
+    shapes = [_shape(line) for line, _body in proxy.seen]
+    assert shapes == [
+        f"GET /images/{PY_IMAGE}/json",
+        "POST /containers/create",
+        "POST /containers/ID/attach",
+        "DELETE /containers/ID",
+        "POST /containers/create",
+        "POST /containers/ID/start",
+        "POST /containers/ID/wait",
+        "GET /containers/ID/logs",
+        "DELETE /containers/ID",
+    ]
+    refused, retried = proxy.seen[3][0], proxy.seen[8][0]
+    assert refused != retried  # both containers envlock created were removed
+    assert len(json.dumps(json.loads(proxy.seen[4][1])["Cmd"])) > 8192  # the package in argv
