@@ -86,7 +86,7 @@ _OTHER_KEYS = (
     "Nexfort version",
     "Legend",
 )
-# lscpu's keys (the CPU block), and wmic's on Windows (Key=Value)
+# lscpu's keys (the CPU block), and wmic's on Windows (Key=Value; "Key: Value" since 2.5)
 _LSCPU_KEYS = (
     r"Architecture|CPU op-mode\(s\)|Address sizes|Byte Order|CPU\(s\)|On-line CPU\(s\) list"
     r"|Off-line CPU\(s\) list|Vendor ID|BIOS Vendor ID|Model name|BIOS Model name|CPU family"
@@ -108,20 +108,21 @@ def _alternatives(keys: list[str]) -> str:
 
 
 _REPORT_KEYS = [k for k in KEYS if k != "cpu"] + [k.lower() for k in _OTHER_KEYS]
-# A known key where a line of the report can start: after whitespace (or at the start),
+# A known key where a line of the report can start: after whitespace, a quote marker (">"
+# of a flattened e-mail quote) or at the start,
 # its colon after at most 40 blanks (vLLM aligns its keys).
 _KEY_AT = re.compile(
-    rf"(?<!\S)(?=[A-Za-z])(?:{_alternatives(_REPORT_KEYS)}|CPU)[ \t]{{0,40}}[:\uff1a]",
+    rf"(?<![^\s>])(?=[A-Za-z])(?:{_alternatives(_REPORT_KEYS)}|CPU)[ \t]{{0,40}}[:\uff1a]",
     re.IGNORECASE,
 )
 # What else starts a line of a report: its block lines, its header, banners, variables.
 _LINE_START_AT = re.compile(
-    r"(?<!\S)(?=[A-Za-z\[=\-])(?:\[(?:pip3?|conda|uv)\][ \t]"
+    r"(?<![^\s>])(?=[A-Za-z\[=\-])(?:\[(?:pip3?|conda|uv)\][ \t]"
     r"|GPU[ \t]\d{1,3}[ \t]?[:\uff1a]"
     r"|MIG[ \t][\w.]{1,20}[ \t]{1,4}Device[ \t]{1,4}\d{1,3}[:\uff1a]"
     r"|Collecting environment information"
     rf"|(?:{_LSCPU_KEYS})[ \t]{{0,40}}:"
-    rf"|(?:{_WMIC_KEYS})="
+    rf"|(?:{_WMIC_KEYS})[ \t]{{0,40}}[=:]"
     r"|[A-Z][A-Z0-9_]{1,80}="
     r"|={5,}|-{5,}"
     r"|(?:System|PyTorch|CUDA / GPU|CPU|vLLM) Info(?!\S)"
@@ -238,11 +239,28 @@ def _unwrapped(lines: list[str]) -> list[str]:
     cuts = {i for i in range(len(lines) - 1) if _cut(lines, raw, i, width)}
     if width < 20 or not cuts or (len(cuts) < 2 and not _common_width(width)):
         return lines
-    # a column cut leaves the cut lines as wide as the widest; a word wrap dropped a blank
-    exact_cuts = {i for i in cuts if raw[i] == width}
-    if len(exact_cuts) > 2 * (len(cuts) - len(exact_cuts)):
-        return _joined(lines, exact_cuts, indent)
-    return _joined(lines, cuts, None)
+    return _joined(lines, cuts, _columns(lines, raw, cuts, width, indent), indent)
+
+
+def _columns(lines: list[str], raw: list[int], cuts: set[int], width: int, indent: int) -> set[int]:
+    """The cuts made at the column, mid-word (the others fell between words)."""
+    # A column cut leaves its lines as wide as the widest, mid-word as likely as not (a cut
+    # that fell on a blank left the line as wide, its last character the blank); a word
+    # wrap leaves them a little short of it, the blank dropped, and some as wide by chance.
+    columns = {i for i in cuts if raw[i] == width or len(lines[i]) - indent >= width}
+    short = [i for i in cuts - columns if raw[i] >= width - 12]
+    if len(columns) < len(short):
+        # a word wrap cuts a word only where it is longer than a line
+        columns = {i for i in columns if _word_across(lines[i], lines[i + 1], width)}
+    return columns
+
+
+def _word_across(line: str, nxt: str, width: int) -> bool:
+    """Whether the word a line ends with and the one the next starts with are, together,
+    longer than a line could hold (one word a word wrap had to cut)."""
+    last = line.rsplit(None, 1)[-1] if line.strip() else ""
+    first = nxt.split(None, 1)[0] if nxt.strip() else ""
+    return len(last) + len(first) > width - 8
 
 
 def _common_width(width: int) -> bool:
@@ -251,21 +269,21 @@ def _common_width(width: int) -> bool:
     return any(w - 12 <= width <= w for w in _WIDTHS)
 
 
-def _joined(lines: list[str], cuts: set[int], indent: int | None) -> list[str]:
-    """Each line in `cuts` joined with the next: as cut at a column (`indent`: the
-    continuation's indentation to drop), else at a blank (None)."""
+def _joined(lines: list[str], cuts: set[int], columns: set[int], indent: int) -> list[str]:
+    """Each line in `cuts` joined with the next: as it is where it was cut at the column
+    (`columns`; the continuation's indentation, `indent`, dropped), else with a blank."""
     out: list[str] = []
-    parts: list[str] = []
-    for i, line in enumerate(lines):
-        if indent is not None:
+    line = ""
+    for i, nxt in enumerate(lines):
+        if i - 1 in columns:
             # a cut that fell on a blank kept it, as one
-            line = line[indent:] if parts else line
-            parts.append(line.rstrip() + (" " if line[-1:].isspace() else ""))
+            line += nxt[indent:].rstrip() + (" " if nxt[-1:].isspace() else "")
+        elif i - 1 in cuts:
+            line = line.rstrip() + " " + nxt.strip()
         else:
-            parts.append(line.strip() if parts else line.rstrip())
+            line = nxt
         if i not in cuts:
-            out.append(("" if indent is not None else " ").join(parts))
-            parts = []
+            out.append(line)
     return out
 
 
@@ -276,22 +294,28 @@ def _cut(lines: list[str], raw: list[int], i: int, width: int) -> bool:
     if _starts_line(nxt) or not lines[i].strip():
         return False
     first = nxt.split(None, 1)[0]
-    return raw[i] <= width < raw[i] + 1 + len(first) or raw[i] == width
+    if _value_wrapped(lines[i]) or first[0] in ":\uff1a":
+        # no line of a report starts with a colon: the wrap fell between a key and its value
+        return True
+    # a word wrap fills a line at least half way before it breaks
+    return (2 * raw[i] >= width and raw[i] <= width < raw[i] + 1 + len(first)) or raw[i] == width
+
+
+def _value_wrapped(line: str) -> bool:
+    """Whether a line is a known key with nothing after it where a value belongs (the value
+    was wrapped onto the next line; a block's key line is followed by its lines)."""
+    key = _key_of(line)
+    return key is not None and key not in _BLOCK_KEYS and line.rstrip()[-1:] in ":\uff1a"
 
 
 def _split_flattened(lines: list[str]) -> list[str]:
-    """A line holding two of the report's keys or more (a paste flattened onto one line)
-    split before each key, block line and variable it holds."""
+    """A paste flattened onto one line (a line holding two of the report's keys or more, or
+    its pieces where it was wrapped again): each line split before each key, block line,
+    variable and banner it holds."""
+    if not any(_two_keys(line) for line in lines):
+        return lines
     out: list[str] = []
     for line in lines:
-        # two keys need two colons: most lines are passed over without a search
-        if line.count(":") + line.count("\uff1a") < 2:
-            out.append(line)
-            continue
-        keys = _KEY_AT.finditer(line)
-        if next(keys, None) is None or next(keys, None) is None:
-            out.append(line)
-            continue
         starts = sorted(
             {m.start() for m in _KEY_AT.finditer(line)}
             | {m.start() for m in _LINE_START_AT.finditer(line)}
@@ -304,6 +328,15 @@ def _split_flattened(lines: list[str]) -> list[str]:
                 cut = at
         out.append(_without_trailing_marks(line[cut:]))
     return out
+
+
+def _two_keys(line: str) -> bool:
+    """Whether a line holds two of the report's keys or more."""
+    # two keys need two colons: most lines are passed over without a search
+    if line.count(":") + line.count("\uff1a") < 2:
+        return False
+    keys = _KEY_AT.finditer(line)
+    return next(keys, None) is not None and next(keys, None) is not None
 
 
 def _key_of(line: str) -> str | None:

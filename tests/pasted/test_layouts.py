@@ -219,27 +219,25 @@ def _assert_same(name: str, changed: str, how: str) -> None:
 # Where the layout is still read differently, each with why: held exact, so a fix shows
 # here (the test fails until the entry goes) and no new miss hides among them.
 LEFT = {
-    # a wrapped cuDNN file name ("cudn" / "n64_7.dll") flattened: the cut is a blank now
+    # this report was pasted wrapped ("cudn" / "n64_7.dll", read back as one name); flattened,
+    # the cut becomes a blank, and with blanks after every line it is no longer a column's
     ("flattened", "pytorch-31876.txt"),
-    # the same wrapped line with blanks after every line: the cut is no longer a column's
     ("trailing-spaces", "pytorch-31876.txt"),
-    # the CPU block's wmic lines and lscpu's CPU(s) of these two, flattened
+    # the excerpt ends mid-key ("ProcessorT", "On-line CPU("): flattened, the piece runs
+    # into the value before it (Architecture: 9, CPU(s): 128)
     ("flattened", "pytorch-137846.txt"),
     ("flattened", "vllm-8004-rocm.txt"),
-    # a conda build string word-wrapped onto the next line
+    # a word wrap of a run of aligned blanks (a conda build string moved to the next line,
+    # though it would fit after one blank), and an excerpt ending in "[cond"
     ("word-wrap-80", "pytorch-28321.txt"),
-    # torch's warnings and a cuDNN file name cut at a column among word-wrapped lines
-    ("wrap-80", "pytorch-150733.txt"),
-    ("wrap-80", "lhotse-793.txt"),
-    ("wrap-80", "vllm-12440.txt"),
+    ("word-wrap-80", "pytorch-40682.txt"),
 }
 LEFT_PAIRS = {
+    # as above: the excerpt ends in "On-line CPU(" (the pair's report in turn)
     ("bullet-star", "flattened", "vllm-8004-rocm.txt"),
     ("flattened", "cr", "vllm-8004-rocm.txt"),
-    ("flattened", "word-wrap-80", "vllm-omni-2238.txt"),
-    ("flattened", "wrap-80", "vllm-16494.txt"),
-    ("quote-email", "flattened", "scale-mae-7.txt"),
-    ("wrap-80", "zero-width", "vllm-12440.txt"),
+    # textwrap measures a tab as 8 columns, the reader as one: no width fits both
+    ("indent-tab", "word-wrap-80", "pytorch-175855.txt"),
 }
 
 
