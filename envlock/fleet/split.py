@@ -65,7 +65,8 @@ def _rebase(
     """A delta from the first kind `other` as the delta `FleetTable.add` would find from
     `base` (by repr; None: a field the kind lacks): only the delta's fields and those where
     the two first kinds differ are looked at (10,000 nodes with another numpy each: one)."""
-    differ = [n for n in base.keys() | other.keys() if repr(base.get(n)) != repr(other.get(n))]
+    names = sorted(base.keys() | other.keys())  # sorted: the same deltas on every run
+    differ = [n for n in names if repr(base.get(n)) != repr(other.get(n))]
 
     def rebase(delta: dict[str, Value]) -> dict[str, Value]:
         out: dict[str, Value] = {}
