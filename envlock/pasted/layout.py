@@ -57,6 +57,7 @@ _ENTITIES = (
 )
 # Markdown's escapes of the characters it would render (\_ in CUDA\_HOME)
 _MD_ESCAPES = ("_", "*", "[", "]", "#", "`")
+_WINDOWS_PATH = re.compile(r"\\[A-Za-z0-9]")
 # a line's quote markers; possessive: each character is looked at once
 _QUOTES = re.compile(r"(?:[ \t]*+>[ \t]?)++")
 # a list bullet, wherever the list is indented
@@ -128,6 +129,7 @@ _LINE_START_AT = re.compile(
     r"|(?:System|PyTorch|CUDA / GPU|CPU|vLLM) Info(?!\S)"
     r"|Python Environment(?!\S)|Environment Variables(?!\S))"
 )
+_PATH_LINE = re.compile(r"(?:/|[A-Za-z]:\\)[^\s:;]{2,4096}")
 _BANNER_END = re.compile(r"={5,}|-{5,}")
 # keys of blocks: a report holds them once, their lines may repeat words of other keys
 _BLOCK_KEYS = frozenset(k for k, name in KEYS.items() if name in BLOCKS)
@@ -169,10 +171,42 @@ def _plain(text: str) -> str:
         for entity, char in _ENTITIES:
             text = text.replace(entity, char)
     if "\\" in text:
-        for char in _MD_ESCAPES:
-            text = text.replace("\\" + char, char)
+        text = "\n".join(_md_unescaped(line) for line in text.split("\n"))
     if "<" in text:
         text = _TAG.sub("", _BR.sub("\n", text))
+    return text
+
+
+def _md_unescaped(line: str) -> str:
+    """A line without Markdown's escapes. In a Windows path (a backslash before a letter or
+    digit, which Markdown never escapes) only its file name's: "torch\\_subclasses\\x.py"
+    is a folder, "bin\\cudnn64\\_7.dll" the file cudnn64_7.dll."""
+    if "\\" not in line:
+        return line
+    if not _WINDOWS_PATH.search(line):
+        return _md_plain(line)
+    words = line.split(" ")
+    for i, word in enumerate(words):
+        at = _last_separator(word)
+        if "\\" in word[at:]:
+            words[i] = word[:at] + _md_plain(word[at:])
+    return " ".join(words)
+
+
+def _last_separator(word: str) -> int:
+    """Where a word's last path component starts (after its last backslash before a letter
+    or digit); 0 if it has none."""
+    at = word.rfind("\\")
+    while at >= 0:
+        if word[at + 1 : at + 2].isalnum():
+            return at + 1
+        at = word.rfind("\\", 0, at)
+    return 0
+
+
+def _md_plain(text: str) -> str:
+    for char in _MD_ESCAPES:
+        text = text.replace("\\" + char, char)
     return text
 
 
@@ -226,7 +260,12 @@ def _without_trailing_marks(segment: str) -> str:
 def _starts_line(line: str) -> bool:
     """Whether a line reads as the start of a report's line (not a wrapped value's rest)."""
     s = line.lstrip()
-    return not s or bool(_KEY_AT.match(s) or _LINE_START_AT.match(s)) or s[0] in "|+"
+    if not s or s[0] in "|+" or _KEY_AT.match(s) or _LINE_START_AT.match(s):
+        return True
+    # a whole path on a line of its own (the cuDNN block lists one a line): a cut at a
+    # column falls before a "/" once in a path, a word wrap moves a path only with what
+    # follows it on its line
+    return _PATH_LINE.fullmatch(s) is not None
 
 
 def _unwrapped(lines: list[str]) -> list[str]:

@@ -23,6 +23,7 @@ import pytest
 from envlock.checks import run_checks
 from envlock.errors import FactsError
 from envlock.pasted import facts_from_texts
+from envlock.pasted.layout import undo_layout
 from tests.conftest import FIXTURES
 
 CE = FIXTURES / "collect_env"
@@ -287,6 +288,37 @@ def test_the_transformations_change_every_report() -> None:
 def test_the_corpus_is_read_from_the_tuning_part_only() -> None:
     assert TUNING and all((CE / n).is_file() for n in TUNING)
     assert not any(Path(n).parts[0] == "heldout" for n in TUNING)
+
+
+# The reports the layout step changes as pasted (lines' trailing blanks aside), and how:
+# every other report reaches the parser exactly as it was pasted.
+CHANGED_AS_PASTED = {
+    "pytorch-44303.txt": "a code block's indentation removed",
+    "pytorch-97457.txt": "a code block's indentation removed",
+    "pytorch-85917.txt": "a code block's indentation removed",
+    "vllm-43450.txt": "a code block's indentation removed",
+    "pytorch-40682.txt": "a reply's quote markers removed",
+    "pytorch-11870.txt": "the >>> of a Python prompt read as quote markers",
+    "pytorch-31876.txt": "a cuDNN file name cut at column 80 joined",
+    "pytorch-121067.txt": "sys.version's own line break (clang builds) joined",
+    "vllm-21310.txt": "the excerpt's last word, cut off, joined to the widest line",
+}
+
+
+def test_the_layout_step_leaves_other_reports_as_pasted() -> None:
+    changed = set()
+    for name in TUNING:
+        text = _text(name)
+        as_pasted = "\n".join(line.rstrip() for line in text.split("\n"))
+        if undo_layout(text).text != as_pasted:
+            changed.add(name)
+    assert changed == set(CHANGED_AS_PASTED)
+
+
+def test_markdown_escapes_in_a_windows_path_are_the_paths_own() -> None:
+    line = r"C:\actions-runner\_work\torch\_subclasses\x.py cuDNN: C:\CUDA\bin\cudnn64\_7.dll"
+    assert undo_layout(line).text == line.replace(r"cudnn64\_7", "cudnn64_7")
+    assert undo_layout(r"[pip3] torch\_geometric==2.0 \*").text == "[pip3] torch_geometric==2.0 *"
 
 
 def _notes(text: str) -> list[str]:
