@@ -91,7 +91,7 @@ def facts_from_texts(
         name = names.get("nvidia_smi", "nvidia-smi text")
         _read(
             draft,
-            nvidia_smi,
+            _unquoted(nvidia_smi),
             name,
             parse_nvidia_smi,
             "no nvidia-smi output found (expected its table or `nvidia-smi -q`)",
@@ -101,7 +101,7 @@ def facts_from_texts(
         name = names.get("pip_freeze", "pip freeze text")
         _read(
             draft,
-            pip_freeze,
+            _unquoted(pip_freeze),
             name,
             parse_pip_freeze,
             "no 'name==version' lines found (expected `pip freeze`)",
@@ -122,6 +122,13 @@ def _layout(draft: Draft, text: str) -> str:
     for note in layout.notes:
         draft.note(note)
     return layout.text
+
+
+def _unquoted(text: str) -> str:
+    """An nvidia-smi or pip freeze text without a reply's, a page's or a form's quoting."""
+    from envlock.pasted.layout import undo_quoting
+
+    return undo_quoting(text)
 
 
 def _read(

@@ -60,6 +60,8 @@ _MD_ESCAPES = ("_", "*", "[", "]", "#", "`")
 _WINDOWS_PATH = re.compile(r"\\[A-Za-z0-9]")
 # a line's quote markers; possessive: each character is looked at once
 _QUOTES = re.compile(r"(?:[ \t]*+>[ \t]?)++")
+# quote markers and list bullets, in any order
+_DECORATION = re.compile(r"(?:[ \t]*+>[ \t]?|[ \t]*+[-*+][ \t])++")
 # a list bullet, wherever the list is indented
 _BULLET = re.compile(r"[ \t]*+[-*+][ \t]")
 # what flattening left at the end of a piece (" > > ", " - "), read on the reversed piece
@@ -164,6 +166,20 @@ def undo_layout(text: str) -> Layout:
     return Layout("\n".join(lines if rest is None else [*lines, rest]), notes)
 
 
+def undo_quoting(text: str) -> str:
+    """Another pasted text (nvidia-smi, pip freeze) without what a reply, a page or an issue
+    form put around its lines: the characters and tags of `_plain`, quote markers, and list
+    bullets where every line has one. Its lines are otherwise kept (wrapped and flattened
+    lines, and two reports, are told by collect_env's keys)."""
+    lines = _plain(text).split("\n", MAX_LINES)
+    rest = lines.pop() if len(lines) > MAX_LINES else None
+    lines = [line[_quote_end(line) :] for line in lines]
+    filled = [line for line in lines if line.strip()]
+    if filled and all(_bullet_end(line, 0) for line in filled):
+        lines = [line[_bullet_end(line, 0) :] for line in lines]
+    return "\n".join(lines if rest is None else [*lines, rest])
+
+
 def _plain(text: str) -> str:
     """Plain characters, line breaks, no HTML escapes, Markdown escapes or wrapping tags."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CHARS)
@@ -234,13 +250,8 @@ def _bulleted(lines: list[str]) -> bool:
 
 def _decoration_end(line: str, bullets: bool) -> int:
     """Where a line's quote markers and (with `bullets`) list bullets end, in any order."""
-    at = _quote_end(line)
-    while bullets:
-        after = _bullet_end(line, at)
-        if after == at:
-            break
-        at = _quote_end(line, after)
-    return at
+    m = (_DECORATION if bullets else _QUOTES).match(line)
+    return m.end() if m else 0
 
 
 def _undecorated(line: str, bullets: bool) -> str:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from envlock.errors import FactsError
 from envlock.pasted import facts_from_texts
-from envlock.pasted.layout import undo_layout
+from envlock.pasted.layout import undo_layout, undo_quoting
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
 from tests.pasted.test_layouts import TRANSFORMS, TUNING, _document, _expected, _text
@@ -131,4 +131,17 @@ def test_a_1_mb_paste_is_undone_in_under_1_s(case: tuple[str, str, str]) -> None
             facts_from_texts(collect_env=text)
 
     assert seconds(lambda: undo_layout(text), "undo_layout") < BOUND_S
+    assert seconds(whole, "facts_from_texts") < BOUND_S
+
+
+@pytest.mark.parametrize("kind", ["nvidia_smi", "pip_freeze"])
+@pytest.mark.parametrize("fragment", ["> ", "- > ", "- a==1\n", "> - a==1\n", "&gt;", "<pre>"])
+def test_a_1_mb_nvidia_smi_or_pip_freeze_is_unquoted_in_under_1_s(kind: str, fragment: str) -> None:
+    text = line_of("", fragment, "a==1", MB)
+
+    def whole() -> None:
+        with contextlib.suppress(FactsError):
+            facts_from_texts(**{kind: text})
+
+    assert seconds(lambda: undo_quoting(text), "undo_quoting") < BOUND_S
     assert seconds(whole, "facts_from_texts") < BOUND_S

@@ -343,3 +343,45 @@ def test_two_reports_in_one_paste_read_the_first_with_a_note(first: str, second:
     assert _document(paste) == _expected(first)
     assert any("holds 2 collect_env reports: the first is read" in n for n in _notes(paste))
     assert not any("collect_env reports" in n for n in _notes(_text(first)))
+
+
+# nvidia-smi and pip freeze pasted on their own: the quoting a reply, a page or a form adds
+QUOTINGS = (
+    "quote-reply",
+    "quote-nested",
+    "quote-email",
+    "fence-backticks",
+    "details-pre",
+    "details-blank",
+    "crlf",
+    "cr",
+    "nbsp",
+    "zero-width",
+    "html-escaped",
+    "bullet-dash",
+    "bullet-star",
+    "doubled-blank-lines",
+)
+OTHER_TEXTS = [("nvidia_smi", p) for p in sorted((FIXTURES / "nvidia_smi").glob("*.txt"))] + [
+    ("pip_freeze", p) for p in sorted((FIXTURES / "pip_freeze").glob("*.txt"))
+]
+
+
+def _other_document(kind: str, text: str) -> str:
+    try:
+        facts = facts_from_texts(**{kind: text}, collected_at="2026-01-01T00:00:00+00:00")
+    except FactsError as e:
+        return f"FactsError: {e}"
+    doc = facts.to_dict()
+    doc.pop("meta")
+    return json.dumps(doc, sort_keys=True, indent=1)
+
+
+@pytest.mark.parametrize("how", QUOTINGS)
+def test_nvidia_smi_and_pip_freeze_read_through_quoting(how: str) -> None:
+    wrong = []
+    for kind, path in OTHER_TEXTS:
+        text = path.read_text()
+        if _other_document(kind, TRANSFORMS[how](text)) != _other_document(kind, text):
+            wrong.append(path.name)
+    assert not wrong, f"{how}: {wrong}"
