@@ -286,20 +286,20 @@ def _unwrapped(lines: list[str]) -> list[str]:
     indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
     raw = [max(len(x.rstrip()) - indent, 0) for x in lines]
     width = max((n for n in raw if n <= _MAX_WRAP), default=0)
-    cuts = {i for i in range(len(lines) - 1) if _cut(lines, raw, i, width)}
+    # A column cut leaves its lines as wide as the widest, mid-word as likely as not (a cut
+    # that fell on blanks left the line as wide, its last characters the blanks); a word
+    # wrap leaves them a little short of it, the blank dropped, and some as wide by chance.
+    wide = {i for i, x in enumerate(lines) if raw[i] <= width <= len(x) - indent}
+    cuts = {i for i in range(len(lines) - 1) if _cut(lines, raw, i, width, i in wide)}
     if width < 20 or not cuts or (len(cuts) < 2 and not _common_width(width)):
         return lines
-    return _joined(lines, cuts, _columns(lines, raw, cuts, width, indent), indent)
+    return _joined(lines, cuts, _columns(lines, cuts & wide, cuts, width), indent)
 
 
-def _columns(lines: list[str], raw: list[int], cuts: set[int], width: int, indent: int) -> set[int]:
-    """The cuts made at the column, mid-word (the others fell between words)."""
-    # A column cut leaves its lines as wide as the widest, mid-word as likely as not (a cut
-    # that fell on a blank left the line as wide, its last character the blank); a word
-    # wrap leaves them a little short of it, the blank dropped, and some as wide by chance.
-    columns = {i for i in cuts if raw[i] == width or len(lines[i]) - indent >= width}
-    short = [i for i in cuts - columns if raw[i] >= width - 12]
-    if len(columns) < len(short):
+def _columns(lines: list[str], columns: set[int], cuts: set[int], width: int) -> set[int]:
+    """The cuts made at the column, mid-word (the others fell between words), of the cuts
+    at the width (`columns`)."""
+    if len(columns) < len(cuts - columns):
         # a word wrap cuts a word only where it is longer than a line
         columns = {i for i in columns if _word_across(lines[i], lines[i + 1], width)}
     return columns
@@ -337,18 +337,21 @@ def _joined(lines: list[str], cuts: set[int], columns: set[int], indent: int) ->
     return out
 
 
-def _cut(lines: list[str], raw: list[int], i: int, width: int) -> bool:
-    """Whether line i was cut at `width`: the next line is no line's start, and either line
-    i is exactly that wide or the next line's first word would not have fit on it."""
+def _cut(lines: list[str], raw: list[int], i: int, width: int, wide: bool) -> bool:
+    """Whether line i was cut: the next line is no line's start, and line i is as `wide` as
+    the widest, or the next line's first word would not have fit on it (or a key's value
+    went to it)."""
     nxt = lines[i + 1]
     if _starts_line(nxt) or not lines[i].strip():
         return False
+    if wide:
+        return True
     first = nxt.split(None, 1)[0]
     if _value_wrapped(lines[i]) or first[0] in ":\uff1a":
         # no line of a report starts with a colon: the wrap fell between a key and its value
         return True
     # a word wrap fills a line at least half way before it breaks
-    return (2 * raw[i] >= width and raw[i] <= width < raw[i] + 1 + len(first)) or raw[i] == width
+    return 2 * raw[i] >= width and raw[i] <= width < raw[i] + 1 + len(first)
 
 
 def _value_wrapped(line: str) -> bool:

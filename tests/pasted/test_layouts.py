@@ -166,6 +166,7 @@ TRANSFORMS: dict[str, Transform] = {
     "wrap-80": _hard_wrap(80),
     "wrap-100": _hard_wrap(100),
     "word-wrap-80": _word_wrap(80),
+    "word-wrap-100": _word_wrap(100),
     "flattened": _flattened,
 }
 
@@ -234,11 +235,11 @@ LEFT = {
     ("word-wrap-80", "pytorch-40682.txt"),
 }
 LEFT_PAIRS = {
-    # as above: the excerpt ends in "On-line CPU(" (the pair's report in turn)
-    ("bullet-star", "flattened", "vllm-8004-rocm.txt"),
-    ("flattened", "cr", "vllm-8004-rocm.txt"),
-    # textwrap measures a tab as 8 columns, the reader as one: no width fits both
-    ("indent-tab", "word-wrap-80", "pytorch-175855.txt"),
+    # as above: the wrapped cuDNN name flattened, or blanks after its cut
+    ("prompt-first", "flattened", "pytorch-31876.txt"),
+    ("trailing-spaces", "quote-email", "pytorch-31876.txt"),
+    # as above: the conda build string moved by a word wrap of aligned blanks
+    ("word-wrap-80", "quote-reply", "pytorch-28321.txt"),
 }
 
 
