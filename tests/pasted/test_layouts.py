@@ -168,6 +168,8 @@ TRANSFORMS: dict[str, Transform] = {
     "word-wrap-80": _word_wrap(80),
     "word-wrap-100": _word_wrap(100),
     "flattened": _flattened,
+    # copied from a rendered page without <pre>: runs of blanks and indentation collapsed
+    "blanks-collapsed": lambda t: "\n".join(" ".join(line.split()) for line in _lines(t)),
 }
 
 
@@ -235,11 +237,16 @@ LEFT = {
     ("word-wrap-80", "pytorch-40682.txt"),
 }
 LEFT_PAIRS = {
-    # as above: the wrapped cuDNN name flattened, or blanks after its cut
-    ("prompt-first", "flattened", "pytorch-31876.txt"),
-    ("trailing-spaces", "quote-email", "pytorch-31876.txt"),
-    # as above: the conda build string moved by a word wrap of aligned blanks
-    ("word-wrap-80", "quote-reply", "pytorch-28321.txt"),
+    # as above, each pair on the report it meets in turn: an excerpt that ends mid-key
+    # flattened, the wrapped cuDNN name with blanks after its cut, the excerpt ending in
+    # "[cond", and conda rows whose aligned blanks a word wrap moved
+    ("fence-text", "flattened", "vllm-8004-rocm.txt"),
+    ("html-escaped", "flattened", "vllm-8004-rocm.txt"),
+    ("flattened", "prompt-first", "pytorch-137846.txt"),
+    ("quote-email", "trailing-spaces", "pytorch-31876.txt"),
+    ("word-wrap-80", "quote-nested", "pytorch-40682.txt"),
+    ("flattened", "word-wrap-100", "vllm-18285.txt"),
+    ("flattened", "word-wrap-80", "vllm-7943.txt"),
 }
 
 
