@@ -38,6 +38,7 @@ DIAGNOSED = frozenset(
 class Row:
     part: str
     file: str
+    batch: str  # the corpus batch that added the report ('added'), '-' for the first 29
     category: str
     expected: str
     top: str
@@ -71,7 +72,8 @@ def score_entry(part: str, folder: Path, entry: dict[str, object]) -> Row:
     category, expected = str(entry["category"]), _expected(entry)
     top_id = top.check_id if top else "none"
     verdict = _verdict(category, expected, top_id, errors)
-    return Row(part, str(entry["file"]), category, expected, top_id, errors, verdict)
+    batch = str(entry.get("added", "-"))
+    return Row(part, str(entry["file"]), batch, category, expected, top_id, errors, verdict)
 
 
 def score_part(part: str) -> list[Row]:
@@ -95,14 +97,35 @@ def summary(rows: list[Row]) -> dict[str, object]:
 
 
 def print_text(rows: list[Row], summaries: dict[str, dict[str, object]]) -> None:
-    print(f"{'part':8} {'file':30} {'category':12} {'expected':24} {'top finding':28} verdict")
+    print(
+        f"{'part':8} {'file':26} {'batch':12} {'category':12} {'expected':24} "
+        f"{'top finding':28} verdict"
+    )
     for r in rows:
-        print(f"{r.part:8} {r.file:30} {r.category:12} {r.expected:24} {r.top:28} {r.verdict}")
-    for part, s in summaries.items():
         print(
-            f"{part} score: {s['hits']}/{s['scored']} = {s['score']}; "
-            f"false errors on healthy: {len(s['false_errors'])}/{s['healthy']} {s['false_errors']}"
+            f"{r.part:8} {r.file:26} {r.batch:12} {r.category:12} {r.expected:24} "
+            f"{r.top:28} {r.verdict}"
         )
+    for part, s in summaries.items():
+        _print_summary(part, s)
+        # a part mixing batches is also scored per batch (a held-out part of two sessions)
+        batches = sorted({r.batch for r in rows if r.part == part})
+        if len(batches) > 1:
+            for batch in batches:
+                _print_summary(f"  {part} {batch}", summary(_of(rows, part, batch)))
+
+
+def _of(rows: list[Row], part: str, batch: str) -> list[Row]:
+    return [r for r in rows if r.part == part and r.batch == batch]
+
+
+def _print_summary(label: str, s: dict[str, object]) -> None:
+    errors = s["false_errors"]
+    assert isinstance(errors, list)
+    print(
+        f"{label} score: {s['hits']}/{s['scored']} = {s['score']}; "
+        f"false errors on healthy: {len(errors)}/{s['healthy']} {errors}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
