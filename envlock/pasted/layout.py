@@ -111,9 +111,8 @@ def _alternatives(keys: list[str]) -> str:
 
 
 _REPORT_KEYS = [k for k in KEYS if k != "cpu"] + [k.lower() for k in _OTHER_KEYS]
-# A known key where a line of the report can start: after whitespace, a quote marker (">"
-# of a flattened e-mail quote) or at the start,
-# its colon after at most 40 blanks (vLLM aligns its keys).
+# A known key where a line of the report can start (at the start, after whitespace or after
+# the ">" of a flattened e-mail quote), its colon after at most 40 blanks (vLLM aligns them).
 _KEY_AT = re.compile(
     rf"(?<![^\s>])(?=[A-Za-z])(?:{_alternatives(_REPORT_KEYS)}|CPU)[ \t]{{0,40}}[:\uff1a]",
     re.IGNORECASE,
