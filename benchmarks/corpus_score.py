@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from envlock.checks import run_checks  # noqa: E402
 from envlock.checks.triage import top_finding  # noqa: E402
+from envlock.errors import FactsError  # noqa: E402
 from envlock.findings import Severity  # noqa: E402
 from envlock.pasted import facts_from_texts  # noqa: E402
 
@@ -57,6 +58,8 @@ def _expected(entry: dict[str, object]) -> str:
 
 
 def _verdict(category: str, expected: str, top: str, errors: tuple[str, ...]) -> str:
+    if top == "unreadable":
+        return "miss" if category == "fine" or category in DIAGNOSED else "-"
     if category == "fine":
         return "miss" if errors else "hit"
     if category in DIAGNOSED:
@@ -65,12 +68,20 @@ def _verdict(category: str, expected: str, top: str, errors: tuple[str, ...]) ->
 
 
 def score_entry(part: str, folder: Path, entry: dict[str, object]) -> Row:
-    facts = facts_from_texts(collect_env=(folder / str(entry["file"])).read_text())
-    findings = run_checks(facts)
-    top = top_finding(findings)
-    errors = tuple(f.check_id for f in findings if f.severity is Severity.ERROR)
     category, expected = str(entry["category"]), _expected(entry)
-    top_id = top.check_id if top else "none"
+    try:
+        facts = facts_from_texts(collect_env=(folder / str(entry["file"])).read_text())
+    except FactsError:
+        # a report envlock cannot read is scored (a miss), not a crash of the whole run
+        facts = None
+    errors: tuple[str, ...] = ()
+    if facts is None:
+        top_id = "unreadable"
+    else:
+        findings = run_checks(facts)
+        top = top_finding(findings)
+        errors = tuple(f.check_id for f in findings if f.severity is Severity.ERROR)
+        top_id = top.check_id if top else "none"
     verdict = _verdict(category, expected, top_id, errors)
     batch = str(entry.get("added", "-"))
     return Row(part, str(entry["file"]), batch, category, expected, top_id, errors, verdict)
