@@ -78,17 +78,23 @@ CODES = {}
     + _FINDER
 )
 # argv: ENTRY -- ARGS; stdin: what stdin_payload() writes (the container probe over a
-# local daemon: the command line stays small, and the daemon copies less).
+# local daemon: the command line stays small, and the daemon copies less), read by its
+# lengths: stdin's end reaches the container ~20 ms after its bytes, so it is not waited for.
 STDIN_BOOTSTRAP = (
     _HEAD
     + """\
 import _frozen_importlib_external as _bootstrap
-raw = sys.stdin.buffer.read()
-n = int.from_bytes(raw[:8], "big")
-FILES = json.loads(raw[8:8 + n].decode("utf-8"))
-magic = raw[8 + n:12 + n]
-CODES = marshal.loads(raw[12 + n:]) if magic == _bootstrap.MAGIC_NUMBER else {}
-del raw
+def take(n):
+    data = sys.stdin.buffer.read(n)
+    if len(data) != n:
+        sys.stderr.write("envlock: the probe's package on stdin was cut short\\n")
+        sys.exit(3)
+    return data
+head = take(20)
+FILES = json.loads(take(int.from_bytes(head[:8], "big")).decode("utf-8"))
+codes = take(int.from_bytes(head[8:16], "big"))
+CODES = marshal.loads(codes) if head[16:] == _bootstrap.MAGIC_NUMBER else {}
+del codes
 """
     + _FINDER
 )
@@ -122,7 +128,9 @@ def stdin_payload(files: dict[str, str], codes: dict[str, bytes], magic: bytes) 
     import marshal
 
     sources = json.dumps(files).encode("utf-8")
-    return len(sources).to_bytes(8, "big") + sources + magic + marshal.dumps(codes)
+    code = marshal.dumps(codes)
+    head = len(sources).to_bytes(8, "big") + len(code).to_bytes(8, "big") + magic
+    return head + sources + code
 
 
 def command(python: str, files: dict[str, str], entry: str, args: list[str]) -> list[str]:

@@ -68,3 +68,44 @@ def test_the_hosts_bytecode_is_used_only_for_the_file_as_it_is(tmp_path: Path) -
     assert _bytecode(str(module)) is None  # a hash-checked pyc: not read
     assert _bytecode(str(tmp_path / "absent.py")) is None
     assert _bytecode(None) is None
+
+
+def test_the_child_starts_once_its_package_is_in_not_at_stdins_end() -> None:
+    """The package is read by its length: a daemon passes stdin's end on ~20 ms after the
+    bytes, and the probe must not wait for it (stdin is left open here: it never ends)."""
+    codes = {"probe_t/m.py": marshal.dumps(compile(SOURCE, "compiled-by-the-host", "exec"))}
+    argv = stdin_command(sys.executable, ENTRY, ["a", "b"])
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(stdin_payload(FILES, codes, importlib.util.MAGIC_NUMBER))
+        proc.stdin.flush()  # and not closed
+        assert proc.wait(timeout=30) == 3
+        assert proc.stdout.read() == b"compiled-by-the-host a b\n"
+    finally:
+        proc.kill()
+        proc.stdin.close()
+        proc.stdout.close()
+        proc.wait()
+
+
+def test_a_package_cut_short_ends_in_one_line() -> None:
+    """A host that died mid-write: one line and exit 3, no traceback."""
+    payload = stdin_payload(FILES, {}, importlib.util.MAGIC_NUMBER)
+    argv = stdin_command(sys.executable, ENTRY, [])
+    for cut in (0, 5, len(payload) // 2, len(payload) - 1):
+        proc = subprocess.run(argv, input=payload[:cut], capture_output=True, timeout=60)
+        assert proc.returncode == 3, (cut, proc.stderr)
+        assert proc.stderr.count(b"\n") == 1 and b"Traceback" not in proc.stderr
+
+
+def test_the_served_probe_leaves_without_the_interpreters_teardown() -> None:
+    """Its output flushed, the probe's process ends at once (os._exit): tearing down its
+    modules and threads cost ~10 ms of every container probe. An atexit handler
+    registered before the bootstrap shows whether the teardown ran."""
+    argv, stdin = python_stdin("image:x", torch_live=False, timeout=60.0, with_pynvml=False)
+    argv[2] = "import atexit\natexit.register(print, 'torn down')\n" + argv[2]
+    proc = subprocess.run(argv, input=stdin, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert b"torn down" not in proc.stdout
+    assert json.loads(proc.stdout)["meta"]["target"] == "image:x"
