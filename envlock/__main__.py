@@ -11,4 +11,8 @@ def _cli(argv: list[str]) -> int:
 
 # a warm `envlock verify` answers before the CLI loads (usecases/warmverify.py)
 code = run(sys.argv[1:], _cli)
-sys.exit(_cli(sys.argv[1:]) if code is None else code)
+if code is not None:
+    sys.exit(code)
+from envlock.cli import leave  # noqa: E402  (after the warm path, which needs no CLI)
+
+leave(_cli(sys.argv[1:]))

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from envlock import DISTRIBUTION, __version__
 from envlock.errors import EnvlockError, ExitCode
@@ -250,4 +250,24 @@ def entry() -> None:
 
     argv = sys.argv[1:]
     code = run(argv, main)  # a warm `envlock verify` answers from its stored output
-    sys.exit(main(argv) if code is None else code)
+    if code is not None:
+        sys.exit(code)
+    leave(main(argv))
+
+
+def leave(code: int) -> NoReturn:
+    """Ends envlock with `code` as any exit does (atexit's handlers run, the standard
+    streams are flushed), then without the interpreter's teardown of every module and
+    object, 20-50 ms after a container probe. A non-daemon thread still running (an
+    executor's worker) gets the usual exit, which waits for it."""
+    import atexit
+    import threading
+
+    main_thread = threading.main_thread()
+    if any(not t.daemon for t in threading.enumerate() if t is not main_thread):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone: nothing to flush to
+            stream.flush()
+    os._exit(code)
