@@ -442,6 +442,7 @@ def _os_version(pretty: str) -> str | None:
 def _gpus(fields: dict[str, list[str]], d: Draft) -> None:
     lines = fields.get("gpus")
     if lines is None:
+        _warned_gpus(d)
         return
     first = lines[0].strip().lower()
     if first == "no cuda":
@@ -461,6 +462,16 @@ def _gpus(fields: dict[str, list[str]], d: Draft) -> None:
                     "compute_capability": d.warned_capabilities.get(name),
                 }
             )
+    _warned_gpus(d)
+
+
+def _warned_gpus(d: Draft) -> None:
+    """The GPUs torch's own capability warning names, when the report lists none (cut
+    before its GPU lines, or 'Could not collect'): torch saw them, with that capability."""
+    if d.gpus is not None or d.torch.get("hip"):
+        return
+    for index, (name, capability) in enumerate(d.warned_capabilities.items()):
+        d.add_gpu({"index": index, "name": name[:120], "compute_capability": capability})
 
 
 def _without_uuid(name: str) -> str:

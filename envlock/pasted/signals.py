@@ -6,7 +6,10 @@ without a usable NVIDIA driver.
 - "Is CUDA available: False" from a CUDA build of torch while "Nvidia driver version" and
   "GPU models and configuration" say "Could not collect": nvidia-smi did not run and torch
   found no device, the signature of a machine (or container) without the driver; a Jetson
-  (a tegra kernel) has no nvidia-smi at all and is left alone.
+  (a tegra kernel) has no nvidia-smi at all and is left alone;
+- a CPU build of torch whose report says "Could not collect" for both the driver and the
+  GPUs: nvidia-smi answered nothing, so no NVIDIA GPU is visible here and the CPU build is
+  what this machine runs (vLLM's CPU backend, a CPU-only VM with a CUDA toolkit).
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ _NOT_COLLECTED = "could not collect"
 
 def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
     """Apply what the report's fields say together (`fields`: collect_env's, as read)."""
+    if d.gpus is None and _cpu_build(fields, d) and _nothing_collected(fields):
+        d.gpus = []
+        d.note(
+            "nvidia-smi answered nothing (driver and GPUs: 'Could not collect') beside a CPU "
+            "build of torch: no NVIDIA GPU is visible here"
+        )
     if d.gpus is None and d.torch.get("cuda") and not _tegra(fields):
         if d.torch_found_no_driver:
             _no_driver(d, "torch printed 'Found no NVIDIA driver on your system'")
@@ -40,6 +49,16 @@ def _cuda_false_nothing_collected(fields: dict[str, list[str]]) -> bool:
         and _raw(fields, "driver") == _NOT_COLLECTED
         and _raw(fields, "gpus") in (None, _NOT_COLLECTED)
     )
+
+
+def _nothing_collected(fields: dict[str, list[str]]) -> bool:
+    return _raw(fields, "driver") == _NOT_COLLECTED and _raw(fields, "gpus") == _NOT_COLLECTED
+
+
+def _cpu_build(fields: dict[str, list[str]], d: Draft) -> bool:
+    """A CPU build of torch: read as installed, with neither a CUDA nor a ROCm version (a
+    report that does not say which CUDA torch was built with is not one)."""
+    return bool(d.torch.get("installed")) and not d.torch.get("cuda") and not d.torch.get("hip")
 
 
 def _tegra(fields: dict[str, list[str]]) -> bool:

@@ -1,0 +1,51 @@
+"""The classes session 4's tuning reports missed (issue 21, batch issue21-s4), each on the
+real report it was found on (tests/fixtures/collect_env/, the tuning part: never the
+held-out part) and on one where the rule must not fire."""
+
+from __future__ import annotations
+
+from envlock.checks import run_checks
+from envlock.checks.triage import top_finding
+from envlock.findings import Finding, Severity
+from envlock.pasted import facts_from_texts
+from tests.conftest import REPO
+
+TUNING = REPO / "tests" / "fixtures" / "collect_env"
+
+
+def _findings(name: str) -> list[Finding]:
+    return run_checks(facts_from_texts(collect_env=(TUNING / name).read_text()))
+
+
+def _top(name: str) -> str | None:
+    top = top_finding(_findings(name))
+    return top.check_id if top else None
+
+
+def test_a_gpu_torch_warned_about_counts_when_the_report_lists_no_gpu() -> None:
+    """vllm#20173, a digest flattened onto one line and cut before its GPU lines: torch's own
+    warning names the GPU ('NVIDIA B200 with CUDA capability sm_100 is not compatible') and
+    its arch list (sm_50 ... sm_90): that GPU is the report's, with its capability."""
+    facts = facts_from_texts(collect_env=(TUNING / "vllm-20173.txt").read_text())
+    assert facts.driver.gpus is not None
+    assert [(g.name, g.compute_capability) for g in facts.driver.gpus] == [("NVIDIA B200", "10.0")]
+    assert _top("vllm-20173.txt") == "EL-ARCH-UNSUPPORTED"
+
+
+def test_gpu_lines_win_over_the_warning() -> None:
+    """pytorch#150733 lists its GPU and carries the warning: one GPU, not two."""
+    facts = facts_from_texts(collect_env=(TUNING / "pytorch-150733.txt").read_text())
+    assert facts.driver.gpus is not None and len(facts.driver.gpus) == 1
+
+
+def test_cpu_build_where_nvidia_smi_answered_nothing_is_no_error() -> None:
+    """vllm#4287: torch 2.2.1+cpu for vLLM's CPU backend; GPU models and driver 'Could not
+    collect' (nvidia-smi found nothing), a CUDA toolkit installed: no GPU is visible here,
+    so the CPU build is what this machine runs, not an error."""
+    errors = [f.check_id for f in _findings("vllm-4287.txt") if f.severity is Severity.ERROR]
+    assert errors == []
+
+
+def test_cpu_build_beside_a_listed_gpu_is_still_an_error() -> None:
+    """vllm#15258: torch 2.6.0+cpu with an RTX 3060 listed: the CPU-only build is the cause."""
+    assert _top("vllm-15258.txt") == "EL-TORCH-CPU-ONLY"
