@@ -135,6 +135,9 @@ _BANNER_END = re.compile(r"={5,}|-{5,}")
 # keys of blocks: a report holds them once, their lines may repeat words of other keys
 _BLOCK_KEYS = frozenset(k for k, name in KEYS.items() if name in BLOCKS)
 _HEADER = "Collecting environment information"
+# what ends each of torch's warnings printed into a report: a flattened paste of several
+# is split there, one warning a line (each is read on its own line)
+_WARN = "warnings.warn("
 # a text whose longest line is longer than this was not hard-wrapped
 _MAX_WRAP = 160
 # the widths terminals and mail clients wrap at (a word wrap's lines fall short of it)
@@ -242,7 +245,7 @@ def _bulleted(lines: list[str]) -> bool:
     prints, behind a bullet."""
     for line in lines:
         bare = line[_decoration_end(line, True) :].lstrip().lower()
-        if bare.startswith(_REPORT_ONLY):
+        if bare.startswith(_REPORT_ONLY) or _two_keys(bare):  # (a flattened report's line)
             return _decoration_end(line, True) > _decoration_end(line, False)
     return False
 
@@ -270,7 +273,10 @@ def _without_trailing_marks(segment: str) -> str:
 def _starts_line(line: str) -> bool:
     """Whether a line reads as the start of a report's line (not a wrapped value's rest)."""
     s = line.lstrip()
-    if not s or s[0] in "|+" or _KEY_AT.match(s) or _LINE_START_AT.match(s):
+    if not s or s.startswith(("```", "~~~")) or _KEY_AT.match(s) or _LINE_START_AT.match(s):
+        return True
+    # nvidia-smi's table: a row ("| ... |") or a rule ("+---", "|===")
+    if (s[0] == "|" and s.rstrip().endswith("|")) or s.startswith(("+-", "+=", "|=", "|-")):
         return True
     # a whole path on a line of its own (the cuDNN block lists one a line): a cut at a
     # column falls before a "/" once in a path, a word wrap moves a path only with what
@@ -328,7 +334,10 @@ def _joined(lines: list[str], cuts: set[int], columns: set[int], indent: int) ->
             # a cut that fell on a blank kept it, as one
             line += nxt[indent:].rstrip() + (" " if nxt[-1:].isspace() else "")
         elif i - 1 in cuts:
-            line = line.rstrip() + " " + nxt.strip()
+            line = line.rstrip()
+            # a word wrap that broke a word at its hyphen ("...-nvidia-" / "aarch64-...")
+            hyphen = line[-1:] == "-" and line[-2:-1].isalnum()
+            line += ("" if hyphen else " ") + nxt.strip()
         else:
             line = nxt
         if i not in cuts:
@@ -343,6 +352,8 @@ def _cut(lines: list[str], raw: list[int], i: int, width: int, wide: bool) -> bo
     nxt = lines[i + 1]
     if _starts_line(nxt) or not lines[i].strip():
         return False
+    if lines[i].rstrip().endswith("|") and nxt.lstrip().startswith("|"):
+        return False  # rows of nvidia-smi's table
     if wide:
         return True
     first = nxt.split(None, 1)[0]
@@ -354,17 +365,26 @@ def _cut(lines: list[str], raw: list[int], i: int, width: int, wide: bool) -> bo
 
 
 def _value_wrapped(line: str) -> bool:
-    """Whether a line is a known key with nothing after it where a value belongs (the value
-    was wrapped onto the next line; a block's key line is followed by its lines)."""
-    key = _key_of(line)
-    return key is not None and key not in _BLOCK_KEYS and line.rstrip()[-1:] in ":\uff1a"
+    """Whether a line ends in a known key with nothing after it where a value belongs (the
+    value was wrapped onto the next line; a block's key line is followed by its lines)."""
+    line = line.rstrip()
+    if not line.endswith((":", "\uff1a")):
+        return False
+    last = None
+    for last in _KEY_AT.finditer(line):  # noqa: B007 - the last match is the one wanted
+        pass
+    if last is not None and last.end() == len(line):
+        return " ".join(last.group().rstrip(":\uff1a").lower().split()) not in _BLOCK_KEYS
+    for last in _LINE_START_AT.finditer(line):  # noqa: B007 - an lscpu key ("NUMA node(s):")
+        pass
+    return last is not None and last.end() == len(line)
 
 
 def _split_flattened(lines: list[str]) -> list[str]:
     """A paste flattened onto one line (a line holding two of the report's keys or more, or
     its pieces where it was wrapped again): each line split before each key, block line,
     variable and banner it holds."""
-    if not any(_two_keys(line) for line in lines):
+    if not any(_two_keys(line) or line.count(_WARN) > 1 for line in lines):
         return lines
     out: list[str] = []
     for line in lines:
@@ -372,6 +392,7 @@ def _split_flattened(lines: list[str]) -> list[str]:
             {m.start() for m in _KEY_AT.finditer(line)}
             | {m.start() for m in _LINE_START_AT.finditer(line)}
             | {m.end() for m in _BANNER_END.finditer(line)}
+            | _found(line, _WARN)
         )
         cut = 0
         for at in starts:
@@ -380,6 +401,16 @@ def _split_flattened(lines: list[str]) -> list[str]:
                 cut = at
         out.append(_without_trailing_marks(line[cut:]))
     return out
+
+
+def _found(line: str, literal: str) -> set[int]:
+    """Where `literal` occurs in a line."""
+    found = set()
+    at = line.find(literal)
+    while at >= 0:
+        found.add(at)
+        at = line.find(literal, at + len(literal))
+    return found
 
 
 def _two_keys(line: str) -> bool:

@@ -231,22 +231,19 @@ LEFT = {
     # into the value before it (Architecture: 9, CPU(s): 128)
     ("flattened", "pytorch-137846.txt"),
     ("flattened", "vllm-8004-rocm.txt"),
+    ("flattened", "pytorch-172826.txt"),  # "On-line CP"
+    ("flattened", "textgen-791.txt"),  # "CUDA used to bui" after "Is debug build: False"
     # a word wrap of a run of aligned blanks (a conda build string moved to the next line,
     # though it would fit after one blank), and an excerpt ending in "[cond"
     ("word-wrap-80", "pytorch-28321.txt"),
     ("word-wrap-80", "pytorch-40682.txt"),
 }
 LEFT_PAIRS = {
-    # as above, each pair on the report it meets in turn: an excerpt that ends mid-key
-    # flattened, the wrapped cuDNN name with blanks after its cut, the excerpt ending in
-    # "[cond", and conda rows whose aligned blanks a word wrap moved
-    ("fence-text", "flattened", "vllm-8004-rocm.txt"),
-    ("html-escaped", "flattened", "vllm-8004-rocm.txt"),
-    ("flattened", "prompt-first", "pytorch-137846.txt"),
-    ("quote-email", "trailing-spaces", "pytorch-31876.txt"),
-    ("word-wrap-80", "quote-nested", "pytorch-40682.txt"),
-    ("flattened", "word-wrap-100", "vllm-18285.txt"),
-    ("flattened", "word-wrap-80", "vllm-7943.txt"),
+    # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
+    ("fence-tildes", "flattened", "vllm-15258.txt"),
+    # a column cut of a paste whose first line began with <code>: the tag gone, that line
+    # is no longer as wide as the others
+    ("code-tag", "wrap-100", "vllm-7680.txt"),
 }
 
 
@@ -260,7 +257,8 @@ def test_each_layout_reads_as_the_report(how: str) -> None:
 
 def test_each_pair_of_layouts_reads_as_the_report() -> None:
     """Every ordered pair of transformations (the second applied to the first's output), each
-    pair on one report in turn, so every report meets many pairs."""
+    pair on one report in turn, so every report meets many pairs. A pair may miss only where
+    one of its layouts alone misses on that report (LEFT) or as LEFT_PAIRS says."""
     names = sorted(TRANSFORMS)
     wrong = set()
     i = 0
@@ -273,7 +271,8 @@ def test_each_pair_of_layouts_reads_as_the_report() -> None:
             text = TRANSFORMS[second](TRANSFORMS[first](_text(report)))
             if _document(text) != _expected(report):
                 wrong.add((first, second, report))
-    assert wrong == LEFT_PAIRS, (sorted(wrong - LEFT_PAIRS), LEFT_PAIRS - wrong)
+    explained = {(a, b, r) for a, b, r in wrong if (a, r) in LEFT or (b, r) in LEFT}
+    assert wrong - explained <= LEFT_PAIRS, sorted(wrong - explained - LEFT_PAIRS)
 
 
 def test_a_layout_never_changes_the_doctors_findings() -> None:
@@ -313,14 +312,23 @@ CHANGED_AS_PASTED = {
 }
 
 
+# and every issue digest that flattened its report onto one line, split at its keys
+FLATTENED = {
+    e["file"]
+    for e in json.loads((CE / "corpus.json").read_text())["reports"]
+    if "flattened onto one line" in e["layout"]
+}
+
+
 def test_the_layout_step_leaves_other_reports_as_pasted() -> None:
+    assert len(FLATTENED) >= 10
     changed = set()
     for name in TUNING:
         text = _text(name)
         as_pasted = "\n".join(line.rstrip() for line in text.split("\n"))
         if undo_layout(text).text != as_pasted:
             changed.add(name)
-    assert changed == set(CHANGED_AS_PASTED)
+    assert changed == set(CHANGED_AS_PASTED) | FLATTENED
 
 
 def test_markdown_escapes_in_a_windows_path_are_the_paths_own() -> None:
@@ -393,3 +401,18 @@ def test_nvidia_smi_and_pip_freeze_read_through_quoting(how: str) -> None:
         if _other_document(kind, TRANSFORMS[how](text)) != _other_document(kind, text):
             wrong.append(path.name)
     assert not wrong, f"{how}: {wrong}"
+
+
+def test_torch_warnings_flattened_onto_one_line_are_read_each() -> None:
+    """An issue digest flattens torch's warnings too (vllm-18818): each is read, not only the
+    first of the line (here GPU1 made another model, so the two differ)."""
+    from envlock.pasted.collect_env import parse_collect_env
+    from envlock.pasted.draft import Draft
+
+    text = _text("vllm-18818.txt").replace("GPU1 NVIDIA TITAN V", "GPU1 Tesla K80", 1)
+    text = text.replace(
+        "Tesla K80 which is of cuda capability 7.0", "Tesla K80 which is of cuda capability 3.7"
+    )
+    draft = Draft()
+    parse_collect_env(undo_layout(text).text, draft)
+    assert draft.warned_capabilities == {"NVIDIA TITAN V": "7.0", "Tesla K80": "3.7"}
