@@ -69,6 +69,8 @@ class Draft:
     warned_capabilities: dict[str, str] = field(default_factory=dict)
     # torch printed "Found no NVIDIA driver on your system" into the paste
     torch_found_no_driver: bool = False
+    # torch printed "Can't initialize NVML": the driver's management library did not load
+    torch_nvml_failed: bool = False
     # who ran the commands and where (shell prompts, home paths): for envlock report to replace
     users: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)

@@ -7,6 +7,9 @@ without a usable NVIDIA driver.
   "GPU models and configuration" say "Could not collect": nvidia-smi did not run and torch
   found no device, the signature of a machine (or container) without the driver; a Jetson
   (a tegra kernel) has no nvidia-smi at all and is left alone;
+- torch printed "Can't initialize NVML", CUDA is unavailable to a CUDA build and no driver
+  or GPU is listed: the driver's library is not here (a Space or container started without
+  a GPU);
 - a CPU build of torch whose report says "Could not collect" for both the driver and the
   GPUs: nvidia-smi answered nothing, so no NVIDIA GPU is visible here and the CPU build is
   what this machine runs (vLLM's CPU backend, a CPU-only VM with a CUDA toolkit).
@@ -30,6 +33,12 @@ def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
     if d.gpus is None and d.torch.get("cuda") and not _tegra(fields):
         if d.torch_found_no_driver:
             _no_driver(d, "torch printed 'Found no NVIDIA driver on your system'")
+        elif d.torch_nvml_failed and _cuda_false_none_listed(fields):
+            _no_driver(
+                d,
+                "torch printed \"Can't initialize NVML\" (the driver's library did not load) "
+                "and torch.cuda.is_available() is False",
+            )
         elif _cuda_false_nothing_collected(fields):
             _no_driver(
                 d,
@@ -47,6 +56,16 @@ def _cuda_false_nothing_collected(fields: dict[str, list[str]]) -> bool:
     return (
         _raw(fields, "cuda_available") in ("false", "no")
         and _raw(fields, "driver") == _NOT_COLLECTED
+        and _raw(fields, "gpus") in (None, _NOT_COLLECTED)
+    )
+
+
+def _cuda_false_none_listed(fields: dict[str, list[str]]) -> bool:
+    """CUDA unavailable and neither a driver nor a GPU listed (cut before them, or 'Could not
+    collect'): where only NVML is missing (WSL, some containers) CUDA is available."""
+    return (
+        _raw(fields, "cuda_available") in ("false", "no")
+        and _raw(fields, "driver") in (None, _NOT_COLLECTED)
         and _raw(fields, "gpus") in (None, _NOT_COLLECTED)
     )
 

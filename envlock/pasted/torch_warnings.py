@@ -34,6 +34,12 @@ _OLD_GPU_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
 # "UserWarning: CUDA initialization: Found no NVIDIA driver on your system." (torch >= 1.5
 # at import), "AssertionError: Found no NVIDIA driver on your system." (older torch)
 _NO_DRIVER = "Found no NVIDIA driver on your system"
+# "UserWarning: Can't initialize NVML" (torch/cuda/__init__.py, when nvmlInit fails: no
+# driver library here); the apostrophe may come curly or dropped from a rendered page.
+# nvidia-smi's own "Failed to initialize NVML: Driver/library version mismatch" is another
+# cause (a driver is installed) and is not matched.
+_NVML = "t initialize NVML"
+_NVML_HEADS = ("Can't", "Can\u2019t", "Can t", "Cant")
 # what Python's warnings module prints before the message on the same line:
 # ".../torch/cuda/__init__.py:215: UserWarning: NVIDIA GeForce RTX 5090 with ..."
 _WARNING_PREFIX = "Warning: "
@@ -48,6 +54,8 @@ def torch_warnings(line: str, d: Draft) -> None:
     if _NO_DRIVER in line:
         d.torch_found_no_driver = True
         return
+    if _nvml_warning(line):
+        d.torch_nvml_failed = True
     m = _ARCH_WARNING.search(line)
     if m:
         d.live.setdefault("arch_flags", m.group(1).split())
@@ -59,6 +67,17 @@ def torch_warnings(line: str, d: Draft) -> None:
     warned = _old_gpu_warning(line)
     if warned:
         d.warned_capabilities[warned[0]] = warned[1]
+
+
+def _nvml_warning(line: str) -> bool:
+    """torch's "Can't initialize NVML" anywhere in the line (each find is linear)."""
+    at = line.find(_NVML)
+    while at >= 0:
+        head = line[max(0, at - 5) : at + 1]
+        if any(head.endswith(h) for h in _NVML_HEADS):
+            return True
+        at = line.find(_NVML, at + 1)
+    return False
 
 
 def _capability_warning(line: str) -> tuple[str, str] | None:
