@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
 
+    from envlock.probe._util import Spawned
     from envlock.probe.shapes import ExtensionDoc
     from envlock.probe.statcache import StatCache
     from envlock.probe.torch_info import LiveProbe
@@ -83,12 +84,15 @@ def probe_host(
     deadline = started + max(float(timeout), 0.5)
     wanted = _START_ORDER if sections is None else _only(sections)
     live = _live_probe(torch_live, wanted)  # first: it is the long pole
+    ldconfig = _ldconfig_now(files, wanted)
 
     def remaining() -> float:
         return max(deadline - time.perf_counter(), 0.1)
 
     sources = [
-        _Source(name, _collector(name, remaining, torch_live, live, extension_cache, files))
+        _Source(
+            name, _collector(name, remaining, torch_live, live, extension_cache, files, ldconfig)
+        )
         for name in wanted
     ]
     for s in sources:
@@ -142,6 +146,16 @@ def _file_cache(directory: str | None) -> StatCache | None:
     return open_cache(directory)
 
 
+def _ldconfig_now(files: StatCache | None, wanted: tuple[str, ...]) -> Spawned | None:
+    """`ldconfig -p` started before the sections load, where nothing is cached (a served
+    probe): it runs on the other core meanwhile. With a cache its answer may be kept."""
+    if files is not None or "cuda" not in wanted:
+        return None
+    from envlock.probe.cudalibs import start_ldconfig
+
+    return start_ldconfig()
+
+
 def _only(sections: tuple[str, ...]) -> tuple[str, ...]:
     """The `sections` asked for, in the threads' start order."""
     return tuple(name for name in _START_ORDER if name in sections)
@@ -180,6 +194,7 @@ def _collector(
     live: LiveProbe | None,
     extension_cache: dict[str, ExtensionDoc] | None,
     files: StatCache | None,
+    ldconfig: Spawned | None = None,
 ) -> Callable[[], Mapping[str, object]]:
     """The call that collects section `name` within the time `remaining()` leaves."""
     import importlib
@@ -188,7 +203,9 @@ def _collector(
     collect: Callable[..., Mapping[str, object]] = module.collect
     if name == "driver":
         return lambda: collect(nvml_timeout=min(10.0, remaining() * 0.8))
-    if name in ("cuda", "toolchain"):
+    if name == "cuda":
+        return lambda: collect(timeout=remaining(), cache=files, ldconfig_started=ldconfig)
+    if name == "toolchain":
         return lambda: collect(timeout=remaining(), cache=files)
     if name == "extensions":
         return lambda: collect(cache=extension_cache, files=files)

@@ -14,7 +14,7 @@ import re
 import sys
 
 from envlock.probe import _dists
-from envlock.probe._util import run_command, which
+from envlock.probe._util import Spawned, run_command, which
 from envlock.probe.libnames import decode_cuda_version, is_cuda_library
 from envlock.probe.statcache import cached, is_str_list, stat_line, tool_key
 
@@ -100,12 +100,14 @@ print(json.dumps(out))
 """
 
 
-def collect(timeout: float = 15.0, cache: StatCache | None = None) -> CudaLibDoc:
+def collect(
+    timeout: float = 15.0, cache: StatCache | None = None, ldconfig_started: Spawned | None = None
+) -> CudaLibDoc:
     """`cache`: what ldconfig, nvcc and the ctypes child said, by their files' stat
-    (probe/statcache.py; host side only)."""
+    (probe/statcache.py; host side only). `ldconfig_started`: start_ldconfig()'s."""
     toolkit = toolkit_facts(timeout=min(timeout, 10.0), cache=cache)
     ld_path = ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", ""))
-    ldconfig = ldconfig_libraries(timeout=min(timeout, 5.0), cache=cache)
+    ldconfig = ldconfig_libraries(timeout=min(timeout, 5.0), cache=cache, started=ldconfig_started)
     if ldconfig is not None and not _runtime_candidates_exist(
         toolkit.get("cuda_home"), ld_path, ldconfig
     ):
@@ -425,8 +427,9 @@ def ld_library_path_facts(value: str) -> list[LibDirDoc]:
 LD_SO_CACHE = "/etc/ld.so.cache"  # what `ldconfig -p` prints
 
 
-def ldconfig_libraries(timeout: float = 5.0, cache: StatCache | None = None) -> list[str] | None:
-    """CUDA libraries in the loader cache; None when `ldconfig -p` could not be read."""
+def ldconfig_argv() -> list[str] | None:
+    """`ldconfig -p` (the loader's own cache by default; another one only where a test
+    names it), or None where there is no ldconfig."""
     exe = None
     for cand in ("/sbin/ldconfig", "/usr/sbin/ldconfig"):
         if os.access(cand, os.X_OK):
@@ -436,14 +439,33 @@ def ldconfig_libraries(timeout: float = 5.0, cache: StatCache | None = None) -> 
     if exe is None:
         return None
     ld_cache = LD_SO_CACHE
-    # the loader's own cache by default; another one only where a test names it
-    argv = [exe, "-p"] if ld_cache == "/etc/ld.so.cache" else [exe, "-C", ld_cache, "-p"]
+    return [exe, "-p"] if ld_cache == "/etc/ld.so.cache" else [exe, "-C", ld_cache, "-p"]
+
+
+def start_ldconfig() -> Spawned | None:
+    """`ldconfig -p` started now, for a probe without a cache (a served one): it runs
+    while the probe imports its sections; ldconfig_libraries(started=) reads it."""
+    argv = ldconfig_argv()
+    return None if argv is None else Spawned(argv)
+
+
+def ldconfig_libraries(
+    timeout: float = 5.0, cache: StatCache | None = None, started: Spawned | None = None
+) -> list[str] | None:
+    """CUDA libraries in the loader cache; None when `ldconfig -p` could not be read.
+    `started`: that command, started by start_ldconfig() (never with a cache)."""
+    if started is not None:
+        rc, out, _ = started.result(timeout)
+        return parse_ldconfig(out) if rc == 0 else None
+    argv = ldconfig_argv()
+    if argv is None:
+        return None
 
     def run() -> tuple[list[str] | None, bool]:
         rc, out, _ = run_command(argv, timeout)
         return (parse_ldconfig(out) if rc == 0 else None), rc == 0
 
-    key = [exe, stat_line(exe), stat_line(ld_cache)]
+    key = [argv[0], stat_line(argv[0]), stat_line(LD_SO_CACHE)]
     libs: list[str] | None = cached(cache, "ldconfig", key, run, is_str_list)
     return libs
 
