@@ -138,7 +138,9 @@ def parse_collect_env(text: str, draft: Draft) -> int:
         if not _heading(r, stripped.lower()) and not _known_key(r, line, stripped):
             _block_or_env(r, stripped, draft)
     _apply(r.fields, draft)
-    return len(r.fields)
+    # an excerpt cut before its first key may hold only what torch printed on import: its
+    # GPUs and their capabilities, its arch list, its word on the driver are read all the same
+    return len(r.fields) or len(draft.warned_capabilities)
 
 
 def _heading(r: _Reading, heading: str) -> bool:

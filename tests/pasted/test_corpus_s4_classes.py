@@ -4,8 +4,11 @@ held-out part) and on one where the rule must not fire."""
 
 from __future__ import annotations
 
+import pytest
+
 from envlock.checks import run_checks
 from envlock.checks.triage import top_finding
+from envlock.errors import FactsError
 from envlock.findings import Finding, Severity
 from envlock.pasted import facts_from_texts
 from tests.conftest import REPO
@@ -49,3 +52,20 @@ def test_cpu_build_where_nvidia_smi_answered_nothing_is_no_error() -> None:
 def test_cpu_build_beside_a_listed_gpu_is_still_an_error() -> None:
     """vllm#15258: torch 2.6.0+cpu with an RTX 3060 listed: the CPU-only build is the cause."""
     assert _top("vllm-15258.txt") == "EL-TORCH-CPU-ONLY"
+
+
+def test_an_excerpt_of_torchs_warnings_only_is_read() -> None:
+    """vllm#18818, an issue digest cut before collect_env's first key: only torch's own
+    'Found GPU0 NVIDIA TITAN V which is of cuda capability 7.0 ... too old' warnings. They
+    are read (the GPU and its capability), not refused as 'no collect_env fields found'."""
+    facts = facts_from_texts(collect_env=(TUNING / "vllm-18818.txt").read_text())
+    assert facts.driver.gpus is not None
+    assert {(g.name, g.compute_capability) for g in facts.driver.gpus} == {
+        ("NVIDIA TITAN V", "7.0")
+    }
+    assert facts.torch.version is None
+
+
+def test_a_text_without_collect_env_or_torchs_warnings_is_still_refused() -> None:
+    with pytest.raises(FactsError):
+        facts_from_texts(collect_env="Found GPU0 in the attic, no warning here\nhello\n")
