@@ -295,6 +295,11 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
     asked.family = tuple(facts.packages.distributions)
     if asked.driver is None:
         asked.driver = ctx.driver_version
+    if asked.driver is None and ctx.driver_cuda is not None:
+        # only the CUDA version the driver provides is known (torch's "driver too old (found
+        # version 11070)", nvidia-smi's header): judged as that CUDA's oldest driver, the
+        # builds that run are those that run on the real one
+        asked.driver = matrix.toolkit_driver(ctx.driver_cuda, ctx.os_name)
     if asked.python is None:
         asked.python = ctx.python_version
     if asked.os_name is None:

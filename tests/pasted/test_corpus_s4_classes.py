@@ -69,3 +69,16 @@ def test_an_excerpt_of_torchs_warnings_only_is_read() -> None:
 def test_a_text_without_collect_env_or_torchs_warnings_is_still_refused() -> None:
     with pytest.raises(FactsError):
         facts_from_texts(collect_env="Found GPU0 in the attic, no warning here\nhello\n")
+
+
+def test_the_matrix_reads_the_drivers_cuda_from_torchs_warning() -> None:
+    """espnet#5556: torch 2.1.0+cu121 printed 'The NVIDIA driver on your system is too old
+    (found version 11070)'; the excerpt ends before the driver line. The matrix judges the
+    builds on a driver for CUDA 11.7 (its oldest, 515.43.04) and picks one that runs on it
+    (a CUDA 11.x wheel through minor-version compatibility), not the newest cu12x."""
+    from envlock.api import matrix_advice
+    from envlock.collect import Source
+
+    advice = matrix_advice(Source(collect_env=str(TUNING / "espnet-5556.txt")))
+    assert advice.driver == "515.43.04"
+    assert advice.best is not None and "/whl/cu11" in advice.best.pip
