@@ -84,6 +84,16 @@ class CheckContext:
     def driver_cuda(self) -> Version | None:
         return Version.of(self.driver.cuda_version)
 
+    @property
+    def driver_for_builds(self) -> Version | None:
+        """The driver builds are judged on: its version, else the oldest driver of the CUDA
+        version it provides, all some pastes state (torch's "driver too old (found version
+        11070)"): the builds that run on that one run on the real driver."""
+        version = self.driver_version
+        if version is None and self.driver_cuda is not None:
+            version = self.matrix.toolkit_driver(self.driver_cuda, self.os_name)
+        return version
+
     def gpus(self) -> list[Gpu]:
         """GPUs from NVML (host facts first), else from torch's live view; capability
         from NVML, else torch, else the name table."""

@@ -151,7 +151,7 @@ def _ranked_fix(
     """The roads by cost: another build of the same torch release first, then a driver
     upgrade (only to a driver that exists for these GPUs), then another release."""
     upgrade, driver_roads = _upgrade_fix(ctx, full, floor, torch_cuda)
-    hint, build_road = _build_road(ctx) if ctx.driver_version is not None else (None, [])
+    hint, build_road = _build_road(ctx) if ctx.driver_for_builds is not None else (None, [])
     tv = ctx.torch_version
     same = bool(build_road) and tv is not None and build_road[0]["torch"] == str(tv.truncate(2))
     built = [f"install torch built for an older CUDA: {hint}"] if hint else []
@@ -173,7 +173,8 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         if possible
         else []
     )
-    hint, build_road = _build_road(ctx, full_only=True) if driver is not None else (None, [])
+    judged = ctx.driver_for_builds
+    hint, build_road = _build_road(ctx, full_only=True) if judged is not None else (None, [])
     if hint:
         fixes.append(f"or install the torch variant this driver fully supports: {hint}")
     if not fixes:

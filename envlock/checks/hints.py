@@ -74,7 +74,7 @@ def remedy_for(
     fits = evaluate(
         ctx.matrix,
         capabilities=caps,
-        driver=ctx.driver_version,
+        driver=ctx.driver_for_builds,
         os_name=ctx.os_name,
         python=ctx.python_version,
     )

@@ -294,12 +294,9 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
             asked.arm.append(f"this {machine} machine's GPU")
     asked.family = tuple(facts.packages.distributions)
     if asked.driver is None:
-        asked.driver = ctx.driver_version
-    if asked.driver is None and ctx.driver_cuda is not None:
-        # only the CUDA version the driver provides is known (torch's "driver too old (found
-        # version 11070)", nvidia-smi's header): judged as that CUDA's oldest driver, the
-        # builds that run are those that run on the real one
-        asked.driver = matrix.toolkit_driver(ctx.driver_cuda, ctx.os_name)
+        # its version, else the oldest driver of the CUDA version it provides (a paste may
+        # state only that: torch's "driver too old (found version 11070)")
+        asked.driver = ctx.driver_for_builds
     if asked.python is None:
         asked.python = ctx.python_version
     if asked.os_name is None:

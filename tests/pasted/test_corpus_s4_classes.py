@@ -82,3 +82,14 @@ def test_the_matrix_reads_the_drivers_cuda_from_torchs_warning() -> None:
     advice = matrix_advice(Source(collect_env=str(TUNING / "espnet-5556.txt")))
     assert advice.driver == "515.43.04"
     assert advice.best is not None and "/whl/cu11" in advice.best.pip
+
+
+def test_driver_too_old_offers_the_same_release_for_the_drivers_cuda_first() -> None:
+    """espnet#5556 again: with only the driver's CUDA (11.7) known, the doctor's first road
+    is torch 2.1 built for CUDA 11.8 (runs on an 11.x driver), then the driver upgrade; it
+    offered the driver alone, and a driver upgrade is the costlier road."""
+    (f,) = [f for f in _findings("espnet-5556.txt") if f.check_id == "EL-DRIVER-TOO-OLD"]
+    assert f.fix is not None
+    assert f.fix.startswith("install torch built for an older CUDA")
+    assert '"torch==2.1.*"' in f.fix and "/whl/cu118" in f.fix
+    assert "upgrade the NVIDIA driver" in f.fix
