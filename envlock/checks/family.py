@@ -181,7 +181,35 @@ def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Pr
                 yield problem
 
 
-def _pairing(family: Family, torch: Version, installed: dict[str, str]) -> Iterator[_Problem]:
+_NIGHTLY = re.compile(r"\.dev(\d{8})(?:\+|$)")
+
+
+def _night(version: str | None) -> str | None:
+    """The date of a nightly build ("2.6.0.dev20241113+rocm6.2" -> "20241113"), or None."""
+    m = _NIGHTLY.search(version or "")
+    return m.group(1) if m else None
+
+
+def _unreleased(member: str, have: str, torch_version: str | None) -> Iterator[_Problem]:
+    """A member the release table cannot judge: a nightly, or a vendor's or a source build
+    ("0.19.0a0+d23a6e1", compiled against the torch beside it: XLA's TPU image pins one).
+    Nightlies are judged by date: the nightly index publishes each night's torch with that
+    night's members (torch 2.6.0.dev20241113 with torchvision 0.20.0.dev20241113, named
+    before the release bumped it to 0.21); any other pair is nothing the table can say."""
+    night, torch_night = _night(have), _night(torch_version)
+    if night and torch_night and night != torch_night:
+        yield _Problem(
+            member,
+            have,
+            f"a nightly of {night}, torch is the nightly of {torch_night}: the nightly "
+            "index pairs builds of the same date",
+            "nightly date",
+        )
+
+
+def _pairing(
+    family: Family, torch: Version, installed: dict[str, str], torch_version: str | None
+) -> Iterator[_Problem]:
     row = family.row_for_torch(torch)
     if row is None:
         return
@@ -189,6 +217,9 @@ def _pairing(family: Family, torch: Version, installed: dict[str, str]) -> Itera
     # torchaudio and torchtext are released beside torch with pins looser than the table
     for member in PAIRED:
         have = installed.get(member)
+        if have is not None and not is_released(have):
+            yield from _unreleased(member, have, torch_version)
+            continue
         want = row.members.get(member)
         v = Version.of(_public(have)) if have is not None else None
         if have is None or want is None or v is None or family.pairs(member, v, torch):
@@ -269,7 +300,7 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     torch_tag = _local(ctx.facts.torch.version) or ctx.facts.torch.build
     problems = [
         *_requires_dist(ctx, installed),
-        *_pairing(family, tv, installed),
+        *_pairing(family, tv, installed, ctx.facts.torch.version),
         *_local_tags(_torch_variant(ctx), installed),
         *_vendor(ctx.facts.torch.version, installed),
     ]
