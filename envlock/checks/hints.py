@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import shlex
+from collections.abc import Collection, Mapping
 
 from envlock.checks.context import CheckContext
 from envlock.matrix import Version, cuda_variant
 from envlock.matrix.advice import INDEX_URL, Remedy, evaluate, remedy
 from envlock.matrix.family import PAIRED, load_family
 
+# conda's packages of the torch family: a pip install of torch beside them leaves two torch
+# installs (EL-TORCH-TWO-INSTALLS), so a fix removes those conda holds first
+CONDA_TORCH_FAMILY = (
+    "pytorch",
+    "torchvision",
+    "torchaudio",
+    "torchtext",
+    "pytorch-cuda",
+    "pytorch-mutex",
+    "cpuonly",
+    "cudatoolkit",
+)
+
+
+def conda_held(conda: Mapping[str, str]) -> tuple[str, ...]:
+    """The torch family packages conda itself installed, when conda holds torch (its
+    pytorch); () otherwise. conda lists pip's installs too ("0.4.0 pypi_0", "<pip>"): those
+    are pip's to replace, not conda's to remove."""
+
+    def own(name: str) -> bool:
+        entry = conda.get(name)
+        return entry is not None and not entry.partition(" ")[2].startswith(("pypi", "<pip>"))
+
+    if not own("pytorch"):
+        return ()
+    return tuple(n for n in CONDA_TORCH_FAMILY if own(n))
+
 
 def family_pins(ctx: CheckContext, release: Version) -> dict[str, Version]:
     """The torch family members installed here, at the series matrix/family.toml pairs with
     `release`: a fix that installs another torch build names them too, since pip leaves a
     torchvision built for the old torch in place (re-checked: tests/checks/
-    test_fixes_recheck.py, pytorch/pytorch#37320's torchvision 0.6 beside torch 1.3)."""
-    return paired_members(ctx.facts.packages.distributions, release)
+    test_fixes_recheck.py, pytorch/pytorch#37320's torchvision 0.6 beside torch 1.3); a
+    member conda holds is removed with conda's torch, so pip installs it again."""
+    installed = {*ctx.facts.packages.distributions, *conda_held(ctx.facts.toolchain.conda_packages)}
+    return paired_members(installed, release)
 
 
 def paired_members(installed: Collection[str], release: Version) -> dict[str, Version]:
@@ -27,13 +57,23 @@ def paired_members(installed: Collection[str], release: Version) -> dict[str, Ve
 
 
 def install_command(ctx: CheckContext, release: Version, variant: str) -> str:
-    """pip install "torch==X.Y.*" and the paired family members from the variant's index."""
-    return install_line(release, variant, family_pins(ctx, release))
+    """pip install "torch==X.Y.*" and the paired family members from the variant's index,
+    after conda's torch family where conda holds torch."""
+    conda = conda_held(ctx.facts.toolchain.conda_packages)
+    return install_line(release, variant, family_pins(ctx, release), conda)
 
 
-def install_line(release: Version, variant: str, pins: dict[str, Version]) -> str:
+def install_line(
+    release: Version, variant: str, pins: dict[str, Version], conda: tuple[str, ...] = ()
+) -> str:
+    """The pip line; with `conda` (conda_held's names), `conda remove --force ...` first:
+    PyTorch publishes no conda packages after 2.5, so pip is the road, and conda's torch
+    left beside pip's is two installs. --force: conda removes only what it is told."""
     extra = "".join(f' "{m}=={s}.*"' for m, s in pins.items())
-    return f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
+    pip = f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
+    if not conda:
+        return pip
+    return f"conda remove --force {shlex.join(conda)} && {pip}"
 
 
 def build_road(ctx: CheckContext, road: dict[str, str]) -> dict[str, str]:
@@ -41,7 +81,9 @@ def build_road(ctx: CheckContext, road: dict[str, str]) -> dict[str, str]:
     if not road.get("torch") or not road.get("variant") or _keeps(ctx, road):
         return road
     pins = family_pins(ctx, Version.parse(road["torch"]))
-    return {**road, **{m: str(s) for m, s in pins.items()}}
+    conda = conda_held(ctx.facts.toolchain.conda_packages)
+    removal = {"conda_remove": " ".join(conda)} if conda else {}
+    return {**road, **{m: str(s) for m, s in pins.items()}, **removal}
 
 
 def _keeps(ctx: CheckContext, road: dict[str, str]) -> bool:

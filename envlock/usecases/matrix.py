@@ -93,6 +93,8 @@ class _Asked:
     # the torch family members the facts list: each build's pip line reinstalls them at
     # the series paired with it (pip would leave a torchvision built for the old torch)
     family: tuple[str, ...] = ()
+    # conda's torch family where conda holds torch: each pip line removes it first
+    conda: tuple[str, ...] = ()
 
 
 def matrix_advice(
@@ -171,9 +173,9 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
         driver=str(asked.driver) if asked.driver else None,
         os=os_name,
         python=str(python.truncate(2)),
-        best=_build(chosen, asked.family) if chosen else None,
+        best=_build(chosen, asked.family, asked.conda) if chosen else None,
         upgrade_driver_for_newest=_upgrade(fits, chosen),
-        fits=tuple(_build(f, asked.family) for f in fits),
+        fits=tuple(_build(f, asked.family, asked.conda) for f in fits),
         sources=matrix.sources,
         torch=_torch_name(asked),
         other_release=_other_release(every, asked) if chosen is None else None,
@@ -203,7 +205,7 @@ def _other_release(every: list[Fit], asked: _Asked) -> TorchBuild | None:
     # none of the asked release's builds runs (best() found none), so the build road
     # remedy finds, nearest to it, is another release's
     road = remedy(every, installed=asked.release, installed_variant=None).build
-    return _build(road, asked.family) if road is not None else None
+    return _build(road, asked.family, asked.conda) if road is not None else None
 
 
 def _torch_asked(matrix: Matrix, text: str) -> tuple[Version, str | None]:
@@ -279,6 +281,7 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
     """What the options left out, from the facts: the GPUs, the driver, the Python and
     the OS."""
     from envlock.checks.context import CheckContext
+    from envlock.checks.hints import conda_held
     from envlock.collect import collect_facts
 
     # the matrix needs no torch import
@@ -292,7 +295,8 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
         machine = (facts.system.arch or "").lower()
         if asked.capabilities and machine in ("aarch64", "arm64"):
             asked.arm.append(f"this {machine} machine's GPU")
-    asked.family = tuple(facts.packages.distributions)
+    asked.conda = conda_held(facts.toolchain.conda_packages)
+    asked.family = (*facts.packages.distributions, *asked.conda)
     if asked.driver is None:
         # its version, else the oldest driver of the CUDA version it provides (a paste may
         # state only that: torch's "driver too old (found version 11070)")
@@ -322,10 +326,11 @@ def _upgrade(fits: list[Fit], chosen: Fit | None) -> DriverUpgrade | None:
     return DriverUpgrade(torch=str(newest), variant=fit.variant.name, driver_at_least=str(needed))
 
 
-def _build(f: Fit, family: tuple[str, ...] = ()) -> TorchBuild:
+def _build(f: Fit, family: tuple[str, ...] = (), conda: tuple[str, ...] = ()) -> TorchBuild:
     from envlock.checks.hints import install_line, paired_members
 
     pins = paired_members(family, f.release.release)
+    line = install_line(f.release.release, f.variant.name, pins, conda)
     return TorchBuild(
         torch=str(f.release.release),
         variant=f.variant.name,
@@ -335,7 +340,7 @@ def _build(f: Fit, family: tuple[str, ...] = ()) -> TorchBuild:
         driver_support=f.driver.support.value if f.driver else None,
         problems=tuple(f.problems),
         caveats=tuple(f.caveats),
-        pip=install_line(f.release.release, f.variant.name, pins) if pins else f.pip_command(),
+        pip=line if pins or conda else f.pip_command(),
     )
 
 

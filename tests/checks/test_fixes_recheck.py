@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import json
 import re
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,8 @@ def _flags(variant: Any) -> list[str]:
 def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
     """The facts after following one road of a fix."""
     m = load_matrix()
+    if road.get("conda_remove"):  # conda's torch family removed before pip installs
+        facts = _conda_remove(facts, road["conda_remove"].split())
     if "driver_at_least" in road:
         v = road["driver_at_least"]
         cuda = m.newest_cuda_for_driver(Version.parse(v))
@@ -107,6 +110,19 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
             cuda_unavailable_reason=None,
         )
     return facts
+
+
+def _conda_remove(facts: Facts, names: list[str]) -> Facts:
+    """`conda remove --force NAMES`: conda's records of them go, and pip's list with them
+    where pip listed conda's install (its torchvision)."""
+    conda = dict(facts.toolchain.conda_packages)
+    assert all(n in conda for n in names), (names, conda)  # the fix names what conda lists
+    for name in names:
+        conda.pop(name)
+    facts = edit(facts, "toolchain.conda_packages", conda)
+    # pip's record of conda's torch stays: the pip line installs torch again (apply_road)
+    dists = {n: v for n, v in facts.packages.distributions.items() if n not in names}
+    return edit(facts, "packages.distributions", dists)
 
 
 def _cpu_build(facts: Facts, version: str) -> Facts:
@@ -257,12 +273,17 @@ TUNING = [e["file"] for e in json.loads((CE / "corpus.json").read_text())["repor
 _PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*)\.\*"')
 _INDEX = re.compile(r"--index-url https://download\.pytorch\.org/whl/([a-z0-9.]+)")
 _UNINSTALL = re.compile(r"pip uninstall -y ([A-Za-z0-9_.-]+)")
+_CONDA_REMOVE = re.compile(r"conda remove --force ([^&;]+?) && ")
 
 
 def apply_pip_line(facts: Facts, text: str) -> Facts:
     """`pip install "torch==X.*" "torchvision==Y.*" --index-url .../<variant>` or `pip
     uninstall -y NAME`, as pip would leave the environment: torch through apply_road (the
-    build the matrix holds for that variant), each other pin at its series."""
+    build the matrix holds for that variant), each other pin at its series; a `conda remove
+    --force NAMES && ` before it removes conda's torch family first (shell words: shlex)."""
+    removal = _CONDA_REMOVE.search(text)
+    if removal:
+        facts = _conda_remove(facts, shlex.split(removal.group(1)))
     index = _INDEX.search(text)
     variant = index.group(1) if index else None
     pins = dict(_PIN.findall(text))

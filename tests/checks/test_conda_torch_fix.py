@@ -1,0 +1,98 @@
+"""Issue 21 item 6: a torch fix for an environment where conda holds torch removes conda's
+torch family first (naming exactly what conda lists, quoted for the shell), then installs
+with pip; where conda does not hold torch the fix is as it was. Real reports of the corpus:
+pytorch-29301 and espnet-bug-template (conda's pytorch), pytorch-112553 and vllm-20173
+(pip's torch alone)."""
+
+from __future__ import annotations
+
+import shlex
+
+from envlock.api import matrix_advice
+from envlock.checks.registry import run_checks
+from envlock.collect import Source
+from envlock.findings import Finding
+from tests.checks.test_fixes_recheck import CE, _pasted, apply_pip_line, apply_road
+from tests.conftest import run_envlock
+
+
+def _finding(name: str, check_id: str) -> Finding:
+    (finding,) = [f for f in run_checks(_pasted(name)) if f.check_id == check_id]
+    return finding
+
+
+def _removal(command: str) -> list[str]:
+    """The words of the `conda remove` part of a fix (shell grammar: shlex)."""
+    conda, sep, _ = command.partition(" && pip install ")
+    assert sep, command
+    return shlex.split(conda[conda.index("conda remove") :])
+
+
+def test_the_doctors_pip_road_for_conda_torch_removes_condas_family_first() -> None:
+    """pytorch#29301: conda's pytorch 1.3.0 (cuda92) and torchvision 0.4.1 (py37_cu92) on a
+    driver too old; the pip road to torch 1.1 cu90 removes both from conda first (conda's
+    torch 1.3.1 pypi_0 is pip's, not conda's: not named)."""
+    finding = _finding("pytorch-29301.txt", "EL-DRIVER-TOO-OLD")
+    fix = finding.fix or ""
+    road = next(w for w in fix.split("; or ") if "pip install" in w)
+    assert _removal(road) == ["conda", "remove", "--force", "pytorch", "torchvision"]
+    roads = finding.evidence["fix.roads"]
+    pip_road = next(r for r in roads if "driver_at_least" not in r)
+    assert pip_road["conda_remove"] == "pytorch torchvision"
+    # the driver road keeps conda's build: nothing to remove
+    assert all("conda_remove" not in r for r in roads if "driver_at_least" in r)
+    # followed, one torch is left: conda's record of it is gone
+    after = apply_road(_pasted("pytorch-29301.txt"), pip_road)
+    assert "pytorch" not in after.toolchain.conda_packages
+    assert "EL-TORCH-TWO-INSTALLS" not in {f.check_id for f in run_checks(after)}
+
+
+def test_matrix_for_a_conda_paste_removes_condas_pytorch_first() -> None:
+    """espnet's bug template: conda's pytorch 1.4.0 beside pip-listed torchaudio (pypi_0):
+    only pytorch is conda's; torchaudio is reinstalled by pip at the paired series."""
+    advice = matrix_advice(Source(collect_env=str(CE / "espnet-bug-template.txt")))
+    assert advice.best is not None
+    assert _removal(advice.best.pip) == ["conda", "remove", "--force", "pytorch"]
+    assert '"torchaudio==' in advice.best.pip
+    after = apply_pip_line(_pasted("espnet-bug-template.txt"), advice.best.pip)
+    assert "EL-TORCH-TWO-INSTALLS" not in {f.check_id for f in run_checks(after)}
+
+
+def test_envlock_matrix_prints_the_removal_for_a_conda_paste() -> None:
+    proc = run_envlock(["matrix", "--collect-env", str(CE / "espnet-bug-template.txt")])
+    assert proc.returncode == 0, proc.stderr
+    assert "conda remove --force pytorch && pip install " in proc.stdout
+
+
+def test_a_fix_where_conda_does_not_hold_torch_is_unchanged() -> None:
+    """pytorch#112553 (pip's torch 2.1.0+cu121 on driver 525) and vllm#20173: no conda
+    removal, the fix text as before."""
+    finding = _finding("pytorch-112553.txt", "EL-DRIVER-TOO-OLD")
+    assert finding.fix == (
+        'install torch built for an older CUDA: pip install "torch==2.1.*" --index-url '
+        "https://download.pytorch.org/whl/cu118  (torch 2.1 cu118); or upgrade the NVIDIA "
+        "driver to >= 530.30.02"
+    )
+    assert all("conda_remove" not in r for r in finding.evidence["fix.roads"])
+    advice = matrix_advice(Source(collect_env=str(CE / "vllm-20173.txt")))
+    assert advice.best is not None and advice.best.pip.startswith("pip install ")
+
+
+def test_conda_held_names_only_condas_own_torch_family() -> None:
+    from envlock.checks.hints import conda_held
+
+    pip_built = {"pytorch": "1.4.0 py3.7_cuda10.0.130_cudnn7.6.3_0", "torchaudio": "0.4.0 pypi_0"}
+    assert conda_held(pip_built) == ("pytorch",)
+    full = {
+        "pytorch": "2.1.0 py3.10_cuda11.8_cudnn8.7.0_0",
+        "pytorch-cuda": "11.8 h7e8668a_5",
+        "pytorch-mutex": "1.0 cuda",
+        "torchvision": "0.16.0 py310_cu118",
+        "torchaudio": "2.1.0 py310_cu118",
+        "cudatoolkit": "11.8.0 h6a678d5_0",
+        "numpy": "1.26.0 py310h5f9d8c6_0",
+    }
+    assert set(conda_held(full)) == set(full) - {"numpy"}
+    # conda lists pip's torch (pypi_0) but holds none itself: nothing to remove
+    assert conda_held({"torch": "2.1.0 pypi_0", "torchvision": "0.16.0 py310_cu118"}) == ()
+    assert conda_held({"pytorch": "2.1.0 pypi_0"}) == ()
