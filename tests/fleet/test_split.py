@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +17,14 @@ from envlock.fleet import files, split
 from tests.fleet.nodes import OLD_DRIVER, write_fleet
 
 NODES = 48
+
+
+@pytest.fixture(autouse=True)
+def _no_other_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The split forks only where no other thread runs; a pytest-xdist worker has its
+    own (execnet's), which would keep every test here to one process: the check sees
+    this test's thread alone, as a CLI run's would."""
+    monkeypatch.setattr(split, "threading", SimpleNamespace(active_count=lambda: 1))
 
 
 def _fleet(directory: Path) -> Path:
@@ -123,10 +132,9 @@ def test_a_child_that_fails_costs_nothing_but_time(
 
 
 def test_small_fleets_and_threads_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
-
     assert not split.worth_it(split.SPLIT_FROM - 1)
-    monkeypatch.setattr(threading, "active_count", lambda: 2)  # a progress bar's thread
+    # a progress bar's thread
+    monkeypatch.setattr(split, "threading", SimpleNamespace(active_count=lambda: 2))
     assert not split.worth_it(10**6)
 
 
