@@ -32,7 +32,10 @@ def _gpu_evidence(g: Gpu) -> dict[str, object]:
 def _coverage(ctx: CheckContext) -> Iterator[tuple[Gpu, Version, Targets, Coverage]]:
     """Each GPU of known capability and how a CUDA torch's targets serve it."""
     targets = ctx.torch_targets()
-    if targets is None or not ctx.torch_cuda:
+    # arch flags torch printed itself (its sm_XX warning's list) prove a CUDA build even
+    # where the paste does not say which CUDA (vllm#21633, a compose log of the warning)
+    live = ctx.facts.torch.live
+    if targets is None or not (ctx.torch_cuda or (live is not None and live.arch_flags)):
         return
     for g in ctx.gpus():
         if g.capability is not None:
@@ -108,7 +111,7 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
             severity=Severity.ERROR,
             message=(
                 f"GPU {g.index} ({g.name}, compute capability {cc}) has no kernels in "
-                f"torch {ctx.facts.torch.version}: CUDA calls will fail with 'no kernel image is "
+                f"{_torch_named(ctx)}: CUDA calls will fail with 'no kernel image is "
                 "available for execution on the device'"
             ),
             fix=_arch_fix(ctx, cc) + (f": {hint}" if hint else ""),
@@ -120,6 +123,11 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
                 "fix.roads": roads(ctx, own_kernels=True),
             },
         )
+
+
+def _torch_named(ctx: CheckContext) -> str:
+    version = ctx.facts.torch.version
+    return f"torch {version}" if version else "the installed torch (its version not given)"
 
 
 def _arch_fix(ctx: CheckContext, cc: Version) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from envlock.pasted.collect_env import BLOCKS, KEYS
 from envlock.pasted.draft import MAX_LINES
+from envlock.pasted.log_prefix import undo_log_prefix
 
 # characters a rendered page or a word processor puts in for plain ones
 _CHARS = str.maketrans(
@@ -144,6 +145,8 @@ _MAX_WRAP = 160
 _WIDTHS = (72, 80, 100, 120, 132)
 # the keys only collect_env prints (an issue form's "- Python version: 3.8" is the user's)
 _REPORT_ONLY = ("is debug build", "cuda used to build pytorch", "is cuda available")
+_EXCERPT_ONLY = ("versions of relevant libraries:",)
+_CC = "cuda capability"  # torch's warnings about a GPU
 
 
 @dataclass
@@ -159,6 +162,7 @@ def undo_layout(text: str) -> Layout:
     first MAX_LINES lines are looked at: the reader skips the rest (Draft.readable)."""
     lines = _plain(text).split("\n", MAX_LINES)
     rest = lines.pop() if len(lines) > MAX_LINES else None
+    lines = undo_log_prefix(lines)
     bullets = _bulleted(lines)
     lines = [_undecorated(line, bullets) for line in lines]
     lines = [line.rstrip() for line in _unwrapped(lines)]
@@ -245,7 +249,8 @@ def _bulleted(lines: list[str]) -> bool:
     prints, behind a bullet."""
     for line in lines:
         bare = line[_decoration_end(line, True) :].lstrip().lower()
-        if bare.startswith(_REPORT_ONLY) or _two_keys(bare):  # (a flattened report's line)
+        # (a flattened report's line; an excerpt of the library list or of torch's warnings)
+        if bare.startswith(_REPORT_ONLY + _EXCERPT_ONLY) or _two_keys(bare) or _CC in bare:
             return _decoration_end(line, True) > _decoration_end(line, False)
     return False
 

@@ -181,4 +181,7 @@ def test_a_cut_report_names_the_check_it_could_not_run(entry: Report) -> None:
 def test_every_report_parses_to_partial_facts(entry: Report) -> None:
     facts = facts_from_texts(collect_env=_path(entry).read_text())
     assert facts.meta.partial
-    assert facts.torch.version or facts.torch.unavailable
+    # or the arch list torch printed in its own warning, the version not in the paste
+    # (vllm-21633: a compose log of the sm_120 warning only)
+    live = facts.torch.live
+    assert facts.torch.version or facts.torch.unavailable or (live and live.arch_flags)

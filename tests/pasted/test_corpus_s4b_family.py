@@ -51,3 +51,12 @@ def test_released_torchvision_of_another_release_still_mismatches_on_that_report
     text = (TUNING / "vllm-8318.txt").read_text()
     text = text.replace("torchvision==0.19.0a0+d23a6e1", "torchvision==0.19.0")
     assert [f.evidence["package"] for f in _family(text)] == ["torchvision"]
+
+
+def test_torchs_own_arch_list_is_a_cuda_build_without_its_cuda_line() -> None:
+    """vllm#21633, torch's sm_120 warning from a compose log and nothing else: the list
+    torch printed (sm_50 ... sm_90) is a CUDA build's, so the RTX 5070 Ti has no kernels."""
+    facts = facts_from_texts(collect_env=(TUNING / "vllm-21633.txt").read_text())
+    found = [f for f in run_checks(facts) if f.check_id == "EL-ARCH-UNSUPPORTED"]
+    assert len(found) == 1
+    assert "RTX 5070 Ti" in found[0].message and "the installed torch" in found[0].message

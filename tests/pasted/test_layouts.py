@@ -133,6 +133,11 @@ def _word_wrap(width: int) -> Transform:
     return wrap
 
 
+def _compose_prefixed(text: str) -> str:
+    # `docker compose logs` / `up`: the service's name and index, padded, before every line
+    return "\n".join(f"vllm-1  | {line}".rstrip() for line in _lines(text))
+
+
 def _flattened(text: str) -> str:
     return " ".join(line.strip() for line in _lines(text) if line.strip())
 
@@ -168,6 +173,7 @@ TRANSFORMS: dict[str, Transform] = {
     "word-wrap-80": _word_wrap(80),
     "word-wrap-100": _word_wrap(100),
     "flattened": _flattened,
+    "compose-prefixed": _compose_prefixed,
     # copied from a rendered page without <pre>: runs of blanks and indentation collapsed
     "blanks-collapsed": lambda t: "\n".join(" ".join(line.split()) for line in _lines(t)),
 }
@@ -309,6 +315,7 @@ CHANGED_AS_PASTED = {
     "pytorch-31876.txt": "a cuDNN file name cut at column 80 joined",
     "pytorch-121067.txt": "sys.version's own line break (clang builds) joined",
     "vllm-21310.txt": "the excerpt's last word, cut off, joined to the widest line",
+    "vllm-21633.txt": "docker compose's log prefix ('vllm-1  | ') removed",
 }
 
 
@@ -416,3 +423,16 @@ def test_torch_warnings_flattened_onto_one_line_are_read_each() -> None:
     draft = Draft()
     parse_collect_env(undo_layout(text).text, draft)
     assert draft.warned_capabilities == {"NVIDIA TITAN V": "7.0", "Tesla K80": "3.7"}
+
+
+def test_a_compose_log_prefix_is_undone() -> None:
+    """vllm-21633: torch's sm_120 warning pasted from `docker compose up`, each line behind
+    'vllm-1  | ', then the reporter's own words: the warning is read (the GPU and the arch
+    list), and a prefix on a few lines only is left as it is."""
+    facts = facts_from_texts(collect_env=_text("vllm-21633.txt"))
+    assert facts.driver.gpus is not None
+    assert [(g.name, g.compute_capability) for g in facts.driver.gpus] == [
+        ("NVIDIA GeForce RTX 5070 Ti", "12.0")
+    ]
+    few = "PyTorch version: 2.0.0\nweb-1  | started\nIs debug build: False\nOS: Linux"
+    assert undo_layout(few).text == few
