@@ -105,10 +105,14 @@ def _rule(batch: str) -> set[str]:
     0, 3, 6, ..."""
     added = [e for e in [*CORPUS, *HELDOUT] if e.get("added") == batch]
     held: set[str] = set()
-    for category in {e["category"] for e in added}:
-        ranked = sorted(
-            (e for e in added if e["category"] == category), key=lambda e: _sha(e["url"])
-        )
+
+    # the category a report had when its batch was split ('split_category' where it was
+    # re-labelled since, with the reason in its basis)
+    def at_split(e: Report) -> str:
+        return str(e.get("split_category", e["category"]))
+
+    for category in {at_split(e) for e in added}:
+        ranked = sorted((e for e in added if at_split(e) == category), key=lambda e: _sha(e["url"]))
         held |= {e["file"] for e in ranked[::3]}
     return held
 
