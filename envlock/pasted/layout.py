@@ -398,6 +398,8 @@ def _split_flattened(lines: list[str]) -> list[str]:
             | {m.start() for m in _LINE_START_AT.finditer(line)}
             | {m.end() for m in _BANNER_END.finditer(line)}
             | _found(line, _WARN)
+            | _found(line, "```")  # a fence flattened onto the report: a line of its own
+            | _found(line, "~~~")
         )
         cut = 0
         for at in starts:

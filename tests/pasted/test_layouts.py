@@ -243,6 +243,23 @@ LEFT = {
     # though it would fit after one blank), and an excerpt ending in "[cond"
     ("word-wrap-80", "pytorch-28321.txt"),
     ("word-wrap-80", "pytorch-40682.txt"),
+    ("word-wrap-80", "pytorch-72957.txt"),  # "cudnn7.6.5_0" + "pytorch" (the channel)
+    ("word-wrap-80", "espnet-bug-template.txt"),  # the build string lost
+    # moved into tuning by helper H3 (session 4): an excerpt ending mid-key ("CUDA runtime
+    # v" after "Is CUDA available: True", read into its value), and an excerpt of the
+    # library list alone, whose flattened line holds no two keys: not told from a long line
+    ("flattened", "pytorch-102152.txt"),
+    ("flattened", "pytorch-72957.txt"),
+    # a compose log wrapped after its prefix: the continuation lines carry none, so the
+    # prefixed lines and their rests differ in width by the prefix
+    ("wrap-80", "vllm-21633.txt"),
+    ("word-wrap-80", "vllm-21633.txt"),
+    # NVIDIA_REQUIRE_CUDA's 2,185 characters of blank-separated words cut at a column: a
+    # cut that falls on one of its blanks is not told from a word wrap's dropped blank
+    ("wrap-80", "vllm-19703.txt"),
+    ("wrap-100", "vllm-19703.txt"),
+    # textwrap breaks LD_LIBRARY_PATH at a hyphen ("x86_64-linux-" / "gnu:..."): not joined
+    ("word-wrap-100", "vllm-15256.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
