@@ -267,6 +267,21 @@ LEFT_PAIRS = {
     # a column cut of a paste whose first line began with <code>: the tag gone, that line
     # is no longer as wide as the others
     ("code-tag", "wrap-100", "vllm-7680.txt"),
+    # (session 4, with compose-prefixed added and the reports H3 moved into tuning, the
+    # pairs met other reports) a compose log wrapped after its prefix: the continuation
+    # lines carry none, the prefixed lines and their rests differ in width by the prefix
+    ("compose-prefixed", "word-wrap-80", "vllm-15256.txt"),
+    ("compose-prefixed", "wrap-100", "vllm-16880.txt"),
+    # a column cut changed again: trailing blanks after every line, a second wrap, a quote
+    # marker glued on, or flattening that turns each cut into a blank; the cut lines are no
+    # longer as wide as the widest, so the cuts are not told from the report's own lines
+    ("wrap-100", "trailing-spaces", "vllm-5596.txt"),
+    ("wrap-80", "trailing-spaces", "vllm-11249.txt"),
+    ("wrap-100", "word-wrap-80", "vllm-7680.txt"),
+    ("wrap-100", "quote-email", "vllm-28669.txt"),
+    ("wrap-80", "flattened", "vllm-17075.txt"),
+    # a tab that textwrap counts as 8 columns moves the wrap's width
+    ("indent-tab", "word-wrap-100", "vllm-21873.txt"),
 }
 
 
@@ -333,6 +348,24 @@ CHANGED_AS_PASTED = {
     "pytorch-121067.txt": "sys.version's own line break (clang builds) joined",
     "vllm-21310.txt": "the excerpt's last word, cut off, joined to the widest line",
     "vllm-21633.txt": "docker compose's log prefix ('vllm-1  | ') removed",
+    # moved into tuning by helper H3 (session 4)
+    "pytorch-102152.txt": "the curl command before the report, cut at the terminal, joined",
+    **{
+        name: "the <details> and <summary> tags around the report removed"
+        for name in (
+            "vllm-7993.txt",
+            "vllm-8318.txt",
+            "vllm-8500.txt",
+            "vllm-11249.txt",
+            "vllm-12179.txt",
+            "vllm-13387.txt",
+            "vllm-13848.txt",
+            "vllm-15256.txt",  # and wget's smart quotes made plain
+            "vllm-16880.txt",
+            "vllm-19703.txt",
+            "vllm-20484.txt",
+        )
+    },
 }
 
 
