@@ -110,6 +110,14 @@ CASES: list[tuple[str, str, str, str]] = [
     ("collect_env", "(", "(a) ", ""),
     ("collect_env", "", "/home/a", ""),
     ("collect_env", "", "/home/", ""),
+    # a compose / kubectl log prefix (layout.undo_log_prefix): on every line, blanks before
+    # it, a name that nearly is one, a flattened log
+    ("collect_env", "", "vllm-1  | \n", "x"),
+    ("collect_env", "a-1 | x\na-1 | y\na-1 | z\n", " ", "a-2 |"),
+    ("collect_env", "a-1 | x\na-1 | y\na-1 | z\n", "a-1", " "),
+    ("collect_env", "a-1 | x\na-1 | y\na-1 | z\n", " a-1  |", ""),
+    ("collect_env", "", "a" * 90 + "-", "1 |"),
+    ("collect_env", "", "[pod/a] \n", ""),
     # nvidia-smi: the table header, GPU rows and the memory row below one
     ("nvidia_smi", "NVIDIA-SMI ", "1", ""),
     ("nvidia_smi", "NVIDIA-SMI 1 ", " ", "Driver Version: "),
