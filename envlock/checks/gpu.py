@@ -134,7 +134,8 @@ def _arch_fix(ctx: CheckContext, cc: Version) -> str:
     """What the road installs: a build with sm_XY's own kernels, or, where none runs here
     (a Jetson's sm_87 among the official wheels), one that runs it through PTX JIT only."""
     r = remedy_for(ctx, own_kernels=True)
-    if r is not None and r.build is not None and r.build.caveats:
+    cover = r.build.coverage.get(str(cc)) if r is not None and r.build is not None else None
+    if cover is not None and cover.sass is None and cover.ptx is not None:
         return (
             f"no official torch build has sm_{cc.major}{cc.minor} kernels that run here; "
             "install one that runs it through PTX JIT (slow first start, EL-ARCH-PTX-ONLY)"
