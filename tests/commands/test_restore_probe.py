@@ -36,13 +36,10 @@ def run_envlock(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     )
 
 
-@pytest.mark.slow
-def test_restore_verifies_the_new_venv_without_probing_the_machine_again(
-    tmp_path: Path,
-) -> None:
+def _lock_of_six(tmp_path: Path, env: dict[str, str]) -> Path:
+    """envlock.lock.toml of a new venv (tmp_path/src) holding six 1.17.0, locked under `env`."""
     src = tmp_path / "src"
     subprocess.run([sys.executable, "-m", "venv", str(src)], check=True)
-    env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1")
     subprocess.run(
         [str(src / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "six==1.17.0"],
         check=True,
@@ -54,6 +51,15 @@ def test_restore_verifies_the_new_venv_without_probing_the_machine_again(
         env=env,
     )
     assert made.returncode == 0, made.stderr
+    return lock
+
+
+@pytest.mark.slow
+def test_restore_verifies_the_new_venv_without_probing_the_machine_again(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1")
+    lock = _lock_of_six(tmp_path, env)
     # a gcc first on PATH that says when it is asked: the doctor's toolchain source runs it
     tools = tmp_path / "tools"
     tools.mkdir()
@@ -61,7 +67,9 @@ def test_restore_verifies_the_new_venv_without_probing_the_machine_again(
     (tools / "gcc").write_text(FAKE_GCC.format(log=log))
     (tools / "gcc").chmod(0o755)
     env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
-    probe = run_envlock(["probe", "--python", str(src / "bin" / "python"), "--json"], env=env)
+    probe = run_envlock(
+        ["probe", "--python", str(tmp_path / "src" / "bin" / "python"), "--json"], env=env
+    )
     assert probe.returncode == 0 and log.read_text(), "the fake gcc is not on the probe's PATH"
     log.write_text("")
 
@@ -106,20 +114,8 @@ def _six_lock(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
     uv = VENV_ROOT / "uv-13" / "bin" / "uv"
     need(uv.exists(), f"uv is missing: {uv} (provisioned by .ci/run)")
-    src = tmp_path / "src"
-    subprocess.run([sys.executable, "-m", "venv", str(src)], check=True)
     env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", ENVLOCK_CACHE_DIR=str(tmp_path / "cache"))
-    subprocess.run(
-        [str(src / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "six==1.17.0"],
-        check=True,
-        env=env,
-    )
-    lock = tmp_path / "envlock.lock.toml"
-    made = run_envlock(
-        ["lock", "--python", str(src / "bin" / "python"), "--no-torch-live", "-o", str(lock)],
-        env=env,
-    )
-    assert made.returncode == 0, made.stderr
+    lock = _lock_of_six(tmp_path, env)
     env["PATH"] = f"{uv.parent}{os.pathsep}{env['PATH']}"
     return lock, env
 
