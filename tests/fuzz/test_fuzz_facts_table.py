@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envlock.report import facts_table
+from tests.fuzz.terminal import plain_terminal
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 from tests.lock.facts_fixtures import rich_facts
 
@@ -57,13 +58,7 @@ def test_the_tables_print_as_rich_prints_them(
     doc["env"]["unavailable"] = unavailable  # type: ignore[index]
     doc["env"]["redacted"] = []  # type: ignore[index]
     doc["meta"]["partial"] = partial  # type: ignore[index]
-    with pytest.MonkeyPatch.context() as mp:
-        if columns is None:
-            mp.delenv("COLUMNS", raising=False)
-        else:
-            mp.setenv("COLUMNS", columns)
-        mp.delenv("FORCE_COLOR", raising=False)
-        mp.delenv("TTY_COMPATIBLE", raising=False)
+    with plain_terminal(columns):
         out, by_rich = io.StringIO(), io.StringIO()
         facts_table.render_facts(doc, out)  # type: ignore[arg-type]
         facts_table.rich_render(*facts_table.contents(doc), by_rich)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from envlock.report import printer
 from envlock.report.printer import Line, Printer
+from tests.fuzz.terminal import plain_terminal
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
@@ -51,11 +52,5 @@ def _print(spans: list[tuple[str, str | None]], soft_wrap: bool, *, rich: bool) 
 def test_a_line_prints_as_rich_prints_it(
     spans: list[tuple[str, str | None]], soft_wrap: bool, columns: str | None
 ) -> None:
-    with pytest.MonkeyPatch.context() as mp:
-        if columns is None:
-            mp.delenv("COLUMNS", raising=False)
-        else:
-            mp.setenv("COLUMNS", columns)
-        mp.delenv("FORCE_COLOR", raising=False)
-        mp.delenv("TTY_COMPATIBLE", raising=False)
+    with plain_terminal(columns):
         assert _print(spans, soft_wrap, rich=False) == _print(spans, soft_wrap, rich=True)
