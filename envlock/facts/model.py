@@ -168,6 +168,10 @@ class TorchLiveFacts:
     cudnn_version: str | None = None
     nccl_version: str | None = None
     arch_flags: list[str] = field(default_factory=list)
+    # the lowest compute capability this build supports ("7.5"): torch's own floor, the
+    # least of its arch list (the live probe) or its "minimum cuda capability supported by
+    # this library is 7.5" warning (a paste that lacks the list itself)
+    min_capability: str | None = None
     cuda_available: bool | None = None
     cuda_unavailable_reason: str | None = None
     device_count: int | None = None

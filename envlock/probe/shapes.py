@@ -191,6 +191,7 @@ class TorchLiveDoc(TypedDict, total=False):
     cudnn_version: str | None
     nccl_version: str | None
     arch_flags: list[str]
+    min_capability: str | None
     cuda_available: bool | None
     cuda_unavailable_reason: str | None
     device_count: int | None
