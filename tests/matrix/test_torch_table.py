@@ -69,10 +69,9 @@ def test_builder_era_rows_name_the_builder() -> None:
 
 # Every field no source settles, exactly: a field resolved or newly flagged changes this set.
 STILL_UNVERIFIED = {
-    # NCCL of the cu118 builds of 2.1-2.3: no release branch's build matrix or wheel read
-    ("2.1", "cu118", "nccl"),
-    ("2.2", "cu118", "nccl"),
-    ("2.3", "cu118", "nccl"),
+    # 2.0's cu118 was a large wheel, whose NCCL is the third_party/nccl submodule's (NC), not
+    # the builder image's 2.15.5 once listed here; no reading of its version was found
+    ("2.0", "cu118", "nccl"),
     # no build script at the 2.7 branch cut and no wheel reading names the cu118 list
     ("2.7", "cu118", "arch-list"),
     # 2.13.0's PTX: PX says release wheels shipped 12.0+PTX, the cu130 wheel (WH213) has none
@@ -111,6 +110,22 @@ def test_resolved_rows_name_their_source(
     v = load_matrix().torch_variant(V(release), V(cuda))
     assert v is not None and not v.unverified and key in v.source, (release, cuda)
     assert v.arch_list is not None and [str(a) for a in v.arch_list] == arch_list
+
+
+@pytest.mark.parametrize(
+    ("release", "nccl"),
+    [
+        # torch.cuda.nccl.version() of 2.1.0+cu118 as a maintainer printed it (NC)
+        ("2.1", "2.18.5"),
+        # the NCCL release/2.2 and release/2.3's builder image built for CUDA 11.8 (NC)
+        ("2.2", "2.19.3"),
+        ("2.3", "2.20.5"),
+    ],
+)
+def test_cu118_nccl_of_2_1_to_2_3_is_sourced(release: str, nccl: str) -> None:
+    v = load_matrix().torch_variant(V(release), V("11.8"))
+    assert v is not None and "nccl" not in v.unverified and "NC" in v.source, release
+    assert v.nccl == V(nccl)
 
 
 def test_no_release_field_is_unverified() -> None:
