@@ -26,7 +26,10 @@ import struct
 
 from envlock.probe import _dists
 from envlock.probe._regular import open_regular
-from envlock.probe.elfscan import MAX_SCAN_BYTES, SCAN_SECONDS, Budget, ScanStopped
+
+# elfread, not elfscan (which re-exports these): an unchanged venv's scan is all cache
+# hits and needs none of elfscan, fatbin, gnuhash or elf (~2-5 ms of a warm verify)
+from envlock.probe.elfread import MAX_SCAN_BYTES, SCAN_SECONDS, Budget, ScanStopped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,18 +52,18 @@ MAX_LOOKUPS = 20_000
 # Files larger than this are not hashed (the largest real extensions are ~1 GB).
 MAX_HASH_BYTES = 4 << 30
 _NATIVE = re.compile(r"\.so(\.\d+)*$")
-_LINKS = re.compile(r"^(libtorch\w*\.so|libc10\w*\.so|libcudart\b|libcuda\.so)")
+# The patterns below are used only when a file is scanned (a cache miss): left to re's
+# own cache, compiled on first use instead of at every import (~1 ms)
+_LINKS = r"^(libtorch\w*\.so|libc10\w*\.so|libcudart\b|libcuda\.so)"
 # libcudart.so.13; auditwheel's vendored copies: libcudart-d0da41ae.so.11.0, libcudart.faf08d9a.so.13
 # (a major of at most 6 ASCII digits: 5,000 digits would crash int())
-_CUDART = re.compile(r"^libcudart(?:[.-][0-9a-f]{8})?\.so\.([0-9]{1,6})(?![0-9])")
+_CUDART = r"^libcudart(?:[.-][0-9a-f]{8})?\.so\.([0-9]{1,6})(?![0-9])"
 # Names torch's libraries export: C++ in the c10, at, torch and caffe2 namespaces (functions,
 # methods, vtables, typeinfo), and the C stable ABI (aoti_torch_*, torch_*) that
 # extensions such as torchvision 0.29 use instead.
-_TORCH_SYMBOL = re.compile(
-    r"^(?:_Z(?:N|NK|TV|TI|TS)N?K?(?:3c10|2at|5torch|6caffe2)|aoti_torch_|torch_)"
-)
+_TORCH_SYMBOL = r"^(?:_Z(?:N|NK|TV|TI|TS)N?K?(?:3c10|2at|5torch|6caffe2)|aoti_torch_|torch_)"
 # std::string in the old (pre-C++11) ABI: the "Ss" substitution as a parameter type.
-_OLD_ABI = re.compile(r"(?:RK|PK|R|P)Ss")
+_OLD_ABI = r"(?:RK|PK|R|P)Ss"
 
 
 def torch_libraries(torch_dir: str | None) -> list[str]:
@@ -268,11 +271,11 @@ def scan_file(
             needed = elf.needed()
         except (OSError, ElfError, struct.error, ValueError) as exc:
             return _unreadable(entry, exc)
-        links = [n for n in needed if _LINKS.match(n)]
+        links = [n for n in needed if re.match(_LINKS, n)]
         if not links:
             return {"file": path, "links": []}
         entry["links"] = links
-        majors = [int(m.group(1)) for n in needed if (m := _CUDART.match(n))]
+        majors = [int(m.group(1)) for n in needed if (m := re.match(_CUDART, n))]
         entry["cuda_major"] = majors[0] if majors else None
         _read_targets(elf, entry, notes)
         undefined = _read_undefined(elf, notes)
@@ -317,7 +320,8 @@ def _check_torch_symbols(
 ) -> None:
     """The torch symbols the file needs, its C++ ABI, and (with `lookup`) those of its
     torch symbols the installed torch does not export, into `entry`."""
-    torch_syms = [s for s in undefined if _TORCH_SYMBOL.match(s)]
+    torch_symbol = re.compile(_TORCH_SYMBOL)  # re's cache: compiled once a process
+    torch_syms = [s for s in undefined if torch_symbol.match(s)]
     entry["torch_symbols"] = len(torch_syms)
     entry["cxx11_abi"] = _abi(undefined)
     if lookup is None:
@@ -396,7 +400,8 @@ def _abi(symbols: list[str]) -> bool | None:
     False: the old std::string ("Ss") and no __cxx11; None: its symbols do not tell."""
     if any("cxx11" in s for s in symbols):
         return True
-    if any(_OLD_ABI.search(s) for s in symbols):
+    old_abi = re.compile(_OLD_ABI)
+    if any(old_abi.search(s) for s in symbols):
         return False
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import random
+import re
 import struct
 from pathlib import Path
 
@@ -199,6 +200,6 @@ def test_truncated_and_mutated_real_extension_never_raises(tmp_path: Path) -> No
 
 
 def test_a_vendored_cudart_names_its_major() -> None:
-    assert extensions._CUDART.match("libcudart.faf08d9a.so.13").group(1) == "13"  # type: ignore[union-attr]
-    assert extensions._CUDART.match("libcudart-d0da41ae.so.11.0").group(1) == "11"  # type: ignore[union-attr]
-    assert extensions._CUDART.match("libcudart.so.12").group(1) == "12"  # type: ignore[union-attr]
+    assert re.match(extensions._CUDART, "libcudart.faf08d9a.so.13").group(1) == "13"  # type: ignore[union-attr]
+    assert re.match(extensions._CUDART, "libcudart-d0da41ae.so.11.0").group(1) == "11"  # type: ignore[union-attr]
+    assert re.match(extensions._CUDART, "libcudart.so.12").group(1) == "12"  # type: ignore[union-attr]

@@ -95,3 +95,38 @@ def test_probe_table_lists_the_recorded_extensions(monkeypatch: pytest.MonkeyPat
     text = out.getvalue()
     assert "extensions" in text and "_C_stable.so" in text
     assert "sm_75 sm_80 sm_86 sm_90 sm_100 sm_120 compute_120" in text
+
+
+def test_a_scan_answered_from_the_cache_loads_no_elf_reader(tmp_path: Path) -> None:
+    """An unchanged venv (every file a cache hit: each warm verify and doctor) imports
+    none of the ELF scanner's modules (elfscan, fatbin, gnuhash, elf: 2-5 ms); a file
+    scanned in the same process still is, with the same entry."""
+    import json
+    import subprocess
+    import sys
+
+    site = _site(tmp_path)
+    cache: dict[str, object] = {}
+    first = extensions.collect([str(site)], torch_dir="", cache=cache)
+    code = (
+        "import json, sys\n"
+        "from envlock.probe import extensions\n"
+        "cache = json.load(open(sys.argv[2]))\n"
+        "section = extensions.collect([sys.argv[1]], torch_dir='', cache=cache)\n"
+        "scanner = sorted(m for m in sys.modules if m.startswith(\n"
+        "    ('envlock.probe.elfscan', 'envlock.probe.fatbin', 'envlock.probe.gnuhash',\n"
+        "     'envlock.probe.elf')) and m != 'envlock.probe.elfread')\n"
+        "print(json.dumps([section, scanner]))\n"
+    )
+    (tmp_path / "cache.json").write_text(json.dumps(cache))
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(site), str(tmp_path / "cache.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    )
+    section, scanner = json.loads(out.stdout)
+    assert scanner == []
+    assert section == json.loads(json.dumps(first))

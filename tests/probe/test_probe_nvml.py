@@ -230,3 +230,57 @@ def test_no_libnvidia_ml_answers_as_pynvml_would_without_importing_it() -> None:
     result, imported = json.loads(out.stdout)
     assert not imported
     assert result == nvml.query_nvml(pynvml)
+
+
+def test_no_libnvidia_ml_is_known_without_importing_ctypes() -> None:
+    """Where no libnvidia-ml.so.1 loads, the driver section answers without the ctypes
+    package (~3 ms of every warm verify and doctor): the same dlopen, through _ctypes."""
+    import subprocess
+
+    if _nvml_loadable():
+        pytest.skip("libnvidia-ml.so.1 loads here: pynvml imports ctypes anyway")
+    code = (
+        "import sys\n"
+        "from envlock.probe import nvml\n"
+        "driver = nvml.collect()\n"
+        "print(driver['nvml_error'], 'ctypes' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout.split() == ["NVML_ERROR_LIBRARY_NOT_FOUND", "False"]
+
+
+@pytest.mark.parametrize("name", ["libc.so.6", "libm.so.6", "libnvidia-ml.so.1", "libnope.so.9"])
+def test_the_dlopen_it_does_is_ctypes_cdlls(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """no_library() asks the loader exactly as ctypes.CDLL (pynvml's call) would: a
+    library CDLL loads is there for it, one CDLL cannot load is not."""
+    import ctypes
+    import importlib.util
+
+    from envlock.probe import nvml_lib
+
+    calls: list[tuple[str, int]] = []
+    import _ctypes
+
+    real = _ctypes.dlopen
+
+    def spy(lib: str, mode: int) -> int:
+        calls.append((lib, mode))
+        return real(name, mode)  # the library under test in libnvidia-ml's place
+
+    monkeypatch.setattr(_ctypes, "dlopen", spy)
+    try:
+        ctypes.CDLL(name)
+        loads = True
+    except OSError:
+        loads = False
+    calls.clear()
+    monkeypatch.delitem(sys.modules, "pynvml", raising=False)
+    absent = nvml_lib.no_library()
+    assert calls == [("libnvidia-ml.so.1", ctypes.DEFAULT_MODE)]
+    if loads:
+        assert not absent
+    else:  # pynvml's answer is known only where pynvml is installed
+        assert absent == (importlib.util.find_spec("pynvml") is not None)
