@@ -155,6 +155,16 @@ class CheckContext:
         t = self.facts.torch
         return t.installed and t.cuda is None and t.hip is None
 
+    @property
+    def torch_floor(self) -> Version | None:
+        """The lowest compute capability torch's CUDA build supports, as torch says it (its
+        "minimum cuda capability" warning, the least of its arch list); None for a CPU build
+        and for ROCm's (whose old torch printed that warning with a made-up 3.0)."""
+        live = self.facts.torch.live
+        if live is None or self.torch_is_cpu_only or self.facts.torch.hip:
+            return None
+        return Version.of(live.min_capability)
+
     def torch_variant(self) -> TorchVariant | None:
         """The official wheel's row of the installed torch; None for another build (NVIDIA's,
         a source build, a nightly, conda-forge's), whose arch list and cuDNN are its own."""

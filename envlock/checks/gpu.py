@@ -58,7 +58,7 @@ def gpu_unservable(ctx: CheckContext) -> Iterator[Finding]:
     """A GPU no official build can serve with any driver that exists for it: its own
     finding, not a fix that cannot work (a build it has no kernels in, a driver past its
     architecture's last branch). Only for a CUDA build of torch: a CPU build is right."""
-    if ctx.torch_cuda is None:
+    if ctx.torch_cuda is None and ctx.torch_floor is None:  # torch's floor: a CUDA build
         return
     tv = ctx.torch_version
     cpu_road = (
@@ -102,27 +102,61 @@ def gpu_unservable(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("EL-ARCH-UNSUPPORTED")
 def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.torch_targets() is None:  # the build's arch list unknown: torch's floor, if said
+        yield from _below_floor(ctx)
+        return
     for g, cc, targets, cov in _coverage(ctx):
         if cov.runs or _unservable(ctx, g) is not None:  # EL-GPU-UNSERVABLE says it
             continue
-        hint = wheel_hint(ctx, own_kernels=True)
-        yield Finding(
-            check_id="EL-ARCH-UNSUPPORTED",
-            severity=Severity.ERROR,
-            message=(
-                f"GPU {g.index} ({g.name}, compute capability {cc}) has no kernels in "
-                f"{_torch_named(ctx)}: CUDA calls will fail with 'no kernel image is "
-                "available for execution on the device'"
-            ),
-            fix=_arch_fix(ctx, cc) + (f": {hint}" if hint else ""),
-            evidence={
-                **_gpu_evidence(g),
-                "torch.version": ctx.facts.torch.version,
-                "torch.arch_flags": targets.flags,
-                "arch_flags_from": targets.origin,
-                "fix.roads": roads(ctx, own_kernels=True),
-            },
+        yield _arch_finding(
+            ctx,
+            g,
+            cc,
+            "has no kernels in",
+            {"torch.arch_flags": targets.flags, "arch_flags_from": targets.origin},
         )
+
+
+def _below_floor(ctx: CheckContext) -> Iterator[Finding]:
+    """A GPU below the lowest capability torch's build supports (its 'minimum cuda
+    capability supported by this library is 7.5' warning, vllm#18818): no kernels for it,
+    whatever the rest of the arch list, which the facts do not hold."""
+    floor = ctx.torch_floor
+    if floor is None:
+        return
+    for g in ctx.gpus():
+        cc = g.capability
+        if cc is None or cc >= floor or _unservable(ctx, g) is not None:
+            continue
+        yield _arch_finding(
+            ctx,
+            g,
+            cc,
+            f"is below the lowest compute capability ({floor}) supported by",
+            {"torch.live.min_capability": str(floor), "arch_flags_from": "torch's floor"},
+        )
+
+
+def _arch_finding(
+    ctx: CheckContext, g: Gpu, cc: Version, what: str, arch: dict[str, object]
+) -> Finding:
+    hint = wheel_hint(ctx, own_kernels=True)
+    return Finding(
+        check_id="EL-ARCH-UNSUPPORTED",
+        severity=Severity.ERROR,
+        message=(
+            f"GPU {g.index} ({g.name}, compute capability {cc}) {what} "
+            f"{_torch_named(ctx)}: CUDA calls will fail with 'no kernel image is "
+            "available for execution on the device'"
+        ),
+        fix=_arch_fix(ctx, cc) + (f": {hint}" if hint else ""),
+        evidence={
+            **_gpu_evidence(g),
+            "torch.version": ctx.facts.torch.version,
+            **arch,
+            "fix.roads": roads(ctx, own_kernels=True),
+        },
+    )
 
 
 def _torch_named(ctx: CheckContext) -> str:

@@ -31,6 +31,10 @@ _OLD_GPU = "Found GPU"
 _OLD_GPU_HEAD = re.compile(r"Found GPU(\d{1,3}) ")
 _OLD_GPU_CAPABILITY = " which is of cuda capability "
 _OLD_GPU_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
+# "... too old. The minimum cuda capability supported by this library is 7.5." (torch >= 1.9:
+# the least of its arch list), "... that we support is 3.5." (earlier, a constant): the floor
+_FLOOR = "The minimum cuda capability "
+_FLOOR_TAIL = re.compile(r"(?:supported by this library|that we support) is ([0-9]{1,2})\.([0-9])")
 # "UserWarning: CUDA initialization: Found no NVIDIA driver on your system." (torch >= 1.5
 # at import), "AssertionError: Found no NVIDIA driver on your system." (older torch)
 _NO_DRIVER = "Found no NVIDIA driver on your system"
@@ -67,6 +71,9 @@ def torch_warnings(line: str, d: Draft) -> None:
     warned = _old_gpu_warning(line)
     if warned:
         d.warned_capabilities[warned[0]] = warned[1]
+    floor = _floor(line)
+    if floor:
+        d.live.setdefault("min_capability", floor)
 
 
 def _nvml_warning(line: str) -> bool:
@@ -111,6 +118,17 @@ def _old_gpu_warning(line: str) -> tuple[str, str] | None:
             name = line[head.end() : tail_at].strip()
             return (name, f"{tail.group(1)}.{tail.group(2)}") if name else None
         tail_at = line.find(_OLD_GPU_CAPABILITY, tail_at + 1)
+    return None
+
+
+def _floor(line: str) -> str | None:
+    """ "7.5" of torch's "The minimum cuda capability supported by this library is 7.5"."""
+    at = line.find(_FLOOR)
+    while at >= 0:
+        tail = _FLOOR_TAIL.match(line, at + len(_FLOOR))
+        if tail:
+            return f"{tail.group(1)}.{tail.group(2)}"
+        at = line.find(_FLOOR, at + 1)
     return None
 
 

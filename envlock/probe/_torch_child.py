@@ -83,6 +83,22 @@ def unavailable_reason(torch: Any, caught: list[Any]) -> str:
     return "torch.cuda.is_available() returned False"
 
 
+def arch_floor(flags: list[str]) -> str | None:
+    """torch's own floor, as its 'minimum cuda capability supported by this library is 7.5'
+    warning computes it: the least capability of its arch list ("sm_75" -> "7.5")."""
+    found = []
+    for flag in flags:
+        kind, _, digits = flag.partition("_")
+        digits = digits.rstrip("af")  # sm_90a, sm_100f: the capability is the digits
+        ascii_number = digits.isascii() and digits.isdigit() and 2 <= len(digits) <= 4
+        if kind in ("sm", "compute") and ascii_number:
+            found.append(int(digits))
+    if not found:
+        return None
+    low = min(found)
+    return f"{low // 10}.{low % 10}"
+
+
 def _xnnpack_enabled() -> bool:
     import torch.backends.xnnpack  # not imported by `import torch`
 
@@ -106,6 +122,7 @@ def collect() -> TorchLiveDoc:
     facts["xnnpack"] = _safe(_xnnpack_enabled)
     flags = _safe(lambda: torch._C._cuda_getArchFlags())
     facts["arch_flags"] = str(flags).split() if flags else []
+    facts["min_capability"] = arch_floor(facts["arch_flags"])
     abi = _safe(lambda: torch._C._GLIBCXX_USE_CXX11_ABI)
     facts["cxx11_abi"] = bool(abi) if abi is not None else None
     with warnings.catch_warnings(record=True) as caught:

@@ -102,6 +102,8 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
         facts = _live(
             facts,
             arch_flags=_flags(variant),
+            # torch's floor: the least of the new build's list, as its probe reads it
+            min_capability=str(min(t.capability for t in variant.targets)),
             cudnn_version=str(cudnn_v) if cudnn_v else None,
             nccl_version=str(variant.nccl) if variant.nccl else None,
             loaded_libraries=[],
@@ -135,6 +137,7 @@ def _cpu_build(facts: Facts, version: str) -> Facts:
         facts = _live(
             facts,
             arch_flags=[],
+            min_capability=None,
             cudnn_version=None,
             nccl_version=None,
             loaded_libraries=[],
