@@ -105,15 +105,23 @@ def _table_header(text: str, d: Draft) -> int:
     return 1
 
 
-def _table_gpu(row: tuple[str, str, str, str], d: Draft) -> GpuDoc:
+def _table_gpu(row: tuple[str, str, str, str, str], d: Draft) -> GpuDoc:
     """The GPU of a table row (see _row), added to the draft; its memory row fills it."""
-    index, name, mode, bus_id = row
+    index, name, mode, bus_id, ecc = row
     gpu: GpuDoc = {
         "index": int(index),
         # a name cut by the table ("NVIDIA GeForce ...") is not a model name
         "name": None if name.endswith("...") else name,
         "pci_bus_id": bus_id,
     }
+    # "Volatile Uncorr. ECC" is nvmlDeviceGetTotalEccErrors(UNCORRECTED, VOLATILE) as NVML
+    # answered it; "N/A" (ECC off or not supported) says nothing, so nothing is recorded
+    if ecc.isdigit() and len(ecc) < 19:
+        gpu["health"] = {
+            "lost": False,
+            "ecc_volatile_uncorrected": int(ecc),
+            "returns": {"nvmlDeviceGetTotalEccErrors": 0},
+        }
     if mode in ("On", "Off"):
         gpu["persistence_mode"] = mode == "On"
     if name.endswith("..."):
@@ -138,8 +146,8 @@ def _table_memory(line: str, gpu: GpuDoc) -> bool:
     return True
 
 
-def _row(line: str) -> tuple[str, str, str, str] | None:
-    """(index, name, mode, bus id) of a GPU row (a stripped line):
+def _row(line: str) -> tuple[str, str, str, str, str] | None:
+    """(index, name, mode, bus id, Volatile Uncorr. ECC cell) of a GPU row (a stripped line):
     "|   0  NVIDIA A100-SXM4-80GB          On  | 00000000:07:00.0 Off |     0 |"."""
     if not line.startswith("|"):
         return None
@@ -155,7 +163,8 @@ def _row(line: str) -> tuple[str, str, str, str] | None:
     bus_id = _BUS_ID.match(cells[1].lstrip())
     if not bus_id:
         return None
-    return parts[0], name_mode[0].strip(), name_mode[1], bus_id.group()
+    ecc = cells[2].partition("|")[0].strip() if len(cells) > 2 else ""
+    return parts[0], name_mode[0].strip(), name_mode[1], bus_id.group(), ecc
 
 
 def _last_cell(line: str) -> str | None:

@@ -39,9 +39,15 @@ def read_health(text: str, draft: Draft) -> int:
     for bus, lines in _blocks(text):
         gpu = by_bus.get(bus)
         health = _health(lines)
-        if gpu is not None and health is not None and gpu.get("health") is None:
-            gpu["health"] = health
-            found += 1
+        if gpu is None or health is None:
+            continue
+        table = gpu.get("health")  # the table's Volatile Uncorr. ECC, when it printed one
+        if table is not None:  # the -q block's answers are the fuller reading: they win
+            returns = {**table.get("returns", {}), **health.get("returns", {})}
+            health = {**table, **health}
+            health["returns"] = returns
+        gpu["health"] = health
+        found += 1
     return found
 
 

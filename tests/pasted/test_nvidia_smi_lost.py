@@ -40,5 +40,8 @@ def test_gpu_is_lost_text_keeps_nvml_code_15_beside_a_table() -> None:
 
 def test_a_healthy_pasted_table_is_quiet() -> None:
     facts = facts_from_texts(nvidia_smi=_smi("pytorch-45028.txt"))
-    assert facts.driver.gpus and all(g.health is None for g in facts.driver.gpus)
+    # the table's Volatile Uncorr. ECC column (0) is read; nothing says the GPU is lost
+    gpus = facts.driver.gpus or []
+    assert gpus and all(g.health and not g.health.lost for g in gpus)
+    assert all(g.health and g.health.ecc_volatile_uncorrected == 0 for g in gpus)
     assert "EL-GPU-LOST" not in {f.check_id for f in run_checks(facts)}
