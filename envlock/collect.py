@@ -176,6 +176,10 @@ def collect_document(source: Source | None = None, *, cache: bool = False) -> Fa
     no Facts model built; any other source (or torch's live facts from the cache, which
     the model checks) through collect_facts."""
     source = (source or Source()).checked()
+    if source.image:  # handed through without the Facts model where it can be
+        from envlock.container.run import probe_target_document
+
+        return cast("FactsDoc", probe_target_document(source))
     other = source.in_container or source.pasted or source.facts_file or source.python
     if other or (cache and source.torch_live):
         return cast("FactsDoc", collect_facts(source, cache=cache).to_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from envlock.commands._source import add_source_arguments, source_of
@@ -39,15 +40,20 @@ def run(args: argparse.Namespace) -> None:
     if not source.image:
         renderer = _Preload("envlock.facts" if args.json else "envlock.report.facts_table")
     try:
-        if args.json:
+        # An image's document is the model's own (to_dict()), handed through without it;
+        # this host's is the probe's, which only the tables read as it is.
+        if args.json and not source.image:
             facts = api.collect_facts(source, cache=not args.no_cache)
-        else:  # the tables read the document: this host's needs no Facts model
+        else:
             document = api.collect_document(source, cache=not args.no_cache)
     finally:
         if renderer is not None:
             renderer.join()
     if args.json:
-        sys.stdout.write(facts.to_json() + "\n")
+        if source.image:  # Facts.to_json() writes its to_dict() so
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        else:
+            sys.stdout.write(facts.to_json() + "\n")
         return
     from envlock.report.facts_table import render_facts
 

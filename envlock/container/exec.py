@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from envlock.container.document import split_env
 from envlock.container.engine import (
     GRACE_S,
     Engine,
@@ -73,7 +74,7 @@ def probe_container(name: str, *, torch_live: bool = True, timeout: float = 60.0
             gpu_request_error=None,
             probe_mode=mode,
         )
-        return parse.with_image(facts, img, [], parse.split_env(strings_of(config, "Env"))[1])
+        return parse.with_image(facts, img, [], split_env(strings_of(config, "Env"))[1])
     finally:
         engine.close()
 

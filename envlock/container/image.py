@@ -27,9 +27,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn, TypedDict, TypeVar
 
 from envlock.container.createbody import ContainerConfig, HostConfig, device_request
+from envlock.container.document import Document, image_document, image_fields, split_env
 from envlock.container.engine import (
     GRACE_S,
     Engine,
@@ -42,9 +43,9 @@ from envlock.container.engine import (
     open_engine,
     strings_of,
     text_of,
-    unreachable,
 )
 from envlock.container.options import GpuRequest, parse_gpus, parse_size
+from envlock.container.pull import inspect_or_pull
 from envlock.container.signals import KILLED, interruptible, uninterrupted
 from envlock.errors import ContainerError, last_line
 from envlock.payload import python_command, python_stdin
@@ -52,6 +53,8 @@ from envlock.payload import python_command, python_stdin
 if TYPE_CHECKING:
     from envlock.container.transport import Attached, Object
     from envlock.facts import Facts
+
+T = TypeVar("T")
 
 LABEL = "org.envlock.probe"
 PROBE_MEMORY = 4 * 1024 * 1024 * 1024
@@ -69,73 +72,49 @@ def probe_image(
     timeout: float = 60.0,
 ) -> Facts:
     """Probe inside a new container of `reference`; the container is always removed."""
-    request = parse_gpus(gpus) if gpus else None
-    shm_bytes = parse_size(shm_size) if shm_size else None
-    engine = open_engine(timeout)
+    options = _Options(gpus, pull, shm_size, torch_live, timeout)
+    return _probing(reference, options, lambda run, output: run.facts(output))
+
+
+def probe_image_document(
+    reference: str,
+    *,
+    gpus: str | None = None,
+    pull: bool = True,
+    shm_size: str | None = None,
+    torch_live: bool = True,
+    timeout: float = 60.0,
+) -> Document:
+    """probe_image(...).to_dict(), without the Facts model where the probe's document can
+    be handed through (envlock.container.document)."""
+    options = _Options(gpus, pull, shm_size, torch_live, timeout, load_model=False)
+    return _probing(reference, options, lambda run, output: run.document(output))
+
+
+class _Options(NamedTuple):
+    gpus: str | None
+    pull: bool
+    shm_size: str | None
+    torch_live: bool
+    timeout: float
+    load_model: bool = True  # the Facts model loads while the daemon starts the container
+
+
+def _probing(reference: str, options: _Options, finish: Callable[[_ImageRun, _Output], T]) -> T:
+    request = parse_gpus(options.gpus) if options.gpus else None
+    shm_bytes = parse_size(options.shm_size) if options.shm_size else None
+    engine = open_engine(options.timeout)
     try:
-        image = _inspect_or_pull(engine, reference, pull=pull)
-        run = _ImageRun(engine, reference, image, shm_bytes=shm_bytes, timeout=timeout)
+        image = inspect_or_pull(engine, reference, pull=options.pull)
+        run = _ImageRun(engine, reference, image, shm_bytes=shm_bytes, options=options)
         with interruptible():
             try:
-                return run.probe(request, torch_live=torch_live)
+                return finish(run, run.probe(request))
             finally:
                 with uninterrupted():
                     run.remove_all()
     finally:
         engine.close()
-
-
-def _inspect_or_pull(engine: Engine, reference: str, *, pull: bool) -> Object:
-    try:
-        return engine.inspect_image(reference)
-    except EngineNotFound:
-        pass
-    except EngineUnreachable as exc:
-        raise unreachable(exc) from None
-    except EngineError as exc:
-        raise ContainerError(f"cannot inspect image {reference}: {exc.message}") from None
-    if not pull:
-        raise ContainerError(f"image {reference} is not present locally and --no-pull was given")
-    _pull(engine, reference)
-    try:
-        return engine.inspect_image(reference)
-    except EngineError as exc:
-        raise ContainerError(
-            f"image {reference} is missing after the pull: {exc.message}"
-        ) from None
-
-
-def _pull(engine: Engine, reference: str) -> None:
-    """Pull with progress on stderr: rich on a terminal (the layers' bytes), elsewhere one
-    line per layer and state change."""
-    from envlock.report.progress import on_stderr
-
-    progress = on_stderr("envlock")
-    progress.step(f"pulling {reference}")
-    seen: dict[str, str] = {}
-    sizes: dict[str, tuple[int, int]] = {}  # layer: bytes downloaded, of
-
-    def on_event(event: Object) -> None:
-        if "error" in event:
-            raise ContainerError(f"cannot pull {reference}: {event['error']}")
-        layer, status = text_of(event, "id") or "", text_of(event, "status") or ""
-        if status and seen.get(layer) != status:
-            seen[layer] = status
-            progress.output(f"{layer + ': ' if layer else ''}{status}")
-        detail = event.get("progressDetail")
-        if layer and status == "Downloading" and isinstance(detail, dict):
-            done, total = detail.get("current"), detail.get("total")
-            if isinstance(done, int) and isinstance(total, int) and 0 <= done <= total:
-                sizes[layer] = (done, total)
-                got, of = (sum(x) for x in zip(*sizes.values(), strict=True))
-                progress.count(f"pulling {reference}: bytes downloaded", got, of)
-
-    try:
-        engine.pull(reference, on_event)
-    except EngineError as exc:
-        raise ContainerError(f"cannot pull {reference}: {exc.message}") from None
-    finally:
-        progress.close()
 
 
 class _ImageRun:
@@ -148,7 +127,7 @@ class _ImageRun:
         image: Object,
         *,
         shm_bytes: int | None,
-        timeout: float,
+        options: _Options,
     ) -> None:
         self.engine = engine
         self.reference = reference
@@ -158,14 +137,20 @@ class _ImageRun:
             raise ContainerError(f"the Docker daemon's answer for image {reference} has no id")
         self.image_id = image_id
         self.shm_bytes = shm_bytes
-        self.timeout = timeout
+        self.timeout = options.timeout
+        self.torch_live = options.torch_live
+        self.load_model = options.load_model
         self.created: list[str] = []
         self.removing: threading.Thread | None = None
         self.attach_refused = False  # the daemon answered attach with an error: argv from now on
 
-    def probe(self, request: GpuRequest | None, *, torch_live: bool) -> Facts:
+    def probe(self, request: GpuRequest | None) -> _Output:
+        """Runs the probe (the shell fallback where python3 cannot), checks how it ended,
+        and starts the removal."""
         target = f"image:{self.reference}"
-        python_cmd = self._python(target, torch_live=torch_live, with_pynvml=request is not None)
+        python_cmd = self._python(
+            target, torch_live=self.torch_live, with_pynvml=request is not None
+        )
         gpu_error: str | None = None
         notes: list[str] = []
         mode = "python"
@@ -184,8 +169,6 @@ class _ImageRun:
                 mode, running = "shell", self._start(_shell_command(), None)
         except _NoPython:
             mode, running = "shell", self._start(_shell_command(), request)
-        from envlock.container import parse  # loaded while the first container started
-
         status, out, err = self._wait(running)
         why = "no python3 in the image"
         if mode == "python" and status != 0 and status not in KILLED:
@@ -200,21 +183,38 @@ class _ImageRun:
             status, out, err = self._wait(running)
         self._check_status(status, err)
         self._remove_meanwhile()  # the daemon removes it while its output becomes Facts
-        if mode == "python":
-            facts = parse.facts_from_json(out, f"image {self.reference}")
+        return _Output(mode, out, why, request.text if request else None, gpu_error, notes)
+
+    def facts(self, output: _Output) -> Facts:
+        from envlock.container import parse  # loaded while the first container started
+
+        target = f"image:{self.reference}"
+        if output.mode == "python":
+            facts = parse.facts_from_json(output.out, f"image {self.reference}")
         else:
-            facts = parse.facts_from_shell(out, target=target, why=why)
-        image = parse.image_facts(
-            self.reference,
-            self.image,
-            kind="image",
-            shm_size_bytes=self.shm_bytes or DOCKER_DEFAULT_SHM_BYTES,
-            gpus_requested=request.text if request else None,
-            gpu_request_error=gpu_error,
-            probe_mode=mode,
-        )
-        withheld = parse.split_env(strings_of(member(self.image, "Config"), "Env"))[1]
-        return parse.with_image(facts, image, notes, withheld)
+            facts = parse.facts_from_shell(output.out, target=target, why=output.why)
+        image = parse.image_facts(self.reference, self.image, **self._image_options(output))
+        withheld = split_env(strings_of(member(self.image, "Config"), "Env"))[1]
+        return parse.with_image(facts, image, output.notes, withheld)
+
+    def document(self, output: _Output) -> Document:
+        """facts(output).to_dict(), handed through without the Facts model where it can."""
+        if output.mode == "python":
+            image = image_fields(self.reference, self.image, **self._image_options(output))
+            withheld = split_env(strings_of(member(self.image, "Config"), "Env"))[1]
+            doc = image_document(output.out, image, output.notes, withheld)
+            if doc is not None:
+                return doc
+        return self.facts(output).to_dict()
+
+    def _image_options(self, output: _Output) -> _ImageOptions:
+        return {
+            "kind": "image",
+            "shm_size_bytes": self.shm_bytes or DOCKER_DEFAULT_SHM_BYTES,
+            "gpus_requested": output.request_text,
+            "gpu_request_error": output.gpu_error,
+            "probe_mode": output.mode,
+        }
 
     def _python(self, target: str, *, torch_live: bool, with_pynvml: bool) -> _Command:
         """The probe's command: on a local daemon its package goes to the container's stdin
@@ -262,7 +262,7 @@ class _ImageRun:
                 attached = self._attach(cid, command)
             # The daemon takes ~0.2 s to start it: what turns the output into Facts loads
             # meanwhile (this thread waits on the socket, the GIL free).
-            loading = _load_parse() if len(self.created) == 1 else None
+            loading = _load_parse() if self.load_model and len(self.created) == 1 else None
             try:
                 self.engine.start(cid)
             finally:
@@ -460,6 +460,28 @@ class _Running(NamedTuple):
     cid: str
     attached: Attached | None
     stdin: bytes | None
+
+
+class _Output(NamedTuple):
+    """How a probe ended: its mode (python, shell), output, why the shell ran, the GPU
+    request's text and the daemon's error for it, notes for meta."""
+
+    mode: str
+    out: str
+    why: str
+    request_text: str | None
+    gpu_error: str | None
+    notes: list[str]
+
+
+class _ImageOptions(TypedDict):
+    """ImageFacts' fields that say how the image was probed."""
+
+    kind: str
+    shm_size_bytes: int | None
+    gpus_requested: str | None
+    gpu_request_error: str | None
+    probe_mode: str
 
 
 class _GpuUnavailable(Exception):

@@ -15,6 +15,8 @@ import re
 from typing import Any
 
 from envlock import __version__
+from envlock.container.document import image_fields
+from envlock.container.document import split_env as split_env  # where it was
 from envlock.errors import ContainerError, FactsError, last_line
 from envlock.facts import (
     ContainerFacts,
@@ -33,7 +35,6 @@ from envlock.facts import (
     WheelFacts,
     load_json,
 )
-from envlock.imageref import same_repository
 
 
 def image_facts(
@@ -47,52 +48,17 @@ def image_facts(
     probe_mode: str,
 ) -> ImageFacts:
     """ImageFacts from `docker image inspect` output (or a container's view of it)."""
-    config = image.get("Config") or {}
-    env, _withheld = split_env(config.get("Env") or [])
     return ImageFacts(
-        reference=reference,
-        kind=kind,
-        id=image.get("Id"),
-        # The digest of the repository that was asked for first: the lock records [0].
-        repo_digests=sorted(
-            image.get("RepoDigests") or [],
-            key=lambda d: (not same_repository(d, reference), d),
-        ),
-        tags=sorted(image.get("RepoTags") or []),
-        user=config.get("User") or None,
-        env=env,
-        shm_size_bytes=shm_size_bytes,
-        gpus_requested=gpus_requested,
-        gpu_request_error=gpu_request_error,
-        probe_mode=probe_mode,
+        **image_fields(
+            reference,
+            image,
+            kind=kind,
+            shm_size_bytes=shm_size_bytes,
+            gpus_requested=gpus_requested,
+            gpu_request_error=gpu_request_error,
+            probe_mode=probe_mode,
+        )
     )
-
-
-# Beyond the probe's allow-list: what says how an image runs its programs.
-_IMAGE_NAMES = ("PATH", "PYTHONUNBUFFERED", "LANG", "LC_ALL")
-
-
-def split_env(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Image Config.Env as a dict with secrets withheld: (kept, names withheld).
-
-    The probe's env rules (envlock.probe.envvars) apply as they do on a host: only
-    allow-listed names are kept, a secret-looking name is withheld (named, never its
-    value), credentials inside URLs are masked. An image's author can set anything
-    (a webhook URL, a database password under an innocent name).
-    """
-    from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
-
-    kept: dict[str, str] = {}
-    withheld: list[str] = []
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            continue
-        if is_secret_name(name):
-            withheld.append(name)
-        elif is_allowed(name) or name in _IMAGE_NAMES:
-            kept[name] = mask_url_credentials(value)
-    return kept, sorted(withheld)
 
 
 def with_image(facts: Facts, image: ImageFacts, notes: list[str], withheld: list[str]) -> Facts:

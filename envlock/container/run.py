@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from envlock.container.options import ContainerTarget, check_target
 
 if TYPE_CHECKING:
+    from envlock.container.document import Document
     from envlock.facts import Facts
 
 
@@ -36,3 +37,21 @@ def probe_target(target: ContainerTarget) -> Facts:
 
     assert target.container  # check_target: one of image, container
     return probe_container(target.container, torch_live=target.torch_live, timeout=target.timeout)
+
+
+def probe_target_document(target: ContainerTarget) -> Document:
+    """probe_target(target).to_dict(); for an image, without the Facts model where the
+    probe's document can be handed through (envlock.container.document)."""
+    check_target(target)
+    if target.image:
+        from envlock.container.image import probe_image_document
+
+        return probe_image_document(
+            target.image,
+            gpus=target.gpus,
+            pull=target.pull,
+            shm_size=target.shm_size,
+            torch_live=target.torch_live,
+            timeout=target.timeout,
+        )
+    return probe_target(target).to_dict()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from envlock.container import parse
-from envlock.container.image import _ImageRun
+from envlock.container.image import _ImageRun, _Options
 from envlock.errors import ContainerError
 from envlock.facts import Facts
 from tests.conftest import FIXTURES, clean_env
@@ -75,9 +75,10 @@ class _Engine:
 def test_the_container_is_removed_while_its_output_becomes_facts() -> None:
     engine = _Engine()
     inspect = load_data_json("docker-image-inspect.python-bookworm.json")
-    run = _ImageRun(engine, "python:3.11", inspect, shm_bytes=None, timeout=60.0)  # type: ignore[arg-type]
+    options = _Options(gpus=None, pull=True, shm_size=None, torch_live=False, timeout=60.0)
+    run = _ImageRun(engine, "python:3.11", inspect, shm_bytes=None, options=options)  # type: ignore[arg-type]
     try:
-        facts = run.probe(None, torch_live=False)
+        facts = run.facts(run.probe(None))
     finally:
         run.remove_all()
     assert facts.image is not None and facts.image.probe_mode == "python"

@@ -10,7 +10,7 @@ import io
 import pytest
 
 from envlock.container.engine import Engine
-from envlock.container.image import _pull
+from envlock.container.pull import _pull
 from envlock.errors import ContainerError
 
 EVENTS: list[dict[str, object]] = [
