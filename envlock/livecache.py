@@ -45,7 +45,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from envlock.errors import FactsError
 from envlock.reportcache import new_sha256
 
 # typing (and tempfile, below) are not imported at run time: ~10 ms of a warm verify
@@ -96,18 +95,47 @@ def _stat_line(path: str) -> str:
 
 
 def _binaries(torch_dir: str) -> list[str]:
-    out: list[str] = []
-    torch_path = Path(torch_dir)
-    out += [str(p) for p in torch_path.glob("_C*.so")]
-    out.append(str(torch_path / "version.py"))
-    lib = torch_path / "lib"
-    if lib.is_dir():
-        out += [str(p) for p in lib.iterdir()]
-    nvidia = torch_path.parent / "nvidia"
-    if nvidia.is_dir():
-        out += [str(p) for p in nvidia.glob("*/lib/*.so*")]
-        out += [str(p) for p in nvidia.glob("*/*/lib/*.so*")]  # cu13 wheels nest one deeper
+    """torch's _C*.so, version.py and lib/*, and nvidia/*/lib/*.so* and nvidia/*/*/lib/*.so*
+    (cu13 wheels nest one deeper): what these Path.glob patterns matched, listed with
+    os.scandir (pathlib's globbing cost more than the stats: ~1 ms of a warm verify)."""
+    torch_dir = torch_dir or "."  # Path("") is the working directory
+    out = [e.path for e in _entries(torch_dir) if _matches(e.name, "_C", ".so", exact=True)]
+    out.append(os.path.join(torch_dir, "version.py"))
+    out += [e.path for e in _entries(os.path.join(torch_dir, "lib"))]
+    for wheel in _subdirs(os.path.join(os.path.dirname(os.path.abspath(torch_dir)), "nvidia")):
+        for lib in (wheel, *_subdirs(wheel)):
+            entries = _entries(os.path.join(lib, "lib"))
+            out += [e.path for e in entries if _matches(e.name, "", ".so", exact=False)]
     return sorted(out)
+
+
+def _entries(directory: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as it:
+            return list(it)
+    except OSError:
+        return []
+
+
+def _matches(name: str, prefix: str, so: str, *, exact: bool) -> bool:
+    """Path.glob's match of `prefix*.so` (exact) or `prefix*.so*` (its `*` matches a
+    leading dot too)."""
+    if not name.startswith(prefix):
+        return False
+    rest = name[len(prefix) :]
+    return rest.endswith(so) if exact else so in rest
+
+
+def _subdirs(directory: str) -> list[str]:
+    """What Path.glob's `*/` matches in `directory`: its directories, through a link too."""
+    found = []
+    for entry in _entries(directory):
+        try:
+            if entry.is_dir():
+                found.append(entry.path)
+        except OSError:
+            continue
+    return found
 
 
 def _interpreter_parts(doc: FactsDoc) -> Iterator[object]:
@@ -388,6 +416,7 @@ class Probed:
         """The document as Facts. A cache entry that parses as JSON but not as live facts
         (written by another envlock, or damaged) is dropped and probed again instead of
         failing every command."""
+        from envlock.errors import FactsError  # imported here: a warm verify needs neither
         from envlock.facts import Facts
 
         try:
