@@ -74,6 +74,9 @@ def _cached(
         report = _report(source, probed.facts(), None, skip=skip, wanted=wanted, strict=strict)
         if probed.note != INVALID:  # else the facts are not the document the key names
             reportcache.store(directory, key, report)
+            probed.reused = True
+    else:
+        probed.reused = True  # its output may stand for the next run (warmverify.py)
     return report
 
 

@@ -1,19 +1,22 @@
-"""`envlock verify` on an unchanged machine, answered with the output it printed last time.
+"""`envlock verify` and `envlock doctor` on an unchanged machine, answered with the output
+they printed last time.
 
-A warm verify's report comes from the report cache (reportcache.py), yet loading the
-CLI's parser, the API, the Report's dataclasses and a renderer cost more than the probe
-that decides whether the report still holds. So the entry points (cli.entry, `python -m
-envlock`) ask here first, before any of that is imported:
+A warm verify's or doctor's report comes from the report cache (reportcache.py), yet
+loading the CLI's parser, the API, the Report's dataclasses and a renderer cost more than
+the probe that decides whether the report still holds. So the entry points (cli.entry,
+`python -m envlock`) ask here first, before any of that is imported:
 
-- argv is a plain verify of this host: `verify [LOCK]` with only --format, --scope,
-  --strict, --ignore, --rule and --no-determinism, stdout not a terminal. Anything else
-  (another command, -o, --no-cache, --python, a terminal...) goes to the full CLI.
-- This host is probed as verify's full path probes it (torch's live facts from their
-  cache, NVML read fresh), and the lock read as it reads it.
-- The key: the facts document as probed now (what reportcache.document_bytes keeps), the
-  lock's bytes, argv, the working directory, the whole environment, the interpreter and
-  its flags, stdout's encoding, and the code stamp of envlock's and packaging's files
-  (reportcache.key).
+- argv is a plain verify or doctor of this host: `verify [LOCK]` with only --format,
+  --scope, --strict, --ignore, --rule and --no-determinism; `doctor` with only --format,
+  --strict, --ignore and --expect; stdout not a terminal. Anything else (another
+  command, -o, --no-cache, --python, --plan, a terminal...) goes to the full CLI.
+- This host is probed as the command's full path probes it (torch's live facts from
+  their cache, NVML read fresh; verify's locked sections, the doctor's all), and
+  verify's lock read as it reads it.
+- The key: the facts document as probed now (what reportcache.document_bytes keeps),
+  verify's lock bytes, argv, the working directory, the whole environment, the
+  interpreter and its flags, stdout's encoding, and the code stamp of envlock's and
+  packaging's files (reportcache.key).
 - A hit writes the stored bytes to stdout and returns the stored exit code. A miss runs
   the full CLI with this probe handed over (livecache.probe_ahead: never probed twice)
   and its output recorded; the output is stored only when the report itself came from
@@ -55,6 +58,8 @@ _OPTIONS = {
     "--strict": False,
     "--no-determinism": False,
 }
+# the doctor's (commands/doctor.py): no source, plan, -o, --list-checks or --no-cache
+_DOCTOR_OPTIONS = {"--format": True, "--ignore": True, "--expect": True, "--strict": False}
 _DEFAULT_LOCK = "envlock.lock.toml"  # commands/verify.DEFAULT_LOCK_NAME (a test holds it)
 _MAGIC = b"envlock-output"
 
@@ -63,25 +68,41 @@ def lock_of(argv: Sequence[str]) -> str | None:
     """The lock a plain `envlock verify` names, or None when argv is anything else."""
     if not argv or argv[0] != "verify":
         return None
-    lock = None
-    rest = iter(argv[1:])
+    rest = _positional(argv[1:], _OPTIONS)
+    if rest is None or len(rest) > 1:
+        return None
+    return rest[0] if rest else _DEFAULT_LOCK
+
+
+def plain_doctor(argv: Sequence[str]) -> bool:
+    """A plain `envlock doctor` of this host: no argument but _DOCTOR_OPTIONS."""
+    return bool(argv) and argv[0] == "doctor" and _positional(argv[1:], _DOCTOR_OPTIONS) == []
+
+
+def _positional(args: Sequence[str], options: dict[str, bool]) -> list[str] | None:
+    """The arguments that are no option's, or None: another option, or a value that
+    looks like an option (argparse decides)."""
+    found: list[str] = []
+    rest = iter(args)
     for arg in rest:
-        if arg in _OPTIONS:
-            if _OPTIONS[arg] and next(rest, "-").startswith("-"):
-                return None  # a value that looks like an option: argparse decides
-        elif arg.startswith("-") or lock is not None:
+        if arg in options:
+            if options[arg] and next(rest, "-").startswith("-"):
+                return None
+        elif arg.startswith("-"):
             return None
         else:
-            lock = arg
-    return _DEFAULT_LOCK if lock is None else lock
+            found.append(arg)
+    return found
 
 
 def run(argv: Sequence[str], full: Callable[[list[str]], int]) -> int | None:
-    """The exit code of `envlock verify` for a plain verify (from the stored output, or
-    `full(argv)` with its output recorded), or None: run the full CLI."""
+    """The exit code of `envlock verify` or `envlock doctor` for a plain one (from the
+    stored output, or `full(argv)` with its output recorded), or None: run the full CLI."""
     lock = lock_of(argv)
     stdout = sys.stdout
-    if lock is None or not hasattr(stdout, "buffer") or stdout.isatty():
+    if lock is None and not plain_doctor(argv):
+        return None
+    if not hasattr(stdout, "buffer") or stdout.isatty():
         return None
     try:
         key, probed = _key(list(argv), lock)
@@ -99,20 +120,22 @@ def run(argv: Sequence[str], full: Callable[[list[str]], int]) -> int | None:
     return None if key is None else _recorded(list(argv), full, key, probed)
 
 
-def _key(argv: list[str], lock: str) -> tuple[str | None, Probed | None]:
+def _key(argv: list[str], lock: str | None) -> tuple[str | None, Probed | None]:
+    """The stored output's key for verify (`lock`) or the doctor (None), and the probe."""
     from envlock import livecache, reportcache
     from envlock.safeio import UnreadableFile, read_bounded
 
     try:
-        raw = read_bounded(lock)
+        raw = b"" if lock is None else read_bounded(lock)
     except UnreadableFile:
         return None, None  # verify says why, in its own words
-    probed = livecache.probe_ahead(timeout=PROBE_TIMEOUT_S, sections=LOCKED_SECTIONS)
+    sections = None if lock is None else LOCKED_SECTIONS  # the doctor reads every one
+    probed = livecache.probe_ahead(timeout=PROBE_TIMEOUT_S, sections=sections)
     stream = sys.stdout
     interpreter = [sys.executable, sys.version, repr(sys.flags), repr(sys.path)]
     interpreter += [str(getattr(stream, "encoding", "")), str(getattr(stream, "errors", ""))]
     key = reportcache.key(
-        "verify-output",
+        f"{argv[0]}-output",
         str(FORMAT).encode(),
         b"\0".join(os.fsencode(a) for a in argv),
         os.fsencode(os.getcwd()),

@@ -188,7 +188,7 @@ def test_options_are_part_of_the_key(
 @pytest.mark.parametrize(
     "argv",
     [
-        ["doctor"],
+        ["doctor", "--no-cache"],  # a plain doctor is answered too: test_warmdoctor.py
         ["verify", "x.toml", "--no-cache"],
         ["verify", "x.toml", "-o", "out.txt"],
         ["verify", "x.toml", "--python", "/usr/bin/python3"],
