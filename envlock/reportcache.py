@@ -17,8 +17,8 @@ keyed by all of it:
 
 What it cannot see: a file of the package edited in place with its size, mtime and
 inode kept. `--no-cache` bypasses it, with the live-facts cache it sits beside. A plain
-warm `envlock verify` goes one step further, with the same key parts: the output the
-full CLI wrote (usecases/warmverify.py).
+warm `envlock verify` or `envlock doctor` goes one step further, with the same key
+parts: the output the full CLI wrote (usecases/warmverify.py).
 
 Only reports of a comparison that read nothing else are stored (not verify's fresh
 determinism digests, not a container's or another interpreter's facts). Entries live in
