@@ -128,10 +128,14 @@ class Started:
         self.swap.roll_back()
 
 
-def begin(t: VenvTarget, venv: tuple[str, ...], log: Callable[[str], None]) -> Started:
-    """Prepare DIR and start the `venv` step in it."""
+def begin(
+    t: VenvTarget, create: Callable[[VenvTarget], tuple[str, ...]], log: Callable[[str], None]
+) -> Started:
+    """Prepare DIR and start the venv step, `create(target)`, in it (the target DIR's
+    Swap worked in: a fixed working directory unless it was taken)."""
     swap = Swap.begin(t, log)
     try:
+        venv = create(swap.target)
         proc = start_step(venv)
     except BaseException:
         swap.roll_back()

@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from envlock.safeio import UnreadableFile, read_bounded
 
 RUN_PREFIX = ".envlock-restore-"
+# A run's usual working directory: one name for every restore of DIR, so the new venv's
+# interpreter has one path and uv's interpreter cache (keyed by that path) knows it; a
+# path of its own each run costs `uv pip sync` a Python start to query it (~50 ms). Its
+# marker names the pid. A run that finds it taken works in RUN_PREFIX + its pid.
+FIXED_RUN = RUN_PREFIX + "build"
 TMP_PREFIX = "envlock-restore-"
 MARKER = "envlock-restore.json"
 PHASES = ("build", "swap", "commit")
 
-RUN_RE = re.compile(r"\.envlock-restore-([0-9]{1,10})")
+RUN_RE = re.compile(r"\.envlock-restore-([0-9]{1,10}|build)")
 TMP_RE = re.compile(r"envlock-restore-([0-9]{1,10})-[A-Za-z0-9_]{1,32}")
 
 
@@ -45,7 +50,8 @@ class Marker:
 
 def read_marker(run: str) -> Marker | None:
     """The marker of a restore's working directory; None unless it is one, valid, and
-    written by the process its name says (a user's look-alike directory is not ours)."""
+    written by the process its name says, any process for FIXED_RUN (a user's
+    look-alike directory is not ours)."""
     match = RUN_RE.fullmatch(os.path.basename(run)) or TMP_RE.fullmatch(os.path.basename(run))
     if match is None or os.path.islink(run) or not os.path.isdir(run):
         return None
@@ -54,24 +60,43 @@ def read_marker(run: str) -> Marker | None:
         doc = json.loads(data.decode("utf-8")) if data is not None else None
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-    return marker_of(doc, int(match.group(1)))
+    named = match.group(1)
+    return marker_of(doc, int(named) if named.isdigit() else None)
 
 
-def marker_of(doc: object, pid: int) -> Marker | None:
-    if not isinstance(doc, dict) or doc.get("envlock-restore") != 1 or doc.get("pid") != pid:
+def marker_of(doc: object, pid: int | None) -> Marker | None:
+    """The marker in `doc` when it is one written by `pid` (None: by any process)."""
+    if not isinstance(doc, dict) or doc.get("envlock-restore") != 1:
         return None
-    if type(doc["envlock-restore"]) is not int or type(doc["pid"]) is not int:  # not true
+    writer = _writer(doc)
+    if writer is None or writer != (writer if pid is None else pid):
         return None
+    if type(doc["envlock-restore"]) is not int:  # `true` where 1 was written
+        return None
+    return _fields(doc, writer)
+
+
+def _fields(doc: dict[object, object], pid: int) -> Marker | None:
+    """The rest of a marker written by `pid`, when every field is as written."""
     phase, moved = doc.get("phase"), doc.get("moved-in")
     started, boot = doc.get("started"), doc.get("boot")
-    if phase not in PHASES or not isinstance(moved, list):
+    if not isinstance(phase, str) or phase not in PHASES or not isinstance(moved, list):
         return None
     names = [n for n in moved if isinstance(n, str) and plain_name(n)]
-    if len(names) != len(moved) or not all(
-        v is None or isinstance(v, str) for v in (started, boot)
-    ):
+    if len(names) != len(moved):
+        return None
+    if not (started is None or isinstance(started, str)):
+        return None
+    if not (boot is None or isinstance(boot, str)):
         return None
     return Marker(pid=pid, started=started, boot=boot, phase=phase, moved_in=tuple(names))
+
+
+def _writer(doc: dict[object, object]) -> int | None:
+    """The pid a marker names, when it can be a process's (an int, not `true`; pid 0 is
+    the kernel's)."""
+    pid = doc.get("pid")
+    return pid if type(pid) is int and pid > 0 else None
 
 
 def write_marker(run: str, phase: str, moved_in: Iterable[str] = ()) -> None:

@@ -10,6 +10,7 @@ writes. Verifying the result is the API's (api.restore_lock), after this returns
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import shlex
@@ -96,15 +97,17 @@ def plan_steps(
     installer: str,
     locked_python: str | None,
     force: bool = False,
+    begun: VenvTarget | None = None,
 ) -> Installation:
     """The exact commands; nothing runs here except asking interpreters their version
-    (and reading --venv DIR: what it holds that is not a venv's own is refused)."""
+    (and reading --venv DIR: what it holds that is not a venv's own is refused). `begun`:
+    the target start_venv() prepared for `venv`, where its steps run."""
     if (venv is None) == (python is None):
         raise RestoreError("give exactly one of --venv DIR and --python PY")
     if venv is not None:
         return _venv_steps(
             plan,
-            target(venv, force=force),
+            begun or target(venv, force=force),
             requirements=requirements,
             base=base_python or sys.executable,
             installer=installer,
@@ -184,8 +187,10 @@ def start_venv(
     the steps plan_steps() will name, while the caller reads the lock and plans (install/
     early.py). Nothing is told yet (a lock that cannot be restored ends in its one
     line): install() tells each step when it takes it over."""
-    t = target(venv, force=force)
-    return begin(t, _create(t, installer=installer, base=base_python or sys.executable), log)
+    base = base_python or sys.executable
+    return begin(
+        target(venv, force=force), lambda t: _create(t, installer=installer, base=base), log
+    )
 
 
 def start_guessed(started: Started, guess: Guess, *, installer: str) -> Started:
@@ -262,22 +267,38 @@ def install(
         started.abandon()  # a guess this plan does not confirm: build again from scratch
         started = None
     swap = Swap.begin(inst.venv, log) if started is None else started.swap
+    inst, t = _worked_in(inst, swap.target), swap.target
     try:
         steps = _Steps(inst=inst, plan=plan, header=header, log=log, progress=progress)
-        steps.run(os.path.join(inst.venv.run, REQUIREMENTS), started, meanwhile)
-        progress.step(f"swapping the new venv into {inst.venv.final}")
+        steps.run(os.path.join(t.run, REQUIREMENTS), started, meanwhile)
+        progress.step(f"swapping the new venv into {t.final}")
         swap.swap_in()
     except OSError as exc:
         if started is not None:
             started.stop()
         swap.roll_back()
-        raise os_failure(inst.venv, exc) from None
+        raise os_failure(t, exc) from None
     except BaseException:
         if started is not None:
             started.stop()
         swap.roll_back()
         raise
     return swap
+
+
+def _worked_in(inst: Installation, t: VenvTarget) -> Installation:
+    """`inst` with its steps' paths in the working directory its Swap began (RUN_PREFIX +
+    pid where the fixed one was taken)."""
+    was = inst.venv
+    if was is None or was == t:
+        return inst
+
+    def moved(arg: str) -> str:
+        inside = arg == was.run or arg.startswith(was.run + os.sep)
+        return t.run + arg[len(was.run) :] if inside else arg
+
+    steps = tuple(Step(argv=tuple(map(moved, s.argv)), what=s.what) for s in inst.steps)
+    return dataclasses.replace(inst, steps=steps, venv=t)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,8 +1,9 @@
 """Replacing a virtual environment without ever removing what restore did not make.
 
 `envlock restore --venv DIR` builds the new venv inside DIR, in a working directory of
-its own (`DIR/.envlock-restore-PID/`, same filesystem, so a mount point works), then
-swaps entries, never DIR itself:
+its own (RUN: `DIR/.envlock-restore-build/`, the same path every time so uv knows the new
+interpreter, or `DIR/.envlock-restore-PID/` when that is taken; same filesystem, so a
+mount point works), then swaps entries, never DIR itself:
 
 1. build: `python -m venv` / `uv venv` into RUN/venv, the install into it; the paths
    its scripts and pyvenv.cfg name are then rewritten to DIR's;
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable
 
 from envlock.errors import RestoreError
 from envlock.install.marker import (
+    FIXED_RUN,
     MARKER,
     RUN_RE,
     TMP_PREFIX,
@@ -215,7 +217,15 @@ class Swap:
         except (ImportError, OSError):
             pass  # no flock here (some network filesystems): the markers still guard
         sweep(t.final, self.log)
-        os.mkdir(t.run)
+        try:
+            os.mkdir(t.run)
+        except FileExistsError:
+            if os.path.basename(t.run) != FIXED_RUN:
+                raise
+            # a live run's (no flock here) or what a killed one left that could not be
+            # undone: this run works beside it, under its own pid
+            self.target = t = t.of_pid(os.getpid())
+            os.mkdir(t.run)
         self.run_made = True
         write_marker(t.run, "build")
 

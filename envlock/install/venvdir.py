@@ -4,12 +4,20 @@ earlier restore recorded in pyvenv.cfg, and nothing else (install/swap.py moves 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from dataclasses import dataclass
 
 from envlock.errors import RestoreError
-from envlock.install.marker import RUN_PREFIX, RUN_RE, plain_name, read_marker, read_small
+from envlock.install.marker import (
+    FIXED_RUN,
+    RUN_PREFIX,
+    RUN_RE,
+    plain_name,
+    read_marker,
+    read_small,
+)
 
 # What `python -m venv` and `uv venv` (and pip's data files: share/) make in a venv.
 # lib* is spelled out: lib32/lib64 are the only siblings venv makes, and a user's
@@ -44,10 +52,16 @@ class VenvTarget:
         (whatever quoting a tool used for the path, the suffix has nothing to quote)."""
         return self.build[len(self.final.rstrip("/")) :]
 
+    def of_pid(self, pid: int) -> VenvTarget:
+        """The same target worked on in RUN_PREFIX + pid (FIXED_RUN was taken)."""
+        run = os.path.join(self.final, f"{RUN_PREFIX}{pid}")
+        return dataclasses.replace(self, run=run, build=os.path.join(run, "venv"))
+
 
 def target(venv: str, *, force: bool, pid: int | None = None) -> VenvTarget:
-    """The target of `--venv venv`; RestoreError when it holds what is not a venv's own
-    (unless force) or is not a directory. Reads DIR, changes nothing."""
+    """The target of `--venv venv`, worked on in FIXED_RUN (in RUN_PREFIX + `pid` when
+    given); RestoreError when it holds what is not a venv's own (unless force) or is not
+    a directory. Reads DIR, changes nothing."""
     if not venv or "\0" in venv:
         raise error(f"--venv {venv!r}: not a path")
     final = os.path.realpath(venv)  # absolute; `..`, `.` and symlinks resolved
@@ -55,7 +69,7 @@ def target(venv: str, *, force: bool, pid: int | None = None) -> VenvTarget:
         raise error(f"--venv {venv}: a symlink that does not resolve (a loop)")
     if os.path.lexists(final) and not os.path.isdir(final):
         raise error(f"--venv {venv}: exists and is not a directory: not replaced")
-    run = os.path.join(final, f"{RUN_PREFIX}{os.getpid() if pid is None else pid}")
+    run = os.path.join(final, FIXED_RUN if pid is None else f"{RUN_PREFIX}{pid}")
     made = VenvTarget(
         given=venv, final=final, force=force, run=run, build=os.path.join(run, "venv")
     )

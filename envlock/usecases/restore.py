@@ -125,7 +125,7 @@ def _restore(
         default_variant=held.default_variant,
         torch_index=options.torch_index,
     )
-    inst = _installation(locked, plan, chosen, options)
+    inst = _installation(locked, plan, chosen, options, started)
     if options.dry_run:
         return RestoreOutcome(
             hold=held,
@@ -240,7 +240,11 @@ def _matrix() -> Matrix:
 
 
 def _installation(
-    locked: Lock, plan: InstallPlan, installer: str, options: RestoreOptions
+    locked: Lock,
+    plan: InstallPlan,
+    installer: str,
+    options: RestoreOptions,
+    started: Started | None = None,
 ) -> Installation:
     from envlock.install.restore import REQUIREMENTS, plan_steps
 
@@ -253,6 +257,7 @@ def _installation(
         installer=installer,
         locked_python=locked.system.python if locked.system else None,
         force=options.force,
+        begun=started.swap.target if started is not None else None,
     )
 
 

@@ -225,6 +225,21 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     assert sorted(p.name for p in target.iterdir() if p.name.startswith(".envlock")) == []
 
 
+@pytest.mark.slow
+def test_every_restore_of_a_dir_hands_uv_one_interpreter_path(tmp_path: Path) -> None:
+    """uv keys what it learnt of an interpreter by its path: the new venv's at the same
+    path in every restore of DIR is known to `uv pip sync` (a new one costs a Python
+    start to query it, ~50 ms); the venv names DIR once swapped in."""
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    syncs = [
+        [e[1:] for e in _audited(lock, target, env) if e[1:4] == ["uv", "pip", "sync"]]
+        for _ in range(2)
+    ]
+    assert syncs[0] == syncs[1] and len(syncs[0]) == 1, syncs
+    assert b".envlock-restore" not in (target / "bin" / "activate").read_bytes()
+
+
 @pytest.mark.parametrize("case", ["unreadable", "no packages", "python", "blocked"])
 @pytest.mark.parametrize("existing", [True, False], ids=["existing-venv", "new-dir"])
 def test_a_lock_that_cannot_be_restored_undoes_the_venv_begun_meanwhile(

@@ -218,7 +218,9 @@ def test_what_a_killed_run_left_is_undone_by_the_next(tmp_path: Path, phase: str
             swap.shutil.rmtree(Path(s.target.run) / "old" / "lib")  # killed mid-removal
 
     pid = _killed(d, steps)
-    assert leftovers(d) == [f".envlock-restore-{pid}"]
+    assert leftovers(d) == [marker.FIXED_RUN]
+    mark = marker.read_marker(str(d / marker.FIXED_RUN))
+    assert mark is not None and mark.pid == pid
     notes: list[str] = []
     sweep(str(d), notes.append)
     assert leftovers(d) == []
@@ -228,6 +230,79 @@ def test_what_a_killed_run_left_is_undone_by_the_next(tmp_path: Path, phase: str
         assert (d / "NOTES.md").read_text() == "mine"
     else:  # it had not: the old one goes back
         assert tree(d) == before
+
+
+def _built_at(final: Path) -> str:
+    """Where a restore in another process builds DIR's new venv (begin, then commit)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            s = new_swap(final)
+            os.write(write, s.target.build.encode())
+            s.swap_in()
+            s.commit()
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        built = fh.read().decode()
+    os.waitpid(pid, 0)
+    return built
+
+
+def test_every_restore_of_dir_builds_its_venv_at_one_path(tmp_path: Path) -> None:
+    """uv's interpreter cache is keyed by the interpreter's path: a new venv at a path of
+    its own each run costs `uv pip sync` a Python start to query it."""
+    d = tmp_path / "v"
+    first, second = _built_at(d), _built_at(d)
+    assert first == second == str(d / marker.FIXED_RUN / "venv")
+    assert (d / "lib" / "python3.11" / "site-packages" / "new.py").exists()
+    assert leftovers(d) == []
+
+
+def test_a_taken_working_directory_is_worked_beside(tmp_path: Path) -> None:
+    """A live run's fixed directory (a filesystem without flock), or a look-alike of it
+    that is not restore's: this run works in one named for its pid, and leaves it."""
+    d = tmp_path / "v"
+    fake_venv(d)
+    fixed = d / marker.FIXED_RUN
+    with subprocess.Popen(["sleep", "60"]) as child:
+        try:
+            fixed.mkdir()
+            mark = marker.Marker(
+                pid=child.pid,
+                started=marker.started_at(child.pid),
+                boot=marker.boot_id(),
+                phase="build",
+            )
+            (fixed / MARKER).write_text(mark.to_json())
+            notes: list[str] = []
+            s = new_swap(d, notes=notes)
+            assert s.target.run == str(d / f".envlock-restore-{os.getpid()}")
+            assert "running restore" in notes[0]
+            s.swap_in()
+            s.commit()
+            assert (d / "lib" / "python3.11" / "site-packages" / "new.py").exists()
+            assert leftovers(d) == [marker.FIXED_RUN]
+        finally:
+            child.kill()
+    sweep(str(d), [].append)  # its process is gone: what it left goes
+    assert leftovers(d) == []
+    # a look-alike (no valid marker: a pid of 0, none at all) is named, never removed
+    for doc in ({"envlock-restore": 1, "pid": 0, "phase": "build", "moved-in": []}, None):
+        fixed.mkdir()
+        (fixed / "data").write_text("mine")
+        if doc is not None:
+            (fixed / MARKER).write_text(json.dumps(doc))
+        notes = []
+        s = new_swap(d, force=True, notes=notes)
+        assert s.target.run == str(d / f".envlock-restore-{os.getpid()}")
+        assert any(str(fixed) in n and "no marker" in n for n in notes), notes
+        s.roll_back()
+        assert (fixed / "data").read_text() == "mine"
+        assert marker.FIXED_RUN in entries(str(d))[1]  # foreign to the refusal
+        swap.shutil.rmtree(fixed)
 
 
 def test_a_reused_pid_is_not_a_live_run(tmp_path: Path) -> None:
