@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 
 NVIDIA_PCI_VENDOR = "0x10de"
+PCI_ROOT = "/sys/bus/pci/devices"
 
 # NVML return codes we explain to the user: nvmlReturn_t in the NVML API Reference,
 # Device Enums (https://docs.nvidia.com/deploy/nvml-api/group__nvmlDeviceEnumvs.html).
@@ -123,6 +124,7 @@ def _nvml_text(exc: BaseException) -> str:
 def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> DriverDoc:
     """The driver section. `nvml_module` replaces `import pynvml` (tests replay recordings)."""
     kernel_version, kernel_source = kernel_module_version()
+    nvidia = nvidia_functions(PCI_ROOT)
     out: DriverDoc = {
         "unavailable": None,
         "source": kernel_source,
@@ -134,8 +136,8 @@ def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> DriverDoc:
         "nvml_error": None,
         "gpus": None,
         "device_nodes": device_nodes(),
-        "pci_gpus": pci_gpus(),
-        "fabric": fabric(),
+        "pci_gpus": pci_gpus(PCI_ROOT, nvidia),  # one pass over the bus for both
+        "fabric": fabric(PCI_ROOT, nvidia=nvidia),
     }
     box: dict[str, NvmlResult] = {}
 
@@ -418,23 +420,38 @@ def library_version_from_path(path: str | None) -> str | None:
 
 def _loaded_nvml_path() -> str | None:
     text = read_text("/proc/self/maps") or ""
-    for line in text.splitlines():
+    for line in text.splitlines() if "libnvidia-ml.so" in text else ():
         parts = line.split(None, 5)
         if len(parts) == 6 and "libnvidia-ml.so" in parts[5]:
             return parts[5].strip()
     return None
 
 
-def fabric(root: str = "/sys/bus/pci/devices", proc: str = "/proc") -> FabricDoc:
-    """NVSwitches on the PCI bus (NVIDIA bridges, class 0x0680) and, where there are
-    any, whether nv-fabricmanager runs: its process is visible in /proc without root."""
-    count = 0
-    with contextlib.suppress(OSError):
-        for bus_id in os.listdir(root):
-            dev = os.path.join(root, bus_id)
-            vendor = (read_text(os.path.join(dev, "vendor"), 64) or "").strip().lower()
+def nvidia_functions(root: str = PCI_ROOT) -> list[tuple[str, str]]:
+    """(bus id, PCI class) of each NVIDIA function on the bus, in bus order: each device's
+    vendor read once (a GPU node has a hundred or more PCI functions, read every run)."""
+    found: list[tuple[str, str]] = []
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return found
+    for bus_id in entries:
+        dev = os.path.join(root, bus_id)
+        vendor = (read_text(os.path.join(dev, "vendor"), 64) or "").strip().lower()
+        if vendor == NVIDIA_PCI_VENDOR:
             pci_class = (read_text(os.path.join(dev, "class"), 64) or "").strip().lower()
-            count += vendor == NVIDIA_PCI_VENDOR and pci_class.startswith("0x0680")
+            found.append((bus_id, pci_class))
+    return found
+
+
+def fabric(
+    root: str = PCI_ROOT, proc: str = "/proc", nvidia: list[tuple[str, str]] | None = None
+) -> FabricDoc:
+    """NVSwitches on the PCI bus (NVIDIA bridges, class 0x0680) and, where there are
+    any, whether nv-fabricmanager runs: its process is visible in /proc without root.
+    `nvidia`: nvidia_functions(root), when already read."""
+    functions = nvidia_functions(root) if nvidia is None else nvidia
+    count = sum(pci_class.startswith("0x0680") for _, pci_class in functions)
     return {
         "nvswitch_count": count,
         "manager_running": fabric_manager_running(proc) if count else None,
@@ -456,8 +473,7 @@ def fabric_manager_running(proc: str = "/proc") -> bool | None:
 
 
 def device_nodes(dev: str = "/dev") -> list[str]:
-    """/dev/nvidia*, as glob.glob found them, without importing glob (a cost of every warm
-    verify): no name matching "nvidia*" is hidden, and glob checks no existence."""
+    """/dev/nvidia*, as glob.glob found them (no such name is hidden), without glob."""
     try:
         names = os.listdir(dev)
     except OSError:
@@ -465,19 +481,12 @@ def device_nodes(dev: str = "/dev") -> list[str]:
     return sorted(os.path.join(dev, n) for n in names if n.startswith("nvidia"))
 
 
-def pci_gpus(root: str = "/sys/bus/pci/devices") -> list[PciGpuDoc]:
-    """NVIDIA display/3D controllers on the PCI bus and the kernel driver bound to each."""
+def pci_gpus(root: str = PCI_ROOT, nvidia: list[tuple[str, str]] | None = None) -> list[PciGpuDoc]:
+    """NVIDIA display/3D controllers on the PCI bus and the kernel driver bound to each.
+    `nvidia`: nvidia_functions(root), when already read."""
     found: list[PciGpuDoc] = []
-    try:
-        entries = sorted(os.listdir(root))
-    except OSError:
-        return found
-    for bus_id in entries:
+    for bus_id, pci_class in nvidia_functions(root) if nvidia is None else nvidia:
         dev = os.path.join(root, bus_id)
-        vendor = (read_text(os.path.join(dev, "vendor"), 64) or "").strip().lower()
-        if vendor != NVIDIA_PCI_VENDOR:
-            continue
-        pci_class = (read_text(os.path.join(dev, "class"), 64) or "").strip().lower()
         if not pci_class.startswith("0x03"):  # skip NVSwitch bridges and audio functions
             continue
         driver_link = os.path.join(dev, "driver")

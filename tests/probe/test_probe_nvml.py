@@ -284,3 +284,37 @@ def test_the_dlopen_it_does_is_ctypes_cdlls(name: str, monkeypatch: pytest.Monke
         assert not absent
     else:  # pynvml's answer is known only where pynvml is installed
         assert absent == (importlib.util.find_spec("pynvml") is not None)
+
+
+def test_the_driver_section_reads_each_pci_device_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GPU node's bus holds a hundred or more functions and the driver section reads it
+    fresh every run: one pass (each vendor once, a class only for NVIDIA's) gives both the
+    GPUs and the NVSwitches, the same as each read alone."""
+    devices = tmp_path / "devices"
+    layout = {f"0000:{n:02x}:00.0": ("0x8086", "0x060400") for n in range(100)}
+    layout |= {"0000:42:00.0": ("0x10de", "0x030200"), "0000:43:00.0": ("0x10de", "0x068000")}
+    layout["0000:44:00.1"] = ("0x10de", "0x040300")  # a GPU's audio function
+    for bus_id, (vendor, pci_class) in layout.items():
+        (devices / bus_id).mkdir(parents=True)
+        (devices / bus_id / "vendor").write_text(vendor + "\n")
+        (devices / bus_id / "class").write_text(pci_class + "\n")
+    (tmp_path / "proc" / "1").mkdir(parents=True)
+    (tmp_path / "proc" / "1" / "comm").write_text("systemd\n")
+    alone = (nvml.pci_gpus(str(devices)), nvml.fabric(str(devices), str(tmp_path / "proc")))
+    read: list[str] = []
+    real = nvml.read_text
+
+    def counted(path: str, *args: Any) -> str | None:
+        read.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(nvml, "PCI_ROOT", str(devices))
+    monkeypatch.setattr(nvml, "read_text", counted)
+    monkeypatch.setattr(nvml, "fabric_manager_running", lambda proc="/proc": False)
+    no_driver = build_fake_pynvml(load_fixture_json("nvml.no-driver.json")["nvml"])
+    driver = nvml.collect(nvml_module=no_driver, nvml_timeout=5)
+    assert (driver["pci_gpus"], driver["fabric"]) == alone
+    under = [p for p in read if p.startswith(str(devices))]
+    assert len(under) == len(layout) + 3 + 1  # vendors, NVIDIA's classes, the GPU's device
