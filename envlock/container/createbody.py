@@ -7,6 +7,8 @@ from typing import TypedDict
 
 from envlock.container.options import GpuRequest
 
+PROBE_MEMORY = 4 * 1024 * 1024 * 1024
+
 
 class DeviceRequest(TypedDict):
     """HostConfig.DeviceRequests[] of the Engine API."""
@@ -31,6 +33,7 @@ class HostConfig(TypedDict, total=False):
     Tmpfs: dict[str, str]
     ShmSize: int
     DeviceRequests: list[DeviceRequest]
+    AutoRemove: bool
 
 
 class _Config(TypedDict):
@@ -64,3 +67,46 @@ def device_request(request: GpuRequest) -> DeviceRequest:
         "Count": count,
         "DeviceIDs": ids,
     }
+
+
+def probe_config(
+    image_id: str,
+    argv: list[str],
+    *,
+    attach: bool,
+    shm_bytes: int | None,
+    request: GpuRequest | None,
+    labels: dict[str, str],
+) -> ContainerConfig:
+    """A probe container's body: no network, no capabilities, bounded memory and processes,
+    a read-only root. `attach`: its stdin stays open until the probe's package is written,
+    its output comes by the attach, and the daemon removes it once it exits (as `docker
+    run --rm` asks: envlock waits for that removal instead of asking for it)."""
+    host_config: HostConfig = {
+        "NetworkMode": "none",
+        "CapDrop": ["ALL"],
+        "SecurityOpt": ["no-new-privileges"],
+        # Bounded: importing a CUDA torch build takes ~1 GiB; the probe writes nothing
+        # but Python's own temp files.
+        "Memory": PROBE_MEMORY,
+        "MemorySwap": PROBE_MEMORY,
+        "PidsLimit": 256,
+        "ReadonlyRootfs": True,
+        "Tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m"},
+    }
+    if shm_bytes:
+        host_config["ShmSize"] = shm_bytes
+    if request is not None:
+        host_config["DeviceRequests"] = [device_request(request)]
+    config: ContainerConfig = {
+        "Image": image_id,
+        "Cmd": argv,
+        "Entrypoint": [],
+        "Labels": labels,
+        "HostConfig": host_config,
+    }
+    if attach:
+        host_config["AutoRemove"] = True  # its output is read by then: no logs call after
+        config["OpenStdin"] = config["StdinOnce"] = config["AttachStdin"] = True
+        config["AttachStdout"] = config["AttachStderr"] = True
+    return config

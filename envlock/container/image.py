@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, NoReturn, TypedDict, TypeVar
 
-from envlock.container.createbody import ContainerConfig, HostConfig, device_request
+from envlock.container.createbody import probe_config
 from envlock.container.document import Document, image_document, image_fields, split_env
 from envlock.container.engine import (
     GRACE_S,
@@ -38,6 +38,7 @@ from envlock.container.engine import (
     EngineNotFound,
     EngineTimeout,
     EngineUnreachable,
+    Waiting,
     demux,
     member,
     open_engine,
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 LABEL = "org.envlock.probe"
-PROBE_MEMORY = 4 * 1024 * 1024 * 1024
 DOCKER_DEFAULT_SHM_BYTES = 64 * 1024 * 1024
 GPU_DRIVER_ERROR = "could not select device driver"
 
@@ -253,13 +253,23 @@ class _ImageRun:
             return self._start_once(command.in_argv(), request)
 
     def _start_once(self, command: _Command, request: GpuRequest | None) -> _Running:
-        config = self._config(command, request)
+        config = probe_config(
+            self.image_id,
+            command.argv,
+            attach=command.stdin is not None,
+            shm_bytes=self.shm_bytes,
+            request=request,
+            labels={LABEL: "1"},
+        )
         attached: Attached | None = None
+        waiting: Waiting | None = None
         try:
             cid = self.engine.create(config, name=f"envlock-probe-{os.urandom(4).hex()}")
             self.created.append(cid)
             if command.stdin is not None:  # before the start, as `docker run -i` attaches
                 attached = self._attach(cid, command)
+                # its removal waited for from now: no wait or removal request after it ran
+                waiting = self.engine.wait_begin(cid) if attached is not None else None
             # The daemon takes ~0.2 s to start it: what turns the output into Facts loads
             # meanwhile (this thread waits on the socket, the GIL free).
             loading = _load_parse() if self.load_model and len(self.created) == 1 else None
@@ -269,12 +279,13 @@ class _ImageRun:
                 if loading is not None:
                     loading.join()
         except BaseException as exc:
-            if attached is not None:
-                attached.close()
+            for stream in (attached, waiting):
+                if stream is not None:
+                    stream.close()
             if isinstance(exc, EngineError):
                 self._start_failed(exc, command)
             raise
-        return _Running(cid, attached, command.stdin)
+        return _Running(cid, attached, command.stdin, waiting)
 
     def _attach(self, cid: str, command: _Command) -> Attached | None:
         try:
@@ -285,35 +296,6 @@ class _ImageRun:
             if command.in_argv is None:
                 raise
             raise _AttachRefused(cid) from None
-
-    def _config(self, command: _Command, request: GpuRequest | None) -> ContainerConfig:
-        host_config: HostConfig = {
-            "NetworkMode": "none",
-            "CapDrop": ["ALL"],
-            "SecurityOpt": ["no-new-privileges"],
-            # Bounded: importing a CUDA torch build takes ~1 GiB; the probe writes nothing
-            # but Python's own temp files.
-            "Memory": PROBE_MEMORY,
-            "MemorySwap": PROBE_MEMORY,
-            "PidsLimit": 256,
-            "ReadonlyRootfs": True,
-            "Tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m"},
-        }
-        if self.shm_bytes:
-            host_config["ShmSize"] = self.shm_bytes
-        if request is not None:
-            host_config["DeviceRequests"] = [device_request(request)]
-        config: ContainerConfig = {
-            "Image": self.image_id,
-            "Cmd": command.argv,
-            "Entrypoint": [],
-            "Labels": {LABEL: "1"},
-            "HostConfig": host_config,
-        }
-        if command.stdin is not None:  # stdin open until the probe's package is written
-            config["OpenStdin"] = config["StdinOnce"] = config["AttachStdin"] = True
-            config["AttachStdout"] = config["AttachStderr"] = True
-        return config
 
     def _start_failed(self, exc: EngineError, command: _Command) -> NoReturn:
         if isinstance(exc, EngineUnreachable):
@@ -357,11 +339,19 @@ class _ImageRun:
         started = time.monotonic()
         try:
             raw = attached.exchange(running.stdin or b"", limit)
+        except BaseException:
+            if running.waiting is not None:
+                running.waiting.close()
+            raise
         finally:
             attached.close()
-        status = self.engine.wait(
-            running.cid, timeout=max(limit - (time.monotonic() - started), 1.0)
-        )
+        left = max(limit - (time.monotonic() - started), 1.0)
+        if running.waiting is None:
+            status = self.engine.wait(running.cid, timeout=left)
+        else:
+            status, removed = running.waiting.status(left)
+            if removed:  # by the daemon (AutoRemove): nothing left to remove
+                self.created.remove(running.cid)
         streams: dict[int, list[bytes]] = {1: [], 2: []}
         for stream, payload in demux(raw):
             streams.setdefault(stream, []).append(payload)
@@ -398,7 +388,7 @@ class _ImageRun:
     def _remove_created(self) -> None:
         for cid in self.created:
             try:
-                self.engine.remove(cid)
+                self._remove(cid)
             except EngineNotFound:
                 pass
             except EngineError as exc:
@@ -407,6 +397,16 @@ class _ImageRun:
                     file=sys.stderr,
                 )
         self.created.clear()
+
+    def _remove(self, cid: str) -> None:
+        try:
+            self.engine.remove(cid)
+        except EngineError as exc:
+            if exc.status != 409:
+                raise
+            # The daemon is removing it already (AutoRemove, once it exited): envlock
+            # leaves when it is gone, as `docker run --rm` does.
+            self.engine.wait(cid, timeout=self.timeout + GRACE_S, condition="removed")
 
 
 def _load_parse() -> threading.Thread:
@@ -460,6 +460,7 @@ class _Running(NamedTuple):
     cid: str
     attached: Attached | None
     stdin: bytes | None
+    waiting: Waiting | None = None  # its removal, by the daemon
 
 
 class _Output(NamedTuple):
