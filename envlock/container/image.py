@@ -10,14 +10,17 @@ the probe, gets the shell fallback (partial facts); a GPU request the daemon
 cannot serve is retried without GPUs and reported.
 
 Start-up matters here (`envlock probe --image` is held to 1.2x a bare `docker
-run`): this module imports neither `docker` nor the Facts model; what turns outputs
-into Facts (envlock.container.parse) loads in a thread while the daemon starts the
-container. On the local socket a probe makes the requests `docker run` makes: inspect,
-create, attach (the probe's package written to the container's stdin, with the host's
-bytecode for a python3 of its magic number, while its output is read: no logs call,
-and a command line the daemon stores and passes on without ~70 KiB of package), start,
-wait, removal. Over the SDK (remote daemons) the package travels in the command line
-and the output is read by a logs call.
+run`): this module imports neither `docker` nor the Facts model. `probe --image --json`
+and its table need no model at all: the probe's document is handed through as the model
+would write it (envlock.container.document, loaded while the daemon starts the
+container); what turns outputs into Facts (envlock.container.parse) loads then only for
+a caller that wants Facts. On the local socket a probe makes the requests `docker run
+--rm -i` makes: inspect, create (with AutoRemove), attach (the probe's package written
+to the container's stdin, with the host's bytecode for a python3 of its magic number,
+while its output is read: no logs call, and a command line the daemon stores and passes
+on without the package), the wait for its removal (sent before the start, answered when
+the daemon has removed it), start. Over the SDK (remote daemons) the package travels in
+the command line, the output is read by a logs call and envlock removes the container.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, NoReturn, TypedDict, TypeVar
 
 from envlock.container.createbody import probe_config
-from envlock.container.document import Document, image_document, image_fields, split_env
 from envlock.container.engine import (
     GRACE_S,
     Engine,
@@ -52,6 +54,7 @@ from envlock.errors import ContainerError, last_line
 from envlock.payload import python_command, python_stdin
 
 if TYPE_CHECKING:
+    from envlock.container.document import Document
     from envlock.container.transport import Attached, Object
     from envlock.facts import Facts
 
@@ -194,12 +197,14 @@ class _ImageRun:
         else:
             facts = parse.facts_from_shell(output.out, target=target, why=output.why)
         image = parse.image_facts(self.reference, self.image, **self._image_options(output))
-        withheld = split_env(strings_of(member(self.image, "Config"), "Env"))[1]
+        withheld = parse.split_env(strings_of(member(self.image, "Config"), "Env"))[1]
         return parse.with_image(facts, image, output.notes, withheld)
 
     def document(self, output: _Output) -> Document:
         """facts(output).to_dict(), handed through without the Facts model where it can."""
         if output.mode == "python":
+            from envlock.container.document import image_document, image_fields, split_env
+
             image = image_fields(self.reference, self.image, **self._image_options(output))
             withheld = split_env(strings_of(member(self.image, "Config"), "Env"))[1]
             doc = image_document(output.out, image, output.notes, withheld)
@@ -272,7 +277,7 @@ class _ImageRun:
                 waiting = self.engine.wait_begin(cid) if attached is not None else None
             # The daemon takes ~0.2 s to start it: what turns the output into Facts loads
             # meanwhile (this thread waits on the socket, the GIL free).
-            loading = _load_parse() if self.load_model and len(self.created) == 1 else None
+            loading = _preload(model=self.load_model) if len(self.created) == 1 else None
             try:
                 self.engine.start(cid)
             finally:
@@ -409,22 +414,28 @@ class _ImageRun:
             self.engine.wait(cid, timeout=self.timeout + GRACE_S, condition="removed")
 
 
-def _load_parse() -> threading.Thread:
-    """envlock.container.parse (and the Facts model under it, ~50 ms) imported and its
-    decoder built, in a thread. An import error is left to the import that needs the
-    module."""
+def _preload(*, model: bool) -> threading.Thread:
+    """What turns the probe's output into its result, imported in a thread (this one then
+    waits on the daemon, the GIL free): envlock.container.parse, the Facts model under it
+    (~50 ms) and its decoder; or, without the model, the walk that hands the document
+    through (envlock.container.document). An import error is left to the import that
+    needs the module."""
 
     def load() -> None:
         try:
+            if not model:
+                import envlock.container.document  # noqa: F401
+
+                return
             from envlock.container.parse import warm_decoder
-        except Exception:  # raised again where parse is imported for use
+        except Exception:  # raised again where it is imported for use
             return
         try:
             warm_decoder()
         except Exception:  # no msgspec: facts_from_json reads with the reference
             return
 
-    thread = threading.Thread(target=load, name="envlock-load-parse", daemon=True)
+    thread = threading.Thread(target=load, name="envlock-preload", daemon=True)
     thread.start()
     return thread
 

@@ -92,8 +92,8 @@ def test_without_msgspec_the_output_is_read_by_the_reference() -> None:
     script = (
         "import sys\n"
         "sys.modules['msgspec'] = None  # import msgspec: ImportError\n"
-        "from envlock.container.image import _load_parse\n"
-        "_load_parse().join()\n"
+        "from envlock.container.image import _preload\n"
+        "_preload(model=True).join()\n"
         "from envlock.container import parse\n"
         "facts = parse.facts_from_json(open(sys.argv[1]).read(), 'image x')\n"
         "print(facts.facts_version)\n"
