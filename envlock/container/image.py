@@ -9,18 +9,14 @@ label=org.envlock.probe`). An image without python3, or whose python3 cannot run
 the probe, gets the shell fallback (partial facts); a GPU request the daemon
 cannot serve is retried without GPUs and reported.
 
-Start-up matters here (`envlock probe --image` is held to 1.2x a bare `docker
-run`): this module imports neither `docker` nor the Facts model. `probe --image --json`
-and its table need no model at all: the probe's document is handed through as the model
-would write it (envlock.container.document, loaded while the daemon starts the
-container); what turns outputs into Facts (envlock.container.parse) loads then only for
-a caller that wants Facts. On the local socket a probe makes the requests `docker run
---rm -i` makes: inspect, create (with AutoRemove), attach (the probe's package written
-to the container's stdin, with the host's bytecode for a python3 of its magic number,
-while its output is read: no logs call, and a command line the daemon stores and passes
-on without the package), the wait for its removal (sent before the start, answered when
-the daemon has removed it), start. Over the SDK (remote daemons) the package travels in
-the command line, the output is read by a logs call and envlock removes the container.
+Start-up matters here (`probe --image` is held to 1.2x a bare `docker run`): no
+`docker`, no Facts model (the document is handed through: envlock.container.document;
+envlock.container.parse only for a caller of Facts), each loaded while the daemon starts
+the container. On the local socket a probe makes the requests `docker run --rm -i`
+makes: inspect, create (AutoRemove), attach (the probe's package to its stdin, with the
+host's bytecode for a python3 of its magic number; the output read as it comes), the
+wait for its removal (sent before the start), start. Over the SDK (remote daemons) the
+package travels in the command line, a logs call reads the output, envlock removes it.
 """
 
 from __future__ import annotations
@@ -364,7 +360,6 @@ class _ImageRun:
         return status, out, err
 
     def _check_status(self, status: int, err: str) -> None:
-
         if status in KILLED:
             raise ContainerError(
                 f"the probe container of {self.reference} was killed mid-probe "
@@ -415,10 +410,9 @@ class _ImageRun:
 
 
 def _preload(*, model: bool) -> threading.Thread:
-    """What turns the probe's output into its result, imported in a thread (this one then
-    waits on the daemon, the GIL free): envlock.container.parse, the Facts model under it
-    (~50 ms) and its decoder; or, without the model, the walk that hands the document
-    through (envlock.container.document). An import error is left to the import that
+    """What turns the probe's output into its result, imported in a thread (this one
+    waits on the daemon, the GIL free): parse, the Facts model (~50 ms) and its decoder,
+    or (`model` False) the document walk. An import error is left to the import that
     needs the module."""
 
     def load() -> None:
@@ -475,8 +469,7 @@ class _Running(NamedTuple):
 
 
 class _Output(NamedTuple):
-    """How a probe ended: its mode (python, shell), output, why the shell ran, the GPU
-    request's text and the daemon's error for it, notes for meta."""
+    """How a probe ended: mode (python, shell), output, why a shell, the GPUs asked for."""
 
     mode: str
     out: str
