@@ -4,10 +4,12 @@ Both run in one process, interleaved, N times each; prints the medians of wall a
 seconds (user + system of the command's own process and its children: envlock's, or the
 docker CLI's, never the daemon's; on a loaded machine the steadier measure) and the wall
 ratio (target: <= 1.2x, issue 23). --baseline DIR times another checkout's envlock in the
-same rounds. Needs the engine and images from .ci/provision-docker.sh and
-.ci/build-test-images.sh.
+same rounds. --timeline instead prints when each step of envlock's run happens (ms
+since its process started, medians of N runs: its first request, each request sent and
+answered, the probe's first output and its end, the exit), beside the bare `docker run`.
+Needs the engine and images from .ci/provision-docker.sh and .ci/build-test-images.sh.
 
-    python benchmarks/container_overhead.py [--image IMG] [-n N] [--baseline DIR]
+    python benchmarks/container_overhead.py [--image IMG] [-n N] [--baseline DIR] [--timeline]
 """
 
 from __future__ import annotations
@@ -47,12 +49,84 @@ def pair(image: str, python: str = sys.executable) -> tuple[list[str], list[str]
     return bare, [python, "-m", "envlock", "probe", "--image", image, "--json"]
 
 
+# Runs envlock's CLI with its local transport's requests and the attach stream stamped
+# on stderr (ms since T0, the parent's clock at the process's start).
+_STAMPS = r"""
+import os, sys, time, runpy
+T0 = float(os.environ["ENVLOCK_BENCH_T0"])
+def stamp(what):
+    sys.stderr.write("@@ %.1f %s\n" % ((time.time() - T0) * 1000, what))
+stamp("python started")
+from envlock.container import unix
+send, exchange = unix._UnixHTTP._send, unix._Attached._exchange
+def _send(self, request, timeout, max_body):
+    line = request.split(b"\r\n", 1)[0].decode().split(" ")
+    what = line[0] + " " + line[1].split("?")[0].split("/")[-1][:20]
+    stamp("sent " + what)
+    status = send(self, request, timeout, max_body)
+    stamp("answered " + what)
+    return status
+def _exchange(self, stdin, timeout):
+    stamp("probe output read from")
+    out = exchange(self, stdin, timeout)
+    stamp("probe output ended")
+    return out
+unix._UnixHTTP._send, unix._Attached._exchange = _send, _exchange
+if hasattr(unix, "_Pending"):  # a request answered later: the wait sent before the start
+    result = unix._Pending.result
+    def _result(self, timeout):
+        answer = result(self, timeout)
+        stamp("answered (later) " + self.method)
+        return answer
+    unix._Pending.result = _result
+sys.argv = ["envlock", *sys.argv[1:]]
+import atexit
+atexit.register(stamp, "envlock exits")  # its exit runs atexit, then os._exit
+stamp("envlock starts")
+runpy.run_module("envlock", run_name="__main__", alter_sys=True)
+"""
+
+
+def timeline(image: str, runs: int, env: dict[str, str], cwd: Path) -> None:
+    """Median ms of each step of `envlock probe --image IMAGE --json` (see _STAMPS)."""
+    bare, envlock = pair(image)
+    steps: dict[str, list[float]] = {}
+    walls: dict[str, list[float]] = {"bare docker run": [], "envlock": []}
+    for _ in range(runs):
+        t0 = time.time()
+        subprocess.run(bare, capture_output=True, check=True)
+        walls["bare docker run"].append((time.time() - t0) * 1000)
+        t0 = time.time()
+        proc = subprocess.run(
+            [sys.executable, "-c", _STAMPS, *envlock[3:]],
+            env={**env, "ENVLOCK_BENCH_T0": repr(t0)},
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        walls["envlock"].append((time.time() - t0) * 1000)
+        for line in proc.stderr.splitlines():
+            if line.startswith("@@ "):
+                ms, what = line[3:].split(" ", 1)
+                steps.setdefault(what, []).append(float(ms))
+    for what, at in steps.items():
+        print(f"{statistics.median(at):8.1f} ms  {what}")
+    for what, ms in walls.items():
+        print(f"{statistics.median(ms):8.1f} ms  {what} (wall, n={runs})")
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--image", default="envlock-test/python:bookworm")
     ap.add_argument("-n", type=int, default=15, help="runs of each (default 15)")
     ap.add_argument("--baseline", metavar="DIR", help="another checkout, timed in the same rounds")
+    ap.add_argument("--timeline", action="store_true", help="when each step happens, not totals")
     args = ap.parse_args()
+    if args.timeline:
+        timeline(args.image, args.n, {**os.environ, "PYTHONPATH": str(REPO)}, REPO)
+        return 0
     bare, envlock = pair(args.image)
     trees = {"": REPO} | ({" (baseline)": Path(args.baseline)} if args.baseline else {})
     variants: dict[str, tuple[list[str], dict[str, str], Path | None]] = {
