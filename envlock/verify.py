@@ -175,7 +175,7 @@ def verify(
         finding = _compare_field(path, rule, locked, observed, unobserved, lock)
         if finding is not None:
             findings.append(finding)
-    findings = _fold_torch(findings)
+    findings = _conda_first(_fold_torch(findings), facts)
     findings += _determinism(lock, facts, scope=scope, skipped=determinism_skipped)
     from envlock.lock.closure import unrestorable_findings
 
@@ -418,6 +418,28 @@ def _fold_torch(findings: list[Finding]) -> list[Finding]:
     )
     gone = {id(f) for f in folded}
     return [merged if f is head else f for f in findings if id(f) not in gone]
+
+
+def _conda_first(findings: list[Finding], facts: Facts) -> list[Finding]:
+    """Where conda holds torch here, the pip line that puts the locked torch back removes
+    conda's torch family first, as the doctor's fixes do: pip's torch beside conda's
+    pytorch is two installs (EL-TORCH-TWO-INSTALLS)."""
+    if "pytorch" not in facts.toolchain.conda_packages:
+        return findings  # no conda torch: the checks' helpers are not even loaded
+    from envlock.checks.hints import after_conda_removal, conda_held
+
+    conda = conda_held(facts.toolchain.conda_packages)
+    return [
+        dataclasses.replace(f, fix=after_conda_removal(conda, f.fix))
+        if f.fix and f.fix.startswith("pip install ") and _installs_torch(f.field)
+        else f
+        for f in findings
+    ]
+
+
+def _installs_torch(path: str | None) -> bool:
+    """The field's fix is the pip line that installs the locked torch (its FieldMeta)."""
+    return path is not None and _FIELDS.at(path)[0].installs_torch
 
 
 def _fix_with_uninstalls(fix: str | None, folded: list[Finding]) -> str | None:

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
 from envlock.checks.cpubuild import cpu_build_unseen_gpus
-from envlock.checks.hints import build_road, install_command, remedy_for, roads, wheel_hint
+from envlock.checks.hints import (
+    after_conda_removal,
+    build_road,
+    conda_held,
+    install_command,
+    remedy_for,
+    roads,
+    wheel_hint,
+)
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
@@ -50,7 +58,8 @@ def _cpu_wheel(ctx: CheckContext) -> str:
     tv = ctx.torch_version
     if tv is not None:  # with the family members installed, from the CPU index too
         return install_command(ctx, tv.truncate(2), "cpu")
-    return f"pip install torch --index-url {INDEX_URL}cpu"
+    conda = conda_held(ctx.facts.toolchain.conda_packages)  # pip's torch beside conda's: two
+    return after_conda_removal(conda, f"pip install torch --index-url {INDEX_URL}cpu")
 
 
 @check("EL-GPU-UNSERVABLE")

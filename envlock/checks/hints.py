@@ -21,6 +21,11 @@ CONDA_TORCH_FAMILY = (
     "pytorch-mutex",
     "cpuonly",
     "cudatoolkit",
+    # conda-forge's: the metapackages that pin its pytorch (a later solve would bring it
+    # back) and the C++ library under it
+    "pytorch-gpu",
+    "pytorch-cpu",
+    "libtorch",
 )
 
 
@@ -71,9 +76,14 @@ def install_line(
     left beside pip's is two installs. --force: conda removes only what it is told."""
     extra = "".join(f' "{m}=={s}.*"' for m, s in pins.items())
     pip = f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
-    if not conda:
-        return pip
-    return f"conda remove --force {shlex.join(conda)} && {pip}"
+    return after_conda_removal(conda, pip)
+
+
+def after_conda_removal(conda: tuple[str, ...], command: str) -> str:
+    """`command` (a pip line that installs torch) after `conda remove --force` of conda's
+    torch family (conda_held's names; none: the command alone), shell-quoted. --force:
+    conda removes only what it is told, not what depends on it."""
+    return f"conda remove --force {shlex.join(conda)} && {command}" if conda else command
 
 
 def build_road(ctx: CheckContext, road: dict[str, str]) -> dict[str, str]:

@@ -12,8 +12,11 @@ from envlock.api import matrix_advice
 from envlock.checks.registry import run_checks
 from envlock.collect import Source
 from envlock.findings import Finding
+from envlock.matrix import load_matrix
+from envlock.pasted import facts_from_texts
 from tests.checks.test_fixes_recheck import CE, _pasted, apply_pip_line, apply_road
 from tests.conftest import run_envlock
+from tests.facts_builders import edit
 
 
 def _finding(name: str, check_id: str) -> Finding:
@@ -96,3 +99,35 @@ def test_conda_held_names_only_condas_own_torch_family() -> None:
     # conda lists pip's torch (pypi_0) but holds none itself: nothing to remove
     assert conda_held({"torch": "2.1.0 pypi_0", "torchvision": "0.16.0 py310_cu118"}) == ()
     assert conda_held({"pytorch": "2.1.0 pypi_0"}) == ()
+
+
+def test_the_cpu_fallback_with_no_torch_version_removes_condas_family_first() -> None:
+    """A GeForce GTX 660 Ti (3.0) under a torch whose floor is 3.5 (torch's warning as
+    alievk/avatarify-python#58 pasted it) beside pytorch#72957's library block (conda's
+    pytorch 1.10.2 cuda10.2 family; no 'PyTorch version' line): no CUDA build serves the
+    GPU, and the CPU line, with no torch version to pin, removes conda's family first. The
+    line followed (conda's records gone, pip's newest CPU torch), no error of its own is
+    left and torch is installed once."""
+    from tests.checks.test_arch_floor import AVATARIFY_58
+    from tests.checks.test_fixes_recheck import _conda_remove, _cpu_build
+
+    text = AVATARIFY_58 + "\n" + (CE / "pytorch-72957.txt").read_text()
+    facts = facts_from_texts(collect_env=text)
+    assert facts.torch.version is None
+    (finding,) = [f for f in run_checks(facts) if f.check_id == "EL-GPU-UNSERVABLE"]
+    fix = finding.fix or ""
+    cpu = fix[fix.index("(") + 1 : fix.index(")")]
+    assert _removal(cpu) == [
+        *("conda", "remove", "--force"),
+        *("pytorch", "torchvision", "torchaudio", "pytorch-mutex", "cudatoolkit"),
+    ]
+    assert cpu.endswith("&& pip install torch --index-url https://download.pytorch.org/whl/cpu")
+    newest = max(r.release for r in load_matrix().torch)
+    after = _cpu_build(_conda_remove(facts, _removal(cpu)[3:]), f"{newest}.0+cpu")
+    after = edit(
+        after,
+        "packages.distributions",
+        {**after.packages.distributions, "torch": f"{newest}.0+cpu"},
+    )
+    ids = {f.check_id for f in run_checks(after)}
+    assert not ids & {"EL-GPU-UNSERVABLE", "EL-TORCH-TWO-INSTALLS"}, ids

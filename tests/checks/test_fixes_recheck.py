@@ -96,7 +96,7 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
         dists["torch"] = f"{base}+{variant.name}"
     # the family members the fix reinstalls with torch (pip leaves the others as they are)
     dists.update({m: f"{road[m]}.0+{variant.name}" for m in PAIRED if m in road})
-    facts = edit(facts, "packages.distributions", dists)
+    facts = _pip_listed_by_conda(edit(facts, "packages.distributions", dists))
     if facts.torch.live is not None:
         cudnn_v = variant.cudnn.truncate(3) if variant.cudnn is not None else None
         facts = _live(
@@ -125,6 +125,17 @@ def _conda_remove(facts: Facts, names: list[str]) -> Facts:
     # pip's record of conda's torch stays: the pip line installs torch again (apply_road)
     dists = {n: v for n, v in facts.packages.distributions.items() if n not in names}
     return edit(facts, "packages.distributions", dists)
+
+
+def _pip_listed_by_conda(facts: Facts) -> Facts:
+    """conda lists what pip installed into its environment ("1.3.1 pypi_0") from pip's own
+    records: after pip's install, at the version pip now has."""
+    dists = facts.packages.distributions
+    conda = {
+        n: f"{dists[n]} {v.partition(' ')[2]}" if n in dists and " pypi" in v else v
+        for n, v in facts.toolchain.conda_packages.items()
+    }
+    return edit(facts, "toolchain.conda_packages", conda)
 
 
 def _cpu_build(facts: Facts, version: str) -> Facts:
