@@ -163,9 +163,11 @@ def _only(sections: tuple[str, ...]) -> tuple[str, ...]:
 
 def _live_probe(torch_live: bool, wanted: tuple[str, ...]) -> LiveProbe | None:
     """The torch child, started when torch's live facts are wanted and torch is there."""
+    if not torch_live or "torch" not in wanted:
+        return None  # torch_info not imported for it (`explain 137` probes only `system`)
     from envlock.probe import torch_info
 
-    if not torch_live or "torch" not in wanted or torch_info.find_torch() is None:
+    if torch_info.find_torch() is None:
         return None
     return torch_info.LiveProbe()
 

@@ -29,3 +29,24 @@ def test_sections_under_another_interpreter() -> None:
     assert facts.packages.distributions  # probed
     assert facts.toolchain.compilers == {}  # not probed: the default
     assert facts.driver.source is None and facts.driver.gpus is None
+
+
+def test_a_probe_without_the_torch_section_imports_nothing_of_torchs() -> None:
+    """`explain 137` probes only `system`: torch_info (and the distributions it reads) are
+    not imported for a torch child that is not wanted."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from envlock.probe import probe_host\n"
+        "probe_host(torch_live=False, timeout=30, sections=('system',))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('envlock.probe.')))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    loaded = out.stdout.strip()
+    assert "torch_info" not in loaded and "_dists" not in loaded, loaded
