@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 
 from envlock.childio import stream_lines
 from envlock.errors import RestoreError
-from envlock.install.early import Started, begin, start_step, stop, with_install
+from envlock.install.early import (
+    Started,
+    begin,
+    start_step,
+    stop,
+    venv_here,
+    venv_step,
+    with_install,
+)
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
 from envlock.report.progress import SILENT, TAIL, Progress
@@ -163,6 +171,9 @@ def _venv_steps(
 def _create(venv: VenvTarget, *, installer: str, base: str) -> tuple[str, ...]:
     """The command that makes the new venv at venv.build, named for DIR in its prompt."""
     new, prompt = venv.build, os.path.basename(venv.final) or "venv"
+    here = (base, "-m", "venv", "--without-pip", "--prompt", prompt, new)
+    if installer == "uv" and venv_here(here):
+        return here  # uv installs into it: envlock's own interpreter builds it, no child
     if installer == "uv":
         return ("uv", "venv", "--quiet", "--python", base, "--prompt", prompt, new)
     return (base, "-m", "venv", "--prompt", prompt, new)
@@ -331,8 +342,12 @@ class _Steps:
             self.progress.step(phase)
             if started is not None and step.what == "venv":
                 proc = started.proc
+            elif step.what == "venv":
+                proc = venv_step(argv)
             else:
                 proc = launch.take() if launch is not None else start_step(argv)
+            if proc is None:
+                continue  # the venv, built in this process
             if i == len(self.inst.steps) - 1:
                 _meanwhile(proc, meanwhile)
             who = self.inst.installer if step.what != "venv" else "venv"

@@ -97,6 +97,8 @@ def hook(event, args):
         thread = threading.current_thread()
         what = "exec" if thread is threading.main_thread() else "exec@" + thread.name
         print(json.dumps([what, [str(a) for a in args[1]]]), file=log, flush=True)
+    elif event == "os.mkdir" and str(args[0]).endswith("/venv"):
+        print(json.dumps(["mkdir", [str(args[0])]]), file=log, flush=True)
     elif event == "open" and str(args[0]).endswith(".lock.toml"):
         print(json.dumps(["open", [str(args[0])]]), file=log, flush=True)
     elif event == "import" and args[0] in ("envlock.lock.model", "envlock.matrix.model"):
@@ -124,7 +126,7 @@ def _audited(
     lock: Path, target: Path, env: dict[str, str], report: list[dict[str, object]] | None = None
 ) -> list[list[str]]:
     """restore --venv with uv, its process's events: ["exec", argv] (exec@THREAD when a
-    thread other than the main one started it), ["open", [lock]],
+    thread other than the main one started it), ["mkdir", [a venv built here]], ["open", [lock]],
     ["import", [the lock's or the matrix's model]]; its JSON report appended to `report`."""
     log = target.parent / "audit.log"
     args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
@@ -160,10 +162,11 @@ def _kinds(events: list[list[str]]) -> list[str]:
 def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_the_lock(
     tmp_path: Path,
 ) -> None:
-    """restore --venv with uv: `uv venv` starts before the lock is even opened, and the
-    new venv is verified from its files: no process under its interpreter (the served
-    probe, the ctypes child), only uv's two steps (and nvcc --version, which a lock with
-    a CUDA toolkit compares, when it is a script the probe's cache does not keep)."""
+    """restore --venv with uv: the venv is built by envlock's own interpreter (the base)
+    before the lock is even opened, and verified from its files: no process under its
+    interpreter (the served probe, the ctypes child), only `uv pip sync` (and nvcc
+    --version, which a lock with a CUDA toolkit compares, when it is a script the probe's
+    cache does not keep)."""
     lock, env = _six_lock(tmp_path)
     target, reports = tmp_path / "restored", []
     events = _audited(lock, target, env, reports)
@@ -176,14 +179,11 @@ def test_restore_starts_only_the_installers_and_builds_the_venv_while_reading_th
     assert isinstance(details, dict) and details["passed"] == cold["details"]["passed"]
     assert "packages.six" in cold["details"]["passed"]
     execs = [e[1:] for e in events if e[0].startswith("exec")]
-    assert [argv[:3] for argv in execs if argv[0] == "uv"] == [
-        ["uv", "venv", "--quiet"],
-        ["uv", "pip", "sync"],
-    ], events
+    assert [argv[:3] for argv in execs if argv[0] == "uv"] == [["uv", "pip", "sync"]], events
     others = [argv for argv in execs if argv[0] != "uv"]
     assert all(argv[0].endswith("/nvcc") and argv[1:] == ["--version"] for argv in others), events
     kinds = _kinds(events)
-    assert kinds.index("uv venv") < kinds.index("open") < kinds.index("uv pip"), events
+    assert kinds.index("mkdir") < kinds.index("open") < kinds.index("uv pip"), events
     # a lock without torch is held against nothing: the compatibility matrix never loads
     assert "envlock.matrix.model" not in kinds, events
 
@@ -193,8 +193,8 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     tmp_path: Path,
 ) -> None:
     """The plan of the first restore is the next one's guess: its install starts as soon
-    as the venv is built, by the thread that waits for it, whatever the lock's reading
-    and planning still do. A guess the lock's own plan does not
+    as the venv is built (here, in envlock's process: at once, before the lock's model
+    loads), whatever the lock's reading and planning still do. A guess the lock's own plan does not
     confirm (an entry changed here to name another six) is stopped, the venv built again
     from scratch, and the result is the lock's, verified."""
     from envlock import picklecache
@@ -204,12 +204,13 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     target = tmp_path / "restored"
     first = _audited(lock, target, env)
     kinds = _kinds(first)
-    assert kinds.index("uv venv") < kinds.index("import") < kinds.index("uv pip"), first
+    assert kinds.index("mkdir") < kinds.index("import") < kinds.index("uv pip"), first
     assert [e[0] for e in first if e[1:3] == ["uv", "pip"]] == ["exec"]  # after planning
-    # the second: started by the thread that waits for the venv, not after the plan
+    # the second: started once the venv is there, before the lock's model loads
     second = _audited(lock, target, env)
-    assert [e[0] for e in second if e[1:3] == ["uv", "pip"]] == ["exec@envlock-install"], second
-    assert _kinds(second).index("uv venv") < _kinds(second).index("uv pip"), second
+    assert [e[0] for e in second if e[1:3] == ["uv", "pip"]] == ["exec"], second
+    kinds = _kinds(second)
+    assert kinds.index("mkdir") < kinds.index("uv pip") < kinds.index("import"), second
     entries = list((tmp_path / "cache").glob("restore/plan-*.pickle"))
     assert len(entries) == 1
     guess = picklecache.load(
@@ -219,7 +220,7 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     wrong = Guess(requirements=guess.requirements.replace("1.17.0", "1.16.0"), complete=True)
     picklecache.store(entries[0], wrong, keep=8)
     third = _audited(lock, target, env)
-    assert _kinds(third).count("uv venv") == 2 and _kinds(third).count("uv pip") == 2, third
+    assert _kinds(third).count("mkdir") == 2 and _kinds(third).count("uv pip") == 2, third
     dists = [p.name for p in target.glob("lib/python*/site-packages/six-*.dist-info")]
     assert dists == ["six-1.17.0.dist-info"]
     assert sorted(p.name for p in target.iterdir() if p.name.startswith(".envlock")) == []

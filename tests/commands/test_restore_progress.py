@@ -43,7 +43,7 @@ def test_a_pipe_gets_one_plain_line_per_step_and_stdout_stays_json(
     assert json.loads(proc.stdout)["details"]["venv"] == "replaced"  # progress is not on stdout
     _order(
         proc.stderr,
-        "envlock restore: building the venv (uv venv)\n",
+        "envlock restore: building the venv (python -m venv)\n",
         f"envlock restore: installing {len(TINY)} packages with uv\n",
         "envlock restore:   ",  # uv's own lines, streamed
         f"envlock restore: swapping the new venv into {target}\n",
@@ -109,7 +109,7 @@ def test_a_terminal_gets_rich_progress(tiny_lock: Path, tmp_path: Path) -> None:
     assert json.loads(out)["details"]["venv"] == "replaced"
     assert "\x1b[" in screen  # a live display: cursor moves and colours
     assert any(c in screen for c in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏━")  # rich's spinner or bar
-    assert "envlock restore: \u2714 building the venv (uv venv)" in screen  # a phase ended
+    assert "envlock restore: \u2714 building the venv (python -m venv)" in screen  # a phase ended
 
 
 def _failing_index_env(index: FakeIndex, *, uv: bool) -> dict[str, str]:
