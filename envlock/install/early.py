@@ -1,9 +1,11 @@
 """A venv restore's steps started before the lock is read (issue 23): the venv's
-building, which needs nothing of the lock, and, when an earlier restore of the same
-inputs left its plan (install/plancache.py), the install, started by a thread the moment
-the venv step ends well. install/restore.py takes them over once this run's own plan
-names the same commands and text, or stops them and starts over; a lock that cannot be
-restored stops them and puts DIR back (abandon()).
+building, which needs nothing of the lock (done in this process by the venv module when
+uv installs into a venv of envlock's own interpreter: venv_step), and, when an earlier
+restore of the same inputs left its plan (install/plancache.py), the install, started the
+moment the venv is there (at once, or by a thread waiting for the venv's child).
+install/restore.py takes them over once this run's own plan names the same commands and
+text, or stops them and starts over; a lock that cannot be restored stops them and puts
+DIR back (abandon()).
 """
 
 from __future__ import annotations
