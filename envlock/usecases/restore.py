@@ -109,7 +109,7 @@ def _restore(
     from envlock.lock.export import plan_install
     from envlock.lock.io import read_lock
 
-    locked = read_lock(lock)
+    locked = read_lock(lock, cache_dir=_cache_dir() if options.cache else None)
     if not locked.packages:
         from envlock.errors import RestoreError
 
@@ -192,6 +192,14 @@ class _Guessed:
 
         text = requirements_text(plan, header=header)
         store(cache_dir(), self.key, Guess(requirements=text, complete=plan.complete))
+
+
+def _cache_dir() -> str:
+    """The live-facts cache's directory, where verify keeps parsed locks too (an unchanged
+    lock is not parsed and validated again: lock/parsedcache.py)."""
+    from envlock.livecache import cache_dir
+
+    return str(cache_dir())
 
 
 def _planned_here(locked: Lock, options: RestoreOptions) -> bool:

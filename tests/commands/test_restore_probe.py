@@ -101,7 +101,7 @@ def hook(event, args):
         print(json.dumps(["mkdir", [str(args[0])]]), file=log, flush=True)
     elif event == "open" and str(args[0]).endswith(".lock.toml"):
         print(json.dumps(["open", [str(args[0])]]), file=log, flush=True)
-    elif event == "import" and args[0] in ("envlock.lock.model", "envlock.matrix.model"):
+    elif event == "import" and args[0] in ("envlock.lock.model", "envlock.matrix.model", "tomllib"):
         print(json.dumps(["import", [args[0]]]), file=log, flush=True)
 sys.addaudithook(hook)
 sys.argv = ["envlock", *sys.argv[2:]]
@@ -152,7 +152,7 @@ def _kinds(events: list[list[str]]) -> list[str]:
         " ".join(e[1:3])
         if e[0].startswith("exec")
         else e[1]
-        if e[1:] == ["envlock.matrix.model"]
+        if e[1:] in (["envlock.matrix.model"], ["tomllib"])
         else e[0]
         for e in events
     ]
@@ -206,8 +206,11 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     kinds = _kinds(first)
     assert kinds.index("mkdir") < kinds.index("import") < kinds.index("uv pip"), first
     assert [e[0] for e in first if e[1:3] == ["uv", "pip"]] == ["exec"]  # after planning
-    # the second: started once the venv is there, before the lock's model loads
+    assert "tomllib" in kinds, first  # the lock parsed
+    # the second: started once the venv is there, before the lock's model loads; the
+    # lock, unchanged, is not parsed again (verify's parsed-lock cache)
     second = _audited(lock, target, env)
+    assert "tomllib" not in _kinds(second), second
     assert [e[0] for e in second if e[1:3] == ["uv", "pip"]] == ["exec"], second
     kinds = _kinds(second)
     assert kinds.index("mkdir") < kinds.index("uv pip") < kinds.index("import"), second
