@@ -90,6 +90,10 @@ class VerifyDetails(_Fields):
     probe_notes: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
     passed: tuple[str, ...] = ()  # the fields that matched (JUnit's passing cases)
+    # the command that puts the locked environment back into the interpreter verified
+    # (`envlock restore LOCK --python PY`, after conda's torch family's removal where conda
+    # holds torch); None where verify read no interpreter (a paste, an image, a facts file)
+    restore: str | None = field(default=None, metadata=OMIT_NONE)
     venv: str | None = field(default=None, metadata=OMIT_NONE)  # restore: replaced or not
 
 

@@ -80,9 +80,10 @@ def install_line(
 
 
 def after_conda_removal(conda: tuple[str, ...], command: str) -> str:
-    """`command` (a pip line that installs torch) after `conda remove --force` of conda's
-    torch family (conda_held's names; none: the command alone), shell-quoted. --force:
-    conda removes only what it is told, not what depends on it."""
+    """`command` (one that installs torch with pip: a pip line, `envlock restore`) after
+    `conda remove --force` of conda's torch family (conda_held's names; none: the command
+    alone), shell-quoted. --force: conda removes only what it is told, not what depends
+    on it."""
     return f"conda remove --force {shlex.join(conda)} && {command}" if conda else command
 
 

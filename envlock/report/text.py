@@ -7,7 +7,6 @@ field, locked, observed, why it matters.
 
 from __future__ import annotations
 
-import shlex
 from typing import Any, TextIO
 
 from envlock.details import DoctorDetails, VerifyDetails
@@ -85,7 +84,7 @@ def render_text(report: Report, out: TextIO) -> None:
     _print_drift(
         console,
         [f for f in findings if f.field is not None and not f.evidence.get("where")],
-        _lock_of(report),
+        _restore_of(report),
     )
     _print_by_severity(console, [f for f in findings if f.field is None])
     if checks:  # after the findings: what was found comes first
@@ -122,7 +121,7 @@ def _print_fleet_lines(console: Printer, findings: list[Finding]) -> None:
     _more(console, len(tails))
 
 
-def _print_drift(console: Printer, drift: list[Finding], lock: str | None) -> None:
+def _print_drift(console: Printer, drift: list[Finding], restore: str | None) -> None:
     """verify's findings as one table: ID, field, locked, observed, why it matters, fix;
     then `envlock restore` where reinstalling the locked packages is the fix."""
     if not drift:
@@ -152,10 +151,10 @@ def _print_drift(console: Printer, drift: list[Finding], lock: str | None) -> No
     _more(console, len(drift))
     for f in drift[:MAX_ROWS]:
         _print_changed_with(console, f)
-    if lock is not None and any(_reinstall(f) for f in drift):
+    if restore is not None and any(_reinstall(f) for f in drift):
         # folded at the width like the table (a long path is folded, never cut)
         console.print(
-            Line(f"  or put the locked environment back at once: envlock restore {lock}"),
+            Line(f"  or put the locked environment back at once: {plain(restore)}"),
             style="green",
         )
 
@@ -191,11 +190,11 @@ def _why(f: Finding) -> str:
     return why
 
 
-def _lock_of(report: Report) -> str | None:
-    """The lock's path for `envlock restore` (None: no file, a Lock object was verified)."""
+def _restore_of(report: Report) -> str | None:
+    """The `envlock restore` command verify offers (None: no lock file, or no interpreter
+    verified to install into)."""
     details = report.details
-    lock = getattr(details, "lock", None) if isinstance(details, VerifyDetails) else None
-    return shlex.quote(lock) if isinstance(lock, str) and lock != "<Lock>" else None
+    return details.restore if isinstance(details, VerifyDetails) else None
 
 
 def _print_by_severity(console: Printer, other: list[Finding]) -> None:

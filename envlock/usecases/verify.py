@@ -97,6 +97,7 @@ def verify(
         strict=options.strict,
         details=_details(lock, locked, facts, findings, skip, options.scope),
     )
+    report = report.with_details(restore=_restore_offer(lock, source, facts))
     return Verified(report=report, facts=facts, suite_ran=suite_ran)
 
 
@@ -191,6 +192,26 @@ def _read(path: str | os.PathLike[str], options: VerifyOptions) -> Lock:
     from envlock.livecache import cache_dir
 
     return read_lock(path, cache_dir=cache_dir())
+
+
+def _restore_offer(lock: str | os.PathLike[str] | Lock, source: Source, facts: Facts) -> str | None:
+    """`envlock restore LOCK --python PY` for a lock file and the interpreter verified (this
+    one, --python; not a container, a paste or a facts file); where conda holds torch,
+    after conda's torch family's removal (restore installs torch with pip: beside conda's
+    pytorch, two installs)."""
+    if not isinstance(lock, (str, os.PathLike)):
+        return None
+    py = facts.system.python.executable if facts.system.python else None
+    if not py or source.in_container or source.pasted or source.facts_file:
+        return None
+    import shlex
+
+    command = f"envlock restore {shlex.quote(os.fspath(lock))} --python {shlex.quote(py)}"
+    if "pytorch" not in facts.toolchain.conda_packages:
+        return command
+    from envlock.checks.hints import after_conda_removal, conda_held
+
+    return after_conda_removal(conda_held(facts.toolchain.conda_packages), command)
 
 
 def _local(source: Source) -> bool:

@@ -176,3 +176,38 @@ def test_the_same_venv_without_conda_meta_gets_the_pip_line_alone(
     facts, finding = _verify(venv, _lock(tmp_path))
     assert facts.toolchain.conda_packages == {}
     assert str(finding["fix"]).startswith("pip install 'torch==2.13.0+cpu'")
+
+
+def _offer(env: Path, lock: Path) -> str:
+    """The line of verify's text output that offers `envlock restore`."""
+    py = str(env / "bin" / "python")
+    environ = clean_env()
+    environ.pop("CONDA_PREFIX", None)
+    args = ["verify", str(lock), "--python", py, "--no-torch-live", "--no-cache"]
+    proc = run_envlock([*args, "--no-determinism"], env={**environ, "COLUMNS": "400"})
+    assert proc.returncode == 1, proc.stderr
+    (line,) = [ln for ln in proc.stdout.splitlines() if "envlock restore" in ln]
+    return line.split(": ", 1)[1].strip()
+
+
+def test_the_restore_offer_is_a_command_restore_takes(venv: Path, tmp_path: Path) -> None:
+    """verify offers `envlock restore LOCK` where a reinstall is the fix: with the
+    interpreter it verified (restore needs --python or --venv: without one the offer was a
+    usage error, exit 2), and where conda holds torch, conda's family removed first (restore
+    installs torch with pip). The offer, run with --dry-run, is accepted."""
+    lock = _lock(tmp_path)
+    py = str(venv / "bin" / "python")
+    offer = _offer(venv, lock)
+    assert shlex.split(offer) == ["envlock", "restore", str(lock), "--python", py]
+    dry = run_envlock([*shlex.split(offer)[1:], "--dry-run"])
+    assert dry.returncode != 2, dry.stderr
+    _with_conda_meta(venv)
+    try:
+        conda_offer = _offer(venv, lock)
+    finally:
+        for path in (venv / "conda-meta").iterdir():
+            path.unlink()
+        (venv / "conda-meta").rmdir()
+    removal, sep, restore = conda_offer.partition(" && ")
+    assert sep and restore == offer, conda_offer
+    assert shlex.split(removal) == shlex.split("conda remove --force pytorch pytorch-gpu libtorch")

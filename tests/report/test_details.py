@@ -52,8 +52,10 @@ def test_verify_details_keep_their_keys_and_restore_adds_the_venv_last(tmp_path:
     report = api.verify_lock(lock, facts=drifted, determinism=False)
     assert isinstance(report.details, VerifyDetails)
     details = _json_details(report)
-    assert list(details) == ["lock", "scope", "probe_notes", "ignored", "passed"]
+    assert list(details) == ["lock", "scope", "probe_notes", "ignored", "passed", "restore"]
     assert details["lock"] == str(lock) and details["scope"] == "full"
+    # the interpreter verified: `envlock restore` can put the lock back into it
+    assert details["restore"] == f"envlock restore {lock} --python {facts.system.python.executable}"
     passed = details["passed"]
     assert isinstance(passed, list) and "torch.version" not in passed and "torch.cuda" in passed
     # restore names the lock and says what became of the venv; the Report stays frozen
