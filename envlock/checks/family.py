@@ -270,9 +270,11 @@ def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[_P
             )
 
 
-def _vendor(version: str | None, installed: dict[str, str]) -> Iterator[_Problem]:
+def _vendor(family: Family, version: str | None, installed: dict[str, str]) -> Iterator[_Problem]:
     """A released member (PyPI, download.pytorch.org) beside NVIDIA's or a source build of
-    torch: built against the released torch's ABI, not this one."""
+    torch: built against the released torch's ABI, not this one. A release's version number
+    that no release ever had (torchaudio 0.14.0 beside NGC's torch 1.14.0a0, pytorch#91351:
+    0.13.1 then 2.0.0) is a build of its own, made against the torch beside it."""
     if not version:
         return
     origin = torch_origin(version)
@@ -280,7 +282,7 @@ def _vendor(version: str | None, installed: dict[str, str]) -> Iterator[_Problem
         return
     for member in PAIRED:
         have = installed.get(member)
-        if have is not None and is_released(have):
+        if have is not None and is_released(have) and _a_release(family, member, have):
             yield _Problem(
                 member,
                 have,
@@ -288,6 +290,17 @@ def _vendor(version: str | None, installed: dict[str, str]) -> Iterator[_Problem
                 f"this torch is {origin.label}",
                 "build origin",
             )
+
+
+def _a_release(family: Family, member: str, have: str) -> bool:
+    """Whether `have` may be a release of `member`: false only for a series between two the
+    release table holds that is none of them (a gap no release filled; a series older or
+    newer than the table's is taken for a release)."""
+    v = Version.of(_public(have))
+    if v is None or family.torch_for(member, v) is not None:
+        return True
+    known = [r.members[member] for r in family.rows if member in r.members]
+    return not (known and min(known) < v.truncate(2) < max(known))
 
 
 @check("EL-FAMILY-MISMATCH")
@@ -302,7 +315,7 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         *_requires_dist(ctx, installed),
         *_pairing(family, tv, installed, ctx.facts.torch.version),
         *_local_tags(_torch_variant(ctx), installed),
-        *_vendor(ctx.facts.torch.version, installed),
+        *_vendor(family, ctx.facts.torch.version, installed),
     ]
     row = family.row_for_torch(tv)
     by_package: dict[str, list[_Problem]] = {}
@@ -388,6 +401,7 @@ def torch_two_installs(ctx: CheckContext) -> Iterator[Finding]:
     conda = ctx.facts.toolchain.conda_packages
     both = two_installs(conda, dict(ctx.facts.packages.distributions))
     if both is None:
+        yield from _pip_torch_in_conda_and_another(ctx)
         return
     conda_version, pip_version = both
     built = conda_torch(conda)
@@ -414,5 +428,39 @@ def torch_two_installs(ctx: CheckContext) -> Iterator[Finding]:
             "conda.pytorch": conda.get("pytorch"),
             "conda.torch": conda.get("torch"),
             "packages.torch": ctx.facts.packages.distributions.get("torch"),
+        },
+    )
+
+
+def _pip_torch_in_conda_and_another(ctx: CheckContext) -> Iterator[Finding]:
+    """conda's list names a torch pip installed into the conda environment (`torch 2.5.0+cpu
+    pypi_0 pypi`) while the interpreter's pip lists another torch (vllm#11705, vllm#18946):
+    two installs, the environment's and the one this Python imports (a user site-packages
+    or another environment's); a torch both lists name alike is one install seen twice."""
+    entry = ctx.facts.toolchain.conda_packages.get("torch", "")
+    conda_version, _, build = entry.partition(" ")
+    pip_version = ctx.facts.packages.distributions.get("torch")
+    if not conda_version or pip_version is None or not build.startswith(("pypi", "<pip>")):
+        return
+    if _public(conda_version) == _public(pip_version):
+        return
+    yield Finding(
+        check_id="EL-TORCH-TWO-INSTALLS",
+        severity=Severity.ERROR,
+        message=(
+            f"torch is installed twice: the conda environment holds torch {conda_version} "
+            f"(pip-installed into it) while this Python's pip lists torch {pip_version}, the "
+            f"one it imports ({ctx.facts.torch.version}); which one a job gets depends on the "
+            "interpreter and its site-packages order"
+        ),
+        fix=(
+            "keep one torch: pip uninstall -y torch in the environment that should not have it "
+            "(repeat until pip finds none there; check python -m site for a user site-packages), "
+            "then install the family once with pip"
+        ),
+        evidence={
+            "conda.torch": entry,
+            "packages.torch": pip_version,
+            "torch.version": ctx.facts.torch.version,
         },
     )

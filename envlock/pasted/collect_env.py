@@ -124,7 +124,7 @@ class _Reading:
 
 def parse_collect_env(text: str, draft: Draft) -> int:
     """Read collect_env text into `draft`; returns how many known fields were read."""
-    r = _Reading()
+    r, heading = _Reading(), False
     for raw in text.splitlines():
         line = _QUOTE.sub("", raw.rstrip(), count=1)
         torch_warnings(line, draft)
@@ -132,10 +132,12 @@ def parse_collect_env(text: str, draft: Draft) -> int:
         if no_colon:
             line = f"{no_colon.group(1)}: {no_colon.group(2)}"
         if _BANNER.match(line):
-            r.current = None
+            # vLLM's sectioned layout: the banner after a heading closes it, not its block
+            r.current, heading = (r.current if heading else None), False
             continue
         stripped = line.strip()
-        if not _heading(r, stripped.lower()) and not _known_key(r, line, stripped):
+        heading = _heading(r, stripped.lower()) or (heading and not stripped)  # blanks after it
+        if not heading and not _known_key(r, line, stripped):
             _block_or_env(r, stripped, draft)
     _apply(r.fields, draft)
     # an excerpt cut before its first key may hold only what torch printed on import: its

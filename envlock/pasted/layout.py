@@ -145,7 +145,12 @@ _MAX_WRAP = 160
 _WIDTHS = (72, 80, 100, 120, 132)
 # the keys only collect_env prints (an issue form's "- Python version: 3.8" is the user's)
 _REPORT_ONLY = ("is debug build", "cuda used to build pytorch", "is cuda available")
-_EXCERPT_ONLY = ("versions of relevant libraries:",)
+_EXCERPT_ONLY = (
+    "versions of relevant libraries",
+    "[pip3] ",
+    "[pip] ",
+    "[conda] ",
+)  # vLLM: no colon
 _CC = "cuda capability"  # torch's warnings about a GPU
 
 

@@ -260,6 +260,46 @@ LEFT = {
     ("wrap-100", "vllm-19703.txt"),
     # textwrap breaks LD_LIBRARY_PATH at a hyphen ("x86_64-linux-" / "gnu:..."): not joined
     ("word-wrap-100", "vllm-15256.txt"),
+    # (session 5, batches issue21-s5 and issue21-s5b in tuning, helper C1) the same two:
+    # LD_LIBRARY_PATH broken at a hyphen ("site-", "dist-", "cuda-") ...
+    ("word-wrap-100", "vllm-11484.txt"),
+    ("word-wrap-100", "vllm-11931.txt"),
+    ("word-wrap-100", "vllm-14433.txt"),
+    ("word-wrap-100", "vllm-18561.txt"),
+    ("word-wrap-80", "vllm-12168.txt"),
+    ("word-wrap-80", "vllm-18561.txt"),
+    # ... and NVIDIA_REQUIRE_CUDA cut at column 80 on one of its blanks
+    ("wrap-80", "vllm-14433.txt"),
+    ("wrap-80", "vllm-16061.txt"),
+    ("wrap-80", "vllm-18946.txt"),
+    # a conda build string moved to the next line by a word wrap (as pytorch-28321)
+    ("word-wrap-80", "pytorch-20356.txt"),
+    ("word-wrap-80", "pytorch-48200.txt"),
+    # a paste already cut at its terminal's 140 columns (the Flags line, vLLM's warnings),
+    # which the layout step joins as a column cut: collapsed blanks or a second wrap change
+    # the lines' widths, the first cut is no longer told from the report's own line ends
+    ("blanks-collapsed", "vllm-7112.txt"),
+    ("wrap-80", "vllm-7112.txt"),
+    ("wrap-100", "vllm-7112.txt"),
+    ("word-wrap-80", "vllm-7112.txt"),
+    ("word-wrap-100", "vllm-7112.txt"),
+    # the reverse: the paste's own Flags line cut at its terminal's width (no line is as wide,
+    # not joined as pasted); flattened, the cut is a blank and all the flags are read
+    ("flattened", "vllm-11168.txt"),
+    # a word wrap's dropped blank between two flags ("avx" / "f16c") read as a cut word
+    ("word-wrap-100", "vllm-5465.txt"),
+    # flattened: the MIG device line under its GPU ("MIG 3g.40gb Device 0:", no key of its
+    # own) runs into the GPU's name; text after the report (a shell command, a sentence) runs
+    # into the last environment variable; an excerpt of the library list alone (as
+    # pytorch-72957)
+    ("flattened", "vllm-17047.txt"),
+    ("flattened", "vllm-8477.txt"),
+    ("flattened", "sglang-1872.txt"),
+    ("flattened", "vllm-17431.txt"),
+    ("flattened", "vllm-44335.txt"),
+    # an issue digest's flattened report wrapped again: a key broken across the wrap ("GPU
+    # models and" / "configuration:") is not found, its value lost
+    ("word-wrap-100", "vllm-14087.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -282,6 +322,27 @@ LEFT_PAIRS = {
     ("wrap-80", "flattened", "vllm-17075.txt"),
     # a tab that textwrap counts as 8 columns moves the wrap's width
     ("indent-tab", "word-wrap-100", "vllm-21873.txt"),
+    # (session 5: with batches issue21-s5 and issue21-s5b in tuning the pairs meet other
+    # reports, helper C1) a cut changed again, as above: trailing or collapsed blanks, a
+    # second wrap or flattening after it
+    ("wrap-80", "trailing-spaces", "pytorch-28280.txt"),
+    ("wrap-80", "blanks-collapsed", "vllm-11705.txt"),
+    ("wrap-100", "blanks-collapsed", "vllm-16880.txt"),
+    ("wrap-100", "wrap-80", "vllm-11168.txt"),
+    ("wrap-100", "word-wrap-80", "vllm-10932.txt"),
+    ("wrap-100", "flattened", "vllm-14433.txt"),
+    ("word-wrap-100", "trailing-spaces", "vllm-5607.txt"),
+    ("word-wrap-100", "word-wrap-80", "vllm-7680.txt"),
+    # a cut made after quote markers or zero-width characters were added: it counts their
+    # columns, so once they are removed the cut lines are not as wide as the widest
+    ("quote-reply", "wrap-100", "vllm-7474.txt"),
+    ("quote-reply", "wrap-80", "vllm-7494.txt"),
+    ("quote-email", "wrap-80", "vllm-11484.txt"),
+    ("quote-nested", "wrap-80", "vllm-16006.txt"),
+    ("zero-width", "wrap-100", "vllm-7474.txt"),
+    ("zero-width", "wrap-80", "vllm-7494.txt"),
+    # a flattened report cut at 80 columns: the cuts fall inside its keys
+    ("flattened", "wrap-80", "vllm-11705.txt"),
 }
 
 
@@ -364,7 +425,55 @@ CHANGED_AS_PASTED = {
             "vllm-16880.txt",
             "vllm-19703.txt",
             "vllm-20484.txt",
+            # (session 5, batches issue21-s5 and issue21-s5b in tuning, helper C1)
+            "vllm-7557.txt",
+            "vllm-7992.txt",
+            "vllm-8477.txt",
+            "vllm-9462.txt",
+            "vllm-11168.txt",
+            "vllm-11705.txt",
+            "vllm-11839.txt",
+            "vllm-11931.txt",
+            "vllm-12168.txt",
+            "vllm-12410.txt",
+            "vllm-12443.txt",
+            "vllm-13258.txt",
+            "vllm-14433.txt",
+            "vllm-14911.txt",
+            "vllm-14979.txt",
+            "vllm-15958.txt",
+            "vllm-16006.txt",
+            "vllm-16061.txt",
+            "vllm-16195.txt",
+            "vllm-16588.txt",
+            "vllm-17047.txt",
+            "vllm-18561.txt",
+            "vllm-18946.txt",
+            "vllm-19741.txt",
         )
+    },
+    # (session 5) the paste's own cut at its terminal's 140 columns joined
+    "vllm-7112.txt": "the paste's lines cut at 140 columns joined",
+    # (session 5) not a cut, left as found: a line as wide as the widest is joined to the
+    # next as if cut there (nvidia-smi topo's legend or header row, vLLM's warnings, a
+    # traceback, npu-smi's lines); no field any check reads is among them
+    **{
+        name: "the <details> tags removed, and the widest line joined to the next (not a cut)"
+        for name in (
+            "vllm-7474.txt",
+            "vllm-7494.txt",
+            "vllm-7772.txt",
+            "vllm-8007.txt",
+            "vllm-8990.txt",
+            "vllm-9176.txt",
+            "vllm-11484.txt",
+            "vllm-17431.txt",
+            "vllm-19569.txt",
+        )
+    },
+    **{
+        name: "the widest line joined to the next (not a cut)"
+        for name in ("vllm-10932.txt", "vllm-6276.txt", "vllm-6635.txt", "vllm-ascend-1154.txt")
     },
 }
 
