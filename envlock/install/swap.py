@@ -94,6 +94,10 @@ def _sweep_one(run: str, final: str | None, log: Callable[[str], None]) -> None:
     if alive(mark):
         log(f"envlock restore: left in place: {run} belongs to a running restore (pid {mark.pid})")
         return
+    if mark.phase == "build" and os.path.lexists(os.path.join(run, "old")):
+        # only a swap holds an old venv: its marker was lost (markers are not fsynced)
+        log(f"envlock restore: not removed (its marker is older than what it holds): {run}")
+        return
     try:
         if final is not None and mark.phase == "swap":
             left = undo(run, final, mark.moved_in)

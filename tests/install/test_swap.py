@@ -484,3 +484,63 @@ def test_a_full_disk_while_preparing_leaves_nothing(tmp_path: Path) -> None:
             Swap.begin(target(str(vol / "a" / "venv"), force=False), [].append)
         assert "No space left on device" in str(err.value), err.value
         assert sorted(os.listdir(vol)) == ["filler"]
+
+
+def test_a_build_marker_beside_a_held_old_venv_is_stale_and_nothing_is_removed(
+    tmp_path: Path,
+) -> None:
+    """The markers are not fsynced: after a power loss the swap's marker may be lost
+    while its renames were not, leaving the build marker beside RUN/old (only a swap
+    makes it). Then the marker is not trusted: the old venv is named, never removed."""
+    d = tmp_path / "v"
+    fake_venv(d)
+
+    def steps(s: Swap) -> None:
+        s.swap_in()
+        marker.write_marker(s.target.run, "build")  # the swap's marker lost
+
+    pid = _killed(d, steps)
+    held = tree(d / marker.FIXED_RUN / "old")
+    assert held
+    notes: list[str] = []
+    sweep(str(d), notes.append)
+    assert tree(d / marker.FIXED_RUN / "old") == held
+    assert any(str(d / marker.FIXED_RUN) in n and "not removed" in n for n in notes), notes
+    assert not any(f"killed restore (pid {pid})" in n for n in notes)
+
+
+def test_a_torn_marker_is_no_marker_and_its_directory_stays(tmp_path: Path) -> None:
+    """Why the markers need no fsync: whatever part of one a power loss keeps (each
+    prefix of what write_marker writes, nothing at all) reads as no marker, so its
+    directory is named and never removed."""
+    d = tmp_path / "v"
+    fake_venv(d)
+    pid = _killed(d, lambda s: s.swap_in())
+    run = d / marker.FIXED_RUN
+    written = (run / MARKER).read_bytes()
+    whole = marker.read_marker(str(run))
+    assert whole is not None and whole.pid == pid and whole.phase == "swap"
+    held = tree(run)
+    for cut in range(len(written)):
+        (run / MARKER).write_bytes(written[:cut])
+        assert marker.read_marker(str(run)) is None, written[:cut]
+        sweep(str(d), [].append)
+        assert tree(run) == {**held, MARKER: "file:" + hashlib.sha256(written[:cut]).hexdigest()}
+
+
+def test_writing_a_marker_waits_for_no_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A marker is written and renamed, never fsynced: two of restore's three markers
+    come after the install, where each fsync cost 2-11 ms of the user's wait (a torn
+    one is safe: the tests above)."""
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    monkeypatch.setattr(os, "fdatasync", synced.append)
+    run = tmp_path / ".envlock-restore-build"
+    run.mkdir()
+    for phase in marker.PHASES:
+        marker.write_marker(str(run), phase, ["bin"])
+        mark = marker.read_marker(str(run))
+        assert mark is not None and mark.phase == phase and mark.pid == os.getpid()
+    assert synced == []
