@@ -33,7 +33,7 @@ from envlock.checks.registry import run_checks
 from envlock.checks.triage import top_finding
 from envlock.facts import Facts, GpuFacts, WheelFacts
 from envlock.findings import Finding, Severity
-from envlock.matrix import Version, load_matrix
+from envlock.matrix import Version, cuda_variant, load_matrix
 from envlock.matrix.family import PAIRED
 from envlock.pasted import facts_from_texts
 from tests.checks.test_checks import CASES, _driver, _env, _live, _torch
@@ -57,7 +57,7 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
         cuda = m.newest_cuda_for_driver(Version.parse(v))
         assert cuda is not None, v
         facts = _driver(facts, v, str(cuda))
-        if not road.get("torch"):
+        if not road.get("torch") or _keeps_unreleased(facts, road):
             return facts
     if road["variant"] == "cpu":  # the CPU wheel (issue 21: no build serves the GPU)
         facts = _cpu_build(facts, f"{road['torch']}.0+cpu")
@@ -114,6 +114,19 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
     return facts
 
 
+def _keeps_unreleased(facts: Facts, road: dict[str, str]) -> bool:
+    """A driver road that keeps an installed build of no release the matrix holds
+    (NVIDIA's 1.14.0a0 of pytorch#91351): nothing to install."""
+    installed, cuda = Version.of(facts.torch.version), Version.of(facts.torch.cuda)
+    return (
+        load_matrix().torch_release(Version.parse(road["torch"])) is None
+        and installed is not None
+        and cuda is not None
+        and str(installed.truncate(2)) == road["torch"]
+        and cuda_variant(cuda) == road["variant"]
+    )
+
+
 def _conda_remove(facts: Facts, names: list[str]) -> Facts:
     """`conda remove --force NAMES`: conda's records of them go, and pip's list with them
     where pip listed conda's install (its torchvision)."""
@@ -128,11 +141,13 @@ def _conda_remove(facts: Facts, names: list[str]) -> Facts:
 
 
 def _pip_listed_by_conda(facts: Facts) -> Facts:
-    """conda lists what pip installed into its environment ("1.3.1 pypi_0") from pip's own
-    records: after pip's install, at the version pip now has."""
+    """conda lists what pip installed into its environment ("1.3.1 pypi_0", older conda's
+    "1.6.0 <pip>") from pip's own records: after pip's install, at the version pip has."""
     dists = facts.packages.distributions
     conda = {
-        n: f"{dists[n]} {v.partition(' ')[2]}" if n in dists and " pypi" in v else v
+        n: f"{dists[n]} {v.partition(' ')[2]}"
+        if n in dists and v.partition(" ")[2].startswith(("pypi", "<pip>"))
+        else v
         for n, v in facts.toolchain.conda_packages.items()
     }
     return edit(facts, "toolchain.conda_packages", conda)
@@ -158,6 +173,12 @@ def _cpu_build(facts: Facts, version: str) -> Facts:
     return facts
 
 
+def _subject(f: Finding) -> tuple[object, ...]:
+    """What a finding is about: its check, and the family member or GPU it names where the
+    check raises one finding each (a fix for torchaudio leaves torchvision's own finding)."""
+    return (f.check_id, f.evidence.get("package"), f.evidence.get("gpu.index"))
+
+
 def _errors(found: list[Finding]) -> set[str]:
     return {f.check_id for f in found if f.severity is Severity.ERROR}
 
@@ -178,8 +199,8 @@ def _recheck(
             if host is not None and "driver_at_least" in road:
                 new_host = apply_road(host, {**road, "torch": "", "variant": ""})
             after = run_checks(apply_road(facts, road), host=new_host, expect=expect)
-            ids = {f.check_id for f in after}
-            assert finding.check_id not in ids, (finding.check_id, road, finding.fix)
+            subjects = {_subject(f) for f in after}
+            assert _subject(finding) not in subjects, (finding.check_id, road, finding.fix)
             new = _errors(after) - _errors(before)
             assert not new, (finding.check_id, road, [f.message for f in after])
             checked.append((finding.check_id, road))
@@ -326,6 +347,9 @@ def _two_installs(facts: Facts, finding: Finding) -> list[Facts]:
     """pip's torch removed and conda's reinstalled (pip then lists conda's version), or
     conda's removed and pip's torch reinstalled alone."""
     conda = dict(facts.toolchain.conda_packages)
+    if "pytorch" not in conda:  # the conda environment's own pip torch beside this Python's
+        conda.pop("torch")  # 'pip uninstall -y torch' there: this Python's torch is the one
+        return [edit(facts, "toolchain.conda_packages", conda)]
     kept_conda = conda.pop("pytorch").split(" ", 1)[0]
     conda.pop("torch", None)  # conda's record of the pip install goes with it
     dists = {**facts.packages.distributions, "torch": kept_conda}
@@ -333,6 +357,62 @@ def _two_installs(facts: Facts, finding: Finding) -> list[Facts]:
     conda_only = edit(conda_only, "toolchain.conda_packages", {**conda, "pytorch": kept_conda})
     pip_only = edit(facts, "toolchain.conda_packages", conda)
     return [conda_only, pip_only]
+
+
+def _without_wheels(facts: Facts, names: set[str]) -> Facts:
+    """pip uninstall NAMES: gone from pip's list and from the CUDA wheels."""
+    dists = {n: v for n, v in facts.packages.distributions.items() if n not in names}
+    facts = edit(facts, "packages.distributions", dists)
+    return edit(facts, "cuda.wheels", [w for w in facts.cuda.wheels if w.name not in names])
+
+
+def _one_nccl(facts: Facts, finding: Finding) -> list[Facts]:
+    """The nvidia-nccl wheel of torch's CUDA major kept, the others uninstalled, and no
+    libnccl left on LD_LIBRARY_PATH."""
+    major = Version.of(facts.torch.cuda)
+    assert major is not None, finding.message
+    others = {
+        w.name
+        for w in facts.cuda.wheels
+        if w.name.startswith("nvidia-nccl") and w.cuda_major != major.major
+    }
+    facts = _without_wheels(facts, others)
+    dirs = [
+        dataclasses.replace(d, libraries=[x for x in d.libraries if not x.startswith("libnccl")])
+        for d in facts.cuda.ld_library_path
+    ]
+    return [edit(facts, "cuda.ld_library_path", dirs)]
+
+
+_PIP_UNINSTALL = re.compile(r"pip uninstall (?:-y )?((?:[A-Za-z0-9_.-]+ ?)+)")
+_REINSTALL = re.compile(r"pip install --force-reinstall --no-deps ([A-Za-z0-9_.-]+)==(\S+)")
+
+
+def _wheel_lines(facts: Facts, finding: Finding) -> list[Facts]:
+    """`pip uninstall NAMES` (then `pip install --force-reinstall --no-deps NAME==V`, which
+    puts that wheel's own files back), as pip leaves the environment."""
+    gone = {n for m in _PIP_UNINSTALL.findall(finding.fix or "") for n in m.split()}
+    assert gone, finding.fix
+    facts = _without_wheels(facts, gone)
+    dists = dict(facts.packages.distributions)
+    dists.update(dict(_REINSTALL.findall(finding.fix or "")))
+    return [edit(facts, "packages.distributions", dists)]
+
+
+def _ext_rebuilt(facts: Facts, finding: Finding) -> list[Facts]:
+    """The extension installed (or rebuilt) for torch's CUDA major: it links that
+    major's runtime."""
+    torch_cuda = Version.of(facts.torch.cuda)
+    assert torch_cuda is not None, finding.message
+    major = torch_cuda.major
+    name = finding.evidence["extension.file"]
+    items = [
+        dataclasses.replace(e, cuda_major=major, links=[f"libcudart.so.{major}"])
+        if e.file == name
+        else e
+        for e in facts.extensions.items
+    ]
+    return [edit(facts, "extensions.items", items)]
 
 
 def _toolkit(facts: Facts, finding: Finding) -> list[Facts]:
@@ -357,6 +437,9 @@ APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-TORCH-TWO-INSTALLS": _two_installs,
     "EL-NVCC-MISMATCH": _toolkit,
     "EL-GPU-MIXED-MODELS": _one_model,
+    "EL-NCCL-MULTIPLE": _one_nccl,
+    "EL-WHEELS-MIXED-CUDA": _wheel_lines,
+    "EL-EXT-CUDA-MAJOR": _ext_rebuilt,
 }
 # Fixes that change no environment fact, each with why; the test checks the why.
 NOT_APPLIED = {
@@ -392,7 +475,7 @@ def _recheck_pasted(facts: Facts) -> list[str]:
             continue
         for after_facts in _ways(facts, finding):
             after = run_checks(after_facts)
-            assert finding.check_id not in {f.check_id for f in after}, (
+            assert _subject(finding) not in {_subject(f) for f in after}, (
                 finding.check_id,
                 finding.fix,
             )
