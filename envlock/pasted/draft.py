@@ -16,6 +16,7 @@ from typing import TypeVar, cast
 from envlock.probe.shapes import (
     CudaLibDoc,
     DriverDoc,
+    ExtensionDoc,
     FactsDoc,
     GpuDoc,
     SystemDoc,
@@ -67,6 +68,8 @@ class Draft:
     system_libraries: list[str] = field(default_factory=list)
     # GPU name -> compute capability, from torch's own warnings printed into the report
     warned_capabilities: dict[str, str] = field(default_factory=dict)
+    # compiled extensions whose import error named the CUDA runtime they link (vLLM's warning)
+    extensions: list[ExtensionDoc] = field(default_factory=list)
     # torch printed "Found no NVIDIA driver on your system" into the paste
     torch_found_no_driver: bool = False
     # torch printed "Can't initialize NVML": the driver's management library did not load
@@ -176,7 +179,12 @@ class Draft:
                 else {"unavailable": NOT_IN_PASTE}
             ),
             "toolchain": self._toolchain_section(),
+            **({"extensions": {"items": self._extensions()}} if self.extensions else {}),
         }
+
+    def _extensions(self) -> list[ExtensionDoc]:
+        """The extensions, each at the version the library list gives its distribution."""
+        return [{**e, "version": self.packages.get(e["distribution"])} for e in self.extensions]
 
     def _system_section(self) -> SystemDoc:
         system = _present(self.system, leave_out=("os", "python"))

@@ -38,6 +38,12 @@ _FLOOR_TAIL = re.compile(r"(?:supported by this library|that we support) is ([0-
 # "UserWarning: CUDA initialization: Found no NVIDIA driver on your system." (torch >= 1.5
 # at import), "AssertionError: Found no NVIDIA driver on your system." (older torch)
 _NO_DRIVER = "Found no NVIDIA driver on your system"
+# vLLM's "Failed to import from vllm._C with ImportError('libcudart.so.12: cannot open
+# shared object file ...')": its compiled extension links that CUDA major's runtime
+_IMPORT_ERROR = "Failed to import from "
+_IMPORT_ERROR_TAIL = re.compile(
+    r"([A-Za-z_][\w.]{0,100}) with ImportError\([\"'](libcudart\.so\.(\d{1,2})):\s{1,8}cannot open"
+)
 # "UserWarning: Can't initialize NVML" (torch/cuda/__init__.py, when nvmlInit fails: no
 # driver library here); the apostrophe may come curly or dropped from a rendered page.
 # nvidia-smi's own "Failed to initialize NVML: Driver/library version mismatch" is another
@@ -74,6 +80,23 @@ def torch_warnings(line: str, d: Draft) -> None:
     floor = _floor(line)
     if floor:
         d.live.setdefault("min_capability", floor)
+    _extension_import_error(line, d)
+
+
+def _extension_import_error(line: str, d: Draft) -> None:
+    """An extension that failed to import for want of a CUDA major's runtime."""
+    at = line.find(_IMPORT_ERROR)
+    m = _IMPORT_ERROR_TAIL.match(line, at + len(_IMPORT_ERROR)) if at >= 0 else None
+    if m and not any(e.get("file") == m.group(1) for e in d.extensions):
+        d.extensions.append(
+            {
+                "distribution": m.group(1).split(".")[0],
+                "file": m.group(1),
+                "links": [m.group(2)],
+                "cuda_major": int(m.group(3)),
+                "partial": "read from its import error in the paste, not from its file",
+            }
+        )
 
 
 def _nvml_warning(line: str) -> bool:

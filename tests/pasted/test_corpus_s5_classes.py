@@ -99,3 +99,24 @@ def test_blank_lines_between_the_heading_and_its_banner_keep_the_block_open() ->
     text = (TUNING / "vllm-18946.txt").read_text().replace("\n", "\n\n")
     facts = facts_from_texts(collect_env=text)
     assert facts.packages.distributions.get("torch") == "2.7.0"
+
+
+def test_an_extension_that_cannot_load_another_cuda_majors_runtime() -> None:
+    """vllm#7112: vLLM printed "Failed to import from vllm._C with ImportError('libcudart.so.12:
+    cannot open shared object file ...')" beside torch 2.4.0+cu118: its compiled extension
+    links the CUDA 12 runtime, torch's is CUDA 11 (the cu118 build of vLLM is the fix)."""
+    text = (TUNING / "vllm-7112.txt").read_text()
+    found = _found(text, "EL-EXT-CUDA-MAJOR")
+    assert [(f.evidence["extension.file"], f.evidence["extension.cuda_major"]) for f in found] == [
+        ("vllm._C", 12)
+    ]
+    assert _top(text) == "EL-EXT-CUDA-MAJOR"
+
+
+def test_an_import_error_of_torchs_own_cuda_major_is_not_that_mismatch() -> None:
+    """The same warning beside a cu121 torch (libcudart.so.12 missing is another problem),
+    and vLLM's 'No module named vllm._C' (a source checkout): no EL-EXT-CUDA-MAJOR."""
+    text = (TUNING / "vllm-7112.txt").read_text()
+    same = text.replace("2.4.0+cu118", "2.4.0+cu121").replace("PyTorch: 11.8", "PyTorch: 12.1")
+    assert _found(same, "EL-EXT-CUDA-MAJOR") == []
+    assert _found((TUNING / "vllm-8007.txt").read_text(), "EL-EXT-CUDA-MAJOR") == []
