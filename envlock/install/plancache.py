@@ -12,10 +12,15 @@ the same, and a run that ends blocked or in bad input stops the guessed install 
 anything of it reaches DIR. The key: the lock's bytes and path as given (the text's
 header names it), the options that change the plan, and envlock's own files by stat
 (reportcache.key). `--no-cache` neither reads nor writes them.
+
+The same key starts that of restore's verify Report in the report cache (report_key):
+with the new venv's facts document read from its files, any change in the venv is
+another key, and a repeat restore does not compare again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,3 +61,24 @@ def store(cache_dir: Path, key: str, guess: Guess) -> None:
     from envlock import picklecache
 
     picklecache.store(_entry(cache_dir, key), guess, keep=MAX_ENTRIES)
+
+
+def report_key(
+    plan_key: str,
+    doc: Mapping[str, object],
+    host: Mapping[str, object] | None,
+    settings: object,
+) -> str:
+    """The report cache's entry (reportcache.py) for restore's verify of a new venv whose
+    facts document is `doc`: `plan_key` (key(): the lock's bytes and path, the options,
+    envlock's code), the host facts that replace the machine's sections, and verify's
+    rules, --ignore and --strict (`settings`)."""
+    from envlock import reportcache
+
+    h = reportcache.new_sha256()
+    host_bytes = reportcache.document_bytes(host) if host is not None else b""
+    for part in (plan_key.encode(), reportcache.document_bytes(doc), host_bytes,
+                 repr(settings).encode()):  # fmt: skip
+        h.update(len(part).to_bytes(8, "big"))  # no two parts run into each other
+        h.update(part)
+    return "restore-verify-" + h.hexdigest()

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from envlock.collect import Source
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from envlock.facts import Facts
     from envlock.findings import Report
     from envlock.install.early import Started
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from envlock.lock.export import InstallPlan
     from envlock.lock.model import Lock
     from envlock.matrix.model import Matrix
+    from envlock.probe.shapes import FactsDoc
     from envlock.report.progress import Progress
     from envlock.usecases.hold import Hold
 
@@ -140,11 +143,15 @@ def _restore(
     header = f"envlock {__version__} restore of {os.fspath(lock)}"
     if started is not None and _planned_here(locked, options):
         guess.store(plan, header)
+    # a repeat restore (a guess was there) likely takes verify's Report from the cache
+    preload = (
+        _preload_venv_facts if started is not None and started.launch is not None else _preload
+    )
     swap = install(
-        inst, plan, header=header, log=log, progress=progress, started=started, meanwhile=_preload
+        inst, plan, header=header, log=log, progress=progress, started=started, meanwhile=preload
     )
     progress.step(f"verifying {inst.python} against the lock (--scope software)")
-    report = _verify_restored(locked, inst.python, plan, swap, options, host)
+    report = _verify_restored(locked, inst.python, plan, swap, options, host, guess)
     return RestoreOutcome(
         hold=held,
         plan=plan,
@@ -158,10 +165,12 @@ def _restore(
 class _Guessed:
     """The plan an earlier restore of the same lock bytes and options made
     (install/plancache.py): loaded before the lock is read, stored once this run planned
-    (only with the cache allowed)."""
+    (only with the cache allowed). Its key (those bytes, the lock's path, the options,
+    envlock's code) is also the start of verify's cached Report's (_verified)."""
 
     def __init__(self, lock: str | os.PathLike[str], options: RestoreOptions, chosen: str) -> None:
         self.key: str | None = None
+        self.lock, self.raw = lock, b""
         if not options.cache or options.venv is None or options.dry_run:
             return
         from envlock.install.plancache import key
@@ -173,7 +182,16 @@ class _Guessed:
             return  # reading the lock says why
         base = options.base_python or sys.executable
         settings = (options.variant, options.torch_index, chosen, base)
-        self.key = key(raw, os.fspath(lock), settings)
+        self.key, self.raw = key(raw, os.fspath(lock), settings), raw
+
+    def unchanged(self) -> bool:
+        """The lock still holds the bytes the key was made of (what was verified)."""
+        from envlock.safeio import UnreadableFile, read_bounded
+
+        try:
+            return read_bounded(self.lock) == self.raw
+        except UnreadableFile:
+            return False
 
     def load(self) -> Guess | None:
         if self.key is None:
@@ -220,6 +238,12 @@ def _preload() -> None:
     waits on files and the network; this process would wait on it)."""
     import envlock.usecases.verify
     import envlock.verify  # noqa: F401
+
+    _preload_venv_facts()
+
+
+def _preload_venv_facts() -> None:
+    """What reading the new venv's facts imports (all a cached verify needs)."""
     from envlock.install.venvfacts import preload
 
     preload()
@@ -276,24 +300,12 @@ def _verify_restored(
     swap: Swap | None,
     options: RestoreOptions,
     host: Facts | None,
+    guess: _Guessed,
 ) -> Report:
     """verify's Report on what restore installed. A new venv (`swap`) stays only when it
     verified, bar what the plan knew it could not restore: else the old one goes back."""
-    from envlock.usecases.verify import VerifyOptions, verify
-
     try:
-        report = verify(
-            locked,
-            Source(python=python),
-            facts=_restored_facts(locked, python, host, cache=options.cache, venv=swap is not None),
-            options=VerifyOptions(
-                scope="software",
-                rules=[f"{f}=warn" for f in plan.differs],
-                ignore=options.ignore,
-                determinism=False,
-                strict=options.strict,
-            ),
-        ).report
+        report = _verified(locked, python, plan, options, host, guess, venv=swap is not None)
     except BaseException:
         if swap is not None:
             swap.roll_back("verify did not finish")
@@ -307,6 +319,57 @@ def _verify_restored(
     return report
 
 
+def _verified(
+    locked: Lock,
+    python: str,
+    plan: InstallPlan,
+    options: RestoreOptions,
+    host: Facts | None,
+    guess: _Guessed,
+    *,
+    venv: bool,
+) -> Report:
+    """verify's Report on `python`: from the report cache when the new venv's facts
+    document, read from its files, is the one an earlier restore verified with the same
+    lock bytes, options, host facts and envlock code (the comparison is pure); else
+    verified, and stored for the next."""
+    sections, live = _sections(locked)
+    ignore, rules = tuple(options.ignore), tuple(f"{f}=warn" for f in plan.differs)
+    doc = _venv_document(python, sections, cache=options.cache) if venv and not live else None
+    entry = _report_key(guess, doc, host, (rules, ignore, options.strict))
+    if entry is not None:
+        from envlock import reportcache
+
+        cached = reportcache.load(entry[0], entry[1])
+        if cached is not None:
+            return cached
+    from envlock.usecases.verify import VerifyOptions, verify
+
+    facts = _restored_facts(locked, python, host, cache=options.cache, venv=venv, doc=doc)
+    verify_options = VerifyOptions(
+        scope="software", rules=rules, ignore=ignore, determinism=False, strict=options.strict
+    )
+    report = verify(locked, Source(python=python), facts=facts, options=verify_options).report
+    if entry is not None and guess.unchanged():
+        from envlock import reportcache
+
+        reportcache.store(entry[0], entry[1], report)
+    return report
+
+
+def _report_key(
+    guess: _Guessed, doc: FactsDoc | None, host: Facts | None, settings: object
+) -> tuple[Path, str] | None:
+    """Where verify's Report on this venv document is cached (None: not cached, when the
+    document is not read from files or torch's live facts are part of the facts)."""
+    if guess.key is None or doc is None:
+        return None
+    from envlock.install.plancache import report_key
+    from envlock.livecache import cache_dir
+
+    return cache_dir(), report_key(guess.key, doc, host.to_dict() if host else None, settings)
+
+
 # What a new venv changes: its interpreter, packages, torch and extensions, and the
 # environment its processes see (envlock's own). The machine's side (driver, GPUs,
 # compilers, network) is not the venv's: verify --scope software reads none of it, so it
@@ -315,17 +378,36 @@ def _verify_restored(
 VENV_SECTIONS = ("system", "env", "packages", "torch", "extensions")
 
 
-def _restored_facts(
-    locked: Lock, python: str, host: Facts | None, *, cache: bool, venv: bool
-) -> Facts:
-    """The new venv's facts: its own sections read from its files (a venv restore built:
-    install/venvfacts.py) or probed under `python`, the rest `host`'s."""
+def _sections(locked: Lock) -> tuple[tuple[str, ...], bool]:
+    """The facts sections verify reads of a new venv, and whether torch's live facts
+    (a child importing torch) are among them: only when the lock holds what they observe."""
     sections = VENV_SECTIONS + (("cuda",) if locked.cuda and locked.cuda.toolkit else ())
-    # torch's live child (an import of torch) only when the lock holds what it observes
     live = locked.torch is not None and any(
         v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
     )
-    facts = _from_files(python, sections, live, cache=cache, host=host) if venv else None
+    return sections, live
+
+
+def _restored_facts(
+    locked: Lock,
+    python: str,
+    host: Facts | None,
+    *,
+    cache: bool,
+    venv: bool,
+    doc: FactsDoc | None = None,
+) -> Facts:
+    """The new venv's facts: its own sections read from its files (a venv restore built:
+    install/venvfacts.py; `doc` when read already) or probed under `python`, the rest
+    `host`'s."""
+    sections, live = _sections(locked)
+    facts = None
+    if doc is not None:
+        from envlock.facts import Facts
+
+        facts = Facts.from_dict(doc)
+    elif venv:
+        facts = _from_files(python, sections, live, cache=cache, host=host)
     if facts is None:
         facts = _probed(python, sections, live, cache=cache)
     if host is None:
@@ -345,14 +427,8 @@ def _from_files(
     child when `live`; None when the files cannot tell them (the caller probes)."""
     from envlock.collect import PROBE_TIMEOUT_S
     from envlock.facts import Facts
-    from envlock.install.venvfacts import venv_document
 
-    cache_dir = None
-    if cache:
-        from envlock.livecache import cache_dir as live_cache_dir
-
-        cache_dir = str(live_cache_dir())
-    doc = venv_document(python, sections, cache_dir=cache_dir)
+    doc = _venv_document(python, sections, cache=cache)
     if doc is None:
         return None
     torch = doc.get("torch")
@@ -373,6 +449,18 @@ def _from_files(
         return Facts.from_dict({**doc, "driver": nvml.collect(nvml_timeout=10.0)})
 
     return probe_with_cache(timeout=PROBE_TIMEOUT_S, python=python, static=static)[0]
+
+
+def _venv_document(python: str, sections: tuple[str, ...], *, cache: bool) -> FactsDoc | None:
+    """The new venv's facts document read from its files (None: they cannot tell)."""
+    from envlock.install.venvfacts import venv_document
+
+    cache_dir = None
+    if cache:
+        from envlock.livecache import cache_dir as live_cache_dir
+
+        cache_dir = str(live_cache_dir())
+    return venv_document(python, sections, cache_dir=cache_dir)
 
 
 def _probed(python: str, sections: tuple[str, ...], live: bool, *, cache: bool) -> Facts:

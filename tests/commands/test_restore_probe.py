@@ -288,3 +288,49 @@ def test_a_lock_that_cannot_be_restored_undoes_the_venv_begun_meanwhile(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["envlock.lock.toml", "host.json", *(["v"] if existing else [])]
     )
+
+
+@pytest.mark.slow
+def test_a_repeat_restore_takes_verifys_report_from_the_cache_and_any_key_change_verifies(
+    tmp_path: Path,
+) -> None:
+    """A restore of the same lock bytes, options and envlock code whose new venv reads as
+    the last one did (its facts document is part of the key) takes verify's Report from
+    the report cache: the comparison does not run. Its output is the uncached path's,
+    byte for byte; changing the lock's bytes or an option (--strict) verifies again, and
+    the verdict is a cold `envlock verify --python`'s."""
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    first: list[dict[str, object]] = []
+    _audited(lock, target, env, first)
+    outputs, verified = [], []
+    for extra in (["--no-cache"], [], ["--strict"]):
+        args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", *extra]
+        out, events = _audited_args(args, target, env)
+        outputs.append(out)
+        verified.append(["import", ["envlock.verify"]] in events)
+    assert outputs[0] == outputs[1]  # uncached, then from the JSON run's entry
+    assert verified == [True, False, True]
+    lock.write_bytes(lock.read_bytes() + b"\n# changed\n")
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
+    out, events = _audited_args(args, target, env)
+    assert ["import", ["envlock.verify"]] in events
+    python = str(target / "bin" / "python")
+    cold = run_envlock(["verify", str(lock), "--python", python, "--scope", "software",
+                        "--no-cache", "--format", "json"], env=env)  # fmt: skip
+    assert json.loads(out)["findings"] == json.loads(cold.stdout)["findings"]
+    assert json.loads(out)["details"]["passed"] == json.loads(cold.stdout)["details"]["passed"]
+
+
+def _audited_args(
+    args: list[str], target: Path, env: dict[str, str]
+) -> tuple[str, list[list[str]]]:
+    """restore's output and the modules its process imported (["import", NAME])."""
+    log = target.parent / "audit.log"
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDITED.replace('"envlock.lock.model",', '"envlock.verify",'),
+         str(log), *args],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout, [json.loads(ln) for ln in log.read_text().splitlines()]
