@@ -6,7 +6,7 @@ docker CLI's, never the daemon's; on a loaded machine the steadier measure) and 
 ratio (target: <= 1.2x, issue 23). --baseline DIR times another checkout's envlock in the
 same rounds. --timeline instead prints when each step of envlock's run happens (ms
 since its process started, medians of N runs: its first request, each request sent and
-answered, the probe's first output and its end, the exit), beside the bare `docker run`.
+answered, the probe's output read and ended, the exit), beside the bare `docker run`.
 Needs the engine and images from .ci/provision-docker.sh and .ci/build-test-images.sh.
 
     python benchmarks/container_overhead.py [--image IMG] [-n N] [--baseline DIR] [--timeline]
@@ -72,13 +72,6 @@ def _exchange(self, stdin, timeout):
     stamp("probe output ended")
     return out
 unix._UnixHTTP._send, unix._Attached._exchange = _send, _exchange
-if hasattr(unix, "_Pending"):  # a request answered later: the wait sent before the start
-    result = unix._Pending.result
-    def _result(self, timeout):
-        answer = result(self, timeout)
-        stamp("answered (later) " + self.method)
-        return answer
-    unix._Pending.result = _result
 sys.argv = ["envlock", *sys.argv[1:]]
 import atexit
 atexit.register(stamp, "envlock exits")  # its exit runs atexit, then os._exit

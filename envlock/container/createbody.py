@@ -33,7 +33,6 @@ class HostConfig(TypedDict, total=False):
     Tmpfs: dict[str, str]
     ShmSize: int
     DeviceRequests: list[DeviceRequest]
-    AutoRemove: bool
 
 
 class _Config(TypedDict):
@@ -80,8 +79,7 @@ def probe_config(
 ) -> ContainerConfig:
     """A probe container's body: no network, no capabilities, bounded memory and processes,
     a read-only root. `attach`: its stdin stays open until the probe's package is written,
-    its output comes by the attach, and the daemon removes it once it exits (as `docker
-    run --rm` asks: envlock waits for that removal instead of asking for it)."""
+    and its output comes by the attach."""
     host_config: HostConfig = {
         "NetworkMode": "none",
         "CapDrop": ["ALL"],
@@ -106,7 +104,6 @@ def probe_config(
         "HostConfig": host_config,
     }
     if attach:
-        host_config["AutoRemove"] = True  # its output is read by then: no logs call after
         config["OpenStdin"] = config["StdinOnce"] = config["AttachStdin"] = True
         config["AttachStdout"] = config["AttachStderr"] = True
     return config

@@ -32,7 +32,7 @@ from envlock.container.transport import (
 )
 
 if TYPE_CHECKING:
-    from envlock.container.transport import Attached, Body, Object, OnEvent, Pending
+    from envlock.container.transport import Attached, Body, Object, OnEvent
 from envlock.errors import ContainerError
 
 __all__ = [
@@ -104,25 +104,9 @@ class Engine:
     def start(self, cid: str) -> None:
         self._request("POST", f"/containers/{quote(cid)}/start")
 
-    def wait(self, cid: str, timeout: float, condition: str | None = None) -> int:
-        query = {"condition": condition} if condition else None
-        path = f"/containers/{quote(cid)}/wait"
-        result = self._object("POST", path, query=query, timeout=timeout)
+    def wait(self, cid: str, timeout: float) -> int:
+        result = self._object("POST", f"/containers/{quote(cid)}/wait", timeout=timeout)
         return _exit_status(result, "StatusCode", "wait")
-
-    def wait_begin(self, cid: str) -> Waiting | None:
-        """A wait for the created container `cid` to be removed (it runs with AutoRemove),
-        sent before it starts, as `docker run --rm` sends it: its answer comes the moment
-        the daemon has removed it. None over a transport that cannot (the SDK's)."""
-        path = f"/containers/{quote(cid)}/wait"
-        pending = self.transport.begin(
-            "POST", path, query={"condition": "removed"}, timeout=self.timeout
-        )
-        if pending is None:
-            return None
-        if pending.status >= 400:  # answered at once: read it, say what the daemon said
-            raise _api_error(*pending.result(self.timeout))
-        return Waiting(pending)
 
     def attach(self, cid: str) -> Attached | None:
         """The stdin and output of the created container `cid`, attached before it starts
@@ -215,26 +199,18 @@ class Engine:
         timeout: float | None = None,
     ) -> Object:
         data = self._request(method, path, query=query, body=body, timeout=timeout)
-        return _as_object(data, f"{method} {path}")
-
-
-class Waiting:
-    """A container's wait whose answer is to come (Engine.wait_begin)."""
-
-    def __init__(self, pending: Pending) -> None:
-        self.pending = pending
-
-    def status(self, timeout: float) -> tuple[int, bool]:
-        """(exit status, whether the daemon removed the container): the answer, read
-        within `timeout`; a removal that failed is the daemon's Error in it."""
-        status, data = self.pending.result(timeout)
-        if status >= 400:
-            raise _api_error(status, data)
-        result = _as_object(data, "POST /containers/ID/wait")
-        return _exit_status(result, "StatusCode", "wait"), not result.get("Error")
-
-    def close(self) -> None:
-        self.pending.close()
+        try:
+            answer = json.loads(data or b"null")
+        except (ValueError, RecursionError):
+            raise EngineError(
+                f"the Docker daemon answered {method} {path} with something that is not JSON"
+            ) from None
+        if not isinstance(answer, dict):
+            raise EngineError(
+                f"the Docker daemon answered {method} {path} with {type(answer).__name__} JSON, "
+                "not an object"
+            )
+        return answer
 
 
 def member(answer: Object, key: str) -> Object:
@@ -253,20 +229,6 @@ def strings_of(answer: Object, key: str) -> list[str]:
     """The strings of the list answer[key] ([] when it is not a list)."""
     value = answer.get(key)
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _as_object(data: bytes, request: str) -> Object:
-    try:
-        answer = json.loads(data or b"null")
-    except (ValueError, RecursionError):
-        raise EngineError(
-            f"the Docker daemon answered {request} with something that is not JSON"
-        ) from None
-    if not isinstance(answer, dict):
-        raise EngineError(
-            f"the Docker daemon answered {request} with {type(answer).__name__} JSON, not an object"
-        )
-    return answer
 
 
 def _id_of(created: Object, what: str) -> str:

@@ -12,11 +12,12 @@ cannot serve is retried without GPUs and reported.
 Start-up matters here (`probe --image` is held to 1.2x a bare `docker run`): no
 `docker`, no Facts model (the document is handed through: envlock.container.document;
 envlock.container.parse only for a caller of Facts), each loaded while the daemon starts
-the container. On the local socket a probe makes the requests `docker run --rm -i`
-makes: inspect, create (AutoRemove), attach (the probe's package to its stdin, with the
-host's bytecode for a python3 of its magic number; the output read as it comes), the
-wait for its removal (sent before the start), start. Over the SDK (remote daemons) the
-package travels in the command line, a logs call reads the output, envlock removes it.
+the container. On the local socket a probe makes the requests `docker run -i` makes:
+inspect, create, attach (the probe's package to its stdin, with the host's bytecode for
+a python3 of its magic number; the output read as it comes), start, wait, and removes
+the container itself (AutoRemove, the daemon's removal, was measured ~15 ms faster but
+hung in "removing" behind a socket proxy when a flooding container was killed). Over
+the SDK (remote daemons) the package travels in the command line, a logs call reads it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from envlock.container.engine import (
     EngineNotFound,
     EngineTimeout,
     EngineUnreachable,
-    Waiting,
     demux,
     member,
     open_engine,
@@ -263,14 +263,11 @@ class _ImageRun:
             labels={LABEL: "1"},
         )
         attached: Attached | None = None
-        waiting: Waiting | None = None
         try:
             cid = self.engine.create(config, name=f"envlock-probe-{os.urandom(4).hex()}")
             self.created.append(cid)
             if command.stdin is not None:  # before the start, as `docker run -i` attaches
                 attached = self._attach(cid, command)
-                # its removal waited for from now: no wait or removal request after it ran
-                waiting = self.engine.wait_begin(cid) if attached is not None else None
             # The daemon takes ~0.2 s to start it: what turns the output into Facts loads
             # meanwhile (this thread waits on the socket, the GIL free).
             loading = _preload(model=self.load_model) if len(self.created) == 1 else None
@@ -280,13 +277,12 @@ class _ImageRun:
                 if loading is not None:
                     loading.join()
         except BaseException as exc:
-            for stream in (attached, waiting):
-                if stream is not None:
-                    stream.close()
+            if attached is not None:
+                attached.close()
             if isinstance(exc, EngineError):
                 self._start_failed(exc, command)
             raise
-        return _Running(cid, attached, command.stdin, waiting)
+        return _Running(cid, attached, command.stdin)
 
     def _attach(self, cid: str, command: _Command) -> Attached | None:
         try:
@@ -340,19 +336,11 @@ class _ImageRun:
         started = time.monotonic()
         try:
             raw = attached.exchange(running.stdin or b"", limit)
-        except BaseException:
-            if running.waiting is not None:
-                running.waiting.close()
-            raise
         finally:
             attached.close()
-        left = max(limit - (time.monotonic() - started), 1.0)
-        if running.waiting is None:
-            status = self.engine.wait(running.cid, timeout=left)
-        else:
-            status, removed = running.waiting.status(left)
-            if removed:  # by the daemon (AutoRemove): nothing left to remove
-                self.created.remove(running.cid)
+        status = self.engine.wait(
+            running.cid, timeout=max(limit - (time.monotonic() - started), 1.0)
+        )
         streams: dict[int, list[bytes]] = {1: [], 2: []}
         for stream, payload in demux(raw):
             streams.setdefault(stream, []).append(payload)
@@ -388,7 +376,7 @@ class _ImageRun:
     def _remove_created(self) -> None:
         for cid in self.created:
             try:
-                self._remove(cid)
+                self.engine.remove(cid)
             except EngineNotFound:
                 pass
             except EngineError as exc:
@@ -397,16 +385,6 @@ class _ImageRun:
                     file=sys.stderr,
                 )
         self.created.clear()
-
-    def _remove(self, cid: str) -> None:
-        try:
-            self.engine.remove(cid)
-        except EngineError as exc:
-            if exc.status != 409:
-                raise
-            # The daemon is removing it already (AutoRemove, once it exited): envlock
-            # leaves when it is gone, as `docker run --rm` does.
-            self.engine.wait(cid, timeout=self.timeout + GRACE_S, condition="removed")
 
 
 def _preload(*, model: bool) -> threading.Thread:
@@ -465,7 +443,6 @@ class _Running(NamedTuple):
     cid: str
     attached: Attached | None
     stdin: bytes | None
-    waiting: Waiting | None = None  # its removal, by the daemon
 
 
 class _Output(NamedTuple):

@@ -34,7 +34,6 @@ from envlock.container.transport import (
     EngineUnreachable,
     Object,
     OnEvent,
-    Pending,
     check_length,
     timeout_error,
     too_large,
@@ -104,11 +103,6 @@ class SdkTransport:
         self, path: str, *, query: dict[str, str], timeout: float, max_body: int
     ) -> tuple[int, bytes, Attached | None]:
         return 0, b"", None  # hijacks is False
-
-    def begin(
-        self, method: str, path: str, *, query: dict[str, str], timeout: float
-    ) -> Pending | None:
-        return None  # one session: a request is answered before the next is sent
 
     def pull(self, reference: str, on_event: OnEvent, *, idle_timeout: float) -> None:
         from docker.utils import parse_repository_tag

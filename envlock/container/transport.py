@@ -66,20 +66,6 @@ class Attached(Protocol):
     def close(self) -> None: ...
 
 
-class Pending(Protocol):
-    """A request sent, its answer's status and headers read, its body still to come (a
-    container's wait, sent before the container starts)."""
-
-    status: int  # the answer's, read with its head
-
-    def result(self, timeout: float) -> tuple[int, bytes]:
-        """(HTTP status, body), the body read within `timeout` seconds, bounded as a
-        request's; the connection is closed after."""
-        ...
-
-    def close(self) -> None: ...
-
-
 class Transport(Protocol):
     """One way to a daemon, bounded: a request ends within `timeout` seconds of its start
     (however slowly the daemon drips its answer) and reads at most `max_body` bytes of
@@ -108,14 +94,6 @@ class Transport(Protocol):
     ) -> tuple[int, bytes, Attached | None]:
         """`POST path` hijacked: (101 or 200, b"", the stream), or (an error status, its
         body, None). One that cannot hijack (`hijacks` False) answers (0, b"", None)."""
-        ...
-
-    def begin(
-        self, method: str, path: str, *, query: dict[str, str], timeout: float
-    ) -> Pending | None:
-        """`method path` sent on a connection of its own, its answer's head read within
-        `timeout`, its body left for Pending.result(); None from a transport that cannot
-        hold a request open beside others (the SDK's)."""
         ...
 
     def pull(self, reference: str, on_event: OnEvent, *, idle_timeout: float) -> None: ...

@@ -27,7 +27,6 @@ from envlock.container.transport import (
     Body,
     EngineUnreachable,
     OnEvent,
-    Pending,
     check_length,
     quote,
     timeout_error,
@@ -127,39 +126,13 @@ class _UnixHTTP:
             raise OSError(f"not an HTTP response from the daemon: {status_line[:60]!r}")
         return int(parts[1])
 
-    def begin(self, method: str, target: str, timeout: float) -> tuple[int, dict[str, str]]:
-        """Sends a request without a body and reads its answer's status and headers: the
-        body is read later by finish() (a wait's, which comes when the container exits)."""
-        head = f"{method} {target} HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n"
-        status = self._send(head.encode("ascii"), timeout, MAX_BODY)
-        try:
-            return status, self._headers()
-        except _Disconnected:
-            raise ConnectionResetError("the daemon closed the connection mid-response") from None
-
-    def finish(
-        self, method: str, status: int, headers: dict[str, str], timeout: float
-    ) -> tuple[int, bytes]:
-        """The body of the answer begin() read the head of, within `timeout` from now."""
-        self.deadline = time.monotonic() + timeout
-        try:
-            return self._body(method, status, headers)
-        except _Disconnected:
-            raise ConnectionResetError("the daemon closed the connection mid-response") from None
-
     def _response(self, method: str, status: int) -> tuple[int, bytes]:
-        return self._body(method, status, self._headers())
-
-    def _headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
         while line := self._line():
             if len(headers) >= MAX_HEADERS:
                 raise OSError(f"the daemon sent more than {MAX_HEADERS} header lines")
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
-        return headers
-
-    def _body(self, method: str, status: int, headers: dict[str, str]) -> tuple[int, bytes]:
         if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
             data = b""
         elif "chunked" in headers.get("transfer-encoding", "").lower():
@@ -278,26 +251,6 @@ class _Attached:
         self.conn.close()
 
 
-class _Pending:
-    """A request whose answer's head is read and whose body is still to come, on a
-    connection of its own (transport.Pending)."""
-
-    def __init__(self, conn: _UnixHTTP, method: str, status: int, headers: dict[str, str]):
-        self.conn, self.method, self.status, self.headers = conn, method, status, headers
-
-    def result(self, timeout: float) -> tuple[int, bytes]:
-        try:
-            return self.conn.finish(self.method, self.status, self.headers, timeout)
-        except BaseException as exc:
-            _raise_engine_error(exc, timeout)
-            raise
-        finally:
-            self.conn.close()
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 def _write_some(sock: socket.socket, pending: memoryview) -> memoryview:
     """Writes what the socket takes of `pending` (its end closes stdin); what is left.
     A container that stopped reading (it exited) gets nothing more."""
@@ -397,21 +350,6 @@ class UnixTransport:
             return status, b"", _Attached(conn)
         conn.close()
         return status, body, None
-
-    def begin(
-        self, method: str, path: str, *, query: dict[str, str], timeout: float
-    ) -> Pending | None:
-        target = f"/v{API_VERSION}{path}?" + "&".join(
-            f"{quote(k)}={quote(v)}" for k, v in query.items()
-        )
-        conn = _UnixHTTP(self.path)  # its answer comes later: never the kept-alive one
-        try:
-            status, headers = conn.begin(method, target, timeout)
-        except BaseException as exc:
-            conn.close()
-            _raise_engine_error(exc, timeout)
-            raise
-        return _Pending(conn, method, status, headers)
 
     def _send(
         self, method: str, target: str, payload: bytes | None, timeout: float, max_body: int

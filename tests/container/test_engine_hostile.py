@@ -344,29 +344,3 @@ def test_an_attach_the_daemon_refuses_is_its_error(tmp_path: Path) -> None:
         with pytest.raises(EngineNotFound, match="No such container"):
             engine.attach("abc")
         engine.close()
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_a_hostile_answer_to_a_wait_sent_before_the_start_is_one_error_in_time(
-    tmp_path: Path, case: str
-) -> None:
-    """The wait `probe --image` sends before its container starts (its body read once the
-    container is gone) is bounded as every other request is."""
-    behave, fragment = CASES[case]
-    for host in _serve(tmp_path / "d.sock", behave):
-        engine = client("local", host)
-        started = time.monotonic()
-        with pytest.raises(EngineError) as err:
-            waiting = engine.wait_begin("abc")
-            assert waiting is not None
-            waiting.status(2.0)
-        assert time.monotonic() - started < 8
-        assert fragment in str(err.value), str(err.value)
-        engine.close()
-
-
-def test_the_sdk_sends_no_wait_ahead(tmp_path: Path) -> None:
-    for host in _serve(tmp_path / "d.sock", _answer(b"{}")):
-        engine = client("sdk", host)
-        assert engine.wait_begin("abc") is None
-        engine.close()

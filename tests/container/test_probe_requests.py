@@ -40,9 +40,7 @@ def _shape(request_line: bytes) -> str:
     return f"{method} {re.sub(r'/containers/[0-9a-f]{64}', '/containers/ID', path)}"
 
 
-def test_a_probe_is_five_requests_with_its_package_on_stdin(recorder: LabellingProxy) -> None:
-    """As `docker run --rm -i`: the wait for the container's removal is sent before it
-    starts, and the daemon removes it when it exits (AutoRemove): no request after."""
+def test_a_probe_is_six_requests_with_its_package_on_stdin(recorder: LabellingProxy) -> None:
     proc = run_envlock(
         ["probe", "--image", PY_IMAGE, "--json"],
         env=clean_env(DOCKER_HOST=f"unix://{recorder.path}"),
@@ -53,12 +51,11 @@ def test_a_probe_is_five_requests_with_its_package_on_stdin(recorder: LabellingP
         f"GET /images/{PY_IMAGE}/json",
         "POST /containers/create",
         "POST /containers/ID/attach",
-        "POST /containers/ID/wait",
         "POST /containers/ID/start",
+        "POST /containers/ID/wait",
+        "DELETE /containers/ID",
     ]
-    assert b"condition=removed" in recorder.seen[3][0]
     create = json.loads(recorder.seen[1][1])
-    assert create["HostConfig"]["AutoRemove"]
     assert create["OpenStdin"] and create["StdinOnce"] and create["AttachStdin"]
     assert len(json.dumps(create["Cmd"])) < 8192  # the ~70 KiB package is not in it
     assert create["HostConfig"]["NetworkMode"] == "none"
