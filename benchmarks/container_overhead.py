@@ -60,8 +60,10 @@ stamp("python started")
 from envlock.container import unix
 send, exchange = unix._UnixHTTP._send, unix._Attached._exchange
 def _send(self, request, timeout, max_body):
-    line = request.split(b"\r\n", 1)[0].decode().split(" ")
-    what = line[0] + " " + line[1].split("?")[0].split("/")[-1][:20]
+    method, target = request.split(b"\r\n", 1)[0].decode().split(" ")[:2]
+    # the endpoint's last word, a container's id left out: "POST create", "DELETE containers"
+    words = [w for w in target.split("?")[0].split("/") if w and len(w) != 64]
+    what = method + " " + words[-1]
     stamp("sent " + what)
     status = send(self, request, timeout, max_body)
     stamp("answered " + what)

@@ -190,12 +190,17 @@ def _night(version: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def _unreleased(member: str, have: str, torch_version: str | None) -> Iterator[_Problem]:
-    """A member the release table cannot judge: a nightly, or a vendor's or a source build
-    ("0.19.0a0+d23a6e1", compiled against the torch beside it: XLA's TPU image pins one).
-    Nightlies are judged by date: the nightly index publishes each night's torch with that
-    night's members (torch 2.6.0.dev20241113 with torchvision 0.20.0.dev20241113, named
-    before the release bumped it to 0.21); any other pair is nothing the table can say."""
+def _unreleased(
+    family: Family, member: str, have: str, torch_version: str | None
+) -> Iterator[_Problem]:
+    """A member the release table cannot judge by itself: a nightly, or a vendor's or a
+    source build ("0.19.0a0+d23a6e1", compiled against the torch beside it: XLA's TPU image
+    pins one). Nightlies are judged by date: the nightly index publishes each night's torch
+    with that night's members (torch 2.6.0.dev20241113 with torchvision 0.20.0.dev20241113,
+    named before the release bumped it to 0.21). Beside a released torch, a pre-release of a
+    series the table pairs with an older torch was built in that torch's cycle (pytorch#47304:
+    torchvision 0.7.0.dev20200610 beside torch 1.7.0; vllm#4252: NGC's 0.16.0a0 beside pip's
+    torch 2.2.1); any other pair is nothing the table can say."""
     night, torch_night = _night(have), _night(torch_version)
     if night and torch_night and night != torch_night:
         yield _Problem(
@@ -204,6 +209,22 @@ def _unreleased(member: str, have: str, torch_version: str | None) -> Iterator[_
             f"a nightly of {night}, torch is the nightly of {torch_night}: the nightly "
             "index pairs builds of the same date",
             "nightly date",
+        )
+    # a local tag ("+d23a6e1", vLLM's TPU image beside torch 2.5.0): compiled here, against
+    # the torch beside it
+    series = re.match(r"\d+\.\d+", have) if "+" not in have else None
+    torch = Version.of(_public(torch_version)) if torch_version else None
+    if series is None or torch is None or not is_released(torch_version or ""):
+        return
+    v = Version.parse(series.group(0))
+    row = family.torch_for(member, v)
+    if row is not None and row.torch < torch.truncate(2) and not family.pairs(member, v, torch):
+        yield _Problem(
+            member,
+            have,
+            f"a pre-release of {member} {v}, built in the cycle of torch {row.torch}; "
+            f"torch is the release {torch_version}",
+            "pre-release series",
         )
 
 
@@ -218,7 +239,7 @@ def _pairing(
     for member in PAIRED:
         have = installed.get(member)
         if have is not None and not is_released(have):
-            yield from _unreleased(member, have, torch_version)
+            yield from _unreleased(family, member, have, torch_version)
             continue
         want = row.members.get(member)
         v = Version.of(_public(have)) if have is not None else None
