@@ -120,3 +120,26 @@ def test_an_import_error_of_torchs_own_cuda_major_is_not_that_mismatch() -> None
     same = text.replace("2.4.0+cu118", "2.4.0+cu121").replace("PyTorch: 11.8", "PyTorch: 12.1")
     assert _found(same, "EL-EXT-CUDA-MAJOR") == []
     assert _found((TUNING / "vllm-8007.txt").read_text(), "EL-EXT-CUDA-MAJOR") == []
+
+
+def test_a_pre_release_of_an_older_series_beside_a_released_torch_is_a_mismatch() -> None:
+    """pytorch#47304: torchvision 0.7.0.dev20200610 (a nightly of torch 1.6's cycle) beside
+    the release torch 1.7.0+cu101; vllm#4252: NGC's torchvision 0.16.0a0 (torch 2.1's cycle)
+    beside pip's torch 2.2.1. Built against an older torch: the mismatch, not a build of
+    its own."""
+    for name, member in (("pytorch-47304.txt", "torchvision"), ("vllm-4252.txt", "torchvision")):
+        text = (TUNING / name).read_text()
+        found = _found(text, "EL-FAMILY-MISMATCH")
+        assert member in [f.evidence["package"] for f in found], name
+        assert _top(text) == "EL-FAMILY-MISMATCH", name
+
+
+def test_a_pre_release_of_the_same_series_or_beside_a_vendor_torch_is_quiet() -> None:
+    """The same torchvision nightly beside torch 1.6.0 (its own cycle), NGC's members beside
+    NGC's own torch (pytorch#91351), and a pre-release compiled here (a git local tag:
+    vllm#8318's torchvision 0.19.0a0+d23a6e1 beside torch 2.5.0 in vLLM's TPU image):
+    nothing the release table can say."""
+    text = (TUNING / "pytorch-47304.txt").read_text().replace("1.7.0+cu101", "1.6.0+cu101")
+    assert "torchvision" not in [f.evidence["package"] for f in _found(text, "EL-FAMILY-MISMATCH")]
+    assert _found((TUNING / "pytorch-91351.txt").read_text(), "EL-FAMILY-MISMATCH") == []
+    assert _found((TUNING / "vllm-8318.txt").read_text(), "EL-FAMILY-MISMATCH") == []
