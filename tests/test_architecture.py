@@ -58,6 +58,7 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     (
         "envlock.facts",
+        "envlock.digestfacts",  # the digests' dataclasses, the Facts' and the Lock's
         "envlock.probe.shapes",  # the facts document as TypedDicts: types only
         "envlock.typed",
         "envlock.findings",

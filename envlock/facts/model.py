@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from envlock import typed
-from envlock.errors import FactsError
 
-# re-exported (`X as X`): the driver section and its health facts, modules of their own
+# re-exported (`X as X`): the digests (the lock's too), the driver section and its health
+# facts, modules of their own
+from envlock.digestfacts import DeterminismFacts as DeterminismFacts
+from envlock.digestfacts import DigestClassFacts as DigestClassFacts
+from envlock.digestfacts import DigestSummary as DigestSummary
+from envlock.errors import FactsError
 from envlock.facts.driver import DriverFacts as DriverFacts
 from envlock.facts.driver import GpuFacts as GpuFacts
 from envlock.facts.driver import PciGpuFacts as PciGpuFacts
@@ -302,43 +306,6 @@ class ImageFacts:
     gpus_requested: str | None = None
     gpu_request_error: str | None = None
     probe_mode: str = "python"  # python, or shell when the image has no python3
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class DigestSummary:
-    """Float64 statistics of a class's output tensors, for tolerance comparison."""
-
-    sum: float
-    mean: float
-    max_abs: float
-    elements: int = 0
-    samples: list[float] = field(default_factory=list)  # values at evenly spaced positions
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class DigestClassFacts:
-    digest: str  # "sha256:<hex>" of the first run's tensors (names, dtypes, shapes, bytes)
-    summary: DigestSummary
-    run_to_run_identical: bool = True
-    repeat_digest: str | None = None  # the second run's digest, only when it differs
-    differing_ops: list[str] = field(default_factory=list)  # ops whose outputs differed, then
-    tensors: int = 0
-    skipped: dict[str, str] = field(
-        default_factory=dict
-    )  # op -> why this torch/device cannot run it
-    seconds: float | None = None  # first run; never written to the lock
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class DeterminismFacts:
-    seed: int
-    suite_version: int
-    device: str  # cpu or cuda
-    context: dict[str, str] = field(default_factory=dict, metadata=typed.NAME_KEYS)
-    settings: dict[str, str] = field(default_factory=dict, metadata=typed.NAME_KEYS)
-    classes: dict[str, DigestClassFacts] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)  # class -> why it could not run
-    seconds: float | None = None  # both runs of the workload, without the torch import
 
 
 # -------------------------------------------------------------------- network

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from envlock import DISTRIBUTION, typed
+from envlock.digestfacts import DeterminismFacts
 from envlock.errors import LockError
-from envlock.facts import DeterminismFacts
 from envlock.lock.fieldmeta import V1_1, FieldMeta, about, meta_of, written
 from envlock.lock.sections import (
     LockedCuda,

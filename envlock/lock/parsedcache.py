@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-from envlock.facts import DeterminismFacts
+from envlock.digestfacts import DeterminismFacts
 from envlock.lock.model import Lock, LockHeader
 from envlock.lock.version import LockVersion
 from envlock.severity import Severity

@@ -303,14 +303,16 @@ def test_a_repeat_restore_takes_verifys_report_from_the_cache_and_any_key_change
     target = tmp_path / "restored"
     first: list[dict[str, object]] = []
     _audited(lock, target, env, first)
-    outputs, verified = [], []
+    outputs, verified, facts = [], [], []
     for extra in (["--no-cache"], [], ["--strict"]):
         args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", *extra]
         out, events = _audited_args(args, target, env)
         outputs.append(out)
         verified.append(["import", ["envlock.verify"]] in events)
+        facts.append(["import", ["envlock.facts.model"]] in events)
     assert outputs[0] == outputs[1]  # uncached, then from the JSON run's entry
     assert verified == [True, False, True]
+    assert facts == [True, False, True]  # nor the Facts model (envlock/digestfacts.py)
     lock.write_bytes(lock.read_bytes() + b"\n# changed\n")
     args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
     out, events = _audited_args(args, target, env)
@@ -325,10 +327,11 @@ def test_a_repeat_restore_takes_verifys_report_from_the_cache_and_any_key_change
 def _audited_args(
     args: list[str], target: Path, env: dict[str, str]
 ) -> tuple[str, list[list[str]]]:
-    """restore's output and the modules its process imported (["import", NAME])."""
+    """restore's output and its events (_audited's), the imports of the comparison and
+    of the Facts model among them."""
     log = target.parent / "audit.log"
     proc = subprocess.run(
-        [sys.executable, "-c", AUDITED.replace('"envlock.lock.model",', '"envlock.verify",'),
+        [sys.executable, "-c", AUDITED.replace('"envlock.lock.model",', '"envlock.verify", "envlock.facts.model",'),
          str(log), *args],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )  # fmt: skip
