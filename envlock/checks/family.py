@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envlock.checks.context import CheckContext
+from envlock.checks.familyfix import member_fix, source_fix
 from envlock.checks.registry import check
 from envlock.facts import RequiresFacts
 from envlock.findings import Finding, Severity
@@ -33,7 +34,7 @@ from envlock.matrix.builds import (
     torch_origin,
     two_installs,
 )
-from envlock.matrix.family import FAMILY, PAIRED, Family, FamilyRow, load_family, pip_line
+from envlock.matrix.family import FAMILY, PAIRED, Family, load_family
 
 if TYPE_CHECKING:  # at run time packaging is imported inside the functions that use it
     from packaging.requirements import Requirement
@@ -345,9 +346,11 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     for package, found in sorted(by_package.items()):
         version = found[0].version
         fix = (
-            _source_fix(package, row)
+            source_fix(package, row)
             if any(p.source == "build origin" for p in found) and not _rocm(torch_tag)
-            else _fix(package, version, row, family, torch_tag)
+            else member_fix(
+                package, version, Version.of(_public(version)), row, family, torch_tag, ctx
+            )
         )
         yield Finding(
             check_id="EL-FAMILY-MISMATCH",
@@ -371,47 +374,8 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-_REPOS = {"torchvision": "vision", "torchaudio": "audio", "torchtext": "text"}
-
-
 def _rocm(torch_tag: str | None) -> bool:
     return bool(torch_tag) and str(torch_tag).lower().startswith("rocm")
-
-
-def _source_fix(package: str, row: FamilyRow | None) -> str:
-    """A member for NVIDIA's or a source build of torch: built against that torch, never
-    the released wheel (pip would also replace the torch it needs with PyPI's)."""
-    series = row.members.get(package) if row else None
-    ref = f"@v{series}.0" if series else ""
-    return (
-        f"pip uninstall -y {package}; use the {package} that came with this torch (NGC "
-        f"containers and JetPack ship one), or build it against this torch: pip install "
-        f"--no-build-isolation --no-deps git+https://github.com/pytorch/{_REPOS[package]}.git{ref}"
-    )
-
-
-def _fix(
-    package: str,
-    version: str,
-    row: FamilyRow | None,
-    family: Family,
-    torch_tag: str | None,
-) -> str:
-    if row is not None and package in row.members:
-        line = pip_line({package: row.members[package]}, torch_tag)
-        v = Version.of(_public(version))
-        other = family.torch_for(package, v) if v is not None else None
-        if other is not None and other.torch != row.torch:
-            pins = {"torch": other.torch, package: other.members[package]}
-            line += f"; or move torch to the release {package} {version} was built for: "
-            line += pip_line(pins, torch_tag)
-        return line
-    # not a member the matrix pairs: a package built for another torch
-    return (
-        f"install a {package} release built for this torch (its requirements name the torch "
-        f"it supports), or rebuild it: pip install --no-build-isolation --no-cache-dir "
-        f"--force-reinstall --no-deps --no-binary {package} {package}"
-    )
 
 
 @check("EL-TORCH-TWO-INSTALLS")

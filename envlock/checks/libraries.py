@@ -352,7 +352,15 @@ class _Mixed:
             )
             + f" ({self.who})"
         )
-        return Severity.ERROR, message, "; ".join(self._clash_fix(w, o) for w, o in self.clashes)
+        fixes = [self._clash_fix(w, o) for w, o in self.clashes]
+        # the strays that share no files with torch's wheels and that nothing requires go
+        # too: left alone, the wheels of two majors stay (vllm#18580's nvidia-nvjitlink-cu12
+        # beside torch's cu118 stack), and this check fires again on what the fix left
+        clashing = {w.name for w, _ in self.clashes}
+        unneeded = [w.name for w in self.strays if w.name not in clashing and not w.required_by]
+        if unneeded:
+            fixes.append(f"pip uninstall {' '.join(unneeded)} (no installed package requires them)")
+        return Severity.ERROR, message, "; ".join(fixes)
 
     def _clash_fix(self, w: WheelFacts, o: WheelFacts) -> str:
         need = (

@@ -166,7 +166,7 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
     python = asked.python or _this_python()
     every = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
     fits = [f for f in every if _selected(f, asked)]
-    chosen = best(fits)
+    chosen = best(_whole_family(fits, asked.family)) or best(fits)
     return MatrixAdvice(
         gpus=tuple(asked.described),
         capabilities=tuple(str(c) for c in caps),
@@ -180,6 +180,18 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
         torch=_torch_name(asked),
         other_release=_other_release(every, asked) if chosen is None else None,
     )
+
+
+def _whole_family(fits: list[Fit], family: tuple[str, ...]) -> list[Fit]:
+    """The builds of releases the matrix pairs every installed family member with: moving
+    torch to a release whose torchaudio is not known (none in matrix/family.toml for torch
+    2.12-2.14) would leave the old torchaudio beside it, a family mismatch (vllm#20484's
+    torchaudio 2.8 nightly)."""
+    from envlock.checks.hints import paired_members
+    from envlock.matrix.family import PAIRED
+
+    held = [m for m in PAIRED if m in family]
+    return [f for f in fits if len(paired_members(held, f.release.release)) == len(held)]
 
 
 def _selected(f: Fit, asked: _Asked) -> bool:

@@ -1,0 +1,79 @@
+"""EL-FAMILY-MISMATCH's fixes (checks/family.py finds the mismatch): the paired member
+from torch's own index, or torch moved to the release the member was built for, at a
+build that release had; for NVIDIA's or a source build of torch, the member that came
+with it or one built against it."""
+
+from __future__ import annotations
+
+import re
+
+from envlock.checks.context import CheckContext
+from envlock.matrix import Version
+from envlock.matrix.family import PAIRED, Family, FamilyRow, pip_line
+
+_REPOS = {"torchvision": "vision", "torchaudio": "audio", "torchtext": "text"}
+
+
+def _held(ctx: CheckContext) -> set[str]:
+    """The family members installed here (moving torch moves each of them too)."""
+    return {m for m in PAIRED if m in ctx.facts.packages.distributions}
+
+
+def _older_tag(ctx: CheckContext, release: Version, torch_tag: str | None) -> str | None:
+    """The build of `release` to move torch to: torch's own variant where that release had
+    it, else its newest CUDA variant no newer than torch's (this driver runs torch's, so it
+    runs that one); "" where the release had neither (torch 2.1 had no cu124: naming it is
+    an install that cannot happen). No tag (PyPI's default build): None, no index needed."""
+    if torch_tag is None or _cuda_of_tag(torch_tag) is None:
+        return torch_tag  # PyPI's default, +cpu (every release has one), ROCm: as before
+    entry = ctx.matrix.torch_release(release)
+    if entry is None or entry.variant(torch_tag) is not None:
+        return torch_tag
+    have = _cuda_of_tag(torch_tag)
+    older = [(v.cuda, v.name) for v in entry.variants if have is not None and v.cuda <= have]
+    return max(older)[1] if older else ""
+
+
+def _cuda_of_tag(tag: str) -> Version | None:
+    """cu124 -> 12.4, cu92 -> 9.2; None for cpu, rocm and anything else."""
+    m = re.fullmatch(r"cu(\d+)(\d)", tag)
+    return Version.parse(f"{m[1]}.{m[2]}") if m else None
+
+
+def source_fix(package: str, row: FamilyRow | None) -> str:
+    """A member for NVIDIA's or a source build of torch: built against that torch, never
+    the released wheel (pip would also replace the torch it needs with PyPI's)."""
+    series = row.members.get(package) if row else None
+    ref = f"@v{series}.0" if series else ""
+    return (
+        f"pip uninstall -y {package}; use the {package} that came with this torch (NGC "
+        f"containers and JetPack ship one), or build it against this torch: pip install "
+        f"--no-build-isolation --no-deps git+https://github.com/pytorch/{_REPOS[package]}.git{ref}"
+    )
+
+
+def member_fix(
+    package: str,
+    version: str,
+    public: Version | None,
+    row: FamilyRow | None,
+    family: Family,
+    torch_tag: str | None,
+    ctx: CheckContext,
+) -> str:
+    if row is not None and package in row.members:
+        line = pip_line({package: row.members[package]}, torch_tag)
+        other = family.torch_for(package, public) if public is not None else None
+        tag = _older_tag(ctx, other.torch, torch_tag) if other is not None else ""
+        if other is not None and other.torch != row.torch and tag != "":
+            pins = {"torch": other.torch, package: other.members[package]}
+            pins |= {m: s for m, s in other.members.items() if m != package and m in _held(ctx)}
+            line += f"; or move torch to the release {package} {version} was built for: "
+            line += pip_line(pins, tag)
+        return line
+    # not a member the matrix pairs: a package built for another torch
+    return (
+        f"install a {package} release built for this torch (its requirements name the torch "
+        f"it supports), or rebuild it: pip install --no-build-isolation --no-cache-dir "
+        f"--force-reinstall --no-deps --no-binary {package} {package}"
+    )
