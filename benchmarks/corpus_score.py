@@ -7,8 +7,10 @@ A diagnosed report (arch, driver, no-driver, cpu-wheel, family, two-torch, cudnn
 hit when the top finding is the ID that states the established diagnosis (expect_top; a
 report whose cause no check states yet, expect_top_new, is a miss). A healthy report
 (fine) is a hit when envlock raises no error; an error there is a false error. layout and
-evidence-cut reports are listed, not scored. The held-out part (heldout.json) is scored
-here only: no test asserts it until the checks are done (issue 21).
+evidence-cut reports are listed, not scored. A tuning report marked `miss` (the class and
+why it stays one; tests/pasted/test_corpus.py holds the list) is scored like any other. The
+held-out part (heldout.json) is scored here only: no test asserts it until the checks are
+done (issue 21).
 """
 
 from __future__ import annotations
