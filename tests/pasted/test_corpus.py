@@ -121,28 +121,25 @@ def _rule(batch: str) -> set[str]:
 def test_the_held_out_part_is_the_stated_rule() -> None:
     """Each batch of issue 21 is split on its own by _rule. Session 3's second and third
     batches ('issue21-s3b', 'issue21-s3c'), session 4's two ('issue21-s4', 'issue21-s4b')
-    and session 5's first ('issue21-s5') were held out, scored once and tuned on: tuning
-    reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
-    3's first 9 before them). Session 5's second batch ('issue21-s5b') is the held-out part
-    now, unseen. Moving a report between the parts, or holding a seen report out again,
-    fails here."""
+    and session 5's two ('issue21-s5', 'issue21-s5b') were held out, scored once and tuned
+    on: tuning reports now, marked seen, exactly the ones the rule held out (session 2's 21
+    and session 3's first 9 before them). The held-out part is empty until the next batch
+    is split. Moving a report between the parts, or holding a seen report out again, fails
+    here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
+    scored += ("issue21-s5b",)
     want = set().union(*(_rule(batch) for batch in scored))
     assert {e["file"] for e in CORPUS if e.get("added") in scored and "seen" in e} == want
     seen = [e for e in CORPUS if "seen" in e]
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
-    assert len(want) == 24 + 12 + 21 and len(seen) == 30 + 24 + 12 + 21
+    assert len(want) == 24 + 12 + 21 + 13 and len(seen) == 30 + 24 + 12 + 21 + 13
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
-    fresh = "issue21-s5b"
-    assert {e["file"] for e in HELDOUT} == _rule(fresh)
-    assert all(e.get("added") == fresh and "seen" not in e for e in HELDOUT)
-    added = [e for e in [*CORPUS, *HELDOUT] if e.get("added") == fresh]
-    assert len(HELDOUT) == 13 and len(added) == 36
+    assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
+    assert HELDOUT == []
     # a third of each category, rounded up: in batches this small, up to two thirds
-    for part, batch in ((want, scored), ({e["file"] for e in HELDOUT}, (fresh,))):
-        total = [e for e in [*CORPUS, *HELDOUT] if e.get("added") in batch]
-        assert 0.3 <= len(part) / len(total) <= 2 / 3
+    total = [e for e in CORPUS if e.get("added") in scored]
+    assert 0.3 <= len(want) / len(total) <= 2 / 3
 
 
 @pytest.mark.parametrize(
@@ -170,6 +167,7 @@ def test_the_documented_misses_are_these() -> None:
         "pytorch-48200.txt",  # one release's NVRTC: a case, not a class
         "vllm-18580.txt",  # Triton's ptxas vs the driver: not sourced in matrix/ yet
         "vllm-44335.txt",  # the excerpt holds the wheels, not the extension
+        "pytorch-37530.txt",  # a source-built member: the paste cannot tell (vllm-8318)
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)

@@ -268,7 +268,13 @@ LEFT = {
     ("word-wrap-100", "vllm-18561.txt"),
     ("word-wrap-80", "vllm-12168.txt"),
     ("word-wrap-80", "vllm-18561.txt"),
+    ("word-wrap-100", "vllm-11366.txt"),  # (session 5, s5b's held-out part, the lead)
+    ("word-wrap-100", "vllm-11431.txt"),
+    ("word-wrap-100", "vllm-11953.txt"),
+    ("word-wrap-100", "vllm-13671.txt"),
     # ... and NVIDIA_REQUIRE_CUDA cut at column 80 on one of its blanks
+    ("wrap-80", "vllm-11953.txt"),  # (session 5, s5b's held-out part, the lead)
+    ("wrap-80", "vllm-13671.txt"),
     ("wrap-80", "vllm-14433.txt"),
     ("wrap-80", "vllm-16061.txt"),
     ("wrap-80", "vllm-18946.txt"),
@@ -343,6 +349,22 @@ LEFT_PAIRS = {
     ("zero-width", "wrap-80", "vllm-7494.txt"),
     # a flattened report cut at 80 columns: the cuts fall inside its keys
     ("flattened", "wrap-80", "vllm-11705.txt"),
+    # (session 5: s5b's held-out part moved into tuning, the lead: the pairs meet other
+    # reports again) the same classes: a cut changed again by trailing blanks, a second wrap
+    # or flattening ...
+    ("wrap-100", "trailing-spaces", "vllm-4164.txt"),
+    ("wrap-100", "word-wrap-80", "vllm-6486.txt"),
+    ("wrap-100", "wrap-80", "vllm-9832.txt"),
+    ("wrap-80", "flattened", "vllm-4812.txt"),
+    # ... a cut counting the columns of quote markers or a tab (8 to textwrap) ...
+    ("quote-nested", "wrap-100", "vllm-14979.txt"),
+    ("quote-nested", "wrap-80", "vllm-15958.txt"),
+    ("indent-tab", "wrap-100", "pytorch-150733.txt"),
+    ("indent-tab", "word-wrap-100", "vllm-6699.txt"),
+    ("indent-tab", "word-wrap-80", "vllm-9556.txt"),
+    # ... and a flattened report wrapped again: the wrap falls inside its keys (vllm-14087)
+    ("flattened", "wrap-100", "vllm-19741.txt"),
+    ("flattened", "word-wrap-100", "vllm-16588.txt"),
 }
 
 
@@ -450,6 +472,8 @@ CHANGED_AS_PASTED = {
             "vllm-18561.txt",
             "vllm-18946.txt",
             "vllm-19741.txt",
+            "vllm-11953.txt",  # (session 5, s5b's held-out part moved into tuning)
+            "vllm-13448.txt",
         )
     },
     # (session 5) the paste's own cut at its terminal's 140 columns joined
@@ -469,11 +493,21 @@ CHANGED_AS_PASTED = {
             "vllm-11484.txt",
             "vllm-17431.txt",
             "vllm-19569.txt",
+            "vllm-11366.txt",  # (session 5, s5b's held-out part moved into tuning)
+            "vllm-11431.txt",
+            "vllm-13671.txt",
+            "vllm-9556.txt",
         )
     },
     **{
         name: "the widest line joined to the next (not a cut)"
-        for name in ("vllm-10932.txt", "vllm-6276.txt", "vllm-6635.txt", "vllm-ascend-1154.txt")
+        for name in (
+            "vllm-10932.txt",
+            "vllm-6276.txt",
+            "vllm-6635.txt",
+            "vllm-ascend-1154.txt",
+            "vllm-4432.txt",  # (session 5, s5b's held-out part moved into tuning)
+        )
     },
 }
 
