@@ -20,52 +20,14 @@ from envlock.probe import _dists
 from envlock.usecases import warmverify
 from tests.preflight.test_livecache_keys import FakeTorch, _mig, fake
 from tests.preflight.test_reportcache import recording
+from tests.preflight.test_warmverify import Runs, _warm
 
 __all__ = ["fake", "recording"]  # the fixtures, shared
 
 
-class Runs:
-    """warmverify.run() as `envlock doctor` would call it, counting the full CLI's runs and
-    the probes taken."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-        self.capsys = capsys
-        self.full = 0
-        self.probes = 0
-        real = livecache._host_static
-
-        def counted(*args: Any, **kw: Any) -> Any:
-            self.probes += 1
-            return real(*args, **kw)
-
-        monkeypatch.setattr(livecache, "_host_static", counted)
-
-    def __call__(self, *argv: str) -> tuple[int | None, str, str]:
-        _dists._cache.clear()  # a per-process memo: each envlock command is a new process
-        livecache._AHEAD.clear()
-
-        def full(args: list[str]) -> int:
-            self.full += 1
-            return cli.main(args)
-
-        code = warmverify.run(["doctor", *argv], full)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runs:
-    return Runs(monkeypatch, capsys)
-
-
-def _warm(runs: Runs, *argv: str) -> tuple[int | None, str, str]:
-    """Run until the stored output answers; that answer."""
-    runs(*argv)
-    runs(*argv)
-    before = runs.full
-    answer = runs(*argv)
-    assert runs.full == before, "the third run was not answered from the stored output"
-    return answer
+    return Runs(monkeypatch, capsys, "doctor")
 
 
 @pytest.mark.parametrize("fmt", doctor_command.FORMATS)

@@ -36,10 +36,16 @@ __all__ = ["fake", "recording"]  # the fixtures, shared
 
 
 class Runs:
-    """warmverify.run() as `envlock verify` would call it, counting the full CLI's runs and
-    the probes taken."""
+    """warmverify.run() as `envlock COMMAND` would call it (verify; doctor in
+    test_warmdoctor.py), counting the full CLI's runs and the probes taken."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        command: str = "verify",
+    ):
+        self.command = command
         self.capsys = capsys
         self.full = 0
         self.probes = 0
@@ -59,7 +65,7 @@ class Runs:
             self.full += 1
             return cli.main(args)
 
-        code = warmverify.run(["verify", *argv], full)
+        code = warmverify.run([self.command, *argv], full)
         out, err = self.capsys.readouterr()
         return code, out, err
 
