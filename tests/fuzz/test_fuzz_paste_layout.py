@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from envlock.errors import FactsError
@@ -17,7 +17,7 @@ from envlock.pasted import facts_from_texts
 from envlock.pasted.layout import undo_layout, undo_quoting
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
-from tests.pasted.test_layouts import TRANSFORMS, TUNING, _document, _expected, _text
+from tests.pasted.test_layouts import LEFT, TRANSFORMS, TUNING, _document, _expected, _text
 
 pytestmark = pytest.mark.fuzz
 
@@ -38,6 +38,9 @@ COMPOSABLE = sorted(
     layouts=st.lists(st.sampled_from(COMPOSABLE), min_size=1, max_size=3, unique=True),
 )
 def test_layouts_composed_read_as_the_report(report: str, layouts: list[str]) -> None:
+    # a layout that alone reads this report differently is listed there, with why (LEFT:
+    # vllm-7112's own 140-column cut, blanks collapsed); a composition with it, too
+    assume(not any((how, report) in LEFT for how in layouts))
     text = _text(report)
     for how in layouts:
         text = TRANSFORMS[how](text)
