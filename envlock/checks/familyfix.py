@@ -5,10 +5,8 @@ with it or one built against it."""
 
 from __future__ import annotations
 
-import re
-
 from envlock.checks.context import CheckContext
-from envlock.matrix import Version
+from envlock.matrix import Version, variant_cuda
 from envlock.matrix.family import PAIRED, Family, FamilyRow, pip_line
 
 _REPOS = {"torchvision": "vision", "torchaudio": "audio", "torchtext": "text"}
@@ -24,20 +22,14 @@ def _older_tag(ctx: CheckContext, release: Version, torch_tag: str | None) -> st
     it, else its newest CUDA variant no newer than torch's (this driver runs torch's, so it
     runs that one); "" where the release had neither (torch 2.1 had no cu124: naming it is
     an install that cannot happen). No tag (PyPI's default build): None, no index needed."""
-    if torch_tag is None or _cuda_of_tag(torch_tag) is None:
+    have = variant_cuda(torch_tag) if torch_tag is not None else None
+    if torch_tag is None or have is None:
         return torch_tag  # PyPI's default, +cpu (every release has one), ROCm: as before
     entry = ctx.matrix.torch_release(release)
     if entry is None or entry.variant(torch_tag) is not None:
         return torch_tag
-    have = _cuda_of_tag(torch_tag)
-    older = [(v.cuda, v.name) for v in entry.variants if have is not None and v.cuda <= have]
+    older = [(v.cuda, v.name) for v in entry.variants if v.cuda <= have]
     return max(older)[1] if older else ""
-
-
-def _cuda_of_tag(tag: str) -> Version | None:
-    """cu124 -> 12.4, cu92 -> 9.2; None for cpu, rocm and anything else."""
-    m = re.fullmatch(r"cu(\d+)(\d)", tag)
-    return Version.parse(f"{m[1]}.{m[2]}") if m else None
 
 
 def source_fix(package: str, row: FamilyRow | None) -> str:
@@ -66,8 +58,9 @@ def member_fix(
         other = family.torch_for(package, public) if public is not None else None
         tag = _older_tag(ctx, other.torch, torch_tag) if other is not None else ""
         if other is not None and other.torch != row.torch and tag != "":
+            held = _held(ctx)
             pins = {"torch": other.torch, package: other.members[package]}
-            pins |= {m: s for m, s in other.members.items() if m != package and m in _held(ctx)}
+            pins |= {m: s for m, s in other.members.items() if m != package and m in held}
             line += f"; or move torch to the release {package} {version} was built for: "
             line += pip_line(pins, tag)
         return line
