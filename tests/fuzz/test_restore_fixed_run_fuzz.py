@@ -20,32 +20,14 @@ from envlock.install.marker import FIXED_RUN, MARKER
 from envlock.install.swap import Swap, sweep
 from envlock.install.venvdir import target
 from tests.fuzz.test_restore_fuzz import RESTORE, VALID_MARKER, markers
+from tests.fuzz.test_restore_fuzz import _valid as _marker_valid
 
 pytestmark = pytest.mark.fuzz
 
 
 def _valid(data: bytes) -> bool:
     """The oracle: what restore writes, whatever (positive) pid it names."""
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return False
-    if not isinstance(doc, dict) or not {"envlock-restore", "pid", "phase", "moved-in"} <= set(doc):
-        return False
-    names = doc["moved-in"]
-    return (
-        type(doc["envlock-restore"]) is int
-        and doc["envlock-restore"] == 1
-        and type(doc["pid"]) is int
-        and doc["pid"] > 0
-        and doc["phase"] in ("build", "swap", "commit")
-        and isinstance(names, list)
-        and all(
-            isinstance(n, str) and n not in ("", ".", "..") and not set(n) & {"/", "\0"}
-            for n in names
-        )
-        and all(isinstance(doc.get(k), (str, type(None))) for k in ("started", "boot"))
-    )
+    return _marker_valid(data, lambda pid: pid > 0)
 
 
 def _exists(pid: int) -> bool:
