@@ -18,6 +18,22 @@ from envlock.probe._served import command, served, stdin_command, stdin_payload
 
 # The probe's entry under the bootstrap: its options read by hand (argparse costs ~6 ms).
 PROBE_ENTRY = "envlock.probe.__main__:served"
+# The standard library modules a probe imports wherever it runs (its threads, the
+# sections' file reads, ELF headers, resource limits, the ctypes lookup of NVML): a served
+# probe on stdin imports them while its package is still on its way, which in a fresh
+# container takes ~10-20 ms they would otherwise add (tests/container/test_stdin_preload.py
+# holds that the probe imports each of them without the preload).
+PRELOAD = (
+    "threading",
+    "contextlib",
+    "importlib.util",
+    "glob",
+    "struct",
+    "array",
+    "select",
+    "resource",
+    "_ctypes",
+)
 
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -91,7 +107,7 @@ def python_stdin(
         {rel: src for rel, (src, _path) in sources.items()}, codes, importlib.util.MAGIC_NUMBER
     )
     return stdin_command(
-        "python3", PROBE_ENTRY, _probe_args(target, torch_live, timeout, None)
+        "python3", PROBE_ENTRY, _probe_args(target, torch_live, timeout, None), PRELOAD
     ), stdin
 
 

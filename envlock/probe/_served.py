@@ -58,15 +58,20 @@ sys.meta_path.insert(0, Finder)
 module, _, function = sys.argv[1].partition(":")
 sys.exit(getattr(import_module(module), function)(sys.argv[end + 1:]))
 """
-_HEAD = """\
+_PATH = """\
 import sys
 if sys.path and sys.path[0] == "":
     del sys.path[0]  # -c puts the working directory first: the interpreter's path, not the cwd
+"""
+_HEAD = (
+    _PATH
+    + """\
 import json, marshal
 from importlib import import_module
 from importlib.machinery import ModuleSpec
 end = sys.argv.index("--")
 """
+)
 # argv: ENTRY BLOB-CHUNK... -- ARGS; the blob: the sources, JSON, compressed, base64.
 BOOTSTRAP = (
     _HEAD
@@ -77,24 +82,52 @@ CODES = {}
 """
     + _FINDER
 )
-# argv: ENTRY -- ARGS; stdin: what stdin_payload() writes (the container probe over a
-# local daemon: the command line stays small, and the daemon copies less), read by its
-# lengths: stdin's end reaches the container ~20 ms after its bytes, so it is not waited for.
+# argv: ENTRY PRELOAD... -- ARGS; stdin: what stdin_payload() writes (the container probe
+# over a local daemon: the command line stays small, and the daemon copies less), read by
+# its lengths: stdin's end reaches the container ~20 ms after its bytes, so it is not
+# waited for. Its first bytes take 20-30 ms more to arrive than the process takes to start
+# (the daemon's stdin plumbing): a thread reads them while this one imports the standard
+# library modules named PRELOAD (which a fresh container's filesystem makes slow to import).
 STDIN_BOOTSTRAP = (
-    _HEAD
+    _PATH
     + """\
-import _frozen_importlib_external as _bootstrap
+import _thread
 def take(n):
     data = sys.stdin.buffer.read(n)
     if len(data) != n:
-        sys.stderr.write("envlock: the probe's package on stdin was cut short\\n")
-        sys.exit(3)
+        raise EOFError
     return data
-head = take(20)
-FILES = json.loads(take(int.from_bytes(head[:8], "big")).decode("utf-8"))
-codes = take(int.from_bytes(head[8:16], "big"))
-CODES = marshal.loads(codes) if head[16:] == _bootstrap.MAGIC_NUMBER else {}
-del codes
+def receive(got, done):
+    try:
+        head = take(20)
+        got.append(head)
+        got.append(take(int.from_bytes(head[:8], "big")))
+        got.append(take(int.from_bytes(head[8:16], "big")))
+    except BaseException:
+        pass  # cut short: said below, in one line
+    finally:
+        done.release()
+got = []
+done = _thread.allocate_lock()
+done.acquire()
+_thread.start_new_thread(receive, (got, done))
+import json, marshal
+import _frozen_importlib_external as _bootstrap
+from importlib import import_module
+from importlib.machinery import ModuleSpec
+end = sys.argv.index("--")
+for name in sys.argv[2:end]:
+    try:
+        __import__(name)  # as an import statement imports (and -X importtime sees)
+    except Exception:  # absent from this Python: the entry's own import says what it needs
+        pass
+done.acquire()
+if len(got) != 3:
+    sys.stderr.write("envlock: the probe's package on stdin was cut short\\n")
+    sys.exit(3)
+FILES = json.loads(got[1].decode("utf-8"))
+CODES = marshal.loads(got[2]) if got[0][16:] == _bootstrap.MAGIC_NUMBER else {}
+del got
 """
     + _FINDER
 )
@@ -116,10 +149,13 @@ def served(paths: tuple[str, ...], *, version: str | None = None) -> dict[str, s
     return files
 
 
-def stdin_command(python: str, entry: str, args: list[str]) -> list[str]:
+def stdin_command(
+    python: str, entry: str, args: list[str], preload: tuple[str, ...] = ()
+) -> list[str]:
     """argv that runs `entry` as command() does, the modules read from stdin, where
-    stdin_payload()'s bytes are to be written."""
-    return [python, "-c", STDIN_BOOTSTRAP, entry, "--", *args]
+    stdin_payload()'s bytes are to be written; `preload`: standard library modules the
+    entry imports, imported while its modules are still on their way."""
+    return [python, "-c", STDIN_BOOTSTRAP, entry, *preload, "--", *args]
 
 
 def stdin_payload(files: dict[str, str], codes: dict[str, bytes], magic: bytes) -> bytes:
