@@ -13,6 +13,11 @@ def _cli(argv: list[str]) -> int:
 code = run(sys.argv[1:], _cli)
 if code is not None:
     sys.exit(code)
+if sys.argv[1:2] == ["probe"]:  # `probe --image IMAGE --json` too (usecases/imageprobe.py)
+    from envlock.cli import guarded
+    from envlock.usecases.imageprobe import run as probe_image
+
+    code = probe_image(sys.argv[1:], guarded)
 from envlock.cli import leave  # noqa: E402  (after the warm path, which needs no CLI)
 
-leave(_cli(sys.argv[1:]))
+leave(_cli(sys.argv[1:]) if code is None else code)

@@ -10,13 +10,11 @@ so `envlock verify` starts fast.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -24,6 +22,8 @@ from envlock import DISTRIBUTION, __version__
 from envlock.errors import EnvlockError, ExitCode
 
 if TYPE_CHECKING:
+    import argparse  # loaded by build_parser: a command answered before the parser needs none
+
     from envlock.findings import Report
 
 # Order is the order of `envlock --help`.
@@ -67,6 +67,9 @@ def _load(name: str) -> ModuleType:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with `command`, only that subcommand's module is imported
     (the others get a bare entry), which keeps start-up fast for `envlock verify`."""
+    import argparse
+    from pathlib import Path
+
     parser = argparse.ArgumentParser(
         prog="envlock",
         description="Environment doctor and reproducibility lock file for PyTorch on NVIDIA GPUs.",
@@ -149,11 +152,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    return guarded(lambda: args._module.run(args), quiet=args.quiet)
+
+
+def guarded(run: Callable[[], Report | ExitCode | None], *, quiet: bool = False) -> int:
+    """Runs a command's `run` as the CLI runs every command: stdout a reader may leave,
+    no progress with `quiet`; the exit code its result means, or its error's one line and
+    exit code (Ctrl-C 130, a bug's traceback 4)."""
     stdout = sys.stdout
     sys.stdout = ReaderMayLeave(stdout)
-    loud_again = _quiet() if args.quiet else _nothing
+    loud_again = _quiet() if quiet else _nothing
     try:
-        return int(exit_code(args._module.run(args)))
+        return int(exit_code(run()))
     except EnvlockError as exc:
         from envlock.report.safe import plain  # one line, whatever a file's keys held
 
@@ -252,7 +262,11 @@ def entry() -> None:
     code = run(argv, main)  # a warm `envlock verify` answers from its stored output
     if code is not None:
         sys.exit(code)
-    leave(main(argv))
+    if argv[:1] == ["probe"]:  # `probe --image IMAGE --json` too, before the parser loads
+        from envlock.usecases.imageprobe import run as probe_image
+
+        code = probe_image(argv, guarded)
+    leave(main(argv) if code is None else code)
 
 
 def leave(code: int) -> NoReturn:
