@@ -184,6 +184,12 @@ KINDS: dict[str, Kind] = {
         Kind("EL-SHM-SMALL", WARNING, DOCTOR, "/dev/shm too small in a container"),
         Kind("EL-TORCH-CPU-ONLY", ERROR, DOCTOR, "CPU-only torch on a machine with NVIDIA GPUs"),
         Kind(
+            "EL-TRITON-DRIVER-TOO-OLD",
+            ERROR,
+            DOCTOR,
+            "NVIDIA driver too old for the kernels of Triton's bundled ptxas",
+        ),
+        Kind(
             "EL-TORCH-TWO-INSTALLS",
             ERROR,
             DOCTOR,

@@ -15,6 +15,7 @@ from envlock.checks import (
     libraries,
     network,
     runtime,
+    triton,
 )
 from envlock.checks.context import EXPECTATIONS, CheckContext
 from envlock.checks.registry import CHECKS, Check, check, run_checks
@@ -35,4 +36,5 @@ __all__ = [
     "network",
     "run_checks",
     "runtime",
+    "triton",
 ]

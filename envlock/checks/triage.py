@@ -13,8 +13,10 @@ CONSEQUENCES = frozenset({"EL-TORCH-CUDA-UNAVAILABLE", "EL-FACTS-UNAVAILABLE"})
 # Causes that no change of build, family or install can get past, in the order they bind:
 # a GPU that no official build serves (a driver fix is moot on it), then a machine whose
 # driver is missing or runs no install here (two installs or a family mismatch are moot
-# until a driver runs torch at all).
-ROOTS = ("EL-GPU-UNSERVABLE", "EL-NO-DRIVER", "EL-DRIVER-TOO-OLD")
+# until a driver runs torch at all), then a driver that loads none of Triton's kernels
+# (every torch 2.x pins a Triton whose bundled ptxas is CUDA 12 or newer: no build of
+# torch or its family gets those kernels past it).
+ROOTS = ("EL-GPU-UNSERVABLE", "EL-NO-DRIVER", "EL-DRIVER-TOO-OLD", "EL-TRITON-DRIVER-TOO-OLD")
 
 
 def _rank(f: Finding) -> tuple[int, bool, int, str]:

@@ -12,12 +12,19 @@ without a usable NVIDIA driver.
   a GPU);
 - a CPU build of torch whose report says "Could not collect" for both the driver and the
   GPUs: nvidia-smi answered nothing, so no NVIDIA GPU is visible here and the CPU build is
-  what this machine runs (vLLM's CPU backend, a CPU-only VM with a CUDA toolkit).
+  what this machine runs (vLLM's CPU backend, a CPU-only VM with a CUDA toolkit);
+- vLLM's copy prints "vLLM Version: 0.8.5.post1" by importing vllm: vllm is installed,
+  though its pip filter does not list it (added beside a library list that was read).
 """
 
 from __future__ import annotations
 
+import re
+
 from envlock.pasted.draft import Draft
+
+# '0.8.5.post1', '0.9.2.dev41+gaf09b3f0a (git sha: af09b3f0a)'; 'N/A' and 'dev' are not read
+_VLLM_VERSION = re.compile(r"\s*(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[\w.]+)?)")
 
 _NOT_COLLECTED = "could not collect"
 
@@ -45,6 +52,13 @@ def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
                 "nvidia-smi did not run (driver and GPUs: 'Could not collect') and "
                 "torch.cuda.is_available() is False",
             )
+    _vllm_installed(fields, d)
+
+
+def _vllm_installed(fields: dict[str, list[str]], d: Draft) -> None:
+    release = _VLLM_VERSION.match(_raw(fields, "vllm") or "")
+    if release and d.packages:
+        d.add_package("vllm", release.group(1))
 
 
 def _raw(fields: dict[str, list[str]], name: str) -> str | None:

@@ -95,6 +95,7 @@ class _Asked:
     family: tuple[str, ...] = ()
     # conda's torch family where conda holds torch: each pip line removes it first
     conda: tuple[str, ...] = ()
+    triton_kernels: bool = False  # a package runs Triton kernels on every launch
 
 
 def matrix_advice(
@@ -166,7 +167,8 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
     python = asked.python or _this_python()
     every = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
     fits = [f for f in every if _selected(f, asked)]
-    chosen = best(_whole_family(fits, asked.family)) or best(fits)
+    loads = [f for f in fits if _triton_loads(matrix, f, asked)]
+    chosen = best(_whole_family(loads, asked.family)) or best(loads)
     return MatrixAdvice(
         gpus=tuple(asked.described),
         capabilities=tuple(str(c) for c in caps),
@@ -180,6 +182,18 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
         torch=_torch_name(asked),
         other_release=_other_release(every, asked) if chosen is None else None,
     )
+
+
+def _triton_loads(matrix: Matrix, f: Fit, asked: _Asked) -> bool:
+    """Where an installed package runs Triton kernels on every launch (vLLM >= 0.8), a
+    build whose pinned Triton's kernels this driver cannot load does not run the job
+    (EL-TRITON-DRIVER-TOO-OLD: torch cu118 on a 470 driver, vllm#6099)."""
+    from envlock.checks.triton import triton_loads
+
+    if not asked.triton_kernels:
+        return True
+    caps = list(asked.capabilities)
+    return triton_loads(matrix, f.release.release, caps, asked.driver, asked.os_name or "linux")
 
 
 def _whole_family(fits: list[Fit], family: tuple[str, ...]) -> list[Fit]:
@@ -294,6 +308,7 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
     the OS."""
     from envlock.checks.context import CheckContext
     from envlock.checks.hints import conda_held
+    from envlock.checks.triton import kernels_certain
     from envlock.collect import collect_facts
 
     # the matrix needs no torch import
@@ -309,6 +324,7 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
             asked.arm.append(f"this {machine} machine's GPU")
     asked.conda = conda_held(facts.toolchain.conda_packages)
     asked.family = (*facts.packages.distributions, *asked.conda)
+    asked.triton_kernels = kernels_certain(ctx)
     if asked.driver is None:
         # its version, else the oldest driver of the CUDA version it provides (a paste may
         # state only that: torch's "driver too old (found version 11070)")

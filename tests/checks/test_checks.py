@@ -796,6 +796,8 @@ def test_check(case: Case) -> None:
 
 # Image checks written with the container probe are tested beside it.
 TESTED_ELSEWHERE = {
+    # real collect_env reports and real facts, fires and quiet (matrix/triton.toml)
+    "EL-TRITON-DRIVER-TOO-OLD": "tests/checks/test_triton_driver.py",
     "EL-IMAGE-LATEST-TAG": "tests/container/test_container_unit.py",
     "EL-IMAGE-NO-DIGEST": "tests/container/test_container_unit.py",
     "EL-IMAGE-ROOT-USER": "tests/container/test_container_unit.py",
