@@ -12,6 +12,7 @@ both use it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from envlock import __version__
 from envlock.probe._served import command, served, stdin_command, stdin_payload
@@ -95,20 +96,57 @@ def python_stdin(
     target: str, *, torch_live: bool, timeout: float, with_pynvml: bool
 ) -> tuple[list[str], bytes]:
     """(argv, stdin) that run the probe under the image's python3 as python_command's argv
-    does, the package written to its stdin: with it, the host's bytecode of each module
-    whose __pycache__ entry is that of the file as it is now, which a python3 of the
-    host's magic number runs without compiling the source (~40 ms of the probe's 0.1 s
-    in a container). The code objects name the host's files in tracebacks."""
+    does, the package written to its stdin: stdin_argv() and stdin_package()."""
+    return stdin_argv(target, torch_live=torch_live, timeout=timeout), stdin_package(
+        with_pynvml=with_pynvml
+    )
+
+
+def stdin_argv(target: str, *, torch_live: bool, timeout: float) -> list[str]:
+    """python_stdin()'s argv: small, it needs no file read (the container can be created
+    while stdin_package() is built)."""
+    return stdin_command(
+        "python3", PROBE_ENTRY, _probe_args(target, torch_live, timeout, None), PRELOAD
+    )
+
+
+def stdin_package(*, with_pynvml: bool) -> bytes:
+    """python_stdin()'s stdin: the package with the host's bytecode of each module whose
+    __pycache__ entry is that of the file as it is now, which a python3 of the host's
+    magic number runs without compiling the source (~40 ms of the probe's 0.1 s in a
+    container). The code objects name the host's files in tracebacks."""
     import importlib.util
 
     sources = _probe_sources(with_pynvml)
     codes = {rel: code for rel, (_src, path) in sources.items() if (code := _bytecode(path))}
-    stdin = stdin_payload(
+    return stdin_payload(
         {rel: src for rel, (src, _path) in sources.items()}, codes, importlib.util.MAGIC_NUMBER
     )
-    return stdin_command(
-        "python3", PROBE_ENTRY, _probe_args(target, torch_live, timeout, None), PRELOAD
-    ), stdin
+
+
+def stdin_package_later(*, with_pynvml: bool) -> Callable[[], bytes]:
+    """stdin_package() built in a thread (the caller meanwhile waits on the daemon, the
+    GIL free); the function returned waits for it and returns it, or raises its error."""
+    import threading
+
+    box: list[bytes | BaseException] = []
+
+    def build() -> None:
+        try:
+            box.append(stdin_package(with_pynvml=with_pynvml))
+        except BaseException as exc:  # raised again in the caller's thread
+            box.append(exc)
+
+    thread = threading.Thread(target=build, name="envlock-package", daemon=True)
+    thread.start()
+
+    def package() -> bytes:
+        thread.join()
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+
+    return package
 
 
 def _bytecode(path: str | None) -> bytes | None:

@@ -47,7 +47,7 @@ from envlock.container.options import GpuRequest, parse_gpus, parse_size
 from envlock.container.pull import inspect_or_pull
 from envlock.container.signals import KILLED, interruptible, uninterrupted
 from envlock.errors import ContainerError, last_line
-from envlock.payload import python_command, python_stdin
+from envlock.payload import python_command, stdin_argv, stdin_package_later
 
 if TYPE_CHECKING:
     from envlock.container.document import Document
@@ -229,10 +229,9 @@ class _ImageRun:
             )
 
         if self.engine.hijacks and not self.attach_refused:
-            argv, stdin = python_stdin(
-                target, torch_live=torch_live, timeout=self.timeout, with_pynvml=with_pynvml
-            )
-            return _Command(argv, stdin, in_argv)
+            # the package is built while the daemon creates the container
+            argv = stdin_argv(target, torch_live=torch_live, timeout=self.timeout)
+            return _Command(argv, stdin_package_later(with_pynvml=with_pynvml), in_argv)
         return in_argv()
 
     def _start(self, command: _Command, request: GpuRequest | None) -> _Running:
@@ -335,7 +334,7 @@ class _ImageRun:
         """The probe's package to its stdin, its output read as it comes (no logs call)."""
         started = time.monotonic()
         try:
-            raw = attached.exchange(running.stdin or b"", limit)
+            raw = attached.exchange(running.stdin() if running.stdin else b"", limit)
         finally:
             attached.close()
         status = self.engine.wait(
@@ -420,12 +419,12 @@ def _shell_command() -> _Command:
 
 
 class _Command(NamedTuple):
-    """A container's command, and what its stdin is given (None: stdin closed);
+    """A container's command, and what gives its stdin (None: stdin closed);
     `in_argv`: the same probe with its package in the command line, for a daemon that
     refuses to attach."""
 
     argv: list[str]
-    stdin: bytes | None = None
+    stdin: Callable[[], bytes] | None = None
     in_argv: Callable[[], _Command] | None = None
 
 
@@ -442,7 +441,7 @@ class _Running(NamedTuple):
 
     cid: str
     attached: Attached | None
-    stdin: bytes | None
+    stdin: Callable[[], bytes] | None
 
 
 class _Output(NamedTuple):
