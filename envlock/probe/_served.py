@@ -111,17 +111,19 @@ got = []
 done = _thread.allocate_lock()
 done.acquire()
 _thread.start_new_thread(receive, (got, done))
-import json, marshal
-import _frozen_importlib_external as _bootstrap
-from importlib import import_module
-from importlib.machinery import ModuleSpec
-end = sys.argv.index("--")
-for name in sys.argv[2:end]:
-    try:
-        __import__(name)  # as an import statement imports (and -X importtime sees)
-    except Exception:  # absent from this Python: the entry's own import says what it needs
-        pass
-done.acquire()
+try:
+    import json, marshal
+    import _frozen_importlib_external as _bootstrap
+    from importlib import import_module
+    from importlib.machinery import ModuleSpec
+    end = sys.argv.index("--")
+    for name in sys.argv[2:end]:
+        try:
+            __import__(name)  # as an import statement imports (and -X importtime sees)
+        except Exception:  # absent from this Python: the entry's own import says what it needs
+            pass
+finally:
+    done.acquire()  # stdin's reader done before any exit (it holds stdin's lock meanwhile)
 if len(got) != 3:
     sys.stderr.write("envlock: the probe's package on stdin was cut short\\n")
     sys.exit(3)

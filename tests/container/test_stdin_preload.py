@@ -48,6 +48,32 @@ def test_the_preload_is_imported_before_the_package_arrives(tmp_path: Path) -> N
         proc.stdout.close()
 
 
+def test_an_error_while_the_package_is_on_its_way_is_said_as_it_was(tmp_path: Path) -> None:
+    """What escapes the bootstrap while its reader waits on stdin (a python3 without json,
+    here a preload that exits) ends as it did before the reader: the reader is done first,
+    else the interpreter's exit dies on stdin's lock ("Fatal Python error", no message)."""
+    (tmp_path / "envlock_t_exits.py").write_text(
+        "import sys\nprint('preloaded', flush=True)\nsys.exit('no json here')\n"
+    )
+    argv = stdin_command(sys.executable, ENTRY, [], preload=("envlock_t_exits",))
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        assert proc.stdout.readline() == b"preloaded\n"  # the reader waits: nothing sent yet
+        proc.stdin.write(stdin_payload(FILES, {}, importlib.util.MAGIC_NUMBER))
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 1
+        assert proc.stderr.read() == b"no json here\n"
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
 def test_a_preload_this_python_lacks_is_passed_over() -> None:
     argv = stdin_command(sys.executable, ENTRY, ["a"], preload=("envlock_no_such_module",))
     payload = stdin_payload(FILES, {}, importlib.util.MAGIC_NUMBER)
