@@ -89,7 +89,12 @@ def _envlock(
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def test_the_fast_path_loads_no_parser_and_says_what_the_cli_says() -> None:
+# the two entry points: `python -m envlock` and the console script's cli.entry()
+ENTRIES = [["-m", "envlock"], ["-c", "import sys\nfrom envlock.cli import entry\nentry()\n"]]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=["python -m envlock", "console script"])
+def test_the_fast_path_loads_no_parser_and_says_what_the_cli_says(entry: list[str]) -> None:
     """No daemon at DOCKER_HOST: the same line and exit code, and neither argparse nor the
     API was imported on the way."""
     env = {"DOCKER_HOST": "unix:///nonexistent/envlock-test.sock"}
@@ -97,16 +102,17 @@ def test_the_fast_path_loads_no_parser_and_says_what_the_cli_says() -> None:
     fast = _envlock(args, full=False, env=env)
     assert fast == _envlock(args, full=True, env=env)
     assert fast[0] == 3 and fast[2].count("\n") == 1 and "cannot reach" in fast[2]
-    imported = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "envlock", *args],
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *entry, *args],
         capture_output=True,
         text=True,
         cwd=REPO,
         env={**os.environ, **env},
         timeout=120,
         check=False,
-    ).stderr
-    names = set(re.findall(r"\| +(\S+)\n", imported))
+    )
+    assert proc.returncode == 3 and proc.stderr.endswith(fast[2])
+    names = set(re.findall(r"\| +(\S+)\n", proc.stderr))
     assert "envlock.container.image" in names  # the probe ran
     assert not names & {"argparse", "envlock.api", "envlock.commands.probe"}
 
