@@ -9,10 +9,20 @@ def _cli(argv: list[str]) -> int:
     return main(argv)
 
 
+def _failed(exc: BaseException) -> int:
+    from envlock.cli import failed
+
+    return failed(exc)
+
+
 # a warm `envlock verify` answers before the CLI loads (usecases/warmverify.py)
 code = run(sys.argv[1:], _cli)
 if code is not None:
     sys.exit(code)
+if sys.argv[1:2] == ["restore"]:  # a repeat restore installs before the CLI loads
+    from envlock.usecases.warmrestore import ahead
+
+    code = ahead(sys.argv[1:], _cli, _failed)
 if sys.argv[1:2] == ["probe"]:  # `probe --image IMAGE --json` too (usecases/imageprobe.py)
     from envlock.cli import guarded
     from envlock.usecases.imageprobe import run as probe_image

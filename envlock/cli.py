@@ -164,34 +164,10 @@ def guarded(run: Callable[[], Report | ExitCode | None], *, quiet: bool = False)
     loud_again = _quiet() if quiet else _nothing
     try:
         return int(exit_code(run()))
-    except EnvlockError as exc:
-        from envlock.report.safe import plain  # one line, whatever a file's keys held
-
-        print(f"envlock: error: {plain(exc, newlines=False)}", file=sys.stderr)
-        return int(exc.exit_code)
-    except KeyboardInterrupt as exc:
-        print("envlock: interrupted", file=sys.stderr)
-        # CPython (3.11) remembers a KeyboardInterrupt that escaped an exec() of a
-        # string (dataclasses build methods that way, so Ctrl-C during an import can
-        # land there) and then kills the process with SIGINT at exit, however the
-        # interrupt was handled. Evaluating one string resets that flag: exit 130.
-        exec("")
-        signum = int(getattr(exc, "signum", 2))  # Signalled carries SIGTERM/SIGHUP; Ctrl-C 2
-        return 128 + signum  # what a shell reports: 130, 143, 129
     except Exception as exc:
-        signal_exc = interrupt_in_chain(exc)
-        if signal_exc is not None:  # a signal landed inside a class being built (an import)
-            print("envlock: interrupted", file=sys.stderr)
-            exec("")
-            return 128 + int(getattr(signal_exc, "signum", 2))
-        import traceback  # only for a bug: ~3 ms of every start otherwise
-
-        traceback.print_exc()
-        print(
-            "envlock: internal error (a bug in envlock): please report the traceback above",
-            file=sys.stderr,
-        )
-        return ExitCode.INTERNAL
+        return failed(exc)
+    except KeyboardInterrupt as exc:
+        return failed(exc)
     finally:
         loud_again()
         # flushed here, so a reader that left early (`| head -c1`, `| true`) changes no
@@ -199,6 +175,36 @@ def guarded(run: Callable[[], Report | ExitCode | None], *, quiet: bool = False)
         if isinstance(sys.stdout, ReaderMayLeave):
             sys.stdout.flush()
         sys.stdout = stdout
+
+
+def failed(exc: BaseException) -> int:
+    """What ended a command early, said in one line (a bug: its traceback), and the exit
+    code it means. (Also for usecases/warmrestore.py's restore, run before the CLI loads.)"""
+    if isinstance(exc, EnvlockError):
+        from envlock.report.safe import plain  # one line, whatever a file's keys held
+
+        print(f"envlock: error: {plain(exc, newlines=False)}", file=sys.stderr)
+        return int(exc.exit_code)
+    signal_exc = exc if isinstance(exc, KeyboardInterrupt) else interrupt_in_chain(exc)
+    if signal_exc is not None:  # also a signal inside a class being built (an import)
+        print("envlock: interrupted", file=sys.stderr)
+        # CPython (3.11) remembers a KeyboardInterrupt that escaped an exec() of a
+        # string (dataclasses build methods that way, so Ctrl-C during an import can
+        # land there) and then kills the process with SIGINT at exit, however the
+        # interrupt was handled. Evaluating one string resets that flag: exit 130.
+        exec("")
+        signum = int(getattr(signal_exc, "signum", 2))  # Signalled: SIGTERM/SIGHUP; Ctrl-C 2
+        return 128 + signum  # what a shell reports: 130, 143, 129
+    if not isinstance(exc, Exception):
+        raise exc  # SystemExit and the like are not a command's failure
+    import traceback  # only for a bug: ~3 ms of every start otherwise
+
+    traceback.print_exception(exc)
+    print(
+        "envlock: internal error (a bug in envlock): please report the traceback above",
+        file=sys.stderr,
+    )
+    return ExitCode.INTERNAL
 
 
 class ReaderMayLeave:
@@ -262,6 +268,10 @@ def entry() -> None:
     code = run(argv, main)  # a warm `envlock verify` answers from its stored output
     if code is not None:
         sys.exit(code)
+    if argv[:1] == ["restore"]:  # a repeat restore starts installing before the CLI runs
+        from envlock.usecases.warmrestore import ahead
+
+        code = ahead(argv, main, failed)
     if argv[:1] == ["probe"]:  # `probe --image IMAGE --json` too, before the parser loads
         from envlock.usecases.imageprobe import run as probe_image
 

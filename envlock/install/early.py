@@ -141,12 +141,14 @@ class Launch:
 class Started:
     """DIR prepared (its Swap), the venv step running (`proc`; None: built in this
     process), and the guessed install launched after it (`launch`, when there was a
-    guess)."""
+    guess); `installed`: both ran and the new venv is swapped in, for install() to take
+    as it is when this run's plan confirms the guess."""
 
     swap: Swap
     argv: tuple[str, ...]
     proc: subprocess.Popen[str] | None
     launch: Launch | None = None
+    installed: bool = False  # both ran and the new venv is swapped in (install/ahead.py)
 
     def fits(self, steps: list[tuple[str, ...]], text: str) -> bool:
         """Whether what was started is what this run's plan runs: the same commands (the

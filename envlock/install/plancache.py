@@ -33,6 +33,13 @@ _MODULES = frozenset({"envlock.install.plancache"})
 class Guess:
     requirements: str  # the requirements file's text
     complete: bool  # the plan pins the whole closure (the installer skips dependencies)
+    # what install/ahead.py needs of the lock and its plan to verify without them: the
+    # packages pinned (the install's count), the facts sections restore's verify reads,
+    # whether torch's live facts are among them, verify's --rule for the plan's variant
+    pins: int = 0
+    sections: tuple[str, ...] = ()
+    live: bool = True
+    rules: tuple[str, ...] = ()
 
 
 def key(raw: bytes, lock: str, settings: tuple[str | None, ...]) -> str:

@@ -256,13 +256,16 @@ def install(
     `meanwhile()` runs while the installer does). Into a venv: build it inside DIR and
     swap it in; the caller verifies, then commits or rolls back the returned Swap. A
     failure leaves the target as it was (RestoreError, exit 3)."""
+    from envlock.lock.export import requirements_text
+
+    text = requirements_text(plan, header=header)
+    steps = _Steps(inst=inst, pins=len(plan.pins), text=text, log=log, progress=progress)
     if inst.venv is None:
         try:
             workdir = temp_run(log)
         except OSError as exc:
             raise RestoreError(f"cannot write the requirements file: {exc.strerror}") from None
         try:
-            steps = _Steps(inst=inst, plan=plan, header=header, log=log, progress=progress)
             steps.run(os.path.join(workdir, REQUIREMENTS))
         except OSError as exc:
             raise RestoreError(f"cannot write the requirements file: {exc.strerror}") from None
@@ -270,19 +273,53 @@ def install(
             with contextlib.suppress(OSError):
                 remove_run(workdir)
         return None
-    from envlock.lock.export import requirements_text
-
     where = os.path.join(inst.venv.run, REQUIREMENTS)
     argvs = [tuple(where if a == REQUIREMENTS else a for a in s.argv) for s in inst.steps]
-    if started is not None and not started.fits(argvs, requirements_text(plan, header=header)):
+    if started is not None and not started.fits(argvs, text):
         started.abandon()  # a guess this plan does not confirm: build again from scratch
         started = None
+    if started is not None and started.installed:
+        return started.swap  # install/ahead.py ran it and swapped it in: nothing to run
     swap = Swap.begin(inst.venv, log) if started is None else started.swap
-    inst, t = _worked_in(inst, swap.target), swap.target
+    steps = dataclasses.replace(steps, inst=_worked_in(inst, swap.target))
+    _run_and_swap(steps, swap, started, meanwhile)
+    return swap
+
+
+def install_guessed(
+    started: Started,
+    pins: int,
+    *,
+    installer: str,
+    log: Callable[[str], None],
+    progress: Progress,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> Started:
+    """`started`'s venv step and guessed install (start_guessed) run to their end and
+    swapped in as install() runs them, told alike, without the lock's plan: for
+    install/ahead.py, whose guess stands for the plan (`pins`: how many it pins).
+    Returned marked installed: install() then runs nothing again."""
+    launch = started.launch
+    assert launch is not None
+    t = started.swap.target
+    steps = (Step(argv=started.argv, what="venv"), Step(argv=launch.argv, what="install"))
+    inst = Installation(
+        installer=installer, python=os.path.join(t.final, "bin", "python"), steps=steps, venv=t
+    )
+    run = _Steps(inst=inst, pins=pins, text=launch.text, log=log, progress=progress)
+    _run_and_swap(run, started.swap, started, meanwhile)
+    return dataclasses.replace(started, installed=True)
+
+
+def _run_and_swap(
+    steps: _Steps, swap: Swap, started: Started | None, meanwhile: Callable[[], None]
+) -> None:
+    """The steps run in `swap`'s working directory, then the new venv swapped in; a
+    failure stops what was started and puts DIR back (RestoreError, exit 3)."""
+    t = swap.target
     try:
-        steps = _Steps(inst=inst, plan=plan, header=header, log=log, progress=progress)
         steps.run(os.path.join(t.run, REQUIREMENTS), started, meanwhile)
-        progress.step(f"swapping the new venv into {t.final}")
+        steps.progress.step(f"swapping the new venv into {t.final}")
         swap.swap_in()
     except OSError as exc:
         if started is not None:
@@ -294,7 +331,6 @@ def install(
             started.stop()
         swap.roll_back()
         raise
-    return swap
 
 
 def _worked_in(inst: Installation, t: VenvTarget) -> Installation:
@@ -315,8 +351,8 @@ def _worked_in(inst: Installation, t: VenvTarget) -> Installation:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Steps:
     inst: Installation
-    plan: InstallPlan
-    header: str
+    pins: int  # how many packages the requirements pin (the install's count)
+    text: str  # the requirements file's text
     log: Callable[[str], None]
     progress: Progress
 
@@ -328,15 +364,13 @@ class _Steps:
     ) -> None:
         """Each step in turn; the venv's taken over from `started` when given, its output
         read only now (the pipe holds it); `meanwhile()` once the last step started."""
-        from envlock.lock.export import requirements_text
-
         launch = started.launch if started is not None else None
         if launch is None:  # else written when the guessed install started (the same text)
             with open(requirements, "w", encoding="utf-8") as fh:
-                fh.write(requirements_text(self.plan, header=self.header))
+                fh.write(self.text)
         for i, step in enumerate(self.inst.steps):
             argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
-            counted = len(self.plan.pins) if step.what != "venv" else 0
+            counted = self.pins if step.what != "venv" else 0
             phase = _phase_of(argv, step.what, counted, self.inst.installer)
             self.log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
             self.progress.step(phase)

@@ -183,6 +183,7 @@ class Swap:
         self.fd: int | None = None
         self.run_made = False
         self.done = False
+        self.kept = False  # committed, the old venv removed without a word
 
     @classmethod
     def begin(cls, t: VenvTarget, log: Callable[[str], None]) -> Swap:
@@ -270,6 +271,7 @@ class Swap:
         try:
             write_marker(self.target.run, "commit", self.moved_in)
             remove_run(self.target.run)
+            self.kept = True
         except OSError as exc:
             self.log(
                 f"envlock restore: could not remove the old venv held in {self.target.run}: "

@@ -74,20 +74,21 @@ def restore_lock(
 
     progress = progress or SILENT
     chosen = choose_installer(options.installer)
-    started = None
-    if options.venv is not None and options.python is None and not options.dry_run:
+    started, guess = _ahead(lock, options, chosen)
+    venv = options.venv if options.python is None and not options.dry_run else None
+    if started is None and venv is not None:
         from envlock.install.restore import start_venv
 
         started = start_venv(
-            options.venv,
+            venv,
             force=options.force,
             base_python=options.base_python,
             installer=chosen,
             log=log,
         )
     try:
-        guess = _Guessed(lock, options, chosen)
-        earlier = guess.load() if started is not None else None
+        guess = guess or _Guessed(lock, options, chosen)
+        earlier = guess.load() if started is not None and started.launch is None else None
         if started is not None and earlier is not None:
             from envlock.install.restore import start_guessed
 
@@ -142,15 +143,15 @@ def _restore(
 
     header = f"envlock {__version__} restore of {os.fspath(lock)}"
     if started is not None and _planned_here(locked, options):
-        guess.store(plan, header)
+        guess.store(locked, plan, header)
     # a repeat restore (a guess was there) likely takes verify's Report from the cache
-    preload = (
-        _preload_venv_facts if started is not None and started.launch is not None else _preload
-    )
+    repeat = started is not None and started.launch is not None
+    preload = _preload_venv_facts if repeat else _preload
     swap = install(
         inst, plan, header=header, log=log, progress=progress, started=started, meanwhile=preload
     )
-    progress.step(f"verifying {inst.python} against the lock (--scope software)")
+    if not (started is not None and started.installed and swap is started.swap):
+        progress.step(f"verifying {inst.python} against the lock (--scope software)")
     report = _verify_restored(locked, inst.python, plan, swap, options, host, guess)
     return RestoreOutcome(
         hold=held,
@@ -160,6 +161,27 @@ def _restore(
         installer=chosen,
         requirements=REQUIREMENTS,
     )
+
+
+def _ahead(
+    lock: str | os.PathLike[str], options: RestoreOptions, chosen: str
+) -> tuple[Started | None, _Guessed | None]:
+    """What `python -m envlock` started before the CLI loaded for this very restore
+    (install/ahead.py: a plain argv's options, the same key), and the guess's key; else
+    (None, None), anything started for other inputs stopped and its DIR put back."""
+    from envlock.install import ahead
+
+    if not ahead.pending():
+        return None, None
+    o = options
+    others = (o.python, o.base_python, o.variant, o.torch_index, o.host)
+    if o.venv is None or not o.cache or o.dry_run or o.force or any(x is not None for x in others):
+        ahead.release()
+        return None, None
+    guess = _Guessed(lock, options, chosen)
+    started = ahead.take(lock, o.venv, chosen, guess.key)
+    ahead.release()
+    return started, guess if started is not None else None
 
 
 class _Guessed:
@@ -201,15 +223,23 @@ class _Guessed:
 
         return load(cache_dir(), self.key)
 
-    def store(self, plan: InstallPlan, header: str) -> None:
+    def store(self, locked: Lock, plan: InstallPlan, header: str) -> None:
         if self.key is None:
             return
         from envlock.install.plancache import Guess, store
         from envlock.livecache import cache_dir
         from envlock.lock.export import requirements_text
 
-        text = requirements_text(plan, header=header)
-        store(cache_dir(), self.key, Guess(requirements=text, complete=plan.complete))
+        sections, live = _sections(locked)
+        guess = Guess(
+            requirements=requirements_text(plan, header=header),
+            complete=plan.complete,
+            pins=len(plan.pins),
+            sections=sections,
+            live=live,
+            rules=_rules(plan),
+        )
+        store(cache_dir(), self.key, guess)
 
 
 def _cache_dir() -> str:
@@ -334,8 +364,12 @@ def _verified(
     lock bytes, options, host facts and envlock code (the comparison is pure); else
     verified, and stored for the next."""
     sections, live = _sections(locked)
-    ignore, rules = tuple(options.ignore), tuple(f"{f}=warn" for f in plan.differs)
-    doc = _venv_document(python, sections, cache=options.cache) if venv and not live else None
+    ignore, rules = tuple(options.ignore), _rules(plan)
+    doc = None
+    if venv and not live:
+        from envlock.usecases.restorefacts import venv_document
+
+        doc = venv_document(python, sections, cache=options.cache)
     entry = _report_key(guess, doc, host, (rules, ignore, options.strict))
     if entry is not None:
         from envlock import reportcache
@@ -343,9 +377,10 @@ def _verified(
         cached = reportcache.load(entry[0], entry[1])
         if cached is not None:
             return cached
+    from envlock.usecases.restorefacts import restored_facts
     from envlock.usecases.verify import VerifyOptions, verify
 
-    facts = _restored_facts(locked, python, host, cache=options.cache, venv=venv, doc=doc)
+    facts = restored_facts(python, host, (sections, live), cache=options.cache, venv=venv, doc=doc)
     verify_options = VerifyOptions(
         scope="software", rules=rules, ignore=ignore, determinism=False, strict=options.strict
     )
@@ -355,6 +390,11 @@ def _verified(
 
         reportcache.store(entry[0], entry[1], report)
     return report
+
+
+def _rules(plan: InstallPlan) -> tuple[str, ...]:
+    """verify's --rule for each lock field the restored variant changes on purpose."""
+    return tuple(f"{f}=warn" for f in plan.differs)
 
 
 def _report_key(
@@ -386,98 +426,6 @@ def _sections(locked: Lock) -> tuple[tuple[str, ...], bool]:
         v is not None for v in (locked.torch.cudnn, locked.torch.nccl, locked.torch.arch_flags)
     )
     return sections, live
-
-
-def _restored_facts(
-    locked: Lock,
-    python: str,
-    host: Facts | None,
-    *,
-    cache: bool,
-    venv: bool,
-    doc: FactsDoc | None = None,
-) -> Facts:
-    """The new venv's facts: its own sections read from its files (a venv restore built:
-    install/venvfacts.py; `doc` when read already) or probed under `python`, the rest
-    `host`'s."""
-    sections, live = _sections(locked)
-    facts = None
-    if doc is not None:
-        from envlock.facts import Facts
-
-        facts = Facts.from_dict(doc)
-    elif venv:
-        facts = _from_files(python, sections, live, cache=cache, host=host)
-    if facts is None:
-        facts = _probed(python, sections, live, cache=cache)
-    if host is None:
-        return facts
-    return facts.replace(
-        driver=host.driver,
-        toolchain=host.toolchain,
-        network=host.network,
-        cuda=facts.cuda if "cuda" in sections else host.cuda,
-    )
-
-
-def _from_files(
-    python: str, sections: tuple[str, ...], live: bool, *, cache: bool, host: Facts | None
-) -> Facts | None:
-    """The facts read from the venv's files, torch's live facts from the cache or its
-    child when `live`; None when the files cannot tell them (the caller probes)."""
-    from envlock.collect import PROBE_TIMEOUT_S
-    from envlock.facts import Facts
-
-    doc = _venv_document(python, sections, cache=cache)
-    if doc is None:
-        return None
-    torch = doc.get("torch")
-    if not live or torch is None or not torch.get("installed"):
-        return Facts.from_dict(doc)
-    if not cache:
-        from envlock.probe.torch_info import LiveProbe
-
-        torch["live"] = LiveProbe(python).result(PROBE_TIMEOUT_S)  # type: ignore[typeddict-item]
-        return Facts.from_dict(doc)
-    from envlock.livecache import probe_with_cache
-
-    def static() -> Facts:  # the driver too: it is part of the cache's key
-        if host is not None:
-            return Facts.from_dict(doc).replace(driver=host.driver)
-        from envlock.probe import nvml
-
-        return Facts.from_dict({**doc, "driver": nvml.collect(nvml_timeout=10.0)})
-
-    return probe_with_cache(timeout=PROBE_TIMEOUT_S, python=python, static=static)[0]
-
-
-def _venv_document(python: str, sections: tuple[str, ...], *, cache: bool) -> FactsDoc | None:
-    """The new venv's facts document read from its files (None: they cannot tell)."""
-    from envlock.install.venvfacts import venv_document
-
-    cache_dir = None
-    if cache:
-        from envlock.livecache import cache_dir as live_cache_dir
-
-        cache_dir = str(live_cache_dir())
-    return venv_document(python, sections, cache_dir=cache_dir)
-
-
-def _probed(python: str, sections: tuple[str, ...], live: bool, *, cache: bool) -> Facts:
-    """The facts probed under `python` (the served probe, torch's child when `live`)."""
-    from envlock.collect import PROBE_TIMEOUT_S, probe_interpreter
-
-    if live and cache:
-        from envlock.livecache import probe_with_cache
-
-        def static() -> Facts:  # the driver too: it is part of the cache's key
-            keyed = (*sections, "driver")
-            return probe_interpreter(
-                python, torch_live=False, timeout=PROBE_TIMEOUT_S, sections=keyed
-            )
-
-        return probe_with_cache(timeout=PROBE_TIMEOUT_S, python=python, static=static)[0]
-    return probe_interpreter(python, torch_live=live, timeout=PROBE_TIMEOUT_S, sections=sections)
 
 
 def _restore_failed(report: Report, plan: InstallPlan) -> bool:

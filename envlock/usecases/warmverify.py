@@ -115,7 +115,7 @@ def run(argv: Sequence[str], full: Callable[[list[str]], int]) -> int | None:
         return None
     if stored is not None:
         # not inside the try above: output begun is never written twice by the full CLI
-        _write_all(stdout, stored[1])
+        write_all(stdout, stored[1])
         return stored[0]
     return None if key is None else _recorded(list(argv), full, key, probed)
 
@@ -177,33 +177,39 @@ def load(cache_dir: Path, key: str) -> tuple[int, bytes] | None:
 
 def store(cache_dir: Path, key: str, code: int, data: bytes) -> None:
     """Best effort, atomic; the newest reportcache.MAX_ENTRIES outputs are kept."""
+    path = _entry(cache_dir, key)
+    head = b" ".join((_MAGIC, key.encode(), str(code).encode(), str(len(data)).encode()))
+    store_entry(path, head + b"\n" + data, "output-*.out")
+
+
+def store_entry(path: Path, data: bytes, pattern: str) -> None:
+    """An output entry written atomically (none larger than load() accepts: every run
+    would write it again); the newest reportcache.MAX_ENTRIES of `pattern` kept."""
     import contextlib
     import tempfile
 
     from envlock.picklecache import prune
     from envlock.reportcache import MAX_ENTRIES, MAX_ENTRY_BYTES
 
-    path = _entry(cache_dir, key)
-    head = b" ".join((_MAGIC, key.encode(), str(code).encode(), str(len(data)).encode()))
-    if len(head) + 1 + len(data) > MAX_ENTRY_BYTES:
-        return  # load() would refuse it: every run would write it again
+    if len(data) > MAX_ENTRY_BYTES:
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".output-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(head + b"\n" + data)
+                fh.write(data)
             os.replace(tmp, path)  # atomic: readers see the old entry or this one
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        prune(path.parent, "output-*.out", MAX_ENTRIES)
+        prune(path.parent, pattern, MAX_ENTRIES)
     except OSError:
         return
 
 
-def _write_all(stdout: TextIO, data: bytes) -> None:
+def write_all(stdout: TextIO, data: bytes) -> None:
     """The stored bytes, as the full CLI wrote them; a reader that left early changes
     nothing (cli.ReaderMayLeave: the exit code is the report's)."""
     try:
@@ -222,7 +228,7 @@ def _recorded(
     argv: list[str], full: Callable[[list[str]], int], key: str, probed: Probed | None
 ) -> int:
     """full(argv), its output recorded and stored when it may stand for the next run."""
-    out, err = _Recorder(sys.stdout), _Recorder(sys.stderr)
+    out, err = Recorder(sys.stdout), Recorder(sys.stderr)
     sys.stdout, sys.stderr = out, err
     try:
         code = full(argv)
@@ -238,7 +244,7 @@ def _recorded(
     return code
 
 
-class _Recorder:
+class Recorder:
     """A stream that keeps what is written through it and passes it on."""
 
     def __init__(self, stream: TextIO) -> None:

@@ -337,3 +337,40 @@ def _audited_args(
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout, [json.loads(ln) for ln in log.read_text().splitlines()]
+
+
+def _audited_cli(args: list[str], target: Path, env: dict[str, str]) -> tuple[str, list[str]]:
+    """restore's stdout and its events (_audited's), the CLI's import among them."""
+    log = target.parent / "audit.log"
+    hook = AUDITED.replace('"envlock.lock.model",', '"envlock.cli",')
+    proc = subprocess.run(
+        [sys.executable, "-c", hook, str(log), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    events = [json.loads(ln) for ln in log.read_text().splitlines()]
+    return proc.stdout, [argv[0] if what == "import" else _kinds([[what, *argv]])[0]
+                         for what, argv in events]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_plain_repeat_restore_starts_its_install_before_the_cli_loads(tmp_path: Path) -> None:
+    """`python -m envlock restore LOCK --venv DIR` whose plan an earlier restore left
+    builds the venv and starts that install before the CLI's parser loads
+    (install/ahead.py); the CLI takes both over: one venv, one sync, the output of
+    --no-cache. Another option (--no-cache) starts nothing ahead."""
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    _audited(lock, target, env)  # the plan the next restore guesses
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    out, kinds = _audited_cli(args, target, env)
+    assert kinds.count("mkdir") == 1 and kinds.count("uv pip") == 1, kinds
+    assert kinds.index("mkdir") < kinds.index("uv pip") < kinds.index("envlock.cli"), kinds
+    uncached, kinds = _audited_cli([*args, "--no-cache"], target, env)
+    assert kinds.index("envlock.cli") < kinds.index("mkdir") < kinds.index("uv pip"), kinds
+    assert out == uncached and "PASS" in out
+    assert sorted(p.name for p in target.iterdir() if p.name.startswith(".envlock")) == []

@@ -1,0 +1,138 @@
+"""A plain `envlock restore LOCK --venv DIR`'s venv and install started before the CLI
+loads (issue 23; usecases/warmrestore.py asks here for `python -m envlock` and the
+console script): the CLI's parser, the API and the use case take ~40 ms of a Python
+start before restore_lock() would start them, and the install is most of the wait.
+
+Only for a plain argv (plain_restore): `restore LOCK --venv DIR` with no option but
+--installer, --format and --strict, which change neither the venv nor the plan's key;
+anything else (--no-cache, --force, --base-python, --variant, --torch-index, --dry-run,
+--python, a global option, an abbreviation) goes to the full CLI as before. start()
+builds the venv and, with a guess for the key restore_lock() computes from the same
+inputs (install/plancache.py), starts the guessed install, exactly as restore_lock()
+starts them (start_venv, start_guessed, the CLI's log); restore_lock() takes them over
+(take()) when its own options and key are the ones started for, and goes on as it always
+does: its own plan confirms the guess or the venv is built again. What no one took over
+(a usage error, an interrupt, other options) is stopped and DIR put back (release(),
+before the entry point returns).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # typing costs ~4 ms of this path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from envlock.install.early import Started
+    from envlock.install.plancache import Guess
+
+# the options of a plain restore (whether each takes a value): none changes the start
+_OPTIONS = {"--venv": True, "--installer": True, "--format": True, "--strict": False}
+_INSTALLERS = ("auto", "uv", "pip")  # install/restore.INSTALLERS (a test holds them equal)
+
+# what a start was for: the lock as named, DIR, the installer chosen, the guess's key
+Inputs = tuple[str, str, str, str | None]
+# what was started ahead, until taken or released
+_started: list[tuple[Inputs, Started]] = []
+
+
+def plain_restore(argv: Sequence[str]) -> tuple[str, str, str] | None:
+    """(LOCK, DIR, --installer) of a plain `restore LOCK --venv DIR`, or None."""
+    if not argv or argv[0] != "restore":
+        return None
+    found: dict[str, str] = {}
+    positional: list[str] = []
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg not in _OPTIONS:
+            if arg.startswith("-") or positional:
+                return None
+            positional.append(arg)
+        elif arg in found:
+            return None  # argparse's last-one-wins is the full CLI's to apply
+        elif _OPTIONS[arg]:
+            value = next(rest, "-")
+            if value.startswith("-"):
+                return None
+            found[arg] = value
+        else:
+            found[arg] = ""
+    installer = found.get("--installer", "auto")
+    if len(positional) != 1 or "--venv" not in found or installer not in _INSTALLERS:
+        return None
+    return positional[0], found["--venv"], installer
+
+
+def start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, Inputs] | None:
+    """The venv's building started as restore_lock() starts it, then the lock read and,
+    with a guess for it, the guessed install started; held for take() with the guess and
+    what it was started for. None: anything unusual (the full CLI starts again, or says
+    why it cannot)."""
+    from envlock.install.plancache import key, load
+    from envlock.install.restore import choose_installer, start_guessed, start_venv
+    from envlock.livecache import cache_dir
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    try:
+        chosen = choose_installer(installer)
+        started = start_venv(venv, force=False, base_python=None, installer=chosen, log=log)
+    except Exception:
+        return None
+    try:
+        try:
+            raw = read_bounded(lock)
+        except UnreadableFile:  # the full CLI says why
+            hold((lock, venv, chosen, None), started)
+            return started, None, (lock, venv, chosen, None)
+        entry = key(raw, lock, (None, None, chosen, sys.executable))  # _Guessed's settings
+        guess = load(cache_dir(), entry)
+        if guess is not None:
+            started = start_guessed(started, guess, installer=chosen)
+    except BaseException:
+        started.abandon()
+        raise
+    inputs = (lock, venv, chosen, entry)
+    hold(inputs, started)
+    return started, guess, inputs
+
+
+def hold(inputs: Inputs, started: Started) -> None:
+    """`started` (for these inputs) waits for take(), or for release(), in place of what
+    was held before (the same run, a step further)."""
+    _started[:] = [(inputs, started)]
+
+
+def log(line: str) -> None:
+    """commands/restore.py's log: what the CLI would print for the same line."""
+    from envlock.report.safe import plain
+
+    print(plain(line, newlines=False), file=sys.stderr)
+
+
+def take(
+    lock: str | os.PathLike[str], venv: str, installer: str, key: str | None
+) -> Started | None:
+    """What ahead() started for exactly this restore (the use case's options reduced to
+    those a plain argv can hold: the caller checks the rest), or None; anything started
+    for other inputs is stopped and its DIR put back."""
+    if not _started:
+        return None
+    wanted = (os.fspath(lock), venv, installer, key)
+    (inputs, started) = _started.pop()
+    if inputs == wanted:
+        return started
+    started.abandon()
+    return None
+
+
+def pending() -> bool:
+    """Whether something started ahead waits to be taken over."""
+    return bool(_started)
+
+
+def release() -> None:
+    """Stop what was started ahead and not taken over, and put its DIR back."""
+    while _started:
+        _started.pop()[1].abandon()

@@ -1,0 +1,133 @@
+"""A plain repeat `envlock restore LOCK --venv DIR` answered before the CLI loads
+(usecases/warmrestore.py): the install the last run planned runs at once, and the output
+a full run printed for the same verify Report key, argv, directory, environment and
+interpreter is replayed, without the CLI, the lock's models or verify. Its output is
+the full path's byte for byte; any key change verifies again; a failed install leaves
+DIR as it was, in one line. Real venvs, real uv."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.commands.test_restore_probe import AUDITED, _six_lock
+from tests.install.test_swap import tree
+
+pytestmark = [pytest.mark.venv, pytest.mark.slow]
+
+WATCHED = '"argparse", "envlock.lock.model", "envlock.verify",'
+
+
+def _run(
+    args: list[str], target: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`python -m envlock ARGS` under AUDITED's hook: the process and the modules it
+    imported of the CLI, the lock's model and verify, with "uv" for each uv started."""
+    log = target.parent / "audit.log"
+    hook = AUDITED.replace('"envlock.lock.model",', WATCHED)
+    proc = subprocess.run(
+        [sys.executable, "-c", hook, str(log), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    events = [json.loads(ln) for ln in log.read_text().splitlines()]
+    return proc, [argv[0] for what, argv in events if what not in ("open", "mkdir")]
+
+
+def _stderr(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    """restore's stderr without uv's own timings (Resolved 6 packages in 12ms)."""
+    timing = re.compile(r"envlock restore:   \w+ \d+ packages? in [\d.]+m?s")
+    return [ln for ln in proc.stderr.splitlines() if not timing.fullmatch(ln)]
+
+
+def test_a_plain_repeat_restore_replays_the_full_paths_output_without_the_cli(
+    tmp_path: Path,
+) -> None:
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    runs = [_run(args, target, env) for _ in range(3)]  # plan; verify, stored; replayed
+    uncached, _ = _run([*args, "--no-cache"], target, env)
+    assert [p.returncode for p, _ in runs] == [0, 0, 0] and uncached.returncode == 0
+    for proc, _ in runs:
+        assert proc.stdout == uncached.stdout and "PASS" in proc.stdout
+        assert _stderr(proc) == _stderr(uncached)
+    assert "argparse" in runs[1][1]  # the second handed over to the CLI, output stored
+    assert "uv" in runs[2][1] and not {"argparse", "envlock.lock.model", "envlock.verify"} & set(
+        runs[2][1]
+    ), runs[2][1]
+    # the new venv is DIR's, nothing of the run left
+    assert sorted(p.name for p in target.iterdir() if p.name.startswith(".envlock")) == []
+    six = subprocess.run(
+        [str(target / "bin" / "python"), "-c", "import six; print(six.__version__)"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert six.stdout.strip() == "1.17.0"
+
+
+@pytest.mark.parametrize("change", ["environment", "strict", "lock", "venv's files"])
+def test_any_key_change_verifies_again_with_a_cold_verifys_verdict(
+    tmp_path: Path, change: str
+) -> None:
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
+    for _ in range(3):
+        proc, seen = _run(args, target, env)
+    assert "envlock.verify" not in seen  # replayed
+    if change == "environment":
+        env = {**env, "ENVLOCK_TEST_SOMETHING": "1"}
+    elif change == "strict":
+        args = [*args, "--strict"]
+    elif change == "lock":
+        lock.write_bytes(lock.read_bytes() + b"\n# changed\n")
+    else:  # a .pth in the new venv names another directory: its import path differs
+        extra = tmp_path / "extra"
+        extra.mkdir()
+        env = {**env, "PYTHONPATH": f"{env['PYTHONPATH']}:{extra}"}
+    proc, seen = _run(args, target, env)
+    assert proc.returncode == 0, proc.stderr
+    assert "argparse" in seen, seen  # not replayed: the full CLI ran
+    # the same facts document (an unknown variable is not among its env), the same verify
+    # settings: the report cache's Report; else compared again
+    assert ("envlock.verify" in seen) == (change != "environment"), seen
+    python = str(target / "bin" / "python")
+    cold = subprocess.run(
+        [sys.executable, "-m", "envlock", "verify", str(lock), "--python", python,
+         "--scope", "software", "--no-cache", "--format", "json"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert json.loads(proc.stdout)["findings"] == json.loads(cold.stdout)["findings"]
+    assert (
+        json.loads(proc.stdout)["details"]["passed"] == json.loads(cold.stdout)["details"]["passed"]
+    )
+
+
+def test_a_failed_install_on_the_fast_path_leaves_dir_as_it_was_in_one_line(
+    tmp_path: Path,
+) -> None:
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    for _ in range(3):
+        proc, seen = _run(args, target, env)
+    assert proc.returncode == 0 and "envlock.verify" not in seen
+    before = tree(target)
+    # uv finds nothing: no cache, offline (the plan's key is unchanged: the guess runs)
+    broken = {**env, "UV_NO_CACHE": "1", "UV_OFFLINE": "1"}
+    failed, seen = _run(args, target, broken)
+    cold, _ = _run([*args, "--no-cache"], target, broken)
+    assert "argparse" not in seen and "uv" in seen
+    assert failed.returncode == cold.returncode == 3
+    assert failed.stderr.splitlines()[-1] == cold.stderr.splitlines()[-1]
+    assert failed.stderr.splitlines()[-1].startswith("envlock: error: uv failed")
+    assert failed.stdout == cold.stdout == ""
+    assert tree(target) == before
