@@ -6,7 +6,8 @@ docker CLI's, never the daemon's; on a loaded machine the steadier measure) and 
 ratio (target: <= 1.2x, issue 23). --baseline DIR times another checkout's envlock in the
 same rounds. --timeline instead prints when each step of envlock's run happens (ms
 since its process started, medians of N runs: its first request, each request sent and
-answered, the probe's output read and ended, the exit), beside the bare `docker run`.
+answered, inside the container python3's start, the preload's end, the package in, the
+probe imported, then the probe's output ended, the exit), beside the bare `docker run`.
 Needs the engine and images from .ci/provision-docker.sh and .ci/build-test-images.sh.
 
     python benchmarks/container_overhead.py [--image IMG] [-n N] [--baseline DIR] [--timeline]
@@ -74,6 +75,28 @@ def _exchange(self, stdin, timeout):
     stamp("probe output ended")
     return out
 unix._UnixHTTP._send, unix._Attached._exchange = _send, _exchange
+# the probe's own steps inside the container, stamped on its stderr by the same clock
+from envlock.container import image
+from envlock.probe import _served
+def _mark(what):
+    return "__import__('sys').stderr.write('@@ %%f %s\\n' %% __import__('time').time())\n" % what
+_served.STDIN_BOOTSTRAP = (
+    _mark("container: python3 started")
+    + _served.STDIN_BOOTSTRAP.replace("finally:\n    done", "    " + _mark("container: preloaded") + "finally:\n    done")
+    .replace("FILES = json.loads(got[1]", _mark("container: package in") + "FILES = json.loads(got[1]")
+    .replace("sys.exit(getattr(import_module(module), function)",
+             "entry = import_module(module)\n" + _mark("container: probe imported")
+             + "sys.exit(getattr(entry, function)")
+)
+demux = image.demux
+def _demux(raw):
+    for stream, data in demux(raw):
+        for line in data.decode("utf-8", "replace").splitlines() if stream == 2 else ():
+            if line.startswith("@@ "):
+                at, what = line[3:].split(" ", 1)
+                sys.stderr.write("@@ %.1f %s\n" % ((float(at) - T0) * 1000, what))
+        yield stream, data
+image.demux = _demux
 sys.argv = ["envlock", *sys.argv[1:]]
 import atexit
 atexit.register(stamp, "envlock exits")  # its exit runs atexit, then os._exit
@@ -105,7 +128,7 @@ def timeline(image: str, runs: int, env: dict[str, str], cwd: Path) -> None:
             if line.startswith("@@ "):
                 ms, what = line[3:].split(" ", 1)
                 steps.setdefault(what, []).append(float(ms))
-    for what, at in steps.items():
+    for what, at in sorted(steps.items(), key=lambda step: statistics.median(step[1])):
         print(f"{statistics.median(at):8.1f} ms  {what}")
     for what, ms in walls.items():
         print(f"{statistics.median(ms):8.1f} ms  {what} (wall, n={runs})")
