@@ -154,15 +154,18 @@ def _output_key(argv: list[str], python: str, guess: Guess, key: str) -> str | N
     interpreter = [sys.executable, sys.version, repr(sys.flags), repr(sys.path)]
     for stream in (sys.stdout, sys.stderr):
         interpreter += [str(getattr(stream, "encoding", "")), str(getattr(stream, "errors", ""))]
-    return reportcache.key(
-        "restore-output",
-        str(FORMAT).encode(),
+    h = reportcache.new_sha256()  # not reportcache.key(): the report key holds the code's
+    for part in (
+        b"restore-output %d" % FORMAT,
         report_key(key, doc, None, settings).encode(),
         b"\0".join(os.fsencode(a) for a in argv),
         os.fsencode(os.getcwd()),
         b"\0".join(k + b"=" + v for k, v in sorted(os.environb.items())),
         "\0".join(interpreter).encode("utf-8", "surrogateescape"),
-    )
+    ):
+        h.update(len(part).to_bytes(8, "big"))  # no two parts run into each other
+        h.update(part)
+    return h.hexdigest()
 
 
 def _replay(code: int, err: bytes, out: bytes) -> int:
