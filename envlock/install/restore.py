@@ -13,16 +13,13 @@ import contextlib
 import dataclasses
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from envlock.childio import stream_lines
 from envlock.errors import RestoreError
 from envlock.install.early import (
     Started,
@@ -35,11 +32,14 @@ from envlock.install.early import (
 )
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
-from envlock.report.progress import SILENT, TAIL, Progress
 
 if TYPE_CHECKING:  # the lock's models load while the venv is being built (start_venv)
     from envlock.install.plancache import Guess
     from envlock.lock.export import InstallPlan
+    from envlock.report.progress import Progress
+# What only runs once the install is under way (quoting, streaming its output, progress)
+# is imported there: install/ahead.py starts the install with this module's help, and
+# every import before that start is part of the wait (issue 23).
 
 INSTALLERS = ("auto", "uv", "pip")
 INSTALL_TIMEOUT_S = 3600.0
@@ -51,7 +51,9 @@ class Step:
     what: str
 
     def shell(self) -> str:
-        return " ".join(shlex.quote(a) for a in self.argv)
+        import shlex
+
+        return shlex.join(self.argv)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -237,7 +239,7 @@ def dry_run_lines(inst: Installation) -> list[str]:
             f"# then: drop {t.suffix} from the paths in {t.build}/bin/* and pyvenv.cfg",
             f"# move {t.final}'s own venv entries ({', '.join(ours) or 'none'}) into "
             f"{t.run}/old, and {t.build}/* into {t.final}",
-            f"# verify; passed: rm -rf {shlex.quote(t.run)}; failed: the old entries go back",
+            f"# verify; passed: rm -rf {_quote(t.run)}; failed: the old entries go back",
         ]
     return lines
 
@@ -248,7 +250,7 @@ def install(
     *,
     header: str,
     log: Callable[[str], None] = lambda line: None,
-    progress: Progress = SILENT,
+    progress: Progress | None = None,
     started: Started | None = None,
     meanwhile: Callable[[], None] = lambda: None,
 ) -> Swap | None:
@@ -257,7 +259,9 @@ def install(
     swap it in; the caller verifies, then commits or rolls back the returned Swap. A
     failure leaves the target as it was (RestoreError, exit 3)."""
     from envlock.lock.export import requirements_text
+    from envlock.report.progress import SILENT
 
+    progress = progress or SILENT
     text = requirements_text(plan, header=header)
     steps = _Steps(inst=inst, pins=len(plan.pins), text=text, log=log, progress=progress)
     if inst.venv is None:
@@ -372,7 +376,7 @@ class _Steps:
             argv = tuple(requirements if a == REQUIREMENTS else a for a in step.argv)
             counted = self.pins if step.what != "venv" else 0
             phase = _phase_of(argv, step.what, counted, self.inst.installer)
-            self.log(f"$ {' '.join(shlex.quote(a) for a in argv)}")
+            self.log(f"$ {' '.join(map(_quote, argv))}")
             self.progress.step(phase)
             if started is not None and step.what == "venv":
                 proc = started.proc
@@ -396,6 +400,12 @@ def _meanwhile(proc: subprocess.Popen[str], work: Callable[[], None]) -> None:
     except BaseException:
         stop(proc)
         raise
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
 
 
 def _phase_of(argv: tuple[str, ...], what: str, packages: int, installer: str) -> str:
@@ -430,6 +440,11 @@ def _finish(
 ) -> None:
     """A started step's output streamed to `progress` line by line until it ends; a
     failure names the installer's error and shows its last lines."""
+    from collections import deque
+
+    from envlock.childio import stream_lines
+    from envlock.report.progress import TAIL
+
     tail: deque[str] = deque(maxlen=TAIL)
     phase, packages = counted
     seen = 0
