@@ -65,18 +65,50 @@ def install_command(ctx: CheckContext, release: Version, variant: str) -> str:
     """pip install "torch==X.Y.*" and the paired family members from the variant's index,
     after conda's torch family where conda holds torch."""
     conda = conda_held(ctx.facts.toolchain.conda_packages)
-    return install_line(release, variant, family_pins(ctx, release), conda)
+    return install_line(release, variant, family_pins(ctx, release), conda, installed_here(ctx))
+
+
+def installed_here(ctx: CheckContext) -> dict[str, str]:
+    """What pip sees installed: its distributions, and torch's own version where a paste
+    lists no packages but names torch."""
+    installed = dict(ctx.facts.packages.distributions)
+    if ctx.facts.torch.installed and ctx.facts.torch.version:
+        installed.setdefault("torch", ctx.facts.torch.version)
+    return installed
 
 
 def install_line(
-    release: Version, variant: str, pins: dict[str, Version], conda: tuple[str, ...] = ()
+    release: Version,
+    variant: str,
+    pins: dict[str, Version],
+    conda: tuple[str, ...] = (),
+    installed: Mapping[str, str] | None = None,
 ) -> str:
     """The pip line; with `conda` (conda_held's names), `conda remove --force ...` first:
     PyTorch publishes no conda packages after 2.5, so pip is the road, and conda's torch
-    left beside pip's is two installs. --force: conda removes only what it is told."""
+    left beside pip's is two installs. --force: conda removes only what it is told.
+    With `installed` (name -> version), `pip uninstall -y` first of what the line pins and
+    an installed version already satisfies: `==2.2.*` ignores the local label, so pip
+    answers "Requirement already satisfied" beside 2.2.2+cpu and changes nothing."""
+    wanted = {"torch": release, **pins}
     extra = "".join(f' "{m}=={s}.*"' for m, s in pins.items())
     pip = f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
+    removed = {"torch" if n == "pytorch" else n for n in conda}
+    stale = [
+        n
+        for n, series in wanted.items()
+        if n not in removed and _satisfies((installed or {}).get(n), series)
+    ]
+    if stale:
+        pip = f"pip uninstall -y {' '.join(stale)} && {pip}"
     return after_conda_removal(conda, pip)
+
+
+def _satisfies(version: str | None, series: Version) -> bool:
+    """pip's `==X.Y.*` against an installed version: the release prefix decides, the
+    local label (+cpu, +cu117) is ignored."""
+    have = Version.of(version) if version else None
+    return have is not None and have.truncate(len(series.parts)) == series
 
 
 def after_conda_removal(conda: tuple[str, ...], command: str) -> str:

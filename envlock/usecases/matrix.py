@@ -95,6 +95,9 @@ class _Asked:
     family: tuple[str, ...] = ()
     # conda's torch family where conda holds torch: each pip line removes it first
     conda: tuple[str, ...] = ()
+    # what pip sees installed (name -> version): a pip line for a build of the installed
+    # release uninstalls it first, or pip calls it already satisfied
+    installed: dict[str, str] = field(default_factory=dict)
     triton_kernels: bool = False  # a package runs Triton kernels on every launch
 
 
@@ -175,9 +178,9 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
         driver=str(asked.driver) if asked.driver else None,
         os=os_name,
         python=str(python.truncate(2)),
-        best=_build(chosen, asked.family, asked.conda) if chosen else None,
+        best=_build(chosen, asked) if chosen else None,
         upgrade_driver_for_newest=_upgrade(fits, chosen),
-        fits=tuple(_build(f, asked.family, asked.conda) for f in fits),
+        fits=tuple(_build(f, asked) for f in fits),
         sources=matrix.sources,
         torch=_torch_name(asked),
         other_release=_other_release(every, asked) if chosen is None else None,
@@ -231,7 +234,7 @@ def _other_release(every: list[Fit], asked: _Asked) -> TorchBuild | None:
     # none of the asked release's builds runs (best() found none), so the build road
     # remedy finds, nearest to it, is another release's
     road = remedy(every, installed=asked.release, installed_variant=None).build
-    return _build(road, asked.family, asked.conda) if road is not None else None
+    return _build(road, asked) if road is not None else None
 
 
 def _torch_asked(matrix: Matrix, text: str) -> tuple[Version, str | None]:
@@ -307,7 +310,7 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
     """What the options left out, from the facts: the GPUs, the driver, the Python and
     the OS."""
     from envlock.checks.context import CheckContext
-    from envlock.checks.hints import conda_held
+    from envlock.checks.hints import conda_held, installed_here
     from envlock.checks.triton import kernels_certain
     from envlock.collect import collect_facts
 
@@ -324,6 +327,7 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
             asked.arm.append(f"this {machine} machine's GPU")
     asked.conda = conda_held(facts.toolchain.conda_packages)
     asked.family = (*facts.packages.distributions, *asked.conda)
+    asked.installed = installed_here(ctx)
     asked.triton_kernels = kernels_certain(ctx)
     if asked.driver is None:
         # its version, else the oldest driver of the CUDA version it provides (a paste may
@@ -354,11 +358,11 @@ def _upgrade(fits: list[Fit], chosen: Fit | None) -> DriverUpgrade | None:
     return DriverUpgrade(torch=str(newest), variant=fit.variant.name, driver_at_least=str(needed))
 
 
-def _build(f: Fit, family: tuple[str, ...] = (), conda: tuple[str, ...] = ()) -> TorchBuild:
+def _build(f: Fit, asked: _Asked) -> TorchBuild:
     from envlock.checks.hints import install_line, paired_members
 
-    pins = paired_members(family, f.release.release)
-    line = install_line(f.release.release, f.variant.name, pins, conda)
+    pins = paired_members(asked.family, f.release.release)
+    line = install_line(f.release.release, f.variant.name, pins, asked.conda, asked.installed)
     return TorchBuild(
         torch=str(f.release.release),
         variant=f.variant.name,
@@ -368,7 +372,7 @@ def _build(f: Fit, family: tuple[str, ...] = (), conda: tuple[str, ...] = ()) ->
         driver_support=f.driver.support.value if f.driver else None,
         problems=tuple(f.problems),
         caveats=tuple(f.caveats),
-        pip=line if pins or conda else f.pip_command(),
+        pip=line,
     )
 
 

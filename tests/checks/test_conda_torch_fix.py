@@ -69,10 +69,12 @@ def test_envlock_matrix_prints_the_removal_for_a_conda_paste() -> None:
 
 def test_a_fix_where_conda_does_not_hold_torch_is_unchanged() -> None:
     """pytorch#112553 (pip's torch 2.1.0+cu121 on driver 525) and vllm#20173: no conda
-    removal, the fix text as before."""
+    removal, the fix text as before (but pip's own uninstall of the installed 2.1 build:
+    `==2.1.*` is already satisfied by 2.1.0+cu121, tests/checks/test_fix_pip_noop.py)."""
     finding = _finding("pytorch-112553.txt", "EL-DRIVER-TOO-OLD")
     assert finding.fix == (
-        'install torch built for an older CUDA: pip install "torch==2.1.*" --index-url '
+        "install torch built for an older CUDA: pip uninstall -y torch && "
+        'pip install "torch==2.1.*" --index-url '
         "https://download.pytorch.org/whl/cu118  (torch 2.1 cu118); or upgrade the NVIDIA "
         "driver to >= 530.30.02"
     )
