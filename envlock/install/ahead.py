@@ -62,6 +62,11 @@ def plain_restore(argv: Sequence[str]) -> tuple[str, str, str] | None:
     installer = found.get("--installer", "auto")
     if len(positional) != 1 or "--venv" not in found or installer not in _INSTALLERS:
         return None
+    if "--format" in found:  # argparse's choices: a usage error starts nothing
+        from envlock.report import FORMATS
+
+        if found["--format"] not in FORMATS:
+            return None
     return positional[0], found["--venv"], installer
 
 

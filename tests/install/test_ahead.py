@@ -33,6 +33,7 @@ def test_the_installers_are_restores() -> None:
         (["restore", "L", "--venv", "-D"], None),
         (["restore", "L", "M", "--venv", "D"], None),
         (["restore", "L", "--venv", "D", "--installer", "conda"], None),
+        (["restore", "L", "--venv", "D", "--format", "yaml"], None),
         (["restore", "--venv", "D"], None),
         (["-q", "restore", "L", "--venv", "D"], None),
         (["verify", "L"], None),
