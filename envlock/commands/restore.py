@@ -75,8 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-cache",
         action="store_true",
         help="use no cache: probe torch again (a child that imports it) instead of its cached "
-        "live facts, and start no install an earlier restore of the same lock planned "
-        "before this one has planned it",
+        "live facts, start no install an earlier restore of the same lock planned before "
+        "this one has planned it, and verify instead of printing a stored verdict",
     )
     add_report_arguments(parser, formats=FORMATS, example_id="EL-VERIFY-NOT-LOCKED")
 
