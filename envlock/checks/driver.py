@@ -173,8 +173,7 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         if possible
         else []
     )
-    judged = ctx.driver_for_builds
-    hint, build_road = _build_road(ctx, full_only=True) if judged is not None else (None, [])
+    hint, build_road = _same_release_road(ctx, driver_road=bool(fixes))
     if hint:
         fixes.append(f"or install the torch variant this driver fully supports: {hint}")
     if not fixes:
@@ -185,8 +184,9 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         message=(
             f"driver {driver or ctx.driver.cuda_version} is older than CUDA {torch_cuda}'s own "
             f"driver{f' ({full})' if full else ''}: torch runs through minor-version "
-            "compatibility, but PTX JIT and features needing the newer driver fail "
-            "(e.g. torch.compile/Triton kernels built for the newer PTX)"
+            f"compatibility, but this driver cannot JIT-compile PTX built by CUDA "
+            f"{torch_cuda}'s toolchain ('the provided PTX was compiled with an unsupported "
+            "toolchain'): kernels shipped only as PTX, in torch or an extension, fail"
         ),
         fix="; ".join(fixes),
         evidence={
@@ -195,6 +195,23 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
             "fix.roads": (_driver_road(ctx, full) if possible else []) + build_road,
         },
     )
+
+
+def _same_release_road(
+    ctx: CheckContext, *, driver_road: bool
+) -> tuple[str | None, list[dict[str, str]]]:
+    """A build this driver fully supports, offered beside the driver upgrade only of the
+    installed release: the installed build runs, so a road that moves torch to another
+    release (vllm#6099's torch 2.3 to 1.12 under a vLLM that pins 2.3; a nightly to a
+    release; NGC's build to PyPI's) costs more than the warning. With no driver road (a
+    GPU past its last driver branch), the nearest release, as before. A vendor, source,
+    nightly or conda-forge torch is not swapped for a PyPI wheel to silence a warning."""
+    if ctx.driver_for_builds is None or (driver_road and ctx.torch_not_official is not None):
+        return None, []
+    hint, roads = _build_road(ctx, full_only=True)
+    tv = ctx.torch_version
+    same = bool(roads) and tv is not None and roads[0]["torch"] == str(tv.truncate(2))
+    return (hint, roads) if same or not driver_road else (None, [])
 
 
 def _gpu_caps(ctx: CheckContext) -> list[Version]:
