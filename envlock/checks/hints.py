@@ -6,8 +6,8 @@ import shlex
 from collections.abc import Collection, Mapping
 
 from envlock.checks.context import CheckContext
-from envlock.matrix import Version, cuda_variant
-from envlock.matrix.advice import INDEX_URL, Remedy, evaluate, remedy
+from envlock.matrix import DriverSupport, Version, cuda_variant
+from envlock.matrix.advice import INDEX_URL, Fit, Remedy, evaluate, remedy
 from envlock.matrix.family import PAIRED, load_family
 
 # conda's packages of the torch family: a pip install of torch beside them leaves two torch
@@ -163,7 +163,9 @@ def remedy_for(
         os_name=ctx.os_name,
         python=ctx.python_version,
     )
-    clean = [f for f in fits if not f.caveats]
+    # own kernels: SASS for every GPU; a build that runs through the driver's minor-version
+    # compatibility keeps its place (pytorch#57922: 1.8 cu111 on 450.80.02, not 1.7 cu110)
+    clean = [f for f in fits if not f.arch_unknown and not _jit_only(f)]
     if own_kernels and any(f.runs for f in clean):
         fits = clean
     tc = ctx.torch_cuda
@@ -176,6 +178,11 @@ def remedy_for(
     )
 
 
+def _jit_only(f: Fit) -> bool:
+    """Some GPU runs this build only through PTX JIT (no SASS for it)."""
+    return any(c.sass is None and c.ptx is not None for c in f.coverage.values())
+
+
 def remedy_text(r: Remedy | None, ctx: CheckContext) -> str | None:
     """'pip install ... (torch 2.0 cu118)'; 'or upgrade the driver to >= X' when that road
     exists too."""
@@ -185,7 +192,9 @@ def remedy_text(r: Remedy | None, ctx: CheckContext) -> str | None:
     if r.build is not None:
         b = r.build
         command = install_command(ctx, b.release.release, b.variant.name)
-        parts.append(f"{command}  (torch {b.release.release} {b.variant.name})")
+        compat = b.driver is not None and b.driver.support is DriverSupport.MINOR_COMPAT
+        minor = ", through this driver's minor-version compatibility" if compat else ""
+        parts.append(f"{command}  (torch {b.release.release} {b.variant.name}{minor})")
     if r.driver_at_least is not None and r.driver_build is not None:
         keep = r.driver_build
         tv = ctx.torch_version
