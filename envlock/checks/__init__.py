@@ -14,6 +14,7 @@ from envlock.checks import (
     health,
     libraries,
     network,
+    precision,
     runtime,
     triton,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "health",
     "libraries",
     "network",
+    "precision",
     "run_checks",
     "runtime",
     "triton",

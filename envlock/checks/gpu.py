@@ -21,10 +21,8 @@ from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
 from envlock.matrix.advice import INDEX_URL, Unservable, unservable
 
-BF16_MIN = Version((8, 0))
 
-
-def _gpu_line(g: Gpu) -> str:
+def gpu_line(g: Gpu) -> str:
     return f"{g.index}: {g.name} ({g.capability or '?'}, capability from {g.capability_from})"
 
 
@@ -260,33 +258,6 @@ def _unknown_gpu_hint(ctx: CheckContext) -> str:
     )
 
 
-@check("EL-BF16-UNSUPPORTED")
-def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
-    old = [g for g in ctx.gpus() if g.capability is not None and g.capability < BF16_MIN]
-    if not old:
-        return
-    expected = ctx.expects_bf16()
-    names = ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in old)
-    yield Finding(
-        check_id="EL-BF16-UNSUPPORTED",
-        severity=Severity.ERROR if expected else Severity.INFO,
-        message=(
-            f"GPU(s) {names} lack native bf16 (needs compute capability 8.0): "
-            + (
-                "this job expects bf16 and will fail or run emulated, far slower"
-                if expected
-                else "use fp16 with a loss scaler, not bf16, on them"
-            )
-        ),
-        fix="train in fp16 with torch.amp.GradScaler (or fp32), or move to an sm_80+ GPU",
-        evidence={
-            "gpus": [_gpu_line(g) for g in old],
-            "bf16_expected": expected,
-            "ACCELERATE_MIXED_PRECISION": ctx.env("ACCELERATE_MIXED_PRECISION"),
-        },
-    )
-
-
 def _job_gpus(ctx: CheckContext) -> list[Gpu]:
     """The GPUs CUDA_VISIBLE_DEVICES gives the job, where it says which: UUIDs, or indices
     in PCI bus order (CUDA_DEVICE_ORDER=PCI_BUS_ID, NVML's order; CUDA's default order is
@@ -322,7 +293,7 @@ def gpu_mixed_models(ctx: CheckContext) -> Iterator[Finding]:
             "architecture, and CUDA_VISIBLE_DEVICES order may not be what you expect"
         ),
         fix="pin the job to one model with CUDA_VISIBLE_DEVICES (set CUDA_DEVICE_ORDER=PCI_BUS_ID)",
-        evidence={"gpus": [_gpu_line(g) for g in gpus]},
+        evidence={"gpus": [gpu_line(g) for g in gpus]},
     )
 
 
