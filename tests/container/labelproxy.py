@@ -24,9 +24,20 @@ _MAX_HEAD = 1 << 20
 
 
 def _pump(src: socket.socket, dst: socket.socket) -> None:
-    with contextlib.suppress(OSError):
+    """Bytes from src to dst until src ends, whose end is passed on (dst's write side shut:
+    an attach client ending its stdin), or until either side fails: then both sockets are
+    shut both ways, which also ends the other direction's thread, blocked on either. A
+    client gone mid-stream must not leave the daemon's side open and unread: Docker
+    finishes a killed container only once its output is copied to every attach stream,
+    so its removal hung (test_labelproxy.py says how)."""
+    try:
         while data := src.recv(65536):
             dst.sendall(data)
+    except OSError:
+        for end in (src, dst):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        return
     with contextlib.suppress(OSError):
         dst.shutdown(socket.SHUT_WR)
 
