@@ -12,7 +12,7 @@ both use it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
 
 from envlock import __version__
 from envlock.probe._served import command, served, stdin_command, stdin_payload
@@ -124,29 +124,35 @@ def stdin_package(*, with_pynvml: bool) -> bytes:
     )
 
 
-def stdin_package_later(*, with_pynvml: bool) -> Callable[[], bytes]:
-    """stdin_package() built in a thread (the caller meanwhile waits on the daemon, the
-    GIL free); the function returned waits for it and returns it, or raises its error."""
-    import threading
+class PackageLater:
+    """stdin_package(), built in a thread from start() on (the caller meanwhile waits on
+    the daemon, the GIL free); calling it waits for the package and returns it, or raises
+    the error that building it raised."""
 
-    box: list[bytes | BaseException] = []
+    def __init__(self, *, with_pynvml: bool) -> None:
+        self.with_pynvml = with_pynvml
+        self._thread: threading.Thread | None = None
+        self._box: list[bytes | BaseException] = []
 
-    def build() -> None:
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._build, name="envlock-package")
+            self._thread.daemon = True
+            self._thread.start()
+
+    def _build(self) -> None:
         try:
-            box.append(stdin_package(with_pynvml=with_pynvml))
+            self._box.append(stdin_package(with_pynvml=self.with_pynvml))
         except BaseException as exc:  # raised again in the caller's thread
-            box.append(exc)
+            self._box.append(exc)
 
-    thread = threading.Thread(target=build, name="envlock-package", daemon=True)
-    thread.start()
-
-    def package() -> bytes:
-        thread.join()
-        if isinstance(box[0], BaseException):
-            raise box[0]
-        return box[0]
-
-    return package
+    def __call__(self) -> bytes:
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if isinstance(self._box[0], BaseException):
+            raise self._box[0]
+        return self._box[0]
 
 
 def _bytecode(path: str | None) -> bytes | None:

@@ -47,7 +47,7 @@ from envlock.container.options import GpuRequest, parse_gpus, parse_size
 from envlock.container.pull import inspect_or_pull
 from envlock.container.signals import KILLED, interruptible, uninterrupted
 from envlock.errors import ContainerError, last_line
-from envlock.payload import python_command, stdin_argv, stdin_package_later
+from envlock.payload import PackageLater, python_command, stdin_argv
 
 if TYPE_CHECKING:
     from envlock.container.document import Document
@@ -229,9 +229,9 @@ class _ImageRun:
             )
 
         if self.engine.hijacks and not self.attach_refused:
-            # the package is built while the daemon creates the container
+            # the package is built while the daemon starts the container (_start_once)
             argv = stdin_argv(target, torch_live=torch_live, timeout=self.timeout)
-            return _Command(argv, stdin_package_later(with_pynvml=with_pynvml), in_argv)
+            return _Command(argv, PackageLater(with_pynvml=with_pynvml), in_argv)
         return in_argv()
 
     def _start(self, command: _Command, request: GpuRequest | None) -> _Running:
@@ -267,8 +267,11 @@ class _ImageRun:
             self.created.append(cid)
             if command.stdin is not None:  # before the start, as `docker run -i` attaches
                 attached = self._attach(cid, command)
-            # The daemon takes ~0.2 s to start it: what turns the output into Facts loads
-            # meanwhile (this thread waits on the socket, the GIL free).
+            # The daemon takes ~0.3 s to start it: the probe's package is built and what
+            # turns the output into Facts loads meanwhile (this thread waits on the socket,
+            # the GIL free; before, they held it from the create's and attach's answers).
+            if command.stdin is not None:
+                command.stdin.start()
             loading = _preload(model=self.load_model) if len(self.created) == 1 else None
             try:
                 self.engine.start(cid)
@@ -424,7 +427,7 @@ class _Command(NamedTuple):
     refuses to attach."""
 
     argv: list[str]
-    stdin: Callable[[], bytes] | None = None
+    stdin: PackageLater | None = None
     in_argv: Callable[[], _Command] | None = None
 
 
@@ -441,7 +444,7 @@ class _Running(NamedTuple):
 
     cid: str
     attached: Attached | None
-    stdin: Callable[[], bytes] | None
+    stdin: PackageLater | None
 
 
 class _Output(NamedTuple):
