@@ -9,6 +9,7 @@ The image is labelled with this run's label and removed afterwards.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -22,6 +23,9 @@ from tests.container.conftest import PY_IMAGE, RUN_LABELS, docker, docker_env
 pytestmark = [pytest.mark.docker, pytest.mark.venv]
 
 TINY = ("six==1.17.0", "idna==3.10")
+# --force-rm: the legacy builder keeps a failed step's container (the drifted build fails on
+# purpose), which carries no run label, so no fixture counts or removes it
+BUILD = ("docker", "build", "--force-rm", "--network", "none")
 
 
 def _pip(*args: str, cwd: Path) -> None:
@@ -81,7 +85,7 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
     tag = f"envlock-test/restore-13:{uuid.uuid4().hex[:12]}"
     try:
         build = subprocess.run(
-            ["docker", "build", "--network", "none", "-q", *RUN_LABELS, "-t", tag, str(ctx)],
+            [*BUILD, "-q", *RUN_LABELS, "-t", tag, str(ctx)],
             capture_output=True,
             text=True,
             timeout=600,
@@ -97,16 +101,19 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
         drifted = ctx / "envlock.lock.toml"
         drifted.write_text(lock.read_text().replace('six = "1.17.0"', 'six = "1.16.0"'))
         bad = subprocess.run(
-            ["docker", "build", "--network", "none", "-q", *RUN_LABELS, "-t", tag + "-bad",
-             str(ctx)],
+            [*BUILD, *RUN_LABELS, "-t", tag + "-bad", str(ctx)],
             capture_output=True,
             text=True,
             timeout=600,
             check=False,
             env=docker_env(),
-        )  # fmt: skip
+        )
         assert bad.returncode != 0
-        assert "packages.six" in bad.stderr
+        assert "packages.six" in bad.stdout + bad.stderr
+        # the failed step's container is not left on the daemon (each run left one)
+        steps = re.findall(r"Running in ([0-9a-f]{12})", bad.stdout)
+        assert steps, bad.stdout[-3000:]
+        assert docker("ps", "-a", "-q", *(f"--filter=id={s}" for s in steps)).split() == []
     finally:
         docker("image", "rm", "-f", tag, tag + "-bad", check=False)
 
@@ -139,7 +146,7 @@ def test_the_engine_sets_each_locked_variable_exactly_whatever_it_holds(
     tag = f"envlock-test/env-quoting:{uuid.uuid4().hex[:12]}"
     try:
         build = subprocess.run(
-            ["docker", "build", "--network", "none", "-q", *RUN_LABELS, "-t", tag, str(tmp_path)],
+            [*BUILD, "-q", *RUN_LABELS, "-t", tag, str(tmp_path)],
             capture_output=True,
             text=True,
             timeout=300,
