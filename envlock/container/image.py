@@ -9,12 +9,15 @@ label=org.envlock.probe`). An image without python3, or whose python3 cannot run
 the probe, gets the shell fallback (partial facts); a GPU request the daemon
 cannot serve is retried without GPUs and reported.
 
-Start-up matters here (`probe --image` is held to 1.2x a bare `docker run`): no
-`docker`, no Facts model (the document is handed through: envlock.container.document;
-envlock.container.parse only for a caller of Facts), each loaded while the daemon starts
-the container. On the local socket a probe makes the requests `docker run -i` makes:
-inspect, create, attach (the probe's package to its stdin, with the host's bytecode for
-a python3 of its magic number; the output read as it comes), start, wait, and removes
+Start-up matters here (`probe --image` is held to 1.2x a bare `docker run`): a plain
+`probe --image IMAGE --json` starts before the CLI's parser loads (usecases/imageprobe.py);
+no `docker`, no Facts model (the document is handed through: envlock.container.document;
+envlock.container.parse only for a caller of Facts), each loaded, and the probe's package
+built, while the daemon starts the container. On the local socket a probe makes the
+requests `docker run -i` makes: inspect, create, attach (the probe's package to its
+stdin, with the host's bytecode for a python3 of its magic number, read in the container
+while its python3 imports the modules the probe needs: payload.PRELOAD; the output read
+as it comes), start, wait, and removes
 the container itself (AutoRemove, the daemon's removal, was measured ~15 ms faster but
 hung in "removing" behind a socket proxy when a flooding container was killed). Over
 the SDK (remote daemons) the package travels in the command line, a logs call reads it.
