@@ -174,6 +174,16 @@ class CheckContext:
         return self.matrix.torch_variant(tv, tc)
 
     @property
+    def arm_machine(self) -> bool:
+        """An aarch64 machine (its own arch, or a GPU sold only in Arm systems: GH200,
+        Jetson): the matrix holds the x86_64 wheels' arch lists, which say nothing there
+        (as `envlock matrix` says of it)."""
+        if (self.facts.system.arch or "").lower() in ("aarch64", "arm64"):
+            return True
+        models = (self.matrix.gpu_by_name(g.name) for g in self.gpus() if g.name)
+        return any(m is not None and m.cpu == "aarch64" for m in models)
+
+    @property
     def torch_not_official(self) -> str | None:
         """Why the installed torch is not the official wheel of its version, or None."""
         t = self.facts.torch

@@ -241,6 +241,12 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
 def _unknown_gpu_hint(ctx: CheckContext) -> str:
     """No build computed (the GPUs' capability or the driver unknown): the command that
     computes it, never a placeholder index."""
+    if ctx.arm_machine:
+        return (
+            "install a CUDA build of torch made for aarch64 (download.pytorch.org's cuXYZ "
+            "indexes carry them from torch 2.7's cu128 on; NVIDIA's NGC PyTorch containers and "
+            "JetPack wheels are built for Arm), then check torch.cuda.get_arch_list()"
+        )
     gpus = ctx.gpus()
     known = [g for g in gpus if g.capability is not None]
     named = [g for g in gpus if g.name]

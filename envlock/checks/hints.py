@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 
 from envlock.checks.context import CheckContext
 from envlock.matrix import DriverSupport, Version, cuda_variant
@@ -27,6 +28,12 @@ CONDA_TORCH_FAMILY = (
     "pytorch-cpu",
     "libtorch",
 )
+
+
+# The first release and CUDA with Linux aarch64 CUDA wheels on download.pytorch.org: torch
+# 2.7's cu128 ("pre-built wheels for CUDA 12.8 across Linux x86 and arm64", the 2.7 release
+# post); before it Arm's torch wheels were CPU-only (pytorch#123835's GH200 with 2.2)
+ARM_CUDA = (Version((2, 7)), Version((12, 8)))
 
 
 def conda_held(conda: Mapping[str, str]) -> tuple[str, ...]:
@@ -165,6 +172,8 @@ def remedy_for(
     )
     # own kernels: SASS for every GPU; a build that runs through the driver's minor-version
     # compatibility keeps its place (pytorch#57922: 1.8 cu111 on 450.80.02, not 1.7 cu110)
+    if ctx.arm_machine:  # aarch64: only the releases that publish Arm CUDA wheels
+        fits = [f if _arm_wheel(f) else _no_arm_wheel(f) for f in fits]
     clean = [f for f in fits if not f.arch_unknown and not _jit_only(f)]
     if own_kernels and any(f.runs for f in clean):
         fits = clean
@@ -176,6 +185,17 @@ def remedy_for(
         exclude_installed=exclude_installed,
         full_only=full_only,
     )
+
+
+def _arm_wheel(f: Fit) -> bool:
+    return f.variant.cuda >= ARM_CUDA[1] and f.release.release >= ARM_CUDA[0]
+
+
+def _no_arm_wheel(f: Fit) -> Fit:
+    """A build with no aarch64 CUDA wheel runs nowhere on Arm, with any driver (the
+    release stays in the list, so the nearest release is still measured from torch's)."""
+    why = f"torch {f.release.release} {f.variant.name} has no aarch64 CUDA wheel"
+    return replace(f, runs=False, problems=[*f.problems, why], driver_needed=None)
 
 
 def _jit_only(f: Fit) -> bool:

@@ -47,7 +47,7 @@ def _bf16_fix(ctx: CheckContext, old: list[Gpu]) -> str:
     saves memory but has no tensor cores to run on (the GTX 1050 Ti of pytorch#51858)."""
     tv = ctx.torch_version.truncate(2) if ctx.torch_version else None
     if tv is not None and tv < Version((1, 6)):
-        scaler = "NVIDIA apex's amp (torch < 1.6 has no native mixed precision)"
+        scaler = "NVIDIA apex's amp (torch.cuda.amp came in torch 1.6)"
     elif tv is not None and tv < Version((2, 3)):
         scaler = "torch.cuda.amp.GradScaler"
     else:
