@@ -5,10 +5,11 @@ MKL picks its VML kernels (instruction set, accuracy) on the first VML call of a
 process; when that first call comes from several OpenMP threads at once, a thread
 can run its whole chunk through MKL's AVX2 "enhanced performance" exp instead of the
 dispatched one (up to 1,773 ulps, relative 1.5e-4, over the suite's input). Measured
-with torch 2.13.0 CPU (MKL 2024.2) on this Intel Xeon: 1 in 1,000 to 1 in 2,000
-fresh processes on 2 threads, 4 in 1,000 on 16 (see the report of session 6's helper
-D). CI saw it as elementwise's exp differing run to run in one process (its first run:
-elements 0-32767 from the AVX512 kernel, 32768-65535 from AVX2 EP, digest for digest).
+with torch 2.13.0 CPU (MKL 2024.2) on the 2-core Intel Xeon dev machine, each a forked
+process making its first exp of the suite's input: 2 in 3,000 on 2 threads, 12 in
+7,000 on 16; after a first call on one thread, 0 in 8,000 on 16. CI saw it as
+elementwise's exp differing run to run in one process (its first run: elements
+0-32767 from the AVX512 kernel, 32768-65535 from AVX2 EP, digest for digest).
 
 The suite makes the process's first VML call itself, on one thread, before any class
 runs. This test watches MKL initialise its dispatch (it reads MKL_VML_DEBUG_CPU_TYPE
