@@ -136,18 +136,27 @@ def _runs(build: TorchBuild) -> str:
 
 
 def _print_hidden(hidden_builds: list[TorchBuild], out: TextIO) -> None:
-    """The builds not listed, grouped by the first reason."""
-    hidden: dict[str, set[str]] = {}
+    """The builds not listed, grouped by the first reason, each naming its variants: a
+    reason is said of those builds only (an RTX 5090's "no kernels" is true of 2.7's cu126,
+    not of its cu128)."""
+    hidden: dict[str, tuple[set[str], set[str]]] = {}
     for f in hidden_builds:
         why = (f.problems or f.caveats or ("cannot tell",))[0]
         if f.runs is None:
             why = "cannot tell: " + why
-        hidden.setdefault(why, set()).add(f.torch)
+        releases, variants = hidden.setdefault(why, (set(), set()))
+        releases.add(f.torch)
+        variants.add(f.variant)
     if hidden:
         out.write("\nnot listed (--all shows them):\n")
-        for why, releases in hidden.items():
-            names = ", ".join(sorted(releases, key=lambda r: tuple(map(int, r.split(".")))))
-            out.write(f"  torch {names}: {why}\n")
+        for why, (releases, variants) in hidden.items():
+            names = ", ".join(sorted(releases, key=_numbers))
+            tags = ", ".join(sorted(variants, key=lambda v: (v == "cpu", _numbers(v[2:] or "0"))))
+            out.write(f"  torch {names} ({tags}): {why}\n")
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
 
 
 def _print_advice(advice: MatrixAdvice, out: TextIO) -> None:
