@@ -45,8 +45,9 @@ DEPENDS: dict[str, dict[str, frozenset[str]]] = {
     "cpu": {
         "rng": frozenset(_CPU_KERNELS),  # CPU randn has a separate AVX2 path
         # Recorded: the same torch 2.13 AVX512 build on an AMD EPYC and on an Intel Xeon
-        # (AVX512-FP16) gives other elementwise bits (summaries within 1e-5): below
-        # ATen's capability, oneDNN JIT-compiles for the CPU's own instruction set.
+        # (AVX512-FP16) gives other elementwise bits (summaries within 1e-5): exp and log
+        # are MKL VML calls, and MKL picks its kernels by CPU vendor and model (the AMD
+        # digest is MKL's SSE4.2 exp, the Intel one its AVX512 exp).
         "elementwise": frozenset({*_CPU_KERNELS, "cpu_model"}),
         "reduction": frozenset({*_CPU_KERNELS, "num_threads"}),
         "matmul": frozenset(_CPU_LIBS),
