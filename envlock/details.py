@@ -71,6 +71,9 @@ class DoctorDetails(_Fields):
     interpreter: str | None = None  # "/usr/bin/python3 (Python 3.11.2)"
     # "section: why" or "EL-ID: needs ...": what partial facts left unchecked
     not_checked: tuple[str, ...] = ()
+    # the finding to read first (checks/triage.py: a root cause before what it causes),
+    # which the text shows first in its group
+    read_first: str | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -75,7 +75,7 @@ def render_text(report: Report, out: TextIO) -> None:
     details = report.details
     if isinstance(details, DoctorDetails) and details.interpreter:
         # soft_wrap: a path is never broken across lines
-        console.print(Line(f"  interpreter: {plain(details.interpreter)}"), soft_wrap=True)
+        console.print(Line(f"  interpreter: {_interpreter(details)}"), soft_wrap=True)
     sections, checks = not_checked_lines(_not_checked(report))
     for line in sections:
         console.print(Line(f"  not checked: {plain(line)}", style="yellow"), soft_wrap=True)
@@ -86,7 +86,11 @@ def render_text(report: Report, out: TextIO) -> None:
         [f for f in findings if f.field is not None and not f.evidence.get("where")],
         _restore_of(report),
     )
-    _print_by_severity(console, [f for f in findings if f.field is None])
+    other = [f for f in findings if f.field is None]
+    _print_by_severity(
+        console,
+        _first_to_read(other, details.read_first) if isinstance(details, DoctorDetails) else other,
+    )
     if checks:  # after the findings: what was found comes first
         console.print(Line("\nNOT CHECKED (the facts they need were not given)", style="yellow"))
         for line in checks:
@@ -195,6 +199,20 @@ def _restore_of(report: Report) -> str | None:
     verified to install into)."""
     details = report.details
     return details.restore if isinstance(details, VerifyDetails) else None
+
+
+def _interpreter(details: DoctorDetails) -> str:
+    """ "/usr/bin/python3 (Python 3.11.2)"; a pasted report names only the version."""
+    text = details.interpreter or ""
+    if text.startswith("(Python ") and text.endswith(")"):
+        return f"{plain(text[1:-1])} (its path is not in the pasted text)"
+    return plain(text)
+
+
+def _first_to_read(findings: list[Finding], first: str | None) -> list[Finding]:
+    """The doctor's finding to read first (DoctorDetails.read_first) at the top of its
+    group; the rest by ID."""
+    return sorted(findings, key=lambda f: f.check_id != first)  # stable
 
 
 def _print_by_severity(console: Printer, other: list[Finding]) -> None:

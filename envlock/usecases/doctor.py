@@ -91,9 +91,11 @@ def _report(
 ) -> Report:
     from envlock.catalog import DOCTOR, ids
     from envlock.checks import run_checks
+    from envlock.checks.triage import top_finding
     from envlock.findings import DoctorDetails, Report
 
     findings = run_checks(facts, host=host, ignore=skip, expect=wanted)
+    top = top_finding(findings)
     return Report(
         command="doctor",
         target=target_of(source, facts),
@@ -105,6 +107,7 @@ def _report(
             expect=tuple(wanted),
             interpreter=_interpreter(facts),
             not_checked=(*not_checked(facts), *_checks_without_facts(facts, host, skip)),
+            read_first=top.check_id if top is not None else None,
         ),
     )
 
