@@ -34,6 +34,7 @@ CE = REPO / "tests" / "fixtures" / "collect_env"
 PARTS = {"tuning": (CE / "corpus.json", CE), "heldout": (CE / "heldout.json", CE / "heldout")}
 DIAGNOSED = frozenset(
     {"arch", "driver", "no-driver", "cpu-wheel", "family", "two-torch", "cudnn", "nccl"}
+    | {"torch-missing"}  # session 6: collect_env ran where torch does not import
 )
 
 
@@ -47,6 +48,7 @@ class Row:
     top: str
     errors: tuple[str, ...]
     verdict: str  # "hit", "miss" or "-" (not scored)
+    source: str = "issue"  # "repo-file": a repository file's report, not a thread (scored apart)
 
 
 def _expected(entry: dict[str, object]) -> str:
@@ -86,7 +88,9 @@ def score_entry(part: str, folder: Path, entry: dict[str, object]) -> Row:
         top_id = top.check_id if top else "none"
     verdict = _verdict(category, expected, top_id, errors)
     batch = str(entry.get("added", "-"))
-    return Row(part, str(entry["file"]), batch, category, expected, top_id, errors, verdict)
+    traits = entry.get("traits") or []
+    source = "repo-file" if isinstance(traits, list) and "repo-file" in traits else "issue"
+    return Row(part, str(entry["file"]), batch, category, expected, top_id, errors, verdict, source)
 
 
 def score_part(part: str) -> list[Row]:
@@ -126,6 +130,12 @@ def print_text(rows: list[Row], summaries: dict[str, dict[str, object]]) -> None
         if len(batches) > 1:
             for batch in batches:
                 _print_summary(f"  {part} {batch}", summary(_of(rows, part, batch)))
+        # reports from repository files (not issue threads) are reported apart as well
+        files = [r for r in rows if r.part == part and r.source == "repo-file"]
+        if files:
+            _print_summary(f"  {part} repo-file", summary(files))
+            threads = [r for r in rows if r.part == part and r.source != "repo-file"]
+            _print_summary(f"  {part} issue threads", summary(threads))
 
 
 def _of(rows: list[Row], part: str, batch: str) -> list[Row]:
