@@ -286,7 +286,12 @@ def _job_gpus(ctx: CheckContext) -> list[Gpu]:
 @check("EL-GPU-MIXED-MODELS")
 def gpu_mixed_models(ctx: CheckContext) -> Iterator[Finding]:
     gpus = _job_gpus(ctx)
-    models = sorted({(g.name or "?", str(g.capability or "?")) for g in gpus})
+    named = {(g.name or "?", str(g.capability or "?")) for g in gpus}
+    # a name that begins another's at the same capability is that model, cut short (a
+    # paste's last GPU line ending mid-name: espnet#5556's "Tesla V100-SXM")
+    models = sorted(
+        (n, c) for n, c in named if not any(m != n and m.startswith(n) and d == c for m, d in named)
+    )
     if len(models) < 2:
         return
     yield Finding(
