@@ -372,12 +372,7 @@ def no_driver(ctx: CheckContext) -> Iterator[Finding]:
             "or GPU is present: torch.cuda.is_available() is False and the job runs on CPU"
             + (f" ({d.unavailable})" if d.unavailable else "")
         ),
-        fix=(
-            "run on a machine with an NVIDIA GPU and driver; for CPU-only work, the smaller "
-            f"CPU wheel: {install_command(ctx, ctx.torch_version.truncate(2), 'cpu')}"
-            if ctx.torch_version
-            else "run on a machine with an NVIDIA GPU and driver"
-        ),
+        fix=_no_driver_fix(ctx),
         evidence={
             "driver.unavailable": d.unavailable,
             "driver.device_nodes": ctx.facts.driver.device_nodes,
@@ -385,3 +380,19 @@ def no_driver(ctx: CheckContext) -> Iterator[Finding]:
             "torch.build": ctx.facts.torch.build or cuda_variant(torch_cuda),
         },
     )
+
+
+def _no_driver_fix(ctx: CheckContext) -> str:
+    """A GPU and driver (a container: started with --gpus all, which the NVIDIA Container
+    Toolkit serves; a paste does not say whether it came from one), else the CPU wheel,
+    but not under vLLM, whose kernels need torch's CUDA build."""
+    fix = (
+        "run on a machine with an NVIDIA GPU and driver (in a container: start it with "
+        "--gpus all, which needs the NVIDIA Container Toolkit on the host)"
+    )
+    if "vllm" in ctx.facts.packages.distributions:
+        return fix + "; vLLM needs this CUDA build of torch, so keep it"
+    if ctx.torch_version is None:
+        return fix
+    cpu = install_command(ctx, ctx.torch_version.truncate(2), "cpu")
+    return f"{fix}; for CPU-only work, the smaller CPU wheel: {cpu}"

@@ -343,6 +343,16 @@ def _pip_ways(facts: Facts, finding: Finding) -> list[Facts]:
     return [apply_pip_line(facts, w) for w in ways]
 
 
+def _no_driver(facts: Facts, finding: Finding) -> list[Facts]:
+    """For CPU-only work, the CPU wheel; under vLLM, whose kernels need the CUDA build, no
+    pip line: the road is a GPU machine (or a container started with --gpus all), which no
+    edit of a paste's facts can follow."""
+    if "pip install" not in (finding.fix or ""):
+        assert "--gpus all" in (finding.fix or "") and "vLLM" in (finding.fix or ""), finding.fix
+        return []
+    return _pip_ways(facts, finding)
+
+
 def _two_installs(facts: Facts, finding: Finding) -> list[Facts]:
     """pip's torch removed and conda's reinstalled (pip then lists conda's version), or
     conda's removed and pip's torch reinstalled alone."""
@@ -433,7 +443,7 @@ def _one_model(facts: Facts, finding: Finding) -> list[Facts]:
 
 APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-FAMILY-MISMATCH": _pip_ways,
-    "EL-NO-DRIVER": _pip_ways,  # for CPU-only work, the CPU wheel
+    "EL-NO-DRIVER": _no_driver,  # the CPU wheel, or no pip line (vLLM)
     "EL-TORCH-TWO-INSTALLS": _two_installs,
     "EL-NVCC-MISMATCH": _toolkit,
     "EL-GPU-MIXED-MODELS": _one_model,
