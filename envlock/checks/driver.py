@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
-from envlock.checks.hints import build_road, install_command, remedy_for
+from envlock.checks.hints import build_label, build_road, install_command, remedy_for
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import DriverSupport, Version, cuda_variant
@@ -45,7 +45,7 @@ def _build_road(
         return None, []
     b = r.build
     command = install_command(ctx, b.release.release, b.variant.name)
-    return f"{command}  (torch {b.release.release} {b.variant.name})", [
+    return f"{command}  ({build_label(b)})", [
         build_road(ctx, {"torch": str(b.release.release), "variant": b.variant.name})
     ]
 
@@ -152,6 +152,8 @@ def _ranked_fix(
     upgrade (only to a driver that exists for these GPUs), then another release."""
     upgrade, driver_roads = _upgrade_fix(ctx, full, floor, torch_cuda)
     hint, build_road = _build_road(ctx) if ctx.driver_for_builds is not None else (None, [])
+    if upgrade and driver_roads and (pin := _pinned_by(ctx)):
+        return f"{upgrade} ({pin})", driver_roads
     tv = ctx.torch_version
     same = bool(build_road) and tv is not None and build_road[0]["torch"] == str(tv.truncate(2))
     built = [f"install torch built for an older CUDA: {hint}"] if hint else []
@@ -174,6 +176,9 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         else []
     )
     hint, build_road = _same_release_road(ctx, driver_road=bool(fixes))
+    if fixes and (pin := _pinned_by(ctx)):
+        hint, build_road = None, []
+        fixes[0] += f" ({pin})"
     if hint:
         fixes.append(f"or install the torch variant this driver fully supports: {hint}")
     if not fixes:
@@ -212,6 +217,14 @@ def _same_release_road(
     tv = ctx.torch_version
     same = bool(roads) and tv is not None and roads[0]["torch"] == str(tv.truncate(2))
     return (hint, roads) if same or not driver_road else (None, [])
+
+
+def _pinned_by(ctx: CheckContext) -> str | None:
+    """Why another torch build is no road here: vLLM's wheel is compiled against the
+    installed torch's release and CUDA (vllm._C links its libcudart), so swapping either
+    breaks it (vllm#11931's 0.6.6 on torch 2.5.1+cu124 was offered 2.5 cu118)."""
+    version = ctx.facts.packages.distributions.get("vllm")
+    return f"vllm {version} is built for this torch build: keep it" if version else None
 
 
 def _gpu_caps(ctx: CheckContext) -> list[Version]:

@@ -187,6 +187,14 @@ def remedy_for(
     )
 
 
+def build_label(b: Fit) -> str:
+    """'torch 2.1 cu118', and how this driver runs it where that is minor-version
+    compatibility (PTX JIT unavailable: worth knowing before choosing it)."""
+    compat = b.driver is not None and b.driver.support is DriverSupport.MINOR_COMPAT
+    minor = ", through this driver's minor-version compatibility" if compat else ""
+    return f"torch {b.release.release} {b.variant.name}{minor}"
+
+
 def _arm_wheel(f: Fit) -> bool:
     return f.variant.cuda >= ARM_CUDA[1] and f.release.release >= ARM_CUDA[0]
 
@@ -212,9 +220,7 @@ def remedy_text(r: Remedy | None, ctx: CheckContext) -> str | None:
     if r.build is not None:
         b = r.build
         command = install_command(ctx, b.release.release, b.variant.name)
-        compat = b.driver is not None and b.driver.support is DriverSupport.MINOR_COMPAT
-        minor = ", through this driver's minor-version compatibility" if compat else ""
-        parts.append(f"{command}  (torch {b.release.release} {b.variant.name}{minor})")
+        parts.append(f"{command}  ({build_label(b)})")
     if r.driver_at_least is not None and r.driver_build is not None:
         keep = r.driver_build
         tv = ctx.torch_version

@@ -75,7 +75,8 @@ def test_a_fix_where_conda_does_not_hold_torch_is_unchanged() -> None:
     assert finding.fix == (
         "install torch built for an older CUDA: pip uninstall -y torch && "
         'pip install "torch==2.1.*" --index-url '
-        "https://download.pytorch.org/whl/cu118  (torch 2.1 cu118); or upgrade the NVIDIA "
+        "https://download.pytorch.org/whl/cu118  (torch 2.1 cu118, through this driver's "
+        "minor-version compatibility); or upgrade the NVIDIA "
         "driver to >= 530.30.02"
     )
     assert all("conda_remove" not in r for r in finding.evidence["fix.roads"])
