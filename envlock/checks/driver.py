@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.hints import build_label, build_road, install_command, remedy_for
 from envlock.checks.registry import check
+from envlock.checks.triton import triton_driver_need
 from envlock.findings import Finding, Severity
 from envlock.matrix import DriverSupport, Version, cuda_variant
 
@@ -170,8 +171,14 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         return
     driver = ctx.driver_version
     possible = full is None or _driver_exists(ctx, full)
+    target = _with_triton(ctx, full)
     fixes = (
-        [f"upgrade the NVIDIA driver to >= {full}" if full else "upgrade the NVIDIA driver"]
+        [
+            f"upgrade the NVIDIA driver to >= {target}"
+            + (" (for Triton's kernels too: EL-TRITON-DRIVER-TOO-OLD)" if target != full else "")
+            if target
+            else "upgrade the NVIDIA driver"
+        ]
         if possible
         else []
     )
@@ -197,9 +204,17 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         evidence={
             **_driver_evidence(ctx),
             "needed_full": str(full) if full else None,
-            "fix.roads": (_driver_road(ctx, full) if possible else []) + build_road,
+            "fix.roads": (_driver_road(ctx, target) if possible else []) + build_road,
         },
     )
+
+
+def _with_triton(ctx: CheckContext, full: Version | None) -> Version | None:
+    """The driver to name: CUDA's own, or the newer one Triton's kernels need where this
+    driver loads none of them (vllm#6099: 520.61.05 for CUDA 11.8, 525.60.13 for Triton
+    2.3's ptxas), so that one upgrade clears both findings."""
+    triton = triton_driver_need(ctx)
+    return triton if full is not None and triton is not None and triton > full else full
 
 
 def _same_release_road(

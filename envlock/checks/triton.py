@@ -119,19 +119,33 @@ def _kernel_packages(ctx: CheckContext) -> list[str]:
 @check("EL-TRITON-DRIVER-TOO-OLD")
 def triton_driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
     triton = _triton(ctx)
+    found = _triton_need(ctx, triton)
+    if triton is not None and found is not None:
+        yield _finding(ctx, triton, *found)
+
+
+def triton_driver_need(ctx: CheckContext) -> Version | None:
+    """The driver Triton's kernels need where this driver loads none of them (the
+    finding above), so that another driver fix names one driver for both."""
+    found = _triton_need(ctx, _triton(ctx))
+    return found[1] if found is not None else None
+
+
+def _triton_need(ctx: CheckContext, triton: _Triton | None) -> tuple[Version, Version] | None:
+    """(ptxas, the driver its cubins need) where this driver is too old for them."""
     found = _assembler(ctx, triton.row) if triton is not None else None
-    if triton is None or found is None:
-        return
+    if found is None:
+        return None
     ptxas, caps = found
     torch_cuda = ctx.torch_cuda
     if torch_cuda is not None and torch_cuda.major >= ptxas.major:
-        return  # torch's own CUDA needs that driver too: EL-DRIVER-TOO-OLD's to say
+        return None  # torch's own CUDA needs that driver too: EL-DRIVER-TOO-OLD's to say
     need = ctx.matrix.minor_floor(ptxas.major, ctx.os_name)
     if need is None or not _driver_too_old(ctx, need, ptxas.major):
-        return
+        return None
     if not ctx.matrix.driver_exists_for(need, caps, ctx.os_name):
-        return  # never an impossible fix
-    yield _finding(ctx, triton, ptxas, need)
+        return None  # never an impossible fix
+    return ptxas, need
 
 
 def _finding(ctx: CheckContext, triton: _Triton, ptxas: Version, need: Version) -> Finding:
