@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envlock.errors import FactsError
-from envlock.pasted.collect_env import looks_like_collect_env, parse_collect_env
+from envlock.pasted.check_env import parse_report
+from envlock.pasted.collect_env import looks_like_collect_env
 from envlock.pasted.draft import MAX_LINE_CHARS, Draft
 from envlock.pasted.names import names_in_text, names_note
 from envlock.pasted.nvidia_smi import parse_nvidia_smi
@@ -79,7 +80,7 @@ def facts_from_texts(
             draft,
             collect_env,
             name,
-            parse_collect_env,
+            parse_report,
             "no collect_env fields found (expected lines such as "
             "'PyTorch version: ...' from `python -m torch.utils.collect_env`)",
         )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from envlock.pasted.collect_env import BLOCKS, KEYS
 from envlock.pasted.draft import MAX_LINES
 from envlock.pasted.log_prefix import undo_log_prefix
+from envlock.pasted.notebook import notebook_lines
 
 # characters a rendered page or a word processor puts in for plain ones
 _CHARS = str.maketrans(
@@ -89,6 +90,11 @@ _OTHER_KEYS = (
     "OneDiffX version",
     "Nexfort version",
     "Legend",
+    # sglang's check_env (envlock/pasted/check_env.py): its keys where collect_env's differ
+    # (not its "CUDA available", which collect_env's "Is CUDA available" ends with)
+    "ROCM available",
+    "CUDA Driver Version",
+    "ROCM Driver Version",
 )
 # lscpu's keys (the CPU block), and wmic's on Windows (Key=Value; "Key: Value" since 2.5)
 _LSCPU_KEYS = (
@@ -122,6 +128,8 @@ _KEY_AT = re.compile(
 _LINE_START_AT = re.compile(
     r"(?<![^\s>])(?=[A-Za-z\[=\-])(?:\[(?:pip3?|conda|uv)\][ \t]"
     r"|GPU[ \t]\d{1,3}[ \t]?[:\uff1a]"
+    r"|GPU[ \t]\d{1,3}(?:,\d{1,3}){1,255}(?:[ \t]Compute[ \t]Capability)?[:\uff1a]"  # check_env
+    r"|GPU[ \t]\d{1,3}[ \t]Compute[ \t]Capability[:\uff1a]"
     r"|MIG[ \t][\w.]{1,20}[ \t]{1,4}Device[ \t]{1,4}\d{1,3}[:\uff1a]"
     r"|Collecting environment information"
     rf"|(?:{_LSCPU_KEYS})[ \t]{{0,40}}:"
@@ -144,7 +152,12 @@ _MAX_WRAP = 160
 # the widths terminals and mail clients wrap at (a word wrap's lines fall short of it)
 _WIDTHS = (72, 80, 100, 120, 132)
 # the keys only collect_env prints (an issue form's "- Python version: 3.8" is the user's)
-_REPORT_ONLY = ("is debug build", "cuda used to build pytorch", "is cuda available")
+_REPORT_ONLY: tuple[str, ...] = (
+    "is debug build",
+    "cuda used to build pytorch",
+    "is cuda available",
+)
+_REPORT_ONLY += ("cuda available:", "rocm available:", "cuda driver version:")  # check_env
 _EXCERPT_ONLY = (
     "versions of relevant libraries",
     "[pip3] ",
@@ -169,7 +182,7 @@ def undo_layout(text: str) -> Layout:
     rest = lines.pop() if len(lines) > MAX_LINES else None
     lines = undo_log_prefix(lines)
     bullets = _bulleted(lines)
-    lines = [_undecorated(line, bullets) for line in lines]
+    lines = notebook_lines([_undecorated(line, bullets) for line in lines], _key_of)
     lines = [line.rstrip() for line in _unwrapped(lines)]
     lines = _split_flattened(lines)
     keys = [_key_of(line) for line in lines]

@@ -46,7 +46,16 @@ CE = FIXTURES / "collect_env"
 HELD = CE / "heldout"
 CORPUS: list[Report] = json.loads((CE / "corpus.json").read_text())["reports"]
 HELDOUT: list[Report] = json.loads((CE / "heldout.json").read_text())["reports"]
-DIAGNOSED = ("arch", "driver", "no-driver", "cpu-wheel", "family", "two-torch", "cudnn", "nccl")
+DIAGNOSED: tuple[str, ...] = (
+    "arch",
+    "driver",
+    "no-driver",
+    "cpu-wheel",
+    "family",
+    "two-torch",
+    "cudnn",
+    "nccl",
+)
 DIAGNOSED += ("torch-missing",)  # session 6: collect_env ran where torch does not import
 CATEGORIES = (*DIAGNOSED, "fine", "layout", "evidence-cut")
 # The classes issue 21 names; each must be somewhere in the corpus (category or trait).
@@ -188,8 +197,19 @@ def test_fine_reports_get_no_error(entry: Report) -> None:
     assert errors == []
 
 
+# Evidence-cut by the lead's decision on an arguable label, not by a cut excerpt: the check
+# the label hinges on runs and finds nothing the paste can show, by design.
+ARGUABLE = {
+    # driver 410.104 below CUDA 10.1's minimum, CUDA available on V100s: the forward-
+    # compatibility package (not shown) would make it healthy, as vllm-16588 is
+    "ghfile-uhhyunjoo-awesome-tv-c3d-readme.txt",
+}
+
+
 @pytest.mark.parametrize(
-    "entry", [e for e in CORPUS if e["category"] == "evidence-cut"], ids=lambda e: e["file"]
+    "entry",
+    [e for e in CORPUS if e["category"] == "evidence-cut" and e["file"] not in ARGUABLE],
+    ids=lambda e: e["file"],
 )
 def test_a_cut_report_names_the_check_it_could_not_run(entry: Report) -> None:
     """The excerpt ends before the GPU lines: no guess, and the check that needed them
@@ -217,4 +237,6 @@ def test_every_report_parses_to_partial_facts(entry: Report) -> None:
     # (vllm-21633: a compose log of the sm_120 warning only), or its floor (vllm-18818)
     live = facts.torch.live
     said = live and (live.arch_flags or live.min_capability)
-    assert facts.torch.version or facts.torch.unavailable or said
+    # or torch observed not importable ('PyTorch version: N/A', category torch-missing)
+    missing = entry["category"] == "torch-missing" and facts.torch.installed is False
+    assert facts.torch.version or facts.torch.unavailable or said or missing

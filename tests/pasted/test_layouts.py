@@ -306,6 +306,30 @@ LEFT = {
     # an issue digest's flattened report wrapped again: a key broken across the wrap ("GPU
     # models and" / "configuration:") is not found, its value lost
     ("word-wrap-100", "vllm-14087.txt"),
+    # (session 6, batch issue21-s6 in tuning, helper C4) a notebook's stored output: its
+    # lines are JSON strings, read only whole; a bullet before the quote, Markdown's escape
+    # of its backslashes, a wrap or flattening break them
+    *(
+        (how, "hf-space-unreal-hug-finetunesam-ipynb.txt")
+        for how in (
+            *("bullet-dash", "bullet-star", "markdown-escaped", "flattened"),
+            *("wrap-80", "wrap-100", "word-wrap-80", "word-wrap-100"),
+        )
+    ),
+    # sglang's check_env flattened: its package lines ("sglang: 0.4.1") name no key, so
+    # each runs into the value before it (the packages are lost, the torch line is not)
+    *(
+        ("flattened", f"sglang-{n}.txt")
+        for n in (1058, 1109, 1160, 13198, 1751, 2943, 3303, 4175, 5022, 5668, 931)
+    ),
+    # check_env wrapped: the rest of a cut line ("...A100-SXM4-80GB", a package line) is not
+    # told from a check_env line of its own, which names no collect_env key
+    ("word-wrap-100", "sglang-13198.txt"),
+    ("word-wrap-80", "sglang-1751.txt"),
+    ("wrap-80", "sglang-1751.txt"),
+    # a conda build string moved to the next line by a word wrap (as pytorch-28321)
+    ("word-wrap-80", "ghfile-amirhussein96-sherpa-installation-readme.txt"),
+    ("word-wrap-80", "ghfile-hengtsechou-taiwanese-asr-readme.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -347,6 +371,18 @@ LEFT_PAIRS = {
     ("quote-nested", "wrap-80", "vllm-16006.txt"),
     ("zero-width", "wrap-100", "vllm-7474.txt"),
     ("zero-width", "wrap-80", "vllm-7494.txt"),
+    # (session 6: with batch issue21-s6 in tuning the pairs meet other reports, helper C4)
+    # the same: a cut that counted quote markers or zero-width characters, a word wrap of a
+    # line that a tab or a non-breaking space made wider than it reads
+    ("quote-nested", "wrap-80", "vllm-34351.txt"),
+    ("quote-reply", "word-wrap-80", "vllm-16404.txt"),
+    ("quote-reply", "wrap-100", "vllm-16588.txt"),
+    ("quote-reply", "wrap-80", "vllm-17047.txt"),
+    ("zero-width", "wrap-100", "vllm-11739.txt"),
+    ("zero-width", "wrap-80", "vllm-14413.txt"),
+    ("indent-tab", "word-wrap-100", "vllm-13258.txt"),
+    ("indent-tab", "word-wrap-80", "vllm-14911.txt"),
+    ("nbsp", "word-wrap-100", "pytorch-108607.txt"),
     # a flattened report cut at 80 columns: the cuts fall inside its keys
     ("flattened", "wrap-80", "vllm-11705.txt"),
     # (session 5: s5b's held-out part moved into tuning, the lead: the pairs meet other
@@ -507,8 +543,19 @@ CHANGED_AS_PASTED = {
             "vllm-6635.txt",
             "vllm-ascend-1154.txt",
             "vllm-4432.txt",  # (session 5, s5b's held-out part moved into tuning)
+            # (session 6, batch issue21-s6 in tuning, helper C4) sglang's check_env, its
+            # nvidia-smi topology legend or rows the widest lines
+            "sglang-1058.txt",
+            "sglang-1109.txt",
+            "sglang-1160.txt",
+            "sglang-1751.txt",
+            "sglang-3303.txt",
+            "sglang-4175.txt",
+            "sglang-931.txt",
         )
     },
+    # (session 6) a notebook's stored output: each line's JSON string undone
+    "hf-space-unreal-hug-finetunesam-ipynb.txt": "a notebook's JSON-string lines undone",
 }
 
 
