@@ -468,7 +468,7 @@ def write_doc(lines: list[str], args: argparse.Namespace) -> None:
         capture_output=True,
         text=True,
         check=False,
-    ).stdout.strip()
+    ).stdout.strip() or f"(not a git checkout: {REPO})"  # a `git archive`: say so, not ''
     text = [
         "# Benchmarks",
         "",
