@@ -463,12 +463,15 @@ def smoke(rows: list[Row], trees: dict[str, str]) -> int:
 
 
 def write_doc(lines: list[str], args: argparse.Namespace) -> None:
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip() or f"(not a git checkout: {REPO})"  # a `git archive`: say so, not ''
+    commit = (
+        subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        or f"(not a git checkout: {REPO})"
+    )  # a `git archive`: say so, not ''
     text = [
         "# Benchmarks",
         "",
