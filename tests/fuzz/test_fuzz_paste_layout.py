@@ -25,9 +25,7 @@ pytestmark = pytest.mark.fuzz
 # must read as the report. (Wrapping and flattening lose where lines were; their pairs are
 # held in tests/pasted/test_layouts.py.)
 COMPOSABLE = sorted(
-    how
-    for how in TRANSFORMS
-    if "wrap" not in how and how not in {"flattened", "trailing-spaces"}
+    how for how in TRANSFORMS if "wrap" not in how and how not in {"flattened", "trailing-spaces"}
 )
 
 

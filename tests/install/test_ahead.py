@@ -44,9 +44,7 @@ def test_only_a_plain_restore_starts_ahead(argv: list[str], plain: object) -> No
 
 
 @pytest.mark.parametrize("existing", [True, False], ids=["existing-venv", "new-dir"])
-def test_what_no_one_took_over_is_stopped_and_dir_put_back(
-    tmp_path: Path, existing: bool
-) -> None:
+def test_what_no_one_took_over_is_stopped_and_dir_put_back(tmp_path: Path, existing: bool) -> None:
     venv = tmp_path / "v"
     if existing:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

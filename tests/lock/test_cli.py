@@ -23,9 +23,7 @@ SECRETS = {
 def _one_line_error(proc) -> str:  # type: ignore[no-untyped-def]
     # progress on stderr ("envlock lock: determinism class rng: 1/14", one line a step off
     # a terminal) comes before; what went wrong is one line
-    lines = [
-        ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("envlock lock: ")
-    ]
+    lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("envlock lock: ")]
     assert len(lines) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     return lines[0]
