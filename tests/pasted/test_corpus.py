@@ -134,28 +134,26 @@ def _rule(batch: str) -> set[str]:
 def test_the_held_out_part_is_the_stated_rule() -> None:
     """Each batch of issue 21 is split on its own by _rule. Session 3's second and third
     batches ('issue21-s3b', 'issue21-s3c'), session 4's two ('issue21-s4', 'issue21-s4b')
-    and session 5's two ('issue21-s5', 'issue21-s5b') were held out, scored once and tuned
-    on: tuning reports now, marked seen, exactly the ones the rule held out (session 2's 21
-    and session 3's first 9 before them). The held-out part is session 6's batch
-    ('issue21-s6'), exactly the reports the rule holds out of it, none seen. Moving a report
-    between the parts, or holding a seen report out again, fails here."""
+    session 5's two ('issue21-s5', 'issue21-s5b') and session 6's ('issue21-s6') were held
+    out, scored once and tuned on: tuning reports now, marked seen, exactly the ones the rule
+    held out (session 2's 21 and session 3's first 9 before them). The held-out part is empty
+    until the next batch is split. Moving a report between the parts, or holding a seen
+    report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
-    scored += ("issue21-s5b",)
+    scored += ("issue21-s5b", "issue21-s6")
     want = set().union(*(_rule(batch) for batch in scored))
     assert {e["file"] for e in CORPUS if e.get("added") in scored and "seen" in e} == want
     seen = [e for e in CORPUS if "seen" in e]
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
-    assert len(want) == 24 + 12 + 21 + 13 and len(seen) == 30 + 24 + 12 + 21 + 13
+    assert len(want) == 24 + 12 + 21 + 13 + 18 and len(seen) == 30 + 24 + 12 + 21 + 13 + 18
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
     assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
     # a third of each category, rounded up: in batches this small, up to two thirds
     total = [e for e in CORPUS if e.get("added") in scored]
     assert 0.3 <= len(want) / len(total) <= 2 / 3
-    held = _rule("issue21-s6")
-    assert {e["file"] for e in HELDOUT} == held and len(held) == 18
-    assert all(e.get("added") == "issue21-s6" and "seen" not in e for e in HELDOUT)
-    assert sum(e.get("added") == "issue21-s6" for e in [*CORPUS, *HELDOUT]) == 43
+    assert sum(e.get("added") == "issue21-s6" for e in CORPUS) == 43
+    assert HELDOUT == []
 
 
 @pytest.mark.parametrize(
@@ -183,6 +181,7 @@ def test_the_documented_misses_are_these() -> None:
         "pytorch-48200.txt",  # one release's NVRTC: a case, not a class
         "vllm-44335.txt",  # the excerpt holds the wheels, not the extension
         "pytorch-37530.txt",  # a source-built member: the paste cannot tell (vllm-8318)
+        "torchchat-1408.txt",  # (s6 held-out) 'PyTorch version: N/A' is not read as absent
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
@@ -203,6 +202,9 @@ ARGUABLE = {
     # driver 410.104 below CUDA 10.1's minimum, CUDA available on V100s: the forward-
     # compatibility package (not shown) would make it healthy, as vllm-16588 is
     "ghfile-uhhyunjoo-awesome-tv-c3d-readme.txt",
+    # (s6 held-out, moved into tuning) a ROCm build on an AMD GPU only: no NVIDIA check
+    # applies, so no check is named (expect_top null), by the non-NVIDIA host protocol
+    "xformers-1175.txt",
 }
 
 

@@ -330,6 +330,13 @@ LEFT = {
     # a conda build string moved to the next line by a word wrap (as pytorch-28321)
     ("word-wrap-80", "ghfile-amirhussein96-sherpa-installation-readme.txt"),
     ("word-wrap-80", "ghfile-hengtsechou-taiwanese-asr-readme.txt"),
+    # (session 6, s6's held-out part moved into tuning, helper C7) the same class: sglang's
+    # check_env flattened, its package lines and keys collect_env lacks run together (in
+    # sglang-2795 and others the 'CUDA available' and 'PyTorch' lines too: nothing is read)
+    *(("flattened", f"sglang-{n}.txt") for n in (2795, 5806, 6160, 7083, 737, 7495)),
+    # an excerpt cut mid-heading ('Versions of'): flattened, its words run into the value
+    # before them ('Is XNNPACK available: True Versions of')
+    ("flattened", "icefall-646.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -401,6 +408,20 @@ LEFT_PAIRS = {
     # ... and a flattened report wrapped again: the wrap falls inside its keys (vllm-14087)
     ("flattened", "wrap-100", "vllm-19741.txt"),
     ("flattened", "word-wrap-100", "vllm-16588.txt"),
+    # (session 6: s6's held-out part moved into tuning, helper C7: the pairs meet other
+    # reports again) the same classes: a second wrap of a wrapped or escaped line, a cut
+    # counting a non-breaking space or quote markers, a wrap of a line whose blanks a
+    # rendered page collapsed, a flattened report cut again
+    ("markdown-escaped", "word-wrap-100", "vllm-9462.txt"),
+    ("markdown-escaped", "wrap-80", "vllm-11366.txt"),
+    ("nbsp", "word-wrap-80", "sglang-5022.txt"),
+    ("no-blank-lines", "flattened", "sglang-737.txt"),
+    ("quote-reply", "word-wrap-100", "vllm-11739.txt"),
+    ("word-wrap-100", "word-wrap-80", "vllm-13448.txt"),
+    ("word-wrap-100", "wrap-80", "vllm-4432.txt"),
+    ("word-wrap-80", "blanks-collapsed", "vllm-5885.txt"),
+    ("wrap-100", "blanks-collapsed", "ghfile-vampirelibrarianmonk-amd-gpu-hello-readme.txt"),
+    ("wrap-80", "flattened", "vllm-21310.txt"),
 }
 
 
@@ -552,6 +573,10 @@ CHANGED_AS_PASTED = {
             "sglang-3303.txt",
             "sglang-4175.txt",
             "sglang-931.txt",
+            "sglang-2795.txt",  # (session 6, s6's held-out part moved into tuning, C7)
+            "sglang-737.txt",
+            "sglang-5806.txt",
+            "sglang-7495.txt",
         )
     },
     # (session 6) a notebook's stored output: each line's JSON string undone
