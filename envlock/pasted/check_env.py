@@ -26,7 +26,7 @@ from envlock.pasted.draft import Draft
 
 # Both keys, each at the start of a line, make a report of this layout; torch's own
 # collect_env has neither ("Is CUDA available:", "PyTorch version:").
-_AVAILABLE = re.compile(r"(?m)^[ \t]{0,4}(?:CUDA|ROCM) available:[ \t]*(?:True|False)[ \t]*$")
+AVAILABLE = re.compile(r"(?m)^[ \t]{0,4}(?:CUDA|ROCM) available:[ \t]*(?:True|False)[ \t]*$")
 _TORCH = re.compile(r"(?m)^[ \t]{0,4}PyTorch:[ \t]*\d")
 _LINE = re.compile(r"^[ \t]{0,4}([A-Za-z][A-Za-z0-9_ .,-]{0,40}?)[ \t]*:[ \t]*(.*)$")
 _GPUS = re.compile(r"^GPU ((?:\d{1,3},)*\d{1,3})$")
@@ -75,7 +75,7 @@ class CheckEnv:
 
 
 def looks_like_check_env(text: str) -> bool:
-    return bool(_AVAILABLE.search(text) and _TORCH.search(text))
+    return bool(AVAILABLE.search(text) and _TORCH.search(text))
 
 
 def as_collect_env(text: str) -> CheckEnv:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from envlock.pasted.check_env import AVAILABLE
 from envlock.pasted.collect_env import BLOCKS, KEYS
 from envlock.pasted.draft import MAX_LINES
 from envlock.pasted.log_prefix import undo_log_prefix
@@ -303,8 +304,8 @@ def _starts_line(line: str) -> bool:
         return True
     # a whole path on a line of its own (the cuDNN block lists one a line): a cut at a
     # column falls before a "/" once in a path, a word wrap moves a path only with what
-    # follows it on its line
-    return _PATH_LINE.fullmatch(s) is not None
+    # follows it on its line; check_env's whole "CUDA available: True" (sglang-8432)
+    return _PATH_LINE.fullmatch(s) is not None or AVAILABLE.match(s) is not None
 
 
 def _unwrapped(lines: list[str]) -> list[str]:

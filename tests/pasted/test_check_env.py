@@ -83,3 +83,21 @@ def test_gpu_lines_expand_by_index() -> None:
     got = as_collect_env(text)
     assert "GPU 0: NVIDIA H20\nGPU 2: NVIDIA H20" in got.text
     assert got.capabilities == {0: "9.0", 2: "9.0"}
+
+
+def test_a_short_report_whose_widest_line_is_pythons() -> None:
+    """sglang-8432 (s6 held-out miss): 15 lines, none wrapped, the Python line the widest (61
+    columns, a word wrap at 72 by its width). Its next line, 'CUDA available: True', was not
+    known to start a line, so the layout step joined it to the Python line as the rest of a
+    wrap: the check_env layout was then not found and nothing was read."""
+    f = _facts("sglang-8432.txt")
+    assert (f.torch.version, f.torch.build) == ("2.7.1+cu126", "cu126")
+    assert f.torch.live is not None and f.torch.live.cuda_available is True
+    assert f.driver.version == "535.86.10"
+    assert f.system.python is not None and f.system.python.version == "3.11.13"
+    assert [g.name for g in f.driver.gpus or []] == ["NVIDIA A800-SXM4-80GB"] * 8
+    # collect_env's own key still reads whole, flattened: not split at 'CUDA available'
+    flat = "PyTorch version: 2.3.0+cu121 Is CUDA available: True CUDA used to build PyTorch: 12.1"
+    g = facts_from_texts(collect_env=flat)
+    assert g.torch.live is not None and g.torch.live.cuda_available is True
+    assert g.torch.version == "2.3.0+cu121"

@@ -324,7 +324,6 @@ LEFT = {
     ),
     # check_env wrapped: the rest of a cut line ("...A100-SXM4-80GB", a package line) is not
     # told from a check_env line of its own, which names no collect_env key
-    ("word-wrap-100", "sglang-13198.txt"),
     ("word-wrap-80", "sglang-1751.txt"),
     ("wrap-80", "sglang-1751.txt"),
     # a conda build string moved to the next line by a word wrap (as pytorch-28321)
@@ -333,7 +332,7 @@ LEFT = {
     # (session 6, s6's held-out part moved into tuning, helper C7) the same class: sglang's
     # check_env flattened, its package lines and keys collect_env lacks run together (in
     # sglang-2795 and others the 'CUDA available' and 'PyTorch' lines too: nothing is read)
-    *(("flattened", f"sglang-{n}.txt") for n in (2795, 5806, 6160, 7083, 737, 7495)),
+    *(("flattened", f"sglang-{n}.txt") for n in (2795, 5806, 6160, 7083, 737, 7495, 8432)),
     # an excerpt cut mid-heading ('Versions of'): flattened, its words run into the value
     # before them ('Is XNNPACK available: True Versions of')
     ("flattened", "icefall-646.txt"),
