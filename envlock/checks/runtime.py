@@ -9,6 +9,7 @@ from envlock.checks.context import CheckContext
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
+from envlock.pasted.draft import TORCH_NOT_IMPORTED
 
 # torch <= 2.9 needs CUBLAS_WORKSPACE_CONFIG for deterministic cuBLAS; 2.10 removed that.
 CUBLAS_CONFIG_NEEDED_UNTIL = Version((2, 9))
@@ -55,13 +56,19 @@ def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
     """The probe looked and found no torch (not: could not look, see EL-FACTS-UNAVAILABLE)."""
     f = ctx.facts
     bare = _image_without_python(ctx)
-    if f.torch.installed or (not bare and (f.torch.unavailable or f.meta.partial)):
+    # Partial facts could not look for torch, but a pasted collect_env's "PyTorch version:
+    # N/A" is torch observed absent from its interpreter (torchchat#1408)
+    seen_absent = TORCH_NOT_IMPORTED in f.meta.notes and not f.torch.unavailable
+    if f.torch.installed or (
+        not bare and not seen_absent and (f.torch.unavailable or f.meta.partial)
+    ):
         return
     py = f.system.python
     where = py.executable if py is not None and py.executable else "the checked interpreter"
     version = f" (Python {py.version})" if py is not None and py.version else ""
+    exe = py.executable if py is not None and py.executable else "python"  # a paste's: unnamed
     fix = (
-        f"install torch into that environment ({where} -m pip install torch), or check "
+        f"install torch into that environment ({exe} -m pip install torch), or check "
         "the interpreter your job uses: envlock doctor --python /path/to/venv/bin/python"
     )
     if bare:  # the shell probe found no python3: no interpreter to import torch

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from envlock.pasted.draft import Draft, normalize
+from envlock.pasted.draft import TORCH_NOT_IMPORTED, Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
 from envlock.pasted.signals import collect_env_signals
 from envlock.pasted.torch_warnings import torch_warnings
@@ -309,7 +309,7 @@ def _torch_version(value: str, d: Draft) -> str | None:
     m = _TORCH_VERSION.match(value)
     if value.lower() in ("n/a", "none"):
         d.torch["installed"] = False
-        d.note("PyTorch version: N/A: collect_env could not import torch")
+        d.note(TORCH_NOT_IMPORTED)
         return None
     if not m:
         d.note(f"PyTorch version {value[:40]!r} not understood")

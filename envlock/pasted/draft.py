@@ -41,6 +41,10 @@ MAX_NAMES = 8  # user and host names kept from a paste's prompts and home paths
 
 _NAME_NORMALIZE = re.compile(r"[-_.]+")
 
+# the note of a report whose interpreter has no torch (checks/runtime reads it: absent, not
+# unknown, which a partial Facts' torch otherwise is)
+TORCH_NOT_IMPORTED = "PyTorch version: N/A: collect_env could not import torch"
+
 
 def normalize(name: str) -> str:
     """PEP 503 name normalization."""

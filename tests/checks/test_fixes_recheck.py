@@ -441,7 +441,19 @@ def _one_model(facts: Facts, finding: Finding) -> list[Facts]:
     return [_env(facts, CUDA_VISIBLE_DEVICES=pinned, CUDA_DEVICE_ORDER="PCI_BUS_ID")]
 
 
+def _torch_installed(facts: Facts, finding: Finding) -> list[Facts]:
+    """`python -m pip install torch` into the interpreter collect_env ran in (torchchat-1408,
+    'PyTorch version: N/A'): torch is there."""
+    assert "pip install torch" in (finding.fix or ""), finding.fix
+    # PyPI's default Linux wheel is a CUDA build (cu124 beside the paste's CUDA 12.4)
+    torch = dataclasses.replace(
+        facts.torch, installed=True, version="2.6.0", cuda="12.4", build="cu124"
+    )
+    return [edit(facts, "torch", torch)]
+
+
 APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
+    "EL-TORCH-MISSING": _torch_installed,
     "EL-FAMILY-MISMATCH": _pip_ways,
     "EL-NO-DRIVER": _no_driver,  # the CPU wheel, or no pip line (vLLM)
     "EL-TORCH-TWO-INSTALLS": _two_installs,
