@@ -6,16 +6,13 @@ positional never slips through."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from envlock import cli
 from envlock.commands._source import source_of
 from envlock.usecases import imageprobe
+from tests.fuzz.argparse_oracle import parsed
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
@@ -30,13 +27,7 @@ _TOKENS = [
 
 
 def _parsed(argv: list[str]) -> object | None:
-    """argparse's namespace for argv, or None for a usage error."""
-    parser = cli.build_parser("probe")
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            return parser.parse_args(argv)
-        except SystemExit:
-            return None
+    return parsed("probe", argv)
 
 
 @settings(FUZZ, deadline=2000, max_examples=max(EXAMPLES, 200))

@@ -6,16 +6,13 @@ a positional."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envlock import cli
 from envlock.collect import PROBE_TIMEOUT_S
 from envlock.usecases import warmverify
+from tests.fuzz.argparse_oracle import parsed
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
@@ -31,13 +28,7 @@ _TOKENS = [
 
 
 def _parsed(argv: list[str]) -> object | None:
-    """argparse's namespace for argv, or None for a usage error."""
-    parser = cli.build_parser("doctor")
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            return parser.parse_args(argv)
-        except SystemExit:
-            return None
+    return parsed("doctor", argv)
 
 
 @settings(FUZZ, deadline=2000, max_examples=max(EXAMPLES, 200))
