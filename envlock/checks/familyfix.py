@@ -6,6 +6,7 @@ with it or one built against it."""
 from __future__ import annotations
 
 from envlock.checks.context import CheckContext
+from envlock.checks.hints import installed_here, uninstalled_first
 from envlock.matrix import Version, variant_cuda
 from envlock.matrix.family import PAIRED, Family, FamilyRow, pip_line
 
@@ -54,7 +55,8 @@ def member_fix(
     ctx: CheckContext,
 ) -> str:
     if row is not None and package in row.members:
-        line = pip_line({package: row.members[package]}, torch_tag)
+        pin = {package: row.members[package].truncate(2)}
+        line = uninstalled_first(pin, installed_here(ctx), pip_line(pin, torch_tag))
         other = family.torch_for(package, public) if public is not None else None
         tag = _older_tag(ctx, other.torch, torch_tag) if other is not None else ""
         if other is not None and other.torch != row.torch and tag != "":

@@ -101,14 +101,15 @@ def install_line(
     extra = "".join(f' "{m}=={s}.*"' for m, s in pins.items())
     pip = f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
     removed = {"torch" if n == "pytorch" else n for n in conda}
-    stale = [
-        n
-        for n, series in wanted.items()
-        if n not in removed and _satisfies((installed or {}).get(n), series)
-    ]
-    if stale:
-        pip = f"pip uninstall -y {' '.join(stale)} && {pip}"
-    return after_conda_removal(conda, pip)
+    kept = {n: v for n, v in (installed or {}).items() if n not in removed}
+    return after_conda_removal(conda, uninstalled_first(wanted, kept, pip))
+
+
+def uninstalled_first(pins: Mapping[str, Version], installed: Mapping[str, str], pip: str) -> str:
+    """`pip` (a line pinning `pins` as "name==X.Y.*") after `pip uninstall -y` of each pinned
+    name whose installed version already satisfies its pin: pip would leave it as it is."""
+    stale = [n for n, series in pins.items() if _satisfies(installed.get(n), series)]
+    return f"pip uninstall -y {' '.join(stale)} && {pip}" if stale else pip
 
 
 def _satisfies(version: str | None, series: Version) -> bool:
