@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, basename
-from envlock.checks.hints import build_label, build_road, install_command, remedy_for
+from envlock.checks.hints import (
+    build_label,
+    build_road,
+    install_command,
+    pinned_by,
+    remedy_for,
+)
 from envlock.checks.registry import check
 from envlock.checks.triton import triton_driver_need
 from envlock.findings import Finding, Severity
@@ -153,7 +159,7 @@ def _ranked_fix(
     upgrade (only to a driver that exists for these GPUs), then another release."""
     upgrade, driver_roads = _upgrade_fix(ctx, full, floor, torch_cuda)
     hint, build_road = _build_road(ctx) if ctx.driver_for_builds is not None else (None, [])
-    if upgrade and driver_roads and (pin := _pinned_by(ctx)):
+    if upgrade and driver_roads and (pin := pinned_by(ctx)):
         return f"{upgrade} ({pin})", driver_roads
     tv = ctx.torch_version
     same = bool(build_road) and tv is not None and build_road[0]["torch"] == str(tv.truncate(2))
@@ -183,7 +189,7 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
         else []
     )
     hint, build_road = _same_release_road(ctx, driver_road=bool(fixes))
-    if fixes and (pin := _pinned_by(ctx)):
+    if fixes and (pin := pinned_by(ctx)):
         hint, build_road = None, []
         fixes[0] += f" ({pin})"
     if hint:
@@ -232,14 +238,6 @@ def _same_release_road(
     tv = ctx.torch_version
     same = bool(roads) and tv is not None and roads[0]["torch"] == str(tv.truncate(2))
     return (hint, roads) if same or not driver_road else (None, [])
-
-
-def _pinned_by(ctx: CheckContext) -> str | None:
-    """Why another torch build is no road here: vLLM's wheel is compiled against the
-    installed torch's release and CUDA (vllm._C links its libcudart), so swapping either
-    breaks it (vllm#11931's 0.6.6 on torch 2.5.1+cu124 was offered 2.5 cu118)."""
-    version = ctx.facts.packages.distributions.get("vllm")
-    return f"vllm {version} is built for this torch build: keep it" if version else None
 
 
 def _gpu_caps(ctx: CheckContext) -> list[Version]:

@@ -6,7 +6,7 @@ with it or one built against it."""
 from __future__ import annotations
 
 from envlock.checks.context import CheckContext
-from envlock.checks.hints import installed_here, uninstalled_first
+from envlock.checks.hints import installed_here, pinned_by, uninstalled_first
 from envlock.matrix import Version, variant_cuda
 from envlock.matrix.family import PAIRED, Family, FamilyRow, pip_line
 
@@ -59,6 +59,8 @@ def member_fix(
         line = uninstalled_first(pin, installed_here(ctx), pip_line(pin, torch_tag))
         other = family.torch_for(package, public) if public is not None else None
         tag = _older_tag(ctx, other.torch, torch_tag) if other is not None else ""
+        if (kept := pinned_by(ctx)) is not None:
+            return f"{line} ({kept})"
         if other is not None and other.torch != row.torch and tag != "":
             held = _held(ctx)
             pins = {"torch": other.torch, package: other.members[package]}

@@ -75,6 +75,15 @@ def install_command(ctx: CheckContext, release: Version, variant: str) -> str:
     return install_line(release, variant, family_pins(ctx, release), conda, installed_here(ctx))
 
 
+def pinned_by(ctx: CheckContext) -> str | None:
+    """Why another torch build or release is no road here: vLLM's wheel is compiled against
+    the installed torch's release and CUDA (vllm._C links its libcudart), so swapping either
+    breaks it (vllm#11931's 0.6.6 on torch 2.5.1+cu124 was offered 2.5 cu118; vllm-6099's
+    family fix offered torch 1.13 beside vLLM's pinned 2.3)."""
+    version = ctx.facts.packages.distributions.get("vllm")
+    return f"vllm {version} is built for this torch build: keep it" if version else None
+
+
 def installed_here(ctx: CheckContext) -> dict[str, str]:
     """What pip sees installed: its distributions, and torch's own version where a paste
     lists no packages but names torch."""
