@@ -181,6 +181,14 @@ def _arch_fix(ctx: CheckContext, cc: Version) -> str:
             f"no official torch build has sm_{cc.major}{cc.minor} kernels that run here; "
             "install one that runs it through PTX JIT (slow first start, EL-ARCH-PTX-ONLY)"
         )
+    if (r is None or r.build is None) and ctx.arm_machine:
+        # the matrix holds the x86_64 wheels' arch lists: no official Arm build is known to
+        # carry these kernels, and the x86_64 roads are not published for Arm (a Jetson Orin)
+        return (
+            f"no official torch build is known to carry sm_{cc.major}{cc.minor} kernels for "
+            "this Arm machine: install NVIDIA's build for it (JetPack wheels on a Jetson, an "
+            "NGC PyTorch container), then check torch.cuda.get_arch_list()"
+        )
     return f"install a torch build that includes sm_{cc.major}{cc.minor}"
 
 
