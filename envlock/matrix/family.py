@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envlock.matrix.advice import INDEX_URL
-from envlock.matrix.loader import MatrixError, read_documents, read_toml
+from envlock.matrix.loader import MatrixError, checked_source, read_documents, read_toml
 from envlock.matrix.versions import Version
 
 # The distributions released in lockstep with torch, and what a row may name.
@@ -66,12 +66,7 @@ def parse_family(doc: dict[str, Any], sources: set[str]) -> Family:
         raise MatrixError("family.toml: no [[family]] rows")
     for i, e in enumerate(entries):
         path = f"family.toml:family[{i}]"
-        src = e.get("source")
-        if not isinstance(src, list) or not src:
-            raise MatrixError(f"in '{path}.source': every entry needs a non-empty source list")
-        unknown = [s for s in src if s not in sources]
-        if unknown:
-            raise MatrixError(f"in '{path}.source': unknown source key(s) {unknown}")
+        src = checked_source(e, path, sources)
         extra = sorted(set(e) - {"torch", "source", "unverified", *MEMBERS})
         if extra:
             raise MatrixError(f"in '{path}': unknown key(s) {extra}")

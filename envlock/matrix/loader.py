@@ -7,7 +7,7 @@ import marshal
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, cast
@@ -351,13 +351,7 @@ class _Reader:
         return self.version(e, key, path) if key in e else None
 
     def source(self, e: _Entry, path: str) -> tuple[str, ...]:
-        value = e.get("source")
-        if not isinstance(value, list) or not value:
-            raise MatrixError(f"in '{path}.source': every entry needs a non-empty source list")
-        unknown = [s for s in value if s not in self.source_keys]
-        if unknown:
-            raise MatrixError(f"in '{path}.source': unknown source key(s) {unknown}")
-        return tuple(value)
+        return checked_source(e, path, self.source_keys)
 
     def toolkit(self, e: ToolkitEntry, path: str) -> ToolkitDriver:
         return ToolkitDriver(
@@ -474,3 +468,16 @@ class _Reader:
             source=self.source(e, path),
             note=e.get("note"),
         )
+
+
+def checked_source(
+    entry: Mapping[str, object], path: str, keys: Collection[str]
+) -> tuple[str, ...]:
+    """An entry's non-empty `source` list, each key one of sources.toml's (every matrix file)."""
+    value = entry.get("source")
+    if not isinstance(value, list) or not value:
+        raise MatrixError(f"in '{path}.source': every entry needs a non-empty source list")
+    unknown = [s for s in value if s not in keys]
+    if unknown:
+        raise MatrixError(f"in '{path}.source': unknown source key(s) {unknown}")
+    return tuple(value)

@@ -7,7 +7,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from envlock.matrix.loader import MatrixError, read_documents, read_toml
+from envlock.matrix.loader import MatrixError, checked_source, read_documents, read_toml
 from envlock.matrix.versions import Version
 
 _KEYS = frozenset({"release", "read", "ptxas", "ptxas-blackwell", "blackwell-from", "source"})
@@ -45,16 +45,6 @@ class Triton:
         return next((r for r in self.releases if r.release == series), None)
 
 
-def _source(entry: dict[str, Any], path: str, sources: set[str]) -> tuple[str, ...]:
-    src = entry.get("source")
-    if not isinstance(src, list) or not src:
-        raise MatrixError(f"in '{path}.source': every entry needs a non-empty source list")
-    unknown = [s for s in src if s not in sources]
-    if unknown:
-        raise MatrixError(f"in '{path}.source': unknown source key(s) {unknown}")
-    return tuple(src)
-
-
 def _optional(entry: dict[str, Any], key: str) -> Version | None:
     return Version.parse(str(entry[key])) if key in entry else None
 
@@ -63,7 +53,7 @@ def _row(entry: dict[str, Any], path: str, sources: set[str]) -> TritonRelease:
     extra = sorted(set(entry) - _KEYS)
     if extra:
         raise MatrixError(f"in '{path}': unknown key(s) {extra}")
-    source = _source(entry, path, sources)
+    source = checked_source(entry, path, sources)
     try:
         row = TritonRelease(
             release=Version.parse(str(entry["release"])),
@@ -87,7 +77,7 @@ def parse_triton(doc: dict[str, Any], sources: set[str]) -> Triton:
     gpus = doc.get("gpus")
     if not isinstance(gpus, dict):
         raise MatrixError("triton.toml: no [gpus] table")
-    _source(gpus, "triton.toml:gpus", sources)
+    checked_source(gpus, "triton.toml:gpus", sources)
     try:
         floor = Version.parse(str(gpus["min-capability"]))
     except (KeyError, ValueError) as exc:
