@@ -6,12 +6,15 @@ collect", conda's py3.9_cpu_0): torch.cuda.is_available() is False on any machin
 an error when something beside it asks for CUDA (conda's pytorch-cuda or cudatoolkit, a
 +cu118 torchvision, nvidia-* wheels, a CUDA toolkit), a warning otherwise. A report that
 says there is no NVIDIA GPU ("No CUDA") and every live probe are left to the GPU check.
+Beside another accelerator's plugin (torch-npu, torch_xla, ...: checks/accelerators.py) a
+torch without CUDA is the right build, unless something asks for CUDA too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from envlock.checks.accelerators import other_accelerator
 from envlock.checks.context import CheckContext
 from envlock.findings import Finding, Severity
 from envlock.matrix.builds import cuda_wanted
@@ -32,6 +35,8 @@ def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
         facts.cuda.toolkit.nvcc_version if facts.cuda.toolkit else None,
         {m: packages[m] for m in PAIRED if m in packages},
     )
+    if not wanted and other_accelerator(packages, facts.torch.version) is not None:
+        return  # vllm-ascend#616: the CPU build is the one torch-npu runs on
     yield Finding(
         check_id="EL-TORCH-CPU-ONLY",
         severity=Severity.ERROR if wanted else Severity.WARNING,

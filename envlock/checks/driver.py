@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from envlock.checks.accelerators import Accelerator, other_accelerator
 from envlock.checks.context import CheckContext, basename
 from envlock.checks.hints import (
     build_label,
@@ -390,22 +391,39 @@ def no_driver(ctx: CheckContext) -> Iterator[Finding]:
         return
     if d.source == "pasted" and d.gpus is None:
         return  # a pasted report that does not mention the driver: not observed, not absent
+    other = other_accelerator(ctx.facts.packages.distributions, ctx.facts.torch.version)
     yield Finding(
         check_id="EL-NO-DRIVER",
         severity=Severity.WARNING,
         message=(
             f"torch {ctx.facts.torch.version} is built for CUDA {torch_cuda} but no NVIDIA driver "
-            "or GPU is present: torch.cuda.is_available() is False and the job runs on CPU"
+            "or GPU is present: torch.cuda.is_available() is False"
+            + (
+                f"; this is {other.name} ({other.evidence}), whose plugin does not use CUDA"
+                if other
+                else " and the job runs on CPU"
+            )
             + (f" ({d.unavailable})" if d.unavailable else "")
         ),
-        fix=_no_driver_fix(ctx),
+        fix=_other_accelerator_fix(ctx, other) if other else _no_driver_fix(ctx),
         evidence={
             "driver.unavailable": d.unavailable,
             "driver.device_nodes": ctx.facts.driver.device_nodes,
             "torch.cuda": ctx.facts.torch.cuda,
             "torch.build": ctx.facts.torch.build or cuda_variant(torch_cuda),
+            **({"accelerator": other.name} if other else {}),
         },
     )
+
+
+def _other_accelerator_fix(ctx: CheckContext, other: Accelerator) -> str:
+    """A CUDA torch on another accelerator's host: its road, never an NVIDIA machine
+    (the Neuron hosts of vllm#4553/#8007 were told to find one). torch-npu's road is the
+    CPU build of the installed release, vLLM-Ascend's too (it is built on that build)."""
+    if other.cuda_build != "cpu" or ctx.torch_version is None:
+        return other.road
+    cpu = install_command(ctx, ctx.torch_version.truncate(2), "cpu")
+    return f"{other.road}: {cpu}"
 
 
 def _no_driver_fix(ctx: CheckContext) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
 from envlock.checks.cpubuild import cpu_build_unseen_gpus
+from envlock.checks.cudnn import cudnn_outside
 from envlock.checks.hints import (
     after_conda_removal,
     build_road,
@@ -107,8 +108,21 @@ def gpu_unservable(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+def without_kernels(ctx: CheckContext) -> set[int]:
+    """The GPUs (indices) the installed torch has no kernels for: EL-ARCH-UNSUPPORTED's
+    and EL-GPU-UNSERVABLE's, whose fixes are what serves them."""
+    flagged = (f.evidence["gpu.index"] for f in _kernel_findings(ctx))
+    return {i for i in flagged if isinstance(i, int)} | {
+        g.index for g in ctx.gpus() if ctx.torch_cuda is not None and _unservable(ctx, g)
+    }
+
+
 @check("EL-ARCH-UNSUPPORTED")
 def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _kernel_findings(ctx)
+
+
+def _kernel_findings(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.torch_targets() is None:  # the build's arch list unknown: torch's floor, if said
         yield from _below_floor(ctx)
         return
@@ -148,6 +162,7 @@ def _arch_finding(
     ctx: CheckContext, g: Gpu, cc: Version, what: str, arch: dict[str, object]
 ) -> Finding:
     hint = wheel_hint(ctx, own_kernels=True)
+    cudnn = cudnn_outside(ctx, cc)
     return Finding(
         check_id="EL-ARCH-UNSUPPORTED",
         severity=Severity.ERROR,
@@ -155,6 +170,7 @@ def _arch_finding(
             f"GPU {g.index} ({g.name}, compute capability {cc}) {what} "
             f"{_torch_named(ctx)}: CUDA calls will fail with 'no kernel image is "
             "available for execution on the device'"
+            + (f"; its {cudnn}, so cuDNN fails on it too" if cudnn else "")
         ),
         fix=_arch_fix(ctx, cc) + (f": {hint}" if hint else ""),
         evidence={
@@ -227,11 +243,14 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
     if gpus and all(_unservable(ctx, g) is not None for g in gpus):
         return  # no CUDA build runs on these GPUs: EL-GPU-UNSERVABLE says what does
     hint = wheel_hint(ctx) or _unknown_gpu_hint(ctx)
+    xpu = (ctx.facts.torch.version or "").endswith("+xpu")  # Intel's GPU build: no CUDA
     yield Finding(
         check_id="EL-TORCH-CPU-ONLY",
         severity=Severity.ERROR,
         message=(
-            f"torch {ctx.facts.torch.version} is a CPU-only build but this machine has "
+            f"torch {ctx.facts.torch.version} is "
+            + ("an Intel GPU (XPU) build, without CUDA," if xpu else "a CPU-only build")
+            + " but this machine has "
             f"{len(gpus) or len(ctx.driver.pci_gpus)} NVIDIA GPU(s): "
             "torch.cuda.is_available() is False ('Torch not compiled with CUDA enabled')"
         ),

@@ -6,10 +6,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from envlock.checks.context import CheckContext, basename
+from envlock.checks.context import CheckContext
+from envlock.checks.cudnn import cudnn_in_use as _cudnn_in_use
+from envlock.checks.cudnn import loaded as _loaded
+from envlock.checks.cudnn import runtime_cudnn as _runtime_cudnn
+from envlock.checks.gpu import without_kernels
 from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
-from envlock.facts import LoadedLibFacts, WheelFacts
+from envlock.facts import WheelFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
 from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
@@ -23,17 +27,6 @@ def _from_wheel(path: str) -> bool:
     return bool(_WHEEL_DIR.search(path))
 
 
-def _loaded(ctx: CheckContext, prefix: str) -> list[LoadedLibFacts]:
-    live = ctx.facts.torch.live
-    return [lib for lib in (live.loaded_libraries if live else []) if lib.name.startswith(prefix)]
-
-
-def _file_version(name: str) -> Version | None:
-    """libcudnn.so.9.13.1 -> 9.13.1; libcudnn.so.9 -> None (too coarse to compare)."""
-    m = re.search(r"\.so\.(\d+\.\d+(?:\.\d+)*)$", name)
-    return Version.parse(m.group(1)) if m else None
-
-
 def _wheel(ctx: CheckContext, prefix: str) -> list[tuple[str, str]]:
     """(name, version) of installed distributions named prefix*, from wheels and packages."""
     found = {w.name: w.version for w in ctx.facts.cuda.wheels if w.name.startswith(prefix)}
@@ -41,16 +34,6 @@ def _wheel(ctx: CheckContext, prefix: str) -> list[tuple[str, str]]:
         if name.startswith(prefix):
             found.setdefault(name, version)
     return sorted(found.items())
-
-
-def _runtime_cudnn(ctx: CheckContext) -> tuple[Version | None, str]:
-    live = ctx.facts.torch.live
-    if live is not None and (v := Version.of(live.cudnn_version)) is not None:
-        return v, "torch.backends.cudnn.version()"
-    for lib in _loaded(ctx, "libcudnn"):
-        if (v := _file_version(basename(lib.path))) is not None:
-            return v, f"loaded file {lib.path}"
-    return None, "unknown"
 
 
 @check("EL-CUDNN-INCOMPATIBLE")
@@ -127,7 +110,14 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     entry = ctx.matrix.cudnn_range(cudnn) if cudnn else None
     if cudnn is None or entry is None:
         return
-    bad = [g for g in ctx.gpus() if g.capability and not entry.supports_capability(g.capability)]
+    # a GPU without kernels in this build: EL-ARCH-UNSUPPORTED (or EL-GPU-UNSERVABLE) is
+    # the cause and says the cuDNN side too, one finding with one fix (pytorch#150733)
+    gone = without_kernels(ctx)
+    bad = [
+        g
+        for g in ctx.gpus()
+        if g.capability and not entry.supports_capability(g.capability) and g.index not in gone
+    ]
     if not bad:
         return
     hint = wheel_hint(ctx)
@@ -154,13 +144,6 @@ def cudnn_gpu_unsupported(ctx: CheckContext) -> Iterator[Finding]:
             "fix.roads": roads(ctx),
         },
     )
-
-
-def _cudnn_in_use(ctx: CheckContext) -> Version | None:
-    """The cuDNN torch loads; when that is unknown, the one its build was made with."""
-    runtime, _ = _runtime_cudnn(ctx)
-    variant = ctx.torch_variant()
-    return runtime or (variant.cudnn if variant else None)
 
 
 @check("EL-LD-LIBRARY-PATH-SHADOW")

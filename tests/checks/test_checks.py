@@ -397,9 +397,11 @@ CASES = [
     ),
     Case("EL-CUDNN-GPU-UNSUPPORTED", "h100 host as built", h100_host, False),
     Case(
+        # the build keeps sm_70 kernels (a V100 without kernels is EL-ARCH-UNSUPPORTED's,
+        # which says the cuDNN side too: one cause, one finding)
         "EL-CUDNN-GPU-UNSUPPORTED",
-        "gpu edited to V100 (7.0): cuDNN 9.24 needs 7.5",
-        lambda: _v100(h100_host()),
+        "gpu edited to V100 (7.0), arch flags to sm_70 and up: cuDNN 9.24 needs 7.5",
+        lambda: _live(_v100(h100_host()), arch_flags=["sm_70", "sm_80", "sm_90"]),
         True,
         Severity.ERROR,
         says="7.5",
