@@ -171,6 +171,20 @@ def _ranked_fix(
     return ("; or ".join(fixes) if fixes else _no_road(ctx, torch_cuda)), roads
 
 
+def driver_fix_build(ctx: CheckContext) -> dict[str, str] | None:
+    """The road EL-DRIVER-TOO-OLD's fix names first where that is another CUDA build of
+    torch (not a driver upgrade): what the machine's CUDA becomes once it is followed, so
+    advice about the toolkit agrees with it (espnet#5556's cu118, not torch's 12.1)."""
+    support, torch_cuda, full, floor = _judge(ctx)
+    if support is not DriverSupport.TOO_OLD or _all_unservable(ctx):
+        return None
+    _, roads = _ranked_fix(ctx, full, floor, torch_cuda)
+    first = roads[0] if roads else None
+    if first is None or "driver_at_least" in first or not first["variant"].startswith("cu"):
+        return None
+    return first
+
+
 @check("EL-DRIVER-MINOR-COMPAT")
 def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
     support, torch_cuda, full, _ = _judge(ctx)

@@ -10,12 +10,13 @@ from envlock.checks.context import CheckContext
 from envlock.checks.cudnn import cudnn_in_use as _cudnn_in_use
 from envlock.checks.cudnn import loaded as _loaded
 from envlock.checks.cudnn import runtime_cudnn as _runtime_cudnn
+from envlock.checks.driver import driver_fix_build
 from envlock.checks.gpu import without_kernels
 from envlock.checks.hints import roads, wheel_hint
 from envlock.checks.registry import check
 from envlock.facts import WheelFacts
 from envlock.findings import Finding, Severity
-from envlock.matrix import Version
+from envlock.matrix import Version, variant_cuda
 from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
 
 # Libraries the nvidia-* wheels ship and torch loads: all but the driver's own.
@@ -424,12 +425,36 @@ def nvcc_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             f"{torch_cuda}: building CUDA extensions (flash-attn, apex, custom ops) fails with "
             "'The detected CUDA version mismatches the version that was used to compile PyTorch'"
         ),
-        fix=f"point CUDA_HOME (and PATH) at a CUDA {torch_cuda.major}.x toolkit before building "
-        "extensions, or install prebuilt wheels",
+        fix=_toolkit_fix(ctx, nvcc, torch_cuda),
         evidence={
             "cuda.toolkit.nvcc_version": toolkit.nvcc_version,
             "cuda.toolkit.nvcc_path": toolkit.nvcc_path,
             "cuda.toolkit.cuda_home": toolkit.cuda_home,
             "torch.cuda": ctx.facts.torch.cuda,
         },
+    )
+
+
+def _toolkit_fix(ctx: CheckContext, nvcc: Version, torch_cuda: Version) -> str:
+    """The toolkit for the torch the machine will have: where the driver cannot run torch's
+    CUDA and its fix installs another build first, that build's CUDA (a toolkit of torch's
+    own major would need a driver upgrade too)."""
+    plain = (
+        f"point CUDA_HOME (and PATH) at a CUDA {torch_cuda.major}.x toolkit before building "
+        "extensions, or install prebuilt wheels"
+    )
+    road = driver_fix_build(ctx)
+    cuda = variant_cuda(road["variant"]) if road else None
+    if road is None or cuda is None:
+        return plain
+    build = f"torch {road['torch']} {road['variant']}"
+    other = f"with a driver upgrade instead (torch stays CUDA {torch_cuda}): {plain}"
+    if cuda.major == nvcc.major:
+        return (
+            f"keep this nvcc {nvcc} for the build EL-DRIVER-TOO-OLD's fix installs first "
+            f"({build}, CUDA {cuda}, the same major): it builds extensions for it; {other}"
+        )
+    return (
+        f"point CUDA_HOME (and PATH) at a CUDA {cuda.major}.x toolkit, the CUDA of the build "
+        f"EL-DRIVER-TOO-OLD's fix installs first ({build}), before building extensions; {other}"
     )

@@ -434,7 +434,14 @@ def _ext_rebuilt(facts: Facts, finding: Finding) -> list[Facts]:
 
 
 def _toolkit(facts: Facts, finding: Finding) -> list[Facts]:
-    """CUDA_HOME pointed at a toolkit of torch's CUDA major (the one it was built with)."""
+    """CUDA_HOME pointed at a toolkit of torch's CUDA major (the one it was built with);
+    where the fix follows EL-DRIVER-TOO-OLD's first road (another build), that road taken
+    first, then this nvcc kept ('keep this nvcc') or moved to the new build's CUDA."""
+    if "EL-DRIVER-TOO-OLD's fix" in (finding.fix or ""):
+        (driver,) = [f for f in run_checks(facts) if f.check_id == "EL-DRIVER-TOO-OLD"]
+        facts = apply_road(facts, driver.evidence["fix.roads"][0])
+        if (finding.fix or "").startswith("keep this nvcc"):
+            return [facts]
     toolkit = facts.cuda.toolkit
     assert toolkit is not None and facts.torch.cuda is not None
     moved = dataclasses.replace(toolkit, nvcc_version=facts.torch.cuda)
