@@ -450,7 +450,7 @@ def torch_cuda_unavailable(ctx: CheckContext) -> Iterator[Finding]:
             + (f": {live.cuda_unavailable_reason}" if live.cuda_unavailable_reason else "")
         ),
         fix="see the other findings (driver, container, CUDA_VISIBLE_DEVICES); "
-        "python -c 'import torch; torch.cuda.init()' shows the underlying CUDA error",
+        'python -c "import torch; torch.cuda.init()" shows the underlying CUDA error',
         evidence={
             "torch.live.cuda_available": live.cuda_available,
             "torch.live.cuda_unavailable_reason": live.cuda_unavailable_reason,

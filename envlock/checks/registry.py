@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from envlock.catalog import DOCTOR, KINDS, validate_ignore
 from envlock.checks.context import EXPECTATIONS, CheckContext
+from envlock.checks.shells import for_windows
 from envlock.errors import UsageError
 from envlock.facts import Facts
 from envlock.findings import Finding
@@ -66,5 +67,5 @@ def run_checks(
         for finding in CHECKS[check_id].func(ctx):
             if finding.check_id != check_id:  # a check reports only under its own ID
                 raise RuntimeError(f"check {check_id} emitted {finding.check_id}")
-            findings.append(finding)
+            findings.append(for_windows(finding) if ctx.os_name == "windows" else finding)
     return findings

@@ -312,7 +312,8 @@ TUNING = [e["file"] for e in json.loads((CE / "corpus.json").read_text())["repor
 _PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*)\.\*"')
 _INDEX = re.compile(r"--index-url https://download\.pytorch\.org/whl/([a-z0-9.]+)")
 _UNINSTALL = re.compile(r"pip uninstall -y ([A-Za-z0-9_.-]+)")
-_CONDA_REMOVE = re.compile(r"conda remove --force ([^&;]+?) && ")
+# `a && b`, or on Windows one command a line (checks/shells.py)
+_CONDA_REMOVE = re.compile(r"conda remove --force ([^&;\n]+?)(?: && |\n)")
 
 
 def apply_pip_line(facts: Facts, text: str) -> Facts:
