@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Collection, Mapping
-from dataclasses import replace
 
 from envlock.checks.context import CheckContext
 from envlock.matrix import DriverSupport, Version, cuda_variant
 from envlock.matrix.advice import INDEX_URL, Fit, Remedy, evaluate, remedy
+from envlock.matrix.arm import for_arm
 from envlock.matrix.family import PAIRED, load_family
 
 # conda's packages of the torch family: a pip install of torch beside them leaves two torch
@@ -28,12 +28,6 @@ CONDA_TORCH_FAMILY = (
     "pytorch-cpu",
     "libtorch",
 )
-
-
-# The first release and CUDA with Linux aarch64 CUDA wheels on download.pytorch.org: torch
-# 2.7's cu128 ("pre-built wheels for CUDA 12.8 across Linux x86 and arm64", the 2.7 release
-# post); before it Arm's torch wheels were CPU-only (pytorch#123835's GH200 with 2.2)
-ARM_CUDA = (Version((2, 7)), Version((12, 8)))
 
 
 def conda_held(conda: Mapping[str, str]) -> tuple[str, ...]:
@@ -183,7 +177,7 @@ def remedy_for(
     # own kernels: SASS for every GPU; a build that runs through the driver's minor-version
     # compatibility keeps its place (pytorch#57922: 1.8 cu111 on 450.80.02, not 1.7 cu110)
     if ctx.arm_machine:  # aarch64: only the releases that publish Arm CUDA wheels
-        fits = [f if _arm_wheel(f) else _no_arm_wheel(f) for f in fits]
+        fits = for_arm(fits)
     clean = [f for f in fits if not f.arch_unknown and not _jit_only(f)]
     if own_kernels and any(f.runs for f in clean):
         fits = clean
@@ -203,17 +197,6 @@ def build_label(b: Fit) -> str:
     compat = b.driver is not None and b.driver.support is DriverSupport.MINOR_COMPAT
     minor = ", through this driver's minor-version compatibility" if compat else ""
     return f"torch {b.release.release} {b.variant.name}{minor}"
-
-
-def _arm_wheel(f: Fit) -> bool:
-    return f.variant.cuda >= ARM_CUDA[1] and f.release.release >= ARM_CUDA[0]
-
-
-def _no_arm_wheel(f: Fit) -> Fit:
-    """A build with no aarch64 CUDA wheel runs nowhere on Arm, with any driver (the
-    release stays in the list, so the nearest release is still measured from torch's)."""
-    why = f"torch {f.release.release} {f.variant.name} has no aarch64 CUDA wheel"
-    return replace(f, runs=False, problems=[*f.problems, why], driver_needed=None)
 
 
 def _jit_only(f: Fit) -> bool:

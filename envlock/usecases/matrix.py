@@ -56,7 +56,7 @@ class MatrixAdvice:
     upgrade_driver_for_newest: DriverUpgrade | None
     fits: tuple[TorchBuild, ...]  # every build, newest release and CUDA first
     sources: dict[str, str]  # where the matrix's rows come from
-    does_not_apply: str | None = None  # why this table says nothing (aarch64 systems)
+    does_not_apply: str | None = None  # why this table says nothing (a Jetson)
     # --torch: the release asked about (its builds only: fits, best, the driver upgrade),
     # and where none of them runs here, the nearest other release that does
     torch: str | None = None
@@ -136,8 +136,8 @@ def matrix_advice(
             "and --driver VERSION"
         )
     advice = _advice(matrix, asked)
-    if asked.arm:
-        return _for_arm(advice, asked.arm)
+    if asked.arm and _jetson(matrix, asked):
+        return _for_jetson(advice, asked.arm)
     return _confirmed(advice) if check_index else advice
 
 
@@ -169,6 +169,10 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
     os_name = asked.os_name or "linux"
     python = asked.python or _this_python()
     every = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
+    if asked.arm:  # aarch64: the builds published for Arm only (matrix/arm.py)
+        from envlock.matrix.arm import for_arm
+
+        every = for_arm(every, caveat=True)
     fits = [f for f in every if _selected(f, asked)]
     loads = [f for f in fits if _triton_loads(matrix, f, asked)]
     chosen = best(_whole_family(loads, asked.family)) or best(loads)
@@ -266,16 +270,18 @@ def _this_python() -> Version:
     return Version((sys.version_info.major, sys.version_info.minor))
 
 
-def _for_arm(advice: MatrixAdvice, arm: list[str]) -> MatrixAdvice:
-    """The matrix holds the x86_64 wheels' arch lists; aarch64 wheels are built apart, so
-    for an Arm system the table says nothing and names no build."""
-    return dataclasses.replace(
-        advice,
-        best=None,
-        does_not_apply=f"{', '.join(arm)}: an aarch64 (Arm) system; these arch lists are "
-        "those of the x86_64 wheels, so this table does not say what runs there: check the "
-        "aarch64 wheel's own torch.cuda.get_arch_list()",
-    )
+def _jetson(matrix: Matrix, asked: _Asked) -> bool:
+    """A Tegra GPU (Jetson): JetPack, not the server-Arm wheels."""
+    infos = (matrix.capability(c) for c in asked.capabilities)
+    return any(i is not None and i.tegra for i in infos)
+
+
+def _for_jetson(advice: MatrixAdvice, arm: list[str]) -> MatrixAdvice:
+    """The official aarch64 wheels are SBSA builds: on a Jetson the table names no build
+    and says which builds are its own."""
+    from envlock.matrix.arm import JETSON
+
+    return dataclasses.replace(advice, best=None, does_not_apply=f"{', '.join(arm)}: {JETSON}")
 
 
 def _given(matrix: Matrix, gpu: str | None, capability: str | None) -> _Asked:

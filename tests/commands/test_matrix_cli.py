@@ -102,12 +102,17 @@ def test_turing_and_kepler_names() -> None:
         assert json.loads(proc.stdout)["capabilities"] == [cc], name
 
 
-def test_aarch64_systems_are_not_answered_from_x86_64_arch_lists() -> None:
+def test_aarch64_systems_are_answered_with_the_builds_published_for_arm() -> None:
+    """Grace systems get the aarch64 CUDA wheels (torch 2.7 cu128 on: matrix/arm.py), each
+    saying its arch list is its variant's x86_64 one; a Jetson still gets no build."""
     for name in ("GH200", "NVIDIA GB10"):
         proc = run_envlock(["matrix", "--gpu", name, "--driver", "580.65.06"])
-        assert proc.returncode == 1, name
-        assert "does not apply" in proc.stdout and "aarch64" in proc.stdout
-        assert "newest that runs" not in proc.stdout
+        assert proc.returncode == 0, (name, proc.stdout)
+        assert "does not apply" not in proc.stdout and "aarch64 wheel" in proc.stdout
+        if name == "GH200":  # cu126 has sm_90 kernels: only Arm rules it out
+            assert "cu126 has no aarch64 CUDA wheel" in proc.stdout, proc.stdout
+    proc = run_envlock(["matrix", "--gpu", "AGX Orin", "--driver", "540.4.0"])
+    assert proc.returncode == 1 and "does not apply" in proc.stdout and "JetPack" in proc.stdout
 
 
 def test_python_is_the_probed_one_and_hidden_releases_say_why() -> None:
@@ -125,10 +130,14 @@ def test_python_is_the_probed_one_and_hidden_releases_say_why() -> None:
     assert old["runs"] is (sys.version_info < (3, 12))
 
 
-def test_probed_aarch64_machine_is_not_answered_from_x86_64_arch_lists(tmp_path: Path) -> None:
+def test_probed_aarch64_machine_gets_only_arm_builds(tmp_path: Path) -> None:
     facts = json.loads((FIXTURES / H100_FILE).read_text())
     facts["system"]["arch"] = "aarch64"  # edited: the H100 host as if it were a Grace system
     path = tmp_path / "facts.json"
     path.write_text(json.dumps(facts))
-    proc = run_envlock(["matrix", "--facts", str(path)])
-    assert proc.returncode == 1 and "does not apply" in proc.stdout, proc.stdout
+    proc = run_envlock(["matrix", "--facts", str(path), "--format", "json"])
+    doc = json.loads(proc.stdout)
+    assert "does_not_apply" not in doc, doc
+    for f in doc["fits"]:
+        if f["runs"]:
+            assert int(f["variant"].removeprefix("cu")) >= 128, f
