@@ -16,13 +16,17 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from envlock import DISTRIBUTION, __version__
 from envlock.errors import EnvlockError, ExitCode
 
+# typing (~5 ms) is imported by no fast path that answers before the parser loads (a
+# repeat restore, a plain image probe): the console script's import of this module
+# must not pay it (tests/test_entry_imports.py)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse  # loaded by build_parser: a command answered before the parser needs none
+    from typing import Any, NoReturn, TextIO
 
     from envlock.findings import Report
 

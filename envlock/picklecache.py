@@ -17,9 +17,12 @@ import pickle
 import sys
 from collections.abc import Set
 from pathlib import Path
-from typing import TypeVar
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing (~5 ms) is no import of a repeat restore before its install
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 class _AllowListUnpickler(pickle.Unpickler):

@@ -15,10 +15,10 @@ no `docker`, no Facts model (the document is handed through: envlock.container.d
 envlock.container.parse only for a caller of Facts), each loaded, and the probe's package
 built, while the daemon starts the container. On the local socket a probe makes the
 requests `docker run -i` makes: inspect, create, attach (the probe's package to its
-stdin, with the host's bytecode for a python3 of its magic number, read in the container
-while its python3 imports the modules the probe needs: payload.PRELOAD; the output read
-as it comes), start, wait, and removes
-the container itself (AutoRemove, the daemon's removal, was measured ~15 ms faster but
+stdin, written from then on while the daemon starts the container, with the host's
+bytecode for a python3 of its magic number, read in the container while its python3
+imports the modules the probe needs: payload.PRELOAD; the output read as it comes),
+start, wait, and removes the container itself (AutoRemove, the daemon's removal, was measured ~15 ms faster but
 hung in "removing" behind a socket proxy when a flooding container was killed). Over
 the SDK (remote daemons) the package travels in the command line, a logs call reads it.
 """
@@ -275,6 +275,8 @@ class _ImageRun:
             # the GIL free; before, they held it from the create's and attach's answers).
             if command.stdin is not None:
                 command.stdin.start()
+                if attached is not None:  # written while the daemon starts the container
+                    attached.send_ahead(command.stdin, self.timeout + GRACE_S)
             loading = _preload(model=self.load_model) if len(self.created) == 1 else None
             try:
                 self.engine.start(cid)

@@ -56,11 +56,19 @@ class EngineTimeout(EngineError):
 class Attached(Protocol):
     """A container's attached stdin and output on a hijacked connection of its own."""
 
+    def send_ahead(self, stdin: Callable[[], bytes], timeout: float) -> None:
+        """Starts writing stdin() to the container, then closing its stdin, before it
+        starts (as `docker run -i` does), within `timeout` seconds; exchange() then only
+        reads. Whatever stops the writing (stdin() raising, the connection failing) ends
+        it quietly: the caller's own stdin() and exchange() say why."""
+        ...
+
     def exchange(self, stdin: bytes, timeout: float) -> bytes:
-        """Writes `stdin` to the container, then closes its stdin, while reading its output
-        until the daemon ends the stream (the container exited): at most the attach's
-        `max_body` bytes, within `timeout` seconds. A container that stops reading its
-        stdin (it exited) gets no more of it: its status and output say why."""
+        """Writes `stdin` to the container (unless send_ahead() writes it), then closes its
+        stdin, while reading its output until the daemon ends the stream (the container
+        exited): at most the attach's `max_body` bytes, within `timeout` seconds. A
+        container that stops reading its stdin (it exited) gets no more of it: its status
+        and output say why."""
         ...
 
     def close(self) -> None: ...

@@ -15,7 +15,9 @@ import _socket  # socket's Python layer (its enums, selectors) costs ~3 ms of ev
 import contextlib
 import json
 import select
+import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envlock.container.transport import (
@@ -205,10 +207,17 @@ class _Attached:
     """A container's attach stream (envlock.container.transport.Attached) on its own
     hijacked connection: stdin written while the output is read, so a container that
     prints before it reads cannot leave both sides waiting, all within one deadline and
-    the attach's `max_body`."""
+    the attach's `max_body`. send_ahead() writes stdin from a thread before the container
+    starts, as `docker run -i` does: the daemon holds it for the process, whose first
+    read then need not wait for the bytes to come through after the start (~10 ms)."""
 
     def __init__(self, conn: _UnixHTTP) -> None:
         self.conn = conn
+        self._ahead: _Ahead | None = None
+
+    def send_ahead(self, stdin: Callable[[], bytes], timeout: float) -> None:
+        if self._ahead is None and self.conn.sock is not None:
+            self._ahead = _Ahead(self.conn.sock, stdin, timeout)
 
     def exchange(self, stdin: bytes, timeout: float) -> bytes:
         try:
@@ -222,8 +231,8 @@ class _Attached:
         conn, sock = self.conn, self.conn.sock
         assert sock is not None  # a hijacked connection, open until close()
         deadline = time.monotonic() + timeout
-        pending = memoryview(stdin)
-        if not pending:
+        pending = memoryview(b"" if self._ahead is not None else stdin)
+        if not pending and self._ahead is None:
             _write_some(sock, pending)  # only closes stdin
         chunks, total = [conn.buf], len(conn.buf)
         conn.buf = b""
@@ -248,7 +257,51 @@ class _Attached:
             sock.setblocking(True)
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.stop()  # before the socket closes: its number is not the thread's
         self.conn.close()
+
+
+class _Ahead:
+    """stdin() written to `sock` by a thread of its own (stdin() may wait for the probe's
+    package to be built), its end closing the container's stdin; it stops at the first
+    failure (an error building the package is raised again where the caller asks for
+    it: image.py), at `timeout`, or at stop()."""
+
+    def __init__(self, sock: _socket.socket, stdin: Callable[[], bytes], timeout: float) -> None:
+        self.sock = sock
+        self.stdin = stdin
+        self.deadline = time.monotonic() + timeout
+        self.stopped = False
+        self.lock = threading.Lock()  # held for each socket call; stop() takes it
+        self.thread = threading.Thread(target=self._run, name="envlock-stdin", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            pending = memoryview(self.stdin())
+        except BaseException:  # the caller's own stdin() raises it again
+            return
+        while pending:
+            left = self.deadline - time.monotonic()
+            with self.lock:
+                if self.stopped or left <= 0:
+                    return
+                try:
+                    _, writable, _ = select.select([], [self.sock], [], min(left, 0.5))
+                    if writable:
+                        pending = _write_some(self.sock, pending)
+                except (OSError, ValueError):  # the connection failed: exchange() says so
+                    return
+
+    def stop(self) -> None:
+        """The thread ended (a blocked select or send woken by the shutdown) before the
+        socket may close."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(_socket.SHUT_RDWR)
+        with self.lock:
+            self.stopped = True
+        self.thread.join()
 
 
 def _write_some(sock: _socket.socket, pending: memoryview) -> memoryview:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from envlock.errors import RestoreError
 from envlock.install.early import (
@@ -33,6 +32,7 @@ from envlock.install.early import (
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
 
+TYPE_CHECKING = False  # typing (~5 ms): no import of a repeat restore before its install
 if TYPE_CHECKING:  # the lock's models load while the venv is being built (start_venv)
     from envlock.install.plancache import Guess
     from envlock.lock.export import InstallPlan

@@ -73,6 +73,38 @@ def test_a_plain_repeat_restore_replays_the_full_paths_output_without_the_cli(
     assert six.stdout.strip() == "1.17.0"
 
 
+def test_a_repeat_restore_starts_uv_before_it_imports_typing(tmp_path: Path) -> None:
+    """typing (~5 ms of CPU, issue 23's restore row) is imported, if at all, once uv runs:
+    the console script's module (cli.py), install/restore.py and the cache modules the
+    install's start reads name their types for the type checker only. Run as users run it,
+    through the console script's cli.entry(), under -S with site-packages on the path but
+    no .pth file run: a user's venv imports no typing at start, where this machine's site
+    .pth files do."""
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    hook = AUDITED.replace('"envlock.lock.model",', '"typing", "envlock.lock.model",').replace(
+        'runpy.run_module("envlock", run_name="__main__", alter_sys=True)',
+        'import sysconfig\nsys.path.append(sysconfig.get_paths()["purelib"])\n'
+        "from envlock.cli import entry\nentry()",
+    )
+    log = tmp_path / "audit.log"
+    for run in range(3):  # plan; verify, stored; replayed
+        proc = subprocess.run(
+            [sys.executable, "-S", "-c", hook, str(log), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        seen = [argv[0] for what, argv in map(json.loads, log.read_text().splitlines())]
+        if run:  # the install started ahead, before the CLI
+            assert "uv" in seen, seen
+            assert "typing" not in seen[: seen.index("uv")], seen
+
+
 @pytest.mark.parametrize("change", ["environment", "strict", "lock", "venv's files"])
 def test_any_key_change_verifies_again_with_a_cold_verifys_verdict(
     tmp_path: Path, change: str
