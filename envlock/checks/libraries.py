@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from envlock.checks.context import CheckContext
 from envlock.checks.cudnn import cudnn_in_use as _cudnn_in_use
@@ -13,8 +12,8 @@ from envlock.checks.cudnn import runtime_cudnn as _runtime_cudnn
 from envlock.checks.driver import driver_fix_build
 from envlock.checks.gpu import without_kernels
 from envlock.checks.hints import roads, wheel_hint
+from envlock.checks.mixedwheels import mixed_wheels
 from envlock.checks.registry import check
-from envlock.facts import WheelFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version, variant_cuda
 from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
@@ -243,139 +242,12 @@ def _shadow_verdict(
     )
 
 
-def _suffix_base(name: str) -> str | None:
-    """nvidia-nccl-cu12 -> nvidia-nccl; None for names without a -cuNN suffix."""
-    m = re.fullmatch(r"(.+)-cu\d+", name)
-    return m.group(1) if m else None
-
-
 @check("EL-WHEELS-MIXED-CUDA")
 def wheels_mixed_cuda(ctx: CheckContext) -> Iterator[Finding]:
-    """What really breaks: suffixed wheels of two CUDA majors (nvidia-nccl-cu12 and -cu13)
-    install the same files (nvidia/nccl/lib/libnccl.so.2), so the copy on disk is the last
-    one installed and uninstalling either deletes it. Other wheels of another major hold
-    other sonames (libcudart.so.12 beside a cu13 stack): torch never loads them; they are
-    there for the package that requires them."""
-    wheels = ctx.facts.cuda.wheels
-    by_major = _by_major(wheels)
-    if len(by_major) < 2:
-        return
-    torch_major = ctx.torch_cuda.major if ctx.torch_cuda else None
-    if torch_major is None or torch_major not in by_major:
-        # torch's CUDA unknown, or none of its wheels here: the major most wheels are for
-        torch_major = max(by_major, key=lambda m: len(by_major[m]))
-    strays = [w for w in wheels if w.cuda_major not in (None, torch_major)]
-    clashes = _same_files(wheels, strays, torch_major)
-    pulled = {w.name: w.required_by for w in strays}
-    mixed = _Mixed(
-        listing="; ".join(f"CUDA {m}: {', '.join(n)}" for m, n in sorted(by_major.items())),
-        who="; ".join(f"{n} required by {_names_or_none(r)}" for n, r in pulled.items()),
-        torch_major=torch_major,
-        strays=strays,
-        clashes=clashes,
-    )
-    severity, message, fix = mixed.clash() if clashes else mixed.apart()
-    yield Finding(
-        check_id="EL-WHEELS-MIXED-CUDA",
-        severity=severity,
-        message=message,
-        fix=fix,
-        evidence={
-            "cuda.wheels": {str(m): n for m, n in sorted(by_major.items())},
-            "torch.cuda": ctx.facts.torch.cuda,
-            "same_files": [[w.name, o.name] for w, o in clashes],
-            "required_by (Requires-Dist)": pulled,
-        },
-    )
-
-
-def _by_major(wheels: list[WheelFacts]) -> dict[int, list[str]]:
-    """CUDA major -> "name version" of its wheels, in install order."""
-    by_major: dict[int, list[str]] = {}
-    for w in wheels:
-        if w.cuda_major is not None:
-            by_major.setdefault(w.cuda_major, []).append(f"{w.name} {w.version}")
-    return by_major
-
-
-def _names_or_none(required_by: list[str]) -> str:
-    return ", ".join(required_by) if required_by else "no installed package"
-
-
-def _same_files(
-    wheels: list[WheelFacts], strays: list[WheelFacts], torch_major: int
-) -> list[tuple[WheelFacts, WheelFacts]]:
-    """(stray, torch's) pairs of suffixed wheels that install the same library files."""
-    ours = {w.name: w for w in wheels if w.cuda_major == torch_major}
-    return [
-        (w, o)
-        for w in strays
-        if (base := _suffix_base(w.name)) is not None
-        for o in ours.values()
-        if _suffix_base(o.name) == base
-    ]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Mixed:
-    """Wheels of several CUDA majors, and the two ways to say it."""
-
-    listing: str  # "CUDA 12: name version, ...; CUDA 13: ..."
-    who: str  # which package pulled in each stray wheel
-    torch_major: int
-    strays: list[WheelFacts]  # of another CUDA major than torch's
-    clashes: list[tuple[WheelFacts, WheelFacts]]  # (stray, torch's) installing the same files
-
-    def clash(self) -> tuple[Severity, str, str]:
-        message = (
-            f"nvidia-* wheels for several CUDA majors are installed ({self.listing}): "
-            + "; ".join(
-                f"{w.name} and {o.name} install the same library files, so the copy on disk "
-                "is whichever was installed last and uninstalling either deletes it"
-                for w, o in self.clashes
-            )
-            + f" ({self.who})"
-        )
-        fixes = [self._clash_fix(w, o) for w, o in self.clashes]
-        # the strays that share no files with torch's wheels and that nothing requires go
-        # too: left alone, the wheels of two majors stay (vllm#18580's nvidia-nvjitlink-cu12
-        # beside torch's cu118 stack), and this check fires again on what the fix left
-        clashing = {w.name for w, _ in self.clashes}
-        unneeded = [w.name for w in self.strays if w.name not in clashing and not w.required_by]
-        if unneeded:
-            fixes.append(f"pip uninstall {' '.join(unneeded)} (no installed package requires them)")
-        return Severity.ERROR, message, "; ".join(fixes)
-
-    def _clash_fix(self, w: WheelFacts, o: WheelFacts) -> str:
-        need = (
-            f"{', '.join(w.required_by)} needs {w.name}: install its CUDA {self.torch_major} "
-            "build or run it in its own environment, then "
-            if w.required_by
-            else ""
-        )
-        return (
-            f"{need}pip uninstall {w.name} && pip install --force-reinstall --no-deps "
-            f"{o.name}=={o.version} (uninstalling {w.name} removes the shared files, the "
-            "reinstall puts torch's copy back)"
-        )
-
-    def apart(self) -> tuple[Severity, str, str]:
-        message = (
-            f"nvidia-* wheels for several CUDA majors are installed ({self.listing}): their "
-            f"libraries carry other sonames than torch's CUDA {self.torch_major} ones, so torch "
-            f"does not load them ({self.who}); two CUDA runtimes in one process work, but each "
-            "package uses its own"
-        )
-        fix = (
-            "nothing to do for torch; keep them: "
-            + ", ".join(sorted({r for w in self.strays for r in w.required_by}))
-            + " requires them"
-            if any(w.required_by for w in self.strays)
-            else "pip uninstall "
-            + " ".join(w.name for w in self.strays)
-            + " frees the space: no installed package requires them"
-        )
-        return Severity.INFO, message, fix
+    """nvidia-* wheels of several CUDA majors (checks/mixedwheels.py)."""
+    finding = mixed_wheels(ctx)
+    if finding is not None:
+        yield finding
 
 
 @check("EL-NCCL-MULTIPLE")

@@ -404,7 +404,8 @@ def _one_nccl(facts: Facts, finding: Finding) -> list[Facts]:
 
 
 _PIP_UNINSTALL = re.compile(r"pip uninstall (?:-y )?((?:[A-Za-z0-9_.-]+ ?)+)")
-_REINSTALL = re.compile(r"pip install --force-reinstall --no-deps ([A-Za-z0-9_.-]+)==(\S+)")
+_REINSTALL = re.compile(r"pip install --force-reinstall --no-deps ((?:[A-Za-z0-9_.-]+==\S+ ?)+)")
+_NAME_VERSION = re.compile(r"([A-Za-z0-9_.-]+)==(\S+)")
 
 
 def _wheel_lines(facts: Facts, finding: Finding) -> list[Facts]:
@@ -414,7 +415,8 @@ def _wheel_lines(facts: Facts, finding: Finding) -> list[Facts]:
     assert gone, finding.fix
     facts = _without_wheels(facts, gone)
     dists = dict(facts.packages.distributions)
-    dists.update(dict(_REINSTALL.findall(finding.fix or "")))
+    for names in _REINSTALL.findall(finding.fix or ""):
+        dists.update(dict(_NAME_VERSION.findall(names)))
     return [edit(facts, "packages.distributions", dists)]
 
 
