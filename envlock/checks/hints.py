@@ -100,12 +100,25 @@ def install_line(
     With `installed` (name -> version), `pip uninstall -y` first of what the line pins and
     an installed version already satisfies: `==2.2.*` ignores the local label, so pip
     answers "Requirement already satisfied" beside 2.2.2+cpu and changes nothing."""
+    removed = {"torch" if n == "pytorch" else n for n in conda}
+    kept = {n: v for n, v in (installed or {}).items() if n not in removed}
+    # members without CUDA/CPU builds are on no variant index: one that already pairs
+    # with the release stays, one that must move comes from PyPI (pytorch#58794)
+    plain = {m: s for m, s in pins.items() if _variantless(m, s)}
+    pins = {m: s for m, s in pins.items() if m not in plain}
     wanted = {"torch": release, **pins}
     extra = "".join(f' "{m}=={s}.*"' for m, s in pins.items())
     pip = f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
-    removed = {"torch" if n == "pytorch" else n for n in conda}
-    kept = {n: v for n, v in (installed or {}).items() if n not in removed}
-    return after_conda_removal(conda, uninstalled_first(wanted, kept, pip))
+    moved = [f'"{m}=={s}.*"' for m, s in plain.items() if not _satisfies(kept.get(m), s)]
+    pypi = f" && pip install {' '.join(moved)}" if moved else ""
+    return after_conda_removal(conda, uninstalled_first(wanted, kept, pip) + pypi)
+
+
+def _variantless(member: str, series: Version) -> bool:
+    """A family member published without CUDA/CPU builds: torchtext always, torchaudio
+    before 0.10 (its install lines name no local tag: `torchaudio==0.9.0` beside
+    `torch==1.9.0+cu111`, pytorch.org's previous-versions page)."""
+    return member == "torchtext" or (member == "torchaudio" and series < Version((0, 10)))
 
 
 def uninstalled_first(pins: Mapping[str, Version], installed: Mapping[str, str], pip: str) -> str:

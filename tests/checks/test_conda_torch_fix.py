@@ -25,9 +25,13 @@ def _finding(name: str, check_id: str) -> Finding:
 
 
 def _removal(command: str) -> list[str]:
-    """The words of the `conda remove` part of a fix (shell grammar: shlex)."""
-    conda, sep, _ = command.partition(" && pip install ")
+    """The words of the `conda remove` part of a fix (shell grammar: shlex); on Windows
+    the commands are one a line (checks/shells.py)."""
+    conda, sep, _ = command.replace("\npip install ", " && pip install ").partition(
+        " && pip install "
+    )
     assert sep, command
+    conda = conda.splitlines()[-1]
     return shlex.split(conda[conda.index("conda remove") :])
 
 
