@@ -99,6 +99,7 @@ class _Asked:
     # release uninstalls it first, or pip calls it already satisfied
     installed: dict[str, str] = field(default_factory=dict)
     triton_kernels: bool = False  # a package runs Triton kernels on every launch
+    python_unknown: bool = False  # the facts are another machine's and name no Python
 
 
 def matrix_advice(
@@ -167,7 +168,7 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
 
     caps = sorted(set(asked.capabilities))
     os_name = asked.os_name or "linux"
-    python = asked.python or _this_python()
+    python = None if asked.python_unknown else asked.python or _this_python()
     every = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
     if asked.arm:  # aarch64: the builds published for Arm only (matrix/arm.py)
         from envlock.matrix.arm import for_arm
@@ -181,7 +182,7 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
         capabilities=tuple(str(c) for c in caps),
         driver=str(asked.driver) if asked.driver else None,
         os=os_name,
-        python=str(python.truncate(2)),
+        python=str(python.truncate(2)) if python else None,
         best=_build(chosen, asked) if chosen else None,
         upgrade_driver_for_newest=_upgrade(fits, chosen),
         fits=tuple(_build(f, asked) for f in fits),
@@ -263,6 +264,11 @@ def _torch_asked(matrix: Matrix, text: str) -> tuple[Version, str | None]:
     return release, local
 
 
+def _elsewhere(source: Source) -> bool:
+    """The facts describe another machine or interpreter than envlock's own."""
+    return bool(source.facts_file or source.image or source.container or source.pasted)
+
+
 def _this_python() -> Version:
     """The interpreter envlock runs under: the one the host probe reports."""
     from envlock.matrix import Version
@@ -341,6 +347,9 @@ def _from_facts(source: Source, matrix: Matrix, asked: _Asked) -> None:
         asked.driver = ctx.driver_for_builds
     if asked.python is None:
         asked.python = ctx.python_version
+    # facts of another machine (a paste, a facts file, an image) that name no Python: not
+    # known, so every Python (envlock's own would filter out all torch 1.x, lhotse#793)
+    asked.python_unknown = asked.python is None and _elsewhere(source)
     if asked.os_name is None:
         asked.os_name = ctx.os_name
 
