@@ -206,10 +206,17 @@ def remedy_for(
 
 def build_label(b: Fit) -> str:
     """'torch 2.1 cu118', and how this driver runs it where that is minor-version
-    compatibility (PTX JIT unavailable: worth knowing before choosing it)."""
+    compatibility (PTX JIT unavailable: worth knowing before choosing it), or the driver it
+    needs where the driver is unknown."""
     compat = b.driver is not None and b.driver.support is DriverSupport.MINOR_COMPAT
     minor = ", through this driver's minor-version compatibility" if compat else ""
-    return f"torch {b.release.release} {b.variant.name}{minor}"
+    # the driver unknown (not in a paste): the one this build needs (vllm#21633's cu132)
+    need = (
+        f", needs an NVIDIA driver >= {b.needs_driver}"
+        if b.driver is None and b.needs_driver is not None
+        else ""
+    )
+    return f"torch {b.release.release} {b.variant.name}{minor}{need}"
 
 
 def _jit_only(f: Fit) -> bool:
