@@ -448,6 +448,13 @@ def _no_driver_fix(ctx: CheckContext) -> str:
         "run on a machine with an NVIDIA GPU and driver (in a container: start it with "
         "--gpus all, which needs the NVIDIA Container Toolkit on the host)"
     )
+    hidden = ctx.env("NVIDIA_VISIBLE_DEVICES")
+    if hidden in ("void", "none"):  # the container runtime gave it no GPU (vllm#16061)
+        fix = (
+            f"NVIDIA_VISIBLE_DEVICES={hidden} gave this container no GPU: start it with "
+            "--gpus all (Docker) or request nvidia.com/gpu in the pod's resources "
+            "(Kubernetes' device plugin sets void for a pod that asks for none)"
+        )
     if "vllm" in ctx.facts.packages.distributions:
         return fix + "; vLLM needs this CUDA build of torch, so keep it"
     if ctx.torch_version is None:
