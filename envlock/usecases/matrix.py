@@ -168,7 +168,7 @@ def _advice(matrix: Matrix, asked: _Asked) -> MatrixAdvice:
 
     caps = sorted(set(asked.capabilities))
     os_name = asked.os_name or "linux"
-    python = None if asked.python_unknown else asked.python or _this_python()
+    python = _python(asked)
     every = evaluate(matrix, capabilities=caps, driver=asked.driver, os_name=os_name, python=python)
     if asked.arm:  # aarch64: the builds published for Arm only (matrix/arm.py)
         from envlock.matrix.arm import for_arm
@@ -262,6 +262,12 @@ def _torch_asked(matrix: Matrix, text: str) -> tuple[Version, str | None]:
             f"wheels (its builds: {names})"
         )
     return release, local
+
+
+def _python(asked: _Asked) -> Version | None:
+    """The Python the wheels must fit: the facts', else this one's; None where the facts
+    are another machine's and name none (every Python)."""
+    return None if asked.python_unknown else asked.python or _this_python()
 
 
 def _elsewhere(source: Source) -> bool:
