@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from envlock.checks.accelerators import other_accelerator
 from envlock.checks.context import CheckContext
 from envlock.findings import Finding, Severity
-from envlock.matrix.builds import cuda_wanted
+from envlock.matrix.builds import SOURCE, cuda_wanted, torch_origin
 from envlock.matrix.family import PAIRED
 
 
@@ -41,7 +41,8 @@ def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
         check_id="EL-TORCH-CPU-ONLY",
         severity=Severity.ERROR if wanted else Severity.WARNING,
         message=(
-            f"torch {facts.torch.version} is a CPU-only build: torch.cuda.is_available() is "
+            f"torch {facts.torch.version} is {torch_without_cuda(facts.torch.version)}: "
+            "torch.cuda.is_available() is "
             "False on any machine ('Torch not compiled with CUDA enabled'); the report does "
             "not list the GPUs" + (f", but {wanted}" if wanted else "")
         ),
@@ -52,3 +53,25 @@ def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
             "cuda_wanted": wanted,
         },
     )
+
+
+def torch_without_cuda(version: str | None) -> str:
+    """What the installed build is, said of a torch without CUDA: Intel's XPU build is a GPU
+    build, a source build was compiled without CUDA, anything else is a CPU-only build."""
+    if (version or "").endswith("+xpu"):
+        return "an Intel GPU (XPU) build, without CUDA,"
+    if version and torch_origin(version).kind == SOURCE:
+        return "a source build compiled without CUDA"
+    return "a CPU-only build"
+
+
+def cpu_fix(version: str | None, hint: str) -> str:
+    """`hint` (an official build), after rebuilding where torch is a source build: its
+    build found no CUDA toolkit (pytorch#91973, a conda environment with cudatoolkit)."""
+    if version and torch_origin(version).kind == SOURCE:
+        return (
+            "rebuild it with CUDA: point CUDA_HOME at a CUDA toolkit with its nvcc on PATH and "
+            "USE_CUDA=1 before `python setup.py develop` (its summary must say 'USE_CUDA : ON'); "
+            f"or install an official build: {hint}"
+        )
+    return hint

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
-from envlock.checks.cpubuild import cpu_build_unseen_gpus
+from envlock.checks.cpubuild import cpu_build_unseen_gpus, cpu_fix, torch_without_cuda
 from envlock.checks.cudnn import cudnn_outside
 from envlock.checks.hints import (
     after_conda_removal,
@@ -243,18 +243,16 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
     if gpus and all(_unservable(ctx, g) is not None for g in gpus):
         return  # no CUDA build runs on these GPUs: EL-GPU-UNSERVABLE says what does
     hint = wheel_hint(ctx) or _unknown_gpu_hint(ctx)
-    xpu = (ctx.facts.torch.version or "").endswith("+xpu")  # Intel's GPU build: no CUDA
+    version = ctx.facts.torch.version
     yield Finding(
         check_id="EL-TORCH-CPU-ONLY",
         severity=Severity.ERROR,
         message=(
-            f"torch {ctx.facts.torch.version} is "
-            + ("an Intel GPU (XPU) build, without CUDA," if xpu else "a CPU-only build")
-            + " but this machine has "
+            f"torch {version} is {torch_without_cuda(version)} but this machine has "
             f"{len(gpus) or len(ctx.driver.pci_gpus)} NVIDIA GPU(s): "
             "torch.cuda.is_available() is False ('Torch not compiled with CUDA enabled')"
         ),
-        fix=hint,
+        fix=cpu_fix(version, hint),
         evidence={
             "torch.version": ctx.facts.torch.version,
             "torch.cuda": ctx.facts.torch.cuda,
