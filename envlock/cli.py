@@ -20,9 +20,9 @@ from types import ModuleType
 from envlock import DISTRIBUTION, __version__
 from envlock.errors import EnvlockError, ExitCode
 
-# typing (~5 ms) is imported by no fast path that answers before the parser loads (a
-# repeat restore, a plain image probe): the console script's import of this module
-# must not pay it (tests/test_entry_imports.py)
+# typing (~5 ms in a user's venv): the console script imports this module, and a repeat
+# restore starts its install before it imports typing
+# (tests/commands/test_restore_warm.py::test_a_repeat_restore_starts_uv_before_it_imports_typing)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse  # loaded by build_parser: a command answered before the parser needs none
