@@ -30,6 +30,11 @@ CONDA_TORCH_FAMILY = (
 )
 
 
+# packages whose wheels are compiled against one torch release and CUDA build: another
+# torch breaks them (undefined symbols, a second CUDA runtime)
+COMPILED_FOR_TORCH = ("vllm", "sgl-kernel", "xformers", "flash-attn")
+
+
 def conda_held(conda: Mapping[str, str]) -> tuple[str, ...]:
     """The torch family packages conda itself installed, when conda holds torch (its
     pytorch); () otherwise. conda lists pip's installs too ("0.4.0 pypi_0", "<pip>"): those
@@ -73,9 +78,12 @@ def pinned_by(ctx: CheckContext) -> str | None:
     """Why another torch build or release is no road here: vLLM's wheel is compiled against
     the installed torch's release and CUDA (vllm._C links its libcudart), so swapping either
     breaks it (vllm#11931's 0.6.6 on torch 2.5.1+cu124 was offered 2.5 cu118; vllm-6099's
-    family fix offered torch 1.13 beside vLLM's pinned 2.3)."""
-    version = ctx.facts.packages.distributions.get("vllm")
-    return f"vllm {version} is built for this torch build: keep it" if version else None
+    family fix offered torch 1.13 beside vLLM's pinned 2.3). sglang's sgl-kernel, xformers
+    and flash-attn wheels are compiled the same way (sglang#7083 was offered torch 2.7
+    cu118 beside sgl-kernel's CUDA 12 build)."""
+    dists = ctx.facts.packages.distributions
+    name = next((n for n in COMPILED_FOR_TORCH if n in dists), None)
+    return f"{name} {dists[name]} is built for this torch build: keep it" if name else None
 
 
 def installed_here(ctx: CheckContext) -> dict[str, str]:
