@@ -18,6 +18,7 @@ from envlock.checks.hints import (
     wheel_hint,
 )
 from envlock.checks.registry import check
+from envlock.checks.samegpus import once_per_model
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
 from envlock.matrix.advice import INDEX_URL, Unservable, unservable
@@ -119,7 +120,7 @@ def without_kernels(ctx: CheckContext) -> set[int]:
 
 @check("EL-ARCH-UNSUPPORTED")
 def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
-    yield from _kernel_findings(ctx)
+    yield from once_per_model(_kernel_findings(ctx))
 
 
 def _kernel_findings(ctx: CheckContext) -> Iterator[Finding]:
