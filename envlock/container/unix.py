@@ -282,7 +282,7 @@ class _Ahead:
             pending = memoryview(self.stdin())
         except BaseException:  # the caller's own stdin() raises it again
             return
-        while pending:
+        while True:  # an empty stdin is closed too
             left = self.deadline - time.monotonic()
             with self.lock:
                 if self.stopped or left <= 0:
@@ -291,6 +291,8 @@ class _Ahead:
                     _, writable, _ = select.select([], [self.sock], [], min(left, 0.5))
                     if writable:
                         pending = _write_some(self.sock, pending)
+                        if not pending:  # all written and stdin closed, or the reader gone
+                            return
                 except (OSError, ValueError):  # the connection failed: exchange() says so
                     return
 
