@@ -384,6 +384,10 @@ def _build(f: Fit, asked: _Asked) -> TorchBuild:
 
     pins = paired_members(asked.family, f.release.release)
     line = install_line(f.release.release, f.variant.name, pins, asked.conda, asked.installed)
+    if asked.os_name == "windows":  # PowerShell 5.1 has no && (checks/shells.py)
+        from envlock.checks.shells import one_command_a_line
+
+        line = one_command_a_line(line)
     return TorchBuild(
         torch=str(f.release.release),
         variant=f.variant.name,

@@ -80,3 +80,18 @@ def test_two_chains_and_three_commands_each_keep_their_order() -> None:
         "pip uninstall -y torchvision",
         "pip install torchvision",
     ]
+
+
+def test_the_matrix_pip_line_for_a_windows_paste_is_one_command_a_line() -> None:
+    """`envlock matrix --collect-env` of 122924 with --torch 2.2: the same release, so its
+    line uninstalls first, one command a line on Windows."""
+    from envlock.api import matrix_advice
+    from envlock.collect import Source
+
+    advice = matrix_advice(Source(collect_env=str(CE / "pytorch-122924.txt")), torch="2.2")
+    assert advice.best is not None
+    pip = advice.best.pip
+    assert "&&" not in pip, pip
+    commands = [line for line in pip.splitlines() if _COMMAND.match(line)]
+    assert commands[0] == "pip uninstall -y torch torchvision torchaudio", pip
+    assert commands[1].startswith('pip install "torch==2.2.*"'), pip
