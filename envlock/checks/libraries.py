@@ -288,13 +288,21 @@ def nvcc_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     torch_cuda = ctx.torch_cuda
     if toolkit is None or nvcc is None or torch_cuda is None or nvcc.major == torch_cuda.major:
         return
+    # torch runs on its own CUDA runtime: nvcc matters where extensions are built here
+    built = sorted(n for n, src in ctx.facts.packages.sources.items() if src.kind != "url")
     yield Finding(
         check_id="EL-NVCC-MISMATCH",
-        severity=Severity.WARNING,
+        severity=Severity.WARNING if built else Severity.INFO,
         message=(
             f"nvcc{f' at {toolkit.nvcc_path}' if toolkit.nvcc_path else ''} is CUDA {nvcc} "
-            "but torch is built with CUDA "
-            f"{torch_cuda}: building CUDA extensions (flash-attn, apex, custom ops) fails with "
+            f"but torch is built with CUDA {torch_cuda}: "
+            + (
+                f"{', '.join(built)} were built here from source; "
+                if built
+                else f"torch runs on its own CUDA {torch_cuda} runtime, so this matters only "
+                "when building CUDA extensions: "
+            )
+            + "building CUDA extensions (flash-attn, apex, custom ops) against it fails with "
             "'The detected CUDA version mismatches the version that was used to compile PyTorch'"
         ),
         fix=_toolkit_fix(ctx, nvcc, torch_cuda),

@@ -1,9 +1,9 @@
 """One finding for GPUs that are the same model with the same problem and fix.
 
 Checks judge each GPU; a node of identical GPUs would otherwise print one finding a GPU
-with the same message and fix (sglang#6160: four RTX 5090, four EL-ARCH-UNSUPPORTED). The
+with the same message and fix (sglang#6160: four RTX 5090, four EL-ARCH-UNSUPPORTED). A
 merged finding names every GPU ("GPUs 0, 1, 2, 3 (...)") and lists them in its evidence
-("gpu.indices").
+("gpu.indices"); a finding about one GPU is left as it is.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _merged(group: list[Finding]) -> Finding:
     first = group[0]
     indices = [f.evidence.get("gpu.index") for f in group]
     if len(group) == 1:
-        return dataclasses.replace(first, evidence={**first.evidence, "gpu.indices": indices})
+        return first
     head = f"GPU {indices[0]} ("
     message = first.message
     if message.startswith(head):
