@@ -57,13 +57,21 @@ def venv_here(argv: tuple[str, ...]) -> bool:
 
 def venv_step(argv: tuple[str, ...]) -> subprocess.Popen[str] | None:
     """Start a venv step; None when it was `python -m venv --without-pip --prompt P DIR`
-    of envlock's own interpreter, done here and now by the module itself (the same venv:
-    the base interpreter linked, activate scripts, pyvenv.cfg naming the command)."""
+    of envlock's own interpreter, done here and now: written by install/venvwrite.py (the
+    venv module's tree, without its imports) or by the module itself (the same venv: the
+    base interpreter linked, activate scripts, pyvenv.cfg naming the command)."""
     if not venv_here(argv):
         return start_step(argv)
-    import venv
+    from envlock.install import venvwrite
 
     try:
+        try:
+            if venvwrite.write(argv[6], argv[5]):  # without the venv module's imports
+                return None
+        except (OSError, ValueError):
+            pass  # the module, run over what was written, finishes it or says why
+        import venv
+
         venv.EnvBuilder(with_pip=False, symlinks=True, prompt=argv[5]).create(argv[6])
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
