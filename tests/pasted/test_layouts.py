@@ -421,6 +421,17 @@ LEFT_PAIRS = {
     ("word-wrap-80", "blanks-collapsed", "vllm-5885.txt"),
     ("wrap-100", "blanks-collapsed", "ghfile-vampirelibrarianmonk-amd-gpu-hello-readme.txt"),
     ("wrap-80", "flattened", "vllm-21310.txt"),
+    # (session 7, batch issue21-s7 split, helper C8: 8 more tuning reports, so the pairs
+    # meet other reports again) the same classes: a second wrap of a wrapped or escaped
+    # line (lscpu's Flags line cut, its ISA words lost), a wrap of a line whose blanks a
+    # rendered page collapsed, a flattened report cut again, trailing spaces after a wrap
+    ("markdown-escaped", "word-wrap-100", "vllm-4252.txt"),
+    ("markdown-escaped", "wrap-100", "vllm-6276.txt"),
+    ("markdown-escaped", "wrap-80", "vllm-7474.txt"),
+    ("word-wrap-100", "trailing-spaces", "vllm-15435.txt"),
+    ("word-wrap-100", "wrap-80", "vllm-4252.txt"),
+    ("word-wrap-80", "blanks-collapsed", "vllm-6276.txt"),
+    ("word-wrap-80", "flattened", "vllm-13671.txt"),
 }
 
 
@@ -530,6 +541,7 @@ CHANGED_AS_PASTED = {
             "vllm-19741.txt",
             "vllm-11953.txt",  # (session 5, s5b's held-out part moved into tuning)
             "vllm-13448.txt",
+            "vllm-22164.txt",  # (session 7, batch issue21-s7 in tuning, helper C8)
         )
     },
     # (session 5) the paste's own cut at its terminal's 140 columns joined
@@ -580,6 +592,9 @@ CHANGED_AS_PASTED = {
     },
     # (session 6) a notebook's stored output: each line's JSON string undone
     "hf-space-unreal-hug-finetunesam-ipynb.txt": "a notebook's JSON-string lines undone",
+    # (session 7) torch's warning header (98 columns) joined to its 100-column message as
+    # if wrapped there (not a cut); the joined warning is read as one (torch_warnings)
+    "mmdetection-9876.txt": "a warning's header joined to its message as if wrapped",
 }
 
 
