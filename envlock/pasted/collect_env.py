@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from envlock.pasted.draft import TORCH_NOT_IMPORTED, Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
+from envlock.pasted.os_lines import os_line, windows_platform
 from envlock.pasted.signals import collect_env_signals
 from envlock.pasted.torch_warnings import torch_warnings
 from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
@@ -353,7 +354,7 @@ def _torch_build(version: str, hip_version: str | None, cuda: str | None) -> str
 
 
 def _system(fields: dict[str, list[str]], d: Draft) -> None:
-    _os(_value(fields, "os"), d)
+    os_line(_value(fields, "os"), d)
     libc = _value(fields, "libc")
     if libc:
         m = re.match(r"glibc-(\d+\.\d+)", libc)
@@ -366,22 +367,8 @@ def _system(fields: dict[str, list[str]], d: Draft) -> None:
         if m:
             d.system["kernel"] = m.group(1)
             d.set_default(d.system, "arch", m.group(2))
+        windows_platform(plat, d)
     cpu_system(fields.get("cpu", [])[1:], d)
-
-
-def _os(os_value: str | None, d: Draft) -> None:
-    """ "Ubuntu 22.04.4 LTS (x86_64)": the OS, and the architecture in the last parentheses."""
-    if not os_value:
-        return
-    arch = re.fullmatch(r"(.*)\(([A-Za-z0-9_]+)\)", os_value.rstrip(), flags=re.DOTALL)
-    pretty = arch.group(1).strip() if arch else os_value
-    d.system["os"] = {
-        "pretty_name": pretty,
-        "id": _os_id(pretty),
-        "version_id": _os_version(pretty),
-    }
-    if arch:
-        d.set_default(d.system, "arch", arch.group(2))
 
 
 def _python(py: str | None, d: Draft) -> None:
@@ -393,23 +380,6 @@ def _python(py: str | None, d: Draft) -> None:
             else ("CPython" if re.search(r"\[(GCC|MSC|Clang)", py) else "unknown")
         )
         d.system["python"] = {"version": v, "implementation": impl}
-
-
-_OS_IDS = (
-    ("microsoft windows", "windows"),
-    ("ubuntu", "ubuntu"),
-    ("debian", "debian"),
-    ("centos", "centos"),
-    ("red hat", "rhel"),
-    ("rocky", "rocky"),
-    ("almalinux", "almalinux"),
-    ("fedora", "fedora"),
-    ("amazon linux", "amzn"),
-    ("arch linux", "arch"),
-    ("opensuse", "opensuse"),
-    ("macos", "macos"),
-    ("mac osx", "macos"),
-)
 
 
 _TOOL_VERSION = {
@@ -431,16 +401,6 @@ def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
     if compilers:
         d.toolchain["compilers"] = compilers
     cpu_toolchain(fields.get("cpu", [])[1:], d)
-
-
-def _os_id(pretty: str) -> str | None:
-    low = pretty.lower()
-    return next((i for prefix, i in _OS_IDS if low.startswith(prefix)), None)
-
-
-def _os_version(pretty: str) -> str | None:
-    m = re.search(r"\b(\d+(?:\.\d+)?)", pretty)
-    return m.group(1) if m else None
 
 
 def _gpus(fields: dict[str, list[str]], d: Draft) -> None:

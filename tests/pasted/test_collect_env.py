@@ -275,3 +275,25 @@ def test_toolchain_from_the_report() -> None:
 def test_xnnpack_line() -> None:
     f = facts_from_texts(collect_env=(CE / "vllm-9293.txt").read_text())
     assert f.torch.live is not None and f.torch.live.xnnpack is True
+
+
+@pytest.mark.parametrize(
+    ("name", "version_id"), [("vllm-23153.txt", "10"), ("vllm-windows-71.txt", "11")]
+)
+def test_windows_read_from_python_platform_where_os_is_not_collected(
+    name: str, version_id: str
+) -> None:
+    """vLLM's collect_env on Windows says 'OS : Could not collect' (it asks lsb_release), yet
+    'Python platform : Windows-10-10.0.26100-SP0' names the system: read as Windows, so the
+    fixes speak its shell (checks/shells.py)."""
+    f = facts_from_texts(collect_env=(CE / name).read_text())
+    assert f.system.os is not None and f.system.os.id == "windows"
+    assert f.system.os.version_id == version_id
+
+
+def test_a_collected_os_is_not_overridden_by_the_platform_line() -> None:
+    text = (CE / "vllm-windows-71.txt").read_text()
+    edited = text.replace("Could not collect\nGCC", "Microsoft Windows 11 Pro\nGCC", 1)
+    assert edited != text
+    f = facts_from_texts(collect_env=edited)
+    assert f.system.os is not None and f.system.os.pretty_name == "Microsoft Windows 11 Pro"
