@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envlock.checks.context import CheckContext
-from envlock.checks.familyfix import member_fix, source_fix
+from envlock.checks.familyfix import member_fix, source_fix, two_installs_fix
 from envlock.checks.registry import check
 from envlock.facts import RequiresFacts
 from envlock.findings import Finding, Severity
@@ -404,11 +404,7 @@ def torch_two_installs(ctx: CheckContext) -> Iterator[Finding]:
             f"{kind} and pip's torch {pip_version}; both write site-packages/torch, so Python imports "
             "whichever was installed last or a mix of the two"
         ),
-        fix=(
-            "keep one installer for torch and its family: pip uninstall -y torch (repeat "
-            f"until pip finds none), then conda install --force-reinstall pytorch={conda_version}"
-            "; or conda remove --force pytorch and install torch with pip alone"
-        ),
+        fix=two_installs_fix(ctx, conda_version, pip_version, built),
         evidence={
             "conda.pytorch": conda.get("pytorch"),
             "conda.torch": conda.get("torch"),

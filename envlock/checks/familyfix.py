@@ -6,9 +6,10 @@ with it or one built against it."""
 from __future__ import annotations
 
 from envlock.checks.context import CheckContext
-from envlock.checks.hints import installed_here, pinned_by, uninstalled_first
-from envlock.matrix import Version, variant_cuda
-from envlock.matrix.family import PAIRED, Family, FamilyRow, pip_line
+from envlock.checks.hints import _variantless, installed_here, pinned_by, uninstalled_first
+from envlock.matrix import DriverSupport, Version, variant_cuda
+from envlock.matrix.builds import CondaTorch
+from envlock.matrix.family import PAIRED, Family, FamilyRow, index_for, pip_line
 
 _REPOS = {"torchvision": "vision", "torchaudio": "audio", "torchtext": "text"}
 
@@ -31,6 +32,18 @@ def _older_tag(ctx: CheckContext, release: Version, torch_tag: str | None) -> st
         return torch_tag
     older = [(v.cuda, v.name) for v in entry.variants if v.cuda <= have]
     return max(older)[1] if older else ""
+
+
+def _pip(pins: dict[str, Version], tag: str | None) -> str:
+    """pip_line, with the members published without CUDA/CPU builds (torchtext; torchaudio
+    before 0.10, as hints.install_line) in their own line from PyPI: no variant index is
+    known to carry them, and pip would answer "No matching distribution" there."""
+    plain = {m: s for m, s in pins.items() if _variantless(m, s)}
+    rest = {m: s for m, s in pins.items() if m not in plain}
+    lines = [pip_line(rest, tag)] if rest else []
+    if plain:
+        lines.append(pip_line(plain, None))
+    return " && ".join(lines)
 
 
 def source_fix(package: str, row: FamilyRow | None) -> str:
@@ -56,7 +69,7 @@ def member_fix(
 ) -> str:
     if row is not None and package in row.members:
         pin = {package: row.members[package].truncate(2)}
-        line = uninstalled_first(pin, installed_here(ctx), pip_line(pin, torch_tag))
+        line = uninstalled_first(pin, installed_here(ctx), _pip(pin, torch_tag))
         other = family.torch_for(package, public) if public is not None else None
         tag = _older_tag(ctx, other.torch, torch_tag) if other is not None else ""
         if (kept := pinned_by(ctx)) is not None:
@@ -66,7 +79,7 @@ def member_fix(
             pins = {"torch": other.torch, package: other.members[package]}
             pins |= {m: s for m, s in other.members.items() if m != package and m in held}
             line += f"; or move torch to the release {package} {version} was built for: "
-            line += pip_line(pins, tag)
+            line += _pip(pins, tag)
         return line
     # not a member the matrix pairs: a package built for another torch
     return (
@@ -74,3 +87,47 @@ def member_fix(
         f"it supports), or rebuild it: pip install --no-build-isolation --no-cache-dir "
         f"--force-reinstall --no-deps --no-binary {package} {package}"
     )
+
+
+def two_installs_fix(
+    ctx: CheckContext, conda_version: str, pip_version: str, built: CondaTorch | None
+) -> str:
+    """EL-TORCH-TWO-INSTALLS' roads: keep conda's pytorch, or remove it and keep pip's torch.
+    Conda's first, unless its build cannot serve this machine (a CPU build beside NVIDIA
+    GPUs, vllm-16006; a CUDA build this driver cannot run, pytorch-28321) or vLLM's wheel
+    is built for pip's torch (then pip's is the only road)."""
+    conda_road = (
+        "pip uninstall -y torch (repeat until pip finds none), then conda install "
+        f"--force-reinstall pytorch={conda_version}"
+    )
+    public, _, tag = pip_version.partition("+")
+    index = index_for(tag)
+    pip_road = (
+        f"conda remove --force pytorch, then pip install --force-reinstall --no-deps "
+        f'"torch=={public}"' + (f" --index-url {index}" if index else "")
+    )
+    if (kept := pinned_by(ctx)) is not None:
+        return f"keep pip's torch {pip_version} ({kept}): {pip_road}"
+    why = _conda_build_unusable(ctx, built)
+    if why is not None:
+        return f"keep pip's torch {pip_version} ({why}): {pip_road}; or {conda_road}"
+    return (
+        f"keep one installer for torch and its family: {conda_road}; or conda remove "
+        "--force pytorch and install torch with pip alone"
+    )
+
+
+def _conda_build_unusable(ctx: CheckContext, built: CondaTorch | None) -> str | None:
+    """Why conda's pytorch build cannot serve this machine, or None (unknown, or it can)."""
+    if built is None or not ctx.facts.driver.gpus:
+        return None
+    if built.cpu:
+        return "conda's pytorch is a CPU build and this machine has NVIDIA GPUs"
+    driver = ctx.driver_version
+    cuda = Version.of(built.cuda) if built.cuda else None
+    if cuda is None or driver is None:
+        return None
+    verdict = ctx.matrix.driver_support(driver, cuda, ctx.os_name)
+    if verdict.support is DriverSupport.TOO_OLD:
+        return f"driver {ctx.facts.driver.version} cannot run conda's CUDA {built.cuda} build"
+    return None

@@ -38,3 +38,19 @@ def test_no_move_torch_road_beside_vllm(name: str) -> None:
 def test_the_road_stays_without_vllm() -> None:
     fixes = _family_fixes("vllm-11839.txt", drop_vllm=True)
     assert any("move torch" in fix for fix in fixes), fixes
+
+
+@pytest.mark.parametrize("drop_vllm", [False, True])
+def test_torchtext_comes_from_pypi_never_a_variant_index(drop_vllm: bool) -> None:
+    """torchtext has no CUDA/CPU builds (hints.install_line already sends it to PyPI): a
+    family fix that pins it on a cuXYZ index ('pip install "torchtext==0.17.*" --index-url
+    .../whl/cu121', vllm-4252) risks pip's "No matching distribution". It goes in its own
+    pip line from PyPI, torch and the members with builds stay on torch's index."""
+    fixes = _family_fixes("vllm-4252.txt", drop_vllm=drop_vllm)
+    assert any("torchtext" in fix for fix in fixes), fixes
+    for fix in fixes:
+        for command in fix.replace(";", "&&").split("&&"):
+            if "torchtext==" in command:
+                assert "--index-url" not in command, fix
+    if drop_vllm:  # the move-torch road keeps torch on its index
+        assert any('"torch==2.1.*"' in fix and "--index-url" in fix for fix in fixes), fixes
