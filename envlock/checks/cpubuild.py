@@ -16,7 +16,9 @@ from collections.abc import Iterator
 
 from envlock.checks.accelerators import other_accelerator
 from envlock.checks.context import CheckContext
+from envlock.checks.hints import after_conda_removal, conda_held, install_command
 from envlock.findings import Finding, Severity
+from envlock.matrix.advice import INDEX_URL
 from envlock.matrix.builds import SOURCE, cuda_wanted, torch_origin
 from envlock.matrix.family import PAIRED
 
@@ -75,3 +77,13 @@ def cpu_fix(version: str | None, hint: str) -> str:
             f"or install an official build: {hint}"
         )
     return hint
+
+
+def cpu_wheel(ctx: CheckContext) -> str:
+    """The CPU build of the installed release, its family members with it (from the CPU
+    index too); with the release unknown, torch's newest CPU build."""
+    tv = ctx.torch_version
+    if tv is not None:
+        return install_command(ctx, tv.truncate(2), "cpu")
+    conda = conda_held(ctx.facts.toolchain.conda_packages)  # pip's torch beside conda's: two
+    return after_conda_removal(conda, f"pip install torch --index-url {INDEX_URL}cpu")

@@ -6,13 +6,10 @@ import re
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu, Targets
-from envlock.checks.cpubuild import cpu_build_unseen_gpus, cpu_fix, torch_without_cuda
+from envlock.checks.cpubuild import cpu_build_unseen_gpus, cpu_fix, cpu_wheel, torch_without_cuda
 from envlock.checks.cudnn import cudnn_outside
 from envlock.checks.hints import (
-    after_conda_removal,
     build_road,
-    conda_held,
-    install_command,
     remedy_for,
     roads,
     wheel_hint,
@@ -21,7 +18,7 @@ from envlock.checks.registry import check
 from envlock.checks.samegpus import once_per_model
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
-from envlock.matrix.advice import INDEX_URL, Unservable, unservable
+from envlock.matrix.advice import Unservable, unservable
 
 
 def gpu_line(g: Gpu) -> str:
@@ -52,14 +49,6 @@ def _coverage(ctx: CheckContext) -> Iterator[tuple[Gpu, Version, Targets, Covera
 
 def _unservable(ctx: CheckContext, g: Gpu) -> Unservable | None:
     return unservable(ctx.matrix, g.capability, ctx.os_name) if g.capability else None
-
-
-def _cpu_wheel(ctx: CheckContext) -> str:
-    tv = ctx.torch_version
-    if tv is not None:  # with the family members installed, from the CPU index too
-        return install_command(ctx, tv.truncate(2), "cpu")
-    conda = conda_held(ctx.facts.toolchain.conda_packages)  # pip's torch beside conda's: two
-    return after_conda_removal(conda, f"pip install torch --index-url {INDEX_URL}cpu")
 
 
 @check("EL-GPU-UNSERVABLE")
@@ -96,7 +85,7 @@ def gpu_unservable(ctx: CheckContext) -> Iterator[Finding]:
                 "longer supports this GPU because it is too old' and CUDA calls fail"
             ),
             fix=(
-                f"run on CPU ({_cpu_wheel(ctx)}), move to a newer GPU, or build torch from "
+                f"run on CPU ({cpu_wheel(ctx)}), move to a newer GPU, or build torch from "
                 f"source with {source_build}"
             ),
             evidence={
@@ -211,6 +200,10 @@ def _arch_fix(ctx: CheckContext, cc: Version) -> str:
 
 @check("EL-ARCH-PTX-ONLY")
 def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
+    yield from once_per_model(_ptx_findings(ctx))
+
+
+def _ptx_findings(ctx: CheckContext) -> Iterator[Finding]:
     for g, cc, targets, cov in _coverage(ctx):
         if cov.sass is None and cov.ptx is not None:
             yield Finding(
