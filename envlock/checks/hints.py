@@ -71,7 +71,12 @@ def install_command(ctx: CheckContext, release: Version, variant: str) -> str:
     """pip install "torch==X.Y.*" and the paired family members from the variant's index,
     after conda's torch family where conda holds torch."""
     conda = conda_held(ctx.facts.toolchain.conda_packages)
-    return install_line(release, variant, family_pins(ctx, release), conda, installed_here(ctx))
+    line = install_line(release, variant, family_pins(ctx, release), conda, installed_here(ctx))
+    os_facts = ctx.facts.system.os
+    if variant == "cpu" and os_facts is not None and os_facts.id == "macos":
+        # macOS wheels are PyPI's, its CPU builds (pytorch#11870)
+        line = line.replace(f" --index-url {INDEX_URL}cpu", "")
+    return line
 
 
 def pinned_by(ctx: CheckContext) -> str | None:

@@ -326,6 +326,8 @@ def apply_pip_line(facts: Facts, text: str) -> Facts:
         facts = _conda_remove(facts, shlex.split(removal.group(1)))
     index = _INDEX.search(text)
     variant = index.group(1) if index else None
+    if variant is None and facts.system.os is not None and facts.system.os.id == "macos":
+        variant = "cpu"  # PyPI's macOS wheels are the CPU builds (hints.install_command)
     pins = dict(_PIN.findall(text))
     if "torch" in pins:
         assert variant is not None, text  # a torch line names its index (issue 21 item 6)
