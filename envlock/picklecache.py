@@ -1,8 +1,8 @@
 """Cache entries as pickles: the one reader and writer of the parsed-lock cache
 (`lock/parsedcache.py`) and the report cache (`reportcache.py`).
 
-An entry is read by an unpickler that builds only the dataclasses and enums of the
-modules its cache names: a damaged or foreign entry is a miss, never code run. It is
+An entry is read by an unpickler that builds only the dataclasses, enums and Frozen
+classes (envlock/frozen.py) of the modules its cache names: a damaged or foreign entry is a miss, never code run. It is
 written atomically (readers see the old entry or the new one) and best effort (a cache
 that cannot be written is only a slower next run), and the directory keeps the newest
 `keep` entries.
@@ -16,17 +16,18 @@ import os
 import pickle
 import sys
 from collections.abc import Set
-from pathlib import Path
 
 TYPE_CHECKING = False  # typing (~5 ms) is no import of a repeat restore before its install
 if TYPE_CHECKING:
+    from pathlib import Path  # nor pathlib: the callers' paths
     from typing import TypeVar
 
     T = TypeVar("T")
 
 
 class _AllowListUnpickler(pickle.Unpickler):
-    """Builds the dataclasses and enums of `modules` and nothing else."""
+    """Builds the dataclasses, enums and Frozen classes (envlock/frozen.py) of `modules`
+    and nothing else."""
 
     def __init__(self, data: bytes, modules: Set[str], what: str) -> None:
         super().__init__(io.BytesIO(data))
@@ -34,10 +35,14 @@ class _AllowListUnpickler(pickle.Unpickler):
         self._what = what
 
     def find_class(self, module: str, name: str) -> type:
+        from envlock.frozen import Frozen
+
+        found = getattr(sys.modules.get(module), name, None) if module in self._modules else None
+        if isinstance(found, type) and issubclass(found, Frozen):
+            return found  # before dataclasses: a repeat restore's plan is read before uv
         import dataclasses
         import enum
 
-        found = getattr(sys.modules.get(module), name, None) if module in self._modules else None
         if isinstance(found, type) and (
             dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)
         ):

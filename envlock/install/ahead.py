@@ -75,8 +75,8 @@ def start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, 
     with a guess for it, the guessed install started; held for take() with the guess and
     what it was started for. None: anything unusual (the full CLI starts again, or says
     why it cannot)."""
+    from envlock.install.early import choose_installer, start_guessed, start_venv
     from envlock.install.plancache import key, load
-    from envlock.install.restore import choose_installer, start_guessed, start_venv
     from envlock.livecache import cache_dir
     from envlock.safeio import UnreadableFile, read_bounded
 

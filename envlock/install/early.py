@@ -11,17 +11,24 @@ DIR back (abandon()).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from envlock.errors import RestoreError
+from envlock.frozen import Frozen
 from envlock.install.swap import Swap
-from envlock.install.venvdir import VenvTarget
+from envlock.install.venvdir import VenvTarget, target
+
+TYPE_CHECKING = False  # typing (~5 ms): no import of a repeat restore before its install
+if TYPE_CHECKING:
+    from envlock.install.plancache import Guess
+
+INSTALLERS = ("auto", "uv", "pip")
+# The requirements file's name in planned steps; install() puts the real path there.
+REQUIREMENTS = "requirements.envlock.txt"
 
 
 def start_step(argv: tuple[str, ...]) -> subprocess.Popen[str]:
@@ -145,18 +152,37 @@ class Launch:
             stop(self.proc)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Started:
+class Started(Frozen):
     """DIR prepared (its Swap), the venv step running (`proc`; None: built in this
     process), and the guessed install launched after it (`launch`, when there was a
     guess); `installed`: both ran and the new venv is swapped in, for install() to take
-    as it is when this run's plan confirms the guess."""
+    as it is when this run's plan confirms the guess. Frozen (envlock/frozen.py), not a
+    dataclass: a repeat restore makes one before it starts uv."""
 
+    __slots__ = ("argv", "installed", "launch", "proc", "swap")
     swap: Swap
     argv: tuple[str, ...]
     proc: subprocess.Popen[str] | None
-    launch: Launch | None = None
-    installed: bool = False  # both ran and the new venv is swapped in (install/ahead.py)
+    launch: Launch | None
+    installed: bool  # both ran and the new venv is swapped in (install/ahead.py)
+
+    def __init__(
+        self,
+        *,
+        swap: Swap,
+        argv: tuple[str, ...],
+        proc: subprocess.Popen[str] | None,
+        launch: Launch | None = None,
+        installed: bool = False,
+    ) -> None:
+        self._set(swap=swap, argv=argv, proc=proc, launch=launch, installed=installed)
+
+    def replace(self, *, launch: Launch | None = None, installed: bool = False) -> Started:
+        """This start with the install `launch`ed (when given) or marked `installed`."""
+        return Started(
+            swap=self.swap, argv=self.argv, proc=self.proc, launch=launch or self.launch,
+            installed=installed or self.installed,
+        )  # fmt: skip
 
     def fits(self, steps: list[tuple[str, ...]], text: str) -> bool:
         """Whether what was started is what this run's plan runs: the same commands (the
@@ -206,4 +232,76 @@ def with_install(started: Started, argv: tuple[str, ...], path: str, text: str) 
             fh.write(text)
     except OSError:
         return started
-    return dataclasses.replace(started, launch=Launch(started.proc, argv, text))
+    return started.replace(launch=Launch(started.proc, argv, text))
+
+
+def choose_installer(wanted: str) -> str:
+    if wanted not in INSTALLERS:
+        raise RestoreError(f"--installer {wanted!r}: one of {', '.join(INSTALLERS)}")
+    import shutil  # tempfile, which swap.sweep() needs, loads it anyway
+
+    if wanted == "auto":
+        return "uv" if shutil.which("uv") else "pip"
+    if wanted == "uv" and not shutil.which("uv"):
+        raise RestoreError("--installer uv: uv is not on PATH")
+    return wanted
+
+
+def create_step(venv: VenvTarget, *, installer: str, base: str) -> tuple[str, ...]:
+    """The command that makes the new venv at venv.build, named for DIR in its prompt."""
+    new, prompt = venv.build, os.path.basename(venv.final) or "venv"
+    here = (base, "-m", "venv", "--without-pip", "--prompt", prompt, new)
+    if installer == "uv" and venv_here(here):
+        return here  # uv installs into it: envlock's own interpreter builds it, no child
+    if installer == "uv":
+        return ("uv", "venv", "--quiet", "--python", base, "--prompt", prompt, new)
+    return (base, "-m", "venv", "--prompt", prompt, new)
+
+
+def fill_step(
+    venv: VenvTarget, *, installer: str, complete: bool, requirements: str
+) -> tuple[str, ...]:
+    """The command that installs the requirements into the new venv."""
+    new_python = os.path.join(venv.build, "bin", "python")
+    if installer == "uv":
+        sync = "sync" if complete else "install"
+        deps = () if complete else ("-r",)
+        return ("uv", "pip", sync, "--python", new_python, *deps, requirements)
+    return pip_step(new_python, complete, requirements)
+
+
+def pip_step(python: str, complete: bool, requirements: str) -> tuple[str, ...]:
+    return (
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        *(("--no-deps",) if complete else ()),
+        "-r",
+        requirements,
+    )
+
+
+def start_venv(
+    venv: str, *, force: bool, base_python: str | None, installer: str, log: Callable[[str], None]
+) -> Started:
+    """Prepare DIR (install/swap.py) and start building the new venv in it, the first of
+    the steps plan_steps() will name, while the caller reads the lock and plans. Nothing
+    is told yet (a lock that cannot be restored ends in its one line): install() tells
+    each step when it takes it over."""
+    base = base_python or sys.executable
+    return begin(
+        target(venv, force=force), lambda t: create_step(t, installer=installer, base=base), log
+    )
+
+
+def start_guessed(started: Started, guess: Guess, *, installer: str) -> Started:
+    """`started` with the install an earlier plan's `guess` names launched the moment
+    the venv is built (install/plancache.py); install() keeps it only when this run's
+    plan names the same."""
+    t = started.swap.target
+    path = os.path.join(t.run, REQUIREMENTS)
+    fill = fill_step(t, installer=installer, complete=guess.complete, requirements=path)
+    return with_install(started, fill, path, guess.requirements)

@@ -9,8 +9,8 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from envlock.frozen import Frozen
 from envlock.safeio import UnreadableFile, read_bounded
 
 RUN_PREFIX = ".envlock-restore-"
@@ -27,13 +27,27 @@ RUN_RE = re.compile(r"\.envlock-restore-([0-9]{1,10}|build)")
 TMP_RE = re.compile(r"envlock-restore-([0-9]{1,10})-[A-Za-z0-9_]{1,32}")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Marker:
+class Marker(Frozen):
+    """A working directory's marker (envlock/frozen.py: read before a repeat restore
+    starts uv, which imports no dataclasses)."""
+
+    __slots__ = ("boot", "moved_in", "phase", "pid", "started")
     pid: int
     started: str | None  # the process's start time (/proc/PID/stat), against pid reuse
     boot: str | None  # /proc/sys/kernel/random/boot_id: a start time is per boot
     phase: str
-    moved_in: tuple[str, ...] = ()
+    moved_in: tuple[str, ...]
+
+    def __init__(
+        self,
+        *,
+        pid: int,
+        started: str | None,
+        boot: str | None,
+        phase: str,
+        moved_in: tuple[str, ...] = (),
+    ) -> None:
+        self._set(pid=pid, started=started, boot=boot, phase=phase, moved_in=moved_in)
 
     def to_json(self) -> str:
         return json.dumps(

@@ -20,26 +20,45 @@ another key, and a repeat restore does not compare again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from envlock.frozen import Frozen
+
+TYPE_CHECKING = False  # no typing, pathlib or dataclasses before a repeat restore's uv
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 MAX_ENTRIES = 32
 MAX_ENTRY_BYTES = 16 << 20
 _MODULES = frozenset({"envlock.install.plancache"})
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Guess:
+class Guess(Frozen):
+    """What an earlier plan of the same inputs installed (envlock/frozen.py: no
+    dataclass, it is read before a repeat restore starts uv)."""
+
+    __slots__ = ("complete", "live", "pins", "requirements", "rules", "sections")
     requirements: str  # the requirements file's text
     complete: bool  # the plan pins the whole closure (the installer skips dependencies)
     # what install/ahead.py needs of the lock and its plan to verify without them: the
     # packages pinned (the install's count), the facts sections restore's verify reads,
     # whether torch's live facts are among them, verify's --rule for the plan's variant
-    pins: int = 0
-    sections: tuple[str, ...] = ()
-    live: bool = True
-    rules: tuple[str, ...] = ()
+    pins: int
+    sections: tuple[str, ...]
+    live: bool
+    rules: tuple[str, ...]
+
+    def __init__(
+        self,
+        *,
+        requirements: str,
+        complete: bool,
+        pins: int = 0,
+        sections: tuple[str, ...] = (),
+        live: bool = True,
+        rules: tuple[str, ...] = (),
+    ) -> None:
+        self._set(requirements=requirements, complete=complete, pins=pins,
+                  sections=sections, live=live, rules=rules)  # fmt: skip
 
 
 def key(raw: bytes, lock: str, settings: tuple[str | None, ...]) -> str:

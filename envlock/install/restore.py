@@ -13,35 +13,47 @@ import contextlib
 import dataclasses
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from envlock.errors import RestoreError
+from envlock.install.early import (  # a repeat restore's start: no dataclasses (early.py)
+    INSTALLERS as INSTALLERS,
+)
+from envlock.install.early import (
+    REQUIREMENTS as REQUIREMENTS,
+)
 from envlock.install.early import (
     Started,
-    begin,
     start_step,
     stop,
-    venv_here,
     venv_step,
-    with_install,
+)
+from envlock.install.early import (
+    choose_installer as choose_installer,
+)
+from envlock.install.early import create_step as _create
+from envlock.install.early import fill_step as _fill
+from envlock.install.early import pip_step as _pip
+from envlock.install.early import (
+    start_guessed as start_guessed,
+)
+from envlock.install.early import (
+    start_venv as start_venv,
 )
 from envlock.install.swap import Swap, os_failure, remove_run, temp_run
 from envlock.install.venvdir import VenvTarget, entries, target
 
 TYPE_CHECKING = False  # typing (~5 ms): no import of a repeat restore before its install
 if TYPE_CHECKING:  # the lock's models load while the venv is being built (start_venv)
-    from envlock.install.plancache import Guess
     from envlock.lock.export import InstallPlan
     from envlock.report.progress import Progress
 # What only runs once the install is under way (quoting, streaming its output, progress)
 # is imported there: install/ahead.py starts the install with this module's help, and
 # every import before that start is part of the wait (issue 23).
 
-INSTALLERS = ("auto", "uv", "pip")
 INSTALL_TIMEOUT_S = 3600.0
 
 
@@ -62,16 +74,6 @@ class Installation:
     python: str  # the interpreter the result runs under
     steps: tuple[Step, ...]
     venv: VenvTarget | None = None  # --venv: where it is built and swapped in
-
-
-def choose_installer(wanted: str) -> str:
-    if wanted not in INSTALLERS:
-        raise RestoreError(f"--installer {wanted!r}: one of {', '.join(INSTALLERS)}")
-    if wanted == "auto":
-        return "uv" if shutil.which("uv") else "pip"
-    if wanted == "uv" and not shutil.which("uv"):
-        raise RestoreError("--installer uv: uv is not on PATH")
-    return wanted
 
 
 def python_minor(python: str) -> str:
@@ -170,66 +172,6 @@ def _venv_steps(
     )
 
 
-def _create(venv: VenvTarget, *, installer: str, base: str) -> tuple[str, ...]:
-    """The command that makes the new venv at venv.build, named for DIR in its prompt."""
-    new, prompt = venv.build, os.path.basename(venv.final) or "venv"
-    here = (base, "-m", "venv", "--without-pip", "--prompt", prompt, new)
-    if installer == "uv" and venv_here(here):
-        return here  # uv installs into it: envlock's own interpreter builds it, no child
-    if installer == "uv":
-        return ("uv", "venv", "--quiet", "--python", base, "--prompt", prompt, new)
-    return (base, "-m", "venv", "--prompt", prompt, new)
-
-
-def _fill(
-    venv: VenvTarget, *, installer: str, complete: bool, requirements: str
-) -> tuple[str, ...]:
-    """The command that installs the requirements into the new venv."""
-    new_python = os.path.join(venv.build, "bin", "python")
-    if installer == "uv":
-        sync = "sync" if complete else "install"
-        deps = () if complete else ("-r",)
-        return ("uv", "pip", sync, "--python", new_python, *deps, requirements)
-    return _pip(new_python, complete, requirements)
-
-
-def start_venv(
-    venv: str, *, force: bool, base_python: str | None, installer: str, log: Callable[[str], None]
-) -> Started:
-    """Prepare DIR (install/swap.py) and start building the new venv in it, the first of
-    the steps plan_steps() will name, while the caller reads the lock and plans (install/
-    early.py). Nothing is told yet (a lock that cannot be restored ends in its one
-    line): install() tells each step when it takes it over."""
-    base = base_python or sys.executable
-    return begin(
-        target(venv, force=force), lambda t: _create(t, installer=installer, base=base), log
-    )
-
-
-def start_guessed(started: Started, guess: Guess, *, installer: str) -> Started:
-    """`started` with the install an earlier plan's `guess` names launched the moment
-    the venv is built (install/plancache.py); install() keeps it only when this run's
-    plan names the same."""
-    t = started.swap.target
-    path = os.path.join(t.run, REQUIREMENTS)
-    fill = _fill(t, installer=installer, complete=guess.complete, requirements=path)
-    return with_install(started, fill, path, guess.requirements)
-
-
-def _pip(python: str, complete: bool, requirements: str) -> tuple[str, ...]:
-    return (
-        python,
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        *(("--no-deps",) if complete else ()),
-        "-r",
-        requirements,
-    )
-
-
 def dry_run_lines(inst: Installation) -> list[str]:
     lines = [step.shell() for step in inst.steps]
     if inst.venv is not None:
@@ -312,7 +254,7 @@ def install_guessed(
     )
     run = _Steps(inst=inst, pins=pins, text=launch.text, log=log, progress=progress)
     _run_and_swap(run, started.swap, started, meanwhile)
-    return dataclasses.replace(started, installed=True)
+    return started.replace(installed=True)
 
 
 def _run_and_swap(
@@ -416,9 +358,6 @@ def _phase_of(argv: tuple[str, ...], what: str, packages: int, installer: str) -
     doing = "checking" if what == "check" else "installing"
     return f"{doing} {packages} package{'s' if packages != 1 else ''} with {installer}"
 
-
-# The requirements file's name in planned steps; install() puts the real path there.
-REQUIREMENTS = "requirements.envlock.txt"
 
 # What a child may print that is not text for a log: terminal escape sequences (colour,
 # cursor moves), and the password of a URL's credentials (pip masks it; not every tool).

@@ -4,12 +4,11 @@ earlier restore recorded in pyvenv.cfg, and nothing else (install/swap.py moves 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
-from dataclasses import dataclass
 
 from envlock.errors import RestoreError
+from envlock.frozen import Frozen
 from envlock.install.marker import (
     FIXED_RUN,
     RUN_PREFIX,
@@ -35,16 +34,20 @@ ENTRIES_KEY = "envlock-entries"
 NAMED = 5  # foreign names in a refusal; the rest are counted
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class VenvTarget:
+class VenvTarget(Frozen):
     """Where a venv goes (`final`, absolute, symlinks and `..` resolved) and where it is
-    built (`build`, inside `run`, inside `final`)."""
+    built (`build`, inside `run`, inside `final`). Frozen (envlock/frozen.py), not a
+    dataclass: a repeat restore makes one before it starts uv."""
 
+    __slots__ = ("build", "final", "force", "given", "run")
     given: str  # --venv as given, for messages
     final: str
     force: bool
     run: str
     build: str
+
+    def __init__(self, *, given: str, final: str, force: bool, run: str, build: str) -> None:
+        self._set(given=given, final=final, force=force, run=run, build=build)
 
     @property
     def suffix(self) -> str:
@@ -55,7 +58,10 @@ class VenvTarget:
     def of_pid(self, pid: int) -> VenvTarget:
         """The same target worked on in RUN_PREFIX + pid (FIXED_RUN was taken)."""
         run = os.path.join(self.final, f"{RUN_PREFIX}{pid}")
-        return dataclasses.replace(self, run=run, build=os.path.join(run, "venv"))
+        build = os.path.join(run, "venv")
+        return VenvTarget(
+            given=self.given, final=self.final, force=self.force, run=run, build=build
+        )
 
 
 def target(venv: str, *, force: bool, pid: int | None = None) -> VenvTarget:
