@@ -11,14 +11,24 @@ is, where its stderr goes and what a failure to start says differ.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Callable
+from typing import IO, Protocol
 
 
-def stream_lines(
-    proc: subprocess.Popen[str], timeout: float, on_line: Callable[[str], None]
-) -> int | None:
+class Streamed(Protocol):
+    """What the loop needs of a child: a subprocess.Popen, or install/spawn.Child (a
+    repeat restore starts uv without the subprocess module)."""
+
+    @property
+    def stdout(self) -> IO[str] | None: ...
+
+    def wait(self) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+def stream_lines(proc: Streamed, timeout: float, on_line: Callable[[str], None]) -> int | None:
     """Read `proc`'s stdout (a text pipe) line by line into `on_line` until it ends; its
     exit status, or None when `timeout` seconds passed first and it was killed."""
     expired = threading.Event()

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
 
 from envlock.errors import RestoreError
 from envlock.frozen import Frozen
+from envlock.install.spawn import Child, spawn
 from envlock.install.swap import Swap
 from envlock.install.venvdir import VenvTarget, target
 
@@ -31,21 +31,14 @@ INSTALLERS = ("auto", "uv", "pip")
 REQUIREMENTS = "requirements.envlock.txt"
 
 
-def start_step(argv: tuple[str, ...]) -> subprocess.Popen[str]:
+def start_step(argv: tuple[str, ...]) -> Child:
     """Start one installer step, its stdout and stderr in one pipe (as a terminal
-    interleaves them)."""
+    interleaves them), with os.posix_spawnp (install/spawn.py: no subprocess module
+    before a repeat restore's uv)."""
     env = dict(os.environ)
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     try:
-        return subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            text=True,
-            errors="replace",
-        )
+        return spawn(argv, env)
     except OSError as exc:
         raise RestoreError(f"cannot run {argv[0]}: {exc.strerror}") from None
 
@@ -62,7 +55,7 @@ def venv_here(argv: tuple[str, ...]) -> bool:
         return False
 
 
-def venv_step(argv: tuple[str, ...]) -> subprocess.Popen[str] | None:
+def venv_step(argv: tuple[str, ...]) -> Child | None:
     """Start a venv step; None when it was `python -m venv --without-pip --prompt P DIR`
     of envlock's own interpreter, done here and now: written by install/venvwrite.py (the
     venv module's tree, without its imports) or by the module itself (the same venv: the
@@ -86,7 +79,7 @@ def venv_step(argv: tuple[str, ...]) -> subprocess.Popen[str] | None:
     return None
 
 
-def stop(proc: subprocess.Popen[str]) -> None:
+def stop(proc: Child) -> None:
     """A step killed (when still running) and reaped, its pipe closed."""
     if proc.poll() is None:
         with contextlib.suppress(OSError):
@@ -101,12 +94,10 @@ class Launch:
     by a thread once the venv step exits with 0, or at once when the venv was built in
     this process (`venv` None); never after stop()."""
 
-    def __init__(
-        self, venv: subprocess.Popen[str] | None, argv: tuple[str, ...], text: str
-    ) -> None:
+    def __init__(self, venv: Child | None, argv: tuple[str, ...], text: str) -> None:
         self.argv = argv
         self.text = text
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: Child | None = None
         self._error: RestoreError | None = None
         self._stopped = False
         self._lock = threading.Lock()
@@ -123,7 +114,7 @@ class Launch:
         if self._thread is not None:
             self._thread.join()
 
-    def _run(self, venv: subprocess.Popen[str] | None) -> None:
+    def _run(self, venv: Child | None) -> None:
         code = venv.wait() if venv is not None else 0
         with self._lock:
             if code != 0 or self._stopped:
@@ -133,7 +124,7 @@ class Launch:
             except RestoreError as exc:
                 self._error = exc
 
-    def take(self) -> subprocess.Popen[str]:
+    def take(self) -> Child:
         """The started step (after the venv step ended well); its failure to start."""
         self._join()
         if self._error is not None:
@@ -162,7 +153,7 @@ class Started(Frozen):
     __slots__ = ("argv", "installed", "launch", "proc", "swap")
     swap: Swap
     argv: tuple[str, ...]
-    proc: subprocess.Popen[str] | None
+    proc: Child | None
     launch: Launch | None
     installed: bool  # both ran and the new venv is swapped in (install/ahead.py)
 
@@ -171,7 +162,7 @@ class Started(Frozen):
         *,
         swap: Swap,
         argv: tuple[str, ...],
-        proc: subprocess.Popen[str] | None,
+        proc: Child | None,
         launch: Launch | None = None,
         installed: bool = False,
     ) -> None:

@@ -48,6 +48,7 @@ from envlock.install.venvdir import VenvTarget, entries, target
 
 TYPE_CHECKING = False  # typing (~5 ms): no import of a repeat restore before its install
 if TYPE_CHECKING:  # the lock's models load while the venv is being built (start_venv)
+    from envlock.install.spawn import Child
     from envlock.lock.export import InstallPlan
     from envlock.report.progress import Progress
 # What only runs once the install is under way (quoting, streaming its output, progress)
@@ -334,7 +335,7 @@ class _Steps:
             _finish(proc, who, self.progress, (phase, counted))
 
 
-def _meanwhile(proc: subprocess.Popen[str], work: Callable[[], None]) -> None:
+def _meanwhile(proc: Child, work: Callable[[], None]) -> None:
     """`work()` while `proc` runs (its output waits in the pipe); the child is stopped
     when work raises."""
     try:
@@ -374,9 +375,7 @@ def _clean(raw: str) -> str:
     return _PASSWORD.sub(r"\1****@", _ESCAPES.sub("", line))
 
 
-def _finish(
-    proc: subprocess.Popen[str], who: str, progress: Progress, counted: tuple[str, int]
-) -> None:
+def _finish(proc: Child, who: str, progress: Progress, counted: tuple[str, int]) -> None:
     """A started step's output streamed to `progress` line by line until it ends; a
     failure names the installer's error and shows its last lines."""
     from collections import deque

@@ -93,7 +93,7 @@ AUDITED = """
 import json, runpy, sys, threading
 log = open(sys.argv[1], "w")
 def hook(event, args):
-    if event == "subprocess.Popen":
+    if event in ("subprocess.Popen", "os.posix_spawn"):  # install/spawn.py spawns installers
         thread = threading.current_thread()
         what = "exec" if thread is threading.main_thread() else "exec@" + thread.name
         print(json.dumps([what, [str(a) for a in args[1]]]), file=log, flush=True)

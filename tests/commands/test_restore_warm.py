@@ -73,14 +73,16 @@ def test_a_plain_repeat_restore_replays_the_full_paths_output_without_the_cli(
     assert six.stdout.strip() == "1.17.0"
 
 
-@pytest.mark.parametrize("module", ["typing", "venv", "logging", "dataclasses", "inspect"])
+@pytest.mark.parametrize(
+    "module", ["typing", "venv", "logging", "dataclasses", "inspect", "subprocess", "selectors"]
+)
 def test_a_repeat_restore_starts_uv_before_it_imports_typing(tmp_path: Path, module: str) -> None:
     """typing (~5 ms of CPU, issue 23's restore row) is imported, if at all, once uv runs:
     the console script's module (cli.py), install/restore.py and the cache modules the
     install's start reads name their types for the type checker only. Nor the venv module
     and its logging (~15-25 ms): install/venvwrite.py writes the venv; nor dataclasses and
-    inspect (~10-14 ms): the types built before uv are envlock/frozen.py's. Run as users
-    run it,
+    inspect (~10-14 ms): the types built before uv are envlock/frozen.py's; nor subprocess
+    and its selectors (~5-8 ms): install/spawn.py starts uv. Run as users run it,
     through the console script's cli.entry(), under -S with site-packages on the path but
     no .pth file run: a user's venv imports no typing at start, where this machine's site
     .pth files do."""
