@@ -134,29 +134,28 @@ def _rule(batch: str) -> set[str]:
 def test_the_held_out_part_is_the_stated_rule() -> None:
     """Each batch of issue 21 is split on its own by _rule. Session 3's second and third
     batches ('issue21-s3b', 'issue21-s3c'), session 4's two ('issue21-s4', 'issue21-s4b')
-    session 5's two ('issue21-s5', 'issue21-s5b') and session 6's ('issue21-s6') were held
-    out, scored once and tuned on: tuning reports now, marked seen, exactly the ones the rule
-    held out (session 2's 21 and session 3's first 9 before them). The held-out part now is
-    session 7's batch's share ('issue21-s7'), unseen. Moving a report between the parts, or
-    holding a seen report out again, fails here."""
+    session 5's two ('issue21-s5', 'issue21-s5b'), session 6's ('issue21-s6') and session 7's
+    ('issue21-s7') were held out, scored once and tuned on: tuning reports now, marked seen,
+    exactly the ones the rule held out (session 2's 21 and session 3's first 9 before them).
+    The held-out part is empty until the next batch is split. Moving a report between the
+    parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
-    scored += ("issue21-s5b", "issue21-s6")
+    scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
     want = set().union(*(_rule(batch) for batch in scored))
     assert {e["file"] for e in CORPUS if e.get("added") in scored and "seen" in e} == want
     seen = [e for e in CORPUS if "seen" in e]
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
-    assert len(want) == 24 + 12 + 21 + 13 + 18 and len(seen) == 30 + 24 + 12 + 21 + 13 + 18
+    assert len(want) == 24 + 12 + 21 + 13 + 18 + 8
+    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
     assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
     # a third of each category, rounded up: in batches this small, up to two thirds
     total = [e for e in CORPUS if e.get("added") in scored]
     assert 0.3 <= len(want) / len(total) <= 2 / 3
     assert sum(e.get("added") == "issue21-s6" for e in CORPUS) == 43
-    # session 7's batch, split before any rule change: the held-out part is its rule's share
-    assert sum(e.get("added") == "issue21-s7" for e in [*CORPUS, *HELDOUT]) == 16
-    assert {e["file"] for e in HELDOUT} == _rule("issue21-s7")
-    assert all(e.get("added") == "issue21-s7" and "seen" not in e for e in HELDOUT)
+    assert sum(e.get("added") == "issue21-s7" for e in CORPUS) == 16
+    assert HELDOUT == []
 
 
 @pytest.mark.parametrize(
@@ -185,6 +184,8 @@ def test_the_documented_misses_are_these() -> None:
         "vllm-44335.txt",  # the excerpt holds the wheels, not the extension
         "pytorch-37530.txt",  # a source-built member: the paste cannot tell (vllm-8318)
         "mmdetection-9876.txt",  # torch's warning line alone: no arch list, no version
+        "detectron2-3076.txt",  # (s7 held-out) PTX-ONLY claimed without torch's CUDA
+        "vllm-16632.txt",  # (s7 held-out) a member without a local tag is PyPI's default
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)

@@ -329,6 +329,9 @@ LEFT = {
     # a conda build string moved to the next line by a word wrap (as pytorch-28321)
     ("word-wrap-80", "ghfile-amirhussein96-sherpa-installation-readme.txt"),
     ("word-wrap-80", "ghfile-hengtsechou-taiwanese-asr-readme.txt"),
+    # (session 7, s7's held-out part moved into tuning, helper C10) torch's capability
+    # warning flattened: the text before it (a heading, a fence) runs into the GPU's name
+    ("flattened", "detectron2-3076.txt"),
     # (session 6, s6's held-out part moved into tuning, helper C7) the same class: sglang's
     # check_env flattened, its package lines and keys collect_env lacks run together (in
     # sglang-2795 and others the 'CUDA available' and 'PyTorch' lines too: nothing is read)
@@ -432,6 +435,20 @@ LEFT_PAIRS = {
     ("word-wrap-100", "wrap-80", "vllm-4252.txt"),
     ("word-wrap-80", "blanks-collapsed", "vllm-6276.txt"),
     ("word-wrap-80", "flattened", "vllm-13671.txt"),
+    # (session 7, s7's held-out part moved into tuning, helper C10: 8 more tuning reports,
+    # the pairs meet other reports again) the same classes: a second wrap of a wrapped,
+    # escaped, tab-indented or zero-width-marked line, a wrap of a wrapped line
+    ("html-escaped", "wrap-100", "vllm-6486.txt"),
+    ("html-escaped", "wrap-80", "vllm-9832.txt"),
+    ("indent-tab", "word-wrap-100", "vllm-7772.txt"),
+    ("indent-tab", "word-wrap-80", "vllm-8007.txt"),
+    ("markdown-escaped", "word-wrap-100", "vllm-11839.txt"),
+    ("markdown-escaped", "word-wrap-80", "vllm-11931.txt"),
+    ("markdown-escaped", "wrap-100", "vllm-12168.txt"),
+    ("markdown-escaped", "wrap-80", "vllm-13258.txt"),
+    ("word-wrap-100", "word-wrap-80", "vllm-8477.txt"),
+    ("word-wrap-100", "wrap-80", "vllm-ascend-616.txt"),
+    ("zero-width", "wrap-80", "vllm-21310.txt"),
 }
 
 
