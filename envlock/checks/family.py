@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from envlock.checks.context import CheckContext
 from envlock.checks.familyfix import member_fix, source_fix, two_installs_fix
+from envlock.checks.pypidefault import consequences, pypi_defaults
 from envlock.checks.registry import check
 from envlock.facts import RequiresFacts
 from envlock.findings import Finding, Severity
@@ -34,7 +35,7 @@ from envlock.matrix.builds import (
     torch_origin,
     two_installs,
 )
-from envlock.matrix.family import FAMILY, PAIRED, Family, load_family
+from envlock.matrix.family import FAMILY, PAIRED, Family, FamilyRow, load_family
 
 if TYPE_CHECKING:  # at run time packaging is imported inside the functions that use it
     from packaging.requirements import Requirement
@@ -46,6 +47,7 @@ class _Problem:
     version: str
     why: str
     source: str  # "Requires-Dist", "pairing", "local tag"
+    variant: str | None = None  # the member's own variant where the source infers it
 
 
 # The local tags that name a build variant (PyTorch's wheel indexes); a source build's tag
@@ -337,6 +339,17 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         *_requires_dist(ctx, installed),
         *_pairing(family, tv, installed, ctx.facts.torch.version),
         *_local_tags(_torch_variant(ctx), installed),
+        *(
+            _Problem(
+                d.member,
+                d.version,
+                f"no local tag: pip's {d.member} {d.version} is PyPI's default build "
+                f"({d.variant}), torch is +{_variant(ctx.facts.torch.version)}",
+                "PyPI default variant",
+                d.variant,
+            )
+            for d in pypi_defaults(ctx, family, installed)
+        ),
         *_vendor(family, ctx.facts.torch.version, installed),
     ]
     row = family.row_for_torch(tv)
@@ -344,34 +357,51 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     for p in problems:
         by_package.setdefault(p.package, []).append(p)
     for package, found in sorted(by_package.items()):
-        version = found[0].version
-        fix = (
-            source_fix(package, row)
-            if any(p.source == "build origin" for p in found) and not _rocm(torch_tag)
-            else member_fix(
-                package, version, Version.of(_public(version)), row, family, torch_tag, ctx
+        yield _finding(ctx, package, found, row, family, torch_tag)
+
+
+def _finding(
+    ctx: CheckContext,
+    package: str,
+    found: list[_Problem],
+    row: FamilyRow | None,
+    family: Family,
+    torch_tag: str | None,
+) -> Finding:
+    version = found[0].version
+    fix = (
+        source_fix(package, row)
+        if any(p.source == "build origin" for p in found) and not _rocm(torch_tag)
+        else member_fix(package, version, Version.of(_public(version)), row, family, torch_tag, ctx)
+    )
+    # what this member brought with it: read after it (checks/triage.py)
+    after = consequences(ctx, {p.variant for p in found if p.variant})
+    return Finding(
+        check_id="EL-FAMILY-MISMATCH",
+        severity=Severity.ERROR,
+        message=(
+            f"{package} {version} does not match torch {ctx.facts.torch.version}: "
+            + "; ".join(dict.fromkeys(p.why for p in found))
+            + (
+                f"; its CUDA wheels came with it, so {' and '.join(after)} follow from this"
+                if after
+                else ""
             )
-        )
-        yield Finding(
-            check_id="EL-FAMILY-MISMATCH",
-            severity=Severity.ERROR,
-            message=(
-                f"{package} {version} does not match torch {ctx.facts.torch.version}: "
-                + "; ".join(dict.fromkeys(p.why for p in found))
+        ),
+        fix=fix,
+        evidence={
+            "package": package,
+            "package.version": version,
+            "torch.version": ctx.facts.torch.version,
+            "found_by": sorted({p.source for p in found}),
+            "pairing (matrix/family.toml)": (
+                {m: str(v) for m, v in row.members.items()} if row else None
             ),
-            fix=fix,
-            evidence={
-                "package": package,
-                "package.version": version,
-                "torch.version": ctx.facts.torch.version,
-                "found_by": sorted({p.source for p in found}),
-                "pairing (matrix/family.toml)": (
-                    {m: str(v) for m, v in row.members.items()} if row else None
-                ),
-                "pairing.source": list(row.source) if row else [],
-                "pairing.unverified": list(row.unverified) if row else [],
-            },
-        )
+            "pairing.source": list(row.source) if row else [],
+            "pairing.unverified": list(row.unverified) if row else [],
+            **({"consequences": after} if after else {}),
+        },
+    )
 
 
 def _rocm(torch_tag: str | None) -> bool:

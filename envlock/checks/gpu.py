@@ -14,6 +14,7 @@ from envlock.checks.hints import (
     roads,
     wheel_hint,
 )
+from envlock.checks.ptxjit import ptx_road, ptx_why
 from envlock.checks.registry import check
 from envlock.checks.samegpus import once_per_model
 from envlock.findings import Finding, Severity
@@ -117,7 +118,9 @@ def _kernel_findings(ctx: CheckContext) -> Iterator[Finding]:
         yield from _below_floor(ctx)
         return
     for g, cc, targets, cov in _coverage(ctx):
-        if cov.runs or _unservable(ctx, g) is not None:  # EL-GPU-UNSERVABLE says it
+        road = ptx_road(ctx, cc, targets) if cov.sass is None and cov.ptx else None
+        jit = cov.runs and (road is None or road.saves is not False)
+        if jit or _unservable(ctx, g) is not None:  # EL-GPU-UNSERVABLE says it
             continue
         yield _arch_finding(
             ctx,
@@ -125,6 +128,7 @@ def _kernel_findings(ctx: CheckContext) -> Iterator[Finding]:
             cc,
             "has no kernels in",
             {"torch.arch_flags": targets.flags, "arch_flags_from": targets.origin},
+            ptx_why(road, str(cov.ptx)),
         )
 
 
@@ -149,7 +153,7 @@ def _below_floor(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _arch_finding(
-    ctx: CheckContext, g: Gpu, cc: Version, what: str, arch: dict[str, object]
+    ctx: CheckContext, g: Gpu, cc: Version, what: str, arch: dict[str, object], why: str = ""
 ) -> Finding:
     hint = wheel_hint(ctx, own_kernels=True)
     cudnn = cudnn_outside(ctx, cc)
@@ -159,7 +163,7 @@ def _arch_finding(
         message=(
             f"GPU {g.index} ({g.name}, compute capability {cc}) {what} "
             f"{_torch_named(ctx)}: CUDA calls will fail with 'no kernel image is "
-            "available for execution on the device'"
+            f"available for execution on the device'{why}"
             + (f"; its {cudnn}, so cuDNN fails on it too" if cudnn else "")
         ),
         fix=_arch_fix(ctx, cc) + (f": {hint}" if hint else ""),
@@ -205,15 +209,14 @@ def arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
 
 def _ptx_findings(ctx: CheckContext) -> Iterator[Finding]:
     for g, cc, targets, cov in _coverage(ctx):
-        if cov.sass is None and cov.ptx is not None:
+        if cov.sass is None and cov.ptx is not None and ptx_road(ctx, cc, targets).saves:
             yield Finding(
                 check_id="EL-ARCH-PTX-ONLY",
                 severity=Severity.WARNING,
                 message=(
-                    f"GPU {g.index} ({g.name}, {cc}) has no SASS in torch "
-                    f"{ctx.facts.torch.version}; the driver JIT-compiles {cov.ptx} PTX at "
-                    "first use (minutes of startup; needs a driver at least as new as torch's "
-                    "CUDA)"
+                    f"GPU {g.index} ({g.name}, {cc}) has no SASS in {_torch_named(ctx)}; the "
+                    f"driver JIT-compiles {cov.ptx} PTX at first use (minutes of startup; "
+                    "needs a driver at least as new as torch's CUDA)"
                 ),
                 fix="install a torch build with SASS for this GPU"
                 + (f": {h}" if (h := wheel_hint(ctx)) else ""),

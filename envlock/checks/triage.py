@@ -19,13 +19,26 @@ CONSEQUENCES = frozenset({"EL-TORCH-CUDA-UNAVAILABLE", "EL-FACTS-UNAVAILABLE"})
 ROOTS = ("EL-GPU-UNSERVABLE", "EL-NO-DRIVER", "EL-DRIVER-TOO-OLD", "EL-TRITON-DRIVER-TOO-OLD")
 
 
-def _rank(f: Finding) -> tuple[int, bool, int, str]:
-    root = ROOTS.index(f.check_id) if f.check_id in ROOTS else len(ROOTS)
-    return (-f.severity, f.check_id in CONSEQUENCES, root, f.check_id)
+def _named(findings: list[Finding]) -> frozenset[str]:
+    """The check IDs a finding names as its own consequences (evidence 'consequences': a
+    family member of another variant and the nvidia-* wheels it pulled in, vllm#16632)."""
+    named: set[str] = set()
+    for f in findings:
+        after = f.evidence.get("consequences")
+        if isinstance(after, list):
+            named.update(str(c) for c in after if c != f.check_id)
+    return frozenset(named)
 
 
 def top_finding(findings: Iterable[Finding]) -> Finding | None:
     """The most severe finding, a root cause before the rest and a cause before a
     consequence, then in check-ID order; None when nothing is above info level."""
-    ranked = sorted((f for f in findings if f.severity > Severity.INFO), key=_rank)
+    above = [f for f in findings if f.severity > Severity.INFO]
+    after = CONSEQUENCES | _named(above)
+
+    def rank(f: Finding) -> tuple[int, bool, int, str]:
+        root = ROOTS.index(f.check_id) if f.check_id in ROOTS else len(ROOTS)
+        return (-f.severity, f.check_id in after, root, f.check_id)
+
+    ranked = sorted(above, key=rank)
     return ranked[0] if ranked else None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from envlock.pasted.check_env import AVAILABLE
 from envlock.pasted.collect_env import BLOCKS, KEYS
 from envlock.pasted.draft import MAX_LINES
+from envlock.pasted.emphasis import unemphasized
 from envlock.pasted.log_prefix import undo_log_prefix
 from envlock.pasted.notebook import notebook_lines
 
@@ -283,8 +284,7 @@ def _decoration_end(line: str, bullets: bool) -> int:
 def _undecorated(line: str, bullets: bool) -> str:
     """The line without its quote markers and (where the report has them) its bullets; an
     undecorated line as it is, its indentation kept."""
-    at = _decoration_end(line, bullets)
-    return line[at:] if at else line
+    return unemphasized(line[_decoration_end(line, bullets) :])
 
 
 def _without_trailing_marks(segment: str) -> str:

@@ -116,7 +116,8 @@ def _capability_warning(line: str) -> tuple[str, str] | None:
     while at >= 0:
         tail = _CAPABILITY_TAIL.match(line, at + len(_CAPABILITY))
         if tail:
-            name = _after_prefix(line[:at]).strip()
+            # a bold opened on this line and closed after a wrap: not the name's
+            name = _after_prefix(line[:at]).strip().lstrip("*_").lstrip()
             cc = tail.group(1)
             return (name, f"{cc[:-1]}.{cc[-1]}") if name else None
         at = line.find(_CAPABILITY, at + 1)

@@ -35,14 +35,18 @@ def test_no_kernels_and_its_cudnn_are_one_finding(name: str) -> None:
 
 
 def test_cudnn_alone_still_fires_where_the_build_has_the_kernels() -> None:
-    """A build whose kernels cover the GPU (PTX it JIT-compiles) while its cuDNN does not
-    support it: that is the cuDNN finding's own case."""
+    """A build whose kernels cover the GPU (PTX it JIT-compiles, its CUDA made 12.8, which
+    knows sm_120: checks/ptxjit.py) while its cuDNN does not support it: that is the cuDNN
+    finding's own case."""
     facts = facts_from_texts(collect_env=(CE / "pytorch-150733.txt").read_text())
     live = facts.torch.live
     assert live is not None
-    live = dataclasses.replace(live, arch_flags=["sm_80", "sm_90", "compute_90"])
+    # the paste's cuDNN 9.5.1 as the one torch loads (its CUDA no longer names a variant)
+    live = dataclasses.replace(
+        live, arch_flags=["sm_80", "sm_90", "compute_90"], cudnn_version="9.5.1"
+    )
     found = run_checks(
-        dataclasses.replace(facts, torch=dataclasses.replace(facts.torch, live=live))
+        dataclasses.replace(facts, torch=dataclasses.replace(facts.torch, live=live, cuda="12.8"))
     )
     ids = [f.check_id for f in found]
     assert "EL-CUDNN-GPU-UNSUPPORTED" in ids and "EL-ARCH-UNSUPPORTED" not in ids, ids

@@ -31,14 +31,16 @@ def test_other_models_keep_their_own_finding() -> None:
 
 def test_identical_gpus_run_through_ptx_in_one_finding() -> None:
     """The same for EL-ARCH-PTX-ONLY: four RTX 5090 under a build whose list ends at
-    compute_90 PTX (sglang#6160's GPUs with the live arch flags edited)."""
+    compute_90 PTX (sglang#6160's GPUs with the live arch flags edited, and its torch's CUDA
+    12.6 made 12.8: PTX JIT serves only an arch torch's CUDA knew, checks/ptxjit.py)."""
     import dataclasses
 
     facts = facts_from_texts(collect_env=(CE / "sglang-6160.txt").read_text())
     live = facts.torch.live
     assert live is not None
     live = dataclasses.replace(live, arch_flags=["sm_80", "sm_90", "compute_90"])
-    facts = dataclasses.replace(facts, torch=dataclasses.replace(facts.torch, live=live))
+    torch = dataclasses.replace(facts.torch, live=live, cuda="12.8", version="2.7.0+cu128")
+    facts = dataclasses.replace(facts, torch=torch)
     ptx = [f for f in run_checks(facts) if f.check_id == "EL-ARCH-PTX-ONLY"]
     assert len(ptx) == 1 and ptx[0].message.startswith("GPUs 0, 1, 2, 3 ("), [
         f.message for f in ptx

@@ -184,8 +184,6 @@ def test_the_documented_misses_are_these() -> None:
         "vllm-44335.txt",  # the excerpt holds the wheels, not the extension
         "pytorch-37530.txt",  # a source-built member: the paste cannot tell (vllm-8318)
         "mmdetection-9876.txt",  # torch's warning line alone: no arch list, no version
-        "detectron2-3076.txt",  # (s7 held-out) PTX-ONLY claimed without torch's CUDA
-        "vllm-16632.txt",  # (s7 held-out) a member without a local tag is PyPI's default
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)

@@ -612,6 +612,12 @@ CHANGED_AS_PASTED = {
     # (session 7) torch's warning header (98 columns) joined to its 100-column message as
     # if wrapped there (not a cut); the joined warning is read as one (torch_warnings)
     "mmdetection-9876.txt": "a warning's header joined to its message as if wrapped",
+    # (session 7, helper C10) Markdown bold around a whole line removed (pasted/emphasis.py):
+    # a heading or a command line, and torch's own warning (detectron2-3076)
+    **{
+        name: "Markdown bold around a whole line removed"
+        for name in ("detectron2-3076.txt", "espnet-2615.txt", "espnet-5629.txt", "vllm-16632.txt")
+    },
 }
 
 
