@@ -57,36 +57,51 @@ def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
     f = ctx.facts
     bare = _image_without_python(ctx)
     # Partial facts could not look for torch, but a pasted collect_env's "PyTorch version:
-    # N/A" is torch observed absent from its interpreter (torchchat#1408)
+    # N/A" is torch not importable in its interpreter (torchchat#1408, pytorch#186591)
     seen_absent = TORCH_NOT_IMPORTED in f.meta.notes and not f.torch.unavailable
     if f.torch.installed or (
         not bare and not seen_absent and (f.torch.unavailable or f.meta.partial)
     ):
         return
-    py = f.system.python
-    where = py.executable if py is not None and py.executable else "the checked interpreter"
-    version = f" (Python {py.version})" if py is not None and py.version else ""
-    exe = py.executable if py is not None and py.executable else "python"  # a paste's: unnamed
-    fix = (
-        f"install torch into that environment ({exe} -m pip install torch), or check "
-        "the interpreter your job uses: envlock doctor --python /path/to/venv/bin/python"
-    )
-    if bare:  # the shell probe found no python3: no interpreter to import torch
-        where = f"{bare} (no python3 in it)"
-        fix = (
-            "build the image from one with Python and torch (FROM a pytorch/pytorch or "
-            "python image, then pip install torch), or probe the image the job runs"
-        )
+    said, fix = _missing_words(ctx, bare, seen_absent)
     yield Finding(
         check_id="EL-TORCH-MISSING",
         severity=Severity.ERROR,
-        message=f"torch is not installed for {where}{version}: a PyTorch job cannot run there",
+        message=f"{said}: a PyTorch job cannot run there",
         fix=fix,
         evidence={
             "torch.installed": False,
-            "system.python.executable": py.executable if py is not None else None,
+            "system.python.executable": f.system.python.executable if f.system.python else None,
             "meta.target": f.meta.target,
         },
+    )
+
+
+def _missing_words(ctx: CheckContext, bare: str | None, seen_absent: bool) -> tuple[str, str]:
+    """EL-TORCH-MISSING's message head and fix for the interpreter checked."""
+    py = ctx.facts.system.python
+    where = py.executable if py is not None and py.executable else "the checked interpreter"
+    version = f" (Python {py.version})" if py is not None and py.version else ""
+    exe = py.executable if py is not None and py.executable else "python"  # a paste's: unnamed
+    if bare:  # the shell probe found no python3: no interpreter to import torch
+        return f"torch is not installed for {bare} (no python3 in it){version}", (
+            "build the image from one with Python and torch (FROM a pytorch/pytorch or "
+            "python image, then pip install torch), or probe the image the job runs"
+        )
+    if seen_absent:
+        # a paste's 'N/A' says only that collect_env's `import torch` failed: torch may be
+        # installed with an import that fails (pytorch#186591), where pip is a no-op
+        return (
+            f"collect_env could not import torch in {where}{version}: it is not installed "
+            "there, or its import fails"
+        ), (
+            f'first see why: {exe} -c "import torch" in that interpreter; only where it says '
+            f"ModuleNotFoundError: No module named 'torch', install it ({exe} -m pip install "
+            "torch); any other error names the library or wheel to repair"
+        )
+    return f"torch is not installed for {where}{version}", (
+        f"install torch into that environment ({exe} -m pip install torch), or check "
+        "the interpreter your job uses: envlock doctor --python /path/to/venv/bin/python"
     )
 
 
