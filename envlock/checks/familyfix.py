@@ -6,7 +6,7 @@ with it or one built against it."""
 from __future__ import annotations
 
 from envlock.checks.context import CheckContext
-from envlock.checks.hints import _variantless, installed_here, pinned_by, uninstalled_first
+from envlock.checks.hints import installed_here, pinned_by, split_variantless, uninstalled_first
 from envlock.matrix import DriverSupport, Version, variant_cuda
 from envlock.matrix.builds import CondaTorch
 from envlock.matrix.family import PAIRED, Family, FamilyRow, index_for, pip_line
@@ -38,8 +38,7 @@ def _pip(pins: dict[str, Version], tag: str | None) -> str:
     """pip_line, with the members published without CUDA/CPU builds (torchtext; torchaudio
     before 0.10, as hints.install_line) in their own line from PyPI: no variant index is
     known to carry them, and pip would answer "No matching distribution" there."""
-    plain = {m: s for m, s in pins.items() if _variantless(m, s)}
-    rest = {m: s for m, s in pins.items() if m not in plain}
+    plain, rest = split_variantless(pins)
     lines = [pip_line(rest, tag)] if rest else []
     if plain:
         lines.append(pip_line(plain, None))

@@ -117,8 +117,7 @@ def install_line(
     kept = {n: v for n, v in (installed or {}).items() if n not in removed}
     # members without CUDA/CPU builds are on no variant index: one that already pairs
     # with the release stays, one that must move comes from PyPI (pytorch#58794)
-    plain = {m: s for m, s in pins.items() if _variantless(m, s)}
-    pins = {m: s for m, s in pins.items() if m not in plain}
+    plain, pins = split_variantless(pins)
     wanted = {"torch": release, **pins}
     extra = "".join(f' "{m}=={s}.*"' for m, s in pins.items())
     pip = f'pip install "torch=={release}.*"{extra} --index-url {INDEX_URL}{variant}'
@@ -127,7 +126,15 @@ def install_line(
     return after_conda_removal(conda, uninstalled_first(wanted, kept, pip) + pypi)
 
 
-def _variantless(member: str, series: Version) -> bool:
+def split_variantless(
+    pins: Mapping[str, Version],
+) -> tuple[dict[str, Version], dict[str, Version]]:
+    """`pins` split into the members published without CUDA/CPU builds and the rest."""
+    plain = {m: s for m, s in pins.items() if variantless(m, s)}
+    return plain, {m: s for m, s in pins.items() if m not in plain}
+
+
+def variantless(member: str, series: Version) -> bool:
     """A family member published without CUDA/CPU builds: torchtext always, torchaudio
     before 0.10 (its install lines name no local tag: `torchaudio==0.9.0` beside
     `torch==1.9.0+cu111`, pytorch.org's previous-versions page)."""

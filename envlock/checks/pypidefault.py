@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from envlock.checks.context import CheckContext
-from envlock.checks.hints import _variantless as variantless
+from envlock.checks.hints import variantless
 from envlock.matrix import Version
 from envlock.matrix.builds import PYTORCH_INDEX, is_released, torch_origin
 from envlock.matrix.family import PAIRED, Family

@@ -90,7 +90,7 @@ def test_not_for_conda_builds_of_the_member() -> None:
 
 
 def test_a_member_without_variants_is_left_alone() -> None:
-    """torchaudio before 0.10 had no local tags at all (hints._variantless)."""
+    """torchaudio before 0.10 had no local tags at all (hints.variantless)."""
     text = TEXT.replace("2.5.1+cu118", "1.9.0+cu111").replace("0.20.1+cu118", "0.10.0+cu111")
     text = text.replace("torchaudio==2.5.1", "torchaudio==0.9.0")
     assert _family(text) == []
