@@ -137,8 +137,9 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     session 5's two ('issue21-s5', 'issue21-s5b'), session 6's ('issue21-s6') and session 7's
     ('issue21-s7') were held out, scored once and tuned on: tuning reports now, marked seen,
     exactly the ones the rule held out (session 2's 21 and session 3's first 9 before them).
-    The held-out part is empty until the next batch is split. Moving a report between the
-    parts, or holding a seen report out again, fails here."""
+    Session 8's batch ('issue21-s8') is split by the same rule: its held-out part is the
+    held-out part now. Moving a report between the parts, or holding a seen report out
+    again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
     want = set().union(*(_rule(batch) for batch in scored))
@@ -155,7 +156,11 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert 0.3 <= len(want) / len(total) <= 2 / 3
     assert sum(e.get("added") == "issue21-s6" for e in CORPUS) == 43
     assert sum(e.get("added") == "issue21-s7" for e in CORPUS) == 16
-    assert HELDOUT == []
+    # session 8's batch, split at 07:43 before any rule change: its held-out part is unseen
+    assert {e["file"] for e in HELDOUT} == _rule("issue21-s8")
+    assert all(e.get("added") == "issue21-s8" and "seen" not in e for e in HELDOUT)
+    assert sum(e.get("added") == "issue21-s8" for e in [*CORPUS, *HELDOUT]) == 21
+    assert len(HELDOUT) == 9
 
 
 @pytest.mark.parametrize(
