@@ -137,8 +137,8 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     session 5's two ('issue21-s5', 'issue21-s5b'), session 6's ('issue21-s6') and session 7's
     ('issue21-s7') were held out, scored once and tuned on: tuning reports now, marked seen,
     exactly the ones the rule held out (session 2's 21 and session 3's first 9 before them).
-    Session 8's batch ('issue21-s8') is split by the same rule: its held-out part is the
-    held-out part now. Moving a report between the parts, or holding a seen report out
+    Session 8's two batches ('issue21-s8', 'issue21-s8b') are each split by the same rule:
+    their held-out parts are the held-out part now. Moving a report between the parts, or holding a seen report out
     again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -156,11 +156,14 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert 0.3 <= len(want) / len(total) <= 2 / 3
     assert sum(e.get("added") == "issue21-s6" for e in CORPUS) == 43
     assert sum(e.get("added") == "issue21-s7" for e in CORPUS) == 16
-    # session 8's batch, split at 07:43 before any rule change: its held-out part is unseen
-    assert {e["file"] for e in HELDOUT} == _rule("issue21-s8")
-    assert all(e.get("added") == "issue21-s8" and "seen" not in e for e in HELDOUT)
+    # session 8's two batches, each split on its own before any rule change (07:43, 07:45):
+    # their held-out parts are unseen
+    assert {e["file"] for e in HELDOUT} == _rule("issue21-s8") | _rule("issue21-s8b")
+    assert all(e.get("added") in ("issue21-s8", "issue21-s8b") for e in HELDOUT)
+    assert all("seen" not in e for e in HELDOUT)
     assert sum(e.get("added") == "issue21-s8" for e in [*CORPUS, *HELDOUT]) == 21
-    assert len(HELDOUT) == 9
+    assert sum(e.get("added") == "issue21-s8b" for e in [*CORPUS, *HELDOUT]) == 15
+    assert len(HELDOUT) == 9 + 7
 
 
 @pytest.mark.parametrize(
@@ -238,7 +241,9 @@ def test_a_cut_report_names_the_check_it_could_not_run(entry: Report) -> None:
     )
 
 
-@pytest.mark.parametrize("entry", [*CORPUS, *HELDOUT], ids=lambda e: e["file"])
+# the tuning part only: envlock never reads a held-out report before it is scored
+# (benchmarks/corpus_score.py --part heldout, once)
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda e: e["file"])
 def test_every_report_parses_to_partial_facts(entry: Report) -> None:
     facts = facts_from_texts(collect_env=_path(entry).read_text())
     assert facts.meta.partial
