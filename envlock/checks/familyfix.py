@@ -5,6 +5,9 @@ with it or one built against it."""
 
 from __future__ import annotations
 
+from packaging.version import InvalidVersion
+from packaging.version import Version as PackagingVersion
+
 from envlock.checks.context import CheckContext
 from envlock.checks.hints import installed_here, pinned_by, split_variantless, uninstalled_first
 from envlock.matrix import DriverSupport, Version, variant_cuda
@@ -34,15 +37,41 @@ def _older_tag(ctx: CheckContext, release: Version, torch_tag: str | None) -> st
     return max(older)[1] if older else ""
 
 
-def _pip(pins: dict[str, Version], tag: str | None) -> str:
+def _pip(pins: dict[str, Version], tag: str | None, keep: str = "") -> str:
     """pip_line, with the members published without CUDA/CPU builds (torchtext; torchaudio
     before 0.10, as hints.install_line) in their own line from PyPI: no variant index is
-    known to carry them, and pip would answer "No matching distribution" there."""
+    known to carry them, and pip would answer "No matching distribution" there. `keep`
+    (kept_torch's pin) goes into each line."""
     plain, rest = split_variantless(pins)
     lines = [pip_line(rest, tag)] if rest else []
     if plain:
         lines.append(pip_line(plain, None))
-    return " && ".join(lines)
+    return " && ".join(_keeping(line, keep) for line in lines)
+
+
+def _keeping(line: str, keep: str) -> str:
+    """`line` (pip install "member==X.Y.*" ...) with `keep` after its last pin."""
+    if not keep:
+        return line
+    head, sep, index = line.partition(" --index-url ")
+    return f"{head} {keep}{sep}{index}"
+
+
+def kept_torch(ctx: CheckContext) -> str:
+    """'"torch==X.Y.Z"' for a final release of torch, else "": each member wheel pins one torch
+    patch (torchvision 0.17.2 and torchtext 0.17.2 require torch==2.2.2), so a member fix
+    `"torchvision==0.17.*"` alone lets pip take the newest member and move torch with it
+    (vllm#4252: torch 2.2.1, which vLLM pins). The installed 2.2.1+cu121 satisfies
+    "torch==2.2.1" (no local label), so pip keeps it and takes the member built for it. A
+    nightly, pre-release or source build is on no index under its version: nothing to pin."""
+    t = ctx.facts.torch
+    try:
+        v = PackagingVersion(t.version) if t.installed and t.version else None
+    except InvalidVersion:
+        return ""
+    if v is None or v.is_prerelease or v.is_devrelease or v.is_postrelease:
+        return ""
+    return f'"torch=={v.public}"'
 
 
 def source_fix(package: str, row: FamilyRow | None) -> str:
@@ -68,7 +97,7 @@ def member_fix(
 ) -> str:
     if row is not None and package in row.members:
         pin = {package: row.members[package].truncate(2)}
-        line = uninstalled_first(pin, installed_here(ctx), _pip(pin, torch_tag))
+        line = uninstalled_first(pin, installed_here(ctx), _pip(pin, torch_tag, kept_torch(ctx)))
         other = family.torch_for(package, public) if public is not None else None
         tag = _older_tag(ctx, other.torch, torch_tag) if other is not None else ""
         if (kept := pinned_by(ctx)) is not None:

@@ -47,7 +47,7 @@ def test_torchvision_for_torch_214_next_to_torch_213_fires() -> None:
     assert "torchvision requires torch>=2.14.0, installed torch 2.13.0+cpu" in f.message
     assert f.fix is not None
     assert f.fix.startswith(
-        'pip install "torchvision==0.28.*" --index-url https://download.pytorch.org/whl/cpu'
+        'pip install "torchvision==0.28.*" "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu'
     )
     assert 'pip install "torch==2.14.*" "torchvision==0.29.*"' in f.fix
     assert f.evidence["found_by"] == ["Requires-Dist", "pairing"]
@@ -65,7 +65,7 @@ def test_pairing_catches_a_loose_pin() -> None:
     assert f.evidence["found_by"] == ["pairing"]
     assert "torchvision 0.29.x is the release for torch 2.14" in f.message
     assert f.fix is not None and f.fix.startswith(
-        'pip install "torchvision==0.29.*" --index-url https://download.pytorch.org/whl/cu130'
+        'pip install "torchvision==0.29.*" "torch==2.14.1" --index-url https://download.pytorch.org/whl/cu130'
     )
 
 
@@ -162,7 +162,7 @@ def test_doctor_in_cuda_venv_names_torchvision_of_another_release(cuda_python: P
     (fam,) = found["EL-FAMILY-MISMATCH"]
     assert "torchvision 0.28.0 does not match torch 2.14.1+cu130" in str(fam["message"])
     assert str(fam["fix"]).startswith(
-        'pip install "torchvision==0.29.*" --index-url https://download.pytorch.org/whl/cu130'
+        'pip install "torchvision==0.29.*" "torch==2.14.1" --index-url https://download.pytorch.org/whl/cu130'
     )
     abi = found["EL-EXT-TORCH-ABI"]
     assert {Path(str(f["evidence"]["extension.file"])).name for f in abi} >= {"_C.so"}  # type: ignore[index]

@@ -35,6 +35,9 @@ _CONDA_NAME = {"pytorch": "torch"}  # conda's name for pip's torch
 # must change what it pins like every other line (pytorch-31876: torchvision 0.4.0+cu92
 # beside torch 1.2.0 cu100 was told `pip install "torchvision==0.4.*" .../cu100`).
 _FIRST_ROAD_ONLY = frozenset({"EL-FAMILY-MISMATCH"})
+# Its member line also names the installed torch release ("torch==2.2.1", familyfix.kept_torch)
+# on purpose: each member wheel pins one torch patch, and that pin keeps pip from moving torch.
+_KEEP_TORCH = re.compile(r'^"torch==\d+(?:\.\d+)*"$')
 
 
 def _installed(facts: Facts) -> dict[str, str]:
@@ -67,6 +70,8 @@ def noops(fix: str, installed: dict[str, str]) -> list[str]:
             if "pip install" not in command or "--force-reinstall" in words:
                 continue
             for name, spec in _PIN.findall(command):
+                if _KEEP_TORCH.match(f'"{name}{spec}"') and len(_PIN.findall(command)) > 1:
+                    continue  # the kept torch beside the member it keeps
                 have = installed.get(name)
                 if have is not None and name not in removed and _satisfied(have, spec):
                     out.append(f"{name}{spec} (installed {have})")
