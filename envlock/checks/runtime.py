@@ -9,6 +9,7 @@ from envlock.checks.context import CheckContext
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
+from envlock.matrix.arm import no_torch_wheel
 from envlock.pasted.draft import TORCH_NOT_IMPORTED
 
 # torch <= 2.9 needs CUBLAS_WORKSPACE_CONFIG for deterministic cuBLAS; 2.10 removed that.
@@ -64,6 +65,14 @@ def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
     ):
         return
     said, fix = _missing_words(ctx, bare, seen_absent)
+    machine = f.system.arch
+    if not bare and no_torch_wheel(machine):
+        fix = (
+            f"PyPI and download.pytorch.org publish no torch wheel for {machine} (pip answers "
+            "'No matching distribution found for torch'): build torch from source "
+            "(github.com/pytorch/pytorch, 'From Source'), or install a build your OS or "
+            "hardware vendor ships for it"
+        )
     yield Finding(
         check_id="EL-TORCH-MISSING",
         severity=Severity.ERROR,

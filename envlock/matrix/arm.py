@@ -25,6 +25,17 @@ JETSON = (
 )
 
 
+# The machines PyPI and download.pytorch.org publish torch wheels for (every release's
+# files: manylinux x86_64 and aarch64, win_amd64, macosx x86_64/arm64), as each OS names
+# its machine. Elsewhere (riscv64, ppc64le, s390x, armv7l, i686) pip finds no torch at all.
+WHEEL_MACHINES = frozenset({"x86_64", "amd64", "x64", "aarch64", "arm64"})
+
+
+def no_torch_wheel(machine: str | None) -> bool:
+    """No official torch wheel exists for this machine (None: not known, so not said)."""
+    return machine is not None and machine.lower() not in WHEEL_MACHINES
+
+
 def arm_wheel(f: Fit) -> bool:
     """download.pytorch.org has an aarch64 CUDA wheel of this build."""
     return f.variant.cuda >= ARM_CUDA[1] and f.release.release >= ARM_CUDA[0]

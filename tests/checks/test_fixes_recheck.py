@@ -464,6 +464,12 @@ def _one_model(facts: Facts, finding: Finding) -> list[Facts]:
 def _torch_installed(facts: Facts, finding: Finding) -> list[Facts]:
     """`python -m pip install torch` into the interpreter collect_env ran in (torchchat-1408,
     'PyTorch version: N/A'): torch is there."""
+    if "no torch wheel for" in (finding.fix or ""):  # riscv64 (vllm-8996): a CPU source build
+        assert "from source" in (finding.fix or ""), finding.fix
+        built = dataclasses.replace(
+            facts.torch, installed=True, version="2.5.0a0+gitabc", cuda=None
+        )
+        return [edit(facts, "torch", built)]
     assert "pip install torch" in (finding.fix or ""), finding.fix
     # PyPI's default Linux wheel is a CUDA build (cu124 beside the paste's CUDA 12.4)
     torch = dataclasses.replace(
