@@ -6,7 +6,6 @@ exit 3 with one line on stderr only when the probe itself cannot run.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -75,9 +74,11 @@ def run(
     """Probe (only `sections`, when given) and print the Facts JSON."""
     try:
         from envlock.probe import probe_host
+        from envlock.probe._jsontext import dumps_indented
 
         facts = probe_host(torch_live=torch_live, timeout=timeout, target=target, sections=sections)
-        text = json.dumps(facts, indent=2)
+        # json.dumps(facts, indent=2) without json, which a served probe never imports
+        text = dumps_indented(facts)
     except Exception as exc:  # the probe itself broke: one line, no traceback
         sys.stderr.write(f"envlock.probe: cannot run: {type(exc).__name__}: {exc}\n")
         return CANNOT_RUN

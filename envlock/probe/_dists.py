@@ -8,7 +8,6 @@ need more. One scan per process, shared by packages.py and cudalibs.py.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 
@@ -21,9 +20,31 @@ if TYPE_CHECKING:
     from envlock.probe.statcache import StatCache
 
 
+# A project name as a requirement line starts with one: [A-Za-z0-9][A-Za-z0-9._-]*
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_NAME_CHARS = _NAME_START | frozenset("._-")
+
+
 def normalize(name: str) -> str:
-    """PEP 503 normalized project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 503 normalized project name: re.sub(r"[-_.]+", "-", name).lower(), written
+    without re, which a served probe in a fresh container pays ~3-5 ms to import."""
+    dashed = name.replace("_", "-").replace(".", "-")
+    while "--" in dashed:
+        dashed = dashed.replace("--", "-")
+    return dashed.lower()
+
+
+def requirement_name(req: str) -> str | None:
+    r"""The project name a Requires-Dist line starts with, None when none: the group of
+    re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req), without re (\s is what
+    str.lstrip() strips)."""
+    text = req.lstrip()
+    if not text or text[0] not in _NAME_START:
+        return None
+    end = 1
+    while end < len(text) and text[end] in _NAME_CHARS:
+        end += 1
+    return text[:end]
 
 
 class Dist:

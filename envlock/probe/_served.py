@@ -17,7 +17,6 @@ starts the torch child through it.
 from __future__ import annotations
 
 import binascii
-import json
 import os
 import zlib
 
@@ -85,7 +84,9 @@ CODES = {}
 # argv: ENTRY PRELOAD... -- ARGS; stdin: what stdin_payload() writes (the container probe
 # over a local daemon: the command line stays small, and the daemon copies less), read by
 # its lengths: stdin's end reaches the container ~20 ms after its bytes, so it is not
-# waited for. Its first bytes take 20-30 ms more to arrive than the process takes to start
+# waited for. The sources come marshalled (a dict of str, which any Python 3 reads), not as
+# JSON: json imports re and enum, ~5-8 ms in a fresh container, which the probe no longer
+# needs (tests/container/test_served_imports.py). Its first bytes take 20-30 ms more to arrive than the process takes to start
 # (the daemon's stdin plumbing): a thread reads them while this one imports the standard
 # library modules named PRELOAD (which a fresh container's filesystem makes slow to import).
 STDIN_BOOTSTRAP = (
@@ -112,7 +113,7 @@ done = _thread.allocate_lock()
 done.acquire()
 _thread.start_new_thread(receive, (got, done))
 try:
-    import json, marshal
+    import marshal
     import _frozen_importlib_external as _bootstrap
     from importlib import import_module
     from importlib.machinery import ModuleSpec
@@ -127,7 +128,7 @@ finally:
 if len(got) != 3:
     sys.stderr.write("envlock: the probe's package on stdin was cut short\\n")
     sys.exit(3)
-FILES = json.loads(got[1].decode("utf-8"))
+FILES = marshal.loads(got[1])
 CODES = marshal.loads(got[2]) if got[0][16:] == _bootstrap.MAGIC_NUMBER else {}
 del got
 """
@@ -162,11 +163,12 @@ def stdin_command(
 
 def stdin_payload(files: dict[str, str], codes: dict[str, bytes], magic: bytes) -> bytes:
     """What STDIN_BOOTSTRAP reads: `files` ({path: source}) and, for a child whose Python
-    has the magic number `magic`, `codes` ({path: marshalled code object}, a subset)."""
+    has the magic number `magic`, `codes` ({path: marshalled code object}, a subset); both
+    marshalled at version 4, which every Python from 3.4 on reads."""
     import marshal
 
-    sources = json.dumps(files).encode("utf-8")
-    code = marshal.dumps(codes)
+    sources = marshal.dumps(files, 4)
+    code = marshal.dumps(codes, 4)
     head = len(sources).to_bytes(8, "big") + len(code).to_bytes(8, "big") + magic
     return head + sources + code
 
@@ -174,6 +176,8 @@ def stdin_payload(files: dict[str, str], codes: dict[str, bytes], magic: bytes) 
 def command(python: str, files: dict[str, str], entry: str, args: list[str]) -> list[str]:
     """argv that runs `entry` ("package.module:function", called with `args` as one list;
     its return value is the exit status) under `python`, with `files` served from memory."""
+    import json  # here, not at the top: a served probe imports this module without json
+
     blob = binascii.b2a_base64(zlib.compress(json.dumps(files).encode(), 6), newline=False).decode(
         "ascii"
     )

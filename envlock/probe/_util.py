@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 
 def read_text(path: str, limit: int = 1 << 20) -> str | None:
     """The file's text, or None when it cannot be read (missing, permission, not text, not
@@ -21,6 +25,25 @@ def read_text(path: str, limit: int = 1 << 20) -> str | None:
             return fh.read(limit)
     except (OSError, ValueError):
         return None
+
+
+def line_starts(text: str) -> Iterator[int]:
+    """Where a pattern's ^ matches under re.MULTILINE: 0 and after each "\n" (the probe's
+    few line parsers are written without re, which a served probe does not import)."""
+    start = 0
+    while True:
+        yield start
+        newline = text.find("\n", start)
+        if newline < 0:
+            return
+        start = newline + 1
+
+
+def skip_space(text: str, i: int) -> int:
+    r"""Past what a greedy \s* matches from `i` (re's \s is str.isspace(), newlines too)."""
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
 
 
 def read_int(path: str) -> int | None:

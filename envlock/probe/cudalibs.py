@@ -8,9 +8,7 @@ library or risks a hang inside the driver; the child also reads its own
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 
 from envlock.probe import _dists
@@ -129,7 +127,8 @@ def collect(
     }
 
 
-_RUNTIME_LIB = re.compile(r"libcud(art|a)\.so")
+# re.match(r"libcud(art|a)\.so", name), without re: a probe that finds no CUDA imports none
+_RUNTIME_LIB = ("libcudart.so", "libcuda.so")
 # Searched by the dynamic loader after LD_LIBRARY_PATH and ld.so.cache.
 _DEFAULT_LIB_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
 
@@ -140,14 +139,14 @@ def _runtime_candidates_exist(
     """Could ctypes load libcudart or libcuda here at all?"""
     if any(os.path.isabs(c) for c in cudart_candidates(cuda_home)):
         return True
-    if any(_RUNTIME_LIB.match(os.path.basename(p)) for p in ldconfig):
+    if any(os.path.basename(p).startswith(_RUNTIME_LIB) for p in ldconfig):
         return True
     for entry in ld_path:
-        if any(_RUNTIME_LIB.match(n) for n in entry.get("libraries", [])):
+        if any(n.startswith(_RUNTIME_LIB) for n in entry.get("libraries", [])):
             return True
     for d in _DEFAULT_LIB_DIRS:
         try:
-            if any(_RUNTIME_LIB.match(n) for n in os.listdir(d)):
+            if any(n.startswith(_RUNTIME_LIB) for n in os.listdir(d)):
                 return True
         except OSError:
             continue
@@ -206,6 +205,8 @@ def is_toolkit(path: str) -> bool:
 
 def parse_nvcc_version(text: str) -> str | None:
     # "Cuda compilation tools, release 13.0, V13.0.88"
+    import re
+
     m = re.search(r"release \d+\.\d+, V(\d+\.\d+\.\d+)", text)
     if m:
         return m.group(1)
@@ -217,6 +218,8 @@ def parse_nvcc_version(text: str) -> str | None:
 def cudart_candidates(cuda_home: str | None) -> list[str]:
     cands: list[str] = []
     if cuda_home:
+        import re
+
         for sub in ("lib64", "lib", os.path.join("targets", "x86_64-linux", "lib")):
             d = os.path.join(cuda_home, sub)
             try:
@@ -249,6 +252,8 @@ def runtime_facts(
 
 def _ctypes_child(cands: list[str], timeout: float) -> tuple[dict[str, Any], bool]:
     """What _CTYPES_CHILD printed, and whether it ran ({"unavailable": why} when not)."""
+    import json  # here: a served probe that never needs it imports no json (nor re)
+
     argv = [sys.executable, "-I", "-S", "-c", _CTYPES_CHILD, json.dumps(cands)]
     rc, out, err = run_command(argv, timeout)
     if rc != 0:
@@ -377,8 +382,8 @@ def wheel_facts(path: list[str] | None = None) -> list[WheelDoc]:
         names = {w["name"] for w in wheels}
         for dist in dists.values():
             for req in dist.requires():
-                m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
-                wanted = _dists.normalize(m.group(1)) if m else ""
+                named = _dists.requirement_name(req)
+                wanted = _dists.normalize(named) if named else ""
                 if wanted in names and dist.name not in required_by.get(wanted, []):
                     required_by.setdefault(wanted, []).append(dist.name)
         for w in wheels:
@@ -392,6 +397,8 @@ _VERSIONED_LIKE_CUDA = ("cuda-toolkit", "cuda-bindings", "cuda-python", "cuda-co
 
 def wheel_cuda_major(dist: _dists.Dist) -> int | None:
     """The CUDA major a wheel is built for: name suffix, install dir, or dependency pins."""
+    import re
+
     m = re.search(r"-cu(\d{1,4})$", dist.name)
     if m:
         return int(m.group(1))

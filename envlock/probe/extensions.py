@@ -21,7 +21,6 @@ read and seconds, whatever the files claim): when it runs out, the section's
 from __future__ import annotations
 
 import os
-import re
 import struct
 
 from envlock.probe import _dists
@@ -30,6 +29,7 @@ from envlock.probe._regular import open_regular
 # elfread, not elfscan (which re-exports these): an unchanged venv's scan is all cache
 # hits and needs none of elfscan, fatbin, gnuhash or elf (~2-5 ms of a warm verify)
 from envlock.probe.elfread import MAX_SCAN_BYTES, SCAN_SECONDS, Budget, ScanStopped
+from envlock.probe.libnames import has_so_suffix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,9 +51,9 @@ MAX_MISSING_LISTED = 20
 MAX_LOOKUPS = 20_000
 # Files larger than this are not hashed (the largest real extensions are ~1 GB).
 MAX_HASH_BYTES = 4 << 30
-_NATIVE = re.compile(r"\.so(\.\d+)*$")
-# The patterns below are used only when a file is scanned (a cache miss): left to re's
-# own cache, compiled on first use instead of at every import (~1 ms)
+# The patterns are left to re's own cache and re imported where one is used: a probe that
+# lists no torch extension (a served probe in a plain image) imports no re (~3-5 ms in a
+# fresh container), and one that scans compiles only what it uses
 _LINKS = r"^(libtorch\w*\.so|libc10\w*\.so|libcudart\b|libcuda\.so)"
 # libcudart.so.13; auditwheel's vendored copies: libcudart-d0da41ae.so.11.0, libcudart.faf08d9a.so.13
 # (a major of at most 6 ASCII digits: 5,000 digits would crash int())
@@ -63,7 +63,7 @@ _CUDART = r"^libcudart(?:[.-][0-9a-f]{8})?\.so\.([0-9]{1,6})(?![0-9])"
 # extensions such as torchvision 0.29 use instead.
 _TORCH_SYMBOL = r"^(?:_Z(?:N|NK|TV|TI|TS)N?K?(?:3c10|2at|5torch|6caffe2)|aoti_torch_|torch_)"
 # std::string in the old (pre-C++11) ABI: the "Ss" substitution as a parameter type.
-_OLD_ABI = r"(?:RK|PK|R|P)Ss"
+_OLD_ABI = ("RSs", "PSs", "RKSs", "PKSs")  # what re.search(r"(?:RK|PK|R|P)Ss", s) found
 
 
 def torch_libraries(torch_dir: str | None) -> list[str]:
@@ -78,7 +78,7 @@ def torch_libraries(torch_dir: str | None) -> list[str]:
     return [
         os.path.join(lib, n)
         for n in names
-        if n.startswith(("libc10", "libtorch")) and _NATIVE.search(n)
+        if n.startswith(("libc10", "libtorch")) and has_so_suffix(n)
     ]
 
 
@@ -235,7 +235,7 @@ def native_files(dist: _dists.Dist) -> tuple[list[str], int]:
     out: list[str] = []
     for line in text.splitlines():
         rel = line.split(",", 1)[0].strip().strip('"')
-        if rel and _NATIVE.search(rel):
+        if rel and has_so_suffix(rel):
             out.append(os.path.normpath(os.path.join(base, rel)))
     return out, len(text)
 
@@ -254,6 +254,8 @@ def scan_file(
 ) -> ExtensionDoc:
     """One file's entry (without distribution and version); never raises. `budget`: the
     scan's (a fresh one by default)."""
+    import re
+
     from envlock.probe.elfscan import ElfError, open_elf
 
     budget = budget if budget is not None else Budget()
@@ -320,6 +322,8 @@ def _check_torch_symbols(
 ) -> None:
     """The torch symbols the file needs, its C++ ABI, and (with `lookup`) those of its
     torch symbols the installed torch does not export, into `entry`."""
+    import re
+
     torch_symbol = re.compile(_TORCH_SYMBOL)  # re's cache: compiled once a process
     torch_syms = [s for s in undefined if torch_symbol.match(s)]
     entry["torch_symbols"] = len(torch_syms)
@@ -389,7 +393,7 @@ def _note(exc: BaseException) -> str:
 
 def _targets(names: list[str]) -> list[str]:
     def order(t: str) -> tuple[int, str]:
-        digits = re.sub(r"\D", "", t)
+        digits = "".join(c for c in t if c.isdecimal())  # re.sub(r"\D", "", t)
         return (int(digits) if digits else 0, t)
 
     return sorted(set(names), key=order)
@@ -400,8 +404,7 @@ def _abi(symbols: list[str]) -> bool | None:
     False: the old std::string ("Ss") and no __cxx11; None: its symbols do not tell."""
     if any("cxx11" in s for s in symbols):
         return True
-    old_abi = re.compile(_OLD_ABI)
-    if any(old_abi.search(s) for s in symbols):
+    if any(abi in s for s in symbols for abi in _OLD_ABI):
         return False
     return None
 

@@ -8,10 +8,9 @@ distributions) is said in words, never raised.
 
 from __future__ import annotations
 
-import re
 import subprocess
 
-_OOM = re.compile(r"out of memory|oom-kill", re.I)
+_OOM = r"(?i)out of memory|oom-kill"  # re imported where it is used
 _MAX_LINE = 4096  # a kernel log line is short; a longer one is not worth printing whole
 
 
@@ -30,5 +29,7 @@ def last_oom_line(timeout: float = 2.0) -> str:
         return "not available"
     if proc.returncode != 0:
         return "not readable (needs root)"
-    hits = [ln for ln in proc.stdout.splitlines() if _OOM.search(ln[:_MAX_LINE])]
+    import re
+
+    hits = [ln for ln in proc.stdout.splitlines() if re.search(_OOM, ln[:_MAX_LINE])]
     return hits[-1].strip()[:_MAX_LINE] if hits else "no OOM-killer lines"

@@ -1,5 +1,7 @@
 """The one list of CUDA-family shared libraries envlock looks for, the decoding of their
-packed version numbers, and the CPU ISA features it reports: constants, no I/O.
+packed version numbers and of the driver's in its texts, and the CPU ISA features it
+reports: constants, no I/O. No re at import (a served probe imports none): the two
+version texts import it when there is one to read, and library names are matched by hand.
 
 Stdlib only (it is part of the probe, shipped into containers, and served to the
 torch child and the determinism suite) and free of subprocess or file access, so
@@ -9,7 +11,6 @@ the pure layers (checks, pasted) can import it too.
 from __future__ import annotations
 
 import os
-import re
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
@@ -23,7 +24,10 @@ __all__ = [
     "decode_cuda_version",
     "decode_cudnn",
     "decode_nccl",
+    "has_so_suffix",
     "is_cuda_library",
+    "library_version_from_path",
+    "parse_nvrm_version",
 ]
 
 # The one list of CUDA-family libraries envlock looks for (file names start with one of
@@ -44,13 +48,30 @@ CUDA_LIBRARY_PREFIXES = (
     "libnvrtc",
     "libcupti",
 )
-_SO_RE = re.compile(r"\.so(\.\d+)*$")
 
 
 def is_cuda_library(filename: str) -> bool:
     """True for the shared libraries whose version skew breaks torch (cuDNN, NCCL, cuBLAS...)."""
     base = os.path.basename(filename)
-    return base.startswith(CUDA_LIBRARY_PREFIXES) and bool(_SO_RE.search(base))
+    return base.startswith(CUDA_LIBRARY_PREFIXES) and has_so_suffix(base)
+
+
+def has_so_suffix(name: str) -> bool:
+    r"""Whether re.search(r"\.so(\.\d+)*$", name) finds a shared object's ending (libx.so,
+    libx.so.13.0), without re: \d is str.isdecimal(), and $ also matches before a last
+    newline."""
+    if name.endswith("\n") and _so_ending(name[:-1]):
+        return True
+    return _so_ending(name)
+
+
+def _so_ending(name: str) -> bool:
+    while not name.endswith(".so"):
+        head, dot, number = name.rpartition(".")
+        if not dot or not number.isdecimal():
+            return False
+        name = head
+    return True
 
 
 def decode_cuda_version(value: Any) -> str | None:
@@ -62,6 +83,28 @@ def decode_cuda_version(value: Any) -> str | None:
     if v <= 0:
         return None
     return f"{v // 1000}.{(v % 1000) // 10}"
+
+
+def parse_nvrm_version(text: str) -> str | None:
+    # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  Release Build ..."
+    for line in text.splitlines():
+        if line.startswith("NVRM version:"):
+            import re  # here: a probe that finds no NVIDIA driver imports no re
+
+            m = re.search(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)(?=\s|$)", line)
+            if m:
+                return m.group(1)
+    return None
+
+
+def library_version_from_path(path: str | None) -> str | None:
+    """libnvidia-ml.so.580.65.06 -> "580.65.06" (the symlink target carries the version)."""
+    if not path:
+        return None
+    import re
+
+    m = re.search(r"libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$", os.path.basename(path))
+    return m.group(1) if m else None
 
 
 def decode_cudnn(value: Any) -> str | None:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 
 from envlock.probe._util import read_text
-from envlock.probe.libnames import decode_cuda_version
+from envlock.probe.libnames import (
+    decode_cuda_version,
+    library_version_from_path,
+    parse_nvrm_version,
+)
 from envlock.probe.nvml_lib import no_library
 
 # typing is not imported at run time (~3 ms of every container probe).
@@ -382,6 +385,8 @@ def normalize_bus_id(bus_id: str | None) -> str | None:
     """NVML's 8-digit-domain bus id ("00000000:42:00.0") -> sysfs form ("0000:42:00.0")."""
     if not bus_id:
         return None
+    import re  # here, as in the other parsers: a probe that finds no GPU imports no re
+
     m = re.match(r"^([0-9a-fA-F]+):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$", bus_id)
     if not m:
         return bus_id
@@ -398,24 +403,6 @@ def kernel_module_version(
         return text.strip(), "sysfs"
     version = parse_nvrm_version(read_text(proc_path, 4096) or "")
     return (version, "procfs") if version else (None, None)
-
-
-def parse_nvrm_version(text: str) -> str | None:
-    # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  Release Build ..."
-    for line in text.splitlines():
-        if line.startswith("NVRM version:"):
-            m = re.search(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)(?=\s|$)", line)
-            if m:
-                return m.group(1)
-    return None
-
-
-def library_version_from_path(path: str | None) -> str | None:
-    """libnvidia-ml.so.580.65.06 -> "580.65.06" (the symlink target carries the version)."""
-    if not path:
-        return None
-    m = re.search(r"libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$", os.path.basename(path))
-    return m.group(1) if m else None
 
 
 def _loaded_nvml_path() -> str | None:

@@ -13,9 +13,7 @@ the host evaluates their markers and versions (`pip check` without pip).
 
 from __future__ import annotations
 
-import json
 import os
-import re
 
 from envlock.probe import _dists
 from envlock.probe._util import read_text
@@ -31,7 +29,6 @@ _PREFIXES = ("nvidia-", "cuda-")
 # The torch family (envlock/matrix/family.py FAMILY): every installed distribution's
 # Requires-Dist lines naming one of these are recorded, for the family check.
 FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "triton", "pytorch-triton"})
-_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # envlock's own requirements (pyproject's dependencies and extras but torch; lock/model.py's
 # TOOL_PACKAGES: a test holds the two equal)
 ENVLOCK_REQUIREMENTS = frozenset(
@@ -40,8 +37,10 @@ ENVLOCK_REQUIREMENTS = frozenset(
 # envlock's distribution (envlock.DISTRIBUTION) and `envlock`, its installs' name before
 # the rename (envlock on PyPI is another project: issue 22)
 SELF_PACKAGES = frozenset({"torch-envlock", "envlock"})
-# a Requires-Dist line for an extra: installed only when that extra was asked for
-_EXTRA_MARKER = re.compile(r";.*\bextra\s*==")
+# a Requires-Dist line for an extra: installed only when that extra was asked for (left to
+# re's cache, re imported where it is used: only an image holding one of envlock's own
+# requirements needs it)
+_EXTRA_MARKER = r";.*\bextra\s*=="
 
 
 def collect(path: list[str] | None = None, cache: StatCache | None = None) -> PackagesDoc:
@@ -85,13 +84,15 @@ def tool_dependents(dists: dict[str, _dists.Dist]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {n: [] for n in sorted(ENVLOCK_REQUIREMENTS) if n in dists}
     if not out:
         return out
+    import re
+
     for name, dist in sorted(dists.items()):
         if name in SELF_PACKAGES or name.startswith(_PREFIXES):
             continue
         for req in dist.requires():
-            m = _REQ_NAME.match(req)
-            wanted = _dists.normalize(m.group(1)) if m else ""
-            if wanted in out and name not in out[wanted] and not _EXTRA_MARKER.search(req):
+            named = _dists.requirement_name(req)
+            wanted = _dists.normalize(named) if named else ""
+            if wanted in out and name not in out[wanted] and not re.search(_EXTRA_MARKER, req):
                 out[wanted].append(name)
     return out
 
@@ -105,8 +106,8 @@ def family_requires(dists: dict[str, _dists.Dist]) -> list[RequiresDoc]:
             continue  # CUDA library wheels never require torch; their METADATA is skipped
         lines = []
         for req in dist.requires():
-            m = _REQ_NAME.match(req)
-            if m and _dists.normalize(m.group(1)) in FAMILY:
+            named = _dists.requirement_name(req)
+            if named and _dists.normalize(named) in FAMILY:
                 lines.append(req)
         if lines:
             out.append({"distribution": name, "version": dist.version, "requires": lines})
@@ -117,6 +118,8 @@ def direct_url(dist_path: str) -> PackageSourceDoc | None:
     """PEP 610's direct_url.json of one distribution, reduced to what a lock needs:
     kind (url, vcs, editable, local), the URL, and for a VCS its commit. None when the
     distribution came from an index (no file), or the file is unreadable."""
+    import json  # here: a served probe that never needs it imports no json (nor re)
+
     if not os.path.isdir(dist_path):
         return None
     text = read_text(os.path.join(dist_path, "direct_url.json"), _DIRECT_URL_LIMIT)

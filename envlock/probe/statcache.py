@@ -46,7 +46,6 @@ entries. A file that cannot be read or parsed, or an entry of the wrong shape, i
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 
@@ -215,6 +214,8 @@ def cached(
 
 
 def _read(path: str) -> dict[str, Any]:
+    import json  # here: a served probe imports this module, never json
+
     from envlock.probe._regular import open_regular
 
     try:
@@ -235,6 +236,7 @@ def open_cache(directory: str) -> StatCache:
 
 
 def _write_merged(path: str, new: dict[str, Any]) -> None:
+    import json
     import tempfile
 
     directory = os.path.dirname(path)

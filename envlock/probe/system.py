@@ -4,10 +4,9 @@ ulimits."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 
-from envlock.probe._util import read_int, read_text
+from envlock.probe._util import line_starts, read_int, read_text, skip_space
 
 # typing is not imported at run time (~3 ms of every container probe).
 TYPE_CHECKING = False
@@ -120,8 +119,19 @@ def cpu_count() -> int | None:
 
 
 def parse_meminfo_total(meminfo: str) -> int | None:
-    m = re.search(r"^MemTotal:\s+(\d+)\s*kB", meminfo, re.MULTILINE)
-    return int(m.group(1)) * 1024 if m else None
+    r"""re.search(r"^MemTotal:\s+(\d+)\s*kB", meminfo, re.M)'s number in bytes, without re
+    (a served probe imports none): \d is str.isdecimal(), \s str.isspace()."""
+    for start in line_starts(meminfo):
+        if not meminfo.startswith("MemTotal:", start):
+            continue
+        first = skip_space(meminfo, start + len("MemTotal:"))
+        end = first
+        while end < len(meminfo) and meminfo[end].isdecimal():
+            end += 1
+        spaced = first > start + len("MemTotal:")
+        if spaced and end > first and meminfo.startswith("kB", skip_space(meminfo, end)):
+            return int(meminfo[first:end]) * 1024
+    return None
 
 
 def cgroup_version(root: str = "/sys/fs/cgroup") -> int | None:

@@ -7,13 +7,11 @@ that fails or hangs is "unavailable: <reason>" in `notes`.
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 import sys
 
 from envlock.probe import _dists
-from envlock.probe._util import read_text, run_command, which
+from envlock.probe._util import line_starts, read_text, run_command, skip_space, which
 from envlock.probe.libnames import ISA_FLAGS
 from envlock.probe.statcache import cached, tool_key
 
@@ -71,6 +69,8 @@ def _run_tool(name: str, exe: str, timeout: float) -> tuple[str | None, str | No
             name, (err.strip().splitlines() or [f"exit {rc}"])[-1][:120]
         )
     head = "\n".join(out.splitlines()[:3])
+    import re  # here: an image without these tools imports no re
+
     m = re.search(pattern, head, re.MULTILINE)
     return (m.group(1), None) if m else (None, name + _NO_VERSION)
 
@@ -79,16 +79,38 @@ def cpu_isa(cpuinfo: str | None) -> list[str] | None:
     """The ISA features of the first CPU listed, in ISA_FLAGS order; None: not readable."""
     if not cpuinfo:
         return None
-    m = re.search(r"^(?:flags|Features)\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
-    if not m:
+    flags = _first_flags(cpuinfo)
+    if flags is None:
         return None
-    present = set(m.group(1).split())
+    present = set(flags.split())
     return [f for f in ISA_FLAGS if f in present]
 
 
+def _first_flags(cpuinfo: str) -> str | None:
+    r"""re.search(r"^(?:flags|Features)\s*:\s*(.*)$", cpuinfo, re.M).group(1), without re,
+    which a served probe does not import (\s is str.isspace(), newlines too)."""
+    for start in line_starts(cpuinfo):
+        key = next((k for k in ("flags", "Features") if cpuinfo.startswith(k, start)), None)
+        colon = skip_space(cpuinfo, start + len(key)) if key else start
+        if key and cpuinfo.startswith(":", colon):
+            value = skip_space(cpuinfo, colon + 1)
+            end = cpuinfo.find("\n", value)
+            return cpuinfo[value:] if end < 0 else cpuinfo[value:end]
+    return None
+
+
 def numa_nodes(root: str = "/sys/devices/system/node") -> int | None:
-    nodes = glob.glob(os.path.join(root, "node[0-9]*"))
-    return len(nodes) if nodes else None
+    """How many entries of `root` glob.glob(root + "/node[0-9]*") finds, None for none,
+    without glob (fnmatch imports re)."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return None
+    nodes = sum(1 for n in names if n.startswith("node") and n[4:5] in _DIGITS)
+    return nodes or None
+
+
+_DIGITS = frozenset("0123456789")
 
 
 def conda_prefix() -> str | None:
@@ -103,6 +125,8 @@ def conda_prefix() -> str | None:
 def conda_packages(prefix: str) -> dict[str, str]:
     """name -> "version build" from conda-meta/<name>-<version>-<build>.json file names
     (no JSON read, no conda call: conda itself names the files so)."""
+    import glob  # here: glob imports re, and a probe outside conda needs neither
+
     out: dict[str, str] = {}
     for path in sorted(glob.glob(os.path.join(prefix, "conda-meta", "*.json")))[
         :MAX_CONDA_PACKAGES

@@ -8,7 +8,6 @@ interpreter, served from memory (probe/_served.py), with a time limit.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -195,6 +194,8 @@ class LiveProbe:
 
 
 def parse_child_output(out: str, err: str, returncode: int | None) -> dict[str, Any]:
+    import json  # here: a probe that finds no torch imports no json (nor re)
+
     for line in reversed(out.splitlines()):
         if line.startswith(_MARKER):
             try:

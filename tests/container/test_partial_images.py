@@ -2,8 +2,10 @@
 and `lock` refuses partial facts without torch unless --allow-partial.
 
 Real images: envlock-test/busybox (no python3 at all), and the test python image with
-its json package removed (as in Debian's python3-minimal: python3 runs, the probe
-cannot), built here from envlock-test/python:bookworm and removed afterwards.
+its threading module removed (python3 runs, the probe, whose sources run in threads,
+cannot), built here from envlock-test/python:bookworm and removed afterwards. Its json
+package removed (as in Debian's python3-minimal) no longer stops the probe, which
+imports neither json nor re.
 """
 
 from __future__ import annotations
@@ -21,18 +23,28 @@ from tests.container.conftest import BUSYBOX_IMAGE, PY_IMAGE, docker
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("images")]
 
 
-@pytest.fixture(scope="module")
-def nojson_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tag = f"envlock-test/python-nojson:{os.getpid()}-{os.urandom(3).hex()}"
-    ctx = tmp_path_factory.mktemp("nojson")
+def _image_without(factory: pytest.TempPathFactory, module: str, path: str) -> Iterator[str]:
+    """The test python image with the standard library's `module` (at `path`) removed."""
+    tag = f"envlock-test/python-no{module}:{os.getpid()}-{os.urandom(3).hex()}"
+    ctx = factory.mktemp("no" + module)
     (ctx / "Dockerfile").write_text(
-        f"FROM {PY_IMAGE}\nRUN rm -rf /usr/lib/python3*/json && ! python3 -c 'import json'\n"
+        f"FROM {PY_IMAGE}\nRUN rm -rf {path} && ! python3 -c 'import {module}'\n"
     )
     docker("build", "-q", "--rm", "-t", tag, str(ctx), timeout=300)
     try:
         yield tag
     finally:
         docker("rmi", "-f", tag, check=False)
+
+
+@pytest.fixture(scope="module")
+def nothreading_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _image_without(tmp_path_factory, "threading", "/usr/lib/python3*/threading.py")
+
+
+@pytest.fixture(scope="module")
+def nojson_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _image_without(tmp_path_factory, "json", "/usr/lib/python3*/json")
 
 
 def _doctor(image: str, code: int = 0) -> dict[str, object]:
@@ -50,13 +62,15 @@ def _finding(report: dict[str, object], check_id: str) -> dict[str, object]:
     return found
 
 
-def test_a_python3_without_json_is_named_not_called_missing(nojson_image: str) -> None:
-    report = _doctor(nojson_image)
+def test_a_python3_that_cannot_run_the_probe_is_named_not_called_missing(
+    nothreading_image: str,
+) -> None:
+    report = _doctor(nothreading_image)
     partial = _finding(report, "EL-IMAGE-PARTIAL-PROBE")
     message = str(partial["message"])
     assert "no python3" not in message
     assert "python3 (/usr/bin/python3, Python 3.11" in message
-    assert "No module named 'json'" in message
+    assert "No module named 'threading'" in message
     details = report["details"]
     assert isinstance(details, dict)
     assert str(details["interpreter"]).startswith("/usr/bin/python3 (Python 3.11")
@@ -96,3 +110,14 @@ def test_a_full_probe_of_an_image_without_torch_is_not_partial_and_fails() -> No
     details = report["details"]
     assert isinstance(details, dict) and details["not_checked"] == []
     assert "/usr/bin/python3 (Python 3.11" in str(_finding(report, "EL-TORCH-MISSING")["message"])
+
+
+def test_a_python3_without_json_is_probed_in_full(nojson_image: str) -> None:
+    """The probe writes its JSON without the json package (probe/_jsontext.py) and reads
+    its package without it (probe/_served.py): Debian's python3-minimal lacks it."""
+    proc = run_envlock(["probe", "--image", nojson_image, "--no-torch-live", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    facts = json.loads(proc.stdout)
+    assert facts["image"]["probe_mode"] == "python"
+    assert facts["meta"]["partial"] is False
+    assert facts["system"]["python"]["version"].startswith("3.11")
