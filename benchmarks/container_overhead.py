@@ -10,7 +10,7 @@ answered, inside the container python3's start, the preload's end, the package i
 probe imported, then the probe's output ended, the exit), beside the bare `docker run`.
 Needs the engine and images from .ci/provision-docker.sh and .ci/build-test-images.sh.
 
-    python benchmarks/container_overhead.py [--image IMG] [-n N] [--baseline DIR] [--timeline]
+    python benchmarks/container_overhead.py [--image IMG] [-n N] [--baseline DIR] [--timeline [--python PY]]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -89,9 +90,13 @@ def _mark(what):
 _served.STDIN_BOOTSTRAP = (
     _mark("container: python3 started")
     + _served.STDIN_BOOTSTRAP.replace("finally:\n    done", "    " + _mark("container: preloaded") + "finally:\n    done")
-    .replace("FILES = json.loads(got[1]", _mark("container: package in") + "FILES = json.loads(got[1]")
+    .replace("FILES = marshal.loads(got[1]", _mark("container: package in") + "FILES = marshal.loads(got[1]")
     .replace("sys.exit(getattr(import_module(module), function)",
              "entry = import_module(module)\n" + _mark("container: probe imported")
+             + "import os\n_exit = os._exit\n"
+             + "def _stamped_exit(status):\n    " + _mark("container: probe exits").rstrip()
+             + "\n    _exit(status)\n"
+             + "os._exit = _stamped_exit\n"
              + "sys.exit(getattr(entry, function)")
 )
 demux = image.demux
@@ -111,9 +116,17 @@ runpy.run_module("envlock", run_name="__main__", alter_sys=True)
 """
 
 
-def timeline(image: str, runs: int, env: dict[str, str], cwd: Path) -> None:
-    """Median ms of each step of `envlock probe --image IMAGE --json` (see _STAMPS)."""
+# Under an installed envlock (--python): what pip's console script imports first.
+_INSTALLED = "import re\n"
+
+
+def timeline(
+    image: str, runs: int, env: dict[str, str], cwd: Path, python: str = sys.executable
+) -> None:
+    """Median ms of each step of `envlock probe --image IMAGE --json` (see _STAMPS), run
+    by `python`."""
     bare, envlock = pair(image)
+    stamps = _STAMPS if python == sys.executable else _INSTALLED + _STAMPS
     steps: dict[str, list[float]] = {}
     walls: dict[str, list[float]] = {"bare docker run": [], "envlock": []}
     for _ in range(runs):
@@ -122,7 +135,7 @@ def timeline(image: str, runs: int, env: dict[str, str], cwd: Path) -> None:
         walls["bare docker run"].append((time.time() - t0) * 1000)
         t0 = time.time()
         proc = subprocess.run(
-            [sys.executable, "-c", _STAMPS, *envlock[3:]],
+            [python, "-c", stamps, *envlock[3:]],
             env={**env, "ENVLOCK_BENCH_T0": repr(t0)},
             cwd=cwd,
             capture_output=True,
@@ -147,7 +160,17 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=15, help="runs of each (default 15)")
     ap.add_argument("--baseline", metavar="DIR", help="another checkout, timed in the same rounds")
     ap.add_argument("--timeline", action="store_true", help="when each step happens, not totals")
+    ap.add_argument(
+        "--python",
+        metavar="PY",
+        help="--timeline under PY, a venv's python with envlock installed (run outside the "
+        "checkout, without PYTHONPATH, `import re` first as pip's console script does)",
+    )
     args = ap.parse_args()
+    if args.timeline and args.python:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        timeline(args.image, args.n, env, Path(tempfile.gettempdir()), args.python)
+        return 0
     if args.timeline:
         timeline(args.image, args.n, {**os.environ, "PYTHONPATH": str(REPO)}, REPO)
         return 0
