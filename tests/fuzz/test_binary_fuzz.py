@@ -4,7 +4,7 @@ ELF: real little-endian shared objects (tests/probe/elf_build.py: a fatbin, DT_N
 names, undefined and exported symbols with a .gnu.hash) cut, flipped and with their
 header fields, section sizes and offsets set to extreme values, scanned as an extension
 and as the torch library its symbols are looked up in. Every outcome is an entry with
-at most a `partial` note, never an exception, within the 2 s deadline.
+at most a `partial` note, never an exception, within the 2 s of CPU per example (cpubound.py).
 
 Hostlists: lists drawn from Slurm's grammar (prefixes, padded ranges, several brackets,
 ranges side by side, repeats) and random text over its alphabet. Each is a Hostlist
@@ -35,8 +35,8 @@ from tests.probe.elf_build import fatbin, shared_object
 pytestmark = pytest.mark.fuzz
 
 # each ELF example writes two files and scans them: a third of the suite's count
-ELF_FUZZ = settings(FUZZ, deadline=2000, max_examples=max(50, EXAMPLES // 3))
-HOSTLIST_FUZZ = settings(FUZZ, deadline=2000, max_examples=max(50, EXAMPLES // 5))
+ELF_FUZZ = settings(FUZZ, deadline=None, max_examples=max(50, EXAMPLES // 3))
+HOSTLIST_FUZZ = settings(FUZZ, deadline=None, max_examples=max(50, EXAMPLES // 5))
 
 _DIR = Path(tempfile.mkdtemp(prefix="envlock-binary-fuzz-"))
 TORCH_SYMBOLS = ["_ZN3c104failEv", "_ZN2at6detail5emptyEv", "_ZN5torch3jit4loadEv"]

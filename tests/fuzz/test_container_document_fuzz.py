@@ -89,7 +89,7 @@ def _model(text: str, notes: list[str]) -> str | None:
     return with_image(facts, ImageFacts(**IMAGE), notes, []).to_json()
 
 
-@settings(FUZZ, deadline=2000, max_examples=max(EXAMPLES, 200))
+@settings(FUZZ, deadline=None, max_examples=max(EXAMPLES, 200))
 @given(mutated(), st.lists(st.text(max_size=8), max_size=2))
 def test_the_walk_writes_the_models_bytes_or_leaves_it_to_the_model(
     text: str, notes: list[str]

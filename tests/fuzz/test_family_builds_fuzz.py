@@ -2,7 +2,7 @@
 version text, a member's release status, conda's build strings and the two-install
 rule over random conda and pip lists, and the family check over facts whose torch and
 members carry random versions. Every outcome is a value or a finding, never an
-exception, within the 2 s deadline."""
+exception, within the 2 s of CPU per example (cpubound.py)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
 
-BUILDS_FUZZ = settings(FUZZ, deadline=2000, max_examples=max(50, EXAMPLES))
-CHECK_FUZZ = settings(FUZZ, deadline=2000, max_examples=max(20, EXAMPLES // 5))
+BUILDS_FUZZ = settings(FUZZ, deadline=None, max_examples=max(50, EXAMPLES))
+CHECK_FUZZ = settings(FUZZ, deadline=None, max_examples=max(20, EXAMPLES // 5))
 
 _PARTS = st.sampled_from(
     [

@@ -19,7 +19,7 @@ from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
 
-SECTIONS_FUZZ = settings(FUZZ, deadline=2000, max_examples=max(50, EXAMPLES // 4))
+SECTIONS_FUZZ = settings(FUZZ, deadline=None, max_examples=max(50, EXAMPLES // 4))
 
 
 @functools.cache

@@ -35,7 +35,7 @@ _TEXT = st.one_of(
 )
 
 
-@settings(FUZZ, deadline=2000, max_examples=EXAMPLES)
+@settings(FUZZ, deadline=None, max_examples=EXAMPLES)
 @given(
     st.dictionaries(_TEXT, _TEXT, max_size=6),
     st.lists(_TEXT, max_size=3),

@@ -2,7 +2,7 @@
 files with lines dropped, duplicated, re-indented and replaced by YAML-ish noise; random
 documents of the keys the readers look at, written by PyYAML with anchors and merge keys;
 alias bombs of random width and depth; and random text. Each read gives Plans whose spans
-lie inside the file, or one PlanError line, within the 2 s deadline of every example."""
+lie inside the file, or one PlanError line, within the 2 s of CPU per example (cpubound.py) of every example."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 pytestmark = pytest.mark.fuzz
 
 # three readers an example: a third of the suite's count each (2 s an example: issue 24)
-PLAN_YAML = settings(FUZZ, deadline=2000, max_examples=max(30, EXAMPLES // 3))
+PLAN_YAML = settings(FUZZ, deadline=None, max_examples=max(30, EXAMPLES // 3))
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "plan"
 YAML_FILES = sorted(
     p for p in CORPUS.glob("*/*") if p.suffix in (".yml", ".yaml", ".tpl") and p.is_file()

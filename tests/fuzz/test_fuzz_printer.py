@@ -47,7 +47,7 @@ def _print(spans: list[tuple[str, str | None]], soft_wrap: bool, *, rich: bool) 
     return out.getvalue()
 
 
-@settings(FUZZ, deadline=2000, max_examples=EXAMPLES)
+@settings(FUZZ, deadline=None, max_examples=EXAMPLES)
 @given(_SPANS, st.booleans(), st.sampled_from([None, "12", "80"]))
 def test_a_line_prints_as_rich_prints_it(
     spans: list[tuple[str, str | None]], soft_wrap: bool, columns: str | None

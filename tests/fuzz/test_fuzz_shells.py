@@ -26,7 +26,7 @@ _COMMAND = st.builds(
 _PROSE = st.from_regex(r"[a-z ]{0,20}", fullmatch=True)
 
 
-@settings(FUZZ, deadline=2000, max_examples=min(EXAMPLES, 300))
+@settings(FUZZ, deadline=None, max_examples=min(EXAMPLES, 300))
 @given(
     chains=st.lists(st.lists(_COMMAND, min_size=2, max_size=4), min_size=1, max_size=3),
     prose=st.lists(_PROSE, min_size=3, max_size=3),
@@ -45,7 +45,7 @@ def test_every_command_is_a_line_of_its_own(chains: list[list[str]], prose: list
     assert found == wanted, (text, out)
 
 
-@settings(FUZZ, deadline=2000, max_examples=min(EXAMPLES, 200))
+@settings(FUZZ, deadline=None, max_examples=min(EXAMPLES, 200))
 @given(st.text(max_size=200))
 def test_text_without_a_chain_is_left_as_it_is(text: str) -> None:
     if " && " not in text:

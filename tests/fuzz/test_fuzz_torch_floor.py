@@ -34,7 +34,7 @@ def _floor_of(line: str) -> str | None:
 _AROUND = st.text(max_size=80).filter(lambda s: "minimum cuda capability" not in s)
 
 
-@settings(FUZZ, deadline=2000, max_examples=EXAMPLES)
+@settings(FUZZ, deadline=None, max_examples=EXAMPLES)
 @given(
     before=_AROUND,
     after=_AROUND,
@@ -50,7 +50,7 @@ def test_the_floor_is_read_wherever_it_sits(
     assert _floor_of(line) == f"{major}.{minor}"
 
 
-@settings(FUZZ, deadline=2000, max_examples=EXAMPLES)
+@settings(FUZZ, deadline=None, max_examples=EXAMPLES)
 @given(
     text=st.text(
         alphabet=st.sampled_from("The minimu cdaplytsr.0123456789\u0661\u0967 "), max_size=300

@@ -7,7 +7,7 @@ exactly the pins and index lines, packaging exactly the packages and files, Buil
 exactly the instructions, each value intact. A lock the reader refuses is one LockError
 line. And build_lock over hostile facts always writes a lock that reads back.
 
-Each example runs in well under the 2 s deadline; a quadratic path fails here.
+Each example runs in well under the 2 s of CPU per example (cpubound.py); a quadratic path fails here.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ pytestmark = pytest.mark.fuzz
 @pytest.fixture(scope="module", autouse=True)
 def _consumers_loaded() -> None:
     """Load pip's parser (its session scans the installed distributions), BuildKit's and
-    packaging's once, outside the examples' 2 s deadline."""
+    packaging's once, outside the examples' 2 s of CPU."""
     pip_lines("six==1.17.0\n")
     docker_instructions("FROM scratch\n")
     pylock('lock-version = "1.0"\ncreated-by = "x"\npackages = []\n')
 
 
 # each example writes and parses three files: a third of the suite's count
-GENERATORS = settings(FUZZ, deadline=2000, max_examples=max(50, EXAMPLES // 6))
+GENERATORS = settings(FUZZ, deadline=None, max_examples=max(50, EXAMPLES // 6))
 SHA = "0123456789abcdef" * 4
 
 ALPHABET = "aZ09._-+!=:/@#$'\"\\ \t\n\r\x0b\x0c\x85\u2028\u2029\x00\x1c`(){}[];&|<>*?~%"

@@ -26,7 +26,7 @@ driver_st = st.one_of(
 )
 
 
-@settings(FUZZ, deadline=2000, max_examples=min(EXAMPLES, 60))
+@settings(FUZZ, deadline=None, max_examples=min(EXAMPLES, 60))
 @given(caps=caps_st, driver=driver_st)
 def test_runs_and_roads_respect_each_architectures_branches(
     caps: list[Version], driver: Version
@@ -45,7 +45,7 @@ def test_runs_and_roads_respect_each_architectures_branches(
         assert M.driver_exists_for(r.driver_at_least, caps, "linux")
 
 
-@settings(FUZZ, deadline=2000, max_examples=min(EXAMPLES, 60))
+@settings(FUZZ, deadline=None, max_examples=min(EXAMPLES, 60))
 @given(caps=caps_st)
 def test_driver_unknown_never_promises_a_driver_past_the_last_branch(caps: list[Version]) -> None:
     for f in evaluate(M, capabilities=caps, driver=None, python=None):

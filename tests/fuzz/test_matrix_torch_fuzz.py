@@ -1,7 +1,7 @@
 """`envlock matrix --torch` and the official-wheel test fuzzed (issue 21 items 1-3): any
 --torch text is an answer about one release or one usage line, never an exception; any
 torch version and conda build string says whether it is the official wheel, and the arch
-check over facts with such a torch ends in findings, within the 2 s deadline."""
+check over facts with such a torch ends in findings, within the 2 s of CPU per example (cpubound.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
 
-TORCH_FUZZ = settings(FUZZ, deadline=2000, max_examples=max(30, EXAMPLES // 3))
-CHECK_FUZZ = settings(FUZZ, deadline=2000, max_examples=max(15, EXAMPLES // 10))
+TORCH_FUZZ = settings(FUZZ, deadline=None, max_examples=max(30, EXAMPLES // 3))
+CHECK_FUZZ = settings(FUZZ, deadline=None, max_examples=max(15, EXAMPLES // 10))
 
 _PIECES = st.sampled_from(
     [

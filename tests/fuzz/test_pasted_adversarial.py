@@ -331,11 +331,11 @@ def adversarial_text(draw: st.DrawFn) -> tuple[str, str]:
     return kind, "\n".join(parts)
 
 
-@settings(FUZZ, deadline=2000, max_examples=max(30, EXAMPLES // 15))
+@settings(FUZZ, deadline=None, max_examples=max(30, EXAMPLES // 15))
 @given(adversarial_text())
 def test_long_repetitive_lines_from_the_patterns_fragments(case: tuple[str, str]) -> None:
     """Long repetitive lines, under and over the skip bound: each example, every parser
-    and the whole report path, within hypothesis' 2 s deadline."""
+    and the whole report path, within the suite's 2 s of CPU per example (cpubound.py)."""
     kind, text = case
     for _, run in parsers(kind, text):
         run()

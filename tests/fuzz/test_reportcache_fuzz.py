@@ -44,7 +44,7 @@ def _reordered(value: Any) -> Any:
     return value
 
 
-@settings(FUZZ, deadline=2000, max_examples=EXAMPLES)
+@settings(FUZZ, deadline=None, max_examples=EXAMPLES)
 @given(_DOC, _JSON, st.text(max_size=8), _JSON)
 def test_only_the_volatile_meta_is_left_out(
     doc: dict[str, Any], other: Any, when: str, durations: Any

@@ -37,7 +37,7 @@ from tests.install.test_swap import tree
 
 pytestmark = pytest.mark.fuzz
 
-RESTORE = settings(FUZZ, deadline=2000, max_examples=max(30, EXAMPLES // 15))
+RESTORE = settings(FUZZ, deadline=None, max_examples=max(30, EXAMPLES // 15))
 
 VENV_NAMES = sorted(venvdir.VENV_DIRS | venvdir.VENV_FILES)
 USER_NAMES = [

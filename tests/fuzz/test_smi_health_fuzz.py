@@ -5,7 +5,7 @@ values replaced at random (Yes/No/N/A, counts, fabric states and statuses) are r
 envlock's pasted path (envlock/pasted/smi_health.py) and, as the NVML answers they print,
 by the probe through the fake pynvml (tests/checks/smi_nvml.py): both readings must give
 each GPU the same health and the doctor the same health findings. Hostile: deep nesting,
-long lines and huge counts end in partial facts or one FactsError, within the deadline.
+long lines and huge counts end in partial facts or one FactsError, within the 2 s of CPU per example (cpubound.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning"),
 ]
 
-HEALTH = settings(FUZZ, deadline=2000, max_examples=max(30, EXAMPLES // 3))
+HEALTH = settings(FUZZ, deadline=None, max_examples=max(30, EXAMPLES // 3))
 RECORDED = [
     p for p in sorted((FIXTURES / "nvidia_smi").glob("*.q.txt")) if "GPU 0000" in p.read_text()
 ]

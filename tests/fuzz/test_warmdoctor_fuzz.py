@@ -31,7 +31,7 @@ def _parsed(argv: list[str]) -> object | None:
     return parsed("doctor", argv)
 
 
-@settings(FUZZ, deadline=2000, max_examples=max(EXAMPLES, 200))
+@settings(FUZZ, deadline=None, max_examples=max(EXAMPLES, 200))
 @given(st.lists(st.sampled_from(_TOKENS), max_size=7))
 def test_a_plain_doctor_is_what_argparse_reads(tokens: list[str]) -> None:
     argv = ["doctor", *tokens]
