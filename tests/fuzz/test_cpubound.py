@@ -31,4 +31,5 @@ def test_an_example_that_waits_passes_however_long_the_wall_clock() -> None:
 @given(st.integers(min_value=0, max_value=3))
 def test_the_suite_wraps_every_hypothesis_test(n: int) -> None:
     # tests/fuzz/conftest.py replaced this test's inner test by the bounded one
-    assert getattr(test_the_suite_wraps_every_hypothesis_test.hypothesis.inner_test, "_cpu_bounded")
+    inner = test_the_suite_wraps_every_hypothesis_test.hypothesis.inner_test
+    assert inner._cpu_bounded
