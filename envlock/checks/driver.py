@@ -13,6 +13,7 @@ from envlock.checks.hints import (
     pinned_by,
     remedy_for,
 )
+from envlock.checks.minorcompat import needs_more_than_torch
 from envlock.checks.registry import check
 from envlock.checks.triton import triton_driver_need
 from envlock.findings import Finding, Severity
@@ -193,16 +194,11 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
     driver = ctx.driver_version
     possible = full is None or _driver_exists(ctx, full)
     target = _with_triton(ctx, full)
-    fixes = (
-        [
-            f"upgrade the NVIDIA driver to >= {target}"
-            + (" (for Triton's kernels too: EL-TRITON-DRIVER-TOO-OLD)" if target != full else "")
-            if target
-            else "upgrade the NVIDIA driver"
-        ]
-        if possible
-        else []
-    )
+    fixes = [_upgrade_words(target, full)] if possible else []
+    why = needs_more_than_torch(ctx)
+    if why is None and fixes:  # torch alone, on SASS: NVIDIA's supported road (a note)
+        yield _minor_note(ctx, torch_cuda, full, fixes[0], possible, target)
+        return
     hint, build_road = _same_release_road(ctx, driver_road=bool(fixes))
     if fixes and (pin := pinned_by(ctx)):
         hint, build_road = None, []
@@ -219,13 +215,48 @@ def driver_minor_compat(ctx: CheckContext) -> Iterator[Finding]:
             f"driver{f' ({full})' if full else ''}: torch runs through minor-version "
             f"compatibility, but this driver cannot JIT-compile PTX built by CUDA "
             f"{torch_cuda}'s toolchain ('the provided PTX was compiled with an unsupported "
-            "toolchain'): kernels shipped only as PTX, in torch or an extension, fail"
+            f"toolchain'): kernels shipped only as PTX, in torch or an extension, fail ({why})"
         ),
         fix="; ".join(fixes),
         evidence={
             **_driver_evidence(ctx),
             "needed_full": str(full) if full else None,
             "fix.roads": (_driver_road(ctx, target) if possible else []) + build_road,
+        },
+    )
+
+
+def _upgrade_words(target: Version | None, full: Version | None) -> str:
+    if target is None:
+        return "upgrade the NVIDIA driver"
+    triton = " (for Triton's kernels too: EL-TRITON-DRIVER-TOO-OLD)" if target != full else ""
+    return f"upgrade the NVIDIA driver to >= {target}{triton}"
+
+
+def _minor_note(
+    ctx: CheckContext,
+    torch_cuda: Version,
+    full: Version | None,
+    upgrade: str,
+    possible: bool,
+    target: Version | None,
+) -> Finding:
+    return Finding(
+        check_id="EL-DRIVER-MINOR-COMPAT",
+        severity=Severity.INFO,
+        message=(
+            f"driver {ctx.driver_version or ctx.driver.cuda_version} is older than CUDA "
+            f"{torch_cuda}'s own driver{f' ({full})' if full else ''}: torch runs through "
+            "NVIDIA's minor-version compatibility, and its kernels for these GPUs are SASS, so "
+            "nothing of torch's needs this driver's PTX JIT; an extension that ships PTX of a "
+            "newer toolchain or calls newer driver APIs fails ('the provided PTX was compiled "
+            "with an unsupported toolchain', 'undefined symbol: cu...')"
+        ),
+        fix=f"nothing to change while it runs; where an extension fails so: {upgrade}",
+        evidence={
+            **_driver_evidence(ctx),
+            "needed_full": str(full) if full else None,
+            "fix.roads": _driver_road(ctx, target) if possible else [],
         },
     )
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from envlock.pasted.draft import TORCH_NOT_IMPORTED, Draft, normalize
+from envlock.pasted.draft import TORCH_NOT_IMPORTED, VLLM_REPORT, Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
 from envlock.pasted.os_lines import os_line, windows_platform
+from envlock.pasted.python_paths import python_from_paste_paths
 from envlock.pasted.signals import collect_env_signals
 from envlock.pasted.torch_warnings import torch_warnings
 from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
@@ -110,6 +111,8 @@ _HEADINGS = frozenset(
         "vllm info",
     }
 )
+# the headings only vLLM's copy prints (torch's collect_env has none of them)
+_VLLM_HEADINGS = frozenset({"system info", "pytorch info", "cuda / gpu info", "vllm info"})
 # Variables read outside an "Environment Variables" block (and outside vLLM's reports).
 _ENV_PREFIXES = ("CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "VLLM_", "LD_LIBRARY_PATH")
 
@@ -121,6 +124,7 @@ class _Reading:
     fields: dict[str, list[str]] = field(default_factory=dict)
     current: str | None = None
     in_env_block: bool = False
+    vllm: bool = False  # one of vLLM's own section headings was read
 
 
 def parse_collect_env(text: str, draft: Draft) -> int:
@@ -141,6 +145,9 @@ def parse_collect_env(text: str, draft: Draft) -> int:
         if not heading and not _known_key(r, line, stripped):
             _block_or_env(r, stripped, draft)
     _apply(r.fields, draft)
+    if r.vllm:
+        draft.note(VLLM_REPORT)
+    python_from_paste_paths(text, draft)
     # an excerpt cut before its first key may hold only what torch printed on import: its
     # GPUs and their capabilities, its arch list, its word on the driver are read all the same
     return len(r.fields) or len(draft.warned_capabilities)
@@ -150,6 +157,8 @@ def _heading(r: _Reading, heading: str) -> bool:
     """A section heading (lowercased): it ends the block before it; True if it was one."""
     if heading not in _HEADINGS:
         return False
+    if heading in _VLLM_HEADINGS:
+        r.vllm = True
     r.in_env_block = heading == "environment variables"
     if heading == "versions of relevant libraries":
         r.current = "versions"

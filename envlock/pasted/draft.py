@@ -44,6 +44,9 @@ _NAME_NORMALIZE = re.compile(r"[-_.]+")
 # the note of a report whose interpreter has no torch (checks/runtime reads it: absent, not
 # unknown, which a partial Facts' torch otherwise is)
 TORCH_NOT_IMPORTED = "PyTorch version: N/A: collect_env could not import torch"
+# the note of vLLM's copy of collect_env (its 'PyTorch Info' / 'vLLM Info' sections): a report
+# from a vLLM environment even where the excerpt ends before its vLLM lines (vllm#31700)
+VLLM_REPORT = "vLLM's collect_env (its sections)"
 
 
 def normalize(name: str) -> str:

@@ -218,11 +218,23 @@ CASES = [
     Case("EL-DRIVER-MINOR-COMPAT", "h100 host as built", h100_host, False),
     Case(
         "EL-DRIVER-MINOR-COMPAT",
-        "torch edited to 2.14.1+cu132 (needs 595.45.04) on 580",
+        "torch edited to 2.14.1+cu132 (needs 595.45.04) on 580: torch alone, SASS for the H100",
         lambda: _torch(h100_host(), "2.14.1+cu132", "13.2"),
         True,
-        Severity.WARNING,
+        Severity.INFO,
         says="minor-version compatibility",
+    ),
+    Case(
+        "EL-DRIVER-MINOR-COMPAT",
+        "the same with vLLM installed (kernels of its own toolchain)",
+        lambda: edit(
+            _torch(h100_host(), "2.14.1+cu132", "13.2"),
+            "packages.distributions",
+            {**h100_host().packages.distributions, "vllm": "0.19.0"},
+        ),
+        True,
+        Severity.WARNING,
+        says="vllm 0.19.0 ship kernels",
     ),
     Case(
         "EL-DRIVER-MINOR-COMPAT",
