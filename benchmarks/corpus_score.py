@@ -49,6 +49,9 @@ class Row:
     errors: tuple[str, ...]
     verdict: str  # "hit", "miss" or "-" (not scored)
     source: str = "issue"  # "repo-file": a repository file's report, not a thread (scored apart)
+    # False for a log excerpt, a library's warning alone or a hand-written list (trait
+    # not-an-env-report, session 8): scored, and reported apart from environment reports
+    env_report: bool = True
 
 
 def _expected(entry: dict[str, object]) -> str:
@@ -90,7 +93,19 @@ def score_entry(part: str, folder: Path, entry: dict[str, object]) -> Row:
     batch = str(entry.get("added", "-"))
     traits = entry.get("traits") or []
     source = "repo-file" if isinstance(traits, list) and "repo-file" in traits else "issue"
-    return Row(part, str(entry["file"]), batch, category, expected, top_id, errors, verdict, source)
+    env_report = not (isinstance(traits, list) and "not-an-env-report" in traits)
+    return Row(
+        part,
+        str(entry["file"]),
+        batch,
+        category,
+        expected,
+        top_id,
+        errors,
+        verdict,
+        source,
+        env_report,
+    )
 
 
 def score_part(part: str) -> list[Row]:
@@ -136,6 +151,12 @@ def print_text(rows: list[Row], summaries: dict[str, dict[str, object]]) -> None
             _print_summary(f"  {part} repo-file", summary(files))
             threads = [r for r in rows if r.part == part and r.source != "repo-file"]
             _print_summary(f"  {part} issue threads", summary(threads))
+        # environment reports (collect_env, other tools' env reports) and the rest, apart
+        other = [r for r in rows if r.part == part and not r.env_report]
+        if other:
+            reports = [r for r in rows if r.part == part and r.env_report]
+            _print_summary(f"  {part} environment reports", summary(reports))
+            _print_summary(f"  {part} logs, warnings, hand-written", summary(other))
 
 
 def _of(rows: list[Row], part: str, batch: str) -> list[Row]:
