@@ -11,8 +11,8 @@ both use it.
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
 
 from envlock import __version__
 from envlock.probe._served import command, served, stdin_command, stdin_payload
@@ -127,29 +127,34 @@ def stdin_package(*, with_pynvml: bool) -> bytes:
 class PackageLater:
     """stdin_package(), built in a thread from start() on (the caller meanwhile waits on
     the daemon, the GIL free); calling it waits for the package and returns it, or raises
-    the error that building it raised."""
+    the error that building it raised. The thread is started without waiting for it to
+    run (threading's start() waits, and its caller then waited up to the 5 ms switch
+    interval to get the GIL back from it: the container's start request, later)."""
 
     def __init__(self, *, with_pynvml: bool) -> None:
         self.with_pynvml = with_pynvml
-        self._thread: threading.Thread | None = None
+        self._built = _thread.allocate_lock()  # held until the package (or error) is in _box
+        self._started = False  # start() is called by one thread first (image.py's)
         self._box: list[bytes | BaseException] = []
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._build, name="envlock-package")
-            self._thread.daemon = True
-            self._thread.start()
+        if not self._started:
+            self._started = True
+            self._built.acquire()
+            _thread.start_new_thread(self._build, ())
 
     def _build(self) -> None:
         try:
             self._box.append(stdin_package(with_pynvml=self.with_pynvml))
         except BaseException as exc:  # raised again in the caller's thread
             self._box.append(exc)
+        finally:
+            self._built.release()
 
     def __call__(self) -> bytes:
         self.start()
-        assert self._thread is not None
-        self._thread.join()
+        with self._built:  # free once built
+            pass
         if isinstance(self._box[0], BaseException):
             raise self._box[0]
         return self._box[0]

@@ -25,6 +25,7 @@ the SDK (remote daemons) the package travels in the command line, a logs call re
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 import threading
@@ -277,12 +278,12 @@ class _ImageRun:
                 command.stdin.start()
                 if attached is not None:  # written while the daemon starts the container
                     attached.send_ahead(command.stdin, self.timeout + GRACE_S)
-            loading = _preload(model=self.load_model) if len(self.created) == 1 else None
+            loaded = _preload(model=self.load_model) if len(self.created) == 1 else None
             try:
                 self.engine.start(cid)
             finally:
-                if loading is not None:
-                    loading.join()
+                if loaded is not None:
+                    loaded()
         except BaseException as exc:
             if attached is not None:
                 attached.close()
@@ -394,11 +395,24 @@ class _ImageRun:
         self.created.clear()
 
 
-def _preload(*, model: bool) -> threading.Thread:
+def _preload(*, model: bool) -> Callable[[], None]:
     """What turns the probe's output into its result, imported in a thread (this one
     waits on the daemon, the GIL free): parse, the Facts model (~50 ms) and its decoder,
-    or (`model` False) the document walk. An import error is left to the import that
-    needs the module."""
+    or (`model` False) the document walk; the call returned waits for it. An import error
+    is left to the import that needs the module. The thread is started as PackageLater's
+    is, without waiting for it to run (threading's start() cost up to 5 ms)."""
+    loaded = _thread.allocate_lock()
+    loaded.acquire()
+
+    def run() -> None:
+        try:
+            load()
+        finally:
+            loaded.release()
+
+    def wait() -> None:
+        with loaded:
+            pass
 
     def load() -> None:
         try:
@@ -414,9 +428,8 @@ def _preload(*, model: bool) -> threading.Thread:
         except Exception:  # no msgspec: facts_from_json reads with the reference
             return
 
-    thread = threading.Thread(target=load, name="envlock-preload", daemon=True)
-    thread.start()
-    return thread
+    _thread.start_new_thread(run, ())
+    return wait
 
 
 def _shell_command() -> _Command:

@@ -12,10 +12,10 @@ knows the registry credentials in ~/.docker/config.json.
 from __future__ import annotations
 
 import _socket  # socket's Python layer (its enums, selectors) costs ~3 ms of every probe
+import _thread
 import contextlib
 import json
 import select
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -272,38 +272,47 @@ class _Ahead:
         self.sock = sock
         self.stdin = stdin
         self.deadline = time.monotonic() + timeout
-        self.stopped = False
-        self.lock = threading.Lock()  # held for each socket call; stop() takes it
-        self.thread = threading.Thread(target=self._run, name="envlock-stdin", daemon=True)
-        self.thread.start()
+        self.stopped = False  # stop() says so, seen at the writer's next turn
+        self.ended = _thread.allocate_lock()  # held while the thread runs
+        self.ended.acquire()
+        # not threading's start(), which waits for the thread to run (the caller's start
+        # request then waited up to the 5 ms switch interval for the GIL)
+        _thread.start_new_thread(self._run, ())
 
     def _run(self) -> None:
+        try:
+            self._write()
+        finally:
+            self.ended.release()
+
+    def _write(self) -> None:
         try:
             pending = memoryview(self.stdin())
         except BaseException:  # the caller's own stdin() raises it again
             return
         while True:  # an empty stdin is closed too
             left = self.deadline - time.monotonic()
-            with self.lock:
-                if self.stopped or left <= 0:
-                    return
-                try:
-                    _, writable, _ = select.select([], [self.sock], [], min(left, 0.5))
-                    if writable:
-                        pending = _write_some(self.sock, pending)
-                        if not pending:  # all written and stdin closed, or the reader gone
-                            return
-                except (OSError, ValueError):  # the connection failed: exchange() says so
-                    return
+            if self.stopped or left <= 0:
+                return
+            try:
+                _, writable, _ = select.select([], [self.sock], [], min(left, 0.5))
+                if writable:
+                    pending = _write_some(self.sock, pending)
+                    if not pending:  # all written and stdin closed, or the reader gone
+                        return
+            except (OSError, ValueError):  # the connection failed: exchange() says so
+                return
 
     def stop(self) -> None:
-        """The thread ended (a blocked select or send woken by the shutdown) before the
-        socket may close."""
+        """The thread ended before the socket may close: a send woken by the shutdown, a
+        select at its next turn (a shut-down unix socket whose buffer is full never
+        selects as writable; stop() used to wait for the lock the writer took again at
+        every turn, for ever when it always won it)."""
+        self.stopped = True
         with contextlib.suppress(OSError):
             self.sock.shutdown(_socket.SHUT_RDWR)
-        with self.lock:
-            self.stopped = True
-        self.thread.join()
+        with self.ended:  # the thread ended
+            pass
 
 
 def _write_some(sock: _socket.socket, pending: memoryview) -> memoryview:

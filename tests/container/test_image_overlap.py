@@ -93,7 +93,7 @@ def test_without_msgspec_the_output_is_read_by_the_reference() -> None:
         "import sys\n"
         "sys.modules['msgspec'] = None  # import msgspec: ImportError\n"
         "from envlock.container.image import _preload\n"
-        "_preload(model=True).join()\n"
+        "_preload(model=True)()\n"
         "from envlock.container import parse\n"
         "facts = parse.facts_from_json(open(sys.argv[1]).read(), 'image x')\n"
         "print(facts.facts_version)\n"
