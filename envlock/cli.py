@@ -10,22 +10,21 @@ so `envlock verify` starts fast.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from types import ModuleType
 
 from envlock import DISTRIBUTION, __version__
 from envlock.errors import EnvlockError, ExitCode
 
 # typing (~5 ms in a user's venv): the console script imports this module, and a repeat
 # restore starts its install before it imports typing
-# (tests/commands/test_restore_warm.py::test_a_repeat_restore_starts_uv_before_it_imports_typing)
+# (tests/commands/test_restore_warm.py::test_a_repeat_restore_starts_uv_before_it_imports_typing),
+# nor contextlib or importlib (install/quick.py: nothing a Python start has not loaded)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse  # loaded by build_parser: a command answered before the parser needs none
+    from collections.abc import Callable, Iterable, Sequence
+    from types import ModuleType
     from typing import Any, NoReturn, TextIO
 
     from envlock.findings import Report
@@ -65,6 +64,8 @@ exit codes:
 
 
 def _load(name: str) -> ModuleType:
+    import importlib
+
     return importlib.import_module(f"envlock.commands.{name}")
 
 
@@ -248,8 +249,10 @@ class ReaderMayLeave:
         finally:
             os.close(devnull)
         # what is still buffered goes to /dev/null now; the interpreter's flush at exit too
-        with contextlib.suppress(OSError, ValueError):
+        try:  # noqa: SIM105 (contextlib: no import before a repeat restore's uv)
             self._stream.flush()
+        except (OSError, ValueError):
+            pass
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -266,16 +269,18 @@ def exit_code(outcome: Report | ExitCode | None) -> ExitCode:
 
 
 def entry() -> None:
-    from envlock.usecases.warmverify import run
-
     argv = sys.argv[1:]
-    code = run(argv, main)  # a warm `envlock verify` answers from its stored output
-    if code is not None:
-        sys.exit(code)
+    code = None
     if argv[:1] == ["restore"]:  # a repeat restore starts installing before the CLI runs
         from envlock.usecases.warmrestore import ahead
 
         code = ahead(argv, main, failed)
+    else:
+        from envlock.usecases.warmverify import run
+
+        code = run(argv, main)  # a warm `envlock verify` answers from its stored output
+        if code is not None:
+            sys.exit(code)
     if argv[:1] == ["probe"]:  # `probe --image IMAGE --json` too, before the parser loads
         from envlock.usecases.imageprobe import run as probe_image
 
@@ -296,6 +301,8 @@ def leave(code: int) -> NoReturn:
         sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a reader gone: nothing to flush to
+        try:  # noqa: SIM105 (contextlib: no import before a repeat restore's uv)
             stream.flush()
+        except (OSError, ValueError):  # a reader gone: nothing to flush to
+            pass
     os._exit(code)

@@ -4,8 +4,10 @@ repeat `envlock restore LOCK --venv DIR` starts uv before it imports dataclasses
 ms of a Python start on a busy 2-core machine, while `uv venv` takes ~30 ms in all).
 
 The house writes its value types as frozen dataclasses; the types that path builds
-before uv starts (install/early.Started, install/venvdir.VenvTarget, install/marker.Marker,
-install/plancache.Guess) are Frozen instead: __slots__, an explicit typed keyword-only
+before uv starts or while it runs (install/early.Started, install/venvdir.VenvTarget,
+install/marker.Marker, install/plancache.Guess, install/quick.Begun, and
+install/restore.py's Installation and Step: dataclasses' imports would take uv's CPU on
+a busy machine) are Frozen instead: __slots__, an explicit typed keyword-only
 __init__, and from here equality and hashing by the slots' values, a repr, no assignment
 after __init__, replace(), and pickling by their slots (picklecache builds these as it
 builds dataclasses: tests/install/test_frozen_records.py).

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from envlock.install.early import Started
     from envlock.install.plancache import Guess
+    from envlock.install.quick import Begun
 
 # the options of a plain restore (whether each takes a value): none changes the start
 _OPTIONS = {"--venv": True, "--installer": True, "--format": True, "--strict": False}
@@ -74,9 +75,18 @@ def start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, 
     """The venv's building started as restore_lock() starts it, then the lock read and,
     with a guess for it, the guessed install started; held for take() with the guess and
     what it was started for. None: anything unusual (the full CLI starts again, or says
-    why it cannot)."""
+    why it cannot). With uv and a stored plan for the lock file as it is, install/quick.py
+    starts it first, importing nothing."""
+    from envlock.install import quick
+
+    begun = quick.start(lock, venv, installer)
+    found = _taken_over(begun, lock, venv) if begun is not None else None
+    return found if found is not None else _start(lock, venv, installer)
+
+
+def _start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, Inputs] | None:
     from envlock.install.early import choose_installer, start_guessed, start_venv
-    from envlock.install.plancache import key, load
+    from envlock.install.plancache import load
     from envlock.livecache import cache_dir
     from envlock.safeio import UnreadableFile, read_bounded
 
@@ -91,7 +101,7 @@ def start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, 
         except UnreadableFile:  # the full CLI says why
             hold((lock, venv, chosen, None), started)
             return started, None, (lock, venv, chosen, None)
-        entry = key(raw, lock, (None, None, chosen, sys.executable))  # _Guessed's settings
+        entry = _key(raw, lock, chosen)
         guess = load(cache_dir(), entry)
         if guess is not None:
             started = start_guessed(started, guess, installer=chosen)
@@ -101,6 +111,47 @@ def start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, 
     inputs = (lock, venv, chosen, entry)
     hold(inputs, started)
     return started, guess, inputs
+
+
+def _key(raw: bytes, lock: str, chosen: str) -> str:
+    from envlock.install.plancache import key
+
+    return key(raw, lock, (None, None, chosen, sys.executable))  # _Guessed's settings
+
+
+def _taken_over(begun: Begun, lock: str, venv: str) -> tuple[Started, Guess | None, Inputs] | None:
+    """What install/quick.py started, as start() would have started it, finished while
+    uv runs: the activate scripts, the temporary directory's sweep, and the plan's key
+    from the lock's bytes (the stored guess stands only when it is the entry's). None:
+    stopped, DIR as it was (start() starts again)."""
+    from envlock.install.early import Launch, Started
+    from envlock.install.swap import Swap, sweep
+    from envlock.install.venvdir import VenvTarget
+    from envlock.install.venvwrite import write_scripts
+    from envlock.safeio import UnreadableFile, read_bounded
+
+    b = begun
+    t = VenvTarget(given=venv, final=b.final, force=False, run=b.run, build=b.build)
+    launch = Launch(None, b.fill, b.text, running=b.child)
+    started = Started(
+        swap=Swap.begun(t, log, b.fd, list(b.made)), argv=b.venv_argv, proc=None, launch=launch
+    )
+    try:
+        write_scripts(b.scripts)
+        sweep(None, log)  # the temporary directory's (Swap.begin's sweep, DIR's done)
+        try:
+            entry: str | None = _key(read_bounded(lock), lock, "uv")
+        except UnreadableFile:  # the full CLI says why
+            entry = None
+    except OSError:
+        started.abandon()
+        return None
+    except BaseException:
+        started.abandon()
+        raise
+    inputs = (lock, venv, "uv", entry)
+    hold(inputs, started)
+    return started, b.guess if entry == b.key else None, inputs
 
 
 def hold(inputs: Inputs, started: Started) -> None:

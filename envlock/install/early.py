@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 from envlock.errors import RestoreError
 from envlock.frozen import Frozen
+from envlock.install.quick import REQUIREMENTS as REQUIREMENTS
+from envlock.install.quick import own_venv_step, uv_install_step
 from envlock.install.spawn import Child, spawn
 from envlock.install.swap import Swap
 from envlock.install.venvdir import VenvTarget, target
@@ -27,8 +29,6 @@ if TYPE_CHECKING:
     from envlock.install.plancache import Guess
 
 INSTALLERS = ("auto", "uv", "pip")
-# The requirements file's name in planned steps; install() puts the real path there.
-REQUIREMENTS = "requirements.envlock.txt"
 
 
 def start_step(argv: tuple[str, ...]) -> Child:
@@ -92,16 +92,20 @@ def stop(proc: Child) -> None:
 class Launch:
     """The guessed install step (`argv`, reading a requirements file of `text`), started
     by a thread once the venv step exits with 0, or at once when the venv was built in
-    this process (`venv` None); never after stop()."""
+    this process (`venv` None), or `running` already; never after stop()."""
 
-    def __init__(self, venv: Child | None, argv: tuple[str, ...], text: str) -> None:
+    def __init__(
+        self, venv: Child | None, argv: tuple[str, ...], text: str, *, running: Child | None = None
+    ) -> None:
         self.argv = argv
         self.text = text
-        self.proc: Child | None = None
+        self.proc: Child | None = running  # started already (install/quick.py)
         self._error: RestoreError | None = None
         self._stopped = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        if running is not None:
+            return
         if venv is None:
             self._run(None)
             return
@@ -241,7 +245,7 @@ def choose_installer(wanted: str) -> str:
 def create_step(venv: VenvTarget, *, installer: str, base: str) -> tuple[str, ...]:
     """The command that makes the new venv at venv.build, named for DIR in its prompt."""
     new, prompt = venv.build, os.path.basename(venv.final) or "venv"
-    here = (base, "-m", "venv", "--without-pip", "--prompt", prompt, new)
+    here = own_venv_step(base, prompt, new)
     if installer == "uv" and venv_here(here):
         return here  # uv installs into it: envlock's own interpreter builds it, no child
     if installer == "uv":
@@ -255,9 +259,7 @@ def fill_step(
     """The command that installs the requirements into the new venv."""
     new_python = os.path.join(venv.build, "bin", "python")
     if installer == "uv":
-        sync = "sync" if complete else "install"
-        deps = () if complete else ("-r",)
-        return ("uv", "pip", sync, "--python", new_python, *deps, requirements)
+        return uv_install_step(new_python, complete, requirements)
     return pip_step(new_python, complete, requirements)
 
 

@@ -8,19 +8,32 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
 
 from envlock.frozen import Frozen
-from envlock.safeio import UnreadableFile, read_bounded
+from envlock.install.quick import (  # the names and the writer, for a start without json
+    FIXED_RUN,
+    MARKER,
+    RUN_PREFIX,
+    boot_id,
+    marker_text,
+    proc_stat,
+    started_at,
+    write_marker,
+)
+from envlock.install.quickplan import read_small
 
-RUN_PREFIX = ".envlock-restore-"
-# A run's usual working directory: one name for every restore of DIR, so the new venv's
-# interpreter has one path and uv's interpreter cache (keyed by that path) knows it; a
-# path of its own each run costs `uv pip sync` a Python start to query it (~50 ms). Its
-# marker names the pid. A run that finds it taken works in RUN_PREFIX + its pid.
-FIXED_RUN = RUN_PREFIX + "build"
+# the names install/quick.py holds, read here as before
+__all__ = [
+    "FIXED_RUN",
+    "MARKER",
+    "RUN_PREFIX",
+    "boot_id",
+    "read_small",
+    "started_at",
+    "write_marker",
+]
+
 TMP_PREFIX = "envlock-restore-"
-MARKER = "envlock-restore.json"
 PHASES = ("build", "swap", "commit")
 
 RUN_RE = re.compile(r"\.envlock-restore-([0-9]{1,10}|build)")
@@ -50,16 +63,7 @@ class Marker(Frozen):
         self._set(pid=pid, started=started, boot=boot, phase=phase, moved_in=moved_in)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "envlock-restore": 1,
-                "pid": self.pid,
-                "started": self.started,
-                "boot": self.boot,
-                "phase": self.phase,
-                "moved-in": list(self.moved_in),
-            }
-        )
+        return marker_text(self.pid, self.started, self.boot, self.phase, self.moved_in)
 
 
 def read_marker(run: str) -> Marker | None:
@@ -113,40 +117,6 @@ def _writer(doc: dict[object, object]) -> int | None:
     return pid if type(pid) is int and pid > 0 else None
 
 
-def write_marker(run: str, phase: str, moved_in: Iterable[str] = ()) -> None:
-    """Atomically (a half-written marker would make the run look foreign), and not
-    fsynced: two of a restore's three markers come after its install, where each fsync
-    was the user's wait (2-11 ms). After a power loss a marker may be torn (read as
-    none: its directory is named, never removed) or be the one before (a build marker
-    beside a swap's held old venv is not trusted: swap.py's sweep)."""
-    pid = os.getpid()
-    mark = Marker(
-        pid=pid, started=started_at(pid), boot=boot_id(), phase=phase, moved_in=tuple(moved_in)
-    )
-    tmp = os.path.join(run, MARKER + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(mark.to_json())
-    os.replace(tmp, os.path.join(run, MARKER))
-
-
-def started_at(pid: int) -> str | None:
-    stat_line = _proc_stat(pid)
-    return stat_line[19] if stat_line and len(stat_line) > 19 else None
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """/proc/PID/stat's fields after the command name (state first), or None."""
-    data = read_small(f"/proc/{pid}/stat", 4096)
-    if data is None:
-        return None
-    return data.decode("ascii", "replace").rpartition(")")[2].split()
-
-
-def boot_id() -> str | None:
-    data = read_small("/proc/sys/kernel/random/boot_id", 256)
-    return data.decode("ascii", "replace").strip() if data else None
-
-
 def alive(mark: Marker) -> bool:
     """Whether the process that wrote the marker still runs (a reused pid does not)."""
     if mark.boot is not None and boot_id() not in (None, mark.boot):
@@ -159,7 +129,7 @@ def alive(mark: Marker) -> bool:
         pass  # another user's process: it exists
     except (OSError, OverflowError):
         return False
-    fields = _proc_stat(mark.pid)
+    fields = proc_stat(mark.pid)
     if fields is None:
         return True
     if fields[0] in ("Z", "X"):  # killed, not yet reaped
@@ -173,10 +143,3 @@ def pid_exists(pid: int) -> bool:
 
 def plain_name(name: str) -> bool:
     return bool(name) and name not in (".", "..") and "/" not in name and "\0" not in name
-
-
-def read_small(path: str, limit: int = 1024) -> bytes | None:
-    try:
-        return read_bounded(path, limit)
-    except UnreadableFile:
-        return None

@@ -10,15 +10,13 @@ writes. Verifying the result is the API's (api.restore_lock), after this returns
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from envlock.errors import RestoreError
+from envlock.frozen import Frozen
 from envlock.install.early import (  # a repeat restore's start: no dataclasses (early.py)
     INSTALLERS as INSTALLERS,
 )
@@ -58,10 +56,15 @@ if TYPE_CHECKING:  # the lock's models load while the venv is being built (start
 INSTALL_TIMEOUT_S = 3600.0
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Step:
+class Step(Frozen):
+    """One command of an installation: `what` it does (venv, check, install)."""
+
+    __slots__ = ("argv", "what")
     argv: tuple[str, ...]
     what: str
+
+    def __init__(self, *, argv: tuple[str, ...], what: str) -> None:
+        self._set(argv=argv, what=what)
 
     def shell(self) -> str:
         import shlex
@@ -69,12 +72,25 @@ class Step:
         return shlex.join(self.argv)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Installation:
+class Installation(Frozen):
+    """The commands of a restore (Frozen, envlock/frozen.py, not a dataclass: a repeat
+    restore runs them while uv installs, where dataclasses' imports take uv's CPU)."""
+
+    __slots__ = ("installer", "python", "steps", "venv")
     installer: str  # uv or pip
     python: str  # the interpreter the result runs under
     steps: tuple[Step, ...]
-    venv: VenvTarget | None = None  # --venv: where it is built and swapped in
+    venv: VenvTarget | None  # --venv: where it is built and swapped in
+
+    def __init__(
+        self,
+        *,
+        installer: str,
+        python: str,
+        steps: tuple[Step, ...],
+        venv: VenvTarget | None = None,
+    ) -> None:
+        self._set(installer=installer, python=python, steps=steps, venv=venv)
 
 
 def python_minor(python: str) -> str:
@@ -85,6 +101,8 @@ def python_minor(python: str) -> str:
         return (
             f"{sys.version_info[0]}.{sys.version_info[1]}"  # the binary running envlock: no child
         )
+    import subprocess  # only for another interpreter (a repeat restore's runs none)
+
     try:
         out = subprocess.run(
             [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
@@ -228,7 +246,7 @@ def install(
     if started is not None and started.installed:
         return started.swap  # install/ahead.py ran it and swapped it in: nothing to run
     swap = Swap.begin(inst.venv, log) if started is None else started.swap
-    steps = dataclasses.replace(steps, inst=_worked_in(inst, swap.target))
+    steps = steps.of(_worked_in(inst, swap.target))
     _run_and_swap(steps, swap, started, meanwhile)
     return swap
 
@@ -292,16 +310,32 @@ def _worked_in(inst: Installation, t: VenvTarget) -> Installation:
         return t.run + arg[len(was.run) :] if inside else arg
 
     steps = tuple(Step(argv=tuple(map(moved, s.argv)), what=s.what) for s in inst.steps)
-    return dataclasses.replace(inst, steps=steps, venv=t)
+    return Installation(installer=inst.installer, python=inst.python, steps=steps, venv=t)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Steps:
+class _Steps(Frozen):
+    __slots__ = ("inst", "log", "pins", "progress", "text")
     inst: Installation
     pins: int  # how many packages the requirements pin (the install's count)
     text: str  # the requirements file's text
     log: Callable[[str], None]
     progress: Progress
+
+    def __init__(
+        self,
+        *,
+        inst: Installation,
+        pins: int,
+        text: str,
+        log: Callable[[str], None],
+        progress: Progress,
+    ) -> None:
+        self._set(inst=inst, pins=pins, text=text, log=log, progress=progress)
+
+    def of(self, inst: Installation) -> _Steps:
+        """The same steps for `inst` (their paths where the Swap began)."""
+        return _Steps(inst=inst, pins=self.pins, text=self.text, log=self.log,
+                      progress=self.progress)  # fmt: skip
 
     def run(
         self,

@@ -9,14 +9,15 @@ program found on PATH, the environment given, SIGPIPE and SIGXFSZ back to their 
 (Popen's restore_signals), no other descriptor inherited (Popen's close_fds: Python's
 own are close-on-exec, any other is closed in the child).
 A program that cannot run is an OSError from spawn() itself (glibc reports the exec's
-failure), as it was from Popen.
+failure), as it was from Popen. It imports nothing a Python start has not loaded
+(_thread, _signal: not threading, signal and contextlib), for install/quick.py.
 """
 
 from __future__ import annotations
 
-import contextlib
+import _signal  # type: ignore[import-not-found]  # signal's C module: no typeshed stub
+import _thread
 import os
-import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class Child:
         self.pid = pid
         self.stdout: TextIO | None = stdout
         self.returncode: int | None = None
-        self._waiting = threading.Lock()  # one waitpid at a time (Popen's _waitpid_lock)
+        self._waiting = _thread.allocate_lock()  # one waitpid at a time (Popen's _waitpid_lock)
 
     def _reaped(self, status: int) -> None:
         self.returncode = os.waitstatus_to_exitcode(status)
@@ -65,16 +66,14 @@ class Child:
     def kill(self) -> None:
         """SIGKILL, unless it already ended and was reaped (its pid may be another's)."""
         if self.poll() is None:
-            import signal
-
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+            try:  # noqa: SIM105 (contextlib: no import before uv, install/quick.py)
+                os.kill(self.pid, _signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def spawn(argv: Sequence[str], env: Mapping[str, str]) -> Child:
     """`argv` started with stdin /dev/null and stdout and stderr into one text pipe."""
-    import signal
-
     read, write = os.pipe()  # both close-on-exec: only the dup2'ed copies reach the child
     try:
         devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
@@ -89,7 +88,7 @@ def spawn(argv: Sequence[str], env: Mapping[str, str]) -> Child:
                     (os.POSIX_SPAWN_DUP2, write, 2),
                     *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable()),
                 ],
-                setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+                setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),
             )
         finally:
             os.close(devnull)

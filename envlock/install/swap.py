@@ -25,13 +25,11 @@ import contextlib
 import errno
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterable
 
 from envlock.errors import RestoreError
 from envlock.install.marker import (
     FIXED_RUN,
-    MARKER,
     RUN_RE,
     TMP_PREFIX,
     TMP_RE,
@@ -41,6 +39,8 @@ from envlock.install.marker import (
     started_at,
     write_marker,
 )
+from envlock.install.quick import make_dirs
+from envlock.install.quick import remove_run as remove_run
 from envlock.install.relocate import relocate
 from envlock.install.venvdir import (
     ENTRIES_KEY,
@@ -154,22 +154,6 @@ def undo(run: str, final: str, moved_in: Iterable[str]) -> list[str]:
     return left
 
 
-def remove_run(run: str) -> None:
-    """Remove a restore's working directory, its marker last (so a run killed while
-    removing is still recognised as ours)."""
-    for name in os.listdir(run):
-        if name == MARKER:
-            continue
-        path = os.path.join(run, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(os.path.join(run, MARKER))
-    os.rmdir(run)
-
-
 # ------------------------------------------------------------------ one restore's swap
 class Swap:
     """One restore into a venv target: begin() (lock DIR, sweep leftovers, make RUN),
@@ -198,6 +182,16 @@ class Swap:
             raise
         return swap
 
+    @classmethod
+    def begun(
+        cls, t: VenvTarget, log: Callable[[str], None], fd: int | None, made: list[str]
+    ) -> Swap:
+        """The Swap of a target whose begin() install/quick.py did: DIR made where
+        `made`, flocked on `fd`, RUN made and marked (`t.run`), DIR's leftovers none."""
+        swap = cls(t, log)
+        swap.fd, swap.made, swap.run_made = fd, list(made), True
+        return swap
+
     def _abandon(self) -> None:
         """begin() failed: take away what it made (nothing else is there yet)."""
         self._release()
@@ -209,7 +203,7 @@ class Swap:
 
     def _begin(self) -> None:
         t = self.target
-        _makedirs(t.final, self.made)
+        make_dirs(t.final, self.made)
         self.fd = os.open(t.final, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
         try:
             import fcntl
@@ -310,22 +304,6 @@ class Swap:
         if self.fd is not None:
             os.close(self.fd)  # closing drops the flock
             self.fd = None
-
-
-def _makedirs(path: str, made: list[str]) -> None:
-    """os.makedirs that adds the directories it made to `made`, outermost first (also
-    when it fails halfway)."""
-    missing: list[str] = []
-    head = path
-    while head and not os.path.lexists(head):
-        missing.append(head)
-        parent = os.path.dirname(head)
-        if parent == head:
-            break
-        head = parent
-    for directory in reversed(missing):
-        os.mkdir(directory)
-        made.append(directory)
 
 
 def _record_entries(build: str, moving: list[str]) -> None:

@@ -17,13 +17,8 @@ from envlock.install.marker import (
     read_marker,
     read_small,
 )
+from envlock.install.quick import VENV_DIRS as VENV_DIRS  # what a venv's tools make
 
-# What `python -m venv` and `uv venv` (and pip's data files: share/) make in a venv.
-# lib* is spelled out: lib32/lib64 are the only siblings venv makes, and a user's
-# `libs/` or `library/` beside a venv must stay foreign.
-VENV_DIRS = frozenset(
-    {"bin", "Scripts", "include", "Include", "lib", "Lib", "lib32", "lib64", "share"}
-)
 VENV_FILES = frozenset({"pyvenv.cfg", ".gitignore", "CACHEDIR.TAG", ".lock"})
 # uv's own markers: not needed by the venv, so a user's file of that name wins
 OPTIONAL = frozenset({".gitignore", "CACHEDIR.TAG", ".lock"})

@@ -25,10 +25,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing: no import of a repeat restore's (usecases/warmrestore.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from envlock.probe.shapes import CudaLibDoc, FactsDoc, SystemDoc
 
 # .pth lines that import code known to leave sys.path alone: setuptools' distutils shim
@@ -78,7 +79,11 @@ def venv_document(
 
 def preload() -> None:
     """Import what venv_document() reads with (while the installer runs, say)."""
+    import resource  # noqa: F401  (probe.system's limits)
+
+    import envlock.livecache
     import envlock.probe.cudalibs
+    import envlock.probe.elfscan  # extensions' reader of the .so files uv installs
     import envlock.probe.envvars
     import envlock.probe.extensions
     import envlock.probe.packages

@@ -41,15 +41,51 @@ def write(env_dir: str, prompt: str) -> bool:
     here; False (nothing written) where known() is not or the path is one the module
     refuses, so the caller runs the module. An OSError is the caller's: the venv module
     run over the same directory finishes or says why (it copies what it cannot link)."""
+    scripts = prepare(env_dir, prompt)
+    if scripts is None:
+        return False
+    write_core(env_dir, prompt)
+    write_scripts(scripts)
+    return True
+
+
+# what write_scripts() needs: bin/, the placeholders' values, whether they are quoted
+Scripts = tuple[str, dict[str, str], bool]
+
+
+def prepare(env_dir: str, prompt: str) -> Scripts | None:
+    """What write_scripts() fills in for this venv, or None (nothing to write: write()'s
+    False). Reads the venv package's source, writes nothing."""
     env_dir = os.path.abspath(env_dir)
     if not known() or os.pathsep in env_dir or prompt == ".":
-        return False
+        return None
     quoted = _quoting()
     if quoted is None:
-        return False
-    short = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        return None
+    bin_path = os.path.join(env_dir, "bin")
+    names = {
+        "__VENV_DIR__": env_dir,
+        "__VENV_NAME__": os.path.basename(env_dir),
+        "__VENV_PROMPT__": f"({prompt}) ",
+        "__VENV_BIN_NAME__": "bin",
+        "__VENV_PYTHON__": os.path.join(bin_path, _executable()[1]),
+    }
+    return bin_path, names, quoted
+
+
+def _executable() -> tuple[str, str]:
+    """The base interpreter's directory and file name (what bin/ links to)."""
     executable: str = getattr(sys, "_base_executable", "")
-    python_dir, exe_name = os.path.split(os.path.abspath(executable))
+    return os.path.split(os.path.abspath(executable))
+
+
+def write_core(env_dir: str, prompt: str) -> None:
+    """What an installer needs of the venv (after prepare() said it is known): its
+    directories, pyvenv.cfg and the interpreter's links; the activate scripts are
+    write_scripts()'s (install/quick.py writes them while uv installs)."""
+    env_dir = os.path.abspath(env_dir)
+    short = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    python_dir, exe_name = _executable()
     bin_path = os.path.join(env_dir, "bin")
     for path in (
         env_dir,
@@ -63,20 +99,16 @@ def write(env_dir: str, prompt: str) -> bool:
     _config(env_dir, python_dir, prompt)
     env_exe = os.path.join(bin_path, exe_name)
     if not os.path.islink(env_exe):
-        os.symlink(executable, env_exe)
+        os.symlink(getattr(sys, "_base_executable", ""), env_exe)
     for name in ("python", "python3", "python" + short):
         path = os.path.join(bin_path, name)
         if not os.path.exists(path):
             os.symlink(exe_name, path)  # relative, beside env_exe, as the module links it
-    names = {
-        "__VENV_DIR__": env_dir,
-        "__VENV_NAME__": os.path.basename(env_dir),
-        "__VENV_PROMPT__": f"({prompt}) ",
-        "__VENV_BIN_NAME__": "bin",
-        "__VENV_PYTHON__": env_exe,
-    }
-    _scripts(bin_path, names, quoted)
-    return True
+
+
+def write_scripts(scripts: Scripts) -> None:
+    """The activate scripts into bin/ (after write_core())."""
+    _scripts(*scripts)
 
 
 def _quoting() -> bool | None:

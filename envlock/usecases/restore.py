@@ -193,18 +193,22 @@ class _Guessed:
     def __init__(self, lock: str | os.PathLike[str], options: RestoreOptions, chosen: str) -> None:
         self.key: str | None = None
         self.lock, self.raw = lock, b""
+        self.stat: os.stat_result | None = None  # before the read: install/quick.py's entry
         if not options.cache or options.venv is None or options.dry_run:
             return
         from envlock.install.plancache import key
         from envlock.safeio import UnreadableFile, read_bounded
 
-        try:
-            raw = read_bounded(lock)
-        except UnreadableFile:
-            return  # reading the lock says why
         base = options.base_python or sys.executable
         settings = (options.variant, options.torch_index, chosen, base)
+        try:
+            st = os.stat(lock)
+            raw = read_bounded(lock)
+        except (UnreadableFile, OSError, ValueError):
+            return  # reading the lock says why
         self.key, self.raw = key(raw, os.fspath(lock), settings), raw
+        if settings == (None, None, "uv", sys.executable):  # what a plain argv starts
+            self.stat = st
 
     def unchanged(self) -> bool:
         """The lock still holds the bytes the key was made of (what was verified)."""
@@ -240,6 +244,10 @@ class _Guessed:
             rules=_rules(plan),
         )
         store(cache_dir(), self.key, guess)
+        if self.stat is not None:  # found by the lock's stat, before anything is imported
+            from envlock.install import quickplan
+
+            quickplan.store(str(cache_dir()), os.fspath(self.lock), self.stat, self.key, guess)
 
 
 def _cache_dir() -> str:

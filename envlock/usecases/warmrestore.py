@@ -9,7 +9,10 @@ points (`python -m envlock`, cli.entry) ask here first, for a plain argv only
 its plan (install/plancache.py: the guess, which also says how many packages it pins,
 which facts sections verify reads and verify's --rule):
 
-- the venv is built and the guessed install started at once (install/ahead.start);
+- the venv is built and the guessed install started at once (install/ahead.start):
+  with uv, where install/quickplan.py holds the plan for the lock file as it is (by its
+  stat), before anything is imported that a Python start has not loaded
+  (install/quick.py), the plan's real key checked once uv runs;
 - without the lock's models, when torch's live facts are not compared and neither
   stream is a terminal: the install runs and is swapped in, told line for line as the
   full path tells it (install/restore.install_guessed), the new venv's facts document
@@ -121,7 +124,9 @@ def _finish(
 
 
 def _preload() -> None:
-    """What reading the new venv's facts imports, loaded while the installer runs."""
+    """What reading the new venv's facts and replaying the output import, loaded while
+    the installer runs."""
+    import envlock.usecases.warmverify  # noqa: F401  (write_all)
     from envlock.install.venvfacts import preload
 
     preload()

@@ -198,6 +198,7 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     confirm (an entry changed here to name another six) is stopped, the venv built again
     from scratch, and the result is the lock's, verified."""
     from envlock import picklecache
+    from envlock.install import quickplan
     from envlock.install.plancache import Guess
 
     lock, env = _six_lock(tmp_path)
@@ -222,6 +223,10 @@ def test_a_second_restore_of_a_lock_installs_while_reading_it_and_a_wrong_guess_
     assert guess is not None and "six==1.17.0" in guess.requirements
     wrong = Guess(requirements=guess.requirements.replace("1.17.0", "1.16.0"), complete=True)
     picklecache.store(entries[0], wrong, keep=8)
+    # and where install/quick.py finds it by the lock file's stat, under the same key
+    stored = quickplan.load(str(tmp_path / "cache"), str(lock))
+    assert stored is not None and stored[1] == guess
+    quickplan.store(str(tmp_path / "cache"), str(lock), os.stat(lock), stored[0], wrong)
     third = _audited(lock, target, env)
     assert _kinds(third).count("mkdir") == 2 and _kinds(third).count("uv pip") == 2, third
     dists = [p.name for p in target.glob("lib/python*/site-packages/six-*.dist-info")]

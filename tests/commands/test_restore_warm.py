@@ -111,6 +111,55 @@ def test_a_repeat_restore_starts_uv_before_it_imports_typing(tmp_path: Path, mod
             assert module not in seen[: seen.index("uv")], seen
 
 
+# A repeat restore's hook, run as the console script runs: `import re` (pip's launcher
+# template) before it is watched, then cli.entry(); every module imported from then on is
+# logged, and "uv" when uv starts. No import of the hook's own: -S, nothing but sys.
+BARE = """
+import sys
+log = open(sys.argv[1], "w")
+sys.path.append(sys.argv[2])  # site-packages (its .pth files not run: -S)
+sys.argv = ["envlock", *sys.argv[3:]]
+import re
+def hook(event, args):
+    if event == "import":
+        log.write(args[0] + "\\n")
+    elif event == "os.posix_spawn" and list(args[1][:1]) == ["uv"]:
+        log.write("uv\\n")
+        log.flush()
+sys.addaudithook(hook)
+from envlock.cli import entry
+entry()
+"""
+# What a Python start loads that -S does not (site imports os), and flock's module.
+STARTED = {"os", "stat", "_stat", "posixpath", "genericpath", "_collections_abc", "fcntl",
+           "__future__"}  # fmt: skip
+
+
+def test_a_repeat_restore_imports_nothing_before_uv_but_envlocks_own(tmp_path: Path) -> None:
+    """install/quick.py: from the console script's start to uv's, no module but
+    envlock's own and what any Python start loads (no json, pickle, pathlib, tempfile,
+    shutil, threading, contextlib, hashlib: issue 23's restore row)."""
+    import sysconfig
+
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    log = tmp_path / "imports.log"
+    purelib = sysconfig.get_paths()["purelib"]
+    for run in range(3):  # plan; verify, stored; replayed
+        proc = subprocess.run(
+            [sys.executable, "-S", "-c", BARE, str(log), purelib, *args],
+            capture_output=True, text=True, env=env, timeout=600, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        seen = log.read_text().splitlines()
+        if run:
+            assert "uv" in seen, seen
+            before = {m for m in seen[: seen.index("uv")] if not m.startswith("envlock")}
+            assert before <= STARTED, sorted(before - STARTED)
+    assert proc.stdout.startswith("PASS")
+
+
 @pytest.mark.parametrize("change", ["environment", "strict", "lock", "venv's files"])
 def test_any_key_change_verifies_again_with_a_cold_verifys_verdict(
     tmp_path: Path, change: str

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -215,7 +216,7 @@ def test_what_a_killed_run_left_is_undone_by_the_next(tmp_path: Path, phase: str
             s.swap_in()
         if phase == "commit":
             marker.write_marker(s.target.run, "commit", s.moved_in)
-            swap.shutil.rmtree(Path(s.target.run) / "old" / "lib")  # killed mid-removal
+            shutil.rmtree(Path(s.target.run) / "old" / "lib")  # killed mid-removal
 
     pid = _killed(d, steps)
     assert leftovers(d) == [marker.FIXED_RUN]
@@ -302,7 +303,7 @@ def test_a_taken_working_directory_is_worked_beside(tmp_path: Path) -> None:
         s.roll_back()
         assert (fixed / "data").read_text() == "mine"
         assert marker.FIXED_RUN in entries(str(d))[1]  # foreign to the refusal
-        swap.shutil.rmtree(fixed)
+        shutil.rmtree(fixed)
 
 
 def test_a_reused_pid_is_not_a_live_run(tmp_path: Path) -> None:
