@@ -175,7 +175,7 @@ def verify(
         finding = _compare_field(path, rule, locked, observed, unobserved, lock)
         if finding is not None:
             findings.append(finding)
-    findings = _conda_first(_fold_torch(findings), facts)
+    findings = _for_the_shell(_conda_first(_fold_torch(findings), facts), facts)
     findings += _determinism(lock, facts, scope=scope, skipped=determinism_skipped)
     from envlock.lock.closure import unrestorable_findings
 
@@ -435,6 +435,17 @@ def _conda_first(findings: list[Finding], facts: Facts) -> list[Finding]:
         else f
         for f in findings
     ]
+
+
+def _for_the_shell(findings: list[Finding], facts: Facts) -> list[Finding]:
+    """On Windows, every `a && b` of a fix as one command a line (checks/shells.py: Windows
+    PowerShell 5.1 rejects `&&`, cmd has no `;`), as the doctor's fixes are."""
+    os_facts = facts.system.os
+    if os_facts is None or os_facts.id != "windows":
+        return findings
+    from envlock.checks.shells import for_windows
+
+    return [for_windows(f) for f in findings]
 
 
 def _installs_torch(path: str | None) -> bool:
