@@ -19,18 +19,15 @@ from envlock.probe._served import command, served, stdin_command, stdin_payload
 
 # The probe's entry under the bootstrap: its options read by hand (argparse costs ~6 ms).
 PROBE_ENTRY = "envlock.probe.__main__:served"
-# The standard library modules a probe imports wherever it runs (its threads, the
-# sections' file reads, ELF headers, resource limits, the ctypes lookup of NVML; never json,
-# re or glob, which a probe imports only where it needs them): a served
+# The standard library modules a probe imports wherever it runs (ELF headers, the sections'
+# file reads, resource limits, the ctypes lookup of NVML; never json, re, glob, threading,
+# contextlib, importlib.util or array, which a probe imports only where it needs them,
+# nor what they import: enum, functools, collections): a served
 # probe on stdin imports them while its package is still on its way, which in a fresh
 # container takes ~10-20 ms they would otherwise add (tests/container/test_stdin_preload.py
 # holds that the probe imports each of them without the preload).
 PRELOAD = (
-    "threading",
-    "contextlib",
-    "importlib.util",
     "struct",
-    "array",
     "select",
     "resource",
     "_ctypes",

@@ -7,9 +7,9 @@ need more. One scan per process, shared by packages.py and cudalibs.py.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import threading
 
 from envlock.probe._util import read_text
 
@@ -95,7 +95,7 @@ class Dist:
         return read_text(os.path.join(self.path, "RECORD"), size) or ""
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # not threading: a served probe imports none
 _cache: dict[str, dict[str, Dist]] = {}
 
 

@@ -10,9 +10,8 @@ reveals nouveau or vfio-pci).
 
 from __future__ import annotations
 
-import contextlib
+import _thread
 import os
-import threading
 
 from envlock.probe._util import read_text
 from envlock.probe.libnames import (
@@ -81,6 +80,8 @@ class _Nvml:
 
     def shutdown(self) -> None:
         if self.initialized:
+            import contextlib  # here: a served probe without NVML imports none
+
             with contextlib.suppress(NvmlError):
                 self.call("nvmlShutdown", versions=("",))
             self.initialized = False
@@ -143,19 +144,21 @@ def collect(nvml_module: Any = None, nvml_timeout: float = 10.0) -> DriverDoc:
         "fabric": fabric(PCI_ROOT, nvidia=nvidia),
     }
     box: dict[str, NvmlResult] = {}
+    done = _thread.allocate_lock()  # threading (and what it imports) is not a served probe's
+    done.acquire()
 
     def work() -> None:
         try:
             box["result"] = query_nvml(nvml_module)
         except Exception as exc:  # a source never raises; report the bug as the reason
             box["result"] = {"unavailable": f"NVML probe failed: {type(exc).__name__}: {exc}"}
+        finally:
+            done.release()
 
     # NVML calls can block for a long time on a wedged driver: bound them here so the
     # file-based facts above still come back.
-    t = threading.Thread(target=work, name="envlock-nvml", daemon=True)
-    t.start()
-    t.join(nvml_timeout)
-    if t.is_alive():
+    _thread.start_new_thread(work, ())
+    if not done.acquire(True, nvml_timeout):
         out["unavailable"] = (
             f"NVML did not answer within {nvml_timeout:g} s (nvmlInit or a device query "
             "hung): the driver may be wedged or a GPU fell off the bus; "
@@ -449,10 +452,12 @@ def fabric_manager_running(proc: str = "/proc") -> bool | None:
     """True: a process named nv-fabricmanager; False: none in the host's process list;
     None: this /proc is a container's own (pid 1 is not an init), which cannot say."""
     comms = []
-    with contextlib.suppress(OSError):
+    try:
         for pid in os.listdir(proc)[:100000]:
             if pid.isdigit():
                 comms.append((read_text(os.path.join(proc, pid, "comm"), 64) or "").strip())
+    except OSError:
+        pass
     if any(c.startswith("nv-fabricmanage") for c in comms):  # comm is cut at 15 characters
         return True
     init = (read_text(os.path.join(proc, "1", "comm"), 64) or "").strip()

@@ -45,9 +45,8 @@ entries. A file that cannot be read or parsed, or an entry of the wrong shape, i
 
 from __future__ import annotations
 
-import contextlib
+import _thread
 import os
-import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -151,7 +150,7 @@ class StatCache:
         self.path = path
         self._entries = entries
         self._new: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # not threading: a served probe imports none
 
     def get(self, name: str, key: Sequence[str]) -> Any:
         """The value stored under `name` for exactly `key`, or None: none stored, another
@@ -185,6 +184,8 @@ class StatCache:
             self._new.clear()
         if not new or self.path is None:
             return
+        import contextlib  # here: a served probe (no cache) imports none
+
         with contextlib.suppress(OSError):
             _write_merged(self.path, new)
 
@@ -236,6 +237,7 @@ def open_cache(directory: str) -> StatCache:
 
 
 def _write_merged(path: str, new: dict[str, Any]) -> None:
+    import contextlib
     import json
     import tempfile
 

@@ -2,7 +2,7 @@
 and `lock` refuses partial facts without torch unless --allow-partial.
 
 Real images: envlock-test/busybox (no python3 at all), and the test python image with
-its threading module removed (python3 runs, the probe, whose sources run in threads,
+its struct module removed (python3 runs, the probe, which reads ELF headers with it,
 cannot), built here from envlock-test/python:bookworm and removed afterwards. Its json
 package removed (as in Debian's python3-minimal) no longer stops the probe, which
 imports neither json nor re.
@@ -38,8 +38,8 @@ def _image_without(factory: pytest.TempPathFactory, module: str, path: str) -> I
 
 
 @pytest.fixture(scope="module")
-def nothreading_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from _image_without(tmp_path_factory, "threading", "/usr/lib/python3*/threading.py")
+def nostruct_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _image_without(tmp_path_factory, "struct", "/usr/lib/python3*/struct.py")
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +63,14 @@ def _finding(report: dict[str, object], check_id: str) -> dict[str, object]:
 
 
 def test_a_python3_that_cannot_run_the_probe_is_named_not_called_missing(
-    nothreading_image: str,
+    nostruct_image: str,
 ) -> None:
-    report = _doctor(nothreading_image)
+    report = _doctor(nostruct_image)
     partial = _finding(report, "EL-IMAGE-PARTIAL-PROBE")
     message = str(partial["message"])
     assert "no python3" not in message
     assert "python3 (/usr/bin/python3, Python 3.11" in message
-    assert "No module named 'threading'" in message
+    assert "No module named 'struct'" in message
     details = report["details"]
     assert isinstance(details, dict)
     assert str(details["interpreter"]).startswith("/usr/bin/python3 (Python 3.11")
