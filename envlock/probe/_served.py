@@ -16,9 +16,7 @@ starts the torch child through it.
 
 from __future__ import annotations
 
-import binascii
 import os
-import zlib
 
 # Runs under the child's python (3.8+ syntax only), after a reader that sets FILES ({path:
 # source}), CODES ({path: marshalled code object}, compiled by a Python of the child's own
@@ -176,7 +174,9 @@ def stdin_payload(files: dict[str, str], codes: dict[str, bytes], magic: bytes) 
 def command(python: str, files: dict[str, str], entry: str, args: list[str]) -> list[str]:
     """argv that runs `entry` ("package.module:function", called with `args` as one list;
     its return value is the exit status) under `python`, with `files` served from memory."""
-    import json  # here, not at the top: a served probe imports this module without json
+    import binascii  # here, not at the top: an image probe on the local socket (its
+    import json  # package on stdin) and a served probe need none of them
+    import zlib
 
     blob = binascii.b2a_base64(zlib.compress(json.dumps(files).encode(), 6), newline=False).decode(
         "ascii"
