@@ -86,6 +86,8 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "EL-FORWARD-COMPAT-UNSUPPORTED": (
         ("the libcuda torch loads", lambda c: c.facts.cuda.libcuda is not None),
     ),
+    # the members are judged against torch's release (detectron2-2594: cut before its PyTorch row)
+    "EL-FAMILY-MISMATCH": (("torch's version", lambda c: c.torch_version is not None),),
     "EL-GPU-MIXED-MODELS": (("the GPU list", _gpus),),
     "EL-GPU-COMPUTE-MODE": (
         ("the GPUs' compute mode", lambda c: any(g.compute_mode for g in c.driver.gpus or [])),

@@ -1,0 +1,83 @@
+"""detectron2's environment table reader (envlock/pasted/d2table.py) fuzzed: the real tables
+(the corpus's detectron2 reports and a recorded Colab log) with rows dropped, duplicated,
+cut, joined onto one line, keys repeated and random text; and lines of many keys, which a
+wrap's undoing may produce. Each parse gives partial Facts or one FactsError line, within
+the suite's per-example CPU bound (tests/fuzz/conftest.py): a super-linear path fails here."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from envlock.checks import run_checks
+from envlock.errors import FactsError
+from envlock.pasted import facts_from_texts
+from envlock.pasted.d2table import as_collect_env, rows
+from tests.conftest import FIXTURES
+from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
+
+pytestmark = pytest.mark.fuzz
+
+D2 = settings(FUZZ, deadline=None, max_examples=max(50, EXAMPLES // 5))
+TABLES = [
+    *sorted((FIXTURES / "collect_env").glob("detectron2-*.txt")),
+    *sorted((FIXTURES / "d2table").glob("*.txt")),
+]
+KEYS = [
+    "sys.platform",
+    "Python",
+    "detectron2 arch flags",
+    "torchvision arch flags",
+    "PyTorch",
+    "PyTorch debug build",
+    "GPU 0,1",
+    "GPU available",
+    "NVCC",
+    "  - CUDA Runtime",
+    "  - NVCC architecture flags:",
+]
+
+
+@st.composite
+def mangled(draw: st.DrawFn) -> str:
+    lines = draw(st.sampled_from(TABLES)).read_text().splitlines()
+    for _ in range(draw(st.integers(min_value=0, max_value=8))):
+        if not lines:
+            break
+        i = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        action = draw(st.sampled_from(["drop", "dup", "cut", "replace", "join", "key"]))
+        if action == "drop":
+            del lines[i]
+        elif action == "dup":
+            lines.insert(i, lines[i])
+        elif action == "cut":
+            lines[i] = lines[i][: draw(st.integers(min_value=0, max_value=len(lines[i])))]
+        elif action == "replace":
+            lines[i] = draw(st.text(max_size=80))
+        elif action == "join" and i + 1 < len(lines):
+            lines[i : i + 2] = [lines[i] + draw(st.sampled_from(["", " ", "  "])) + lines[i + 1]]
+        else:
+            value = draw(st.text(alphabet="0123456789., sm_@/-=;:arch()", max_size=40))
+            lines.insert(i, f"{draw(st.sampled_from(KEYS))}  {value}")
+    return "\n".join(lines)
+
+
+@D2
+@given(mangled())
+def test_mangled_tables(text: str) -> None:
+    try:
+        facts = facts_from_texts(collect_env=text)
+    except FactsError as exc:
+        assert "\n" not in str(exc)
+        return
+    run_checks(facts)
+
+
+@D2
+@given(st.lists(st.sampled_from(KEYS), min_size=1, max_size=2000), st.text(max_size=20))
+def test_a_line_of_many_keys(keys: list[str], value: str) -> None:
+    line = "".join(f"{k}  {value} " for k in keys)
+    found = rows(line)
+    assert len(found) <= len(keys)
+    as_collect_env(line + "\nPyTorch built with:\n" + line)
