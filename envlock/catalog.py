@@ -47,6 +47,12 @@ KINDS: dict[str, Kind] = {
             "GPU compute capability not covered by torch's SASS or PTX",
         ),
         Kind(
+            "EL-ARCH-NVRTC-UNSUPPORTED",
+            WARNING,
+            DOCTOR,
+            "torch's runtime compiler (NVRTC) does not know the architecture it is asked for",
+        ),
+        Kind(
             "EL-BF16-UNSUPPORTED",
             ERROR,
             DOCTOR,

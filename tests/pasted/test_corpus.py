@@ -191,7 +191,6 @@ def test_the_documented_misses_are_these() -> None:
     assert set(marked) == {
         "vllm-12443.txt",  # two true problems: the family error ranks above no-driver
         "vllm-6099.txt",  # the Triton driver cause is a warning; the family error ranks first
-        "pytorch-48200.txt",  # one release's NVRTC: a case, not a class
         "vllm-44335.txt",  # the excerpt holds the wheels, not the extension
         "pytorch-37530.txt",  # a source-built member: the paste cannot tell (vllm-8318)
         "mmdetection-9876.txt",  # torch's warning line alone: no arch list, no version
