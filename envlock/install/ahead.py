@@ -121,11 +121,11 @@ def _key(raw: bytes, lock: str, chosen: str) -> str:
 
 def _taken_over(begun: Begun, lock: str, venv: str) -> tuple[Started, Guess | None, Inputs] | None:
     """What install/quick.py started, as start() would have started it, finished while
-    uv runs: the activate scripts, the temporary directory's sweep, and the plan's key
-    from the lock's bytes (the stored guess stands only when it is the entry's). None:
-    stopped, DIR as it was (start() starts again)."""
+    uv runs: the activate scripts and the plan's key from the lock's bytes (the stored
+    guess stands only when it is the entry's). None: stopped, DIR as it was (start()
+    starts again)."""
     from envlock.install.early import Launch, Started
-    from envlock.install.swap import Swap, sweep
+    from envlock.install.swap import Swap
     from envlock.install.venvdir import VenvTarget
     from envlock.install.venvwrite import write_scripts
     from envlock.safeio import UnreadableFile, read_bounded
@@ -137,8 +137,10 @@ def _taken_over(begun: Begun, lock: str, venv: str) -> tuple[Started, Guess | No
         swap=Swap.begun(t, log, b.fd, list(b.made)), argv=b.venv_argv, proc=None, launch=launch
     )
     try:
+        # not the temporary directory's sweep (Swap.begin's, tempfile's imports: ~4 ms of
+        # CPU that uv's run pays on a busy machine): its leftovers are killed `--python`
+        # restores' requirements files, which the next restore that is not this one sweeps
         write_scripts(b.scripts)
-        sweep(None, log)  # the temporary directory's (Swap.begin's sweep, DIR's done)
         try:
             entry: str | None = _key(read_bounded(lock), lock, "uv")
         except UnreadableFile:  # the full CLI says why

@@ -10,10 +10,10 @@ DIR back (abandon()).
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import sys
-import threading
 from collections.abc import Callable
 
 from envlock.errors import RestoreError
@@ -26,6 +26,8 @@ from envlock.install.venvdir import VenvTarget, target
 
 TYPE_CHECKING = False  # typing (~5 ms): no import of a repeat restore before its install
 if TYPE_CHECKING:
+    import threading
+
     from envlock.install.plancache import Guess
 
 INSTALLERS = ("auto", "uv", "pip")
@@ -102,13 +104,15 @@ class Launch:
         self.proc: Child | None = running  # started already (install/quick.py)
         self._error: RestoreError | None = None
         self._stopped = False
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # threading only where a thread starts
         self._thread: threading.Thread | None = None
         if running is not None:
             return
         if venv is None:
             self._run(None)
             return
+        import threading
+
         self._thread = threading.Thread(
             target=self._run, args=(venv,), name="envlock-install", daemon=True
         )

@@ -8,9 +8,10 @@ install/swap.py's Swap.begin() prepares it (made, locked, RUN made and marked), 
 venv's minimum that `uv pip sync --python` needs is written (install/venvwrite.py's
 write_core: pyvenv.cfg, the interpreter's links, site-packages), then the requirements,
 and uv is started (install/spawn.py). The rest is install/ahead.py's while uv runs: the
-activate scripts, the temporary directory's sweep, and the plan's real key from the
-lock's bytes, which must be the entry's for the guess to stand (else the full CLI plans
-and keeps the install only when its plan is the same).
+activate scripts and the plan's real key from the lock's bytes, which must be the
+entry's for the guess to stand (else the full CLI plans and keeps the install only when
+its plan is the same). Not the temporary directory's sweep, which Swap.begin() does:
+killed `--python` restores' requirements files, swept by the next other restore.
 
 Only where nothing is unusual: uv on PATH, DIR absent, empty, or a venv of nothing but
 VENV_DIRS, pyvenv.cfg and uv's empty .lock (no restore's working directory in it,
