@@ -339,6 +339,25 @@ LEFT = {
     # an excerpt cut mid-heading ('Versions of'): flattened, its words run into the value
     # before them ('Is XNNPACK available: True Versions of')
     ("flattened", "icefall-646.txt"),
+    # (session 8, batches issue21-s8 and issue21-s8b in tuning, helper T1) check_env
+    # flattened, sglang's and OpenMMLab's (lmdeploy check_env): its keys collect_env lacks run
+    # together, nothing is read (as sglang-2795)
+    ("flattened", "lmdeploy-3825.txt"),
+    ("flattened", "lmdeploy-3996.txt"),
+    ("flattened", "sglang-29833.txt"),
+    ("flattened", "sglang-8373.txt"),  # (issue21-s8d)
+    # a word wrap's dropped blank inside lscpu's model name ('@ 3.50GHz'), as vllm-5465
+    ("word-wrap-80", "executorch-7052.txt"),
+    # (issue21-s8c) vllm-ascend's report: its npu-smi table flattened runs into the variable
+    # before it; LD_LIBRARY_PATH broken at a hyphen by a word wrap, or cut at column 80 on
+    # one of its colons ('.../plugin/nnengine:' + '/usr/...'), not joined (as vllm-15256)
+    ("flattened", "vllm-ascend-3024.txt"),
+    ("flattened", "vllm-ascend-3865.txt"),
+    ("word-wrap-80", "vllm-ascend-3024.txt"),
+    ("word-wrap-100", "vllm-ascend-3024.txt"),
+    ("word-wrap-80", "vllm-ascend-3865.txt"),
+    ("word-wrap-100", "vllm-ascend-3865.txt"),
+    ("wrap-80", "vllm-ascend-3865.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -449,6 +468,23 @@ LEFT_PAIRS = {
     ("word-wrap-100", "word-wrap-80", "vllm-8477.txt"),
     ("word-wrap-100", "wrap-80", "vllm-ascend-616.txt"),
     ("zero-width", "wrap-80", "vllm-21310.txt"),
+    # (session 8: the batches issue21-s8 to -s8d in tuning, helper T1: the pairs meet other
+    # reports again) the same classes: a second wrap of a wrapped, escaped, indented, tabbed
+    # or non-breaking-spaced line, a cut counting quote markers, a flattened report wrapped,
+    # trailing spaces after a wrap
+    ("flattened", "word-wrap-100", "pytorch-16999.txt"),
+    ("indent-4", "wrap-80", "vllm-34351.txt"),
+    ("indent-tab", "word-wrap-80", "vllm-16404.txt"),
+    ("markdown-escaped", "word-wrap-100", "vllm-4514.txt"),
+    ("markdown-escaped", "wrap-100", "vllm-6099.txt"),
+    ("nbsp", "word-wrap-80", "pytorch-82889.txt"),
+    ("quote-reply", "wrap-80", "vllm-21310.txt"),
+    ("tab-after-key", "word-wrap-80", "scale-mae-7.txt"),
+    ("word-wrap-100", "trailing-spaces", "vllm-13848.txt"),
+    ("word-wrap-100", "wrap-80", "vllm-16880.txt"),
+    ("word-wrap-80", "flattened", "vllm-16588.txt"),
+    ("wrap-100", "word-wrap-80", "vllm-16006.txt"),
+    ("wrap-80", "trailing-spaces", "vllm-6276.txt"),
 }
 
 
@@ -618,6 +654,27 @@ CHANGED_AS_PASTED = {
         name: "Markdown bold around a whole line removed"
         for name in ("detectron2-3076.txt", "espnet-2615.txt", "espnet-5629.txt", "vllm-16632.txt")
     },
+    # (session 8, batches issue21-s8, -s8b, -s8c, -s8d in tuning, helper T1) a line as wide as
+    # a terminal's columns joined to the next as a hard wrap's: detectron2's table (its
+    # dashed rule and a row; pasted/d2table.py splits its rows again), torch's config lines
+    # in check_env, a topology legend, log lines, an import warning
+    **{
+        name: "a line as wide as a terminal joined to the next as if wrapped"
+        for name in (
+            "detectron2-1621.txt",
+            "detectron2-235.txt",
+            "detectron2-2910.txt",
+            "detectron2-740.txt",
+            "lmdeploy-3825.txt",
+            "lmdeploy-3996.txt",
+            "sglang-29833.txt",
+            "sdnext-1424.txt",
+            "xformers-982.txt",
+            "PIA-30.txt",
+        )
+    },
+    "aiwiki-170.txt": "a code block's indentation removed",
+    "unsloth-1998.txt": "a Markdown escape in unsloth's banner read as one ('\\_/')",
 }
 
 
