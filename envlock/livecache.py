@@ -43,13 +43,13 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from envlock.reportcache import new_sha256
 
 # typing (and tempfile, below) are not imported at run time: ~10 ms of a warm verify
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path  # ~3 ms (urllib.parse, ipaddress): loaded where a Path is made
     from typing import Any, cast
 
     from envlock.facts import Facts
@@ -80,6 +80,8 @@ INVALID = "torch live facts probed (cache entry was invalid, replaced)"
 
 
 def cache_dir() -> Path:
+    from pathlib import Path
+
     if os.environ.get("ENVLOCK_CACHE_DIR"):
         return Path(os.environ["ENVLOCK_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

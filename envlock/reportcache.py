@@ -34,10 +34,10 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
 TYPE_CHECKING = False  # typing costs ~4 ms of a warm verify
 if TYPE_CHECKING:
+    from pathlib import Path  # ~3 ms (urllib.parse, ipaddress): key() needs none of it
     from typing import Protocol
 
     from envlock.findings import Report

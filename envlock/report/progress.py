@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Protocol, TextIO
 
 from envlock.report.safe import plain
 
+# typing (~3 ms) is not imported at run time: a repeat restore loads this module while uv
+# runs, and on a busy machine what envlock burns then is uv's wall time too
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Protocol, TextIO
+
     from rich.progress import Progress as RichBar
     from rich.progress import TaskID
+else:
+    Protocol = object  # Progress below is a plain class at run time (never isinstance'd)
 
 TAIL = 20  # a failed child's last lines shown (the error and the URL it names are there)
 # `envlock -q`: no progress for the command running in this context (a context variable,
