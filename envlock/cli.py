@@ -294,11 +294,12 @@ def leave(code: int) -> NoReturn:
     object, 20-50 ms after a container probe. A non-daemon thread still running (an
     executor's worker) gets the usual exit, which waits for it."""
     import atexit
-    import threading
 
-    main_thread = threading.main_thread()
-    if any(not t.daemon for t in threading.enumerate() if t is not main_thread):
-        sys.exit(code)
+    threading = sys.modules.get("threading")  # never imported: no thread of its started
+    if threading is not None:
+        main_thread = threading.main_thread()
+        if any(not t.daemon for t in threading.enumerate() if t is not main_thread):
+            sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:  # noqa: SIM105 (contextlib: no import before a repeat restore's uv)
