@@ -11,8 +11,10 @@ package lines, the live probe's distributions, torch's local version label).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from envlock.pasted.draft import ACCELERATOR_SEEN
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,25 +60,56 @@ _BY_PACKAGE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 )
 
 
+# what a paste's own lines name (pasted/accel_lines.py's notes): kind -> _BY_PACKAGE's name
+_BY_LINE = {
+    "ascend": "a Huawei Ascend NPU host",
+    "neuron": "an AWS Neuron (Inferentia/Trainium) host",
+    "hpu": "an Intel Gaudi (HPU) host",
+    "tpu": "a Google TPU host",
+}
+
+
 def other_accelerator(
-    distributions: Mapping[str, str], torch_version: str | None
+    distributions: Mapping[str, str], torch_version: str | None, notes: Sequence[str] = ()
 ) -> Accelerator | None:
-    """The non-NVIDIA accelerator the installed packages or torch's build name, or None."""
+    """The non-NVIDIA accelerator the installed packages or torch's build name, or the
+    lines of a paste (its notes) where neither does; None."""
     for name, packages, cuda_build, road in _BY_PACKAGE:
         found = [p for p in packages if p in distributions]
         if found:
             evidence = ", ".join(f"{p} {distributions[p]}" for p in found)
             return Accelerator(name=name, evidence=evidence, cuda_build=cuda_build, road=road)
+    return _by_torch(distributions, torch_version) or _by_line(notes)
+
+
+def _by_line(notes: Sequence[str]) -> Accelerator | None:
+    for note in notes:
+        kind, _, line = note.removeprefix(ACCELERATOR_SEEN).partition(": ")
+        if not note.startswith(ACCELERATOR_SEEN):
+            continue
+        if kind == "xpu":
+            return _xpu(f"the paste's '{line}'")
+        for name, _packages, cuda_build, road in _BY_PACKAGE:
+            if name == _BY_LINE.get(kind):
+                return Accelerator(
+                    name=name, evidence=f"the paste's '{line}'", cuda_build=cuda_build, road=road
+                )
+    return None
+
+
+def _xpu(evidence: str) -> Accelerator:
+    return Accelerator(
+        name="an Intel GPU (XPU) host",
+        evidence=evidence,
+        cuda_build="vendor",
+        road="the +xpu build of torch is the one Intel GPUs run",
+    )
+
+
+def _by_torch(distributions: Mapping[str, str], torch_version: str | None) -> Accelerator | None:
     xpu = [
         f"{p} {v}"
         for p, v in (("torch", torch_version), *distributions.items())
         if p in ("torch", "intel-extension-for-pytorch") and v and v.endswith("+xpu")
     ]
-    if xpu:
-        return Accelerator(
-            name="an Intel GPU (XPU) host",
-            evidence=xpu[0],
-            cuda_build="vendor",
-            road="the +xpu build of torch is the one Intel GPUs run",
-        )
-    return None
+    return _xpu(xpu[0]) if xpu else None

@@ -37,7 +37,7 @@ def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
         facts.cuda.toolkit.nvcc_version if facts.cuda.toolkit else None,
         {m: packages[m] for m in PAIRED if m in packages},
     )
-    if not wanted and other_accelerator(packages, facts.torch.version) is not None:
+    if not wanted and other_accelerator(packages, facts.torch.version, facts.meta.notes):
         return  # vllm-ascend#616: the CPU build is the one torch-npu runs on
     yield Finding(
         check_id="EL-TORCH-CPU-ONLY",

@@ -436,7 +436,8 @@ def no_driver(ctx: CheckContext) -> Iterator[Finding]:
         return
     if d.source == "pasted" and d.gpus is None:
         return  # a pasted report that does not mention the driver: not observed, not absent
-    other = other_accelerator(ctx.facts.packages.distributions, ctx.facts.torch.version)
+    f = ctx.facts
+    other = other_accelerator(f.packages.distributions, f.torch.version, f.meta.notes)
     yield Finding(
         check_id="EL-NO-DRIVER",
         severity=Severity.WARNING,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from envlock.pasted.accel_lines import accelerator_line
 from envlock.pasted.draft import TORCH_NOT_IMPORTED, VLLM_REPORT, Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
 from envlock.pasted.os_lines import os_line, windows_platform
@@ -133,6 +134,7 @@ def parse_collect_env(text: str, draft: Draft) -> int:
     for raw in text.splitlines():
         line = _QUOTE.sub("", raw.rstrip(), count=1)
         torch_warnings(line, draft)
+        accelerator_line(line, draft)
         no_colon = _NO_COLON.match(line)
         if no_colon:
             line = f"{no_colon.group(1)}: {no_colon.group(2)}"

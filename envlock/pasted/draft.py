@@ -47,6 +47,9 @@ TORCH_NOT_IMPORTED = "PyTorch version: N/A: collect_env could not import torch"
 # the note of vLLM's copy of collect_env (its 'PyTorch Info' / 'vLLM Info' sections): a report
 # from a vLLM environment even where the excerpt ends before its vLLM lines (vllm#31700)
 VLLM_REPORT = "vLLM's collect_env (its sections)"
+# the notes of lines naming an accelerator other than NVIDIA's (pasted/accel_lines.py), read
+# by checks/accelerators where no package list names it: the prefix, then "hpu: <the line>"
+ACCELERATOR_SEEN = "accelerator in the paste: "
 
 
 def normalize(name: str) -> str:
