@@ -206,12 +206,26 @@ def _restore_offer(lock: str | os.PathLike[str] | Lock, source: Source, facts: F
         return None
     import shlex
 
-    command = f"envlock restore {shlex.quote(os.fspath(lock))} --python {shlex.quote(py)}"
+    windows = facts.system.os is not None and facts.system.os.id == "windows"
+    quote = _windows_quoted if windows else shlex.quote
+    command = f"envlock restore {quote(os.fspath(lock))} --python {quote(py)}"
     if "pytorch" not in facts.toolchain.conda_packages:
         return command
     from envlock.checks.hints import after_conda_removal, conda_held
 
-    return after_conda_removal(conda_held(facts.toolchain.conda_packages), command)
+    command = after_conda_removal(conda_held(facts.toolchain.conda_packages), command)
+    if windows:  # PowerShell 5.1 rejects `&&`, cmd reads `;` as no separator
+        from envlock.checks.shells import one_command_a_line
+
+        command = one_command_a_line(command)
+    return command
+
+
+def _windows_quoted(arg: str) -> str:
+    """`arg` for cmd and PowerShell alike: bare when it is one plain word, else in double
+    quotes (shlex's POSIX single quotes are no quotes in cmd)."""
+    plain = bool(arg) and all(c.isalnum() or c in "\\/:._-+=@" for c in arg)
+    return arg if plain else f'"{arg}"'
 
 
 def _local(source: Source) -> bool:
