@@ -126,7 +126,7 @@ def two_installs_fix(
     is built for pip's torch (then pip's is the only road)."""
     conda_road = (
         "pip uninstall -y torch (repeat until pip finds none), then conda install "
-        f"--force-reinstall pytorch={conda_version}"
+        f"--force-reinstall pytorch={conda_version}{_channels(ctx, built)}"
     )
     public, _, tag = pip_version.partition("+")
     index = index_for(tag)
@@ -143,6 +143,17 @@ def two_installs_fix(
         f"keep one installer for torch and its family: {conda_road}; or conda remove "
         "--force pytorch and install torch with pip alone"
     )
+
+
+def _channels(ctx: CheckContext, built: CondaTorch | None) -> str:
+    """The channels conda's pytorch came from, as its build string says (the pytorch
+    channel's py3.8_cuda11.3_cudnn8.3.2_0, conda-forge's cuda118_py310h...): without them
+    the default channels answer with their own pytorch build. pytorch-cuda's CUDA packages
+    come from the nvidia channel (pytorch.org's `-c pytorch -c nvidia`)."""
+    if built is None:
+        return ""
+    nvidia = built.channel == "pytorch" and "pytorch-cuda" in ctx.facts.toolchain.conda_packages
+    return f" -c {built.channel}" + (" -c nvidia" if nvidia else "")
 
 
 def _conda_build_unusable(ctx: CheckContext, built: CondaTorch | None) -> str | None:
