@@ -1,0 +1,135 @@
+"""Launch logs that print torch's build: SD.Next's and kohya_ss's installers, ComfyUI's start-up,
+Unsloth's banner.
+
+SD.Next (vladmandic/automatic) and kohya_ss log, at start-up (their installer's check_torch):
+
+    22:47:26-482579 INFO     nVidia CUDA toolkit detected          (nvidia-smi was found)
+    22:47:27-752280 INFO     Torch 2.0.1+cpu                       (torch.__version__)
+    ...             INFO     Torch backend: nVidia CUDA 11.8 cuDNN 8700   (CUDA available)
+    ...             INFO     Torch detected GPU: NVIDIA GeForce RTX 3090 VRAM 24576 Arch (8, 6)
+                             Cores 82
+
+and "Torch is not able to use GPU" where torch.cuda.is_available() is False. ComfyUI prints
+"pytorch version: 2.8.0+cu128" and "Device: cuda:0 NVIDIA GeForce RTX 3060 : cudaMallocAsync"
+(a CUDA device torch opened; "Device: cpu" names none). Unsloth's
+banner names the first GPU, its compute capability (as "CUDA: 6.1") and torch's CUDA:
+
+    \\\\   /|    NVIDIA GeForce GTX 1070. Num GPUs = 1. Max memory: 7.909 GB. Platform: Linux.
+    O^O/ \\_/ \\    Torch: 2.5.1+cu124. CUDA: 6.1. CUDA Toolkit: 12.4. Triton: 3.1.0
+
+(older releases: "GPU: NVIDIA A100. Max memory: 39.5 GB. Platform = Linux." and "Pytorch:
+2.1.0+cu121. CUDA = 8.0. CUDA Toolkit = 12.1."). Unsloth prints it only once it has read the
+GPU's properties through torch, so CUDA is available there. A log without torch's version
+is not read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from envlock.pasted.hfenv import gpu_name
+from envlock.pasted.toolreading import ToolReading
+
+_TORCH_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
+# the line's last words: "Torch 2.0.1+cpu" alone, or after a log level
+_TORCH_LINE = re.compile(rf"(?:^|\bINFO[ \t]+|\][ \t]+)Torch ({_TORCH_VERSION})[ \t]*$")
+_BACKEND = re.compile(r"Torch backend: nVidia CUDA (\d+\.\d+) ")
+_DETECTED = "Torch detected GPU: "
+_ARCH = re.compile(r" VRAM \d+(?:MB)? Arch \(?(\d{1,2})(?:, |\.)(\d)\)?")
+_BANNER_TORCH = re.compile(
+    rf"(?:Torch|Pytorch):[ \t]*({_TORCH_VERSION})\.[ \t]+CUDA[ \t]*[:=][ \t]*(\d{{1,2}}\.\d)\."
+    r"[ \t]+CUDA Toolkit[ \t]*[:=][ \t]*(\d+\.\d+|None)"
+)
+_BANNER_GPU = (". Num GPUs = ", ". Max memory")
+# ComfyUI's start-up: "pytorch version: 2.8.0+cu128", "Device: cuda:0 NVIDIA GeForce RTX 3060 :
+# cudaMallocAsync" (its model_management: torch's device, its name, the allocator)
+_COMFY_TORCH = re.compile(rf"^(?:\[INFO\] )?pytorch version: ({_TORCH_VERSION})[ \t]*$")
+_COMFY_DEVICE = re.compile(r"^(?:\[INFO\] )?Device: cuda:(\d{1,2}) ")
+
+
+def read_launch_log(text: str) -> ToolReading | None:
+    """torch, its CUDA and the GPUs such a log names; None without torch's version."""
+    out = ToolReading()
+    for line in text.split("\n"):
+        if "Torch" in line or "torch" in line:
+            _installer(line.rstrip(), out)
+            _banner_torch(line, out)
+        if line.startswith(("pytorch version", "Device: cuda:", "[INFO] ")):
+            _comfyui(line.rstrip(), out)
+        if "Max memory" in line:
+            _banner_gpu(line, out)
+    if "nVidia CUDA toolkit detected" in text:
+        out.notes.append("SD.Next found nvidia-smi ('nVidia CUDA toolkit detected'): a driver")
+    if "PyTorch version" not in out.fields:
+        return None
+    out.notes.append(
+        "a launch log naming torch's build (SD.Next, kohya_ss, ComfyUI, Unsloth): read"
+    )
+    return out
+
+
+def _installer(line: str, out: ToolReading) -> None:
+    """SD.Next's and kohya_ss's check_torch lines."""
+    m = _TORCH_LINE.search(line)
+    if m:
+        out.put("PyTorch version", m.group(1))
+        return
+    m = _BACKEND.search(line)
+    if m:
+        out.put("CUDA used to build PyTorch", m.group(1))
+        out.put("Is CUDA available", "True")
+        return
+    if "Torch is not able to use GPU" in line:
+        out.put("Is CUDA available", "False")
+        return
+    at = line.find(_DETECTED)
+    if at < 0:
+        return
+    rest = line[at + len(_DETECTED) :]
+    vram = rest.rfind(" VRAM ")
+    arch = _ARCH.match(rest, vram) if vram > 0 else None
+    name = gpu_name(rest[:vram]) if arch else None
+    if arch and name:  # an NVIDIA GPU with its capability (not DirectML's or an XPU)
+        index = len(out.gpus)
+        out.gpus[index] = name
+        out.capabilities[index] = f"{arch.group(1)}.{arch.group(2)}"
+
+
+def _comfyui(line: str, out: ToolReading) -> None:
+    """ComfyUI's torch line, and its device line: a CUDA device torch opened, by name."""
+    m = _COMFY_TORCH.match(line)
+    if m:
+        out.put("PyTorch version", m.group(1))
+        return
+    m = _COMFY_DEVICE.match(line)
+    at = line.rfind(" : ")
+    name = gpu_name(line[m.end() : at]) if m and at > m.end() else None
+    if m and name:
+        out.gpus.setdefault(int(m.group(1)), name)
+        out.put("Is CUDA available", "True")
+
+
+def _banner_torch(line: str, out: ToolReading) -> None:
+    m = _BANNER_TORCH.search(line)
+    if not m:
+        return
+    out.put("PyTorch version", m.group(1))
+    if m.group(3) != "None":
+        out.put("CUDA used to build PyTorch", m.group(3))
+        out.put("Is CUDA available", "True")
+        out.capabilities.setdefault(0, m.group(2))
+
+
+def _banner_gpu(line: str, out: ToolReading) -> None:
+    """Unsloth's GPU line: the first GPU's name before ". Num GPUs" or ". Max memory"."""
+    ends = [at for at in (line.find(mark) for mark in _BANNER_GPU) if at > 0]
+    if not ends:
+        return
+    head = line[: min(ends)].rstrip()
+    art = head.rfind("/|")  # the sloth's ear, where the banner's text column starts
+    name = head[art + 2 :] if art >= 0 else head.rsplit("  ", 1)[-1]
+    name = name.strip()
+    name = name.removeprefix("GPU: ")
+    name = gpu_name(name) or ""
+    if name:
+        out.gpus.setdefault(0, name)

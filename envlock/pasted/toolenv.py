@@ -1,0 +1,56 @@
+"""Other tools' environment reports, read as the collect_env facts they hold (issue 21).
+
+People paste whatever their tool prints: Hugging Face's "- Key: value" lists
+(envlock/pasted/hfenv.py, also an application's generated System Info list and a list written
+by hand), xFormers' load warning and `python -m xformers.info` (envlock/pasted/xformers_info.py),
+and launch logs that print torch's build (envlock/pasted/launchlog.py: SD.Next, kohya_ss,
+Unsloth's banner). Each reader turns what is unambiguous into the collect_env lines it is
+(`PyTorch version: ...`, `GPU 0: ...`); they are appended to the text, which the collect_env
+readers then read as ever (a real collect_env line wins over a derived one: the first copy
+of a key is kept). A text that is collect_env or sglang's check_env already gets no derived
+lines, only the extension facts and notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from envlock.pasted.draft import Draft
+from envlock.pasted.hfenv import read_env_list
+from envlock.pasted.launchlog import read_launch_log
+from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.xformers_info import read_xformers
+
+
+def read_tools(text: str) -> ToolReading | None:
+    """Every tool reader's findings in `text`, merged; None when none found anything."""
+    found = [r for r in (read_env_list(text), read_xformers(text), read_launch_log(text)) if r]
+    if not found:
+        return None
+    merged = found[0]
+    for other in found[1:]:
+        merged.merge(other)
+    return merged
+
+
+def parse_tool_report(text: str, draft: Draft, parse: Callable[[str, Draft], int]) -> int:
+    """`text` into `draft` through `parse` (the collect_env reader, its count), with the
+    collect_env lines other tools' reports in it hold appended; extensions and notes too."""
+    from envlock.pasted.check_env import looks_like_check_env
+    from envlock.pasted.collect_env import looks_like_collect_env
+
+    reading = read_tools(text)
+    if reading is None:
+        return parse(text, draft)
+    report = looks_like_collect_env(text) or looks_like_check_env(text)
+    lines = [] if report else reading.collect_env_lines()
+    read = parse("\n".join([text, "", *lines]) + "\n" if lines else text, draft)
+    for note in reading.notes:
+        draft.note(note)
+    if not report:
+        for gpu in draft.gpus or []:
+            draft.set_default(gpu, "compute_capability", reading.capabilities.get(gpu["index"]))
+    for ext in reading.extensions:
+        if not any(e.get("file") == ext["file"] for e in draft.extensions):
+            draft.extensions.append(ext)
+    return read + len(reading.extensions)

@@ -1,0 +1,114 @@
+"""The readers of other tools' environment reports (envlock/pasted/toolenv.py: hfenv,
+xformers_info, launchlog) on outside input: random compositions of their real lines and
+mangled pieces end in Facts or one FactsError line, never a traceback; the facts they read
+are the ones the lines say; adversarial 1 MB lines built from their patterns' fragments
+finish within the bound (each pattern starts at a word or a literal, one pass a line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from envlock.checks import run_checks
+from envlock.errors import FactsError
+from envlock.pasted import facts_from_texts
+from envlock.pasted.draft import Draft
+from envlock.pasted.hfenv import read_env_list
+from envlock.pasted.launchlog import read_launch_log
+from envlock.pasted.toolenv import parse_tool_report
+from envlock.pasted.xformers_info import read_xformers
+from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
+from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
+from tests.pasted.test_tool_reports import COMFYUI, XFORMERS_INFO, _report
+
+pytestmark = pytest.mark.fuzz
+
+REPORTS = [
+    "lerobot-1317.txt",
+    "lerobot-2105.txt",
+    "lerobot-2363.txt",
+    "lerobot-4093.txt",
+    "EZ-CorridorKey-87.txt",
+    "pytorch-160804.txt",
+    "PIA-30.txt",
+    "ComfyUI-SUPIR-35.txt",
+    "sdnext-1424.txt",
+    "unsloth-1998.txt",
+]
+# the real lines these readers read, and the pieces pastes mangle them with
+LINES = sorted(
+    {line for name in REPORTS for line in _report(name).split("\n") if line.strip()}
+    | {line for line in XFORMERS_INFO.split("\n") if line.strip()}
+    | {line for line in COMFYUI.split("\n") if line.strip()}
+)
+PIECES = st.sampled_from(
+    ["- ", "**", "`", ": ", " (", ")", "+cu", "+cpu", "Torch ", "INFO ", "2.1.2", "1201", "\n"]
+)
+
+
+@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@given(lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=30))
+def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
+    try:
+        facts = facts_from_texts(collect_env="\n".join(lines))
+    except FactsError as e:
+        assert "\n" not in str(e)
+        return
+    run_checks(facts)
+    version = facts.torch.version
+    if version is not None:  # a version some line of the text holds
+        assert version in "\n".join(lines)
+
+
+@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@given(
+    lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=12),
+    cuts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 200), PIECES), max_size=12),
+)
+def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
+    for index, at, piece in cuts:
+        i = index % len(lines)
+        lines[i] = lines[i][:at] + piece + lines[i][at:]
+    text = "\n".join(lines)
+    for reader in (read_env_list, read_xformers, read_launch_log):
+        reader(text)
+    with contextlib.suppress(FactsError):
+        run_checks(facts_from_texts(collect_env=text))
+
+
+@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=600))
+def test_random_text_never_raises(text: str) -> None:
+    draft = Draft()
+    parse_tool_report(text, draft, lambda t, d: 0)
+
+
+# (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
+ADVERSARIAL = [
+    ("- ", "**a", ": x"),
+    ("- **", "a" * 7, "*"),
+    ("- PyTorch version: ", "2.1.2", " (x"),
+    ("- GPU: ", "NVIDIA (", "MiB"),
+    ("- Driver: ", "570.181 ", "(Driver 5"),
+    ("xFormers ", "pytorch.version: ", "1"),
+    ("", "a.b.c.d.e", ": "),
+    ("    PyTorch 2.1.2+cu121 with CUDA ", "1201 ", "(you have 2"),
+    ("INFO     Torch ", "2.0.1", "+cpu x"),
+    ("Torch detected GPU: ", "NVIDIA VRAM 1 Arch ", "("),
+    ("   \\\\   /|    ", "NVIDIA. ", "Max memor"),
+    ("O^O/ \\_/ \\    Torch: 2.5.1+cu124. CUDA: ", "6.1. ", "CUDA Toolkit"),
+    ("Device: cuda:0 ", "NVIDIA : ", "x"),
+    ("pytorch version: ", "2.8.0", "+cu128 x"),
+]
+
+
+@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
+def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
+    line = line_of(*case, MB)
+    for reader in (read_env_list, read_xformers, read_launch_log):
+        took = seconds(lambda r=reader: r(line), f"{reader.__name__} on {case!r}")  # type: ignore[misc]
+        assert took < BOUND_S, (reader.__name__, took)
