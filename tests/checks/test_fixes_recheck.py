@@ -438,6 +438,19 @@ def _ext_rebuilt(facts: Facts, finding: Finding) -> list[Facts]:
     return [edit(facts, "extensions.items", items)]
 
 
+def _ext_arch_rebuilt(facts: Facts, finding: Finding) -> list[Facts]:
+    """The extension rebuilt with TORCH_CUDA_ARCH_LIST=X.Y (the fix): it carries sm_XY too
+    (detectron2's arch flags read from its collect_env table)."""
+    m = re.search(r"TORCH_CUDA_ARCH_LIST=(\d+)\.(\d+)", finding.fix or "")
+    assert m is not None, finding.fix
+    sm, name = f"sm_{m.group(1)}{m.group(2)}", finding.evidence["extension.file"]
+    items = [
+        dataclasses.replace(e, sass=[*e.sass, sm]) if e.file == name else e
+        for e in facts.extensions.items
+    ]
+    return [edit(facts, "extensions.items", items)]
+
+
 def _toolkit(facts: Facts, finding: Finding) -> list[Facts]:
     """CUDA_HOME pointed at a toolkit of torch's CUDA major (the one it was built with);
     where the fix follows EL-DRIVER-TOO-OLD's first road (another build), that road taken
@@ -488,6 +501,7 @@ APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-NCCL-MULTIPLE": _one_nccl,
     "EL-WHEELS-MIXED-CUDA": _wheel_lines,
     "EL-EXT-CUDA-MAJOR": _ext_rebuilt,
+    "EL-EXT-ARCH-UNSUPPORTED": _ext_arch_rebuilt,
 }
 # Fixes that change no environment fact, each with why; the test checks the why.
 NOT_APPLIED = {
