@@ -59,7 +59,22 @@ def _family_fix(ctx: CheckContext, ext: ExtensionFacts) -> str | None:
     return pip_line({ext.distribution: row.members[ext.distribution]}, tag)
 
 
+# published as source only (not on PyPI, where '--no-binary NAME NAME==X' finds nothing): pip
+# builds them from their repository, a release's tag where the version is one (detectron2's
+# INSTALL.md: python -m pip install 'git+https://github.com/facebookresearch/detectron2.git')
+SOURCE_ONLY = {"detectron2": "git+https://github.com/facebookresearch/detectron2.git"}
+
+
 def _rebuild(ext: ExtensionFacts, what: str) -> str:
+    source = SOURCE_ONLY.get(ext.distribution)
+    if source is not None:
+        release = ext.version is not None and all(p.isdigit() for p in ext.version.split("."))
+        tag = f"@v{ext.version}" if release else ""
+        return (
+            f"install a {ext.distribution} build {what}, or rebuild it here from its source: "
+            f"pip install --no-build-isolation --no-cache-dir --force-reinstall --no-deps "
+            f"'{source}{tag}'"
+        )
     pin = f"{ext.distribution}=={ext.version}" if ext.version else ext.distribution
     return (
         f"install a {ext.distribution} build {what}, or rebuild it here: "

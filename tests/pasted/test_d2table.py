@@ -108,3 +108,15 @@ def test_rows_a_wrap_undoing_joined_are_split() -> None:
 def test_torchs_own_collect_env_is_not_this_layout() -> None:
     assert looks_like_d2table(K80)
     assert not looks_like_d2table((CE / "pytorch-48200.txt").read_text())
+
+
+def test_detectron2_is_rebuilt_from_its_repository_not_pypi() -> None:
+    # detectron2 is not on PyPI: '--no-binary detectron2 detectron2==0.2.1' finds nothing
+    (f, _) = [
+        f
+        for f in run_checks(_corpus("detectron2-235.txt"))
+        if f.check_id == "EL-EXT-ARCH-UNSUPPORTED"
+    ]
+    assert f.fix is not None
+    assert "'git+https://github.com/facebookresearch/detectron2.git@v0.2.1'" in f.fix
+    assert "--no-binary" not in f.fix and "TORCH_CUDA_ARCH_LIST=5.2" in f.fix
