@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envlock.errors import FactsError
-from envlock.pasted.check_env import parse_report
 from envlock.pasted.collect_env import looks_like_collect_env
+from envlock.pasted.d2table import parse_any_report
 from envlock.pasted.draft import MAX_LINE_CHARS, Draft
 from envlock.pasted.names import names_in_text, names_note
 from envlock.pasted.nvidia_smi import parse_nvidia_smi
 from envlock.pasted.pip_freeze import parse_pip_freeze
+from envlock.pasted.toolenv import parse_tool_report
 
 if TYPE_CHECKING:
     from envlock.facts import Facts
@@ -80,7 +81,7 @@ def facts_from_texts(
             draft,
             collect_env,
             name,
-            parse_report,
+            lambda text, d: parse_tool_report(text, d, parse_any_report),
             "no collect_env fields found (expected lines such as "
             "'PyTorch version: ...' from `python -m torch.utils.collect_env`)",
         )
