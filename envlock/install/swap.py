@@ -248,7 +248,8 @@ class Swap:
         self.moved_in = tuple(moving)
         write_marker(t.run, "swap", moving)
         old = os.path.join(t.run, "old")
-        os.mkdir(old)
+        if ours:  # nothing to hold: no directory to remove again (an rmdir is ~2-3 ms here)
+            os.mkdir(old)
         for name in sorted(ours, key=lambda n: n != "pyvenv.cfg"):  # pyvenv.cfg first out
             _rename(os.path.join(t.final, name), os.path.join(old, name))
         for name in sorted(moving, key=lambda n: n == "pyvenv.cfg"):  # and last in

@@ -91,6 +91,8 @@ def preload() -> None:
     import envlock.probe.system
     import envlock.probe.torch_info  # noqa: F401
 
+    list_stdlib()
+
 
 def _fill(doc: FactsDoc, sections: Sequence[str], path: list[str], cache_dir: str | None) -> None:
     """The sections read from the venv's import path (or this process's environment)."""
@@ -171,7 +173,7 @@ def import_path(python: str, prefix: str) -> list[str] | None:
         add(site)
         if not _read_pth_files(site, add):
             return None
-    if any(_has_module(entry, name) for entry in path for name in _CUSTOMIZE):
+    if any(_has_customize(entry) for entry in path):
         return None
     return path
 
@@ -261,11 +263,40 @@ def _pth_lines(pth: str) -> list[str] | None:
     return lines
 
 
-def _has_module(entry: str, name: str) -> bool:
+# the standard library's answers to _has_customize(), found by preload() while the
+# installer runs (~1-2 ms of a restore's wait after it), with the directory's inode and
+# mtime then: kept while they are
+_LISTED: dict[str, tuple[tuple[int, int], bool]] = {}
+
+
+def _has_customize(entry: str) -> bool:
+    """Whether a sitecustomize or usercustomize may be imported from `entry`."""
     if not os.path.isdir(entry):
         return os.path.exists(entry) and entry.endswith(".zip")  # a zip could hold one
     try:
-        names = os.listdir(entry)
+        stamp = _stamp(entry)
+        kept = _LISTED.get(entry)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        return _lists_customize(entry)
     except OSError:
         return False
-    return any(n == name or n.startswith(name + ".") for n in names)
+
+
+def _stamp(entry: str) -> tuple[int, int]:
+    st = os.stat(entry)
+    return st.st_ino, st.st_mtime_ns
+
+
+def _lists_customize(directory: str) -> bool:
+    return any(n == m or n.startswith(m + ".") for n in os.listdir(directory) for m in _CUSTOMIZE)
+
+
+def list_stdlib() -> None:
+    """The standard library's directories listed for _has_customize() (preload())."""
+    for entry in _stdlib():
+        try:
+            if os.path.isdir(entry):
+                _LISTED[entry] = (_stamp(entry), _lists_customize(entry))
+        except OSError:
+            continue

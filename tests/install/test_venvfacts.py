@@ -139,3 +139,24 @@ def test_what_the_files_cannot_tell_is_left_to_the_probe(
     elif change == "no-pyvenv-cfg":
         (root / "pyvenv.cfg").unlink()
     assert venv_document(str(python), SECTIONS) is None
+
+
+def test_a_customize_module_added_after_the_standard_library_was_listed_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """preload() lists the standard library while uv runs; a sitecustomize that appears
+    there later (its directory's mtime changed) is seen all the same."""
+    from envlock.install import venvfacts
+
+    root = tmp_path / "v"
+    python = _venv(root)
+    stdlib = tmp_path / "stdlib"
+    stdlib.mkdir()
+    monkeypatch.setattr(venvfacts, "_stdlib", lambda: [str(stdlib)])
+    monkeypatch.setattr(venvfacts, "_LISTED", {})
+    venvfacts.list_stdlib()
+    assert venv_document(str(python), SECTIONS) is not None
+    (stdlib / "sitecustomize.py").write_text("import sys\n")
+    mtime = stdlib.stat().st_mtime_ns
+    os.utime(stdlib, ns=(mtime, mtime + 10**9))  # a later tick than the listing's, surely
+    assert venv_document(str(python), SECTIONS) is None
