@@ -15,7 +15,9 @@ major * 100 + minor (1201: 12.1, 1108: 11.8; CUDA's own 12010 has five digits).
 The torch installed ("you have", `pytorch.version`) is torch's version; xFormers' extension
 becomes an `extensions` item with the CUDA major it was built with (1201: CUDA 12), judged
 by the checks that judge the live scan's (checks/extensions.py: another CUDA major than
-torch's is EL-EXT-CUDA-MAJOR; a +cpu torch beside it is EL-TORCH-CPU-ONLY's). A wheel built
+torch's is EL-EXT-CUDA-MAJOR; a +cpu torch beside it is EL-TORCH-CPU-ONLY's), and, where
+xformers.info shows the build's TORCH_CUDA_ARCH_LIST, the GPU code it carries (SASS, and PTX
+for "+PTX" items), judged on the GPU it names (EL-EXT-ARCH-UNSUPPORTED, -PTX-ONLY). A wheel built
 for another torch release than the one installed is said in a note (its extension cannot
 load against that torch: its C++ symbols are that release's).
 """
@@ -39,6 +41,8 @@ _PYTHON = re.compile(r"Python[ \t]+(\d+\.\d+\.\d+)[ \t]+\(you have (\d+\.\d+\.\d
 _ROW = re.compile(r"(?<!\S)([a-z_]{1,60}(?:\.[A-Za-z0-9_@+-]{1,60}){1,4}):[ \t]")
 _XFORMERS = re.compile(r"^[ \t]{0,4}xFormers[ \t]+(\d+\.\d+\.\d+(?:\.?(?:dev|post)\d+)?)")
 _CAPABILITY = re.compile(r"\d{1,2}\.\d")
+_ARCH_SPLIT = re.compile(r"[ ;,]+")
+_ARCH_ITEM = re.compile(r"(\d{1,2})\.(\d)([af]?)(\+PTX)?", re.IGNORECASE)
 PARTIAL = "read from xFormers' build information in the paste, not from its file"
 
 
@@ -63,6 +67,8 @@ def read_xformers(text: str) -> ToolReading | None:
     for_torch = built.group(1) if built else rows.get("build.torch_version")
     cuda = built.group(2) if built else rows.get("build.cuda_version")
     _extension(for_torch, cuda, version, out)
+    if out.extensions:
+        _arch_list(rows.get("build.env.TORCH_CUDA_ARCH_LIST", ""), out.extensions[0])
     out.notes.append("xFormers' build information (xformers.info or its load warning): read")
     return out
 
@@ -121,6 +127,22 @@ def _extension(
             f"{label} was built for torch {for_torch}, torch here is {installed}: its C++/CUDA "
             "extension needs that release's symbols and does not load (xFormers' warning)"
         )
+
+
+def _arch_list(value: str, ext: ExtensionDoc) -> None:
+    """The GPU code the wheel was built with: its build's TORCH_CUDA_ARCH_LIST ("5.0+PTX 6.0
+    8.0+PTX 9.0", "8.0;8.6"); nothing where it is "None" (the builder's default, unknown)
+    or any item is not an architecture."""
+    sass, ptx = [], []
+    for item in _ARCH_SPLIT.split(value.strip()):
+        m = _ARCH_ITEM.fullmatch(item)
+        if m is None:
+            return
+        cc = m.group(1) + m.group(2)
+        sass.append(f"sm_{cc}{m.group(3).lower()}")
+        if m.group(4):
+            ptx.append(f"compute_{cc}")
+    ext["sass"], ext["ptx"] = sass, ptx
 
 
 def _release(version: str) -> str:

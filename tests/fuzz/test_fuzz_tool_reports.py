@@ -23,7 +23,7 @@ from envlock.pasted.toolenv import parse_tool_report
 from envlock.pasted.xformers_info import read_xformers
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
-from tests.pasted.test_tool_reports import COMFYUI, XFORMERS_INFO, _report
+from tests.pasted.test_tool_reports import COMFYUI, XFORMERS_A100, XFORMERS_INFO, _report
 
 pytestmark = pytest.mark.fuzz
 
@@ -44,6 +44,7 @@ LINES = sorted(
     {line for name in REPORTS for line in _report(name).split("\n") if line.strip()}
     | {line for line in XFORMERS_INFO.split("\n") if line.strip()}
     | {line for line in COMFYUI.split("\n") if line.strip()}
+    | {line for line in XFORMERS_A100.split("\n") if line.strip()}
 )
 PIECES = st.sampled_from(
     ["- ", "**", "`", ": ", " (", ")", "+cu", "+cpu", "Torch ", "INFO ", "2.1.2", "1201", "\n"]
@@ -102,6 +103,7 @@ ADVERSARIAL = [
     ("   \\\\   /|    ", "NVIDIA. ", "Max memor"),
     ("O^O/ \\_/ \\    Torch: 2.5.1+cu124. CUDA: ", "6.1. ", "CUDA Toolkit"),
     ("Device: cuda:0 ", "NVIDIA : ", "x"),
+    ("xFormers build.cuda_version: 1201 build.env.TORCH_CUDA_ARCH_LIST: ", "8.0+PTX ", "x"),
     ("pytorch version: ", "2.8.0", "+cu128 x"),
 ]
 

@@ -228,6 +228,54 @@ def test_xformers_info_rows_read_even_when_unwrapping_joined_them() -> None:
     assert _top(cuda12) == "EL-EXT-CUDA-MAJOR"
 
 
+# the end of `python -m xformers.info` on an A100 (xFormers 0.0.20's wheel), as a public
+# repository's setup notes record it
+XFORMERS_A100 = """\
+is_triton_available:                               True
+is_functorch_available:                            False
+pytorch.version:                                   2.0.1+cu117
+pytorch.cuda:                                      available
+gpu.compute_capability:                            8.0
+gpu.name:                                          NVIDIA A100-SXM4-40GB
+build.info:                                        available
+build.cuda_version:                                1108
+build.python_version:                              3.10.11
+build.torch_version:                               2.0.1+cu118
+build.env.TORCH_CUDA_ARCH_LIST:                    5.0+PTX 6.0 6.1 7.0 7.5 8.0 8.6
+build.env.XFORMERS_BUILD_TYPE:                     Release
+build.env.XFORMERS_ENABLE_DEBUG_ASSERTIONS:        None
+build.env.NVCC_FLAGS:                              None
+build.env.XFORMERS_PACKAGE_FROM:                   wheel-v0.0.20
+build.nvcc_version:                                11.8.89
+source.privacy:                                    open source
+"""
+
+
+def _on(gpu: str, capability: str, text: str = XFORMERS_A100) -> str:
+    return text.replace("8.0\ngpu.name:", f"{capability}\ngpu.name:").replace(
+        "NVIDIA A100-SXM4-40GB", gpu
+    )
+
+
+def test_xformers_build_arch_list_is_its_extensions_gpu_code() -> None:
+    facts = _facts(XFORMERS_A100)
+    [ext] = facts.extensions.items
+    assert ext.sass == ["sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86"]
+    assert ext.ptx == ["compute_50"]
+    assert _errors(XFORMERS_A100) == []
+    # on an H100 (9.0, with a torch that has sm_90): only its compute_50 PTX serves it
+    h100 = _on("NVIDIA H100 80GB HBM3", "9.0", XFORMERS_A100.replace("2.0.1+cu117", "2.0.1+cu118"))
+    assert _top(h100) == "EL-EXT-ARCH-PTX-ONLY"
+    # a list without PTX on an RTX 5090 (12.0), torch's own cu128 build fine: no kernel image
+    blackwell = _on("NVIDIA GeForce RTX 5090", "12.0").replace(
+        "5.0+PTX 6.0 6.1 7.0 7.5 8.0 8.6", "8.0 8.6"
+    )
+    assert _top(blackwell.replace("2.0.1+cu117", "2.7.0+cu128")) == "EL-EXT-ARCH-UNSUPPORTED"
+    # 'None' (the builder's default list) says nothing of its GPU code
+    unknown = XFORMERS_A100.replace("5.0+PTX 6.0 6.1 7.0 7.5 8.0 8.6", "None")
+    assert [e.sass for e in _facts(unknown).extensions.items] == [[]]
+
+
 # ------------------------------------------------------------------- launch logs
 def test_sdnext_log_cpu_torch() -> None:
     # sdnext-1424: 'Torch 2.0.1+cpu' after 'nVidia CUDA toolkit detected'
