@@ -417,10 +417,11 @@ def _toolchain(fields: dict[str, list[str]], d: Draft) -> None:
 def _gpus(fields: dict[str, list[str]], d: Draft) -> None:
     lines = fields.get("gpus")
     nvcc = fields.get("nvcc")
-    if lines is None and nvcc is not None and nvcc[0].strip().lower() == "no cuda":
-        # collect_env writes 'No CUDA' for the runtime only when the GPU models and driver are
-        # missing too (pretty_str's all_dynamic_cuda_fields_missing): a report trimmed of its
-        # GPU lines says it all the same (pytorch-189803)
+    no_cuda = nvcc is not None and nvcc[0].strip().lower() == "no cuda"
+    if lines is None and no_cuda and _bool(_value(fields, "cuda_available")) is False:
+        # collect_env writes 'No CUDA' for the runtime only when CUDA is unavailable and the
+        # GPU models and driver are missing too (pretty_str's all_dynamic_cuda_fields_missing):
+        # a report trimmed of its GPU lines says it all the same (pytorch-189803)
         lines = ["No CUDA"]
     if lines is None:
         _warned_gpus(d)
