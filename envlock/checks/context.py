@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from envlock.facts import DriverFacts, Facts
 from envlock.matrix import ArchTarget, Matrix, TorchVariant, Version, parse_arch_flags
+from envlock.matrix.arm import jetson_kernel
 from envlock.matrix.builds import not_the_official_wheel
 
 EXPECTATIONS = frozenset({"bf16", "deterministic"})
@@ -182,6 +183,14 @@ class CheckContext:
             return True
         models = (self.matrix.gpu_by_name(g.name) for g in self.gpus() if g.name)
         return any(m is not None and m.cpu == "aarch64" for m in models)
+
+    @property
+    def jetson(self) -> bool:
+        """A Jetson: an L4T (tegra) kernel, or a Tegra GPU the matrix knows."""
+        if jetson_kernel(self.facts.system.kernel):
+            return True
+        caps = (self.matrix.capability(g.capability) for g in self.gpus() if g.capability)
+        return any(c is not None and c.tegra for c in caps)
 
     @property
     def torch_not_official(self) -> str | None:

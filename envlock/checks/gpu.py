@@ -20,6 +20,7 @@ from envlock.checks.samegpus import once_per_model
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
 from envlock.matrix.advice import Unservable, unservable
+from envlock.matrix.arm import ARM_CUDA, JETSON
 
 
 def gpu_line(g: Gpu) -> str:
@@ -262,13 +263,9 @@ def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
 
 def _unknown_gpu_hint(ctx: CheckContext) -> str:
     """No build computed (the GPUs' capability or the driver unknown): the command that
-    computes it, never a placeholder index."""
-    if ctx.arm_machine:
-        return (
-            "install a CUDA build of torch made for aarch64 (download.pytorch.org's cuXYZ "
-            "indexes carry them from torch 2.7's cu128 on; NVIDIA's NGC PyTorch containers and "
-            "JetPack wheels are built for Arm), then check torch.cuda.get_arch_list()"
-        )
+    computes it, never a placeholder index. A Jetson's are NVIDIA's own builds."""
+    if ctx.jetson:
+        return f"this is {JETSON}"
     gpus = ctx.gpus()
     known = [g for g in gpus if g.capability is not None]
     named = [g for g in gpus if g.name]
@@ -280,9 +277,16 @@ def _unknown_gpu_hint(ctx: CheckContext) -> str:
     if ctx.driver_version:
         args.append(f"--driver {ctx.driver_version}")
     # with no GPU or driver named, `envlock matrix` reads this machine's
+    command = " ".join(["envlock matrix", *args])
+    if ctx.arm_machine:
+        release, cuda = ARM_CUDA
+        return (
+            f"install a CUDA build of torch made for aarch64 (official ones from torch {release} "
+            f"with CUDA {cuda} on, for server Arm; NVIDIA's NGC PyTorch containers too): "
+            f"`{command}` run there names the one that runs on its GPU and driver"
+        )
     return (
-        f"install a CUDA build of torch: `{' '.join(['envlock matrix', *args])}` names the "
-        "one that runs on this GPU and driver"
+        f"install a CUDA build of torch: `{command}` names the one that runs on this GPU and driver"
     )
 
 

@@ -9,7 +9,7 @@ from envlock.checks.context import CheckContext
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
-from envlock.matrix.arm import no_torch_wheel
+from envlock.matrix.arm import JETSON_BUILDS, no_torch_wheel
 from envlock.pasted.draft import TORCH_NOT_IMPORTED
 
 # torch <= 2.9 needs CUBLAS_WORKSPACE_CONFIG for deterministic cuBLAS; 2.10 removed that.
@@ -92,6 +92,8 @@ def _missing_words(ctx: CheckContext, bare: str | None, seen_absent: bool) -> tu
     where = py.executable if py is not None and py.executable else "the checked interpreter"
     version = f" (Python {py.version})" if py is not None and py.version else ""
     exe = py.executable if py is not None and py.executable else "python"  # a paste's: unnamed
+    # a Jetson's pip torch is a server-Arm (SBSA) or CPU build: NVIDIA's serve its GPU
+    how = f"NVIDIA's build: {JETSON_BUILDS}" if ctx.jetson else f"{exe} -m pip install torch"
     if bare:  # the shell probe found no python3: no interpreter to import torch
         return f"torch is not installed for {bare} (no python3 in it){version}", (
             "build the image from one with Python and torch (FROM a pytorch/pytorch or "
@@ -105,11 +107,11 @@ def _missing_words(ctx: CheckContext, bare: str | None, seen_absent: bool) -> tu
             "there, or its import fails"
         ), (
             f'first see why: {exe} -c "import torch" in that interpreter; only where it says '
-            f"ModuleNotFoundError: No module named 'torch', install it ({exe} -m pip install "
-            "torch); any other error names the library or wheel to repair"
+            f"ModuleNotFoundError: No module named 'torch', install it ({how}); any other "
+            "error names the library or wheel to repair"
         )
     return f"torch is not installed for {where}{version}", (
-        f"install torch into that environment ({exe} -m pip install torch), or check "
+        f"install torch into that environment ({how}), or check "
         "the interpreter your job uses: envlock doctor --python /path/to/venv/bin/python"
     )
 

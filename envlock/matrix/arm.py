@@ -18,10 +18,11 @@ from envlock.matrix.versions import Version
 # the first release and CUDA with Linux aarch64 CUDA wheels on download.pytorch.org
 ARM_CUDA = (Version((2, 7)), Version((12, 8)))
 ARCH_LIST_CAVEAT = "aarch64 wheel (arch list as the x86_64 wheel's: check get_arch_list())"
+JETSON_BUILDS = "the JetPack wheels for its JetPack release, or an l4t/NGC PyTorch container"
 JETSON = (
     "a Jetson (Tegra) GPU: the official aarch64 wheels are built for server Arm (SBSA), "
-    "not JetPack; install NVIDIA's build for it (the JetPack wheels for its JetPack "
-    "release, or an l4t/NGC PyTorch container), then check torch.cuda.get_arch_list()"
+    f"not JetPack; install NVIDIA's build for it ({JETSON_BUILDS}), then check "
+    "torch.cuda.get_arch_list()"
 )
 
 
@@ -29,6 +30,12 @@ JETSON = (
 # files: manylinux x86_64 and aarch64, win_amd64, macosx x86_64/arm64), as each OS names
 # its machine. Elsewhere (riscv64, ppc64le, s390x, armv7l, i686) pip finds no torch at all.
 WHEEL_MACHINES = frozenset({"x86_64", "amd64", "x64", "aarch64", "arm64"})
+
+
+def jetson_kernel(kernel: str | None) -> bool:
+    """A Jetson's L4T kernel ('5.15.148-tegra', platform 'Linux-5.10.120-tegra-aarch64-...'):
+    its integrated GPU needs NVIDIA's JetPack builds, not the server-Arm wheels."""
+    return "-tegra" in (kernel or "")
 
 
 def no_torch_wheel(machine: str | None) -> bool:

@@ -474,6 +474,20 @@ def _one_model(facts: Facts, finding: Finding) -> list[Facts]:
     return [_env(facts, CUDA_VISIBLE_DEVICES=pinned, CUDA_DEVICE_ORDER="PCI_BUS_ID")]
 
 
+# NVIDIA's torch wheels for Jetson, by JetPack's CUDA: JetPack 5.1.1 (CUDA 11.4, cp38:
+# torch-2.0.0+nv23.05), JetPack 6.1 (CUDA 12.6: torch 2.5.0a0+872d972e41.nv24.08)
+_JETPACK_TORCH = {"11.4": "2.0.0+nv23.05", "12.6": "2.5.0a0+872d972e41.nv24.08"}
+
+
+def _jetpack_torch(torch: Any, cuda: str) -> Any:
+    """torch as NVIDIA's JetPack wheel for the CUDA the paste's JetPack holds."""
+    major_minor = ".".join(cuda.split(".")[:2])
+    assert major_minor in _JETPACK_TORCH, cuda
+    return dataclasses.replace(
+        torch, installed=True, version=_JETPACK_TORCH[major_minor], cuda=major_minor, build=None
+    )
+
+
 def _torch_installed(facts: Facts, finding: Finding) -> list[Facts]:
     """`python -m pip install torch` into the interpreter collect_env ran in (torchchat-1408,
     'PyTorch version: N/A'): torch is there."""
@@ -483,6 +497,11 @@ def _torch_installed(facts: Facts, finding: Finding) -> list[Facts]:
             facts.torch, installed=True, version="2.5.0a0+gitabc", cuda=None
         )
         return [edit(facts, "torch", built)]
+    if "JetPack" in (finding.fix or ""):  # a Jetson: NVIDIA's wheel for the paste's JetPack
+        assert "pip install torch" not in (finding.fix or ""), finding.fix
+        toolkit = facts.cuda.toolkit  # JetPack's CUDA ('CUDA runtime version: 11.4.315')
+        assert toolkit is not None and toolkit.nvcc_version is not None, facts.cuda
+        return [edit(facts, "torch", _jetpack_torch(facts.torch, toolkit.nvcc_version))]
     assert "pip install torch" in (finding.fix or ""), finding.fix
     # PyPI's default Linux wheel is a CUDA build (cu124 beside the paste's CUDA 12.4)
     torch = dataclasses.replace(
