@@ -5,16 +5,38 @@ with it or one built against it."""
 
 from __future__ import annotations
 
+import re
+
 from packaging.version import InvalidVersion
 from packaging.version import Version as PackagingVersion
 
 from envlock.checks.context import CheckContext
 from envlock.checks.hints import installed_here, pinned_by, split_variantless, uninstalled_first
 from envlock.matrix import DriverSupport, Version, variant_cuda
+from envlock.matrix.advice import INDEX_URL
 from envlock.matrix.builds import CondaTorch
 from envlock.matrix.family import PAIRED, Family, FamilyRow, index_for, pip_line
 
 _REPOS = {"torchvision": "vision", "torchaudio": "audio", "torchtext": "text"}
+# a nightly build: its series and night ("0.15.0.dev20221203+cpu" -> "0.15.0", "20221203")
+_NIGHTLY = re.compile(r"^(\d+(?:\.\d+)*)\.dev(\d{8})(?:\+|$)")
+
+
+def nightly_fix(package: str, version: str, torch_version: str | None, tag: str | None) -> str:
+    """A nightly member beside a nightly torch: the member of torch's night from the
+    nightly index of torch's variant (it publishes each night's torch with that night's
+    members, and pins them to it); "" where either is no nightly or torch's variant is not
+    known. A released member's pin would replace the nightly torch with a release."""
+    member, torch = _NIGHTLY.match(version), _NIGHTLY.match(torch_version or "")
+    if member is None or torch is None or not tag:
+        return ""
+    index = f"{INDEX_URL}nightly/{tag}"
+    pin = f"{package}=={member.group(1)}.dev{torch.group(2)}"
+    return (
+        f'pip install --pre --no-deps --force-reinstall "{pin}" --index-url {index} (the '
+        f"nightly index keeps recent nights only: where {torch.group(2)}'s is gone, reinstall "
+        f"torch and {package} together from it, with --pre)"
+    )
 
 
 def _held(ctx: CheckContext) -> set[str]:
@@ -95,6 +117,8 @@ def member_fix(
     torch_tag: str | None,
     ctx: CheckContext,
 ) -> str:
+    if line := nightly_fix(package, version, ctx.facts.torch.version, torch_tag):
+        return line
     if row is not None and package in row.members:
         pin = {package: row.members[package].truncate(2)}
         line = uninstalled_first(pin, installed_here(ctx), _pip(pin, torch_tag, kept_torch(ctx)))

@@ -310,14 +310,17 @@ CE = FIXTURES / "collect_env"
 TUNING = [e["file"] for e in json.loads((CE / "corpus.json").read_text())["reports"]]
 
 _PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*)\.\*"')
-_INDEX = re.compile(r"--index-url https://download\.pytorch\.org/whl/([a-z0-9.]+)")
+_INDEX = re.compile(r"--index-url https://download\.pytorch\.org/whl/(?:nightly/)?([a-z0-9.]+)")
+# one night's build from the nightly index ('"torchvision==0.15.0.dev20221202"')
+_NIGHTLY_PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*\.dev[0-9]{8})"')
 _UNINSTALL = re.compile(r"pip uninstall -y ([A-Za-z0-9_.-]+)")
 # `a && b`, or on Windows one command a line (checks/shells.py)
 _CONDA_REMOVE = re.compile(r"conda remove --force ([^&;\n]+?)(?: && |\n)")
 
 
 def apply_pip_line(facts: Facts, text: str) -> Facts:
-    """`pip install "torch==X.*" "torchvision==Y.*" --index-url .../<variant>` or `pip
+    """`pip install "torch==X.*" "torchvision==Y.*" --index-url .../<variant>` (a nightly
+    index's exact "member==X.Y.Z.devDATE" as that build of the variant) or `pip
     uninstall -y NAME`, as pip would leave the environment: torch through apply_road (the
     build the matrix holds for that variant), each other pin at its series; a `conda remove
     --force NAMES && ` before it removes conda's torch family first (shell words: shlex)."""
@@ -337,6 +340,8 @@ def apply_pip_line(facts: Facts, text: str) -> Facts:
     dists = dict(facts.packages.distributions)
     for name, series in pins.items():
         dists[name] = f"{series}.0" + (f"+{variant}" if variant else "")
+    for name, night in _NIGHTLY_PIN.findall(text):
+        dists[name] = night + (f"+{variant}" if variant else "")
     for name in _UNINSTALL.findall(text):
         if name != "torch":
             dists.pop(name, None)
