@@ -303,9 +303,6 @@ LEFT = {
     ("flattened", "sglang-1872.txt"),
     ("flattened", "vllm-17431.txt"),
     ("flattened", "vllm-44335.txt"),
-    # an issue digest's flattened report wrapped again: a key broken across the wrap ("GPU
-    # models and" / "configuration:") is not found, its value lost
-    ("word-wrap-100", "vllm-14087.txt"),
     # (session 6, batch issue21-s6 in tuning, helper C4) a notebook's stored output: its
     # lines are JSON strings, read only whole; a bullet before the quote, Markdown's escape
     # of its backslashes, a wrap or flattening break them
@@ -346,6 +343,19 @@ LEFT = {
     ("flattened", "lmdeploy-3996.txt"),
     ("flattened", "sglang-29833.txt"),
     ("flattened", "sglang-8373.txt"),  # (issue21-s8d)
+    # (session 8, batch issue21-s8d in tuning, helper F1) other tools' environment lists
+    # flattened: the layout step splits a flattened text at collect_env's keys, not at a
+    # tool's bullets, so the tool's own keys (lerobot-info's 'GPU model', 'Cuda version';
+    # '**GPU**:', '**CUDA Version**:'; EZ-CorridorKey's 'GPU:'/'CUDA:') run into the value
+    # before them and the reader (pasted/hfenv.py) finds them no more
+    ("flattened", "lerobot-2105.txt"),
+    ("flattened", "lerobot-2363.txt"),
+    ("flattened", "lerobot-4093.txt"),
+    ("flattened", "EZ-CorridorKey-87.txt"),
+    ("flattened", "pytorch-160804.txt"),
+    # a launch log flattened has no line ends: its lines ('Torch 2.0.1+cpu', 'nVidia CUDA
+    # toolkit detected') are read only where each begins a line (pasted/launchlog.py)
+    ("flattened", "sdnext-1424.txt"),
     # a word wrap's dropped blank inside lscpu's model name ('@ 3.50GHz'), as vllm-5465
     ("word-wrap-80", "executorch-7052.txt"),
     # (issue21-s8c) vllm-ascend's report: its npu-smi table flattened runs into the variable
@@ -485,6 +495,9 @@ LEFT_PAIRS = {
     ("word-wrap-80", "flattened", "vllm-16588.txt"),
     ("wrap-100", "word-wrap-80", "vllm-16006.txt"),
     ("wrap-80", "trailing-spaces", "vllm-6276.txt"),
+    # (session 8, helper F1) lerobot-info's list flattened (as in LEFT), its fence's text
+    # before it
+    ("fence-text", "flattened", "lerobot-2105.txt"),
 }
 
 
