@@ -16,6 +16,8 @@ from envlock.checks.hints import (
 from envlock.checks.minorcompat import needs_more_than_torch
 from envlock.checks.registry import check
 from envlock.checks.triton import triton_driver_need
+from envlock.checks.wsl import FIX as WSL1_FIX
+from envlock.checks.wsl import wsl1
 from envlock.findings import Finding, Severity
 from envlock.matrix import DriverSupport, Version, cuda_variant
 
@@ -480,6 +482,8 @@ def _no_driver_fix(ctx: CheckContext) -> str:
         "run on a machine with an NVIDIA GPU and driver (in a container: start it with "
         "--gpus all, which needs the NVIDIA Container Toolkit on the host)"
     )
+    if wsl1(ctx.facts.system.kernel):  # no GPU can be there (checks/wsl.py)
+        fix = WSL1_FIX.format(kernel=ctx.facts.system.kernel)
     hidden = ctx.env("NVIDIA_VISIBLE_DEVICES")
     if hidden in ("void", "none"):  # the container runtime gave it no GPU (vllm#16061)
         fix = (

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from envlock.pasted.accel_lines import accelerator_line
 from envlock.pasted.draft import TORCH_NOT_IMPORTED, VLLM_REPORT, Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
-from envlock.pasted.os_lines import os_line, windows_platform
+from envlock.pasted.os_lines import os_line, windows_platform, wsl1
 from envlock.pasted.python_paths import python_from_paste_paths
 from envlock.pasted.signals import collect_env_signals
 from envlock.pasted.torch_warnings import torch_warnings
@@ -378,6 +378,9 @@ def _system(fields: dict[str, list[str]], d: Draft) -> None:
         if m:
             d.system["kernel"] = m.group(1)
             d.set_default(d.system, "arch", m.group(2))
+            if wsl1(m.group(1)) and d.gpus is None:
+                d.gpus = []  # no GPU can be there, whatever the paste left out
+                d.note(f"WSL 1 (kernel {m.group(1)}): no GPU is reachable there")
         windows_platform(plat, d)
     cpu_system(fields.get("cpu", [])[1:], d)
 

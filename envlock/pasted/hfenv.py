@@ -213,8 +213,11 @@ def gpu_name(value: str) -> str | None:
 
 def _platform(value: str, out: ToolReading) -> None:
     """platform.platform()'s string is collect_env's 'Python platform'; an OS name its 'OS'."""
+    joined = _PLATFORM.match(value)  # the next bullet joined on as if wrapped: "...2.31- Python"
     if _PLATFORM.fullmatch(value):
         out.put("Python platform", value)
+    elif joined and value[joined.end() :].startswith(" ") and joined.group().endswith("-"):
+        out.put("Python platform", joined.group().rstrip("-"))
     elif value.lower().startswith("windows "):
         out.put("OS", f"Microsoft {value}")
     elif re.match(r"(?:ubuntu|debian|centos|red hat|rocky|fedora|almalinux)\b", value.lower()):

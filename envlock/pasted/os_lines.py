@@ -53,6 +53,16 @@ def windows_platform(plat: str, d: Draft) -> None:
         }
 
 
+_WSL1 = re.compile(r"\d+\.\d+\.\d+-\d+-Microsoft")
+
+
+def wsl1(kernel: str | None) -> bool:
+    """Whether `kernel` (a `uname -r` release) is WSL 1's: `4.4.0-19041-Microsoft` (the
+    Windows build, a capital M), never WSL 2's `5.15.153.1-microsoft-standard-WSL2`. WSL 1
+    has no GPU support at all (CUDA on WSL needs WSL 2: checks/wsl.py)."""
+    return bool(kernel) and _WSL1.fullmatch(str(kernel)) is not None
+
+
 def _os_id(pretty: str) -> str | None:
     low = pretty.lower()
     return next((i for prefix, i in _OS_IDS if low.startswith(prefix)), None)
