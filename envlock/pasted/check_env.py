@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from envlock.pasted.collect_env import looks_like_collect_env, parse_collect_env
-from envlock.pasted.draft import Draft
+from envlock.pasted.draft import Draft, rewritten_as_collect_env
 
 # Both keys, each at the start of a line, make a report of this layout; torch's own
 # collect_env has neither ("Is CUDA available:", "PyTorch version:").
@@ -93,12 +93,7 @@ def as_collect_env(text: str) -> CheckEnv:
         fields.setdefault("ROCM used to build PyTorch", rocm.group(1))
         fields.setdefault("CUDA used to build PyTorch", "N/A")
     lines = [f"{key}: {value}" for key, value in fields.items()]
-    if gpus:
-        lines.append("GPU models and configuration:")
-        lines += [f"GPU {i}: {name}" for i, name in sorted(gpus.items())]
-    if packages:
-        lines += ["", "Versions of relevant libraries:", *packages]
-    out.text = "\n".join([*kept, "", *lines]) + "\n"
+    out.text = rewritten_as_collect_env(kept, lines, gpus, packages)
     return out
 
 

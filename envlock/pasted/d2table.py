@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from envlock.pasted.draft import Draft
+from envlock.pasted.draft import Draft, rewritten_as_collect_env
 from envlock.probe.shapes import ExtensionDoc
 
 # detectron2's keys, as its releases print them (longest first where one starts another)
@@ -173,12 +173,7 @@ def as_collect_env(text: str) -> D2Table:
     _config(text, fields, out)
     _torch_cuda(fields, out)
     lines = [f"{key}: {value}" for key, value in fields.items()] + out.env
-    if gpus:
-        lines.append("GPU models and configuration:")
-        lines += [f"GPU {i}: {name}" for i, name in sorted(gpus.items())]
-    if packages:
-        lines += ["", "Versions of relevant libraries:", *packages]
-    out.text = "\n".join([*kept, "", *lines]) + "\n"
+    out.text = rewritten_as_collect_env(kept, lines, gpus, packages)
     return out
 
 

@@ -258,3 +258,17 @@ def _wheel_major(name: str, version: str) -> int | None:
         m = re.match(r"(\d+)\.", version)
         return int(m.group(1)) if m else None
     return None
+
+
+def rewritten_as_collect_env(
+    kept: list[str], lines: list[str], gpus: dict[int, str], packages: list[str]
+) -> str:
+    """Another layout's report rewritten as collect_env text: the lines it kept as they
+    were, then its fields as `Key: value` lines (`lines`), its GPUs as collect_env's GPU
+    block and its packages as the library list (pasted/check_env.py, pasted/d2table.py)."""
+    if gpus:
+        lines = [*lines, "GPU models and configuration:"]
+        lines += [f"GPU {i}: {name}" for i, name in sorted(gpus.items())]
+    if packages:
+        lines = [*lines, "", "Versions of relevant libraries:", *packages]
+    return "\n".join([*kept, "", *lines]) + "\n"
