@@ -185,6 +185,18 @@ def _keeps(ctx: CheckContext, road: dict[str, str]) -> bool:
     )
 
 
+def fits_here(ctx: CheckContext, caps: list[Version]) -> list[Fit]:
+    """The official builds judged for these GPUs' capabilities on this machine: its driver
+    for builds, OS and Python (the matrix's evaluate, as every road here asks it)."""
+    return evaluate(
+        ctx.matrix,
+        capabilities=caps,
+        driver=ctx.driver_for_builds,
+        os_name=ctx.os_name,
+        python=ctx.python_version,
+    )
+
+
 def remedy_for(
     ctx: CheckContext,
     *,
@@ -200,13 +212,7 @@ def remedy_for(
     caps = [g.capability for g in ctx.gpus() if g.capability is not None]
     if not caps and need_gpus:
         return None
-    fits = evaluate(
-        ctx.matrix,
-        capabilities=caps,
-        driver=ctx.driver_for_builds,
-        os_name=ctx.os_name,
-        python=ctx.python_version,
-    )
+    fits = fits_here(ctx, caps)
     # own kernels: SASS for every GPU; a build that runs through the driver's minor-version
     # compatibility keeps its place (pytorch#57922: 1.8 cu111 on 450.80.02, not 1.7 cu110)
     if ctx.arm_machine:  # aarch64: only the releases that publish Arm CUDA wheels

@@ -27,11 +27,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu
-from envlock.checks.hints import build_road, install_command
+from envlock.checks.hints import build_road, fits_here, install_command
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version, cuda_variant
-from envlock.matrix.advice import Fit, evaluate, remedy
+from envlock.matrix.advice import Fit, remedy
 
 _ALWAYS = Version((0,))
 # (torch release from which the cap holds, lowest NVRTC, highest NVRTC, the cap)
@@ -112,13 +112,7 @@ def arch_nvrtc_unsupported(ctx: CheckContext) -> Iterator[Finding]:
 def _fits(ctx: CheckContext, caps: list[Version]) -> list[Fit]:
     """The official builds that run here and whose NVRTC knows what it is asked for on every
     GPU (judged at each release's first patch: `X.Y.*` may install it)."""
-    fits = evaluate(
-        ctx.matrix,
-        capabilities=caps,
-        driver=ctx.driver_for_builds,
-        os_name=ctx.os_name,
-        python=ctx.python_version,
-    )
+    fits = fits_here(ctx, caps)
     return [
         f
         for f in fits
