@@ -43,8 +43,19 @@ _BANNER_TORCH = re.compile(
 _BANNER_GPU = (". Num GPUs = ", ". Max memory")
 # ComfyUI's start-up: "pytorch version: 2.8.0+cu128", "Device: cuda:0 NVIDIA GeForce RTX 3060 :
 # cudaMallocAsync" (its model_management: torch's device, its name, the allocator)
-_COMFY_TORCH = re.compile(rf"^(?:\[INFO\] )?pytorch version: ({_TORCH_VERSION})[ \t]*$")
-_COMFY_DEVICE = re.compile(r"^(?:\[INFO\] )?Device: cuda:(\d{1,2}) ")
+# and its System Information (the frontend's error report, from /system_stats): "- **PyTorch
+# Version:** 2.4.1+cu124", "- **Name:** cuda:0 NVIDIA GeForce RTX 2060 : cudaMallocAsync"
+_COMFY_TORCH = re.compile(
+    rf"^(?:\[INFO\] )?(?:pytorch version: |- \*\*PyTorch Version:\*\* )({_TORCH_VERSION})[ \t]*$"
+)
+_COMFY_DEVICE = re.compile(r"^(?:\[INFO\] )?(?:Device: |- \*\*Name:\*\* )cuda:(\d{1,2}) ")
+_COMFY_STARTS = (
+    "pytorch version",
+    "Device: cuda:",
+    "[INFO] ",
+    "- **PyTorch Version:** ",
+    "- **Name:** cuda:",
+)
 
 
 def read_launch_log(text: str) -> ToolReading | None:
@@ -54,7 +65,7 @@ def read_launch_log(text: str) -> ToolReading | None:
         if "Torch" in line or "torch" in line:
             _installer(line.rstrip(), out)
             _banner_torch(line, out)
-        if line.startswith(("pytorch version", "Device: cuda:", "[INFO] ")):
+        if line.startswith(_COMFY_STARTS):
             _comfyui(line.rstrip(), out)
         if "Max memory" in line:
             _banner_gpu(line, out)

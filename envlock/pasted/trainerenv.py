@@ -1,0 +1,129 @@
+"""Training frameworks' environment printouts as pasted into issue threads: Ultralytics'
+device line and PyTorch Lightning's collect_env_details (issue 21).
+
+Ultralytics (ultralytics/utils/torch_utils.select_device, printed by every train/predict run
+and by `yolo checks`; YOLOv5's the same since 2021):
+
+    Ultralytics 8.3.95 🚀 Python-3.10.12 torch-2.6.0+cu124 CUDA:0 (NVIDIA GeForce RTX 5090, 32120MiB)
+    YOLOv5 🚀 v7.0-72-g064365d Python-3.10.9 torch-1.13.1+cu116 CUDA:0 (Tesla T4, 15110MiB)
+                                                               CUDA:1 (Tesla T4, 15110MiB)
+
+`torch-` is torch.__version__; `CUDA:n (name, MiB)` is printed only where
+torch.cuda.is_available(), one line per device; `CPU (...)`/`MPS (...)` say nothing of CUDA
+(the user may have asked for the CPU). The emoji is often lost in a paste.
+
+Lightning (requirements/collect_env_details.py, the bug template's "Current environment"):
+
+    * CUDA:
+        - GPU:
+                - NVIDIA GeForce RTX 4090
+        - available:         True
+        - version:           11.8            (torch.version.cuda)
+    * Lightning:
+        - torch:             2.6.0+cu118     (distribution metadata: the wheel's version)
+
+(before 1.8, 2022: "- pyTorch_version: 1.10.0+cu113" under "* Packages:"; in 2020 the same
+without the "* " and "- " marks). Read only inside its CUDA section with torch's version.
+"""
+
+from __future__ import annotations
+
+import re
+
+from envlock.pasted.hfenv import gpu_name
+from envlock.pasted.toolreading import ToolReading
+
+_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
+_YOLO = re.compile(
+    rf"(?:\bUltralytics\b|\bYOLOv\d).{{0,60}}?\bPython-(\d+\.\d+\.\d+) torch-({_VERSION})"
+    r"(?: (CUDA:\d{1,2} \(.*))?"
+)
+_DEVICE = re.compile(r"CUDA:(\d{1,2}) \((.{1,80}), \d{1,7}MiB\)[ \t]*$")
+_SECTION = re.compile(r"^(?:\* )?(CUDA|Lightning|Packages|System|cuda|packages|system):[ \t]*$")
+_ITEM = re.compile(r"^[ \t]+(?:- )?([A-Za-z_][\w.-]{0,40}):(?:[ \t]+(\S.*?))?[ \t]*$")
+_LIST_ITEM = re.compile(r"^[ \t]+(?:- )?([^:]{1,80}?)[ \t]*$")
+# where torch's version is: the Lightning section's package (since 1.8), Packages' before
+# a field or section the layout step joined to the line before ("- RTX 4090 - available: True")
+_JOINED = re.compile(
+    r"(?<=\S)[ \t]+(?=- (?:available|version):|\* (?:CUDA|Lightning|Packages|System):)"
+)
+_TORCH_KEYS = ("lightning.torch", "packages.pyTorch_version", "packages.torch")
+
+
+def read_ultralytics(text: str) -> ToolReading | None:
+    """torch, Python and the CUDA devices from Ultralytics' device line; None without it."""
+    out = ToolReading()
+    lines = text.split("\n")
+    for at, line in enumerate(lines):
+        m = _YOLO.search(line) if "torch-" in line else None
+        if m is None:
+            continue
+        out.put("PyTorch version", m.group(2))
+        out.put("Python version", m.group(1))
+        if m.group(3):
+            _devices(m.group(3), lines[at + 1 :], out)
+        break
+    if "PyTorch version" not in out.fields:
+        return None
+    out.notes.append("Ultralytics' device line ('Python-3.x torch-2.x CUDA:0 (...)'): read")
+    return out
+
+
+def _devices(first: str, rest: list[str], out: ToolReading) -> None:
+    """The first device, and the next lines' devices (select_device's one line per GPU)."""
+    for text in [first, *(line.strip() for line in rest)]:
+        m = _DEVICE.match(text)
+        name = gpu_name(m.group(2)) if m else None
+        if m is None:
+            return
+        if name:
+            out.gpus.setdefault(int(m.group(1)), name)
+            out.put("Is CUDA available", "True")
+
+
+def read_lightning(text: str) -> ToolReading | None:
+    """torch, its CUDA, availability and GPUs from Lightning's collect_env_details; None
+    without its CUDA section's availability and torch's version."""
+    if "available:" not in text:
+        return None
+    section, listing = "", ""
+    fields: dict[str, str] = {}
+    gpus: list[str] = []
+    for line in _JOINED.sub("\n\t", text).split("\n"):
+        head = _SECTION.match(line.lstrip("\t"))
+        if head:
+            section, listing = head.group(1).lower(), ""
+            continue
+        item = _ITEM.match(line)
+        if item:
+            listing = item.group(1) if item.group(2) is None else ""
+            fields.setdefault(f"{section}.{item.group(1)}", item.group(2) or "")
+            continue
+        entry = _LIST_ITEM.match(line)
+        if section == "cuda" and listing == "GPU" and entry:
+            gpus.append(entry.group(1))
+        elif not line.strip():
+            listing = ""
+    return _lightning(fields, gpus)
+
+
+def _lightning(fields: dict[str, str], gpus: list[str]) -> ToolReading | None:
+    available = fields.get("cuda.available")
+    torch = next((fields[k] for k in _TORCH_KEYS if k in fields), "")
+    if available not in ("True", "False") or not re.fullmatch(_VERSION, torch):
+        return None
+    out = ToolReading()
+    out.put("PyTorch version", torch)
+    out.put("Is CUDA available", available)
+    cuda = fields.get("cuda.version", "")
+    if re.fullmatch(r"\d{1,2}\.\d{1,2}", cuda):
+        out.put("CUDA used to build PyTorch", cuda)
+    python = fields.get("system.python", "")
+    if re.fullmatch(r"\d+\.\d+\.\d+", python):
+        out.put("Python version", python)
+    for index, name in enumerate(gpus):
+        known = gpu_name(name)
+        if known:
+            out.gpus[index] = known
+    out.notes.append("PyTorch Lightning's collect_env_details ('* CUDA:', '- available:'): read")
+    return out

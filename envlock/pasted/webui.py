@@ -1,0 +1,143 @@
+"""AUTOMATIC1111's stable-diffusion-webui (and Forge, its fork) as pasted into issue threads:
+the UI's footer, the launcher's version check and the Sysinfo dump (issue 21).
+
+The footer (modules/ui.py versions_html, kept by Forge) is one line in the browser and one
+field a line when copied from the page's HTML:
+
+    version: v1.10.1  •  python: 3.10.11  •  torch: 2.1.2+cu121  •  xformers: 0.0.23.post1
+    •  gradio: 3.41.2  •  checkpoint: 6ce0161689
+
+`torch` is torch.__long_version__ or torch.__version__, `xformers` "N/A" when not loaded. It is
+read only with `torch:` beside the footer's own `gradio:` or `xformers:` field: a lone
+"torch: 2.1" is any tool's (or a requirements list's). The launcher's version check
+(modules/errors.check_versions) prints two lines, both needed:
+
+    You are running torch 2.1.0+cu118.
+    The program is tested to work with torch 2.1.2.
+
+Sysinfo (modules/sysinfo.py, the bug template's "Sysinfo" field) is JSON; its "Torch env info"
+is torch.utils.collect_env.get_env_info()._asdict() (values with line ends split into lists, or
+the exception's text when collect_env failed), read as the collect_env lines it prints as.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from envlock.pasted.toolreading import ToolReading
+
+_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
+# a footer field anywhere in a line: the layout step may have joined the footer's lines
+# ("version: v1.5.1-450-gf37cc5f5python: 3.10.9", "xformers: 0.0.21.dev556 gradio: 3.39.0")
+_KEYS = "version|python|torch|xformers|gradio|checkpoint"
+_FIELD = re.compile(rf"(?<!py)(?<!Py)({_KEYS}):[ \t]*(\S{{1,60}}?)(?=(?:{_KEYS}):|[\s\u2022]|$)")
+_RUNNING = re.compile(rf"^[ \t]*You are running torch ({_VERSION})\.[ \t]*$")
+_TESTED = re.compile(rf"^[ \t]*The program is tested to work with torch {_VERSION}\.[ \t]*$")
+_PYTHON = re.compile(r"\d+\.\d+\.\d+")
+# get_env_info()'s field -> the collect_env line it prints as (torch/utils/collect_env.py)
+_ENV_KEYS = {
+    "torch_version": "PyTorch version",
+    "cuda_compiled_version": "CUDA used to build PyTorch",
+    "hip_compiled_version": "ROCM used to build PyTorch",
+    "os": "OS",
+    "gcc_version": "GCC version",
+    "libc_version": "Libc version",
+    "python_version": "Python version",
+    "python_platform": "Python platform",
+    "is_cuda_available": "Is CUDA available",
+    "cuda_runtime_version": "CUDA runtime version",
+    "nvidia_driver_version": "Nvidia driver version",
+    "cudnn_version": "cuDNN version",
+}
+
+
+def read_webui(text: str) -> ToolReading | None:
+    """torch (and what else is sure) from a webui footer, version check or Sysinfo; None
+    without torch's version."""
+    out = ToolReading()
+    if '"Torch env info"' in text:
+        _sysinfo(text, out)
+    if "torch" in text:
+        _footer(text, out)
+        _version_check(text, out)
+    if "PyTorch version" not in out.fields:
+        return None
+    out.notes.append(
+        "stable-diffusion-webui's footer, version check or Sysinfo (AUTOMATIC1111, Forge): read"
+    )
+    return out
+
+
+def _footer(text: str, out: ToolReading) -> None:
+    fields: dict[str, str] = {}
+    for line in text.split("\n"):
+        for m in _FIELD.finditer(line) if ":" in line else ():
+            fields.setdefault(m.group(1), m.group(2))
+    torch = fields.get("torch", "")
+    if not re.fullmatch(_VERSION, torch) or not ({"gradio", "xformers"} & fields.keys()):
+        return
+    out.put("PyTorch version", torch)
+    python = _PYTHON.fullmatch(fields.get("python", ""))
+    if python:
+        out.put("Python version", python.group(0))
+    xformers = fields.get("xformers", "")
+    if re.fullmatch(_VERSION, xformers):
+        out.packages.setdefault("xformers", xformers)
+
+
+def _version_check(text: str, out: ToolReading) -> None:
+    lines = text.split("\n")
+    for at, line in enumerate(lines[:-1]):
+        m = _RUNNING.match(line) if "You are running torch" in line else None
+        if m and _TESTED.match(lines[at + 1]):
+            out.put("PyTorch version", m.group(1))
+            return
+
+
+def _sysinfo(text: str, out: ToolReading) -> None:
+    at = text.find('"Torch env info"')
+    brace = text.find("{", at)
+    colon = text.find(":", at + len('"Torch env info"'))
+    if brace < 0 or colon < 0 or text[colon + 1 : brace].strip():
+        return  # a string: collect_env's exception, no fields
+    try:
+        info, _ = json.JSONDecoder().raw_decode(text, brace)
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+        return
+    if isinstance(info, dict):
+        _env_info(info, out)
+
+
+def _env_info(info: dict[str, Any], out: ToolReading) -> None:
+    for key, name in _ENV_KEYS.items():
+        value = _text(info.get(key))
+        if value is not None:
+            out.put(name, value)
+    gpus = info.get("nvidia_gpu_models")
+    for line in gpus if isinstance(gpus, list) else [gpus]:
+        m = re.match(r"GPU (\d{1,3}): (.{1,80})$", line) if isinstance(line, str) else None
+        if m:
+            out.gpus.setdefault(int(m.group(1)), m.group(2).strip())
+    packages = info.get("pip_packages")
+    for line in packages if isinstance(packages, list) else [packages]:
+        m = (
+            re.match(r"\[pip3?\] ([\w.-]{1,80})==(\S{1,60})$", line)
+            if isinstance(line, str)
+            else None
+        )
+        if m:
+            out.packages.setdefault(m.group(1), m.group(2))
+
+
+def _text(value: object) -> str | None:
+    """A get_env_info value as collect_env prints it (a bool "True"/"False", a list its first
+    line, as cuDNN's "Probably one of the following:"); None for None: nothing collected."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (str, int, float)):
+        return str(value).strip() or None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return str(value[0]).strip() or None
+    return None

@@ -1,0 +1,126 @@
+"""The readers of session 9's other-tool printouts (envlock/pasted/webui.py, dsreport.py,
+trainerenv.py, launchlog.py's ComfyUI System Information) on outside input: random
+compositions of their real lines and mangled pieces end in Facts or one FactsError line,
+never a traceback; a torch version read is one a line of the text holds; adversarial 1 MB
+lines built from their patterns' fragments finish within the bound."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from envlock.checks import run_checks
+from envlock.errors import FactsError
+from envlock.pasted import facts_from_texts
+from envlock.pasted.dsreport import read_ds_report
+from envlock.pasted.launchlog import read_launch_log
+from envlock.pasted.toolenv import read_tools
+from envlock.pasted.trainerenv import read_lightning, read_ultralytics
+from envlock.pasted.webui import read_webui
+from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
+from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
+from tests.pasted import test_framework_reports as reports
+
+pytestmark = pytest.mark.fuzz
+
+READERS = (read_webui, read_ds_report, read_ultralytics, read_lightning, read_launch_log)
+TEXTS = [
+    reports.WEBUI_FOOTER_LINES,
+    reports.WEBUI_FOOTER,
+    reports.WEBUI_VERSION_CHECK,
+    reports._sysinfo(reports.TORCH_ENV),
+    reports.DS_REPORT,
+    reports.DS_PROSE,
+    reports.YOLO_5090,
+    reports.YOLO_4080,
+    reports.YOLO_CHECKS,
+    reports.LIGHTNING,
+    reports.LIGHTNING_K80,
+    reports.COMFY_SYSTEM,
+]
+LINES = sorted({line for text in TEXTS for line in text.split("\n") if line.strip()})
+PIECES = st.sampled_from(
+    ["- ", "* ", "\t", ": ", " (", ")", "+cu", " .... ", "\u2022", '"', "{", "}", "CUDA:0 ", "\n"]
+)
+
+
+@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@given(lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=30))
+def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    try:
+        facts = facts_from_texts(collect_env=text)
+    except FactsError as e:
+        assert "\n" not in str(e)
+        return
+    run_checks(facts)
+    if facts.torch.version is not None:
+        assert facts.torch.version in text
+
+
+@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@given(
+    lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=12),
+    cuts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 200), PIECES), max_size=12),
+)
+def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
+    for index, at, piece in cuts:
+        i = index % len(lines)
+        lines[i] = lines[i][:at] + piece + lines[i][at:]
+    text = "\n".join(lines)
+    for reader in READERS:
+        reader(text)
+    with contextlib.suppress(FactsError):
+        run_checks(facts_from_texts(collect_env=text))
+
+
+@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=600))
+def test_random_text_never_raises(text: str) -> None:
+    read_tools(text)
+
+
+@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@given(
+    value=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=20), inner, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
+def test_any_json_as_torch_env_info_never_raises(value: object) -> None:
+    reading = read_webui(reports._sysinfo(value))
+    assert reading is None or "PyTorch version" in reading.fields
+
+
+# (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
+ADVERSARIAL = [
+    ("version: ", "v1.5", "python"),
+    ("torch: 2.1.2 ", "gradio:", "x"),
+    ("", "python: 3.10.9", "torch:"),
+    ("You are running torch ", "2.1.", "x"),
+    ("torch version ", ".", " 2"),
+    ("", "torch version .. ", "x"),
+    ("Ultralytics ", "YOLOv8 ", "Python-3"),
+    ("Ultralytics 8.1.0 Python-3.10.12 torch-2.1.0 CUDA:0 (", "NVIDIA, ", "MiB"),
+    ("\t- ", "a", ":"),
+    ("", "x - available: ", "True"),
+    ("- **Name:** cuda:0 ", "NVIDIA : ", "x"),
+    ('{"Torch env info": ', "[", "]"),
+    ('"Torch env info": {"a": ', "[", "]" * 4000),
+]
+
+
+@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
+def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
+    line = line_of(*case, MB)
+    if case[2].startswith("]"):  # the nesting closed: deeper than json's recursion limit
+        line += "]" * line.count("[") + "}"
+    for reader in READERS:
+        took = seconds(lambda r=reader: r(line), f"{reader.__name__} on {case!r}")  # type: ignore[misc]
+        assert took < BOUND_S, (reader.__name__, took)
