@@ -138,7 +138,8 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     ('issue21-s7') and session 8's four ('issue21-s8', 'issue21-s8b', 'issue21-s8c',
     'issue21-s8d', each split on its own) were held out, scored once and tuned on: tuning
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
-    3's first 9 before them). The held-out part is empty until the next batch is split.
+    3's first 9 before them). Session 9's batch ('issue21-s9') is split by the same rule: its
+    held-out part is the held-out part now.
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -162,7 +163,12 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     for batch, size in (("issue21-s8", 21), ("issue21-s8b", 15), ("issue21-s8c", 9)):
         assert sum(e.get("added") == batch for e in CORPUS) == size
     assert sum(e.get("added") == "issue21-s8d" for e in CORPUS) == 21
-    assert HELDOUT == []
+    # session 9's batch (C15 and C16 together), split before any rule change (10:35): its
+    # held-out part is unseen
+    assert {e["file"] for e in HELDOUT} == _rule("issue21-s9")
+    assert all(e.get("added") == "issue21-s9" and "seen" not in e for e in HELDOUT)
+    assert sum(e.get("added") == "issue21-s9" for e in [*CORPUS, *HELDOUT]) == 28
+    assert len(HELDOUT) == 13
 
 
 @pytest.mark.parametrize(
