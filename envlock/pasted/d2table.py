@@ -104,7 +104,7 @@ _FLAG_ITEM = re.compile(r"^(?:sm_(\d{2,3})[a-z]?|(\d{1,2})\.(\d))$")
 _RELEASE = re.compile(r"release (\d+\.\d+), V(\d+\.\d+(?:\.\d+)?)")
 # torch.__config__.show()'s lines
 _CUDA_RUNTIME = re.compile(r"(?<![\w.])CUDA Runtime (\d{1,2}\.\d)")
-_NVCC_FLAGS = re.compile(r"NVCC architecture flags: ([\w=,;-]{1,2000})")
+_NVCC_FLAGS = re.compile(r"NVCC architecture flags:[ \t]{1,8}([\w=,;-]{1,2000})")
 _CODE = re.compile(r"code=((?:sm|compute)_\d{2,3}[a-z]?)")
 # key (lowercase) -> the collect_env key its value is
 _FIELDS = {

@@ -26,6 +26,7 @@ from envlock.pasted.draft import MAX_LINES
 from envlock.pasted.emphasis import unemphasized
 from envlock.pasted.log_prefix import undo_log_prefix
 from envlock.pasted.notebook import notebook_lines
+from envlock.pasted.rows import continues_list, same_rows
 
 # characters a rendered page or a word processor puts in for plain ones
 _CHARS = str.maketrans(
@@ -160,12 +161,7 @@ _REPORT_ONLY: tuple[str, ...] = (
     "is cuda available",
 )
 _REPORT_ONLY += ("cuda available:", "rocm available:", "cuda driver version:")  # check_env
-_EXCERPT_ONLY = (
-    "versions of relevant libraries",
-    "[pip3] ",
-    "[pip] ",
-    "[conda] ",
-)  # vLLM: no colon
+_EXCERPT_ONLY = ("versions of relevant libraries", "[pip3] ", "[pip] ", "[conda] ")  # no colon
 _CC = "cuda capability"  # torch's warnings about a GPU
 
 
@@ -360,7 +356,7 @@ def _joined(lines: list[str], cuts: set[int], columns: set[int], indent: int) ->
         elif i - 1 in cuts:
             line = line.rstrip()
             # a word wrap that broke a word at its hyphen ("...-nvidia-" / "aarch64-...")
-            hyphen = line[-1:] == "-" and line[-2:-1].isalnum()
+            hyphen = line[-1:] == "-" and (line[-2:-1].isalnum() or line[-2:-1] == ";")
             line += ("" if hyphen else " ") + nxt.strip()
         else:
             line = nxt
@@ -374,7 +370,9 @@ def _cut(lines: list[str], raw: list[int], i: int, width: int, wide: bool) -> bo
     the widest, or the next line's first word would not have fit on it (or a key's value
     went to it)."""
     nxt = lines[i + 1]
-    if _starts_line(nxt) or not lines[i].strip():
+    if not lines[i].strip() or same_rows(lines[i], nxt):
+        return False
+    if _starts_line(nxt) and not continues_list(lines[i], nxt):
         return False
     if lines[i].rstrip().endswith("|") and nxt.lstrip().startswith("|"):
         return False  # rows of nvidia-smi's table

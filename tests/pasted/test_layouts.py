@@ -368,6 +368,40 @@ LEFT = {
     ("word-wrap-80", "vllm-ascend-3865.txt"),
     ("word-wrap-100", "vllm-ascend-3865.txt"),
     ("wrap-80", "vllm-ascend-3865.txt"),
+    # (session 9: session 8's held-out part moved into tuning, helper M1) the same classes:
+    # other tools' environment lists flattened, the split made at collect_env's keys only
+    # (accelerate's and transformers' env lists, mmcv's, the reporter's own 'PyTorch
+    # Version:'/'GPU Model:' list), check_env's (sglang, lmdeploy) and a launch log's
+    # (kohya_ss: its lines read only where each begins a line, as sdnext-1424), and
+    # vllm-ascend's npu-smi table run into the variable before it (as vllm-ascend-3024)
+    *(
+        ("flattened", name)
+        for name in (
+            "accelerate-1048.txt",
+            "all-in-one-35.txt",
+            "ghfile-dsdanielpark-ko-llama-2-jindo-qna.txt",
+            "ghfile-vita-bevformer-hop-install.txt",
+            "kohya_ss-1608.txt",
+            "kohya_ss-2010.txt",
+            "lmdeploy-4408.txt",
+            "sglang-14327.txt",
+            "sglang-25073.txt",
+            "sglang-748.txt",
+            "vllm-ascend-4497.txt",
+        )
+    ),
+    # vllm-ascend's LD_LIBRARY_PATH broken at a hyphen by a word wrap ('ascend-' /
+    # 'toolkit/...'), or cut at column 80 where a piece is a whole path of its own ('/data' /
+    # '/miniconda3/...'), not joined (as vllm-ascend-3024)
+    ("word-wrap-80", "vllm-ascend-4497.txt"),
+    ("word-wrap-100", "vllm-ascend-4497.txt"),
+    ("word-wrap-80", "vllm-ascend-556.txt"),
+    ("word-wrap-100", "vllm-ascend-556.txt"),
+    ("wrap-80", "vllm-ascend-4497.txt"),
+    # torch's warning header ('.../cuda/__init__.py:235: UserWarning:') exactly 80 columns
+    # wide: cut at 80, its own line end is not told from a cut, and the column join glues the
+    # GPU's name to it ('UserWarning:NVIDIA GeForce RTX 5090 ...')
+    ("wrap-80", "all-in-one-35.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -498,6 +532,27 @@ LEFT_PAIRS = {
     # (session 8, helper F1) lerobot-info's list flattened (as in LEFT), its fence's text
     # before it
     ("fence-text", "flattened", "lerobot-2105.txt"),
+    # (session 9: session 8's held-out part moved into tuning, helper M1: 30 more tuning
+    # reports, so the pairs meet other reports again; each read so under session 8's code
+    # too) the same classes: a second wrap of a wrapped or escaped line (lscpu's Flags line
+    # cut, its ISA words lost; LD_LIBRARY_PATH; torch's arch list), a wrap of a line that a
+    # tab, a non-breaking or zero-width space made wider than it reads (Python's version
+    # line cut before its implementation), a wrap of a line whose blanks a rendered page
+    # collapsed, trailing spaces after a cut, a cut report flattened
+    ("markdown-escaped", "word-wrap-100", "vllm-16404.txt"),
+    ("markdown-escaped", "word-wrap-80", "vllm-16588.txt"),
+    ("markdown-escaped", "wrap-100", "vllm-17047.txt"),
+    ("markdown-escaped", "wrap-80", "vllm-19741.txt"),
+    ("nbsp", "word-wrap-100", "vllm-4635.txt"),
+    ("tab-after-key", "word-wrap-80", "vllm-21310.txt"),
+    ("zero-width", "word-wrap-80", "vllm-18580.txt"),
+    ("wrap-100", "blanks-collapsed", "vllm-21745.txt"),
+    ("wrap-80", "blanks-collapsed", "vllm-4553.txt"),
+    ("wrap-100", "trailing-spaces", "vllm-15256.txt"),
+    ("wrap-80", "trailing-spaces", "vllm-11484.txt"),
+    ("wrap-80", "word-wrap-100", "vllm-11705.txt"),
+    ("wrap-100", "flattened", "vllm-3510.txt"),
+    ("wrap-80", "flattened", "vllm-19741.txt"),
 }
 
 
@@ -647,12 +702,9 @@ CHANGED_AS_PASTED = {
             "sglang-1109.txt",
             "sglang-1160.txt",
             "sglang-1751.txt",
-            "sglang-3303.txt",
             "sglang-4175.txt",
             "sglang-931.txt",
-            "sglang-2795.txt",  # (session 6, s6's held-out part moved into tuning, C7)
-            "sglang-737.txt",
-            "sglang-5806.txt",
+            "sglang-5806.txt",  # (session 6, s6's held-out part moved into tuning, C7)
             "sglang-7495.txt",
         )
     },
@@ -668,18 +720,12 @@ CHANGED_AS_PASTED = {
         for name in ("detectron2-3076.txt", "espnet-2615.txt", "espnet-5629.txt", "vllm-16632.txt")
     },
     # (session 8, batches issue21-s8, -s8b, -s8c, -s8d in tuning, helper T1) a line as wide as
-    # a terminal's columns joined to the next as a hard wrap's: detectron2's table (its
-    # dashed rule and a row; pasted/d2table.py splits its rows again), torch's config lines
-    # in check_env, a topology legend, log lines, an import warning
+    # a terminal's columns joined to the next as a hard wrap's: log lines, an import warning,
+    # a topology legend (since session 9 (pasted/rows.py) rows of one table or list are not
+    # joined: detectron2's table, torch's config list, the aligned rows of check_env)
     **{
         name: "a line as wide as a terminal joined to the next as if wrapped"
         for name in (
-            "detectron2-1621.txt",
-            "detectron2-235.txt",
-            "detectron2-2910.txt",
-            "detectron2-740.txt",
-            "lmdeploy-3825.txt",
-            "lmdeploy-3996.txt",
             "sglang-29833.txt",
             "sdnext-1424.txt",
             "xformers-982.txt",
@@ -688,6 +734,25 @@ CHANGED_AS_PASTED = {
     },
     "aiwiki-170.txt": "a code block's indentation removed",
     "unsloth-1998.txt": "a Markdown escape in unsloth's banner read as one ('\\_/')",
+    # (session 9, session 8's held-out part moved into tuning, helper M1)
+    "ghfile-dstackai-dstack-amd-mi300x-benchmark.txt": "a code block's indentation removed",
+    "kohya_ss-1608.txt": "a reply's quote markers removed",
+    "ghfile-vita-bevformer-hop-install.txt": "an issue form's list bullets removed",
+    # a real Windows path's '\\_C.pyd' read as Markdown's escape, as cudnn64\\_7.dll is (the
+    # value names no arch flags either way)
+    "ghfile-lytf-ai-pytorch-env-test-readme.txt": "'torchvision\\_C.pyd' read as escaped",
+    **{
+        name: "the widest line joined to the next (not a cut)"
+        for name in (
+            "espnet-3639.txt",  # the reporter's words after a command
+            "ghfile-dsdanielpark-ko-llama-2-jindo-qna.txt",  # bitsandbytes' log
+            "sglang-14327.txt",  # the topology's header row
+            "sglang-748.txt",
+            "sglang-25073.txt",  # the topology's legend
+            "xformers-899.txt",  # xFormers' warning
+            "xformers-971.txt",
+        )
+    },
 }
 
 
@@ -808,3 +873,19 @@ def test_a_compose_log_prefix_is_undone() -> None:
     ]
     few = "PyTorch version: 2.0.0\nweb-1  | started\nIs debug build: False\nOS: Linux"
     assert undo_layout(few).text == few
+
+
+def test_rows_of_one_list_or_table_are_not_joined_as_a_cut() -> None:
+    """A paste's widest line followed by another item of its list (the same bullet at the
+    same indentation) or another row of its table (its value at the same column) is not a
+    terminal's cut (session 8's reports: ShivamShrirao-diffusers-18's issue form, torch's
+    config list in conansherry-detectron2-5, detectron2-1048's table, xformers-971's
+    feature list); a cut whose rest starts elsewhere is still joined."""
+    listed = _text("ShivamShrirao-diffusers-18.txt")
+    tabled = "\n".join(_text("detectron2-1048.txt").split("\n")[:12])
+    features = "\n".join(_text("xformers-971.txt").split("\n")[9:14])
+    for text in (listed, tabled, features):
+        assert undo_layout(text).text == "\n".join(x.rstrip() for x in text.split("\n"))
+    cut = "- Platform: Linux-4.4.0-19041-Microsoft-x86_64-with-glibc2.31 and more words her"
+    wrapped = "\n".join([cut, "e to read", "- Python version: 3.9.13", "- " + "x" * 76 + "-", "ab"])
+    assert undo_layout(wrapped).text.split("\n")[0] == cut + "e to read"
