@@ -7,7 +7,8 @@ and launch logs that print torch's build (envlock/pasted/launchlog.py: SD.Next, 
 Unsloth's banner, ComfyUI's start-up and System Information), stable-diffusion-webui's footer,
 version check and Sysinfo (envlock/pasted/webui.py), DeepSpeed's ds_report
 (envlock/pasted/dsreport.py), Ultralytics' device line and Lightning's collect_env_details
-(envlock/pasted/trainerenv.py). Each reader turns what is unambiguous into the collect_env lines it is
+(envlock/pasted/trainerenv.py), `python -m bitsandbytes` (envlock/pasted/bnbdiag.py). Each
+reader turns what is unambiguous into the collect_env lines it is
 (`PyTorch version: ...`, `GPU 0: ...`); they are appended to the text, which the collect_env
 readers then read as ever (a real collect_env line wins over a derived one: the first copy
 of a key is kept). A text that is collect_env or sglang's check_env already gets no derived
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from envlock.pasted.bnbdiag import read_bnb_diagnostics
 from envlock.pasted.draft import Draft
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.hfenv import read_env_list
@@ -35,6 +37,7 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_ds_report,
     read_ultralytics,
     read_lightning,
+    read_bnb_diagnostics,
 )
 
 

@@ -1,5 +1,5 @@
 """The readers of session 9's other-tool printouts (envlock/pasted/webui.py, dsreport.py,
-trainerenv.py, launchlog.py's ComfyUI System Information) on outside input: random
+trainerenv.py, bnbdiag.py, launchlog.py's ComfyUI System Information) on outside input: random
 compositions of their real lines and mangled pieces end in Facts or one FactsError line,
 never a traceback; a torch version read is one a line of the text holds; adversarial 1 MB
 lines built from their patterns' fragments finish within the bound."""
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from envlock.checks import run_checks
 from envlock.errors import FactsError
 from envlock.pasted import facts_from_texts
+from envlock.pasted.bnbdiag import read_bnb_diagnostics
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.toolenv import read_tools
@@ -26,7 +27,14 @@ from tests.pasted import test_framework_reports as reports
 
 pytestmark = pytest.mark.fuzz
 
-READERS = (read_webui, read_ds_report, read_ultralytics, read_lightning, read_launch_log)
+READERS = (
+    read_webui,
+    read_ds_report,
+    read_ultralytics,
+    read_lightning,
+    read_launch_log,
+    read_bnb_diagnostics,
+)
 TEXTS = [
     reports.WEBUI_FOOTER_LINES,
     reports.WEBUI_FOOTER,
@@ -40,6 +48,8 @@ TEXTS = [
     reports.LIGHTNING,
     reports.LIGHTNING_K80,
     reports.COMFY_SYSTEM,
+    reports.BNB_GPU,
+    reports.BNB_CPU,
 ]
 LINES = sorted({line for text in TEXTS for line in text.split("\n") if line.strip()})
 PIECES = st.sampled_from(
@@ -113,6 +123,8 @@ ADVERSARIAL = [
     ("- **Name:** cuda:0 ", "NVIDIA : ", "x"),
     ('{"Torch env info": ', "[", "]"),
     ('"Torch env info": {"a": ', "[", "]" * 4000),
+    ("", "=", " bitsandbytes v0.46.0 x"),
+    ("=== bitsandbytes v0.46.0 ===\n  CUDA: ", "12.", "x"),
 ]
 
 

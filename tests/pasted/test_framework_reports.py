@@ -17,6 +17,7 @@ from envlock.errors import FactsError
 from envlock.facts import Facts
 from envlock.findings import Severity
 from envlock.pasted import facts_from_texts
+from envlock.pasted.bnbdiag import read_bnb_diagnostics
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
@@ -79,7 +80,7 @@ def test_a_lone_torch_field_is_not_the_footer() -> None:
         _facts("python: 3.10.9\ntorch: 2.0.1+cu118\nnumpy: 1.26.4\n")
 
 
-# modules/errors.check_versions, as pasted in TheLastBen/fast-stable-diffusion's threads
+# https://github.com/TheLastBen/fast-stable-diffusion/issues/2779 (modules/errors.check_versions)
 WEBUI_VERSION_CHECK = """=================================================================================
 You are running torch 2.1.0+cu118.
 The program is tested to work with torch 2.1.2.
@@ -337,16 +338,18 @@ def test_lightning_details_with_k80s_and_torch_1_11_are_served() -> None:
 
 
 def test_lightning_2020_layout_and_an_available_line_elsewhere() -> None:
-    # Lightning 0.7's (PR 1234's sample): no '* ' or '- ' marks, pyTorch_version in packages
+    # https://github.com/Lightning-AI/pytorch-lightning/pull/1234 (Lightning 0.7's sample): no
+    # '* ' or '- ' marks, pyTorch_version under packages
     old = (
-        "cuda:\n\tGPU:\n\t\tGeForce GTX 1050\n\tavailable:           False\n\tversion:             10.0\n"
+        "cuda:\n\tGPU:\n\t\tGeForce GTX 1050\n\tavailable:           True\n\tversion:             10.0\n"
         "packages:\n\tnumpy:               1.18.1\n\tpyTorch_debug:       False\n"
-        "\tpyTorch_version:     1.4.0+cu100\n"
+        "\tpyTorch_version:     1.4.0+cu100\n\tpytorch-lightning:   0.7.2-dev\n"
     )
     reading = read_lightning(old)
     assert reading is not None
     assert reading.fields["PyTorch version"] == "1.4.0+cu100"
-    assert reading.fields["Is CUDA available"] == "False"
+    assert reading.fields["Is CUDA available"] == "True"
+    assert reading.fields["CUDA used to build PyTorch"] == "10.0"
     assert reading.gpus == {0: "GeForce GTX 1050"}
     # 'available: True' outside a CUDA section (a service's status list) is not Lightning's
     assert read_lightning("status:\n  - available: True\n  - torch: 2.1.0\n") is None
@@ -386,3 +389,54 @@ def test_comfyui_cpu_device_names_no_gpu() -> None:
     text = COMFY_SYSTEM.replace("cuda:0 NVIDIA GeForce RTX 2060 : cudaMallocAsync", "cpu")
     reading = read_launch_log(text.replace("  - **Type:** cuda", "  - **Type:** cpu"))
     assert reading is not None and reading.gpus == {} and "Is CUDA available" not in reading.fields
+
+
+# ------------------------------------------------------------ bitsandbytes' diagnostics
+def _bnb(torch: str, cuda: str, last: str) -> str:
+    """`python -m bitsandbytes` as bitsandbytes/diagnostics/main.py prints it (0.46+): the
+    header (print_header, 60 wide), show_environment(), then the CUDA specs or the no-GPU line."""
+    return (
+        f"{' bitsandbytes v0.46.0 '.center(60, '=')}\n"
+        "Platform: Linux-6.8.0-57-generic-x86_64-with-glibc2.39\n  libc: glibc-2.39\n"
+        f"Python: 3.12.3\nPyTorch: {torch}\n  CUDA: {cuda}\n  HIP: N/A\n  XPU: N/A\n"
+        "Related packages:\n  accelerate: 1.7.0\n  numpy: 2.2.6\n  transformers: 4.52.4\n"
+        f"{'=' * 60}\n{last}\n"
+    )
+
+
+BNB_GPU = _bnb(
+    "2.7.0+cu126",
+    "12.6",
+    "PyTorch settings found: CUDA_VERSION=126, Highest Compute Capability: (8, 6).",
+)
+BNB_CPU = _bnb(
+    "2.7.0+cpu", "N/A", "No CUDA, ROCm, or XPU detected; CPU library loaded successfully."
+)
+
+
+def test_bnb_diagnostics_read_torch_its_cuda_and_availability() -> None:
+    facts = _facts(BNB_GPU)
+    assert facts.torch.version == "2.7.0+cu126"
+    assert facts.torch.cuda == "12.6"
+    assert _available(facts) is True
+    assert _errors(BNB_GPU) == []
+
+
+def test_bnb_diagnostics_on_a_cpu_build_is_cpu_only() -> None:
+    facts = _facts(BNB_CPU)
+    assert facts.torch.build == "cpu"
+    assert _available(facts) is False
+    assert "EL-TORCH-CPU-ONLY" in [f.check_id for f in run_checks(facts)]
+
+
+def test_bnb_lines_without_its_header_are_not_read() -> None:
+    # another tool's 'PyTorch: 2.7.0' (check_env-like) with no bitsandbytes header
+    body = BNB_GPU.split("\n", 1)[1]
+    assert read_bnb_diagnostics(body) is None
+    # the 0.43-0.45 report prints no torch version: nothing is read from it
+    old = (
+        f"{' BUG REPORT INFORMATION '.center(60, '=')}\n"
+        "CUDA specs: CUDASpecs(highest_compute_capability=(8, 6), cuda_version_string='121', "
+        "cuda_version_tuple=(12, 1), cudart_path=None)\n"
+    )
+    assert read_bnb_diagnostics(old) is None
