@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envlock.checks.context import CheckContext
+from envlock.checks.familydev import Problem, public, unreleased
 from envlock.checks.familyfix import member_fix, source_fix, two_installs_fix
 from envlock.checks.pypidefault import consequences, pypi_defaults
 from envlock.checks.registry import check
@@ -41,15 +41,6 @@ if TYPE_CHECKING:  # at run time packaging is imported inside the functions that
     from packaging.requirements import Requirement
 
 
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    package: str
-    version: str
-    why: str
-    source: str  # "Requires-Dist", "pairing", "local tag"
-    variant: str | None = None  # the member's own variant where the source infers it
-
-
 # The local tags that name a build variant (PyTorch's wheel indexes); a source build's tag
 # is its git hash ("1.7.0a0+9ddd3df"), which differs between torch and torchvision by design.
 _VARIANT_TAG = re.compile(r"(cpu|cu\d{2,3}|rocm\d+(\.\d+)*|xpu)(\.|$)")
@@ -65,10 +56,6 @@ def _variant(version: str | None) -> str | None:
     """The build variant a local tag names ("cu130", "cpu", "rocm6.2"), or None."""
     tag = _local(version)
     return tag if tag is not None and _VARIANT_TAG.match(tag) else None
-
-
-def _public(version: str) -> str:
-    return version.split("+", 1)[0]
 
 
 _NAMES_PYTHON = re.compile(r"\bpython_(?:full_)?version\b")
@@ -128,7 +115,7 @@ def _applicable(line: str, env: dict[str, str], python_unknown: bool) -> Require
 
 def _unmet(
     requirer: RequiresFacts, line: str, req: Requirement, installed: dict[str, str]
-) -> _Problem | None:
+) -> Problem | None:
     """The problem with one family requirement of `requirer`, or None when it is met or
     cannot be judged."""
     from packaging.utils import canonicalize_name
@@ -147,7 +134,7 @@ def _unmet(
     )
     if have is None:
         if name == "torch" or requirer.distribution in FAMILY:
-            return _Problem(
+            return Problem(
                 package,
                 version,
                 f"{requirer.distribution} requires {line.strip()}, not installed",
@@ -155,12 +142,12 @@ def _unmet(
             )
         return None
     try:
-        ok = req.specifier.contains(Pep440(_public(have)), prereleases=True)
+        ok = req.specifier.contains(Pep440(public(have)), prereleases=True)
     except (InvalidVersion, ValueError):  # not PEP 440, or digits int() refuses
         return None
     if ok:
         return None
-    return _Problem(
+    return Problem(
         package,
         version,
         f"{requirer.distribution} requires {req.name}{req.specifier}, installed {name} {have}",
@@ -168,7 +155,7 @@ def _unmet(
     )
 
 
-def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Problem]:
+def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[Problem]:
     from envlock.versions import parse_or_none
 
     env = _marker_env(ctx)
@@ -184,56 +171,9 @@ def _requires_dist(ctx: CheckContext, installed: dict[str, str]) -> Iterator[_Pr
                 yield problem
 
 
-_NIGHTLY = re.compile(r"\.dev(\d{8})(?:\+|$)")
-
-
-def _night(version: str | None) -> str | None:
-    """The date of a nightly build ("2.6.0.dev20241113+rocm6.2" -> "20241113"), or None."""
-    m = _NIGHTLY.search(version or "")
-    return m.group(1) if m else None
-
-
-def _unreleased(
-    family: Family, member: str, have: str, torch_version: str | None
-) -> Iterator[_Problem]:
-    """A member the release table cannot judge by itself: a nightly, or a vendor's or a
-    source build ("0.19.0a0+d23a6e1", compiled against the torch beside it: XLA's TPU image
-    pins one). Nightlies are judged by date: the nightly index publishes each night's torch
-    with that night's members (torch 2.6.0.dev20241113 with torchvision 0.20.0.dev20241113,
-    named before the release bumped it to 0.21). Beside a released torch, a pre-release of a
-    series the table pairs with an older torch was built in that torch's cycle (pytorch#47304:
-    torchvision 0.7.0.dev20200610 beside torch 1.7.0; vllm#4252: NGC's 0.16.0a0 beside pip's
-    torch 2.2.1); any other pair is nothing the table can say."""
-    night, torch_night = _night(have), _night(torch_version)
-    if night and torch_night and night != torch_night:
-        yield _Problem(
-            member,
-            have,
-            f"a nightly of {night}, torch is the nightly of {torch_night}: the nightly "
-            "index pairs builds of the same date",
-            "nightly date",
-        )
-    # a local tag ("+d23a6e1", vLLM's TPU image beside torch 2.5.0): compiled here, against
-    # the torch beside it
-    series = re.match(r"\d+\.\d+", have) if "+" not in have else None
-    torch = Version.of(_public(torch_version)) if torch_version else None
-    if series is None or torch is None or not is_released(torch_version or ""):
-        return
-    v = Version.parse(series.group(0))
-    row = family.torch_for(member, v)
-    if row is not None and row.torch < torch.truncate(2) and not family.pairs(member, v, torch):
-        yield _Problem(
-            member,
-            have,
-            f"a pre-release of {member} {v}, built in the cycle of torch {row.torch}; "
-            f"torch is the release {torch_version}",
-            "pre-release series",
-        )
-
-
 def _pairing(
     family: Family, torch: Version, installed: dict[str, str], torch_version: str | None
-) -> Iterator[_Problem]:
+) -> Iterator[Problem]:
     row = family.row_for_torch(torch)
     if row is None:
         return
@@ -242,14 +182,14 @@ def _pairing(
     for member in PAIRED:
         have = installed.get(member)
         if have is not None and not is_released(have):
-            yield from _unreleased(family, member, have, torch_version)
+            yield from unreleased(family, member, have, torch_version)
             continue
         want = row.members.get(member)
-        v = Version.of(_public(have)) if have is not None else None
+        v = Version.of(public(have)) if have is not None else None
         if have is None or want is None or v is None or family.pairs(member, v, torch):
             continue
         built_for = family.torch_for(member, v)
-        yield _Problem(
+        yield Problem(
             member,
             have,
             f"{member} {want}.x is the release for torch {row.torch}"
@@ -270,14 +210,14 @@ def _torch_variant(ctx: CheckContext) -> str | None:
     return build if _VARIANT_TAG.fullmatch(build) else None
 
 
-def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[_Problem]:
+def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[Problem]:
     if torch_tag is None:
         return
     for member in PAIRED:
         have = installed.get(member)
         tag = _variant(have)
         if tag is not None and tag != torch_tag:
-            yield _Problem(
+            yield Problem(
                 member, installed[member], f"built for {tag}, torch is +{torch_tag}", "local tag"
             )
         elif (
@@ -286,7 +226,7 @@ def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[_P
             and _local(have) is None
             and is_released(have)  # PyPI's own builds are CUDA builds
         ):
-            yield _Problem(
+            yield Problem(
                 member,
                 have,
                 f"a PyPI build (for CUDA), torch is +{torch_tag}",
@@ -294,7 +234,7 @@ def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[_P
             )
 
 
-def _vendor(family: Family, version: str | None, installed: dict[str, str]) -> Iterator[_Problem]:
+def _vendor(family: Family, version: str | None, installed: dict[str, str]) -> Iterator[Problem]:
     """A released member (PyPI, download.pytorch.org) beside NVIDIA's or a source build of
     torch: built against the released torch's ABI, not this one. A release's version number
     that no release ever had (torchaudio 0.14.0 beside NGC's torch 1.14.0a0, pytorch#91351:
@@ -307,7 +247,7 @@ def _vendor(family: Family, version: str | None, installed: dict[str, str]) -> I
     for member in PAIRED:
         have = installed.get(member)
         if have is not None and is_released(have) and _a_release(family, member, have):
-            yield _Problem(
+            yield Problem(
                 member,
                 have,
                 f"{member} {have} is a released wheel built against the released torch; "
@@ -320,7 +260,7 @@ def _a_release(family: Family, member: str, have: str) -> bool:
     """Whether `have` may be a release of `member`: false only for a series between two the
     release table holds that is none of them (a gap no release filled; a series older or
     newer than the table's is taken for a release)."""
-    v = Version.of(_public(have))
+    v = Version.of(public(have))
     if v is None or family.torch_for(member, v) is not None:
         return True
     known = [r.members[member] for r in family.rows if member in r.members]
@@ -340,7 +280,7 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         *_pairing(family, tv, installed, ctx.facts.torch.version),
         *_local_tags(_torch_variant(ctx), installed),
         *(
-            _Problem(
+            Problem(
                 d.member,
                 d.version,
                 f"no local tag: pip's {d.member} {d.version} is PyPI's default build "
@@ -353,7 +293,7 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         *_vendor(family, ctx.facts.torch.version, installed),
     ]
     row = family.row_for_torch(tv)
-    by_package: dict[str, list[_Problem]] = {}
+    by_package: dict[str, list[Problem]] = {}
     for p in problems:
         by_package.setdefault(p.package, []).append(p)
     for package, found in sorted(by_package.items()):
@@ -363,7 +303,7 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
 def _finding(
     ctx: CheckContext,
     package: str,
-    found: list[_Problem],
+    found: list[Problem],
     row: FamilyRow | None,
     family: Family,
     torch_tag: str | None,
@@ -371,8 +311,8 @@ def _finding(
     version = found[0].version
     fix = (
         source_fix(package, row)
-        if any(p.source == "build origin" for p in found) and not _rocm(torch_tag)
-        else member_fix(package, version, Version.of(_public(version)), row, family, torch_tag, ctx)
+        if _built_here(found, ctx.facts.torch.version) and not _rocm(torch_tag)
+        else member_fix(package, version, Version.of(public(version)), row, family, torch_tag, ctx)
     )
     # what this member brought with it: read after it (checks/triage.py)
     after = consequences(ctx, {p.variant for p in found if p.variant})
@@ -402,6 +342,16 @@ def _finding(
             **({"consequences": after} if after else {}),
         },
     )
+
+
+def _built_here(found: list[Problem], torch_version: str | None) -> bool:
+    """Whether the member must be built against this torch: a released one beside NVIDIA's
+    or a source build of torch, or a source-built one beside such a torch (no released
+    wheel is built for it)."""
+    if any(p.source == "build origin" for p in found):
+        return True
+    vendor = torch_origin(torch_version or "").kind in (NVIDIA, SOURCE)
+    return vendor and any(p.source == "source build" for p in found)
 
 
 def _rocm(torch_tag: str | None) -> bool:
@@ -453,7 +403,7 @@ def _pip_torch_in_conda_and_another(ctx: CheckContext) -> Iterator[Finding]:
     pip_version = ctx.facts.packages.distributions.get("torch")
     if not conda_version or pip_version is None or not build.startswith(("pypi", "<pip>")):
         return
-    if _public(conda_version) == _public(pip_version):
+    if public(conda_version) == public(pip_version):
         return
     yield Finding(
         check_id="EL-TORCH-TWO-INSTALLS",

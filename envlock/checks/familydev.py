@@ -1,0 +1,131 @@
+"""EL-FAMILY-MISMATCH for a member that is no release (checks/family.py runs it): a nightly,
+a vendor's pre-release, or a build from a git checkout ("0.16.1+fdea156").
+
+A source build is compiled against the torch beside it, but its code is that of the branch
+its version names. torchvision's version.txt: a patch number (0.16.1) is set only on a
+release branch after the release (pytorch/vision#8130, #9061: release-only bumps), so such
+a build is that release's code and pairs as the release does; main names the series it
+develops, bumped weeks to months after the branch cut (#9376: 0.26.0a0 set on 2026-02-05,
+'after the 0.25 release so source builds will use a newer version'), so a development or
+.0 version one series behind torch's may be main's code for torch's own release (XLA's
+TPU image: torchvision 0.19.0a0+d23a6e1 beside torch 2.5.0) and nothing can be said; two
+series behind is older than any main of torch's cycle.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from envlock.matrix import Version
+from envlock.matrix.builds import SOURCE, is_released, torch_origin
+from envlock.matrix.family import Family
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    package: str
+    version: str
+    why: str
+    source: str  # "Requires-Dist", "pairing", "local tag", "source build", ...
+    variant: str | None = None  # the member's own variant where the source infers it
+
+
+def public(version: str) -> str:
+    return version.split("+", 1)[0]
+
+
+_NIGHTLY = re.compile(r"\.dev(\d{8})(?:\+|$)")
+
+
+def _night(version: str | None) -> str | None:
+    """The date of a nightly build ("2.6.0.dev20241113+rocm6.2" -> "20241113"), or None."""
+    m = _NIGHTLY.search(version or "")
+    return m.group(1) if m else None
+
+
+def unreleased(
+    family: Family, member: str, have: str, torch_version: str | None
+) -> Iterator[Problem]:
+    """A member the release table cannot judge by itself: a nightly, or a vendor's or a
+    source build ("0.19.0a0+d23a6e1", compiled against the torch beside it: XLA's TPU image
+    pins one). Nightlies are judged by date: the nightly index publishes each night's torch
+    with that night's members (torch 2.6.0.dev20241113 with torchvision 0.20.0.dev20241113,
+    named before the release bumped it to 0.21). Beside a released torch, a pre-release of a
+    series the table pairs with an older torch was built in that torch's cycle (pytorch#47304:
+    torchvision 0.7.0.dev20200610 beside torch 1.7.0; vllm#4252: NGC's 0.16.0a0 beside pip's
+    torch 2.2.1); a source build is judged by the branch its version names (_source_build)."""
+    night, torch_night = _night(have), _night(torch_version)
+    if night and torch_night and night != torch_night:
+        yield Problem(
+            member,
+            have,
+            f"a nightly of {night}, torch is the nightly of {torch_night}: the nightly "
+            "index pairs builds of the same date",
+            "nightly date",
+        )
+    torch = Version.of(public(torch_version)) if torch_version else None
+    if torch is None:
+        return
+    if "+" in have:
+        yield from _source_build(family, member, have, torch)
+        return
+    series = re.match(r"\d+\.\d+", have)
+    if series is None or not is_released(torch_version or ""):
+        return
+    v = Version.parse(series.group(0))
+    row = family.torch_for(member, v)
+    if row is not None and row.torch < torch.truncate(2) and not family.pairs(member, v, torch):
+        yield Problem(
+            member,
+            have,
+            f"a pre-release of {member} {v}, built in the cycle of torch {row.torch}; "
+            f"torch is the release {torch_version}",
+            "pre-release series",
+        )
+
+
+def _source_build(family: Family, member: str, have: str, torch: Version) -> Iterator[Problem]:
+    """A build from a git checkout (a commit as its local tag) whose branch's series does
+    not go with torch: a release branch's patch number of another series, or any version
+    two or more series before torch's (see the module's docstring)."""
+    if torch_origin(have).kind != SOURCE:  # a vendor's tag ("+corex.4.5.0"), not a commit
+        return
+    v = Version.of(public(have))
+    built_for = family.torch_for(member, v) if v is not None else None
+    if v is None or built_for is None or family.pairs(member, v, torch):
+        return
+    base = f"a source build of {member} {v.truncate(2)} (commit {have.split('+', 1)[1]})"
+    release_branch = v.pep440.pre is None and v.pep440.dev is None and v.pep440.micro > 0
+    if release_branch:
+        yield Problem(
+            member,
+            have,
+            f"{base}: {public(have)} is a patch release's number, which only the "
+            f"release/{v.truncate(2)} branch carries; {member} {v.truncate(2)} goes with "
+            f"torch {built_for.torch}",
+            "source build",
+        )
+    elif _behind(family, member, v, torch) >= 2:
+        yield Problem(
+            member,
+            have,
+            f"{base}: {member} {v.truncate(2)} goes with torch {built_for.torch}, two or more "
+            f"series before torch {torch.truncate(2)}'s, older than any main of its cycle",
+            "source build",
+        )
+
+
+def _behind(family: Family, member: str, v: Version, torch: Version) -> int:
+    """How many of `member`'s series lie from `v`'s up to torch's row's (0 when torch's row
+    names none, or `v` is no older)."""
+    row = family.row_for_torch(torch)
+    want = row.members.get(member) if row else None
+    if want is None:
+        return 0
+    series = sorted({r.members[member] for r in family.rows if member in r.members})
+    have = v.truncate(2)
+    if have not in series or want not in series:
+        return 0
+    return max(0, series.index(want) - series.index(have))
