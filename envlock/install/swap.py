@@ -21,6 +21,7 @@ A directory named like RUN without a valid marker is never removed, only named.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import errno
 import os
@@ -168,6 +169,7 @@ class Swap:
         self.run_made = False
         self.done = False
         self.kept = False  # committed, the old venv removed without a word
+        self._emptied: Callable[[], None] = lambda: None  # settle()'s wait
 
     @classmethod
     def begin(cls, t: VenvTarget, log: Callable[[str], None]) -> Swap:
@@ -257,12 +259,21 @@ class Swap:
             if os.path.lexists(dest):  # a rename would replace a file silently
                 raise error(f"--venv {t.given}: {dest} appeared meanwhile; nothing changed")
             _rename(os.path.join(t.build, name), dest)
+        # RUN/venv, empty now, goes while the caller verifies the new venv: an rmdir is
+        # 2-5 ms here (ext4 mounted with discard) that commit() would wait for after the
+        # verdict; undo() makes it again where a roll back needs it
+        self._emptied = in_background(lambda: _remove_empty(t.build))
+
+    def settle(self) -> None:
+        """Wait for swap_in()'s removal of the emptied build directory."""
+        self._emptied()
 
     def commit(self) -> None:
         """The new venv stays: delete the old one (and the working directory)."""
         if self.done:
             return
         self.done = True
+        self.settle()
         try:
             write_marker(self.target.run, "commit", self.moved_in)
             remove_run(self.target.run)
@@ -280,6 +291,7 @@ class Swap:
         if self.done:
             return
         self.done = True
+        self.settle()
         t = self.target
         try:
             left = undo(t.run, t.final, self.moved_in) if os.path.isdir(t.run) else []
@@ -305,6 +317,34 @@ class Swap:
         if self.fd is not None:
             os.close(self.fd)  # closing drops the flock
             self.fd = None
+
+
+def in_background(work: Callable[[], None]) -> Callable[[], None]:
+    """work() started in a thread of its own (_thread: no threading import); the
+    function returned waits for its end. work() must raise nothing."""
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            done.release()
+
+    _thread.start_new_thread(run, ())
+
+    def wait() -> None:
+        with done:
+            pass
+
+    return wait
+
+
+def _remove_empty(directory: str) -> None:
+    """An empty directory removed; one that is not (an entry --force left), or gone, stays
+    for remove_run() or undo()."""
+    with contextlib.suppress(OSError):
+        os.rmdir(directory)
 
 
 def _record_entries(build: str, moving: list[str]) -> None:

@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # typing: no import of a repeat restore's (usecases/warmr
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from envlock.probe.shapes import CudaLibDoc, FactsDoc, SystemDoc
+    from envlock.probe.shapes import CudaLibDoc, EnvDoc, FactsDoc, SystemDoc
 
 # .pth lines that import code known to leave sys.path alone: setuptools' distutils shim
 # (distutils-precedence.pth) and virtualenv's/uv's patch of distutils (_virtualenv.pth).
@@ -58,14 +58,13 @@ def venv_document(
     if path is None:
         return None
     from envlock.probe import FACTS_VERSION, _local_target
-    from envlock.probe import system as system_probe
 
     started = time.perf_counter()
-    system = system_probe.collect()
+    system, env = _machine()
     doc: FactsDoc = {"facts_version": FACTS_VERSION}
     if "system" in sections:
         doc["system"] = _venv_system(system, python, prefix)
-    _fill(doc, sections, path, cache_dir)
+    _fill(doc, sections, path, (env, cache_dir))
     doc["meta"] = {
         "envlock_version": _version(),
         "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -77,8 +76,30 @@ def venv_document(
     return doc
 
 
+# what venv_document() reads of this machine and of the environment, not of the venv:
+# read by preload() while the installer runs, with the environment it was read in, and
+# taken by the next venv_document() in that same environment
+_EARLY: list[tuple[dict[str, str], SystemDoc, EnvDoc]] = []
+
+
+def _machine() -> tuple[SystemDoc, EnvDoc]:
+    """This machine's system section and the environment's (what a probe child under
+    the venv's interpreter inherits): preload()'s where the environment is still the one
+    it read, else read now."""
+    early = _EARLY.pop() if _EARLY else None
+    if early is not None and early[0] == os.environ:
+        return early[1], early[2]
+    from envlock.probe import envvars
+    from envlock.probe import system as system_probe
+
+    return system_probe.collect(), envvars.collect()
+
+
 def preload() -> None:
-    """Import what venv_document() reads with (while the installer runs, say)."""
+    """Import what venv_document() reads with, and read what it reads of the machine
+    and the environment (while the installer runs, say): none of it depends on the
+    venv."""
+    import pathlib  # noqa: F401  (usecases/warmrestore's cache directory: ~4 ms)
     import resource  # noqa: F401  (probe.system's limits)
 
     import envlock.livecache
@@ -92,12 +113,19 @@ def preload() -> None:
     import envlock.probe.torch_info  # noqa: F401
 
     list_stdlib()
+    _EARLY.clear()
+    environ = dict(os.environ)
+    _EARLY.append((environ, *_machine()))
 
 
-def _fill(doc: FactsDoc, sections: Sequence[str], path: list[str], cache_dir: str | None) -> None:
-    """The sections read from the venv's import path (or this process's environment)."""
+def _fill(
+    doc: FactsDoc, sections: Sequence[str], path: list[str], read: tuple[EnvDoc, str | None]
+) -> None:
+    """The sections read from the venv's import path, the environment's as `read` (with
+    the cache directory for nvcc's version)."""
     from envlock.probe import extensions, packages, torch_info
 
+    env, cache_dir = read
     if "packages" in sections:
         doc["packages"] = packages.collect(path)
     if "torch" in sections:
@@ -105,9 +133,7 @@ def _fill(doc: FactsDoc, sections: Sequence[str], path: list[str], cache_dir: st
     if "extensions" in sections:
         doc["extensions"] = extensions.collect(path, torch_dir=torch_info.find_torch(path))
     if "env" in sections:
-        from envlock.probe import envvars
-
-        doc["env"] = envvars.collect()
+        doc["env"] = env
     if "cuda" in sections:
         doc["cuda"] = _cuda(path, cache_dir)
 
