@@ -64,10 +64,19 @@ def _by_major(wheels: list[WheelFacts]) -> dict[int, list[str]]:
     return by_major
 
 
+# Suffixed wheels whose builds for each CUDA major install into a directory of that major,
+# read from the wheels' file lists: nvidia-cutlass-dsl-libs-cu12/-cu13 4.7.1 install
+# nvidia_cutlass_dsl/cu12/... and nvidia_cutlass_dsl/cu13/... (nvidia-cutlass-dsl requires
+# the first always and the second with its cu13 extra); nvidia-nccl-cu12 2.27.3 and -cu13
+# 2.29.7 both install nvidia/nccl/lib/libnccl.so.2, as the other CUDA library wheels do.
+_OWN_DIRECTORY_PER_MAJOR = frozenset({"nvidia-cutlass-dsl-libs"})
+
+
 def _suffix_base(name: str) -> str | None:
-    """nvidia-nccl-cu12 -> nvidia-nccl; None for names without a -cuNN suffix."""
+    """nvidia-nccl-cu12 -> nvidia-nccl; None for names without a -cuNN suffix, or whose
+    builds for each major install apart."""
     m = re.fullmatch(r"(.+)-cu\d+", name)
-    return m.group(1) if m else None
+    return m.group(1) if m and m.group(1) not in _OWN_DIRECTORY_PER_MAJOR else None
 
 
 def _same_files(
