@@ -204,7 +204,6 @@ def test_the_documented_misses_are_these() -> None:
         # torchaudio 2.11 beside torch 2.13: mixed wheels named, not the family
         "ghfile-wwoosshh-entail-research-vllm-collect-env.txt",
         "vllm-ascend-556.txt",  # mindietorch's '+torch2.1.0' tag beside torch 2.5.1: no rule
-        "ghfile-dstackai-dstack-amd-mi300x-benchmark.txt",  # a source build's series (37530)
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
