@@ -10,6 +10,10 @@ without a usable NVIDIA driver.
 - torch printed "Can't initialize NVML", CUDA is unavailable to a CUDA build and no driver
   or GPU is listed: the driver's library is not here (a Space or container started without
   a GPU);
+- a tool's environment list (lerobot-info, `transformers-cli env`: envlock/pasted/hfenv.py)
+  where torch.cuda.is_available() is False for a CUDA build and no GPU, no driver and none of
+  collect_env's own lines are listed: nothing on the machine answered for a GPU (the corpus
+  standard's no-driver; a Jetson is left alone, and a pasted nvidia-smi listing GPUs wins);
 - a CPU build of torch whose report says "Could not collect" for both the driver and the
   GPUs: nvidia-smi answered nothing, so no NVIDIA GPU is visible here and the CPU build is
   what this machine runs (vLLM's CPU backend, a CPU-only VM with a CUDA toolkit);
@@ -27,6 +31,9 @@ from envlock.pasted.draft import Draft
 _VLLM_VERSION = re.compile(r"\s*(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[\w.]+)?)")
 
 _NOT_COLLECTED = "could not collect"
+# fields only torch's collect_env (or a full copy of it) prints: a report holding any of them is
+# a collect_env report, not a tool's short list, and is judged by its own driver and GPU lines
+_COLLECT_ENV_ONLY = ("debug", "nvcc", "module_loading", "cudnn", "gcc", "clang", "libc", "xnnpack")
 
 
 def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
@@ -51,6 +58,12 @@ def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
                 d,
                 "nvidia-smi did not run (driver and GPUs: 'Could not collect') and "
                 "torch.cuda.is_available() is False",
+            )
+        elif _cuda_false_in_a_short_list(fields):
+            _no_driver(
+                d,
+                "torch.cuda.is_available() is False for a CUDA build of torch and the "
+                "environment list names no GPU and no driver",
             )
     _vllm_installed(fields, d)
 
@@ -81,6 +94,16 @@ def _cuda_false_none_listed(fields: dict[str, list[str]]) -> bool:
         _raw(fields, "cuda_available") in ("false", "no")
         and _raw(fields, "driver") in (None, _NOT_COLLECTED)
         and _raw(fields, "gpus") in (None, _NOT_COLLECTED)
+    )
+
+
+def _cuda_false_in_a_short_list(fields: dict[str, list[str]]) -> bool:
+    """A tool's list (no collect_env-only line) with CUDA unavailable, no driver, no GPU."""
+    return (
+        _raw(fields, "cuda_available") in ("false", "no")
+        and "driver" not in fields
+        and "gpus" not in fields
+        and not any(key in fields for key in _COLLECT_ENV_ONLY)
     )
 
 
