@@ -33,8 +33,20 @@ from envlock.pasted.toolreading import ToolReading
 _TORCH_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
 # the line's last words: "Torch 2.0.1+cpu" alone, or after a log level
 _TORCH_LINE = re.compile(rf"(?:^|\bINFO[ \t]+|\][ \t]+)Torch ({_TORCH_VERSION})[ \t]*$")
-_BACKEND = re.compile(r"Torch backend: nVidia CUDA (\d+\.\d+) ")
-_DETECTED = "Torch detected GPU: "
+# SD.Next's loader (modules/loader.py): "System packages: {'torch': '2.4.1+cpu', 'diffusers': ...}"
+_SYSTEM_PACKAGES = re.compile(rf"\bSystem packages:[ \t]+\{{'torch': '({_TORCH_VERSION})'")
+# kohya_ss's and SD.Next's check_torch when `import torch` failed: torch's own DLL loader error
+# (torch/__init__.py: '[WinError 126] ... Error loading "...\\torch\\lib\\x.dll" or one of its
+# dependencies.') or no torch at all; collect_env, which catches the same ImportError/OSError,
+# prints 'PyTorch version: N/A' there. Another failure in check_torch's try (a CUDA call after
+# the import) prints the same prefix and is not read.
+_NOT_LOADED = re.compile(
+    r"Could not load torch:[ \t]+(?:\[WinError \d{1,4}\] .{0,300}?\bError loading\b|No module named 'torch'$)"
+)
+# (a tab may stand after any of these colons: a paste's tab-separated keys)
+_BACKEND = re.compile(r"Torch backend:[ \t]+nVidia CUDA (\d+\.\d+) ")
+_DETECTED = re.compile(r"Torch detected GPU:[ \t]+")
+_ALLOCATOR = re.compile(r"[ \t]:[ \t]+[\w.-]{1,40}[ \t]*$")  # ComfyUI's " : cudaMallocAsync"
 _ARCH = re.compile(r" VRAM \d+(?:MB)? Arch \(?(\d{1,2})(?:, |\.)(\d)\)?")
 _BANNER_TORCH = re.compile(
     rf"(?:Torch|Pytorch):[ \t]*({_TORCH_VERSION})\.[ \t]+CUDA[ \t]*[:=][ \t]*(\d{{1,2}}\.\d)\."
@@ -46,16 +58,20 @@ _BANNER_GPU = (". Num GPUs = ", ". Max memory")
 # and its System Information (the frontend's error report, from /system_stats): "- **PyTorch
 # Version:** 2.4.1+cu124", "- **Name:** cuda:0 NVIDIA GeForce RTX 2060 : cudaMallocAsync"
 _COMFY_TORCH = re.compile(
-    rf"^(?:\[INFO\] )?(?:pytorch version: |- \*\*PyTorch Version:\*\* )({_TORCH_VERSION})[ \t]*$"
+    rf"^(?:\[INFO\][ \t]+)?(?:pytorch version:|\*\*PyTorch Version:\*\*)[ \t]+({_TORCH_VERSION})[ \t]*$"
 )
-_COMFY_DEVICE = re.compile(r"^(?:\[INFO\] )?(?:Device: |- \*\*Name:\*\* )cuda:(\d{1,2}) ")
-_COMFY_STARTS = (
-    "pytorch version",
-    "Device: cuda:",
-    "[INFO] ",
-    "- **PyTorch Version:** ",
-    "- **Name:** cuda:",
+_COMFY_DEVICE = re.compile(r"^(?:\[INFO\][ \t]+)?(?:Device:|\*\*Name:\*\*)[ \t]+cuda:(\d{1,2}) ")
+# what stands before ComfyUI's lines: a block's indentation, list bullets (its System
+# Information's own '- ', or a paste's), and a log line's time stamp: its own log ("[2024-11-06
+# 23:40:40.835] "), the frontend's log view ("2025-10-21T21:59:20.643944 - "), python logging's
+# default format ("2024-10-19 01:10:47,703 - root - INFO - ")
+_COMFY_LEAD = re.compile(
+    r"^[ \t]*(?:[-*>][ \t]+){0,3}"
+    r"(?:\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?\] "
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})? - "
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - \w{1,40} - [A-Z]{4,8} - )?"
 )
+_COMFY_STARTS = ("pytorch version:", "Device:", "[INFO]", "**PyTorch Version:**", "**Name:**")
 
 
 def read_launch_log(text: str) -> ToolReading | None:
@@ -65,8 +81,9 @@ def read_launch_log(text: str) -> ToolReading | None:
         if "Torch" in line or "torch" in line:
             _installer(line.rstrip(), out)
             _banner_torch(line, out)
-        if line.startswith(_COMFY_STARTS):
-            _comfyui(line.rstrip(), out)
+        comfy = _COMFY_LEAD.sub("", line, count=1)
+        if comfy.startswith(_COMFY_STARTS):
+            _comfyui(comfy.rstrip(), out)
         if "Max memory" in line:
             _banner_gpu(line, out)
     if "nVidia CUDA toolkit detected" in text:
@@ -81,7 +98,7 @@ def read_launch_log(text: str) -> ToolReading | None:
 
 def _installer(line: str, out: ToolReading) -> None:
     """SD.Next's and kohya_ss's check_torch lines."""
-    m = _TORCH_LINE.search(line)
+    m = _TORCH_LINE.search(line) or _SYSTEM_PACKAGES.search(line)
     if m:
         out.put("PyTorch version", m.group(1))
         return
@@ -90,13 +107,16 @@ def _installer(line: str, out: ToolReading) -> None:
         out.put("CUDA used to build PyTorch", m.group(1))
         out.put("Is CUDA available", "True")
         return
+    if _NOT_LOADED.search(line):
+        out.put("PyTorch version", "N/A")
+        return
     if "Torch is not able to use GPU" in line:
         out.put("Is CUDA available", "False")
         return
-    at = line.find(_DETECTED)
-    if at < 0:
+    detected = _DETECTED.search(line) if "Torch detected GPU:" in line else None
+    if detected is None:
         return
-    rest = line[at + len(_DETECTED) :]
+    rest = line[detected.end() :]
     vram = rest.rfind(" VRAM ")
     arch = _ARCH.match(rest, vram) if vram > 0 else None
     name = gpu_name(rest[:vram]) if arch else None
@@ -113,8 +133,8 @@ def _comfyui(line: str, out: ToolReading) -> None:
         out.put("PyTorch version", m.group(1))
         return
     m = _COMFY_DEVICE.match(line)
-    at = line.rfind(" : ")
-    name = gpu_name(line[m.end() : at]) if m and at > m.end() else None
+    allocator = _ALLOCATOR.search(line, m.end()) if m else None
+    name = gpu_name(line[m.end() : allocator.start()]) if m and allocator else None
     if m and name:
         out.gpus.setdefault(int(m.group(1)), name)
         out.put("Is CUDA available", "True")
@@ -140,7 +160,7 @@ def _banner_gpu(line: str, out: ToolReading) -> None:
     art = head.rfind("/|")  # the sloth's ear, where the banner's text column starts
     name = head[art + 2 :] if art >= 0 else head.rsplit("  ", 1)[-1]
     name = name.strip()
-    name = name.removeprefix("GPU: ")
+    name = re.sub(r"^GPU:[ \t]+", "", name)
     name = gpu_name(name) or ""
     if name:
         out.gpus.setdefault(0, name)

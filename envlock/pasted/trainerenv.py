@@ -36,9 +36,10 @@ from envlock.pasted.toolreading import ToolReading
 _VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
 _YOLO = re.compile(
     rf"(?:\bUltralytics\b|\bYOLOv\d).{{0,60}}?\bPython-(\d+\.\d+\.\d+) torch-({_VERSION})"
-    r"(?: (CUDA:\d{1,2} \(.*))?"
+    r"(?: ?(CUDA:\d{1,2} ?\(.*))?"
 )
-_DEVICE = re.compile(r"CUDA:(\d{1,2}) \((.{1,80}), \d{1,7}MiB\)[ \t]*$")
+# (the space before '(' or after ',' may be lost where a wrapped line was joined back)
+_DEVICE = re.compile(r"CUDA:(\d{1,2}) ?\((.{1,80}), ?\d{1,7}MiB\)[ \t]*$")
 _SECTION = re.compile(r"^(?:\* )?(CUDA|Lightning|Packages|System|cuda|packages|system):[ \t]*$")
 _ITEM = re.compile(r"^[ \t]+(?:- )?([A-Za-z_][\w.-]{0,40}):(?:[ \t]+(\S.*?))?[ \t]*$")
 _LIST_ITEM = re.compile(r"^[ \t]+(?:- )?([^:]{1,80}?)[ \t]*$")

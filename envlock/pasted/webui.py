@@ -22,6 +22,7 @@ the exception's text when collect_env failed), read as the collect_env lines it 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -37,6 +38,10 @@ _RUNNING = re.compile(rf"^[ \t]*You are running torch ({_VERSION})\.[ \t]*$")
 _TESTED = re.compile(rf"^[ \t]*The program is tested to work with torch {_VERSION}\.[ \t]*$")
 _PYTHON = re.compile(r"\d+\.\d+\.\d+")
 # get_env_info()'s field -> the collect_env line it prints as (torch/utils/collect_env.py)
+# get_env_info() writes pip's freeze lines bare; pretty_str adds the "[pip3] " prefix
+_PIP = re.compile(r"(?:\[pip3?\] )?([\w.-]{1,80})==(\S{1,60})$")
+_PAIR = re.compile(r'"(\w{1,40})":[ \t]*("(?:[^"\\\n]|\\.){0,400}"|null|true|false)')
+_DYNAMIC_CUDA = ("cuda_runtime_version", "nvidia_gpu_models", "nvidia_driver_version")
 _ENV_KEYS = {
     "torch_version": "PyTorch version",
     "cuda_compiled_version": "CUDA used to build PyTorch",
@@ -104,10 +109,36 @@ def _sysinfo(text: str, out: ToolReading) -> None:
         return  # a string: collect_env's exception, no fields
     try:
         info, _ = json.JSONDecoder().raw_decode(text, brace)
-    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
-        return
+    except (ValueError, RecursionError):  # cut short, or nested past the parser's depth
+        info = _pairs(text[brace:])
     if isinstance(info, dict):
-        _env_info(info, out)
+        _env_info(_pretty_nones(info), out)
+
+
+def _pairs(text: str) -> dict[str, Any]:
+    """The '"key": value' pairs of a dump cut short (an issue excerpt ends mid-object), up to
+    the object's end; a value that is not one JSON string, null or boolean is left out."""
+    end = text.find("\n    }")
+    pairs: dict[str, Any] = {}
+    for m in _PAIR.finditer(text if end < 0 else text[:end]):
+        with contextlib.suppress(ValueError):  # a string with an escape JSON has not
+            pairs.setdefault(m.group(1), json.loads(m.group(2)))
+    return pairs
+
+
+def _pretty_nones(info: dict[str, Any]) -> dict[str, Any]:
+    """None values as collect_env's pretty_str prints them: where CUDA is unavailable and the
+    runtime, GPUs and driver were all not found, those and cuDNN are 'No CUDA' (and an absent
+    CUDA build 'None'); any other None is 'Could not collect'."""
+    no_cuda = info.get("is_cuda_available") in ("False", False) and all(
+        info.get(key, "") is None for key in _DYNAMIC_CUDA
+    )
+    out = dict(info)
+    for key in (*_DYNAMIC_CUDA, "cudnn_version") if no_cuda else ():
+        out[key] = "No CUDA"
+    if no_cuda and info.get("cuda_compiled_version", "") is None:
+        out["cuda_compiled_version"] = "None"
+    return {k: "Could not collect" if v is None else v for k, v in out.items()}
 
 
 def _env_info(info: dict[str, Any], out: ToolReading) -> None:
@@ -116,17 +147,15 @@ def _env_info(info: dict[str, Any], out: ToolReading) -> None:
         if value is not None:
             out.put(name, value)
     gpus = info.get("nvidia_gpu_models")
+    if gpus == "No CUDA":
+        out.put("GPU models and configuration", "No CUDA")
     for line in gpus if isinstance(gpus, list) else [gpus]:
         m = re.match(r"GPU (\d{1,3}): (.{1,80})$", line) if isinstance(line, str) else None
         if m:
             out.gpus.setdefault(int(m.group(1)), m.group(2).strip())
     packages = info.get("pip_packages")
     for line in packages if isinstance(packages, list) else [packages]:
-        m = (
-            re.match(r"\[pip3?\] ([\w.-]{1,80})==(\S{1,60})$", line)
-            if isinstance(line, str)
-            else None
-        )
+        m = _PIP.match(line) if isinstance(line, str) else None
         if m:
             out.packages.setdefault(m.group(1), m.group(2))
 

@@ -51,6 +51,10 @@ TEXTS = [
     reports.BNB_GPU,
     reports.BNB_CPU,
 ]
+TEXTS += [
+    (reports.CE / name).read_text()
+    for name in ("sd-webui-15137.txt", "ComfyUI-5511.txt", "sdnext-3476.txt", "sd-scripts-1597.txt")
+]
 LINES = sorted({line for text in TEXTS for line in text.split("\n") if line.strip()})
 PIECES = st.sampled_from(
     ["- ", "* ", "\t", ": ", " (", ")", "+cu", " .... ", "\u2022", '"', "{", "}", "CUDA:0 ", "\n"]
@@ -124,6 +128,11 @@ ADVERSARIAL = [
     ('{"Torch env info": ', "[", "]"),
     ('"Torch env info": {"a": ', "[", "]" * 4000),
     ("", "=", " bitsandbytes v0.46.0 x"),
+    ('"Torch env info": {\n', '"os": "a\\\\', '"'),
+    ('"Torch env info": {\n"a": "', "\\\\", "x"),
+    ("[2024-11-06 23:40:40", ".8", "] pytorch version: 2"),
+    ("Could not load torch: [WinError 126] ", "Error loadin", "g"),
+    ("System packages: {'torch': '", "2.4", "x"),
     ("=== bitsandbytes v0.46.0 ===\n  CUDA: ", "12.", "x"),
 ]
 

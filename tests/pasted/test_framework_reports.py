@@ -13,6 +13,7 @@ import json
 import pytest
 
 from envlock.checks import run_checks
+from envlock.checks.triage import top_finding
 from envlock.errors import FactsError
 from envlock.facts import Facts
 from envlock.findings import Severity
@@ -22,6 +23,7 @@ from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
 from envlock.pasted.webui import read_webui
+from tests.conftest import FIXTURES
 
 
 def _facts(text: str) -> Facts:
@@ -30,6 +32,11 @@ def _facts(text: str) -> Facts:
 
 def _errors(text: str) -> list[str]:
     return [f.check_id for f in run_checks(_facts(text)) if f.severity is Severity.ERROR]
+
+
+def _top(text: str) -> str | None:
+    top = top_finding(run_checks(_facts(text)))
+    return top.check_id if top else None
 
 
 def _gpus(facts: Facts) -> list[str]:
@@ -440,3 +447,75 @@ def test_bnb_lines_without_its_header_are_not_read() -> None:
         "cuda_version_tuple=(12, 1), cudart_path=None)\n"
     )
     assert read_bnb_diagnostics(old) is None
+
+
+# ------------------------------------------------------------ session 9's tuning reports
+CE = FIXTURES / "collect_env"
+
+
+def test_webui_sysinfo_cut_short_reads_its_pairs_and_no_cuda() -> None:
+    # sd-webui-15137: the excerpt ends inside 'Torch env info' (no closing brace): the pairs
+    # before the cut are read; null runtime, driver and GPUs with CUDA unavailable are
+    # pretty_str's 'No CUDA', as collect_env prints them: a CUDA build with no driver
+    text = (CE / "sd-webui-15137.txt").read_text()
+    facts = _facts(text)
+    assert facts.torch.version == "2.2.0+cu121"
+    assert _available(facts) is False
+    assert _top(text) == "EL-NO-DRIVER"
+
+
+def test_comfyui_log_behind_its_time_stamps_reads_torch_and_the_device() -> None:
+    # ComfyUI-5511: '[2024-11-06 23:40:40.835] pytorch version: 2.3.1+cu121' (its own log)
+    text = (CE / "ComfyUI-5511.txt").read_text()
+    facts = _facts(text)
+    assert facts.torch.version == "2.3.1+cu121"
+    assert _gpus(facts) == ["NVIDIA GeForce RTX 3090"]
+    assert _errors(text) == []
+    # python logging's and the frontend's stamps too; another program's stamped line is not
+    logged = read_launch_log(
+        "2024-10-19 01:10:47,703 - root - INFO - pytorch version: 2.4.1+cu124\n"
+        "2025-10-21T21:59:20.643944 - Device: cuda:0 NVIDIA GeForce RTX 2060 : cudaMallocAsync\n"
+    )
+    assert logged is not None and logged.gpus == {0: "NVIDIA GeForce RTX 2060"}
+    assert read_launch_log("[2024-11-06 23:40:40.835] torch version: 2.3.1+cu121\n") is None
+
+
+def test_sdnext_system_packages_line_names_a_cpu_build() -> None:
+    # sdnext-3476: modules/loader.py's "System packages: {'torch': '2.4.1+cpu', ...}"
+    text = (CE / "sdnext-3476.txt").read_text()
+    assert _facts(text).torch.version == "2.4.1+cpu"
+    assert _top(text) == "EL-TORCH-CPU-ONLY"
+
+
+def test_kohya_could_not_load_torch_is_torch_missing_only_for_an_import_failure() -> None:
+    # sd-scripts-1597: torch's DLL loader failed at import ('[WinError 126] ... Error loading
+    # "...torch\lib\fbgemm.dll"'): collect_env would print 'PyTorch version: N/A'
+    text = (CE / "sd-scripts-1597.txt").read_text()
+    assert _top(text) == "EL-TORCH-MISSING"
+    # a failure after the import inside check_torch's try is not torch missing
+    later = "02:54:18-197331 ERROR    Could not load torch: CUDA error: unknown error\n"
+    assert read_launch_log(later) is None
+
+
+def test_launch_lines_read_through_a_pastes_tabs_bullets_and_joined_wraps() -> None:
+    # a tab after the first ': ' of each line (ComfyUI's allocator colon is that one), bullets
+    # before a stamped ComfyUI line, and an Ultralytics line whose wrap was joined without
+    # its space: each still reads as its line does (test_layouts' tab-after-key, bullet-dash)
+    comfy = read_launch_log(
+        "- [2024-11-06 23:40:40.835] pytorch version:\t2.3.1+cu121\n"
+        "- **Name:** cuda:0 NVIDIA GeForce RTX 4060 Ti :\tcudaMallocAsync\n"
+    )
+    assert comfy is not None and comfy.gpus == {0: "NVIDIA GeForce RTX 4060 Ti"}
+    kohya = read_launch_log(
+        "17:21:03-285792 INFO     Torch 2.1.2+cu118\n"
+        "17:21:03-285792 INFO     Torch backend:\tnVidia CUDA 11.8 cuDNN 8905\n"
+        "17:21:03-295805 INFO     Torch detected GPU:\tNVIDIA GeForce RTX 4060 Laptop GPU VRAM 8188 "
+        "Arch (8, 9) Cores 24\n"
+    )
+    assert kohya is not None and kohya.fields["CUDA used to build PyTorch"] == "11.8"
+    assert kohya.capabilities == {0: "8.9"}
+    yolo = read_ultralytics(
+        "Ultralytics 8.3.59 Python-3.10.12 torch-2.3.0a0+40ec155e58.nv24.03 "
+        "CUDA:0(NVIDIA RTX A6000,48670MiB)\n"
+    )
+    assert yolo is not None and yolo.gpus == {0: "NVIDIA RTX A6000"}
