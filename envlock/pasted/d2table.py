@@ -96,6 +96,9 @@ _RULE = re.compile(r"-{5,}(?:[ \t]+-{5,})?")
 # wherever a line holds them (after a bullet, or flattened onto one line)
 _SIGNS = re.compile(
     r"(?<!\S)(?:DETECTRON2_ENV_MODULE|detectron2 arch flags|PyTorch debug build)[ \t]+\S"
+    # a fragment's rows: a package's version and where it was imported from, after the
+    # table's blanks ("PyTorch   1.4.0 @/.../site-packages/torch"), which only this table prints
+    r"|(?<!\S)(?:PyTorch|torchvision|detectron2)[ \t]{2,40}+\d[\w.+]{0,40}+ @(?:/|[A-Za-z]:\\)"
 )
 _GPU = re.compile(r"GPU ((?:\d{1,3},)*\d{1,3})$")
 _ARCH = re.compile(r"^(.*?)[ \t]*\(arch=(\d{1,2}\.\d)\)$")

@@ -15,10 +15,8 @@ from envlock.findings import Finding
 from envlock.pasted import facts_from_texts
 from tests.conftest import FIXTURES
 
-CE = FIXTURES / "collect_env"
-# scored in session 8's held-out part; moved into the tuning part next
-NAME = "ShivamShrirao-diffusers-18.txt"
-TEXT = ((CE / NAME) if (CE / NAME).exists() else (CE / "heldout" / NAME)).read_text()
+# scored in session 8's held-out part, a tuning report since session 9
+TEXT = (FIXTURES / "collect_env" / "ShivamShrirao-diffusers-18.txt").read_text()
 WSL2 = "Linux-5.15.153.1-microsoft-standard-WSL2-x86_64-with-glibc2.35"
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from envlock.checks import run_checks
 from envlock.errors import FactsError
 from envlock.pasted import facts_from_texts
-from envlock.pasted.d2table import as_collect_env, rows
+from envlock.pasted.d2table import as_collect_env, looks_like_d2table, rows
 from tests.conftest import FIXTURES
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
@@ -81,3 +81,18 @@ def test_a_line_of_many_keys(keys: list[str], value: str) -> None:
     found = rows(line)
     assert len(found) <= len(keys)
     as_collect_env(line + "\nPyTorch built with:\n" + line)
+
+
+@D2
+@given(
+    st.lists(st.sampled_from(["PyTorch", "torchvision", "detectron2"]), min_size=1, max_size=2000),
+    st.sampled_from([" ", "  ", "\t\t", " " * 40, " " * 41]),
+    st.text(alphabet="0123456789.+ @/\\C:", max_size=60),
+)
+def test_a_line_of_fragment_rows_almost_signed(keys: list[str], gap: str, value: str) -> None:
+    """A fragment's sign (a version and an import path after the table's blanks) over a
+    line of rows that almost carry it: bounded blanks and versions, linear."""
+    line = "".join(f"{k}{gap}{value} " for k in keys)
+    signed = looks_like_d2table(line)
+    assert signed == looks_like_d2table(line + "\n")
+    as_collect_env(line)
