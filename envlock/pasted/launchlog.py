@@ -71,6 +71,12 @@ _COMFY_LEAD = re.compile(
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})? - "
     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - \w{1,40} - [A-Z]{4,8} - )?"
 )
+# ComfyUI's /system_stats JSON (server.py): "system": {..., "comfyui_version": ..., "pytorch_version":
+# "2.4.1+cu124", "embedded_python": ...}, "devices": [{"name": "cuda:0 NVIDIA ... : cudaMallocAsync",
+# "type": "cuda", ...}]; read only beside one of the two keys only ComfyUI's holds
+_STATS_TORCH = re.compile(rf'"pytorch_version":[ \t]*"({_TORCH_VERSION})"')
+_STATS_DEVICE = re.compile(r'"name":[ \t]*"cuda:(\d{1,2}) ([^"\\]{1,100}?) : [\w.-]{1,40}"')
+_STATS_KEYS = ('"comfyui_version"', '"embedded_python"')
 _COMFY_STARTS = ("pytorch version:", "Device:", "[INFO]", "**PyTorch Version:**", "**Name:**")
 
 
@@ -86,6 +92,8 @@ def read_launch_log(text: str) -> ToolReading | None:
             _comfyui(comfy.rstrip(), out)
         if "Max memory" in line:
             _banner_gpu(line, out)
+    if '"pytorch_version"' in text and any(key in text for key in _STATS_KEYS):
+        _system_stats(text, out)
     if "nVidia CUDA toolkit detected" in text:
         out.notes.append("SD.Next found nvidia-smi ('nVidia CUDA toolkit detected'): a driver")
     if "PyTorch version" not in out.fields:
@@ -138,6 +146,18 @@ def _comfyui(line: str, out: ToolReading) -> None:
     if m and name:
         out.gpus.setdefault(int(m.group(1)), name)
         out.put("Is CUDA available", "True")
+
+
+def _system_stats(text: str, out: ToolReading) -> None:
+    """ComfyUI's /system_stats: torch's version, and each CUDA device by name."""
+    m = _STATS_TORCH.search(text)
+    if m:
+        out.put("PyTorch version", m.group(1))
+    for device in _STATS_DEVICE.finditer(text):
+        name = gpu_name(device.group(2))
+        if name:
+            out.gpus.setdefault(int(device.group(1)), name)
+            out.put("Is CUDA available", "True")
 
 
 def _banner_torch(line: str, out: ToolReading) -> None:

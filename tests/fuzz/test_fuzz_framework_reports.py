@@ -50,6 +50,9 @@ TEXTS = [
     reports.COMFY_SYSTEM,
     reports.BNB_GPU,
     reports.BNB_CPU,
+    reports._system_stats(
+        "2.6.0+cu126", "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "cuda"
+    ),
 ]
 TEXTS += [
     (reports.CE / name).read_text()
@@ -133,6 +136,8 @@ ADVERSARIAL = [
     ("[2024-11-06 23:40:40", ".8", "] pytorch version: 2"),
     ("Could not load torch: [WinError 126] ", "Error loadin", "g"),
     ("System packages: {'torch': '", "2.4", "x"),
+    ('"comfyui_version": 1, "name": "cuda:0 ', "NVIDIA : ", '"pytorch_version": "2'),
+    ('"embedded_python": 1, "pytorch_version": "', "2.6", "x"),
     ("=== bitsandbytes v0.46.0 ===\n  CUDA: ", "12.", "x"),
 ]
 

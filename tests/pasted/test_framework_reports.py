@@ -519,3 +519,49 @@ def test_launch_lines_read_through_a_pastes_tabs_bullets_and_joined_wraps() -> N
         "CUDA:0(NVIDIA RTX A6000,48670MiB)\n"
     )
     assert yolo is not None and yolo.gpus == {0: "NVIDIA RTX A6000"}
+
+
+def _system_stats(pytorch: str, device: str, device_type: str) -> str:
+    """ComfyUI's /system_stats as server.py builds it, pretty-printed as a browser shows it."""
+    return json.dumps(
+        {
+            "system": {
+                "os": "nt",
+                "ram_total": 68619177984,
+                "ram_free": 45080387584,
+                "comfyui_version": "0.3.26",
+                "python_version": "3.12.9 (tags/v3.12.9:fdb8142, Feb  4 2025, 15:27:58) [MSC v.1942 64 bit (AMD64)]",
+                "pytorch_version": pytorch,
+                "embedded_python": True,
+                "argv": ["ComfyUI\\main.py", "--windows-standalone-build"],
+            },
+            "devices": [
+                {
+                    "name": device,
+                    "type": device_type,
+                    "index": 0 if device_type == "cuda" else None,
+                    "vram_total": 25262096384,
+                    "vram_free": 24037425152,
+                    "torch_vram_total": 67108864,
+                    "torch_vram_free": 50069504,
+                }
+            ],
+        },
+        indent=2,
+    )
+
+
+def test_comfyui_system_stats_json_reads_torch_and_the_cuda_device() -> None:
+    text = _system_stats("2.6.0+cu126", "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "cuda")
+    facts = _facts(text)
+    assert facts.torch.version == "2.6.0+cu126"
+    assert _gpus(facts) == ["NVIDIA GeForce RTX 4090"]
+    assert _available(facts) is True
+    assert _errors(text) == []
+    # an RTX 5090 (sm_120) under a cu126 build, which holds no sm_120 kernels
+    blackwell = text.replace("RTX 4090", "RTX 5090")
+    assert "EL-ARCH-UNSUPPORTED" in _errors(blackwell)
+    # the CPU device names none; a 'pytorch_version' in another program's JSON is not ComfyUI's
+    cpu = read_launch_log(_system_stats("2.6.0+cpu", "cpu", "cpu"))
+    assert cpu is not None and cpu.gpus == {} and "Is CUDA available" not in cpu.fields
+    assert read_launch_log('{"pytorch_version": "2.6.0+cu126", "cuda_available": true}') is None
