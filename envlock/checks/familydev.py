@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from envlock.matrix import Version
-from envlock.matrix.builds import SOURCE, is_released, torch_origin
+from envlock.matrix.builds import is_released, torch_origin
 from envlock.matrix.family import Family
 
 
@@ -37,6 +37,8 @@ def public(version: str) -> str:
 
 
 _NIGHTLY = re.compile(r"\.dev(\d{8})(?:\+|$)")
+# a build from a git checkout: its commit as the local tag ("0.19.0a0+d23a6e1", "+git354fc07")
+_COMMIT = re.compile(r"(?:git)?[0-9a-f]{7,40}")
 
 
 def _night(version: str | None) -> str | None:
@@ -68,20 +70,42 @@ def unreleased(
     torch = Version.of(public(torch_version)) if torch_version else None
     if torch is None:
         return
-    if "+" in have:
+    local = have.partition("+")[2].lower()
+    if _COMMIT.fullmatch(local):
         yield from _source_build(family, member, have, torch)
         return
     series = re.match(r"\d+\.\d+", have)
-    if series is None or not is_released(torch_version or ""):
+    # a vendor's own tag ("+corex.4.5.0"): nothing the table says; a variant's (a nightly's
+    # "+cu128") is judged as the untagged build
+    vendor = bool(local) and torch_origin(have).variant is None
+    if series is None or vendor or not is_released(torch_version or ""):
         return
-    v = Version.parse(series.group(0))
+    yield from _pre_release(family, member, have, Version.parse(series.group(0)), torch_version)
+
+
+def _pre_release(
+    family: Family, member: str, have: str, v: Version, torch_version: str | None
+) -> Iterator[Problem]:
+    """A pre-release or nightly member beside a released torch: one of an older torch's
+    cycle, or a nightly of a later one (built against that night's torch and pinned to it)."""
+    torch = Version.of(public(torch_version or ""))
     row = family.torch_for(member, v)
-    if row is not None and row.torch < torch.truncate(2) and not family.pairs(member, v, torch):
+    if torch is None or row is None or family.pairs(member, v, torch):
+        return
+    if row.torch < torch.truncate(2):
         yield Problem(
             member,
             have,
             f"a pre-release of {member} {v}, built in the cycle of torch {row.torch}; "
             f"torch is the release {torch_version}",
+            "pre-release series",
+        )
+    elif _night(have) and row.torch > torch.truncate(2):
+        yield Problem(
+            member,
+            have,
+            f"a nightly of {member} {v}, built against a nightly torch of the torch "
+            f"{row.torch} cycle and pinned to it; torch is the release {torch_version}",
             "pre-release series",
         )
 
@@ -90,8 +114,6 @@ def _source_build(family: Family, member: str, have: str, torch: Version) -> Ite
     """A build from a git checkout (a commit as its local tag) whose branch's series does
     not go with torch: a release branch's patch number of another series, or any version
     two or more series before torch's (see the module's docstring)."""
-    if torch_origin(have).kind != SOURCE:  # a vendor's tag ("+corex.4.5.0"), not a commit
-        return
     v = Version.of(public(have))
     built_for = family.torch_for(member, v) if v is not None else None
     if v is None or built_for is None or family.pairs(member, v, torch):
