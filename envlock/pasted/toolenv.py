@@ -25,6 +25,7 @@ from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.hfenv import read_env_list
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.torch_import import read_torch_import
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
 from envlock.pasted.webui import read_webui
 from envlock.pasted.xformers_info import read_xformers
@@ -38,6 +39,7 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_ultralytics,
     read_lightning,
     read_bnb_diagnostics,
+    read_torch_import,  # last: its 'PyTorch version: N/A' never hides a version another read
 )
 
 
