@@ -98,7 +98,7 @@ _SIGNS = re.compile(
     r"(?<!\S)(?:DETECTRON2_ENV_MODULE|detectron2 arch flags|PyTorch debug build)[ \t]+\S"
     # a fragment's rows: a package's version and where it was imported from, after the
     # table's blanks ("PyTorch   1.4.0 @/.../site-packages/torch"), which only this table prints
-    r"|(?<!\S)(?:PyTorch|torchvision|detectron2)[ \t]{2,40}+\d[\w.+]{0,40}+ @(?:/|[A-Za-z]:\\)"
+    r"|(?<!\S)(?:PyTorch|torchvision|detectron2)[ \t]{1,40}+\d[\w.+]{0,40}+ @(?:/|[A-Za-z]:\\)"
 )
 _GPU = re.compile(r"GPU ((?:\d{1,3},)*\d{1,3})$")
 _ARCH = re.compile(r"^(.*?)[ \t]*\(arch=(\d{1,2}\.\d)\)$")
@@ -155,10 +155,17 @@ def rows(line: str) -> list[tuple[str, str]]:
     ends = [m.start() for m in found[1:]] + [len(line)] if found else []
     out: list[tuple[str, str]] = []
     for m, end in zip(found, ends, strict=True):
-        value = _RULE.sub("", line[m.end() : end]).strip()
+        value = _unquoted(_RULE.sub("", line[m.end() : end]).strip())
         if value:
             out.append((m.group(0), value))
     return out
+
+
+def _unquoted(value: str) -> str:
+    """A row's value without the quote markers a flattened reply left after it (' >  >');
+    a value's own '>' ('<not set>') is kept."""
+    kept = value.rstrip(" \t>")
+    return kept if value[len(kept) : len(kept) + 1] in (" ", "\t") else value
 
 
 def as_collect_env(text: str) -> D2Table:

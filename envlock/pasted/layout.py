@@ -143,6 +143,7 @@ _LINE_START_AT = re.compile(
     r"|Python Environment(?!\S)|Environment Variables(?!\S))"
 )
 _PATH_LINE = re.compile(r"(?:/|[A-Za-z]:\\)[^\s:;]{2,4096}")
+_STAMP = re.compile(r"\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d")  # a log line's (docker logs -t)
 _BANNER_END = re.compile(r"={5,}|-{5,}")
 # keys of blocks: a report holds them once, their lines may repeat words of other keys
 _BLOCK_KEYS = frozenset(k for k, name in KEYS.items() if name in BLOCKS)
@@ -297,6 +298,8 @@ def _starts_line(line: str) -> bool:
         return True
     # nvidia-smi's table: a row ("| ... |") or a rule ("+---", "|===")
     if (s[0] == "|" and s.rstrip().endswith("|")) or s.startswith(("+-", "+=", "|=", "|-")):
+        return True
+    if _STAMP.match(s):
         return True
     # a whole path on a line of its own (the cuDNN block lists one a line): a cut at a
     # column falls before a "/" once in a path, a word wrap moves a path only with what

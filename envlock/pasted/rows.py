@@ -5,7 +5,8 @@ as cut at a terminal's width. Lists and tables say otherwise: the next line is a
 the same list (the same bullet at the same indentation: an issue form's "- Platform: ..."
 then "- Python version: ...", torch's config "  - Intel(R) MKL ..." then "  - OpenMP ...")
 or a row of the same table (its value at the same column after a run of blanks:
-detectron2's table, xFormers' feature list, a dashed rule over the rows). A cut's rest starts
+detectron2's table, xFormers' feature list, a dashed rule over the rows), or another member
+of the same JSON object (a webui Sysinfo dump's '"python_platform": ...'). A cut's rest starts
 wherever the column fell, not at the list's bullet or the table's column.
 
 A list of NAME=value items separated by commas (torch's "Build settings: BLAS_INFO=mkl,
@@ -33,6 +34,8 @@ def same_rows(line: str, nxt: str) -> bool:
     bullet = _bullet(line, indent)
     if bullet:
         return bullet == _bullet(nxt, indent)
+    if _member(line, indent) and _member(nxt, indent):
+        return True
     column = _value_column(line, indent)
     return column is not None and column == _value_column(nxt, indent)
 
@@ -45,6 +48,11 @@ def _bullet(line: str, indent: int) -> str:
     """The list bullet ("- ", "* ", "+ ") at `indent`, or ""."""
     mark = line[indent : indent + 2]
     return mark if len(mark) == 2 and mark[0] in _BULLETS and mark[1] in " \t" else ""
+
+
+def _member(line: str, indent: int) -> bool:
+    """Whether the line is a JSON object's member ('"python_version": "3.10.6 ..."')."""
+    return line[indent : indent + 1] == '"' and '":' in line
 
 
 def _value_column(line: str, indent: int) -> int | None:

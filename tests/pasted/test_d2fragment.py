@@ -55,8 +55,8 @@ def test_a_fragment_with_torchs_cuda_is_held_against_the_family() -> None:
             assert top is not None and top.check_id == "EL-FAMILY-MISMATCH"
 
 
-def test_a_version_and_path_elsewhere_is_not_a_table_row() -> None:
-    # one blank before the version, or no path after it: prose and other tools' lines
-    assert not looks_like_d2table("PyTorch 1.4.0 @/home/u/torch\ntorchvision 0.5.0 @/x")
+def test_a_version_without_its_import_path_is_not_a_table_row() -> None:
+    # a version with no import path after it, or a key of another report: other tools' lines
     assert not looks_like_d2table("PyTorch                1.4.0\ntorchvision            0.5.0")
+    assert not looks_like_d2table("PyTorch 1.4.0 (@/home/u/torch)")
     assert not looks_like_d2table("PyTorch version: 1.4.0 @/home/u/torch")

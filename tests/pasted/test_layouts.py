@@ -402,6 +402,30 @@ LEFT = {
     # wide: cut at 80, its own line end is not told from a cut, and the column join glues the
     # GPU's name to it ('UserWarning:NVIDIA GeForce RTX 5090 ...')
     ("wrap-80", "all-in-one-35.txt"),
+    # a fragment of detectron2's table word-wrapped: each row's import path moved to a line of
+    # its own ('PyTorch  1.4.0' / '@/public/...'), its version and path, the fragment's only
+    # sign of the layout, no longer on one line
+    ("word-wrap-80", "detectron2-1574.txt"),
+    # (session 9, batch issue21-s9 in tuning) the same classes: tools' launch logs and
+    # environment lists flattened (ComfyUI's log and System Information, kohya_ss's log,
+    # Ultralytics' device line, lerobot-info's list), which their readers find only where each
+    # line begins (as sdnext-1424, lerobot-2105)
+    *(
+        ("flattened", name)
+        for name in (
+            "ComfyUI-15199.txt",
+            "ComfyUI-5511.txt",
+            "ComfyUI-7126.txt",
+            "ComfyUI-9705.txt",
+            "kohya_ss-2072.txt",
+            "lerobot-2250.txt",
+            "ultralytics-19084.txt",
+        )
+    ),
+    # unsloth's banner 'O^O/ \\_/ \\' read as Markdown's escape (as unsloth-1998): the cut line is
+    # a column short of the width, so its cut ('CUDA = 8' / '.6') is taken for a word wrap's
+    ("wrap-80", "unsloth-1263.txt"),
+    ("wrap-100", "unsloth-1263.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -553,6 +577,19 @@ LEFT_PAIRS = {
     ("wrap-80", "word-wrap-100", "vllm-11705.txt"),
     ("wrap-100", "flattened", "vllm-3510.txt"),
     ("wrap-80", "flattened", "vllm-19741.txt"),
+    # (session 9: batch issue21-s9's 15 tuning reports moved the pairs again; each read so
+    # under session 8's layout code too) the same classes: a cut counting quote markers or
+    # zero-width characters, a second wrap of an escaped line (lscpu's Flags), trailing spaces
+    # or collapsed blanks after a cut, a cut or flattened report flattened or wrapped again
+    ("quote-email", "wrap-80", "sglang-3303.txt"),
+    ("quote-reply", "wrap-80", "vllm-8665.txt"),
+    ("zero-width", "wrap-100", "vllm-14979.txt"),
+    ("markdown-escaped", "word-wrap-80", "vllm-16880.txt"),
+    ("wrap-80", "trailing-spaces", "vllm-16880.txt"),
+    ("wrap-80", "blanks-collapsed", "espnet-bug-template.txt"),
+    ("wrap-100", "flattened", "vllm-20523.txt"),
+    ("wrap-80", "flattened", "vllm-4164.txt"),
+    ("flattened", "word-wrap-100", "pytorch-44106-rocm.txt"),
 }
 
 
@@ -753,6 +790,14 @@ CHANGED_AS_PASTED = {
             "xformers-971.txt",
         )
     },
+    # (session 9, batch issue21-s9 in tuning)
+    "ComfyUI-7126.txt": "a reply's quote markers removed",
+    **{
+        name: "a log line's wrap (its rest under the message's column) joined"
+        for name in ("kohya_ss-2072.txt", "sd-scripts-1597.txt", "sdnext-3476.txt")
+    },
+    "unsloth-1026.txt": "Markdown bold removed; the widest line joined to the next (not a cut)",
+    "unsloth-1263.txt": "a Markdown escape in unsloth's banner read as one ('\\_/')",
 }
 
 
@@ -889,3 +934,14 @@ def test_rows_of_one_list_or_table_are_not_joined_as_a_cut() -> None:
     cut = "- Platform: Linux-4.4.0-19041-Microsoft-x86_64-with-glibc2.31 and more words her"
     wrapped = "\n".join([cut, "e to read", "- Python version: 3.9.13", "- " + "x" * 76 + "-", "ab"])
     assert undo_layout(wrapped).text.split("\n")[0] == cut + "e to read"
+
+
+def test_json_members_and_timestamped_log_lines_are_not_joined_as_a_cut() -> None:
+    """Session 9's tuning reports: a webui Sysinfo dump's JSON members (sd-webui-15137) and
+    a log whose lines each start with a timestamp (ComfyUI-5511's '[2024-11-06 23:40:38.512]',
+    unsloth-1263's docker logs -t) keep their lines; a wrapped member's rest is still joined."""
+    for name, start, end in (("sd-webui-15137.txt", 20, 30), ("ComfyUI-5511.txt", 0, 12)):
+        text = "\n".join(_text(name).split("\n")[start:end])
+        assert undo_layout(text).text == "\n".join(x.rstrip() for x in text.split("\n"))
+    log = _text("unsloth-1263.txt").replace("\\_/", "|_/")  # the banner's escape aside
+    assert undo_layout(TRANSFORMS["wrap-80"](log)).text == undo_layout(log).text.rstrip()
