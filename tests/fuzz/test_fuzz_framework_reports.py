@@ -24,6 +24,7 @@ from envlock.pasted.webui import read_webui
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
 from tests.pasted import test_framework_reports as reports
+from tests.pasted import test_launch_log_reports as logs
 
 pytestmark = pytest.mark.fuzz
 
@@ -47,15 +48,13 @@ TEXTS = [
     reports.YOLO_CHECKS,
     reports.LIGHTNING,
     reports.LIGHTNING_K80,
-    reports.COMFY_SYSTEM,
+    logs.COMFY_SYSTEM,
     reports.BNB_GPU,
     reports.BNB_CPU,
-    reports._system_stats(
-        "2.6.0+cu126", "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "cuda"
-    ),
+    logs._system_stats("2.6.0+cu126", "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "cuda"),
 ]
 TEXTS += [
-    (reports.CE / name).read_text()
+    (logs.CE / name).read_text()
     for name in ("sd-webui-15137.txt", "ComfyUI-5511.txt", "sdnext-3476.txt", "sd-scripts-1597.txt")
 ]
 LINES = sorted({line for text in TEXTS for line in text.split("\n") if line.strip()})
