@@ -234,6 +234,29 @@ def _local_tags(torch_tag: str | None, installed: dict[str, str]) -> Iterator[Pr
             )
 
 
+# the pytorch channel's build string of a member: its Python and variant ("py39_cu116")
+_CONDA_BUILD = re.compile(r"py\d+_(cpu|cu\d{2,3})(?:_\d+)?")
+
+
+def _conda_builds(
+    torch_tag: str | None, conda: dict[str, str], installed: dict[str, str]
+) -> Iterator[Problem]:
+    """A member whose conda build string names another variant than torch's, as a local tag
+    would; only where conda's entry is the member installed (the same version)."""
+    if torch_tag is None:
+        return
+    for member in PAIRED:
+        version, _, build = conda.get(member, "").partition(" ")
+        m = _CONDA_BUILD.fullmatch(build)
+        if m and version == installed.get(member) and m.group(1) != torch_tag:
+            yield Problem(
+                member,
+                version,
+                f"conda's build {build} is for {m.group(1)}, torch is +{torch_tag}",
+                "conda build",
+            )
+
+
 def _vendor(family: Family, version: str | None, installed: dict[str, str]) -> Iterator[Problem]:
     """A released member (PyPI, download.pytorch.org) beside NVIDIA's or a source build of
     torch: built against the released torch's ABI, not this one. A release's version number
@@ -279,6 +302,7 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         *_requires_dist(ctx, installed),
         *_pairing(family, tv, installed, ctx.facts.torch.version),
         *_local_tags(_torch_variant(ctx), installed),
+        *_conda_builds(_torch_variant(ctx), ctx.facts.toolchain.conda_packages, installed),
         *(
             Problem(
                 d.member,
