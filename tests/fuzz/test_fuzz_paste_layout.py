@@ -122,6 +122,14 @@ CASES = [
     ("", "ab " * 26 + "\n", "PyTorch version: 1"),
     ("", "Is debug build: 1\nCUDA used to build PyTorch: 1\n", ""),
     ("", " " * 4000 + "PyTorch version: 1\n", ""),
+    # (session 9) rows of one list or table, JSON members, comma lists and timestamped lines,
+    # each as wide as the widest (pasted/rows.py): a pass over each pair of lines
+    ("", "- " + "a" * 78 + "\n", "PyTorch version: 1"),
+    ("", "k  " + "v" * 77 + "\n", ""),
+    ("", "k" + " " * 4000 + "v\n", ""),
+    ("", "A=1, " * 16 + "\n", ""),
+    ("", '"k": "' + "v" * 72 + '",\n', ""),
+    ("", "2024-01-01T00:00 " + "x" * 63 + "\n", ""),
 ]
 
 
