@@ -165,6 +165,7 @@ class Swap:
         self.log = log
         self.made: list[str] = []  # directories this run created (DIR, its parents)
         self.moved_in: tuple[str, ...] = ()
+        self.held = False  # swap_in() moved an old venv aside into RUN/old
         self.fd: int | None = None
         self.run_made = False
         self.done = False
@@ -252,6 +253,7 @@ class Swap:
         old = os.path.join(t.run, "old")
         if ours:  # nothing to hold: no directory to remove again (an rmdir is ~2-3 ms here)
             os.mkdir(old)
+            self.held = True
         for name in sorted(ours, key=lambda n: n != "pyvenv.cfg"):  # pyvenv.cfg first out
             _rename(os.path.join(t.final, name), os.path.join(old, name))
         for name in sorted(moving, key=lambda n: n == "pyvenv.cfg"):  # and last in
@@ -269,13 +271,19 @@ class Swap:
         self._emptied()
 
     def commit(self) -> None:
-        """The new venv stays: delete the old one (and the working directory)."""
+        """The new venv stays: delete the old one (and the working directory). The commit
+        marker first where an old venv is held: its removal cannot be undone, so a run
+        killed meanwhile is finished by the next. With none held (DIR was empty or not
+        there) the swap's marker stays until RUN goes, and a run killed meanwhile is
+        rolled back by the next (DIR as before it, as for any run killed before its
+        verdict was told): no marker written after the verdict (2-3 ms on a busy disk)."""
         if self.done:
             return
         self.done = True
         self.settle()
         try:
-            write_marker(self.target.run, "commit", self.moved_in)
+            if self.held:
+                write_marker(self.target.run, "commit", self.moved_in)
             remove_run(self.target.run)
             self.kept = True
         except OSError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from envlock.install import marker
+from envlock.install import marker, swap
 from envlock.install.swap import Swap, sweep
 from envlock.install.venvdir import target
 from envlock.probe import system as system_probe
@@ -145,3 +145,46 @@ def test_preload_loads_what_the_warm_restores_cache_directory_needs() -> None:
         [sys.executable, "-S", "-c", code, str(REPO)], capture_output=True, text=True, check=True
     )
     assert proc.stdout.strip() == "True"
+
+
+def _killed_in_commit(final: Path) -> int:
+    """A restore of `final` killed (SIGKILL) in commit(), as the working directory's
+    removal begins: the pid it had."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+
+            def killed(run: str) -> None:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            swap.remove_run = killed  # type: ignore[assignment]  # the child's own copy
+            _swapped(final).commit()
+        finally:
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return pid
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_run_killed_in_its_commit_is_finished_only_where_an_old_venv_goes(
+    tmp_path: Path, held: bool
+) -> None:
+    """The commit marker, written after the verdict, only where the old venv's removal
+    cannot be undone: with none held (DIR was not there), a run killed while its
+    working directory goes is rolled back by the next, as one killed a moment before."""
+    d = tmp_path / "v"
+    if held:
+        fake_venv(d)
+    else:
+        d.mkdir()
+    before = tree(d)
+    pid = _killed_in_commit(d)
+    mark = marker.read_marker(str(d / marker.FIXED_RUN))
+    assert mark is not None and mark.pid == pid
+    assert mark.phase == ("commit" if held else "swap")
+    sweep(str(d), [].append)
+    assert leftovers(d) == []
+    if held:  # the old venv was going: the new one stays
+        assert (d / "lib" / "python3.11" / "site-packages" / "new.py").exists()
+    else:
+        assert tree(d) == before
