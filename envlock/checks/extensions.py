@@ -145,30 +145,16 @@ def ext_torch_abi(ctx: CheckContext) -> Iterator[Finding]:
         return
     torch_abi = t.live.cxx11_abi if t.live is not None else None
     for ext in ctx.facts.extensions.items:
-        missing = ext.missing_torch_symbols_total or 0
-        abi_differs = (
-            ext.cxx11_abi is not None and torch_abi is not None and ext.cxx11_abi != torch_abi
-        )
-        if not missing and not abi_differs:
+        reasons = _abi_reasons(ctx, ext, torch_abi)
+        if not reasons:
             continue
-        reasons: list[str] = []
-        if missing:
-            shown = ", ".join(ext.missing_torch_symbols[:3])
-            more = f" and {missing - 3} more" if missing > 3 else ""
-            reasons.append(
-                f"needs {missing} torch symbol(s) that torch {t.version} does not export "
-                f"({shown}{more}): importing it fails with 'undefined symbol'"
-            )
-        if abi_differs:
-            reasons.append(
-                f"was built with _GLIBCXX_USE_CXX11_ABI={int(bool(ext.cxx11_abi))} but torch "
-                f"{t.version} with {int(bool(torch_abi))}"
-            )
+        road = _built_for_road(ctx, ext)
+        rebuild = _family_fix(ctx, ext) or _rebuild(ext, f"for torch {t.version}")
         yield Finding(
             check_id="EL-EXT-TORCH-ABI",
             severity=Severity.ERROR,
             message=f"{ext.distribution} {ext.version or ''} ({ext.file}) " + "; ".join(reasons),
-            fix=_family_fix(ctx, ext) or _rebuild(ext, f"for torch {t.version}"),
+            fix=f"{road[1]}; or {rebuild}" if road else rebuild,
             evidence={
                 **_evidence(ext),
                 "torch.version": t.version,
@@ -177,8 +163,54 @@ def ext_torch_abi(ctx: CheckContext) -> Iterator[Finding]:
                 "extension.torch_symbols": ext.torch_symbols,
                 "extension.missing_torch_symbols": list(ext.missing_torch_symbols),
                 "extension.missing_torch_symbols_total": ext.missing_torch_symbols_total,
+                "extension.built_for_torch": ext.built_for_torch,
+                **({"fix.roads": [road[0]]} if road else {}),
             },
         )
+
+
+def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None) -> list[str]:
+    """Why `ext` cannot load against the installed torch: torch symbols it needs and torch
+    does not export, another C++ ABI, or a build for another torch release."""
+    version = ctx.facts.torch.version
+    reasons: list[str] = []
+    missing = ext.missing_torch_symbols_total or 0
+    if missing:
+        shown = ", ".join(ext.missing_torch_symbols[:3])
+        more = f" and {missing - 3} more" if missing > 3 else ""
+        reasons.append(
+            f"needs {missing} torch symbol(s) that torch {version} does not export "
+            f"({shown}{more}): importing it fails with 'undefined symbol'"
+        )
+    if ext.cxx11_abi is not None and torch_abi is not None and ext.cxx11_abi != torch_abi:
+        reasons.append(
+            f"was built with _GLIBCXX_USE_CXX11_ABI={int(bool(ext.cxx11_abi))} but torch "
+            f"{version} with {int(bool(torch_abi))}"
+        )
+    if _other_release(ext.built_for_torch, ctx.torch_version):
+        reasons.append(
+            f"was built for torch {ext.built_for_torch} (its build information), torch here is "
+            f"{version}: its C++/CUDA extension needs that release's libtorch symbols and does "
+            "not load"
+        )
+    return reasons
+
+
+def _other_release(built: str | None, torch: Version | None) -> bool:
+    """A build for another torch release (major.minor: a patch release keeps the ABI)."""
+    b = Version.of(built) if built else None
+    return b is not None and torch is not None and b.truncate(2) != torch.truncate(2)
+
+
+def _built_for_road(ctx: CheckContext, ext: ExtensionFacts) -> tuple[dict[str, str], str] | None:
+    """The torch build the extension was built for, where it names one of another release
+    that the matrix holds and that runs here (checks/builtfor.torch_road)."""
+    from envlock.checks.builtfor import torch_road
+
+    built = ext.built_for_torch
+    if built is None or not _other_release(built, ctx.torch_version):
+        return None
+    return torch_road(ctx, built)
 
 
 @check("EL-EXT-CUDA-MAJOR")

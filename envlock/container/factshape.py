@@ -99,6 +99,7 @@ OBJECTS: dict[str, tuple[Field, ...]] = {
         ("torch_symbols", ("?", "int"), None),
         ("missing_torch_symbols", ("[]", "str"), []),
         ("missing_torch_symbols_total", ("?", "int"), None),
+        ("built_for_torch", ("?", "str"), None),
         ("partial", ("?", "str"), None),
     ),
     "ExtensionsFacts": (

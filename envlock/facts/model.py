@@ -278,6 +278,8 @@ class ExtensionFacts:
     torch_symbols: int | None = None  # c10/ATen/torch symbols it needs
     missing_torch_symbols: list[str] = field(default_factory=list)  # the first few
     missing_torch_symbols_total: int | None = None  # None: no torch to check against
+    # the torch its build names ("2.2.0+cu121": xFormers' build information); None: not said
+    built_for_torch: str | None = None
     partial: str | None = None  # what could not be read
 
 

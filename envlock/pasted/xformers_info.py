@@ -119,6 +119,8 @@ def _extension(
         "cuda_major": int(cuda) // (1000 if len(cuda) == 5 else 100),
         "partial": PARTIAL,
     }
+    if for_torch and re.fullmatch(_TORCH_VERSION, for_torch):
+        ext["built_for_torch"] = for_torch  # judged by EL-EXT-TORCH-ABI (checks/extensions.py)
     out.extensions.append(ext)
     installed = out.fields["PyTorch version"]
     if for_torch and _release(for_torch) != _release(installed):

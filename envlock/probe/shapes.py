@@ -259,6 +259,7 @@ class ExtensionDoc(TypedDict, total=False):
     torch_symbols: int | None
     missing_torch_symbols: list[str]
     missing_torch_symbols_total: int | None
+    built_for_torch: str | None
     partial: str | None
 
 
