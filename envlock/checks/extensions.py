@@ -187,7 +187,9 @@ def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None)
             f"was built with _GLIBCXX_USE_CXX11_ABI={int(bool(ext.cxx11_abi))} but torch "
             f"{version} with {int(bool(torch_abi))}"
         )
-    if _other_release(ext.built_for_torch, ctx.torch_version):
+    # a CUDA extension beside a CPU-only torch is EL-TORCH-CPU-ONLY's (as EL-EXT-CUDA-MAJOR's)
+    cpu_torch = ctx.torch_is_cpu_only and ext.cuda_major is not None
+    if _other_release(ext.built_for_torch, ctx.torch_version) and not cpu_torch:
         reasons.append(
             f"was built for torch {ext.built_for_torch} (its build information), torch here is "
             f"{version}: its C++/CUDA extension needs that release's libtorch symbols and does "
@@ -208,7 +210,7 @@ def _built_for_road(ctx: CheckContext, ext: ExtensionFacts) -> tuple[dict[str, s
     from envlock.checks.builtfor import torch_road
 
     built = ext.built_for_torch
-    if built is None or not _other_release(built, ctx.torch_version):
+    if built is None or not _other_release(built, ctx.torch_version) or ctx.torch_is_cpu_only:
         return None
     return torch_road(ctx, built)
 

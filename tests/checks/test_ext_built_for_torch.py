@@ -80,6 +80,19 @@ def test_same_release_is_not_this_finding() -> None:
     assert _abi(_facts((CE / "xformers-971.txt").read_text())) == []
 
 
+def test_beside_a_cpu_torch_it_is_cpu_onlys() -> None:
+    # xformers-982's warning ('2.2.0+cu121 ... (you have 2.2.0+cpu)') with torch 2.1.0+cpu:
+    # the CUDA wheel cannot load beside any CPU build; the CPU-only finding names the cause
+    text = (
+        (CE / "xformers-982.txt")
+        .read_text()
+        .replace("(you have 2.2.0+cpu)", "(you have 2.1.0+cpu)")
+    )
+    facts = _facts(text)
+    assert facts.torch.version == "2.1.0+cpu" and _abi(facts) == []
+    assert "EL-TORCH-CPU-ONLY" in {f.check_id for f in run_checks(facts)}
+
+
 def test_a_build_the_matrix_does_not_hold_gets_the_rebuild_only() -> None:
     # a wheel built for a torch build the matrix holds none of (1.0.0 with CUDA 12.1): no
     # road, the extension rebuilt for the torch here
