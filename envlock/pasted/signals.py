@@ -13,7 +13,8 @@ without a usable NVIDIA driver.
 - a tool's environment list (lerobot-info, `transformers-cli env`: envlock/pasted/hfenv.py)
   where torch.cuda.is_available() is False for a CUDA build and no GPU, no driver and none of
   collect_env's own lines are listed: nothing on the machine answered for a GPU (the corpus
-  standard's no-driver; a Jetson is left alone, and a pasted nvidia-smi listing GPUs wins);
+  standard's no-driver; a Jetson and WSL are left alone, and a pasted nvidia-smi listing GPUs
+  wins);
 - a CPU build of torch whose report says "Could not collect" for both the driver and the
   GPUs: nvidia-smi answered nothing, so no NVIDIA GPU is visible here and the CPU build is
   what this machine runs (vLLM's CPU backend, a CPU-only VM with a CUDA toolkit);
@@ -104,6 +105,9 @@ def _cuda_false_in_a_short_list(fields: dict[str, list[str]]) -> bool:
         and "driver" not in fields
         and "gpus" not in fields
         and not any(key in fields for key in _COLLECT_ENV_ONLY)
+        # WSL: the driver is the Windows host's, which a list cannot see; WSL 1's own
+        # no-driver is checks/wsl.py's, WSL 2's is not observed here
+        and "microsoft" not in (_raw(fields, "platform") or "")
     )
 
 

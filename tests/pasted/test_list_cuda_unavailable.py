@@ -56,6 +56,8 @@ def test_transformers_env_list_cuda_build_false_is_no_driver() -> None:
         ("2.7.1+cu126", "2.7.1+cpu"),
         # a Jetson (an L4T kernel) answers no nvidia-smi at all
         ("Linux-6.4.0-150600.23.65-default", "Linux-5.15.148-tegra"),
+        # WSL 2: the driver is the Windows host's (tests/checks/test_wsl1_no_driver.py)
+        ("Linux-6.4.0-150600.23.65-default", "Linux-5.15.153.1-microsoft-standard-WSL2"),
     ],
 )
 def test_the_list_says_otherwise_and_it_is_not_no_driver(old: str, new: str) -> None:
