@@ -38,6 +38,7 @@ _TAIL = re.compile(r" \[(dll|dll-c|so|symbol|absent):([\w.+-]{0,80}):([\w.@]{0,8
 
 _DLL = "Error loading"
 _DLL_PATH = re.compile(r'\s{0,80}"([^"\n]{1,400})"\s{0,80}or one of its dependencies')
+_FILE_NAME = re.compile(r"[\w.+-]{1,80}")  # what a note's tail can carry back
 _WINERROR = re.compile(r"\[WinError (\d{1,5})\]")
 _DLL_C = re.compile(r"^(?:ImportError: )?DLL load failed(?: while importing _C)?(?::|$)")
 _SO_MISSING = re.compile(r"^ImportError: ([\w.+-]{1,80}\.so[\d.]*): cannot open shared object file")
@@ -111,10 +112,11 @@ def _dll(text: str) -> ImportFailure | None:
     while at >= 0:
         m = _DLL_PATH.match(text, at + len(_DLL))
         parts = re.split(r"[\\/]", m.group(1)) if m else []
-        if len(parts) >= 3 and parts[-3].lower() == "torch" and parts[-2].lower() == "lib":
+        torch_lib = len(parts) >= 3 and parts[-3].lower() == "torch" and parts[-2].lower() == "lib"
+        if torch_lib and _FILE_NAME.fullmatch(parts[-1]):
             line_start = text.rfind("\n", 0, at) + 1
             code = _WINERROR.search(text, line_start, at)
-            return ImportFailure("dll", parts[-1][:80], code.group(1) if code else "")
+            return ImportFailure("dll", parts[-1], code.group(1) if code else "")
         at = text.find(_DLL, at + 1)
     return None
 
@@ -168,9 +170,9 @@ def _undefined_symbol(line: str) -> ImportFailure | None:
         or (parts[-2] == "torch" and parts[-1].startswith("_C."))
     )
     name = _SYMBOL_NAME.match(line, at + len(_SYMBOL))
-    if not own or not name:
+    if not own or not name or not _FILE_NAME.fullmatch(parts[-1]):
         return None
-    return ImportFailure("symbol", parts[-1][:80], name.group())
+    return ImportFailure("symbol", parts[-1], name.group())
 
 
 def _absent(text: str) -> ImportFailure | None:

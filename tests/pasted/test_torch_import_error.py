@@ -199,3 +199,10 @@ def test_no_note_no_words() -> None:
         import_failure_words(["PyTorch version: N/A: collect_env could not import torch"], "p")
         is None
     )
+
+
+def test_a_name_its_note_cannot_carry_back_is_not_read() -> None:
+    """The note's tail carries the library back to the check (failure_in_notes): a DLL or
+    library name with other characters is not read rather than read wrong."""
+    odd = WIN_FBGEMM.replace("fbgemm.dll", "fb gemm.dll")
+    assert find_import_failure(odd) is None and read_torch_import(odd) is None
