@@ -26,8 +26,8 @@ _ITEM = re.compile(r"[ \t]*+[A-Z][A-Z0-9_]{0,80}+=")
 
 
 def same_rows(line: str, nxt: str) -> bool:
-    """Whether `nxt` is another item of `line`'s list or another row of its table (so it
-    starts a line of its own, not the rest of a cut `line`)."""
+    """Whether `nxt` is another item of `line`'s list, row of its table or member of its
+    JSON object (so it starts a line of its own, not the rest of a cut `line`)."""
     indent = _indent(line)
     if indent != _indent(nxt):
         return False
