@@ -87,7 +87,11 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         ("the libcuda torch loads", lambda c: c.facts.cuda.libcuda is not None),
     ),
     # the members are judged against torch's release (detectron2-2594: cut before its PyTorch row)
-    "EL-FAMILY-MISMATCH": (("torch's version", lambda c: c.torch_version is not None),),
+    # and the members' versions: an excerpt cut before the library list (vision-4071) holds none
+    "EL-FAMILY-MISMATCH": (
+        ("torch's version", lambda c: c.torch_version is not None),
+        ("the library list", lambda c: c.facts.packages.unavailable is None),
+    ),
     "EL-GPU-MIXED-MODELS": (("the GPU list", _gpus),),
     "EL-GPU-COMPUTE-MODE": (
         ("the GPUs' compute mode", lambda c: any(g.compute_mode for g in c.driver.gpus or [])),
