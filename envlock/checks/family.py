@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from envlock.checks.builtfor import other_torch_builds
 from envlock.checks.context import CheckContext
 from envlock.checks.familydev import Problem, public, unreleased
 from envlock.checks.familyfix import member_fix, source_fix, two_installs_fix
@@ -322,6 +323,8 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         by_package.setdefault(p.package, []).append(p)
     for package, found in sorted(by_package.items()):
         yield _finding(ctx, package, found, row, family, torch_tag)
+    # packages whose own version names the torch they were built for (F3's checks/builtfor.py)
+    yield from other_torch_builds(ctx)
 
 
 def _finding(

@@ -14,9 +14,10 @@ import pytest
 from envlock.checks import run_checks
 from envlock.checks.builtfor import built_for
 from envlock.facts import Facts
-from envlock.findings import Finding
+from envlock.findings import Finding, Severity
 from envlock.matrix import Version
 from envlock.pasted import facts_from_texts
+from tests.checks.test_fixes_recheck import _recheck_pasted
 from tests.conftest import FIXTURES
 
 CE = FIXTURES / "collect_env"
@@ -83,3 +84,36 @@ def test_pyg_wheels_for_the_installed_torch_are_quiet() -> None:
     facts = _facts("vllm-3771.txt", PYG_FREEZE)
     assert facts.packages.distributions["torch-scatter"] == "2.1.0+pt112cu113"
     assert _built(facts) == []
+
+
+def test_vllm_ascend_556_mindietorch_for_torch_2_1_beside_2_5_1() -> None:
+    facts = _facts("vllm-ascend-556.txt")
+    (f,) = _built(facts)
+    assert f.severity is Severity.ERROR
+    assert f.evidence["package"] == "mindietorch" and "torch 2.1" in f.message
+    assert "2.5.1+cpu" in f.message
+    assert "pip uninstall -y mindietorch" in (f.fix or "")
+    assert "EL-FAMILY-MISMATCH" in _recheck_pasted(facts)
+
+
+def test_pyg_wheels_for_torch_1_12_beside_2_5_1_are_one_finding() -> None:
+    # vllm-12168 (healthy): torch 2.5.1+cu118; the same PyG wheels beside it
+    facts = _facts("vllm-12168.txt", PYG_FREEZE)
+    (f,) = _built(facts)
+    assert f.evidence["package"] == "torch-cluster, torch-scatter, torch-sparse, torch-spline-conv"
+    assert "its build names torch 1.12 (+pt112cu113)" in f.message
+    assert f.fix == (
+        "pip uninstall -y torch-cluster torch-scatter torch-sparse torch-spline-conv && "
+        "pip install torch-cluster torch-scatter torch-sparse torch-spline-conv "
+        "-f https://data.pyg.org/whl/torch-2.5.0+cu118.html"
+    )
+    assert "EL-FAMILY-MISMATCH" in _recheck_pasted(facts)
+
+
+def test_pyg_wheel_of_the_release_but_another_cuda_major() -> None:
+    # vllm-12168's torch 2.5.1+cu118 beside a pt25cu121 wheel: CUDA 12 beside CUDA 11.8
+    facts = _facts("vllm-12168.txt", "torch-scatter==2.1.2+pt25cu121\n")
+    (f,) = _built(facts)
+    assert "its build names CUDA 12.1, torch's is CUDA 11.8" in f.message
+    # cu124 beside cu121 is one CUDA major: quiet
+    assert _built(_facts("vllm-12168.txt", "torch-scatter==2.1.2+pt25cu118\n")) == []

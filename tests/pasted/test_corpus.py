@@ -202,7 +202,6 @@ def test_the_documented_misses_are_these() -> None:
         "espnet-3639.txt",  # two torches: the family error ranks above them (as detectron2-3351)
         # torchaudio 2.11 is stable-ABI beside torch 2.13: no mismatch; a label point for the lead
         "ghfile-wwoosshh-entail-research-vllm-collect-env.txt",
-        "vllm-ascend-556.txt",  # mindietorch's '+torch2.1.0' tag beside torch 2.5.1: no rule
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
