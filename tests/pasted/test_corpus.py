@@ -200,8 +200,6 @@ def test_the_documented_misses_are_these() -> None:
         # (session 8's held-out part, scored there, tuning since session 9)
         "detectron2-1574.txt",  # three rows of detectron2's table, no version of theirs read
         "espnet-3639.txt",  # two torches: the family error ranks above them (as detectron2-3351)
-        # torchaudio 2.11 is stable-ABI beside torch 2.13: no mismatch; a label point for the lead
-        "ghfile-wwoosshh-entail-research-vllm-collect-env.txt",
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
