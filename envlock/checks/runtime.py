@@ -11,6 +11,7 @@ from envlock.findings import Finding, Severity
 from envlock.matrix import Version
 from envlock.matrix.arm import JETSON_BUILDS, no_torch_wheel
 from envlock.pasted.draft import TORCH_NOT_IMPORTED
+from envlock.pasted.torch_import import import_failure_words
 
 # torch <= 2.9 needs CUBLAS_WORKSPACE_CONFIG for deterministic cuBLAS; 2.10 removed that.
 CUBLAS_CONFIG_NEEDED_UNTIL = Version((2, 9))
@@ -100,6 +101,9 @@ def _missing_words(ctx: CheckContext, bare: str | None, seen_absent: bool) -> tu
             "python image, then pip install torch), or probe the image the job runs"
         )
     if seen_absent:
+        named = import_failure_words(ctx.facts.meta.notes, exe)
+        if named is not None and not ctx.jetson:  # the paste's own error names why
+            return named
         # a paste's 'N/A' says only that collect_env's `import torch` failed: torch may be
         # installed with an import that fails (pytorch#186591), where pip is a no-op
         return (
