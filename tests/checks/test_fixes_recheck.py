@@ -651,7 +651,14 @@ def test_the_matrix_build_for_a_pasted_report_runs_there(name: str) -> None:
         return
     before = run_checks(facts)
     after = run_checks(apply_pip_line(facts, advice.best.pip))
-    errors = _errors(after)
+    # a package compiled for the torch being replaced (k2 +torch1.14.0a0) needs its own
+    # build for the new one, from its own index: no torch line installs it
+    errors = {
+        f.check_id
+        for f in after
+        if f.severity is Severity.ERROR
+        and f.evidence.get("found_by") != ["built for (local version label)"]
+    }
     assert not errors & _BUILD_CLASSES, (advice.best.pip, [f.message for f in after])
     # the paste's torchvision is reinstalled with it (it stayed paired with the old torch
     # before: 6 tuning reports, pytorch#37320 first)
