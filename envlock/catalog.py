@@ -288,7 +288,10 @@ KINDS: dict[str, Kind] = {
             "EL-EXT-TORCH-ABI",
             ERROR,
             DOCTOR,
-            "an extension needs torch symbols this torch does not export, or another C++ ABI",
+            (
+                "an extension needs torch symbols this torch does not export, another C++ ABI,"
+                " or was built for another torch release"
+            ),
         ),
         Kind(
             "EL-EXT-CUDA-MAJOR",
