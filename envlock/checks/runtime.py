@@ -11,7 +11,7 @@ from envlock.findings import Finding, Severity
 from envlock.matrix import Version
 from envlock.matrix.arm import JETSON_BUILDS, no_torch_wheel
 from envlock.pasted.draft import TORCH_NOT_IMPORTED
-from envlock.pasted.torch_import import import_failure_words
+from envlock.pasted.torch_import import failure_in_notes, import_failure_words
 
 # torch <= 2.9 needs CUBLAS_WORKSPACE_CONFIG for deterministic cuBLAS; 2.10 removed that.
 CUBLAS_CONFIG_NEEDED_UNTIL = Version((2, 9))
@@ -66,6 +66,7 @@ def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
     ):
         return
     said, fix = _missing_words(ctx, bare, seen_absent)
+    fix, roads = _fitted(ctx, fix, bare)
     machine = f.system.arch
     if not bare and no_torch_wheel(machine):
         fix = (
@@ -74,6 +75,7 @@ def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
             "(github.com/pytorch/pytorch, 'From Source'), or install a build your OS or "
             "hardware vendor ships for it"
         )
+        roads = {}
     yield Finding(
         check_id="EL-TORCH-MISSING",
         severity=Severity.ERROR,
@@ -83,8 +85,53 @@ def torch_missing(ctx: CheckContext) -> Iterator[Finding]:
             "torch.installed": False,
             "system.python.executable": f.system.python.executable if f.system.python else None,
             "meta.target": f.meta.target,
+            **roads,
         },
     )
+
+
+def _fitted(ctx: CheckContext, fix: str, bare: str | None) -> tuple[str, dict[str, object]]:
+    """The fix with its bare pip line replaced by the install the matrix says runs here
+    (the GPUs, driver and Python known), and that road as evidence; else as it was."""
+    py = ctx.facts.system.python
+    exe = py.executable if py is not None and py.executable else "python"
+    # a cause the paste named has its own fix (pasted/torch_import.import_failure_words)
+    named = failure_in_notes(ctx.facts.meta.notes) is not None
+    fitting = None if bare or ctx.jetson or named else _fitting_install(ctx)
+    line = f"{exe} -m pip install torch"
+    if fitting is None or line not in fix:
+        return fix, {}
+    return fix.replace(line, fitting[0]), {"fix.roads": fitting[1]}
+
+
+def _fitting_install(ctx: CheckContext) -> tuple[str, list[dict[str, str]]] | None:
+    """The install that runs on the paste's GPUs, driver and Python (the matrix's nearest
+    road, as text and as roads); where no official build supports this Python, the build
+    for these GPUs and this driver after a Python it supports. None without GPUs."""
+    from envlock.checks.hints import build_road, install_command, remedy_for, remedy_text
+    from envlock.matrix.advice import evaluate, remedy
+
+    r = remedy_for(ctx, exclude_installed=False)
+    if r is None:
+        return None
+    if r.roads():
+        text = remedy_text(r, ctx) or ""
+        return text, [build_road(ctx, road) for road in r.roads()]
+    caps = [g.capability for g in ctx.gpus() if g.capability is not None]
+    fits = evaluate(
+        ctx.matrix, capabilities=caps, driver=ctx.driver_for_builds, os_name=ctx.os_name
+    )
+    b = remedy(fits, installed=None, installed_variant=None, exclude_installed=False).build
+    py = ctx.python_version
+    if b is None or py is None:
+        return None
+    low, high = b.release.python_min, b.release.python_max
+    text = (
+        f"no official torch build supports Python {py}: first a Python {low}-{high}, then "
+        f"{install_command(ctx, b.release.release, b.variant.name)}"
+    )
+    road = {"torch": str(b.release.release), "variant": b.variant.name, "python": str(low)}
+    return text, [build_road(ctx, road)]
 
 
 def _missing_words(ctx: CheckContext, bare: str | None, seen_absent: bool) -> tuple[str, str]:

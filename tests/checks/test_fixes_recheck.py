@@ -50,6 +50,8 @@ def _flags(variant: Any) -> list[str]:
 def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
     """The facts after following one road of a fix."""
     m = load_matrix()
+    if road.get("python"):  # a Python the build supports first (EL-TORCH-MISSING on Python 2.7)
+        facts = edit(facts, "system.python.version", f"{road['python']}.0")
     if road.get("conda_remove"):  # conda's torch family removed before pip installs
         facts = _conda_remove(facts, road["conda_remove"].split())
     if "driver_at_least" in road:

@@ -68,3 +68,26 @@ def test_an_extensions_import_error_beside_a_report_is_no_torch_missing() -> Non
     report = (CE / "vllm-4858.txt").read_text()
     ids = {f.check_id for f in run_checks(facts_from_texts(collect_env=report + FLASH_ATTN_SYMBOL))}
     assert "EL-TORCH-MISSING" not in ids
+
+
+@pytest.mark.parametrize(
+    "name,words",
+    [
+        # Python 2.7.17, driver 410.104, eight V100s: no official build supports this Python
+        (
+            "ghfile-uhhyunjoo-toolbox-v100-readme.txt",
+            ("supports Python 2.7.17", "Python 3.6-3.9", '"torch==1.7.*"', "/cu92"),
+        ),
+        # Python 3.7.4, driver 460.32.03, an A100: torch 1.13 is the last for Python 3.7
+        ("ghfile-paddlepaddle-community-quick-install-rfc.txt", ('"torch==1.13.*"', "/cu117")),
+    ],
+)
+def test_the_install_names_a_build_that_runs_on_the_pastes_python_and_driver(
+    name: str, words: tuple[str, ...]
+) -> None:
+    """A bare `pip install torch` gives these machines a torch their Python or driver cannot
+    run (tests/checks/test_fixes_recheck.py re-checks the roads)."""
+    top = top_finding(run_checks(facts_from_texts(collect_env=(CE / name).read_text())))
+    assert top is not None and top.check_id == "EL-TORCH-MISSING"
+    assert all(w in (top.fix or "") for w in words), top.fix
+    assert top.evidence.get("fix.roads"), top.evidence
