@@ -16,6 +16,7 @@ from envlock.checks.hints import (
 )
 from envlock.checks.ptxjit import ptx_road, ptx_why
 from envlock.checks.registry import check
+from envlock.checks.runtime import python_first_fix, python_first_roads
 from envlock.checks.samegpus import once_per_model
 from envlock.findings import Finding, Severity
 from envlock.matrix import Coverage, Version
@@ -172,7 +173,7 @@ def _arch_finding(
             **_gpu_evidence(g),
             "torch.version": ctx.facts.torch.version,
             **arch,
-            "fix.roads": roads(ctx, own_kernels=True),
+            "fix.roads": roads(ctx, own_kernels=True) or python_first_roads(ctx),
         },
     )
 
@@ -200,7 +201,8 @@ def _arch_fix(ctx: CheckContext, cc: Version) -> str:
             "this Arm machine: install NVIDIA's build for it (JetPack wheels on a Jetson, an "
             "NGC PyTorch container), then check torch.cuda.get_arch_list()"
         )
-    return f"install a torch build that includes sm_{cc.major}{cc.minor}"
+    first = python_first_fix(ctx, cc) if r is None or r.build is None else None
+    return first or f"install a torch build that includes sm_{cc.major}{cc.minor}"
 
 
 @check("EL-ARCH-PTX-ONLY")

@@ -108,8 +108,7 @@ def _fitting_install(ctx: CheckContext) -> tuple[str, list[dict[str, str]]] | No
     """The install that runs on the paste's GPUs, driver and Python (the matrix's nearest
     road, as text and as roads); where no official build supports this Python, the build
     for these GPUs and this driver after a Python it supports. None without GPUs."""
-    from envlock.checks.hints import build_road, install_command, remedy_for, remedy_text
-    from envlock.matrix.advice import evaluate, remedy
+    from envlock.checks.hints import build_road, remedy_for, remedy_text
 
     r = remedy_for(ctx, exclude_installed=False)
     if r is None:
@@ -117,21 +116,32 @@ def _fitting_install(ctx: CheckContext) -> tuple[str, list[dict[str, str]]] | No
     if r.roads():
         text = remedy_text(r, ctx) or ""
         return text, [build_road(ctx, road) for road in r.roads()]
+    first = python_first(ctx)
+    return (f"no official torch build supports {first[0]}", [first[1]]) if first else None
+
+
+def python_first(ctx: CheckContext) -> tuple[str, dict[str, str]] | None:
+    """Where no official build that runs on these GPUs and this driver supports this Python:
+    the nearest such build for another Python, as "Python X: first a Python A-B, then
+    <install>", and its road (with the Python to move to)."""
+    from envlock.checks.hints import build_road, install_command
+    from envlock.matrix.advice import evaluate, remedy
+
     caps = [g.capability for g in ctx.gpus() if g.capability is not None]
     fits = evaluate(
         ctx.matrix, capabilities=caps, driver=ctx.driver_for_builds, os_name=ctx.os_name
     )
     b = remedy(fits, installed=None, installed_variant=None, exclude_installed=False).build
     py = ctx.python_version
-    if b is None or py is None:
+    if b is None or py is None or b.release.supports_python(py):
         return None
     low, high = b.release.python_min, b.release.python_max
     text = (
-        f"no official torch build supports Python {py}: first a Python {low}-{high}, then "
+        f"Python {py}: first a Python {low}-{high}, then "
         f"{install_command(ctx, b.release.release, b.variant.name)}"
     )
     road = {"torch": str(b.release.release), "variant": b.variant.name, "python": str(low)}
-    return text, [build_road(ctx, road)]
+    return text, build_road(ctx, road)
 
 
 def _missing_words(ctx: CheckContext, bare: str | None, seen_absent: bool) -> tuple[str, str]:
@@ -253,4 +263,23 @@ def facts_unavailable(ctx: CheckContext) -> Iterator[Finding]:
         message="not observed, so not checked: "
         + "; ".join(f"{k}: {v}" for k, v in missing.items()),
         evidence={f"{name}.unavailable": reason for name, reason in missing.items()},
+    )
+
+
+def python_first_roads(ctx: CheckContext) -> list[dict[str, str]]:
+    """python_first's road as a finding's fix.roads (none where the Python fits)."""
+    first = python_first(ctx)
+    return [first[1]] if first else []
+
+
+def python_first_fix(ctx: CheckContext, cc: Version) -> str | None:
+    """EL-ARCH-UNSUPPORTED's fix where the builds with sm_XY's kernels are for older Pythons
+    (ghfile-lytf-ai: sm_35 on Python 3.8, the last such build torch 1.3 for 3.5-3.7)."""
+    first = python_first(ctx)
+    if first is None:
+        return None
+    sm = f"sm_{cc.major}{cc.minor}"
+    return (
+        f"no official torch build with {sm} kernels supports {first[0]}; or build torch "
+        f"from source with TORCH_CUDA_ARCH_LIST={cc.major}.{cc.minor}"
     )
