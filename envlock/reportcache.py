@@ -29,7 +29,6 @@ Report's own dataclasses and enums: a damaged or foreign entry is a miss, never 
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -71,7 +70,7 @@ def new_sha256() -> Hasher:
     loads OpenSSL first, ~4 ms of every warm verify. The same digests either way."""
     for name in ("_sha256", "_sha2"):  # CPython 3.8-3.11, 3.12 on
         try:
-            hasher: Hasher = importlib.import_module(name).sha256()
+            hasher: Hasher = __import__(name).sha256()  # no importlib: ~0.4 ms (warnings)
         except (ImportError, AttributeError):
             continue
         return hasher
@@ -109,14 +108,28 @@ def _code_dirs() -> list[str]:
 
 
 def _package_dir(name: str) -> str | None:
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    locations = spec.submodule_search_locations if spec is not None else None
+    """The directory of the top-level package `name` as importlib.util.find_spec finds
+    it, without importlib.util (~0.5 ms of a replayed restore): the loaded module's
+    spec, else the first of sys.meta_path's finders that knows it."""
+    module = sys.modules.get(name)
+    spec = getattr(module, "__spec__", None) if module is not None else _find_spec(name)
+    locations = getattr(spec, "submodule_search_locations", None)
     return next(iter(locations), None) if locations else None
+
+
+def _find_spec(name: str) -> object:
+    """What importlib.util.find_spec(name) finds of a top-level `name` not yet loaded."""
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        try:
+            spec = find(name, None)
+        except (ImportError, ValueError):
+            return None
+        if spec is not None:
+            return spec
+    return None
 
 
 def _stat_lines(directory: str) -> Iterator[str]:

@@ -99,7 +99,6 @@ def preload() -> None:
     """Import what venv_document() reads with, and read what it reads of the machine
     and the environment (while the installer runs, say): none of it depends on the
     venv."""
-    import pathlib  # noqa: F401  (usecases/warmrestore's cache directory: ~4 ms)
     import resource  # noqa: F401  (probe.system's limits)
 
     import envlock.livecache

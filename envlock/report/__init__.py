@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, TextIO
 
 from envlock.errors import UsageError
 
-if TYPE_CHECKING:  # `from envlock.report import FORMATS` loads no Report model
+# typing (~2-3 ms) is no import of a replayed restore's progress (report/progress.py);
+# `from envlock.report import FORMATS` loads no Report model
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
     from envlock.findings import Report
 
 FORMATS = ("text", "json", "junit", "github", "html")

@@ -39,7 +39,6 @@ import sys
 TYPE_CHECKING = False  # typing costs ~4 ms of this path
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from pathlib import Path
 
     from envlock.install.ahead import Inputs
     from envlock.install.early import Started
@@ -152,7 +151,7 @@ def _output_key(argv: list[str], python: str, guess: Guess, key: str) -> str | N
     from envlock.install.plancache import report_key
     from envlock.install.venvfacts import venv_document
 
-    doc = venv_document(python, guess.sections, cache_dir=str(_cache_dir()))
+    doc = venv_document(python, guess.sections, cache_dir=_cache_dir())
     if doc is None:
         return None
     settings = (guess.rules, (), "--strict" in argv)  # usecases/restore._verified's
@@ -205,17 +204,19 @@ def _recorded(
     return code
 
 
-def _cache_dir() -> Path:
-    from envlock.livecache import cache_dir
+def _cache_dir() -> str:
+    """livecache.cache_dir() as a string: pathlib (~3-4 ms of CPU: urllib.parse,
+    ipaddress) is no import of a replayed restore."""
+    from envlock.install.quickplan import cache_dir
 
     return cache_dir()
 
 
-def _entry(cache_dir: Path, key: str) -> Path:
-    return cache_dir / "reports" / f"restore-{key[:40]}.out"
+def _entry(cache_dir: str, key: str) -> str:
+    return os.path.join(cache_dir, "reports", f"restore-{key[:40]}.out")
 
 
-def load(cache_dir: Path, key: str) -> tuple[int, bytes, bytes] | None:
+def load(cache_dir: str, key: str) -> tuple[int, bytes, bytes] | None:
     """(exit code, stderr's bytes, stdout's bytes) stored under `key`, or None (a miss,
     whatever went wrong)."""
     from envlock.reportcache import MAX_ENTRY_BYTES
@@ -237,9 +238,12 @@ def load(cache_dir: Path, key: str) -> tuple[int, bytes, bytes] | None:
     return int(fields[2]), body[:n_err], body[n_err:]
 
 
-def store(cache_dir: Path, key: str, code: int, err: bytes, out: bytes) -> None:
-    """Best effort, atomic; the newest reportcache.MAX_ENTRIES kept."""
+def store(cache_dir: str, key: str, code: int, err: bytes, out: bytes) -> None:
+    """Best effort, atomic; the newest reportcache.MAX_ENTRIES kept (after the full CLI,
+    which has loaded pathlib)."""
+    from pathlib import Path
+
     from envlock.usecases.warmverify import store_entry
 
     head = b" ".join((_MAGIC, key.encode(), str(code).encode(), b"%d" % len(err), b"%d" % len(out)))
-    store_entry(_entry(cache_dir, key), head + b"\n" + err + out, "restore-*.out")
+    store_entry(Path(_entry(cache_dir, key)), head + b"\n" + err + out, "restore-*.out")

@@ -130,21 +130,26 @@ def test_the_machines_facts_are_read_while_the_installer_runs(
     assert again is not None and len(calls) == 5  # taken once only
 
 
-def test_preload_loads_what_the_warm_restores_cache_directory_needs() -> None:
-    """pathlib (~4 ms: urllib.parse, ipaddress) for usecases/warmrestore's cache
-    directory, loaded while uv runs instead of after it. -S: the machine's .pth files
-    (an editable install's finder) import none of it first."""
+def test_the_warm_restores_facts_and_stored_output_need_no_pathlib(tmp_path: Path) -> None:
+    """pathlib (~4 ms of CPU: urllib.parse, ipaddress) is no import of a replayed restore:
+    preload(), usecases/warmrestore's cache directory (install/quickplan.cache_dir()'s
+    string) and its stored output's lookup use os.path. -S: the machine's .pth files (an
+    editable install's finder) import none of it first."""
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import os, sys; sys.path.insert(0, sys.argv[1])\n"
         "from envlock.install.venvfacts import preload\n"
-        "assert 'pathlib' not in sys.modules\n"
+        "from envlock.usecases import warmrestore\n"
         "preload()\n"
-        "print('pathlib' in sys.modules)\n"
+        "cache = warmrestore._cache_dir()\n"
+        "assert os.fspath(cache) == os.environ['ENVLOCK_CACHE_DIR'], cache\n"
+        "print(warmrestore.load(cache, '0' * 64), 'pathlib' in sys.modules)\n"
     )
+    env = {**os.environ, "ENVLOCK_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.run(
-        [sys.executable, "-S", "-c", code, str(REPO)], capture_output=True, text=True, check=True
-    )
-    assert proc.stdout.strip() == "True"
+        [sys.executable, "-S", "-c", code, str(REPO)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert proc.stdout.split() == ["None", "False"]
 
 
 def _killed_in_commit(final: Path) -> int:

@@ -1,0 +1,59 @@
+"""What a replayed repeat `envlock restore LOCK --venv DIR` imports (issue 23's restore
+row: on a busy machine its wait follows envlock's CPU beside uv's). Modules the replay
+has no use for: pathlib with urllib.parse and ipaddress (~4 ms; usecases/warmrestore.py
+names its cache directory and stored output with os.path), typing (~2-3 ms;
+report/__init__.py and install/venvfacts.py name their types for the type checker
+only), importlib.util (~0.5 ms; reportcache._package_dir asks sys.meta_path's finders
+itself). Run as users run it, through the console script's cli.entry() under -S: a
+user's venv imports none of these at start, where this machine's .pth files do. A real
+lock, real uv, real venvs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.commands.test_restore_probe import _six_lock
+from tests.commands.test_restore_warm import BARE
+
+pytestmark = [pytest.mark.venv, pytest.mark.slow]
+
+# test_restore_warm's hook, each import written at once: envlock ends without flushing
+# what is still buffered (cli.leave: os._exit)
+_LOGGED = 'log.write(args[0] + "\\n")'
+assert _LOGGED in BARE
+HOOK = BARE.replace(_LOGGED, _LOGGED + "; log.flush()")
+
+
+def _replayed_imports(tmp_path: Path) -> list[str]:
+    """The modules a replayed restore imported after the console script's `import re`,
+    in order ("uv" where uv started); the run before it verified and stored the output."""
+    import sysconfig
+
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    log = tmp_path / "imports.log"
+    purelib = sysconfig.get_paths()["purelib"]
+    for _ in range(3):  # plan; verify, stored; replayed
+        proc = subprocess.run(
+            [sys.executable, "-S", "-c", HOOK, str(log), purelib, *args],
+            capture_output=True, text=True, env=env, timeout=600, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("PASS")
+    seen = log.read_text().splitlines()
+    assert "uv" in seen and "argparse" not in seen, seen  # replayed: no CLI
+    return seen
+
+
+def test_a_replayed_restore_imports_no_pathlib_typing_or_importlib(tmp_path: Path) -> None:
+    seen = _replayed_imports(tmp_path)
+    # envlock/childio.py (install/restore.py's reader of uv's lines) defines its Protocol
+    # at run time, which imports typing: not this test's modules to judge
+    ours = seen[: seen.index("envlock.childio")] if "envlock.childio" in seen else seen
+    found = {m for m in ("pathlib", "urllib.parse", "ipaddress", "importlib.util") if m in seen}
+    assert found | ({"typing"} & set(ours)) == set(), seen
