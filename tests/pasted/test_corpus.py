@@ -138,19 +138,19 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     ('issue21-s7') and session 8's four ('issue21-s8', 'issue21-s8b', 'issue21-s8c',
     'issue21-s8d', each split on its own) were held out, scored once and tuned on: tuning
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
-    3's first 9 before them). Session 9's batch ('issue21-s9') is split by the same rule: its
-    held-out part is the held-out part now.
+    3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
+    is empty until the next batch is split.
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
-    scored += ("issue21-s8", "issue21-s8b", "issue21-s8c", "issue21-s8d")
+    scored += ("issue21-s8", "issue21-s8b", "issue21-s8c", "issue21-s8d", "issue21-s9")
     want = set().union(*(_rule(batch) for batch in scored))
     assert {e["file"] for e in CORPUS if e.get("added") in scored and "seen" in e} == want
     seen = [e for e in CORPUS if "seen" in e]
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
-    assert len(want) == 24 + 12 + 21 + 13 + 18 + 8 + 30
-    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30
+    assert len(want) == 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13
+    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
     assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
     # a third of each category, rounded up: in batches this small, up to two thirds
@@ -163,12 +163,10 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     for batch, size in (("issue21-s8", 21), ("issue21-s8b", 15), ("issue21-s8c", 9)):
         assert sum(e.get("added") == batch for e in CORPUS) == size
     assert sum(e.get("added") == "issue21-s8d" for e in CORPUS) == 21
-    # session 9's batch (C15 and C16 together), split before any rule change (10:35): its
-    # held-out part is unseen
-    assert {e["file"] for e in HELDOUT} == _rule("issue21-s9")
-    assert all(e.get("added") == "issue21-s9" and "seen" not in e for e in HELDOUT)
-    assert sum(e.get("added") == "issue21-s9" for e in [*CORPUS, *HELDOUT]) == 28
-    assert len(HELDOUT) == 13
+    # session 9's batch (C15 and C16 together), split before any rule change (10:35),
+    # scored once at c578d15 (8/12)
+    assert sum(e.get("added") == "issue21-s9" for e in CORPUS) == 28
+    assert HELDOUT == []
 
 
 @pytest.mark.parametrize(
@@ -200,6 +198,11 @@ def test_the_documented_misses_are_these() -> None:
         # (session 8's held-out part, scored there, tuning since session 9)
         "detectron2-1574.txt",  # three rows of detectron2's table, no version of theirs read
         "espnet-3639.txt",  # two torches: the family error ranks above them (as detectron2-3351)
+        # (session 9's held-out part, scored there, tuning since)
+        "kohya_ss-1096.txt",  # torch's cuDNN version check in a launcher's log line
+        "yolov5-2389.txt",  # torch's driver-too-old warning beside YOLOv5's banner
+        "legacy-rocm-build-4729.txt",  # a quoted library list on ROCm: no family finding
+        "transformers-11658.txt",  # NCCL's 'No space left on device' in Docker: no finding
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
