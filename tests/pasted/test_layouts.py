@@ -426,6 +426,51 @@ LEFT = {
     # a column short of the width, so its cut ('CUDA = 8' / '.6') is taken for a word wrap's
     ("wrap-80", "unsloth-1263.txt"),
     ("wrap-100", "unsloth-1263.txt"),
+    # (session 9's held-out part moved into tuning at 985f8fd, helper H3) tools' reports
+    # flattened, read only where each line begins (as sdnext-1424, lerobot-2105): ComfyUI's
+    # System Information and log, Lightning's collect_env_details, a hand-written transformers
+    # environment list; a '> '-quoted library list run into rocminfo's lines
+    *(
+        ("flattened", name)
+        for name in (
+            "ComfyUI-10468.txt",
+            "ComfyUI-FluxTrainer-116.txt",
+            "joy_caption_two-55.txt",
+            "legacy-rocm-build-4729.txt",
+            "lightning-18803.txt",
+            "transformers-11658.txt",
+        )
+    ),
+    # Lightning's list read only where its lines keep their tab indentation or one bullet:
+    # collapsed blanks, an e-mail quote removed with the tab after it, a second indentation
+    # ('    * CUDA:') or a second bullet ('- * CUDA:') lose its CUDA section
+    ("blanks-collapsed", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
+    ("quote-email", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
+    ("indent-4", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
+    ("bullet-dash", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
+    ("bullet-star", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
+    # the prompt's 'Collecting environment information...' joined to the list's first line
+    # as a cut's rest (it is the widest line's next), so '* CUDA:' is no heading of its own
+    ("prompt-first", "lightning-18803.txt"),
+    # bulleted again, the fenced ComfyUI log's lines start '- ' and read as an environment
+    # list ('... - INFO - xformers version: 0.0.28.post1' gives xformers, which the log line
+    # behind its time stamp does not as pasted): more is read, the findings stay
+    ("bullet-dash", "joy_caption_two-55.txt"),
+    ("bullet-star", "joy_caption_two-55.txt"),
+    # a hand-written '- `transformers` version:' list bulleted again ('- - ') is no
+    # environment list, and nothing else in the paste is collect_env's: FactsError
+    ("bullet-dash", "transformers-11658.txt"),
+    ("bullet-star", "transformers-11658.txt"),
+    # kohya's log line 'Torch 2.0.1+cu118' with its 'ERROR Could not load torch' glued after
+    # the padding is not read as pasted (the documented miss); a wrap cuts the two apart and
+    # the torch line is read
+    ("wrap-80", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
+    ("wrap-100", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
+    ("word-wrap-80", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
+    ("word-wrap-100", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
+    # a word wrap's dropped blank between two arch names in torch's capability warning
+    # ('sm_70' / 'sm_75') read as a cut word (as vllm-5465's flags)
+    ("word-wrap-80", "forge-2601.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -590,6 +635,20 @@ LEFT_PAIRS = {
     ("wrap-100", "flattened", "vllm-20523.txt"),
     ("wrap-80", "flattened", "vllm-4164.txt"),
     ("flattened", "word-wrap-100", "pytorch-44106-rocm.txt"),
+    # (session 9's held-out part moved into tuning at 985f8fd, helper H3: the pairs met other
+    # reports; each read so under session 8's code (28e883f) too) the same classes: a second
+    # wrap of a wrapped or escaped line, a wrap of a line made wider by a tab or zero-width
+    # characters (lscpu's Flags, Python's version line), trailing spaces after a cut, a
+    # flattened report wrapped or a cut one flattened
+    ("flattened", "word-wrap-80", "pytorch-45578.txt"),
+    ("indent-tab", "word-wrap-100", "vllm-20521.txt"),
+    ("markdown-escaped", "wrap-100", "vllm-4568.txt"),
+    ("markdown-escaped", "wrap-80", "vllm-6486.txt"),
+    ("word-wrap-100", "wrap-80", "vllm-21873.txt"),
+    ("wrap-80", "flattened", "vllm-3796.txt"),
+    ("wrap-80", "trailing-spaces", "espnet-bug-template.txt"),
+    ("zero-width", "word-wrap-100", "vllm-7993.txt"),
+    ("zero-width", "wrap-100", "vllm-8318.txt"),
 }
 
 
@@ -798,6 +857,11 @@ CHANGED_AS_PASTED = {
     },
     "unsloth-1026.txt": "Markdown bold removed; the widest line joined to the next (not a cut)",
     "unsloth-1263.txt": "a Markdown escape in unsloth's banner read as one ('\\_/')",
+    # (session 9's held-out part moved into tuning, helper H3)
+    "legacy-rocm-build-4729.txt": "a reply's quote markers removed",
+    "InvokeAI-5399.txt": (
+        "the widest line joined to the next (not a cut); a Windows path's '\\_' read as Markdown's"
+    ),
 }
 
 
