@@ -78,12 +78,19 @@ _STATS_TORCH = re.compile(rf'"pytorch_version":[ \t]*"({_TORCH_VERSION})"')
 _STATS_DEVICE = re.compile(r'"name":[ \t]*"cuda:(\d{1,2}) ([^"\\]{1,100}?) : [\w.-]{1,40}"')
 _STATS_KEYS = ('"comfyui_version"', '"embedded_python"')
 _COMFY_STARTS = ("pytorch version:", "Device:", "[INFO]", "**PyTorch Version:**", "**Name:**")
+# SD.Next's and kohya_ss's log lines are right-padded to the terminal's width; a paste that lost
+# the line break keeps the next line glued after the padding (kohya_ss#1096: "...INFO     Torch
+# 2.0.1+cu118     17:22:50-122539 ERROR    Could not load torch: ..."): split back at the next
+# line's time stamp and level (fixed-length head: linear)
+_GLUED = re.compile(
+    r"(?<=[ \t])(\d\d:\d\d:\d\d-\d{6}[ \t]{1,8}(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b)"
+)
 
 
 def read_launch_log(text: str) -> ToolReading | None:
     """torch, its CUDA and the GPUs such a log names; None without torch's version."""
     out = ToolReading()
-    for line in text.split("\n"):
+    for line in _GLUED.sub("\n\\1", text).split("\n"):
         if "Torch" in line or "torch" in line:
             _installer(line.rstrip(), out)
             _banner_torch(line, out)

@@ -18,6 +18,11 @@ without a usable NVIDIA driver.
 - a CPU build of torch whose report says "Could not collect" for both the driver and the
   GPUs: nvidia-smi answered nothing, so no NVIDIA GPU is visible here and the CPU build is
   what this machine runs (vLLM's CPU backend, a CPU-only VM with a CUDA toolkit);
+- torch's version without a local tag, its CUDA not said, beside torch's own warning raised in
+  c10/cuda from pytorch/builder's Linux wheel build root (envlock/pasted/torch_warnings.py): a
+  pip-installed Linux CUDA wheel of that release, which is PyPI's default variant (the matrix's
+  default-variant: 1.7.1 is cu102; YOLOv5's old banner 'torch 1.7.1' beside 'The NVIDIA driver
+  on your system is too old', yolov5#2389);
 - vLLM's copy prints "vLLM Version: 0.8.5.post1" by importing vllm: vllm is installed,
   though its pip filter does not list it (added beside a library list that was read).
 """
@@ -27,6 +32,7 @@ from __future__ import annotations
 import re
 
 from envlock.pasted.draft import Draft
+from envlock.pasted.torch_warnings import PIP_LINUX_CUDA_WHEEL
 
 # '0.8.5.post1', '0.9.2.dev41+gaf09b3f0a (git sha: af09b3f0a)'; 'N/A' and 'dev' are not read
 _VLLM_VERSION = re.compile(r"\s*(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[\w.]+)?)")
@@ -39,6 +45,8 @@ _COLLECT_ENV_ONLY = ("debug", "nvcc", "module_loading", "cudnn", "gcc", "clang",
 
 def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
     """Apply what the report's fields say together (`fields`: collect_env's, as read)."""
+    if PIP_LINUX_CUDA_WHEEL in d.notes:
+        _pypi_default_cuda(d)
     if d.gpus is None and _cpu_build(fields, d) and _nothing_collected(fields):
         d.gpus = []
         d.note(
@@ -67,6 +75,31 @@ def collect_env_signals(fields: dict[str, list[str]], d: Draft) -> None:
                 "environment list names no GPU and no driver",
             )
     _vllm_installed(fields, d)
+
+
+def _pypi_default_cuda(d: Draft) -> None:
+    """torch's CUDA where the report does not say it: PyPI's default variant of its release,
+    for an untagged release that torch's own warning shows is a pip-installed Linux CUDA wheel."""
+    from envlock.matrix import Version, load_matrix
+    from envlock.matrix.builds import PYPI, is_released, torch_origin
+
+    version = d.torch.get("version")
+    if d.torch.get("installed") or not version or d.torch.get("hip"):
+        return
+    parsed = Version.of(version)
+    if parsed is None or torch_origin(version).kind != PYPI or not is_released(version):
+        return
+    release = load_matrix().torch_release(parsed)
+    variant = release.default_variant if release else ""
+    m = re.fullmatch(r"cu(\d{1,2}?)(\d)", variant)
+    if m is None:
+        return
+    d.torch.pop("unavailable", None)
+    d.torch.update({"installed": True, "cuda": f"{m.group(1)}.{m.group(2)}", "build": variant})
+    d.note(
+        f"torch {version} has no local tag and is a Linux CUDA wheel from pip: PyPI's default "
+        f"build of {parsed.truncate(2)}, {variant}"
+    )
 
 
 def _vllm_installed(fields: dict[str, list[str]], d: Draft) -> None:

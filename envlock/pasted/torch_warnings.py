@@ -2,7 +2,8 @@
 
 The GPU's compute capability ("NAME with CUDA capability sm_120 is not compatible",
 torch < 1.8's "Found GPU0 NAME which is of cuda capability 3.0"), torch's own arch
-list, and the driver's CUDA version from "driver on your system is too old": read
+list, the driver's CUDA version from "driver on your system is too old" and the cuDNN torch
+found from its "cuDNN version incompatibility" check: read
 from any line of the report, wherever it was pasted.
 """
 
@@ -25,6 +26,25 @@ _ARCH_WARNING = re.compile(
 )
 # "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
 _DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
+# torch/backends/cudnn/__init__.py's check, raised at the first cuDNN use ("cuDNN version
+# incompatibility: PyTorch was compiled  against (8, 7, 0) but found runtime version (8, 2, 4)",
+# the two spaces torch's own; torch 1.x: "... compiled against (8, 3, 2) but linked against
+# (8, 2, 1)"): the runtime version is the cuDNN torch loaded
+_CUDNN_CHECK = "cuDNN version incompatibility: PyTorch was compiled"
+_CUDNN_TAIL = re.compile(
+    r"[ \t]{1,4}against[ \t]{1,4}\(\d{1,2}, \d{1,2}, \d{1,3}\)[ \t]{1,4}but[ \t]{1,4}"
+    r"(?:found runtime version|linked against)[ \t]{1,4}\((\d{1,2}), (\d{1,2}), (\d{1,3})\)"
+)
+# where torch raised a warning: "(Triggered internally at  /pytorch/c10/cuda/CUDAFunctions.cpp:100.)"
+# names the source tree torch was built from; pytorch/builder's Linux wheels (manywheel) build in
+# /pytorch, conda's in /opt/conda/conda-bld/pytorch_<stamp>/work, and c10/cuda is compiled into
+# CUDA builds only: a pip-installed Linux CUDA wheel
+_TRIGGERED = "Triggered internally at "
+_WHEEL_ROOT = re.compile(r" ?/pytorch/c10/cuda/")
+PIP_LINUX_CUDA_WHEEL = (
+    "torch's own warning was raised in c10/cuda under /pytorch/ (pytorch/builder's Linux wheel "
+    "build root): a Linux CUDA wheel installed with pip"
+)
 # "Found GPU0 GeForce GTX 770 which is of cuda capability 3.0." (torch < 1.8): found by
 # its two literal halves, the name is what lies between
 _OLD_GPU = "Found GPU"
@@ -61,6 +81,8 @@ def torch_warnings(line: str, d: Draft) -> None:
     if warned:
         # pasted on one line, the supported list follows the GPU's (voice-cloning-app#60)
         d.warned_capabilities[warned[0]] = warned[1]
+    if _from_wheel_build(line):
+        d.note(PIP_LINUX_CUDA_WHEEL)
     if _NO_DRIVER in line:
         d.torch_found_no_driver = True
         return
@@ -69,6 +91,10 @@ def torch_warnings(line: str, d: Draft) -> None:
     m = _ARCH_WARNING.search(line)
     if m:
         d.live.setdefault("arch_flags", m.group(1).split())
+        return
+    runtime = _cudnn_runtime(line)
+    if runtime:
+        d.live.setdefault("cudnn_version", runtime)
         return
     m = _DRIVER_WARNING.search(line)
     if m:
@@ -81,6 +107,27 @@ def torch_warnings(line: str, d: Draft) -> None:
     if floor:
         d.live.setdefault("min_capability", floor)
     _extension_import_error(line, d)
+
+
+def _from_wheel_build(line: str) -> bool:
+    """torch's "(Triggered internally at  /pytorch/c10/cuda/...)" anywhere in the line."""
+    at = line.find(_TRIGGERED)
+    while at >= 0:
+        if _WHEEL_ROOT.match(line, at + len(_TRIGGERED)):
+            return True
+        at = line.find(_TRIGGERED, at + 1)
+    return False
+
+
+def _cudnn_runtime(line: str) -> str | None:
+    """ "8.2.4" of torch's "cuDNN version incompatibility: ... found runtime version (8, 2, 4)"."""
+    at = line.find(_CUDNN_CHECK)
+    while at >= 0:
+        tail = _CUDNN_TAIL.match(line, at + len(_CUDNN_CHECK))
+        if tail:
+            return ".".join(tail.groups())
+        at = line.find(_CUDNN_CHECK, at + 1)
+    return None
 
 
 def _extension_import_error(line: str, d: Draft) -> None:

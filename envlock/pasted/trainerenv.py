@@ -8,7 +8,13 @@ and by `yolo checks`; YOLOv5's the same since 2021):
     YOLOv5 🚀 v7.0-72-g064365d Python-3.10.9 torch-1.13.1+cu116 CUDA:0 (Tesla T4, 15110MiB)
                                                                CUDA:1 (Tesla T4, 15110MiB)
 
-`torch-` is torch.__version__; `CUDA:n (name, MiB)` is printed only where
+YOLOv5 before that format (v4.0, early 2021: select_device's f'YOLOv5 {git_describe() or
+date_modified()} torch {torch.__version__} ', then 'CPU' or one 'CUDA:n (name, 15079MB)' per
+device) names no Python:
+
+    YOLOv5 v4.0-14-gb75c432 torch 1.7.1 CPU
+
+`torch-` (`torch `) is torch.__version__; `CUDA:n (name, MiB)` is printed only where
 torch.cuda.is_available(), one line per device; `CPU (...)`/`MPS (...)` say nothing of CUDA
 (the user may have asked for the CPU). The emoji is often lost in a paste.
 
@@ -38,11 +44,21 @@ _YOLO = re.compile(
     rf"(?:\bUltralytics\b|\bYOLOv\d).{{0,60}}?\bPython-(\d+\.\d+\.\d+) torch-({_VERSION})"
     r"(?: ?(CUDA:\d{1,2} ?\(.*))?"
 )
-# (the space before '(' or after ',' may be lost where a wrapped line was joined back)
-_DEVICE = re.compile(r"CUDA:(\d{1,2}) ?\((.{1,80}), ?\d{1,7}MiB\)[ \t]*$")
-_SECTION = re.compile(r"^(?:\* )?(CUDA|Lightning|Packages|System|cuda|packages|system):[ \t]*$")
-_ITEM = re.compile(r"^[ \t]+(?:- )?([A-Za-z_][\w.-]{0,40}):(?:[ \t]+(\S.*?))?[ \t]*$")
-_LIST_ITEM = re.compile(r"^[ \t]+(?:- )?([^:]{1,80}?)[ \t]*$")
+_YOLO_OLD = re.compile(
+    rf"\bYOLOv5 (?:v\d+\.\d+[\w.-]{{0,40}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}) torch ({_VERSION})"
+    r" (?:CPU\b|(CUDA:\d{1,2} ?\(.*))"
+)
+# (the space before '(' or after ',' may be lost where a wrapped line was joined back; the
+# old banner's memory is in 'MB')
+_DEVICE = re.compile(r"CUDA:(\d{1,2}) ?\((.{1,80}), ?\d{1,7}(?:\.\d{1,6})?Mi?B\)[ \t]*$")
+# a line's start: its indentation or bullet, kept through a paste that collapsed the blanks
+# (a rendered page, an e-mail quote's removal) or bulleted or indented the list again
+_LEAD = r"(?:[ \t]++(?:[-*][ \t]++)*+|(?:[ \t]*+[-*][ \t]++)++)"
+_SECTION = re.compile(
+    r"^[ \t]*+(?:[-*][ \t]++)*+(CUDA|Lightning|Packages|System|cuda|packages|system):[ \t]*$"
+)
+_ITEM = re.compile(rf"^{_LEAD}([A-Za-z_][\w.-]{{0,40}}):(?:[ \t]+(\S.*?))?[ \t]*$")
+_LIST_ITEM = re.compile(rf"^{_LEAD}([^:]{{1,80}}?)[ \t]*$")
 # where torch's version is: the Lightning section's package (since 1.8), Packages' before
 # a field or section the layout step joined to the line before ("- RTX 4090 - available: True")
 _JOINED = re.compile(
@@ -57,16 +73,23 @@ def read_ultralytics(text: str) -> ToolReading | None:
     lines = text.split("\n")
     for at, line in enumerate(lines):
         m = _YOLO.search(line) if "torch-" in line else None
-        if m is None:
+        old = _YOLO_OLD.search(line) if m is None and "YOLOv5 " in line else None
+        if m is None and old is None:
             continue
-        out.put("PyTorch version", m.group(2))
-        out.put("Python version", m.group(1))
-        if m.group(3):
-            _devices(m.group(3), lines[at + 1 :], out)
+        if m:
+            out.put("PyTorch version", m.group(2))
+            out.put("Python version", m.group(1))
+        elif old:
+            out.put("PyTorch version", old.group(1))
+        devices = m.group(3) if m else old.group(2) if old else None
+        if devices:
+            _devices(devices, lines[at + 1 :], out)
         break
     if "PyTorch version" not in out.fields:
         return None
-    out.notes.append("Ultralytics' device line ('Python-3.x torch-2.x CUDA:0 (...)'): read")
+    out.notes.append(
+        "Ultralytics' device line ('Python-3.x torch-2.x CUDA:0 (...)', YOLOv5's older 'torch 1.x CPU'): read"
+    )
     return out
 
 
@@ -91,7 +114,7 @@ def read_lightning(text: str) -> ToolReading | None:
     fields: dict[str, str] = {}
     gpus: list[str] = []
     for line in _JOINED.sub("\n\t", text).split("\n"):
-        head = _SECTION.match(line.lstrip("\t"))
+        head = _SECTION.match(line)
         if head:
             section, listing = head.group(1).lower(), ""
             continue

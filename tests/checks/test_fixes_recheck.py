@@ -517,6 +517,16 @@ def _torch_installed(facts: Facts, finding: Finding) -> list[Facts]:
     return [edit(facts, "torch", torch)]
 
 
+def _cudnn_bundled(facts: Facts, finding: Finding) -> list[Facts]:
+    """The other cuDNN off LD_LIBRARY_PATH (kohya_ss-1096): torch loads the cuDNN its wheel was
+    built against, the matrix's, which the fix names by its major."""
+    compiled = str(finding.evidence["cudnn_compiled (matrix)"])
+    assert f"cuDNN {compiled.split('.')[0]}.x" in (finding.fix or ""), finding.fix
+    assert facts.torch.live is not None, facts.torch
+    live = dataclasses.replace(facts.torch.live, cudnn_version=compiled)
+    return [edit(facts, "torch", dataclasses.replace(facts.torch, live=live))]
+
+
 APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-TORCH-MISSING": _torch_installed,
     "EL-FAMILY-MISMATCH": _pip_ways,
@@ -528,6 +538,7 @@ APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-WHEELS-MIXED-CUDA": _wheel_lines,
     "EL-EXT-CUDA-MAJOR": _ext_rebuilt,
     "EL-EXT-ARCH-UNSUPPORTED": _ext_arch_rebuilt,
+    "EL-CUDNN-INCOMPATIBLE": _cudnn_bundled,
 }
 # Fixes that change no environment fact, each with why; the test checks the why.
 NOT_APPLIED = {
