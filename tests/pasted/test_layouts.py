@@ -353,9 +353,6 @@ LEFT = {
     ("flattened", "lerobot-4093.txt"),
     ("flattened", "EZ-CorridorKey-87.txt"),
     ("flattened", "pytorch-160804.txt"),
-    # a launch log flattened has no line ends: its lines ('Torch 2.0.1+cpu', 'nVidia CUDA
-    # toolkit detected') are read only where each begins a line (pasted/launchlog.py)
-    ("flattened", "sdnext-1424.txt"),
     # a word wrap's dropped blank inside lscpu's model name ('@ 3.50GHz'), as vllm-5465
     ("word-wrap-80", "executorch-7052.txt"),
     # (issue21-s8c) vllm-ascend's report: its npu-smi table flattened runs into the variable
@@ -372,7 +369,8 @@ LEFT = {
     # other tools' environment lists flattened, the split made at collect_env's keys only
     # (accelerate's and transformers' env lists, mmcv's, the reporter's own 'PyTorch
     # Version:'/'GPU Model:' list), check_env's (sglang, lmdeploy) and a launch log's
-    # (kohya_ss: its lines read only where each begins a line, as sdnext-1424), and
+    # (kohya_ss: its lines read only where each begins a line; SD.Next's and kohya's time-stamped
+    # lines are split back since 1945b5a, pasted/launchlog._GLUED), and
     # vllm-ascend's npu-smi table run into the variable before it (as vllm-ascend-3024)
     *(
         ("flattened", name)
@@ -382,7 +380,6 @@ LEFT = {
             "ghfile-dsdanielpark-ko-llama-2-jindo-qna.txt",
             "ghfile-vita-bevformer-hop-install.txt",
             "kohya_ss-1608.txt",
-            "kohya_ss-2010.txt",
             "lmdeploy-4408.txt",
             "sglang-14327.txt",
             "sglang-25073.txt",
@@ -417,7 +414,6 @@ LEFT = {
             "ComfyUI-5511.txt",
             "ComfyUI-7126.txt",
             "ComfyUI-9705.txt",
-            "kohya_ss-2072.txt",
             "lerobot-2250.txt",
             "ultralytics-19084.txt",
         )
@@ -441,14 +437,6 @@ LEFT = {
             "transformers-11658.txt",
         )
     ),
-    # Lightning's list read only where its lines keep their tab indentation or one bullet:
-    # collapsed blanks, an e-mail quote removed with the tab after it, a second indentation
-    # ('    * CUDA:') or a second bullet ('- * CUDA:') lose its CUDA section
-    ("blanks-collapsed", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
-    ("quote-email", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
-    ("indent-4", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
-    ("bullet-dash", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
-    ("bullet-star", "lightning-18803.txt"),  # H3: lightning, goes with H1's trainerenv patch
     # the prompt's 'Collecting environment information...' joined to the list's first line
     # as a cut's rest (it is the widest line's next), so '* CUDA:' is no heading of its own
     ("prompt-first", "lightning-18803.txt"),
@@ -461,13 +449,6 @@ LEFT = {
     # environment list, and nothing else in the paste is collect_env's: FactsError
     ("bullet-dash", "transformers-11658.txt"),
     ("bullet-star", "transformers-11658.txt"),
-    # kohya's log line 'Torch 2.0.1+cu118' with its 'ERROR Could not load torch' glued after
-    # the padding is not read as pasted (the documented miss); a wrap cuts the two apart and
-    # the torch line is read
-    ("wrap-80", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
-    ("wrap-100", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
-    ("word-wrap-80", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
-    ("word-wrap-100", "kohya_ss-1096.txt"),  # H3: kohya_ss-1096, goes with H1's launchlog
     # a word wrap's dropped blank between two arch names in torch's capability warning
     # ('sm_70' / 'sm_75') read as a cut word (as vllm-5465's flags)
     ("word-wrap-80", "forge-2601.txt"),
