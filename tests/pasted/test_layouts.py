@@ -404,9 +404,9 @@ LEFT = {
     # sign of the layout, no longer on one line
     ("word-wrap-80", "detectron2-1574.txt"),
     # (session 9, batch issue21-s9 in tuning) the same classes: tools' launch logs and
-    # environment lists flattened (ComfyUI's log and System Information, kohya_ss's log,
-    # Ultralytics' device line, lerobot-info's list), which their readers find only where each
-    # line begins (as sdnext-1424, lerobot-2105)
+    # environment lists flattened (ComfyUI's log and System Information, Ultralytics' device
+    # line, lerobot-info's list), which their readers find only where each line begins (as
+    # lerobot-2105)
     *(
         ("flattened", name)
         for name in (
@@ -423,7 +423,7 @@ LEFT = {
     ("wrap-80", "unsloth-1263.txt"),
     ("wrap-100", "unsloth-1263.txt"),
     # (session 9's held-out part moved into tuning at 985f8fd, helper H3) tools' reports
-    # flattened, read only where each line begins (as sdnext-1424, lerobot-2105): ComfyUI's
+    # flattened, read only where each line begins (as lerobot-2105): ComfyUI's
     # System Information and log, Lightning's collect_env_details, a hand-written transformers
     # environment list; a '> '-quoted library list run into rocminfo's lines
     *(
