@@ -507,7 +507,12 @@ def _torch_installed(facts: Facts, finding: Finding) -> list[Facts]:
     if "JetPack" in (finding.fix or ""):  # a Jetson: NVIDIA's wheel for the paste's JetPack
         assert "pip install torch" not in (finding.fix or ""), finding.fix
         toolkit = facts.cuda.toolkit  # JetPack's CUDA ('CUDA runtime version: 11.4.315')
-        assert toolkit is not None and toolkit.nvcc_version is not None, facts.cuda
+        if toolkit is None or toolkit.nvcc_version is None:
+            # the paste names no CUDA, so no JetPack release (pytorch-120186): the fix names
+            # none either (no placeholder) and starts from why torch does not import
+            assert (finding.fix or "").startswith("first see why"), finding.fix
+            assert "for its JetPack release" in (finding.fix or ""), finding.fix
+            return []
         return [edit(facts, "torch", _jetpack_torch(facts.torch, toolkit.nvcc_version))]
     assert "pip install torch" in (finding.fix or ""), finding.fix
     # PyPI's default Linux wheel is a CUDA build (cu124 beside the paste's CUDA 12.4)
