@@ -339,7 +339,15 @@ def _finding(
     fix = (
         source_fix(package, row)
         if _built_here(found, ctx.facts.torch.version) and not _rocm(torch_tag)
-        else member_fix(package, version, Version.of(public(version)), row, family, torch_tag, ctx)
+        else member_fix(
+            package,
+            version,
+            _road_from(ctx, package, version, family, torch_tag),
+            row,
+            family,
+            torch_tag,
+            ctx,
+        )
     )
     # what this member brought with it: read after it (checks/triage.py)
     after = consequences(ctx, {p.variant for p in found if p.variant})
@@ -369,6 +377,20 @@ def _finding(
             **({"consequences": after} if after else {}),
         },
     )
+
+
+def _road_from(
+    ctx: CheckContext, package: str, version: str, family: Family, torch_tag: str | None
+) -> Version | None:
+    """The member's release, from which member_fix offers moving torch to the release it was
+    built for; None (no such road) for a ROCm torch where the matrix holds no build of that
+    release with torch's tag (legacy-rocm-build-4729: torch 2.7 for +rocm6.2.3 is no build)."""
+    v = Version.of(public(version))
+    if v is None or not _rocm(torch_tag):
+        return v
+    other = family.torch_for(package, v)
+    entry = ctx.matrix.torch_release(other.torch) if other is not None else None
+    return v if entry is not None and entry.variant(str(torch_tag)) is not None else None
 
 
 def _built_here(found: list[Problem], torch_version: str | None) -> bool:

@@ -26,6 +26,7 @@ from envlock.pasted.accel_lines import accelerator_line
 from envlock.pasted.draft import TORCH_NOT_IMPORTED, VLLM_REPORT, Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
 from envlock.pasted.os_lines import os_line, windows_platform, wsl1
+from envlock.pasted.pip_torch import torch_from_pip_list
 from envlock.pasted.python_paths import python_from_paste_paths
 from envlock.pasted.signals import collect_env_signals
 from envlock.pasted.torch_warnings import torch_warnings
@@ -280,6 +281,7 @@ def _apply(fields: dict[str, list[str]], d: Draft) -> None:
         d.note("cuDNN: collect_env lists the cuDNN files on the system, not the one torch loads")
     _toolchain(fields, d)
     _versions(fields.get("versions", []), d)
+    torch_from_pip_list(d, fields)
     vllm = _value(fields, "vllm")
     if vllm:
         d.note(f"vLLM version {vllm[:60]}")

@@ -200,7 +200,6 @@ def test_the_documented_misses_are_these() -> None:
         "espnet-3639.txt",  # two torches: the family error ranks above them (as detectron2-3351)
         # (session 9's held-out part, scored there, tuning since)
         "yolov5-2389.txt",  # torch's driver-too-old warning beside YOLOv5's banner
-        "legacy-rocm-build-4729.txt",  # a quoted library list on ROCm: no family finding
         "transformers-11658.txt",  # NCCL's 'No space left on device' in Docker: no finding
     }
     assert all(len(str(why)) > 80 for why in marked.values())
