@@ -108,8 +108,7 @@ def _judge_versions(
         return DriverSupport.FULL, torch_cuda, None, None
     full = ctx.matrix.toolkit_driver(torch_cuda, ctx.os_name)
     floor = ctx.matrix.minor_floor(torch_cuda.major, ctx.os_name)
-    # minor-version compatibility begins with CUDA 11: no floor before it (a CUDA 10.1
-    # driver under a cu102 torch is too old, as torch's own warning says: yolov5-2389)
+    # no minor-version compatibility before CUDA 11 (no floor): 10.1 under cu102 is too old
     if driver_cuda.major == torch_cuda.major and floor is not None:
         return DriverSupport.MINOR_COMPAT, torch_cuda, full, floor
     return DriverSupport.TOO_OLD, torch_cuda, full, floor
