@@ -109,25 +109,27 @@ def torch_warnings(line: str, d: Draft) -> None:
     _extension_import_error(line, d)
 
 
+def _after(line: str, literal: str, tail: re.Pattern[str]) -> re.Match[str] | None:
+    """`tail` matched right after the first occurrence of `literal` where it matches (a
+    find, then an anchored match: linear in the line, no backtracking search)."""
+    at = line.find(literal)
+    while at >= 0:
+        found = tail.match(line, at + len(literal))
+        if found:
+            return found
+        at = line.find(literal, at + 1)
+    return None
+
+
 def _from_wheel_build(line: str) -> bool:
     """torch's "(Triggered internally at  /pytorch/c10/cuda/...)" anywhere in the line."""
-    at = line.find(_TRIGGERED)
-    while at >= 0:
-        if _WHEEL_ROOT.match(line, at + len(_TRIGGERED)):
-            return True
-        at = line.find(_TRIGGERED, at + 1)
-    return False
+    return _after(line, _TRIGGERED, _WHEEL_ROOT) is not None
 
 
 def _cudnn_runtime(line: str) -> str | None:
     """ "8.2.4" of torch's "cuDNN version incompatibility: ... found runtime version (8, 2, 4)"."""
-    at = line.find(_CUDNN_CHECK)
-    while at >= 0:
-        tail = _CUDNN_TAIL.match(line, at + len(_CUDNN_CHECK))
-        if tail:
-            return ".".join(tail.groups())
-        at = line.find(_CUDNN_CHECK, at + 1)
-    return None
+    tail = _after(line, _CUDNN_CHECK, _CUDNN_TAIL)
+    return ".".join(tail.groups()) if tail else None
 
 
 def _extension_import_error(line: str, d: Draft) -> None:
@@ -194,13 +196,8 @@ def _old_gpu_warning(line: str) -> tuple[str, str] | None:
 
 def _floor(line: str) -> str | None:
     """ "7.5" of torch's "The minimum cuda capability supported by this library is 7.5"."""
-    at = line.find(_FLOOR)
-    while at >= 0:
-        tail = _FLOOR_TAIL.match(line, at + len(_FLOOR))
-        if tail:
-            return f"{tail.group(1)}.{tail.group(2)}"
-        at = line.find(_FLOOR, at + 1)
-    return None
+    tail = _after(line, _FLOOR, _FLOOR_TAIL)
+    return f"{tail.group(1)}.{tail.group(2)}" if tail else None
 
 
 def _after_prefix(head: str) -> str:
