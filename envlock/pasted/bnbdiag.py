@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import re
 
-from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 # the header; the layout step may have joined the next line to it
 _HEADER = re.compile(r"(?m)^=+ bitsandbytes v\d[\w.+-]* =+")
-_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
 _FIELDS = (
-    ("PyTorch version", re.compile(rf"^PyTorch: ({_VERSION})[ \t]*$")),
+    ("PyTorch version", re.compile(rf"^PyTorch: ({TORCH_VERSION})[ \t]*$")),
     ("Python version", re.compile(r"^Python: (\d+\.\d+\.\d+)[ \t]*$")),
     ("CUDA used to build PyTorch", re.compile(r"^[ \t]+CUDA: (\d{1,2}\.\d{1,2})[ \t]*$")),
     ("ROCM used to build PyTorch", re.compile(r"^[ \t]+HIP: (\d+\.\d+)\.\d+[\w.-]*[ \t]*$")),

@@ -29,6 +29,7 @@ from envlock.pasted.os_lines import os_line, windows_platform, wsl1
 from envlock.pasted.pip_torch import torch_from_pip_list
 from envlock.pasted.python_paths import python_from_paste_paths
 from envlock.pasted.signals import collect_env_signals
+from envlock.pasted.toolreading import TORCH_VERSION
 from envlock.pasted.torch_warnings import torch_warnings
 from envlock.probe.envvars import is_allowed, is_secret_name, mask_url_credentials
 
@@ -75,7 +76,7 @@ _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,40}")
 _NO_COLON = re.compile(r"^\s{0,4}(PyTorch version)\s+(\d.*)$")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
 _VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)*)")
-_TORCH_VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?)")
+_TORCH_VERSION = re.compile(rf"^({TORCH_VERSION})")
 # matched on the stripped line: "GPU 0: NVIDIA A100-SXM4-80GB"
 _GPU_LINE = re.compile(r"GPU (\d{1,3})[:\uff1a]\s*(.+)")
 _PIP_EQ = re.compile(r"^\[(pip3?|uv)\]\s+([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 # the fields read, anywhere in a line: the layout step may have joined a long path's line
 # with the next ("...site-packages/torch'] torch version ...... 2.3.0+cu121")
@@ -31,7 +31,7 @@ _FIELD = re.compile(
     r"(?<![a-z])(torch version|torch cuda version|torch hip version|nvcc version|deepspeed info)"
     r" \.{2,} (\S{1,80})"
 )
-_TORCH = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?")
+_TORCH = re.compile(TORCH_VERSION)
 _CUDA = re.compile(r"\d{1,2}\.\d{1,2}")
 _HIP = re.compile(r"(\d+\.\d+)\.\d+[\w.-]*")
 _MARKS = ("DeepSpeed general environment info", "deepspeed info ")

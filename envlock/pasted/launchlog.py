@@ -28,13 +28,12 @@ from __future__ import annotations
 import re
 
 from envlock.pasted.hfenv import gpu_name
-from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
-_TORCH_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
 # the line's last words: "Torch 2.0.1+cpu" alone, or after a log level
-_TORCH_LINE = re.compile(rf"(?:^|\bINFO[ \t]+|\][ \t]+)Torch ({_TORCH_VERSION})[ \t]*$")
+_TORCH_LINE = re.compile(rf"(?:^|\bINFO[ \t]+|\][ \t]+)Torch ({TORCH_VERSION})[ \t]*$")
 # SD.Next's loader (modules/loader.py): "System packages: {'torch': '2.4.1+cpu', 'diffusers': ...}"
-_SYSTEM_PACKAGES = re.compile(rf"\bSystem packages:[ \t]+\{{'torch': '({_TORCH_VERSION})'")
+_SYSTEM_PACKAGES = re.compile(rf"\bSystem packages:[ \t]+\{{'torch': '({TORCH_VERSION})'")
 # kohya_ss's and SD.Next's check_torch when `import torch` failed: torch's own DLL loader error
 # (torch/__init__.py: '[WinError 126] ... Error loading "...\\torch\\lib\\x.dll" or one of its
 # dependencies.') or no torch at all; collect_env, which catches the same ImportError/OSError,
@@ -49,7 +48,7 @@ _DETECTED = re.compile(r"Torch detected GPU:[ \t]+")
 _ALLOCATOR = re.compile(r"[ \t]:[ \t]+[\w.-]{1,40}[ \t]*$")  # ComfyUI's " : cudaMallocAsync"
 _ARCH = re.compile(r" VRAM \d+(?:MB)? Arch \(?(\d{1,2})(?:, |\.)(\d)\)?")
 _BANNER_TORCH = re.compile(
-    rf"(?:Torch|Pytorch):[ \t]*({_TORCH_VERSION})\.[ \t]+CUDA[ \t]*[:=][ \t]*(\d{{1,2}}\.\d)\."
+    rf"(?:Torch|Pytorch):[ \t]*({TORCH_VERSION})\.[ \t]+CUDA[ \t]*[:=][ \t]*(\d{{1,2}}\.\d)\."
     r"[ \t]+CUDA Toolkit[ \t]*[:=][ \t]*(\d+\.\d+|None)"
 )
 _BANNER_GPU = (". Num GPUs = ", ". Max memory")
@@ -58,7 +57,7 @@ _BANNER_GPU = (". Num GPUs = ", ". Max memory")
 # and its System Information (the frontend's error report, from /system_stats): "- **PyTorch
 # Version:** 2.4.1+cu124", "- **Name:** cuda:0 NVIDIA GeForce RTX 2060 : cudaMallocAsync"
 _COMFY_TORCH = re.compile(
-    rf"^(?:\[INFO\][ \t]+)?(?:pytorch version:|\*\*PyTorch Version:\*\*)[ \t]+({_TORCH_VERSION})[ \t]*$"
+    rf"^(?:\[INFO\][ \t]+)?(?:pytorch version:|\*\*PyTorch Version:\*\*)[ \t]+({TORCH_VERSION})[ \t]*$"
 )
 _COMFY_DEVICE = re.compile(r"^(?:\[INFO\][ \t]+)?(?:Device:|\*\*Name:\*\*)[ \t]+cuda:(\d{1,2}) ")
 # what stands before ComfyUI's lines: a block's indentation, list bullets (its System
@@ -74,7 +73,7 @@ _COMFY_LEAD = re.compile(
 # ComfyUI's /system_stats JSON (server.py): "system": {..., "comfyui_version": ..., "pytorch_version":
 # "2.4.1+cu124", "embedded_python": ...}, "devices": [{"name": "cuda:0 NVIDIA ... : cudaMallocAsync",
 # "type": "cuda", ...}]; read only beside one of the two keys only ComfyUI's holds
-_STATS_TORCH = re.compile(rf'"pytorch_version":[ \t]*"({_TORCH_VERSION})"')
+_STATS_TORCH = re.compile(rf'"pytorch_version":[ \t]*"({TORCH_VERSION})"')
 _STATS_DEVICE = re.compile(r'"name":[ \t]*"cuda:(\d{1,2}) ([^"\\]{1,100}?) : [\w.-]{1,40}"')
 _STATS_KEYS = ('"comfyui_version"', '"embedded_python"')
 _COMFY_STARTS = ("pytorch version:", "Device:", "[INFO]", "**PyTorch Version:**", "**Name:**")

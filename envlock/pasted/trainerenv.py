@@ -37,15 +37,14 @@ from __future__ import annotations
 import re
 
 from envlock.pasted.hfenv import gpu_name
-from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
-_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
 _YOLO = re.compile(
-    rf"(?:\bUltralytics\b|\bYOLOv\d).{{0,60}}?\bPython-(\d+\.\d+\.\d+) torch-({_VERSION})"
+    rf"(?:\bUltralytics\b|\bYOLOv\d).{{0,60}}?\bPython-(\d+\.\d+\.\d+) torch-({TORCH_VERSION})"
     r"(?: ?(CUDA:\d{1,2} ?\(.*))?"
 )
 _YOLO_OLD = re.compile(
-    rf"\bYOLOv5 (?:v\d+\.\d+[\w.-]{{0,40}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}) torch ({_VERSION})"
+    rf"\bYOLOv5 (?:v\d+\.\d+[\w.-]{{0,40}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}) torch ({TORCH_VERSION})"
     r" (?:CPU\b|(CUDA:\d{1,2} ?\(.*))"
 )
 # (the space before '(' or after ',' may be lost where a wrapped line was joined back; the
@@ -134,7 +133,7 @@ def read_lightning(text: str) -> ToolReading | None:
 def _lightning(fields: dict[str, str], gpus: list[str]) -> ToolReading | None:
     available = fields.get("cuda.available")
     torch = next((fields[k] for k in _TORCH_KEYS if k in fields), "")
-    if available not in ("True", "False") or not re.fullmatch(_VERSION, torch):
+    if available not in ("True", "False") or not re.fullmatch(TORCH_VERSION, torch):
         return None
     out = ToolReading()
     out.put("PyTorch version", torch)

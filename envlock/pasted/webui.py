@@ -27,9 +27,9 @@ import json
 import re
 from typing import Any
 
-from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
-_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
+_VERSION = TORCH_VERSION
 # a footer field anywhere in a line: the layout step may have joined the footer's lines
 # ("version: v1.5.1-450-gf37cc5f5python: 3.10.9", "xformers: 0.0.21.dev556 gradio: 3.39.0")
 _KEYS = "version|python|torch|xformers|gradio|checkpoint"

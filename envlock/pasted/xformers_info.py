@@ -27,13 +27,12 @@ from __future__ import annotations
 import re
 
 from envlock.pasted.hfenv import gpu_name
-from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 from envlock.probe.shapes import ExtensionDoc
 
-_TORCH_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
 _BUILT = re.compile(
-    rf"PyTorch[ \t]+({_TORCH_VERSION})[ \t]+with CUDA[ \t]+(\d{{3,5}}|None)[ \t]+"
-    rf"\(you have ({_TORCH_VERSION})\)"
+    rf"PyTorch[ \t]+({TORCH_VERSION})[ \t]+with CUDA[ \t]+(\d{{3,5}}|None)[ \t]+"
+    rf"\(you have ({TORCH_VERSION})\)"
 )
 _PYTHON = re.compile(r"Python[ \t]+(\d+\.\d+\.\d+)[ \t]+\(you have (\d+\.\d+\.\d+)\)")
 # a row's key, at a word's start: the rows are padded to one width, so a paste's unwrapping
@@ -93,7 +92,7 @@ def _installed(
     """What is installed: torch ("you have", pytorch.version), Python, CUDA, the GPU."""
     out.put("PyTorch version", built.group(3) if built else None)
     torch = rows.get("pytorch.version", "")
-    out.put("PyTorch version", torch if re.fullmatch(_TORCH_VERSION, torch) else None)
+    out.put("PyTorch version", torch if re.fullmatch(TORCH_VERSION, torch) else None)
     out.put("Python version", python.group(2) if python else None)
     available = rows.get("pytorch.cuda")
     if available in ("available", "not available"):
@@ -119,7 +118,7 @@ def _extension(
         "cuda_major": int(cuda) // (1000 if len(cuda) == 5 else 100),
         "partial": PARTIAL,
     }
-    if for_torch and re.fullmatch(_TORCH_VERSION, for_torch):
+    if for_torch and re.fullmatch(TORCH_VERSION, for_torch):
         ext["built_for_torch"] = for_torch  # judged by EL-EXT-TORCH-ABI (checks/extensions.py)
     out.extensions.append(ext)
     installed = out.fields["PyTorch version"]
