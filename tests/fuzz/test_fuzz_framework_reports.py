@@ -6,23 +6,29 @@ lines built from their patterns' fragments finish within the bound."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from envlock.checks import run_checks
-from envlock.errors import FactsError
-from envlock.pasted import facts_from_texts
 from envlock.pasted.bnbdiag import read_bnb_diagnostics
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.toolenv import read_tools
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
 from envlock.pasted.webui import read_webui
-from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
-from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
+from tests.fuzz.pastes import (
+    ANY_TEXT,
+    MANGLED_LINES,
+    PASTE,
+    adversarial_line,
+    assert_in_bound,
+    checked,
+    cut_list,
+    lines_of,
+    mangle,
+    read_or_refuse,
+    real_lines,
+)
 from tests.pasted import test_framework_reports as reports
 from tests.pasted import test_launch_log_reports as logs
 
@@ -57,49 +63,34 @@ TEXTS += [
     (logs.CE / name).read_text()
     for name in ("sd-webui-15137.txt", "ComfyUI-5511.txt", "sdnext-3476.txt", "sd-scripts-1597.txt")
 ]
-LINES = sorted({line for text in TEXTS for line in text.split("\n") if line.strip()})
+LINES = lines_of(TEXTS)
 PIECES = st.sampled_from(
     ["- ", "* ", "\t", ": ", " (", ")", "+cu", " .... ", "\u2022", '"', "{", "}", "CUDA:0 ", "\n"]
 )
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=30))
+@PASTE
+@given(lines=real_lines(LINES, 30))
 def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    text = "\n".join(lines)
-    try:
-        facts = facts_from_texts(collect_env=text)
-    except FactsError as e:
-        assert "\n" not in str(e)
-        return
-    run_checks(facts)
-    if facts.torch.version is not None:
-        assert facts.torch.version in text
+    read_or_refuse("\n".join(lines))
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(
-    lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=12),
-    cuts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 200), PIECES), max_size=12),
-)
+@PASTE
+@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 200))
 def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    for index, at, piece in cuts:
-        i = index % len(lines)
-        lines[i] = lines[i][:at] + piece + lines[i][at:]
-    text = "\n".join(lines)
+    text = mangle(lines, cuts)
     for reader in READERS:
         reader(text)
-    with contextlib.suppress(FactsError):
-        run_checks(facts_from_texts(collect_env=text))
+    checked(text)
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=600))
+@PASTE
+@given(text=ANY_TEXT)
 def test_random_text_never_raises(text: str) -> None:
     read_tools(text)
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
+@PASTE
 @given(
     value=st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=40),
@@ -143,9 +134,7 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
 def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    line = line_of(*case, MB)
+    line = adversarial_line(case)
     if case[2].startswith("]"):  # the nesting closed: deeper than json's recursion limit
         line += "]" * line.count("[") + "}"
-    for reader in READERS:
-        took = seconds(lambda r=reader: r(line), f"{reader.__name__} on {case!r}")  # type: ignore[misc]
-        assert took < BOUND_S, (reader.__name__, took)
+    assert_in_bound(READERS, line, repr(case))

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from envlock.errors import FactsError
 from envlock.pasted import facts_from_texts
 from envlock.pasted.layout import undo_layout, undo_quoting
+from tests.fuzz.pastes import adversarial_line, assert_in_bound
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
-from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
 from tests.pasted.test_layouts import LEFT, TRANSFORMS, TUNING, _document, _expected, _text
 
 pytestmark = pytest.mark.fuzz
@@ -135,24 +135,18 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[repr(c)[:60] for c in CASES])
 def test_a_1_mb_paste_is_undone_in_under_1_s(case: tuple[str, str, str]) -> None:
-    text = line_of(*case, MB)
-
-    def whole() -> None:
+    def whole(text: str) -> None:
         with contextlib.suppress(FactsError):
             facts_from_texts(collect_env=text)
 
-    assert seconds(lambda: undo_layout(text), "undo_layout") < BOUND_S
-    assert seconds(whole, "facts_from_texts") < BOUND_S
+    assert_in_bound([undo_layout, whole], adversarial_line(case), repr(case))
 
 
 @pytest.mark.parametrize("kind", ["nvidia_smi", "pip_freeze"])
 @pytest.mark.parametrize("fragment", ["> ", "- > ", "- a==1\n", "> - a==1\n", "&gt;", "<pre>"])
 def test_a_1_mb_nvidia_smi_or_pip_freeze_is_unquoted_in_under_1_s(kind: str, fragment: str) -> None:
-    text = line_of("", fragment, "a==1", MB)
-
-    def whole() -> None:
+    def whole(text: str) -> None:
         with contextlib.suppress(FactsError):
             facts_from_texts(**{kind: text})
 
-    assert seconds(lambda: undo_quoting(text), "undo_quoting") < BOUND_S
-    assert seconds(whole, "facts_from_texts") < BOUND_S
+    assert_in_bound([undo_quoting, whole], adversarial_line(("", fragment, "a==1")), kind)

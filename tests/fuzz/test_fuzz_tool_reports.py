@@ -7,22 +7,28 @@ finish within the bound (each pattern starts at a word or a literal, one pass a 
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from envlock.checks import run_checks
-from envlock.errors import FactsError
-from envlock.pasted import facts_from_texts
 from envlock.pasted.draft import Draft
 from envlock.pasted.hfenv import read_env_list
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.toolenv import parse_tool_report
 from envlock.pasted.xformers_info import read_xformers
-from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
-from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
+from tests.fuzz.pastes import (
+    ANY_TEXT,
+    MANGLED_LINES,
+    PASTE,
+    adversarial_line,
+    assert_in_bound,
+    checked,
+    cut_list,
+    lines_of,
+    mangle,
+    read_or_refuse,
+    real_lines,
+)
 from tests.pasted.test_tool_reports import COMFYUI, XFORMERS_A100, XFORMERS_INFO, _report
 
 pytestmark = pytest.mark.fuzz
@@ -40,49 +46,29 @@ REPORTS = [
     "unsloth-1998.txt",
 ]
 # the real lines these readers read, and the pieces pastes mangle them with
-LINES = sorted(
-    {line for name in REPORTS for line in _report(name).split("\n") if line.strip()}
-    | {line for line in XFORMERS_INFO.split("\n") if line.strip()}
-    | {line for line in COMFYUI.split("\n") if line.strip()}
-    | {line for line in XFORMERS_A100.split("\n") if line.strip()}
-)
+LINES = lines_of([*(_report(name) for name in REPORTS), XFORMERS_INFO, COMFYUI, XFORMERS_A100])
 PIECES = st.sampled_from(
     ["- ", "**", "`", ": ", " (", ")", "+cu", "+cpu", "Torch ", "INFO ", "2.1.2", "1201", "\n"]
 )
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=30))
+@PASTE
+@given(lines=real_lines(LINES, 30))
 def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    try:
-        facts = facts_from_texts(collect_env="\n".join(lines))
-    except FactsError as e:
-        assert "\n" not in str(e)
-        return
-    run_checks(facts)
-    version = facts.torch.version
-    if version is not None:  # a version some line of the text holds
-        assert version in "\n".join(lines)
+    read_or_refuse("\n".join(lines))
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(
-    lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=12),
-    cuts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 200), PIECES), max_size=12),
-)
+@PASTE
+@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 200))
 def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    for index, at, piece in cuts:
-        i = index % len(lines)
-        lines[i] = lines[i][:at] + piece + lines[i][at:]
-    text = "\n".join(lines)
+    text = mangle(lines, cuts)
     for reader in (read_env_list, read_xformers, read_launch_log):
         reader(text)
-    with contextlib.suppress(FactsError):
-        run_checks(facts_from_texts(collect_env=text))
+    checked(text)
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=600))
+@PASTE
+@given(text=ANY_TEXT)
 def test_random_text_never_raises(text: str) -> None:
     draft = Draft()
     parse_tool_report(text, draft, lambda t, d: 0)
@@ -110,7 +96,5 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
 def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    line = line_of(*case, MB)
-    for reader in (read_env_list, read_xformers, read_launch_log):
-        took = seconds(lambda r=reader: r(line), f"{reader.__name__} on {case!r}")  # type: ignore[misc]
-        assert took < BOUND_S, (reader.__name__, took)
+    readers = (read_env_list, read_xformers, read_launch_log)
+    assert_in_bound(readers, adversarial_line(case), repr(case))

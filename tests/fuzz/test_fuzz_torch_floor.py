@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from envlock.pasted import facts_from_texts
 from envlock.pasted.draft import Draft
 from envlock.pasted.torch_warnings import torch_warnings
+from tests.fuzz.pastes import adversarial_line, assert_in_bound
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
-from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
 
 pytestmark = pytest.mark.fuzz
 
@@ -80,9 +80,7 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize(("fragment", "tail"), ADVERSARIAL, ids=[a[0][-16:] for a in ADVERSARIAL])
 def test_a_1_mb_adversarial_line_is_under_1_s(fragment: str, tail: str) -> None:
-    line = line_of(HEAD, fragment, tail, MB)
-    took = seconds(lambda: _floor_of(line), fragment)
-    assert took < BOUND_S, took
+    assert_in_bound([_floor_of], adversarial_line((HEAD, fragment, tail)), fragment)
 
 
 def test_unicode_digits_are_no_floor() -> None:

@@ -7,21 +7,26 @@ fragments finish within the bound."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from envlock.checks import run_checks
-from envlock.errors import FactsError
-from envlock.pasted import facts_from_texts
 from envlock.pasted.draft import Draft
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.torch_warnings import torch_warnings
 from envlock.pasted.trainerenv import read_ultralytics
-from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
-from tests.fuzz.test_pasted_adversarial import BOUND_S, MB, line_of, seconds
+from tests.fuzz.pastes import (
+    MANGLED_LINES,
+    PASTE,
+    adversarial_line,
+    assert_in_bound,
+    checked,
+    cut_list,
+    lines_of,
+    mangle,
+    read_or_refuse,
+    real_lines,
+)
 from tests.pasted import test_torch_own_checks as own
 
 pytestmark = pytest.mark.fuzz
@@ -36,7 +41,7 @@ TEXTS = [
     "YOLOv5 v4.0-14-gb75c432 torch 1.7.1+cu110 CUDA:0 (Tesla T4, 15079MB)\n",
     "YOLOv5 2021-3-26 torch 1.8.0 CPU\n",
 ]
-LINES = sorted({line for text in TEXTS for line in text.split("\n") if line.strip()})
+LINES = lines_of(TEXTS)
 PIECES = st.sampled_from(
     ["  ", "\t", "(", ")", ", ", "+cu", "/pytorch/", "17:22:50-122539 INFO ", "torch ", "\n"]
 )
@@ -46,39 +51,25 @@ def _one_line(line: str) -> None:
     torch_warnings(line, Draft())
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=20))
+@PASTE
+@given(lines=real_lines(LINES, 20))
 def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
     text = "\n".join(lines)
-    try:
-        facts = facts_from_texts(collect_env=text)
-    except FactsError as e:
-        assert "\n" not in str(e)
-        return
-    run_checks(facts)
-    if facts.torch.version is not None:
-        assert facts.torch.version in text
-    live = facts.torch.live
+    facts = read_or_refuse(text)
+    live = facts.torch.live if facts is not None else None
     if live is not None and live.cudnn_version is not None:
         assert "cuDNN version incompatibility" in text
 
 
-@settings(FUZZ, deadline=None, max_examples=max(10, EXAMPLES // 3))
-@given(
-    lines=st.lists(st.sampled_from(LINES), min_size=1, max_size=12),
-    cuts=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 300), PIECES), max_size=12),
-)
+@PASTE
+@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 300))
 def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    for index, at, piece in cuts:
-        i = index % len(lines)
-        lines[i] = lines[i][:at] + piece + lines[i][at:]
-    text = "\n".join(lines)
+    text = mangle(lines, cuts)
     read_launch_log(text)
     read_ultralytics(text)
     for line in lines:
         _one_line(line)
-    with contextlib.suppress(FactsError):
-        run_checks(facts_from_texts(collect_env=text))
+    checked(text)
 
 
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
@@ -97,7 +88,6 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
 def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    line = line_of(*case, MB)
-    for reader in (read_launch_log, read_ultralytics, _one_line):
-        took = seconds(lambda r=reader: r(line), f"{reader.__name__} on {case!r}")  # type: ignore[misc]
-        assert took < BOUND_S, (reader.__name__, took)
+    assert_in_bound(
+        (read_launch_log, read_ultralytics, _one_line), adversarial_line(case), repr(case)
+    )
