@@ -17,26 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from envlock.checks import run_checks
-from envlock.facts import Facts
-from envlock.findings import Finding
-from envlock.pasted import facts_from_texts
-from tests.conftest import FIXTURES
-
-CE = FIXTURES / "collect_env"
-
-
-def _report(name: str, *swap: tuple[str, str]) -> Facts:
-    text = (CE / name).read_text()
-    for old, new in swap:
-        assert old in text, old
-        text = text.replace(old, new)
-    return facts_from_texts(collect_env=text)
-
-
-def _family(facts: Facts) -> list[Finding]:
-    return [f for f in run_checks(facts) if f.check_id == "EL-FAMILY-MISMATCH"]
-
+from tests.checks.family_reports import family, report
 
 DSTACK = "ghfile-dstackai-dstack-amd-mi300x-benchmark.txt"
 
@@ -45,7 +26,7 @@ def test_a_release_branch_build_beside_another_torch_is_its_releases_member() ->
     """dstack's MI300X: torchvision 0.16.1+fdea156 (release/0.16's code, torch 2.1's member)
     beside torch 2.4.1+rocm6.1; on ROCm the family is judged as anywhere, and the fix takes
     torch 2.4's torchvision from torch's own ROCm index."""
-    (f,) = _family(_report(DSTACK))
+    (f,) = family(report(DSTACK))
     assert f.evidence["package"] == "torchvision"
     assert f.evidence["found_by"] == ["source build"]
     assert "torchvision 0.16 goes with torch 2.1" in f.message, f.message
@@ -57,7 +38,7 @@ def test_a_release_branch_build_beside_another_torch_is_its_releases_member() ->
 def test_the_same_build_beside_its_own_torch_is_quiet() -> None:
     """vllm-4514 (healthy): the same torchvision 0.16.1+fdea156 beside AMD's torch
     2.1.1+git011de5c, the torch it was built for."""
-    assert _family(_report("vllm-4514.txt")) == []
+    assert family(report("vllm-4514.txt")) == []
 
 
 @pytest.mark.parametrize(
@@ -70,26 +51,26 @@ def test_the_same_build_beside_its_own_torch_is_quiet() -> None:
     ],
 )
 def test_a_development_build_one_series_behind_or_ahead_is_quiet(name: str, why: str) -> None:
-    assert _family(_report(name)) == [], why
+    assert family(report(name)) == [], why
 
 
 def test_a_patch_number_one_series_behind_fires() -> None:
     """vllm-8318's image with release/0.19's code (0.19.1, torch 2.4.1's patch release)
     instead of main's 0.19.0a0: torch 2.4's member beside torch 2.5.0."""
-    facts = _report(
+    facts = report(
         "vllm-8318.txt", ("torchvision==0.19.0a0+d23a6e1", "torchvision==0.19.1+d23a6e1")
     )
-    (f,) = _family(facts)
+    (f,) = family(facts)
     assert "torchvision 0.19 goes with torch 2.4" in f.message, f.message
 
 
 def test_a_development_build_two_series_behind_fires() -> None:
     """pytorch-37530's torchvision from main two series back (0.4.0a0, torch 1.2/1.3's
     cycle) beside torch 1.5.0: no main of torch 1.5's cycle still said 0.4."""
-    facts = _report(
+    facts = report(
         "pytorch-37530.txt", ("torchvision==0.5.0a0+85b8fbf", "torchvision==0.4.0a0+85b8fbf")
     )
-    (f,) = _family(facts)
+    (f,) = family(facts)
     assert f.evidence["found_by"] == ["source build"]
     assert "two or more series before" in f.message, f.message
 
@@ -97,8 +78,8 @@ def test_a_development_build_two_series_behind_fires() -> None:
 def test_beside_a_source_built_torch_the_fix_builds_the_member_against_it() -> None:
     """vllm-4514's AMD torch 2.1.1+git011de5c with release/0.14's torchvision (0.14.1, torch
     1.13's): no released wheel is built for that torch, so the fix builds torch 2.1's."""
-    facts = _report("vllm-4514.txt", ("torchvision==0.16.1+fdea156", "torchvision==0.14.1+fdea156"))
-    (f,) = _family(facts)
+    facts = report("vllm-4514.txt", ("torchvision==0.16.1+fdea156", "torchvision==0.14.1+fdea156"))
+    (f,) = family(facts)
     assert "torchvision 0.14 goes with torch 1.13" in f.message, f.message
     assert f.fix is not None
     assert "git+https://github.com/pytorch/vision.git@v0.16.0" in f.fix, f.fix
