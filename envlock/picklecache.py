@@ -68,24 +68,31 @@ def load(path: Path, kind: type[T], *, modules: Set[str], what: str, limit: int)
 def store(path: Path, value: object, *, keep: int) -> None:
     """`value` at `path`, atomically; then the newest `keep` entries of its directory
     that share its name's prefix (up to the first '-') are kept."""
-    import tempfile
-
     prefix = path.name.split("-", 1)[0]
     try:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{prefix}-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)  # atomic: readers see the old entry or this one
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        prune(path.parent, f"{prefix}-*{path.suffix}", keep)
+        write_entry(path, data, f"{prefix}-*{path.suffix}", keep)
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return
+
+
+def write_entry(path: Path, data: bytes, pattern: str, keep: int) -> None:
+    """`data` at `path`, atomically (readers see the old entry or this one); then the newest
+    `keep` entries of `pattern` in its directory are kept. Raises OSError: the callers'
+    writes are best effort. (warmverify's and warmrestore's output entries too.)"""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name.split('-', 1)[0]}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    prune(path.parent, pattern, keep)
 
 
 def prune(directory: Path, pattern: str, keep: int) -> None:

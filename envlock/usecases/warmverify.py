@@ -185,26 +185,13 @@ def store(cache_dir: Path, key: str, code: int, data: bytes) -> None:
 def store_entry(path: Path, data: bytes, pattern: str) -> None:
     """An output entry written atomically (none larger than load() accepts: every run
     would write it again); the newest reportcache.MAX_ENTRIES of `pattern` kept."""
-    import contextlib
-    import tempfile
-
-    from envlock.picklecache import prune
+    from envlock.picklecache import write_entry
     from envlock.reportcache import MAX_ENTRIES, MAX_ENTRY_BYTES
 
     if len(data) > MAX_ENTRY_BYTES:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".output-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)  # atomic: readers see the old entry or this one
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        prune(path.parent, pattern, MAX_ENTRIES)
+        write_entry(path, data, pattern, MAX_ENTRIES)
     except OSError:
         return
 
