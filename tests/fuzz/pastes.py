@@ -5,7 +5,8 @@ test_fuzz_torch_floor.py and test_fuzz_paste_layout.py).
 
 A reader's fuzz file names its real lines and the pieces pastes mangle them with; from them
 come random compositions of the real lines (`real_lines`), up to MANGLED_LINES of them
-mangled (`cut_list`, `mangle`) and any text (`ANY_TEXT`); each example runs within the
+mangled (`cut_list`, `mangle`), a whole report's lines edited (`edit_lines`: test_pasted_fuzz.py,
+test_fuzz_d2table.py) and any text (`ANY_TEXT`); each example runs within the
 suite's CPU bound per example (tests/fuzz/cpubound.py, applied by tests/fuzz/conftest.py).
 `assert_in_bound` is the CPU-bounded read of one adversarial line (context + fragment * n +
 tail, tests/fuzz/test_pasted_adversarial.py): each reader within `BOUND_S` of CPU, a run past
@@ -65,6 +66,40 @@ def mangle(lines: list[str], cuts: list[tuple[int, int, str]]) -> str:
     for index, at, piece in cuts:
         i = index % len(lines)
         lines[i] = lines[i][:at] + piece + lines[i][at:]
+    return "\n".join(lines)
+
+
+Edit = Callable[[st.DrawFn, list[str], int], None]
+
+
+def _drop(draw: st.DrawFn, lines: list[str], i: int) -> None:
+    del lines[i]
+
+
+def _dup(draw: st.DrawFn, lines: list[str], i: int) -> None:
+    lines.insert(i, lines[i])
+
+
+def _cut(draw: st.DrawFn, lines: list[str], i: int) -> None:
+    lines[i] = lines[i][: draw(st.integers(min_value=0, max_value=len(lines[i])))]
+
+
+def _replace(draw: st.DrawFn, lines: list[str], i: int) -> None:
+    lines[i] = draw(st.text(max_size=80))
+
+
+# what happens to a report's lines on their way to a paste: one dropped, doubled, cut short
+# or replaced by random text (a file's own edits follow these in its table)
+LINE_EDITS: dict[str, Edit] = {"drop": _drop, "dup": _dup, "cut": _cut, "replace": _replace}
+
+
+def edit_lines(draw: st.DrawFn, lines: list[str], most: int, edits: dict[str, Edit]) -> str:
+    """A real report's lines after up to `most` edits drawn from `edits`, joined."""
+    for _ in range(draw(st.integers(min_value=0, max_value=most))):
+        if not lines:
+            break
+        i = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        edits[draw(st.sampled_from(list(edits)))](draw, lines, i)
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from envlock.errors import FactsError
 from envlock.pasted import facts_from_texts
 from envlock.pasted.d2table import as_collect_env, looks_like_d2table, rows
 from tests.conftest import FIXTURES
+from tests.fuzz.pastes import LINE_EDITS, edit_lines
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
@@ -39,28 +40,24 @@ KEYS = [
 ]
 
 
+def _join(draw: st.DrawFn, lines: list[str], i: int) -> None:
+    if i + 1 < len(lines):
+        lines[i : i + 2] = [lines[i] + draw(st.sampled_from(["", " ", "  "])) + lines[i + 1]]
+    else:  # nothing to join the last line with: a key instead
+        _key(draw, lines, i)
+
+
+def _key(draw: st.DrawFn, lines: list[str], i: int) -> None:
+    value = draw(st.text(alphabet="0123456789., sm_@/-=;:arch()", max_size=40))
+    lines.insert(i, f"{draw(st.sampled_from(KEYS))}  {value}")
+
+
+EDITS = {**LINE_EDITS, "join": _join, "key": _key}
+
+
 @st.composite
 def mangled(draw: st.DrawFn) -> str:
-    lines = draw(st.sampled_from(TABLES)).read_text().splitlines()
-    for _ in range(draw(st.integers(min_value=0, max_value=8))):
-        if not lines:
-            break
-        i = draw(st.integers(min_value=0, max_value=len(lines) - 1))
-        action = draw(st.sampled_from(["drop", "dup", "cut", "replace", "join", "key"]))
-        if action == "drop":
-            del lines[i]
-        elif action == "dup":
-            lines.insert(i, lines[i])
-        elif action == "cut":
-            lines[i] = lines[i][: draw(st.integers(min_value=0, max_value=len(lines[i])))]
-        elif action == "replace":
-            lines[i] = draw(st.text(max_size=80))
-        elif action == "join" and i + 1 < len(lines):
-            lines[i : i + 2] = [lines[i] + draw(st.sampled_from(["", " ", "  "])) + lines[i + 1]]
-        else:
-            value = draw(st.text(alphabet="0123456789., sm_@/-=;:arch()", max_size=40))
-            lines.insert(i, f"{draw(st.sampled_from(KEYS))}  {value}")
-    return "\n".join(lines)
+    return edit_lines(draw, draw(st.sampled_from(TABLES)).read_text().splitlines(), 8, EDITS)
 
 
 @D2

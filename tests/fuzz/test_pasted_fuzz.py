@@ -15,6 +15,7 @@ from envlock.checks import run_checks
 from envlock.errors import FactsError
 from envlock.pasted import facts_from_texts, text_of
 from tests.conftest import FIXTURES
+from tests.fuzz.pastes import LINE_EDITS, edit_lines
 from tests.fuzz.test_fuzz import EXAMPLES, FUZZ
 
 pytestmark = pytest.mark.fuzz
@@ -27,25 +28,16 @@ SMI = sorted((FIXTURES / "nvidia_smi").glob("*.txt"))
 FREEZE = sorted((FIXTURES / "pip_freeze").glob("*.txt"))
 
 
+def _swap_colon(draw: st.DrawFn, lines: list[str], i: int) -> None:
+    lines[i] = lines[i].replace(":", draw(st.sampled_from(["", " : ", "\uff1a", "::"])))
+
+
+EDITS = {**LINE_EDITS, "swap-colon": _swap_colon}
+
+
 @st.composite
 def mangled(draw: st.DrawFn, files: list) -> str:  # type: ignore[type-arg]
-    lines = draw(st.sampled_from(files)).read_text().splitlines()
-    for _ in range(draw(st.integers(min_value=0, max_value=6))):
-        if not lines:
-            break
-        i = draw(st.integers(min_value=0, max_value=len(lines) - 1))
-        action = draw(st.sampled_from(["drop", "dup", "cut", "replace", "swap-colon"]))
-        if action == "drop":
-            del lines[i]
-        elif action == "dup":
-            lines.insert(i, lines[i])
-        elif action == "cut":
-            lines[i] = lines[i][: draw(st.integers(min_value=0, max_value=len(lines[i])))]
-        elif action == "replace":
-            lines[i] = draw(st.text(max_size=80))
-        else:
-            lines[i] = lines[i].replace(":", draw(st.sampled_from(["", " : ", "\uff1a", "::"])))
-    return "\n".join(lines)
+    return edit_lines(draw, draw(st.sampled_from(files)).read_text().splitlines(), 6, EDITS)
 
 
 def _parse(**texts: str) -> None:
