@@ -15,6 +15,7 @@ from envlock.checks.registry import check
 from envlock.facts import ExtensionFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import ArchTarget, Coverage, Version
+from envlock.matrix.stableabi import other_abi
 
 
 def _targets(ext: ExtensionFacts) -> list[ArchTarget]:
@@ -189,7 +190,7 @@ def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None)
         )
     # a CUDA extension beside a CPU-only torch is EL-TORCH-CPU-ONLY's (as EL-EXT-CUDA-MAJOR's)
     cpu_torch = ctx.torch_is_cpu_only and ext.cuda_major is not None
-    if _other_release(ext.built_for_torch, ctx.torch_version) and not cpu_torch:
+    if _other_release(ext, ctx.torch_version) and not cpu_torch:
         reasons.append(
             f"was built for torch {ext.built_for_torch} (its build information), torch here is "
             f"{version}: its C++/CUDA extension needs that release's libtorch symbols and does "
@@ -198,10 +199,11 @@ def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None)
     return reasons
 
 
-def _other_release(built: str | None, torch: Version | None) -> bool:
-    """A build for another torch release (major.minor: a patch release keeps the ABI)."""
-    b = Version.of(built) if built else None
-    return b is not None and torch is not None and b.truncate(2) != torch.truncate(2)
+def _other_release(ext: ExtensionFacts, torch: Version | None) -> bool:
+    """A build for another torch release's ABI (matrix/stableabi.py: a patch release keeps it,
+    a stable-ABI build runs on every later torch)."""
+    torch_text = str(torch) if torch is not None else None
+    return other_abi(ext.distribution, ext.version, ext.built_for_torch, torch_text)
 
 
 def _built_for_road(ctx: CheckContext, ext: ExtensionFacts) -> tuple[dict[str, str], str] | None:
@@ -210,7 +212,7 @@ def _built_for_road(ctx: CheckContext, ext: ExtensionFacts) -> tuple[dict[str, s
     from envlock.checks.builtfor import torch_road
 
     built = ext.built_for_torch
-    if built is None or not _other_release(built, ctx.torch_version) or ctx.torch_is_cpu_only:
+    if built is None or not _other_release(ext, ctx.torch_version) or ctx.torch_is_cpu_only:
         return None
     return torch_road(ctx, built)
 

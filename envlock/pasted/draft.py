@@ -193,8 +193,12 @@ class Draft:
         }
 
     def _extensions(self) -> list[ExtensionDoc]:
-        """The extensions, each at the version the library list gives its distribution."""
-        return [{**e, "version": self.packages.get(e["distribution"])} for e in self.extensions]
+        """The extensions, each at the version the library list gives its distribution (else
+        the one its own report named)."""
+        return [
+            {**e, "version": self.packages.get(e["distribution"]) or e.get("version")}
+            for e in self.extensions
+        ]
 
     def _system_section(self) -> SystemDoc:
         system = _present(self.system, leave_out=("os", "python"))

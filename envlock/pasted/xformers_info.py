@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 
+from envlock.matrix.stableabi import other_abi
 from envlock.pasted.hfenv import gpu_name
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 from envlock.probe.shapes import ExtensionDoc
@@ -38,10 +39,13 @@ _PYTHON = re.compile(r"Python[ \t]+(\d+\.\d+\.\d+)[ \t]+\(you have (\d+\.\d+\.\d
 # a row's key, at a word's start: the rows are padded to one width, so a paste's unwrapping
 # may have joined several onto one line (each value then runs to the next key)
 _ROW = re.compile(r"(?<!\S)([a-z_]{1,60}(?:\.[A-Za-z0-9_@+-]{1,60}){1,4}):[ \t]")
-_XFORMERS = re.compile(r"^[ \t]{0,4}xFormers[ \t]+(\d+\.\d+\.\d+(?:\.?(?:dev|post)\d+)?)")
+# xformers.info's first line, "xFormers 0.0.23.post1"; a paste's unwrapping may have joined it
+# onto the line before (xformers-971: after DCGM's "No data will be captured.")
+_XFORMERS = re.compile(r"(?<!\S)xFormers[ \t]+(\d+\.\d+\.\d+(?:\.?(?:dev|post)\d+)?)(?![\w.])")
 _CAPABILITY = re.compile(r"\d{1,2}\.\d")
 _ARCH_SPLIT = re.compile(r"[ ;,]+")
 _ARCH_ITEM = re.compile(r"(\d{1,2})\.(\d)([af]?)(\+PTX)?", re.IGNORECASE)
+_WHEEL = re.compile(r"wheel-v(\d+\.\d+\.\d+(?:\.?post\d+)?)")
 PARTIAL = "read from xFormers' build information in the paste, not from its file"
 
 
@@ -57,12 +61,15 @@ def read_xformers(text: str) -> ToolReading | None:
         _rows(line, rows)
         built = built or _BUILT.search(line)
         python = python or _PYTHON.search(line)
-        v = _XFORMERS.match(line)
+        v = _XFORMERS.search(line)
         version = version or (v.group(1) if v else None)
     out = ToolReading()
     _installed(rows, built, python, out)
     if "PyTorch version" not in out.fields:
         return None
+    # xformers.info names the wheel it came from ("wheel-v0.0.34") where no version line was pasted
+    wheel = _WHEEL.fullmatch(rows.get("build.env.XFORMERS_PACKAGE_FROM", ""))
+    version = version or (wheel.group(1) if wheel else None)
     for_torch = built.group(1) if built else rows.get("build.torch_version")
     cuda = built.group(2) if built else rows.get("build.cuda_version")
     _extension(for_torch, cuda, version, out)
@@ -118,11 +125,13 @@ def _extension(
         "cuda_major": int(cuda) // (1000 if len(cuda) == 5 else 100),
         "partial": PARTIAL,
     }
+    if version:
+        ext["version"] = version
     if for_torch and re.fullmatch(TORCH_VERSION, for_torch):
         ext["built_for_torch"] = for_torch  # judged by EL-EXT-TORCH-ABI (checks/extensions.py)
     out.extensions.append(ext)
     installed = out.fields["PyTorch version"]
-    if for_torch and _release(for_torch) != _release(installed):
+    if for_torch and other_abi("xformers", version, for_torch, installed):
         label = f"xFormers {version}" if version else "xFormers"
         out.notes.append(
             f"{label} was built for torch {for_torch}, torch here is {installed}: its C++/CUDA "
@@ -144,8 +153,3 @@ def _arch_list(value: str, ext: ExtensionDoc) -> None:
         if m.group(4):
             ptx.append(f"compute_{cc}")
     ext["sass"], ext["ptx"] = sass, ptx
-
-
-def _release(version: str) -> str:
-    """ "2.2.0+cu121" -> "2.2.0" (a pre-release or nightly keeps its suffix)."""
-    return version.partition("+")[0]

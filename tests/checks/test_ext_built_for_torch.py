@@ -100,3 +100,43 @@ def test_a_build_the_matrix_does_not_hold_gets_the_rebuild_only() -> None:
     (f,) = _abi(_facts(text))
     assert "fix.roads" not in f.evidence
     assert (f.fix or "").startswith("install a xformers build for torch 2.1.2+cu121")
+
+
+# xFormers 0.0.34's CUDA wheels are built against torch's stable ABI for torch 2.10
+# (its CHANGELOG: "binary builds targeting PyTorch 2.10+ will be compatible with any later
+# version"; setup.py: -DTORCH_STABLE_ONLY -DTORCH_TARGET_VERSION=0x020a..., CUDA builds only)
+XFORMERS_034 = (
+    XFORMERS_A100.replace(
+        "build.cuda_version:                                1108",
+        "build.cuda_version:                                1208",
+    )
+    .replace(
+        "build.torch_version:                               2.0.1+cu118",
+        "build.torch_version:                               2.10.0+cu128",
+    )
+    .replace("wheel-v0.0.20", "wheel-v0.0.34")
+)
+
+
+def test_a_stable_abi_xformers_on_a_later_torch_is_not_this_finding() -> None:
+    # the PyPI xformers 0.0.34 (built for 2.10.0+cu128) beside torch 2.11.0+cu128
+    facts = _facts(XFORMERS_034.replace("2.0.1+cu117", "2.11.0+cu128"))
+    [ext] = facts.extensions.items
+    assert ext.built_for_torch == "2.10.0+cu128" and ext.version == "0.0.34"
+    assert _abi(facts) == []
+    assert not any("does not load" in n for n in facts.meta.notes)
+
+
+def test_a_stable_abi_xformers_on_an_older_torch_fires() -> None:
+    # the stable ABI runs forward only: a build for 2.10 beside torch 2.9 does not load
+    facts = _facts(XFORMERS_034.replace("2.0.1+cu117", "2.9.1+cu128"))
+    (f,) = _abi(facts)
+    assert "built for torch 2.10.0+cu128" in f.message
+    assert any("does not load" in n for n in facts.meta.notes)
+
+
+def test_an_xformers_before_the_stable_abi_on_a_later_torch_fires() -> None:
+    # 0.0.33.post2 was still built against one torch release's C++ ABI
+    text = XFORMERS_034.replace("wheel-v0.0.34", "wheel-v0.0.33.post2")
+    (f,) = _abi(_facts(text.replace("2.0.1+cu117", "2.11.0+cu128")))
+    assert "built for torch 2.10.0+cu128" in f.message
