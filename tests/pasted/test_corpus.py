@@ -57,6 +57,7 @@ DIAGNOSED: tuple[str, ...] = (
     "nccl",
 )
 DIAGNOSED += ("torch-missing",)  # session 6: collect_env ran where torch does not import
+DIAGNOSED += ("bf16",)  # session 10: bf16 asked of a GPU without it (EL-BF16-UNSUPPORTED)
 CATEGORIES = (*DIAGNOSED, "fine", "layout", "evidence-cut")
 # The classes issue 21 names; each must be somewhere in the corpus (category or trait).
 CLASSES = {"arch", "driver", "no-driver", "cpu-wheel", "family", "fine"}
