@@ -2,13 +2,15 @@
 
 People paste whatever their tool prints: Hugging Face's "- Key: value" lists
 (envlock/pasted/hfenv.py, also an application's generated System Info list and a list written
-by hand), xFormers' load warning and `python -m xformers.info` (envlock/pasted/xformers_info.py),
-and launch logs that print torch's build (envlock/pasted/launchlog.py: SD.Next, kohya_ss,
-Unsloth's banner, ComfyUI's start-up and System Information), stable-diffusion-webui's footer,
-version check and Sysinfo (envlock/pasted/webui.py), DeepSpeed's ds_report
-(envlock/pasted/dsreport.py), Ultralytics' device line and Lightning's collect_env_details
-(envlock/pasted/trainerenv.py), `python -m bitsandbytes` (envlock/pasted/bnbdiag.py). Each
-reader turns what is unambiguous into the collect_env lines it is
+by hand), the checklist of PyTorch's old bug-report template and its copies, filled in by hand
+(envlock/pasted/templenv.py), xFormers' load warning and `python -m xformers.info`
+(envlock/pasted/xformers_info.py), and launch logs that print torch's build
+(envlock/pasted/launchlog.py: SD.Next, kohya_ss, Unsloth's banner, ComfyUI's start-up and
+System Information), stable-diffusion-webui's footer, version check and Sysinfo
+(envlock/pasted/webui.py), DeepSpeed's ds_report (envlock/pasted/dsreport.py), Ultralytics'
+device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `python -m
+bitsandbytes` (envlock/pasted/bnbdiag.py). Each reader turns what is unambiguous into the
+collect_env lines it is
 (`PyTorch version: ...`, `GPU 0: ...`); they are appended to the text, which the collect_env
 readers then read as ever (a real collect_env line wins over a derived one: the first copy
 of a key is kept). A text that is collect_env or sglang's check_env already gets no derived
@@ -24,6 +26,7 @@ from envlock.pasted.draft import Draft
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.hfenv import read_env_list
 from envlock.pasted.launchlog import read_launch_log
+from envlock.pasted.templenv import read_template
 from envlock.pasted.toolreading import ToolReading
 from envlock.pasted.torch_import import read_torch_import
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
@@ -32,6 +35,7 @@ from envlock.pasted.xformers_info import read_xformers
 
 READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_env_list,
+    read_template,
     read_xformers,
     read_launch_log,
     read_webui,
