@@ -16,19 +16,7 @@ from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.toolenv import read_tools
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
 from envlock.pasted.webui import read_webui
-from tests.fuzz.pastes import (
-    ANY_TEXT,
-    MANGLED_LINES,
-    PASTE,
-    adversarial_line,
-    assert_in_bound,
-    checked,
-    cut_list,
-    lines_of,
-    mangle,
-    read_or_refuse,
-    real_lines,
-)
+from tests.fuzz import pastes
 from tests.pasted import test_framework_reports as reports
 from tests.pasted import test_launch_log_reports as logs
 
@@ -63,34 +51,34 @@ TEXTS += [
     (logs.CE / name).read_text()
     for name in ("sd-webui-15137.txt", "ComfyUI-5511.txt", "sdnext-3476.txt", "sd-scripts-1597.txt")
 ]
-LINES = lines_of(TEXTS)
+LINES = pastes.lines_of(TEXTS)
 PIECES = st.sampled_from(
     ["- ", "* ", "\t", ": ", " (", ")", "+cu", " .... ", "\u2022", '"', "{", "}", "CUDA:0 ", "\n"]
 )
 
 
-@PASTE
-@given(lines=real_lines(LINES, 30))
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, 30))
 def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    read_or_refuse("\n".join(lines))
+    pastes.read_or_refuse("\n".join(lines))
 
 
-@PASTE
-@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 200))
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, pastes.MANGLED_LINES), cuts=pastes.cut_list(PIECES, 200))
 def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = mangle(lines, cuts)
+    text = pastes.mangle(lines, cuts)
     for reader in READERS:
         reader(text)
-    checked(text)
+    pastes.checked(text)
 
 
-@PASTE
-@given(text=ANY_TEXT)
+@pastes.PASTE
+@given(text=pastes.ANY_TEXT)
 def test_random_text_never_raises(text: str) -> None:
     read_tools(text)
 
 
-@PASTE
+@pastes.PASTE
 @given(
     value=st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=40),
@@ -134,7 +122,7 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
 def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    line = adversarial_line(case)
+    line = pastes.adversarial_line(case)
     if case[2].startswith("]"):  # the nesting closed: deeper than json's recursion limit
         line += "]" * line.count("[") + "}"
-    assert_in_bound(READERS, line, repr(case))
+    pastes.assert_in_bound(READERS, line, repr(case))

@@ -16,19 +16,7 @@ from envlock.pasted.hfenv import read_env_list
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.toolenv import parse_tool_report
 from envlock.pasted.xformers_info import read_xformers
-from tests.fuzz.pastes import (
-    ANY_TEXT,
-    MANGLED_LINES,
-    PASTE,
-    adversarial_line,
-    assert_in_bound,
-    checked,
-    cut_list,
-    lines_of,
-    mangle,
-    read_or_refuse,
-    real_lines,
-)
+from tests.fuzz import pastes
 from tests.pasted.test_tool_reports import COMFYUI, XFORMERS_A100, XFORMERS_INFO, _report
 
 pytestmark = pytest.mark.fuzz
@@ -46,29 +34,31 @@ REPORTS = [
     "unsloth-1998.txt",
 ]
 # the real lines these readers read, and the pieces pastes mangle them with
-LINES = lines_of([*(_report(name) for name in REPORTS), XFORMERS_INFO, COMFYUI, XFORMERS_A100])
+LINES = pastes.lines_of(
+    [*(_report(name) for name in REPORTS), XFORMERS_INFO, COMFYUI, XFORMERS_A100]
+)
 PIECES = st.sampled_from(
     ["- ", "**", "`", ": ", " (", ")", "+cu", "+cpu", "Torch ", "INFO ", "2.1.2", "1201", "\n"]
 )
 
 
-@PASTE
-@given(lines=real_lines(LINES, 30))
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, 30))
 def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    read_or_refuse("\n".join(lines))
+    pastes.read_or_refuse("\n".join(lines))
 
 
-@PASTE
-@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 200))
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, pastes.MANGLED_LINES), cuts=pastes.cut_list(PIECES, 200))
 def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = mangle(lines, cuts)
+    text = pastes.mangle(lines, cuts)
     for reader in (read_env_list, read_xformers, read_launch_log):
         reader(text)
-    checked(text)
+    pastes.checked(text)
 
 
-@PASTE
-@given(text=ANY_TEXT)
+@pastes.PASTE
+@given(text=pastes.ANY_TEXT)
 def test_random_text_never_raises(text: str) -> None:
     draft = Draft()
     parse_tool_report(text, draft, lambda t, d: 0)
@@ -97,4 +87,4 @@ ADVERSARIAL = [
 @pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
 def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
     readers = (read_env_list, read_xformers, read_launch_log)
-    assert_in_bound(readers, adversarial_line(case), repr(case))
+    pastes.assert_in_bound(readers, pastes.adversarial_line(case), repr(case))

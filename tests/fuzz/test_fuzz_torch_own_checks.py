@@ -15,18 +15,7 @@ from envlock.pasted.draft import Draft
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.torch_warnings import torch_warnings
 from envlock.pasted.trainerenv import read_ultralytics
-from tests.fuzz.pastes import (
-    MANGLED_LINES,
-    PASTE,
-    adversarial_line,
-    assert_in_bound,
-    checked,
-    cut_list,
-    lines_of,
-    mangle,
-    read_or_refuse,
-    real_lines,
-)
+from tests.fuzz import pastes
 from tests.pasted import test_torch_own_checks as own
 
 pytestmark = pytest.mark.fuzz
@@ -41,7 +30,7 @@ TEXTS = [
     "YOLOv5 v4.0-14-gb75c432 torch 1.7.1+cu110 CUDA:0 (Tesla T4, 15079MB)\n",
     "YOLOv5 2021-3-26 torch 1.8.0 CPU\n",
 ]
-LINES = lines_of(TEXTS)
+LINES = pastes.lines_of(TEXTS)
 PIECES = st.sampled_from(
     ["  ", "\t", "(", ")", ", ", "+cu", "/pytorch/", "17:22:50-122539 INFO ", "torch ", "\n"]
 )
@@ -51,25 +40,25 @@ def _one_line(line: str) -> None:
     torch_warnings(line, Draft())
 
 
-@PASTE
-@given(lines=real_lines(LINES, 20))
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, 20))
 def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
     text = "\n".join(lines)
-    facts = read_or_refuse(text)
+    facts = pastes.read_or_refuse(text)
     live = facts.torch.live if facts is not None else None
     if live is not None and live.cudnn_version is not None:
         assert "cuDNN version incompatibility" in text
 
 
-@PASTE
-@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 300))
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, pastes.MANGLED_LINES), cuts=pastes.cut_list(PIECES, 300))
 def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = mangle(lines, cuts)
+    text = pastes.mangle(lines, cuts)
     read_launch_log(text)
     read_ultralytics(text)
     for line in lines:
         _one_line(line)
-    checked(text)
+    pastes.checked(text)
 
 
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
@@ -88,6 +77,6 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
 def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    assert_in_bound(
-        (read_launch_log, read_ultralytics, _one_line), adversarial_line(case), repr(case)
+    pastes.assert_in_bound(
+        (read_launch_log, read_ultralytics, _one_line), pastes.adversarial_line(case), repr(case)
     )
