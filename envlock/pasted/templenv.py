@@ -88,6 +88,7 @@ _TEMPLATE_ONLY = frozenset({"install", "build", "gpus", "cuda/cudnn", "torch/vis
 # a parenthesis or bracket after a key: the template's hint, unless it is the value itself
 _QUALIFIER = re.compile(r"[(\[]([^()\[\]\n]{0,80})[)\]]")
 _HINT = re.compile(r"e\.? ?g\b|\bif\b|`|conda|pip|source|gpu\?", re.IGNORECASE)
+_EG = re.compile(r"[ \t]*e\.?[ \t]?g\b", re.IGNORECASE)  # the template's "(e.g., 1.0)"
 _EMPTY = frozenset({"", "n/a", "na", "none", "-", "--", "?", "unknown", "null", "nan"})
 _VERSION_AT = re.compile(rf"v?({TORCH_VERSION})(?![\w.+])")
 _ANY_VERSION = re.compile(r"(?<![\d.])\d+\.\d+")
@@ -159,15 +160,15 @@ def _lines(text: str) -> _Template:
         if pair is None:
             continue
         key, value, hinted = pair
-        t.template = t.template or key in _TEMPLATE_ONLY or (key == "torch" and hinted)
+        t.template = t.template or key in _TEMPLATE_ONLY or (key == "torch" and hinted == "e.g")
         if value and key not in t.values:
             t.values[key] = value
     return t
 
 
-def _pair(item: str) -> tuple[str, str, bool] | None:
-    """(key, value, whether the template's hint was there) of one list item; None for an
-    item of no known key."""
+def _pair(item: str) -> tuple[str, str, str] | None:
+    """(key, value, the hint after the key: "e.g" for the template's example, "hint" for
+    another, "" for none) of one list item; None for an item of no known key."""
     m = _KEY.match(item)
     if m is None:
         return None
@@ -176,7 +177,8 @@ def _pair(item: str) -> tuple[str, str, bool] | None:
     q = _QUALIFIER.match(rest)
     if q:
         inner, rest = q.group(1), rest[q.end() :].lstrip()
-    hinted = inner is not None and bool(_HINT.search(inner))
+    inner_text = inner or ""
+    hinted = "e.g" if _EG.match(inner_text) else "hint" if _HINT.search(inner_text) else ""
     if rest[:1] in (":", "\uff1a"):
         return key, _clean(rest[1:]), hinted
     if not rest and inner is not None and not hinted:

@@ -16,6 +16,7 @@ from envlock.facts import Facts
 from envlock.findings import Finding, Severity
 from envlock.pasted import facts_from_texts
 from envlock.pasted.templenv import read_template
+from tests.conftest import FIXTURES
 
 # facebookresearch/fairseq#4234 (its template, filled): the PyTorch line without its colon (a
 # blank line's blank dropped here)
@@ -234,3 +235,11 @@ def test_torchvision_template_reads_both_versions() -> None:
     assert reading is not None
     assert reading.fields == {"PyTorch version": "1.7.1"}
     assert reading.packages == {"torchvision": "0.8.2"}
+
+
+def test_a_hugging_face_list_is_not_a_template() -> None:
+    # accelerate-1700 (`transformers-cli env`): its "(GPU?)" is no template hint, and the
+    # list is envlock/pasted/hfenv.py's
+    text = (FIXTURES / "collect_env" / "accelerate-1700.txt").read_text()
+    assert "PyTorch version (GPU?)" in text
+    assert read_template(text) is None
