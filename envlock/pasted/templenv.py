@@ -15,7 +15,10 @@ asked for a checklist, and many repositories copied it. The wordings read, with 
   installed PyTorch (`conda`, `pip`, source):", " - Build command you used (if compiling from
   source):", " - Python version:", " - CUDA/cuDNN version:", " - GPU models and
   configuration:", " - Any other relevant information:" (Lightning's later ones: "PyTorch
-  Version (e.g., 1.10):", "Python version (e.g., 3.9):");
+  Version (e.g., 1.10):", "Python version (e.g., 3.9):"; its 1_bug_report.yaml of 2022-2024
+  comments each line out in a code block: "#- PyTorch Version (e.g., 1.10):", "#- OS (e.g.,
+  Linux):", "#- CUDA/cuDNN version:", "#- GPU models and configuration:", "#- How you
+  installed Lightning(`conda`, `pip`, source):", Lightning's install, not torch's);
 - pytorch/vision .github/ISSUE_TEMPLATE/bug-report.md: " - PyTorch / torchvision Version
   (e.g., 1.0 / 0.4.0):", " - How you installed PyTorch / torchvision (`conda`, `pip`,
   source):";
@@ -57,8 +60,8 @@ from dataclasses import dataclass, field
 
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
-# a bullet (and a quote of it): the template's lines are all list items
-_LINE = re.compile(r"^[ \t]{0,4}(?:>[ \t]?){0,2}[ \t]{0,4}[-*+\u2022][ \t]+(.*)$")
+# a bullet (and a quote of it, and Lightning's "#-"): the template's lines are all list items
+_LINE = re.compile(r"^[ \t]{0,4}(?:>[ \t]?){0,2}[ \t]{0,4}#?[-*+\u2022][ \t]+(.*)$")
 _KEYS = {
     "pytorch version": "torch",
     "pytorch/torchvision version": "torch/vision",

@@ -28,6 +28,7 @@ from tests.pasted.test_templenv import (
     FAIRSEQ_2769,
     FAIRSEQ_4234,
     FAIRSEQ_4326,
+    LIGHTNING_LIST,
     PYTORCH_46431,
     PYTORCH_52736,
     STD_14_COMMAND,
@@ -41,6 +42,9 @@ LINES = lines_of(
         FAIRSEQ_2769,
         FAIRSEQ_4234,
         FAIRSEQ_4326,
+        LIGHTNING_LIST.format(
+            lightning=" 1.9", torch=" 1.13.1", python=" 3.10", gpus=" A100", install=""
+        ),
         PYTORCH_46431,
         PYTORCH_52736,
         _checklist("1.7.0", STD_14_COMMAND, "Ubuntu 20.04", "2x RTX 3090 (24GB)", "10.1"),
@@ -101,6 +105,7 @@ ADVERSARIAL = [
     (" - Python version: ", "python ", "3."),
     (" - CUDA/cuDNN version: ", "driver ", "45"),
     (" - ", "- ", "x"),
+    ("#- PyTorch Version (e.g., 1.10):", " #-", "1"),
 ]
 
 

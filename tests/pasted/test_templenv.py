@@ -243,3 +243,32 @@ def test_a_hugging_face_list_is_not_a_template() -> None:
     text = (FIXTURES / "collect_env" / "accelerate-1700.txt").read_text()
     assert "PyTorch version (GPU?)" in text
     assert read_template(text) is None
+
+
+# Lightning-AI/pytorch-lightning .github/ISSUE_TEMPLATE/1_bug_report.yaml's list, commented out
+LIGHTNING_LIST = """```
+#- Lightning Component (e.g. Trainer, LightningModule, LightningApp, LightningWork, LightningFlow):
+#- PyTorch Lightning Version (e.g., 1.5.0):{lightning}
+#- Lightning App Version (e.g., 0.5.2):
+#- PyTorch Version (e.g., 1.10):{torch}
+#- Python version (e.g., 3.9):{python}
+#- OS (e.g., Linux):
+#- CUDA/cuDNN version:
+#- GPU models and configuration:{gpus}
+#- How you installed Lightning(`conda`, `pip`, source):{install}
+#- Running environment of LightningApp (e.g. local, cloud):
+```
+"""
+
+
+def test_lightnings_commented_list_is_read_and_its_install_line_is_lightnings() -> None:
+    empty = LIGHTNING_LIST.format(lightning="", torch="", python="", gpus="", install="")
+    assert read_template(empty) is None
+    filled = LIGHTNING_LIST.format(
+        lightning=" 1.9.0", torch=" 1.13.1", python=" 3.10", gpus=" 2x A100", install=" source"
+    )
+    reading = read_template(filled)
+    assert reading is not None
+    # "source" is how Lightning was installed: torch's release version stays read
+    assert reading.fields == {"PyTorch version": "1.13.1", "Python version": "3.10"}
+    assert reading.gpus == {0: "A100", 1: "A100"}
