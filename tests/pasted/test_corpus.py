@@ -140,7 +140,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     'issue21-s8d', each split on its own) were held out, scored once and tuned on: tuning
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
     3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
-    is empty until the next batch is split.
+    holds session 10's batch ('issue21-s10') until it is scored.
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -167,7 +167,11 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     # session 9's batch (C15 and C16 together), split before any rule change (10:35),
     # scored once at c578d15 (8/12)
     assert sum(e.get("added") == "issue21-s9" for e in CORPUS) == 28
-    assert HELDOUT == []
+    # session 10's batch (C17-C20), frozen 13:55 and split by the rule before any rule change:
+    # held out until it is scored once
+    assert {e["file"] for e in HELDOUT} == _rule("issue21-s10")
+    assert all(e.get("added") == "issue21-s10" and "seen" not in e for e in HELDOUT)
+    assert sum(e.get("added") == "issue21-s10" for e in [*CORPUS, *HELDOUT]) == 43
 
 
 @pytest.mark.parametrize(
