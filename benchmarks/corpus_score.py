@@ -36,6 +36,7 @@ DIAGNOSED = frozenset(
     {"arch", "driver", "no-driver", "cpu-wheel", "family", "two-torch", "cudnn", "nccl"}
     | {"torch-missing"}  # session 6: collect_env ran where torch does not import
     | {"bf16"}  # session 10: bf16 asked of a GPU without it (EL-BF16-UNSUPPORTED)
+    | {"nvcc"}  # session 10: an extension build against another CUDA major (EL-NVCC-MISMATCH)
 )
 
 
