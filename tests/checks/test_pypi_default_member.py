@@ -6,8 +6,8 @@ with nvidia-*-cu12 wheels beside the cu11 ones: on Linux x86_64, PyPI's torchaud
 the cu124 build (the matrix's default variant of 2.5), which pulled CUDA 12's wheels in. The
 doctor said EL-NCCL-MULTIPLE first and no EL-FAMILY-MISMATCH at all. The mismatch is the cause
 to read first; the mixed wheels stay, named as its consequence. Not where torch is PyPI's
-default variant itself, nor for conda's build of the member, a vendor torch, or a platform
-whose PyPI wheels are other builds (macOS and Windows).
+default variant itself, nor for conda's build of the member, a vendor torch, or macOS, whose
+PyPI wheels are other builds; on Windows PyPI's are CPU builds (ultralytics#17704).
 """
 
 from __future__ import annotations
@@ -66,13 +66,24 @@ def test_torch_of_pypis_default_variant_is_no_mismatch() -> None:
     assert _family(text) == []
 
 
-def test_not_on_windows_or_macos() -> None:
-    windows = TEXT.replace("OS: CentOS Linux 7 (Core) (x86_64)", "OS: Microsoft Windows 11 Pro")
-    windows = windows.replace(
+def _windows(text: str) -> str:
+    windows = text.replace("OS: CentOS Linux 7 (Core) (x86_64)", "OS: Microsoft Windows 11 Pro")
+    return windows.replace(
         "Python platform: Linux-5.10.0-1.0.0.34-x86_64-with-glibc2.17",
         "Python platform: Windows-10-10.0.22631-SP0",
     )
-    assert _family(windows) == []
+
+
+def test_on_windows_the_untagged_member_is_pypis_cpu_build() -> None:
+    """PyPI's Windows wheels are CPU builds (checks/pypidefault.py): the same list on Windows
+    is torchaudio's CPU build beside torch's cu118 one, with no CUDA wheels brought along."""
+    (family,) = _family(_windows(TEXT))
+    assert family.evidence["package"] == "torchaudio"
+    assert "PyPI's default build (cpu)" in family.message
+    assert "consequences" not in family.evidence
+
+
+def test_not_on_macos() -> None:
     mac = TEXT.replace("OS: CentOS Linux 7 (Core) (x86_64)", "OS: macOS 14.4 (arm64)")
     mac = mac.replace(
         "Python platform: Linux-5.10.0-1.0.0.34-x86_64-with-glibc2.17",
