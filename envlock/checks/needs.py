@@ -125,6 +125,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
             "/dev/shm's size",
             lambda c: (
                 c.facts.system.shm_total_bytes is not None
+                or c.facts.system.shm_failure is not None
                 or (c.facts.image is not None and c.facts.image.shm_size_bytes is not None)
             ),
         ),

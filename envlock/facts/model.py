@@ -83,6 +83,10 @@ class SystemFacts:
     cgroup_memory_limit_bytes: int | None = None
     container: ContainerFacts | None = None
     shm_total_bytes: int | None = None
+    # NCCL's words that creating its /dev/shm segment failed for want of room ("Call to
+    # posix_fallocate failed : No space left on device"), as a pasted log said them
+    # (envlock/pasted/nccl_log.py); a live probe never fills it
+    shm_failure: str | None = None
     ulimit_memlock: UlimitFacts | None = None
     ulimit_nofile: UlimitFacts | None = None
 

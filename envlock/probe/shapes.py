@@ -62,6 +62,7 @@ class SystemDoc(TypedDict, total=False):
     cgroup_memory_limit_bytes: int | None
     container: ContainerDoc | None
     shm_total_bytes: int | None
+    shm_failure: str | None
     ulimit_memlock: UlimitDoc | None
     ulimit_nofile: UlimitDoc | None
 
