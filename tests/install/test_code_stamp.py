@@ -4,9 +4,12 @@ importlib.util (~0.5 ms of a replayed restore, issue 23's restore row)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,3 +64,81 @@ def test_a_package_dir_is_the_one_find_spec_names() -> None:
         "os True True True",
         "envlock_no_such_package False True True",
     ]
+
+
+# ---------------------------------------------------------------- installed from a wheel
+def _site(tmp_path: Path, record: str | None = "pkgx/__init__.py,sha256=x,10\n") -> Path:
+    """A site-packages of one package `pkgx` (two modules) and, unless `record` is None,
+    its distribution's pkgx-1.0.dist-info/RECORD holding `record`."""
+    site = tmp_path / "site"
+    (site / "pkgx" / "sub").mkdir(parents=True)
+    (site / "pkgx" / "__init__.py").write_text("A = 1\n")
+    (site / "pkgx" / "sub" / "mod.py").write_text("B = 2\n")
+    if record is not None:
+        (site / "pkgx-1.0.dist-info").mkdir()
+        (site / "pkgx-1.0.dist-info" / "RECORD").write_text(record)
+    return site / "pkgx"
+
+
+def _keyed(monkeypatch: pytest.MonkeyPatch, package: Path) -> str:
+    from envlock import reportcache
+
+    monkeypatch.setattr(reportcache, "_code_dirs", lambda: [str(package)])
+    return reportcache.key("restore-plan", b"lock")
+
+
+def test_an_installed_package_is_stamped_by_its_record_without_a_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reinstall writes RECORD anew (the same files: the walk saw no change), and the
+    package's ~300 files are not listed one by one on every run."""
+    package = _site(tmp_path)
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        listed.append(path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    first = _keyed(monkeypatch, package)
+    assert listed == []
+    assert _keyed(monkeypatch, package) == first
+    record = package.parent / "pkgx-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "pkgx/sub/mod.py,sha256=y,6\n")  # reinstalled
+    assert _keyed(monkeypatch, package) != first
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["no dist-info (a checkout)", "RECORD of another package", "two dist-infos", "a link"],
+)
+def test_elsewhere_an_edit_to_a_module_changes_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """A source checkout or editable install (no RECORD beside the package), a RECORD
+    that does not name the package's __init__.py, an ambiguous pair of dist-infos, a
+    package directory that is a link into a checkout: every file is stamped."""
+    record = {"no dist-info (a checkout)": None, "RECORD of another package": "other/a.py,,1\n"}
+    package = _site(tmp_path, record.get(layout, "pkgx/__init__.py,sha256=x,10\n"))
+    if layout == "two dist-infos":
+        (package.parent / "pkgx-0.9.dist-info").mkdir()
+        (package.parent / "pkgx-0.9.dist-info" / "RECORD").write_text("pkgx/__init__.py,,1\n")
+    if layout == "a link":
+        (tmp_path / "linked").mkdir()
+        package.rename(tmp_path / "linked" / "pkgx")
+        package.symlink_to(tmp_path / "linked" / "pkgx")
+    first = _keyed(monkeypatch, package)
+    (package / "sub" / "mod.py").write_text("B = 22\n")
+    assert _keyed(monkeypatch, package) != first
+
+
+def test_distribution_names_are_normalized_as_wheels_spell_them() -> None:
+    from envlock import reportcache
+
+    assert reportcache._distribution("envlock") == "torch_envlock"
+    assert reportcache._distribution("packaging") == "packaging"
+    names = ["torch-envlock", "PyYAML", "a.b__c", "zope.interface", "x-_-y"]
+    assert [reportcache._normalized(n) for n in names] == [
+        "torch_envlock", "pyyaml", "a_b_c", "zope_interface", "x_y",
+    ]  # fmt: skip
