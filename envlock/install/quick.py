@@ -208,14 +208,18 @@ def remove_run(run: str) -> None:
 
 
 def _remove_tree(path: str) -> None:
-    """A directory and what it holds; an empty one (RUN/venv once swapped in) without
-    shutil's imports (~1.5 ms after uv: bz2, lzma)."""
-    try:
-        os.rmdir(path)
-    except OSError:
-        import shutil
-
-        shutil.rmtree(path)
+    """A directory and what it holds (RUN/venv once swapped in: empty; RUN/old: the
+    venv a repeat restore replaced), deepest first, links removed and never followed:
+    shutil.rmtree's result without its imports (~2 ms after uv: fnmatch, zlib, bz2,
+    lzma). An entry that cannot be removed raises its OSError, as rmtree does."""
+    with os.scandir(path) as listing:
+        entries = list(listing)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _remove_tree(entry.path)
+        else:
+            os.unlink(entry.path)
+    os.rmdir(path)
 
 
 def which(name: str) -> str | None:

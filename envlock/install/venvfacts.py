@@ -101,7 +101,6 @@ def preload() -> None:
     venv."""
     import resource  # noqa: F401  (probe.system's limits)
 
-    import envlock.livecache
     import envlock.probe.cudalibs
     import envlock.probe.elfscan  # extensions' reader of the .so files uv installs
     import envlock.probe.envvars

@@ -241,3 +241,24 @@ def test_a_venv_built_here_is_the_venv_modules(tmp_path: Path, lock: Path) -> No
     assert ours == tree(build)
     quick._undone(list(begun.made), begun.fd, begun.run)
     assert not venv.exists()
+
+
+def test_a_replaced_venv_is_removed_without_following_its_links(tmp_path: Path) -> None:
+    """remove_run(): RUN's held old venv (a tree with links to a directory outside it,
+    to a sibling and to nothing) goes, deepest first, and the marker with RUN; what a
+    link points to stays."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("kept")
+    run = tmp_path / "DIR" / quick.FIXED_RUN
+    deep = run / "old" / "lib" / "python3.11" / "site-packages" / "six"
+    deep.mkdir(parents=True)
+    (deep / "__init__.py").write_text("")
+    (run / "old" / "lib64").symlink_to("lib")
+    (run / "old" / "linked").symlink_to(outside)
+    (run / "old" / "dangling").symlink_to(tmp_path / "nowhere")
+    (run / "venv").mkdir()
+    quick.write_marker(str(run), "commit")
+    quick.remove_run(str(run))
+    assert sorted(p.name for p in (tmp_path / "DIR").iterdir()) == []
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
