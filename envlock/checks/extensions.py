@@ -142,11 +142,13 @@ def ext_arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
 @check("EL-EXT-TORCH-ABI")
 def ext_torch_abi(ctx: CheckContext) -> Iterator[Finding]:
     t = ctx.facts.torch
-    if not t.installed:
+    # a paste that names torch's release but not its CUDA (DeepSpeed's runtime check, an
+    # untagged "you have 2.1.2") leaves torch unread, yet a build for another release is said
+    if not t.installed and t.version is None:
         return
     torch_abi = t.live.cxx11_abi if t.live is not None else None
     for ext in ctx.facts.extensions.items:
-        reasons = _abi_reasons(ctx, ext, torch_abi)
+        reasons = _abi_reasons(ctx, ext, torch_abi) if t.installed else _release_only(ctx, ext)
         if not reasons:
             continue
         road = _built_for_road(ctx, ext)
@@ -191,12 +193,23 @@ def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None)
     # a CUDA extension beside a CPU-only torch is EL-TORCH-CPU-ONLY's (as EL-EXT-CUDA-MAJOR's)
     cpu_torch = ctx.torch_is_cpu_only and ext.cuda_major is not None
     if _other_release(ext, ctx.torch_version) and not cpu_torch:
-        reasons.append(
-            f"was built for torch {ext.built_for_torch} (its build information), torch here is "
-            f"{version}: its C++/CUDA extension needs that release's libtorch symbols and does "
-            "not load"
-        )
+        reasons.append(_built_for_reason(ext, version))
     return reasons
+
+
+def _release_only(ctx: CheckContext, ext: ExtensionFacts) -> list[str]:
+    """Where torch's release is all the paste says of it: a build for another release."""
+    if not _other_release(ext, Version.of(ctx.facts.torch.version)):
+        return []
+    return [_built_for_reason(ext, ctx.facts.torch.version)]
+
+
+def _built_for_reason(ext: ExtensionFacts, version: str | None) -> str:
+    return (
+        f"was built for torch {ext.built_for_torch} (its build information), torch here is "
+        f"{version}: its C++/CUDA extension needs that release's libtorch symbols and does "
+        "not load"
+    )
 
 
 def _other_release(ext: ExtensionFacts, torch: Version | None) -> bool:

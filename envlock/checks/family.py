@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from envlock.checks.builtfor import other_torch_builds
 from envlock.checks.context import CheckContext
-from envlock.checks.familydev import Problem, public, unreleased
+from envlock.checks.familydev import Problem, public, unreleased, without_cuda
 from envlock.checks.familyfix import member_fix, source_fix, two_installs_fix
 from envlock.checks.pypidefault import consequences, pypi_defaults
 from envlock.checks.registry import check
@@ -316,6 +316,12 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             for d in pypi_defaults(ctx, family, installed)
         ),
         *_vendor(family, ctx.facts.torch.version, installed),
+        *without_cuda(
+            ctx.facts.meta.notes,
+            installed,
+            ctx.facts.packages.unavailable is None,
+            _torch_variant(ctx),
+        ),
     ]
     row = family.row_for_torch(tv)
     by_package: dict[str, list[Problem]] = {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from envlock.matrix import Version
 from envlock.matrix.builds import is_released, torch_origin
 from envlock.matrix.family import Family
+from envlock.pasted.dispatcher import members_without_cuda
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +152,29 @@ def _behind(family: Family, member: str, v: Version, torch: Version) -> int:
     if have not in series or want not in series:
         return 0
     return max(0, series.index(want) - series.index(have))
+
+
+def without_cuda(
+    notes: list[str], installed: dict[str, str], listed: bool, torch_tag: str | None
+) -> Iterator[Problem]:
+    """A member torch's dispatcher found no CUDA kernel in (pasted/dispatcher.py: an operator
+    every CUDA build of it registers for CUDA) beside a torch built for CUDA or ROCm: a build
+    of it without CUDA. A member whose local tag names its variant is the local tags' to
+    judge (a +cpu one) or not this build (a +cu128 one has the kernel); one a package list
+    (`listed`) does not hold is not installed now, and where no list was read the refusal
+    itself says one is."""
+    if torch_tag is None or torch_tag == "cpu":
+        return
+    for member, op in members_without_cuda(notes).items():
+        have = installed.get(member)
+        if (have is not None and "+" in have) or (have is None and listed):
+            continue
+        yield Problem(
+            member,
+            have or "(its version is not in the paste)",
+            f"torch's dispatcher found no CUDA kernel of its operator '{member}::{op}' (the "
+            f"backends it lists have none): a build of {member} without CUDA, torch is "
+            f"+{torch_tag}",
+            "dispatcher",
+            "cpu",
+        )

@@ -17,12 +17,19 @@ one). Read: torch's version, the CUDA it was built with, the toolkit's release a
 runtime version collect_env reads from nvcc too, and a ROCm build's HIP version. ds_report
 prints nothing of CUDA's availability or the GPUs. Read only with torch's own line and the
 report's heading or its "deepspeed info" line: "torch version ..... 2.1" alone is not enough.
+
+"deepspeed wheel compiled w." is the torch and CUDA its ops were built with (torch_info:
+"torch 2.1, cuda 12.1"; "torch 0.0, cuda 0.0" where none was). Where the op table above it
+shows an op installed ("cpu_adam ...... [YES] ...... [OKAY]": prebuilt, not compiled at first
+use), loading it checks that torch against the running one and refuses another release
+(pasted/dscheck.py): DeepSpeed's ops become an extension built for that torch.
 """
 
 from __future__ import annotations
 
 import re
 
+from envlock.pasted.dscheck import deepspeed_ops
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 # the fields read, anywhere in a line: the layout step may have joined a long path's line
@@ -35,6 +42,12 @@ _TORCH = re.compile(TORCH_VERSION)
 _CUDA = re.compile(r"\d{1,2}\.\d{1,2}")
 _HIP = re.compile(r"(\d+\.\d+)\.\d+[\w.-]*")
 _MARKS = ("DeepSpeed general environment info", "deepspeed info ")
+_COMPILED = re.compile(
+    r"deepspeed wheel compiled w\. \.{2,} torch (\d{1,3}\.\d{1,3})(?:, cuda (\d{1,3}\.\d{1,3}))?"
+)
+# an op row whose "installed" column says YES (its colour codes, where kept, before it)
+_INSTALLED = re.compile(r"^[ \t]*[a-z][a-z0-9_]{1,60} ?\.{2,} [^ \t]{0,12}\[YES\]")
+PARTIAL = "read from DeepSpeed's ds_report in the paste, not from its files"
 
 
 def read_ds_report(text: str) -> ToolReading | None:
@@ -62,7 +75,24 @@ def read_ds_report(text: str) -> ToolReading | None:
     nvcc = fields.get("nvcc version", "")
     if _CUDA.fullmatch(nvcc):
         out.put("CUDA runtime version", nvcc)
+    _prebuilt_ops(text, out)
     out.notes.append(
         "DeepSpeed's ds_report ('torch version ....', 'torch cuda version ....'): read"
     )
     return out
+
+
+def _prebuilt_ops(text: str, out: ToolReading) -> None:
+    """DeepSpeed's ops as an extension built for the torch "compiled w." names, where the
+    op table shows one installed (prebuilt) and that torch is a release ("0.0": none)."""
+    compiled = None
+    installed = False
+    for line in text.split("\n"):
+        compiled = compiled or (_COMPILED.search(line) if "compiled w." in line else None)
+        installed = installed or ("[YES]" in line and _INSTALLED.match(line) is not None)
+    if compiled is None or not installed or compiled.group(1) == "0.0":
+        return
+    cuda = compiled.group(2)
+    out.extensions.append(
+        deepspeed_ops(compiled.group(1), None if cuda == "0.0" else cuda, PARTIAL)
+    )
