@@ -8,11 +8,20 @@ and by `yolo checks`; YOLOv5's the same since 2021):
     YOLOv5 🚀 v7.0-72-g064365d Python-3.10.9 torch-1.13.1+cu116 CUDA:0 (Tesla T4, 15110MiB)
                                                                CUDA:1 (Tesla T4, 15110MiB)
 
-YOLOv5 before that format (v4.0, early 2021: select_device's f'YOLOv5 {git_describe() or
-date_modified()} torch {torch.__version__} ', then 'CPU' or one 'CUDA:n (name, 15079MB)' per
-device) names no Python:
+YOLOv5 before that format (2021-01 to 2022-05: select_device's f'YOLOv5 🚀 {git_describe() or
+date_modified()} torch {torch.__version__} ', the emoji from 2021-03, then 'CPU' or one
+'CUDA:n (name, 15079MB)' per device; late 2020: f'Using torch {torch.__version__} ') names no
+Python. Ultralytics' emojis() drops the emoji on Windows, leaving two spaces (yolov5#7639);
+a Windows console may show its UTF-8 bytes as 'ðŸš€':
 
     YOLOv5 v4.0-14-gb75c432 torch 1.7.1 CPU
+    YOLOv5  2022-4-22 torch 1.11.0+cpu CPU
+    Using torch 1.7.0 CUDA:0 (Tesla V100-SXM2-16GB, 16130MB)
+
+A paste holding several of these lines from environments that differ (ultralytics#1495: an
+older run's 'torch-1.8.1+cu111 CUDA:0 (...)' above today's 'torch-2.0.0+cpu CPU') states the
+environment as it is now in its last line: torch and Python are the last line's, and devices
+are read only from the lines of that same torch and Python.
 
 `torch-` (`torch `) is torch.__version__; `CUDA:n (name, MiB)` is printed only where
 torch.cuda.is_available(), one line per device; `CPU (...)`/`MPS (...)` say nothing of CUDA
@@ -43,10 +52,16 @@ _YOLO = re.compile(
     rf"(?:\bUltralytics\b|\bYOLOv\d).{{0,60}}?\bPython-(\d+\.\d+\.\d+) torch-({TORCH_VERSION})"
     r"(?: ?(CUDA:\d{1,2} ?\(.*))?"
 )
+# YOLOv5's 2021-2022 line: the emoji, none, or its bytes shown as cp1252 text; then
+# git_describe() (a tag's 'v4.0-14-gb75c432', or a bare hash) or the file's date ('2022-4-22')
 _YOLO_OLD = re.compile(
-    rf"\bYOLOv5 (?:v\d+\.\d+[\w.-]{{0,40}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}) torch ({TORCH_VERSION})"
-    r" (?:CPU\b|(CUDA:\d{1,2} ?\(.*))"
+    r"\bYOLOv5 (?:[^\sA-Za-z0-9]{1,4} | )?"
+    r"(?:v\d+\.\d+[\w.-]{0,40}|[0-9a-f]{7,40}|\d{4}-\d{1,2}-\d{1,2}) "
+    rf"torch ({TORCH_VERSION}) (?:CPU\b|(CUDA:\d{{1,2}} ?\(.*))"
 )
+# where a device line starts, to split two that a lost line break joined
+_START = re.compile(r"(?=\bUltralytics |\bYOLOv5 |\bUsing torch )")
+_USING = re.compile(rf"^[ \t]*+Using torch ({TORCH_VERSION}) (?:CPU[ \t]*$|(CUDA:\d{{1,2}} ?\(.*))")
 # (the space before '(' or after ',' may be lost where a wrapped line was joined back; the
 # old banner's memory is in 'MB')
 _DEVICE = re.compile(r"CUDA:(\d{1,2}) ?\((.{1,80}), ?\d{1,7}(?:\.\d{1,6})?Mi?B\)[ \t]*$")
@@ -67,29 +82,48 @@ _TORCH_KEYS = ("lightning.torch", "packages.pyTorch_version", "packages.torch")
 
 
 def read_ultralytics(text: str) -> ToolReading | None:
-    """torch, Python and the CUDA devices from Ultralytics' device line; None without it."""
-    out = ToolReading()
+    """torch, Python and the CUDA devices from Ultralytics' device line (the last one where
+    the paste holds several); None without it."""
     lines = text.split("\n")
-    for at, line in enumerate(lines):
-        m = _YOLO.search(line) if "torch-" in line else None
-        old = _YOLO_OLD.search(line) if m is None and "YOLOv5 " in line else None
-        if m is None and old is None:
-            continue
-        if m:
-            out.put("PyTorch version", m.group(2))
-            out.put("Python version", m.group(1))
-        elif old:
-            out.put("PyTorch version", old.group(1))
-        devices = m.group(3) if m else old.group(2) if old else None
-        if devices:
-            _devices(devices, lines[at + 1 :], out)
-        break
-    if "PyTorch version" not in out.fields:
+    found = [(at, b) for at, line in enumerate(lines) for b in _banners(line)]
+    if not found:
         return None
+    torch, python, _ = found[-1][1]
+    out = ToolReading()
+    out.put("PyTorch version", torch)
+    out.put("Python version", python)
+    for at, (other_torch, other_python, devices) in found:
+        if devices and (other_torch, other_python) == (torch, python):
+            _devices(devices, lines[at + 1 :], out)
     out.notes.append(
         "Ultralytics' device line ('Python-3.x torch-2.x CUDA:0 (...)', YOLOv5's older 'torch 1.x CPU'): read"
     )
+    if any(b[:2] != (torch, python) for _, b in found):
+        out.notes.append(
+            f"Ultralytics' device lines name {len({b[:2] for _, b in found})} environments: "
+            f"the last one (torch {torch}) is read as the current one"
+        )
     return out
+
+
+def _banners(line: str) -> list[tuple[str, str | None, str | None]]:
+    """The device lines in one line: a paste that lost a line break between two holds both
+    ('...8192MiB)Ultralytics YOLOv8.0.54 ...', joined back as a wrapped line)."""
+    if "torch" not in line:
+        return []
+    return [b for b in map(_banner, _START.split(line)) if b]
+
+
+def _banner(line: str) -> tuple[str, str | None, str | None] | None:
+    """(torch, Python, the first device) of one device line; None for any other line."""
+    if "torch" not in line:
+        return None
+    m = _YOLO.search(line) if "torch-" in line else None
+    if m:
+        return m.group(2), m.group(1), m.group(3)
+    old = _YOLO_OLD.search(line) if "YOLOv5 " in line else None
+    old = old or (_USING.match(line) if "Using torch " in line else None)
+    return (old.group(1), None, old.group(2)) if old else None
 
 
 def _devices(first: str, rest: list[str], out: ToolReading) -> None:
