@@ -25,6 +25,8 @@ _CONDITION = re.compile(r"^([a-z]+)\s*(>=|<=|==|!=|>|<|=)\s*(\S+)$")
 def container_no_gpu(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.in_container or _has_gpu_nodes(ctx):
         return
+    if ctx.facts.image is None and ctx.facts.driver.source == "pasted":
+        return  # a paste never lists /dev/nvidia* (a plan's facts, with their image, do)
     image = ctx.facts.image
     if image is not None and image.gpu_request_error:
         return  # EL-GPU-REQUEST-FAILED reports it, with the daemon's own error

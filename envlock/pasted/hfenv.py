@@ -19,7 +19,9 @@ the same way, for the keys whose meaning does not depend on the tool: torch's ve
 GPU's name (an NVIDIA one), the driver's version, Python, the platform. A bare "CUDA
 version" is torch's CUDA only in lerobot's list (its own code prints torch's); elsewhere it
 is as often nvidia-smi's, so only a "(Driver 570.181)" beside it is read. A list without a
-torch version is not read at all.
+torch version is not read at all for those keys; its "Platform" (or "OS") naming a container
+runtime ("- Platform: docker", transformers#11658's hand-written list) says the report
+comes from inside a container whatever else the list holds (`container_runtime`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ _DRIVER_IN = re.compile(r"\(driver:?[ \t]*(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\)", re.
 _CUDA_INT = re.compile(r"(\d{1,2})0(\d{1,2})0")  # torch._C._cuda_getCompiledVersion(): 11080
 _PLATFORM = re.compile(r"(?:Linux|Windows|macOS|Darwin)-[\w.-]+")
 _MEMORY = re.compile(r"^(.*?)[ \t]*(?:\([^()]{0,40}\)|,[ \t]*\d+[ \t]*MiB)$")
+# the runtimes whose /dev/shm is a small tmpfs of their own unless told otherwise (Docker and
+# Podman: 64 MiB; a Kubernetes pod: the runtime's); Singularity/Apptainer share the host's
+_RUNTIME = re.compile(r"\b(?:docker|podman|kubernetes|k8s)\b")
 _NVIDIA_WORDS = ("nvidia", "geforce", "quadro", "tesla", "titan", "rtx", "gtx")
 
 _TORCH_KEYS = frozenset(
@@ -121,6 +126,17 @@ def _pair(item: str) -> tuple[str, str] | None:
         return None
     key = " ".join(key.replace("`", "").lower().split())
     return key, value.replace("`", "").strip()
+
+
+def container_runtime(text: str) -> str | None:
+    """The container runtime a list's "Platform" or "OS" value names as a word ("docker",
+    "Ubuntu 22.04 (Docker)"); None when no such line names one."""
+    for key, value in bullet_pairs(text):
+        if key in ("platform", "os"):
+            m = _RUNTIME.search(value.lower())
+            if m:
+                return "kubernetes" if m.group() == "k8s" else m.group()
+    return None
 
 
 def read_env_list(text: str) -> ToolReading | None:

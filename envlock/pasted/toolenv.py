@@ -15,6 +15,10 @@ collect_env lines it is
 readers then read as ever (a real collect_env line wins over a derived one: the first copy
 of a key is kept). A text that is collect_env or sglang's check_env already gets no derived
 lines, only the extension facts and notes.
+
+NCCL's shared-memory failure in a log (envlock/pasted/nccl_log.py) and a hand-written list's
+"Platform: docker" (envlock/pasted/hfenv.container_runtime) are system facts, set in the draft
+directly (`_system_facts`).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from collections.abc import Callable
 from envlock.pasted.bnbdiag import read_bnb_diagnostics
 from envlock.pasted.draft import Draft
 from envlock.pasted.dsreport import read_ds_report
-from envlock.pasted.hfenv import read_env_list
+from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
+from envlock.pasted.nccl_log import read_nccl_log
 from envlock.pasted.templenv import read_template
 from envlock.pasted.toolreading import ToolReading
 from envlock.pasted.torch_import import read_torch_import
@@ -60,7 +65,25 @@ def read_tools(text: str) -> ToolReading | None:
 
 def parse_tool_report(text: str, draft: Draft, parse: Callable[[str, Draft], int]) -> int:
     """`text` into `draft` through `parse` (the collect_env reader, its count), with the
-    collect_env lines other tools' reports in it hold appended; extensions and notes too."""
+    collect_env lines other tools' reports in it hold appended; extensions and notes too;
+    the system facts a log or a hand-written list states (a container, NCCL's /dev/shm)."""
+    return _parse_with_tools(text, draft, parse) + _system_facts(text, draft)
+
+
+def _system_facts(text: str, draft: Draft) -> int:
+    """The container a list names and NCCL's shared-memory failure: how many were read."""
+    runtime = container_runtime(text)
+    if runtime is not None and draft.system.get("container") is None:
+        draft.system["container"] = {
+            "detected": True,
+            "runtime": runtime,
+            "kubernetes": runtime == "kubernetes",
+            "evidence": [f"the report's own list says the platform is {runtime}"],
+        }
+    return (runtime is not None) + read_nccl_log(text, draft)
+
+
+def _parse_with_tools(text: str, draft: Draft, parse: Callable[[str, Draft], int]) -> int:
     from envlock.pasted.check_env import looks_like_check_env
     from envlock.pasted.collect_env import looks_like_collect_env
 
