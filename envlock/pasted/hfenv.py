@@ -29,15 +29,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 # a bullet, or two (a bulleted list quoted as a list item again)
 _BULLET = re.compile(r"^[ \t]{0,4}[-*\u2022][ \t]+(?:[-*\u2022][ \t]+)?(.*)$")
 _BOLD_KEY = re.compile(r"^\*\*([^*:]{1,60}?)(:?)\*\*(:?)[ \t]*(.*)$")
 _KEY = re.compile(r"[A-Za-z0-9_ .()?/`'-]{1,60}")
-_TORCH = re.compile(
-    r"(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?)(?:[ \t]*\(([^()]{0,40})\))?"
-)
+_TORCH = re.compile(rf"({TORCH_VERSION})(?:[ \t]*\(([^()]{{0,40}})\))?")
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?(?:\.?[a-z]+\d*)*")
 _DRIVER = re.compile(r"\d{3}\.\d{1,3}(?:\.\d{1,3})?")
 _DRIVER_IN = re.compile(r"\(driver:?[ \t]*(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\)", re.IGNORECASE)
