@@ -6,13 +6,7 @@ from collections.abc import Iterator
 
 from envlock.checks.accelerators import Accelerator, other_accelerator
 from envlock.checks.context import CheckContext, basename
-from envlock.checks.hints import (
-    build_label,
-    build_road,
-    install_command,
-    pinned_by,
-    remedy_for,
-)
+from envlock.checks.hints import build_label, build_road, install_command, pinned_by, remedy_for
 from envlock.checks.minorcompat import needs_more_than_torch
 from envlock.checks.registry import check
 from envlock.checks.triton import triton_driver_need
@@ -20,6 +14,7 @@ from envlock.checks.wsl import FIX as WSL1_FIX
 from envlock.checks.wsl import wsl1
 from envlock.findings import Finding, Severity
 from envlock.matrix import DriverSupport, Version, cuda_variant
+from envlock.pasted.driverneed import stated_driver_need
 
 # NVML brands of consumer GPUs: forward compatibility is for data-center GPUs
 # and select NGC-ready RTX SKUs only (N3).
@@ -117,6 +112,9 @@ def _judge_versions(
 @check("EL-DRIVER-TOO-OLD")
 def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
     support, torch_cuda, full, floor = _judge(ctx)
+    stated = stated_driver_need(ctx.facts, ctx.matrix, ctx.os_name)  # torch's CUDA unknown
+    if stated is not None and not _all_unservable(ctx) and _driver_exists(ctx, stated.driver):
+        yield stated.finding({**_driver_evidence(ctx), "fix.roads": [stated.road]})
     if support is not DriverSupport.TOO_OLD or _all_unservable(ctx):
         return  # no driver makes any build run on these GPUs: EL-GPU-UNSERVABLE says so
     driver = ctx.driver_version
@@ -148,8 +146,8 @@ def driver_too_old(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _needed(full: Version | None, floor: Version | None, torch_cuda: Version) -> str:
-    """The driver the message names: the toolkit's own (before CUDA 11 there is no
-    minor-version floor), or the major's floor beside it."""
+    """The driver the message names: the toolkit's own (no minor floor before CUDA 11), or
+    the major's floor beside it."""
     if full is not None and floor not in (None, full):
         return f" (needs >= {floor} for any CUDA {torch_cuda.major}.x, >= {full} for {torch_cuda})"
     if full is not None:
@@ -294,8 +292,7 @@ def _gpu_caps(ctx: CheckContext) -> list[Version]:
 
 
 def _all_unservable(ctx: CheckContext) -> bool:
-    """Every GPU here is one no official build serves with any driver (a driver upgrade is
-    then no road at all)."""
+    """Every GPU here is one no official build serves with any driver (no driver road)."""
     from envlock.matrix.advice import unservable
 
     caps = _gpu_caps(ctx)

@@ -9,6 +9,7 @@ from envlock.checks.gpu import gpu_line
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version
+from envlock.pasted.libmessages import refused_formats
 
 BF16_MIN = Version((8, 0))
 TENSOR_CORES_MIN = Version((7, 0))  # Volta: the first fp16 tensor cores
@@ -19,26 +20,38 @@ def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
     old = [g for g in ctx.gpus() if g.capability is not None and g.capability < BF16_MIN]
     if not old:
         return
-    expected = ctx.expects_bf16()
+    refused = refused_formats(ctx.facts.meta.notes)
+    expected = ctx.expects_bf16() or bool(refused)
     names = ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in old)
     yield Finding(
         check_id="EL-BF16-UNSUPPORTED",
         severity=Severity.ERROR if expected else Severity.INFO,
         message=(
             f"GPU(s) {names} lack native bf16 (needs compute capability 8.0): "
-            + (
-                "this job expects bf16 and will fail or run emulated, far slower"
-                if expected
-                else "a job in bf16 fails or runs emulated on them"
-            )
+            + _expected_words(expected, refused)
         ),
         fix=_bf16_fix(ctx, old),
         evidence={
             "gpus": [gpu_line(g) for g in old],
             "bf16_expected": expected,
+            "refused_by_library": refused,
             "ACCELERATE_MIXED_PRECISION": ctx.env("ACCELERATE_MIXED_PRECISION"),
         },
     )
+
+
+def _expected_words(expected: bool, refused: list[str]) -> str:
+    """What the job asked: bf16 (expected, or refused by transformers), or tf32 too, which
+    needs Ampere as well (transformers' '--tf32 requires Ampere or a newer GPU arch')."""
+    if refused:
+        asked = " and ".join(dict.fromkeys(refused))
+        return (
+            f"this job asks for {asked} (transformers refused it for this GPU, by its error in "
+            "the paste): turn it off (--bf16 False / --tf32 False)"
+        )
+    if expected:
+        return "this job expects bf16 and will fail or run emulated, far slower"
+    return "a job in bf16 fails or runs emulated on them"
 
 
 def _bf16_fix(ctx: CheckContext, old: list[Gpu]) -> str:

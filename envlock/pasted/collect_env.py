@@ -132,10 +132,10 @@ class _Reading:
 
 def parse_collect_env(text: str, draft: Draft) -> int:
     """Read collect_env text into `draft`; returns how many known fields were read."""
-    r, heading = _Reading(), False
+    r, heading, said = _Reading(), False, 0
     for raw in text.splitlines():
         line = _QUOTE.sub("", raw.rstrip(), count=1)
-        torch_warnings(line, draft)
+        said += torch_warnings(line, draft)
         accelerator_line(line, draft)
         no_colon = _NO_COLON.match(line)
         if no_colon:
@@ -152,9 +152,10 @@ def parse_collect_env(text: str, draft: Draft) -> int:
     if r.vllm:
         draft.note(VLLM_REPORT)
     python_from_paste_paths(text, draft)
-    # an excerpt cut before its first key may hold only what torch printed on import: its
-    # GPUs and their capabilities, its arch list, its word on the driver are read all the same
-    return len(r.fields) or len(draft.warned_capabilities)
+    # an excerpt cut before its first key, or a paste of torch's own message alone, may hold
+    # only what torch printed: its GPUs and their capabilities, its arch list, the cuDNN it
+    # found, its word on the driver are read all the same (a report of what torch stated)
+    return len(r.fields) or said
 
 
 def _heading(r: _Reading, heading: str) -> bool:

@@ -24,8 +24,10 @@ _CAPABILITY_TAIL = re.compile(r"(\d{2,3}) is not compatible")
 _ARCH_WARNING = re.compile(
     r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
 )
-# "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA
+# "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA,
+# older than torch's (pasted/driverneed.py reads the note it leaves)
 _DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
+TORCH_DRIVER_TOO_OLD = "torch says the NVIDIA driver is older than the CUDA it was built with "
 # torch/backends/cudnn/__init__.py's check, raised at the first cuDNN use ("cuDNN version
 # incompatibility: PyTorch was compiled  against (8, 7, 0) but found runtime version (8, 2, 4)",
 # the two spaces torch's own; torch 1.x: "... compiled against (8, 3, 2) but linked against
@@ -75,8 +77,9 @@ _NVML_HEADS = ("Can't", "Can\u2019t", "Can t", "Cant")
 _WARNING_PREFIX = "Warning: "
 
 
-def torch_warnings(line: str, d: Draft) -> None:
-    """What torch itself printed about this GPU and its own arch list."""
+def torch_warnings(line: str, d: Draft) -> bool:
+    """What torch itself printed about this GPU and its own arch list; whether the line was
+    one of its messages that states a fact (a text of only such lines is still a report)."""
     warned = _capability_warning(line)
     if warned:
         # pasted on one line, the supported list follows the GPU's (voice-cloning-app#60)
@@ -85,28 +88,35 @@ def torch_warnings(line: str, d: Draft) -> None:
         d.note(PIP_LINUX_CUDA_WHEEL)
     if _NO_DRIVER in line:
         d.torch_found_no_driver = True
-        return
+        return True
     if _nvml_warning(line):
         d.torch_nvml_failed = True
+    return _stated(line, d) or warned is not None
+
+
+def _stated(line: str, d: Draft) -> bool:
+    """torch's arch list, the cuDNN it found, the driver's CUDA, an old GPU, its floor, an
+    extension's import error: read from the line; whether any was."""
     m = _ARCH_WARNING.search(line)
     if m:
         d.live.setdefault("arch_flags", m.group(1).split())
-        return
+        return True
     runtime = _cudnn_runtime(line)
     if runtime:
         d.live.setdefault("cudnn_version", runtime)
-        return
+        return True
     m = _DRIVER_WARNING.search(line)
     if m:
         d.set_default(d.driver, "cuda_version", decode_cuda_version(m.group(1)))
-        return
+        d.note(f"{TORCH_DRIVER_TOO_OLD}(found version {m.group(1)})")
+        return True
     warned = _old_gpu_warning(line)
     if warned:
         d.warned_capabilities[warned[0]] = warned[1]
     floor = _floor(line)
     if floor:
         d.live.setdefault("min_capability", floor)
-    _extension_import_error(line, d)
+    return bool(warned or floor) | _extension_import_error(line, d)
 
 
 def _after(line: str, literal: str, tail: re.Pattern[str]) -> re.Match[str] | None:
@@ -132,8 +142,8 @@ def _cudnn_runtime(line: str) -> str | None:
     return ".".join(tail.groups()) if tail else None
 
 
-def _extension_import_error(line: str, d: Draft) -> None:
-    """An extension that failed to import for want of a CUDA major's runtime."""
+def _extension_import_error(line: str, d: Draft) -> bool:
+    """An extension that failed to import for want of a CUDA major's runtime; whether one did."""
     at = line.find(_IMPORT_ERROR)
     m = _IMPORT_ERROR_TAIL.match(line, at + len(_IMPORT_ERROR)) if at >= 0 else None
     if m and not any(e.get("file") == m.group(1) for e in d.extensions):
@@ -146,6 +156,7 @@ def _extension_import_error(line: str, d: Draft) -> None:
                 "partial": "read from its import error in the paste, not from its file",
             }
         )
+    return m is not None
 
 
 def _nvml_warning(line: str) -> bool:

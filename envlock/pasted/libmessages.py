@@ -1,0 +1,113 @@
+"""A library's or a container's own refusal, read as the fact it states (issue 21, session 10).
+
+- torch's "Torch not compiled with CUDA enabled" (torch/cuda/__init__.py's _lazy_init, raised
+  only where torch._C has no CUDA: a build without CUDA): "CUDA used to build PyTorch: None",
+  as collect_env prints it for such a build; not where the paste shows torch itself with a
+  +cuNNN tag (then the message is another moment's or another interpreter's);
+- transformers' TrainingArguments refusals (src/transformers/training_args.py): "Your setup
+  doesn't support bf16/gpu" (4.21 on; "Your setup doesn't support bf16. You need Ampere GPU,
+  torch>=1.10, cuda>=11.0" before) where bf16 was asked on a GPU below Ampere, and "--tf32
+  requires Ampere or a newer GPU arch, cuda>=11 and torch>=1.7" where tf32 was: the job asks
+  for a number format of compute capability 8.0 (a note checks/precision.py reads back);
+- the NGC containers' entrypoint banner (/opt/nvidia/entrypoint.d, nvidia_entrypoint.sh):
+  "ERROR: This container was built for NVIDIA Driver Release 450.36 or later, but version
+  440.100 was detected and compatibility mode is UNAVAILABLE." (the lines wrap at "but"):
+  the host's driver, and the driver the image's CUDA needs (a note checks/driver.py reads).
+
+Each literal is found with str.find and a bounded match runs from there: linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from envlock.pasted.toolreading import ToolReading
+
+_NOT_COMPILED = "Torch not compiled with CUDA enabled"
+# a torch version with a CUDA tag near "torch" (not torchvision's, torchaudio's)
+_CUDA_TAG = "+cu"
+_TAG_DIGIT = re.compile(r"\d")
+_FAMILY_TAIL = re.compile(r"[A-Za-z_]")
+_TAG_REACH = 60
+
+# transformers' refusals, and the format each says the job asked for
+_REFUSALS = (
+    ("Your setup doesn't support bf16/gpu", "bf16"),
+    ("Your setup doesn't support bf16. You need Ampere GPU", "bf16"),
+    ("--tf32 requires Ampere or a newer GPU arch", "tf32"),
+)
+# the note each refusal leaves; checks/precision.py reads the format back from its tail
+PRECISION_REFUSED = (
+    "transformers refused a number format this GPU lacks, by its error in the paste: "
+)
+
+_NGC = "This container was built for NVIDIA Driver Release "
+_NGC_TAIL = re.compile(
+    r"(\d{3}\.\d{1,3}(?:\.\d{1,3})?) or later, but[\s*>-]{0,40}version (\d{3}\.\d{1,3}(?:\.\d{1,3})?)"
+    r" was detected and compatibility mode is UNAVAILABLE"
+)
+# the note the banner leaves; checks/driver.py reads the driver the image needs from its tail
+CONTAINER_DRIVER = (
+    "the container's start-up banner (NVIDIA NGC) says its CUDA needs a newer driver: "
+)
+_CONTAINER_TAIL = re.compile(r"\[needs (\d{3}\.\d{1,3}(?:\.\d{1,3})?)\]$")
+
+
+def read_lib_messages(text: str) -> ToolReading | None:
+    """The facts the libraries' and the container's own refusals in `text` state."""
+    out = ToolReading()
+    if _NOT_COMPILED in text and not _torch_tagged_cuda(text):
+        out.put("CUDA used to build PyTorch", "None")
+        out.notes.append(f"torch says '{_NOT_COMPILED}': a build without CUDA")
+    for literal, number_format in _REFUSALS:
+        if literal in text.replace("\u2019", "'"):
+            out.notes.append(f"{PRECISION_REFUSED}'{literal}' [{number_format}]")
+    container = _ngc_banner(text)
+    if container:
+        needs, found = container
+        out.put("Nvidia driver version", found)
+        out.notes.append(
+            f"{CONTAINER_DRIVER}built for NVIDIA driver {needs} or later, {found} detected, "
+            f"compatibility mode UNAVAILABLE [needs {needs}]"
+        )
+    return out if out.fields or out.notes else None
+
+
+def _torch_tagged_cuda(text: str) -> bool:
+    """Whether a "+cuNNN" version in the text is torch's own: the nearest torch-family name
+    before it is "torch" (or "pytorch"), not torchvision or torchaudio."""
+    at = text.find(_CUDA_TAG)
+    while at >= 0:
+        if _TAG_DIGIT.match(text, at + len(_CUDA_TAG)):
+            window = text[max(0, at - _TAG_REACH) : at].lower()
+            name = window.rfind("torch")
+            if name >= 0 and not _FAMILY_TAIL.match(window, name + 5):
+                return True
+        at = text.find(_CUDA_TAG, at + 1)
+    return False
+
+
+def _ngc_banner(text: str) -> tuple[str, str] | None:
+    """(driver needed, driver found) of the NGC banner's ERROR line."""
+    at = text.find(_NGC)
+    while at >= 0:
+        m = _NGC_TAIL.match(text, at + len(_NGC))
+        if m:
+            return m.group(1), m.group(2)
+        at = text.find(_NGC, at + 1)
+    return None
+
+
+def refused_formats(notes: list[str]) -> list[str]:
+    """The number formats ("bf16", "tf32") a library refused, by the notes the reading left."""
+    return [n[n.rfind("[") + 1 : -1] for n in notes if n.startswith(PRECISION_REFUSED)]
+
+
+def container_driver_need(notes: list[str]) -> str | None:
+    """The driver the container's banner says its CUDA needs ("450.36"), or None."""
+    for note in notes:
+        if note.startswith(CONTAINER_DRIVER):
+            m = _CONTAINER_TAIL.search(note)
+            if m:
+                return m.group(1)
+    return None

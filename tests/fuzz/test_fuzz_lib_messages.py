@@ -1,0 +1,112 @@
+"""The readers of a Python session's prints (envlock/pasted/repl.py) and of torch's,
+transformers' and the NGC banner's own refusals (envlock/pasted/libmessages.py) on outside
+input: random compositions of real lines and mangled pieces end in Facts or one FactsError
+line, never a traceback; the torch version read is one the text holds, a GPU's capability
+one printed beside its name; adversarial 1 MB lines built from their patterns' fragments
+finish within the bound (tests/fuzz/pastes.py's harness, CPU-bounded per example)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from envlock.pasted.libmessages import read_lib_messages
+from envlock.pasted.repl import read_repl
+from tests.fuzz import pastes
+from tests.pasted import test_lib_messages as cases
+
+pytestmark = pytest.mark.fuzz
+
+REPORTS = [
+    "audiocraft-186.txt",
+    "gladia-928.txt",
+    "Langchain-Chatchat-2420.txt",
+    "yolov5-231.txt",
+    "FastChat-1191.txt",
+    "ChatGLM-6B-920.txt",
+]
+LINES = pastes.lines_of(
+    [
+        *(cases._report(name) for name in REPORTS),
+        cases.CUDNN_ERROR,
+        cases.A100_PROPS,
+        cases.V100_PROPS,
+        cases.BF16_REFUSAL,
+        cases.TF32_REFUSAL,
+        cases.NGC_BANNER,
+        ">>> torch.__version__\n'2.1.0+cu121'\n>>> torch.version.cuda\n'12.1'",
+        "Python 3.10.6 (tags/v3.10.6:9c7b4bd, Aug  1 2022, 21:53:49) [MSC v.1932 64 bit "
+        "(AMD64)] on win32",
+    ]
+)
+PIECES = st.sampled_from(
+    [
+        "torch.__version__",
+        "torch.version.cuda",
+        ": ",
+        " = ",
+        "'",
+        "+cu118",
+        "None",
+        "\n",
+        "CudaDeviceProperties(name='",
+        ", major=",
+        "Torch not compiled with CUDA enabled",
+        "[GCC 9.4.0] on linux",
+        "> ",
+    ]
+)
+
+
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, 30))
+def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    facts = pastes.read_or_refuse(text)
+    if facts is None:
+        return
+    for gpu in facts.driver.gpus or []:
+        if gpu.compute_capability is not None and gpu.name in text:
+            major, minor = gpu.compute_capability.split(".")
+            assert f"major={major}, minor={minor}" in text or "capability" in text
+
+
+@pastes.PASTE
+@given(
+    lines=pastes.real_lines(LINES, pastes.MANGLED_LINES),
+    cuts=pastes.cut_list(PIECES, 200),
+)
+def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
+    text = pastes.mangle(lines, cuts)
+    read_repl(text)
+    read_lib_messages(text)
+    pastes.checked(text)
+
+
+@pastes.PASTE
+@given(text=pastes.ANY_TEXT)
+def test_random_text_never_raises(text: str) -> None:
+    read_repl(text)
+    read_lib_messages(text)
+    pastes.checked(text)
+
+
+# (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
+ADVERSARIAL = [
+    ("", "torch.__version__", " x"),
+    ("torch.__version__: '", "2.0.1+cu118", "' x"),
+    ("", "CudaDeviceProperties(name='", "a"),
+    ("CudaDeviceProperties(name='", "a', major=7, minor=", "x"),
+    ("Python 3.8.12 ", "| (default, ", "x"),
+    ("", "+cu118 torch", " x"),
+    ("", "This container was built for NVIDIA Driver Release 450.36 or later, but ", "x"),
+    ("", "Your setup doesn't support bf16", "/x"),
+]
+
+
+@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
+def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
+    pastes.assert_in_bound(
+        (read_repl, read_lib_messages), pastes.adversarial_line(case), repr(case)
+    )
