@@ -9,9 +9,10 @@ by hand), the checklist of PyTorch's old bug-report template and its copies, fil
 System Information), stable-diffusion-webui's footer, version check and Sysinfo
 (envlock/pasted/webui.py), DeepSpeed's ds_report (envlock/pasted/dsreport.py), Ultralytics'
 device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `python -m
-bitsandbytes` (envlock/pasted/bnbdiag.py). Each reader turns what is unambiguous into the
-collect_env lines it is
-(`PyTorch version: ...`, `GPU 0: ...`); they are appended to the text, which the collect_env
+bitsandbytes` (envlock/pasted/bnbdiag.py), a Python session's prints (envlock/pasted/repl.py)
+and the refusals of torch, transformers and NVIDIA's containers that state a fact
+(envlock/pasted/libmessages.py). Each reader turns what is unambiguous into the collect_env
+lines it is (`PyTorch version: ...`, `GPU 0: ...`); they are appended to the text, which the collect_env
 readers then read as ever (a real collect_env line wins over a derived one: the first copy
 of a key is kept). A text that is collect_env or sglang's check_env already gets no derived
 lines, only the extension facts and notes.
@@ -30,7 +31,9 @@ from envlock.pasted.draft import Draft
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
+from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.nccl_log import read_nccl_log
+from envlock.pasted.repl import read_repl
 from envlock.pasted.templenv import read_template
 from envlock.pasted.toolreading import ToolReading
 from envlock.pasted.torch_import import read_torch_import
@@ -48,6 +51,8 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_ultralytics,
     read_lightning,
     read_bnb_diagnostics,
+    read_repl,  # a Python session's prints (torch's version and CUDA, the GPUs' properties)
+    read_lib_messages,  # torch's, transformers' and the NGC banner's own refusals
     read_torch_import,  # last: its 'PyTorch version: N/A' never hides a version another read
 )
 
