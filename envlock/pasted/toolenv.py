@@ -11,7 +11,9 @@ System Information), stable-diffusion-webui's footer, version check and Sysinfo
 device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `python -m
 bitsandbytes` (envlock/pasted/bnbdiag.py), a Python session's prints (envlock/pasted/repl.py)
 and the refusals of torch, transformers and NVIDIA's containers that state a fact
-(envlock/pasted/libmessages.py). Each reader turns what is unambiguous into the collect_env
+(envlock/pasted/libmessages.py), DeepSpeed's refusal of its prebuilt ops
+(envlock/pasted/dscheck.py) and torch's dispatcher refusing a family member's operator on CUDA
+(envlock/pasted/dispatcher.py). Each reader turns what is unambiguous into the collect_env
 lines it is (`PyTorch version: ...`, `GPU 0: ...`); they are appended to the text, which the collect_env
 readers then read as ever (a real collect_env line wins over a derived one: the first copy
 of a key is kept). A text that is collect_env or sglang's check_env already gets no derived
@@ -27,7 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from envlock.pasted.bnbdiag import read_bnb_diagnostics
+from envlock.pasted.dispatcher import read_dispatcher
 from envlock.pasted.draft import Draft
+from envlock.pasted.dscheck import read_ds_check
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
@@ -53,6 +57,8 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_bnb_diagnostics,
     read_repl,  # a Python session's prints (torch's version and CUDA, the GPUs' properties)
     read_lib_messages,  # torch's, transformers' and the NGC banner's own refusals
+    read_ds_check,  # DeepSpeed's refusal of its prebuilt ops (another torch, another CUDA)
+    read_dispatcher,  # torch's dispatcher: a family member's operator with no CUDA kernel
     read_torch_import,  # last: its 'PyTorch version: N/A' never hides a version another read
 )
 
