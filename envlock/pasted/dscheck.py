@@ -19,7 +19,7 @@ torch=1.7, cuda=11.0, runtime versions:torch=1.8, cuda=11.1".
 Read: the running torch's release and CUDA (its version as DeepSpeed prints it, major.minor)
 and DeepSpeed's ops as an extension built for the other torch release (EL-EXT-TORCH-ABI,
 checks/extensions.py) or CUDA major (EL-EXT-CUDA-MAJOR). A CUDA minor DeepSpeed refuses
-within one major is said in a note: no check of envlock's states it.
+within one major, or another HIP, is said in a note: no check of envlock's states it.
 """
 
 from __future__ import annotations
@@ -88,11 +88,12 @@ def _reading(pairs: dict[str, tuple[str, str]]) -> ToolReading:
     elif cuda and cuda[0].split(".")[0] != cuda[1].split(".")[0]:
         # the same torch release (DeepSpeed checks it first): built for another CUDA major
         out.extensions.append(deepspeed_ops(None, built_cuda, PARTIAL))
-    elif cuda and cuda[0] != cuda[1]:
-        out.notes.append(
-            f"DeepSpeed's ops were built for CUDA {cuda[0]}, torch uses CUDA {cuda[1]}: "
-            "DeepSpeed refuses to load them (its runtime check); reinstall DeepSpeed for "
-            "this torch"
-        )
+    for name, pair in (("CUDA", cuda), ("HIP", hip)):
+        if pair and pair[0] != pair[1] and not out.extensions:
+            out.notes.append(
+                f"DeepSpeed's ops were built for {name} {pair[0]}, torch uses {name} {pair[1]}: "
+                "DeepSpeed refuses to load them (its runtime check); reinstall DeepSpeed for "
+                "this torch"
+            )
     out.notes.append("DeepSpeed's runtime check ('... version mismatch! DeepSpeed ops ...'): read")
     return out
