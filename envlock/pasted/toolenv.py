@@ -8,8 +8,9 @@ by hand), the checklist of PyTorch's old bug-report template and its copies, fil
 (envlock/pasted/launchlog.py: SD.Next, kohya_ss, Unsloth's banner, ComfyUI's start-up and
 System Information), stable-diffusion-webui's footer, version check and Sysinfo
 (envlock/pasted/webui.py), DeepSpeed's ds_report (envlock/pasted/dsreport.py), Ultralytics'
-device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `python -m
-bitsandbytes` (envlock/pasted/bnbdiag.py), a Python session's prints (envlock/pasted/repl.py)
+device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `yolo checks`'
+table (envlock/pasted/yolochecks.py), pip's own install output (envlock/pasted/pipout.py),
+`python -m bitsandbytes` (envlock/pasted/bnbdiag.py), a Python session's prints (envlock/pasted/repl.py)
 and the refusals of torch, transformers and NVIDIA's containers that state a fact
 (envlock/pasted/libmessages.py), DeepSpeed's refusal of its prebuilt ops
 (envlock/pasted/dscheck.py) and torch's dispatcher refusing a family member's operator on CUDA
@@ -37,6 +38,7 @@ from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.nccl_log import read_nccl_log
+from envlock.pasted.pipout import read_pip_output
 from envlock.pasted.repl import read_repl
 from envlock.pasted.templenv import read_template
 from envlock.pasted.toolreading import ToolReading
@@ -44,6 +46,7 @@ from envlock.pasted.torch_import import read_torch_import
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
 from envlock.pasted.webui import read_webui
 from envlock.pasted.xformers_info import read_xformers
+from envlock.pasted.yolochecks import read_yolo_checks
 
 READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_env_list,
@@ -53,8 +56,10 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_webui,
     read_ds_report,
     read_ultralytics,
+    read_yolo_checks,
     read_lightning,
     read_bnb_diagnostics,
+    read_pip_output,
     read_repl,  # a Python session's prints (torch's version and CUDA, the GPUs' properties)
     read_lib_messages,  # torch's, transformers' and the NGC banner's own refusals
     read_ds_check,  # DeepSpeed's refusal of its prebuilt ops (another torch, another CUDA)
