@@ -13,11 +13,21 @@ from packaging.version import Version as PackagingVersion
 from envlock.checks.context import CheckContext
 from envlock.checks.hints import installed_here, pinned_by, split_variantless, uninstalled_first
 from envlock.matrix import DriverSupport, Version, variant_cuda
-from envlock.matrix.advice import INDEX_URL
 from envlock.matrix.builds import CondaTorch
-from envlock.matrix.family import PAIRED, Family, FamilyRow, index_for, pip_line
+from envlock.matrix.family import (
+    PAIRED,
+    Family,
+    FamilyRow,
+    elsewhere,
+    index_for,
+    load_family,
+    load_indexes,
+    pip_line,
+)
 
 _REPOS = {"torchvision": "vision", "torchaudio": "audio", "torchtext": "text"}
+# where a pip line's index option begins (after it, `keep` would name the index's package)
+_OPTIONS = (" --index-url ", " --extra-index-url ", " -f ", " as their +")
 # a nightly build: its series and night ("0.15.0.dev20221203+cpu" -> "0.15.0", "20221203")
 _NIGHTLY = re.compile(r"^(\d+(?:\.\d+)*)\.dev(\d{8})(?:\+|$)")
 
@@ -30,13 +40,33 @@ def nightly_fix(package: str, version: str, torch_version: str | None, tag: str 
     member, torch = _NIGHTLY.match(version), _NIGHTLY.match(torch_version or "")
     if member is None or torch is None or not tag:
         return ""
-    index = f"{INDEX_URL}nightly/{tag}"
+    indexes = load_indexes()
+    index = indexes.nightly_index(tag)
+    if index is None:  # a retired tag (cu117): its nightly index is gone with all its nights
+        gone = (
+            f"download.pytorch.org publishes no nightly index for {tag} any more (pytorch.org "
+            f"names nightly indexes for {', '.join(indexes.nightly)})"
+        )
+        return f"{gone}: {_released(package, member.group(1), tag)}"
     pin = f"{package}=={member.group(1)}.dev{torch.group(2)}"
     return (
         f'pip install --pre --no-deps --force-reinstall "{pin}" --index-url {index} (the '
         f"nightly index keeps recent nights only: where {torch.group(2)}'s is gone, reinstall "
         f"torch and {package} together from it, with --pre)"
     )
+
+
+def _released(package: str, series: str, tag: str) -> str:
+    """torch and `package` moved together to the release the nightly member's series became
+    (torchvision 0.15.0.dev -> torch 2.0), from that release's index for `tag`."""
+    row = load_family().torch_for(package, Version.parse(series))
+    index = index_for(row.torch, tag) if row is not None else None
+    if row is None or index is None or index.form == "find-links":
+        return f"install torch and {package} together from one of those with --pre"
+    pins = f'"torch=={row.torch}.*" "{package}=={row.members[package]}.*"'
+    # uninstalled first: pip takes the installed nightly as satisfying "==0.15.*"
+    line = f"pip uninstall -y torch {package} && pip install {pins} {index.option}"
+    return f"move torch and {package} to their release together: {line}"
 
 
 def _held(ctx: CheckContext) -> set[str]:
@@ -59,13 +89,15 @@ def _older_tag(ctx: CheckContext, release: Version, torch_tag: str | None) -> st
     return max(older)[1] if older else ""
 
 
-def _pip(pins: dict[str, Version], tag: str | None, keep: str = "") -> str:
+def _pip(
+    pins: dict[str, Version], tag: str | None, keep: str = "", torch: str | None = None
+) -> str:
     """pip_line, with the members published without CUDA/CPU builds (torchtext; torchaudio
     before 0.10, as hints.install_line) in their own line from PyPI: no variant index is
     known to carry them, and pip would answer "No matching distribution" there. `keep`
     (kept_torch's pin) goes into each line."""
     plain, rest = split_variantless(pins)
-    lines = [pip_line(rest, tag)] if rest else []
+    lines = [pip_line(rest, tag, torch)] if rest else []
     if plain:
         lines.append(pip_line(plain, None))
     return " && ".join(_keeping(line, keep) for line in lines)
@@ -73,10 +105,10 @@ def _pip(pins: dict[str, Version], tag: str | None, keep: str = "") -> str:
 
 def _keeping(line: str, keep: str) -> str:
     """`line` (pip install "member==X.Y.*" ...) with `keep` after its last pin."""
-    if not keep:
-        return line
-    head, sep, index = line.partition(" --index-url ")
-    return f"{head} {keep}{sep}{index}"
+    if not keep or not line.startswith(("pip install ", "install ")):
+        return line  # a member from the place torch came from (elsewhere()) keeps torch there
+    cut = min((i for o in _OPTIONS if (i := line.find(o)) >= 0), default=len(line))
+    return f"{line[:cut]} {keep}{line[cut:]}"
 
 
 def kept_torch(ctx: CheckContext) -> str:
@@ -121,7 +153,8 @@ def member_fix(
         return line
     if row is not None and package in row.members:
         pin = {package: row.members[package].truncate(2)}
-        line = uninstalled_first(pin, installed_here(ctx), _pip(pin, torch_tag, kept_torch(ctx)))
+        pip = _pip(pin, torch_tag, kept_torch(ctx), ctx.facts.torch.version)
+        line = uninstalled_first(pin, installed_here(ctx), pip)
         other = family.torch_for(package, public) if public is not None else None
         tag = _older_tag(ctx, other.torch, torch_tag) if other is not None else ""
         if (kept := pinned_by(ctx)) is not None:
@@ -130,8 +163,10 @@ def member_fix(
             held = _held(ctx)
             pins = {"torch": other.torch, package: other.members[package]}
             pins |= {m: s for m, s in other.members.items() if m != package and m in held}
-            line += f"; or move torch to the release {package} {version} was built for: "
-            line += _pip(pins, tag)
+            move = _pip(pins, tag)
+            if move.startswith("pip install "):  # a release with no index to name: no road
+                line += f"; or move torch to the release {package} {version} was built for: "
+                line += move
         return line
     # not a member the matrix pairs: a package built for another torch
     return (
@@ -153,11 +188,18 @@ def two_installs_fix(
         f"--force-reinstall pytorch={conda_version}{_channels(ctx, built)}"
     )
     public, _, tag = pip_version.partition("+")
-    index = index_for(tag)
+    index = index_for(Version.of(public), tag)
+    # a find-links page holds every build: the pin carries the tag, as pytorch.org's does
+    pin = pip_version if index is not None and index.form == "find-links" else public
     pip_road = (
         f"conda remove --force pytorch, then pip install --force-reinstall --no-deps "
-        f'"torch=={public}"' + (f" --index-url {index}" if index else "")
+        f'"torch=={pin}"' + (f" {index.option}" if index else "")
     )
+    if tag and index is None:
+        pip_road = (
+            f"conda remove --force pytorch, then reinstall torch {pip_version} with "
+            f"--force-reinstall --no-deps from the place it came from ({_unlisted(pip_version)})"
+        )
     if (kept := pinned_by(ctx)) is not None:
         return f"keep pip's torch {pip_version} ({kept}): {pip_road}"
     why = _conda_build_unusable(ctx, built)
@@ -167,6 +209,11 @@ def two_installs_fix(
         f"keep one installer for torch and its family: {conda_road}; or conda remove "
         "--force pytorch and install torch with pip alone"
     )
+
+
+def _unlisted(torch: str) -> str:
+    """Why no index is named for this torch build (elsewhere()'s first clause)."""
+    return elsewhere("torch", torch, torch.partition("+")[2]).partition(":")[0]
 
 
 def _channels(ctx: CheckContext, built: CondaTorch | None) -> str:

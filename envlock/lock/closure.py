@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,9 @@ _V1_0_PREFIXES = ("nvidia-", "cuda-")
 # Packages whose build follows torch's CUDA variant: a restore with another variant
 # lets the installer choose them for that variant instead of the locked ones.
 _VARIANT_PREFIXES = ("nvidia-", "cuda-")
+# the CUDA and CPU tags, whose index torch.toml's variants name (cu130, cpu); any other tag
+# (rocm6.2.3, xpu) is looked up in matrix/indexes.toml
+_CUDA_OR_CPU = re.compile(r"cu\d{2,3}|cpu")
 VARIANT_PACKAGES = frozenset({"triton", "pytorch-triton"})
 TORCH_FAMILY = frozenset({"torch", "torchvision", "torchaudio"})
 
@@ -98,7 +102,8 @@ def torch_index(version: str | None) -> str | None:
     if not version:
         return None
     if "+" in version:
-        return _pytorch_index(version.split("+", 1)[1])
+        public, _, tag = version.partition("+")
+        return _pytorch_index(tag) if _CUDA_OR_CPU.fullmatch(tag) else _listed_index(public, tag)
     return DEFAULT_INDEX
 
 
@@ -107,6 +112,17 @@ def _pytorch_index(variant: str) -> str:
     from envlock.matrix.advice import INDEX_URL
 
     return INDEX_URL + variant
+
+
+def _listed_index(public: str, tag: str) -> str | None:
+    """A ROCm, XPU or other tag's index only where pytorch.org's install commands name it
+    for that release (matrix/indexes.toml): AMD's 2.3.0+rocm6.2.3 (repo.radeon.com) has
+    none on download.pytorch.org. The table loads only for such tags."""
+    from envlock.matrix.family import index_for
+    from envlock.matrix.versions import Version
+
+    index = index_for(Version.of(public), tag)
+    return index.url if index is not None and index.form != "find-links" else None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envlock.matrix.advice import INDEX_URL
-from envlock.matrix.loader import MatrixError, checked_source, read_documents, read_toml
+from envlock.matrix.loader import (
+    MatrixError,
+    checked_source,
+    load_matrix,
+    read_documents,
+    read_toml,
+)
+from envlock.matrix.model import Matrix
 from envlock.matrix.versions import Version
 
 # The distributions released in lockstep with torch, and what a row may name.
@@ -117,19 +124,165 @@ def load_family() -> Family:
     return parse_family(doc, set(read_documents()["sources.toml"]["sources"]))
 
 
-def index_for(local_tag: str | None) -> str | None:
-    """download.pytorch.org's index for a local tag ("cu130", "cpu", "rocm6.4"); None for a
-    wheel from PyPI itself (no local tag) or a tag that names no index."""
-    if not local_tag:
+# pytorch.org's pip option of a row (indexes.toml `form`) -> how it reads in a pip line
+_OPTION = {"index-url": "--index-url", "extra-index-url": "--extra-index-url", "find-links": "-f"}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IndexRow:
+    """indexes.toml's row: the releases (exact X.Y.Z, or one X.Y series) and their builds."""
+
+    torch: tuple[tuple[int, ...], ...]
+    form: str  # a key of _OPTION
+    base: str  # the index base, or the find-links page ("{tag}": the build's own page)
+    rocm: tuple[str, ...] | None  # None: the release's ROCm indexes are not recorded
+    tags: tuple[str, ...] | None = None  # the row's whole set, where the page names it
+    source: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WheelIndex:
+    """Where pytorch.org's install command for one (release, tag) build points pip."""
+
+    form: str
+    url: str
+
+    @property
+    def option(self) -> str:
+        return f"{_OPTION[self.form]} {self.url}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Indexes:
+    rows: tuple[IndexRow, ...]
+    cuda: dict[tuple[int, ...], tuple[str, ...]]  # series -> torch.toml's CUDA variants
+    nightly: tuple[str, ...]  # the tags of the nightly indexes published today
+
+    def _rows_for(self, torch: Version) -> list[IndexRow]:
+        """The row of an exact release; for a series, its row or every patch's."""
+        parts = torch.parts
+        exact = [r for r in self.rows if parts[:3] in r.torch] if len(parts) >= 3 else []
+        return exact or [r for r in self.rows if any(t[:2] == parts[:2] for t in r.torch)]
+
+    def _holds(self, row: IndexRow, series: tuple[int, ...], tag: str) -> bool:
+        if row.tags is not None:
+            return tag in row.tags
+        return tag == "cpu" or tag in (row.rocm or ()) or tag in self.cuda.get(series, ())
+
+    def recorded(self, torch: Version) -> bool:
+        """Whether the table holds every build pytorch.org names for this release (its
+        ROCm ones too): a tag it lacks is then no download.pytorch.org build."""
+        rows = self._rows_for(torch)
+        return bool(rows) and all(r.rocm is not None for r in rows)
+
+    def index(self, torch: Version, tag: str) -> WheelIndex | None:
+        """pytorch.org's index (or find-links page) for torch `torch`'s build `tag`; None
+        where the table holds no such pair. For a series, the newest of its releases that
+        has the build (pip's `torch==X.Y.*` takes the newest the index holds)."""
+        tag = tag.lower()
+        rows = [r for r in self._rows_for(torch) if self._holds(r, torch.parts[:2], tag)]
+        if not rows:
+            return None
+        row = max(rows, key=lambda r: max(r.torch))
+        if row.form == "find-links":
+            return WheelIndex(form=row.form, url=row.base.replace("{tag}", tag))
+        return WheelIndex(form=row.form, url=row.base + tag)
+
+    def nightly_index(self, tag: str) -> str | None:
+        return f"{INDEX_URL}nightly/{tag}" if tag.lower() in self.nightly else None
+
+
+def parse_indexes(doc: dict[str, Any], sources: set[str], matrix: Matrix) -> Indexes:
+    rows = []
+    for i, e in enumerate(doc.get("index", [])):
+        path = f"indexes.toml:index[{i}]"
+        src = checked_source(e, path, sources)
+        form = e.get("form")
+        if form not in _OPTION or (form == "find-links") != ("find-links" in e):
+            raise MatrixError(f"in '{path}.form': {form!r} (find-links rows name their page)")
+        try:
+            torch = tuple(Version.parse(str(t)).parts for t in e["torch"])
+        except (KeyError, ValueError) as exc:
+            raise MatrixError(f"in '{path}.torch': {exc}") from None
+        base = e["find-links"] if form == "find-links" else e.get("index", INDEX_URL)
+        tags = e.get("tags")
+        rows.append(
+            IndexRow(
+                torch=torch,
+                form=form,
+                base=str(base),
+                rocm=tuple(e["rocm"]) if "rocm" in e else None,
+                tags=tuple(tags) if tags is not None else None,
+                source=tuple(src),
+            )
+        )
+    nightly = doc.get("nightly", {})
+    checked_source(nightly, "indexes.toml:nightly", sources)
+    cuda = {r.release.parts[:2]: tuple(v.name for v in r.variants) for r in matrix.torch}
+    return Indexes(rows=tuple(rows), cuda=cuda, nightly=tuple(nightly.get("tags", ())))
+
+
+@functools.cache
+def load_indexes() -> Indexes:
+    doc = read_toml("indexes.toml")
+    sources = set(read_documents()["sources.toml"]["sources"])
+    return parse_indexes(doc, sources, load_matrix())
+
+
+def index_for(torch: Version | None, local_tag: str | None) -> WheelIndex | None:
+    """download.pytorch.org's index for torch `torch` (a release or a series) built as
+    `local_tag` ("cu130", "cpu", "rocm6.4"); None for a wheel from PyPI itself (no local
+    tag) and for a pair pytorch.org's install commands do not name (AMD's +rocm6.2.3)."""
+    if not local_tag or torch is None:
         return None
-    tag = local_tag.lower()
-    if tag == "cpu" or tag.startswith(("cu", "rocm", "xpu")):
-        return INDEX_URL + tag
-    return None
+    return load_indexes().index(torch, local_tag)
 
 
-def pip_line(pins: dict[str, Version], local_tag: str | None) -> str:
-    """pip install "torchvision==0.29.*" ... --index-url <torch's index>."""
+def elsewhere(names: str, torch: str, tag: str) -> str:
+    """The fix where no index pytorch.org names holds torch's build: the members from the
+    place torch came from, built for it. Where the table holds all of the release's builds
+    (`Indexes.recorded`), the tag is no download.pytorch.org build at all."""
+    release = Version.of(torch.partition("+")[0])
+    if release is not None and load_indexes().recorded(release):
+        amd = (
+            " (AMD's repo.radeon.com ROCm builds carry such tags)" if tag.startswith("rocm") else ""
+        )
+        where = f"torch {torch} is not a download.pytorch.org build{amd}"
+    else:
+        where = f"envlock records no download.pytorch.org index for torch {torch}"
+    return f"{where}: install {names} built for torch {torch} from the same place as torch"
+
+
+def pip_line(
+    pins: dict[str, Version], local_tag: str | None, torch: Version | str | None = None
+) -> str:
+    """pip install "torchvision==0.29.*" ... and the option pytorch.org gives for torch's
+    build (`torch`: the installed torch, else the pinned one, else the members' row's); an
+    unlisted build names no URL (`elsewhere`), a find-links release its page and tag."""
     specs = " ".join(f'"{name}=={series.truncate(2)}.*"' for name, series in pins.items())
-    index = index_for(local_tag)
-    return f"pip install {specs}" + (f" --index-url {index}" if index else "")
+    if not local_tag:
+        return f"pip install {specs}"
+    release = _release(pins, torch)
+    index = index_for(release, local_tag)
+    shown = str(torch) if torch is not None else f"{release}+{local_tag}"
+    if index is None:
+        return elsewhere(specs, shown, local_tag)
+    if index.form == "find-links":
+        return (
+            f"install {specs} as their +{local_tag} builds from {index.url} (pytorch.org "
+            f"installs torch {shown}'s builds with -f {index.url}, each requirement pinned "
+            f"with its +{local_tag} tag)"
+        )
+    return f"pip install {specs} {index.option}"
+
+
+def _release(pins: dict[str, Version], torch: Version | str | None) -> Version | None:
+    if isinstance(torch, str):
+        return Version.of(torch.partition("+")[0])
+    if torch is not None:
+        return torch
+    if "torch" in pins:
+        return pins["torch"]
+    family = load_family()
+    rows = [family.torch_for(m, s) for m, s in pins.items()]
+    return next((r.torch for r in rows if r is not None), None)

@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable
 
 FILES = ("sources.toml", "drivers.toml", "gpus.toml", "torch.toml", "cudnn.toml")
-# every TOML file of the package (family.py and triton.py read the last two), parsed
-# through one cache
-CACHED = (*FILES, "family.toml", "triton.toml")
+# every TOML file of the package (family.py reads family.toml and indexes.toml, triton.py
+# triton.toml), parsed through one cache
+CACHED = (*FILES, "family.toml", "triton.toml", "indexes.toml")
 
 
 # The files as tomllib reads them: schemas/matrix.schema.json, as types (a test holds the

@@ -40,14 +40,30 @@ def _family(torch: str, torchvision: str) -> list[Finding]:
     return [f for f in run_checks(facts) if f.check_id == "EL-FAMILY-MISMATCH"]
 
 
-def test_a_cpu_nightly_member_beside_a_cuda_nightly_torch_takes_torchs_night() -> None:
-    (f,) = _family("1.14.0.dev20221202+cu117", "0.15.0.dev20221203+cpu")
+def test_a_cpu_nightly_member_beside_a_current_nightly_torch_takes_torchs_night() -> None:
+    """cu132's nightly index is one pytorch.org names today (indexes.toml [nightly], PVN)."""
+    (f,) = _family("2.15.0.dev20261202+cu132", "0.30.0.dev20261203+cpu")
     fix = f.fix or ""
     assert fix.startswith(
-        'pip install --pre --no-deps --force-reinstall "torchvision==0.15.0.dev20221202" '
-        "--index-url https://download.pytorch.org/whl/nightly/cu117"
+        'pip install --pre --no-deps --force-reinstall "torchvision==0.30.0.dev20261202" '
+        "--index-url https://download.pytorch.org/whl/nightly/cu132"
     ), fix
     assert "--no-binary" not in fix, fix
+
+
+def test_a_retired_nightly_tag_names_no_nightly_index() -> None:
+    """pytorch-91420's pair: the cu117 nightly index is gone (pytorch.org's selector names
+    nightly/cpu, cu132, cu134, rocm10.1), so the fix names no nightly/cu117 URL; it moves
+    torch and torchvision to the release torchvision 0.15 belongs to (2.0, whose cu117
+    index pytorch.org's 2.0.x commands name)."""
+    (f,) = _family("1.14.0.dev20221202+cu117", "0.15.0.dev20221203+cpu")
+    fix = f.fix or ""
+    assert "nightly/cu117" not in fix, fix
+    assert "no nightly index for cu117" in fix, fix
+    assert fix.endswith(
+        'pip uninstall -y torch torchvision && pip install "torch==2.0.*" "torchvision==0.15.*" '
+        "--index-url https://download.pytorch.org/whl/cu117"
+    ), fix
 
 
 def test_the_same_nights_member_is_no_mismatch() -> None:

@@ -312,7 +312,16 @@ CE = FIXTURES / "collect_env"
 TUNING = [e["file"] for e in json.loads((CE / "corpus.json").read_text())["reports"]]
 
 _PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*)\.\*"')
-_INDEX = re.compile(r"--index-url https://download\.pytorch\.org/whl/(?:nightly/)?([a-z0-9.]+)")
+_INDEX = re.compile(
+    r"(?:--index-url|--extra-index-url) https://download\.pytorch\.org/whl/"
+    r"(?:nightly/|lts/[0-9.]+/)?([a-z0-9.]+)"
+)
+# a member built for torch's own build, from the place torch came from (family.elsewhere),
+# or as its +tag build from the find-links page pytorch.org gives for an old release
+_SAME_PLACE = re.compile(
+    r"built for torch \S+\+([a-z0-9.]+) from the same place as torch"
+    r"|as their \+([a-z0-9.]+) builds from https://download\.pytorch\.org/\S+torch_stable\.html"
+)
 # one night's build from the nightly index ('"torchvision==0.15.0.dev20221202"')
 _NIGHTLY_PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*\.dev[0-9]{8})"')
 _UNINSTALL = re.compile(r"pip uninstall -y ([A-Za-z0-9_.-]+)")
@@ -329,8 +338,8 @@ def apply_pip_line(facts: Facts, text: str) -> Facts:
     removal = _CONDA_REMOVE.search(text)
     if removal:
         facts = _conda_remove(facts, shlex.split(removal.group(1)))
-    index = _INDEX.search(text)
-    variant = index.group(1) if index else None
+    index = _INDEX.search(text) or _SAME_PLACE.search(text)
+    variant = next((g for g in index.groups() if g), None) if index else None
     if variant is None and facts.system.os is not None and facts.system.os.id == "macos":
         variant = "cpu"  # PyPI's macOS wheels are the CPU builds (hints.install_command)
     pins = dict(_PIN.findall(text))
@@ -352,7 +361,11 @@ def apply_pip_line(facts: Facts, text: str) -> Facts:
 
 def _pip_ways(facts: Facts, finding: Finding) -> list[Facts]:
     """Each '; or' alternative of the fix that holds a pip line, applied."""
-    ways = [w for w in (finding.fix or "").split("; or ") if "pip install" in w or "uninstall" in w]
+    ways = [
+        w
+        for w in (finding.fix or "").split("; or ")
+        if "pip install" in w or "uninstall" in w or _SAME_PLACE.search(w)
+    ]
     assert ways, finding.fix
     return [apply_pip_line(facts, w) for w in ways]
 
@@ -745,3 +758,67 @@ def test_the_cpu_road_for_a_gpu_no_build_serves_takes_torchvision_along() -> Non
         finding.fix or ""
     )
     assert _recheck(facts)
+
+
+# ------------------------------------------------- every index a fix names exists (R1)
+# ROCm pastes beside the corpus's own: legacy-rocm-build#4729 as recorded (AMD's
+# +rocm6.2.3 torch) and with torch at the +rocm6.0 build pytorch.org's 2.3.0 command names
+_ROCM_4729 = (CE / "legacy-rocm-build-4729.txt").read_text()
+ROCM_PASTES = {
+    "4729": _ROCM_4729,
+    "4729-rocm6.0": _ROCM_4729.replace("torch==2.3.0+rocm6.2.3", "torch==2.3.0+rocm6.0"),
+}
+_OPTION = re.compile(
+    r"(?:--index-url|--extra-index-url|-f|builds from) (https://download\.pytorch\.org/\S+)"
+)
+_TORCH_PIN = re.compile(r'"torch==([0-9][0-9.]*?)(?:\.\*|\+[a-z0-9.]+)?"')
+_TAGGED = re.compile(r"\+([a-z]+[0-9][a-z0-9.]*)")
+
+
+def _named_indexes(facts: Facts) -> list[tuple[str, str, str]]:
+    """(fix way, torch release it pins or keeps, URL) for every download.pytorch.org URL
+    the doctor's fixes print for these facts."""
+    found = []
+    for finding in run_checks(facts):
+        for way in (finding.fix or "").split("; or "):
+            pinned = _TORCH_PIN.search(way)
+            torch = pinned.group(1) if pinned else (facts.torch.version or "").partition("+")[0]
+            found += [(way, torch, url.rstrip(").,;")) for url in _OPTION.findall(way)]
+    return found
+
+
+def _exists(way: str, torch: str, url: str) -> bool:
+    from envlock.matrix.family import index_for, load_indexes
+
+    if "/whl/nightly/" in url:
+        return load_indexes().nightly_index(url.rsplit("/", 1)[1]) == url
+    release = Version.parse(torch)
+    tags = {url.rsplit("/", 1)[1]} | set(_TAGGED.findall(way))
+    if any((ix := index_for(release, t)) is not None and ix.url == url for t in tags):
+        return True
+    # the variant index of a CUDA or CPU build torch.toml holds for the release (the matrix
+    # roads of hints.install_line: a release the page installs with -f included)
+    entry = load_matrix().torch_release(release.truncate(2))
+    held = {"cpu", *(v.name for v in entry.variants)} if entry is not None else set()
+    return any(url == f"https://download.pytorch.org/whl/{t}" for t in tags & held)
+
+
+@pytest.mark.parametrize("name", [*TUNING, *ROCM_PASTES])
+def test_every_index_a_fix_names_is_one_pytorch_org_names_for_its_release(name: str) -> None:
+    """issue 21 item 6 (R1): each --index-url/--extra-index-url/-f URL a fix prints is one
+    matrix/indexes.toml (with torch.toml's CUDA builds) holds for the release the line pins
+    (or, with no torch pin, the installed torch's): no made-up /whl/rocm6.2.3."""
+    text = ROCM_PASTES.get(name)
+    facts = facts_from_texts(collect_env=text) if text is not None else _pasted(name)
+    bad = [(w, t, u) for w, t, u in _named_indexes(facts) if not _exists(w, t, u)]
+    assert bad == []
+
+
+def test_the_rocm_pastes_name_indexes_where_one_exists() -> None:
+    """Not vacuous: the +rocm6.0 variant's fix names whl/rocm6.0; AMD's build, none."""
+    urls = {
+        n: [u for _, _, u in _named_indexes(facts_from_texts(collect_env=t))]
+        for n, t in ROCM_PASTES.items()
+    }
+    assert "https://download.pytorch.org/whl/rocm6.0" in urls["4729-rocm6.0"]
+    assert not any("rocm6.2.3" in u for u in urls["4729"])
