@@ -16,6 +16,7 @@ from envlock.checks.mixedwheels import mixed_wheels
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version, variant_cuda
+from envlock.pasted.cppext import BUILD_REFUSED, BUILDS_HERE
 from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
 
 # Libraries the nvidia-* wheels ship and torch loads: all but the driver's own.
@@ -286,22 +287,21 @@ def nvcc_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     toolkit = ctx.facts.cuda.toolkit
     nvcc = Version.of(toolkit.nvcc_version) if toolkit else None
     torch_cuda = ctx.torch_cuda
-    if toolkit is None or nvcc is None or torch_cuda is None or nvcc.major == torch_cuda.major:
+    if toolkit is None or nvcc is None or torch_cuda is None:
+        return
+    # the paste shows the build refused (torch 1.x refused a minor difference too)
+    refused = BUILD_REFUSED in ctx.facts.meta.notes and nvcc.parts[:2] != torch_cuda.parts[:2]
+    if nvcc.major == torch_cuda.major and not refused:
         return
     # torch runs on its own CUDA runtime: nvcc matters where extensions are built here
     built = sorted(n for n, src in ctx.facts.packages.sources.items() if src.kind != "url")
     yield Finding(
         check_id="EL-NVCC-MISMATCH",
-        severity=Severity.WARNING if built else Severity.INFO,
+        severity=_nvcc_severity(ctx, refused=refused, built=bool(built)),
         message=(
             f"nvcc{f' at {toolkit.nvcc_path}' if toolkit.nvcc_path else ''} is CUDA {nvcc} "
             f"but torch is built with CUDA {torch_cuda}: "
-            + (
-                f"{', '.join(built)} were built here from source; "
-                if built
-                else f"torch runs on its own CUDA {torch_cuda} runtime, so this matters only "
-                "when building CUDA extensions: "
-            )
+            + _nvcc_why(ctx, refused, built, torch_cuda)
             + "building CUDA extensions (flash-attn, apex, custom ops) against it fails with "
             "'The detected CUDA version mismatches the version that was used to compile PyTorch'"
         ),
@@ -312,6 +312,29 @@ def nvcc_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             "cuda.toolkit.cuda_home": toolkit.cuda_home,
             "torch.cuda": ctx.facts.torch.cuda,
         },
+    )
+
+
+def _nvcc_severity(ctx: CheckContext, *, refused: bool, built: bool) -> Severity:
+    """An error where the paste shows the build refused for it (the build failed: what the
+    report is about); a warning where extensions are built here; else information."""
+    if refused:
+        return Severity.ERROR
+    if built or BUILDS_HERE in ctx.facts.meta.notes:
+        return Severity.WARNING
+    return Severity.INFO
+
+
+def _nvcc_why(ctx: CheckContext, refused: bool, built: list[str], torch_cuda: Version) -> str:
+    if refused:
+        return "the paste shows an extension build refused for it; "
+    if built:
+        return f"{', '.join(built)} were built here from source; "
+    if BUILDS_HERE in ctx.facts.meta.notes:
+        return "ColossalAI builds its CUDA kernels here at run time; "
+    return (
+        f"torch runs on its own CUDA {torch_cuda} runtime, so this matters only "
+        "when building CUDA extensions: "
     )
 
 
