@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from envlock.pasted.bnbdiag import read_bnb_diagnostics
+from envlock.pasted.cppext import read_build_messages
 from envlock.pasted.dispatcher import read_dispatcher
 from envlock.pasted.draft import Draft
 from envlock.pasted.dscheck import read_ds_check
@@ -83,7 +84,9 @@ def parse_tool_report(text: str, draft: Draft, parse: Callable[[str, Draft], int
     """`text` into `draft` through `parse` (the collect_env reader, its count), with the
     collect_env lines other tools' reports in it hold appended; extensions and notes too;
     the system facts a log or a hand-written list states (a container, NCCL's /dev/shm)."""
-    return _parse_with_tools(text, draft, parse) + _system_facts(text, draft)
+    read = _parse_with_tools(text, draft, parse) + _system_facts(text, draft)
+    # an extension build's CUDA message states torch's CUDA without its version: set directly
+    return read + read_build_messages(text, draft)
 
 
 def _system_facts(text: str, draft: Draft) -> int:
