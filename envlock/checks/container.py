@@ -189,29 +189,43 @@ def image_require_cuda(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("EL-SHM-SMALL")
 def shm_small(ctx: CheckContext) -> Iterator[Finding]:
+    """A small /dev/shm measured, or NCCL's own report (a pasted log: system.shm_failure)
+    that its segment could not be made there, where nothing measured /dev/shm large."""
     if not ctx.in_container:
         return
     size = ctx.facts.system.shm_total_bytes
     if size is None and ctx.facts.image is not None:
         size = ctx.facts.image.shm_size_bytes
-    if size is None or size >= SHM_MIN_BYTES:
+    seen = ctx.facts.system.shm_failure if size is None else None
+    if seen is None and (size is None or size >= SHM_MIN_BYTES):
         return
     gpus = len(ctx.gpus())
     yield Finding(
         check_id="EL-SHM-SMALL",
         severity=Severity.WARNING,
-        message=(
-            f"/dev/shm is {size / (1 << 20):.0f} MiB: DataLoader workers die with "
-            "'Bus error'" + (" and NCCL fails creating shared-memory segments" if gpus > 1 else "")
-        ),
+        message=_shm_message(size, seen, gpus),
         fix="start the container with --shm-size=16g (or --ipc=host); Kubernetes: mount an "
         "emptyDir with medium: Memory at /dev/shm",
         evidence={
             "system.shm_total_bytes": ctx.facts.system.shm_total_bytes,
             "image.shm_size_bytes": ctx.facts.image.shm_size_bytes if ctx.facts.image else None,
+            "system.shm_failure": seen,
             "threshold_bytes": SHM_MIN_BYTES,
             "gpus": gpus,
         },
+    )
+
+
+def _shm_message(size: int | None, seen: str | None, gpus: int) -> str:
+    if seen is not None:
+        return (
+            f"NCCL found no room for its shared-memory segment in /dev/shm ('{seen}') inside "
+            "a container, whose /dev/shm is the runtime's own small tmpfs (Docker's default: "
+            "64 MiB) unless it is started with more: NCCL fails with 'unhandled system error'"
+        )
+    return (
+        f"/dev/shm is {(size or 0) / (1 << 20):.0f} MiB: DataLoader workers die with "
+        "'Bus error'" + (" and NCCL fails creating shared-memory segments" if gpus > 1 else "")
     )
 
 

@@ -349,11 +349,18 @@ def apply_pip_line(facts: Facts, text: str) -> Facts:
         facts = apply_road(facts, {**road, **{m: v for m, v in pins.items() if m in PAIRED}})
         pins = {m: v for m, v in pins.items() if m not in PAIRED}
     dists = dict(facts.packages.distributions)
+    # pip runs the line in order: an uninstall before the install removes what the install
+    # then puts back ("pip uninstall -y torchvision && pip install torchvision==0.24.*")
+    install_at = text.find("pip install")
+    uninstalls = [(m.start(), m.group(1)) for m in _UNINSTALL.finditer(text)]
+    for _, name in (u for u in uninstalls if install_at < 0 or u[0] < install_at):
+        if name != "torch":
+            dists.pop(name, None)
     for name, series in pins.items():
         dists[name] = f"{series}.0" + (f"+{variant}" if variant else "")
     for name, night in _NIGHTLY_PIN.findall(text):
         dists[name] = night + (f"+{variant}" if variant else "")
-    for name in _UNINSTALL.findall(text):
+    for _, name in (u for u in uninstalls if 0 <= install_at < u[0]):
         if name != "torch":
             dists.pop(name, None)
     return edit(facts, "packages.distributions", dists)
@@ -545,6 +552,24 @@ def _cudnn_bundled(facts: Facts, finding: Finding) -> list[Facts]:
     return [edit(facts, "torch", dataclasses.replace(facts.torch, live=live))]
 
 
+def _shm_size(facts: Facts, finding: Finding) -> list[Facts]:
+    """--shm-size=16g (transformers-11658): the container's /dev/shm measured at 16 GiB."""
+    assert "--shm-size=16g" in (finding.fix or ""), finding.fix
+    return [edit(facts, "system.shm_total_bytes", 16 << 30)]
+
+
+def _ext_built_for_torch(facts: Facts, finding: Finding) -> list[Facts]:
+    """An extension built for another torch release, installed or rebuilt for the installed
+    torch as the fix says (alltalk_tts-111: DeepSpeed's ops built for torch 2.1 under 2.2)."""
+    assert "rebuild it here" in (finding.fix or ""), finding.fix
+    name = finding.evidence["extension.file"]
+    items = [
+        dataclasses.replace(e, built_for_torch=facts.torch.version) if e.file == name else e
+        for e in facts.extensions.items
+    ]
+    return [edit(facts, "extensions.items", items)]
+
+
 APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-TORCH-MISSING": _torch_installed,
     "EL-FAMILY-MISMATCH": _pip_ways,
@@ -557,6 +582,8 @@ APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-EXT-CUDA-MAJOR": _ext_rebuilt,
     "EL-EXT-ARCH-UNSUPPORTED": _ext_arch_rebuilt,
     "EL-CUDNN-INCOMPATIBLE": _cudnn_bundled,
+    "EL-EXT-TORCH-ABI": _ext_built_for_torch,
+    "EL-SHM-SMALL": _shm_size,
 }
 # Fixes that change no environment fact, each with why; the test checks the why.
 NOT_APPLIED = {
@@ -682,13 +709,15 @@ def test_the_matrix_build_for_a_pasted_report_runs_there(name: str) -> None:
         return
     before = run_checks(facts)
     after = run_checks(apply_pip_line(facts, advice.best.pip))
-    # a package compiled for the torch being replaced (k2 +torch1.14.0a0) needs its own
-    # build for the new one, from its own index: no torch line installs it
+    # a package compiled for the torch being replaced (k2 +torch1.14.0a0, an xFormers whose
+    # build information names it: ComfyUI-Manager-926) needs its own build for the new one,
+    # from its own index: no torch line installs it
     errors = {
         f.check_id
         for f in after
         if f.severity is Severity.ERROR
         and f.evidence.get("found_by") != ["built for (local version label)"]
+        and not f.evidence.get("extension.built_for_torch")
     }
     assert not errors & _BUILD_CLASSES, (advice.best.pip, [f.message for f in after])
     # the paste's torchvision is reinstalled with it (it stayed paired with the old torch
