@@ -14,7 +14,11 @@ from envlock.pasted import facts_from_texts
 from tests.conftest import FIXTURES
 
 CE = FIXTURES / "collect_env"
-REPORTS = [CE / e["file"] for e in json.loads((CE / "corpus.json").read_text())["reports"]]
+REPORTS = [
+    CE / e["file"]
+    for e in json.loads((CE / "corpus.json").read_text())["reports"]
+    if "unreadable" not in e  # marked with why: envlock reads no report from it yet
+]
 
 
 @pytest.mark.parametrize("path", REPORTS, ids=lambda p: p.name)

@@ -22,6 +22,7 @@ import pytest
 from envlock import catalog
 from envlock.checks import run_checks
 from envlock.checks.triage import top_finding
+from envlock.errors import FactsError
 from envlock.findings import Severity
 from envlock.pasted import facts_from_texts
 from tests.conftest import FIXTURES
@@ -58,7 +59,9 @@ DIAGNOSED: tuple[str, ...] = (
 )
 DIAGNOSED += ("torch-missing",)  # session 6: collect_env ran where torch does not import
 DIAGNOSED += ("bf16",)  # session 10: bf16 asked of a GPU without it (EL-BF16-UNSUPPORTED)
-DIAGNOSED += ("nvcc",)  # session 10: an extension build against another CUDA major (EL-NVCC-MISMATCH)
+DIAGNOSED += (
+    "nvcc",
+)  # session 10: an extension build against another CUDA major (EL-NVCC-MISMATCH)
 CATEGORIES = (*DIAGNOSED, "fine", "layout", "evidence-cut")
 # The classes issue 21 names; each must be somewhere in the corpus (category or trait).
 CLASSES = {"arch", "driver", "no-driver", "cpu-wheel", "family", "fine"}
@@ -71,6 +74,8 @@ def _path(entry: Report) -> Path:
 
 
 def _top(entry: Report) -> str | None:
+    if "unreadable" in entry:
+        return "unreadable"
     facts = facts_from_texts(collect_env=_path(entry).read_text())
     top = top_finding(run_checks(facts))
     return top.check_id if top else None
@@ -141,7 +146,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     'issue21-s8d', each split on its own) were held out, scored once and tuned on: tuning
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
     3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
-    holds session 10's batch ('issue21-s10') until it is scored.
+    is empty until the next batch is split (session 10's two batches were scored and moved).
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -152,7 +157,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
     assert len(want) == 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13
-    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13
+    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13 + 34  # + session 10's
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
     assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
     # a third of each category, rounded up: in batches this small, up to two thirds
@@ -168,13 +173,17 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     # session 9's batch (C15 and C16 together), split before any rule change (10:35),
     # scored once at c578d15 (8/12)
     assert sum(e.get("added") == "issue21-s9" for e in CORPUS) == 28
-    # session 10's batch (C17-C20), frozen 13:55 and split by the rule before any rule change:
-    # held out until it is scored once
-    # and its second batch (C21, C22), frozen 14:15 and split on its own the same way
-    assert {e["file"] for e in HELDOUT} == _rule("issue21-s10") | _rule("issue21-s10b")
-    assert all(e.get("added", "").startswith("issue21-s10") and "seen" not in e for e in HELDOUT)
-    assert sum(e.get("added") == "issue21-s10" for e in [*CORPUS, *HELDOUT]) == 43
-    assert sum(e.get("added") == "issue21-s10b" for e in [*CORPUS, *HELDOUT]) == 45
+    # session 10's batch (C17-C20, frozen 13:55) and second batch (C21, C22, frozen 14:15),
+    # each split by the rule before any rule change, scored once together at 447b768 (20/31)
+    # and moved into tuning, marked seen
+    s10 = _rule("issue21-s10") | _rule("issue21-s10b")
+    assert len(s10) == 18 + 16
+    assert {
+        e["file"] for e in CORPUS if e.get("added", "").startswith("issue21-s10") and "seen" in e
+    } == s10
+    assert sum(e.get("added") == "issue21-s10" for e in CORPUS) == 43
+    assert sum(e.get("added") == "issue21-s10b" for e in CORPUS) == 45
+    assert HELDOUT == []
 
 
 @pytest.mark.parametrize(
@@ -206,13 +215,35 @@ def test_the_documented_misses_are_these() -> None:
         # (session 8's held-out part, scored there, tuning since session 9)
         "detectron2-1574.txt",  # three rows of detectron2's table, no version of theirs read
         "espnet-3639.txt",  # two torches: the family error ranks above them (as detectron2-3351)
+        # (session 10's tuning parts, not fixed this session)
+        "gladia-928.txt",  # torch's cuDNN check without torch's version: its compiled cuDNN unused
+        "Retrieval-based-Voice-Conversion-WebUI-2486.txt",  # the sm_120 warning alone
+        "vllm-docker-37.txt",  # a bf16 refusal worded by another library than transformers
+        "Langchain-Chatchat-1645.txt",  # the same
+        "ultralytics-227.txt",  # 'pytorch 1.13.1+cpu' in prose
+        "MiniGPT-4-50.txt",  # 'Torch not compiled with CUDA enabled', the GPU in prose only
+        "comfyui-colab-6.txt",  # xFormers for another torch and CUDA: the CUDA major ranks first
+        "Bringing-Old-Photos-Back-to-Life-32.txt",  # torch's no-driver error in a traceback
+        # (session 10's held-out part, scored at 447b768, tuning since)
+        "LMFlow-251.txt",  # transformers' bf16 refusal mid-line after Chinese prose
+        "whisperX-983.txt",  # 'Torch not compiled with CUDA enabled', no GPU or driver shown
+        "WhisperLiveKit-284.txt",  # the same
+        "bark-46.txt",  # gladia-928's class
+        "ultralytics-15898.txt",  # 'torchvision - cpu' in prose only
+        "OpenBuddy-45.txt",  # vLLM's bf16 refusal, lower-cased
+        "textgen-369.txt",  # '2.0.0+cpu' and the GPU in prose only
+        "F5-TTS-404.txt",  # an untagged Windows torch in a hand-written list
+        "TTS-3313.txt",  # libtorchaudio's undefined torch symbol alone
+        "AF-SfMLearner-39.txt",  # torch's no-driver error inside a sentence
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
 
 
 @pytest.mark.parametrize(
-    "entry", [e for e in CORPUS if e["category"] == "fine"], ids=lambda e: e["file"]
+    "entry",
+    [e for e in CORPUS if e["category"] == "fine" and "unreadable" not in e],
+    ids=lambda e: e["file"],
 )
 def test_fine_reports_get_no_error(entry: Report) -> None:
     facts = facts_from_texts(collect_env=_path(entry).read_text())
@@ -229,6 +260,13 @@ ARGUABLE = {
     # (s6 held-out, moved into tuning) a ROCm build on an AMD GPU only: no NVIDIA check
     # applies, so no check is named (expect_top null), by the non-NVIDIA host protocol
     "xformers-1175.txt",
+    # (session 10) made evidence-cut before any run for an arguable label, not for a cut
+    # excerpt: the fabric manager named only by related threads; torchaudio's version never
+    # printed; ctranslate2's runtime, not torch's; torch's message only in the title
+    "LlamaFactory-7888.txt",
+    "Wan2GP-1479.txt",
+    "GPT-SoVITS-1048.txt",
+    "FunASR-2973.txt",
 }
 
 
@@ -259,6 +297,15 @@ def test_a_cut_report_names_the_check_it_could_not_run(entry: Report) -> None:
 # (benchmarks/corpus_score.py --part heldout, once)
 @pytest.mark.parametrize("entry", CORPUS, ids=lambda e: e["file"])
 def test_every_report_parses_to_partial_facts(entry: Report) -> None:
+    if "unreadable" in entry:
+        # marked with why (session 10): still read as no report; once it reads, the mark goes
+        assert len(entry["unreadable"]) > 80
+        try:
+            facts = facts_from_texts(collect_env=_path(entry).read_text())
+        except FactsError:
+            return
+        assert not (facts.torch.version or facts.torch.cuda), "it reads now: remove its mark"
+        return
     facts = facts_from_texts(collect_env=_path(entry).read_text())
     assert facts.meta.partial
     # or the arch list torch printed in its own warning, the version not in the paste
@@ -267,4 +314,5 @@ def test_every_report_parses_to_partial_facts(entry: Report) -> None:
     said = live and (live.arch_flags or live.min_capability)
     # or torch observed not importable ('PyTorch version: N/A', category torch-missing)
     missing = entry["category"] == "torch-missing" and facts.torch.installed is False
-    assert facts.torch.version or facts.torch.unavailable or said or missing
+    # or torch's CUDA an extension build's refusal states (DEReD-13: the version not pasted)
+    assert facts.torch.version or facts.torch.unavailable or said or missing or facts.torch.cuda
