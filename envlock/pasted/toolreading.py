@@ -9,7 +9,7 @@ from envlock.probe.shapes import ExtensionDoc
 
 # a torch version as the tools print it ("2.1.2", "2.6.0+cu126", "2.0.0a0+gite9ebda2",
 # "2.4.0.dev20240326+cu121"): the one grammar of the readers' torch lines (a regex source)
-TORCH_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[\w.]+)?"
+TORCH_VERSION = r"\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\.dev\d+)?(?:\+[a-z0-9.]+)?"
 
 
 @dataclass

@@ -60,7 +60,8 @@ _YOLO_OLD = re.compile(
     rf"torch ({TORCH_VERSION}) (?:CPU\b|(CUDA:\d{{1,2}} ?\(.*))"
 )
 # where a device line starts, to split two that a lost line break joined
-_START = re.compile(r"(?=\bUltralytics |\bYOLOv5 |\bUsing torch )")
+# (and checks()' next line, "Setup complete ✅ (96 CPUs, ...)", ultralytics-19077 as pasted)
+_START = re.compile(r"(?=\bUltralytics |\bYOLOv5 |\bUsing torch |\bSetup complete )")
 _USING = re.compile(rf"^[ \t]*+Using torch ({TORCH_VERSION}) (?:CPU[ \t]*$|(CUDA:\d{{1,2}} ?\(.*))")
 # (the space before '(' or after ',' may be lost where a wrapped line was joined back; the
 # old banner's memory is in 'MB')

@@ -29,8 +29,8 @@ from envlock.pasted.hfenv import gpu_name
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 _ROW = re.compile(
-    r"^[ \t]{0,4}(OS|Environment|Python|Install|CPU count|GPU count|CUDA|GPU)[ \t]++(\S.{0,200}?)[ \t]*$"
-)
+    r"^[ \t]{0,4}(OS|Environment|Python|Install|CPU count|GPU count|CUDA|GPU)[ \t]++(\S.{0,200})$"
+)  # matched on the line without its trailing blanks (a lazy value before them was quadratic)
 # each row's value as collect_system_info prints it; anything else is not the table's row
 _VALUES = {
     "OS": re.compile(r"(?:Linux|Windows|macOS|Darwin)-[\w.-]{1,120}"),
@@ -55,7 +55,7 @@ def read_yolo_checks(text: str) -> ToolReading | None:
     rows: dict[str, str] = {}
     packages: dict[str, str] = {}
     for line in text.split("\n"):
-        row = _ROW.match(line)
+        row = _ROW.match(line.rstrip())
         if row and _VALUES[row.group(1)].fullmatch(row.group(2)):
             rows.setdefault(row.group(1), row.group(2))
             continue

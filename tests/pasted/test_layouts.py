@@ -470,8 +470,6 @@ LEFT = {
     ("bullet-dash", "mmcv-2038.txt"),
     ("bullet-dash", "ultralytics-16885.txt"),
     ("bullet-dash", "ultralytics-17704.txt"),
-    ("bullet-dash", "ultralytics-18218.txt"),
-    ("bullet-dash", "ultralytics-19077.txt"),
     ("bullet-dash", "ultralytics-19084.txt"),
     ("bullet-star", "ComfyUI-Manager-926.txt"),
     ("bullet-star", "ComfyUI-SAM3-59.txt"),
@@ -481,8 +479,6 @@ LEFT = {
     ("bullet-star", "mmcv-2038.txt"),
     ("bullet-star", "ultralytics-16885.txt"),
     ("bullet-star", "ultralytics-17704.txt"),
-    ("bullet-star", "ultralytics-18218.txt"),
-    ("bullet-star", "ultralytics-19077.txt"),
     ("bullet-star", "ultralytics-19084.txt"),
     ("flattened", "ChatGLM-6B-309.txt"),
     ("flattened", "ChatGLM-6B-343.txt"),
@@ -538,8 +534,6 @@ LEFT = {
     ("wrap-80", "mmdeploy-2019.txt"),
     ("wrap-80", "mmdeploy-2743.txt"),
     ("wrap-80", "ultralytics-16885.txt"),
-    ("wrap-80", "ultralytics-18218.txt"),
-    ("wrap-80", "ultralytics-19077.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
