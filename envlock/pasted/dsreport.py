@@ -39,6 +39,9 @@ _FIELD = re.compile(
     r" \.{2,} (\S{1,80})"
 )
 _TORCH = re.compile(TORCH_VERSION)
+# a variant tag with the next line's first word glued on where the layout step joined the
+# two lines as a cut ("2.3.0+cu121shared memory ..."): no torch label continues so
+_GLUED = re.compile(r"(\S+?\+(?:cu\d{2,3}|cpu|rocm\d+(?:\.\d+){0,2}|xpu))[a-z]")
 _CUDA = re.compile(r"\d{1,2}\.\d{1,2}")
 _HIP = re.compile(r"(\d+\.\d+)\.\d+[\w.-]*")
 _MARKS = ("DeepSpeed general environment info", "deepspeed info ")
@@ -60,6 +63,8 @@ def read_ds_report(text: str) -> ToolReading | None:
         for m in _FIELD.finditer(line) if " .." in line else ():
             fields.setdefault(m.group(1), m.group(2))
     torch = fields.get("torch version", "")
+    glued = _GLUED.match(torch)
+    torch = glued.group(1) if glued else torch
     if not _TORCH.fullmatch(torch) or not (
         "deepspeed info" in fields or "DeepSpeed general environment info" in text
     ):
