@@ -6,12 +6,12 @@ EL-NVCC-MISMATCH: an error where the paste shows the build refused (session 10, 
 from __future__ import annotations
 
 from envlock.checks import run_checks
-from envlock.checks.triage import top_finding
 from envlock.facts import Facts
 from envlock.findings import Finding, Severity
 from envlock.pasted import facts_from_texts
 from envlock.pasted.cppext import BUILD_REFUSED, BUILDS_HERE, read_cpp_extension
 from tests.conftest import FIXTURES
+from tests.pasted.test_tool_reports import _top
 
 CE = FIXTURES / "collect_env"
 
@@ -50,11 +50,6 @@ CUDA version used for AOT compilation: N/A
 def _nvcc(text: str) -> list[Finding]:
     facts: Facts = facts_from_texts(collect_env=text)
     return [f for f in run_checks(facts) if f.check_id == "EL-NVCC-MISMATCH"]
-
-
-def _top(text: str) -> str | None:
-    top = top_finding(run_checks(facts_from_texts(collect_env=text)))
-    return top.check_id if top else None
 
 
 def test_torchs_refusal_is_the_toolkit_and_torchs_cuda_and_an_error() -> None:

@@ -10,19 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from envlock.checks import run_checks
-from envlock.checks.triage import top_finding
 from envlock.pasted import facts_from_texts
 from envlock.pasted.pipout import read_pip_output
+from tests.pasted.test_tool_reports import _top
 
 CE = Path(__file__).resolve().parent.parent / "fixtures" / "collect_env"
 _VONOVOX = (CE / "Vonovox-14.txt").read_text()
 _USER_SITE = "c:\\users\\hchc0\\appdata\\roaming\\python\\python312\\site-packages"
-
-
-def _top(text: str) -> str | None:
-    top = top_finding(run_checks(facts_from_texts(collect_env=text)))
-    return top.check_id if top else None
 
 
 def test_an_untagged_torch_in_the_windows_user_site_is_pypis_cpu_wheel() -> None:

@@ -11,22 +11,11 @@ from pathlib import Path
 import pytest
 
 from envlock.checks import run_checks
-from envlock.checks.triage import top_finding
-from envlock.findings import Severity
 from envlock.pasted import facts_from_texts
 from envlock.pasted.yolochecks import read_yolo_checks
+from tests.pasted.test_tool_reports import _errors, _top
 
 CE = Path(__file__).resolve().parent.parent / "fixtures" / "collect_env"
-
-
-def _errors(text: str) -> list[str]:
-    findings = run_checks(facts_from_texts(collect_env=text))
-    return [f.check_id for f in findings if f.severity is Severity.ERROR]
-
-
-def _top(text: str) -> str | None:
-    top = top_finding(run_checks(facts_from_texts(collect_env=text)))
-    return top.check_id if top else None
 
 
 # ------------------------------------------------------------ `yolo checks`
