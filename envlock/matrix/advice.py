@@ -51,13 +51,6 @@ class Fit:
             self.driver is None or self.driver.support is DriverSupport.FULL
         )
 
-    def pip_command(self) -> str:
-        return pip_command(self.release.release, self.variant.name)
-
-
-def pip_command(release: Version, variant: str) -> str:
-    return f'pip install "torch=={release}.*" --index-url {INDEX_URL}{variant}'
-
 
 def evaluate(
     matrix: Matrix,

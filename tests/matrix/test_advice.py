@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from envlock.matrix import DriverSupport, Version, load_matrix
-from envlock.matrix.advice import best, evaluate, pip_command
+from envlock.matrix.advice import best, evaluate
 
 V = Version.parse
 
@@ -82,9 +82,3 @@ def test_unverified_arch_list_is_unknown_not_yes() -> None:
     fits = evaluate(replace(m, torch=(unknown,)), capabilities=[V("9.0")], driver=V("580.65.06"))
     f26 = next(f for f in fits if str(f.release.release) == "2.6" and f.variant.name == "cu126")
     assert f26.runs is None and any("UNVERIFIED" in c for c in f26.caveats)
-
-
-def test_pip_command() -> None:
-    assert pip_command(V("2.11"), "cu128") == (
-        'pip install "torch==2.11.*" --index-url https://download.pytorch.org/whl/cu128'
-    )
