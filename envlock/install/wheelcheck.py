@@ -48,7 +48,9 @@ def confirm_torch_wheel(
 ) -> WheelCheck:
     """Whether `torch==<release>.*` of `variant` (cu128, cpu) has a wheel on its index
     that an installer on CPython `python`, `arch` and `glibc` accepts."""
-    where = f"{torch_index()}{variant}"
+    where = _index_url(release, variant)
+    if isinstance(where, WheelCheck):
+        return where
     try:
         index = Index.parse(where, where="ENVLOCK_TORCH_INDEX")
         accepted = platform_tags(python, arch, glibc)
@@ -64,6 +66,40 @@ def confirm_torch_wheel(
         found=False,
         note=f"{index.shown} has no torch {release} wheel for {platform}",
     )
+
+
+def _index_url(release: str, variant: str) -> str | WheelCheck:
+    """The index pytorch.org's install command names for torch `release`'s `variant`
+    build (matrix/indexes.toml, through family.index_for), under ENVLOCK_TORCH_INDEX's
+    base; or the answer where there is none to read: a ROCm or XPU tag the table does
+    not hold is never fetched from an invented URL (whl/rocm6.2.3), and a release
+    pytorch.org installs from a find-links page (-f torch_stable.html) has no PEP 691
+    index. A CUDA or CPU build of a release the table does not cover: its variant index."""
+    from envlock.matrix.advice import INDEX_URL
+    from envlock.matrix.family import index_for, load_indexes
+    from envlock.matrix.versions import Version
+
+    version = Version.of(release)
+    index = index_for(version, variant) if version is not None else None
+    if index is None and variant.lower().startswith(("rocm", "xpu")):
+        if version is not None and load_indexes().recorded(version):
+            return WheelCheck(
+                found=False,
+                note=f"torch {release} {variant} is not a download.pytorch.org build",
+            )
+        return WheelCheck(
+            found=None,
+            note=f"not checked: envlock records no index for torch {release} {variant}",
+        )
+    if index is None:
+        return f"{torch_index()}{variant}"
+    if index.form == "find-links":
+        return WheelCheck(
+            found=None,
+            note=f"not checked: pytorch.org installs torch {release} {variant} with "
+            f"{index.option} (a find-links page, no PEP 691 index)",
+        )
+    return torch_index() + index.url.removeprefix(INDEX_URL)
 
 
 def _fitting(page: dict[str, object], release: str, variant: str, accepted: set[str]) -> list[str]:
