@@ -1,14 +1,10 @@
-"""A library's or a container's own refusal, read as the fact it states (issue 21, session 10).
+"""A library's or a container's own refusal, read as the fact it states (issue 21, session 10;
+a number format a library refused is envlock/pasted/precmsg.py's since session 11).
 
 - torch's "Torch not compiled with CUDA enabled" (torch/cuda/__init__.py's _lazy_init, raised
   only where torch._C has no CUDA: a build without CUDA): "CUDA used to build PyTorch: None",
   as collect_env prints it for such a build; not where the paste shows torch itself with a
   +cuNNN tag (then the message is another moment's or another interpreter's);
-- transformers' TrainingArguments refusals (src/transformers/training_args.py): "Your setup
-  doesn't support bf16/gpu" (4.21 on; "Your setup doesn't support bf16. You need Ampere GPU,
-  torch>=1.10, cuda>=11.0" before) where bf16 was asked on a GPU below Ampere, and "--tf32
-  requires Ampere or a newer GPU arch, cuda>=11 and torch>=1.7" where tf32 was: the job asks
-  for a number format of compute capability 8.0 (a note checks/precision.py reads back);
 - the NGC containers' entrypoint banner (/opt/nvidia/entrypoint.d, nvidia_entrypoint.sh):
   "ERROR: This container was built for NVIDIA Driver Release 450.36 or later, but version
   440.100 was detected and compatibility mode is UNAVAILABLE." (the lines wrap at "but"):
@@ -30,17 +26,6 @@ _TAG_DIGIT = re.compile(r"\d")
 _FAMILY_TAIL = re.compile(r"[A-Za-z_]")
 _TAG_REACH = 60
 
-# transformers' refusals, and the format each says the job asked for
-_REFUSALS = (
-    ("Your setup doesn't support bf16/gpu", "bf16"),
-    ("Your setup doesn't support bf16. You need Ampere GPU", "bf16"),
-    ("--tf32 requires Ampere or a newer GPU arch", "tf32"),
-)
-# the note each refusal leaves; checks/precision.py reads the format back from its tail
-PRECISION_REFUSED = (
-    "transformers refused a number format this GPU lacks, by its error in the paste: "
-)
-
 _NGC = "This container was built for NVIDIA Driver Release "
 _NGC_TAIL = re.compile(
     r"(\d{3}\.\d{1,3}(?:\.\d{1,3})?) or later, but[\s*>-]{0,40}version (\d{3}\.\d{1,3}(?:\.\d{1,3})?)"
@@ -54,14 +39,11 @@ _CONTAINER_TAIL = re.compile(r"\[needs (\d{3}\.\d{1,3}(?:\.\d{1,3})?)\]$")
 
 
 def read_lib_messages(text: str) -> ToolReading | None:
-    """The facts the libraries' and the container's own refusals in `text` state."""
+    """The facts torch's and the container's own refusals in `text` state."""
     out = ToolReading()
     if _NOT_COMPILED in text and not _torch_tagged_cuda(text):
         out.put("CUDA used to build PyTorch", "None")
         out.notes.append(f"torch says '{_NOT_COMPILED}': a build without CUDA")
-    for literal, number_format in _REFUSALS:
-        if literal in text.replace("\u2019", "'"):
-            out.notes.append(f"{PRECISION_REFUSED}'{literal}' [{number_format}]")
     container = _ngc_banner(text)
     if container:
         needs, found = container
@@ -96,11 +78,6 @@ def _ngc_banner(text: str) -> tuple[str, str] | None:
             return m.group(1), m.group(2)
         at = text.find(_NGC, at + 1)
     return None
-
-
-def refused_formats(notes: list[str]) -> list[str]:
-    """The number formats ("bf16", "tf32") a library refused, by the notes the reading left."""
-    return [n[n.rfind("[") + 1 : -1] for n in notes if n.startswith(PRECISION_REFUSED)]
 
 
 def container_driver_need(notes: list[str]) -> str | None:
