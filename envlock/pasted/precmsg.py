@@ -1,0 +1,169 @@
+"""A library's refusal of a number format the GPU lacks, whoever words it (issue 21, session 11).
+
+The wordings, from each library's own source, read case-insensitively anywhere in a line
+(a reporter lower-cases, quotes or wraps them, or pastes them mid-sentence in another
+language), whitespace runs counted as one blank:
+
+- vLLM (vllm/worker/worker.py's _check_if_gpu_supports_dtype from 0.1, later
+  vllm/platforms/cuda.py's check_if_supports_dtype; copied by IPEX-LLM and SGLang):
+  "Bfloat16 is only supported on GPUs with compute capability of at least 8.0. Your Tesla T4
+  GPU has compute capability 7.5." (0.2.2 on: "You can use float16 instead by explicitly
+  setting the`dtype` flag in CLI, for example: --dtype=half."): the GPU and its capability
+  are read from the message itself;
+- transformers' TrainingArguments (src/transformers/training_args.py): "Your setup doesn't
+  support bf16/gpu" (4.21 on), "Your setup doesn't support bf16. You need Ampere GPU,
+  torch>=1.10, cuda>=11.0" (4.11-4.20), "--tf32 requires Ampere or a newer GPU arch, cuda>=11
+  and torch>=1.7" (tf32);
+- torch's autocast (torch/amp/autocast_mode.py, torch/cuda/amp/autocast_mode.py before 1.13):
+  "Current CUDA Device does not support bfloat16. Please switch dtype to float16.";
+- xFormers' operators (xformers/ops/fmha/common.py, not_supported_reasons): "bf16 is only
+  supported on A100+ GPUs";
+- FlashAttention (csrc/flash_attn/flash_api.cpp, fmha_api.cpp of 1.x): "bfloat16 is only
+  supported on Ampere GPUs or newer";
+- Accelerate (accelerator.py, commands/launch.py): "bf16 mixed precision requires PyTorch >=
+  1.10 and a supported device."
+
+Where the message does not name the GPU and the text lists none ("GPU 0: ...", nvidia-smi), the
+one GPU model the text names in prose (a GPU table name, whole words: 'tsla T4' names the T4)
+is taken, and none where it names two or more: a refusal is about the GPU the job ran on, and a
+text that compares GPUs does not say which. Each literal is found with str.find and a bounded
+match runs from there: linear in the text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from envlock.pasted.toolreading import ToolReading
+
+# (the wording lower-cased, the library's key, the number format it refused)
+_WORDINGS = (
+    ("bfloat16 is only supported on gpus with compute capability of at least 8.0", "vllm", "bf16"),
+    ("your setup doesn't support bf16/gpu", "transformers", "bf16"),
+    ("your setup doesn't support bf16. you need ampere gpu", "transformers", "bf16"),
+    ("--tf32 requires ampere or a newer gpu arch", "transformers", "tf32"),
+    ("current cuda device does not support bfloat16", "torch", "bf16"),
+    ("bf16 is only supported on a100+ gpus", "xformers", "bf16"),
+    ("bfloat16 is only supported on ampere gpus or newer", "flash-attn", "bf16"),
+    ("bf16 mixed precision requires pytorch >= 1.10 and a supported device", "accelerate", "bf16"),
+)
+# the note each refusal leaves; checks/precision.py reads the library and format from its tail
+PRECISION_REFUSED = "a library refused a number format this GPU lacks, by its error in the paste: "
+_NOTE_TAIL = re.compile(r"\[([a-z0-9]+) ([a-z-]+)\]$")
+# vLLM's: "... at least 8.0. Your <name> GPU has compute capability <major>.<minor>"
+_VLLM_GPU = re.compile(
+    r"[. ]{0,4}your ([^.\n]{1,80}?) gpu has compute capability (\d{1,2})\.(\d{1,2})(?!\d)"
+)
+_TOKEN = re.compile(r"[0-9a-z]+")
+# a text that lists its GPUs itself (collect_env's and nvidia-smi -L's "GPU 0: ...",
+# nvidia-smi's table): the GPU is read from there, not from a name in its prose
+_GPU_LISTINGS = ("gpu 0", "gpu0", "nvidia-smi")
+_MAX_GPUS = 8
+
+
+def read_precision_refusals(text: str) -> ToolReading | None:
+    """The refusals in `text` as notes, and the GPU each names (vLLM's) or the one GPU model
+    the text names; None where no library refused a number format."""
+    flat = " ".join(text.lower().replace("\u2019", "'").split())
+    out = ToolReading()
+    for literal, library, number_format in _WORDINGS:
+        at = flat.find(literal)
+        if at < 0:
+            continue
+        out.notes.append(f"{PRECISION_REFUSED}{library}: '{literal}' [{number_format} {library}]")
+        if library == "vllm":
+            _vllm_gpus(text, flat, at, literal, out)
+    if not out.notes:
+        return None
+    if not out.gpus and not any(listing in flat for listing in _GPU_LISTINGS):
+        named = _one_gpu_named(flat)
+        if named is not None:
+            out.gpus[0], out.capabilities[0] = named
+    return out
+
+
+def _vllm_gpus(text: str, flat: str, at: int, literal: str, out: ToolReading) -> None:
+    """Each distinct GPU vLLM's refusals name (as the text writes it), with the capability
+    they state."""
+    seen: set[tuple[str, str]] = set()
+    while at >= 0 and len(out.gpus) < _MAX_GPUS:
+        m = _VLLM_GPU.match(flat, at + len(literal))
+        if m:
+            name, capability = m.group(1).strip(" `'\""), f"{int(m.group(2))}.{int(m.group(3))}"
+            if name and (name, capability) not in seen:
+                seen.add((name, capability))
+                index = len(out.gpus)
+                out.gpus[index], out.capabilities[index] = _as_written(text, name), capability
+        at = flat.find(literal, at + 1)
+
+
+def _as_written(text: str, name: str) -> str:
+    """`name` (lower-cased, blanks as one) in the case the text writes it."""
+    m = re.search(r"\s+".join(re.escape(word) for word in name.split()), text, re.IGNORECASE)
+    return " ".join(m.group(0).split()) if m else name
+
+
+def _one_gpu_named(flat: str) -> tuple[str, str] | None:
+    """(name, capability) of the one GPU model the GPU table knows that the text names;
+    None where it names none, several, or one whose name says no capability."""
+    firsts = _gpu_table()
+    tokens = _TOKEN.findall(flat)
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        best = _longest(firsts.get(tokens[i], ()), tokens, i)
+        if best is None:
+            i += 1
+            continue
+        found.setdefault(best[1], best[2] or "")
+        if len(found) > 1:
+            return None
+        i += len(best[0])
+    if len(found) != 1:
+        return None
+    ((name, capability),) = found.items()
+    return (name, capability) if capability else None
+
+
+_Entry = tuple[tuple[str, ...], str, "str | None"]
+
+
+def _longest(entries: tuple[_Entry, ...], tokens: list[str], i: int) -> _Entry | None:
+    """The longest of the table's names that starts at token `i`."""
+    best: _Entry | None = None
+    for entry in entries:
+        words = entry[0]
+        if tuple(tokens[i : i + len(words)]) == words and (
+            best is None or len(words) > len(best[0])
+        ):
+            best = entry
+    return best
+
+
+@functools.cache
+def _gpu_table() -> dict[str, tuple[tuple[tuple[str, ...], str, str | None], ...]]:
+    """The GPU table's names by their first word: (words, name, capability or None where
+    the name was sold under several)."""
+    from envlock.matrix import load_matrix
+
+    table: dict[str, list[tuple[tuple[str, ...], str, str | None]]] = {}
+    for gpu in load_matrix().gpus:
+        words = gpu.tokens
+        if words:
+            capability = (
+                None if gpu.ambiguous else ".".join(str(p) for p in gpu.capability.parts[:2])
+            )
+            table.setdefault(words[0], []).append((words, gpu.name, capability))
+    return {first: tuple(entries) for first, entries in table.items()}
+
+
+def refusals(notes: list[str]) -> list[tuple[str, str]]:
+    """(library, number format) of each refusal the reading left in `notes`, in order."""
+    found: list[tuple[str, str]] = []
+    for note in notes:
+        if note.startswith(PRECISION_REFUSED):
+            m = _NOTE_TAIL.search(note)
+            if m and (m.group(2), m.group(1)) not in found:
+                found.append((m.group(2), m.group(1)))
+    return found
