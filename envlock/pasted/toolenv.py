@@ -11,14 +11,16 @@ System Information), stable-diffusion-webui's footer, version check and Sysinfo
 device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `yolo checks`'
 table (envlock/pasted/yolochecks.py), pip's own install output (envlock/pasted/pipout.py),
 `python -m bitsandbytes` (envlock/pasted/bnbdiag.py), a Python session's prints (envlock/pasted/repl.py)
-and the refusals of torch, transformers and NVIDIA's containers that state a fact
-(envlock/pasted/libmessages.py), DeepSpeed's refusal of its prebuilt ops
-(envlock/pasted/dscheck.py) and torch's dispatcher refusing a family member's operator on CUDA
-(envlock/pasted/dispatcher.py). Each reader turns what is unambiguous into the collect_env
-lines it is (`PyTorch version: ...`, `GPU 0: ...`); they are appended to the text, which the collect_env
-readers then read as ever (a real collect_env line wins over a derived one: the first copy
-of a key is kept). A text that is collect_env or sglang's check_env already gets no derived
-lines, only the extension facts and notes.
+and the refusals of torch and NVIDIA's containers that state a fact
+(envlock/pasted/libmessages.py), a number format (bf16, tf32) refused by vLLM, transformers,
+torch's autocast, xFormers, FlashAttention or Accelerate (envlock/pasted/precmsg.py),
+DeepSpeed's refusal of its prebuilt ops (envlock/pasted/dscheck.py) and torch's dispatcher
+refusing a family member's operator on CUDA (envlock/pasted/dispatcher.py). Each reader turns
+what is unambiguous into the collect_env lines it is (`PyTorch version: ...`, `GPU 0: ...`);
+they are appended to the text, which the collect_env readers then read as ever (a real
+collect_env line wins over a derived one: the first copy of a key is kept). A text that is
+collect_env or sglang's check_env already gets no derived lines, only the extension facts and
+notes.
 
 NCCL's shared-memory failure in a log (envlock/pasted/nccl_log.py) and a hand-written list's
 "Platform: docker" (envlock/pasted/hfenv.container_runtime) are system facts, set in the draft
@@ -40,6 +42,7 @@ from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.nccl_log import read_nccl_log
 from envlock.pasted.pipout import read_pip_output
+from envlock.pasted.precmsg import read_precision_refusals
 from envlock.pasted.repl import read_repl
 from envlock.pasted.templenv import read_template
 from envlock.pasted.toolreading import ToolReading
@@ -62,7 +65,8 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_bnb_diagnostics,
     read_pip_output,
     read_repl,  # a Python session's prints (torch's version and CUDA, the GPUs' properties)
-    read_lib_messages,  # torch's, transformers' and the NGC banner's own refusals
+    read_lib_messages,  # torch's and the NGC banner's own refusals
+    read_precision_refusals,  # a number format refused by any library (after read_repl's GPUs)
     read_ds_check,  # DeepSpeed's refusal of its prebuilt ops (another torch, another CUDA)
     read_dispatcher,  # torch's dispatcher: a family member's operator with no CUDA kernel
     read_torch_import,  # last: its 'PyTorch version: N/A' never hides a version another read
