@@ -1,0 +1,180 @@
+"""A number format a library refused on a GPU too old for it, whoever words it
+(envlock/pasted/precmsg.py, EL-BF16-UNSUPPORTED in envlock/checks/precision.py; issue 21,
+session 11): vLLM's refusal names the GPU and its capability, the others are held to the GPU
+the paste shows (or the one it names in prose); the fix is the refusing library's own option."""
+
+from __future__ import annotations
+
+import pytest
+
+from envlock.checks import run_checks
+from envlock.checks.triage import top_finding
+from envlock.errors import FactsError
+from envlock.facts import Facts
+from envlock.findings import Finding, Severity
+from envlock.pasted import facts_from_texts
+from envlock.pasted.precmsg import read_precision_refusals
+from tests.conftest import FIXTURES
+
+CE = FIXTURES / "collect_env"
+
+# vllm/worker/worker.py's _check_if_gpu_supports_dtype (0.2.2 on), as raised on a T4
+VLLM_T4 = (
+    "ValueError: Bfloat16 is only supported on GPUs with compute capability of at least 8.0. "
+    "Your Tesla T4 GPU has compute capability 7.5. You can use float16 instead by explicitly "
+    "setting the`dtype` flag in CLI, for example: --dtype=half."
+)
+# vllm/platforms/cuda.py's check_if_supports_dtype (the V1 engine's log prefix)
+VLLM_V1_P100 = (
+    "(EngineCore_0 pid=212) ValueError: Bfloat16 is only supported on GPUs with compute "
+    "capability of at least 8.0. Your Tesla P100-PCIE-16GB GPU has compute capability 6.0. You "
+    "can use float16 instead by explicitly setting the `dtype` flag in CLI, for example: "
+    "--dtype=half."
+)
+# torch.cuda.get_device_properties(0) (torch 2.0's repr), the GPU line a refusal is held to
+V100_PROPS = (
+    "_CudaDeviceProperties(name='Tesla V100-SXM2-16GB', major=7, minor=0, "
+    "total_memory=16160MB, multi_processor_count=80)"
+)
+A100_PROPS = (
+    "_CudaDeviceProperties(name='NVIDIA A100-SXM4-40GB', major=8, minor=0, "
+    "total_memory=40396MB, multi_processor_count=108)"
+)
+# each library's refusal as its source words it, and what its fix must name
+REFUSALS = {
+    "transformers 4.21+": (
+        "ValueError: Your setup doesn't support bf16/gpu. You need torch>=1.10, using Ampere "
+        "GPU with cuda>=11.0",
+        "--fp16 True",
+    ),
+    "transformers 4.11": (
+        "ValueError: Your setup doesn't support bf16. You need Ampere GPU, torch>=1.10, cuda>=11.0",
+        "--fp16 True",
+    ),
+    "transformers tf32": (
+        "ValueError: --tf32 requires Ampere or a newer GPU arch, cuda>=11 and torch>=1.7",
+        "--tf32 False",
+    ),
+    "torch autocast": (
+        "RuntimeError: Current CUDA Device does not support bfloat16. Please switch dtype to "
+        "float16.",
+        "dtype=torch.float16",
+    ),
+    "xformers": (
+        "NotImplementedError: No operator found for `memory_efficient_attention_forward` with "
+        "inputs:\n     query       : shape=(2, 4096, 8, 40) (torch.bfloat16)\n"
+        "`cutlassF` is not supported because:\n    bf16 is only supported on A100+ GPUs",
+        "torch.float16",
+    ),
+    "flash-attn 1.x": (
+        "RuntimeError: bfloat16 is only supported on Ampere GPUs or newer",
+        "torch.float16",
+    ),
+    "accelerate": (
+        "ValueError: bf16 mixed precision requires PyTorch >= 1.10 and a supported device.",
+        "--mixed_precision fp16",
+    ),
+}
+
+
+def _read(text: str) -> Facts:
+    return facts_from_texts(collect_env=text)
+
+
+def _bf16(facts: Facts) -> Finding | None:
+    found = [f for f in run_checks(facts) if f.check_id == "EL-BF16-UNSUPPORTED"]
+    return found[0] if found else None
+
+
+def _top(facts: Facts) -> str | None:
+    top = top_finding(run_checks(facts))
+    return top.check_id if top else None
+
+
+def test_vllms_refusal_alone_states_the_gpu_and_its_capability() -> None:
+    facts = _read(f"I'm getting this error:\n\n{VLLM_T4}\n\nHow do I pass the dtype?\n")
+    gpu = (facts.driver.gpus or [])[0]
+    assert (gpu.name, gpu.compute_capability) == ("Tesla T4", "7.5")
+    found = _bf16(facts)
+    assert found is not None and found.severity is Severity.ERROR
+    assert "vLLM" in found.message and "--dtype half" in (found.fix or "")
+    assert _top(facts) == "EL-BF16-UNSUPPORTED"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        VLLM_T4.lower(),  # a reporter who lower-cases (OpenBuddy-45)
+        "2.5版本启动后报错" + VLLM_T4 + "\uff0c2.2版本没有问题",  # glued mid-line in Chinese prose
+        VLLM_T4.replace("compute capability of at", "compute capability of at\n  "),  # wrapped
+        f"> `{VLLM_T4}`",  # quoted, backquoted
+    ],
+    ids=["lower-cased", "mid-line", "wrapped", "quoted"],
+)
+def test_vllms_refusal_is_read_however_pasted(text: str) -> None:
+    facts = _read(text)
+    gpu = (facts.driver.gpus or [])[0]
+    assert gpu.name.lower() == "tesla t4" and gpu.compute_capability == "7.5"
+    assert _top(facts) == "EL-BF16-UNSUPPORTED"
+
+
+def test_vllm_v1s_refusal_below_tensor_cores_says_fp32() -> None:
+    found = _bf16(_read(VLLM_V1_P100))
+    assert found is not None and found.severity is Severity.ERROR
+    assert "--dtype float32" in (found.fix or "") and "fp32" in (found.fix or "")
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_each_librarys_refusal_on_a_v100_is_the_error_with_its_own_option(name: str) -> None:
+    refusal, option = REFUSALS[name]
+    facts = _read(f"torch.__version__ = 2.0.1+cu117\n{V100_PROPS}\n{refusal}\n")
+    found = _bf16(facts)
+    assert found is not None and found.severity is Severity.ERROR, name
+    assert option in (found.fix or "") and "fp16" in (found.fix or ""), found.fix
+    assert _top(facts) == "EL-BF16-UNSUPPORTED"
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_the_same_refusal_on_an_a100_is_no_bf16_finding(name: str) -> None:
+    facts = _read(f"torch.__version__ = 2.0.1+cu117\n{A100_PROPS}\n{REFUSALS[name][0]}\n")
+    assert _bf16(facts) is None
+
+
+def test_a_refusal_lower_cased_with_a_curly_apostrophe_is_read() -> None:
+    refusal = REFUSALS["transformers 4.21+"][0].lower().replace("'", "\u2019")
+    found = _bf16(_read(f"torch.__version__ = 2.0.1+cu117\n{V100_PROPS}\n{refusal}\n"))
+    assert found is not None and found.severity is Severity.ERROR
+
+
+def test_the_one_gpu_named_in_prose_is_the_refused_one() -> None:
+    # LMFlow-251: transformers' refusal glued after Chinese prose naming the GPU 'tsla T4'
+    facts = _read((CE / "LMFlow-251.txt").read_text())
+    gpu = (facts.driver.gpus or [])[0]
+    assert (gpu.name, gpu.compute_capability) == ("T4", "7.5")
+    assert _top(facts) == "EL-BF16-UNSUPPORTED"
+
+
+def test_a_text_naming_two_gpus_names_none() -> None:
+    text = f"it runs on my A100 but on the V100 box: {REFUSALS['transformers 4.21+'][0]}\n"
+    reading = read_precision_refusals(text)
+    assert reading is not None and reading.notes and not reading.gpus
+    with pytest.raises(FactsError):
+        _read(text)
+
+
+def test_a_text_that_lists_its_gpus_gets_no_gpu_from_its_prose() -> None:
+    text = (
+        "PyTorch version: 2.0.1+cu117\nGPU models and configuration: GPU 0: Tesla T4\n"
+        f"on the T4: {REFUSALS['accelerate'][0]}\n"
+    )
+    reading = read_precision_refusals(text)
+    assert reading is not None and not reading.gpus
+
+
+def test_a_gpu_named_without_a_refusal_is_not_read() -> None:
+    assert read_precision_refusals("my T4 runs bf16 slowly; fp16 is fine") is None
+
+
+def test_a_refusal_of_no_gpu_the_paste_shows_stays_unreadable() -> None:
+    with pytest.raises(FactsError):
+        _read(REFUSALS["torch autocast"][0] + "\n")
