@@ -107,55 +107,58 @@ def _as_written(text: str, name: str) -> str:
 def _one_gpu_named(flat: str) -> tuple[str, str] | None:
     """(name, capability) of the one GPU model the GPU table knows that the text names;
     None where it names none, several, or one whose name says no capability."""
-    firsts = _gpu_table()
+    table, prefixes = _gpu_table()
     tokens = _TOKEN.findall(flat)
     found: dict[str, str] = {}
     i = 0
     while i < len(tokens):
-        best = _longest(firsts.get(tokens[i], ()), tokens, i)
-        if best is None:
+        words = _longest_name(tokens, i, table, prefixes)
+        if words is None:
             i += 1
             continue
-        found.setdefault(best[1], best[2] or "")
+        name, capability = table[words]
+        found.setdefault(name, capability or "")
         if len(found) > 1:
             return None
-        i += len(best[0])
+        i += len(words)
     if len(found) != 1:
         return None
     ((name, capability),) = found.items()
     return (name, capability) if capability else None
 
 
-_Entry = tuple[tuple[str, ...], str, "str | None"]
+_Table = dict[tuple[str, ...], tuple[str, "str | None"]]
 
 
-def _longest(entries: tuple[_Entry, ...], tokens: list[str], i: int) -> _Entry | None:
-    """The longest of the table's names that starts at token `i`."""
-    best: _Entry | None = None
-    for entry in entries:
-        words = entry[0]
-        if tuple(tokens[i : i + len(words)]) == words and (
-            best is None or len(words) > len(best[0])
-        ):
-            best = entry
+def _longest_name(
+    tokens: list[str], i: int, table: _Table, prefixes: frozenset[tuple[str, ...]]
+) -> tuple[str, ...] | None:
+    """The words of the longest table name that starts at token `i`, grown one word at a
+    time while they begin a name."""
+    best = None
+    n = 1
+    while i + n <= len(tokens) and (words := tuple(tokens[i : i + n])) in prefixes:
+        if words in table:
+            best = words
+        n += 1
     return best
 
 
 @functools.cache
-def _gpu_table() -> dict[str, tuple[tuple[tuple[str, ...], str, str | None], ...]]:
-    """The GPU table's names by their first word: (words, name, capability or None where
-    the name was sold under several)."""
+def _gpu_table() -> tuple[_Table, frozenset[tuple[str, ...]]]:
+    """The GPU table's names by their words: (name, capability or None where the name was
+    sold under several), and every run of words a name starts with."""
     from envlock.matrix import load_matrix
 
-    table: dict[str, list[tuple[tuple[str, ...], str, str | None]]] = {}
+    table: _Table = {}
     for gpu in load_matrix().gpus:
-        words = gpu.tokens
-        if words:
+        if gpu.tokens:
             capability = (
                 None if gpu.ambiguous else ".".join(str(p) for p in gpu.capability.parts[:2])
             )
-            table.setdefault(words[0], []).append((words, gpu.name, capability))
-    return {first: tuple(entries) for first, entries in table.items()}
+            table.setdefault(gpu.tokens, (gpu.name, capability))
+    prefixes = frozenset(words[:n] for words in table for n in range(1, len(words) + 1))
+    return table, prefixes
 
 
 def refusals(notes: list[str]) -> list[tuple[str, str]]:

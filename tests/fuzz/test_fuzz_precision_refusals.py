@@ -1,0 +1,114 @@
+"""The reader of a library's number-format refusals (envlock/pasted/precmsg.py) on outside
+input: random compositions of real refusals, GPU lines and prose, mangled, end in Facts or one
+FactsError line, never a traceback; a GPU it reads is one the text names (vLLM's with the
+capability the text states); adversarial 1 MB lines built from its literals and patterns finish
+within the bound (tests/fuzz/pastes.py's harness, CPU-bounded per example)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from envlock.pasted.precmsg import read_precision_refusals
+from tests.fuzz import pastes
+from tests.pasted import test_precision_refusals as cases
+
+pytestmark = pytest.mark.fuzz
+
+REPORTS = [
+    "OpenBuddy-45.txt",
+    "vllm-docker-37.txt",
+    "Langchain-Chatchat-1645.txt",
+    "LMFlow-251.txt",
+    "FastChat-1191.txt",
+]
+LINES = pastes.lines_of(
+    [
+        *((cases.CE / name).read_text() for name in REPORTS),
+        cases.VLLM_T4,
+        cases.VLLM_V1_P100,
+        cases.V100_PROPS,
+        cases.A100_PROPS,
+        *(refusal for refusal, _ in cases.REFUSALS.values()),
+        "on my A100 it runs, on the T4 it fails",
+        "GPU 0: Tesla T4",
+        "torch.__version__ = 2.0.1+cu117",
+    ]
+)
+PIECES = st.sampled_from(
+    [
+        "Bfloat16 is only supported on GPUs with compute capability of at least 8.0",
+        ". Your ",
+        " GPU has compute capability ",
+        "7.5",
+        "Your setup doesn't support bf16/gpu",
+        "bf16 is only supported on A100+ GPUs",
+        "\u2019",
+        "tsla T4",
+        "V100",
+        "\n",
+        " ",
+        "GPU 0",
+    ]
+)
+
+
+def _holds(text: str) -> None:
+    reading = read_precision_refusals(text)
+    if reading is None:
+        return
+    flat = " ".join(text.lower().split())
+    for index, name in reading.gpus.items():
+        assert " ".join(name.lower().split()) in flat, name
+        capability = reading.capabilities.get(index)
+        assert capability is not None
+    assert reading.notes
+
+
+@pastes.PASTE
+@given(lines=pastes.real_lines(LINES, 30))
+def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    _holds(text)
+    facts = pastes.read_or_refuse(text)
+    if facts is None:
+        return
+    for gpu in facts.driver.gpus or []:
+        assert " ".join(gpu.name.lower().split()) in " ".join(text.lower().split())
+
+
+@pastes.PASTE
+@given(
+    lines=pastes.real_lines(LINES, pastes.MANGLED_LINES),
+    cuts=pastes.cut_list(PIECES, 200),
+)
+def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
+    text = pastes.mangle(lines, cuts)
+    _holds(text)
+    pastes.checked(text)
+
+
+@pastes.PASTE
+@given(text=pastes.ANY_TEXT)
+def test_random_text_never_raises(text: str) -> None:
+    _holds(text)
+    pastes.checked(text)
+
+
+_VLLM = "Bfloat16 is only supported on GPUs with compute capability of at least 8.0"
+# (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
+ADVERSARIAL = [
+    ("", _VLLM + ". ", "x"),
+    (_VLLM + ". Your ", "a ", "x"),
+    (_VLLM + ". Your ", "tesla t4 gpu has compute ", "x"),
+    ("Your setup doesn't support bf16/gpu ", "tesla ", "x"),
+    ("Your setup doesn't support bf16/gpu ", "T4 ", "x"),
+    ("bf16 is only supported on A100+ GPUs ", "geforce rtx ", "x"),
+    ("", "\u2019 \t\n", "x"),
+]
+
+
+@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
+def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
+    pastes.assert_in_bound((read_precision_refusals,), pastes.adversarial_line(case), repr(case))
