@@ -1,0 +1,234 @@
+"""Facts a reporter states in their own words (issue 21, session 11): prose and lists written
+by hand, in any language, as markdown bullets or bold, or a sentence.
+
+    Also checking the torch version reveals 2.0.0+cpu          (oobabooga textgen#369)
+    pytorch 1.13.1+cpu                                          (ultralytics#227)
+    it wont find my gpu (RTX 3060 Ti)                           (oobabooga textgen#369)
+    I use rtx4090 on windows 11 as well                         (MiniGPT-4#50)
+    - **GPU:** NVIDIA RTX 4080                                  (Vonovox#14)
+    torch Version: 2.5.1                                        (F5-TTS#404)
+
+Only what is strongly anchored is read:
+- torch's version right after a torch or PyTorch word ("torch 2.5.1", "torch Version: 2.5.1",
+  "torch-2.1.1", "PyTorch 版本 2.0.0+cpu"); with a variant tag ("+cpu", "+cu118",
+  "+rocm6.2": only PyTorch's own indexes tag a version so) a few words may stand between
+  ("the torch version reveals 2.0.0+cpu"); never across another family member's name
+  (torchvision's, torchaudio's) or a digit;
+- a GPU by a name of envlock's GPU table (envlock/matrix/gpus.toml) led by its vendor or
+  series word (NVIDIA, GeForce, RTX, GTX, GT, MX, Quadro, TITAN, Tesla): "RTX 3060 Ti",
+  "rtx4090", "NVIDIA A100-SXM4-80GB", "Tesla V100"; a bare "A100" or "4090" is not.
+
+A sentence that asks or plans says nothing of the machine: one ending in a question mark or
+opening with a question's word ("should I use torch 2.1.0+cu121?"), one with a modal or a
+plan ("I will install torch 2.1.0", "it needs torch 2.0+cu118", "if you have an RTX 3090"),
+and an install command or pip's progress ("pip install torch==2.1.0+cu118", "Downloading
+torch-2.1.0+cu118-cp310-...whl"). What remains must agree with itself: two torch versions
+(an upgrade told, two machines compared) or two GPU models read nothing of that kind.
+
+What is read only supplements the report's own structured lines (`supplement`, applied by
+envlock/pasted/toolenv.py): it fills what no other reader stated and is dropped where it
+disagrees with them (a "+cpu" beside torch's own "CUDA used to build PyTorch: 11.8"); the GPU
+is read only beside a torch fact, its own or another reader's. No OS, CUDA or driver is read
+from prose: "Windows" or "CUDA 11.8" in a sentence is as often another machine, WSL's host, a
+toolkit or the driver's CUDA as this environment's.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from envlock.pasted.toolreading import ToolReading
+
+# a torch word: not a longer name (libtorch, torchvision, torch_npu, torch.cuda)
+_TORCH_WORD = re.compile(r"(?<![\w.-])(?:py)?torch(?![\w.]|-(?!\d))", re.IGNORECASE)
+# right after it: "version", a colon, "==" is not (a requirement), "-", "v"
+_UNTAGGED = re.compile(
+    r"[ \t]{0,3}(?:[Vv]ersion[ \t]{0,3})?(?:[:\uff1a=-][ \t]{0,3})?v?"
+    r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)(?![a-z\d_.+-])",
+)
+# a variant-tagged version a few words on: lowercase ASCII tags, as PyTorch's indexes write
+# them; not a wheel's file name (-cp310) nor glued to the next word
+_TAGGED = re.compile(
+    r"[^\d\n]{0,32}?(?<![\w.])v?(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cpu|cu\d{2,3}|rocm\d{1,2}"
+    r"(?:\.\d{1,2}){0,2}))(?![a-z\d_.+]|-\w)"
+)
+_ANY_TAGGED = re.compile(r"\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+[a-z][a-z0-9.]{0,20}")
+# a torch word as the object of another thing's version ("CUDA used to build PyTorch: 12.8")
+_OBJECT = re.compile(r"\b(?:build|built|cuda|rocm|compiled|for)\b[^.;]{0,20}$", re.I)
+# other names in the words between: the version is theirs
+_OTHER_NAME = re.compile(r"vision|audio|text|cuda|python|xformers|numpy|torch", re.IGNORECASE)
+# a sentence that asks, plans or instructs (English; a question mark in any script)
+_QUESTION_START = re.compile(
+    r"^[^\w]*(?:how|what|which|why|whether|does|do|did|can|could|is|are|should|would|will"
+    r"|shall|may|any)\b",
+    re.IGNORECASE,
+)
+_PLAN = re.compile(
+    r"\b(?:will|shall|should|would|could|might|must|gonna|going to|plan(?:ning)?|want(?:ed)?"
+    r"|wanna|wish|hope|try(?:ing)? to|need(?:s|ed)?|requires?|required|requirements?"
+    r"|recommend(?:ed|s)?|suggest(?:ed|s)?|expect(?:ed|s)?|supposed|instead|if|unless"
+    r"|support(?:s|ed)?|compatible|buy|purchase)\b|'ll\b|\u2019ll\b",
+    re.IGNORECASE,
+)
+_COMMAND = re.compile(
+    r"\b(?:pip3?|conda|mamba|micromamba|uv|poetry)[ \t]+(?:install|add)\b|==|--index-url"
+    r"|--extra-index-url|\binstall[ \t]+(?:py)?torch\b|\bDownloading\b|\bCollecting\b"
+    r"|\.whl\b|\bRequirement\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;\u3002\uff01\uff1f\uff1b])[ \t]+")
+# a GPU's vendor or series word, and the words after it that may name the model
+_GPU_ANCHOR = re.compile(r"(?<![\w/-])(?:nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla)", re.I)
+_GPU_REACH = 40
+_GLUED_SERIES = re.compile(r"^(rtx|gtx|gt|mx)(?=\d)")
+_GLUED_SUFFIX = re.compile(r"(\d)(ti|super)$")
+_VENDOR_WORDS = frozenset({"nvidia", "geforce", "tesla"})
+_NAME_WORDS = 3  # the most words a name of the GPU table has ("quadro rtx 6000", "titan x pascal")
+MAX_SENTENCE = 600
+NOTE = "facts written in the report's own words (prose, a hand-written list): read "
+
+
+def read_prose(text: str) -> ToolReading | None:
+    """torch's version and the GPU the reporter's own sentences state; None for neither."""
+    versions: set[str] = set()
+    gpus: set[str] = set()
+    for sentence in _sentences(text):
+        versions |= _torch_versions(sentence)
+        gpus |= _gpu_names(sentence)
+    out = ToolReading()
+    version = _one_version(versions)
+    out.put("PyTorch version", version)
+    if len(gpus) == 1:
+        out.gpus[0] = f"NVIDIA {next(iter(gpus))}"
+    if not (out.fields or out.gpus):
+        return None
+    said = [f"torch {version}"] if version else []
+    said += [out.gpus[0]] if out.gpus else []
+    out.notes.append(NOTE + ", ".join(said))
+    return out
+
+
+def supplement(others: list[ToolReading], prose: ToolReading | None) -> ToolReading | None:
+    """What `prose` adds to the other readers' findings: torch's version where none stated it
+    and nothing they read disagrees with its tag; the GPU where none named one and a torch
+    fact was read (by them or in prose); None where nothing is left."""
+    if prose is None:
+        return None
+    fields: dict[str, str] = {}
+    for other in others:
+        for key, value in other.fields.items():
+            fields.setdefault(key, value)
+    out = ToolReading(notes=list(prose.notes))
+    version = prose.fields.get("PyTorch version")
+    if version and fields.get("PyTorch version", "N/A") == "N/A" and _agrees(version, fields):
+        out.put("PyTorch version", version)
+    torch_said = any(k in fields for k in _TORCH_KEYS) or bool(out.fields)
+    if torch_said and not any(o.gpus for o in others):
+        out.gpus.update(prose.gpus)
+    return out if out.fields or out.gpus else None
+
+
+_TORCH_KEYS = ("PyTorch version", "CUDA used to build PyTorch", "Is CUDA available")
+
+
+def _agrees(version: str, fields: dict[str, str]) -> bool:
+    """A version's tag against torch's CUDA and CUDA's availability as the others read them."""
+    tag = version.partition("+")[2]
+    cuda = fields.get("CUDA used to build PyTorch")
+    if tag == "cpu":
+        return cuda in (None, "None") and fields.get("Is CUDA available") != "True"
+    if tag.startswith("cu"):
+        return cuda is None or (cuda != "None" and cuda.replace(".", "")[:3] == tag[2:5])
+    return not tag or cuda in (None, "None")
+
+
+def _sentences(text: str) -> list[str]:
+    """The text's sentences that state (neither ask, plan nor instruct), URLs blanked."""
+    out = []
+    for line in text.split("\n"):
+        if "://" in line:  # a link's words say nothing of this machine
+            line = " ".join(word for word in line.split() if "://" not in word)
+        for sentence in _SENTENCE_END.split(line):
+            s = sentence.strip()
+            if s and len(s) <= MAX_SENTENCE and _states(s):
+                out.append(s)
+    return out
+
+
+def _states(sentence: str) -> bool:
+    if sentence.endswith(("?", "\uff1f")) or _QUESTION_START.match(sentence):
+        return False
+    return not (_PLAN.search(sentence) or _COMMAND.search(sentence))
+
+
+def _torch_versions(sentence: str) -> set[str]:
+    """The torch versions stated right after a torch word in one sentence; none from a
+    sentence of two tagged versions ("PyTorch 2.1.2+cu121 with CUDA 1201 (you have
+    2.1.2+cpu)": xFormers' build and torch's, one sentence)."""
+    if len(set(_ANY_TAGGED.findall(sentence))) > 1:
+        return set()
+    found = set()
+    for word in _TORCH_WORD.finditer(sentence):
+        if _OBJECT.search(sentence, max(0, word.start() - 40), word.start()):
+            continue
+        plain = _UNTAGGED.match(sentence, word.end())
+        if plain:
+            found.add(plain.group(1))
+            continue
+        tagged = _TAGGED.match(sentence, word.end())
+        between = sentence[word.end() : tagged.start(1)] if tagged else ""
+        if tagged and not _OTHER_NAME.search(between):
+            found.add(tagged.group(1))
+    return found
+
+
+def _one_version(versions: set[str]) -> str | None:
+    """The one version the sentences state: a tagged one and its own release untagged agree;
+    two releases or two tags are two torches (or one before and after), read as none."""
+    tagged = {v for v in versions if "+" in v}
+    publics = {v.partition("+")[0] for v in versions}
+    if len(tagged) > 1 or len(publics) != 1:
+        return None
+    return next(iter(tagged)) if tagged else next(iter(publics))
+
+
+def _gpu_names(sentence: str) -> set[str]:
+    """The GPU table's names the sentence writes after a vendor or series word."""
+    names = _gpu_names_by_words()
+    found = set()
+    for anchor in _GPU_ANCHOR.finditer(sentence):
+        tokens = _tokens(sentence[anchor.start() : anchor.start() + _GPU_REACH])
+        while tokens and tokens[0] in _VENDOR_WORDS:
+            tokens = tokens[1:]
+        # the longest name the words open with ("rtx 3060 ti" before "rtx 3060")
+        for n in range(min(len(tokens), _NAME_WORDS), 0, -1):
+            name = names.get(tuple(tokens[:n]))
+            if name is not None:
+                found.add(name)
+                break
+    return found
+
+
+@functools.cache
+def _gpu_names_by_words() -> dict[tuple[str, ...], str]:
+    """The GPU table's names (envlock/matrix/gpus.toml) by their words."""
+    from envlock.matrix import load_matrix
+
+    names: dict[tuple[str, ...], str] = {}
+    for gpu in load_matrix().gpus:
+        if gpu.tokens:
+            names.setdefault(gpu.tokens, gpu.name)
+    return names
+
+
+def _tokens(window: str) -> list[str]:
+    """The window's words, lowercase, a series glued to its number split ("rtx4090"), a
+    number glued to its suffix too ("3060ti")."""
+    from envlock.matrix.model import name_tokens
+
+    out: list[str] = []
+    for token in name_tokens(window):
+        token = _GLUED_SERIES.sub(r"\1 ", token)
+        out += _GLUED_SUFFIX.sub(r"\1 \2", token).split()
+    return out
