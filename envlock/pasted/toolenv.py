@@ -15,7 +15,9 @@ and the refusals of torch and NVIDIA's containers that state a fact
 (envlock/pasted/libmessages.py), a number format (bf16, tf32) refused by vLLM, transformers,
 torch's autocast, xFormers, FlashAttention or Accelerate (envlock/pasted/precmsg.py),
 DeepSpeed's refusal of its prebuilt ops (envlock/pasted/dscheck.py) and torch's dispatcher
-refusing a family member's operator on CUDA (envlock/pasted/dispatcher.py). Each reader turns
+refusing a family member's operator on CUDA (envlock/pasted/dispatcher.py); what the
+reporter states in their own words (envlock/pasted/prose.py: torch's version, the GPU) only
+supplements them (`prose.supplement`: what no reader stated, never against it). Each reader turns
 what is unambiguous into the collect_env lines it is (`PyTorch version: ...`, `GPU 0: ...`);
 they are appended to the text, which the collect_env readers then read as ever (a real
 collect_env line wins over a derived one: the first copy of a key is kept). A text that is
@@ -43,6 +45,7 @@ from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.nccl_log import read_nccl_log
 from envlock.pasted.pipout import read_pip_output
 from envlock.pasted.precmsg import read_precision_refusals
+from envlock.pasted.prose import read_prose, supplement
 from envlock.pasted.repl import read_repl
 from envlock.pasted.templenv import read_template
 from envlock.pasted.toolreading import ToolReading
@@ -74,8 +77,12 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
 
 
 def read_tools(text: str) -> ToolReading | None:
-    """Every tool reader's findings in `text`, merged; None when none found anything."""
-    found = [r for r in (read(text) for read in READERS) if r]
+    """Every tool reader's findings in `text`, merged, with what the reporter's own words add
+    to them (before the last reader's: torch_import's 'N/A' never hides a version); None when
+    none found anything."""
+    *readers, last = READERS
+    found = [r for r in (read(text) for read in readers) if r]
+    found += [r for r in (supplement(found, read_prose(text)), last(text)) if r]
     if not found:
         return None
     merged = found[0]
