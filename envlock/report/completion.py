@@ -81,26 +81,50 @@ def levels(parser: argparse.ArgumentParser, path: str = "") -> Iterator[Level]:
 
 def script(shell: str, parser: argparse.ArgumentParser) -> str:
     """The completion script for `shell` of the command `parser.prog`."""
-    if shell == "bash":
-        return bash_script(parser)
-    if shell == "zsh":
-        return zsh_script(parser)
-    raise ValueError(f"no completion for {shell!r} (choose from {', '.join(SHELLS)})")
+    if shell not in SHELLS:
+        raise ValueError(f"no completion for {shell!r} (choose from {', '.join(SHELLS)})")
+    prog = _word(parser.prog)
+    fn = prog.replace("-", "_")
+    write = _bash_script if shell == "bash" else _zsh_script
+    return write(prog, fn, list(levels(parser)))
 
 
 def _flags(level: Level, *, valued: bool | None = None) -> list[str]:
     return [f for o in level.options if valued is None or o.takes_value == valued for f in o.flags]
 
 
-def _value_cases(all_levels: list[Level], pattern: str) -> list[str]:
+def _value_cases(all_levels: list[Level], opening: str) -> list[str]:
     """`case` arms: "PATH OPTION" -> the option's choices (options without choices: files)."""
     arms = []
     for level in all_levels:
         for option in level.options:
             if option.takes_value and option.choices:
-                keys = "|".join(pattern.format(f"{level.path} {f}".strip()) for f in option.flags)
-                arms.append(f"        {keys}) _choices=({' '.join(option.choices)}) ;;")
+                keys = "|".join('"' + f"{level.path} {f}".strip() + '"' for f in option.flags)
+                arms.append(f"        {opening}{keys}) _choices=({' '.join(option.choices)}) ;;")
     return arms
+
+
+def _functions(
+    fn: str, all_levels: list[Level], level_arms: list[str], *, level_help: str, opening: str
+) -> list[str]:
+    """The two lookups both shells' walks call, the same shell code in bash and zsh but
+    for zsh's `(PATTERN)` case arms (`opening`): `_{fn}_level PATH` sets the path's
+    subcommands, options and words (`level_arms`), `_{fn}_value 'PATH OPTION'` the
+    option's choices."""
+    return [
+        f"_{fn}_level() {{  # {level_help}",
+        '    case "$1" in',
+        *level_arms,
+        f"        {opening}*) _subs=(); _opts=(); _takes=(); _words=() ;;",
+        "    esac",
+        "}",
+        f"_{fn}_value() {{  # the choices of an option's value ('PATH OPTION')",
+        "    _choices=()",
+        '    case "$1" in',
+        *_value_cases(all_levels, opening),
+        "    esac",
+        "}",
+    ]
 
 
 _BASH_WALK = """\
@@ -135,32 +159,23 @@ complete -o default -F _{fn} {prog}
 """
 
 
-def bash_script(parser: argparse.ArgumentParser) -> str:
-    prog = _word(parser.prog)
-    fn = prog.replace("-", "_")
-    all_levels = list(levels(parser))
+def _bash_script(prog: str, fn: str, all_levels: list[Level]) -> str:
+    level_arms = [
+        f'        "{level.path}") _subs=({" ".join(n for n, _ in level.commands)}); '
+        f"_opts=({' '.join(_flags(level))}); _takes=({' '.join(_flags(level, valued=True))}); "
+        f"_words=({' '.join(level.words)}) ;;"
+        for level in all_levels
+    ]
     lines = [
         f"# bash completion for {prog}, generated from its parser by `{prog} completion bash`.",
         f'# Load it with: eval "$({prog} completion bash)"  (in ~/.bashrc)',
-        f"_{fn}_level() {{  # a command path's subcommands, options and words",
-        '    case "$1" in',
-    ]
-    for level in all_levels:
-        lines.append(
-            f'        "{level.path}") _subs=({" ".join(n for n, _ in level.commands)}); '
-            f"_opts=({' '.join(_flags(level))}); _takes=({' '.join(_flags(level, valued=True))}); "
-            f"_words=({' '.join(level.words)}) ;;"
-        )
-    lines += [
-        "        *) _subs=(); _opts=(); _takes=(); _words=() ;;",
-        "    esac",
-        "}",
-        f"_{fn}_value() {{  # the choices of an option's value ('PATH OPTION')",
-        "    _choices=()",
-        '    case "$1" in',
-        *_value_cases(all_levels, '"{}"'),
-        "    esac",
-        "}",
+        *_functions(
+            fn,
+            all_levels,
+            level_arms,
+            level_help="a command path's subcommands, options and words",
+            opening="",
+        ),
         _BASH_WALK.format(fn=fn, prog=prog),
     ]
     return "\n".join(lines)
@@ -223,34 +238,26 @@ fi
 """
 
 
-def zsh_script(parser: argparse.ArgumentParser) -> str:
-    prog = _word(parser.prog)
-    fn = prog.replace("-", "_")
-    all_levels = list(levels(parser))
+def _zsh_script(prog: str, fn: str, all_levels: list[Level]) -> str:
+    level_arms = []
+    for level in all_levels:
+        subs = " ".join(_described(n, h) for n, h in level.commands)
+        opts = " ".join(_described(f, o.help) for o in level.options for f in o.flags)
+        level_arms.append(
+            f'        ("{level.path}") _subs=({subs}); _opts=({opts}); '
+            f"_takes=({' '.join(_flags(level, valued=True))}); _words=({' '.join(level.words)}) ;;"
+        )
     lines = [
         f"#compdef {prog}",
         f"# zsh completion for {prog}, generated from its parser by `{prog} completion zsh`.",
         f"# Save it as _{prog} in a directory of $fpath, or: source <({prog} completion zsh)",
-        f"_{fn}_level() {{  # a command path's subcommands, options and words (with help)",
-        '    case "$1" in',
-    ]
-    for level in all_levels:
-        subs = " ".join(_described(n, h) for n, h in level.commands)
-        opts = " ".join(_described(f, o.help) for o in level.options for f in o.flags)
-        lines.append(
-            f'        ("{level.path}") _subs=({subs}); _opts=({opts}); '
-            f"_takes=({' '.join(_flags(level, valued=True))}); _words=({' '.join(level.words)}) ;;"
-        )
-    lines += [
-        "        (*) _subs=(); _opts=(); _takes=(); _words=() ;;",
-        "    esac",
-        "}",
-        f"_{fn}_value() {{  # the choices of an option's value ('PATH OPTION')",
-        "    _choices=()",
-        '    case "$1" in',
-        *(arm.replace("        ", "        (", 1) for arm in _value_cases(all_levels, '"{}"')),
-        "    esac",
-        "}",
+        *_functions(
+            fn,
+            all_levels,
+            level_arms,
+            level_help="a command path's subcommands, options and words (with help)",
+            opening="(",
+        ),
         _ZSH_WALK.format(fn=fn, prog=prog),
     ]
     # zsh's own completion functions declare locals named _opts, _subs, ... (_describe
