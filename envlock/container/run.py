@@ -15,8 +15,19 @@ from typing import TYPE_CHECKING
 from envlock.container.options import ContainerTarget, check_target
 
 if TYPE_CHECKING:
+    from typing import TypedDict
+
     from envlock.container.document import Document
     from envlock.facts import Facts
+
+    class _ImageOptions(TypedDict):
+        """probe_image's and probe_image_document's keywords."""
+
+        gpus: str | None
+        pull: bool
+        shm_size: str | None
+        torch_live: bool
+        timeout: float
 
 
 def probe_target(target: ContainerTarget) -> Facts:
@@ -25,14 +36,7 @@ def probe_target(target: ContainerTarget) -> Facts:
     if target.image:
         from envlock.container.image import probe_image
 
-        return probe_image(
-            target.image,
-            gpus=target.gpus,
-            pull=target.pull,
-            shm_size=target.shm_size,
-            torch_live=target.torch_live,
-            timeout=target.timeout,
-        )
+        return probe_image(target.image, **_image_options(target))
     from envlock.container.exec import probe_container
 
     assert target.container  # check_target: one of image, container
@@ -46,12 +50,17 @@ def probe_target_document(target: ContainerTarget) -> Document:
     if target.image:
         from envlock.container.image import probe_image_document
 
-        return probe_image_document(
-            target.image,
-            gpus=target.gpus,
-            pull=target.pull,
-            shm_size=target.shm_size,
-            torch_live=target.torch_live,
-            timeout=target.timeout,
-        )
+        return probe_image_document(target.image, **_image_options(target))
     return probe_target(target).to_dict()
+
+
+def _image_options(target: ContainerTarget) -> _ImageOptions:
+    """What an image's probe reads of `target`: the one mapping for both entries, so that
+    `probe --image` and `probe --image --json` probe alike."""
+    return {
+        "gpus": target.gpus,
+        "pull": target.pull,
+        "shm_size": target.shm_size,
+        "torch_live": target.torch_live,
+        "timeout": target.timeout,
+    }
