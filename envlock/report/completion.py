@@ -104,15 +104,15 @@ def _value_cases(all_levels: list[Level], opening: str) -> list[str]:
     return arms
 
 
-def _functions(
-    fn: str, all_levels: list[Level], level_arms: list[str], *, level_help: str, opening: str
-) -> list[str]:
+def _functions(fn: str, all_levels: list[Level], level_arms: list[str], *, zsh: bool) -> list[str]:
     """The two lookups both shells' walks call, the same shell code in bash and zsh but
-    for zsh's `(PATTERN)` case arms (`opening`): `_{fn}_level PATH` sets the path's
-    subcommands, options and words (`level_arms`), `_{fn}_value 'PATH OPTION'` the
+    for zsh's `(PATTERN)` case arms: `_{fn}_level PATH` sets the path's subcommands,
+    options and words (`level_arms`; zsh's with help), `_{fn}_value 'PATH OPTION'` the
     option's choices."""
+    opening = "(" if zsh else ""
     return [
-        f"_{fn}_level() {{  # {level_help}",
+        f"_{fn}_level() {{  # a command path's subcommands, options and words"
+        + (" (with help)" if zsh else ""),
         '    case "$1" in',
         *level_arms,
         f"        {opening}*) _subs=(); _opts=(); _takes=(); _words=() ;;",
@@ -169,13 +169,7 @@ def _bash_script(prog: str, fn: str, all_levels: list[Level]) -> str:
     lines = [
         f"# bash completion for {prog}, generated from its parser by `{prog} completion bash`.",
         f'# Load it with: eval "$({prog} completion bash)"  (in ~/.bashrc)',
-        *_functions(
-            fn,
-            all_levels,
-            level_arms,
-            level_help="a command path's subcommands, options and words",
-            opening="",
-        ),
+        *_functions(fn, all_levels, level_arms, zsh=False),
         _BASH_WALK.format(fn=fn, prog=prog),
     ]
     return "\n".join(lines)
@@ -251,13 +245,7 @@ def _zsh_script(prog: str, fn: str, all_levels: list[Level]) -> str:
         f"#compdef {prog}",
         f"# zsh completion for {prog}, generated from its parser by `{prog} completion zsh`.",
         f"# Save it as _{prog} in a directory of $fpath, or: source <({prog} completion zsh)",
-        *_functions(
-            fn,
-            all_levels,
-            level_arms,
-            level_help="a command path's subcommands, options and words (with help)",
-            opening="(",
-        ),
+        *_functions(fn, all_levels, level_arms, zsh=True),
         _ZSH_WALK.format(fn=fn, prog=prog),
     ]
     # zsh's own completion functions declare locals named _opts, _subs, ... (_describe
