@@ -193,8 +193,27 @@ def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None)
     # a CUDA extension beside a CPU-only torch is EL-TORCH-CPU-ONLY's (as EL-EXT-CUDA-MAJOR's)
     cpu_torch = ctx.torch_is_cpu_only and ext.cuda_major is not None
     if _other_release(ext, ctx.torch_version) and not cpu_torch:
-        reasons.append(_built_for_reason(ext, version))
+        reasons.append(_built_for_reason(ext, version) + _and_cuda(ctx, ext))
     return reasons
+
+
+def _and_cuda(ctx: CheckContext, ext: ExtensionFacts) -> str:
+    """The CUDA major a build for another torch release also differs in: said here, as part of
+    the one cause (that build's torch brought its CUDA), not as EL-EXT-CUDA-MAJOR's own."""
+    tc = ctx.torch_cuda
+    if tc is None or ext.cuda_major is None or ext.cuda_major == tc.major:
+        return ""
+    return f", and with it CUDA {ext.cuda_major} where torch uses CUDA {tc}"
+
+
+def _abi_is_the_cause(ctx: CheckContext, ext: ExtensionFacts) -> bool:
+    """Whether EL-EXT-TORCH-ABI states `ext`'s cause: a build for another torch release (not
+    a stable-ABI build it runs on) beside a CUDA torch. Its CUDA major came with that torch,
+    and the fix (the build for this torch, or that build's torch) moves both."""
+    t = ctx.facts.torch
+    if not t.installed and t.version is None:
+        return False
+    return ctx.torch_cuda is not None and _other_release(ext, ctx.torch_version)
 
 
 def _release_only(ctx: CheckContext, ext: ExtensionFacts) -> list[str]:
@@ -236,7 +255,7 @@ def ext_cuda_major(ctx: CheckContext) -> Iterator[Finding]:
     if tc is None:
         return
     for ext in ctx.facts.extensions.items:
-        if ext.cuda_major is None or ext.cuda_major == tc.major:
+        if ext.cuda_major is None or ext.cuda_major == tc.major or _abi_is_the_cause(ctx, ext):
             continue
         yield Finding(
             check_id="EL-EXT-CUDA-MAJOR",

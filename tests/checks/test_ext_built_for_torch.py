@@ -140,3 +140,26 @@ def test_an_xformers_before_the_stable_abi_on_a_later_torch_fires() -> None:
     text = XFORMERS_034.replace("wheel-v0.0.34", "wheel-v0.0.33.post2")
     (f,) = _abi(_facts(text.replace("2.0.1+cu117", "2.11.0+cu128")))
     assert "built for torch 2.10.0+cu128" in f.message
+
+
+def _ids(facts: Facts) -> list[str]:
+    return [f.check_id for f in run_checks(facts) if f.check_id.startswith("EL-EXT-")]
+
+
+def test_a_build_for_another_torch_and_its_cuda_is_one_cause() -> None:
+    # comfyui-colab-6: xFormers built for 1.13.1+cu117 (CUDA 1107) beside Colab's 2.4.0+cu121:
+    # the other release brought the other CUDA; one finding says both, and its fix moves both
+    facts = _facts((CE / "comfyui-colab-6.txt").read_text())
+    assert [(e.built_for_torch, e.cuda_major) for e in facts.extensions.items] == [
+        ("1.13.1+cu117", 11)
+    ]
+    (f,) = _abi(facts)
+    assert _ids(facts) == ["EL-EXT-TORCH-ABI"]
+    assert "built for torch 1.13.1+cu117" in f.message
+    assert "and with it CUDA 11 where torch uses CUDA 12.1" in f.message
+
+
+def test_the_same_release_with_another_cuda_stays_the_cuda_major_finding() -> None:
+    # xformers-899: a build for torch's own release linking another CUDA runtime
+    facts = _facts((CE / "xformers-899.txt").read_text())
+    assert "EL-EXT-CUDA-MAJOR" in _ids(facts) and _abi(facts) == []

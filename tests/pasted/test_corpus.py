@@ -224,7 +224,6 @@ def test_the_documented_misses_are_these() -> None:
         "gladia-928.txt",  # torch's cuDNN check without torch's version: its compiled cuDNN unused
         "Retrieval-based-Voice-Conversion-WebUI-2486.txt",  # the sm_120 warning alone
         "MiniGPT-4-50.txt",  # 'Torch not compiled with CUDA enabled', the GPU in prose only
-        "comfyui-colab-6.txt",  # xFormers for another torch and CUDA: the CUDA major ranks first
         "Bringing-Old-Photos-Back-to-Life-32.txt",  # torch's no-driver error in a traceback
         # (session 10's held-out part, scored at 447b768, tuning since)
         "whisperX-983.txt",  # 'Torch not compiled with CUDA enabled', no GPU or driver shown
