@@ -45,13 +45,13 @@ _TORCH_WORD = re.compile(r"(?<![\w.-])(?:py)?torch(?![\w.]|-(?!\d))", re.IGNOREC
 # right after it: "version", a colon, "==" is not (a requirement), "-", "v"
 _UNTAGGED = re.compile(
     r"[ \t]{0,3}(?:[Vv]ersion[ \t]{0,3})?(?:[:\uff1a=-][ \t]{0,3})?v?"
-    r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)(?![a-z\d_.+-])",
+    r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)(?![a-z\d_+-]|\.\w)",
 )
 # a variant-tagged version a few words on: lowercase ASCII tags, as PyTorch's indexes write
 # them; not a wheel's file name (-cp310) nor glued to the next word
 _TAGGED = re.compile(
     r"[^\d\n]{0,32}?(?<![\w.])v?(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cpu|cu\d{2,3}|rocm\d{1,2}"
-    r"(?:\.\d{1,2}){0,2}))(?![a-z\d_.+]|-\w)"
+    r"(?:\.\d{1,2}){0,2}))(?![a-z\d_+]|[.-]\w)"
 )
 _ANY_TAGGED = re.compile(r"\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+[a-z][a-z0-9.]{0,20}")
 # a torch word as the object of another thing's version ("CUDA used to build PyTorch: 12.8")
@@ -77,15 +77,23 @@ _COMMAND = re.compile(
     r"|\.whl\b|\bRequirement\b",
     re.IGNORECASE,
 )
+# a sentence that may state something here: it names torch or a GPU's vendor or series
+_NAMES = re.compile(r"torch|nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla", re.IGNORECASE)
+# a line ending in a torch word (and "version"): its sentence goes on on the next line
+_WRAPPED = re.compile(r"(?<![\w.-])(?:py)?torch(?:[ \t]+version)?[ \t]*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?;\u3002\uff01\uff1f\uff1b])[ \t]+")
 # a GPU's vendor or series word, and the words after it that may name the model
 _GPU_ANCHOR = re.compile(r"(?<![\w/-])(?:nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla)", re.I)
 _GPU_REACH = 40
-_GLUED_SERIES = re.compile(r"^(rtx|gtx|gt|mx)(?=\d)")
-_GLUED_SUFFIX = re.compile(r"(\d)(ti|super)$")
+# a GPU name's words, as the GPU table splits them; a series glued to its number, a number to
+# its suffix ("rtx4090", "3060ti") split too
+_WORD = re.compile(r"(?:rtx|gtx|gt|mx)(?=\d)|\d+(?=(?:ti|super)(?![0-9a-z]))|[0-9a-z]+")
 _VENDOR_WORDS = frozenset({"nvidia", "geforce", "tesla"})
 _NAME_WORDS = 3  # the most words a name of the GPU table has ("quadro rtx 6000", "titan x pascal")
 MAX_SENTENCE = 600
+# the sentences naming torch or a GPU read at the most: a person's own words are a few of
+# them, a log's tracebacks name torch on every line
+MAX_SENTENCES = 2000
 NOTE = "facts written in the report's own words (prose, a hand-written list): read "
 
 
@@ -143,17 +151,23 @@ def _agrees(version: str, fields: dict[str, str]) -> bool:
     return not tag or cuda in (None, "None")
 
 
-def _sentences(text: str) -> list[str]:
-    """The text's sentences that state (neither ask, plan nor instruct), URLs blanked."""
-    out = []
+def _sentences(text: str) -> set[str]:
+    """The text's sentences that name torch or a GPU's vendor or series and state (neither
+    ask, plan nor instruct), links left out, the first MAX_SENTENCES of them; a sentence
+    wrapped right after its torch word ("the torch\nversion reveals ...") whole."""
+    named: list[str] = []
+    carried = ""
     for line in text.split("\n"):
         if "://" in line:  # a link's words say nothing of this machine
             line = " ".join(word for word in line.split() if "://" not in word)
-        for sentence in _SENTENCE_END.split(line):
-            s = sentence.strip()
-            if s and len(s) <= MAX_SENTENCE and _states(s):
-                out.append(s)
-    return out
+        pieces = _SENTENCE_END.split(carried + line)
+        wrapped = not carried and _WRAPPED.search(pieces[-1][-40:]) is not None
+        carried = pieces.pop()[-MAX_SENTENCE:] + " " if wrapped else ""
+        named += [s for s in (p.strip() for p in pieces) if _NAMES.search(s)]
+        if len(named) >= MAX_SENTENCES:
+            break
+    named.append(carried.strip())
+    return {s for s in named[:MAX_SENTENCES] if 0 < len(s) <= MAX_SENTENCE and _states(s)}
 
 
 def _states(sentence: str) -> bool:
@@ -225,10 +239,4 @@ def _gpu_names_by_words() -> dict[tuple[str, ...], str]:
 def _tokens(window: str) -> list[str]:
     """The window's words, lowercase, a series glued to its number split ("rtx4090"), a
     number glued to its suffix too ("3060ti")."""
-    from envlock.matrix.model import name_tokens
-
-    out: list[str] = []
-    for token in name_tokens(window):
-        token = _GLUED_SERIES.sub(r"\1 ", token)
-        out += _GLUED_SUFFIX.sub(r"\1 \2", token).split()
-    return out
+    return _WORD.findall(window.lower())[: _NAME_WORDS + 3]
