@@ -32,19 +32,21 @@ import re
 from envlock.pasted.dscheck import deepspeed_ops
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
-# the fields read, anywhere in a line: the layout step may have joined a long path's line
-# with the next ("...site-packages/torch'] torch version ...... 2.3.0+cu121")
+# the fields read, anywhere in a line (a flattened paste's: "...site-packages/torch'] torch
+# version ...... 2.3.0+cu121")
 _FIELD = re.compile(
     r"(?<![a-z])(torch version|torch cuda version|torch hip version|nvcc version|deepspeed info)"
     r" \.{2,} (\S{1,80})"
 )
 _TORCH = re.compile(TORCH_VERSION)
-# a variant tag with the next line's first word glued on where the layout step joined the
-# two lines as a cut ("2.3.0+cu121shared memory ..."): no torch label continues so
-_GLUED = re.compile(r"(\S+?\+(?:cu\d{2,3}|cpu|rocm\d+(?:\.\d+){0,2}|xpu))[a-z]")
 _CUDA = re.compile(r"\d{1,2}\.\d{1,2}")
 _HIP = re.compile(r"(\d+\.\d+)\.\d+[\w.-]*")
-_MARKS = ("DeepSpeed general environment info", "deepspeed info ")
+# ds_report's headings and a row of its tables ("torch version .... 2.3.0+cu121", the op
+# table's "cpu_adam ..... [YES] ..... [OKAY]"): each starts a line of its own, which the layout
+# step never joins to the line before it as a wrap's rest (pasted/line_starts.py)
+HEADINGS = ("DeepSpeed C++/CUDA extension op report", "DeepSpeed general environment info")
+ROW = re.compile(r"[A-Za-z][\w ()/.,+-]{0,60}? \.{2,} \S")
+_MARKS = (HEADINGS[1], "deepspeed info ")
 _COMPILED = re.compile(
     r"deepspeed wheel compiled w\. \.{2,} torch (\d{1,3}\.\d{1,3})(?:, cuda (\d{1,3}\.\d{1,3}))?"
 )
@@ -63,11 +65,7 @@ def read_ds_report(text: str) -> ToolReading | None:
         for m in _FIELD.finditer(line) if " .." in line else ():
             fields.setdefault(m.group(1), m.group(2))
     torch = fields.get("torch version", "")
-    glued = _GLUED.match(torch)
-    torch = glued.group(1) if glued else torch
-    if not _TORCH.fullmatch(torch) or not (
-        "deepspeed info" in fields or "DeepSpeed general environment info" in text
-    ):
+    if not _TORCH.fullmatch(torch) or not ("deepspeed info" in fields or HEADINGS[1] in text):
         return None
     out = ToolReading()
     out.put("PyTorch version", torch)

@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from envlock.pasted.check_env import AVAILABLE
 from envlock.pasted.collect_env import BLOCKS, KEYS
 from envlock.pasted.draft import MAX_LINES
 from envlock.pasted.emphasis import unemphasized
+from envlock.pasted.line_starts import KEY_AT, LINE_START_AT, READER_AT, starts_line
 from envlock.pasted.log_prefix import undo_log_prefix
 from envlock.pasted.notebook import notebook_lines
 from envlock.pasted.rows import continues_list, same_rows
@@ -77,73 +77,6 @@ _TAG = re.compile(
     r"</?(?:details|summary|pre|code|p|tt|kbd|samp|blockquote)\b[^<>\n]{0,100}>", re.IGNORECASE
 )
 
-# collect_env's keys as printed, those the parser ignores too (a flattened paste is split
-# at each of them, so none runs into the value before it)
-_OTHER_KEYS = (
-    "Is XPU available",
-    "XPU used to build PyTorch",
-    "Intel GPU driver version",
-    "Intel GPU models onboard",
-    "Intel GPU models detected",
-    "Caching allocator config",
-    "CUDA Archs",
-    "Aphrodite Version",
-    "OneFlow version",
-    "OneDiff version",
-    "OneDiffX version",
-    "Nexfort version",
-    "Legend",
-    # sglang's check_env (envlock/pasted/check_env.py): its keys where collect_env's differ
-    # (not its "CUDA available", which collect_env's "Is CUDA available" ends with)
-    "ROCM available",
-    "CUDA Driver Version",
-    "ROCM Driver Version",
-)
-# lscpu's keys (the CPU block), and wmic's on Windows (Key=Value; "Key: Value" since 2.5)
-_LSCPU_KEYS = (
-    r"Architecture|CPU op-mode\(s\)|Address sizes|Byte Order|CPU\(s\)|On-line CPU\(s\) list"
-    r"|Off-line CPU\(s\) list|Vendor ID|BIOS Vendor ID|Model name|BIOS Model name|CPU family"
-    r"|Model|Thread\(s\) per core|Core\(s\) per socket|Core\(s\) per cluster|Socket\(s\)"
-    r"|Cluster\(s\)|Stepping|Frequency boost|CPU max MHz|CPU min MHz|CPU MHz"
-    r"|CPU\(s\) scaling MHz|BogoMIPS|Virtualization|Hypervisor vendor|Virtualization type"
-    r"|L1d cache|L1i cache|L2 cache|L3 cache|NUMA node\(s\)|NUMA node\d{1,4} CPU\(s\)"
-    r"|Vulnerability [A-Za-z0-9 ]{1,40}|Flags|Caches \(sum of all\)"
-)
-_WMIC_KEYS = (
-    r"Architecture|CurrentClockSpeed|DeviceID|Family|L2CacheSize|L2CacheSpeed|Manufacturer"
-    r"|MaxClockSpeed|Name|ProcessorType|Revision"
-)
-
-
-def _alternatives(keys: list[str]) -> str:
-    # longest first, so "CUDA used to build PyTorch" wins over a key it ends with
-    return "|".join(re.escape(k).replace(r"\ ", r"[ \t]{1,8}") for k in sorted(keys, key=len)[::-1])
-
-
-_REPORT_KEYS = [k for k in KEYS if k != "cpu"] + [k.lower() for k in _OTHER_KEYS]
-# A known key where a line of the report can start (at the start, after whitespace or after
-# the ">" of a flattened e-mail quote), its colon after at most 40 blanks (vLLM aligns them).
-_KEY_AT = re.compile(
-    rf"(?<![^\s>])(?=[A-Za-z])(?:{_alternatives(_REPORT_KEYS)}|CPU)[ \t]{{0,40}}[:\uff1a]",
-    re.IGNORECASE,
-)
-# What else starts a line of a report: its block lines, its header, banners, variables.
-_LINE_START_AT = re.compile(
-    r"(?<![^\s>])(?=[A-Za-z\[=\-])(?:\[(?:pip3?|conda|uv)\][ \t]"
-    r"|GPU[ \t]\d{1,3}[ \t]?[:\uff1a]"
-    r"|GPU[ \t]\d{1,3}(?:,\d{1,3}){1,255}(?:[ \t]Compute[ \t]Capability)?[:\uff1a]"  # check_env
-    r"|GPU[ \t]\d{1,3}[ \t]Compute[ \t]Capability[:\uff1a]"
-    r"|MIG[ \t][\w.]{1,20}[ \t]{1,4}Device[ \t]{1,4}\d{1,3}[:\uff1a]"
-    r"|Collecting environment information"
-    rf"|(?:{_LSCPU_KEYS})[ \t]{{0,40}}:"
-    rf"|(?:{_WMIC_KEYS})[ \t]{{0,40}}[=:]"
-    r"|[A-Z][A-Z0-9_]{1,80}="
-    r"|={5,}|-{5,}"
-    r"|(?:System|PyTorch|CUDA / GPU|CPU|vLLM) Info(?!\S)"
-    r"|Python Environment(?!\S)|Environment Variables(?!\S))"
-)
-_PATH_LINE = re.compile(r"(?:/|[A-Za-z]:\\)[^\s:;]{2,4096}")
-_STAMP = re.compile(r"\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d")  # a log line's (docker logs -t)
 _BANNER_END = re.compile(r"={5,}|-{5,}")
 # keys of blocks: a report holds them once, their lines may repeat words of other keys
 _BLOCK_KEYS = frozenset(k for k, name in KEYS.items() if name in BLOCKS)
@@ -291,22 +224,6 @@ def _without_trailing_marks(segment: str) -> str:
     return segment[: len(segment) - m.end()] if m else segment
 
 
-def _starts_line(line: str) -> bool:
-    """Whether a line reads as the start of a report's line (not a wrapped value's rest)."""
-    s = line.lstrip()
-    if not s or s.startswith(("```", "~~~")) or _KEY_AT.match(s) or _LINE_START_AT.match(s):
-        return True
-    # nvidia-smi's table: a row ("| ... |") or a rule ("+---", "|===")
-    if (s[0] == "|" and s.rstrip().endswith("|")) or s.startswith(("+-", "+=", "|=", "|-")):
-        return True
-    if _STAMP.match(s):
-        return True
-    # a whole path on a line of its own (the cuDNN block lists one a line): a cut at a
-    # column falls before a "/" once in a path, a word wrap moves a path only with what
-    # follows it on its line; check_env's whole "CUDA available: True" (sglang-8432)
-    return _PATH_LINE.fullmatch(s) is not None or AVAILABLE.match(s) is not None
-
-
 def _unwrapped(lines: list[str]) -> list[str]:
     """Lines hard-wrapped at a width (every cut line as wide as the widest, or the next word
     would not have fit on it) joined back. The width is the widest line, its indentation
@@ -327,7 +244,7 @@ def _unwrapped(lines: list[str]) -> list[str]:
 def _columns(lines: list[str], columns: set[int], cuts: set[int], width: int) -> set[int]:
     """The cuts made at the column, mid-word (the others fell between words), of the cuts
     at the width (`columns`)."""
-    if len(columns) < len(cuts - columns):
+    if len(columns) <= len(cuts - columns):
         # a word wrap cuts a word only where it is longer than a line
         columns = {i for i in columns if _word_across(lines[i], lines[i + 1], width)}
     return columns
@@ -375,7 +292,7 @@ def _cut(lines: list[str], raw: list[int], i: int, width: int, wide: bool) -> bo
     nxt = lines[i + 1]
     if not lines[i].strip() or same_rows(lines[i], nxt):
         return False
-    if _starts_line(nxt) and not continues_list(lines[i], nxt):
+    if starts_line(nxt) and not continues_list(lines[i], nxt):
         return False
     if lines[i].rstrip().endswith("|") and nxt.lstrip().startswith("|"):
         return False  # rows of nvidia-smi's table
@@ -396,11 +313,11 @@ def _value_wrapped(line: str) -> bool:
     if not line.endswith((":", "\uff1a")):
         return False
     last = None
-    for last in _KEY_AT.finditer(line):  # noqa: B007 - the last match is the one wanted
+    for last in KEY_AT.finditer(line):  # noqa: B007 - the last match is the one wanted
         pass
     if last is not None and last.end() == len(line):
         return " ".join(last.group().rstrip(":\uff1a").lower().split()) not in _BLOCK_KEYS
-    for last in _LINE_START_AT.finditer(line):  # noqa: B007 - an lscpu key ("NUMA node(s):")
+    for last in LINE_START_AT.finditer(line):  # noqa: B007 - an lscpu key ("NUMA node(s):")
         pass
     return last is not None and last.end() == len(line)
 
@@ -409,13 +326,14 @@ def _split_flattened(lines: list[str]) -> list[str]:
     """A paste flattened onto one line (a line holding two of the report's keys or more, or
     its pieces where it was wrapped again): each line split before each key, block line,
     variable and banner it holds."""
-    if not any(_two_keys(line) or line.count(_WARN) > 1 for line in lines):
+    if not any(_two_keys(line) or _twice(line) for line in lines):
         return lines
     out: list[str] = []
     for line in lines:
         starts = sorted(
-            {m.start() for m in _KEY_AT.finditer(line)}
-            | {m.start() for m in _LINE_START_AT.finditer(line)}
+            {m.start() for m in KEY_AT.finditer(line)}
+            | {m.start() for m in LINE_START_AT.finditer(line)}
+            | {m.start() for m in READER_AT.finditer(line)}
             | {m.end() for m in _BANNER_END.finditer(line)}
             | _found(line, _WARN)
             | _found(line, "```")  # a fence flattened onto the report: a line of its own
@@ -428,6 +346,14 @@ def _split_flattened(lines: list[str]) -> list[str]:
                 cut = at
         out.append(_without_trailing_marks(line[cut:]))
     return out
+
+
+def _twice(line: str) -> bool:
+    """Whether a line holds two of torch's warnings, or two of the readers' line starts."""
+    starts = READER_AT.finditer(line)
+    return line.count(_WARN) > 1 or (
+        next(starts, None) is not None and next(starts, None) is not None
+    )
 
 
 def _found(line: str, literal: str) -> set[int]:
@@ -445,7 +371,7 @@ def _two_keys(line: str) -> bool:
     # two keys need two colons: most lines are passed over without a search
     if line.count(":") + line.count("\uff1a") < 2:
         return False
-    keys = _KEY_AT.finditer(line)
+    keys = KEY_AT.finditer(line)
     return next(keys, None) is not None and next(keys, None) is not None
 
 
@@ -453,7 +379,7 @@ def _key_of(line: str) -> str | None:
     """The known key a line starts with (lowercase, single spaces), if any."""
     if ":" not in line and "\uff1a" not in line:
         return None
-    m = _KEY_AT.match(line.lstrip())
+    m = KEY_AT.match(line.lstrip())
     return " ".join(m.group().rstrip(":\uff1a").lower().split()) if m else None
 
 

@@ -59,9 +59,10 @@ _YOLO_OLD = re.compile(
     r"(?:v\d+\.\d+[\w.-]{0,40}|[0-9a-f]{7,40}|\d{4}-\d{1,2}-\d{1,2}) "
     rf"torch ({TORCH_VERSION}) (?:CPU\b|(CUDA:\d{{1,2}} ?\(.*))"
 )
-# where a device line starts, to split two that a lost line break joined
-# (and checks()' next line, "Setup complete ✅ (96 CPUs, ...)", ultralytics-19077 as pasted)
-_START = re.compile(r"(?=\bUltralytics |\bYOLOv5 |\bUsing torch |\bSetup complete )")
+# where Ultralytics' lines start: the device line (today's, YOLOv5's, late 2020's) and checks()'
+# next line, "Setup complete ✅ (96 CPUs, ...)": the layout step never joins one to the line
+# before it as a wrap's rest (pasted/line_starts.py)
+LINE_STARTS = ("Ultralytics ", "YOLOv5 ", "Using torch ", "Setup complete ")
 _USING = re.compile(rf"^[ \t]*+Using torch ({TORCH_VERSION}) (?:CPU[ \t]*$|(CUDA:\d{{1,2}} ?\(.*))")
 # (the space before '(' or after ',' may be lost where a wrapped line was joined back; the
 # old banner's memory is in 'MB')
@@ -86,7 +87,7 @@ def read_ultralytics(text: str) -> ToolReading | None:
     """torch, Python and the CUDA devices from Ultralytics' device line (the last one where
     the paste holds several); None without it."""
     lines = text.split("\n")
-    found = [(at, b) for at, line in enumerate(lines) for b in _banners(line)]
+    found = [(at, b) for at, line in enumerate(lines) if (b := _banner(line))]
     if not found:
         return None
     torch, python, _ = found[-1][1]
@@ -105,14 +106,6 @@ def read_ultralytics(text: str) -> ToolReading | None:
             f"the last one (torch {torch}) is read as the current one"
         )
     return out
-
-
-def _banners(line: str) -> list[tuple[str, str | None, str | None]]:
-    """The device lines in one line: a paste that lost a line break between two holds both
-    ('...8192MiB)Ultralytics YOLOv8.0.54 ...', joined back as a wrapped line)."""
-    if "torch" not in line:
-        return []
-    return [b for b in map(_banner, _START.split(line)) if b]
 
 
 def _banner(line: str) -> tuple[str, str | None, str | None] | None:

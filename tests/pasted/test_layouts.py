@@ -244,9 +244,8 @@ LEFT = {
     ("flattened", "pytorch-172826.txt"),  # "On-line CP"
     ("flattened", "textgen-791.txt"),  # "CUDA used to bui" after "Is debug build: False"
     # a word wrap of a run of aligned blanks (a conda build string moved to the next line,
-    # though it would fit after one blank), and an excerpt ending in "[cond"
+    # though it would fit after one blank)
     ("word-wrap-80", "pytorch-28321.txt"),
-    ("word-wrap-80", "pytorch-40682.txt"),
     ("word-wrap-80", "pytorch-72957.txt"),  # "cudnn7.6.5_0" + "pytorch" (the channel)
     ("word-wrap-80", "espnet-bug-template.txt"),  # the build string lost
     # moved into tuning by helper H3 (session 4): an excerpt ending mid-key ("CUDA runtime
@@ -296,8 +295,6 @@ LEFT = {
     # the reverse: the paste's own Flags line cut at its terminal's width (no line is as wide,
     # not joined as pasted); flattened, the cut is a blank and all the flags are read
     ("flattened", "vllm-11168.txt"),
-    # a word wrap's dropped blank between two flags ("avx" / "f16c") read as a cut word
-    ("word-wrap-100", "vllm-5465.txt"),
     # flattened: the MIG device line under its GPU ("MIG 3g.40gb Device 0:", no key of its
     # own) runs into the GPU's name; text after the report (a shell command, a sentence) runs
     # into the last environment variable; an excerpt of the library list alone (as
@@ -329,7 +326,6 @@ LEFT = {
     ("wrap-80", "sglang-1751.txt"),
     # a conda build string moved to the next line by a word wrap (as pytorch-28321)
     ("word-wrap-80", "ghfile-amirhussein96-sherpa-installation-readme.txt"),
-    ("word-wrap-80", "ghfile-hengtsechou-taiwanese-asr-readme.txt"),
     # (session 7, s7's held-out part moved into tuning, helper C10) torch's capability
     # warning flattened: the text before it (a heading, a fence) runs into the GPU's name
     ("flattened", "detectron2-3076.txt"),
@@ -357,8 +353,6 @@ LEFT = {
     ("flattened", "lerobot-4093.txt"),
     ("flattened", "EZ-CorridorKey-87.txt"),
     ("flattened", "pytorch-160804.txt"),
-    # a word wrap's dropped blank inside lscpu's model name ('@ 3.50GHz'), as vllm-5465
-    ("word-wrap-80", "executorch-7052.txt"),
     # (issue21-s8c) vllm-ascend's report: its npu-smi table flattened runs into the variable
     # before it; LD_LIBRARY_PATH broken at a hyphen by a word wrap, or cut at column 80 on
     # one of its colons ('.../plugin/nnengine:' + '/usr/...'), not joined (as vllm-15256)
@@ -441,9 +435,6 @@ LEFT = {
             "transformers-11658.txt",
         )
     ),
-    # the prompt's 'Collecting environment information...' joined to the list's first line
-    # as a cut's rest (it is the widest line's next), so '* CUDA:' is no heading of its own
-    ("prompt-first", "lightning-18803.txt"),
     # bulleted again, the fenced ComfyUI log's lines start '- ' and read as an environment
     # list ('... - INFO - xformers version: 0.0.28.post1' gives xformers, which the log line
     # behind its time stamp does not as pasted): more is read, the findings stay
@@ -454,7 +445,7 @@ LEFT = {
     ("bullet-dash", "transformers-11658.txt"),
     ("bullet-star", "transformers-11658.txt"),
     # a word wrap's dropped blank between two arch names in torch's capability warning
-    # ('sm_70' / 'sm_75') read as a cut word (as vllm-5465's flags)
+    # ('sm_70' / 'sm_75') read as a cut word
     ("word-wrap-80", "forge-2601.txt"),
     # (session 10, added in bulk at the session's end, not reviewed one by one: the next
     # session's first item) session 10's new readers (tool banners, `yolo checks`, pip's
@@ -518,10 +509,7 @@ LEFT = {
     ("tab-after-key", "ComfyUI-SAM3-59.txt"),
     ("tab-after-key", "Vonovox-14.txt"),
     ("word-wrap-100", "mmdeploy-1671.txt"),
-    ("word-wrap-80", "C-Tran-30.txt"),
-    ("word-wrap-80", "ComfyUI-7127.txt"),
     ("word-wrap-80", "Vonovox-14.txt"),
-    ("word-wrap-80", "mmcv-2038.txt"),
     ("word-wrap-80", "mmdeploy-1671.txt"),
     ("word-wrap-80", "mmdeploy-2019.txt"),
     ("word-wrap-80", "mmdeploy-2743.txt"),
@@ -533,7 +521,6 @@ LEFT = {
     ("wrap-80", "mmdeploy-1671.txt"),
     ("wrap-80", "mmdeploy-2019.txt"),
     ("wrap-80", "mmdeploy-2743.txt"),
-    ("wrap-80", "ultralytics-16885.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -722,6 +709,9 @@ LEFT_PAIRS = {
     ("wrap-100", "trailing-spaces", "Wan2GP-898.txt"),
     ("wrap-100", "wrap-80", "ComfyUI-7127.txt"),
     ("wrap-80", "trailing-spaces", "ultralytics-15898.txt"),
+    # (session 11, helper L4: C-Tran-30's word wrap reads as the report since a tie of cuts is
+    # a word wrap's) a second wrap of a column-cut line: torch's arch list and the GPU's name
+    ("wrap-100", "word-wrap-80", "C-Tran-30.txt"),
 }
 
 
@@ -861,20 +851,11 @@ CHANGED_AS_PASTED = {
         name: "the widest line joined to the next (not a cut)"
         for name in (
             "vllm-10932.txt",
-            "vllm-6276.txt",
             "vllm-6635.txt",
             "vllm-ascend-1154.txt",
-            "vllm-4432.txt",  # (session 5, s5b's held-out part moved into tuning)
-            # (session 6, batch issue21-s6 in tuning, helper C4) sglang's check_env, its
-            # nvidia-smi topology legend or rows the widest lines
-            "sglang-1058.txt",
-            "sglang-1109.txt",
-            "sglang-1160.txt",
-            "sglang-1751.txt",
-            "sglang-4175.txt",
-            "sglang-931.txt",
-            "sglang-5806.txt",  # (session 6, s6's held-out part moved into tuning, C7)
-            "sglang-7495.txt",
+            # (session 6, s6's held-out part moved into tuning, C7) a shell prompt's
+            # '/content# python -m sglang.check_env' joined to the widest line
+            "sglang-5806.txt",
         )
     },
     # (session 6) a notebook's stored output: each line's JSON string undone
@@ -889,16 +870,15 @@ CHANGED_AS_PASTED = {
         for name in ("detectron2-3076.txt", "espnet-2615.txt", "espnet-5629.txt", "vllm-16632.txt")
     },
     # (session 8, batches issue21-s8, -s8b, -s8c, -s8d in tuning, helper T1) a line as wide as
-    # a terminal's columns joined to the next as a hard wrap's: log lines, an import warning,
-    # a topology legend (since session 9 (pasted/rows.py) rows of one table or list are not
-    # joined: detectron2's table, torch's config list, the aligned rows of check_env)
+    # a terminal's columns joined to the next as a hard wrap's: log lines, an import warning
+    # (since session 9 (pasted/rows.py) rows of one table or list are not joined: detectron2's
+    # table, torch's config list, the aligned rows of check_env; since session 11
+    # (pasted/line_starts.py) no line a reader reads at its start: topology, banners, logs)
     **{
         name: "a line as wide as a terminal joined to the next as if wrapped"
         for name in (
-            "sglang-29833.txt",
             "sdnext-1424.txt",
             "xformers-982.txt",
-            "PIA-30.txt",
         )
     },
     "aiwiki-170.txt": "a code block's indentation removed",
@@ -915,9 +895,6 @@ CHANGED_AS_PASTED = {
         for name in (
             "espnet-3639.txt",  # the reporter's words after a command
             "ghfile-dsdanielpark-ko-llama-2-jindo-qna.txt",  # bitsandbytes' log
-            "sglang-14327.txt",  # the topology's header row
-            "sglang-748.txt",
-            "sglang-25073.txt",  # the topology's legend
             "xformers-899.txt",  # xFormers' warning
             "xformers-971.txt",
         )
@@ -935,47 +912,40 @@ CHANGED_AS_PASTED = {
     "InvokeAI-5399.txt": (
         "the widest line joined to the next (not a cut); a Windows path's '\\_' read as Markdown's"
     ),
-    # (session 10, added in bulk at the session's end, not reviewed one by one) the layout
-    # step changes these as pasted (fences, quotes, escapes, a logger's prefix undone)
-    "Bringing-Old-Photos-Back-to-Life-32.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ChatGLM2-6B-562.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ColossalAI-3002.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ComfyUI-7127.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ComfyUI-Manager-926.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ComfyUI-Zluda-452.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "Firefly-258.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "Langchain-Chatchat-2420.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "LlamaFactory-2933.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "LlamaFactory-3013.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "LlamaFactory-6878.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "LlamaFactory-7888.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "MiniGPT-4-50.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "Retrieval-based-Voice-Conversion-WebUI-2486.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "Wan2GP-898.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "WhisperLiveKit-284.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "YOLO-World-522.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "YOLOX-87.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "alltalk_tts-111.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "audiocraft-186.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "comfyui-colab-6.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "comic-translate-17.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "joy_caption_two-55.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "mmcv-2038.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "mmdeploy-1671.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "mmdeploy-2019.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "mmdeploy-2743.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "sunone_aimbot-47.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ultralytics-1495.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ultralytics-16885.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ultralytics-18218.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ultralytics-19077.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "ultralytics-20169.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "unsloth-1184.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "unsloth-2431.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "unsloth-2984.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "whisperX-983.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "yolov5-231.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
-    "yolov5-7639.txt": "session 10 batch: the paste's markup or log prefix undone (to review)",
+    # (session 10's batches; reviewed one by one in session 11, helper L4)
+    "Bringing-Old-Photos-Back-to-Life-32.txt": "not a cut, joined to the widest line: traceback frames' code lines",
+    "ChatGLM2-6B-562.txt": "not a cut, joined to the widest line: the reporter's Chinese lines",
+    "ColossalAI-3002.txt": "not a cut, joined to the widest line: traceback frames' code lines",
+    "ComfyUI-7127.txt": "'\\__init__.py' read as escaped; not a cut, joined to the widest line: ComfyUI's start-up lines",
+    "ComfyUI-Manager-926.txt": "not a cut, joined to the widest line: xFormers' load warning's indented lines",
+    "ComfyUI-Zluda-452.txt": "not a cut, joined to the widest line: ComfyUI's log lines",
+    "Firefly-258.txt": "not a cut, joined to the widest line: xFormers' load warning's lines, xformers.info's banner",
+    "Langchain-Chatchat-2420.txt": "Markdown bold around a whole line removed",
+    "LlamaFactory-2933.txt": "not a cut, joined to the widest line: a call's argument lines",
+    "LlamaFactory-3013.txt": "not a cut, joined to the widest line: the reporter's Chinese sentences",
+    "LlamaFactory-6878.txt": "the paste's own cut at its terminal's width joined (a traceback's code line)",
+    "LlamaFactory-7888.txt": "not a cut, joined to the widest line: a shell prompt and the warning header after it",
+    "Retrieval-based-Voice-Conversion-WebUI-2486.txt": "'\\__init__.py' read as escaped",
+    "Wan2GP-898.txt": "'\\__init__.py' read as escaped; not a cut, joined to the widest line: torch's warning lines",
+    "WhisperLiveKit-284.txt": "the reporter's sentence's line break read as a column cut (its blank lost)",
+    "YOLO-World-522.txt": "Markdown bold removed; not a cut, joined to the widest line: notebook commands",
+    "YOLOX-87.txt": "not a cut, joined to the widest line: a log line and torch's warning lines",
+    "alltalk_tts-111.txt": "Markdown bold around a whole line removed",
+    "audiocraft-186.txt": "not a cut, joined to the widest line: the reporter's sentences",
+    "comfyui-colab-6.txt": "not a cut, joined to the widest line: aria2's legend, xFormers' warning",
+    "comic-translate-17.txt": "not a cut, joined to the widest line: a lone '.'",
+    "joy_caption_two-55.txt": "a logger's record prefix undone (pasted/log_prefix.py)",
+    "mmdeploy-1671.txt": "a logger's record prefix undone (pasted/log_prefix.py)",
+    "mmdeploy-2019.txt": "a logger's record prefix undone (pasted/log_prefix.py)",
+    "mmdeploy-2743.txt": "a logger's record prefix undone (pasted/log_prefix.py)",
+    "sunone_aimbot-47.txt": "'\\_contextlib.py' read as escaped; not a cut, joined: traceback frames' code lines",
+    "ultralytics-20169.txt": "not a cut, joined to the widest line: libstdc++'s assertion after the export line",
+    "unsloth-1184.txt": "unsloth's '\\_/' read as escaped; not a cut, joined to the widest line: unsloth's message lines",
+    "unsloth-2431.txt": "a Markdown escape in unsloth's banner read as one ('\\_/')",
+    "unsloth-2984.txt": "a Markdown escape in unsloth's banner read as one ('\\_/')",
+    "whisperX-983.txt": "'\\__init__.py' read as escaped; not a cut, joined to the widest line: the reporter's sentences",
+    "yolov5-231.txt": "the NGC banner's own indented continuation lines joined to its sentence",
+    "yolov5-7639.txt": "not a cut, joined to the widest line: the reporter's line after a backquoted command",
 }
 
 
@@ -1110,7 +1080,9 @@ def test_rows_of_one_list_or_table_are_not_joined_as_a_cut() -> None:
     for text in (listed, tabled, features):
         assert undo_layout(text).text == "\n".join(x.rstrip() for x in text.split("\n"))
     cut = "- Platform: Linux-4.4.0-19041-Microsoft-x86_64-with-glibc2.31 and more words her"
-    wrapped = "\n".join([cut, "e to read", "- Python version: 3.9.13", "- " + "x" * 76 + "-", "ab"])
+    # two cuts as wide as the widest line: a column's (one beside as many word-wrap cuts is
+    # read as a word wrap's, as textwrap leaves a line as wide by chance)
+    wrapped = "\n".join([cut, "e to read", "- Python version: 3.9.13", "- " + "x" * 77 + "-", "ab"])
     assert undo_layout(wrapped).text.split("\n")[0] == cut + "e to read"
 
 

@@ -40,12 +40,6 @@ def test_the_earlier_environment_gives_no_devices_to_the_later_one() -> None:
     assert _errors(f"{second}\n{first}\n") == []
 
 
-def test_two_lines_glued_where_a_line_break_was_lost_are_two() -> None:
-    first, second = _TWO_RUNS.splitlines()[:2]
-    reading = read_ultralytics(first + second)
-    assert reading is not None and reading.fields["PyTorch version"] == "2.0.0+cpu"
-
-
 # yolov5#7639: YOLOv5's 2022 line quoted inline, the emoji dropped (two blanks left)
 _YOLOV5_2022 = (CE / "yolov5-7639.txt").read_text()
 
