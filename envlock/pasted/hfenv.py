@@ -45,6 +45,8 @@ _MEMORY = re.compile(r"^(.*?)[ \t]*(?:\([^()]{0,40}\)|,[ \t]*\d+[ \t]*MiB)$")
 # the runtimes whose /dev/shm is a small tmpfs of their own unless told otherwise (Docker and
 # Podman: 64 MiB; a Kubernetes pod: the runtime's); Singularity/Apptainer share the host's
 _RUNTIME = re.compile(r"\b(?:docker|podman|kubernetes|k8s)\b")
+_CPU_NOTE = re.compile(r"\bcpu\b", re.IGNORECASE)
+_GPU_WORDS = re.compile(r"gpu|cuda|rocm|mps|xpu", re.IGNORECASE)
 _NVIDIA_WORDS = ("nvidia", "geforce", "quadro", "tesla", "titan", "rtx", "gtx")
 
 _TORCH_KEYS = frozenset(
@@ -186,12 +188,17 @@ def _python(value: str, out: ToolReading) -> None:
 
 
 def _torch(value: str, out: ToolReading) -> None:
-    """ "2.6.0+cu118 (True)": the version, and in parentheses whether CUDA is available."""
+    """ "2.6.0+cu118 (True)": the version, and in parentheses whether CUDA is available (a list
+    written by hand may say the build there: "1.5.0 (CPU toolkit)", pyg-1330)."""
     m = _TORCH.fullmatch(value)
     if not m:
         return
     out.put("PyTorch version", m.group(1))
-    out.put("Is CUDA available", _available(m.group(2) or ""))
+    note = m.group(2) or ""
+    out.put("Is CUDA available", _available(note))
+    # a hand-written "1.5.0 (CPU toolkit)", "(cpu only)": the build, where the tag is not
+    if "+" not in m.group(1) and _CPU_NOTE.search(note) and not _GPU_WORDS.search(note):
+        out.put("CUDA used to build PyTorch", "None")
 
 
 def _available(value: str) -> str | None:

@@ -44,7 +44,7 @@ from envlock.pasted.toolreading import ToolReading
 _TORCH_WORD = re.compile(r"(?<![\w.-])(?:py)?torch(?![\w.]|-(?!\d))", re.IGNORECASE)
 # right after it: "version", a colon, "==" is not (a requirement), "-", "v"
 _UNTAGGED = re.compile(
-    r"[ \t]{0,3}(?:[Vv]ersion[ \t]{0,3})?(?:[:\uff1a=-][ \t]{0,3})?v?"
+    r"[ \t]{0,3}(?:[Vv]ersion[ \t]{0,3})?(?:(?:[:\uff1a-]|==?)[ \t]{0,3})?v?"
     r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)(?![a-z\d_+-]|\.\w)",
 )
 # a variant-tagged version a few words on: lowercase ASCII tags, as PyTorch's indexes write
@@ -77,6 +77,8 @@ _COMMAND = re.compile(
     r"|\.whl\b|\bRequirement\b",
     re.IGNORECASE,
 )
+# one pin alone on its line, a list's item or a comment ("# torch==2.0.0", "- torch==2.1.0+cu118")
+_PIN = re.compile(r"[#>*+\- \t]{0,6}(?:py)?torch[ \t]{0,2}==[ \t]{0,2}[\w.+]{1,40}", re.IGNORECASE)
 # a sentence that may state something here: it names torch or a GPU's vendor or series
 _NAMES = re.compile(r"torch|nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla", re.IGNORECASE)
 # a line ending in a torch word (and "version"): its sentence goes on on the next line
@@ -173,6 +175,8 @@ def _sentences(text: str) -> set[str]:
 def _states(sentence: str) -> bool:
     if sentence.endswith(("?", "\uff1f")) or _QUESTION_START.match(sentence):
         return False
+    if _PIN.fullmatch(sentence):
+        return True  # a line of a list that is one pin, as pip freeze prints it
     return not (_PLAN.search(sentence) or _COMMAND.search(sentence))
 
 

@@ -219,3 +219,26 @@ def test_where_a_report_states_torch_and_gpus_the_prose_reading_agrees(
     if prose.gpus and named:
         model = matrix.gpu_by_name(prose.gpus[0])
         assert model is not None and model.name in named
+
+
+# ---------------------------------------------------------------- hand-written lists
+def test_a_list_s_own_pin_line_is_a_stated_version_not_a_command() -> None:
+    # flash-attention-443: '# torch==2.0.0' and '# NVIDIA A100-SXM4-80GB' in a repro's header
+    text = (CE / "flash-attention-443.txt").read_text()
+    assert _read(text)[::2] == (None, "2.0.0")
+    reading = read_prose("# Tested with\n# torch==2.0.0\n# NVIDIA A100-SXM4-80GB")
+    assert reading is not None and reading.fields == {"PyTorch version": "2.0.0"}
+    assert read_prose("pip install torch==2.0.0 # NVIDIA A100") is None
+
+
+@pytest.mark.parametrize("note", ["CPU toolkit", "cpu", "CPU only"])
+def test_a_hand_written_cpu_note_beside_torch_s_version_is_the_cpu_build(note: str) -> None:
+    # pyg-1330: '* PyTorch version: 1.5.0 (CPU toolkit)' on Windows 10
+    text = f"## Environment\n\n* OS: Windows 10\n* PyTorch version: 1.5.0 ({note})\n"
+    assert _read(text) == ("EL-TORCH-CPU-ONLY", [], "1.5.0")
+
+
+@pytest.mark.parametrize("note", ["GPU", "True", "cpu and cuda"])
+def test_no_cpu_build_from_a_note_that_names_a_gpu(note: str) -> None:
+    text = f"* OS: Windows 10\n* PyTorch version: 1.5.0 ({note})\n"
+    assert _read(text)[0] != "EL-TORCH-CPU-ONLY"
