@@ -153,10 +153,40 @@ class WheelIndex:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PageLine:
+    """indexes.toml's [[release]]: pytorch.org's own wheel line for one release, its exact
+    pins ("{tag}": the build's local tag), the build PyPI carries untagged (`pypi`), and
+    `kind`: "" (a pip line), "download" (no pip line: the wheels from the build's page) or
+    "lts" (untagged pins from the LTS index)."""
+
+    torch: Version  # the exact release
+    pins: tuple[str, ...]  # torch's first
+    pypi: str | None = None
+    kind: str = ""
+
+    def requirements(self, tag: str, *, untagged: bool = False) -> dict[str, str]:
+        """name -> the page's requirement for build `tag` ("torchvision==0.10.1+cu111");
+        untagged (PyPI's build, the LTS index, a download page's files) without the tag."""
+        plain = untagged or self.kind != "" or tag == self.pypi
+        reqs = (p.replace("+{tag}", "" if plain else f"+{tag}") for p in self.pins)
+        return {r.partition("==")[0]: r for r in reqs}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PageRoad:
+    """A series road (release X.Y, build tag) as pytorch.org's page installs it: the newest
+    release of the series with that build, and where its wheels are."""
+
+    line: PageLine
+    index: WheelIndex | None  # None: PyPI's own build, no option
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Indexes:
     rows: tuple[IndexRow, ...]
     cuda: dict[tuple[int, ...], tuple[str, ...]]  # series -> torch.toml's CUDA variants
     nightly: tuple[str, ...]  # the tags of the nightly indexes published today
+    releases: tuple[PageLine, ...] = ()  # the page's exact-pin lines ([[release]])
 
     def _rows_for(self, torch: Version) -> list[IndexRow]:
         """The row of an exact release; for a series, its row or every patch's."""
@@ -187,6 +217,23 @@ class Indexes:
         if row.form == "find-links":
             return WheelIndex(form=row.form, url=row.base.replace("{tag}", tag))
         return WheelIndex(form=row.form, url=row.base + tag)
+
+    def page_road(self, series: Version, tag: str) -> PageRoad | None:
+        """The road to torch `series` built as `tag` where pytorch.org's page installs the
+        series with exact pins: its newest release (the LTS aside) whose build `tag` the
+        table holds; None for a series the page installs by index (`torch==X.Y.*`)."""
+        tag = tag.lower()
+        held = [
+            (line, index)
+            for line in self.releases
+            if line.torch.truncate(2) == series.truncate(2) and line.kind != "lts"
+            for index in [self.index(line.torch, tag)]
+            if index is not None and (tag == "cpu" or tag in self.cuda.get(series.parts[:2], ()))
+        ]
+        if not held:
+            return None
+        line, index = max(held, key=lambda pair: pair[0].torch)
+        return PageRoad(line=line, index=None if line.pypi == tag else index)
 
     def nightly_index(self, tag: str) -> str | None:
         return f"{INDEX_URL}nightly/{tag}" if tag.lower() in self.nightly else None
@@ -219,7 +266,37 @@ def parse_indexes(doc: dict[str, Any], sources: set[str], matrix: Matrix) -> Ind
     nightly = doc.get("nightly", {})
     checked_source(nightly, "indexes.toml:nightly", sources)
     cuda = {r.release.parts[:2]: tuple(v.name for v in r.variants) for r in matrix.torch}
-    return Indexes(rows=tuple(rows), cuda=cuda, nightly=tuple(nightly.get("tags", ())))
+    return Indexes(
+        rows=tuple(rows),
+        cuda=cuda,
+        nightly=tuple(nightly.get("tags", ())),
+        releases=tuple(_page_line(e, i, sources) for i, e in enumerate(doc.get("release", []))),
+    )
+
+
+def _page_line(e: dict[str, Any], i: int, sources: set[str]) -> PageLine:
+    """One [[release]]: its pins must be requirements pip reads, torch's first and of the
+    row's release, each tagged "+{tag}" or not at all."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    path = f"indexes.toml:release[{i}]"
+    checked_source(e, path, sources)
+    extra = sorted(set(e) - {"torch", "pins", "pypi", "kind", "source"})
+    if extra or e.get("kind", "") not in ("", "download", "lts"):
+        raise MatrixError(f"in '{path}': unknown key(s) or kind {extra or e.get('kind')}")
+    try:
+        torch = Version.parse(str(e["torch"]))
+        pins = tuple(str(p) for p in e["pins"])
+        for pin in pins:
+            Requirement(pin.replace("+{tag}", "+cpu"))
+    except (KeyError, TypeError, ValueError, InvalidRequirement) as exc:
+        raise MatrixError(f"in '{path}': {exc}") from None
+    if not pins or pins[0].replace("+{tag}", "") != f"torch=={torch}":
+        raise MatrixError(f"in '{path}.pins': the first pin is torch=={torch}")
+    pypi = e.get("pypi")
+    return PageLine(
+        torch=torch, pins=pins, pypi=str(pypi) if pypi else None, kind=str(e.get("kind", ""))
+    )
 
 
 @functools.cache
