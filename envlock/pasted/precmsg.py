@@ -2,7 +2,7 @@
 
 The wordings, from each library's own source, read case-insensitively anywhere in a line
 (a reporter lower-cases, quotes or wraps them, or pastes them mid-sentence in another
-language), whitespace runs counted as one blank:
+language), blanks not counted (a wrap the layout step joined without its blank reads the same):
 
 - vLLM (vllm/worker/worker.py's _check_if_gpu_supports_dtype from 0.1, later
   vllm/platforms/cuda.py's check_if_supports_dtype; copied by IPEX-LLM and SGLang):
@@ -51,10 +51,11 @@ _WORDINGS = (
 # the note each refusal leaves; checks/precision.py reads the library and format from its tail
 PRECISION_REFUSED = "a library refused a number format this GPU lacks, by its error in the paste: "
 _NOTE_TAIL = re.compile(r"\[([a-z0-9]+) ([a-z-]+)\]$")
-# vLLM's: "... at least 8.0. Your <name> GPU has compute capability <major>.<minor>"
-_VLLM_GPU = re.compile(
-    r"[. ]{0,4}your ([^.\n]{1,80}?) gpu has compute capability (\d{1,2})\.(\d{1,2})(?!\d)"
-)
+# vLLM's: "... at least 8.0. Your <name> GPU has compute capability <major>.<minor>": the
+# capability after its words, the name between "your" and "gpu" at most _NAME_REACH before
+_VLLM_CAPABILITY = re.compile(r"has ?compute ?capability ?(\d{1,2})\.(\d{1,2})(?!\d)")
+_VLLM_NAME = re.compile(r"your ?([^.]{1,80}?) ?gpu ?$")
+_NAME_REACH = 100
 _TOKEN = re.compile(r"[0-9a-z]+")
 # a text that lists its GPUs itself (collect_env's and nvidia-smi -L's "GPU 0: ...",
 # nvidia-smi's table): the GPU is read from there, not from a name in its prose
@@ -65,15 +66,17 @@ _MAX_GPUS = 8
 def read_precision_refusals(text: str) -> ToolReading | None:
     """The refusals in `text` as notes, and the GPU each names (vLLM's) or the one GPU model
     the text names; None where no library refused a number format."""
-    flat = " ".join(text.lower().replace("\u2019", "'").split())
+    lower = text.lower().replace("\u2019", "'")
+    flat = " ".join(lower.split())
+    # every blank left out: a wrap the layout step joined without one is the same words
+    squeezed = "".join(lower.split())
     out = ToolReading()
     for literal, library, number_format in _WORDINGS:
-        at = flat.find(literal)
-        if at < 0:
+        if "".join(literal.split()) not in squeezed:
             continue
         out.notes.append(f"{PRECISION_REFUSED}{library}: '{literal}' [{number_format} {library}]")
         if library == "vllm":
-            _vllm_gpus(text, flat, at, literal, out)
+            _vllm_gpus(text, flat, out)
     if not out.notes:
         return None
     if not out.gpus and not any(listing in flat for listing in _GPU_LISTINGS):
@@ -83,19 +86,22 @@ def read_precision_refusals(text: str) -> ToolReading | None:
     return out
 
 
-def _vllm_gpus(text: str, flat: str, at: int, literal: str, out: ToolReading) -> None:
+def _vllm_gpus(text: str, flat: str, out: ToolReading) -> None:
     """Each distinct GPU vLLM's refusals name (as the text writes it), with the capability
     they state."""
     seen: set[tuple[str, str]] = set()
-    while at >= 0 and len(out.gpus) < _MAX_GPUS:
-        m = _VLLM_GPU.match(flat, at + len(literal))
-        if m:
-            name, capability = m.group(1).strip(" `'\""), f"{int(m.group(2))}.{int(m.group(3))}"
-            if name and (name, capability) not in seen:
-                seen.add((name, capability))
-                index = len(out.gpus)
-                out.gpus[index], out.capabilities[index] = _as_written(text, name), capability
-        at = flat.find(literal, at + 1)
+    for m in _VLLM_CAPABILITY.finditer(flat):
+        named = _VLLM_NAME.search(flat[max(0, m.start() - _NAME_REACH) : m.start()])
+        if named is None:
+            continue
+        name = named.group(1).strip(" `'\"")
+        capability = f"{int(m.group(1))}.{int(m.group(2))}"
+        if name and (name, capability) not in seen:
+            seen.add((name, capability))
+            index = len(out.gpus)
+            out.gpus[index], out.capabilities[index] = _as_written(text, name), capability
+            if len(out.gpus) >= _MAX_GPUS:
+                return
 
 
 def _as_written(text: str, name: str) -> str:

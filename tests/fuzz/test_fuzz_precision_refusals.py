@@ -102,6 +102,8 @@ ADVERSARIAL = [
     ("", _VLLM + ". ", "x"),
     (_VLLM + ". Your ", "a ", "x"),
     (_VLLM + ". Your ", "tesla t4 gpu has compute ", "x"),
+    (_VLLM + " ", "your a has compute capability 7.5 ", "x"),
+    (_VLLM + " ", "your ", "x"),
     ("Your setup doesn't support bf16/gpu ", "tesla ", "x"),
     ("Your setup doesn't support bf16/gpu ", "T4 ", "x"),
     ("bf16 is only supported on A100+ GPUs ", "geforce rtx ", "x"),

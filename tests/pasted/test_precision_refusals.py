@@ -146,6 +146,17 @@ def test_a_refusal_lower_cased_with_a_curly_apostrophe_is_read() -> None:
     assert found is not None and found.severity is Severity.ERROR
 
 
+def test_a_wrap_joined_without_its_blank_is_the_same_refusal() -> None:
+    # a word wrap the layout step joined as a cut ("support\nbf16/gpu" -> "supportbf16/gpu"),
+    # vLLM's "GPU\nhas" likewise
+    refusal = REFUSALS["transformers 4.21+"][0].replace("support bf16", "supportbf16")
+    found = _bf16(_read(f"torch.__version__ = 2.0.1+cu117\n{V100_PROPS}\n{refusal}\n"))
+    assert found is not None and found.severity is Severity.ERROR
+    facts = _read(VLLM_T4.replace("T4 GPU has", "T4 GPUhas"))
+    gpu = (facts.driver.gpus or [])[0]
+    assert (gpu.name, gpu.compute_capability) == ("Tesla T4", "7.5")
+
+
 def test_the_one_gpu_named_in_prose_is_the_refused_one() -> None:
     # LMFlow-251: transformers' refusal glued after Chinese prose naming the GPU 'tsla T4'
     facts = _read((CE / "LMFlow-251.txt").read_text())
