@@ -17,10 +17,14 @@ TENSOR_CORES_MIN = Version((7, 0))  # Volta: the first fp16 tensor cores
 
 @check("EL-BF16-UNSUPPORTED")
 def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
-    old = [g for g in ctx.gpus() if g.capability is not None and g.capability < BF16_MIN]
+    refused = refusals(ctx.facts.meta.notes)
+    gpus = ctx.gpus()
+    if not gpus and _DEVICE_SAYS in refused:
+        yield _device_refused(ctx, refused)
+        return
+    old = [g for g in gpus if g.capability is not None and g.capability < BF16_MIN]
     if not old:
         return
-    refused = refusals(ctx.facts.meta.notes)
     expected = ctx.expects_bf16() or bool(refused)
     names = ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in old)
     yield Finding(
@@ -36,6 +40,31 @@ def bf16_unsupported(ctx: CheckContext) -> Iterator[Finding]:
             "bf16_expected": expected,
             "refused_by_library": [f"{_LIBRARY[lib][0]}: {fmt}" for lib, fmt in refused],
             "ACCELERATE_MIXED_PRECISION": ctx.env("ACCELERATE_MIXED_PRECISION"),
+        },
+    )
+
+
+# torch's autocast refuses bf16 only on a CUDA device it found (where CUDA is not available it
+# disables itself with a warning: torch/amp/autocast_mode.py), by torch.cuda.is_bf16_supported:
+# a GPU below compute capability 8.0, or a CUDA 10 build of torch
+_DEVICE_SAYS = ("torch", "bf16")
+
+
+def _device_refused(ctx: CheckContext, refused: list[tuple[str, str]]) -> Finding:
+    """bf16 refused by torch on the CUDA device it ran on, where the paste names no GPU."""
+    return Finding(
+        check_id="EL-BF16-UNSUPPORTED",
+        severity=Severity.ERROR,
+        message=(
+            "the CUDA device torch ran on lacks native bf16: torch's autocast refused bfloat16 "
+            "on it ('Current CUDA Device does not support bfloat16'), which torch says of a GPU "
+            "below compute capability 8.0 (or of a CUDA 10 build of torch); the paste names no GPU"
+        ),
+        fix=_bf16_fix(ctx, [], refused),
+        evidence={
+            "gpus": [],
+            "bf16_expected": True,
+            "refused_by_library": [f"{_LIBRARY[lib][0]}: {fmt}" for lib, fmt in refused],
         },
     )
 
@@ -91,7 +120,9 @@ def _bf16_fix(ctx: CheckContext, old: list[Gpu], refused: list[tuple[str, str]])
         scaler = "torch.cuda.amp.GradScaler"
     else:
         scaler = 'torch.amp.GradScaler("cuda")'
-    no_tensor_cores = all(g.capability is not None and g.capability < TENSOR_CORES_MIN for g in old)
+    no_tensor_cores = bool(old) and all(
+        g.capability is not None and g.capability < TENSOR_CORES_MIN for g in old
+    )
     ways = _library_ways(refused, no_tensor_cores)
     if no_tensor_cores:
         return (

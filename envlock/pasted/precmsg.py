@@ -5,7 +5,7 @@ The wordings, from each library's own source, read case-insensitively anywhere i
 language), blanks not counted (a wrap the layout step joined without its blank reads the same):
 
 - vLLM (vllm/worker/worker.py's _check_if_gpu_supports_dtype from 0.1, later
-  vllm/platforms/cuda.py's check_if_supports_dtype; copied by IPEX-LLM and SGLang):
+  vllm/platforms/cuda.py's check_if_supports_dtype; copied by IPEX-LLM):
   "Bfloat16 is only supported on GPUs with compute capability of at least 8.0. Your Tesla T4
   GPU has compute capability 7.5." (0.2.2 on: "You can use float16 instead by explicitly
   setting the`dtype` flag in CLI, for example: --dtype=half."): the GPU and its capability
@@ -15,7 +15,9 @@ language), blanks not counted (a wrap the layout step joined without its blank r
   torch>=1.10, cuda>=11.0" (4.11-4.20), "--tf32 requires Ampere or a newer GPU arch, cuda>=11
   and torch>=1.7" (tf32);
 - torch's autocast (torch/amp/autocast_mode.py, torch/cuda/amp/autocast_mode.py before 1.13):
-  "Current CUDA Device does not support bfloat16. Please switch dtype to float16.";
+  "Current CUDA Device does not support bfloat16. Please switch dtype to float16.", raised only
+  on a CUDA device torch found (where CUDA is not available autocast disables itself with a
+  warning): CUDA is available;
 - xFormers' operators (xformers/ops/fmha/common.py, not_supported_reasons): "bf16 is only
   supported on A100+ GPUs";
 - FlashAttention (csrc/flash_attn/flash_api.cpp, fmha_api.cpp of 1.x): "bfloat16 is only
@@ -77,6 +79,8 @@ def read_precision_refusals(text: str) -> ToolReading | None:
         out.notes.append(f"{PRECISION_REFUSED}{library}: '{literal}' [{number_format} {library}]")
         if library == "vllm":
             _vllm_gpus(text, flat, out)
+        if library == "torch":  # autocast refuses only on a CUDA device it found
+            out.put("Is CUDA available", "True")
     if not out.notes:
         return None
     if not out.gpus and not any(listing in flat for listing in _GPU_LISTINGS):

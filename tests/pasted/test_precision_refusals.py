@@ -187,5 +187,17 @@ def test_a_gpu_named_without_a_refusal_is_not_read() -> None:
 
 
 def test_a_refusal_of_no_gpu_the_paste_shows_stays_unreadable() -> None:
+    # Accelerate's words cover torch < 1.10 and a machine without a GPU too
     with pytest.raises(FactsError):
-        _read(REFUSALS["torch autocast"][0] + "\n")
+        _read(REFUSALS["accelerate"][0] + "\n")
+
+
+def test_torchs_autocast_refusal_alone_is_the_device_it_ran_on() -> None:
+    # LAVIS-91: BLIP-2's generate under torch.amp.autocast(dtype=torch.bfloat16), the
+    # traceback alone; autocast refuses only on a CUDA device it found
+    facts = _read((CE / "LAVIS-91.txt").read_text())
+    found = _bf16(facts)
+    assert found is not None and found.severity is Severity.ERROR
+    assert "torch's autocast refused" in found.message and "no GPU" in found.message
+    assert "dtype=torch.float16" in (found.fix or "") and "fp32 (no tensor" not in (found.fix or "")
+    assert _top(facts) == "EL-BF16-UNSUPPORTED"
