@@ -77,6 +77,20 @@ _COMMAND = re.compile(
     r"|\.whl\b|\bRequirement\b",
     re.IGNORECASE,
 )
+# a quoted span ('...', "...", `...`, curly quotes): a command when one is in it
+_QUOTED = re.compile(
+    r"'[^'\n]{1,300}'|\"[^\"\n]{1,300}\"|`[^`\n]{1,300}`|\u201c[^\u201d\n]{1,300}\u201d"
+)
+# a sentence that says how torch was installed, and the pin of the command it names
+_INSTALLED_BY = re.compile(
+    r"(?:\b(?:is|was|were|are|been|got|get)[ \t]+installed|\binstalled[ \t]+(?:py)?torch)"
+    r"[ \t]+(?:using|with|via|by|from|through)\b",
+    re.IGNORECASE,
+)
+_PINNED = re.compile(
+    r"(?<![\w.-])torch[ \t]*==[ \t]*(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?(?:\+(?:cpu|cu\d{2,3}"
+    r"|rocm\d{1,2}(?:\.\d{1,2}){0,2}))?)(?![a-z\d_+-]|\.\w)"
+)
 # one pin alone on its line, a list's item or a comment ("# torch==2.0.0", "- torch==2.1.0+cu118")
 _PIN = re.compile(r"[#>*+\- \t]{0,6}(?:py)?torch[ \t]{0,2}==[ \t]{0,2}[\w.+]{1,40}", re.IGNORECASE)
 # a sentence that may state something here: it names torch or a GPU's vendor or series
@@ -103,9 +117,12 @@ def read_prose(text: str) -> ToolReading | None:
     """torch's version and the GPU the reporter's own sentences state; None for neither."""
     versions: set[str] = set()
     gpus: set[str] = set()
-    for sentence in _sentences(text):
-        versions |= _torch_versions(sentence)
-        gpus |= _gpu_names(sentence)
+    for named in _sentences(text):
+        versions |= _installed_pin(named)
+        sentence = _without_quoted_commands(named)
+        if _states(sentence):
+            versions |= _torch_versions(sentence)
+            gpus |= _gpu_names(sentence)
     out = ToolReading()
     version = _one_version(versions)
     out.put("PyTorch version", version)
@@ -154,9 +171,9 @@ def _agrees(version: str, fields: dict[str, str]) -> bool:
 
 
 def _sentences(text: str) -> set[str]:
-    """The text's sentences that name torch or a GPU's vendor or series and state (neither
-    ask, plan nor instruct), links left out, the first MAX_SENTENCES of them; a sentence
-    wrapped right after its torch word ("the torch\nversion reveals ...") whole."""
+    """The text's sentences that name torch or a GPU's vendor or series, links left out, the
+    first MAX_SENTENCES of them; a sentence wrapped right after its torch word ("the
+    torch\nversion reveals ...") whole."""
     named: list[str] = []
     carried = ""
     for line in text.split("\n"):
@@ -169,7 +186,28 @@ def _sentences(text: str) -> set[str]:
         if len(named) >= MAX_SENTENCES:
             break
     named.append(carried.strip())
-    return {s for s in named[:MAX_SENTENCES] if 0 < len(s) <= MAX_SENTENCE and _states(s)}
+    return {s for s in named[:MAX_SENTENCES] if 0 < len(s) <= MAX_SENTENCE}
+
+
+def _without_quoted_commands(sentence: str) -> str:
+    """The sentence without the commands it quotes ("When installed with 'pip install x'
+    torch installed w/o gpu support."): what it says besides them."""
+    if not any(q in sentence for q in "'\"`\u201c"):
+        return sentence
+    return _QUOTED.sub(lambda m: " " if _COMMAND.search(m.group()) else m.group(), sentence)
+
+
+def _installed_pin(sentence: str) -> set[str]:
+    """torch's pin in the command a sentence says torch was installed with ("pytorch is
+    installed using "pip3 install torch==1.10.0+cu113 ..."", walk-these-ways#72); none from a
+    question or a plan, nor from a command of two torch pins."""
+    said = _INSTALLED_BY.search(sentence)
+    if said is None or sentence.endswith(("?", "\uff1f")) or _QUESTION_START.match(sentence):
+        return set()
+    if _PLAN.search(sentence, 0, said.start()):
+        return set()
+    pins = set(_PINNED.findall(sentence, said.end()))
+    return pins if len(pins) == 1 else set()
 
 
 def _states(sentence: str) -> bool:

@@ -242,3 +242,33 @@ def test_a_hand_written_cpu_note_beside_torch_s_version_is_the_cpu_build(note: s
 def test_no_cpu_build_from_a_note_that_names_a_gpu(note: str) -> None:
     text = f"* OS: Windows 10\n* PyTorch version: 1.5.0 ({note})\n"
     assert _read(text)[0] != "EL-TORCH-CPU-ONLY"
+
+
+# ---------------------------------------------------------------- the install a sentence states
+def test_the_pin_of_the_command_torch_was_installed_with_is_its_version() -> None:
+    # walk-these-ways-72: 'pytorch is installed using "pip3 install torch==1.10.0+cu113 ..."'
+    # beside an RTX 4090 and NVRTC's refusal of its architecture
+    text = (CE / "walk-these-ways-72.txt").read_text()
+    assert _read(text)[::2] == ("EL-ARCH-NVRTC-UNSUPPORTED", "1.10.0+cu113")
+    said = 'torch was installed with "pip install torch==2.1.0+cu118 torchvision==0.16.0+cu118"'
+    reading = read_prose(said)
+    assert reading is not None and reading.fields == {"PyTorch version": "2.1.0+cu118"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will get torch installed with pip install torch==2.0.0+cpu",
+        "Is torch installed with pip install torch==2.0.0+cpu?",
+        "torch was installed with pip install torch==2.0.0+cpu torch==2.1.0+cpu",
+    ],
+)
+def test_no_pin_from_a_planned_asked_or_doubled_install(text: str) -> None:
+    assert read_prose(text) is None
+
+
+def test_a_quoted_command_is_left_out_of_its_sentence() -> None:
+    # chatterbox-95: "When installed with 'pip install chatterbox-tts' torch installed w/o gpu
+    # support." states what happened; the command it quotes states nothing
+    reading = read_prose("When installed with 'pip install torch==2.0.0+cpu' my RTX 3060 Ti idles.")
+    assert reading is not None and (reading.fields, reading.gpus) == ({}, {0: "NVIDIA RTX 3060 Ti"})
