@@ -265,6 +265,10 @@ def test_a_bf16_refusal_on_a_pre_ampere_gpu_is_the_cause(text: str, gpu: str) ->
 
 # --------------------------------------- pasted/torch_warnings.py, checks/archsaid.py (arch)
 ARCH_QUIET = {
+    "someone else's RTX 5090": (
+        "A user on Discord with an RTX 5090 sees the sm_120 warning; my RTX 4090 with torch "
+        "2.5.1+cu124 is fine.\n"
+    ),
     "another machine's warning, then this one": (
         "GeForce RTX 3090 with CUDA capability sm_86 is not compatible with the current PyTorch "
         "installation.\nThat was on the old server. Now I run torch 2.1.0+cu121 on the RTX 4090 "
@@ -299,6 +303,17 @@ ARCH_PAST = {
     ),
 }
 ARCH_REFUSED = {
+    "RTX 3080 beside a cu102 list (torch 1.6-1.7's)": (
+        "GeForce RTX 3080 with CUDA capability sm_86 is not compatible with the current PyTorch "
+        "installation.\nThe current PyTorch install supports CUDA capabilities sm_37 sm_50 sm_60 "
+        "sm_61 sm_70 sm_75 compute_37.\n",
+        ["EL-ARCH-UNSUPPORTED"],
+    ),
+    "RTX 4090 beside torch 1.12.1+cu102": (
+        "torch 1.12.1+cu102\nUserWarning:\nNVIDIA GeForce RTX 4090 with CUDA capability sm_89 is "
+        "not compatible with the current PyTorch installation.\n",
+        ["EL-ARCH-UNSUPPORTED"],
+    ),
     "A100 beside a list without sm_8x": (
         "UserWarning:\nNVIDIA A100-SXM4-40GB with CUDA capability sm_80 is not compatible with "
         "the current PyTorch installation.\nThe current PyTorch install supports CUDA "
@@ -345,6 +360,10 @@ def test_torchs_own_arch_warning_is_the_cause(text: str, errors: list[str]) -> N
 
 # ------------------------ driver and cuDNN: torch_warnings, driverneed, libmessages (NGC)
 DRIVER_QUIET = {
+    "asked beside a newer driver": (
+        "nvidia-smi shows Driver Version: 535.104.05 and torch 2.1.0+cu121 runs on the RTX 3090; "
+        "can 'The NVIDIA driver on your system is too old' still appear? It has not.\n"
+    ),
     "another's 'Found no NVIDIA driver'": (
         "torch 2.1.0+cu121, RTX 4090, driver 535.104.05. Someone in #123 got 'Found no NVIDIA "
         "driver on your system' but I do not.\n"
@@ -376,6 +395,17 @@ DRIVER_GONE = {
     ),
 }
 DRIVER_REFUSED = {
+    "torch < 1.5's AssertionError wording": (
+        "AssertionError: \nThe NVIDIA driver on your system is too old (found version 10010).\n"
+        "Please update your GPU driver by downloading and installing a new\nversion from the URL: "
+        "http://www.nvidia.com/Download/index.aspx\n",
+        ["EL-DRIVER-TOO-OLD"],
+    ),
+    "NGC's banner after ERROR:": (
+        "ERROR: This container was built for NVIDIA Driver Release 530.30 or later, but version "
+        "470.182.03 was detected and compatibility mode is UNAVAILABLE.\n",
+        ["EL-DRIVER-TOO-OLD"],
+    ),
     "torch's driver message": (
         "RuntimeError: The NVIDIA driver on your system is too old (found version 11040). Please "
         "update your GPU driver by downloading and installing a new version from the URL: "
