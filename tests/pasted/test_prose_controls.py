@@ -169,6 +169,29 @@ def test_prose_of_the_past_or_another_machine_gets_no_error(text: str) -> None:
     assert _errors(text) == []
 
 
+def test_a_requirements_diff_that_moves_to_cuda_is_quiet() -> None:
+    text = "```diff\n-torch==2.6.0+cpu\n+torch==2.5.1+cu121\n```\nTested on my RTX 3090.\n"
+    assert _errors(text) == []
+
+
+@_xfail("F2", "a diff's added pin line is read as the installed torch")
+def test_a_requirements_diff_for_the_cpu_runner_is_not_this_machine() -> None:
+    text = (
+        "```diff\n-torch==2.5.1+cu121\n+torch==2.6.0+cpu\n```\nThis is for the CPU CI runner; "
+        "the GPU runner keeps its RTX 3090 build.\n"
+    )
+    assert _errors(text) == []
+
+
+@_xfail("F1", "_PLAN's 'requirements' word drops a sentence that tells what requirements did")
+def test_a_cpu_wheel_the_requirements_pulled_in_is_cpu_only() -> None:
+    text = (
+        "The CPU wheel (torch 2.1.0+cpu) got pulled in by requirements.txt on my RTX 4090 box, so "
+        "cuda was not available.\n"
+    )
+    assert _errors(text) == ["EL-TORCH-CPU-ONLY"]
+
+
 def test_prose_that_states_a_cpu_build_beside_a_gpu_is_cpu_only() -> None:
     text = "I have torch 2.1.0+cpu and an RTX 3090, torch.cuda.is_available() is False.\n"
     assert _errors(text) == ["EL-TORCH-CPU-ONLY"]
