@@ -26,6 +26,9 @@ REPORTS = [
     "ultralytics-15898.txt",
     "Vonovox-14.txt",
     "GPT-SoVITS-1048.txt",
+    "walk-these-ways-72.txt",
+    "chatterbox-95.txt",
+    "flash-attention-443.txt",
 ]
 LINES = pastes.lines_of(
     [
@@ -37,6 +40,7 @@ LINES = pastes.lines_of(
         "pip install torch==2.0.0+cpu --index-url https://download.pytorch.org/whl/cpu",
         "PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)",
         "CUDA used to build PyTorch: 12.8",
+        'pytorch is installed using "pip3 install torch==1.10.0+cu113 torchvision==0.11.1+cu113"',
         "GPU 0: NVIDIA GeForce RTX 4090",
         "Torch not compiled with CUDA enabled",
         "我的显卡是 NVIDIA GeForce RTX 3060 Ti\uff0ctorch 版本是 2.0.0+cpu",
@@ -115,6 +119,8 @@ ADVERSARIAL = [
     ("", "a://", "x"),
     ("", "2.0.0+cpu ", "x"),
     ("", "torch 2.0.0+cpu. ", "x"),
+    ("", "torch was installed with '", "x"),
+    ("torch is installed using ", "'pip install torch==2.0.0+cpu' ", "x"),
 ]
 
 
