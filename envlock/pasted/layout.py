@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from envlock.pasted.collect_env import BLOCKS, KEYS
 from envlock.pasted.draft import MAX_LINES
 from envlock.pasted.emphasis import unemphasized
-from envlock.pasted.line_starts import KEY_AT, LINE_START_AT, READER_AT, starts_line
+from envlock.pasted.line_starts import KEY_AT, LINE_START_AT, READER_AT, starts_line, whole_line
 from envlock.pasted.log_prefix import undo_log_prefix
 from envlock.pasted.notebook import notebook_lines
 from envlock.pasted.rows import continues_list, same_rows
@@ -170,7 +170,8 @@ def _last_separator(word: str) -> int:
     or digit); 0 if it has none."""
     at = word.rfind("\\")
     while at >= 0:
-        if word[at + 1 : at + 2].isalnum():
+        # Markdown escapes each "_": a backslash before two is a folder's ("cuda\\__init__.py")
+        if word[at + 1 : at + 2].isalnum() or word[at + 1 : at + 3] == "__":
             return at + 1
         at = word.rfind("\\", 0, at)
     return 0
@@ -290,7 +291,7 @@ def _cut(lines: list[str], raw: list[int], i: int, width: int, wide: bool) -> bo
     the widest, or the next line's first word would not have fit on it (or a key's value
     went to it)."""
     nxt = lines[i + 1]
-    if not lines[i].strip() or same_rows(lines[i], nxt):
+    if not lines[i].strip() or same_rows(lines[i], nxt) or whole_line(lines[i]):
         return False
     if starts_line(nxt) and not continues_list(lines[i], nxt):
         return False

@@ -93,7 +93,7 @@ _STAMP = re.compile(r"\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d")  # a log line's (docker 
 
 # the readers' own line starts (literal): a flattened paste is split before each where it
 # holds two (Ultralytics' device line and 'Setup complete' on one line)
-_READER_STARTS = (*ULTRALYTICS_STARTS, *DS_HEADINGS)
+_READER_STARTS = (*ULTRALYTICS_STARTS, *DS_HEADINGS, "nvcc: NVIDIA (R) Cuda compiler")
 READER_AT = re.compile(rf"(?<![^\s>])(?:{'|'.join(re.escape(s) for s in _READER_STARTS)})")
 # a Markdown heading, a list bullet; nvidia-smi topo's rows and legend ("GPU0  X  NV18",
 # "NIC0: mlx5_0", "SYS  = Connection traversing PCIe ..."); a logger's level or rank
@@ -131,3 +131,17 @@ def starts_line(line: str) -> bool:
     # column falls before a "/" once in a path, a word wrap moves a path only with what
     # follows it on its line; check_env's whole "CUDA available: True" (sglang-8432)
     return _PATH_LINE.fullmatch(s) is not None or AVAILABLE.match(s) is not None
+
+
+# a line that is whole as printed: a traceback's frame ('File "x.py", line 3, in f'; its code
+# is the next line), a table's rule ("+-----+", nvidia-smi's), a warning's header whose message
+# starts on the next line (torch's: ".../cuda/__init__.py:235: UserWarning:")
+_WHOLE = re.compile(
+    r'File "[^"\n]{1,4096}", line \d{1,7}, in [^\s]{1,200}|\+[-=+]{5,}\+'
+    r"|[^\n]{1,4096}\.py:\d{1,6}:[ \t][A-Za-z]{0,40}Warning:"
+)
+
+
+def whole_line(line: str) -> bool:
+    """Whether a line is whole as its tool printed it (never a terminal's cut)."""
+    return _WHOLE.fullmatch(line.strip()) is not None

@@ -377,7 +377,6 @@ LEFT = {
             "all-in-one-35.txt",
             "ghfile-dsdanielpark-ko-llama-2-jindo-qna.txt",
             "ghfile-vita-bevformer-hop-install.txt",
-            "kohya_ss-1608.txt",
             "lmdeploy-4408.txt",
             "sglang-14327.txt",
             "sglang-25073.txt",
@@ -393,10 +392,6 @@ LEFT = {
     ("word-wrap-80", "vllm-ascend-556.txt"),
     ("word-wrap-100", "vllm-ascend-556.txt"),
     ("wrap-80", "vllm-ascend-4497.txt"),
-    # torch's warning header ('.../cuda/__init__.py:235: UserWarning:') exactly 80 columns
-    # wide: cut at 80, its own line end is not told from a cut, and the column join glues the
-    # GPU's name to it ('UserWarning:NVIDIA GeForce RTX 5090 ...')
-    ("wrap-80", "all-in-one-35.txt"),
     # a fragment of detectron2's table word-wrapped: each row's import path moved to a line of
     # its own ('PyTorch  1.4.0' / '@/public/...'), its version and path, the fragment's only
     # sign of the layout, no longer on one line
@@ -440,87 +435,180 @@ LEFT = {
     # behind its time stamp does not as pasted): more is read, the findings stay
     ("bullet-dash", "joy_caption_two-55.txt"),
     ("bullet-star", "joy_caption_two-55.txt"),
-    # a hand-written '- `transformers` version:' list bulleted again ('- - ') is no
-    # environment list, and nothing else in the paste is collect_env's: FactsError
-    ("bullet-dash", "transformers-11658.txt"),
-    ("bullet-star", "transformers-11658.txt"),
     # a word wrap's dropped blank between two arch names in torch's capability warning
     # ('sm_70' / 'sm_75') read as a cut word
     ("word-wrap-80", "forge-2601.txt"),
-    # (session 10, added in bulk at the session's end, not reviewed one by one: the next
-    # session's first item) session 10's new readers (tool banners, `yolo checks`, pip's
-    # output, OpenMMLab's logged check_env, ColossalAI's table, torch's and libraries' own
-    # messages, ChatGLM/LLaMA-Factory lists) read these reports differently once bulleted,
-    # flattened, indented, re-wrapped or escaped again
+    # (session 10's batches, reviewed one by one in session 11, helper L4; the class of each)
+    # an extension build's CUDA refusal, ColossalAI's table (pasted/cppext), pip's own output
+    # (pasted/pipout) and `yolo checks`' rows (pasted/yolochecks) are read where each starts a
+    # line: behind a bullet nothing of them is read (a FactsError where they are all the paste
+    # holds; ultralytics-17704 loses torchvision's row and EL-FAMILY-MISMATCH with it)
+    *(
+        (how, name)
+        for how in ("bullet-dash", "bullet-star")
+        for name in (
+            "DEReD-13.txt",
+            "YOLO-World-522.txt",
+            "mmcv-2038.txt",
+            "Vonovox-14.txt",
+            "ultralytics-16885.txt",
+            "ultralytics-17704.txt",
+            "ultralytics-19084.txt",
+            # a package's own version line (xformers, torchvision) behind a bullet: that
+            # distribution's version lost, the findings stay
+            "ComfyUI-Manager-926.txt",
+            "ComfyUI-SAM3-59.txt",
+        )
+    ),
     ("bullet-dash", "ColossalAI-2973.txt"),
-    ("bullet-dash", "ComfyUI-Manager-926.txt"),
-    ("bullet-dash", "ComfyUI-SAM3-59.txt"),
-    ("bullet-dash", "DEReD-13.txt"),
-    ("bullet-dash", "Vonovox-14.txt"),
-    ("bullet-dash", "YOLO-World-522.txt"),
-    ("bullet-dash", "mmcv-2038.txt"),
-    ("bullet-dash", "ultralytics-16885.txt"),
-    ("bullet-dash", "ultralytics-17704.txt"),
-    ("bullet-dash", "ultralytics-19084.txt"),
-    ("bullet-star", "ComfyUI-Manager-926.txt"),
-    ("bullet-star", "ComfyUI-SAM3-59.txt"),
-    ("bullet-star", "DEReD-13.txt"),
-    ("bullet-star", "Vonovox-14.txt"),
-    ("bullet-star", "YOLO-World-522.txt"),
-    ("bullet-star", "mmcv-2038.txt"),
-    ("bullet-star", "ultralytics-16885.txt"),
-    ("bullet-star", "ultralytics-17704.txt"),
-    ("bullet-star", "ultralytics-19084.txt"),
-    ("flattened", "ChatGLM-6B-309.txt"),
-    ("flattened", "ChatGLM-6B-343.txt"),
-    ("flattened", "ChatGLM-6B-920.txt"),
-    ("flattened", "ChatGLM-6B-96.txt"),
-    ("flattened", "ChatGLM2-6B-562.txt"),
-    ("flattened", "ColossalAI-2973.txt"),
-    ("flattened", "ComfyUI-14481.txt"),
-    ("flattened", "ComfyUI-Manager-926.txt"),
-    ("flattened", "ComfyUI-SAM3-59.txt"),
-    ("flattened", "ComfyUI-Zluda-452.txt"),
-    ("flattened", "LlamaFactory-2933.txt"),
-    ("flattened", "LlamaFactory-6312.txt"),
-    ("flattened", "LlamaFactory-6878.txt"),
-    ("flattened", "LlamaFactory-7888.txt"),
-    ("flattened", "LlamaFactory-8088.txt"),
-    ("flattened", "STF-1.txt"),
-    ("flattened", "Vonovox-14.txt"),
-    ("flattened", "YOLO-World-522.txt"),
-    ("flattened", "accelerate-1700.txt"),
-    ("flattened", "mmdeploy-1671.txt"),
-    ("flattened", "mmdeploy-2019.txt"),
-    ("flattened", "mmdeploy-2743.txt"),
-    ("flattened", "mmdetection-9881.txt"),
-    ("flattened", "mmpose-3226.txt"),
-    ("flattened", "mmsegmentation-2351.txt"),
-    ("flattened", "mmyolo-966.txt"),
-    ("flattened", "ultralytics-16885.txt"),
-    ("flattened", "ultralytics-17704.txt"),
-    ("flattened", "xtts-webui-111.txt"),
-    ("indent-4", "mmdetection-9881.txt"),
-    ("indent-4", "mmpose-3226.txt"),
-    ("indent-tab", "mmdetection-9881.txt"),
-    ("indent-tab", "mmpose-3226.txt"),
-    ("markdown-escaped", "ComfyUI-7127.txt"),
-    ("prompt-first", "C-Tran-30.txt"),
+    # flattened: the tools' lines run together, each read only where it starts a line (as
+    # lerobot-2105): OpenMMLab's logged check_env (as lmdeploy-3825), llamafactory-cli env's
+    # list, ChatGLM's and the reporters' lists, ComfyUI's log, `yolo checks`, pip's output,
+    # ColossalAI's table; a FactsError where nothing else is in the paste
+    *(
+        ("flattened", name)
+        for name in (
+            "mmdeploy-1671.txt",
+            "mmdeploy-2019.txt",
+            "mmdeploy-2743.txt",
+            "mmdetection-9881.txt",
+            "mmpose-3226.txt",
+            "mmsegmentation-2351.txt",
+            "mmyolo-966.txt",
+            "LlamaFactory-2933.txt",
+            "LlamaFactory-6312.txt",
+            "LlamaFactory-6878.txt",
+            "LlamaFactory-7888.txt",
+            "LlamaFactory-8088.txt",
+            "ChatGLM-6B-309.txt",
+            "ChatGLM-6B-343.txt",  # torch's '+cpu' tag and the OS lost: EL-TORCH-CPU-ONLY too
+            "ChatGLM-6B-920.txt",
+            "ChatGLM-6B-96.txt",
+            "ChatGLM2-6B-562.txt",
+            "accelerate-1700.txt",
+            "ComfyUI-14481.txt",
+            "ComfyUI-Manager-926.txt",
+            "ComfyUI-Zluda-452.txt",
+            "ultralytics-16885.txt",
+            "ultralytics-17704.txt",
+            "Vonovox-14.txt",
+            "ColossalAI-2973.txt",
+            # a version or a GPU's name runs into the words after it (torchvision's line,
+            # xtts-webui's torch line, STF-1's GPU, nvidia-smi's banner in YOLO-World-522)
+            "ComfyUI-SAM3-59.txt",
+            "xtts-webui-111.txt",
+            "STF-1.txt",
+            "YOLO-World-522.txt",
+        )
+    ),
+    # OpenMMLab's check_env indented as a code block: read as collect_env's keys where the
+    # logged one is read as check_env's (CUDA_HOME, GCC, the GPU's fields differ; findings stay)
+    *(
+        (how, name)
+        for how in ("indent-4", "indent-tab")
+        for name in ("mmdetection-9881.txt", "mmpose-3226.txt")
+    ),
+    # a tab after the key: pip's 'Requirement already satisfied:' line and torchvision's
+    # version line are read with a blank after the colon only
     ("tab-after-key", "ComfyUI-SAM3-59.txt"),
     ("tab-after-key", "Vonovox-14.txt"),
-    ("word-wrap-100", "mmdeploy-1671.txt"),
+    # collect_env's header before it: the GPU's name read with the reporter's sentence
+    ("prompt-first", "C-Tran-30.txt"),
+    # a word wrap's dropped blank in the device line's GPU name ('RTX' / '4090') read as a cut
+    # word (as forge-2601's arch list)
+    *(
+        ("word-wrap-80", name)
+        for name in (
+            "ultralytics-15898.txt",
+            "ultralytics-16885.txt",
+            "ultralytics-18218.txt",
+            "ultralytics-19077.txt",
+        )
+    ),
+    # pip's own line wrapped: its 'torch in <site-packages> (X)' no longer on one line
     ("word-wrap-80", "Vonovox-14.txt"),
-    ("word-wrap-80", "mmdeploy-1671.txt"),
-    ("word-wrap-80", "mmdeploy-2019.txt"),
-    ("word-wrap-80", "mmdeploy-2743.txt"),
-    ("word-wrap-80", "ultralytics-15898.txt"),
-    ("word-wrap-80", "ultralytics-16885.txt"),
-    ("word-wrap-80", "ultralytics-18218.txt"),
-    ("word-wrap-80", "ultralytics-19077.txt"),
+    # a logged check_env wrapped: nvcc's line and Python's implementation lost (findings stay)
+    ("word-wrap-100", "mmdeploy-1671.txt"),
     ("wrap-100", "mmdeploy-1671.txt"),
-    ("wrap-80", "mmdeploy-1671.txt"),
-    ("wrap-80", "mmdeploy-2019.txt"),
-    ("wrap-80", "mmdeploy-2743.txt"),
+    *(
+        (how, name)
+        for how in ("word-wrap-80", "wrap-80")
+        for name in ("mmdeploy-1671.txt", "mmdeploy-2019.txt", "mmdeploy-2743.txt")
+    ),
+    # (session 11: batch issue21-s11's 40 tuning reports and pasted/prose (H10), added by L4
+    # with the class each diff shows) torch's extension-build refusal, nvcc -V's lines
+    # (pasted/cppext), nvidia-smi's table and pip's own output are read where each starts a
+    # line: behind a bullet they are not (a FactsError where they are all the paste holds;
+    # Era3D-23 loses nvcc's release, GPT-SoVITS-1048 and ultralytics-227 nvidia-smi's driver)
+    *(
+        (how, name)
+        for how in ("bullet-dash", "bullet-star")
+        for name in (
+            "A-Scan2BIM-2.txt",
+            "BasicSR-699.txt",
+            "Era3D-23.txt",
+            "GPT-SoVITS-1048.txt",
+            "ONE-PEACE-60.txt",
+            "Unicorn-46.txt",
+            "gaussian-splatting-605.txt",
+            "qupath-extension-sam-6.txt",
+            "ultralytics-227.txt",
+        )
+    ),
+    # flattened, as the classes above: nvidia-smi's table (BasicSR-699, GPT-SoVITS-1048,
+    # ultralytics-227), a tool's or a reporter's '- Key: value' list (accelerate, transformers,
+    # pyg, GPT-SoVITS-2514's 'Python Version:'), a launch log (forge-1607), Lightning's details,
+    # OpenMMLab's check_env, pip's output; torch's capability warning run into the line before
+    # it (DAMO-YOLO-57: the GPU comes from prose, without its capability); prose (pasted/prose)
+    # reads a version in a sentence it can bound, so a flattened paste's sentences read none
+    # (TTS-3313, TTS-Audio-Suite-337, Wan2GP-1479, accelerate-1475) or more
+    # (flash-attention-443), and LeggedLab-26's '5090' is read with the words around it
+    *(
+        ("flattened", name)
+        for name in (
+            "BasicSR-699.txt",
+            "DAMO-YOLO-57.txt",
+            "GPT-SoVITS-1048.txt",
+            "GPT-SoVITS-2514.txt",
+            "LeggedLab-26.txt",
+            "TTS-3313.txt",
+            "TTS-Audio-Suite-337.txt",
+            "Wan2GP-1479.txt",
+            "accelerate-1215.txt",
+            "accelerate-1475.txt",
+            "flash-attention-443.txt",
+            "forge-1607.txt",
+            "lightning-10378.txt",
+            "mmdetection3d-2720.txt",
+            "pyg-1330.txt",
+            "qupath-extension-sam-6.txt",
+            "transformers-28515.txt",
+            "transformers-29789.txt",
+            "ultralytics-227.txt",
+        )
+    ),
+    # DAMO-YOLO-57's blank line between the reporter's words and torch's warning removed: as
+    # flattened, the warning runs into the line before it
+    ("no-blank-lines", "DAMO-YOLO-57.txt"),
+    # pip's 'Requirement already satisfied: torch in ...' read with a blank after its colon
+    ("tab-after-key", "qupath-extension-sam-6.txt"),
+    # a conda row's blanks collapsed reads as a sentence naming torch's version (prose): more
+    ("blanks-collapsed", "pytorch-72957.txt"),
+    # collect_env's header before the reporter's list: its 'CUDA Version: 12.3' read (more)
+    ("prompt-first", "F5-TTS-404.txt"),
+    # prose reads torch's version from Era3D-23's sentence once a wrap moves its words
+    # ('... installed torch with cuda 118' / 'torch 2.1.2+cu118'): more is read
+    *((how, "Era3D-23.txt") for how in ("wrap-80", "wrap-100", "word-wrap-80", "word-wrap-100")),
+    # a word wrap of prose's sentence or of a site-packages path (prose's version, Python's
+    # version lost), of nvidia-smi's table (BasicSR-699), of torch's arch list
+    # (Whisper-WebUI-562), a dropped blank read as a cut word ('tesla' / 'v100', OpenBuddy-45);
+    # ultralytics-1495's GPU, which prose reads from the older run's device line (told to H10)
+    ("word-wrap-100", "Wan2GP-1479.txt"),
+    ("word-wrap-100", "accelerate-1475.txt"),
+    ("word-wrap-100", "OpenBuddy-45.txt"),
+    ("word-wrap-80", "BasicSR-699.txt"),
+    ("word-wrap-80", "Whisper-WebUI-562.txt"),
+    ("word-wrap-80", "ultralytics-1495.txt"),
 }
 LEFT_PAIRS = {
     # an excerpt that ends mid-key ("CPU fa..."), the closing fence flattened onto it
@@ -712,6 +800,12 @@ LEFT_PAIRS = {
     # (session 11, helper L4: C-Tran-30's word wrap reads as the report since a tie of cuts is
     # a word wrap's) a second wrap of a column-cut line: torch's arch list and the GPU's name
     ("wrap-100", "word-wrap-80", "C-Tran-30.txt"),
+    # (session 11: batch issue21-s11 moved the pairs; each read so before L4's change too) a
+    # wrap of an HTML-escaped line ('&quot;' widens it): a traceback's path (Python's version)
+    # or torch's extension-build refusal cut; a wrap of a cut line whose blanks were collapsed
+    ("html-escaped", "word-wrap-80", "Bringing-Old-Photos-Back-to-Life-32.txt"),
+    ("html-escaped", "wrap-80", "ColossalAI-3002.txt"),
+    ("wrap-100", "blanks-collapsed", "sglang-748.txt"),
 }
 
 
@@ -850,7 +944,6 @@ CHANGED_AS_PASTED = {
     **{
         name: "the widest line joined to the next (not a cut)"
         for name in (
-            "vllm-10932.txt",
             "vllm-6635.txt",
             "vllm-ascend-1154.txt",
             # (session 6, s6's held-out part moved into tuning, C7) a shell prompt's
@@ -860,9 +953,6 @@ CHANGED_AS_PASTED = {
     },
     # (session 6) a notebook's stored output: each line's JSON string undone
     "hf-space-unreal-hug-finetunesam-ipynb.txt": "a notebook's JSON-string lines undone",
-    # (session 7) torch's warning header (98 columns) joined to its 100-column message as
-    # if wrapped there (not a cut); the joined warning is read as one (torch_warnings)
-    "mmdetection-9876.txt": "a warning's header joined to its message as if wrapped",
     # (session 7, helper C10) Markdown bold around a whole line removed (pasted/emphasis.py):
     # a heading or a command line, and torch's own warning (detectron2-3076)
     **{
@@ -913,9 +1003,7 @@ CHANGED_AS_PASTED = {
         "the widest line joined to the next (not a cut); a Windows path's '\\_' read as Markdown's"
     ),
     # (session 10's batches; reviewed one by one in session 11, helper L4)
-    "Bringing-Old-Photos-Back-to-Life-32.txt": "not a cut, joined to the widest line: traceback frames' code lines",
     "ChatGLM2-6B-562.txt": "not a cut, joined to the widest line: the reporter's Chinese lines",
-    "ColossalAI-3002.txt": "not a cut, joined to the widest line: traceback frames' code lines",
     "ComfyUI-7127.txt": "'\\__init__.py' read as escaped; not a cut, joined to the widest line: ComfyUI's start-up lines",
     "ComfyUI-Manager-926.txt": "not a cut, joined to the widest line: xFormers' load warning's indented lines",
     "ComfyUI-Zluda-452.txt": "not a cut, joined to the widest line: ComfyUI's log lines",
@@ -925,7 +1013,6 @@ CHANGED_AS_PASTED = {
     "LlamaFactory-3013.txt": "not a cut, joined to the widest line: the reporter's Chinese sentences",
     "LlamaFactory-6878.txt": "the paste's own cut at its terminal's width joined (a traceback's code line)",
     "LlamaFactory-7888.txt": "not a cut, joined to the widest line: a shell prompt and the warning header after it",
-    "Retrieval-based-Voice-Conversion-WebUI-2486.txt": "'\\__init__.py' read as escaped",
     "Wan2GP-898.txt": "'\\__init__.py' read as escaped; not a cut, joined to the widest line: torch's warning lines",
     "WhisperLiveKit-284.txt": "the reporter's sentence's line break read as a column cut (its blank lost)",
     "YOLO-World-522.txt": "Markdown bold removed; not a cut, joined to the widest line: notebook commands",
@@ -946,6 +1033,20 @@ CHANGED_AS_PASTED = {
     "whisperX-983.txt": "'\\__init__.py' read as escaped; not a cut, joined to the widest line: the reporter's sentences",
     "yolov5-231.txt": "the NGC banner's own indented continuation lines joined to its sentence",
     "yolov5-7639.txt": "not a cut, joined to the widest line: the reporter's line after a backquoted command",
+    # (session 11: batch issue21-s11 in tuning, helper L4)
+    "A-Scan2BIM-2.txt": "torch 1.x's CUDA_MISMATCH_MESSAGE's own line break joined ('compilePyTorch')",
+    "Era3D-23.txt": "not a cut, joined to the widest line: a conda row after the reporter's sentence",
+    "F5-TTS-404.txt": "not a cut, joined to the widest line: the reporter's list lines",
+    "FastChat-2344.txt": "not a cut, joined to the widest line: a shell prompt, transformers' warning, traceback frames",
+    "GPT-SoVITS-2514.txt": "not a cut, joined to the widest line: torch's CUDA error lines",
+    "InvokeAI-9532.txt": "the paste's own cut at its terminal's width joined (torch's warning)",
+    "Langchain-Chatchat-1645.txt": "Markdown bold around a whole line removed",
+    "accelerate-1215.txt": "the >>> of a Python prompt read as quote markers",
+    "ao-2901.txt": "not a cut, joined to the widest line: shell prompts and pip's lines",
+    "flash-attention-443.txt": "not a cut, joined to the widest line: a script's lines",
+    "pyg-1330.txt": "the >>> of a Python prompt read as quote markers",
+    "stable-diffusion-161.txt": "not a cut, joined to the widest line: the reporter's sentences",
+    "unsloth-11639.txt": "Markdown bold around a whole line removed",
 }
 
 

@@ -50,6 +50,23 @@ def _lines(name: str) -> list[str]:
         ("LlamaFactory-6878.txt", "[rank0]: KeyError: 'user'"),
         ("MiniGPT-4-50.txt", "AssertionError: Torch not compiled with CUDA enabled"),
         ("mmcv-2038.txt", "    RuntimeError:"),
+        # nvcc -V's banner after the shell prompt that ran it
+        ("gaussian-splatting-605.txt", "nvcc: NVIDIA (R) Cuda compiler driver"),
+        # a whole line: a traceback frame's code after it, nvidia-smi's table after its rule
+        ("LAVIS-91.txt", "    return func(*args, **kwargs)"),
+        (
+            "ONE-PEACE-60.txt",
+            "    raise RuntimeError(CUDA_MISMATCH_MESSAGE.format(cuda_str_version, torch.version.cuda))",
+        ),
+        # torch's warning header, its message on the next line (was joined without a blank)
+        (
+            "ComfyUI-7127.txt",
+            "NVIDIA GeForce RTX 5070 Ti with CUDA capability sm_120 is not compatible with the current PyTorch installation.",
+        ),
+        (
+            "Fooocus-1313.txt",
+            "| NVIDIA-SMI 470.86       Driver Version: 470.86       CUDA Version: 11.4",
+        ),
     ],
 )
 def test_a_readers_line_start_is_never_a_wraps_rest(name: str, line: str) -> None:
@@ -131,3 +148,13 @@ def test_a_flattened_paste_is_split_before_each_readers_line_start() -> None:
     assert lines[2].startswith("Setup complete ")
     reading = read_ultralytics(undo_layout(text).text)
     assert reading is not None and reading.gpus == {0: "NVIDIA GeForce RTX 4090"}
+
+
+def test_a_windows_paths_double_underscore_is_a_folders() -> None:
+    """Markdown escapes every "_": a backslash before two is a path's ('torch\\cuda\\__init__.py',
+    GPT-SoVITS-2478's torch warning), one before one may be an escape ('cudnn64\\_7.dll')."""
+    line = "D:\\app\\runtime\\lib\\site-packages\\torch\\cuda\\__init__.py:173: UserWarning:"
+    assert undo_layout(line).text == line
+    assert "torch\\cuda\\__init__.py:173:" in "\n".join(_lines("GPT-SoVITS-2478.txt"))
+    escaped = "C:\\CUDA\\bin\\cudnn64\\_7.dll"
+    assert undo_layout(escaped).text == "C:\\CUDA\\bin\\cudnn64_7.dll"
