@@ -391,6 +391,12 @@ def _no_driver(facts: Facts, finding: Finding) -> list[Facts]:
             # the vendor's own build (Gaudi): no pip line a paste's facts could follow
             assert "nothing to change" in (finding.fix or "") or "own" in (finding.fix or "")
             return []
+        if finding.evidence.get("torch_said"):  # torch's own word, its version not given: no
+            # CPU wheel to name; the job's own device choice leaves CUDA, no facts edit follows it
+            assert "--gpus all" in (finding.fix or "") and "run the job on the CPU" in (
+                finding.fix or ""
+            ), finding.fix
+            return []
         assert "--gpus all" in (finding.fix or "") and "vLLM" in (finding.fix or ""), finding.fix
         return []
     return _pip_ways(facts, finding)
@@ -549,9 +555,12 @@ def _torch_installed(facts: Facts, finding: Finding) -> list[Facts]:
 
 def _cudnn_bundled(facts: Facts, finding: Finding) -> list[Facts]:
     """The other cuDNN off LD_LIBRARY_PATH (kohya_ss-1096): torch loads the cuDNN its wheel was
-    built against, the matrix's, which the fix names by its major."""
-    compiled = str(finding.evidence["cudnn_compiled (matrix)"])
-    assert f"cuDNN {compiled.split('.')[0]}.x" in (finding.fix or ""), finding.fix
+    built against, the matrix's, which the fix names by its major; or the one torch's own
+    message names (gladia-928, a paste without torch's version), by its release."""
+    stated = finding.evidence.get("cudnn_compiled (torch's message)")
+    compiled = str(stated or finding.evidence["cudnn_compiled (matrix)"])
+    named = f"cuDNN {compiled} or a later" if stated else f"cuDNN {compiled.split('.')[0]}.x"
+    assert named in (finding.fix or ""), finding.fix
     assert facts.torch.live is not None, facts.torch
     live = dataclasses.replace(facts.torch.live, cudnn_version=compiled)
     return [edit(facts, "torch", dataclasses.replace(facts.torch, live=live))]
