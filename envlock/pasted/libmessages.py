@@ -20,6 +20,8 @@ import re
 from envlock.pasted.toolreading import ToolReading
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
+# the note it leaves; checks/cpubuild.py judges it alone where the paste names no torch version
+TORCH_NOT_COMPILED = f"torch says '{_NOT_COMPILED}': a build without CUDA"
 # a torch version with a CUDA tag near "torch" (not torchvision's, torchaudio's)
 _CUDA_TAG = "+cu"
 _TAG_DIGIT = re.compile(r"\d")
@@ -43,7 +45,7 @@ def read_lib_messages(text: str) -> ToolReading | None:
     out = ToolReading()
     if _NOT_COMPILED in text and not _torch_tagged_cuda(text):
         out.put("CUDA used to build PyTorch", "None")
-        out.notes.append(f"torch says '{_NOT_COMPILED}': a build without CUDA")
+        out.notes.append(TORCH_NOT_COMPILED)
     container = _ngc_banner(text)
     if container:
         needs, found = container
