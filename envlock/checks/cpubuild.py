@@ -8,6 +8,13 @@ an error when something beside it asks for CUDA (conda's pytorch-cuda or cudatoo
 says there is no NVIDIA GPU ("No CUDA") and every live probe are left to the GPU check.
 Beside another accelerator's plugin (torch-npu, torch_xla, ...: checks/accelerators.py) a
 torch without CUDA is the right build, unless something asks for CUDA too.
+
+A paste of torch's own "Torch not compiled with CUDA enabled" (envlock/pasted/libmessages.py)
+that names no torch version is an error on its own: torch/cuda/__init__.py's _lazy_init raises
+it only where torch._C has no CUDA and only when code asked for CUDA, so the build lacks CUDA for
+a job that asks for it (whisperX-983, WhisperLiveKit-284, MiniGPT-4-50). Not on macOS, where
+no CUDA build exists (the code asks for what the machine cannot give), nor beside another
+accelerator's plugin.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from envlock.findings import Finding, Severity
 from envlock.matrix.advice import INDEX_URL
 from envlock.matrix.builds import SOURCE, cuda_wanted, torch_origin
 from envlock.matrix.family import PAIRED
+from envlock.pasted.libmessages import TORCH_NOT_COMPILED
 
 
 def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
@@ -54,6 +62,30 @@ def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
             "torch.cuda": facts.torch.cuda,
             "cuda_wanted": wanted,
         },
+    )
+
+
+def cpu_build_stated(ctx: CheckContext, fix: str) -> Iterator[Finding]:
+    """The finding for torch's own 'Torch not compiled with CUDA enabled' where the paste names
+    no torch version (`fix`: the GPU check's own, for an unknown GPU)."""
+    facts = ctx.facts
+    if facts.torch.installed or TORCH_NOT_COMPILED not in facts.meta.notes:
+        return
+    os_facts = facts.system.os
+    if os_facts is not None and os_facts.id == "macos":
+        return  # no CUDA build of torch exists for macOS: the code asks for what cannot be
+    if other_accelerator(facts.packages.distributions, None, facts.meta.notes):
+        return
+    yield Finding(
+        check_id="EL-TORCH-CPU-ONLY",
+        severity=Severity.ERROR,
+        message=(
+            "the installed torch (its version not given) is a build without CUDA: its own "
+            "'Torch not compiled with CUDA enabled' is raised only by such a build, and only "
+            "when code asks for CUDA (torch.cuda's lazy init), so the job cannot use a GPU"
+        ),
+        fix=fix,
+        evidence={"torch.version": None, "torch.cuda": None, "torch_said": TORCH_NOT_COMPILED},
     )
 
 

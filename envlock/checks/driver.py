@@ -14,7 +14,7 @@ from envlock.checks.wsl import FIX as WSL1_FIX
 from envlock.checks.wsl import wsl1
 from envlock.findings import Finding, Severity
 from envlock.matrix import DriverSupport, Version, cuda_variant
-from envlock.pasted.driverneed import stated_driver_need
+from envlock.pasted.driverneed import stated_driver_need, torch_said_no_driver
 
 # NVML brands of consumer GPUs: forward compatibility is for data-center GPUs
 # and select NGC-ready RTX SKUs only (N3).
@@ -430,7 +430,8 @@ def uvm_missing(ctx: CheckContext) -> Iterator[Finding]:
 def no_driver(ctx: CheckContext) -> Iterator[Finding]:
     torch_cuda = ctx.torch_cuda
     d = ctx.driver
-    if torch_cuda is None or ctx.in_container:
+    if torch_cuda is None or ctx.in_container:  # torch's own word, its version not given
+        yield from torch_said_no_driver(ctx.facts, _no_driver_fix(ctx))
         return
     if d.gpus or d.version or d.kernel_module_version or _node_names(ctx) or d.pci_gpus:
         return

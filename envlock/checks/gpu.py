@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from envlock.checks.archsaid import said_without_list
 from envlock.checks.context import CheckContext, Gpu, Targets
-from envlock.checks.cpubuild import cpu_build_unseen_gpus, cpu_fix, cpu_wheel, torch_without_cuda
-from envlock.checks.cudnn import cudnn_outside
-from envlock.checks.hints import (
-    build_road,
-    remedy_for,
-    roads,
-    wheel_hint,
+from envlock.checks.cpubuild import (
+    cpu_build_stated,
+    cpu_build_unseen_gpus,
+    cpu_fix,
+    cpu_wheel,
+    torch_without_cuda,
 )
+from envlock.checks.cudnn import cudnn_outside
+from envlock.checks.hints import build_road, remedy_for, roads, wheel_hint
 from envlock.checks.ptxjit import ptx_road, ptx_why
 from envlock.checks.registry import check
 from envlock.checks.runtime import python_first_fix, python_first_roads
@@ -116,8 +118,9 @@ def arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _kernel_findings(ctx: CheckContext) -> Iterator[Finding]:
-    if ctx.torch_targets() is None:  # the build's arch list unknown: torch's floor, if said
-        yield from _below_floor(ctx)
+    if ctx.torch_targets() is None:  # the build's arch list unknown: torch's word, if said
+        for g, cc, what, arch, why in said_without_list(ctx):
+            yield _arch_finding(ctx, g, cc, what, arch, why)
         return
     for g, cc, targets, cov in _coverage(ctx):
         road = ptx_road(ctx, cc, targets) if cov.sass is None and cov.ptx else None
@@ -131,26 +134,6 @@ def _kernel_findings(ctx: CheckContext) -> Iterator[Finding]:
             "has no kernels in",
             {"torch.arch_flags": targets.flags, "arch_flags_from": targets.origin},
             ptx_why(road, str(cov.ptx)),
-        )
-
-
-def _below_floor(ctx: CheckContext) -> Iterator[Finding]:
-    """A GPU below the lowest capability torch's build supports (its 'minimum cuda
-    capability supported by this library is 7.5' warning, vllm#18818): no kernels for it,
-    whatever the rest of the arch list, which the facts do not hold."""
-    floor = ctx.torch_floor
-    if floor is None:
-        return
-    for g in ctx.gpus():
-        cc = g.capability
-        if cc is None or cc >= floor or _unservable(ctx, g) is not None:
-            continue
-        yield _arch_finding(
-            ctx,
-            g,
-            cc,
-            f"is below the lowest compute capability ({floor}) supported by",
-            {"torch.live.min_capability": str(floor), "arch_flags_from": "torch's floor"},
         )
 
 
@@ -235,6 +218,7 @@ def _ptx_findings(ctx: CheckContext) -> Iterator[Finding]:
 @check("EL-TORCH-CPU-ONLY")
 def torch_cpu_only(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.torch_is_cpu_only:
+        yield from cpu_build_stated(ctx, _unknown_gpu_hint(ctx))  # torch's word, no version
         return
     if not ctx.gpus_present():  # a paste that does not show the GPUs (checks/cpubuild.py)
         yield from cpu_build_unseen_gpus(ctx, _unknown_gpu_hint(ctx))

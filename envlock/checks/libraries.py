@@ -17,6 +17,7 @@ from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version, variant_cuda
 from envlock.pasted.cppext import BUILD_REFUSED, BUILDS_HERE
+from envlock.pasted.torch_warnings import TORCH_CUDNN_COMPILED
 from envlock.probe.libnames import CUDA_LIBRARY_PREFIXES, DRIVER_LIBRARY_PREFIXES
 
 # Libraries the nvidia-* wheels ship and torch loads: all but the driver's own.
@@ -40,33 +41,57 @@ def _wheel(ctx: CheckContext, prefix: str) -> list[tuple[str, str]]:
 @check("EL-CUDNN-INCOMPATIBLE")
 def cudnn_incompatible(ctx: CheckContext) -> Iterator[Finding]:
     variant = ctx.torch_variant()
-    compiled = variant.cudnn if variant else None
+    compiled, compiled_from = (variant.cudnn if variant else None), "matrix"
+    if compiled is None:  # torch's own message states it where the paste names no build
+        compiled, compiled_from = stated_compiled_cudnn(ctx.facts.meta.notes), "torch's message"
     runtime, origin = _runtime_cudnn(ctx)
     if compiled is None or runtime is None:
         return
     # torch's own rule: same major, runtime minor >= compile minor
     if runtime.major == compiled.major and runtime.minor >= compiled.minor:
         return
+    version = ctx.facts.torch.version
     yield Finding(
         check_id="EL-CUDNN-INCOMPATIBLE",
         severity=Severity.ERROR,
         message=(
-            f"torch {ctx.facts.torch.version} was built against cuDNN {compiled} but cuDNN "
-            f"{runtime} is loaded: torch raises 'cuDNN version incompatibility' at the first "
-            "cuDNN call"
+            (f"torch {version}" if version else "the installed torch (its version not given)")
+            + f" was built against cuDNN {compiled} but cuDNN {runtime} is loaded: torch raises "
+            "'cuDNN version incompatibility' at the first cuDNN call"
         ),
-        fix=(
-            f"load the cuDNN {compiled.major}.x that torch's wheel depends on: remove other "
-            "cuDNN directories from LD_LIBRARY_PATH, or pip install the matching nvidia-cudnn "
-            "wheel"
-        ),
+        fix=_cudnn_fix(compiled, compiled_from),
         evidence={
-            "torch.version": ctx.facts.torch.version,
-            "cudnn_compiled (matrix)": str(compiled),
+            "torch.version": version,
+            f"cudnn_compiled ({compiled_from})": str(compiled),
             "cudnn_runtime": str(runtime),
             "cudnn_runtime_from": origin,
             "loaded": [lib.path for lib in _loaded(ctx, "libcudnn")],
         },
+    )
+
+
+def stated_compiled_cudnn(notes: list[str]) -> Version | None:
+    """The cuDNN torch's own 'cuDNN version incompatibility' says it was compiled against,
+    by the note envlock/pasted/torch_warnings.py left ("8.5.0"), or None."""
+    for note in notes:
+        if note.startswith(TORCH_CUDNN_COMPILED):
+            return Version.of(note[len(TORCH_CUDNN_COMPILED) :].split(" ", 1)[0])
+    return None
+
+
+def _cudnn_fix(compiled: Version, compiled_from: str) -> str:
+    """The cuDNN to load: the wheel's major (the matrix's build), or the release torch's own
+    message names and any later minor of its major (torch's rule)."""
+    if compiled_from == "matrix":
+        return (
+            f"load the cuDNN {compiled.major}.x that torch's wheel depends on: remove other "
+            "cuDNN directories from LD_LIBRARY_PATH, or pip install the matching nvidia-cudnn "
+            "wheel"
+        )
+    return (
+        f"load cuDNN {compiled} or a later {compiled.major}.x, the one torch was built against: "
+        "remove the directory of the older cuDNN from LD_LIBRARY_PATH (PATH on Windows) so "
+        f"torch loads the cuDNN it was installed with, or install cuDNN {compiled} there"
     )
 
 

@@ -32,15 +32,18 @@ def ptx_road(ctx: CheckContext, capability: Version, targets: Targets) -> PtxRoa
     first = known.first_cuda if known is not None else None
     cuda, origin = ctx.torch_cuda, "torch"
     if cuda is None:
-        cuda, origin = _newest_cuda_with(ctx, targets), "the official builds with this arch list"
+        cuda, origin = _newest_cuda_with(ctx, targets)
     if first is None:  # a GPU the table does not know: the JIT's own rule stands
         return PtxRoad(True if cuda is not None else None, cuda, origin, None)
     saves = None if cuda is None else cuda.truncate(2) >= first.truncate(2)
     return PtxRoad(saves, cuda, origin, first)
 
 
-def _newest_cuda_with(ctx: CheckContext, targets: Targets) -> Version | None:
-    """The newest CUDA of an official build whose arch list is exactly `targets`."""
+def _newest_cuda_with(ctx: CheckContext, targets: Targets) -> tuple[Version | None, str]:
+    """The newest CUDA of an official build whose arch list is exactly `targets`; for a list
+    no official build has (a Windows wheel's sm_61 and compute_37, a source build), the
+    newest CUDA that still compiles every architecture in it (CUDA 12 dropped sm_37: a list
+    holding it was built with 11.8 at most, RVC-2486's)."""
     want = sorted(targets.flags)
     found = [
         v.cuda
@@ -48,7 +51,14 @@ def _newest_cuda_with(ctx: CheckContext, targets: Targets) -> Version | None:
         for v in r.variants
         if v.targets is not None and sorted(str(t) for t in v.targets) == want
     ]
-    return max(found) if found else None
+    if found:
+        return max(found), "the official builds with this arch list"
+    lasts = [
+        known.last_cuda
+        for t in targets.targets
+        if (known := ctx.matrix.capability(t.capability)) is not None and known.last_cuda
+    ]
+    return (min(lasts) if lasts else None), "the last CUDA that compiles all of its arch list"
 
 
 def ptx_why(road: PtxRoad | None, ptx: str) -> str:

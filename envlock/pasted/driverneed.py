@@ -13,6 +13,13 @@ Two messages state it:
   meets), so torch's CUDA is of a later major and the least driver that can run it is that
   major's floor; before CUDA 11 there is no such floor: the next CUDA's own driver. Both
   drivers are the matrix's.
+
+And the driver a paste's torch says is not there at all: torch's "Found no NVIDIA driver on
+your system" (raised only by a CUDA build: envlock/pasted/torch_warnings.py), anywhere in a
+line (after "RuntimeError: ", inside a sentence in another language, in a backquoted
+traceback), where the paste names no torch build, no driver and no GPU: EL-NO-DRIVER's
+subject, a CUDA build whose version the paste does not give (AF-SfMLearner-39,
+Bringing-Old-Photos-Back-to-Life-32).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING
 from envlock.findings import Finding, Severity
 from envlock.matrix import Matrix, Version
 from envlock.pasted.libmessages import container_driver_need
-from envlock.pasted.torch_warnings import TORCH_DRIVER_TOO_OLD
+from envlock.pasted.torch_warnings import TORCH_DRIVER_TOO_OLD, TORCH_FOUND_NO_DRIVER
 from envlock.probe.libnames import decode_cuda_version
 
 if TYPE_CHECKING:
@@ -117,3 +124,37 @@ def _least_newer(matrix: Matrix, driver_cuda: Version, os_name: str) -> Version 
         if need is not None:
             drivers.append(need)
     return min(drivers) if drivers else None
+
+
+def torch_said_no_driver(facts: Facts, gpu_fix: str) -> list[Finding]:
+    """EL-NO-DRIVER where torch's own word is the only sign of its CUDA build: the paste names
+    no torch version, no driver, no GPU (a listed GPU or driver wins) and no container (whose
+    GPUs are the runtime's: checks/driver.py judges a container by its own facts). `gpu_fix`:
+    checks/driver.py's road to a GPU; with torch's version unknown no CPU wheel is named, but
+    the job itself can leave CUDA (the maintainers' answer in both tuning threads)."""
+    driver = facts.driver
+    if facts.torch.installed or TORCH_FOUND_NO_DRIVER not in facts.meta.notes:
+        return []
+    if driver.gpus or driver.version or driver.kernel_module_version or driver.pci_gpus:
+        return []
+    container = facts.system.container
+    if (container is not None and container.detected) or facts.image is not None:
+        return []
+    return [
+        Finding(
+            check_id="EL-NO-DRIVER",
+            severity=Severity.WARNING,
+            message=(
+                "the installed torch (its version not given) is a CUDA build (its own 'Found no "
+                "NVIDIA driver on your system' is raised by CUDA builds only) but no NVIDIA "
+                "driver or GPU is present: torch.cuda.is_available() is False and code that "
+                "asks for CUDA fails"
+            ),
+            fix=f"{gpu_fix}; or run the job on the CPU (its .cuda() and device='cuda' calls made 'cpu')",
+            evidence={
+                "driver.unavailable": driver.unavailable,
+                "torch.cuda": None,
+                "torch_said": "Found no NVIDIA driver on your system",
+            },
+        )
+    ]

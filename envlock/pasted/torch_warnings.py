@@ -20,6 +20,12 @@ from envlock.probe.libnames import decode_cuda_version
 # "NVIDIA GeForce RTX 5090 D with CUDA capability sm_120 is not compatible with ..."
 _CAPABILITY = " with CUDA capability sm_"
 _CAPABILITY_TAIL = re.compile(r"(\d{2,3}) is not compatible")
+# the note it leaves ("...: GeForce RTX 3090, compute capability 8.6"): torch/cuda/__init__.py's
+# _check_cubins warns only where no sm_XY of its arch list has the GPU's major (its PTX not
+# counted): torch's word on its arch list where the paste does not hold the list
+# (checks/archsaid.py reads it back)
+TORCH_NO_MAJOR_KERNELS = "torch says its arch list holds no kernels of this GPU's major: "
+TORCH_NO_MAJOR_AT = ", compute capability "
 # "The current PyTorch install supports CUDA capabilities sm_50 sm_60 ... compute_37."
 _ARCH_WARNING = re.compile(
     r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
@@ -34,9 +40,12 @@ TORCH_DRIVER_TOO_OLD = "torch says the NVIDIA driver is older than the CUDA it w
 # (8, 2, 1)"): the runtime version is the cuDNN torch loaded
 _CUDNN_CHECK = "cuDNN version incompatibility: PyTorch was compiled"
 _CUDNN_TAIL = re.compile(
-    r"[ \t]{1,4}against[ \t]{1,4}\(\d{1,2}, \d{1,2}, \d{1,3}\)[ \t]{1,4}but[ \t]{1,4}"
+    r"[ \t]{1,4}against[ \t]{1,4}\((\d{1,2}), (\d{1,2}), (\d{1,3})\)[ \t]{1,4}but[ \t]{1,4}"
     r"(?:found runtime version|linked against)[ \t]{1,4}\((\d{1,2}), (\d{1,2}), (\d{1,3})\)"
 )
+# the note that carries the cuDNN torch says it was compiled against (checks/libraries.py
+# reads it back where the paste does not name torch's build: gladia-928, bark-46)
+TORCH_CUDNN_COMPILED = "torch says it was compiled against cuDNN "
 # where torch raised a warning: "(Triggered internally at  /pytorch/c10/cuda/CUDAFunctions.cpp:100.)"
 # names the source tree torch was built from; pytorch/builder's Linux wheels (manywheel) build in
 # /pytorch, conda's in /opt/conda/conda-bld/pytorch_<stamp>/work, and c10/cuda is compiled into
@@ -60,6 +69,10 @@ _FLOOR_TAIL = re.compile(r"(?:supported by this library|that we support) is ([0-
 # "UserWarning: CUDA initialization: Found no NVIDIA driver on your system." (torch >= 1.5
 # at import), "AssertionError: Found no NVIDIA driver on your system." (older torch)
 _NO_DRIVER = "Found no NVIDIA driver on your system"
+# the note it leaves: only a CUDA build raises it (torch < 1.5's _check_driver after its 'not
+# compiled with CUDA' check; from 1.5 c10/cuda's device count, compiled into CUDA builds only),
+# so it says so where the paste names no torch (checks/driver.py's EL-NO-DRIVER reads it)
+TORCH_FOUND_NO_DRIVER = "a CUDA build of torch said 'Found no NVIDIA driver on your system'"
 # vLLM's "Failed to import from vllm._C with ImportError('libcudart.so.12: cannot open
 # shared object file ...')": its compiled extension links that CUDA major's runtime
 _IMPORT_ERROR = "Failed to import from "
@@ -84,10 +97,12 @@ def torch_warnings(line: str, d: Draft) -> bool:
     if warned:
         # pasted on one line, the supported list follows the GPU's (voice-cloning-app#60)
         d.warned_capabilities[warned[0]] = warned[1]
+        d.note(f"{TORCH_NO_MAJOR_KERNELS}{warned[0]}{TORCH_NO_MAJOR_AT}{warned[1]}")
     if _from_wheel_build(line):
         d.note(PIP_LINUX_CUDA_WHEEL)
     if _NO_DRIVER in line:
         d.torch_found_no_driver = True
+        d.note(TORCH_FOUND_NO_DRIVER)
         return True
     if _nvml_warning(line):
         d.torch_nvml_failed = True
@@ -101,9 +116,10 @@ def _stated(line: str, d: Draft) -> bool:
     if m:
         d.live.setdefault("arch_flags", m.group(1).split())
         return True
-    runtime = _cudnn_runtime(line)
-    if runtime:
-        d.live.setdefault("cudnn_version", runtime)
+    cudnn = _cudnn_versions(line)
+    if cudnn:
+        d.live.setdefault("cudnn_version", cudnn[1])
+        d.note(f"{TORCH_CUDNN_COMPILED}{cudnn[0]} and found {cudnn[1]} at run time")
         return True
     m = _DRIVER_WARNING.search(line)
     if m:
@@ -136,10 +152,14 @@ def _from_wheel_build(line: str) -> bool:
     return _after(line, _TRIGGERED, _WHEEL_ROOT) is not None
 
 
-def _cudnn_runtime(line: str) -> str | None:
-    """ "8.2.4" of torch's "cuDNN version incompatibility: ... found runtime version (8, 2, 4)"."""
+def _cudnn_versions(line: str) -> tuple[str, str] | None:
+    """("8.7.0", "8.2.4") of torch's "cuDNN version incompatibility: PyTorch was compiled
+    against (8, 7, 0) but found runtime version (8, 2, 4)": compiled, runtime."""
     tail = _after(line, _CUDNN_CHECK, _CUDNN_TAIL)
-    return ".".join(tail.groups()) if tail else None
+    if tail is None:
+        return None
+    numbers = tail.groups()
+    return ".".join(numbers[:3]), ".".join(numbers[3:])
 
 
 def _extension_import_error(line: str, d: Draft) -> bool:

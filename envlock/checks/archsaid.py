@@ -1,0 +1,85 @@
+"""EL-ARCH-UNSUPPORTED by torch's own word where the paste does not hold torch's arch list
+(issue 21, session 11: mmdetection-9876, an excerpt that ends after the warning's first line).
+
+torch/cuda/__init__.py's _check_cubins (torch 1.8 on, the same words in every release since)
+prints "GeForce RTX 3090 with CUDA capability sm_86 is not compatible with the current PyTorch
+installation" only where no sm_XY of its arch list has the GPU's major (`sm // 10 ==
+cap_major`; its PTX is not counted): the build has no SASS that runs on the GPU. What could
+still run it is PTX through the driver's JIT, and only from a torch whose CUDA knew the GPU's
+architecture (checks/ptxjit.py). So the matrix decides: where no official build without
+SASS of that major runs the GPU through PTX, the installed torch has no kernels for it,
+whichever official build it is; where one does, torch's word alone does not settle it and
+nothing is said. Its floor ('minimum cuda capability', torch < 1.8's wording) is judged
+here too: a GPU below it has no kernels in the build, whatever the rest of its list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from envlock.checks.context import CheckContext, Gpu
+from envlock.matrix import Version
+from envlock.matrix.advice import unservable
+from envlock.pasted.torch_warnings import TORCH_NO_MAJOR_AT, TORCH_NO_MAJOR_KERNELS
+
+# (GPU, its capability, what torch's build lacks, the evidence of the arch list, why)
+Said = tuple[Gpu, Version, str, dict[str, object], str]
+
+
+def said_without_list(ctx: CheckContext) -> Iterator[Said]:
+    """The GPUs torch's own words (its floor, its 'not compatible' warning) say its build has
+    no kernels for, where the facts hold no arch list (`ctx.torch_targets()` is None)."""
+    floor = ctx.torch_floor
+    warned = _warned(ctx.facts.meta.notes)
+    for g in ctx.gpus():
+        cc = g.capability
+        if cc is None or unservable(ctx.matrix, cc, ctx.os_name) is not None:
+            continue  # no capability known, or no build serves it (EL-GPU-UNSERVABLE)
+        if floor is not None:
+            if cc < floor:
+                what = f"is below the lowest compute capability ({floor}) supported by"
+                yield g, cc, what, {"torch.live.min_capability": str(floor), **_FROM_FLOOR}, ""
+            continue
+        if g.name is not None and warned.get(g.name) == cc and not _ptx_serves(ctx, cc):
+            evidence: dict[str, object] = {
+                "arch_flags_from": "torch's warning: no sm_XY of its major"
+            }
+            yield g, cc, "has no kernels in", evidence, _why(cc)
+
+
+_FROM_FLOOR = {"arch_flags_from": "torch's floor"}
+
+
+def _why(cc: Version) -> str:
+    return (
+        f"; torch's own check says its arch list holds no sm_{cc.major}x kernels, and no "
+        f"official build without them runs a {cc} GPU (PTX JIT needs a torch whose CUDA knew it)"
+    )
+
+
+def _warned(notes: list[str]) -> dict[str, Version]:
+    """GPU name -> capability, of each 'not compatible' warning torch printed."""
+    out: dict[str, Version] = {}
+    for note in notes:
+        if note.startswith(TORCH_NO_MAJOR_KERNELS):
+            name, _, cc = note[len(TORCH_NO_MAJOR_KERNELS) :].rpartition(TORCH_NO_MAJOR_AT)
+            version = Version.of(cc)
+            if name and version is not None:
+                out[name] = version
+    return out
+
+
+def _ptx_serves(ctx: CheckContext, cc: Version) -> bool:
+    """Whether an official build with no SASS of `cc`'s major (one torch would warn about)
+    runs the GPU through PTX, its CUDA new enough to know the architecture."""
+    known = ctx.matrix.capability(cc)
+    first = known.first_cuda.truncate(2) if known is not None else None
+    for release in ctx.matrix.torch:
+        for v in release.variants:
+            if v.targets is None or any(
+                not t.ptx and t.capability.major == cc.major for t in v.targets
+            ):
+                continue
+            if ctx.matrix.coverage(cc, v.targets).runs and (first is None or v.cuda >= first):
+                return True
+    return False
