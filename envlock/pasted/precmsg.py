@@ -84,7 +84,11 @@ def read_precision_refusals(text: str) -> ToolReading | None:
     if not out.notes:
         return None
     if not out.gpus and not any(listing in flat for listing in _GPU_LISTINGS):
-        named = _one_gpu_named(flat)
+        # the refusals' own words name no GPU of the job's (xFormers' "A100+")
+        prose = flat
+        for literal, _, _ in _WORDINGS:
+            prose = prose.replace(literal, " ")
+        named = _one_gpu_named(prose)
         if named is not None:
             out.gpus[0], out.capabilities[0] = named
     return out

@@ -165,6 +165,16 @@ def test_the_one_gpu_named_in_prose_is_the_refused_one() -> None:
     assert _top(facts) == "EL-BF16-UNSUPPORTED"
 
 
+def test_the_refusals_own_words_name_no_gpu() -> None:
+    # xFormers' "A100+" is its wording, not a second GPU beside the T4 the reporter names
+    # (V1-findings F8; x-flux-comfyui-24's title alone read an A100)
+    text = f"{REFUSALS['xformers'][0]}\nMy GPU is a Tesla T4.\n"
+    gpu = (_read(text).driver.gpus or [])[0]
+    assert (gpu.name, gpu.compute_capability) == ("T4", "7.5")
+    reading = read_precision_refusals(REFUSALS["xformers"][0])
+    assert reading is not None and not reading.gpus
+
+
 def test_a_text_naming_two_gpus_names_none() -> None:
     text = f"it runs on my A100 but on the V100 box: {REFUSALS['transformers 4.21+'][0]}\n"
     reading = read_precision_refusals(text)
