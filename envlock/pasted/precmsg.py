@@ -63,6 +63,9 @@ _TOKEN = re.compile(r"[0-9a-z]+")
 # nvidia-smi's table): the GPU is read from there, not from a name in its prose
 _GPU_LISTINGS = ("gpu 0", "gpu0", "nvidia-smi")
 _MAX_GPUS = 8
+# a sentence's end, kept by the split (ASCII and full-width)
+_SENTENCE_END = re.compile(r"([!?\n\u3002\uff01\uff1f]|\.(?!\d))")
+_QUESTION = ("?", "\uff1f")
 
 
 def read_precision_refusals(text: str) -> ToolReading | None:
@@ -84,14 +87,23 @@ def read_precision_refusals(text: str) -> ToolReading | None:
     if not out.notes:
         return None
     if not out.gpus and not any(listing in flat for listing in _GPU_LISTINGS):
-        # the refusals' own words name no GPU of the job's (xFormers' "A100+")
-        prose = flat
+        # the refusals' own words name no GPU of the job's (xFormers' "A100+"), a question
+        # states none ("do you use v100?")
+        prose = " ".join(_statements(lower).split())
         for literal, _, _ in _WORDINGS:
             prose = prose.replace(literal, " ")
         named = _one_gpu_named(prose)
         if named is not None:
             out.gpus[0], out.capabilities[0] = named
     return out
+
+
+def _statements(lower: str) -> str:
+    """The text without its questions: each sentence (up to '.', '!', '?' or a line's end,
+    in either width; not a version's dot) that ends in a question mark left out."""
+    pieces = _SENTENCE_END.split(lower)
+    ends = [*pieces[1:], ""]
+    return " ".join(p for p, end in zip(pieces, ends, strict=True) if end not in _QUESTION)
 
 
 def _vllm_gpus(text: str, flat: str, out: ToolReading) -> None:

@@ -108,6 +108,8 @@ ADVERSARIAL = [
     ("Your setup doesn't support bf16/gpu ", "T4 ", "x"),
     ("bf16 is only supported on A100+ GPUs ", "geforce rtx ", "x"),
     ("", "\u2019 \t\n", "x"),
+    ("Your setup doesn't support bf16/gpu ", "t4?", "x"),
+    ("Your setup doesn't support bf16/gpu ", "v100 . ", "x"),
 ]
 
 

@@ -175,6 +175,18 @@ def test_the_refusals_own_words_name_no_gpu() -> None:
     assert reading is not None and not reading.gpus
 
 
+def test_a_gpu_named_only_in_a_question_is_not_read() -> None:
+    # stanford_alpaca-133: transformers' refusal, then a commenter's "do you use v100?"
+    text = (
+        f"# {REFUSALS['transformers 4.21+'][0]}\n\nIs Ampere GPU with cuda 11.0 a necessary "
+        "condition? How to solve this error?\n\ndo you use v100? It doesn't support bf16\n"
+    )
+    reading = read_precision_refusals(text)
+    assert reading is not None and not reading.gpus
+    stated = read_precision_refusals(text.replace("do you use v100?", "I use a V100."))
+    assert stated is not None and stated.gpus == {0: "V100"}
+
+
 def test_a_text_naming_two_gpus_names_none() -> None:
     text = f"it runs on my A100 but on the V100 box: {REFUSALS['transformers 4.21+'][0]}\n"
     reading = read_precision_refusals(text)
