@@ -62,6 +62,15 @@ _OLD_GPU = "Found GPU"
 _OLD_GPU_HEAD = re.compile(r"Found GPU(\d{1,3}) ")
 _OLD_GPU_CAPABILITY = " which is of cuda capability "
 _OLD_GPU_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
+# torch >= 2.8's _check_capability ("Found GPU0 NVIDIA GeForce GTX 1060 which is of compute
+# capability (CC) 6.1.", then one "- 7.5 which supports hardware CC >=7.5,<8.0" line per CC
+# of its arch list): torch says no CC it was built for runs the GPU; the list is its arch
+# list (read as SASS: each line states the hardware its code runs on, PTX as SASS)
+_CC_GPU = " which is of compute capability (CC) "
+_CC_TAIL = re.compile(r"(\d{1,2})\.(\d{1,2})")
+_CC_NAME_CUT = "the GPU torch names (its name cut by the paste's line break)"
+_CC_BUILT = " which supports hardware CC "
+_CC_BUILT_HEAD = re.compile(r"- (\d{1,2})\.(\d)$")
 # "... too old. The minimum cuda capability supported by this library is 7.5." (torch >= 1.9:
 # the least of its arch list), "... that we support is 3.5." (earlier, a constant): the floor
 _FLOOR = "The minimum cuda capability "
@@ -129,10 +138,43 @@ def _stated(line: str, d: Draft) -> bool:
     warned = _old_gpu_warning(line)
     if warned:
         d.warned_capabilities[warned[0]] = warned[1]
+    said = None if warned else _cc_warning(line)
+    if said:  # torch >= 2.8: no CC of its list runs the GPU, so none of the GPU's major does
+        d.warned_capabilities[said[0]] = said[1]
+        d.note(f"{TORCH_NO_MAJOR_KERNELS}{said[0]}{TORCH_NO_MAJOR_AT}{said[1]}")
     floor = _floor(line)
     if floor:
         d.live.setdefault("min_capability", floor)
-    return bool(warned or floor) | _extension_import_error(line, d)
+    built = _cc_built(line, d)  # read whatever else the line said (a flattened paste)
+    return bool(warned or said or floor or built) | _extension_import_error(line, d)
+
+
+def _cc_warning(line: str) -> tuple[str, str] | None:
+    """(GPU name, "6.1") of torch >= 2.8's "Found GPU0 NAME which is of compute capability (CC)
+    6.1.": the name after "Found GPU<n> " on the line, else (wrapped) said to be cut."""
+    at = line.find(_CC_GPU)
+    tail = _CC_TAIL.match(line, at + len(_CC_GPU)) if at >= 0 else None
+    if tail is None:
+        return None
+    head = _OLD_GPU_HEAD.search(line, max(0, at - 200), at)
+    name = line[head.end() : at].strip() if head else ""
+    return name or _CC_NAME_CUT, f"{tail.group(1)}.{tail.group(2)}"
+
+
+def _cc_built(line: str, d: Draft) -> bool:
+    """Each "- 7.5 which supports hardware CC ..." in the line (one a line as torch prints
+    them, all on one where the paste was flattened): sm_75 joins torch's arch list."""
+    read = False
+    at = line.find(_CC_BUILT)
+    while at >= 0:
+        head = _CC_BUILT_HEAD.search(line[max(0, at - 8) : at].lstrip())
+        flags = d.live.setdefault("arch_flags", []) if head else None
+        if head and isinstance(flags, list):
+            flag = f"sm_{head.group(1)}{head.group(2)}"
+            flags.extend([] if flag in flags else [flag])
+            read = True
+        at = line.find(_CC_BUILT, at + 1)
+    return read
 
 
 def _after(line: str, literal: str, tail: re.Pattern[str]) -> re.Match[str] | None:

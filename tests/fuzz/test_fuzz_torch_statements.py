@@ -30,12 +30,14 @@ REPORTS = [
     "bark-46.txt",
     "mmdetection-9876.txt",
     "Retrieval-based-Voice-Conversion-WebUI-2486.txt",
+    "InvokeAI-9532.txt",
 ]
 LINES = pastes.lines_of(
     [
         *(said._report(name) for name in REPORTS),
         said.NO_DRIVER_NEW,
         said.NO_DRIVER_OLD,
+        said.CC_WARNING,
         "PyTorch version: 2.1.0+cu121\nNvidia driver version: 535.54.03\n",
         "GPU models and configuration: GPU 0: NVIDIA GeForce RTX 3090\n",
         "OS: macOS 14.2.1 (arm64)\n",
@@ -49,6 +51,8 @@ PIECES = st.sampled_from(
         "  against (8, 5, 0) but found runtime version (8, 4, 1)",
         " with CUDA capability sm_",
         "86 is not compatible",
+        " which is of compute capability (CC) ",
+        "- 8.6 which supports hardware CC ",
         "`",
         "'",
         "RuntimeError: ",
@@ -99,6 +103,8 @@ ADVERSARIAL = [
     ("", "Found no NVIDIA driver on your system", "x"),
     ("", " with CUDA capability sm_12", "0 is"),
     ("", "Torch not compiled with CUDA enabled ", "+cu"),
+    ("Found GPU0 ", "NVIDIA GeForce ", " which is of compute capability (CC) x"),
+    ("", "- 8.6 which supports hardware CC ", "x"),
 ]
 
 

@@ -163,3 +163,35 @@ def test_a_gpu_an_official_builds_ptx_serves_is_not_settled_by_the_warning_alone
         "PyTorch installation.\n"
     )
     assert "EL-ARCH-UNSUPPORTED" not in _errors(text)
+
+
+# torch >= 2.8's _check_capability: the GPU's CC, then one line per CC of its arch list
+CC_WARNING = (
+    "UserWarning: Found GPU0 NVIDIA GeForce RTX 4090 which is of compute capability (CC) 8.9.\n"
+    "The following list shows the CCs this version of PyTorch was built for and the hardware "
+    "CCs it supports:\n"
+    "- 7.5 which supports hardware CC >=7.5,<8.0\n"
+    "- 8.0 which supports hardware CC >=8.0,<9.0 except {8.7}\n"
+    "- 8.6 which supports hardware CC >=8.6,<9.0 except {8.7}\n"
+)
+
+
+def test_torchs_newest_capability_warning_wrapped_by_the_console_is_arch_unsupported() -> None:
+    text = _report("InvokeAI-9532.txt")  # 'Found GPU0 NVIDIA GeFor' / 'ce GTX 1060 which ...'
+    facts = _facts(text)
+    assert [(g.name, g.compute_capability) for g in facts.driver.gpus or []] == [
+        ("NVIDIA GeForce GTX 1060", "6.1")
+    ]
+    assert facts.torch.live is not None
+    assert facts.torch.live.arch_flags == ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"]
+    assert _top(text) == "EL-ARCH-UNSUPPORTED"
+    assert "sm_61" in (_finding(text, "EL-ARCH-UNSUPPORTED").fix or "")
+
+
+def test_a_gpu_its_list_serves_is_not_arch_unsupported_whatever_the_warning_says() -> None:
+    # the list's 8.6 SASS runs an 8.9 GPU (same major, a later minor): no finding of kernels
+    assert "EL-ARCH-UNSUPPORTED" not in _errors(CC_WARNING)
+    pascal = CC_WARNING.replace("NVIDIA GeForce RTX 4090", "NVIDIA GeForce GTX 1080").replace(
+        "(CC) 8.9", "(CC) 6.1"
+    )
+    assert "EL-ARCH-UNSUPPORTED" in _errors(pascal)
