@@ -25,6 +25,7 @@ from envlock.checks.triage import top_finding
 from envlock.errors import FactsError
 from envlock.findings import Severity
 from envlock.pasted import facts_from_texts
+from envlock.pasted.precmsg import refusals
 from tests.conftest import FIXTURES
 
 
@@ -304,7 +305,8 @@ def test_every_report_parses_to_partial_facts(entry: Report) -> None:
     # or torch observed not importable ('PyTorch version: N/A', category torch-missing)
     missing = entry["category"] == "torch-missing" and facts.torch.installed is False
     # or torch's CUDA an extension build's refusal states (DEReD-13: the version not pasted)
-    # or the GPU a library's refusal of bf16 is about (vllm-docker-37: vLLM's names it, no torch)
-    refused = entry["category"] == "bf16" and bool(facts.driver.gpus)
+    # or the GPU a library's refusal of bf16 is about (vllm-docker-37: vLLM's names it, no torch),
+    # or torch's own autocast refusal on the CUDA device it ran on (LAVIS-91: no GPU named)
+    refused = entry["category"] == "bf16" and bool(facts.driver.gpus or refusals(facts.meta.notes))
     torch_said = facts.torch.version or facts.torch.unavailable or facts.torch.cuda
     assert torch_said or said or missing or refused
