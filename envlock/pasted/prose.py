@@ -13,7 +13,10 @@ Only what is strongly anchored is read:
   "torch-2.1.1", "PyTorch 版本 2.0.0+cpu"); with a variant tag ("+cpu", "+cu118",
   "+rocm6.2": only PyTorch's own indexes tag a version so) a few words may stand between
   ("the torch version reveals 2.0.0+cpu"); never across another family member's name
-  (torchvision's, torchaudio's) or a digit;
+  (torchvision's, torchaudio's) or a digit; a list's line that is one pin ("# torch==2.0.0",
+  flash-attention#443's repro header); the pin of the command a sentence says torch was
+  installed with ('pytorch is installed using "pip3 install torch==1.10.0+cu113 ..."',
+  walk-these-ways#72);
 - a GPU by a name of envlock's GPU table (envlock/matrix/gpus.toml) led by its vendor or
   series word (NVIDIA, GeForce, RTX, GTX, GT, MX, Quadro, TITAN, Tesla): "RTX 3060 Ti",
   "rtx4090", "NVIDIA A100-SXM4-80GB", "Tesla V100"; a bare "A100" or "4090" is not.
@@ -22,8 +25,10 @@ A sentence that asks or plans says nothing of the machine: one ending in a quest
 opening with a question's word ("should I use torch 2.1.0+cu121?"), one with a modal or a
 plan ("I will install torch 2.1.0", "it needs torch 2.0+cu118", "if you have an RTX 3090"),
 and an install command or pip's progress ("pip install torch==2.1.0+cu118", "Downloading
-torch-2.1.0+cu118-cp310-...whl"). What remains must agree with itself: two torch versions
-(an upgrade told, two machines compared) or two GPU models read nothing of that kind.
+torch-2.1.0+cu118-cp310-...whl"); a command a sentence quotes is left out of it ("When
+installed with 'pip install chatterbox-tts' ...", chatterbox#95). What remains must agree
+with itself: two torch versions (an upgrade told, two machines compared) or two GPU models
+read nothing of that kind.
 
 What is read only supplements the report's own structured lines (`supplement`, applied by
 envlock/pasted/toolenv.py): it fills what no other reader stated and is dropped where it
@@ -42,9 +47,10 @@ from envlock.pasted.toolreading import ToolReading
 
 # a torch word: not a longer name (libtorch, torchvision, torch_npu, torch.cuda)
 _TORCH_WORD = re.compile(r"(?<![\w.-])(?:py)?torch(?![\w.]|-(?!\d))", re.IGNORECASE)
-# right after it: "version", a colon, "==" is not (a requirement), "-", "v"
+# right after it: "version", a colon, "-", "v"; "==" (a requirement) read only in a line that is
+# one pin (_PIN: "# torch==2.0.0") or the command torch was installed with (_INSTALLED_BY)
 _UNTAGGED = re.compile(
-    r"[ \t]{0,3}(?:[Vv]ersion[ \t]{0,3})?(?:(?:[:\uff1a-]|==?)[ \t]{0,3})?v?"
+    r"[ \t]{0,40}(?:[Vv]ersion[ \t]{0,3})?(?:(?:[:\uff1a-]|==?)[ \t]{0,3})?v?"
     r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)(?![a-z\d_+-]|\.\w)",
 )
 # a variant-tagged version a few words on: lowercase ASCII tags, as PyTorch's indexes write
@@ -92,7 +98,11 @@ _PINNED = re.compile(
     r"|rocm\d{1,2}(?:\.\d{1,2}){0,2}))?)(?![a-z\d_+-]|\.\w)"
 )
 # one pin alone on its line, a list's item or a comment ("# torch==2.0.0", "- torch==2.1.0+cu118")
-_PIN = re.compile(r"[#>*+\- \t]{0,6}(?:py)?torch[ \t]{0,2}==[ \t]{0,2}[\w.+]{1,40}", re.IGNORECASE)
+_PIN = re.compile(
+    r"[#>*+\- \t]{0,6}(?:py)?torch[ \t]{0,2}==[ \t]{0,2}[\w.+]{1,40}",
+    re.IGNORECASE,
+)
+_LIST_ROW = re.compile(r"[ \t>]{0,8}\[(?:pip3?|conda)\]")
 # a sentence that may state something here: it names torch or a GPU's vendor or series
 _NAMES = re.compile(r"torch|nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla", re.IGNORECASE)
 # a line ending in a torch word (and "version"): its sentence goes on on the next line
@@ -179,6 +189,10 @@ def _sentences(text: str) -> set[str]:
     for line in text.split("\n"):
         if "://" in line:  # a link's words say nothing of this machine
             line = " ".join(word for word in line.split() if "://" not in word)
+        if _LIST_ROW.match(line):
+            continue  # collect_env's own package rows: its reader's
+        if carried and not line.strip():
+            continue  # a form's heading ("### PyTorch version"), its answer after a blank line
         pieces = _SENTENCE_END.split(carried + line)
         wrapped = not carried and _WRAPPED.search(pieces[-1][-40:]) is not None
         carried = pieces.pop()[-MAX_SENTENCE:] + " " if wrapped else ""

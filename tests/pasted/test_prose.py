@@ -272,3 +272,20 @@ def test_a_quoted_command_is_left_out_of_its_sentence() -> None:
     # support." states what happened; the command it quotes states nothing
     reading = read_prose("When installed with 'pip install torch==2.0.0+cpu' my RTX 3060 Ti idles.")
     assert reading is not None and (reading.fields, reading.gpus) == ({}, {0: "NVIDIA RTX 3060 Ti"})
+
+
+def test_an_issue_form_s_heading_and_its_answer_after_a_blank_line() -> None:
+    # DAMO-YOLO-57: GitHub's issue form renders '### PyTorch version', a blank line, '1.7.0'
+    text = "### PyTorch version\n\n1.7.0\n\n### torchvision version\n\n0.8.1"
+    for layout in (text, text.replace("\n\n", "\n")):
+        reading = read_prose(layout)
+        assert reading is not None and reading.fields == {"PyTorch version": "1.7.0"}
+    assert read_prose("### PyTorch version\n\n_No response_\n") is None
+
+
+def test_collect_env_s_own_package_rows_are_its_reader_s() -> None:
+    # pytorch-72957: '[conda] pytorch    1.10.2    py3.7_cuda10.2_cudnn7.6.5_0    pytorch' read
+    # the same whatever the blanks (a rendered page collapses them): by collect_env's reader
+    rows = "[pip3] torch==1.10.2\n[conda] pytorch                   1.10.2          py3.7_cuda10.2"
+    assert read_prose(rows) is None
+    assert read_prose("\n".join(" ".join(row.split()) for row in rows.split("\n"))) is None
