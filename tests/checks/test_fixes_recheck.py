@@ -70,7 +70,9 @@ def apply_road(facts: Facts, road: dict[str, str]) -> Facts:
     variant = release.variant(road["variant"])
     assert variant is not None
     installed = Version.of(facts.torch.version) if facts.torch.installed else None
-    if installed is not None and installed.truncate(2) == release.release:
+    if road.get("exact"):  # an exact pin ("torch==1.9.1+cu111", pytorch.org's old lines)
+        base = road["exact"]
+    elif installed is not None and installed.truncate(2) == release.release:
         base = ".".join(str(p) for p in installed.parts)
     else:
         base = f"{release.release}.0"
@@ -327,6 +329,13 @@ _SAME_PLACE = re.compile(
     r"built for torch \S+\+([a-z0-9.]+) from the same place as torch"
     r"|as their \+([a-z0-9.]+) builds from https://download\.pytorch\.org/\S+torch_stable\.html"
 )
+# pytorch.org's exact pins for a release its page installs so: tagged ("torch==1.9.1+cu111",
+# from the -f page), or untagged: PyPI's own build, or a download page's files (1.0-1.1)
+_EXACT = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9]+(?:\.[0-9]+)*)(?:\+([a-z0-9.]+))?"')
+_FIND_LINKS = re.compile(
+    r"(?:-f|for this Python from) https://download\.pytorch\.org/whl/(?:([a-z0-9.]+)/)?"
+    r"torch_stable\.html"
+)
 # one night's build from the nightly index ('"torchvision==0.15.0.dev20221202"')
 _NIGHTLY_PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([0-9][0-9.]*\.dev[0-9]{8})"')
 _UNINSTALL = re.compile(r"pip uninstall -y ([A-Za-z0-9_.-]+)")
@@ -343,6 +352,10 @@ def apply_pip_line(facts: Facts, text: str) -> Facts:
     removal = _CONDA_REMOVE.search(text)
     if removal:
         facts = _conda_remove(facts, shlex.split(removal.group(1)))
+    exact = {name: (v, tag) for name, v, tag in _EXACT.findall(text)}
+    named = _INDEX.search(text) or _SAME_PLACE.search(text)
+    if "torch" in exact and (exact["torch"][1] or not named):
+        return _apply_exact(facts, text, exact)
     index = _INDEX.search(text) or _SAME_PLACE.search(text)
     variant = next((g for g in index.groups() if g), None) if index else None
     if variant is None and facts.system.os is not None and facts.system.os.id == "macos":
@@ -369,6 +382,48 @@ def apply_pip_line(facts: Facts, text: str) -> Facts:
         if name != "torch":
             dists.pop(name, None)
     return edit(facts, "packages.distributions", dists)
+
+
+def _apply_exact(facts: Facts, text: str, exact: dict[str, tuple[str, str]]) -> Facts:
+    """pytorch.org's line for an old release: each exact pin installs that version, a
+    tagged one that build ("torch==1.9.1+cu111" from the -f page); an untagged torch is the
+    build of the page it is downloaded from, else PyPI's own (macOS: its CPU wheel, else
+    torch.toml's default variant of the release). Untagged members stay untagged; `pip
+    uninstall -y` before the install and the PyPI members after it as apply_pip_line."""
+    torch, tag = exact.pop("torch")
+    series = Version.parse(torch).truncate(2)
+    page = _FIND_LINKS.search(text)
+    macos = facts.system.os is not None and facts.system.os.id == "macos"
+    entry = load_matrix().torch_release(series)
+    assert entry is not None, text
+    variant = tag or (page.group(1) if page else None)
+    variant = variant or ("cpu" if macos else entry.default_variant)
+    assert variant is not None, text
+    install_at = text.find("pip install")
+    for name in (u.group(1) for u in _UNINSTALL.finditer(text) if u.start() < install_at):
+        facts = edit(facts, "packages.distributions", _without(facts, name))
+    have = facts.torch.version if facts.torch.installed else None
+    # the installed torch satisfies an untagged pin: pip keeps it (a member fix's kept torch,
+    # familyfix.kept_torch) and installs the members beside it
+    kept = not tag and have is not None and have.partition("+")[0] == torch
+    if not kept:
+        road = {"torch": str(series), "variant": variant, "exact": torch}
+        paired = {m: v for m, v in exact.items() if m in PAIRED}
+        road |= {m: str(Version.parse(v).truncate(2)) for m, (v, _) in paired.items()}
+        facts = apply_road(facts, road)
+    if not tag and not kept:  # PyPI's and the download pages' wheels carry no local label
+        facts = edit(facts, "torch", dataclasses.replace(facts.torch, version=torch))
+    dists = dict(facts.packages.distributions)
+    if "torch" in dists and not kept:  # pip's list names torch where the paste's did
+        exact["torch"] = (torch, tag)
+    dists.update({m: v + (f"+{t}" if t else "") for m, (v, t) in exact.items()})
+    for name, series_pin in _PIN.findall(text):  # members the page's line does not name
+        dists[name] = f"{series_pin}.0"
+    return edit(facts, "packages.distributions", dists)
+
+
+def _without(facts: Facts, name: str) -> dict[str, str]:
+    return {n: v for n, v in facts.packages.distributions.items() if n != name}
 
 
 def _pip_ways(facts: Facts, finding: Finding) -> list[Facts]:
@@ -816,7 +871,7 @@ _OPTION = re.compile(
     r"(?:--index-url|--extra-index-url|-f|builds from) (https://download\.pytorch\.org/\S+)"
 )
 _TORCH_PIN = re.compile(r'"torch==([0-9][0-9.]*?)(?:\.\*|\+[a-z0-9.]+)?"')
-_TAGGED = re.compile(r"\+([a-z]+[0-9][a-z0-9.]*)")
+_TAGGED = re.compile(r"\+(cpu|[a-z]+[0-9][a-z0-9.]*)")
 
 
 def _named_indexes(facts: Facts) -> list[tuple[str, str, str]]:
