@@ -116,7 +116,6 @@ def test_the_warning_gpu_name_is_the_name_alone(name: str, gpu: str) -> None:
     assert _gpus((CONTROLS / name).read_text()) == [gpu]
 
 
-@_xfail("F4", "the GPU is taken from a commenter's question 'do you use v100?'")
 def test_a_gpu_a_commenter_asks_about_is_not_the_reporters() -> None:
     assert _gpus((CONTROLS / "stanford_alpaca-133.txt").read_text()) != ["V100"]
 
@@ -269,7 +268,6 @@ BF16_REFUSED = {
 }
 
 
-@_xfail("F8", "xFormers' own 'A100+' counts as a second GPU named: the refusal reads nothing")
 def test_xformers_refusal_beside_the_gpu_named_is_the_cause() -> None:
     text = (
         "NotImplementedError: No operator found for `memory_efficient_attention_forward`\n"
