@@ -50,7 +50,7 @@ _TORCH_WORD = re.compile(r"(?<![\w.-])(?:py)?torch(?![\w.]|-(?!\d))", re.IGNOREC
 # right after it: "version", a colon, "-", "v"; "==" (a requirement) read only in a line that is
 # one pin (_PIN: "# torch==2.0.0") or the command torch was installed with (_INSTALLED_BY)
 _UNTAGGED = re.compile(
-    r"[ \t]{0,40}(?:[Vv]ersion[ \t]{0,3})?(?:(?:[:\uff1a-]|==?)[ \t]{0,3})?v?"
+    r"[ \t]{0,40}(?:[Vv]ersion[ \t]{0,40})?(?:(?:[:\uff1a-]|==?)[ \t]{0,40})?v?"
     r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)(?![a-z\d_+-]|\.\w)",
 )
 # a variant-tagged version a few words on: lowercase ASCII tags, as PyTorch's indexes write

@@ -277,7 +277,8 @@ def test_a_quoted_command_is_left_out_of_its_sentence() -> None:
 def test_an_issue_form_s_heading_and_its_answer_after_a_blank_line() -> None:
     # DAMO-YOLO-57: GitHub's issue form renders '### PyTorch version', a blank line, '1.7.0'
     text = "### PyTorch version\n\n1.7.0\n\n### torchvision version\n\n0.8.1"
-    for layout in (text, text.replace("\n\n", "\n")):
+    indented = "\n".join("    " + line for line in text.split("\n"))
+    for layout in (text, text.replace("\n\n", "\n"), indented):
         reading = read_prose(layout)
         assert reading is not None and reading.fields == {"PyTorch version": "1.7.0"}
     assert read_prose("### PyTorch version\n\n_No response_\n") is None
