@@ -4,13 +4,15 @@
 torch/cuda/__init__.py's _check_cubins (torch 1.8 on, the same words in every release since)
 prints "GeForce RTX 3090 with CUDA capability sm_86 is not compatible with the current PyTorch
 installation" only where no sm_XY of its arch list has the GPU's major (`sm // 10 ==
-cap_major`; its PTX is not counted): the build has no SASS that runs on the GPU. What could
-still run it is PTX through the driver's JIT, and only from a torch whose CUDA knew the GPU's
-architecture (checks/ptxjit.py). So the matrix decides: where no official build without
-SASS of that major runs the GPU through PTX, the installed torch has no kernels for it,
-whichever official build it is; where one does, torch's word alone does not settle it and
-nothing is said. Its floor ('minimum cuda capability', torch < 1.8's wording) is judged
-here too: a GPU below it has no kernels in the build, whatever the rest of its list.
+cap_major`; its PTX is not counted); torch 1.7's warned wherever the exact sm_XY was missing,
+beside SASS that runs the GPU (pytorch#45130: sm_86 beside cu110's sm_80). So the matrix
+decides: where no official build without SASS of exactly the GPU's capability runs it (by
+SASS, or by PTX from a torch whose CUDA knew the architecture: checks/ptxjit.py), the
+installed torch has no kernels for it, whichever official build it is; where one does,
+torch's word alone does not settle it and nothing is said (an RTX 3090's sm_86 warning alone:
+mmdetection-9876 stays a miss; an RTX 5090's sm_120 is settled). Its floor ('minimum cuda
+capability', torch < 1.8's wording) is judged here too: a GPU below it has no kernels in the
+build, whatever the rest of its list.
 """
 
 from __future__ import annotations
@@ -70,16 +72,17 @@ def _warned(notes: list[str]) -> dict[str, Version]:
 
 
 def _ptx_serves(ctx: CheckContext, cc: Version) -> bool:
-    """Whether an official build with no SASS of `cc`'s major (one torch would warn about)
-    runs the GPU through PTX, its CUDA new enough to know the architecture."""
+    """Whether an official build that could have printed the warning runs the GPU all the
+    same: one without SASS of exactly `cc` (torch 1.7's check warned for sm_86 beside cu110's
+    sm_80, whose SASS runs an 8.6 GPU: pytorch#45130), by SASS of its major or by PTX from a
+    CUDA new enough to know the architecture."""
     known = ctx.matrix.capability(cc)
     first = known.first_cuda.truncate(2) if known is not None else None
     for release in ctx.matrix.torch:
         for v in release.variants:
-            if v.targets is None or any(
-                not t.ptx and t.capability.major == cc.major for t in v.targets
-            ):
+            if v.targets is None or any(not t.ptx and t.capability == cc for t in v.targets):
                 continue
-            if ctx.matrix.coverage(cc, v.targets).runs and (first is None or v.cuda >= first):
+            cov = ctx.matrix.coverage(cc, v.targets)
+            if cov.sass is not None or (cov.ptx and (first is None or v.cuda >= first)):
                 return True
     return False

@@ -46,6 +46,8 @@ _CUDNN_TAIL = re.compile(
 # the note that carries the cuDNN torch says it was compiled against (checks/libraries.py
 # reads it back where the paste does not name torch's build: gladia-928, bark-46)
 TORCH_CUDNN_COMPILED = "torch says it was compiled against cuDNN "
+# the compiled one is taken where the paste shows the error as Python printed it
+_RAISED = "RuntimeError: cuDNN version incompatibility"
 # where torch raised a warning: "(Triggered internally at  /pytorch/c10/cuda/CUDAFunctions.cpp:100.)"
 # names the source tree torch was built from; pytorch/builder's Linux wheels (manywheel) build in
 # /pytorch, conda's in /opt/conda/conda-bld/pytorch_<stamp>/work, and c10/cuda is compiled into
@@ -128,7 +130,8 @@ def _stated(line: str, d: Draft) -> bool:
     cudnn = _cudnn_versions(line)
     if cudnn:
         d.live.setdefault("cudnn_version", cudnn[1])
-        d.note(f"{TORCH_CUDNN_COMPILED}{cudnn[0]} and found {cudnn[1]} at run time")
+        if _RAISED in line:  # the error as raised, not a mention of it (a PR that fixes it)
+            d.note(f"{TORCH_CUDNN_COMPILED}{cudnn[0]} and found {cudnn[1]} at run time")
         return True
     m = _DRIVER_WARNING.search(line)
     if m:
@@ -158,6 +161,8 @@ def _cc_warning(line: str) -> tuple[str, str] | None:
         return None
     head = _OLD_GPU_HEAD.search(line, max(0, at - 200), at)
     name = line[head.end() : at].strip() if head else ""
+    if name and not any(c.isalnum() for c in name):
+        return None  # "Found GPU0 ... which is": an example's elided name, no machine's GPU
     return name or _CC_NAME_CUT, f"{tail.group(1)}.{tail.group(2)}"
 
 
