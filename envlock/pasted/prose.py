@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 from envlock.pasted.toolreading import ToolReading
 
@@ -186,11 +187,7 @@ def _sentences(text: str) -> set[str]:
     torch\nversion reveals ...") whole."""
     named: list[str] = []
     carried = ""
-    for line in text.split("\n"):
-        if "://" in line:  # a link's words say nothing of this machine
-            line = " ".join(word for word in line.split() if "://" not in word)
-        if _LIST_ROW.match(line):
-            continue  # collect_env's own package rows: its reader's
+    for line in _lines(text):
         if carried and not line.strip():
             continue  # a form's heading ("### PyTorch version"), its answer after a blank line
         pieces = _SENTENCE_END.split(carried + line)
@@ -201,6 +198,16 @@ def _sentences(text: str) -> set[str]:
             break
     named.append(carried.strip())
     return {s for s in named[:MAX_SENTENCES] if 0 < len(s) <= MAX_SENTENCE}
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, links left out (a link's words say nothing of this machine), but
+    collect_env's own package rows (its reader's)."""
+    for line in text.split("\n"):
+        if "://" in line:
+            line = " ".join(word for word in line.split() if "://" not in word)
+        if not _LIST_ROW.match(line):
+            yield line
 
 
 def _without_quoted_commands(sentence: str) -> str:

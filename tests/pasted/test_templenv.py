@@ -133,8 +133,9 @@ def test_fairseq_list_reads_torch_os_and_python_and_stays_quiet() -> None:
     assert facts.torch.cuda == "11.3"  # from the version's own tag
     assert facts.system.os is not None and facts.system.os.id == "windows"
     assert facts.system.python is not None and facts.system.python.version == "3.9"
-    # "rtx 3060ti" is no name the GPU table knows as written: no GPU is named
-    assert facts.driver.gpus is None or facts.driver.gpus == []
+    # "rtx 3060ti" is no name the GPU table knows as written; pasted/prose reads it (a series
+    # word glued to its number and suffix, session 11) beside the list's torch
+    assert [g.name for g in facts.driver.gpus or []] == ["NVIDIA RTX 3060 Ti"]
     assert _errors(FAIRSEQ_4234) == []
 
 
