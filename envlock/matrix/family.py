@@ -335,7 +335,9 @@ def pip_line(
 ) -> str:
     """pip install "torchvision==0.29.*" ... and the option pytorch.org gives for torch's
     build (`torch`: the installed torch, else the pinned one, else the members' row's); an
-    unlisted build names no URL (`elsewhere`), a find-links release its page and tag."""
+    unlisted build names no URL (`elsewhere`); beside an installed release pytorch.org's page
+    pins exactly (1.2.0-1.10.1), the page's own pins for the members (_page_command), else
+    a find-links release its page and tag."""
     specs = " ".join(f'"{name}=={series.truncate(2)}.*"' for name, series in pins.items())
     if not local_tag:
         return f"pip install {specs}"
@@ -345,12 +347,38 @@ def pip_line(
     if index is None:
         return elsewhere(specs, shown, local_tag)
     if index.form == "find-links":
+        exact = _page_command(pins, local_tag, torch, index)
+        if exact is not None:
+            return exact
         return (
             f"install {specs} as their +{local_tag} builds from {index.url} (pytorch.org "
             f"installs torch {shown}'s builds with -f {index.url}, each requirement pinned "
             f"with its +{local_tag} tag)"
         )
     return f"pip install {specs} {index.option}"
+
+
+def _page_command(
+    pins: dict[str, Version], tag: str, torch: Version | str | None, index: WheelIndex
+) -> str | None:
+    """pip install of the members at the exact pins pytorch.org's page gives them beside the
+    installed torch release `torch` ("1.9.0+cu102": "torchvision==0.10.0+cu102"), each with
+    the build's tag (a member with CUDA/CPU builds the page pins untagged, torchaudio
+    0.10.1, too: untagged, pip takes the highest local label on the -f page); untagged
+    with no option where PyPI carries the build (torch 1.2.0's cu100). None where the page's line for that
+    release does not name every member, or `torch` is no installed release."""
+    release = Version.of(torch.partition("+")[0]) if isinstance(torch, str) else None
+    lines = load_indexes().releases
+    line = next((x for x in lines if x.torch == release and x.kind == ""), None)
+    if line is None or not pins:
+        return None
+    reqs = line.requirements(tag)
+    if not set(pins) <= set(reqs) - {"torch"}:
+        return None
+    pypi = tag == line.pypi
+    specs = [reqs[m] if pypi or "+" in reqs[m] else f"{reqs[m]}+{tag}" for m in pins]
+    option = "" if pypi else f" {index.option}"
+    return "pip install " + " ".join(f'"{r}"' for r in specs) + option
 
 
 def _release(pins: dict[str, Version], torch: Version | str | None) -> Version | None:
