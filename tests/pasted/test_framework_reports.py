@@ -15,7 +15,6 @@ import pytest
 
 from envlock.checks import run_checks
 from envlock.checks.triage import top_finding
-from envlock.errors import FactsError
 from envlock.facts import Facts
 from envlock.findings import Severity
 from envlock.pasted import facts_from_texts
@@ -82,8 +81,14 @@ def test_webui_footer_on_one_line_reads_torch_not_an_na_xformers() -> None:
 def test_a_lone_torch_field_is_not_the_footer() -> None:
     # a requirements-style list or another tool's 'torch:' line without the footer's fields
     assert read_webui("python: 3.10.9\ntorch: 2.0.1+cu118\nnumpy: 1.26.4\n") is None
-    with pytest.raises(FactsError):
-        _facts("python: 3.10.9\ntorch: 2.0.1+cu118\nnumpy: 1.26.4\n")
+    # read since session 11 as a hand-written list (pasted/prose: torch's version right after a
+    # torch word), not as the webui's footer: nothing of the footer's is taken from it
+    facts = _facts("python: 3.10.9\ntorch: 2.0.1+cu118\nnumpy: 1.26.4\n")
+    assert facts.torch.version == "2.0.1+cu118"
+    assert [n for n in facts.meta.notes if "own words" in n] == [
+        "facts written in the report's own words (prose, a hand-written list): read torch 2.0.1+cu118"
+    ]
+    assert not any("webui" in n.lower() or "footer" in n for n in facts.meta.notes)
 
 
 # https://github.com/TheLastBen/fast-stable-diffusion/issues/2779 (modules/errors.check_versions)
