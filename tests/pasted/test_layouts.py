@@ -567,7 +567,6 @@ LEFT = {
         ("flattened", name)
         for name in (
             "BasicSR-699.txt",
-            "DAMO-YOLO-57.txt",
             "GPT-SoVITS-1048.txt",
             "GPT-SoVITS-2514.txt",
             "LeggedLab-26.txt",
@@ -587,13 +586,28 @@ LEFT = {
             "ultralytics-227.txt",
         )
     ),
-    # DAMO-YOLO-57's blank line between the reporter's words and torch's warning removed: as
-    # flattened, the warning runs into the line before it
-    ("no-blank-lines", "DAMO-YOLO-57.txt"),
     # pip's 'Requirement already satisfied: torch in ...' read with a blank after its colon
     ("tab-after-key", "qupath-extension-sam-6.txt"),
-    # a conda row's blanks collapsed reads as a sentence naming torch's version (prose): more
-    ("blanks-collapsed", "pytorch-72957.txt"),
+    # (session 11) InvokeAI-9532: the console cut torch's GPU name mid-word ('Found GPU0 NVIDIA
+    # GeFor' / 'ce GTX 1060 which is of compute capability (CC) 6.1.'); the layout step rejoins
+    # that cut as pasted, not after these layouts (read as cut, or with a blank): the GPU's
+    # name differs, its capability, torch's arch list and the finding are the same
+    *(
+        (how, "InvokeAI-9532.txt")
+        for how in (
+            "bullet-dash",
+            "bullet-star",
+            "flattened",
+            "trailing-spaces",
+            "word-wrap-100",
+            "word-wrap-80",
+            "wrap-100",
+            "wrap-80",
+        )
+    ),
+    # (session 11) walk-these-ways-72 flattened: prose reads the pin of the command a sentence
+    # says torch was installed with only within that sentence's bounds, lost on one line
+    ("flattened", "walk-these-ways-72.txt"),
     # collect_env's header before the reporter's list: its 'CUDA Version: 12.3' read (more)
     ("prompt-first", "F5-TTS-404.txt"),
     # prose reads torch's version from Era3D-23's sentence once a wrap moves its words
@@ -806,6 +820,12 @@ LEFT_PAIRS = {
     ("html-escaped", "word-wrap-80", "Bringing-Old-Photos-Back-to-Life-32.txt"),
     ("html-escaped", "wrap-80", "ColossalAI-3002.txt"),
     ("wrap-100", "blanks-collapsed", "sglang-748.txt"),
+    # (session 11: the batch's tuning part and the readers' new marks moved the pairs again)
+    # a quoted line rewrapped at 100 columns: the quote marker's width makes the cut fall
+    # inside LD_LIBRARY_PATH's value ('/o pt/rocm'), an environment variable no check reads;
+    # a cut line then bulleted: the Sysinfo JSON's Python version is lost (no check reads it)
+    ("quote-email", "wrap-100", "vllm-11249.txt"),
+    ("wrap-80", "bullet-star", "sd-webui-15137.txt"),
 }
 
 
@@ -1037,12 +1057,12 @@ CHANGED_AS_PASTED = {
     "A-Scan2BIM-2.txt": "torch 1.x's CUDA_MISMATCH_MESSAGE's own line break joined ('compilePyTorch')",
     "Era3D-23.txt": "not a cut, joined to the widest line: a conda row after the reporter's sentence",
     "F5-TTS-404.txt": "not a cut, joined to the widest line: the reporter's list lines",
-    "FastChat-2344.txt": "not a cut, joined to the widest line: a shell prompt, transformers' warning, traceback frames",
     "GPT-SoVITS-2514.txt": "not a cut, joined to the widest line: torch's CUDA error lines",
     "InvokeAI-9532.txt": "the paste's own cut at its terminal's width joined (torch's warning)",
     "Langchain-Chatchat-1645.txt": "Markdown bold around a whole line removed",
     "accelerate-1215.txt": "the >>> of a Python prompt read as quote markers",
-    "ao-2901.txt": "not a cut, joined to the widest line: shell prompts and pip's lines",
+    "bark-46.txt": "not a cut, joined to the widest line: bark's log lines",
+    "gladia-928.txt": "the >>> of a Python prompt read as quote markers",
     "flash-attention-443.txt": "not a cut, joined to the widest line: a script's lines",
     "pyg-1330.txt": "the >>> of a Python prompt read as quote markers",
     "stable-diffusion-161.txt": "not a cut, joined to the widest line: the reporter's sentences",
