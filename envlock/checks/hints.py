@@ -9,7 +9,7 @@ from envlock.checks.context import CheckContext
 from envlock.matrix import DriverSupport, Version, cuda_variant
 from envlock.matrix.advice import INDEX_URL, Fit, Remedy, evaluate, remedy
 from envlock.matrix.arm import for_arm
-from envlock.matrix.family import PAIRED, load_family
+from envlock.matrix.family import PAIRED, PageRoad, load_family, load_indexes
 
 # conda's packages of the torch family: a pip install of torch beside them leaves two torch
 # installs (EL-TORCH-TWO-INSTALLS), so a fix removes those conda holds first
@@ -71,12 +71,12 @@ def install_command(ctx: CheckContext, release: Version, variant: str) -> str:
     """pip install "torch==X.Y.*" and the paired family members from the variant's index,
     after conda's torch family where conda holds torch."""
     conda = conda_held(ctx.facts.toolchain.conda_packages)
-    line = install_line(release, variant, family_pins(ctx, release), conda, installed_here(ctx))
     os_facts = ctx.facts.system.os
-    if variant == "cpu" and os_facts is not None and os_facts.id == "macos":
-        # macOS wheels are PyPI's, its CPU builds (pytorch#11870)
-        line = line.replace(f" --index-url {INDEX_URL}cpu", "")
-    return line
+    # macOS wheels are PyPI's, its CPU builds (pytorch#11870)
+    macos = variant == "cpu" and os_facts is not None and os_facts.id == "macos"
+    pins = family_pins(ctx, release)
+    line = install_line(release, variant, pins, conda, installed_here(ctx), pypi_build=macos)
+    return line.replace(f" --index-url {INDEX_URL}cpu", "") if macos else line
 
 
 def pinned_by(ctx: CheckContext) -> str | None:
@@ -106,15 +106,24 @@ def install_line(
     pins: dict[str, Version],
     conda: tuple[str, ...] = (),
     installed: Mapping[str, str] | None = None,
+    *,
+    pypi_build: bool = False,
 ) -> str:
     """The pip line; with `conda` (conda_held's names), `conda remove --force ...` first:
     PyTorch publishes no conda packages after 2.5, so pip is the road, and conda's torch
     left beside pip's is two installs. --force: conda removes only what it is told.
     With `installed` (name -> version), `pip uninstall -y` first of what the line pins and
     an installed version already satisfies: `==2.2.*` ignores the local label, so pip
-    answers "Requirement already satisfied" beside 2.2.2+cpu and changes nothing."""
+    answers "Requirement already satisfied" beside 2.2.2+cpu and changes nothing.
+    A release pytorch.org's page installs with exact pins (1.0-1.10: matrix/indexes.toml's
+    [[release]]) gets the page's own line (page_command); `pypi_build`: PyPI's own build
+    of the release (macOS's CPU wheels), no index and no tag."""
     removed = {"torch" if n == "pytorch" else n for n in conda}
     kept = {n: v for n, v in (installed or {}).items() if n not in removed}
+    road = load_indexes().page_road(release, variant)
+    if road is not None:
+        command = page_command(road, variant, pins, kept, pypi_build=pypi_build)
+        return after_conda_removal(conda, command)
     # members without CUDA/CPU builds are on no variant index: one that already pairs
     # with the release stays, one that must move comes from PyPI (pytorch#58794)
     plain, pins = split_variantless(pins)
@@ -124,6 +133,75 @@ def install_line(
     moved = [f'"{m}=={s}.*"' for m, s in plain.items() if not _satisfies(kept.get(m), s)]
     pypi = f" && pip install {' '.join(moved)}" if moved else ""
     return after_conda_removal(conda, uninstalled_first(wanted, kept, pip) + pypi)
+
+
+def page_command(
+    road: PageRoad,
+    variant: str,
+    pins: Mapping[str, Version],
+    installed: Mapping[str, str],
+    *,
+    pypi_build: bool = False,
+) -> str:
+    """pytorch.org's line for the road's release: its exact pins ("torch==1.9.1+cu111"
+    "torchvision==0.10.1+cu111" "torchaudio==0.9.1") for torch and the members `pins` names,
+    with the page's option (-f .../torch_stable.html); untagged with no option for the
+    build PyPI carries; for 1.0-1.1, whose page gives no pip line, the wheels downloaded
+    from the build's page. A member the page's line does not name (torchtext) comes from
+    PyPI at its series; what an installed version already satisfies is uninstalled first."""
+    reqs = road.line.requirements(variant, untagged=pypi_build)
+    named = _page_pins(reqs, variant, pins, installed)
+    rest = [
+        f'"{m}=={s}.*"'
+        for m, s in pins.items()
+        if m not in reqs and not _satisfies(installed.get(m), s)
+    ]
+    after = f" && pip install {' '.join(rest)}" if rest else ""
+    stale = [n for n, r in named.items() if _pip_keeps(installed.get(n), r)]
+    first = f"pip uninstall -y {' '.join(stale)} && " if stale else ""
+    specs = " ".join(f'"{r}"' for r in named.values())
+    index = None if pypi_build else road.index
+    if index is not None and road.line.kind == "download":
+        return (
+            f"{first}download the wheels of {specs} for this Python from {index.url} and "
+            f"pip install those files, pytorch.org's way for torch {road.line.torch} "
+            f"{variant}{after}"
+        )
+    option = f" {index.option}" if index is not None else ""
+    return f"{first}pip install {specs}{option}{after}"
+
+
+def _page_pins(
+    reqs: Mapping[str, str], variant: str, pins: Mapping[str, Version], installed: Mapping[str, str]
+) -> dict[str, str]:
+    """torch's and the members' exact pins from the page's line (`reqs`): a member the line
+    does not name is PyPI's (page_command's rest); one without CUDA/CPU builds that already
+    pairs stays; one with CUDA/CPU builds the page pins untagged (torchaudio 0.10.1) gets
+    the build's tag: untagged, pip takes the highest local label the -f page lists
+    (+rocm4.2) or PyPI's default build, not this one."""
+    tagged = "+" in reqs["torch"]
+    named = {"torch": reqs["torch"]}
+    for m, series in pins.items():
+        if m not in reqs or (variantless(m, series) and _satisfies(installed.get(m), series)):
+            continue
+        untag = tagged and "+" not in reqs[m] and not variantless(m, series)
+        named[m] = f"{reqs[m]}+{variant}" if untag else reqs[m]
+    return named
+
+
+def _pip_keeps(version: str | None, requirement: str) -> bool:
+    """pip leaves an installed `version` in place for `requirement` ("torch==1.7.1"
+    beside 1.7.1+cpu: a pin without a local label ignores the installed one's)."""
+    from packaging.requirements import Requirement
+    from packaging.version import InvalidVersion
+    from packaging.version import Version as PipVersion
+
+    if version is None:
+        return False
+    try:
+        return Requirement(requirement).specifier.contains(PipVersion(version), prereleases=True)
+    except InvalidVersion:
+        return False
 
 
 def split_variantless(

@@ -22,5 +22,8 @@ def test_a100_on_450_keeps_torch_1_8() -> None:
     (f,) = [f for f in found if f.check_id == "EL-ARCH-UNSUPPORTED"]
     assert f.evidence["fix.roads"][0] == {"torch": "1.8", "variant": "cu111"}, f.fix
     fix = f.fix or ""
-    assert '"torch==1.8.*" --index-url https://download.pytorch.org/whl/cu111' in fix, fix
+    # pytorch.org's own line for 1.8's cu111 build: its newest release 1.8.1, tagged, from the
+    # find-links page (its previous-versions page; matrix/indexes.toml [[release]])
+    torch_line = '"torch==1.8.1+cu111" -f https://download.pytorch.org/whl/torch_stable.html'
+    assert torch_line in fix, fix
     assert "minor-version compatibility" in fix, fix  # said, not hidden

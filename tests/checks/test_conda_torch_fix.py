@@ -27,12 +27,10 @@ def _finding(name: str, check_id: str) -> Finding:
 def _removal(command: str) -> list[str]:
     """The words of the `conda remove` part of a fix (shell grammar: shlex); on Windows
     the commands are one a line (checks/shells.py)."""
-    conda, sep, _ = command.replace("\npip install ", " && pip install ").partition(
-        " && pip install "
-    )
+    start = command.index("conda remove")
+    conda, sep, _ = command[start:].replace("\n", " && ", 1).partition(" && ")
     assert sep, command
-    conda = conda.splitlines()[-1]
-    return shlex.split(conda[conda.index("conda remove") :])
+    return shlex.split(conda)
 
 
 def test_the_doctors_pip_road_for_conda_torch_removes_condas_family_first() -> None:

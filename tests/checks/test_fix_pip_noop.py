@@ -105,7 +105,6 @@ def test_every_pip_line_changes_what_it_pins(name: str) -> None:
     [
         ("pytorch-122924.txt", "EL-TORCH-CPU-ONLY"),  # Windows, PyPI's CPU torch 2.2.2
         ("vllm-7557.txt", "EL-TORCH-CPU-ONLY"),  # torch 2.3.1+cpu beside an MX330
-        ("pytorch-74733.txt", "EL-NO-DRIVER"),  # 1.7.0+cu110 -> the 1.7 CPU wheel
         ("pytorch-110153.txt", "EL-ARCH-UNSUPPORTED"),  # 2.0.1+cu117 on an H100 -> cu118
         ("espnet-5556.txt", "EL-DRIVER-TOO-OLD"),  # 2.1.0+cu121 on a CUDA 11.7 driver
     ],
@@ -118,6 +117,36 @@ def test_same_release_fix_uninstalls_first(name: str, check_id: str) -> None:
     fix = finding.fix or ""
     assert "pip uninstall -y torch" in fix.split("; or ")[0], fix
     assert not noops(fix, _installed(facts)), fix
+
+
+@pytest.mark.parametrize(
+    ("name", "check_id", "pin"),
+    [
+        # 1.7.0+cu110 -> 1.7.1+cpu: a pin with a local label is not met by another's
+        ("pytorch-74733.txt", "EL-NO-DRIVER", '"torch==1.7.1+cpu"'),
+    ],
+)
+def test_a_tagged_pin_changes_the_build_without_an_uninstall(
+    name: str, check_id: str, pin: str
+) -> None:
+    """A release pytorch.org's page installs with exact tagged pins: pip compares the
+    local label, so the line changes the build with no uninstall before it."""
+    facts = facts_from_texts(collect_env=(CE / name).read_text())
+    (finding,) = [f for f in run_checks(facts) if f.check_id == check_id]
+    fix = finding.fix or ""
+    assert pin in fix and "uninstall" not in fix, fix
+    assert not noops(fix, _installed(facts)), fix
+
+
+def test_an_untagged_pin_of_pypis_build_uninstalls_first() -> None:
+    """torch 1.7's cu102 build is PyPI's own, installed untagged ("torch==1.7.1"): beside
+    1.7.1+cpu pip would keep the CPU build, so it is uninstalled first."""
+    from envlock.checks.hints import install_line
+    from envlock.matrix import Version
+
+    line = install_line(Version((1, 7)), "cu102", {}, installed={"torch": "1.7.1+cpu"})
+    assert line == 'pip uninstall -y torch && pip install "torch==1.7.1"', line
+    assert not noops(line, {"torch": "1.7.1+cpu"})
 
 
 def test_noops_reads_pip_as_pip_does() -> None:

@@ -20,7 +20,9 @@ def test_the_macos_cpu_road_is_pypis() -> None:
     found = run_checks(facts_from_texts(collect_env=(CE / "pytorch-11870.txt").read_text()))
     (f,) = [f for f in found if f.check_id == "EL-NO-DRIVER"]
     fix = f.fix or ""
-    assert 'pip install "torch==1.0.*"' in fix and "--index-url" not in fix, fix
+    # pytorch.org's OSX line for 1.0's newest release: PyPI, untagged, no option
+    assert 'pip install "torch==1.0.1"' in fix and "--index-url" not in fix, fix
+    assert "torch_stable" not in fix and "+cpu" not in fix, fix
 
 
 def test_a_linux_cpu_road_keeps_the_cpu_index() -> None:

@@ -36,4 +36,6 @@ def test_the_container_road_is_named(name: str) -> None:
 
 
 def test_plain_torch_still_gets_the_cpu_wheel() -> None:
-    assert "https://download.pytorch.org/whl/cpu" in _fix("pytorch-74733.txt")
+    # torch 1.7's CPU wheel as pytorch.org's page installs it (matrix/indexes.toml)
+    fix = _fix("pytorch-74733.txt")
+    assert '"torch==1.7.1+cpu" -f https://download.pytorch.org/whl/torch_stable.html' in fix

@@ -76,7 +76,7 @@ def test_an_extensions_import_error_beside_a_report_is_no_torch_missing() -> Non
         # Python 2.7.17, driver 410.104, eight V100s: no official build supports this Python
         (
             "ghfile-uhhyunjoo-toolbox-v100-readme.txt",
-            ("supports Python 2.7.17", "Python 3.6-3.9", '"torch==1.7.*"', "/cu92"),
+            ("supports Python 2.7.17", "Python 3.6-3.9", '"torch==1.7.1+cu92"', "torch_stable"),
         ),
         # Python 3.7.4, driver 460.32.03, an A100: torch 1.13 is the last for Python 3.7
         ("ghfile-paddlepaddle-community-quick-install-rfc.txt", ('"torch==1.13.*"', "/cu117")),

@@ -55,7 +55,11 @@ def test_the_conda_removal_road_of_29301_is_one_command_a_line() -> None:
     (f,) = [f for f in _fixes("pytorch-29301.txt") if f.check_id == "EL-DRIVER-TOO-OLD"]
     lines = [line for line in (f.fix or "").splitlines() if _COMMAND.match(line)]
     assert lines[0] == "conda remove --force pytorch torchvision", f.fix
-    assert lines[1].startswith('pip install "torch==1.1.*"') and lines[1].endswith("/cu90"), f.fix
+    # 1.1.0's page gives no pip line: the wheels from the cu90 build's page (indexes.toml),
+    # on the line after the removal
+    after = (f.fix or "").splitlines()[(f.fix or "").splitlines().index(lines[0]) + 1]
+    assert after.startswith('download the wheels of "torch==1.1.0" "torchvision==0.3.0"'), f.fix
+    assert "https://download.pytorch.org/whl/cu90/torch_stable.html and pip" in after, f.fix
     assert (f.fix or "").startswith("upgrade the NVIDIA driver to >= 397.44"), f.fix
 
 
