@@ -147,7 +147,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     'issue21-s8d', each split on its own) were held out, scored once and tuned on: tuning
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
     3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
-    holds session 11's batch's third (session 10's two batches were scored and moved).
+    is empty until the next batch is split (session 10's two batches and session 11's were scored and moved).
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -158,7 +158,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
     assert len(want) == 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13
-    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13 + 34  # + session 10's
+    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13 + 34 + 29  # + s10's, s11's
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
     assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
     # a third of each category, rounded up: in batches this small, up to two thirds
@@ -185,11 +185,12 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert sum(e.get("added") == "issue21-s10" for e in CORPUS) == 43
     assert sum(e.get("added") == "issue21-s10b" for e in CORPUS) == 45
     # session 11's batch (C23-C26 together, frozen 17:03 UTC), split by the rule before any
-    # envlock run on it: its held-out third waits for the one score at the session's end
+    # envlock run on it, scored once at e7a5059 (19/26) and moved into tuning, marked seen
     s11 = _rule("issue21-s11")
-    assert {e["file"] for e in HELDOUT} == s11 and len(s11) == 29
-    assert sum(e.get("added") == "issue21-s11" for e in CORPUS) == 40
-    assert not any("seen" in e for e in HELDOUT)
+    assert len(s11) == 29
+    assert {e["file"] for e in CORPUS if e.get("added") == "issue21-s11" and "seen" in e} == s11
+    assert sum(e.get("added") == "issue21-s11" for e in CORPUS) == 69
+    assert HELDOUT == []
 
 
 @pytest.mark.parametrize(
@@ -227,6 +228,13 @@ def test_the_documented_misses_are_these() -> None:
         "TTS-3313.txt",  # libtorchaudio's undefined torch symbol alone (torch read since s11)
         # (session 11's tuning part, not fixed this session)
         "chatterbox-95.txt",  # the CPU build in the reporter's words only, no torch version
+        # (session 11's held-out part, scored at e7a5059, tuning since)
+        "sd-webui-forge-classic-583.txt",  # torch 2.9's 'Minimum and Maximum' capability words
+        "mistral-finetune-107.txt",  # xFormers' bf16 refusal in a caret-garbled traceback
+        "Co-GAT-2.txt",  # torch's cuDNN check under VS Code's 'Exception has occurred'
+        "sdnext-3531.txt",  # `pip show` blocks beside torchvision::nms
+        "exllamav2-319.txt",  # `pip show torch` on a ROCm laptop
+        "remote_sensing_object_detection_2019-23.txt",  # old maskrcnn collect_env's two torches
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
@@ -268,6 +276,11 @@ ARGUABLE = {
     "accelerate-1475.txt",
     "kohya-trainer-246.txt",
     "FastChat-2344.txt",
+    # (session 11's held-out part) exllamav2's error with torch's version only in the title;
+    # NVRTC's error only in AdelaiDet-381's title (the GPU lines cut, the cause from related
+    # threads)
+    "exllamav2-434.txt",
+    "AdelaiDet-381.txt",
 }
 
 
