@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from envlock.checks import run_checks
 from envlock.pasted.draft import Draft
+from envlock.pasted.layout import undo_layout
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.torch_warnings import torch_warnings
 from tests.fuzz import pastes
@@ -66,10 +67,12 @@ def _one_line(line: str) -> None:
 
 
 def _stated_only_where_said(text: str) -> None:
-    """A finding resting on torch's word alone quotes what the text holds."""
+    """A finding resting on torch's word alone quotes what the text holds (as the layout
+    step gives it to the readers: a hard wrap inside torch's words is joined first)."""
     facts = pastes.read_or_refuse(text)
     if facts is None:
         return
+    text = f"{text}\n{undo_layout(text).text}"
     for f in run_checks(facts):
         if f.check_id == "EL-NO-DRIVER" and f.evidence.get("torch_said"):
             assert "Found no NVIDIA driver on your system" in text
