@@ -5,6 +5,7 @@ fuzz test; it never contacts anything itself."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import socketserver
@@ -141,3 +142,25 @@ class FakeIndex:
         self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def torch_wheel_index(monkeypatch: Any, wheels: list[str]) -> Iterator[FakeIndex]:
+    """A fake download.pytorch.org whose torch page lists `wheels` (file names), named by
+    ENVLOCK_TORCH_INDEX, with every proxy variable unset; closed on exit."""
+    fake = FakeIndex()
+    files = [
+        {"filename": w, "url": f"../../files/{w}", "hashes": {"sha256": sha(w)}} for w in wheels
+    ]
+
+    def answer(seen: Seen) -> Iterator[bytes]:
+        yield http(page("torch", files))
+
+    fake.answer = answer
+    monkeypatch.setenv("ENVLOCK_TORCH_INDEX", fake.url.removesuffix("/simple") + "/whl/")
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    try:
+        yield fake
+    finally:
+        fake.close()

@@ -11,7 +11,7 @@ import pytest
 from envlock.api import matrix_advice
 from envlock.install.wheelcheck import confirm_torch_wheel
 from tests.conftest import run_envlock
-from tests.install.fakeindex import FakeIndex, Seen, http, page, sha
+from tests.install.fakeindex import FakeIndex, torch_wheel_index
 
 WHEELS = [
     "torch-2.9.1+cu128-cp311-cp311-manylinux_2_28_x86_64.whl",
@@ -21,23 +21,10 @@ WHEELS = [
 ]
 
 
-def _entry(name: str) -> dict[str, object]:
-    return {"filename": name, "url": f"../../files/{name}", "hashes": {"sha256": sha(name)}}
-
-
 @pytest.fixture
 def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIndex]:
-    fake = FakeIndex()
-
-    def answer(seen: Seen) -> Iterator[bytes]:
-        yield http(page("torch", [_entry(w) for w in WHEELS]))
-
-    fake.answer = answer
-    monkeypatch.setenv("ENVLOCK_TORCH_INDEX", fake.url.removesuffix("/simple") + "/whl/")
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    yield fake
-    fake.close()
+    with torch_wheel_index(monkeypatch, WHEELS) as fake:
+        yield fake
 
 
 def test_a_wheel_for_this_python_and_platform_is_found(index: FakeIndex) -> None:
