@@ -13,7 +13,8 @@ import base64
 import json
 import subprocess
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -55,18 +56,35 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVLOCK_INDEX_TIMEOUT", "20")
 
 
-def _lock(
+@dataclass
+class LockRun:
+    """envlock lock --hashes of the facts in this process (fast), writing `out`."""
+
+    facts: Path
+    out: Path
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, index_url: str, *extra: str) -> tuple[int, str]:
+        """(exit code, stderr) of a run against the index at `index_url`."""
+        self.monkeypatch.setenv("PIP_INDEX_URL", index_url)
+        args = ["lock", "--facts", str(self.facts), "--hashes", "-o", str(self.out), *extra]
+        code = main(args)
+        return code, self.capsys.readouterr().err
+
+    def refused(self, index_url: str, *extra: str) -> str:
+        """The one line of a run that ends in exit 3 and writes nothing."""
+        return _one_line_exit_3(*self(index_url, *extra), self.out)
+
+
+@pytest.fixture
+def run_lock(
+    facts: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    facts: Path,
-    out: Path,
-    index_url: str,
-    *extra: str,
-) -> tuple[int, str]:
-    """envlock lock --hashes in this process (fast); (exit code, stderr)."""
-    monkeypatch.setenv("PIP_INDEX_URL", index_url)
-    code = main(["lock", "--facts", str(facts), "--hashes", "-o", str(out), *extra])
-    return code, capsys.readouterr().err
+) -> LockRun:
+    return LockRun(facts, tmp_path / "l.toml", monkeypatch, capsys)
 
 
 def _one_line_exit_3(code: int, err: str, out: Path) -> str:
@@ -79,13 +97,21 @@ def _one_line_exit_3(code: int, err: str, out: Path) -> str:
     return err
 
 
-def test_a_good_index_gives_files_that_read_back(
-    index: FakeIndex, facts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
-    out = tmp_path / "l.toml"
-    code, err = _lock(monkeypatch, capsys, facts, out, index.url)
+def _six_answer(index: FakeIndex, entry: dict[str, object]) -> Callable[[Seen], list[bytes]]:
+    """The index's good answers, but six's page lists one wheel with `entry`'s fields."""
+
+    def answer(seen: Seen) -> list[bytes]:
+        if "/six/" not in seen.path:
+            return list(index.good(seen))
+        return [http(page("six", [wheel_entry("six", "1.17.0", **entry)]))]
+
+    return answer
+
+
+def test_a_good_index_gives_files_that_read_back(index: FakeIndex, run_lock: LockRun) -> None:
+    code, err = run_lock(index.url)
     assert code == 0, err
-    lock = read_lock(out)
+    lock = read_lock(run_lock.out)
     assert sorted(lock.files) == ["idna", "six", "torch"]
     six = lock.files["six"][0]
     assert six.url == f"http://127.0.0.1:{index.port}/files/six-1.17.0-py3-none-any.whl"
@@ -156,16 +182,10 @@ BROKEN = {
 
 @pytest.mark.parametrize("raw", list(BROKEN.values()), ids=list(BROKEN))
 def test_a_broken_answer_is_one_line_and_exit_3(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    raw: bytes,
+    index: FakeIndex, run_lock: LockRun, raw: bytes
 ) -> None:
     index.answer = lambda seen: [raw]
-    out = tmp_path / "l.toml"
-    err = _one_line_exit_3(*_lock(monkeypatch, capsys, facts, out, index.url), out)
+    err = run_lock.refused(index.url)
     assert f"index http://127.0.0.1:{index.port}/simple" in err, err
 
 
@@ -200,21 +220,10 @@ REFUSED_ENTRIES = {
 
 @pytest.mark.parametrize("entry", list(REFUSED_ENTRIES.values()), ids=list(REFUSED_ENTRIES))
 def test_a_file_the_reader_would_refuse_is_never_written(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    entry: dict[str, object],
+    index: FakeIndex, run_lock: LockRun, entry: dict[str, object]
 ) -> None:
-    def answer(seen: Seen) -> list[bytes]:
-        if "/six/" not in seen.path:
-            return list(index.good(seen))
-        return [http(page("six", [wheel_entry("six", "1.17.0", **entry)]))]
-
-    index.answer = answer
-    out = tmp_path / "l.toml"
-    err = _one_line_exit_3(*_lock(monkeypatch, capsys, facts, out, index.url), out)
+    index.answer = _six_answer(index, entry)
+    err = run_lock.refused(index.url)
     assert "six" in err, err
 
 
@@ -237,29 +246,18 @@ FIXED_ENTRIES = {
 
 @pytest.mark.parametrize("case", list(FIXED_ENTRIES.values()), ids=list(FIXED_ENTRIES))
 def test_a_file_is_written_as_the_reader_reads_it(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    case: tuple[dict[str, object], str | None],
+    index: FakeIndex, run_lock: LockRun, case: tuple[dict[str, object], str | None]
 ) -> None:
     entry, url = case
 
-    def answer(seen: Seen) -> list[bytes]:
-        if "/six/" not in seen.path:
-            return list(index.good(seen))
-        return [http(page("six", [wheel_entry("six", "1.17.0", **entry)]))]
-
-    index.answer = answer
-    out = tmp_path / "l.toml"
-    code, err = _lock(monkeypatch, capsys, facts, out, index.url)
+    index.answer = _six_answer(index, entry)
+    code, err = run_lock(index.url)
     assert code == 0, err
-    (six,) = read_lock(out).files["six"]
+    (six,) = read_lock(run_lock.out).files["six"]
     assert six.sha256 == GOOD_SHA
     if url is not None:
         assert six.url == url.format(port=index.port)
-    assert "hunter2" not in out.read_text()
+    assert "hunter2" not in run_lock.out.read_text()
 
 
 def test_a_plain_http_file_from_an_https_index_is_refused() -> None:
@@ -274,13 +272,7 @@ def test_a_plain_http_file_from_an_https_index_is_refused() -> None:
 
 
 # ------------------------------------------------------------------------ redirects
-def test_a_redirect_to_another_host_is_refused(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_redirect_to_another_host_is_refused(index: FakeIndex, run_lock: LockRun) -> None:
     # the same server under another name: had it been followed, the fake would see it
     def answer(seen: Seen) -> list[bytes]:
         if seen.headers.get("host", "").startswith("localhost"):
@@ -289,19 +281,12 @@ def test_a_redirect_to_another_host_is_refused(
         return [http(b"", status="302 Found", headers=[("Location", where)])]
 
     index.answer = answer
-    out = tmp_path / "l.toml"
-    err = _one_line_exit_3(*_lock(monkeypatch, capsys, facts, out, index.url), out)
+    err = run_lock.refused(index.url)
     assert "redirect" in err and "localhost" in err, err
     assert not [s for s in index.seen if s.headers["host"].startswith("localhost")]
 
 
-def test_a_redirect_within_the_index_host_is_followed(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_redirect_within_the_index_host_is_followed(index: FakeIndex, run_lock: LockRun) -> None:
     def answer(seen: Seen) -> list[bytes]:
         if seen.path.startswith("/moved/"):
             return list(index.good(seen))
@@ -309,11 +294,10 @@ def test_a_redirect_within_the_index_host_is_followed(
         return [http(b"", status="301 Moved Permanently", headers=[("Location", where)])]
 
     index.answer = answer
-    out = tmp_path / "l.toml"
-    code, err = _lock(monkeypatch, capsys, facts, out, index.url)
+    code, err = run_lock(index.url)
     assert code == 0, err
     # relative file URLs resolve against the page the files were listed on
-    assert read_lock(out).files["six"][0].url.startswith(f"http://127.0.0.1:{index.port}/")
+    assert read_lock(run_lock.out).files["six"][0].url.startswith(f"http://127.0.0.1:{index.port}/")
 
 
 def test_the_redirect_rule() -> None:
@@ -338,11 +322,7 @@ def _credentialed(index: FakeIndex) -> str:
 
 
 def test_a_credentialed_index_gets_an_authorization_header(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    index: FakeIndex, run_lock: LockRun
 ) -> None:
     token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 
@@ -352,24 +332,16 @@ def test_a_credentialed_index_gets_an_authorization_header(
         return list(index.good(seen))
 
     index.answer = answer
-    out = tmp_path / "l.toml"
-    code, err = _lock(monkeypatch, capsys, facts, out, _credentialed(index))
+    code, err = run_lock(_credentialed(index))
     assert code == 0, err
-    assert sorted(read_lock(out).files) == ["idna", "six", "torch"]
+    assert sorted(read_lock(run_lock.out).files) == ["idna", "six", "torch"]
     assert {s.headers["host"] for s in index.seen} == {f"127.0.0.1:{index.port}"}
-    text = out.read_text()
+    text = run_lock.out.read_text()
     assert USER not in text and "s3cr" not in text
 
 
 @pytest.mark.parametrize("failure", ["401", "500", "broken", "closed port"])
-def test_the_password_is_never_printed(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    failure: str,
-) -> None:
+def test_the_password_is_never_printed(index: FakeIndex, run_lock: LockRun, failure: str) -> None:
     answers = {
         "401": http(b"", status="401 Unauthorized"),
         "500": http(b"", status="500 Oops"),
@@ -379,8 +351,7 @@ def test_the_password_is_never_printed(
     url = _credentialed(index)
     if failure == "closed port":
         index.close()
-    out = tmp_path / "l.toml"
-    err = _one_line_exit_3(*_lock(monkeypatch, capsys, facts, out, url), out)
+    err = run_lock.refused(url)
     assert "s3cr" not in err and "%3A" not in err, err
     assert f"http://{USER}:****@127.0.0.1:{index.port}/simple" in err, err
 
@@ -423,17 +394,12 @@ def _pylock_case(
 
 
 def test_hashes_from_a_pylock_read_back(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    index: FakeIndex, tmp_path: Path, run_lock: LockRun
 ) -> None:
     pylock = _pylock_case(tmp_path, index, sha256=GOOD_SHA.upper())
-    out = tmp_path / "l.toml"
-    code, err = _lock(monkeypatch, capsys, facts, out, index.url, "--hashes-from", str(pylock))
+    code, err = run_lock(index.url, "--hashes-from", str(pylock))
     assert code == 0, err
-    assert read_lock(out).files["six"][0].sha256 == GOOD_SHA
+    assert read_lock(run_lock.out).files["six"][0].sha256 == GOOD_SHA
     assert "/six/" not in " ".join(s.path for s in index.seen)  # the pylock had it
 
 
@@ -456,15 +422,8 @@ PYLOCK_REFUSED = {
 
 @pytest.mark.parametrize("case", list(PYLOCK_REFUSED.values()), ids=list(PYLOCK_REFUSED))
 def test_a_bad_pylock_is_one_line_and_exit_3(
-    index: FakeIndex,
-    facts: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    case: dict[str, str],
+    index: FakeIndex, tmp_path: Path, run_lock: LockRun, case: dict[str, str]
 ) -> None:
     pylock = _pylock_case(tmp_path, index, **case)
-    out = tmp_path / "l.toml"
-    code, err = _lock(monkeypatch, capsys, facts, out, index.url, "--hashes-from", str(pylock))
-    err = _one_line_exit_3(code, err, out)
+    err = run_lock.refused(index.url, "--hashes-from", str(pylock))
     assert str(pylock) in err, err
