@@ -14,13 +14,17 @@ from typing import Any
 
 import pytest
 
-from envlock import cli, livecache, reportcache
 from envlock.commands import doctor as doctor_command
-from envlock.probe import _dists
 from envlock.usecases import warmverify
-from tests.preflight.test_livecache_keys import FakeTorch, _mig, fake
+from tests.preflight import warmruns
+from tests.preflight.test_livecache_keys import FakeTorch, fake
 from tests.preflight.test_reportcache import recording
-from tests.preflight.test_warmverify import Runs, _warm
+from tests.preflight.warmruns import (
+    Runs,
+    assert_a_change_runs_the_full_cli,
+    assert_each_option_runs_the_full_cli,
+    warm,
+)
 
 __all__ = ["fake", "recording"]  # the fixtures, shared
 
@@ -34,12 +38,9 @@ def runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) ->
 def test_the_answer_is_the_full_clis_output_byte_for_byte(
     fake: FakeTorch, recording: dict[str, Any], runs: Runs, fmt: str
 ) -> None:
-    code, out, err = _warm(runs, "--format", fmt)
+    code, out, err = warm(runs, "--format", fmt)
     assert err == "" and code in (0, 1) and out
-    _dists._cache.clear()
-    livecache._AHEAD.clear()
-    assert cli.main(["doctor", "--format", fmt]) == code  # the full CLI alone
-    assert runs.capsys.readouterr() == (out, "")
+    assert runs.alone("--format", fmt) == (code, out, "")
 
 
 def test_the_probe_runs_once_per_run_miss_or_hit(
@@ -50,29 +51,7 @@ def test_the_probe_runs_once_per_run_miss_or_hit(
         assert (runs.full, runs.probes) == (expected_full, n)  # a miss hands its probe over
 
 
-def _env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ENVLOCK_TEST_SOMETHING", "1")
-
-
-def _code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "checks.py").write_text("")
-    monkeypatch.setattr(reportcache, "_code_dirs", lambda: [str(code)])
-
-
-def _cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    other = tmp_path / "elsewhere"
-    other.mkdir()
-    monkeypatch.chdir(other)
-
-
-CHANGES = {
-    "MIG mode (NVML, read fresh)": None,
-    "an environment variable": _env_var,
-    "envlock's own files": _code,
-    "the working directory": _cwd,
-}
+CHANGES = {**warmruns.CHANGES, "the working directory": warmruns.elsewhere}
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
@@ -84,26 +63,14 @@ def test_each_input_changed_runs_the_full_cli_again(
     monkeypatch: pytest.MonkeyPatch,
     name: str,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    _warm(runs)
-    change = CHANGES[name]
-    if change is None:
-        _mig(recording)
-    else:
-        change(tmp_path, monkeypatch)
-    before = runs.full
-    runs()
-    assert runs.full == before + 1
+    assert_a_change_runs_the_full_cli(runs, recording, monkeypatch, CHANGES[name], tmp_path)
 
 
 def test_options_are_part_of_the_key(
     fake: FakeTorch, recording: dict[str, Any], runs: Runs
 ) -> None:
-    _warm(runs)
-    for options in (["--strict"], ["--expect", "bf16"], ["--ignore", "EL-SHM-SMALL"]):
-        before = runs.full
-        runs(*options)
-        assert runs.full == before + 1, options
+    options = (["--strict"], ["--expect", "bf16"], ["--ignore", "EL-SHM-SMALL"])
+    assert_each_option_runs_the_full_cli(runs, [], options)
 
 
 @pytest.mark.parametrize(

@@ -21,69 +21,32 @@ from typing import Any
 
 import pytest
 
-from envlock import api, cli, collect, livecache, reportcache
+from envlock import api, collect, reportcache
 from envlock.commands import verify as verify_command
 from envlock.facts import DeterminismFacts
 from envlock.lock.io import dumps_lock
-from envlock.probe import _dists
 from envlock.usecases import verify as verify_usecase
 from envlock.usecases import warmverify
 from tests.conftest import REPO
-from tests.preflight.test_livecache_keys import FakeTorch, _mig, fake
+from tests.preflight import warmruns
+from tests.preflight.test_livecache_keys import FakeTorch, fake
 from tests.preflight.test_reportcache import recording
+from tests.preflight.warmruns import (
+    Runs,
+    assert_a_change_runs_the_full_cli,
+    assert_each_option_runs_the_full_cli,
+    elsewhere,
+    warm,
+)
 
 __all__ = ["fake", "recording"]  # the fixtures, shared
 
-
-class Runs:
-    """warmverify.run() as `envlock COMMAND` would call it (verify; doctor in
-    test_warmdoctor.py), counting the full CLI's runs and the probes taken."""
-
-    def __init__(
-        self,
-        monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str],
-        command: str = "verify",
-    ):
-        self.command = command
-        self.capsys = capsys
-        self.full = 0
-        self.probes = 0
-        real = livecache._host_static
-
-        def counted(*args: Any, **kw: Any) -> Any:
-            self.probes += 1
-            return real(*args, **kw)
-
-        monkeypatch.setattr(livecache, "_host_static", counted)
-
-    def __call__(self, *argv: str) -> tuple[int | None, str, str]:
-        _dists._cache.clear()  # a per-process memo: each envlock command is a new process
-        livecache._AHEAD.clear()
-
-        def full(args: list[str]) -> int:
-            self.full += 1
-            return cli.main(args)
-
-        code = warmverify.run([self.command, *argv], full)
-        out, err = self.capsys.readouterr()
-        return code, out, err
+LOCK = "envlock.lock.toml"
 
 
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runs:
     return Runs(monkeypatch, capsys)
-
-
-def _warm(runs: Runs, *argv: str) -> tuple[int | None, str, str]:
-    """Run until the stored output answers (the first run's live facts say "probed", the
-    second's "from cache": another document); that answer."""
-    runs(*argv)
-    runs(*argv)
-    before = runs.full
-    answer = runs(*argv)
-    assert runs.full == before, "the third run was not answered from the stored output"
-    return answer
 
 
 def _lock(path: Path) -> Path:
@@ -109,51 +72,33 @@ def test_the_answer_is_the_full_clis_output_byte_for_byte(
     fmt: str,
     make: Callable[[Path], Path],
 ) -> None:
-    lock = str(make(tmp_path / "envlock.lock.toml"))
-    code, out, err = _warm(runs, lock, "--format", fmt)
+    lock = str(make(tmp_path / LOCK))
+    code, out, err = warm(runs, lock, "--format", fmt)
     assert (code, err) == ((0, "") if make is _lock else (1, ""))
-    _dists._cache.clear()
-    livecache._AHEAD.clear()
-    assert cli.main(["verify", lock, "--format", fmt]) == code  # the full CLI alone
-    assert runs.capsys.readouterr() == (out, "")
+    assert runs.alone(lock, "--format", fmt) == (code, out, "")
 
 
 def test_the_probe_runs_once_per_run_miss_or_hit(
     fake: FakeTorch, recording: dict[str, Any], runs: Runs, tmp_path: Path
 ) -> None:
-    lock = str(_lock(tmp_path / "envlock.lock.toml"))
+    lock = str(_lock(tmp_path / LOCK))
     for n, expected_full in enumerate((1, 2, 2, 2), start=1):
         runs(lock)
         assert (runs.full, runs.probes) == (expected_full, n)  # a miss hands its probe over
 
 
-def _edit_lock(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _edit_lock(where: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lock = where / LOCK
     lock.write_text(lock.read_text().replace("[torch]", "# a comment\n[torch]", 1))
 
 
-def _env_var(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ENVLOCK_TEST_SOMETHING", "1")
-
-
-def _code(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code = lock.parent / "code"
-    code.mkdir()
-    (code / "checks.py").write_text("")
-    monkeypatch.setattr(reportcache, "_code_dirs", lambda: [str(code)])
-
-
-def _cwd(lock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    other = lock.parent / "elsewhere"
-    other.mkdir()
-    (other / lock.name).write_bytes(lock.read_bytes())
-    monkeypatch.chdir(other)
+def _cwd(where: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (elsewhere(where, monkeypatch) / LOCK).write_bytes((where / LOCK).read_bytes())
 
 
 CHANGES = {
-    "MIG mode (NVML, read fresh)": None,
+    **warmruns.CHANGES,
     "the lock's bytes": _edit_lock,
-    "an environment variable": _env_var,
-    "envlock's own files": _code,
     "the working directory (the same lock bytes)": _cwd,
 }
 
@@ -167,28 +112,16 @@ def test_each_input_changed_runs_the_full_cli_again(
     monkeypatch: pytest.MonkeyPatch,
     name: str,
 ) -> None:
-    lock = _lock(tmp_path / "envlock.lock.toml")
-    monkeypatch.chdir(tmp_path)
-    _warm(runs, lock.name)
-    change = CHANGES[name]
-    if change is None:
-        _mig(recording)
-    else:
-        change(lock, monkeypatch)
-    before = runs.full
-    runs(lock.name)
-    assert runs.full == before + 1
+    _lock(tmp_path / LOCK)
+    assert_a_change_runs_the_full_cli(runs, recording, monkeypatch, CHANGES[name], tmp_path, LOCK)
 
 
 def test_options_are_part_of_the_key(
     fake: FakeTorch, recording: dict[str, Any], runs: Runs, tmp_path: Path
 ) -> None:
-    lock = str(_lock(tmp_path / "envlock.lock.toml"))
-    _warm(runs, lock)
-    for options in (["--strict"], ["--scope", "software"], ["--ignore", "EL-VERIFY-NOT-LOCKED"]):
-        before = runs.full
-        runs(lock, *options)
-        assert runs.full == before + 1, options
+    lock = str(_lock(tmp_path / LOCK))
+    options = (["--strict"], ["--scope", "software"], ["--ignore", "EL-VERIFY-NOT-LOCKED"])
+    assert_each_option_runs_the_full_cli(runs, [lock], options)
 
 
 @pytest.mark.parametrize(
@@ -238,7 +171,7 @@ def test_what_the_report_cache_would_not_keep_is_not_stored(
     (exit 3, on stderr): the full CLI every time."""
     lock = api.make_lock()
     digests = DeterminismFacts(seed=0, suite_version=1, device="cuda")
-    path = tmp_path / "envlock.lock.toml"
+    path = tmp_path / LOCK
     path.write_text(dumps_lock(dataclasses.replace(lock, determinism=digests)))
     for _ in range(3):
         runs(str(path))
@@ -297,7 +230,7 @@ def test_a_warm_verify_answers_before_the_cli_loads(fake: FakeTorch, tmp_path: P
     printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env["PYTHONPATH"] = os.pathsep.join((str(REPO), str(fake.site)))
-    lock = str(_lock(tmp_path / "envlock.lock.toml"))
+    lock = str(_lock(tmp_path / LOCK))
     code = (
         "import runpy, sys\n"
         "before = set(sys.modules)  # what site loaded (a .pth may load typing)\n"
@@ -334,7 +267,7 @@ def test_a_reader_that_leaves_early_changes_no_exit_code(
     left is never stored (it may be cut short)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env["PYTHONPATH"] = os.pathsep.join((str(REPO), str(fake.site)))
-    lock = _drifted(tmp_path / "envlock.lock.toml")
+    lock = _drifted(tmp_path / LOCK)
     cmd = f"{shlex.quote(sys.executable)} -m envlock verify {shlex.quote(str(lock))}"
 
     def run(shell: str) -> str:
