@@ -147,7 +147,8 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     'issue21-s8d', each split on its own) were held out, scored once and tuned on: tuning
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
     3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
-    is empty until the next batch is split (session 10's two batches and session 11's were scored and moved).
+    is empty until the next batch is split (session 10's two batches and session 11's were scored and moved);
+    session 12's batch is held out now.
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -190,7 +191,13 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert len(s11) == 29
     assert {e["file"] for e in CORPUS if e.get("added") == "issue21-s11" and "seen" in e} == s11
     assert sum(e.get("added") == "issue21-s11" for e in CORPUS) == 69
-    assert HELDOUT == []
+    # session 12's batch (C27-C30 together, frozen 20:02 UTC), split by the rule before any
+    # envlock run on it: its held-out part is scored once at the session's end
+    s12 = _rule("issue21-s12")
+    assert len(s12) == 28
+    assert {e["file"] for e in HELDOUT} == s12
+    assert all(e.get("added") == "issue21-s12" and "seen" not in e for e in HELDOUT)
+    assert sum(e.get("added") == "issue21-s12" for e in CORPUS) == 40
 
 
 @pytest.mark.parametrize(
@@ -235,6 +242,14 @@ def test_the_documented_misses_are_these() -> None:
         "sdnext-3531.txt",  # `pip show` blocks beside torchvision::nms
         "exllamav2-319.txt",  # `pip show torch` on a ROCm laptop
         "remote_sensing_object_detection_2019-23.txt",  # old maskrcnn collect_env's two torches
+        # (session 12's tuning part, issue21-s12, not fixed yet)
+        "nanoGPT-326.txt",  # torch.compile's Triton floor (7.0): no check states it
+        "textgen-5665.txt",  # the same floor quoted in prose
+        "MONAILabel-1015.txt",  # torch's sm_86 line alone (as mmdetection-9876)
+        "pytorch-31243.txt",  # torch's build from the pip command, the driver in prose
+        "mmsegmentation-943.txt",  # mmcv's _ext needing libcudart.so.10.2 beside cu111
+        "vision-7022.txt",  # conda's package plan lines
+        "nvidia-docker-1234.txt",  # two containers' facts read as one machine's
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
@@ -281,6 +296,20 @@ ARGUABLE = {
     # threads)
     "exllamav2-434.txt",
     "AdelaiDet-381.txt",
+    # (session 12's tuning part) made evidence-cut before any run: the fact the label rests on
+    # only in the title, a related thread, past the excerpt's end or an inference (each basis
+    # says which: serve-205's GPU from the instance type, TensorRT-LLM-331's build, the torch
+    # mmcv-2439/-1224 were built for, the component torchsparse-78's CUDA is, yolov3-1529's
+    # cause not established)
+    "serve-205.txt",
+    "pytorch-40430.txt",
+    "mmcv-2439.txt",
+    "IsaacLab-4371.txt",
+    "TensorRT-LLM-331.txt",
+    "lmdeploy-708.txt",
+    "yolov3-1529.txt",
+    "mmcv-1224.txt",
+    "torchsparse-78.txt",
 }
 
 
