@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from envlock.pasted.accel_lines import accelerator_line
 from envlock.pasted.draft import TORCH_NOT_IMPORTED, VLLM_REPORT, Draft, normalize
 from envlock.pasted.lscpu import cpu_system, cpu_toolchain
-from envlock.pasted.os_lines import os_line, windows_platform, wsl1
+from envlock.pasted.os_lines import mac_line, os_line, windows_platform, wsl1
 from envlock.pasted.pip_torch import torch_from_pip_list
 from envlock.pasted.python_paths import python_from_paste_paths
 from envlock.pasted.signals import collect_env_signals
@@ -118,6 +118,9 @@ _HEADINGS = frozenset(
 _VLLM_HEADINGS = frozenset({"system info", "pytorch info", "cuda / gpu info", "vllm info"})
 # Variables read outside an "Environment Variables" block (and outside vLLM's reports).
 _ENV_PREFIXES = ("CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "VLLM_", "LD_LIBRARY_PATH")
+# an unquoted value, a blank, then a command word (a program or a path: lower case, no '='
+# or ','), as in `CUDA_VISIBLE_DEVICES=0,1 torchrun ...`; linear in the line's length
+_COMMAND_AFTER = re.compile(r"[^\s\"']\S*\s+[a-z/.~][\w./~-]*(?:\s|$)")
 
 
 @dataclass
@@ -137,6 +140,7 @@ def parse_collect_env(text: str, draft: Draft) -> int:
         line = _QUOTE.sub("", raw.rstrip(), count=1)
         said += torch_warnings(line, draft)
         accelerator_line(line, draft)
+        mac_line(line, draft)
         no_colon = _NO_COLON.match(line)
         if no_colon:
             line = f"{no_colon.group(1)}: {no_colon.group(2)}"
@@ -197,7 +201,15 @@ def _block_or_env(r: _Reading, stripped: str, draft: Draft) -> None:
         if stripped:
             r.fields[r.current].append(stripped)
         return
-    if env and (r.in_env_block or "vllm" in r.fields or env.group(1).startswith(_ENV_PREFIXES)):
+    if env is None:
+        return
+    # outside an environment block, 'NAME=value cmd args' is one command's assignment prefix
+    # (`CUDA_VISIBLE_DEVICES=1 llamafactory-cli train \`), not the environment; a value's own
+    # blanks ('7.0 7.5+PTX', 'cuda>=12.1 brand=tesla,...') are kept
+    if r.in_env_block or (
+        ("vllm" in r.fields or env.group(1).startswith(_ENV_PREFIXES))
+        and not _COMMAND_AFTER.match(env.group(2))
+    ):
         _env(draft, env.group(1), env.group(2))
 
 

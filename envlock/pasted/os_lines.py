@@ -71,3 +71,28 @@ def _os_id(pretty: str) -> str | None:
 def _os_version(pretty: str) -> str | None:
     m = re.search(r"\b(\d+(?:\.\d+)?)", pretty)
     return m.group(1) if m else None
+
+
+# A line that is a Mac's name and nothing else ("M1 MACOS", "macOS 14.2 (Apple M3 Max)",
+# "- MacBook Pro M2", "sys.platform: darwin"): a short label, no sentence around it.
+_MAC = re.compile(
+    r"\b(?:mac ?os(?: ?x)?|os ?x|darwin|macbook(?: (?:pro|air))?|mac ?(?:mini|studio)|imac"
+    r"|apple silicon|apple m[1-5])\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(
+    r"\b(?:i|my|we|our|on|in|works?|worked|tried|but|with|also|not|no|than|like|vs)\b|[?!]",
+    re.IGNORECASE,
+)
+_LABEL_LINE = re.compile(r"[\w .,:;()/+\-]{1,60}")
+
+
+def mac_line(line: str, d: Draft) -> None:
+    """A line that names this machine a Mac, where no OS line said otherwise: macOS (torch
+    has no CUDA build there). A sentence that mentions a Mac ("it works on my MacBook")
+    says nothing: it may be another machine."""
+    label = line.strip().lstrip("-*>#` \t").rstrip("`")
+    if d.system.get("os") or not _LABEL_LINE.fullmatch(label):
+        return
+    if _MAC.search(label) and not _SENTENCE.search(label):
+        d.system["os"] = {"pretty_name": label, "id": "macos", "version_id": None}

@@ -7,6 +7,7 @@ import pytest
 from envlock.checks import run_checks
 from envlock.errors import FactsError
 from envlock.pasted import MAX_PASTE_BYTES, facts_from_texts, text_of
+from envlock.severity import Severity
 from tests.conftest import FIXTURES
 
 CE = FIXTURES / "collect_env"
@@ -131,6 +132,28 @@ def test_environment_block_keeps_allowed_names_and_withholds_secrets() -> None:
     assert f.env.variables["NCCL_DEBUG"] == "INFO"
     assert "HF_TOKEN" in f.env.redacted and "HF_TOKEN" not in f.env.variables
     assert "s3cret" not in f.env.variables["PIP_INDEX_URL"]
+
+
+def test_a_commands_assignment_prefix_is_not_the_environment() -> None:
+    # LlamaFactory-4236 (hiyouga/LlamaFactory#4236): the reporter's launch command
+    # `CUDA_VISIBLE_DEVICES=1 llamafactory-cli train \` once read as the variable's value
+    # '1 llamafactory-cli train \' (EL-VISIBLE-DEVICES-INVALID on a healthy report)
+    f = parse("LlamaFactory-4236.txt")
+    assert "CUDA_VISIBLE_DEVICES" not in f.env.variables
+    assert not [x.check_id for x in run_checks(f) if x.severity is Severity.ERROR]
+    # a value's own blanks stay: NVIDIA's image variable (vllm-16588) and an arch list
+    f = parse("vllm-16588.txt")
+    assert f.env.variables["NVIDIA_REQUIRE_CUDA"].startswith("cuda>=11.4 brand=tesla,")
+    report = (CE / "pytorch-150733.txt").read_text()
+    for line, value in (
+        ("TORCH_CUDA_ARCH_LIST=7.0 7.5+PTX", "7.0 7.5+PTX"),
+        ("CUDA_VISIBLE_DEVICES=0,1", "0,1"),
+        ("CUDA_VISIBLE_DEVICES=0,1 torchrun --nproc-per-node 2 train.py", None),
+        ("NCCL_DEBUG=INFO python -m torch.distributed.run train.py", None),
+    ):
+        got = facts_from_texts(collect_env=report + "\n" + line + "\n").env.variables
+        assert got.get(line.split("=")[0]) == value, line
+
     assert "HOME" not in f.env.variables
 
 
@@ -297,3 +320,29 @@ def test_a_collected_os_is_not_overridden_by_the_platform_line() -> None:
     assert edited != text
     f = facts_from_texts(collect_env=edited)
     assert f.system.os is not None and f.system.os.pretty_name == "Microsoft Windows 11 Pro"
+
+
+def test_a_line_that_names_a_mac_is_macos() -> None:
+    # textgen-552 (oobabooga/text-generation-webui#552): 'M1 MACOS' under System Info with
+    # torch's 'Torch not compiled with CUDA enabled': no CUDA build of torch exists for
+    # macOS, so no EL-TORCH-CPU-ONLY error (it once said "install a CUDA build of torch")
+    f = parse("textgen-552.txt")
+    assert f.system.os is not None and f.system.os.id == "macos"
+    assert not [x.check_id for x in run_checks(f) if x.severity is Severity.ERROR]
+    message = "AssertionError: Torch not compiled with CUDA enabled\n"
+    for line, mac in (
+        ("macOS 14.2 (Apple M3 Max)", True),
+        ("- MacBook Pro M2", True),
+        ("sys.platform: darwin", True),
+        ("It works on my MacBook, not on the server", False),
+        ("Is this fixed on macOS?", False),
+        ("Ubuntu 22.04", False),
+    ):
+        f = facts_from_texts(collect_env=message + line + "\n")
+        assert (f.system.os is not None and f.system.os.id == "macos") is mac, line
+        errors = [x.check_id for x in run_checks(f) if x.severity is Severity.ERROR]
+        assert errors == ([] if mac else ["EL-TORCH-CPU-ONLY"]), line
+    # collect_env's own OS line wins over a Mac named elsewhere in the paste
+    report = (CE / "pytorch-150733.txt").read_text()
+    f = facts_from_texts(collect_env="MacBook Pro M2\n" + report)
+    assert f.system.os is not None and f.system.os.id != "macos"
