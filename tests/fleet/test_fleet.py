@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,6 +85,16 @@ def _rank_exit_codes(tmp: Path) -> dict[int, int]:
     return out
 
 
+def _all_exit(tmp: Path, code: int) -> None:
+    """Each of the 4 ranks' markers records `code`."""
+    assert _rank_exit_codes(tmp) == dict.fromkeys(range(4), code)
+
+
+def _json_report(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The JSON report in torchrun's output (rank 0 alone prints it)."""
+    return dict(json.loads(proc.stdout[proc.stdout.index("{") :]))
+
+
 # torchrun SIGTERMs the other ranks' process groups once one rank exits non-zero; the
 # wrapper (and the rank it starts, which inherits the ignored signal) runs to its own
 # verdict, so the marker records what each rank decided, not who lost the race.
@@ -97,18 +108,22 @@ exit $rc
 """
 
 
+def _verify_ranks(
+    cpu_python: Path, lock: Path, tmp: Path, setup: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`verify LOCK --no-torch-live --distributed OPTIONS` on 4 ranks under torchrun, each
+    started by WRAPPER after the shell line `setup`."""
+    args = ["verify", str(lock), "--no-torch-live", "--distributed", *options]
+    return _torchrun(cpu_python, args, tmp, wrapper=WRAPPER.format(setup=setup, python=cpu_python))
+
+
 def test_all_ranks_agree_every_rank_exits_0(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path
 ) -> None:
-    proc = _torchrun(
-        cpu_python,
-        ["verify", str(fleet_lock), "--no-torch-live", "--distributed", "--format", "json"],
-        tmp_path,
-        wrapper=WRAPPER.format(setup="", python=cpu_python),
-    )
+    proc = _verify_ranks(cpu_python, fleet_lock, tmp_path, "", "--format", "json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _rank_exit_codes(tmp_path) == {0: 0, 1: 0, 2: 0, 3: 0}
-    report = json.loads(proc.stdout[proc.stdout.index("{") :])  # rank 0 alone prints the report
+    _all_exit(tmp_path, 0)
+    report = _json_report(proc)
     assert report["verdict"] == "pass" and report["details"]["world_size"] == 4
 
 
@@ -126,24 +141,11 @@ def test_all_ranks_agree_every_rank_exits_0(
 def test_one_rank_differs_every_rank_exits_1_and_rank_0_names_it(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path, setup: str, field: str
 ) -> None:
-    proc = _torchrun(
-        cpu_python,
-        [
-            "verify",
-            str(fleet_lock),
-            "--no-torch-live",
-            "--distributed",
-            "--format",
-            "json",
-            "--rule",
-            "env.CUBLAS_WORKSPACE_CONFIG=ignore",
-        ],
-        tmp_path,
-        wrapper=WRAPPER.format(setup=setup, python=cpu_python),
-    )
+    options = ("--format", "json", "--rule", "env.CUBLAS_WORKSPACE_CONFIG=ignore")
+    proc = _verify_ranks(cpu_python, fleet_lock, tmp_path, setup, *options)
     assert proc.returncode != 0
-    assert _rank_exit_codes(tmp_path) == {0: 1, 1: 1, 2: 1, 3: 1}
-    report = json.loads(proc.stdout[proc.stdout.index("{") :])
+    _all_exit(tmp_path, 1)
+    report = _json_report(proc)
     divergent = [
         f for f in report["findings"] if f["id"] == "EL-FLEET-DIVERGENT" and f["field"] == field
     ]

@@ -7,44 +7,28 @@ within the smoke limit, every rank exits 1, and rank 0's report names that rank.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_envlock
-from tests.fleet.test_fleet import WRAPPER, _rank_exit_codes, _torchrun
+from tests.fleet.test_fleet import _all_exit, _json_report, _verify_ranks
 from tests.fleet.test_fleet import fleet_lock as fleet_lock  # the module's lock fixture
 
 pytestmark = pytest.mark.venv
 SMOKE_S = 10
+SMOKE = ("--smoke", "--smoke-timeout", str(SMOKE_S))
 
 
 @pytest.mark.slow
 def test_a_rank_with_a_missing_interface_stops_the_launch_named(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path
 ) -> None:
-    proc = _torchrun(
-        cpu_python,
-        [
-            "verify",
-            str(fleet_lock),
-            "--no-torch-live",
-            "--distributed",
-            "--smoke",
-            "--smoke-timeout",
-            str(SMOKE_S),
-            "--format",
-            "json",
-        ],
-        tmp_path,
-        wrapper=WRAPPER.format(
-            setup='[ "$RANK" = 3 ] && export GLOO_SOCKET_IFNAME=envlock-nosuch0', python=cpu_python
-        ),
-    )
+    setup = '[ "$RANK" = 3 ] && export GLOO_SOCKET_IFNAME=envlock-nosuch0'
+    proc = _verify_ranks(cpu_python, fleet_lock, tmp_path, setup, *SMOKE, "--format", "json")
     assert proc.returncode != 0
-    assert _rank_exit_codes(tmp_path) == {0: 1, 1: 1, 2: 1, 3: 1}
-    report = json.loads(proc.stdout[proc.stdout.index("{") :])
+    _all_exit(tmp_path, 1)
+    report = _json_report(proc)
     smoke = [f for f in report["findings"] if f["id"] == "EL-FLEET-SMOKE-FAILED"]
     failed = [f for f in smoke if f["evidence"].get("rank") == 3]
     assert len(failed) == 1, smoke
@@ -63,24 +47,10 @@ def test_a_rank_with_a_missing_interface_stops_the_launch_named(
 def test_a_healthy_launch_passes_the_smoke_test_and_rank_0_writes_html(
     cpu_python: Path, fleet_lock: Path, tmp_path: Path
 ) -> None:
-    proc = _torchrun(
-        cpu_python,
-        [
-            "verify",
-            str(fleet_lock),
-            "--no-torch-live",
-            "--distributed",
-            "--smoke",
-            "--smoke-timeout",
-            str(SMOKE_S),
-            "--format",
-            "html",
-        ],
-        tmp_path,
-        wrapper=WRAPPER.format(setup="export GLOO_SOCKET_IFNAME=lo", python=cpu_python),
-    )
+    setup = "export GLOO_SOCKET_IFNAME=lo"
+    proc = _verify_ranks(cpu_python, fleet_lock, tmp_path, setup, *SMOKE, "--format", "html")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _rank_exit_codes(tmp_path) == {0: 0, 1: 0, 2: 0, 3: 0}
+    _all_exit(tmp_path, 0)
     page = proc.stdout[proc.stdout.index("<!DOCTYPE html>") :]
     assert page.count("<!DOCTYPE html>") == 1  # rank 0 alone writes the page
     assert "PASS" in page and "verify --distributed" in page and "(4 ranks)" in page
