@@ -27,6 +27,11 @@ from envlock.lock import read_lock
 from tests.conftest import VENV_ROOT, clean_env, need, run_envlock
 from tests.install.test_swap import tree
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 TINY = ("six==1.17.0", "idna==3.10")
 
 
@@ -48,6 +53,20 @@ def _uv_env(**extra: str) -> dict[str, str]:
     env = clean_env(**extra)
     env["PATH"] = f"{_uv().parent}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+def _verifies(lock: Path, venv: Path) -> None:
+    """`verify LOCK --python VENV --scope software` passes: the venv holds the lock's
+    packages."""
+    python = str(venv / "bin" / "python")
+    proc = run_envlock(["verify", str(lock), "--python", python, "--scope", "software"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _bare_venv(path: Path) -> Path:
+    """A venv without pip at `path`, as `python -m venv --without-pip` makes it."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
 
 
 def _no_uv_env() -> dict[str, str]:
@@ -103,11 +122,6 @@ def test_pylock_export_installs_with_uv_pip_sync_and_verifies(
 ) -> None:
     from packaging.pylock import Pylock
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-
     pylock = tmp_path / "pylock.envlock.toml"
     proc = run_envlock(["export", str(tiny_lock), "--format", "pylock", "-o", str(pylock)])
     assert proc.returncode == 0, proc.stderr
@@ -122,17 +136,7 @@ def test_pylock_export_installs_with_uv_pip_sync_and_verifies(
         check=False,
     )
     assert sync.returncode == 0, sync.stderr
-    verify = run_envlock(
-        [
-            "verify",
-            str(tiny_lock),
-            "--python",
-            str(target / "bin" / "python"),
-            "--scope",
-            "software",
-        ]
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    _verifies(tiny_lock, target)
 
 
 @pytest.mark.venv
@@ -154,10 +158,6 @@ def test_hashes_from_a_resolvers_pylock_need_no_index(
     # a pylock without idna: idna is asked of the (unreachable) index
     import tomli_w
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     doc = tomllib.loads(pylock.read_text())
     doc["packages"] = [p for p in doc["packages"] if p["name"] != "idna"]
     partial = tmp_path / "partial.toml"
@@ -178,17 +178,7 @@ def test_restore_with_uv_builds_a_venv_that_verifies(tiny_lock: Path, tmp_path: 
     assert "$ uv pip sync" in proc.stderr
     assert _leftovers(tmp_path) == []
     _runs(target)
-    again = run_envlock(
-        [
-            "verify",
-            str(tiny_lock),
-            "--python",
-            str(target / "bin" / "python"),
-            "--scope",
-            "software",
-        ]
-    )
-    assert again.returncode == 0, again.stdout
+    _verifies(tiny_lock, target)
 
 
 @pytest.mark.venv
@@ -197,7 +187,7 @@ def test_a_failed_install_leaves_the_existing_venv_as_it_was(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
     target = tmp_path / "keep"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True)
+    _bare_venv(target)
     (_site(target) / "marker.py").write_text("mine")
     before = tree(target)
     bad_hash = tmp_path / "bad-hash.toml"
@@ -234,7 +224,12 @@ def _leftovers(*places: Path) -> list[str]:
 
 
 def _restore(
-    lock: Path, venv: str, *more: str, cwd: Path | None = None, uv: bool = False
+    lock: Path,
+    venv: str,
+    *more: str,
+    cwd: Path | None = None,
+    uv: bool = False,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
     """restore --venv with pip, or with uv (seconds instead of pip's tens: for the tests
     where the installer is not the point)."""
@@ -242,6 +237,7 @@ def _restore(
         ["restore", str(lock), "--venv", venv, "--installer", "uv" if uv else "pip", *more],
         env=_uv_env() if uv else _no_uv_env(),
         cwd=cwd,
+        timeout=timeout,
     )
 
 
@@ -268,7 +264,7 @@ def test_a_project_dir_with_a_venv_in_it_is_refused_and_left_whole(
     """The issue's case: `python3 -m venv . && echo code > train.py && git init &&
     envlock restore L --venv .` removed train.py and .git."""
     proj = tmp_path / "proj"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(proj)], check=True)
+    _bare_venv(proj)
     (proj / "train.py").write_text("code\n")
     subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
     before = tree(proj)
@@ -284,7 +280,7 @@ def test_a_venv_holding_notes_is_refused_and_force_keeps_the_notes(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
     venv = tmp_path / "v"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    _bare_venv(venv)
     (venv / "NOTES.md").write_text("mine")
     before = tree(venv)
     refused = _restore(tiny_lock, str(venv), uv=True)
@@ -305,7 +301,7 @@ def test_a_mount_point_is_restored_in_place(tiny_lock: Path, tmp_path: Path) -> 
     mounted = subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(vol)], capture_output=True)
     need(mounted.returncode == 0, f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(vol)], check=True)
+        _bare_venv(vol)
         (_site(vol) / "old.py").write_text("old")
         proc = _restore(tiny_lock, str(vol), uv=True)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -361,7 +357,7 @@ def test_what_a_kill_9_left_is_removed_by_the_next_run(tiny_lock: Path, tmp_path
 @pytest.mark.venv
 def test_a_symlinked_venv_stays_a_link_and_leaves_nothing(tiny_lock: Path, tmp_path: Path) -> None:
     real, link = tmp_path / "real", tmp_path / "link"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(real)], check=True)
+    _bare_venv(real)
     link.symlink_to(real)
     proc = _restore(tiny_lock, str(link), uv=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -408,7 +404,7 @@ def test_a_new_venv_that_does_not_verify_puts_the_old_one_back(
     lock = tmp_path / "env.lock.toml"
     lock.write_text(tiny_lock.read_text() + '\n[env]\nENVLOCK_TEST_RESTORE_FLAG = "1"\n')
     venv = tmp_path / "v"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    _bare_venv(venv)
     (_site(venv) / "old.py").write_text("old")
     before = tree(venv)
     proc = _restore(lock, str(venv), uv=True)
@@ -519,25 +515,9 @@ def test_torch_cpu_round_trip_with_pip(cpu_python: Path, tmp_path: Path) -> None
     made = run_envlock(["lock", "--python", str(cpu_python), "-o", str(lock)], cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     target = tmp_path / "restored"
-    proc = run_envlock(
-        [
-            "restore",
-            str(lock),
-            "--venv",
-            str(target),
-            "--installer",
-            "pip",
-            "--torch-index",
-            "none",
-        ],
-        env=_no_uv_env(),
-        timeout=900,
-    )
+    proc = _restore(lock, str(target), "--torch-index", "none", timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    verify = run_envlock(
-        ["verify", str(lock), "--python", str(target / "bin" / "python"), "--scope", "software"]
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    _verifies(lock, target)
 
     def job(lines: list[str]) -> list[str]:  # envlock: the checkout, editable, not the job's
         return [ln for ln in lines if "envlock" not in ln and not ln.startswith("-e ")]
@@ -557,7 +537,7 @@ def test_a_dry_run_names_what_would_move_and_refuses_like_the_run(
     tiny_lock: Path, tmp_path: Path
 ) -> None:
     venv = tmp_path / "v"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    _bare_venv(venv)
     before = tree(venv)
     proc = _restore(tiny_lock, str(venv), "--dry-run")
     assert proc.returncode == 0, proc.stderr
