@@ -8,7 +8,9 @@ a number format a library refused is envlock/pasted/precmsg.py's since session 1
 - the NGC containers' entrypoint banner (/opt/nvidia/entrypoint.d, nvidia_entrypoint.sh):
   "ERROR: This container was built for NVIDIA Driver Release 450.36 or later, but version
   440.100 was detected and compatibility mode is UNAVAILABLE." (the lines wrap at "but"):
-  the host's driver, and the driver the image's CUDA needs (a note checks/driver.py reads).
+  the host's driver, and the driver the image's CUDA needs (a note checks/driver.py reads);
+  not where its line tells it as another machine's or quotes it in a sentence
+  (envlock/pasted/hearsay.py: "On the old server we saw '...'").
 
 Each literal is found with str.find and a bounded match runs from there: linear in the text.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from envlock.pasted.hearsay import not_this_machines_in
 from envlock.pasted.toolreading import ToolReading
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
@@ -43,7 +46,7 @@ _CONTAINER_TAIL = re.compile(r"\[needs (\d{3}\.\d{1,3}(?:\.\d{1,3})?)\]$")
 def read_lib_messages(text: str) -> ToolReading | None:
     """The facts torch's and the container's own refusals in `text` state."""
     out = ToolReading()
-    if _NOT_COMPILED in text and not _torch_tagged_cuda(text):
+    if _stated(text, _NOT_COMPILED) and not _torch_tagged_cuda(text):
         out.put("CUDA used to build PyTorch", "None")
         out.notes.append(TORCH_NOT_COMPILED)
     container = _ngc_banner(text)
@@ -55,6 +58,16 @@ def read_lib_messages(text: str) -> ToolReading | None:
             f"compatibility mode UNAVAILABLE [needs {needs}]"
         )
     return out if out.fields or out.notes else None
+
+
+def _stated(text: str, literal: str) -> bool:
+    """Whether `literal` stands somewhere in the text as this machine's (pasted/hearsay.py)."""
+    at = text.find(literal)
+    while at >= 0:
+        if not not_this_machines_in(text, at, at + len(literal)):
+            return True
+        at = text.find(literal, at + 1)
+    return False
 
 
 def _torch_tagged_cuda(text: str) -> bool:
@@ -76,7 +89,7 @@ def _ngc_banner(text: str) -> tuple[str, str] | None:
     at = text.find(_NGC)
     while at >= 0:
         m = _NGC_TAIL.match(text, at + len(_NGC))
-        if m:
+        if m and not not_this_machines_in(text, at, m.end()):
             return m.group(1), m.group(2)
         at = text.find(_NGC, at + 1)
     return None
