@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from envlock.pasted.draft import Draft
+from envlock.pasted.hearsay import name_start, not_this_machines
 from envlock.probe.libnames import decode_cuda_version
 
 # Every pattern is anchored or starts with a literal (see collect_env.py): each line
@@ -77,6 +78,19 @@ _CC_BUILT_HEAD = re.compile(r"- (\d{1,2})\.(\d)$")
 # the least of its arch list), "... that we support is 3.5." (earlier, a constant): the floor
 _FLOOR = "The minimum cuda capability "
 _FLOOR_TAIL = re.compile(r"(?:supported by this library|that we support) is ([0-9]{1,2})\.([0-9])")
+# torch 2.8-2.10's _check_capability, where the GPU is outside the least and the greatest CC of
+# its arch list: "Found GPU0 Tesla V100-SXM2-16GB which is of cuda capability 7.0." (the old
+# warning's first line), then "Minimum and Maximum cuda capability supported by this version
+# of PyTorch is" and, on the next line as torch prints it, "(7.5) - (12.0)". Below the least
+# no code runs the GPU (SASS runs only a later minor of its own major, PTX only a later CC):
+# the least is the floor. Above the greatest it warns for a GPU its major's SASS runs (a GB10,
+# 12.1, beside sm_120: sglang-13198, healthy), so the greatest is not read.
+_RANGE = "Minimum and Maximum cuda capability supported by this version of PyTorch is"
+_RANGE_TAIL = re.compile(r"[ \t]{0,8}\(([0-9]{1,2})\.([0-9])\)[ \t]{0,4}-[ \t]{0,4}\(\d{1,2}\.\d\)")
+# the range alone on its line, read only after a GPU torch warned about (its line before)
+_RANGE_ALONE = re.compile(
+    r"[ \t]{0,16}\(([0-9]{1,2})\.([0-9])\)[ \t]{1,4}-[ \t]{1,4}\(\d{1,2}\.\d\)[ \t]*$"
+)
 # "UserWarning: CUDA initialization: Found no NVIDIA driver on your system." (torch >= 1.5
 # at import), "AssertionError: Found no NVIDIA driver on your system." (older torch)
 _NO_DRIVER = "Found no NVIDIA driver on your system"
@@ -99,6 +113,8 @@ _NVML_HEADS = ("Can't", "Can\u2019t", "Can t", "Cant")
 # what Python's warnings module prints before the message on the same line:
 # ".../torch/cuda/__init__.py:215: UserWarning: NVIDIA GeForce RTX 5090 with ..."
 _WARNING_PREFIX = "Warning: "
+# what may stand around a message as pasted: blanks, quote marks, a fence's backquotes
+_PASTE_MARKS = " \t`'\"*>"
 
 
 def torch_warnings(line: str, d: Draft) -> bool:
@@ -111,7 +127,7 @@ def torch_warnings(line: str, d: Draft) -> bool:
         d.note(f"{TORCH_NO_MAJOR_KERNELS}{warned[0]}{TORCH_NO_MAJOR_AT}{warned[1]}")
     if _from_wheel_build(line):
         d.note(PIP_LINUX_CUDA_WHEEL)
-    if _NO_DRIVER in line:
+    if _said(line, _NO_DRIVER):
         d.torch_found_no_driver = True
         d.note(TORCH_FOUND_NO_DRIVER)
         return True
@@ -124,17 +140,17 @@ def _stated(line: str, d: Draft) -> bool:
     """torch's arch list, the cuDNN it found, the driver's CUDA, an old GPU, its floor, an
     extension's import error: read from the line; whether any was."""
     m = _ARCH_WARNING.search(line)
-    if m:
+    if m and not not_this_machines(line, m.start(), m.end()):
         d.live.setdefault("arch_flags", m.group(1).split())
         return True
     cudnn = _cudnn_versions(line)
     if cudnn:
         d.live.setdefault("cudnn_version", cudnn[1])
-        if _RAISED in line:  # the error as raised, not a mention of it (a PR that fixes it)
+        if cudnn[2]:  # the error as raised, not a mention of it (a PR that fixes it)
             d.note(f"{TORCH_CUDNN_COMPILED}{cudnn[0]} and found {cudnn[1]} at run time")
         return True
     m = _DRIVER_WARNING.search(line)
-    if m:
+    if m and not not_this_machines(line, m.start(), m.end()):
         d.set_default(d.driver, "cuda_version", decode_cuda_version(m.group(1)))
         d.note(f"{TORCH_DRIVER_TOO_OLD}(found version {m.group(1)})")
         return True
@@ -145,7 +161,7 @@ def _stated(line: str, d: Draft) -> bool:
     if said:  # torch >= 2.8: no CC of its list runs the GPU, so none of the GPU's major does
         d.warned_capabilities[said[0]] = said[1]
         d.note(f"{TORCH_NO_MAJOR_KERNELS}{said[0]}{TORCH_NO_MAJOR_AT}{said[1]}")
-    floor = _floor(line)
+    floor = _floor(line) or _range_floor(line, d)
     if floor:
         d.live.setdefault("min_capability", floor)
     built = _cc_built(line, d)  # read whatever else the line said (a flattened paste)
@@ -161,6 +177,8 @@ def _cc_warning(line: str) -> tuple[str, str] | None:
         return None
     head = _OLD_GPU_HEAD.search(line, max(0, at - 200), at)
     name = line[head.end() : at].strip() if head else ""
+    if not_this_machines(line, head.start() if head else at, tail.end()):
+        return None
     if name and not any(c.isalnum() for c in name):
         return None  # "Found GPU0 ... which is": an example's elided name, no machine's GPU
     return name or _CC_NAME_CUT, f"{tail.group(1)}.{tail.group(2)}"
@@ -199,14 +217,31 @@ def _from_wheel_build(line: str) -> bool:
     return _after(line, _TRIGGERED, _WHEEL_ROOT) is not None
 
 
-def _cudnn_versions(line: str) -> tuple[str, str] | None:
-    """("8.7.0", "8.2.4") of torch's "cuDNN version incompatibility: PyTorch was compiled
-    against (8, 7, 0) but found runtime version (8, 2, 4)": compiled, runtime."""
+def _cudnn_versions(line: str) -> tuple[str, str, bool] | None:
+    """("8.7.0", "8.2.4", raised) of torch's "cuDNN version incompatibility: PyTorch was
+    compiled  against (8, 7, 0) but found runtime version (8, 2, 4)": compiled, runtime, and
+    whether it stands as raised (see _raised); None where it is not there or not this
+    machine's (quoted in a sentence, told as gone: pasted/hearsay.py)."""
     tail = _after(line, _CUDNN_CHECK, _CUDNN_TAIL)
     if tail is None:
         return None
+    at = line.rfind(_CUDNN_CHECK, 0, tail.start())
+    if not_this_machines(line, at, tail.end()):
+        return None
     numbers = tail.groups()
-    return ".".join(numbers[:3]), ".".join(numbers[3:])
+    return ".".join(numbers[:3]), ".".join(numbers[3:]), _raised(line, at)
+
+
+def _raised(line: str, at: int) -> bool:
+    """Whether the message at `at` stands as the error was raised: after "RuntimeError: ",
+    alone at its line's start (VS Code's "Exception has occurred: RuntimeError" puts it on the
+    next line; a notebook's or IDE's frame, a fence or quote around it), or after a prefix
+    that ends in a colon (a logger's "ERROR:root:", "I get the following error:", a
+    reporter's words in another language before a full-width colon)."""
+    if _RAISED in line:
+        return True
+    head = line[max(0, at - 200) : at].strip().strip(_PASTE_MARKS).rstrip()
+    return head == "" or head.endswith((":", "\uff1a"))
 
 
 def _extension_import_error(line: str, d: Draft) -> bool:
@@ -243,8 +278,14 @@ def _capability_warning(line: str) -> tuple[str, str] | None:
     while at >= 0:
         tail = _CAPABILITY_TAIL.match(line, at + len(_CAPABILITY))
         if tail:
-            # a bold opened on this line and closed after a wrap: not the name's
-            name = _after_prefix(line[:at]).strip().lstrip("*_").lstrip()
+            # the name after what stands before it on the line (the warning's prefix, a
+            # quote opened, "error:" joined by a lost line break); a bold opened on this line
+            # and closed after a wrap is not the name's
+            head = _after_prefix(line[:at])
+            start = at - len(head) + name_start(head)
+            name = line[start:at].strip().lstrip("*_").lstrip()
+            if not_this_machines(line, start, tail.end()):
+                return None
             cc = tail.group(1)
             return (name, f"{cc[:-1]}.{cc[-1]}") if name else None
         at = line.find(_CAPABILITY, at + 1)
@@ -267,6 +308,8 @@ def _old_gpu_warning(line: str) -> tuple[str, str] | None:
         tail = _OLD_GPU_TAIL.match(line, tail_at + len(_OLD_GPU_CAPABILITY))
         if tail:
             name = line[head.end() : tail_at].strip()
+            if not_this_machines(line, at, tail.end()):
+                return None
             return (name, f"{tail.group(1)}.{tail.group(2)}") if name else None
         tail_at = line.find(_OLD_GPU_CAPABILITY, tail_at + 1)
     return None
@@ -276,6 +319,22 @@ def _floor(line: str) -> str | None:
     """ "7.5" of torch's "The minimum cuda capability supported by this library is 7.5"."""
     tail = _after(line, _FLOOR, _FLOOR_TAIL)
     return f"{tail.group(1)}.{tail.group(2)}" if tail else None
+
+
+def _range_floor(line: str, d: Draft) -> str | None:
+    """ "7.5" of torch 2.8-2.10's "Minimum and Maximum cuda capability supported by this
+    version of PyTorch is (7.5) - (12.0)": the range on the line, or alone on its own line
+    once torch's warning named a GPU (the line before, as torch prints it)."""
+    tail = _after(line, _RANGE, _RANGE_TAIL)
+    if tail is None and d.warned_capabilities:
+        tail = _RANGE_ALONE.match(line)
+    return f"{tail.group(1)}.{tail.group(2)}" if tail else None
+
+
+def _said(line: str, literal: str) -> bool:
+    """Whether `literal`, a message of torch's, is on the line as this machine's."""
+    at = line.find(literal)
+    return at >= 0 and not not_this_machines(line, at, at + len(literal))
 
 
 def _after_prefix(head: str) -> str:

@@ -236,9 +236,7 @@ def test_the_documented_misses_are_these() -> None:
         # (session 11's tuning part, not fixed this session)
         "chatterbox-95.txt",  # the CPU build in the reporter's words only, no torch version
         # (session 11's held-out part, scored at e7a5059, tuning since)
-        "sd-webui-forge-classic-583.txt",  # torch 2.9's 'Minimum and Maximum' capability words
         "mistral-finetune-107.txt",  # xFormers' bf16 refusal in a caret-garbled traceback
-        "Co-GAT-2.txt",  # torch's cuDNN check under VS Code's 'Exception has occurred'
         "sdnext-3531.txt",  # `pip show` blocks beside torchvision::nms
         "exllamav2-319.txt",  # `pip show torch` on a ROCm laptop
         "remote_sensing_object_detection_2019-23.txt",  # old maskrcnn collect_env's two torches
