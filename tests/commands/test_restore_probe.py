@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,16 +25,22 @@ echo "gcc (GCC) 12.2.0"
 """
 
 
+def python_run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python ARGV` (this interpreter) in a process of its own with `env`, its output
+    captured, 600 s at most."""
+    return subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, env=env, timeout=600, check=False
+    )
+
+
 def run_envlock(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`python -m envlock ARGS` in a process of its own, with `env` (PATH's gcc)."""
-    return subprocess.run(
-        [sys.executable, "-m", "envlock", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    return python_run(["-m", "envlock", *args], env)
+
+
+def logged(log: Path) -> list[Any]:
+    """What a hook wrote to `log`, one JSON value a line (AUDITED's [what, argv] events)."""
+    return [json.loads(ln) for ln in log.read_text().splitlines()]
 
 
 def _lock_of_six(tmp_path: Path, env: dict[str, str]) -> Path:
@@ -130,19 +137,12 @@ def _audited(
     ["import", [the lock's or the matrix's model]]; its JSON report appended to `report`."""
     log = target.parent / "audit.log"
     args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
-    proc = subprocess.run(
-        [sys.executable, "-c", AUDITED, str(log), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    proc = python_run(["-c", AUDITED, str(log), *args], env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["details"]["venv"] == "replaced"
     if report is not None:
         report.append(json.loads(proc.stdout))
-    return [[what, *argv] for what, argv in (json.loads(ln) for ln in log.read_text().splitlines())]
+    return [[what, *argv] for what, argv in logged(log)]
 
 
 def _kinds(events: list[list[str]]) -> list[str]:
@@ -335,29 +335,20 @@ def _audited_args(
     """restore's output and its events (_audited's), the imports of the comparison and
     of the Facts model among them."""
     log = target.parent / "audit.log"
-    proc = subprocess.run(
-        [sys.executable, "-c", AUDITED.replace('"envlock.lock.model",', '"envlock.verify", "envlock.facts.model",'),
-         str(log), *args],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
-    )  # fmt: skip
+    watched = '"envlock.verify", "envlock.facts.model",'
+    hook = AUDITED.replace('"envlock.lock.model",', watched)
+    proc = python_run(["-c", hook, str(log), *args], env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout, [json.loads(ln) for ln in log.read_text().splitlines()]
+    return proc.stdout, logged(log)
 
 
 def _audited_cli(args: list[str], target: Path, env: dict[str, str]) -> tuple[str, list[str]]:
     """restore's stdout and its events (_audited's), the CLI's import among them."""
     log = target.parent / "audit.log"
     hook = AUDITED.replace('"envlock.lock.model",', '"envlock.cli",')
-    proc = subprocess.run(
-        [sys.executable, "-c", hook, str(log), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    proc = python_run(["-c", hook, str(log), *args], env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    events = [json.loads(ln) for ln in log.read_text().splitlines()]
+    events = logged(log)
     return proc.stdout, [argv[0] if what == "import" else _kinds([[what, *argv]])[0]
                          for what, argv in events]  # fmt: skip
 

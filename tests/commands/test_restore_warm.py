@@ -10,17 +10,47 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.commands.test_restore_probe import AUDITED, _six_lock
+from tests.commands.test_restore_probe import AUDITED, _six_lock, logged, python_run, run_envlock
 from tests.install.test_swap import tree
 
 pytestmark = [pytest.mark.venv, pytest.mark.slow]
 
 WATCHED = '"argparse", "envlock.lock.model", "envlock.verify",'
+
+
+def six_restore(tmp_path: Path, *more: str) -> tuple[Path, dict[str, str], Path, list[str]]:
+    """The six lock (_six_lock's), the environment, the DIR and the argv of `restore LOCK
+    --venv DIR --installer uv MORE`."""
+    lock, env = _six_lock(tmp_path)
+    target = tmp_path / "restored"
+    return (
+        lock,
+        env,
+        target,
+        ["restore", str(lock), "--venv", str(target), "--installer", "uv", *more],
+    )
+
+
+def bare_restores(
+    tmp_path: Path, hook: str
+) -> Iterator[tuple[subprocess.CompletedProcess[str], list[str]]]:
+    """Three restores of the six lock as the console script runs them (plan; verify,
+    stored; replayed), under -S with site-packages on the path and `hook` (BARE or one
+    like it) writing each import to a log: each run's process, exit 0, and the log."""
+    import sysconfig
+
+    _, env, _, args = six_restore(tmp_path)
+    log = tmp_path / "imports.log"
+    purelib = sysconfig.get_paths()["purelib"]
+    for _ in range(3):
+        proc = python_run(["-S", "-c", hook, str(log), purelib, *args], env)
+        assert proc.returncode == 0, proc.stderr
+        yield proc, log.read_text().splitlines()
 
 
 def _run(
@@ -30,15 +60,8 @@ def _run(
     imported of the CLI, the lock's model and verify, with "uv" for each uv started."""
     log = target.parent / "audit.log"
     hook = AUDITED.replace('"envlock.lock.model",', WATCHED)
-    proc = subprocess.run(
-        [sys.executable, "-c", hook, str(log), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    events = [json.loads(ln) for ln in log.read_text().splitlines()]
+    proc = python_run(["-c", hook, str(log), *args], env)
+    events = logged(log)
     return proc, [argv[0] for what, argv in events if what not in ("open", "mkdir")]
 
 
@@ -51,9 +74,7 @@ def _stderr(proc: subprocess.CompletedProcess[str]) -> list[str]:
 def test_a_plain_repeat_restore_replays_the_full_paths_output_without_the_cli(
     tmp_path: Path,
 ) -> None:
-    lock, env = _six_lock(tmp_path)
-    target = tmp_path / "restored"
-    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    _, env, target, args = six_restore(tmp_path)
     runs = [_run(args, target, env) for _ in range(3)]  # plan; verify, stored; replayed
     uncached, _ = _run([*args, "--no-cache"], target, env)
     assert [p.returncode for p, _ in runs] == [0, 0, 0] and uncached.returncode == 0
@@ -86,9 +107,7 @@ def test_a_repeat_restore_starts_uv_before_it_imports_typing(tmp_path: Path, mod
     through the console script's cli.entry(), under -S with site-packages on the path but
     no .pth file run: a user's venv imports no typing at start, where this machine's site
     .pth files do."""
-    lock, env = _six_lock(tmp_path)
-    target = tmp_path / "restored"
-    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    _, env, _, args = six_restore(tmp_path)
     hook = AUDITED.replace('"envlock.lock.model",', f'"{module}", "envlock.lock.model",').replace(
         'runpy.run_module("envlock", run_name="__main__", alter_sys=True)',
         'import sysconfig\nsys.path.append(sysconfig.get_paths()["purelib"])\n'
@@ -96,16 +115,9 @@ def test_a_repeat_restore_starts_uv_before_it_imports_typing(tmp_path: Path, mod
     )
     log = tmp_path / "audit.log"
     for run in range(3):  # plan; verify, stored; replayed
-        proc = subprocess.run(
-            [sys.executable, "-S", "-c", hook, str(log), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-            check=False,
-        )
+        proc = python_run(["-S", "-c", hook, str(log), *args], env)
         assert proc.returncode == 0, proc.stderr
-        seen = [argv[0] for what, argv in map(json.loads, log.read_text().splitlines())]
+        seen = [argv[0] for what, argv in logged(log)]
         if run:  # the install started ahead, before the CLI
             assert "uv" in seen, seen
             assert module not in seen[: seen.index("uv")], seen
@@ -139,34 +151,19 @@ def test_a_repeat_restore_imports_nothing_before_uv_but_envlocks_own(tmp_path: P
     """install/quick.py: from the console script's start to uv's, no module but
     envlock's own and what any Python start loads (no json, pickle, pathlib, tempfile,
     shutil, threading, contextlib, hashlib: issue 23's restore row)."""
-    import sysconfig
-
-    lock, env = _six_lock(tmp_path)
-    target = tmp_path / "restored"
-    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
-    log = tmp_path / "imports.log"
-    purelib = sysconfig.get_paths()["purelib"]
-    for run in range(3):  # plan; verify, stored; replayed
-        proc = subprocess.run(
-            [sys.executable, "-S", "-c", BARE, str(log), purelib, *args],
-            capture_output=True, text=True, env=env, timeout=600, check=False,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        seen = log.read_text().splitlines()
-        if run:
-            assert "uv" in seen, seen
-            before = {m for m in seen[: seen.index("uv")] if not m.startswith("envlock")}
-            assert before <= STARTED, sorted(before - STARTED)
-    assert proc.stdout.startswith("PASS")
+    runs = list(bare_restores(tmp_path, BARE))  # plan; verify, stored; replayed
+    for _, seen in runs[1:]:
+        assert "uv" in seen, seen
+        before = {m for m in seen[: seen.index("uv")] if not m.startswith("envlock")}
+        assert before <= STARTED, sorted(before - STARTED)
+    assert runs[-1][0].stdout.startswith("PASS")
 
 
 @pytest.mark.parametrize("change", ["environment", "strict", "lock", "venv's files"])
 def test_any_key_change_verifies_again_with_a_cold_verifys_verdict(
     tmp_path: Path, change: str
 ) -> None:
-    lock, env = _six_lock(tmp_path)
-    target = tmp_path / "restored"
-    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv", "--format", "json"]
+    lock, env, target, args = six_restore(tmp_path, "--format", "json")
     for _ in range(3):
         proc, seen = _run(args, target, env)
     assert "envlock.verify" not in seen  # replayed
@@ -187,11 +184,8 @@ def test_any_key_change_verifies_again_with_a_cold_verifys_verdict(
     # settings: the report cache's Report; else compared again
     assert ("envlock.verify" in seen) == (change != "environment"), seen
     python = str(target / "bin" / "python")
-    cold = subprocess.run(
-        [sys.executable, "-m", "envlock", "verify", str(lock), "--python", python,
-         "--scope", "software", "--no-cache", "--format", "json"],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
+    options = ("--scope", "software", "--no-cache", "--format", "json")
+    cold = run_envlock(["verify", str(lock), "--python", python, *options], env)
     assert json.loads(proc.stdout)["findings"] == json.loads(cold.stdout)["findings"]
     assert (
         json.loads(proc.stdout)["details"]["passed"] == json.loads(cold.stdout)["details"]["passed"]
@@ -201,9 +195,7 @@ def test_any_key_change_verifies_again_with_a_cold_verifys_verdict(
 def test_a_failed_install_on_the_fast_path_leaves_dir_as_it_was_in_one_line(
     tmp_path: Path,
 ) -> None:
-    lock, env = _six_lock(tmp_path)
-    target = tmp_path / "restored"
-    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
+    _, env, target, args = six_restore(tmp_path)
     for _ in range(3):
         proc, seen = _run(args, target, env)
     assert proc.returncode == 0 and "envlock.verify" not in seen

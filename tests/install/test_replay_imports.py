@@ -15,14 +15,11 @@ lock, real uv, real venvs."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.commands.test_restore_probe import _six_lock
-from tests.commands.test_restore_warm import BARE
+from tests.commands.test_restore_warm import BARE, bare_restores
 
 pytestmark = [pytest.mark.venv, pytest.mark.slow]
 
@@ -36,21 +33,8 @@ HOOK = BARE.replace(_LOGGED, _LOGGED + "; log.flush()")
 def _replayed_imports(tmp_path: Path) -> list[str]:
     """The modules a replayed restore imported after the console script's `import re`,
     in order ("uv" where uv started); the run before it verified and stored the output."""
-    import sysconfig
-
-    lock, env = _six_lock(tmp_path)
-    target = tmp_path / "restored"
-    args = ["restore", str(lock), "--venv", str(target), "--installer", "uv"]
-    log = tmp_path / "imports.log"
-    purelib = sysconfig.get_paths()["purelib"]
-    for _ in range(3):  # plan; verify, stored; replayed
-        proc = subprocess.run(
-            [sys.executable, "-S", "-c", HOOK, str(log), purelib, *args],
-            capture_output=True, text=True, env=env, timeout=600, check=False,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
+    *_, (proc, seen) = bare_restores(tmp_path, HOOK)  # plan; verify, stored; replayed
     assert proc.stdout.startswith("PASS")
-    seen = log.read_text().splitlines()
     assert "uv" in seen and "argparse" not in seen, seen  # replayed: no CLI
     return seen
 
