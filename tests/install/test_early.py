@@ -4,7 +4,6 @@ is the venv that command builds; a failure is one line."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from envlock.errors import RestoreError
 from envlock.install.early import venv_here, venv_step
+from tests.install.test_swap import tree
 
 
 def _argv(python: str, where: Path) -> tuple[str, ...]:
@@ -21,18 +21,7 @@ def _argv(python: str, where: Path) -> tuple[str, ...]:
 
 def _tree(root: Path) -> dict[str, str]:
     """Every entry under root: a link's target, a file's text with root's path as ROOT."""
-    out: dict[str, str] = {}
-    for here, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(here, name)
-            rel = str(path.relative_to(root))
-            if path.is_symlink():
-                out[rel] = "link:" + os.readlink(path)
-            elif path.is_dir():
-                out[rel] = "dir"
-            else:
-                out[rel] = path.read_text().replace(str(root), "ROOT")
-    return out
+    return tree(root, lambda path: path.read_text().replace(str(root), "ROOT"))
 
 
 def test_a_venv_built_here_is_the_one_python_m_venv_builds(tmp_path: Path) -> None:

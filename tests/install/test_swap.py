@@ -26,8 +26,9 @@ from envlock.install.swap import Swap, sweep
 from envlock.install.venvdir import entries, target
 
 
-def tree(root: Path) -> dict[str, str]:
-    """Everything under root, symlinks not followed: path -> kind and content."""
+def tree(root: Path, content: Callable[[Path], str] | None = None) -> dict[str, str]:
+    """Everything under root, symlinks not followed: path -> kind and content (a file's
+    sha256, or what `content` makes of it)."""
     out: dict[str, str] = {}
     if not os.path.lexists(root):
         return out
@@ -39,6 +40,8 @@ def tree(root: Path) -> dict[str, str]:
                 out[rel] = "link:" + os.readlink(path)
             elif path.is_dir():
                 out[rel] = "dir"
+            elif content is not None:
+                out[rel] = content(path)
             else:
                 out[rel] = "file:" + hashlib.sha256(path.read_bytes()).hexdigest()
     return out
