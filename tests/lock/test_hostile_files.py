@@ -86,39 +86,27 @@ def test_an_undecodable_environment_variable_is_locked_escaped(tmp_path: Path) -
     lock = tmp_path / "envlock.lock.toml"
     env = {os.fsencode(k): os.fsencode(v) for k, v in clean_env().items()}
     env[b"CUDA_X"] = b"a\xffb"
-    cmd = [sys.executable, "-m", "envlock"]
     common = ["--no-torch-live"]
-    made = subprocess.run(
-        [*cmd, "lock", *common, "-o", str(lock)],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=120,
-    )
+
+    def envlock(*args: str) -> subprocess.CompletedProcess[str]:
+        """`python -m envlock ARGS` under `env` as it is at the call."""
+        return subprocess.run(
+            [sys.executable, "-m", "envlock", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
+            timeout=120,
+        )
+
+    made = envlock("lock", *common, "-o", str(lock))
     assert made.returncode == 0, made.stderr
     assert 'CUDA_X = "a\\\\udcffb"' in lock.read_text()
-    same = subprocess.run(
-        [*cmd, "verify", str(lock), *common, "--scope", "software"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=120,
-    )
+    same = envlock("verify", str(lock), *common, "--scope", "software")
     assert same.returncode == 0, same.stdout
     del env[b"CUDA_X"]
-    gone = subprocess.run(
-        [*cmd, "verify", str(lock), *common, "--scope", "software", "--format", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=120,
-    )
+    gone = envlock("verify", str(lock), *common, "--scope", "software", "--format", "json")
     assert gone.returncode == 1 and "env.CUDA_X" in gone.stdout
 
 
