@@ -12,15 +12,23 @@ suite's CPU bound per example (tests/fuzz/cpubound.py, applied by tests/fuzz/con
 tail, tests/fuzz/test_pasted_adversarial.py): each reader within `BOUND_S` of CPU, a run past
 the hard stop ended by an assertion. tests/fuzz/test_pastes.py shows both bounds fail a
 quadratic reader.
+
+`ReaderFuzz` is a reader's fuzz file declared: its readers, real lines, mangling pieces and
+invariants; its methods build the four tests every such file holds (real lines in any order,
+mangled lines, any text, long adversarial lines), which the file binds to its own test names
+(test_fuzz_prose.py is the model).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from hypothesis import settings
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envlock.checks import run_checks
@@ -145,3 +153,87 @@ def _name(reader: Reader) -> str:
     if isinstance(reader, functools.partial):
         return f"{_name(reader.func)}{reader.args!r}"
     return getattr(reader, "__name__", repr(reader))
+
+
+Test = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class ReaderFuzz:
+    """One paste reader's fuzz file: the readers (each held to the CPU bound on the adversarial
+    lines and, unless `holds` says otherwise, run on every drawn text), the real lines their
+    texts are composed of, the pieces that mangle them and the reader's own invariants."""
+
+    readers: tuple[Reader, ...]
+    lines: Sequence[str]
+    pieces: st.SearchStrategy[str]
+    # how many real lines a composition holds at the most; how far into a line a cut goes
+    most: int = 30
+    reach: int = 200
+    # the readers' invariants on any drawn text (they run the readers themselves)
+    holds: Callable[[str], None] | None = None
+    # invariants on the Facts a composition of real lines is read to, and that text
+    holds_facts: Callable[[Facts, str], None] | None = None
+
+    def read(self, text: str) -> None:
+        """The text through the readers, held to their invariants."""
+        if self.holds is not None:
+            self.holds(text)
+            return
+        for reader in self.readers:
+            reader(text)
+
+    def real_lines_test(self) -> Test:
+        """Real lines in any order: the readers' invariants, then read as a report
+        (`read_or_refuse`) with the Facts held to `holds_facts`."""
+
+        def test(lines: list[str]) -> None:
+            text = "\n".join(lines)
+            self.read(text)
+            facts = read_or_refuse(text)
+            if facts is not None and self.holds_facts is not None:
+                self.holds_facts(facts, text)
+
+        return self._given(test, "real_lines", lines=real_lines(self.lines, self.most))
+
+    def mangled_lines_test(self) -> Test:
+        """Up to MANGLED_LINES real lines with pieces put in: the readers' invariants, then
+        `checked`."""
+
+        def test(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
+            text = mangle(lines, cuts)
+            self.read(text)
+            checked(text)
+
+        lines = real_lines(self.lines, MANGLED_LINES)
+        return self._given(test, "mangled", lines=lines, cuts=cut_list(self.pieces, self.reach))
+
+    def any_text_test(self) -> Test:
+        """Any text (ANY_TEXT): the readers' invariants, then `checked`."""
+
+        def test(text: str) -> None:
+            self.read(text)
+            checked(text)
+
+        return self._given(test, "any_text", text=ANY_TEXT)
+
+    def adversarial_test(
+        self, cases: Sequence[Case], line: Callable[[Case], str] | None = None
+    ) -> Test:
+        """Each case's 1 MB line (or what `line` makes of the case) read by every reader within
+        the CPU bound (`assert_in_bound`)."""
+        text_of = line or adversarial_line
+
+        @pytest.mark.parametrize("case", cases, ids=lambda c: repr(c[1])[:24])
+        def test_a_long_adversarial_line_stays_in_bound(case: Case) -> None:
+            assert_in_bound(self.readers, text_of(case), repr(case))
+
+        return test_a_long_adversarial_line_stays_in_bound
+
+    def _given(self, test: Test, kind: str, **strategies: st.SearchStrategy[object]) -> Test:
+        # Hypothesis keys its example database (and its derandomized seed) on a test's source,
+        # the same for every file's test of one kind: the file's lines tell them apart
+        digest = hashlib.sha256("\n".join([kind, *self.lines]).encode()).digest()
+        test._hypothesis_internal_add_digest = digest  # type: ignore[attr-defined]
+        test.__name__ = test.__qualname__ = f"test_{kind}"
+        return PASTE(given(**strategies)(test))  # type: ignore[no-any-return]

@@ -8,25 +8,12 @@ adversarial 1 MB lines built from the patterns' fragments finish within the boun
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from envlock.pasted.cppext import read_cpp_extension
 from envlock.pasted.log_prefix import undo_log_prefix
 from tests.conftest import FIXTURES
-from tests.fuzz.pastes import (
-    ANY_TEXT,
-    MANGLED_LINES,
-    PASTE,
-    adversarial_line,
-    assert_in_bound,
-    checked,
-    cut_list,
-    lines_of,
-    mangle,
-    read_or_refuse,
-    real_lines,
-)
+from tests.fuzz.pastes import ReaderFuzz, lines_of
 from tests.pasted.test_cppext import (
     COLOSSAL_TABLE,
     MINOR_WARNING,
@@ -52,32 +39,15 @@ PIECES = st.sampled_from(
 )
 
 
-@PASTE
-@given(lines=real_lines(LINES, 30))
-def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    read_or_refuse("\n".join(lines))
+def _logged(line: str) -> list[str]:
+    return undo_log_prefix([line, line, line])
 
 
-@PASTE
-@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 120))
-def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = mangle(lines, cuts)
+def _holds(text: str) -> None:
     reading = read_cpp_extension(text)
     if reading is not None:
         assert all(value in text for value in reading.fields.values())
     assert len(undo_log_prefix(text.splitlines())) == len(text.splitlines())
-    checked(text)
-
-
-@PASTE
-@given(text=ANY_TEXT)
-def test_random_text_never_raises(text: str) -> None:
-    read_cpp_extension(text)
-    undo_log_prefix(text.splitlines())
-
-
-def _logged(line: str) -> list[str]:
-    return undo_log_prefix([line, line, line])
 
 
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
@@ -92,7 +62,8 @@ ADVERSARIAL = [
     ("2021-03-01 12:00:00", ",1", " - "),
 ]
 
-
-@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
-def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    assert_in_bound((read_cpp_extension, _logged), adversarial_line(case), repr(case))
+FUZZ = ReaderFuzz((read_cpp_extension, _logged), LINES, PIECES, reach=120, holds=_holds)
+test_real_lines_in_any_order_read_or_refuse = FUZZ.real_lines_test()
+test_mangled_lines_never_raise = FUZZ.mangled_lines_test()
+test_random_text_never_raises = FUZZ.any_text_test()
+test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL)

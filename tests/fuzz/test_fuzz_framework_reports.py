@@ -57,24 +57,9 @@ PIECES = st.sampled_from(
 )
 
 
-@pastes.PASTE
-@given(lines=pastes.real_lines(LINES, 30))
-def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    pastes.read_or_refuse("\n".join(lines))
-
-
-@pastes.PASTE
-@given(lines=pastes.real_lines(LINES, pastes.MANGLED_LINES), cuts=pastes.cut_list(PIECES, 200))
-def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = pastes.mangle(lines, cuts)
+def _holds(text: str) -> None:
     for reader in READERS:
         reader(text)
-    pastes.checked(text)
-
-
-@pastes.PASTE
-@given(text=pastes.ANY_TEXT)
-def test_random_text_never_raises(text: str) -> None:
     read_tools(text)
 
 
@@ -120,9 +105,15 @@ ADVERSARIAL = [
 ]
 
 
-@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
-def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
+def _line(case: pastes.Case) -> str:
     line = pastes.adversarial_line(case)
     if case[2].startswith("]"):  # the nesting closed: deeper than json's recursion limit
         line += "]" * line.count("[") + "}"
-    pastes.assert_in_bound(READERS, line, repr(case))
+    return line
+
+
+FUZZ = pastes.ReaderFuzz(READERS, LINES, PIECES, holds=_holds)
+test_real_lines_in_any_order_read_or_refuse = FUZZ.real_lines_test()
+test_mangled_lines_never_raise = FUZZ.mangled_lines_test()
+test_random_text_never_raises = FUZZ.any_text_test()
+test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL, _line)

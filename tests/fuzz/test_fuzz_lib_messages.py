@@ -8,9 +8,9 @@ finish within the bound (tests/fuzz/pastes.py's harness, CPU-bounded per example
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
+from envlock.facts import Facts
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.repl import read_repl
 from tests.fuzz import pastes
@@ -59,37 +59,11 @@ PIECES = st.sampled_from(
 )
 
 
-@pastes.PASTE
-@given(lines=pastes.real_lines(LINES, 30))
-def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    text = "\n".join(lines)
-    facts = pastes.read_or_refuse(text)
-    if facts is None:
-        return
+def _capability_printed(facts: Facts, text: str) -> None:
     for gpu in facts.driver.gpus or []:
         if gpu.compute_capability is not None and gpu.name in text:
             major, minor = gpu.compute_capability.split(".")
             assert f"major={major}, minor={minor}" in text or "capability" in text
-
-
-@pastes.PASTE
-@given(
-    lines=pastes.real_lines(LINES, pastes.MANGLED_LINES),
-    cuts=pastes.cut_list(PIECES, 200),
-)
-def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = pastes.mangle(lines, cuts)
-    read_repl(text)
-    read_lib_messages(text)
-    pastes.checked(text)
-
-
-@pastes.PASTE
-@given(text=pastes.ANY_TEXT)
-def test_random_text_never_raises(text: str) -> None:
-    read_repl(text)
-    read_lib_messages(text)
-    pastes.checked(text)
 
 
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
@@ -104,9 +78,10 @@ ADVERSARIAL = [
     ("", "Your setup doesn't support bf16", "/x"),
 ]
 
-
-@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
-def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    pastes.assert_in_bound(
-        (read_repl, read_lib_messages), pastes.adversarial_line(case), repr(case)
-    )
+FUZZ = pastes.ReaderFuzz(
+    (read_repl, read_lib_messages), LINES, PIECES, holds_facts=_capability_printed
+)
+test_real_lines_in_any_order_read_or_refuse = FUZZ.real_lines_test()
+test_mangled_lines_never_raise = FUZZ.mangled_lines_test()
+test_random_text_never_raises = FUZZ.any_text_test()
+test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL)

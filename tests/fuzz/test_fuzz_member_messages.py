@@ -8,9 +8,9 @@ lines built from their patterns' fragments finish within the bound."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
+from envlock.facts import Facts
 from envlock.pasted.dispatcher import members_without_cuda, read_dispatcher
 from envlock.pasted.dscheck import read_ds_check
 from envlock.pasted.dsreport import read_ds_report
@@ -37,34 +37,11 @@ PIECES = st.sampled_from(
 )
 
 
-@pastes.PASTE
-@given(lines=pastes.real_lines(LINES, 20))
-def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    text = "\n".join(lines)
-    facts = pastes.read_or_refuse(text)
-    if facts is None:
-        return
+def _holds_facts(facts: Facts, text: str) -> None:
     for member in members_without_cuda(list(facts.meta.notes)):
         assert f"Could not run '{member}::" in text
     for ext in facts.extensions.items:
         assert ext.built_for_torch is None or ext.built_for_torch in text
-
-
-@pastes.PASTE
-@given(lines=pastes.real_lines(LINES, pastes.MANGLED_LINES), cuts=pastes.cut_list(PIECES, 400))
-def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = pastes.mangle(lines, cuts)
-    for read in READERS:
-        read(text)
-    pastes.checked(text)
-
-
-@pastes.PASTE
-@given(text=pastes.ANY_TEXT)
-def test_any_text_never_raises(text: str) -> None:
-    for read in READERS:
-        read(text)
-    pastes.checked(text)
 
 
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
@@ -88,9 +65,13 @@ ADVERSARIAL = [
 ]
 
 
-@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
-def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    line = pastes.adversarial_line(case)
+def _line(case: pastes.Case) -> str:
     # the report heading ds_report's reader needs, and a refusal the dispatcher's needs
-    text = "DeepSpeed general environment info:\nCould not run '\n" + line
-    pastes.assert_in_bound(READERS, text, repr(case))
+    return "DeepSpeed general environment info:\nCould not run '\n" + pastes.adversarial_line(case)
+
+
+FUZZ = pastes.ReaderFuzz(READERS, LINES, PIECES, most=20, reach=400, holds_facts=_holds_facts)
+test_real_lines_in_any_order_read_or_refuse = FUZZ.real_lines_test()
+test_mangled_lines_never_raise = FUZZ.mangled_lines_test()
+test_any_text_never_raises = FUZZ.any_text_test()
+test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL, _line)

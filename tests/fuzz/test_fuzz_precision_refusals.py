@@ -7,7 +7,6 @@ within the bound (tests/fuzz/pastes.py's harness, CPU-bounded per example)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from envlock.pasted.precmsg import read_precision_refusals
@@ -66,32 +65,6 @@ def _holds(text: str) -> None:
     assert reading.notes
 
 
-@pastes.PASTE
-@given(lines=pastes.real_lines(LINES, 30))
-def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    text = "\n".join(lines)
-    _holds(text)
-    pastes.read_or_refuse(text)
-
-
-@pastes.PASTE
-@given(
-    lines=pastes.real_lines(LINES, pastes.MANGLED_LINES),
-    cuts=pastes.cut_list(PIECES, 200),
-)
-def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = pastes.mangle(lines, cuts)
-    _holds(text)
-    pastes.checked(text)
-
-
-@pastes.PASTE
-@given(text=pastes.ANY_TEXT)
-def test_random_text_never_raises(text: str) -> None:
-    _holds(text)
-    pastes.checked(text)
-
-
 _VLLM = "Bfloat16 is only supported on GPUs with compute capability of at least 8.0"
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
 ADVERSARIAL = [
@@ -108,7 +81,8 @@ ADVERSARIAL = [
     ("Your setup doesn't support bf16/gpu ", "v100 . ", "x"),
 ]
 
-
-@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
-def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    pastes.assert_in_bound((read_precision_refusals,), pastes.adversarial_line(case), repr(case))
+FUZZ = pastes.ReaderFuzz((read_precision_refusals,), LINES, PIECES, holds=_holds)
+test_real_lines_in_any_order_read_or_refuse = FUZZ.real_lines_test()
+test_mangled_lines_never_raise = FUZZ.mangled_lines_test()
+test_random_text_never_raises = FUZZ.any_text_test()
+test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL)

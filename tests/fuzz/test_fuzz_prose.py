@@ -8,7 +8,6 @@ CPU-bounded per example)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from envlock.matrix import load_matrix
@@ -80,32 +79,6 @@ def _holds(text: str) -> None:
     assert reading.notes
 
 
-@pastes.PASTE
-@given(lines=pastes.real_lines(LINES, 30))
-def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    text = "\n".join(lines)
-    _holds(text)
-    pastes.read_or_refuse(text)
-
-
-@pastes.PASTE
-@given(
-    lines=pastes.real_lines(LINES, pastes.MANGLED_LINES),
-    cuts=pastes.cut_list(PIECES, 200),
-)
-def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = pastes.mangle(lines, cuts)
-    _holds(text)
-    pastes.checked(text)
-
-
-@pastes.PASTE
-@given(text=pastes.ANY_TEXT)
-def test_random_text_never_raises(text: str) -> None:
-    _holds(text)
-    pastes.checked(text)
-
-
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
 ADVERSARIAL = [
     ("", "torch ", "x"),
@@ -123,7 +96,8 @@ ADVERSARIAL = [
     ("torch is installed using ", "'pip install torch==2.0.0+cpu' ", "x"),
 ]
 
-
-@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
-def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    pastes.assert_in_bound((read_prose,), pastes.adversarial_line(case), repr(case))
+FUZZ = pastes.ReaderFuzz((read_prose,), LINES, PIECES, holds=_holds)
+test_real_lines_in_any_order_read_or_refuse = FUZZ.real_lines_test()
+test_mangled_lines_never_raise = FUZZ.mangled_lines_test()
+test_random_text_never_raises = FUZZ.any_text_test()
+test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL)

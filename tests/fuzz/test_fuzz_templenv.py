@@ -7,23 +7,10 @@ CPU-bounded per example by tests/fuzz/cpubound.py)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from envlock.pasted.templenv import read_template
-from tests.fuzz.pastes import (
-    ANY_TEXT,
-    MANGLED_LINES,
-    PASTE,
-    adversarial_line,
-    assert_in_bound,
-    checked,
-    cut_list,
-    lines_of,
-    mangle,
-    read_or_refuse,
-    real_lines,
-)
+from tests.fuzz.pastes import ReaderFuzz, lines_of
 from tests.pasted.test_templenv import (
     FAIRSEQ_2769,
     FAIRSEQ_4234,
@@ -70,27 +57,11 @@ PIECES = st.sampled_from(
 )
 
 
-@PASTE
-@given(lines=real_lines(LINES, 30))
-def test_real_lines_in_any_order_read_or_refuse(lines: list[str]) -> None:
-    read_or_refuse("\n".join(lines))
-
-
-@PASTE
-@given(lines=real_lines(LINES, MANGLED_LINES), cuts=cut_list(PIECES, 120))
-def test_mangled_lines_never_raise(lines: list[str], cuts: list[tuple[int, int, str]]) -> None:
-    text = mangle(lines, cuts)
+def _holds(text: str) -> None:
     reading = read_template(text)
     if reading is not None:
         version = reading.fields.get("PyTorch version")
         assert version is None or version in text
-    checked(text)
-
-
-@PASTE
-@given(text=ANY_TEXT)
-def test_random_text_never_raises(text: str) -> None:
-    read_template(text)
 
 
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
@@ -108,7 +79,8 @@ ADVERSARIAL = [
     ("#- PyTorch Version (e.g., 1.10):", " #-", "1"),
 ]
 
-
-@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: repr(c[1])[:24])
-def test_a_long_adversarial_line_stays_in_bound(case: tuple[str, str, str]) -> None:
-    assert_in_bound((read_template,), adversarial_line(case), repr(case))
+FUZZ = ReaderFuzz((read_template,), LINES, PIECES, reach=120, holds=_holds)
+test_real_lines_in_any_order_read_or_refuse = FUZZ.real_lines_test()
+test_mangled_lines_never_raise = FUZZ.mangled_lines_test()
+test_random_text_never_raises = FUZZ.any_text_test()
+test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL)
