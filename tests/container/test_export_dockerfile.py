@@ -40,6 +40,21 @@ def _pip(*args: str, cwd: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def _build(
+    ctx: Path, tag: str, *options: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`docker build --force-rm --network none OPTIONS` of `ctx`, tagged `tag` and labelled
+    with this run's labels."""
+    return subprocess.run(
+        [*BUILD, *options, *RUN_LABELS, "-t", tag, str(ctx)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=docker_env(),
+    )
+
+
 @pytest.mark.slow
 def test_exported_dockerfile_builds_without_network_and_verifies(
     images: None, tmp_path: Path
@@ -84,14 +99,7 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
 
     tag = f"envlock-test/restore-13:{uuid.uuid4().hex[:12]}"
     try:
-        build = subprocess.run(
-            [*BUILD, "-q", *RUN_LABELS, "-t", tag, str(ctx)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            env=docker_env(),
-        )
+        build = _build(ctx, tag, "-q")
         assert build.returncode == 0, build.stderr[-3000:]
         verify = run_envlock(
             ["verify", str(lock), "--image", tag, "--scope", "software", "--no-determinism"]
@@ -100,14 +108,7 @@ def test_exported_dockerfile_builds_without_network_and_verifies(
         # the build fails when the result drifts: a lock the image cannot satisfy
         drifted = ctx / "envlock.lock.toml"
         drifted.write_text(lock.read_text().replace('six = "1.17.0"', 'six = "1.16.0"'))
-        bad = subprocess.run(
-            [*BUILD, *RUN_LABELS, "-t", tag + "-bad", str(ctx)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            env=docker_env(),
-        )
+        bad = _build(ctx, tag + "-bad")
         assert bad.returncode != 0
         assert "packages.six" in bad.stdout + bad.stderr
         # the failed step's container is not left on the daemon (each run left one)
@@ -145,14 +146,7 @@ def test_the_engine_sets_each_locked_variable_exactly_whatever_it_holds(
     (tmp_path / "Dockerfile").write_text(text.split("\nRUN ", 1)[0] + "\n")
     tag = f"envlock-test/env-quoting:{uuid.uuid4().hex[:12]}"
     try:
-        build = subprocess.run(
-            [*BUILD, "-q", *RUN_LABELS, "-t", tag, str(tmp_path)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-            env=docker_env(),
-        )
+        build = _build(tmp_path, tag, "-q", timeout=300)
         assert build.returncode == 0, build.stderr[-3000:]
         env = json.loads(docker("image", "inspect", "--format", "{{json .Config.Env}}", tag))
         got = dict(e.split("=", 1) for e in env)
