@@ -28,6 +28,7 @@ import re
 
 from envlock.checks.pypidefault import WINDOWS_TAGGED_FROM
 from envlock.matrix import Version
+from envlock.pasted.pipshow import Shown, pypi_cuda, read_show
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 # "Requirement already satisfied: {req} in {location} [(from {parent})] ({version})"
@@ -62,10 +63,41 @@ def read_pip_output(text: str) -> ToolReading | None:
                     versions[nv.group(1).lower()] = (nv.group(2), None)
         elif "Looking in" in line and (m := _INDEXES.match(line.rstrip())):
             indexes += [i.group(1) for i in _PYTORCH_INDEX.finditer(m.group(1))]
+    installed = "torch" in versions  # pip's install lines stated it (they come first)
+    shown = _shown(text, versions)
     torch, where = versions.get("torch", ("", None))
     if not re.fullmatch(TORCH_VERSION, torch):
         return None
-    return _reading(torch, where, versions, indexes)
+    out = _reading(torch, where, versions, indexes)
+    if not installed:
+        _shown_build(torch, shown["torch"], out)
+    return out
+
+
+def _shown_build(torch: str, block: Shown, out: ToolReading) -> None:
+    """What `pip show torch` says of the build: its local tag; the CUDA of PyPI's default
+    variant where Requires names that CUDA major's NVIDIA runtime wheels; PyPI's Windows CPU
+    wheel (_reading). An untagged version that says none is the distribution's version alone
+    (a conda build, a source build: torch.__version__ may carry more), a package as a pip
+    list's is (envlock/pasted/pip_torch.py), not torch's own version."""
+    cuda = pypi_cuda(torch, block.requires)
+    if cuda is not None:
+        out.put("CUDA used to build PyTorch", cuda)
+        out.notes.append(
+            f"pip show torch: {torch} requires NVIDIA's CUDA {cuda.split('.')[0]} runtime wheels"
+            f" (PyPI's Linux wheel, the CUDA {cuda} build)"
+        )
+    if "+" not in torch and "CUDA used to build PyTorch" not in out.fields:
+        del out.fields["PyTorch version"]
+        out.packages["torch"] = torch
+
+
+def _shown(text: str, versions: dict[str, tuple[str, str | None]]) -> dict[str, Shown]:
+    """`pip show`'s blocks; their versions added to what pip's install lines stated."""
+    shown = read_show(text) if "Name:" in text else {}
+    for name, block in shown.items():
+        versions.setdefault(name, (block.version, block.location))
+    return shown
 
 
 def _reading(
@@ -73,6 +105,10 @@ def _reading(
 ) -> ToolReading:
     out = ToolReading()
     out.put("PyTorch version", torch)
+    rocm = re.search(r"\+rocm(\d+\.\d+)", torch)
+    if rocm:  # ROCm's wheel: its HIP version is in the local tag (as check_env reads it)
+        out.put("ROCM used to build PyTorch", rocm.group(1))
+        out.put("CUDA used to build PyTorch", "N/A")
     windows = where is not None and _WINDOWS_PATH.match(where) is not None
     if windows:
         out.put("OS", "Microsoft Windows")
@@ -83,9 +119,7 @@ def _reading(
             "Windows: PyPI's wheel, a CPU build"
         )
     out.packages.update({n: versions[n][0] for n in _FAMILY if n in versions})
-    out.notes.append(
-        f"pip's own output ('Requirement already satisfied: torch in ... ({torch})'): read"
-    )
+    out.notes.append(f"pip's own output (its install lines or `pip show`: torch {torch}): read")
     if indexes:
         out.notes.append(f"pip was asked for PyTorch's {indexes[-1]} index")
     return out
