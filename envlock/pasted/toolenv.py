@@ -10,7 +10,8 @@ System Information), stable-diffusion-webui's footer, version check and Sysinfo
 (envlock/pasted/webui.py), DeepSpeed's ds_report (envlock/pasted/dsreport.py), Ultralytics'
 device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `yolo checks`'
 table (envlock/pasted/yolochecks.py), pip's own install output (envlock/pasted/pipout.py),
-`python -m bitsandbytes` (envlock/pasted/bnbdiag.py), a Python session's prints (envlock/pasted/repl.py)
+`python -m bitsandbytes` (envlock/pasted/bnbdiag.py), `pip show` (envlock/pasted/pipshow.py), OpenMMLab's
+collect_env printed as a dict repr (envlock/pasted/mmrepr.py), a Python session's prints (envlock/pasted/repl.py)
 and the refusals of torch and NVIDIA's containers that state a fact
 (envlock/pasted/libmessages.py), a number format (bf16, tf32) refused by vLLM, transformers,
 torch's autocast, xFormers, FlashAttention or Accelerate (envlock/pasted/precmsg.py),
@@ -42,6 +43,7 @@ from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.libmessages import read_lib_messages
+from envlock.pasted.mmrepr import read_mm_repr
 from envlock.pasted.nccl_log import read_nccl_log
 from envlock.pasted.pipout import read_pip_output
 from envlock.pasted.precmsg import read_precision_refusals
@@ -66,7 +68,8 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_yolo_checks,
     read_lightning,
     read_bnb_diagnostics,
-    read_pip_output,
+    read_pip_output,  # pip's install lines and `pip show`
+    read_mm_repr,  # OpenMMLab's collect_env printed as a dict/OrderedDict repr
     read_repl,  # a Python session's prints (torch's version and CUDA, the GPUs' properties)
     read_lib_messages,  # torch's and the NGC banner's own refusals
     read_precision_refusals,  # a number format refused by any library (after read_repl's GPUs)
