@@ -1,5 +1,6 @@
 """AUTOMATIC1111's stable-diffusion-webui (and Forge, its fork) as pasted into issue threads:
-the UI's footer, the launcher's version check and the Sysinfo dump (issue 21).
+the UI's footer, the launcher's version check, the Sysinfo dump and the model-management
+banner Forge shares with ComfyUI and Fooocus (issue 21).
 
 The footer (modules/ui.py versions_html, kept by Forge) is one line in the browser and one
 field a line when copied from the page's HTML:
@@ -27,6 +28,7 @@ import json
 import re
 from typing import Any
 
+from envlock.pasted.hfenv import gpu_name
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 _VERSION = TORCH_VERSION
@@ -37,6 +39,16 @@ _FIELD = re.compile(rf"(?<!py)(?<!Py)({_KEYS}):[ \t]*(\S{{1,60}}?)(?=(?:{_KEYS})
 _RUNNING = re.compile(rf"^[ \t]*You are running torch ({_VERSION})\.[ \t]*$")
 _TESTED = re.compile(rf"^[ \t]*The program is tested to work with torch {_VERSION}\.[ \t]*$")
 _PYTHON = re.compile(r"\d+\.\d+\.\d+")
+# ComfyUI's comfy/model_management.py (Forge's backend/memory_management.py, Fooocus'
+# ldm_patched/modules/model_management.py) logs at start-up "Total VRAM {:0.0f} MB, total RAM
+# {:0.0f} MB", "pytorch version: {}" (2024 on), "xformers version: {}", "Set vram state to:
+# NORMAL_VRAM" and "Device: {}" of get_torch_device_name(): for a CUDA device "cuda:0 <torch's
+# device name> : <allocator backend>" ("native", "cudaMallocAsync"; ROCm's devices are "cuda"
+# too, with AMD's names), else "cpu", "privateuseone" (DirectML), "xpu:0 <name>"; a line may
+# carry its log's time stamp ("[2024-11-06 23:40:40.835] ")
+_BANNER_LEAD = re.compile(r"[ \t]{0,8}(?:[-*+][ \t]{1,4})?(?:\[[^\]\n]{1,40}\][ \t]{1,4})?")
+_TOTAL = re.compile(r"Total VRAM \d{1,9} MB, total RAM \d{1,9} MB$")
+_DEVICE = re.compile(r"Device:[ \t]{1,4}cuda:(\d{1,2}) (.{1,100}?) : [\w.-]{1,40}$")
 # get_env_info()'s field -> the collect_env line it prints as (torch/utils/collect_env.py)
 # get_env_info() writes pip's freeze lines bare; pretty_str adds the "[pip3] " prefix
 _PIP = re.compile(r"(?:\[pip3?\] )?([\w.-]{1,80})==(\S{1,60})$")
@@ -59,8 +71,9 @@ _ENV_KEYS = {
 
 
 def read_webui(text: str) -> ToolReading | None:
-    """torch (and what else is sure) from a webui footer, version check or Sysinfo; None
-    without torch's version."""
+    """torch (and what else is sure) from a webui footer, version check or Sysinfo, and the
+    model-management banner; None without torch's version or the banner's CUDA device."""
+    banner = _banner(text) if "Total VRAM" in text else None
     out = ToolReading()
     if '"Torch env info"' in text:
         _sysinfo(text, out)
@@ -68,11 +81,50 @@ def read_webui(text: str) -> ToolReading | None:
         _footer(text, out)
         _version_check(text, out)
     if "PyTorch version" not in out.fields:
-        return None
+        return banner
     out.notes.append(
         "stable-diffusion-webui's footer, version check or Sysinfo (AUTOMATIC1111, Forge): read"
     )
+    if banner is not None:
+        out.merge(banner)
     return out
+
+
+def _banner(text: str) -> ToolReading | None:
+    """ComfyUI's model-management banner (Forge's and Fooocus' copies): the CUDA device torch
+    opened, by name; torch's and xFormers' versions where it prints them. None without its
+    'Total VRAM' line and a CUDA device line naming an NVIDIA GPU."""
+    out = ToolReading()
+    seen = False
+    for line in text.split("\n"):
+        head = _BANNER_LEAD.match(line)
+        rest = line[head.end() :].rstrip() if head else ""
+        if rest.startswith("Total VRAM "):
+            seen = seen or _TOTAL.match(rest) is not None
+        elif rest.startswith("Device:") and (m := _DEVICE.match(rest)):
+            name = gpu_name(m.group(2))
+            if name is not None:
+                out.gpus.setdefault(int(m.group(1)), name)
+        elif rest.startswith(("pytorch version:", "xformers version:")):
+            _banner_version(rest, out)
+    if not seen or not out.gpus:
+        return None
+    out.put("Is CUDA available", "True")  # torch opened the device and read its memory
+    out.notes.append(
+        "ComfyUI's model-management banner ('Total VRAM', 'Device: cuda:0 ...', as Forge and "
+        "Fooocus print it): a CUDA device torch opened"
+    )
+    return out
+
+
+def _banner_version(line: str, out: ToolReading) -> None:
+    key, _, value = line.partition(":")
+    value = value.strip()
+    if re.fullmatch(_VERSION, value):
+        if key == "pytorch version":
+            out.put("PyTorch version", value)
+        else:
+            out.packages.setdefault("xformers", value)
 
 
 def _footer(text: str, out: ToolReading) -> None:
