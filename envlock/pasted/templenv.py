@@ -26,10 +26,15 @@ asked for a checklist, and many repositories copied it. The wordings read, with 
   1.0)" without its colon (filled as "- PyTorch Version ('1.10.2+cu113')", "- PyTorch Version
   1.11"), " - How you installed fairseq (`pip`, source):" (fairseq's install, not torch's);
 - pytorch/TensorRT .github/ISSUE_TEMPLATE/bug-report.md: " - PyTorch Version (e.g. 1.0):",
-  " - How you installed PyTorch (`conda`, `pip`, `libtorch`, source):", " - CUDA version:".
+  " - How you installed PyTorch (`conda`, `pip`, `libtorch`, source):", " - CUDA version:";
+- THUDM's ChatGLM-6B and ChatGLM2-6B .github/ISSUE_TEMPLATE/bug_report.yaml (its Environment
+  field's value): "- OS:", "- Python:", "- Transformers:", "- PyTorch:", "- CUDA Support
+  (`python -c \"import torch; print(torch.cuda.is_available())\"`) :", the last its own line; an
+  answer left empty reads nothing, "Ture"/"Flase" (a hand's swapped letters) as True/False.
 
 A list is read only with one of the template's own lines in it (how torch was installed, the
-build command, the GPU models, CUDA/cuDNN, or the torch line's "(e.g." placeholder): Hugging
+build command, the GPU models, CUDA/cuDNN, the torch line's "(e.g." placeholder, or ChatGLM's
+CUDA Support line with its command): Hugging
 Face's "- Key: value" lists are envlock/pasted/hfenv.py's. Placeholder text left in ("(e.g.,
 1.0)", "N/A", "-", nothing) is no value. What the lines state, as collect_env's lines:
 
@@ -61,7 +66,8 @@ from dataclasses import dataclass, field
 from envlock.pasted.toolreading import TORCH_VERSION, ToolReading
 
 # a bullet (and a quote of it, and Lightning's "#-"): the template's lines are all list items
-_LINE = re.compile(r"^[ \t]{0,4}(?:>[ \t]?){0,2}[ \t]{0,4}#?[-*+\u2022][ \t]+(.*)$")
+# (two bullets: a list's lines bulleted again by the paste)
+_LINE = re.compile(r"^[ \t]{0,4}(?:>[ \t]?){0,2}[ \t]{0,4}#?(?:[-*+\u2022][ \t]+){1,2}(.*)$")
 _KEYS = {
     "pytorch version": "torch",
     "pytorch/torchvision version": "torch/vision",
@@ -78,18 +84,25 @@ _KEYS = {
     "driver version": "driver",
     "gpu driver version": "driver",
     "is cuda available": "available",
+    # ChatGLM's template (ChatGLM-6B, ChatGLM2-6B: .github/ISSUE_TEMPLATE/bug_report.yaml)
+    "pytorch": "torch",
+    "transformers": "transformers",
+    "cuda support": "available",
 }
 _KEY = re.compile(
     r"(?:\*\*)?(pytorch ?/ ?torchvision version|pytorch version|os|how you installed pytorch"
     r"(?: / torchvision)?|build command you used|python version|cuda/cudnn version|gpu models"
     r" and configuration|cuda used to build pytorch|cuda runtime version|(?:nvidia |gpu )?"
-    r"driver version|is cuda available)(?:\*\*)?(?![\w/])",
+    r"driver version|is cuda available|pytorch|transformers|cuda support)(?:\*\*)?"
+    r"(?![\w/])",
     re.IGNORECASE,
 )
 # the lines only the template has (a tool's "- Key: value" list has none of them)
 _TEMPLATE_ONLY = frozenset({"install", "build", "gpus", "cuda/cudnn", "torch/vision"})
 # a parenthesis or bracket after a key: the template's hint, unless it is the value itself
 _QUALIFIER = re.compile(r"[(\[]([^()\[\]\n]{0,80})[)\]]")
+# ChatGLM's "- CUDA Support (`python -c "import torch; print(torch.cuda.is_available())"`) :"
+_CODE_HINT = re.compile(r"\(`([^`\n]{0,120})`\)")
 _HINT = re.compile(r"e\.? ?g\b|\bif\b|`|conda|pip|source|gpu\?", re.IGNORECASE)
 _EG = re.compile(r"[ \t]*e\.?[ \t]?g\b", re.IGNORECASE)  # the template's "(e.g., 1.0)"
 _EMPTY = frozenset({"", "n/a", "na", "none", "-", "--", "?", "unknown", "null", "nan"})
@@ -149,7 +162,7 @@ def read_template(text: str) -> ToolReading | None:
     for key in ("gpus", "cuda/cudnn"):
         m = _DRIVER_IN.search(t.values.get(key, "").lower())
         out.put("Nvidia driver version", m.group(1) if m else None)
-    if not (out.fields or out.gpus):
+    if not (out.fields or out.gpus or out.packages):
         return None
     out.notes.append(_NOTE)
     return out
@@ -163,7 +176,12 @@ def _lines(text: str) -> _Template:
         if pair is None:
             continue
         key, value, hinted = pair
-        t.template = t.template or key in _TEMPLATE_ONLY or (key == "torch" and hinted == "e.g")
+        t.template = (
+            t.template
+            or key in _TEMPLATE_ONLY
+            or (key == "torch" and hinted == "e.g")
+            or (key == "available" and hinted == "code")
+        )
         if value and key not in t.values:
             t.values[key] = value
     return t
@@ -177,11 +195,13 @@ def _pair(item: str) -> tuple[str, str, str] | None:
         return None
     key = _KEYS[" ".join(m.group(1).lower().replace(" /", "/").replace("/ ", "/").split())]
     rest, inner = item[m.end() :].lstrip(), None
-    q = _QUALIFIER.match(rest)
+    q = _QUALIFIER.match(rest) or _CODE_HINT.match(rest)
     if q:
         inner, rest = q.group(1), rest[q.end() :].lstrip()
     inner_text = inner or ""
     hinted = "e.g" if _EG.match(inner_text) else "hint" if _HINT.search(inner_text) else ""
+    if key == "available" and "is_available()" in inner_text:
+        hinted = "code"  # ChatGLM's line: the command that prints the answer
     if rest[:1] in (":", "\uff1a"):
         return key, _clean(rest[1:]), hinted
     if not rest and inner is not None and not hinted:
@@ -300,11 +320,14 @@ def _system(values: dict[str, str], out: ToolReading) -> None:
     out.put(
         "Is CUDA available",
         "True"
-        if available in ("true", "yes")
+        if available in ("true", "yes", "ture")  # "Ture": a hand's swapped letters
         else "False"
-        if available in ("false", "no")
+        if available in ("false", "no", "flase")
         else None,
     )
+    transformers = values.get("transformers", "")
+    if re.fullmatch(r"v?\d+\.\d+(?:\.\d+)?(?:\.?dev\d*)?", transformers):
+        out.packages.setdefault("transformers", transformers.lstrip("v"))
 
 
 def _gpus(value: str, out: ToolReading) -> None:
