@@ -113,6 +113,9 @@ _NVML_HEADS = ("Can't", "Can\u2019t", "Can t", "Cant")
 # what Python's warnings module prints before the message on the same line:
 # ".../torch/cuda/__init__.py:215: UserWarning: NVIDIA GeForce RTX 5090 with ..."
 _WARNING_PREFIX = "Warning: "
+# a count a flattened log line left before the name ("... for Validation: 0 NVIDIA GeForce RTX
+# 3090 with CUDA capability sm_86": MONAILabel-1015); no GPU's name starts with a number alone
+_LEADING_COUNT = re.compile(r"^(?:\d+[ \t]+)+")
 # what may stand around a message as pasted: blanks, quote marks, a fence's backquotes
 _PASTE_MARKS = " \t`'\"*>"
 
@@ -283,7 +286,7 @@ def _capability_warning(line: str) -> tuple[str, str] | None:
             # and closed after a wrap is not the name's
             head = _after_prefix(line[:at])
             start = at - len(head) + name_start(head)
-            name = line[start:at].strip().lstrip("*_").lstrip()
+            name = _LEADING_COUNT.sub("", line[start:at].strip().lstrip("*_").lstrip())
             if not_this_machines(line, start, tail.end()):
                 return None
             cc = tail.group(1)

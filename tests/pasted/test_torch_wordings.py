@@ -162,3 +162,11 @@ TOLD = {
 def test_a_message_is_this_machines_unless_its_line_tells_otherwise(line: str, told: bool) -> None:
     at = line.index(MESSAGE)
     assert not_this_machines(line, at, at + len(MESSAGE)) is told
+
+
+def test_a_count_a_flattened_log_left_before_the_gpu_name_is_not_the_names() -> None:
+    # MONAILabel-1015: '... - Total Records for Validation: 0 NVIDIA GeForce RTX 3090 with CUDA
+    # capability sm_86 is not compatible ...' (a log line and torch's warning on one line)
+    facts = _facts((CE / "MONAILabel-1015.txt").read_text())
+    assert facts is not None
+    assert [g.name for g in facts.driver.gpus or []] == ["NVIDIA GeForce RTX 3090"]
