@@ -73,13 +73,33 @@ _QUESTION_START = re.compile(
 )
 _PLAN = re.compile(
     r"\b(?:will|shall|should|would|could|might|must|gonna|going to|plan(?:ning)?|want(?:ed)?"
-    r"|wanna|wish|hope|try(?:ing)? to|need(?:s|ed)?|requires?|required|requirements?"
+    r"|wanna|wish|hope|try(?:ing)? to|need(?:s|ed)?|requires?|required"
+    r"|(?<!by )(?<!from )(?<!via )requirements?"
     r"|recommend(?:ed|s)?|suggest(?:ed|s)?|expect(?:ed|s)?|supposed|instead|if|unless"
     r"|support(?:s|ed)?|compatible|buy|purchase)\b|'ll\b|\u2019ll\b",
     re.IGNORECASE,
 )
+# a sentence that tells another time or another machine: what it names is not this one now
+# (a build that was replaced, a colleague's, the old PC's, a maintainer's test setup, an
+# upgrade told from one version to another)
+_ELSEWHERE = re.compile(
+    r"\b(?:used to|previously|formerly|before the (?:fix|update|upgrade|reinstall)"
+    r"|no longer (?:installed|there|present|used|the case|an issue|a problem|happens|appears)"
+    r"|(?:was|got|been|is) (?:fixed|solved|resolved|replaced|removed|uninstalled)"
+    r"|(?:colleague|friend|coworker|co-worker|someone|somebody|another user|other user)['\u2019]?s"
+    r"|someone else|another (?:machine|pc|computer|server|laptop|box|node)"
+    r"|(?:the|my|our) (?:old|previous|former) (?:machine|pc|computer|server|laptop|box|setup|env)"
+    r"|(?:our|the) (?:test(?:ing)?|ci|reference|official) (?:environment|env|setup|machine|server)"
+    r"|(?:upgrad|downgrad|switch|chang|mov|updat|bump|went)(?:e|ed|es|ing)?\b[^;]{0,30}?\bfrom)\b"
+    r"|\bfrom [^;]{0,40}\bto (?:torch|pytorch|v?\d)"
+    # Chinese: a test environment, at the time, before, once (ActionDetection-AFSD#44's
+    # maintainer: "我们当时的测试环境是 V100 + cuda 10.2 + pytorch 1.4")
+    r"|\u6d4b\u8bd5\u73af\u5883|\u5f53\u65f6|\u4ee5\u524d|\u66fe\u7ecf",
+    re.IGNORECASE,
+)
 _COMMAND = re.compile(
     r"\b(?:pip3?|conda|mamba|micromamba|uv|poetry)[ \t]+(?:install|add)\b|==|--index-url"
+    r"|[<>~!]=[ \t]{0,2}(?:py)?torch\b"
     r"|--extra-index-url|\binstall[ \t]+(?:py)?torch\b|\bDownloading\b|\bCollecting\b"
     r"|\.whl\b|\bRequirement\b",
     re.IGNORECASE,
@@ -100,9 +120,17 @@ _PINNED = re.compile(
 )
 # one pin alone on its line, a list's item or a comment ("# torch==2.0.0", "- torch==2.1.0+cu118")
 _PIN = re.compile(
-    r"[#>*+\- \t]{0,6}(?:py)?torch[ \t]{0,2}==[ \t]{0,2}[\w.+]{1,40}",
+    r"[ \t>]{0,4}(?:[*+-][ \t]{1,3})?(?:#[ \t]{0,2})?(?:py)?torch[ \t]{0,2}==[ \t]{0,2}[\w.+]{1,40}",
     re.IGNORECASE,
 )
+# the words before a block of pins that offer them as a change, not as what is installed ("the
+# following two lines should be modified ... to sort this issue out:", WPFS#3)
+_PROPOSES = re.compile(
+    r"\b(?:modif(?:y|ied|ying)|chang(?:e|ed|ing)|replac(?:e|ed|ing)|fix(?:ed|es)?|solution"
+    r"|solv(?:e|ed|es)|sort[^.;]{0,20}out|try|tried|diff|patch)\b",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"[ \t>]{0,4}(?:```|~~~)")
 _LIST_ROW = re.compile(r"[ \t>]{0,8}\[(?:pip3?|conda)\]")
 # a sentence that may state something here: it names torch or a GPU's vendor or series
 _NAMES = re.compile(r"torch|nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla", re.IGNORECASE)
@@ -202,12 +230,29 @@ def _sentences(text: str) -> set[str]:
 
 def _lines(text: str) -> Iterator[str]:
     """The text's lines, links left out (a link's words say nothing of this machine), but
-    collect_env's own package rows (its reader's)."""
+    collect_env's own package rows (its reader's) and the pins offered as a change (the last
+    line of words before them proposes, plans or asks: WPFS#3's "should be modified ... to
+    sort this issue out:" over ```torch==1.10.1+cu111```)."""
+    offered = False
     for line in text.split("\n"):
         if "://" in line:
             line = " ".join(word for word in line.split() if "://" not in word)
+        if _PIN.fullmatch(line):
+            line = "" if offered else line
+        elif line.strip() and not _FENCE.match(line):
+            offered = _offers(line)
         if not _LIST_ROW.match(line):
             yield line
+
+
+def _offers(line: str) -> bool:
+    """A line of words that offers what follows as a change, a plan or a question."""
+    line = line.rstrip()
+    return (
+        line.endswith(("?", "\uff1f"))
+        or _PROPOSES.search(line) is not None
+        or _PLAN.search(line) is not None
+    )
 
 
 def _without_quoted_commands(sentence: str) -> str:
@@ -225,6 +270,8 @@ def _installed_pin(sentence: str) -> set[str]:
     said = _INSTALLED_BY.search(sentence)
     if said is None or sentence.endswith(("?", "\uff1f")) or _QUESTION_START.match(sentence):
         return set()
+    if _ELSEWHERE.search(sentence):
+        return set()
     if _PLAN.search(sentence, 0, said.start()):
         return set()
     pins = set(_PINNED.findall(sentence, said.end()))
@@ -232,7 +279,12 @@ def _installed_pin(sentence: str) -> set[str]:
 
 
 def _states(sentence: str) -> bool:
+    """Whether a sentence may state this machine's facts now: not a question, a plan, a
+    command, nor another time's or another machine's (_ELSEWHERE); a line that is one pin
+    does."""
     if sentence.endswith(("?", "\uff1f")) or _QUESTION_START.match(sentence):
+        return False
+    if _ELSEWHERE.search(sentence):
         return False
     if _PIN.fullmatch(sentence):
         return True  # a line of a list that is one pin, as pip freeze prints it

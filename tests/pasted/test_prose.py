@@ -290,3 +290,66 @@ def test_collect_env_s_own_package_rows_are_its_reader_s() -> None:
     rows = "[pip3] torch==1.10.2\n[conda] pytorch                   1.10.2          py3.7_cuda10.2"
     assert read_prose(rows) is None
     assert read_prose("\n".join(" ".join(row.split()) for row in rows.split("\n"))) is None
+
+
+# --------------------------------- another time, another machine, a change offered (V1 F1, F2)
+CONTROLS = FIXTURES / "prose_controls"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I used to have torch 2.0.1+cpu on my RTX 3060.",
+        "Previously torch was 2.0.1+cpu on this RTX 3060.",
+        "My friend's PC has torch 2.0.1+cpu and an RTX 3060.",
+        "My coworker\u2019s box runs torch 2.0.1+cpu with an RTX 3060.",
+        "The old server had torch 2.0.1+cpu; that was fixed.",
+        "Our test environment: RTX 3060 + CUDA 11.8 + pytorch 2.0.1.",
+        "I moved from torch 2.0.1+cpu to the CUDA build on my RTX 3060.",
+        "We went from pytorch 1.13.1 to 2.0.1 on the RTX 3060.",
+    ],
+)
+def test_a_sentence_of_another_time_or_machine_states_nothing(text: str) -> None:
+    assert read_prose(text) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [
+        # a maintainer's reference setup (ActionDetection-AFSD#44)
+        ("ActionDetection-AFSD-44.txt", None),
+        # "I upgraded from torch 1.6.0 to 1.7.0": the old one was read (segmentation_models#282)
+        ("segmentation_models.pytorch-282.txt", None),
+        # a commenter's fix in a code block under "should be modified ... to sort this out" (WPFS#3)
+        ("WPFS-3.txt", None),
+        # a requirements diff's added line ('+torch==2.5.1+cu121', keras-hub PR #2087's review)
+        ("keras-hub-2087.txt", None),
+    ],
+)
+def test_a_real_thread_of_another_time_machine_or_proposal_reads_no_torch(
+    name: str, read: str | None
+) -> None:
+    reading = read_prose((CONTROLS / name).read_text())
+    assert (reading.fields.get("PyTorch version") if reading else None) == read
+
+
+def test_a_pin_list_under_words_that_do_not_offer_it_is_read() -> None:
+    listed = "My environment:\n```\ntorch==2.0.1+cpu\n```\nThe RTX 3060 is idle."
+    reading = read_prose(listed)
+    assert reading is not None and reading.fields == {"PyTorch version": "2.0.1+cpu"}
+    for offered in ("The fix: change it to", "You should pin", "Try this instead:"):
+        reading = read_prose(listed.replace("My environment:", offered))
+        assert reading is not None and reading.fields == {}  # the GPU alone
+    # a unified diff's '+' line is no list bullet; a list's '+ ' is
+    assert read_prose("```diff\n+torch==2.0.1+cpu\n```") is None
+    bullet = read_prose("+ torch==2.0.1+cpu")
+    assert bullet is not None and bullet.fields == {"PyTorch version": "2.0.1+cpu"}
+
+
+def test_requirements_that_installed_torch_state_it_but_a_requirements_spec_does_not() -> None:
+    pulled = "The CPU wheel (torch 2.1.0+cpu) got pulled in by requirements.txt on my RTX 4090."
+    reading = read_prose(pulled)
+    assert reading is not None and reading.fields == {"PyTorch version": "2.1.0+cpu"}
+    # exllamav2#434: a file's specifier, not what is installed
+    assert read_prose("the requirements.txt says >=torch 2.2.0 for the wheels") is None
+    assert read_prose("# torch in requirements.txt breaks the UI (torch 2.9.0)") is None
