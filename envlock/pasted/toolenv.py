@@ -10,6 +10,7 @@ System Information), stable-diffusion-webui's footer, version check and Sysinfo
 (envlock/pasted/webui.py), DeepSpeed's ds_report (envlock/pasted/dsreport.py), Ultralytics'
 device line and Lightning's collect_env_details (envlock/pasted/trainerenv.py), `yolo checks`'
 table (envlock/pasted/yolochecks.py), pip's own install output (envlock/pasted/pipout.py),
+conda's package plan (envlock/pasted/condaplan.py),
 `python -m bitsandbytes` (envlock/pasted/bnbdiag.py), `pip show` (envlock/pasted/pipshow.py), OpenMMLab's
 collect_env printed as a dict repr (envlock/pasted/mmrepr.py), a Python session's prints (envlock/pasted/repl.py)
 and the refusals of torch and NVIDIA's containers that state a fact
@@ -35,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from envlock.pasted.bnbdiag import read_bnb_diagnostics
+from envlock.pasted.condaplan import read_conda_plan
 from envlock.pasted.cppext import read_build_messages
 from envlock.pasted.dispatcher import read_dispatcher
 from envlock.pasted.draft import Draft
@@ -70,6 +72,7 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_bnb_diagnostics,
     read_pip_output,  # pip's install lines and `pip show`
     read_mm_repr,  # OpenMMLab's collect_env printed as a dict/OrderedDict repr
+    read_conda_plan,  # conda's package plan (NEW/UPDATED lines, the download table, mamba's)
     read_repl,  # a Python session's prints (torch's version and CUDA, the GPUs' properties)
     read_lib_messages,  # torch's and the NGC banner's own refusals
     read_precision_refusals,  # a number format refused by any library (after read_repl's GPUs)
