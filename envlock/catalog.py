@@ -190,6 +190,18 @@ KINDS: dict[str, Kind] = {
         Kind("EL-SHM-SMALL", WARNING, DOCTOR, "/dev/shm too small in a container"),
         Kind("EL-TORCH-CPU-ONLY", ERROR, DOCTOR, "CPU-only torch on a machine with NVIDIA GPUs"),
         Kind(
+            "EL-TRITON-ARCH-UNSUPPORTED",
+            ERROR,
+            DOCTOR,
+            "GPU below Triton's compute-capability floor: torch.compile's inductor refuses it",
+        ),
+        Kind(
+            "EL-FP8-UNSUPPORTED",
+            ERROR,
+            DOCTOR,
+            "fp8 e4m3 asked of a GPU below compute capability 8.9 (Triton refuses it)",
+        ),
+        Kind(
             "EL-TRITON-DRIVER-TOO-OLD",
             ERROR,
             DOCTOR,

@@ -30,11 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from envlock.checks.context import CheckContext
+from envlock.checks.gpu import gpu_line
 from envlock.checks.registry import check
 from envlock.findings import Finding, Severity
 from envlock.matrix import Matrix, Version
 from envlock.matrix.family import load_family
 from envlock.matrix.triton import TritonRelease, load_triton
+from envlock.pasted.tritonmsg import fp8_refused, triton_refusals
 
 # Packages that launch Triton kernels on every run (normalized names), from the release
 # given (None: every release): see the docstring.
@@ -215,3 +217,133 @@ def triton_loads(
         runs = [None]  # GPUs not known: the first assembler's
     needs = [matrix.minor_floor(row.ptxas_for(cc).major, os_name) for cc in runs]
     return all(need is None or driver >= need for need in needs)
+
+
+# ------------------------------------------------------------------ Triton's GPU floors
+# Triton's NVIDIA backend compiles the e4m3 fp8 format (torch.float8_e4m3fn, its fp8e4nv) only
+# for GPUs of compute capability 8.9 and up (third_party/nvidia/backend/compiler.py:
+# "if capability >= 89: supported_fp8_dtypes.add('fp8e4nv')", Triton 3.0 on; Triton 2.2-3.0's
+# "fp8e4nv data type is not supported on CUDA arch < 89"); e5m2 (fp8e5) it compiles for all.
+FP8E4NV_MIN = Version((8, 9))
+
+
+@check("EL-TRITON-ARCH-UNSUPPORTED")
+def triton_arch_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    """torch's inductor refused a GPU below Triton's floor (pasted/tritonmsg.py), where the
+    facts hold no GPU that contradicts it: torch.compile's default backend cannot run there."""
+    floor = load_triton().min_capability
+    refused = _refused_gpus(ctx, floor)
+    if not refused:
+        return
+    gpus = ctx.gpus()
+    if gpus and all(g.capability is not None and g.capability >= floor for g in gpus):
+        return  # the GPUs listed all run Triton: another machine's refusal
+    at_least = _gpu_floor(ctx, floor)
+    names = ", ".join(f"{name} ({cc})" if cc else name for name, cc, _ in refused)
+    eager = all(e for _, _, e in refused)
+    yield Finding(
+        check_id="EL-TRITON-ARCH-UNSUPPORTED",
+        severity=Severity.WARNING if eager else Severity.ERROR,
+        message=(
+            f"torch.compile's Triton backend (inductor) refused {names}: Triton builds kernels "
+            f"only for GPUs of compute capability >= {floor} (torch's 'which is too old to be "
+            "supported by the triton GPU compiler'); the floor is Triton's and every torch "
+            "release's inductor (2.0 to the newest) holds it, so no torch build, Triton or "
+            "driver runs torch.compile's default backend on this GPU" + (_EAGER if eager else "")
+        ),
+        fix=(
+            "run without torch.compile: remove the torch.compile(...) call or turn off the "
+            "option that adds it, or set TORCH_COMPILE_DISABLE=1 in the job's environment "
+            '(every torch.compile then runs eagerly); torch.compile(model, backend="aot_eager")'
+            f" traces without Triton. Or run on a GPU of compute capability >= {at_least}"
+            f"{_served_words(ctx, at_least, floor)}; no torch build change helps"
+        ),
+        evidence={
+            "gpus": [f"{name}: {cc}" if cc else name for name, cc, _ in refused],
+            "ran_eagerly": eager,
+            "refused_by": "torch's inductor (GPUTooOldForTriton)",
+            "triton.min_capability": str(floor),
+            "torch.version": ctx.facts.torch.version,
+            "fix.gpu_capability_at_least": str(at_least),
+        },
+    )
+
+
+def _refused_gpus(ctx: CheckContext, floor: Version) -> list[tuple[str, str | None, bool]]:
+    """(name, capability, ran eagerly) of each GPU torch's refusal names below `floor`: the
+    capability the message states, else the GPU table's (which never overrides the message)."""
+    out: list[tuple[str, str | None, bool]] = []
+    for name, stated, eager in triton_refusals(ctx.facts.meta.notes):
+        cc = Version.of(stated) if stated else None
+        if cc is None:
+            model = ctx.matrix.gpu_by_name(name)
+            cc = model.capability if model is not None and not model.ambiguous else None
+        if cc is not None and cc >= floor:
+            continue  # torch refuses only a major below 7: not this message's words
+        out.append((name, str(cc.truncate(2)) if cc is not None else None, eager))
+    return out
+
+
+# torch._dynamo logged the refusal as a warning (suppress_errors) and ran the frames eagerly
+_EAGER = (
+    "; torch._dynamo logged it as a warning and ran the frames eagerly (suppress_errors): "
+    "the job runs, without torch.compile's speed"
+)
+
+
+def _gpu_floor(ctx: CheckContext, floor: Version) -> Version:
+    """The lowest compute capability >= Triton's floor that the installed torch's kernels
+    run (its arch list, else the official wheel's); the floor where torch's list is unknown."""
+    targets = ctx.torch_targets()
+    if targets is None:
+        return floor
+    for cap in sorted(c.sm for c in ctx.matrix.capabilities if not c.tegra):
+        if cap >= floor and ctx.matrix.coverage(cap, targets.targets).runs:
+            return cap
+    return floor
+
+
+def _served_words(ctx: CheckContext, at_least: Version, floor: Version) -> str:
+    if at_least == floor:
+        return ""
+    return f" (torch {ctx.facts.torch.version}'s kernels start there; Triton's floor is {floor})"
+
+
+@check("EL-FP8-UNSUPPORTED")
+def fp8_unsupported(ctx: CheckContext) -> Iterator[Finding]:
+    """Triton refused the e4m3 fp8 format on a GPU below 8.9 (pasted/tritonmsg.py), where
+    the facts hold no GPU that contradicts it."""
+    words = fp8_refused(ctx.facts.meta.notes)
+    if words is None:
+        return
+    gpus = ctx.gpus()
+    old = [g for g in gpus if g.capability is not None and g.capability < FP8E4NV_MIN]
+    if gpus and not old and all(g.capability is not None for g in gpus):
+        return  # the GPUs listed all have e4m3: another machine's refusal
+    which = (
+        ", ".join(f"{g.index}: {g.name} ({g.capability})" for g in old)
+        if old
+        else f"the GPU it ran on (below compute capability {FP8E4NV_MIN}, by the list Triton names)"
+    )
+    yield Finding(
+        check_id="EL-FP8-UNSUPPORTED",
+        severity=Severity.ERROR,
+        message=(
+            f"Triton refused the fp8 e4m3 format (torch.float8_e4m3fn, its fp8e4nv) on {which}"
+            f" ({words}): its NVIDIA backend compiles e4m3 only for GPUs of compute capability "
+            f">= {FP8E4NV_MIN} (Ada, Hopper and newer), so a kernel of the job in that format "
+            "cannot run here; no torch, Triton or driver version adds it"
+        ),
+        fix=(
+            "what this GPU runs instead: fp8 e5m2 (torch.float8_e5m2, Triton's fp8e5) where the "
+            "format is the job's choice (vLLM: --kv-cache-dtype fp8_e5m2, or auto); for a "
+            "checkpoint stored in fp8 e4m3 (an '-FP8' model), the same model in fp16/bf16 or "
+            f"another quantization (AWQ, GPTQ); or a GPU of compute capability >= {FP8E4NV_MIN}"
+        ),
+        evidence={
+            "gpus": [gpu_line(g) for g in old],
+            "refused_by": "Triton",
+            "fp8e4nv.min_capability": str(FP8E4NV_MIN),
+            "fix.gpu_capability_at_least": str(FP8E4NV_MIN),
+        },
+    )
