@@ -10,7 +10,9 @@ a number format a library refused is envlock/pasted/precmsg.py's since session 1
   440.100 was detected and compatibility mode is UNAVAILABLE." (the lines wrap at "but"):
   the host's driver, and the driver the image's CUDA needs (a note checks/driver.py reads);
   not where its line tells it as another machine's or quotes it in a sentence
-  (envlock/pasted/hearsay.py: "On the old server we saw '...'").
+  (envlock/pasted/hearsay.py: "On the old server we saw '...'");
+- Triton's GPU floors, as torch's inductor and Triton word them (envlock/pasted/tritonmsg.py:
+  the GPU and capability torch's refusal names, Triton's fp8e4nv refusal below 8.9).
 
 Each literal is found with str.find and a bounded match runs from there: linear in the text.
 """
@@ -21,6 +23,7 @@ import re
 
 from envlock.pasted.hearsay import not_this_machines_in
 from envlock.pasted.toolreading import ToolReading
+from envlock.pasted.tritonmsg import read_triton_refusals
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
 # the note it leaves; checks/cpubuild.py judges it alone where the paste names no torch version
@@ -57,6 +60,9 @@ def read_lib_messages(text: str) -> ToolReading | None:
             f"{CONTAINER_DRIVER}built for NVIDIA driver {needs} or later, {found} detected, "
             f"compatibility mode UNAVAILABLE [needs {needs}]"
         )
+    triton = read_triton_refusals(text)  # Triton's GPU floors (envlock/pasted/tritonmsg.py)
+    if triton is not None:
+        out.merge(triton)
     return out if out.fields or out.notes else None
 
 
