@@ -639,6 +639,38 @@ def _ext_built_for_torch(facts: Facts, finding: Finding) -> list[Facts]:
     return [edit(facts, "extensions.items", items)]
 
 
+def _triton_ways(facts: Facts, finding: Finding) -> list[Facts]:
+    """torch.compile's Triton refused the GPU (EL-TRITON-ARCH-UNSUPPORTED): the job run
+    without torch.compile (TORCH_COMPILE_DISABLE=1: the refusal is no longer printed), or on
+    a GPU of the capability the fix names, from the matrix's GPU table (torch's kernels too)."""
+    from envlock.pasted.tritonmsg import TRITON_TOO_OLD
+
+    fix = finding.fix or ""
+    assert "TORCH_COMPILE_DISABLE=1" in fix and "no torch build change helps" in fix, fix
+    cc = finding.evidence["fix.gpu_capability_at_least"]
+    assert f"compute capability >= {cc}" in fix, fix
+    return [_without_notes(facts, TRITON_TOO_OLD), _gpus_of_capability(facts, cc)]
+
+
+def _without_notes(facts: Facts, prefix: str) -> Facts:
+    """The facts without the notes a refusal left: the job no longer prints it."""
+    notes = [n for n in facts.meta.notes if not n.startswith(prefix)]
+    return edit(facts, "meta", dataclasses.replace(facts.meta, notes=notes))
+
+
+def _gpus_of_capability(facts: Facts, cc: str) -> Facts:
+    """Every GPU replaced by the first model of capability `cc` the matrix's GPU table names
+    by itself (NVML's list and torch's devices alike)."""
+    model = next(g for g in load_matrix().gpus if str(g.capability) == cc and not g.ambiguous)
+    named = {"name": model.name, "compute_capability": cc}
+    moved = edit(facts, "driver.gpus", [dataclasses.replace(g, **named) for g in facts.driver.gpus])
+    live = facts.torch.live
+    if live is not None:
+        devices = [dataclasses.replace(d, **named) for d in live.devices]
+        moved = edit(moved, "torch.live", dataclasses.replace(live, devices=devices))
+    return moved
+
+
 APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-TORCH-MISSING": _torch_installed,
     "EL-FAMILY-MISMATCH": _pip_ways,
@@ -653,6 +685,7 @@ APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-CUDNN-INCOMPATIBLE": _cudnn_bundled,
     "EL-EXT-TORCH-ABI": _ext_built_for_torch,
     "EL-SHM-SMALL": _shm_size,
+    "EL-TRITON-ARCH-UNSUPPORTED": _triton_ways,
 }
 # Fixes that change no environment fact, each with why; the test checks the why.
 NOT_APPLIED = {
@@ -930,3 +963,20 @@ def test_the_rocm_pastes_name_indexes_where_one_exists() -> None:
     }
     assert "https://download.pytorch.org/whl/rocm6.0" in urls["4729-rocm6.0"]
     assert not any("rocm6.2.3" in u for u in urls["4729"])
+
+
+def test_the_fp8_fix_holds_on_its_gpu_and_in_e5m2() -> None:
+    """EL-FP8-UNSUPPORTED (vllm-project/vllm#18182, 4xA100): no tuning report raises it, so its
+    two ways are followed here: the job in e5m2 (Triton's refusal no longer printed), or the
+    GPUs replaced by a model of the capability the fix names (the matrix's GPU table)."""
+    from envlock.pasted.tritonmsg import FP8_REFUSED
+    from tests.checks.test_triton_arch import VLLM_18182
+
+    facts = facts_from_texts(collect_env=VLLM_18182)
+    (finding,) = [f for f in run_checks(facts) if f.check_id == "EL-FP8-UNSUPPORTED"]
+    cc = finding.evidence["fix.gpu_capability_at_least"]
+    assert "fp8_e5m2" in (finding.fix or "") and f">= {cc}" in (finding.fix or "")
+    for after_facts in (_without_notes(facts, FP8_REFUSED), _gpus_of_capability(facts, cc)):
+        after = run_checks(after_facts)
+        assert "EL-FP8-UNSUPPORTED" not in {f.check_id for f in after}
+        assert not _errors(after) - _errors(run_checks(facts)), [f.message for f in after]
