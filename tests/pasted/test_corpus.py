@@ -241,8 +241,6 @@ def test_the_documented_misses_are_these() -> None:
         "exllamav2-319.txt",  # `pip show torch` on a ROCm laptop
         "remote_sensing_object_detection_2019-23.txt",  # old maskrcnn collect_env's two torches
         # (session 12's tuning part, issue21-s12, not fixed yet)
-        "nanoGPT-326.txt",  # torch.compile's Triton floor (7.0): no check states it
-        "textgen-5665.txt",  # the same floor quoted in prose
         "MONAILabel-1015.txt",  # torch's sm_86 line alone (as mmdetection-9876)
         "pytorch-31243.txt",  # torch's build from the pip command, the driver in prose
         "mmsegmentation-943.txt",  # mmcv's _ext needing libcudart.so.10.2 beside cu111
