@@ -237,8 +237,7 @@ def test_the_documented_misses_are_these() -> None:
         "chatterbox-95.txt",  # the CPU build in the reporter's words only, no torch version
         # (session 11's held-out part, scored at e7a5059, tuning since)
         "mistral-finetune-107.txt",  # xFormers' bf16 refusal in a caret-garbled traceback
-        "sdnext-3531.txt",  # `pip show` blocks beside torchvision::nms
-        "exllamav2-319.txt",  # `pip show torch` on a ROCm laptop
+        "exllamav2-319.txt",  # `pip show torch` read (s12): the ROCm GPU only in a later comment
         "remote_sensing_object_detection_2019-23.txt",  # old maskrcnn collect_env's two torches
         # (session 12's tuning part, issue21-s12, not fixed yet)
         "MONAILabel-1015.txt",  # torch's sm_86 line alone (as mmdetection-9876)
