@@ -814,6 +814,9 @@ def test_check(case: Case) -> None:
 TESTED_ELSEWHERE = {
     # real collect_env reports and real facts, fires and quiet (matrix/triton.toml)
     "EL-TRITON-DRIVER-TOO-OLD": "tests/checks/test_triton_driver.py",
+    # Triton's GPU floors on the refusals' own words in real pastes, fires and quiet (issue 21)
+    "EL-TRITON-ARCH-UNSUPPORTED": "tests/checks/test_triton_arch.py",
+    "EL-FP8-UNSUPPORTED": "tests/checks/test_triton_arch.py",
     # torch's runtime compiler (NVRTC) on real pastes: pytorch-48200, vllm-3771 (issue 21)
     "EL-ARCH-NVRTC-UNSUPPORTED": "tests/checks/test_nvrtc.py",
     "EL-IMAGE-LATEST-TAG": "tests/container/test_container_unit.py",
