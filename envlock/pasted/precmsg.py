@@ -18,8 +18,14 @@ language), blanks not counted (a wrap the layout step joined without its blank r
   "Current CUDA Device does not support bfloat16. Please switch dtype to float16.", raised only
   on a CUDA device torch found (where CUDA is not available autocast disables itself with a
   warning): CUDA is available;
-- xFormers' operators (xformers/ops/fmha/common.py, not_supported_reasons): "bf16 is only
-  supported on A100+ GPUs";
+- xFormers' operators (xformers/ops/fmha/common.py, not_supported_reasons, 0.0.16 on): "bf16
+  is only supported on A100+ GPUs", said of a bf16 input on a GPU below 8.0 or off the GPU
+  (then with "device=cpu (supported: {'cuda'})": not read); from 0.0.23 its kernels' own
+  reason "requires device with capability > (8, 0) but your GPU has capability (7, 0) (too
+  old)" states the capability of the GPU it ran on (read beside the bf16 refusal, as
+  XFORMERS_GPU where no name is stated; alone it is a kernel's need, not a format refused,
+  as are "requires A100 GPU", "requires a GPU with compute capability > 7.5" and
+  FlashAttention's "FlashAttention only supports Ampere GPUs or newer");
 - FlashAttention (csrc/flash_attn/flash_api.cpp, fmha_api.cpp of 1.x): "bfloat16 is only
   supported on Ampere GPUs or newer";
 - Accelerate (accelerator.py, commands/launch.py): "bf16 mixed precision requires PyTorch >=
@@ -28,8 +34,10 @@ language), blanks not counted (a wrap the layout step joined without its blank r
 Where the message does not name the GPU and the text lists none ("GPU 0: ...", nvidia-smi), the
 one GPU model the text names in prose (a GPU table name, whole words: 'tsla T4' names the T4)
 is taken, and none where it names two or more: a refusal is about the GPU the job ran on, and a
-text that compares GPUs does not say which. Each literal is found with str.find and a bounded
-match runs from there: linear in the text.
+text that compares GPUs does not say which. A refusal in a sentence that says it is gone ("We
+no longer see ...", "since we switched --bf16 to --fp16") is not read, nor the GPU vLLM names
+where a statement names another model that runs the job ("On my own RTX 4090 it works"). Each
+literal is found with str.find and a bounded match runs from there: linear in the text.
 """
 
 from __future__ import annotations
@@ -66,6 +74,23 @@ _MAX_GPUS = 8
 # a sentence's end, kept by the split (ASCII and full-width)
 _SENTENCE_END = re.compile(r"([!?\n\u3002\uff01\uff1f]|\.(?!\d))")
 _QUESTION = ("?", "\uff1f")
+# a refusal the words around it say is gone (within its sentence): "We no longer see 'Your
+# setup doesn't support bf16/gpu' since we switched --bf16 to --fp16"
+_GONE = re.compile(
+    r"\b(?:no longer|not (?:see|get|getting|seeing)[^.!?]{0,40}any ?more|anymore|went away"
+    r"|(?:is|are|was|were) gone|used to (?:see|get)|previously|since (?:i|we) (?:switched|changed"
+    r"|moved))\b"
+)
+_MAX_FOUND = 64
+# xFormers' dispatcher on a CUDA device (xformers/ops/fmha/common.py, not_supported_reasons,
+# 0.0.23 on): "requires device with capability > (8, 0) but your GPU has capability (7, 0)
+# (too old)", blanks left out: the GPU's own capability, a kernel's need, never a format
+_XFORMERS_CAPABILITY = re.compile(r"butyourgpuhascapability\((\d{1,2}),(\d{1,2})\)")
+# its reason for an input on another device: "bf16 is only supported on A100+ GPUs" is then
+# said of any bf16 input (not device_type.startswith("cuda")), the GPU not asked
+_XFORMERS_OFF_GPU = re.compile(r"device=(?!cuda)[a-z]{2,10}\(supported:")
+# the name of the GPU xFormers states only the capability of
+XFORMERS_GPU = "the GPU xFormers ran on"
 
 
 def read_precision_refusals(text: str) -> ToolReading | None:
@@ -77,7 +102,7 @@ def read_precision_refusals(text: str) -> ToolReading | None:
     squeezed = "".join(lower.split())
     out = ToolReading()
     for literal, library, number_format in _WORDINGS:
-        if "".join(literal.split()) not in squeezed:
+        if not _refused(literal, library, flat, squeezed):
             continue
         out.notes.append(f"{PRECISION_REFUSED}{library}: '{literal}' [{number_format} {library}]")
         if library == "vllm":
@@ -86,16 +111,76 @@ def read_precision_refusals(text: str) -> ToolReading | None:
             out.put("Is CUDA available", "True")
     if not out.notes:
         return None
-    if not out.gpus and not any(listing in flat for listing in _GPU_LISTINGS):
+    prose = " ".join(_statements(lower).split())
+    for literal, _, _ in _WORDINGS:
+        prose = prose.replace(literal, " ")
+    if out.gpus and _another_gpu_works(prose, out):
+        out.gpus.clear()  # vLLM's words of another machine ("On my own RTX 4090 it works")
+        out.capabilities.clear()
+    elif not out.gpus and not any(listing in flat for listing in _GPU_LISTINGS):
         # the refusals' own words name no GPU of the job's (xFormers' "A100+"), a question
         # states none ("do you use v100?")
-        prose = " ".join(_statements(lower).split())
-        for literal, _, _ in _WORDINGS:
-            prose = prose.replace(literal, " ")
-        named = _one_gpu_named(prose)
-        if named is not None:
-            out.gpus[0], out.capabilities[0] = named
+        _named_gpu(prose, squeezed, out)
     return out
+
+
+def _refused(literal: str, library: str, flat: str, squeezed: str) -> bool:
+    """Whether the text holds the refusal as this job's: found (blanks not counted), not in a
+    sentence that says it is gone, and xFormers' not said of an input off the GPU."""
+    if "".join(literal.split()) not in squeezed:
+        return False
+    if library == "xformers" and _XFORMERS_OFF_GPU.search(squeezed):
+        return False
+    found = 0
+    at = flat.find(literal)
+    while at >= 0 and found < _MAX_FOUND:
+        if not _GONE.search(_sentence_at(flat, at, at + len(literal))):
+            return True
+        found += 1
+        at = flat.find(literal, at + len(literal))
+    return found == 0  # found only with its blanks left out: a wrap joined, read as it is
+
+
+def _sentence_at(flat: str, start: int, end: int) -> str:
+    """The sentence of flat text around [start, end): from the last sentence end before it
+    to the next after it, each at most _NAME_REACH * 2 away."""
+    lo = max(0, start - 2 * _NAME_REACH)
+    ends = [m.end() for m in _SENTENCE_END.finditer(flat, lo, start)]
+    after = _SENTENCE_END.search(flat, end, end + 2 * _NAME_REACH)
+    return flat[ends[-1] if ends else lo : after.start() if after else end + 2 * _NAME_REACH]
+
+
+def _another_gpu_works(prose: str, out: ToolReading) -> bool:
+    """Whether a statement names another GPU model than the refusals name, that runs the
+    job: the refusal is another machine's."""
+    named = {_one_gpu_named(" ".join(_TOKEN.findall(name.lower()))) for name in out.gpus.values()}
+    for sentence in _SENTENCE_END.split(prose)[::2]:
+        if not _WORKS.search(sentence):
+            continue
+        other = _one_gpu_named(sentence)
+        if other is not None and other not in named:
+            return True
+    return False
+
+
+_WORKS = re.compile(
+    r"\b(?:works?|worked|working|runs?|running fine|no (?:problem|issue|error)s?)\b"
+)
+
+
+def _named_gpu(prose: str, squeezed: str, out: ToolReading) -> None:
+    """The one GPU model the statements name, where it agrees with the capability xFormers
+    states of the GPU it ran on; where the statements name none, that GPU by its capability
+    (xFormers' "but your GPU has capability (7, 0)" beside its bf16 refusal)."""
+    named = _gpus_named(prose)
+    stated = {f"{int(a)}.{int(b)}" for a, b in _XFORMERS_CAPABILITY.findall(squeezed)}
+    if len(named) == 1:
+        ((name, capability),) = named.items()
+        if capability and (not stated or capability in stated):
+            out.gpus[0], out.capabilities[0] = name, capability
+    elif not named and len(stated) == 1 and any(n.endswith(" xformers]") for n in out.notes):
+        out.gpus[0], out.capabilities[0] = XFORMERS_GPU, stated.pop()
+        out.put("Is CUDA available", "True")  # its capability asked of a CUDA device
 
 
 def _statements(lower: str) -> str:
@@ -133,24 +218,29 @@ def _as_written(text: str, name: str) -> str:
 def _one_gpu_named(flat: str) -> tuple[str, str] | None:
     """(name, capability) of the one GPU model the GPU table knows that the text names;
     None where it names none, several, or one whose name says no capability."""
+    found = _gpus_named(flat)
+    if len(found) != 1:
+        return None
+    ((name, capability),) = found.items()
+    return (name, capability) if capability else None
+
+
+def _gpus_named(flat: str) -> dict[str, str]:
+    """The GPU models the GPU table knows that the text names (name -> capability, '' where
+    the name says none), up to two: a second is enough to tell."""
     table, prefixes = _gpu_table()
     tokens = _TOKEN.findall(flat)
     found: dict[str, str] = {}
     i = 0
-    while i < len(tokens):
+    while i < len(tokens) and len(found) < 2:
         words = _longest_name(tokens, i, table, prefixes)
         if words is None:
             i += 1
             continue
         name, capability = table[words]
         found.setdefault(name, capability or "")
-        if len(found) > 1:
-            return None
         i += len(words)
-    if len(found) != 1:
-        return None
-    ((name, capability),) = found.items()
-    return (name, capability) if capability else None
+    return found
 
 
 _Table = dict[tuple[str, ...], tuple[str, "str | None"]]

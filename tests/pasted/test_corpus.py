@@ -236,7 +236,6 @@ def test_the_documented_misses_are_these() -> None:
         # (session 11's tuning part, not fixed this session)
         "chatterbox-95.txt",  # the CPU build in the reporter's words only, no torch version
         # (session 11's held-out part, scored at e7a5059, tuning since)
-        "mistral-finetune-107.txt",  # xFormers' bf16 refusal in a caret-garbled traceback
         "exllamav2-319.txt",  # `pip show torch` read (s12): the ROCm GPU only in a later comment
         "remote_sensing_object_detection_2019-23.txt",  # old maskrcnn collect_env's two torches
         # (session 12's tuning part, issue21-s12, not fixed yet)

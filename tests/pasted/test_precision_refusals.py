@@ -223,3 +223,111 @@ def test_torchs_autocast_refusal_alone_is_the_device_it_ran_on() -> None:
     assert "torch's autocast refused" in found.message and "no GPU" in found.message
     assert "dtype=torch.float16" in (found.fix or "") and "fp32 (no tensor" not in (found.fix or "")
     assert _top(facts) == "EL-BF16-UNSUPPORTED"
+
+
+# xFormers' dispatcher (xformers/ops/fmha/common.py's not_supported_reasons, 0.0.23 on) as it
+# prints a bf16 query on a Turing card: the flash kernel's capability reason, then the format's
+XFORMERS_TURING = (
+    "NotImplementedError: No operator found for `memory_efficient_attention_forward` with "
+    "inputs:\n     query       : shape=(1, 577, 16, 64) (torch.bfloat16)\n"
+    "     key         : shape=(1, 577, 16, 64) (torch.bfloat16)\n"
+    "     value       : shape=(1, 577, 16, 64) (torch.bfloat16)\n"
+    "     attn_bias   : <class 'NoneType'>\n     p           : 0.0\n"
+    "`fa2F@v2.5.6` is not supported because:\n"
+    "    requires device with capability > (8, 0) but your GPU has capability (7, 5) (too old)\n"
+    "    bf16 is only supported on A100+ GPUs\n"
+    "`cutlassF-pt` is not supported because:\n    bf16 is only supported on A100+ GPUs\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        (CE / "mistral-finetune-107.txt").read_text(),  # caret-garbled, capability (7, 0)
+        XFORMERS_TURING,
+        " ".join(XFORMERS_TURING.split()),  # flattened onto one line (MistoControlNet#13)
+        XFORMERS_TURING.replace("but your GPU", "but your\nGPU"),  # wrapped mid-reason
+    ],
+    ids=["mistral-finetune-107", "turing", "flattened", "wrapped"],
+)
+def test_xformers_bf16_refusal_with_the_capability_it_states_is_the_cause(text: str) -> None:
+    # no GPU named: xFormers' own "your GPU has capability (7, 0)" is the GPU it ran on
+    facts = _read(text)
+    gpu = (facts.driver.gpus or [])[0]
+    assert gpu.compute_capability in ("7.0", "7.5") and "xFormers" in gpu.name
+    found = _bf16(facts)
+    assert found is not None and found.severity is Severity.ERROR
+    assert "torch.float16" in (found.fix or "")
+    assert _top(facts) == "EL-BF16-UNSUPPORTED"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # fp16 inputs: the flash kernel's need alone (a kernel's, not a format refused)
+        XFORMERS_TURING.replace("torch.bfloat16", "torch.float16").replace(
+            "    bf16 is only supported on A100+ GPUs\n", ""
+        ),
+        # a Blackwell card above the kernel's range (VOSR#5's 'too new'), no bf16 reason
+        "NotImplementedError: No operator found for `memory_efficient_attention_forward`\n"
+        "`fa3F@0.0.0` is not supported because:\n    requires device with capability <= (9, 0) "
+        "but your GPU has capability (12, 0) (too new)\n",
+        # FlashAttention 2's own floor (csrc/flash_attn/flash_api.cpp): any format, fp16 too
+        "RuntimeError: FlashAttention only supports Ampere GPUs or newer.\n",
+        # xFormers 0.0.16-0.0.22's flash kernel on a GPU other than the A100
+        "`flshattF` is not supported because:\n    requires A100 GPU\n",
+    ],
+    ids=["fp16-kernel-need", "too-new", "flash-attn-2", "xformers-0.0.16"],
+)
+def test_a_kernels_capability_need_without_a_bf16_refusal_reads_nothing(text: str) -> None:
+    assert read_precision_refusals(text) is None
+
+
+def test_xformers_bf16_reason_for_an_input_off_the_gpu_is_no_refusal() -> None:
+    # not_supported_reasons says "bf16 is only supported on A100+ GPUs" of any bf16 input not
+    # on CUDA too: beside "device=cpu (supported: {'cuda'})" it refuses no GPU's format
+    text = (
+        XFORMERS_TURING.replace(
+            "    requires device with capability > (8, 0) but your GPU has capability (7, 5) "
+            "(too old)\n",
+            "    device=cpu (supported: {'cuda'})\n",
+        )
+        + "My GPU is a Tesla T4.\n"
+    )
+    assert read_precision_refusals(text) is None
+
+
+def test_xformers_capability_against_a_named_gpu_that_disagrees_names_none() -> None:
+    # the RTX 4090 (8.9) named is not the GPU xFormers ran on (7.5): another machine's
+    text = XFORMERS_TURING + "On my own RTX 4090 the same workflow runs.\n"
+    reading = read_precision_refusals(text)
+    assert reading is not None and not reading.gpus
+    agrees = read_precision_refusals(XFORMERS_TURING + "My GPU is a GeForce RTX 2080 Ti.\n")
+    assert agrees is not None and agrees.gpus == {0: "RTX 2080 Ti"}
+
+
+def test_vllms_gpu_beside_another_gpu_that_works_is_not_read() -> None:
+    # the refusal names the T4; the reporter's own RTX 4090 runs the job: not this machine's
+    text = f"On Colab: {VLLM_T4}\nOn my own RTX 4090 the same command works.\n"
+    reading = read_precision_refusals(text)
+    assert reading is not None and reading.notes and not reading.gpus
+    alone = read_precision_refusals(f"{VLLM_T4}\nI also have an RTX 4090 in another box.\n")
+    assert alone is not None and alone.gpus == {0: "Tesla T4"}
+
+
+GONE = {
+    "no longer seen": "We no longer see '{}' on the V100.",
+    "went away": "That '{}' error went away on the T4.",
+    "is gone since": "Since we switched to fp16, '{}' is gone on the V100.",
+}
+
+
+@pytest.mark.parametrize("sentence", GONE.values(), ids=GONE.keys())
+@pytest.mark.parametrize(
+    "refusal", ["Your setup doesn't support bf16/gpu", "bf16 is only supported on A100+ GPUs"]
+)
+def test_a_refusal_its_sentence_says_is_gone_is_not_read(sentence: str, refusal: str) -> None:
+    assert read_precision_refusals(sentence.format(refusal)) is None
+    # the refusal, then the fix the next sentence tells: still the cause, it was refused
+    fixed = f"{refusal}\nI set fp16 instead and it works on the V100 now.\n"
+    assert read_precision_refusals(fixed) is not None

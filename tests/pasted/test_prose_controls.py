@@ -276,7 +276,6 @@ def test_bf16_words_that_refuse_nothing_here_get_no_error(text: str) -> None:
     assert _errors(text) == []
 
 
-@_xfail("F4", "a refusal the text says is gone, or another machine's, is read as this one's")
 @pytest.mark.parametrize("text", BF16_GONE.values(), ids=BF16_GONE.keys())
 def test_a_bf16_refusal_that_is_gone_gets_no_error(text: str) -> None:
     assert _errors(text) == []
