@@ -103,6 +103,8 @@ _TEMPLATE_ONLY = frozenset({"install", "build", "gpus", "cuda/cudnn", "torch/vis
 _QUALIFIER = re.compile(r"[(\[]([^()\[\]\n]{0,80})[)\]]")
 # ChatGLM's "- CUDA Support (`python -c "import torch; print(torch.cuda.is_available())"`) :"
 _CODE_HINT = re.compile(r"\(`([^`\n]{0,120})`\)")
+# a code span's backticks: at a word's edge
+_CODE_MARKS = re.compile(r"(?:^|(?<=[\s(]))`+|`+(?=[\s),;:]|$)")
 _HINT = re.compile(r"e\.? ?g\b|\bif\b|`|conda|pip|source|gpu\?", re.IGNORECASE)
 _EG = re.compile(r"[ \t]*e\.?[ \t]?g\b", re.IGNORECASE)  # the template's "(e.g., 1.0)"
 _EMPTY = frozenset({"", "n/a", "na", "none", "-", "--", "?", "unknown", "null", "nan"})
@@ -212,9 +214,10 @@ def _pair(item: str) -> tuple[str, str, str] | None:
 
 
 def _clean(value: str) -> str:
-    """A value without marks; "" for a placeholder, and for a line longer than any answer to
-    the template (an install command is some 200 characters)."""
-    v = value.replace("`", "").replace("**", "").strip().strip("'\"").strip()
+    """A value without marks (a code span's backticks, at a word's edge; one inside a word is
+    no mark: "1`.7.0" is no version); "" for a placeholder, and for a line longer than any
+    answer to the template (an install command is some 200 characters)."""
+    v = _CODE_MARKS.sub("", value).replace("**", "").strip().strip("'\"").strip()
     too_long = len(v) > MAX_VALUE
     return "" if too_long or v.lower() in _EMPTY or "e.g." in v.lower() else v
 

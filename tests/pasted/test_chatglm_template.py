@@ -55,3 +55,10 @@ def test_the_answer_is_read_as_written() -> None:
 
 def test_the_support_line_without_its_command_is_no_template() -> None:
     assert read_template("- OS: ubuntu\n- CUDA Support: True\n") is None
+
+
+def test_a_backtick_inside_a_version_is_no_mark() -> None:
+    # a code span's backticks go (ChatGLM's answers, PyTorch's template alike); one inside a
+    # version is no code span (D3's full-depth fuzz of templenv: '1`.7.0' was read as 1.7.0)
+    assert read_template(" - PyTorch Version (e.g., 1.0): `1.7.0`") is not None
+    assert read_template(" - PyTorch Version (e.g., 1.0): 1`.7.0") is None
