@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from envlock.checks.accelerators import other_accelerator
 from envlock.checks.context import CheckContext
 from envlock.checks.hints import after_conda_removal, conda_held, install_command
+from envlock.facts import Facts
 from envlock.findings import Finding, Severity
 from envlock.matrix.advice import INDEX_URL
 from envlock.matrix.builds import SOURCE, cuda_wanted, torch_origin
@@ -47,6 +48,8 @@ def cpu_build_unseen_gpus(ctx: CheckContext, fix: str) -> Iterator[Finding]:
     )
     if not wanted and other_accelerator(packages, facts.torch.version, facts.meta.notes):
         return  # vllm-ascend#616: the CPU build is the one torch-npu runs on
+    if _on_macos(facts):
+        return  # vision-7022's osx-arm64 plan: no CUDA build of torch exists for macOS
     yield Finding(
         check_id="EL-TORCH-CPU-ONLY",
         severity=Severity.ERROR if wanted else Severity.WARNING,
@@ -71,8 +74,7 @@ def cpu_build_stated(ctx: CheckContext, fix: str) -> Iterator[Finding]:
     facts = ctx.facts
     if facts.torch.installed or TORCH_NOT_COMPILED not in facts.meta.notes:
         return
-    os_facts = facts.system.os
-    if os_facts is not None and os_facts.id == "macos":
+    if _on_macos(facts):
         return  # no CUDA build of torch exists for macOS: the code asks for what cannot be
     if other_accelerator(facts.packages.distributions, None, facts.meta.notes):
         return
@@ -119,3 +121,9 @@ def cpu_wheel(ctx: CheckContext) -> str:
         return install_command(ctx, tv.truncate(2), "cpu")
     conda = conda_held(ctx.facts.toolchain.conda_packages)  # pip's torch beside conda's: two
     return after_conda_removal(conda, f"pip install torch --index-url {INDEX_URL}cpu")
+
+
+def _on_macos(facts: Facts) -> bool:
+    """macOS, where every torch is a build without CUDA (its GPU is Apple's, through MPS):
+    installing 'a CUDA build' there is advice nothing can follow."""
+    return facts.system.os is not None and facts.system.os.id == "macos"

@@ -29,3 +29,22 @@ def test_a_linux_cpu_road_keeps_the_cpu_index() -> None:
     found = run_checks(facts_from_texts(collect_env=(CE / "vllm-8885.txt").read_text()))
     (f,) = [f for f in found if f.check_id == "EL-NO-DRIVER"]
     assert "--index-url https://download.pytorch.org/whl/cpu" in (f.fix or ""), f.fix
+
+
+def test_a_macos_cpu_torch_is_not_told_to_install_a_cuda_build() -> None:
+    # vision-7022 (pytorch/vision#7022): conda's plan from pytorch-nightly/osx-arm64 (torch
+    # 1.14.0.dev20221208, no GPU lines) was told "install a CUDA build of torch made for
+    # aarch64": no CUDA build of torch exists for macOS, on Apple silicon or Intel
+    facts = facts_from_texts(collect_env=(CE / "vision-7022.txt").read_text())
+    assert facts.system.os is not None and facts.system.os.id == "macos"
+    assert "EL-TORCH-CPU-ONLY" not in [f.check_id for f in run_checks(facts)]
+    # pytorch-nightly's CPU build string, on macOS and then from linux-64: there a CPU build
+    # where the paste lists no GPU is still said
+    cpu = (CE / "vision-7022.txt").read_text().replace("py3.8_0", "py3.8_cpu_0")
+    assert "EL-TORCH-CPU-ONLY" not in [
+        f.check_id for f in run_checks(facts_from_texts(collect_env=cpu))
+    ]
+    linux = cpu.replace("osx-arm64", "linux-64")
+    facts = facts_from_texts(collect_env=linux)
+    assert facts.system.os is None or facts.system.os.id != "macos"
+    assert "EL-TORCH-CPU-ONLY" in [f.check_id for f in run_checks(facts)]
