@@ -4,13 +4,14 @@
 torch/cuda/__init__.py's _check_cubins (torch 1.8 on, the same words in every release since)
 prints "GeForce RTX 3090 with CUDA capability sm_86 is not compatible with the current PyTorch
 installation" only where no sm_XY of its arch list has the GPU's major (`sm // 10 ==
-cap_major`; its PTX is not counted); torch 1.7's warned wherever the exact sm_XY was missing,
-beside SASS that runs the GPU (pytorch#45130: sm_86 beside cu110's sm_80). So the matrix
-decides: where no official build without SASS of exactly the GPU's capability runs it (by
-SASS, or by PTX from a torch whose CUDA knew the architecture: checks/ptxjit.py), the
+cap_major`; its PTX is not counted: pytorch#45130, merged before 1.7.0); torch 1.6's check,
+the first, warned by another rule (`_warns`: 7.5 beside sm_70, whose SASS runs it). So the
+matrix decides: where no official build whose release's check prints the warning runs the GPU
+(by SASS, or by PTX from a torch whose CUDA knew the architecture: checks/ptxjit.py), the
 installed torch has no kernels for it, whichever official build it is; where one does,
-torch's word alone does not settle it and nothing is said (an RTX 3090's sm_86 warning alone:
-mmdetection-9876 stays a miss; an RTX 5090's sm_120 is settled). Its floor ('minimum cuda
+torch's word alone does not settle it and nothing is said. An RTX 3090's sm_86 warning alone
+is settled (no build without sm_8x runs an 8.6 GPU: mmdetection-9876, MONAILabel-1015), as an
+RTX 5090's sm_120 is. Its floor ('minimum cuda
 capability', torch < 1.8's wording) is judged here too: a GPU below it has no kernels in the
 build, whatever the rest of its list.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.checks.context import CheckContext, Gpu
-from envlock.matrix import Version
+from envlock.matrix import ArchTarget, Version
 from envlock.matrix.advice import unservable
 from envlock.pasted.torch_warnings import TORCH_NO_MAJOR_AT, TORCH_NO_MAJOR_KERNELS
 
@@ -73,16 +74,36 @@ def _warned(notes: list[str]) -> dict[str, Version]:
 
 def _ptx_serves(ctx: CheckContext, cc: Version) -> bool:
     """Whether an official build that could have printed the warning runs the GPU all the
-    same: one without SASS of exactly `cc` (torch 1.7's check warned for sm_86 beside cu110's
-    sm_80, whose SASS runs an 8.6 GPU: pytorch#45130), by SASS of its major or by PTX from a
-    CUDA new enough to know the architecture."""
+    same (`_warns`: by its release's own rule), by SASS or by PTX from a CUDA new enough to
+    know the architecture."""
     known = ctx.matrix.capability(cc)
     first = known.first_cuda.truncate(2) if known is not None else None
     for release in ctx.matrix.torch:
         for v in release.variants:
-            if v.targets is None or any(not t.ptx and t.capability == cc for t in v.targets):
+            if v.targets is None or not _warns(release.release, v.targets, cc):
                 continue
             cov = ctx.matrix.coverage(cc, v.targets)
             if cov.sass is not None or (cov.ptx and (first is None or v.cuda >= first)):
                 return True
     return False
+
+
+_FIRST_CHECK = Version((1, 6))  # torch/cuda/__init__.py's _check_cubins: from 1.6.0
+_BY_MAJOR = Version((1, 7))  # pytorch#45130, in 1.7.0: any sm_XY of the GPU's major
+
+
+def _warns(release: Version, targets: list[ArchTarget], cc: Version) -> bool:
+    """Whether a build of `release` with these targets prints 'with CUDA capability sm_XY is
+    not compatible' for a `cc` GPU, by that release's own check (its torch/cuda/__init__.py,
+    read from the 1.5.0-2.10.0 wheels): none before 1.6; 1.6's warns unless some sm_XY has
+    XY <= the GPU's and the GPU's within five of XY's multiple of five below it (7.5 beside
+    sm_70 warns); 1.7's on warns only where no sm_XY of the GPU's major is built (its PTX not
+    counted)."""
+    sass = [t.capability for t in targets if not t.ptx]
+    if release.truncate(2) < _FIRST_CHECK:
+        return False
+    if release.truncate(2) < _BY_MAJOR:
+        gpu = cc.major * 10 + cc.minor
+        built = [s.major * 10 + s.minor for s in sass]
+        return not any(gpu >= sm and gpu - (sm // 5) * 5 < 5 for sm in built)
+    return not any(s.major == cc.major for s in sass)

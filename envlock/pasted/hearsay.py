@@ -25,12 +25,18 @@ import re
 _REACH = 240
 # quote marks a sentence opens around a message (an apostrophe inside a word is not one)
 _QUOTES = "'\"`\u2018\u201c\u00ab"
-# the words that say the reporter got the message (before the opening quote)
-_GOT = re.compile(
-    r"\b(?:i|we)(?:'m| am| are|'ve| have)?(?: also| still| always| keep| now| then)?"
-    r" (?:get|got|getting|see|saw|seeing|receive|received|receiving|encounter|encountered"
-    r"|hit|meet|met|run into|ran into|have|had)\b"
-    r"|\b(?:gives|gave|throws|threw|shows|showed|raises|raised|prints|printed) (?:me|us)\b"
+# the words that say the reporter got the message (before the opening quote): a verb of getting
+# with the reporter as its subject somewhere in the sentence ("I run X and get '...'"), or
+# opening it ("got `...` on start"), or a phrase that presents what follows
+_GOT_VERB = (
+    r"(?:get|gets|got|getting|see|saw|seeing|receive|received|receiving|encounter|encountered"
+    r"|hit|run into|ran into|face|faced|facing)"
+)
+_GOT = re.compile(rf"\b{_GOT_VERB}\b", re.IGNORECASE)
+_GOT_FIRST = re.compile(rf"^\W*{_GOT_VERB}\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|me|my|we|we're|we've|us|our)\b", re.IGNORECASE)
+_PRESENTS = re.compile(
+    r"\b(?:gives|gave|throws|threw|shows|showed|raises|raised|prints|printed) (?:me|us)\b"
     r"|\bfollowing (?:error|warning|message|exception)s?\b"
     r"|\b(?:error|warning|message|exception)s? (?:below|like this|as follows)\b",
     re.IGNORECASE,
@@ -64,9 +70,17 @@ def not_this_machines(line: str, start: int, end: int) -> bool:
     sentence = before[:opened]
     if not any(c.isalpha() for c in sentence):
         return False  # quoted at the line's start: what the reporter pasted, in quotes
-    if _QUESTION.match(_last_sentence(sentence)):
+    last = _last_sentence(sentence)
+    if _QUESTION.match(last):
         return True
-    return _GOT.search(sentence) is None
+    return not _reporter_got(last)
+
+
+def _reporter_got(sentence: str) -> bool:
+    """Whether the sentence before a quoted message says the reporter got it."""
+    if _PRESENTS.search(sentence) or _GOT_FIRST.match(sentence):
+        return True
+    return bool(_GOT.search(sentence) and _FIRST_PERSON.search(sentence))
 
 
 def not_this_machines_in(text: str, start: int, end: int) -> bool:

@@ -224,7 +224,6 @@ def test_the_documented_misses_are_these() -> None:
         "vllm-6099.txt",  # the Triton driver cause is a warning; the family error ranks first
         "vllm-44335.txt",  # the excerpt holds the wheels, not the extension
         "pytorch-37530.txt",  # a source-built member: the paste cannot tell (vllm-8318)
-        "mmdetection-9876.txt",  # torch's sm_86 line alone: torch 1.7 warned beside sm_80 too
         "sglang-8373.txt",  # sgl_kernel's torch pin: not in the paste, no table of them
         # (session 8's held-out part, scored there, tuning since session 9)
         "detectron2-1574.txt",  # three rows of detectron2's table, no version of theirs read
@@ -239,7 +238,6 @@ def test_the_documented_misses_are_these() -> None:
         "exllamav2-319.txt",  # `pip show torch` read (s12): the ROCm GPU only in a later comment
         "remote_sensing_object_detection_2019-23.txt",  # old maskrcnn collect_env's two torches
         # (session 12's tuning part, issue21-s12, not fixed yet)
-        "MONAILabel-1015.txt",  # torch's sm_86 line alone (as mmdetection-9876)
         "pytorch-31243.txt",  # torch's build from the pip command, the driver in prose
         "mmsegmentation-943.txt",  # mmcv's _ext needing libcudart.so.10.2 beside cu111
         "vision-7022.txt",  # conda's package plan lines

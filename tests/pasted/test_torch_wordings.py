@@ -18,9 +18,11 @@ from __future__ import annotations
 import pytest
 
 from envlock.checks import run_checks
+from envlock.checks.archsaid import _warns
 from envlock.errors import FactsError
 from envlock.facts import Facts
 from envlock.findings import Severity
+from envlock.matrix import ArchTarget, Version
 from envlock.pasted import facts_from_texts
 from envlock.pasted.hearsay import not_this_machines
 from envlock.pasted.torch_warnings import TORCH_CUDNN_COMPILED
@@ -170,3 +172,29 @@ def test_a_count_a_flattened_log_left_before_the_gpu_name_is_not_the_names() -> 
     facts = _facts((CE / "MONAILabel-1015.txt").read_text())
     assert facts is not None
     assert [g.name for g in facts.driver.gpus or []] == ["NVIDIA GeForce RTX 3090"]
+
+
+# torch/cuda/__init__.py's _check_cubins by release (the 1.5.0, 1.6.0, 1.7.0 and 2.9.0 wheels)
+@pytest.mark.parametrize(
+    ("release", "flags", "gpu", "warns"),
+    [
+        ("1.5", "sm_37 sm_50 sm_60 sm_70", "8.6", False),  # no check before 1.6
+        ("1.6", "sm_37 sm_50 sm_60 sm_70", "7.5", True),  # 1.6: 7.5 beside sm_70 warns
+        ("1.6", "sm_37 sm_50 sm_60 sm_70", "6.1", False),  # 6.1 beside sm_60 does not
+        ("1.7", "sm_37 sm_50 sm_60 sm_70 sm_75 sm_80", "8.6", False),  # pytorch#45130's rule
+        ("1.7", "sm_37 sm_50 sm_60 sm_70 sm_75", "8.6", True),
+        ("2.9", "sm_75 sm_80 sm_86 sm_90 sm_100 sm_120 compute_120", "12.1", False),
+        ("2.9", "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90 compute_90", "12.0", True),
+    ],
+)
+def test_each_releases_own_check_decides_which_builds_warn(
+    release: str, flags: str, gpu: str, warns: bool
+) -> None:
+    targets = [t for f in flags.split() if (t := ArchTarget.from_flag(f)) is not None]
+    assert _warns(Version.parse(release), targets, Version.parse(gpu)) is warns
+
+
+def test_an_rtx_3090s_sm_86_line_alone_is_arch_unsupported() -> None:
+    # only builds without sm_8x warn for an 8.6 GPU (1.7.0 on), and none of them runs it
+    for name in ("mmdetection-9876.txt", "MONAILabel-1015.txt"):
+        assert _errors((CE / name).read_text())[:1] == ["EL-ARCH-UNSUPPORTED"]
