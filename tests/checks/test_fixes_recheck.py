@@ -671,6 +671,16 @@ def _gpus_of_capability(facts: Facts, cc: str) -> Facts:
     return moved
 
 
+def _unservable(facts: Facts, finding: Finding) -> list[Facts]:
+    """A GPU no official build serves, named by torch's own old-GPU warning with no torch
+    version given (demucs-116: a GTX 765M, 3.0): the fix's three ways are the job's device
+    (the CPU), another GPU or a source build, none of which an edit of a paste's facts can
+    follow; each must be named (where torch's version is known, fix.roads are applied)."""
+    fix = finding.fix or ""
+    assert "run on CPU" in fix and "newer GPU" in fix and "build torch from source" in fix, fix
+    return []
+
+
 APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-TORCH-MISSING": _torch_installed,
     "EL-FAMILY-MISMATCH": _pip_ways,
@@ -686,6 +696,7 @@ APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-EXT-TORCH-ABI": _ext_built_for_torch,
     "EL-SHM-SMALL": _shm_size,
     "EL-TRITON-ARCH-UNSUPPORTED": _triton_ways,
+    "EL-GPU-UNSERVABLE": _unservable,
 }
 # Fixes that change no environment fact, each with why; the test checks the why.
 NOT_APPLIED = {
@@ -924,6 +935,9 @@ def _named_indexes(facts: Facts) -> list[tuple[str, str, str]]:
         for way in (finding.fix or "").split("; or "):
             pinned = _TORCH_PIN.search(way)
             torch = pinned.group(1) if pinned else (facts.torch.version or "").partition("+")[0]
+            # no pin and no torch version (torch's own warning alone, demucs-116): pip takes
+            # the newest release the index holds
+            torch = torch or str(max(r.release for r in load_matrix().torch))
             found += [(way, torch, url.rstrip(").,;")) for url in _OPTION.findall(way)]
     return found
 
