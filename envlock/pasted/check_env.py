@@ -74,8 +74,14 @@ class CheckEnv:
     capabilities: dict[int, str] = field(default_factory=dict)
 
 
+# mmengine's block starts with it: an excerpt cut before the 'PyTorch:' line still is one
+_PLATFORM = re.compile(r"(?m)^[ \t]{0,4}sys\.platform:[ \t]*[a-z]")
+
+
 def looks_like_check_env(text: str) -> bool:
-    return bool(AVAILABLE.search(text) and _TORCH.search(text))
+    """OpenMMLab's block: 'CUDA available:' beside its 'PyTorch:' line, or beside its first
+    line 'sys.platform:' where the excerpt ends before torch's (mmdetection-11650)."""
+    return bool(AVAILABLE.search(text) and (_TORCH.search(text) or _PLATFORM.search(text)))
 
 
 def as_collect_env(text: str) -> CheckEnv:

@@ -101,3 +101,15 @@ def test_a_short_report_whose_widest_line_is_pythons() -> None:
     g = facts_from_texts(collect_env=flat)
     assert g.torch.live is not None and g.torch.live.cuda_available is True
     assert g.torch.version == "2.3.0+cu121"
+
+
+def test_mmengines_block_cut_before_its_pytorch_line_is_one() -> None:
+    # mmdetection-11650 (open-mmlab/mmdetection#11650): the excerpt's environment block
+    # starts at 'sys.platform: linux' and ends before 'PyTorch: ...': it read as nothing
+    text = (CE / "mmdetection-11650.txt").read_text()
+    assert looks_like_check_env(text)
+    facts = facts_from_texts(collect_env=text)
+    assert [g.name for g in facts.driver.gpus or []] == ["NVIDIA GeForce RTX 3090"]
+    assert not [f for f in run_checks(facts) if f.severity is Severity.ERROR]
+    # 'sys.platform:' alone (a Python session's print, no 'CUDA available:') is no block
+    assert not looks_like_check_env("sys.platform: linux\nPython: 3.7.10\n")
