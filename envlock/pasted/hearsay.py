@@ -25,6 +25,8 @@ import re
 _REACH = 240
 # quote marks a sentence opens around a message (an apostrophe inside a word is not one)
 _QUOTES = "'\"`\u2018\u201c\u00ab"
+# what may stand right before a quote mark that opens a quote
+_OPENERS = "([{:=,;"
 # the words that say the reporter got the message (before the opening quote): a verb of getting
 # with the reporter as its subject somewhere in the sentence ("I run X and get '...'"), or
 # opening it ("got `...` on start"), or a phrase that presents what follows
@@ -71,6 +73,8 @@ def not_this_machines(line: str, start: int, end: int) -> bool:
     if not any(c.isalpha() for c in sentence):
         return False  # quoted at the line's start: what the reporter pasted, in quotes
     last = _last_sentence(sentence)
+    if not any(c.isalpha() for c in last):
+        return False  # the quote opens its sentence: what the reporter pasted
     if _QUESTION.match(last):
         return True
     return not _reporter_got(last)
@@ -99,13 +103,17 @@ def name_start(head: str) -> int:
 
 
 def _opening_quote(before: str) -> int:
-    """The position of the quote mark opened before the message and not closed, or -1."""
-    marks = [at for at, c in enumerate(before) if c in _QUOTES and not _apostrophe(before, at)]
-    if not marks:
-        return -1
-    last = marks[-1]
-    same = sum(1 for at in marks if before[at] == before[last])
-    return last if same % 2 == 1 else -1
+    """The position of a quote mark opened before the message and not closed, or -1: the last
+    quote mark (not an apostrophe, not a fence's run of backquotes) opens a quote where a blank,
+    a bracket or a colon stands before it; after a word it closes one ('File "x.py", line')."""
+    for at in range(len(before) - 1, -1, -1):
+        if before[at] not in _QUOTES or _apostrophe(before, at) or _fence(before, at):
+            continue
+        if before.endswith("File ", 0, at):
+            return -1  # a traceback frame's path ('File "/x/torch/cuda/__init__.py", line')
+        ahead = before[at - 1] if at > 0 else " "
+        return at if ahead.isspace() or ahead in _OPENERS else -1
+    return -1
 
 
 def _apostrophe(text: str, at: int) -> bool:
@@ -116,6 +124,11 @@ def _apostrophe(text: str, at: int) -> bool:
         and text[at - 1].isalnum()
         and text[at + 1].isalnum()
     )
+
+
+def _fence(text: str, at: int) -> bool:
+    """Whether the mark at `at` is one of a run of backquotes (a fence, "```bash")."""
+    return text[at] == "`" and (text[at - 1 : at] == "`" or text[at + 1 : at + 2] == "`")
 
 
 def _last_sentence(text: str) -> str:

@@ -152,6 +152,20 @@ TOLD = {
     "after words that say the reporter got it": (f"I got this warning: '{MESSAGE}'", False),
     "after 'the following error:'": (f"I get the following error: {MESSAGE}", False),
     "after an apostrophe": (f"torch's {MESSAGE}", False),
+    # a whole report flattened onto one line (tests/pasted/test_layouts.py's 'flattened')
+    "after a fence": (
+        f"stuck. ```bash /x/torch/cuda/__init__.py:104: UserWarning: {MESSAGE}",
+        False,
+    ),
+    "after a frame's path": (
+        f'File "/x/cuda/__init__.py", line 172, in _lazy_init {MESSAGE}',
+        False,
+    ),
+    "after a frame cut short": (
+        f'main() File "/data/x/cuda/__init() RuntimeError: {MESSAGE}',
+        False,
+    ),
+    "a code span after a question": (f"Is CUDA 13 needed? `UserWarning: {MESSAGE}", False),
     "another thread's": (f"In #45028 people saw '{MESSAGE}'", True),
     "asked about": (f"Is '{MESSAGE}' something I will see?", True),
     "gone": (f"The warning '{MESSAGE}' went away after the upgrade.", True),
