@@ -326,9 +326,6 @@ LEFT = {
     ("wrap-80", "sglang-1751.txt"),
     # a conda build string moved to the next line by a word wrap (as pytorch-28321)
     ("word-wrap-80", "ghfile-amirhussein96-sherpa-installation-readme.txt"),
-    # (session 7, s7's held-out part moved into tuning, helper C10) torch's capability
-    # warning flattened: the text before it (a heading, a fence) runs into the GPU's name
-    ("flattened", "detectron2-3076.txt"),
     # (session 6, s6's held-out part moved into tuning, helper C7) the same class: sglang's
     # check_env flattened, its package lines and keys collect_env lacks run together (in
     # sglang-2795 and others the 'CUDA available' and 'PyTorch' lines too: nothing is read)
@@ -494,10 +491,9 @@ LEFT = {
             "Vonovox-14.txt",
             "ColossalAI-2973.txt",
             # a version or a GPU's name runs into the words after it (torchvision's line,
-            # xtts-webui's torch line, STF-1's GPU, nvidia-smi's banner in YOLO-World-522)
+            # xtts-webui's torch line, nvidia-smi's banner in YOLO-World-522)
             "ComfyUI-SAM3-59.txt",
             "xtts-webui-111.txt",
-            "STF-1.txt",
             "YOLO-World-522.txt",
         )
     ),
@@ -512,8 +508,6 @@ LEFT = {
     # version line are read with a blank after the colon only
     ("tab-after-key", "ComfyUI-SAM3-59.txt"),
     ("tab-after-key", "Vonovox-14.txt"),
-    # collect_env's header before it: the GPU's name read with the reporter's sentence
-    ("prompt-first", "C-Tran-30.txt"),
     # a word wrap's dropped blank in the device line's GPU name ('RTX' / '4090') read as a cut
     # word (as forge-2601's arch list)
     *(
@@ -562,14 +556,13 @@ LEFT = {
     # it (DAMO-YOLO-57: the GPU comes from prose, without its capability); prose (pasted/prose)
     # reads a version in a sentence it can bound, so a flattened paste's sentences read none
     # (TTS-3313, TTS-Audio-Suite-337, Wan2GP-1479, accelerate-1475) or more
-    # (flash-attention-443), and LeggedLab-26's '5090' is read with the words around it
+    # (flash-attention-443), (LeggedLab-26's '5090', read with the words around it until session 12's hearsay cut)
     *(
         ("flattened", name)
         for name in (
             "BasicSR-699.txt",
             "GPT-SoVITS-1048.txt",
             "GPT-SoVITS-2514.txt",
-            "LeggedLab-26.txt",
             "TTS-3313.txt",
             "TTS-Audio-Suite-337.txt",
             "Wan2GP-1479.txt",
@@ -614,8 +607,8 @@ LEFT = {
     # and pytorch_sparse-189 lose nvcc's release and with it EL-NVCC-MISMATCH (a FactsError:
     # it is all they hold), MONAILabel-1844 reads numpy from MONAI's config lines it would not
     # read as pasted, accelerate-3410 loses Python's implementation ('CPython'). Flattened:
-    # DeepSeek-VL2-59 and nerfstudio-1012 take the reporter's sentence before torch's warning
-    # as the GPU's name (findings alike: the capability decides), SRFormer-Text-Det-10 loses
+    # nerfstudio-1012 takes the reporter's sentence before torch's warning as the GPU's name
+    # (findings alike: the capability decides; DeepSeek-VL2-59 did too before session 12), SRFormer-Text-Det-10 loses
     # torch's debug flag, mmdetection3d-2183/-2901 and mmengine-1342's OpenMMLab block loses
     # nvcc's release, Python and GPUs after the first (mmengine-1342: everything, a
     # FactsError); indented the same block keeps only its first GPU's name (cut at the first
@@ -632,7 +625,6 @@ LEFT = {
     ("bullet-star", "TransformerEngine-553.txt"),
     ("bullet-star", "accelerate-3410.txt"),
     ("bullet-star", "pytorch_sparse-189.txt"),
-    ("flattened", "DeepSeek-VL2-59.txt"),
     ("flattened", "SRFormer-Text-Det-10.txt"),
     ("flattened", "mmdetection3d-2183.txt"),
     ("flattened", "mmdetection3d-2901.txt"),
@@ -646,6 +638,42 @@ LEFT = {
     ("word-wrap-80", "TransformerEngine-553.txt"),
     ("word-wrap-80", "remote_sensing_object_detection_2019-23.txt"),
     ("wrap-80", "Whisper-WebUI-240.txt"),
+    # (session 12: batch issue21-s12's tuning part and the session's new readers, computed from
+    # each Facts diff) torch's extension-build refusal and nvcc -V read where they start a
+    # line: behind a bullet, or word-wrapped at 80, they are lost with EL-NVCC-MISMATCH (a
+    # FactsError where they are all the paste holds)
+    *(
+        (how, name)
+        for how in ("bullet-dash", "bullet-star")
+        for name in ("mmdetection-12027.txt", "openfold-301.txt", "textgen-933.txt")
+    ),
+    ("word-wrap-80", "mmdetection-12027.txt"),
+    # flattened onto one line: the line-start readers (`pip show`'s Name/Version blocks,
+    # ComfyUI's VRAM banner, ChatGLM's and Hugging Face's '- Key: value' lists, espnet's
+    # check_install, OpenMMLab's block, a Mac's name line, SB3's system info, the extension
+    # loader's error) are not split back: a FactsError where they are all the paste holds
+    # (ChatGLM2-6B-251, Fooocus-2497, espnet-3836/-6186, exllamav2-319, mmaction2-927,
+    # mmdetection-11650, mmsegmentation-943, sdnext-3531), facts lost elsewhere
+    *(
+        ("flattened", name)
+        for name in (
+            "ChatGLM2-6B-251.txt",
+            "Fooocus-2497.txt",
+            "IsaacLab-4371.txt",
+            "LlamaFactory-4236.txt",
+            "LlamaFactory-9618.txt",
+            "espnet-3836.txt",
+            "espnet-6186.txt",
+            "exllamav2-319.txt",
+            "mmaction2-927.txt",
+            "mmdetection-11650.txt",
+            "mmsegmentation-943.txt",
+            "sdnext-3531.txt",
+            "stable-baselines3-1911.txt",
+            "textgen-552.txt",
+            "yolov5-3360.txt",
+        )
+    ),
     # collect_env's header before the reporter's list: its 'CUDA Version: 12.3' read (more)
     ("prompt-first", "F5-TTS-404.txt"),
     # prose reads torch's version from Era3D-23's sentence once a wrap moves its words
@@ -872,6 +900,16 @@ LEFT_PAIRS = {
     ("quote-reply", "flattened", "vllm-19741.txt"),
     ("wrap-100", "trailing-spaces", "vllm-ascend-4497.txt"),
     ("wrap-80", "blanks-collapsed", "ghfile-lytf-ai-pytorch-env-test-readme.txt"),
+    # (session 12: batch issue21-s12's tuning part shifted the pairs; each read from its Facts
+    # diff) a rewrap of a quoted or blank-collapsed lscpu Flags line loses the CPU's ISA list
+    # (llamacpp-5112, vllm-4252), of a quoted line torch's debug flag (vllm-10974), a zero-width
+    # space's wrap cuts the GPU's name ('GP U', kohya_ss-2072): findings alike; pyg-1330 indented
+    # twice (a tab, then four blanks) loses pip's '(CPU toolkit)' build and EL-TORCH-CPU-ONLY
+    ("indent-tab", "indent-4", "pyg-1330.txt"),
+    ("quote-reply", "word-wrap-80", "llamacpp-5112.txt"),
+    ("quote-reply", "wrap-80", "vllm-10974.txt"),
+    ("word-wrap-100", "blanks-collapsed", "vllm-4252.txt"),
+    ("zero-width", "wrap-80", "kohya_ss-2072.txt"),
 }
 
 
@@ -1124,6 +1162,25 @@ CHANGED_AS_PASTED = {
     "pyg-1330.txt": "the >>> of a Python prompt read as quote markers",
     "stable-diffusion-161.txt": "not a cut, joined to the widest line: the reporter's sentences",
     "unsloth-11639.txt": "Markdown bold around a whole line removed",
+    # (session 12: batch issue21-s12's tuning part, each read from its diff)
+    "ChatGLM2-6B-251.txt": "not a cut, joined to the widest line: pydantic's message",
+    "Fooocus-2497.txt": "not a cut, joined to the widest line: the next log line",
+    "LlamaFactory-4236.txt": "not a cut, joined to the widest line: a shell command's continuation lines",
+    "MONAILabel-1015.txt": "not a cut, joined to the widest line: torch's warning after a log record",
+    "Video-Depth-Anything-43.txt": "not a cut, joined to the widest line: xFormers' warning lines",
+    "audio-3411.txt": "a reply's quote markers removed",
+    "demucs-116.txt": "not a cut, joined to the widest line: torch's warning header after the prompt's command",
+    "espnet-3836.txt": "Markdown bold around a whole line removed",
+    "mmcv-3071.txt": "not a cut, joined to the widest line: the dict's next item",
+    "mmdetection-11650.txt": "Markdown bold around a whole line removed",
+    "mmsegmentation-943.txt": "a reply's quote markers removed",
+    "nanoGPT-326.txt": "not a cut, joined to the widest line: the linker's error lines after a log line",
+    "nvidia-docker-1234.txt": "a reply's quote markers removed",
+    "openfold-301.txt": "typographic quotes read as ASCII; torch 1.x's CUDA_MISMATCH_MESSAGE's own line break joined",
+    "pytorch-31243.txt": "the >>> of a Python prompt read as quote markers",
+    "textgen-552.txt": "not a cut, joined to the widest line: a traceback frame and its code line",
+    "textgen-933.txt": "torch 1.x's CUDA_MISMATCH_MESSAGE's own line break joined ('compilePyTorch')",
+    "yolov3-1529.txt": "the >>> of a Python prompt read as quote markers",
 }
 
 
