@@ -148,7 +148,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
     3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
     is empty until the next batch is split (session 10's two batches and session 11's were scored and moved);
-    session 12's batch is held out now.
+    session 12's was scored and moved too.
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -159,7 +159,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
     assert len(want) == 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13
-    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13 + 34 + 29  # + s10's, s11's
+    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13 + 34 + 29 + 28  # + s10-s12's
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
     assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
     # a third of each category, rounded up: in batches this small, up to two thirds
@@ -191,13 +191,13 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert len(s11) == 29
     assert {e["file"] for e in CORPUS if e.get("added") == "issue21-s11" and "seen" in e} == s11
     assert sum(e.get("added") == "issue21-s11" for e in CORPUS) == 69
-    # session 12's batch (C27-C30 together, frozen 20:02 UTC), split by the rule before any
-    # envlock run on it: its held-out part is scored once at the session's end
+    # session 12's batch (C27-C30 together, frozen 20:01 UTC), split by the rule before any
+    # envlock run on it, scored once at 9b99d6c (17/23) and moved into tuning, marked seen
     s12 = _rule("issue21-s12")
     assert len(s12) == 28
-    assert {e["file"] for e in HELDOUT} == s12
-    assert all(e.get("added") == "issue21-s12" and "seen" not in e for e in HELDOUT)
-    assert sum(e.get("added") == "issue21-s12" for e in CORPUS) == 40
+    assert {e["file"] for e in CORPUS if e.get("added") == "issue21-s12" and "seen" in e} == s12
+    assert sum(e.get("added") == "issue21-s12" for e in CORPUS) == 68
+    assert HELDOUT == []
 
 
 @pytest.mark.parametrize(
@@ -242,6 +242,12 @@ def test_the_documented_misses_are_these() -> None:
         "mmsegmentation-943.txt",  # mmcv's _ext needing libcudart.so.10.2 beside cu111
         "vision-7022.txt",  # conda's package plan lines
         "nvidia-docker-1234.txt",  # two containers' facts read as one machine's
+        # (session 12's held-out part, scored at 9b99d6c, tuning since)
+        "jetson-inference-1848.txt",  # torch's CPU-build message in prose on a Jetson
+        "mmdetection-6049.txt",  # torch 1.5's driver message beside reversed mmdet lines
+        "detectron2-3710.txt",  # an extension's undefined at::TensorBase symbol (TTS-3313)
+        "mmdetection-1189.txt",  # an extension's undefined at::getType symbol, in prose
+        "pytorch-37004.txt",  # NCCL's shm_open 'Permission denied': no check states it
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
@@ -302,6 +308,15 @@ ARGUABLE = {
     "yolov3-1529.txt",
     "mmcv-1224.txt",
     "torchsparse-78.txt",
+    # (session 12's held-out part) made evidence-cut before any run (sonar-453, TGI-1423 and
+    # DeepLabCut-3304: the fact the label rests on only in the title, a related thread or an
+    # inference; habitat-lab-742: torch's message cut mid-line; mmdetection-4686: a deliberate
+    # CPU install meeting code that asks for CUDA, arguable)
+    "sonar-453.txt",
+    "text-generation-inference-1423.txt",
+    "mmdetection-4686.txt",
+    "DeepLabCut-3304.txt",
+    "habitat-lab-742.txt",
 }
 
 

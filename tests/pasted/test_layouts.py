@@ -648,6 +648,42 @@ LEFT = {
         for name in ("mmdetection-12027.txt", "openfold-301.txt", "textgen-933.txt")
     ),
     ("word-wrap-80", "mmdetection-12027.txt"),
+    # (session 12's held-out part, scored at 9b99d6c, moved into tuning; read from each diff)
+    # the same line-start classes: torch's extension refusal behind a bullet loses
+    # EL-NVCC-MISMATCH (openfold-130, torchsparse-135/-313), MONAI's config lines behind one
+    # read numpy and a torchvision nightly they would not as pasted; flattened, the line-start
+    # readers lose their facts (MONAI-7789, detectron2-3710, stable-baselines3-1843: a
+    # FactsError; LlamaFactory-4960 vLLM's bf16 refusal's GPU and EL-BF16-UNSUPPORTED,
+    # cellpose-705 its torch line and EL-NO-DRIVER; mmdetection-3495/-4316/-6049 OpenMMLab's
+    # lines; torchsparse-313 torch's version), MONAILabel-152 reads the reporter's sentence as
+    # the GPU's name (findings alike); textgen-898 with tabs after keys loses torch's import
+    # failure (a FactsError)
+    *(
+        (how, name)
+        for how in ("bullet-dash", "bullet-star")
+        for name in (
+            "MONAI-7789.txt",
+            "openfold-130.txt",
+            "torchsparse-135.txt",
+            "torchsparse-313.txt",
+        )
+    ),
+    *(
+        ("flattened", name)
+        for name in (
+            "LlamaFactory-4960.txt",
+            "MONAI-7789.txt",
+            "MONAILabel-152.txt",
+            "cellpose-705.txt",
+            "detectron2-3710.txt",
+            "mmdetection-3495.txt",
+            "mmdetection-4316.txt",
+            "mmdetection-6049.txt",
+            "stable-baselines3-1843.txt",
+            "torchsparse-313.txt",
+        )
+    ),
+    ("tab-after-key", "textgen-898.txt"),
     # flattened onto one line: the line-start readers (`pip show`'s Name/Version blocks,
     # ComfyUI's VRAM banner, ChatGLM's and Hugging Face's '- Key: value' lists, espnet's
     # check_install, OpenMMLab's block, a Mac's name line, SB3's system info, the extension
@@ -910,6 +946,10 @@ LEFT_PAIRS = {
     ("quote-reply", "wrap-80", "vllm-10974.txt"),
     ("word-wrap-100", "blanks-collapsed", "vllm-4252.txt"),
     ("zero-width", "wrap-80", "kohya_ss-2072.txt"),
+    # (session 12's held-out part moved into tuning shifted the pairs once more)
+    ("word-wrap-100", "word-wrap-80", "vllm-7992.txt"),
+    ("word-wrap-100", "wrap-80", "vllm-9176.txt"),
+    ("wrap-80", "blanks-collapsed", "vllm-26127.txt"),
 }
 
 
@@ -1181,6 +1221,15 @@ CHANGED_AS_PASTED = {
     "textgen-552.txt": "not a cut, joined to the widest line: a traceback frame and its code line",
     "textgen-933.txt": "torch 1.x's CUDA_MISMATCH_MESSAGE's own line break joined ('compilePyTorch')",
     "yolov3-1529.txt": "the >>> of a Python prompt read as quote markers",
+    # (session 12's held-out part, scored at 9b99d6c, tuning since)
+    "LlamaFactory-4960.txt": "a reply's quote markers removed",
+    "MONAI-7789.txt": "an indented continuation line joined to its sentence (MONAI's URL)",
+    "MONAILabel-152.txt": "a reply's quote markers removed",
+    "cellpose-705.txt": "Markdown bold around a whole line removed",
+    "mmdetection-3495.txt": "Markdown bold around a whole line removed",
+    "mmdetection-4316.txt": "Markdown bold around a whole line removed",
+    "mmdetection-6049.txt": "torch 1.x's driver message's own line breaks joined",
+    "openfold-130.txt": "torch 1.x's CUDA_MISMATCH_MESSAGE's own line break joined ('compilePyTorch')",
 }
 
 
