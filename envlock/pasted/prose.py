@@ -233,14 +233,14 @@ def _lines(text: str) -> Iterator[str]:
     collect_env's own package rows (its reader's) and the pins offered as a change (the last
     line of words before them proposes, plans or asks: WPFS#3's "should be modified ... to
     sort this issue out:" over ```torch==1.10.1+cu111```)."""
-    offered = False
+    words = ""  # the last line of words, judged only where a pin line follows it
     for line in text.split("\n"):
         if "://" in line:
             line = " ".join(word for word in line.split() if "://" not in word)
         if _PIN.fullmatch(line):
-            line = "" if offered else line
+            line = "" if words and _offers(words) else line
         elif line.strip() and not _FENCE.match(line):
-            offered = _offers(line)
+            words = line
         if not _LIST_ROW.match(line):
             yield line
 
