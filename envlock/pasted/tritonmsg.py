@@ -31,6 +31,7 @@ literal is found with str.find and a bounded match runs from there: linear in th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from envlock.pasted.toolreading import ToolReading
 
@@ -76,48 +77,36 @@ def read_triton_refusals(text: str) -> ToolReading | None:
     """Each GPU torch's inductor refused for Triton (with the capability it states) and each
     fp8 refusal of Triton's, as notes; None where the text holds neither."""
     lower = text.lower().replace("\u2019", "'")
-    squeezed = "".join(lower.split())
+    flat = " ".join(lower.split())
+    squeezed, starts = _squeeze(flat)
     if _TOO_OLD not in squeezed and _FLOOR_WORDS not in squeezed and "fp8e4nv" not in squeezed:
         return None
     out = ToolReading()
-    _too_old(text, lower, out)
-    _fp8(lower, squeezed, out)
+    _too_old(text, flat, squeezed, starts, out)
+    _floor_only(flat, squeezed, starts, out)
+    _fp8(flat, squeezed, starts, out)
     return out if out.notes else None
 
 
-def _too_old(text: str, lower: str, out: ToolReading) -> None:
+def _too_old(text: str, flat: str, squeezed: str, starts: list[int], out: ToolReading) -> None:
     """torch's refusals: the GPU each names, its capability and the floor it states."""
-    flat = " ".join(lower.split())
-    squeezed, starts = _squeeze(flat)
-    at = squeezed.find(_TOO_OLD)
-    found = 0
-    while at >= 0 and found < _MAX_FOUND:
-        found += 1
-        start = starts[at]
-        end = starts[min(at + len(_TOO_OLD), len(starts) - 1)]
+    for at, start, end in _places(squeezed, starts, _TOO_OLD):
         after = squeezed[at + len(_TOO_OLD) : at + len(_TOO_OLD) + 300]
         if not _gone(flat, start, end):
             eager = _fell_back(flat, start)
             _one_refusal(text, flat[max(0, start - _NAME_REACH) : start], after, eager, out)
-        at = squeezed.find(_TOO_OLD, at + len(_TOO_OLD))
-    _floor_only(flat, squeezed, starts, out)
 
 
 def _floor_only(flat: str, squeezed: str, starts: list[int], out: ToolReading) -> None:
     """The message's second sentence where the first is not in the text (cut, or elided:
     "GPUTooOldForTriton: ... Triton only supports devices of CUDA Capability >= 7.0, but
     your device is of CUDA capability 5.2"): the capability alone, of a GPU not named."""
-    at = squeezed.find(_FLOOR_WORDS)
-    found = 0
-    while at >= 0 and found < _MAX_FOUND:
-        found += 1
+    for at, start, end in _places(squeezed, starts, _FLOOR_WORDS):
         if _TOO_OLD not in squeezed[max(0, at - 200) : at]:
-            end = starts[min(at + len(_FLOOR_WORDS), len(starts) - 1)]
             cap = _CAPABILITY.match(squeezed[at : at + 300])
-            if cap is not None and not _gone(flat, starts[at], end):
-                eager = _fell_back(flat, starts[at])
+            if cap is not None and not _gone(flat, start, end):
+                eager = _fell_back(flat, start)
                 _one_refusal("", "", squeezed[at : at + 300], eager, out)
-        at = squeezed.find(_FLOOR_WORDS, at + len(_FLOOR_WORDS))
 
 
 def _fell_back(flat: str, start: int) -> bool:
@@ -159,35 +148,37 @@ def _name_before(before: str) -> str | None:
     return name if len(name) <= _NAME_MAX else ""
 
 
-def _fp8(lower: str, squeezed: str, out: ToolReading) -> None:
+def _fp8(flat: str, squeezed: str, starts: list[int], out: ToolReading) -> None:
     """Triton's refusal of fp8e4nv where the list it names is its NVIDIA backend's below 8.9,
     or its older 'CUDA arch < 89' wording."""
     words = None
     for m in _FP8_LIST.finditer(squeezed):
         listed = {t.strip("'\"") for t in m.group(1).split(",") if t.strip("'\"")}
-        if listed == {"fp8e4b15", "fp8e5"} and not _gone_squeezed(lower, _FP8_HERE):
+        if listed == {"fp8e4b15", "fp8e5"} and not _all_gone(flat, squeezed, starts, _FP8_HERE):
             words = "'type fp8e4nv not supported in this architecture'"
             break
-    if words is None and _FP8_OLD in squeezed and not _gone_squeezed(lower, _FP8_OLD):
+    if words is None and _FP8_OLD in squeezed and not _all_gone(flat, squeezed, starts, _FP8_OLD):
         words = "'fp8e4nv data type is not supported on CUDA arch < 89'"
     if words is not None:
         out.notes.append(f"{FP8_REFUSED}{words}")
         out.put("Is CUDA available", "True")  # Triton's NVIDIA backend compiled for the GPU
 
 
-def _gone_squeezed(lower: str, words: str) -> bool:
+def _all_gone(flat: str, squeezed: str, starts: list[int], words: str) -> bool:
     """Whether every place the words stand (blanks as written) is told as gone."""
-    flat = " ".join(lower.split())
-    squeezed, starts = _squeeze(flat)
+    places = list(_places(squeezed, starts, words))
+    return bool(places) and all(_gone(flat, start, end) for _, start, end in places)
+
+
+def _places(squeezed: str, starts: list[int], words: str) -> Iterator[tuple[int, int, int]]:
+    """Where `words` stand in the squeezed text, the first _MAX_FOUND of them: the index in
+    `squeezed`, and where they start and end in the text with its blanks."""
     at = squeezed.find(words)
-    found = 0
-    while at >= 0 and found < _MAX_FOUND:
-        found += 1
-        end = starts[min(at + len(words), len(starts) - 1)]
-        if not _gone(flat, starts[at], end):
-            return False
+    for _ in range(_MAX_FOUND):
+        if at < 0:
+            return
+        yield at, starts[at], starts[min(at + len(words), len(starts) - 1)]
         at = squeezed.find(words, at + len(words))
-    return found > 0
 
 
 def _squeeze(flat: str) -> tuple[str, list[int]]:
