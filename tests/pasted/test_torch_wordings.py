@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import pytest
 
-from envlock.checks import run_checks
 from envlock.checks.archsaid import _warns
-from envlock.errors import FactsError
-from envlock.facts import Facts
-from envlock.findings import Severity
 from envlock.matrix import ArchTarget, Version
 from envlock.pasted import facts_from_texts
 from envlock.pasted.hearsay import not_this_machines
 from envlock.pasted.torch_warnings import TORCH_CUDNN_COMPILED
 from tests.conftest import FIXTURES
+from tests.pasted.test_prose_controls import _errors, _facts
 
 CE = FIXTURES / "collect_env"
 CONTROLS = FIXTURES / "prose_controls"
@@ -45,20 +42,6 @@ CUDNN = (
     "version (8, 3, 3). PyTorch already comes bundled with cuDNN. One option to resolving this "
     "error is to ensure PyTorch can find the bundled cuDNN."
 )
-
-
-def _facts(text: str) -> Facts | None:
-    """What `doctor --collect-env` reads; None where it reads nothing (one FactsError line)."""
-    try:
-        return facts_from_texts(collect_env=text)
-    except FactsError:
-        return None
-
-
-def _errors(text: str) -> list[str]:
-    facts = _facts(text)
-    found = run_checks(facts) if facts is not None else []
-    return [f.check_id for f in found if f.severity is Severity.ERROR]
 
 
 def _floor(text: str) -> str | None:
