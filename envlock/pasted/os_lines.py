@@ -91,8 +91,10 @@ def mac_line(line: str, d: Draft) -> None:
     """A line that names this machine a Mac, where no OS line said otherwise: macOS (torch
     has no CUDA build there). A sentence that mentions a Mac ("it works on my MacBook")
     says nothing: it may be another machine."""
+    if d.system.get("os"):
+        return
     label = line.strip().lstrip("-*>#` \t").rstrip("`")
-    if d.system.get("os") or not _LABEL_LINE.fullmatch(label):
+    if not _LABEL_LINE.fullmatch(label):
         return
     if _MAC.search(label) and not _SENTENCE.search(label):
         d.system["os"] = {"pretty_name": label, "id": "macos", "version_id": None}
