@@ -156,7 +156,8 @@ def ext_torch_abi(ctx: CheckContext) -> Iterator[Finding]:
         yield Finding(
             check_id="EL-EXT-TORCH-ABI",
             severity=Severity.ERROR,
-            message=f"{ext.distribution} {ext.version or ''} ({ext.file}) " + "; ".join(reasons),
+            message=f"{' '.join(filter(None, (ext.distribution, ext.version)))} ({ext.file}) "
+            + "; ".join(reasons),
             fix=f"{road[1]}; or {rebuild}" if road else rebuild,
             evidence={
                 **_evidence(ext),
@@ -177,14 +178,8 @@ def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None)
     does not export, another C++ ABI, or a build for another torch release."""
     version = ctx.facts.torch.version
     reasons: list[str] = []
-    missing = ext.missing_torch_symbols_total or 0
-    if missing:
-        shown = ", ".join(ext.missing_torch_symbols[:3])
-        more = f" and {missing - 3} more" if missing > 3 else ""
-        reasons.append(
-            f"needs {missing} torch symbol(s) that torch {version} does not export "
-            f"({shown}{more}): importing it fails with 'undefined symbol'"
-        )
+    if ext.missing_torch_symbols_total:
+        reasons.append(_symbols_reason(ext, version))
     if ext.cxx11_abi is not None and torch_abi is not None and ext.cxx11_abi != torch_abi:
         reasons.append(
             f"was built with _GLIBCXX_USE_CXX11_ABI={int(bool(ext.cxx11_abi))} but torch "
@@ -195,6 +190,16 @@ def _abi_reasons(ctx: CheckContext, ext: ExtensionFacts, torch_abi: bool | None)
     if _other_release(ext, ctx.torch_version) and not cpu_torch:
         reasons.append(_built_for_reason(ext, version) + _and_cuda(ctx, ext))
     return reasons
+
+
+def _symbols_reason(ext: ExtensionFacts, version: str | None) -> str:
+    missing = ext.missing_torch_symbols_total or 0
+    shown = ", ".join(ext.missing_torch_symbols[:3])
+    more = f" and {missing - 3} more" if missing > 3 else ""
+    return (
+        f"needs {missing} torch symbol(s) that torch {version} does not export "
+        f"({shown}{more}): importing it fails with 'undefined symbol'"
+    )
 
 
 def _and_cuda(ctx: CheckContext, ext: ExtensionFacts) -> str:
@@ -218,9 +223,11 @@ def _abi_is_the_cause(ctx: CheckContext, ext: ExtensionFacts) -> bool:
 
 def _release_only(ctx: CheckContext, ext: ExtensionFacts) -> list[str]:
     """Where torch's release is all the paste says of it: a build for another release."""
-    if not _other_release(ext, Version.of(ctx.facts.torch.version)):
-        return []
-    return [_built_for_reason(ext, ctx.facts.torch.version)]
+    version = ctx.facts.torch.version
+    reasons = [_symbols_reason(ext, version)] if ext.missing_torch_symbols_total else []
+    if _other_release(ext, Version.of(version)):
+        reasons.append(_built_for_reason(ext, version))
+    return reasons
 
 
 def _built_for_reason(ext: ExtensionFacts, version: str | None) -> str:

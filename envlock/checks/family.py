@@ -380,9 +380,19 @@ def _finding(
             ),
             "pairing.source": list(row.source) if row else [],
             "pairing.unverified": list(row.unverified) if row else [],
-            **({"consequences": after} if after else {}),
+            **_after(after + _symptoms(ctx, package)),
         },
     )
+
+
+def _symptoms(ctx: CheckContext, package: str) -> list[str]:
+    """The member's import failing on a torch symbol (EL-EXT-TORCH-ABI): this mismatch's effect."""
+    failing = {e.distribution for e in ctx.facts.extensions.items if e.missing_torch_symbols_total}
+    return ["EL-EXT-TORCH-ABI"] if package in failing else []
+
+
+def _after(consequences: list[str]) -> dict[str, object]:
+    return {"consequences": consequences} if consequences else {}
 
 
 def _road_from(

@@ -42,6 +42,7 @@ from envlock.pasted.dispatcher import read_dispatcher
 from envlock.pasted.draft import Draft
 from envlock.pasted.dscheck import read_ds_check
 from envlock.pasted.dsreport import read_ds_report
+from envlock.pasted.extsymbol import read_ext_symbols
 from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.libmessages import read_lib_messages
@@ -78,6 +79,7 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_precision_refusals,  # a number format refused by any library (after read_repl's GPUs)
     read_ds_check,  # DeepSpeed's refusal of its prebuilt ops (another torch, another CUDA)
     read_dispatcher,  # torch's dispatcher: a family member's operator with no CUDA kernel
+    read_ext_symbols,  # an extension's import failing on a torch C++ symbol
     read_torch_import,  # last: its 'PyTorch version: N/A' never hides a version another read
 )
 

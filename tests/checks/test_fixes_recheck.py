@@ -629,11 +629,20 @@ def _shm_size(facts: Facts, finding: Finding) -> list[Facts]:
 
 def _ext_built_for_torch(facts: Facts, finding: Finding) -> list[Facts]:
     """An extension built for another torch release, installed or rebuilt for the installed
-    torch as the fix says (alltalk_tts-111: DeepSpeed's ops built for torch 2.1 under 2.2)."""
+    torch as the fix says (alltalk_tts-111: DeepSpeed's ops built for torch 2.1 under 2.2):
+    built against this torch, it needs only the symbols this torch exports (detectron2-3710's
+    pasted 'undefined symbol' gone)."""
     assert "rebuild it here" in (finding.fix or ""), finding.fix
     name = finding.evidence["extension.file"]
     items = [
-        dataclasses.replace(e, built_for_torch=facts.torch.version) if e.file == name else e
+        dataclasses.replace(
+            e,
+            built_for_torch=facts.torch.version,
+            missing_torch_symbols=[],
+            missing_torch_symbols_total=0,
+        )
+        if e.file == name
+        else e
         for e in facts.extensions.items
     ]
     return [edit(facts, "extensions.items", items)]

@@ -245,8 +245,7 @@ def test_the_documented_misses_are_these() -> None:
         # (session 12's held-out part, scored at 9b99d6c, tuning since)
         "jetson-inference-1848.txt",  # torch's CPU-build message in prose on a Jetson
         "mmdetection-6049.txt",  # torch 1.5's driver message beside reversed mmdet lines
-        "detectron2-3710.txt",  # an extension's undefined at::TensorBase symbol (TTS-3313)
-        "mmdetection-1189.txt",  # an extension's undefined at::getType symbol, in prose
+        "mmdetection-1189.txt",  # an extension's undefined at::getType symbol, in a source checkout
         "pytorch-37004.txt",  # NCCL's shm_open 'Permission denied': no check states it
     }
     assert all(len(str(why)) > 80 for why in marked.values())
