@@ -110,7 +110,10 @@ def start(lock: str, venv: str, installer: str) -> Begun | None:
     prompt = os.path.basename(final) or "venv"
     run = os.path.join(final, FIXED_RUN)
     build = os.path.join(run, "venv")
-    scripts = venvwrite.prepare(build, prompt)
+    moved = build[
+        len(final.rstrip("/")) :
+    ]  # VenvTarget.suffix, dropped now: relocate() rewrites none of ours
+    scripts = venvwrite.prepare(build, prompt, moved=moved)
     if scripts is None:
         return None
     made: list[str] = []
@@ -124,7 +127,7 @@ def start(lock: str, venv: str, installer: str) -> Begun | None:
         os.mkdir(run)
         begun = True
         write_marker(run, "build")
-        venvwrite.write_core(build, prompt)
+        venvwrite.write_core(build, prompt, moved=moved)
         return _install(final, tuple(made), fd, (run, build, prompt), scripts, found)
     except Exception:
         _undone(made, fd, run if begun else None)
@@ -341,11 +344,19 @@ def write_marker(run: str, phase: str, moved_in: Iterable[str] = ()) -> None:
     none: its directory is named, never removed) or be the one before (a build marker
     beside a swap's held old venv is not trusted: swap.py's sweep)."""
     pid = os.getpid()
-    text = marker_text(pid, started_at(pid), boot_id(), phase, tuple(moved_in))
+    if pid not in _OWN:  # a process's start and its boot never change: read once
+        _OWN.clear()  # a forked child's parent
+        _OWN[pid] = (started_at(pid), boot_id())
+    text = marker_text(pid, *_OWN[pid], phase, tuple(moved_in))
     tmp = os.path.join(run, MARKER + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, os.path.join(run, MARKER))
+
+
+# this process's start time and boot id by its pid, for its markers (two reads of /proc
+# a marker, three markers a restore)
+_OWN: dict[int, tuple[str | None, str | None]] = {}
 
 
 def marker_text(

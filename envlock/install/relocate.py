@@ -38,16 +38,20 @@ def relocate(build: str, suffix: str) -> None:
 
 # pip (distlib) and uv write this instead of `#!PYTHON` when PYTHON is over 127 bytes
 # or holds a space; the build path is longer than DIR's, so a script may hold one that
-# DIR's own path would not need
-_TRAMPOLINE = re.compile(
+# DIR's own path would not need. Compiled for the first script that starts like one
+# (a repeat restore's relocated shebangs are plain: no pattern compiled after uv)
+_TRAMPOLINE = (
     rb"#!/bin/sh\n'''exec' (?:\"([^\"\n]*)\"|'([^'\n]*)'|([^\s\"']+)) \"\$0\" \"\$@\"\n' '''\n?"
 )
+_TRAMPOLINE_START = b"#!/bin/sh\n'''exec' "
 SHEBANG_MAX = 127
 
 
 def plain_shebang(script: bytes) -> bytes:
     """The script as the installer writes it for a path that needs no trampoline."""
-    match = _TRAMPOLINE.match(script)
+    if not script.startswith(_TRAMPOLINE_START):
+        return script  # what the pattern, which starts so, cannot match
+    match = re.match(_TRAMPOLINE, script)
     if match is None:
         return script
     exe = match.group(1) or match.group(2) or match.group(3)

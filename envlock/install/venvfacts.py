@@ -30,7 +30,11 @@ TYPE_CHECKING = False  # typing: no import of a repeat restore's (usecases/warmr
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from envlock.probe.shapes import CudaLibDoc, EnvDoc, FactsDoc, SystemDoc
+    from envlock.probe.shapes import CudaLibDoc, EnvDoc, FactsDoc, LibDirDoc, SystemDoc, ToolkitDoc
+
+    # the cuda section's machine side: (the cache directory it was read with, the
+    # toolkit, LD_LIBRARY_PATH's CUDA libraries)
+    Toolkit = tuple[str | None, ToolkitDoc, list[LibDirDoc]]
 
 # .pth lines that import code known to leave sys.path alone: setuptools' distutils shim
 # (distutils-precedence.pth) and virtualenv's/uv's patch of distutils (_virtualenv.pth).
@@ -60,11 +64,11 @@ def venv_document(
     from envlock.probe import FACTS_VERSION, _local_target
 
     started = time.perf_counter()
-    system, env = _machine()
+    system, env, toolkit = _machine(cache_dir)
     doc: FactsDoc = {"facts_version": FACTS_VERSION}
     if "system" in sections:
         doc["system"] = _venv_system(system, python, prefix)
-    _fill(doc, sections, path, (env, cache_dir))
+    _fill(doc, sections, path, (env, cache_dir, toolkit))
     doc["meta"] = {
         "envlock_version": _version(),
         "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -78,27 +82,31 @@ def venv_document(
 
 # what venv_document() reads of this machine and of the environment, not of the venv:
 # read by preload() while the installer runs, with the environment it was read in, and
-# taken by the next venv_document() in that same environment
-_EARLY: list[tuple[dict[str, str], SystemDoc, EnvDoc]] = []
+# taken by the next venv_document() in that same environment (the CUDA toolkit's and
+# LD_LIBRARY_PATH's facts with the same cache directory, where preload() read them)
+_EARLY: list[tuple[dict[str, str], SystemDoc, EnvDoc, Toolkit | None]] = []
 
 
-def _machine() -> tuple[SystemDoc, EnvDoc]:
+def _machine(cache_dir: str | None) -> tuple[SystemDoc, EnvDoc, Toolkit | None]:
     """This machine's system section and the environment's (what a probe child under
-    the venv's interpreter inherits): preload()'s where the environment is still the one
-    it read, else read now."""
+    the venv's interpreter inherits), and the CUDA toolkit's facts read with `cache_dir`:
+    preload()'s where the environment is still the one it read, else read now (the
+    toolkit's by _cuda(): None)."""
     early = _EARLY.pop() if _EARLY else None
     if early is not None and early[0] == os.environ:
-        return early[1], early[2]
+        toolkit = early[3]
+        return early[1], early[2], toolkit if toolkit and toolkit[0] == cache_dir else None
     from envlock.probe import envvars
     from envlock.probe import system as system_probe
 
-    return system_probe.collect(), envvars.collect()
+    return system_probe.collect(), envvars.collect(), None
 
 
-def preload() -> None:
+def preload(cache_dir: str | None = None, *, cuda: bool = False) -> None:
     """Import what venv_document() reads with, and read what it reads of the machine
     and the environment (while the installer runs, say): none of it depends on the
-    venv."""
+    venv. `cuda`: the toolkit's facts too (nvcc's version through the cache in
+    `cache_dir`, as the next venv_document(cache_dir=...) would read them)."""
     import resource  # noqa: F401  (probe.system's limits)
 
     import envlock.probe.cudalibs
@@ -113,17 +121,22 @@ def preload() -> None:
     list_stdlib()
     _EARLY.clear()
     environ = dict(os.environ)
-    _EARLY.append((environ, *_machine()))
+    system, env, _ = _machine(None)
+    _EARLY.append((environ, system, env, _toolkit(cache_dir) if cuda else None))
 
 
 def _fill(
-    doc: FactsDoc, sections: Sequence[str], path: list[str], read: tuple[EnvDoc, str | None]
+    doc: FactsDoc,
+    sections: Sequence[str],
+    path: list[str],
+    read: tuple[EnvDoc, str | None, Toolkit | None],
 ) -> None:
     """The sections read from the venv's import path, the environment's as `read` (with
-    the cache directory for nvcc's version)."""
+    the cache directory for nvcc's version, and the toolkit's facts where preload() read
+    them)."""
     from envlock.probe import extensions, packages, torch_info
 
-    env, cache_dir = read
+    env, cache_dir, toolkit = read
     if "packages" in sections:
         doc["packages"] = packages.collect(path)
     if "torch" in sections:
@@ -133,7 +146,7 @@ def _fill(
     if "env" in sections:
         doc["env"] = env
     if "cuda" in sections:
-        doc["cuda"] = _cuda(path, cache_dir)
+        doc["cuda"] = _cuda(path, toolkit or _toolkit(cache_dir))
 
 
 def _venv_system(system: SystemDoc, python: str, prefix: str) -> SystemDoc:
@@ -145,10 +158,25 @@ def _venv_system(system: SystemDoc, python: str, prefix: str) -> SystemDoc:
     return {**system, "python": {**own, "executable": python, "virtualenv": prefix}}
 
 
-def _cuda(path: list[str], cache_dir: str | None) -> CudaLibDoc:
-    """The toolkit (found through PATH and CUDA_HOME: the same for any interpreter here),
-    the venv's CUDA wheels and the loader's path; the runtime libraries' ctypes child is
-    not run (verify compares only the toolkit)."""
+def _cuda(path: list[str], toolkit: Toolkit) -> CudaLibDoc:
+    """The toolkit and the loader's path (`toolkit`: _toolkit()'s), the venv's CUDA
+    wheels; the runtime libraries' ctypes child is not run (verify compares only the
+    toolkit)."""
+    from envlock.probe import cudalibs
+
+    return {
+        "unavailable": None,
+        "toolkit": toolkit[1],
+        "wheels": cudalibs.wheel_facts(path),
+        "ld_library_path": toolkit[2],
+    }
+
+
+def _toolkit(cache_dir: str | None) -> Toolkit:
+    """The cuda section's facts that are the machine's, not the venv's: the toolkit
+    (found through PATH and CUDA_HOME: the same for any interpreter here; nvcc's version
+    through the stat-keyed cache in `cache_dir` when given) and LD_LIBRARY_PATH's CUDA
+    libraries."""
     from envlock.probe import cudalibs
 
     files = None
@@ -159,12 +187,8 @@ def _cuda(path: list[str], cache_dir: str | None) -> CudaLibDoc:
     toolkit = cudalibs.toolkit_facts(cache=files)
     if files is not None:
         files.save()
-    return {
-        "unavailable": None,
-        "toolkit": toolkit,
-        "wheels": cudalibs.wheel_facts(path),
-        "ld_library_path": cudalibs.ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", "")),
-    }
+    ld = cudalibs.ld_library_path_facts(os.environ.get("LD_LIBRARY_PATH", ""))
+    return cache_dir, toolkit, ld
 
 
 def _version() -> str:

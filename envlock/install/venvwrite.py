@@ -53,9 +53,11 @@ def write(env_dir: str, prompt: str) -> bool:
 Scripts = tuple[str, dict[str, str], bool]
 
 
-def prepare(env_dir: str, prompt: str) -> Scripts | None:
+def prepare(env_dir: str, prompt: str, *, moved: str = "") -> Scripts | None:
     """What write_scripts() fills in for this venv, or None (nothing to write: write()'s
-    False). Reads the venv package's source, writes nothing."""
+    False). Reads the venv package's source, writes nothing. `moved`: the part of
+    ENV_DIR's path that install/relocate.py will drop once the venv is swapped in (its
+    suffix), dropped here already (the scripts then need no rewrite after uv)."""
     env_dir = os.path.abspath(env_dir)
     if not known() or os.pathsep in env_dir or prompt == ".":
         return None
@@ -70,6 +72,8 @@ def prepare(env_dir: str, prompt: str) -> Scripts | None:
         "__VENV_BIN_NAME__": "bin",
         "__VENV_PYTHON__": os.path.join(bin_path, _executable()[1]),
     }
+    if moved:  # as relocate() drops it from the written text: the templates hold none
+        names = {k: v.replace(moved, "") for k, v in names.items()}
     return bin_path, names, quoted
 
 
@@ -79,10 +83,11 @@ def _executable() -> tuple[str, str]:
     return os.path.split(os.path.abspath(executable))
 
 
-def write_core(env_dir: str, prompt: str) -> None:
+def write_core(env_dir: str, prompt: str, *, moved: str = "") -> None:
     """What an installer needs of the venv (after prepare() said it is known): its
     directories, pyvenv.cfg and the interpreter's links; the activate scripts are
-    write_scripts()'s (install/quick.py writes them while uv installs)."""
+    write_scripts()'s (install/quick.py writes them while uv installs). `moved`: as for
+    prepare(), dropped from pyvenv.cfg's command line."""
     env_dir = os.path.abspath(env_dir)
     short = f"{sys.version_info[0]}.{sys.version_info[1]}"
     python_dir, exe_name = _executable()
@@ -96,7 +101,7 @@ def write_core(env_dir: str, prompt: str) -> None:
     if sys.maxsize > 2**32 and not os.path.exists(os.path.join(env_dir, "lib64")):
         os.symlink("lib", os.path.join(env_dir, "lib64"))
     os.makedirs(bin_path, exist_ok=True)
-    _config(env_dir, python_dir, prompt)
+    _config(env_dir, python_dir, prompt, moved)
     env_exe = os.path.join(bin_path, exe_name)
     if not os.path.islink(env_exe):
         os.symlink(getattr(sys, "_base_executable", ""), env_exe)
@@ -125,8 +130,9 @@ def _quoting() -> bool | None:
     return None
 
 
-def _config(env_dir: str, python_dir: str, prompt: str) -> None:
-    """pyvenv.cfg as EnvBuilder.create_configuration() writes it for this case."""
+def _config(env_dir: str, python_dir: str, prompt: str, moved: str = "") -> None:
+    """pyvenv.cfg as EnvBuilder.create_configuration() writes it for this case (`moved`
+    dropped from it, as relocate() drops it)."""
     lines = [
         f"home = {python_dir}",
         "include-system-site-packages = false",
@@ -135,8 +141,9 @@ def _config(env_dir: str, python_dir: str, prompt: str) -> None:
         f"executable = {os.path.realpath(sys.executable)}",
         f'command = {sys.executable} -m venv --without-pip --prompt="{prompt}" {env_dir}',
     ]
+    text = "".join(line + "\n" for line in lines)
     with open(os.path.join(env_dir, "pyvenv.cfg"), "w", encoding="utf-8") as fh:
-        fh.write("".join(line + "\n" for line in lines))
+        fh.write(text.replace(moved, "") if moved else text)
 
 
 def _scripts(bin_path: str, names: dict[str, str], quoted: bool) -> None:

@@ -104,7 +104,7 @@ def _finish(
         installer = "uv" if started.launch and started.launch.argv[0] == "uv" else "pip"
         started = install_guessed(
             started, guess.pins, installer=installer, log=early.log, progress=progress,
-            meanwhile=_preload,
+            meanwhile=lambda: _preload(guess.sections),
         )  # fmt: skip
         python = os.path.join(started.swap.target.final, "bin", "python")
         progress.step(f"verifying {python} against the lock (--scope software)")
@@ -122,13 +122,14 @@ def _finish(
     return _recorded(argv, full, started, entry)
 
 
-def _preload() -> None:
+def _preload(sections: Sequence[str]) -> None:
     """What reading the new venv's facts and replaying the output import, loaded while
-    the installer runs."""
+    the installer runs, with what those facts hold of the machine (the CUDA toolkit's
+    where verify reads the cuda section)."""
     import envlock.usecases.warmverify  # noqa: F401  (write_all)
     from envlock.install.venvfacts import preload
 
-    preload()
+    preload(_cache_dir(), cuda="cuda" in sections)
 
 
 def _stored(

@@ -130,6 +130,49 @@ def test_the_machines_facts_are_read_while_the_installer_runs(
     assert again is not None and len(calls) == 5  # taken once only
 
 
+def test_the_cuda_toolkits_facts_are_read_while_the_installer_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """preload(cache_dir, cuda=True) reads the cuda section's machine side (the toolkit,
+    nvcc's version through the cache in `cache_dir`, LD_LIBRARY_PATH's libraries); the
+    next venv_document() with that cache directory, in that environment, takes it, and
+    reads it again where either changed since."""
+    from envlock.install.venvfacts import preload, venv_document
+    from envlock.probe import cudalibs
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "v")], check=True)
+    python = str(tmp_path / "v" / "bin" / "python")
+    sections = ("env", "packages", "cuda")
+    cache = str(tmp_path / "cache")
+    calls: list[object] = []
+    toolkit_facts = cudalibs.toolkit_facts
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("cache"))
+        return toolkit_facts(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cudalibs, "toolkit_facts", counting)
+    fresh = venv_document(python, sections, cache_dir=cache)
+    assert fresh is not None and len(calls) == 1 and calls[0] is not None  # through the cache
+    preload(cache, cuda=True)
+    assert len(calls) == 2
+    early = venv_document(python, sections, cache_dir=cache)
+    assert early is not None and len(calls) == 2  # preload()'s taken
+    assert early["cuda"] == fresh["cuda"]
+    preload(cache, cuda=True)
+    other = venv_document(python, sections, cache_dir=str(tmp_path / "other"))
+    assert other is not None and len(calls) == 4  # another cache directory: read again
+    preload(cache, cuda=True)
+    monkeypatch.setenv("CUDA_HOME", str(tmp_path / "no-toolkit"))
+    changed = venv_document(python, sections, cache_dir=cache)
+    assert changed is not None and len(calls) == 6  # another environment: read again
+    assert changed["cuda"]["toolkit"] is not None
+    assert changed["cuda"]["toolkit"]["cuda_home"] != fresh["cuda"]["toolkit"]["cuda_home"]
+    preload(cache)  # without cuda: the toolkit is venv_document()'s to read
+    assert len(calls) == 6
+    assert venv_document(python, sections, cache_dir=cache) is not None and len(calls) == 7
+
+
 def test_the_warm_restores_facts_and_stored_output_need_no_pathlib(tmp_path: Path) -> None:
     """pathlib (~4 ms of CPU: urllib.parse, ipaddress) is no import of a replayed restore:
     preload(), usecases/warmrestore's cache directory (install/quickplan.cache_dir()'s

@@ -218,9 +218,12 @@ def test_a_start_prepares_dir_as_swap_does_and_stopping_puts_it_back(
 
 
 def test_a_venv_built_here_is_the_venv_modules(tmp_path: Path, lock: Path) -> None:
-    """The core written before uv and the scripts after it make the module's tree
-    (tests/install/test_venvwrite.py holds write() to the module for every Python)."""
+    """The core written before uv and the scripts after it make the module's tree as
+    swap_in() relocates it to DIR (tests/install/test_venvwrite.py holds write() to the
+    module for every Python): written for DIR already, so that nothing of it is
+    rewritten after uv (relocate() finds the build path in none of its files)."""
     from envlock.install import venvwrite
+    from envlock.install.relocate import relocate
 
     if not venvwrite.known():
         pytest.skip("venvwrite does not know this interpreter's venv module")
@@ -232,12 +235,19 @@ def test_a_venv_built_here_is_the_venv_modules(tmp_path: Path, lock: Path) -> No
     begun.child.stdout.close()
     venvwrite.write_scripts(begun.scripts)
     build = Path(begun.build)
+    suffix = begun.build[len(begun.final) :]
     ours = tree(build)
     ours.pop(".lock", None)  # uv's own, written as it ran (venvdir.VENV_FILES)
+    files = [p for p in build.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert files and not [p for p in files if suffix.encode() in p.read_bytes()]
+    assert all(str(venv) in (build / n).read_text() for n in ("pyvenv.cfg", "bin/activate"))
     shutil.rmtree(build)
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", "--prompt", "v", str(build)], check=True
     )
+    module = tree(build)
+    assert module != ours  # the module's names the build path, until relocated
+    relocate(str(build), suffix)
     assert ours == tree(build)
     quick._undone(list(begun.made), begun.fd, begun.run)
     assert not venv.exists()
