@@ -148,7 +148,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
     3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
     is empty until the next batch is split (session 10's two batches and session 11's were scored and moved);
-    session 12's was scored and moved too.
+    session 12's was scored and moved too; session 13's ('issue21-s13') is held out now.
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -197,7 +197,13 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert len(s12) == 28
     assert {e["file"] for e in CORPUS if e.get("added") == "issue21-s12" and "seen" in e} == s12
     assert sum(e.get("added") == "issue21-s12" for e in CORPUS) == 68
-    assert HELDOUT == []
+    # session 13's batch (C31-C34 together, frozen 23:30 UTC), split by the rule before any
+    # envlock run on it: held out until it is scored once
+    s13 = _rule("issue21-s13")
+    assert len(s13) == 29
+    assert {e["file"] for e in HELDOUT} == s13
+    assert all(e.get("added") == "issue21-s13" and "seen" not in e for e in HELDOUT)
+    assert sum(e.get("added") == "issue21-s13" for e in CORPUS) == 48
 
 
 @pytest.mark.parametrize(
@@ -247,6 +253,23 @@ def test_the_documented_misses_are_these() -> None:
         "mmdetection-6049.txt",  # torch 1.5's driver message beside reversed mmdet lines
         "mmdetection-1189.txt",  # an extension's undefined at::getType symbol, in a source checkout
         "pytorch-37004.txt",  # NCCL's shm_open 'Permission denied': no check states it
+        # (session 13's tuning part, issue21-s13, not fixed yet)
+        "spconv-724.txt",  # no report read ('unreadable')
+        "MinkowskiEngine-620.txt",  # no finding
+        "InvokeAI-7934.txt",  # no report read ('unreadable')
+        "nerfstudio-1307.txt",  # no finding
+        "InvokeAI-2735.txt",  # no report read ('unreadable')
+        "ControlNet-15.txt",  # no report read ('unreadable')
+        "RFdiffusion-14.txt",  # no report read ('unreadable')
+        "kaolin-17.txt",  # no report read ('unreadable')
+        "pyg-6900.txt",  # no finding
+        "ColossalAI-2402.txt",  # no report read ('unreadable')
+        "Open3D-ML-430.txt",  # no report read ('unreadable')
+        "flash-attention-950.txt",  # no finding
+        "apex-428.txt",  # no finding
+        "pytorch_sparse-86.txt",  # no report read ('unreadable')
+        "mmdetection3d-1806.txt",  # no finding
+        "DeepSpeed-3299.txt",  # no report read ('unreadable')
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
@@ -316,6 +339,21 @@ ARGUABLE = {
     "mmdetection-4686.txt",
     "DeepLabCut-3304.txt",
     "habitat-lab-742.txt",
+    # (session 13's tuning part) made evidence-cut before any run, by the gatherer or the
+    # lead: the fact the label rests on only in the title, a related thread, past the
+    # excerpt's end or an inference, or a label the thread leaves arguable (each basis says
+    # which)
+    "DeepSpeedExamples-370.txt",
+    "SadTalker-557.txt",
+    "StreamDiffusion-157.txt",
+    "SuGaR-136.txt",
+    "chemprop-355.txt",
+    "flash-attention-940.txt",
+    "gaussian-splatting-385.txt",
+    "kohya_ss-102.txt",
+    "kohya_ss-2080.txt",
+    "nerfstudio-1796.txt",
+    "nerfstudio-2052.txt",
 }
 
 
