@@ -63,18 +63,28 @@ def _family_fix(ctx: CheckContext, ext: ExtensionFacts) -> str | None:
 # published as source only (not on PyPI, where '--no-binary NAME NAME==X' finds nothing): pip
 # builds them from their repository, a release's tag where the version is one (detectron2's
 # INSTALL.md: python -m pip install 'git+https://github.com/facebookresearch/detectron2.git')
-SOURCE_ONLY = {"detectron2": "git+https://github.com/facebookresearch/detectron2.git"}
+# projects PyPI does not carry (or carries another project under the name): their source, and
+# the options their build of the C++/CUDA extensions needs (apex: its README's pip >= 23.1 form)
+SOURCE_ONLY = {
+    "detectron2": ("git+https://github.com/facebookresearch/detectron2.git", ""),
+    "apex": (
+        "git+https://github.com/NVIDIA/apex.git",
+        "--config-settings '--build-option=--cpp_ext' "
+        "--config-settings '--build-option=--cuda_ext' ",
+    ),
+}
 
 
 def _rebuild(ext: ExtensionFacts, what: str) -> str:
     source = SOURCE_ONLY.get(ext.distribution)
     if source is not None:
+        url, options = source
         release = ext.version is not None and all(p.isdigit() for p in ext.version.split("."))
         tag = f"@v{ext.version}" if release else ""
         return (
             f"install a {ext.distribution} build {what}, or rebuild it here from its source: "
             f"pip install --no-build-isolation --no-cache-dir --force-reinstall --no-deps "
-            f"'{source}{tag}'"
+            f"{options}'{url}{tag}'"
         )
     pin = f"{ext.distribution}=={ext.version}" if ext.version else ext.distribution
     return (
@@ -143,16 +153,16 @@ def ext_arch_ptx_only(ctx: CheckContext) -> Iterator[Finding]:
 def ext_torch_abi(ctx: CheckContext) -> Iterator[Finding]:
     t = ctx.facts.torch
     # a paste that names torch's release but not its CUDA (DeepSpeed's runtime check, an
-    # untagged "you have 2.1.2") leaves torch unread, yet a build for another release is said
-    if not t.installed and t.version is None:
-        return
+    # untagged "you have 2.1.2") leaves torch unread, yet a build for another release is said;
+    # one that names no torch at all still shows the loader's missing torch symbol (apex-428)
     torch_abi = t.live.cxx11_abi if t.live is not None else None
     for ext in ctx.facts.extensions.items:
         reasons = _abi_reasons(ctx, ext, torch_abi) if t.installed else _release_only(ctx, ext)
         if not reasons:
             continue
         road = _built_for_road(ctx, ext)
-        rebuild = _family_fix(ctx, ext) or _rebuild(ext, f"for torch {t.version}")
+        what = f"for torch {t.version}" if t.version else "for the installed torch"
+        rebuild = _family_fix(ctx, ext) or _rebuild(ext, what)
         yield Finding(
             check_id="EL-EXT-TORCH-ABI",
             severity=Severity.ERROR,
@@ -197,7 +207,9 @@ def _symbols_reason(ext: ExtensionFacts, version: str | None) -> str:
     shown = ", ".join(ext.missing_torch_symbols[:3])
     more = f" and {missing - 3} more" if missing > 3 else ""
     return (
-        f"needs {missing} torch symbol(s) that torch {version} does not export "
+        f"needs {missing} torch symbol(s) that "
+        + (f"torch {version}" if version else "the installed torch")
+        + " does not export "
         f"({shown}{more}): importing it fails with 'undefined symbol'"
     )
 
@@ -225,7 +237,7 @@ def _release_only(ctx: CheckContext, ext: ExtensionFacts) -> list[str]:
     """Where torch's release is all the paste says of it: a build for another release."""
     version = ctx.facts.torch.version
     reasons = [_symbols_reason(ext, version)] if ext.missing_torch_symbols_total else []
-    if _other_release(ext, Version.of(version)):
+    if version is not None and _other_release(ext, Version.of(version)):
         reasons.append(_built_for_reason(ext, version))
     return reasons
 

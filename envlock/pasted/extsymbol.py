@@ -15,8 +15,9 @@ ABI): the extension becomes an `extensions` item with that missing symbol, judge
 EL-EXT-TORCH-ABI (checks/extensions.py) as the live scan's are; a torch family member's is
 EL-FAMILY-MISMATCH's effect where that check names the member (checks/family.py). The
 extension is named from its file's place under site-packages/dist-packages (its package's
-directory, or a known top-level module such as flash-attn's `flash_attn_2_cuda`); a file
-elsewhere (a source checkout) names no distribution a fix could reinstall and is not read.
+directory, or a known top-level module such as flash-attn's `flash_attn_2_cuda`, also where the
+paste cut its directory off); a file elsewhere (a source checkout) names no distribution a fix
+could reinstall and is not read.
 torch's own libraries are torch_import.py's; a symbol of the extension's own code
 (`_Z22gather_points_cuda_fwd...`) or of the C++ or CUDA runtime says nothing of torch and is
 not read. A message told as another machine's or as gone (pasted/hearsay.py) is not read.
@@ -118,8 +119,8 @@ def _extension(path: str, symbol: str) -> ExtensionDoc | None:
         path = path[len("dlopen(") :]
     parts = re.split(r"[\\/]", path)
     site = max((i for i, p in enumerate(parts) if p in _SITE), default=-1)
-    if site < 0 or site + 1 >= len(parts):
-        return None
+    if (site < 0 and len(parts) > 1) or site + 1 >= len(parts):
+        return None  # a bare file name stands as a top-level module's (its path cut off)
     top, file = parts[site + 1], parts[-1]
     if not (".so" in file or file.endswith(".dylib")):
         return None

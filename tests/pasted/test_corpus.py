@@ -265,8 +265,6 @@ def test_the_documented_misses_are_these() -> None:
         "pyg-6900.txt",  # no finding
         "ColossalAI-2402.txt",  # no report read ('unreadable')
         "Open3D-ML-430.txt",  # no report read ('unreadable')
-        "flash-attention-950.txt",  # no finding
-        "apex-428.txt",  # no finding
         "pytorch_sparse-86.txt",  # no report read ('unreadable')
         "mmdetection3d-1806.txt",  # no finding
         "DeepSpeed-3299.txt",  # no report read ('unreadable')

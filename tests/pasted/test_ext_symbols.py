@@ -190,3 +190,33 @@ def test_macos_loader_names_the_file_on_the_line_after() -> None:
     text = DYLD.replace("_cudnnBatchNormalizationBackward", "__ZN3c106Device8validateEv")
     text = text.replace(TORCH_C, vision)
     assert _ext(text) == [("torchvision", "torchvision/_C.so", ["_ZN3c106Device8validateEv"])]
+
+
+def test_a_report_naming_no_torch_still_shows_the_missing_symbol() -> None:
+    # apex-428: apex's fused_layer_norm_cuda needs at::getType (gone after torch 1.x's
+    # early releases); the paste names no torch version: the finding says "the installed
+    # torch", and apex (not PyPI's unrelated 'apex') is rebuilt from NVIDIA's source with the
+    # options its extensions need
+    text = _report("apex-428.txt")
+    assert [d for d, _, _ in _ext(text)] == ["apex"]
+    top = top_finding(run_checks(facts_from_texts(collect_env=text)))
+    assert top is not None and top.check_id == "EL-EXT-TORCH-ABI"
+    assert "the installed torch does not export" in top.message
+    assert "'git+https://github.com/NVIDIA/apex.git'" in (top.fix or "")
+    assert "--build-option=--cuda_ext" in (top.fix or "")
+    assert "None" not in top.message + (top.fix or "")
+
+
+def test_a_bare_file_name_stands_for_a_known_top_level_module_only() -> None:
+    # flash-attention-950: the loader's path cut to the file name, the message wrapped
+    text = _report("flash-attention-950.txt")
+    assert _ext(text) == [
+        (
+            "flash-attn",
+            "flash_attn_2_cuda.cpython-310-x86_64-linux-gnu.so",
+            ["_ZN3c104impl3cow11cow_deleterEPv"],
+        )
+    ]
+    assert _top(text) == "EL-EXT-TORCH-ABI"
+    # a bare file of no known module names no distribution
+    assert read_ext_symbols(text.replace("flash_attn_2_cuda", "my_ops_cuda")) is None
