@@ -268,6 +268,13 @@ def _built_for_road(ctx: CheckContext, ext: ExtensionFacts) -> tuple[dict[str, s
     return torch_road(ctx, built)
 
 
+def _torch_named(ctx: CheckContext) -> str:
+    """torch with its version where the facts have one (a library's own message may state
+    torch's CUDA alone: pasted/libbuilt.py)."""
+    version = ctx.facts.torch.version
+    return f"torch {version}" if version else "torch"
+
+
 @check("EL-EXT-CUDA-MAJOR")
 def ext_cuda_major(ctx: CheckContext) -> Iterator[Finding]:
     tc = ctx.torch_cuda
@@ -281,8 +288,8 @@ def ext_cuda_major(ctx: CheckContext) -> Iterator[Finding]:
             severity=Severity.ERROR,
             message=(
                 f"{ext.distribution} {ext.version or ''} ({ext.file}) links the CUDA "
-                f"{ext.cuda_major} runtime (libcudart.so.{ext.cuda_major}) but torch "
-                f"{ctx.facts.torch.version} uses CUDA {tc}: two CUDA runtimes in one process, "
+                f"{ext.cuda_major} runtime (libcudart.so.{ext.cuda_major}) but "
+                f"{_torch_named(ctx)} uses CUDA {tc}: two CUDA runtimes in one process, "
                 "or an import failure where libcudart.so."
                 f"{ext.cuda_major} is missing"
             ),
