@@ -86,6 +86,9 @@ _HEADER = "Collecting environment information"
 _WARN = "warnings.warn("
 # a text whose longest line is longer than this was not hard-wrapped
 _MAX_WRAP = 160
+# the narrowest a terminal or mail client wraps a pasted report at: a text whose lines are all
+# shorter was not wrapped (a 3-line REPL paste 32 wide is not a column cut)
+_MIN_WRAP = 40
 # the widths terminals and mail clients wrap at (a word wrap's lines fall short of it)
 _WIDTHS = (72, 80, 100, 120, 132)
 # the keys only collect_env prints (an issue form's "- Python version: 3.8" is the user's)
@@ -114,7 +117,9 @@ def undo_layout(text: str) -> Layout:
     rest = lines.pop() if len(lines) > MAX_LINES else None
     lines = undo_log_prefix(lines)
     bullets = _bulleted(lines)
-    lines = notebook_lines([_undecorated(line, bullets) for line in lines], _key_of)
+    prompts = _prompts(lines)
+    lines = [line if i in prompts else _undecorated(line, bullets) for i, line in enumerate(lines)]
+    lines = notebook_lines(lines, _key_of)
     lines = [line.rstrip() for line in _unwrapped(lines)]
     lines = _split_flattened(lines)
     keys = [_key_of(line) for line in lines]
@@ -183,6 +188,21 @@ def _md_plain(text: str) -> str:
     return text
 
 
+def _prompts(lines: list[str]) -> set[int]:
+    """The lines that are Python's prompt (">>> torch.version.cuda"), not a quote three deep:
+    the nearest filled line before and after carries no quote marker (a reply quotes its
+    lines together)."""
+    found: set[int] = set()
+    for i, line in enumerate(lines):
+        if not line.startswith(">>> "):
+            continue
+        before = next((x for x in reversed(lines[max(0, i - 8) : i]) if x.strip()), "")
+        after = next((x for x in lines[i + 1 : i + 9] if x.strip()), "")
+        if not (_quote_end(before) or _quote_end(after)):
+            found.add(i)
+    return found
+
+
 def _quote_end(line: str, start: int = 0) -> int:
     """Where a line's quote markers (">", "> > ", "  >") from `start` end; `start` if none."""
     m = _QUOTES.match(line, start)
@@ -237,7 +257,7 @@ def _unwrapped(lines: list[str]) -> list[str]:
     # wrap leaves them a little short of it, the blank dropped, and some as wide by chance.
     wide = {i for i, x in enumerate(lines) if raw[i] <= width <= len(x) - indent}
     cuts = {i for i in range(len(lines) - 1) if _cut(lines, raw, i, width, i in wide)}
-    if width < 20 or not cuts or (len(cuts) < 2 and not _common_width(width)):
+    if width < _MIN_WRAP or not cuts or (len(cuts) < 2 and not _common_width(width)):
         return lines
     return _joined(lines, cuts, _columns(lines, cuts & wide, cuts, width), indent)
 

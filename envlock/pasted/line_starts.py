@@ -105,7 +105,7 @@ _OTHER_START = re.compile(
     r"#{1,6}[ \t]|[-*+\u2022][ \t]"
     r"|(?:GPU|NIC)\d{1,3}(?:[ \t]|:)|[A-Z][A-Z0-9#]{0,3}[ \t]{1,4}=[ \t]"
     r"|\[?(?:DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?(?:\[[\w.-]{1,40}\])?(?::|[ \t])"
-    r"|\[rank\d{1,5}\]:"
+    r"|\[rank\d{1,5}\]:|>>>(?:[ \t]|$)|In \[\d{1,5}\]:"
     r"|\d{1,2}:\d\d:\d\d(?:[.,-]\d{1,6})?[ \t]"
     r"|Traceback \(most recent call last\):|File \"[^\"\n]{1,4096}\", line \d"
     r"|(?:[a-z_][a-z0-9_]{0,40}\.){0,4}[A-Z][A-Za-z0-9_]{0,60}(?:Error|Warning|Exception):(?:[ \t]|$)"
@@ -143,5 +143,12 @@ _WHOLE = re.compile(
 
 
 def whole_line(line: str) -> bool:
-    """Whether a line is whole as its tool printed it (never a terminal's cut)."""
-    return _WHOLE.fullmatch(line.strip()) is not None
+    """Whether a line is whole as its tool printed it (never a terminal's cut): also a Python
+    prompt's complete input (">>> torch.version.cuda": its output is the next line; an input
+    cut mid-call leaves a bracket open or a comma at its end)."""
+    s = line.strip()
+    if s.startswith((">>> ", "... ")) and len(s) <= 200:
+        return (
+            s.count("(") == s.count(")") and s.count("[") == s.count("]") and s[-1] not in ",\\+("
+        )
+    return _WHOLE.fullmatch(s) is not None

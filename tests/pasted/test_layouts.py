@@ -1370,6 +1370,20 @@ def test_rows_of_one_list_or_table_are_not_joined_as_a_cut() -> None:
     assert undo_layout(wrapped).text.split("\n")[0] == cut + "e to read"
 
 
+def test_a_python_prompt_is_neither_a_quote_nor_a_cut() -> None:
+    """The lib_messages fuzz's composition of real REPL lines (session 12, D3): '>>> ' is
+    Python's prompt where the lines around it carry no quote marker, and its complete input
+    is a whole line; it was read as a quote three deep and its line joined to the one before
+    as a column cut (torch '2.0.1+cu117torch.version.cuda'). A reply's quote three deep is
+    still undone."""
+    lines = ["torch.__version__ = 2.0.1+cu117", ">>> torch.version.cuda"]
+    text = "\n".join([*lines, lines[0]])
+    assert undo_layout(text).text == text
+    assert facts_from_texts(collect_env=text).torch.version == "2.0.1+cu117"
+    quoted = "\n".join(f">>> {line}" for line in [*lines, lines[0]])
+    assert undo_layout(quoted).text.split("\n")[0] == lines[0]
+
+
 def test_json_members_and_timestamped_log_lines_are_not_joined_as_a_cut() -> None:
     """Session 9's tuning reports: a webui Sysinfo dump's JSON members (sd-webui-15137) and
     a log whose lines each start with a timestamp (ComfyUI-5511's '[2024-11-06 23:40:38.512]',
