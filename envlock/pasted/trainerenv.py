@@ -39,6 +39,16 @@ Lightning (requirements/collect_env_details.py, the bug template's "Current envi
 
 (before 1.8, 2022: "- pyTorch_version: 1.10.0+cu113" under "* Packages:"; in 2020 the same
 without the "* " and "- " marks). Read only inside its CUDA section with torch's version.
+
+Where a paste holds no such section, the Trainer's own device banner (trainer/setup.py's
+_log_device_info, every fit since 1.x) says whether torch sees CUDA:
+
+    GPU available: True (cuda), used: True        (since 1.7: CUDA, else MPS, else none)
+    GPU available: True, used: True               (before: torch.cuda.is_available())
+    GPU available: False, used: False
+
+"True (mps)" and "True (xpu)" are another accelerator: nothing of CUDA is read from them, and
+banners that disagree (two runs) read nothing.
 """
 
 from __future__ import annotations
@@ -155,7 +165,30 @@ def read_lightning(text: str) -> ToolReading | None:
             gpus.append(entry.group(1))
         elif not line.strip():
             listing = ""
-    return _lightning(fields, gpus)
+    return _lightning(fields, gpus) or _device_banner(text)
+
+
+_BANNER = "GPU available: "
+_BANNER_SAID = re.compile(r"(True|False)( \((?:cuda|mps|xpu)\))?, used: (?:True|False)")
+
+
+def _device_banner(text: str) -> ToolReading | None:
+    """'Is CUDA available' from the Trainer's device banners, where they agree."""
+    said: set[str] = set()
+    at = text.find(_BANNER)
+    while at >= 0 and len(said) < 3:
+        m = _BANNER_SAID.match(text, at + len(_BANNER))
+        if m and m.group(2) in (None, " (cuda)"):
+            said.add(m.group(1))
+        elif m:
+            said.add("other")  # an MPS/XPU machine's: CUDA not its accelerator
+        at = text.find(_BANNER, at + len(_BANNER))
+    if len(said) != 1 or "other" in said:
+        return None
+    out = ToolReading()
+    out.put("Is CUDA available", said.pop())
+    out.notes.append("PyTorch Lightning's device banner ('GPU available: ..., used: ...'): read")
+    return out
 
 
 def _lightning(fields: dict[str, str], gpus: list[str]) -> ToolReading | None:

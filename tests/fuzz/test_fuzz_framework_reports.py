@@ -42,6 +42,7 @@ TEXTS = [
     reports.YOLO_CHECKS,
     reports.LIGHTNING,
     reports.LIGHTNING_K80,
+    reports.BANNER,
     logs.COMFY_SYSTEM,
     reports.BNB_GPU,
     reports.BNB_CPU,

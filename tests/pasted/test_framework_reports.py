@@ -22,10 +22,14 @@ from envlock.pasted.bnbdiag import read_bnb_diagnostics
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.trainerenv import read_lightning, read_ultralytics
 from envlock.pasted.webui import read_webui
+from tests.conftest import FIXTURES
 
 
 def _facts(text: str) -> Facts:
     return facts_from_texts(collect_env=text)
+
+
+CE = FIXTURES / "collect_env"
 
 
 def _errors(text: str) -> list[str]:
@@ -364,6 +368,35 @@ def test_lightning_2020_layout_and_an_available_line_elsewhere() -> None:
     assert reading.gpus == {0: "GeForce GTX 1050"}
     # 'available: True' outside a CUDA section (a service's status list) is not Lightning's
     assert read_lightning("status:\n  - available: True\n  - torch: 2.1.0\n") is None
+
+
+# scverse/scvi-tools#2031 (corpus scvi-tools-2031): the Trainer's device banner, Lightning 2.x
+BANNER = """\
+GPU available: True (cuda), used: True
+TPU available: False, using: 0 TPU cores
+IPU available: False, using: 0 IPUs
+HPU available: False, using: 0 HPUs
+LOCAL_RANK: 0 - CUDA_VISIBLE_DEVICES: [0]
+"""
+
+
+def test_the_trainers_device_banner_says_whether_torch_sees_cuda() -> None:
+    reading = read_lightning(BANNER)
+    assert reading is not None and reading.fields == {"Is CUDA available": "True"}
+    # scvi-tools-2031 (a healthy conda env whose paste is cut before torch): read, no error
+    assert _errors((CE / "scvi-tools-2031.txt").read_text()) == []
+    # before 1.7 the banner named no accelerator: torch.cuda.is_available()'s answer
+    old = read_lightning(BANNER.replace("True (cuda), used: True", "False, used: False"))
+    assert old is not None and old.fields == {"Is CUDA available": "False"}
+
+
+def test_another_accelerators_banner_or_two_that_disagree_read_nothing() -> None:
+    assert read_lightning(BANNER.replace("(cuda)", "(mps)")) is None
+    assert read_lightning(BANNER.replace("(cuda)", "(xpu)")) is None
+    other_run = BANNER.replace("True (cuda), used: True", "False, used: False")
+    assert read_lightning(BANNER + "\n" + other_run) is None
+    # the words without the banner's ', used: ' (a service's status) are not Lightning's
+    assert read_lightning("GPU available: True\nstatus: ok\n") is None
 
 
 # ------------------------------------------------------------ bitsandbytes' diagnostics
