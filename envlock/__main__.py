@@ -20,9 +20,16 @@ code = run(sys.argv[1:], _cli)
 if code is not None:
     sys.exit(code)
 if sys.argv[1:2] == ["restore"]:  # a repeat restore installs before the CLI loads
-    from envlock.usecases.warmrestore import ahead
+    from envlock.install.quick import start_plain
 
-    code = ahead(sys.argv[1:], _cli, _failed)
+    try:
+        start_plain(sys.argv[1:])  # uv first: warmrestore and ahead load while it runs
+    except KeyboardInterrupt as exc:
+        code = _failed(exc)
+    else:
+        from envlock.usecases.warmrestore import ahead
+
+        code = ahead(sys.argv[1:], _cli, _failed)
 if sys.argv[1:2] == ["probe"]:  # `probe --image IMAGE --json` too (usecases/imageprobe.py)
     from envlock.cli import guarded
     from envlock.usecases.imageprobe import run as probe_image

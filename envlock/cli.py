@@ -272,6 +272,12 @@ def entry() -> None:
     argv = sys.argv[1:]
     code = None
     if argv[:1] == ["restore"]:  # a repeat restore starts installing before the CLI runs
+        from envlock.install.quick import start_plain
+
+        try:
+            start_plain(argv)  # uv first: warmrestore and ahead load while it runs
+        except KeyboardInterrupt as exc:
+            leave(failed(exc))
         from envlock.usecases.warmrestore import ahead
 
         code = ahead(argv, main, failed)

@@ -21,54 +21,18 @@ from __future__ import annotations
 import os
 import sys
 
+from envlock.install.quick import plain_restore as plain_restore  # a plain argv's (quick.py)
+
 TYPE_CHECKING = False  # typing costs ~4 ms of this path
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from envlock.install.early import Started
     from envlock.install.plancache import Guess
     from envlock.install.quick import Begun
-
-# the options of a plain restore (whether each takes a value): none changes the start
-_OPTIONS = {"--venv": True, "--installer": True, "--format": True, "--strict": False}
-_INSTALLERS = ("auto", "uv", "pip")  # install/restore.INSTALLERS (a test holds them equal)
 
 # what a start was for: the lock as named, DIR, the installer chosen, the guess's key
 Inputs = tuple[str, str, str, str | None]
 # what was started ahead, until taken or released
 _started: list[tuple[Inputs, Started]] = []
-
-
-def plain_restore(argv: Sequence[str]) -> tuple[str, str, str] | None:
-    """(LOCK, DIR, --installer) of a plain `restore LOCK --venv DIR`, or None."""
-    if not argv or argv[0] != "restore":
-        return None
-    found: dict[str, str] = {}
-    positional: list[str] = []
-    rest = iter(argv[1:])
-    for arg in rest:
-        if arg not in _OPTIONS:
-            if arg.startswith("-") or positional:
-                return None
-            positional.append(arg)
-        elif arg in found:
-            return None  # argparse's last-one-wins is the full CLI's to apply
-        elif _OPTIONS[arg]:
-            value = next(rest, "-")
-            if value.startswith("-"):
-                return None
-            found[arg] = value
-        else:
-            found[arg] = ""
-    installer = found.get("--installer", "auto")
-    if len(positional) != 1 or "--venv" not in found or installer not in _INSTALLERS:
-        return None
-    if "--format" in found:  # argparse's choices: a usage error starts nothing
-        from envlock.report import FORMATS
-
-        if found["--format"] not in FORMATS:
-            return None
-    return positional[0], found["--venv"], installer
 
 
 def start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, Inputs] | None:
@@ -79,7 +43,9 @@ def start(lock: str, venv: str, installer: str) -> tuple[Started, Guess | None, 
     starts it first, importing nothing."""
     from envlock.install import quick
 
-    begun = quick.start(lock, venv, installer)
+    began, begun = quick.take(lock, venv, installer)  # the entry point's start_plain()
+    if not began:
+        begun = quick.start(lock, venv, installer)
     found = _taken_over(begun, lock, venv) if begun is not None else None
     return found if found is not None else _start(lock, venv, installer)
 
@@ -127,15 +93,14 @@ def _taken_over(begun: Begun, lock: str, venv: str) -> tuple[Started, Guess | No
     from envlock.install.early import Launch, Started
     from envlock.install.swap import Swap
     from envlock.install.venvdir import VenvTarget
-    from envlock.install.venvwrite import write_scripts
+    from envlock.install.venvwrite import HEADERS, write_scripts
     from envlock.safeio import UnreadableFile, read_bounded
 
     b = begun
     t = VenvTarget(given=venv, final=b.final, force=False, run=b.run, build=b.build)
     launch = Launch(None, b.fill, b.text, running=b.child)
-    started = Started(
-        swap=Swap.begun(t, log, b.fd, list(b.made)), argv=b.venv_argv, proc=None, launch=launch
-    )
+    swap = Swap.begun(t, log, b.fd, list(b.made), becomes=HEADERS)  # quick.py left it out
+    started = Started(swap=swap, argv=b.venv_argv, proc=None, launch=launch)
     try:
         # not the temporary directory's sweep (Swap.begin's, tempfile's imports: ~4 ms of
         # CPU that uv's run pays on a busy machine): its leftovers are killed `--python`

@@ -32,7 +32,7 @@ from envlock.install.quickplan import read_small
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from envlock.install.plancache import Guess
     from envlock.install.spawn import Child
@@ -94,6 +94,75 @@ class Begun(Frozen):
                   guess=guess)  # fmt: skip
 
 
+# the options of a plain restore (whether each takes a value): none changes the start
+_OPTIONS = {"--venv": True, "--installer": True, "--format": True, "--strict": False}
+INSTALLERS = ("auto", "uv", "pip")  # install/restore.INSTALLERS (a test holds them equal)
+
+
+def plain_restore(argv: Sequence[str]) -> tuple[str, str, str] | None:
+    """(LOCK, DIR, --installer) of a plain `restore LOCK --venv DIR`, or None."""
+    if not argv or argv[0] != "restore":
+        return None
+    found: dict[str, str] = {}
+    positional: list[str] = []
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg not in _OPTIONS:
+            if arg.startswith("-") or positional:
+                return None
+            positional.append(arg)
+        elif arg in found:
+            return None  # argparse's last-one-wins is the full CLI's to apply
+        elif _OPTIONS[arg]:
+            value = next(rest, "-")
+            if value.startswith("-"):
+                return None
+            found[arg] = value
+        else:
+            found[arg] = ""
+    installer = found.get("--installer", "auto")
+    if len(positional) != 1 or "--venv" not in found or installer not in INSTALLERS:
+        return None
+    if "--format" in found:  # argparse's choices: a usage error starts nothing
+        from envlock.report import FORMATS
+
+        if found["--format"] not in FORMATS:
+            return None
+    return positional[0], found["--venv"], installer
+
+
+# what start_plain() began (or found nothing to begin: None) for a plain argv's
+# (LOCK, DIR, --installer), until install/ahead.py takes it
+_BEGUN: list[tuple[tuple[str, str, str], Begun | None]] = []
+
+
+def start_plain(argv: Sequence[str]) -> None:
+    """start() for a plain `restore LOCK --venv DIR` argv, called by the entry points
+    first of all (before usecases/warmrestore.py and install/ahead.py load: ~0.6 ms
+    sooner, uv's start), held for take()."""
+    plain = plain_restore(argv)
+    if plain is not None:
+        _BEGUN[:] = [(plain, start(*plain))]
+
+
+def take(lock: str, venv: str, installer: str) -> tuple[bool, Begun | None]:
+    """(True, what start_plain() began for exactly these inputs, None for nothing), or
+    (False, None) where it did not run for them (what it began for others is stopped
+    and undone)."""
+    if not _BEGUN:
+        return False, None
+    plain, begun = _BEGUN.pop()
+    if plain == (lock, venv, installer):
+        return True, begun
+    if begun is not None:
+        begun.child.kill()
+        begun.child.wait()
+        if begun.child.stdout is not None:
+            begun.child.stdout.close()
+        _undone(list(begun.made), begun.fd, begun.run)
+    return False, None
+
+
 def start(lock: str, venv: str, installer: str) -> Begun | None:
     """The guessed install of a plain `restore LOCK --venv DIR --installer INSTALLER`
     started in DIR's working directory, or None with nothing changed."""
@@ -127,7 +196,8 @@ def start(lock: str, venv: str, installer: str) -> Begun | None:
         os.mkdir(run)
         begun = True
         write_marker(run, "build")
-        venvwrite.write_core(build, prompt, moved=moved)
+        # include/pythonX.Y, empty, is RUN itself once the verdict is in (swap.py)
+        venvwrite.write_core(build, prompt, moved=moved, headers=False)
         return _install(final, tuple(made), fd, (run, build, prompt), scripts, found)
     except Exception:
         _undone(made, fd, run if begun else None)
@@ -192,9 +262,10 @@ def _undone(made: list[str], fd: int | None, run: str | None) -> None:
             os.close(fd)  # closing drops the flock
 
 
-def remove_run(run: str) -> None:
+def remove_run(run: str, into: str | None = None) -> None:
     """Remove a restore's working directory, its marker last (so a run killed while
-    removing is still recognised as ours)."""
+    removing is still recognised as ours); emptied, it is renamed to `into` where given
+    (an empty directory the new venv lacks: install/swap.py's commit), else removed."""
     for name in os.listdir(run):
         if name == MARKER:
             continue
@@ -207,6 +278,12 @@ def remove_run(run: str) -> None:
         os.unlink(os.path.join(run, MARKER))
     except FileNotFoundError:
         pass
+    if into is not None:
+        try:
+            os.rename(run, into)  # an empty directory: a rename replaces none but an empty one
+            return
+        except OSError:
+            pass  # not there to take (its parent gone, a file of that name): removed
     os.rmdir(run)
 
 

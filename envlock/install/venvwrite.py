@@ -49,6 +49,8 @@ def write(env_dir: str, prompt: str) -> bool:
     return True
 
 
+# the empty directory the venv module makes for this interpreter's headers
+HEADERS = os.path.join("include", f"python{sys.version_info[0]}.{sys.version_info[1]}")
 # what write_scripts() needs: bin/, the placeholders' values, whether they are quoted
 Scripts = tuple[str, dict[str, str], bool]
 
@@ -83,18 +85,19 @@ def _executable() -> tuple[str, str]:
     return os.path.split(os.path.abspath(executable))
 
 
-def write_core(env_dir: str, prompt: str, *, moved: str = "") -> None:
+def write_core(env_dir: str, prompt: str, *, moved: str = "", headers: bool = True) -> None:
     """What an installer needs of the venv (after prepare() said it is known): its
     directories, pyvenv.cfg and the interpreter's links; the activate scripts are
     write_scripts()'s (install/quick.py writes them while uv installs). `moved`: as for
-    prepare(), dropped from pyvenv.cfg's command line."""
+    prepare(), dropped from pyvenv.cfg's command line. `headers` False: include/ without
+    its empty HEADERS directory, which the caller makes (install/swap.py's commit)."""
     env_dir = os.path.abspath(env_dir)
     short = f"{sys.version_info[0]}.{sys.version_info[1]}"
     python_dir, exe_name = _executable()
     bin_path = os.path.join(env_dir, "bin")
     for path in (
         env_dir,
-        os.path.join(env_dir, "include", "python" + short),
+        os.path.join(env_dir, HEADERS if headers else "include"),
         os.path.join(env_dir, "lib", "python" + short, "site-packages"),
     ):
         os.makedirs(path, exist_ok=True)

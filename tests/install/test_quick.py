@@ -248,9 +248,80 @@ def test_a_venv_built_here_is_the_venv_modules(tmp_path: Path, lock: Path) -> No
     module = tree(build)
     assert module != ours  # the module's names the build path, until relocated
     relocate(str(build), suffix)
-    assert ours == tree(build)
+    module = tree(build)
+    assert module.pop(venvwrite.HEADERS) == "dir"  # RUN becomes it at commit (swap.py)
+    assert ours == module
     quick._undone(list(begun.made), begun.fd, begun.run)
     assert not venv.exists()
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["existing-venv", "new-dir"])
+def test_run_becomes_the_new_venvs_empty_headers_directory_at_commit(
+    tmp_path: Path, lock: Path, existing: bool
+) -> None:
+    """The working directory, emptied once the verdict is in, is renamed to the new
+    venv's empty include/pythonX.Y (which the quick start leaves out) instead of being
+    removed: DIR is then the venv module's tree, as the swap relocates it, and no RUN."""
+    from envlock.install import venvwrite
+    from envlock.install.relocate import relocate
+
+    if not venvwrite.known():
+        pytest.skip("venvwrite does not know this interpreter's venv module")
+    venv = tmp_path / "v"
+    if existing:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    begun = quick.start(str(lock), str(venv), "uv")
+    assert begun is not None
+    begun.child.wait()
+    assert begun.child.stdout is not None
+    begun.child.stdout.close()
+    found = ahead._taken_over(begun, str(lock), str(venv))
+    assert found is not None
+    swap = found[0].swap
+    assert not (Path(begun.build) / venvwrite.HEADERS).exists()
+    swap.swap_in()
+    assert not (venv / venvwrite.HEADERS).exists()  # while verify runs: RUN still holds
+    run_inode = os.stat(begun.run).st_ino
+    swap.commit()
+    ahead._started.clear()  # taken over: nothing for release() to stop
+    assert swap.kept and not os.path.lexists(begun.run)
+    headers = venv / venvwrite.HEADERS
+    assert headers.is_dir() and not os.listdir(headers) and os.stat(headers).st_ino == run_inode
+    ours = tree(venv)
+    ours.pop(".lock", None)  # uv's own
+    # the module's venv at the same build path, relocated as the swap relocates it
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--prompt", "v", begun.build], check=True
+    )
+    relocate(begun.build, begun.build[len(begun.final) :])
+    module = tree(Path(begun.build))
+    shutil.rmtree(begun.run)
+    assert ours == module
+
+
+def test_run_is_removed_where_the_new_venv_has_no_place_for_it(tmp_path: Path) -> None:
+    """A swap told that RUN becomes a directory the new venv cannot take (no include/,
+    or the name there already) removes RUN as before and adds nothing to DIR."""
+    from envlock.install.swap import Swap
+    from envlock.install.venvdir import target
+    from tests.install.test_swap import fake_venv
+
+    for shape in ("no-include", "taken"):
+        d = tmp_path / shape
+        s = Swap.begin(target(str(d), force=False), [].append)
+        s.becomes = os.path.join("include", "python3.11")
+        fake_venv(Path(s.target.build), "new")
+        include = Path(s.target.build) / "include"
+        if shape == "no-include":
+            shutil.rmtree(include)
+        else:
+            (include / "python3.11").write_text("a file of that name")
+        s.swap_in()
+        expected = tree(d)
+        expected.pop(os.path.basename(s.target.run) + "/" + "envlock-restore.json", None)
+        s.commit()
+        assert s.kept and not os.path.lexists(s.target.run)
+        assert tree(d) == {k: v for k, v in expected.items() if not k.startswith(".envlock")}
 
 
 def test_a_replaced_venv_is_removed_without_following_its_links(tmp_path: Path) -> None:
