@@ -35,7 +35,11 @@ from envlock.probe.shapes import ExtensionDoc
 
 PARTIAL = "read from its import error in the paste, not from its file"
 _LINUX = "undefined"
-_LINUX_SAID = re.compile(r"undefined[ \t\r\n]{1,4}symbol:[ \t\r\n]{0,4}")
+# the blanks between the words, as a paste may have turned them: a tab, a word wrap's line
+# break, and on the next line a list's bullet or a reply's quote marker
+_GAP = r"[ \t]{0,4}(?:\r?\n[ \t>*+\-]{0,8})?"
+_LINUX_SAID = re.compile(rf"undefined(?:[ \t]{{1,4}}|{_GAP})symbol:{_GAP}")
+_MARKS = " \t\r\n>*+-"
 _DYLD = "Symbol not found: "
 _REFERENCED = re.compile(r"\s{0,40}Referenced from: (?:<[\w-]{1,40}> )?(\S{1,400})")
 # the outermost name in torch's namespaces (typeinfo/vtable too), or torch's Python bindings
@@ -85,8 +89,8 @@ def _linux(text: str) -> list[tuple[str, str]]:
     at = text.find(_LINUX)
     while at >= 0 and len(found) < _MAX_ITEMS:
         said = _LINUX_SAID.match(text, at)
-        colon = text.rfind(":", max(0, at - 6), at)
-        if colon < 0 or text[colon + 1 : at].strip():
+        colon = text.rfind(":", max(0, at - 16), at)
+        if colon < 0 or text[colon + 1 : at].strip(_MARKS):
             colon = -1  # 'undefined' not right after the file's 'FILE: '
         token = text[max(0, colon - 400) : colon].rsplit(None, 1)[-1:] if colon > 0 else []
         path = token[0].lstrip(_OPEN) if token else ""  # after a quote that opens the message
