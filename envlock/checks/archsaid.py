@@ -13,13 +13,16 @@ torch's word alone does not settle it and nothing is said. An RTX 3090's sm_86 w
 is settled (no build without sm_8x runs an 8.6 GPU: mmdetection-9876, MONAILabel-1015), as an
 RTX 5090's sm_120 is. Its floor ('minimum cuda
 capability', torch < 1.8's wording) is judged here too: a GPU below it has no kernels in the
-build, whatever the rest of its list.
+build, whatever the rest of its list. Where the paste names torch's release and not its build
+(no CUDA, no local tag), the release's official builds decide (checks/archrelease.py): a GPU
+none of them runs has no kernels in the installed one, whichever it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from envlock.checks.archrelease import release_lacks, untold_release
 from envlock.checks.context import CheckContext, Gpu
 from envlock.matrix import ArchTarget, Version
 from envlock.matrix.advice import unservable
@@ -34,6 +37,7 @@ def said_without_list(ctx: CheckContext) -> Iterator[Said]:
     no kernels for, where the facts hold no arch list (`ctx.torch_targets()` is None)."""
     floor = ctx.torch_floor
     warned = _warned(ctx.facts.meta.notes)
+    release = untold_release(ctx)
     for g in ctx.gpus():
         cc = g.capability
         if cc is None or unservable(ctx.matrix, cc, ctx.os_name) is not None:
@@ -48,6 +52,9 @@ def said_without_list(ctx: CheckContext) -> Iterator[Said]:
                 "arch_flags_from": "torch's warning: no sm_XY of its major"
             }
             yield g, cc, "has no kernels in", evidence, _why(cc)
+        elif release is not None and (why := release_lacks(ctx, release, cc)) is not None:
+            of = f"matrix: every official torch {release.release} build"
+            yield g, cc, "has no kernels in", {"arch_flags_from": of}, why
 
 
 _FROM_FLOOR = {"arch_flags_from": "torch's floor"}

@@ -12,6 +12,10 @@ asked about, where a sentence quotes it (issue 21, session 12; V1-findings F3, F
 - told on its line as gone or as another machine's: "went away", "no longer see",
   "used to get", "on my old PC", "the old server", "another machine".
 
+A sentence asks about the message only where it ends in a question mark ("When I run X, I get
+'...' which is raised in Y." tells it: jetson-inference-1848), and a why/how question in the
+first person presupposes the reporter has it ("Why do I get '...'?", session 13).
+
 Only the words around the message on its own line are read (`_REACH` characters each side),
 never the message's own words ("PyTorch no longer supports this GPU" is torch's), so each
 question costs a bounded time whatever the line's length.
@@ -47,6 +51,11 @@ _QUESTION = re.compile(
     r"^\W*(?:is|are|does|do|did|will|would|can|could|should|has|have|why|what|how|when)\b",
     re.IGNORECASE,
 )
+# a why/how question presupposes the reporter has the message ("Why do I get '...'?", "How do
+# I fix '...'?"); the others ask whether or when one will see it
+_PRESUPPOSES = re.compile(r"^\W*(?:why|how)\b", re.IGNORECASE)
+# where a sentence ends: its mark and a blank, or the line's end
+_SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
 # the words that tell the message as gone or as another machine's
 _GONE = re.compile(
     r"\b(?:went away|goes away|has gone away|disappeared|no longer (?:see|get|appears?|shows?)"
@@ -75,9 +84,17 @@ def not_this_machines(line: str, start: int, end: int) -> bool:
     last = _last_sentence(sentence)
     if not any(c.isalpha() for c in last):
         return False  # the quote opens its sentence: what the reporter pasted
-    if _QUESTION.match(last):
-        return True
+    if _QUESTION.match(last) and _asked(after):
+        return not (_PRESUPPOSES.match(last) and _FIRST_PERSON.search(last))
     return not _reporter_got(last)
+
+
+def _asked(after: str) -> bool:
+    """Whether the sentence the message stands in ends in a question mark (after the quote
+    closes: "Is '...' something I will see?"); a sentence its opening word only seems to ask
+    ("When I run X, I get '...' which is raised in Y.") ends otherwise."""
+    end = _SENTENCE_END.search(after)
+    return end is not None and after[end.start()] == "?"
 
 
 def _reporter_got(sentence: str) -> bool:

@@ -4,7 +4,8 @@ a number format a library refused is envlock/pasted/precmsg.py's since session 1
 - torch's "Torch not compiled with CUDA enabled" (torch/cuda/__init__.py's _lazy_init, raised
   only where torch._C has no CUDA: a build without CUDA): "CUDA used to build PyTorch: None",
   as collect_env prints it for such a build; not where the paste shows torch itself with a
-  +cuNNN tag (then the message is another moment's or another interpreter's);
+  +cuNNN tag (then the message is another moment's or another interpreter's); in any case
+  and spacing, wherever it stands (lower-cased inside Chinese prose: ControlNet-15);
 - the NGC containers' entrypoint banner (/opt/nvidia/entrypoint.d, nvidia_entrypoint.sh):
   "ERROR: This container was built for NVIDIA Driver Release 450.36 or later, but version
   440.100 was detected and compatibility mode is UNAVAILABLE." (the lines wrap at "but"):
@@ -26,6 +27,13 @@ from envlock.pasted.toolreading import ToolReading
 from envlock.pasted.tritonmsg import read_triton_refusals
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
+# its words as reporters paste them: lower-cased ("AssertionError:torch not compiled with cuda
+# enabled" in Chinese prose: ControlNet-15), wrapped or spaced, "torch" joined to the word
+# before it ("提示AssertionError:torch", "PyTorch not compiled ..."); a bounded match that
+# fails at its first letters where it fails: linear in the text
+_NOT_COMPILED_ANY = re.compile(
+    r"torch\s{1,8}not\s{1,8}compiled\s{1,8}with\s{1,8}cuda\s{1,8}enabled", re.IGNORECASE
+)
 # the note it leaves; checks/cpubuild.py judges it alone where the paste names no torch version
 TORCH_NOT_COMPILED = f"torch says '{_NOT_COMPILED}': a build without CUDA"
 # a torch version with a CUDA tag near "torch" (not torchvision's, torchaudio's)
@@ -49,7 +57,7 @@ _CONTAINER_TAIL = re.compile(r"\[needs (\d{3}\.\d{1,3}(?:\.\d{1,3})?)\]$")
 def read_lib_messages(text: str) -> ToolReading | None:
     """The facts torch's and the container's own refusals in `text` state."""
     out = ToolReading()
-    if _stated(text, _NOT_COMPILED) and not _torch_tagged_cuda(text):
+    if _not_compiled(text) and not _torch_tagged_cuda(text):
         out.put("CUDA used to build PyTorch", "None")
         out.notes.append(TORCH_NOT_COMPILED)
     container = _ngc_banner(text)
@@ -66,14 +74,12 @@ def read_lib_messages(text: str) -> ToolReading | None:
     return out if out.fields or out.notes else None
 
 
-def _stated(text: str, literal: str) -> bool:
-    """Whether `literal` stands somewhere in the text as this machine's (pasted/hearsay.py)."""
-    at = text.find(literal)
-    while at >= 0:
-        if not not_this_machines_in(text, at, at + len(literal)):
-            return True
-        at = text.find(literal, at + 1)
-    return False
+def _not_compiled(text: str) -> bool:
+    """Whether torch's "Torch not compiled with CUDA enabled" stands somewhere in the text, in
+    any case and spacing, as this machine's (pasted/hearsay.py)."""
+    return any(
+        not not_this_machines_in(text, m.start(), m.end()) for m in _NOT_COMPILED_ANY.finditer(text)
+    )
 
 
 def _torch_tagged_cuda(text: str) -> bool:

@@ -31,9 +31,17 @@ TORCH_NO_MAJOR_AT = ", compute capability "
 _ARCH_WARNING = re.compile(
     r"The current PyTorch install supports CUDA capabilities ((?:(?:sm|compute)_\d+[a-z]?\s*)+)"
 )
-# "The NVIDIA driver on your system is too old (found version 9010)": the driver's CUDA,
-# older than torch's (pasted/driverneed.py reads the note it leaves)
-_DRIVER_WARNING = re.compile(r"driver on your system is too old \(found version (\d{4,5})\)")
+# "The NVIDIA driver on your system is too old (found version 9010)" (torch/cuda/__init__.py's
+# _check_driver before 1.5, c10/cuda's device count since: the same words): the driver's CUDA,
+# older than torch's (pasted/driverneed.py reads the note it leaves); as reporters retell it
+# too: "it said NVIDIA driver on my system is too old(found version 10000)" (kaolin-17),
+# lower-cased, spaced or wrapped otherwise. Found from its literal "too old", then a bounded
+# look behind and an anchored match ahead: linear in the line.
+_DRIVER_OLD = "too old"
+_DRIVER_HEAD = re.compile(
+    r"driver\s{1,4}on\s{1,4}(?:your|my|our|the|this)\s{1,4}system\s{1,4}is\s{1,4}$", re.I
+)
+_DRIVER_TAIL = re.compile(r"\s{0,4}\(\s{0,2}found\s{1,4}version:?\s{0,2}(\d{4,5})\s{0,2}\)", re.I)
 TORCH_DRIVER_TOO_OLD = "torch says the NVIDIA driver is older than the CUDA it was built with "
 # torch/backends/cudnn/__init__.py's check, raised at the first cuDNN use ("cuDNN version
 # incompatibility: PyTorch was compiled  against (8, 7, 0) but found runtime version (8, 2, 4)",
@@ -152,10 +160,10 @@ def _stated(line: str, d: Draft) -> bool:
         if cudnn[2]:  # the error as raised, not a mention of it (a PR that fixes it)
             d.note(f"{TORCH_CUDNN_COMPILED}{cudnn[0]} and found {cudnn[1]} at run time")
         return True
-    m = _DRIVER_WARNING.search(line)
-    if m and not not_this_machines(line, m.start(), m.end()):
-        d.set_default(d.driver, "cuda_version", decode_cuda_version(m.group(1)))
-        d.note(f"{TORCH_DRIVER_TOO_OLD}(found version {m.group(1)})")
+    found = _driver_too_old(line)
+    if found:
+        d.set_default(d.driver, "cuda_version", decode_cuda_version(found))
+        d.note(f"{TORCH_DRIVER_TOO_OLD}(found version {found})")
         return True
     warned = _old_gpu_warning(line)
     if warned:
@@ -169,6 +177,20 @@ def _stated(line: str, d: Draft) -> bool:
         d.live.setdefault("min_capability", floor)
     built = _cc_built(line, d)  # read whatever else the line said (a flattened paste)
     return bool(warned or said or floor or built) | _extension_import_error(line, d)
+
+
+def _driver_too_old(line: str) -> str | None:
+    """ "10000" of torch's "The NVIDIA driver on your system is too old (found version 10000)"
+    in any case and spacing, where the line tells it as this machine's (pasted/hearsay.py)."""
+    low = line.lower()
+    at = low.find(_DRIVER_OLD)
+    while at >= 0:
+        head = _DRIVER_HEAD.search(line, max(0, at - 40), at)
+        tail = _DRIVER_TAIL.match(line, at + len(_DRIVER_OLD)) if head else None
+        if head and tail and not not_this_machines(line, head.start(), tail.end()):
+            return tail.group(1)
+        at = low.find(_DRIVER_OLD, at + 1)
+    return None
 
 
 def _cc_warning(line: str) -> tuple[str, str] | None:

@@ -16,6 +16,7 @@ from envlock.pasted.hearsay import not_this_machines, not_this_machines_in
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.torch_warnings import TORCH_CUDNN_COMPILED, torch_warnings
 from tests.fuzz import pastes
+from tests.pasted import test_torch_said_anywhere as said
 from tests.pasted import test_torch_wordings as wordings
 
 pytestmark = pytest.mark.fuzz
@@ -28,6 +29,10 @@ TEXTS = [
     *wordings.WRAPPED.values(),
     *wordings.QUOTED.values(),
     *(line for line, _ in wordings.TOLD.values()),
+    *(line for line, _ in said.QUESTIONS.values()),
+    *said.NOT_COMPILED_TOLD.values(),
+    *said.DRIVER_TOLD.values(),
+    (wordings.CE / "kaolin-17.txt").read_text(),
     "ERROR: This container was built for NVIDIA Driver Release 530.30 or later, but version "
     "470.182.03 was detected and compatibility mode is UNAVAILABLE.\n",
     "On the old server we saw 'This container was built for NVIDIA Driver Release 450.36 or "
@@ -35,7 +40,10 @@ TEXTS = [
 ]
 LINES = pastes.lines_of(TEXTS)
 PIECES = st.sampled_from(
-    ["'", '"', "`", ": ", "\uff1a", "?", ". ", "I got ", "old PC", "went away", "(7.5) - ", "\n"]
+    [
+        *("'", '"', "`", ": ", "\uff1a", "?", ". ", "I got ", "old PC", "went away", "(7.5) - "),
+        *("\n", "When I run ", "Why do I get ", " too old(found version 10000)"),
+    ]
 )
 
 
@@ -102,6 +110,10 @@ ADVERSARIAL = [
         "x",
     ),
     ("", "Torch not compiled with CUDA enabled' ", "x"),
+    # torch's driver words retold (session 13): each "too old" looks 40 characters back
+    ("", "driver on my system is too old ", "(found version 1"),
+    ("driver on your system is", " too old(found version ", "x"),
+    ("Is '", "Torch not compiled with CUDA enabled' . ", "x"),
 ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import strategies as st
 
 from envlock.facts import Facts
+from envlock.matrix import load_matrix
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.repl import read_repl
 from tests.fuzz import pastes
@@ -53,6 +54,8 @@ PIECES = st.sampled_from(
         "CudaDeviceProperties(name='",
         ", major=",
         "Torch not compiled with CUDA enabled",
+        "torch not compiled with cuda enabled",
+        "AssertionError:torch not compiled with",
         "[GCC 9.4.0] on linux",
         "> ",
     ]
@@ -60,10 +63,14 @@ PIECES = st.sampled_from(
 
 
 def _capability_printed(facts: Facts, text: str) -> None:
+    """A GPU's capability is one printed beside it, or the matrix's for its name (a hand
+    list's ' - GPU Quadro P2000' beside a refusal: yolov5-231's line, 6.1 by the table)."""
     for gpu in facts.driver.gpus or []:
         if gpu.compute_capability is not None and gpu.name in text:
             major, minor = gpu.compute_capability.split(".")
-            assert f"major={major}, minor={minor}" in text or "capability" in text
+            model = load_matrix().gpu_by_name(gpu.name)
+            table = model is not None and str(model.capability) == gpu.compute_capability
+            assert f"major={major}, minor={minor}" in text or "capability" in text or table
 
 
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
@@ -76,6 +83,10 @@ ADVERSARIAL = [
     ("", "+cu118 torch", " x"),
     ("", "This container was built for NVIDIA Driver Release 450.36 or later, but ", "x"),
     ("", "Your setup doesn't support bf16", "/x"),
+    # torch's CPU-build words in any case and spacing (session 13): each "torch" tried once
+    ("", "torch not compiled with cuda ", "x"),
+    ("", "TORCH        ", "not"),
+    ("When I run x, I get '", "AssertionError:torch not compiled with CUDA enabled' ", "x"),
 ]
 
 FUZZ = pastes.ReaderFuzz(
