@@ -249,19 +249,15 @@ def test_the_documented_misses_are_these() -> None:
         "vision-7022.txt",  # conda's package plan lines
         "nvidia-docker-1234.txt",  # two containers' facts read as one machine's
         # (session 12's held-out part, scored at 9b99d6c, tuning since)
-        "jetson-inference-1848.txt",  # torch's CPU-build message in prose on a Jetson
         "mmdetection-6049.txt",  # torch 1.5's driver message beside reversed mmdet lines
         "mmdetection-1189.txt",  # an extension's undefined at::getType symbol, in a source checkout
         "pytorch-37004.txt",  # NCCL's shm_open 'Permission denied': no check states it
         # (session 13's tuning part, issue21-s13, not fixed yet)
         "spconv-724.txt",  # no report read ('unreadable')
-        "MinkowskiEngine-620.txt",  # no finding
         "InvokeAI-7934.txt",  # no report read ('unreadable')
         "nerfstudio-1307.txt",  # no finding
         "InvokeAI-2735.txt",  # no report read ('unreadable')
-        "ControlNet-15.txt",  # no report read ('unreadable')
         "RFdiffusion-14.txt",  # no report read ('unreadable')
-        "kaolin-17.txt",  # no report read ('unreadable')
         "pyg-6900.txt",  # no finding
         "ColossalAI-2402.txt",  # no report read ('unreadable')
         "Open3D-ML-430.txt",  # no report read ('unreadable')
