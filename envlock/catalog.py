@@ -188,6 +188,24 @@ KINDS: dict[str, Kind] = {
             "Python version outside the installed torch's supported range",
         ),
         Kind("EL-SHM-SMALL", WARNING, DOCTOR, "/dev/shm too small in a container"),
+        Kind(
+            "EL-SHM-PERMISSION",
+            ERROR,
+            DOCTOR,
+            "/dev/shm not writable by the user: NCCL cannot create its shared-memory segments",
+        ),
+        Kind(
+            "EL-NVCC-ARCH-TOO-NEW",
+            ERROR,
+            DOCTOR,
+            "the CUDA toolkit's nvcc is older than a GPU architecture an extension build asks for",
+        ),
+        Kind(
+            "EL-EXT-GLIBC-TOO-OLD",
+            ERROR,
+            DOCTOR,
+            "a compiled module needs a newer glibc than the system's (built on a newer OS)",
+        ),
         Kind("EL-TORCH-CPU-ONLY", ERROR, DOCTOR, "CPU-only torch on a machine with NVIDIA GPUs"),
         Kind(
             "EL-TRITON-ARCH-UNSUPPORTED",

@@ -6,6 +6,7 @@ Importing this package registers them all.
 """
 
 from envlock.checks import (
+    buildenv,
     container,
     driver,
     extensions,
@@ -27,6 +28,7 @@ __all__ = [
     "EXPECTATIONS",
     "Check",
     "CheckContext",
+    "buildenv",
     "check",
     "container",
     "driver",

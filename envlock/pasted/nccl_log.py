@@ -38,6 +38,14 @@ NVIDIA/nccl#1589, with 252 GB free in vllm#18831's twin NVIDIA/nccl#2190), torch
 "unhandled system error" or "unhandled cuda error" alone, NCCL's socket and InfiniBand
 warnings, and a disk's "No space left on device" that does not name NCCL.
 
+Read apart, as a note (SHM_DENIED + the message; checks/buildenv.py's EL-SHM-PERMISSION): the
+segment refused for want of permission, /dev/shm not writable by the user (pytorch#37004,
+NVIDIA/nccl#328: "include/shm.h:27 NCCL WARN Call to shm_open failed : Permission denied",
+fixed by "chmod 777 /dev/shm"): SYSCHECK's "Call to shm_open failed" (2.4-2.11) or "Call to
+mkstemp failed" / "Call to open failed" beside /dev/shm (2.12-2.22), 2.23's "shared memory
+segment ... error: Permission denied (13)", and torch's own libshm refusal of its segment
+("unable to open shared memory object </torch_...> in read-write mode: Permission denied").
+
 A word wrap may break "No space left on device" across two lines: a line is also read joined
 to the one before it, for that phrase only. Linear: each line is looked at twice at most, with
 substring tests and one pattern.
@@ -62,6 +70,15 @@ _ERROR_NAMED = ", error: "
 _STARTS = ("call to posix_fallocate", "error: failed", "error while")
 _OTHER_CAUSE = "nccl warn cuda failure"  # the segment's cudaHostRegister failed, not its size
 MAX_SEEN_CHARS = 200
+# the note a permission refusal leaves; checks/buildenv.py (EL-SHM-PERMISSION) reads it back
+SHM_DENIED = "the user may not create shared-memory segments in /dev/shm: "
+_DENIED = "permission denied"
+_DENIED_BY = (
+    "call to shm_open failed",
+    "unable to open shared memory object",
+    "shared memory segment",
+)
+_DENIED_NEAR_SHM = ("call to mkstemp failed", "call to open failed")
 
 
 def shm_failure(text: str) -> str | None:
@@ -128,11 +145,41 @@ def _end_of(low: str, start: int) -> int:
     return close + 1 if close >= 0 else len(low)
 
 
+def shm_denied(text: str) -> str | None:
+    """NCCL's (or torch's libshm's) words that it was refused a segment in /dev/shm for want
+    of permission; None when the text holds none."""
+    for line in text.split("\n"):
+        low = line.lower()
+        if _DENIED not in low:
+            continue
+        named = any(p in low for p in _DENIED_BY) or (
+            "/dev/shm" in low and any(p in low for p in _DENIED_NEAR_SHM)
+        )
+        if named:
+            return _seen_denied(line, low)
+    return None
+
+
+def _seen_denied(line: str, low: str) -> str:
+    """The refusal from its first words ("Call to", "unable to", "Error while") to
+    "Permission denied" and its errno, without the log prefix before it."""
+    starts = [low.find(p) for p in ("call to ", "unable to open", "error while") if p in low]
+    start = min(starts) if starts else 0
+    end = low.find(_DENIED, start) + len(_DENIED)
+    errno = low.find(")", end, end + 6)
+    end = errno + 1 if low.startswith(" (", end) and errno > 0 else end
+    seen = " ".join(line[start:end].split())
+    return seen if len(seen) <= MAX_SEEN_CHARS else seen[: MAX_SEEN_CHARS - 3] + "..."
+
+
 def read_nccl_log(text: str, draft: Draft) -> int:
-    """NCCL's shared-memory failure in `text` into the draft (system.shm_failure); 1 when
-    one was read, else 0."""
-    seen = shm_failure(text)
-    if seen is None:
-        return 0
-    draft.system["shm_failure"] = seen
-    return 1
+    """NCCL's shared-memory failure in `text` into the draft (system.shm_failure), a refusal
+    for want of permission as a note (SHM_DENIED); how many were read."""
+    denied = shm_denied(text)
+    if denied is not None:
+        draft.note(SHM_DENIED + denied)
+    # the segment's "Error while creating" after a refusal is the refusal's, not a full /dev/shm
+    seen = shm_failure(text) if denied is None else None
+    if seen is not None:
+        draft.system["shm_failure"] = seen
+    return (seen is not None) + (denied is not None)
