@@ -31,11 +31,13 @@ import pytest
 
 from envlock.checks.registry import run_checks
 from envlock.checks.triage import top_finding
-from envlock.facts import Facts, GpuFacts, WheelFacts
+from envlock.facts import Facts, GpuFacts, ToolkitFacts, WheelFacts
 from envlock.findings import Finding, Severity
 from envlock.matrix import Version, cuda_variant, load_matrix
 from envlock.matrix.family import PAIRED
 from envlock.pasted import facts_from_texts
+from envlock.pasted.glibcneed import GLIBC_MISSING
+from envlock.pasted.nccl_log import SHM_DENIED
 from tests.checks.test_checks import CASES, _driver, _env, _live, _torch
 from tests.conftest import FIXTURES
 from tests.facts_builders import cpu_venv, cuda_venv, edit, gpu, h100_host, with_gpus
@@ -690,6 +692,39 @@ def _unservable(facts: Facts, finding: Finding) -> list[Facts]:
     return []
 
 
+def _nvcc_knows_it(facts: Facts, finding: Finding) -> list[Facts]:
+    """A toolkit of the architecture's first CUDA (the matrix's) as nvcc, or the build's arch
+    list as the fix writes it (DeepSpeed-3299: 11.8, or "8.6", whose SASS runs on 8.9)."""
+    fix = finding.fix or ""
+    first = str(finding.evidence["matrix.first_cuda"])
+    assert f"CUDA toolkit {first} or newer" in fix, fix
+    toolkit = facts.cuda.toolkit or ToolkitFacts()
+    ways = [edit(facts, "cuda.toolkit", dataclasses.replace(toolkit, nvcc_version=first))]
+    listed = re.search(r'TORCH_CUDA_ARCH_LIST="([^"]+)"', fix)
+    if listed is not None:
+        ways.append(_env(facts, TORCH_CUDA_ARCH_LIST=listed.group(1)))
+    return ways
+
+
+def _glibc_met(facts: Facts, finding: Finding) -> list[Facts]:
+    """The OS's glibc at the version the loader asked for; or the module rebuilt here (or
+    torch reinstalled by pip here), so the loader no longer refuses it (ColossalAI-2402)."""
+    fix = finding.fix or ""
+    needed = str(finding.evidence["needed"]).removeprefix("GLIBC_")
+    assert f"glibc {needed} or newer" in fix, fix
+    newer = edit(facts, "system", dataclasses.replace(facts.system, glibc=needed))
+    file = str(finding.evidence["file"])
+    notes = [n for n in facts.meta.notes if not (n.startswith(GLIBC_MISSING) and n.endswith(file))]
+    rebuilt = edit(facts, "meta", dataclasses.replace(facts.meta, notes=notes))
+    return [newer, rebuilt]
+
+
+def _shm_writable(facts: Facts, finding: Finding) -> list[Facts]:
+    """/dev/shm made writable (chmod 1777): NCCL no longer refused (pytorch-37004)."""
+    assert "chmod 1777 /dev/shm" in (finding.fix or ""), finding.fix
+    return [_without_notes(facts, SHM_DENIED)]
+
+
 APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-TORCH-MISSING": _torch_installed,
     "EL-FAMILY-MISMATCH": _pip_ways,
@@ -706,6 +741,9 @@ APPLIERS: dict[str, Callable[[Facts, Finding], list[Facts]]] = {
     "EL-SHM-SMALL": _shm_size,
     "EL-TRITON-ARCH-UNSUPPORTED": _triton_ways,
     "EL-GPU-UNSERVABLE": _unservable,
+    "EL-NVCC-ARCH-TOO-NEW": _nvcc_knows_it,
+    "EL-EXT-GLIBC-TOO-OLD": _glibc_met,
+    "EL-SHM-PERMISSION": _shm_writable,
 }
 # Fixes that change no environment fact, each with why; the test checks the why.
 NOT_APPLIED = {
