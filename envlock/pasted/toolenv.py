@@ -26,9 +26,10 @@ collect_env line wins over a derived one: the first copy of a key is kept). A te
 collect_env or sglang's check_env already gets no derived lines, only the extension facts and
 notes.
 
-NCCL's shared-memory failure in a log (envlock/pasted/nccl_log.py) and a hand-written list's
-"Platform: docker" (envlock/pasted/hfenv.container_runtime) are system facts, set in the draft
-directly (`_system_facts`).
+NCCL's shared-memory failure in a log (envlock/pasted/nccl_log.py), a hand-written list's
+"Platform: docker" (envlock/pasted/hfenv.container_runtime), the dynamic loader's glibc refusals
+(envlock/pasted/glibcneed.py) and nvcc's refused architectures (envlock/pasted/nvccarch.py) are
+set in the draft directly (`_system_facts`).
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ from envlock.pasted.draft import Draft
 from envlock.pasted.dscheck import read_ds_check
 from envlock.pasted.dsreport import read_ds_report
 from envlock.pasted.extsymbol import read_ext_symbols
+from envlock.pasted.glibcneed import read_glibc_refusals
 from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.mmrepr import read_mm_repr
 from envlock.pasted.nccl_log import read_nccl_log
+from envlock.pasted.nvccarch import read_nvcc_refusals
 from envlock.pasted.pipout import read_pip_output
 from envlock.pasted.precmsg import read_precision_refusals
 from envlock.pasted.prose import read_prose, supplement
@@ -109,7 +112,8 @@ def parse_tool_report(text: str, draft: Draft, parse: Callable[[str, Draft], int
 
 
 def _system_facts(text: str, draft: Draft) -> int:
-    """The container a list names and NCCL's shared-memory failure: how many were read."""
+    """The container a list names, NCCL's shared-memory failure, the loader's glibc refusals
+    and nvcc's refused architectures (pasted/glibcneed.py, pasted/nvccarch.py): how many."""
     runtime = container_runtime(text)
     if runtime is not None and draft.system.get("container") is None:
         draft.system["container"] = {
@@ -118,7 +122,8 @@ def _system_facts(text: str, draft: Draft) -> int:
             "kubernetes": runtime == "kubernetes",
             "evidence": [f"the report's own list says the platform is {runtime}"],
         }
-    return (runtime is not None) + read_nccl_log(text, draft)
+    found = read_nccl_log(text, draft) + read_glibc_refusals(text, draft)
+    return (runtime is not None) + found + read_nvcc_refusals(text, draft)
 
 
 def _parse_with_tools(text: str, draft: Draft, parse: Callable[[str, Draft], int]) -> int:
