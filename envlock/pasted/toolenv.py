@@ -39,6 +39,7 @@ from collections.abc import Callable
 from envlock.pasted.bnbdiag import read_bnb_diagnostics
 from envlock.pasted.condaplan import read_conda_plan
 from envlock.pasted.cppext import read_build_messages
+from envlock.pasted.depsjson import read_versions_object
 from envlock.pasted.dispatcher import read_dispatcher
 from envlock.pasted.draft import Draft
 from envlock.pasted.dscheck import read_ds_check
@@ -76,6 +77,7 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_bnb_diagnostics,
     read_pip_output,  # pip's install lines and `pip show`
     read_mm_repr,  # OpenMMLab's collect_env printed as a dict/OrderedDict repr
+    read_versions_object,  # an app's versions as a JSON object or dict (InvokeAI's)
     read_conda_plan,  # conda's package plan (NEW/UPDATED lines, the download table, mamba's)
     read_repl,  # a Python session's prints (torch's version and CUDA, the GPUs' properties)
     read_lib_messages,  # torch's and the NGC banner's own refusals
