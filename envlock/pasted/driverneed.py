@@ -82,9 +82,10 @@ def stated_driver_need(facts: Facts, matrix: Matrix, os_name: str) -> StatedNeed
             f"CUDA needs driver {need} or later and compatibility mode is unavailable, so CUDA "
             "does not initialise in it",
         )
-    # torch's word, where the paste names no torch at all (a torch named without its CUDA is
-    # left to the version checks: tests/pasted/test_torch_own_checks.py's conda torch 1.7.1)
-    found = _found(facts.meta.notes) if facts.torch.version is None else None
+    # torch's word, where the paste does not name torch's CUDA: the installed build raised it,
+    # so its CUDA is newer than the driver's whichever build it is (mmdetection-6049's untagged
+    # torch 1.5.0, tests/pasted/test_torch_own_checks.py's conda torch 1.7.1)
+    found = _found(facts.meta.notes) if Version.of(facts.torch.cuda) is None else None
     least = _least_newer(matrix, found, os_name) if found is not None else None
     # the driver now: its version, else the one its CUDA ships with (a driver upgraded since
     # torch's message, as its fix is followed, meets the need)

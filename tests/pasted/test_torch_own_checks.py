@@ -98,7 +98,10 @@ def test_a_conda_build_or_a_tagged_wheel_is_not_taken_for_pypis_default() -> Non
     text = conda + "YOLOv5 v4.0-14-gb75c432 torch 1.7.1 CPU\n"
     facts = _facts(text)
     assert facts.torch.version == "1.7.1" and facts.torch.cuda is None
-    assert "EL-DRIVER-TOO-OLD" not in _errors(text)
+    # no build is guessed for the conda torch; torch's own word still says its CUDA is newer
+    # than the 10.1 driver's, whichever build it is (session 13: mmdetection-6049's class)
+    (driver,) = [f for f in run_checks(facts) if f.check_id == "EL-DRIVER-TOO-OLD"]
+    assert "torch's own check says" in driver.message and "CUDA 10.2" not in driver.message
     tagged = WARNING_AT.format(root="/pytorch") + "YOLOv5 v4.0-14-gb75c432 torch 1.7.1+cu101 CPU\n"
     assert _facts(tagged).torch.cuda == "10.1"
     assert "EL-DRIVER-TOO-OLD" not in _errors(tagged)
