@@ -48,6 +48,7 @@ from envlock.pasted.extsymbol import read_ext_symbols
 from envlock.pasted.glibcneed import read_glibc_refusals
 from envlock.pasted.hfenv import container_runtime, read_env_list
 from envlock.pasted.launchlog import read_launch_log
+from envlock.pasted.libbuilt import read_lib_built, read_torch_cuda
 from envlock.pasted.libmessages import read_lib_messages
 from envlock.pasted.mmrepr import read_mm_repr
 from envlock.pasted.nccl_log import read_nccl_log
@@ -85,6 +86,7 @@ READERS: tuple[Callable[[str], ToolReading | None], ...] = (
     read_ds_check,  # DeepSpeed's refusal of its prebuilt ops (another torch, another CUDA)
     read_dispatcher,  # torch's dispatcher: a family member's operator with no CUDA kernel
     read_ext_symbols,  # an extension's import failing on a torch C++ symbol
+    read_lib_built,  # a library's own words on what it was built for (CUDA, torch, archs)
     read_torch_import,  # last: its 'PyTorch version: N/A' never hides a version another read
 )
 
@@ -110,7 +112,8 @@ def parse_tool_report(text: str, draft: Draft, parse: Callable[[str, Draft], int
     the system facts a log or a hand-written list states (a container, NCCL's /dev/shm)."""
     read = _parse_with_tools(text, draft, parse) + _system_facts(text, draft)
     # an extension build's CUDA message states torch's CUDA without its version: set directly
-    return read + read_build_messages(text, draft)
+    # as a library's CUDA check states torch's CUDA alone (pasted/libbuilt.py): set directly
+    return read + read_build_messages(text, draft) + read_torch_cuda(text, draft)
 
 
 def _system_facts(text: str, draft: Draft) -> int:
