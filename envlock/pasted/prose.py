@@ -17,6 +17,11 @@ Only what is strongly anchored is read:
   flash-attention#443's repro header); the pin of the command a sentence says torch was
   installed with ('pytorch is installed using "pip3 install torch==1.10.0+cu113 ..."',
   walk-these-ways#72);
+- a family member's version (torchvision, torchaudio, torchtext) right after its name, as
+  torch's is read ("torchaudio-2.0.1" under "torch-2.1.1", TTS-3313; "- torchvision: 0.15.2",
+  "torchvision==0.16.0" alone on its line, "* torchvision 0.17"), into packages, only where one
+  torch version is read and only beside the torch the report is read for (`supplement`); one
+  member of two versions reads none;
 - a GPU by a name of envlock's GPU table (envlock/matrix/gpus.toml) led by its vendor or
   series word (NVIDIA, GeForce, RTX, GTX, GT, MX, Quadro, TITAN, Tesla): "RTX 3060 Ti",
   "rtx4090", "NVIDIA A100-SXM4-80GB", "Tesla V100"; a bare "A100" or "4090" is not.
@@ -118,10 +123,20 @@ _PINNED = re.compile(
     r"(?<![\w.-])torch[ \t]*==[ \t]*(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?(?:\+(?:cpu|cu\d{2,3}"
     r"|rocm\d{1,2}(?:\.\d{1,2}){0,2}))?)(?![a-z\d_+-]|\.\w)"
 )
-# one pin alone on its line, a list's item or a comment ("# torch==2.0.0", "- torch==2.1.0+cu118")
+# one pin alone on its line, a list's item or a comment ("# torch==2.0.0", "- torch==2.1.0+cu118",
+# "torchvision==0.16.0")
 _PIN = re.compile(
-    r"[ \t>]{0,4}(?:[*+-][ \t]{1,3})?(?:#[ \t]{0,2})?(?:py)?torch[ \t]{0,2}==[ \t]{0,2}[\w.+]{1,40}",
+    r"[ \t>]{0,4}(?:[*+-][ \t]{1,3})?(?:#[ \t]{0,2})?(?:py)?torch(?:vision|audio|text)?[ \t]{0,2}"
+    r"==[ \t]{0,2}[\w.+]{1,40}",
     re.IGNORECASE,
+)
+# a family member's name, and its version right after it as torch's is read ("torchaudio-2.0.1",
+# "- torchvision: 0.15.2", "torchvision==0.16.0", "* torchvision 0.17"), a variant tag with it
+_MEMBER_WORD = re.compile(r"(?<![\w.-])(torchvision|torchaudio|torchtext)(?![\w.]|-(?!\d))", re.I)
+_MEMBER_VERSION = re.compile(
+    r"[ \t]{0,40}(?:[Vv]ersion[ \t]{0,40})?(?:(?:[:\uff1a-]|==?)[ \t]{0,40})?v?"
+    r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?(?:\+(?:cpu|cu\d{2,3}|rocm\d{1,2}(?:\.\d{1,2}){0,2}))?)"
+    r"(?![a-z\d_+-]|\.\w)",
 )
 # the words before a block of pins that offer them as a change, not as what is installed ("the
 # following two lines should be modified ... to sort this issue out:", WPFS#3)
@@ -134,8 +149,11 @@ _FENCE = re.compile(r"[ \t>]{0,4}(?:```|~~~)")
 _LIST_ROW = re.compile(r"[ \t>]{0,8}\[(?:pip3?|conda)\]")
 # a sentence that may state something here: it names torch or a GPU's vendor or series
 _NAMES = re.compile(r"torch|nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla", re.IGNORECASE)
-# a line ending in a torch word (and "version"): its sentence goes on on the next line
-_WRAPPED = re.compile(r"(?<![\w.-])(?:py)?torch(?:[ \t]+version)?[ \t]*$", re.IGNORECASE)
+# a line ending in a torch word or a member's (and "version"): its sentence goes on on the next
+# line (a form's heading, "### torchvision version", and its answer)
+_WRAPPED = re.compile(
+    r"(?<![\w.-])(?:py)?torch(?:vision|audio|text)?(?:[ \t]+version)?[ \t]*$", re.IGNORECASE
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;\u3002\uff01\uff1f\uff1b])[ \t]+")
 # a GPU's vendor or series word, and the words after it that may name the model
 _GPU_ANCHOR = re.compile(r"(?<![\w/-])(?:nvidia|geforce|rtx|gtx|gt|mx|quadro|titan|tesla)", re.I)
@@ -156,20 +174,27 @@ def read_prose(text: str) -> ToolReading | None:
     """torch's version and the GPU the reporter's own sentences state; None for neither."""
     versions: set[str] = set()
     gpus: set[str] = set()
+    members: dict[str, set[str]] = {}
     for named in _sentences(text):
         versions |= _installed_pin(named)
         sentence = _without_quoted_commands(named)
         if _states(sentence):
             versions |= _torch_versions(sentence)
             gpus |= _gpu_names(sentence)
+            for name, member in _member_versions(sentence):
+                members.setdefault(name, set()).add(member)
     out = ToolReading()
     version = _one_version(versions)
     out.put("PyTorch version", version)
     if len(gpus) == 1:
         out.gpus[0] = f"NVIDIA {next(iter(gpus))}"
+    for name, found in sorted(members.items()) if version else ():
+        out.packages[name] = _one_version(found) or ""
+    out.packages = {name: v for name, v in out.packages.items() if v}
     if not (out.fields or out.gpus):
         return None
     said = [f"torch {version}"] if version else []
+    said += [f"{name} {v}" for name, v in out.packages.items()]
     said += [out.gpus[0]] if out.gpus else []
     out.notes.append(NOTE + ", ".join(said))
     return out
@@ -178,13 +203,11 @@ def read_prose(text: str) -> ToolReading | None:
 def supplement(others: list[ToolReading], prose: ToolReading | None) -> ToolReading | None:
     """What `prose` adds to the other readers' findings: torch's version where none stated it
     and nothing they read disagrees with its tag; the GPU where none named one and a torch
-    fact was read (by them or in prose); None where nothing is left."""
+    fact was read (by them or in prose); the family members the prose states beside the torch
+    the report is read for; None where nothing is left."""
     if prose is None:
         return None
-    fields: dict[str, str] = {}
-    for other in others:
-        for key, value in other.fields.items():
-            fields.setdefault(key, value)
+    fields = _fields_of(others)
     out = ToolReading(notes=list(prose.notes))
     version = prose.fields.get("PyTorch version")
     if version and fields.get("PyTorch version", "N/A") == "N/A" and _agrees(version, fields):
@@ -192,7 +215,30 @@ def supplement(others: list[ToolReading], prose: ToolReading | None) -> ToolRead
     torch_said = any(k in fields for k in _TORCH_KEYS) or bool(out.fields)
     if torch_said and not any(o.gpus for o in others):
         out.gpus.update(prose.gpus)
-    return out if out.fields or out.gpus else None
+    if out.fields or _same_release(version, fields.get("PyTorch version")):
+        out.packages = _members(others, prose)
+    return out if out.fields or out.gpus or out.packages else None
+
+
+def _fields_of(others: list[ToolReading]) -> dict[str, str]:
+    """The other readers' fields, the first of a key kept."""
+    fields: dict[str, str] = {}
+    for other in others:
+        for key, value in other.fields.items():
+            fields.setdefault(key, value)
+    return fields
+
+
+def _same_release(version: str | None, said: str | None) -> bool:
+    """Whether the prose's torch is the release the other readers state."""
+    return bool(version and said and said.partition("+")[0] == version.partition("+")[0])
+
+
+def _members(others: list[ToolReading], prose: ToolReading) -> dict[str, str]:
+    """The family members the prose states beside the torch the report is read for, where no
+    other reader read them."""
+    read = {name for other in others for name in other.packages}
+    return {name: v for name, v in prose.packages.items() if name not in read}
 
 
 _TORCH_KEYS = ("PyTorch version", "CUDA used to build PyTorch", "Is CUDA available")
@@ -310,6 +356,19 @@ def _torch_versions(sentence: str) -> set[str]:
         if tagged and not _OTHER_NAME.search(between):
             found.add(tagged.group(1))
     return found
+
+
+def _member_versions(sentence: str) -> Iterator[tuple[str, str]]:
+    """(name, version) of each family member whose version the sentence states right after
+    its name, as torch's is read; none from a sentence of two tagged versions."""
+    if len(set(_ANY_TAGGED.findall(sentence))) > 1:
+        return
+    for word in _MEMBER_WORD.finditer(sentence):
+        if _OBJECT.search(sentence, max(0, word.start() - 40), word.start()):
+            continue
+        found = _MEMBER_VERSION.match(sentence, word.end())
+        if found:
+            yield word.group(1).lower(), found.group(1)
 
 
 def _one_version(versions: set[str]) -> str | None:

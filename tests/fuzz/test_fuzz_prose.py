@@ -1,9 +1,9 @@
 """The reader of facts written in the reporter's own words (envlock/pasted/prose.py) on outside
 input: random compositions of real prose, hand-written lists and the sentences it must leave
 alone, mangled, end in Facts or one FactsError line, never a traceback; a version it reads is
-one the text holds after a torch word, a GPU one the GPU table names; adversarial 1 MB lines
-built from its patterns' fragments finish within the bound (tests/fuzz/pastes.py's harness,
-CPU-bounded per example)."""
+one the text holds after a torch word, a family member's one beside a torch version, a GPU one
+the GPU table names; adversarial 1 MB lines built from its patterns' fragments finish within
+the bound (tests/fuzz/pastes.py's harness, CPU-bounded per example)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ REPORTS = [
     "walk-these-ways-72.txt",
     "chatterbox-95.txt",
     "flash-attention-443.txt",
+    "TTS-3313.txt",
+    "flash-attention-950.txt",
 ]
 LINES = pastes.lines_of(
     [
@@ -43,6 +45,10 @@ LINES = pastes.lines_of(
         "GPU 0: NVIDIA GeForce RTX 4090",
         "Torch not compiled with CUDA enabled",
         "我的显卡是 NVIDIA GeForce RTX 3060 Ti\uff0ctorch 版本是 2.0.0+cpu",
+        "- torchvision: 0.15.2",
+        "torchvision==0.16.0",
+        "* torchvision 0.17",
+        "- torchaudio: 2.0.1+cu118",
     ]
 )
 PIECES = st.sampled_from(
@@ -63,6 +69,8 @@ PIECES = st.sampled_from(
         " will ",
         "==",
         "://",
+        "torchvision",
+        "torchaudio-",
     ]
 )
 
@@ -74,6 +82,8 @@ def _holds(text: str) -> None:
     version = reading.fields.get("PyTorch version")
     if version is not None:
         assert version in text and "torch" in text.lower()
+    for name, member in reading.packages.items():
+        assert version is not None and member in text and name in text.lower()
     for name in reading.gpus.values():
         assert load_matrix().gpu_by_name(name) is not None
     assert reading.notes
@@ -94,6 +104,8 @@ ADVERSARIAL = [
     ("", "torch 2.0.0+cpu. ", "x"),
     ("", "torch was installed with '", "x"),
     ("torch is installed using ", "'pip install torch==2.0.0+cpu' ", "x"),
+    ("torch 2.0.0\n", "torchvision ", "x"),
+    ("torch 2.0.0\n", "torchaudio-0.1", "5"),
 ]
 
 FUZZ = pastes.ReaderFuzz((read_prose,), LINES, PIECES, holds=_holds)
