@@ -26,7 +26,9 @@ ast.literal_eval, 4 KiB at the most. A repr is read only
 with a 'PyTorch' version and one of its 'CUDA available' or 'sys.platform' keys beside it.
 What the pairs hold becomes the collect_env lines they mean (as check_env.py maps the printed
 form): torch's version (a +rocm tag its HIP), CUDA availability, each GPU by index, Python,
-GCC, nvcc's release as the CUDA runtime, Windows from 'win32', torchvision, mmcv, mmengine.
+GCC, nvcc's release as the CUDA runtime (or the CUDA of nvcc's last line, 'Build cuda_11.4.r11.4/...',
+which older releases printed: `nvcc -V | tail -n1`), torch's CUDA from the compiling details'
+'CUDA Runtime 10.2', Windows from 'win32', torchvision, mmcv, mmengine.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ _OPEN = re.compile(r"\([ \t\r\n]*$")
 _BARE = re.compile(r"(True|False|None|-?\d{1,40})\b")
 _GPUS = re.compile(r"GPU ((?:\d{1,3},){0,15}\d{1,3})")
 _NVCC = re.compile(r"release (\d+\.\d+), V(\d+\.\d+(?:\.\d+)?)")
+# `nvcc -V | tail -n1` (mmcv 1.x and mmdet 2.x before the rfind): CUDA 11.1+'s last line
+# "Build cuda_11.4.r11.4/compiler.30521435_0", CUDA 11.0's "Build cuda_11.0_bu.TC445_37..."
+_NVCC_BUILD = re.compile(r"Build cuda_(\d{1,2}\.\d{1,2})[._]")
+# torch.__config__.show()'s line in 'PyTorch compiling details': the CUDA torch was built with
+_CUDA_RUNTIME = re.compile(r"(?<![\w.])CUDA Runtime (\d{1,2}\.\d)(?![\d.])")
 _ROCM = re.compile(r"\+rocm(\d+\.\d+)")
 _PACKAGES = {"TorchVision": "torchvision", "MMCV": "mmcv", "MMEngine": "mmengine"}
 _Value = str | bool | int | None
@@ -164,14 +171,24 @@ def _fields(pairs: dict[str, _Value], torch: str, out: ToolReading) -> None:
         value = pairs.get(key)
         if isinstance(value, str) and value.strip().lower() != "n/a":
             out.put(f"{key} version", value.strip())
-    nvcc = pairs.get("NVCC")
-    m = _NVCC.search(nvcc) if isinstance(nvcc, str) else None
-    out.put("CUDA runtime version", m.group(2) if m else None)
+    _cuda(pairs, out, rocm=rocm is not None)
     if pairs.get("sys.platform") == "win32":
         out.put("OS", "Microsoft Windows")
     for key, value in pairs.items():
         if isinstance(value, str):
             _gpus_or_package(key, value.strip(), out)
+
+
+def _cuda(pairs: dict[str, _Value], out: ToolReading, *, rocm: bool) -> None:
+    """nvcc's release (its 'release 11.6, V11.6.55' or its last line's 'Build cuda_11.4...')
+    and, from the compiling details' 'CUDA Runtime 10.2', the CUDA torch was built with."""
+    nvcc = pairs.get("NVCC")
+    nvcc = nvcc if isinstance(nvcc, str) else ""
+    m = _NVCC.search(nvcc) or _NVCC_BUILD.match(nvcc.strip())
+    out.put("CUDA runtime version", m.group(m.lastindex or 1) if m else None)
+    details = pairs.get("PyTorch compiling details")
+    built = _CUDA_RUNTIME.search(details) if isinstance(details, str) and not rocm else None
+    out.put("CUDA used to build PyTorch", built.group(1) if built else None)
 
 
 def _gpus_or_package(key: str, value: str, out: ToolReading) -> None:

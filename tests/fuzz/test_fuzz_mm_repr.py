@@ -16,10 +16,19 @@ from tests.pasted.test_tool_reports import _report
 
 pytestmark = pytest.mark.fuzz
 
-TEXTS = [_report("mmcv-3071.txt"), _report("mmpose-2478.txt"), cases.WRAPPED, cases.SOURCE]
+TEXTS = [
+    _report("mmcv-3071.txt"),
+    _report("mmpose-2478.txt"),
+    cases.WRAPPED,
+    cases.SOURCE,
+    cases.TAIL_N1,
+]
 LINES = pastes.lines_of(TEXTS)
 PIECES = st.sampled_from(
-    ["'", '"', "\\", "\n", "('", "', ", "': ", "True", "), (", "{", "}", "\\n", "__import__("]
+    [
+        *("'", '"', "\\", "\n", "('", "', ", "': ", "True", "), (", "{", "}", "\\n"),
+        *("__import__(", "Build cuda_", "CUDA Runtime "),
+    ]
 )
 
 
@@ -53,6 +62,8 @@ ADVERSARIAL = [
     ("{'CUDA available': ", "\\", "'"),
     ("", "'sys.platform'", "x"),
     ("{'sys.platform': 'linux', ", "'GPU 0,", "x"),
+    ("{'sys.platform': 'linux', 'NVCC': '", "Build cuda_1", "x"),
+    ("{'sys.platform': 'linux', 'PyTorch compiling details': '", "CUDA Runtime 1", "x"),
 ]
 
 test_a_long_adversarial_line_stays_in_bound = FUZZ.adversarial_test(ADVERSARIAL)

@@ -75,3 +75,36 @@ def test_what_is_not_a_repr_is_not_read() -> None:
 def test_nothing_is_evaluated() -> None:
     pairs = env_pairs("{'PyTorch': __import__('os').system('x'), 'GCC': 'n/a', 'n': 12}")
     assert "PyTorch" not in pairs and pairs["GCC"] == "n/a" and pairs["n"] == 12
+
+
+# mmdetection3d-1806's environment (mmdet 2.x's collect_env: 'nvcc -V | tail -n1', CUDA 11.4's
+# last line) as `print(collect_env())` writes it
+TAIL_N1 = (
+    "{'sys.platform': 'linux', 'Python': '3.8.3 | packaged by conda-forge | (default, Jun  1 "
+    "2020, 17:43:00) [GCC 7.5.0]', 'CUDA available': True, 'GPU 0,1': 'NVIDIA GeForce GTX "
+    "1080 Ti', 'CUDA_HOME': '/usr/local/cuda', 'NVCC': 'Build cuda_11.4.r11.4/compiler."
+    "30521435_0', 'PyTorch': '1.7.0', 'PyTorch compiling details': 'PyTorch built with:\\n  - "
+    "GCC 7.3\\n  - CUDA Runtime 10.2\\n  - CuDNN 7.6.5\\n'}\n"
+)
+
+
+def test_nvcc_s_last_line_and_torch_s_cuda_runtime_are_read() -> None:
+    reading = read_mm_repr(TAIL_N1)
+    assert reading is not None
+    assert reading.fields["CUDA runtime version"] == "11.4"
+    assert reading.fields["CUDA used to build PyTorch"] == "10.2"
+    facts = facts_from_texts(collect_env=TAIL_N1)
+    assert facts.torch.cuda == "10.2"
+    assert facts.cuda.toolkit is not None and facts.cuda.toolkit.nvcc_version == "11.4"
+    from envlock.checks import run_checks
+
+    assert "EL-NVCC-MISMATCH" in {f.check_id for f in run_checks(facts)}
+    # CUDA 11.0's last line ('Build cuda_11.0_bu.TC445_37.28845127_0') beside a CUDA 11.0
+    # torch: the same major, quiet
+    same = TAIL_N1.replace(
+        "Build cuda_11.4.r11.4/compiler.30521435_0", "Build cuda_11.0_bu.TC445_37.28845127_0"
+    ).replace("CUDA Runtime 10.2", "CUDA Runtime 11.0")
+    assert read_mm_repr(same).fields["CUDA runtime version"] == "11.0"  # type: ignore[union-attr]
+    assert "EL-NVCC-MISMATCH" not in {
+        f.check_id for f in run_checks(facts_from_texts(collect_env=same))
+    }
