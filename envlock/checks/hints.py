@@ -299,9 +299,10 @@ def remedy_for(
     if own_kernels and any(f.runs for f in clean):
         fits = clean
     tc = ctx.torch_cuda
+    # a release the paste names without its build: the roads nearest to it (MinkowskiEngine-620)
     return remedy(
         fits,
-        installed=ctx.torch_version,
+        installed=ctx.torch_version or Version.of(ctx.facts.torch.version),
         installed_variant=cuda_variant(tc) if tc is not None else ctx.facts.torch.build,
         exclude_installed=exclude_installed,
         full_only=full_only,

@@ -40,6 +40,14 @@ def test_an_untagged_torch_2_5_on_an_rtx_5090_has_no_kernels_whichever_build() -
     assert _arch_from(text) == ["matrix: every official torch 2.5 build"]
 
 
+def test_the_fix_is_the_nearest_release_that_runs_not_the_newest() -> None:
+    # the named release's roads first (issue 21 item 6: cost order): torch 2.7 cu128, the
+    # first with sm_120 kernels, not the newest build with a newer driver's floor
+    text = (CE / "MinkowskiEngine-620.txt").read_text()
+    (arch,) = [f for f in run_checks(_facts(text)) if f.check_id == "EL-ARCH-UNSUPPORTED"]
+    assert '"torch==2.7.*"' in (arch.fix or "") and "/whl/cu128" in (arch.fix or "")
+
+
 @pytest.mark.parametrize(
     ("gpu", "torch"),
     [("NVIDIA RTX 5090", "2.5.1"), ("NVIDIA H100 80GB HBM3", "1.13.1")],
