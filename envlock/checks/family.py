@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING
 
 from envlock.checks.builtfor import other_torch_builds
 from envlock.checks.context import CheckContext
-from envlock.checks.familydev import Problem, public, unreleased, without_cuda
+from envlock.checks.familydev import (
+    Problem,
+    after_causes,
+    public,
+    stated_release,
+    symptoms,
+    unreleased,
+    without_cuda,
+)
 from envlock.checks.familyfix import member_fix, source_fix, two_installs_fix
 from envlock.checks.pypidefault import consequences, pypi_defaults
 from envlock.checks.registry import check
@@ -293,15 +301,29 @@ def _a_release(family: Family, member: str, have: str) -> bool:
 
 @check("EL-FAMILY-MISMATCH")
 def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
-    tv = ctx.torch_version
+    tv = ctx.torch_version or stated_release(ctx)
     if tv is None:
         return
     family = load_family()
     installed = _installed(ctx)
     torch_tag = _local(ctx.facts.torch.version) or ctx.facts.torch.build
-    problems = [
+    pairing = list(_pairing(family, tv, installed, ctx.facts.torch.version))
+    problems = pairing if ctx.torch_version is None else [*pairing, *_views(ctx, family, installed)]
+    row = family.row_for_torch(tv)
+    by_package: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_package.setdefault(p.package, []).append(p)
+    for package, found in sorted(by_package.items()):
+        yield _finding(ctx, package, found, row, family, torch_tag)
+    # packages whose own version names the torch they were built for (F3's checks/builtfor.py)
+    yield from other_torch_builds(ctx)
+
+
+def _views(ctx: CheckContext, family: Family, installed: dict[str, str]) -> list[Problem]:
+    """The views besides the release pairing: torch's Requires-Dist, the members' local tags,
+    conda's builds, PyPI's default variant, vendor builds, members built without CUDA."""
+    return [
         *_requires_dist(ctx, installed),
-        *_pairing(family, tv, installed, ctx.facts.torch.version),
         *_local_tags(_torch_variant(ctx), installed),
         *_conda_builds(_torch_variant(ctx), ctx.facts.toolchain.conda_packages, installed),
         *(
@@ -323,14 +345,6 @@ def family_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             _torch_variant(ctx),
         ),
     ]
-    row = family.row_for_torch(tv)
-    by_package: dict[str, list[Problem]] = {}
-    for p in problems:
-        by_package.setdefault(p.package, []).append(p)
-    for package, found in sorted(by_package.items()):
-        yield _finding(ctx, package, found, row, family, torch_tag)
-    # packages whose own version names the torch they were built for (F3's checks/builtfor.py)
-    yield from other_torch_builds(ctx)
 
 
 def _finding(
@@ -348,7 +362,8 @@ def _finding(
         else member_fix(
             package,
             version,
-            _road_from(ctx, package, version, family, torch_tag),
+            # a torch named without its build: the member's road only (no torch line to apply)
+            _road_from(ctx, package, version, family, torch_tag) if ctx.torch_version else None,
             row,
             family,
             torch_tag,
@@ -380,19 +395,9 @@ def _finding(
             ),
             "pairing.source": list(row.source) if row else [],
             "pairing.unverified": list(row.unverified) if row else [],
-            **_after(after + _symptoms(ctx, package)),
+            **after_causes(after + symptoms(ctx, package)),
         },
     )
-
-
-def _symptoms(ctx: CheckContext, package: str) -> list[str]:
-    """The member's import failing on a torch symbol (EL-EXT-TORCH-ABI): this mismatch's effect."""
-    failing = {e.distribution for e in ctx.facts.extensions.items if e.missing_torch_symbols_total}
-    return ["EL-EXT-TORCH-ABI"] if package in failing else []
-
-
-def _after(consequences: list[str]) -> dict[str, object]:
-    return {"consequences": consequences} if consequences else {}
 
 
 def _road_from(

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from envlock.checks.context import CheckContext
 from envlock.matrix import Version
 from envlock.matrix.builds import is_released, torch_origin
 from envlock.matrix.family import Family
@@ -178,3 +179,21 @@ def without_cuda(
             "dispatcher",
             "cpu",
         )
+
+
+def stated_release(ctx: CheckContext) -> Version | None:
+    """A released torch the paste names without its build (an untagged 'torch-2.1.1' in a
+    hand list: not read as installed): the pairing alone is judged against it, as it needs no
+    build (TTS-3313: torchaudio 2.0.1 beside torch 2.1.1)."""
+    stated = ctx.facts.torch.version
+    return Version.of(stated) if stated is not None and is_released(stated) else None
+
+
+def symptoms(ctx: CheckContext, package: str) -> list[str]:
+    """The member's import failing on a torch symbol (EL-EXT-TORCH-ABI): this mismatch's effect."""
+    failing = {e.distribution for e in ctx.facts.extensions.items if e.missing_torch_symbols_total}
+    return ["EL-EXT-TORCH-ABI"] if package in failing else []
+
+
+def after_causes(consequences: list[str]) -> dict[str, object]:
+    return {"consequences": consequences} if consequences else {}

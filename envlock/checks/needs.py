@@ -89,7 +89,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     # the members are judged against torch's release (detectron2-2594: cut before its PyTorch row)
     # and the members' versions: an excerpt cut before the library list (vision-4071) holds none
     "EL-FAMILY-MISMATCH": (
-        ("torch's version", lambda c: c.torch_version is not None),
+        ("torch's version", lambda c: c.facts.torch.version is not None),
         ("the library list", lambda c: c.facts.packages.unavailable is None),
     ),
     "EL-GPU-MIXED-MODELS": (("the GPU list", _gpus),),

@@ -220,3 +220,16 @@ def test_a_bare_file_name_stands_for_a_known_top_level_module_only() -> None:
     assert _top(text) == "EL-EXT-TORCH-ABI"
     # a bare file of no known module names no distribution
     assert read_ext_symbols(text.replace("flash_attn_2_cuda", "my_ops_cuda")) is None
+
+
+def test_a_member_beside_a_torch_named_without_its_build_is_paired_by_release() -> None:
+    # TTS-3313: Kaggle's 'torch-2.1.1' beside 'torchaudio-2.0.1' (a hand list; torch's build
+    # unsaid): the pairing needs no build, and torchaudio's failing import is its effect
+    text = _report("TTS-3313.txt")
+    assert _top(text) == "EL-FAMILY-MISMATCH"
+    assert {"EL-FAMILY-MISMATCH", "EL-EXT-TORCH-ABI"} <= set(_errors(text))
+    paired = text.replace("torchaudio-2.0.1", "torchaudio-2.1.1")
+    assert "EL-FAMILY-MISMATCH" not in _errors(paired)
+    # a pre-release torch names no release row to pair against
+    nightly = text.replace("torch-2.1.1", "torch-2.2.0.dev20231010")
+    assert "EL-FAMILY-MISMATCH" not in _errors(nightly)
