@@ -237,7 +237,6 @@ def test_the_documented_misses_are_these() -> None:
         # (session 10's held-out part, scored at 447b768, tuning since)
         "ultralytics-15898.txt",  # 'torchvision - cpu' in prose only
         "F5-TTS-404.txt",  # an untagged torch in a Windows conda env: not judged (read since s11)
-        "TTS-3313.txt",  # libtorchaudio's undefined torch symbol alone (torch read since s11)
         # (session 11's tuning part, not fixed this session)
         "chatterbox-95.txt",  # the CPU build in the reporter's words only, no torch version
         # (session 11's held-out part, scored at e7a5059, tuning since)
@@ -249,21 +248,13 @@ def test_the_documented_misses_are_these() -> None:
         "vision-7022.txt",  # conda's package plan lines
         "nvidia-docker-1234.txt",  # two containers' facts read as one machine's
         # (session 12's held-out part, scored at 9b99d6c, tuning since)
-        "mmdetection-6049.txt",  # torch 1.5's driver message beside reversed mmdet lines
         "mmdetection-1189.txt",  # an extension's undefined at::getType symbol, in a source checkout
-        "pytorch-37004.txt",  # NCCL's shm_open 'Permission denied': no check states it
         # (session 13's tuning part, issue21-s13, not fixed yet)
         "spconv-724.txt",  # no report read ('unreadable')
-        "InvokeAI-7934.txt",  # no report read ('unreadable')
         "nerfstudio-1307.txt",  # no finding
         "InvokeAI-2735.txt",  # no report read ('unreadable')
         "RFdiffusion-14.txt",  # no report read ('unreadable')
-        "pyg-6900.txt",  # no finding
-        "ColossalAI-2402.txt",  # no report read ('unreadable')
-        "Open3D-ML-430.txt",  # no report read ('unreadable')
-        "pytorch_sparse-86.txt",  # no report read ('unreadable')
         "mmdetection3d-1806.txt",  # no finding
-        "DeepSpeed-3299.txt",  # no report read ('unreadable')
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
