@@ -250,7 +250,6 @@ def test_the_documented_misses_are_these() -> None:
         # (session 12's held-out part, scored at 9b99d6c, tuning since)
         "mmdetection-1189.txt",  # an extension's undefined at::getType symbol, in a source checkout
         # (session 13's tuning part, issue21-s13, not fixed yet)
-        "spconv-724.txt",  # no report read ('unreadable')
         "nerfstudio-1307.txt",  # no finding
         "InvokeAI-2735.txt",  # no report read ('unreadable')
         "RFdiffusion-14.txt",  # no report read ('unreadable')
