@@ -148,7 +148,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     reports now, marked seen, exactly the ones the rule held out (session 2's 21 and session
     3's first 9 before them), and session 9's ('issue21-s9') after them. The held-out part
     is empty until the next batch is split (session 10's two batches and session 11's were scored and moved);
-    session 12's was scored and moved too; session 13's ('issue21-s13') is held out now.
+    session 12's was scored and moved too; session 13's ('issue21-s13') was scored and moved too.
     Moving a report between the parts, or holding a seen report out again, fails here."""
     scored = ("issue21-s3b", "issue21-s3c", "issue21-s4", "issue21-s4b", "issue21-s5")
     scored += ("issue21-s5b", "issue21-s6", "issue21-s7")
@@ -159,7 +159,7 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert sum(e.get("added") == "issue21" for e in seen) == 21
     assert sum(e.get("added") == "issue21-s3" for e in seen) == 9
     assert len(want) == 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13
-    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13 + 34 + 29 + 28  # + s10-s12's
+    assert len(seen) == 30 + 24 + 12 + 21 + 13 + 18 + 8 + 30 + 13 + 34 + 29 + 28 + 29  # + s10-s13's
     assert sum(e.get("added") == "issue21-s5" for e in CORPUS) == 52
     assert sum(e.get("added") == "issue21-s5b" for e in CORPUS) == 36
     # a third of each category, rounded up: in batches this small, up to two thirds
@@ -198,12 +198,12 @@ def test_the_held_out_part_is_the_stated_rule() -> None:
     assert {e["file"] for e in CORPUS if e.get("added") == "issue21-s12" and "seen" in e} == s12
     assert sum(e.get("added") == "issue21-s12" for e in CORPUS) == 68
     # session 13's batch (C31-C34 together, frozen 23:30 UTC), split by the rule before any
-    # envlock run on it: held out until it is scored once
+    # envlock run on it, scored once at 6686154 (11/22) and moved into tuning, marked seen
     s13 = _rule("issue21-s13")
     assert len(s13) == 29
-    assert {e["file"] for e in HELDOUT} == s13
-    assert all(e.get("added") == "issue21-s13" and "seen" not in e for e in HELDOUT)
-    assert sum(e.get("added") == "issue21-s13" for e in CORPUS) == 48
+    assert {e["file"] for e in CORPUS if e.get("added") == "issue21-s13" and "seen" in e} == s13
+    assert sum(e.get("added") == "issue21-s13" for e in CORPUS) == 77
+    assert HELDOUT == []
 
 
 @pytest.mark.parametrize(
@@ -254,6 +254,17 @@ def test_the_documented_misses_are_these() -> None:
         "InvokeAI-2735.txt",  # no report read ('unreadable')
         "RFdiffusion-14.txt",  # no report read ('unreadable')
         "mmdetection3d-1806.txt",  # no finding
+        # (session 13's held-out part, scored at 6686154, tuning since)
+        "DeepSpeed-3405.txt",  # 'unreadable'
+        "MONAILabel-200.txt",  # 'unreadable'
+        "NeMo-9268.txt",  # no finding
+        "apex-1748.txt",  # no finding
+        "bevfusion-283.txt",  # no finding
+        "chemprop-377.txt",  # 'unreadable'
+        "dgl-5442.txt",  # no finding
+        "horovod-2441.txt",  # 'unreadable'
+        "pytorch_sparse-49.txt",  # 'unreadable'
+        "triton-9181.txt",  # no finding
     }
     assert all(len(str(why)) > 80 for why in marked.values())
     assert all(e["category"] in DIAGNOSED for e in CORPUS if "miss" in e)
@@ -323,6 +334,15 @@ ARGUABLE = {
     "mmdetection-4686.txt",
     "DeepLabCut-3304.txt",
     "habitat-lab-742.txt",
+    # (session 13's held-out part) made evidence-cut before any run, by the gatherer or the
+    # lead: the fact the label rests on only in the title, a screenshot, a related thread or an
+    # inference, or a label the thread leaves arguable (each basis says which)
+    "MONAILabel-746.txt",
+    "Wan2.1-112.txt",
+    "kohya_ss-3368.txt",
+    "boltz-4.txt",
+    "bitsandbytes-1254.txt",
+    "nerfstudio-2883.txt",
     # (session 13's tuning part) made evidence-cut before any run, by the gatherer or the
     # lead: the fact the label rests on only in the title, a related thread, past the
     # excerpt's end or an inference, or a label the thread leaves arguable (each basis says
