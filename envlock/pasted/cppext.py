@@ -14,6 +14,11 @@ torch's, and whether the build was refused for them.
   kernel at run time) raises "[extension] Failed to build PyTorch extension because the
   detected CUDA version (X) mismatches the version that was used to compile PyTorch (Y)."
   when the majors differ: the same sentence, the same refusal.
+- DeepSpeed's op builder (op_builder/builder.py, assert_no_cuda_mismatch, before it builds an
+  op): "Installed CUDA version X does not match the version torch was compiled with Y, unable
+  to compile cuda/cpp extensions without a matching cuda version." (a refusal; its
+  CUDAMismatchException), or "... with Y but since the APIs are compatible, accepting this
+  combination" (a minor difference DeepSpeed accepts: no refusal).
 - ColossalAI's `colossalai check -i` table (colossalai/cli/check/check_installation.py):
   "PyTorch version:", "System CUDA version:" ("CUDA version:" before 0.3: CUDA_HOME's nvcc),
   "CUDA version required by PyTorch:" (torch.version.cuda) and "Found AOT CUDA Extension:"
@@ -39,6 +44,12 @@ _SENTENCE = re.compile(
     r"detected CUDA version \((\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\) "
     r"(mismatches|has a minor version mismatch with) the version that was used to compile"
     r"[\s>]{0,40}PyTorch \((\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\)"
+)
+_INSTALLED = "Installed CUDA version "
+_DEEPSPEED = re.compile(
+    r"Installed CUDA version (\d{1,2}\.\d{1,2})(?:\.\d{1,3})? does not match the version torch"
+    r"[\s>]{1,40}was compiled with[\s>]{1,40}(\d{1,2}\.\d{1,2})(?:\.\d{1,3})?"
+    r"(,[\s>]{0,40}unable to compile)?"
 )
 # the note a refusal leaves; checks/libraries.py reads it back
 BUILD_REFUSED = "an extension build was refused for the CUDA toolkit's version (its own error)"
@@ -95,6 +106,15 @@ def _read_sentences(text: str, out: ToolReading) -> None:
             if m.group(2) == "mismatches" and BUILD_REFUSED not in out.notes:
                 out.notes.append(BUILD_REFUSED)
         at = text.find(_DETECTED, at + 1)
+    at = text.find(_INSTALLED)
+    while at >= 0:
+        m = _DEEPSPEED.match(text, at)
+        if m:
+            out.put("CUDA runtime version", m.group(1))
+            out.put("CUDA used to build PyTorch", m.group(2))
+            if m.group(3) and BUILD_REFUSED not in out.notes:
+                out.notes.append(BUILD_REFUSED)
+        at = text.find(_INSTALLED, at + 1)
 
 
 def _read_table(text: str, out: ToolReading) -> None:

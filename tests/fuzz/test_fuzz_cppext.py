@@ -16,6 +16,8 @@ from tests.conftest import FIXTURES
 from tests.fuzz.pastes import ReaderFuzz, lines_of
 from tests.pasted.test_cppext import (
     COLOSSAL_TABLE,
+    DEEPSPEED_ACCEPTED,
+    DEEPSPEED_REFUSAL,
     MINOR_WARNING,
     TORCH1_MINOR_REFUSAL,
     TORCH2_REFUSAL,
@@ -29,6 +31,8 @@ LINES = lines_of(
         TORCH2_REFUSAL,
         TORCH1_MINOR_REFUSAL,
         MINOR_WARNING,
+        DEEPSPEED_REFUSAL,
+        DEEPSPEED_ACCEPTED,
         COLOSSAL_TABLE.format(system="11.3", aot="x"),
         *((CE / n).read_text() for n in ("ColossalAI-2973.txt", "ColossalAI-3002.txt")),
         (CE / "mmdeploy-2743.txt").read_text(),
@@ -53,6 +57,8 @@ def _holds(text: str) -> None:
 # (context, fragment, tail): the state a pattern runs in, its repeated piece, a failing end
 ADVERSARIAL = [
     ("The ", "detected CUDA version (", "1"),
+    ("", "Installed CUDA version ", "1"),
+    ("Installed CUDA version 12.1 does not match the version torch", ">", "x"),
     ("The detected CUDA version (12.1) mismatches the version that was used to compile", " ", "x"),
     ("The detected CUDA version (12.1) mismatches the version that was used to compile", ">", "("),
     ("CUDA version required by PyTorch: ", "**", "1"),

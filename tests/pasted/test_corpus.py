@@ -255,7 +255,6 @@ def test_the_documented_misses_are_these() -> None:
         "RFdiffusion-14.txt",  # no report read ('unreadable')
         "mmdetection3d-1806.txt",  # no finding
         # (session 13's held-out part, scored at 6686154, tuning since)
-        "DeepSpeed-3405.txt",  # 'unreadable'
         "MONAILabel-200.txt",  # 'unreadable'
         "NeMo-9268.txt",  # no finding
         "apex-1748.txt",  # no finding

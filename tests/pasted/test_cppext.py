@@ -103,3 +103,33 @@ def test_colossalais_bold_table_of_the_old_layout_is_read() -> None:
 def test_a_text_without_the_messages_reads_nothing() -> None:
     assert read_cpp_extension("The detected CUDA version (12.1) is fine") is None
     assert read_cpp_extension("CUDA version: 12.1\nPyTorch version: 2.1.0") is None
+
+
+# DeepSpeed's op builder (op_builder/builder.py's assert_no_cuda_mismatch): the refusal as
+# deepspeed#3405 quotes it, and the accepted minor difference as a training log prints it
+DEEPSPEED_REFUSAL = (
+    "Exception: >- DeepSpeed Op Builder: Installed CUDA version 12.1 does not match the version "
+    "torch was compiled with 11.8, unable to compile cuda/cpp extensions without a matching cuda "
+    "version.\n"
+)
+DEEPSPEED_ACCEPTED = (
+    "Installed CUDA version 12.6 does not match the version torch was compiled with 12.4 but "
+    "since the APIs are compatible, accepting this combination\n"
+    "Using /home/dengkn/.cache/torch_extensions/py39_cu124 as PyTorch extensions root...\n"
+)
+
+
+def test_deepspeeds_op_builder_refusal_is_a_refused_build() -> None:
+    reading = read_cpp_extension(DEEPSPEED_REFUSAL)
+    assert reading is not None
+    assert reading.fields == {"CUDA runtime version": "12.1", "CUDA used to build PyTorch": "11.8"}
+    assert BUILD_REFUSED in reading.notes
+    assert _top((CE / "DeepSpeed-3405.txt").read_text()) == "EL-NVCC-MISMATCH"
+
+
+def test_deepspeeds_accepted_minor_difference_refuses_nothing() -> None:
+    reading = read_cpp_extension(DEEPSPEED_ACCEPTED)
+    assert reading is not None and BUILD_REFUSED not in reading.notes
+    assert reading.fields["CUDA runtime version"] == "12.6"
+    facts = facts_from_texts(collect_env=DEEPSPEED_ACCEPTED)
+    assert [f for f in run_checks(facts) if f.severity is Severity.ERROR] == []
