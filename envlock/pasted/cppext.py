@@ -45,11 +45,12 @@ _SENTENCE = re.compile(
     r"(mismatches|has a minor version mismatch with) the version that was used to compile"
     r"[\s>]{0,40}PyTorch \((\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\)"
 )
-_INSTALLED = "Installed CUDA version "
+_INSTALLED = "Installed CUDA"
+# (its blanks as a wrap may have turned them)
 _DEEPSPEED = re.compile(
-    r"Installed CUDA version (\d{1,2}\.\d{1,2})(?:\.\d{1,3})? does not match the version torch"
-    r"[\s>]{1,40}was compiled with[\s>]{1,40}(\d{1,2}\.\d{1,2})(?:\.\d{1,3})?"
-    r"(,[\s>]{0,40}unable to compile)?"
+    r"Installed CUDA\s{1,4}version\s{1,4}(\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\s{1,4}does\s{1,4}not"
+    r"\s{1,4}match\s{1,4}the\s{1,4}version\s{1,4}torch[\s>]{0,40}was\s{1,4}compiled\s{1,4}with"
+    r"[\s>]{1,40}(\d{1,2}\.\d{1,2})(?:\.\d{1,3})?(,[\s>]{0,40}unable\s{1,4}to\s{1,4}compile)?"
 )
 # the note a refusal leaves; checks/libraries.py reads it back
 BUILD_REFUSED = "an extension build was refused for the CUDA toolkit's version (its own error)"

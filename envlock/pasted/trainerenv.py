@@ -168,8 +168,10 @@ def read_lightning(text: str) -> ToolReading | None:
     return _lightning(fields, gpus) or _device_banner(text)
 
 
-_BANNER = "GPU available: "
-_BANNER_SAID = re.compile(r"(True|False)( \((?:cuda|mps|xpu)\))?, used: (?:True|False)")
+_BANNER = "GPU available:"
+_BANNER_SAID = re.compile(
+    r"[ \t]{1,4}(True|False)( \((?:cuda|mps|xpu)\))?, used:[ \t]{1,4}(?:True|False)"
+)
 
 
 def _device_banner(text: str) -> ToolReading | None:
