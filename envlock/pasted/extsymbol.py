@@ -36,9 +36,10 @@ from envlock.probe.shapes import ExtensionDoc
 PARTIAL = "read from its import error in the paste, not from its file"
 _LINUX = "undefined"
 # the blanks between the words, as a paste may have turned them: a tab, a word wrap's line
-# break, and on the next line a list's bullet or a reply's quote marker
-_GAP = r"[ \t]{0,4}(?:\r?\n[ \t>*+\-]{0,8})?"
-_LINUX_SAID = re.compile(rf"undefined(?:[ \t]{{1,4}}|{_GAP})symbol:{_GAP}")
+# break, and on the next line a list's bullet or a reply's quote marker (its indentation kept
+# where the layout step joined the wrap back)
+_GAP = r"[ \t]{0,12}(?:\r?\n[ \t>*+\-]{0,12})?"
+_LINUX_SAID = re.compile(rf"undefined(?:[ \t]{{1,12}}|{_GAP})symbol:{_GAP}")
 _MARKS = " \t\r\n>*+-"
 _DYLD = "Symbol not found: "
 _REFERENCED = re.compile(r"\s{0,40}Referenced from: (?:<[\w-]{1,40}> )?(\S{1,400})")

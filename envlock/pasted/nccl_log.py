@@ -163,7 +163,11 @@ def shm_denied(text: str) -> str | None:
 def _seen_denied(line: str, low: str) -> str:
     """The refusal from its first words ("Call to", "unable to", "Error while") to
     "Permission denied" and its errno, without the log prefix before it."""
-    starts = [low.find(p) for p in ("call to ", "unable to open", "error while") if p in low]
+    first = low.find(_DENIED)
+    # (a start phrase after the refusal's words is another sentence's: a mangled paste)
+    starts = [
+        i for p in ("call to ", "unable to open", "error while") if 0 <= (i := low.find(p)) < first
+    ]
     start = min(starts) if starts else 0
     end = low.find(_DENIED, start) + len(_DENIED)
     errno = low.find(")", end, end + 6)
