@@ -86,9 +86,6 @@ _HEADER = "Collecting environment information"
 _WARN = "warnings.warn("
 # a text whose longest line is longer than this was not hard-wrapped
 _MAX_WRAP = 160
-# the narrowest a terminal or mail client wraps a pasted report at: a text whose lines are all
-# shorter was not wrapped (a 3-line REPL paste 32 wide is not a column cut)
-_MIN_WRAP = 40
 # the widths terminals and mail clients wrap at (a word wrap's lines fall short of it)
 _WIDTHS = (72, 80, 100, 120, 132)
 # the keys only collect_env prints (an issue form's "- Python version: 3.8" is the user's)
@@ -257,7 +254,7 @@ def _unwrapped(lines: list[str]) -> list[str]:
     # wrap leaves them a little short of it, the blank dropped, and some as wide by chance.
     wide = {i for i, x in enumerate(lines) if raw[i] <= width <= len(x) - indent}
     cuts = {i for i in range(len(lines) - 1) if _cut(lines, raw, i, width, i in wide)}
-    if width < _MIN_WRAP or not cuts or (len(cuts) < 2 and not _common_width(width)):
+    if width < 20 or not cuts or (len(cuts) < 2 and not _common_width(width)):
         return lines
     return _joined(lines, cuts, _columns(lines, cuts & wide, cuts, width), indent)
 
