@@ -41,16 +41,17 @@ from envlock.pasted.toolreading import ToolReading
 
 _DETECTED = "detected CUDA version ("
 _SENTENCE = re.compile(
-    r"detected CUDA version \((\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\) "
-    r"(mismatches|has a minor version mismatch with) the version that was used to compile"
-    r"[\s>]{0,40}PyTorch \((\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\)"
+    r"detected CUDA version \((?P<toolkit>\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\) "
+    r"(?:(?P<refused>mismatches)|has a minor version mismatch with) the version that was used to"
+    r" compile[\s>]{0,40}PyTorch \((?P<torch>\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\)"
 )
 _INSTALLED = "Installed CUDA"
 # (its blanks as a wrap may have turned them)
 _DEEPSPEED = re.compile(
-    r"Installed CUDA\s{1,4}version\s{1,4}(\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\s{1,4}does\s{1,4}not"
+    r"Installed CUDA\s{1,4}version\s{1,4}(?P<toolkit>\d{1,2}\.\d{1,2})(?:\.\d{1,3})?\s{1,4}does\s{1,4}not"
     r"\s{1,4}match\s{1,4}the\s{1,4}version\s{1,4}torch[\s>]{0,40}was\s{1,4}compiled\s{1,4}with"
-    r"[\s>]{1,40}(\d{1,2}\.\d{1,2})(?:\.\d{1,3})?(,[\s>]{0,40}unable\s{1,4}to\s{1,4}compile)?"
+    r"[\s>]{1,40}(?P<torch>\d{1,2}\.\d{1,2})(?:\.\d{1,3})?"
+    r"(?P<refused>,[\s>]{0,40}unable\s{1,4}to\s{1,4}compile)?"
 )
 # the note a refusal leaves; checks/libraries.py reads it back
 BUILD_REFUSED = "an extension build was refused for the CUDA toolkit's version (its own error)"
@@ -98,24 +99,18 @@ def read_build_messages(text: str, draft: Draft) -> int:
 
 
 def _read_sentences(text: str, out: ToolReading) -> None:
-    at = text.find(_DETECTED)
-    while at >= 0:
-        m = _SENTENCE.match(text, at)
-        if m:
-            out.put("CUDA runtime version", m.group(1))
-            out.put("CUDA used to build PyTorch", m.group(3))
-            if m.group(2) == "mismatches" and BUILD_REFUSED not in out.notes:
-                out.notes.append(BUILD_REFUSED)
-        at = text.find(_DETECTED, at + 1)
-    at = text.find(_INSTALLED)
-    while at >= 0:
-        m = _DEEPSPEED.match(text, at)
-        if m:
-            out.put("CUDA runtime version", m.group(1))
-            out.put("CUDA used to build PyTorch", m.group(2))
-            if m.group(3) and BUILD_REFUSED not in out.notes:
-                out.notes.append(BUILD_REFUSED)
-        at = text.find(_INSTALLED, at + 1)
+    """torch's (and ColossalAI's) sentence and DeepSpeed's op builder's: the toolkit's CUDA,
+    torch's, and a refusal where the sentence is one."""
+    for literal, sentence in ((_DETECTED, _SENTENCE), (_INSTALLED, _DEEPSPEED)):
+        at = text.find(literal)
+        while at >= 0:
+            m = sentence.match(text, at)
+            if m:
+                out.put("CUDA runtime version", m.group("toolkit"))
+                out.put("CUDA used to build PyTorch", m.group("torch"))
+                if m.group("refused") and BUILD_REFUSED not in out.notes:
+                    out.notes.append(BUILD_REFUSED)
+            at = text.find(literal, at + 1)
 
 
 def _read_table(text: str, out: ToolReading) -> None:
